@@ -1,0 +1,177 @@
+namespace Workflows.Engine.Feel;
+
+/// <summary>
+/// Per-evaluation state: the clock behind <c>now()</c> and the warnings that explain a null result.
+/// FEEL never throws at run time; a type error yields null and a warning, as the spec and Camunda 8 do.
+/// </summary>
+internal sealed class FeelEvaluator(TimeProvider time)
+{
+    private List<string>? _warnings;
+    private int _quiet;
+
+    public TimeProvider Time { get; } = time;
+
+    public IReadOnlyList<string> Warnings => (IReadOnlyList<string>?)_warnings ?? [];
+
+    public void Warn(string message)
+    {
+        if (_quiet == 0)
+        {
+            (_warnings ??= []).Add(message);
+        }
+    }
+
+    public object? Invalid(string message)
+    {
+        Warn(message);
+        return null;
+    }
+
+    public object? Quietly(Func<object?> evaluate)
+    {
+        _quiet++;
+        try
+        {
+            return evaluate();
+        }
+        finally
+        {
+            _quiet--;
+        }
+    }
+}
+
+internal static class FeelArithmetic
+{
+    public static object? Apply(FeelEvaluator ev, char op, object? left, object? right)
+    {
+        if (left is null || right is null)
+        {
+            return ev.Invalid($"can't apply '{Symbol(op)}' to {FeelValue.TypeName(left)} and {FeelValue.TypeName(right)}");
+        }
+
+        try
+        {
+            var result = ApplyCore(op, left, right);
+            return result ?? ev.Invalid($"can't apply '{Symbol(op)}' to {FeelValue.TypeName(left)} and {FeelValue.TypeName(right)}");
+        }
+        catch (OverflowException)
+        {
+            return ev.Invalid("number out of range");
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return ev.Invalid("date out of range");
+        }
+    }
+
+    private static string Symbol(char op) => op == '^' ? "**" : op.ToString();
+
+    private static object? ApplyCore(char op, object left, object right) => (op, left, right) switch
+    {
+        ('+', decimal a, decimal b) => a + b,
+        ('-', decimal a, decimal b) => a - b,
+        ('*', decimal a, decimal b) => a * b,
+        ('/', decimal _, decimal b) when b == 0 => null,
+        ('/', decimal a, decimal b) => a / b,
+        ('^', decimal a, decimal b) => Power(a, b),
+        ('+', string a, string b) => a + b,
+
+        ('+', DateOnly d, TimeSpan t) => DateOnly.FromDateTime(d.ToDateTime(TimeOnly.MinValue).Add(t)),
+        ('-', DateOnly d, TimeSpan t) => DateOnly.FromDateTime(d.ToDateTime(TimeOnly.MinValue).Subtract(t)),
+        ('+', TimeSpan t, DateOnly d) => DateOnly.FromDateTime(d.ToDateTime(TimeOnly.MinValue).Add(t)),
+        ('+', DateOnly d, FeelYearMonthDuration y) => d.AddMonths(y.TotalMonths),
+        ('-', DateOnly d, FeelYearMonthDuration y) => d.AddMonths(-y.TotalMonths),
+        ('+', FeelYearMonthDuration y, DateOnly d) => d.AddMonths(y.TotalMonths),
+        ('-', DateOnly a, DateOnly b) => a.ToDateTime(TimeOnly.MinValue) - b.ToDateTime(TimeOnly.MinValue),
+
+        ('+', FeelDateTime d, TimeSpan t) => AddToDateTime(d, t),
+        ('-', FeelDateTime d, TimeSpan t) => AddToDateTime(d, t.Negate()),
+        ('+', TimeSpan t, FeelDateTime d) => AddToDateTime(d, t),
+        ('+', FeelDateTime d, FeelYearMonthDuration y) => d with { Local = d.Local.AddMonths(y.TotalMonths) },
+        ('-', FeelDateTime d, FeelYearMonthDuration y) => d with { Local = d.Local.AddMonths(-y.TotalMonths) },
+        ('+', FeelYearMonthDuration y, FeelDateTime d) => d with { Local = d.Local.AddMonths(y.TotalMonths) },
+        ('-', FeelDateTime a, FeelDateTime b) => a.ToInstant() - b.ToInstant(),
+        ('-', FeelDateTime a, DateOnly b) => a.ToInstant() - new DateTimeOffset(b.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+        ('-', DateOnly a, FeelDateTime b) => new DateTimeOffset(a.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) - b.ToInstant(),
+
+        ('+', FeelTime t, TimeSpan d) => t with { Time = t.Time.Add(d) },
+        ('-', FeelTime t, TimeSpan d) => t with { Time = t.Time.Add(d.Negate()) },
+        ('+', TimeSpan d, FeelTime t) => t with { Time = t.Time.Add(d) },
+        ('-', FeelTime a, FeelTime b) => a.Time.ToTimeSpan() - b.Time.ToTimeSpan() - (a.Offset ?? TimeSpan.Zero) + (b.Offset ?? TimeSpan.Zero),
+
+        ('+', TimeSpan a, TimeSpan b) => a + b,
+        ('-', TimeSpan a, TimeSpan b) => a - b,
+        ('*', TimeSpan a, decimal b) => TimeSpan.FromTicks((long)(a.Ticks * b)),
+        ('*', decimal a, TimeSpan b) => TimeSpan.FromTicks((long)(b.Ticks * a)),
+        ('/', TimeSpan _, decimal b) when b == 0 => null,
+        ('/', TimeSpan a, decimal b) => TimeSpan.FromTicks((long)(a.Ticks / b)),
+        ('/', TimeSpan _, TimeSpan b) when b == TimeSpan.Zero => null,
+        ('/', TimeSpan a, TimeSpan b) => (decimal)a.Ticks / b.Ticks,
+
+        ('+', FeelYearMonthDuration a, FeelYearMonthDuration b) => new FeelYearMonthDuration(a.TotalMonths + b.TotalMonths),
+        ('-', FeelYearMonthDuration a, FeelYearMonthDuration b) => new FeelYearMonthDuration(a.TotalMonths - b.TotalMonths),
+        ('*', FeelYearMonthDuration a, decimal b) => new FeelYearMonthDuration((int)Math.Truncate(a.TotalMonths * b)),
+        ('*', decimal a, FeelYearMonthDuration b) => new FeelYearMonthDuration((int)Math.Truncate(b.TotalMonths * a)),
+        ('/', FeelYearMonthDuration _, decimal b) when b == 0 => null,
+        ('/', FeelYearMonthDuration a, decimal b) => new FeelYearMonthDuration((int)Math.Truncate(a.TotalMonths / b)),
+        ('/', FeelYearMonthDuration _, FeelYearMonthDuration b) when b.TotalMonths == 0 => null,
+        ('/', FeelYearMonthDuration a, FeelYearMonthDuration b) => (decimal)a.TotalMonths / b.TotalMonths,
+        _ => null,
+    };
+
+    private static FeelDateTime AddToDateTime(FeelDateTime d, TimeSpan t)
+    {
+        // Zoned values add on the instant line (DST-correct), then show the local time in their zone.
+        if (d.Zone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(d.Zone, out var tz))
+        {
+            var instant = d.ToInstant().Add(t);
+            return d with { Local = TimeZoneInfo.ConvertTime(instant, tz).DateTime };
+        }
+
+        return d with { Local = d.Local.Add(t) };
+    }
+
+    private static decimal? Power(decimal a, decimal b)
+    {
+        if (b == decimal.Truncate(b) && Math.Abs(b) <= 1000)
+        {
+            var result = 1m;
+            for (var i = 0; i < (int)Math.Abs(b); i++)
+            {
+                result *= a;
+            }
+
+            return b < 0 ? (result == 0 ? null : 1 / result) : result;
+        }
+
+        var d = Math.Pow((double)a, (double)b);
+        return double.IsFinite(d) ? (decimal)d : null;
+    }
+
+    public static object? CompareWith(FeelEvaluator ev, string op, object? left, object? right)
+    {
+        switch (op)
+        {
+            case "=":
+                return FeelValue.AreEqual(left, right) ?? ev.Invalid($"can't compare {FeelValue.TypeName(left)} with {FeelValue.TypeName(right)}");
+            case "!=":
+                return !FeelValue.AreEqual(left, right) ?? ev.Invalid($"can't compare {FeelValue.TypeName(left)} with {FeelValue.TypeName(right)}");
+        }
+
+        var c = FeelValue.Compare(left, right);
+        if (c is null)
+        {
+            return ev.Invalid($"can't compare {FeelValue.TypeName(left)} with {FeelValue.TypeName(right)}");
+        }
+
+        return op switch
+        {
+            "<" => c < 0,
+            "<=" => c <= 0,
+            ">" => c > 0,
+            ">=" => c >= 0,
+            _ => null,
+        };
+    }
+}

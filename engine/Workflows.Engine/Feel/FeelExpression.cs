@@ -1,0 +1,236 @@
+using System.Collections;
+using System.Text.Json;
+
+namespace Workflows.Engine.Feel;
+
+/// <summary>The result of evaluating FEEL: a value (possibly null) and the warnings that explain a null.</summary>
+public readonly record struct FeelResult(object? Value, IReadOnlyList<string> Warnings);
+
+/// <summary>Evaluates FEEL expressions (the documented subset, see <c>docs/feel.md</c>).</summary>
+/// <remarks>
+/// Numbers are <see cref="decimal"/>, never double. Time comes from the <see cref="TimeProvider"/> given,
+/// so <c>now()</c> is deterministic in tests. A leading <c>=</c> (the Camunda 8 marker of an expression)
+/// is accepted and ignored.
+/// </remarks>
+public static class FeelInterpreter
+{
+    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>.</summary>
+    /// <exception cref="FeelSyntaxException">The expression does not parse.</exception>
+    public static FeelResult Evaluate(string expression, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null)
+    {
+        var parsed = FeelExpression.Parse(expression);
+        var scope = new FeelContext();
+        if (context is not null)
+        {
+            foreach (var (key, value) in context)
+            {
+                scope[key] = FeelConvert.FromClr(value);
+            }
+        }
+
+        return parsed.Evaluate(new ContextScope(scope, null), time ?? TimeProvider.System);
+    }
+}
+
+/// <summary>A parsed expression, kept in the definition so that each one is parsed once, at deploy.</summary>
+internal sealed class FeelExpression
+{
+    private readonly FeelNode _root;
+
+    private FeelExpression(string text, FeelNode root)
+    {
+        Text = text;
+        _root = root;
+    }
+
+    public string Text { get; }
+
+    /// <summary>Set when the expression is a literal, so callers can skip evaluation.</summary>
+    public bool IsLiteral => _root is LiteralNode;
+
+    public static FeelExpression Parse(string text)
+    {
+        var body = text.TrimStart();
+        if (body.StartsWith('='))
+        {
+            body = body[1..];
+        }
+
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            throw new FeelSyntaxException("the expression is empty", 0);
+        }
+
+        return new FeelExpression(text, FeelParser.Parse(body));
+    }
+
+    public static FeelExpression ParseUnaryTests(string text) => new(text, FeelParser.ParseUnaryTests(text));
+
+    public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
+    {
+        var evaluator = new FeelEvaluator(time);
+        var value = _root.Evaluate(evaluator, scope);
+        return new FeelResult(value, evaluator.Warnings);
+    }
+
+    public override string ToString() => Text;
+}
+
+/// <summary>Turns CLR and JSON values into FEEL values, and back into JSON-friendly CLR values.</summary>
+public static class FeelConvert
+{
+    /// <summary>
+    /// Normalises a CLR value: integers and floating point become <see cref="decimal"/>, dictionaries
+    /// become <see cref="FeelContext"/>, sequences become lists, <see cref="JsonElement"/> is unpacked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value has no FEEL equivalent.</exception>
+    public static object? FromClr(object? value) => value switch
+    {
+        null => null,
+        decimal or string or bool or DateOnly or FeelTime or FeelDateTime or TimeSpan or FeelYearMonthDuration or FeelContext => value,
+        int i => (decimal)i,
+        long l => (decimal)l,
+        short s => (decimal)s,
+        byte b => (decimal)b,
+        uint u => (decimal)u,
+        ulong u => (decimal)u,
+        double d when double.IsFinite(d) => (decimal)d,
+        float f when float.IsFinite(f) => (decimal)f,
+        char c => c.ToString(),
+        Guid g => g.ToString(),
+        Enum e => e.ToString(),
+        DateTimeOffset o => FeelDateTime.FromInstant(o),
+        DateTime dt => dt.Kind == DateTimeKind.Utc ? new FeelDateTime(dt, TimeSpan.Zero, null) : new FeelDateTime(dt, null, null),
+        TimeOnly t => new FeelTime(t, null),
+        JsonElement json => FromJson(json),
+        List<object?> list => NormaliseList(list),
+        IDictionary dictionary => FromDictionary(dictionary),
+        IEnumerable<KeyValuePair<string, object?>> pairs => FromPairs(pairs),
+        IEnumerable sequence => NormaliseList(sequence.Cast<object?>()),
+        _ => throw new ArgumentException($"a value of type {value.GetType().Name} has no FEEL equivalent", nameof(value)),
+    };
+
+    /// <summary>Reads a JSON value: numbers as decimal, objects as contexts.</summary>
+    public static object? FromJson(JsonElement json)
+    {
+        switch (json.ValueKind)
+        {
+            case JsonValueKind.Null or JsonValueKind.Undefined:
+                return null;
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            case JsonValueKind.String:
+                return json.GetString();
+            case JsonValueKind.Number:
+                return json.TryGetDecimal(out var d) ? d : (decimal)json.GetDouble();
+            case JsonValueKind.Array:
+                var list = new List<object?>(json.GetArrayLength());
+                foreach (var item in json.EnumerateArray())
+                {
+                    list.Add(FromJson(item));
+                }
+
+                return list;
+            default:
+                var context = new FeelContext();
+                foreach (var property in json.EnumerateObject())
+                {
+                    context[property.Name] = FromJson(property.Value);
+                }
+
+                return context;
+        }
+    }
+
+    /// <summary>
+    /// Writes a FEEL value as JSON. Temporal values become ISO 8601 strings, as Camunda 8 stores them,
+    /// so variables always round-trip through any store as plain JSON.
+    /// </summary>
+    public static void WriteJson(Utf8JsonWriter writer, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                break;
+            case decimal d:
+                writer.WriteNumberValue(d);
+                break;
+            case string s:
+                writer.WriteStringValue(s);
+                break;
+            case List<object?> list:
+                writer.WriteStartArray();
+                foreach (var item in list)
+                {
+                    WriteJson(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case FeelContext context:
+                writer.WriteStartObject();
+                foreach (var (key, item) in context)
+                {
+                    writer.WritePropertyName(key);
+                    WriteJson(writer, item);
+                }
+
+                writer.WriteEndObject();
+                break;
+            default:
+                writer.WriteStringValue(FeelValue.ToFeelString(value));
+                break;
+        }
+    }
+
+    /// <summary>A FEEL value as JSON text.</summary>
+    public static string ToJson(object? value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteJson(writer, value);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static List<object?> NormaliseList(IEnumerable<object?> items)
+    {
+        var list = new List<object?>();
+        foreach (var item in items)
+        {
+            list.Add(FromClr(item));
+        }
+
+        return list;
+    }
+
+    private static FeelContext FromDictionary(IDictionary dictionary)
+    {
+        var context = new FeelContext(dictionary.Count);
+        foreach (DictionaryEntry entry in dictionary)
+        {
+            context[entry.Key.ToString() ?? ""] = FromClr(entry.Value);
+        }
+
+        return context;
+    }
+
+    private static FeelContext FromPairs(IEnumerable<KeyValuePair<string, object?>> pairs)
+    {
+        var context = new FeelContext();
+        foreach (var (key, value) in pairs)
+        {
+            context[key] = FromClr(value);
+        }
+
+        return context;
+    }
+}

@@ -1,0 +1,501 @@
+namespace Workflows.Engine.Feel;
+
+/// <summary>Resolves names while an expression runs: instance variables, context entries, loop variables.</summary>
+internal interface IFeelScope
+{
+    bool TryResolve(string name, out object? value);
+}
+
+internal sealed class ContextScope(FeelContext context, IFeelScope? parent) : IFeelScope
+{
+    public bool TryResolve(string name, out object? value) =>
+        context.TryGetValue(name, out value) || (parent is not null && parent.TryResolve(name, out value));
+}
+
+internal sealed class NameScope(string name, object? value, IFeelScope? parent) : IFeelScope
+{
+    public bool TryResolve(string n, out object? v)
+    {
+        if (n == name)
+        {
+            v = value;
+            return true;
+        }
+
+        v = null;
+        return parent is not null && parent.TryResolve(n, out v);
+    }
+}
+
+internal sealed class EmptyScope : IFeelScope
+{
+    public static readonly EmptyScope Instance = new();
+
+    public bool TryResolve(string name, out object? value)
+    {
+        value = null;
+        return false;
+    }
+}
+
+internal abstract class FeelNode
+{
+    public abstract object? Evaluate(FeelEvaluator ev, IFeelScope scope);
+}
+
+internal sealed class LiteralNode(object? value) : FeelNode
+{
+    public object? Value { get; } = value;
+
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Value;
+}
+
+internal sealed class NameNode(string name) : FeelNode
+{
+    public string Name { get; } = name;
+
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        if (scope.TryResolve(Name, out var value))
+        {
+            return value;
+        }
+
+        if (FeelBuiltins.TryGet(Name, out var function))
+        {
+            return function;
+        }
+
+        ev.Warn($"no variable found with name '{Name}'");
+        return null;
+    }
+}
+
+internal sealed class NegateNode(FeelNode operand) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => operand.Evaluate(ev, scope) switch
+    {
+        decimal d => -d,
+        TimeSpan t => t.Negate(),
+        FeelYearMonthDuration y => new FeelYearMonthDuration(-y.TotalMonths),
+        var other => ev.Invalid($"can't negate {FeelValue.TypeName(other)}"),
+    };
+}
+
+internal sealed class ArithmeticNode(char op, FeelNode left, FeelNode right) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        FeelArithmetic.Apply(ev, op, left.Evaluate(ev, scope), right.Evaluate(ev, scope));
+}
+
+internal sealed class CompareNode(string op, FeelNode left, FeelNode right) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        FeelArithmetic.CompareWith(ev, op, left.Evaluate(ev, scope), right.Evaluate(ev, scope));
+}
+
+internal sealed class BetweenNode(FeelNode value, FeelNode low, FeelNode high) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var v = value.Evaluate(ev, scope);
+        var lo = FeelValue.Compare(v, low.Evaluate(ev, scope));
+        var hi = FeelValue.Compare(v, high.Evaluate(ev, scope));
+        return lo is null || hi is null ? null : lo >= 0 && hi <= 0;
+    }
+}
+
+internal sealed class AndNode(FeelNode left, FeelNode right) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var l = left.Evaluate(ev, scope);
+        if (l is false)
+        {
+            return false;
+        }
+
+        var r = right.Evaluate(ev, scope);
+        return (l, r) switch
+        {
+            (_, false) => false,
+            (true, true) => true,
+            _ => null,
+        };
+    }
+}
+
+internal sealed class OrNode(FeelNode left, FeelNode right) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var l = left.Evaluate(ev, scope);
+        if (l is true)
+        {
+            return true;
+        }
+
+        var r = right.Evaluate(ev, scope);
+        return (l, r) switch
+        {
+            (_, true) => true,
+            (false, false) => false,
+            _ => null,
+        };
+    }
+}
+
+internal sealed class IfNode(FeelNode condition, FeelNode then, FeelNode otherwise) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        condition.Evaluate(ev, scope) is true ? then.Evaluate(ev, scope) : otherwise.Evaluate(ev, scope);
+}
+
+internal sealed class ListNode(List<FeelNode> items) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var list = new List<object?>(items.Count);
+        foreach (var item in items)
+        {
+            list.Add(item.Evaluate(ev, scope));
+        }
+
+        return list;
+    }
+}
+
+internal sealed class ContextNode(List<(string Key, FeelNode Value)> entries) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        // Later entries may refer to earlier ones: {a: 1, b: a + 1}.
+        var context = new FeelContext(entries.Count);
+        var inner = new ContextScope(context, scope);
+        foreach (var (key, value) in entries)
+        {
+            context[key] = value.Evaluate(ev, inner);
+        }
+
+        return context;
+    }
+}
+
+internal sealed class RangeNode(FeelNode start, bool startIncluded, FeelNode end, bool endIncluded) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        new FeelRange(start.Evaluate(ev, scope), startIncluded, end.Evaluate(ev, scope), endIncluded);
+}
+
+internal sealed class PathNode(FeelNode target, string name) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Select(ev, target.Evaluate(ev, scope), name);
+
+    internal static object? Select(FeelEvaluator ev, object? value, string name)
+    {
+        switch (value)
+        {
+            case null:
+                return null;
+            case FeelContext context:
+                return context[name];
+            case List<object?> list:
+                var mapped = new List<object?>(list.Count);
+                foreach (var item in list)
+                {
+                    mapped.Add(Select(ev, item, name));
+                }
+
+                return mapped;
+            default:
+                var property = FeelBuiltins.TemporalProperty(value, name);
+                if (property is null)
+                {
+                    ev.Warn($"no property '{name}' on {FeelValue.TypeName(value)}");
+                }
+
+                return property;
+        }
+    }
+}
+
+internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var value = target.Evaluate(ev, scope);
+        if (value is null)
+        {
+            return null;
+        }
+
+        var list = value as List<object?> ?? [value];
+
+        // A filter that is a number without reference to the item is an index (1-based; negative counts from the end).
+        if (filter is LiteralNode { Value: decimal } || filter is NegateNode || filter is NameNode)
+        {
+            var probe = ev.Quietly(() => filter.Evaluate(ev, scope));
+            if (probe is decimal index)
+            {
+                var i = (int)index;
+                var at = i > 0 ? i - 1 : list.Count + i;
+                return at >= 0 && at < list.Count && i != 0 ? list[at] : null;
+            }
+        }
+
+        var result = new List<object?>();
+        foreach (var item in list)
+        {
+            IFeelScope itemScope = item is FeelContext ctx
+                ? new NameScope("item", item, new ContextScope(ctx, scope))
+                : new NameScope("item", item, scope);
+            if (filter.Evaluate(ev, itemScope) is true)
+            {
+                result.Add(item);
+            }
+        }
+
+        return result;
+    }
+}
+
+internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, List<(string Name, FeelNode Value)>? named) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        if (target.Evaluate(ev, scope) is not FeelFunction function)
+        {
+            return ev.Invalid($"no function found with name '{(target is NameNode n ? n.Name : "?")}'");
+        }
+
+        IReadOnlyList<object?> args;
+        if (named is null)
+        {
+            var values = new object?[positional.Count];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = positional[i].Evaluate(ev, scope);
+            }
+
+            args = values;
+        }
+        else
+        {
+            var values = new List<object?>(function.Parameters.Count);
+            foreach (var parameter in function.Parameters)
+            {
+                var match = named.FindIndex(a => a.Name == parameter);
+                if (match < 0)
+                {
+                    break;
+                }
+
+                values.Add(named[match].Value.Evaluate(ev, scope));
+            }
+
+            args = values;
+        }
+
+        return function.Invoke(ev, args);
+    }
+}
+
+internal sealed class LambdaNode(List<string> parameters, FeelNode body) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        new FeelFunction("anonymous", parameters, (evaluator, args) =>
+        {
+            var inner = scope;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                inner = new NameScope(parameters[i], i < args.Count ? args[i] : null, inner);
+            }
+
+            return body.Evaluate(evaluator, inner);
+        });
+}
+
+internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var results = new List<object?>();
+        return Iterate(ev, scope, 0, results) ? results : null;
+    }
+
+    private bool Iterate(FeelEvaluator ev, IFeelScope scope, int depth, List<object?> results)
+    {
+        if (depth == iterations.Count)
+        {
+            // "partial" is the list built so far, as the spec names it.
+            results.Add(body.Evaluate(ev, new NameScope("partial", results, scope)));
+            return true;
+        }
+
+        var items = FeelIteration.Items(ev, iterations[depth].Source, iterations[depth].RangeEnd, scope);
+        if (items is null)
+        {
+            return false;
+        }
+
+        foreach (var item in items)
+        {
+            if (!Iterate(ev, new NameScope(iterations[depth].Name, item, scope), depth + 1, results))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+internal sealed class QuantifiedNode(bool every, List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode condition) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Check(ev, scope, 0);
+
+    private object? Check(FeelEvaluator ev, IFeelScope scope, int depth)
+    {
+        if (depth == iterations.Count)
+        {
+            return condition.Evaluate(ev, scope);
+        }
+
+        var items = FeelIteration.Items(ev, iterations[depth].Source, iterations[depth].RangeEnd, scope);
+        if (items is null)
+        {
+            return null;
+        }
+
+        foreach (var item in items)
+        {
+            var result = Check(ev, new NameScope(iterations[depth].Name, item, scope), depth + 1);
+            if (every && result is not true)
+            {
+                return false;
+            }
+
+            if (!every && result is true)
+            {
+                return true;
+            }
+        }
+
+        return every;
+    }
+}
+
+internal static class FeelIteration
+{
+    public static List<object?>? Items(FeelEvaluator ev, FeelNode source, FeelNode? rangeEnd, IFeelScope scope)
+    {
+        var start = source.Evaluate(ev, scope);
+        if (rangeEnd is not null)
+        {
+            return Range(ev, start, rangeEnd.Evaluate(ev, scope));
+        }
+
+        return start switch
+        {
+            List<object?> list => list,
+            FeelRange { Start: decimal s, End: decimal e } r => Range(ev, r.StartIncluded ? s : s + 1, r.EndIncluded ? e : e - 1),
+            null => ev.Invalid("can't iterate over null") as List<object?>,
+            var single => [single],
+        };
+    }
+
+    private static List<object?>? Range(FeelEvaluator ev, object? from, object? to)
+    {
+        if (from is not decimal f || to is not decimal t)
+        {
+            ev.Warn("a for-range needs two numbers");
+            return null;
+        }
+
+        var step = f <= t ? 1 : -1;
+        var list = new List<object?>();
+        for (var i = f; step > 0 ? i <= t : i >= t; i += step)
+        {
+            list.Add(i);
+        }
+
+        return list;
+    }
+}
+
+internal sealed class InNode(FeelNode value, UnaryTestsNode tests) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+        tests.Evaluate(ev, new NameScope("?", value.Evaluate(ev, scope), scope));
+}
+
+internal sealed class InstanceOfNode(FeelNode value, string typeName) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var v = value.Evaluate(ev, scope);
+        return typeName switch
+        {
+            "Any" => v is not null,
+            "Null" => v is null,
+            "number" or "string" or "boolean" or "date" or "time" or "list" or "context" or "function" or "range"
+                or "date and time" or "days and time duration" or "years and months duration" => FeelValue.TypeName(v) == typeName,
+            _ => ev.Invalid($"unknown type '{typeName}'"),
+        };
+    }
+}
+
+/// <summary>Unary tests: true when any test accepts the input value, bound to the name <c>?</c>.</summary>
+internal sealed class UnaryTestsNode(List<FeelNode> tests) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        var sawNull = false;
+        foreach (var test in tests)
+        {
+            switch (test.Evaluate(ev, scope))
+            {
+                case true:
+                    return true;
+                case null:
+                    sawNull = true;
+                    break;
+            }
+        }
+
+        return sawNull ? null : false;
+    }
+}
+
+internal sealed class AnyTestNode : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => true;
+}
+
+internal sealed class ComparisonTestNode(string op, FeelNode operand) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        scope.TryResolve("?", out var input);
+        return FeelArithmetic.CompareWith(ev, op, input, operand.Evaluate(ev, scope));
+    }
+}
+
+internal sealed class ValueTestNode(FeelNode expected) : FeelNode
+{
+    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        scope.TryResolve("?", out var input);
+        var value = expected.Evaluate(ev, scope);
+        return value switch
+        {
+            bool b when ReferencesInput(expected) => b,
+            FeelRange range => range.Contains(input),
+            List<object?> list when input is not List<object?> => list.Any(item => FeelValue.AreEqual(item, input) == true),
+            _ => FeelValue.AreEqual(input, value),
+        };
+    }
+
+    // "x in ? > 3" style tests evaluate to a boolean about the input itself.
+    private static bool ReferencesInput(FeelNode node) => node is CompareNode or AndNode or OrNode or InvokeNode;
+}

@@ -1,0 +1,322 @@
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Model;
+
+internal enum NodeKind
+{
+    Process,
+    StartEvent,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    BoundaryEvent,
+    Task,
+    UserTask,
+    ServiceTask,
+    SendTask,
+    ReceiveTask,
+    ScriptTask,
+    ManualTask,
+    BusinessRuleTask,
+    ExclusiveGateway,
+    ParallelGateway,
+    InclusiveGateway,
+    EventBasedGateway,
+    ComplexGateway,
+    SubProcess,
+    Transaction,
+    AdHocSubProcess,
+    CallActivity,
+}
+
+internal enum EventType
+{
+    None,
+    Message,
+    Timer,
+    Signal,
+    Error,
+    Escalation,
+    Terminate,
+    Conditional,
+    Compensate,
+    Link,
+    Cancel,
+    Multiple,
+}
+
+internal enum TimerKind
+{
+    Date,
+    Duration,
+    Cycle,
+}
+
+/// <summary>Where an element stands in the XML, for findings that name line and column.</summary>
+internal readonly record struct SourcePosition(int Line, int Column)
+{
+    public override string ToString() => $"{Line}:{Column}";
+}
+
+/// <summary>An expression in the model: FEEL when it starts with '=', otherwise a static text value.</summary>
+internal sealed record ModelExpression(string Text, FeelExpression? Feel)
+{
+    public bool IsStatic => Feel is null;
+}
+
+internal sealed record IoMapping(ModelExpression Source, string Target);
+
+internal sealed record TimerDefinition(TimerKind Kind, ModelExpression Value);
+
+internal sealed record MessageDefinition(string Id, ModelExpression Name, ModelExpression? CorrelationKey, TimeSpan? TimeToLive);
+
+internal sealed record SignalDefinition(string Id, ModelExpression Name);
+
+internal sealed record ErrorDefinition(string Id, string? Name, string? Code);
+
+internal sealed record EscalationDefinition(string Id, string? Name, string? Code);
+
+internal sealed class EventDefinition
+{
+    public EventType Type { get; init; }
+
+    public MessageDefinition? Message { get; init; }
+
+    public TimerDefinition? Timer { get; init; }
+
+    public SignalDefinition? Signal { get; init; }
+
+    /// <summary>For error events; null on a catch means "catch every error".</summary>
+    public ErrorDefinition? Error { get; init; }
+
+    /// <summary>For escalation events; null on a catch means "catch every escalation".</summary>
+    public EscalationDefinition? Escalation { get; init; }
+
+    public string? LinkName { get; init; }
+}
+
+internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External);
+
+internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);
+
+internal sealed class UserTaskDefinition
+{
+    public ModelExpression? Assignee { get; init; }
+
+    public ModelExpression? CandidateGroups { get; init; }
+
+    public ModelExpression? CandidateUsers { get; init; }
+
+    public ModelExpression? Priority { get; init; }
+
+    public ModelExpression? DueDate { get; init; }
+
+    public ModelExpression? FollowUpDate { get; init; }
+
+    public IReadOnlyList<FormField> FormFields { get; init; } = [];
+}
+
+internal enum CallBinding
+{
+    Latest,
+    VersionTag,
+    Deployment,
+}
+
+internal sealed record CallDefinition(ModelExpression ProcessId, CallBinding Binding, string? VersionTag, bool PropagateAllChildVariables, bool PropagateAllParentVariables);
+
+internal sealed record ScriptDefinition(FeelExpression Expression, string ResultVariable);
+
+internal sealed record MultiInstanceDefinition(
+    bool IsSequential,
+    ModelExpression? InputCollection,
+    string? InputElement,
+    string? OutputCollection,
+    ModelExpression? OutputElement,
+    ModelExpression? CompletionCondition,
+    ModelExpression? LoopCardinality);
+
+/// <summary>A per-step or per-process SLA: target duration, warning thresholds and calendar.</summary>
+internal sealed record SlaDefinition(string Target, IReadOnlyList<string> Warnings, string? Calendar);
+
+/// <summary>A service commitment: level 1 is the promise to the customer, 2 and 3 are department budgets.</summary>
+internal sealed record CommitmentDefinition(int Level, string? Name, string Target, string? Department, string? Calendar, string? TimeZone);
+
+internal sealed class SequenceFlow
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public required FlowNode Source { get; init; }
+
+    public required FlowNode Target { get; init; }
+
+    public ModelExpression? Condition { get; init; }
+
+    public SourcePosition Position { get; init; }
+}
+
+internal sealed class Lane
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public List<string> FlowNodeIds { get; } = [];
+}
+
+/// <summary>A node of a process graph; processes and sub-processes are scope nodes with children.</summary>
+internal sealed class FlowNode
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public required NodeKind Kind { get; init; }
+
+    /// <summary>The BPMN element's local name (<c>userTask</c>, <c>startEvent</c>…), as counted in the XML.</summary>
+    public required string ElementName { get; init; }
+
+    public SourcePosition Position { get; init; }
+
+    /// <summary>The enclosing scope: the process node or a sub-process. Null for the process itself.</summary>
+    public FlowNode? Parent { get; set; }
+
+    public List<FlowNode> Children { get; } = [];
+
+    public List<SequenceFlow> Incoming { get; } = [];
+
+    public List<SequenceFlow> Outgoing { get; } = [];
+
+    public string? DefaultFlowId { get; set; }
+
+    public SequenceFlow? DefaultFlow { get; set; }
+
+    public EventDefinition? Event { get; set; }
+
+    /// <summary>How many event definitions the XML had; more than one makes a "multiple" event.</summary>
+    public int EventDefinitionCount { get; set; }
+
+    /// <summary>Start events of event sub-processes, and boundary events (cancelActivity).</summary>
+    public bool IsInterrupting { get; set; } = true;
+
+    public string? AttachedToId { get; set; }
+
+    public FlowNode? AttachedTo { get; set; }
+
+    public List<FlowNode> Boundaries { get; } = [];
+
+    public bool TriggeredByEvent { get; set; }
+
+    public TaskDefinition? Task { get; set; }
+
+    public UserTaskDefinition? UserTask { get; set; }
+
+    public List<IoMapping> Inputs { get; } = [];
+
+    public List<IoMapping> Outputs { get; } = [];
+
+    public ScriptDefinition? Script { get; set; }
+
+    public string? ScriptFormat { get; set; }
+
+    public CallDefinition? Call { get; set; }
+
+    public MultiInstanceDefinition? MultiInstance { get; set; }
+
+    public SlaDefinition? Sla { get; set; }
+
+    public CommitmentDefinition? Commitment { get; set; }
+
+    public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Send and receive tasks name their message directly.</summary>
+    public MessageDefinition? Message { get; set; }
+
+    public bool IsScope => Kind is NodeKind.Process or NodeKind.SubProcess or NodeKind.Transaction or NodeKind.AdHocSubProcess;
+
+    public bool IsActivity => Kind is NodeKind.Task or NodeKind.UserTask or NodeKind.ServiceTask or NodeKind.SendTask
+        or NodeKind.ReceiveTask or NodeKind.ScriptTask or NodeKind.ManualTask or NodeKind.BusinessRuleTask
+        or NodeKind.SubProcess or NodeKind.Transaction or NodeKind.AdHocSubProcess or NodeKind.CallActivity;
+
+    public bool IsGateway => Kind is NodeKind.ExclusiveGateway or NodeKind.ParallelGateway or NodeKind.InclusiveGateway
+        or NodeKind.EventBasedGateway or NodeKind.ComplexGateway;
+
+    /// <summary>The none start event of a scope, where a plain activation begins.</summary>
+    public FlowNode? NoneStart { get; set; }
+
+    /// <summary>Event sub-processes directly inside this scope.</summary>
+    public List<FlowNode> EventSubProcesses { get; } = [];
+
+    /// <summary>
+    /// For an inclusive join: the nodes of the same scope from which a token can still reach this
+    /// join without passing through it. Computed once per definition; the join waits only while a
+    /// token stands on one of them.
+    /// </summary>
+    public HashSet<FlowNode>? Upstream { get; set; }
+
+    public override string ToString() => $"{ElementName} '{Id}'";
+}
+
+/// <summary>A process of a BPMN document, with its element graph resolved.</summary>
+internal sealed class ProcessModel
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public bool IsExecutable { get; init; }
+
+    public string? VersionTag { get; set; }
+
+    public required FlowNode Root { get; init; }
+
+    public Dictionary<string, FlowNode> Nodes { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, SequenceFlow> Flows { get; } = new(StringComparer.Ordinal);
+
+    public List<Lane> Lanes { get; } = [];
+
+    public SlaDefinition? Sla { get; set; }
+
+    public CommitmentDefinition? Commitment { get; set; }
+
+    /// <summary>Start events directly in the process (not in event sub-processes).</summary>
+    public IEnumerable<FlowNode> StartEvents => Root.Children.Where(n => n.Kind == NodeKind.StartEvent);
+
+    public FlowNode Node(string id) => Nodes[id];
+}
+
+internal sealed record Participant(string Id, string? Name, string? ProcessRef);
+
+internal sealed record MessageFlow(string Id, string? Name, string SourceRef, string TargetRef, string? MessageRef);
+
+/// <summary>The rectangle of a shape in the diagram interchange, for overlays in the designer.</summary>
+internal readonly record struct ShapeBounds(double X, double Y, double Width, double Height);
+
+/// <summary>Everything read from one BPMN XML document.</summary>
+internal sealed class BpmnDocument
+{
+    public List<ProcessModel> Processes { get; } = [];
+
+    public List<Participant> Participants { get; } = [];
+
+    public List<MessageFlow> MessageFlows { get; } = [];
+
+    public Dictionary<string, MessageDefinition> Messages { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, SignalDefinition> Signals { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, ErrorDefinition> Errors { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, EscalationDefinition> Escalations { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, ShapeBounds> Shapes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many BPMN elements of each local name the importer read into this model.</summary>
+    public Dictionary<string, int> ElementCounts { get; } = new(StringComparer.Ordinal);
+
+    public void Count(string elementName) =>
+        ElementCounts[elementName] = ElementCounts.GetValueOrDefault(elementName) + 1;
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Model;
+
+/// <summary>When a timer fires first, and how it repeats (cycles only).</summary>
+/// <param name="Due">The first due time.</param>
+/// <param name="Interval">The period of a cycle; null for a one-shot timer.</param>
+/// <param name="RemainingAfterFirst">Repetitions left after the first firing; -1 repeats forever.</param>
+internal readonly record struct TimerPlan(DateTimeOffset Due, TimeSpan? Interval, int RemainingAfterFirst);
+
+/// <summary>ISO 8601 timer values: a date-time, a duration, or a repeating interval <c>R[n]/[start/]duration</c>.</summary>
+internal static class TimerSchedule
+{
+    public static string? ValidateStatic(TimerKind kind, string text)
+    {
+        Plan(kind, text, DateTimeOffset.UnixEpoch, out var error);
+        return error;
+    }
+
+    /// <summary>Plans a timer from a static text or the value of a FEEL expression.</summary>
+    public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error)
+    {
+        error = null;
+        switch (kind)
+        {
+            case TimerKind.Date:
+                var due = value switch
+                {
+                    FeelDateTime dt => dt.ToInstant(),
+                    DateOnly d => new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                    string s when FeelBuiltins.ParseDateTime(s) is { } dt => dt.ToInstant(),
+                    string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) => parsed,
+                    _ => (DateTimeOffset?)null,
+                };
+                if (due is null)
+                {
+                    error = $"expected an ISO 8601 date-time such as 2025-01-31T09:00:00Z, got {FeelValue.ToDisplayString(value)}";
+                    return null;
+                }
+
+                return new TimerPlan(due.Value, null, 0);
+
+            case TimerKind.Duration:
+                if (AsDuration(value, now) is not { } duration)
+                {
+                    error = $"expected an ISO 8601 duration such as PT1H or P2D, got {FeelValue.ToDisplayString(value)}";
+                    return null;
+                }
+
+                return new TimerPlan(now + duration, null, 0);
+
+            default:
+                return PlanCycle(value as string, now, out error);
+        }
+    }
+
+    private static TimerPlan? PlanCycle(string? text, DateTimeOffset now, out string? error)
+    {
+        error = null;
+        var parts = text?.Split('/') ?? [];
+        if (parts.Length is < 2 or > 3 || !parts[0].StartsWith('R'))
+        {
+            error = $"expected a repeating interval such as R3/PT1H, got '{text}'";
+            return null;
+        }
+
+        var count = -1;
+        if (parts[0].Length > 1 && (!int.TryParse(parts[0].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
+        {
+            error = $"'{parts[0]}' is not a repetition count such as R3";
+            return null;
+        }
+
+        var start = now;
+        var durationText = parts[^1];
+        if (parts.Length == 3)
+        {
+            if (FeelBuiltins.ParseDateTime(parts[1]) is not { } startAt)
+            {
+                error = $"'{parts[1]}' is not an ISO 8601 date-time";
+                return null;
+            }
+
+            start = startAt.ToInstant();
+        }
+
+        if (AsDuration(durationText, start) is not { } interval || interval <= TimeSpan.Zero)
+        {
+            error = $"'{durationText}' is not a positive ISO 8601 duration";
+            return null;
+        }
+
+        // With an explicit start the first firing is at the start; otherwise one interval from now.
+        var first = parts.Length == 3 ? start : now + interval;
+        return new TimerPlan(first, interval, count < 0 ? -1 : count - 1);
+    }
+
+    private static TimeSpan? AsDuration(object? value, DateTimeOffset from) => value switch
+    {
+        TimeSpan t => t,
+        FeelYearMonthDuration y => from.AddMonths(y.TotalMonths) - from,
+        string s => FeelBuiltins.ParseDuration(s) switch
+        {
+            TimeSpan t => t,
+            FeelYearMonthDuration y => from.AddMonths(y.TotalMonths) - from,
+            _ => null,
+        },
+        _ => null,
+    };
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>What every command shares: the store, the definition cache, the clock, options and logging.</summary>
+internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions options, TimeProvider time, ILogger logger)
+{
+    public IWorkflowStore Store { get; } = store;
+
+    public WorkflowEngineOptions Options { get; } = options;
+
+    public TimeProvider Time { get; } = time;
+
+    public EngineLog Log { get; } = new(logger);
+
+    public DefinitionCache Definitions { get; } = new(store);
+}
+
+/// <summary>Parsed definitions by version id: an instance never re-parses its XML, whatever the store.</summary>
+internal sealed class DefinitionCache(IWorkflowStore store)
+{
+    private readonly ConcurrentDictionary<Guid, ProcessDefinition> _byId = new();
+
+    public async ValueTask<ProcessDefinition> GetAsync(Guid id, CancellationToken ct)
+    {
+        if (_byId.TryGetValue(id, out var cached))
+        {
+            return cached;
+        }
+
+        var record = await store.GetDefinitionAsync(id, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process definition {id} does not exist");
+        return Add(record, null);
+    }
+
+    public ProcessDefinition Add(DefinitionRecord record, BpmnDocument? parsed)
+    {
+        if (_byId.TryGetValue(record.Id, out var cached))
+        {
+            return cached;
+        }
+
+        var document = parsed;
+        if (document is null)
+        {
+            var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue });
+            document = doc ?? throw new InvalidOperationException($"stored definition {record.Id} no longer parses: {string.Join("; ", findings)}");
+        }
+
+        var process = document.Processes.First(p => p.Id == record.ProcessId);
+        var definition = new ProcessDefinition(record, document, process);
+        return _byId.GetOrAdd(record.Id, definition);
+    }
+}
+
+internal sealed partial class EngineLog(ILogger logger)
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Incident on instance {InstanceId} ({BusinessKey}) at {ElementId}: {Reason}")]
+    private static partial void LogIncident(ILogger logger, Guid instanceId, string? businessKey, string elementId, string reason);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Deployed {ProcessId} version {Version} ({DefinitionId})")]
+    private static partial void LogDeployed(ILogger logger, string processId, int version, Guid definitionId);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Command retried after a concurrency conflict (attempt {Attempt}): {Reason}")]
+    private static partial void LogConflict(ILogger logger, int attempt, string reason);
+
+    public void IncidentRaised(Guid instanceId, string? businessKey, string elementId, string reason) => LogIncident(logger, instanceId, businessKey, elementId, reason);
+
+    public void Deployed(string processId, int version, Guid definitionId) => LogDeployed(logger, processId, version, definitionId);
+
+    public void Conflict(int attempt, string reason) => LogConflict(logger, attempt, reason);
+}

@@ -1,0 +1,129 @@
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>The state of a process instance.</summary>
+public enum ProcessInstanceStatus
+{
+    /// <summary>Tokens are running or waiting.</summary>
+    Active,
+
+    /// <summary>Every token reached an end.</summary>
+    Completed,
+
+    /// <summary>A terminate end event ended the process.</summary>
+    Terminated,
+
+    /// <summary>Someone cancelled the instance.</summary>
+    Cancelled,
+}
+
+/// <summary>
+/// The durable state of one instance: its live element instances and their variables. It is all a
+/// command needs to continue the instance; wait points (tasks, jobs, timers, subscriptions) are rows
+/// of their own, referenced from here by id so that closing them never needs a scan.
+/// </summary>
+internal sealed class InstanceState
+{
+    public required Guid Id { get; init; }
+
+    public required string ProcessId { get; init; }
+
+    public required Guid DefinitionId { get; init; }
+
+    public required int Version { get; init; }
+
+    public string? BusinessKey { get; init; }
+
+    public ProcessInstanceStatus Status { get; set; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>The calling instance and call-activity element instance, for called processes.</summary>
+    public Guid? ParentInstanceId { get; init; }
+
+    public long? ParentElementKey { get; init; }
+
+    public long NextKey { get; set; } = 1;
+
+    /// <summary>Optimistic concurrency: the version read; the store refuses a commit made on a stale one.</summary>
+    public long RowVersion { get; set; }
+
+    /// <summary>Live element instances by key, the process scope (key 1) included while the instance runs.</summary>
+    public Dictionary<long, ElementInstance> Elements { get; } = [];
+
+    /// <summary>The process variables, kept after the instance ends so that its outcome can be read.</summary>
+    public FeelContext Variables { get; set; } = new();
+
+    public const long RootKey = 1;
+}
+
+internal enum IncidentPhase
+{
+    None,
+    Activate,
+    Complete,
+}
+
+/// <summary>One activation of a flow node: a token at a task, a running sub-process, a waiting event.</summary>
+internal sealed class ElementInstance
+{
+    public required long Key { get; init; }
+
+    public required string ElementId { get; init; }
+
+    /// <summary>The element instance of the enclosing scope; 0 for the process scope.</summary>
+    public long ParentKey { get; init; }
+
+    /// <summary>Local variables: a scope's own, input mappings, a multi-instance element's item.</summary>
+    public FeelContext? Variables { get; set; }
+
+    public Guid? TaskId { get; set; }
+
+    public Guid? JobId { get; set; }
+
+    public Guid? CalledInstanceId { get; set; }
+
+    /// <summary>Timers and message/signal subscriptions owned by this element instance (own, boundary, event sub-process, event gateway).</summary>
+    public List<WaitRef>? Waits { get; set; }
+
+    public Guid? IncidentId { get; set; }
+
+    public IncidentPhase IncidentPhase { get; set; }
+
+    /// <summary>Arrivals at joining gateways of this scope: gateway id → ids of the flows that arrived (a multiset).</summary>
+    public Dictionary<string, List<string>>? JoinArrivals { get; set; }
+
+    public bool IsMultiInstanceBody { get; set; }
+
+    public bool IsMultiInstanceInner { get; set; }
+
+    /// <summary>Multi-instance body: the items to iterate, how many there are, how many ran and finished.</summary>
+    public List<object?>? Collection { get; set; }
+
+    public int Total { get; set; }
+
+    public int Started { get; set; }
+
+    public int Completed { get; set; }
+
+    /// <summary>Multi-instance inner: 1-based position in the collection.</summary>
+    public int LoopCounter { get; set; }
+
+    /// <summary>An interrupting event sub-process has started: the scope no longer accepts other events.</summary>
+    public bool Interrupted { get; set; }
+
+    public void AddWait(WaitKind kind, Guid id, string elementId) => (Waits ??= []).Add(new WaitRef(kind, id, elementId));
+}
+
+internal enum WaitKind
+{
+    Timer,
+    Message,
+    Signal,
+}
+
+/// <summary>A reference from an element instance to a wait-point row; <paramref name="ElementId"/> is the catching node.</summary>
+internal readonly record struct WaitRef(WaitKind Kind, Guid Id, string ElementId);

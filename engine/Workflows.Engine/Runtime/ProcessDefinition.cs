@@ -1,0 +1,132 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>A deployed process version, parsed once and shared by every instance that runs on it.</summary>
+internal sealed class ProcessDefinition
+{
+    private readonly Dictionary<(FlowNode? Scope, string? Name), FlowNode> _linkCatches = [];
+
+    public ProcessDefinition(DefinitionRecord record, BpmnDocument document, ProcessModel process)
+    {
+        Record = record;
+        Document = document;
+        Process = process;
+        foreach (var node in process.Nodes.Values)
+        {
+            if (node.Kind == NodeKind.IntermediateCatchEvent && node.Event?.Type == EventType.Link)
+            {
+                _linkCatches.TryAdd((node.Parent, node.Event.LinkName), node);
+            }
+
+            if (node.Kind == NodeKind.InclusiveGateway && node.Incoming.Count > 1)
+            {
+                node.Upstream = ComputeUpstream(node);
+            }
+        }
+    }
+
+    public DefinitionRecord Record { get; }
+
+    public BpmnDocument Document { get; }
+
+    public ProcessModel Process { get; }
+
+    public Guid Id => Record.Id;
+
+    public FlowNode Node(string elementId) =>
+        elementId == Process.Id ? Process.Root : Process.Nodes[elementId];
+
+    public FlowNode? LinkCatch(FlowNode scope, string? name) => _linkCatches.GetValueOrDefault((scope, name));
+
+    // The nodes from which a token can still reach the join without passing through it; a token
+    // waiting at an activity counts when one of its boundary events leads there.
+    private static HashSet<FlowNode> ComputeUpstream(FlowNode join)
+    {
+        var upstream = new HashSet<FlowNode>();
+        var stack = new Stack<FlowNode>(join.Incoming.Select(f => f.Source));
+        while (stack.TryPop(out var node))
+        {
+            if (node == join || !upstream.Add(node))
+            {
+                continue;
+            }
+
+            foreach (var flow in node.Incoming)
+            {
+                stack.Push(flow.Source);
+            }
+
+            if (node.Kind == NodeKind.BoundaryEvent && node.AttachedTo is not null)
+            {
+                stack.Push(node.AttachedTo);
+            }
+        }
+
+        return upstream;
+    }
+}
+
+/// <summary>Resolves names through an element instance's scope chain, innermost first.</summary>
+internal sealed class ElementScope(InstanceState state, ElementInstance element) : IFeelScope
+{
+    public bool TryResolve(string name, out object? value)
+    {
+        var current = element;
+        while (true)
+        {
+            if (current.Variables is not null && current.Variables.TryGetValue(name, out value))
+            {
+                return true;
+            }
+
+            if (current.ParentKey == 0 || !state.Elements.TryGetValue(current.ParentKey, out var parent))
+            {
+                break;
+            }
+
+            current = parent;
+        }
+
+        return state.Variables.TryGetValue(name, out value);
+    }
+
+    /// <summary>Every visible variable, inner scopes shadowing outer ones.</summary>
+    public FeelContext Flatten()
+    {
+        var chain = new List<FeelContext>();
+        var current = element;
+        while (true)
+        {
+            if (current.Variables is not null && current.Key != InstanceState.RootKey)
+            {
+                chain.Add(current.Variables);
+            }
+
+            if (current.ParentKey == 0 || !state.Elements.TryGetValue(current.ParentKey, out var parent))
+            {
+                break;
+            }
+
+            current = parent;
+        }
+
+        var result = new FeelContext(state.Variables.Count);
+        foreach (var (k, v) in state.Variables)
+        {
+            result[k] = v;
+        }
+
+        for (var i = chain.Count - 1; i >= 0; i--)
+        {
+            foreach (var (k, v) in chain[i])
+            {
+                result[k] = v;
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,454 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>
+/// The in-memory store: the same contract as the database stores, with the same indexes as
+/// dictionaries. Instances are kept serialised (their state bytes), as a database keeps them, so a
+/// waiting instance costs its few hundred bytes of state rather than a live object graph.
+/// </summary>
+internal sealed class InMemoryWorkflowStore : IWorkflowStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, DefinitionRecord> _definitions = [];
+    private readonly Dictionary<string, List<DefinitionRecord>> _definitionsByProcess = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, InstanceRecord> _instances = [];
+    private readonly Dictionary<Guid, UserTaskRecord> _tasks = [];
+    private readonly Dictionary<Guid, HashSet<Guid>> _openTasksByInstance = [];
+    private readonly Dictionary<Guid, JobRecord> _jobs = [];
+    private readonly Dictionary<Guid, TimerRecord> _timers = [];
+    private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _timersByDue = [];
+    private readonly Dictionary<Guid, MessageSubscriptionRecord> _messageSubscriptions = [];
+    private readonly Dictionary<(string Name, string Key), List<Guid>> _messageSubscriptionsByKey = [];
+    private readonly Dictionary<string, List<Guid>> _messageStartsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, SignalSubscriptionRecord> _signalSubscriptions = [];
+    private readonly Dictionary<string, List<Guid>> _signalSubscriptionsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, BufferedMessageRecord> _buffered = [];
+    private readonly Dictionary<(string Name, string Key), List<Guid>> _bufferedByKey = [];
+    private readonly Dictionary<string, Guid> _bufferedByMessageId = new(StringComparer.Ordinal);
+    private readonly HashSet<(Guid Message, Guid Instance)> _correlations = [];
+    private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
+    private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
+    private readonly List<OutboxRecord> _outbox = [];
+    private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
+
+    public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitions.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? list[^1] : null);
+        }
+    }
+
+    public ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? list.Find(d => d.Version == version) : null);
+        }
+    }
+
+    public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? list.FindLast(d => d.VersionTag == versionTag) : null);
+        }
+    }
+
+    public ValueTask<DefinitionRecord?> GetDefinitionInDeploymentAsync(Guid deploymentId, string processId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? list.FindLast(d => d.DeploymentId == deploymentId) : null);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<DefinitionRecord>> ListDefinitionsAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_definitions.Values.OrderBy(d => d.ProcessId, StringComparer.Ordinal).ThenBy(d => d.Version).ToList());
+        }
+    }
+
+    public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_instances.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_tasks.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<UserTaskRecord> result = _openTasksByInstance.TryGetValue(instanceId, out var ids)
+                ? ids.Select(id => _tasks[id]).OrderBy(t => t.CreatedAt).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_jobs.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_jobs.Values
+                .Where(j => (instanceId is null || j.InstanceId == instanceId) && (type is null || j.Type == type))
+                .OrderBy(j => j.CreatedAt)
+                .ToList());
+        }
+    }
+
+    public ValueTask<IReadOnlyList<TimerRecord>> GetDueTimersAsync(DateTimeOffset now, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var due = new List<TimerRecord>();
+            foreach (var (at, id) in _timersByDue)
+            {
+                if (at > now || due.Count >= max)
+                {
+                    break;
+                }
+
+                due.Add(_timers[id]);
+            }
+
+            return new(due);
+        }
+    }
+
+    public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_timers.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_timersByDue.Count == 0 ? null : _timersByDue.Min.Due);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<MessageSubscriptionRecord> result = _messageSubscriptionsByKey.TryGetValue((name, correlationKey), out var ids)
+                ? ids.Select(id => _messageSubscriptions[id]).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageStartsAsync(string name, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<MessageSubscriptionRecord> result = _messageStartsByName.TryGetValue(name, out var ids)
+                ? ids.Select(id => _messageSubscriptions[id]).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SignalSubscriptionRecord> result = _signalSubscriptionsByName.TryGetValue(name, out var ids)
+                ? ids.Select(id => _signalSubscriptions[id]).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<(IReadOnlyList<TimerRecord> Timers, IReadOnlyList<MessageSubscriptionRecord> Messages, IReadOnlyList<SignalSubscriptionRecord> Signals)> GetStartSubscriptionsAsync(string processId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var definitionIds = _definitionsByProcess.TryGetValue(processId, out var list) ? list.Select(d => d.Id).ToHashSet() : [];
+            return new((
+                _timers.Values.Where(t => t.InstanceId is null && definitionIds.Contains(t.DefinitionId)).ToList(),
+                _messageSubscriptions.Values.Where(s => s.InstanceId is null && definitionIds.Contains(s.DefinitionId)).ToList(),
+                _signalSubscriptions.Values.Where(s => s.InstanceId is null && definitionIds.Contains(s.DefinitionId)).ToList()));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<BufferedMessageRecord> result = _bufferedByKey.TryGetValue((name, correlationKey), out var ids)
+                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Contains((m.Id, instanceId))).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<BufferedMessageRecord?> FindBufferedMessageByIdAsync(string messageId, DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_bufferedByMessageId.TryGetValue(messageId, out var id) && _buffered[id].ExpiresAt > now ? _buffered[id] : null);
+        }
+    }
+
+    public ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_incidents.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(Guid instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<IncidentRecord> result = _incidentsByInstance.TryGetValue(instanceId, out var ids)
+                ? ids.Select(id => _incidents[id]).Where(i => i.ResolvedAt is null).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_history.TryGetValue(instanceId, out var list) ? list.ToList() : []);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Where(o => instanceId is null || o.InstanceId == instanceId).ToList());
+        }
+    }
+
+    public ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            // Check every guard before writing anything: a refused commit leaves no trace.
+            foreach (var write in changes.Instances)
+            {
+                var current = _instances.GetValueOrDefault(write.Record.Id);
+                var currentVersion = current?.RowVersion ?? 0;
+                if (currentVersion != write.ExpectedRowVersion)
+                {
+                    throw new ConcurrencyConflictException($"instance {write.Record.Id} changed since it was read (row version {currentVersion}, expected {write.ExpectedRowVersion})");
+                }
+            }
+
+            foreach (var d in changes.Definitions)
+            {
+                _definitions[d.Id] = d;
+                if (!_definitionsByProcess.TryGetValue(d.ProcessId, out var list))
+                {
+                    _definitionsByProcess[d.ProcessId] = list = [];
+                }
+
+                list.Add(d);
+            }
+
+            foreach (var write in changes.Instances)
+            {
+                _instances[write.Record.Id] = write.Record;
+            }
+
+            foreach (var t in changes.TasksCreated)
+            {
+                _tasks[t.Id] = t;
+                Add(_openTasksByInstance, t.InstanceId, t.Id);
+            }
+
+            foreach (var (id, status) in changes.TasksClosed)
+            {
+                if (_tasks.TryGetValue(id, out var task))
+                {
+                    _tasks[id] = task with { Status = status };
+                    if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set))
+                    {
+                        set.Remove(id);
+                    }
+                }
+            }
+
+            foreach (var j in changes.JobsCreated)
+            {
+                _jobs[j.Id] = j;
+            }
+
+            foreach (var id in changes.JobsClosed)
+            {
+                _jobs.Remove(id);
+            }
+
+            foreach (var id in changes.TimersRemoved)
+            {
+                if (_timers.Remove(id, out var timer))
+                {
+                    _timersByDue.Remove((timer.DueAt, id));
+                }
+            }
+
+            foreach (var t in changes.TimersCreated)
+            {
+                _timers[t.Id] = t;
+                _timersByDue.Add((t.DueAt, t.Id));
+            }
+
+            foreach (var id in changes.MessageSubscriptionsRemoved)
+            {
+                if (_messageSubscriptions.Remove(id, out var s))
+                {
+                    if (s.InstanceId is null)
+                    {
+                        _messageStartsByName[s.MessageName].Remove(id);
+                    }
+                    else
+                    {
+                        Remove(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), id);
+                    }
+                }
+            }
+
+            foreach (var s in changes.MessageSubscriptionsCreated)
+            {
+                _messageSubscriptions[s.Id] = s;
+                if (s.InstanceId is null)
+                {
+                    Add(_messageStartsByName, s.MessageName, s.Id);
+                }
+                else
+                {
+                    Add(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), s.Id);
+                }
+            }
+
+            foreach (var id in changes.SignalSubscriptionsRemoved)
+            {
+                if (_signalSubscriptions.Remove(id, out var s))
+                {
+                    Remove(_signalSubscriptionsByName, s.SignalName, id);
+                }
+            }
+
+            foreach (var s in changes.SignalSubscriptionsCreated)
+            {
+                _signalSubscriptions[s.Id] = s;
+                Add(_signalSubscriptionsByName, s.SignalName, s.Id);
+            }
+
+            foreach (var m in changes.MessagesBuffered)
+            {
+                _buffered[m.Id] = m;
+                Add(_bufferedByKey, (m.Name, m.CorrelationKey), m.Id);
+                if (m.MessageId is not null)
+                {
+                    _bufferedByMessageId[m.MessageId] = m.Id;
+                }
+            }
+
+            foreach (var c in changes.MessageCorrelations)
+            {
+                _correlations.Add(c);
+            }
+
+            foreach (var i in changes.IncidentsCreated)
+            {
+                _incidents[i.Id] = i;
+                Add(_incidentsByInstance, i.InstanceId, i.Id);
+            }
+
+            foreach (var (id, at) in changes.IncidentsResolved)
+            {
+                if (_incidents.TryGetValue(id, out var incident))
+                {
+                    _incidents[id] = incident with { ResolvedAt = at };
+                }
+            }
+
+            _outbox.AddRange(changes.Outbox);
+            foreach (var h in changes.History)
+            {
+                if (!_history.TryGetValue(h.InstanceId, out var list))
+                {
+                    _history[h.InstanceId] = list = [];
+                }
+
+                list.Add(h);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Add<TKey>(Dictionary<TKey, List<Guid>> index, TKey key, Guid id)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var list))
+        {
+            index[key] = list = [];
+        }
+
+        list.Add(id);
+    }
+
+    private static void Add<TKey>(Dictionary<TKey, HashSet<Guid>> index, TKey key, Guid id)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var set))
+        {
+            index[key] = set = [];
+        }
+
+        set.Add(id);
+    }
+
+    private static void Remove<TKey>(Dictionary<TKey, List<Guid>> index, TKey key, Guid id)
+        where TKey : notnull
+    {
+        if (index.TryGetValue(key, out var list))
+        {
+            list.Remove(id);
+            if (list.Count == 0)
+            {
+                index.Remove(key);
+            }
+        }
+    }
+}

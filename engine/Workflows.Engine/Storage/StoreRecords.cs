@@ -1,0 +1,181 @@
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Storage;
+
+// The rows a store keeps. Each kind of wait point is its own table so that every lookup a command
+// makes is an indexed read: no store ever scans instance state to find what waits on what.
+
+internal sealed record DefinitionRecord(
+    Guid Id,
+    string ProcessId,
+    int Version,
+    string? VersionTag,
+    string Checksum,
+    string Xml,
+    Guid DeploymentId,
+    DateTimeOffset DeployedAt,
+    string? DeployedBy);
+
+internal sealed record InstanceRecord(
+    Guid Id,
+    string ProcessId,
+    Guid DefinitionId,
+    int Version,
+    string? BusinessKey,
+    ProcessInstanceStatus Status,
+    long RowVersion,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    Guid? ParentInstanceId,
+    byte[] State);
+
+internal enum TaskStatus
+{
+    Open,
+    Completed,
+    Cancelled,
+}
+
+internal sealed record UserTaskRecord(
+    Guid Id,
+    Guid InstanceId,
+    long ElementKey,
+    string ElementId,
+    string? Name,
+    string ProcessId,
+    string? BusinessKey,
+    string? Assignee,
+    IReadOnlyList<string> CandidateGroups,
+    IReadOnlyList<string> CandidateUsers,
+    int Priority,
+    DateTimeOffset? DueDate,
+    DateTimeOffset? FollowUpDate,
+    string? FormJson,
+    DateTimeOffset CreatedAt)
+{
+    public TaskStatus Status { get; init; } = TaskStatus.Open;
+}
+
+internal sealed record JobRecord(
+    Guid Id,
+    Guid InstanceId,
+    long ElementKey,
+    string ElementId,
+    string Type,
+    int Retries,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset DueAt,
+    string HeadersJson,
+    string VariablesJson);
+
+/// <summary>A timer row; start-event timers have no instance and name their definition instead.</summary>
+internal sealed record TimerRecord(
+    Guid Id,
+    Guid? InstanceId,
+    long ElementKey,
+    string ElementId,
+    Guid DefinitionId,
+    DateTimeOffset DueAt,
+    TimeSpan? Interval,
+    int Remaining);
+
+internal sealed record MessageSubscriptionRecord(
+    Guid Id,
+    Guid? InstanceId,
+    long ElementKey,
+    string ElementId,
+    Guid DefinitionId,
+    string MessageName,
+    string? CorrelationKey,
+    DateTimeOffset CreatedAt);
+
+internal sealed record SignalSubscriptionRecord(
+    Guid Id,
+    Guid? InstanceId,
+    long ElementKey,
+    string ElementId,
+    Guid DefinitionId,
+    string SignalName);
+
+internal sealed record BufferedMessageRecord(
+    Guid Id,
+    string? MessageId,
+    string Name,
+    string CorrelationKey,
+    string VariablesJson,
+    DateTimeOffset PublishedAt,
+    DateTimeOffset ExpiresAt);
+
+internal sealed record IncidentRecord(
+    Guid Id,
+    Guid InstanceId,
+    long ElementKey,
+    string ElementId,
+    string Message,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ResolvedAt);
+
+/// <summary>A message the engine sends out (send task, message throw/end event), published by the outbox relay.</summary>
+internal sealed record OutboxRecord(
+    Guid Id,
+    Guid InstanceId,
+    string ElementId,
+    string MessageName,
+    string? CorrelationKey,
+    string VariablesJson,
+    DateTimeOffset CreatedAt);
+
+internal sealed record HistoryRecord(
+    Guid InstanceId,
+    DateTimeOffset At,
+    string Kind,
+    string? ElementId,
+    long? ElementKey,
+    string? Actor,
+    string? Detail);
+
+/// <summary>Everything one command changes, committed by the store in one transaction or not at all.</summary>
+internal sealed class ChangeSet
+{
+    public List<DefinitionRecord> Definitions { get; } = [];
+
+    /// <summary>Instances written; <see cref="InstanceWrite.ExpectedRowVersion"/> 0 inserts.</summary>
+    public List<InstanceWrite> Instances { get; } = [];
+
+    public List<UserTaskRecord> TasksCreated { get; } = [];
+
+    public List<(Guid Id, TaskStatus Status)> TasksClosed { get; } = [];
+
+    public List<JobRecord> JobsCreated { get; } = [];
+
+    public List<Guid> JobsClosed { get; } = [];
+
+    public List<TimerRecord> TimersCreated { get; } = [];
+
+    public List<Guid> TimersRemoved { get; } = [];
+
+    public List<MessageSubscriptionRecord> MessageSubscriptionsCreated { get; } = [];
+
+    public List<Guid> MessageSubscriptionsRemoved { get; } = [];
+
+    public List<SignalSubscriptionRecord> SignalSubscriptionsCreated { get; } = [];
+
+    public List<Guid> SignalSubscriptionsRemoved { get; } = [];
+
+    public List<BufferedMessageRecord> MessagesBuffered { get; } = [];
+
+    public List<(Guid BufferedMessageId, Guid InstanceId)> MessageCorrelations { get; } = [];
+
+    public List<IncidentRecord> IncidentsCreated { get; } = [];
+
+    public List<(Guid Id, DateTimeOffset At)> IncidentsResolved { get; } = [];
+
+    public List<OutboxRecord> Outbox { get; } = [];
+
+    public List<HistoryRecord> History { get; } = [];
+}
+
+internal readonly record struct InstanceWrite(InstanceRecord Record, long ExpectedRowVersion);
+
+/// <summary>A commit lost an optimistic-concurrency race; the command is retried from the start.</summary>
+internal sealed class ConcurrencyConflictException(string message) : Exception(message);

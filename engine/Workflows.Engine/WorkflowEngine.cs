@@ -1,0 +1,587 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine;
+
+/// <summary>Settings of a <see cref="WorkflowEngine"/>.</summary>
+public sealed class WorkflowEngineOptions
+{
+    /// <summary>In-process service-task handlers by task type. A type without a handler becomes a job for a worker.</summary>
+    public Dictionary<string, ServiceTaskHandler> Handlers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often a command is tried when it loses an optimistic-concurrency race. Default 5.</summary>
+    public int MaxCommandAttempts { get; set; } = 5;
+
+    /// <summary>Size and depth limits for BPMN XML. Default: 10 MB, depth 256.</summary>
+    public BpmnParserOptions Parser { get; set; } = new();
+
+    /// <summary>The largest variable payload one command accepts, as JSON bytes. Default 1 MiB.</summary>
+    public int MaxVariablesBytes { get; set; } = 1 << 20;
+
+    /// <summary>Registers an in-process handler for a task type.</summary>
+    public WorkflowEngineOptions AddHandler(string taskType, ServiceTaskHandler handler)
+    {
+        Handlers[taskType] = handler;
+        return this;
+    }
+}
+
+/// <summary>
+/// Runs BPMN processes: deploy, start, complete tasks and jobs, correlate messages, broadcast signals,
+/// fire timers, cancel, resolve incidents, and read state.
+/// </summary>
+/// <remarks>
+/// Every command loads the instances it touches, runs their tokens until each waits or ends, and
+/// commits all effects in one store transaction guarded by the instances' row versions; a lost race
+/// retries the whole command. Time comes only from the <see cref="TimeProvider"/> given. This
+/// constructor keeps everything in memory; the database stores plug in through the same contract.
+/// </remarks>
+public sealed class WorkflowEngine
+{
+    private readonly EngineCore _core;
+
+    /// <summary>Creates an engine on the in-memory store.</summary>
+    public WorkflowEngine(WorkflowEngineOptions? options = null, TimeProvider? timeProvider = null, ILogger<WorkflowEngine>? logger = null)
+        : this(new InMemoryWorkflowStore(), options ?? new WorkflowEngineOptions(), timeProvider ?? TimeProvider.System, logger ?? (ILogger)NullLogger.Instance)
+    {
+    }
+
+    internal WorkflowEngine(IWorkflowStore store, WorkflowEngineOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCommandAttempts, 1);
+        _core = new EngineCore(store, options, timeProvider, logger);
+    }
+
+    internal IWorkflowStore Store => _core.Store;
+
+    // ---------------------------------------------------------------- definitions
+
+    /// <summary>Checks a BPMN document without deploying it.</summary>
+    public async Task<ValidationReport> ValidateAsync(string bpmnXml, CancellationToken cancellationToken = default) =>
+        (await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false)).Report;
+
+    /// <summary>Deploys the executable processes of a BPMN document.</summary>
+    /// <remarks>
+    /// An unchanged document (same checksum) returns the versions already deployed; a changed one
+    /// becomes version + 1. Running instances stay on the version they started on.
+    /// </remarks>
+    /// <exception cref="DeploymentRejectedException">The document has errors; its report lists them all.</exception>
+    public async Task<DeploymentResult> DeployAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
+    {
+        var (document, report) = await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false);
+        if (document is null || report.HasErrors)
+        {
+            throw new DeploymentRejectedException(report);
+        }
+
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
+        return await ExecuteAsync(async execution =>
+        {
+            var deploymentId = Guid.CreateVersion7(execution.Now);
+            var deployed = new List<DeployedProcess>();
+            foreach (var process in document.Processes.Where(p => p.IsExecutable))
+            {
+                var latest = await Store.GetLatestDefinitionAsync(process.Id, cancellationToken).ConfigureAwait(false);
+                if (latest is not null && latest.Checksum == checksum)
+                {
+                    deployed.Add(new DeployedProcess(process.Id, latest.Version, latest.Id, latest.VersionTag, IsNew: false));
+                    continue;
+                }
+
+                var record = new DefinitionRecord(Guid.CreateVersion7(execution.Now), process.Id, (latest?.Version ?? 0) + 1, process.VersionTag,
+                    checksum, bpmnXml, deploymentId, execution.Now, deployedBy);
+                execution.Changes.Definitions.Add(record);
+                var definition = _core.Definitions.Add(record, document);
+                await ReplaceStartSubscriptionsAsync(execution, definition, cancellationToken).ConfigureAwait(false);
+                deployed.Add(new DeployedProcess(process.Id, record.Version, record.Id, record.VersionTag, IsNew: true));
+            }
+
+            return new DeploymentResult(deploymentId, deployed, report);
+        }, cancellationToken, runTokens: false).ConfigureAwait(false);
+    }
+
+    private async Task<(BpmnDocument? Document, ValidationReport Report)> ParseAndValidateAsync(string bpmnXml, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(bpmnXml);
+        var (document, findings) = BpmnParser.Parse(bpmnXml, _core.Options.Parser);
+        if (document is not null)
+        {
+            var known = new HashSet<string>(StringComparer.Ordinal);
+            var called = document.Processes.SelectMany(p => p.Nodes.Values)
+                .Where(n => n.Call is { ProcessId.IsStatic: true })
+                .Select(n => n.Call!.ProcessId.Text)
+                .Distinct(StringComparer.Ordinal);
+            foreach (var id in called)
+            {
+                if (await Store.GetLatestDefinitionAsync(id, ct).ConfigureAwait(false) is not null)
+                {
+                    known.Add(id);
+                }
+            }
+
+            ModelValidator.Validate(document, findings, known.Contains);
+            if (!document.Processes.Any(p => p.IsExecutable))
+            {
+                findings.Add(new ValidationFinding(FindingSeverity.Error, "NO_EXECUTABLE_PROCESS", null, 0, 0,
+                    "the document has no process with isExecutable=\"true\"; mark the process to run as executable"));
+            }
+        }
+
+        return (document, new ValidationReport(findings));
+    }
+
+    // Start events of a new version replace those of the previous one (Camunda semantics).
+    private async Task ReplaceStartSubscriptionsAsync(Execution execution, ProcessDefinition definition, CancellationToken ct)
+    {
+        var (timers, messages, signals) = await Store.GetStartSubscriptionsAsync(definition.Process.Id, ct).ConfigureAwait(false);
+        execution.Changes.TimersRemoved.AddRange(timers.Select(t => t.Id));
+        execution.Changes.MessageSubscriptionsRemoved.AddRange(messages.Select(m => m.Id));
+        execution.Changes.SignalSubscriptionsRemoved.AddRange(signals.Select(s => s.Id));
+
+        foreach (var start in definition.Process.StartEvents.Where(s => s.Event is not null))
+        {
+            var e = start.Event!;
+            switch (e.Type)
+            {
+                case EventType.Timer when e.Timer is not null:
+                    var value = e.Timer.Value.Feel is null
+                        ? e.Timer.Value.Text
+                        : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _core.Time).Value;
+                    var plan = TimerSchedule.Plan(e.Timer.Kind, value, execution.Now, out var error)
+                        ?? throw new DeploymentRejectedException(new ValidationReport(
+                            [new ValidationFinding(FindingSeverity.Error, "TIMER_INVALID", start.Id, start.Position.Line, start.Position.Column, error ?? "invalid timer")]));
+                    execution.Changes.TimersCreated.Add(new TimerRecord(Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));
+                    break;
+                case EventType.Message when e.Message is not null:
+                    execution.Changes.MessageSubscriptionsCreated.Add(new MessageSubscriptionRecord(
+                        Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, e.Message.Name.Text, null, execution.Now));
+                    break;
+                case EventType.Signal when e.Signal is not null:
+                    execution.Changes.SignalSubscriptionsCreated.Add(new SignalSubscriptionRecord(
+                        Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, e.Signal.Name.Text));
+                    break;
+            }
+        }
+
+        _core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
+    }
+
+    /// <summary>The BPMN XML of a deployed version (the latest when <paramref name="version"/> is null).</summary>
+    public async Task<string> GetDefinitionXmlAsync(string processId, int? version = null, CancellationToken cancellationToken = default)
+    {
+        var record = version is null
+            ? await Store.GetLatestDefinitionAsync(processId, cancellationToken).ConfigureAwait(false)
+            : await Store.GetDefinitionByVersionAsync(processId, version.Value, cancellationToken).ConfigureAwait(false);
+        return record?.Xml ?? throw new WorkflowNotFoundException($"process '{processId}'{(version is null ? "" : $" version {version}")} is not deployed");
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    /// <summary>Starts an instance at the process's none start event and runs it until it waits or ends.</summary>
+    /// <returns>The new instance's id.</returns>
+    public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var variables = Variables(command.Variables);
+        return ExecuteAsync(async execution =>
+        {
+            var record = command.Version is { } version
+                ? await Store.GetDefinitionByVersionAsync(command.ProcessId, version, cancellationToken).ConfigureAwait(false)
+                : await Store.GetLatestDefinitionAsync(command.ProcessId, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                throw new WorkflowNotFoundException($"process '{command.ProcessId}'{(command.Version is null ? "" : $" version {command.Version}")} is not deployed");
+            }
+
+            var definition = await _core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+            var start = definition.Process.Root.NoneStart
+                ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
+            var instance = execution.CreateInstance(definition, command.BusinessKey, Copy(variables));
+            await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
+            return instance.Id;
+        }, cancellationToken);
+    }
+
+    /// <summary>Completes a user task with the variables the agent entered.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such task.</exception>
+    /// <exception cref="WorkflowConflictException">The task was already completed or cancelled.</exception>
+    public Task CompleteUserTaskAsync(Guid taskId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null, CancellationToken cancellationToken = default)
+    {
+        var values = Variables(variables);
+        return ExecuteAsync(async execution =>
+        {
+            var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+            if (task.Status != Storage.TaskStatus.Open)
+            {
+                throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
+            }
+
+            var instance = await execution.LoadAsync(task.InstanceId).ConfigureAwait(false);
+            var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
+            execution.Actor = actor;
+            execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
+            execution.EnqueueComplete(instance, element.Key, Copy(values));
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Completes a job with the worker's result variables.</summary>
+    public Task CompleteJobAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
+    {
+        var values = Variables(variables);
+        return ExecuteAsync(async execution =>
+        {
+            var (instance, element, job) = await LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
+            execution.EnqueueComplete(instance, element.Key, Copy(values));
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Reports a failed job: it is retried after <paramref name="backoff"/> while retries remain, then becomes an incident.</summary>
+    public Task FailJobAsync(Guid jobId, string errorMessage, int? retries = null, TimeSpan? backoff = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(async execution =>
+        {
+            var (instance, element, job) = await LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            var left = retries ?? job.Retries - 1;
+            execution.Changes.JobsClosed.Add(job.Id);
+            element.JobId = null;
+            execution.History(instance, "job-failed", job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
+            if (left > 0)
+            {
+                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? TimeSpan.Zero) };
+                execution.Changes.JobsCreated.Add(retry);
+                element.JobId = retry.Id;
+            }
+            else
+            {
+                execution.RaiseJobIncident(instance, element, $"job '{job.Type}' failed with no retries left: {errorMessage}");
+            }
+
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Reports a business error from a job worker; the model's error boundary or event sub-process catches it by code.</summary>
+    public Task ThrowJobErrorAsync(Guid jobId, string errorCode, string? errorMessage = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(async execution =>
+        {
+            var (instance, element, job) = await LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.Changes.JobsClosed.Add(job.Id);
+            element.JobId = null;
+            await execution.ThrowErrorAsync(instance, element, errorCode, errorMessage ?? errorCode).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Correlates a message to waiting instances and message start events, buffering it when it has a time-to-live.</summary>
+    public Task<CorrelationResult> CorrelateMessageAsync(PublishMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var values = Variables(message.Variables);
+        return ExecuteAsync(async execution =>
+        {
+            if (message.MessageId is { } messageId && await Store.FindBufferedMessageByIdAsync(messageId, execution.Now, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return new CorrelationResult(0, 0, Buffered: false, Duplicate: true);
+            }
+
+            var correlated = new List<Guid>();
+            var subscriptions = await Store.FindMessageSubscriptionsAsync(message.Name, message.CorrelationKey, cancellationToken).ConfigureAwait(false);
+            foreach (var subscription in subscriptions.OrderBy(s => s.CreatedAt))
+            {
+                if (correlated.Contains(subscription.InstanceId!.Value))
+                {
+                    continue; // one message, at most one subscription per instance
+                }
+
+                var instance = await execution.LoadAsync(subscription.InstanceId.Value).ConfigureAwait(false);
+                if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
+                {
+                    continue;
+                }
+
+                execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
+                await execution.TriggerWaitAsync(instance, owner, wait, Copy(values)).ConfigureAwait(false);
+                correlated.Add(instance.Id);
+            }
+
+            var started = 0;
+            foreach (var start in await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false))
+            {
+                var definition = await _core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
+                var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
+                await execution.StartAtAsync(instance, definition.Node(start.ElementId), Copy(values)).ConfigureAwait(false);
+                correlated.Add(instance.Id);
+                started++;
+            }
+
+            var buffered = message.TimeToLive > TimeSpan.Zero;
+            if (buffered)
+            {
+                var record = new BufferedMessageRecord(Guid.CreateVersion7(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
+                    FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive);
+                execution.Changes.MessagesBuffered.Add(record);
+                execution.Changes.MessageCorrelations.AddRange(correlated.Select(id => (record.Id, id)));
+            }
+
+            return new CorrelationResult(correlated.Count - started, started, buffered, Duplicate: false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Broadcasts a signal to every waiting signal catch event and signal start event.</summary>
+    /// <returns>How many waits or starts it triggered.</returns>
+    public Task<int> BroadcastSignalAsync(string signalName, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
+    {
+        var values = Variables(variables);
+        return ExecuteAsync(async execution => await execution.BroadcastSignalAsync(signalName, values).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>Cancels a running instance and everything it waits for, called instances included.</summary>
+    public Task CancelAsync(Guid instanceId, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(async execution =>
+        {
+            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            if (instance.State.Status != ProcessInstanceStatus.Active)
+            {
+                throw new WorkflowConflictException($"process instance {instanceId} is already {instance.State.Status.ToString().ToLowerInvariant()}");
+            }
+
+            if (instance.State.ParentInstanceId is { } parent)
+            {
+                throw new WorkflowConflictException($"process instance {instanceId} was called by {parent}; cancel the calling instance");
+            }
+
+            await execution.TerminateInstanceAsync(instance, ProcessInstanceStatus.Cancelled).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Retries the step an incident stopped (after the cause was fixed, e.g. a variable set or a handler repaired).</summary>
+    public Task ResolveIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(async execution =>
+        {
+            var incident = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
+            if (incident.ResolvedAt is not null)
+            {
+                throw new WorkflowConflictException($"incident {incidentId} is already resolved");
+            }
+
+            var instance = await execution.LoadAsync(incident.InstanceId).ConfigureAwait(false);
+            var element = Owner(instance, incident.ElementKey, e => e.IncidentId == incidentId, $"incident {incidentId}");
+            await execution.RetryIncidentAsync(instance, element).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Sets variables on an instance's process scope (to fix the cause of an incident, say).</summary>
+    public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    {
+        var values = Variables(variables);
+        return ExecuteAsync(async execution =>
+        {
+            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            foreach (var (k, v) in values)
+            {
+                instance.State.Variables[k] = v;
+            }
+
+            execution.History(instance, "variables-set", null, null, string.Join(", ", values.Keys));
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Fires every timer due by now, each in its own command.</summary>
+    /// <returns>How many timers fired.</returns>
+    public async Task<int> FireDueTimersAsync(int maxTimers = 1000, CancellationToken cancellationToken = default)
+    {
+        var due = await Store.GetDueTimersAsync(_core.Time.GetUtcNow(), maxTimers, cancellationToken).ConfigureAwait(false);
+        var fired = 0;
+        foreach (var timer in due)
+        {
+            fired += await ExecuteAsync(execution => FireTimerAsync(execution, timer.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        return fired;
+    }
+
+    /// <summary>When the next timer is due, if any: a poller sleeps until then.</summary>
+    public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) =>
+        Store.GetNextTimerDueAsync(cancellationToken).AsTask();
+
+    private async ValueTask<int> FireTimerAsync(Execution execution, Guid timerId, CancellationToken ct)
+    {
+        var timer = await Store.GetTimerAsync(timerId, ct).ConfigureAwait(false);
+        if (timer is null)
+        {
+            return 0; // fired or closed by another command meanwhile
+        }
+
+        if (timer.InstanceId is null)
+        {
+            execution.Changes.TimersRemoved.Add(timer.Id);
+            if (timer.Interval is { } interval && timer.Remaining != 0)
+            {
+                execution.Changes.TimersCreated.Add(timer with
+                {
+                    Id = Guid.CreateVersion7(execution.Now),
+                    DueAt = timer.DueAt + interval,
+                    Remaining = timer.Remaining > 0 ? timer.Remaining - 1 : -1,
+                });
+            }
+
+            var definition = await _core.Definitions.GetAsync(timer.DefinitionId, ct).ConfigureAwait(false);
+            var started = execution.CreateInstance(definition, null, new FeelContext());
+            execution.History(started, "timer-fired", timer.ElementId, null);
+            await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
+            return 1;
+        }
+
+        var instance = await execution.LoadAsync(timer.InstanceId.Value).ConfigureAwait(false);
+        if (!instance.State.Elements.TryGetValue(timer.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == timer.Id) is not { } wait || wait.Id != timer.Id)
+        {
+            execution.Changes.TimersRemoved.Add(timer.Id);
+            return 0;
+        }
+
+        execution.History(instance, "timer-fired", timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await execution.TriggerWaitAsync(instance, owner, wait, null, timer).ConfigureAwait(false);
+        return 1;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// <summary>Where an instance's tokens are and what its variables hold.</summary>
+    public async Task<ProcessInstanceSnapshot> GetInstanceAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        var state = InstanceStateSerializer.Deserialize(record);
+        var active = state.Elements.Values
+            .Where(e => e.Key != InstanceState.RootKey)
+            .OrderBy(e => e.Key)
+            .Select(e => new ActiveElement(e.ElementId, e.Key, e.IncidentId is not null ? "incident" : IsWaiting(e) ? "waiting" : "active"))
+            .ToList();
+        var incidents = await GetIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return new ProcessInstanceSnapshot(state.Id, state.ProcessId, state.Version, state.BusinessKey, state.Status, active,
+            Execution.ToDictionary(state.Variables), incidents, state.StartedAt, state.EndedAt, state.ParentInstanceId);
+    }
+
+    private static bool IsWaiting(ElementInstance e) =>
+        e.TaskId is not null || e.JobId is not null || e.CalledInstanceId is not null || e.Waits is { Count: > 0 };
+
+    /// <summary>The open user tasks of an instance.</summary>
+    public async Task<IReadOnlyList<UserTaskInfo>> GetUserTasksAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return tasks.Select(t => new UserTaskInfo(t.Id, t.InstanceId, t.ElementId, t.Name, t.BusinessKey, t.Assignee, t.CandidateGroups,
+            t.CandidateUsers, t.Priority, t.DueDate, t.FollowUpDate, t.CreatedAt)).ToList();
+    }
+
+    /// <summary>Jobs waiting for workers, optionally of one type or one instance.</summary>
+    public async Task<IReadOnlyList<JobInfo>> GetJobsAsync(string? type = null, Guid? instanceId = null, CancellationToken cancellationToken = default)
+    {
+        var jobs = await Store.GetJobsAsync(instanceId, type, cancellationToken).ConfigureAwait(false);
+        return jobs.Select(j => new JobInfo(j.Id, j.InstanceId, j.ElementId, j.Type, j.Retries,
+            Execution.ToDictionary(Execution.VariablesFromJson(j.VariablesJson)),
+            System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(j.HeadersJson) ?? [])).ToList();
+    }
+
+    /// <summary>The open incidents of an instance.</summary>
+    public async Task<IReadOnlyList<IncidentInfo>> GetIncidentsAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var incidents = await Store.GetOpenIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return incidents.Select(i => new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt)).ToList();
+    }
+
+    /// <summary>An instance's history, oldest first.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var history = await Store.GetHistoryAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList();
+    }
+
+    /// <summary>Messages the engine sent (send tasks, message throw and end events), oldest first.</summary>
+    public async Task<IReadOnlyList<OutgoingMessage>> GetOutgoingMessagesAsync(Guid? instanceId = null, CancellationToken cancellationToken = default)
+    {
+        var outbox = await Store.GetOutboxAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return outbox.Select(o => new OutgoingMessage(o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey,
+            Execution.ToDictionary(Execution.VariablesFromJson(o.VariablesJson)))).ToList();
+    }
+
+    // ---------------------------------------------------------------- the one path every command takes
+
+    private async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var execution = new Execution(_core, cancellationToken);
+            var result = await command(execution).ConfigureAwait(false);
+            if (runTokens)
+            {
+                await execution.RunAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await execution.CommitAsync().ConfigureAwait(false);
+                return result;
+            }
+            catch (ConcurrencyConflictException e) when (attempt < _core.Options.MaxCommandAttempts)
+            {
+                _core.Log.Conflict(attempt, e.Message);
+            }
+            catch (ConcurrencyConflictException e)
+            {
+                throw new WorkflowConflictException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}");
+            }
+        }
+    }
+
+    private async ValueTask<(LoadedInstance Instance, ElementInstance Element, JobRecord Job)> LoadJobAsync(Execution execution, Guid jobId, CancellationToken ct)
+    {
+        var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
+        var element = Owner(instance, job.ElementKey, e => e.JobId == jobId, $"job {jobId}");
+        return (instance, element, job);
+    }
+
+    private static ElementInstance Owner(LoadedInstance instance, long key, Func<ElementInstance, bool> owns, string what) =>
+        instance.State.Elements.TryGetValue(key, out var element) && owns(element)
+            ? element
+            : throw new WorkflowConflictException($"{what} no longer waits in instance {instance.Id}");
+
+    private FeelContext Variables(IReadOnlyDictionary<string, object?>? variables)
+    {
+        var context = Execution.ToContext(variables) ?? new FeelContext();
+        if (context.Count > 0)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
+            if (bytes > _core.Options.MaxVariablesBytes)
+            {
+                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {_core.Options.MaxVariablesBytes:N0}");
+            }
+        }
+
+        return context;
+    }
+
+    // Each attempt of a command works on its own copy, so a retried command never sees the last try's changes.
+    private static FeelContext Copy(FeelContext source)
+    {
+        var copy = new FeelContext(source.Count);
+        foreach (var (k, v) in source)
+        {
+            copy[k] = v;
+        }
+
+        return copy;
+    }
+}
