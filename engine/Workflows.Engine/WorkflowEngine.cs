@@ -472,6 +472,13 @@ public sealed class WorkflowEngine
             Execution.ToDictionary(state.Variables), incidents, state.StartedAt, state.EndedAt, state.ParentInstanceId);
     }
 
+    /// <summary>Ids of instances of a process and/or with a business key, newest first.</summary>
+    public async Task<IReadOnlyList<Guid>> FindInstancesAsync(string? processId = null, string? businessKey = null, int max = 100, CancellationToken cancellationToken = default)
+    {
+        var records = await Store.FindInstancesAsync(processId, businessKey, max, cancellationToken).ConfigureAwait(false);
+        return records.Select(r => r.Id).ToList();
+    }
+
     private static bool IsWaiting(ElementInstance e) =>
         e.TaskId is not null || e.JobId is not null || e.CalledInstanceId is not null || e.Waits is { Count: > 0 };
 

@@ -44,7 +44,7 @@ internal sealed class InstanceState
     /// <summary>The calling instance and call-activity element instance, for called processes.</summary>
     public Guid? ParentInstanceId { get; init; }
 
-    public long? ParentElementKey { get; init; }
+    public long? ParentElementKey { get; set; }
 
     public long NextKey { get; set; } = 1;
 

@@ -21,6 +21,11 @@ internal static class InstanceStateSerializer
         {
             w.WriteStartObject();
             w.WriteNumber("next", state.NextKey);
+            if (state.ParentElementKey is { } callKey)
+            {
+                w.WriteNumber("callKey", callKey);
+            }
+
             w.WritePropertyName("vars");
             FeelConvert.WriteJson(w, state.Variables);
             w.WriteStartArray("elements");
@@ -146,6 +151,7 @@ internal static class InstanceStateSerializer
         using var doc = JsonDocument.Parse(record.State);
         var root = doc.RootElement;
         state.NextKey = root.GetProperty("next").GetInt64();
+        state.ParentElementKey = root.TryGetProperty("callKey", out var callKey) ? callKey.GetInt64() : null;
         state.Variables = (FeelContext)FeelConvert.FromJson(root.GetProperty("vars"))!;
         foreach (var e in root.GetProperty("elements").EnumerateArray())
         {

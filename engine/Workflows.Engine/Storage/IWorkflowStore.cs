@@ -21,6 +21,9 @@ internal interface IWorkflowStore
 
     ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct);
 
+    /// <summary>Instances by process id and/or business key, newest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct);
+
     ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct);
 
     ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct);

@@ -86,6 +86,18 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_instances.Values
+                .Where(i => (processId is null || i.ProcessId == processId) && (businessKey is null || i.BusinessKey == businessKey))
+                .OrderByDescending(i => i.Id)
+                .Take(max)
+                .ToList());
+        }
+    }
+
     public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct)
     {
         lock (_gate)

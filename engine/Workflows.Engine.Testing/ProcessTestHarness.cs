@@ -1,0 +1,164 @@
+using Microsoft.Extensions.Time.Testing;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Testing;
+
+/// <summary>
+/// Drives processes in tests: deploy a BPMN file, start instances, complete tasks and jobs,
+/// correlate messages, move the clock, and read where the tokens are.
+/// </summary>
+/// <remarks>
+/// The engine runs on the in-memory store and a <see cref="FakeTimeProvider"/>; time moves only when
+/// <see cref="AdvanceTimeAsync"/> is called, and due timers fire in due order as it passes them, so a
+/// test never sleeps.
+/// </remarks>
+public sealed class ProcessTestHarness
+{
+    /// <summary>The default start of the test clock: a Monday morning, 2025-01-06 09:00 UTC.</summary>
+    public static readonly DateTimeOffset DefaultStart = new(2025, 1, 6, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Creates a harness whose clock starts at <paramref name="start"/> (default <see cref="DefaultStart"/>).</summary>
+    public ProcessTestHarness(DateTimeOffset? start = null, Action<WorkflowEngineOptions>? configure = null)
+    {
+        Clock = new FakeTimeProvider(start ?? DefaultStart);
+        var options = new WorkflowEngineOptions();
+        configure?.Invoke(options);
+        Engine = new WorkflowEngine(options, Clock);
+    }
+
+    /// <summary>The clock the engine reads.</summary>
+    public FakeTimeProvider Clock { get; }
+
+    /// <summary>The engine under test.</summary>
+    public WorkflowEngine Engine { get; }
+
+    /// <summary>Deploys BPMN XML.</summary>
+    public Task<DeploymentResult> DeployAsync(string bpmnXml) => Engine.DeployAsync(bpmnXml, "test");
+
+    /// <summary>Deploys a BPMN file.</summary>
+    public async Task<DeploymentResult> DeployFileAsync(string path) => await DeployAsync(await File.ReadAllTextAsync(path).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>Starts an instance of the latest version.</summary>
+    public async Task<ProcessInstanceHandle> StartAsync(string processId, IReadOnlyDictionary<string, object?>? variables = null, string? businessKey = null)
+    {
+        var id = await Engine.StartAsync(new StartInstance(processId) { Variables = variables, BusinessKey = businessKey }).ConfigureAwait(false);
+        return new ProcessInstanceHandle(this, id);
+    }
+
+    /// <summary>A handle on an instance that exists already (one started by a message, a timer or a call).</summary>
+    public ProcessInstanceHandle Instance(Guid id) => new(this, id);
+
+    /// <summary>The instances of a process, newest first (those started by messages, timers and signals included).</summary>
+    public async Task<IReadOnlyList<ProcessInstanceHandle>> InstancesOfAsync(string processId) =>
+        (await Engine.FindInstancesAsync(processId, max: 10_000).ConfigureAwait(false)).Select(id => new ProcessInstanceHandle(this, id)).ToList();
+
+    /// <summary>Publishes a message.</summary>
+    public Task<CorrelationResult> CorrelateAsync(string name, string correlationKey, IReadOnlyDictionary<string, object?>? variables = null, string? messageId = null, TimeSpan? timeToLive = null) =>
+        Engine.CorrelateMessageAsync(new PublishMessage(name, correlationKey) { Variables = variables, MessageId = messageId, TimeToLive = timeToLive ?? TimeSpan.Zero });
+
+    /// <summary>Broadcasts a signal.</summary>
+    public Task<int> BroadcastSignalAsync(string name, IReadOnlyDictionary<string, object?>? variables = null) => Engine.BroadcastSignalAsync(name, variables);
+
+    /// <summary>Moves the clock forward, firing every timer it passes at its due time, in due order.</summary>
+    public async Task AdvanceTimeAsync(TimeSpan by)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
+        var target = Clock.GetUtcNow() + by;
+        for (var round = 0; ; round++)
+        {
+            if (round > 100_000)
+            {
+                throw new InvalidOperationException("timers keep firing without the clock reaching its target; is a cycle without an end?");
+            }
+
+            var next = await Engine.GetNextTimerDueAsync().ConfigureAwait(false);
+            if (next is null || next > target)
+            {
+                break;
+            }
+
+            if (next > Clock.GetUtcNow())
+            {
+                Clock.SetUtcNow(next.Value);
+            }
+
+            await Engine.FireDueTimersAsync().ConfigureAwait(false);
+        }
+
+        Clock.SetUtcNow(target);
+    }
+}
+
+/// <summary>A process instance under test.</summary>
+public sealed class ProcessInstanceHandle
+{
+    private readonly ProcessTestHarness _harness;
+
+    internal ProcessInstanceHandle(ProcessTestHarness harness, Guid id)
+    {
+        _harness = harness;
+        Id = id;
+    }
+
+    /// <summary>The instance id.</summary>
+    public Guid Id { get; }
+
+    private WorkflowEngine Engine => _harness.Engine;
+
+    /// <summary>The instance as it is now.</summary>
+    public Task<ProcessInstanceSnapshot> SnapshotAsync() => Engine.GetInstanceAsync(Id);
+
+    /// <summary>The element ids where tokens are, sorted, each as often as tokens stand there.</summary>
+    public async Task<IReadOnlyList<string>> ActiveElementsAsync() =>
+        (await SnapshotAsync().ConfigureAwait(false)).ActiveElements.Select(e => e.ElementId).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The instance's status.</summary>
+    public async Task<ProcessInstanceStatus> StatusAsync() => (await SnapshotAsync().ConfigureAwait(false)).Status;
+
+    /// <summary>A process variable (null when absent).</summary>
+    public async Task<object?> VariableAsync(string name) =>
+        (await SnapshotAsync().ConfigureAwait(false)).Variables.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>The open user tasks.</summary>
+    public Task<IReadOnlyList<UserTaskInfo>> UserTasksAsync() => Engine.GetUserTasksAsync(Id);
+
+    /// <summary>The open incidents.</summary>
+    public Task<IReadOnlyList<IncidentInfo>> IncidentsAsync() => Engine.GetIncidentsAsync(Id);
+
+    /// <summary>The history, oldest first.</summary>
+    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync() => Engine.GetHistoryAsync(Id);
+
+    /// <summary>Completes the one open user task at <paramref name="elementId"/>.</summary>
+    public async Task CompleteUserTaskAsync(string elementId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null)
+    {
+        var tasks = (await UserTasksAsync().ConfigureAwait(false)).Where(t => t.ElementId == elementId).ToList();
+        if (tasks.Count != 1)
+        {
+            throw new InvalidOperationException($"expected one open user task at '{elementId}', found {tasks.Count}; active: {string.Join(", ", await ActiveElementsAsync().ConfigureAwait(false))}");
+        }
+
+        await Engine.CompleteUserTaskAsync(tasks[0].Id, variables, actor).ConfigureAwait(false);
+    }
+
+    /// <summary>The open jobs of this instance.</summary>
+    public Task<IReadOnlyList<JobInfo>> JobsAsync() => Engine.GetJobsAsync(instanceId: Id);
+
+    /// <summary>Completes the one open job at <paramref name="elementId"/>.</summary>
+    public async Task CompleteJobAsync(string elementId, IReadOnlyDictionary<string, object?>? variables = null) =>
+        await Engine.CompleteJobAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, variables).ConfigureAwait(false);
+
+    /// <summary>Throws a BPMN error from the one open job at <paramref name="elementId"/>.</summary>
+    public async Task ThrowJobErrorAsync(string elementId, string errorCode) =>
+        await Engine.ThrowJobErrorAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, errorCode).ConfigureAwait(false);
+
+    private async Task<JobInfo> SingleJobAsync(string elementId)
+    {
+        var jobs = (await JobsAsync().ConfigureAwait(false)).Where(j => j.ElementId == elementId).ToList();
+        return jobs.Count == 1
+            ? jobs[0]
+            : throw new InvalidOperationException($"expected one open job at '{elementId}', found {jobs.Count}");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Id.ToString();
+}
