@@ -208,10 +208,6 @@ internal sealed class BpmnParser
 
         var pendingFlows = new List<XElement>();
         ReadScope(e, root, process, pendingFlows);
-        foreach (var laneSet in e.Elements(XName.Get("laneSet", BpmnNs)))
-        {
-            ReadLaneSet(laneSet, process);
-        }
 
         ResolveFlows(process, pendingFlows);
         ResolveBoundaries(process);
@@ -219,7 +215,7 @@ internal sealed class BpmnParser
 
     private void ReadLaneSet(XElement laneSet, ProcessModel process)
     {
-        _document.Count("laneSet");
+        _document.Count(laneSet.Name.LocalName);
         foreach (var laneElement in laneSet.Elements(XName.Get("lane", BpmnNs)))
         {
             _document.Count("lane");
@@ -246,6 +242,12 @@ internal sealed class BpmnParser
             if (name == "sequenceFlow")
             {
                 pendingFlows.Add(e);
+                continue;
+            }
+
+            if (name == "laneSet")
+            {
+                ReadLaneSet(e, process);
                 continue;
             }
 
