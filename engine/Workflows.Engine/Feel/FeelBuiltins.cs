@@ -39,7 +39,7 @@ internal static partial class FeelBuiltins
         Def("ends with", ["string", "match"], (ev, a) => Str(a, 0) is { } s && Str(a, 1) is { } m ? s.EndsWith(m, StringComparison.Ordinal) : null);
         Def("matches", ["input", "pattern", "flags"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r ? r.IsMatch(s) : null);
         Def("replace", ["input", "pattern", "replacement", "flags"], (ev, a) => Str(a, 0) is { } s && Str(a, 2) is { } rep && MakeRegex(ev, a, 1, 3) is { } r
-            ? r.Replace(s, rep.Replace("$", "$$", StringComparison.Ordinal).Replace("$$1", "$1", StringComparison.Ordinal)) : null);
+            ? r.Replace(s, rep) : null);
         Def("split", ["string", "delimiter"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r
             ? r.Split(s).Select(x => (object?)x).ToList() : null);
         Def("string join", ["list", "delimiter", "prefix", "suffix"], (ev, a) => StringJoin(ev, a));
@@ -406,32 +406,27 @@ internal static partial class FeelBuiltins
             return null;
         }
 
-        var copy = new List<object?>(list);
-        if (a.Count > 1 && a[1] is FeelFunction precedes)
-        {
-            // A stable insertion sort: "precedes" is a strict order that may not be total.
-            for (var i = 1; i < copy.Count; i++)
-            {
-                var item = copy[i];
-                var j = i - 1;
-                while (j >= 0 && precedes.Invoke(ev, [item, copy[j]]) is true)
-                {
-                    copy[j + 1] = copy[j];
-                    j--;
-                }
-
-                copy[j + 1] = item;
-            }
-
-            return copy;
-        }
-
-        if (copy.Any(x => copy.Count > 0 && FeelValue.Compare(x, copy[0]) is null))
+        // DMN requires the "precedes" function: without it there is no order to sort by.
+        if (a.Count < 2 || a[1] is not FeelFunction precedes)
         {
             return null;
         }
 
-        copy.Sort((x, y) => FeelValue.Compare(x, y) ?? 0);
+        // A stable insertion sort: "precedes" is a strict order that may not be total.
+        var copy = new List<object?>(list);
+        for (var i = 1; i < copy.Count; i++)
+        {
+            var item = copy[i];
+            var j = i - 1;
+            while (j >= 0 && precedes.Invoke(ev, [item, copy[j]]) is true)
+            {
+                copy[j + 1] = copy[j];
+                j--;
+            }
+
+            copy[j + 1] = item;
+        }
+
         return copy;
     }
 

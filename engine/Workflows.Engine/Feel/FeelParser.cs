@@ -516,11 +516,11 @@ internal sealed class FeelParser
                 List<(string Name, FeelNode Value)>? named = null;
                 while (!IsPunct(")"))
                 {
-                    if (Current.Kind == TokenKind.Name && _tokens[_pos + 1] is { Kind: TokenKind.Punct, Text: ":" })
+                    if (NamedArgumentLength() is var words and > 0)
                     {
                         named ??= [];
-                        var name = Current.Text;
-                        _pos += 2;
+                        var name = string.Join(' ', _tokens.Skip(_pos).Take(words).Select(t => t.Text));
+                        _pos += words + 1;
                         named.Add((name, ParseExpression()));
                     }
                     else
@@ -544,6 +544,18 @@ internal sealed class FeelParser
                 return node;
             }
         }
+    }
+
+    // "start position: 4" names a parameter; parameter names may have several words.
+    private int NamedArgumentLength()
+    {
+        var i = _pos;
+        while (_tokens[i].Kind == TokenKind.Name)
+        {
+            i++;
+        }
+
+        return i > _pos && _tokens[i] is { Kind: TokenKind.Punct, Text: ":" } ? i - _pos : 0;
     }
 
     private FeelNode ParsePrimary()

@@ -317,6 +317,7 @@ public static class FeelValue
         bool b => b ? "true" : "false",
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         TimeSpan t => FormatDuration(t),
+        FeelTime or FeelDateTime or FeelYearMonthDuration => value.ToString(),
         _ => ToDisplayString(value),
     };
 
@@ -378,8 +379,11 @@ public static class FeelValue
                     Append(sb, r.End);
                     sb.Append(r.EndIncluded ? ']' : ')');
                     break;
-                default:
+                case string or decimal or bool or DateOnly or TimeSpan or FeelTime or FeelDateTime or FeelYearMonthDuration:
                     sb.Append(ToFeelString(value));
+                    break;
+                default:
+                    sb.Append(value.ToString());
                     break;
             }
         }
