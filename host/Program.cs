@@ -1,0 +1,12 @@
+using Workflows.Host.Features;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.UseWorkflowsDefaults();
+builder.AddWorkflowsEngine();
+builder.Services.AddWorkflowsHealth();
+
+var app = builder.Build();
+app.MapWorkflowsHealth();
+app.AnnounceWorkflowsUrls();
+
+await app.RunAsync();
