@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -203,7 +205,7 @@ public sealed class WorkflowEngine
             var definition = await _core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
             var start = definition.Process.Root.NoneStart
                 ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
-            var instance = execution.CreateInstance(definition, command.BusinessKey, Copy(variables));
+            var instance = execution.CreateInstance(definition, command.BusinessKey, variables.Copy());
             await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
             return instance.Id;
         }, cancellationToken);
@@ -228,7 +230,7 @@ public sealed class WorkflowEngine
             var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             execution.Actor = actor;
             execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
-            execution.EnqueueComplete(instance, element.Key, Copy(values));
+            execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
         }, cancellationToken);
     }
@@ -241,7 +243,7 @@ public sealed class WorkflowEngine
         {
             var (instance, element, job) = await LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
             execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
-            execution.EnqueueComplete(instance, element.Key, Copy(values));
+            execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
         }, cancellationToken);
     }
@@ -308,7 +310,7 @@ public sealed class WorkflowEngine
                 }
 
                 execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
-                await execution.TriggerWaitAsync(instance, owner, wait, Copy(values)).ConfigureAwait(false);
+                await execution.TriggerWaitAsync(instance, owner, wait, values.Copy()).ConfigureAwait(false);
                 correlated.Add(instance.Id);
             }
 
@@ -317,7 +319,7 @@ public sealed class WorkflowEngine
             {
                 var definition = await _core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
                 var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
-                await execution.StartAtAsync(instance, definition.Node(start.ElementId), Copy(values)).ConfigureAwait(false);
+                await execution.StartAtAsync(instance, definition.Node(start.ElementId), values.Copy()).ConfigureAwait(false);
                 correlated.Add(instance.Id);
                 started++;
             }
@@ -523,31 +525,67 @@ public sealed class WorkflowEngine
 
     // ---------------------------------------------------------------- the one path every command takes
 
-    private async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true)
+    private async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "")
     {
-        for (var attempt = 1; ; attempt++)
+        using var activity = WorkflowsTelemetry.Source.StartActivity(name);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "failed";
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var execution = new Execution(_core, cancellationToken);
-            var result = await command(execution).ConfigureAwait(false);
-            if (runTokens)
+            for (var attempt = 1; ; attempt++)
             {
-                await execution.RunAsync().ConfigureAwait(false);
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                var execution = new Execution(_core, cancellationToken);
+                var result = await command(execution).ConfigureAwait(false);
+                if (runTokens)
+                {
+                    await execution.RunAsync().ConfigureAwait(false);
+                }
 
-            try
-            {
-                await execution.CommitAsync().ConfigureAwait(false);
-                return result;
+                try
+                {
+                    await execution.CommitAsync().ConfigureAwait(false);
+                    outcome = "committed";
+                    CountEffects(execution);
+                    return result;
+                }
+                catch (ConcurrencyConflictException e) when (attempt < _core.Options.MaxCommandAttempts)
+                {
+                    _core.Log.Conflict(attempt, e.Message);
+                }
+                catch (ConcurrencyConflictException e)
+                {
+                    outcome = "conflict";
+                    throw new WorkflowConflictException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}");
+                }
             }
-            catch (ConcurrencyConflictException e) when (attempt < _core.Options.MaxCommandAttempts)
-            {
-                _core.Log.Conflict(attempt, e.Message);
-            }
-            catch (ConcurrencyConflictException e)
-            {
-                throw new WorkflowConflictException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}");
-            }
+        }
+        finally
+        {
+            var command_ = new KeyValuePair<string, object?>("command", name);
+            WorkflowsTelemetry.Commands.Add(1, command_, new KeyValuePair<string, object?>("outcome", outcome));
+            WorkflowsTelemetry.CommandDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, command_);
+        }
+    }
+
+    // Counted from what was committed, so a retried command never counts twice.
+    private static void CountEffects(Execution execution)
+    {
+        var changes = execution.Changes;
+        if (changes.IncidentsCreated.Count > 0)
+        {
+            WorkflowsTelemetry.IncidentsRaised.Add(changes.IncidentsCreated.Count);
+        }
+
+        var started = changes.Instances.Count(w => w.ExpectedRowVersion == 0);
+        if (started > 0)
+        {
+            WorkflowsTelemetry.InstancesStarted.Add(started);
+        }
+
+        foreach (var status in execution.EndedInstances)
+        {
+            WorkflowsTelemetry.InstancesEnded.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         }
     }
 
@@ -578,17 +616,5 @@ public sealed class WorkflowEngine
         }
 
         return context;
-    }
-
-    // Each attempt of a command works on its own copy, so a retried command never sees the last try's changes.
-    private static FeelContext Copy(FeelContext source)
-    {
-        var copy = new FeelContext(source.Count);
-        foreach (var (k, v) in source)
-        {
-            copy[k] = v;
-        }
-
-        return copy;
     }
 }

@@ -68,6 +68,18 @@ public sealed class FeelContext : IEnumerable<KeyValuePair<string, object?>>
         return true;
     }
 
+    /// <summary>A shallow copy: each attempt of a command works on its own, so a retry never sees the last try's changes.</summary>
+    internal FeelContext Copy()
+    {
+        var copy = new FeelContext(Count);
+        foreach (var key in _keys)
+        {
+            copy[key] = _values[key];
+        }
+
+        return copy;
+    }
+
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {

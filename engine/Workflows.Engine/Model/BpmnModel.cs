@@ -68,7 +68,7 @@ internal sealed record IoMapping(ModelExpression Source, string Target);
 
 internal sealed record TimerDefinition(TimerKind Kind, ModelExpression Value);
 
-internal sealed record MessageDefinition(string Id, ModelExpression Name, ModelExpression? CorrelationKey, TimeSpan? TimeToLive);
+internal sealed record MessageDefinition(string Id, ModelExpression Name, ModelExpression? CorrelationKey);
 
 internal sealed record SignalDefinition(string Id, ModelExpression Name);
 

@@ -121,8 +121,7 @@ internal sealed class BpmnParser
                     _document.Messages[messageId] = new MessageDefinition(
                         messageId,
                         nameText is null ? new ModelExpression(messageId, null) : Expression(nameText, e, "name"),
-                        Attr(subscription, "correlationKey") is { } key ? Expression(key, e, "correlationKey", alwaysFeel: true) : null,
-                        Attr(subscription, "timeToLive") is { } ttl ? ParseIsoDuration(ttl, e) : null);
+                        Attr(subscription, "correlationKey") is { } key ? Expression(key, e, "correlationKey", alwaysFeel: true) : null);
                     break;
                 case "signal":
                     _document.Count("signal");
@@ -491,7 +490,8 @@ internal sealed class BpmnParser
             return;
         }
 
-        foreach (var x in extensions.Elements())
+        // Zeebe's elements first, so that the engine's own (wf:) win where both say the same thing.
+        foreach (var x in extensions.Elements().OrderBy(x => x.Name.NamespaceName == WorkflowsNs ? 1 : 0))
         {
             if (x.Name.NamespaceName is not (ZeebeNs or WorkflowsNs))
             {
@@ -846,17 +846,6 @@ internal sealed class BpmnParser
             Error("FEEL_SYNTAX", owner?.Attribute(s_id)?.Value, e, $"the FEEL in {attribute} does not parse: {ex.Message} at character {ex.Position + 1} of '{text.Trim()}'");
             return null;
         }
-    }
-
-    private TimeSpan? ParseIsoDuration(string text, XElement e)
-    {
-        if (FeelBuiltins.ParseDuration(text) is TimeSpan span)
-        {
-            return span;
-        }
-
-        Error("DURATION_INVALID", Attr(e, "id"), e, $"'{text}' is not an ISO 8601 duration such as PT1H");
-        return null;
     }
 
     private static XElement? Extension(XElement? e, string localName, string? onlyNamespace = null)

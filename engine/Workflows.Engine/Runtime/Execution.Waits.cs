@@ -288,6 +288,7 @@ internal sealed partial class Execution
         state.Elements.Clear();
         state.Status = status;
         state.EndedAt = Now;
+        EndedInstances.Add(status);
         History(instance, "instance-" + status.ToString().ToLowerInvariant(), null, null);
     }
 
@@ -437,14 +438,31 @@ internal sealed partial class Execution
         History(instance, "message-sent", node.Id, element.Key, name);
     }
 
-    private async ValueTask EndEventAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
+    /// <summary>End events and intermediate throw events: what they throw, then (usually) on.</summary>
+    private async ValueTask ThrowAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
+        var isEnd = node.Kind == NodeKind.EndEvent;
         switch (node.Event?.Type)
         {
             case null or EventType.None:
                 EnqueueComplete(instance, element.Key);
                 break;
-            case EventType.Terminate:
+            case EventType.Message:
+                SendMessage(instance, element, node, node.Event.Message);
+                EnqueueComplete(instance, element.Key);
+                break;
+            case EventType.Signal:
+                await BroadcastFromModelAsync(instance, element, node).ConfigureAwait(false);
+                EnqueueComplete(instance, element.Key);
+                break;
+            case EventType.Escalation:
+                if (await ThrowEscalationAsync(instance, element, node.Event.Escalation!.Code ?? "").ConfigureAwait(false))
+                {
+                    EnqueueComplete(instance, element.Key);
+                }
+
+                break;
+            case EventType.Terminate when isEnd:
                 foreach (var sibling in Children(instance.State, element.ParentKey).Where(e => e.Key != element.Key))
                 {
                     await TerminateAsync(instance, sibling).ConfigureAwait(false);
@@ -453,60 +471,18 @@ internal sealed partial class Execution
                 instance.State.Elements[element.ParentKey].JoinArrivals = null;
                 EnqueueComplete(instance, element.Key);
                 break;
-            case EventType.Error:
+            case EventType.Error when isEnd:
                 var error = node.Event.Error!;
                 await ThrowErrorAsync(instance, element, error.Code ?? "", error.Name ?? error.Code ?? "error").ConfigureAwait(false);
                 break;
-            case EventType.Escalation:
-                if (await ThrowEscalationAsync(instance, element, node.Event.Escalation!.Code ?? "").ConfigureAwait(false))
-                {
-                    EnqueueComplete(instance, element.Key);
-                }
-
-                break;
-            case EventType.Message:
-                SendMessage(instance, element, node, node.Event.Message);
-                EnqueueComplete(instance, element.Key);
-                break;
-            case EventType.Signal:
-                await BroadcastFromModelAsync(instance, element, node).ConfigureAwait(false);
-                EnqueueComplete(instance, element.Key);
-                break;
-            default:
-                throw new StepFailedException($"{node.Event.Type} end events are not supported");
-        }
-    }
-
-    private async ValueTask ThrowEventAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
-    {
-        switch (node.Event?.Type)
-        {
-            case null or EventType.None:
-                EnqueueComplete(instance, element.Key);
-                break;
-            case EventType.Message:
-                SendMessage(instance, element, node, node.Event.Message);
-                EnqueueComplete(instance, element.Key);
-                break;
-            case EventType.Signal:
-                await BroadcastFromModelAsync(instance, element, node).ConfigureAwait(false);
-                EnqueueComplete(instance, element.Key);
-                break;
-            case EventType.Escalation:
-                if (await ThrowEscalationAsync(instance, element, node.Event.Escalation!.Code ?? "").ConfigureAwait(false))
-                {
-                    EnqueueComplete(instance, element.Key);
-                }
-
-                break;
-            case EventType.Link:
+            case EventType.Link when !isEnd:
                 var target = instance.Definition.LinkCatch(node.Parent!, node.Event.LinkName)
                     ?? throw new StepFailedException($"no link catch event named '{node.Event.LinkName}' in the same scope");
                 Leave(instance, element, "element-completed");
                 EnqueueActivate(instance, element.ParentKey, target);
                 break;
             default:
-                throw new StepFailedException($"{node.Event.Type} throw events are not supported");
+                throw new StepFailedException($"{node} with a {node.Event.Type} definition cannot be executed");
         }
     }
 
@@ -546,22 +522,11 @@ internal sealed partial class Execution
             }
 
             History(instance, "signal-received", subscription.ElementId, owner.Key, name);
-            await TriggerWaitAsync(instance, owner, wait, variables is null ? null : Copy(variables)).ConfigureAwait(false);
+            await TriggerWaitAsync(instance, owner, wait, variables?.Copy()).ConfigureAwait(false);
             triggered++;
         }
 
         return triggered;
-    }
-
-    private static FeelContext Copy(FeelContext source)
-    {
-        var copy = new FeelContext(source.Count);
-        foreach (var (k, v) in source)
-        {
-            copy[k] = v;
-        }
-
-        return copy;
     }
 
     // ---------------------------------------------------------------- errors and escalations
@@ -720,7 +685,7 @@ internal sealed partial class Execution
 
         var definition = await _engine.Definitions.GetAsync(record.Id, _ct).ConfigureAwait(false);
         var start = definition.Process.Root.NoneStart ?? throw new StepFailedException($"process '{processId}' has no none start event to call");
-        var variables = call.PropagateAllParentVariables ? scope.Flatten() : Copy(element.Variables ?? []);
+        var variables = call.PropagateAllParentVariables ? scope.Flatten() : (element.Variables ?? []).Copy();
         var child = CreateInstance(definition, instance.State.BusinessKey, variables, instance.Id, element.Key);
         element.CalledInstanceId = child.Id;
         History(instance, "instance-called", node.Id, element.Key, child.Id.ToString());

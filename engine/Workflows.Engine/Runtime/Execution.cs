@@ -57,6 +57,9 @@ internal sealed partial class Execution
 
     public string? Actor { get; set; }
 
+    /// <summary>The end states of the instances this command ended, for metrics after the commit.</summary>
+    public List<ProcessInstanceStatus> EndedInstances { get; } = [];
+
     private TimeProvider Time => _engine.Time;
 
     // ---------------------------------------------------------------- loading and committing
@@ -251,12 +254,8 @@ internal sealed partial class Execution
                 EnqueueComplete(instance, element.Key, trigger);
                 break;
 
-            case NodeKind.EndEvent:
-                await EndEventAsync(instance, element, node).ConfigureAwait(false);
-                break;
-
-            case NodeKind.IntermediateThrowEvent:
-                await ThrowEventAsync(instance, element, node).ConfigureAwait(false);
+            case NodeKind.EndEvent or NodeKind.IntermediateThrowEvent:
+                await ThrowAsync(instance, element, node).ConfigureAwait(false);
                 break;
 
             case NodeKind.IntermediateCatchEvent:
@@ -682,6 +681,7 @@ internal sealed partial class Execution
         state.Elements.Remove(root.Key);
         state.Status = instance.TerminatedByEndEvent ? ProcessInstanceStatus.Terminated : ProcessInstanceStatus.Completed;
         state.EndedAt = Now;
+        EndedInstances.Add(state.Status);
         History(instance, "instance-completed", null, null, state.Status.ToString());
 
         if (state.ParentInstanceId is { } parentId && state.ParentElementKey is { } callKey)

@@ -283,4 +283,34 @@ public sealed class EventTests
 
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "continue" }));
     }
+
+    [Test]
+    public async Task Throw_events_pass_through_send_their_message_and_a_signal_end_event_reaches_other_instances()
+    {
+        var h = new ProcessTestHarness();
+        const string definitions = """<bpmn:signal id="sig" name="case-closed"/><bpmn:message id="m" name="status-update"><bpmn:extensionElements><zeebe:subscription correlationKey="=caseId"/></bpmn:extensionElements></bpmn:message>""";
+        await h.DeployAsync(Process("listener", $"""
+            <bpmn:startEvent id="ls"/>
+            <bpmn:intermediateCatchEvent id="hear"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateCatchEvent>
+            {UserTask("archive")}
+            {Chain("ls", "hear", "archive")}
+            """, definitions));
+        await h.DeployAsync(Process("closer", $"""
+            <bpmn:startEvent id="cs"/>
+            <bpmn:intermediateThrowEvent id="milestone"/>
+            <bpmn:intermediateThrowEvent id="update"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateThrowEvent>
+            <bpmn:endEvent id="done"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:endEvent>
+            {Chain("cs", "milestone", "update", "done")}
+            """, definitions));
+        var listener = await h.StartAsync("listener");
+
+        var closer = await h.StartAsync("closer", Vars(("caseId", "C-77")));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await closer.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
+            Assert.That((await h.Engine.GetOutgoingMessagesAsync(closer.Id)).Single().CorrelationKey, Is.EqualTo("C-77"));
+            Assert.That(await listener.ActiveElementsAsync(), Is.EqualTo(new[] { "archive" }));
+        }
+    }
 }
