@@ -27,6 +27,42 @@ public sealed class WorkflowEngineOptions
     /// <summary>The largest variable payload one command accepts, as JSON bytes. Default 1 MiB.</summary>
     public int MaxVariablesBytes { get; set; } = 1 << 20;
 
+    /// <summary>This node's name in leases and history. Default: machine name and process id.</summary>
+    public string NodeId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>How long the worker sleeps when it found nothing due. Default 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many due timers or jobs one claim takes. Default 32.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>How long a claimed timer or job stays this node's; another node may take it after. Default 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first retry delay of a failed job; each further failure doubles it. Default 1 second.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Checks the settings; the engine refuses to start with a message naming the wrong one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        static void Check(bool ok, string name, object value, string rule)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(name, value, $"{nameof(WorkflowEngineOptions)}.{name} {rule}");
+            }
+        }
+
+        Check(MaxCommandAttempts >= 1, nameof(MaxCommandAttempts), MaxCommandAttempts, "must be at least 1");
+        Check(PollInterval > TimeSpan.Zero, nameof(PollInterval), PollInterval, "must be positive");
+        Check(BatchSize is >= 1 and <= 1000, nameof(BatchSize), BatchSize, "must be from 1 to 1000");
+        Check(LeaseDuration > TimeSpan.Zero, nameof(LeaseDuration), LeaseDuration, "must be positive");
+        Check(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
+        Check(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
+        Check(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
+    }
+
     /// <summary>Registers an in-process handler for a task type.</summary>
     public WorkflowEngineOptions AddHandler(string taskType, ServiceTaskHandler handler)
     {
@@ -57,7 +93,7 @@ public sealed class WorkflowEngine
 
     internal WorkflowEngine(IWorkflowStore store, WorkflowEngineOptions options, TimeProvider timeProvider, ILogger logger)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCommandAttempts, 1);
+        options.Validate();
         _core = new EngineCore(store, options, timeProvider, logger);
     }
 
@@ -259,7 +295,7 @@ public sealed class WorkflowEngine
             execution.History(instance, "job-failed", job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
             if (left > 0)
             {
-                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? TimeSpan.Zero) };
+                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? TimeSpan.Zero), Failures = job.Failures + 1 };
                 execution.Changes.JobsCreated.Add(retry);
                 element.JobId = retry.Id;
             }
@@ -398,11 +434,13 @@ public sealed class WorkflowEngine
         }, cancellationToken);
     }
 
-    /// <summary>Fires every timer due by now, each in its own command.</summary>
+    /// <summary>Fires the timers due by now that this node can lease, each in its own command.</summary>
     /// <returns>How many timers fired.</returns>
     public async Task<int> FireDueTimersAsync(int maxTimers = 1000, CancellationToken cancellationToken = default)
     {
-        var due = await Store.GetDueTimersAsync(_core.Time.GetUtcNow(), maxTimers, cancellationToken).ConfigureAwait(false);
+        var options = _core.Options;
+        var now = _core.Time.GetUtcNow();
+        var due = await Store.ClaimDueTimersAsync(now, maxTimers, options.NodeId, now + options.LeaseDuration, cancellationToken).ConfigureAwait(false);
         var fired = 0;
         foreach (var timer in due)
         {
@@ -410,6 +448,108 @@ public sealed class WorkflowEngine
         }
 
         return fired;
+    }
+
+    /// <summary>
+    /// Runs the due jobs whose types have in-process handlers (service tasks marked <c>async</c>) that
+    /// this node can lease: the handler runs outside any command, then its result is committed by
+    /// <see cref="CompleteJobAsync"/>; a failure is retried with exponential back-off, then becomes an incident.
+    /// </summary>
+    /// <returns>How many jobs ran.</returns>
+    public async Task<int> RunDueJobsAsync(int maxJobs = 1000, CancellationToken cancellationToken = default)
+    {
+        var options = _core.Options;
+        if (options.Handlers.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = _core.Time.GetUtcNow();
+        var jobs = await Store.ClaimDueJobsAsync(options.Handlers.Keys, now, maxJobs, options.NodeId, now + options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        foreach (var job in jobs)
+        {
+            await RunJobAsync(job, options.Handlers[job.Type], cancellationToken).ConfigureAwait(false);
+        }
+
+        return jobs.Count;
+    }
+
+    private async Task RunJobAsync(JobRecord job, ServiceTaskHandler handler, CancellationToken ct)
+    {
+        var instance = await Store.GetInstanceAsync(job.InstanceId, ct).ConfigureAwait(false);
+        var context = new ServiceTaskContext(job.InstanceId, job.ElementId, instance?.BusinessKey, job.Type,
+            Execution.ToDictionary(Execution.VariablesFromJson(job.VariablesJson)),
+            System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(job.HeadersJson) ?? []);
+        IReadOnlyDictionary<string, object?>? result;
+        try
+        {
+            result = await handler(context, ct).ConfigureAwait(false);
+        }
+        catch (BpmnErrorException error)
+        {
+            await IgnoreIfGoneAsync(ThrowJobErrorAsync(job.Id, error.ErrorCode, error.Message, ct)).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var backoff = _core.Options.RetryBackoff * Math.Pow(2, Math.Min(job.Failures, 16));
+            await IgnoreIfGoneAsync(FailJobAsync(job.Id, e.Message, job.Retries - 1, backoff, ct)).ConfigureAwait(false);
+            return;
+        }
+
+        await IgnoreIfGoneAsync(CompleteJobAsync(job.Id, result, ct)).ConfigureAwait(false);
+    }
+
+    // Another node (after this one's lease ran out) or a cancellation may have closed the job meanwhile:
+    // its effect is then already recorded, or no longer wanted.
+    private static async Task IgnoreIfGoneAsync(Task command)
+    {
+        try
+        {
+            await command.ConfigureAwait(false);
+        }
+        catch (WorkflowNotFoundException)
+        {
+        }
+        catch (WorkflowConflictException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Fires due timers and runs due jobs until cancelled; sleeps <see cref="WorkflowEngineOptions.PollInterval"/>
+    /// (or until the next timer is due, if sooner) whenever a round found nothing, so an idle engine does close to no work.
+    /// </summary>
+    public async Task RunWorkerAsync(CancellationToken cancellationToken)
+    {
+        var options = _core.Options;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var done = await FireDueTimersAsync(options.BatchSize, cancellationToken).ConfigureAwait(false)
+                + await RunDueJobsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
+            if (done > 0)
+            {
+                continue;
+            }
+
+            var sleep = options.PollInterval;
+            if (await GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false) is { } next && next - _core.Time.GetUtcNow() < sleep)
+            {
+                sleep = next - _core.Time.GetUtcNow();
+            }
+
+            if (sleep > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(sleep, _core.Time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>When the next timer is due, if any: a poller sleeps until then.</summary>
@@ -424,9 +564,9 @@ public sealed class WorkflowEngine
             return 0; // fired or closed by another command meanwhile
         }
 
+        execution.Changes.FiredTimer = timer.Id;
         if (timer.InstanceId is null)
         {
-            execution.Changes.TimersRemoved.Add(timer.Id);
             if (timer.Interval is { } interval && timer.Remaining != 0)
             {
                 execution.Changes.TimersCreated.Add(timer with
@@ -447,8 +587,7 @@ public sealed class WorkflowEngine
         var instance = await execution.LoadAsync(timer.InstanceId.Value).ConfigureAwait(false);
         if (!instance.State.Elements.TryGetValue(timer.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == timer.Id) is not { } wait || wait.Id != timer.Id)
         {
-            execution.Changes.TimersRemoved.Add(timer.Id);
-            return 0;
+            return 0; // a stale row: the commit removes it
         }
 
         execution.History(instance, "timer-fired", timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));

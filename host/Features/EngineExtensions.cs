@@ -11,7 +11,7 @@ internal static class EngineExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new WorkflowEngine(new WorkflowEngineOptions(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>()));
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
-        builder.Services.AddHostedService<TimerPoller>();
+        builder.Services.AddHostedService<EngineWorker>();
         return builder;
     }
 }
@@ -37,23 +37,8 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, IL
     private static partial void LogDeployed(ILogger logger, string file, string processId, int version);
 }
 
-/// <summary>
-/// Fires due timers. It sleeps until the next due time (at most a second, so that timers created by
-/// other commands are seen promptly), so an idle engine does close to no work.
-/// </summary>
-internal sealed class TimerPoller(WorkflowEngine engine, TimeProvider time) : BackgroundService
+/// <summary>The engine's worker: fires due timers and runs asynchronous jobs; it sleeps when idle.</summary>
+internal sealed class EngineWorker(WorkflowEngine engine) : BackgroundService
 {
-    private static readonly TimeSpan s_maxSleep = TimeSpan.FromSeconds(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await engine.FireDueTimersAsync(cancellationToken: stoppingToken);
-            var next = await engine.GetNextTimerDueAsync(stoppingToken);
-            var sleep = next is { } due ? due - time.GetUtcNow() : s_maxSleep;
-            sleep = sleep < TimeSpan.Zero ? TimeSpan.Zero : sleep > s_maxSleep ? s_maxSleep : sleep;
-            await Task.Delay(sleep, time, stoppingToken);
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => engine.RunWorkerAsync(stoppingToken);
 }

@@ -95,7 +95,9 @@ internal sealed class EventDefinition
     public string? LinkName { get; init; }
 }
 
-internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External);
+/// <summary>A task's type and retries. <paramref name="External"/>: always a job for an outside worker;
+/// <paramref name="Async"/>: a job for the engine's own executor even when an in-process handler exists.</summary>
+internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false);
 
 internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);
 

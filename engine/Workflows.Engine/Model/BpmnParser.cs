@@ -511,7 +511,8 @@ internal sealed class BpmnParser
                     node.Task = new TaskDefinition(
                         Expression(type, x, "type"),
                         int.TryParse(Attr(x, "retries"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var retries) ? retries : 3,
-                        string.Equals(Attr(x, "external"), "true", StringComparison.OrdinalIgnoreCase));
+                        string.Equals(Attr(x, "external"), "true", StringComparison.OrdinalIgnoreCase),
+                        string.Equals(Attr(x, "async"), "true", StringComparison.OrdinalIgnoreCase));
                     break;
                 case "assignmentDefinition" or "taskSchedule" or "priorityDefinition" or "userTask":
                     node.UserTask = MergeUserTask(node.UserTask, x);

@@ -165,6 +165,7 @@ internal sealed partial class Execution
     /// </summary>
     public async ValueTask TriggerWaitAsync(LoadedInstance instance, ElementInstance owner, WaitRef wait, FeelContext? variables, TimerRecord? firedTimer = null)
     {
+
         var definition = instance.Definition;
         var catchNode = definition.Node(wait.ElementId);
         owner.Waits?.Remove(wait);
@@ -358,7 +359,7 @@ internal sealed partial class Execution
         var type = EvaluateString(spec.Type, scope, node, "the task type");
         var variables = scope.Flatten();
 
-        if (!spec.External && _engine.Options.Handlers.TryGetValue(type, out var handler))
+        if (!spec.External && !spec.Async && _engine.Options.Handlers.TryGetValue(type, out var handler))
         {
             IReadOnlyDictionary<string, object?>? result;
             try

@@ -32,7 +32,14 @@ internal interface IWorkflowStore
 
     ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct);
 
-    ValueTask<IReadOnlyList<TimerRecord>> GetDueTimersAsync(DateTimeOffset now, int max, CancellationToken ct);
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due timers to <paramref name="owner"/> until <paramref name="leaseUntil"/>,
+    /// skipping those another node holds; a lease that expired (its node died) can be taken over.
+    /// </summary>
+    ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Leases due jobs of the given types, as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 
     ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct);
 

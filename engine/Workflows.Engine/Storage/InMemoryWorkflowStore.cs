@@ -29,6 +29,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
     private readonly List<OutboxRecord> _outbox = [];
     private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _leases = [];
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct)
     {
@@ -136,7 +137,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<TimerRecord>> GetDueTimersAsync(DateTimeOffset now, int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -148,11 +149,38 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                     break;
                 }
 
-                due.Add(_timers[id]);
+                if (Lease(id, now, leaseUntil))
+                {
+                    due.Add(_timers[id]);
+                }
             }
 
             return new(due);
         }
+    }
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_jobs.Values
+                .Where(j => types.Contains(j.Type) && j.DueAt <= now)
+                .OrderBy(j => j.DueAt)
+                .Where(j => Lease(j.Id, now, leaseUntil))
+                .Take(max)
+                .ToList());
+        }
+    }
+
+    private bool Lease(Guid id, DateTimeOffset now, DateTimeOffset leaseUntil)
+    {
+        if (_leases.TryGetValue(id, out var until) && until > now)
+        {
+            return false;
+        }
+
+        _leases[id] = leaseUntil;
+        return true;
     }
 
     public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct)
@@ -274,7 +302,8 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            // Check every guard before writing anything: a refused commit leaves no trace.
+            // Check every guard before writing anything: a refused commit leaves no trace. Rows are
+            // created before rows are removed, so a wait opened and closed by one command leaves nothing.
             foreach (var write in changes.Instances)
             {
                 var current = _instances.GetValueOrDefault(write.Record.Id);
@@ -283,6 +312,11 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 {
                     throw new ConcurrencyConflictException($"instance {write.Record.Id} changed since it was read (row version {currentVersion}, expected {write.ExpectedRowVersion})");
                 }
+            }
+
+            if (changes.FiredTimer is { } fired && !_timers.ContainsKey(fired))
+            {
+                throw new ConcurrencyConflictException($"timer {fired} was fired or closed by another command");
             }
 
             foreach (var d in changes.Definitions)
@@ -327,20 +361,35 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
             foreach (var id in changes.JobsClosed)
             {
                 _jobs.Remove(id);
-            }
-
-            foreach (var id in changes.TimersRemoved)
-            {
-                if (_timers.Remove(id, out var timer))
-                {
-                    _timersByDue.Remove((timer.DueAt, id));
-                }
+                _leases.Remove(id);
             }
 
             foreach (var t in changes.TimersCreated)
             {
                 _timers[t.Id] = t;
                 _timersByDue.Add((t.DueAt, t.Id));
+            }
+
+            foreach (var id in changes.TimersRemoved.Append(changes.FiredTimer ?? Guid.Empty))
+            {
+                _leases.Remove(id);
+                if (_timers.Remove(id, out var timer))
+                {
+                    _timersByDue.Remove((timer.DueAt, id));
+                }
+            }
+
+            foreach (var s in changes.MessageSubscriptionsCreated)
+            {
+                _messageSubscriptions[s.Id] = s;
+                if (s.InstanceId is null)
+                {
+                    Add(_messageStartsByName, s.MessageName, s.Id);
+                }
+                else
+                {
+                    Add(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), s.Id);
+                }
             }
 
             foreach (var id in changes.MessageSubscriptionsRemoved)
@@ -358,17 +407,10 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 }
             }
 
-            foreach (var s in changes.MessageSubscriptionsCreated)
+            foreach (var s in changes.SignalSubscriptionsCreated)
             {
-                _messageSubscriptions[s.Id] = s;
-                if (s.InstanceId is null)
-                {
-                    Add(_messageStartsByName, s.MessageName, s.Id);
-                }
-                else
-                {
-                    Add(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), s.Id);
-                }
+                _signalSubscriptions[s.Id] = s;
+                Add(_signalSubscriptionsByName, s.SignalName, s.Id);
             }
 
             foreach (var id in changes.SignalSubscriptionsRemoved)
@@ -377,12 +419,6 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 {
                     Remove(_signalSubscriptionsByName, s.SignalName, id);
                 }
-            }
-
-            foreach (var s in changes.SignalSubscriptionsCreated)
-            {
-                _signalSubscriptions[s.Id] = s;
-                Add(_signalSubscriptionsByName, s.SignalName, s.Id);
             }
 
             foreach (var m in changes.MessagesBuffered)

@@ -66,7 +66,8 @@ internal sealed record JobRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset DueAt,
     string HeadersJson,
-    string VariablesJson);
+    string VariablesJson,
+    int Failures = 0);
 
 /// <summary>A timer row; start-event timers have no instance and name their definition instead.</summary>
 internal sealed record TimerRecord(
@@ -149,6 +150,9 @@ internal sealed class ChangeSet
     public List<JobRecord> JobsCreated { get; } = [];
 
     public List<Guid> JobsClosed { get; } = [];
+
+    /// <summary>The timer this command fires: it must still exist at commit, so a timer fires once across nodes.</summary>
+    public Guid? FiredTimer { get; set; }
 
     public List<TimerRecord> TimersCreated { get; } = [];
 
