@@ -17,13 +17,32 @@ public sealed class ProcessTestHarness
     /// <summary>The default start of the test clock: a Monday morning, 2025-01-06 09:00 UTC.</summary>
     public static readonly DateTimeOffset DefaultStart = new(2025, 1, 6, 9, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Creates a harness whose clock starts at <paramref name="start"/> (default <see cref="DefaultStart"/>).</summary>
+    /// <summary>Creates a harness on the in-memory store whose clock starts at <paramref name="start"/> (default <see cref="DefaultStart"/>).</summary>
     public ProcessTestHarness(DateTimeOffset? start = null, Action<WorkflowEngineOptions>? configure = null)
     {
         Clock = new FakeTimeProvider(start ?? DefaultStart);
         var options = new WorkflowEngineOptions();
         configure?.Invoke(options);
         Engine = new WorkflowEngine(options, Clock);
+    }
+
+    private ProcessTestHarness(FakeTimeProvider clock, WorkflowEngine engine)
+    {
+        Clock = clock;
+        Engine = engine;
+    }
+
+    /// <summary>
+    /// Creates a harness on an engine of your making, such as one on a SQL store, given the options and
+    /// the fake clock it must use.
+    /// </summary>
+    public static async Task<ProcessTestHarness> CreateAsync(Func<WorkflowEngineOptions, TimeProvider, Task<WorkflowEngine>> createEngine, DateTimeOffset? start = null, Action<WorkflowEngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(createEngine);
+        var clock = new FakeTimeProvider(start ?? DefaultStart);
+        var options = new WorkflowEngineOptions();
+        configure?.Invoke(options);
+        return new ProcessTestHarness(clock, await createEngine(options, clock).ConfigureAwait(false));
     }
 
     /// <summary>The clock the engine reads.</summary>

@@ -42,6 +42,9 @@ public sealed class WorkflowEngineOptions
     /// <summary>The first retry delay of a failed job; each further failure doubles it. Default 1 second.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the history of a finished instance is kept; null (the default) keeps it for ever.</summary>
+    public TimeSpan? HistoryRetention { get; set; }
+
     /// <summary>Checks the settings; the engine refuses to start with a message naming the wrong one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public void Validate()
@@ -61,6 +64,7 @@ public sealed class WorkflowEngineOptions
         Check(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Check(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
         Check(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
+        Check(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention!, "must be positive when set");
     }
 
     /// <summary>Registers an in-process handler for a task type.</summary>
@@ -523,8 +527,15 @@ public sealed class WorkflowEngine
     public async Task RunWorkerAsync(CancellationToken cancellationToken)
     {
         var options = _core.Options;
+        var nextRetention = _core.Time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (options.HistoryRetention is { } retention && _core.Time.GetUtcNow() >= nextRetention)
+            {
+                await DeleteHistoryAsync(retention, cancellationToken).ConfigureAwait(false);
+                nextRetention = _core.Time.GetUtcNow().AddHours(1);
+            }
+
             var done = await FireDueTimersAsync(options.BatchSize, cancellationToken).ConfigureAwait(false)
                 + await RunDueJobsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
             if (done > 0)
@@ -552,9 +563,17 @@ public sealed class WorkflowEngine
         }
     }
 
+    /// <summary>
+    /// Deletes the history of instances that ended more than <paramref name="olderThan"/> ago, in batches of
+    /// 500 instances per transaction so the runtime tables are never blocked for long.
+    /// </summary>
+    /// <returns>How many history rows were deleted.</returns>
+    public Task<long> DeleteHistoryAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        Store.DeleteHistoryAsync(_core.Time.GetUtcNow() - olderThan, 500, cancellationToken);
+
     /// <summary>When the next timer is due, if any: a poller sleeps until then.</summary>
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) =>
-        Store.GetNextTimerDueAsync(cancellationToken).AsTask();
+        Store.GetNextTimerDueAsync(_core.Time.GetUtcNow(), cancellationToken).AsTask();
 
     private async ValueTask<int> FireTimerAsync(Execution execution, Guid timerId, CancellationToken ct)
     {

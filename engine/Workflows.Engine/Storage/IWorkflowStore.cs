@@ -43,7 +43,8 @@ internal interface IWorkflowStore
 
     ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct);
 
-    ValueTask<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken ct);
+    /// <summary>The earliest due time among timers no node holds a live lease on at <paramref name="now"/>.</summary>
+    ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Open subscriptions of instances for a message name and correlation key, oldest first.</summary>
     ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct);
@@ -68,6 +69,10 @@ internal interface IWorkflowStore
     ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct);
 
     ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct);
+
+    /// <summary>Deletes the history of instances that ended before <paramref name="endedBefore"/>, in batches.</summary>
+    /// <returns>How many history rows were deleted.</returns>
+    Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct);
 
     ValueTask CommitAsync(ChangeSet changes, CancellationToken ct);
 }

@@ -191,11 +191,19 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken ct)
+    public ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(_timersByDue.Count == 0 ? null : _timersByDue.Min.Due);
+            foreach (var (due, id) in _timersByDue)
+            {
+                if (!_leases.TryGetValue(id, out var until) || until <= now)
+                {
+                    return new(due);
+                }
+            }
+
+            return new((DateTimeOffset?)null);
         }
     }
 
@@ -295,6 +303,23 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (_gate)
         {
             return new(_outbox.Where(o => instanceId is null || o.InstanceId == instanceId).ToList());
+        }
+    }
+
+    public Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            long deleted = 0;
+            foreach (var instance in _instances.Values.Where(i => i.EndedAt < endedBefore))
+            {
+                if (_history.Remove(instance.Id, out var rows))
+                {
+                    deleted += rows.Count;
+                }
+            }
+
+            return Task.FromResult(deleted);
         }
     }
 

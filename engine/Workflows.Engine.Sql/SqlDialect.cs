@@ -1,0 +1,190 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.SqlClient;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>The databases the store runs on.</summary>
+public enum SqlProvider
+{
+    /// <summary>A SQLite file: the embedded default, one node.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL: several nodes, leases with <c>FOR UPDATE SKIP LOCKED</c>.</summary>
+    PostgreSql,
+
+    /// <summary>SQL Server: several nodes, leases with <c>UPDLOCK, READPAST, ROWLOCK</c>.</summary>
+    SqlServer,
+}
+
+/// <summary>What differs between databases: types, connections, locking and the few statements that are not portable.</summary>
+internal abstract class SqlDialect
+{
+    private static readonly string s_timerColumns = "id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining";
+    private static readonly string s_jobColumns = "id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json";
+
+    public static SqlDialect For(SqlProvider provider) => provider switch
+    {
+        SqlProvider.Sqlite => new SqliteDialect(),
+        SqlProvider.PostgreSql => new PostgresDialect(),
+        SqlProvider.SqlServer => new SqlServerDialect(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
+    };
+
+    public abstract SqlProvider Provider { get; }
+
+    /// <summary>Replacements for the placeholders of the migration scripts.</summary>
+    public abstract IReadOnlyDictionary<string, string> Types { get; }
+
+    public abstract DbConnection CreateConnection(string connectionString);
+
+    public virtual Task OnOpenedAsync(DbConnection connection) => Task.CompletedTask;
+
+    /// <summary>A transaction for a command's commit or a claim.</summary>
+    public virtual async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
+
+    /// <summary>Creates the schema-version table if it is missing.</summary>
+    public abstract string EnsureSchemaTable { get; }
+
+    /// <summary>Serialises migrations across nodes that start together.</summary>
+    public abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction);
+
+    /// <summary>"SELECT … LIMIT n" or "SELECT TOP (n) …".</summary>
+    public abstract string Top(string columnsAndRest, string limitParameter);
+
+    public abstract string ClaimTimersSql { get; }
+
+    public abstract string ClaimJobsSql { get; }
+
+    public abstract bool IsUniqueViolation(Exception exception);
+
+    protected static string TimerColumns => s_timerColumns;
+
+    protected static string JobColumns => s_jobColumns;
+
+    protected static string Prefixed(string columns, string prefix) =>
+        string.Join(", ", columns.Split(", ").Select(c => prefix + c));
+}
+
+internal sealed class SqliteDialect : SqlDialect
+{
+    public override SqlProvider Provider => SqlProvider.Sqlite;
+
+    public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
+    {
+        ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
+        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    };
+
+    public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
+
+    public override async Task OnOpenedAsync(DbConnection connection) =>
+        await connection.ExecuteAsync("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+
+    // BEGIN IMMEDIATE: take the write lock at once, so two writers never deadlock upgrading a read lock.
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    public override string EnsureSchemaTable =>
+        "CREATE TABLE IF NOT EXISTS wf_schema_version (version INTEGER NOT NULL PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+
+    public override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction) => Task.CompletedTask;
+
+    public override string Top(string columnsAndRest, string limitParameter) => $"SELECT {columnsAndRest} LIMIT {limitParameter}";
+
+    // One poller on SQLite: the write transaction itself is the lock.
+    public override string ClaimTimersSql => $"""
+        UPDATE wf_timers SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM wf_timers WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max)
+        RETURNING {TimerColumns}
+        """;
+
+    public override string ClaimJobsSql => $"""
+        UPDATE wf_jobs SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM wf_jobs WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max)
+        RETURNING {JobColumns}
+        """;
+
+    public override bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19 };
+}
+
+internal sealed class PostgresDialect : SqlDialect
+{
+    public override SqlProvider Provider => SqlProvider.PostgreSql;
+
+    public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
+    {
+        ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
+        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    };
+
+    public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
+
+    public override string EnsureSchemaTable =>
+        "CREATE TABLE IF NOT EXISTS wf_schema_version (version integer NOT NULL PRIMARY KEY, description text NOT NULL, applied_at bigint NOT NULL)";
+
+    public override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction) =>
+        connection.ExecuteAsync("SELECT pg_advisory_xact_lock(72330171)", transaction: transaction);
+
+    public override string Top(string columnsAndRest, string limitParameter) => $"SELECT {columnsAndRest} LIMIT {limitParameter}";
+
+    public override string ClaimTimersSql => $"""
+        UPDATE wf_timers SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM wf_timers WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
+        RETURNING {TimerColumns}
+        """;
+
+    public override string ClaimJobsSql => $"""
+        UPDATE wf_jobs SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM wf_jobs WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
+        RETURNING {JobColumns}
+        """;
+
+    public override bool IsUniqueViolation(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+}
+
+internal sealed class SqlServerDialect : SqlDialect
+{
+    public override SqlProvider Provider => SqlProvider.SqlServer;
+
+    public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
+    {
+        ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
+        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY",
+    };
+
+    public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);
+
+    public override string EnsureSchemaTable =>
+        "IF OBJECT_ID(N'wf_schema_version', N'U') IS NULL CREATE TABLE wf_schema_version (version int NOT NULL PRIMARY KEY, description nvarchar(400) NOT NULL, applied_at bigint NOT NULL)";
+
+    public override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction) =>
+        connection.ExecuteAsync("EXEC sp_getapplock @Resource = N'workflows-schema', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000", transaction: transaction);
+
+    public override string Top(string columnsAndRest, string limitParameter) => $"SELECT TOP ({limitParameter}) {columnsAndRest}";
+
+    public override string ClaimTimersSql => $"""
+        WITH due AS (
+            SELECT TOP (@Max) * FROM wf_timers WITH (UPDLOCK, READPAST, ROWLOCK)
+            WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at)
+        UPDATE due SET lease_owner = @Owner, lease_until = @LeaseUntil
+        OUTPUT {Prefixed(TimerColumns, "inserted.")}
+        """;
+
+    public override string ClaimJobsSql => $"""
+        WITH due AS (
+            SELECT TOP (@Max) * FROM wf_jobs WITH (UPDLOCK, READPAST, ROWLOCK)
+            WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at)
+        UPDATE due SET lease_owner = @Owner, lease_until = @LeaseUntil
+        OUTPUT {Prefixed(JobColumns, "inserted.")}
+        """;
+
+    public override bool IsUniqueViolation(Exception exception) =>
+        exception is SqlException { Number: 2601 or 2627 };
+}

@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+using Dapper;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>The database's schema is newer than this build: running on it could lose data.</summary>
+public sealed class SchemaTooNewException(int databaseVersion, int knownVersion)
+    : Exception($"the database is at schema version {databaseVersion}, but this build knows versions up to {knownVersion}: run a newer build of Workflows against it")
+{
+    /// <summary>The version the database is at.</summary>
+    public int DatabaseVersion { get; } = databaseVersion;
+
+    /// <summary>The newest version this build knows.</summary>
+    public int KnownVersion { get; } = knownVersion;
+}
+
+/// <summary>
+/// Applies the versioned scripts under <c>Migrations/</c> (<c>NNNN_description.sql</c>) in order, each
+/// once, recorded in <c>wf_schema_version</c>; idempotent, and safe when several nodes start together
+/// (they take the same lock).
+/// </summary>
+internal static partial class SqlMigrator
+{
+    private static readonly Lazy<IReadOnlyList<(int Version, string Description, string Script)>> s_migrations = new(Load);
+
+    public static int LatestVersion => s_migrations.Value[^1].Version;
+
+    /// <returns>How many migrations were applied.</returns>
+    public static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, CancellationToken ct)
+    {
+        await using var connection = dialect.CreateConnection(connectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        if (dialect.Provider == SqlProvider.Sqlite)
+        {
+            // WAL is a property of the file: set once, outside any transaction.
+            await connection.ExecuteAsync("PRAGMA journal_mode = WAL").ConfigureAwait(false);
+        }
+
+        await dialect.OnOpenedAsync(connection).ConfigureAwait(false);
+        await using var transaction = await dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        await dialect.LockForMigrationAsync(connection, transaction).ConfigureAwait(false);
+        await connection.ExecuteAsync(dialect.EnsureSchemaTable, transaction: transaction).ConfigureAwait(false);
+        var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM wf_schema_version", transaction: transaction).ConfigureAwait(false) ?? 0;
+        if (current > LatestVersion)
+        {
+            throw new SchemaTooNewException(current, LatestVersion);
+        }
+
+        var applied = 0;
+        foreach (var (version, description, script) in s_migrations.Value.Where(m => m.Version > current))
+        {
+            await connection.ExecuteAsync(Specialise(script, dialect), transaction: transaction).ConfigureAwait(false);
+            await connection.ExecuteAsync(
+                "INSERT INTO wf_schema_version (version, description, applied_at) VALUES (@version, @description, @at)",
+                new { version, description, at = DateTimeOffset.UtcNow.UtcTicks },
+                transaction).ConfigureAwait(false);
+            applied++;
+        }
+
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return applied;
+    }
+
+    private static string Specialise(string script, SqlDialect dialect)
+    {
+        foreach (var (placeholder, type) in dialect.Types)
+        {
+            script = script.Replace(placeholder, type, StringComparison.Ordinal);
+        }
+
+        return script;
+    }
+
+    private static List<(int, string, string)> Load()
+    {
+        var assembly = typeof(SqlMigrator).Assembly;
+        var migrations = new List<(int, string, string)>();
+        foreach (var name in assembly.GetManifestResourceNames())
+        {
+            var match = MigrationName().Match(name);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
+            migrations.Add((int.Parse(match.Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["d"].Value, reader.ReadToEnd()));
+        }
+
+        return migrations.OrderBy(m => m.Item1).ToList();
+    }
+
+    [GeneratedRegex(@"Migrations\.(?<v>\d{4})_(?<d>[a-z0-9_]+)\.sql$")]
+    private static partial Regex MigrationName();
+}

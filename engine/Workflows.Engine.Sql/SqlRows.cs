@@ -1,0 +1,271 @@
+using System.Text.Json;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+using static Workflows.Engine.Sql.SqlWorkflowStore;
+using TaskStatus = Workflows.Engine.Storage.TaskStatus;
+
+namespace Workflows.Engine.Sql;
+
+// Rows as the drivers hand them back (times as UTC ticks, lists as JSON), each turned into its record.
+// Dapper fills them by column name (snake_case to PascalCase).
+#pragma warning disable CA1812 // instantiated by Dapper
+
+internal sealed class DefinitionRow
+{
+    public Guid Id { get; set; }
+
+    public string ProcessId { get; set; } = "";
+
+    public int Version { get; set; }
+
+    public string? VersionTag { get; set; }
+
+    public string Checksum { get; set; } = "";
+
+    public string Xml { get; set; } = "";
+
+    public Guid DeploymentId { get; set; }
+
+    public long DeployedAt { get; set; }
+
+    public string? DeployedBy { get; set; }
+
+    public DefinitionRecord ToRecord() => new(Id, ProcessId, Version, VersionTag, Checksum, Xml, DeploymentId, Time(DeployedAt), DeployedBy);
+}
+
+internal sealed class InstanceRow
+{
+    public Guid Id { get; set; }
+
+    public string ProcessId { get; set; } = "";
+
+    public Guid DefinitionId { get; set; }
+
+    public int Version { get; set; }
+
+    public string? BusinessKey { get; set; }
+
+    public int Status { get; set; }
+
+    public long RowVersion { get; set; }
+
+    public long StartedAt { get; set; }
+
+    public long? EndedAt { get; set; }
+
+    public Guid? ParentInstanceId { get; set; }
+
+    public byte[] State { get; set; } = [];
+
+    public InstanceRecord ToRecord() => new(Id, ProcessId, DefinitionId, Version, BusinessKey, (ProcessInstanceStatus)Status, RowVersion,
+        Time(StartedAt), EndedAt is { } e ? Time(e) : null, ParentInstanceId, State);
+}
+
+internal sealed class UserTaskRow
+{
+    public Guid Id { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public string? Name { get; set; }
+
+    public string ProcessId { get; set; } = "";
+
+    public string? BusinessKey { get; set; }
+
+    public string? Assignee { get; set; }
+
+    public string CandidateGroups { get; set; } = "[]";
+
+    public string CandidateUsers { get; set; } = "[]";
+
+    public int Priority { get; set; }
+
+    public long? DueDate { get; set; }
+
+    public long? FollowUpDate { get; set; }
+
+    public string? FormJson { get; set; }
+
+    public long CreatedAt { get; set; }
+
+    public int Status { get; set; }
+
+    public UserTaskRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Name, ProcessId, BusinessKey, Assignee,
+        JsonSerializer.Deserialize<List<string>>(CandidateGroups) ?? [], JsonSerializer.Deserialize<List<string>>(CandidateUsers) ?? [],
+        Priority, DueDate is { } d ? Time(d) : null, FollowUpDate is { } f ? Time(f) : null, FormJson, Time(CreatedAt))
+    {
+        Status = (TaskStatus)Status,
+    };
+}
+
+internal sealed class JobRow
+{
+    public Guid Id { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public string Type { get; set; } = "";
+
+    public int Retries { get; set; }
+
+    public int Failures { get; set; }
+
+    public long CreatedAt { get; set; }
+
+    public long DueAt { get; set; }
+
+    public string HeadersJson { get; set; } = "{}";
+
+    public string VariablesJson { get; set; } = "{}";
+
+    public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures);
+}
+
+internal sealed class TimerRow
+{
+    public Guid Id { get; set; }
+
+    public Guid? InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public Guid DefinitionId { get; set; }
+
+    public long DueAt { get; set; }
+
+    public long? IntervalTicks { get; set; }
+
+    public int Remaining { get; set; }
+
+    public TimerRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, Time(DueAt),
+        IntervalTicks is { } t ? TimeSpan.FromTicks(t) : null, Remaining);
+}
+
+internal sealed class MessageSubscriptionRow
+{
+    public Guid Id { get; set; }
+
+    public Guid? InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public Guid DefinitionId { get; set; }
+
+    public string MessageName { get; set; } = "";
+
+    public string? CorrelationKey { get; set; }
+
+    public long CreatedAt { get; set; }
+
+    public MessageSubscriptionRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, MessageName, CorrelationKey, Time(CreatedAt));
+}
+
+internal sealed class SignalSubscriptionRow
+{
+    public Guid Id { get; set; }
+
+    public Guid? InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public Guid DefinitionId { get; set; }
+
+    public string SignalName { get; set; } = "";
+
+    public SignalSubscriptionRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, SignalName);
+}
+
+internal sealed class BufferedMessageRow
+{
+    public Guid Id { get; set; }
+
+    public string? MessageId { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string CorrelationKey { get; set; } = "";
+
+    public string VariablesJson { get; set; } = "{}";
+
+    public long PublishedAt { get; set; }
+
+    public long ExpiresAt { get; set; }
+
+    public BufferedMessageRecord ToRecord() => new(Id, MessageId, Name, CorrelationKey, VariablesJson, Time(PublishedAt), Time(ExpiresAt));
+}
+
+internal sealed class IncidentRow
+{
+    public Guid Id { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public string Message { get; set; } = "";
+
+    public long CreatedAt { get; set; }
+
+    public long? ResolvedAt { get; set; }
+
+    public IncidentRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Message, Time(CreatedAt), ResolvedAt is { } r ? Time(r) : null);
+}
+
+internal sealed class HistoryRow
+{
+    public long Seq { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public long At { get; set; }
+
+    public string Kind { get; set; } = "";
+
+    public string? ElementId { get; set; }
+
+    public long? ElementKey { get; set; }
+
+    public string? Actor { get; set; }
+
+    public string? Detail { get; set; }
+
+    public HistoryRecord ToRecord() => new(InstanceId, Time(At), Kind, ElementId, ElementKey, Actor, Detail);
+}
+
+internal sealed class OutboxRow
+{
+    public long Seq { get; set; }
+
+    public Guid Id { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public string MessageName { get; set; } = "";
+
+    public string? CorrelationKey { get; set; }
+
+    public string VariablesJson { get; set; } = "{}";
+
+    public long CreatedAt { get; set; }
+
+    public OutboxRecord ToRecord() => new(Id, InstanceId, ElementId, MessageName, CorrelationKey, VariablesJson, Time(CreatedAt));
+}

@@ -1,0 +1,451 @@
+using System.Data;
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>
+/// The durable store on Dapper. Every read is an indexed lookup; <see cref="CommitAsync"/> writes a
+/// command's whole change set in one transaction, guarded by the instances' row versions.
+/// </summary>
+internal sealed class SqlWorkflowStore : IWorkflowStore
+{
+    private readonly SqlDialect _dialect;
+    private readonly string _connectionString;
+
+    static SqlWorkflowStore()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        SqlMapper.AddTypeHandler(new GuidHandler());
+    }
+
+    public SqlWorkflowStore(SqlDialect dialect, string connectionString)
+    {
+        _dialect = dialect;
+        _connectionString = connectionString;
+    }
+
+    public SqlDialect Dialect => _dialect;
+
+    internal async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = _dialect.CreateConnection(_connectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await _dialect.OnOpenedAsync(connection).ConfigureAwait(false);
+        return connection;
+    }
+
+    private async ValueTask<T?> SingleAsync<TRow, T>(string sql, object parameters, Func<TRow, T> map, CancellationToken ct)
+        where T : class
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var row = await connection.QueryFirstOrDefaultAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+        return row is null ? null : map(row);
+    }
+
+    private async ValueTask<IReadOnlyList<T>> ListAsync<TRow, T>(string sql, object parameters, Func<TRow, T> map, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(map).ToList();
+    }
+
+    // ---------------------------------------------------------------- definitions
+
+    public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct) =>
+        SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
+
+    public ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct) =>
+        SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE process_id = @processId AND version = @version", new { processId, version }, r => r.ToRecord(), ct);
+
+    public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct) =>
+        SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId AND version_tag = @versionTag ORDER BY version DESC", "1"), new { processId, versionTag }, r => r.ToRecord(), ct);
+
+    public ValueTask<DefinitionRecord?> GetDefinitionInDeploymentAsync(Guid deploymentId, string processId, CancellationToken ct) =>
+        SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE deployment_id = @deploymentId AND process_id = @processId", new { deploymentId, processId }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<DefinitionRecord>> ListDefinitionsAsync(CancellationToken ct) =>
+        ListAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions ORDER BY process_id, version", new { }, r => r.ToRecord(), ct);
+
+    // ---------------------------------------------------------------- instances
+
+    public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<InstanceRow, InstanceRecord>("SELECT * FROM wf_instances WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
+    {
+        var where = new List<string>();
+        if (processId is not null)
+        {
+            where.Add("process_id = @processId");
+        }
+
+        if (businessKey is not null)
+        {
+            where.Add("business_key = @businessKey");
+        }
+
+        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        return ListAsync<InstanceRow, InstanceRecord>(_dialect.Top($"* FROM wf_instances{filter} ORDER BY started_at DESC, id DESC", "@max"), new { processId, businessKey, max }, r => r.ToRecord(), ct);
+    }
+
+    // ---------------------------------------------------------------- tasks and jobs
+
+    public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct) =>
+        ListAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE instance_id = @instanceId AND status = 0 ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
+
+    public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<JobRow, JobRecord>("SELECT * FROM wf_jobs WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct)
+    {
+        var sql = instanceId is not null
+            ? "SELECT * FROM wf_jobs WHERE instance_id = @instanceId" + (type is null ? "" : " AND type = @type")
+            : "SELECT * FROM wf_jobs" + (type is null ? "" : " WHERE type = @type");
+        return ListAsync<JobRow, JobRecord>(sql + " ORDER BY created_at", new { instanceId, type }, r => r.ToRecord(), ct);
+    }
+
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<JobRow>(new CommandDefinition(_dialect.ClaimJobsSql,
+            new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        var claimed = rows.Select(r => r.ToRecord()).ToList();
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return claimed;
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<TimerRow>(new CommandDefinition(_dialect.ClaimTimersSql,
+            new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        var claimed = rows.Select(r => r.ToRecord()).OrderBy(t => t.DueAt).ToList();
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return claimed;
+    }
+
+    public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<TimerRow, TimerRecord>("SELECT * FROM wf_timers WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public async ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var ticks = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(due_at) FROM wf_timers WHERE lease_until IS NULL OR lease_until < @now", new { now = now.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
+        return ticks is { } t ? Time(t) : null;
+    }
+
+    // ---------------------------------------------------------------- subscriptions and messages
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct) =>
+        ListAsync<MessageSubscriptionRow, MessageSubscriptionRecord>(
+            "SELECT * FROM wf_message_subscriptions WHERE message_name = @name AND correlation_key = @correlationKey AND instance_id IS NOT NULL ORDER BY created_at",
+            new { name, correlationKey }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageStartsAsync(string name, CancellationToken ct) =>
+        ListAsync<MessageSubscriptionRow, MessageSubscriptionRecord>(
+            "SELECT * FROM wf_message_subscriptions WHERE message_name = @name AND correlation_key IS NULL AND instance_id IS NULL",
+            new { name }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct) =>
+        ListAsync<SignalSubscriptionRow, SignalSubscriptionRecord>("SELECT * FROM wf_signal_subscriptions WHERE signal_name = @name", new { name }, r => r.ToRecord(), ct);
+
+    public async ValueTask<(IReadOnlyList<TimerRecord> Timers, IReadOnlyList<MessageSubscriptionRecord> Messages, IReadOnlyList<SignalSubscriptionRecord> Signals)> GetStartSubscriptionsAsync(string processId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var definitions = "(SELECT id FROM wf_definitions WHERE process_id = @processId)";
+        var timers = await connection.QueryAsync<TimerRow>($"SELECT * FROM wf_timers WHERE instance_id IS NULL AND definition_id IN {definitions}", new { processId }).ConfigureAwait(false);
+        var messages = await connection.QueryAsync<MessageSubscriptionRow>($"SELECT * FROM wf_message_subscriptions WHERE instance_id IS NULL AND definition_id IN {definitions}", new { processId }).ConfigureAwait(false);
+        var signals = await connection.QueryAsync<SignalSubscriptionRow>($"SELECT * FROM wf_signal_subscriptions WHERE instance_id IS NULL AND definition_id IN {definitions}", new { processId }).ConfigureAwait(false);
+        return (timers.Select(t => t.ToRecord()).ToList(), messages.Select(m => m.ToRecord()).ToList(), signals.Select(s => s.ToRecord()).ToList());
+    }
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct) =>
+        ListAsync<BufferedMessageRow, BufferedMessageRecord>(
+            """
+            SELECT * FROM wf_buffered_messages m
+            WHERE m.name = @name AND m.correlation_key = @correlationKey AND m.expires_at > @now
+              AND NOT EXISTS (SELECT 1 FROM wf_message_correlations c WHERE c.buffered_message_id = m.id AND c.instance_id = @instanceId)
+            ORDER BY m.published_at
+            """,
+            new { name, correlationKey, instanceId, now = now.UtcTicks }, r => r.ToRecord(), ct);
+
+    public ValueTask<BufferedMessageRecord?> FindBufferedMessageByIdAsync(string messageId, DateTimeOffset now, CancellationToken ct) =>
+        SingleAsync<BufferedMessageRow, BufferedMessageRecord>(
+            _dialect.Top("* FROM wf_buffered_messages WHERE message_id = @messageId AND expires_at > @now", "1"), new { messageId, now = now.UtcTicks }, r => r.ToRecord(), ct);
+
+    // ---------------------------------------------------------------- incidents, history, outbox
+
+    public ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<IncidentRow, IncidentRecord>("SELECT * FROM wf_incidents WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(Guid instanceId, CancellationToken ct) =>
+        ListAsync<IncidentRow, IncidentRecord>("SELECT * FROM wf_incidents WHERE instance_id = @instanceId AND resolved_at IS NULL ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct) =>
+        ListAsync<HistoryRow, HistoryRecord>("SELECT * FROM wf_history WHERE instance_id = @instanceId ORDER BY seq", new { instanceId }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(
+            instanceId is null ? "SELECT * FROM wf_outbox ORDER BY seq" : "SELECT * FROM wf_outbox WHERE instance_id = @instanceId ORDER BY seq",
+            new { instanceId }, r => r.ToRecord(), ct);
+
+    /// <summary>
+    /// Deletes the history of instances that ended before <paramref name="endedBefore"/>, at most
+    /// <paramref name="batchSize"/> instances per transaction, so the runtime tables are never blocked for long.
+    /// </summary>
+    /// <returns>How many history rows were deleted.</returns>
+    public async Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct)
+    {
+        long total = 0;
+        while (true)
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                _dialect.Top("i.id FROM wf_instances i WHERE i.ended_at < @cutoff AND EXISTS (SELECT 1 FROM wf_history h WHERE h.instance_id = i.id)", "@batchSize"),
+                new { cutoff = endedBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            if (ids.Count == 0)
+            {
+                return total;
+            }
+
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            total += await connection.ExecuteAsync(new CommandDefinition("DELETE FROM wf_history WHERE instance_id IN @ids", new { ids }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- the commit
+
+    public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        try
+        {
+            await WriteAsync(connection, transaction, changes, ct).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_dialect.IsUniqueViolation(e))
+        {
+            throw new ConcurrencyConflictException($"another command wrote the same row first: {e.Message}");
+        }
+    }
+
+    /// <summary>Called between the writes of a commit, for tests that prove a failure anywhere leaves nothing behind.</summary>
+    internal Func<string, Task>? FailureInjection { get; set; }
+
+    private async Task WriteAsync(DbConnection c, DbTransaction tx, ChangeSet changes, CancellationToken ct)
+    {
+        async Task Exec(string step, string sql, object? parameters)
+        {
+            if (FailureInjection is not null)
+            {
+                await FailureInjection(step).ConfigureAwait(false);
+            }
+
+            await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        // The guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
+        foreach (var write in changes.Instances.OrderBy(w => w.Record.Id))
+        {
+            var r = write.Record;
+            var row = new
+            {
+                r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
+                StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
+            };
+            if (write.ExpectedRowVersion == 0)
+            {
+                await Exec("instance", """
+                    INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
+                    VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State)
+                    """, row).ConfigureAwait(false);
+                continue;
+            }
+
+            var updated = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State WHERE id = @Id AND row_version = @Expected",
+                row, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (updated != 1)
+            {
+                throw new ConcurrencyConflictException($"instance {r.Id} changed since it was read (expected row version {write.ExpectedRowVersion})");
+            }
+        }
+
+        if (changes.FiredTimer is { } fired)
+        {
+            var deleted = await c.ExecuteAsync(new CommandDefinition("DELETE FROM wf_timers WHERE id = @fired", new { fired }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (deleted != 1)
+            {
+                throw new ConcurrencyConflictException($"timer {fired} was fired or closed by another command");
+            }
+        }
+
+        if (changes.Definitions.Count > 0)
+        {
+            await Exec("definitions", """
+                INSERT INTO wf_definitions (id, process_id, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
+                VALUES (@Id, @ProcessId, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
+                """, changes.Definitions.Select(d => new { d.Id, d.ProcessId, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy })).ConfigureAwait(false);
+        }
+
+        // Rows are created before rows are removed, so a wait opened and closed by one command leaves nothing.
+        if (changes.TasksCreated.Count > 0)
+        {
+            await Exec("tasks", """
+                INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0)
+                """, changes.TasksCreated.Select(t => new
+            {
+                t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
+                CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
+                t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
+            })).ConfigureAwait(false);
+        }
+
+        if (changes.TasksClosed.Count > 0)
+        {
+            await Exec("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed.Select(t => new { t.Id, Status = (int)t.Status })).ConfigureAwait(false);
+        }
+
+        if (changes.JobsCreated.Count > 0)
+        {
+            await Exec("jobs", """
+                INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson)
+                """, changes.JobsCreated.Select(j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson })).ConfigureAwait(false);
+        }
+
+        if (changes.JobsClosed.Count > 0)
+        {
+            await Exec("jobs-closed", "DELETE FROM wf_jobs WHERE id = @id", changes.JobsClosed.Select(id => new { id })).ConfigureAwait(false);
+        }
+
+        if (changes.TimersCreated.Count > 0)
+        {
+            await Exec("timers", """
+                INSERT INTO wf_timers (id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @DueAt, @IntervalTicks, @Remaining)
+                """, changes.TimersCreated.Select(t => new { t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.DefinitionId, DueAt = t.DueAt.UtcTicks, IntervalTicks = t.Interval?.Ticks, t.Remaining })).ConfigureAwait(false);
+        }
+
+        if (changes.TimersRemoved.Count > 0)
+        {
+            await Exec("timers-removed", "DELETE FROM wf_timers WHERE id = @id", changes.TimersRemoved.Select(id => new { id })).ConfigureAwait(false);
+        }
+
+        if (changes.MessageSubscriptionsCreated.Count > 0)
+        {
+            await Exec("message-subscriptions", """
+                INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
+                """, changes.MessageSubscriptionsCreated.Select(s => new { s.Id, s.InstanceId, s.ElementKey, s.ElementId, s.DefinitionId, s.MessageName, s.CorrelationKey, CreatedAt = s.CreatedAt.UtcTicks })).ConfigureAwait(false);
+        }
+
+        if (changes.MessageSubscriptionsRemoved.Count > 0)
+        {
+            await Exec("message-subscriptions-removed", "DELETE FROM wf_message_subscriptions WHERE id = @id", changes.MessageSubscriptionsRemoved.Select(id => new { id })).ConfigureAwait(false);
+        }
+
+        if (changes.SignalSubscriptionsCreated.Count > 0)
+        {
+            await Exec("signal-subscriptions", """
+                INSERT INTO wf_signal_subscriptions (id, instance_id, element_key, element_id, definition_id, signal_name)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @SignalName)
+                """, changes.SignalSubscriptionsCreated).ConfigureAwait(false);
+        }
+
+        if (changes.SignalSubscriptionsRemoved.Count > 0)
+        {
+            await Exec("signal-subscriptions-removed", "DELETE FROM wf_signal_subscriptions WHERE id = @id", changes.SignalSubscriptionsRemoved.Select(id => new { id })).ConfigureAwait(false);
+        }
+
+        if (changes.MessagesBuffered.Count > 0)
+        {
+            await Exec("buffered-messages", """
+                INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
+                VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
+                """, changes.MessagesBuffered.Select(m => new { m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks })).ConfigureAwait(false);
+        }
+
+        if (changes.MessageCorrelations.Count > 0)
+        {
+            await Exec("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
+                changes.MessageCorrelations.Select(m => new { m.BufferedMessageId, m.InstanceId })).ConfigureAwait(false);
+        }
+
+        if (changes.IncidentsCreated.Count > 0)
+        {
+            await Exec("incidents", """
+                INSERT INTO wf_incidents (id, instance_id, element_key, element_id, message, created_at)
+                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Message, @CreatedAt)
+                """, changes.IncidentsCreated.Select(i => new { i.Id, i.InstanceId, i.ElementKey, i.ElementId, i.Message, CreatedAt = i.CreatedAt.UtcTicks })).ConfigureAwait(false);
+        }
+
+        if (changes.IncidentsResolved.Count > 0)
+        {
+            await Exec("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved.Select(i => new { i.Id, At = i.At.UtcTicks })).ConfigureAwait(false);
+        }
+
+        if (changes.Outbox.Count > 0)
+        {
+            await Exec("outbox", """
+                INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at)
+                VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt)
+                """, changes.Outbox.Select(o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks })).ConfigureAwait(false);
+        }
+
+        // History is the largest list: multi-row inserts, in chunks that stay under every driver's parameter limit.
+        foreach (var chunk in changes.History.Chunk(200))
+        {
+            var sql = new StringBuilder("INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES ");
+            var parameters = new DynamicParameters();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var h = chunk[i];
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@i{i}, @a{i}, @k{i}, @e{i}, @n{i}, @u{i}, @d{i})");
+                parameters.Add($"i{i}", h.InstanceId);
+                parameters.Add($"a{i}", h.At.UtcTicks);
+                parameters.Add($"k{i}", h.Kind);
+                parameters.Add($"e{i}", h.ElementId);
+                parameters.Add($"n{i}", h.ElementKey);
+                parameters.Add($"u{i}", h.Actor);
+                parameters.Add($"d{i}", h.Detail);
+            }
+
+            await Exec("history", sql.ToString(), parameters).ConfigureAwait(false);
+        }
+    }
+
+    internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+
+    // SQLite keeps uuids as text; the other drivers hand back Guid.
+    private sealed class GuidHandler : SqlMapper.TypeHandler<Guid>
+    {
+        public override Guid Parse(object value) => value switch
+        {
+            Guid g => g,
+            string s => Guid.Parse(s),
+            byte[] b => new Guid(b),
+            _ => throw new DataException($"cannot read a {value.GetType().Name} as a uuid"),
+        };
+
+        public override void SetValue(IDbDataParameter parameter, Guid value) => parameter.Value = value;
+    }
+}

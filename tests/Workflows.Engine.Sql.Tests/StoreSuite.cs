@@ -1,0 +1,375 @@
+using Dapper;
+using NUnit.Framework;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+using Workflows.Engine.Testing;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+/// <summary>
+/// The store suite: one set of tests, run against every dialect on a real database (a fresh one per
+/// fixture). Subclasses say how to create and drop that database.
+/// </summary>
+public abstract class StoreSuite
+{
+    private SqlStoreOptions? _store;
+
+    protected SqlStoreOptions Store => _store ?? throw new InvalidOperationException("the database was not created");
+
+    /// <summary>Creates an empty database for this fixture and returns where it is.</summary>
+    protected abstract Task<SqlStoreOptions> CreateDatabaseAsync();
+
+    protected abstract Task DropDatabaseAsync();
+
+    [OneTimeSetUp]
+    public async Task CreateDatabase()
+    {
+        _store = await CreateDatabaseAsync();
+        await SqlWorkflowEngine.MigrateAsync(_store);
+    }
+
+    [OneTimeTearDown]
+    public async Task DropDatabase()
+    {
+        if (_store is not null)
+        {
+            await DropDatabaseAsync();
+        }
+    }
+
+    private Task<ProcessTestHarness> HarnessAsync(Action<WorkflowEngineOptions>? configure = null) =>
+        ProcessTestHarness.CreateAsync((options, clock) => SqlWorkflowEngine.CreateAsync(Store, options, clock), configure: configure);
+
+    private SqlWorkflowStore NewStore() => new(SqlDialect.For(Store.Provider), Store.ConnectionString);
+
+    private async Task<long> CountAsync(string table, Guid instanceId)
+    {
+        await using var connection = await NewStore().OpenAsync(default);
+        var column = table == "wf_instances" ? "id" : "instance_id";
+        return await connection.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table} WHERE {column} = @instanceId", new { instanceId });
+    }
+
+    private static readonly string s_journey = Process("journey", $"""
+        <bpmn:startEvent id="start"/>
+        <bpmn:parallelGateway id="fork"/>
+        {UserTask("register")}
+        {ServiceTask("check", "credit-check")}
+        <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+        <bpmn:intermediateCatchEvent id="reply"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+        <bpmn:intermediateCatchEvent id="outage"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>
+        <bpmn:parallelGateway id="join"/>
+        <bpmn:exclusiveGateway id="big" default="small"/>
+        {UserTask("review")}
+        <bpmn:endEvent id="end"/>
+        {Chain("start", "fork")}
+        {Chain("fork", "register", "join")}{Chain("fork", "check", "join")}{Chain("fork", "wait", "join")}{Chain("fork", "reply", "join")}{Chain("fork", "outage", "join")}
+        {Chain("join", "big")}{Flow("big", "review", "=amount > 1000")}{Flow("big", "end", id: "small")}{Chain("review", "end")}
+        """, Message("m", "customer-reply", "=caseId") + """<bpmn:signal id="s" name="outage"/>""");
+
+    [Test]
+    public async Task Migrations_are_recorded_and_applying_them_again_changes_nothing()
+    {
+        var again = await SqlWorkflowEngine.MigrateAsync(Store);
+
+        await using var connection = await NewStore().OpenAsync(default);
+        var versions = (await connection.QueryAsync<int>("SELECT version FROM wf_schema_version ORDER BY version")).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(again, Is.Zero);
+            Assert.That(versions, Is.EqualTo(Enumerable.Range(1, SqlMigrator.LatestVersion)));
+        }
+    }
+
+    [Test]
+    public async Task A_database_newer_than_the_code_refuses_to_start_with_a_clear_message()
+    {
+        await using var connection = await NewStore().OpenAsync(default);
+        await connection.ExecuteAsync("INSERT INTO wf_schema_version (version, description, applied_at) VALUES (999, 'from the future', 0)");
+        try
+        {
+            Assert.That(async () => await SqlWorkflowEngine.CreateAsync(Store),
+                Throws.TypeOf<SchemaTooNewException>().With.Message.Contains("schema version 999"));
+        }
+        finally
+        {
+            await connection.ExecuteAsync("DELETE FROM wf_schema_version WHERE version = 999");
+        }
+    }
+
+    [Test]
+    public async Task A_journey_runs_through_tasks_jobs_timers_messages_and_signals_on_the_database()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(s_journey);
+        var instance = await h.StartAsync("journey", Vars(("caseId", "DB-1"), ("amount", 1500)), businessKey: "DB-1");
+
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "check", "outage", "register", "reply", "wait" }));
+        await instance.CompleteUserTaskAsync("register", Vars(("channel", "shop")));
+        await instance.CompleteJobAsync("check", Vars(("score", 700)));
+        await h.AdvanceTimeAsync(TimeSpan.FromHours(2));
+        await h.CorrelateAsync("customer-reply", "DB-1", Vars(("reply", "ok")));
+        await h.BroadcastSignalAsync("outage");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "review" }));
+            Assert.That(await instance.VariableAsync("score"), Is.EqualTo(700m));
+            Assert.That(await instance.VariableAsync("reply"), Is.EqualTo("ok"));
+            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "element-completed" && e.ElementId == "wait"), Is.EqualTo(1));
+        }
+
+        await instance.CompleteUserTaskAsync("review");
+        Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
+    }
+
+    [Test]
+    public async Task Deploying_unchanged_xml_keeps_the_version_and_changed_xml_adds_one()
+    {
+        var h = await HarnessAsync();
+        var v1 = Process("versioned", $"""<bpmn:startEvent id="s"/>{UserTask("a")}{Chain("s", "a")}""");
+        var v2 = Process("versioned", $"""<bpmn:startEvent id="s"/>{UserTask("b")}{Chain("s", "b")}""");
+
+        var first = await h.DeployAsync(v1);
+        var running = await h.StartAsync("versioned");
+        var same = await h.DeployAsync(v1);
+        var second = await h.DeployAsync(v2);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(same.Processes.Single().Version, Is.EqualTo(first.Processes.Single().Version));
+            Assert.That(same.Processes.Single().IsNew, Is.False);
+            Assert.That(second.Processes.Single().Version, Is.EqualTo(first.Processes.Single().Version + 1));
+            Assert.That(await running.ActiveElementsAsync(), Is.EqualTo(new[] { "a" }), "a running instance stays on its version");
+        }
+    }
+
+    [Test]
+    public async Task Buffered_messages_incidents_and_call_activities_work_on_the_database()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("db-child", $"""<bpmn:startEvent id="cs"/>{UserTask("childTask")}{Chain("cs", "childTask")}"""));
+        await h.DeployAsync(Process("db-parent", $"""
+            <bpmn:startEvent id="ps"/>
+            <bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="db-child"/></bpmn:extensionElements></bpmn:callActivity>
+            <bpmn:intermediateCatchEvent id="reply"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+            <bpmn:exclusiveGateway id="g"/>{UserTask("ok")}
+            {Chain("ps", "call", "reply", "g")}{Flow("g", "ok", "=decision = \"yes\"")}
+            """, Message("m", "decision", "=caseId")));
+        var parent = await h.StartAsync("db-parent", Vars(("caseId", "P-1")));
+
+        await h.CorrelateAsync("decision", "P-1", Vars(("decision", "maybe")), messageId: "d-1", timeToLive: TimeSpan.FromMinutes(5));
+        var duplicate = await h.CorrelateAsync("decision", "P-1", messageId: "d-1", timeToLive: TimeSpan.FromMinutes(5));
+        await (await h.InstancesOfAsync("db-child")).Single().CompleteUserTaskAsync("childTask");
+
+        var incident = (await parent.IncidentsAsync()).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(duplicate.Duplicate, Is.True);
+            Assert.That(incident.ElementId, Is.EqualTo("g"), "the buffered message was correlated, then no flow's condition held");
+        }
+
+        await h.Engine.SetVariablesAsync(parent.Id, Vars(("decision", "yes")));
+        await h.Engine.ResolveIncidentAsync(incident.Id);
+        Assert.That(await parent.ActiveElementsAsync(), Is.EqualTo(new[] { "ok" }));
+    }
+
+    [Test]
+    public async Task Two_agents_completing_one_task_one_wins_and_the_other_gets_a_conflict()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("race", $"""<bpmn:startEvent id="s"/>{UserTask("t")}{UserTask("next")}{Chain("s", "t", "next")}"""));
+        var instance = await h.StartAsync("race");
+        var task = (await instance.UserTasksAsync()).Single();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await h.Engine.CompleteUserTaskAsync(task.Id, Vars(("by", i)));
+                return "won";
+            }
+            catch (WorkflowConflictException)
+            {
+                return "conflict";
+            }
+        })));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(outcomes.Order(), Is.EqualTo(new[] { "conflict", "won" }));
+            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "task-completed"), Is.EqualTo(1));
+        }
+    }
+
+    private static readonly string[] s_tables =
+        ["wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions", "wf_history"];
+
+    [TestCase("instance")]
+    [TestCase("tasks")]
+    [TestCase("jobs")]
+    [TestCase("timers")]
+    [TestCase("message-subscriptions")]
+    [TestCase("signal-subscriptions")]
+    [TestCase("history")]
+    public async Task A_failure_after_any_kind_of_write_leaves_the_database_as_it_was(string failAt)
+    {
+        var store = NewStore();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ProcessTestHarness.DefaultStart);
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await engine.DeployAsync(s_journey);
+        store.FailureInjection = step => step == failAt ? throw new InvalidOperationException($"injected failure at {step}") : Task.CompletedTask;
+
+        Assert.That(async () => await engine.StartAsync(new StartInstance("journey") { BusinessKey = "FAIL-" + failAt, Variables = Vars(("caseId", failAt)) }),
+            Throws.InvalidOperationException.With.Message.Contains("injected"));
+
+        store.FailureInjection = null;
+        Assert.That(await engine.FindInstancesAsync(businessKey: "FAIL-" + failAt), Is.Empty, "no instance row");
+        var id = await engine.StartAsync(new StartInstance("journey") { BusinessKey = "OK-" + failAt, Variables = Vars(("caseId", failAt)) });
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var table in s_tables)
+            {
+                Assert.That(await CountAsync(table, id), Is.GreaterThan(0), $"{table} written once the failure is gone");
+            }
+
+            Assert.That(await engine.GetNextTimerDueAsync(), Is.EqualTo(ProcessTestHarness.DefaultStart.AddHours(2)), "the failed attempt left no timer");
+        }
+    }
+
+    [Test]
+    public async Task Due_timers_are_leased_to_one_node_until_the_lease_expires()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("lease", $"""<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>{Chain("s", "t")}"""));
+        var instance = await h.StartAsync("lease");
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow().AddMinutes(5);
+
+        var a = await store.ClaimDueTimersAsync(now, 100, "node-a", now.AddMinutes(1), default);
+        var b = await store.ClaimDueTimersAsync(now, 100, "node-b", now.AddMinutes(1), default);
+        var later = await store.ClaimDueTimersAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(3), default);
+
+        var mine = a.Where(t => t.InstanceId == instance.Id).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(mine, Has.Count.EqualTo(1));
+            Assert.That(b.Where(t => t.InstanceId == instance.Id), Is.Empty);
+            Assert.That(later.Where(t => t.InstanceId == instance.Id).Select(t => t.Id), Is.EqualTo(mine.Select(t => t.Id)));
+        }
+    }
+
+    [Test]
+    public async Task A_stale_write_is_refused_by_the_row_version()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("stale", $"""<bpmn:startEvent id="s"/>{UserTask("t")}{Chain("s", "t")}"""));
+        var instance = await h.StartAsync("stale");
+        var store = NewStore();
+        var record = (await store.GetInstanceAsync(instance.Id, default))!;
+        var changes = new ChangeSet();
+        changes.Instances.Add(new InstanceWrite(record with { RowVersion = record.RowVersion + 1 }, record.RowVersion));
+        await store.CommitAsync(changes, default);
+
+        var stale = new ChangeSet();
+        stale.Instances.Add(new InstanceWrite(record with { RowVersion = record.RowVersion + 1 }, record.RowVersion));
+
+        Assert.That(async () => await store.CommitAsync(stale, default), Throws.TypeOf<ConcurrencyConflictException>());
+    }
+
+    [Test]
+    public async Task History_retention_deletes_only_the_history_of_instances_finished_long_enough_ago()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("retained", $"""<bpmn:startEvent id="s"/>{UserTask("t")}<bpmn:endEvent id="e"/>{Chain("s", "t", "e")}"""));
+        var finished = await h.StartAsync("retained");
+        await finished.CompleteUserTaskAsync("t");
+        var running = await h.StartAsync("retained");
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(40));
+        var recent = await h.StartAsync("retained");
+        await recent.CompleteUserTaskAsync("t");
+
+        var deleted = await h.Engine.DeleteHistoryAsync(TimeSpan.FromDays(30));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deleted, Is.GreaterThan(0));
+            Assert.That(await finished.HistoryAsync(), Is.Empty);
+            Assert.That(await running.HistoryAsync(), Is.Not.Empty, "a running instance keeps its history");
+            Assert.That(await recent.HistoryAsync(), Is.Not.Empty, "a recently finished instance keeps its history");
+        }
+    }
+}
+
+public sealed class SqliteStoreTests : StoreSuite
+{
+    private string? _directory;
+
+    protected override Task<SqlStoreOptions> CreateDatabaseAsync()
+    {
+        _directory = Directory.CreateTempSubdirectory("workflows-sqlite-").FullName;
+        return Task.FromResult(new SqlStoreOptions { Provider = SqlProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(_directory, "workflows.db")}" });
+    }
+
+    protected override Task DropDatabaseAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory!, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgreSqlStoreTests : StoreSuite
+{
+    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
+
+    protected override async Task<SqlStoreOptions> CreateDatabaseAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Server);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"CREATE DATABASE {_database}");
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(Server) { Database = _database };
+        return new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = builder.ConnectionString };
+    }
+
+    protected override async Task DropDatabaseAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var connection = new Npgsql.NpgsqlConnection(Server);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
+}
+
+/// <summary>Runs whenever WORKFLOWS_TEST_SQLSERVER holds a connection string; SQL Server cannot be installed on these machines.</summary>
+public sealed class SqlServerStoreTests : StoreSuite
+{
+    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string? Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_SQLSERVER");
+
+    protected override async Task<SqlStoreOptions> CreateDatabaseAsync()
+    {
+        if (string.IsNullOrEmpty(Server))
+        {
+            Assert.Ignore("SQL Server dialect not run: set WORKFLOWS_TEST_SQLSERVER to a connection string (SQL Server cannot be installed here)");
+        }
+
+        await using var connection = new Microsoft.Data.SqlClient.SqlConnection(Server);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"CREATE DATABASE {_database}");
+        var builder = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(Server) { InitialCatalog = _database };
+        return new SqlStoreOptions { Provider = SqlProvider.SqlServer, ConnectionString = builder.ConnectionString };
+    }
+
+    protected override async Task DropDatabaseAsync()
+    {
+        Microsoft.Data.SqlClient.SqlConnection.ClearAllPools();
+        await using var connection = new Microsoft.Data.SqlClient.SqlConnection(Server);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"ALTER DATABASE {_database} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE {_database}");
+    }
+}
