@@ -62,6 +62,9 @@ internal abstract class SqlDialect
 
     public abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>"column IN @list": Dapper expands the list, except on PostgreSQL, which takes an array.</summary>
+    public virtual string InList(string column, string parameter) => $"{column} IN {parameter}";
+
     protected static string TimerColumns => s_timerColumns;
 
     protected static string JobColumns => s_jobColumns;
@@ -141,12 +144,14 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string ClaimJobsSql => $"""
         UPDATE wf_jobs SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM wf_jobs WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
+        WHERE id IN (SELECT id FROM wf_jobs WHERE type = ANY(@Types) AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
         RETURNING {JobColumns}
         """;
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 }
 
 internal sealed class SqlServerDialect : SqlDialect

@@ -224,7 +224,7 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             }
 
             await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            total += await connection.ExecuteAsync(new CommandDefinition("DELETE FROM wf_history WHERE instance_id IN @ids", new { ids }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            total += await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM wf_history WHERE {_dialect.InList("instance_id", "@ids")}", new { ids = ids.ToArray() }, transaction, cancellationToken: ct)).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
         }
     }

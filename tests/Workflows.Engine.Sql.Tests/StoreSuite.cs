@@ -260,6 +260,38 @@ public abstract class StoreSuite
     }
 
     [Test]
+    public async Task Async_jobs_are_claimed_by_one_node_and_run_by_its_executor()
+    {
+        var calls = 0;
+        var h = await HarnessAsync(o => o.AddHandler("db-async", (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(Vars(("done", true)));
+        }));
+        await h.DeployAsync(Process("asyncjob", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:serviceTask id="call"><bpmn:extensionElements><wf:taskDefinition type="db-async" async="true"/></bpmn:extensionElements></bpmn:serviceTask>
+            {UserTask("after")}{Chain("s", "call", "after")}
+            """));
+        var instance = await h.StartAsync("asyncjob");
+        var now = h.Clock.GetUtcNow();
+        var other = await NewStore().ClaimDueJobsAsync(["db-async"], now, 10, "node-x", now.AddSeconds(30), default);
+        var ranWhileLeased = await h.Engine.RunDueJobsAsync();
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+
+        var ranAfterLease = await h.Engine.RunDueJobsAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(other.Select(j => j.InstanceId), Does.Contain(instance.Id));
+            Assert.That(ranWhileLeased, Is.Zero, "another node holds the lease");
+            Assert.That(ranAfterLease, Is.EqualTo(1), "the lease ran out and this node took the job over");
+            Assert.That(calls, Is.EqualTo(1));
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+        }
+    }
+
+    [Test]
     public async Task A_stale_write_is_refused_by_the_row_version()
     {
         var h = await HarnessAsync();
