@@ -276,11 +276,15 @@ public sealed class WorkflowEngine
     }
 
     /// <summary>Completes a job with the worker's result variables.</summary>
-    public Task CompleteJobAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
+    public Task CompleteJobAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default) =>
+        CompleteJobByAsync(jobId, variables, worker: null, cancellationToken);
+
+    private Task CompleteJobByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
     {
         var values = Variables(variables);
         return ExecuteAsync(async execution =>
         {
+            execution.Actor = worker;
             var (instance, element, job) = await LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
             execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
             execution.EnqueueComplete(instance, element.Key, values.Copy());
@@ -501,7 +505,7 @@ public sealed class WorkflowEngine
             return;
         }
 
-        await IgnoreIfGoneAsync(CompleteJobAsync(job.Id, result, ct)).ConfigureAwait(false);
+        await IgnoreIfGoneAsync(CompleteJobByAsync(job.Id, result, _core.Options.NodeId, ct)).ConfigureAwait(false);
     }
 
     // Another node (after this one's lease ran out) or a cancellation may have closed the job meanwhile:
@@ -577,6 +581,7 @@ public sealed class WorkflowEngine
 
     private async ValueTask<int> FireTimerAsync(Execution execution, Guid timerId, CancellationToken ct)
     {
+        execution.Actor = _core.Options.NodeId;
         var timer = await Store.GetTimerAsync(timerId, ct).ConfigureAwait(false);
         if (timer is null)
         {
