@@ -1,4 +1,5 @@
 using Workflows.Engine;
+using Workflows.Engine.Sql;
 using Workflows.Processes;
 
 namespace Workflows.Host.Features;
@@ -6,10 +7,21 @@ namespace Workflows.Host.Features;
 /// <summary>Wires the engine, the timer poller and the deployment of the journey library.</summary>
 internal static class EngineExtensions
 {
+    /// <summary>
+    /// The store comes from configuration, section <c>Workflows:Store</c> (environment variables
+    /// <c>Workflows__Store__Provider</c>, <c>Workflows__Store__ConnectionString</c>): by default a SQLite
+    /// file under <c>./data</c>. The schema is migrated at start; a wrong setting fails the start with its name.
+    /// </summary>
     public static WebApplicationBuilder AddWorkflowsEngine(this WebApplicationBuilder builder)
     {
+        var store = new SqlStoreOptions();
+        builder.Configuration.GetSection("Workflows:Store").Bind(store);
+        store.Validate();
+        builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new WorkflowEngine(new WorkflowEngineOptions(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>()));
+        // Created once, at start: migrating first means a database newer than this build stops the host here.
+        builder.Services.AddSingleton(sp => SqlWorkflowEngine.CreateAsync(store, new WorkflowEngineOptions(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>())
+            .GetAwaiter().GetResult());
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
         builder.Services.AddHostedService<EngineWorker>();
         return builder;

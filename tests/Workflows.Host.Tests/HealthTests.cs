@@ -4,10 +4,30 @@ using NUnit.Framework;
 
 namespace Workflows.Host.Tests;
 
+[NonParallelizable]
 public sealed class HealthTests
 {
+    private string _directory = "";
+
+    [SetUp]
+    public void UseATemporaryDatabase()
+    {
+        _directory = Directory.CreateTempSubdirectory("workflows-host-").FullName;
+        Environment.SetEnvironmentVariable("Workflows__Store__Provider", "Sqlite");
+        Environment.SetEnvironmentVariable("Workflows__Store__ConnectionString", $"Data Source={Path.Combine(_directory, "host.db")}");
+    }
+
+    [TearDown]
+    public void RemoveTheDatabase()
+    {
+        Environment.SetEnvironmentVariable("Workflows__Store__Provider", null);
+        Environment.SetEnvironmentVariable("Workflows__Store__ConnectionString", null);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
     [Test]
-    public async Task The_host_answers_live_and_ready_once_started()
+    public async Task The_host_answers_live_and_ready_once_started_on_its_SQLite_file()
     {
         await using var factory = new WebApplicationFactory<Program>();
         using var client = factory.CreateClient();
@@ -20,6 +40,17 @@ public sealed class HealthTests
             Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+            Assert.That(File.Exists(Path.Combine(_directory, "host.db")), Is.True, "the schema was migrated into the configured file");
         }
+    }
+
+    [Test]
+    public void A_wrong_store_setting_fails_the_start_and_names_it()
+    {
+        Environment.SetEnvironmentVariable("Workflows__Store__Provider", "PostgreSql");
+        Environment.SetEnvironmentVariable("Workflows__Store__ConnectionString", "Nonsense=1");
+        using var factory = new WebApplicationFactory<Program>();
+
+        Assert.That(() => factory.CreateClient(), Throws.InstanceOf<ArgumentException>().With.Message.Contains("SqlStoreOptions.ConnectionString"));
     }
 }
