@@ -85,8 +85,20 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
 
-    public override async Task OnOpenedAsync(DbConnection connection) =>
+    // Pooled connections keep their settings: set them once per physical connection (its native handle).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> s_configured = [];
+
+    public override async Task OnOpenedAsync(DbConnection connection)
+    {
+        var handle = ((SqliteConnection)connection).Handle!;
+        if (s_configured.TryGetValue(handle, out _))
+        {
+            return;
+        }
+
         await connection.ExecuteAsync("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+        s_configured.AddOrUpdate(handle, handle);
+    }
 
     // BEGIN IMMEDIATE: take the write lock at once, so two writers never deadlock upgrading a read lock.
     public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>

@@ -13,8 +13,13 @@ namespace Workflows.Engine.Sql;
 /// </summary>
 internal sealed class SqlWorkflowStore : IWorkflowStore
 {
+    // SQLite has one writer per file: queueing this process's writers here is cheaper than letting them
+    // spin on the file lock (other processes still wait through the busy timeout).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> s_sqliteWriters = new(StringComparer.Ordinal);
+
     private readonly SqlDialect _dialect;
     private readonly string _connectionString;
+    private readonly SemaphoreSlim? _writer;
 
     static SqlWorkflowStore()
     {
@@ -26,6 +31,25 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     {
         _dialect = dialect;
         _connectionString = connectionString;
+        _writer = dialect.Provider == SqlProvider.Sqlite ? s_sqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1)) : null;
+    }
+
+    private async Task<T> WritingAsync<T>(Func<Task<T>> write, CancellationToken ct)
+    {
+        if (_writer is null)
+        {
+            return await write().ConfigureAwait(false);
+        }
+
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writer.Release();
+        }
     }
 
     public SqlDialect Dialect => _dialect;
@@ -114,7 +138,10 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         return ListAsync<JobRow, JobRecord>(sql + " ORDER BY created_at", new { instanceId, type }, r => r.ToRecord(), ct);
     }
 
-    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        await WritingAsync(() => ClaimJobsCoreAsync(types, now, max, owner, leaseUntil, ct), ct).ConfigureAwait(false);
+
+    private async Task<IReadOnlyList<JobRecord>> ClaimJobsCoreAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
@@ -127,7 +154,10 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     // ---------------------------------------------------------------- timers
 
-    public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        await WritingAsync(() => ClaimTimersCoreAsync(now, max, owner, leaseUntil, ct), ct).ConfigureAwait(false);
+
+    private async Task<IReadOnlyList<TimerRecord>> ClaimTimersCoreAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
@@ -231,7 +261,10 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     // ---------------------------------------------------------------- the commit
 
-    public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
+    public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct) =>
+        await WritingAsync(() => CommitCoreAsync(changes, ct), ct).ConfigureAwait(false);
+
+    private async Task<bool> CommitCoreAsync(ChangeSet changes, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
@@ -239,6 +272,7 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         {
             await WriteAsync(connection, transaction, changes, ct).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (_dialect.IsUniqueViolation(e))
         {

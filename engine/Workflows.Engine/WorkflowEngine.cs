@@ -532,6 +532,17 @@ public sealed class WorkflowEngine
     {
         var options = _core.Options;
         var nextRetention = _core.Time.GetUtcNow();
+        try
+        {
+            await WorkAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: whatever was under way is rolled back and its lease runs out.
+        }
+
+        async Task WorkAsync()
+        {
         while (!cancellationToken.IsCancellationRequested)
         {
             if (options.HistoryRetention is { } retention && _core.Time.GetUtcNow() >= nextRetention)
@@ -555,15 +566,9 @@ public sealed class WorkflowEngine
 
             if (sleep > TimeSpan.Zero)
             {
-                try
-                {
-                    await Task.Delay(sleep, _core.Time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                await Task.Delay(sleep, _core.Time, cancellationToken).ConfigureAwait(false);
             }
+        }
         }
     }
 

@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Dapper;
+using Workflows.Engine;
+using Workflows.Engine.Sql;
+
+namespace Workflows.Bench;
+
+/// <summary>
+/// The durable engine (issue 3) on SQLite or PostgreSQL, each measurement on a fresh database:
+/// throughput of the three shapes with p50/p99 command latency, the straight-through shape through
+/// the job executor, storage per waiting instance, and latency with many versions and a big history.
+/// </summary>
+internal static class PersistedBenchmark
+{
+    private const int Clients = 8;
+
+    public static async Task RunAsync(string providerName, string? connection, int runs)
+    {
+        var provider = providerName.ToLowerInvariant() switch
+        {
+            "sqlite" => SqlProvider.Sqlite,
+            "postgresql" or "postgres" => SqlProvider.PostgreSql,
+            _ => throw new ArgumentException($"unknown provider {providerName}: use sqlite or postgresql"),
+        };
+        var server = connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres";
+
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}");
+        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd}  {Clients} concurrent clients; medians of {runs} runs, each on a fresh database after a warm-up");
+        Console.WriteLine();
+        Console.WriteLine("| shape | instances/s | command p50 | command p99 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (file, processId, count) in new[] { ("straight-through.bpmn", "straightThrough", 6000), ("complaint.bpmn", "complaint", 1500), ("parallel-10.bpmn", "parallel10", 2000) })
+        {
+            var results = new List<(double Rate, List<double> Latencies)>();
+            for (var r = 0; r < runs; r++)
+            {
+                await using var db = await Database.CreateAsync(provider, server);
+                results.Add(await ThroughputAsync(db.Store, Shapes.Read(file), processId, count));
+            }
+
+            var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
+            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms |");
+        }
+
+        var asyncRates = new List<double>();
+        for (var r = 0; r < runs; r++)
+        {
+            await using var db = await Database.CreateAsync(provider, server);
+            asyncRates.Add(await AsyncJobThroughputAsync(db, 3000));
+        }
+
+        Console.WriteLine($"| straight-through, service task as a job run by the executor | {Shapes.Median(asyncRates):N0} | | |");
+
+        await using (var db = await Database.CreateAsync(provider, server))
+        {
+            var bytes = await WaitingStorageAsync(db, 5000);
+            Console.WriteLine();
+            Console.WriteLine($"Runtime storage per waiting complaint instance (instances, tasks and their indexes; history aside): {bytes:N0} B");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| start + complete one task | p50 | p99 |");
+        Console.WriteLine("|---|---:|---:|");
+        await using (var empty = await Database.CreateAsync(provider, server))
+        {
+            var (p50, p99) = await StartCompleteLatencyAsync(empty, versions: 1, finished: 0);
+            Console.WriteLine($"| 1 version, empty history | {p50:N2} ms | {p99:N2} ms |");
+        }
+
+        await using (var big = await Database.CreateAsync(provider, server))
+        {
+            var (p50, p99) = await StartCompleteLatencyAsync(big, versions: 1000, finished: 1_000_000);
+            Console.WriteLine($"| 1,000 versions, 1,000,000 finished instances (5,000,000 history rows) | {p50:N2} ms | {p99:N2} ms |");
+        }
+    }
+
+    private static WorkflowEngineOptions Options() => new WorkflowEngineOptions { PollInterval = TimeSpan.FromMilliseconds(10) }
+        .AddHandler("work", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null));
+
+    private static async Task<(double Rate, List<double> Latencies)> ThroughputAsync(SqlStoreOptions store, string xml, string processId, int count)
+    {
+        var engine = await SqlWorkflowEngine.CreateAsync(store, Options());
+        await engine.DeployAsync(xml);
+        var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
+        var latencies = new ConcurrentBag<double>();
+
+        async Task TimedAsync(Func<Task> command)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await command();
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        async Task RunInstanceAsync()
+        {
+            Guid id = default;
+            await TimedAsync(async () => id = await engine.StartAsync(new StartInstance(processId) { Variables = variables }));
+            for (var tasks = await engine.GetUserTasksAsync(id); tasks.Count > 0; tasks = await engine.GetUserTasksAsync(id))
+            {
+                foreach (var task in tasks)
+                {
+                    await TimedAsync(() => engine.CompleteUserTaskAsync(task.Id));
+                }
+            }
+        }
+
+        async Task RunManyAsync(int total)
+        {
+            var next = 0;
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+            {
+                while (Interlocked.Increment(ref next) <= total)
+                {
+                    await RunInstanceAsync();
+                }
+            })));
+        }
+
+        await RunManyAsync(Math.Min(200, count / 10));
+        latencies.Clear();
+        var watch = Stopwatch.StartNew();
+        await RunManyAsync(count);
+        return (count / watch.Elapsed.TotalSeconds, latencies.ToList());
+    }
+
+    private static async Task<double> AsyncJobThroughputAsync(Database db, int count)
+    {
+        var xml = Shapes.Read("straight-through.bpmn")
+            .Replace("xmlns:zeebe=", "xmlns:wf=\"urn:workflows:bpmn:1.0\" xmlns:zeebe=", StringComparison.Ordinal)
+            .Replace("<zeebe:taskDefinition type=\"work\"/>", "<wf:taskDefinition type=\"work\" async=\"true\"/>", StringComparison.Ordinal);
+        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
+        await engine.DeployAsync(xml);
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => engine.RunWorkerAsync(stop.Token))).ToList();
+        var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
+        var watch = Stopwatch.StartNew();
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                await engine.StartAsync(new StartInstance("straightThrough") { Variables = variables });
+            }
+        })));
+
+        while (await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances WHERE status = 1") < count)
+        {
+            await Task.Delay(20);
+        }
+
+        var rate = count / watch.Elapsed.TotalSeconds;
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        return rate;
+    }
+
+    private static async Task<double> WaitingStorageAsync(Database db, int count)
+    {
+        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
+        await engine.DeployAsync(Shapes.Read("complaint.bpmn"));
+        var variables = new Dictionary<string, object?> { ["amount"] = 1500, ["customer"] = "C-12345", ["channel"] = "shop" };
+        var before = await db.RuntimeBytesAsync();
+        for (var i = 0; i < count; i++)
+        {
+            await engine.StartAsync(new StartInstance("complaint") { BusinessKey = $"CMP-{i:000000}", Variables = variables });
+        }
+
+        return (await db.RuntimeBytesAsync() - before) / (double)count;
+    }
+
+    private static async Task<(double P50, double P99)> StartCompleteLatencyAsync(Database db, int versions, int finished)
+    {
+        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
+        for (var v = 1; v <= versions; v++)
+        {
+            await engine.DeployAsync(LatencyProcess(v));
+        }
+
+        if (finished > 0)
+        {
+            await db.FillHistoryAsync(finished);
+        }
+
+        var latencies = new List<double>();
+        for (var i = 0; i < 2200; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var id = await engine.StartAsync(new StartInstance("latency"));
+            var task = (await engine.GetUserTasksAsync(id)).Single();
+            await engine.CompleteUserTaskAsync(task.Id);
+            if (i >= 200)
+            {
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        latencies.Sort();
+        return (Shapes.Percentile(latencies, 0.5), Shapes.Percentile(latencies, 0.99));
+    }
+
+    private static string LatencyProcess(int version) => $"""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="latency-{version}" targetNamespace="http://workflows/bench">
+          <bpmn:process id="latency" name="Latency v{version}" isExecutable="true">
+            <bpmn:startEvent id="start"/>
+            <bpmn:userTask id="task"/>
+            <bpmn:endEvent id="end"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+            <bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end"/>
+          </bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    /// <summary>A fresh database for one measurement, dropped afterwards.</summary>
+    private sealed class Database : IAsyncDisposable
+    {
+        private readonly string? _directory;
+        private readonly string? _server;
+        private readonly string? _name;
+
+        private Database(SqlStoreOptions store, string? directory, string? server, string? name)
+        {
+            Store = store;
+            _directory = directory;
+            _server = server;
+            _name = name;
+        }
+
+        public SqlStoreOptions Store { get; }
+
+        public static async Task<Database> CreateAsync(SqlProvider provider, string server)
+        {
+            if (provider == SqlProvider.Sqlite)
+            {
+                var directory = Directory.CreateTempSubdirectory("workflows-bench-").FullName;
+                return new Database(new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(directory, "bench.db")}" }, directory, null, null);
+            }
+
+            var name = "wf_bench_" + Guid.NewGuid().ToString("N")[..12];
+            await using (var admin = new Npgsql.NpgsqlConnection(server))
+            {
+                await admin.ExecuteAsync($"CREATE DATABASE {name}");
+            }
+
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+            return new Database(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = connection }, null, server, name);
+        }
+
+        private DbConnection Open() => Store.Provider == SqlProvider.Sqlite
+            ? new Microsoft.Data.Sqlite.SqliteConnection(Store.ConnectionString)
+            : new Npgsql.NpgsqlConnection(Store.ConnectionString);
+
+        public async Task<long> ScalarAsync(string sql)
+        {
+            await using var connection = Open();
+            return await connection.ExecuteScalarAsync<long>(sql);
+        }
+
+        /// <summary>Bytes the runtime tables take with their indexes (instances, tasks, jobs, timers, subscriptions).</summary>
+        public async Task<long> RuntimeBytesAsync()
+        {
+            string[] tables = ["wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions"];
+            await using var connection = Open();
+            if (Store.Provider == SqlProvider.Sqlite)
+            {
+                // This SQLite build has no dbstat: measure the whole file with history removed (the
+                // other tables are empty here), compacted.
+                await connection.ExecuteAsync("DELETE FROM wf_history; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+                return await connection.ExecuteScalarAsync<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+            }
+
+            await connection.ExecuteAsync("VACUUM ANALYZE");
+            return await connection.ExecuteScalarAsync<long>("SELECT SUM(pg_total_relation_size(t)) FROM unnest(@tables) t", new { tables });
+        }
+
+        /// <summary>Finished instances with five history rows each, written in bulk (not through the engine).</summary>
+        public async Task FillHistoryAsync(int finished)
+        {
+            var at = DateTimeOffset.UtcNow.AddDays(-30).UtcTicks;
+            await using var connection = Open();
+            await connection.OpenAsync();
+            var definition = await connection.ExecuteScalarAsync<string>("SELECT CAST(id AS TEXT) FROM wf_definitions LIMIT 1");
+            var kinds = "('instance-started'), ('element-entered'), ('task-created'), ('element-completed'), ('instance-completed')";
+            if (Store.Provider == SqlProvider.Sqlite)
+            {
+                await connection.ExecuteAsync($"""
+                    WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {finished})
+                    INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
+                    SELECT upper(hex(randomblob(16))), 'finished', @definition, 1, 'old-' || n, 1, 3, @at, @at, NULL, randomblob(200) FROM g
+                    """, new { definition, at }, commandTimeout: 600);
+                await connection.ExecuteAsync($"""
+                    WITH k(kind) AS (VALUES {kinds})
+                    INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail)
+                    SELECT i.id, @at, k.kind, 'task', 2, NULL, NULL FROM wf_instances i CROSS JOIN k WHERE i.process_id = 'finished'
+                    """, new { at }, commandTimeout: 600);
+                return;
+            }
+
+            await connection.ExecuteAsync($"""
+                INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
+                SELECT gen_random_uuid(), 'finished', CAST(@definition AS uuid), 1, 'old-' || g, 1, 3, @at, @at, NULL, decode(repeat('ab', 200), 'hex') FROM generate_series(1, {finished}) g
+                """, new { definition, at }, commandTimeout: 600);
+            await connection.ExecuteAsync($"""
+                INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail)
+                SELECT i.id, @at, k.kind, 'task', 2, NULL, NULL FROM wf_instances i CROSS JOIN (VALUES {kinds}) k(kind) WHERE i.process_id = 'finished'
+                """, new { at }, commandTimeout: 600);
+            await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 600);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_directory is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(_directory, recursive: true);
+                return;
+            }
+
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var admin = new Npgsql.NpgsqlConnection(_server);
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
+        }
+    }
+}
