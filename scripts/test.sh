@@ -63,7 +63,7 @@ provision_rabbitmq() {
 }
 
 if provision_postgres; then
-    export WORKFLOWS_TEST_POSTGRES="${WORKFLOWS_TEST_POSTGRES:-Host=127.0.0.1;Port=5432;Username=workflows;Password=workflows;Database=postgres}"
+    export WORKFLOWS_TEST_POSTGRES="${WORKFLOWS_TEST_POSTGRES:-Host=127.0.0.1;Port=5432;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable}"
     say "PostgreSQL is up"
 else
     missing "PostgreSQL 15 could not be installed or started"

@@ -15,17 +15,18 @@ namespace Workflows.Bench;
 /// </summary>
 internal static class PersistedBenchmark
 {
-    private const int Clients = 8;
+    private static int Clients { get; set; } = 8;
 
-    public static async Task RunAsync(string providerName, string? connection, int runs)
+    public static async Task RunAsync(string providerName, string? connection, int runs, int clients)
     {
+        Clients = clients;
         var provider = providerName.ToLowerInvariant() switch
         {
             "sqlite" => SqlProvider.Sqlite,
             "postgresql" or "postgres" => SqlProvider.PostgreSql,
             _ => throw new ArgumentException($"unknown provider {providerName}: use sqlite or postgresql"),
         };
-        var server = connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres";
+        var server = connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}");
         Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd}  {Clients} concurrent clients; medians of {runs} runs, each on a fresh database after a warm-up");

@@ -138,7 +138,29 @@ internal sealed class PostgresDialect : SqlDialect
         ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     };
 
-    public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
+
+    public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(s_tuned.GetOrAdd(connectionString, Tune));
+
+    // Every command repeats the same few statements: prepared once per connection they skip PostgreSQL's
+    // parse and plan, and pooled connections need no session reset (the store sets no session state).
+    // A connection string that sets these keywords keeps its own values.
+    private static string Tune(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        return builder.ConnectionString;
+    }
 
     public override string EnsureSchemaTable =>
         "CREATE TABLE IF NOT EXISTS wf_schema_version (version integer NOT NULL PRIMARY KEY, description text NOT NULL, applied_at bigint NOT NULL)";

@@ -313,6 +313,11 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
                 continue;
             }
 
+            if (FailureInjection is not null)
+            {
+                await FailureInjection("instance-update").ConfigureAwait(false);
+            }
+
             var updated = await c.ExecuteAsync(new CommandDefinition(
                 "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State WHERE id = @Id AND row_version = @Expected",
                 row, tx, cancellationToken: ct)).ConfigureAwait(false);

@@ -43,12 +43,6 @@ public abstract class StoreSuite
 
     private SqlWorkflowStore NewStore() => new(SqlDialect.For(Store.Provider), Store.ConnectionString);
 
-    private async Task<long> CountAsync(string table, Guid instanceId)
-    {
-        await using var connection = await NewStore().OpenAsync(default);
-        var column = table == "wf_instances" ? "id" : "instance_id";
-        return await connection.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table} WHERE {column} = @instanceId", new { instanceId });
-    }
 
     private static readonly string s_journey = Process("journey", $"""
         <bpmn:startEvent id="start"/>
@@ -202,39 +196,101 @@ public abstract class StoreSuite
         }
     }
 
-    private static readonly string[] s_tables =
-        ["wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions", "wf_history"];
+    private static readonly string[] s_allTables =
+    [
+        "wf_definitions", "wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions",
+        "wf_buffered_messages", "wf_message_correlations", "wf_incidents", "wf_history", "wf_outbox",
+    ];
 
-    [TestCase("instance")]
-    [TestCase("tasks")]
-    [TestCase("jobs")]
-    [TestCase("timers")]
-    [TestCase("message-subscriptions")]
-    [TestCase("signal-subscriptions")]
-    [TestCase("history")]
-    public async Task A_failure_after_any_kind_of_write_leaves_the_database_as_it_was(string failAt)
+    // Everything a commit can change: the rows of every table, and every instance's row version and status.
+    private async Task<string> FingerprintAsync()
+    {
+        await using var connection = await NewStore().OpenAsync(default);
+        var parts = new List<string>();
+        foreach (var table in s_allTables)
+        {
+            parts.Add($"{table}={await connection.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}")}");
+        }
+
+        parts.Add("versions=" + await connection.ExecuteScalarAsync<long>("SELECT COALESCE(SUM(row_version * 10 + status), 0) FROM wf_instances"));
+        parts.Add("closed=" + await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM wf_user_tasks WHERE status <> 0"));
+        parts.Add("resolved=" + await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM wf_incidents WHERE resolved_at IS NOT NULL"));
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> once per kind of write it makes, failing right before that write:
+    /// each time the database must be exactly as before; then the command runs for real.
+    /// </summary>
+    private async Task AssertAtomicAsync(SqlWorkflowStore store, Func<Task> command)
+    {
+        var steps = new List<string>();
+        var before = await FingerprintAsync();
+        while (true)
+        {
+            // Let the writes already tried pass, and fail at the next one; when no write is left to fail,
+            // the command has run for real.
+            var skip = steps.Count;
+            var seen = 0;
+            store.FailureInjection = step =>
+            {
+                if (seen++ < skip)
+                {
+                    return Task.CompletedTask;
+                }
+
+                steps.Add(step);
+                throw new InvalidOperationException($"injected failure at {step}");
+            };
+            try
+            {
+                await command();
+                break;
+            }
+            catch (InvalidOperationException e) when (e.Message.StartsWith("injected", StringComparison.Ordinal))
+            {
+                Assert.That(await FingerprintAsync(), Is.EqualTo(before), $"a failure at '{steps[^1]}' left the database changed");
+            }
+        }
+
+        store.FailureInjection = null;
+        TestContext.Out.WriteLine($"failed at each of: {string.Join(", ", steps)}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(steps, Is.Not.Empty, "the command wrote something");
+            Assert.That(await FingerprintAsync(), Is.Not.EqualTo(before), "the command's own run wrote it");
+        }
+    }
+
+    [Test]
+    public async Task A_failure_before_any_write_of_a_command_leaves_the_database_as_it_was()
     {
         var store = NewStore();
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ProcessTestHarness.DefaultStart);
         var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var sender = Process("atomic-sender", $"""
+            <bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="reply"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+            <bpmn:sendTask id="notify" messageRef="m"/>{ServiceTask("fails", "atomic-job")}<bpmn:endEvent id="e"/>
+            {Chain("s", "reply", "notify", "fails", "e")}
+            """, Message("m", "atomic-reply", "=caseId"));
+        var starter = Process("atomic-start", $"""<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="m2"/></bpmn:startEvent>{UserTask("t")}{Chain("ms", "t")}""",
+            """<bpmn:message id="m2" name="atomic-start"/>""");
+
         await engine.DeployAsync(s_journey);
-        store.FailureInjection = step => step == failAt ? throw new InvalidOperationException($"injected failure at {step}") : Task.CompletedTask;
-
-        Assert.That(async () => await engine.StartAsync(new StartInstance("journey") { BusinessKey = "FAIL-" + failAt, Variables = Vars(("caseId", failAt)) }),
-            Throws.InvalidOperationException.With.Message.Contains("injected"));
-
-        store.FailureInjection = null;
-        Assert.That(await engine.FindInstancesAsync(businessKey: "FAIL-" + failAt), Is.Empty, "no instance row");
-        var id = await engine.StartAsync(new StartInstance("journey") { BusinessKey = "OK-" + failAt, Variables = Vars(("caseId", failAt)) });
-        using (Assert.EnterMultipleScope())
-        {
-            foreach (var table in s_tables)
-            {
-                Assert.That(await CountAsync(table, id), Is.GreaterThan(0), $"{table} written once the failure is gone");
-            }
-
-            Assert.That(await engine.GetNextTimerDueAsync(), Is.EqualTo(ProcessTestHarness.DefaultStart.AddHours(2)), "the failed attempt left no timer");
-        }
+        await AssertAtomicAsync(store, () => engine.DeployAsync(sender));
+        await AssertAtomicAsync(store, () => engine.DeployAsync(starter));
+        Guid journey = default;
+        await AssertAtomicAsync(store, async () => journey = await engine.StartAsync(new StartInstance("journey") { Variables = Vars(("caseId", "ATOMIC")) }));
+        Guid id = default;
+        await AssertAtomicAsync(store, async () => id = await engine.StartAsync(new StartInstance("atomic-sender") { Variables = Vars(("caseId", "A-1")) }));
+        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-reply", "A-1") { TimeToLive = TimeSpan.FromHours(1), MessageId = "atomic-1" }));
+        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-start", "S-1")));
+        var job = (await engine.GetJobsAsync("atomic-job")).Single();
+        await AssertAtomicAsync(store, () => engine.ThrowJobErrorAsync(job.Id, "NOBODY_CATCHES"));
+        var incident = (await engine.GetIncidentsAsync(id)).Single();
+        await AssertAtomicAsync(store, () => engine.ResolveIncidentAsync(incident.Id));
+        await AssertAtomicAsync(store, () => engine.CancelAsync(id));
+        await AssertAtomicAsync(store, () => engine.CancelAsync(journey));
     }
 
     [Test]

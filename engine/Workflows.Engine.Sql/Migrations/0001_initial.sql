@@ -130,6 +130,28 @@ CREATE TABLE wf_message_correlations (
     PRIMARY KEY (buffered_message_id, instance_id)
 );
 
+-- An SLA clock on a step, sub-process or process (written by the SLA and commitment features): its
+-- next warning or breach moment is a due time like a timer's, claimed with a lease.
+CREATE TABLE wf_sla_clocks (
+    id {uuid} NOT NULL PRIMARY KEY,
+    instance_id {uuid} NOT NULL,
+    element_key {long} NOT NULL,
+    element_id {key} NOT NULL,
+    kind {key} NOT NULL,
+    state {int} NOT NULL,
+    calendar {key} NULL,
+    started_at {long} NOT NULL,
+    target_at {long} NOT NULL,
+    next_due_at {long} NULL,
+    paused_at {long} NULL,
+    paused_ticks {long} NOT NULL,
+    ended_at {long} NULL,
+    lease_owner {key} NULL,
+    lease_until {long} NULL
+);
+CREATE INDEX ix_wf_sla_clocks_due ON wf_sla_clocks (next_due_at);
+CREATE INDEX ix_wf_sla_clocks_instance ON wf_sla_clocks (instance_id, state);
+
 CREATE TABLE wf_incidents (
     id {uuid} NOT NULL PRIMARY KEY,
     instance_id {uuid} NOT NULL,
