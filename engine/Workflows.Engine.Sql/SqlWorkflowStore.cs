@@ -295,6 +295,19 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
 
+        // One statement per row (Dapper runs it for each), skipped when there is nothing to write.
+        Task Insert<T>(string step, string sql, IReadOnlyCollection<T> rows, Func<T, object> parameters) =>
+            rows.Count == 0 ? Task.CompletedTask : Exec(step, sql, rows.Select(parameters));
+
+        // One statement per chunk of ids, under every driver's parameter limit.
+        async Task Delete(string step, string table, IReadOnlyCollection<Guid> ids)
+        {
+            foreach (var chunk in ids.Chunk(500))
+            {
+                await Exec(step, $"DELETE FROM {table} WHERE {_dialect.InList("id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
+            }
+        }
+
         // The guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
         foreach (var write in changes.Instances.OrderBy(w => w.Record.Id))
         {
@@ -336,119 +349,64 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             }
         }
 
-        if (changes.Definitions.Count > 0)
-        {
-            await Exec("definitions", """
-                INSERT INTO wf_definitions (id, process_id, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
-                VALUES (@Id, @ProcessId, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
-                """, changes.Definitions.Select(d => new { d.Id, d.ProcessId, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy })).ConfigureAwait(false);
-        }
+        await Insert("definitions", """
+            INSERT INTO wf_definitions (id, process_id, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
+            VALUES (@Id, @ProcessId, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
+            """, changes.Definitions, d => new { d.Id, d.ProcessId, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy }).ConfigureAwait(false);
 
         // Rows are created before rows are removed, so a wait opened and closed by one command leaves nothing.
-        if (changes.TasksCreated.Count > 0)
+        await Insert("tasks", """
+            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0)
+            """, changes.TasksCreated, t => new
         {
-            await Exec("tasks", """
-                INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0)
-                """, changes.TasksCreated.Select(t => new
-            {
-                t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
-                CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
-                t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
-            })).ConfigureAwait(false);
-        }
+            t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
+            CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
+            t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
+        }).ConfigureAwait(false);
+        await Insert("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
 
-        if (changes.TasksClosed.Count > 0)
-        {
-            await Exec("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed.Select(t => new { t.Id, Status = (int)t.Status })).ConfigureAwait(false);
-        }
+        await Insert("jobs", """
+            INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson)
+            """, changes.JobsCreated, j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson }).ConfigureAwait(false);
+        await Delete("jobs-closed", "wf_jobs", changes.JobsClosed).ConfigureAwait(false);
 
-        if (changes.JobsCreated.Count > 0)
-        {
-            await Exec("jobs", """
-                INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson)
-                """, changes.JobsCreated.Select(j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson })).ConfigureAwait(false);
-        }
+        await Insert("timers", """
+            INSERT INTO wf_timers (id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @DueAt, @IntervalTicks, @Remaining)
+            """, changes.TimersCreated, t => new { t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.DefinitionId, DueAt = t.DueAt.UtcTicks, IntervalTicks = t.Interval?.Ticks, t.Remaining }).ConfigureAwait(false);
+        await Delete("timers-removed", "wf_timers", changes.TimersRemoved).ConfigureAwait(false);
 
-        if (changes.JobsClosed.Count > 0)
-        {
-            await Exec("jobs-closed", "DELETE FROM wf_jobs WHERE id = @id", changes.JobsClosed.Select(id => new { id })).ConfigureAwait(false);
-        }
+        await Insert("message-subscriptions", """
+            INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
+            """, changes.MessageSubscriptionsCreated, m => new { m.Id, m.InstanceId, m.ElementKey, m.ElementId, m.DefinitionId, m.MessageName, m.CorrelationKey, CreatedAt = m.CreatedAt.UtcTicks }).ConfigureAwait(false);
+        await Delete("message-subscriptions-removed", "wf_message_subscriptions", changes.MessageSubscriptionsRemoved).ConfigureAwait(false);
 
-        if (changes.TimersCreated.Count > 0)
-        {
-            await Exec("timers", """
-                INSERT INTO wf_timers (id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @DueAt, @IntervalTicks, @Remaining)
-                """, changes.TimersCreated.Select(t => new { t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.DefinitionId, DueAt = t.DueAt.UtcTicks, IntervalTicks = t.Interval?.Ticks, t.Remaining })).ConfigureAwait(false);
-        }
+        await Insert("signal-subscriptions", """
+            INSERT INTO wf_signal_subscriptions (id, instance_id, element_key, element_id, definition_id, signal_name)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @SignalName)
+            """, changes.SignalSubscriptionsCreated, s => s).ConfigureAwait(false);
+        await Delete("signal-subscriptions-removed", "wf_signal_subscriptions", changes.SignalSubscriptionsRemoved).ConfigureAwait(false);
 
-        if (changes.TimersRemoved.Count > 0)
-        {
-            await Exec("timers-removed", "DELETE FROM wf_timers WHERE id = @id", changes.TimersRemoved.Select(id => new { id })).ConfigureAwait(false);
-        }
+        await Insert("buffered-messages", """
+            INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
+            VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
+            """, changes.MessagesBuffered, m => new { m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks }).ConfigureAwait(false);
+        await Insert("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
+            changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId }).ConfigureAwait(false);
 
-        if (changes.MessageSubscriptionsCreated.Count > 0)
-        {
-            await Exec("message-subscriptions", """
-                INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
-                """, changes.MessageSubscriptionsCreated.Select(s => new { s.Id, s.InstanceId, s.ElementKey, s.ElementId, s.DefinitionId, s.MessageName, s.CorrelationKey, CreatedAt = s.CreatedAt.UtcTicks })).ConfigureAwait(false);
-        }
+        await Insert("incidents", """
+            INSERT INTO wf_incidents (id, instance_id, element_key, element_id, message, created_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Message, @CreatedAt)
+            """, changes.IncidentsCreated, i => new { i.Id, i.InstanceId, i.ElementKey, i.ElementId, i.Message, CreatedAt = i.CreatedAt.UtcTicks }).ConfigureAwait(false);
+        await Insert("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
-        if (changes.MessageSubscriptionsRemoved.Count > 0)
-        {
-            await Exec("message-subscriptions-removed", "DELETE FROM wf_message_subscriptions WHERE id = @id", changes.MessageSubscriptionsRemoved.Select(id => new { id })).ConfigureAwait(false);
-        }
-
-        if (changes.SignalSubscriptionsCreated.Count > 0)
-        {
-            await Exec("signal-subscriptions", """
-                INSERT INTO wf_signal_subscriptions (id, instance_id, element_key, element_id, definition_id, signal_name)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @SignalName)
-                """, changes.SignalSubscriptionsCreated).ConfigureAwait(false);
-        }
-
-        if (changes.SignalSubscriptionsRemoved.Count > 0)
-        {
-            await Exec("signal-subscriptions-removed", "DELETE FROM wf_signal_subscriptions WHERE id = @id", changes.SignalSubscriptionsRemoved.Select(id => new { id })).ConfigureAwait(false);
-        }
-
-        if (changes.MessagesBuffered.Count > 0)
-        {
-            await Exec("buffered-messages", """
-                INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
-                VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
-                """, changes.MessagesBuffered.Select(m => new { m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks })).ConfigureAwait(false);
-        }
-
-        if (changes.MessageCorrelations.Count > 0)
-        {
-            await Exec("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
-                changes.MessageCorrelations.Select(m => new { m.BufferedMessageId, m.InstanceId })).ConfigureAwait(false);
-        }
-
-        if (changes.IncidentsCreated.Count > 0)
-        {
-            await Exec("incidents", """
-                INSERT INTO wf_incidents (id, instance_id, element_key, element_id, message, created_at)
-                VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Message, @CreatedAt)
-                """, changes.IncidentsCreated.Select(i => new { i.Id, i.InstanceId, i.ElementKey, i.ElementId, i.Message, CreatedAt = i.CreatedAt.UtcTicks })).ConfigureAwait(false);
-        }
-
-        if (changes.IncidentsResolved.Count > 0)
-        {
-            await Exec("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved.Select(i => new { i.Id, At = i.At.UtcTicks })).ConfigureAwait(false);
-        }
-
-        if (changes.Outbox.Count > 0)
-        {
-            await Exec("outbox", """
-                INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at)
-                VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt)
-                """, changes.Outbox.Select(o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks })).ConfigureAwait(false);
-        }
+        await Insert("outbox", """
+            INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at)
+            VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt)
+            """, changes.Outbox, o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks }).ConfigureAwait(false);
 
         // History is the largest list: multi-row inserts, in chunks that stay under every driver's parameter limit.
         foreach (var chunk in changes.History.Chunk(200))
