@@ -1,0 +1,193 @@
+namespace Workflows.Engine.Calendars;
+
+/// <summary>A stretch of working time within a day, in the calendar's local time (<c>End</c> after <c>Start</c>; 00:00 as end means midnight).</summary>
+public readonly record struct WorkingInterval(TimeOnly Start, TimeOnly End)
+{
+    /// <summary>Reads "09:00-17:00".</summary>
+    /// <exception cref="FormatException">The text is not two times joined by a dash, the first before the second.</exception>
+    public static WorkingInterval Parse(string text)
+    {
+        var parts = text.Split('-', StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !TimeOnly.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var start)
+            || !TimeOnly.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var end)
+            || (end <= start && end != TimeOnly.MinValue))
+        {
+            throw new FormatException($"'{text}' is not a working interval such as 09:00-17:00");
+        }
+
+        return new WorkingInterval(start, end);
+    }
+
+    internal TimeSpan EndOfDayOffset => End == TimeOnly.MinValue ? TimeSpan.FromDays(1) : End.ToTimeSpan();
+}
+
+/// <summary>
+/// A resolved business calendar: working intervals per weekday, holidays and a time zone. It answers
+/// the questions SLA clocks ask: when do N working hours starting now end, how much working time lies
+/// between two instants, when is "2 business days, cut-off 17:00".
+/// </summary>
+/// <remarks>
+/// Working time is real elapsed time inside working intervals, measured on the instant line: an interval
+/// that spans a daylight-saving change is an hour shorter (spring) or longer (autumn). A local time that
+/// does not exist (in a spring gap) is read as the first instant after the gap.
+/// </remarks>
+public sealed class BusinessCalendar
+{
+    private readonly Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> _week;
+    private readonly HashSet<DateOnly> _holidays;
+    private readonly HashSet<(int Month, int Day)> _yearlyHolidays;
+    private readonly HashSet<DateOnly> _workingDays;
+
+    /// <summary>Creates a calendar.</summary>
+    public BusinessCalendar(string name, TimeZoneInfo zone, IReadOnlyDictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> week, IEnumerable<DateOnly>? holidays = null, IEnumerable<(int Month, int Day)>? yearlyHolidays = null, IEnumerable<DateOnly>? workingDays = null)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        ArgumentNullException.ThrowIfNull(week);
+        Name = name;
+        Zone = zone;
+        _week = week.ToDictionary(p => p.Key, p => (IReadOnlyList<WorkingInterval>)p.Value.OrderBy(i => i.Start).ToList());
+        _holidays = [.. holidays ?? []];
+        _yearlyHolidays = [.. yearlyHolidays ?? []];
+        _workingDays = [.. workingDays ?? []];
+        if (_week.Values.All(intervals => intervals.Count == 0))
+        {
+            throw new ArgumentException($"calendar '{name}' has no working time in its week", nameof(week));
+        }
+    }
+
+    /// <summary>The calendar's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The time zone working hours and holidays are read in.</summary>
+    public TimeZoneInfo Zone { get; }
+
+    /// <summary>The working intervals of each weekday.</summary>
+    public IReadOnlyDictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> Week => _week;
+
+    /// <summary>Dated holidays.</summary>
+    public IReadOnlyCollection<DateOnly> Holidays => _holidays;
+
+    /// <summary>Holidays every year (month, day).</summary>
+    public IReadOnlyCollection<(int Month, int Day)> YearlyHolidays => _yearlyHolidays;
+
+    /// <summary>Whether the local date has working time.</summary>
+    public bool IsBusinessDay(DateOnly date) => IntervalsOn(date).Count > 0;
+
+    /// <summary>The working intervals of a local date: none on holidays.</summary>
+    public IReadOnlyList<WorkingInterval> IntervalsOn(DateOnly date)
+    {
+        var holiday = !_workingDays.Contains(date) && (_holidays.Contains(date) || _yearlyHolidays.Contains((date.Month, date.Day)));
+        return holiday || !_week.TryGetValue(date.DayOfWeek, out var intervals) ? [] : intervals;
+    }
+
+    /// <summary>The instant <paramref name="workingTime"/> of working time after <paramref name="start"/>.</summary>
+    public DateTimeOffset AddWorkingTime(DateTimeOffset start, TimeSpan workingTime)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workingTime, TimeSpan.Zero);
+        var left = workingTime;
+        foreach (var (from, to) in WorkingStretches(start))
+        {
+            var available = to - from;
+            if (left <= available)
+            {
+                return from + left;
+            }
+
+            left -= available;
+        }
+
+        throw new InvalidOperationException("unreachable: the week has working time");
+    }
+
+    /// <summary>How much working time lies between two instants (zero when <paramref name="to"/> is not later).</summary>
+    public TimeSpan WorkingTimeBetween(DateTimeOffset from, DateTimeOffset to)
+    {
+        var total = TimeSpan.Zero;
+        if (to <= from)
+        {
+            return total;
+        }
+
+        foreach (var (start, end) in WorkingStretches(from))
+        {
+            if (start >= to)
+            {
+                break;
+            }
+
+            total += (end < to ? end : to) - start;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// The end of the <paramref name="days"/>-th business day after the day the work counts from: the
+    /// day it arrived if that is a business day and it arrived before <paramref name="cutOff"/>,
+    /// otherwise the next business day. "2 business days" from Monday 10:00 ends Wednesday at closing time.
+    /// </summary>
+    public DateTimeOffset AddBusinessDays(DateTimeOffset start, int days, TimeOnly cutOff)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(days);
+        var local = TimeZoneInfo.ConvertTime(start, Zone);
+        var day = DateOnly.FromDateTime(local.DateTime);
+        if (!IsBusinessDay(day) || TimeOnly.FromDateTime(local.DateTime) >= cutOff)
+        {
+            day = NextBusinessDay(day);
+        }
+
+        for (var i = 0; i < days; i++)
+        {
+            day = NextBusinessDay(day);
+        }
+
+        return ToInstant(day, IntervalsOn(day)[^1].EndOfDayOffset);
+    }
+
+    private DateOnly NextBusinessDay(DateOnly day)
+    {
+        for (var i = 0; i < 3660; i++)
+        {
+            day = day.AddDays(1);
+            if (IsBusinessDay(day))
+            {
+                return day;
+            }
+        }
+
+        throw new InvalidOperationException($"calendar '{Name}' has no business day in ten years after {day}");
+    }
+
+    // Working stretches as instants, from the one containing (or following) start, in order.
+    private IEnumerable<(DateTimeOffset From, DateTimeOffset To)> WorkingStretches(DateTimeOffset start)
+    {
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, Zone).DateTime).AddDays(-1);
+        for (var guard = 0; guard < 3660 * 2; guard++, day = day.AddDays(1))
+        {
+            foreach (var interval in IntervalsOn(day))
+            {
+                var from = ToInstant(day, interval.Start.ToTimeSpan());
+                var to = ToInstant(day, interval.EndOfDayOffset);
+                if (to <= start || to <= from)
+                {
+                    continue;
+                }
+
+                yield return (from < start ? start : from, to);
+            }
+        }
+    }
+
+    /// <summary>The instant of a local date and time of day in this calendar's zone.</summary>
+    internal DateTimeOffset ToInstant(DateOnly day, TimeSpan timeOfDay)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue).Add(timeOfDay);
+        while (Zone.IsInvalidTime(local))
+        {
+            local = local.AddMinutes(1); // inside a spring gap: the first minute after it
+        }
+
+        var offset = Zone.IsAmbiguousTime(local) ? Zone.GetAmbiguousTimeOffsets(local).Max() : Zone.GetUtcOffset(local);
+        return new DateTimeOffset(local, offset);
+    }
+}
