@@ -364,6 +364,8 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
             t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
         }).ConfigureAwait(false);
+        await Insert("tasks-updated", "UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, priority = @Priority WHERE id = @Id",
+            changes.TasksUpdated, t => new { t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), t.Priority }).ConfigureAwait(false);
         await Insert("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
 
         await Insert("jobs", """

@@ -253,7 +253,8 @@ public sealed class WorkflowEngine
 
     /// <summary>Completes a user task with the variables the agent entered.</summary>
     /// <exception cref="WorkflowNotFoundException">No such task.</exception>
-    /// <exception cref="WorkflowConflictException">The task was already completed or cancelled.</exception>
+    /// <exception cref="WorkflowConflictException">The task was already completed or cancelled, or another user holds it.</exception>
+    /// <exception cref="TaskFormException">The variables do not fit the task's form; nothing changed.</exception>
     public Task CompleteUserTaskAsync(Guid taskId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null, CancellationToken cancellationToken = default)
     {
         var values = Variables(variables);
@@ -266,11 +267,72 @@ public sealed class WorkflowEngine
                 throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
             }
 
+            if (task.Assignee is not null && actor is not null && task.Assignee != actor)
+            {
+                throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {actor}");
+            }
+
+            TaskForm.Validate(task, values);
             var instance = await execution.LoadAsync(task.InstanceId).ConfigureAwait(false);
             var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             execution.Actor = actor;
             execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
             execution.EnqueueComplete(instance, element.Key, values.Copy());
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Takes an open task for <paramref name="user"/>; taking one's own task again changes nothing.</summary>
+    /// <exception cref="WorkflowConflictException">Another user holds the task, or it is no longer open.</exception>
+    public Task ClaimTaskAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
+        UpdateTaskAsync(taskId, user, "task-claimed", null, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = user }
+            : throw new WorkflowConflictException($"user task {taskId} is already claimed by {task.Assignee}"), cancellationToken);
+
+    /// <summary>Gives a claimed task back to its queues.</summary>
+    /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
+    public Task UnclaimTaskAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
+        UpdateTaskAsync(taskId, user, "task-unclaimed", null, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = null }
+            : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
+
+    /// <summary>Hands a task from <paramref name="user"/> (who holds it, or nobody does) to <paramref name="delegateTo"/>.</summary>
+    public Task DelegateTaskAsync(Guid taskId, string user, string delegateTo, CancellationToken cancellationToken = default) =>
+        UpdateTaskAsync(taskId, user, "task-delegated", delegateTo, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = delegateTo }
+            : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
+
+    /// <summary>Moves a task to another queue, unassigned.</summary>
+    public Task MoveTaskAsync(Guid taskId, string queue, string user, CancellationToken cancellationToken = default) =>
+        UpdateTaskAsync(taskId, user, "task-moved", queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
+
+    /// <summary>Adds a comment to a task's history.</summary>
+    public Task CommentTaskAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default) =>
+        UpdateTaskAsync(taskId, user, "task-comment", comment, task => task, cancellationToken);
+
+    // One path for every task change: through the instance, so that its row version picks one winner.
+    private Task UpdateTaskAsync(Guid taskId, string user, string historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(user);
+        return ExecuteAsync(async execution =>
+        {
+            var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+            if (task.Status != Storage.TaskStatus.Open)
+            {
+                throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
+            }
+
+            var instance = await execution.LoadAsync(task.InstanceId).ConfigureAwait(false);
+            var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
+            var updated = change(task);
+            if (!ReferenceEquals(updated, task))
+            {
+                execution.Changes.TasksUpdated.Add(updated);
+            }
+
+            execution.Actor = user;
+            execution.History(instance, historyKind, task.ElementId, element.Key, detail);
             return true;
         }, cancellationToken);
     }

@@ -154,4 +154,4 @@ public sealed class WorkflowNotFoundException(string message) : WorkflowExceptio
 public sealed class WorkflowConflictException(string message) : WorkflowException(message);
 
 /// <summary>Input of the wrong shape: a variable with no FEEL equivalent, an oversized payload.</summary>
-public sealed class WorkflowInputException(string message) : WorkflowException(message);
+public class WorkflowInputException(string message) : WorkflowException(message);

@@ -290,7 +290,38 @@ public abstract class StoreSuite
         var incident = (await engine.GetIncidentsAsync(id)).Single();
         await AssertAtomicAsync(store, () => engine.ResolveIncidentAsync(incident.Id));
         await AssertAtomicAsync(store, () => engine.CancelAsync(id));
+        var register = (await engine.GetUserTasksAsync(journey)).Single(t => t.ElementId == "register");
+        await AssertAtomicAsync(store, () => engine.ClaimTaskAsync(register.Id, "ann"));
         await AssertAtomicAsync(store, () => engine.CancelAsync(journey));
+    }
+
+    [Test]
+    public async Task Ten_agents_claiming_one_task_at_once_leave_exactly_one_owner()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("claim-race", $"""<bpmn:startEvent id="s"/>{UserTask("t")}{Chain("s", "t")}"""));
+        var instance = await h.StartAsync("claim-race");
+        var task = (await instance.UserTasksAsync()).Single();
+
+        var winners = await Task.WhenAll(Enumerable.Range(1, 10).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await h.Engine.ClaimTaskAsync(task.Id, $"agent-{i}");
+                return $"agent-{i}";
+            }
+            catch (WorkflowConflictException)
+            {
+                return null;
+            }
+        })));
+
+        var owner = (await instance.UserTasksAsync()).Single().Assignee;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(winners.Where(w => w is not null), Is.EqualTo(new[] { owner }));
+            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "task-claimed"), Is.EqualTo(1));
+        }
     }
 
     [Test]

@@ -366,6 +366,11 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 Add(_openTasksByInstance, t.InstanceId, t.Id);
             }
 
+            foreach (var task in changes.TasksUpdated)
+            {
+                _tasks[task.Id] = task;
+            }
+
             foreach (var (id, status) in changes.TasksClosed)
             {
                 if (_tasks.TryGetValue(id, out var task))

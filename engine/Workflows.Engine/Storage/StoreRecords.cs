@@ -147,6 +147,9 @@ internal sealed class ChangeSet
 
     public List<(Guid Id, TaskStatus Status)> TasksClosed { get; } = [];
 
+    /// <summary>Open tasks whose assignee, queues or priority changed (claim, unclaim, delegate, move).</summary>
+    public List<UserTaskRecord> TasksUpdated { get; } = [];
+
     public List<JobRecord> JobsCreated { get; } = [];
 
     public List<Guid> JobsClosed { get; } = [];
