@@ -42,6 +42,15 @@ public sealed class WorkflowEngineOptions
     /// <summary>The first retry delay of a failed job; each further failure doubles it. Default 1 second.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The calendar the commitment check adds budgets up on at deploy. Default: an office week,
+    /// Monday to Friday 09:00–17:00, UTC, no holidays. Branch calendars apply when clocks run.
+    /// </summary>
+    public Calendars.BusinessCalendar CommitmentCalendar { get; set; } = new(
+        "office week", TimeZoneInfo.Utc,
+        new[] { DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday }
+            .ToDictionary(day => day, IReadOnlyList<Calendars.WorkingInterval> (_) => [new Calendars.WorkingInterval(new TimeOnly(9, 0), new TimeOnly(17, 0))]));
+
     /// <summary>How long the history of a finished instance is kept; null (the default) keeps it for ever.</summary>
     public TimeSpan? HistoryRetention { get; set; }
 
@@ -168,7 +177,7 @@ public sealed class WorkflowEngine
                 }
             }
 
-            ModelValidator.Validate(document, findings, known.Contains);
+            ModelValidator.Validate(document, findings, known.Contains, _core.Options.CommitmentCalendar);
             if (!document.Processes.Any(p => p.IsExecutable))
             {
                 findings.Add(new ValidationFinding(FindingSeverity.Error, "NO_EXECUTABLE_PROCESS", null, 0, 0,

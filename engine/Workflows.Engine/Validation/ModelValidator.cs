@@ -9,13 +9,14 @@ namespace Workflows.Engine.Validation;
 /// </summary>
 internal static class ModelValidator
 {
-    public static void Validate(BpmnDocument document, List<ValidationFinding> findings, Func<string, bool> isKnownProcess)
+    public static void Validate(BpmnDocument document, List<ValidationFinding> findings, Func<string, bool> isKnownProcess, Calendars.BusinessCalendar commitmentCalendar)
     {
         var localProcesses = document.Processes.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var process in document.Processes)
         {
             var checker = new Checker(process, findings, id => localProcesses.Contains(id) || isKnownProcess(id));
             checker.Run();
+            CommitmentCheck.Run(process, commitmentCalendar, findings);
         }
     }
 
