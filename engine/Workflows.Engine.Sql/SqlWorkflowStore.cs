@@ -94,9 +94,6 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     public ValueTask<DefinitionRecord?> GetDefinitionInDeploymentAsync(Guid deploymentId, string processId, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE deployment_id = @deploymentId AND process_id = @processId", new { deploymentId, processId }, r => r.ToRecord(), ct);
 
-    public ValueTask<IReadOnlyList<DefinitionRecord>> ListDefinitionsAsync(CancellationToken ct) =>
-        ListAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions ORDER BY process_id, version", new { }, r => r.ToRecord(), ct);
-
     // ---------------------------------------------------------------- instances
 
     public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct) =>

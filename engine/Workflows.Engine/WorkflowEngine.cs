@@ -269,20 +269,13 @@ public sealed class WorkflowEngine
         var values = Variables(variables);
         return ExecuteAsync(async execution =>
         {
-            var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
-            if (task.Status != Storage.TaskStatus.Open)
-            {
-                throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
-            }
-
+            var (instance, task) = await LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
             if (task.Assignee is not null && actor is not null && task.Assignee != actor)
             {
                 throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {actor}");
             }
 
             TaskForm.Validate(task, values);
-            var instance = await execution.LoadAsync(task.InstanceId).ConfigureAwait(false);
             var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             execution.Actor = actor;
             execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
@@ -325,14 +318,7 @@ public sealed class WorkflowEngine
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         return ExecuteAsync(async execution =>
         {
-            var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
-            if (task.Status != Storage.TaskStatus.Open)
-            {
-                throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
-            }
-
-            var instance = await execution.LoadAsync(task.InstanceId).ConfigureAwait(false);
+            var (instance, task) = await LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
             var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             var updated = change(task);
             if (!ReferenceEquals(updated, task))
@@ -601,19 +587,20 @@ public sealed class WorkflowEngine
     /// </summary>
     public async Task RunWorkerAsync(CancellationToken cancellationToken)
     {
-        var options = _core.Options;
-        var nextRetention = _core.Time.GetUtcNow();
         try
         {
-            await WorkAsync().ConfigureAwait(false);
+            await WorkUntilCancelledAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Stopping: whatever was under way is rolled back and its lease runs out.
+            // Stopping: whatever was under way is rolled back, and its lease runs out for another node.
         }
+    }
 
-        async Task WorkAsync()
-        {
+    private async Task WorkUntilCancelledAsync(CancellationToken cancellationToken)
+    {
+        var options = _core.Options;
+        var nextRetention = _core.Time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             if (options.HistoryRetention is { } retention && _core.Time.GetUtcNow() >= nextRetention)
@@ -639,7 +626,6 @@ public sealed class WorkflowEngine
             {
                 await Task.Delay(sleep, _core.Time, cancellationToken).ConfigureAwait(false);
             }
-        }
         }
     }
 
@@ -826,6 +812,25 @@ public sealed class WorkflowEngine
         {
             WorkflowsTelemetry.InstancesEnded.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         }
+    }
+
+    /// <summary>
+    /// The task's instance, then the task row read after it. The commit is guarded by the instance's row
+    /// version, so a decision taken on a task row read no earlier than the instance cannot rest on a
+    /// state another command has since changed (read the other way round, two agents could both claim).
+    /// </summary>
+    private async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct)
+    {
+        var located = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        var instance = await execution.LoadAsync(located.InstanceId).ConfigureAwait(false);
+        var task = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false) ?? located;
+        if (task.Status != Storage.TaskStatus.Open)
+        {
+            throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
+        }
+
+        return (instance, task);
     }
 
     private async ValueTask<(LoadedInstance Instance, ElementInstance Element, JobRecord Job)> LoadJobAsync(Execution execution, Guid jobId, CancellationToken ct)

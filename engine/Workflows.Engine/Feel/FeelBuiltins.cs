@@ -11,8 +11,6 @@ internal static partial class FeelBuiltins
 
     public static bool TryGet(string name, out FeelFunction function) => s_functions.TryGetValue(name, out function!);
 
-    public static IEnumerable<string> Names => s_functions.Keys;
-
     private static Dictionary<string, FeelFunction> Build()
     {
         var f = new Dictionary<string, FeelFunction>(StringComparer.Ordinal);

@@ -45,9 +45,6 @@ internal sealed class FeelExpression
 
     public string Text { get; }
 
-    /// <summary>Set when the expression is a literal, so callers can skip evaluation.</summary>
-    public bool IsLiteral => _root is LiteralNode;
-
     public static FeelExpression Parse(string text)
     {
         var body = text.TrimStart();
@@ -63,8 +60,6 @@ internal sealed class FeelExpression
 
         return new FeelExpression(text, FeelParser.Parse(body));
     }
-
-    public static FeelExpression ParseUnaryTests(string text) => new(text, FeelParser.ParseUnaryTests(text));
 
     public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
     {

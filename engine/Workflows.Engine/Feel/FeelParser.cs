@@ -249,20 +249,6 @@ internal sealed class FeelParser
         return node;
     }
 
-    /// <summary>Parses unary tests (<c>&gt; 5, "a", [1..3]</c>) as used in decision-table style inputs.</summary>
-    public static FeelNode ParseUnaryTests(string text)
-    {
-        var parser = new FeelParser(FeelLexer.Tokenize(text));
-        var tests = new List<FeelNode> { parser.ParseUnaryTest() };
-        while (parser.IsPunct(","))
-        {
-            parser._pos++;
-            tests.Add(parser.ParseUnaryTest());
-        }
-
-        return new UnaryTestsNode(tests);
-    }
-
     private Token Current => _tokens[_pos];
 
     private bool IsPunct(string p) => Current.Kind == TokenKind.Punct && Current.Text == p;

@@ -221,8 +221,6 @@ internal sealed class FlowNode
 
     public ScriptDefinition? Script { get; set; }
 
-    public string? ScriptFormat { get; set; }
-
     public CallDefinition? Call { get; set; }
 
     public MultiInstanceDefinition? MultiInstance { get; set; }

@@ -367,7 +367,6 @@ internal sealed class BpmnParser
         {
             var format = Attr(e, "scriptFormat");
             var script = e.Element(XName.Get("script", BpmnNs))?.Value;
-            node.ScriptFormat = format;
             if (script is not null && (format is null || format.Equals("feel", StringComparison.OrdinalIgnoreCase)))
             {
                 var resultVariable = Attr(Extension(e, "script"), "resultVariable") ?? Attr(e, "resultVariable");

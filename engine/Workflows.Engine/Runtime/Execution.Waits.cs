@@ -766,7 +766,7 @@ internal sealed partial class Execution
                 scope = new ContextScope(variables, scope);
             }
 
-            var value = Evaluate(outputElement, scope, node, "output mapping");
+            var value = Evaluate(outputElement, scope, node, "the output element", nullAllowed: true);
             if (body.Variables?[output] is List<object?> collection && inner.LoopCounter - 1 < collection.Count)
             {
                 collection[inner.LoopCounter - 1] = value;

@@ -213,7 +213,7 @@ internal sealed partial class Execution
                 var locals = new FeelContext(node.Inputs.Count);
                 foreach (var mapping in node.Inputs)
                 {
-                    locals[mapping.Target] = Evaluate(mapping.Source, new ContextScope(locals, scope), node, "input mapping");
+                    locals[mapping.Target] = Evaluate(mapping.Source, new ContextScope(locals, scope), node, "an input mapping", nullAllowed: true);
                 }
 
                 MergeInto(element, locals);
@@ -418,7 +418,7 @@ internal sealed partial class Execution
 
             foreach (var mapping in node.Outputs)
             {
-                outputs.Add((mapping.Target, Evaluate(mapping.Source, scope, node, "output mapping")));
+                outputs.Add((mapping.Target, Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true)));
             }
 
             return outputs;
@@ -719,20 +719,18 @@ internal sealed partial class Execution
         state.Variables[name] = value;
     }
 
-    private object? Evaluate(ModelExpression expression, IFeelScope scope, FlowNode node, string what)
-    {
-        if (expression.Feel is null)
-        {
-            return expression.Text;
-        }
+    /// <summary>
+    /// Evaluates an expression of the model. Where a value is needed (a condition, a timer, a name, a
+    /// key) a null that FEEL explains with warnings fails the step; a mapping (<paramref name="nullAllowed"/>)
+    /// may well map a missing variable to null.
+    /// </summary>
+    private object? Evaluate(ModelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false) =>
+        expression.Feel is null ? expression.Text : Evaluate(expression.Feel, scope, node, what, nullAllowed);
 
-        return Evaluate(expression.Feel, scope, node, what);
-    }
-
-    private object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what)
+    private object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false)
     {
         var result = expression.Evaluate(scope, Time);
-        if (result.Value is null && result.Warnings.Count > 0 && expression.IsLiteral is false && what is not "output mapping" and not "input mapping")
+        if (result.Value is null && result.Warnings.Count > 0 && !nullAllowed)
         {
             throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
         }

@@ -17,8 +17,6 @@ internal interface IWorkflowStore
 
     ValueTask<DefinitionRecord?> GetDefinitionInDeploymentAsync(Guid deploymentId, string processId, CancellationToken ct);
 
-    ValueTask<IReadOnlyList<DefinitionRecord>> ListDefinitionsAsync(CancellationToken ct);
-
     ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct);
 
     /// <summary>Instances by process id and/or business key, newest first, at most <paramref name="max"/>.</summary>

@@ -71,14 +71,6 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<DefinitionRecord>> ListDefinitionsAsync(CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            return new(_definitions.Values.OrderBy(d => d.ProcessId, StringComparer.Ordinal).ThenBy(d => d.Version).ToList());
-        }
-    }
-
     public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct)
     {
         lock (_gate)
@@ -163,12 +155,21 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            return new(_jobs.Values
-                .Where(j => types.Contains(j.Type) && j.DueAt <= now)
-                .OrderBy(j => j.DueAt)
-                .Where(j => Lease(j.Id, now, leaseUntil))
-                .Take(max)
-                .ToList());
+            var claimed = new List<JobRecord>();
+            foreach (var job in _jobs.Values.Where(j => types.Contains(j.Type) && j.DueAt <= now).OrderBy(j => j.DueAt))
+            {
+                if (claimed.Count >= max)
+                {
+                    break;
+                }
+
+                if (Lease(job.Id, now, leaseUntil))
+                {
+                    claimed.Add(job);
+                }
+            }
+
+            return new(claimed);
         }
     }
 
