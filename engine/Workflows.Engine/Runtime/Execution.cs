@@ -577,6 +577,11 @@ internal sealed partial class Execution
         foreach (var instance in _instances.Values)
         {
             var state = instance.State;
+            if (!state.Elements.Values.Any(e => e.JoinArrivals is { Count: > 0 }))
+            {
+                continue; // the usual case: nothing waits at a join
+            }
+
             foreach (var scope in state.Elements.Values.Where(e => e.JoinArrivals is { Count: > 0 }).ToList())
             {
                 foreach (var (gatewayId, arrived) in scope.JoinArrivals!.ToList())
@@ -690,9 +695,8 @@ internal sealed partial class Execution
             if (parent.State.Elements.TryGetValue(callKey, out var callElement))
             {
                 callElement.CalledInstanceId = null;
-                var call = parent.Definition.Node(callElement.ElementId).Call;
                 var node = parent.Definition.Node(callElement.ElementId);
-                var handBack = call?.PropagateAllChildVariables != false || node.Outputs.Count > 0 ? state.Variables : null;
+                var handBack = node.Call?.PropagateAllChildVariables != false || node.Outputs.Count > 0 ? state.Variables : null;
                 EnqueueComplete(parent, callKey, handBack);
             }
         }
