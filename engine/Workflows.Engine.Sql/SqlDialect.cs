@@ -56,9 +56,22 @@ internal abstract class SqlDialect
     /// <summary>"SELECT … LIMIT n" or "SELECT TOP (n) …".</summary>
     public abstract string Top(string columnsAndRest, string limitParameter);
 
-    public abstract string ClaimTimersSql { get; }
+    /// <summary>
+    /// Leases up to @Max rows of <paramref name="table"/> that match <paramref name="filter"/> and no node holds
+    /// (or whose lease ran out), earliest <paramref name="orderBy"/> first, to @Owner until @LeaseUntil;
+    /// returns <paramref name="columns"/> of the leased rows.
+    /// </summary>
+    public abstract string Claim(string table, string columns, string filter, string orderBy);
 
-    public abstract string ClaimJobsSql { get; }
+    public string ClaimTimersSql => Claim("wf_timers", TimerColumns, "due_at <= @Now", "due_at");
+
+    public string ClaimJobsSql => Claim("wf_jobs", JobColumns, $"{InList("type", "@Types")} AND due_at <= @Now", "due_at");
+
+    public string ClaimClocksSql => Claim("wf_sla_clocks", "*", "next_due_at <= @Now", "next_due_at");
+
+    /// <summary>The rows whose <paramref name="columns"/> sort strictly after the <paramref name="parameters"/>.</summary>
+    public virtual string After(IReadOnlyList<string> columns, IReadOnlyList<string> parameters) =>
+        $"({string.Join(", ", columns)}) > ({string.Join(", ", parameters)})";
 
     public abstract bool IsUniqueViolation(Exception exception);
 
@@ -80,7 +93,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
-        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT",
+        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{add}"] = "ADD COLUMN",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
@@ -112,16 +125,10 @@ internal sealed class SqliteDialect : SqlDialect
     public override string Top(string columnsAndRest, string limitParameter) => $"SELECT {columnsAndRest} LIMIT {limitParameter}";
 
     // One poller on SQLite: the write transaction itself is the lock.
-    public override string ClaimTimersSql => $"""
-        UPDATE wf_timers SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM wf_timers WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max)
-        RETURNING {TimerColumns}
-        """;
-
-    public override string ClaimJobsSql => $"""
-        UPDATE wf_jobs SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM wf_jobs WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max)
-        RETURNING {JobColumns}
+    public override string Claim(string table, string columns, string filter, string orderBy) => $"""
+        UPDATE {table} SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy} LIMIT @Max)
+        RETURNING {columns}
         """;
 
     public override bool IsUniqueViolation(Exception exception) =>
@@ -135,7 +142,7 @@ internal sealed class PostgresDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
-        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN",
     };
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
@@ -170,16 +177,10 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string Top(string columnsAndRest, string limitParameter) => $"SELECT {columnsAndRest} LIMIT {limitParameter}";
 
-    public override string ClaimTimersSql => $"""
-        UPDATE wf_timers SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM wf_timers WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
-        RETURNING {TimerColumns}
-        """;
-
-    public override string ClaimJobsSql => $"""
-        UPDATE wf_jobs SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM wf_jobs WHERE type = ANY(@Types) AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at LIMIT @Max FOR UPDATE SKIP LOCKED)
-        RETURNING {JobColumns}
+    public override string Claim(string table, string columns, string filter, string orderBy) => $"""
+        UPDATE {table} SET lease_owner = @Owner, lease_until = @LeaseUntil
+        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy} LIMIT @Max FOR UPDATE SKIP LOCKED)
+        RETURNING {columns}
         """;
 
     public override bool IsUniqueViolation(Exception exception) =>
@@ -195,7 +196,7 @@ internal sealed class SqlServerDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
-        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY",
+        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);
@@ -208,21 +209,26 @@ internal sealed class SqlServerDialect : SqlDialect
 
     public override string Top(string columnsAndRest, string limitParameter) => $"SELECT TOP ({limitParameter}) {columnsAndRest}";
 
-    public override string ClaimTimersSql => $"""
+    public override string Claim(string table, string columns, string filter, string orderBy) => $"""
         WITH due AS (
-            SELECT TOP (@Max) * FROM wf_timers WITH (UPDLOCK, READPAST, ROWLOCK)
-            WHERE due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at)
+            SELECT TOP (@Max) * FROM {table} WITH (UPDLOCK, READPAST, ROWLOCK)
+            WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy})
         UPDATE due SET lease_owner = @Owner, lease_until = @LeaseUntil
-        OUTPUT {Prefixed(TimerColumns, "inserted.")}
+        OUTPUT {(columns == "*" ? "inserted.*" : Prefixed(columns, "inserted."))}
         """;
 
-    public override string ClaimJobsSql => $"""
-        WITH due AS (
-            SELECT TOP (@Max) * FROM wf_jobs WITH (UPDLOCK, READPAST, ROWLOCK)
-            WHERE type IN @Types AND due_at <= @Now AND (lease_until IS NULL OR lease_until < @Now) ORDER BY due_at)
-        UPDATE due SET lease_owner = @Owner, lease_until = @LeaseUntil
-        OUTPUT {Prefixed(JobColumns, "inserted.")}
-        """;
+    // No row values in SQL Server: (a, b) > (x, y) spelled out as a > x OR (a = x AND b > y).
+    public override string After(IReadOnlyList<string> columns, IReadOnlyList<string> parameters)
+    {
+        var terms = new List<string>();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var equal = Enumerable.Range(0, i).Select(j => $"{columns[j]} = {parameters[j]}");
+            terms.Add("(" + string.Join(" AND ", equal.Append($"{columns[i]} > {parameters[i]}")) + ")");
+        }
+
+        return "(" + string.Join(" OR ", terms) + ")";
+    }
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is SqlException { Number: 2601 or 2627 };

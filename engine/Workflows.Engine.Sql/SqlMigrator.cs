@@ -49,7 +49,11 @@ internal static partial class SqlMigrator
         var applied = 0;
         foreach (var (version, description, script) in s_migrations.Value.Where(m => m.Version > current))
         {
-            await connection.ExecuteAsync(Specialise(script, dialect), transaction: transaction).ConfigureAwait(false);
+            foreach (var batch in BatchSeparator().Split(Specialise(script, dialect)).Where(b => !string.IsNullOrWhiteSpace(b)))
+            {
+                await connection.ExecuteAsync(batch, transaction: transaction).ConfigureAwait(false);
+            }
+
             await connection.ExecuteAsync(
                 "INSERT INTO wf_schema_version (version, description, applied_at) VALUES (@version, @description, @at)",
                 new { version, description, at = DateTimeOffset.UtcNow.UtcTicks },
@@ -89,6 +93,9 @@ internal static partial class SqlMigrator
 
         return migrations.OrderBy(m => m.Item1).ToList();
     }
+
+    [GeneratedRegex(@"^-- go\s*$", RegexOptions.Multiline)]
+    private static partial Regex BatchSeparator();
 
     [GeneratedRegex(@"Migrations\.(?<v>\d{4})_(?<d>[a-z0-9_]+)\.sql$")]
     private static partial Regex MigrationName();

@@ -95,11 +95,113 @@ internal sealed class UserTaskRow
 
     public int Status { get; set; }
 
+    public string? CustomerId { get; set; }
+
+    public string? Branch { get; set; }
+
+    public string? Journey { get; set; }
+
+    public int? SlaState { get; set; }
+
+    public long? SlaDueAt { get; set; }
+
     public UserTaskRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Name, ProcessId, BusinessKey, Assignee,
         JsonSerializer.Deserialize<List<string>>(CandidateGroups) ?? [], JsonSerializer.Deserialize<List<string>>(CandidateUsers) ?? [],
         Priority, DueDate is { } d ? Time(d) : null, FollowUpDate is { } f ? Time(f) : null, FormJson, Time(CreatedAt))
     {
         Status = (TaskStatus)Status,
+        CustomerId = CustomerId,
+        Branch = Branch,
+        Journey = Journey,
+        SlaState = (SlaState?)SlaState,
+        SlaDueAt = SlaDueAt is { } due ? Time(due) : null,
+    };
+}
+
+internal sealed class SlaClockRow
+{
+    public Guid Id { get; set; }
+
+    public Guid InstanceId { get; set; }
+
+    public long ElementKey { get; set; }
+
+    public string ElementId { get; set; } = "";
+
+    public int Kind { get; set; }
+
+    public int Level { get; set; }
+
+    public string? Label { get; set; }
+
+    public string ProcessId { get; set; } = "";
+
+    public string? BusinessKey { get; set; }
+
+    public string? Branch { get; set; }
+
+    public string? CustomerId { get; set; }
+
+    public string? Calendar { get; set; }
+
+    public string Target { get; set; } = "";
+
+    public int WorkingTime { get; set; }
+
+    public long BudgetTicks { get; set; }
+
+    public long StartedAt { get; set; }
+
+    public int State { get; set; }
+
+    public long ConsumedTicks { get; set; }
+
+    public long? RunningSince { get; set; }
+
+    public long? TargetAt { get; set; }
+
+    public long? NextDueAt { get; set; }
+
+    public int Fired { get; set; }
+
+    public long? NextRepeatAt { get; set; }
+
+    public string? PauseReason { get; set; }
+
+    public long? PausedAt { get; set; }
+
+    public long? PausedBy { get; set; }
+
+    public long PausedTicks { get; set; }
+
+    public long? EndedAt { get; set; }
+
+    private static DateTimeOffset? At(long? ticks) => ticks is { } t ? Time(t) : null;
+
+    public SlaClockRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, (Model.ClockKind)Kind, Level, Label, ProcessId, BusinessKey,
+        Branch, CustomerId, Calendar, Target, WorkingTime != 0, BudgetTicks, Time(StartedAt))
+    {
+        State = (SlaState)State,
+        ConsumedTicks = ConsumedTicks,
+        RunningSince = At(RunningSince),
+        TargetAt = At(TargetAt),
+        NextDueAt = At(NextDueAt),
+        Fired = Fired,
+        NextRepeatAt = At(NextRepeatAt),
+        PauseReason = PauseReason,
+        PausedAt = At(PausedAt),
+        PausedBy = PausedBy,
+        PausedTicks = PausedTicks,
+        EndedAt = At(EndedAt),
+    };
+
+    /// <summary>The parameters of an insert or update.</summary>
+    public static object From(SlaClockRecord c) => new
+    {
+        c.Id, c.InstanceId, c.ElementKey, c.ElementId, Kind = (int)c.Kind, c.Level, c.Label, c.ProcessId, c.BusinessKey, c.Branch, c.CustomerId,
+        c.Calendar, c.Target, WorkingTime = c.WorkingTime ? 1 : 0, c.BudgetTicks, StartedAt = c.StartedAt.UtcTicks, State = (int)c.State,
+        c.ConsumedTicks, RunningSince = c.RunningSince?.UtcTicks, TargetAt = c.TargetAt?.UtcTicks, NextDueAt = c.NextDueAt?.UtcTicks, c.Fired,
+        NextRepeatAt = c.NextRepeatAt?.UtcTicks, c.PauseReason, PausedAt = c.PausedAt?.UtcTicks, c.PausedBy, c.PausedTicks, EndedAt = c.EndedAt?.UtcTicks,
     };
 }
 

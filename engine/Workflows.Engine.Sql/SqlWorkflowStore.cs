@@ -176,6 +176,167 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         return ticks is { } t ? Time(t) : null;
     }
 
+    // ---------------------------------------------------------------- clocks
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct) =>
+        ListAsync<SlaClockRow, SlaClockRecord>(
+            $"SELECT * FROM wf_sla_clocks WHERE instance_id = @instanceId{(openOnly ? " AND ended_at IS NULL" : "")} ORDER BY started_at, id",
+            new { instanceId }, r => r.ToRecord(), ct);
+
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var rows = await connection.QueryAsync<SlaClockRow>(new CommandDefinition(_dialect.ClaimClocksSql,
+                new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            IReadOnlyList<SlaClockRecord> claimed = rows.Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return claimed;
+        }, ct).ConfigureAwait(false);
+
+    public async ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var ticks = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(next_due_at) FROM wf_sla_clocks WHERE next_due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < @now)", new { now = now.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
+        return ticks is { } t ? Time(t) : null;
+    }
+
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct)
+    {
+        // The index narrows to open clocks on chains that mention the name; the exact match is on the split chain.
+        var clocks = await ListAsync<SlaClockRow, SlaClockRecord>(
+            "SELECT * FROM wf_sla_clocks WHERE ended_at IS NULL AND calendar LIKE @pattern", new { pattern = "%" + layer + "%" }, r => r.ToRecord(), ct).ConfigureAwait(false);
+        return clocks.Where(c => Calendars.ClockCalendar.Split(c.Calendar!).Contains(layer, StringComparer.Ordinal)).ToList();
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct) =>
+        ListAsync<SlaClockRow, SlaClockRecord>(
+            _dialect.Top($"* FROM wf_sla_clocks WHERE level = 1 AND kind = 1 AND started_at >= @from AND started_at < @to{(branch is null ? "" : " AND branch = @branch")}{(processId is null ? "" : " AND process_id = @processId")} ORDER BY started_at, id", "@max"),
+            new { from = from.UtcTicks, to = to.UtcTicks, branch, processId, max }, r => r.ToRecord(), ct);
+
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        var clocks = new List<SlaClockRecord>();
+        foreach (var chunk in instanceIds.Chunk(500))
+        {
+            clocks.AddRange(await ListAsync<SlaClockRow, SlaClockRecord>(
+                $"SELECT * FROM wf_sla_clocks WHERE {_dialect.InList("instance_id", "@ids")} ORDER BY started_at, id", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+        }
+
+        return clocks;
+    }
+
+    public async ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<string>(new CommandDefinition("SELECT definition FROM wf_calendar_layers ORDER BY effective_from", cancellationToken: ct)).ConfigureAwait(false);
+        return rows.ToList();
+    }
+
+    // ---------------------------------------------------------------- queues
+
+    public async ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("limit", limit);
+        var filters = new List<string> { "t.status = 0" };
+        void Filter(object? value, string name, string condition)
+        {
+            if (value is not null)
+            {
+                parameters.Add(name, value);
+                filters.Add(condition);
+            }
+        }
+
+        Filter(query.Assignee, "assignee", "t.assignee = @assignee");
+        Filter(query.Branch, "branch", "t.branch = @branch");
+        Filter((int?)query.SlaState, "slaState", "t.sla_state = @slaState");
+        Filter(query.CustomerId, "customerId", "t.customer_id = @customerId");
+        Filter(query.BusinessKey, "businessKey", "t.business_key = @businessKey");
+        Filter(query.DueBefore?.UtcTicks, "dueBefore", "t.due_date < @dueBefore");
+
+        var columns = TaskSortKey.Columns(query.Sort);
+        if (after is { } cursor)
+        {
+            foreach (var column in columns)
+            {
+                parameters.Add("after_" + column, cursor.Value(column));
+            }
+
+            parameters.Add("after_id", cursor.Id);
+        }
+
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var queues = TaskFilter.QueueKeys(query);
+        if (queues.Count == 0)
+        {
+            // No queue: the task table itself, its sort keys computed.
+            var expressions = columns.Select(c => c switch
+            {
+                "sla_sort" => "COALESCE(t.sla_due_at, 9223372036854775807)",
+                "inv_priority" => "(100 - t.priority)",
+                _ => "t.created_at",
+            }).Append("t.id").ToList();
+            if (query.Unassigned is { } unassigned)
+            {
+                filters.Add(unassigned ? "t.assignee IS NULL" : "t.assignee IS NOT NULL");
+            }
+
+            if (after is not null)
+            {
+                filters.Add(_dialect.After(expressions, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
+            }
+
+            var sql = _dialect.Top($"t.* FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit");
+            var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+            return rows.Select(r => r.ToRecord()).ToList();
+        }
+
+        // Per queue (and claimed or not), walk that queue's index in order and stop at a page; then merge.
+        var keys = columns.Select(c => "q." + c).Append("q.task_id").ToList();
+        if (after is not null)
+        {
+            filters.Add(_dialect.After(keys, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
+        }
+
+        var claimedValues = query.Unassigned switch
+        {
+            true => new[] { 0 },
+            false => [1],
+            null => query.Assignee is not null ? [1] : [0, 1],
+        };
+        var branches = new List<string>();
+        var select = string.Join(", ", columns.Select(c => "q." + c).Append("q.task_id"));
+        foreach (var (queue, i) in queues.Select((q, i) => (q, i)))
+        {
+            parameters.Add($"q{i}", queue);
+            foreach (var claimed in claimedValues)
+            {
+                branches.Add($"SELECT * FROM ({_dialect.Top($"{select} FROM wf_task_queues q JOIN wf_user_tasks t ON t.id = q.task_id WHERE q.queue = @q{i} AND q.claimed = {claimed} AND {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", keys)}", "@limit")}) b{branches.Count}");
+            }
+        }
+
+        var order = string.Join(", ", columns.Append("task_id"));
+        var merged = _dialect.Top($"task_id FROM ({string.Join(" UNION ALL ", branches)}) u ORDER BY {order}", "@total");
+        parameters.Add("total", limit * branches.Count);
+        var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(merged, parameters, cancellationToken: ct)).ConfigureAwait(false))
+            .Distinct()
+            .Take(limit)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var tasks = (await connection.QueryAsync<UserTaskRow>(new CommandDefinition(
+            $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("id", "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false))
+            .ToDictionary(r => r.Id, r => r.ToRecord());
+        return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
+    }
+
     // ---------------------------------------------------------------- subscriptions and messages
 
     public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct) =>
@@ -353,17 +514,66 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
         // Rows are created before rows are removed, so a wait opened and closed by one command leaves nothing.
         await Insert("tasks", """
-            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status)
-            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0)
+            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt)
             """, changes.TasksCreated, t => new
         {
             t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
             CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
             t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
+            t.CustomerId, t.Branch, t.Journey, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
         }).ConfigureAwait(false);
-        await Insert("tasks-updated", "UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, priority = @Priority WHERE id = @Id",
-            changes.TasksUpdated, t => new { t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), t.Priority }).ConfigureAwait(false);
+        await Insert("tasks-updated", """
+            UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+                sla_state = @SlaState, sla_due_at = @SlaDueAt
+            WHERE id = @Id
+            """, changes.TasksUpdated, t => new
+        {
+            t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
+            t.Priority, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
+        }).ConfigureAwait(false);
         await Insert("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
+
+        // The queue index follows the task rows: an updated task's entries are written again, a closed task's removed.
+        var requeued = changes.TasksUpdated.Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
+        foreach (var chunk in requeued.Chunk(500))
+        {
+            await Exec("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {_dialect.InList("task_id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
+        }
+
+        var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();
+        var queued = changes.TasksCreated.Concat(changes.TasksUpdated)
+            .Where(t => !closed.Contains(t.Id))
+            .SelectMany(t => t.QueueKeys.Distinct(StringComparer.Ordinal).Select(queue => (Queue: queue, Task: t)))
+            .ToList();
+        await Insert("task-queues", """
+            INSERT INTO wf_task_queues (queue, task_id, claimed, sla_sort, inv_priority, created_at)
+            VALUES (@Queue, @TaskId, @Claimed, @SlaSort, @InvPriority, @CreatedAt)
+            """, queued, q =>
+        {
+            var key = TaskSortKey.Of(q.Task);
+            return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority, CreatedAt = key.CreatedTicks };
+        }).ConfigureAwait(false);
+
+        await Insert("clocks", """
+            INSERT INTO wf_sla_clocks (id, instance_id, element_key, element_id, kind, level, label, process_id, business_key, branch, customer_id, calendar, target,
+                working_time, budget_ticks, started_at, state, consumed_ticks, running_since, target_at, next_due_at, fired, next_repeat_at, pause_reason, paused_at,
+                paused_by, paused_ticks, ended_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Kind, @Level, @Label, @ProcessId, @BusinessKey, @Branch, @CustomerId, @Calendar, @Target,
+                @WorkingTime, @BudgetTicks, @StartedAt, @State, @ConsumedTicks, @RunningSince, @TargetAt, @NextDueAt, @Fired, @NextRepeatAt, @PauseReason, @PausedAt,
+                @PausedBy, @PausedTicks, @EndedAt)
+            """, changes.ClocksCreated, SlaClockRow.From).ConfigureAwait(false);
+        await Insert("clocks-updated", """
+            UPDATE wf_sla_clocks SET state = @State, consumed_ticks = @ConsumedTicks, running_since = @RunningSince, target_at = @TargetAt, next_due_at = @NextDueAt,
+                fired = @Fired, next_repeat_at = @NextRepeatAt, pause_reason = @PauseReason, paused_at = @PausedAt, paused_by = @PausedBy, paused_ticks = @PausedTicks,
+                ended_at = @EndedAt, lease_owner = NULL, lease_until = NULL
+            WHERE id = @Id
+            """, changes.ClocksUpdated, SlaClockRow.From).ConfigureAwait(false);
+        foreach (var (name, from, json) in changes.CalendarLayers)
+        {
+            await Exec("calendar-layers", "DELETE FROM wf_calendar_layers WHERE name = @name AND effective_from = @from", new { name, from = from.UtcTicks }).ConfigureAwait(false);
+            await Exec("calendar-layers", "INSERT INTO wf_calendar_layers (name, effective_from, definition) VALUES (@name, @from, @json)", new { name, from = from.UtcTicks, json }).ConfigureAwait(false);
+        }
 
         await Insert("jobs", """
             INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json)

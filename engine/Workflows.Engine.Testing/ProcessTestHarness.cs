@@ -78,7 +78,7 @@ public sealed class ProcessTestHarness
     /// <summary>Broadcasts a signal.</summary>
     public Task<int> BroadcastSignalAsync(string name, IReadOnlyDictionary<string, object?>? variables = null) => Engine.BroadcastSignalAsync(name, variables);
 
-    /// <summary>Moves the clock forward, firing every timer it passes at its due time, in due order.</summary>
+    /// <summary>Moves the clock forward, firing every timer and SLA clock it passes at its due time, in due order.</summary>
     public async Task AdvanceTimeAsync(TimeSpan by)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
@@ -90,7 +90,9 @@ public sealed class ProcessTestHarness
                 throw new InvalidOperationException("timers keep firing without the clock reaching its target; is a cycle without an end?");
             }
 
-            var next = await Engine.GetNextTimerDueAsync().ConfigureAwait(false);
+            var timer = await Engine.GetNextTimerDueAsync().ConfigureAwait(false);
+            var clock = await Engine.GetNextClockDueAsync().ConfigureAwait(false);
+            var next = timer is null ? clock : clock is null || timer <= clock ? timer : clock;
             if (next is null || next > target)
             {
                 break;
@@ -102,6 +104,7 @@ public sealed class ProcessTestHarness
             }
 
             await Engine.FireDueTimersAsync().ConfigureAwait(false);
+            await Engine.FireDueClocksAsync().ConfigureAwait(false);
         }
 
         Clock.SetUtcNow(target);
@@ -143,6 +146,9 @@ public sealed class ProcessInstanceHandle
 
     /// <summary>The open incidents.</summary>
     public Task<IReadOnlyList<IncidentInfo>> IncidentsAsync() => Engine.GetIncidentsAsync(Id);
+
+    /// <summary>The instance's SLA and commitment clocks, with their time left now.</summary>
+    public Task<IReadOnlyList<SlaClockInfo>> ClocksAsync() => Engine.GetClocksAsync(Id);
 
     /// <summary>The history, oldest first.</summary>
     public Task<IReadOnlyList<HistoryEntry>> HistoryAsync() => Engine.GetHistoryAsync(Id);

@@ -43,13 +43,25 @@ public sealed class WorkflowEngineOptions
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The calendar the commitment check adds budgets up on at deploy. Default: an office week,
-    /// Monday to Friday 09:00–17:00, UTC, no holidays. Branch calendars apply when clocks run.
+    /// The calendar the commitment check adds budgets up on at deploy, and that clocks naming no calendar
+    /// run on. Default: an office week, Monday to Friday 09:00–17:00, UTC, no holidays.
     /// </summary>
-    public Calendars.BusinessCalendar CommitmentCalendar { get; set; } = new(
+    public Calendars.BusinessCalendar DefaultCalendar { get; set; } = new(
         "office week", TimeZoneInfo.Utc,
         new[] { DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday }
             .ToDictionary(day => day, IReadOnlyList<Calendars.WorkingInterval> (_) => [new Calendars.WorkingInterval(new TimeOnly(9, 0), new TimeOnly(17, 0))]));
+
+    /// <summary>
+    /// The calendar layers clocks name (<c>calendar="group/fr/paris-01"</c>), with their dated versions.
+    /// Versions saved with <see cref="WorkflowEngine.ChangeCalendarAsync"/> are kept in the store and loaded by every node.
+    /// </summary>
+    public Calendars.CalendarRegistry Calendars { get; } = new();
+
+    /// <summary>The reasons a clock may be paused for; a pause with another reason is refused.</summary>
+    public HashSet<string> PauseReasons { get; } = new(StringComparer.Ordinal) { "waiting-for-customer", "waiting-for-third-party", "customer-requested-delay" };
+
+    /// <summary>How many due clocks one command fires (each on its own instance). Default 32.</summary>
+    public int ClockBatchSize { get; set; } = 32;
 
     /// <summary>How long the history of a finished instance is kept; null (the default) keeps it for ever.</summary>
     public TimeSpan? HistoryRetention { get; set; }
@@ -71,6 +83,7 @@ public sealed class WorkflowEngineOptions
         Check(BatchSize is >= 1 and <= 1000, nameof(BatchSize), BatchSize, "must be from 1 to 1000");
         Check(LeaseDuration > TimeSpan.Zero, nameof(LeaseDuration), LeaseDuration, "must be positive");
         Check(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
+        Check(ClockBatchSize is >= 1 and <= 1000, nameof(ClockBatchSize), ClockBatchSize, "must be from 1 to 1000");
         Check(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
         Check(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
         Check(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention!, "must be positive when set");
@@ -94,7 +107,7 @@ public sealed class WorkflowEngineOptions
 /// retries the whole command. Time comes only from the <see cref="TimeProvider"/> given. This
 /// constructor keeps everything in memory; the database stores plug in through the same contract.
 /// </remarks>
-public sealed class WorkflowEngine
+public sealed partial class WorkflowEngine
 {
     private readonly EngineCore _core;
 
@@ -177,7 +190,13 @@ public sealed class WorkflowEngine
                 }
             }
 
-            ModelValidator.Validate(document, findings, known.Contains, _core.Options.CommitmentCalendar);
+            ModelValidator.Validate(document, findings, known.Contains, _core.Options.DefaultCalendar);
+            foreach (var node in document.Processes.SelectMany(p => p.Nodes.Values).Where(n => n.PauseReason is not null && !_core.Options.PauseReasons.Contains(n.PauseReason)))
+            {
+                findings.Add(new ValidationFinding(FindingSeverity.Error, "PAUSE_REASON_UNKNOWN", node.Id, node.Position.Line, node.Position.Column,
+                    $"the pause reason '{node.PauseReason}' is not in the catalogue ({string.Join(", ", _core.Options.PauseReasons.Order(StringComparer.Ordinal))})"));
+            }
+
             if (!document.Processes.Any(p => p.IsExecutable))
             {
                 findings.Add(new ValidationFinding(FindingSeverity.Error, "NO_EXECUTABLE_PROCESS", null, 0, 0,
@@ -276,8 +295,21 @@ public sealed class WorkflowEngine
             }
 
             TaskForm.Validate(task, values);
-            var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             execution.Actor = actor;
+            if (task.ElementKey == 0)
+            {
+                // A task the engine opened outside the model (a recovery task): its answers become process variables.
+                execution.Changes.TasksClosed.Add((taskId, Storage.TaskStatus.Completed));
+                foreach (var (name, value) in values)
+                {
+                    instance.State.Variables[name] = value;
+                }
+
+                execution.History(instance, "task-completed", task.ElementId, null, taskId.ToString());
+                return true;
+            }
+
+            var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
             execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
@@ -319,15 +351,15 @@ public sealed class WorkflowEngine
         return ExecuteAsync(async execution =>
         {
             var (instance, task) = await LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
-            var element = Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
+            long? elementKey = task.ElementKey == 0 ? null : Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}").Key;
             var updated = change(task);
             if (!ReferenceEquals(updated, task))
             {
-                execution.Changes.TasksUpdated.Add(updated);
+                execution.Changes.UpdateTask(updated);
             }
 
             execution.Actor = user;
-            execution.History(instance, historyKind, task.ElementId, element.Key, detail);
+            execution.History(instance, historyKind, task.ElementId, elementKey, detail);
             return true;
         }, cancellationToken);
     }
@@ -601,6 +633,7 @@ public sealed class WorkflowEngine
     {
         var options = _core.Options;
         var nextRetention = _core.Time.GetUtcNow();
+        var nextCalendarRefresh = _core.Time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             if (options.HistoryRetention is { } retention && _core.Time.GetUtcNow() >= nextRetention)
@@ -609,7 +642,14 @@ public sealed class WorkflowEngine
                 nextRetention = _core.Time.GetUtcNow().AddHours(1);
             }
 
+            if (_core.Time.GetUtcNow() >= nextCalendarRefresh)
+            {
+                await RefreshCalendarsAsync(cancellationToken).ConfigureAwait(false); // versions another node saved
+                nextCalendarRefresh = _core.Time.GetUtcNow().AddSeconds(30);
+            }
+
             var done = await FireDueTimersAsync(options.BatchSize, cancellationToken).ConfigureAwait(false)
+                + await FireDueClocksAsync(options.BatchSize * 4, cancellationToken).ConfigureAwait(false)
                 + await RunDueJobsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
             if (done > 0)
             {
@@ -617,9 +657,14 @@ public sealed class WorkflowEngine
             }
 
             var sleep = options.PollInterval;
-            if (await GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false) is { } next && next - _core.Time.GetUtcNow() < sleep)
+            var nextTimer = await GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false);
+            var nextClock = await GetNextClockDueAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var next in new[] { nextTimer, nextClock }.OfType<DateTimeOffset>())
             {
-                sleep = next - _core.Time.GetUtcNow();
+                if (next - _core.Time.GetUtcNow() < sleep)
+                {
+                    sleep = next - _core.Time.GetUtcNow();
+                }
             }
 
             if (sleep > TimeSpan.Zero)
@@ -713,8 +758,7 @@ public sealed class WorkflowEngine
     public async Task<IReadOnlyList<UserTaskInfo>> GetUserTasksAsync(Guid instanceId, CancellationToken cancellationToken = default)
     {
         var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        return tasks.Select(t => new UserTaskInfo(t.Id, t.InstanceId, t.ElementId, t.Name, t.BusinessKey, t.Assignee, t.CandidateGroups,
-            t.CandidateUsers, t.Priority, t.DueDate, t.FollowUpDate, t.CreatedAt)).ToList();
+        return tasks.Select(ToInfo).ToList();
     }
 
     /// <summary>Jobs waiting for workers, optionally of one type or one instance.</summary>
@@ -752,6 +796,7 @@ public sealed class WorkflowEngine
 
     private async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "")
     {
+        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         using var activity = WorkflowsTelemetry.Source.StartActivity(name);
         var started = Stopwatch.GetTimestamp();
         var outcome = "failed";

@@ -11,7 +11,7 @@ namespace Workflows.Engine.Sql.Tests;
 /// The store suite: one set of tests, run against every dialect on a real database (a fresh one per
 /// fixture). Subclasses say how to create and drop that database.
 /// </summary>
-public abstract class StoreSuite
+public abstract partial class StoreSuite
 {
     private SqlStoreOptions? _store;
 

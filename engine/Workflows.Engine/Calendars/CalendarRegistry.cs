@@ -32,7 +32,10 @@ public sealed class CalendarRegistry
     private readonly Dictionary<string, List<CalendarLayer>> _layers = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    /// <summary>Adds a version of a layer; a later <see cref="CalendarLayer.EffectiveFrom"/> replaces an earlier one from then on.</summary>
+    /// <summary>
+    /// Adds a version of a layer; a later <see cref="CalendarLayer.EffectiveFrom"/> replaces an earlier one
+    /// from then on, and a version with the same name and effective time replaces the one there was.
+    /// </summary>
     public void Add(CalendarLayer version)
     {
         ArgumentNullException.ThrowIfNull(version);
@@ -48,9 +51,38 @@ public sealed class CalendarRegistry
                 _layers[version.Name] = versions = [];
             }
 
+            versions.RemoveAll(v => v.EffectiveFrom == version.EffectiveFrom);
             versions.Add(version);
             versions.Sort((a, b) => a.EffectiveFrom.CompareTo(b.EffectiveFrom));
         }
+    }
+
+    /// <summary>Whether a layer of this name has any version.</summary>
+    public bool Contains(string name)
+    {
+        lock (_gate)
+        {
+            return _layers.ContainsKey(name);
+        }
+    }
+
+    /// <summary>The instants strictly between <paramref name="from"/> and <paramref name="to"/> at which a layer of the chain changes version.</summary>
+    internal List<DateTimeOffset> ChangesBetween(IReadOnlyList<string> chain, DateTimeOffset from, DateTimeOffset to)
+    {
+        var changes = new List<DateTimeOffset>();
+        lock (_gate)
+        {
+            foreach (var name in chain)
+            {
+                if (_layers.TryGetValue(name, out var versions))
+                {
+                    changes.AddRange(versions.Select(v => v.EffectiveFrom).Where(t => t > from && t < to));
+                }
+            }
+        }
+
+        changes.Sort();
+        return changes;
     }
 
     /// <summary>The calendar a chain of layers (top first) makes at <paramref name="at"/>.</summary>

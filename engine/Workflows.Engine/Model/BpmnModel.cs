@@ -138,11 +138,42 @@ internal sealed record MultiInstanceDefinition(
     ModelExpression? CompletionCondition,
     ModelExpression? LoopCardinality);
 
-/// <summary>A per-step or per-process SLA: target duration, warning thresholds and calendar.</summary>
-internal sealed record SlaDefinition(string Target, IReadOnlyList<string> Warnings, string? Calendar);
+/// <summary>
+/// One rung of an escalation ladder: when the clock passes <paramref name="AtPercent"/> of its target
+/// (above 100 is after the breach), its actions run, and again every <paramref name="Repeat"/> until
+/// the clock ends or the next rung fires.
+/// </summary>
+internal sealed record EscalationRung(decimal AtPercent, int? Priority, string? Queue, string? EscalationCode, bool Publish, TimeSpan? Repeat);
+
+/// <summary>
+/// A clock the engine keeps on an element (a step's SLA, or a commitment): its target, the thresholds
+/// it warns at, its calendar, and its escalation ladder. <see cref="Thresholds"/> are the warnings, the
+/// rungs and the breach (100), sorted, each once.
+/// </summary>
+internal sealed record ClockDefinition(ClockKind Kind, Calendars.BusinessDuration Target, IReadOnlyList<decimal> Warnings, ModelExpression? Calendar, IReadOnlyList<EscalationRung> Ladder)
+{
+    public IReadOnlyList<decimal> Thresholds { get; } = Warnings.Concat(Ladder.Select(r => r.AtPercent)).Append(100m).Distinct().Order().ToList();
+}
+
+/// <summary>What a clock measures: a step's SLA, or a level of a commitment.</summary>
+internal enum ClockKind
+{
+    Sla,
+    Commitment,
+}
+
+/// <summary>A per-step or per-process SLA.</summary>
+internal sealed record SlaDefinition(ClockDefinition Clock);
 
 /// <summary>A service commitment: level 1 is the promise to the customer, 2 and 3 are department budgets.</summary>
-internal sealed record CommitmentDefinition(int Level, string? Name, string Target, string? Department, string? Calendar, string? TimeZone);
+internal sealed record CommitmentDefinition(int Level, string? Name, string Target, string? Department, string? Calendar, string? TimeZone)
+{
+    /// <summary>The commitment's clock, when its target reads as a duration (the check reports it otherwise).</summary>
+    public ClockDefinition? Clock { get; init; }
+}
+
+/// <summary>What a low satisfaction score sets off: a priority for the open tasks and a recovery task in a queue.</summary>
+internal sealed record SatisfactionPolicy(decimal Threshold, string Queue, int Priority, string Variable);
 
 internal sealed class SequenceFlow
 {
@@ -229,6 +260,12 @@ internal sealed class FlowNode
 
     public CommitmentDefinition? Commitment { get; set; }
 
+    /// <summary>A milestone's satisfaction score, recorded when the element completes.</summary>
+    public ModelExpression? SatisfactionScore { get; set; }
+
+    /// <summary>While a token waits here, the instance's other clocks are paused with this reason.</summary>
+    public string? PauseReason { get; set; }
+
     public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Send and receive tasks name their message directly.</summary>
@@ -281,6 +318,8 @@ internal sealed class ProcessModel
     public SlaDefinition? Sla { get; set; }
 
     public CommitmentDefinition? Commitment { get; set; }
+
+    public SatisfactionPolicy? Satisfaction { get; set; }
 
     /// <summary>Start events directly in the process (not in event sub-processes).</summary>
     public IEnumerable<FlowNode> StartEvents => Root.Children.Where(n => n.Kind == NodeKind.StartEvent);

@@ -346,7 +346,12 @@ internal sealed partial class Execution
             Text(spec.Assignee, "the assignee"), List(spec.CandidateGroups, "the candidate groups"), List(spec.CandidateUsers, "the candidate users"),
             priority, Date(spec.DueDate, "the due date"), Date(spec.FollowUpDate, "the follow-up date"),
             spec.FormFields.Count == 0 ? null : JsonSerializer.Serialize(spec.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values })),
-            Now);
+            Now)
+        {
+            CustomerId = VariableText(instance, "customerId"),
+            Branch = VariableText(instance, "branch"),
+            Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
+        };
         Changes.TasksCreated.Add(task);
         element.TaskId = task.Id;
         History(instance, "task-created", node.Id, element.Key, task.Id.ToString());
@@ -551,10 +556,11 @@ internal sealed partial class Execution
     }
 
     /// <summary>Throws an escalation; returns whether the thrower goes on (uncaught, or caught without interrupting).</summary>
-    private async ValueTask<bool> ThrowEscalationAsync(LoadedInstance instance, ElementInstance thrower, string code)
+    /// <remarks><paramref name="fromInside"/>: thrown by the scope's own clock, so its own event sub-processes catch it too.</remarks>
+    private async ValueTask<bool> ThrowEscalationAsync(LoadedInstance instance, ElementInstance thrower, string code, bool fromInside = false)
     {
         History(instance, "escalation-thrown", thrower.ElementId, thrower.Key, code);
-        var (catchInstance, owner, catchNode) = await FindCatchAsync(instance, thrower, EventType.Escalation, code).ConfigureAwait(false);
+        var (catchInstance, owner, catchNode) = await FindCatchAsync(instance, thrower, EventType.Escalation, code, fromInside).ConfigureAwait(false);
         if (catchNode is null)
         {
             return true;
@@ -581,10 +587,10 @@ internal sealed partial class Execution
         }
     }
 
-    private async ValueTask<(LoadedInstance? Instance, ElementInstance? Owner, FlowNode? CatchNode)> FindCatchAsync(LoadedInstance instance, ElementInstance thrower, EventType type, string code)
+    private async ValueTask<(LoadedInstance? Instance, ElementInstance? Owner, FlowNode? CatchNode)> FindCatchAsync(LoadedInstance instance, ElementInstance thrower, EventType type, string code, bool fromInside = false)
     {
         var current = thrower;
-        var first = true;
+        var first = !fromInside;
         while (true)
         {
             var node = instance.Definition.Node(current.ElementId);

@@ -20,6 +20,11 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
 
     /// <summary>Set when a terminate end event ended the process scope.</summary>
     public bool TerminatedByEndEvent { get; set; }
+
+    /// <summary>The instance's open clocks as loaded, and those this command started or ended.</summary>
+    public List<SlaClockRecord> Clocks { get; } = [];
+
+    public bool ClocksChanged { get; set; }
 }
 
 /// <summary>
@@ -76,12 +81,24 @@ internal sealed partial class Execution
         var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
         var state = InstanceStateSerializer.Deserialize(record);
         loaded = new LoadedInstance(state, definition, record.RowVersion);
+        if (definition.HasClocks && state.Status == Runtime.ProcessInstanceStatus.Active)
+        {
+            // Read after the instance, so that its row version covers what the clocks say.
+            loaded.Clocks.AddRange(await _engine.Store.GetClocksAsync(instanceId, openOnly: true, _ct).ConfigureAwait(false));
+        }
+
         _instances[instanceId] = loaded;
         return loaded;
     }
 
     public async ValueTask CommitAsync()
     {
+        foreach (var instance in _instances.Values.Where(i => i.Definition.HasClocks))
+        {
+            await RefreshTaskClocksAsync(instance).ConfigureAwait(false);
+        }
+
+        CollectClockChanges();
         foreach (var instance in _instances.Values)
         {
             var s = instance.State;
@@ -166,6 +183,15 @@ internal sealed partial class Execution
     public async ValueTask StartAtAsync(LoadedInstance instance, FlowNode startNode, FeelContext? triggerVariables)
     {
         var root = instance.State.Elements[InstanceState.RootKey];
+        try
+        {
+            StartClocks(instance, root, instance.Definition.Process.Root);
+        }
+        catch (StepFailedException e)
+        {
+            throw new WorkflowInputException($"process '{instance.State.ProcessId}' cannot start: {e.Message}");
+        }
+
         await OpenEventSubProcessWaitsAsync(instance, root, instance.Definition.Process.Root).ConfigureAwait(false);
         EnqueueActivate(instance, root.Key, startNode, triggerVariables);
     }
@@ -201,6 +227,11 @@ internal sealed partial class Execution
     {
         try
         {
+            if (!element.IsMultiInstanceInner && instance.Definition.HasClocks)
+            {
+                StartClocks(instance, element, node);
+            }
+
             if (element.IsMultiInstanceBody)
             {
                 await ActivateMultiInstanceBodyAsync(instance, element, node).ConfigureAwait(false);
@@ -371,6 +402,19 @@ internal sealed partial class Execution
             SetVariable(instance, propagateFrom, name, value);
         }
 
+        if (node.SatisfactionScore is not null && !element.IsMultiInstanceBody)
+        {
+            try
+            {
+                await RecordSatisfactionAsync(instance, element, node).ConfigureAwait(false);
+            }
+            catch (StepFailedException e)
+            {
+                RaiseIncident(instance, element, IncidentPhase.Complete, e.Message);
+                return;
+            }
+        }
+
         if (element.IsMultiInstanceInner)
         {
             await CompleteInnerInstanceAsync(instance, element, node, variables).ConfigureAwait(false);
@@ -526,6 +570,7 @@ internal sealed partial class Execution
             element.JobId = null;
         }
 
+        EndClocks(instance, element, completed: historyKind == "element-completed");
         instance.State.Elements.Remove(element.Key);
         History(instance, historyKind, element.ElementId, element.Key);
     }
@@ -683,6 +728,7 @@ internal sealed partial class Execution
     {
         var state = instance.State;
         CloseWaits(instance, root);
+        EndClocks(instance, root, completed: true);
         state.Elements.Remove(root.Key);
         state.Status = instance.TerminatedByEndEvent ? ProcessInstanceStatus.Terminated : ProcessInstanceStatus.Completed;
         state.EndedAt = Now;

@@ -26,7 +26,12 @@ internal sealed class ProcessDefinition
                 node.Upstream = ComputeUpstream(node);
             }
         }
+
+        HasClocks = process.Nodes.Values.Append(process.Root).Any(n => n.Sla is not null || n.Commitment?.Clock is not null);
     }
+
+    /// <summary>Whether any element keeps an SLA or commitment clock: only then does a command read an instance's clocks.</summary>
+    public bool HasClocks { get; }
 
     public DefinitionRecord Record { get; }
 

@@ -73,4 +73,86 @@ internal interface IWorkflowStore
     Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct);
 
     ValueTask CommitAsync(ChangeSet changes, CancellationToken ct);
+
+    // ---------------------------------------------------------------- queues
+
+    /// <summary>
+    /// Open tasks matching <paramref name="query"/>'s filters, in its order, strictly after <paramref name="after"/>,
+    /// at most <paramref name="limit"/>. With queues, each queue's index is walked on its own and the walks merged.
+    /// </summary>
+    ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct);
+
+    // ---------------------------------------------------------------- clocks
+
+    /// <summary>An instance's clocks, oldest first; only those still running or paused when <paramref name="openOnly"/>.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct);
+
+    /// <summary>Leases due clocks, as <see cref="ClaimDueTimersAsync"/> does timers, earliest first.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>The earliest next-due moment among clocks no node holds a live lease on.</summary>
+    ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Open clocks whose calendar chain names <paramref name="layer"/>.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct);
+
+    /// <summary>Level-1 commitment clocks started in [<paramref name="from"/>, <paramref name="to"/>), optionally of one branch and process, oldest first.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct);
+
+    /// <summary>Every clock of the given instances.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct);
+
+    /// <summary>Saved calendar layer versions, as JSON.</summary>
+    ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// Where a task stands in the task orders: every order is a prefix-free choice of these keys, ending on the id.
+/// <see cref="SlaSort"/> is the breach moment's ticks (the largest value when no clock runs);
+/// <see cref="InvPriority"/> is 100 − priority, so that every key sorts ascending.
+/// </summary>
+internal readonly record struct TaskSortKey(long SlaSort, int InvPriority, long CreatedTicks, Guid Id)
+{
+    public static TaskSortKey Of(UserTaskRecord task) =>
+        new(task.SlaDueAt?.UtcTicks ?? long.MaxValue, 100 - task.Priority, task.CreatedAt.UtcTicks, task.Id);
+
+    /// <summary>The keys an order compares, in order.</summary>
+    public static string[] Columns(TaskSort sort) => sort switch
+    {
+        TaskSort.Priority => ["inv_priority", "created_at"],
+        TaskSort.Age => ["created_at"],
+        _ => ["sla_sort", "inv_priority", "created_at"],
+    };
+
+    public object Value(string column) => column switch
+    {
+        "sla_sort" => SlaSort,
+        "inv_priority" => InvPriority,
+        _ => CreatedTicks,
+    };
+
+    public string ToCursor(TaskSort sort) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int)sort}|{SlaSort}|{InvPriority}|{CreatedTicks}|{Id}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <exception cref="WorkflowInputException">The cursor is not one this engine made, or was made for another order.</exception>
+    public static TaskSortKey FromCursor(string cursor, TaskSort sort)
+    {
+        try
+        {
+            var base64 = cursor.Replace('-', '+').Replace('_', '/');
+            base64 += new string('=', (4 - (base64.Length % 4)) % 4);
+            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64)).Split('|');
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            if (parts.Length == 5 && int.Parse(parts[0], culture) == (int)sort)
+            {
+                return new TaskSortKey(long.Parse(parts[1], culture), int.Parse(parts[2], culture), long.Parse(parts[3], culture), Guid.Parse(parts[4]));
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new WorkflowInputException($"the cursor '{cursor}' is not a cursor of a task list sorted by {sort}; start again without a cursor");
+    }
 }

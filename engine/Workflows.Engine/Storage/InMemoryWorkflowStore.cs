@@ -30,6 +30,10 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly List<OutboxRecord> _outbox = [];
     private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
     private readonly Dictionary<Guid, DateTimeOffset> _leases = [];
+    private readonly Dictionary<Guid, SlaClockRecord> _clocks = [];
+    private readonly Dictionary<Guid, List<Guid>> _clocksByInstance = [];
+    private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _clocksByDue = [];
+    private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct)
     {
@@ -481,6 +485,30 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 }
             }
 
+            foreach (var clock in changes.ClocksCreated.Concat(changes.ClocksUpdated))
+            {
+                if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
+                {
+                    _clocksByDue.Remove((was, clock.Id));
+                }
+                else if (previous is null)
+                {
+                    Add(_clocksByInstance, clock.InstanceId, clock.Id);
+                }
+
+                _clocks[clock.Id] = clock;
+                _leases.Remove(clock.Id);
+                if (clock.NextDueAt is { } due)
+                {
+                    _clocksByDue.Add((due, clock.Id));
+                }
+            }
+
+            foreach (var (name, from, json) in changes.CalendarLayers)
+            {
+                _calendarLayers[(name, from)] = json;
+            }
+
             _outbox.AddRange(changes.Outbox);
             foreach (var h in changes.History)
             {
@@ -494,6 +522,134 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    // ---------------------------------------------------------------- queues
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var columns = TaskSortKey.Columns(query.Sort);
+            IReadOnlyList<UserTaskRecord> page = _openTasksByInstance.Values.SelectMany(ids => ids)
+                .Select(id => _tasks[id])
+                .Where(t => TaskFilter.Matches(query, t) && (after is not { } a || Compare(TaskSortKey.Of(t), a, columns) > 0))
+                .Order(Comparer<UserTaskRecord>.Create((x, y) => Compare(TaskSortKey.Of(x), TaskSortKey.Of(y), columns)))
+                .Take(limit)
+                .ToList();
+            return new(page);
+        }
+    }
+
+    private static int Compare(TaskSortKey x, TaskSortKey y, string[] columns)
+    {
+        foreach (var column in columns)
+        {
+            var c = Comparer<object>.Default.Compare(x.Value(column), y.Value(column));
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return x.Id.CompareTo(y.Id);
+    }
+
+    // ---------------------------------------------------------------- clocks
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = _clocksByInstance.TryGetValue(instanceId, out var ids)
+                ? ids.Select(id => _clocks[id]).Where(c => !openOnly || c.IsOpen).ToList()
+                : [];
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var due = new List<SlaClockRecord>();
+            foreach (var (at, id) in _clocksByDue)
+            {
+                if (at > now || due.Count >= max)
+                {
+                    break;
+                }
+
+                if (Lease(id, now, leaseUntil))
+                {
+                    due.Add(_clocks[id]);
+                }
+            }
+
+            return new(due);
+        }
+    }
+
+    public ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            foreach (var (due, id) in _clocksByDue)
+            {
+                if (!_leases.TryGetValue(id, out var until) || until <= now)
+                {
+                    return new(due);
+                }
+            }
+
+            return new((DateTimeOffset?)null);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = _clocks.Values
+                .Where(c => c.IsOpen && c.Calendar is { } chain && Calendars.ClockCalendar.Split(chain).Contains(layer, StringComparer.Ordinal))
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = _clocks.Values
+                .Where(c => c.Level == 1 && c.Kind == Model.ClockKind.Commitment && c.StartedAt >= from && c.StartedAt < to
+                    && (branch is null || c.Branch == branch) && (processId is null || c.ProcessId == processId))
+                .OrderBy(c => c.StartedAt)
+                .Take(max)
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = instanceIds
+                .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
+                .Select(id => _clocks[id])
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> layers = _calendarLayers.OrderBy(l => l.Key.From).Select(l => l.Value).ToList();
+            return new(layers);
+        }
     }
 
     private static void Add<TKey>(Dictionary<TKey, List<Guid>> index, TKey key, Guid id)

@@ -36,6 +36,10 @@ internal enum TaskStatus
     Cancelled,
 }
 
+/// <summary>
+/// A user task. <see cref="ElementKey"/> 0 marks a task the engine opened outside the model (a
+/// satisfaction recovery task): completing it sets variables and moves no token.
+/// </summary>
 internal sealed record UserTaskRecord(
     Guid Id,
     Guid InstanceId,
@@ -54,6 +58,78 @@ internal sealed record UserTaskRecord(
     DateTimeOffset CreatedAt)
 {
     public TaskStatus Status { get; init; } = TaskStatus.Open;
+
+    public string? CustomerId { get; init; }
+
+    public string? Branch { get; init; }
+
+    /// <summary>The journey's name: the process name, else its id.</summary>
+    public string? Journey { get; init; }
+
+    /// <summary>The state of the nearest clock over the task (its own SLA, else its scopes'); null when none.</summary>
+    public SlaState? SlaState { get; init; }
+
+    /// <summary>When that clock breaches, while it runs; null when there is none or it is paused.</summary>
+    public DateTimeOffset? SlaDueAt { get; init; }
+
+    /// <summary>The queue keys the task is offered in: its candidate groups, and <c>user:</c> + each candidate user.</summary>
+    public IEnumerable<string> QueueKeys => CandidateGroups.Concat(CandidateUsers.Select(UserQueue));
+
+    public static string UserQueue(string user) => "user:" + user;
+}
+
+/// <summary>
+/// A clock on an element instance: a step's SLA or a commitment. Its budget is measured in elapsed or
+/// working time; <see cref="ConsumedTicks"/> is what ran before <see cref="RunningSince"/>. Its rows stay
+/// after it ends, for the service reports.
+/// </summary>
+internal sealed record SlaClockRecord(
+    Guid Id,
+    Guid InstanceId,
+    long ElementKey,
+    string ElementId,
+    Model.ClockKind Kind,
+    int Level,
+    string? Label,
+    string ProcessId,
+    string? BusinessKey,
+    string? Branch,
+    string? CustomerId,
+    string? Calendar,
+    string Target,
+    bool WorkingTime,
+    long BudgetTicks,
+    DateTimeOffset StartedAt)
+{
+    public SlaState State { get; init; }
+
+    public long ConsumedTicks { get; init; }
+
+    public DateTimeOffset? RunningSince { get; init; }
+
+    /// <summary>When the budget runs out, computed when the clock (re)starts; null while paused.</summary>
+    public DateTimeOffset? TargetAt { get; init; }
+
+    /// <summary>The next warning, breach or repeated escalation; the worker fires the clock then.</summary>
+    public DateTimeOffset? NextDueAt { get; init; }
+
+    /// <summary>How many of the definition's thresholds have passed.</summary>
+    public int Fired { get; init; }
+
+    public DateTimeOffset? NextRepeatAt { get; init; }
+
+    public string? PauseReason { get; init; }
+
+    public DateTimeOffset? PausedAt { get; init; }
+
+    /// <summary>The element instance whose wait paused the clock; 0 for a pause by a person.</summary>
+    public long? PausedBy { get; init; }
+
+    public long PausedTicks { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public bool IsOpen => EndedAt is null;
 }
 
 internal sealed record JobRecord(
@@ -180,6 +256,30 @@ internal sealed class ChangeSet
     public List<OutboxRecord> Outbox { get; } = [];
 
     public List<HistoryRecord> History { get; } = [];
+
+    public List<SlaClockRecord> ClocksCreated { get; } = [];
+
+    public List<SlaClockRecord> ClocksUpdated { get; } = [];
+
+    /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
+    public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
+
+    /// <summary>Records an open task's new state, replacing an earlier change of the same task in this command.</summary>
+    public void UpdateTask(UserTaskRecord task)
+    {
+        var created = TasksCreated.FindIndex(t => t.Id == task.Id);
+        if (created >= 0)
+        {
+            TasksCreated[created] = task;
+            return;
+        }
+
+        TasksUpdated.RemoveAll(t => t.Id == task.Id);
+        TasksUpdated.Add(task);
+    }
+
+    /// <summary>The state of a task as this command has changed it so far, if it has.</summary>
+    public UserTaskRecord? ChangedTask(Guid id) => TasksUpdated.Find(t => t.Id == id) ?? TasksCreated.Find(t => t.Id == id);
 }
 
 internal readonly record struct InstanceWrite(InstanceRecord Record, long ExpectedRowVersion);

@@ -1,0 +1,518 @@
+using System.Globalization;
+using Workflows.Engine.Calendars;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+// SLA and commitment clocks. A clock is a row of its own, changed only inside a command on its
+// instance, so the instance's row version orders every change to it. Its warning, breach and repeat
+// moments are computed exactly when it starts, pauses, resumes or its calendar changes, and stored as
+// its next due time; the worker fires it then.
+internal sealed partial class Execution
+{
+    private readonly HashSet<Guid> _newClocks = [];
+    private readonly HashSet<Guid> _changedClocks = [];
+
+    private ClockCalendar CalendarOf(string? chain) => ClockCalendar.Resolve(chain, _engine.Options.Calendars, _engine.Options.DefaultCalendar);
+
+    private static ClockDefinition DefinitionOf(LoadedInstance instance, SlaClockRecord clock)
+    {
+        var node = instance.Definition.Node(clock.ElementId);
+        return (clock.Kind == ClockKind.Sla ? node.Sla?.Clock : node.Commitment?.Clock)
+            ?? throw new InvalidOperationException($"clock {clock.Id} names {clock.Kind} on '{clock.ElementId}', which its definition does not have");
+    }
+
+    private void SaveClock(LoadedInstance instance, SlaClockRecord clock)
+    {
+        var index = instance.Clocks.FindIndex(c => c.Id == clock.Id);
+        if (index >= 0)
+        {
+            instance.Clocks[index] = clock;
+        }
+        else
+        {
+            instance.Clocks.Add(clock);
+        }
+
+        _changedClocks.Add(clock.Id);
+        instance.ClocksChanged = true;
+    }
+
+    private static string Describe(SlaClockRecord clock) =>
+        clock.Kind == ClockKind.Sla ? $"sla {clock.Target}" : $"level-{clock.Level} commitment {clock.Target}";
+
+    private static string Format(DateTimeOffset? at) => at?.ToString("O", CultureInfo.InvariantCulture) ?? "none";
+
+    // ---------------------------------------------------------------- start and end
+
+    private void StartClocks(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        if (node.Sla?.Clock is { } sla)
+        {
+            StartClock(instance, element, node, sla, 0, node.Name);
+        }
+
+        if (node.Commitment is { Clock: { } clock } commitment)
+        {
+            StartClock(instance, element, node, clock, commitment.Level, commitment.Level == 1 ? commitment.Name : commitment.Department);
+        }
+
+        if (node.PauseReason is { } reason && node.Kind != NodeKind.Process)
+        {
+            foreach (var other in instance.Clocks.Where(c => c.IsOpen && c.ElementKey != element.Key).ToList())
+            {
+                Pause(instance, other, reason, element.Key);
+            }
+        }
+    }
+
+    private void StartClock(LoadedInstance instance, ElementInstance element, FlowNode node, ClockDefinition definition, int level, string? label)
+    {
+        if (instance.Clocks.Exists(c => c.IsOpen && c.ElementKey == element.Key && c.Kind == definition.Kind))
+        {
+            return; // an incident's retry activates the element again; its clock keeps running
+        }
+
+        var scope = new ElementScope(instance.State, element);
+        var chain = definition.Calendar is null ? null : EvaluateString(definition.Calendar, scope, node, "the calendar");
+        ClockCalendar calendar;
+        try
+        {
+            calendar = CalendarOf(chain);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StepFailedException($"the {definition.Kind.ToString().ToLowerInvariant()} clock of {node} cannot start: {e.Message}");
+        }
+
+        var working = definition.Target is not BusinessDuration.Elapsed;
+        var target = calendar.AddTo(definition.Target, Now);
+        var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
+        string? Text(string name) => scope.TryResolve(name, out var value) && value is not null ? FeelValue.ToFeelString(value) : null;
+
+        var clock = new SlaClockRecord(
+            Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
+            instance.State.ProcessId, instance.State.BusinessKey, Text("branch"), Text("customerId"), chain,
+            definition.Target.ToString(), working, budget.Ticks, Now)
+        {
+            State = SlaState.Running,
+            RunningSince = Now,
+        };
+        clock = Schedule(clock, definition, calendar);
+        _newClocks.Add(clock.Id);
+        SaveClock(instance, clock);
+        History(instance, "clock-started", element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
+    }
+
+    /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
+    private void EndClocks(LoadedInstance instance, ElementInstance element, bool completed)
+    {
+        if (instance.Clocks.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
+        {
+            Resume(instance, clock);
+        }
+
+        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
+        {
+            var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
+            // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.
+            var state = consumed > clock.BudgetTicks || clock.State == SlaState.Breached ? SlaState.Breached
+                : completed ? SlaState.Met
+                : SlaState.Cancelled;
+            var ended = clock with
+            {
+                State = state,
+                ConsumedTicks = consumed,
+                RunningSince = null,
+                PausedTicks = clock.PausedTicks + (clock.PausedAt is { } pausedAt ? (Now - pausedAt).Ticks : 0),
+                PausedAt = null,
+                NextDueAt = null,
+                NextRepeatAt = null,
+                EndedAt = Now,
+            };
+            SaveClock(instance, ended);
+            var kind = state switch
+            {
+                SlaState.Met => "clock-met",
+                SlaState.Breached => "clock-missed",
+                _ => "clock-cancelled",
+            };
+            History(instance, kind, clock.ElementId, clock.ElementKey, $"{Describe(clock)}, used {FeelValue.FormatDuration(TimeSpan.FromTicks(consumed))}");
+        }
+    }
+
+    private TimeSpan Measure(SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) => Measure(_engine.Options, clock, from, to);
+
+    /// <summary>The time a clock counts between two instants: elapsed, or working time on its calendar.</summary>
+    internal static TimeSpan Measure(WorkflowEngineOptions options, SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) =>
+        !clock.WorkingTime ? (to > from ? to - from : TimeSpan.Zero)
+            : ClockCalendar.Resolve(clock.Calendar, options.Calendars, options.DefaultCalendar).WorkingTimeBetween(from, to);
+
+    /// <summary>The target and the next due moment of a running clock, from its budget left; nothing while paused or ended.</summary>
+    private static SlaClockRecord Schedule(SlaClockRecord clock, ClockDefinition definition, ClockCalendar calendar)
+    {
+        if (!clock.IsOpen || clock.RunningSince is not { } since)
+        {
+            return clock with { NextDueAt = null, TargetAt = clock.IsOpen ? null : clock.TargetAt };
+        }
+
+        var target = clock.ConsumedTicks >= clock.BudgetTicks ? clock.TargetAt ?? since : ThresholdAt(clock, since, 100m, calendar);
+        DateTimeOffset? next = clock.Fired < definition.Thresholds.Count ? ThresholdAt(clock, since, definition.Thresholds[clock.Fired], calendar) : null;
+        if (clock.NextRepeatAt is { } repeat && (next is null || repeat < next))
+        {
+            next = repeat;
+        }
+
+        return clock with { TargetAt = target, NextDueAt = next };
+    }
+
+    private static DateTimeOffset ThresholdAt(SlaClockRecord clock, DateTimeOffset since, decimal percent, ClockCalendar calendar)
+    {
+        var left = TimeSpan.FromTicks((long)(clock.BudgetTicks * percent / 100m) - clock.ConsumedTicks);
+        if (left <= TimeSpan.Zero)
+        {
+            return since;
+        }
+
+        return clock.WorkingTime ? calendar.AddWorkingTime(since, left) : since + left;
+    }
+
+    // ---------------------------------------------------------------- pause and resume
+
+    public void Pause(LoadedInstance instance, SlaClockRecord clock, string reason, long pausedBy)
+    {
+        if (!clock.IsOpen || clock.RunningSince is not { } since)
+        {
+            return;
+        }
+
+        SaveClock(instance, clock with
+        {
+            State = SlaState.Paused,
+            ConsumedTicks = clock.ConsumedTicks + Measure(clock, since, Now).Ticks,
+            RunningSince = null,
+            PausedAt = Now,
+            PauseReason = reason,
+            PausedBy = pausedBy,
+            TargetAt = null,
+            NextDueAt = null,
+        });
+        History(instance, "clock-paused", clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
+    }
+
+    public void Resume(LoadedInstance instance, SlaClockRecord clock)
+    {
+        if (!clock.IsOpen || clock.PausedAt is not { } pausedAt)
+        {
+            return;
+        }
+
+        var definition = DefinitionOf(instance, clock);
+        var paused = Now - pausedAt;
+        var resumed = clock with
+        {
+            State = clock.Fired == 0 ? SlaState.Running : definition.Thresholds[clock.Fired - 1] >= 100 ? SlaState.Breached : SlaState.Warning,
+            RunningSince = Now,
+            PausedAt = null,
+            PauseReason = null,
+            PausedBy = null,
+            PausedTicks = clock.PausedTicks + paused.Ticks,
+            NextRepeatAt = clock.NextRepeatAt + paused,
+        };
+        SaveClock(instance, Schedule(resumed, definition, CalendarOf(clock.Calendar)));
+        History(instance, "clock-resumed", clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
+    }
+
+    /// <summary>Computes a running clock's moments again after its calendar changed; the time it already ran stays as measured.</summary>
+    public void Recalculate(LoadedInstance instance, SlaClockRecord clock, string why)
+    {
+        if (!clock.IsOpen || clock.RunningSince is null)
+        {
+            return;
+        }
+
+        var updated = Schedule(clock, DefinitionOf(instance, clock), CalendarOf(clock.Calendar));
+        if (updated.TargetAt == clock.TargetAt && updated.NextDueAt == clock.NextDueAt)
+        {
+            return;
+        }
+
+        SaveClock(instance, updated);
+        History(instance, "clock-recalculated", clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
+    }
+
+    // ---------------------------------------------------------------- firing
+
+    /// <summary>Passes every threshold and repeat of a clock that is due by now, running the escalation ladder's rungs.</summary>
+    public async ValueTask FireClockAsync(LoadedInstance instance, Guid clockId)
+    {
+        var clock = instance.Clocks.Find(c => c.Id == clockId);
+        if (clock is null || !clock.IsOpen || clock.NextDueAt is not { } firstDue || firstDue > Now)
+        {
+            return; // ended, paused or moved by another command since it was claimed
+        }
+
+        var definition = DefinitionOf(instance, clock);
+        var calendar = CalendarOf(clock.Calendar);
+        while (clock is { IsOpen: true, RunningSince: { } since, NextDueAt: { } due } && due <= Now)
+        {
+            var element = instance.State.Elements.GetValueOrDefault(clock.ElementKey);
+            if (clock.Fired < definition.Thresholds.Count && ThresholdAt(clock, since, definition.Thresholds[clock.Fired], calendar) <= Now)
+            {
+                var percent = definition.Thresholds[clock.Fired];
+                var moment = ThresholdAt(clock, since, percent, calendar);
+                clock = clock with { Fired = clock.Fired + 1, State = percent >= 100 ? SlaState.Breached : SlaState.Warning };
+                var rung = definition.Ladder.FirstOrDefault(r => r.AtPercent == percent);
+                if (rung is not null)
+                {
+                    clock = clock with { NextRepeatAt = moment + rung.Repeat };
+                }
+
+                SaveClock(instance, clock);
+                History(instance, percent >= 100 ? "clock-breached" : "clock-warning", clock.ElementId, clock.ElementKey,
+                    $"{Describe(clock)}: {FeelValue.FormatNumber(percent)}% at {Format(moment)}, due {Format(clock.TargetAt)}");
+                if (rung is not null && element is not null)
+                {
+                    await EscalateAsync(instance, element, clock, rung, percent, repeated: false).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                var reached = definition.Thresholds[clock.Fired - 1];
+                var rung = definition.Ladder.Last(r => r.AtPercent <= reached);
+                var next = clock.NextRepeatAt!.Value + rung.Repeat!.Value;
+                while (next <= Now)
+                {
+                    next += rung.Repeat.Value; // a node that was down does not replay every repeat it missed
+                }
+
+                clock = clock with { NextRepeatAt = next };
+                SaveClock(instance, clock);
+                if (element is not null)
+                {
+                    await EscalateAsync(instance, element, clock, rung, rung.AtPercent, repeated: true).ConfigureAwait(false);
+                }
+            }
+
+            // A rung's escalation may have interrupted the element and so ended the clock.
+            clock = instance.Clocks.Find(c => c.Id == clockId)!;
+            if (clock.IsOpen)
+            {
+                clock = Schedule(clock, definition, calendar);
+                SaveClock(instance, clock);
+            }
+        }
+    }
+
+    private async ValueTask EscalateAsync(LoadedInstance instance, ElementInstance element, SlaClockRecord clock, EscalationRung rung, decimal percent, bool repeated)
+    {
+        var actions = new List<string>();
+        if (rung.Priority is not null || rung.Queue is not null)
+        {
+            foreach (var task in await OpenTasksUnderAsync(instance, element.Key).ConfigureAwait(false))
+            {
+                var changed = task;
+                if (rung.Priority is { } priority && priority > changed.Priority)
+                {
+                    changed = changed with { Priority = priority };
+                }
+
+                if (rung.Queue is { } queue)
+                {
+                    changed = changed with { CandidateGroups = [queue], CandidateUsers = [], Assignee = null };
+                }
+
+                if (changed != task)
+                {
+                    Changes.UpdateTask(changed);
+                }
+            }
+
+            if (rung.Priority is { } p)
+            {
+                actions.Add($"priority {p}");
+            }
+
+            if (rung.Queue is { } q)
+            {
+                actions.Add($"moved to {q}");
+            }
+        }
+
+        if (rung.Publish)
+        {
+            var name = percent >= 100 ? "SlaBreached" : "SlaWarning";
+            var payload = new FeelContext
+            {
+                ["instanceId"] = instance.Id.ToString(),
+                ["businessKey"] = instance.State.BusinessKey,
+                ["processId"] = instance.State.ProcessId,
+                ["step"] = clock.ElementId,
+                ["stepName"] = instance.Definition.Node(clock.ElementId).Name,
+                ["branch"] = clock.Branch,
+                ["customerId"] = clock.CustomerId,
+                ["clock"] = clock.Kind == ClockKind.Sla ? "sla" : "commitment",
+                ["level"] = (decimal)clock.Level,
+                ["threshold"] = percent,
+                ["repeated"] = repeated,
+                ["due"] = Format(clock.TargetAt),
+                ["now"] = Format(Now),
+            };
+            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, ToJson(payload), Now));
+            actions.Add($"published {name}");
+        }
+
+        History(instance, "clock-escalated", clock.ElementId, clock.ElementKey,
+            $"{Describe(clock)} at {FeelValue.FormatNumber(rung.AtPercent)}%{(repeated ? " (repeated)" : "")}: {string.Join(", ", actions.Append(rung.EscalationCode is { } c ? $"escalation {c}" : null).OfType<string>())}");
+
+        if (rung.EscalationCode is { } code && instance.State.Elements.ContainsKey(element.Key))
+        {
+            await ThrowEscalationAsync(instance, element, code, fromInside: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The open tasks of an element instance and of everything inside it, as this command left them.</summary>
+    private async ValueTask<List<UserTaskRecord>> OpenTasksUnderAsync(LoadedInstance instance, long key)
+    {
+        var tasks = new List<UserTaskRecord>();
+        foreach (var element in instance.State.Elements.Values)
+        {
+            if (element.TaskId is { } taskId && IsWithin(instance.State, element, key)
+                && (Changes.ChangedTask(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
+            {
+                tasks.Add(task);
+            }
+        }
+
+        return tasks;
+    }
+
+    private static bool IsWithin(InstanceState state, ElementInstance element, long ancestorKey)
+    {
+        var current = element;
+        while (true)
+        {
+            if (current.Key == ancestorKey)
+            {
+                return true;
+            }
+
+            if (current.ParentKey == 0 || !state.Elements.TryGetValue(current.ParentKey, out var parent))
+            {
+                return false;
+            }
+
+            current = parent;
+        }
+    }
+
+    // ---------------------------------------------------------------- what tasks show
+
+    /// <summary>
+    /// Before the commit: each open task of an instance whose clocks changed (and each new task) shows the
+    /// state and due time of its nearest clock, the element's own first and then its scopes' outwards.
+    /// </summary>
+    private async ValueTask RefreshTaskClocksAsync(LoadedInstance instance)
+    {
+        IEnumerable<UserTaskRecord> tasks = Changes.TasksCreated.Where(t => t.InstanceId == instance.Id).ToList();
+        if (instance.ClocksChanged)
+        {
+            var stored = await _engine.Store.GetOpenUserTasksAsync(instance.Id, _ct).ConfigureAwait(false);
+            tasks = tasks.Concat(stored.Select(t => Changes.ChangedTask(t.Id) ?? t));
+        }
+
+        var closed = Changes.TasksClosed.Select(c => c.Id).ToHashSet();
+        foreach (var task in tasks.Where(t => !closed.Contains(t.Id)).ToList())
+        {
+            var clock = NearestClock(instance, task.ElementKey);
+            var state = clock?.State;
+            var due = clock is { RunningSince: not null } ? clock.TargetAt : null;
+            if (task.SlaState != state || task.SlaDueAt != due)
+            {
+                Changes.UpdateTask(task with { SlaState = state, SlaDueAt = due });
+            }
+        }
+    }
+
+    private static SlaClockRecord? NearestClock(LoadedInstance instance, long elementKey)
+    {
+        var key = elementKey;
+        while (key != 0 && instance.State.Elements.TryGetValue(key, out var element))
+        {
+            var own = instance.Clocks.Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
+            if (own is not null)
+            {
+                return own;
+            }
+
+            key = element.ParentKey;
+        }
+
+        return null;
+    }
+
+    private void CollectClockChanges()
+    {
+        foreach (var instance in _instances.Values.Where(i => i.ClocksChanged))
+        {
+            foreach (var clock in instance.Clocks.Where(c => _changedClocks.Contains(c.Id)))
+            {
+                (_newClocks.Contains(clock.Id) ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- satisfaction
+
+    /// <summary>A milestone's score: a variable and a history row; below the policy's threshold, the open tasks rise and a recovery task opens.</summary>
+    private async ValueTask RecordSatisfactionAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        var value = Evaluate(node.SatisfactionScore!, new ElementScope(instance.State, element), node, "the satisfaction score", nullAllowed: true);
+        if (value is null)
+        {
+            return; // no score at this milestone (the customer did not answer)
+        }
+
+        if (value is not decimal score)
+        {
+            throw new StepFailedException($"the satisfaction score of {node} gave {FeelValue.ToDisplayString(value)}, not a number");
+        }
+
+        var policy = instance.Definition.Process.Satisfaction;
+        instance.State.Variables[policy?.Variable ?? "satisfaction"] = score;
+        History(instance, "satisfaction-recorded", node.Id, element.Key, FeelValue.FormatNumber(score));
+        if (policy is null || score >= policy.Threshold)
+        {
+            return;
+        }
+
+        foreach (var task in await OpenTasksUnderAsync(instance, InstanceState.RootKey).ConfigureAwait(false))
+        {
+            if (task.Priority < policy.Priority)
+            {
+                Changes.UpdateTask(task with { Priority = policy.Priority });
+            }
+        }
+
+        var recovery = new UserTaskRecord(
+            Guid.CreateVersion7(Now), instance.Id, 0, "satisfaction-recovery", $"Recover the customer (satisfaction {FeelValue.FormatNumber(score)} at {node.Name ?? node.Id})",
+            instance.State.ProcessId, instance.State.BusinessKey, null, [policy.Queue], [], policy.Priority, null, null, null, Now)
+        {
+            CustomerId = VariableText(instance, "customerId"),
+            Branch = VariableText(instance, "branch"),
+            Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
+        };
+        Changes.TasksCreated.Add(recovery);
+        History(instance, "recovery-task-created", node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
+    }
+
+    private static string? VariableText(LoadedInstance instance, string variable) =>
+        instance.State.Variables.TryGetValue(variable, out var value) && value is not null ? FeelValue.ToFeelString(value) : null;
+}

@@ -1,0 +1,239 @@
+using NUnit.Framework;
+using Workflows.Engine.Calendars;
+using Workflows.Engine.Testing;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+// Queues, next task and SLA clocks on every database. Each test uses queues and branches of its own,
+// since a fixture's tests share one database, and ends the instances it started so that no clock of
+// it fires in a later test.
+public abstract partial class StoreSuite
+{
+    private static string QueueJourney(string id, string? sla) => Process(id, $"""
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="handle" name="Handle">
+          <bpmn:extensionElements>
+            <wf:userTask candidateGroups="=queue" priority="=priority" dueDate="PT4H"/>
+            {(sla is null ? "" : $"""<wf:sla target="{sla}"/>""")}
+          </bpmn:extensionElements>
+        </bpmn:userTask>
+        <bpmn:endEvent id="e"/>
+        {Chain("s", "handle", "e")}
+        """);
+
+    private static async Task CancelAllAsync(ProcessTestHarness h, IEnumerable<ProcessInstanceHandle> instances)
+    {
+        foreach (var instance in instances)
+        {
+            if (await instance.StatusAsync() == Runtime.ProcessInstanceStatus.Active)
+            {
+                await h.Engine.CancelAsync(instance.Id);
+            }
+        }
+    }
+
+    [Test]
+    public async Task Queues_sort_filter_page_and_hand_out_the_next_task_on_the_database()
+    {
+        var h = await HarnessAsync();
+        var queue = "billing-" + Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(QueueJourney("queue-fast", "PT1H"));
+        await h.DeployAsync(QueueJourney("queue-slow", "PT8H"));
+        await h.DeployAsync(QueueJourney("queue-none", null));
+        var names = new Dictionary<Guid, string>();
+        var instances = new List<ProcessInstanceHandle>();
+        foreach (var (name, process, priority, branch) in new[] { ("A", "queue-fast", 50, "paris"), ("B", "queue-slow", 50, "paris"), ("C", "queue-slow", 90, "lyon"), ("E", "queue-none", 50, "lyon"), ("D", "queue-none", 90, "lyon") })
+        {
+            var instance = await h.StartAsync(process, Vars(("queue", queue), ("priority", (decimal)priority), ("branch", branch + queue), ("customerId", "C-" + name + queue)), businessKey: "BK-" + name + queue);
+            instances.Add(instance);
+            names[(await instance.UserTasksAsync()).Single().Id] = name;
+            await h.AdvanceTimeAsync(TimeSpan.FromMinutes(10));
+        }
+
+        await h.AdvanceTimeAsync(TimeSpan.FromMinutes(70));
+        string[] Names(IEnumerable<UserTaskInfo> tasks) => tasks.Select(t => names[t.Id]).ToArray();
+        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.QueryTasksAsync(q with { PageSize = 10 })).Tasks);
+
+        var pages = new List<string[]>();
+        string? cursor = null;
+        do
+        {
+            var page = await h.Engine.QueryTasksAsync(new TaskQuery { Queues = [queue], PageSize = 2, Cursor = cursor });
+            pages.Add(Names(page.Tasks));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pages, Is.EqualTo(new[] { new[] { "A", "B" }, ["C", "D"], ["E"] }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue], Sort = TaskSort.Priority }), Is.EqualTo(new[] { "C", "D", "A", "B", "E" }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue], Sort = TaskSort.Age }), Is.EqualTo(new[] { "A", "B", "C", "E", "D" }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue, "other"], Branch = "lyon" + queue }), Is.EqualTo(new[] { "C", "D", "E" }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue], SlaState = SlaState.Breached }), Is.EqualTo(new[] { "A" }));
+            Assert.That(await Query(new TaskQuery { CustomerId = "C-E" + queue }), Is.EqualTo(new[] { "E" }));
+            Assert.That(await Query(new TaskQuery { BusinessKey = "BK-D" + queue }), Is.EqualTo(new[] { "D" }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue], DueBefore = ProcessTestHarness.DefaultStart.AddMinutes(255) }), Is.EqualTo(new[] { "A", "B" }));
+            Assert.That(await Query(new TaskQuery { Branch = "paris" + queue, Sort = TaskSort.Priority }), Is.EqualTo(new[] { "A", "B" }), "no queue: the task table itself");
+        }
+
+        var claimed = new List<string>();
+        while (await h.Engine.ClaimNextTaskAsync("ann", [queue]) is { } next)
+        {
+            claimed.Add(names[next.Id]);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed, Is.EqualTo(new[] { "A", "B", "C", "D", "E" }));
+            Assert.That(await Query(new TaskQuery { Queues = [queue], Unassigned = true }), Is.Empty);
+            Assert.That(await Query(new TaskQuery { Queues = [queue], Assignee = "ann" }), Has.Length.EqualTo(5));
+        }
+
+        await CancelAllAsync(h, instances);
+        Assert.That(await Query(new TaskQuery { Queues = [queue] }), Is.Empty, "closed tasks leave their queues");
+    }
+
+    [Test]
+    public async Task Twenty_agents_pulling_from_a_thousand_tasks_get_each_exactly_once()
+    {
+        var h = await HarnessAsync();
+        var queue = "pull-" + Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(QueueJourney("queue-slow", "PT8H"));
+        var instances = new List<ProcessInstanceHandle>();
+        for (var i = 0; i < 1000; i++)
+        {
+            instances.Add(await h.StartAsync("queue-slow", Vars(("queue", queue), ("priority", (decimal)(i % 101)))));
+        }
+
+        var agents = Enumerable.Range(0, 20).Select(a => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            while (await h.Engine.ClaimNextTaskAsync($"agent-{a}", [queue]) is { } task)
+            {
+                mine.Add(task.Id);
+            }
+
+            return mine;
+        })).ToList();
+        var claimed = (await Task.WhenAll(agents)).SelectMany(ids => ids).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed, Has.Count.EqualTo(1000));
+            Assert.That(claimed, Is.Unique);
+        }
+
+        await CancelAllAsync(h, instances);
+    }
+
+    [Test]
+    public async Task Sla_clocks_warn_pause_breach_escalate_and_report_on_the_database()
+    {
+        var h = await HarnessAsync();
+        var branch = "b-" + Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(Process("sla-db", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="register" name="Register">
+              <bpmn:extensionElements>
+                <wf:userTask candidateGroups="front-office"/>
+                <wf:sla target="PT2H" warnings="50%">
+                  <wf:escalate at="breach" priority="90" publish="true" repeat="PT1H"/>
+                </wf:sla>
+              </bpmn:extensionElements>
+            </bpmn:userTask>
+            <bpmn:endEvent id="e"/>
+            {Chain("s", "register", "e")}
+            """, extensions: """<bpmn:extensionElements><wf:commitment level="1" name="Registered in 8 hours" target="PT8H"/></bpmn:extensionElements>"""));
+        var from = h.Clock.GetUtcNow();
+        var instance = await h.StartAsync("sla-db", Vars(("branch", branch)), businessKey: "K-" + branch);
+
+        await h.AdvanceTimeAsync(TimeSpan.FromMinutes(90));
+        await h.Engine.PauseClocksAsync(instance.Id, "waiting-for-customer", "ann");
+        await h.AdvanceTimeAsync(TimeSpan.FromHours(5));
+        await h.Engine.ResumeClocksAsync(instance.Id, "ann");
+        await h.AdvanceTimeAsync(TimeSpan.FromMinutes(90)); // breach at 30 minutes, one repeat an hour later
+        var task = (await instance.UserTasksAsync()).Single();
+        var report = await h.Engine.GetServiceReportAsync(from, h.Clock.GetUtcNow(), branch: branch);
+        await instance.CompleteUserTaskAsync("register");
+
+        var clocks = await instance.ClocksAsync();
+        var kinds = (await instance.HistoryAsync()).Where(e => e.Kind.StartsWith("clock-", StringComparison.Ordinal)).Select(e => e.Kind).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(task.Priority, Is.EqualTo(90));
+            Assert.That(task.SlaState, Is.EqualTo(SlaState.Breached));
+            Assert.That((await h.Engine.GetOutgoingMessagesAsync(instance.Id)).Select(m => m.Name), Is.EqualTo(new[] { "SlaBreached", "SlaBreached" }));
+            Assert.That(kinds, Is.EqualTo(new[]
+            {
+                "clock-started", "clock-started", "clock-warning", "clock-paused", "clock-paused", "clock-resumed", "clock-resumed",
+                "clock-breached", "clock-escalated", "clock-escalated", "clock-missed", "clock-met",
+            }));
+            Assert.That(clocks.Select(c => (c.Kind, c.State)), Is.EquivalentTo(new[] { ("commitment", SlaState.Met), ("sla", SlaState.Breached) }));
+            Assert.That(clocks.Single(c => c.Kind == "sla").Paused, Is.EqualTo(TimeSpan.FromHours(5)));
+            Assert.That(report.Single().Steps.Single().State, Is.EqualTo(SlaState.Breached));
+            Assert.That(report.Single().Commitment.Remaining, Is.EqualTo(TimeSpan.FromHours(5)));
+            Assert.That(report.Single().Watermelon, Is.False);
+            Assert.That(await h.Engine.GetNextClockDueAsync(), Is.Null.Or.GreaterThan(h.Clock.GetUtcNow()));
+        }
+    }
+
+    [Test]
+    public async Task A_calendar_saved_by_one_node_is_used_and_recalculated_by_another()
+    {
+        var layer = "branch-" + Guid.NewGuid().ToString("N")[..8];
+        var weekdays = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
+            .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]);
+        var a = await HarnessAsync();
+        await a.Engine.ChangeCalendarAsync(new CalendarLayer(layer, DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
+        var b = await HarnessAsync();
+        await b.DeployAsync(Process("calendar-db", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:sla target="16 working hours" calendar="{layer}"/></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "t")}
+            """));
+        var instance = await b.StartAsync("calendar-db");
+        var before = (await instance.ClocksAsync()).Single().TargetAt;
+
+        var moved = await a.Engine.ChangeCalendarAsync(new CalendarLayer(layer, ProcessTestHarness.DefaultStart.AddDays(1)) { TimeZone = "UTC", Week = weekdays, Holidays = [new DateOnly(2025, 1, 7)] });
+        var after = (await instance.ClocksAsync()).Single().TargetAt;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(before, Is.EqualTo(ProcessTestHarness.DefaultStart.AddDays(1).AddHours(8)), "Monday and Tuesday");
+            Assert.That(moved, Is.EqualTo(1));
+            Assert.That(after, Is.EqualTo(ProcessTestHarness.DefaultStart.AddDays(2).AddHours(8)), "Tuesday became a holiday");
+        }
+
+        await CancelAllAsync(b, [instance]);
+    }
+
+    [Test]
+    public async Task Due_clocks_are_leased_to_one_node_until_the_lease_expires()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("clock-lease", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:sla target="PT1M"/></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "t")}
+            """));
+        var instance = await h.StartAsync("clock-lease");
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow().AddMinutes(5);
+
+        var first = await store.ClaimDueClocksAsync(now, 100, "node-a", now.AddMinutes(1), default);
+        var second = await store.ClaimDueClocksAsync(now, 100, "node-b", now.AddMinutes(1), default);
+        var later = await store.ClaimDueClocksAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(3), default);
+
+        var mine = first.Where(c => c.InstanceId == instance.Id).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(mine, Has.Count.EqualTo(1));
+            Assert.That(second.Where(c => c.InstanceId == instance.Id), Is.Empty);
+            Assert.That(later.Where(c => c.InstanceId == instance.Id).Select(c => c.Id), Is.EqualTo(mine.Select(c => c.Id)));
+        }
+
+        await CancelAllAsync(h, [instance]);
+    }
+}

@@ -1,0 +1,169 @@
+using Workflows.Engine.Testing;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Tests.Runtime;
+
+public sealed class QueueTests
+{
+    private static string Journey(string id, string? sla) => Process(id, $"""
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="handle" name="Handle the request">
+          <bpmn:extensionElements>
+            <wf:userTask candidateGroups="=queue" candidateUsers="=candidates" priority="=priority" dueDate="PT4H"/>
+            {(sla is null ? "" : $"""<wf:sla target="{sla}"/>""")}
+          </bpmn:extensionElements>
+        </bpmn:userTask>
+        <bpmn:endEvent id="e"/>
+        {Chain("s", "handle", "e")}
+        """).Replace($"""<bpmn:process id="{id}" isExecutable="true">""", $"""<bpmn:process id="{id}" name="Journey {id}" isExecutable="true">""", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Five tasks in one queue, at two hours: A breached, B and C due later (C with higher priority),
+    /// D and E with no clock (D with higher priority, E older).
+    /// </summary>
+    private static async Task<(ProcessTestHarness H, Dictionary<string, Guid> Tasks)> FiveTasksAsync()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("fast", "PT1H"));
+        await h.DeployAsync(Journey("slow", "PT8H"));
+        await h.DeployAsync(Journey("none", null));
+        var tasks = new Dictionary<string, Guid>();
+        async Task StartAsync(string name, string process, int priority, string branch)
+        {
+            var instance = await h.StartAsync(process,
+                Vars(("queue", "billing"), ("candidates", null), ("priority", (decimal)priority), ("branch", branch), ("customerId", "C-" + name)), businessKey: "BK-" + name);
+            tasks[name] = (await instance.UserTasksAsync()).Single().Id;
+            await h.AdvanceTimeAsync(TimeSpan.FromMinutes(10));
+        }
+
+        await StartAsync("A", "fast", 50, "paris");
+        await StartAsync("B", "slow", 50, "paris");
+        await StartAsync("C", "slow", 90, "lyon");
+        await StartAsync("E", "none", 50, "lyon");
+        await StartAsync("D", "none", 90, "lyon");
+        await h.AdvanceTimeAsync(TimeSpan.FromMinutes(70));
+        return (h, tasks);
+    }
+
+    private static string[] Names(IEnumerable<UserTaskInfo> page, Dictionary<string, Guid> tasks) =>
+        page.Select(t => tasks.Single(p => p.Value == t.Id).Key).ToArray();
+
+    [Test]
+    public async Task The_queue_sorts_by_sla_time_left_priority_and_age_and_pages_with_stable_cursors()
+    {
+        var (h, tasks) = await FiveTasksAsync();
+        var query = new TaskQuery { Queues = ["billing"], PageSize = 2 };
+
+        var pages = new List<string[]>();
+        string? cursor = null;
+        do
+        {
+            var page = await h.Engine.QueryTasksAsync(query with { Cursor = cursor });
+            pages.Add(Names(page.Tasks, tasks));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        var byPriority = await h.Engine.QueryTasksAsync(query with { Sort = TaskSort.Priority, PageSize = 10 });
+        var byAge = await h.Engine.QueryTasksAsync(query with { Sort = TaskSort.Age, PageSize = 10 });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pages, Is.EqualTo(new[] { new[] { "A", "B" }, ["C", "D"], ["E"] }));
+            Assert.That(Names(byPriority.Tasks, tasks), Is.EqualTo(new[] { "C", "D", "A", "B", "E" }));
+            Assert.That(Names(byAge.Tasks, tasks), Is.EqualTo(new[] { "A", "B", "C", "E", "D" }));
+        }
+    }
+
+    [Test]
+    public async Task Queue_filters_narrow_by_branch_sla_state_customer_business_key_assignee_and_due_date()
+    {
+        var (h, tasks) = await FiveTasksAsync();
+        await h.Engine.ClaimTaskAsync(tasks["B"], "ann");
+        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.QueryTasksAsync(q with { PageSize = 10 })).Tasks, tasks);
+
+        var first = await h.Engine.QueryTasksAsync(new TaskQuery { Queues = ["billing"], PageSize = 1 });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await Query(new TaskQuery { Branch = "lyon" }), Is.EqualTo(new[] { "C", "D", "E" }));
+            Assert.That(await Query(new TaskQuery { Queues = ["billing"], SlaState = SlaState.Breached }), Is.EqualTo(new[] { "A" }));
+            Assert.That(await Query(new TaskQuery { CustomerId = "C-E" }), Is.EqualTo(new[] { "E" }));
+            Assert.That(await Query(new TaskQuery { BusinessKey = "BK-D" }), Is.EqualTo(new[] { "D" }));
+            Assert.That(await Query(new TaskQuery { Assignee = "ann" }), Is.EqualTo(new[] { "B" }));
+            Assert.That(await Query(new TaskQuery { DueBefore = ProcessTestHarness.DefaultStart.AddMinutes(255) }), Is.EqualTo(new[] { "A", "B" }));
+            Assert.That(await Query(new TaskQuery { Queues = ["billing"], Unassigned = true }), Is.EqualTo(new[] { "A", "C", "D", "E" }));
+            Assert.That(await Query(new TaskQuery { Queues = ["other"] }), Is.Empty);
+            Assert.That(first.Tasks.Single().Journey, Is.EqualTo("Journey fast"));
+            Assert.That(first.Tasks.Single().Branch, Is.EqualTo("paris"));
+            Assert.That(first.Tasks.Single().CustomerId, Is.EqualTo("C-A"));
+            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { Cursor = first.NextCursor, Sort = TaskSort.Age }),
+                Throws.TypeOf<WorkflowInputException>().With.Message.Contains("sorted by Age"));
+            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { Cursor = "garbage!" }), Throws.TypeOf<WorkflowInputException>());
+            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { PageSize = 0 }), Throws.TypeOf<WorkflowInputException>());
+        }
+    }
+
+    [Test]
+    public async Task Next_task_claims_breached_first_then_least_time_left_then_priority_then_age()
+    {
+        var (h, tasks) = await FiveTasksAsync();
+
+        var claimed = new List<UserTaskInfo>();
+        while (await h.Engine.ClaimNextTaskAsync("ann", ["billing"]) is { } next)
+        {
+            claimed.Add(next);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Names(claimed, tasks), Is.EqualTo(new[] { "A", "B", "C", "D", "E" }));
+            Assert.That(claimed.Select(t => t.Assignee), Is.All.EqualTo("ann"));
+            Assert.That(await h.Engine.ClaimNextTaskAsync("bob", ["billing"]), Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task Next_task_offers_tasks_naming_the_agent_as_a_candidate()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("none", null));
+        var instance = await h.StartAsync("none", Vars(("queue", null), ("candidates", "ann, cid"), ("priority", 50m)));
+
+        var bob = await h.Engine.ClaimNextTaskAsync("bob", ["billing"]);
+        var ann = await h.Engine.ClaimNextTaskAsync("ann", []);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(bob, Is.Null);
+            Assert.That(ann!.InstanceId, Is.EqualTo(instance.Id));
+        }
+    }
+
+    [Test]
+    public async Task Twenty_agents_pulling_at_once_get_each_task_exactly_once()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("slow", "PT8H"));
+        for (var i = 0; i < 200; i++)
+        {
+            await h.StartAsync("slow", Vars(("queue", "billing"), ("candidates", null), ("priority", (decimal)(i % 100))));
+        }
+
+        var agents = Enumerable.Range(0, 20).Select(a => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            while (await h.Engine.ClaimNextTaskAsync($"agent-{a}", ["billing"]) is { } task)
+            {
+                mine.Add(task.Id);
+            }
+
+            return mine;
+        })).ToList();
+        var claimed = (await Task.WhenAll(agents)).SelectMany(ids => ids).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed, Has.Count.EqualTo(200));
+            Assert.That(claimed, Is.Unique);
+        }
+    }
+}
