@@ -20,13 +20,8 @@ internal static class PersistedBenchmark
     public static async Task RunAsync(string providerName, string? connection, int runs, int clients, string only = "all")
     {
         Clients = clients;
-        var provider = providerName.ToLowerInvariant() switch
-        {
-            "sqlite" => SqlProvider.Sqlite,
-            "postgresql" or "postgres" => SqlProvider.PostgreSql,
-            _ => throw new ArgumentException($"unknown provider {providerName}: use sqlite or postgresql"),
-        };
-        var server = connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
+        var provider = Provider(providerName);
+        var server = Server(connection);
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}");
         Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd}  {Clients} concurrent clients; medians of {runs} runs, each on a fresh database after a warm-up");
@@ -37,6 +32,16 @@ internal static class PersistedBenchmark
 
         await BigDatabaseLatencyAsync(provider, server, runs);
     }
+
+    public static SqlProvider Provider(string name) => name.ToLowerInvariant() switch
+    {
+        "sqlite" => SqlProvider.Sqlite,
+        "postgresql" or "postgres" => SqlProvider.PostgreSql,
+        _ => throw new ArgumentException($"unknown provider {name}: use sqlite or postgresql"),
+    };
+
+    public static string Server(string? connection) =>
+        connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
 
     private static async Task ThroughputAndStorageAsync(SqlProvider provider, string server, int runs)
     {
@@ -240,7 +245,7 @@ internal static class PersistedBenchmark
         """;
 
     /// <summary>A fresh database for one measurement, dropped afterwards.</summary>
-    private sealed class Database : IAsyncDisposable
+    internal sealed class Database : IAsyncDisposable
     {
         private readonly string? _directory;
         private readonly string? _server;
@@ -274,7 +279,7 @@ internal static class PersistedBenchmark
             return new Database(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = connection }, null, server, name);
         }
 
-        private DbConnection Open() => Store.Provider == SqlProvider.Sqlite
+        public DbConnection Open() => Store.Provider == SqlProvider.Sqlite
             ? new Microsoft.Data.Sqlite.SqliteConnection(Store.ConnectionString)
             : new Npgsql.NpgsqlConnection(Store.ConnectionString);
 

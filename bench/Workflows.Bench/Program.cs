@@ -4,6 +4,8 @@ using Workflows.Bench;
 // Benchmarks (not tests): results go to BENCHMARKS.md with the machine, the command and the date.
 //   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5]
 //   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|latency]
+//   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
+//       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
 var runs = int.Parse(options.GetValueOrDefault("runs", command == "inmemory" ? "5" : "3"), CultureInfo.InvariantCulture);
@@ -16,8 +18,15 @@ switch (command)
         await PersistedBenchmark.RunAsync(options.GetValueOrDefault("provider", "sqlite"), options.GetValueOrDefault("connection"), runs,
             int.Parse(options.GetValueOrDefault("clients", "8"), CultureInfo.InvariantCulture), options.GetValueOrDefault("only", "all"));
         break;
+    case "servicelevels":
+        var provider = PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite"));
+        int Int(string name, string fallback) => int.Parse(options.GetValueOrDefault(name, fallback), CultureInfo.InvariantCulture);
+        await ServiceLevelBenchmark.RunAsync(provider, PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
+            Int("tasks", "1000000"), Int("clocks", "1000000"), double.Parse(options.GetValueOrDefault("speed", "173"), CultureInfo.InvariantCulture),
+            Int("seconds", "60"), Int("workers", provider == Workflows.Engine.Sql.SqlProvider.Sqlite ? "1" : "2"));
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory or persisted");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted or servicelevels");
         return 2;
 }
 

@@ -75,6 +75,21 @@ internal abstract class SqlDialect
 
     public abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>
+    /// Runs one statement for each of many rows inside a commit; returns the rows affected. The default
+    /// (SQL Server) sends them as one command per batch, each repeat with its parameters renamed.
+    /// </summary>
+    public virtual async Task<int> ExecuteRowsAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken ct)
+    {
+        var affected = 0;
+        foreach (var (text, parameters) in StatementBatch.Build(sql, rows))
+        {
+            affected += await connection.ExecuteAsync(new CommandDefinition(text, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        return affected;
+    }
+
     /// <summary>"column IN @list": Dapper expands the list, except on PostgreSQL, which takes an array.</summary>
     public virtual string InList(string column, string parameter) => $"{column} IN {parameter}";
 
@@ -98,6 +113,10 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
 
+    // In process: one prepared statement run for each row.
+    public override Task<int> ExecuteRowsAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(sql, rows, transaction, cancellationToken: ct));
+
     // Pooled connections keep their settings: set them once per physical connection (its native handle).
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> s_configured = [];
 
@@ -109,7 +128,7 @@ internal sealed class SqliteDialect : SqlDialect
             return;
         }
 
-        await connection.ExecuteAsync("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;").ConfigureAwait(false);
+        await connection.ExecuteAsync("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
         s_configured.AddOrUpdate(handle, handle);
     }
 
@@ -147,6 +166,15 @@ internal sealed class PostgresDialect : SqlDialect
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
 
+    private static readonly Dictionary<Type, NpgsqlTypes.NpgsqlDbType> s_types = new()
+    {
+        [typeof(Guid)] = NpgsqlTypes.NpgsqlDbType.Uuid,
+        [typeof(long)] = NpgsqlTypes.NpgsqlDbType.Bigint,
+        [typeof(int)] = NpgsqlTypes.NpgsqlDbType.Integer,
+        [typeof(string)] = NpgsqlTypes.NpgsqlDbType.Text,
+        [typeof(byte[])] = NpgsqlTypes.NpgsqlDbType.Bytea,
+    };
+
     public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(s_tuned.GetOrAdd(connectionString, Tune));
 
     // Every command repeats the same few statements: prepared once per connection they skip PostgreSQL's
@@ -157,7 +185,7 @@ internal sealed class PostgresDialect : SqlDialect
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
         {
-            builder.MaxAutoPrepare = 64;
+            builder.MaxAutoPrepare = 256;
             builder.AutoPrepareMinUsages = 2;
         }
 
@@ -187,6 +215,27 @@ internal sealed class PostgresDialect : SqlDialect
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    // One round trip for all rows, every row the same statement text, so PostgreSQL parses and plans it
+    // once (the connection prepares it) instead of once per row.
+    public override async Task<int> ExecuteRowsAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken ct)
+    {
+        var (positional, names) = StatementBatch.Positional(sql);
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        foreach (var row in rows)
+        {
+            var command = new NpgsqlBatchCommand(positional);
+            foreach (var (value, type) in StatementBatch.Values(row, names))
+            {
+                // A declared type for nulls too: the statement then has one signature and is prepared once.
+                command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = s_types.GetValueOrDefault(type, NpgsqlTypes.NpgsqlDbType.Unknown) });
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        return await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
 }
 
 internal sealed class SqlServerDialect : SqlDialect

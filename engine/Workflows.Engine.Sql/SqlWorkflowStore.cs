@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Workflows.Engine.Storage;
@@ -99,6 +98,17 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct) =>
         SingleAsync<InstanceRow, InstanceRecord>("SELECT * FROM wf_instances WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
+    public async ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var found = new List<InstanceRecord>();
+        foreach (var chunk in ids.Distinct().Chunk(500))
+        {
+            found.AddRange(await ListAsync<InstanceRow, InstanceRecord>($"SELECT * FROM wf_instances WHERE {_dialect.InList("id", "@ids")}", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+        }
+
+        return found;
+    }
+
     public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
     {
         var where = new List<string>();
@@ -123,6 +133,18 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct) =>
         ListAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE instance_id = @instanceId AND status = 0 ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
+
+    public async ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        var tasks = new List<UserTaskRecord>();
+        foreach (var chunk in instanceIds.Distinct().Chunk(500))
+        {
+            tasks.AddRange(await ListAsync<UserTaskRow, UserTaskRecord>(
+                $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("instance_id", "@ids")} AND status = 0", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+        }
+
+        return tasks;
+    }
 
     public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct) =>
         SingleAsync<JobRow, JobRecord>("SELECT * FROM wf_jobs WHERE id = @id", new { id }, r => r.ToRecord(), ct);
@@ -216,13 +238,13 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             _dialect.Top($"* FROM wf_sla_clocks WHERE level = 1 AND kind = 1 AND started_at >= @from AND started_at < @to{(branch is null ? "" : " AND branch = @branch")}{(processId is null ? "" : " AND process_id = @processId")} ORDER BY started_at, id", "@max"),
             new { from = from.UtcTicks, to = to.UtcTicks, branch, processId, max }, r => r.ToRecord(), ct);
 
-    public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
     {
         var clocks = new List<SlaClockRecord>();
-        foreach (var chunk in instanceIds.Chunk(500))
+        foreach (var chunk in instanceIds.Distinct().Chunk(500))
         {
             clocks.AddRange(await ListAsync<SlaClockRow, SlaClockRecord>(
-                $"SELECT * FROM wf_sla_clocks WHERE {_dialect.InList("instance_id", "@ids")} ORDER BY started_at, id", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+                $"SELECT * FROM wf_sla_clocks WHERE {_dialect.InList("instance_id", "@ids")}{(openOnly ? " AND ended_at IS NULL" : "")} ORDER BY started_at, id", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
         }
 
         return clocks;
@@ -443,19 +465,32 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     private async Task WriteAsync(DbConnection c, DbTransaction tx, ChangeSet changes, CancellationToken ct)
     {
-        async Task Exec(string step, string sql, object? parameters)
+        async Task<int> Exec(string step, string sql, object? parameters)
         {
             if (FailureInjection is not null)
             {
                 await FailureInjection(step).ConfigureAwait(false);
             }
 
-            await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
+            return await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
 
-        // One statement per row (Dapper runs it for each), skipped when there is nothing to write.
-        Task Insert<T>(string step, string sql, IReadOnlyCollection<T> rows, Func<T, object> parameters) =>
-            rows.Count == 0 ? Task.CompletedTask : Exec(step, sql, rows.Select(parameters));
+        // One statement per row, skipped when there is nothing to write; the dialect sends them its own
+        // cheapest way. Returns how many rows the statements affected.
+        async Task<int> Insert<T>(string step, string sql, IReadOnlyCollection<T> rows, Func<T, object> parameters)
+        {
+            if (rows.Count == 0)
+            {
+                return 0;
+            }
+
+            if (FailureInjection is not null)
+            {
+                await FailureInjection(step).ConfigureAwait(false);
+            }
+
+            return await _dialect.ExecuteRowsAsync(c, tx, sql, rows.Select(parameters).ToList(), ct).ConfigureAwait(false);
+        }
 
         // One statement per chunk of ids, under every driver's parameter limit.
         async Task Delete(string step, string table, IReadOnlyCollection<Guid> ids)
@@ -467,35 +502,26 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         }
 
         // The guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
-        foreach (var write in changes.Instances.OrderBy(w => w.Record.Id))
+        var instances = changes.Instances.OrderBy(w => w.Record.Id).Select(write =>
         {
             var r = write.Record;
-            var row = new
+            return new
             {
                 r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
                 StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
             };
-            if (write.ExpectedRowVersion == 0)
-            {
-                await Exec("instance", """
-                    INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
-                    VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State)
-                    """, row).ConfigureAwait(false);
-                continue;
-            }
-
-            if (FailureInjection is not null)
-            {
-                await FailureInjection("instance-update").ConfigureAwait(false);
-            }
-
-            var updated = await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State WHERE id = @Id AND row_version = @Expected",
-                row, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (updated != 1)
-            {
-                throw new ConcurrencyConflictException($"instance {r.Id} changed since it was read (expected row version {write.ExpectedRowVersion})");
-            }
+        }).ToList();
+        await Insert("instance", """
+            INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
+            VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State)
+            """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
+        var updates = instances.Where(i => i.Expected != 0).ToList();
+        var updated = await Insert("instance-update",
+            "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State WHERE id = @Id AND row_version = @Expected",
+            updates, row => row).ConfigureAwait(false);
+        if (updated != updates.Count)
+        {
+            throw new ConcurrencyConflictException($"an instance changed since it was read ({updates.Count - updated} of {string.Join(", ", updates.Select(u => u.Id))})");
         }
 
         if (changes.FiredTimer is { } fired)
@@ -533,16 +559,21 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             t.Priority, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
         }).ConfigureAwait(false);
         await Insert("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
+        await Insert("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id",
+            changes.TaskClocks, t => new { Id = t.TaskId, State = (int?)t.State, Due = t.DueAt?.UtcTicks }).ConfigureAwait(false);
+        await Insert("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id",
+            changes.TaskClocks, t => new { Id = t.TaskId, Sort = t.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
 
-        // The queue index follows the task rows: an updated task's entries are written again, a closed task's removed.
-        var requeued = changes.TasksUpdated.Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
+        // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
+        // written anew, and the other updated tasks' sort keys changed in place.
+        var requeued = changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
         foreach (var chunk in requeued.Chunk(500))
         {
             await Exec("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {_dialect.InList("task_id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
         }
 
         var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();
-        var queued = changes.TasksCreated.Concat(changes.TasksUpdated)
+        var queued = changes.TasksCreated.Concat(changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)))
             .Where(t => !closed.Contains(t.Id))
             .SelectMany(t => t.QueueKeys.Distinct(StringComparer.Ordinal).Select(queue => (Queue: queue, Task: t)))
             .ToList();
@@ -553,6 +584,12 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         {
             var key = TaskSortKey.Of(q.Task);
             return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority, CreatedAt = key.CreatedTicks };
+        }).ConfigureAwait(false);
+        await Insert("task-queues-updated", "UPDATE wf_task_queues SET claimed = @Claimed, sla_sort = @SlaSort, inv_priority = @InvPriority WHERE task_id = @Id",
+            changes.TasksUpdated.Where(t => !changes.TasksRequeued.Contains(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
+        {
+            var key = TaskSortKey.Of(t);
+            return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority };
         }).ConfigureAwait(false);
 
         await Insert("clocks", """
@@ -617,26 +654,8 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt)
             """, changes.Outbox, o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks }).ConfigureAwait(false);
 
-        // History is the largest list: multi-row inserts, in chunks that stay under every driver's parameter limit.
-        foreach (var chunk in changes.History.Chunk(200))
-        {
-            var sql = new StringBuilder("INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES ");
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var h = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@i{i}, @a{i}, @k{i}, @e{i}, @n{i}, @u{i}, @d{i})");
-                parameters.Add($"i{i}", h.InstanceId);
-                parameters.Add($"a{i}", h.At.UtcTicks);
-                parameters.Add($"k{i}", h.Kind);
-                parameters.Add($"e{i}", h.ElementId);
-                parameters.Add($"n{i}", h.ElementKey);
-                parameters.Add($"u{i}", h.Actor);
-                parameters.Add($"d{i}", h.Detail);
-            }
-
-            await Exec("history", sql.ToString(), parameters).ConfigureAwait(false);
-        }
+        await Insert("history", "INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES (@InstanceId, @At, @Kind, @ElementId, @ElementKey, @Actor, @Detail)",
+            changes.History, h => new { h.InstanceId, At = h.At.UtcTicks, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail }).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);

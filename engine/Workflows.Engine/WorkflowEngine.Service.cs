@@ -208,10 +208,12 @@ public sealed partial class WorkflowEngine
         return due.Count;
     }
 
-    private Task<bool> FireClocksAsync(IReadOnlyList<SlaClockRecord> clocks, CancellationToken cancellationToken) =>
-        ExecuteAsync(async execution =>
+    private async Task FireClocksAsync(IReadOnlyList<SlaClockRecord> clocks, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(async execution =>
         {
             execution.Actor = _core.Options.NodeId;
+            await execution.PreloadAsync(clocks.Select(c => c.InstanceId).ToList()).ConfigureAwait(false);
             foreach (var clock in clocks)
             {
                 var instance = await execution.LoadAsync(clock.InstanceId).ConfigureAwait(false);
@@ -219,7 +221,13 @@ public sealed partial class WorkflowEngine
             }
 
             return true;
-        }, cancellationToken, name: "FireClocks");
+        }, cancellationToken, name: "FireClocks").ConfigureAwait(false);
+        var committed = _core.Time.GetUtcNow();
+        foreach (var clock in clocks)
+        {
+            WorkflowsTelemetry.ClockLateness.Record((committed - clock.NextDueAt!.Value).TotalMilliseconds);
+        }
+    }
 
     /// <summary>When the next clock is due, if any.</summary>
     public Task<DateTimeOffset?> GetNextClockDueAsync(CancellationToken cancellationToken = default) =>
@@ -313,7 +321,7 @@ public sealed partial class WorkflowEngine
         await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         var now = _core.Time.GetUtcNow();
         var commitments = await Store.FindCommitmentsAsync(branch, processId, from, to, max, cancellationToken).ConfigureAwait(false);
-        var clocks = (await Store.GetClocksOfInstancesAsync(commitments.Select(c => c.InstanceId).Distinct().ToList(), cancellationToken).ConfigureAwait(false))
+        var clocks = (await Store.GetClocksOfInstancesAsync(commitments.Select(c => c.InstanceId).Distinct().ToList(), openOnly: false, cancellationToken).ConfigureAwait(false))
             .ToLookup(c => c.InstanceId);
         var rows = new List<ServiceReportRow>();
         foreach (var commitment in commitments)
@@ -329,3 +337,4 @@ public sealed partial class WorkflowEngine
         return rows;
     }
 }
+

@@ -355,7 +355,7 @@ public sealed partial class WorkflowEngine
             var updated = change(task);
             if (!ReferenceEquals(updated, task))
             {
-                execution.Changes.UpdateTask(updated);
+                execution.Changes.UpdateTask(updated, task);
             }
 
             execution.Actor = user;

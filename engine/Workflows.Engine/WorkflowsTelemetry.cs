@@ -7,8 +7,9 @@ namespace Workflows.Engine;
 /// <remarks>
 /// Subscribe to <see cref="Name"/> with OpenTelemetry (the host does). Instruments:
 /// <c>workflows.commands</c> (tags: command, outcome), <c>workflows.command.duration</c> (ms),
-/// <c>workflows.instances.started</c>, <c>workflows.instances.ended</c> (tag: status) and
-/// <c>workflows.incidents.raised</c>. Each command is an activity named after the command.
+/// <c>workflows.instances.started</c>, <c>workflows.instances.ended</c> (tag: status),
+/// <c>workflows.incidents.raised</c> and <c>workflows.clock.lateness</c> (ms from a clock's due moment
+/// to the commit of its firing). Each command is an activity named after the command.
 /// </remarks>
 public static class WorkflowsTelemetry
 {
@@ -28,4 +29,6 @@ public static class WorkflowsTelemetry
     internal static readonly Counter<long> InstancesEnded = Meter.CreateCounter<long>("workflows.instances.ended");
 
     internal static readonly Counter<long> IncidentsRaised = Meter.CreateCounter<long>("workflows.incidents.raised");
+
+    internal static readonly Histogram<double> ClockLateness = Meter.CreateHistogram<double>("workflows.clock.lateness", "ms", "From a clock's due moment to the commit that fired it");
 }

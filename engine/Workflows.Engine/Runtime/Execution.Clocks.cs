@@ -14,6 +14,7 @@ internal sealed partial class Execution
 {
     private readonly HashSet<Guid> _newClocks = [];
     private readonly HashSet<Guid> _changedClocks = [];
+    private readonly Dictionary<Guid, UserTaskRecord> _preloadedTasks = [];
 
     private ClockCalendar CalendarOf(string? chain) => ClockCalendar.Resolve(chain, _engine.Options.Calendars, _engine.Options.DefaultCalendar);
 
@@ -331,7 +332,7 @@ internal sealed partial class Execution
 
                 if (changed != task)
                 {
-                    Changes.UpdateTask(changed);
+                    Changes.UpdateTask(changed, task);
                 }
             }
 
@@ -385,7 +386,7 @@ internal sealed partial class Execution
         foreach (var element in instance.State.Elements.Values)
         {
             if (element.TaskId is { } taskId && IsWithin(instance.State, element, key)
-                && (Changes.ChangedTask(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
+                && (Changes.ChangedTask(taskId) ?? _preloadedTasks.GetValueOrDefault(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
             {
                 tasks.Add(task);
             }
@@ -416,29 +417,50 @@ internal sealed partial class Execution
     // ---------------------------------------------------------------- what tasks show
 
     /// <summary>
-    /// Before the commit: each open task of an instance whose clocks changed (and each new task) shows the
-    /// state and due time of its nearest clock, the element's own first and then its scopes' outwards.
+    /// Before the commit: each new task, and each open task of an instance whose clocks changed, shows the
+    /// state and breach moment of its nearest clock (the element's own first, then its scopes' outwards).
+    /// The tasks are found in the instance's state, so no task row is read for it.
     /// </summary>
-    private async ValueTask RefreshTaskClocksAsync(LoadedInstance instance)
+    private void RefreshTaskClocks(LoadedInstance instance)
     {
-        IEnumerable<UserTaskRecord> tasks = Changes.TasksCreated.Where(t => t.InstanceId == instance.Id).ToList();
-        if (instance.ClocksChanged)
+        for (var i = 0; i < Changes.TasksCreated.Count; i++)
         {
-            var stored = await _engine.Store.GetOpenUserTasksAsync(instance.Id, _ct).ConfigureAwait(false);
-            tasks = tasks.Concat(stored.Select(t => Changes.ChangedTask(t.Id) ?? t));
-        }
-
-        var closed = Changes.TasksClosed.Select(c => c.Id).ToHashSet();
-        foreach (var task in tasks.Where(t => !closed.Contains(t.Id)).ToList())
-        {
-            var clock = NearestClock(instance, task.ElementKey);
-            var state = clock?.State;
-            var due = clock is { RunningSince: not null } ? clock.TargetAt : null;
-            if (task.SlaState != state || task.SlaDueAt != due)
+            var task = Changes.TasksCreated[i];
+            if (task.InstanceId == instance.Id)
             {
-                Changes.UpdateTask(task with { SlaState = state, SlaDueAt = due });
+                var (state, due) = TaskClock(instance, task.ElementKey);
+                Changes.TasksCreated[i] = task with { SlaState = state, SlaDueAt = due };
             }
         }
+
+        if (!instance.ClocksChanged)
+        {
+            return;
+        }
+
+        foreach (var element in instance.State.Elements.Values)
+        {
+            if (element.TaskId is not { } taskId || Changes.TasksCreated.Exists(t => t.Id == taskId))
+            {
+                continue;
+            }
+
+            var (state, due) = TaskClock(instance, element.Key);
+            if (Changes.ChangedTask(taskId) is { } changed)
+            {
+                Changes.UpdateTask(changed with { SlaState = state, SlaDueAt = due }, changed);
+            }
+            else
+            {
+                Changes.TaskClocks.Add((taskId, state, due));
+            }
+        }
+    }
+
+    private static (SlaState? State, DateTimeOffset? DueAt) TaskClock(LoadedInstance instance, long elementKey)
+    {
+        var clock = NearestClock(instance, elementKey);
+        return (clock?.State, clock is { RunningSince: not null } ? clock.TargetAt : null);
     }
 
     private static SlaClockRecord? NearestClock(LoadedInstance instance, long elementKey)
@@ -497,7 +519,7 @@ internal sealed partial class Execution
         {
             if (task.Priority < policy.Priority)
             {
-                Changes.UpdateTask(task with { Priority = policy.Priority });
+                Changes.UpdateTask(task with { Priority = policy.Priority }, task);
             }
         }
 

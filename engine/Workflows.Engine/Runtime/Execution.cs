@@ -91,11 +91,40 @@ internal sealed partial class Execution
         return loaded;
     }
 
+    /// <summary>Loads several instances (with their open clocks and tasks) in three reads, for a command that touches many.</summary>
+    public async ValueTask PreloadAsync(IReadOnlyCollection<Guid> instanceIds)
+    {
+        var missing = instanceIds.Where(id => !_instances.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var records = await _engine.Store.GetInstancesAsync(missing, _ct).ConfigureAwait(false);
+        var clocks = (await _engine.Store.GetClocksOfInstancesAsync(missing, openOnly: true, _ct).ConfigureAwait(false)).ToLookup(c => c.InstanceId);
+        foreach (var task in await _engine.Store.GetOpenUserTasksOfInstancesAsync(missing, _ct).ConfigureAwait(false))
+        {
+            _preloadedTasks[task.Id] = task;
+        }
+
+        foreach (var record in records)
+        {
+            var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+            var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion);
+            if (definition.HasClocks && loaded.State.Status == Runtime.ProcessInstanceStatus.Active)
+            {
+                loaded.Clocks.AddRange(clocks[record.Id]);
+            }
+
+            _instances[record.Id] = loaded;
+        }
+    }
+
     public async ValueTask CommitAsync()
     {
         foreach (var instance in _instances.Values.Where(i => i.Definition.HasClocks))
         {
-            await RefreshTaskClocksAsync(instance).ConfigureAwait(false);
+            RefreshTaskClocks(instance);
         }
 
         CollectClockChanges();

@@ -19,12 +19,17 @@ internal interface IWorkflowStore
 
     ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct);
 
+    /// <summary>The instances of those ids that exist, in no particular order.</summary>
+    ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct);
+
     /// <summary>Instances by process id and/or business key, newest first, at most <paramref name="max"/>.</summary>
     ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct);
 
     ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct);
 
     ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct);
+
+    ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct);
 
     ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct);
 
@@ -99,8 +104,8 @@ internal interface IWorkflowStore
     /// <summary>Level-1 commitment clocks started in [<paramref name="from"/>, <paramref name="to"/>), optionally of one branch and process, oldest first.</summary>
     ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct);
 
-    /// <summary>Every clock of the given instances.</summary>
-    ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct);
+    /// <summary>The clocks of the given instances, only the open ones when <paramref name="openOnly"/>.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct);
 
     /// <summary>Saved calendar layer versions, as JSON.</summary>
     ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct);

@@ -83,6 +83,15 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    public ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<InstanceRecord> found = ids.Distinct().Select(id => _instances.GetValueOrDefault(id)).OfType<InstanceRecord>().ToList();
+            return new(found);
+        }
+    }
+
     public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
     {
         lock (_gate)
@@ -110,6 +119,18 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
             IReadOnlyList<UserTaskRecord> result = _openTasksByInstance.TryGetValue(instanceId, out var ids)
                 ? ids.Select(id => _tasks[id]).OrderBy(t => t.CreatedAt).ToList()
                 : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<UserTaskRecord> result = instanceIds.Distinct()
+                .SelectMany(id => _openTasksByInstance.TryGetValue(id, out var ids) ? ids : [])
+                .Select(id => _tasks[id])
+                .ToList();
             return new(result);
         }
     }
@@ -376,6 +397,14 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 _tasks[task.Id] = task;
             }
 
+            foreach (var (id, state, due) in changes.TaskClocks)
+            {
+                if (_tasks.TryGetValue(id, out var task))
+                {
+                    _tasks[id] = task with { SlaState = state, SlaDueAt = due };
+                }
+            }
+
             foreach (var (id, status) in changes.TasksClosed)
             {
                 if (_tasks.TryGetValue(id, out var task))
@@ -631,13 +660,14 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
     {
         lock (_gate)
         {
             IReadOnlyList<SlaClockRecord> clocks = instanceIds
                 .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
                 .Select(id => _clocks[id])
+                .Where(c => !openOnly || c.IsOpen)
                 .ToList();
             return new(clocks);
         }

@@ -257,6 +257,9 @@ internal sealed class ChangeSet
 
     public List<HistoryRecord> History { get; } = [];
 
+    /// <summary>Open tasks whose clock state or breach moment changed, and nothing else about them.</summary>
+    public List<(Guid TaskId, SlaState? State, DateTimeOffset? DueAt)> TaskClocks { get; } = [];
+
     public List<SlaClockRecord> ClocksCreated { get; } = [];
 
     public List<SlaClockRecord> ClocksUpdated { get; } = [];
@@ -264,9 +267,17 @@ internal sealed class ChangeSet
     /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
     public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
 
+    /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
+    public HashSet<Guid> TasksRequeued { get; } = [];
+
     /// <summary>Records an open task's new state, replacing an earlier change of the same task in this command.</summary>
-    public void UpdateTask(UserTaskRecord task)
+    public void UpdateTask(UserTaskRecord task, UserTaskRecord previous)
     {
+        if (!task.QueueKeys.SequenceEqual(previous.QueueKeys))
+        {
+            TasksRequeued.Add(task.Id);
+        }
+
         var created = TasksCreated.FindIndex(t => t.Id == task.Id);
         if (created >= 0)
         {
