@@ -80,17 +80,14 @@ public sealed partial class WorkflowEngine
 
         try
         {
-            await UpdateTaskAsync(taskId, user, "task-claimed", "next task", task => task.Assignee is null
+            return ToInfo(await UpdateTaskAsync(taskId, user, "task-claimed", "next task", task => task.Assignee is null
                 ? task with { Assignee = user }
-                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false);
+                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false));
         }
         catch (WorkflowException e) when (e is WorkflowConflictException or WorkflowNotFoundException)
         {
             return null;
         }
-
-        var claimed = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false);
-        return claimed is null ? null : ToInfo(claimed);
     }
 
     internal static UserTaskInfo ToInfo(UserTaskRecord t) =>

@@ -345,7 +345,7 @@ public sealed partial class WorkflowEngine
         UpdateTaskAsync(taskId, user, "task-comment", comment, task => task, cancellationToken);
 
     // One path for every task change: through the instance, so that its row version picks one winner.
-    private Task UpdateTaskAsync(Guid taskId, string user, string historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
+    private Task<UserTaskRecord> UpdateTaskAsync(Guid taskId, string user, string historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         return ExecuteAsync(async execution =>
@@ -360,7 +360,7 @@ public sealed partial class WorkflowEngine
 
             execution.Actor = user;
             execution.History(instance, historyKind, task.ElementId, elementKey, detail);
-            return true;
+            return updated;
         }, cancellationToken);
     }
 
@@ -649,7 +649,7 @@ public sealed partial class WorkflowEngine
             }
 
             var done = await FireDueTimersAsync(options.BatchSize, cancellationToken).ConfigureAwait(false)
-                + await FireDueClocksAsync(options.BatchSize * 4, cancellationToken).ConfigureAwait(false)
+                + await FireDueClocksAsync(options.ClockBatchSize, cancellationToken).ConfigureAwait(false)
                 + await RunDueJobsAsync(options.BatchSize, cancellationToken).ConfigureAwait(false);
             if (done > 0)
             {

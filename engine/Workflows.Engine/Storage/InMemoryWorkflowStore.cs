@@ -158,22 +158,42 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            var due = new List<TimerRecord>();
-            foreach (var (at, id) in _timersByDue)
-            {
-                if (at > now || due.Count >= max)
-                {
-                    break;
-                }
+            return new(ClaimDue(_timersByDue, _timers, now, max, leaseUntil));
+        }
+    }
 
-                if (Lease(id, now, leaseUntil))
-                {
-                    due.Add(_timers[id]);
-                }
+    // The due rows of a due-time index that no live lease holds, leased, earliest first.
+    private List<T> ClaimDue<T>(SortedSet<(DateTimeOffset Due, Guid Id)> index, Dictionary<Guid, T> rows, DateTimeOffset now, int max, DateTimeOffset leaseUntil)
+    {
+        var due = new List<T>();
+        foreach (var (at, id) in index)
+        {
+            if (at > now || due.Count >= max)
+            {
+                break;
             }
 
-            return new(due);
+            if (Lease(id, now, leaseUntil))
+            {
+                due.Add(rows[id]);
+            }
         }
+
+        return due;
+    }
+
+    // The earliest due time of an index that no live lease holds.
+    private DateTimeOffset? NextDue(SortedSet<(DateTimeOffset Due, Guid Id)> index, DateTimeOffset now)
+    {
+        foreach (var (due, id) in index)
+        {
+            if (!_leases.TryGetValue(id, out var until) || until <= now)
+            {
+                return due;
+            }
+        }
+
+        return null;
     }
 
     public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
@@ -221,15 +241,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            foreach (var (due, id) in _timersByDue)
-            {
-                if (!_leases.TryGetValue(id, out var until) || until <= now)
-                {
-                    return new(due);
-                }
-            }
-
-            return new((DateTimeOffset?)null);
+            return new(NextDue(_timersByDue, now));
         }
     }
 
@@ -601,21 +613,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            var due = new List<SlaClockRecord>();
-            foreach (var (at, id) in _clocksByDue)
-            {
-                if (at > now || due.Count >= max)
-                {
-                    break;
-                }
-
-                if (Lease(id, now, leaseUntil))
-                {
-                    due.Add(_clocks[id]);
-                }
-            }
-
-            return new(due);
+            return new(ClaimDue(_clocksByDue, _clocks, now, max, leaseUntil));
         }
     }
 
@@ -623,15 +621,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            foreach (var (due, id) in _clocksByDue)
-            {
-                if (!_leases.TryGetValue(id, out var until) || until <= now)
-                {
-                    return new(due);
-                }
-            }
-
-            return new((DateTimeOffset?)null);
+            return new(NextDue(_clocksByDue, now));
         }
     }
 

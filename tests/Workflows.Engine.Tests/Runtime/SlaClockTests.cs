@@ -22,6 +22,11 @@ public sealed class SlaClockTests
         {Chain("s", task, "e")}
         """);
 
+    /// <summary>Monday to Friday, the same hours each day.</summary>
+    internal static Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> Weekdays(string hours = "09:00-17:00") =>
+        Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
+            .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse(hours)]);
+
     private static async Task<List<(DateTimeOffset At, string Kind)>> ClockEventsAsync(ProcessInstanceHandle instance) =>
         (await instance.HistoryAsync()).Where(h => h.Kind.StartsWith("clock-", StringComparison.Ordinal)).Select(h => (h.At, h.Kind)).ToList();
 
@@ -61,9 +66,7 @@ public sealed class SlaClockTests
     {
         var h = new ProcessTestHarness(new DateTimeOffset(2025, 3, 28, 15, 0, 0, TimeSpan.Zero), options =>
         {
-            var week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
-                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]);
-            options.Calendars.Add(new CalendarLayer("group", DateTimeOffset.MinValue) { TimeZone = "Europe/Paris", Week = week });
+            options.Calendars.Add(new CalendarLayer("group", DateTimeOffset.MinValue) { TimeZone = "Europe/Paris", Week = Weekdays() });
             options.Calendars.Add(new CalendarLayer("fr", DateTimeOffset.MinValue) { Holidays = [new DateOnly(2025, 3, 31)] });
         });
         await h.DeployAsync(TaskWithSla("""<wf:sla target="2 business days cut-off 17:00" calendar="group/fr"/>"""));
@@ -260,12 +263,7 @@ public sealed class SlaClockTests
     [Test]
     public async Task A_calendar_change_moves_running_clocks_from_its_effective_time_and_leaves_finished_ones()
     {
-        var h = new ProcessTestHarness(s_friday, options => options.Calendars.Add(new CalendarLayer("branch", DateTimeOffset.MinValue)
-        {
-            TimeZone = "UTC",
-            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
-                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]),
-        }));
+        var h = new ProcessTestHarness(s_friday, options => options.Calendars.Add(new CalendarLayer("branch", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = Weekdays() }));
         await h.DeployAsync(TaskWithSla("""<wf:sla target="16 working hours" calendar="branch"/>"""));
         var finished = await h.StartAsync("p");
         await finished.CompleteUserTaskAsync("answer");
@@ -274,13 +272,9 @@ public sealed class SlaClockTests
         var finishedBefore = (await finished.ClocksAsync()).Single();
 
         // From Monday on the branch closes: Monday becomes a holiday.
-        var moved = await h.Engine.ChangeCalendarAsync(new CalendarLayer("branch", new DateTimeOffset(2025, 1, 13, 0, 0, 0, TimeSpan.Zero))
-        {
-            TimeZone = "UTC",
-            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
-                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]),
-            Holidays = [new DateOnly(2025, 1, 13)],
-        }, "planner");
+        var moved = await h.Engine.ChangeCalendarAsync(
+            new CalendarLayer("branch", new DateTimeOffset(2025, 1, 13, 0, 0, 0, TimeSpan.Zero)) { TimeZone = "UTC", Week = Weekdays(), Holidays = [new DateOnly(2025, 1, 13)] },
+            "planner");
 
         var after = (await running.ClocksAsync()).Single();
         var recalculated = (await running.HistoryAsync()).Single(e => e.Kind == "clock-recalculated");
