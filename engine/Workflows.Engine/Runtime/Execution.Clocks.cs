@@ -284,11 +284,11 @@ internal sealed partial class Execution
                     await EscalateAsync(instance, element, clock, rung, percent, repeated: false).ConfigureAwait(false);
                 }
             }
-            else
+            else if (clock is { Fired: > 0, NextRepeatAt: { } repeatAt } && repeatAt <= Now)
             {
                 var reached = definition.Thresholds[clock.Fired - 1];
                 var rung = definition.Ladder.Last(r => r.AtPercent <= reached);
-                var next = clock.NextRepeatAt!.Value + rung.Repeat!.Value;
+                var next = repeatAt + rung.Repeat!.Value;
                 while (next <= Now)
                 {
                     next += rung.Repeat.Value; // a node that was down does not replay every repeat it missed
@@ -302,7 +302,8 @@ internal sealed partial class Execution
                 }
             }
 
-            // A rung's escalation may have interrupted the element and so ended the clock.
+            // Neither: the stored moment was early (a calendar change moved the threshold later), and
+            // Schedule sets it right. A rung's escalation may have interrupted the element, ending the clock.
             clock = instance.Clocks.Find(c => c.Id == clockId)!;
             if (clock.IsOpen)
             {

@@ -79,15 +79,23 @@ internal sealed partial class Execution
         var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
         var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
-        var state = InstanceStateSerializer.Deserialize(record);
-        loaded = new LoadedInstance(state, definition, record.RowVersion);
-        if (definition.HasClocks && state.Status == Runtime.ProcessInstanceStatus.Active)
+
+        // Clocks are read after the instance, so that its row version covers what they say.
+        var clocks = definition.HasClocks && record.Status == ProcessInstanceStatus.Active
+            ? await _engine.Store.GetClocksAsync(instanceId, openOnly: true, _ct).ConfigureAwait(false)
+            : [];
+        return Adopt(record, definition, clocks);
+    }
+
+    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, IEnumerable<SlaClockRecord> openClocks)
+    {
+        var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion);
+        if (definition.HasClocks && record.Status == ProcessInstanceStatus.Active)
         {
-            // Read after the instance, so that its row version covers what the clocks say.
-            loaded.Clocks.AddRange(await _engine.Store.GetClocksAsync(instanceId, openOnly: true, _ct).ConfigureAwait(false));
+            loaded.Clocks.AddRange(openClocks);
         }
 
-        _instances[instanceId] = loaded;
+        _instances[record.Id] = loaded;
         return loaded;
     }
 
@@ -109,14 +117,7 @@ internal sealed partial class Execution
 
         foreach (var record in records)
         {
-            var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
-            var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion);
-            if (definition.HasClocks && loaded.State.Status == Runtime.ProcessInstanceStatus.Active)
-            {
-                loaded.Clocks.AddRange(clocks[record.Id]);
-            }
-
-            _instances[record.Id] = loaded;
+            Adopt(record, await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false), clocks[record.Id]);
         }
     }
 
