@@ -159,10 +159,8 @@ public sealed partial class WorkflowEngine
             return paused.Count;
         }, cancellationToken);
 
-    private async Task<int> ClockCommandAsync(Guid instanceId, string? actor, Func<Execution, LoadedInstance, int> change, CancellationToken cancellationToken)
-    {
-        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(async execution =>
+    private Task<int> ClockCommandAsync(Guid instanceId, string? actor, Func<Execution, LoadedInstance, int> change, CancellationToken cancellationToken) =>
+        ExecuteAsync(async execution =>
         {
             execution.Actor = actor;
             var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
@@ -172,8 +170,7 @@ public sealed partial class WorkflowEngine
             }
 
             return change(execution, instance);
-        }, cancellationToken).ConfigureAwait(false);
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// Fires the clocks due by now that this node can lease: warnings, breaches and repeated escalations.
@@ -182,7 +179,6 @@ public sealed partial class WorkflowEngine
     /// <returns>How many clocks were fired.</returns>
     public async Task<int> FireDueClocksAsync(int maxClocks = 1000, CancellationToken cancellationToken = default)
     {
-        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         var options = _core.Options;
         var now = _core.Time.GetUtcNow();
         var due = await Store.ClaimDueClocksAsync(now, maxClocks, options.NodeId, now + options.LeaseDuration, cancellationToken).ConfigureAwait(false);
@@ -241,7 +237,6 @@ public sealed partial class WorkflowEngine
     public async Task<int> ChangeCalendarAsync(CalendarLayer layer, string? actor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         if (layer.TimeZone is { } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
         {
             throw new WorkflowInputException($"calendar layer '{layer.Name}': '{zone}' is not a known time zone");
