@@ -321,6 +321,12 @@ internal sealed class ProcessModel
 
     public SatisfactionPolicy? Satisfaction { get; set; }
 
+    /// <summary>Where a task's or clock's customer and branch come from (<c>wf:journey</c>); by default the <c>customerId</c> and <c>branch</c> variables.</summary>
+    public ModelExpression CustomerId { get; set; } = new("=customerId", Feel.FeelExpression.Parse("customerId"));
+
+    /// <inheritdoc cref="CustomerId"/>
+    public ModelExpression Branch { get; set; } = new("=branch", Feel.FeelExpression.Parse("branch"));
+
     /// <summary>Start events directly in the process (not in event sub-processes).</summary>
     public IEnumerable<FlowNode> StartEvents => Root.Children.Where(n => n.Kind == NodeKind.StartEvent);
 

@@ -204,6 +204,11 @@ internal sealed class BpmnParser
         process.Sla = root.Sla;
         process.Commitment = root.Commitment;
         process.Satisfaction = ReadSatisfactionPolicy(e, id);
+        if (Extension(e, "journey", WorkflowsNs) is { } journey)
+        {
+            process.CustomerId = Attr(journey, "customerId") is { } customer ? Expression(customer, journey, "customerId", alwaysFeel: true) : process.CustomerId;
+            process.Branch = Attr(journey, "branch") is { } branch ? Expression(branch, journey, "branch", alwaysFeel: true) : process.Branch;
+        }
         _document.Processes.Add(process);
 
         var pendingFlows = new List<XElement>();

@@ -91,11 +91,9 @@ internal sealed partial class Execution
         var working = definition.Target is not BusinessDuration.Elapsed;
         var target = calendar.AddTo(definition.Target, Now);
         var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
-        string? Text(string name) => scope.TryResolve(name, out var value) && value is not null ? FeelValue.ToFeelString(value) : null;
-
         var clock = new SlaClockRecord(
             Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
-            instance.State.ProcessId, instance.State.BusinessKey, Text("branch"), Text("customerId"), chain,
+            instance.State.ProcessId, instance.State.BusinessKey, Party(instance, element, instance.Definition.Process.Branch), Party(instance, element, instance.Definition.Process.CustomerId), chain,
             definition.Target.ToString(), working, budget.Ticks, Now)
         {
             State = SlaState.Running,
@@ -528,14 +526,24 @@ internal sealed partial class Execution
             Guid.CreateVersion7(Now), instance.Id, 0, "satisfaction-recovery", $"Recover the customer (satisfaction {FeelValue.FormatNumber(score)} at {node.Name ?? node.Id})",
             instance.State.ProcessId, instance.State.BusinessKey, null, [policy.Queue], [], policy.Priority, null, null, null, Now)
         {
-            CustomerId = VariableText(instance, "customerId"),
-            Branch = VariableText(instance, "branch"),
+            CustomerId = Party(instance, element, instance.Definition.Process.CustomerId),
+            Branch = Party(instance, element, instance.Definition.Process.Branch),
             Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
         };
         Changes.TasksCreated.Add(recovery);
         History(instance, "recovery-task-created", node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
     }
 
-    private static string? VariableText(LoadedInstance instance, string variable) =>
-        instance.State.Variables.TryGetValue(variable, out var value) && value is not null ? FeelValue.ToFeelString(value) : null;
+    /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>
+    private string? Party(LoadedInstance instance, ElementInstance element, ModelExpression expression)
+    {
+        var value = expression.Feel is null ? expression.Text : expression.Feel.Evaluate(new ElementScope(instance.State, element), Time).Value;
+        return value switch
+        {
+            null => null,
+            string s => s,
+            decimal d => FeelValue.FormatNumber(d),
+            _ => FeelValue.ToFeelString(value),
+        };
+    }
 }

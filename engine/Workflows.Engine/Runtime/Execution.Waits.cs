@@ -348,8 +348,8 @@ internal sealed partial class Execution
             spec.FormFields.Count == 0 ? null : JsonSerializer.Serialize(spec.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values })),
             Now)
         {
-            CustomerId = VariableText(instance, "customerId"),
-            Branch = VariableText(instance, "branch"),
+            CustomerId = Party(instance, element, instance.Definition.Process.CustomerId),
+            Branch = Party(instance, element, instance.Definition.Process.Branch),
             Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
         };
         Changes.TasksCreated.Add(task);

@@ -166,4 +166,28 @@ public sealed class QueueTests
             Assert.That(claimed, Is.Unique);
         }
     }
+
+    [Test]
+    public async Task A_journey_says_where_the_customer_and_branch_of_its_tasks_and_clocks_come_from()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("mapped", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:userTask candidateGroups="care"/><wf:commitment level="2" department="Care" budget="PT1H"/></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "t")}
+            """, extensions: """<bpmn:extensionElements><wf:journey customerId="=customer.id" branch="=agency.code"/><wf:commitment level="1" name="Same day" target="PT8H"/></bpmn:extensionElements>"""));
+        var from = h.Clock.GetUtcNow();
+
+        var instance = await h.StartAsync("mapped", Vars(("customer", Vars(("id", "C-77"))), ("agency", Vars(("code", 1204m)))));
+        var report = await h.Engine.GetServiceReportAsync(from, from.AddHours(1), branch: "1204");
+
+        var task = (await instance.UserTasksAsync()).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(task.CustomerId, Is.EqualTo("C-77"));
+            Assert.That(task.Branch, Is.EqualTo("1204"));
+            Assert.That(report.Single().InstanceId, Is.EqualTo(instance.Id));
+            Assert.That((await h.Engine.QueryTasksAsync(new TaskQuery { CustomerId = "C-77" })).Tasks.Single().Id, Is.EqualTo(task.Id));
+        }
+    }
 }
