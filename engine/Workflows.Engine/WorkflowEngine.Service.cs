@@ -42,8 +42,15 @@ public sealed partial class WorkflowEngine
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentNullException.ThrowIfNull(queues);
         var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft };
-        while (true)
+        for (var round = 0; ; round++)
         {
+            if (round == 100)
+            {
+                // Each round loses every candidate only to other agents' claims; so many in a row means a
+                // crowd far larger than the queue's head, or tasks that cannot be claimed: say so.
+                throw new WorkflowConflictException($"no task of {string.Join(", ", queues)} could be claimed in {round} tries; try again");
+            }
+
             var candidates = (await Store.QueryTasksAsync(query, null, 8, cancellationToken).ConfigureAwait(false)).ToList();
             if (candidates.Count == 0)
             {
