@@ -158,34 +158,25 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     }
 
     public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        await WritingAsync(() => ClaimJobsCoreAsync(types, now, max, owner, leaseUntil, ct), ct).ConfigureAwait(false);
-
-    private async Task<IReadOnlyList<JobRecord>> ClaimJobsCoreAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<JobRow>(new CommandDefinition(_dialect.ClaimJobsSql,
-            new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-        var claimed = rows.Select(r => r.ToRecord()).ToList();
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return claimed;
-    }
+        (await ClaimAsync<JobRow>(_dialect.ClaimJobsSql, new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            .Select(r => r.ToRecord()).ToList();
 
     // ---------------------------------------------------------------- timers
 
     public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        await WritingAsync(() => ClaimTimersCoreAsync(now, max, owner, leaseUntil, ct), ct).ConfigureAwait(false);
+        (await ClaimAsync<TimerRow>(_dialect.ClaimTimersSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            .Select(r => r.ToRecord()).OrderBy(t => t.DueAt).ToList();
 
-    private async Task<IReadOnlyList<TimerRecord>> ClaimTimersCoreAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<TimerRow>(new CommandDefinition(_dialect.ClaimTimersSql,
-            new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-        var claimed = rows.Select(r => r.ToRecord()).OrderBy(t => t.DueAt).ToList();
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return claimed;
-    }
+    /// <summary>Runs one of the dialect's lease claims in its own write transaction and returns the leased rows.</summary>
+    private Task<List<TRow>> ClaimAsync<TRow>(string sql, object parameters, CancellationToken ct) =>
+        WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return rows;
+        }, ct);
 
     public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct) =>
         SingleAsync<TimerRow, TimerRecord>("SELECT * FROM wf_timers WHERE id = @id", new { id }, r => r.ToRecord(), ct);
@@ -200,22 +191,9 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     // ---------------------------------------------------------------- clocks
 
-    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct) =>
-        ListAsync<SlaClockRow, SlaClockRecord>(
-            $"SELECT * FROM wf_sla_clocks WHERE instance_id = @instanceId{(openOnly ? " AND ended_at IS NULL" : "")} ORDER BY started_at, id",
-            new { instanceId }, r => r.ToRecord(), ct);
-
     public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        await WritingAsync(async () =>
-        {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            var rows = await connection.QueryAsync<SlaClockRow>(new CommandDefinition(_dialect.ClaimClocksSql,
-                new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-            IReadOnlyList<SlaClockRecord> claimed = rows.Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return claimed;
-        }, ct).ConfigureAwait(false);
+        (await ClaimAsync<SlaClockRow>(_dialect.ClaimClocksSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            .Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
 
     public async ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
     {

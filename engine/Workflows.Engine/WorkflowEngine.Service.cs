@@ -117,7 +117,7 @@ public sealed partial class WorkflowEngine
     public async Task<IReadOnlyList<SlaClockInfo>> GetClocksAsync(Guid instanceId, CancellationToken cancellationToken = default)
     {
         await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
-        var clocks = await Store.GetClocksAsync(instanceId, openOnly: false, cancellationToken).ConfigureAwait(false);
+        var clocks = await Store.GetClocksOfInstancesAsync([instanceId], openOnly: false, cancellationToken).ConfigureAwait(false);
         var now = _core.Time.GetUtcNow();
         return clocks.Select(c => ToInfo(c, now)).ToList();
     }

@@ -82,7 +82,7 @@ internal sealed partial class Execution
 
         // Clocks are read after the instance, so that its row version covers what they say.
         var clocks = definition.HasClocks && record.Status == ProcessInstanceStatus.Active
-            ? await _engine.Store.GetClocksAsync(instanceId, openOnly: true, _ct).ConfigureAwait(false)
+            ? await _engine.Store.GetClocksOfInstancesAsync([instanceId], openOnly: true, _ct).ConfigureAwait(false)
             : [];
         return Adopt(record, definition, clocks);
     }

@@ -89,9 +89,6 @@ internal interface IWorkflowStore
 
     // ---------------------------------------------------------------- clocks
 
-    /// <summary>An instance's clocks, oldest first; only those still running or paused when <paramref name="openOnly"/>.</summary>
-    ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct);
-
     /// <summary>Leases due clocks, as <see cref="ClaimDueTimersAsync"/> does timers, earliest first.</summary>
     ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 
@@ -104,7 +101,7 @@ internal interface IWorkflowStore
     /// <summary>Level-1 commitment clocks started in [<paramref name="from"/>, <paramref name="to"/>), optionally of one branch and process, oldest first.</summary>
     ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct);
 
-    /// <summary>The clocks of the given instances, only the open ones when <paramref name="openOnly"/>.</summary>
+    /// <summary>The clocks of the given instances, oldest first; only those still running or paused when <paramref name="openOnly"/>.</summary>
     ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct);
 
     /// <summary>Saved calendar layer versions, as JSON.</summary>

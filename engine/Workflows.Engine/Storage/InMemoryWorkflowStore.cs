@@ -598,17 +598,6 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
 
     // ---------------------------------------------------------------- clocks
 
-    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksAsync(Guid instanceId, bool openOnly, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            IReadOnlyList<SlaClockRecord> clocks = _clocksByInstance.TryGetValue(instanceId, out var ids)
-                ? ids.Select(id => _clocks[id]).Where(c => !openOnly || c.IsOpen).ToList()
-                : [];
-            return new(clocks);
-        }
-    }
-
     public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         lock (_gate)
@@ -654,7 +643,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            IReadOnlyList<SlaClockRecord> clocks = instanceIds
+            IReadOnlyList<SlaClockRecord> clocks = instanceIds.Distinct()
                 .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
                 .Select(id => _clocks[id])
                 .Where(c => !openOnly || c.IsOpen)
