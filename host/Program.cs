@@ -3,6 +3,7 @@ using Workflows.Host.Features;
 var builder = WebApplication.CreateBuilder(args);
 builder.UseWorkflowsDefaults();
 builder.AddWorkflowsEngine();
+builder.AddWorkflowsBus();
 builder.Services.AddWorkflowsHealth();
 
 var app = builder.Build();

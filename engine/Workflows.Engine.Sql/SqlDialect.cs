@@ -24,7 +24,7 @@ public enum SqlProvider
 internal abstract class SqlDialect
 {
     private static readonly string s_timerColumns = "id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining";
-    private static readonly string s_jobColumns = "id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json";
+    private static readonly string s_jobColumns = "id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json, external";
 
     public static SqlDialect For(SqlProvider provider) => provider switch
     {
@@ -66,6 +66,8 @@ internal abstract class SqlDialect
     public string ClaimTimersSql => Claim("wf_timers", TimerColumns, "due_at <= @Now", "due_at");
 
     public string ClaimJobsSql => Claim("wf_jobs", JobColumns, $"{InList("type", "@Types")} AND due_at <= @Now", "due_at");
+
+    public string ClaimExternalJobsSql => Claim("wf_jobs", JobColumns, "external = 1 AND due_at <= @Now", "due_at");
 
     public string ClaimClocksSql => Claim("wf_sla_clocks", "*", "next_due_at <= @Now", "next_due_at");
 

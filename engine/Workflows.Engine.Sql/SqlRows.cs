@@ -229,7 +229,9 @@ internal sealed class JobRow
 
     public string VariablesJson { get; set; } = "{}";
 
-    public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures);
+    public int External { get; set; }
+
+    public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures, External != 0);
 }
 
 internal sealed class TimerRow
@@ -308,7 +310,15 @@ internal sealed class BufferedMessageRow
 
     public long ExpiresAt { get; set; }
 
-    public BufferedMessageRecord ToRecord() => new(Id, MessageId, Name, CorrelationKey, VariablesJson, Time(PublishedAt), Time(ExpiresAt));
+    public long? ExpiredAt { get; set; }
+
+    public int Unclaimed { get; set; }
+
+    public BufferedMessageRecord ToRecord() => new(Id, MessageId, Name, CorrelationKey, VariablesJson, Time(PublishedAt), Time(ExpiresAt))
+    {
+        ExpiredAt = ExpiredAt is { } at ? Time(at) : null,
+        Unclaimed = Unclaimed != 0,
+    };
 }
 
 internal sealed class IncidentRow
@@ -369,5 +379,17 @@ internal sealed class OutboxRow
 
     public long CreatedAt { get; set; }
 
-    public OutboxRecord ToRecord() => new(Id, InstanceId, ElementId, MessageName, CorrelationKey, VariablesJson, Time(CreatedAt));
+    public int Kind { get; set; }
+
+    public string? HeadersJson { get; set; }
+
+    public long? PublishedAt { get; set; }
+
+    public OutboxRecord ToRecord() => new(Id, InstanceId, ElementId, MessageName, CorrelationKey, VariablesJson, Time(CreatedAt))
+    {
+        Seq = Seq,
+        Kind = (OutgoingMessageKind)Kind,
+        HeadersJson = HeadersJson ?? "{}",
+        PublishedAt = PublishedAt is { } at ? Time(at) : null,
+    };
 }

@@ -161,6 +161,19 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         (await ClaimAsync<JobRow>(_dialect.ClaimJobsSql, new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).ToList();
 
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<JobRow>(_dialect.ClaimExternalJobsSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            .Select(r => r.ToRecord()).OrderBy(j => j.DueAt).ToList();
+
+    public async ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE wf_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND {_dialect.InList("id", "@ids")}",
+                new { owner, ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
     // ---------------------------------------------------------------- timers
 
     public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
@@ -372,9 +385,41 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             """,
             new { name, correlationKey, instanceId, now = now.UtcTicks }, r => r.ToRecord(), ct);
 
-    public ValueTask<BufferedMessageRecord?> FindBufferedMessageByIdAsync(string messageId, DateTimeOffset now, CancellationToken ct) =>
-        SingleAsync<BufferedMessageRow, BufferedMessageRecord>(
-            _dialect.Top("* FROM wf_buffered_messages WHERE message_id = @messageId AND expires_at > @now", "1"), new { messageId, now = now.UtcTicks }, r => r.ToRecord(), ct);
+    public async ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "SELECT 1 FROM wf_inbox WHERE message_id = @messageId", new { messageId }, cancellationToken: ct)).ConfigureAwait(false) is not null;
+    }
+
+    public async ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                _dialect.Top("id FROM wf_buffered_messages WHERE expired_at IS NULL AND expires_at <= @now ORDER BY expires_at", "@max"),
+                new { now = now.UtcTicks, max }, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToArray();
+            if (ids.Length == 0)
+            {
+                return (0, (IReadOnlyList<BufferedMessageRecord>)[]);
+            }
+
+            var marked = await connection.ExecuteAsync(new CommandDefinition($"""
+                UPDATE wf_buffered_messages SET expired_at = @now,
+                    unclaimed = CASE WHEN EXISTS (SELECT 1 FROM wf_message_correlations c WHERE c.buffered_message_id = wf_buffered_messages.id) THEN 0 ELSE 1 END
+                WHERE expired_at IS NULL AND {_dialect.InList("id", "@ids")}
+                """, new { now = now.UtcTicks, ids }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            var unclaimed = (await connection.QueryAsync<BufferedMessageRow>(new CommandDefinition(
+                $"SELECT * FROM wf_buffered_messages WHERE unclaimed = 1 AND expired_at = @now AND {_dialect.InList("id", "@ids")}",
+                new { now = now.UtcTicks, ids }, transaction, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToRecord()).ToList();
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return (marked, (IReadOnlyList<BufferedMessageRecord>)unclaimed);
+        }, ct).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct) =>
+        ListAsync<BufferedMessageRow, BufferedMessageRecord>(
+            _dialect.Top("* FROM wf_buffered_messages WHERE unclaimed = 1 ORDER BY expires_at DESC", "@max"), new { max }, r => r.ToRecord(), ct);
 
     // ---------------------------------------------------------------- incidents, history, outbox
 
@@ -386,6 +431,40 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct) =>
         ListAsync<HistoryRow, HistoryRecord>("SELECT * FROM wf_history WHERE instance_id = @instanceId ORDER BY seq", new { instanceId }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(_dialect.Top("* FROM wf_outbox WHERE published_at IS NULL ORDER BY seq", "@max"), new { max }, r => r.ToRecord(), ct);
+
+    public async ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE wf_outbox SET published_at = @at WHERE {_dialect.InList("seq", "@seqs")}", new { at = at.UtcTicks, seqs = seqs.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
+    public async ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var parameters = new { name, owner, now = now.UtcTicks, until = until.UtcTicks };
+            if (await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE wf_leases SET owner = @owner, lease_until = @until WHERE name = @name AND (owner = @owner OR owner IS NULL OR lease_until < @now)",
+                parameters, cancellationToken: ct)).ConfigureAwait(false) == 1)
+            {
+                return true;
+            }
+
+            try
+            {
+                return await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO wf_leases (name, owner, lease_until) VALUES (@name, @owner, @until)", parameters, cancellationToken: ct)).ConfigureAwait(false) == 1;
+            }
+            catch (Exception e) when (_dialect.IsUniqueViolation(e))
+            {
+                return false; // the lease exists and another node holds it
+            }
+        }, ct).ConfigureAwait(false);
 
     public ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct) =>
         ListAsync<OutboxRow, OutboxRecord>(
@@ -591,9 +670,9 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         }
 
         await Insert("jobs", """
-            INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json)
-            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson)
-            """, changes.JobsCreated, j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson }).ConfigureAwait(false);
+            INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json, external)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson, @External)
+            """, changes.JobsCreated, j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson, External = j.External ? 1 : 0 }).ConfigureAwait(false);
         await Delete("jobs-closed", "wf_jobs", changes.JobsClosed).ConfigureAwait(false);
 
         await Insert("timers", """
@@ -628,9 +707,11 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         await Insert("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
         await Insert("outbox", """
-            INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at)
-            VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt)
-            """, changes.Outbox, o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks }).ConfigureAwait(false);
+            INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at, kind, headers_json)
+            VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt, @Kind, @HeadersJson)
+            """, changes.Outbox, o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks, Kind = (int)o.Kind, o.HeadersJson }).ConfigureAwait(false);
+        await Insert("inbox", "INSERT INTO wf_inbox (message_id, consumer, received_at) VALUES (@MessageId, @Consumer, @ReceivedAt)",
+            changes.Inbox, m => new { m.MessageId, Consumer = "correlate", ReceivedAt = m.ReceivedAt.UtcTicks }).ConfigureAwait(false);
 
         await Insert("history", "INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES (@InstanceId, @At, @Kind, @ElementId, @ElementKey, @Actor, @Detail)",
             changes.History, h => new { h.InstanceId, At = h.At.UtcTicks, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail }).ConfigureAwait(false);

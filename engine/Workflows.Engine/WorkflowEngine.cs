@@ -125,6 +125,10 @@ public sealed partial class WorkflowEngine
 
     internal IWorkflowStore Store => _core.Store;
 
+    internal TimeProvider Time => _core.Time;
+
+    internal WorkflowEngineOptions Options => _core.Options;
+
     // ---------------------------------------------------------------- definitions
 
     /// <summary>Checks a BPMN document without deploying it.</summary>
@@ -368,7 +372,7 @@ public sealed partial class WorkflowEngine
     public Task CompleteJobAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default) =>
         CompleteJobByAsync(jobId, variables, worker: null, cancellationToken);
 
-    private Task CompleteJobByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
+    internal Task CompleteJobByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
     {
         var values = Variables(variables);
         return ExecuteAsync(async execution =>
@@ -381,7 +385,10 @@ public sealed partial class WorkflowEngine
         }, cancellationToken);
     }
 
-    /// <summary>Reports a failed job: it is retried after <paramref name="backoff"/> while retries remain, then becomes an incident.</summary>
+    /// <summary>
+    /// Reports a failed job: it is retried after <paramref name="backoff"/> (by default <see cref="WorkflowEngineOptions.RetryBackoff"/>,
+    /// doubled with every failure) while retries remain, then becomes an incident.
+    /// </summary>
     public Task FailJobAsync(Guid jobId, string errorMessage, int? retries = null, TimeSpan? backoff = null, CancellationToken cancellationToken = default) =>
         ExecuteAsync(async execution =>
         {
@@ -392,7 +399,7 @@ public sealed partial class WorkflowEngine
             execution.History(instance, "job-failed", job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
             if (left > 0)
             {
-                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? TimeSpan.Zero), Failures = job.Failures + 1 };
+                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? RetryBackoff(job)), Failures = job.Failures + 1 };
                 execution.Changes.JobsCreated.Add(retry);
                 element.JobId = retry.Id;
             }
@@ -420,11 +427,32 @@ public sealed partial class WorkflowEngine
     {
         ArgumentNullException.ThrowIfNull(message);
         var values = Variables(message.Variables);
+        if (message.Handoff is { } handoff)
+        {
+            values["handoff"] = FeelConvert.FromClr(new Dictionary<string, object?>
+            {
+                ["sourceInstanceId"] = handoff.SourceInstanceId?.ToString(),
+                ["sourceProcessId"] = handoff.SourceProcessId,
+                ["businessKey"] = handoff.BusinessKey,
+                ["branch"] = handoff.Branch,
+                ["tenant"] = handoff.Tenant,
+                // As variables are stored: an ISO 8601 string, read in FEEL with date and time(handoff.commitmentDue).
+                ["commitmentDue"] = handoff.CommitmentDue?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
         return ExecuteAsync(async execution =>
         {
-            if (message.MessageId is { } messageId && await Store.FindBufferedMessageByIdAsync(messageId, execution.Now, cancellationToken).ConfigureAwait(false) is not null)
+            // The inbox row commits with the message's effects: a second delivery finds it and changes nothing,
+            // and two deliveries racing on two nodes collide on its key, so the loser retries and finds it.
+            if (message.MessageId is { } messageId)
             {
-                return new CorrelationResult(0, 0, Buffered: false, Duplicate: true);
+                if (await Store.IsInInboxAsync(messageId, cancellationToken).ConfigureAwait(false))
+                {
+                    return new CorrelationResult(0, 0, Buffered: false, Duplicate: true);
+                }
+
+                execution.Changes.Inbox.Add((messageId, execution.Now));
             }
 
             var correlated = new List<Guid>();
@@ -464,6 +492,11 @@ public sealed partial class WorkflowEngine
                     FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive);
                 execution.Changes.MessagesBuffered.Add(record);
                 execution.Changes.MessageCorrelations.AddRange(correlated.Select(id => (record.Id, id)));
+            }
+
+            if (message.MustCorrelate && correlated.Count == 0 && !buffered)
+            {
+                throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it, and it has no time-to-live to wait for one");
             }
 
             return new CorrelationResult(correlated.Count - started, started, buffered, Duplicate: false);
@@ -589,13 +622,14 @@ public sealed partial class WorkflowEngine
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var backoff = _core.Options.RetryBackoff * Math.Pow(2, Math.Min(job.Failures, 16));
-            await IgnoreIfGoneAsync(FailJobAsync(job.Id, e.Message, job.Retries - 1, backoff, ct)).ConfigureAwait(false);
+            await IgnoreIfGoneAsync(FailJobAsync(job.Id, e.Message, job.Retries - 1, RetryBackoff(job), ct)).ConfigureAwait(false);
             return;
         }
 
         await IgnoreIfGoneAsync(CompleteJobByAsync(job.Id, result, _core.Options.NodeId, ct)).ConfigureAwait(false);
     }
+
+    private TimeSpan RetryBackoff(JobRecord job) => _core.Options.RetryBackoff * Math.Pow(2, Math.Min(job.Failures, 16));
 
     // Another node (after this one's lease ran out) or a cancellation may have closed the job meanwhile:
     // its effect is then already recorded, or no longer wanted.
@@ -634,6 +668,7 @@ public sealed partial class WorkflowEngine
         var options = _core.Options;
         var nextRetention = _core.Time.GetUtcNow();
         var nextCalendarRefresh = _core.Time.GetUtcNow();
+        var nextExpiry = _core.Time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             if (options.HistoryRetention is { } retention && _core.Time.GetUtcNow() >= nextRetention)
@@ -646,6 +681,12 @@ public sealed partial class WorkflowEngine
             {
                 await RefreshCalendarsAsync(cancellationToken).ConfigureAwait(false); // versions another node saved
                 nextCalendarRefresh = _core.Time.GetUtcNow().AddSeconds(30);
+            }
+
+            if (_core.Time.GetUtcNow() >= nextExpiry)
+            {
+                await ExpireMessagesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                nextExpiry = _core.Time.GetUtcNow().AddSeconds(10);
             }
 
             var done = await FireDueTimersAsync(options.BatchSize, cancellationToken).ConfigureAwait(false)
@@ -784,13 +825,6 @@ public sealed partial class WorkflowEngine
         return history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList();
     }
 
-    /// <summary>Messages the engine sent (send tasks, message throw and end events), oldest first.</summary>
-    public async Task<IReadOnlyList<OutgoingMessage>> GetOutgoingMessagesAsync(Guid? instanceId = null, CancellationToken cancellationToken = default)
-    {
-        var outbox = await Store.GetOutboxAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        return outbox.Select(o => new OutgoingMessage(o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey,
-            Execution.ToDictionary(Execution.VariablesFromJson(o.VariablesJson)))).ToList();
-    }
 
     // ---------------------------------------------------------------- the one path every command takes
 
@@ -817,6 +851,7 @@ public sealed partial class WorkflowEngine
                     await execution.CommitAsync().ConfigureAwait(false);
                     outcome = "committed";
                     CountEffects(execution);
+                    Committed?.Invoke(execution.Changes);
                     return result;
                 }
                 catch (ConcurrencyConflictException e) when (attempt < _core.Options.MaxCommandAttempts)

@@ -42,6 +42,50 @@ public sealed record PublishMessage(string Name, string CorrelationKey)
 
     /// <summary>How long the message waits for a subscription. Default zero: not buffered.</summary>
     public TimeSpan TimeToLive { get; init; }
+
+    /// <summary>
+    /// When set, a message that nothing takes (no waiting instance, no message start, no time-to-live) is refused
+    /// with <see cref="WorkflowNotFoundException"/> and leaves no trace, instead of being accepted and forgotten.
+    /// </summary>
+    public bool MustCorrelate { get; init; }
+
+    /// <summary>Where the message comes from, when another instance sent it: the receiving instance sees it as the <c>handoff</c> variable.</summary>
+    public Handoff? Handoff { get; init; }
+}
+
+/// <summary>
+/// What a message carries across a front-office/back-office handoff besides its variables: whose case it
+/// is, the level-1 promise made to the customer (so the receiver measures its own budget against it) and
+/// the trace context of the command that sent it.
+/// </summary>
+public sealed record Handoff
+{
+    /// <summary>The sending instance.</summary>
+    public Guid? SourceInstanceId { get; init; }
+
+    /// <summary>The sending instance's process id.</summary>
+    public string? SourceProcessId { get; init; }
+
+    /// <summary>The process the collaboration's message flow targets, if the model says; another engine ignores the message.</summary>
+    public string? TargetProcessId { get; init; }
+
+    /// <summary>The sending instance's business key.</summary>
+    public string? BusinessKey { get; init; }
+
+    /// <summary>The sending instance's branch (<c>wf:journey</c>).</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The sending instance's tenant (<c>wf:journey</c>).</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>When the sending instance's running level-1 commitment breaches, if one runs.</summary>
+    public DateTimeOffset? CommitmentDue { get; init; }
+
+    /// <summary>The W3C <c>traceparent</c> of the command that sent the message.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>The W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    public string? TraceState { get; init; }
 }
 
 /// <summary>What became of a published message.</summary>
@@ -251,7 +295,30 @@ public sealed record JobInfo(
 public sealed record IncidentInfo(Guid Id, Guid InstanceId, string ElementId, string Message, DateTimeOffset CreatedAt);
 
 /// <summary>A message the engine sent out (send task, message throw or end event).</summary>
-public sealed record OutgoingMessage(Guid Id, Guid InstanceId, string ElementId, string Name, string? CorrelationKey, IReadOnlyDictionary<string, object?> Variables);
+public sealed record OutgoingMessage(Guid Id, Guid InstanceId, string ElementId, string Name, string? CorrelationKey, IReadOnlyDictionary<string, object?> Variables)
+{
+    /// <summary>Whether it is a message for a waiting or starting instance, or a notification for people and other systems.</summary>
+    public OutgoingMessageKind Kind { get; init; }
+
+    /// <summary>How long the receiver buffers it when nothing waits for it yet.</summary>
+    public TimeSpan TimeToLive { get; init; }
+
+    /// <summary>What the message carries across the handoff.</summary>
+    public Handoff Handoff { get; init; } = new();
+
+    /// <summary>When the outbox relay published it; null while it waits.</summary>
+    public DateTimeOffset? PublishedAt { get; init; }
+}
+
+/// <summary>What an outgoing message is for.</summary>
+public enum OutgoingMessageKind
+{
+    /// <summary>A BPMN message (send task, message throw or end event): it starts or continues an instance.</summary>
+    Message,
+
+    /// <summary>A notification (an SLA rung's <c>SlaWarning</c> or <c>SlaBreached</c>): nothing correlates it.</summary>
+    Notification,
+}
 
 /// <summary>One line of an instance's history.</summary>
 public sealed record HistoryEntry(DateTimeOffset At, string Kind, string? ElementId, string? Actor, string? Detail);

@@ -24,6 +24,8 @@ public static class WorkflowsTelemetry
 
     internal static readonly Histogram<double> CommandDuration = Meter.CreateHistogram<double>("workflows.command.duration", "ms", "Time from loading to commit, retries included");
 
+    internal static readonly Counter<long> MessagesExpired = Meter.CreateCounter<long>("workflows.messages.expired", description: "Buffered messages whose time-to-live ran out before any instance took them");
+
     internal static readonly Counter<long> InstancesStarted = Meter.CreateCounter<long>("workflows.instances.started");
 
     internal static readonly Counter<long> InstancesEnded = Meter.CreateCounter<long>("workflows.instances.ended");

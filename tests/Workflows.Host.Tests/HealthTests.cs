@@ -53,4 +53,22 @@ public sealed class HealthTests
 
         Assert.That(() => factory.CreateClient(), Throws.InstanceOf<ArgumentException>().With.Message.Contains("SqlStoreOptions.ConnectionString"));
     }
+
+    [Test]
+    public void A_bus_setting_out_of_range_fails_the_start_naming_it()
+    {
+        Environment.SetEnvironmentVariable("Workflows__Bus__Transport", "RabbitMq");
+        Environment.SetEnvironmentVariable("Workflows__Bus__RabbitMq__Port", "70000");
+        try
+        {
+            using var factory = new WebApplicationFactory<Program>();
+            var error = Assert.Throws<ArgumentException>(() => factory.CreateClient());
+            Assert.That(error!.Message, Does.Contain("bus option RabbitMq:Port = '70000' must be from 1 to 65535"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Workflows__Bus__Transport", null);
+            Environment.SetEnvironmentVariable("Workflows__Bus__RabbitMq__Port", null);
+        }
+    }
 }

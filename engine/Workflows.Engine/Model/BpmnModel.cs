@@ -68,7 +68,8 @@ internal sealed record IoMapping(ModelExpression Source, string Target);
 
 internal sealed record TimerDefinition(TimerKind Kind, ModelExpression Value);
 
-internal sealed record MessageDefinition(string Id, ModelExpression Name, ModelExpression? CorrelationKey);
+/// <summary>A message; <paramref name="TimeToLive"/> (<c>wf:publish</c>) is how long it waits for a subscription when the engine sends it.</summary>
+internal sealed record MessageDefinition(string Id, ModelExpression Name, ModelExpression? CorrelationKey, TimeSpan TimeToLive = default);
 
 internal sealed record SignalDefinition(string Id, ModelExpression Name);
 
@@ -326,6 +327,9 @@ internal sealed class ProcessModel
 
     /// <inheritdoc cref="CustomerId"/>
     public ModelExpression Branch { get; set; } = new("=branch", Feel.FeelExpression.Parse("branch"));
+
+    /// <inheritdoc cref="CustomerId"/>
+    public ModelExpression Tenant { get; set; } = new("=tenant", Feel.FeelExpression.Parse("tenant"));
 
     /// <summary>Start events directly in the process (not in event sub-processes).</summary>
     public IEnumerable<FlowNode> StartEvents => Root.Children.Where(n => n.Kind == NodeKind.StartEvent);

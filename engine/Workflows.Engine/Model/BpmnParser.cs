@@ -121,7 +121,8 @@ internal sealed class BpmnParser
                     _document.Messages[messageId] = new MessageDefinition(
                         messageId,
                         nameText is null ? new ModelExpression(messageId, null) : Expression(nameText, e, "name"),
-                        Attr(subscription, "correlationKey") is { } key ? Expression(key, e, "correlationKey", alwaysFeel: true) : null);
+                        Attr(subscription, "correlationKey") is { } key ? Expression(key, e, "correlationKey", alwaysFeel: true) : null,
+                        ReadTimeToLive(e, messageId));
                     break;
                 case "signal":
                     _document.Count("signal");
@@ -208,6 +209,7 @@ internal sealed class BpmnParser
         {
             process.CustomerId = Attr(journey, "customerId") is { } customer ? Expression(customer, journey, "customerId", alwaysFeel: true) : process.CustomerId;
             process.Branch = Attr(journey, "branch") is { } branch ? Expression(branch, journey, "branch", alwaysFeel: true) : process.Branch;
+            process.Tenant = Attr(journey, "tenant") is { } tenant ? Expression(tenant, journey, "tenant", alwaysFeel: true) : process.Tenant;
         }
         _document.Processes.Add(process);
 
@@ -443,6 +445,22 @@ internal sealed class BpmnParser
         {
             node.Event = new EventDefinition { Type = EventType.Multiple };
         }
+    }
+
+    private TimeSpan ReadTimeToLive(XElement message, string messageId)
+    {
+        if (Attr(Extension(message, "publish", WorkflowsNs), "timeToLive") is not { } text)
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (Workflows.Engine.Feel.FeelBuiltins.ParseDuration(text) is TimeSpan ttl && ttl >= TimeSpan.Zero)
+        {
+            return ttl;
+        }
+
+        Error("MESSAGE_TTL_INVALID", messageId, message, $"the time-to-live '{text}' is not an ISO 8601 duration such as PT10M");
+        return TimeSpan.Zero;
     }
 
     private MessageDefinition? ResolveMessage(string reference, XElement e, string elementId) =>

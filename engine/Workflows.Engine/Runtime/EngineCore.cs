@@ -68,6 +68,11 @@ internal sealed partial class EngineLog(ILogger logger)
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Command retried after a concurrency conflict (attempt {Attempt}): {Reason}")]
     private static partial void LogConflict(ILogger logger, int attempt, string reason);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Message {MessageName} (key {CorrelationKey}, id {MessageId}) expired at {ExpiresAt} with no instance taking it")]
+    private static partial void LogMessageExpired(ILogger logger, string messageName, string correlationKey, string? messageId, DateTimeOffset expiresAt);
+
+    public void MessageExpired(string name, string key, string? messageId, DateTimeOffset expiresAt) => LogMessageExpired(logger, name, key, messageId, expiresAt);
+
     public void IncidentRaised(Guid instanceId, string? businessKey, string elementId, string reason) => LogIncident(logger, instanceId, businessKey, elementId, reason);
 
     public void Deployed(string processId, int version, Guid definitionId) => LogDeployed(logger, processId, version, definitionId);

@@ -365,7 +365,11 @@ internal sealed partial class Execution
                 ["due"] = Format(clock.TargetAt),
                 ["now"] = Format(Now),
             };
-            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, ToJson(payload), Now));
+            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, ToJson(payload), Now)
+            {
+                Kind = OutgoingMessageKind.Notification,
+                HeadersJson = new OutboxHeaders(HandoffOf(instance, element, targetProcessId: null), TimeSpan.Zero).ToJson(),
+            });
             actions.Add($"published {name}");
         }
 

@@ -387,7 +387,7 @@ internal sealed partial class Execution
         }
 
         var job = new JobRecord(Guid.CreateVersion7(Now), instance.Id, element.Key, node.Id, type, spec.Retries, Now, Now,
-            JsonSerializer.Serialize(node.Headers), ToJson(variables));
+            JsonSerializer.Serialize(node.Headers), ToJson(variables), External: spec.External);
         Changes.JobsCreated.Add(job);
         element.JobId = job.Id;
         History(instance, "job-created", node.Id, element.Key, type);
@@ -440,8 +440,29 @@ internal sealed partial class Execution
         var name = EvaluateString(message.Name, scope, node, "the message name");
         var key = message.CorrelationKey is null ? null : EvaluateString(message.CorrelationKey, scope, node, "the correlation key");
         var payload = node.Inputs.Count > 0 ? element.Variables ?? [] : scope.Flatten();
-        Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, node.Id, name, key, ToJson(payload), Now));
+        var headers = new OutboxHeaders(HandoffOf(instance, element, instance.Definition.MessageTarget(node.Id)), message.TimeToLive);
+        Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, node.Id, name, key, ToJson(payload), Now) { HeadersJson = headers.ToJson() });
         History(instance, "message-sent", node.Id, element.Key, name);
+    }
+
+    /// <summary>What a message this instance sends carries across the handoff: its case, its promise and this command's trace.</summary>
+    internal Handoff HandoffOf(LoadedInstance instance, ElementInstance element, string? targetProcessId)
+    {
+        var process = instance.Definition.Process;
+        var commitment = instance.Clocks.Find(c => c.IsOpen && c.Kind == ClockKind.Commitment && c.Level == 1);
+        var activity = System.Diagnostics.Activity.Current;
+        return new Handoff
+        {
+            SourceInstanceId = instance.Id,
+            SourceProcessId = instance.State.ProcessId,
+            TargetProcessId = targetProcessId,
+            BusinessKey = instance.State.BusinessKey,
+            Branch = Party(instance, element, process.Branch),
+            Tenant = Party(instance, element, process.Tenant),
+            CommitmentDue = commitment?.TargetAt,
+            TraceParent = activity?.Id,
+            TraceState = activity?.TraceStateString,
+        };
     }
 
     /// <summary>End events and intermediate throw events: what they throw, then (usually) on.</summary>

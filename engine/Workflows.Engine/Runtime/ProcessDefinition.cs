@@ -28,6 +28,31 @@ internal sealed class ProcessDefinition
         }
 
         HasClocks = process.Nodes.Values.Append(process.Root).Any(n => n.Sla is not null || n.Commitment?.Clock is not null);
+        _messageTargets = MessageTargets(document, process);
+    }
+
+    private readonly Dictionary<string, string?> _messageTargets;
+
+    /// <summary>The process a message sent from <paramref name="elementId"/> is for, when the collaboration's message flows name exactly one.</summary>
+    public string? MessageTarget(string elementId) => _messageTargets.GetValueOrDefault(elementId);
+
+    // A message flow targets a pool (participant) or an element inside one; the sender's own process
+    // never counts, and a sender whose flows reach several processes is left untargeted (everyone may take it).
+    private static Dictionary<string, string?> MessageTargets(BpmnDocument document, ProcessModel process)
+    {
+        var targets = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var group in document.MessageFlows.Where(f => process.Nodes.ContainsKey(f.SourceRef)).GroupBy(f => f.SourceRef))
+        {
+            var processes = group
+                .Select(f => document.Participants.Find(p => p.Id == f.TargetRef)?.ProcessRef
+                    ?? document.Processes.Find(p => p.Nodes.ContainsKey(f.TargetRef))?.Id)
+                .Where(p => p is not null && p != process.Id)
+                .Distinct()
+                .ToList();
+            targets[group.Key] = processes.Count == 1 ? processes[0] : null;
+        }
+
+        return targets;
     }
 
     /// <summary>Whether any element keeps an SLA or commitment clock: only then does a command read an instance's clocks.</summary>

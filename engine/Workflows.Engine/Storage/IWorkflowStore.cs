@@ -44,6 +44,12 @@ internal interface IWorkflowStore
     /// <summary>Leases due jobs of the given types, as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
     ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 
+    /// <summary>Leases due jobs of service tasks marked external (for workers over the bus), as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Gives back leases <paramref name="owner"/> holds on those jobs, so they are claimable again at once.</summary>
+    ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct);
+
     ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct);
 
     /// <summary>The earliest due time among timers no node holds a live lease on at <paramref name="now"/>.</summary>
@@ -63,7 +69,17 @@ internal interface IWorkflowStore
     /// <summary>Unexpired buffered messages for a name and key that were not yet correlated to <paramref name="instanceId"/>.</summary>
     ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct);
 
-    ValueTask<BufferedMessageRecord?> FindBufferedMessageByIdAsync(string messageId, DateTimeOffset now, CancellationToken ct);
+    /// <summary>Whether a command already consumed the message of that id.</summary>
+    ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct);
+
+    /// <summary>
+    /// Marks buffered messages whose time-to-live ran out by <paramref name="now"/> as expired, at most
+    /// <paramref name="max"/>, and returns those no instance ever took: they are kept, never dropped.
+    /// </summary>
+    ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct);
+
+    /// <summary>Buffered messages that expired with no instance taking them, newest first.</summary>
+    ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct);
 
     ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct);
 
@@ -72,6 +88,18 @@ internal interface IWorkflowStore
     ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct);
 
     ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct);
+
+    /// <summary>The oldest outbox rows not yet published, in outbox order, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct);
+
+    /// <summary>Records that the rows of those sequence numbers reached the broker.</summary>
+    ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>
+    /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="until"/> unless another
+    /// owner holds it past <paramref name="now"/>: one node at a time does work that must stay in order.
+    /// </summary>
+    ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct);
 
     /// <summary>Deletes the history of instances that ended before <paramref name="endedBefore"/>, in batches.</summary>
     /// <returns>How many history rows were deleted.</returns>

@@ -23,11 +23,13 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<string, List<Guid>> _signalSubscriptionsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, BufferedMessageRecord> _buffered = [];
     private readonly Dictionary<(string Name, string Key), List<Guid>> _bufferedByKey = [];
-    private readonly Dictionary<string, Guid> _bufferedByMessageId = new(StringComparer.Ordinal);
     private readonly HashSet<(Guid Message, Guid Instance)> _correlations = [];
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
     private readonly List<OutboxRecord> _outbox = [];
+    private readonly HashSet<string> _inbox = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Owner, DateTimeOffset Until)> _namedLeases = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, string> _jobLeaseOwners = [];
     private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
     private readonly Dictionary<Guid, DateTimeOffset> _leases = [];
     private readonly Dictionary<Guid, SlaClockRecord> _clocks = [];
@@ -196,12 +198,18 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         return null;
     }
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        ClaimJobs(j => types.Contains(j.Type), now, max, owner, leaseUntil);
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        ClaimJobs(j => j.External, now, max, owner, leaseUntil);
+
+    private ValueTask<IReadOnlyList<JobRecord>> ClaimJobs(Func<JobRecord, bool> wanted, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil)
     {
         lock (_gate)
         {
             var claimed = new List<JobRecord>();
-            foreach (var job in _jobs.Values.Where(j => types.Contains(j.Type) && j.DueAt <= now).OrderBy(j => j.DueAt))
+            foreach (var job in _jobs.Values.Where(j => wanted(j) && j.DueAt <= now).OrderBy(j => j.DueAt))
             {
                 if (claimed.Count >= max)
                 {
@@ -210,11 +218,26 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
 
                 if (Lease(job.Id, now, leaseUntil))
                 {
+                    _jobLeaseOwners[job.Id] = owner;
                     claimed.Add(job);
                 }
             }
 
             return new(claimed);
+        }
+    }
+
+    public ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            foreach (var id in ids.Where(id => _jobLeaseOwners.GetValueOrDefault(id) == owner))
+            {
+                _leases.Remove(id);
+                _jobLeaseOwners.Remove(id);
+            }
+
+            return ValueTask.CompletedTask;
         }
     }
 
@@ -301,11 +324,34 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<BufferedMessageRecord?> FindBufferedMessageByIdAsync(string messageId, DateTimeOffset now, CancellationToken ct)
+    public ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(_bufferedByMessageId.TryGetValue(messageId, out var id) && _buffered[id].ExpiresAt > now ? _buffered[id] : null);
+            return new(_inbox.Contains(messageId));
+        }
+    }
+
+    public ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var expired = _buffered.Values.Where(m => m.ExpiredAt is null && m.ExpiresAt <= now).OrderBy(m => m.ExpiresAt).Take(max).ToList();
+            foreach (var m in expired)
+            {
+                _buffered[m.Id] = m with { ExpiredAt = now, Unclaimed = !_correlations.Any(c => c.Message == m.Id) };
+            }
+
+            IReadOnlyList<BufferedMessageRecord> unclaimed = expired.Select(m => _buffered[m.Id]).Where(m => m.Unclaimed).ToList();
+            return new((expired.Count, unclaimed));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_buffered.Values.Where(m => m.Unclaimed).OrderByDescending(m => m.ExpiresAt).Take(max).ToList());
         }
     }
 
@@ -341,6 +387,45 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (_gate)
         {
             return new(_outbox.Where(o => instanceId is null || o.InstanceId == instanceId).ToList());
+        }
+    }
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Where(o => o.PublishedAt is null).Take(max).ToList());
+        }
+    }
+
+    public ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var published = seqs.ToHashSet();
+            for (var i = 0; i < _outbox.Count; i++)
+            {
+                if (published.Contains(_outbox[i].Seq))
+                {
+                    _outbox[i] = _outbox[i] with { PublishedAt = at };
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_namedLeases.TryGetValue(name, out var lease) && lease.Owner != owner && lease.Until > now)
+            {
+                return new(false);
+            }
+
+            _namedLeases[name] = (owner, until);
+            return new(true);
         }
     }
 
@@ -381,6 +466,13 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 throw new ConcurrencyConflictException($"timer {fired} was fired or closed by another command");
             }
+
+            if (changes.Inbox.Find(m => _inbox.Contains(m.MessageId)) is { MessageId: { } consumed })
+            {
+                throw new ConcurrencyConflictException($"message {consumed} was consumed by another command");
+            }
+
+            _inbox.UnionWith(changes.Inbox.Select(m => m.MessageId));
 
             foreach (var d in changes.Definitions)
             {
@@ -438,6 +530,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 _jobs.Remove(id);
                 _leases.Remove(id);
+                _jobLeaseOwners.Remove(id);
             }
 
             foreach (var t in changes.TimersCreated)
@@ -501,10 +594,6 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 _buffered[m.Id] = m;
                 Add(_bufferedByKey, (m.Name, m.CorrelationKey), m.Id);
-                if (m.MessageId is not null)
-                {
-                    _bufferedByMessageId[m.MessageId] = m.Id;
-                }
             }
 
             foreach (var c in changes.MessageCorrelations)
@@ -550,7 +639,10 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 _calendarLayers[(name, from)] = json;
             }
 
-            _outbox.AddRange(changes.Outbox);
+            foreach (var o in changes.Outbox)
+            {
+                _outbox.Add(o with { Seq = _outbox.Count + 1 });
+            }
             foreach (var h in changes.History)
             {
                 if (!_history.TryGetValue(h.InstanceId, out var list))

@@ -143,7 +143,8 @@ internal sealed record JobRecord(
     DateTimeOffset DueAt,
     string HeadersJson,
     string VariablesJson,
-    int Failures = 0);
+    int Failures = 0,
+    bool External = false);
 
 /// <summary>A timer row; start-event timers have no instance and name their definition instead.</summary>
 internal sealed record TimerRecord(
@@ -181,7 +182,14 @@ internal sealed record BufferedMessageRecord(
     string CorrelationKey,
     string VariablesJson,
     DateTimeOffset PublishedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt)
+{
+    /// <summary>When the expiry sweep found its time-to-live over; null while it may still be taken.</summary>
+    public DateTimeOffset? ExpiredAt { get; init; }
+
+    /// <summary>Whether it expired with no instance ever taking it: recorded, reported, never dropped silently.</summary>
+    public bool Unclaimed { get; init; }
+}
 
 internal sealed record IncidentRecord(
     Guid Id,
@@ -192,7 +200,7 @@ internal sealed record IncidentRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ResolvedAt);
 
-/// <summary>A message the engine sends out (send task, message throw/end event), published by the outbox relay.</summary>
+/// <summary>A message the engine sends out (send task, message throw/end event, SLA notification), published by the outbox relay.</summary>
 internal sealed record OutboxRecord(
     Guid Id,
     Guid InstanceId,
@@ -200,7 +208,34 @@ internal sealed record OutboxRecord(
     string MessageName,
     string? CorrelationKey,
     string VariablesJson,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The row's place in the outbox: the relay publishes in this order.</summary>
+    public long Seq { get; init; }
+
+    public OutgoingMessageKind Kind { get; init; }
+
+    /// <summary>The <see cref="OutboxHeaders"/> as JSON.</summary>
+    public string HeadersJson { get; init; } = "{}";
+
+    public DateTimeOffset? PublishedAt { get; init; }
+
+    public OutboxHeaders Headers => OutboxHeaders.FromJson(HeadersJson);
+}
+
+/// <summary>What an outbox row carries besides its variables.</summary>
+internal sealed record OutboxHeaders(Handoff Handoff, TimeSpan TimeToLive)
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json);
+
+    public static OutboxHeaders FromJson(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<OutboxHeaders>(json, Json) is { Handoff: not null } headers ? headers : new OutboxHeaders(new Handoff(), TimeSpan.Zero);
+}
 
 internal sealed record HistoryRecord(
     Guid InstanceId,
@@ -254,6 +289,9 @@ internal sealed class ChangeSet
     public List<(Guid Id, DateTimeOffset At)> IncidentsResolved { get; } = [];
 
     public List<OutboxRecord> Outbox { get; } = [];
+
+    /// <summary>Ids of the messages this command consumed: a second delivery of one finds it and does nothing.</summary>
+    public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox { get; } = [];
 
     public List<HistoryRecord> History { get; } = [];
 

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.MassTransit;
+
+/// <summary>A message that can never succeed however often it is retried; it goes to the error queue with this reason.</summary>
+public sealed class PoisonMessageException(string message) : Exception(message);
+
+/// <summary>
+/// What an engine does with what arrives on its queue: messages start or continue instances (once per message
+/// id, through the engine's inbox), job answers complete, fail or raise errors on the jobs they name.
+/// </summary>
+internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
+{
+    // Processes this engine runs: a message aimed at another process is another engine's business.
+    private readonly ConcurrentDictionary<string, bool> _deployed = new(StringComparer.Ordinal);
+
+    public void Configure(IReceiveEndpointConfigurator endpoint, WorkflowBusOptions options)
+    {
+        endpoint.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+        endpoint.PrefetchCount = options.ConcurrentMessageLimit * 2;
+
+        // Transient failures (the database away, a command that kept losing races) are retried in place; a
+        // message that cannot succeed goes straight to the error queue, so nothing waits behind it.
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Ignore<PoisonMessageException>();
+            retry.Ignore<WorkflowInputException>();
+            retry.Ignore<WorkflowNotFoundException>();
+            retry.Ignore<JsonException>();
+            retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+        });
+        endpoint.Handler<WorkflowMessage>(ConsumeAsync);
+        endpoint.Handler<JobCompleted>(context => AnswerAsync(context.Message.JobId,
+            engine.CompleteJobByAsync(context.Message.JobId, Variables(context.Message.VariablesJson, "job answer"), context.Message.Worker, context.CancellationToken)));
+        endpoint.Handler<JobFailed>(context => AnswerAsync(context.Message.JobId,
+            engine.FailJobAsync(context.Message.JobId, context.Message.ErrorMessage, context.Message.Retries, context.Message.RetryBackoff, context.CancellationToken)));
+        endpoint.Handler<JobErrorThrown>(context => AnswerAsync(context.Message.JobId,
+            engine.ThrowJobErrorAsync(context.Message.JobId, context.Message.ErrorCode, context.Message.ErrorMessage, context.CancellationToken)));
+    }
+
+    private async Task ConsumeAsync(ConsumeContext<WorkflowMessage> context)
+    {
+        var message = context.Message;
+        if (string.IsNullOrWhiteSpace(message.Name))
+        {
+            throw new PoisonMessageException($"message {context.MessageId} has no name");
+        }
+
+        var handoff = message.Handoff ?? new Handoff();
+        if (handoff.TargetProcessId is { } target && !await RunsAsync(target, context.CancellationToken).ConfigureAwait(false))
+        {
+            log.NotOurs(message.Name, target);
+            return;
+        }
+
+        using var activity = StartActivity(message.Name, handoff);
+        var variables = Variables(message.VariablesJson, $"message '{message.Name}'");
+        try
+        {
+            await engine.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
+            {
+                Variables = variables,
+                MessageId = context.MessageId?.ToString(),
+                TimeToLive = message.TimeToLive,
+                Handoff = handoff,
+                MustCorrelate = true,
+            }, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkflowException e) when (e is WorkflowNotFoundException or WorkflowInputException)
+        {
+            var source = handoff.SourceInstanceId is { } sender ? $" from instance {sender} of '{handoff.SourceProcessId}'" : "";
+            throw new PoisonMessageException($"message '{message.Name}' (key '{message.CorrelationKey}'){source} cannot be correlated: {e.Message}");
+        }
+    }
+
+    // The answer may come after another node already took the job again (its lease ran out) or after the
+    // instance moved on: the job is then gone, and the answer has nothing left to do.
+    private async Task AnswerAsync(Guid jobId, Task command)
+    {
+        try
+        {
+            await command.ConfigureAwait(false);
+        }
+        catch (WorkflowException e) when (e is WorkflowNotFoundException or WorkflowConflictException)
+        {
+            log.AnswerIgnored(jobId, e.Message);
+        }
+    }
+
+    private async ValueTask<bool> RunsAsync(string processId, CancellationToken ct)
+    {
+        if (_deployed.TryGetValue(processId, out var runs))
+        {
+            return runs;
+        }
+
+        runs = await engine.Store.GetLatestDefinitionAsync(processId, ct).ConfigureAwait(false) is not null;
+        if (runs)
+        {
+            _deployed[processId] = true; // a process once deployed stays; one not yet deployed is asked again
+        }
+
+        return runs;
+    }
+
+    private static IReadOnlyDictionary<string, object?> Variables(string? json, string what)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? Execution.ToDictionary((Feel.FeelContext)Feel.FeelConvert.FromJson(document.RootElement)!)
+                : throw new PoisonMessageException($"the variables of {what} are a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object");
+        }
+        catch (JsonException e)
+        {
+            throw new PoisonMessageException($"the variables of {what} are not JSON: {e.Message}");
+        }
+    }
+
+    // The command runs as a child of the trace that sent the message, however long it sat in the outbox.
+    private static Activity? StartActivity(string name, Handoff handoff) =>
+        ActivityContext.TryParse(handoff.TraceParent, handoff.TraceState, out var parent)
+            ? WorkflowsTelemetry.Source.StartActivity($"receive {name}", ActivityKind.Consumer, parent)
+            : WorkflowsTelemetry.Source.StartActivity($"receive {name}", ActivityKind.Consumer);
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Workflows.Engine;
+using Workflows.Engine.MassTransit;
+
+namespace Workflows.Host.Features;
+
+/// <summary>Wires the bus: the engine's queue, its outbox relay and job dispatcher, and the broker's health.</summary>
+internal static class BusExtensions
+{
+    /// <summary>
+    /// The bus comes from configuration, section <c>Workflows:Bus</c> (environment variables such as
+    /// <c>Workflows__Bus__Transport=RabbitMq</c>, <c>Workflows__Bus__RabbitMq__Host</c>, <c>…__Port</c>,
+    /// <c>…__VirtualHost</c>, <c>…__Username</c>, <c>…__Password</c>, <c>…__UseTls</c>): by default the in-memory
+    /// transport. A value out of range fails the start naming it; so does a broker that refuses the sign-in.
+    /// </summary>
+    public static WebApplicationBuilder AddWorkflowsBus(this WebApplicationBuilder builder)
+    {
+        var options = new WorkflowBusOptions();
+        builder.Configuration.GetSection("Workflows:Bus").Bind(options);
+        options.Validate();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<BusNodeService>();
+        if (options.Transport == BusTransport.RabbitMq)
+        {
+            builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("broker", tags: ["ready"]);
+        }
+
+        return builder;
+    }
+}
+
+/// <summary>Starts the node's bus with the engine on it at start, and stops it (relays first) at shutdown.</summary>
+internal sealed class BusNodeService(WorkflowEngine engine, WorkflowBusOptions options, ILoggerFactory loggers) : IHostedService
+{
+    private WorkflowBusNode? _node;
+
+    public async Task StartAsync(CancellationToken cancellationToken) =>
+        _node = await WorkflowBusNode.StartAsync(options, node => node.Engine(engine), loggers, cancellationToken);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+    }
+}
+
+internal sealed class BrokerHealthCheck(WorkflowBusOptions options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        // Messages wait in the outbox while the broker is away: the node still serves, degraded.
+        var health = await RabbitMqBroker.CheckHealthAsync(options.RabbitMq, cancellationToken);
+        return health.Healthy ? HealthCheckResult.Healthy(health.Description) : HealthCheckResult.Degraded(health.Description);
+    }
+}

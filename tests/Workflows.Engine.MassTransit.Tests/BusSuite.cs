@@ -1,0 +1,312 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using global::MassTransit;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Sql;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.MassTransit.Tests;
+
+/// <summary>Engines on SQLite files of the test's own, bus nodes stopped after each test, and waiting helpers.</summary>
+public abstract class BusTestBase
+{
+    private readonly List<IAsyncDisposable> _nodes = [];
+    private string _directory = "";
+    private string _run = "";
+
+    protected abstract WorkflowBusOptions BusOptions();
+
+    [SetUp]
+    public void CreateDirectory()
+    {
+        _run = Guid.NewGuid().ToString("N")[..8];
+        _directory = Path.Combine(Path.GetTempPath(), "workflows-bus-" + _run);
+        Directory.CreateDirectory(_directory);
+    }
+
+    [TearDown]
+    public async Task StopNodes()
+    {
+        foreach (var node in Enumerable.Reverse(_nodes))
+        {
+            await node.DisposeAsync();
+        }
+
+        _nodes.Clear();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>A name unique to this test, for queues and job types: nothing from an earlier test reaches it.</summary>
+    protected string Unique(string name) => $"{name}-{_run}";
+
+    protected async Task<WorkflowEngine> NewEngineAsync(string database, string? node = null) =>
+        await SqlWorkflowEngine.CreateAsync(
+            new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, database)}.db" },
+            new WorkflowEngineOptions { NodeId = $"{node ?? database}-{_run}", RetryBackoff = TimeSpan.FromMilliseconds(50) });
+
+    protected async Task<WorkflowBusNode> StartNodeAsync(Action<WorkflowBusNodeBuilder> build, WorkflowBusOptions? options = null)
+    {
+        var node = await WorkflowBusNode.StartAsync(options ?? BusOptions(), build, TestLog.Factory);
+        _nodes.Add(node);
+        return node;
+    }
+
+    protected static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what, int seconds = 30)
+        where T : class
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"waited {seconds} s for {what}");
+        throw new UnreachableException();
+    }
+
+    protected static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30) =>
+        WaitForAsync<object>(async () => await condition() ? new object() : null, what, seconds);
+
+    protected static async Task<UserTaskInfo?> BackOfficeTaskAsync(WorkflowEngine back) =>
+        (await back.QueryTasksAsync(new TaskQuery { Queues = ["back-office"] })).Tasks is [var first, ..] ? first : null;
+}
+
+/// <summary>
+/// The bus semantics, run on each transport: handoffs between two engines (each on its own database, as a
+/// front-office and a back-office system would be), job workers, the inbox, buffered messages and poison.
+/// </summary>
+public abstract class BusSuite : BusTestBase
+{
+    [Test]
+    public async Task A_send_task_starts_a_back_office_case_and_the_answer_continues_the_front_office()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.DeployAsync(Journeys.Front);
+        await back.DeployAsync(Journeys.Back);
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+
+        var started = DateTimeOffset.UtcNow;
+        var frontId = await front.StartAsync(new StartInstance("front")
+        {
+            BusinessKey = "case-1",
+            Variables = Vars(("caseId", "case-1"), ("branch", "paris-01"), ("tenant", "acme")),
+        });
+        var task = await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
+        var backCase = await back.GetInstanceAsync(task.InstanceId);
+        var handoff = (Feel.FeelContext)backCase.Variables["handoff"]!;
+        var promise = DateTimeOffset.Parse((string)handoff["commitmentDue"]!, System.Globalization.CultureInfo.InvariantCulture);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(backCase.BusinessKey, Is.EqualTo("case-1"));
+            Assert.That(backCase.Variables["caseId"], Is.EqualTo("case-1"));
+            Assert.That(handoff["businessKey"], Is.EqualTo("case-1"));
+            Assert.That(handoff["branch"], Is.EqualTo("paris-01"));
+            Assert.That(handoff["tenant"], Is.EqualTo("acme"));
+            Assert.That(handoff["sourceInstanceId"], Is.EqualTo(frontId.ToString()));
+            Assert.That(promise,
+                Is.EqualTo(started.AddHours(8)).Within(TimeSpan.FromMinutes(1)), "the level-1 promise travels with the case");
+        }
+
+        await back.CompleteUserTaskAsync(task.Id);
+        await WaitUntilAsync(async () => (await front.GetInstanceAsync(frontId)).Status == ProcessInstanceStatus.Completed, "the front office to continue");
+        Assert.That((await front.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task A_handoff_carries_the_trace_of_the_command_that_sent_it()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.DeployAsync(Journeys.Front);
+        await back.DeployAsync(Journeys.Back);
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+        var received = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Workflows.Engine",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => received.Add(activity),
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        using var request = new Activity("branch request").SetIdFormat(ActivityIdFormat.W3C).Start();
+        await front.StartAsync(new StartInstance("front") { BusinessKey = "case-2", Variables = Vars(("caseId", "case-2")) });
+        request.Stop();
+
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
+        var receive = await WaitForAsync(() => Task.FromResult(received.FirstOrDefault(a => a.DisplayName == "receive AssessmentRequested")), "the receiving activity");
+        Assert.That(receive.TraceId, Is.EqualTo(request.TraceId), "the back office's work joins the front office's trace");
+    }
+
+    [Test]
+    public async Task Every_message_delivered_twice_changes_nothing_the_second_time()
+    {
+        var back = await NewEngineAsync("back");
+        await back.DeployAsync(Journeys.Back);
+        var node = await StartNodeAsync(b => b.Engine(back, Unique("back")));
+
+        const int cases = 50;
+        for (var i = 0; i < cases; i++)
+        {
+            var message = new WorkflowMessage { Name = "AssessmentRequested", CorrelationKey = $"case-{i}", VariablesJson = $$"""{"caseId":"case-{{i}}"}""" };
+            var id = NewId.NextGuid();
+            await node.Bus.Publish(message, context => context.MessageId = id);
+            await node.Bus.Publish(message, context => context.MessageId = id);
+        }
+
+        await WaitUntilAsync(async () => (await back.FindInstancesAsync("back", max: 1000)).Count >= cases, $"{cases} back-office cases");
+        await Task.Delay(500); // time enough for a second delivery to do harm, if it could
+        var keys = new List<string?>();
+        foreach (var id in await back.FindInstancesAsync("back", max: 1000))
+        {
+            keys.Add((await back.GetInstanceAsync(id)).BusinessKey);
+        }
+
+        Assert.That(keys, Is.EquivalentTo(Enumerable.Range(0, cases).Select(i => $"case-{i}")), "one case per message, none twice");
+    }
+
+    [Test]
+    public async Task A_message_that_comes_before_its_subscription_waits_for_its_time_to_live_and_an_expired_one_is_recorded()
+    {
+        var back = await NewEngineAsync("back");
+        await back.DeployAsync(Journeys.Documents);
+        var node = await StartNodeAsync(b => b.Engine(back, Unique("back")));
+        var instance = await back.StartAsync(new StartInstance("documents") { Variables = Vars(("caseId", "case-7")) });
+
+        await node.Bus.Publish(new WorkflowMessage { Name = "DocumentsArrived", CorrelationKey = "case-7", VariablesJson = """{"pages":3}""", TimeToLive = TimeSpan.FromHours(1) });
+        await node.Bus.Publish(new WorkflowMessage { Name = "DocumentsArrived", CorrelationKey = "case-nobody", TimeToLive = TimeSpan.FromMilliseconds(300) });
+        await Task.Delay(1000);
+
+        // The customer's documents came while the back office was still checking: they wait, then are taken.
+        var check = (await back.GetUserTasksAsync(instance)).Single();
+        await back.CompleteUserTaskAsync(check.Id);
+        var done = await back.GetInstanceAsync(instance);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(done.Status, Is.EqualTo(ProcessInstanceStatus.Completed));
+            Assert.That(done.Variables["pages"], Is.EqualTo(3m));
+        }
+
+        await back.ExpireMessagesAsync();
+        var expired = await back.GetExpiredMessagesAsync();
+        Assert.That(expired.Select(m => m.CorrelationKey), Is.EqualTo(new[] { "case-nobody" }), "the one nobody took is kept and listed, not dropped");
+    }
+
+    [Test]
+    public async Task Poison_messages_go_to_the_error_queue_with_the_reason_and_nothing_waits_behind_them()
+    {
+        var back = await NewEngineAsync("back");
+        await back.DeployAsync(Journeys.Back);
+        var queue = Unique("back");
+        var faults = new ConcurrentQueue<(string? Name, string? Reason)>();
+        var node = await StartNodeAsync(b => b
+            .Engine(back, queue)
+            .Endpoint($"{queue}_error", endpoint =>
+            {
+                endpoint.ConfigureConsumeTopology = false; // only what the engine's endpoint moves here
+                endpoint.Handler<WorkflowMessage>(context =>
+                {
+                    faults.Enqueue((context.Message.Name, context.ReceiveContext.TransportHeaders.Get<string>("MT-Fault-Message")));
+                    return Task.CompletedTask;
+                });
+            }));
+
+        await node.Bus.Publish(new WorkflowMessage { Name = "DocumentsArrived", CorrelationKey = "nobody-waits" });
+        await node.Bus.Publish(new WorkflowMessage { Name = "AssessmentRequested", CorrelationKey = "case-9", VariablesJson = "[1, 2]" });
+        await node.Bus.Publish(new WorkflowMessage { Name = "AssessmentRequested", CorrelationKey = "case-10", VariablesJson = """{"caseId":"case-10"}""" });
+
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the good message's case");
+        await WaitUntilAsync(() => Task.FromResult(faults.Count == 2), "both poison messages in the error queue");
+        var reasons = faults.ToDictionary(f => f.Name!, f => f.Reason);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reasons["DocumentsArrived"], Does.Contain("no instance waits for message 'DocumentsArrived' with correlation key 'nobody-waits'"));
+            Assert.That(reasons["AssessmentRequested"], Does.Contain("are a JSON array, not an object"));
+        }
+    }
+
+    [Test]
+    public async Task A_message_for_a_process_another_engine_runs_is_left_to_that_engine()
+    {
+        var other = await NewEngineAsync("other");
+        var back = await NewEngineAsync("back");
+        await back.DeployAsync(Journeys.Back);
+        var node = await StartNodeAsync(b => b.Engine(other, Unique("other")).Engine(back, Unique("back")));
+
+        await node.Bus.Publish(new WorkflowMessage
+        {
+            Name = "AssessmentRequested",
+            CorrelationKey = "case-11",
+            VariablesJson = """{"caseId":"case-11"}""",
+            Handoff = new Handoff { TargetProcessId = "back" },
+        });
+
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back office's case");
+        Assert.That(await other.FindInstancesAsync(), Is.Empty, "an engine that does not run the target neither starts it nor calls it poison");
+    }
+
+    [Test]
+    public async Task A_job_worker_elsewhere_completes_fails_and_retries_and_raises_errors_the_model_catches()
+    {
+        var type = Unique("credit-score");
+        var engine = await NewEngineAsync("credit");
+        await engine.DeployAsync(Journeys.CreditCheck(type));
+        var attempts = new ConcurrentDictionary<string, int>();
+        await StartNodeAsync(b => b
+            .Engine(engine, Unique("engine"))
+            .JobWorker(type, (job, _) =>
+            {
+                var customer = (string)job.Variables["customer"]!;
+                var attempt = attempts.AddOrUpdate(customer, 1, (_, n) => n + 1);
+                return customer switch
+                {
+                    "flaky" when attempt == 1 => throw new TimeoutException("the bureau did not answer"),
+                    "risky" => throw new BpmnErrorException("REJECTED", "score below the bank's floor"),
+                    _ => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(Vars(("score", 720))),
+                };
+            }));
+
+        var flaky = await engine.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "flaky")) });
+        var risky = await engine.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "risky")) });
+        await WaitUntilAsync(async () => (await engine.GetInstanceAsync(flaky)).Status == ProcessInstanceStatus.Completed
+            && (await engine.GetInstanceAsync(risky)).Status == ProcessInstanceStatus.Completed, "both credit checks");
+
+        var flakyHistory = await engine.GetHistoryAsync(flaky);
+        var riskyHistory = await engine.GetHistoryAsync(risky);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(attempts["flaky"], Is.EqualTo(2), "failed once, retried after the back-off, then done");
+            Assert.That((await engine.GetInstanceAsync(flaky)).Variables["score"], Is.EqualTo(720m));
+            Assert.That(flakyHistory.Any(h => h.Kind == "job-failed" && h.Detail!.Contains("the bureau did not answer", StringComparison.Ordinal)));
+            Assert.That(riskyHistory.Any(h => h.ElementId == "rejected_end"), "the error boundary caught REJECTED");
+            Assert.That(flakyHistory.Any(h => h.ElementId == "approved_end"));
+        }
+    }
+}
+
+[TestFixture]
+public sealed class InMemoryBusTests : BusSuite
+{
+    protected override WorkflowBusOptions BusOptions() => new() { Transport = BusTransport.InMemory, PollInterval = TimeSpan.FromMilliseconds(200) };
+}
+
+[TestFixture]
+public sealed class RabbitMqBusTests : BusSuite
+{
+    private RabbitMqTestBroker _broker = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateVirtualHost() => _broker = await RabbitMqTestBroker.CreateAsync();
+
+    [OneTimeTearDown]
+    public async Task DeleteVirtualHost() => await _broker.DisposeAsync();
+
+    protected override WorkflowBusOptions BusOptions() => _broker.Options();
+}
