@@ -1,0 +1,75 @@
+using NUnit.Framework;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+// The rows the bus relies on (Workflows.Engine.MassTransit), on each database.
+public abstract partial class StoreSuite
+{
+    [Test]
+    public async Task The_relay_lease_outbox_external_jobs_inbox_and_message_expiry_work_on_the_database()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(Process($"bus-{run}", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:sendTask id="handoff" messageRef="m"/>
+            <bpmn:serviceTask id="score"><bpmn:extensionElements><wf:taskDefinition type="score-{run}" external="true"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handoff", "score", "end")}
+            """, $"""<bpmn:message id="m" name="Requested-{run}"><bpmn:extensionElements><wf:publish timeToLive="PT10M"/></bpmn:extensionElements></bpmn:message>"""));
+        var instance = await h.StartAsync($"bus-{run}");
+
+        // One node at a time holds a lease; another takes it once it runs out.
+        var lease = $"lease-{run}";
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await store.TryTakeLeaseAsync(lease, "a", now, now.AddSeconds(30), default), Is.True);
+            Assert.That(await store.TryTakeLeaseAsync(lease, "a", now.AddSeconds(10), now.AddSeconds(40), default), Is.True, "renewed by its holder");
+            Assert.That(await store.TryTakeLeaseAsync(lease, "b", now.AddSeconds(20), now.AddSeconds(50), default), Is.False);
+            Assert.That(await store.TryTakeLeaseAsync(lease, "b", now.AddSeconds(41), now.AddSeconds(71), default), Is.True, "taken over after it ran out");
+        }
+
+        // The outbox row carries its kind and headers until the relay marks it published.
+        var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id);
+        await store.MarkOutboxPublishedAsync([row.Seq], now, default);
+        var sent = (await h.Engine.GetOutgoingMessagesAsync(instance.Id)).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(row.Kind, Is.EqualTo(OutgoingMessageKind.Message));
+            Assert.That(row.Headers.TimeToLive, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(row.Headers.Handoff.SourceInstanceId, Is.EqualTo(instance.Id));
+            Assert.That(sent.PublishedAt, Is.EqualTo(now));
+            Assert.That((await store.GetUnpublishedOutboxAsync(10_000, default)).Where(o => o.InstanceId == instance.Id), Is.Empty);
+        }
+
+        // An external job is leased to one dispatcher; a released lease lets another take it at once.
+        var job = (await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n1", now.AddMinutes(5), default)).Single(j => j.InstanceId == instance.Id);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(job.External, Is.True);
+            Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddMinutes(5), default)).Where(j => j.Id == job.Id), Is.Empty);
+        }
+
+        await store.ReleaseJobLeasesAsync([job.Id], "n1", default);
+        Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddMinutes(5), default)).Select(j => j.Id), Does.Contain(job.Id));
+
+        // The inbox: the same message id a second time changes nothing.
+        var message = new PublishMessage($"Nobody-{run}", "k") { MessageId = $"id-{run}", TimeToLive = TimeSpan.FromMinutes(1) };
+        var first = await h.Engine.CorrelateMessageAsync(message);
+        var second = await h.Engine.CorrelateMessageAsync(message);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.EqualTo(new CorrelationResult(0, 0, Buffered: true, Duplicate: false)));
+            Assert.That(second.Duplicate, Is.True);
+            Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.CorrelateMessageAsync(new PublishMessage($"Nobody-{run}", "k2") { MustCorrelate = true }));
+        }
+
+        // Its time-to-live runs out with nobody taking it: recorded, not dropped.
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        await h.Engine.ExpireMessagesAsync();
+        Assert.That((await h.Engine.GetExpiredMessagesAsync(1000)).Select(m => m.MessageId), Does.Contain($"id-{run}"));
+    }
+}
