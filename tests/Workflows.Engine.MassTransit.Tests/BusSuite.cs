@@ -13,8 +13,34 @@ public abstract class BusTestBase
     private readonly List<IAsyncDisposable> _nodes = [];
     private string _directory = "";
     private string _run = "";
+    private RabbitMqTestBroker? _broker;
 
-    protected abstract WorkflowBusOptions BusOptions();
+    /// <summary>Whether the fixture runs on the real RabbitMQ, in a virtual host of its own; otherwise on the in-memory transport.</summary>
+    protected abstract bool OnRabbitMq { get; }
+
+    private protected RabbitMqTestBroker Broker => _broker ?? throw new InvalidOperationException("this fixture runs on the in-memory transport");
+
+    protected WorkflowBusOptions BusOptions() => OnRabbitMq
+        ? Broker.Options()
+        : new() { Transport = BusTransport.InMemory, PollInterval = TimeSpan.FromMilliseconds(200) };
+
+    [OneTimeSetUp]
+    public async Task CreateVirtualHost()
+    {
+        if (OnRabbitMq)
+        {
+            _broker = await RabbitMqTestBroker.CreateAsync();
+        }
+    }
+
+    [OneTimeTearDown]
+    public async Task DeleteVirtualHost()
+    {
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync();
+        }
+    }
 
     [SetUp]
     public void CreateDirectory()
@@ -294,19 +320,11 @@ public abstract class BusSuite : BusTestBase
 [TestFixture]
 public sealed class InMemoryBusTests : BusSuite
 {
-    protected override WorkflowBusOptions BusOptions() => new() { Transport = BusTransport.InMemory, PollInterval = TimeSpan.FromMilliseconds(200) };
+    protected override bool OnRabbitMq => false;
 }
 
 [TestFixture]
 public sealed class RabbitMqBusTests : BusSuite
 {
-    private RabbitMqTestBroker _broker = null!;
-
-    [OneTimeSetUp]
-    public async Task CreateVirtualHost() => _broker = await RabbitMqTestBroker.CreateAsync();
-
-    [OneTimeTearDown]
-    public async Task DeleteVirtualHost() => await _broker.DisposeAsync();
-
-    protected override WorkflowBusOptions BusOptions() => _broker.Options();
+    protected override bool OnRabbitMq => true;
 }

@@ -8,15 +8,7 @@ namespace Workflows.Engine.MassTransit.Tests;
 [TestFixture]
 public sealed class RabbitMqNodeTests : BusTestBase
 {
-    private RabbitMqTestBroker _broker = null!;
-
-    [OneTimeSetUp]
-    public async Task CreateVirtualHost() => _broker = await RabbitMqTestBroker.CreateAsync();
-
-    [OneTimeTearDown]
-    public async Task DeleteVirtualHost() => await _broker.DisposeAsync();
-
-    protected override WorkflowBusOptions BusOptions() => _broker.Options();
+    protected override bool OnRabbitMq => true;
 
     [Test]
     public async Task Handoffs_made_while_the_broker_is_down_and_across_its_restart_all_arrive_each_once()
@@ -112,26 +104,26 @@ public sealed class RabbitMqNodeTests : BusTestBase
     [Test]
     public async Task A_refused_sign_in_fails_the_start_naming_the_broker_and_a_bad_option_names_itself()
     {
-        var options = _broker.Options();
+        var options = Broker.Options();
         options.RabbitMq.Password = "wrong";
         var refused = Assert.ThrowsAsync<InvalidOperationException>(() => WorkflowBusNode.StartAsync(options, _ => { }));
-        Assert.That(refused!.Message, Does.Contain("refused the user 'guest'").And.Contain(_broker.VirtualHost));
+        Assert.That(refused!.Message, Does.Contain("refused the user 'guest'").And.Contain(Broker.VirtualHost));
 
-        options = _broker.Options();
+        options = Broker.Options();
         options.RabbitMq.Port = 70000;
         var bad = Assert.ThrowsAsync<ArgumentException>(() => WorkflowBusNode.StartAsync(options, _ => { }));
         Assert.That(bad!.Message, Does.Contain("RabbitMq:Port = '70000' must be from 1 to 65535"));
 
         var unreachable = await RabbitMqBroker.CheckHealthAsync(new RabbitMqOptions { Host = "127.0.0.1", Port = 1 });
         Assert.That(unreachable, Has.Property("Healthy").False.And.Property("Reachable").False);
-        Assert.That((await RabbitMqBroker.CheckHealthAsync(_broker.Connection())).Healthy);
+        Assert.That((await RabbitMqBroker.CheckHealthAsync(Broker.Connection())).Healthy);
     }
 
     [Test]
     public async Task The_start_up_check_names_a_queue_that_exists_with_other_settings()
     {
         var queue = Unique("engine");
-        var factory = RabbitMqBroker.Factory(_broker.Connection(), "test");
+        var factory = RabbitMqBroker.Factory(Broker.Connection(), "test");
         await using (var connection = await factory.CreateConnectionAsync())
         await using (var channel = await connection.CreateChannelAsync())
         {
@@ -139,10 +131,10 @@ public sealed class RabbitMqNodeTests : BusTestBase
         }
 
         var engine = await NewEngineAsync("engine");
-        var error = Assert.ThrowsAsync<InvalidOperationException>(() => WorkflowBusNode.StartAsync(_broker.Options(), b => b.Engine(engine, queue)));
+        var error = Assert.ThrowsAsync<InvalidOperationException>(() => WorkflowBusNode.StartAsync(Broker.Options(), b => b.Engine(engine, queue)));
         Assert.That(error!.Message, Does.Contain($"queue '{queue}' does not match").And.Contain("durable"));
 
-        var findings = await RabbitMqBroker.CheckTopologyAsync(_broker.Connection(), [Unique("no-such-exchange")], []);
+        var findings = await RabbitMqBroker.CheckTopologyAsync(Broker.Connection(), [Unique("no-such-exchange")], []);
         Assert.That(findings.Single().ToString(), Is.EqualTo($"exchange '{Unique("no-such-exchange")}' is missing"));
     }
 }
