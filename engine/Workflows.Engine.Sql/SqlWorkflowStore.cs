@@ -248,6 +248,19 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         return rows.ToList();
     }
 
+    public async ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<string>(new CommandDefinition("SELECT definition FROM wf_branches", cancellationToken: ct)).ConfigureAwait(false);
+        return rows.ToList();
+    }
+
+    public async ValueTask<string?> GetBranchAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("SELECT definition FROM wf_branches WHERE id = @id", new { id }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
     // ---------------------------------------------------------------- queues
 
     public async ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
@@ -667,6 +680,12 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         {
             await Exec("calendar-layers", "DELETE FROM wf_calendar_layers WHERE name = @name AND effective_from = @from", new { name, from = from.UtcTicks }).ConfigureAwait(false);
             await Exec("calendar-layers", "INSERT INTO wf_calendar_layers (name, effective_from, definition) VALUES (@name, @from, @json)", new { name, from = from.UtcTicks, json }).ConfigureAwait(false);
+        }
+
+        foreach (var (id, json) in changes.Branches)
+        {
+            await Exec("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
+            await Exec("branches", "INSERT INTO wf_branches (id, definition) VALUES (@id, @json)", new { id, json }).ConfigureAwait(false);
         }
 
         await Insert("jobs", """

@@ -263,21 +263,22 @@ public sealed partial class WorkflowEngine
     public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var variables = Variables(command.Variables);
+        var given = Variables(command.Variables);
         return ExecuteAsync(async execution =>
         {
-            var record = command.Version is { } version
+            var (pinned, variables) = await ApplyBranchAsync(command, given.Copy(), cancellationToken).ConfigureAwait(false);
+            var record = pinned is { } version
                 ? await Store.GetDefinitionByVersionAsync(command.ProcessId, version, cancellationToken).ConfigureAwait(false)
                 : await Store.GetLatestDefinitionAsync(command.ProcessId, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
-                throw new WorkflowNotFoundException($"process '{command.ProcessId}'{(command.Version is null ? "" : $" version {command.Version}")} is not deployed");
+                throw new WorkflowNotFoundException($"process '{command.ProcessId}'{(pinned is null ? "" : $" version {pinned}")} is not deployed");
             }
 
             var definition = await _core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
             var start = definition.Process.Root.NoneStart
                 ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
-            var instance = execution.CreateInstance(definition, command.BusinessKey, variables.Copy());
+            var instance = execution.CreateInstance(definition, command.BusinessKey, variables);
             await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
             return instance.Id;
         }, cancellationToken);

@@ -19,8 +19,14 @@ public sealed record StartInstance(string ProcessId)
     /// <summary>Initial process variables.</summary>
     public IReadOnlyDictionary<string, object?>? Variables { get; init; }
 
-    /// <summary>A specific version to start; null starts the latest.</summary>
+    /// <summary>A specific version to start; null starts the branch's pinned version, else the latest.</summary>
     public int? Version { get; init; }
+
+    /// <summary>
+    /// The branch the journey starts for (see <see cref="Branch"/>): its pinned version is started and the instance
+    /// gets the variables <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>, unless <see cref="Variables"/> sets them.
+    /// </summary>
+    public string? Branch { get; init; }
 }
 
 /// <summary>A message to correlate, with Camunda 8 semantics.</summary>

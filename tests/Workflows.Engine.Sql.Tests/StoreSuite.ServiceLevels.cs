@@ -180,6 +180,32 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_branch_saved_by_one_node_pins_the_version_another_node_starts()
+    {
+        var id = "branch-" + Guid.NewGuid().ToString("N")[..8];
+        var process = "pinned-" + id;
+        var a = await HarnessAsync();
+        await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="first"/>{Chain("s", "first")}"""));
+        await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="second"/>{Chain("s", "second")}"""));
+        await a.Engine.SaveBranchAsync(new Branch(id, "First name") { Pins = new Dictionary<string, int> { [process] = 2 } });
+        await a.Engine.SaveBranchAsync(new Branch(id, "Renamed") { Pins = new Dictionary<string, int> { [process] = 1 }, Settings = new Dictionary<string, decimal> { ["limit"] = 99.5m } });
+
+        var b = await HarnessAsync();
+        var started = await b.Engine.StartAsync(new StartInstance(process) { Branch = id });
+        var branch = await b.Engine.GetBranchAsync(id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await b.Engine.GetInstanceAsync(started)).Version, Is.EqualTo(1));
+            Assert.That(branch.Name, Is.EqualTo("Renamed"));
+            Assert.That(branch.Settings["limit"], Is.EqualTo(99.5m));
+            Assert.That((await b.Engine.GetBranchesAsync()).Count(x => x.Id == id), Is.EqualTo(1));
+        }
+
+        await b.Engine.CancelAsync(started);
+    }
+
+    [Test]
     public async Task A_calendar_saved_by_one_node_is_used_and_recalculated_by_another()
     {
         var layer = "branch-" + Guid.NewGuid().ToString("N")[..8];

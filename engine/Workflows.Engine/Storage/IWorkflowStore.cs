@@ -134,6 +134,14 @@ internal interface IWorkflowStore
 
     /// <summary>Saved calendar layer versions, as JSON.</summary>
     ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct);
+
+    // ---------------------------------------------------------------- branches
+
+    /// <summary>Every saved branch, as JSON.</summary>
+    ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct);
+
+    /// <summary>One saved branch, as JSON.</summary>
+    ValueTask<string?> GetBranchAsync(string id, CancellationToken ct);
 }
 
 /// <summary>

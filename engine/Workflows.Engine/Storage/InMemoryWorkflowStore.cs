@@ -36,6 +36,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, List<Guid>> _clocksByInstance = [];
     private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _clocksByDue = [];
     private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
+    private readonly Dictionary<string, string> _branches = new(StringComparer.Ordinal);
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct)
     {
@@ -639,6 +640,11 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 _calendarLayers[(name, from)] = json;
             }
 
+            foreach (var (id, json) in changes.Branches)
+            {
+                _branches[id] = json;
+            }
+
             foreach (var o in changes.Outbox)
             {
                 _outbox.Add(o with { Seq = _outbox.Count + 1 });
@@ -750,6 +756,23 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             IReadOnlyList<string> layers = _calendarLayers.OrderBy(l => l.Key.From).Select(l => l.Value).ToList();
             return new(layers);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> branches = _branches.Values.ToList();
+            return new(branches);
+        }
+    }
+
+    public ValueTask<string?> GetBranchAsync(string id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_branches.GetValueOrDefault(id));
         }
     }
 

@@ -305,6 +305,9 @@ internal sealed class ChangeSet
     /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
     public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
 
+    /// <summary>Branches saved, as JSON, by id.</summary>
+    public List<(string Id, string Json)> Branches { get; } = [];
+
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
     public HashSet<Guid> TasksRequeued { get; } = [];
 

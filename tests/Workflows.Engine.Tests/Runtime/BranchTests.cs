@@ -1,0 +1,74 @@
+using Workflows.Engine.Testing;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Tests.Runtime;
+
+public sealed class BranchTests
+{
+    private static string Journey(string label) => Process("journey", $"""
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="{label}"/>
+        {Chain("s", label)}
+        """);
+
+    [Test]
+    public async Task A_branch_starts_the_version_it_pinned_with_its_calendar_and_settings()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("v1"));
+        await h.DeployAsync(Journey("v2"));
+        await h.Engine.SaveBranchAsync(new Branch("lyon-02", "Lyon Part-Dieu")
+        {
+            Calendar = "group/branch:lyon-02",
+            Pins = new Dictionary<string, int> { ["journey"] = 1 },
+            Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 },
+        });
+
+        var pinned = await h.Engine.StartAsync(new StartInstance("journey") { Branch = "lyon-02" });
+        var latest = await h.Engine.StartAsync(new StartInstance("journey"));
+        var snapshot = await h.Engine.GetInstanceAsync(pinned);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(snapshot.Version, Is.EqualTo(1));
+            Assert.That(snapshot.ActiveElements.Select(e => e.ElementId), Is.EqualTo(new[] { "v1" }));
+            Assert.That(snapshot.Variables["branch"], Is.EqualTo("lyon-02"));
+            Assert.That(snapshot.Variables["calendar"], Is.EqualTo("group/branch:lyon-02"));
+            Assert.That(((Workflows.Engine.Feel.FeelContext)snapshot.Variables["branchSettings"]!)["frontDeskAuthority"], Is.EqualTo(150m));
+            Assert.That((await h.Engine.GetInstanceAsync(latest)).Version, Is.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public async Task A_branch_cannot_pin_a_version_that_is_not_deployed_and_nothing_is_saved()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("v1"));
+
+        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.SaveBranchAsync(
+            new Branch("nice-01", "Nice") { Pins = new Dictionary<string, int> { ["journey"] = 7 } }));
+
+        Assert.That(error!.Message, Does.Contain("pins process 'journey' version 7, which is not deployed"));
+        Assert.That(await h.Engine.GetBranchesAsync(), Is.Empty);
+    }
+
+    [Test]
+    public void A_branch_id_that_is_not_a_short_id_is_refused()
+    {
+        var h = new ProcessTestHarness();
+
+        var error = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.SaveBranchAsync(new Branch("paris 01/../x", "Paris")));
+
+        Assert.That(error!.Message, Does.Contain("'paris 01/../x' must be 1 to 64 letters"));
+    }
+
+    [Test]
+    public void Starting_for_an_unknown_branch_names_it()
+    {
+        var h = new ProcessTestHarness();
+
+        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.StartAsync(new StartInstance("journey") { Branch = "atlantis" }));
+
+        Assert.That(error!.Message, Is.EqualTo("branch 'atlantis' does not exist"));
+    }
+}
