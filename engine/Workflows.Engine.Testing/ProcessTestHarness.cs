@@ -26,6 +26,8 @@ public sealed class ProcessTestHarness
         Engine = new WorkflowEngine(options, Clock);
     }
 
+    private readonly HashSet<Guid> _delivered = [];
+
     private ProcessTestHarness(FakeTimeProvider clock, WorkflowEngine engine)
     {
         Clock = clock;
@@ -74,6 +76,40 @@ public sealed class ProcessTestHarness
     /// <summary>Publishes a message.</summary>
     public Task<CorrelationResult> CorrelateAsync(string name, string correlationKey, IReadOnlyDictionary<string, object?>? variables = null, string? messageId = null, TimeSpan? timeToLive = null) =>
         Engine.CorrelateMessageAsync(new PublishMessage(name, correlationKey) { Variables = variables, MessageId = messageId, TimeToLive = timeToLive ?? TimeSpan.Zero });
+
+    /// <summary>
+    /// Delivers the messages instances sent (send tasks, message throws and ends) as the bus would, each once,
+    /// round after round until none is left, so a front-office/back-office handoff runs in one engine.
+    /// Notifications (SLA warnings and breaches) are not delivered: nothing correlates them.
+    /// </summary>
+    /// <returns>How many messages were delivered.</returns>
+    public async Task<int> DeliverMessagesAsync()
+    {
+        var delivered = 0;
+        while (true)
+        {
+            var pending = (await Engine.GetOutgoingMessagesAsync().ConfigureAwait(false))
+                .Where(m => m.Kind == OutgoingMessageKind.Message && _delivered.Add(m.Id))
+                .ToList();
+            if (pending.Count == 0)
+            {
+                return delivered;
+            }
+
+            foreach (var message in pending)
+            {
+                await Engine.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
+                {
+                    Variables = message.Variables,
+                    MessageId = message.Id.ToString(),
+                    TimeToLive = message.TimeToLive,
+                    Handoff = message.Handoff,
+                    MustCorrelate = true,
+                }).ConfigureAwait(false);
+                delivered++;
+            }
+        }
+    }
 
     /// <summary>Broadcasts a signal.</summary>
     public Task<int> BroadcastSignalAsync(string name, IReadOnlyDictionary<string, object?>? variables = null) => Engine.BroadcastSignalAsync(name, variables);
