@@ -57,8 +57,12 @@ internal sealed class InstanceRow
 
     public byte[] State { get; set; } = [];
 
+    public string? Branch { get; set; }
+
+    public string? CustomerId { get; set; }
+
     public InstanceRecord ToRecord() => new(Id, ProcessId, DefinitionId, Version, BusinessKey, (ProcessInstanceStatus)Status, RowVersion,
-        Time(StartedAt), EndedAt is { } e ? Time(e) : null, ParentInstanceId, State);
+        Time(StartedAt), EndedAt is { } e ? Time(e) : null, ParentInstanceId, State) { Branch = Branch, CustomerId = CustomerId };
 }
 
 internal sealed class UserTaskRow

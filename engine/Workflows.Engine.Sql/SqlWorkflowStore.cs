@@ -109,21 +109,25 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         return found;
     }
 
-    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
     {
         var where = new List<string>();
-        if (processId is not null)
+        void When(object? value, string condition)
         {
-            where.Add("process_id = @processId");
+            if (value is not null)
+            {
+                where.Add(condition);
+            }
         }
 
-        if (businessKey is not null)
-        {
-            where.Add("business_key = @businessKey");
-        }
-
-        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return ListAsync<InstanceRow, InstanceRecord>(_dialect.Top($"* FROM wf_instances{filter} ORDER BY started_at DESC, id DESC", "@max"), new { processId, businessKey, max }, r => r.ToRecord(), ct);
+        When(filter.ProcessId, "process_id = @ProcessId");
+        When(filter.BusinessKey, "business_key = @BusinessKey");
+        When(filter.Branch, "branch = @Branch");
+        When(filter.CustomerId, "customer_id = @CustomerId");
+        When(filter.Status, "status = @Status");
+        var clause = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        return ListAsync<InstanceRow, InstanceRecord>(_dialect.Top($"* FROM wf_instances{clause} ORDER BY started_at DESC, id DESC", "@Max"),
+            new { filter.ProcessId, filter.BusinessKey, filter.Branch, filter.CustomerId, Status = (int?)filter.Status, filter.Max }, r => r.ToRecord(), ct);
     }
 
     // ---------------------------------------------------------------- tasks and jobs
@@ -442,6 +446,12 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(Guid instanceId, CancellationToken ct) =>
         ListAsync<IncidentRow, IncidentRecord>("SELECT * FROM wf_incidents WHERE instance_id = @instanceId AND resolved_at IS NULL ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
 
+    public ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(string? branch, int max, CancellationToken ct) =>
+        ListAsync<IncidentRow, IncidentRecord>(
+            _dialect.Top("i.* FROM wf_incidents i" + (branch is null ? "" : " JOIN wf_instances n ON n.id = i.instance_id") +
+                " WHERE i.resolved_at IS NULL" + (branch is null ? "" : " AND n.branch = @branch") + " ORDER BY i.created_at", "@max"),
+            new { branch, max }, r => r.ToRecord(), ct);
+
     public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct) =>
         ListAsync<HistoryRow, HistoryRecord>("SELECT * FROM wf_history WHERE instance_id = @instanceId ORDER BY seq", new { instanceId }, r => r.ToRecord(), ct);
 
@@ -579,15 +589,16 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             {
                 r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
                 StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
+                r.Branch, r.CustomerId,
             };
         }).ToList();
         await Insert("instance", """
-            INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
-            VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State)
+            INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state, branch, customer_id)
+            VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State, @Branch, @CustomerId)
             """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
         var updates = instances.Where(i => i.Expected != 0).ToList();
         var updated = await Insert("instance-update",
-            "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State WHERE id = @Id AND row_version = @Expected",
+            "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
             updates, row => row).ConfigureAwait(false);
         if (updated != updates.Count)
         {

@@ -789,8 +789,37 @@ public sealed partial class WorkflowEngine
     /// <summary>Ids of instances of a process and/or with a business key, newest first.</summary>
     public async Task<IReadOnlyList<Guid>> FindInstancesAsync(string? processId = null, string? businessKey = null, int max = 100, CancellationToken cancellationToken = default)
     {
-        var records = await Store.FindInstancesAsync(processId, businessKey, max, cancellationToken).ConfigureAwait(false);
+        var records = await Store.FindInstancesAsync(new InstanceFilter(processId, businessKey, max), cancellationToken).ConfigureAwait(false);
         return records.Select(r => r.Id).ToList();
+    }
+
+    /// <summary>Instances matching every filter the query sets, newest first.</summary>
+    public async Task<IReadOnlyList<InstanceSummary>> QueryInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var records = await Store.FindInstancesAsync(new InstanceFilter(query.ProcessId, query.BusinessKey, query.Max)
+        {
+            Branch = query.Branch,
+            CustomerId = query.CustomerId,
+            Status = query.Status,
+        }, cancellationToken).ConfigureAwait(false);
+        return records.Select(r => new InstanceSummary(r.Id, r.ProcessId, r.Version, r.BusinessKey, r.Branch, r.CustomerId, r.Status, r.StartedAt, r.EndedAt)).ToList();
+    }
+
+    /// <summary>One user task, open or closed.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such task.</exception>
+    public async Task<UserTaskInfo> GetUserTaskAsync(Guid taskId, CancellationToken cancellationToken = default)
+    {
+        var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        return ToInfo(task);
+    }
+
+    /// <summary>Open incidents of every instance, or of the instances of one branch, oldest first.</summary>
+    public async Task<IReadOnlyList<IncidentInfo>> GetOpenIncidentsAsync(string? branch = null, int max = 100, CancellationToken cancellationToken = default)
+    {
+        var incidents = await Store.GetOpenIncidentsAsync(branch, max, cancellationToken).ConfigureAwait(false);
+        return incidents.Select(i => new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt)).ToList();
     }
 
     private static bool IsWaiting(ElementInstance e) =>

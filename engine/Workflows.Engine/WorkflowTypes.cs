@@ -94,6 +94,32 @@ public sealed record Handoff
     public string? TraceState { get; init; }
 }
 
+/// <summary>Which instances to list; every filter set must hold.</summary>
+public sealed record InstanceQuery
+{
+    /// <summary>The process (journey) id.</summary>
+    public string? ProcessId { get; init; }
+
+    /// <summary>The business key.</summary>
+    public string? BusinessKey { get; init; }
+
+    /// <summary>The branch, from the process's <c>wf:journey</c> mapping.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The customer, from the same mapping.</summary>
+    public string? CustomerId { get; init; }
+
+    /// <summary>The status.</summary>
+    public ProcessInstanceStatus? Status { get; init; }
+
+    /// <summary>At most this many, newest first (default 50).</summary>
+    public int Max { get; init; } = 50;
+}
+
+/// <summary>An instance in a list: who and where, without its variables.</summary>
+public sealed record InstanceSummary(Guid Id, string ProcessId, int Version, string? BusinessKey, string? Branch, string? CustomerId,
+    ProcessInstanceStatus Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+
 /// <summary>What became of a published message.</summary>
 public sealed record CorrelationResult(int CorrelatedInstances, int StartedInstances, bool Buffered, bool Duplicate);
 

@@ -180,6 +180,42 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task Instances_are_listed_by_branch_customer_and_status_and_incidents_by_branch()
+    {
+        var branch = "list-" + Guid.NewGuid().ToString("N")[..8];
+        var process = "listed-" + branch;
+        var h = await HarnessAsync(options => options.AddHandler("fails-" + branch, (_, _) => throw new InvalidOperationException("the ledger is down")));
+        await h.DeployAsync(Process(process, $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:exclusiveGateway id="g" default="g_t"/>
+            <bpmn:userTask id="t"/>
+            {ServiceTask("post", "fails-" + branch)}
+            {Flow("s", "g")}{Flow("g", "t", id: "g_t")}{Flow("g", "post", "=broken = true")}
+            """));
+        var mine = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "ann" });
+        var other = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "bob" });
+        var failing = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "bob", ["broken"] = true });
+        await h.Engine.CancelAsync(other.Id);
+
+        var ofBranch = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch });
+        var ofAnn = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch, CustomerId = "ann" });
+        var cancelled = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch, Status = Runtime.ProcessInstanceStatus.Cancelled });
+        var incidents = await h.Engine.GetOpenIncidentsAsync(branch);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ofBranch.Select(i => i.Id), Is.EquivalentTo(new[] { mine.Id, other.Id, failing.Id }));
+            Assert.That(ofAnn.Single().Id, Is.EqualTo(mine.Id));
+            Assert.That(cancelled.Single().Id, Is.EqualTo(other.Id), "an ended instance keeps its branch");
+            Assert.That(incidents.Single().InstanceId, Is.EqualTo(failing.Id));
+            Assert.That(await h.Engine.GetOpenIncidentsAsync("elsewhere-" + branch), Is.Empty);
+        }
+
+        await h.Engine.CancelAsync(mine.Id);
+        await h.Engine.CancelAsync(failing.Id);
+    }
+
+    [Test]
     public async Task A_branch_saved_by_one_node_pins_the_version_another_node_starts()
     {
         var id = "branch-" + Guid.NewGuid().ToString("N")[..8];

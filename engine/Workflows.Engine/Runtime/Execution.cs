@@ -25,6 +25,9 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     public List<SlaClockRecord> Clocks { get; } = [];
 
     public bool ClocksChanged { get; set; }
+
+    /// <summary>The branch and customer as last committed: an ended instance keeps them.</summary>
+    public (string? Branch, string? CustomerId) Parties { get; set; }
 }
 
 /// <summary>
@@ -89,7 +92,7 @@ internal sealed partial class Execution
 
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, IEnumerable<SlaClockRecord> openClocks)
     {
-        var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion);
+        var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
         if (definition.HasClocks && record.Status == ProcessInstanceStatus.Active)
         {
             loaded.Clocks.AddRange(openClocks);
@@ -132,9 +135,17 @@ internal sealed partial class Execution
         foreach (var instance in _instances.Values)
         {
             var s = instance.State;
+            // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last.
+            var parties = s.Elements.TryGetValue(InstanceState.RootKey, out var root)
+                ? (Branch: Party(instance, root, instance.Definition.Process.Branch), CustomerId: Party(instance, root, instance.Definition.Process.CustomerId))
+                : instance.Parties;
             var record = new InstanceRecord(
                 s.Id, s.ProcessId, s.DefinitionId, s.Version, s.BusinessKey, s.Status, instance.OriginalRowVersion + 1,
-                s.StartedAt, s.EndedAt, s.ParentInstanceId, InstanceStateSerializer.Serialize(s));
+                s.StartedAt, s.EndedAt, s.ParentInstanceId, InstanceStateSerializer.Serialize(s))
+            {
+                Branch = parties.Branch,
+                CustomerId = parties.CustomerId,
+            };
             Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion));
         }
 

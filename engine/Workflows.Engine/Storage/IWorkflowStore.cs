@@ -22,8 +22,8 @@ internal interface IWorkflowStore
     /// <summary>The instances of those ids that exist, in no particular order.</summary>
     ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct);
 
-    /// <summary>Instances by process id and/or business key, newest first, at most <paramref name="max"/>.</summary>
-    ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct);
+    /// <summary>Instances matching the filter, newest first.</summary>
+    ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct);
 
     ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct);
 
@@ -84,6 +84,9 @@ internal interface IWorkflowStore
     ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct);
 
     ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(Guid instanceId, CancellationToken ct);
+
+    /// <summary>Open incidents of every instance (of one branch when given), oldest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(string? branch, int max, CancellationToken ct);
 
     ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct);
 

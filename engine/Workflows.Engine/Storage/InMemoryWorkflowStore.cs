@@ -95,14 +95,16 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(string? processId, string? businessKey, int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
     {
         lock (_gate)
         {
             return new(_instances.Values
-                .Where(i => (processId is null || i.ProcessId == processId) && (businessKey is null || i.BusinessKey == businessKey))
+                .Where(i => (filter.ProcessId is null || i.ProcessId == filter.ProcessId) && (filter.BusinessKey is null || i.BusinessKey == filter.BusinessKey)
+                    && (filter.Branch is null || i.Branch == filter.Branch) && (filter.CustomerId is null || i.CustomerId == filter.CustomerId)
+                    && (filter.Status is null || i.Status == filter.Status))
                 .OrderByDescending(i => i.Id)
-                .Take(max)
+                .Take(filter.Max)
                 .ToList());
         }
     }
@@ -361,6 +363,19 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (_gate)
         {
             return new(_incidents.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<IncidentRecord>> GetOpenIncidentsAsync(string? branch, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<IncidentRecord> open = _incidents.Values
+                .Where(i => i.ResolvedAt is null && (branch is null || (_instances.TryGetValue(i.InstanceId, out var instance) && instance.Branch == branch)))
+                .OrderBy(i => i.CreatedAt)
+                .Take(max)
+                .ToList();
+            return new(open);
         }
     }
 

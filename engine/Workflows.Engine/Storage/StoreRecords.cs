@@ -27,7 +27,24 @@ internal sealed record InstanceRecord(
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
     Guid? ParentInstanceId,
-    byte[] State);
+    byte[] State)
+{
+    /// <summary>The branch the instance runs for, from its process's <c>wf:journey</c> mapping, for lists by branch.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The customer whose case it is, from the same mapping, for a customer's own cases.</summary>
+    public string? CustomerId { get; init; }
+}
+
+/// <summary>Which instances to list: every filter given must hold; newest first, at most <see cref="Max"/>.</summary>
+internal sealed record InstanceFilter(string? ProcessId, string? BusinessKey, int Max)
+{
+    public string? Branch { get; init; }
+
+    public string? CustomerId { get; init; }
+
+    public ProcessInstanceStatus? Status { get; init; }
+}
 
 internal enum TaskStatus
 {
