@@ -1,13 +1,31 @@
 using Workflows.Host.Features;
+using Workflows.Host.Features.Api;
+using Workflows.Host.Features.Security;
+
+if (CommandLine.IsVerb(args))
+{
+    return await CommandLine.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseWorkflowsDefaults();
+builder.AddWorkflowsApi();
+builder.AddWorkflowsSecurity();
 builder.AddWorkflowsEngine();
 builder.AddWorkflowsBus();
+builder.AddWorkflowsTelemetry();
 builder.Services.AddWorkflowsHealth();
 
 var app = builder.Build();
+app.UseWorkflowsProblems();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapWorkflowsHealth();
+app.MapWorkflowsMetrics();
+app.MapWorkflowsSignIn();
+app.MapWorkflowsApi();
+app.WarnAboutDevelopmentKey();
 app.AnnounceWorkflowsUrls();
 
 await app.RunAsync();
+return 0;

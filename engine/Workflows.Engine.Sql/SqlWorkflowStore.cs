@@ -81,6 +81,12 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
+    public ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct) =>
+        ListAsync<DefinitionRow, DefinitionRecord>(
+            "SELECT id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions"
+                + (processId is null ? "" : " WHERE process_id = @processId") + " ORDER BY process_id, version",
+            new { processId }, r => r.ToRecord(), ct);
+
     public ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
 

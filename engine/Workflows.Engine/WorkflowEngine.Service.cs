@@ -36,12 +36,16 @@ public sealed partial class WorkflowEngine
     /// for <paramref name="user"/>: breached first, then least SLA time left, then priority, then age.
     /// Agents pulling at once each get a different task.
     /// </summary>
+    /// <param name="user">Who claims.</param>
+    /// <param name="queues">The agent's queues.</param>
+    /// <param name="branch">Only tasks of this branch, when given (an agent of one branch).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The claimed task, or null when the queues are empty.</returns>
-    public async Task<UserTaskInfo?> ClaimNextTaskAsync(string user, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    public async Task<UserTaskInfo?> ClaimNextTaskAsync(string user, IReadOnlyList<string> queues, string? branch = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentNullException.ThrowIfNull(queues);
-        var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft };
+        var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = branch };
         for (var round = 0; ; round++)
         {
             if (round == 100)

@@ -247,6 +247,13 @@ public sealed partial class WorkflowEngine
         _core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
     }
 
+    /// <summary>Every deployed version, of one process when <paramref name="processId"/> is given, by process id and version.</summary>
+    public async Task<IReadOnlyList<DefinitionInfo>> GetDefinitionsAsync(string? processId = null, CancellationToken cancellationToken = default)
+    {
+        var records = await Store.GetDefinitionsAsync(processId, cancellationToken).ConfigureAwait(false);
+        return records.Select(r => new DefinitionInfo(r.Id, r.ProcessId, r.Version, r.VersionTag, r.DeploymentId, r.DeployedAt, r.DeployedBy)).ToList();
+    }
+
     /// <summary>The BPMN XML of a deployed version (the latest when <paramref name="version"/> is null).</summary>
     public async Task<string> GetDefinitionXmlAsync(string processId, int? version = null, CancellationToken cancellationToken = default)
     {
@@ -783,7 +790,11 @@ public sealed partial class WorkflowEngine
             .ToList();
         var incidents = await GetIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
         return new ProcessInstanceSnapshot(state.Id, state.ProcessId, state.Version, state.BusinessKey, state.Status, active,
-            Execution.ToDictionary(state.Variables), incidents, state.StartedAt, state.EndedAt, state.ParentInstanceId);
+            Execution.ToDictionary(state.Variables), incidents, state.StartedAt, state.EndedAt, state.ParentInstanceId)
+        {
+            Branch = record.Branch,
+            CustomerId = record.CustomerId,
+        };
     }
 
     /// <summary>Ids of instances of a process and/or with a business key, newest first.</summary>
@@ -813,6 +824,15 @@ public sealed partial class WorkflowEngine
         var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
         return ToInfo(task);
+    }
+
+    /// <summary>One incident, open or resolved.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
+    public async Task<IncidentInfo> GetIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default)
+    {
+        var i = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
+        return new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
     }
 
     /// <summary>Open incidents of every instance, or of the instances of one branch, oldest first.</summary>

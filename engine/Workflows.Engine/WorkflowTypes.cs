@@ -9,6 +9,9 @@ public sealed record DeploymentResult(Guid DeploymentId, IReadOnlyList<DeployedP
 /// <summary>A process version. <see cref="IsNew"/> is false when the same XML was deployed before (same checksum).</summary>
 public sealed record DeployedProcess(string ProcessId, int Version, Guid DefinitionId, string? VersionTag, bool IsNew);
 
+/// <summary>A deployed version of a process.</summary>
+public sealed record DefinitionInfo(Guid Id, string ProcessId, int Version, string? VersionTag, Guid DeploymentId, DateTimeOffset DeployedAt, string? DeployedBy);
+
 /// <summary>A request to start an instance of the latest version of a process.</summary>
 /// <param name="ProcessId">The BPMN process id.</param>
 public sealed record StartInstance(string ProcessId)
@@ -138,7 +141,14 @@ public sealed record ProcessInstanceSnapshot(
     IReadOnlyList<IncidentInfo> Incidents,
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
-    Guid? ParentInstanceId);
+    Guid? ParentInstanceId)
+{
+    /// <summary>The branch the instance runs for, from its process's <c>wf:journey</c> mapping.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The customer whose case it is, from the same mapping.</summary>
+    public string? CustomerId { get; init; }
+}
 
 /// <summary>An open user task.</summary>
 public sealed record UserTaskInfo(

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Workflows.Engine;
 using Workflows.Engine.MassTransit;
+using Workflows.Processes;
+using Workflows.Processes.Systems;
 
 namespace Workflows.Host.Features;
 
@@ -29,13 +31,18 @@ internal static class BusExtensions
     }
 }
 
-/// <summary>Starts the node's bus with the engine on it at start, and stops it (relays first) at shutdown.</summary>
-internal sealed class BusNodeService(WorkflowEngine engine, WorkflowBusOptions options, ILoggerFactory loggers) : IHostedService
+/// <summary>
+/// Starts the node's bus at start with the engine on it and the external assessor's worker (the claims journey's
+/// job over the bus), and stops it (relays first) at shutdown.
+/// </summary>
+internal sealed class BusNodeService(WorkflowEngine engine, JourneySystems systems, WorkflowBusOptions options, ILoggerFactory loggers) : IHostedService
 {
     private WorkflowBusNode? _node;
 
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        _node = await WorkflowBusNode.StartAsync(options, node => node.Engine(engine), loggers, cancellationToken);
+        _node = await WorkflowBusNode.StartAsync(options, node => node
+            .Engine(engine)
+            .JobWorker(JourneyHandlers.ExternalAssessorType, JourneyHandlers.ExternalAssessor(systems)), loggers, cancellationToken);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

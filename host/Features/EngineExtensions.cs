@@ -1,6 +1,9 @@
 using Workflows.Engine;
 using Workflows.Engine.Sql;
+using Workflows.Host.Features.Api;
+using Workflows.Host.Features.Security;
 using Workflows.Processes;
+using Workflows.Processes.Systems;
 
 namespace Workflows.Host.Features;
 
@@ -19,27 +22,44 @@ internal static class EngineExtensions
         store.Validate();
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
+        // The journeys' external systems: deterministic stand-ins until a deployment registers its own.
+        builder.Services.AddSingleton(_ => JourneySystems.Demo());
         // Created once, at start: migrating first means a database newer than this build stops the host here.
-        builder.Services.AddSingleton(sp => SqlWorkflowEngine.CreateAsync(store, new WorkflowEngineOptions(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>())
-            .GetAwaiter().GetResult());
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = new WorkflowEngineOptions { MaxVariablesBytes = sp.GetRequiredService<ApiLimits>().MaxVariablesBytes }
+                .AddJourneyHandlers(sp.GetRequiredService<JourneySystems>());
+            return SqlWorkflowEngine.CreateAsync(store, options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>())
+                .GetAwaiter().GetResult();
+        });
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
         builder.Services.AddHostedService<EngineWorker>();
         return builder;
     }
 }
 
-/// <summary>Deploys every journey of the library at start; an unchanged file keeps its version.</summary>
-internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, ILogger<JourneyLibraryDeployment> logger) : IHostedService
+/// <summary>
+/// Deploys every journey of the library at start as the standard versions (an unchanged file keeps its version),
+/// then, on the embedded quick start, the demo branches pinned to them.
+/// </summary>
+internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, AuthOptions auth, ILogger<JourneyLibraryDeployment> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var standard = new List<DeployedProcess>();
         foreach (var journey in JourneyLibrary.All)
         {
             var result = await engine.DeployAsync(journey.Xml, "journey-library", cancellationToken);
             foreach (var process in result.Processes)
             {
                 LogDeployed(logger, journey.Name, process.ProcessId, process.Version);
+                standard.Add(process);
             }
+        }
+
+        if (auth.DemoUsers == true)
+        {
+            await Demo.SeedAsync(engine, standard, cancellationToken);
         }
     }
 

@@ -1,3 +1,5 @@
+using Workflows.Host.Features.Security;
+
 namespace Workflows.Host.Features;
 
 /// <summary>Start-up defaults of the embedded quick start.</summary>
@@ -25,10 +27,27 @@ internal static partial class HostingExtensions
             {
                 LogListening(app.Logger, url);
             }
+
+            if (app.Services.GetRequiredService<AuthOptions>().DemoUsers == true)
+            {
+                foreach (var user in SecurityExtensions.DemoUsers)
+                {
+                    LogDemoUser(app.Logger, user.Name, SecurityExtensions.DemoPassword, user.Description);
+                }
+
+                var url = app.Urls.FirstOrDefault() ?? DefaultUrl;
+                LogSignIn(app.Logger, url);
+            }
         });
         return app;
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Workflows is running at {Url} (health: {Url}/health/ready)")]
     private static partial void LogListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Demo sign-in: {User} / {Password} ({Description})")]
+    private static partial void LogDemoUser(ILogger logger, string user, string password, string description);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Sign in with POST {Url}/api/auth/sign-in {{\"username\":\"ann\",\"password\":\"demo\"}}; the API is described at {Url}/openapi/v1.json")]
+    private static partial void LogSignIn(ILogger logger, string url);
 }

@@ -11,6 +11,9 @@ internal interface IWorkflowStore
 
     ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct);
 
+    /// <summary>Every deployed version (of one process when given), by process id and version, without their XML.</summary>
+    ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct);
+
     ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct);
 
     ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct);

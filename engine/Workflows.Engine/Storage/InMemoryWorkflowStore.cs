@@ -46,6 +46,19 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    public ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<DefinitionRecord> all = _definitionsByProcess
+                .Where(p => processId is null || p.Key == processId)
+                .OrderBy(p => p.Key, StringComparer.Ordinal)
+                .SelectMany(p => p.Value.Select(d => d with { Xml = "" }))
+                .ToList();
+            return new(all);
+        }
+    }
+
     public ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct)
     {
         lock (_gate)

@@ -1,0 +1,94 @@
+using Workflows.Engine;
+using Workflows.Engine.Calendars;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>Branches: list them (staff); a branch admin pins the standard version of each journey and sets the calendar of its own branch.</summary>
+internal static class BranchesApi
+{
+    public static void MapBranches(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/branches").WithTags("Branches");
+        group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.GetBranchesAsync(ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListBranches");
+        group.MapGet("/{branchId}", async (string branchId, WorkflowEngine engine, CancellationToken ct) => await engine.GetBranchAsync(branchId, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranch");
+        group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var branch = await OwnBranchAsync(http, engine, branchId, ct);
+                var pins = new Dictionary<string, int>(branch.Pins) { [processId] = pin.Version };
+                await engine.SaveBranchAsync(branch with { Pins = pins }, ct);
+                return await engine.GetBranchAsync(branchId, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinVersion")
+            .WithSummary("Pins the version of a journey the branch starts; instances already running stay on theirs.");
+        group.MapDelete("/{branchId}/pins/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var branch = await OwnBranchAsync(http, engine, branchId, ct);
+                var pins = new Dictionary<string, int>(branch.Pins);
+                pins.Remove(processId);
+                await engine.SaveBranchAsync(branch with { Pins = pins }, ct);
+                return await engine.GetBranchAsync(branchId, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again.");
+        group.MapPut("/{branchId}/calendar", SetCalendarAsync)
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("SetCalendar")
+            .WithSummary("Sets the branch's own calendar layer from a date on; running clocks on it are recalculated.");
+    }
+
+    private static async Task<Branch> OwnBranchAsync(HttpContext http, WorkflowEngine engine, string branchId, CancellationToken ct)
+    {
+        var branch = await engine.GetBranchAsync(branchId, ct);
+        Caller.From(http.User).MustServe(branch.Id, $"branch '{branch.Id}'");
+        return branch;
+    }
+
+    private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, TimeProvider time, CancellationToken ct)
+    {
+        var branch = await OwnBranchAsync(http, engine, branchId, ct);
+        var layer = "branch:" + branch.Id;
+        var week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>>();
+        foreach (var (day, intervals) in request.Week ?? [])
+        {
+            if (!Enum.TryParse<DayOfWeek>(day, ignoreCase: true, out var weekday) || !Enum.IsDefined(weekday))
+            {
+                throw new WorkflowInputException($"'{day}' in week is not a day of the week (monday … sunday)");
+            }
+
+            try
+            {
+                week[weekday] = intervals.Select(WorkingInterval.Parse).ToList();
+            }
+            catch (FormatException e)
+            {
+                throw new WorkflowInputException($"week.{day}: {e.Message}");
+            }
+        }
+
+        var changed = await engine.ChangeCalendarAsync(new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
+        {
+            TimeZone = request.TimeZone,
+            Week = week,
+            Holidays = request.Holidays ?? [],
+        }, Caller.From(http.User).Name, ct);
+
+        // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.
+        if (!Calendars(branch).Contains(layer, StringComparer.Ordinal))
+        {
+            branch = branch with { Calendar = branch.Calendar + "/" + layer };
+            await engine.SaveBranchAsync(branch, ct);
+        }
+
+        return new CalendarChanged(branch.Id, branch.Calendar, changed);
+    }
+
+    private static string[] Calendars(Branch branch) => branch.Calendar.Split('/', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+internal sealed record PinRequest(int Version);
+
+/// <summary>A branch's calendar layer: the week's working intervals (<c>"monday": ["09:00-12:00", "13:00-17:00"]</c>; a day given empty is closed), holidays, and from when.</summary>
+internal sealed record CalendarRequest(Dictionary<string, List<string>>? Week, List<DateOnly>? Holidays, string? TimeZone, DateTimeOffset? EffectiveFrom);
+
+internal sealed record CalendarChanged(string BranchId, string Calendar, int ClocksRecalculated);

@@ -1,0 +1,77 @@
+using System.Text;
+using Workflows.Engine;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>The process library: deploy (analysts), validate, list versions, read XML, compare two versions.</summary>
+internal static class DefinitionsApi
+{
+    // The BPMN travels as the raw body (application/xml). No content-type metadata on the routes: it would answer
+    // 415 before the caller's role is checked.
+    public static void MapDefinitions(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/definitions").WithTags("Definitions");
+        group.MapPost("", DeployAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Deploy")
+            .WithSummary("Deploys a BPMN document as new versions of its processes; refused with every finding if it has errors.");
+        group.MapPost("/validate", ValidateAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Validate")
+            .WithSummary("Checks a BPMN document without deploying it.");
+        group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.GetDefinitionsAsync(cancellationToken: ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListDefinitions").WithSummary("Every deployed version of every process.");
+        group.MapGet("/{processId}", async (string processId, WorkflowEngine engine, CancellationToken ct) =>
+            await engine.GetDefinitionsAsync(processId, ct) is { Count: > 0 } versions ? versions : throw new WorkflowNotFoundException($"process '{processId}' is not deployed"))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListVersions").WithSummary("The versions of one process.");
+        group.MapGet("/{processId}/versions/{version:int}/xml", async (string processId, int version, WorkflowEngine engine, CancellationToken ct) =>
+            Results.Text(await engine.GetDefinitionXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").WithSummary("The BPMN XML of a version, as deployed.");
+        group.MapGet("/{processId}/compare", async (string processId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>
+            DefinitionComparison.Between(processId, from, await engine.GetDefinitionXmlAsync(processId, from, ct), to, await engine.GetDefinitionXmlAsync(processId, to, ct)))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("Compare").WithSummary("The elements added, removed and changed from one version to another.");
+    }
+
+    private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var xml = await ReadBpmnAsync(request, limits, ct);
+        var result = await engine.DeployAsync(xml, Caller.From(request.HttpContext.User).Name, ct);
+        var body = new Deployed(result.DeploymentId, result.Processes, result.Report.Findings.Select(Finding.From).ToList());
+        return result.Processes.Any(p => p.IsNew)
+            ? Results.Created($"/api/definitions/{result.Processes[0].ProcessId}", body)
+            : Results.Ok(body);
+    }
+
+    private static async Task<Validated> ValidateAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var report = await engine.ValidateAsync(await ReadBpmnAsync(request, limits, ct), ct);
+        return new Validated(!report.HasErrors, report.Findings.Select(Finding.From).ToList());
+    }
+
+    /// <summary>The body as text, refused past the BPMN size limit before it is all read.</summary>
+    private static async Task<string> ReadBpmnAsync(HttpRequest request, ApiLimits limits, CancellationToken ct)
+    {
+        if (request.ContentLength > limits.MaxBpmnBytes)
+        {
+            throw new PayloadTooLargeException($"the BPMN document of {request.ContentLength:N0} bytes is above the limit of {limits.MaxBpmnBytes:N0} (Workflows:Limits:MaxBpmnBytes)");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limits.MaxBpmnBytes)
+            {
+                throw new PayloadTooLargeException($"the BPMN document is above the limit of {limits.MaxBpmnBytes:N0} bytes (Workflows:Limits:MaxBpmnBytes)");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.Length == 0
+            ? throw new WorkflowInputException("the request has no body; send the BPMN XML as the body")
+            : Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}
+
+internal sealed record Deployed(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, IReadOnlyList<Finding> Findings);
+
+internal sealed record Validated(bool Valid, IReadOnlyList<Finding> Findings);

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using Workflows.Engine;
+using Workflows.Engine.Runtime;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// Cases: agents start journeys for their branch and customers for themselves; staff of the branch read the
+/// whole instance (active elements, variables, tasks, clocks, history), a customer reads a view of its own case
+/// with nothing internal in it (no queue, no agent, no variables).
+/// </summary>
+internal static class InstancesApi
+{
+    public static void MapInstances(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/instances").WithTags("Instances");
+        group.MapPost("", StartAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Customer)).WithName("StartJourney")
+            .WithSummary("Starts a journey for a branch, on the version the branch pinned.");
+        group.MapGet("", ListAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("ListInstances")
+            .WithSummary("Instances of the caller's branch (staff) or the caller's own cases (customers), newest first.");
+        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance");
+        group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                await StaffSnapshotAsync(http, engine, id, ct);
+                await engine.CancelAsync(id, ct);
+                return Results.NoContent();
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance");
+        group.MapGet("/{id:guid}/clocks", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                await StaffSnapshotAsync(http, engine, id, ct);
+                return await engine.GetClocksAsync(id, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetClocks").WithSummary("The instance's SLA and commitment clocks, with time left now.");
+    }
+
+    /// <summary>The snapshot, when the caller is staff of the instance's branch.</summary>
+    internal static async Task<ProcessInstanceSnapshot> StaffSnapshotAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
+    {
+        var snapshot = await engine.GetInstanceAsync(id, ct);
+        Caller.From(http.User).MustServe(snapshot.Branch, $"instance {id}");
+        return snapshot;
+    }
+
+    private static async Task<IResult> StartAsync(StartRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        if (string.IsNullOrWhiteSpace(request.Journey) || string.IsNullOrWhiteSpace(request.Branch))
+        {
+            throw new WorkflowInputException("a start needs the journey (process id) and the branch");
+        }
+
+        var variables = new Dictionary<string, object?>(ApiJson.Variables(request.Variables) ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
+        if (caller.Is(Roles.Customer) && !caller.Is(Roles.Agent))
+        {
+            // A customer raises a case for itself only, whatever the body says.
+            variables["customerId"] = caller.CustomerId ?? throw new ForbiddenException($"{caller.Name} has no customer id");
+        }
+        else
+        {
+            caller.MustServe(request.Branch, $"a journey for branch '{request.Branch}'");
+        }
+
+        var businessKey = string.IsNullOrWhiteSpace(request.BusinessKey) ? NewCaseNumber() : request.BusinessKey;
+        variables.TryAdd("caseId", businessKey);
+        var id = await engine.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Variables = variables }, ct);
+        return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
+    }
+
+    private static string NewCaseNumber() => "W-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
+
+    private static async Task<IResult> ListAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog,
+        string? journey, string? branch, string? businessKey, ProcessInstanceStatus? status, int? max, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var query = new InstanceQuery { ProcessId = journey, BusinessKey = businessKey, Status = status, Max = limits.PageSize(max) };
+        if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
+        {
+            if (branch is not null)
+            {
+                caller.MustServe(branch, $"the instances of branch '{branch}'");
+            }
+
+            return Results.Ok(await engine.QueryInstancesAsync(query with { Branch = branch ?? caller.BranchFilter }, ct));
+        }
+
+        var own = await engine.QueryInstancesAsync(query with { CustomerId = caller.CustomerId ?? "" }, ct);
+        var cases = new List<CaseSummary>();
+        foreach (var i in own)
+        {
+            cases.Add(new CaseSummary(i.Id, i.BusinessKey, (await catalog.GetAsync(i.ProcessId, i.Version, ct)).Name, CaseView.StatusOf(i.Status), i.StartedAt, i.EndedAt));
+        }
+
+        return Results.Ok(cases);
+    }
+
+    private static async Task<IResult> GetAsync(Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var snapshot = await engine.GetInstanceAsync(id, ct);
+        if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
+        {
+            caller.MustServe(snapshot.Branch, $"instance {id}");
+            return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
+                snapshot.Status, snapshot.ActiveElements, ApiJson.ToJson(snapshot.Variables), snapshot.Incidents,
+                await engine.GetUserTasksAsync(id, ct), await engine.GetClocksAsync(id, ct), await engine.GetHistoryAsync(id, ct),
+                snapshot.StartedAt, snapshot.EndedAt));
+        }
+
+        if (caller.CustomerId is null || snapshot.CustomerId != caller.CustomerId)
+        {
+            // Not "forbidden": a customer learns nothing about other people's cases, not even that they exist.
+            throw new WorkflowNotFoundException($"you have no case {id}");
+        }
+
+        return Results.Ok(await CaseView.OfAsync(snapshot, engine, catalog, ct));
+    }
+}
+
+internal sealed record StartRequest(string Journey, string Branch, string? BusinessKey, Dictionary<string, JsonElement>? Variables);
+
+internal sealed record Started(Guid Id, string BusinessKey);
+
+internal sealed record InstanceView(Guid Id, string Journey, int Version, string? BusinessKey, string? Branch, string? CustomerId, ProcessInstanceStatus Status,
+    IReadOnlyList<ActiveElement> ActiveElements, JsonElement Variables, IReadOnlyList<IncidentInfo> Incidents, IReadOnlyList<UserTaskInfo> Tasks,
+    IReadOnlyList<SlaClockInfo> Clocks, IReadOnlyList<HistoryEntry> History, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+
+internal sealed record CaseSummary(Guid Id, string? Reference, string Journey, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+
+/// <summary>A customer's view of its case: where it stands, what was promised and the steps done, in the journey's own words.</summary>
+internal sealed record CaseView(Guid Id, string? Reference, string Journey, string Status, string? Promise, DateTimeOffset? PromisedBy, bool? PromiseKept,
+    IReadOnlyList<string> InProgress, IReadOnlyList<CaseStep> StepsDone, DateTimeOffset StartedAt, DateTimeOffset? EndedAt)
+{
+    public static string StatusOf(ProcessInstanceStatus status) => status switch
+    {
+        ProcessInstanceStatus.Active => "in progress",
+        ProcessInstanceStatus.Cancelled => "withdrawn",
+        _ => "closed",
+    };
+
+    public static async Task<CaseView> OfAsync(ProcessInstanceSnapshot snapshot, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
+    {
+        var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
+        var promise = (await engine.GetClocksAsync(snapshot.Id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
+        var done = (await engine.GetHistoryAsync(snapshot.Id, ct))
+            .Where(h => h.Kind == "element-completed" && names.Of(h.ElementId) is { IsCustomerStep: true })
+            .Select(h => new CaseStep(names.Of(h.ElementId)!.Name!, h.At))
+            .ToList();
+        var inProgress = snapshot.ActiveElements.Select(a => names.Of(a.ElementId)).Where(e => e is { IsCustomerStep: true }).Select(e => e!.Name!).Distinct().ToList();
+        return new CaseView(snapshot.Id, snapshot.BusinessKey, names.Name, StatusOf(snapshot.Status), promise?.Label,
+            promise is null ? null : promise.TargetAt ?? promise.EndedAt, promise is null ? null : promise.State switch
+            {
+                SlaState.Met => true,
+                SlaState.Breached => false,
+                _ => null,
+            },
+            inProgress, done, snapshot.StartedAt, snapshot.EndedAt);
+    }
+}
+
+internal sealed record CaseStep(string Name, DateTimeOffset At);

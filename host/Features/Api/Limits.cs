@@ -1,0 +1,49 @@
+namespace Workflows.Host.Features.Api;
+
+/// <summary>Size limits of the API, section <c>Workflows:Limits</c>; each refusal names the limit.</summary>
+internal sealed class ApiLimits
+{
+    /// <summary>The largest request body. Default 4 MiB.</summary>
+    public long MaxRequestBytes { get; set; } = 4 << 20;
+
+    /// <summary>The largest BPMN document deployed or validated. Default 2 MiB.</summary>
+    public long MaxBpmnBytes { get; set; } = 2 << 20;
+
+    /// <summary>The largest set of variables a command carries, as JSON. Default 256 KiB.</summary>
+    public int MaxVariablesBytes { get; set; } = 256 << 10;
+
+    /// <summary>The largest page of a list. Default 200.</summary>
+    public int MaxPageSize { get; set; } = 200;
+
+    public void Validate()
+    {
+        static void Positive(long value, string name)
+        {
+            if (value <= 0)
+            {
+                throw new ArgumentException($"Workflows:Limits:{name} = {value} must be positive");
+            }
+        }
+
+        Positive(MaxRequestBytes, nameof(MaxRequestBytes));
+        Positive(MaxBpmnBytes, nameof(MaxBpmnBytes));
+        Positive(MaxVariablesBytes, nameof(MaxVariablesBytes));
+        Positive(MaxPageSize, nameof(MaxPageSize));
+        if (MaxBpmnBytes > MaxRequestBytes)
+        {
+            throw new ArgumentException($"Workflows:Limits:MaxBpmnBytes ({MaxBpmnBytes}) cannot exceed MaxRequestBytes ({MaxRequestBytes})");
+        }
+    }
+
+    /// <exception cref="PayloadTooLargeException">The page asked for is larger than the limit.</exception>
+    public int PageSize(int? asked, int fallback = 50) => asked switch
+    {
+        null => Math.Min(fallback, MaxPageSize),
+        < 1 => throw new Engine.WorkflowInputException($"the page size {asked} must be at least 1"),
+        var n when n > MaxPageSize => throw new PayloadTooLargeException($"the page size {n} is above the limit of {MaxPageSize} (Workflows:Limits:MaxPageSize)"),
+        var n => n.Value,
+    };
+}
+
+/// <summary>A request over one of the <see cref="ApiLimits"/>: 413.</summary>
+internal sealed class PayloadTooLargeException(string message) : Exception(message);

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Xml;
+using Workflows.Engine;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>Messages from outside (a customer's reply), service levels for supervisors, and incidents.</summary>
+internal static class OperationsApi
+{
+    public static void MapOperations(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/messages", CorrelateAsync).WithTags("Messages")
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CorrelateMessage")
+            .WithSummary("Correlates a message to the instance waiting for it (or starts one); with a time-to-live it waits for a subscription.");
+
+        var levels = api.MapGroup("/service-levels").WithTags("Service levels").RequireAuthorization(p => p.RequireRole(Roles.Supervisor));
+        levels.MapGet("/report", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, DateTimeOffset? from, DateTimeOffset? to, string? branch, string? journey, int? max, CancellationToken ct) =>
+            {
+                var (f, t, b) = Window(http, from, to, branch);
+                return await engine.GetServiceReportAsync(f, t, b, journey, limits.PageSize(max), ct);
+            })
+            .WithName("ServiceReport").WithSummary("The watermelon report: the promise to the customer beside each step's clock, red end to end flagged.");
+        levels.MapGet("/breaches", BreachesAsync).WithName("Breaches")
+            .WithSummary("Breached and at-risk clocks by branch, journey and step, and the level-1 commitments breached or at risk.");
+
+        var incidents = api.MapGroup("/incidents").WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Supervisor));
+        incidents.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
+                await engine.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
+            .WithName("ListIncidents").WithSummary("Open incidents of the supervisor's branch, oldest first.");
+        incidents.MapPost("/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var incident = await engine.GetIncidentAsync(id, ct);
+                await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct);
+                await engine.ResolveIncidentAsync(id, ct);
+                return Results.NoContent();
+            })
+            .WithName("RetryIncident").WithSummary("Retries the failed step once its cause is fixed.");
+    }
+
+    private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, WorkflowEngine engine, CancellationToken ct)
+    {
+        TimeSpan ttl;
+        try
+        {
+            ttl = request.TimeToLive is null ? TimeSpan.Zero : XmlConvert.ToTimeSpan(request.TimeToLive);
+        }
+        catch (FormatException)
+        {
+            throw new WorkflowInputException($"timeToLive '{request.TimeToLive}' is not an ISO 8601 duration such as PT1H");
+        }
+
+        return await engine.CorrelateMessageAsync(new PublishMessage(request.Name, request.CorrelationKey)
+        {
+            Variables = ApiJson.Variables(request.Variables),
+            MessageId = request.MessageId,
+            TimeToLive = ttl,
+            MustCorrelate = request.MustCorrelate ?? ttl == TimeSpan.Zero,
+        }, ct);
+    }
+
+    /// <summary>The window (default: the last 30 days) and the branch: a supervisor's own.</summary>
+    private static (DateTimeOffset From, DateTimeOffset To, string? Branch) Window(HttpContext http, DateTimeOffset? from, DateTimeOffset? to, string? branch)
+    {
+        var caller = Caller.From(http.User);
+        if (branch is not null)
+        {
+            caller.MustServe(branch, $"the service levels of branch '{branch}'");
+        }
+
+        var end = to ?? http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().AddMinutes(1);
+        return (from ?? end.AddDays(-30), end, branch ?? caller.BranchFilter);
+    }
+
+    private static async Task<Breaches> BreachesAsync(HttpContext http, WorkflowEngine engine, DateTimeOffset? from, DateTimeOffset? to, string? branch, string? journey, CancellationToken ct)
+    {
+        var (f, t, b) = Window(http, from, to, branch);
+        var rows = await engine.GetServiceReportAsync(f, t, b, journey, 10_000, ct);
+        var steps = rows
+            .SelectMany(r => r.Steps.Select(s => (Row: r, Step: s)))
+            .GroupBy(x => (x.Row.Branch, x.Row.Journey, x.Step.ElementId))
+            .Select(g => new StepLevel(g.Key.Branch, g.Key.Journey, g.Key.ElementId, g.First().Step.Label,
+                g.Count(x => x.Step.State == SlaState.Breached), g.Count(x => x.Step.State == SlaState.Warning),
+                g.Count(x => x.Step.State == SlaState.Met), g.Count(x => x.Step.EndedAt is null)))
+            .Where(s => s.Breached + s.AtRisk > 0)
+            .OrderByDescending(s => s.Breached).ThenByDescending(s => s.AtRisk)
+            .ToList();
+        var commitments = rows
+            .Where(r => r.Commitment.State is SlaState.Breached or SlaState.Warning)
+            .Select(r => new CommitmentAtRisk(r.InstanceId, r.BusinessKey, r.Branch, r.Journey, r.Commitment.Label, r.Commitment.State, r.Commitment.TargetAt, r.Watermelon))
+            .ToList();
+        return new Breaches(f, t, steps, commitments);
+    }
+}
+
+internal sealed record MessageRequest(string Name, string CorrelationKey, Dictionary<string, JsonElement>? Variables, string? MessageId, string? TimeToLive, bool? MustCorrelate);
+
+internal sealed record StepLevel(string? Branch, string Journey, string Step, string? Label, int Breached, int AtRisk, int Met, int Open);
+
+internal sealed record CommitmentAtRisk(Guid InstanceId, string? BusinessKey, string? Branch, string Journey, string? Promise, SlaState State, DateTimeOffset? DueAt, bool Watermelon);
+
+internal sealed record Breaches(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<StepLevel> Steps, IReadOnlyList<CommitmentAtRisk> Commitments);

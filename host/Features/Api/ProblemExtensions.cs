@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Workflows.Engine;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Validation;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>Every error as RFC 7807 problem details, naming what is wrong; unknown failures are logged and hidden.</summary>
+internal static partial class ProblemExtensions
+{
+    public static IServiceCollection AddWorkflowsProblems(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<WorkflowsExceptionHandler>();
+        // Binding failures (malformed JSON, a wrong type) throw, so they reach the handler with their reason.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    /// <summary>Problems for exceptions and for bare status codes (401, 403, 404 of unknown routes), and the request size limit.</summary>
+    public static WebApplication UseWorkflowsProblems(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<ApiLimits>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use((context, next) =>
+        {
+            if (context.Request.ContentLength > limits.MaxRequestBytes)
+            {
+                throw new PayloadTooLargeException($"the request body of {context.Request.ContentLength:N0} bytes is above the limit of {limits.MaxRequestBytes:N0} (Workflows:Limits:MaxRequestBytes)");
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = limits.MaxRequestBytes;
+            }
+
+            return next(context);
+        });
+        return app;
+    }
+
+    private sealed partial class WorkflowsExceptionHandler(IProblemDetailsService problems, ILogger<WorkflowsExceptionHandler> logger) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            var extensions = new Dictionary<string, object?>();
+            (int Status, string Title) problem = exception switch
+            {
+                WorkflowNotFoundException => (404, "Not found"),
+                WorkflowConflictException => (409, "Conflict"),
+                TaskFormException form => With(extensions, "errors", form.FieldErrors, (422, "The form has errors")),
+                DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, "The BPMN document has errors")),
+                FeelSyntaxException => (400, "The expression does not parse"),
+                WorkflowInputException => (400, "Bad input"),
+                ForbiddenException => (403, "Forbidden"),
+                PayloadTooLargeException => (413, "Too large"),
+                BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Too large" : "Bad request"),
+                JsonException => (400, "Bad JSON"),
+                FormatException => (400, "Bad input"),
+                _ => (500, "Unexpected error"),
+            };
+
+            var detail = problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log" : Detail(exception);
+            if (problem.Status == 500)
+            {
+                LogUnexpected(logger, context.Request.Path, exception);
+            }
+
+            context.Response.StatusCode = problem.Status;
+            var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = problem.Status, Title = problem.Title, Detail = detail };
+            foreach (var (key, value) in extensions)
+            {
+                details.Extensions[key] = value;
+            }
+
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
+        }
+
+        private static (int, string) With(Dictionary<string, object?> extensions, string key, object value, (int, string) problem)
+        {
+            extensions[key] = value;
+            return problem;
+        }
+
+        // A binding failure's own message names the parameter; its inner JSON error names the position.
+        private static string Detail(Exception exception) =>
+            exception is BadHttpRequestException { InnerException: JsonException json } bad ? $"{bad.Message} {json.Message}" : exception.Message;
+
+        [LoggerMessage(EventId = 120, Level = LogLevel.Error, Message = "Unexpected failure of {Path}")]
+        private static partial void LogUnexpected(ILogger logger, string path, Exception exception);
+    }
+}
+
+/// <summary>A validation finding as the API shows it.</summary>
+internal sealed record Finding(string Severity, string Code, string? ElementId, int Line, int Column, string Message)
+{
+    public static Finding From(ValidationFinding f) => new(f.Severity.ToString().ToLowerInvariant(), f.Code, f.ElementId, f.Line, f.Column, f.Message);
+}

@@ -1,0 +1,37 @@
+using System.Collections.Concurrent;
+using System.Xml;
+using System.Xml.Linq;
+using Workflows.Engine;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>The names and kinds of a version's elements, read once per version, for views that speak in step names.</summary>
+internal sealed class ProcessCatalog(WorkflowEngine engine)
+{
+    private readonly ConcurrentDictionary<(string ProcessId, int Version), Task<ProcessNames>> _versions = new();
+
+    public Task<ProcessNames> GetAsync(string processId, int version, CancellationToken ct) =>
+        _versions.GetOrAdd((processId, version), key => LoadAsync(key.ProcessId, key.Version, ct));
+
+    private async Task<ProcessNames> LoadAsync(string processId, int version, CancellationToken ct)
+    {
+        var xml = await engine.GetDefinitionXmlAsync(processId, version, ct).ConfigureAwait(false);
+        using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        var process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
+            .First(p => (string?)p.Attribute("id") == processId);
+        var elements = process.Descendants().Where(e => e.Attribute("id") is not null)
+            .ToDictionary(e => (string)e.Attribute("id")!, e => new ElementName((string?)e.Attribute("name"), e.Name.LocalName), StringComparer.Ordinal);
+        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements);
+    }
+}
+
+internal sealed record ElementName(string? Name, string Kind)
+{
+    /// <summary>A step a customer would recognise: a task or a milestone event with a name.</summary>
+    public bool IsCustomerStep => !string.IsNullOrWhiteSpace(Name) && (Kind.EndsWith("Task", StringComparison.Ordinal) || Kind is "endEvent" or "intermediateCatchEvent");
+}
+
+internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, ElementName> Elements)
+{
+    public ElementName? Of(string? elementId) => elementId is not null && Elements.TryGetValue(elementId, out var e) ? e : null;
+}

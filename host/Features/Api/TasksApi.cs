@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Workflows.Engine;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// The agents' queues: list (an agent sees its own queues in its own branch, a supervisor its branch), pull the next
+/// task, and work one: claim, unclaim, delegate, complete, comment. A task outside the agent's queues or branch is 403.
+/// </summary>
+internal static class TasksApi
+{
+    public static void MapTasks(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/tasks").WithTags("Tasks");
+        group.MapGet("", QueryAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("QueryTasks")
+            .WithSummary("A page of open tasks, by SLA time left (breached first), priority or age; pass nextCursor back for the next page.");
+        group.MapPost("/next", async (NextRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var caller = Caller.From(http.User);
+                var task = await engine.ClaimNextTaskAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
+                return task is null ? Results.NoContent() : Results.Ok(task);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask").WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
+        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
+        group.MapPost("/{id:guid}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            WorkAsync(http, engine, id, (caller, task) => engine.ClaimTaskAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask");
+        group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            WorkAsync(http, engine, id, (caller, task) => engine.UnclaimTaskAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask");
+        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            WorkAsync(http, engine, id, (caller, task) => engine.DelegateTaskAsync(task.Id, caller.Name, request.To, ct), returnTask: true, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask");
+        group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            WorkAsync(http, engine, id, (caller, task) => engine.CommentTaskAsync(task.Id, caller.Name, request.Text, ct), returnTask: true, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask");
+        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            WorkAsync(http, engine, id, (caller, task) => engine.CompleteUserTaskAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct), returnTask: false, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
+            .WithSummary("Completes the task with the form's values; a wrong field is 422 with an error per field, and nothing moves.");
+    }
+
+    private static async Task<TaskPage> QueryAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits,
+        string[]? queue, string? assignee, bool? unassigned, SlaState? slaState, string? customerId, string? businessKey, TaskSort? sort, int? pageSize, string? cursor,
+        CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var queues = caller.Is(Roles.Supervisor) ? queue ?? [] : OwnQueues(caller, queue);
+        return await engine.QueryTasksAsync(new TaskQuery
+        {
+            Queues = queues,
+            Branch = caller.BranchFilter,
+            Assignee = assignee,
+            Unassigned = unassigned,
+            SlaState = slaState,
+            CustomerId = customerId,
+            BusinessKey = businessKey,
+            Sort = sort ?? TaskSort.SlaTimeLeft,
+            PageSize = limits.PageSize(pageSize),
+            Cursor = cursor,
+        }, ct);
+    }
+
+    /// <summary>The queues asked for, all of which must be the agent's; none asked means all of them.</summary>
+    private static IReadOnlyList<string> OwnQueues(Caller caller, IReadOnlyList<string>? asked)
+    {
+        if (asked is null || asked.Count == 0)
+        {
+            return caller.Queues;
+        }
+
+        var foreign = asked.Except(caller.Queues, StringComparer.Ordinal).ToList();
+        return foreign.Count == 0 ? asked : throw new ForbiddenException($"{caller.Name} does not work the queue(s) {string.Join(", ", foreign)}");
+    }
+
+    /// <summary>The task, when the caller may see it: a supervisor of its branch, or an agent of its branch holding it or one of its queues.</summary>
+    private static async Task<UserTaskInfo> VisibleAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var task = await engine.GetUserTaskAsync(id, ct);
+        caller.MustServe(task.Branch, $"task {id}");
+        if (!caller.Is(Roles.Supervisor) && task.Assignee != caller.Name && !task.CandidateGroups.Intersect(caller.Queues, StringComparer.Ordinal).Any()
+            && !task.CandidateUsers.Contains(caller.Name, StringComparer.Ordinal))
+        {
+            throw new ForbiddenException($"task {id} is in {string.Join(", ", task.CandidateGroups)}, none of which {caller.Name} works");
+        }
+
+        return task;
+    }
+
+    private static async Task<IResult> WorkAsync(HttpContext http, WorkflowEngine engine, Guid id, Func<Caller, UserTaskInfo, Task> operation, bool returnTask, CancellationToken ct)
+    {
+        var task = await VisibleAsync(http, engine, id, ct);
+        await operation(Caller.From(http.User), task);
+        return returnTask ? Results.Ok(await engine.GetUserTaskAsync(id, ct)) : Results.NoContent();
+    }
+}
+
+internal sealed record NextRequest(IReadOnlyList<string>? Queues);
+
+internal sealed record DelegateRequest(string To);
+
+internal sealed record CommentRequest(string Text);
+
+internal sealed record CompleteRequest(Dictionary<string, JsonElement>? Variables);

@@ -1,0 +1,222 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Workflows.Engine;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Sql;
+
+namespace Workflows.Host.Features;
+
+/// <summary>
+/// The host's verbs for analysts and operators, run instead of the server when the first argument names one:
+/// <c>validate FILE…</c>, <c>deploy FILE… --server URL</c>, <c>migrate-db</c>, <c>feel EXPRESSION [--context JSON]</c>.
+/// Exit code 0 on success, 1 on findings or failure, 2 on a wrong command line.
+/// </summary>
+internal static class CommandLine
+{
+    private const string Usage = """
+        usage:
+          validate FILE...                       check BPMN files; each finding as file:line:column: severity code [element] message
+          deploy FILE... --server URL            deploy to a running host (--token TOKEN, or --user NAME --password PASSWORD,
+                                                 or the WORKFLOWS_TOKEN environment variable)
+          migrate-db                             migrate the configured database (Workflows:Store) and stop
+          feel EXPRESSION [--context JSON]       evaluate a FEEL expression and print its value as JSON
+        """;
+
+    private static readonly string[] Verbs = ["validate", "deploy", "migrate-db", "feel", "help", "--help"];
+
+    public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        try
+        {
+            return args[0] switch
+            {
+                "validate" => await ValidateAsync(Files(args), output, error),
+                "deploy" => await DeployAsync(args, output, error),
+                "migrate-db" => await MigrateAsync(args, output),
+                "feel" => Feel(args, output, error),
+                _ => Help(output),
+            };
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            await error.WriteLineAsync(Usage);
+            return 2;
+        }
+    }
+
+    private static int Help(TextWriter output)
+    {
+        output.WriteLine(Usage);
+        return 0;
+    }
+
+    private static List<string> Files(string[] args)
+    {
+        var files = new List<string>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                i++; // an option's value
+                continue;
+            }
+
+            files.Add(args[i]);
+        }
+
+        return files.Count > 0 ? files : throw new UsageException($"{args[0]} needs at least one BPMN file");
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at < 0 ? null : at + 1 < args.Length ? args[at + 1] : throw new UsageException($"{name} needs a value");
+    }
+
+    private static async Task<int> ValidateAsync(IReadOnlyList<string> files, TextWriter output, TextWriter error)
+    {
+        var engine = new WorkflowEngine();
+        var failed = false;
+        foreach (var file in files)
+        {
+            if (!File.Exists(file))
+            {
+                await error.WriteLineAsync($"{file}: error: no such file");
+                failed = true;
+                continue;
+            }
+
+            var report = await engine.ValidateAsync(await File.ReadAllTextAsync(file));
+            foreach (var f in report.Findings)
+            {
+                await output.WriteLineAsync($"{file}:{f.Line}:{f.Column}: {f.Severity.ToString().ToLowerInvariant()} {f.Code} [{f.ElementId ?? "-"}] {f.Message}");
+            }
+
+            failed |= report.HasErrors;
+            await error.WriteLineAsync($"{file}: {report.Errors.Count()} error(s), {report.Warnings.Count()} warning(s)");
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static async Task<int> DeployAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var server = Option(args, "--server") ?? throw new UsageException("deploy needs --server URL");
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var baseUri))
+        {
+            throw new UsageException($"--server '{server}' is not an absolute URL");
+        }
+
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(1) };
+        var token = Option(args, "--token") ?? Environment.GetEnvironmentVariable("WORKFLOWS_TOKEN");
+        if (token is null && Option(args, "--user") is { } user)
+        {
+            using var signIn = await http.PostAsJsonAsync("/api/auth/sign-in", new { username = user, password = Option(args, "--password") ?? "" });
+            if (!signIn.IsSuccessStatusCode)
+            {
+                await error.WriteLineAsync($"sign-in as {user} failed: {(int)signIn.StatusCode} {await signIn.Content.ReadAsStringAsync()}");
+                return 1;
+            }
+
+            token = (await signIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        }
+
+        if (token is null)
+        {
+            throw new UsageException("deploy needs --token, --user and --password, or WORKFLOWS_TOKEN");
+        }
+
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var failed = false;
+        foreach (var file in Files(args))
+        {
+            using var content = new StringContent(await File.ReadAllTextAsync(file), System.Text.Encoding.UTF8, "application/xml");
+            using var response = await http.PostAsync("/api/definitions", content);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.IsSuccessStatusCode)
+            {
+                foreach (var process in body.GetProperty("processes").EnumerateArray())
+                {
+                    await output.WriteLineAsync($"{file}: {process.GetProperty("processId").GetString()} version {process.GetProperty("version").GetInt32()}{(process.GetProperty("isNew").GetBoolean() ? "" : " (unchanged)")}");
+                }
+
+                continue;
+            }
+
+            failed = true;
+            await error.WriteLineAsync($"{file}: {(int)response.StatusCode} {(body.TryGetProperty("detail", out var d) ? d.GetString() : body.GetProperty("title").GetString())}");
+            if (body.TryGetProperty("findings", out var findings))
+            {
+                foreach (var f in findings.EnumerateArray())
+                {
+                    await output.WriteLineAsync($"{file}:{f.GetProperty("line").GetInt32()}:{f.GetProperty("column").GetInt32()}: {f.GetProperty("severity").GetString()} {f.GetProperty("code").GetString()} [{(f.TryGetProperty("elementId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : "-")}] {f.GetProperty("message").GetString()}");
+                }
+            }
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static async Task<int> MigrateAsync(string[] args, TextWriter output)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args.Skip(1).ToArray())
+            .Build();
+        var store = new SqlStoreOptions();
+        configuration.GetSection("Workflows:Store").Bind(store);
+        store.Validate();
+        var applied = await SqlWorkflowEngine.MigrateAsync(store);
+        await output.WriteLineAsync($"{store.Provider}: {applied} migration(s) applied; the schema is up to date");
+        return 0;
+    }
+
+    private static int Feel(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length < 2 || args[1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new UsageException("feel needs an expression");
+        }
+
+        IReadOnlyDictionary<string, object?>? context = null;
+        if (Option(args, "--context") is { } json)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(json);
+                context = document.RootElement.ValueKind == JsonValueKind.Object
+                    ? document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
+                    : throw new UsageException($"--context must be a JSON object, not a {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
+            }
+            catch (JsonException e)
+            {
+                throw new UsageException($"--context is not JSON: {e.Message}");
+            }
+        }
+
+        try
+        {
+            var result = FeelInterpreter.Evaluate(args[1], context);
+            output.WriteLine(FeelConvert.ToJson(result.Value));
+            foreach (var warning in result.Warnings)
+            {
+                error.WriteLine($"warning: {warning}");
+            }
+
+            return 0;
+        }
+        catch (FeelSyntaxException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}

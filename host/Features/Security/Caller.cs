@@ -1,0 +1,76 @@
+using System.Security.Claims;
+
+namespace Workflows.Host.Features.Security;
+
+/// <summary>The roles the API knows; a user may hold several.</summary>
+internal static class Roles
+{
+    /// <summary>Models processes and deploys them to the library.</summary>
+    public const string Analyst = "analyst";
+
+    /// <summary>Pins the versions and sets the calendar of its own branch.</summary>
+    public const string BranchAdmin = "branch-admin";
+
+    /// <summary>Works the tasks of its own queues in its own branch.</summary>
+    public const string Agent = "agent";
+
+    /// <summary>Reads the work and service levels of its own branch.</summary>
+    public const string Supervisor = "supervisor";
+
+    /// <summary>Raises and follows its own cases only.</summary>
+    public const string Customer = "customer";
+
+    /// <summary>Every staff role (everyone but customers).</summary>
+    public static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor];
+
+    public static readonly string[] All = [Analyst, BranchAdmin, Agent, Supervisor, Customer];
+}
+
+/// <summary>The claims a Workflows token carries besides the role claims.</summary>
+internal static class WorkflowsClaims
+{
+    public const string Name = "sub";
+    public const string Role = "role";
+
+    /// <summary>The branch of a branch admin, agent or supervisor; <c>*</c> for a central team that serves every branch.</summary>
+    public const string Branch = "branch";
+
+    /// <summary>An agent's queue; one claim per queue.</summary>
+    public const string Queue = "queue";
+
+    /// <summary>A customer's customer id.</summary>
+    public const string Customer = "customer";
+
+    public const string AllBranches = "*";
+}
+
+/// <summary>Who calls, as the signed token says; the handlers decide on resources with it.</summary>
+internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId)
+{
+    public static Caller From(ClaimsPrincipal user) => new(
+        user.FindFirstValue(WorkflowsClaims.Name) ?? user.Identity?.Name ?? "",
+        user.FindAll(WorkflowsClaims.Role).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
+        user.FindFirstValue(WorkflowsClaims.Branch),
+        user.FindAll(WorkflowsClaims.Queue).Select(c => c.Value).ToList(),
+        user.FindFirstValue(WorkflowsClaims.Customer));
+
+    public bool Is(string role) => Roles.Contains(role);
+
+    /// <summary>Whether the caller's branch covers <paramref name="branch"/>.</summary>
+    public bool Serves(string? branch) => Branch == WorkflowsClaims.AllBranches || (Branch is not null && Branch == branch);
+
+    /// <summary>The branch the caller's lists are limited to: its own, or none for a central team.</summary>
+    public string? BranchFilter => Branch == WorkflowsClaims.AllBranches ? null : Branch;
+
+    /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>.</exception>
+    public void MustServe(string? branch, string what)
+    {
+        if (!Serves(branch))
+        {
+            throw new ForbiddenException($"{what} belongs to branch '{branch ?? "none"}'; {Name} works for branch '{Branch ?? "none"}'");
+        }
+    }
+}
+
+/// <summary>The caller may use the endpoint but not on this resource (another branch, another customer's case, another queue).</summary>
+internal sealed class ForbiddenException(string message) : Exception(message);

@@ -1,0 +1,177 @@
+using System.IdentityModel.Tokens.Jwt;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.Tokens;
+using Workflows.Engine.Sql;
+
+namespace Workflows.Host.Features.Security;
+
+/// <summary>Authentication settings, section <c>Workflows:Auth</c>.</summary>
+internal sealed class AuthOptions
+{
+    /// <summary>The HMAC-SHA256 signing key of the tokens, base64, at least 32 bytes. Required unless the store is the embedded SQLite file.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>The issuer and audience of the tokens. Default <c>workflows</c>.</summary>
+    public string Issuer { get; set; } = "workflows";
+
+    /// <summary>How long a token issued by the sign-in endpoint lasts. Default 8 hours.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Whether the demo users (one per role, password <c>demo</c>) may sign in. Default: only when the signing key was generated (the embedded quick start).</summary>
+    public bool? DemoUsers { get; set; }
+}
+
+/// <summary>Signs tokens for the demo users; in production an identity provider sharing the key issues them.</summary>
+internal sealed class TokenIssuer(SymmetricSecurityKey key, AuthOptions options, TimeProvider time)
+{
+    public string Issue(DemoUser user)
+    {
+        var claims = new List<Claim> { new(WorkflowsClaims.Name, user.Name) };
+        claims.AddRange(user.Roles.Select(r => new Claim(WorkflowsClaims.Role, r)));
+        if (user.Branch is not null)
+        {
+            claims.Add(new Claim(WorkflowsClaims.Branch, user.Branch));
+        }
+
+        claims.AddRange(user.Queues.Select(q => new Claim(WorkflowsClaims.Queue, q)));
+        if (user.CustomerId is not null)
+        {
+            claims.Add(new Claim(WorkflowsClaims.Customer, user.CustomerId));
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = new JwtSecurityToken(options.Issuer, options.Issuer, claims, now, now + options.TokenLifetime,
+            new SigningCredentials(key, SecurityAlgorithms.HmacSha256));
+        return new JwtSecurityTokenHandler().WriteToken(token);
+    }
+}
+
+/// <summary>A demo sign-in of the embedded quick start.</summary>
+internal sealed record DemoUser(string Name, string Description, IReadOnlyList<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId);
+
+internal static partial class SecurityExtensions
+{
+    public const string DemoPassword = "demo";
+
+    public static readonly IReadOnlyList<DemoUser> DemoUsers =
+    [
+        new("alice", "analyst", [Roles.Analyst], null, [], null),
+        new("bruno", "branch admin of paris-01", [Roles.BranchAdmin], Demo.Branch, [], null),
+        new("ann", "front-office agent of paris-01", [Roles.Agent], Demo.Branch, ["front-desk", "front-desk-supervisors", "customer-care", "claims-desk", "compliance", "billing-desk", "logistics-desk"], null),
+        new("omar", "back-office agent (all branches)", [Roles.Agent], WorkflowsClaims.AllBranches, ["back-office-complaints", "back-office-leads", "back-office-provisioning", "warehouse", "warehouse-leads", "claims-assessment", "claims-handlers", "claims-leads", "claims-managers", "field-operations", "back-office-billing"], null),
+        new("sofia", "supervisor of paris-01", [Roles.Supervisor], Demo.Branch, [], null),
+        new("carla", "customer cust-1001", [Roles.Customer], null, [], "cust-1001"),
+    ];
+
+    /// <summary>
+    /// JWT bearer authentication with the signing key from <c>Workflows:Auth:SigningKey</c>; on the embedded default a
+    /// development key is generated on first run next to the SQLite file, with a warning. Every endpoint needs a signed-in
+    /// user unless it says otherwise; the roles are checked per endpoint group.
+    /// </summary>
+    public static WebApplicationBuilder AddWorkflowsSecurity(this WebApplicationBuilder builder)
+    {
+        var options = new AuthOptions();
+        builder.Configuration.GetSection("Workflows:Auth").Bind(options);
+        var store = builder.Configuration.GetSection("Workflows:Store").Get<SqlStoreOptions>() ?? new SqlStoreOptions();
+        var (key, generatedAt) = SigningKey(options, store);
+        options.DemoUsers ??= generatedAt is not null;
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new SigningKeyOrigin(generatedAt));
+        builder.Services.AddSingleton(sp => new TokenIssuer(key, options, sp.GetRequiredService<TimeProvider>()));
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = options.Issuer,
+                ValidAudience = options.Issuer,
+                IssuerSigningKey = key,
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = WorkflowsClaims.Name,
+                RoleClaimType = WorkflowsClaims.Role,
+                ClockSkew = TimeSpan.FromMinutes(1),
+            };
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return builder;
+    }
+
+    private static (SymmetricSecurityKey Key, string? GeneratedAt) SigningKey(AuthOptions options, SqlStoreOptions store)
+    {
+        if (!string.IsNullOrWhiteSpace(options.SigningKey))
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(options.SigningKey);
+            }
+            catch (FormatException)
+            {
+                throw new ArgumentException("Workflows:Auth:SigningKey must be base64 (for example: openssl rand -base64 48)");
+            }
+
+            return bytes.Length >= 32
+                ? (new SymmetricSecurityKey(bytes), null)
+                : throw new ArgumentException($"Workflows:Auth:SigningKey is {bytes.Length} bytes; it must be at least 32");
+        }
+
+        if (store.Provider != SqlProvider.Sqlite)
+        {
+            throw new ArgumentException($"Workflows:Auth:SigningKey (Workflows__Auth__SigningKey) is required with the {store.Provider} store: several nodes must share one key");
+        }
+
+        // The embedded quick start: a development key, generated once and kept beside the database.
+        var database = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(store.ConnectionString).DataSource;
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "signing-key.dev");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+        }
+
+        return (new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())), path);
+    }
+
+    /// <summary>Warns at start when the tokens are signed with a generated development key.</summary>
+    public static WebApplication WarnAboutDevelopmentKey(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<SigningKeyOrigin>().GeneratedAt is { } path)
+        {
+            LogDevelopmentKey(app.Logger, path);
+        }
+
+        return app;
+    }
+
+    /// <summary><c>POST /api/auth/sign-in</c>: a demo user's token, when demo users are on.</summary>
+    public static WebApplication MapWorkflowsSignIn(this WebApplication app)
+    {
+        app.MapPost("/api/auth/sign-in", (SignIn request, AuthOptions options, TokenIssuer issuer) =>
+        {
+            if (options.DemoUsers != true)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Sign-in is not served here",
+                    detail: "demo users are off; sign in with your identity provider, which issues tokens signed with Workflows:Auth:SigningKey");
+            }
+
+            var user = DemoUsers.FirstOrDefault(u => u.Name == request.Username);
+            return user is null || request.Password != DemoPassword
+                ? Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Wrong user name or password")
+                : Results.Ok(new SignedIn(issuer.Issue(user), user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId));
+        }).AllowAnonymous().WithTags("Sign-in").WithName("SignIn");
+        return app;
+    }
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Tokens are signed with a development key generated at {Path}; set Workflows:Auth:SigningKey for anything but a trial")]
+    private static partial void LogDevelopmentKey(ILogger logger, string path);
+}
+
+internal sealed record SigningKeyOrigin(string? GeneratedAt);
+
+internal sealed record SignIn(string Username, string Password);
+
+internal sealed record SignedIn(string Token, string User, IReadOnlyList<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId);

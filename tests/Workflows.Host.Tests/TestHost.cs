@@ -1,0 +1,128 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// The host on a SQLite file of its own (or the store and bus the settings name), with its demo users signed in.
+/// Settings go through environment variables, which the host reads as it builds: fixtures using it do not run in parallel.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _previous = [];
+    private readonly Dictionary<string, HttpClient> _clients = [];
+
+    private TestHost(string directory, WebApplicationFactory<Program> factory)
+    {
+        Directory = directory;
+        Factory = factory;
+    }
+
+    public string Directory { get; }
+
+    public WebApplicationFactory<Program> Factory { get; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
+        var all = new Dictionary<string, string>
+        {
+            ["Workflows__Store__Provider"] = "Sqlite",
+            ["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        var host = new TestHost(directory, new WebApplicationFactory<Program>());
+        foreach (var (key, value) in all)
+        {
+            host._previous[key] = Environment.GetEnvironmentVariable(key);
+            Environment.SetEnvironmentVariable(key, value);
+        }
+
+        return host;
+    }
+
+    public HttpClient Anonymous() => Factory.CreateClient();
+
+    /// <summary>A client signed in as a demo user (alice analyst, bruno branch admin, ann and omar agents, sofia supervisor, carla customer).</summary>
+    public async Task<HttpClient> As(string user)
+    {
+        if (_clients.TryGetValue(user, out var known))
+        {
+            return known;
+        }
+
+        var client = Factory.CreateClient();
+        using var response = await client.PostAsJsonAsync("/api/auth/sign-in", new { username = user, password = "demo" });
+        Assert.That(response.IsSuccessStatusCode, Is.True, $"sign-in of {user}: {await response.Content.ReadAsStringAsync()}");
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _clients[user] = client;
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+
+        await Factory.DisposeAsync();
+        foreach (var (key, value) in _previous)
+        {
+            Environment.SetEnvironmentVariable(key, value);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
+
+/// <summary>Calls that read as the scenario they take part in.</summary>
+internal static class Api
+{
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response, System.Net.HttpStatusCode? expected = null)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (expected is { } status)
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(status), text);
+        }
+
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static async Task<JsonElement> PostJsonAsync(this HttpClient client, string url, object? body, System.Net.HttpStatusCode expected = System.Net.HttpStatusCode.OK)
+    {
+        using var response = await client.PostAsJsonAsync(url, body);
+        return await response.JsonAsync(expected);
+    }
+
+    public static async Task<JsonElement> GetJsonAsync(this HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(new Uri(url, UriKind.Relative));
+        return await response.JsonAsync(System.Net.HttpStatusCode.OK);
+    }
+
+    /// <summary>Starts a journey as an agent and returns the instance id.</summary>
+    public static async Task<string> StartAsync(this HttpClient agent, string journey, object? variables = null, string branch = "paris-01", string? businessKey = null)
+    {
+        var started = await agent.PostJsonAsync("/api/instances", new { journey, branch, businessKey, variables }, System.Net.HttpStatusCode.Created);
+        return started.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>The open task of an instance at an element.</summary>
+    public static async Task<string> TaskAsync(this HttpClient staff, string instanceId, string elementId)
+    {
+        var instance = await staff.GetJsonAsync($"/api/instances/{instanceId}");
+        return instance.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("elementId").GetString() == elementId).GetProperty("id").GetString()!;
+    }
+}
