@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// Every endpoint × every role: without a token 401, with a role the endpoint does not serve 403, with one it serves
+/// 2xx. Each request is built fresh for each caller, so a task completed by one call is never the next call's task.
+/// </summary>
+[NonParallelizable]
+public sealed class AuthorizationMatrixTests
+{
+    private const string Analyst = "alice", BranchAdmin = "bruno", Agent = "ann", Supervisor = "sofia", Customer = "carla";
+    private static readonly string[] Everyone = [Analyst, BranchAdmin, Agent, Supervisor, Customer];
+    private static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor];
+
+    private TestHost _host = null!;
+
+    [OneTimeSetUp]
+    public void StartTheHost() => _host = TestHost.Start();
+
+    [OneTimeTearDown]
+    public async Task StopTheHost() => await _host.DisposeAsync();
+
+    public sealed record Scenario(string Endpoint, string[] Allowed, Func<AuthorizationMatrixTests, Task<HttpRequestMessage>> Request)
+    {
+        public override string ToString() => Endpoint;
+    }
+
+    private static HttpRequestMessage Get(string url) => new(HttpMethod.Get, url);
+
+    private static HttpRequestMessage Send(HttpMethod method, string url, object? body = null) =>
+        new(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+
+    private static HttpRequestMessage Xml(string url, string xml) => new(HttpMethod.Post, url) { Content = new StringContent(xml, System.Text.Encoding.UTF8, "application/xml") };
+
+    private static string Bpmn(string processId) => $"""
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+          <bpmn:process id="{processId}" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/></bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    private async Task<string> ComplaintAsync(object? variables = null) =>
+        await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
+
+    private async Task<string> RegisterTaskAsync(bool claimed = false)
+    {
+        var agent = await _host.As(Agent);
+        var task = await agent.TaskAsync(await ComplaintAsync(), "register");
+        if (claimed)
+        {
+            await agent.PostJsonAsync($"/api/tasks/{task}/claim", null);
+        }
+
+        return task;
+    }
+
+    private async Task<string> IncidentAsync()
+    {
+        // Without a customer id the history lookup cannot run: the step stops with an incident.
+        var instance = await ComplaintAsync(new { });
+        var incidents = await (await _host.As(Supervisor)).GetJsonAsync("/api/incidents?max=200");
+        return incidents.EnumerateArray().First(i => i.GetProperty("instanceId").GetString() == instance).GetProperty("id").GetString()!;
+    }
+
+    private static readonly Scenario[] Scenarios =
+    [
+        new("Deploy", [Analyst], _ => Task.FromResult(Xml("/api/definitions", Bpmn("matrix-" + Guid.NewGuid().ToString("N")[..8])))),
+        new("Validate", [Analyst], _ => Task.FromResult(Xml("/api/definitions/validate", Bpmn("matrix-validate")))),
+        new("ListDefinitions", Staff, _ => Task.FromResult(Get("/api/definitions"))),
+        new("ListVersions", Staff, _ => Task.FromResult(Get("/api/definitions/complaint"))),
+        new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
+        new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),
+        new("ListBranches", Staff, _ => Task.FromResult(Get("/api/branches"))),
+        new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),
+        new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
+        new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),
+        new("SetCalendar", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/calendar", new { week = new { saturday = new[] { "09:00-12:00" } } }))),
+        new("StartJourney", [Agent, Customer], _ => Task.FromResult(Send(HttpMethod.Post, "/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "cust-1001" } }))),
+        new("ListInstances", [Agent, Supervisor, Customer], _ => Task.FromResult(Get("/api/instances"))),
+        new("GetInstance", [Agent, Supervisor, Customer], async t => Get($"/api/instances/{await t.ComplaintAsync()}")),
+        new("CancelInstance", [Agent, Supervisor], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/cancel")),
+        new("GetClocks", [Agent, Supervisor], async t => Get($"/api/instances/{await t.ComplaintAsync()}/clocks")),
+        new("CorrelateMessage", [Agent, Supervisor], _ => Task.FromResult(Send(HttpMethod.Post, "/api/messages", new { name = "CustomerReplied", correlationKey = "k-" + Guid.NewGuid(), timeToLive = "PT1M" }))),
+        new("QueryTasks", [Agent, Supervisor], _ => Task.FromResult(Get("/api/tasks"))),
+        new("NextTask", [Agent], _ => Task.FromResult(Send(HttpMethod.Post, "/api/tasks/next", new { }))),
+        new("GetTask", [Agent, Supervisor], async t => Get($"/api/tasks/{await t.RegisterTaskAsync()}")),
+        new("ClaimTask", [Agent], async t => Send(HttpMethod.Post, $"/api/tasks/{await t.RegisterTaskAsync()}/claim")),
+        new("UnclaimTask", [Agent], async t => Send(HttpMethod.Post, $"/api/tasks/{await t.RegisterTaskAsync(claimed: true)}/unclaim")),
+        new("DelegateTask", [Agent], async t => Send(HttpMethod.Post, $"/api/tasks/{await t.RegisterTaskAsync(claimed: true)}/delegate", new { to = "omar" })),
+        new("CommentTask", [Agent], async t => Send(HttpMethod.Post, $"/api/tasks/{await t.RegisterTaskAsync()}/comment", new { text = "customer called back" })),
+        new("CompleteTask", [Agent], async t => Send(HttpMethod.Post, $"/api/tasks/{await t.RegisterTaskAsync()}/complete",
+            new { variables = new { category = "billing", amount = 20, summary = "double charge" } })),
+        new("ServiceReport", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/report"))),
+        new("Breaches", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/breaches"))),
+        new("ListIncidents", [Supervisor], _ => Task.FromResult(Get("/api/incidents"))),
+        new("RetryIncident", [Supervisor], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
+    ];
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        Scenarios.SelectMany(s => Everyone.Select(user => new TestCaseData(s, user).SetArgDisplayNames(s.Endpoint, user))
+            .Append(new TestCaseData(s, null).SetArgDisplayNames(s.Endpoint, "anonymous")));
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Each_endpoint_answers_each_role_as_its_policy_says(Scenario scenario, string? user)
+    {
+        using var request = await scenario.Request(this);
+        var client = user is null ? _host.Anonymous() : await _host.As(user);
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        if (user is null)
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), body);
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        }
+        else if (scenario.Allowed.Contains(user))
+        {
+            Assert.That((int)response.StatusCode, Is.InRange(200, 299), body);
+        }
+        else
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), body);
+        }
+    }
+
+    [Test]
+    public void Every_endpoint_of_the_host_is_in_the_matrix_or_explicitly_open()
+    {
+        var open = new[] { "/health/live", "/health/ready", "/metrics", "/openapi/{documentName}.json", "/api/auth/sign-in" };
+        var endpoints = _host.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var route = endpoint.RoutePattern.RawText!;
+                var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+                if (open.Contains(route))
+                {
+                    Assert.That(anonymous, Is.True, $"{route} is open on purpose");
+                    continue;
+                }
+
+                var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+                Assert.That(Scenarios.Select(s => s.Endpoint), Does.Contain(name), $"{route} ({name}) has no row in the matrix");
+                Assert.That(anonymous, Is.False, $"{route} must not be open");
+                Assert.That(endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(), Is.Not.Empty, $"{route} has no authorization decision of its own");
+            }
+
+            Assert.That(endpoints.Count, Is.EqualTo(Scenarios.Length + open.Length), "one row per endpoint, one endpoint per row");
+        }
+    }
+}
