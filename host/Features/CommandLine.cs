@@ -26,7 +26,11 @@ internal static class CommandLine
 
     public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <param name="args">The verb and its arguments.</param>
+    /// <param name="output">Where results go (standard output).</param>
+    /// <param name="error">Where errors and summaries go (standard error).</param>
+    /// <param name="server">How deploy reaches the server; null for the network (tests pass an in-process server).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, HttpMessageHandler? server = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
@@ -35,7 +39,7 @@ internal static class CommandLine
             return args[0] switch
             {
                 "validate" => await ValidateAsync(Files(args), output, error),
-                "deploy" => await DeployAsync(args, output, error),
+                "deploy" => await DeployAsync(args, output, error, server),
                 "migrate-db" => await MigrateAsync(args, output),
                 "feel" => Feel(args, output, error),
                 _ => Help(output),
@@ -104,15 +108,17 @@ internal static class CommandLine
         return failed ? 1 : 0;
     }
 
-    private static async Task<int> DeployAsync(string[] args, TextWriter output, TextWriter error)
+    private static async Task<int> DeployAsync(string[] args, TextWriter output, TextWriter error, HttpMessageHandler? server)
     {
-        var server = Option(args, "--server") ?? throw new UsageException("deploy needs --server URL");
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var baseUri))
+        var url = Option(args, "--server") ?? throw new UsageException("deploy needs --server URL");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri))
         {
-            throw new UsageException($"--server '{server}' is not an absolute URL");
+            throw new UsageException($"--server '{url}' is not an absolute URL");
         }
 
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(1) };
+        using var http = server is null ? new HttpClient() : new HttpClient(server, disposeHandler: false);
+        http.BaseAddress = baseUri;
+        http.Timeout = TimeSpan.FromMinutes(1);
         var token = Option(args, "--token") ?? Environment.GetEnvironmentVariable("WORKFLOWS_TOKEN");
         if (token is null && Option(args, "--user") is { } user)
         {

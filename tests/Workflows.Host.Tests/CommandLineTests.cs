@@ -1,0 +1,160 @@
+using Workflows.Host.Features;
+
+namespace Workflows.Host.Tests;
+
+[NonParallelizable]
+public sealed class CommandLineTests
+{
+    private string _directory = "";
+
+    [SetUp]
+    public void MakeAScratchFolder() => _directory = Directory.CreateTempSubdirectory("workflows-cli-").FullName;
+
+    [TearDown]
+    public void RemoveIt()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => await RunAsync(null, args);
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(HttpMessageHandler? server, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CommandLine.RunAsync(args, output, error, server);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Write(string name, string xml)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, xml);
+        return path;
+    }
+
+    private const string Broken = """
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+          <bpmn:process id="broken" isExecutable="true">
+            <bpmn:startEvent id="s"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="nowhere"/>
+          </bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    [Test]
+    public async Task Validate_passes_the_journey_library_with_exit_code_0()
+    {
+        var files = Workflows.Processes.JourneyLibrary.All.Select(j => Write(j.Name, j.Xml)).ToArray();
+
+        var (code, output, error) = await RunAsync(["validate", .. files]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.Zero, output + error);
+            Assert.That(output, Is.Empty);
+            Assert.That(error, Does.Contain("complaints.bpmn: 0 error(s), 0 warning(s)"));
+        }
+    }
+
+    [Test]
+    public async Task Validate_reports_each_finding_as_file_line_column_element_and_message_with_exit_code_1()
+    {
+        var path = Write("broken.bpmn", Broken);
+
+        var (code, output, _) = await RunAsync("validate", path);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(output, Does.Match($@"^{System.Text.RegularExpressions.Regex.Escape(path)}:4:6: error \S+ \[f\] .*nowhere"));
+        }
+    }
+
+    [Test]
+    public async Task A_missing_file_or_verb_argument_is_named()
+    {
+        var (missing, _, missingError) = await RunAsync("validate", Path.Combine(_directory, "none.bpmn"));
+        var (usage, _, usageError) = await RunAsync("validate");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(missing, Is.EqualTo(1));
+            Assert.That(missingError, Does.Contain("none.bpmn: error: no such file"));
+            Assert.That(usage, Is.EqualTo(2));
+            Assert.That(usageError, Does.Contain("validate needs at least one BPMN file"));
+        }
+    }
+
+    [Test]
+    public async Task Feel_prints_the_value_as_JSON_with_the_context_given()
+    {
+        var (code, output, _) = await RunAsync("feel", "if amount > limit then \"back office\" else \"front desk\"", "--context", """{"amount": 400, "limit": 150}""");
+        var (sum, sumOutput, _) = await RunAsync("feel", "sum([1, 2.5]) * 2");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.Zero);
+            Assert.That(output.Trim(), Is.EqualTo("\"back office\""));
+            Assert.That(sum, Is.Zero);
+            Assert.That(decimal.Parse(sumOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(7m));
+        }
+    }
+
+    [Test]
+    public async Task Feel_reports_a_syntax_error_and_a_context_that_is_not_an_object()
+    {
+        var (code, _, error) = await RunAsync("feel", "1 +");
+        var (context, _, contextError) = await RunAsync("feel", "x", "--context", "[1]");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(error, Does.StartWith("error: "));
+            Assert.That(context, Is.EqualTo(2));
+            Assert.That(contextError, Does.Contain("--context must be a JSON object, not a array"));
+        }
+    }
+
+    [Test]
+    public async Task Migrate_db_migrates_the_configured_database()
+    {
+        var database = Path.Combine(_directory, "migrated.db");
+
+        var (code, output, _) = await RunAsync("migrate-db", $"--Workflows:Store:ConnectionString=Data Source={database}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.Zero);
+            Assert.That(output, Does.StartWith("Sqlite: 4 migration(s) applied"));
+            Assert.That(File.Exists(database), Is.True);
+        }
+    }
+
+    [Test]
+    public async Task Deploy_signs_in_and_deploys_to_a_running_host_and_reports_refused_files()
+    {
+        await using var host = TestHost.Start();
+        var good = Write("good.bpmn", """
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+              <bpmn:process id="cli-deployed" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/></bpmn:process>
+            </bpmn:definitions>
+            """);
+        var bad = Write("broken.bpmn", Broken);
+        using var server = host.Factory.Server.CreateHandler();
+
+        var (code, output, error) = await RunAsync(server, "deploy", good, bad, "--server", "http://localhost", "--user", "alice", "--password", "demo");
+        var (refused, _, refusedError) = await RunAsync(server, "deploy", good, "--server", "http://localhost", "--user", "ann", "--password", "demo");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(1), "one file was refused");
+            Assert.That(output, Does.Contain("good.bpmn: cli-deployed version 1"));
+            Assert.That(output, Does.Contain("broken.bpmn:4:6: error"));
+            Assert.That(error, Does.Contain("broken.bpmn: 422"));
+            Assert.That(refused, Is.EqualTo(1));
+            Assert.That(refusedError, Does.Contain("403"), "an agent may not deploy");
+        }
+    }
+}
