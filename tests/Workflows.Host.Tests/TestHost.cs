@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Workflows.Host.Tests;
 
@@ -26,7 +28,8 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts the host; with <paramref name="time"/>, on that clock instead of the system's.</summary>
+    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
         var all = new Dictionary<string, string>
@@ -39,7 +42,13 @@ internal sealed class TestHost : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = new TestHost(directory, new WebApplicationFactory<Program>());
+        var factory = new WebApplicationFactory<Program>();
+        if (time is not null)
+        {
+            factory = factory.WithWebHostBuilder(web => web.ConfigureTestServices(services => services.AddSingleton(time)));
+        }
+
+        var host = new TestHost(directory, factory);
         foreach (var (key, value) in all)
         {
             host._previous[key] = Environment.GetEnvironmentVariable(key);

@@ -78,8 +78,8 @@ internal static class OperationsApi
         var rows = await engine.GetServiceReportAsync(f, t, b, journey, 10_000, ct);
         var steps = rows
             .SelectMany(r => r.Steps.Select(s => (Row: r, Step: s)))
-            .GroupBy(x => (x.Row.Branch, x.Row.Journey, x.Step.ElementId))
-            .Select(g => new StepLevel(g.Key.Branch, g.Key.Journey, g.Key.ElementId, g.First().Step.Label,
+            .GroupBy(x => (x.Row.Branch, x.Row.Journey, x.Step.ElementId, x.Step.Kind, x.Step.Level))
+            .Select(g => new StepLevel(g.Key.Branch, g.Key.Journey, g.Key.ElementId, g.Key.Kind, g.Key.Level, g.First().Step.Label,
                 g.Count(x => x.Step.State == SlaState.Breached), g.Count(x => x.Step.State == SlaState.Warning),
                 g.Count(x => x.Step.State == SlaState.Met), g.Count(x => x.Step.EndedAt is null)))
             .Where(s => s.Breached + s.AtRisk > 0)
@@ -95,7 +95,8 @@ internal static class OperationsApi
 
 internal sealed record MessageRequest(string Name, string CorrelationKey, Dictionary<string, JsonElement>? Variables, string? MessageId, string? TimeToLive, bool? MustCorrelate);
 
-internal sealed record StepLevel(string? Branch, string Journey, string Step, string? Label, int Breached, int AtRisk, int Met, int Open);
+/// <summary>One step's clocks of one kind (its SLA, or a department's level-2/3 budget) in a branch's journey.</summary>
+internal sealed record StepLevel(string? Branch, string Journey, string Step, string Kind, int Level, string? Label, int Breached, int AtRisk, int Met, int Open);
 
 internal sealed record CommitmentAtRisk(Guid InstanceId, string? BusinessKey, string? Branch, string Journey, string? Promise, SlaState State, DateTimeOffset? DueAt, bool Watermelon);
 
