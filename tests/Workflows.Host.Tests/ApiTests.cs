@@ -234,6 +234,41 @@ public sealed class ApiTests
     }
 
     [Test]
+    public async Task A_claim_is_assessed_by_the_external_assessor_over_the_bus_and_reaches_the_right_approver()
+    {
+        var ann = await _host.As("ann");
+        var omar = await _host.As("omar");
+        var claim = await ann.StartAsync("claim", new { customerId = "c-claim" }, businessKey: "K-API-1");
+        var notice = await ann.TaskAsync(claim, "first_notice");
+        await ann.PostJsonAsync($"/api/tasks/{notice}/complete",
+            new { variables = new { policyNumber = "POL-7", lossDate = "2026-11-20", claimedAmount = 5000, description = "storm damage" } }, HttpStatusCode.NoContent);
+
+        JsonElement review = default;
+        for (var attempt = 0; attempt < 150 && review.ValueKind == JsonValueKind.Undefined; attempt++)
+        {
+            await Task.Delay(100);
+            review = (await omar.GetJsonAsync("/api/tasks?queue=claims-assessment&businessKey=K-API-1")).GetProperty("tasks").EnumerateArray().FirstOrDefault();
+        }
+
+        Assert.That(review.ValueKind, Is.EqualTo(JsonValueKind.Object), "the assessor's worker answered the job over the bus");
+        var assessment = await omar.GetJsonAsync($"/api/instances/{review.GetProperty("instanceId").GetString()}");
+        await omar.PostJsonAsync($"/api/tasks/{review.GetProperty("id").GetString()}/complete", new { variables = new { assessedAmount = 4500 } }, HttpStatusCode.NoContent);
+
+        JsonElement approval = default;
+        for (var attempt = 0; attempt < 150 && approval.ValueKind == JsonValueKind.Undefined; attempt++)
+        {
+            await Task.Delay(100);
+            approval = (await omar.GetJsonAsync("/api/tasks?queue=claims-leads&businessKey=K-API-1")).GetProperty("tasks").EnumerateArray().FirstOrDefault();
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(assessment.GetProperty("variables").GetProperty("assessorEstimate").GetDecimal(), Is.EqualTo(4500m), "90 % of the amount claimed");
+            Assert.That(approval.ValueKind, Is.EqualTo(JsonValueKind.Object), "4,500 needs a team lead");
+        }
+    }
+
+    [Test]
     public async Task The_OpenAPI_document_describes_the_API_and_metrics_are_scraped_in_Prometheus_format()
     {
         using var client = _host.Anonymous();
