@@ -18,12 +18,14 @@ builder.Services.AddWorkflowsHealth();
 
 var app = builder.Build();
 app.UseWorkflowsProblems();
+app.UseWorkflowsPages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapWorkflowsHealth();
 app.MapWorkflowsMetrics();
 app.MapWorkflowsSignIn();
 app.MapWorkflowsApi();
+app.MapWorkflowsPages();
 app.WarnAboutDevelopmentKey();
 app.AnnounceWorkflowsUrls();
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the solution on real components.
 #   1. PostgreSQL 15 and RabbitMQ: installed from Debian packages when absent, started when stopped
-#      (idempotent, and quick when everything is already up).
+#      (idempotent, and quick when everything is already up); Debian's Chromium for the browser tests.
 #   2. dotnet test on Workflows.sln.
 #   3. A last line "tests: N passed, N failed, N skipped".
-# Under CI=true a PostgreSQL or RabbitMQ that cannot be provisioned fails the run; elsewhere it is a
+# Under CI=true a PostgreSQL, RabbitMQ or Chromium that cannot be provisioned fails the run; elsewhere it is a
 # warning and the tests that need it fail on their own. SQL Server cannot be installed here: its
 # dialect runs whenever WORKFLOWS_TEST_SQLSERVER holds a connection string.
 set -uo pipefail
@@ -62,6 +62,14 @@ provision_rabbitmq() {
     rabbitmq-diagnostics -q ping >/dev/null 2>&1
 }
 
+provision_chromium() {
+    if [ ! -x /usr/bin/chromium ]; then
+        say "installing Chromium"
+        apt_install chromium || return 1
+    fi
+    [ -x /usr/bin/chromium ]
+}
+
 if provision_postgres; then
     export WORKFLOWS_TEST_POSTGRES="${WORKFLOWS_TEST_POSTGRES:-Host=127.0.0.1;Port=5432;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable}"
     say "PostgreSQL is up"
@@ -74,6 +82,13 @@ if provision_rabbitmq; then
     say "RabbitMQ is up"
 else
     missing "RabbitMQ could not be installed or started"
+fi
+
+if provision_chromium; then
+    export WORKFLOWS_TEST_CHROMIUM="${WORKFLOWS_TEST_CHROMIUM:-/usr/bin/chromium}"
+    say "Chromium is there"
+else
+    missing "Chromium could not be installed"
 fi
 
 [ -n "${WORKFLOWS_TEST_SQLSERVER:-}" ] && say "SQL Server dialect: on (WORKFLOWS_TEST_SQLSERVER is set)" \

@@ -74,7 +74,8 @@ public sealed class AuthorizationMatrixTests
         new("ListVersions", Staff, _ => Task.FromResult(Get("/api/definitions/complaint"))),
         new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
         new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),
-        new("ListBranches", Staff, _ => Task.FromResult(Get("/api/branches"))),
+        new("ListBranches", Everyone, _ => Task.FromResult(Get("/api/branches"))),
+        new("Me", Everyone, _ => Task.FromResult(Get("/api/auth/me"))),
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),
         new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
         new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),
@@ -127,10 +128,40 @@ public sealed class AuthorizationMatrixTests
         }
     }
 
+    private static readonly (string Path, string Owner)[] Pages = [("/designer", Analyst), ("/inbox", Agent), ("/board", Supervisor), ("/tracker", Customer)];
+
+    private static IEnumerable<TestCaseData> PageCases() =>
+        Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owner, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));
+
+    [TestCaseSource(nameof(PageCases))]
+    public async Task Each_page_opens_for_its_role_sends_strangers_to_the_sign_in_and_refuses_other_roles(string path, string owner, string? user)
+    {
+        var client = user is null ? _host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }) : await _host.As(user);
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+        var body = await response.Content.ReadAsStringAsync();
+
+        if (user is null)
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+            Assert.That(response.Headers.Location?.ToString(), Is.EqualTo("/signin?returnUrl=" + Uri.EscapeDataString(path)));
+        }
+        else if (user == owner)
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(body, Does.StartWith("<!doctype html>"));
+        }
+        else
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(body, Does.Contain("This page is for the"));
+        }
+    }
+
     [Test]
     public void Every_endpoint_of_the_host_is_in_the_matrix_or_explicitly_open()
     {
-        var open = new[] { "/health/live", "/health/ready", "/metrics", "/openapi/{documentName}.json", "/api/auth/sign-in" };
+        var open = new[] { "/health/live", "/health/ready", "/metrics", "/openapi/{documentName}.json", "/api/auth/sign-in", "/api/auth/sign-out", "/signin", "/" };
+        var pages = Pages.Select(p => p.Path).ToList();
         var endpoints = _host.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
 
         using (Assert.EnterMultipleScope())
@@ -145,13 +176,19 @@ public sealed class AuthorizationMatrixTests
                     continue;
                 }
 
+                if (pages.Contains(route))
+                {
+                    Assert.That(endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(), Is.Not.Empty, $"the page {route} has no authorization decision");
+                    continue;
+                }
+
                 var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
                 Assert.That(Scenarios.Select(s => s.Endpoint), Does.Contain(name), $"{route} ({name}) has no row in the matrix");
                 Assert.That(anonymous, Is.False, $"{route} must not be open");
                 Assert.That(endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(), Is.Not.Empty, $"{route} has no authorization decision of its own");
             }
 
-            Assert.That(endpoints.Count, Is.EqualTo(Scenarios.Length + open.Length), "one row per endpoint, one endpoint per row");
+            Assert.That(endpoints.Count, Is.EqualTo(Scenarios.Length + open.Length + pages.Count), "one row per endpoint, one endpoint per row");
         }
     }
 }

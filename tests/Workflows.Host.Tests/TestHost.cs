@@ -28,8 +28,11 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Starts the host; with <paramref name="time"/>, on that clock instead of the system's.</summary>
-    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
+    /// <summary>
+    /// Starts the host; with <paramref name="time"/>, on that clock instead of the system's; with <paramref name="kestrel"/>,
+    /// listening on a free port of 127.0.0.1 (for a browser) instead of in memory.
+    /// </summary>
+    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
         var all = new Dictionary<string, string>
@@ -48,6 +51,12 @@ internal sealed class TestHost : IAsyncDisposable
             factory = factory.WithWebHostBuilder(web => web.ConfigureTestServices(services => services.AddSingleton(time)));
         }
 
+        if (kestrel)
+        {
+            all["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+            factory.UseKestrel();
+        }
+
         var host = new TestHost(directory, factory);
         foreach (var (key, value) in all)
         {
@@ -59,6 +68,15 @@ internal sealed class TestHost : IAsyncDisposable
     }
 
     public HttpClient Anonymous() => Factory.CreateClient();
+
+    /// <summary>Where a host started with Kestrel listens.</summary>
+    public Uri BaseAddress()
+    {
+        Factory.StartServer();
+        var addresses = Factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First());
+    }
 
     /// <summary>A client signed in as a demo user (alice analyst, bruno branch admin, ann and omar agents, sofia supervisor, carla customer).</summary>
     public async Task<HttpClient> As(string user)

@@ -10,8 +10,15 @@ internal static class BranchesApi
     public static void MapBranches(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/branches").WithTags("Branches");
-        group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.GetBranchesAsync(ct))
-            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListBranches");
+        group.MapGet("", async (HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var branches = await engine.GetBranchesAsync(ct);
+                // A customer chooses where to raise a case: names only, none of the branch's settings.
+                return Caller.From(http.User).Is(Roles.Customer) && !Roles.Staff.Any(Caller.From(http.User).Is)
+                    ? Results.Ok(branches.Select(b => new { b.Id, b.Name }))
+                    : Results.Ok(branches);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.All)).WithName("ListBranches");
         group.MapGet("/{branchId}", async (string branchId, WorkflowEngine engine, CancellationToken ct) => await engine.GetBranchAsync(branchId, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranch");
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>

@@ -40,12 +40,37 @@ internal sealed record DefinitionComparison(string ProcessId, int From, int To, 
 
         foreach (var element in process.Descendants().Where(e => e.Attribute("id") is not null))
         {
-            var copy = new XElement(element);
-            copy.Elements().Where(c => c.Attribute("id") is not null).Remove();
-            copy.Descendants().Where(c => c.Name.LocalName is "incoming" or "outgoing" or "flowNodeRef").Remove();
-            result[(string)element.Attribute("id")!] = copy.ToString(SaveOptions.DisableFormatting);
+            result[(string)element.Attribute("id")!] = Canonical(element);
         }
 
         return result;
+    }
+
+    // What an element means, however a modeller wrote it: attributes in name order (namespace declarations
+    // aside), text trimmed, children in order without layout whitespace; children with ids of their own and
+    // the incoming/outgoing references (which the flows say again) left out.
+    private static string Canonical(XElement element)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append('<').Append(element.Name.ToString());
+        foreach (var attribute in element.Attributes().Where(a => !a.IsNamespaceDeclaration).OrderBy(a => a.Name.ToString(), StringComparer.Ordinal))
+        {
+            text.Append(' ').Append(attribute.Name.ToString()).Append("=\"").Append(attribute.Value).Append('"');
+        }
+
+        text.Append('>');
+        foreach (var node in element.Nodes())
+        {
+            if (node is XElement child && child.Attribute("id") is null && child.Name.LocalName is not ("incoming" or "outgoing" or "flowNodeRef"))
+            {
+                text.Append(Canonical(child));
+            }
+            else if (node is XText value && value.Value.Trim() is { Length: > 0 } trimmed)
+            {
+                text.Append(trimmed);
+            }
+        }
+
+        return text.Append("</>").ToString();
     }
 }

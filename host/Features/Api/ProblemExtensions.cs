@@ -26,7 +26,14 @@ internal static partial class ProblemExtensions
     {
         var limits = app.Services.GetRequiredService<ApiLimits>();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(async context =>
+        {
+            if (!await PagesExtensions.TryAnswerPageStatusAsync(context.HttpContext))
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context.HttpContext });
+            }
+        });
         app.Use((context, next) =>
         {
             if (context.Request.ContentLength > limits.MaxRequestBytes)

@@ -27,8 +27,11 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
 
 internal sealed record ElementName(string? Name, string Kind)
 {
-    /// <summary>A step a customer would recognise: a task or a milestone event with a name.</summary>
-    public bool IsCustomerStep => !string.IsNullOrWhiteSpace(Name) && (Kind.EndsWith("Task", StringComparison.Ordinal) || Kind is "endEvent" or "intermediateCatchEvent");
+    /// <summary>
+    /// A step a customer would recognise: work people do (user, manual, receive and send tasks) or a milestone event
+    /// with a name; automatic steps (service, script, rule tasks) are the organisation's business.
+    /// </summary>
+    public bool IsCustomerStep => !string.IsNullOrWhiteSpace(Name) && Kind is "userTask" or "manualTask" or "receiveTask" or "sendTask" or "endEvent" or "intermediateCatchEvent";
 }
 
 internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, ElementName> Elements)

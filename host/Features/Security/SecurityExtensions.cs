@@ -55,6 +55,9 @@ internal static partial class SecurityExtensions
 {
     public const string DemoPassword = "demo";
 
+    /// <summary>The cookie the sign-in sets for the web pages.</summary>
+    public const string TokenCookie = "wf_token";
+
     public static readonly IReadOnlyList<DemoUser> DemoUsers =
     [
         new("alice", "analyst", [Roles.Analyst], null, [], null),
@@ -84,6 +87,20 @@ internal static partial class SecurityExtensions
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
+            // The web pages carry the same token in a cookie (HttpOnly, SameSite=Strict), so that a page itself is
+            // authorised by role like the API; calls with an Authorization header never look at it.
+            jwt.Events = new JwtBearerEvents
+            {
+                OnMessageReceived = context =>
+                {
+                    if (string.IsNullOrEmpty(context.Request.Headers.Authorization) && context.Request.Cookies.TryGetValue(TokenCookie, out var token))
+                    {
+                        context.Token = token;
+                    }
+
+                    return Task.CompletedTask;
+                },
+            };
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidIssuer = options.Issuer,
@@ -150,7 +167,7 @@ internal static partial class SecurityExtensions
     /// <summary><c>POST /api/auth/sign-in</c>: a demo user's token, when demo users are on.</summary>
     public static WebApplication MapWorkflowsSignIn(this WebApplication app)
     {
-        app.MapPost("/api/auth/sign-in", (SignIn request, AuthOptions options, TokenIssuer issuer) =>
+        app.MapPost("/api/auth/sign-in", (SignIn request, HttpContext http, AuthOptions options, TokenIssuer issuer) =>
         {
             if (options.DemoUsers != true)
             {
@@ -159,10 +176,28 @@ internal static partial class SecurityExtensions
             }
 
             var user = DemoUsers.FirstOrDefault(u => u.Name == request.Username);
-            return user is null || request.Password != DemoPassword
-                ? Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Wrong user name or password")
-                : Results.Ok(new SignedIn(issuer.Issue(user), user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId));
+            if (user is null || request.Password != DemoPassword)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Wrong user name or password");
+            }
+
+            var token = issuer.Issue(user);
+            http.Response.Cookies.Append(TokenCookie, token, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = http.Request.IsHttps,
+                MaxAge = options.TokenLifetime,
+            });
+            return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId));
         }).AllowAnonymous().WithTags("Sign-in").WithName("SignIn");
+        app.MapPost("/api/auth/sign-out", (HttpContext http) =>
+        {
+            http.Response.Cookies.Delete(TokenCookie);
+            return Results.NoContent();
+        }).AllowAnonymous().WithTags("Sign-in").WithName("SignOut");
+        app.MapGet("/api/auth/me", (HttpContext http) => Caller.From(http.User)).WithTags("Sign-in").WithName("Me")
+            .RequireAuthorization(p => p.RequireRole(Roles.All)).WithSummary("Who the token says the caller is: name, roles, branch, queues, customer id.");
         return app;
     }
 

@@ -1,0 +1,226 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.Playwright;
+using Workflows.Engine;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// The four pages in Debian's Chromium, headless, driven by Playwright against the host on Kestrel: an analyst
+/// changes an SLA and deploys, an agent completes a task after a form error, a customer follows a complaint to
+/// its end, a user of one role is kept out of another's page, and a supervisor sees the breached step (last,
+/// since it moves the clock a week). Each test saves a screenshot.
+/// </summary>
+[NonParallelizable]
+public sealed class BrowserTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private TestHost _host = null!;
+    private Uri _base = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private readonly List<string> _pageErrors = [];
+
+    private static string Chromium => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    [OneTimeSetUp]
+    public async Task StartTheHostAndTheBrowser()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"no Chromium at {Chromium}: run ./scripts/test.sh, which installs Debian's chromium");
+        }
+
+        _host = TestHost.Start(new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" }, _time, kestrel: true);
+        _base = _host.BaseAddress();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopThem()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    [TearDown]
+    public void NoPageFailedInItsScripts() => Assert.That(_pageErrors, Is.Empty, "script errors in the page");
+
+    private async Task<IPage> SignInAsync(string user)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        _pageErrors.Clear();
+        page.PageError += (_, error) => _pageErrors.Add(error);
+        await page.GotoAsync("/signin");
+        await page.FillAsync("#username", user);
+        await page.FillAsync("#password", "demo");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        return page;
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
+        TestContext.AddTestAttachment(path, name);
+    }
+
+    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
+        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 15_000 });
+
+    [Test, Order(1)]
+    public async Task An_analyst_changes_an_SLA_in_the_designer_deploys_it_and_finds_it_back_from_the_engine()
+    {
+        var page = await SignInAsync("alice");
+        await page.WaitForURLAsync("**/designer");
+        await page.SelectOptionAsync("[data-test=library]", "complaint");
+        await ExpectTextAsync(page, "[data-test=status]", "complaint open");
+
+        await page.ClickAsync("g[data-element-id='register']");
+        await ExpectTextAsync(page, "[data-test=selected]", "register");
+        await Assertions.Expect(page.Locator("[data-field='sla.target']")).ToHaveValueAsync("2 working hours");
+        await page.FillAsync("[data-field='sla.target']", "1 working hours");
+        await page.PressAsync("[data-field='sla.target']", "Tab");
+        await page.ClickAsync("#deploy");
+        await ExpectTextAsync(page, "[data-test=status]", "complaint version 2");
+        await ScreenshotAsync(page, "designer");
+
+        var xml = await (await _host.As("alice")).GetStringAsync(new Uri("/api/definitions/complaint/versions/2/xml", UriKind.Relative));
+        await page.SelectOptionAsync("[data-test=library]", "complaint");
+        await page.ClickAsync("g[data-element-id='register']");
+        var reopened = await page.InputValueAsync("[data-field='sla.target']");
+        await page.ClickAsync("#compare");
+        await ExpectTextAsync(page, "[data-test=changes]", "changed: register");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(xml, Does.Contain("<wf:sla target=\"1 working hours\""));
+            Assert.That(xml, Does.Contain("zeebe:subscription").And.Contain("<wf:form>").And.Contain("wf:commitment level=\"1\""), "what the panel does not edit survives the round trip");
+            Assert.That(reopened, Is.EqualTo("1 working hours"), "the setting came back from the engine");
+            Assert.That(await page.GetAttributeAsync("g[data-element-id='register']", "class"), Does.Contain("wf-changed"));
+        }
+    }
+
+    [Test, Order(2)]
+    public async Task An_agent_pulls_the_next_task_and_completes_it_after_correcting_a_form_error()
+    {
+        var ann = await _host.As("ann");
+        var instance = await ann.StartAsync("complaint", new { customerId = "c-browser" }, businessKey: "C-INBOX");
+        var page = await SignInAsync("ann");
+        await page.WaitForURLAsync("**/inbox");
+
+        await page.ClickAsync("[data-test=next]");
+        await page.WaitForSelectorAsync("[data-test=task-form] [data-field=category]");
+        await page.SelectOptionAsync("[data-test=task-form] [data-field=category]", "billing");
+        await page.FillAsync("[data-test=task-form] [data-field=summary]", "charged twice in March");
+        await page.ClickAsync("[data-test=complete]");
+        await ExpectTextAsync(page, "[data-error=amount]", "required");
+        await ScreenshotAsync(page, "inbox-form-error");
+        await page.FillAsync("[data-test=task-form] [data-field=amount]", "80");
+        await page.ClickAsync("[data-test=complete]");
+        await ExpectTextAsync(page, "[data-test=task-message]", "Completed");
+        await ExpectTextAsync(page, "[data-test=timeline]", "Done: register");
+        await ScreenshotAsync(page, "inbox");
+
+        var state = await ann.GetJsonAsync($"/api/instances/{instance}");
+        Assert.That(state.GetProperty("activeElements").EnumerateArray().Select(e => e.GetProperty("elementId").GetString()), Is.EqualTo(new[] { "resolve_front" }));
+    }
+
+    [Test, Order(3)]
+    public async Task A_customer_raises_a_complaint_and_follows_it_to_its_end_without_seeing_anything_internal()
+    {
+        var page = await SignInAsync("carla");
+        await page.WaitForURLAsync("**/tracker");
+        await page.SelectOptionAsync("#branch", "paris-01");
+        await page.FillAsync("#summary", "my bill doubled");
+        await page.ClickAsync("[data-test=raise] button[type=submit]");
+        await ExpectTextAsync(page, "[data-test=raised]", "Your reference is");
+        await ExpectTextAsync(page, "[data-test=case-status]", "in progress");
+        var reference = (await page.TextContentAsync("[data-test=raised]"))!.Split("is ")[1].TrimEnd('.');
+
+        var ann = await _host.As("ann");
+        var id = (await ann.GetJsonAsync($"/api/instances?businessKey={reference}"))[0].GetProperty("id").GetString()!;
+        await CompleteAsync(ann, id, "register", new { category = "billing", amount = 50, summary = "doubled bill" });
+        await CompleteAsync(ann, id, "resolve_front", new { resolution = "credited the difference" });
+        await CompleteAsync(ann, id, "respond", new { response = "credited" });
+        await CompleteAsync(ann, id, "survey", new { score = 5 });
+
+        await page.ClickAsync("text=Refresh");
+        await ExpectTextAsync(page, "[data-test=case-status]", "closed");
+        await ExpectTextAsync(page, "[data-test=promise]", "kept");
+        await ExpectTextAsync(page, "[data-test=steps]", "Satisfaction survey");
+        await ScreenshotAsync(page, "tracker");
+        var shown = await page.TextContentAsync("[data-test=case]");
+
+        Assert.That(shown, Does.Not.Contain("front-desk").And.Not.Contain("ann").And.Not.Contain("customer-care"));
+    }
+
+    [Test, Order(4)]
+    public async Task A_user_of_one_role_cannot_open_another_roles_page_and_nobody_signed_out_can()
+    {
+        var page = await SignInAsync("ann");
+        var response = await page.GotoAsync("/designer");
+        var denied = await page.TextContentAsync("h1");
+        await ScreenshotAsync(page, "denied");
+        var anonymous = await (await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString() })).NewPageAsync();
+        await anonymous.GotoAsync("/board");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response!.Status, Is.EqualTo((int)HttpStatusCode.Forbidden));
+            Assert.That(denied, Is.EqualTo("This page is for the analyst role"));
+            Assert.That(anonymous.Url, Does.EndWith("/signin?returnUrl=%2Fboard"));
+        }
+    }
+
+    [Test, Order(5)]
+    public async Task A_supervisor_sees_the_breached_step_highlighted_on_the_board()
+    {
+        var ann = await _host.As("ann");
+        await ann.StartAsync("complaint", new { customerId = "c-late" }, businessKey: "C-BOARD");
+        // Signed in before the clock moves: the token's lifetime is checked against the wall clock.
+        var page = await SignInAsync("sofia");
+        await page.WaitForURLAsync("**/board");
+        _time.Advance(TimeSpan.FromDays(7));
+        await _host.Factory.Services.GetRequiredService<WorkflowEngine>().FireDueClocksAsync();
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync(".heat[data-step=register]");
+        var heat = await page.GetAttributeAsync(".heat[data-step=register]", "data-heat");
+        var classes = await page.GetAttributeAsync("g[data-element-id='register']", "class");
+        await ExpectTextAsync(page, "[data-test=breaches]", "register");
+        await ScreenshotAsync(page, "board");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(int.Parse(heat!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2), "a step with a breach is hot");
+            Assert.That(classes, Does.Match("wf-heat-[23]"));
+            Assert.That(await page.TextContentAsync(".heat[data-step=register]"), Does.Contain("breached"));
+        }
+    }
+
+    private static async Task CompleteAsync(HttpClient agent, string instanceId, string elementId, object variables)
+    {
+        var task = await agent.TaskAsync(instanceId, elementId);
+        using var response = await agent.PostAsync(new Uri($"/api/tasks/{task}/complete", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { variables }));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await response.Content.ReadAsStringAsync());
+    }
+}
