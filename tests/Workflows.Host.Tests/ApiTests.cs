@@ -54,7 +54,7 @@ public sealed class ApiTests
         var admin = await _host.As("bruno");
         var v1 = await analyst.GetJsonAsync("/api/definitions/complaint");
         var xml = await (await analyst.GetAsync(new Uri("/api/definitions/complaint/versions/1/xml", UriKind.Relative))).Content.ReadAsStringAsync();
-        var changed = xml.Replace("""<wf:sla target="2 working hours" warnings="50%,75%" calendar="=calendar">""", """<wf:sla target="1 working hours" warnings="50%,75%" calendar="=calendar">""", StringComparison.Ordinal);
+        var changed = xml.Replace("<wf:field id=\"summary\" label=\"What happened\"", "<wf:field id=\"summary\" label=\"In your words\"", StringComparison.Ordinal).Replace("""<wf:sla target="2 working hours" warnings="50%,75%" calendar="=calendar">""", """<wf:sla target="1 working hours" warnings="50%,75%" calendar="=calendar">""", StringComparison.Ordinal);
         Assert.That(changed, Is.Not.EqualTo(xml));
 
         using var deploy = await analyst.PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent(changed, System.Text.Encoding.UTF8, "application/xml"));

@@ -100,6 +100,13 @@ public sealed class BrowserTests
         await Assertions.Expect(page.Locator("[data-field='sla.target']")).ToHaveValueAsync("2 working hours");
         await page.FillAsync("[data-field='sla.target']", "1 working hours");
         await page.PressAsync("[data-field='sla.target']", "Tab");
+        await page.FillAsync("[data-field='userTask.candidateGroups']", "front-desk,complaints-desk");
+        await page.PressAsync("[data-field='userTask.candidateGroups']", "Tab");
+        await page.FillAsync("[data-field='commitment.budget']", "3 working hours");
+        await page.PressAsync("[data-field='commitment.budget']", "Tab");
+        await page.ClickAsync("[data-test=add-field]");
+        await page.FillAsync("[data-field='form.3.label']", "Channel");
+        await page.PressAsync("[data-field='form.3.label']", "Tab");
         await page.ClickAsync("#deploy");
         await ExpectTextAsync(page, "[data-test=status]", "complaint version 2");
         await ScreenshotAsync(page, "designer");
@@ -110,13 +117,25 @@ public sealed class BrowserTests
         var reopened = await page.InputValueAsync("[data-field='sla.target']");
         await page.ClickAsync("#compare");
         await ExpectTextAsync(page, "[data-test=changes]", "changed: register");
+        var highlighted = await page.GetAttributeAsync("g[data-element-id='register']", "class");
+
+        // A finding is a marker on the element it names: a service task without a type.
+        await page.ClickAsync("g[data-element-id='check_history']");
+        await page.FillAsync("[data-field='taskDefinition.type']", "");
+        await page.PressAsync("[data-field='taskDefinition.type']", "Tab");
+        await page.ClickAsync("#validate");
+        await ExpectTextAsync(page, "[data-test=status]", "has errors");
+        await ScreenshotAsync(page, "designer-findings");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(xml, Does.Contain("<wf:sla target=\"1 working hours\""));
             Assert.That(xml, Does.Contain("zeebe:subscription").And.Contain("<wf:form>").And.Contain("wf:commitment level=\"1\""), "what the panel does not edit survives the round trip");
+            Assert.That(xml, Does.Contain("candidateGroups=\"front-desk,complaints-desk\"").And.Contain("budget=\"3 working hours\"").And.Contain("label=\"Channel\""));
             Assert.That(reopened, Is.EqualTo("1 working hours"), "the setting came back from the engine");
-            Assert.That(await page.GetAttributeAsync("g[data-element-id='register']", "class"), Does.Contain("wf-changed"));
+            Assert.That(highlighted, Does.Contain("wf-changed"));
+            Assert.That(await page.GetAttributeAsync("g[data-element-id='check_history']", "class"), Does.Contain("wf-error"));
+            Assert.That(await page.TextContentAsync("[data-test=findings]"), Does.Contain("check_history"));
         }
     }
 
@@ -138,7 +157,7 @@ public sealed class BrowserTests
         await page.FillAsync("[data-test=task-form] [data-field=amount]", "80");
         await page.ClickAsync("[data-test=complete]");
         await ExpectTextAsync(page, "[data-test=task-message]", "Completed");
-        await ExpectTextAsync(page, "[data-test=timeline]", "Done: register");
+        await ExpectTextAsync(page, "[data-test=timeline]", "Done: Register and classify");
         await ScreenshotAsync(page, "inbox");
 
         var state = await ann.GetJsonAsync($"/api/instances/{instance}");

@@ -38,13 +38,16 @@ internal sealed record DefinitionComparison(string ProcessId, int From, int To, 
             return result;
         }
 
-        foreach (var element in process.Descendants().Where(e => e.Attribute("id") is not null))
+        foreach (var element in process.Descendants().Where(IsBpmnElement))
         {
             result[(string)element.Attribute("id")!] = Canonical(element);
         }
 
         return result;
     }
+
+    // An element of the model with an id of its own; extension elements' ids (a form field's variable) are settings of theirs.
+    private static bool IsBpmnElement(XElement e) => e.Name.NamespaceName == BpmnNs && e.Attribute("id") is not null;
 
     // What an element means, however a modeller wrote it: attributes in name order (namespace declarations
     // aside), text trimmed, children in order without layout whitespace; children with ids of their own and
@@ -61,7 +64,7 @@ internal sealed record DefinitionComparison(string ProcessId, int From, int To, 
         text.Append('>');
         foreach (var node in element.Nodes())
         {
-            if (node is XElement child && child.Attribute("id") is null && child.Name.LocalName is not ("incoming" or "outgoing" or "flowNodeRef"))
+            if (node is XElement child && !IsBpmnElement(child) && child.Name.LocalName is not ("incoming" or "outgoing" or "flowNodeRef"))
             {
                 text.Append(Canonical(child));
             }

@@ -102,9 +102,13 @@ internal static class InstancesApi
         if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
         {
             caller.MustServe(snapshot.Branch, $"instance {id}");
-            return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
+            var history = await engine.GetHistoryAsync(id, ct);
+            var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
+            var steps = history.Select(h => h.ElementId).Concat(snapshot.ActiveElements.Select(a => a.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal)
+                .Where(e => names.Of(e)?.Name is not null).ToDictionary(e => e, e => names.Of(e)!.Name!, StringComparer.Ordinal);
+            return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, names.Name, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
                 snapshot.Status, snapshot.ActiveElements, ApiJson.ToJson(snapshot.Variables), snapshot.Incidents,
-                await engine.GetUserTasksAsync(id, ct), await engine.GetClocksAsync(id, ct), await engine.GetHistoryAsync(id, ct),
+                await engine.GetUserTasksAsync(id, ct), await engine.GetClocksAsync(id, ct), history, steps,
                 snapshot.StartedAt, snapshot.EndedAt));
         }
 
@@ -122,9 +126,10 @@ internal sealed record StartRequest(string Journey, string Branch, string? Busin
 
 internal sealed record Started(Guid Id, string BusinessKey);
 
-internal sealed record InstanceView(Guid Id, string Journey, int Version, string? BusinessKey, string? Branch, string? CustomerId, ProcessInstanceStatus Status,
+/// <summary>An instance as staff of its branch see it; <see cref="StepNames"/> names the elements its history and tokens mention.</summary>
+internal sealed record InstanceView(Guid Id, string Journey, string JourneyName, int Version, string? BusinessKey, string? Branch, string? CustomerId, ProcessInstanceStatus Status,
     IReadOnlyList<ActiveElement> ActiveElements, JsonElement Variables, IReadOnlyList<IncidentInfo> Incidents, IReadOnlyList<UserTaskInfo> Tasks,
-    IReadOnlyList<SlaClockInfo> Clocks, IReadOnlyList<HistoryEntry> History, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+    IReadOnlyList<SlaClockInfo> Clocks, IReadOnlyList<HistoryEntry> History, IReadOnlyDictionary<string, string> StepNames, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
 
 internal sealed record CaseSummary(Guid Id, string? Reference, string Journey, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
 

@@ -19,7 +19,8 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
         using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
         var process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
             .First(p => (string?)p.Attribute("id") == processId);
-        var elements = process.Descendants().Where(e => e.Attribute("id") is not null)
+        // BPMN elements only: extension elements have ids of their own meaning (a form field's variable).
+        var elements = process.Descendants().Where(e => e.Name.NamespaceName == process.Name.NamespaceName && e.Attribute("id") is not null)
             .ToDictionary(e => (string)e.Attribute("id")!, e => new ElementName((string?)e.Attribute("name"), e.Name.LocalName), StringComparer.Ordinal);
         return new ProcessNames((string?)process.Attribute("name") ?? processId, elements);
     }

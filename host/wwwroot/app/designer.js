@@ -100,7 +100,7 @@ function showFindings(findings) {
 }
 
 document.getElementById('validate').addEventListener('click', async () => {
-  const { xml } = await modeler.saveXML();
+  const { xml } = await modeler.saveXML({ format: true });
   const report = await api('/api/definitions/validate', { method: 'POST', xml });
   showFindings(report.findings);
   status.textContent = report.valid ? 'valid' : 'has errors';
@@ -138,7 +138,7 @@ document.getElementById('compare').addEventListener('click', async () => {
 // ------------------------------------------------------------------ the properties panel
 
 const values = target => target.extensionElements?.values || [];
-const find = (target, type) => values(target).find(v => v.$type === type && (type !== 'wf:Commitment' || true));
+const find = (target, type) => values(target).find(v => v.$type === type);
 
 function extensions(element, target) {
   if (!target.extensionElements) {
@@ -164,7 +164,10 @@ function set(element, target, type, name, value) {
   if (!value && !node) return;
   const written = node || ensure(element, target, type);
   modeling.updateModdleProperties(element, written, { [name]: value === '' ? undefined : value });
-  const empty = Object.keys(written.$descriptor.propertiesByName).every(key => ['$type'].includes(key) || written.get(key) === undefined || (Array.isArray(written.get(key)) && !written.get(key).length));
+  const empty = written.$descriptor.properties.every(p => {
+    const v = written.get(p.name);
+    return v === undefined || v === '' || (Array.isArray(v) && !v.length);
+  });
   if (empty) {
     const ext = target.extensionElements;
     modeling.updateModdleProperties(element, ext, { values: ext.values.filter(v => v !== written) });
@@ -202,6 +205,12 @@ function renderProperties(element) {
       input('Retries', 'taskDefinition.retries', td.retries, v => set(element, bo, 'wf:TaskDefinition', 'retries', v)),
       el('label', {}, el('input', { type: 'checkbox', 'data-field': 'taskDefinition.external', checked: td.external === 'true',
         onchange: e => set(element, bo, 'wf:TaskDefinition', 'external', e.target.checked ? 'true' : '') }), ' runs on a worker over the bus')));
+  }
+
+  if (bo.$instanceOf('bpmn:FlowNode')) {
+    const score = find(bo, 'wf:Satisfaction') || {};
+    properties.append(section('Satisfaction milestone',
+      input('Score (FEEL, such as =score)', 'satisfaction.score', score.score, v => set(element, bo, 'wf:Satisfaction', 'score', v))));
   }
 
   const target = bo.$instanceOf('bpmn:Participant') ? bo.processRef : bo;

@@ -121,19 +121,20 @@ async function showJourney(instanceId) {
   const kinds = { 'task-completed': 'touchpoint', 'message-sent': 'touchpoint', 'satisfaction-recorded': 'touchpoint', 'instance-started': 'touchpoint' };
   const shown = instance.history.filter(h => kinds[h.kind] || h.kind.startsWith('clock-') && !['clock-started', 'clock-met'].includes(h.kind) || h.kind === 'task-created');
   const timeline = el('ul', { class: 'timeline', 'data-test': 'timeline' }, ...shown.map(h => el('li', { class: kinds[h.kind] || (h.kind.startsWith('clock-') ? 'clock' : '') },
-    el('div', {}, describe(h)), el('div', { class: 'when', text: `${when(h.at)}${h.actor ? ' · ' + h.actor : ''}` }))));
+    el('div', {}, describe(h, instance.stepNames)), el('div', { class: 'when', text: `${when(h.at)}${h.actor ? ' · ' + h.actor : ''}` }))));
   panel.replaceChildren(el('h2', { text: `The customer's journey · ${instance.businessKey || ''}` }),
-    el('p', { text: `${instance.journey} v${instance.version} · ${instance.status} · customer ${instance.customerId || '—'}` }), clocks, el('h2', { text: 'Timeline' }), timeline);
+    el('p', { text: `${instance.journeyName} v${instance.version} · ${instance.status} · customer ${instance.customerId || '—'}` }), clocks, el('h2', { text: 'Timeline' }), timeline);
 }
 
-function describe(h) {
+function describe(h, names) {
+  const step = names[h.elementId] || h.elementId || '';
   switch (h.kind) {
     case 'instance-started': return 'Case opened';
-    case 'task-created': return `Waiting: ${h.elementId}`;
-    case 'task-completed': return `Done: ${h.elementId}`;
-    case 'message-sent': return `Handed over: ${h.detail || h.elementId}`;
-    case 'satisfaction-recorded': return `Satisfaction ${h.detail} at ${h.elementId}`;
-    default: return `${h.kind.replace('clock-', 'clock ')}: ${h.elementId || ''} ${h.detail || ''}`;
+    case 'task-created': return `Waiting: ${step}`;
+    case 'task-completed': return `Done: ${step}`;
+    case 'message-sent': return `Handed over: ${step} (${h.detail || ''})`;
+    case 'satisfaction-recorded': return `Satisfaction ${h.detail} at ${step}`;
+    default: return `${h.kind.replace('clock-', 'clock ')}: ${step} ${h.detail || ''}`;
   }
 }
 
