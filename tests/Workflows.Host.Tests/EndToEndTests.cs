@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Npgsql;
+using Workflows.Engine.MassTransit.Tests;
 
 namespace Workflows.Host.Tests;
 
@@ -14,9 +15,9 @@ namespace Workflows.Host.Tests;
 public sealed class EndToEndTests
 {
     private readonly string _database = "wf_host_" + Guid.NewGuid().ToString("N")[..12];
-    private readonly string _virtualHost = "workflows-host-" + Guid.NewGuid().ToString("N")[..8];
     private string _server = "";
     private TestHost _host = null!;
+    private RabbitMqTestBroker _broker = null!;
 
     private static string Setting(string name) => Environment.GetEnvironmentVariable(name)
         ?? throw new InvalidOperationException($"{name} is not set: run ./scripts/test.sh, which provisions PostgreSQL and RabbitMQ and sets it");
@@ -25,7 +26,8 @@ public sealed class EndToEndTests
     public async Task StartTheHostOnPostgreSqlAndRabbitMq()
     {
         _server = Setting("WORKFLOWS_TEST_POSTGRES");
-        var broker = new Uri(Setting("WORKFLOWS_TEST_RABBITMQ"));
+        _broker = await RabbitMqTestBroker.CreateAsync();
+        var broker = _broker.Connection();
         await using (var connection = new NpgsqlConnection(_server))
         {
             await connection.OpenAsync();
@@ -33,9 +35,6 @@ public sealed class EndToEndTests
             await create.ExecuteNonQueryAsync();
         }
 
-        var user = Uri.UnescapeDataString(broker.UserInfo.Split(':')[0]);
-        await RabbitMqCtlAsync("add_vhost", _virtualHost);
-        await RabbitMqCtlAsync("set_permissions", "-p", _virtualHost, user, ".*", ".*", ".*");
         _host = TestHost.Start(new Dictionary<string, string>
         {
             ["Workflows__Store__Provider"] = "PostgreSql",
@@ -45,9 +44,9 @@ public sealed class EndToEndTests
             ["Workflows__Bus__Transport"] = "RabbitMq",
             ["Workflows__Bus__RabbitMq__Host"] = broker.Host,
             ["Workflows__Bus__RabbitMq__Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Workflows__Bus__RabbitMq__Username"] = user,
-            ["Workflows__Bus__RabbitMq__Password"] = Uri.UnescapeDataString(broker.UserInfo.Split(':')[1]),
-            ["Workflows__Bus__RabbitMq__VirtualHost"] = _virtualHost,
+            ["Workflows__Bus__RabbitMq__Username"] = broker.Username,
+            ["Workflows__Bus__RabbitMq__Password"] = broker.Password,
+            ["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost,
             ["Workflows__Bus__PollInterval"] = "00:00:00.200",
         });
     }
@@ -64,7 +63,7 @@ public sealed class EndToEndTests
             await drop.ExecuteNonQueryAsync();
         }
 
-        await RabbitMqCtlAsync("delete_vhost", _virtualHost);
+        await _broker.DisposeAsync();
     }
 
     [Test]
@@ -128,23 +127,5 @@ public sealed class EndToEndTests
 
         Assert.Fail($"not within 60 s: {what}");
         return default;
-    }
-
-    private static async Task RabbitMqCtlAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("rabbitmqctl did not start");
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {await error}");
-        }
     }
 }
