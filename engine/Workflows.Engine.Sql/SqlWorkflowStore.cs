@@ -258,17 +258,18 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
         return rows.ToList();
     }
 
-    public async ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct)
+    public async ValueTask<IReadOnlyList<(string Json, long Revision)>> GetBranchesAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<string>(new CommandDefinition("SELECT definition FROM wf_branches", cancellationToken: ct)).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition("SELECT definition, revision FROM wf_branches", cancellationToken: ct)).ConfigureAwait(false);
         return rows.ToList();
     }
 
-    public async ValueTask<string?> GetBranchAsync(string id, CancellationToken ct)
+    public async ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        return await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("SELECT definition FROM wf_branches WHERE id = @id", new { id }, cancellationToken: ct)).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition("SELECT definition, revision FROM wf_branches WHERE id = @id", new { id }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => ((string, long)?)r).FirstOrDefault();
     }
 
     // ---------------------------------------------------------------- queues
@@ -699,10 +700,26 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
             await Exec("calendar-layers", "INSERT INTO wf_calendar_layers (name, effective_from, definition) VALUES (@name, @from, @json)", new { name, from = from.UtcTicks, json }).ConfigureAwait(false);
         }
 
-        foreach (var (id, json) in changes.Branches)
+        foreach (var (id, json, revision, expected) in changes.Branches)
         {
-            await Exec("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
-            await Exec("branches", "INSERT INTO wf_branches (id, definition) VALUES (@id, @json)", new { id, json }).ConfigureAwait(false);
+            if (expected is > 0)
+            {
+                // A read-modify-write: it holds only if nobody saved the branch since it was read.
+                if (await Exec("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
+                {
+                    throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
+                }
+
+                continue;
+            }
+
+            // A new branch (expected 0: a second creator collides on the key) or a whole replacement.
+            if (expected is null)
+            {
+                await Exec("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
+            }
+
+            await Exec("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
         }
 
         await Insert("jobs", """

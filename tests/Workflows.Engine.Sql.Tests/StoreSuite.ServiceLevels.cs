@@ -242,6 +242,38 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task Branch_changes_made_at_once_on_two_nodes_are_each_kept_or_refused_never_lost()
+    {
+        var id = "race-" + Guid.NewGuid().ToString("N")[..8];
+        var a = await HarnessAsync();
+        var b = await HarnessAsync();
+        await a.Engine.SaveBranchAsync(new Branch(id, "Racing"));
+
+        // Each change either lands on what the others left, or (having lost every retry) is refused as a conflict.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await (i % 2 == 0 ? a : b).Engine.UpdateBranchAsync(id, branch => branch with { Settings = new Dictionary<string, decimal>(branch.Settings) { ["s" + i] = i } });
+                return "s" + i;
+            }
+            catch (WorkflowConflictException)
+            {
+                return null;
+            }
+        })));
+        var saved = await a.Engine.GetBranchAsync(id);
+        var landed = outcomes.OfType<string>().ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(landed, Is.Not.Empty);
+            Assert.That(saved.Settings.Keys, Is.EquivalentTo(landed), "every change that succeeded is there: none overwrote another");
+            Assert.That(saved.Revision, Is.EqualTo(1 + landed.Count));
+        }
+    }
+
+    [Test]
     public async Task A_calendar_saved_by_one_node_is_used_and_recalculated_by_another()
     {
         var layer = "branch-" + Guid.NewGuid().ToString("N")[..8];

@@ -2,7 +2,9 @@
 -- one JSON document per branch (read whole on every start for a branch, written by its admin).
 CREATE TABLE wf_branches (
     id {key} NOT NULL PRIMARY KEY,
-    definition {text} NOT NULL
+    definition {text} NOT NULL,
+    -- counts the saves: a read-modify-write (a pin, a calendar) is refused when another save came between
+    revision {long} NOT NULL
 );
 
 -- An instance's branch and customer (from its process's wf:journey mapping), so a supervisor lists a

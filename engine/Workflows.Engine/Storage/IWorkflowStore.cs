@@ -143,11 +143,11 @@ internal interface IWorkflowStore
 
     // ---------------------------------------------------------------- branches
 
-    /// <summary>Every saved branch, as JSON.</summary>
-    ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct);
+    /// <summary>Every saved branch, as JSON, with its revision.</summary>
+    ValueTask<IReadOnlyList<(string Json, long Revision)>> GetBranchesAsync(CancellationToken ct);
 
-    /// <summary>One saved branch, as JSON.</summary>
-    ValueTask<string?> GetBranchAsync(string id, CancellationToken ct);
+    /// <summary>One saved branch, as JSON, with its revision.</summary>
+    ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct);
 }
 
 /// <summary>

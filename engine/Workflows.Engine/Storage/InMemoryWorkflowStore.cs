@@ -36,7 +36,7 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, List<Guid>> _clocksByInstance = [];
     private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _clocksByDue = [];
     private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
-    private readonly Dictionary<string, string> _branches = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Json, long Revision)> _branches = new(StringComparer.Ordinal);
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct)
     {
@@ -501,6 +501,14 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 throw new ConcurrencyConflictException($"message {consumed} was consumed by another command");
             }
 
+            foreach (var (id, _, _, expected) in changes.Branches)
+            {
+                if (expected is { } revision && (_branches.TryGetValue(id, out var stored) ? stored.Revision : 0) != revision)
+                {
+                    throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {revision})");
+                }
+            }
+
             _inbox.UnionWith(changes.Inbox.Select(m => m.MessageId));
 
             foreach (var d in changes.Definitions)
@@ -668,9 +676,9 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
                 _calendarLayers[(name, from)] = json;
             }
 
-            foreach (var (id, json) in changes.Branches)
+            foreach (var (id, json, revision, _) in changes.Branches)
             {
-                _branches[id] = json;
+                _branches[id] = (json, revision);
             }
 
             foreach (var o in changes.Outbox)
@@ -787,20 +795,20 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<string>> GetBranchesAsync(CancellationToken ct)
+    public ValueTask<IReadOnlyList<(string Json, long Revision)>> GetBranchesAsync(CancellationToken ct)
     {
         lock (_gate)
         {
-            IReadOnlyList<string> branches = _branches.Values.ToList();
+            IReadOnlyList<(string, long)> branches = _branches.Values.ToList();
             return new(branches);
         }
     }
 
-    public ValueTask<string?> GetBranchAsync(string id, CancellationToken ct)
+    public ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(_branches.GetValueOrDefault(id));
+            return new(_branches.TryGetValue(id, out var branch) ? branch : null);
         }
     }
 

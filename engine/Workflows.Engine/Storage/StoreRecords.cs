@@ -322,8 +322,11 @@ internal sealed class ChangeSet
     /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
     public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
 
-    /// <summary>Branches saved, as JSON, by id.</summary>
-    public List<(string Id, string Json)> Branches { get; } = [];
+    /// <summary>
+    /// Branches saved, as JSON, by id, each at its new revision; with an expected revision the save is refused
+    /// (a conflict) unless the stored branch is still at it.
+    /// </summary>
+    public List<(string Id, string Json, long Revision, long? ExpectedRevision)> Branches { get; } = [];
 
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
     public HashSet<Guid> TasksRequeued { get; } = [];

@@ -23,20 +23,15 @@ internal static class BranchesApi
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranch");
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                var branch = await OwnBranchAsync(http, engine, branchId, ct);
-                var pins = new Dictionary<string, int>(branch.Pins) { [processId] = pin.Version };
-                await engine.SaveBranchAsync(branch with { Pins = pins }, ct);
-                return await engine.GetBranchAsync(branchId, ct);
+                await OwnBranchAsync(http, engine, branchId, ct);
+                return await engine.UpdateBranchAsync(branchId, b => b with { Pins = new Dictionary<string, int>(b.Pins) { [processId] = pin.Version } }, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinVersion")
             .WithSummary("Pins the version of a journey the branch starts; instances already running stay on theirs.");
         group.MapDelete("/{branchId}/pins/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                var branch = await OwnBranchAsync(http, engine, branchId, ct);
-                var pins = new Dictionary<string, int>(branch.Pins);
-                pins.Remove(processId);
-                await engine.SaveBranchAsync(branch with { Pins = pins }, ct);
-                return await engine.GetBranchAsync(branchId, ct);
+                await OwnBranchAsync(http, engine, branchId, ct);
+                return await engine.UpdateBranchAsync(branchId, b => b with { Pins = b.Pins.Where(p => p.Key != processId).ToDictionary() }, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again.");
         group.MapPut("/{branchId}/calendar", SetCalendarAsync)
@@ -83,8 +78,7 @@ internal static class BranchesApi
         // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.
         if (!Calendars(branch).Contains(layer, StringComparer.Ordinal))
         {
-            branch = branch with { Calendar = branch.Calendar + "/" + layer };
-            await engine.SaveBranchAsync(branch, ct);
+            branch = await engine.UpdateBranchAsync(branch.Id, b => Calendars(b).Contains(layer, StringComparer.Ordinal) ? b : b with { Calendar = b.Calendar + "/" + layer }, ct);
         }
 
         return new CalendarChanged(branch.Id, branch.Calendar, changed);

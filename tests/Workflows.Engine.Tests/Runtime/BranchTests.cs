@@ -53,6 +53,26 @@ public sealed class BranchTests
     }
 
     [Test]
+    public async Task A_change_applies_to_the_branch_as_stored_and_counts_its_revision()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey("v1"));
+        await h.Engine.SaveBranchAsync(new Branch("nice-02", "Nice") { Settings = new Dictionary<string, decimal> { ["a"] = 1 } });
+
+        var changed = await h.Engine.UpdateBranchAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
+        var refused = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.UpdateBranchAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 9 } }));
+        var stored = await h.Engine.GetBranchAsync("nice-02");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(changed.Settings["a"], Is.EqualTo(1m), "what the change did not touch stays");
+            Assert.That(stored.Pins["journey"], Is.EqualTo(1));
+            Assert.That(stored.Revision, Is.EqualTo(2));
+            Assert.That(refused!.Message, Does.Contain("version 9, which is not deployed"));
+        }
+    }
+
+    [Test]
     public void A_branch_id_that_is_not_a_short_id_is_refused()
     {
         var h = new ProcessTestHarness();
