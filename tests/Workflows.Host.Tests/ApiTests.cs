@@ -281,6 +281,7 @@ public sealed class ApiTests
         {
             Assert.That(openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "/api/tasks", "/api/instances", "/api/definitions", "/api/branches/{branchId}/calendar" }));
             Assert.That(metrics, Does.Contain("workflows_commands"));
+            Assert.That(openApi.GetProperty("paths").GetProperty("/api/definitions").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/xml", out _), Is.True);
         }
     }
 
