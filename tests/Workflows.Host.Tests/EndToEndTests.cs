@@ -97,6 +97,8 @@ public sealed class EndToEndTests
         var instance = await ann.GetJsonAsync($"/api/instances/{id}");
         var backOffice = await omar.GetJsonAsync("/api/instances?journey=complaint-investigation&businessKey=C-E2E-1");
         var tracked = await carla.GetJsonAsync($"/api/instances/{id}");
+        var carlasCases = await carla.GetJsonAsync("/api/instances");
+        using var backOfficeForCarla = await carla.GetAsync(new Uri($"/api/instances/{backOffice[0].GetProperty("id").GetString()}", UriKind.Relative));
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ready.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()), Is.EquivalentTo(new[] { "engine", "broker" }));
@@ -109,6 +111,8 @@ public sealed class EndToEndTests
             Assert.That(tracked.GetProperty("status").GetString(), Is.EqualTo("closed"));
             Assert.That(tracked.GetProperty("promiseKept").GetBoolean(), Is.True);
             Assert.That(tracked.GetProperty("stepsDone").EnumerateArray().Select(s => s.GetProperty("name").GetString()), Does.Contain("Back office answers").And.Contain("Satisfaction survey"));
+            Assert.That(carlasCases.EnumerateArray().Select(c => c.GetProperty("id").GetString()), Is.EqualTo(new[] { id }), "the back office's part is not a case of its own for the customer");
+            Assert.That(backOfficeForCarla.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         }
     }
 

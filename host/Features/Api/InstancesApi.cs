@@ -89,7 +89,11 @@ internal static class InstancesApi
         var cases = new List<CaseSummary>();
         foreach (var i in own)
         {
-            cases.Add(new CaseSummary(i.Id, i.BusinessKey, (await catalog.GetAsync(i.ProcessId, i.Version, ct)).Name, CaseView.StatusOf(i.Status), i.StartedAt, i.EndedAt));
+            var names = await catalog.GetAsync(i.ProcessId, i.Version, ct);
+            if (!names.StartedByHandoff)
+            {
+                cases.Add(new CaseSummary(i.Id, i.BusinessKey, names.Name, CaseView.StatusOf(i.Status), i.StartedAt, i.EndedAt));
+            }
         }
 
         return Results.Ok(cases);
@@ -112,9 +116,10 @@ internal static class InstancesApi
                 snapshot.StartedAt, snapshot.EndedAt));
         }
 
-        if (caller.CustomerId is null || snapshot.CustomerId != caller.CustomerId)
+        if (caller.CustomerId is null || snapshot.CustomerId != caller.CustomerId || (await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct)).StartedByHandoff)
         {
-            // Not "forbidden": a customer learns nothing about other people's cases, not even that they exist.
+            // Not "forbidden": a customer learns nothing about other people's cases, not even that they exist. A
+            // back-office instance carries the same customer, but it is the organisation's part of the case.
             throw new WorkflowNotFoundException($"you have no case {id}");
         }
 

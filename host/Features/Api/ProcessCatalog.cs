@@ -22,7 +22,10 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
         // BPMN elements only: extension elements have ids of their own meaning (a form field's variable).
         var elements = process.Descendants().Where(e => e.Name.NamespaceName == process.Name.NamespaceName && e.Attribute("id") is not null)
             .ToDictionary(e => (string)e.Attribute("id")!, e => new ElementName((string?)e.Attribute("name"), e.Name.LocalName), StringComparer.Ordinal);
-        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements);
+        // A process with no plain start event only starts when another one hands it work (a message, a signal, a timer).
+        var startsByItself = process.Elements(XName.Get("startEvent", process.Name.NamespaceName))
+            .Any(start => !start.Elements().Any(d => d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal)));
+        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements) { StartedByHandoff = !startsByItself };
     }
 }
 
@@ -37,5 +40,8 @@ internal sealed record ElementName(string? Name, string Kind)
 
 internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, ElementName> Elements)
 {
+    /// <summary>The process has no plain start event: it is a department's part of a case another process started.</summary>
+    public bool StartedByHandoff { get; init; }
+
     public ElementName? Of(string? elementId) => elementId is not null && Elements.TryGetValue(elementId, out var e) ? e : null;
 }
