@@ -34,6 +34,16 @@ public sealed class BrowserTests
 
         _host = TestHost.Start(new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" }, _time, kestrel: true);
         _base = _host.BaseAddress();
+        // The first requests compile the server's paths and read the scripts from disk: not while a test waits.
+        using (var warm = new HttpClient { BaseAddress = _base })
+        {
+            foreach (var path in new[] { "/signin", "/app/app.css", "/app/common.js", "/lib/bpmn-js/bpmn-modeler.production.min.js", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js" })
+            {
+                (await warm.GetAsync(new Uri(path, UriKind.Relative))).EnsureSuccessStatusCode();
+            }
+        }
+
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -64,6 +74,9 @@ public sealed class BrowserTests
     private async Task<IPage> SignInAsync(string user)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
         var page = await context.NewPageAsync();
         _pageErrors.Clear();
         page.PageError += (_, error) => _pageErrors.Add(error);
@@ -71,7 +84,7 @@ public sealed class BrowserTests
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", "demo");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         return page;
     }
 
@@ -84,14 +97,16 @@ public sealed class BrowserTests
         TestContext.AddTestAttachment(path, name);
     }
 
+    private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
+
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 15_000 });
+        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
 
     [Test, Order(1)]
     public async Task An_analyst_changes_an_SLA_in_the_designer_deploys_it_and_finds_it_back_from_the_engine()
     {
         var page = await SignInAsync("alice");
-        await page.WaitForURLAsync("**/designer");
+        await page.WaitForURLAsync("**/designer", Committed);
         await page.SelectOptionAsync("[data-test=library]", "complaint");
         await ExpectTextAsync(page, "[data-test=status]", "complaint open");
 
@@ -145,7 +160,7 @@ public sealed class BrowserTests
         var ann = await _host.As("ann");
         var instance = await ann.StartAsync("complaint", new { customerId = "c-browser" }, businessKey: "C-INBOX");
         var page = await SignInAsync("ann");
-        await page.WaitForURLAsync("**/inbox");
+        await page.WaitForURLAsync("**/inbox", Committed);
 
         await page.ClickAsync("[data-test=next]");
         await page.WaitForSelectorAsync("[data-test=task-form] [data-field=category]");
@@ -168,7 +183,7 @@ public sealed class BrowserTests
     public async Task A_customer_raises_a_complaint_and_follows_it_to_its_end_without_seeing_anything_internal()
     {
         var page = await SignInAsync("carla");
-        await page.WaitForURLAsync("**/tracker");
+        await page.WaitForURLAsync("**/tracker", Committed);
         await page.SelectOptionAsync("#branch", "paris-01");
         await page.FillAsync("#summary", "my bill doubled");
         await page.ClickAsync("[data-test=raise] button[type=submit]");
@@ -218,7 +233,7 @@ public sealed class BrowserTests
         await ann.StartAsync("complaint", new { customerId = "c-late" }, businessKey: "C-BOARD");
         // Signed in before the clock moves: the token's lifetime is checked against the wall clock.
         var page = await SignInAsync("sofia");
-        await page.WaitForURLAsync("**/board");
+        await page.WaitForURLAsync("**/board", Committed);
         _time.Advance(TimeSpan.FromDays(7));
         await _host.Factory.Services.GetRequiredService<WorkflowEngine>().FireDueClocksAsync();
         await page.ReloadAsync();
