@@ -702,24 +702,17 @@ internal sealed class SqlWorkflowStore : IWorkflowStore
 
         foreach (var (id, json, revision, expected) in changes.Branches)
         {
-            if (expected is > 0)
-            {
-                // A read-modify-write: it holds only if nobody saved the branch since it was read.
-                if (await Exec("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
-                {
-                    throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
-                }
-
-                continue;
-            }
-
-            // A new branch (expected 0: a second creator collides on the key) or a whole replacement.
             if (expected is null)
             {
+                // A whole replacement (or a new branch): two at once collide on the key, and the loser retries.
                 await Exec("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
+                await Exec("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
             }
-
-            await Exec("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
+            else if (await Exec("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
+            {
+                // A read-modify-write holds only if nobody saved the branch since it was read.
+                throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
+            }
         }
 
         await Insert("jobs", """

@@ -17,6 +17,9 @@ public sealed class ProcessTestHarness
     /// <summary>The default start of the test clock: a Monday morning, 2025-01-06 09:00 UTC.</summary>
     public static readonly DateTimeOffset DefaultStart = new(2025, 1, 6, 9, 0, 0, TimeSpan.Zero);
 
+    // The outgoing messages DeliverMessagesAsync has handed on, so each is delivered once.
+    private readonly HashSet<Guid> _delivered = [];
+
     /// <summary>Creates a harness on the in-memory store whose clock starts at <paramref name="start"/> (default <see cref="DefaultStart"/>).</summary>
     public ProcessTestHarness(DateTimeOffset? start = null, Action<WorkflowEngineOptions>? configure = null)
     {
@@ -25,8 +28,6 @@ public sealed class ProcessTestHarness
         configure?.Invoke(options);
         Engine = new WorkflowEngine(options, Clock);
     }
-
-    private readonly HashSet<Guid> _delivered = [];
 
     private ProcessTestHarness(FakeTimeProvider clock, WorkflowEngine engine)
     {

@@ -830,17 +830,19 @@ public sealed partial class WorkflowEngine
     /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
     public async Task<IncidentInfo> GetIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default)
     {
-        var i = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
+        var incident = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
-        return new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
+        return ToInfo(incident);
     }
 
     /// <summary>Open incidents of every instance, or of the instances of one branch, oldest first.</summary>
     public async Task<IReadOnlyList<IncidentInfo>> GetOpenIncidentsAsync(string? branch = null, int max = 100, CancellationToken cancellationToken = default)
     {
         var incidents = await Store.GetOpenIncidentsAsync(branch, max, cancellationToken).ConfigureAwait(false);
-        return incidents.Select(i => new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt)).ToList();
+        return incidents.Select(ToInfo).ToList();
     }
+
+    private static IncidentInfo ToInfo(IncidentRecord i) => new(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
 
     private static bool IsWaiting(ElementInstance e) =>
         e.TaskId is not null || e.JobId is not null || e.CalledInstanceId is not null || e.Waits is { Count: > 0 };
@@ -865,7 +867,7 @@ public sealed partial class WorkflowEngine
     public async Task<IReadOnlyList<IncidentInfo>> GetIncidentsAsync(Guid instanceId, CancellationToken cancellationToken = default)
     {
         var incidents = await Store.GetOpenIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        return incidents.Select(i => new IncidentInfo(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt)).ToList();
+        return incidents.Select(ToInfo).ToList();
     }
 
     /// <summary>An instance's history, oldest first.</summary>

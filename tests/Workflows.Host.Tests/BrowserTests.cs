@@ -251,10 +251,6 @@ public sealed class BrowserTests
         }
     }
 
-    private static async Task CompleteAsync(HttpClient agent, string instanceId, string elementId, object variables)
-    {
-        var task = await agent.TaskAsync(instanceId, elementId);
-        using var response = await agent.PostAsync(new Uri($"/api/tasks/{task}/complete", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(new { variables }));
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await response.Content.ReadAsStringAsync());
-    }
+    private static async Task CompleteAsync(HttpClient agent, string instanceId, string elementId, object variables) =>
+        await agent.PostJsonAsync($"/api/tasks/{await agent.TaskAsync(instanceId, elementId)}/complete", new { variables }, HttpStatusCode.NoContent);
 }

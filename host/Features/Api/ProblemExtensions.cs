@@ -68,7 +68,6 @@ internal static partial class ProblemExtensions
                 PayloadTooLargeException => (413, "Too large"),
                 BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Too large" : "Bad request"),
                 JsonException => (400, "Bad JSON"),
-                FormatException => (400, "Bad input"),
                 _ => (500, "Unexpected error"),
             };
 

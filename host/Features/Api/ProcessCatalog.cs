@@ -10,12 +10,28 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
 {
     private readonly ConcurrentDictionary<(string ProcessId, int Version), Task<ProcessNames>> _versions = new();
 
-    public Task<ProcessNames> GetAsync(string processId, int version, CancellationToken ct) =>
-        _versions.GetOrAdd((processId, version), key => LoadAsync(key.ProcessId, key.Version, ct));
-
-    private async Task<ProcessNames> LoadAsync(string processId, int version, CancellationToken ct)
+    /// <remarks>
+    /// A version never changes, so it is read once; the read is shared by every request that waits for it, so no
+    /// one request's cancellation ends it, and a read that failed is forgotten so that the next request tries again.
+    /// </remarks>
+    public async Task<ProcessNames> GetAsync(string processId, int version, CancellationToken ct)
     {
-        var xml = await engine.GetDefinitionXmlAsync(processId, version, ct).ConfigureAwait(false);
+        var key = (processId, version);
+        var load = _versions.GetOrAdd(key, k => LoadAsync(k.ProcessId, k.Version));
+        try
+        {
+            return await load.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception) when (load.IsFaulted)
+        {
+            _versions.TryRemove(KeyValuePair.Create(key, load));
+            throw;
+        }
+    }
+
+    private async Task<ProcessNames> LoadAsync(string processId, int version)
+    {
+        var xml = await engine.GetDefinitionXmlAsync(processId, version, CancellationToken.None).ConfigureAwait(false);
         using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
         var process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
             .First(p => (string?)p.Attribute("id") == processId);

@@ -1,14 +1,12 @@
 // The supervisors' board: the journey's diagram as a heat map of its steps (open work, average and p90 time in
 // step, SLA met / at risk / breached), the watermelon list, and breaches by step and team with a chart.
-import { api, el, header, duration, when } from './common.js';
+import { api, el, header, duration, when, latestVersions } from './common.js';
 
 const user = await header('Board');
 const viewer = new BpmnJS({ container: '#diagram' });
 const journeySelect = document.getElementById('journey');
 
-const definitions = await api('/api/definitions');
-const latest = new Map();
-for (const d of definitions) latest.set(d.processId, Math.max(d.version, latest.get(d.processId) || 0));
+const latest = await latestVersions();
 for (const [processId, version] of latest) journeySelect.append(el('option', { value: processId }, `${processId} (v${version})`));
 journeySelect.value = latest.has('complaint') ? 'complaint' : journeySelect.options[0]?.value;
 

@@ -43,6 +43,13 @@ export function el(tag, attributes = {}, ...children) {
 
 export async function me() { return api('/api/auth/me'); }
 
+/** The latest deployed version of each process, by process id, in the library's order. */
+export async function latestVersions() {
+  const latest = new Map();
+  for (const d of await api('/api/definitions')) latest.set(d.processId, Math.max(d.version, latest.get(d.processId) || 0));
+  return latest;
+}
+
 export async function header(title) {
   const user = await me();
   const bar = el('header', { class: 'top' },

@@ -1,6 +1,6 @@
 // The analysts' designer: bpmn-js with a properties panel for the engine's own settings (urn:workflows:bpmn:1.0),
 // validation findings as markers on the elements they name, drafts, deployment and version comparison.
-import { api, el, header, notice } from './common.js';
+import { api, el, header, latestVersions } from './common.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
@@ -13,15 +13,13 @@ const registry = modeler.get('elementRegistry');
 const status = document.getElementById('status');
 const findingsPanel = document.getElementById('findings');
 const properties = document.getElementById('properties');
-let current = { processId: null, versions: [] };
+let current = { processId: null };
 window.wfDesigner = { modeler, select: id => modeler.get('selection').select(registry.get(id)) };
 
 // ------------------------------------------------------------------ opening
 
 async function refreshLibrary() {
-  const definitions = await api('/api/definitions');
-  const latest = new Map();
-  for (const d of definitions) latest.set(d.processId, Math.max(d.version, latest.get(d.processId) || 0));
+  const latest = await latestVersions();
   const library = document.getElementById('library');
   library.replaceChildren(el('option', { value: '' }, 'Open from the library…'));
   for (const [processId, version] of latest) library.append(el('option', { value: processId }, `${processId} (v${version})`));
@@ -29,23 +27,23 @@ async function refreshLibrary() {
     const key = localStorage.key(i);
     if (key.startsWith('wf-draft:')) library.append(el('option', { value: key }, `${key.slice(9)} (draft)`));
   }
-  return definitions;
 }
 
 async function open(xml, processId) {
   await modeler.importXML(xml);
   canvas.zoom('fit-viewport');
   current.processId = processId || firstProcessId();
-  const definitions = await api('/api/definitions');
-  current.versions = definitions.filter(d => d.processId === current.processId).map(d => d.version);
-  for (const id of ['compare-from', 'compare-to']) {
-    const select = document.getElementById(id);
-    select.replaceChildren(...current.versions.map(v => el('option', { value: v }, `v${v}`)));
-  }
-  if (current.versions.length) document.getElementById('compare-to').value = current.versions.at(-1);
+  await showVersions();
   clearMarks();
   renderProperties(null);
   status.textContent = `${current.processId} open`;
+}
+
+// The deployed versions of the open process, to compare: from the first, to the latest.
+async function showVersions() {
+  const versions = (await api('/api/definitions')).filter(d => d.processId === current.processId).map(d => d.version);
+  for (const id of ['compare-from', 'compare-to']) document.getElementById(id).replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
+  if (versions.length) document.getElementById('compare-to').value = versions.at(-1);
 }
 
 function firstProcessId() {
@@ -58,8 +56,8 @@ document.getElementById('library').addEventListener('change', async event => {
   const value = event.target.value;
   if (!value) return;
   if (value.startsWith('wf-draft:')) { await open(JSON.parse(localStorage.getItem(value)).xml, value.slice(9)); return; }
-  const versions = (await api(`/api/definitions/${encodeURIComponent(value)}`)).map(d => d.version);
-  await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${Math.max(...versions)}/xml`), value);
+  const version = (await latestVersions()).get(value);
+  await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${version}/xml`), value);
 });
 
 document.getElementById('file').addEventListener('change', async event => {
@@ -113,10 +111,7 @@ document.getElementById('deploy').addEventListener('click', async () => {
     showFindings(result.findings);
     status.textContent = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
     await refreshLibrary();
-    const versions = (await api(`/api/definitions/${encodeURIComponent(current.processId)}`)).map(d => d.version);
-    current.versions = versions;
-    for (const id of ['compare-from', 'compare-to']) document.getElementById(id).replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
-    document.getElementById('compare-to').value = versions.at(-1);
+    await showVersions();
   } catch (e) {
     showFindings(e.problem.findings || []);
     status.textContent = `Not deployed: ${e.message}`;
