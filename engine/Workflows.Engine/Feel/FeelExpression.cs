@@ -61,6 +61,9 @@ internal sealed class FeelExpression
         return new FeelExpression(text, FeelParser.Parse(body));
     }
 
+    /// <summary>The variable the expression is, when it is nothing but a name (<c>=customerId</c>); null otherwise.</summary>
+    public string? VariableName => _root is NameNode name ? name.Name : null;
+
     public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
     {
         var evaluator = new FeelEvaluator(time);

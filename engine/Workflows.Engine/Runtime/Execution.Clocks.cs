@@ -539,9 +539,16 @@ internal sealed partial class Execution
     }
 
     /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>
+    // Read at every commit for the instance's own row, and for each task and clock: the usual mapping is a bare
+    // variable (=customerId), looked up without an evaluator or the warning a missing variable would write.
     private string? Party(LoadedInstance instance, ElementInstance element, ModelExpression expression)
     {
-        var value = expression.Feel is null ? expression.Text : expression.Feel.Evaluate(new ElementScope(instance.State, element), Time).Value;
+        var value = expression.Feel switch
+        {
+            null => expression.Text,
+            { VariableName: { } name } => new ElementScope(instance.State, element).TryResolve(name, out var found) ? found : null,
+            var feel => feel.Evaluate(new ElementScope(instance.State, element), Time).Value,
+        };
         return value switch
         {
             null => null,
