@@ -13,8 +13,9 @@ internal static class BranchesApi
         group.MapGet("", async (HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var branches = await engine.GetBranchesAsync(ct);
+                var caller = Caller.From(http.User);
                 // A customer chooses where to raise a case: names only, none of the branch's settings.
-                return Caller.From(http.User).Is(Roles.Customer) && !Roles.Staff.Any(Caller.From(http.User).Is)
+                return caller.Is(Roles.Customer) && !Roles.Staff.Any(caller.Is)
                     ? Results.Ok(branches.Select(b => new { b.Id, b.Name }))
                     : Results.Ok(branches);
             })
