@@ -4,19 +4,48 @@ using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
 
-namespace Workflows.Engine.Runtime;
+namespace Workflows.Engine.Runtime.ServiceLevels;
 
 // SLA and commitment clocks. A clock is a row of its own, changed only inside a command on its
 // instance, so the instance's row version orders every change to it. Its warning, breach and repeat
 // moments are computed exactly when it starts, pauses, resumes or its calendar changes, and stored as
 // its next due time; the worker fires it then.
-internal sealed partial class Execution
+// The module plugs into the core as an element lifecycle listener: clocks start as their element
+// activates, end as it leaves, and the tasks show their clock's state before the commit.
+internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 {
     private readonly HashSet<Guid> _newClocks = [];
     private readonly HashSet<Guid> _changedClocks = [];
-    private readonly Dictionary<Guid, UserTaskRecord> _preloadedTasks = [];
 
-    private ClockCalendar CalendarOf(string? chain) => ClockCalendar.Resolve(chain, _engine.Options.Calendars, _engine.Options.DefaultCalendar);
+    private DateTimeOffset Now => execution.Unit.Now;
+
+    private ChangeSet Changes => execution.Unit.Changes;
+
+    private ClockCalendar CalendarOf(string? chain) => ClockCalendar.Resolve(chain, execution.Engine.Options.Calendars, execution.Engine.Options.DefaultCalendar);
+
+    // ---------------------------------------------------------------- the lifecycle seam
+
+    public void OnActivating(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        if (instance.Definition.HasClocks)
+        {
+            StartClocks(instance, element, node);
+        }
+    }
+
+    public ValueTask OnCompletingAsync(LoadedInstance instance, ElementInstance element, FlowNode node) => ValueTask.CompletedTask;
+
+    public void OnLeaving(LoadedInstance instance, ElementInstance element, bool completed) => EndClocks(instance, element, completed);
+
+    public void OnCommitting(IReadOnlyCollection<LoadedInstance> instances)
+    {
+        foreach (var instance in instances.Where(i => i.Definition.HasClocks))
+        {
+            RefreshTaskClocks(instance);
+        }
+
+        CollectClockChanges(instances);
+    }
 
     private static ClockDefinition DefinitionOf(LoadedInstance instance, SlaClockRecord clock)
     {
@@ -77,7 +106,7 @@ internal sealed partial class Execution
         }
 
         var scope = new ElementScope(instance.State, element);
-        var chain = definition.Calendar is null ? null : EvaluateString(definition.Calendar, scope, node, "the calendar");
+        var chain = definition.Calendar is null ? null : execution.Expressions.EvaluateString(definition.Calendar, scope, node, "the calendar");
         ClockCalendar calendar;
         try
         {
@@ -93,7 +122,7 @@ internal sealed partial class Execution
         var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
         var clock = new SlaClockRecord(
             Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
-            instance.State.ProcessId, instance.State.BusinessKey, Party(instance, element, instance.Definition.Process.Branch), Party(instance, element, instance.Definition.Process.CustomerId), chain,
+            instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
             definition.Target.ToString(), working, budget.Ticks, Now)
         {
             State = SlaState.Running,
@@ -102,7 +131,7 @@ internal sealed partial class Execution
         clock = Schedule(clock, definition, calendar);
         _newClocks.Add(clock.Id);
         SaveClock(instance, clock);
-        History(instance, "clock-started", element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
+        execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
 
     /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
@@ -139,15 +168,15 @@ internal sealed partial class Execution
             SaveClock(instance, ended);
             var kind = state switch
             {
-                SlaState.Met => "clock-met",
-                SlaState.Breached => "clock-missed",
-                _ => "clock-cancelled",
+                SlaState.Met => HistoryKind.ClockMet,
+                SlaState.Breached => HistoryKind.ClockMissed,
+                _ => HistoryKind.ClockCancelled,
             };
-            History(instance, kind, clock.ElementId, clock.ElementKey, $"{Describe(clock)}, used {FeelValue.FormatDuration(TimeSpan.FromTicks(consumed))}");
+            execution.Unit.History(instance, kind, clock.ElementId, clock.ElementKey, $"{Describe(clock)}, used {FeelValue.FormatDuration(TimeSpan.FromTicks(consumed))}");
         }
     }
 
-    private TimeSpan Measure(SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) => Measure(_engine.Options, clock, from, to);
+    private TimeSpan Measure(SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) => Measure(execution.Engine.Options, clock, from, to);
 
     /// <summary>The time a clock counts between two instants: elapsed, or working time on its calendar.</summary>
     internal static TimeSpan Measure(WorkflowEngineOptions options, SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) =>
@@ -203,7 +232,7 @@ internal sealed partial class Execution
             TargetAt = null,
             NextDueAt = null,
         });
-        History(instance, "clock-paused", clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
+        execution.Unit.History(instance, HistoryKind.ClockPaused, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
     }
 
     public void Resume(LoadedInstance instance, SlaClockRecord clock)
@@ -226,7 +255,7 @@ internal sealed partial class Execution
             NextRepeatAt = clock.NextRepeatAt + paused,
         };
         SaveClock(instance, Schedule(resumed, definition, CalendarOf(clock.Calendar)));
-        History(instance, "clock-resumed", clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
+        execution.Unit.History(instance, HistoryKind.ClockResumed, clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
     }
 
     /// <summary>Computes a running clock's moments again after its calendar changed; the time it already ran stays as measured.</summary>
@@ -244,7 +273,7 @@ internal sealed partial class Execution
         }
 
         SaveClock(instance, updated);
-        History(instance, "clock-recalculated", clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
+        execution.Unit.History(instance, HistoryKind.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
     }
 
     // ---------------------------------------------------------------- firing
@@ -275,7 +304,7 @@ internal sealed partial class Execution
                 }
 
                 SaveClock(instance, clock);
-                History(instance, percent >= 100 ? "clock-breached" : "clock-warning", clock.ElementId, clock.ElementKey,
+                execution.Unit.History(instance, percent >= 100 ? HistoryKind.ClockBreached : HistoryKind.ClockWarning, clock.ElementId, clock.ElementKey,
                     $"{Describe(clock)}: {FeelValue.FormatNumber(percent)}% at {Format(moment)}, due {Format(clock.TargetAt)}");
                 if (rung is not null && element is not null)
                 {
@@ -316,7 +345,7 @@ internal sealed partial class Execution
         var actions = new List<string>();
         if (rung.Priority is not null || rung.Queue is not null)
         {
-            foreach (var task in await OpenTasksUnderAsync(instance, element.Key).ConfigureAwait(false))
+            foreach (var task in await execution.Unit.OpenTasksUnderAsync(instance, element.Key).ConfigureAwait(false))
             {
                 var changed = task;
                 if (rung.Priority is { } priority && priority > changed.Priority)
@@ -365,55 +394,20 @@ internal sealed partial class Execution
                 ["due"] = Format(clock.TargetAt),
                 ["now"] = Format(Now),
             };
-            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, ToJson(payload), Now)
+            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, VariableScopes.ToJson(payload), Now)
             {
                 Kind = OutgoingMessageKind.Notification,
-                HeadersJson = new OutboxHeaders(HandoffOf(instance, element, targetProcessId: null), TimeSpan.Zero).ToJson(),
+                HeadersJson = new OutboxHeaders(execution.Messaging.HandoffOf(instance, element, targetProcessId: null), TimeSpan.Zero).ToJson(),
             });
             actions.Add($"published {name}");
         }
 
-        History(instance, "clock-escalated", clock.ElementId, clock.ElementKey,
+        execution.Unit.History(instance, HistoryKind.ClockEscalated, clock.ElementId, clock.ElementKey,
             $"{Describe(clock)} at {FeelValue.FormatNumber(rung.AtPercent)}%{(repeated ? " (repeated)" : "")}: {string.Join(", ", actions.Append(rung.EscalationCode is { } c ? $"escalation {c}" : null).OfType<string>())}");
 
         if (rung.EscalationCode is { } code && instance.State.Elements.ContainsKey(element.Key))
         {
-            await ThrowEscalationAsync(instance, element, code, fromInside: true).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The open tasks of an element instance and of everything inside it, as this command left them.</summary>
-    private async ValueTask<List<UserTaskRecord>> OpenTasksUnderAsync(LoadedInstance instance, long key)
-    {
-        var tasks = new List<UserTaskRecord>();
-        foreach (var element in instance.State.Elements.Values)
-        {
-            if (element.TaskId is { } taskId && IsWithin(instance.State, element, key)
-                && (Changes.ChangedTask(taskId) ?? _preloadedTasks.GetValueOrDefault(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
-            {
-                tasks.Add(task);
-            }
-        }
-
-        return tasks;
-    }
-
-    private static bool IsWithin(InstanceState state, ElementInstance element, long ancestorKey)
-    {
-        var current = element;
-        while (true)
-        {
-            if (current.Key == ancestorKey)
-            {
-                return true;
-            }
-
-            if (current.ParentKey == 0 || !state.Elements.TryGetValue(current.ParentKey, out var parent))
-            {
-                return false;
-            }
-
-            current = parent;
+            await execution.ThrownEvents.ThrowEscalationAsync(instance, element, code, fromInside: true).ConfigureAwait(false);
         }
     }
 
@@ -483,78 +477,14 @@ internal sealed partial class Execution
         return null;
     }
 
-    private void CollectClockChanges()
+    private void CollectClockChanges(IReadOnlyCollection<LoadedInstance> instances)
     {
-        foreach (var instance in _instances.Values.Where(i => i.ClocksChanged))
+        foreach (var instance in instances.Where(i => i.ClocksChanged))
         {
             foreach (var clock in instance.Clocks.Where(c => _changedClocks.Contains(c.Id)))
             {
                 (_newClocks.Contains(clock.Id) ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
             }
         }
-    }
-
-    // ---------------------------------------------------------------- satisfaction
-
-    /// <summary>A milestone's score: a variable and a history row; below the policy's threshold, the open tasks rise and a recovery task opens.</summary>
-    private async ValueTask RecordSatisfactionAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
-    {
-        var value = Evaluate(node.SatisfactionScore!, new ElementScope(instance.State, element), node, "the satisfaction score", nullAllowed: true);
-        if (value is null)
-        {
-            return; // no score at this milestone (the customer did not answer)
-        }
-
-        if (value is not decimal score)
-        {
-            throw new StepFailedException($"the satisfaction score of {node} gave {FeelValue.ToDisplayString(value)}, not a number");
-        }
-
-        var policy = instance.Definition.Process.Satisfaction;
-        instance.State.Variables[policy?.Variable ?? "satisfaction"] = score;
-        History(instance, "satisfaction-recorded", node.Id, element.Key, FeelValue.FormatNumber(score));
-        if (policy is null || score >= policy.Threshold)
-        {
-            return;
-        }
-
-        foreach (var task in await OpenTasksUnderAsync(instance, InstanceState.RootKey).ConfigureAwait(false))
-        {
-            if (task.Priority < policy.Priority)
-            {
-                Changes.UpdateTask(task with { Priority = policy.Priority }, task);
-            }
-        }
-
-        var recovery = new UserTaskRecord(
-            Guid.CreateVersion7(Now), instance.Id, 0, "satisfaction-recovery", $"Recover the customer (satisfaction {FeelValue.FormatNumber(score)} at {node.Name ?? node.Id})",
-            instance.State.ProcessId, instance.State.BusinessKey, null, [policy.Queue], [], policy.Priority, null, null, null, Now)
-        {
-            CustomerId = Party(instance, element, instance.Definition.Process.CustomerId),
-            Branch = Party(instance, element, instance.Definition.Process.Branch),
-            Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
-        };
-        Changes.TasksCreated.Add(recovery);
-        History(instance, "recovery-task-created", node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
-    }
-
-    /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>
-    // Read at every commit for the instance's own row, and for each task and clock: the usual mapping is a bare
-    // variable (=customerId), looked up without an evaluator or the warning a missing variable would write.
-    private string? Party(LoadedInstance instance, ElementInstance element, ModelExpression expression)
-    {
-        var value = expression.Feel switch
-        {
-            null => expression.Text,
-            { VariableName: { } name } => new ElementScope(instance.State, element).TryResolve(name, out var found) ? found : null,
-            var feel => feel.Evaluate(new ElementScope(instance.State, element), Time).Value,
-        };
-        return value switch
-        {
-            null => null,
-            string s => s,
-            decimal d => FeelValue.FormatNumber(d),
-            _ => FeelValue.ToFeelString(value),
-        };
     }
 }

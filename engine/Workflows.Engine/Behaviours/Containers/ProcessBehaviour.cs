@@ -1,0 +1,51 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Behaviours.Containers;
+
+/// <summary>
+/// The process scope: a command starts it at a start event (after its event sub-processes' waits
+/// open); it completes when its last token ended, and hands its variables back to a calling activity.
+/// </summary>
+internal static class ProcessBehaviour
+{
+    /// <summary>Starts the process scope at <paramref name="startNode"/>, opening its event sub-process subscriptions first.</summary>
+    public static async ValueTask StartAsync(Execution execution, LoadedInstance instance, FlowNode startNode, FeelContext? triggerVariables)
+    {
+        var root = instance.State.Elements[InstanceState.RootKey];
+        try
+        {
+            foreach (var listener in execution.Listeners)
+            {
+                listener.OnActivating(instance, root, instance.Definition.Process.Root);
+            }
+        }
+        catch (StepFailedException e)
+        {
+            throw new WorkflowInputException($"process '{instance.State.ProcessId}' cannot start: {e.Message}");
+        }
+
+        await execution.Waits.OpenEventSubProcessWaitsAsync(instance, root, instance.Definition.Process.Root).ConfigureAwait(false);
+        execution.EnqueueActivate(instance, root.Key, startNode, triggerVariables);
+    }
+
+    /// <summary>The last token of the process scope ended: the instance is completed (or terminated by a terminate end event).</summary>
+    public static async ValueTask CompleteAsync(Execution execution, LoadedInstance instance, ElementInstance root)
+    {
+        var state = instance.State;
+        execution.Waits.CloseWaits(root);
+        foreach (var listener in execution.Listeners)
+        {
+            listener.OnLeaving(instance, root, completed: true);
+        }
+
+        state.Elements.Remove(root.Key);
+        state.Status = instance.TerminatedByEndEvent ? ProcessInstanceStatus.Terminated : ProcessInstanceStatus.Completed;
+        state.EndedAt = execution.Now;
+        execution.EndedInstances.Add(state.Status);
+        execution.History(instance, HistoryKind.InstanceCompleted, null, null, state.Status.ToString());
+
+        await CallActivityBehaviour.CalledInstanceCompletedAsync(execution, state).ConfigureAwait(false);
+    }
+}

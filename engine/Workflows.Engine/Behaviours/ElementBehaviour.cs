@@ -1,0 +1,19 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Behaviours;
+
+/// <summary>The usual answers, so that a behaviour states only what it does differently: conditional flows, no join, nothing on leaving.</summary>
+internal abstract class ElementBehaviour : IElementBehaviour
+{
+    public virtual FlowRule Flows => FlowRule.Conditional;
+
+    public virtual JoinRule Join => JoinRule.None;
+
+    public abstract ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger);
+
+    public virtual void Left(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+    }
+}

@@ -1,0 +1,15 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Behaviours.Events;
+
+/// <summary>A start event: whatever started its scope has happened, so it completes at once with the trigger's variables.</summary>
+internal sealed class StartEventBehaviour : ElementBehaviour
+{
+    public override ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger)
+    {
+        execution.EnqueueComplete(instance, element.Key, trigger);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,264 @@
+using Workflows.Engine.Behaviours;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// What happens to every element instance whatever its kind: it enters, maps its inputs, opens its
+/// boundary events and hands over to its behaviour; it completes, maps its outputs and takes its
+/// outgoing flows; or it is terminated with everything inside it.
+/// </summary>
+internal sealed class ElementLifecycle(Execution execution)
+{
+    private DateTimeOffset Now => execution.Unit.Now;
+
+    // ---------------------------------------------------------------- activation
+
+    public ElementInstance NewElement(LoadedInstance instance, long parentKey, FlowNode node)
+    {
+        var element = new ElementInstance { Key = instance.State.NextKey++, ElementId = node.Id, ParentKey = parentKey };
+        instance.State.Elements[element.Key] = element;
+        execution.Unit.History(instance, HistoryKind.ElementEntered, node.Id, element.Key);
+        return element;
+    }
+
+    public async ValueTask ActivateAsync(LoadedInstance instance, long parentKey, FlowNode node, FeelContext? triggerVariables)
+    {
+        if (!instance.State.Elements.ContainsKey(parentKey))
+        {
+            return; // the scope was terminated while this token was queued
+        }
+
+        var element = NewElement(instance, parentKey, node);
+        if (node.MultiInstance is not null)
+        {
+            element.IsMultiInstanceBody = true;
+        }
+
+        await RunActivationAsync(instance, element, node, triggerVariables).ConfigureAwait(false);
+    }
+
+    /// <summary>Input mappings, boundary events, then the element's own behaviour; a failure becomes an incident.</summary>
+    public async ValueTask RunActivationAsync(LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? triggerVariables)
+    {
+        try
+        {
+            if (!element.IsMultiInstanceInner)
+            {
+                foreach (var listener in execution.Listeners)
+                {
+                    listener.OnActivating(instance, element, node);
+                }
+            }
+
+            if (element.IsMultiInstanceBody)
+            {
+                await execution.MultiInstances.ActivateBodyAsync(instance, element, node).ConfigureAwait(false);
+                return;
+            }
+
+            if (node.Inputs.Count > 0)
+            {
+                var scope = new ElementScope(instance.State, element);
+                var locals = new FeelContext(node.Inputs.Count);
+                foreach (var mapping in node.Inputs)
+                {
+                    locals[mapping.Target] = execution.Expressions.Evaluate(mapping.Source, new ContextScope(locals, scope), node, "an input mapping", nullAllowed: true);
+                }
+
+                VariableScopes.MergeInto(element, locals);
+            }
+
+            if (!element.IsMultiInstanceInner && node.Boundaries.Count > 0)
+            {
+                await execution.Waits.OpenBoundaryWaitsAsync(instance, element, node).ConfigureAwait(false);
+            }
+
+            await ElementBehaviours.For(node).ActivateAsync(execution, instance, element, node, triggerVariables).ConfigureAwait(false);
+        }
+        catch (StepFailedException e)
+        {
+            execution.Incidents.Raise(instance, element, IncidentPhase.Activate, e.Message);
+        }
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    public async ValueTask CompleteAsync(LoadedInstance instance, long key, FeelContext? variables)
+    {
+        if (!instance.State.Elements.TryGetValue(key, out var element))
+        {
+            return; // terminated while queued
+        }
+
+        var node = instance.Definition.Node(element.ElementId);
+        List<(string Name, object? Value)> outputs;
+        List<SequenceFlow> flows;
+        try
+        {
+            outputs = ComputeOutputs(instance, element, node, variables);
+            flows = element.IsMultiInstanceInner ? [] : execution.Flows.Select(instance, element, node, outputs);
+        }
+        catch (StepFailedException e)
+        {
+            execution.Incidents.Raise(instance, element, IncidentPhase.Complete, e.Message);
+            return;
+        }
+
+        execution.Incidents.Clear(instance, element);
+        var propagateFrom = element.ParentKey;
+        foreach (var (name, value) in outputs)
+        {
+            VariableScopes.SetVariable(instance, propagateFrom, name, value);
+        }
+
+        if (!element.IsMultiInstanceBody)
+        {
+            try
+            {
+                foreach (var listener in execution.Listeners)
+                {
+                    await listener.OnCompletingAsync(instance, element, node).ConfigureAwait(false);
+                }
+            }
+            catch (StepFailedException e)
+            {
+                execution.Incidents.Raise(instance, element, IncidentPhase.Complete, e.Message);
+                return;
+            }
+        }
+
+        if (element.IsMultiInstanceInner)
+        {
+            await execution.MultiInstances.CompleteInnerAsync(instance, element, node, variables).ConfigureAwait(false);
+            return;
+        }
+
+        Leave(instance, element, HistoryKind.ElementCompleted);
+        ElementBehaviours.Find(node)?.Left(execution, instance, element, node);
+
+        foreach (var flow in flows)
+        {
+            execution.Tokens.EnqueueArrive(instance, element.ParentKey, flow);
+        }
+
+        if (flows.Count == 0)
+        {
+            execution.Tokens.CheckScope(instance, element.ParentKey);
+        }
+    }
+
+    private List<(string Name, object? Value)> ComputeOutputs(LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? variables)
+    {
+        var outputs = new List<(string, object?)>();
+        if (element.IsMultiInstanceBody)
+        {
+            // The body hands its output collection to the enclosing scope.
+            if (node.MultiInstance?.OutputCollection is { } name && element.Variables is not null)
+            {
+                outputs.Add((name, element.Variables[name]));
+            }
+
+            return outputs;
+        }
+
+        if (node.Outputs.Count > 0)
+        {
+            IFeelScope scope = new ElementScope(instance.State, element);
+            if (variables is not null)
+            {
+                scope = new ContextScope(variables, scope);
+            }
+
+            foreach (var mapping in node.Outputs)
+            {
+                outputs.Add((mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true)));
+            }
+
+            return outputs;
+        }
+
+        if (variables is not null)
+        {
+            foreach (var (k, v) in variables)
+            {
+                outputs.Add((k, v));
+            }
+        }
+
+        return outputs;
+    }
+
+    /// <summary>Removes an element instance that is done, closing its wait points; the history kind says how it ended (completed, terminated or interrupted).</summary>
+    public void Leave(LoadedInstance instance, ElementInstance element, string historyKind)
+    {
+        var completed = historyKind == HistoryKind.ElementCompleted;
+        execution.Waits.CloseWaits(element);
+        if (element.TaskId is { } taskId)
+        {
+            execution.Unit.Changes.TasksClosed.Add((taskId, completed ? Storage.TaskStatus.Completed : Storage.TaskStatus.Cancelled));
+            element.TaskId = null;
+        }
+
+        if (element.JobId is { } jobId)
+        {
+            execution.Unit.Changes.JobsClosed.Add(jobId);
+            element.JobId = null;
+        }
+
+        foreach (var listener in execution.Listeners)
+        {
+            listener.OnLeaving(instance, element, completed);
+        }
+
+        instance.State.Elements.Remove(element.Key);
+        execution.Unit.History(instance, historyKind, element.ElementId, element.Key);
+    }
+
+    // ---------------------------------------------------------------- termination
+
+    /// <summary>Ends an element instance and everything inside it: child tokens, tasks, jobs, waits, called instances.</summary>
+    public async ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, string historyKind = HistoryKind.ElementTerminated)
+    {
+        foreach (var child in ElementTree.Children(instance.State, element.Key))
+        {
+            await TerminateAsync(instance, child, historyKind == HistoryKind.ElementInterrupted ? HistoryKind.ElementTerminated : historyKind).ConfigureAwait(false);
+        }
+
+        if (element.CalledInstanceId is { } calledId)
+        {
+            var called = await execution.Unit.LoadAsync(calledId).ConfigureAwait(false);
+            await TerminateInstanceAsync(called, ProcessInstanceStatus.Terminated).ConfigureAwait(false);
+        }
+
+        if (element.IncidentId is { } incident)
+        {
+            execution.Unit.Changes.IncidentsResolved.Add((incident, Now));
+            element.IncidentId = null;
+        }
+
+        Leave(instance, element, historyKind);
+    }
+
+    /// <summary>Ends a whole instance without handing anything back to a caller.</summary>
+    public async ValueTask TerminateInstanceAsync(LoadedInstance instance, ProcessInstanceStatus status)
+    {
+        var state = instance.State;
+        if (state.Status != ProcessInstanceStatus.Active)
+        {
+            return;
+        }
+
+        if (state.Elements.TryGetValue(InstanceState.RootKey, out var root))
+        {
+            await TerminateAsync(instance, root).ConfigureAwait(false);
+        }
+
+        state.Elements.Clear();
+        state.Status = status;
+        state.EndedAt = Now;
+        execution.Unit.EndedInstances.Add(status);
+        execution.Unit.History(instance, HistoryKind.InstanceEnded(status), null, null);
+    }
+}

@@ -1,0 +1,59 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>Evaluates the model's expressions for a step; a value that is needed and missing fails the step.</summary>
+internal sealed class Expressions(TimeProvider time)
+{
+    /// <summary>
+    /// Evaluates an expression of the model. Where a value is needed (a condition, a timer, a name, a
+    /// key) a null that FEEL explains with warnings fails the step; a mapping (<paramref name="nullAllowed"/>)
+    /// may well map a missing variable to null.
+    /// </summary>
+    public object? Evaluate(ModelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false) =>
+        expression.Feel is null ? expression.Text : Evaluate(expression.Feel, scope, node, what, nullAllowed);
+
+    public object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false)
+    {
+        var result = expression.Evaluate(scope, time);
+        if (result.Value is null && result.Warnings.Count > 0 && !nullAllowed)
+        {
+            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
+        }
+
+        return result.Value;
+    }
+
+    public string EvaluateString(ModelExpression expression, IFeelScope scope, FlowNode node, string what)
+    {
+        var value = Evaluate(expression, scope, node, what);
+        return value switch
+        {
+            string s => s,
+            decimal d => FeelValue.FormatNumber(d),
+            null => throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) gave null"),
+            _ => FeelValue.ToFeelString(value) ?? "",
+        };
+    }
+
+    /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>
+    // Read at every commit for the instance's own row, and for each task and clock: the usual mapping is a bare
+    // variable (=customerId), looked up without an evaluator or the warning a missing variable would write.
+    public string? Party(LoadedInstance instance, ElementInstance element, ModelExpression expression)
+    {
+        var value = expression.Feel switch
+        {
+            null => expression.Text,
+            { VariableName: { } name } => new ElementScope(instance.State, element).TryResolve(name, out var found) ? found : null,
+            var feel => feel.Evaluate(new ElementScope(instance.State, element), time).Value,
+        };
+        return value switch
+        {
+            null => null,
+            string s => s,
+            decimal d => FeelValue.FormatNumber(d),
+            _ => FeelValue.ToFeelString(value),
+        };
+    }
+}

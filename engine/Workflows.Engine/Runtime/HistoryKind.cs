@@ -1,0 +1,50 @@
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// The kinds of history rows, as stored and as the API shows them. The strings are part of the stored
+/// format and the public history: never rename one.
+/// </summary>
+internal static class HistoryKind
+{
+    public const string InstanceStarted = "instance-started";
+    public const string InstanceCompleted = "instance-completed";
+    public const string InstanceCalled = "instance-called";
+    public const string ElementEntered = "element-entered";
+    public const string ElementCompleted = "element-completed";
+    public const string ElementTerminated = "element-terminated";
+    public const string ElementInterrupted = "element-interrupted";
+    public const string BoundaryTriggered = "boundary-triggered";
+    public const string IncidentRaised = "incident-raised";
+    public const string IncidentResolved = "incident-resolved";
+    public const string TaskCreated = "task-created";
+    public const string TaskCompleted = "task-completed";
+    public const string TaskClaimed = "task-claimed";
+    public const string TaskUnclaimed = "task-unclaimed";
+    public const string TaskDelegated = "task-delegated";
+    public const string TaskMoved = "task-moved";
+    public const string TaskComment = "task-comment";
+    public const string JobCreated = "job-created";
+    public const string JobCompleted = "job-completed";
+    public const string JobFailed = "job-failed";
+    public const string MessageSent = "message-sent";
+    public const string MessageCorrelated = "message-correlated";
+    public const string SignalThrown = "signal-thrown";
+    public const string SignalReceived = "signal-received";
+    public const string ErrorThrown = "error-thrown";
+    public const string EscalationThrown = "escalation-thrown";
+    public const string ClockStarted = "clock-started";
+    public const string ClockMet = "clock-met";
+    public const string ClockMissed = "clock-missed";
+    public const string ClockCancelled = "clock-cancelled";
+    public const string ClockPaused = "clock-paused";
+    public const string ClockResumed = "clock-resumed";
+    public const string ClockRecalculated = "clock-recalculated";
+    public const string ClockWarning = "clock-warning";
+    public const string ClockBreached = "clock-breached";
+    public const string ClockEscalated = "clock-escalated";
+    public const string SatisfactionRecorded = "satisfaction-recorded";
+    public const string RecoveryTaskCreated = "recovery-task-created";
+
+    /// <summary>The row of an instance ended from outside: <c>instance-terminated</c>, <c>instance-cancelled</c> and so on.</summary>
+    public static string InstanceEnded(ProcessInstanceStatus status) => "instance-" + status.ToString().ToLowerInvariant();
+}

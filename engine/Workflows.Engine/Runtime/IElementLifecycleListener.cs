@@ -1,0 +1,24 @@
+using Workflows.Engine.Model;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// A module's seam into the core: told as elements activate, complete and leave, and before the
+/// command commits. The service-level clocks and satisfaction plug in here, so the token loop knows
+/// nothing of them. A <see cref="StepFailedException"/> from a listener fails the step like the
+/// element's own behaviour would (an incident).
+/// </summary>
+internal interface IElementLifecycleListener
+{
+    /// <summary>An element (or the process scope) is activating, before its input mappings; not called for multi-instance inner instances.</summary>
+    void OnActivating(LoadedInstance instance, ElementInstance element, FlowNode node);
+
+    /// <summary>An element completes: its outputs are set, it has not left yet; not called for a multi-instance body.</summary>
+    ValueTask OnCompletingAsync(LoadedInstance instance, ElementInstance element, FlowNode node);
+
+    /// <summary>An element instance (or the process scope) leaves: <paramref name="completed"/>, or terminated or interrupted.</summary>
+    void OnLeaving(LoadedInstance instance, ElementInstance element, bool completed);
+
+    /// <summary>Before the command's change set is written: last chance to add to it.</summary>
+    void OnCommitting(IReadOnlyCollection<LoadedInstance> instances);
+}

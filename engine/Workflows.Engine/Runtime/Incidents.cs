@@ -1,0 +1,60 @@
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>Incidents: a step that failed stops its element, which waits for a retry with the state as before the step.</summary>
+internal sealed class Incidents(Execution execution)
+{
+    private DateTimeOffset Now => execution.Unit.Now;
+
+    public void Raise(LoadedInstance instance, ElementInstance element, IncidentPhase phase, string message)
+    {
+        if (element.IncidentId is not null)
+        {
+            return;
+        }
+
+        var incident = new IncidentRecord(Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, message, Now, null);
+        element.IncidentId = incident.Id;
+        element.IncidentPhase = phase;
+        execution.Unit.Changes.IncidentsCreated.Add(incident);
+        execution.Unit.History(instance, HistoryKind.IncidentRaised, element.ElementId, element.Key, message);
+        execution.Engine.Log.IncidentRaised(instance.Id, instance.State.BusinessKey, element.ElementId, message);
+    }
+
+    public void RaiseJobIncident(LoadedInstance instance, ElementInstance element, string message) =>
+        Raise(instance, element, IncidentPhase.Activate, message);
+
+    public void Clear(LoadedInstance instance, ElementInstance element)
+    {
+        if (element.IncidentId is { } id)
+        {
+            execution.Unit.Changes.IncidentsResolved.Add((id, Now));
+            execution.Unit.History(instance, HistoryKind.IncidentResolved, element.ElementId, element.Key);
+            element.IncidentId = null;
+            element.IncidentPhase = IncidentPhase.None;
+        }
+    }
+
+    /// <summary>Retries the step an incident stopped: the activation or the completion of its element.</summary>
+    public async ValueTask RetryAsync(LoadedInstance instance, ElementInstance element)
+    {
+        var node = instance.Definition.Node(element.ElementId);
+        var phase = element.IncidentPhase;
+        Clear(instance, element);
+        if (phase == IncidentPhase.Complete)
+        {
+            execution.Tokens.EnqueueComplete(instance, element.Key);
+            return;
+        }
+
+        execution.Waits.CloseWaits(element);
+        if (element.JobId is { } job)
+        {
+            execution.Unit.Changes.JobsClosed.Add(job);
+            element.JobId = null;
+        }
+
+        await execution.Elements.RunActivationAsync(instance, element, node, null).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// Work done outside the token loop for service, business-rule and send tasks: an in-process handler
+/// runs at once; otherwise a job row waits for a worker.
+/// </summary>
+internal sealed class Jobs(Execution execution, CancellationToken ct)
+{
+    public async ValueTask StartAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        var now = execution.Unit.Now;
+        var spec = node.Task ?? throw new StepFailedException($"{node} has no task type");
+        var scope = new ElementScope(instance.State, element);
+        var type = execution.Expressions.EvaluateString(spec.Type, scope, node, "the task type");
+        var variables = scope.Flatten();
+
+        if (!spec.External && !spec.Async && execution.Engine.Options.Handlers.TryGetValue(type, out var handler))
+        {
+            IReadOnlyDictionary<string, object?>? result;
+            try
+            {
+                var context = new ServiceTaskContext(instance.Id, node.Id, instance.State.BusinessKey, type, VariableScopes.ToDictionary(variables), node.Headers);
+                result = await handler(context, ct).ConfigureAwait(false);
+            }
+            catch (BpmnErrorException error)
+            {
+                await execution.ThrownEvents.ThrowErrorAsync(instance, element, error.ErrorCode, error.Message).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new StepFailedException($"the handler for '{type}' failed: {e.Message}");
+            }
+
+            execution.Tokens.EnqueueComplete(instance, element.Key, VariableScopes.ToContext(result));
+            return;
+        }
+
+        var job = new JobRecord(Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, type, spec.Retries, now, now,
+            JsonSerializer.Serialize(node.Headers), VariableScopes.ToJson(variables), External: spec.External);
+        execution.Unit.Changes.JobsCreated.Add(job);
+        element.JobId = job.Id;
+        execution.Unit.History(instance, HistoryKind.JobCreated, node.Id, element.Key, type);
+    }
+}

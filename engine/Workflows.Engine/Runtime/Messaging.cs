@@ -1,0 +1,92 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>Messages an instance sends (to the outbox) and signals it throws (to every open subscription).</summary>
+internal sealed class Messaging(Execution execution, CancellationToken ct)
+{
+    private DateTimeOffset Now => execution.Unit.Now;
+
+    public void SendMessage(LoadedInstance instance, ElementInstance element, FlowNode node, MessageDefinition? message)
+    {
+        if (message is null)
+        {
+            throw new StepFailedException($"{node} has no message to send");
+        }
+
+        var scope = new ElementScope(instance.State, element);
+        var name = execution.Expressions.EvaluateString(message.Name, scope, node, "the message name");
+        var key = message.CorrelationKey is null ? null : execution.Expressions.EvaluateString(message.CorrelationKey, scope, node, "the correlation key");
+        var payload = node.Inputs.Count > 0 ? element.Variables ?? [] : scope.Flatten();
+        var headers = new OutboxHeaders(HandoffOf(instance, element, instance.Definition.MessageTarget(node.Id)), message.TimeToLive);
+        execution.Unit.Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, node.Id, name, key, VariableScopes.ToJson(payload), Now) { HeadersJson = headers.ToJson() });
+        execution.Unit.History(instance, HistoryKind.MessageSent, node.Id, element.Key, name);
+    }
+
+    /// <summary>What a message this instance sends carries across the handoff: its case, its promise and this command's trace.</summary>
+    public Handoff HandoffOf(LoadedInstance instance, ElementInstance element, string? targetProcessId)
+    {
+        var process = instance.Definition.Process;
+        var commitment = instance.Clocks.Find(c => c.IsOpen && c.Kind == ClockKind.Commitment && c.Level == 1);
+        var activity = System.Diagnostics.Activity.Current;
+        return new Handoff
+        {
+            SourceInstanceId = instance.Id,
+            SourceProcessId = instance.State.ProcessId,
+            TargetProcessId = targetProcessId,
+            BusinessKey = instance.State.BusinessKey,
+            Branch = execution.Expressions.Party(instance, element, process.Branch),
+            Tenant = execution.Expressions.Party(instance, element, process.Tenant),
+            CommitmentDue = commitment?.TargetAt,
+            TraceParent = activity?.Id,
+            TraceState = activity?.TraceStateString,
+        };
+    }
+
+    /// <summary>A signal throw event of the model: its name evaluated, then broadcast.</summary>
+    public async ValueTask BroadcastFromModelAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        var scope = new ElementScope(instance.State, element);
+        var name = execution.Expressions.EvaluateString(node.Event!.Signal!.Name, scope, node, "the signal name");
+        var variables = node.Inputs.Count > 0 ? element.Variables : null;
+        execution.Unit.History(instance, HistoryKind.SignalThrown, node.Id, element.Key, name);
+        await BroadcastSignalAsync(name, variables).ConfigureAwait(false);
+    }
+
+    /// <summary>Delivers a signal to every open subscription, those opened by this very command included.</summary>
+    public async ValueTask<int> BroadcastSignalAsync(string name, FeelContext? variables)
+    {
+        var changes = execution.Unit.Changes;
+        var stored = await execution.Engine.Store.FindSignalSubscriptionsAsync(name, ct).ConfigureAwait(false);
+        var removed = changes.SignalSubscriptionsRemoved.ToHashSet();
+        var targets = stored.Concat(changes.SignalSubscriptionsCreated.Where(s => s.SignalName == name))
+            .Where(s => !removed.Contains(s.Id))
+            .ToList();
+        var triggered = 0;
+        foreach (var subscription in targets)
+        {
+            if (subscription.InstanceId is null)
+            {
+                var definition = await execution.Engine.Definitions.GetAsync(subscription.DefinitionId, ct).ConfigureAwait(false);
+                var started = execution.Unit.CreateInstance(definition, null, new FeelContext());
+                await execution.StartAtAsync(started, definition.Node(subscription.ElementId), variables ?? []).ConfigureAwait(false);
+                triggered++;
+                continue;
+            }
+
+            var instance = await execution.Unit.LoadAsync(subscription.InstanceId.Value).ConfigureAwait(false);
+            if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
+            {
+                continue;
+            }
+
+            execution.Unit.History(instance, HistoryKind.SignalReceived, subscription.ElementId, owner.Key, name);
+            await execution.Waits.TriggerWaitAsync(instance, owner, wait, variables?.Copy()).ConfigureAwait(false);
+            triggered++;
+        }
+
+        return triggered;
+    }
+}

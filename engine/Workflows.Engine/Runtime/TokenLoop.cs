@@ -1,0 +1,208 @@
+using Workflows.Engine.Behaviours;
+using Workflows.Engine.Behaviours.Containers;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// The token loop: the queue of activations, completions and arrivals on sequence flows, the joins
+/// that wait for tokens, and the scopes whose last token ended.
+/// </summary>
+internal sealed class TokenLoop(Execution execution, CancellationToken ct)
+{
+    private enum WorkKind
+    {
+        Activate,
+        Complete,
+        Arrive,
+    }
+
+    private readonly record struct Work(WorkKind Kind, LoadedInstance Instance, long Key, FlowNode? Node, FeelContext? Variables, SequenceFlow? Flow);
+
+    private readonly Queue<Work> _work = new();
+    private readonly HashSet<(LoadedInstance Instance, long ScopeKey)> _scopesToCheck = [];
+
+    /// <summary>Runs queued work until every token waits or ends, then settles joins and scopes.</summary>
+    public async ValueTask RunAsync()
+    {
+        while (true)
+        {
+            while (_work.TryDequeue(out var work))
+            {
+                ct.ThrowIfCancellationRequested();
+                switch (work.Kind)
+                {
+                    case WorkKind.Activate:
+                        await execution.Elements.ActivateAsync(work.Instance, work.Key, work.Node!, work.Variables).ConfigureAwait(false);
+                        break;
+                    case WorkKind.Complete:
+                        await execution.Elements.CompleteAsync(work.Instance, work.Key, work.Variables).ConfigureAwait(false);
+                        break;
+                    case WorkKind.Arrive:
+                        Arrive(work.Instance, work.Key, work.Flow!);
+                        break;
+                }
+            }
+
+            // Joins and scope ends are decided only when no token is in flight, so that a token
+            // still on its way cannot be missed.
+            if (!SettleInclusiveJoins() && !await SettleScopesAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    public void EnqueueActivate(LoadedInstance instance, long parentKey, FlowNode node, FeelContext? variables = null) =>
+        _work.Enqueue(new Work(WorkKind.Activate, instance, parentKey, node, variables, null));
+
+    public void EnqueueComplete(LoadedInstance instance, long key, FeelContext? variables = null) =>
+        _work.Enqueue(new Work(WorkKind.Complete, instance, key, null, variables, null));
+
+    /// <summary>A token leaves on <paramref name="flow"/> inside the scope <paramref name="scopeKey"/>.</summary>
+    public void EnqueueArrive(LoadedInstance instance, long scopeKey, SequenceFlow flow) =>
+        _work.Enqueue(new Work(WorkKind.Arrive, instance, scopeKey, null, null, flow));
+
+    /// <summary>A token ended in the scope without going on: the scope may be done once nothing is in flight.</summary>
+    public void CheckScope(LoadedInstance instance, long scopeKey) => _scopesToCheck.Add((instance, scopeKey));
+
+    // ---------------------------------------------------------------- sequence flows and joins
+
+    private void Arrive(LoadedInstance instance, long scopeKey, SequenceFlow flow)
+    {
+        if (!instance.State.Elements.TryGetValue(scopeKey, out var scope))
+        {
+            return;
+        }
+
+        var target = flow.Target;
+        var join = ElementBehaviours.JoinOf(target);
+        var joining = target.Incoming.Count > 1 && join != JoinRule.None;
+        if (!joining)
+        {
+            EnqueueActivate(instance, scopeKey, target);
+            return;
+        }
+
+        scope.JoinArrivals ??= [];
+        if (!scope.JoinArrivals.TryGetValue(target.Id, out var arrived))
+        {
+            scope.JoinArrivals[target.Id] = arrived = [];
+        }
+
+        arrived.Add(flow.Id);
+        if (join == JoinRule.AllIncoming && target.Incoming.All(f => arrived.Contains(f.Id)))
+        {
+            foreach (var f in target.Incoming)
+            {
+                arrived.Remove(f.Id);
+            }
+
+            if (arrived.Count == 0)
+            {
+                scope.JoinArrivals.Remove(target.Id);
+            }
+
+            EnqueueActivate(instance, scopeKey, target);
+        }
+    }
+
+    /// <summary>An inclusive join fires once no token in its scope can still reach it.</summary>
+    private bool SettleInclusiveJoins()
+    {
+        var fired = false;
+        foreach (var instance in execution.Unit.Instances)
+        {
+            var state = instance.State;
+            if (!state.Elements.Values.Any(e => e.JoinArrivals is { Count: > 0 }))
+            {
+                continue; // the usual case: nothing waits at a join
+            }
+
+            foreach (var scope in state.Elements.Values.Where(e => e.JoinArrivals is { Count: > 0 }).ToList())
+            {
+                foreach (var (gatewayId, arrived) in scope.JoinArrivals!.ToList())
+                {
+                    var join = instance.Definition.Node(gatewayId);
+                    if (ElementBehaviours.JoinOf(join) != JoinRule.Inclusive || arrived.Count == 0 || CanStillArrive(instance, scope, join))
+                    {
+                        continue;
+                    }
+
+                    foreach (var flowId in arrived.Distinct().ToList())
+                    {
+                        arrived.Remove(flowId);
+                    }
+
+                    if (arrived.Count == 0)
+                    {
+                        scope.JoinArrivals!.Remove(gatewayId);
+                    }
+
+                    EnqueueActivate(instance, scope.Key, join);
+                    fired = true;
+                }
+            }
+        }
+
+        return fired;
+    }
+
+    private static bool CanStillArrive(LoadedInstance instance, ElementInstance scope, FlowNode join)
+    {
+        var upstream = join.Upstream!;
+        foreach (var element in instance.State.Elements.Values)
+        {
+            if (element.ParentKey == scope.Key && upstream.Contains(instance.Definition.Node(element.ElementId)))
+            {
+                return true;
+            }
+        }
+
+        foreach (var (gatewayId, arrived) in scope.JoinArrivals!)
+        {
+            if (gatewayId != join.Id && arrived.Count > 0 && upstream.Contains(instance.Definition.Node(gatewayId)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // ---------------------------------------------------------------- scopes
+
+    /// <summary>A scope whose last token ended completes: a sub-process continues its parent, the process ends.</summary>
+    private async ValueTask<bool> SettleScopesAsync()
+    {
+        if (_scopesToCheck.Count == 0)
+        {
+            return false;
+        }
+
+        var progressed = false;
+        var scopes = _scopesToCheck.ToList();
+        _scopesToCheck.Clear();
+        foreach (var (instance, scopeKey) in scopes)
+        {
+            var state = instance.State;
+            if (!state.Elements.TryGetValue(scopeKey, out var scope) || ElementTree.HasActiveChildren(state, scopeKey) || scope.JoinArrivals is { Count: > 0 })
+            {
+                continue;
+            }
+
+            progressed = true;
+            if (scopeKey == InstanceState.RootKey)
+            {
+                await ProcessBehaviour.CompleteAsync(execution, instance, scope).ConfigureAwait(false);
+            }
+            else if (!scope.IsMultiInstanceBody)
+            {
+                EnqueueComplete(instance, scopeKey);
+            }
+        }
+
+        return progressed;
+    }
+}

@@ -1,0 +1,168 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// The command's unit of work: the instances it loaded or created, the effects it collected in its
+/// <see cref="ChangeSet"/>, and the one commit that writes them.
+/// </summary>
+internal sealed class UnitOfWork
+{
+    private readonly EngineCore _engine;
+    private readonly Execution _execution;
+    private readonly CancellationToken _ct;
+    private readonly Dictionary<Guid, LoadedInstance> _instances = [];
+    private readonly Dictionary<Guid, UserTaskRecord> _preloadedTasks = [];
+
+    public UnitOfWork(EngineCore engine, Execution execution, CancellationToken ct)
+    {
+        _engine = engine;
+        _execution = execution;
+        _ct = ct;
+        Now = engine.Time.GetUtcNow();
+    }
+
+    public ChangeSet Changes { get; } = new();
+
+    public DateTimeOffset Now { get; }
+
+    public string? Actor { get; set; }
+
+    /// <summary>The end states of the instances this command ended, for metrics after the commit.</summary>
+    public List<ProcessInstanceStatus> EndedInstances { get; } = [];
+
+    /// <summary>Every instance this command loaded or created.</summary>
+    public IReadOnlyCollection<LoadedInstance> Instances => _instances.Values;
+
+    // ---------------------------------------------------------------- loading
+
+    public async ValueTask<LoadedInstance> LoadAsync(Guid instanceId)
+    {
+        if (_instances.TryGetValue(instanceId, out var loaded))
+        {
+            return loaded;
+        }
+
+        var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+
+        // Clocks are read after the instance, so that its row version covers what they say.
+        var clocks = definition.HasClocks && record.Status == ProcessInstanceStatus.Active
+            ? await _engine.Store.GetClocksOfInstancesAsync([instanceId], openOnly: true, _ct).ConfigureAwait(false)
+            : [];
+        return Adopt(record, definition, clocks);
+    }
+
+    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, IEnumerable<SlaClockRecord> openClocks)
+    {
+        var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
+        if (definition.HasClocks && record.Status == ProcessInstanceStatus.Active)
+        {
+            loaded.Clocks.AddRange(openClocks);
+        }
+
+        _instances[record.Id] = loaded;
+        return loaded;
+    }
+
+    /// <summary>Loads several instances (with their open clocks and tasks) in three reads, for a command that touches many.</summary>
+    public async ValueTask PreloadAsync(IReadOnlyCollection<Guid> instanceIds)
+    {
+        var missing = instanceIds.Where(id => !_instances.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var records = await _engine.Store.GetInstancesAsync(missing, _ct).ConfigureAwait(false);
+        var clocks = (await _engine.Store.GetClocksOfInstancesAsync(missing, openOnly: true, _ct).ConfigureAwait(false)).ToLookup(c => c.InstanceId);
+        foreach (var task in await _engine.Store.GetOpenUserTasksOfInstancesAsync(missing, _ct).ConfigureAwait(false))
+        {
+            _preloadedTasks[task.Id] = task;
+        }
+
+        foreach (var record in records)
+        {
+            Adopt(record, await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false), clocks[record.Id]);
+        }
+    }
+
+    /// <summary>The open tasks of an element instance and of everything inside it, as this command left them.</summary>
+    public async ValueTask<List<UserTaskRecord>> OpenTasksUnderAsync(LoadedInstance instance, long key)
+    {
+        var tasks = new List<UserTaskRecord>();
+        foreach (var element in instance.State.Elements.Values)
+        {
+            if (element.TaskId is { } taskId && ElementTree.IsWithin(instance.State, element, key)
+                && (Changes.ChangedTask(taskId) ?? _preloadedTasks.GetValueOrDefault(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
+            {
+                tasks.Add(task);
+            }
+        }
+
+        return tasks;
+    }
+
+    // ---------------------------------------------------------------- new instances
+
+    public LoadedInstance CreateInstance(ProcessDefinition definition, string? businessKey, FeelContext variables, Guid? parentInstanceId = null, long? parentElementKey = null)
+    {
+        var state = new InstanceState
+        {
+            Id = Guid.CreateVersion7(Now),
+            ProcessId = definition.Process.Id,
+            DefinitionId = definition.Id,
+            Version = definition.Record.Version,
+            BusinessKey = businessKey,
+            Status = ProcessInstanceStatus.Active,
+            StartedAt = Now,
+            ParentInstanceId = parentInstanceId,
+            ParentElementKey = parentElementKey,
+            NextKey = InstanceState.RootKey + 1,
+            Variables = variables,
+        };
+        var root = new ElementInstance { Key = InstanceState.RootKey, ElementId = definition.Process.Id, Variables = state.Variables };
+        state.Elements[root.Key] = root;
+        var instance = new LoadedInstance(state, definition, 0);
+        _instances[state.Id] = instance;
+        History(instance, HistoryKind.InstanceStarted, null, null, businessKey);
+        return instance;
+    }
+
+    // ---------------------------------------------------------------- history and commit
+
+    public void History(LoadedInstance instance, string kind, string? elementId, long? elementKey, string? detail = null) =>
+        Changes.History.Add(new HistoryRecord(instance.Id, Now, kind, elementId, elementKey, Actor, detail));
+
+    public async ValueTask CommitAsync()
+    {
+        foreach (var listener in _execution.Listeners)
+        {
+            listener.OnCommitting(Instances);
+        }
+
+        foreach (var instance in _instances.Values)
+        {
+            var s = instance.State;
+            // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last.
+            var parties = s.Elements.TryGetValue(InstanceState.RootKey, out var root)
+                ? (Branch: Party(instance, root, instance.Definition.Process.Branch), CustomerId: Party(instance, root, instance.Definition.Process.CustomerId))
+                : instance.Parties;
+            var record = new InstanceRecord(
+                s.Id, s.ProcessId, s.DefinitionId, s.Version, s.BusinessKey, s.Status, instance.OriginalRowVersion + 1,
+                s.StartedAt, s.EndedAt, s.ParentInstanceId, InstanceStateSerializer.Serialize(s))
+            {
+                Branch = parties.Branch,
+                CustomerId = parties.CustomerId,
+            };
+            Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion));
+        }
+
+        await _engine.Store.CommitAsync(Changes, _ct).ConfigureAwait(false);
+    }
+
+    private string? Party(LoadedInstance instance, ElementInstance element, Model.ModelExpression expression) =>
+        _execution.Expressions.Party(instance, element, expression);
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>Where variables are set, and how they cross the engine's edges (the API's dictionaries, stored JSON).</summary>
+internal static class VariableScopes
+{
+    /// <summary>Sets a variable in the nearest scope that has it, else on the process (Camunda 8 propagation).</summary>
+    public static void SetVariable(LoadedInstance instance, long fromKey, string name, object? value)
+    {
+        var state = instance.State;
+        var key = fromKey;
+        while (key != 0 && state.Elements.TryGetValue(key, out var element))
+        {
+            if (element.Variables is not null && element.Variables.ContainsKey(name))
+            {
+                element.Variables[name] = value;
+                return;
+            }
+
+            key = element.ParentKey;
+        }
+
+        state.Variables[name] = value;
+    }
+
+    /// <summary>Adds <paramref name="locals"/> to the element's own variables.</summary>
+    public static void MergeInto(ElementInstance element, FeelContext locals)
+    {
+        if (element.Variables is null)
+        {
+            element.Variables = locals;
+            return;
+        }
+
+        foreach (var (k, v) in locals)
+        {
+            element.Variables[k] = v;
+        }
+    }
+
+    public static IReadOnlyDictionary<string, object?> ToDictionary(FeelContext context)
+    {
+        var dictionary = new Dictionary<string, object?>(context.Count, StringComparer.Ordinal);
+        foreach (var (k, v) in context)
+        {
+            dictionary[k] = v;
+        }
+
+        return dictionary;
+    }
+
+    public static FeelContext? ToContext(IReadOnlyDictionary<string, object?>? variables)
+    {
+        if (variables is null)
+        {
+            return null;
+        }
+
+        var context = new FeelContext(variables.Count);
+        foreach (var (k, v) in variables)
+        {
+            try
+            {
+                context[k] = FeelConvert.FromClr(v);
+            }
+            catch (ArgumentException e)
+            {
+                throw new WorkflowInputException($"variable '{k}': {e.Message}");
+            }
+        }
+
+        return context;
+    }
+
+    public static string ToJson(FeelContext variables) => FeelConvert.ToJson(variables);
+
+    public static FeelContext FromJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return FeelConvert.FromJson(doc.RootElement) as FeelContext ?? new FeelContext();
+    }
+}

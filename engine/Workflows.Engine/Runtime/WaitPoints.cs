@@ -1,0 +1,240 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// Wait points: the timers, message and signal subscriptions an element instance owns, opened when
+/// it waits and closed when it leaves, and the routing of a wait that was triggered.
+/// </summary>
+internal sealed class WaitPoints(Execution execution, CancellationToken ct)
+{
+    private DateTimeOffset Now => execution.Unit.Now;
+
+    private ChangeSet Changes => execution.Unit.Changes;
+
+    /// <summary>Opens the wait of a catch node (timer, message, signal), owned by <paramref name="owner"/>.</summary>
+    public async ValueTask OpenWaitAsync(LoadedInstance instance, ElementInstance owner, FlowNode catchNode)
+    {
+        var e = catchNode.Event;
+        if (catchNode.Kind == NodeKind.ReceiveTask)
+        {
+            await OpenMessageWaitAsync(instance, owner, catchNode, catchNode.Message).ConfigureAwait(false);
+            return;
+        }
+
+        switch (e?.Type)
+        {
+            case EventType.Timer:
+                OpenTimer(instance, owner, catchNode, e.Timer!);
+                break;
+            case EventType.Message:
+                await OpenMessageWaitAsync(instance, owner, catchNode, e.Message).ConfigureAwait(false);
+                break;
+            case EventType.Signal:
+                var name = execution.Expressions.EvaluateString(e.Signal!.Name, new ElementScope(instance.State, owner), catchNode, "the signal name");
+                var subscription = new SignalSubscriptionRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name);
+                Changes.SignalSubscriptionsCreated.Add(subscription);
+                owner.AddWait(WaitKind.Signal, subscription.Id, catchNode.Id);
+                break;
+            case EventType.Error or EventType.Escalation:
+                break; // caught when thrown; nothing to open
+            default:
+                throw new StepFailedException($"{catchNode} has no event this engine can wait for");
+        }
+    }
+
+    private void OpenTimer(LoadedInstance instance, ElementInstance owner, FlowNode catchNode, TimerDefinition timer)
+    {
+        var value = execution.Expressions.Evaluate(timer.Value, new ElementScope(instance.State, owner), catchNode, "the timer");
+        var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error)
+            ?? throw new StepFailedException($"the timer of {catchNode} is not valid: {error}");
+        AddTimer(instance, owner, catchNode.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst);
+    }
+
+    private void AddTimer(LoadedInstance instance, ElementInstance owner, string catchNodeId, DateTimeOffset due, TimeSpan? interval, int remaining)
+    {
+        var record = new TimerRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNodeId, instance.Definition.Id, due, interval, remaining);
+        Changes.TimersCreated.Add(record);
+        owner.AddWait(WaitKind.Timer, record.Id, catchNodeId);
+    }
+
+    public async ValueTask OpenMessageWaitAsync(LoadedInstance instance, ElementInstance owner, FlowNode catchNode, MessageDefinition? message)
+    {
+        if (message is null)
+        {
+            throw new StepFailedException($"{catchNode} has no message");
+        }
+
+        var scope = new ElementScope(instance.State, owner);
+        var name = execution.Expressions.EvaluateString(message.Name, scope, catchNode, "the message name");
+        var key = message.CorrelationKey is null ? "" : execution.Expressions.EvaluateString(message.CorrelationKey, scope, catchNode, "the correlation key");
+        var subscription = new MessageSubscriptionRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name, key, Now);
+        Changes.MessageSubscriptionsCreated.Add(subscription);
+        owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
+
+        // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
+        var buffered = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, instance.Id, Now, ct).ConfigureAwait(false);
+        if (buffered.Count > 0)
+        {
+            var first = buffered.OrderBy(m => m.PublishedAt).First();
+            Changes.MessageCorrelations.Add((first.Id, instance.Id));
+            execution.Unit.History(instance, HistoryKind.MessageCorrelated, catchNode.Id, owner.Key, $"{name} (buffered)");
+            await TriggerWaitAsync(instance, owner, new WaitRef(WaitKind.Message, subscription.Id, catchNode.Id), VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask OpenBoundaryWaitsAsync(LoadedInstance instance, ElementInstance activity, FlowNode node)
+    {
+        foreach (var boundary in node.Boundaries)
+        {
+            if (boundary.Event?.Type is EventType.Timer or EventType.Message or EventType.Signal)
+            {
+                await OpenWaitAsync(instance, activity, boundary).ConfigureAwait(false);
+                if (!instance.State.Elements.ContainsKey(activity.Key))
+                {
+                    return; // a buffered message interrupted the activity at once
+                }
+            }
+        }
+    }
+
+    public async ValueTask OpenEventSubProcessWaitsAsync(LoadedInstance instance, ElementInstance scope, FlowNode scopeNode)
+    {
+        foreach (var eventSubProcess in scopeNode.EventSubProcesses)
+        {
+            foreach (var start in eventSubProcess.Children.Where(c => c.Kind == NodeKind.StartEvent && c.Event is not null))
+            {
+                if (start.Event!.Type is EventType.Timer or EventType.Message or EventType.Signal)
+                {
+                    await OpenWaitAsync(instance, scope, start).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    public void CloseWaits(ElementInstance element)
+    {
+        if (element.Waits is null)
+        {
+            return;
+        }
+
+        foreach (var wait in element.Waits)
+        {
+            RemoveWaitRow(wait);
+        }
+
+        element.Waits = null;
+    }
+
+    // An interrupting event sub-process ends the other event sub-processes' waits, but not the
+    // boundary events of the scope itself (those belong to the enclosing scope's flow).
+    private void CloseEventSubProcessWaits(LoadedInstance instance, ElementInstance scope)
+    {
+        if (scope.Waits is null)
+        {
+            return;
+        }
+
+        foreach (var wait in scope.Waits.ToList())
+        {
+            if (instance.Definition.Node(wait.ElementId).Parent is { TriggeredByEvent: true })
+            {
+                RemoveWaitRow(wait);
+                scope.Waits.Remove(wait);
+            }
+        }
+    }
+
+    private void RemoveWaitRow(WaitRef wait)
+    {
+        switch (wait.Kind)
+        {
+            case WaitKind.Timer:
+                Changes.TimersRemoved.Add(wait.Id);
+                break;
+            case WaitKind.Message:
+                Changes.MessageSubscriptionsRemoved.Add(wait.Id);
+                break;
+            case WaitKind.Signal:
+                Changes.SignalSubscriptionsRemoved.Add(wait.Id);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A timer fired, a message or signal arrived for a wait owned by <paramref name="owner"/>: route it
+    /// to the boundary event, event sub-process, event-based gateway branch or waiting catch event.
+    /// </summary>
+    public async ValueTask TriggerWaitAsync(LoadedInstance instance, ElementInstance owner, WaitRef wait, FeelContext? variables, TimerRecord? firedTimer = null)
+    {
+        var definition = instance.Definition;
+        var catchNode = definition.Node(wait.ElementId);
+        owner.Waits?.Remove(wait);
+        RemoveWaitRow(wait);
+
+        // A cycle on a non-interrupting catch repeats: plan the next firing before anything else moves.
+        if (firedTimer is { Interval: { } interval } && firedTimer.Remaining != 0 && !IsInterrupting(catchNode))
+        {
+            AddTimer(instance, owner, catchNode.Id, firedTimer.DueAt + interval, interval, firedTimer.Remaining > 0 ? firedTimer.Remaining - 1 : -1);
+        }
+
+        if (catchNode.Kind == NodeKind.BoundaryEvent)
+        {
+            execution.Unit.History(instance, HistoryKind.BoundaryTriggered, catchNode.Id, owner.Key);
+            if (catchNode.IsInterrupting)
+            {
+                await execution.Elements.TerminateAsync(instance, owner, HistoryKind.ElementInterrupted).ConfigureAwait(false);
+            }
+
+            execution.Tokens.EnqueueActivate(instance, owner.ParentKey, catchNode, variables ?? []);
+            return;
+        }
+
+        if (catchNode.Kind == NodeKind.StartEvent && catchNode.Parent is { TriggeredByEvent: true } eventSubProcess)
+        {
+            await StartEventSubProcessAsync(instance, owner, eventSubProcess, catchNode, variables).ConfigureAwait(false);
+            return;
+        }
+
+        if (owner.ElementId != catchNode.Id)
+        {
+            // An event-based gateway: the first event wins and closes the others.
+            CloseWaits(owner);
+            execution.Elements.Leave(instance, owner, HistoryKind.ElementCompleted);
+            execution.Tokens.EnqueueActivate(instance, owner.ParentKey, catchNode, variables ?? []);
+            return;
+        }
+
+        execution.Tokens.EnqueueComplete(instance, owner.Key, variables);
+    }
+
+    private static bool IsInterrupting(FlowNode node) =>
+        node.Kind is NodeKind.BoundaryEvent or NodeKind.StartEvent ? node.IsInterrupting : true;
+
+    /// <summary>Starts an event sub-process in <paramref name="scope"/>; an interrupting one ends what else runs there first.</summary>
+    public async ValueTask StartEventSubProcessAsync(LoadedInstance instance, ElementInstance scope, FlowNode eventSubProcess, FlowNode start, FeelContext? variables)
+    {
+        if (scope.Interrupted)
+        {
+            return;
+        }
+
+        if (start.IsInterrupting)
+        {
+            scope.Interrupted = true;
+            CloseEventSubProcessWaits(instance, scope);
+            scope.JoinArrivals = null;
+            foreach (var child in ElementTree.Children(instance.State, scope.Key))
+            {
+                await execution.Elements.TerminateAsync(instance, child, HistoryKind.ElementInterrupted).ConfigureAwait(false);
+            }
+        }
+
+        var element = execution.Elements.NewElement(instance, scope.Key, eventSubProcess);
+        await OpenEventSubProcessWaitsAsync(instance, element, eventSubProcess).ConfigureAwait(false);
+        execution.Tokens.EnqueueActivate(instance, element.Key, start, variables ?? []);
+    }
+}
