@@ -13,6 +13,9 @@ internal abstract class ElementBehaviour : IElementBehaviour
 
     public abstract ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger);
 
+    public virtual ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables) =>
+        ValueTask.FromResult(false);
+
     public virtual void Left(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node)
     {
     }

@@ -25,6 +25,13 @@ internal interface IElementBehaviour
     /// </summary>
     ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger);
 
+    /// <summary>
+    /// A wait opened for this catch element fired (a timer, message or signal) while <paramref name="owner"/>
+    /// owns it: handle it and return true, or return false to let the waiting element complete (or, when
+    /// an event-based gateway owns the wait, to let the first event win).
+    /// </summary>
+    ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables);
+
     /// <summary>The element completed and left its scope; its outgoing flows are taken next.</summary>
     void Left(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node);
 }

@@ -1,3 +1,4 @@
+using Workflows.Engine.Behaviours;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
@@ -181,21 +182,10 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
             AddTimer(instance, owner, catchNode.Id, firedTimer.DueAt + interval, interval, firedTimer.Remaining > 0 ? firedTimer.Remaining - 1 : -1);
         }
 
-        if (catchNode.Kind == NodeKind.BoundaryEvent)
+        // A boundary event or an event sub-process's start handles its own trigger.
+        if (ElementBehaviours.Find(catchNode) is { } behaviour
+            && await behaviour.TriggeredAsync(execution, instance, owner, catchNode, variables).ConfigureAwait(false))
         {
-            execution.Unit.History(instance, HistoryKind.BoundaryTriggered, catchNode.Id, owner.Key);
-            if (catchNode.IsInterrupting)
-            {
-                await execution.Elements.TerminateAsync(instance, owner, HistoryKind.ElementInterrupted).ConfigureAwait(false);
-            }
-
-            execution.Tokens.EnqueueActivate(instance, owner.ParentKey, catchNode, variables ?? []);
-            return;
-        }
-
-        if (catchNode.Kind == NodeKind.StartEvent && catchNode.Parent is { TriggeredByEvent: true } eventSubProcess)
-        {
-            await StartEventSubProcessAsync(instance, owner, eventSubProcess, catchNode, variables).ConfigureAwait(false);
             return;
         }
 

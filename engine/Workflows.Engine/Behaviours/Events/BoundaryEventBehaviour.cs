@@ -15,4 +15,17 @@ internal sealed class BoundaryEventBehaviour : ElementBehaviour
         execution.EnqueueComplete(instance, element.Key, trigger);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>Its activity's wait fired: an interrupting event ends the activity first; then the event runs in the activity's scope.</summary>
+    public override async ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables)
+    {
+        execution.History(instance, HistoryKind.BoundaryTriggered, catchNode.Id, owner.Key);
+        if (catchNode.IsInterrupting)
+        {
+            await execution.TerminateAsync(instance, owner, HistoryKind.ElementInterrupted).ConfigureAwait(false);
+        }
+
+        execution.EnqueueActivate(instance, owner.ParentKey, catchNode, variables ?? []);
+        return true;
+    }
 }

@@ -12,4 +12,16 @@ internal sealed class StartEventBehaviour : ElementBehaviour
         execution.EnqueueComplete(instance, element.Key, trigger);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The start event of an event sub-process caught its event: the event sub-process starts in the owning scope.</summary>
+    public override async ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables)
+    {
+        if (catchNode.Parent is not { TriggeredByEvent: true } eventSubProcess)
+        {
+            return false;
+        }
+
+        await execution.Waits.StartEventSubProcessAsync(instance, owner, eventSubProcess, catchNode, variables).ConfigureAwait(false);
+        return true;
+    }
 }
