@@ -10,6 +10,7 @@ namespace Workflows.Engine.Runtime.ServiceLevels;
 // instance, so the instance's row version orders every change to it. Its warning, breach and repeat
 // moments are computed exactly when it starts, pauses, resumes or its calendar changes, and stored as
 // its next due time; the worker fires it then.
+//
 // The module plugs into the core as an element lifecycle listener: clocks start as their element
 // activates, end as it leaves, and the tasks show their clock's state before the commit.
 internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
