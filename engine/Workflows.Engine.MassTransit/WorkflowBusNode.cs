@@ -53,6 +53,7 @@ public sealed class WorkflowBusNode : IAsyncDisposable
     private readonly List<EngineRelay> _relays;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _relaying;
+    private int _disposed;
 
     private WorkflowBusNode(IBusControl bus, List<EngineRelay> relays)
     {
@@ -125,6 +126,12 @@ public sealed class WorkflowBusNode : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        // A host may stop a node more than once (a stop that times out, then disposal): the second is a no-op.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -46,9 +46,9 @@ internal sealed class BusNodeService(WorkflowEngine engine, JourneySystems syste
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_node is not null)
+        if (Interlocked.Exchange(ref _node, null) is { } node)
         {
-            await _node.DisposeAsync();
+            await node.DisposeAsync();
         }
     }
 }
