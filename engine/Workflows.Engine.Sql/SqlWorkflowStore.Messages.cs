@@ -86,7 +86,7 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("message-subscriptions", """
             INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
-            """, changes.MessageSubscriptionsCreated, m => new { m.Id, m.InstanceId, m.ElementKey, m.ElementId, m.DefinitionId, m.MessageName, m.CorrelationKey, CreatedAt = m.CreatedAt.UtcTicks }).ConfigureAwait(false);
+            """, changes.MessageSubscriptionsCreated, MessageSubscriptionRow.From).ConfigureAwait(false);
         await w.DeleteAsync("message-subscriptions-removed", "wf_message_subscriptions", changes.MessageSubscriptionsRemoved).ConfigureAwait(false);
 
         await w.RowsAsync("signal-subscriptions", """
@@ -98,13 +98,13 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("buffered-messages", """
             INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
             VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
-            """, changes.MessagesBuffered, m => new { m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks }).ConfigureAwait(false);
+            """, changes.MessagesBuffered, BufferedMessageRow.From).ConfigureAwait(false);
         await w.RowsAsync("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
             changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId }).ConfigureAwait(false);
         await w.RowsAsync("outbox", """
             INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at, kind, headers_json)
             VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt, @Kind, @HeadersJson)
-            """, changes.Outbox, o => new { o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks, Kind = (int)o.Kind, o.HeadersJson }).ConfigureAwait(false);
+            """, changes.Outbox, OutboxRow.From).ConfigureAwait(false);
         await w.RowsAsync("inbox", "INSERT INTO wf_inbox (message_id, consumer, received_at) VALUES (@MessageId, @Consumer, @ReceivedAt)",
             changes.Inbox, m => new { m.MessageId, Consumer = "correlate", ReceivedAt = m.ReceivedAt.UtcTicks }).ConfigureAwait(false);
     }

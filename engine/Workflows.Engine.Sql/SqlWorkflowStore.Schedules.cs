@@ -101,13 +101,13 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("jobs", """
             INSERT INTO wf_jobs (id, instance_id, element_key, element_id, type, retries, failures, created_at, due_at, headers_json, variables_json, external)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Type, @Retries, @Failures, @CreatedAt, @DueAt, @HeadersJson, @VariablesJson, @External)
-            """, changes.JobsCreated, j => new { j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson, External = j.External ? 1 : 0 }).ConfigureAwait(false);
+            """, changes.JobsCreated, JobRow.From).ConfigureAwait(false);
         await w.DeleteAsync("jobs-closed", "wf_jobs", changes.JobsClosed).ConfigureAwait(false);
 
         await w.RowsAsync("timers", """
             INSERT INTO wf_timers (id, instance_id, element_key, element_id, definition_id, due_at, interval_ticks, remaining)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @DueAt, @IntervalTicks, @Remaining)
-            """, changes.TimersCreated, t => new { t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.DefinitionId, DueAt = t.DueAt.UtcTicks, IntervalTicks = t.Interval?.Ticks, t.Remaining }).ConfigureAwait(false);
+            """, changes.TimersCreated, TimerRow.From).ConfigureAwait(false);
         await w.DeleteAsync("timers-removed", "wf_timers", changes.TimersRemoved).ConfigureAwait(false);
     }
 }

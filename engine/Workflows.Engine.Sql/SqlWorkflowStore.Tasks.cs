@@ -140,13 +140,7 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("tasks", """
             INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt)
-            """, changes.TasksCreated, t => new
-        {
-            t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
-            CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
-            t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
-            t.CustomerId, t.Branch, t.Journey, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
-        }).ConfigureAwait(false);
+            """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
         await w.RowsAsync("tasks-updated", """
             UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
                 sla_state = @SlaState, sla_due_at = @SlaDueAt

@@ -117,7 +117,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         w.RowsAsync("definitions", """
             INSERT INTO wf_definitions (id, process_id, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
             VALUES (@Id, @ProcessId, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
-            """, changes.Definitions, d => new { d.Id, d.ProcessId, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy });
+            """, changes.Definitions, DefinitionRow.From);
 
     // ---------------------------------------------------------------- instances, incidents, history
 
@@ -233,11 +233,11 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         await w.RowsAsync("incidents", """
             INSERT INTO wf_incidents (id, instance_id, element_key, element_id, message, created_at)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Message, @CreatedAt)
-            """, changes.IncidentsCreated, i => new { i.Id, i.InstanceId, i.ElementKey, i.ElementId, i.Message, CreatedAt = i.CreatedAt.UtcTicks }).ConfigureAwait(false);
+            """, changes.IncidentsCreated, IncidentRow.From).ConfigureAwait(false);
         await w.RowsAsync("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
         await w.RowsAsync("history", "INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES (@InstanceId, @At, @Kind, @ElementId, @ElementKey, @Actor, @Detail)",
-            changes.History, h => new { h.InstanceId, At = h.At.UtcTicks, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail }).ConfigureAwait(false);
+            changes.History, HistoryRow.From).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
