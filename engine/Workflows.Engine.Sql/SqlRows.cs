@@ -6,8 +6,9 @@ using TaskStatus = Workflows.Engine.Storage.TaskStatus;
 
 namespace Workflows.Engine.Sql;
 
-// Rows as the drivers hand them back (times as UTC ticks, lists as JSON), each turned into its record.
-// Dapper fills them by column name (snake_case to PascalCase).
+// Rows as the drivers hand them back (times as UTC ticks, enums as ints, lists as JSON), each turned into
+// its record, and each record's insert parameters: the one place a record's SQL form is written. Dapper
+// fills the rows by column name (snake_case to PascalCase); the statements name the same columns.
 #pragma warning disable CA1812 // instantiated by Dapper
 
 internal sealed class DefinitionRow
@@ -31,6 +32,12 @@ internal sealed class DefinitionRow
     public string? DeployedBy { get; set; }
 
     public DefinitionRecord ToRecord() => new(Id, ProcessId, Version, VersionTag, Checksum, Xml, DeploymentId, Time(DeployedAt), DeployedBy);
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(DefinitionRecord d) => new
+    {
+        d.Id, d.ProcessId, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy,
+    };
 }
 
 internal sealed class InstanceRow
@@ -119,6 +126,15 @@ internal sealed class UserTaskRow
         Journey = Journey,
         SlaState = (SlaState?)SlaState,
         SlaDueAt = SlaDueAt is { } due ? Time(due) : null,
+    };
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(UserTaskRecord t) => new
+    {
+        t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
+        CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
+        t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
+        t.CustomerId, t.Branch, t.Journey, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
     };
 }
 
@@ -236,6 +252,12 @@ internal sealed class JobRow
     public int External { get; set; }
 
     public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures, External != 0);
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(JobRecord j) => new
+    {
+        j.Id, j.InstanceId, j.ElementKey, j.ElementId, j.Type, j.Retries, j.Failures, CreatedAt = j.CreatedAt.UtcTicks, DueAt = j.DueAt.UtcTicks, j.HeadersJson, j.VariablesJson, External = j.External ? 1 : 0,
+    };
 }
 
 internal sealed class TimerRow
@@ -258,6 +280,12 @@ internal sealed class TimerRow
 
     public TimerRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, Time(DueAt),
         IntervalTicks is { } t ? TimeSpan.FromTicks(t) : null, Remaining);
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(TimerRecord t) => new
+    {
+        t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.DefinitionId, DueAt = t.DueAt.UtcTicks, IntervalTicks = t.Interval?.Ticks, t.Remaining,
+    };
 }
 
 internal sealed class MessageSubscriptionRow
@@ -279,6 +307,12 @@ internal sealed class MessageSubscriptionRow
     public long CreatedAt { get; set; }
 
     public MessageSubscriptionRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, MessageName, CorrelationKey, Time(CreatedAt));
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(MessageSubscriptionRecord m) => new
+    {
+        m.Id, m.InstanceId, m.ElementKey, m.ElementId, m.DefinitionId, m.MessageName, m.CorrelationKey, CreatedAt = m.CreatedAt.UtcTicks,
+    };
 }
 
 internal sealed class SignalSubscriptionRow
@@ -323,6 +357,12 @@ internal sealed class BufferedMessageRow
         ExpiredAt = ExpiredAt is { } at ? Time(at) : null,
         Unclaimed = Unclaimed != 0,
     };
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(BufferedMessageRecord m) => new
+    {
+        m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks,
+    };
 }
 
 internal sealed class IncidentRow
@@ -342,6 +382,12 @@ internal sealed class IncidentRow
     public long? ResolvedAt { get; set; }
 
     public IncidentRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Message, Time(CreatedAt), ResolvedAt is { } r ? Time(r) : null);
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(IncidentRecord i) => new
+    {
+        i.Id, i.InstanceId, i.ElementKey, i.ElementId, i.Message, CreatedAt = i.CreatedAt.UtcTicks,
+    };
 }
 
 internal sealed class HistoryRow
@@ -363,6 +409,12 @@ internal sealed class HistoryRow
     public string? Detail { get; set; }
 
     public HistoryRecord ToRecord() => new(InstanceId, Time(At), Kind, ElementId, ElementKey, Actor, Detail);
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(HistoryRecord h) => new
+    {
+        h.InstanceId, At = h.At.UtcTicks, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail,
+    };
 }
 
 internal sealed class OutboxRow
@@ -395,5 +447,11 @@ internal sealed class OutboxRow
         Kind = (OutgoingMessageKind)Kind,
         HeadersJson = HeadersJson ?? "{}",
         PublishedAt = PublishedAt is { } at ? Time(at) : null,
+    };
+
+    /// <summary>The parameters of its insert.</summary>
+    public static object From(OutboxRecord o) => new
+    {
+        o.Id, o.InstanceId, o.ElementId, o.MessageName, o.CorrelationKey, o.VariablesJson, CreatedAt = o.CreatedAt.UtcTicks, Kind = (int)o.Kind, o.HeadersJson,
     };
 }

@@ -7,7 +7,7 @@ namespace Workflows.Engine.Sql.Tests;
 public abstract partial class StoreSuite
 {
     [Test]
-    public async Task The_relay_lease_outbox_external_jobs_inbox_and_message_expiry_work_on_the_database()
+    public async Task The_relay_lease_outbox_external_jobs_inbox_and_message_expiry_work_on_the_store()
     {
         var h = await HarnessAsync();
         var store = NewStore();
@@ -29,6 +29,7 @@ public abstract partial class StoreSuite
             Assert.That(await store.TryTakeLeaseAsync(lease, "a", now, now.AddSeconds(30), default), Is.True);
             Assert.That(await store.TryTakeLeaseAsync(lease, "a", now.AddSeconds(10), now.AddSeconds(40), default), Is.True, "renewed by its holder");
             Assert.That(await store.TryTakeLeaseAsync(lease, "b", now.AddSeconds(20), now.AddSeconds(50), default), Is.False);
+            Assert.That(await store.TryTakeLeaseAsync(lease, "b", now.AddSeconds(40), now.AddSeconds(70), default), Is.False, "held up to and including its end");
             Assert.That(await store.TryTakeLeaseAsync(lease, "b", now.AddSeconds(41), now.AddSeconds(71), default), Is.True, "taken over after it ran out");
         }
 

@@ -34,7 +34,7 @@ public abstract partial class StoreSuite
     }
 
     [Test]
-    public async Task Queues_sort_filter_page_and_hand_out_the_next_task_on_the_database()
+    public async Task Queues_sort_filter_page_and_hand_out_the_next_task_on_the_store()
     {
         var h = await HarnessAsync();
         var queue = "billing-" + Guid.NewGuid().ToString("N")[..8];
@@ -129,7 +129,7 @@ public abstract partial class StoreSuite
     }
 
     [Test]
-    public async Task Sla_clocks_warn_pause_breach_escalate_and_report_on_the_database()
+    public async Task Sla_clocks_warn_pause_breach_escalate_and_report_on_the_store()
     {
         var h = await HarnessAsync();
         var branch = "b-" + Guid.NewGuid().ToString("N")[..8];

@@ -8,8 +8,20 @@ namespace Workflows.Engine.Runtime;
 /// Writes and reads <see cref="InstanceState"/> as compact JSON, by hand, so that a commit costs
 /// microseconds and the stored form stays readable in any database console.
 /// </summary>
+/// <remarks>
+/// The JSON carries its format (<c>"fmt"</c>); state without it is format 1, the first one, and is read as
+/// it always was. A state whose format is newer than <see cref="Format"/>, or that holds a key this version
+/// does not know, is refused with <see cref="InvalidDataException"/> naming the instance and the key: a
+/// node running older code never silently drops what a newer one wrote. A new key therefore means a new
+/// format number, and this reader learning the key.
+/// </remarks>
 internal static class InstanceStateSerializer
 {
+    /// <summary>The format this version writes, and the newest it reads.</summary>
+    public const int Format = 2;
+
+    private static readonly HashSet<string> s_rootKeys = new(StringComparer.Ordinal) { "fmt", "next", "callKey", "vars", "elements" };
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -20,6 +32,7 @@ internal static class InstanceStateSerializer
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
+            w.WriteNumber("fmt", Format);
             w.WriteNumber("next", state.NextKey);
             if (state.ParentElementKey is { } callKey)
             {
@@ -150,12 +163,26 @@ internal static class InstanceStateSerializer
 
         using var doc = JsonDocument.Parse(record.State);
         var root = doc.RootElement;
+        var format = root.TryGetProperty("fmt", out var fmt) ? fmt.GetInt32() : 1;
+        if (format > Format)
+        {
+            throw new InvalidDataException($"the state of instance {record.Id} is in format {format}, newer than this engine reads ({Format}): run it on the newer engine that wrote it");
+        }
+
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!s_rootKeys.Contains(property.Name))
+            {
+                throw Unknown(record.Id, property.Name, null, format);
+            }
+        }
+
         state.NextKey = root.GetProperty("next").GetInt64();
         state.ParentElementKey = root.TryGetProperty("callKey", out var callKey) ? callKey.GetInt64() : null;
         state.Variables = (FeelContext)FeelConvert.FromJson(root.GetProperty("vars"))!;
         foreach (var e in root.GetProperty("elements").EnumerateArray())
         {
-            var element = ReadElement(e);
+            var element = ReadElement(e, record.Id, format);
             if (element.Key == InstanceState.RootKey)
             {
                 element.Variables = state.Variables;
@@ -167,7 +194,10 @@ internal static class InstanceStateSerializer
         return state;
     }
 
-    private static ElementInstance ReadElement(JsonElement e)
+    private static InvalidDataException Unknown(Guid instanceId, string key, string? elementId, int format) =>
+        new($"the state of instance {instanceId} holds the key '{key}'{(elementId is null ? "" : $" on element '{elementId}'")} that format {format} does not have; it is refused rather than dropped");
+
+    private static ElementInstance ReadElement(JsonElement e, Guid instanceId, int format)
     {
         var element = new ElementInstance
         {
@@ -181,6 +211,8 @@ internal static class InstanceStateSerializer
             var value = property.Value;
             switch (property.Name)
             {
+                case "k" or "id" or "p":
+                    break;
                 case "v":
                     element.Variables = (FeelContext?)FeelConvert.FromJson(value);
                     break;
@@ -237,6 +269,8 @@ internal static class InstanceStateSerializer
                 case "int":
                     element.Interrupted = true;
                     break;
+                default:
+                    throw Unknown(instanceId, property.Name, element.ElementId, format);
             }
         }
 

@@ -275,7 +275,10 @@ internal sealed class ChangeSet
 
     public List<(Guid Id, TaskStatus Status)> TasksClosed { get; } = [];
 
-    /// <summary>Open tasks whose assignee, queues or priority changed (claim, unclaim, delegate, move).</summary>
+    /// <summary>
+    /// Open tasks whose assignee, queues or priority changed (claim, unclaim, delegate, move, escalation): a store
+    /// writes those and the clock fields, nothing else of the task.
+    /// </summary>
     public List<UserTaskRecord> TasksUpdated { get; } = [];
 
     public List<JobRecord> JobsCreated { get; } = [];

@@ -349,40 +349,6 @@ public sealed class ActivityTests
     }
 
     [Test]
-    public async Task Two_agents_completing_one_task_one_wins_and_the_other_gets_a_conflict()
-    {
-        var h = new ProcessTestHarness();
-        await h.DeployAsync(Process("p", $"""<bpmn:startEvent id="s"/>{UserTask("t")}{UserTask("next")}{Chain("s", "t", "next")}"""));
-        var instance = await h.StartAsync("p");
-        var task = (await instance.UserTasksAsync()).Single();
-
-        var results = await Task.WhenAll(
-            Attempt(() => h.Engine.CompleteUserTaskAsync(task.Id, Vars(("by", "ann")), "ann")),
-            Attempt(() => h.Engine.CompleteUserTaskAsync(task.Id, Vars(("by", "bob")), "bob")));
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(results.Count(r => r is null), Is.EqualTo(1));
-            Assert.That(results.Single(r => r is not null), Is.TypeOf<WorkflowConflictException>());
-            Assert.That((await instance.UserTasksAsync()).Select(t => t.ElementId), Is.EqualTo(new[] { "next" }));
-            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "task-completed"), Is.EqualTo(1));
-        }
-
-        static async Task<Exception?> Attempt(Func<Task> action)
-        {
-            try
-            {
-                await Task.Run(action);
-                return null;
-            }
-            catch (WorkflowException e)
-            {
-                return e;
-            }
-        }
-    }
-
-    [Test]
     public async Task Unknown_ids_and_bad_variables_get_clear_errors()
     {
         var h = new ProcessTestHarness(configure: o => o.MaxVariablesBytes = 100);

@@ -139,35 +139,6 @@ public sealed class QueueTests
     }
 
     [Test]
-    public async Task Twenty_agents_pulling_at_once_get_each_task_exactly_once()
-    {
-        var h = new ProcessTestHarness();
-        await h.DeployAsync(Journey("slow", "PT8H"));
-        for (var i = 0; i < 200; i++)
-        {
-            await h.StartAsync("slow", Vars(("queue", "billing"), ("candidates", null), ("priority", (decimal)(i % 100))));
-        }
-
-        var agents = Enumerable.Range(0, 20).Select(a => Task.Run(async () =>
-        {
-            var mine = new List<Guid>();
-            while (await h.Engine.ClaimNextTaskAsync($"agent-{a}", ["billing"]) is { } task)
-            {
-                mine.Add(task.Id);
-            }
-
-            return mine;
-        })).ToList();
-        var claimed = (await Task.WhenAll(agents)).SelectMany(ids => ids).ToList();
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(claimed, Has.Count.EqualTo(200));
-            Assert.That(claimed, Is.Unique);
-        }
-    }
-
-    [Test]
     public async Task A_journey_says_where_the_customer_and_branch_of_its_tasks_and_clocks_come_from()
     {
         var h = new ProcessTestHarness();

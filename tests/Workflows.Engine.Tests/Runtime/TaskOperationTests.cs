@@ -95,30 +95,4 @@ public sealed class TaskOperationTests
 
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
     }
-
-    [Test]
-    public async Task Twenty_agents_claiming_one_task_at_once_leave_exactly_one_owner()
-    {
-        var (h, instance, task) = await StartAsync();
-
-        var outcomes = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => Task.Run(async () =>
-        {
-            try
-            {
-                await h.Engine.ClaimTaskAsync(task, $"agent-{i}");
-                return true;
-            }
-            catch (WorkflowConflictException)
-            {
-                return false;
-            }
-        })));
-
-        var owner = (await instance.UserTasksAsync()).Single().Assignee;
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(outcomes.Count(won => won), Is.EqualTo(1));
-            Assert.That((await instance.HistoryAsync()).Where(e => e.Kind == "task-claimed").Select(e => e.Actor), Is.EqualTo(new[] { owner }));
-        }
-    }
 }

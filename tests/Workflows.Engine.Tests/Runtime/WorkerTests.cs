@@ -70,28 +70,6 @@ public sealed class WorkerTests
     }
 
     [Test]
-    public async Task A_claimed_timer_is_not_claimed_again_until_its_lease_expires()
-    {
-        var h = new ProcessTestHarness(configure: o => o.LeaseDuration = TimeSpan.FromMinutes(1));
-        await h.DeployAsync(Process("p", $"""<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>{Chain("s", "t")}"""));
-        await h.StartAsync("p");
-        h.Clock.Advance(TimeSpan.FromMinutes(2));
-        var store = h.Engine.Store;
-        var now = h.Clock.GetUtcNow();
-
-        var first = await store.ClaimDueTimersAsync(now, 10, "node-a", now.AddMinutes(1), default);
-        var second = await store.ClaimDueTimersAsync(now, 10, "node-b", now.AddMinutes(1), default);
-        var afterExpiry = await store.ClaimDueTimersAsync(now.AddMinutes(2), 10, "node-b", now.AddMinutes(3), default);
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(first, Has.Count.EqualTo(1));
-            Assert.That(second, Is.Empty);
-            Assert.That(afterExpiry.Select(t => t.Id), Is.EqualTo(first.Select(t => t.Id)), "a dead node's lease runs out and another node takes over");
-        }
-    }
-
-    [Test]
     public async Task A_wait_opened_and_closed_by_one_command_leaves_no_row_behind()
     {
         var h = new ProcessTestHarness(configure: o => o.AddHandler("quick", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null)));

@@ -1,0 +1,111 @@
+using Dapper;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+// Message and signal subscriptions, buffered messages, the inbox and the outbox.
+internal sealed partial class SqlWorkflowStore
+{
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct) =>
+        ListAsync<MessageSubscriptionRow, MessageSubscriptionRecord>(
+            "SELECT * FROM wf_message_subscriptions WHERE message_name = @name AND correlation_key = @correlationKey AND instance_id IS NOT NULL ORDER BY created_at",
+            new { name, correlationKey }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageStartsAsync(string name, CancellationToken ct) =>
+        ListAsync<MessageSubscriptionRow, MessageSubscriptionRecord>(
+            "SELECT * FROM wf_message_subscriptions WHERE message_name = @name AND correlation_key IS NULL AND instance_id IS NULL",
+            new { name }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct) =>
+        ListAsync<SignalSubscriptionRow, SignalSubscriptionRecord>("SELECT * FROM wf_signal_subscriptions WHERE signal_name = @name", new { name }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct) =>
+        ListAsync<BufferedMessageRow, BufferedMessageRecord>(
+            """
+            SELECT * FROM wf_buffered_messages m
+            WHERE m.name = @name AND m.correlation_key = @correlationKey AND m.expires_at > @now
+              AND NOT EXISTS (SELECT 1 FROM wf_message_correlations c WHERE c.buffered_message_id = m.id AND c.instance_id = @instanceId)
+            ORDER BY m.published_at
+            """,
+            new { name, correlationKey, instanceId, now = now.UtcTicks }, r => r.ToRecord(), ct);
+
+    public async ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "SELECT 1 FROM wf_inbox WHERE message_id = @messageId", new { messageId }, cancellationToken: ct)).ConfigureAwait(false) is not null;
+    }
+
+    public async ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                _dialect.Top("id FROM wf_buffered_messages WHERE expired_at IS NULL AND expires_at <= @now ORDER BY expires_at", "@max"),
+                new { now = now.UtcTicks, max }, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToArray();
+            if (ids.Length == 0)
+            {
+                return (0, (IReadOnlyList<BufferedMessageRecord>)[]);
+            }
+
+            var marked = await connection.ExecuteAsync(new CommandDefinition($"""
+                UPDATE wf_buffered_messages SET expired_at = @now,
+                    unclaimed = CASE WHEN EXISTS (SELECT 1 FROM wf_message_correlations c WHERE c.buffered_message_id = wf_buffered_messages.id) THEN 0 ELSE 1 END
+                WHERE expired_at IS NULL AND {_dialect.InList("id", "@ids")}
+                """, new { now = now.UtcTicks, ids }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            var unclaimed = (await connection.QueryAsync<BufferedMessageRow>(new CommandDefinition(
+                $"SELECT * FROM wf_buffered_messages WHERE unclaimed = 1 AND expired_at = @now AND {_dialect.InList("id", "@ids")}",
+                new { now = now.UtcTicks, ids }, transaction, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToRecord()).ToList();
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            return (marked, (IReadOnlyList<BufferedMessageRecord>)unclaimed);
+        }, ct).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct) =>
+        ListAsync<BufferedMessageRow, BufferedMessageRecord>(
+            _dialect.Top("* FROM wf_buffered_messages WHERE unclaimed = 1 ORDER BY expires_at DESC", "@max"), new { max }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(
+            instanceId is null ? "SELECT * FROM wf_outbox ORDER BY seq" : "SELECT * FROM wf_outbox WHERE instance_id = @instanceId ORDER BY seq",
+            new { instanceId }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(_dialect.Top("* FROM wf_outbox WHERE published_at IS NULL ORDER BY seq", "@max"), new { max }, r => r.ToRecord(), ct);
+
+    public async ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE wf_outbox SET published_at = @at WHERE {_dialect.InList("seq", "@seqs")}", new { at = at.UtcTicks, seqs = seqs.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
+    private static async Task WriteMessagesAsync(SqlCommit w, ChangeSet changes)
+    {
+        await w.RowsAsync("message-subscriptions", """
+            INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
+            """, changes.MessageSubscriptionsCreated, MessageSubscriptionRow.From).ConfigureAwait(false);
+        await w.DeleteAsync("message-subscriptions-removed", "wf_message_subscriptions", changes.MessageSubscriptionsRemoved).ConfigureAwait(false);
+
+        await w.RowsAsync("signal-subscriptions", """
+            INSERT INTO wf_signal_subscriptions (id, instance_id, element_key, element_id, definition_id, signal_name)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @SignalName)
+            """, changes.SignalSubscriptionsCreated, s => s).ConfigureAwait(false);
+        await w.DeleteAsync("signal-subscriptions-removed", "wf_signal_subscriptions", changes.SignalSubscriptionsRemoved).ConfigureAwait(false);
+
+        await w.RowsAsync("buffered-messages", """
+            INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
+            VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
+            """, changes.MessagesBuffered, BufferedMessageRow.From).ConfigureAwait(false);
+        await w.RowsAsync("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
+            changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId }).ConfigureAwait(false);
+        await w.RowsAsync("outbox", """
+            INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at, kind, headers_json)
+            VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt, @Kind, @HeadersJson)
+            """, changes.Outbox, OutboxRow.From).ConfigureAwait(false);
+        await w.RowsAsync("inbox", "INSERT INTO wf_inbox (message_id, consumer, received_at) VALUES (@MessageId, @Consumer, @ReceivedAt)",
+            changes.Inbox, m => new { m.MessageId, Consumer = "correlate", ReceivedAt = m.ReceivedAt.UtcTicks }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Dapper;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+// User tasks and their queue index (wf_task_queues), which the queries walk per queue.
+internal sealed partial class SqlWorkflowStore
+{
+    public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct) =>
+        ListAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE instance_id = @instanceId AND status = 0 ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
+
+    public async ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        var tasks = new List<UserTaskRecord>();
+        foreach (var chunk in instanceIds.Distinct().Chunk(500))
+        {
+            tasks.AddRange(await ListAsync<UserTaskRow, UserTaskRecord>(
+                $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("instance_id", "@ids")} AND status = 0", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+        }
+
+        return tasks;
+    }
+
+    public async ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("limit", limit);
+        var filters = new List<string> { "t.status = 0" };
+        void Filter(object? value, string name, string condition)
+        {
+            if (value is not null)
+            {
+                parameters.Add(name, value);
+                filters.Add(condition);
+            }
+        }
+
+        Filter(query.Assignee, "assignee", "t.assignee = @assignee");
+        Filter(query.Branch, "branch", "t.branch = @branch");
+        Filter((int?)query.SlaState, "slaState", "t.sla_state = @slaState");
+        Filter(query.CustomerId, "customerId", "t.customer_id = @customerId");
+        Filter(query.BusinessKey, "businessKey", "t.business_key = @businessKey");
+        Filter(query.DueBefore?.UtcTicks, "dueBefore", "t.due_date < @dueBefore");
+
+        var fields = TaskSortKey.Fields(query.Sort);
+        var columns = fields.Select(QueueColumn).ToList();
+        if (after is { } cursor)
+        {
+            foreach (var field in fields)
+            {
+                parameters.Add("after_" + QueueColumn(field), cursor.Value(field));
+            }
+
+            parameters.Add("after_id", cursor.Id);
+        }
+
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var queues = TaskFilter.QueueKeys(query);
+        if (queues.Count == 0)
+        {
+            // No queue: the task table itself, its sort keys computed.
+            var expressions = fields.Select(f => f switch
+            {
+                TaskSortField.SlaSort => "COALESCE(t.sla_due_at, 9223372036854775807)",
+                TaskSortField.InvPriority => "(100 - t.priority)",
+                _ => "t.created_at",
+            }).Append("t.id").ToList();
+            if (query.Unassigned is { } unassigned)
+            {
+                filters.Add(unassigned ? "t.assignee IS NULL" : "t.assignee IS NOT NULL");
+            }
+
+            if (after is not null)
+            {
+                filters.Add(_dialect.After(expressions, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
+            }
+
+            var sql = _dialect.Top($"t.* FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit");
+            var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
+            return rows.Select(r => r.ToRecord()).ToList();
+        }
+
+        // Per queue (and claimed or not), walk that queue's index in order and stop at a page; then merge.
+        var keys = columns.Select(c => "q." + c).Append("q.task_id").ToList();
+        if (after is not null)
+        {
+            filters.Add(_dialect.After(keys, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
+        }
+
+        var claimedValues = query.Unassigned switch
+        {
+            true => new[] { 0 },
+            false => [1],
+            null => query.Assignee is not null ? [1] : [0, 1],
+        };
+        var branches = new List<string>();
+        var select = string.Join(", ", columns.Select(c => "q." + c).Append("q.task_id"));
+        foreach (var (queue, i) in queues.Select((q, i) => (q, i)))
+        {
+            parameters.Add($"q{i}", queue);
+            foreach (var claimed in claimedValues)
+            {
+                branches.Add($"SELECT * FROM ({_dialect.Top($"{select} FROM wf_task_queues q JOIN wf_user_tasks t ON t.id = q.task_id WHERE q.queue = @q{i} AND q.claimed = {claimed} AND {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", keys)}", "@limit")}) b{branches.Count}");
+            }
+        }
+
+        var order = string.Join(", ", columns.Append("task_id"));
+        var merged = _dialect.Top($"task_id FROM ({string.Join(" UNION ALL ", branches)}) u ORDER BY {order}", "@total");
+        parameters.Add("total", limit * branches.Count);
+        var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(merged, parameters, cancellationToken: ct)).ConfigureAwait(false))
+            .Distinct()
+            .Take(limit)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var tasks = (await connection.QueryAsync<UserTaskRow>(new CommandDefinition(
+            $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("id", "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false))
+            .ToDictionary(r => r.Id, r => r.ToRecord());
+        return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
+    }
+
+    // The queue index's column of each sort key.
+    private static string QueueColumn(TaskSortField field) => field switch
+    {
+        TaskSortField.SlaSort => "sla_sort",
+        TaskSortField.InvPriority => "inv_priority",
+        _ => "created_at",
+    };
+
+    private static async Task WriteTasksAsync(SqlCommit w, ChangeSet changes)
+    {
+        // Rows are created before rows are removed, so a wait opened and closed by one command leaves nothing.
+        await w.RowsAsync("tasks", """
+            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt)
+            """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
+        await w.RowsAsync("tasks-updated", """
+            UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+                sla_state = @SlaState, sla_due_at = @SlaDueAt
+            WHERE id = @Id
+            """, changes.TasksUpdated, t => new
+        {
+            t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
+            t.Priority, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
+        }).ConfigureAwait(false);
+        await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
+        await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id",
+            changes.TaskClocks, t => new { Id = t.TaskId, State = (int?)t.State, Due = t.DueAt?.UtcTicks }).ConfigureAwait(false);
+        await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id",
+            changes.TaskClocks, t => new { Id = t.TaskId, Sort = t.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
+
+        // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
+        // written anew, and the other updated tasks' sort keys changed in place.
+        var requeued = changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
+        foreach (var chunk in requeued.Chunk(500))
+        {
+            await w.ExecAsync("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {w.Dialect.InList("task_id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
+        }
+
+        var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();
+        var queued = changes.TasksCreated.Concat(changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)))
+            .Where(t => !closed.Contains(t.Id))
+            .SelectMany(t => t.QueueKeys.Distinct(StringComparer.Ordinal).Select(queue => (Queue: queue, Task: t)))
+            .ToList();
+        await w.RowsAsync("task-queues", """
+            INSERT INTO wf_task_queues (queue, task_id, claimed, sla_sort, inv_priority, created_at)
+            VALUES (@Queue, @TaskId, @Claimed, @SlaSort, @InvPriority, @CreatedAt)
+            """, queued, q =>
+        {
+            var key = TaskSortKey.Of(q.Task);
+            return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority, CreatedAt = key.CreatedTicks };
+        }).ConfigureAwait(false);
+        await w.RowsAsync("task-queues-updated", "UPDATE wf_task_queues SET claimed = @Claimed, sla_sort = @SlaSort, inv_priority = @InvPriority WHERE task_id = @Id",
+            changes.TasksUpdated.Where(t => !changes.TasksRequeued.Contains(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
+        {
+            var key = TaskSortKey.Of(t);
+            return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority };
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,129 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>
+/// The guards of a commit, written once for every store: a <see cref="ChangeSet"/> is written only if each holds,
+/// otherwise nothing is and the command is retried from the start. A store may check them up front (the
+/// in-memory store, under its lock) or as conditional writes inside its transaction (the SQL store, where
+/// a row count or a unique key says the guard failed); either way it refuses with these exceptions.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>each written instance is still at its expected row version (0: it does not exist yet);</item>
+/// <item>the fired timer still exists, so a timer fires once across nodes;</item>
+/// <item>no consumed message id is in the inbox already;</item>
+/// <item>each branch saved with an expected revision is still at it;</item>
+/// <item>no created row's key exists already (definition id or process and version, task, job, timer,
+/// subscription, buffered message, correlation, incident, clock): the loser of a race that wrote the same row retries.</item>
+/// </list>
+/// </remarks>
+internal static class CommitGuards
+{
+    public static ConcurrencyConflictException InstanceMoved(Guid id, long? current, long expected) =>
+        new($"instance {id} changed since it was read (row version {(current is { } v ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown")}, expected {expected})");
+
+    public static ConcurrencyConflictException InstancesMoved(IReadOnlyCollection<Guid> ids) =>
+        new($"an instance changed since it was read (one of {string.Join(", ", ids)})");
+
+    public static ConcurrencyConflictException TimerGone(Guid id) => new($"timer {id} was fired or closed by another command");
+
+    public static ConcurrencyConflictException MessageConsumed(string messageId) => new($"message {messageId} was consumed by another command");
+
+    public static ConcurrencyConflictException BranchMoved(string id, long expected) => new($"branch {id} changed since it was read (expected revision {expected})");
+
+    public static ConcurrencyConflictException RowExists(string what) => new($"another command wrote the same row first: {what}");
+
+    /// <summary>Checks every guard against a store's current rows, for a store that checks them before it writes.</summary>
+    /// <exception cref="ConcurrencyConflictException">A guard does not hold.</exception>
+    public static void Check(ChangeSet changes, IGuardedRows rows)
+    {
+        foreach (var write in changes.Instances)
+        {
+            var current = rows.InstanceRowVersion(write.Record.Id);
+            if ((current ?? 0) != write.ExpectedRowVersion)
+            {
+                throw InstanceMoved(write.Record.Id, current, write.ExpectedRowVersion);
+            }
+        }
+
+        if (changes.FiredTimer is { } fired && !rows.Exists(RowKind.Timer, fired))
+        {
+            throw TimerGone(fired);
+        }
+
+        if (changes.Inbox.Find(m => rows.InInbox(m.MessageId)) is { MessageId: { } consumed })
+        {
+            throw MessageConsumed(consumed);
+        }
+
+        foreach (var (id, _, _, expected) in changes.Branches)
+        {
+            if (expected is { } revision && (rows.BranchRevision(id) ?? 0) != revision)
+            {
+                throw BranchMoved(id, revision);
+            }
+        }
+
+        foreach (var d in changes.Definitions)
+        {
+            if (rows.Exists(RowKind.Definition, d.Id) || rows.DefinitionVersionExists(d.ProcessId, d.Version))
+            {
+                throw RowExists($"definition {d.ProcessId} version {d.Version}");
+            }
+        }
+
+        Unique(rows, RowKind.Task, changes.TasksCreated.Select(t => t.Id));
+        Unique(rows, RowKind.Job, changes.JobsCreated.Select(j => j.Id));
+        Unique(rows, RowKind.Timer, changes.TimersCreated.Select(t => t.Id));
+        Unique(rows, RowKind.MessageSubscription, changes.MessageSubscriptionsCreated.Select(s => s.Id));
+        Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated.Select(s => s.Id));
+        Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered.Select(m => m.Id));
+        Unique(rows, RowKind.Incident, changes.IncidentsCreated.Select(i => i.Id));
+        Unique(rows, RowKind.Clock, changes.ClocksCreated.Select(c => c.Id));
+        if (changes.MessageCorrelations.FindIndex(rows.Correlated) is var index and >= 0)
+        {
+            var (message, instance) = changes.MessageCorrelations[index];
+            throw RowExists($"message {message} was correlated to instance {instance} already");
+        }
+    }
+
+    private static void Unique(IGuardedRows rows, RowKind kind, IEnumerable<Guid> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (rows.Exists(kind, id))
+            {
+                throw RowExists($"{kind} {id}");
+            }
+        }
+    }
+}
+
+/// <summary>The kinds of row a change set creates by id.</summary>
+internal enum RowKind
+{
+    Definition,
+    Task,
+    Job,
+    Timer,
+    MessageSubscription,
+    SignalSubscription,
+    BufferedMessage,
+    Incident,
+    Clock,
+}
+
+/// <summary>What <see cref="CommitGuards.Check"/> asks of a store's current rows.</summary>
+internal interface IGuardedRows
+{
+    long? InstanceRowVersion(Guid id);
+
+    bool Exists(RowKind kind, Guid id);
+
+    bool DefinitionVersionExists(string processId, int version);
+
+    bool InInbox(string messageId);
+
+    long? BranchRevision(string id);
+
+    bool Correlated((Guid BufferedMessageId, Guid InstanceId) correlation);
+}

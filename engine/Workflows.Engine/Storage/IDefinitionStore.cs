@@ -1,0 +1,23 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>Deployed definition versions and the start subscriptions their deploys registered.</summary>
+/// <remarks>Definitions are written only through <see cref="IInstanceStore.CommitAsync"/>, with the deploy's other effects.</remarks>
+internal interface IDefinitionStore
+{
+    ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct);
+
+    ValueTask<DefinitionRecord?> GetLatestDefinitionAsync(string processId, CancellationToken ct);
+
+    /// <summary>Every deployed version (of one process when given), by process id and version, without their XML.</summary>
+    ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct);
+
+    ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct);
+
+    /// <summary>The highest version carrying that tag.</summary>
+    ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct);
+
+    ValueTask<DefinitionRecord?> GetDefinitionInDeploymentAsync(Guid deploymentId, string processId, CancellationToken ct);
+
+    /// <summary>Start subscriptions (timers, messages, signals) registered for a process id, to replace them on deploy.</summary>
+    ValueTask<(IReadOnlyList<TimerRecord> Timers, IReadOnlyList<MessageSubscriptionRecord> Messages, IReadOnlyList<SignalSubscriptionRecord> Signals)> GetStartSubscriptionsAsync(string processId, CancellationToken ct);
+}

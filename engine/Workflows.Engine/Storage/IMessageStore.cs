@@ -1,0 +1,40 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>
+/// Messages in and out: the subscriptions a published message or signal is matched against, buffered
+/// messages with their expiry, the inbox that de-duplicates deliveries and the outbox the relay publishes.
+/// </summary>
+internal interface IMessageStore
+{
+    /// <summary>Open subscriptions of instances for a message name and correlation key, oldest first.</summary>
+    ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct);
+
+    /// <summary>Message start events of the latest deployed versions for a message name.</summary>
+    ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageStartsAsync(string name, CancellationToken ct);
+
+    ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct);
+
+    /// <summary>Unexpired buffered messages for a name and key that were not yet correlated to <paramref name="instanceId"/>, oldest first.</summary>
+    ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Marks buffered messages whose time-to-live ran out by <paramref name="now"/> as expired, at most
+    /// <paramref name="max"/>, and returns those no instance ever took: they are kept, never dropped.
+    /// </summary>
+    ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct);
+
+    /// <summary>Buffered messages that expired with no instance taking them, newest first.</summary>
+    ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct);
+
+    /// <summary>Whether a command already consumed the message of that id.</summary>
+    ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct);
+
+    /// <summary>Outbox rows (of one instance when given), in outbox order.</summary>
+    ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct);
+
+    /// <summary>The oldest outbox rows not yet published, in outbox order, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct);
+
+    /// <summary>Records that the rows of those sequence numbers reached the broker.</summary>
+    ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct);
+}

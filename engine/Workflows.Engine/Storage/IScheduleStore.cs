@@ -1,0 +1,45 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>
+/// What fires by time or is worked off by pollers: timers, jobs and SLA clocks, each claimed with a lease
+/// so that several nodes share them and each fires once; and the named leases of work that must stay in order.
+/// </summary>
+internal interface IScheduleStore
+{
+    ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct);
+
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due timers to <paramref name="owner"/> until <paramref name="leaseUntil"/>,
+    /// earliest first, skipping those another node holds; a lease that expired (its node died) can be taken over.
+    /// </summary>
+    ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>The earliest due time among timers no node holds a live lease on at <paramref name="now"/>.</summary>
+    ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct);
+
+    ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Jobs (of one instance, of one type, when given), oldest first.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct);
+
+    /// <summary>Leases due jobs of the given types, as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Leases due jobs of service tasks marked external (for workers over the bus), as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Gives back leases <paramref name="owner"/> holds on those jobs, so they are claimable again at once.</summary>
+    ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct);
+
+    /// <summary>Leases due clocks, as <see cref="ClaimDueTimersAsync"/> does timers, earliest next-due first.</summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>The earliest next-due moment among clocks no node holds a live lease on.</summary>
+    ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="until"/> unless another
+    /// owner holds it past <paramref name="now"/>: one node at a time does work that must stay in order.
+    /// </summary>
+    ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct);
+}

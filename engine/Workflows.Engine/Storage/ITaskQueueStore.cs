@@ -1,0 +1,19 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>User tasks: one task, an instance's open tasks, and the queues agents pick from.</summary>
+internal interface ITaskQueueStore
+{
+    ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct);
+
+    /// <summary>An instance's open tasks, oldest first.</summary>
+    ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct);
+
+    /// <summary>The open tasks of those instances, in no particular order.</summary>
+    ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct);
+
+    /// <summary>
+    /// Open tasks matching <paramref name="query"/>'s filters, in its order, strictly after <paramref name="after"/>,
+    /// at most <paramref name="limit"/>. With queues, each queue's index is walked on its own and the walks merged.
+    /// </summary>
+    ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct);
+}

@@ -1,0 +1,189 @@
+namespace Workflows.Engine.Storage;
+
+// Message and signal subscriptions, buffered messages, the inbox and the outbox.
+internal sealed partial class InMemoryWorkflowStore
+{
+    private readonly Dictionary<Guid, MessageSubscriptionRecord> _messageSubscriptions = [];
+    private readonly Dictionary<(string Name, string Key), List<Guid>> _messageSubscriptionsByKey = [];
+    private readonly Dictionary<string, List<Guid>> _messageStartsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, SignalSubscriptionRecord> _signalSubscriptions = [];
+    private readonly Dictionary<string, List<Guid>> _signalSubscriptionsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, BufferedMessageRecord> _buffered = [];
+    private readonly Dictionary<(string Name, string Key), List<Guid>> _bufferedByKey = [];
+    private readonly HashSet<(Guid Message, Guid Instance)> _correlations = [];
+    private readonly HashSet<Guid> _correlatedMessages = [];
+    private readonly HashSet<string> _inbox = new(StringComparer.Ordinal);
+    private readonly List<OutboxRecord> _outbox = [];
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<MessageSubscriptionRecord> result = _messageSubscriptionsByKey.TryGetValue((name, correlationKey), out var ids)
+                ? ids.Select(id => _messageSubscriptions[id]).OrderBy(s => s.CreatedAt).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageStartsAsync(string name, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<MessageSubscriptionRecord> result = _messageStartsByName.TryGetValue(name, out var ids)
+                ? ids.Select(id => _messageSubscriptions[id]).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SignalSubscriptionRecord> result = _signalSubscriptionsByName.TryGetValue(name, out var ids)
+                ? ids.Select(id => _signalSubscriptions[id]).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<BufferedMessageRecord> result = _bufferedByKey.TryGetValue((name, correlationKey), out var ids)
+                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Contains((m.Id, instanceId))).OrderBy(m => m.PublishedAt).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<(int Expired, IReadOnlyList<BufferedMessageRecord> Unclaimed)> ExpireBufferedMessagesAsync(DateTimeOffset now, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var expired = _buffered.Values.Where(m => m.ExpiredAt is null && m.ExpiresAt <= now).OrderBy(m => m.ExpiresAt).Take(max).ToList();
+            foreach (var m in expired)
+            {
+                _buffered[m.Id] = m with { ExpiredAt = now, Unclaimed = !_correlatedMessages.Contains(m.Id) };
+            }
+
+            IReadOnlyList<BufferedMessageRecord> unclaimed = expired.Select(m => _buffered[m.Id]).Where(m => m.Unclaimed).ToList();
+            return new((expired.Count, unclaimed));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> GetExpiredMessagesAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_buffered.Values.Where(m => m.Unclaimed).OrderByDescending(m => m.ExpiresAt).Take(max).ToList());
+        }
+    }
+
+    public ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_inbox.Contains(messageId));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetOutboxAsync(Guid? instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Where(o => instanceId is null || o.InstanceId == instanceId).ToList());
+        }
+    }
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetUnpublishedOutboxAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Where(o => o.PublishedAt is null).Take(max).ToList());
+        }
+    }
+
+    public ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var published = seqs.ToHashSet();
+            for (var i = 0; i < _outbox.Count; i++)
+            {
+                if (published.Contains(_outbox[i].Seq))
+                {
+                    _outbox[i] = _outbox[i] with { PublishedAt = at };
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private void ApplyMessages(ChangeSet changes)
+    {
+        _inbox.UnionWith(changes.Inbox.Select(m => m.MessageId));
+
+        foreach (var s in changes.MessageSubscriptionsCreated)
+        {
+            _messageSubscriptions[s.Id] = s;
+            if (s.InstanceId is null)
+            {
+                Add(_messageStartsByName, s.MessageName, s.Id);
+            }
+            else
+            {
+                Add(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), s.Id);
+            }
+        }
+
+        foreach (var id in changes.MessageSubscriptionsRemoved)
+        {
+            if (_messageSubscriptions.Remove(id, out var s))
+            {
+                if (s.InstanceId is null)
+                {
+                    Remove(_messageStartsByName, s.MessageName, id);
+                }
+                else
+                {
+                    Remove(_messageSubscriptionsByKey, (s.MessageName, s.CorrelationKey ?? ""), id);
+                }
+            }
+        }
+
+        foreach (var s in changes.SignalSubscriptionsCreated)
+        {
+            _signalSubscriptions[s.Id] = s;
+            Add(_signalSubscriptionsByName, s.SignalName, s.Id);
+        }
+
+        foreach (var id in changes.SignalSubscriptionsRemoved)
+        {
+            if (_signalSubscriptions.Remove(id, out var s))
+            {
+                Remove(_signalSubscriptionsByName, s.SignalName, id);
+            }
+        }
+
+        foreach (var m in changes.MessagesBuffered)
+        {
+            _buffered[m.Id] = m;
+            Add(_bufferedByKey, (m.Name, m.CorrelationKey), m.Id);
+        }
+
+        foreach (var c in changes.MessageCorrelations)
+        {
+            _correlations.Add(c);
+            _correlatedMessages.Add(c.BufferedMessageId);
+        }
+
+        foreach (var o in changes.Outbox)
+        {
+            _outbox.Add(o with { Seq = _outbox.Count + 1 });
+        }
+    }
+}

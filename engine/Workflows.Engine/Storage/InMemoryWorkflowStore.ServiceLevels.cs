@@ -1,0 +1,88 @@
+namespace Workflows.Engine.Storage;
+
+// Clocks for reports and recalculation, calendar layers and branches.
+internal sealed partial class InMemoryWorkflowStore
+{
+    private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
+    private readonly Dictionary<string, (string Json, long Revision)> _branches = new(StringComparer.Ordinal);
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = _clocks.Values
+                .Where(c => c.IsOpen && c.Calendar is { } chain && Calendars.ClockCalendar.Split(chain).Contains(layer, StringComparer.Ordinal))
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> FindCommitmentsAsync(string? branch, string? processId, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = _clocks.Values
+                .Where(c => c.Level == 1 && c.Kind == Model.ClockKind.Commitment && c.StartedAt >= from && c.StartedAt < to
+                    && (branch is null || c.Branch == branch) && (processId is null || c.ProcessId == processId))
+                .OrderBy(c => c.StartedAt)
+                .ThenBy(c => c.Id)
+                .Take(max)
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SlaClockRecord> clocks = instanceIds.Distinct()
+                .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
+                .Select(id => _clocks[id])
+                .Where(c => !openOnly || c.IsOpen)
+                .OrderBy(c => c.StartedAt)
+                .ThenBy(c => c.Id)
+                .ToList();
+            return new(clocks);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> layers = _calendarLayers.OrderBy(l => l.Key.From).Select(l => l.Value).ToList();
+            return new(layers);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<(string Json, long Revision)>> GetBranchesAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<(string, long)> branches = _branches.Values.ToList();
+            return new(branches);
+        }
+    }
+
+    public ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_branches.TryGetValue(id, out var branch) ? branch : null);
+        }
+    }
+
+    private void ApplyServiceLevels(ChangeSet changes)
+    {
+        foreach (var (name, from, json) in changes.CalendarLayers)
+        {
+            _calendarLayers[(name, from)] = json;
+        }
+
+        foreach (var (id, json, revision, _) in changes.Branches)
+        {
+            _branches[id] = (json, revision);
+        }
+    }
+}

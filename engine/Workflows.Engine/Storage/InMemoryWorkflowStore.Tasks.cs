@@ -1,0 +1,99 @@
+namespace Workflows.Engine.Storage;
+
+// User tasks and the queues agents pick from.
+internal sealed partial class InMemoryWorkflowStore
+{
+    private readonly Dictionary<Guid, UserTaskRecord> _tasks = [];
+    private readonly Dictionary<Guid, HashSet<Guid>> _openTasksByInstance = [];
+
+    public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_tasks.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<UserTaskRecord> result = _openTasksByInstance.TryGetValue(instanceId, out var ids)
+                ? ids.Select(id => _tasks[id]).OrderBy(t => t.CreatedAt).ToList()
+                : [];
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<UserTaskRecord> result = instanceIds.Distinct()
+                .SelectMany(id => _openTasksByInstance.TryGetValue(id, out var ids) ? ids : [])
+                .Select(id => _tasks[id])
+                .ToList();
+            return new(result);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<UserTaskRecord> page = _openTasksByInstance.Values.SelectMany(ids => ids)
+                .Select(id => _tasks[id])
+                .Where(t => TaskFilter.Matches(query, t) && (after is not { } a || TaskSortKey.Compare(TaskSortKey.Of(t), a, query.Sort) > 0))
+                .Order(Comparer<UserTaskRecord>.Create((x, y) => TaskSortKey.Compare(TaskSortKey.Of(x), TaskSortKey.Of(y), query.Sort)))
+                .Take(limit)
+                .ToList();
+            return new(page);
+        }
+    }
+
+    private void ApplyTasks(ChangeSet changes)
+    {
+        foreach (var t in changes.TasksCreated)
+        {
+            _tasks[t.Id] = t;
+            Add(_openTasksByInstance, t.InstanceId, t.Id);
+        }
+
+        // An update changes what the SQL store's update changes, and nothing else of the stored task.
+        foreach (var task in changes.TasksUpdated)
+        {
+            if (_tasks.TryGetValue(task.Id, out var stored))
+            {
+                _tasks[task.Id] = stored with
+                {
+                    Assignee = task.Assignee,
+                    CandidateGroups = task.CandidateGroups,
+                    CandidateUsers = task.CandidateUsers,
+                    Priority = task.Priority,
+                    SlaState = task.SlaState,
+                    SlaDueAt = task.SlaDueAt,
+                };
+            }
+        }
+
+        foreach (var (id, state, due) in changes.TaskClocks)
+        {
+            if (_tasks.TryGetValue(id, out var task))
+            {
+                _tasks[id] = task with { SlaState = state, SlaDueAt = due };
+            }
+        }
+
+        foreach (var (id, status) in changes.TasksClosed)
+        {
+            if (_tasks.TryGetValue(id, out var task))
+            {
+                _tasks[id] = task with { Status = status };
+                if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set))
+                {
+                    set.Remove(id);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Tests.Runtime;
+
+public sealed class InstanceStateSerializerTests
+{
+    private static readonly Guid s_instance = Guid.Parse("0190c0de-0000-7000-8000-000000000001");
+    private static readonly Guid s_task = Guid.Parse("0190c0de-0000-7000-8000-0000000000aa");
+    private static readonly Guid s_timer = Guid.Parse("0190c0de-0000-7000-8000-0000000000bb");
+
+    // The state as the engine wrote it before the format had a number (format 1).
+    private static readonly string s_formatOne = $$"""
+        {"next":5,"vars":{"caseId":"C-1","amount":1500},"elements":[
+          {"k":1,"id":"journey"},
+          {"k":2,"id":"register","p":1,"task":"{{s_task}}","w":[[0,"{{s_timer}}","late"]]},
+          {"k":3,"id":"sub","p":1,"v":{"local":true},"j":{"join":["f1","f1"]},"int":true},
+          {"k":4,"id":"each","p":3,"mib":true,"tot":2,"st":1,"done":0,"col":["a","b"],"ph":1}]}
+        """;
+
+    private static InstanceRecord Record(string json) =>
+        new(s_instance, "journey", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 3, DateTimeOffset.UnixEpoch, null, null, Encoding.UTF8.GetBytes(json));
+
+    [Test]
+    public void State_written_before_the_format_had_a_number_is_read_as_format_one()
+    {
+        var state = InstanceStateSerializer.Deserialize(Record(s_formatOne));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(state.NextKey, Is.EqualTo(5));
+            Assert.That(state.Variables["caseId"], Is.EqualTo("C-1"));
+            Assert.That(state.Elements[2].TaskId, Is.EqualTo(s_task));
+            Assert.That(state.Elements[2].Waits!.Single().Id, Is.EqualTo(s_timer));
+            Assert.That(state.Elements[3].JoinArrivals!["join"], Is.EqualTo(new[] { "f1", "f1" }));
+            Assert.That(state.Elements[3].Interrupted, Is.True);
+            Assert.That(state.Elements[4].Collection, Is.EqualTo(new object[] { "a", "b" }));
+            Assert.That(state.Elements[4].IncidentPhase, Is.EqualTo(IncidentPhase.Activate));
+        }
+    }
+
+    [Test]
+    public void State_is_written_with_its_format_and_reads_back_to_the_same_bytes()
+    {
+        var written = InstanceStateSerializer.Serialize(InstanceStateSerializer.Deserialize(Record(s_formatOne)));
+        var again = InstanceStateSerializer.Serialize(InstanceStateSerializer.Deserialize(Record(Encoding.UTF8.GetString(written))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Encoding.UTF8.GetString(written), Does.StartWith($$"""{"fmt":{{InstanceStateSerializer.Format}},"""));
+            Assert.That(again, Is.EqualTo(written));
+        }
+    }
+
+    [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}],"compensations":[]}""", "'compensations'")]
+    [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cond":{"x":1}}]}""", "'cond' on element 'journey'")]
+    [TestCase("""{"next":2,"vars":{},"elements":[{"k":1,"id":"journey","loopMax":3}]}""", "'loopMax' on element 'journey'")]
+    public void A_key_this_format_does_not_have_is_refused_with_its_name_never_dropped(string json, string named) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(s_instance.ToString()));
+
+    [Test]
+    public void State_in_a_format_newer_than_the_engine_is_refused() =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":99,"next":2,"vars":{},"elements":[]}""")),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("format 99"));
+}
