@@ -44,6 +44,7 @@ internal sealed class ElementLifecycle(Execution execution)
     {
         try
         {
+            execution.Budget.Pass(instance, node);
             if (!element.IsMultiInstanceInner)
             {
                 foreach (var listener in execution.Listeners)
