@@ -45,12 +45,9 @@ internal sealed class ElementLifecycle(Execution execution)
         try
         {
             execution.Budget.Pass(instance, node);
-            if (!element.IsMultiInstanceInner)
+            foreach (var listener in execution.Listeners)
             {
-                foreach (var listener in execution.Listeners)
-                {
-                    listener.OnActivating(instance, element, node);
-                }
+                listener.OnActivating(instance, element, node);
             }
 
             if (element.IsMultiInstanceBody)
