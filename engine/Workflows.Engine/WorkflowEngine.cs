@@ -1003,7 +1003,7 @@ public sealed partial class WorkflowEngine
             var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
             if (bytes > _core.Options.MaxVariablesBytes)
             {
-                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is WorkflowEngineOptions.MaxVariablesBytes = {_core.Options.MaxVariablesBytes:N0}");
+                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {_core.Options.MaxVariablesBytes:N0} (WorkflowEngineOptions.MaxVariablesBytes)");
             }
         }
 

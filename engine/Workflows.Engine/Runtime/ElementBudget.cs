@@ -77,11 +77,37 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
         }
 
         var limit = execution.Engine.Options.MaxVariablesBytes;
+        if (SurelyWithin(variables, limit))
+        {
+            return; // the usual script result: a number, a flag, a short text; no need to write it out
+        }
+
         var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(variables));
         if (bytes > limit)
         {
             throw new StepFailedException($"{what} takes {bytes:N0} bytes as JSON, over the limit WorkflowEngineOptions.MaxVariablesBytes = {limit:N0}");
         }
+    }
+
+    // An upper bound without serializing: a JSON-escaped character takes at most 6 bytes, a scalar at most 64.
+    private static bool SurelyWithin(FeelContext variables, int limit)
+    {
+        long bound = 2;
+        foreach (var (name, value) in variables)
+        {
+            bound += (name.Length * 6) + 4 + value switch
+            {
+                string text => (text.Length * 6L) + 2,
+                FeelContext or System.Collections.IList => (long)limit + 1, // written out to be measured
+                _ => 64,
+            };
+            if (bound > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
