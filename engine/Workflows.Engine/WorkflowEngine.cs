@@ -24,8 +24,14 @@ public sealed class WorkflowEngineOptions
     /// <summary>Size and depth limits for BPMN XML. Default: 10 MB, depth 256.</summary>
     public BpmnParserOptions Parser { get; set; } = new();
 
-    /// <summary>The largest variable payload one command accepts, as JSON bytes. Default 1 MiB.</summary>
+    /// <summary>
+    /// The largest variable payload one command accepts, as JSON bytes; the variables a script task, an in-process
+    /// handler or a job worker writes are held to it too (an incident, or a refused completion). Default 1 MiB.
+    /// </summary>
     public int MaxVariablesBytes { get; set; } = 1 << 20;
+
+    /// <summary>The budgets of a command's token run (elements passed without waiting); a breach is an incident, never a hung host.</summary>
+    public ExecutionLimits Limits { get; set; } = new();
 
     /// <summary>This node's name in leases and history. Default: machine name and process id.</summary>
     public string NodeId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -85,6 +91,7 @@ public sealed class WorkflowEngineOptions
         Check(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Check(ClockBatchSize is >= 1 and <= 1000, nameof(ClockBatchSize), ClockBatchSize, "must be from 1 to 1000");
         Check(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
+        Limits.Validate();
         Check(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
         Check(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention!, "must be positive when set");
     }
@@ -619,9 +626,15 @@ public sealed partial class WorkflowEngine
             Execution.ToDictionary(Execution.VariablesFromJson(job.VariablesJson)),
             System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(job.HeadersJson) ?? []);
         IReadOnlyDictionary<string, object?>? result;
+        using var inFlight = _core.InFlight.Begin(ct); // the handler's token is cancelled when the instance ends meanwhile
+        inFlight.Add(job.InstanceId);
         try
         {
-            result = await handler(context, ct).ConfigureAwait(false);
+            result = await handler(context, inFlight.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (inFlight.StoppedBy is not null)
+        {
+            return; // the instance ended: its job is closed, nothing is left to complete
         }
         catch (BpmnErrorException error)
         {
@@ -634,7 +647,15 @@ public sealed partial class WorkflowEngine
             return;
         }
 
-        await IgnoreIfGoneAsync(CompleteJobByAsync(job.Id, result, _core.Options.NodeId, ct)).ConfigureAwait(false);
+        try
+        {
+            await IgnoreIfGoneAsync(CompleteJobByAsync(job.Id, result, _core.Options.NodeId, ct)).ConfigureAwait(false);
+        }
+        catch (WorkflowInputException refused)
+        {
+            // A result the engine refuses (over MaxVariablesBytes, a value with no FEEL form) fails the job like a thrown exception.
+            await IgnoreIfGoneAsync(FailJobAsync(job.Id, $"the handler's result was refused: {refused.Message}", job.Retries - 1, RetryBackoff(job), ct)).ConfigureAwait(false);
+        }
     }
 
     private TimeSpan RetryBackoff(JobRecord job) => _core.Options.RetryBackoff * Math.Pow(2, Math.Min(job.Failures, 16));
@@ -891,12 +912,7 @@ public sealed partial class WorkflowEngine
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var execution = new Execution(_core, cancellationToken);
-                var result = await command(execution).ConfigureAwait(false);
-                if (runTokens)
-                {
-                    await execution.RunAsync().ConfigureAwait(false);
-                }
+                var (execution, result) = await Execution.RunCommandAsync(_core, command, runTokens, cancellationToken).ConfigureAwait(false);
 
                 try
                 {
@@ -987,7 +1003,7 @@ public sealed partial class WorkflowEngine
             var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
             if (bytes > _core.Options.MaxVariablesBytes)
             {
-                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {_core.Options.MaxVariablesBytes:N0}");
+                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {_core.Options.MaxVariablesBytes:N0} (WorkflowEngineOptions.MaxVariablesBytes)");
             }
         }
 

@@ -163,8 +163,21 @@ internal enum ClockKind
     Commitment,
 }
 
-/// <summary>A per-step or per-process SLA.</summary>
-internal sealed record SlaDefinition(ClockDefinition Clock);
+/// <summary>A per-step or per-process SLA; on a multi-instance activity, <paramref name="Scope"/> says whose clocks run.</summary>
+internal sealed record SlaDefinition(ClockDefinition Clock, SlaScope Scope = SlaScope.Inner);
+
+/// <summary>Whose clock an SLA on a multi-instance activity runs (<c>wf:sla scope="inner|body|both"</c>).</summary>
+internal enum SlaScope
+{
+    /// <summary>One clock per inner instance (each item of the collection has its own target); the default.</summary>
+    Inner,
+
+    /// <summary>One clock for the whole activity, from its first inner instance to its last.</summary>
+    Body,
+
+    /// <summary>Both: one per inner instance and one for the whole activity.</summary>
+    Both,
+}
 
 /// <summary>A service commitment: level 1 is the promise to the customer, 2 and 3 are department budgets.</summary>
 internal sealed record CommitmentDefinition(int Level, string? Name, string Target, string? Department, string? Calendar, string? TimeZone)

@@ -618,7 +618,13 @@ internal sealed class BpmnParser
             }
             else if (ReadClock(ClockKind.Sla, target, Attr(sla, "warnings"), Attr(sla, "calendar"), sla, node) is { } clock)
             {
-                node.Sla = new SlaDefinition(clock);
+                node.Sla = new SlaDefinition(clock, Attr(sla, "scope") switch
+                {
+                    null or "inner" => SlaScope.Inner,
+                    "body" => SlaScope.Body,
+                    "both" => SlaScope.Both,
+                    var other => ErrorValue(SlaScope.Inner, "SLA_SCOPE_INVALID", node.Id, sla, $"the sla scope '{other}' is none of inner, body, both"),
+                });
             }
         }
 
@@ -1033,6 +1039,12 @@ internal sealed class BpmnParser
     private static SourcePosition Pos(XElement e) => e is IXmlLineInfo info && info.HasLineInfo() ? new SourcePosition(info.LineNumber, info.LinePosition) : default;
 
     private void Error(string code, string? elementId, XElement e, string message) => Error(code, elementId, Pos(e), message);
+
+    private T ErrorValue<T>(T fallback, string code, string? elementId, XElement e, string message)
+    {
+        Error(code, elementId, e, message);
+        return fallback;
+    }
 
     private void Error(string code, string? elementId, SourcePosition position, string message) =>
         Error(code, elementId, position.Line, position.Column, message);

@@ -9,17 +9,43 @@ namespace Workflows.Engine.Model;
 /// <param name="RemainingAfterFirst">Repetitions left after the first firing; -1 repeats forever.</param>
 internal readonly record struct TimerPlan(DateTimeOffset Due, TimeSpan? Interval, int RemainingAfterFirst);
 
-/// <summary>ISO 8601 timer values: a date-time, a duration, or a repeating interval <c>R[n]/[start/]duration</c>.</summary>
+/// <summary>
+/// ISO 8601 timer values: a date-time, a duration, or a repeating interval <c>R[n]/[start/]duration</c>; and,
+/// for a duration, a business duration as service levels write it (<c>2 business days</c>, <c>16 working hours</c>),
+/// due at that business time on the instance's calendar.
+/// </summary>
 internal static class TimerSchedule
 {
     public static string? ValidateStatic(TimerKind kind, string text)
     {
-        Plan(kind, text, DateTimeOffset.UnixEpoch, out var error);
+        Plan(kind, text, DateTimeOffset.UnixEpoch, out var error, onCalendar: _ => DateTimeOffset.UnixEpoch);
         return error;
     }
 
-    /// <summary>Plans a timer from a static text or the value of a FEEL expression.</summary>
-    public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error)
+    /// <summary>A business duration (working time or business days) in <paramref name="value"/>; null for an ISO duration or anything else.</summary>
+    public static Calendars.BusinessDuration? AsBusinessDuration(object? value)
+    {
+        if (value is not string text)
+        {
+            return null;
+        }
+
+        try
+        {
+            // An ISO duration parses as elapsed time: it stays a plain duration, whatever the calendar.
+            return Calendars.BusinessDuration.Parse(text) is var parsed and not Calendars.BusinessDuration.Elapsed ? parsed : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Plans a timer from a static text or the value of a FEEL expression. A duration that is a business
+    /// duration is due where <paramref name="onCalendar"/> puts it (the instance's calendar); without one it is an error.
+    /// </summary>
+    public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<Calendars.BusinessDuration, DateTimeOffset>? onCalendar = null)
     {
         error = null;
         switch (kind)
@@ -42,9 +68,14 @@ internal static class TimerSchedule
                 return new TimerPlan(due.Value, null, 0);
 
             case TimerKind.Duration:
+                if (onCalendar is not null && AsBusinessDuration(value) is { } business)
+                {
+                    return new TimerPlan(onCalendar(business), null, 0);
+                }
+
                 if (AsDuration(value, now) is not { } duration)
                 {
-                    error = $"expected an ISO 8601 duration such as PT1H or P2D, got {FeelValue.ToDisplayString(value)}";
+                    error = $"expected an ISO 8601 duration such as PT1H or P2D, or a business duration such as 2 business days or 16 working hours, got {FeelValue.ToDisplayString(value)}";
                     return null;
                 }
 

@@ -44,12 +44,10 @@ internal sealed class ElementLifecycle(Execution execution)
     {
         try
         {
-            if (!element.IsMultiInstanceInner)
+            execution.Budget.Pass(instance, node);
+            foreach (var listener in execution.Listeners)
             {
-                foreach (var listener in execution.Listeners)
-                {
-                    listener.OnActivating(instance, element, node);
-                }
+                listener.OnActivating(instance, element, node);
             }
 
             if (element.IsMultiInstanceBody)

@@ -18,6 +18,9 @@ internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions opt
     public EngineLog Log { get; } = new(logger);
 
     public DefinitionCache Definitions { get; } = new(store);
+
+    /// <summary>The work running on this node per instance, stopped when the instance ends.</summary>
+    public InFlightWork InFlight { get; } = new();
 }
 
 /// <summary>Parsed definitions by version id: an instance never re-parses its XML, whatever the store.</summary>

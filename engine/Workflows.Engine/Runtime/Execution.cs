@@ -20,10 +20,13 @@ namespace Workflows.Engine.Runtime;
 /// </remarks>
 internal sealed class Execution
 {
-    public Execution(EngineCore engine, CancellationToken ct)
+    public Execution(EngineCore engine, CancellationToken ct, IReadOnlyList<BudgetBreach>? parked = null, InFlightWork.Scope? inFlight = null)
     {
+        ct = inFlight?.Token ?? ct;
         Engine = engine;
         CancellationToken = ct;
+        InFlight = inFlight;
+        Budget = new ElementBudget(this, parked ?? []);
         Expressions = new Expressions(engine.Time);
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
@@ -42,7 +45,11 @@ internal sealed class Execution
 
     public EngineCore Engine { get; }
 
+    /// <summary>Stops the run: cancelled by the caller, or when an instance the command touches ended meanwhile.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>The command's registration as work in flight for the instances it loads; null outside a command.</summary>
+    public InFlightWork.Scope? InFlight { get; }
 
     public UnitOfWork Unit { get; }
 
@@ -66,12 +73,22 @@ internal sealed class Execution
 
     public Expressions Expressions { get; }
 
+    /// <summary>The run's budgets: elements entered without waiting, the size of variables scripts and handlers write.</summary>
+    public ElementBudget Budget { get; }
+
     public SlaClocks Clocks { get; }
 
     public Satisfaction Satisfaction { get; }
 
     /// <summary>Called as elements activate, complete and leave, and before the commit.</summary>
     public IReadOnlyList<IElementLifecycleListener> Listeners { get; }
+
+    /// <summary>
+    /// Runs a command (its own steps, then its tokens) within the element budget; the entry point of every
+    /// command path. A breach parks the instance with an incident instead of running for ever.
+    /// </summary>
+    public static ValueTask<(Execution Execution, T Result)> RunCommandAsync<T>(EngineCore engine, Func<Execution, ValueTask<T>> command, bool runTokens, CancellationToken ct) =>
+        ElementBudget.RunCommandAsync(engine, command, runTokens, ct);
 
     // ---------------------------------------------------------------- the unit of work
 

@@ -16,7 +16,17 @@ internal sealed class Expressions(TimeProvider time)
 
     public object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false)
     {
-        var result = expression.Evaluate(scope, time);
+        FeelResult result;
+        try
+        {
+            result = expression.Evaluate(scope, time);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Every failure of an evaluation, a FEEL budget breached (FeelLimitExceededException) included,
+            // stops the step with an incident on the element; none reaches the command or the host.
+            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {e.Message}");
+        }
         if (result.Value is null && result.Warnings.Count > 0 && !nullAllowed)
         {
             throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
@@ -46,7 +56,7 @@ internal sealed class Expressions(TimeProvider time)
         {
             null => expression.Text,
             { VariableName: { } name } => new ElementScope(instance.State, element).TryResolve(name, out var found) ? found : null,
-            var feel => feel.Evaluate(new ElementScope(instance.State, element), time).Value,
+            var feel => EvaluateParty(feel, new ElementScope(instance.State, element)),
         };
         return value switch
         {
@@ -55,5 +65,18 @@ internal sealed class Expressions(TimeProvider time)
             decimal d => FeelValue.FormatNumber(d),
             _ => FeelValue.ToFeelString(value),
         };
+    }
+
+    // Read while committing: an expression over its budget names no party rather than failing the commit.
+    private object? EvaluateParty(FeelExpression feel, IFeelScope scope)
+    {
+        try
+        {
+            return feel.Evaluate(scope, time).Value;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
     }
 }

@@ -10,7 +10,10 @@ namespace Workflows.Engine.Runtime;
 /// </summary>
 internal interface IElementLifecycleListener
 {
-    /// <summary>An element (or the process scope) is activating, before its input mappings; not called for multi-instance inner instances.</summary>
+    /// <summary>
+    /// An element (or the process scope) is activating, before its input mappings; for a multi-instance activity,
+    /// called for its body and then for each inner instance (<see cref="ElementInstance.IsMultiInstanceInner"/>).
+    /// </summary>
     void OnActivating(LoadedInstance instance, ElementInstance element, FlowNode node);
 
     /// <summary>An element completes: its outputs are set, it has not left yet; not called for a multi-instance body.</summary>

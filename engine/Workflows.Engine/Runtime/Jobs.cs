@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
 
@@ -36,7 +37,18 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
                 throw new StepFailedException($"the handler for '{type}' failed: {e.Message}");
             }
 
-            execution.Tokens.EnqueueComplete(instance, element.Key, VariableScopes.ToContext(result));
+            FeelContext? written;
+            try
+            {
+                written = VariableScopes.ToContext(result);
+            }
+            catch (WorkflowInputException e)
+            {
+                throw new StepFailedException($"the handler for '{type}' returned a value the engine cannot hold: {e.Message}");
+            }
+
+            execution.Budget.CheckVariables(written, $"the result of the handler for '{type}'");
+            execution.Tokens.EnqueueComplete(instance, element.Key, written);
             return;
         }
 

@@ -21,6 +21,21 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
 
     public bool ClocksChanged { get; set; }
 
+    /// <summary>
+    /// Whose element budget this instance's steps count against in this command: itself, or the instance
+    /// that called it in this same command (so that a process calling itself runs out of budget too).
+    /// </summary>
+    public LoadedInstance BudgetRoot { get; set; } = null!;
+
+    /// <summary>For a budget root this command created: the order of its creation (an id is new in every run); -1 when loaded.</summary>
+    public int CreatedOrdinal { get; set; } = -1;
+
+    /// <summary>For a budget root: the elements its tokens entered in this command.</summary>
+    public int ElementsPassed { get; set; }
+
+    /// <summary>Whether the instance was active when this command loaded it (an end committed now stops work in flight for it).</summary>
+    public bool WasActive { get; set; }
+
     /// <summary>The branch and customer as last committed: an ended instance keeps them.</summary>
     public (string? Branch, string? CustomerId) Parties { get; set; }
 }

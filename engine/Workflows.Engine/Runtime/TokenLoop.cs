@@ -31,6 +31,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
             while (_work.TryDequeue(out var work))
             {
                 ct.ThrowIfCancellationRequested();
+                if (execution.Budget.ParkedBy(work.Instance) is { } breach)
+                {
+                    Park(work, breach);
+                    continue;
+                }
+
                 switch (work.Kind)
                 {
                     case WorkKind.Activate:
@@ -66,6 +72,50 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
 
     /// <summary>A token ended in the scope without going on: the scope may be done once nothing is in flight.</summary>
     public void CheckScope(LoadedInstance instance, long scopeKey) => _scopesToCheck.Add((instance, scopeKey));
+
+    /// <summary>
+    /// A step of an instance whose tokens used up their element budget in an earlier run of this command:
+    /// the element it would activate or complete gets the incident, and the tokens go no further.
+    /// </summary>
+    private void Park(Work work, BudgetBreach breach)
+    {
+        var instance = work.Instance;
+        switch (work.Kind)
+        {
+            case WorkKind.Activate when instance.State.Elements.ContainsKey(work.Key):
+                var entered = execution.Elements.NewElement(instance, work.Key, work.Node!);
+                entered.IsMultiInstanceBody = work.Node!.MultiInstance is not null;
+                if (work.Variables is { Count: > 0 } trigger)
+                {
+                    VariableScopes.MergeInto(entered, trigger.Copy());
+                }
+
+                execution.Incidents.Raise(instance, entered, IncidentPhase.Activate, breach.Message);
+                break;
+            case WorkKind.Complete when instance.State.Elements.TryGetValue(work.Key, out var element):
+                // What the command brought (a task's answers, a job's result) is taken, as a completion
+                // would take it; the variables stay on the element for the retry's output mappings.
+                if (element.TaskId is { } taskId)
+                {
+                    execution.Unit.Changes.TasksClosed.Add((taskId, Storage.TaskStatus.Completed));
+                    element.TaskId = null;
+                }
+
+                if (element.JobId is { } jobId)
+                {
+                    execution.Unit.Changes.JobsClosed.Add(jobId);
+                    element.JobId = null;
+                }
+
+                if (work.Variables is { Count: > 0 } completion)
+                {
+                    VariableScopes.MergeInto(element, completion.Copy());
+                }
+
+                execution.Incidents.Raise(instance, element, IncidentPhase.Complete, breach.Message);
+                break;
+        }
+    }
 
     // ---------------------------------------------------------------- sequence flows and joins
 

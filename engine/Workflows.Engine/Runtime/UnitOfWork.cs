@@ -14,6 +14,7 @@ internal sealed class UnitOfWork
     private readonly CancellationToken _ct;
     private readonly Dictionary<Guid, LoadedInstance> _instances = [];
     private readonly Dictionary<Guid, UserTaskRecord> _preloadedTasks = [];
+    private int _createdRoots;
 
     public UnitOfWork(EngineCore engine, Execution execution, CancellationToken ct)
     {
@@ -58,6 +59,9 @@ internal sealed class UnitOfWork
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, IEnumerable<SlaClockRecord> openClocks)
     {
         var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
+        loaded.BudgetRoot = loaded;
+        loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
+        _execution.InFlight?.Add(record.Id);
         if (definition.HasClocks && record.Status == ProcessInstanceStatus.Active)
         {
             loaded.Clocks.AddRange(openClocks);
@@ -126,6 +130,16 @@ internal sealed class UnitOfWork
         var root = new ElementInstance { Key = InstanceState.RootKey, ElementId = definition.Process.Id, Variables = state.Variables };
         state.Elements[root.Key] = root;
         var instance = new LoadedInstance(state, definition, 0);
+        if (parentInstanceId is { } parentId && _instances.TryGetValue(parentId, out var parent))
+        {
+            instance.BudgetRoot = parent.BudgetRoot;
+        }
+        else
+        {
+            instance.BudgetRoot = instance;
+            instance.CreatedOrdinal = _createdRoots++;
+        }
+
         _instances[state.Id] = instance;
         History(instance, HistoryKind.InstanceStarted, null, null, businessKey);
         return instance;
@@ -160,7 +174,16 @@ internal sealed class UnitOfWork
             Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion));
         }
 
-        await _engine.Store.CommitAsync(Changes, _ct).ConfigureAwait(false);
+        // On the caller's token: an instance ended by another command meanwhile makes this commit a conflict, not a half-written one.
+        await _engine.Store.CommitAsync(Changes, _execution.InFlight?.Outer ?? _ct).ConfigureAwait(false);
+
+        foreach (var instance in _instances.Values)
+        {
+            if (instance.WasActive && instance.State.Status != ProcessInstanceStatus.Active)
+            {
+                _engine.InFlight.Ended(instance.Id); // work still running for it here stops and retries on the ended state
+            }
+        }
     }
 
     private string? Party(LoadedInstance instance, ElementInstance element, Model.ModelExpression expression) =>

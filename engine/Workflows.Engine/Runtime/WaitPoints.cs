@@ -48,10 +48,27 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
 
     private void OpenTimer(LoadedInstance instance, ElementInstance owner, FlowNode catchNode, TimerDefinition timer)
     {
-        var value = execution.Expressions.Evaluate(timer.Value, new ElementScope(instance.State, owner), catchNode, "the timer");
-        var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error)
+        var scope = new ElementScope(instance.State, owner);
+        var value = execution.Expressions.Evaluate(timer.Value, scope, catchNode, "the timer");
+        var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error, business => BusinessDue(scope, catchNode, business))
             ?? throw new StepFailedException($"the timer of {catchNode} is not valid: {error}");
         AddTimer(instance, owner, catchNode.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst);
+    }
+
+    // A business duration is due at that business time on the instance's calendar: the calendar chain in its
+    // `calendar` variable (as branch settings set it, and as service levels read it), else the engine's default.
+    private DateTimeOffset BusinessDue(ElementScope scope, FlowNode catchNode, Calendars.BusinessDuration duration)
+    {
+        var options = execution.Engine.Options;
+        var chain = scope.TryResolve("calendar", out var value) && value is string s ? s : null;
+        try
+        {
+            return Calendars.ClockCalendar.Resolve(chain, options.Calendars, options.DefaultCalendar).AddTo(duration, Now);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StepFailedException($"the timer of {catchNode} ({duration}) has no calendar to run on: {e.Message}");
+        }
     }
 
     private void AddTimer(LoadedInstance instance, ElementInstance owner, string catchNodeId, DateTimeOffset due, TimeSpan? interval, int remaining)

@@ -11,7 +11,9 @@ internal sealed class ScriptTaskBehaviour : ElementBehaviour
     {
         var script = node.Script ?? throw new StepFailedException("the script task has no script");
         var result = execution.Expressions.Evaluate(script.Expression, new ElementScope(instance.State, element), node, "script");
-        execution.EnqueueComplete(instance, element.Key, new FeelContext { [script.ResultVariable] = result });
+        var written = new FeelContext { [script.ResultVariable] = result };
+        execution.Budget.CheckVariables(written, $"the result of the script of {node}");
+        execution.EnqueueComplete(instance, element.Key, written);
         return ValueTask.CompletedTask;
     }
 }

@@ -80,9 +80,14 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void StartClocks(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
-        if (node.Sla?.Clock is { } sla)
+        if (node.Sla is { Clock: var sla } definition && RunsOn(element, node, definition.Scope))
         {
             StartClock(instance, element, node, sla, 0, node.Name);
+        }
+
+        if (element.IsMultiInstanceInner)
+        {
+            return; // commitments and pauses belong to the activity as a whole
         }
 
         if (node.Commitment is { Clock: { } clock } commitment)
@@ -134,6 +139,11 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         SaveClock(instance, clock);
         execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
+
+    // On a multi-instance activity an SLA runs per inner instance, on the whole activity, or both, as its scope says.
+    private static bool RunsOn(ElementInstance element, FlowNode node, SlaScope scope) =>
+        node.MultiInstance is null || node.Kind == NodeKind.Process
+        || (element.IsMultiInstanceInner ? scope != SlaScope.Body : scope != SlaScope.Inner);
 
     /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
     private void EndClocks(LoadedInstance instance, ElementInstance element, bool completed)

@@ -1,0 +1,156 @@
+using System.Text;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// The budgets of a command's token run: how many elements the tokens of one instance may enter
+/// without waiting, and how large the variables a script or handler writes may be.
+/// </summary>
+/// <remarks>
+/// A model whose tokens never reach a wait (a gateway loop, a parallel fork looping back, a process
+/// calling itself) would otherwise run the command for ever. When an instance's tokens use up the
+/// budget, the run stops (<see cref="ElementBudgetExceededException"/>) and the command runs again
+/// from the start, with that instance parked: its tokens stop at the first step the command gave them,
+/// which gets the incident. So what the command was given is taken (the task answered, the job done,
+/// the timer fired) and nothing the looping tokens did is kept.
+/// </remarks>
+internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBreach> parked)
+{
+    private readonly int _maxElements = execution.Engine.Options.Limits.MaxElementsPerCommand;
+
+    /// <summary>The instances this run parks, from the breaches of the runs before it.</summary>
+    public IReadOnlyList<BudgetBreach> Parked { get; } = parked;
+
+    /// <summary>
+    /// Counts an element the tokens of <paramref name="instance"/> enter; past the budget the whole run stops.
+    /// An element a parked instance enters directly (a retry, an inner multi-instance) fails with the breach.
+    /// </summary>
+    public void Pass(LoadedInstance instance, FlowNode node)
+    {
+        if (ParkedBy(instance) is { } parkedBy)
+        {
+            throw new StepFailedException(parkedBy.Message);
+        }
+
+        var root = instance.BudgetRoot;
+        if (++root.ElementsPassed > _maxElements)
+        {
+            throw new ElementBudgetExceededException(new BudgetBreach(
+                root.CreatedOrdinal < 0 ? root.Id : null,
+                root.CreatedOrdinal,
+                $"the tokens entered more than {_maxElements:N0} elements in one command without waiting, the last {node} of process '{instance.State.ProcessId}' "
+                + $"(budget ExecutionLimits.MaxElementsPerCommand = {_maxElements}, set through WorkflowEngineOptions.Limits); nothing they did in that command was kept"));
+        }
+    }
+
+    /// <summary>The breach that parks <paramref name="instance"/>'s steps in this run, if any.</summary>
+    public BudgetBreach? ParkedBy(LoadedInstance instance)
+    {
+        if (Parked.Count == 0)
+        {
+            return null;
+        }
+
+        var root = instance.BudgetRoot;
+        foreach (var breach in Parked)
+        {
+            if (breach.InstanceId is { } id ? id == root.Id : breach.CreatedOrdinal == root.CreatedOrdinal && root.CreatedOrdinal >= 0)
+            {
+                return breach;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Refuses variables a script or handler wrote that are larger, as JSON, than a command from outside may
+    /// bring (<see cref="WorkflowEngineOptions.MaxVariablesBytes"/>): the step fails, so the instance is never stored oversized.
+    /// </summary>
+    public void CheckVariables(FeelContext? variables, string what)
+    {
+        if (variables is null || variables.Count == 0)
+        {
+            return;
+        }
+
+        var limit = execution.Engine.Options.MaxVariablesBytes;
+        if (SurelyWithin(variables, limit))
+        {
+            return; // the usual script result: a number, a flag, a short text; no need to write it out
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(variables));
+        if (bytes > limit)
+        {
+            throw new StepFailedException($"{what} takes {bytes:N0} bytes as JSON, over the limit WorkflowEngineOptions.MaxVariablesBytes = {limit:N0}");
+        }
+    }
+
+    // An upper bound without serializing: a JSON-escaped character takes at most 6 bytes, a scalar at most 64.
+    private static bool SurelyWithin(FeelContext variables, int limit)
+    {
+        long bound = 2;
+        foreach (var (name, value) in variables)
+        {
+            bound += (name.Length * 6) + 4 + value switch
+            {
+                string text => (text.Length * 6L) + 2,
+                FeelContext or System.Collections.IList => (long)limit + 1, // written out to be measured
+                _ => 64,
+            };
+            if (bound > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Runs a command: its own steps, then its tokens. A run whose tokens used up an instance's element
+    /// budget is thrown away and the command runs again with that instance parked (each breaching instance
+    /// once; a command touching several may take a run per breach). A run stopped because an instance it
+    /// touches ended meanwhile runs again too, on the ended state.
+    /// </summary>
+    public static async ValueTask<(Execution Execution, T Result)> RunCommandAsync<T>(EngineCore engine, Func<Execution, ValueTask<T>> command, bool runTokens, CancellationToken ct)
+    {
+        var parked = new List<BudgetBreach>();
+        for (var stopped = 0; ; )
+        {
+            using var inFlight = engine.InFlight.Begin(ct);
+            var execution = new Execution(engine, ct, parked.ToList(), inFlight);
+            try
+            {
+                var result = await command(execution).ConfigureAwait(false);
+                if (runTokens)
+                {
+                    await execution.RunAsync().ConfigureAwait(false);
+                }
+
+                return (execution, result);
+            }
+            catch (ElementBudgetExceededException e) when (!parked.Contains(e.Breach))
+            {
+                parked.Add(e.Breach);
+            }
+            catch (OperationCanceledException) when (inFlight.StoppedBy is not null && ++stopped < engine.Options.MaxCommandAttempts)
+            {
+                // An instance this command touches ended (a cancel committed) while it ran: like a lost race,
+                // the command runs again on the ended state, which refuses or ignores it.
+            }
+        }
+    }
+}
+
+/// <summary>An instance whose tokens used up their element budget: by id when it was loaded, by creation order when the command created it.</summary>
+internal sealed record BudgetBreach(Guid? InstanceId, int CreatedOrdinal, string Message);
+
+/// <summary>Stops a command's run when an instance's tokens used up their element budget (never an incident by itself).</summary>
+internal sealed class ElementBudgetExceededException(BudgetBreach breach) : Exception(breach.Message)
+{
+    public BudgetBreach Breach { get; } = breach;
+}
