@@ -173,8 +173,15 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     {
         var definition = instance.Definition;
         var catchNode = definition.Node(wait.ElementId);
-        owner.Waits?.Remove(wait);
-        RemoveWaitRow(wait);
+
+        // A non-interrupting message or signal catch (boundary or event sub-process start) keeps its
+        // subscription while its scope lives, so it fires on every occurrence (Camunda 8); the scope's
+        // end closes it. Everything else catches once.
+        if (wait.Kind is WaitKind.Timer || IsInterrupting(catchNode))
+        {
+            owner.Waits?.Remove(wait);
+            RemoveWaitRow(wait);
+        }
 
         // A cycle on a non-interrupting catch repeats: plan the next firing before anything else moves.
         if (firedTimer is { Interval: { } interval } && firedTimer.Remaining != 0 && !IsInterrupting(catchNode))
