@@ -24,4 +24,39 @@ public abstract partial class StoreSuite
 
         Assert.That((await instance.UserTasksAsync()).Count(t => t.ElementId == "note"), Is.EqualTo(2));
     }
+    private static string WaitingForPayment(string processId) => Process(processId, $"""
+        <bpmn:startEvent id="start"/>
+        <bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+        {UserTask("ship")}
+        {Chain("start", "paid", "ship")}
+        """, Message("m", "sem-payment", "=orderId"));
+
+    [Test]
+    public async Task A_message_moves_one_waiting_instance_per_process_and_a_buffered_one_is_taken_once_per_process()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(WaitingForPayment("sem-order"));
+        await h.DeployAsync(WaitingForPayment("sem-invoice"));
+        var first = await h.StartAsync("sem-order", Vars(("orderId", "S-1")));
+        var second = await h.StartAsync("sem-order", Vars(("orderId", "S-1")));
+
+        var one = await h.CorrelateAsync("sem-payment", "S-1");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(one.CorrelatedInstances, Is.EqualTo(1));
+            Assert.That(await first.ActiveElementsAsync(), Is.EqualTo(new[] { "ship" }));
+            Assert.That(await second.ActiveElementsAsync(), Is.EqualTo(new[] { "paid" }));
+        }
+
+        await h.CorrelateAsync("sem-payment", "S-2", timeToLive: TimeSpan.FromHours(1));
+        var third = await h.StartAsync("sem-order", Vars(("orderId", "S-2")));
+        var fourth = await h.StartAsync("sem-order", Vars(("orderId", "S-2")));
+        var invoice = await h.StartAsync("sem-invoice", Vars(("orderId", "S-2")));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await third.ActiveElementsAsync(), Is.EqualTo(new[] { "ship" }));
+            Assert.That(await fourth.ActiveElementsAsync(), Is.EqualTo(new[] { "paid" }), "the buffered message was taken by this process already");
+            Assert.That(await invoice.ActiveElementsAsync(), Is.EqualTo(new[] { "ship" }));
+        }
+    }
 }

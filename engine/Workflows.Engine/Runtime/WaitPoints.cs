@@ -76,7 +76,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
 
         // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
-        var buffered = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, instance.Id, Now, ct).ConfigureAwait(false);
+        var buffered = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, instance.State.ProcessId, Now, ct).ConfigureAwait(false);
         if (buffered.Count > 0)
         {
             var first = buffered.OrderBy(m => m.PublishedAt).First();

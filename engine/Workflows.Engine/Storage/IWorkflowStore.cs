@@ -69,8 +69,11 @@ internal interface IWorkflowStore
     /// <summary>Start subscriptions (timers, messages, signals) registered for a process id, to replace them on deploy.</summary>
     ValueTask<(IReadOnlyList<TimerRecord> Timers, IReadOnlyList<MessageSubscriptionRecord> Messages, IReadOnlyList<SignalSubscriptionRecord> Signals)> GetStartSubscriptionsAsync(string processId, CancellationToken ct);
 
-    /// <summary>Unexpired buffered messages for a name and key that were not yet correlated to <paramref name="instanceId"/>.</summary>
-    ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// Unexpired buffered messages for a name and key that no instance of <paramref name="processId"/> took yet:
+    /// a message correlates at most once per process (Camunda 8).
+    /// </summary>
+    ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Whether a command already consumed the message of that id.</summary>
     ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct);

@@ -329,12 +329,12 @@ internal sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct)
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct)
     {
         lock (_gate)
         {
             IReadOnlyList<BufferedMessageRecord> result = _bufferedByKey.TryGetValue((name, correlationKey), out var ids)
-                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Contains((m.Id, instanceId))).ToList()
+                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Any(c => c.Message == m.Id && _instances.TryGetValue(c.Instance, out var i) && i.ProcessId == processId)).ToList()
                 : [];
             return new(result);
         }
