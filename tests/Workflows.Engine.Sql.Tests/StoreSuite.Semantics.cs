@@ -59,4 +59,23 @@ public abstract partial class StoreSuite
             Assert.That(await invoice.ActiveElementsAsync(), Is.EqualTo(new[] { "ship" }));
         }
     }
+    [Test]
+    public async Task A_buffered_message_taken_by_the_first_of_two_consecutive_catches_is_not_taken_by_the_second_on_the_database()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-twice", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("first")}
+            <bpmn:intermediateCatchEvent id="one"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+            <bpmn:intermediateCatchEvent id="two"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+            {UserTask("done")}
+            {Chain("start", "first", "one", "two", "done")}
+            """, Message("m", "sem-twice", "=orderId")));
+        var instance = await h.StartAsync("sem-twice", Vars(("orderId", "T-1")));
+        await h.CorrelateAsync("sem-twice", "T-1", timeToLive: TimeSpan.FromHours(1));
+
+        await instance.CompleteUserTaskAsync("first");
+
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "two" }));
+    }
 }

@@ -76,7 +76,14 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
 
         // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
-        var buffered = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, instance.State.ProcessId, Now, ct).ConfigureAwait(false);
+        // The store knows only what earlier commands committed: this command's own effects are merged in, so a
+        // message this command already took for the process is not taken again, and one it buffered is found.
+        var processId = instance.State.ProcessId;
+        var stored = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, processId, Now, ct).ConfigureAwait(false);
+        var buffered = stored
+            .Concat(Changes.MessagesBuffered.Where(m => m.Name == name && m.CorrelationKey == key && m.ExpiresAt > Now))
+            .Where(m => !Changes.MessageCorrelations.Exists(c => c.BufferedMessageId == m.Id && execution.Unit.Instances.Any(i => i.Id == c.InstanceId && i.State.ProcessId == processId)))
+            .ToList();
         if (buffered.Count > 0)
         {
             var first = buffered.OrderBy(m => m.PublishedAt).First();
