@@ -107,7 +107,10 @@ internal sealed class ElementLifecycle(Execution execution)
         }
 
         execution.Incidents.Clear(instance, element);
-        var propagateFrom = element.ParentKey;
+
+        // An inner multi-instance element propagates from itself: the names it holds locally (input element,
+        // loop counter, output element) stay its own; any other name goes up as from any element.
+        var propagateFrom = element.IsMultiInstanceInner ? element.Key : element.ParentKey;
         foreach (var (name, value) in outputs)
         {
             VariableScopes.SetVariable(instance, propagateFrom, name, value);
