@@ -64,7 +64,9 @@ internal sealed class ElementLifecycle(Execution execution)
                 var locals = new FeelContext(node.Inputs.Count);
                 foreach (var mapping in node.Inputs)
                 {
-                    locals[mapping.Target] = execution.Expressions.Evaluate(mapping.Source, new ContextScope(locals, scope), node, "an input mapping", nullAllowed: true);
+                    var visible = new ContextScope(locals, scope);
+                    var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true), visible);
+                    locals[name] = value;
                 }
 
                 VariableScopes.MergeInto(element, locals);
@@ -174,9 +176,13 @@ internal sealed class ElementLifecycle(Execution execution)
                 scope = new ContextScope(variables, scope);
             }
 
+            var mapped = new FeelContext(node.Outputs.Count);
             foreach (var mapping in node.Outputs)
             {
-                outputs.Add((mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true)));
+                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true), new ContextScope(mapped, scope));
+                mapped[name] = value;
+                outputs.RemoveAll(o => o.Item1 == name);
+                outputs.Add((name, value));
             }
 
             return outputs;
