@@ -19,15 +19,17 @@ internal sealed partial class SqlWorkflowStore
     public ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct) =>
         ListAsync<SignalSubscriptionRow, SignalSubscriptionRecord>("SELECT * FROM wf_signal_subscriptions WHERE signal_name = @name", new { name }, r => r.ToRecord(), ct);
 
-    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct) =>
+    // Once per process: a correlation row names the instance, whose row names the process (instances are never deleted).
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct) =>
         ListAsync<BufferedMessageRow, BufferedMessageRecord>(
             """
             SELECT * FROM wf_buffered_messages m
             WHERE m.name = @name AND m.correlation_key = @correlationKey AND m.expires_at > @now
-              AND NOT EXISTS (SELECT 1 FROM wf_message_correlations c WHERE c.buffered_message_id = m.id AND c.instance_id = @instanceId)
+              AND NOT EXISTS (SELECT 1 FROM wf_message_correlations c JOIN wf_instances i ON i.id = c.instance_id
+                              WHERE c.buffered_message_id = m.id AND i.process_id = @processId)
             ORDER BY m.published_at
             """,
-            new { name, correlationKey, instanceId, now = now.UtcTicks }, r => r.ToRecord(), ct);
+            new { name, correlationKey, processId, now = now.UtcTicks }, r => r.ToRecord(), ct);
 
     public async ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
     {

@@ -471,15 +471,20 @@ public sealed partial class WorkflowEngine
             }
 
             var correlated = new List<Guid>();
+
+            // One message, at most one subscription per process (Camunda 8): the oldest waiting instance of
+            // a process takes it, the others of that process wait for the next message; a process that took
+            // it is not started by it either.
+            var correlatedProcesses = new HashSet<string>(StringComparer.Ordinal);
             var subscriptions = await Store.FindMessageSubscriptionsAsync(message.Name, message.CorrelationKey, cancellationToken).ConfigureAwait(false);
             foreach (var subscription in subscriptions.OrderBy(s => s.CreatedAt))
             {
-                if (correlated.Contains(subscription.InstanceId!.Value))
+                var instance = await execution.LoadAsync(subscription.InstanceId!.Value).ConfigureAwait(false);
+                if (correlatedProcesses.Contains(instance.State.ProcessId))
                 {
-                    continue; // one message, at most one subscription per instance
+                    continue;
                 }
 
-                var instance = await execution.LoadAsync(subscription.InstanceId.Value).ConfigureAwait(false);
                 if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
                 {
                     continue;
@@ -488,12 +493,18 @@ public sealed partial class WorkflowEngine
                 execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
                 await execution.TriggerWaitAsync(instance, owner, wait, values.Copy()).ConfigureAwait(false);
                 correlated.Add(instance.Id);
+                correlatedProcesses.Add(instance.State.ProcessId);
             }
 
             var started = 0;
             foreach (var start in await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false))
             {
                 var definition = await _core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
+                if (!correlatedProcesses.Add(definition.Process.Id))
+                {
+                    continue;
+                }
+
                 var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
                 await execution.StartAtAsync(instance, definition.Node(start.ElementId), values.Copy()).ConfigureAwait(false);
                 correlated.Add(instance.Id);

@@ -62,7 +62,9 @@ internal sealed class ElementLifecycle(Execution execution)
                 var locals = new FeelContext(node.Inputs.Count);
                 foreach (var mapping in node.Inputs)
                 {
-                    locals[mapping.Target] = execution.Expressions.Evaluate(mapping.Source, new ContextScope(locals, scope), node, "an input mapping", nullAllowed: true);
+                    var visible = new ContextScope(locals, scope);
+                    var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true), visible);
+                    locals[name] = value;
                 }
 
                 VariableScopes.MergeInto(element, locals);
@@ -105,7 +107,10 @@ internal sealed class ElementLifecycle(Execution execution)
         }
 
         execution.Incidents.Clear(instance, element);
-        var propagateFrom = element.ParentKey;
+
+        // An inner multi-instance element propagates from itself: the names it holds locally (input element,
+        // loop counter, output element) stay its own; any other name goes up as from any element.
+        var propagateFrom = element.IsMultiInstanceInner ? element.Key : element.ParentKey;
         foreach (var (name, value) in outputs)
         {
             VariableScopes.SetVariable(instance, propagateFrom, name, value);
@@ -169,9 +174,13 @@ internal sealed class ElementLifecycle(Execution execution)
                 scope = new ContextScope(variables, scope);
             }
 
+            var mapped = new FeelContext(node.Outputs.Count);
             foreach (var mapping in node.Outputs)
             {
-                outputs.Add((mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true)));
+                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true), new ContextScope(mapped, scope));
+                mapped[name] = value;
+                outputs.RemoveAll(o => o.Item1 == name);
+                outputs.Add((name, value));
             }
 
             return outputs;

@@ -64,9 +64,32 @@ internal sealed class MultiInstances(Execution execution)
             inner.Variables[inputElement] = body.Collection is { } items ? items[index] : null;
         }
 
+        // An output element that names a variable (or a member of one) starts as a local null of the inner
+        // instance (as Zeebe does): what the inner instance sets under that name stays local to it and never
+        // leaks to the parent scope, and each inner instance reads its own value.
+        if (OutputVariableName(node.MultiInstance.OutputElement) is { } outputVariable && !inner.Variables.ContainsKey(outputVariable))
+        {
+            inner.Variables[outputVariable] = null;
+        }
+
         instance.State.Elements[inner.Key] = inner;
         execution.Unit.History(instance, HistoryKind.ElementEntered, node.Id, inner.Key);
         await execution.Elements.RunActivationAsync(instance, inner, node, null).ConfigureAwait(false);
+    }
+
+    private static string? OutputVariableName(ModelExpression? outputElement)
+    {
+        var text = outputElement?.Text.Trim().TrimStart('=').Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        // A variable or a path into one (a.b): its first name; any other expression has no variable to make local.
+        var parts = text.Split('.');
+        return !char.IsDigit(parts[0][0]) && parts.All(p => p.Length > 0 && p.All(c => char.IsLetterOrDigit(c) || c == '_'))
+            ? parts[0]
+            : null;
     }
 
     public async ValueTask CompleteInnerAsync(LoadedInstance instance, ElementInstance inner, FlowNode node, FeelContext? variables)
@@ -100,7 +123,8 @@ internal sealed class MultiInstances(Execution execution)
                     ["numberOfCompletedInstances"] = (decimal)body.Completed,
                     ["numberOfActiveInstances"] = (decimal)(body.Started - body.Completed),
                 },
-                new ElementScope(instance.State, body));
+                // The inner instance that just completed: its input element, loop counter and locals are visible.
+                new ElementScope(instance.State, inner));
             bool done;
             try
             {

@@ -93,6 +93,15 @@ internal sealed class ProcessDefinition
             {
                 stack.Push(node.AttachedTo);
             }
+
+            // A link catch has no incoming flow: its tokens come from the link throws of the same name in its scope.
+            if (node.Kind == NodeKind.IntermediateCatchEvent && node.Event?.Type == EventType.Link && node.Parent is not null)
+            {
+                foreach (var linkThrow in node.Parent.Children.Where(t => t.Kind == NodeKind.IntermediateThrowEvent && t.Event?.Type == EventType.Link && t.Event.LinkName == node.Event.LinkName))
+                {
+                    stack.Push(linkThrow);
+                }
+            }
         }
 
         return upstream;

@@ -25,6 +25,31 @@ internal static class VariableScopes
         state.Variables[name] = value;
     }
 
+    /// <summary>
+    /// The variable a mapping sets. A dotted target <c>z.y</c> sets the member <c>y</c> of the context <c>z</c> (as
+    /// Zeebe does): a copy of <c>z</c> as the mapping sees it (earlier mappings of the same element first), or a new
+    /// context when <c>z</c> is not one, with <c>y</c> set; deeper paths likewise.
+    /// </summary>
+    public static (string Name, object? Value) MappedValue(string target, object? value, IFeelScope visible)
+    {
+        if (!target.Contains('.', StringComparison.Ordinal))
+        {
+            return (target, value);
+        }
+
+        var path = target.Split('.');
+        visible.TryResolve(path[0], out var current);
+        return (path[0], WithMember(current, path, 1, value));
+    }
+
+    private static FeelContext WithMember(object? current, string[] path, int index, object? value)
+    {
+        var context = current is FeelContext existing ? existing.Copy() : new FeelContext();
+        context.TryGetValue(path[index], out var member);
+        context[path[index]] = index == path.Length - 1 ? value : WithMember(member, path, index + 1, value);
+        return context;
+    }
+
     /// <summary>Adds <paramref name="locals"/> to the element's own variables.</summary>
     public static void MergeInto(ElementInstance element, FeelContext locals)
     {

@@ -93,7 +93,14 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
 
         // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
-        var buffered = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, instance.Id, Now, ct).ConfigureAwait(false);
+        // The store knows only what earlier commands committed: this command's own effects are merged in, so a
+        // message this command already took for the process is not taken again, and one it buffered is found.
+        var processId = instance.State.ProcessId;
+        var stored = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, processId, Now, ct).ConfigureAwait(false);
+        var buffered = stored
+            .Concat(Changes.MessagesBuffered.Where(m => m.Name == name && m.CorrelationKey == key && m.ExpiresAt > Now))
+            .Where(m => !Changes.MessageCorrelations.Exists(c => c.BufferedMessageId == m.Id && execution.Unit.Instances.Any(i => i.Id == c.InstanceId && i.State.ProcessId == processId)))
+            .ToList();
         if (buffered.Count > 0)
         {
             var first = buffered.OrderBy(m => m.PublishedAt).First();
@@ -190,8 +197,15 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     {
         var definition = instance.Definition;
         var catchNode = definition.Node(wait.ElementId);
-        owner.Waits?.Remove(wait);
-        RemoveWaitRow(wait);
+
+        // A non-interrupting message or signal catch (boundary or event sub-process start) keeps its
+        // subscription while its scope lives, so it fires on every occurrence (Camunda 8); the scope's
+        // end closes it. Everything else catches once.
+        if (wait.Kind is WaitKind.Timer || IsInterrupting(catchNode))
+        {
+            owner.Waits?.Remove(wait);
+            RemoveWaitRow(wait);
+        }
 
         // A cycle on a non-interrupting catch repeats: plan the next firing before anything else moves.
         if (firedTimer is { Interval: { } interval } && firedTimer.Remaining != 0 && !IsInterrupting(catchNode))

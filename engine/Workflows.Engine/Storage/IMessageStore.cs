@@ -14,8 +14,11 @@ internal interface IMessageStore
 
     ValueTask<IReadOnlyList<SignalSubscriptionRecord>> FindSignalSubscriptionsAsync(string name, CancellationToken ct);
 
-    /// <summary>Unexpired buffered messages for a name and key that were not yet correlated to <paramref name="instanceId"/>, oldest first.</summary>
-    ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// Unexpired buffered messages for a name and key that no instance of <paramref name="processId"/> took yet, oldest first:
+    /// a message correlates at most once per process (Camunda 8).
+    /// </summary>
+    ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// Marks buffered messages whose time-to-live ran out by <paramref name="now"/> as expired, at most

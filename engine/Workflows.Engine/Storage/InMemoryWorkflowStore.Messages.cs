@@ -48,12 +48,12 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, Guid instanceId, DateTimeOffset now, CancellationToken ct)
+    public ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct)
     {
         lock (_gate)
         {
             IReadOnlyList<BufferedMessageRecord> result = _bufferedByKey.TryGetValue((name, correlationKey), out var ids)
-                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Contains((m.Id, instanceId))).OrderBy(m => m.PublishedAt).ToList()
+                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Any(c => c.Message == m.Id && _instances.TryGetValue(c.Instance, out var i) && i.ProcessId == processId)).OrderBy(m => m.PublishedAt).ToList()
                 : [];
             return new(result);
         }
