@@ -115,6 +115,9 @@ internal static partial class FeelBuiltins
         Def("month of year", ["date"], (ev, a) => DatePart(a) is { } d ? CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(d.Month) : null);
         Def("week of year", ["date"], (ev, a) => DatePart(a) is { } d ? (decimal)ISOWeek.GetWeekOfYear(d.ToDateTime(TimeOnly.MinValue)) : null);
         Def("last day of month", ["date"], (ev, a) => DatePart(a) is { } d ? new DateOnly(d.Year, d.Month, DateTime.DaysInMonth(d.Year, d.Month)) : null);
+
+        // Camunda 8's timer cycle: cycle(duration("PT1H")) is "R/PT1H", cycle(3, duration("PT1H")) is "R3/PT1H".
+        Def("cycle", ["repetitions", "interval"], (ev, a) => Cycle(ev, a));
         return f;
     }
 
@@ -513,7 +516,7 @@ internal static partial class FeelBuiltins
         {
             string s => ParseTime(s) ?? ev.Invalid($"'{s}' is not a valid time"),
             FeelTime t => t,
-            FeelDateTime dt => new FeelTime(TimeOnly.FromDateTime(dt.Local), dt.Offset),
+            FeelDateTime dt => new FeelTime(TimeOnly.FromDateTime(dt.Local), dt.Offset) { Zone = dt.Zone },
             DateOnly => new FeelTime(TimeOnly.MinValue, TimeSpan.Zero),
             _ => null,
         } : null;
@@ -529,7 +532,7 @@ internal static partial class FeelBuiltins
                 FeelDateTime dt => DateOnly.FromDateTime(dt.Local),
                 _ => null,
             };
-            return date is { } dd && a[1] is FeelTime t ? new FeelDateTime(dd.ToDateTime(t.Time), t.Offset, null) : null;
+            return date is { } dd && a[1] is FeelTime t ? new FeelDateTime(dd.ToDateTime(t.Time), t.Zone is null ? t.Offset : null, t.Zone) : null;
         }
 
         return a.Count == 1 ? a[0] switch
@@ -576,31 +579,23 @@ internal static partial class FeelBuiltins
             return ParseDuration(text);
         }
 
-        if (text.Contains('T', StringComparison.Ordinal))
-        {
-            return ParseDateTime(text);
-        }
-
-        if (text.Length >= 10 && text[4] == '-')
-        {
-            return ParseDate(text);
-        }
-
-        return ParseTime(text);
+        // A zone name may hold a 'T' (America/Toronto), so the forms are tried in turn, longest first.
+        return (object?)ParseDateTime(text) ?? (object?)ParseDate(text) ?? ParseTime(text);
     }
 
     internal static DateOnly? ParseDate(string text) =>
         DateRegex().IsMatch(text) && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
 
+    /// <summary>Reads a time: <c>10:30:00</c>, with a fraction, <c>Z</c>, an offset or <c>@zone</c>; a leading <c>T</c> is allowed.</summary>
     internal static FeelTime? ParseTime(string text)
     {
-        var match = TimeRegex().Match(text);
-        if (!match.Success || !TimeOnly.TryParse(match.Groups["t"].Value, CultureInfo.InvariantCulture, out var time))
+        var match = TimeRegex().Match(text.StartsWith('T') ? text[1..] : text);
+        if (!match.Success || !TryTimeOfDay(match.Groups["t"].Value, out var time))
         {
             return null;
         }
 
-        return ParseOffset(match.Groups["o"].Value, out var offset, out _) ? new FeelTime(time, offset) : null;
+        return ParseOffset(match.Groups["o"].Value, out var offset, out var zone) ? new FeelTime(time, offset) { Zone = zone } : null;
     }
 
     internal static FeelDateTime? ParseDateTime(string text)
@@ -612,12 +607,24 @@ internal static partial class FeelBuiltins
         }
 
         var match = TimeRegex().Match(text[(t + 1)..]);
-        if (!match.Success || !TimeOnly.TryParse(match.Groups["t"].Value, CultureInfo.InvariantCulture, out var time))
+        if (!match.Success || !TryTimeOfDay(match.Groups["t"].Value, out var time))
         {
             return null;
         }
 
         return ParseOffset(match.Groups["o"].Value, out var offset, out var zone) ? new FeelDateTime(date.ToDateTime(time), offset, zone) : null;
+    }
+
+    // TimeOnly keeps 7 fractional digits; ISO 8601 allows 9 (nanoseconds), so the rest is dropped.
+    private static bool TryTimeOfDay(string text, out TimeOnly time)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot >= 0 && text.Length - dot - 1 > 7)
+        {
+            text = text[..(dot + 8)];
+        }
+
+        return TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out time);
     }
 
     private static bool ParseOffset(string text, out TimeSpan? offset, out string? zone)
@@ -642,7 +649,7 @@ internal static partial class FeelBuiltins
         }
 
         var sign = text[0] == '-' ? -1 : 1;
-        if (!TimeSpan.TryParseExact(text[1..], @"hh\:mm", CultureInfo.InvariantCulture, out var o))
+        if (!TimeSpan.TryParseExact(text[1..], @"hh\:mm", CultureInfo.InvariantCulture, out var o) || o > TimeSpan.FromHours(18))
         {
             return false;
         }
@@ -651,7 +658,34 @@ internal static partial class FeelBuiltins
         return true;
     }
 
+    private static object? Cycle(FeelEvaluator ev, IReadOnlyList<object?> a)
+    {
+        var (repetitions, interval) = a.Count switch
+        {
+            1 => ((object?)null, a[0]),
+            2 => (a[0], a[1]),
+            _ => (null, null),
+        };
+        if (interval is not (TimeSpan or FeelYearMonthDuration))
+        {
+            return ev.Invalid("cycle() needs a duration, as in cycle(duration(\"PT1H\")) or cycle(3, duration(\"PT1H\"))");
+        }
+
+        if (repetitions is not null and not decimal)
+        {
+            return ev.Invalid($"the repetitions of cycle() must be a number, got {FeelValue.TypeName(repetitions)}");
+        }
+
+        if (repetitions is decimal n && (n != decimal.Truncate(n) || n < 1 || n > int.MaxValue))
+        {
+            return ev.Invalid($"the repetitions of cycle() must be a whole number of at least 1, got {FeelValue.FormatNumber(n)}");
+        }
+
+        return "R" + (repetitions is decimal r ? FeelValue.FormatNumber(r) : "") + "/" + FeelValue.ToFeelString(interval);
+    }
+
     /// <summary>Reads an ISO 8601 duration: days-and-time (<c>P1DT2H</c>) or years-and-months (<c>P1Y2M</c>).</summary>
+    /// <remarks>A sign may lead the whole (<c>-PT5M</c>) or each component (<c>PT-3M-4S</c>), as Camunda 8 reads them.</remarks>
     public static object? ParseDuration(string text)
     {
         var m = DurationRegex().Match(text);
@@ -662,7 +696,7 @@ internal static partial class FeelBuiltins
 
         var negative = m.Groups["neg"].Success;
         bool Has(string g) => m.Groups[g].Success;
-        int Int(string g) => Has(g) ? int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
+        long Int(string g) => Has(g) && long.TryParse(m.Groups[g].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : 0;
         var yearMonth = Has("y") || Has("mo");
         var dayTime = Has("w") || Has("d") || Has("h") || Has("mi") || Has("s");
         if (yearMonth && dayTime)
@@ -670,16 +704,23 @@ internal static partial class FeelBuiltins
             return null;
         }
 
-        if (yearMonth)
+        try
         {
-            var months = (Int("y") * 12) + Int("mo");
-            return new FeelYearMonthDuration(negative ? -months : months);
-        }
+            if (yearMonth)
+            {
+                var months = checked((int)((Int("y") * 12) + Int("mo")));
+                return new FeelYearMonthDuration(negative ? -months : months);
+            }
 
-        var seconds = Has("s") ? decimal.Parse(m.Groups["s"].Value, CultureInfo.InvariantCulture) : 0m;
-        var span = TimeSpan.FromDays((Int("w") * 7) + Int("d")) + TimeSpan.FromHours(Int("h")) + TimeSpan.FromMinutes(Int("mi"))
-            + TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
-        return negative ? span.Negate() : span;
+            var seconds = Has("s") ? decimal.Parse(m.Groups["s"].Value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) : 0m;
+            var span = TimeSpan.FromDays(checked((Int("w") * 7) + Int("d"))) + TimeSpan.FromHours(Int("h")) + TimeSpan.FromMinutes(Int("mi"))
+                + TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
+            return negative ? span.Negate() : span;
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            return null; // beyond what a duration can hold (about 29,000 years)
+        }
     }
 
     /// <summary>Properties of temporal values: <c>date.year</c>, <c>duration.hours</c>…</summary>
@@ -721,6 +762,6 @@ internal static partial class FeelBuiltins
     [GeneratedRegex(@"^(?<t>\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)(?<o>Z|[+-]\d{2}:\d{2}|@[A-Za-z_/+-]+)?$")]
     private static partial Regex TimeRegex();
 
-    [GeneratedRegex(@"^(?<neg>-)?P(?:(?<y>\d+)Y)?(?:(?<mo>\d+)M)?(?:(?<w>\d+)W)?(?:(?<d>\d+)D)?(?:T(?:(?<h>\d+)H)?(?:(?<mi>\d+)M)?(?:(?<s>\d+(?:\.\d+)?)S)?)?$")]
+    [GeneratedRegex(@"^(?<neg>-)?P(?:(?<y>-?\d{1,18})Y)?(?:(?<mo>-?\d{1,18})M)?(?:(?<w>-?\d{1,18})W)?(?:(?<d>-?\d{1,18})D)?(?:T(?:(?<h>-?\d{1,18})H)?(?:(?<mi>-?\d{1,18})M)?(?:(?<s>-?\d{1,18}(?:\.\d{1,9})?)S)?)?$")]
     private static partial Regex DurationRegex();
 }
