@@ -43,6 +43,7 @@ internal sealed class BpmnParser
         }
 
         parser.ReadDefinitions(root);
+        BpmnCoverage.Check(root, parser._findings);
         return (parser._document, parser._findings);
     }
 
@@ -864,12 +865,13 @@ internal sealed class BpmnParser
 
     private void ResolveFlows(ProcessModel process, List<XElement> pendingFlows)
     {
+        var givenIds = pendingFlows.Select(f => Attr(f, "id")).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var e in pendingFlows)
         {
             _document.Count("sequenceFlow");
-            var id = Attr(e, "id") ?? "";
             var sourceRef = Attr(e, "sourceRef");
             var targetRef = Attr(e, "targetRef");
+            var id = Attr(e, "id") is { Length: > 0 } given ? given : GenerateFlowId(process, givenIds, e, sourceRef, targetRef);
             var source = sourceRef is null ? null : process.Nodes.GetValueOrDefault(sourceRef);
             var target = targetRef is null ? null : process.Nodes.GetValueOrDefault(targetRef);
             if (source is null)
@@ -929,6 +931,23 @@ internal sealed class BpmnParser
                 Error("DEFAULT_FLOW_INVALID", node.Id, node.Position, $"the default flow '{defaultId}' is not an outgoing sequence flow of this element");
             }
         }
+    }
+
+    // A flow without an id would otherwise collide with the next one and be dropped; it gets a stable
+    // id from its ends (the same document always gives the same id) and the analyst a warning.
+    private string GenerateFlowId(ProcessModel process, HashSet<string> givenIds, XElement e, string? sourceRef, string? targetRef)
+    {
+        var stem = $"flow_{sourceRef ?? "unknown"}_to_{targetRef ?? "unknown"}";
+        var id = stem;
+        for (var n = 2; process.Flows.ContainsKey(id) || process.Nodes.ContainsKey(id) || givenIds.Contains(id); n++)
+        {
+            id = $"{stem}_{n}";
+        }
+
+        var position = Pos(e);
+        _findings.Add(new ValidationFinding(FindingSeverity.Warning, "FLOW_ID_GENERATED", id, position.Line, position.Column,
+            $"a sequence flow from '{sourceRef}' to '{targetRef}' has no id; it is read as '{id}' (give it an id so that history and incidents name it as you do)"));
+        return id;
     }
 
     private void ResolveBoundaries(ProcessModel process)
