@@ -18,7 +18,7 @@ internal static partial class FeelBuiltins
             f[name] = new FeelFunction(name, parameters, body);
 
         // Conversion
-        Def("string", ["from"], (ev, a) => a.Count == 1 ? FeelValue.ToFeelString(a[0]) : ev.Invalid("string() takes one argument"));
+        Def("string", ["from"], (ev, a) => a.Count == 1 ? ToFeelString(ev, a[0]) : ev.Invalid("string() takes one argument"));
         Def("number", ["from", "grouping separator", "decimal separator"], (ev, a) => ToNumber(ev, a));
         Def("not", ["negand"], (ev, a) => a.Count == 1 && a[0] is bool b ? !b : null);
         Def("is defined", ["value"], (ev, a) => a.Count == 1 && a[0] is not null);
@@ -37,7 +37,7 @@ internal static partial class FeelBuiltins
         Def("ends with", ["string", "match"], (ev, a) => Str(a, 0) is { } s && Str(a, 1) is { } m ? s.EndsWith(m, StringComparison.Ordinal) : null);
         Def("matches", ["input", "pattern", "flags"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r ? r.IsMatch(s) : null);
         Def("replace", ["input", "pattern", "replacement", "flags"], (ev, a) => Str(a, 0) is { } s && Str(a, 2) is { } rep && MakeRegex(ev, a, 1, 3) is { } r
-            ? r.Replace(s, rep) : null);
+            ? Replace(ev, r, s, rep) : null);
         Def("split", ["string", "delimiter"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r
             ? r.Split(s).Select(x => (object?)x).ToList() : null);
         Def("string join", ["list", "delimiter", "prefix", "suffix"], (ev, a) => StringJoin(ev, a));
@@ -81,16 +81,15 @@ internal static partial class FeelBuiltins
         Def("or", ["list"], (ev, a) => Any(List(a)));
         Def("sublist", ["list", "start position", "length"], (ev, a) => Sublist(a));
         Def("append", ["list", "item"], (ev, a) => a.Count >= 1 && a[0] is List<object?> l ? new List<object?>([.. l, .. a.Skip(1)]) : null);
-        Def("concatenate", ["list"], (ev, a) => a.All(x => x is List<object?>) ? a.SelectMany(x => (List<object?>)x!).ToList() : null);
+        Def("concatenate", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Concatenate(ev, a) : null);
         Def("insert before", ["list", "position", "newItem"], (ev, a) => InsertBefore(a));
         Def("remove", ["list", "position"], (ev, a) => Remove(a));
         Def("reverse", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Enumerable.Reverse(l).ToList() : null);
         Def("index of", ["list", "match"], (ev, a) => a.Count == 2 && a[0] is List<object?> l
             ? l.Select((x, i) => (x, i)).Where(p => FeelValue.AreEqual(p.x, a[1]) == true).Select(p => (object?)(decimal)(p.i + 1)).ToList() : null);
-        Def("union", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Distinct(a.SelectMany(x => (List<object?>)x!)) : null);
-        Def("distinct values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Distinct(l) : null);
-        Def("duplicate values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l
-            ? Distinct(l.Where((x, i) => l.Skip(i + 1).Any(y => FeelValue.AreEqual(x, y) == true))) : null);
+        Def("union", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Distinct(ev, a.SelectMany(x => (List<object?>)x!)) : null);
+        Def("distinct values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Distinct(ev, l) : null);
+        Def("duplicate values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Duplicates(ev, l) : null);
         Def("flatten", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Flatten(l) : null);
         Def("sort", ["list", "precedes"], (ev, a) => Sort(ev, a));
         Def("is empty", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? l.Count == 0 : null);
@@ -202,8 +201,8 @@ internal static partial class FeelBuiltins
 
         try
         {
-            // A bounded match time keeps a hostile pattern from stalling the engine.
-            return new Regex(pattern, options, TimeSpan.FromMilliseconds(200));
+            // A bounded match time keeps a hostile pattern from stalling the engine (FeelLimits.RegexTimeout).
+            return new Regex(pattern, options, ev.Limits.RegexTimeout);
         }
         catch (ArgumentException e)
         {
@@ -220,7 +219,34 @@ internal static partial class FeelBuiltins
         }
 
         var delimiter = Str(a, 1) ?? "";
-        return (Str(a, 2) ?? "") + string.Join(delimiter, list.OfType<string>()) + (Str(a, 3) ?? "");
+        var prefix = Str(a, 2) ?? "";
+        var suffix = Str(a, 3) ?? "";
+        ev.CheckString(prefix.Length + suffix.Length + list.Sum(x => (long)((x as string)?.Length ?? 0) + delimiter.Length), "the string string join() makes");
+        return prefix + string.Join(delimiter, list.OfType<string>()) + suffix;
+    }
+
+    // The result can be no longer than every character replaced (and the gaps between them).
+    private static string Replace(FeelEvaluator ev, Regex regex, string input, string replacement)
+    {
+        if (replacement.Length > 0 && input.Length + ((input.Length + 1L) * replacement.Length) > ev.Limits.MaxStringLength)
+        {
+            ev.CheckString(input.Length + ((input.Length + 1L) * replacement.Length), "the string replace() could make");
+        }
+
+        return regex.Replace(input, replacement);
+    }
+
+    private static List<object?> Concatenate(FeelEvaluator ev, IReadOnlyList<object?> lists)
+    {
+        ev.CheckCollection(lists.Sum(x => (decimal)((List<object?>)x!).Count), "the list concatenate() makes");
+        return lists.SelectMany(x => (List<object?>)x!).ToList();
+    }
+
+    // string() of a large value is measured before it is written out.
+    private static string? ToFeelString(FeelEvaluator ev, object? value)
+    {
+        ev.CheckString(FeelValue.EstimateLength(value, ev.Limits.MaxStringLength + 1L), "the string string() makes");
+        return FeelValue.ToFeelString(value);
     }
 
     private static decimal Scaled(decimal n, IReadOnlyList<object?> a, MidpointRounding mode, bool roundAll = false)
@@ -368,11 +394,13 @@ internal static partial class FeelBuiltins
         return copy;
     }
 
-    private static List<object?> Distinct(IEnumerable<object?> items)
+    private static List<object?> Distinct(FeelEvaluator ev, IEnumerable<object?> items)
     {
         var result = new List<object?>();
         foreach (var item in items)
         {
+            // Quadratic: each comparison is a step, so a large list runs into FeelLimits.MaxSteps, not on for minutes.
+            ev.Step(result.Count + 1);
             if (!result.Any(x => FeelValue.AreEqual(x, item) == true))
             {
                 result.Add(item);
@@ -380,6 +408,21 @@ internal static partial class FeelBuiltins
         }
 
         return result;
+    }
+
+    private static List<object?> Duplicates(FeelEvaluator ev, List<object?> list)
+    {
+        var repeated = new List<object?>();
+        for (var i = 0; i < list.Count; i++)
+        {
+            ev.Step(list.Count - i);
+            if (list.Skip(i + 1).Any(y => FeelValue.AreEqual(list[i], y) == true))
+            {
+                repeated.Add(list[i]);
+            }
+        }
+
+        return Distinct(ev, repeated);
     }
 
     private static List<object?> Flatten(List<object?> list)

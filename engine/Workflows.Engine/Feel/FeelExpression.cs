@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Workflows.Engine.Feel;
 
@@ -14,11 +15,20 @@ public readonly record struct FeelResult(object? Value, IReadOnlyList<string> Wa
 /// </remarks>
 public static class FeelInterpreter
 {
-    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>.</summary>
+    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>, within the default <see cref="FeelLimits"/>.</summary>
     /// <exception cref="FeelSyntaxException">The expression does not parse.</exception>
-    public static FeelResult Evaluate(string expression, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null)
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget of <see cref="FeelLimits.Default"/>.</exception>
+    public static FeelResult Evaluate(string expression, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null) =>
+        Evaluate(expression, FeelLimits.Default, context, time);
+
+    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>, within <paramref name="limits"/>.</summary>
+    /// <exception cref="FeelSyntaxException">The expression does not parse, or nests deeper than <see cref="FeelLimits.MaxDepth"/>.</exception>
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget of <paramref name="limits"/>.</exception>
+    public static FeelResult Evaluate(string expression, FeelLimits limits, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null)
     {
-        var parsed = FeelExpression.Parse(expression);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        var parsed = FeelExpression.Parse(expression, limits);
         var scope = new FeelContext();
         if (context is not null)
         {
@@ -37,16 +47,21 @@ internal sealed class FeelExpression
 {
     private readonly FeelNode _root;
 
-    private FeelExpression(string text, FeelNode root)
+    private readonly FeelLimits _limits;
+
+    private FeelExpression(string text, FeelNode root, FeelLimits limits)
     {
         Text = text;
         _root = root;
+        _limits = limits;
     }
 
     public string Text { get; }
 
-    public static FeelExpression Parse(string text)
+    /// <summary>Parses an expression; it is evaluated within <paramref name="limits"/> (the defaults when null).</summary>
+    public static FeelExpression Parse(string text, FeelLimits? limits = null)
     {
+        limits ??= FeelLimits.Default;
         var body = text.TrimStart();
         if (body.StartsWith('='))
         {
@@ -58,17 +73,32 @@ internal sealed class FeelExpression
             throw new FeelSyntaxException("the expression is empty", 0);
         }
 
-        return new FeelExpression(text, FeelParser.Parse(body));
+        return new FeelExpression(text, FeelParser.Parse(body, limits.MaxDepth), limits);
     }
 
     /// <summary>The variable the expression is, when it is nothing but a name (<c>=customerId</c>); null otherwise.</summary>
     public string? VariableName => _root is NameNode name ? name.Name : null;
 
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget; nothing it computed is used.</exception>
     public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
     {
-        var evaluator = new FeelEvaluator(time);
-        var value = _root.Evaluate(evaluator, scope);
-        return new FeelResult(value, evaluator.Warnings);
+        var evaluator = new FeelEvaluator(time, _limits);
+        try
+        {
+            var value = _root.Evaluate(evaluator, scope);
+            return new FeelResult(value, evaluator.Warnings);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.RegexTimeout), _limits.RegexTimeout,
+                $"a regular expression ran longer than {_limits.RegexTimeout.TotalMilliseconds:N0} ms");
+        }
+        catch (Exception e) when (e is ArithmeticException or ArgumentException or FormatException or InvalidCastException or IndexOutOfRangeException)
+        {
+            // FEEL does not throw at run time: a value out of range (a date beyond year 9999, a scale of 40
+            // digits) is null with a warning, as a type error is, wherever in the built-ins it arises.
+            return new FeelResult(null, [.. evaluator.Warnings, $"the evaluation failed: {e.Message}"]);
+        }
     }
 
     public override string ToString() => Text;

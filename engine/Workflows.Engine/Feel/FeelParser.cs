@@ -199,7 +199,12 @@ internal static class FeelLexer
                         sb.Append('\r');
                         break;
                     case 'u' when i + 4 < text.Length:
-                        sb.Append((char)int.Parse(text.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                        if (!int.TryParse(text.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
+                        {
+                            throw new FeelSyntaxException($"'\\u{text.Substring(i + 1, 4)}' is not a unicode escape", i - 1);
+                        }
+
+                        sb.Append((char)code);
                         i += 4;
                         break;
                     default:
@@ -233,13 +238,19 @@ internal static class FeelLexer
 internal sealed class FeelParser
 {
     private readonly List<Token> _tokens;
+    private readonly int _maxDepth;
     private int _pos;
+    private int _depth;
 
-    private FeelParser(List<Token> tokens) => _tokens = tokens;
-
-    public static FeelNode Parse(string text)
+    private FeelParser(List<Token> tokens, int maxDepth)
     {
-        var parser = new FeelParser(FeelLexer.Tokenize(text));
+        _tokens = tokens;
+        _maxDepth = maxDepth;
+    }
+
+    public static FeelNode Parse(string text, int maxDepth)
+    {
+        var parser = new FeelParser(FeelLexer.Tokenize(text), maxDepth);
         var node = parser.ParseExpression();
         if (parser.Current.Kind != TokenKind.End)
         {
@@ -275,7 +286,23 @@ internal sealed class FeelParser
         _pos++;
     }
 
-    private FeelNode ParseExpression() => ParseDisjunction();
+    // Every recursion of the grammar passes here or through a unary minus, so nesting is bounded
+    // before it can exhaust the stack: "((((…" is a syntax error naming the limit, not a crash.
+    private FeelNode ParseExpression()
+    {
+        Nest();
+        var node = ParseDisjunction();
+        _depth--;
+        return node;
+    }
+
+    private void Nest()
+    {
+        if (++_depth > _maxDepth)
+        {
+            throw new FeelSyntaxException($"the expression nests deeper than {_maxDepth} levels (FeelLimits.MaxDepth)", Current.Position);
+        }
+    }
 
     private FeelNode ParseDisjunction()
     {
@@ -467,7 +494,10 @@ internal sealed class FeelParser
         if (IsPunct("-"))
         {
             _pos++;
-            return new NegateNode(ParseUnary());
+            Nest();
+            var operand = ParseUnary();
+            _depth--;
+            return new NegateNode(operand);
         }
 
         return ParsePostfix(ParsePrimary());
@@ -551,7 +581,9 @@ internal sealed class FeelParser
         {
             case TokenKind.Number:
                 _pos++;
-                return new LiteralNode(decimal.Parse(token.Text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture));
+                return decimal.TryParse(token.Text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+                    ? new LiteralNode(number)
+                    : throw new FeelSyntaxException($"the number {token.Text} is out of range", token.Position);
             case TokenKind.String:
                 _pos++;
                 return new LiteralNode(token.Text);

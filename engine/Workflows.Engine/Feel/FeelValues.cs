@@ -404,6 +404,45 @@ public static class FeelValue
         }
     }
 
+    /// <summary>About how many characters <see cref="ToDisplayString"/> writes for a value, counted no further than <paramref name="stopAt"/>.</summary>
+    internal static long EstimateLength(object? value, long stopAt)
+    {
+        long total = 0;
+        var pending = new Stack<object?>();
+        pending.Push(value);
+        while (pending.TryPop(out var item) && total < stopAt)
+        {
+            switch (item)
+            {
+                case string s:
+                    total += s.Length + 2;
+                    break;
+                case List<object?> list:
+                    total += 2 + (2L * list.Count);
+                    foreach (var x in list)
+                    {
+                        pending.Push(x);
+                    }
+
+                    break;
+                case FeelContext context:
+                    total += 2;
+                    foreach (var (key, x) in context)
+                    {
+                        total += key.Length + 4;
+                        pending.Push(x);
+                    }
+
+                    break;
+                default:
+                    total += 40; // numbers, dates, durations and the like are short
+                    break;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Writes a number without exponent and without trailing zeros.</summary>
     public static string FormatNumber(decimal value)
     {

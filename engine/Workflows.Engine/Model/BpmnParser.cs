@@ -25,11 +25,15 @@ internal sealed class BpmnParser
 
     private readonly List<ValidationFinding> _findings = [];
     private readonly BpmnDocument _document = new();
+    private readonly FeelLimits _feelLimits;
+
+    private BpmnParser(FeelLimits feelLimits) => _feelLimits = feelLimits;
 
     public static (BpmnDocument? Document, List<ValidationFinding> Findings) Parse(string xml, BpmnParserOptions? options = null)
     {
         options ??= BpmnParserOptions.Default;
-        var parser = new BpmnParser();
+        options.Feel.Validate();
+        var parser = new BpmnParser(options.Feel);
         var root = parser.LoadSafely(xml, options);
         if (root is null)
         {
@@ -1024,7 +1028,7 @@ internal sealed class BpmnParser
     {
         try
         {
-            return FeelExpression.Parse(text);
+            return FeelExpression.Parse(text, _feelLimits);
         }
         catch (FeelSyntaxException ex)
         {
