@@ -122,8 +122,8 @@ public static class FeelConvert
         byte b => (decimal)b,
         uint u => (decimal)u,
         ulong u => (decimal)u,
-        double d when double.IsFinite(d) => (decimal)d,
-        float f when float.IsFinite(f) => (decimal)f,
+        double d => ToDecimal(d),
+        float f => ToDecimal(f),
         char c => c.ToString(),
         Guid g => g.ToString(),
         Enum e => e.ToString(),
@@ -139,6 +139,7 @@ public static class FeelConvert
     };
 
     /// <summary>Reads a JSON value: numbers as decimal, objects as contexts.</summary>
+    /// <exception cref="ArgumentException">A number is beyond what a decimal holds (about ±7.9e28), such as 1e300.</exception>
     public static object? FromJson(JsonElement json)
     {
         switch (json.ValueKind)
@@ -152,7 +153,8 @@ public static class FeelConvert
             case JsonValueKind.String:
                 return json.GetString();
             case JsonValueKind.Number:
-                return json.TryGetDecimal(out var d) ? d : (decimal)json.GetDouble();
+                // Tiny values (1e-300) round to zero; huge ones have no decimal and are refused.
+                return json.TryGetDecimal(out var d) ? d : ToDecimal(json.GetDouble());
             case JsonValueKind.Array:
                 var list = new List<object?>(json.GetArrayLength());
                 foreach (var item in json.EnumerateArray())
@@ -228,6 +230,11 @@ public static class FeelConvert
 
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    private static decimal ToDecimal(double value) =>
+        double.IsFinite(value) && Math.Abs(value) < 7.9e28
+            ? (decimal)value
+            : throw new ArgumentException($"the number {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is beyond the range of FEEL numbers (decimal, about ±7.9e28)", nameof(value));
 
     private static List<object?> NormaliseList(IEnumerable<object?> items)
     {

@@ -125,6 +125,9 @@ internal static class FeelLexer
                     continue;
                 }
 
+                // The first character is taken whatever it is: '?' starts a name but is no part of one,
+                // and a lexer that did not move on from it would loop for ever.
+                i++;
                 while (i < text.Length && IsNamePart(text[i]))
                 {
                     i++;

@@ -327,7 +327,7 @@ internal sealed class LambdaNode(List<string> parameters, FeelNode body) : FeelN
         });
 }
 
-internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body) : FeelNode
+internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body, bool usesPartial) : FeelNode
 {
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
@@ -339,9 +339,17 @@ internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? Rang
     {
         if (depth == iterations.Count)
         {
-            // "partial" is the list built so far, as the spec names it.
+            // "partial" is the list built so far, as the spec names it: a copy, so that a body returning
+            // it never puts the list inside itself (a cycle no writer could end). Copied only when used.
             ev.CheckCollection(results.Count + 1, "the list the for expression makes");
-            results.Add(body.Evaluate(ev, new NameScope("partial", results, scope)));
+            IFeelScope bodyScope = scope;
+            if (usesPartial)
+            {
+                ev.Step(results.Count);
+                bodyScope = new NameScope("partial", new List<object?>(results), scope);
+            }
+
+            results.Add(body.Evaluate(ev, bodyScope));
             return true;
         }
 

@@ -9,6 +9,7 @@ internal sealed class FeelParser
     private readonly int _maxDepth;
     private int _pos;
     private int _depth;
+    private int _partialReferences;
 
     private FeelParser(List<Token> tokens, int maxDepth)
     {
@@ -410,7 +411,9 @@ internal sealed class FeelParser
                     _pos++;
                     var iterations = ParseIterationContexts();
                     ExpectKeyword("return");
-                    return new ForNode(iterations, ParseExpression());
+                    var before = _partialReferences;
+                    var body = ParseExpression();
+                    return new ForNode(iterations, body, usesPartial: _partialReferences > before);
                 }
 
             case "some" or "every":
@@ -457,6 +460,11 @@ internal sealed class FeelParser
                 return new NameNode("not");
             default:
                 _pos++;
+                if (token.Text == "partial")
+                {
+                    _partialReferences++;
+                }
+
                 return new NameNode(token.Text);
         }
     }
