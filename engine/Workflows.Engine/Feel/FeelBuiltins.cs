@@ -18,7 +18,7 @@ internal static partial class FeelBuiltins
             f[name] = new FeelFunction(name, parameters, body);
 
         // Conversion
-        Def("string", ["from"], (ev, a) => a.Count == 1 ? FeelValue.ToFeelString(a[0]) : ev.Invalid("string() takes one argument"));
+        Def("string", ["from"], (ev, a) => a.Count == 1 ? ToFeelString(ev, a[0]) : ev.Invalid("string() takes one argument"));
         Def("number", ["from", "grouping separator", "decimal separator"], (ev, a) => ToNumber(ev, a));
         Def("not", ["negand"], (ev, a) => a.Count == 1 && a[0] is bool b ? !b : null);
         Def("is defined", ["value"], (ev, a) => a.Count == 1 && a[0] is not null);
@@ -37,7 +37,7 @@ internal static partial class FeelBuiltins
         Def("ends with", ["string", "match"], (ev, a) => Str(a, 0) is { } s && Str(a, 1) is { } m ? s.EndsWith(m, StringComparison.Ordinal) : null);
         Def("matches", ["input", "pattern", "flags"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r ? r.IsMatch(s) : null);
         Def("replace", ["input", "pattern", "replacement", "flags"], (ev, a) => Str(a, 0) is { } s && Str(a, 2) is { } rep && MakeRegex(ev, a, 1, 3) is { } r
-            ? r.Replace(s, rep) : null);
+            ? Replace(ev, r, s, rep) : null);
         Def("split", ["string", "delimiter"], (ev, a) => Str(a, 0) is { } s && MakeRegex(ev, a, 1) is { } r
             ? r.Split(s).Select(x => (object?)x).ToList() : null);
         Def("string join", ["list", "delimiter", "prefix", "suffix"], (ev, a) => StringJoin(ev, a));
@@ -81,16 +81,15 @@ internal static partial class FeelBuiltins
         Def("or", ["list"], (ev, a) => Any(List(a)));
         Def("sublist", ["list", "start position", "length"], (ev, a) => Sublist(a));
         Def("append", ["list", "item"], (ev, a) => a.Count >= 1 && a[0] is List<object?> l ? new List<object?>([.. l, .. a.Skip(1)]) : null);
-        Def("concatenate", ["list"], (ev, a) => a.All(x => x is List<object?>) ? a.SelectMany(x => (List<object?>)x!).ToList() : null);
+        Def("concatenate", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Concatenate(ev, a) : null);
         Def("insert before", ["list", "position", "newItem"], (ev, a) => InsertBefore(a));
         Def("remove", ["list", "position"], (ev, a) => Remove(a));
         Def("reverse", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Enumerable.Reverse(l).ToList() : null);
         Def("index of", ["list", "match"], (ev, a) => a.Count == 2 && a[0] is List<object?> l
             ? l.Select((x, i) => (x, i)).Where(p => FeelValue.AreEqual(p.x, a[1]) == true).Select(p => (object?)(decimal)(p.i + 1)).ToList() : null);
-        Def("union", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Distinct(a.SelectMany(x => (List<object?>)x!)) : null);
-        Def("distinct values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Distinct(l) : null);
-        Def("duplicate values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l
-            ? Distinct(l.Where((x, i) => l.Skip(i + 1).Any(y => FeelValue.AreEqual(x, y) == true))) : null);
+        Def("union", ["list"], (ev, a) => a.All(x => x is List<object?>) ? Distinct(ev, a.SelectMany(x => (List<object?>)x!)) : null);
+        Def("distinct values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Distinct(ev, l) : null);
+        Def("duplicate values", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Duplicates(ev, l) : null);
         Def("flatten", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? Flatten(l) : null);
         Def("sort", ["list", "precedes"], (ev, a) => Sort(ev, a));
         Def("is empty", ["list"], (ev, a) => a.Count == 1 && a[0] is List<object?> l ? l.Count == 0 : null);
@@ -115,6 +114,9 @@ internal static partial class FeelBuiltins
         Def("month of year", ["date"], (ev, a) => DatePart(a) is { } d ? CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(d.Month) : null);
         Def("week of year", ["date"], (ev, a) => DatePart(a) is { } d ? (decimal)ISOWeek.GetWeekOfYear(d.ToDateTime(TimeOnly.MinValue)) : null);
         Def("last day of month", ["date"], (ev, a) => DatePart(a) is { } d ? new DateOnly(d.Year, d.Month, DateTime.DaysInMonth(d.Year, d.Month)) : null);
+
+        // Camunda 8's timer cycle: cycle(duration("PT1H")) is "R/PT1H", cycle(3, duration("PT1H")) is "R3/PT1H".
+        Def("cycle", ["repetitions", "interval"], (ev, a) => Cycle(ev, a));
         return f;
     }
 
@@ -199,8 +201,8 @@ internal static partial class FeelBuiltins
 
         try
         {
-            // A bounded match time keeps a hostile pattern from stalling the engine.
-            return new Regex(pattern, options, TimeSpan.FromMilliseconds(200));
+            // A bounded match time keeps a hostile pattern from stalling the engine (FeelLimits.RegexTimeout).
+            return new Regex(pattern, options, ev.Limits.RegexTimeout);
         }
         catch (ArgumentException e)
         {
@@ -217,7 +219,34 @@ internal static partial class FeelBuiltins
         }
 
         var delimiter = Str(a, 1) ?? "";
-        return (Str(a, 2) ?? "") + string.Join(delimiter, list.OfType<string>()) + (Str(a, 3) ?? "");
+        var prefix = Str(a, 2) ?? "";
+        var suffix = Str(a, 3) ?? "";
+        ev.CheckString(prefix.Length + suffix.Length + list.Sum(x => (long)((x as string)?.Length ?? 0) + delimiter.Length), "the string string join() makes");
+        return prefix + string.Join(delimiter, list.OfType<string>()) + suffix;
+    }
+
+    // The result can be no longer than every character replaced (and the gaps between them).
+    private static string Replace(FeelEvaluator ev, Regex regex, string input, string replacement)
+    {
+        if (replacement.Length > 0 && input.Length + ((input.Length + 1L) * replacement.Length) > ev.Limits.MaxStringLength)
+        {
+            ev.CheckString(input.Length + ((input.Length + 1L) * replacement.Length), "the string replace() could make");
+        }
+
+        return regex.Replace(input, replacement);
+    }
+
+    private static List<object?> Concatenate(FeelEvaluator ev, IReadOnlyList<object?> lists)
+    {
+        ev.CheckCollection(lists.Sum(x => (decimal)((List<object?>)x!).Count), "the list concatenate() makes");
+        return lists.SelectMany(x => (List<object?>)x!).ToList();
+    }
+
+    // string() of a large value is measured before it is written out.
+    private static string? ToFeelString(FeelEvaluator ev, object? value)
+    {
+        ev.CheckString(FeelValue.EstimateLength(value, ev.Limits.MaxStringLength + 1L), "the string string() makes");
+        return FeelValue.ToFeelString(value);
     }
 
     private static decimal Scaled(decimal n, IReadOnlyList<object?> a, MidpointRounding mode, bool roundAll = false)
@@ -365,11 +394,13 @@ internal static partial class FeelBuiltins
         return copy;
     }
 
-    private static List<object?> Distinct(IEnumerable<object?> items)
+    private static List<object?> Distinct(FeelEvaluator ev, IEnumerable<object?> items)
     {
         var result = new List<object?>();
         foreach (var item in items)
         {
+            // Quadratic: each comparison is a step, so a large list runs into FeelLimits.MaxSteps, not on for minutes.
+            ev.Step(result.Count + 1);
             if (!result.Any(x => FeelValue.AreEqual(x, item) == true))
             {
                 result.Add(item);
@@ -377,6 +408,21 @@ internal static partial class FeelBuiltins
         }
 
         return result;
+    }
+
+    private static List<object?> Duplicates(FeelEvaluator ev, List<object?> list)
+    {
+        var repeated = new List<object?>();
+        for (var i = 0; i < list.Count; i++)
+        {
+            ev.Step(list.Count - i);
+            if (list.Skip(i + 1).Any(y => FeelValue.AreEqual(list[i], y) == true))
+            {
+                repeated.Add(list[i]);
+            }
+        }
+
+        return Distinct(ev, repeated);
     }
 
     private static List<object?> Flatten(List<object?> list)
@@ -453,274 +499,4 @@ internal static partial class FeelBuiltins
 
         return result;
     }
-
-    private static DateOnly? DatePart(IReadOnlyList<object?> a) => a.Count == 1 ? a[0] switch
-    {
-        DateOnly d => d,
-        FeelDateTime dt => DateOnly.FromDateTime(dt.Local),
-        _ => null,
-    } : null;
-
-    private static object? Date(FeelEvaluator ev, IReadOnlyList<object?> a)
-    {
-        if (a.Count == 3)
-        {
-            if (Num(a, 0) is not { } y || Num(a, 1) is not { } m || Num(a, 2) is not { } d)
-            {
-                return null;
-            }
-
-            try
-            {
-                return new DateOnly((int)y, (int)m, (int)d);
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                return ev.Invalid($"date({y}, {m}, {d}) is not a valid date");
-            }
-        }
-
-        return a.Count == 1 ? a[0] switch
-        {
-            string s => ParseDate(s) ?? ev.Invalid($"'{s}' is not a valid date"),
-            DateOnly d => d,
-            FeelDateTime dt => DateOnly.FromDateTime(dt.Local),
-            _ => null,
-        } : null;
-    }
-
-    private static object? Time(FeelEvaluator ev, IReadOnlyList<object?> a)
-    {
-        if (a.Count >= 3)
-        {
-            if (Num(a, 0) is not { } h || Num(a, 1) is not { } m || Num(a, 2) is not { } s)
-            {
-                return null;
-            }
-
-            TimeSpan? offset = a.Count > 3 && a[3] is TimeSpan o ? o : null;
-            try
-            {
-                return new FeelTime(new TimeOnly((int)h, (int)m, (int)s).Add(TimeSpan.FromTicks((long)((s - decimal.Truncate(s)) * TimeSpan.TicksPerSecond))), offset);
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                return ev.Invalid("not a valid time");
-            }
-        }
-
-        return a.Count == 1 ? a[0] switch
-        {
-            string s => ParseTime(s) ?? ev.Invalid($"'{s}' is not a valid time"),
-            FeelTime t => t,
-            FeelDateTime dt => new FeelTime(TimeOnly.FromDateTime(dt.Local), dt.Offset),
-            DateOnly => new FeelTime(TimeOnly.MinValue, TimeSpan.Zero),
-            _ => null,
-        } : null;
-    }
-
-    private static object? DateAndTime(FeelEvaluator ev, IReadOnlyList<object?> a)
-    {
-        if (a.Count == 2)
-        {
-            var date = a[0] switch
-            {
-                DateOnly d => (DateOnly?)d,
-                FeelDateTime dt => DateOnly.FromDateTime(dt.Local),
-                _ => null,
-            };
-            return date is { } dd && a[1] is FeelTime t ? new FeelDateTime(dd.ToDateTime(t.Time), t.Offset, null) : null;
-        }
-
-        return a.Count == 1 ? a[0] switch
-        {
-            string s => ParseDateTime(s) ?? (ParseDate(s) is { } d ? new FeelDateTime(d.ToDateTime(TimeOnly.MinValue), null, null) : ev.Invalid($"'{s}' is not a valid date and time")),
-            FeelDateTime dt => dt,
-            DateOnly d => new FeelDateTime(d.ToDateTime(TimeOnly.MinValue), null, null),
-            _ => null,
-        } : null;
-    }
-
-    private static object? YearsAndMonths(IReadOnlyList<object?> a)
-    {
-        static DateTime? Local(object? v) => v switch
-        {
-            DateOnly d => d.ToDateTime(TimeOnly.MinValue),
-            FeelDateTime dt => dt.Local,
-            _ => null,
-        };
-
-        if (a.Count != 2 || Local(a[0]) is not { } from || Local(a[1]) is not { } to)
-        {
-            return null;
-        }
-
-        var months = ((to.Year - from.Year) * 12) + (to.Month - from.Month);
-        if (months > 0 && to.AddMonths(-months) < from)
-        {
-            months--;
-        }
-        else if (months < 0 && to.AddMonths(-months) > from)
-        {
-            months++;
-        }
-
-        return new FeelYearMonthDuration(months);
-    }
-
-    /// <summary>Reads a FEEL temporal literal: a date, time, date-time or duration.</summary>
-    public static object? ParseTemporal(string text)
-    {
-        if (text.StartsWith('P') || text.StartsWith("-P", StringComparison.Ordinal))
-        {
-            return ParseDuration(text);
-        }
-
-        if (text.Contains('T', StringComparison.Ordinal))
-        {
-            return ParseDateTime(text);
-        }
-
-        if (text.Length >= 10 && text[4] == '-')
-        {
-            return ParseDate(text);
-        }
-
-        return ParseTime(text);
-    }
-
-    internal static DateOnly? ParseDate(string text) =>
-        DateRegex().IsMatch(text) && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
-
-    internal static FeelTime? ParseTime(string text)
-    {
-        var match = TimeRegex().Match(text);
-        if (!match.Success || !TimeOnly.TryParse(match.Groups["t"].Value, CultureInfo.InvariantCulture, out var time))
-        {
-            return null;
-        }
-
-        return ParseOffset(match.Groups["o"].Value, out var offset, out _) ? new FeelTime(time, offset) : null;
-    }
-
-    internal static FeelDateTime? ParseDateTime(string text)
-    {
-        var t = text.IndexOf('T', StringComparison.Ordinal);
-        if (t < 0 || ParseDate(text[..t]) is not { } date)
-        {
-            return null;
-        }
-
-        var match = TimeRegex().Match(text[(t + 1)..]);
-        if (!match.Success || !TimeOnly.TryParse(match.Groups["t"].Value, CultureInfo.InvariantCulture, out var time))
-        {
-            return null;
-        }
-
-        return ParseOffset(match.Groups["o"].Value, out var offset, out var zone) ? new FeelDateTime(date.ToDateTime(time), offset, zone) : null;
-    }
-
-    private static bool ParseOffset(string text, out TimeSpan? offset, out string? zone)
-    {
-        offset = null;
-        zone = null;
-        if (text.Length == 0)
-        {
-            return true;
-        }
-
-        if (text == "Z")
-        {
-            offset = TimeSpan.Zero;
-            return true;
-        }
-
-        if (text[0] == '@')
-        {
-            zone = text[1..];
-            return TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _);
-        }
-
-        var sign = text[0] == '-' ? -1 : 1;
-        if (!TimeSpan.TryParseExact(text[1..], @"hh\:mm", CultureInfo.InvariantCulture, out var o))
-        {
-            return false;
-        }
-
-        offset = sign * o;
-        return true;
-    }
-
-    /// <summary>Reads an ISO 8601 duration: days-and-time (<c>P1DT2H</c>) or years-and-months (<c>P1Y2M</c>).</summary>
-    public static object? ParseDuration(string text)
-    {
-        var m = DurationRegex().Match(text);
-        if (!m.Success || text.EndsWith('T') || text is "P" or "-P")
-        {
-            return null;
-        }
-
-        var negative = m.Groups["neg"].Success;
-        bool Has(string g) => m.Groups[g].Success;
-        int Int(string g) => Has(g) ? int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture) : 0;
-        var yearMonth = Has("y") || Has("mo");
-        var dayTime = Has("w") || Has("d") || Has("h") || Has("mi") || Has("s");
-        if (yearMonth && dayTime)
-        {
-            return null;
-        }
-
-        if (yearMonth)
-        {
-            var months = (Int("y") * 12) + Int("mo");
-            return new FeelYearMonthDuration(negative ? -months : months);
-        }
-
-        var seconds = Has("s") ? decimal.Parse(m.Groups["s"].Value, CultureInfo.InvariantCulture) : 0m;
-        var span = TimeSpan.FromDays((Int("w") * 7) + Int("d")) + TimeSpan.FromHours(Int("h")) + TimeSpan.FromMinutes(Int("mi"))
-            + TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond));
-        return negative ? span.Negate() : span;
-    }
-
-    /// <summary>Properties of temporal values: <c>date.year</c>, <c>duration.hours</c>…</summary>
-    public static object? TemporalProperty(object value, string name) => (value, name) switch
-    {
-        (DateOnly d, "year") => (decimal)d.Year,
-        (DateOnly d, "month") => (decimal)d.Month,
-        (DateOnly d, "day") => (decimal)d.Day,
-        (DateOnly d, "weekday") => (decimal)(((int)d.DayOfWeek + 6) % 7) + 1,
-        (FeelDateTime d, "year") => (decimal)d.Local.Year,
-        (FeelDateTime d, "month") => (decimal)d.Local.Month,
-        (FeelDateTime d, "day") => (decimal)d.Local.Day,
-        (FeelDateTime d, "weekday") => (decimal)(((int)d.Local.DayOfWeek + 6) % 7) + 1,
-        (FeelDateTime d, "hour") => (decimal)d.Local.Hour,
-        (FeelDateTime d, "minute") => (decimal)d.Local.Minute,
-        (FeelDateTime d, "second") => (decimal)d.Local.Second,
-        (FeelDateTime d, "time offset") => d.Offset,
-        (FeelDateTime d, "timezone") => d.Zone,
-        (FeelTime t, "hour") => (decimal)t.Time.Hour,
-        (FeelTime t, "minute") => (decimal)t.Time.Minute,
-        (FeelTime t, "second") => (decimal)t.Time.Second,
-        (FeelTime t, "time offset") => t.Offset,
-        (TimeSpan t, "days") => (decimal)t.Days,
-        (TimeSpan t, "hours") => (decimal)t.Hours,
-        (TimeSpan t, "minutes") => (decimal)t.Minutes,
-        (TimeSpan t, "seconds") => (decimal)t.Seconds,
-        (FeelYearMonthDuration y, "years") => (decimal)(y.TotalMonths / 12),
-        (FeelYearMonthDuration y, "months") => (decimal)(y.TotalMonths % 12),
-        (FeelRange r, "start") => r.Start,
-        (FeelRange r, "end") => r.End,
-        (FeelRange r, "start included") => r.StartIncluded,
-        (FeelRange r, "end included") => r.EndIncluded,
-        _ => null,
-    };
-
-    [GeneratedRegex(@"^-?\d{4,9}-\d{2}-\d{2}$")]
-    private static partial Regex DateRegex();
-
-    [GeneratedRegex(@"^(?<t>\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)(?<o>Z|[+-]\d{2}:\d{2}|@[A-Za-z_/+-]+)?$")]
-    private static partial Regex TimeRegex();
-
-    [GeneratedRegex(@"^(?<neg>-)?P(?:(?<y>\d+)Y)?(?:(?<mo>\d+)M)?(?:(?<w>\d+)W)?(?:(?<d>\d+)D)?(?:T(?:(?<h>\d+)H)?(?:(?<mi>\d+)M)?(?:(?<s>\d+(?:\.\d+)?)S)?)?$")]
-    private static partial Regex DurationRegex();
 }

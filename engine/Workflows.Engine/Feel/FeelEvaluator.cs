@@ -1,15 +1,93 @@
+using System.Runtime.CompilerServices;
+
 namespace Workflows.Engine.Feel;
 
 /// <summary>
-/// Per-evaluation state: the clock behind <c>now()</c> and the warnings that explain a null result.
-/// FEEL never throws at run time; a type error yields null and a warning, as the spec and Camunda 8 do.
+/// Per-evaluation state: the clock behind <c>now()</c>, the warnings that explain a null result, and the
+/// budgets (<see cref="FeelLimits"/>) the evaluation spends. FEEL never throws at run time for a type
+/// error (that yields null and a warning, as the spec and Camunda 8 do); it throws
+/// <see cref="FeelLimitExceededException"/> when a budget runs out.
 /// </summary>
-internal sealed class FeelEvaluator(TimeProvider time)
+internal sealed class FeelEvaluator(TimeProvider time, FeelLimits limits)
 {
     private List<string>? _warnings;
     private int _quiet;
+    private long _steps;
+    private int _calls;
 
     public TimeProvider Time { get; } = time;
+
+    public FeelLimits Limits { get; } = limits;
+
+    /// <summary>Spends <paramref name="count"/> steps of the evaluation's budget.</summary>
+    public void Step(long count = 1)
+    {
+        _steps += count;
+        if (_steps > Limits.MaxSteps)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxSteps), Limits.MaxSteps, $"the expression took more than {Limits.MaxSteps:N0} steps");
+        }
+    }
+
+    /// <summary>Called as a node is entered: one step, and the thread's stack checked so that no nesting overflows it.</summary>
+    public void EnterNode()
+    {
+        Step();
+        if ((_steps & 15) == 0 && !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxDepth), Limits.MaxDepth, "the expression nests deeper than the thread's stack allows");
+        }
+    }
+
+    /// <summary>Called as a function is invoked; a recursive function goes no deeper than the budget.</summary>
+    public void EnterCall(string name)
+    {
+        if (++_calls > Limits.MaxDepth)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxDepth), Limits.MaxDepth, $"function calls nest more than {Limits.MaxDepth} deep (at '{name}'; is it recursive without end?)");
+        }
+
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxDepth), Limits.MaxDepth, "function calls nest deeper than the thread's stack allows");
+        }
+    }
+
+    public void ExitCall() => _calls--;
+
+    /// <summary>Refuses a list or range of <paramref name="count"/> items when it is over the budget.</summary>
+    public void CheckCollection(decimal count, string what)
+    {
+        if (count > Limits.MaxCollectionSize)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxCollectionSize), Limits.MaxCollectionSize, $"{what} would hold {count:N0} items");
+        }
+    }
+
+    /// <summary>Refuses a string of <paramref name="length"/> characters when it is over the budget.</summary>
+    public void CheckString(long length, string what)
+    {
+        if (length > Limits.MaxStringLength)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxStringLength), Limits.MaxStringLength, $"{what} would be {length:N0} characters long");
+        }
+    }
+
+    /// <summary>Checks a value a function returned: lists and strings within their budgets.</summary>
+    public object? CheckResult(object? value, string function)
+    {
+        switch (value)
+        {
+            case List<object?> list:
+                CheckCollection(list.Count, $"the list {function}() made");
+                break;
+            case string s:
+                CheckString(s.Length, $"the string {function}() made");
+                break;
+        }
+
+        return value;
+    }
 
     public IReadOnlyList<string> Warnings => (IReadOnlyList<string>?)_warnings ?? [];
 
@@ -52,7 +130,7 @@ internal static class FeelArithmetic
 
         try
         {
-            var result = ApplyCore(op, left, right);
+            var result = ApplyCore(ev, op, left, right);
             return result ?? ev.Invalid($"can't apply '{Symbol(op)}' to {FeelValue.TypeName(left)} and {FeelValue.TypeName(right)}");
         }
         catch (OverflowException)
@@ -67,7 +145,13 @@ internal static class FeelArithmetic
 
     private static string Symbol(char op) => op == '^' ? "**" : op.ToString();
 
-    private static object? ApplyCore(char op, object left, object right) => (op, left, right) switch
+    private static string Join(FeelEvaluator ev, string a, string b)
+    {
+        ev.CheckString((long)a.Length + b.Length, "the joined string");
+        return a + b;
+    }
+
+    private static object? ApplyCore(FeelEvaluator ev, char op, object left, object right) => (op, left, right) switch
     {
         ('+', decimal a, decimal b) => a + b,
         ('-', decimal a, decimal b) => a - b,
@@ -75,7 +159,7 @@ internal static class FeelArithmetic
         ('/', decimal _, decimal b) when b == 0 => null,
         ('/', decimal a, decimal b) => a / b,
         ('^', decimal a, decimal b) => Power(a, b),
-        ('+', string a, string b) => a + b,
+        ('+', string a, string b) => Join(ev, a, b),
 
         ('+', DateOnly d, TimeSpan t) => DateOnly.FromDateTime(d.ToDateTime(TimeOnly.MinValue).Add(t)),
         ('-', DateOnly d, TimeSpan t) => DateOnly.FromDateTime(d.ToDateTime(TimeOnly.MinValue).Subtract(t)),

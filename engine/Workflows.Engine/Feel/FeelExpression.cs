@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Workflows.Engine.Feel;
 
@@ -14,11 +15,20 @@ public readonly record struct FeelResult(object? Value, IReadOnlyList<string> Wa
 /// </remarks>
 public static class FeelInterpreter
 {
-    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>.</summary>
+    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>, within the default <see cref="FeelLimits"/>.</summary>
     /// <exception cref="FeelSyntaxException">The expression does not parse.</exception>
-    public static FeelResult Evaluate(string expression, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null)
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget of <see cref="FeelLimits.Default"/>.</exception>
+    public static FeelResult Evaluate(string expression, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null) =>
+        Evaluate(expression, FeelLimits.Default, context, time);
+
+    /// <summary>Parses and evaluates <paramref name="expression"/> against <paramref name="context"/>, within <paramref name="limits"/>.</summary>
+    /// <exception cref="FeelSyntaxException">The expression does not parse, or nests deeper than <see cref="FeelLimits.MaxDepth"/>.</exception>
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget of <paramref name="limits"/>.</exception>
+    public static FeelResult Evaluate(string expression, FeelLimits limits, IReadOnlyDictionary<string, object?>? context = null, TimeProvider? time = null)
     {
-        var parsed = FeelExpression.Parse(expression);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        var parsed = FeelExpression.Parse(expression, limits);
         var scope = new FeelContext();
         if (context is not null)
         {
@@ -37,16 +47,21 @@ internal sealed class FeelExpression
 {
     private readonly FeelNode _root;
 
-    private FeelExpression(string text, FeelNode root)
+    private readonly FeelLimits _limits;
+
+    private FeelExpression(string text, FeelNode root, FeelLimits limits)
     {
         Text = text;
         _root = root;
+        _limits = limits;
     }
 
     public string Text { get; }
 
-    public static FeelExpression Parse(string text)
+    /// <summary>Parses an expression; it is evaluated within <paramref name="limits"/> (the defaults when null).</summary>
+    public static FeelExpression Parse(string text, FeelLimits? limits = null)
     {
+        limits ??= FeelLimits.Default;
         var body = text.TrimStart();
         if (body.StartsWith('='))
         {
@@ -58,17 +73,32 @@ internal sealed class FeelExpression
             throw new FeelSyntaxException("the expression is empty", 0);
         }
 
-        return new FeelExpression(text, FeelParser.Parse(body));
+        return new FeelExpression(text, FeelParser.Parse(body, limits.MaxDepth), limits);
     }
 
     /// <summary>The variable the expression is, when it is nothing but a name (<c>=customerId</c>); null otherwise.</summary>
     public string? VariableName => _root is NameNode name ? name.Name : null;
 
+    /// <exception cref="FeelLimitExceededException">The evaluation went over a budget; nothing it computed is used.</exception>
     public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
     {
-        var evaluator = new FeelEvaluator(time);
-        var value = _root.Evaluate(evaluator, scope);
-        return new FeelResult(value, evaluator.Warnings);
+        var evaluator = new FeelEvaluator(time, _limits);
+        try
+        {
+            var value = _root.Evaluate(evaluator, scope);
+            return new FeelResult(value, evaluator.Warnings);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.RegexTimeout), _limits.RegexTimeout,
+                $"a regular expression ran longer than {_limits.RegexTimeout.TotalMilliseconds:N0} ms");
+        }
+        catch (Exception e) when (e is ArithmeticException or ArgumentException or FormatException or InvalidCastException or IndexOutOfRangeException)
+        {
+            // FEEL does not throw at run time: a value out of range (a date beyond year 9999, a scale of 40
+            // digits) is null with a warning, as a type error is, wherever in the built-ins it arises.
+            return new FeelResult(null, [.. evaluator.Warnings, $"the evaluation failed: {e.Message}"]);
+        }
     }
 
     public override string ToString() => Text;
@@ -92,8 +122,8 @@ public static class FeelConvert
         byte b => (decimal)b,
         uint u => (decimal)u,
         ulong u => (decimal)u,
-        double d when double.IsFinite(d) => (decimal)d,
-        float f when float.IsFinite(f) => (decimal)f,
+        double d => ToDecimal(d),
+        float f => ToDecimal(f),
         char c => c.ToString(),
         Guid g => g.ToString(),
         Enum e => e.ToString(),
@@ -109,6 +139,7 @@ public static class FeelConvert
     };
 
     /// <summary>Reads a JSON value: numbers as decimal, objects as contexts.</summary>
+    /// <exception cref="ArgumentException">A number is beyond what a decimal holds (about ±7.9e28), such as 1e300.</exception>
     public static object? FromJson(JsonElement json)
     {
         switch (json.ValueKind)
@@ -122,7 +153,8 @@ public static class FeelConvert
             case JsonValueKind.String:
                 return json.GetString();
             case JsonValueKind.Number:
-                return json.TryGetDecimal(out var d) ? d : (decimal)json.GetDouble();
+                // Tiny values (1e-300) round to zero; huge ones have no decimal and are refused.
+                return json.TryGetDecimal(out var d) ? d : ToDecimal(json.GetDouble());
             case JsonValueKind.Array:
                 var list = new List<object?>(json.GetArrayLength());
                 foreach (var item in json.EnumerateArray())
@@ -198,6 +230,11 @@ public static class FeelConvert
 
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    private static decimal ToDecimal(double value) =>
+        double.IsFinite(value) && Math.Abs(value) < 7.9e28
+            ? (decimal)value
+            : throw new ArgumentException($"the number {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is beyond the range of FEEL numbers (decimal, about ±7.9e28)", nameof(value));
 
     private static List<object?> NormaliseList(IEnumerable<object?> items)
     {

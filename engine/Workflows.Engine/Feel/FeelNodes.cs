@@ -40,21 +40,28 @@ internal sealed class EmptyScope : IFeelScope
 
 internal abstract class FeelNode
 {
-    public abstract object? Evaluate(FeelEvaluator ev, IFeelScope scope);
+    /// <summary>Evaluates the node, spending a step of the budget (and checking the stack) on the way in.</summary>
+    public object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    {
+        ev.EnterNode();
+        return EvaluateCore(ev, scope);
+    }
+
+    protected abstract object? EvaluateCore(FeelEvaluator ev, IFeelScope scope);
 }
 
 internal sealed class LiteralNode(object? value) : FeelNode
 {
     public object? Value { get; } = value;
 
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Value;
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => Value;
 }
 
 internal sealed class NameNode(string name) : FeelNode
 {
     public string Name { get; } = name;
 
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         if (scope.TryResolve(Name, out var value))
         {
@@ -73,7 +80,7 @@ internal sealed class NameNode(string name) : FeelNode
 
 internal sealed class NegateNode(FeelNode operand) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => operand.Evaluate(ev, scope) switch
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => operand.Evaluate(ev, scope) switch
     {
         decimal d => -d,
         TimeSpan t => t.Negate(),
@@ -84,19 +91,19 @@ internal sealed class NegateNode(FeelNode operand) : FeelNode
 
 internal sealed class ArithmeticNode(char op, FeelNode left, FeelNode right) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         FeelArithmetic.Apply(ev, op, left.Evaluate(ev, scope), right.Evaluate(ev, scope));
 }
 
 internal sealed class CompareNode(string op, FeelNode left, FeelNode right) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         FeelArithmetic.CompareWith(ev, op, left.Evaluate(ev, scope), right.Evaluate(ev, scope));
 }
 
 internal sealed class BetweenNode(FeelNode value, FeelNode low, FeelNode high) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var v = value.Evaluate(ev, scope);
         var lo = FeelValue.Compare(v, low.Evaluate(ev, scope));
@@ -107,7 +114,7 @@ internal sealed class BetweenNode(FeelNode value, FeelNode low, FeelNode high) :
 
 internal sealed class AndNode(FeelNode left, FeelNode right) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var l = left.Evaluate(ev, scope);
         if (l is false)
@@ -127,7 +134,7 @@ internal sealed class AndNode(FeelNode left, FeelNode right) : FeelNode
 
 internal sealed class OrNode(FeelNode left, FeelNode right) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var l = left.Evaluate(ev, scope);
         if (l is true)
@@ -147,13 +154,13 @@ internal sealed class OrNode(FeelNode left, FeelNode right) : FeelNode
 
 internal sealed class IfNode(FeelNode condition, FeelNode then, FeelNode otherwise) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         condition.Evaluate(ev, scope) is true ? then.Evaluate(ev, scope) : otherwise.Evaluate(ev, scope);
 }
 
 internal sealed class ListNode(List<FeelNode> items) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var list = new List<object?>(items.Count);
         foreach (var item in items)
@@ -167,7 +174,7 @@ internal sealed class ListNode(List<FeelNode> items) : FeelNode
 
 internal sealed class ContextNode(List<(string Key, FeelNode Value)> entries) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         // Later entries may refer to earlier ones: {a: 1, b: a + 1}.
         var context = new FeelContext(entries.Count);
@@ -183,13 +190,13 @@ internal sealed class ContextNode(List<(string Key, FeelNode Value)> entries) : 
 
 internal sealed class RangeNode(FeelNode start, bool startIncluded, FeelNode end, bool endIncluded) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         new FeelRange(start.Evaluate(ev, scope), startIncluded, end.Evaluate(ev, scope), endIncluded);
 }
 
 internal sealed class PathNode(FeelNode target, string name) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Select(ev, target.Evaluate(ev, scope), name);
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => Select(ev, target.Evaluate(ev, scope), name);
 
     internal static object? Select(FeelEvaluator ev, object? value, string name)
     {
@@ -203,6 +210,7 @@ internal sealed class PathNode(FeelNode target, string name) : FeelNode
                 var mapped = new List<object?>(list.Count);
                 foreach (var item in list)
                 {
+                    ev.Step();
                     mapped.Add(Select(ev, item, name));
                 }
 
@@ -221,7 +229,7 @@ internal sealed class PathNode(FeelNode target, string name) : FeelNode
 
 internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var value = target.Evaluate(ev, scope);
         if (value is null)
@@ -246,6 +254,7 @@ internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
         var result = new List<object?>();
         foreach (var item in list)
         {
+            ev.Step();
             IFeelScope itemScope = item is FeelContext ctx
                 ? new NameScope("item", item, new ContextScope(ctx, scope))
                 : new NameScope("item", item, scope);
@@ -261,7 +270,7 @@ internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
 
 internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, List<(string Name, FeelNode Value)>? named) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         if (target.Evaluate(ev, scope) is not FeelFunction function)
         {
@@ -296,13 +305,16 @@ internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, Lis
             args = values;
         }
 
-        return function.Invoke(ev, args);
+        ev.EnterCall(function.Name);
+        var result = function.Invoke(ev, args);
+        ev.ExitCall();
+        return ev.CheckResult(result, function.Name);
     }
 }
 
 internal sealed class LambdaNode(List<string> parameters, FeelNode body) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         new FeelFunction("anonymous", parameters, (evaluator, args) =>
         {
             var inner = scope;
@@ -315,9 +327,9 @@ internal sealed class LambdaNode(List<string> parameters, FeelNode body) : FeelN
         });
 }
 
-internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body) : FeelNode
+internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body, bool usesPartial) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var results = new List<object?>();
         return Iterate(ev, scope, 0, results) ? results : null;
@@ -327,8 +339,17 @@ internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? Rang
     {
         if (depth == iterations.Count)
         {
-            // "partial" is the list built so far, as the spec names it.
-            results.Add(body.Evaluate(ev, new NameScope("partial", results, scope)));
+            // "partial" is the list built so far, as the spec names it: a copy, so that a body returning
+            // it never puts the list inside itself (a cycle no writer could end). Copied only when used.
+            ev.CheckCollection(results.Count + 1, "the list the for expression makes");
+            IFeelScope bodyScope = scope;
+            if (usesPartial)
+            {
+                ev.Step(results.Count);
+                bodyScope = new NameScope("partial", new List<object?>(results), scope);
+            }
+
+            results.Add(body.Evaluate(ev, bodyScope));
             return true;
         }
 
@@ -340,6 +361,7 @@ internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? Rang
 
         foreach (var item in items)
         {
+            ev.Step();
             if (!Iterate(ev, new NameScope(iterations[depth].Name, item, scope), depth + 1, results))
             {
                 return false;
@@ -352,7 +374,7 @@ internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? Rang
 
 internal sealed class QuantifiedNode(bool every, List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode condition) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => Check(ev, scope, 0);
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => Check(ev, scope, 0);
 
     private object? Check(FeelEvaluator ev, IFeelScope scope, int depth)
     {
@@ -369,6 +391,7 @@ internal sealed class QuantifiedNode(bool every, List<(string Name, FeelNode Sou
 
         foreach (var item in items)
         {
+            ev.Step();
             var result = Check(ev, new NameScope(iterations[depth].Name, item, scope), depth + 1);
             if (every && result is not true)
             {
@@ -412,6 +435,8 @@ internal static class FeelIteration
             return null;
         }
 
+        // The size is checked before a single item is made: `for x in 1..100000000` stops at once.
+        ev.CheckCollection(Math.Abs(decimal.Truncate(t) - decimal.Truncate(f)) + 1, "the range");
         var step = f <= t ? 1 : -1;
         var list = new List<object?>();
         for (var i = f; step > 0 ? i <= t : i >= t; i += step)
@@ -425,13 +450,13 @@ internal static class FeelIteration
 
 internal sealed class InNode(FeelNode value, UnaryTestsNode tests) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) =>
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         tests.Evaluate(ev, new NameScope("?", value.Evaluate(ev, scope), scope));
 }
 
 internal sealed class InstanceOfNode(FeelNode value, string typeName) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var v = value.Evaluate(ev, scope);
         return typeName switch
@@ -448,7 +473,7 @@ internal sealed class InstanceOfNode(FeelNode value, string typeName) : FeelNode
 /// <summary>Unary tests: true when any test accepts the input value, bound to the name <c>?</c>.</summary>
 internal sealed class UnaryTestsNode(List<FeelNode> tests) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var sawNull = false;
         foreach (var test in tests)
@@ -469,12 +494,12 @@ internal sealed class UnaryTestsNode(List<FeelNode> tests) : FeelNode
 
 internal sealed class AnyTestNode : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope) => true;
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => true;
 }
 
 internal sealed class ComparisonTestNode(string op, FeelNode operand) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         scope.TryResolve("?", out var input);
         return FeelArithmetic.CompareWith(ev, op, input, operand.Evaluate(ev, scope));
@@ -483,7 +508,7 @@ internal sealed class ComparisonTestNode(string op, FeelNode operand) : FeelNode
 
 internal sealed class ValueTestNode(FeelNode expected) : FeelNode
 {
-    public override object? Evaluate(FeelEvaluator ev, IFeelScope scope)
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         scope.TryResolve("?", out var input);
         var value = expected.Evaluate(ev, scope);

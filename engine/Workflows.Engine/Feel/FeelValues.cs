@@ -98,8 +98,11 @@ public sealed class FeelContext : IEnumerable<KeyValuePair<string, object?>>
 /// <summary>A FEEL time of day, with an optional UTC offset.</summary>
 public readonly record struct FeelTime(TimeOnly Time, TimeSpan? Offset)
 {
+    /// <summary>The IANA zone of a time written <c>10:30:00@Europe/Paris</c>; null for a local time or one with an offset.</summary>
+    public string? Zone { get; init; }
+
     /// <inheritdoc />
-    public override string ToString() => FeelValue.FormatTime(Time) + FeelValue.FormatOffset(Offset, null);
+    public override string ToString() => FeelValue.FormatTime(Time) + FeelValue.FormatOffset(Offset, Zone);
 }
 
 /// <summary>A FEEL date and time: a local date-time with an optional UTC offset or IANA zone.</summary>
@@ -255,7 +258,7 @@ public static class FeelValue
             case (DateOnly a, DateOnly b):
                 return a == b;
             case (FeelTime a, FeelTime b):
-                return a.Time == b.Time && a.Offset == b.Offset;
+                return a.Time == b.Time && a.Offset == b.Offset && a.Zone == b.Zone;
             case (FeelDateTime a, FeelDateTime b):
                 return a.ToInstant() == b.ToInstant();
             case (DateOnly a, FeelDateTime b):
@@ -399,6 +402,45 @@ public static class FeelValue
                     break;
             }
         }
+    }
+
+    /// <summary>About how many characters <see cref="ToDisplayString"/> writes for a value, counted no further than <paramref name="stopAt"/>.</summary>
+    internal static long EstimateLength(object? value, long stopAt)
+    {
+        long total = 0;
+        var pending = new Stack<object?>();
+        pending.Push(value);
+        while (pending.TryPop(out var item) && total < stopAt)
+        {
+            switch (item)
+            {
+                case string s:
+                    total += s.Length + 2;
+                    break;
+                case List<object?> list:
+                    total += 2 + (2L * list.Count);
+                    foreach (var x in list)
+                    {
+                        pending.Push(x);
+                    }
+
+                    break;
+                case FeelContext context:
+                    total += 2;
+                    foreach (var (key, x) in context)
+                    {
+                        total += key.Length + 4;
+                        pending.Push(x);
+                    }
+
+                    break;
+                default:
+                    total += 40; // numbers, dates, durations and the like are short
+                    break;
+            }
+        }
+
+        return total;
     }
 
     /// <summary>Writes a number without exponent and without trailing zeros.</summary>

@@ -10,7 +10,7 @@ namespace Workflows.Engine.Model;
 /// Reads BPMN 2.0 XML as bpmn-js and Camunda Modeler write it into a <see cref="BpmnDocument"/>,
 /// collecting every problem as a finding instead of stopping at the first.
 /// </summary>
-internal sealed class BpmnParser
+internal sealed partial class BpmnParser
 {
     public const string BpmnNs = "http://www.omg.org/spec/BPMN/20100524/MODEL";
     public const string BpmnDiNs = "http://www.omg.org/spec/BPMN/20100524/DI";
@@ -25,11 +25,15 @@ internal sealed class BpmnParser
 
     private readonly List<ValidationFinding> _findings = [];
     private readonly BpmnDocument _document = new();
+    private readonly FeelLimits _feelLimits;
+
+    private BpmnParser(FeelLimits feelLimits) => _feelLimits = feelLimits;
 
     public static (BpmnDocument? Document, List<ValidationFinding> Findings) Parse(string xml, BpmnParserOptions? options = null)
     {
         options ??= BpmnParserOptions.Default;
-        var parser = new BpmnParser();
+        options.Feel.Validate();
+        var parser = new BpmnParser(options.Feel);
         var root = parser.LoadSafely(xml, options);
         if (root is null)
         {
@@ -43,6 +47,7 @@ internal sealed class BpmnParser
         }
 
         parser.ReadDefinitions(root);
+        BpmnCoverage.Check(root, parser._findings);
         return (parser._document, parser._findings);
     }
 
@@ -339,543 +344,15 @@ internal sealed class BpmnParser
         return (int)kind >= 0;
     }
 
-    private FlowNode ReadFlowNode(XElement e, NodeKind kind, ProcessModel process)
-    {
-        var node = new FlowNode
-        {
-            Id = Attr(e, "id") ?? "",
-            Name = Attr(e, "name"),
-            Kind = kind,
-            ElementName = e.Name.LocalName,
-            Position = Pos(e),
-            DefaultFlowId = Attr(e, "default"),
-            TriggeredByEvent = string.Equals(Attr(e, "triggeredByEvent"), "true", StringComparison.OrdinalIgnoreCase),
-            AttachedToId = Attr(e, "attachedToRef"),
-        };
-
-        if (node.Id.Length == 0)
-        {
-            Error("ID_MISSING", null, e, $"a {e.Name.LocalName} has no id");
-        }
-
-        if (kind == NodeKind.BoundaryEvent)
-        {
-            node.IsInterrupting = !string.Equals(Attr(e, "cancelActivity"), "false", StringComparison.OrdinalIgnoreCase);
-        }
-        else if (kind == NodeKind.StartEvent)
-        {
-            node.IsInterrupting = !string.Equals(Attr(e, "isInterrupting"), "false", StringComparison.OrdinalIgnoreCase);
-        }
-
-        ReadEventDefinitions(e, node);
-        ReadExtensions(e, node, process);
-        ReadLoop(e, node);
-
-        if (kind == NodeKind.ScriptTask && node.Script is null)
-        {
-            var format = Attr(e, "scriptFormat");
-            var script = e.Element(XName.Get("script", BpmnNs))?.Value;
-            if (script is not null && (format is null || format.Equals("feel", StringComparison.OrdinalIgnoreCase)))
-            {
-                var resultVariable = Attr(Extension(e, "script"), "resultVariable") ?? Attr(e, "resultVariable");
-                if (Feel(script, e, "script") is { } expression && resultVariable is not null)
-                {
-                    node.Script = new ScriptDefinition(expression, resultVariable);
-                }
-            }
-        }
-
-        if (kind is NodeKind.SendTask or NodeKind.ReceiveTask && Attr(e, "messageRef") is { } messageRef)
-        {
-            node.Message = ResolveMessage(messageRef, e, node.Id);
-        }
-
-        if (kind == NodeKind.CallActivity && node.Call is null && Attr(e, "calledElement") is { } called)
-        {
-            node.Call = new CallDefinition(Expression(called, e, "calledElement"), CallBinding.Latest, null, true, true);
-        }
-
-        return node;
-    }
-
-    private void ReadEventDefinitions(XElement e, FlowNode node)
-    {
-        foreach (var d in e.Elements())
-        {
-            if (d.Name.Namespace != BpmnNs || !d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            _document.Count(d.Name.LocalName);
-            node.EventDefinitionCount++;
-            node.Event = d.Name.LocalName switch
-            {
-                "messageEventDefinition" => new EventDefinition
-                {
-                    Type = EventType.Message,
-                    Message = Attr(d, "messageRef") is { } r ? ResolveMessage(r, d, node.Id) : null,
-                },
-                "timerEventDefinition" => new EventDefinition { Type = EventType.Timer, Timer = ReadTimer(d, node.Id) },
-                "signalEventDefinition" => new EventDefinition
-                {
-                    Type = EventType.Signal,
-                    Signal = Attr(d, "signalRef") is { } r ? Resolve(_document.Signals, r, "signal", d, node.Id) : null,
-                },
-                "errorEventDefinition" => new EventDefinition
-                {
-                    Type = EventType.Error,
-                    Error = Attr(d, "errorRef") is { } r ? Resolve(_document.Errors, r, "error", d, node.Id) : null,
-                },
-                "escalationEventDefinition" => new EventDefinition
-                {
-                    Type = EventType.Escalation,
-                    Escalation = Attr(d, "escalationRef") is { } r ? Resolve(_document.Escalations, r, "escalation", d, node.Id) : null,
-                },
-                "terminateEventDefinition" => new EventDefinition { Type = EventType.Terminate },
-                "linkEventDefinition" => new EventDefinition { Type = EventType.Link, LinkName = Attr(d, "name") },
-                "conditionalEventDefinition" => new EventDefinition { Type = EventType.Conditional },
-                "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate },
-                "cancelEventDefinition" => new EventDefinition { Type = EventType.Cancel },
-                _ => new EventDefinition { Type = EventType.Multiple },
-            };
-        }
-
-        if (node.EventDefinitionCount > 1)
-        {
-            node.Event = new EventDefinition { Type = EventType.Multiple };
-        }
-    }
-
-    private TimeSpan ReadTimeToLive(XElement message, string messageId)
-    {
-        if (Attr(Extension(message, "publish", WorkflowsNs), "timeToLive") is not { } text)
-        {
-            return TimeSpan.Zero;
-        }
-
-        if (Workflows.Engine.Feel.FeelBuiltins.ParseDuration(text) is TimeSpan ttl && ttl >= TimeSpan.Zero)
-        {
-            return ttl;
-        }
-
-        Error("MESSAGE_TTL_INVALID", messageId, message, $"the time-to-live '{text}' is not an ISO 8601 duration such as PT10M");
-        return TimeSpan.Zero;
-    }
-
-    private MessageDefinition? ResolveMessage(string reference, XElement e, string elementId) =>
-        Resolve(_document.Messages, reference, "message", e, elementId);
-
-    private T? Resolve<T>(Dictionary<string, T> table, string reference, string what, XElement e, string elementId)
-        where T : class
-    {
-        if (table.TryGetValue(reference, out var value))
-        {
-            return value;
-        }
-
-        Error("REF_MISSING", elementId, e, $"refers to {what} '{reference}', which the document does not define");
-        return null;
-    }
-
-    private TimerDefinition? ReadTimer(XElement d, string elementId)
-    {
-        foreach (var (name, kind) in new[] { ("timeDate", TimerKind.Date), ("timeDuration", TimerKind.Duration), ("timeCycle", TimerKind.Cycle) })
-        {
-            if (d.Element(XName.Get(name, BpmnNs)) is not { } value)
-            {
-                continue;
-            }
-
-            var text = value.Value.Trim();
-            if (text.Length == 0)
-            {
-                Error("TIMER_EMPTY", elementId, value, $"the {name} is empty");
-                return null;
-            }
-
-            var expression = Expression(text, value, name);
-            if (expression.IsStatic && TimerSchedule.ValidateStatic(kind, text) is { } problem)
-            {
-                Error("TIMER_INVALID", elementId, value, $"the {name} '{text}' is not valid: {problem}");
-            }
-
-            return new TimerDefinition(kind, expression);
-        }
-
-        return null;
-    }
-
-    private void ReadExtensions(XElement e, FlowNode node, ProcessModel process)
-    {
-        if (e.Element(XName.Get("extensionElements", BpmnNs)) is not { } extensions)
-        {
-            return;
-        }
-
-        // Zeebe's elements first, so that the engine's own (wf:) win where both say the same thing.
-        foreach (var x in extensions.Elements().OrderBy(x => x.Name.NamespaceName == WorkflowsNs ? 1 : 0))
-        {
-            if (x.Name.NamespaceName is not (ZeebeNs or WorkflowsNs))
-            {
-                continue;
-            }
-
-            switch (x.Name.LocalName)
-            {
-                case "taskDefinition":
-                    var type = Attr(x, "type");
-                    if (type is null)
-                    {
-                        Error("TASK_TYPE_MISSING", node.Id, x, "taskDefinition has no type");
-                        break;
-                    }
-
-                    node.Task = new TaskDefinition(
-                        Expression(type, x, "type"),
-                        int.TryParse(Attr(x, "retries"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var retries) ? retries : 3,
-                        string.Equals(Attr(x, "external"), "true", StringComparison.OrdinalIgnoreCase),
-                        string.Equals(Attr(x, "async"), "true", StringComparison.OrdinalIgnoreCase));
-                    break;
-                case "assignmentDefinition" or "taskSchedule" or "priorityDefinition" or "userTask":
-                    node.UserTask = MergeUserTask(node.UserTask, x);
-                    break;
-                case "form":
-                    node.UserTask = MergeForm(node.UserTask, x, node.Id);
-                    break;
-                case "ioMapping":
-                    foreach (var m in x.Elements())
-                    {
-                        var source = Attr(m, "source");
-                        var target = Attr(m, "target");
-                        if (source is null || target is null)
-                        {
-                            Error("MAPPING_INCOMPLETE", node.Id, m, $"an {m.Name.LocalName} mapping needs both source and target");
-                            continue;
-                        }
-
-                        var mapping = new IoMapping(Expression(source, m, "source"), target);
-                        (m.Name.LocalName == "output" ? node.Outputs : node.Inputs).Add(mapping);
-                    }
-
-                    break;
-                case "calledElement":
-                    var binding = Attr(x, "bindingType") ?? Attr(x, "binding") ?? "latest";
-                    node.Call = new CallDefinition(
-                        Expression(Attr(x, "processId") ?? "", x, "processId"),
-                        binding switch
-                        {
-                            "versionTag" => CallBinding.VersionTag,
-                            "deployment" => CallBinding.Deployment,
-                            _ => CallBinding.Latest,
-                        },
-                        Attr(x, "versionTag"),
-                        !string.Equals(Attr(x, "propagateAllChildVariables"), "false", StringComparison.OrdinalIgnoreCase),
-                        !string.Equals(Attr(x, "propagateAllParentVariables"), "false", StringComparison.OrdinalIgnoreCase));
-                    if (binding is not ("latest" or "versionTag" or "deployment"))
-                    {
-                        Error("CALL_BINDING_INVALID", node.Id, x, $"bindingType '{binding}' is not one of latest, versionTag, deployment");
-                    }
-
-                    break;
-                case "script":
-                    if (Attr(x, "expression") is { } expressionText && Feel(expressionText, x, "expression") is { } feel)
-                    {
-                        node.Script = new ScriptDefinition(feel, Attr(x, "resultVariable") ?? "");
-                        if (string.IsNullOrEmpty(node.Script.ResultVariable))
-                        {
-                            Error("SCRIPT_RESULT_MISSING", node.Id, x, "a script needs a resultVariable");
-                        }
-                    }
-
-                    break;
-                case "taskHeaders":
-                    foreach (var h in x.Elements())
-                    {
-                        if (Attr(h, "key") is { } key)
-                        {
-                            node.Headers[key] = Attr(h, "value") ?? "";
-                        }
-                    }
-
-                    break;
-                case "versionTag":
-                    process.VersionTag = Attr(x, "value");
-                    break;
-            }
-        }
-
-        ReadSlaAndCommitment(e, node);
-    }
-
-    private void ReadSlaAndCommitment(XElement e, FlowNode node)
-    {
-        if (Extension(e, "sla", WorkflowsNs) is { } sla)
-        {
-            if (Attr(sla, "target") is not { } target)
-            {
-                Error("SLA_TARGET_MISSING", node.Id, sla, "an sla needs a target duration");
-            }
-            else if (ReadClock(ClockKind.Sla, target, Attr(sla, "warnings"), Attr(sla, "calendar"), sla, node) is { } clock)
-            {
-                node.Sla = new SlaDefinition(clock, Attr(sla, "scope") switch
-                {
-                    null or "inner" => SlaScope.Inner,
-                    "body" => SlaScope.Body,
-                    "both" => SlaScope.Both,
-                    var other => ErrorValue(SlaScope.Inner, "SLA_SCOPE_INVALID", node.Id, sla, $"the sla scope '{other}' is none of inner, body, both"),
-                });
-            }
-        }
-
-        if (Extension(e, "commitment", WorkflowsNs) is { } c)
-        {
-            var level = int.TryParse(Attr(c, "level"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : 0;
-            var target = Attr(c, "target") ?? Attr(c, "budget");
-            if (level is < 1 or > 3 || target is null)
-            {
-                Error("COMMITMENT_INVALID", node.Id, c, "a commitment needs a level of 1, 2 or 3 and a target (or budget)");
-            }
-            else
-            {
-                // An unreadable target is the commitment check's to report, with the path it is on.
-                var clock = TryParseDuration(target, out _) is not null
-                    ? ReadClock(ClockKind.Commitment, target, Attr(c, "warnings") ?? "75%", Attr(c, "calendar"), c, node)
-                    : null;
-                node.Commitment = new CommitmentDefinition(level, Attr(c, "name"), target, Attr(c, "department"), Attr(c, "calendar"), Attr(c, "timeZone")) { Clock = clock };
-            }
-        }
-
-        if (Extension(e, "satisfaction", WorkflowsNs) is { } score)
-        {
-            if (Attr(score, "score") is { } expression)
-            {
-                node.SatisfactionScore = Expression(expression, score, "score", alwaysFeel: true);
-            }
-            else
-            {
-                Error("SATISFACTION_INVALID", node.Id, score, "wf:satisfaction needs a score expression (e.g. score=\"=survey.score\")");
-            }
-        }
-
-        if (Extension(e, "pauseClocks", WorkflowsNs) is { } pause)
-        {
-            node.PauseReason = Attr(pause, "reason");
-            if (string.IsNullOrWhiteSpace(node.PauseReason))
-            {
-                Error("PAUSE_REASON_MISSING", node.Id, pause, "wf:pauseClocks needs a reason from the pause-reason catalogue");
-            }
-        }
-    }
-
-    private SatisfactionPolicy? ReadSatisfactionPolicy(XElement e, string processId)
-    {
-        if (Extension(e, "satisfactionPolicy", WorkflowsNs) is not { } x)
-        {
-            return null;
-        }
-
-        var threshold = decimal.TryParse(Attr(x, "threshold"), NumberStyles.Number, CultureInfo.InvariantCulture, out var t) ? t : (decimal?)null;
-        var queue = Attr(x, "queue");
-        var priority = int.TryParse(Attr(x, "priority") ?? "90", NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : -1;
-        if (threshold is null || string.IsNullOrWhiteSpace(queue) || priority is < 0 or > 100)
-        {
-            Error("SATISFACTION_INVALID", processId, x, "wf:satisfactionPolicy needs a numeric threshold, a recovery queue and a priority from 0 to 100 (default 90)");
-            return null;
-        }
-
-        return new SatisfactionPolicy(threshold.Value, queue, priority, Attr(x, "variable") ?? "satisfaction");
-    }
-
-    private static Calendars.BusinessDuration? TryParseDuration(string text, out string? error)
-    {
-        try
-        {
-            error = null;
-            return Calendars.BusinessDuration.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            error = e.Message;
-            return null;
-        }
-    }
-
-    private ClockDefinition? ReadClock(ClockKind kind, string target, string? warnings, string? calendar, XElement x, FlowNode node)
-    {
-        var ok = true;
-        var duration = TryParseDuration(target, out var error);
-        if (duration is null)
-        {
-            Error("SLA_INVALID", node.Id, x, $"the target: {error}");
-            ok = false;
-        }
-
-        decimal? Percent(string text, string what)
-        {
-            var trimmed = text.Trim().TrimEnd('%');
-            if (decimal.TryParse(trimmed, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) && value > 0)
-            {
-                return value;
-            }
-
-            Error("SLA_INVALID", node.Id, x, $"{what} '{text}' is not a percentage of the target such as 75%");
-            ok = false;
-            return null;
-        }
-
-        var thresholds = new List<decimal>();
-        foreach (var w in (warnings ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (Percent(w, "the warning") is { } value)
-            {
-                thresholds.Add(value);
-            }
-        }
-
-        var ladder = new List<EscalationRung>();
-        foreach (var rung in x.Elements(XName.Get("escalate", WorkflowsNs)))
-        {
-            var at = Attr(rung, "at") ?? "breach";
-            var percent = at.Equals("breach", StringComparison.OrdinalIgnoreCase) ? 100m : Percent(at, "the escalation's at");
-            int? priority = null;
-            if (Attr(rung, "priority") is { } p)
-            {
-                if (int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 100)
-                {
-                    priority = value;
-                }
-                else
-                {
-                    Error("SLA_INVALID", node.Id, rung, $"the escalation's priority '{p}' is not a number from 0 to 100");
-                    ok = false;
-                }
-            }
-
-            TimeSpan? repeat = null;
-            if (Attr(rung, "repeat") is { } r)
-            {
-                repeat = Workflows.Engine.Feel.FeelBuiltins.ParseDuration(r) as TimeSpan?;
-                if (repeat is not { } span || span <= TimeSpan.Zero)
-                {
-                    Error("SLA_INVALID", node.Id, rung, $"the escalation's repeat '{r}' is not a positive ISO 8601 duration such as PT2H");
-                    ok = false;
-                }
-            }
-
-            var publish = string.Equals(Attr(rung, "publish"), "true", StringComparison.OrdinalIgnoreCase);
-            var code = Attr(rung, "escalationCode");
-            var queue = Attr(rung, "queue");
-            if (priority is null && queue is null && code is null && !publish)
-            {
-                Error("SLA_INVALID", node.Id, rung, "an escalation rung needs at least one action: priority, queue, escalationCode or publish=\"true\"");
-                ok = false;
-            }
-
-            if (percent is { } value2)
-            {
-                ladder.Add(new EscalationRung(value2, priority, queue, code, publish, repeat));
-            }
-        }
-
-        if (ladder.GroupBy(r => r.AtPercent).FirstOrDefault(g => g.Count() > 1) is { } twice)
-        {
-            Error("SLA_INVALID", node.Id, x, $"two escalation rungs fire at {twice.Key}%; put their actions on one rung");
-            ok = false;
-        }
-
-        var calendarExpression = calendar is null ? null : Expression(calendar, x, "calendar");
-        return ok ? new ClockDefinition(kind, duration!, thresholds, calendarExpression, ladder.OrderBy(r => r.AtPercent).ToList()) : null;
-    }
-
-    private UserTaskDefinition MergeUserTask(UserTaskDefinition? existing, XElement x)
-    {
-        existing ??= new UserTaskDefinition();
-        ModelExpression? Get(string attribute, ModelExpression? current) =>
-            Attr(x, attribute) is { } text ? Expression(text, x, attribute) : current;
-
-        return new UserTaskDefinition
-        {
-            Assignee = Get("assignee", existing.Assignee),
-            CandidateGroups = Get("candidateGroups", existing.CandidateGroups),
-            CandidateUsers = Get("candidateUsers", existing.CandidateUsers),
-            Priority = Get("priority", existing.Priority),
-            DueDate = Get("dueDate", existing.DueDate),
-            FollowUpDate = Get("followUpDate", existing.FollowUpDate),
-            FormFields = existing.FormFields,
-        };
-    }
-
-    private UserTaskDefinition MergeForm(UserTaskDefinition? existing, XElement form, string elementId)
-    {
-        var fields = new List<FormField>();
-        foreach (var f in form.Elements(XName.Get("field", WorkflowsNs)))
-        {
-            var id = Attr(f, "id");
-            var type = Attr(f, "type") ?? "string";
-            if (id is null)
-            {
-                Error("FORM_FIELD_INVALID", elementId, f, "a form field needs an id");
-                continue;
-            }
-
-            if (type is not ("string" or "number" or "boolean" or "date" or "enum"))
-            {
-                Error("FORM_FIELD_INVALID", elementId, f, $"form field '{id}' has type '{type}'; use string, number, boolean, date or enum");
-            }
-
-            var values = (Attr(f, "values") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            fields.Add(new FormField(id, Attr(f, "label") ?? id, type, string.Equals(Attr(f, "required"), "true", StringComparison.OrdinalIgnoreCase), values));
-        }
-
-        existing ??= new UserTaskDefinition();
-        return new UserTaskDefinition
-        {
-            Assignee = existing.Assignee,
-            CandidateGroups = existing.CandidateGroups,
-            CandidateUsers = existing.CandidateUsers,
-            Priority = existing.Priority,
-            DueDate = existing.DueDate,
-            FollowUpDate = existing.FollowUpDate,
-            FormFields = fields,
-        };
-    }
-
-    private void ReadLoop(XElement e, FlowNode node)
-    {
-        if (e.Element(XName.Get("standardLoopCharacteristics", BpmnNs)) is not null)
-        {
-            _document.Count("standardLoopCharacteristics");
-            Error("LOOP_UNSUPPORTED", node.Id, e, "standard loops are not supported; use a multi-instance or a gateway loop");
-        }
-
-        if (e.Element(XName.Get("multiInstanceLoopCharacteristics", BpmnNs)) is not { } mi)
-        {
-            return;
-        }
-
-        _document.Count("multiInstanceLoopCharacteristics");
-        var loop = Extension(mi, "loopCharacteristics");
-        var completion = mi.Element(XName.Get("completionCondition", BpmnNs))?.Value.Trim();
-        var cardinality = mi.Element(XName.Get("loopCardinality", BpmnNs))?.Value.Trim();
-        node.MultiInstance = new MultiInstanceDefinition(
-            string.Equals(Attr(mi, "isSequential"), "true", StringComparison.OrdinalIgnoreCase),
-            Attr(loop, "inputCollection") is { } input ? Expression(input, mi, "inputCollection", alwaysFeel: true) : null,
-            Attr(loop, "inputElement"),
-            Attr(loop, "outputCollection"),
-            Attr(loop, "outputElement") is { } output ? Expression(output, mi, "outputElement", alwaysFeel: true) : null,
-            string.IsNullOrEmpty(completion) ? null : Expression(completion, mi, "completionCondition", alwaysFeel: true),
-            string.IsNullOrEmpty(cardinality) ? null : Expression(cardinality, mi, "loopCardinality", alwaysFeel: true));
-    }
-
     private void ResolveFlows(ProcessModel process, List<XElement> pendingFlows)
     {
+        var givenIds = pendingFlows.Select(f => Attr(f, "id")).OfType<string>().ToHashSet(StringComparer.Ordinal);
         foreach (var e in pendingFlows)
         {
             _document.Count("sequenceFlow");
-            var id = Attr(e, "id") ?? "";
             var sourceRef = Attr(e, "sourceRef");
             var targetRef = Attr(e, "targetRef");
+            var id = Attr(e, "id") is { Length: > 0 } given ? given : GenerateFlowId(process, givenIds, e, sourceRef, targetRef);
             var source = sourceRef is null ? null : process.Nodes.GetValueOrDefault(sourceRef);
             var target = targetRef is null ? null : process.Nodes.GetValueOrDefault(targetRef);
             if (source is null)
@@ -935,6 +412,23 @@ internal sealed class BpmnParser
                 Error("DEFAULT_FLOW_INVALID", node.Id, node.Position, $"the default flow '{defaultId}' is not an outgoing sequence flow of this element");
             }
         }
+    }
+
+    // A flow without an id would otherwise collide with the next one and be dropped; it gets a stable
+    // id from its ends (the same document always gives the same id) and the analyst a warning.
+    private string GenerateFlowId(ProcessModel process, HashSet<string> givenIds, XElement e, string? sourceRef, string? targetRef)
+    {
+        var stem = $"flow_{sourceRef ?? "unknown"}_to_{targetRef ?? "unknown"}";
+        var id = stem;
+        for (var n = 2; process.Flows.ContainsKey(id) || process.Nodes.ContainsKey(id) || givenIds.Contains(id); n++)
+        {
+            id = $"{stem}_{n}";
+        }
+
+        var position = Pos(e);
+        _findings.Add(new ValidationFinding(FindingSeverity.Warning, "FLOW_ID_GENERATED", id, position.Line, position.Column,
+            $"a sequence flow from '{sourceRef}' to '{targetRef}' has no id; it is read as '{id}' (give it an id so that history and incidents name it as you do)"));
+        return id;
     }
 
     private void ResolveBoundaries(ProcessModel process)
@@ -1011,7 +505,7 @@ internal sealed class BpmnParser
     {
         try
         {
-            return FeelExpression.Parse(text);
+            return FeelExpression.Parse(text, _feelLimits);
         }
         catch (FeelSyntaxException ex)
         {

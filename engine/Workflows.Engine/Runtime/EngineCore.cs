@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
 using Workflows.Engine.Validation;
@@ -17,14 +18,14 @@ internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions opt
 
     public EngineLog Log { get; } = new(logger);
 
-    public DefinitionCache Definitions { get; } = new(store);
+    public DefinitionCache Definitions { get; } = new(store, options.Parser.Feel);
 
     /// <summary>The work running on this node per instance, stopped when the instance ends.</summary>
     public InFlightWork InFlight { get; } = new();
 }
 
 /// <summary>Parsed definitions by version id: an instance never re-parses its XML, whatever the store.</summary>
-internal sealed class DefinitionCache(IWorkflowStore store)
+internal sealed class DefinitionCache(IWorkflowStore store, FeelLimits feelLimits)
 {
     private readonly ConcurrentDictionary<Guid, ProcessDefinition> _byId = new();
 
@@ -50,7 +51,8 @@ internal sealed class DefinitionCache(IWorkflowStore store)
         var document = parsed;
         if (document is null)
         {
-            var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue });
+            // A stored version was checked at deploy: only the FEEL budgets still apply when it is read again.
+            var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue, Feel = feelLimits });
             document = doc ?? throw new InvalidOperationException($"stored definition {record.Id} no longer parses: {string.Join("; ", findings)}");
         }
 

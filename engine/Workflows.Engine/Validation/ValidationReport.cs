@@ -1,3 +1,5 @@
+using Workflows.Engine.Feel;
+
 namespace Workflows.Engine.Validation;
 
 /// <summary>How serious a finding is: errors block a deployment, warnings do not.</summary>
@@ -55,6 +57,13 @@ public sealed class BpmnParserOptions
 
     /// <summary>The deepest element nesting accepted. Default 256.</summary>
     public int MaxDepth { get; init; } = 256;
+
+    /// <summary>
+    /// The budgets of every FEEL expression in the model: call depth, steps, collection and string sizes,
+    /// regular-expression time (see <see cref="FeelLimits"/> for the defaults). The expressions keep the
+    /// limits they were parsed with, so these apply wherever the engine evaluates them.
+    /// </summary>
+    public FeelLimits Feel { get; init; } = FeelLimits.Default;
 
     internal static BpmnParserOptions Default { get; } = new();
 }

@@ -1,0 +1,357 @@
+using System.Globalization;
+using System.Xml.Linq;
+
+namespace Workflows.Engine.Model;
+
+/// <summary>Flow nodes: their event definitions, timers, Zeebe and engine extensions, forms and multi-instance loops.</summary>
+internal sealed partial class BpmnParser
+{
+    private FlowNode ReadFlowNode(XElement e, NodeKind kind, ProcessModel process)
+    {
+        var node = new FlowNode
+        {
+            Id = Attr(e, "id") ?? "",
+            Name = Attr(e, "name"),
+            Kind = kind,
+            ElementName = e.Name.LocalName,
+            Position = Pos(e),
+            DefaultFlowId = Attr(e, "default"),
+            TriggeredByEvent = string.Equals(Attr(e, "triggeredByEvent"), "true", StringComparison.OrdinalIgnoreCase),
+            AttachedToId = Attr(e, "attachedToRef"),
+        };
+
+        if (node.Id.Length == 0)
+        {
+            Error("ID_MISSING", null, e, $"a {e.Name.LocalName} has no id");
+        }
+
+        if (kind == NodeKind.BoundaryEvent)
+        {
+            node.IsInterrupting = !string.Equals(Attr(e, "cancelActivity"), "false", StringComparison.OrdinalIgnoreCase);
+        }
+        else if (kind == NodeKind.StartEvent)
+        {
+            node.IsInterrupting = !string.Equals(Attr(e, "isInterrupting"), "false", StringComparison.OrdinalIgnoreCase);
+        }
+
+        ReadEventDefinitions(e, node);
+        ReadExtensions(e, node, process);
+        ReadLoop(e, node);
+
+        if (kind == NodeKind.ScriptTask && node.Script is null)
+        {
+            var format = Attr(e, "scriptFormat");
+            var script = e.Element(XName.Get("script", BpmnNs))?.Value;
+            if (script is not null && (format is null || format.Equals("feel", StringComparison.OrdinalIgnoreCase)))
+            {
+                var resultVariable = Attr(Extension(e, "script"), "resultVariable") ?? Attr(e, "resultVariable");
+                if (Feel(script, e, "script") is { } expression && resultVariable is not null)
+                {
+                    node.Script = new ScriptDefinition(expression, resultVariable);
+                }
+            }
+        }
+
+        if (kind is NodeKind.SendTask or NodeKind.ReceiveTask && Attr(e, "messageRef") is { } messageRef)
+        {
+            node.Message = ResolveMessage(messageRef, e, node.Id);
+        }
+
+        if (kind == NodeKind.CallActivity && node.Call is null && Attr(e, "calledElement") is { } called)
+        {
+            node.Call = new CallDefinition(Expression(called, e, "calledElement"), CallBinding.Latest, null, true, true);
+        }
+
+        return node;
+    }
+
+    private void ReadEventDefinitions(XElement e, FlowNode node)
+    {
+        foreach (var d in e.Elements())
+        {
+            if (d.Name.Namespace != BpmnNs || !d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            _document.Count(d.Name.LocalName);
+            node.EventDefinitionCount++;
+            node.Event = d.Name.LocalName switch
+            {
+                "messageEventDefinition" => new EventDefinition
+                {
+                    Type = EventType.Message,
+                    Message = Attr(d, "messageRef") is { } r ? ResolveMessage(r, d, node.Id) : null,
+                },
+                "timerEventDefinition" => new EventDefinition { Type = EventType.Timer, Timer = ReadTimer(d, node.Id) },
+                "signalEventDefinition" => new EventDefinition
+                {
+                    Type = EventType.Signal,
+                    Signal = Attr(d, "signalRef") is { } r ? Resolve(_document.Signals, r, "signal", d, node.Id) : null,
+                },
+                "errorEventDefinition" => new EventDefinition
+                {
+                    Type = EventType.Error,
+                    Error = Attr(d, "errorRef") is { } r ? Resolve(_document.Errors, r, "error", d, node.Id) : null,
+                },
+                "escalationEventDefinition" => new EventDefinition
+                {
+                    Type = EventType.Escalation,
+                    Escalation = Attr(d, "escalationRef") is { } r ? Resolve(_document.Escalations, r, "escalation", d, node.Id) : null,
+                },
+                "terminateEventDefinition" => new EventDefinition { Type = EventType.Terminate },
+                "linkEventDefinition" => new EventDefinition { Type = EventType.Link, LinkName = Attr(d, "name") },
+                "conditionalEventDefinition" => new EventDefinition { Type = EventType.Conditional },
+                "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate },
+                "cancelEventDefinition" => new EventDefinition { Type = EventType.Cancel },
+                _ => new EventDefinition { Type = EventType.Multiple },
+            };
+        }
+
+        if (node.EventDefinitionCount > 1)
+        {
+            node.Event = new EventDefinition { Type = EventType.Multiple };
+        }
+    }
+
+    private TimeSpan ReadTimeToLive(XElement message, string messageId)
+    {
+        if (Attr(Extension(message, "publish", WorkflowsNs), "timeToLive") is not { } text)
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (Workflows.Engine.Feel.FeelBuiltins.ParseDuration(text) is TimeSpan ttl && ttl >= TimeSpan.Zero)
+        {
+            return ttl;
+        }
+
+        Error("MESSAGE_TTL_INVALID", messageId, message, $"the time-to-live '{text}' is not an ISO 8601 duration such as PT10M");
+        return TimeSpan.Zero;
+    }
+
+    private MessageDefinition? ResolveMessage(string reference, XElement e, string elementId) =>
+        Resolve(_document.Messages, reference, "message", e, elementId);
+
+    private T? Resolve<T>(Dictionary<string, T> table, string reference, string what, XElement e, string elementId)
+        where T : class
+    {
+        if (table.TryGetValue(reference, out var value))
+        {
+            return value;
+        }
+
+        Error("REF_MISSING", elementId, e, $"refers to {what} '{reference}', which the document does not define");
+        return null;
+    }
+
+    private TimerDefinition? ReadTimer(XElement d, string elementId)
+    {
+        foreach (var (name, kind) in new[] { ("timeDate", TimerKind.Date), ("timeDuration", TimerKind.Duration), ("timeCycle", TimerKind.Cycle) })
+        {
+            if (d.Element(XName.Get(name, BpmnNs)) is not { } value)
+            {
+                continue;
+            }
+
+            var text = value.Value.Trim();
+            if (text.Length == 0)
+            {
+                Error("TIMER_EMPTY", elementId, value, $"the {name} is empty");
+                return null;
+            }
+
+            var expression = Expression(text, value, name);
+            if (expression.IsStatic && TimerSchedule.ValidateStatic(kind, text) is { } problem)
+            {
+                Error("TIMER_INVALID", elementId, value, $"the {name} '{text}' is not valid: {problem}");
+            }
+
+            return new TimerDefinition(kind, expression);
+        }
+
+        return null;
+    }
+
+    private void ReadExtensions(XElement e, FlowNode node, ProcessModel process)
+    {
+        if (e.Element(XName.Get("extensionElements", BpmnNs)) is not { } extensions)
+        {
+            return;
+        }
+
+        // Zeebe's elements first, so that the engine's own (wf:) win where both say the same thing.
+        foreach (var x in extensions.Elements().OrderBy(x => x.Name.NamespaceName == WorkflowsNs ? 1 : 0))
+        {
+            if (x.Name.NamespaceName is not (ZeebeNs or WorkflowsNs))
+            {
+                continue;
+            }
+
+            switch (x.Name.LocalName)
+            {
+                case "taskDefinition":
+                    var type = Attr(x, "type");
+                    if (type is null)
+                    {
+                        Error("TASK_TYPE_MISSING", node.Id, x, "taskDefinition has no type");
+                        break;
+                    }
+
+                    node.Task = new TaskDefinition(
+                        Expression(type, x, "type"),
+                        int.TryParse(Attr(x, "retries"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var retries) ? retries : 3,
+                        string.Equals(Attr(x, "external"), "true", StringComparison.OrdinalIgnoreCase),
+                        string.Equals(Attr(x, "async"), "true", StringComparison.OrdinalIgnoreCase));
+                    break;
+                case "assignmentDefinition" or "taskSchedule" or "priorityDefinition" or "userTask":
+                    node.UserTask = MergeUserTask(node.UserTask, x);
+                    break;
+                case "form":
+                    node.UserTask = MergeForm(node.UserTask, x, node.Id);
+                    break;
+                case "ioMapping":
+                    foreach (var m in x.Elements())
+                    {
+                        var source = Attr(m, "source");
+                        var target = Attr(m, "target");
+                        if (source is null || target is null)
+                        {
+                            Error("MAPPING_INCOMPLETE", node.Id, m, $"an {m.Name.LocalName} mapping needs both source and target");
+                            continue;
+                        }
+
+                        var mapping = new IoMapping(Expression(source, m, "source"), target);
+                        (m.Name.LocalName == "output" ? node.Outputs : node.Inputs).Add(mapping);
+                    }
+
+                    break;
+                case "calledElement":
+                    var binding = Attr(x, "bindingType") ?? Attr(x, "binding") ?? "latest";
+                    node.Call = new CallDefinition(
+                        Expression(Attr(x, "processId") ?? "", x, "processId"),
+                        binding switch
+                        {
+                            "versionTag" => CallBinding.VersionTag,
+                            "deployment" => CallBinding.Deployment,
+                            _ => CallBinding.Latest,
+                        },
+                        Attr(x, "versionTag"),
+                        !string.Equals(Attr(x, "propagateAllChildVariables"), "false", StringComparison.OrdinalIgnoreCase),
+                        !string.Equals(Attr(x, "propagateAllParentVariables"), "false", StringComparison.OrdinalIgnoreCase));
+                    if (binding is not ("latest" or "versionTag" or "deployment"))
+                    {
+                        Error("CALL_BINDING_INVALID", node.Id, x, $"bindingType '{binding}' is not one of latest, versionTag, deployment");
+                    }
+
+                    break;
+                case "script":
+                    if (Attr(x, "expression") is { } expressionText && Feel(expressionText, x, "expression") is { } feel)
+                    {
+                        node.Script = new ScriptDefinition(feel, Attr(x, "resultVariable") ?? "");
+                        if (string.IsNullOrEmpty(node.Script.ResultVariable))
+                        {
+                            Error("SCRIPT_RESULT_MISSING", node.Id, x, "a script needs a resultVariable");
+                        }
+                    }
+
+                    break;
+                case "taskHeaders":
+                    foreach (var h in x.Elements())
+                    {
+                        if (Attr(h, "key") is { } key)
+                        {
+                            node.Headers[key] = Attr(h, "value") ?? "";
+                        }
+                    }
+
+                    break;
+                case "versionTag":
+                    process.VersionTag = Attr(x, "value");
+                    break;
+            }
+        }
+
+        ReadSlaAndCommitment(e, node);
+    }
+
+    private UserTaskDefinition MergeUserTask(UserTaskDefinition? existing, XElement x)
+    {
+        existing ??= new UserTaskDefinition();
+        ModelExpression? Get(string attribute, ModelExpression? current) =>
+            Attr(x, attribute) is { } text ? Expression(text, x, attribute) : current;
+
+        return new UserTaskDefinition
+        {
+            Assignee = Get("assignee", existing.Assignee),
+            CandidateGroups = Get("candidateGroups", existing.CandidateGroups),
+            CandidateUsers = Get("candidateUsers", existing.CandidateUsers),
+            Priority = Get("priority", existing.Priority),
+            DueDate = Get("dueDate", existing.DueDate),
+            FollowUpDate = Get("followUpDate", existing.FollowUpDate),
+            FormFields = existing.FormFields,
+        };
+    }
+
+    private UserTaskDefinition MergeForm(UserTaskDefinition? existing, XElement form, string elementId)
+    {
+        var fields = new List<FormField>();
+        foreach (var f in form.Elements(XName.Get("field", WorkflowsNs)))
+        {
+            var id = Attr(f, "id");
+            var type = Attr(f, "type") ?? "string";
+            if (id is null)
+            {
+                Error("FORM_FIELD_INVALID", elementId, f, "a form field needs an id");
+                continue;
+            }
+
+            if (type is not ("string" or "number" or "boolean" or "date" or "enum"))
+            {
+                Error("FORM_FIELD_INVALID", elementId, f, $"form field '{id}' has type '{type}'; use string, number, boolean, date or enum");
+            }
+
+            var values = (Attr(f, "values") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            fields.Add(new FormField(id, Attr(f, "label") ?? id, type, string.Equals(Attr(f, "required"), "true", StringComparison.OrdinalIgnoreCase), values));
+        }
+
+        existing ??= new UserTaskDefinition();
+        return new UserTaskDefinition
+        {
+            Assignee = existing.Assignee,
+            CandidateGroups = existing.CandidateGroups,
+            CandidateUsers = existing.CandidateUsers,
+            Priority = existing.Priority,
+            DueDate = existing.DueDate,
+            FollowUpDate = existing.FollowUpDate,
+            FormFields = fields,
+        };
+    }
+
+    private void ReadLoop(XElement e, FlowNode node)
+    {
+        if (e.Element(XName.Get("standardLoopCharacteristics", BpmnNs)) is not null)
+        {
+            _document.Count("standardLoopCharacteristics");
+            Error("LOOP_UNSUPPORTED", node.Id, e, "standard loops are not supported; use a multi-instance or a gateway loop");
+        }
+
+        if (e.Element(XName.Get("multiInstanceLoopCharacteristics", BpmnNs)) is not { } mi)
+        {
+            return;
+        }
+
+        _document.Count("multiInstanceLoopCharacteristics");
+        var loop = Extension(mi, "loopCharacteristics");
+        var completion = mi.Element(XName.Get("completionCondition", BpmnNs))?.Value.Trim();
+        var cardinality = mi.Element(XName.Get("loopCardinality", BpmnNs))?.Value.Trim();
+        node.MultiInstance = new MultiInstanceDefinition(
+            string.Equals(Attr(mi, "isSequential"), "true", StringComparison.OrdinalIgnoreCase),
+            Attr(loop, "inputCollection") is { } input ? Expression(input, mi, "inputCollection", alwaysFeel: true) : null,
+            Attr(loop, "inputElement"),
+            Attr(loop, "outputCollection"),
+            Attr(loop, "outputElement") is { } output ? Expression(output, mi, "outputElement", alwaysFeel: true) : null,
+            string.IsNullOrEmpty(completion) ? null : Expression(completion, mi, "completionCondition", alwaysFeel: true),
+            string.IsNullOrEmpty(cardinality) ? null : Expression(cardinality, mi, "loopCardinality", alwaysFeel: true));
+    }
+}
