@@ -163,8 +163,8 @@ public abstract partial class StoreSuite
             Assert.That(incident.ElementId, Is.EqualTo("g"), "the buffered message was correlated, then no flow's condition held");
         }
 
-        await h.Engine.SetVariablesAsync(parent.Id, Vars(("decision", "yes")));
-        await h.Engine.ResolveIncidentAsync(incident.Id);
+        await h.Engine.Runtime.SetVariablesAsync(parent.Id, Vars(("decision", "yes")));
+        await h.Engine.Runtime.ResolveIncidentAsync(incident.Id);
         Assert.That(await parent.ActiveElementsAsync(), Is.EqualTo(new[] { "ok" }));
     }
 
@@ -180,7 +180,7 @@ public abstract partial class StoreSuite
         {
             try
             {
-                await h.Engine.CompleteUserTaskAsync(task.Id, Vars(("by", i)));
+                await h.Engine.Tasks.CompleteAsync(task.Id, Vars(("by", i)));
                 return "won";
             }
             catch (WorkflowConflictException)
@@ -276,23 +276,23 @@ public abstract partial class StoreSuite
         var starter = Process("atomic-start", $"""<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="m2"/></bpmn:startEvent>{UserTask("t")}{Chain("ms", "t")}""",
             """<bpmn:message id="m2" name="atomic-start"/>""");
 
-        await engine.DeployAsync(s_journey);
-        await AssertAtomicAsync(store, () => engine.DeployAsync(sender));
-        await AssertAtomicAsync(store, () => engine.DeployAsync(starter));
+        await engine.Deployments.DeployAsync(s_journey);
+        await AssertAtomicAsync(store, () => engine.Deployments.DeployAsync(sender));
+        await AssertAtomicAsync(store, () => engine.Deployments.DeployAsync(starter));
         Guid journey = default;
-        await AssertAtomicAsync(store, async () => journey = await engine.StartAsync(new StartInstance("journey") { Variables = Vars(("caseId", "ATOMIC")) }));
+        await AssertAtomicAsync(store, async () => journey = await engine.Runtime.StartAsync(new StartInstance("journey") { Variables = Vars(("caseId", "ATOMIC")) }));
         Guid id = default;
-        await AssertAtomicAsync(store, async () => id = await engine.StartAsync(new StartInstance("atomic-sender") { Variables = Vars(("caseId", "A-1")) }));
-        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-reply", "A-1") { TimeToLive = TimeSpan.FromHours(1), MessageId = "atomic-1" }));
-        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-start", "S-1")));
-        var job = (await engine.GetJobsAsync("atomic-job")).Single();
-        await AssertAtomicAsync(store, () => engine.ThrowJobErrorAsync(job.Id, "NOBODY_CATCHES"));
-        var incident = (await engine.GetIncidentsAsync(id)).Single();
-        await AssertAtomicAsync(store, () => engine.ResolveIncidentAsync(incident.Id));
-        await AssertAtomicAsync(store, () => engine.CancelAsync(id));
-        var register = (await engine.GetUserTasksAsync(journey)).Single(t => t.ElementId == "register");
-        await AssertAtomicAsync(store, () => engine.ClaimTaskAsync(register.Id, "ann"));
-        await AssertAtomicAsync(store, () => engine.CancelAsync(journey));
+        await AssertAtomicAsync(store, async () => id = await engine.Runtime.StartAsync(new StartInstance("atomic-sender") { Variables = Vars(("caseId", "A-1")) }));
+        await AssertAtomicAsync(store, () => engine.Runtime.CorrelateMessageAsync(new PublishMessage("atomic-reply", "A-1") { TimeToLive = TimeSpan.FromHours(1), MessageId = "atomic-1" }));
+        await AssertAtomicAsync(store, () => engine.Runtime.CorrelateMessageAsync(new PublishMessage("atomic-start", "S-1")));
+        var job = (await engine.Jobs.GetWaitingAsync("atomic-job")).Single();
+        await AssertAtomicAsync(store, () => engine.Jobs.ThrowErrorAsync(job.Id, "NOBODY_CATCHES"));
+        var incident = (await engine.Queries.GetIncidentsAsync(id)).Single();
+        await AssertAtomicAsync(store, () => engine.Runtime.ResolveIncidentAsync(incident.Id));
+        await AssertAtomicAsync(store, () => engine.Runtime.CancelAsync(id));
+        var register = (await engine.Tasks.GetOpenAsync(journey)).Single(t => t.ElementId == "register");
+        await AssertAtomicAsync(store, () => engine.Tasks.ClaimAsync(register.Id, "ann"));
+        await AssertAtomicAsync(store, () => engine.Runtime.CancelAsync(journey));
     }
 
     [Test]
@@ -307,7 +307,7 @@ public abstract partial class StoreSuite
         {
             try
             {
-                await h.Engine.ClaimTaskAsync(task.Id, $"agent-{i}");
+                await h.Engine.Tasks.ClaimAsync(task.Id, $"agent-{i}");
                 return $"agent-{i}";
             }
             catch (WorkflowConflictException)
@@ -363,10 +363,10 @@ public abstract partial class StoreSuite
         var instance = await h.StartAsync("asyncjob");
         var now = h.Clock.GetUtcNow();
         var other = await NewStore().ClaimDueJobsAsync(["db-async"], now, 10, "node-x", now.AddSeconds(30), default);
-        var ranWhileLeased = await h.Engine.RunDueJobsAsync();
+        var ranWhileLeased = await h.Engine.Worker.RunDueJobsAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
 
-        var ranAfterLease = await h.Engine.RunDueJobsAsync();
+        var ranAfterLease = await h.Engine.Worker.RunDueJobsAsync();
 
         using (Assert.EnterMultipleScope())
         {
@@ -408,7 +408,7 @@ public abstract partial class StoreSuite
         var recent = await h.StartAsync("retained");
         await recent.CompleteUserTaskAsync("t");
 
-        var deleted = await h.Engine.DeleteHistoryAsync(TimeSpan.FromDays(30));
+        var deleted = await h.Engine.Worker.DeleteHistoryAsync(TimeSpan.FromDays(30));
 
         using (Assert.EnterMultipleScope())
         {
