@@ -72,8 +72,8 @@ internal static class HandoffBenchmark
         {
             var front = await SqlWorkflowEngine.CreateAsync(new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(directory, "front.db")}" });
             var back = await SqlWorkflowEngine.CreateAsync(new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(directory, "back.db")}" });
-            await front.DeployAsync(Front);
-            await back.DeployAsync(Back);
+            await front.Deployments.DeployAsync(Front);
+            await back.Deployments.DeployAsync(Back);
 
             // The front instance's completion is seen as its command commits, not by polling.
             var waiting = new ConcurrentDictionary<Guid, TaskCompletionSource>();
@@ -101,9 +101,9 @@ internal static class HandoffBenchmark
                     var started = Stopwatch.GetTimestamp();
                     var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     // The id is known once the start commits; the round trip may end before it is registered, so look once.
-                    var id = await front.StartAsync(new StartInstance("front") { BusinessKey = key, Variables = new Dictionary<string, object?> { ["caseId"] = key } });
+                    var id = await front.Runtime.StartAsync(new StartInstance("front") { BusinessKey = key, Variables = new Dictionary<string, object?> { ["caseId"] = key } });
                     waiting[id] = done;
-                    if ((await front.GetInstanceAsync(id)).Status == ProcessInstanceStatus.Completed)
+                    if ((await front.Queries.GetInstanceAsync(id)).Status == ProcessInstanceStatus.Completed)
                     {
                         waiting.TryRemove(id, out var _);
                         done.TrySetResult();

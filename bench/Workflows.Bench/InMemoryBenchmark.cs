@@ -44,7 +44,7 @@ internal static class InMemoryBenchmark
     private static async Task<(double InstancesPerSecond, double BytesAllocatedPerInstance)> MeasureAsync(string xml, string processId, int count, int runs)
     {
         var engine = new WorkflowEngine(new WorkflowEngineOptions().AddHandler("work", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null)));
-        await engine.DeployAsync(xml);
+        await engine.Deployments.DeployAsync(xml);
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
 
         async Task<(double, double)> TimedAsync()
@@ -53,13 +53,13 @@ internal static class InMemoryBenchmark
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
             {
-                var id = await engine.StartAsync(new StartInstance(processId) { Variables = variables });
+                var id = await engine.Runtime.StartAsync(new StartInstance(processId) { Variables = variables });
                 // User tasks are completed as soon as they open.
-                for (var tasks = await engine.GetUserTasksAsync(id); tasks.Count > 0; tasks = await engine.GetUserTasksAsync(id))
+                for (var tasks = await engine.Tasks.GetOpenAsync(id); tasks.Count > 0; tasks = await engine.Tasks.GetOpenAsync(id))
                 {
                     foreach (var task in tasks)
                     {
-                        await engine.CompleteUserTaskAsync(task.Id);
+                        await engine.Tasks.CompleteAsync(task.Id);
                     }
                 }
             }
@@ -82,13 +82,13 @@ internal static class InMemoryBenchmark
     private static async Task<double> WaitingInstanceBytesAsync(string xml, int count)
     {
         var engine = new WorkflowEngine();
-        await engine.DeployAsync(xml);
+        await engine.Deployments.DeployAsync(xml);
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
-        await engine.StartAsync(new StartInstance("complaint") { Variables = variables });
+        await engine.Runtime.StartAsync(new StartInstance("complaint") { Variables = variables });
         var before = GC.GetTotalMemory(forceFullCollection: true);
         for (var i = 0; i < count; i++)
         {
-            await engine.StartAsync(new StartInstance("complaint") { Variables = variables });
+            await engine.Runtime.StartAsync(new StartInstance("complaint") { Variables = variables });
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);

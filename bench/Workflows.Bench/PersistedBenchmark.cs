@@ -102,13 +102,13 @@ internal static class PersistedBenchmark
         }
     }
 
-    private static WorkflowEngineOptions Options() => new WorkflowEngineOptions { PollInterval = TimeSpan.FromMilliseconds(10) }
+    private static WorkflowEngineOptions Options() => new WorkflowEngineOptions { Worker = { PollInterval = TimeSpan.FromMilliseconds(10) } }
         .AddHandler("work", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null));
 
     private static async Task<(double Rate, List<double> Latencies)> ThroughputAsync(SqlStoreOptions store, string xml, string processId, int count)
     {
         var engine = await SqlWorkflowEngine.CreateAsync(store, Options());
-        await engine.DeployAsync(xml);
+        await engine.Deployments.DeployAsync(xml);
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
         var latencies = new ConcurrentBag<double>();
 
@@ -122,12 +122,12 @@ internal static class PersistedBenchmark
         async Task RunInstanceAsync()
         {
             Guid id = default;
-            await TimedAsync(async () => id = await engine.StartAsync(new StartInstance(processId) { Variables = variables }));
-            for (var tasks = await engine.GetUserTasksAsync(id); tasks.Count > 0; tasks = await engine.GetUserTasksAsync(id))
+            await TimedAsync(async () => id = await engine.Runtime.StartAsync(new StartInstance(processId) { Variables = variables }));
+            for (var tasks = await engine.Tasks.GetOpenAsync(id); tasks.Count > 0; tasks = await engine.Tasks.GetOpenAsync(id))
             {
                 foreach (var task in tasks)
                 {
-                    await TimedAsync(() => engine.CompleteUserTaskAsync(task.Id));
+                    await TimedAsync(() => engine.Tasks.CompleteAsync(task.Id));
                 }
             }
         }
@@ -157,9 +157,9 @@ internal static class PersistedBenchmark
             .Replace("xmlns:zeebe=", "xmlns:wf=\"urn:workflows:bpmn:1.0\" xmlns:zeebe=", StringComparison.Ordinal)
             .Replace("<zeebe:taskDefinition type=\"work\"/>", "<wf:taskDefinition type=\"work\" async=\"true\"/>", StringComparison.Ordinal);
         var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
-        await engine.DeployAsync(xml);
+        await engine.Deployments.DeployAsync(xml);
         using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => engine.RunWorkerAsync(stop.Token))).ToList();
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => engine.Worker.RunAsync(stop.Token))).ToList();
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
         var watch = Stopwatch.StartNew();
         var next = 0;
@@ -167,7 +167,7 @@ internal static class PersistedBenchmark
         {
             while (Interlocked.Increment(ref next) <= count)
             {
-                await engine.StartAsync(new StartInstance("straightThrough") { Variables = variables });
+                await engine.Runtime.StartAsync(new StartInstance("straightThrough") { Variables = variables });
             }
         })));
 
@@ -185,12 +185,12 @@ internal static class PersistedBenchmark
     private static async Task<double> WaitingStorageAsync(Database db, int count)
     {
         var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
-        await engine.DeployAsync(Shapes.Read("complaint.bpmn"));
+        await engine.Deployments.DeployAsync(Shapes.Read("complaint.bpmn"));
         var variables = new Dictionary<string, object?> { ["amount"] = 1500, ["customer"] = "C-12345", ["channel"] = "shop" };
         var before = await db.RuntimeBytesAsync();
         for (var i = 0; i < count; i++)
         {
-            await engine.StartAsync(new StartInstance("complaint") { BusinessKey = $"CMP-{i:000000}", Variables = variables });
+            await engine.Runtime.StartAsync(new StartInstance("complaint") { BusinessKey = $"CMP-{i:000000}", Variables = variables });
         }
 
         return (await db.RuntimeBytesAsync() - before) / (double)count;
@@ -201,7 +201,7 @@ internal static class PersistedBenchmark
         var engine = await SqlWorkflowEngine.CreateAsync(db.Store, Options());
         for (var v = 1; v <= versions; v++)
         {
-            await engine.DeployAsync(LatencyProcess(v));
+            await engine.Deployments.DeployAsync(LatencyProcess(v));
         }
 
         if (finished > 0)
@@ -218,9 +218,9 @@ internal static class PersistedBenchmark
         for (var i = 0; i < 1200; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var id = await engine.StartAsync(new StartInstance("latency"));
-            var task = (await engine.GetUserTasksAsync(id)).Single();
-            await engine.CompleteUserTaskAsync(task.Id);
+            var id = await engine.Runtime.StartAsync(new StartInstance("latency"));
+            var task = (await engine.Tasks.GetOpenAsync(id)).Single();
+            await engine.Tasks.CompleteAsync(task.Id);
             if (i >= 200)
             {
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

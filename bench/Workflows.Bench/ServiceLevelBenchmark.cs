@@ -66,7 +66,7 @@ internal static class ServiceLevelBenchmark
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
         var engine = await SqlWorkflowEngine.CreateAsync(db.Store, new WorkflowEngineOptions());
-        await engine.DeployAsync(QueuedProcess("""<wf:sla target="PT8H"/>"""));
+        await engine.Deployments.DeployAsync(QueuedProcess("""<wf:sla target="PT8H"/>"""));
         var loading = Stopwatch.StartNew();
         await BulkLoader.LoadAsync(db, engine, count, clocks: false);
         Console.WriteLine();
@@ -78,8 +78,8 @@ internal static class ServiceLevelBenchmark
         var next = new List<(double P50, double P99)>();
         for (var r = 0; r < runs; r++)
         {
-            page.Add(await MeasureAsync(2000, 200, () => engine.QueryTasksAsync(new TaskQuery { Queues = AgentQueues(), PageSize = 50 })));
-            next.Add(await MeasureAsync(1000, 100, () => engine.ClaimNextTaskAsync($"agent-{random.Next(500)}", AgentQueues())));
+            page.Add(await MeasureAsync(2000, 200, () => engine.Tasks.QueryAsync(new TaskQuery { Queues = AgentQueues(), PageSize = 50 })));
+            next.Add(await MeasureAsync(1000, 100, () => engine.Tasks.ClaimNextAsync($"agent-{random.Next(500)}", AgentQueues())));
         }
 
         Console.WriteLine();
@@ -119,7 +119,7 @@ internal static class ServiceLevelBenchmark
         {
             await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
             var loader = await SqlWorkflowEngine.CreateAsync(db.Store, new WorkflowEngineOptions());
-            await loader.DeployAsync(QueuedProcess("""<wf:sla target="PT8H" warnings="50%"><wf:escalate at="breach" priority="90" publish="true"/></wf:sla>"""));
+            await loader.Deployments.DeployAsync(QueuedProcess("""<wf:sla target="PT8H" warnings="50%"><wf:escalate at="breach" priority="90" publish="true"/></wf:sla>"""));
             await BulkLoader.LoadAsync(db, loader, count, clocks: true);
             results.Add(await FireAsync(db, speed, seconds, workers));
             Console.WriteLine($"| run {r + 1} | {results[^1].Rate:N0} | {results[^1].P50:N1} ms | {results[^1].P99:N1} ms |");
@@ -153,9 +153,9 @@ internal static class ServiceLevelBenchmark
         var nodes = new List<Task>();
         for (var w = 0; w < workers; w++)
         {
-            var options = new WorkflowEngineOptions { NodeId = $"bench-{w}", BatchSize = 64, ClockBatchSize = 64, PollInterval = TimeSpan.FromSeconds(1) };
+            var options = new WorkflowEngineOptions { NodeId = $"bench-{w}", Worker = { TimerBatchSize = 64, JobBatchSize = 64, ClockBatchSize = 64, PollInterval = TimeSpan.FromSeconds(1) } };
             var engine = await SqlWorkflowEngine.CreateAsync(db.Store, options, clock);
-            nodes.Add(engine.RunWorkerAsync(stop.Token));
+            nodes.Add(engine.Worker.RunAsync(stop.Token));
         }
 
         clock.Start();
@@ -188,7 +188,7 @@ internal static class ServiceLevelBenchmark
     {
         public static async Task LoadAsync(PersistedBenchmark.Database db, WorkflowEngine engine, int count, bool clocks)
         {
-            var template = await engine.StartAsync(new StartInstance("queued") { Variables = new Dictionary<string, object?> { ["queue"] = "queue-0", ["priority"] = 50 } });
+            var template = await engine.Runtime.StartAsync(new StartInstance("queued") { Variables = new Dictionary<string, object?> { ["queue"] = "queue-0", ["priority"] = 50 } });
             await using var connection = db.Open();
             await connection.OpenAsync();
             var instance = await connection.QuerySingleAsync<(string ProcessId, string DefinitionId, byte[] State)>(

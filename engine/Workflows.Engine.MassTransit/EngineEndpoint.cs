@@ -35,11 +35,11 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
         });
         endpoint.Handler<WorkflowMessage>(ConsumeAsync);
         endpoint.Handler<JobCompleted>(context => AnswerAsync(context.Message.JobId,
-            engine.CompleteJobByAsync(context.Message.JobId, Variables(context.Message.VariablesJson, "job answer"), context.Message.Worker, context.CancellationToken)));
+            engine.Jobs.CompleteByAsync(context.Message.JobId, Variables(context.Message.VariablesJson, "job answer"), context.Message.Worker, context.CancellationToken)));
         endpoint.Handler<JobFailed>(context => AnswerAsync(context.Message.JobId,
-            engine.FailJobAsync(context.Message.JobId, context.Message.ErrorMessage, context.Message.Retries, context.Message.RetryBackoff, context.CancellationToken)));
+            engine.Jobs.FailAsync(context.Message.JobId, context.Message.ErrorMessage, context.Message.Retries, context.Message.RetryBackoff, context.CancellationToken)));
         endpoint.Handler<JobErrorThrown>(context => AnswerAsync(context.Message.JobId,
-            engine.ThrowJobErrorAsync(context.Message.JobId, context.Message.ErrorCode, context.Message.ErrorMessage, context.CancellationToken)));
+            engine.Jobs.ThrowErrorAsync(context.Message.JobId, context.Message.ErrorCode, context.Message.ErrorMessage, context.CancellationToken)));
     }
 
     private async Task ConsumeAsync(ConsumeContext<WorkflowMessage> context)
@@ -61,7 +61,7 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
         var variables = Variables(message.VariablesJson, $"message '{message.Name}'");
         try
         {
-            await engine.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
+            await engine.Runtime.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
             {
                 Variables = variables,
                 MessageId = context.MessageId?.ToString(),

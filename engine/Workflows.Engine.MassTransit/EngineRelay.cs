@@ -250,7 +250,7 @@ internal sealed class EngineRelay : IDisposable
         if (!WorkflowBusOptions.IsQueueName(job.Type))
         {
             // No queue can carry it, however often it is tried: an incident tells someone to fix the model.
-            await _engine.FailJobAsync(job.Id, $"the job type '{job.Type}' cannot name a queue (letters, digits, '-', '_' and '.' only)", retries: 0, cancellationToken: ct).ConfigureAwait(false);
+            await _engine.Jobs.FailAsync(job.Id, $"the job type '{job.Type}' cannot name a queue (letters, digits, '-', '_' and '.' only)", retries: 0, cancellationToken: ct).ConfigureAwait(false);
             return;
         }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Workflows.Engine.Services;
 
 namespace Workflows.Engine.Sql;
 
@@ -62,5 +63,25 @@ public static class SqlWorkflowEngine
         }
 
         return SqlMigrator.MigrateAsync(SqlDialect.For(store.Provider), store.ConnectionString, cancellationToken);
+    }
+}
+
+/// <summary>Puts a registered engine on a SQL store.</summary>
+public static class SqlWorkflowsEngineBuilderExtensions
+{
+    /// <summary>
+    /// Keeps the registered engine's state in the SQL database <paramref name="store"/> names. The schema is migrated
+    /// when the host starts, before any hosted service (the web server, the worker) runs.
+    /// </summary>
+    /// <remarks>A database migrated by a newer build stops the start with <see cref="SchemaTooNewException"/>.</remarks>
+    /// <exception cref="ArgumentException">The connection string is missing or malformed.</exception>
+    public static WorkflowsEngineBuilder UseSqlStore(this WorkflowsEngineBuilder builder, SqlStoreOptions store)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(store);
+        store.Validate();
+        return builder.UseStore(
+            _ => new SqlWorkflowStore(SqlDialect.For(store.Provider), store.ConnectionString),
+            (_, cancellationToken) => SqlWorkflowEngine.MigrateAsync(store, cancellationToken));
     }
 }

@@ -55,7 +55,7 @@ public sealed class ProcessTestHarness
     public WorkflowEngine Engine { get; }
 
     /// <summary>Deploys BPMN XML.</summary>
-    public Task<DeploymentResult> DeployAsync(string bpmnXml) => Engine.DeployAsync(bpmnXml, "test");
+    public Task<DeploymentResult> DeployAsync(string bpmnXml) => Engine.Deployments.DeployAsync(bpmnXml, "test");
 
     /// <summary>Deploys a BPMN file.</summary>
     public async Task<DeploymentResult> DeployFileAsync(string path) => await DeployAsync(await File.ReadAllTextAsync(path).ConfigureAwait(false)).ConfigureAwait(false);
@@ -63,7 +63,7 @@ public sealed class ProcessTestHarness
     /// <summary>Starts an instance of the latest version.</summary>
     public async Task<ProcessInstanceHandle> StartAsync(string processId, IReadOnlyDictionary<string, object?>? variables = null, string? businessKey = null)
     {
-        var id = await Engine.StartAsync(new StartInstance(processId) { Variables = variables, BusinessKey = businessKey }).ConfigureAwait(false);
+        var id = await Engine.Runtime.StartAsync(new StartInstance(processId) { Variables = variables, BusinessKey = businessKey }).ConfigureAwait(false);
         return new ProcessInstanceHandle(this, id);
     }
 
@@ -72,11 +72,11 @@ public sealed class ProcessTestHarness
 
     /// <summary>The instances of a process, newest first (those started by messages, timers and signals included).</summary>
     public async Task<IReadOnlyList<ProcessInstanceHandle>> InstancesOfAsync(string processId) =>
-        (await Engine.FindInstancesAsync(processId, max: 10_000).ConfigureAwait(false)).Select(id => new ProcessInstanceHandle(this, id)).ToList();
+        (await Engine.Queries.FindInstancesAsync(processId, max: 10_000).ConfigureAwait(false)).Select(id => new ProcessInstanceHandle(this, id)).ToList();
 
     /// <summary>Publishes a message.</summary>
     public Task<CorrelationResult> CorrelateAsync(string name, string correlationKey, IReadOnlyDictionary<string, object?>? variables = null, string? messageId = null, TimeSpan? timeToLive = null) =>
-        Engine.CorrelateMessageAsync(new PublishMessage(name, correlationKey) { Variables = variables, MessageId = messageId, TimeToLive = timeToLive ?? TimeSpan.Zero });
+        Engine.Runtime.CorrelateMessageAsync(new PublishMessage(name, correlationKey) { Variables = variables, MessageId = messageId, TimeToLive = timeToLive ?? TimeSpan.Zero });
 
     /// <summary>
     /// Delivers the messages instances sent (send tasks, message throws and ends) as the bus would, each once,
@@ -89,7 +89,7 @@ public sealed class ProcessTestHarness
         var delivered = 0;
         while (true)
         {
-            var pending = (await Engine.GetOutgoingMessagesAsync().ConfigureAwait(false))
+            var pending = (await Engine.Queries.GetOutgoingMessagesAsync().ConfigureAwait(false))
                 .Where(m => m.Kind == OutgoingMessageKind.Message && _delivered.Add(m.Id))
                 .ToList();
             if (pending.Count == 0)
@@ -99,7 +99,7 @@ public sealed class ProcessTestHarness
 
             foreach (var message in pending)
             {
-                await Engine.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
+                await Engine.Runtime.CorrelateMessageAsync(new PublishMessage(message.Name, message.CorrelationKey ?? "")
                 {
                     Variables = message.Variables,
                     MessageId = message.Id.ToString(),
@@ -113,7 +113,7 @@ public sealed class ProcessTestHarness
     }
 
     /// <summary>Broadcasts a signal.</summary>
-    public Task<int> BroadcastSignalAsync(string name, IReadOnlyDictionary<string, object?>? variables = null) => Engine.BroadcastSignalAsync(name, variables);
+    public Task<int> BroadcastSignalAsync(string name, IReadOnlyDictionary<string, object?>? variables = null) => Engine.Runtime.BroadcastSignalAsync(name, variables);
 
     /// <summary>Moves the clock forward, firing every timer and SLA clock it passes at its due time, in due order.</summary>
     public async Task AdvanceTimeAsync(TimeSpan by)
@@ -127,8 +127,8 @@ public sealed class ProcessTestHarness
                 throw new InvalidOperationException("timers keep firing without the clock reaching its target; is a cycle without an end?");
             }
 
-            var timer = await Engine.GetNextTimerDueAsync().ConfigureAwait(false);
-            var clock = await Engine.GetNextClockDueAsync().ConfigureAwait(false);
+            var timer = await Engine.Worker.GetNextTimerDueAsync().ConfigureAwait(false);
+            var clock = await Engine.Worker.GetNextClockDueAsync().ConfigureAwait(false);
             var next = timer is null ? clock : clock is null || timer <= clock ? timer : clock;
             if (next is null || next > target)
             {
@@ -140,8 +140,8 @@ public sealed class ProcessTestHarness
                 Clock.SetUtcNow(next.Value);
             }
 
-            await Engine.FireDueTimersAsync().ConfigureAwait(false);
-            await Engine.FireDueClocksAsync().ConfigureAwait(false);
+            await Engine.Worker.FireDueTimersAsync().ConfigureAwait(false);
+            await Engine.Worker.FireDueClocksAsync().ConfigureAwait(false);
         }
 
         Clock.SetUtcNow(target);
@@ -165,7 +165,7 @@ public sealed class ProcessInstanceHandle
     private WorkflowEngine Engine => _harness.Engine;
 
     /// <summary>The instance as it is now.</summary>
-    public Task<ProcessInstanceSnapshot> SnapshotAsync() => Engine.GetInstanceAsync(Id);
+    public Task<ProcessInstanceSnapshot> SnapshotAsync() => Engine.Queries.GetInstanceAsync(Id);
 
     /// <summary>The element ids where tokens are, sorted, each as often as tokens stand there.</summary>
     public async Task<IReadOnlyList<string>> ActiveElementsAsync() =>
@@ -179,16 +179,16 @@ public sealed class ProcessInstanceHandle
         (await SnapshotAsync().ConfigureAwait(false)).Variables.TryGetValue(name, out var value) ? value : null;
 
     /// <summary>The open user tasks.</summary>
-    public Task<IReadOnlyList<UserTaskInfo>> UserTasksAsync() => Engine.GetUserTasksAsync(Id);
+    public Task<IReadOnlyList<UserTaskInfo>> UserTasksAsync() => Engine.Tasks.GetOpenAsync(Id);
 
     /// <summary>The open incidents.</summary>
-    public Task<IReadOnlyList<IncidentInfo>> IncidentsAsync() => Engine.GetIncidentsAsync(Id);
+    public Task<IReadOnlyList<IncidentInfo>> IncidentsAsync() => Engine.Queries.GetIncidentsAsync(Id);
 
     /// <summary>The instance's SLA and commitment clocks, with their time left now.</summary>
-    public Task<IReadOnlyList<SlaClockInfo>> ClocksAsync() => Engine.GetClocksAsync(Id);
+    public Task<IReadOnlyList<SlaClockInfo>> ClocksAsync() => Engine.ServiceLevels.GetClocksAsync(Id);
 
     /// <summary>The history, oldest first.</summary>
-    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync() => Engine.GetHistoryAsync(Id);
+    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync() => Engine.Queries.GetHistoryAsync(Id);
 
     /// <summary>Completes the one open user task at <paramref name="elementId"/>.</summary>
     public async Task CompleteUserTaskAsync(string elementId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null)
@@ -199,19 +199,19 @@ public sealed class ProcessInstanceHandle
             throw new InvalidOperationException($"expected one open user task at '{elementId}', found {tasks.Count}; active: {string.Join(", ", await ActiveElementsAsync().ConfigureAwait(false))}");
         }
 
-        await Engine.CompleteUserTaskAsync(tasks[0].Id, variables, actor).ConfigureAwait(false);
+        await Engine.Tasks.CompleteAsync(tasks[0].Id, variables, actor).ConfigureAwait(false);
     }
 
     /// <summary>The open jobs of this instance.</summary>
-    public Task<IReadOnlyList<JobInfo>> JobsAsync() => Engine.GetJobsAsync(instanceId: Id);
+    public Task<IReadOnlyList<JobInfo>> JobsAsync() => Engine.Jobs.GetWaitingAsync(instanceId: Id);
 
     /// <summary>Completes the one open job at <paramref name="elementId"/>.</summary>
     public async Task CompleteJobAsync(string elementId, IReadOnlyDictionary<string, object?>? variables = null) =>
-        await Engine.CompleteJobAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, variables).ConfigureAwait(false);
+        await Engine.Jobs.CompleteAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, variables).ConfigureAwait(false);
 
     /// <summary>Throws a BPMN error from the one open job at <paramref name="elementId"/>.</summary>
     public async Task ThrowJobErrorAsync(string elementId, string errorCode) =>
-        await Engine.ThrowJobErrorAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, errorCode).ConfigureAwait(false);
+        await Engine.Jobs.ThrowErrorAsync((await SingleJobAsync(elementId).ConfigureAwait(false)).Id, errorCode).ConfigureAwait(false);
 
     private async Task<JobInfo> SingleJobAsync(string elementId)
     {

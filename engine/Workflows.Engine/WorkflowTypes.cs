@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Validation;
 
@@ -422,3 +423,28 @@ public sealed class WorkflowConflictException(string message) : WorkflowExceptio
 
 /// <summary>Input of the wrong shape: a variable with no FEEL equivalent, an oversized payload.</summary>
 public class WorkflowInputException(string message) : WorkflowException(message);
+
+/// <summary>
+/// A branch of the organisation (a shop, an agency, a call centre): the standard version of each journey it
+/// runs, the calendar chain its clocks are measured on, and the local settings the journeys allow it.
+/// </summary>
+/// <param name="Id">A short id such as <c>paris-01</c>: letters, digits, '-' and '_'.</param>
+/// <param name="Name">The name people know it by.</param>
+public sealed record Branch(string Id, string Name)
+{
+    /// <summary>The calendar layer chain of its clocks, such as <c>group/country:FR/branch:paris-01</c>.</summary>
+    public string Calendar { get; init; } = "group";
+
+    /// <summary>The version of each journey (process id) the branch starts; a journey not pinned starts its latest version.</summary>
+    public IReadOnlyDictionary<string, int> Pins { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Local settings the journeys read as <c>branchSettings</c>, such as the front desk's authority amount.</summary>
+    public IReadOnlyDictionary<string, decimal> Settings { get; init; } = new Dictionary<string, decimal>();
+
+    /// <summary>How many times the branch was saved: the store's, read with the branch.</summary>
+    [JsonIgnore]
+    public long Revision { get; init; }
+}
+
+/// <summary>A buffered message whose time-to-live ran out before any instance took it.</summary>
+public sealed record ExpiredMessage(string Name, string CorrelationKey, string? MessageId, DateTimeOffset ReceivedAt, DateTimeOffset ExpiredAt, IReadOnlyDictionary<string, object?> Variables);

@@ -95,7 +95,7 @@ internal static class CommandLine
                 continue;
             }
 
-            var report = await engine.ValidateAsync(await File.ReadAllTextAsync(file));
+            var report = await engine.Deployments.ValidateAsync(await File.ReadAllTextAsync(file));
             foreach (var f in report.Findings)
             {
                 await output.WriteLineAsync($"{file}:{f.Line}:{f.Column}: {f.Severity.ToString().ToLowerInvariant()} {f.Code} [{f.ElementId ?? "-"}] {f.Message}");

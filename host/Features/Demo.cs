@@ -15,7 +15,7 @@ internal static class Demo
 
     public static async Task SeedAsync(WorkflowEngine engine, IReadOnlyList<DeployedProcess> standard, CancellationToken ct)
     {
-        if ((await engine.GetBranchesAsync(ct)).Count > 0)
+        if ((await engine.Branches.GetAllAsync(ct)).Count > 0)
         {
             return;
         }
@@ -23,30 +23,30 @@ internal static class Demo
         IReadOnlyList<WorkingInterval> Day(params string[] intervals) => intervals.Select(WorkingInterval.Parse).ToList();
         var weekdays = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
             .ToDictionary(d => d, _ => Day("09:00-12:30", "13:30-18:00"));
-        await engine.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
         {
             TimeZone = "Europe/Paris",
             Week = weekdays,
             YearlyHolidays = [(1, 1), (12, 25)],
         }, "demo", ct);
-        await engine.ChangeCalendarAsync(new CalendarLayer("country:FR", DateTimeOffset.MinValue)
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("country:FR", DateTimeOffset.MinValue)
         {
             YearlyHolidays = [(5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11)],
         }, "demo", ct);
-        await engine.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue)
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue)
         {
             Week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> { [DayOfWeek.Saturday] = Day("09:00-12:00") },
         }, "demo", ct);
-        await engine.ChangeCalendarAsync(new CalendarLayer("branch:" + OtherBranch, DateTimeOffset.MinValue), "demo", ct);
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("branch:" + OtherBranch, DateTimeOffset.MinValue), "demo", ct);
 
         var pins = standard.ToDictionary(p => p.ProcessId, p => p.Version, StringComparer.Ordinal);
-        await engine.SaveBranchAsync(new Branch(Branch, "Paris Opéra")
+        await engine.Branches.SaveAsync(new Branch(Branch, "Paris Opéra")
         {
             Calendar = $"group/country:FR/branch:{Branch}",
             Pins = pins,
             Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 },
         }, ct);
-        await engine.SaveBranchAsync(new Branch(OtherBranch, "Lyon Part-Dieu")
+        await engine.Branches.SaveAsync(new Branch(OtherBranch, "Lyon Part-Dieu")
         {
             Calendar = $"group/country:FR/branch:{OtherBranch}",
             Pins = pins,

@@ -1,4 +1,5 @@
 using Workflows.Engine;
+using Workflows.Engine.Services;
 using Workflows.Engine.Sql;
 using Workflows.Host.Features.Api;
 using Workflows.Host.Features.Security;
@@ -7,7 +8,7 @@ using Workflows.Processes.Systems;
 
 namespace Workflows.Host.Features;
 
-/// <summary>Wires the engine, the timer poller and the deployment of the journey library.</summary>
+/// <summary>Wires the engine (through <c>AddWorkflowsEngine</c>), its background worker and the deployment of the journey library.</summary>
 internal static class EngineExtensions
 {
     /// <summary>
@@ -24,16 +25,17 @@ internal static class EngineExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         // The journeys' external systems: deterministic stand-ins until a deployment registers its own.
         builder.Services.AddSingleton(_ => JourneySystems.Demo());
-        // Created once, at start: migrating first means a database newer than this build stops the host here.
-        builder.Services.AddSingleton(sp =>
-        {
-            var options = new WorkflowEngineOptions { MaxVariablesBytes = sp.GetRequiredService<ApiLimits>().MaxVariablesBytes }
-                .AddJourneyHandlers(sp.GetRequiredService<JourneySystems>());
-            return SqlWorkflowEngine.CreateAsync(store, options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WorkflowEngine>>())
-                .GetAwaiter().GetResult();
-        });
+        // Section Workflows:Engine, such as Workflows__Engine__Worker__PollInterval; checked at start, naming a wrong value.
+        builder.Services.AddOptions<WorkflowEngineOptions>().Bind(builder.Configuration.GetSection("Workflows:Engine"));
+        builder.Services
+            .AddWorkflowsEngine((options, services) =>
+            {
+                options.MaxVariablesBytes = services.GetRequiredService<ApiLimits>().MaxVariablesBytes;
+                options.AddJourneyHandlers(services.GetRequiredService<JourneySystems>());
+            })
+            .UseSqlStore(store) // migrated as the host starts: a database newer than this build stops it there
+            .AddBackgroundWorker();
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
-        builder.Services.AddHostedService<EngineWorker>();
         return builder;
     }
 }
@@ -49,7 +51,7 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
         var standard = new List<DeployedProcess>();
         foreach (var journey in JourneyLibrary.All)
         {
-            var result = await engine.DeployAsync(journey.Xml, "journey-library", cancellationToken);
+            var result = await engine.Deployments.DeployAsync(journey.Xml, "journey-library", cancellationToken);
             foreach (var process in result.Processes)
             {
                 LogDeployed(logger, journey.Name, process.ProcessId, process.Version);
@@ -67,10 +69,4 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Journey {File}: {ProcessId} version {Version}")]
     private static partial void LogDeployed(ILogger logger, string file, string processId, int version);
-}
-
-/// <summary>The engine's worker: fires due timers and runs asynchronous jobs; it sleeps when idle.</summary>
-internal sealed class EngineWorker(WorkflowEngine engine) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => engine.RunWorkerAsync(stoppingToken);
 }

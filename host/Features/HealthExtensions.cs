@@ -3,7 +3,7 @@ using Workflows.Engine;
 
 namespace Workflows.Host.Features;
 
-/// <summary>Liveness (the process answers) and readiness (the engine's store answers).</summary>
+/// <summary>Liveness (the process answers) and readiness (the engine's store answers and its worker is not failing).</summary>
 internal static class HealthExtensions
 {
     public static IServiceCollection AddWorkflowsHealth(this IServiceCollection services)
@@ -36,9 +36,15 @@ internal sealed class EngineHealthCheck(WorkflowEngine engine) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // The worker meets a store fault first (it writes on its own): while its rounds fail the node is not ready.
+        if (engine.Worker.Status is { IsReady: false } worker)
+        {
+            return HealthCheckResult.Unhealthy($"the engine's worker has failed {worker.ConsecutiveFailures} round(s) in a row since {worker.Since:O} and keeps retrying: {worker.Fault}");
+        }
+
         try
         {
-            await engine.GetNextTimerDueAsync(cancellationToken);
+            await engine.Worker.GetNextTimerDueAsync(cancellationToken);
             return HealthCheckResult.Healthy("the engine's store answers");
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -69,7 +69,7 @@ public abstract class BusTestBase
     protected async Task<WorkflowEngine> NewEngineAsync(string database, string? node = null) =>
         await SqlWorkflowEngine.CreateAsync(
             new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, database)}.db" },
-            new WorkflowEngineOptions { NodeId = $"{node ?? database}-{_run}", RetryBackoff = TimeSpan.FromMilliseconds(50) });
+            new WorkflowEngineOptions { NodeId = $"{node ?? database}-{_run}", Worker = { RetryBackoff = TimeSpan.FromMilliseconds(50) } });
 
     protected async Task<WorkflowBusNode> StartNodeAsync(Action<WorkflowBusNodeBuilder> build, WorkflowBusOptions? options = null)
     {
@@ -100,7 +100,7 @@ public abstract class BusTestBase
         WaitForAsync<object>(async () => await condition() ? new object() : null, what, seconds);
 
     protected static async Task<UserTaskInfo?> BackOfficeTaskAsync(WorkflowEngine back) =>
-        (await back.QueryTasksAsync(new TaskQuery { Queues = ["back-office"] })).Tasks is [var first, ..] ? first : null;
+        (await back.Tasks.QueryAsync(new TaskQuery { Queues = ["back-office"] })).Tasks is [var first, ..] ? first : null;
 }
 
 /// <summary>
@@ -114,18 +114,18 @@ public abstract class BusSuite : BusTestBase
     {
         var front = await NewEngineAsync("front");
         var back = await NewEngineAsync("back");
-        await front.DeployAsync(Journeys.Front);
-        await back.DeployAsync(Journeys.Back);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
         await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
 
         var started = DateTimeOffset.UtcNow;
-        var frontId = await front.StartAsync(new StartInstance("front")
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front")
         {
             BusinessKey = "case-1",
             Variables = Vars(("caseId", "case-1"), ("branch", "paris-01"), ("tenant", "acme")),
         });
         var task = await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
-        var backCase = await back.GetInstanceAsync(task.InstanceId);
+        var backCase = await back.Queries.GetInstanceAsync(task.InstanceId);
         var handoff = (Feel.FeelContext)backCase.Variables["handoff"]!;
         var promise = DateTimeOffset.Parse((string)handoff["commitmentDue"]!, System.Globalization.CultureInfo.InvariantCulture);
         using (Assert.EnterMultipleScope())
@@ -140,9 +140,9 @@ public abstract class BusSuite : BusTestBase
                 Is.EqualTo(started.AddHours(8)).Within(TimeSpan.FromMinutes(1)), "the level-1 promise travels with the case");
         }
 
-        await back.CompleteUserTaskAsync(task.Id);
-        await WaitUntilAsync(async () => (await front.GetInstanceAsync(frontId)).Status == ProcessInstanceStatus.Completed, "the front office to continue");
-        Assert.That((await front.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt, Is.Not.Null);
+        await back.Tasks.CompleteAsync(task.Id);
+        await WaitUntilAsync(async () => (await front.Queries.GetInstanceAsync(frontId)).Status == ProcessInstanceStatus.Completed, "the front office to continue");
+        Assert.That((await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt, Is.Not.Null);
     }
 
     [Test]
@@ -150,8 +150,8 @@ public abstract class BusSuite : BusTestBase
     {
         var front = await NewEngineAsync("front");
         var back = await NewEngineAsync("back");
-        await front.DeployAsync(Journeys.Front);
-        await back.DeployAsync(Journeys.Back);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
         await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
         var received = new ConcurrentBag<Activity>();
         using var listener = new ActivityListener
@@ -163,7 +163,7 @@ public abstract class BusSuite : BusTestBase
         ActivitySource.AddActivityListener(listener);
 
         using var request = new Activity("branch request").SetIdFormat(ActivityIdFormat.W3C).Start();
-        await front.StartAsync(new StartInstance("front") { BusinessKey = "case-2", Variables = Vars(("caseId", "case-2")) });
+        await front.Runtime.StartAsync(new StartInstance("front") { BusinessKey = "case-2", Variables = Vars(("caseId", "case-2")) });
         request.Stop();
 
         await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
@@ -175,7 +175,7 @@ public abstract class BusSuite : BusTestBase
     public async Task Every_message_delivered_twice_changes_nothing_the_second_time()
     {
         var back = await NewEngineAsync("back");
-        await back.DeployAsync(Journeys.Back);
+        await back.Deployments.DeployAsync(Journeys.Back);
         var node = await StartNodeAsync(b => b.Engine(back, Unique("back")));
 
         const int cases = 50;
@@ -187,12 +187,12 @@ public abstract class BusSuite : BusTestBase
             await node.Bus.Publish(message, context => context.MessageId = id);
         }
 
-        await WaitUntilAsync(async () => (await back.FindInstancesAsync("back", max: 1000)).Count >= cases, $"{cases} back-office cases");
+        await WaitUntilAsync(async () => (await back.Queries.FindInstancesAsync("back", max: 1000)).Count >= cases, $"{cases} back-office cases");
         await Task.Delay(500); // time enough for a second delivery to do harm, if it could
         var keys = new List<string?>();
-        foreach (var id in await back.FindInstancesAsync("back", max: 1000))
+        foreach (var id in await back.Queries.FindInstancesAsync("back", max: 1000))
         {
-            keys.Add((await back.GetInstanceAsync(id)).BusinessKey);
+            keys.Add((await back.Queries.GetInstanceAsync(id)).BusinessKey);
         }
 
         Assert.That(keys, Is.EquivalentTo(Enumerable.Range(0, cases).Select(i => $"case-{i}")), "one case per message, none twice");
@@ -202,26 +202,26 @@ public abstract class BusSuite : BusTestBase
     public async Task A_message_that_comes_before_its_subscription_waits_for_its_time_to_live_and_an_expired_one_is_recorded()
     {
         var back = await NewEngineAsync("back");
-        await back.DeployAsync(Journeys.Documents);
+        await back.Deployments.DeployAsync(Journeys.Documents);
         var node = await StartNodeAsync(b => b.Engine(back, Unique("back")));
-        var instance = await back.StartAsync(new StartInstance("documents") { Variables = Vars(("caseId", "case-7")) });
+        var instance = await back.Runtime.StartAsync(new StartInstance("documents") { Variables = Vars(("caseId", "case-7")) });
 
         await node.Bus.Publish(new WorkflowMessage { Name = "DocumentsArrived", CorrelationKey = "case-7", VariablesJson = """{"pages":3}""", TimeToLive = TimeSpan.FromHours(1) });
         await node.Bus.Publish(new WorkflowMessage { Name = "DocumentsArrived", CorrelationKey = "case-nobody", TimeToLive = TimeSpan.FromMilliseconds(300) });
         await Task.Delay(1000);
 
         // The customer's documents came while the back office was still checking: they wait, then are taken.
-        var check = (await back.GetUserTasksAsync(instance)).Single();
-        await back.CompleteUserTaskAsync(check.Id);
-        var done = await back.GetInstanceAsync(instance);
+        var check = (await back.Tasks.GetOpenAsync(instance)).Single();
+        await back.Tasks.CompleteAsync(check.Id);
+        var done = await back.Queries.GetInstanceAsync(instance);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(done.Status, Is.EqualTo(ProcessInstanceStatus.Completed));
             Assert.That(done.Variables["pages"], Is.EqualTo(3m));
         }
 
-        await back.ExpireMessagesAsync();
-        var expired = await back.GetExpiredMessagesAsync();
+        await back.Worker.ExpireMessagesAsync();
+        var expired = await back.Queries.GetExpiredMessagesAsync();
         Assert.That(expired.Select(m => m.CorrelationKey), Is.EqualTo(new[] { "case-nobody" }), "the one nobody took is kept and listed, not dropped");
     }
 
@@ -229,7 +229,7 @@ public abstract class BusSuite : BusTestBase
     public async Task Poison_messages_go_to_the_error_queue_with_the_reason_and_nothing_waits_behind_them()
     {
         var back = await NewEngineAsync("back");
-        await back.DeployAsync(Journeys.Back);
+        await back.Deployments.DeployAsync(Journeys.Back);
         var queue = Unique("back");
         var faults = new ConcurrentQueue<(string? Name, string? Reason)>();
         var node = await StartNodeAsync(b => b
@@ -263,7 +263,7 @@ public abstract class BusSuite : BusTestBase
     {
         var other = await NewEngineAsync("other");
         var back = await NewEngineAsync("back");
-        await back.DeployAsync(Journeys.Back);
+        await back.Deployments.DeployAsync(Journeys.Back);
         var node = await StartNodeAsync(b => b.Engine(other, Unique("other")).Engine(back, Unique("back")));
 
         await node.Bus.Publish(new WorkflowMessage
@@ -275,7 +275,7 @@ public abstract class BusSuite : BusTestBase
         });
 
         await WaitForAsync(() => BackOfficeTaskAsync(back), "the back office's case");
-        Assert.That(await other.FindInstancesAsync(), Is.Empty, "an engine that does not run the target neither starts it nor calls it poison");
+        Assert.That(await other.Queries.FindInstancesAsync(), Is.Empty, "an engine that does not run the target neither starts it nor calls it poison");
     }
 
     [Test]
@@ -283,7 +283,7 @@ public abstract class BusSuite : BusTestBase
     {
         var type = Unique("credit-score");
         var engine = await NewEngineAsync("credit");
-        await engine.DeployAsync(Journeys.CreditCheck(type));
+        await engine.Deployments.DeployAsync(Journeys.CreditCheck(type));
         var attempts = new ConcurrentDictionary<string, int>();
         await StartNodeAsync(b => b
             .Engine(engine, Unique("engine"))
@@ -299,17 +299,17 @@ public abstract class BusSuite : BusTestBase
                 };
             }));
 
-        var flaky = await engine.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "flaky")) });
-        var risky = await engine.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "risky")) });
-        await WaitUntilAsync(async () => (await engine.GetInstanceAsync(flaky)).Status == ProcessInstanceStatus.Completed
-            && (await engine.GetInstanceAsync(risky)).Status == ProcessInstanceStatus.Completed, "both credit checks");
+        var flaky = await engine.Runtime.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "flaky")) });
+        var risky = await engine.Runtime.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", "risky")) });
+        await WaitUntilAsync(async () => (await engine.Queries.GetInstanceAsync(flaky)).Status == ProcessInstanceStatus.Completed
+            && (await engine.Queries.GetInstanceAsync(risky)).Status == ProcessInstanceStatus.Completed, "both credit checks");
 
-        var flakyHistory = await engine.GetHistoryAsync(flaky);
-        var riskyHistory = await engine.GetHistoryAsync(risky);
+        var flakyHistory = await engine.Queries.GetHistoryAsync(flaky);
+        var riskyHistory = await engine.Queries.GetHistoryAsync(risky);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(attempts["flaky"], Is.EqualTo(2), "failed once, retried after the back-off, then done");
-            Assert.That((await engine.GetInstanceAsync(flaky)).Variables["score"], Is.EqualTo(720m));
+            Assert.That((await engine.Queries.GetInstanceAsync(flaky)).Variables["score"], Is.EqualTo(720m));
             Assert.That(flakyHistory.Any(h => h.Kind == "job-failed" && h.Detail!.Contains("the bureau did not answer", StringComparison.Ordinal)));
             Assert.That(riskyHistory.Any(h => h.ElementId == "rejected_end"), "the error boundary caught REJECTED");
             Assert.That(flakyHistory.Any(h => h.ElementId == "approved_end"));

@@ -16,8 +16,8 @@ public sealed class RabbitMqNodeTests : BusTestBase
         const int handoffs = 500;
         var front = await NewEngineAsync("front");
         var back = await NewEngineAsync("back");
-        await front.DeployAsync(Journeys.Front);
-        await back.DeployAsync(Journeys.Back);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
         await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
 
         // Half while the broker is up and the relay busy, then the broker stops under that load: every
@@ -34,23 +34,23 @@ public sealed class RabbitMqNodeTests : BusTestBase
         }
 
         await RabbitMqTestBroker.StartAsync();
-        await WaitUntilAsync(async () => (await back.FindInstancesAsync("back", max: 2 * handoffs)).Count >= handoffs, $"{handoffs} back-office cases", seconds: 120);
+        await WaitUntilAsync(async () => (await back.Queries.FindInstancesAsync("back", max: 2 * handoffs)).Count >= handoffs, $"{handoffs} back-office cases", seconds: 120);
         await Task.Delay(1000); // a redelivery would show by now
         var keys = new List<string?>();
-        foreach (var id in await back.FindInstancesAsync("back", max: 2 * handoffs))
+        foreach (var id in await back.Queries.FindInstancesAsync("back", max: 2 * handoffs))
         {
-            keys.Add((await back.GetInstanceAsync(id)).BusinessKey);
+            keys.Add((await back.Queries.GetInstanceAsync(id)).BusinessKey);
         }
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(keys, Is.EquivalentTo(Enumerable.Range(0, handoffs).Select(i => $"case-{i}")), "every handoff arrived, none twice");
-            Assert.That((await front.GetOutgoingMessagesAsync()).Where(m => m.PublishedAt is null), Is.Empty);
+            Assert.That((await front.Queries.GetOutgoingMessagesAsync()).Where(m => m.PublishedAt is null), Is.Empty);
         }
     }
 
     private static Task<Guid> StartCaseAsync(WorkflowEngine front, int i) =>
-        front.StartAsync(new StartInstance("front") { BusinessKey = $"case-{i}", Variables = Vars(("caseId", $"case-{i}")) });
+        front.Runtime.StartAsync(new StartInstance("front") { BusinessKey = $"case-{i}", Variables = Vars(("caseId", $"case-{i}")) });
 
     [Test]
     public async Task Two_nodes_on_one_database_share_the_jobs_and_each_job_is_done_once()
@@ -60,7 +60,7 @@ public sealed class RabbitMqNodeTests : BusTestBase
         var queue = Unique("engine");
         var first = await NewEngineAsync("shared", node: "node-1");
         var second = await NewEngineAsync("shared", node: "node-2");
-        await first.DeployAsync(Journeys.CreditCheck(type));
+        await first.Deployments.DeployAsync(Journeys.CreditCheck(type));
         var runs = new ConcurrentDictionary<string, int>();
         var byNode = new ConcurrentDictionary<string, int>();
         ServiceTaskHandler Worker(string node) => (job, _) =>
@@ -77,14 +77,14 @@ public sealed class RabbitMqNodeTests : BusTestBase
         var ids = new List<Guid>();
         for (var i = 0; i < cases; i++)
         {
-            ids.Add(await (i % 2 == 0 ? first : second).StartAsync(new StartInstance("credit") { Variables = Vars(("customer", $"c{i}")) }));
+            ids.Add(await (i % 2 == 0 ? first : second).Runtime.StartAsync(new StartInstance("credit") { Variables = Vars(("customer", $"c{i}")) }));
         }
 
         await WaitUntilAsync(async () =>
         {
             foreach (var id in ids)
             {
-                if ((await first.GetInstanceAsync(id)).Status != ProcessInstanceStatus.Completed)
+                if ((await first.Queries.GetInstanceAsync(id)).Status != ProcessInstanceStatus.Completed)
                 {
                     return false;
                 }

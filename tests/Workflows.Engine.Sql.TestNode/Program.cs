@@ -19,14 +19,17 @@ var workers = int.Parse(arguments.GetValueOrDefault("workers", "2"), CultureInfo
 var options = new WorkflowEngineOptions
 {
     NodeId = node,
-    PollInterval = TimeSpan.FromMilliseconds(50),
-    LeaseDuration = TimeSpan.FromSeconds(3),
-    RetryBackoff = TimeSpan.FromMilliseconds(100),
+    Worker =
+    {
+        PollInterval = TimeSpan.FromMilliseconds(50),
+        LeaseDuration = TimeSpan.FromSeconds(3),
+        RetryBackoff = TimeSpan.FromMilliseconds(100),
+    },
 }.AddHandler("crash-work", (task, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(
     new Dictionary<string, object?> { ["workedBy"] = node }));
 
 var engine = await SqlWorkflowEngine.CreateAsync(store, options);
-await engine.DeployAsync(TestProcess.Xml);
+await engine.Deployments.DeployAsync(TestProcess.Xml);
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -34,14 +37,14 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
-var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => engine.RunWorkerAsync(stop.Token))).ToList();
+var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => engine.Worker.RunAsync(stop.Token))).ToList();
 
 for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
 {
     var key = $"{arguments["prefix"]}-{i:00000}";
-    if ((await engine.FindInstancesAsync(businessKey: key, max: 1)).Count == 0)
+    if ((await engine.Queries.FindInstancesAsync(businessKey: key, max: 1)).Count == 0)
     {
-        await engine.StartAsync(new StartInstance(TestProcess.Id) { BusinessKey = key });
+        await engine.Runtime.StartAsync(new StartInstance(TestProcess.Id) { BusinessKey = key });
     }
 }
 

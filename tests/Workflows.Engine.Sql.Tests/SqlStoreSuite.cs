@@ -150,23 +150,23 @@ public abstract class SqlStoreSuite : StoreSuite
         var starter = Process("atomic-start", $"""<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="m2"/></bpmn:startEvent>{UserTask("t")}{Chain("ms", "t")}""",
             """<bpmn:message id="m2" name="atomic-start"/>""");
 
-        await engine.DeployAsync(s_journey);
-        await AssertAtomicAsync(store, () => engine.DeployAsync(sender));
-        await AssertAtomicAsync(store, () => engine.DeployAsync(starter));
+        await engine.Deployments.DeployAsync(s_journey);
+        await AssertAtomicAsync(store, () => engine.Deployments.DeployAsync(sender));
+        await AssertAtomicAsync(store, () => engine.Deployments.DeployAsync(starter));
         Guid journey = default;
-        await AssertAtomicAsync(store, async () => journey = await engine.StartAsync(new StartInstance("journey") { Variables = Vars(("caseId", "ATOMIC")) }));
+        await AssertAtomicAsync(store, async () => journey = await engine.Runtime.StartAsync(new StartInstance("journey") { Variables = Vars(("caseId", "ATOMIC")) }));
         Guid id = default;
-        await AssertAtomicAsync(store, async () => id = await engine.StartAsync(new StartInstance("atomic-sender") { Variables = Vars(("caseId", "A-1")) }));
-        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-reply", "A-1") { TimeToLive = TimeSpan.FromHours(1), MessageId = "atomic-1" }));
-        await AssertAtomicAsync(store, () => engine.CorrelateMessageAsync(new PublishMessage("atomic-start", "S-1")));
-        var job = (await engine.GetJobsAsync("atomic-job")).Single();
-        await AssertAtomicAsync(store, () => engine.ThrowJobErrorAsync(job.Id, "NOBODY_CATCHES"));
-        var incident = (await engine.GetIncidentsAsync(id)).Single();
-        await AssertAtomicAsync(store, () => engine.ResolveIncidentAsync(incident.Id));
-        await AssertAtomicAsync(store, () => engine.CancelAsync(id));
-        var register = (await engine.GetUserTasksAsync(journey)).Single(t => t.ElementId == "register");
-        await AssertAtomicAsync(store, () => engine.ClaimTaskAsync(register.Id, "ann"));
-        await AssertAtomicAsync(store, () => engine.CancelAsync(journey));
+        await AssertAtomicAsync(store, async () => id = await engine.Runtime.StartAsync(new StartInstance("atomic-sender") { Variables = Vars(("caseId", "A-1")) }));
+        await AssertAtomicAsync(store, () => engine.Runtime.CorrelateMessageAsync(new PublishMessage("atomic-reply", "A-1") { TimeToLive = TimeSpan.FromHours(1), MessageId = "atomic-1" }));
+        await AssertAtomicAsync(store, () => engine.Runtime.CorrelateMessageAsync(new PublishMessage("atomic-start", "S-1")));
+        var job = (await engine.Jobs.GetWaitingAsync("atomic-job")).Single();
+        await AssertAtomicAsync(store, () => engine.Jobs.ThrowErrorAsync(job.Id, "NOBODY_CATCHES"));
+        var incident = (await engine.Queries.GetIncidentsAsync(id)).Single();
+        await AssertAtomicAsync(store, () => engine.Runtime.ResolveIncidentAsync(incident.Id));
+        await AssertAtomicAsync(store, () => engine.Runtime.CancelAsync(id));
+        var register = (await engine.Tasks.GetOpenAsync(journey)).Single(t => t.ElementId == "register");
+        await AssertAtomicAsync(store, () => engine.Tasks.ClaimAsync(register.Id, "ann"));
+        await AssertAtomicAsync(store, () => engine.Runtime.CancelAsync(journey));
     }
 
 }

@@ -36,7 +36,7 @@ public abstract partial class StoreSuite
         // The outbox row carries its kind and headers until the relay marks it published.
         var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id);
         await store.MarkOutboxPublishedAsync([row.Seq], now, default);
-        var sent = (await h.Engine.GetOutgoingMessagesAsync(instance.Id)).Single();
+        var sent = (await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id)).Single();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(row.Kind, Is.EqualTo(OutgoingMessageKind.Message));
@@ -59,18 +59,18 @@ public abstract partial class StoreSuite
 
         // The inbox: the same message id a second time changes nothing.
         var message = new PublishMessage($"Nobody-{run}", "k") { MessageId = $"id-{run}", TimeToLive = TimeSpan.FromMinutes(1) };
-        var first = await h.Engine.CorrelateMessageAsync(message);
-        var second = await h.Engine.CorrelateMessageAsync(message);
+        var first = await h.Engine.Runtime.CorrelateMessageAsync(message);
+        var second = await h.Engine.Runtime.CorrelateMessageAsync(message);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(first, Is.EqualTo(new CorrelationResult(0, 0, Buffered: true, Duplicate: false)));
             Assert.That(second.Duplicate, Is.True);
-            Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.CorrelateMessageAsync(new PublishMessage($"Nobody-{run}", "k2") { MustCorrelate = true }));
+            Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Runtime.CorrelateMessageAsync(new PublishMessage($"Nobody-{run}", "k2") { MustCorrelate = true }));
         }
 
         // Its time-to-live runs out with nobody taking it: recorded, not dropped.
         h.Clock.Advance(TimeSpan.FromMinutes(2));
-        await h.Engine.ExpireMessagesAsync();
-        Assert.That((await h.Engine.GetExpiredMessagesAsync(1000)).Select(m => m.MessageId), Does.Contain($"id-{run}"));
+        await h.Engine.Worker.ExpireMessagesAsync();
+        Assert.That((await h.Engine.Queries.GetExpiredMessagesAsync(1000)).Select(m => m.MessageId), Does.Contain($"id-{run}"));
     }
 }

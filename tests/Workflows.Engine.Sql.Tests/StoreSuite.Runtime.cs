@@ -32,7 +32,7 @@ public abstract partial class StoreSuite
             Assert.That((await instance.HistoryAsync()).Select(e => e.ElementId), Has.None.EqualTo("again"));
         }
 
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
     }
 
     [Test]
@@ -55,9 +55,9 @@ public abstract partial class StoreSuite
             """));
         var instance = await h.StartAsync(id);
 
-        var running = h.Engine.RunDueJobsAsync();
+        var running = h.Engine.Worker.RunDueJobsAsync();
         await started.Task;
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
         release.SetResult();
         await running;
 
@@ -91,10 +91,10 @@ public abstract partial class StoreSuite
         var instance = await h.StartAsync(id, Vars(("approvers", new[] { "ann", "bob" })));
         var tasks = await instance.UserTasksAsync();
 
-        await h.Engine.CompleteUserTaskAsync(tasks[0].Id);
+        await h.Engine.Tasks.CompleteAsync(tasks[0].Id);
         await h.AdvanceTimeAsync(TimeSpan.FromHours(5)); // Monday 14:00: the second approval is late
         var states = (await instance.ClocksAsync()).Select(c => c.State).Order().ToList();
-        await h.Engine.CompleteUserTaskAsync(tasks[1].Id); // the timer opens at 14:00 Monday: 16 working hours is Wednesday 14:00
+        await h.Engine.Tasks.CompleteAsync(tasks[1].Id); // the timer opens at 14:00 Monday: 16 working hours is Wednesday 14:00
         await h.AdvanceTimeAsync(TimeSpan.FromDays(2) - TimeSpan.FromMinutes(1));
         var beforeDue = await instance.ActiveElementsAsync();
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(1));
@@ -106,6 +106,6 @@ public abstract partial class StoreSuite
             Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
         }
 
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
     }
 }

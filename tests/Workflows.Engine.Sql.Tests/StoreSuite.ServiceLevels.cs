@@ -28,7 +28,7 @@ public abstract partial class StoreSuite
         {
             if (await instance.StatusAsync() == Runtime.ProcessInstanceStatus.Active)
             {
-                await h.Engine.CancelAsync(instance.Id);
+                await h.Engine.Runtime.CancelAsync(instance.Id);
             }
         }
     }
@@ -53,13 +53,13 @@ public abstract partial class StoreSuite
 
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(70));
         string[] Names(IEnumerable<UserTaskInfo> tasks) => tasks.Select(t => names[t.Id]).ToArray();
-        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.QueryTasksAsync(q with { PageSize = 10 })).Tasks);
+        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.Tasks.QueryAsync(q with { PageSize = 10 })).Tasks);
 
         var pages = new List<string[]>();
         string? cursor = null;
         do
         {
-            var page = await h.Engine.QueryTasksAsync(new TaskQuery { Queues = [queue], PageSize = 2, Cursor = cursor });
+            var page = await h.Engine.Tasks.QueryAsync(new TaskQuery { Queues = [queue], PageSize = 2, Cursor = cursor });
             pages.Add(Names(page.Tasks));
             cursor = page.NextCursor;
         }
@@ -79,7 +79,7 @@ public abstract partial class StoreSuite
         }
 
         var claimed = new List<string>();
-        while (await h.Engine.ClaimNextTaskAsync("ann", [queue]) is { } next)
+        while (await h.Engine.Tasks.ClaimNextAsync("ann", [queue]) is { } next)
         {
             claimed.Add(names[next.Id]);
         }
@@ -110,7 +110,7 @@ public abstract partial class StoreSuite
         var agents = Enumerable.Range(0, 20).Select(a => Task.Run(async () =>
         {
             var mine = new List<Guid>();
-            while (await h.Engine.ClaimNextTaskAsync($"agent-{a}", [queue]) is { } task)
+            while (await h.Engine.Tasks.ClaimNextAsync($"agent-{a}", [queue]) is { } task)
             {
                 mine.Add(task.Id);
             }
@@ -150,12 +150,12 @@ public abstract partial class StoreSuite
         var instance = await h.StartAsync("sla-db", Vars(("branch", branch)), businessKey: "K-" + branch);
 
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(90));
-        await h.Engine.PauseClocksAsync(instance.Id, "waiting-for-customer", "ann");
+        await h.Engine.ServiceLevels.PauseClocksAsync(instance.Id, "waiting-for-customer", "ann");
         await h.AdvanceTimeAsync(TimeSpan.FromHours(5));
-        await h.Engine.ResumeClocksAsync(instance.Id, "ann");
+        await h.Engine.ServiceLevels.ResumeClocksAsync(instance.Id, "ann");
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(90)); // breach at 30 minutes, one repeat an hour later
         var task = (await instance.UserTasksAsync()).Single();
-        var report = await h.Engine.GetServiceReportAsync(from, h.Clock.GetUtcNow(), branch: branch);
+        var report = await h.Engine.ServiceLevels.GetServiceReportAsync(from, h.Clock.GetUtcNow(), branch: branch);
         await instance.CompleteUserTaskAsync("register");
 
         var clocks = await instance.ClocksAsync();
@@ -164,7 +164,7 @@ public abstract partial class StoreSuite
         {
             Assert.That(task.Priority, Is.EqualTo(90));
             Assert.That(task.SlaState, Is.EqualTo(SlaState.Breached));
-            Assert.That((await h.Engine.GetOutgoingMessagesAsync(instance.Id)).Select(m => m.Name), Is.EqualTo(new[] { "SlaBreached", "SlaBreached" }));
+            Assert.That((await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id)).Select(m => m.Name), Is.EqualTo(new[] { "SlaBreached", "SlaBreached" }));
             Assert.That(kinds, Is.EqualTo(new[]
             {
                 "clock-started", "clock-started", "clock-warning", "clock-paused", "clock-paused", "clock-resumed", "clock-resumed",
@@ -175,7 +175,7 @@ public abstract partial class StoreSuite
             Assert.That(report.Single().Steps.Single().State, Is.EqualTo(SlaState.Breached));
             Assert.That(report.Single().Commitment.Remaining, Is.EqualTo(TimeSpan.FromHours(5)));
             Assert.That(report.Single().Watermelon, Is.False);
-            Assert.That(await h.Engine.GetNextClockDueAsync(), Is.Null.Or.GreaterThan(h.Clock.GetUtcNow()));
+            Assert.That(await h.Engine.Worker.GetNextClockDueAsync(), Is.Null.Or.GreaterThan(h.Clock.GetUtcNow()));
         }
     }
 
@@ -195,12 +195,12 @@ public abstract partial class StoreSuite
         var mine = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "ann" });
         var other = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "bob" });
         var failing = await h.StartAsync(process, new Dictionary<string, object?> { ["branch"] = branch, ["customerId"] = "bob", ["broken"] = true });
-        await h.Engine.CancelAsync(other.Id);
+        await h.Engine.Runtime.CancelAsync(other.Id);
 
-        var ofBranch = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch });
-        var ofAnn = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch, CustomerId = "ann" });
-        var cancelled = await h.Engine.QueryInstancesAsync(new InstanceQuery { Branch = branch, Status = Runtime.ProcessInstanceStatus.Cancelled });
-        var incidents = await h.Engine.GetOpenIncidentsAsync(branch);
+        var ofBranch = await h.Engine.Queries.QueryInstancesAsync(new InstanceQuery { Branch = branch });
+        var ofAnn = await h.Engine.Queries.QueryInstancesAsync(new InstanceQuery { Branch = branch, CustomerId = "ann" });
+        var cancelled = await h.Engine.Queries.QueryInstancesAsync(new InstanceQuery { Branch = branch, Status = Runtime.ProcessInstanceStatus.Cancelled });
+        var incidents = await h.Engine.Queries.GetOpenIncidentsAsync(branch);
 
         using (Assert.EnterMultipleScope())
         {
@@ -208,11 +208,11 @@ public abstract partial class StoreSuite
             Assert.That(ofAnn.Single().Id, Is.EqualTo(mine.Id));
             Assert.That(cancelled.Single().Id, Is.EqualTo(other.Id), "an ended instance keeps its branch");
             Assert.That(incidents.Single().InstanceId, Is.EqualTo(failing.Id));
-            Assert.That(await h.Engine.GetOpenIncidentsAsync("elsewhere-" + branch), Is.Empty);
+            Assert.That(await h.Engine.Queries.GetOpenIncidentsAsync("elsewhere-" + branch), Is.Empty);
         }
 
-        await h.Engine.CancelAsync(mine.Id);
-        await h.Engine.CancelAsync(failing.Id);
+        await h.Engine.Runtime.CancelAsync(mine.Id);
+        await h.Engine.Runtime.CancelAsync(failing.Id);
     }
 
     [Test]
@@ -223,22 +223,22 @@ public abstract partial class StoreSuite
         var a = await HarnessAsync();
         await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="first"/>{Chain("s", "first")}"""));
         await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="second"/>{Chain("s", "second")}"""));
-        await a.Engine.SaveBranchAsync(new Branch(id, "First name") { Pins = new Dictionary<string, int> { [process] = 2 } });
-        await a.Engine.SaveBranchAsync(new Branch(id, "Renamed") { Pins = new Dictionary<string, int> { [process] = 1 }, Settings = new Dictionary<string, decimal> { ["limit"] = 99.5m } });
+        await a.Engine.Branches.SaveAsync(new Branch(id, "First name") { Pins = new Dictionary<string, int> { [process] = 2 } });
+        await a.Engine.Branches.SaveAsync(new Branch(id, "Renamed") { Pins = new Dictionary<string, int> { [process] = 1 }, Settings = new Dictionary<string, decimal> { ["limit"] = 99.5m } });
 
         var b = await HarnessAsync();
-        var started = await b.Engine.StartAsync(new StartInstance(process) { Branch = id });
-        var branch = await b.Engine.GetBranchAsync(id);
+        var started = await b.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = id });
+        var branch = await b.Engine.Branches.GetAsync(id);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((await b.Engine.GetInstanceAsync(started)).Version, Is.EqualTo(1));
+            Assert.That((await b.Engine.Queries.GetInstanceAsync(started)).Version, Is.EqualTo(1));
             Assert.That(branch.Name, Is.EqualTo("Renamed"));
             Assert.That(branch.Settings["limit"], Is.EqualTo(99.5m));
-            Assert.That((await b.Engine.GetBranchesAsync()).Count(x => x.Id == id), Is.EqualTo(1));
+            Assert.That((await b.Engine.Branches.GetAllAsync()).Count(x => x.Id == id), Is.EqualTo(1));
         }
 
-        await b.Engine.CancelAsync(started);
+        await b.Engine.Runtime.CancelAsync(started);
     }
 
     [Test]
@@ -247,14 +247,14 @@ public abstract partial class StoreSuite
         var id = "race-" + Guid.NewGuid().ToString("N")[..8];
         var a = await HarnessAsync();
         var b = await HarnessAsync();
-        await a.Engine.SaveBranchAsync(new Branch(id, "Racing"));
+        await a.Engine.Branches.SaveAsync(new Branch(id, "Racing"));
 
         // Each change either lands on what the others left, or (having lost every retry) is refused as a conflict.
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
         {
             try
             {
-                await (i % 2 == 0 ? a : b).Engine.UpdateBranchAsync(id, branch => branch with { Settings = new Dictionary<string, decimal>(branch.Settings) { ["s" + i] = i } });
+                await (i % 2 == 0 ? a : b).Engine.Branches.UpdateAsync(id, branch => branch with { Settings = new Dictionary<string, decimal>(branch.Settings) { ["s" + i] = i } });
                 return "s" + i;
             }
             catch (WorkflowConflictException)
@@ -262,7 +262,7 @@ public abstract partial class StoreSuite
                 return null;
             }
         })));
-        var saved = await a.Engine.GetBranchAsync(id);
+        var saved = await a.Engine.Branches.GetAsync(id);
         var landed = outcomes.OfType<string>().ToList();
 
         using (Assert.EnterMultipleScope())
@@ -280,7 +280,7 @@ public abstract partial class StoreSuite
         var weekdays = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
             .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]);
         var a = await HarnessAsync();
-        await a.Engine.ChangeCalendarAsync(new CalendarLayer(layer, DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
+        await a.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer(layer, DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
         var b = await HarnessAsync();
         await b.DeployAsync(Process("calendar-db", $"""
             <bpmn:startEvent id="s"/>
@@ -290,7 +290,7 @@ public abstract partial class StoreSuite
         var instance = await b.StartAsync("calendar-db");
         var before = (await instance.ClocksAsync()).Single().TargetAt;
 
-        var moved = await a.Engine.ChangeCalendarAsync(new CalendarLayer(layer, ProcessTestHarness.DefaultStart.AddDays(1)) { TimeZone = "UTC", Week = weekdays, Holidays = [new DateOnly(2025, 1, 7)] });
+        var moved = await a.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer(layer, ProcessTestHarness.DefaultStart.AddDays(1)) { TimeZone = "UTC", Week = weekdays, Holidays = [new DateOnly(2025, 1, 7)] });
         var after = (await instance.ClocksAsync()).Single().TargetAt;
 
         using (Assert.EnterMultipleScope())

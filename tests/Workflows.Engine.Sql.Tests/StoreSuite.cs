@@ -119,8 +119,8 @@ public abstract partial class StoreSuite
             Assert.That(incident.ElementId, Is.EqualTo("g"), "the buffered message was correlated, then no flow's condition held");
         }
 
-        await h.Engine.SetVariablesAsync(parent.Id, Vars(("decision", "yes")));
-        await h.Engine.ResolveIncidentAsync(incident.Id);
+        await h.Engine.Runtime.SetVariablesAsync(parent.Id, Vars(("decision", "yes")));
+        await h.Engine.Runtime.ResolveIncidentAsync(incident.Id);
         Assert.That(await parent.ActiveElementsAsync(), Is.EqualTo(new[] { "ok" }));
     }
 
@@ -136,7 +136,7 @@ public abstract partial class StoreSuite
         {
             try
             {
-                await h.Engine.CompleteUserTaskAsync(task.Id, Vars(("by", i)));
+                await h.Engine.Tasks.CompleteAsync(task.Id, Vars(("by", i)));
                 return "won";
             }
             catch (WorkflowConflictException)
@@ -165,7 +165,7 @@ public abstract partial class StoreSuite
         {
             try
             {
-                await h.Engine.ClaimTaskAsync(task.Id, $"agent-{i}");
+                await h.Engine.Tasks.ClaimAsync(task.Id, $"agent-{i}");
                 return $"agent-{i}";
             }
             catch (WorkflowConflictException)
@@ -223,10 +223,10 @@ public abstract partial class StoreSuite
         var instance = await h.StartAsync("asyncjob");
         var now = h.Clock.GetUtcNow();
         var other = await NewStore().ClaimDueJobsAsync(["db-async"], now, 10, "node-x", now.AddSeconds(30), default);
-        var ranWhileLeased = await h.Engine.RunDueJobsAsync();
+        var ranWhileLeased = await h.Engine.Worker.RunDueJobsAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
 
-        var ranAfterLease = await h.Engine.RunDueJobsAsync();
+        var ranAfterLease = await h.Engine.Worker.RunDueJobsAsync();
 
         using (Assert.EnterMultipleScope())
         {
@@ -268,7 +268,7 @@ public abstract partial class StoreSuite
         var recent = await h.StartAsync("retained");
         await recent.CompleteUserTaskAsync("t");
 
-        var deleted = await h.Engine.DeleteHistoryAsync(TimeSpan.FromDays(30));
+        var deleted = await h.Engine.Worker.DeleteHistoryAsync(TimeSpan.FromDays(30));
 
         using (Assert.EnterMultipleScope())
         {

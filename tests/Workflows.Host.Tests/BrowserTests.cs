@@ -235,7 +235,7 @@ public sealed class BrowserTests
         var page = await SignInAsync("sofia");
         await page.WaitForURLAsync("**/board", Committed);
         _time.Advance(TimeSpan.FromDays(7));
-        await _host.Factory.Services.GetRequiredService<WorkflowEngine>().FireDueClocksAsync();
+        await _host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
         await page.ReloadAsync();
         await page.WaitForSelectorAsync(".heat[data-step=register]");
         var heat = await page.GetAttributeAsync(".heat[data-step=register]", "data-heat");

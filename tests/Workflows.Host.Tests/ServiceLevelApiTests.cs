@@ -18,7 +18,7 @@ public sealed class ServiceLevelApiTests
         var id = await ann.StartAsync("complaint", new { customerId = "c-late" }, businessKey: "C-LATE");
 
         time.Advance(TimeSpan.FromDays(7));
-        await host.Factory.Services.GetRequiredService<WorkflowEngine>().FireDueClocksAsync();
+        await host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
 
         var breaches = await sofia.GetJsonAsync("/api/service-levels/breaches");
         var report = await sofia.GetJsonAsync("/api/service-levels/report");

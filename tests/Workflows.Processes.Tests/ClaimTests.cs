@@ -67,7 +67,7 @@ public sealed class ClaimTests
         {
             Assert.That(await claim.VariableAsync("covered"), Is.False);
             Assert.That(await claim.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
-            Assert.That(await journey.H.Engine.FindInstancesAsync("claim-assessment"), Is.Empty);
+            Assert.That(await journey.H.Engine.Queries.FindInstancesAsync("claim-assessment"), Is.Empty);
         }
     }
 

@@ -30,7 +30,7 @@ public sealed class ComplaintTests
             Assert.That(await complaint.VariableAsync("repeatComplaint"), Is.False);
             Assert.That(await complaint.VariableAsync("satisfaction"), Is.EqualTo(5m));
             Assert.That((await ClockAsync(complaint, "complaint", "commitment", 1)).State, Is.EqualTo(SlaState.Met));
-            Assert.That(await journey.H.Engine.FindInstancesAsync("complaint-investigation"), Is.Empty, "nothing went to the back office");
+            Assert.That(await journey.H.Engine.Queries.FindInstancesAsync("complaint-investigation"), Is.Empty, "nothing went to the back office");
         }
     }
 
@@ -95,7 +95,7 @@ public sealed class ComplaintTests
             Assert.That(breached.State, Is.EqualTo(SlaState.Breached));
             Assert.That(task.CandidateGroups, Is.EqualTo(new[] { "front-desk-supervisors" }));
             Assert.That(task.Priority, Is.EqualTo(80));
-            Assert.That((await journey.H.Engine.GetOutgoingMessagesAsync(complaint.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
+            Assert.That((await journey.H.Engine.Queries.GetOutgoingMessagesAsync(complaint.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
         }
     }
 

@@ -25,14 +25,14 @@ internal sealed class Journey
         var harness = new ProcessTestHarness(configure: options => options.AddJourneyHandlers(systems));
         var weekdays = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
             .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]);
-        await harness.Engine.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
-        await harness.Engine.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue));
+        await harness.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
+        await harness.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue));
         foreach (var journey in JourneyLibrary.All)
         {
             await harness.DeployAsync(journey.Xml);
         }
 
-        await harness.Engine.SaveBranchAsync(new Branch(Branch, "Lyon Part-Dieu")
+        await harness.Engine.Branches.SaveAsync(new Branch(Branch, "Lyon Part-Dieu")
         {
             Calendar = "group/branch:" + Branch,
             Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 },
@@ -44,7 +44,7 @@ internal sealed class Journey
     public async Task<ProcessInstanceHandle> StartAsync(string processId, string caseId, string customerId = "cust-1", IReadOnlyDictionary<string, object?>? variables = null)
     {
         var all = new Dictionary<string, object?>(variables ?? new Dictionary<string, object?>()) { ["caseId"] = caseId, ["customerId"] = customerId };
-        var id = await H.Engine.StartAsync(new StartInstance(processId) { BusinessKey = caseId, Branch = Branch, Variables = all });
+        var id = await H.Engine.Runtime.StartAsync(new StartInstance(processId) { BusinessKey = caseId, Branch = Branch, Variables = all });
         return H.Instance(id);
     }
 
@@ -52,7 +52,7 @@ internal sealed class Journey
     public async Task<ProcessInstanceHandle> BackOfficeAsync(string processId, string caseId)
     {
         await H.DeliverMessagesAsync();
-        var ids = await H.Engine.FindInstancesAsync(processId, caseId);
+        var ids = await H.Engine.Queries.FindInstancesAsync(processId, caseId);
         Assert.That(ids, Has.Count.EqualTo(1), $"one {processId} instance for {caseId}");
         return H.Instance(ids[0]);
     }

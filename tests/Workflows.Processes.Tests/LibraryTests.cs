@@ -21,7 +21,7 @@ public sealed class LibraryTests
     [TestCaseSource(nameof(Files))]
     public async Task Each_journey_validates_without_errors_or_warnings_and_its_commitments_add_up(string file)
     {
-        var report = await new WorkflowEngine().ValidateAsync(Xml(file));
+        var report = await new WorkflowEngine().Deployments.ValidateAsync(Xml(file));
 
         Assert.That(report.Findings, Is.Empty, report.ToString());
     }
@@ -86,7 +86,7 @@ public sealed class LibraryTests
         var instance = await journey.StartAsync(processId, "CASE-" + processId);
         Assert.That(await instance.UserTasksAsync(), Is.Not.Empty);
 
-        await journey.H.Engine.CancelAsync(instance.Id);
+        await journey.H.Engine.Runtime.CancelAsync(instance.Id);
 
         using (Assert.EnterMultipleScope())
         {

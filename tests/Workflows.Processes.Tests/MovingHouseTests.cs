@@ -62,7 +62,7 @@ public sealed class MovingHouseTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That((await ClockAsync(change, "schedule_technician")).State, Is.EqualTo(SlaState.Breached));
-            Assert.That((await journey.H.Engine.GetOutgoingMessagesAsync(change.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
+            Assert.That((await journey.H.Engine.Queries.GetOutgoingMessagesAsync(change.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
         }
     }
 }

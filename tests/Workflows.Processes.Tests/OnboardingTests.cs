@@ -62,7 +62,7 @@ public sealed class OnboardingTests
         {
             Assert.That(await onboarding.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
             Assert.That(history.Any(h => h.ElementId == "refused" && h.Kind == "element-completed"), Is.True);
-            Assert.That(await journey.H.Engine.FindInstancesAsync("account-activation"), Is.Empty);
+            Assert.That(await journey.H.Engine.Queries.FindInstancesAsync("account-activation"), Is.Empty);
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class ReturnTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await request.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
-            Assert.That(await journey.H.Engine.FindInstancesAsync("return-inspection"), Is.Empty);
+            Assert.That(await journey.H.Engine.Queries.FindInstancesAsync("return-inspection"), Is.Empty);
         }
     }
 
@@ -75,7 +75,7 @@ public sealed class ReturnTests
         {
             Assert.That((await ClockAsync(inspection, "inspect")).State, Is.EqualTo(SlaState.Breached));
             Assert.That((await TaskAsync(inspection, "inspect")).CandidateGroups, Is.EqualTo(new[] { "warehouse-leads" }));
-            Assert.That((await journey.H.Engine.GetOutgoingMessagesAsync(inspection.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
+            Assert.That((await journey.H.Engine.Queries.GetOutgoingMessagesAsync(inspection.Id)).Select(m => m.Name), Does.Contain("SlaBreached"));
         }
     }
 }

@@ -12,7 +12,7 @@ internal static class BranchesApi
         var group = api.MapGroup("/branches").WithTags("Branches");
         group.MapGet("", async (HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                var branches = await engine.GetBranchesAsync(ct);
+                var branches = await engine.Branches.GetAllAsync(ct);
                 var caller = Caller.From(http.User);
                 // A customer chooses where to raise a case: names only, none of the branch's settings.
                 return caller.Is(Roles.Customer) && !Roles.Staff.Any(caller.Is)
@@ -20,19 +20,19 @@ internal static class BranchesApi
                     : Results.Ok(branches);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.All)).WithName("ListBranches");
-        group.MapGet("/{branchId}", async (string branchId, WorkflowEngine engine, CancellationToken ct) => await engine.GetBranchAsync(branchId, ct))
+        group.MapGet("/{branchId}", async (string branchId, WorkflowEngine engine, CancellationToken ct) => await engine.Branches.GetAsync(branchId, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranch");
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                return await engine.UpdateBranchAsync(branchId, b => b with { Pins = new Dictionary<string, int>(b.Pins) { [processId] = pin.Version } }, ct);
+                return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = new Dictionary<string, int>(b.Pins) { [processId] = pin.Version } }, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinVersion")
             .WithSummary("Pins the version of a journey the branch starts; instances already running stay on theirs.");
         group.MapDelete("/{branchId}/pins/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                return await engine.UpdateBranchAsync(branchId, b => b with { Pins = b.Pins.Where(p => p.Key != processId).ToDictionary() }, ct);
+                return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = b.Pins.Where(p => p.Key != processId).ToDictionary() }, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again.");
         group.MapPut("/{branchId}/calendar", SetCalendarAsync)
@@ -42,7 +42,7 @@ internal static class BranchesApi
 
     private static async Task<Branch> OwnBranchAsync(HttpContext http, WorkflowEngine engine, string branchId, CancellationToken ct)
     {
-        var branch = await engine.GetBranchAsync(branchId, ct);
+        var branch = await engine.Branches.GetAsync(branchId, ct);
         Caller.From(http.User).MustServe(branch.Id, $"branch '{branch.Id}'");
         return branch;
     }
@@ -69,7 +69,7 @@ internal static class BranchesApi
             }
         }
 
-        var changed = await engine.ChangeCalendarAsync(new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
+        var changed = await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
         {
             TimeZone = request.TimeZone,
             Week = week,
@@ -79,7 +79,7 @@ internal static class BranchesApi
         // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.
         if (!Calendars(branch).Contains(layer, StringComparer.Ordinal))
         {
-            branch = await engine.UpdateBranchAsync(branch.Id, b => Calendars(b).Contains(layer, StringComparer.Ordinal) ? b : b with { Calendar = b.Calendar + "/" + layer }, ct);
+            branch = await engine.Branches.UpdateAsync(branch.Id, b => Calendars(b).Contains(layer, StringComparer.Ordinal) ? b : b with { Calendar = b.Calendar + "/" + layer }, ct);
         }
 
         return new CalendarChanged(branch.Id, branch.Calendar, changed);

@@ -16,23 +16,23 @@ internal static class DefinitionsApi
             .WithSummary("Deploys a BPMN document as new versions of its processes; refused with every finding if it has errors.");
         group.MapPost("/validate", ValidateAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Validate")
             .WithSummary("Checks a BPMN document without deploying it.");
-        group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.GetDefinitionsAsync(cancellationToken: ct))
+        group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.Deployments.GetDefinitionsAsync(cancellationToken: ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListDefinitions").WithSummary("Every deployed version of every process.");
         group.MapGet("/{processId}", async (string processId, WorkflowEngine engine, CancellationToken ct) =>
-            await engine.GetDefinitionsAsync(processId, ct) is { Count: > 0 } versions ? versions : throw new WorkflowNotFoundException($"process '{processId}' is not deployed"))
+            await engine.Deployments.GetDefinitionsAsync(processId, ct) is { Count: > 0 } versions ? versions : throw new WorkflowNotFoundException($"process '{processId}' is not deployed"))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListVersions").WithSummary("The versions of one process.");
         group.MapGet("/{processId}/versions/{version:int}/xml", async (string processId, int version, WorkflowEngine engine, CancellationToken ct) =>
-            Results.Text(await engine.GetDefinitionXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
+            Results.Text(await engine.Deployments.GetXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").WithSummary("The BPMN XML of a version, as deployed.");
         group.MapGet("/{processId}/compare", async (string processId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>
-            DefinitionComparison.Between(processId, from, await engine.GetDefinitionXmlAsync(processId, from, ct), to, await engine.GetDefinitionXmlAsync(processId, to, ct)))
+            DefinitionComparison.Between(processId, from, await engine.Deployments.GetXmlAsync(processId, from, ct), to, await engine.Deployments.GetXmlAsync(processId, to, ct)))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("Compare").WithSummary("The elements added, removed and changed from one version to another.");
     }
 
     private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
         var xml = await ReadBpmnAsync(request, limits, ct);
-        var result = await engine.DeployAsync(xml, Caller.From(request.HttpContext.User).Name, ct);
+        var result = await engine.Deployments.DeployAsync(xml, Caller.From(request.HttpContext.User).Name, ct);
         var body = new Deployed(result.DeploymentId, result.Processes, result.Report.Findings.Select(Finding.From).ToList());
         return result.Processes.Any(p => p.IsNew)
             ? Results.Created($"/api/definitions/{result.Processes[0].ProcessId}", body)
@@ -41,7 +41,7 @@ internal static class DefinitionsApi
 
     private static async Task<Validated> ValidateAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
-        var report = await engine.ValidateAsync(await ReadBpmnAsync(request, limits, ct), ct);
+        var report = await engine.Deployments.ValidateAsync(await ReadBpmnAsync(request, limits, ct), ct);
         return new Validated(!report.HasErrors, report.Findings.Select(Finding.From).ToList());
     }
 

@@ -23,14 +23,14 @@ internal static class InstancesApi
         group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
-                await engine.CancelAsync(id, ct);
+                await engine.Runtime.CancelAsync(id, ct);
                 return Results.NoContent();
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance");
         group.MapGet("/{id:guid}/clocks", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
-                return await engine.GetClocksAsync(id, ct);
+                return await engine.ServiceLevels.GetClocksAsync(id, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetClocks").WithSummary("The instance's SLA and commitment clocks, with time left now.");
     }
@@ -38,7 +38,7 @@ internal static class InstancesApi
     /// <summary>The snapshot, when the caller is staff of the instance's branch.</summary>
     internal static async Task<ProcessInstanceSnapshot> StaffSnapshotAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
     {
-        var snapshot = await engine.GetInstanceAsync(id, ct);
+        var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
         Caller.From(http.User).MustServe(snapshot.Branch, $"instance {id}");
         return snapshot;
     }
@@ -64,7 +64,7 @@ internal static class InstancesApi
 
         var businessKey = string.IsNullOrWhiteSpace(request.BusinessKey) ? NewCaseNumber() : request.BusinessKey;
         variables.TryAdd("caseId", businessKey);
-        var id = await engine.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Variables = variables }, ct);
+        var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Variables = variables }, ct);
         return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
     }
 
@@ -82,10 +82,10 @@ internal static class InstancesApi
                 caller.MustServe(branch, $"the instances of branch '{branch}'");
             }
 
-            return Results.Ok(await engine.QueryInstancesAsync(query with { Branch = branch ?? caller.BranchFilter }, ct));
+            return Results.Ok(await engine.Queries.QueryInstancesAsync(query with { Branch = branch ?? caller.BranchFilter }, ct));
         }
 
-        var own = await engine.QueryInstancesAsync(query with { CustomerId = caller.CustomerId ?? "" }, ct);
+        var own = await engine.Queries.QueryInstancesAsync(query with { CustomerId = caller.CustomerId ?? "" }, ct);
         var cases = new List<CaseSummary>();
         foreach (var i in own)
         {
@@ -102,17 +102,17 @@ internal static class InstancesApi
     private static async Task<IResult> GetAsync(Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var snapshot = await engine.GetInstanceAsync(id, ct);
+        var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
         if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
         {
             caller.MustServe(snapshot.Branch, $"instance {id}");
-            var history = await engine.GetHistoryAsync(id, ct);
+            var history = await engine.Queries.GetHistoryAsync(id, ct);
             var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
             var steps = history.Select(h => h.ElementId).Concat(snapshot.ActiveElements.Select(a => a.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal)
                 .Where(e => names.Of(e)?.Name is not null).ToDictionary(e => e, e => names.Of(e)!.Name!, StringComparer.Ordinal);
             return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, names.Name, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
                 snapshot.Status, snapshot.ActiveElements, ApiJson.ToJson(snapshot.Variables), snapshot.Incidents,
-                await engine.GetUserTasksAsync(id, ct), await engine.GetClocksAsync(id, ct), history, steps,
+                await engine.Tasks.GetOpenAsync(id, ct), await engine.ServiceLevels.GetClocksAsync(id, ct), history, steps,
                 snapshot.StartedAt, snapshot.EndedAt));
         }
 
@@ -152,8 +152,8 @@ internal sealed record CaseView(Guid Id, string? Reference, string Journey, stri
     public static async Task<CaseView> OfAsync(ProcessInstanceSnapshot snapshot, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
     {
         var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
-        var promise = (await engine.GetClocksAsync(snapshot.Id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
-        var done = (await engine.GetHistoryAsync(snapshot.Id, ct))
+        var promise = (await engine.ServiceLevels.GetClocksAsync(snapshot.Id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
+        var done = (await engine.Queries.GetHistoryAsync(snapshot.Id, ct))
             .Where(h => h.Kind == "element-completed" && names.Of(h.ElementId) is { IsCustomerStep: true })
             .Select(h => new CaseStep(names.Of(h.ElementId)!.Name!, h.At))
             .ToList();

@@ -18,7 +18,7 @@ internal static class OperationsApi
         levels.MapGet("/report", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, DateTimeOffset? from, DateTimeOffset? to, string? branch, string? journey, int? max, CancellationToken ct) =>
             {
                 var (f, t, b) = Window(http, from, to, branch);
-                return await engine.GetServiceReportAsync(f, t, b, journey, limits.PageSize(max), ct);
+                return await engine.ServiceLevels.GetServiceReportAsync(f, t, b, journey, limits.PageSize(max), ct);
             })
             .WithName("ServiceReport").WithSummary("The watermelon report: the promise to the customer beside each step's clock, red end to end flagged.");
         levels.MapGet("/breaches", BreachesAsync).WithName("Breaches")
@@ -26,13 +26,13 @@ internal static class OperationsApi
 
         var incidents = api.MapGroup("/incidents").WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Supervisor));
         incidents.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
-                await engine.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
+                await engine.Queries.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
             .WithName("ListIncidents").WithSummary("Open incidents of the supervisor's branch, oldest first.");
         incidents.MapPost("/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                var incident = await engine.GetIncidentAsync(id, ct);
+                var incident = await engine.Queries.GetIncidentAsync(id, ct);
                 await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct);
-                await engine.ResolveIncidentAsync(id, ct);
+                await engine.Runtime.ResolveIncidentAsync(id, ct);
                 return Results.NoContent();
             })
             .WithName("RetryIncident").WithSummary("Retries the failed step once its cause is fixed.");
@@ -50,7 +50,7 @@ internal static class OperationsApi
             throw new WorkflowInputException($"timeToLive '{request.TimeToLive}' is not an ISO 8601 duration such as PT1H");
         }
 
-        return await engine.CorrelateMessageAsync(new PublishMessage(request.Name, request.CorrelationKey)
+        return await engine.Runtime.CorrelateMessageAsync(new PublishMessage(request.Name, request.CorrelationKey)
         {
             Variables = ApiJson.Variables(request.Variables),
             MessageId = request.MessageId,
@@ -75,7 +75,7 @@ internal static class OperationsApi
     private static async Task<Breaches> BreachesAsync(HttpContext http, WorkflowEngine engine, DateTimeOffset? from, DateTimeOffset? to, string? branch, string? journey, CancellationToken ct)
     {
         var (f, t, b) = Window(http, from, to, branch);
-        var rows = await engine.GetServiceReportAsync(f, t, b, journey, 10_000, ct);
+        var rows = await engine.ServiceLevels.GetServiceReportAsync(f, t, b, journey, 10_000, ct);
         var steps = rows
             .SelectMany(r => r.Steps.Select(s => (Row: r, Step: s)))
             .GroupBy(x => (x.Row.Branch, x.Row.Journey, x.Step.ElementId, x.Step.Kind, x.Step.Level))

@@ -31,7 +31,7 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
 
     private async Task<ProcessNames> LoadAsync(string processId, int version)
     {
-        var xml = await engine.GetDefinitionXmlAsync(processId, version, CancellationToken.None).ConfigureAwait(false);
+        var xml = await engine.Deployments.GetXmlAsync(processId, version, CancellationToken.None).ConfigureAwait(false);
         using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
         var process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
             .First(p => (string?)p.Attribute("id") == processId);

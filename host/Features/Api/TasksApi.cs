@@ -18,26 +18,26 @@ internal static class TasksApi
         group.MapPost("/next", async (NextRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var caller = Caller.From(http.User);
-                var task = await engine.ClaimNextTaskAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
+                var task = await engine.Tasks.ClaimNextAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
                 return task is null ? Results.NoContent() : Results.Ok(task);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask").WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
         group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
         group.MapPost("/{id:guid}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.ClaimTaskAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.ClaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask");
         group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.UnclaimTaskAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask");
         group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.DelegateTaskAsync(task.Id, caller.Name, request.To, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, request.To, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask");
         group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.CommentTaskAsync(task.Id, caller.Name, request.Text, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.CommentAsync(task.Id, caller.Name, request.Text, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask");
         group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.CompleteUserTaskAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct), returnTask: false, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct), returnTask: false, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
             .WithSummary("Completes the task with the form's values; a wrong field is 422 with an error per field, and nothing moves.");
     }
@@ -48,7 +48,7 @@ internal static class TasksApi
     {
         var caller = Caller.From(http.User);
         var queues = caller.Is(Roles.Supervisor) ? queue ?? [] : OwnQueues(caller, queue);
-        return await engine.QueryTasksAsync(new TaskQuery
+        return await engine.Tasks.QueryAsync(new TaskQuery
         {
             Queues = queues,
             Branch = caller.BranchFilter,
@@ -79,7 +79,7 @@ internal static class TasksApi
     private static async Task<UserTaskInfo> VisibleAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var task = await engine.GetUserTaskAsync(id, ct);
+        var task = await engine.Tasks.GetAsync(id, ct);
         caller.MustServe(task.Branch, $"task {id}");
         if (!caller.Is(Roles.Supervisor) && task.Assignee != caller.Name && !task.CandidateGroups.Intersect(caller.Queues, StringComparer.Ordinal).Any()
             && !task.CandidateUsers.Contains(caller.Name, StringComparer.Ordinal))
@@ -94,7 +94,7 @@ internal static class TasksApi
     {
         var task = await VisibleAsync(http, engine, id, ct);
         await operation(Caller.From(http.User), task);
-        return returnTask ? Results.Ok(await engine.GetUserTaskAsync(id, ct)) : Results.NoContent();
+        return returnTask ? Results.Ok(await engine.Tasks.GetAsync(id, ct)) : Results.NoContent();
     }
 }
 

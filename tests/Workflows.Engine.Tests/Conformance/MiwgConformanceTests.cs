@@ -62,7 +62,7 @@ public sealed class MiwgConformanceTests
         var xml = await File.ReadAllTextAsync(Path.Combine(directory, relativePath));
 
         var (document, findings) = BpmnParser.Parse(xml);
-        var report = await new WorkflowEngine().ValidateAsync(xml);
+        var report = await new WorkflowEngine().Deployments.ValidateAsync(xml);
 
         Assert.That(document, Is.Not.Null, string.Join(Environment.NewLine, findings));
         var expected = CountInXml(xml);

@@ -25,7 +25,7 @@ public sealed class BpmnCoverageTests
             """);
         var h = new ProcessTestHarness();
 
-        var report = await h.Engine.ValidateAsync(xml);
+        var report = await h.Engine.Deployments.ValidateAsync(xml);
         await h.DeployAsync(xml);
         var instance = await h.StartAsync("p");
         var active = await instance.ActiveElementsAsync();

@@ -90,7 +90,7 @@ public sealed class BpmnParserTests
             {Flow("call", "ghost")}
             """);
 
-        var report = await new WorkflowEngine().ValidateAsync(xml);
+        var report = await new WorkflowEngine().Deployments.ValidateAsync(xml);
 
         var codes = report.Findings.Select(f => (f.Code, f.ElementId)).ToList();
         using (Assert.EnterMultipleScope())
@@ -114,10 +114,10 @@ public sealed class BpmnParserTests
         var engine = new WorkflowEngine();
         var xml = Process("p", $"""<bpmn:startEvent id="s"/>{Flow("s", "missing")}""");
 
-        var rejected = Assert.ThrowsAsync<DeploymentRejectedException>(async () => await engine.DeployAsync(xml));
+        var rejected = Assert.ThrowsAsync<DeploymentRejectedException>(async () => await engine.Deployments.DeployAsync(xml));
 
         Assert.That(rejected!.Report.Errors.Single().Code, Is.EqualTo("FLOW_TARGET_MISSING"));
-        Assert.That(async () => await engine.GetDefinitionXmlAsync("p"), Throws.TypeOf<WorkflowNotFoundException>());
+        Assert.That(async () => await engine.Deployments.GetXmlAsync("p"), Throws.TypeOf<WorkflowNotFoundException>());
     }
 
     [Test]
@@ -127,22 +127,22 @@ public sealed class BpmnParserTests
         var v1 = Process("p", $"""<bpmn:startEvent id="s"/>{UserTask("old")}{Chain("s", "old")}""");
         var v2 = Process("p", $"""<bpmn:startEvent id="s"/>{UserTask("new")}{Chain("s", "new")}""");
 
-        var first = await engine.DeployAsync(v1);
-        var running = await engine.StartAsync(new StartInstance("p"));
-        var again = await engine.DeployAsync(v1);
-        var second = await engine.DeployAsync(v2);
-        var fresh = await engine.StartAsync(new StartInstance("p"));
-        var pinned = await engine.StartAsync(new StartInstance("p") { Version = 1 });
+        var first = await engine.Deployments.DeployAsync(v1);
+        var running = await engine.Runtime.StartAsync(new StartInstance("p"));
+        var again = await engine.Deployments.DeployAsync(v1);
+        var second = await engine.Deployments.DeployAsync(v2);
+        var fresh = await engine.Runtime.StartAsync(new StartInstance("p"));
+        var pinned = await engine.Runtime.StartAsync(new StartInstance("p") { Version = 1 });
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(first.Processes.Single().Version, Is.EqualTo(1));
             Assert.That(again.Processes.Single(), Has.Property(nameof(DeployedProcess.Version)).EqualTo(1).And.Property(nameof(DeployedProcess.IsNew)).False);
             Assert.That(second.Processes.Single().Version, Is.EqualTo(2));
-            Assert.That((await engine.GetInstanceAsync(running)).ActiveElements.Single().ElementId, Is.EqualTo("old"));
-            Assert.That((await engine.GetInstanceAsync(fresh)).ActiveElements.Single().ElementId, Is.EqualTo("new"));
-            Assert.That((await engine.GetInstanceAsync(pinned)).Version, Is.EqualTo(1));
-            Assert.That(await engine.GetDefinitionXmlAsync("p", 1), Is.EqualTo(v1), "the XML is kept as deployed, diagram interchange included");
+            Assert.That((await engine.Queries.GetInstanceAsync(running)).ActiveElements.Single().ElementId, Is.EqualTo("old"));
+            Assert.That((await engine.Queries.GetInstanceAsync(fresh)).ActiveElements.Single().ElementId, Is.EqualTo("new"));
+            Assert.That((await engine.Queries.GetInstanceAsync(pinned)).Version, Is.EqualTo(1));
+            Assert.That(await engine.Deployments.GetXmlAsync("p", 1), Is.EqualTo(v1), "the XML is kept as deployed, diagram interchange included");
         }
     }
 

@@ -108,7 +108,7 @@ public sealed class ActivityTests
         await h.DeployAsync(Parent("bindingType=\"latest\""));
         var parent = await h.StartAsync("parent", Vars(("name", "C")));
 
-        await h.Engine.CancelAsync(parent.Id);
+        await h.Engine.Runtime.CancelAsync(parent.Id);
 
         var child = (await h.InstancesOfAsync("child")).Single();
         using (Assert.EnterMultipleScope())
@@ -141,7 +141,7 @@ public sealed class ActivityTests
 
         foreach (var (task, vote) in tasks.Reverse().Zip(new[] { "no", "yes", "maybe" }))
         {
-            await h.Engine.CompleteUserTaskAsync(task.Id, Vars(("vote", vote)));
+            await h.Engine.Tasks.CompleteAsync(task.Id, Vars(("vote", vote)));
         }
 
         using (Assert.EnterMultipleScope())
@@ -174,8 +174,8 @@ public sealed class ActivityTests
         var instance = await h.StartAsync("mi", Vars(("approvers", new[] { "a", "b", "c", "d" })));
         var tasks = await instance.UserTasksAsync();
 
-        await h.Engine.CompleteUserTaskAsync(tasks[0].Id, Vars(("vote", "y")));
-        await h.Engine.CompleteUserTaskAsync(tasks[1].Id, Vars(("vote", "y")));
+        await h.Engine.Tasks.CompleteAsync(tasks[0].Id, Vars(("vote", "y")));
+        await h.Engine.Tasks.CompleteAsync(tasks[1].Id, Vars(("vote", "y")));
 
         using (Assert.EnterMultipleScope())
         {
@@ -251,7 +251,7 @@ public sealed class ActivityTests
             Assert.That(await instance.VariableAsync("doubled"), Is.Null);
         }
 
-        await h.Engine.ResolveIncidentAsync(incident.Id);
+        await h.Engine.Runtime.ResolveIncidentAsync(incident.Id);
 
         using (Assert.EnterMultipleScope())
         {
@@ -272,19 +272,19 @@ public sealed class ActivityTests
             """));
         var instance = await h.StartAsync("p");
 
-        var job = (await h.Engine.GetJobsAsync("crm-sync")).Single();
-        await h.Engine.FailJobAsync(job.Id, "timeout", backoff: TimeSpan.FromSeconds(10));
-        var retry = (await h.Engine.GetJobsAsync("crm-sync")).Single();
-        await h.Engine.FailJobAsync(retry.Id, "timeout again");
+        var job = (await h.Engine.Jobs.GetWaitingAsync("crm-sync")).Single();
+        await h.Engine.Jobs.FailAsync(job.Id, "timeout", backoff: TimeSpan.FromSeconds(10));
+        var retry = (await h.Engine.Jobs.GetWaitingAsync("crm-sync")).Single();
+        await h.Engine.Jobs.FailAsync(retry.Id, "timeout again");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(retry.Retries, Is.EqualTo(1));
-            Assert.That(await h.Engine.GetJobsAsync("crm-sync"), Is.Empty);
+            Assert.That(await h.Engine.Jobs.GetWaitingAsync("crm-sync"), Is.Empty);
             Assert.That((await instance.IncidentsAsync()).Single().Message, Does.Contain("no retries left"));
         }
 
-        await h.Engine.ResolveIncidentAsync((await instance.IncidentsAsync()).Single().Id);
+        await h.Engine.Runtime.ResolveIncidentAsync((await instance.IncidentsAsync()).Single().Id);
         await instance.CompleteJobAsync("sync");
         Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
     }
@@ -357,7 +357,7 @@ public sealed class ActivityTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(async () => await h.StartAsync("nope"), Throws.TypeOf<WorkflowNotFoundException>().With.Message.Contains("'nope'"));
-            Assert.That(async () => await h.Engine.CompleteUserTaskAsync(Guid.NewGuid()), Throws.TypeOf<WorkflowNotFoundException>());
+            Assert.That(async () => await h.Engine.Tasks.CompleteAsync(Guid.NewGuid()), Throws.TypeOf<WorkflowNotFoundException>());
             Assert.That(async () => await h.StartAsync("p", Vars(("blob", new string('x', 500)))), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("limit"));
             Assert.That(async () => await h.StartAsync("p", Vars(("odd", new object()))), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("odd"));
         }

@@ -17,16 +17,16 @@ public sealed class BranchTests
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
         await h.DeployAsync(Journey("v2"));
-        await h.Engine.SaveBranchAsync(new Branch("lyon-02", "Lyon Part-Dieu")
+        await h.Engine.Branches.SaveAsync(new Branch("lyon-02", "Lyon Part-Dieu")
         {
             Calendar = "group/branch:lyon-02",
             Pins = new Dictionary<string, int> { ["journey"] = 1 },
             Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 },
         });
 
-        var pinned = await h.Engine.StartAsync(new StartInstance("journey") { Branch = "lyon-02" });
-        var latest = await h.Engine.StartAsync(new StartInstance("journey"));
-        var snapshot = await h.Engine.GetInstanceAsync(pinned);
+        var pinned = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "lyon-02" });
+        var latest = await h.Engine.Runtime.StartAsync(new StartInstance("journey"));
+        var snapshot = await h.Engine.Queries.GetInstanceAsync(pinned);
 
         using (Assert.EnterMultipleScope())
         {
@@ -35,7 +35,7 @@ public sealed class BranchTests
             Assert.That(snapshot.Variables["branch"], Is.EqualTo("lyon-02"));
             Assert.That(snapshot.Variables["calendar"], Is.EqualTo("group/branch:lyon-02"));
             Assert.That(((Workflows.Engine.Feel.FeelContext)snapshot.Variables["branchSettings"]!)["frontDeskAuthority"], Is.EqualTo(150m));
-            Assert.That((await h.Engine.GetInstanceAsync(latest)).Version, Is.EqualTo(2));
+            Assert.That((await h.Engine.Queries.GetInstanceAsync(latest)).Version, Is.EqualTo(2));
         }
     }
 
@@ -45,11 +45,11 @@ public sealed class BranchTests
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
 
-        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.SaveBranchAsync(
+        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Branches.SaveAsync(
             new Branch("nice-01", "Nice") { Pins = new Dictionary<string, int> { ["journey"] = 7 } }));
 
         Assert.That(error!.Message, Does.Contain("pins process 'journey' version 7, which is not deployed"));
-        Assert.That(await h.Engine.GetBranchesAsync(), Is.Empty);
+        Assert.That(await h.Engine.Branches.GetAllAsync(), Is.Empty);
     }
 
     [Test]
@@ -57,11 +57,11 @@ public sealed class BranchTests
     {
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
-        await h.Engine.SaveBranchAsync(new Branch("nice-02", "Nice") { Settings = new Dictionary<string, decimal> { ["a"] = 1 } });
+        await h.Engine.Branches.SaveAsync(new Branch("nice-02", "Nice") { Settings = new Dictionary<string, decimal> { ["a"] = 1 } });
 
-        var changed = await h.Engine.UpdateBranchAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
-        var refused = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.UpdateBranchAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 9 } }));
-        var stored = await h.Engine.GetBranchAsync("nice-02");
+        var changed = await h.Engine.Branches.UpdateAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
+        var refused = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Branches.UpdateAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 9 } }));
+        var stored = await h.Engine.Branches.GetAsync("nice-02");
 
         using (Assert.EnterMultipleScope())
         {
@@ -77,7 +77,7 @@ public sealed class BranchTests
     {
         var h = new ProcessTestHarness();
 
-        var error = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.SaveBranchAsync(new Branch("paris 01/../x", "Paris")));
+        var error = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.Branches.SaveAsync(new Branch("paris 01/../x", "Paris")));
 
         Assert.That(error!.Message, Does.Contain("'paris 01/../x' must be 1 to 64 letters"));
     }
@@ -87,7 +87,7 @@ public sealed class BranchTests
     {
         var h = new ProcessTestHarness();
 
-        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.StartAsync(new StartInstance("journey") { Branch = "atlantis" }));
+        var error = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "atlantis" }));
 
         Assert.That(error!.Message, Is.EqualTo("branch 'atlantis' does not exist"));
     }

@@ -77,7 +77,7 @@ public sealed class BudgetTests
         var instance = await h.StartAsync("spin");
         var first = (await instance.IncidentsAsync()).Single();
 
-        await h.Engine.ResolveIncidentAsync(first.Id);
+        await h.Engine.Runtime.ResolveIncidentAsync(first.Id);
 
         var second = (await instance.IncidentsAsync()).Single();
         using (Assert.EnterMultipleScope())
@@ -210,7 +210,7 @@ public sealed class BudgetTests
         var instance = await h.StartAsync("ext");
         var job = (await instance.JobsAsync()).Single();
 
-        var refused = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.CompleteJobAsync(job.Id, Vars(("blob", new string('x', 2_000)))));
+        var refused = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.Jobs.CompleteAsync(job.Id, Vars(("blob", new string('x', 2_000)))));
 
         using (Assert.EnterMultipleScope())
         {
@@ -236,7 +236,7 @@ public sealed class BudgetTests
             """));
         var instance = await h.StartAsync("svc");
 
-        var ran = await h.Engine.RunDueJobsAsync();
+        var ran = await h.Engine.Worker.RunDueJobsAsync();
 
         using (Assert.EnterMultipleScope())
         {

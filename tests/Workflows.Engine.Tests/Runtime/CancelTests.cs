@@ -32,9 +32,9 @@ public sealed class CancelTests
         await h.DeployAsync(s_asyncJob);
         var instance = await h.StartAsync("slow");
 
-        var running = h.Engine.RunDueJobsAsync();
+        var running = h.Engine.Worker.RunDueJobsAsync();
         await started.Task;
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
         release.SetResult();
         var ran = await running;
 
@@ -63,9 +63,9 @@ public sealed class CancelTests
         await h.DeployAsync(s_asyncJob);
         var instance = await h.StartAsync("slow");
 
-        var running = h.Engine.RunDueJobsAsync();
+        var running = h.Engine.Worker.RunDueJobsAsync();
         await started.Task;
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
 
         using (Assert.EnterMultipleScope())
         {
@@ -94,9 +94,9 @@ public sealed class CancelTests
         var instance = await h.StartAsync("p");
         var task = (await instance.UserTasksAsync()).Single();
 
-        var completing = h.Engine.CompleteUserTaskAsync(task.Id, Vars(("ok", true)));
+        var completing = h.Engine.Tasks.CompleteAsync(task.Id, Vars(("ok", true)));
         await started.Task;
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
 
         var refused = Assert.ThrowsAsync<WorkflowConflictException>(() => completing);
         using (Assert.EnterMultipleScope())
@@ -130,7 +130,7 @@ public sealed class CancelTests
 
         var firing = h.AdvanceTimeAsync(TimeSpan.FromHours(2));
         await started.Task;
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
         await firing;
 
         using (Assert.EnterMultipleScope())
@@ -156,13 +156,13 @@ public sealed class CancelTests
             """, definitions: Message("m", "reply", "=key")));
         var instance = await h.StartAsync("p", Vars(("key", "k-1")));
 
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await instance.UserTasksAsync(), Is.Empty);
             Assert.That(await instance.JobsAsync(), Is.Empty);
-            Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null);
+            Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null);
             Assert.That((await h.CorrelateAsync("reply", "k-1")).CorrelatedInstances, Is.Zero);
         }
     }

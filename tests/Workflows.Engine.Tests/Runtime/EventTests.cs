@@ -166,7 +166,7 @@ public sealed class EventTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await h.InstancesOfAsync("hourly"), Has.Count.EqualTo(3));
-            Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null, "the cycle is spent");
+            Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null, "the cycle is spent");
         }
     }
 
@@ -258,7 +258,7 @@ public sealed class EventTests
 
         var instance = await h.StartAsync("p", Vars(("caseId", "C-5"), ("amount", 12.5m)));
 
-        var sent = await h.Engine.GetOutgoingMessagesAsync(instance.Id);
+        var sent = await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(sent.Select(m => (m.Name, m.CorrelationKey)), Is.EqualTo(new[] { ("billing-request", "C-5"), ("case-closed", "C-5") }));
@@ -309,7 +309,7 @@ public sealed class EventTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await closer.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
-            Assert.That((await h.Engine.GetOutgoingMessagesAsync(closer.Id)).Single().CorrelationKey, Is.EqualTo("C-77"));
+            Assert.That((await h.Engine.Queries.GetOutgoingMessagesAsync(closer.Id)).Single().CorrelationKey, Is.EqualTo("C-77"));
             Assert.That(await listener.ActiveElementsAsync(), Is.EqualTo(new[] { "archive" }));
         }
     }

@@ -60,8 +60,8 @@ public sealed class GatewayTests
         Assert.That(incidents[0].ElementId, Is.EqualTo("split"));
         Assert.That(incidents[0].Message, Does.Contain("amount"));
 
-        await h.Engine.SetVariablesAsync(instance.Id, Vars(("amount", 5000)));
-        await h.Engine.ResolveIncidentAsync(incidents[0].Id);
+        await h.Engine.Runtime.SetVariablesAsync(instance.Id, Vars(("amount", 5000)));
+        await h.Engine.Runtime.ResolveIncidentAsync(incidents[0].Id);
 
         using (Assert.EnterMultipleScope())
         {

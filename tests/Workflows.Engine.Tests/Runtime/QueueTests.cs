@@ -58,14 +58,14 @@ public sealed class QueueTests
         string? cursor = null;
         do
         {
-            var page = await h.Engine.QueryTasksAsync(query with { Cursor = cursor });
+            var page = await h.Engine.Tasks.QueryAsync(query with { Cursor = cursor });
             pages.Add(Names(page.Tasks, tasks));
             cursor = page.NextCursor;
         }
         while (cursor is not null);
 
-        var byPriority = await h.Engine.QueryTasksAsync(query with { Sort = TaskSort.Priority, PageSize = 10 });
-        var byAge = await h.Engine.QueryTasksAsync(query with { Sort = TaskSort.Age, PageSize = 10 });
+        var byPriority = await h.Engine.Tasks.QueryAsync(query with { Sort = TaskSort.Priority, PageSize = 10 });
+        var byAge = await h.Engine.Tasks.QueryAsync(query with { Sort = TaskSort.Age, PageSize = 10 });
         using (Assert.EnterMultipleScope())
         {
             Assert.That(pages, Is.EqualTo(new[] { new[] { "A", "B" }, ["C", "D"], ["E"] }));
@@ -78,10 +78,10 @@ public sealed class QueueTests
     public async Task Queue_filters_narrow_by_branch_sla_state_customer_business_key_assignee_and_due_date()
     {
         var (h, tasks) = await FiveTasksAsync();
-        await h.Engine.ClaimTaskAsync(tasks["B"], "ann");
-        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.QueryTasksAsync(q with { PageSize = 10 })).Tasks, tasks);
+        await h.Engine.Tasks.ClaimAsync(tasks["B"], "ann");
+        async Task<string[]> Query(TaskQuery q) => Names((await h.Engine.Tasks.QueryAsync(q with { PageSize = 10 })).Tasks, tasks);
 
-        var first = await h.Engine.QueryTasksAsync(new TaskQuery { Queues = ["billing"], PageSize = 1 });
+        var first = await h.Engine.Tasks.QueryAsync(new TaskQuery { Queues = ["billing"], PageSize = 1 });
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await Query(new TaskQuery { Branch = "lyon" }), Is.EqualTo(new[] { "C", "D", "E" }));
@@ -95,10 +95,10 @@ public sealed class QueueTests
             Assert.That(first.Tasks.Single().Journey, Is.EqualTo("Journey fast"));
             Assert.That(first.Tasks.Single().Branch, Is.EqualTo("paris"));
             Assert.That(first.Tasks.Single().CustomerId, Is.EqualTo("C-A"));
-            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { Cursor = first.NextCursor, Sort = TaskSort.Age }),
+            Assert.That(async () => await h.Engine.Tasks.QueryAsync(new TaskQuery { Cursor = first.NextCursor, Sort = TaskSort.Age }),
                 Throws.TypeOf<WorkflowInputException>().With.Message.Contains("sorted by Age"));
-            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { Cursor = "garbage!" }), Throws.TypeOf<WorkflowInputException>());
-            Assert.That(async () => await h.Engine.QueryTasksAsync(new TaskQuery { PageSize = 0 }), Throws.TypeOf<WorkflowInputException>());
+            Assert.That(async () => await h.Engine.Tasks.QueryAsync(new TaskQuery { Cursor = "garbage!" }), Throws.TypeOf<WorkflowInputException>());
+            Assert.That(async () => await h.Engine.Tasks.QueryAsync(new TaskQuery { PageSize = 0 }), Throws.TypeOf<WorkflowInputException>());
         }
     }
 
@@ -108,7 +108,7 @@ public sealed class QueueTests
         var (h, tasks) = await FiveTasksAsync();
 
         var claimed = new List<UserTaskInfo>();
-        while (await h.Engine.ClaimNextTaskAsync("ann", ["billing"]) is { } next)
+        while (await h.Engine.Tasks.ClaimNextAsync("ann", ["billing"]) is { } next)
         {
             claimed.Add(next);
         }
@@ -117,7 +117,7 @@ public sealed class QueueTests
         {
             Assert.That(Names(claimed, tasks), Is.EqualTo(new[] { "A", "B", "C", "D", "E" }));
             Assert.That(claimed.Select(t => t.Assignee), Is.All.EqualTo("ann"));
-            Assert.That(await h.Engine.ClaimNextTaskAsync("bob", ["billing"]), Is.Null);
+            Assert.That(await h.Engine.Tasks.ClaimNextAsync("bob", ["billing"]), Is.Null);
         }
     }
 
@@ -128,8 +128,8 @@ public sealed class QueueTests
         await h.DeployAsync(Journey("none", null));
         var instance = await h.StartAsync("none", Vars(("queue", null), ("candidates", "ann, cid"), ("priority", 50m)));
 
-        var bob = await h.Engine.ClaimNextTaskAsync("bob", ["billing"]);
-        var ann = await h.Engine.ClaimNextTaskAsync("ann", []);
+        var bob = await h.Engine.Tasks.ClaimNextAsync("bob", ["billing"]);
+        var ann = await h.Engine.Tasks.ClaimNextAsync("ann", []);
 
         using (Assert.EnterMultipleScope())
         {
@@ -150,7 +150,7 @@ public sealed class QueueTests
         var from = h.Clock.GetUtcNow();
 
         var instance = await h.StartAsync("mapped", Vars(("customer", Vars(("id", "C-77"))), ("agency", Vars(("code", 1204m)))));
-        var report = await h.Engine.GetServiceReportAsync(from, from.AddHours(1), branch: "1204");
+        var report = await h.Engine.ServiceLevels.GetServiceReportAsync(from, from.AddHours(1), branch: "1204");
 
         var task = (await instance.UserTasksAsync()).Single();
         using (Assert.EnterMultipleScope())
@@ -158,7 +158,7 @@ public sealed class QueueTests
             Assert.That(task.CustomerId, Is.EqualTo("C-77"));
             Assert.That(task.Branch, Is.EqualTo("1204"));
             Assert.That(report.Single().InstanceId, Is.EqualTo(instance.Id));
-            Assert.That((await h.Engine.QueryTasksAsync(new TaskQuery { CustomerId = "C-77" })).Tasks.Single().Id, Is.EqualTo(task.Id));
+            Assert.That((await h.Engine.Tasks.QueryAsync(new TaskQuery { CustomerId = "C-77" })).Tasks.Single().Id, Is.EqualTo(task.Id));
         }
     }
 }

@@ -69,7 +69,7 @@ public sealed class ScopeTests
             Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "afterCancel" }));
             Assert.That((await instance.UserTasksAsync()).Select(t => t.ElementId), Is.EqualTo(new[] { "afterCancel" }));
             Assert.That(await instance.JobsAsync(), Is.Empty);
-            Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null, "the inner timer was removed");
+            Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null, "the inner timer was removed");
         }
     }
 
@@ -228,7 +228,7 @@ public sealed class ScopeTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That((await instance.UserTasksAsync()).Select(t => t.ElementId), Is.EqualTo(new[] { "confirmCancel" }));
-            Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null, "the interrupting event sub-process closed the reminder cycle");
+            Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null, "the interrupting event sub-process closed the reminder cycle");
         }
     }
 
@@ -279,15 +279,15 @@ public sealed class ScopeTests
             """));
         var instance = await h.StartAsync("p");
 
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Cancelled));
             Assert.That(await instance.UserTasksAsync(), Is.Empty);
             Assert.That(await instance.JobsAsync(), Is.Empty);
-            Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null);
-            Assert.That(async () => await h.Engine.CancelAsync(instance.Id), Throws.TypeOf<WorkflowConflictException>());
+            Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null);
+            Assert.That(async () => await h.Engine.Runtime.CancelAsync(instance.Id), Throws.TypeOf<WorkflowConflictException>());
         }
     }
 }

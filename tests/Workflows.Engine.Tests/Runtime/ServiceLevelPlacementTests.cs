@@ -55,7 +55,7 @@ public sealed class ServiceLevelPlacementTests
         var tasks = await instance.UserTasksAsync();
 
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
-        await h.Engine.CompleteUserTaskAsync(tasks[0].Id);
+        await h.Engine.Tasks.CompleteAsync(tasks[0].Id);
         await h.AdvanceTimeAsync(TimeSpan.FromHours(4));
 
         var states = (await instance.ClocksAsync()).Select(c => c.State).Order().ToList();
@@ -73,7 +73,7 @@ public sealed class ServiceLevelPlacementTests
     {
         var h = new ProcessTestHarness();
 
-        var report = await h.Engine.ValidateAsync(ApprovalsWithSla("scope=\"everyone\""));
+        var report = await h.Engine.Deployments.ValidateAsync(ApprovalsWithSla("scope=\"everyone\""));
 
         Assert.That(report.Findings.Select(f => f.Code), Does.Contain("SLA_SCOPE_INVALID"));
     }
@@ -90,7 +90,7 @@ public sealed class ServiceLevelPlacementTests
         var instance = await h.StartAsync("wait");
 
         var dueAt = DateTimeOffset.Parse(due, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.EqualTo(dueAt));
+        Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.EqualTo(dueAt));
         await h.AdvanceTimeAsync(dueAt - h.Clock.GetUtcNow() - TimeSpan.FromMinutes(1));
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "pause" }));
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(1));
@@ -112,7 +112,7 @@ public sealed class ServiceLevelPlacementTests
 
         await h.StartAsync("wait", Vars(("wait", "4 working hours"), ("calendar", "night-shift")));
 
-        Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.EqualTo(new DateTimeOffset(2025, 1, 7, 21, 0, 0, TimeSpan.Zero)), "Monday 20:00-23:00, then Tuesday from 20:00");
+        Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.EqualTo(new DateTimeOffset(2025, 1, 7, 21, 0, 0, TimeSpan.Zero)), "Monday 20:00-23:00, then Tuesday from 20:00");
     }
 
     [Test]

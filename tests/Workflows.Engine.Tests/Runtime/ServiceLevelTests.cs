@@ -51,8 +51,8 @@ public sealed class ServiceLevelTests
         var started = await h.StartAsync("complaint", Vars(("branch", "paris"), ("needsDocuments", false)), businessKey: "open");
         await h.AdvanceTimeAsync(TimeSpan.FromHours(7));                                   // registered late, still open, at risk
 
-        var all = await h.Engine.GetServiceReportAsync(from, h.Clock.GetUtcNow());
-        var paris = await h.Engine.GetServiceReportAsync(from, h.Clock.GetUtcNow(), branch: "paris", processId: "complaint");
+        var all = await h.Engine.ServiceLevels.GetServiceReportAsync(from, h.Clock.GetUtcNow());
+        var paris = await h.Engine.ServiceLevels.GetServiceReportAsync(from, h.Clock.GetUtcNow(), branch: "paris", processId: "complaint");
 
         var first = all[0];
         using (Assert.EnterMultipleScope())
@@ -74,8 +74,8 @@ public sealed class ServiceLevelTests
             Assert.That(first.Commitment.Remaining, Is.EqualTo(TimeSpan.FromHours(-3)));
             Assert.That(all[3].Steps.Single().State, Is.EqualTo(SlaState.Breached), "a running step past its budget reads as breached");
             Assert.That(paris.Select(r => r.BusinessKey), Is.EqualTo(new[] { "paris-True-30", "paris-False-30", "open" }));
-            Assert.That(await h.Engine.GetServiceReportAsync(from.AddDays(10), from.AddDays(11)), Is.Empty);
-            Assert.That(async () => await h.Engine.GetServiceReportAsync(from, from), Throws.TypeOf<WorkflowInputException>());
+            Assert.That(await h.Engine.ServiceLevels.GetServiceReportAsync(from.AddDays(10), from.AddDays(11)), Is.Empty);
+            Assert.That(async () => await h.Engine.ServiceLevels.GetServiceReportAsync(from, from), Throws.TypeOf<WorkflowInputException>());
             Assert.That(started.Id, Is.EqualTo(all[3].InstanceId));
         }
     }
@@ -107,7 +107,7 @@ public sealed class ServiceLevelTests
 
         var tasks = await unhappy.UserTasksAsync();
         var recovery = tasks.Single(t => t.ElementId == "satisfaction-recovery");
-        await h.Engine.CompleteUserTaskAsync(recovery.Id, Vars(("recoveryAction", "voucher")), "cid");
+        await h.Engine.Tasks.CompleteAsync(recovery.Id, Vars(("recoveryAction", "voucher")), "cid");
 
         var history = await unhappy.HistoryAsync();
         using (Assert.EnterMultipleScope())

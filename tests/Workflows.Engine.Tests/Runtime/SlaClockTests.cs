@@ -102,13 +102,13 @@ public sealed class SlaClockTests
         var instance = await h.StartAsync("p");
 
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
-        Assert.That(async () => await h.Engine.PauseClocksAsync(instance.Id, "lunch"),
+        Assert.That(async () => await h.Engine.ServiceLevels.PauseClocksAsync(instance.Id, "lunch"),
             Throws.TypeOf<WorkflowInputException>().With.Message.Contains("waiting-for-customer"));
-        var paused = await h.Engine.PauseClocksAsync(instance.Id, "waiting-for-customer", "ann");
+        var paused = await h.Engine.ServiceLevels.PauseClocksAsync(instance.Id, "waiting-for-customer", "ann");
         await h.AdvanceTimeAsync(TimeSpan.FromHours(10));
         var whilePaused = (await instance.ClocksAsync()).Single();
         var taskWhilePaused = (await instance.UserTasksAsync()).Single();
-        await h.Engine.ResumeClocksAsync(instance.Id, "ann");
+        await h.Engine.ServiceLevels.ResumeClocksAsync(instance.Id, "ann");
         var resumed = (await instance.ClocksAsync()).Single();
         await h.AdvanceTimeAsync(TimeSpan.FromHours(2));
         await instance.CompleteUserTaskAsync("answer");
@@ -190,7 +190,7 @@ public sealed class SlaClockTests
         await instance.CompleteUserTaskAsync("answer");
         await h.AdvanceTimeAsync(TimeSpan.FromHours(5));
 
-        var published = await h.Engine.GetOutgoingMessagesAsync(instance.Id);
+        var published = await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id);
         var clock = (await instance.ClocksAsync()).Single();
         var escalations = (await instance.HistoryAsync()).Where(e => e.Kind == "clock-escalated").ToList();
         using (Assert.EnterMultipleScope())
@@ -272,7 +272,7 @@ public sealed class SlaClockTests
         var finishedBefore = (await finished.ClocksAsync()).Single();
 
         // From Monday on the branch closes: Monday becomes a holiday.
-        var moved = await h.Engine.ChangeCalendarAsync(
+        var moved = await h.Engine.ServiceLevels.ChangeCalendarAsync(
             new CalendarLayer("branch", new DateTimeOffset(2025, 1, 13, 0, 0, 0, TimeSpan.Zero)) { TimeZone = "UTC", Week = Weekdays(), Holidays = [new DateOnly(2025, 1, 13)] },
             "planner");
 
@@ -300,7 +300,7 @@ public sealed class SlaClockTests
             Week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> { [DayOfWeek.Monday] = [WorkingInterval.Parse("08:30-12:00"), WorkingInterval.Parse("14:00-18:30")] },
             YearlyHolidays = [(5, 1)],
         };
-        await h.Engine.ChangeCalendarAsync(layer);
+        await h.Engine.ServiceLevels.ChangeCalendarAsync(layer);
 
         var json = (await h.Engine.Store.GetCalendarLayersAsync(default)).Single();
         var read = CalendarLayerJson.Read(json);
@@ -312,7 +312,7 @@ public sealed class SlaClockTests
             Assert.That(read.Week[DayOfWeek.Monday], Is.EqualTo(layer.Week[DayOfWeek.Monday]));
             Assert.That(read.YearlyHolidays, Is.EqualTo(layer.YearlyHolidays));
             Assert.That(() => CalendarLayerJson.Read("""{"name":"x","effectiveFrom":"soon"}"""), Throws.TypeOf<FormatException>().With.Message.Contains("effectiveFrom"));
-            Assert.That(async () => await h.Engine.ChangeCalendarAsync(new CalendarLayer("x", DateTimeOffset.MinValue) { TimeZone = "Mars/Olympus" }),
+            Assert.That(async () => await h.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("x", DateTimeOffset.MinValue) { TimeZone = "Mars/Olympus" }),
                 Throws.TypeOf<WorkflowInputException>().With.Message.Contains("Mars/Olympus"));
         }
     }
@@ -324,14 +324,14 @@ public sealed class SlaClockTests
         await h.DeployAsync(TaskWithSla("""<wf:sla target="PT4H"/>"""));
         var instance = await h.StartAsync("p");
 
-        await h.Engine.CancelAsync(instance.Id);
+        await h.Engine.Runtime.CancelAsync(instance.Id);
         await h.AdvanceTimeAsync(TimeSpan.FromHours(5));
 
         var clock = (await instance.ClocksAsync()).Single();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(clock.State, Is.EqualTo(SlaState.Cancelled));
-            Assert.That(await h.Engine.GetNextClockDueAsync(), Is.Null);
+            Assert.That(await h.Engine.Worker.GetNextClockDueAsync(), Is.Null);
         }
     }
 
@@ -339,7 +339,7 @@ public sealed class SlaClockTests
     public async Task Ladder_and_sla_mistakes_are_reported_on_deploy()
     {
         var h = new ProcessTestHarness();
-        var report = await h.Engine.ValidateAsync(TaskWithSla("""
+        var report = await h.Engine.Deployments.ValidateAsync(TaskWithSla("""
             <wf:sla target="soon" warnings="half">
               <wf:escalate at="90%"/>
               <wf:escalate at="breach" priority="200" repeat="hourly"/>

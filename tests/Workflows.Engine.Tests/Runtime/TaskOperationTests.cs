@@ -34,17 +34,17 @@ public sealed class TaskOperationTests
     {
         var (h, instance, task) = await StartAsync();
 
-        await h.Engine.ClaimTaskAsync(task, "ann");
-        await h.Engine.ClaimTaskAsync(task, "ann");
+        await h.Engine.Tasks.ClaimAsync(task, "ann");
+        await h.Engine.Tasks.ClaimAsync(task, "ann");
         var claimed = (await instance.UserTasksAsync()).Single();
-        Assert.That(async () => await h.Engine.ClaimTaskAsync(task, "bob"), Throws.TypeOf<WorkflowConflictException>().With.Message.Contains("ann"));
-        Assert.That(async () => await h.Engine.UnclaimTaskAsync(task, "bob"), Throws.TypeOf<WorkflowConflictException>());
+        Assert.That(async () => await h.Engine.Tasks.ClaimAsync(task, "bob"), Throws.TypeOf<WorkflowConflictException>().With.Message.Contains("ann"));
+        Assert.That(async () => await h.Engine.Tasks.UnclaimAsync(task, "bob"), Throws.TypeOf<WorkflowConflictException>());
 
-        await h.Engine.DelegateTaskAsync(task, "ann", "cid");
+        await h.Engine.Tasks.DelegateAsync(task, "ann", "cid");
         var delegated = (await instance.UserTasksAsync()).Single();
-        await h.Engine.UnclaimTaskAsync(task, "cid");
-        await h.Engine.MoveTaskAsync(task, "back-office", "cid");
-        await h.Engine.CommentTaskAsync(task, "cid", "needs the billing history");
+        await h.Engine.Tasks.UnclaimAsync(task, "cid");
+        await h.Engine.Tasks.MoveAsync(task, "back-office", "cid");
+        await h.Engine.Tasks.CommentAsync(task, "cid", "needs the billing history");
         var moved = (await instance.UserTasksAsync()).Single();
 
         var history = await instance.HistoryAsync();
@@ -66,7 +66,7 @@ public sealed class TaskOperationTests
         var (h, instance, task) = await StartAsync();
 
         var error = Assert.ThrowsAsync<TaskFormException>(async () =>
-            await h.Engine.CompleteUserTaskAsync(task, Vars(("amount", "lots"), ("visitDate", "tomorrow"))));
+            await h.Engine.Tasks.CompleteAsync(task, Vars(("amount", "lots"), ("visitDate", "tomorrow"))));
 
         using (Assert.EnterMultipleScope())
         {
@@ -76,10 +76,10 @@ public sealed class TaskOperationTests
             Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "classify" }));
         }
 
-        Assert.That(async () => await h.Engine.CompleteUserTaskAsync(task, Vars(("category", "roaming"))),
+        Assert.That(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(("category", "roaming"))),
             Throws.TypeOf<TaskFormException>().With.Message.Contains("must be one of billing, network"));
 
-        await h.Engine.CompleteUserTaskAsync(task, Vars(("category", "billing"), ("amount", 12.5m), ("visitDate", "2025-02-03")));
+        await h.Engine.Tasks.CompleteAsync(task, Vars(("category", "billing"), ("amount", 12.5m), ("visitDate", "2025-02-03")));
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
     }
 
@@ -87,11 +87,11 @@ public sealed class TaskOperationTests
     public async Task A_claimed_task_can_be_completed_only_by_its_assignee()
     {
         var (h, instance, task) = await StartAsync();
-        await h.Engine.ClaimTaskAsync(task, "ann");
+        await h.Engine.Tasks.ClaimAsync(task, "ann");
 
-        Assert.That(async () => await h.Engine.CompleteUserTaskAsync(task, Vars(("category", "billing")), actor: "bob"),
+        Assert.That(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(("category", "billing")), actor: "bob"),
             Throws.TypeOf<WorkflowConflictException>().With.Message.Contains("claimed by ann"));
-        await h.Engine.CompleteUserTaskAsync(task, Vars(("category", "billing")), actor: "ann");
+        await h.Engine.Tasks.CompleteAsync(task, Vars(("category", "billing")), actor: "ann");
 
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
     }

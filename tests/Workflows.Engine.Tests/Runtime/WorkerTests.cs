@@ -1,3 +1,4 @@
+using Workflows.Engine.Services;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -26,7 +27,7 @@ public sealed class WorkerTests
         var instance = await h.StartAsync("p", businessKey: "B1");
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "call" }), "committed before the handler runs");
 
-        var ran = await h.Engine.RunDueJobsAsync();
+        var ran = await h.Engine.Worker.RunDueJobsAsync();
 
         using (Assert.EnterMultipleScope())
         {
@@ -44,7 +45,7 @@ public sealed class WorkerTests
         ProcessTestHarness? h = null;
         h = new ProcessTestHarness(configure: o =>
         {
-            o.RetryBackoff = TimeSpan.FromSeconds(10);
+            o.Worker.RetryBackoff = TimeSpan.FromSeconds(10);
             o.AddHandler("flaky", (_, _) =>
             {
                 attempts.Add(h!.Clock.GetUtcNow());
@@ -56,7 +57,7 @@ public sealed class WorkerTests
 
         for (var i = 0; i < 10; i++)
         {
-            await h.Engine.RunDueJobsAsync();
+            await h.Engine.Worker.RunDueJobsAsync();
             await h.AdvanceTimeAsync(TimeSpan.FromSeconds(5));
         }
 
@@ -65,7 +66,7 @@ public sealed class WorkerTests
         {
             Assert.That(attempts, Is.EqualTo(new[] { start, start.AddSeconds(10), start.AddSeconds(30) }), "back-off 10 s, then 20 s");
             Assert.That((await instance.IncidentsAsync()).Single().Message, Does.Contain("CRM did not answer"));
-            Assert.That(await h.Engine.GetJobsAsync(), Is.Empty);
+            Assert.That(await h.Engine.Jobs.GetWaitingAsync(), Is.Empty);
         }
     }
 
@@ -82,28 +83,32 @@ public sealed class WorkerTests
 
         await h.StartAsync("p");
 
-        Assert.That(await h.Engine.GetNextTimerDueAsync(), Is.Null);
+        Assert.That(await h.Engine.Worker.GetNextTimerDueAsync(), Is.Null);
     }
 
-    [TestCase(nameof(WorkflowEngineOptions.BatchSize))]
-    [TestCase(nameof(WorkflowEngineOptions.PollInterval))]
-    [TestCase(nameof(WorkflowEngineOptions.LeaseDuration))]
+    [TestCase(nameof(WorkflowWorkerOptions.TimerBatchSize))]
+    [TestCase(nameof(WorkflowWorkerOptions.PollInterval))]
+    [TestCase(nameof(WorkflowWorkerOptions.LeaseDuration))]
+    [TestCase(nameof(WorkflowWorkerOptions.MaxFaultBackoff))]
     public void An_engine_with_an_invalid_setting_refuses_to_start_and_names_it(string setting)
     {
         var options = new WorkflowEngineOptions();
         switch (setting)
         {
-            case nameof(WorkflowEngineOptions.BatchSize):
-                options.BatchSize = 0;
+            case nameof(WorkflowWorkerOptions.TimerBatchSize):
+                options.Worker.TimerBatchSize = 0;
                 break;
-            case nameof(WorkflowEngineOptions.PollInterval):
-                options.PollInterval = TimeSpan.Zero;
+            case nameof(WorkflowWorkerOptions.PollInterval):
+                options.Worker.PollInterval = TimeSpan.Zero;
+                break;
+            case nameof(WorkflowWorkerOptions.MaxFaultBackoff):
+                options.Worker.MaxFaultBackoff = options.Worker.FaultBackoff / 2;
                 break;
             default:
-                options.LeaseDuration = TimeSpan.FromSeconds(-1);
+                options.Worker.LeaseDuration = TimeSpan.FromSeconds(-1);
                 break;
         }
 
-        Assert.That(() => new WorkflowEngine(options), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains($"WorkflowEngineOptions.{setting}"));
+        Assert.That(() => new WorkflowEngine(options), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains($"WorkflowEngineOptions.Worker.{setting}"));
     }
 }

@@ -27,7 +27,7 @@ public sealed class CommitmentCheckTests
         """, extensions: $"""<bpmn:extensionElements><wf:commitment level="1" name="Answered within 16 working hours" target="{promise}"/></bpmn:extensionElements>""");
 
     private static async Task<IReadOnlyList<ValidationFinding>> FindingsAsync(string xml) =>
-        (await new WorkflowEngine().ValidateAsync(xml)).Findings.Where(f => f.Code.StartsWith("COMMITMENT", StringComparison.Ordinal)).ToList();
+        (await new WorkflowEngine().Deployments.ValidateAsync(xml)).Findings.Where(f => f.Code.StartsWith("COMMITMENT", StringComparison.Ordinal)).ToList();
 
     [Test]
     public async Task Budgets_that_fit_the_promise_on_every_path_pass() =>

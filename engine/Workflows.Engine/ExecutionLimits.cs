@@ -1,4 +1,4 @@
-namespace Workflows.Engine.Runtime;
+namespace Workflows.Engine;
 
 /// <summary>The budgets of one command's token run, so that no deployed model can stop the host.</summary>
 /// <remarks>
@@ -16,13 +16,9 @@ public sealed class ExecutionLimits
     /// </summary>
     public int MaxElementsPerCommand { get; set; } = 10_000;
 
-    /// <summary>Checks the settings; the engine refuses to start with a message naming the wrong one.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    public void Validate()
-    {
-        if (MaxElementsPerCommand < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxElementsPerCommand), MaxElementsPerCommand, $"{nameof(WorkflowEngineOptions)}.Limits.{nameof(MaxElementsPerCommand)} must be at least 1");
-        }
-    }
+    /// <summary>What is wrong with the budgets, one message per wrong setting naming it; empty when all are right.</summary>
+    public IReadOnlyList<string> Check() =>
+        MaxElementsPerCommand < 1
+            ? [$"{nameof(WorkflowEngineOptions)}.Limits.{nameof(MaxElementsPerCommand)} must be at least 1 (it is {MaxElementsPerCommand})"]
+            : [];
 }

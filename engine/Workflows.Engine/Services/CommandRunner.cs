@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Workflows.Engine.Calendars;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>
+/// The one path every command of every service takes: load, run tokens, commit in one transaction guarded by
+/// the instances' row versions, retry the whole command on a lost race; and the loads and checks commands share.
+/// </summary>
+internal sealed class CommandRunner(EngineCore core)
+{
+    private int _calendarsLoaded;
+
+    public EngineCore Core { get; } = core;
+
+    public IWorkflowStore Store => Core.Store;
+
+    public WorkflowEngineOptions Options => Core.Options;
+
+    public TimeProvider Time => Core.Time;
+
+    /// <summary>Raised after every committed command with what it changed, on the committing thread.</summary>
+    public event Action<ChangeSet>? Committed;
+
+    public async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "")
+    {
+        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        using var activity = WorkflowsTelemetry.Source.StartActivity(name);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (execution, result) = await Execution.RunCommandAsync(Core, command, runTokens, cancellationToken).ConfigureAwait(false);
+
+                try
+                {
+                    await execution.CommitAsync().ConfigureAwait(false);
+                    outcome = "committed";
+                    CountEffects(execution);
+                    Committed?.Invoke(execution.Changes);
+                    return result;
+                }
+                catch (ConcurrencyConflictException e) when (attempt < Options.MaxCommandAttempts)
+                {
+                    Core.Log.Conflict(attempt, e.Message);
+                }
+                catch (ConcurrencyConflictException e)
+                {
+                    outcome = "conflict";
+                    throw new WorkflowConflictException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}");
+                }
+            }
+        }
+        finally
+        {
+            var commandTag = new KeyValuePair<string, object?>("command", name);
+            WorkflowsTelemetry.Commands.Add(1, commandTag, new KeyValuePair<string, object?>("outcome", outcome));
+            WorkflowsTelemetry.CommandDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, commandTag);
+        }
+    }
+
+    // Counted from what was committed, so a retried command never counts twice.
+    private static void CountEffects(Execution execution)
+    {
+        var changes = execution.Changes;
+        if (changes.IncidentsCreated.Count > 0)
+        {
+            WorkflowsTelemetry.IncidentsRaised.Add(changes.IncidentsCreated.Count);
+        }
+
+        var started = changes.Instances.Count(w => w.ExpectedRowVersion == 0);
+        if (started > 0)
+        {
+            WorkflowsTelemetry.InstancesStarted.Add(started);
+        }
+
+        foreach (var status in execution.EndedInstances)
+        {
+            WorkflowsTelemetry.InstancesEnded.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
+        }
+    }
+
+    /// <summary>Loads the calendar versions saved by any node into this node's registry.</summary>
+    public async Task RefreshCalendarsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var json in await Store.GetCalendarLayersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Options.Calendars.Add(CalendarLayerJson.Read(json));
+        }
+
+        Interlocked.Exchange(ref _calendarsLoaded, 1);
+    }
+
+    public Task EnsureCalendarsAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _calendarsLoaded) == 1 ? Task.CompletedTask : RefreshCalendarsAsync(cancellationToken);
+
+    /// <summary>
+    /// The task's instance, then the task row read after it. The commit is guarded by the instance's row
+    /// version, so a decision taken on a task row read no earlier than the instance cannot rest on a
+    /// state another command has since changed (read the other way round, two agents could both claim).
+    /// </summary>
+    public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct)
+    {
+        var located = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        var instance = await execution.LoadAsync(located.InstanceId).ConfigureAwait(false);
+        var task = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false) ?? located;
+        if (task.Status != Storage.TaskStatus.Open)
+        {
+            throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
+        }
+
+        return (instance, task);
+    }
+
+    public async ValueTask<(LoadedInstance Instance, ElementInstance Element, JobRecord Job)> LoadJobAsync(Execution execution, Guid jobId, CancellationToken ct)
+    {
+        var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
+        var element = Owner(instance, job.ElementKey, e => e.JobId == jobId, $"job {jobId}");
+        return (instance, element, job);
+    }
+
+    public static ElementInstance Owner(LoadedInstance instance, long key, Func<ElementInstance, bool> owns, string what) =>
+        instance.State.Elements.TryGetValue(key, out var element) && owns(element)
+            ? element
+            : throw new WorkflowConflictException($"{what} no longer waits in instance {instance.Id}");
+
+    /// <summary>A caller's variables as FEEL values, refused when they exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/>.</summary>
+    public FeelContext Variables(IReadOnlyDictionary<string, object?>? variables)
+    {
+        var context = Execution.ToContext(variables) ?? new FeelContext();
+        if (context.Count > 0)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
+            if (bytes > Options.MaxVariablesBytes)
+            {
+                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {Options.MaxVariablesBytes:N0} (WorkflowEngineOptions.MaxVariablesBytes)");
+            }
+        }
+
+        return context;
+    }
+
+    // Another node (after this one's lease ran out) or a cancellation may have closed the job or timer
+    // meanwhile: its effect is then already recorded, or no longer wanted.
+    public static async Task IgnoreIfGoneAsync(Task command)
+    {
+        try
+        {
+            await command.ConfigureAwait(false);
+        }
+        catch (WorkflowNotFoundException)
+        {
+        }
+        catch (WorkflowConflictException)
+        {
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>What comes due with time: timers, in-process jobs, buffered messages' expiry and old history.</summary>
+internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
+{
+    private IWorkflowStore Store => runner.Store;
+
+    private WorkflowEngineOptions Options => runner.Options;
+
+    public async Task<int> FireDueTimersAsync(int maxTimers, CancellationToken cancellationToken)
+    {
+        var now = runner.Time.GetUtcNow();
+        var due = await Store.ClaimDueTimersAsync(now, maxTimers, Options.NodeId, now + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var fired = 0;
+        foreach (var timer in due)
+        {
+            fired += await runner.ExecuteAsync(execution => FireTimerAsync(execution, timer.Id, cancellationToken), cancellationToken, name: "FireTimer").ConfigureAwait(false);
+        }
+
+        return fired;
+    }
+
+    public async Task<int> RunDueJobsAsync(int maxJobs, CancellationToken cancellationToken)
+    {
+        if (Options.Handlers.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = runner.Time.GetUtcNow();
+        var claimed = await Store.ClaimDueJobsAsync(Options.Handlers.Keys, now, maxJobs, Options.NodeId, now + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        foreach (var job in claimed)
+        {
+            await RunJobAsync(job, Options.Handlers[job.Type], cancellationToken).ConfigureAwait(false);
+        }
+
+        return claimed.Count;
+    }
+
+    public async Task<int> ExpireMessagesAsync(int max, CancellationToken cancellationToken)
+    {
+        var (expired, unclaimed) = await Store.ExpireBufferedMessagesAsync(runner.Time.GetUtcNow(), max, cancellationToken).ConfigureAwait(false);
+        foreach (var message in unclaimed)
+        {
+            runner.Core.Log.MessageExpired(message.Name, message.CorrelationKey, message.MessageId, message.ExpiresAt);
+            WorkflowsTelemetry.MessagesExpired.Add(1, new KeyValuePair<string, object?>("message", message.Name));
+        }
+
+        return expired;
+    }
+
+    public Task<long> DeleteHistoryAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        Store.DeleteHistoryAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
+
+    public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken) =>
+        Store.GetNextTimerDueAsync(runner.Time.GetUtcNow(), cancellationToken).AsTask();
+
+    private async ValueTask<int> FireTimerAsync(Execution execution, Guid timerId, CancellationToken ct)
+    {
+        execution.Actor = Options.NodeId;
+        var timer = await Store.GetTimerAsync(timerId, ct).ConfigureAwait(false);
+        if (timer is null)
+        {
+            return 0; // fired or closed by another command meanwhile
+        }
+
+        execution.Changes.FiredTimer = timer.Id;
+        if (timer.InstanceId is null)
+        {
+            if (timer.Interval is { } interval && timer.Remaining != 0)
+            {
+                execution.Changes.TimersCreated.Add(timer with
+                {
+                    Id = Guid.CreateVersion7(execution.Now),
+                    DueAt = timer.DueAt + interval,
+                    Remaining = timer.Remaining > 0 ? timer.Remaining - 1 : -1,
+                });
+            }
+
+            var definition = await runner.Core.Definitions.GetAsync(timer.DefinitionId, ct).ConfigureAwait(false);
+            var started = execution.CreateInstance(definition, null, new FeelContext());
+            execution.History(started, "timer-fired", timer.ElementId, null);
+            await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
+            return 1;
+        }
+
+        var instance = await execution.LoadAsync(timer.InstanceId.Value).ConfigureAwait(false);
+        if (!instance.State.Elements.TryGetValue(timer.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == timer.Id) is not { } wait || wait.Id != timer.Id)
+        {
+            return 0; // a stale row: the commit removes it
+        }
+
+        execution.History(instance, "timer-fired", timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        await execution.TriggerWaitAsync(instance, owner, wait, null, timer).ConfigureAwait(false);
+        return 1;
+    }
+
+    // The handler runs outside any command, then its answer is committed as a worker's would be.
+    private async Task RunJobAsync(JobRecord job, ServiceTaskHandler handler, CancellationToken ct)
+    {
+        var instance = await Store.GetInstanceAsync(job.InstanceId, ct).ConfigureAwait(false);
+        var context = new ServiceTaskContext(job.InstanceId, job.ElementId, instance?.BusinessKey, job.Type,
+            Execution.ToDictionary(Execution.VariablesFromJson(job.VariablesJson)), InfoMapper.Headers(job));
+        IReadOnlyDictionary<string, object?>? result;
+        using var inFlight = runner.Core.InFlight.Begin(ct); // the handler's token is cancelled when the instance ends meanwhile
+        inFlight.Add(job.InstanceId);
+        try
+        {
+            result = await handler(context, inFlight.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (inFlight.StoppedBy is not null)
+        {
+            return; // the instance ended: its job is closed, nothing is left to complete
+        }
+        catch (BpmnErrorException error)
+        {
+            await CommandRunner.IgnoreIfGoneAsync(jobs.ThrowErrorAsync(job.Id, error.ErrorCode, error.Message, ct)).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await CommandRunner.IgnoreIfGoneAsync(jobs.FailAsync(job.Id, e.Message, job.Retries - 1, jobs.RetryBackoff(job), ct)).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await CommandRunner.IgnoreIfGoneAsync(jobs.CompleteByAsync(job.Id, result, Options.NodeId, ct)).ConfigureAwait(false);
+        }
+        catch (WorkflowInputException refused)
+        {
+            // A result the engine refuses (over MaxVariablesBytes, a value with no FEEL form) fails the job like a thrown exception.
+            await CommandRunner.IgnoreIfGoneAsync(jobs.FailAsync(job.Id, $"the handler's result was refused: {refused.Message}", job.Retries - 1, jobs.RetryBackoff(job), ct)).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Store rows as the public records the services hand out.</summary>
+internal static class InfoMapper
+{
+    private static readonly JsonSerializerOptions FormJson = new() { PropertyNameCaseInsensitive = true };
+
+    public static UserTaskInfo ToInfo(UserTaskRecord t) =>
+        new(t.Id, t.InstanceId, t.ElementId, t.Name, t.BusinessKey, t.Assignee, t.CandidateGroups, t.CandidateUsers, t.Priority, t.DueDate, t.FollowUpDate, t.CreatedAt)
+        {
+            ProcessId = t.ProcessId,
+            Journey = t.Journey,
+            CustomerId = t.CustomerId,
+            Branch = t.Branch,
+            SlaState = t.SlaState,
+            SlaDueAt = t.SlaDueAt,
+            Form = t.FormJson is null ? [] : JsonSerializer.Deserialize<List<TaskFormField>>(t.FormJson, FormJson) ?? [],
+        };
+
+    public static IncidentInfo ToInfo(IncidentRecord i) => new(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
+
+    public static JobInfo ToInfo(JobRecord j) =>
+        new(j.Id, j.InstanceId, j.ElementId, j.Type, j.Retries, Execution.ToDictionary(Execution.VariablesFromJson(j.VariablesJson)), Headers(j));
+
+    public static IReadOnlyDictionary<string, string> Headers(JobRecord j) => JsonSerializer.Deserialize<Dictionary<string, string>>(j.HeadersJson) ?? [];
+
+    public static OutgoingMessage ToOutgoing(OutboxRecord row)
+    {
+        var headers = row.Headers;
+        return new OutgoingMessage(row.Id, row.InstanceId, row.ElementId, row.MessageName, row.CorrelationKey,
+            Execution.ToDictionary(Execution.VariablesFromJson(row.VariablesJson)))
+        {
+            Kind = row.Kind,
+            TimeToLive = headers.TimeToLive,
+            Handoff = headers.Handoff,
+            PublishedAt = row.PublishedAt,
+        };
+    }
+
+    /// <summary>A clock with its time left computed at <paramref name="now"/>.</summary>
+    public static SlaClockInfo ToInfo(WorkflowEngineOptions options, SlaClockRecord c, DateTimeOffset now)
+    {
+        var used = c.ConsumedTicks + (c.RunningSince is { } since ? Execution.Measure(options, c, since, now).Ticks : 0);
+        var remaining = TimeSpan.FromTicks(c.BudgetTicks - used);
+        var paused = TimeSpan.FromTicks(c.PausedTicks) + (c.PausedAt is { } pausedAt ? now - pausedAt : TimeSpan.Zero);
+
+        // Between the breach moment and the worker firing it, a read already says what is true.
+        var state = c.IsOpen && c.State is SlaState.Running or SlaState.Warning && remaining < TimeSpan.Zero ? SlaState.Breached : c.State;
+        return new SlaClockInfo(c.Id, c.InstanceId, c.ElementId, c.Kind == ClockKind.Sla ? "sla" : "commitment", c.Level, c.Label, state, c.Target,
+            c.Calendar, c.StartedAt, c.TargetAt, remaining, paused, c.PauseReason, c.EndedAt);
+    }
+}

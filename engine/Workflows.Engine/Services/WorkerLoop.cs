@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Logging;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>
+/// The worker's loop: rounds of due work, sleeping when idle; a round that fails (the store read-only, full,
+/// locked or away) is logged, backed off and tried again until it succeeds, and the status says so meanwhile.
+/// </summary>
+internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, WorkflowServiceLevels serviceLevels, ILogger logger)
+{
+    private WorkerStatus _status = new(WorkerState.Stopped, DateTimeOffset.MinValue, null, 0);
+    private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextCalendarRefresh = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextExpiry = DateTimeOffset.MinValue;
+
+    public WorkerStatus Status => Volatile.Read(ref _status);
+
+    private WorkflowWorkerOptions Options => runner.Options.Worker;
+
+    private TimeProvider Time => runner.Time;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        SetStatus(new WorkerStatus(WorkerState.Running, Time.GetUtcNow(), null, 0));
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                TimeSpan sleep;
+                try
+                {
+                    sleep = await RoundAsync(cancellationToken).ConfigureAwait(false);
+                    if (Status.State == WorkerState.Faulted)
+                    {
+                        var now = Time.GetUtcNow();
+                        var fault = Status;
+                        LogRecovered(logger, fault.ConsecutiveFailures, now - fault.Since);
+                        SetStatus(new WorkerStatus(WorkerState.Running, now, null, 0));
+                    }
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Any failure of a round (storage or otherwise) must not stop the worker: it would stop
+                    // every timer, job and clock of this node, and a restart would meet the same fault.
+                    sleep = Faulted(e);
+                }
+
+                if (sleep > TimeSpan.Zero)
+                {
+                    await Task.Delay(sleep, Time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: whatever was under way is rolled back, and its lease runs out for another node.
+        }
+        finally
+        {
+            SetStatus(new WorkerStatus(WorkerState.Stopped, Time.GetUtcNow(), null, 0));
+        }
+    }
+
+    private TimeSpan Faulted(Exception e)
+    {
+        var previous = Status;
+        var failures = previous.State == WorkerState.Faulted ? previous.ConsecutiveFailures + 1 : 1;
+        var since = previous.State == WorkerState.Faulted ? previous.Since : Time.GetUtcNow();
+        var backoff = TimeSpan.FromTicks(Math.Min(Options.MaxFaultBackoff.Ticks,
+            (long)Math.Min(long.MaxValue / 2, Options.FaultBackoff.Ticks * Math.Pow(2, Math.Min(failures - 1, 30)))));
+        SetStatus(new WorkerStatus(WorkerState.Faulted, since, $"{e.GetType().Name}: {e.Message}", failures));
+        LogFault(logger, failures, backoff, e.Message, e);
+        return backoff;
+    }
+
+    /// <summary>One round: the periodic chores when due, then timers, clocks and jobs.</summary>
+    /// <returns>How long to sleep before the next round: zero when the round found work.</returns>
+    private async Task<TimeSpan> RoundAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        if (options.HistoryRetention is { } retention && Time.GetUtcNow() >= _nextRetention)
+        {
+            await due.DeleteHistoryAsync(retention, cancellationToken).ConfigureAwait(false);
+            _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
+        }
+
+        if (Time.GetUtcNow() >= _nextCalendarRefresh)
+        {
+            await serviceLevels.RefreshCalendarsAsync(cancellationToken).ConfigureAwait(false); // versions another node saved
+            _nextCalendarRefresh = Time.GetUtcNow() + options.CalendarRefreshInterval;
+        }
+
+        if (Time.GetUtcNow() >= _nextExpiry)
+        {
+            await due.ExpireMessagesAsync(options.MessageExpiryBatchSize, cancellationToken).ConfigureAwait(false);
+            _nextExpiry = Time.GetUtcNow() + options.MessageExpiryInterval;
+        }
+
+        var done = await due.FireDueTimersAsync(options.TimerBatchSize, cancellationToken).ConfigureAwait(false)
+            + await serviceLevels.FireDueClocksAsync(options.ClockBatchSize, cancellationToken).ConfigureAwait(false)
+            + await due.RunDueJobsAsync(options.JobBatchSize, cancellationToken).ConfigureAwait(false);
+        if (done > 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var sleep = options.PollInterval;
+        var nextTimer = await due.GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false);
+        var nextClock = await serviceLevels.GetNextClockDueAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var next in new[] { nextTimer, nextClock }.OfType<DateTimeOffset>())
+        {
+            if (next - Time.GetUtcNow() < sleep)
+            {
+                sleep = next - Time.GetUtcNow();
+            }
+        }
+
+        return sleep;
+    }
+
+    private void SetStatus(WorkerStatus status) => Volatile.Write(ref _status, status);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The engine's worker failed {Failures} time(s) in a row and retries in {Backoff}: {Reason}")]
+    private static partial void LogFault(ILogger logger, int failures, TimeSpan backoff, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "The engine's worker recovered after {Failures} failed round(s) over {Duration}")]
+    private static partial void LogRecovered(ILogger logger, int failures, TimeSpan duration);
+}

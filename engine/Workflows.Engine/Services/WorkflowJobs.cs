@@ -1,0 +1,90 @@
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Jobs: the service-task work a worker outside the engine does, and the worker's answers to it.</summary>
+/// <remarks>
+/// A service task whose type has no in-process handler becomes a job. A worker reads the waiting jobs, does
+/// the work outside any command, then answers with <see cref="CompleteAsync"/>, <see cref="FailAsync"/> or
+/// <see cref="ThrowErrorAsync"/>. An answer to a job that is gone (completed by another worker after a lease
+/// ran out, or whose instance was cancelled) is refused with <see cref="WorkflowNotFoundException"/> or
+/// <see cref="WorkflowConflictException"/> and changes nothing: delivery is at least once, effects exactly once.
+/// </remarks>
+public sealed class WorkflowJobs
+{
+    private readonly CommandRunner _runner;
+
+    internal WorkflowJobs(CommandRunner runner) => _runner = runner;
+
+    /// <summary>Jobs waiting for workers, optionally of one type or one instance.</summary>
+    public async Task<IReadOnlyList<JobInfo>> GetWaitingAsync(string? type = null, Guid? instanceId = null, CancellationToken cancellationToken = default)
+    {
+        var jobs = await _runner.Store.GetJobsAsync(instanceId, type, cancellationToken).ConfigureAwait(false);
+        return jobs.Select(InfoMapper.ToInfo).ToList();
+    }
+
+    /// <summary>Completes a job with the worker's result variables.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such job (it was completed, cancelled or never created).</exception>
+    public Task CompleteAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default) =>
+        CompleteByAsync(jobId, variables, worker: null, cancellationToken);
+
+    /// <summary>
+    /// Reports a failed job: it is retried after <paramref name="backoff"/> (by default
+    /// <see cref="WorkflowWorkerOptions.RetryBackoff"/>, doubled with every failure) while retries remain, then becomes an incident.
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="errorMessage">What went wrong, for the history and the incident.</param>
+    /// <param name="retries">The retries left after this failure; by default one fewer than the job had.</param>
+    /// <param name="backoff">The delay before the retry; by default the doubling back-off.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public Task FailAsync(Guid jobId, string errorMessage, int? retries = null, TimeSpan? backoff = null, CancellationToken cancellationToken = default) =>
+        _runner.ExecuteAsync(async execution =>
+        {
+            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            var left = retries ?? job.Retries - 1;
+            execution.Changes.JobsClosed.Add(job.Id);
+            element.JobId = null;
+            execution.History(instance, "job-failed", job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
+            if (left > 0)
+            {
+                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? RetryBackoff(job)), Failures = job.Failures + 1 };
+                execution.Changes.JobsCreated.Add(retry);
+                element.JobId = retry.Id;
+            }
+            else
+            {
+                execution.RaiseJobIncident(instance, element, $"job '{job.Type}' failed with no retries left: {errorMessage}");
+            }
+
+            return true;
+        }, cancellationToken, name: "FailJob");
+
+    /// <summary>Reports a business error from a job worker; the model's error boundary or event sub-process catches it by code.</summary>
+    /// <remarks>An error nothing catches becomes an incident on the job's element.</remarks>
+    public Task ThrowErrorAsync(Guid jobId, string errorCode, string? errorMessage = null, CancellationToken cancellationToken = default) =>
+        _runner.ExecuteAsync(async execution =>
+        {
+            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.Changes.JobsClosed.Add(job.Id);
+            element.JobId = null;
+            await execution.ThrowErrorAsync(instance, element, errorCode, errorMessage ?? errorCode).ConfigureAwait(false);
+            return true;
+        }, cancellationToken, name: "ThrowJobError");
+
+    /// <summary>Completes a job, recording which worker did it.</summary>
+    internal Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
+    {
+        var values = _runner.Variables(variables);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            execution.Actor = worker;
+            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
+            execution.EnqueueComplete(instance, element.Key, values.Copy());
+            return true;
+        }, cancellationToken, name: "CompleteJob");
+    }
+
+    /// <summary>The delay before a failed job's retry: the base back-off doubled per failure so far.</summary>
+    internal TimeSpan RetryBackoff(JobRecord job) => _runner.Options.Worker.RetryBackoff * Math.Pow(2, Math.Min(job.Failures, 16));
+}

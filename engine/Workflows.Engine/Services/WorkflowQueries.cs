@@ -1,0 +1,108 @@
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Reads of instances, their history and incidents, and of the messages the engine sent or let expire.</summary>
+/// <remarks>
+/// Reads change nothing and take no lock: each reads what the store has committed at that moment, so two
+/// reads in a row may see a command land between them. Every list is bounded (a <c>max</c> argument or a
+/// default of 100); instances come newest first, history and incidents oldest first.
+/// </remarks>
+public sealed class WorkflowQueries
+{
+    private readonly CommandRunner _runner;
+
+    internal WorkflowQueries(CommandRunner runner) => _runner = runner;
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>Where an instance's tokens are and what its variables hold.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
+    public async Task<ProcessInstanceSnapshot> GetInstanceAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        var state = InstanceStateSerializer.Deserialize(record);
+        var active = state.Elements.Values
+            .Where(e => e.Key != InstanceState.RootKey)
+            .OrderBy(e => e.Key)
+            .Select(e => new ActiveElement(e.ElementId, e.Key, e.IncidentId is not null ? "incident" : IsWaiting(e) ? "waiting" : "active"))
+            .ToList();
+        var incidents = await GetIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return new ProcessInstanceSnapshot(state.Id, state.ProcessId, state.Version, state.BusinessKey, state.Status, active,
+            Execution.ToDictionary(state.Variables), incidents, state.StartedAt, state.EndedAt, state.ParentInstanceId)
+        {
+            Branch = record.Branch,
+            CustomerId = record.CustomerId,
+        };
+    }
+
+    /// <summary>Ids of instances of a process and/or with a business key, newest first.</summary>
+    public async Task<IReadOnlyList<Guid>> FindInstancesAsync(string? processId = null, string? businessKey = null, int max = 100, CancellationToken cancellationToken = default)
+    {
+        var records = await Store.FindInstancesAsync(new InstanceFilter(processId, businessKey, max), cancellationToken).ConfigureAwait(false);
+        return records.Select(r => r.Id).ToList();
+    }
+
+    /// <summary>Instances matching every filter the query sets, newest first.</summary>
+    public async Task<IReadOnlyList<InstanceSummary>> QueryInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var records = await Store.FindInstancesAsync(new InstanceFilter(query.ProcessId, query.BusinessKey, query.Max)
+        {
+            Branch = query.Branch,
+            CustomerId = query.CustomerId,
+            Status = query.Status,
+        }, cancellationToken).ConfigureAwait(false);
+        return records.Select(r => new InstanceSummary(r.Id, r.ProcessId, r.Version, r.BusinessKey, r.Branch, r.CustomerId, r.Status, r.StartedAt, r.EndedAt)).ToList();
+    }
+
+    /// <summary>An instance's history, oldest first.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var history = await Store.GetHistoryAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList();
+    }
+
+    /// <summary>One incident, open or resolved.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
+    public async Task<IncidentInfo> GetIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default)
+    {
+        var incident = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
+        return InfoMapper.ToInfo(incident);
+    }
+
+    /// <summary>The open incidents of an instance.</summary>
+    public async Task<IReadOnlyList<IncidentInfo>> GetIncidentsAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var incidents = await Store.GetOpenIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return incidents.Select(InfoMapper.ToInfo).ToList();
+    }
+
+    /// <summary>Open incidents of every instance, or of the instances of one branch, oldest first.</summary>
+    public async Task<IReadOnlyList<IncidentInfo>> GetOpenIncidentsAsync(string? branch = null, int max = 100, CancellationToken cancellationToken = default)
+    {
+        var incidents = await Store.GetOpenIncidentsAsync(branch, max, cancellationToken).ConfigureAwait(false);
+        return incidents.Select(InfoMapper.ToInfo).ToList();
+    }
+
+    /// <summary>Messages the engine sent (send tasks, message throw and end events, SLA notifications), oldest first.</summary>
+    public async Task<IReadOnlyList<OutgoingMessage>> GetOutgoingMessagesAsync(Guid? instanceId = null, CancellationToken cancellationToken = default)
+    {
+        var outbox = await Store.GetOutboxAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return outbox.Select(InfoMapper.ToOutgoing).ToList();
+    }
+
+    /// <summary>Buffered messages that expired before any instance took them, newest first.</summary>
+    public async Task<IReadOnlyList<ExpiredMessage>> GetExpiredMessagesAsync(int max = 100, CancellationToken cancellationToken = default)
+    {
+        var expired = await Store.GetExpiredMessagesAsync(max, cancellationToken).ConfigureAwait(false);
+        return expired.Select(m => new ExpiredMessage(m.Name, m.CorrelationKey, m.MessageId, m.PublishedAt, m.ExpiresAt,
+            Execution.ToDictionary(Execution.VariablesFromJson(m.VariablesJson)))).ToList();
+    }
+
+    private static bool IsWaiting(ElementInstance e) =>
+        e.TaskId is not null || e.JobId is not null || e.CalledInstanceId is not null || e.Waits is { Count: > 0 };
+}

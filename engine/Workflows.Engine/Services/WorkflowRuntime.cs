@@ -1,0 +1,215 @@
+using Workflows.Engine.Feel;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Commands on running instances: start, publish messages, broadcast signals, cancel, set variables, retry incidents.</summary>
+/// <remarks>
+/// Each call is one command: it loads the instances it touches, runs their tokens until each waits or ends,
+/// and commits every effect in one store transaction guarded by the instances' row versions. A lost race
+/// retries the whole command (up to <see cref="WorkflowEngineOptions.MaxCommandAttempts"/> times), then fails
+/// with <see cref="WorkflowConflictException"/>; a failed command changes nothing. Variables are refused over
+/// <see cref="WorkflowEngineOptions.MaxVariablesBytes"/> with <see cref="WorkflowInputException"/>.
+/// </remarks>
+public sealed class WorkflowRuntime
+{
+    private readonly CommandRunner _runner;
+    private readonly WorkflowBranches _branches;
+
+    internal WorkflowRuntime(CommandRunner runner, WorkflowBranches branches)
+    {
+        _runner = runner;
+        _branches = branches;
+    }
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>Starts an instance at the process's none start event and runs it until it waits or ends.</summary>
+    /// <returns>The new instance's id.</returns>
+    /// <exception cref="WorkflowNotFoundException">The process (or the version asked or pinned by the branch) is not deployed, or the branch does not exist.</exception>
+    /// <exception cref="WorkflowConflictException">The process has no none start event.</exception>
+    public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var given = _runner.Variables(command.Variables);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var (pinned, variables) = await _branches.ApplyAsync(command, given.Copy(), cancellationToken).ConfigureAwait(false);
+            var record = pinned is { } version
+                ? await Store.GetDefinitionByVersionAsync(command.ProcessId, version, cancellationToken).ConfigureAwait(false)
+                : await Store.GetLatestDefinitionAsync(command.ProcessId, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                throw new WorkflowNotFoundException($"process '{command.ProcessId}'{(pinned is null ? "" : $" version {pinned}")} is not deployed");
+            }
+
+            var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+            var start = definition.Process.Root.NoneStart
+                ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
+            var instance = execution.CreateInstance(definition, command.BusinessKey, variables);
+            await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
+            return instance.Id;
+        }, cancellationToken);
+    }
+
+    /// <summary>Correlates a message to waiting instances and message start events, buffering it when it has a time-to-live.</summary>
+    /// <remarks>A message with a <see cref="PublishMessage.MessageId"/> seen before changes nothing and says so (<see cref="CorrelationResult.Duplicate"/>).</remarks>
+    /// <exception cref="WorkflowNotFoundException"><see cref="PublishMessage.MustCorrelate"/> is set and nothing takes the message.</exception>
+    public Task<CorrelationResult> CorrelateMessageAsync(PublishMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var values = _runner.Variables(message.Variables);
+        if (message.Handoff is { } handoff)
+        {
+            values["handoff"] = FeelConvert.FromClr(new Dictionary<string, object?>
+            {
+                ["sourceInstanceId"] = handoff.SourceInstanceId?.ToString(),
+                ["sourceProcessId"] = handoff.SourceProcessId,
+                ["businessKey"] = handoff.BusinessKey,
+                ["branch"] = handoff.Branch,
+                ["tenant"] = handoff.Tenant,
+                // As variables are stored: an ISO 8601 string, read in FEEL with date and time(handoff.commitmentDue).
+                ["commitmentDue"] = handoff.CommitmentDue?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
+        return _runner.ExecuteAsync(execution => CorrelateAsync(execution, message, values, cancellationToken), cancellationToken);
+    }
+
+    private async ValueTask<CorrelationResult> CorrelateAsync(Execution execution, PublishMessage message, FeelContext values, CancellationToken cancellationToken)
+    {
+        // The inbox row commits with the message's effects: a second delivery finds it and changes nothing,
+        // and two deliveries racing on two nodes collide on its key, so the loser retries and finds it.
+        if (message.MessageId is { } messageId)
+        {
+            if (await Store.IsInInboxAsync(messageId, cancellationToken).ConfigureAwait(false))
+            {
+                return new CorrelationResult(0, 0, Buffered: false, Duplicate: true);
+            }
+
+            execution.Changes.Inbox.Add((messageId, execution.Now));
+        }
+
+        var correlated = new List<Guid>();
+
+        // One message, at most one subscription per process (Camunda 8): the oldest waiting instance of
+        // a process takes it, the others of that process wait for the next message; a process that took
+        // it is not started by it either.
+        var correlatedProcesses = new HashSet<string>(StringComparer.Ordinal);
+        var subscriptions = await Store.FindMessageSubscriptionsAsync(message.Name, message.CorrelationKey, cancellationToken).ConfigureAwait(false);
+        foreach (var subscription in subscriptions.OrderBy(s => s.CreatedAt))
+        {
+            var instance = await execution.LoadAsync(subscription.InstanceId!.Value).ConfigureAwait(false);
+            if (correlatedProcesses.Contains(instance.State.ProcessId))
+            {
+                continue;
+            }
+
+            if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
+            {
+                continue;
+            }
+
+            execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
+            await execution.TriggerWaitAsync(instance, owner, wait, values.Copy()).ConfigureAwait(false);
+            correlated.Add(instance.Id);
+            correlatedProcesses.Add(instance.State.ProcessId);
+        }
+
+        var started = 0;
+        foreach (var start in await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false))
+        {
+            var definition = await _runner.Core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
+            if (!correlatedProcesses.Add(definition.Process.Id))
+            {
+                continue;
+            }
+
+            var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
+            await execution.StartAtAsync(instance, definition.Node(start.ElementId), values.Copy()).ConfigureAwait(false);
+            correlated.Add(instance.Id);
+            started++;
+        }
+
+        var buffered = message.TimeToLive > TimeSpan.Zero;
+        if (buffered)
+        {
+            var record = new BufferedMessageRecord(Guid.CreateVersion7(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
+                FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive);
+            execution.Changes.MessagesBuffered.Add(record);
+            execution.Changes.MessageCorrelations.AddRange(correlated.Select(id => (record.Id, id)));
+        }
+
+        if (message.MustCorrelate && correlated.Count == 0 && !buffered)
+        {
+            throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it, and it has no time-to-live to wait for one");
+        }
+
+        return new CorrelationResult(correlated.Count - started, started, buffered, Duplicate: false);
+    }
+
+    /// <summary>Broadcasts a signal to every waiting signal catch event and signal start event.</summary>
+    /// <returns>How many waits or starts it triggered.</returns>
+    public Task<int> BroadcastSignalAsync(string signalName, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
+    {
+        var values = _runner.Variables(variables);
+        return _runner.ExecuteAsync(async execution => await execution.BroadcastSignalAsync(signalName, values).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>Cancels a running instance and everything it waits for, called instances included.</summary>
+    /// <exception cref="WorkflowConflictException">The instance has ended already, or another instance called it (cancel that one).</exception>
+    public Task CancelAsync(Guid instanceId, CancellationToken cancellationToken = default) =>
+        _runner.ExecuteAsync(async execution =>
+        {
+            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            if (instance.State.Status != ProcessInstanceStatus.Active)
+            {
+                throw new WorkflowConflictException($"process instance {instanceId} is already {instance.State.Status.ToString().ToLowerInvariant()}");
+            }
+
+            if (instance.State.ParentInstanceId is { } parent)
+            {
+                throw new WorkflowConflictException($"process instance {instanceId} was called by {parent}; cancel the calling instance");
+            }
+
+            await execution.TerminateInstanceAsync(instance, ProcessInstanceStatus.Cancelled).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Sets variables on an instance's process scope (to fix the cause of an incident, say).</summary>
+    public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    {
+        var values = _runner.Variables(variables);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            foreach (var (k, v) in values)
+            {
+                instance.State.Variables[k] = v;
+            }
+
+            execution.History(instance, "variables-set", null, null, string.Join(", ", values.Keys));
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Retries the step an incident stopped (after the cause was fixed, e.g. a variable set or a handler repaired).</summary>
+    /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
+    /// <exception cref="WorkflowConflictException">The incident is resolved already.</exception>
+    public Task ResolveIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default) =>
+        _runner.ExecuteAsync(async execution =>
+        {
+            var incident = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
+            if (incident.ResolvedAt is not null)
+            {
+                throw new WorkflowConflictException($"incident {incidentId} is already resolved");
+            }
+
+            var instance = await execution.LoadAsync(incident.InstanceId).ConfigureAwait(false);
+            var element = CommandRunner.Owner(instance, incident.ElementKey, e => e.IncidentId == incidentId, $"incident {incidentId}");
+            await execution.RetryIncidentAsync(instance, element).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+}

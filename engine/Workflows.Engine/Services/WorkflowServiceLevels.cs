@@ -1,0 +1,217 @@
+using Workflows.Engine.Calendars;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Service levels: instances' SLA and commitment clocks, the calendars they run on, and the service report.</summary>
+/// <remarks>
+/// Clocks start and stop with the steps the model puts them on; this service pauses and resumes them for people,
+/// moves them when a calendar changes and reads them with their time left computed now. Warnings and breaches are
+/// fired by the background worker (<see cref="WorkflowWorker.FireDueClocksAsync"/>). A calendar version saved here
+/// is loaded by every node's worker within <see cref="WorkflowWorkerOptions.CalendarRefreshInterval"/>.
+/// </remarks>
+public sealed class WorkflowServiceLevels
+{
+    private readonly CommandRunner _runner;
+
+    internal WorkflowServiceLevels(CommandRunner runner) => _runner = runner;
+
+    private IWorkflowStore Store => _runner.Store;
+
+    private WorkflowEngineOptions Options => _runner.Options;
+
+    /// <summary>An instance's clocks, each with its time left computed now.</summary>
+    public async Task<IReadOnlyList<SlaClockInfo>> GetClocksAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        await _runner.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        var clocks = await Store.GetClocksOfInstancesAsync([instanceId], openOnly: false, cancellationToken).ConfigureAwait(false);
+        var now = _runner.Time.GetUtcNow();
+        return clocks.Select(c => InfoMapper.ToInfo(Options, c, now)).ToList();
+    }
+
+    /// <summary>
+    /// Pauses an instance's running clocks (the customer must answer first); the paused time is recorded and
+    /// does not count against the budgets.
+    /// </summary>
+    /// <returns>How many clocks were paused.</returns>
+    /// <exception cref="WorkflowInputException">The reason is not in <see cref="WorkflowEngineOptions.PauseReasons"/>.</exception>
+    /// <exception cref="WorkflowConflictException">The instance has ended.</exception>
+    public Task<int> PauseClocksAsync(Guid instanceId, string reason, string? actor = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (!Options.PauseReasons.Contains(reason))
+        {
+            throw new WorkflowInputException($"'{reason}' is not a pause reason; the catalogue has {string.Join(", ", Options.PauseReasons.Order(StringComparer.Ordinal))}");
+        }
+
+        return ClockCommandAsync(instanceId, actor, (execution, instance) =>
+        {
+            var running = instance.Clocks.Where(c => c.IsOpen && c.RunningSince is not null).ToList();
+            running.ForEach(clock => execution.Pause(instance, clock, reason, 0));
+            return running.Count;
+        }, "PauseClocks", cancellationToken);
+    }
+
+    /// <summary>Resumes the clocks a person paused (not those a waiting step holds).</summary>
+    /// <returns>How many clocks were resumed.</returns>
+    /// <exception cref="WorkflowConflictException">The instance has ended.</exception>
+    public Task<int> ResumeClocksAsync(Guid instanceId, string? actor = null, CancellationToken cancellationToken = default) =>
+        ClockCommandAsync(instanceId, actor, (execution, instance) =>
+        {
+            var paused = instance.Clocks.Where(c => c.IsOpen && c.PausedBy == 0).ToList();
+            paused.ForEach(clock => execution.Resume(instance, clock));
+            return paused.Count;
+        }, "ResumeClocks", cancellationToken);
+
+    /// <summary>
+    /// Saves a version of a calendar layer (a new holiday, changed opening hours) and moves every running
+    /// clock on it from the version's effective time on; finished clocks are never touched.
+    /// </summary>
+    /// <returns>How many running clocks were recalculated.</returns>
+    /// <exception cref="WorkflowInputException">The layer names an unknown time zone or is otherwise unusable.</exception>
+    public async Task<int> ChangeCalendarAsync(CalendarLayer layer, string? actor = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (layer.TimeZone is { } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+        {
+            throw new WorkflowInputException($"calendar layer '{layer.Name}': '{zone}' is not a known time zone");
+        }
+
+        var json = CalendarLayerJson.Write(layer);
+        await _runner.ExecuteAsync(execution =>
+        {
+            execution.Changes.CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
+            return ValueTask.FromResult(true);
+        }, cancellationToken, runTokens: false).ConfigureAwait(false);
+        Options.Calendars.Add(layer);
+
+        var why = $"calendar {layer.Name} changed from {layer.EffectiveFrom:O}";
+        var recalculated = 0;
+        var clocks = await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false);
+        foreach (var batch in clocks.GroupBy(c => c.InstanceId).Chunk(Options.Worker.ClockBatchSize))
+        {
+            recalculated += await _runner.ExecuteAsync(async execution =>
+            {
+                execution.Actor = actor;
+                var count = 0;
+                foreach (var group in batch)
+                {
+                    var instance = await execution.LoadAsync(group.Key).ConfigureAwait(false);
+                    var ids = group.Select(c => c.Id).ToHashSet();
+                    foreach (var clock in instance.Clocks.Where(c => ids.Contains(c.Id)).ToList())
+                    {
+                        execution.Recalculate(instance, clock, why);
+                        count++;
+                    }
+                }
+
+                return count;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return recalculated;
+    }
+
+    /// <summary>Loads the calendar versions other nodes saved; the worker calls it now and then, commands once.</summary>
+    public Task RefreshCalendarsAsync(CancellationToken cancellationToken = default) => _runner.RefreshCalendarsAsync(cancellationToken);
+
+    /// <summary>
+    /// The watermelon report: for instances whose level-1 commitment started in [<paramref name="from"/>,
+    /// <paramref name="to"/>), of a branch and journey if given, the end-to-end commitment beside each step's
+    /// clock, flagging those red end to end while every finished step met its own budget.
+    /// </summary>
+    /// <exception cref="WorkflowInputException">The period is empty, or <paramref name="max"/> is not from 1 to 10,000.</exception>
+    public async Task<IReadOnlyList<ServiceReportRow>> GetServiceReportAsync(DateTimeOffset from, DateTimeOffset to, string? branch = null, string? processId = null, int max = 1000, CancellationToken cancellationToken = default)
+    {
+        if (to <= from)
+        {
+            throw new WorkflowInputException($"the report's period must end after it starts ({from:O} – {to:O})");
+        }
+
+        if (max is < 1 or > 10_000)
+        {
+            throw new WorkflowInputException($"a report lists 1 to 10,000 instances, not {max}");
+        }
+
+        await _runner.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        var now = _runner.Time.GetUtcNow();
+        var commitments = await Store.FindCommitmentsAsync(branch, processId, from, to, max, cancellationToken).ConfigureAwait(false);
+        var clocks = (await Store.GetClocksOfInstancesAsync(commitments.Select(c => c.InstanceId).Distinct().ToList(), openOnly: false, cancellationToken).ConfigureAwait(false))
+            .ToLookup(c => c.InstanceId);
+        var rows = new List<ServiceReportRow>();
+        foreach (var commitment in commitments)
+        {
+            var endToEnd = InfoMapper.ToInfo(Options, commitment, now);
+            var steps = clocks[commitment.InstanceId].Where(c => c.Id != commitment.Id).OrderBy(c => c.StartedAt).Select(c => InfoMapper.ToInfo(Options, c, now)).ToList();
+            var finished = steps.Where(s => s.State is SlaState.Met or SlaState.Breached).ToList();
+            var red = endToEnd.State is SlaState.Breached or SlaState.Warning;
+            rows.Add(new ServiceReportRow(commitment.InstanceId, commitment.BusinessKey, commitment.Branch, commitment.ProcessId, endToEnd, steps,
+                Watermelon: red && finished.Count > 0 && finished.All(s => s.State == SlaState.Met)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Fires the clocks due by now that this node can lease, several instances to a command.</summary>
+    internal async Task<int> FireDueClocksAsync(int maxClocks, CancellationToken cancellationToken)
+    {
+        var worker = Options.Worker;
+        var now = _runner.Time.GetUtcNow();
+        var due = await Store.ClaimDueClocksAsync(now, maxClocks, Options.NodeId, now + worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        foreach (var batch in due.Chunk(worker.ClockBatchSize))
+        {
+            try
+            {
+                await FireClocksAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WorkflowException) when (batch.Length > 1)
+            {
+                // One instance kept losing races: the others should not wait for it.
+                foreach (var clock in batch)
+                {
+                    await CommandRunner.IgnoreIfGoneAsync(FireClocksAsync([clock], cancellationToken)).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return due.Count;
+    }
+
+    internal Task<DateTimeOffset?> GetNextClockDueAsync(CancellationToken cancellationToken) =>
+        Store.GetNextClockDueAsync(_runner.Time.GetUtcNow(), cancellationToken).AsTask();
+
+    private async Task FireClocksAsync(IReadOnlyList<SlaClockRecord> clocks, CancellationToken cancellationToken)
+    {
+        await _runner.ExecuteAsync(async execution =>
+        {
+            execution.Actor = Options.NodeId;
+            await execution.PreloadAsync(clocks.Select(c => c.InstanceId).ToList()).ConfigureAwait(false);
+            foreach (var clock in clocks)
+            {
+                var instance = await execution.LoadAsync(clock.InstanceId).ConfigureAwait(false);
+                await execution.FireClockAsync(instance, clock.Id).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken, name: "FireClocks").ConfigureAwait(false);
+        var committed = _runner.Time.GetUtcNow();
+        foreach (var clock in clocks)
+        {
+            WorkflowsTelemetry.ClockLateness.Record((committed - clock.NextDueAt!.Value).TotalMilliseconds);
+        }
+    }
+
+    private Task<int> ClockCommandAsync(Guid instanceId, string? actor, Func<Execution, LoadedInstance, int> change, string name, CancellationToken cancellationToken) =>
+        _runner.ExecuteAsync(async execution =>
+        {
+            execution.Actor = actor;
+            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            if (instance.State.Status != ProcessInstanceStatus.Active)
+            {
+                throw new WorkflowConflictException($"process instance {instanceId} is {instance.State.Status.ToString().ToLowerInvariant()}; its clocks have ended");
+            }
+
+            return change(execution, instance);
+        }, cancellationToken, name: name);
+}

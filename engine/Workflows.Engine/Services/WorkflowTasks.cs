@@ -1,0 +1,209 @@
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>User tasks: agents' queues and the commands on a task (claim, complete, delegate, move, comment).</summary>
+/// <remarks>
+/// Every change to a task goes through its instance, so the instance's row version picks one winner when two
+/// agents act on the same task at once; the loser gets <see cref="WorkflowConflictException"/>. A task that is
+/// no longer open refuses every change the same way. The <c>user</c> of a command is recorded in the history;
+/// this service does not check who may act on which task: the host authorizes before it calls.
+/// </remarks>
+public sealed class WorkflowTasks
+{
+    private readonly CommandRunner _runner;
+
+    internal WorkflowTasks(CommandRunner runner) => _runner = runner;
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>One user task, open or closed.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such task.</exception>
+    public async Task<UserTaskInfo> GetAsync(Guid taskId, CancellationToken cancellationToken = default)
+    {
+        var task = await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        return InfoMapper.ToInfo(task);
+    }
+
+    /// <summary>The open user tasks of an instance.</summary>
+    public async Task<IReadOnlyList<UserTaskInfo>> GetOpenAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        return tasks.Select(InfoMapper.ToInfo).ToList();
+    }
+
+    /// <summary>A page of open tasks: an agent's queues, a supervisor's branch, a customer's requests.</summary>
+    /// <exception cref="WorkflowInputException">The page size is out of range, or the cursor is not one of this order.</exception>
+    public async Task<TaskPage> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.PageSize is < 1 or > 500)
+        {
+            throw new WorkflowInputException($"the page size must be from 1 to 500, not {query.PageSize}");
+        }
+
+        var after = query.Cursor is null ? (TaskSortKey?)null : TaskSortKey.FromCursor(query.Cursor, query.Sort);
+        var rows = await Store.QueryTasksAsync(query, after, query.PageSize + 1, cancellationToken).ConfigureAwait(false);
+        var page = rows.Take(query.PageSize).ToList();
+        var next = rows.Count > query.PageSize ? TaskSortKey.Of(page[^1]).ToCursor(query.Sort) : null;
+        return new TaskPage(page.Select(InfoMapper.ToInfo).ToList(), next);
+    }
+
+    /// <summary>Completes a user task with the variables the agent entered.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such task.</exception>
+    /// <exception cref="WorkflowConflictException">The task was already completed or cancelled, or another user holds it.</exception>
+    /// <exception cref="TaskFormException">The variables do not fit the task's form; nothing changed.</exception>
+    public Task CompleteAsync(Guid taskId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null, CancellationToken cancellationToken = default)
+    {
+        var values = _runner.Variables(variables);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
+            if (task.Assignee is not null && actor is not null && task.Assignee != actor)
+            {
+                throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {actor}");
+            }
+
+            TaskForm.Validate(task, values);
+            execution.Actor = actor;
+            if (task.ElementKey == 0)
+            {
+                // A task the engine opened outside the model (a recovery task): its answers become process variables.
+                execution.Changes.TasksClosed.Add((taskId, Storage.TaskStatus.Completed));
+                foreach (var (name, value) in values)
+                {
+                    instance.State.Variables[name] = value;
+                }
+
+                execution.History(instance, "task-completed", task.ElementId, null, taskId.ToString());
+                return true;
+            }
+
+            var element = CommandRunner.Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}");
+            execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
+            execution.EnqueueComplete(instance, element.Key, values.Copy());
+            return true;
+        }, cancellationToken, name: "CompleteUserTask");
+    }
+
+    /// <summary>Takes an open task for <paramref name="user"/>; taking one's own task again changes nothing.</summary>
+    /// <exception cref="WorkflowConflictException">Another user holds the task, or it is no longer open.</exception>
+    public Task ClaimAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
+        UpdateAsync(taskId, user, "task-claimed", null, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = user }
+            : throw new WorkflowConflictException($"user task {taskId} is already claimed by {task.Assignee}"), cancellationToken);
+
+    /// <summary>
+    /// Claims the best unclaimed task of <paramref name="queues"/> (and of those offered to the user by name)
+    /// for <paramref name="user"/>: breached first, then least SLA time left, then priority, then age.
+    /// Agents pulling at once each get a different task.
+    /// </summary>
+    /// <param name="user">Who claims.</param>
+    /// <param name="queues">The agent's queues.</param>
+    /// <param name="branch">Only tasks of this branch, when given (an agent of one branch).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The claimed task, or null when the queues are empty.</returns>
+    /// <exception cref="WorkflowConflictException">So many agents pull at once that no task could be claimed in 100 rounds; try again.</exception>
+    public async Task<UserTaskInfo?> ClaimNextAsync(string user, IReadOnlyList<string> queues, string? branch = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(user);
+        ArgumentNullException.ThrowIfNull(queues);
+        var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = branch };
+        for (var round = 0; ; round++)
+        {
+            if (round == 100)
+            {
+                // Each round loses every candidate only to other agents' claims; so many in a row means a
+                // crowd far larger than the queue's head, or tasks that cannot be claimed: say so.
+                throw new WorkflowConflictException($"no task of {string.Join(", ", queues)} could be claimed in {round} tries; try again");
+            }
+
+            var candidates = (await Store.QueryTasksAsync(query, null, 8, cancellationToken).ConfigureAwait(false)).ToList();
+            if (candidates.Count == 0)
+            {
+                return null;
+            }
+
+            // The best first. Agents pulling at the same moment all want it and one wins; a loser then
+            // tries the others from a random one on, so the crowd spreads over the top of the queue
+            // instead of queueing up behind each next-best task in turn.
+            var start = 0;
+            for (var tried = 0; tried < candidates.Count; tried++)
+            {
+                var candidate = candidates[(start + tried) % candidates.Count];
+                if (await TryClaimAsync(candidate.Id, user, cancellationToken).ConfigureAwait(false) is { } claimed)
+                {
+                    return claimed;
+                }
+
+                if (tried == 0 && candidates.Count > 1)
+                {
+                    start = Random.Shared.Next(1, candidates.Count) - 1; // the next step adds one
+                }
+            }
+        }
+    }
+
+    /// <summary>Gives a claimed task back to its queues.</summary>
+    /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
+    public Task UnclaimAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
+        UpdateAsync(taskId, user, "task-unclaimed", null, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = null }
+            : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
+
+    /// <summary>Hands a task from <paramref name="user"/> (who holds it, or nobody does) to <paramref name="delegateTo"/>.</summary>
+    /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
+    public Task DelegateAsync(Guid taskId, string user, string delegateTo, CancellationToken cancellationToken = default) =>
+        UpdateAsync(taskId, user, "task-delegated", delegateTo, task => task.Assignee is null || task.Assignee == user
+            ? task with { Assignee = delegateTo }
+            : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
+
+    /// <summary>Moves a task to another queue, unassigned.</summary>
+    public Task MoveAsync(Guid taskId, string queue, string user, CancellationToken cancellationToken = default) =>
+        UpdateAsync(taskId, user, "task-moved", queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
+
+    /// <summary>Adds a comment to a task's history.</summary>
+    public Task CommentAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default) =>
+        UpdateAsync(taskId, user, "task-comment", comment, task => task, cancellationToken);
+
+    private async Task<UserTaskInfo?> TryClaimAsync(Guid taskId, string user, CancellationToken cancellationToken)
+    {
+        // A row read is cheaper than a command that loads the instance only to find the task taken.
+        if (await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false) is not { Status: Storage.TaskStatus.Open, Assignee: null })
+        {
+            return null;
+        }
+
+        try
+        {
+            return InfoMapper.ToInfo(await UpdateAsync(taskId, user, "task-claimed", "next task", task => task.Assignee is null
+                ? task with { Assignee = user }
+                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false));
+        }
+        catch (WorkflowException e) when (e is WorkflowConflictException or WorkflowNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    // One path for every task change: through the instance, so that its row version picks one winner.
+    private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, string historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(user);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
+            long? elementKey = task.ElementKey == 0 ? null : CommandRunner.Owner(instance, task.ElementKey, e => e.TaskId == taskId, $"user task {taskId}").Key;
+            var updated = change(task);
+            if (!ReferenceEquals(updated, task))
+            {
+                execution.Changes.UpdateTask(updated, task);
+            }
+
+            execution.Actor = user;
+            execution.History(instance, historyKind, task.ElementId, elementKey, detail);
+            return updated;
+        }, cancellationToken, name: "UpdateTask");
+    }
+}

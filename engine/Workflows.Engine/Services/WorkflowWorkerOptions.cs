@@ -1,0 +1,84 @@
+namespace Workflows.Engine.Services;
+
+/// <summary>Cadences, batch sizes and leases of the background worker (<see cref="WorkflowWorker"/>).</summary>
+/// <remarks>
+/// Set through <see cref="WorkflowEngineOptions.Worker"/>, or the configuration section the host binds
+/// (<c>Workflows:Engine:Worker</c>). Every value is checked when the engine is built (and, registered with
+/// <c>AddWorkflowsEngine</c>, when the host starts): a wrong one fails with a message naming it.
+/// </remarks>
+public sealed class WorkflowWorkerOptions
+{
+    /// <summary>How long the worker sleeps when a round found nothing due (less when a timer or clock is due sooner). Default 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many due timers one round claims; each fires in its own command. Default 32.</summary>
+    public int TimerBatchSize { get; set; } = 32;
+
+    /// <summary>How many due in-process jobs one round claims. Default 32.</summary>
+    public int JobBatchSize { get; set; } = 32;
+
+    /// <summary>How many due SLA clocks one round claims, and how many one command fires (each on its own instance). Default 32.</summary>
+    public int ClockBatchSize { get; set; } = 32;
+
+    /// <summary>How long a claimed timer, job or clock stays this node's; another node may take it after. Default 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first retry delay of a failed job; each further failure doubles it. Default 1 second.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the history of a finished instance is kept; null (the default) keeps it for ever.</summary>
+    public TimeSpan? HistoryRetention { get; set; }
+
+    /// <summary>How often the worker deletes history older than <see cref="HistoryRetention"/>, when set. Default 1 hour.</summary>
+    public TimeSpan HistoryCleanupInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many finished instances' history one delete transaction takes, so the tables are never blocked for long. Default 500.</summary>
+    public int HistoryDeleteBatchSize { get; set; } = 500;
+
+    /// <summary>How often the worker loads the calendar versions other nodes saved. Default 30 seconds.</summary>
+    public TimeSpan CalendarRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the worker marks buffered messages past their time-to-live as expired. Default 10 seconds.</summary>
+    public TimeSpan MessageExpiryInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many buffered messages one expiry pass marks at most. Default 1000.</summary>
+    public int MessageExpiryBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// How long the worker waits after a round failed (the store read-only, full, locked or unreachable) before it
+    /// tries again; each further failure in a row doubles it, up to <see cref="MaxFaultBackoff"/>. Default 1 second.
+    /// </summary>
+    public TimeSpan FaultBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between tries while a fault lasts. Default 1 minute.</summary>
+    public TimeSpan MaxFaultBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>What is wrong with the settings, one message per wrong setting naming it; empty when all are right.</summary>
+    public IReadOnlyList<string> Check()
+    {
+        var errors = new List<string>();
+        void Require(bool ok, string name, object? value, string rule)
+        {
+            if (!ok)
+            {
+                errors.Add($"{nameof(WorkflowEngineOptions)}.{nameof(WorkflowEngineOptions.Worker)}.{name} {rule} (it is {value ?? "null"})");
+            }
+        }
+
+        Require(PollInterval > TimeSpan.Zero, nameof(PollInterval), PollInterval, "must be positive");
+        Require(TimerBatchSize is >= 1 and <= 1000, nameof(TimerBatchSize), TimerBatchSize, "must be from 1 to 1000");
+        Require(JobBatchSize is >= 1 and <= 1000, nameof(JobBatchSize), JobBatchSize, "must be from 1 to 1000");
+        Require(ClockBatchSize is >= 1 and <= 1000, nameof(ClockBatchSize), ClockBatchSize, "must be from 1 to 1000");
+        Require(LeaseDuration > TimeSpan.Zero, nameof(LeaseDuration), LeaseDuration, "must be positive");
+        Require(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
+        Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
+        Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
+        Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
+        Require(CalendarRefreshInterval > TimeSpan.Zero, nameof(CalendarRefreshInterval), CalendarRefreshInterval, "must be positive");
+        Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");
+        Require(MessageExpiryBatchSize is >= 1 and <= 100_000, nameof(MessageExpiryBatchSize), MessageExpiryBatchSize, "must be from 1 to 100,000");
+        Require(FaultBackoff > TimeSpan.Zero, nameof(FaultBackoff), FaultBackoff, "must be positive");
+        Require(MaxFaultBackoff >= FaultBackoff, nameof(MaxFaultBackoff), MaxFaultBackoff, $"must be at least {nameof(FaultBackoff)} ({FaultBackoff})");
+        return errors;
+    }
+}

@@ -1,0 +1,94 @@
+using Workflows.Engine.Services;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine;
+
+/// <summary>Settings of a <see cref="WorkflowEngine"/>.</summary>
+/// <remarks>
+/// The engine checks them when it is built (<see cref="Validate"/>); registered with
+/// <see cref="WorkflowsEngineServiceCollectionExtensions.AddWorkflowsEngine(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{WorkflowEngineOptions})"/>
+/// they are checked when the host starts, so a wrong value stops the start with a message naming it.
+/// The background worker's cadences and batch sizes are under <see cref="Worker"/>.
+/// </remarks>
+public sealed class WorkflowEngineOptions
+{
+    /// <summary>In-process service-task handlers by task type. A type without a handler becomes a job for a worker.</summary>
+    public Dictionary<string, ServiceTaskHandler> Handlers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often a command is tried when it loses an optimistic-concurrency race. Default 5.</summary>
+    public int MaxCommandAttempts { get; set; } = 5;
+
+    /// <summary>Size and depth limits for BPMN XML. Default: 10 MB, depth 256.</summary>
+    public BpmnParserOptions Parser { get; set; } = new();
+
+    /// <summary>
+    /// The largest variable payload one command accepts, as JSON bytes; the variables a script task, an in-process
+    /// handler or a job worker writes are held to it too (an incident, or a refused completion). Default 1 MiB.
+    /// </summary>
+    public int MaxVariablesBytes { get; set; } = 1 << 20;
+
+    /// <summary>The budgets of a command's token run (elements passed without waiting); a breach is an incident, never a hung host.</summary>
+    public ExecutionLimits Limits { get; } = new();
+
+    /// <summary>This node's name in leases and history. Default: machine name and process id.</summary>
+    public string NodeId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>The background worker's cadences, batch sizes, leases and back-offs.</summary>
+    public WorkflowWorkerOptions Worker { get; } = new();
+
+    /// <summary>
+    /// The calendar the commitment check adds budgets up on at deploy, and that clocks naming no calendar
+    /// run on. Default: an office week, Monday to Friday 09:00–17:00, UTC, no holidays.
+    /// </summary>
+    public Calendars.BusinessCalendar DefaultCalendar { get; set; } = new(
+        "office week", TimeZoneInfo.Utc,
+        new[] { DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday }
+            .ToDictionary(day => day, IReadOnlyList<Calendars.WorkingInterval> (_) => [new Calendars.WorkingInterval(new TimeOnly(9, 0), new TimeOnly(17, 0))]));
+
+    /// <summary>
+    /// The calendar layers clocks name (<c>calendar="group/fr/paris-01"</c>), with their dated versions.
+    /// Versions saved with <see cref="WorkflowServiceLevels.ChangeCalendarAsync"/> are kept in the store and loaded by every node.
+    /// </summary>
+    public Calendars.CalendarRegistry Calendars { get; } = new();
+
+    /// <summary>The reasons a clock may be paused for; a pause with another reason is refused.</summary>
+    public HashSet<string> PauseReasons { get; } = new(StringComparer.Ordinal) { "waiting-for-customer", "waiting-for-third-party", "customer-requested-delay" };
+
+    /// <summary>What is wrong with the settings, the worker's included, one message per wrong setting naming it; empty when all are right.</summary>
+    public IReadOnlyList<string> Check()
+    {
+        var errors = new List<string>();
+        void Require(bool ok, string name, object? value, string rule)
+        {
+            if (!ok)
+            {
+                errors.Add($"{nameof(WorkflowEngineOptions)}.{name} {rule} (it is {value ?? "null"})");
+            }
+        }
+
+        Require(MaxCommandAttempts >= 1, nameof(MaxCommandAttempts), MaxCommandAttempts, "must be at least 1");
+        Require(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
+        Require(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
+        errors.AddRange(Limits.Check());
+        errors.AddRange(Worker.Check());
+        return errors;
+    }
+
+    /// <summary>Checks the settings; the engine refuses to start with a message naming the wrong one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names every wrong one.</exception>
+    public void Validate()
+    {
+        var errors = Check();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WorkflowEngineOptions), string.Join("; ", errors));
+        }
+    }
+
+    /// <summary>Registers an in-process handler for a task type.</summary>
+    public WorkflowEngineOptions AddHandler(string taskType, ServiceTaskHandler handler)
+    {
+        Handlers[taskType] = handler;
+        return this;
+    }
+}
