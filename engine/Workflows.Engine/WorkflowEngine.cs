@@ -473,6 +473,11 @@ public sealed partial class WorkflowEngine
                 }
 
                 var instance = await execution.LoadAsync(subscription.InstanceId.Value).ConfigureAwait(false);
+                if (message.OnlyBranch is { } only && !string.Equals(instance.Parties.Branch, only, StringComparison.Ordinal))
+                {
+                    continue; // another branch's instance: not the caller's to move
+                }
+
                 if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
                 {
                     continue;
@@ -484,7 +489,8 @@ public sealed partial class WorkflowEngine
             }
 
             var started = 0;
-            foreach (var start in await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false))
+            var starts = message.OnlyBranch is null ? await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false) : [];
+            foreach (var start in starts)
             {
                 var definition = await _core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
                 var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
