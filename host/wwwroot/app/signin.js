@@ -15,3 +15,5 @@ form.addEventListener('submit', async event => {
   }
   location.href = body.redirect;
 });
+// The button is off until this script listens: a click before would submit the form as a plain GET.
+form.querySelector('button[type=submit]').disabled = false;
