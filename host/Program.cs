@@ -17,9 +17,12 @@ builder.AddWorkflowsTelemetry();
 builder.Services.AddWorkflowsHealth();
 
 var app = builder.Build();
+app.UseWorkflowsSecurityHeaders();
 app.UseWorkflowsProblems();
 app.UseWorkflowsPages();
 app.UseAuthentication();
+app.UseWorkflowsForgeryCheck();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapWorkflowsHealth();
 app.MapWorkflowsMetrics();

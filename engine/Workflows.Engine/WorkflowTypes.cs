@@ -61,6 +61,12 @@ public sealed record PublishMessage(string Name, string CorrelationKey)
 
     /// <summary>Where the message comes from, when another instance sent it: the receiving instance sees it as the <c>handoff</c> variable.</summary>
     public Handoff? Handoff { get; init; }
+
+    /// <summary>
+    /// When set, only instances of this branch take the message and no process starts on it: a caller who works for one
+    /// branch cannot move another branch's instance, nor start a department's process that only a handoff starts.
+    /// </summary>
+    public string? OnlyBranch { get; init; }
 }
 
 /// <summary>

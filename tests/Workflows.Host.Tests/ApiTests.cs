@@ -54,7 +54,7 @@ public sealed class ApiTests
         var admin = await _host.As("bruno");
         var v1 = await analyst.GetJsonAsync("/api/definitions/complaint");
         var xml = await (await analyst.GetAsync(new Uri("/api/definitions/complaint/versions/1/xml", UriKind.Relative))).Content.ReadAsStringAsync();
-        var changed = xml.Replace("<wf:field id=\"summary\" label=\"What happened\"", "<wf:field id=\"summary\" label=\"In your words\"", StringComparison.Ordinal).Replace("""<wf:sla target="2 working hours" warnings="50%,75%" calendar="=calendar">""", """<wf:sla target="1 working hours" warnings="50%,75%" calendar="=calendar">""", StringComparison.Ordinal);
+        var changed = xml.Replace("<wf:field id=\"summary\" label=\"What happened\" type=\"string\" required=\"true\"", "<wf:field id=\"summary\" label=\"In your words\" type=\"string\" required=\"true\"", StringComparison.Ordinal).Replace("""<wf:sla target="2 working hours" warnings="50%,75%" calendar="=calendar">""", """<wf:sla target="1 working hours" warnings="50%,75%" calendar="=calendar">""", StringComparison.Ordinal);
         Assert.That(changed, Is.Not.EqualTo(xml));
 
         using var deploy = await analyst.PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent(changed, System.Text.Encoding.UTF8, "application/xml"));
@@ -186,7 +186,7 @@ public sealed class ApiTests
     {
         var carla = await _host.As("carla");
         var ann = await _host.As("ann");
-        var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "someone-else" } }, HttpStatusCode.Created);
+        var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "charged twice" } }, HttpStatusCode.Created);
         var id = raised.GetProperty("id").GetString()!;
         var register = await ann.TaskAsync(id, "register");
         await ann.PostJsonAsync($"/api/tasks/{register}/claim", null);
@@ -207,7 +207,7 @@ public sealed class ApiTests
             Assert.That(json.GetProperty("stepsDone").EnumerateArray().Select(s => s.GetProperty("name").GetString()), Does.Contain("Register and classify"));
             Assert.That(json.GetProperty("inProgress").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { "Resolve at the front desk" }));
             Assert.That(text, Does.Not.Contain("front-desk").And.Not.Contain("ann").And.Not.Contain("amount").And.Not.Contain("paris-01"));
-            Assert.That(mine.EnumerateArray().Select(c => c.GetProperty("id").GetString()), Does.Contain(id), "raised for carla, whatever the body said");
+            Assert.That(mine.EnumerateArray().Select(c => c.GetProperty("id").GetString()), Does.Contain(id), "raised for carla, from her token");
         }
     }
 

@@ -80,12 +80,12 @@ public sealed class AuthorizationMatrixTests
         new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
         new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),
         new("SetCalendar", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/calendar", new { week = new { saturday = new[] { "09:00-12:00" } } }))),
-        new("StartJourney", [Agent, Customer], _ => Task.FromResult(Send(HttpMethod.Post, "/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "cust-1001" } }))),
+        new("StartJourney", [Agent, Customer], _ => Task.FromResult(Send(HttpMethod.Post, "/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "double charge" } }))),
         new("ListInstances", [Agent, Supervisor, Customer], _ => Task.FromResult(Get("/api/instances"))),
         new("GetInstance", [Agent, Supervisor, Customer], async t => Get($"/api/instances/{await t.ComplaintAsync()}")),
         new("CancelInstance", [Agent, Supervisor], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/cancel")),
         new("GetClocks", [Agent, Supervisor], async t => Get($"/api/instances/{await t.ComplaintAsync()}/clocks")),
-        new("CorrelateMessage", [Agent, Supervisor], _ => Task.FromResult(Send(HttpMethod.Post, "/api/messages", new { name = "CustomerReplied", correlationKey = "k-" + Guid.NewGuid(), timeToLive = "PT1M" }))),
+        new("CorrelateMessage", [Agent], _ => Task.FromResult(Send(HttpMethod.Post, "/api/messages", new { name = "CustomerReplied", correlationKey = "k-" + Guid.NewGuid(), mustCorrelate = false }))),
         new("QueryTasks", [Agent, Supervisor], _ => Task.FromResult(Get("/api/tasks"))),
         new("NextTask", [Agent], _ => Task.FromResult(Send(HttpMethod.Post, "/api/tasks/next", new { }))),
         new("GetTask", [Agent, Supervisor], async t => Get($"/api/tasks/{await t.RegisterTaskAsync()}")),
@@ -160,7 +160,7 @@ public sealed class AuthorizationMatrixTests
     [Test]
     public void Every_endpoint_of_the_host_is_in_the_matrix_or_explicitly_open()
     {
-        var open = new[] { "/health/live", "/health/ready", "/metrics", "/openapi/{documentName}.json", "/api/auth/sign-in", "/api/auth/sign-out", "/signin", "/" };
+        var open = new[] { "/health/live", "/health/ready", "/metrics", "/openapi/{documentName}.json", "/api/auth/sign-in", "/api/auth/sign-out", "/api/auth/antiforgery", "/signin", "/" };
         var pages = Pages.Select(p => p.Path).ToList();
         var endpoints = _host.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
 

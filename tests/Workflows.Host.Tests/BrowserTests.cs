@@ -80,6 +80,14 @@ public sealed class BrowserTests
         var page = await context.NewPageAsync();
         _pageErrors.Clear();
         page.PageError += (_, error) => _pageErrors.Add(error);
+        // A script, style or connection the Content-Security-Policy blocks is a failure of the page too.
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error" && message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                _pageErrors.Add(message.Text);
+            }
+        };
         await page.GotoAsync("/signin");
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", "demo");

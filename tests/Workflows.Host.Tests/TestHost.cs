@@ -95,6 +95,23 @@ internal sealed class TestHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// A client with a token of the caller's making, signed with the host's development key: the claims an identity
+    /// provider would issue (for a branch no demo user works for, or a token missing a claim).
+    /// </summary>
+    public HttpClient WithToken(params (string Type, string Value)[] claims)
+    {
+        _ = Factory.Services; // the key file is written as the host builds
+        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim()));
+        var now = DateTime.UtcNow;
+        var token = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken("workflows", "workflows", claims.Select(c => new System.Security.Claims.Claim(c.Type, c.Value)), now, now.AddMinutes(5),
+            new Microsoft.IdentityModel.Tokens.SigningCredentials(key, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256));
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().WriteToken(token));
+        _clients["token:" + Guid.NewGuid()] = client;
+        return client;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients.Values)

@@ -59,6 +59,12 @@ public sealed class WorkflowRuntime
     public Task<CorrelationResult> CorrelateMessageAsync(PublishMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.OnlyBranch is not null && message.TimeToLive > TimeSpan.Zero)
+        {
+            // A buffered message keeps no branch: any branch's catch opened later could take it.
+            throw new WorkflowInputException($"message '{message.Name}' is limited to branch '{message.OnlyBranch}' and so cannot be buffered: its time-to-live must be zero");
+        }
+
         var values = _runner.Variables(message.Variables);
         if (message.Handoff is { } handoff)
         {
@@ -106,6 +112,11 @@ public sealed class WorkflowRuntime
                 continue;
             }
 
+            if (message.OnlyBranch is { } only && !string.Equals(instance.Parties.Branch, only, StringComparison.Ordinal))
+            {
+                continue; // another branch's instance: not the caller's to move
+            }
+
             if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
             {
                 continue;
@@ -118,7 +129,8 @@ public sealed class WorkflowRuntime
         }
 
         var started = 0;
-        foreach (var start in await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false))
+        var starts = message.OnlyBranch is null ? await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false) : [];
+        foreach (var start in starts)
         {
             var definition = await _runner.Core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
             if (!correlatedProcesses.Add(definition.Process.Id))

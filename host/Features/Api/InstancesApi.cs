@@ -43,29 +43,55 @@ internal static class InstancesApi
         return snapshot;
     }
 
-    private static async Task<IResult> StartAsync(StartRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct)
+    private static async Task<IResult> StartAsync(StartRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        if (string.IsNullOrWhiteSpace(request.Journey) || string.IsNullOrWhiteSpace(request.Branch))
+        InputRules.Name(request.Journey, "journey", limits);
+        InputRules.Name(request.Branch, "branch", limits);
+        InputRules.Text(request.BusinessKey, "businessKey", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+        InputRules.CheckVariables(request.Variables, limits);
+        var customer = caller.Is(Roles.Customer) && !caller.Is(Roles.Agent);
+        int? version = null;
+        if (customer)
         {
-            throw new WorkflowInputException("a start needs the journey (process id) and the branch");
-        }
+            // A customer gives only what the journey's start event declares as customer input, and raises the case for
+            // itself: the version checked is the version started.
+            var customerId = caller.CustomerId ?? throw new ForbiddenException($"{caller.Name} has no customer id");
+            version = await StartingVersionAsync(engine, request.Journey, request.Branch, ct);
+            var names = await catalog.GetAsync(request.Journey, version.Value, ct);
+            if (names.StartedByHandoff)
+            {
+                throw new ForbiddenException($"journey '{request.Journey}' is a department's part of a case; customers raise the journeys that start by themselves");
+            }
 
-        var variables = new Dictionary<string, object?>(ApiJson.Variables(request.Variables) ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
-        if (caller.Is(Roles.Customer) && !caller.Is(Roles.Agent))
-        {
-            // A customer raises a case for itself only, whatever the body says.
-            variables["customerId"] = caller.CustomerId ?? throw new ForbiddenException($"{caller.Name} has no customer id");
+            (names.StartForm ?? new FormRules([])).Check(request.Variables, $"the start of '{request.Journey}' (the customer input it declares)", requireAll: true);
+            request = request with { Variables = new Dictionary<string, JsonElement>(request.Variables ?? [], StringComparer.Ordinal) };
+            request.Variables!["customerId"] = JsonSerializer.SerializeToElement(customerId);
         }
         else
         {
             caller.MustServe(request.Branch, $"a journey for branch '{request.Branch}'");
+            InputRules.RefuseReserved(request.Variables, "a caller", InputRules.SystemVariables);
         }
 
+        var variables = new Dictionary<string, object?>(ApiJson.Variables(request.Variables) ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
         var businessKey = string.IsNullOrWhiteSpace(request.BusinessKey) ? NewCaseNumber() : request.BusinessKey;
-        variables.TryAdd("caseId", businessKey);
-        var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Variables = variables }, ct);
+        variables["caseId"] = businessKey;
+        var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Version = version, Variables = variables }, ct);
         return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
+    }
+
+    /// <summary>The version a start in <paramref name="branch"/> runs: the branch's pin, else the latest.</summary>
+    private static async Task<int> StartingVersionAsync(WorkflowEngine engine, string journey, string branch, CancellationToken ct)
+    {
+        var pins = (await engine.Branches.GetAsync(branch, ct)).Pins;
+        if (pins.TryGetValue(journey, out var pinned))
+        {
+            return pinned;
+        }
+
+        var versions = await engine.Deployments.GetDefinitionsAsync(journey, ct);
+        return versions.Count > 0 ? versions.Max(v => v.Version) : throw new WorkflowNotFoundException($"process '{journey}' is not deployed");
     }
 
     private static string NewCaseNumber() => "W-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));

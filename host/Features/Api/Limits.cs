@@ -15,6 +15,15 @@ internal sealed class ApiLimits
     /// <summary>The largest page of a list. Default 200.</summary>
     public int MaxPageSize { get; set; } = 200;
 
+    /// <summary>The longest name, id or key a caller gives (journey, business key, message name, correlation key, message id, user, queue, variable name). Default 200.</summary>
+    public int MaxNameLength { get; set; } = 200;
+
+    /// <summary>The longest comment on a task. Default 4,000 characters.</summary>
+    public int MaxCommentLength { get; set; } = 4000;
+
+    /// <summary>The longest time-to-live of a published message. Default 30 days.</summary>
+    public TimeSpan MaxMessageTimeToLive { get; set; } = TimeSpan.FromDays(30);
+
     public void Validate()
     {
         static void Positive(long value, string name)
@@ -29,6 +38,9 @@ internal sealed class ApiLimits
         Positive(MaxBpmnBytes, nameof(MaxBpmnBytes));
         Positive(MaxVariablesBytes, nameof(MaxVariablesBytes));
         Positive(MaxPageSize, nameof(MaxPageSize));
+        Positive(MaxNameLength, nameof(MaxNameLength));
+        Positive(MaxCommentLength, nameof(MaxCommentLength));
+        Positive(MaxMessageTimeToLive.Ticks, nameof(MaxMessageTimeToLive));
         if (MaxBpmnBytes > MaxRequestBytes)
         {
             throw new ArgumentException($"Workflows:Limits:MaxBpmnBytes ({MaxBpmnBytes}) cannot exceed MaxRequestBytes ({MaxRequestBytes})");

@@ -10,9 +10,12 @@ internal static class OperationsApi
 {
     public static void MapOperations(this IEndpointRouteBuilder api)
     {
+        // Agents publish (a customer's reply, a call back); supervisors read and retry, they do not act in journeys. An
+        // agent of one branch reaches only its branch's instances and starts nothing; a time-to-live, which would let the
+        // message wait for any branch's instance, and message starts are for central teams (branch *) and the bus.
         api.MapPost("/messages", CorrelateAsync).WithTags("Messages")
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CorrelateMessage")
-            .WithSummary("Correlates a message to the instance waiting for it (or starts one); with a time-to-live it waits for a subscription.");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CorrelateMessage")
+            .WithSummary("Correlates a message to the instances of the caller's branch waiting for it; a central team's may start a process or wait with a time-to-live.");
 
         var levels = api.MapGroup("/service-levels").WithTags("Service levels").RequireAuthorization(p => p.RequireRole(Roles.Supervisor));
         levels.MapGet("/report", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, DateTimeOffset? from, DateTimeOffset? to, string? branch, string? journey, int? max, CancellationToken ct) =>
@@ -38,16 +41,33 @@ internal static class OperationsApi
             .WithName("RetryIncident").WithSummary("Retries the failed step once its cause is fixed.");
     }
 
-    private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, WorkflowEngine engine, CancellationToken ct)
+    private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
+        var caller = Caller.From(http.User);
+        InputRules.Name(request.Name, "name", limits);
+        InputRules.Name(request.CorrelationKey, "correlationKey", limits);
+        InputRules.Text(request.MessageId, "messageId", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+        InputRules.RefuseReserved(request.Variables, "a message", InputRules.SystemVariables, InputRules.PartyVariables);
+        InputRules.CheckVariables(request.Variables, limits);
         TimeSpan ttl;
         try
         {
             ttl = request.TimeToLive is null ? TimeSpan.Zero : XmlConvert.ToTimeSpan(request.TimeToLive);
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new WorkflowInputException($"timeToLive '{request.TimeToLive}' is not an ISO 8601 duration such as PT1H");
+            throw new WorkflowInputException($"timeToLive '{request.TimeToLive}' is not an ISO 8601 duration such as PT1H up to {XmlConvert.ToString(limits.MaxMessageTimeToLive)} (Workflows:Limits:MaxMessageTimeToLive)");
+        }
+
+        if (ttl < TimeSpan.Zero || ttl > limits.MaxMessageTimeToLive)
+        {
+            throw new WorkflowInputException($"timeToLive {request.TimeToLive} is outside 0 to {XmlConvert.ToString(limits.MaxMessageTimeToLive)} (Workflows:Limits:MaxMessageTimeToLive)");
+        }
+
+        var onlyBranch = caller.BranchFilter;
+        if (onlyBranch is not null && ttl > TimeSpan.Zero)
+        {
+            throw new ForbiddenException($"timeToLive: a buffered message could reach any branch's instance; {caller.Name} works for branch '{onlyBranch}' and may only correlate now");
         }
 
         return await engine.Runtime.CorrelateMessageAsync(new PublishMessage(request.Name, request.CorrelationKey)
@@ -56,6 +76,7 @@ internal static class OperationsApi
             MessageId = request.MessageId,
             TimeToLive = ttl,
             MustCorrelate = request.MustCorrelate ?? ttl == TimeSpan.Zero,
+            OnlyBranch = onlyBranch,
         }, ct);
     }
 

@@ -68,10 +68,14 @@ internal static partial class ProblemExtensions
                 PayloadTooLargeException => (413, "Too large"),
                 BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Too large" : "Bad request"),
                 JsonException => (400, "Bad JSON"),
+                System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 _ => (500, "Unexpected error"),
             };
 
-            var detail = problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log" : Detail(exception);
+            var detail = problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
+                : exception is System.Text.RegularExpressions.RegexMatchTimeoutException regex
+                    ? $"the pattern '{regex.Pattern}' ran past its time-out of {regex.MatchTimeout.TotalMilliseconds:N0} ms on the given input"
+                    : Detail(exception);
             if (problem.Status == 500)
             {
                 LogUnexpected(logger, context.Request.Path, exception);

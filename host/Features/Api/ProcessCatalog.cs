@@ -41,7 +41,16 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
         // A process with no plain start event only starts when another one hands it work (a message, a signal, a timer).
         var startsByItself = process.Elements(XName.Get("startEvent", process.Name.NamespaceName))
             .Any(start => !start.Elements().Any(d => d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal)));
-        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements) { StartedByHandoff = !startsByItself };
+        // Forms as the model declares them, with the bounds the engine does not check (min, max, maxLength): each
+        // element's, and the plain start event's, which declares what a customer may give when raising a case.
+        var forms = process.Descendants().Where(e => e.Name.NamespaceName == process.Name.NamespaceName && e.Attribute("id") is not null)
+            .Select(e => (Id: (string)e.Attribute("id")!, Form: e.Elements(XName.Get("extensionElements", process.Name.NamespaceName)).Elements().FirstOrDefault(x => x.Name.LocalName == "form")))
+            .Where(x => x.Form is not null)
+            .ToDictionary(x => x.Id, x => FormRules.Read(x.Form!), StringComparer.Ordinal);
+        var plainStart = process.Elements(XName.Get("startEvent", process.Name.NamespaceName))
+            .FirstOrDefault(start => !start.Elements().Any(d => d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal)));
+        var startForm = plainStart is not null && forms.TryGetValue((string?)plainStart.Attribute("id") ?? "", out var declared) ? declared : null;
+        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements) { StartedByHandoff = !startsByItself, Forms = forms, StartForm = startForm };
     }
 }
 
@@ -58,6 +67,12 @@ internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, Ele
 {
     /// <summary>The process has no plain start event: it is a department's part of a case another process started.</summary>
     public bool StartedByHandoff { get; init; }
+
+    /// <summary>The form of each element that has one, by element id.</summary>
+    public IReadOnlyDictionary<string, FormRules> Forms { get; init; } = new Dictionary<string, FormRules>();
+
+    /// <summary>The customer input the plain start event declares (<c>wf:form</c> on it); null: a customer may give none.</summary>
+    public FormRules? StartForm { get; init; }
 
     public ElementName? Of(string? elementId) => elementId is not null && Elements.TryGetValue(elementId, out var e) ? e : null;
 }

@@ -30,14 +30,28 @@ internal static class TasksApi
         group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask");
-        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, request.To, ct), returnTask: true, ct))
+        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+            {
+                var to = InputRules.Name(request.To, "to (the user the task is delegated to)", limits);
+                return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, to, ct), returnTask: true, ct);
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask");
-        group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.CommentAsync(task.Id, caller.Name, request.Text, ct), returnTask: true, ct))
+        group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+            {
+                var text = string.IsNullOrWhiteSpace(request.Text)
+                    ? throw new WorkflowInputException("text: a comment needs some text")
+                    : InputRules.Text(request.Text, "text", limits.MaxCommentLength, nameof(ApiLimits.MaxCommentLength))!;
+                return WorkAsync(http, engine, id, (caller, task) => task.Assignee is { } holder && holder != caller.Name
+                    ? throw new WorkflowConflictException($"task {task.Id} is claimed by {holder}; only the agent holding it comments on it")
+                    : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask");
-        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct), returnTask: false, ct))
+        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct) =>
+            WorkAsync(http, engine, id, async (caller, task) =>
+            {
+                await CheckCompletionAsync(engine, catalog, limits, task, request?.Variables, ct);
+                await engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct);
+            }, returnTask: false, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
             .WithSummary("Completes the task with the form's values; a wrong field is 422 with an error per field, and nothing moves.");
     }
@@ -61,6 +75,28 @@ internal static class TasksApi
             PageSize = limits.PageSize(pageSize),
             Cursor = cursor,
         }, ct);
+    }
+
+    /// <summary>
+    /// A completion sets the form's fields only, each within the bounds the model gives it; a task without a form sets
+    /// no system or party variable. Checked before the engine runs, so nothing moves on a refusal.
+    /// </summary>
+    private static async Task CheckCompletionAsync(WorkflowEngine engine, ProcessCatalog catalog, ApiLimits limits, UserTaskInfo task, Dictionary<string, JsonElement>? variables, CancellationToken ct)
+    {
+        InputRules.CheckVariables(variables, limits);
+        InputRules.RefuseReserved(variables, "a task's completion", InputRules.SystemVariables);
+        var version = (await engine.Queries.GetInstanceAsync(task.InstanceId, ct)).Version;
+        var form = (await catalog.GetAsync(task.ProcessId, version, ct)).Forms.GetValueOrDefault(task.ElementId)
+            ?? (task.Form.Count > 0 ? new FormRules(task.Form.Select(f => new FormRule(f.Id, f.Label, f.Type, f.Required, null, null, null)).ToList()) : null);
+        if (form is not null)
+        {
+            // Required fields and types are the engine's to check (422 with every field's error); unknown fields and bounds are here.
+            form.Check(variables, $"the form of task '{task.Name ?? task.ElementId}'", requireAll: false);
+        }
+        else
+        {
+            InputRules.RefuseReserved(variables, "a task's completion", InputRules.PartyVariables);
+        }
     }
 
     /// <summary>The queues asked for, all of which must be the agent's; none asked means all of them.</summary>
@@ -100,8 +136,8 @@ internal static class TasksApi
 
 internal sealed record NextRequest(IReadOnlyList<string>? Queues);
 
-internal sealed record DelegateRequest(string To);
+internal sealed record DelegateRequest(string? To);
 
-internal sealed record CommentRequest(string Text);
+internal sealed record CommentRequest(string? Text);
 
 internal sealed record CompleteRequest(Dictionary<string, JsonElement>? Variables);

@@ -60,7 +60,17 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? B
     public bool Serves(string? branch) => Branch == WorkflowsClaims.AllBranches || (Branch is not null && Branch == branch);
 
     /// <summary>The branch the caller's lists are limited to: its own, or none for a central team.</summary>
-    public string? BranchFilter => Branch == WorkflowsClaims.AllBranches ? null : Branch;
+    /// <exception cref="ForbiddenException">The caller has no branch: it is never taken for every branch.</exception>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? BranchFilter => Branch switch
+    {
+        WorkflowsClaims.AllBranches => null,
+        null => throw new ForbiddenException($"{Name} has no branch claim; staff tokens must name a branch, or * for a central team"),
+        var own => own,
+    };
+
+    /// <summary>Roles whose work is bounded by a branch: their tokens must carry a <c>branch</c> claim.</summary>
+    public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor];
 
     /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>.</exception>
     public void MustServe(string? branch, string what)

@@ -16,8 +16,17 @@ internal sealed class AuthOptions
     /// <summary>The issuer and audience of the tokens. Default <c>workflows</c>.</summary>
     public string Issuer { get; set; } = "workflows";
 
-    /// <summary>How long a token issued by the sign-in endpoint lasts. Default 8 hours.</summary>
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(8);
+    /// <summary>How long a token issued by the sign-in endpoint lasts. Default 30 minutes; sign-out revokes it sooner.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Sign-in attempts a minute from one address, failed or not. Default 20.</summary>
+    public int SignInPermitsPerMinute { get; set; } = 20;
+
+    /// <summary>Failed sign-ins in a row that lock a user name out. Default 5.</summary>
+    public int LockoutFailures { get; set; } = 5;
+
+    /// <summary>How long a user name stays locked out. Default 15 minutes.</summary>
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Whether the demo users (one per role, password <c>demo</c>) may sign in. Default: only when the signing key was generated (the embedded quick start).</summary>
     public bool? DemoUsers { get; set; }
@@ -28,7 +37,7 @@ internal sealed class TokenIssuer(SymmetricSecurityKey key, AuthOptions options,
 {
     public string Issue(DemoUser user)
     {
-        var claims = new List<Claim> { new(WorkflowsClaims.Name, user.Name) };
+        var claims = new List<Claim> { new(WorkflowsClaims.Name, user.Name), new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")) };
         claims.AddRange(user.Roles.Select(r => new Claim(WorkflowsClaims.Role, r)));
         if (user.Branch is not null)
         {
@@ -83,10 +92,13 @@ internal static partial class SecurityExtensions
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new SigningKeyOrigin(generatedAt));
         builder.Services.AddSingleton(sp => new TokenIssuer(key, options, sp.GetRequiredService<TimeProvider>()));
+        builder.AddWorkflowsWebProtection(options);
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
+            // A refused token is 401 with a bare "Bearer" challenge: why it was refused is the server's log's business.
+            jwt.IncludeErrorDetails = false;
             // The web pages carry the same token in a cookie (HttpOnly, SameSite=Strict), so that a page itself is
             // authorised by role like the API; calls with an Authorization header never look at it.
             jwt.Events = new JwtBearerEvents
@@ -96,6 +108,21 @@ internal static partial class SecurityExtensions
                     if (string.IsNullOrEmpty(context.Request.Headers.Authorization) && context.Request.Cookies.TryGetValue(TokenCookie, out var token))
                     {
                         context.Token = token;
+                    }
+
+                    return Task.CompletedTask;
+                },
+                OnTokenValidated = context =>
+                {
+                    var user = context.Principal!;
+                    if (context.HttpContext.RequestServices.GetRequiredService<TokenRevocations>().IsRevoked(user.FindFirstValue(JwtRegisteredClaimNames.Jti)))
+                    {
+                        context.Fail("the token was revoked at sign-out");
+                    }
+                    else if (Caller.BranchBound.Any(r => user.HasClaim(WorkflowsClaims.Role, r)) && string.IsNullOrWhiteSpace(user.FindFirstValue(WorkflowsClaims.Branch)))
+                    {
+                        // Never read as "every branch": a central team says so with branch "*".
+                        context.Fail("a staff token without a branch claim");
                     }
 
                     return Task.CompletedTask;
@@ -147,7 +174,19 @@ internal static partial class SecurityExtensions
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600: the key signs every token
+            }
+
+            using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, file);
+            writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+        }
+        else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+        {
+            // A key file from an earlier version was written world-readable: owner only from now on.
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
         return (new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())), path);
@@ -167,7 +206,7 @@ internal static partial class SecurityExtensions
     /// <summary><c>POST /api/auth/sign-in</c>: a demo user's token, when demo users are on.</summary>
     public static WebApplication MapWorkflowsSignIn(this WebApplication app)
     {
-        app.MapPost("/api/auth/sign-in", (SignIn request, HttpContext http, AuthOptions options, TokenIssuer issuer) =>
+        app.MapPost("/api/auth/sign-in", (SignIn request, HttpContext http, AuthOptions options, TokenIssuer issuer, SignInLockout lockout) =>
         {
             if (options.DemoUsers != true)
             {
@@ -175,12 +214,27 @@ internal static partial class SecurityExtensions
                     detail: "demo users are off; sign in with your identity provider, which issues tokens signed with Workflows:Auth:SigningKey");
             }
 
-            var user = DemoUsers.FirstOrDefault(u => u.Name == request.Username);
+            var name = request.Username ?? "";
+            if (name.Length > 200)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad input", detail: "username is longer than 200 characters");
+            }
+
+            if (lockout.LockedUntil(name) is { } until)
+            {
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Locked out",
+                    detail: $"{options.LockoutFailures} failed sign-ins in a row (Workflows:Auth:LockoutFailures); try again after {until:u} (Workflows:Auth:LockoutDuration)");
+            }
+
+            var user = DemoUsers.FirstOrDefault(u => u.Name == name);
             if (user is null || request.Password != DemoPassword)
             {
+                lockout.Failed(name);
                 return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Wrong user name or password");
             }
 
+            lockout.Succeeded(name);
             var token = issuer.Issue(user);
             http.Response.Cookies.Append(TokenCookie, token, new CookieOptions
             {
@@ -189,13 +243,20 @@ internal static partial class SecurityExtensions
                 Secure = http.Request.IsHttps,
                 MaxAge = options.TokenLifetime,
             });
-            return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId));
-        }).AllowAnonymous().WithTags("Sign-in").WithName("SignIn");
-        app.MapPost("/api/auth/sign-out", (HttpContext http) =>
+            return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId, WebProtection.LocalOrHome(request.ReturnUrl)));
+        }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName("SignIn");
+        // Sign-out revokes the token it was called with (cookie or header), not only the cookie.
+        app.MapPost("/api/auth/sign-out", (HttpContext http, TokenRevocations revocations) =>
         {
+            if (http.User.FindFirstValue(JwtRegisteredClaimNames.Jti) is { } id && long.TryParse(http.User.FindFirstValue(JwtRegisteredClaimNames.Exp), out var exp))
+            {
+                revocations.Revoke(id, DateTimeOffset.FromUnixTimeSeconds(exp));
+            }
+
             http.Response.Cookies.Delete(TokenCookie);
             return Results.NoContent();
         }).AllowAnonymous().WithTags("Sign-in").WithName("SignOut");
+        app.MapAntiforgery();
         app.MapGet("/api/auth/me", (HttpContext http) => Caller.From(http.User)).WithTags("Sign-in").WithName("Me")
             .RequireAuthorization(p => p.RequireRole(Roles.All)).WithSummary("Who the token says the caller is: name, roles, branch, queues, customer id.");
         return app;
@@ -207,6 +268,7 @@ internal static partial class SecurityExtensions
 
 internal sealed record SigningKeyOrigin(string? GeneratedAt);
 
-internal sealed record SignIn(string Username, string Password);
+internal sealed record SignIn(string? Username, string? Password, string? ReturnUrl);
 
-internal sealed record SignedIn(string Token, string User, IReadOnlyList<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId);
+/// <summary>A signed-in user; <see cref="Redirect"/> is the page to go to: the return URL asked for when it is on this site, else home.</summary>
+internal sealed record SignedIn(string Token, string User, IReadOnlyList<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId, string Redirect);

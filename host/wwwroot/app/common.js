@@ -9,8 +9,16 @@ export class ApiError extends Error {
   }
 }
 
+// Every change the cookie authenticates carries the antiforgery token, fetched once per page.
+let antiforgery;
+async function antiforgeryHeaders() {
+  antiforgery ??= fetch('/api/auth/antiforgery', { credentials: 'same-origin' }).then(r => r.json());
+  const { header, token } = await antiforgery;
+  return { [header]: token };
+}
+
 export async function api(path, { method = 'GET', body, xml } = {}) {
-  const headers = {};
+  const headers = method === 'GET' ? {} : await antiforgeryHeaders();
   let payload;
   if (xml !== undefined) { headers['content-type'] = 'application/xml'; payload = xml; }
   else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
@@ -55,7 +63,7 @@ export async function header(title) {
   const bar = el('header', { class: 'top' },
     el('h1', { text: `Workflows · ${title}` }),
     el('span', { class: 'who', 'data-test': 'who', text: `${user.name} (${user.roles.join(', ')}${user.branch ? ' · ' + user.branch : ''})` }),
-    el('button', { onclick: async () => { await fetch('/api/auth/sign-out', { method: 'POST' }); location.href = '/signin'; } }, 'Sign out'));
+    el('button', { onclick: async () => { await fetch('/api/auth/sign-out', { method: 'POST', headers: await antiforgeryHeaders() }); location.href = '/signin'; } }, 'Sign out'));
   document.body.prepend(bar);
   return user;
 }

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Xml.Linq;
+using Workflows.Engine;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// What the API accepts from a caller before the engine sees it: no system variable, numbers the engine can hold,
+/// texts within their length limits, and a form's fields only, within the bounds the model gives them. Each refusal
+/// names the field and the limit.
+/// </summary>
+internal static class InputRules
+{
+    /// <summary>
+    /// Variables the engine and the journeys set and trust (the case's correlation key, the branch and its settings and
+    /// calendar, where a handoff came from): no caller sets them, whatever their role.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SystemVariables = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "caseId", "branch", "branchSettings", "calendar", "handoff",
+    };
+
+    /// <summary>Besides the system variables, what no message or task completion changes: whose case it is.</summary>
+    public static readonly IReadOnlySet<string> PartyVariables = new HashSet<string>(StringComparer.Ordinal) { "customerId" };
+
+    /// <exception cref="WorkflowInputException">The variables name one of <paramref name="reserved"/>.</exception>
+    public static void RefuseReserved(Dictionary<string, JsonElement>? variables, string what, params IReadOnlySet<string>[] reserved)
+    {
+        var refused = (variables?.Keys.AsEnumerable() ?? []).Where(k => reserved.Any(r => r.Contains(k))).Order(StringComparer.Ordinal).ToList();
+        if (refused.Count > 0)
+        {
+            throw new WorkflowInputException($"variables.{string.Join(", variables.", refused)}: set by the engine alone, not by {what}");
+        }
+    }
+
+    /// <summary>Variable names within the name limit, and every number within the engine's decimal range.</summary>
+    /// <exception cref="WorkflowInputException">A name is too long or a number out of range, named by its path.</exception>
+    public static void CheckVariables(Dictionary<string, JsonElement>? variables, ApiLimits limits)
+    {
+        foreach (var (name, value) in variables ?? [])
+        {
+            Text(name, "a variable name", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+            CheckNumbers(value, "variables." + name, depth: 0);
+        }
+    }
+
+    private static void CheckNumbers(JsonElement value, string path, int depth)
+    {
+        // The engine's own variable size limit bounds the breadth; the depth is bounded here, before any recursion of its own.
+        if (depth > 64)
+        {
+            throw new WorkflowInputException($"{path}: nested deeper than 64 levels");
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number when !value.TryGetDecimal(out _):
+                throw new WorkflowInputException($"{path}: {Shorten(value.GetRawText())} is beyond the range of a number (±{decimal.MaxValue.ToString("E3", CultureInfo.InvariantCulture)}, 28 decimal places)");
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    CheckNumbers(property.Value, $"{path}.{property.Name}", depth + 1);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    CheckNumbers(item, $"{path}[{i++}]", depth + 1);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>A text within its length limit.</summary>
+    /// <exception cref="WorkflowInputException">Longer than <paramref name="max"/> characters.</exception>
+    public static string? Text(string? value, string field, int max, string setting)
+    {
+        if (value is not null && value.Length > max)
+        {
+            throw new WorkflowInputException($"{field} is {value.Length:N0} characters long; the limit is {max:N0} (Workflows:Limits:{setting})");
+        }
+
+        return value;
+    }
+
+    /// <summary>A name, id or key: required, and within <see cref="ApiLimits.MaxNameLength"/>.</summary>
+    public static string Name(string? value, string field, ApiLimits limits) =>
+        string.IsNullOrWhiteSpace(value)
+            ? throw new WorkflowInputException($"{field} is required")
+            : Text(value, field, limits.MaxNameLength, nameof(ApiLimits.MaxNameLength))!;
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
+}
+
+/// <summary>A form's fields as the model declares them, with the bounds the API checks: <c>min</c>, <c>max</c> (numbers) and <c>maxLength</c> (texts).</summary>
+internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
+{
+    public static FormRules Read(XElement form) => new(form.Elements().Where(f => f.Name.LocalName == "field" && f.Attribute("id") is not null).Select(f => new FormRule(
+        (string)f.Attribute("id")!,
+        (string?)f.Attribute("label") ?? (string)f.Attribute("id")!,
+        (string?)f.Attribute("type") ?? "string",
+        string.Equals((string?)f.Attribute("required"), "true", StringComparison.OrdinalIgnoreCase),
+        Number(f, "min"),
+        Number(f, "max"),
+        int.TryParse((string?)f.Attribute("maxLength"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var length) ? length : null)).ToList());
+
+    private static decimal? Number(XElement field, string name) =>
+        decimal.TryParse((string?)field.Attribute(name), NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    /// <summary>Only the form's fields, each within its bounds; required fields present when <paramref name="requireAll"/>.</summary>
+    /// <exception cref="WorkflowInputException">A variable the form does not have: 400, naming them.</exception>
+    /// <exception cref="TaskFormException">A field out of its bounds: 422, an error per field.</exception>
+    public void Check(Dictionary<string, JsonElement>? values, string what, bool requireAll)
+    {
+        values ??= [];
+        var known = Fields.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+        var unknown = values.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of {what} (its fields: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
+        }
+
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in Fields)
+        {
+            if (!values.TryGetValue(field.Id, out var value) || value.ValueKind is JsonValueKind.Null || (value.ValueKind == JsonValueKind.String && value.GetString() == ""))
+            {
+                if (requireAll && field.Required)
+                {
+                    errors[field.Id] = $"{field.Label} is required";
+                }
+
+                continue;
+            }
+
+            if (field.Problem(value) is { } problem)
+            {
+                errors[field.Id] = $"{field.Label} {problem}";
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new TaskFormException(errors);
+        }
+    }
+}
+
+/// <summary>One field of a form and its bounds.</summary>
+internal sealed record FormRule(string Id, string Label, string Type, bool Required, decimal? Min, decimal? Max, int? MaxLength)
+{
+    /// <summary>What is wrong with the value against this field's bounds; the engine checks the type itself.</summary>
+    public string? Problem(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number))
+        {
+            return (Min, Max) switch
+            {
+                ({ } min, { } max) when number < min || number > max => $"must be from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}",
+                ({ } min, null) when number < min => $"must be at least {min.ToString(CultureInfo.InvariantCulture)}",
+                (null, { } max) when number > max => $"must be at most {max.ToString(CultureInfo.InvariantCulture)}",
+                _ => null,
+            };
+        }
+
+        return value.ValueKind == JsonValueKind.String && MaxLength is { } length && value.GetString()!.Length > length
+            ? $"must be at most {length.ToString("N0", CultureInfo.InvariantCulture)} characters"
+            : null;
+    }
+}
