@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Workflows.Engine.Services;
 using Workflows.Engine.Validation;
 
@@ -53,6 +54,40 @@ public sealed class WorkflowEngineOptions
 
     /// <summary>The reasons a clock may be paused for; a pause with another reason is refused.</summary>
     public HashSet<string> PauseReasons { get; } = new(StringComparer.Ordinal) { "waiting-for-customer", "waiting-for-third-party", "customer-requested-delay" };
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.PollInterval"/>.</summary>
+    [Obsolete("Use Worker.PollInterval.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan PollInterval { get => Worker.PollInterval; set => Worker.PollInterval = value; }
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.TimerBatchSize"/> and <see cref="WorkflowWorkerOptions.JobBatchSize"/>; setting it sets both.</summary>
+    [Obsolete("Use Worker.TimerBatchSize and Worker.JobBatchSize.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int BatchSize
+    {
+        get => Worker.TimerBatchSize;
+        set => (Worker.TimerBatchSize, Worker.JobBatchSize) = (value, value);
+    }
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.LeaseDuration"/>.</summary>
+    [Obsolete("Use Worker.LeaseDuration.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan LeaseDuration { get => Worker.LeaseDuration; set => Worker.LeaseDuration = value; }
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.RetryBackoff"/>.</summary>
+    [Obsolete("Use Worker.RetryBackoff.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan RetryBackoff { get => Worker.RetryBackoff; set => Worker.RetryBackoff = value; }
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.ClockBatchSize"/>.</summary>
+    [Obsolete("Use Worker.ClockBatchSize.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int ClockBatchSize { get => Worker.ClockBatchSize; set => Worker.ClockBatchSize = value; }
+
+    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.HistoryRetention"/>.</summary>
+    [Obsolete("Use Worker.HistoryRetention.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TimeSpan? HistoryRetention { get => Worker.HistoryRetention; set => Worker.HistoryRetention = value; }
 
     /// <summary>What is wrong with the settings, the worker's included, one message per wrong setting naming it; empty when all are right.</summary>
     public IReadOnlyList<string> Check()
