@@ -136,10 +136,19 @@ public sealed class WorkflowDeployments
             switch (e.Type)
             {
                 case EventType.Timer when e.Timer is not null:
-                    var value = e.Timer.Value.Feel is null
-                        ? e.Timer.Value.Text
-                        : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _runner.Time).Value;
-                    var plan = TimerSchedule.Plan(e.Timer.Kind, value, execution.Now, out var error)
+                    string? error = null;
+                    object? value;
+                    try
+                    {
+                        value = e.Timer.Value.Feel is null ? e.Timer.Value.Text : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _runner.Time).Value;
+                    }
+                    catch (FeelLimitExceededException breach)
+                    {
+                        // The analyst's expression, evaluated at deploy: a breach refuses the model, it never fails the request.
+                        (value, error) = (null, breach.Message);
+                    }
+
+                    var plan = (error is null ? TimerSchedule.Plan(e.Timer.Kind, value, execution.Now, out error) : null)
                         ?? throw new DeploymentRejectedException(new ValidationReport(
                             [new ValidationFinding(FindingSeverity.Error, "TIMER_INVALID", start.Id, start.Position.Line, start.Position.Column, error ?? "invalid timer")]));
                     execution.Changes.TimersCreated.Add(new TimerRecord(Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));

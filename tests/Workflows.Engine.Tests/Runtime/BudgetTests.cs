@@ -1,5 +1,6 @@
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Testing;
+using Workflows.Engine.Validation;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Tests.Runtime;
@@ -243,6 +244,58 @@ public sealed class BudgetTests
             Assert.That(ran, Is.EqualTo(1));
             Assert.That((await instance.IncidentsAsync()).Single().Message, Does.Contain("refused").And.Contain("MaxVariablesBytes"));
             Assert.That(await instance.VariableAsync("blob"), Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task A_recursive_FEEL_function_behind_a_timer_is_an_incident_on_its_script_and_the_next_timers_still_fire()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("recursive", $$"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:intermediateCatchEvent id="later"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+            <bpmn:scriptTask id="deep"><bpmn:extensionElements><zeebe:script expression="={f: function(n) f(n + 1), r: f(0)}.r" resultVariable="r"/></bpmn:extensionElements></bpmn:scriptTask>
+            <bpmn:endEvent id="end"/>
+            {{Chain("start", "later", "deep", "end")}}
+            """));
+        await h.DeployAsync(Process("ticking", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:intermediateCatchEvent id="later"><bpmn:timerEventDefinition><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "later", "end")}
+            """));
+        var recursive = await h.StartAsync("recursive");
+        var ticking = await h.StartAsync("ticking");
+
+        await h.AdvanceTimeAsync(TimeSpan.FromHours(3));
+
+        var incident = (await recursive.IncidentsAsync()).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(incident.ElementId, Is.EqualTo("deep"));
+            Assert.That(incident.Message, Does.Contain("FeelLimits.MaxDepth"));
+            Assert.That(await recursive.ActiveElementsAsync(), Is.EqualTo(new[] { "deep" }));
+            Assert.That(await ticking.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed), "the worker went on past the breach");
+        }
+    }
+
+    [Test]
+    public void A_timer_start_whose_expression_breaks_a_FEEL_budget_at_deploy_refuses_the_model_naming_the_budget()
+    {
+        var h = new ProcessTestHarness();
+
+        var refused = Assert.ThrowsAsync<DeploymentRejectedException>(() => h.DeployAsync(Process("huge", $"""
+            <bpmn:startEvent id="tick"><bpmn:timerEventDefinition><bpmn:timeCycle>=string(count(for i in 1..100000000 return i))</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            <bpmn:endEvent id="end"/>
+            {Chain("tick", "end")}
+            """)));
+
+        var finding = refused.Report.Errors.Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(finding.Code, Is.EqualTo("TIMER_INVALID"));
+            Assert.That(finding.ElementId, Is.EqualTo("tick"));
+            Assert.That(finding.Message, Does.Contain("FeelLimits.MaxCollectionSize"));
         }
     }
 }
