@@ -91,8 +91,20 @@ public sealed class BrowserTests
         await page.GotoAsync("/signin");
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", "demo");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        // The answer of the sign-in is awaited and checked first, so that a refused or failed sign-in says why
+        // instead of timing out on a navigation that never comes.
+        var signIn = await page.RunAndWaitForResponseAsync(
+            () => page.ClickAsync("button[type=submit]"), response => response.Url.EndsWith("/api/auth/sign-in", StringComparison.Ordinal));
+        Assert.That(signIn.Status, Is.EqualTo(200), $"signing in as {user}: {await signIn.TextAsync()}");
+        try
+        {
+            await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"signed in as {user} but still on {page.Url}: {await page.Locator("#message").InnerTextAsync()}");
+        }
+
         return page;
     }
 
