@@ -203,6 +203,7 @@ public sealed class MessageStartTests
         await h.CorrelateAsync("order-placed", "O-1", Vars(("x", 1)));
         await h.DeployAsync(Started(version: "V2"));
         await h.CorrelateAsync("order-placed", "O-1", Vars(("x", 2)), timeToLive: s_hour);
+        Assert.That(await h.InstancesOfAsync("order"), Has.Count.EqualTo(1), "the new version is held by the active instance of the old one");
 
         await CompleteActiveAsync(h);
 
