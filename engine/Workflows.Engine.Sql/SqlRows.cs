@@ -315,6 +315,19 @@ internal sealed class MessageSubscriptionRow
     };
 }
 
+internal sealed class MessageStartLockRow
+{
+    public string ProcessId { get; set; } = "";
+
+    public string CorrelationKey { get; set; } = "";
+
+    public Guid InstanceId { get; set; }
+
+    public long Revision { get; set; }
+
+    public MessageStartLockRecord ToRecord() => new(ProcessId, CorrelationKey, InstanceId, Revision);
+}
+
 internal sealed class SignalSubscriptionRow
 {
     public Guid Id { get; set; }

@@ -10,8 +10,18 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>Called between the writes of a commit, for tests that prove a failure anywhere leaves nothing behind.</summary>
     internal Func<string, Task>? FailureInjection { get; set; }
 
-    public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct) =>
+    /// <summary>Called before a commit opens its transaction (after the command's reads), for tests that make two commands race.</summary>
+    internal Func<ChangeSet, Task>? BeforeCommit { get; set; }
+
+    public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
+    {
+        if (BeforeCommit is { } beforeCommit)
+        {
+            await beforeCommit(changes).ConfigureAwait(false);
+        }
+
         await WritingAsync(() => CommitCoreAsync(changes, ct), ct).ConfigureAwait(false);
+    }
 
     private async Task<bool> CommitCoreAsync(ChangeSet changes, CancellationToken ct)
     {

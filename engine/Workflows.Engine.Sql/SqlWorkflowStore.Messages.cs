@@ -31,6 +31,15 @@ internal sealed partial class SqlWorkflowStore
             """,
             new { name, correlationKey, processId, now = now.UtcTicks }, r => r.ToRecord(), ct);
 
+    public async ValueTask<MessageStartLockRecord?> GetMessageStartLockAsync(string processId, string correlationKey, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<MessageStartLockRow>(new CommandDefinition(
+            "SELECT * FROM wf_message_start_locks WHERE process_id = @processId AND correlation_key = @correlationKey",
+            new { processId, correlationKey }, cancellationToken: ct)).ConfigureAwait(false);
+        return row?.ToRecord();
+    }
+
     public async ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
@@ -85,6 +94,7 @@ internal sealed partial class SqlWorkflowStore
 
     private static async Task WriteMessagesAsync(SqlCommit w, ChangeSet changes)
     {
+        await WriteStartLocksAsync(w, changes).ConfigureAwait(false);
         await w.RowsAsync("message-subscriptions", """
             INSERT INTO wf_message_subscriptions (id, instance_id, element_key, element_id, definition_id, message_name, correlation_key, created_at)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @DefinitionId, @MessageName, @CorrelationKey, @CreatedAt)
@@ -101,13 +111,43 @@ internal sealed partial class SqlWorkflowStore
             INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
             VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
             """, changes.MessagesBuffered, BufferedMessageRow.From).ConfigureAwait(false);
-        await w.RowsAsync("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id) VALUES (@BufferedMessageId, @InstanceId)",
-            changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId }).ConfigureAwait(false);
+        await w.RowsAsync("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id, process_id) VALUES (@BufferedMessageId, @InstanceId, @ProcessId)",
+            changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId, m.ProcessId }).ConfigureAwait(false);
         await w.RowsAsync("outbox", """
             INSERT INTO wf_outbox (id, instance_id, element_id, message_name, correlation_key, variables_json, created_at, kind, headers_json)
             VALUES (@Id, @InstanceId, @ElementId, @MessageName, @CorrelationKey, @VariablesJson, @CreatedAt, @Kind, @HeadersJson)
             """, changes.Outbox, OutboxRow.From).ConfigureAwait(false);
         await w.RowsAsync("inbox", "INSERT INTO wf_inbox (message_id, consumer, received_at) VALUES (@MessageId, @Consumer, @ReceivedAt)",
             changes.Inbox, m => new { m.MessageId, Consumer = "correlate", ReceivedAt = m.ReceivedAt.UtcTicks }).ConfigureAwait(false);
+    }
+
+    // Guarded writes, released before taken (an ending instance hands its key to the next one in the same commit).
+    private static async Task WriteStartLocksAsync(SqlCommit w, ChangeSet changes)
+    {
+        foreach (var l in changes.StartLocksReleased)
+        {
+            if (await w.ExecAsync("start-lock-released", """
+                DELETE FROM wf_message_start_locks
+                WHERE process_id = @ProcessId AND correlation_key = @CorrelationKey AND instance_id = @InstanceId AND revision = @Revision
+                """, l).ConfigureAwait(false) != 1)
+            {
+                throw CommitGuards.StartLockMoved(l);
+            }
+        }
+
+        await w.RowsAsync("start-locks-taken", """
+            INSERT INTO wf_message_start_locks (process_id, correlation_key, instance_id, revision) VALUES (@ProcessId, @CorrelationKey, @InstanceId, 0)
+            """, changes.StartLocksTaken, l => l).ConfigureAwait(false);
+
+        foreach (var l in changes.StartLocksTouched)
+        {
+            if (await w.ExecAsync("start-lock-touched", """
+                UPDATE wf_message_start_locks SET revision = revision + 1
+                WHERE process_id = @ProcessId AND correlation_key = @CorrelationKey AND instance_id = @InstanceId
+                """, l).ConfigureAwait(false) != 1)
+            {
+                throw CommitGuards.StartLockMoved(l);
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace Workflows.Engine.Sql.Tests;
 /// The store suite on a SQL database, plus what only a database has: versioned migrations, and a commit
 /// that leaves nothing behind when it fails half-way. Subclasses say how to create and drop the database.
 /// </summary>
-public abstract class SqlStoreSuite : StoreSuite
+public abstract partial class SqlStoreSuite : StoreSuite
 {
     private SqlStoreOptions? _store;
 
@@ -73,7 +73,7 @@ public abstract class SqlStoreSuite : StoreSuite
     private static readonly string[] s_allTables =
     [
         "wf_definitions", "wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions",
-        "wf_buffered_messages", "wf_message_correlations", "wf_incidents", "wf_history", "wf_outbox",
+        "wf_buffered_messages", "wf_message_correlations", "wf_message_start_locks", "wf_incidents", "wf_history", "wf_outbox",
     ];
 
     // Everything a commit can change: the rows of every table, and every instance's row version and status.

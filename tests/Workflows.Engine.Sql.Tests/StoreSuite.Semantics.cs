@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -77,5 +78,102 @@ public abstract partial class StoreSuite
         await instance.CompleteUserTaskAsync("first");
 
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "two" }));
+    }
+
+    private protected static string StartedByMessage(string processId, string messageName) => Process(processId, $"""
+        <bpmn:startEvent id="received"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>
+        {UserTask("handle")}
+        {Chain("received", "handle")}
+        """, $"""<bpmn:message id="m" name="{messageName}"/>""");
+
+    [Test]
+    public async Task A_message_started_instance_holds_its_key_until_it_ends_and_hands_it_to_the_next_buffered_message()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(StartedByMessage("sem-start", "sem-start-placed"));
+        var store = NewStore();
+        await h.CorrelateAsync("sem-start-placed", "K-1", Vars(("x", 1)));
+        var first = (await h.InstancesOfAsync("sem-start")).Single();
+        var heldByFirst = await store.GetMessageStartLockAsync("sem-start", "K-1", default);
+
+        var kept = await h.CorrelateAsync("sem-start-placed", "K-1", Vars(("x", 2)), timeToLive: TimeSpan.FromHours(1));
+        var touched = await store.GetMessageStartLockAsync("sem-start", "K-1", default);
+        await first.CompleteUserTaskAsync("handle");
+        var second = (await h.InstancesOfAsync("sem-start")).Single(i => i.Id != first.Id);
+        var heldBySecond = await store.GetMessageStartLockAsync("sem-start", "K-1", default);
+        await second.CompleteUserTaskAsync("handle");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(heldByFirst?.InstanceId, Is.EqualTo(first.Id));
+            Assert.That(kept.StartedInstances, Is.Zero);
+            Assert.That(touched?.Revision, Is.EqualTo(heldByFirst?.Revision + 1), "the message kept waiting raised the lock's revision");
+            Assert.That(await second.VariableAsync("x"), Is.EqualTo(2m));
+            Assert.That(heldBySecond?.InstanceId, Is.EqualTo(second.Id));
+            Assert.That(await store.GetMessageStartLockAsync("sem-start", "K-1", default), Is.Null, "the last instance ended with no message waiting");
+            Assert.That(await h.InstancesOfAsync("sem-start"), Has.Count.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public async Task A_buffered_message_is_given_to_a_process_once_even_by_two_commits_that_both_read_it_free()
+    {
+        var store = NewStore();
+        var now = DateTimeOffset.UnixEpoch.AddYears(60);
+        var message = new BufferedMessageRecord(Guid.NewGuid(), null, "sem-once", "K-1", "{}", now, now.AddHours(1));
+        var buffering = new ChangeSet();
+        buffering.MessagesBuffered.Add(message);
+        await store.CommitAsync(buffering, default);
+
+        ChangeSet Taking(string processId)
+        {
+            var changes = new ChangeSet();
+            changes.MessageCorrelations.Add(new MessageCorrelation(message.Id, Guid.NewGuid(), processId));
+            return changes;
+        }
+
+        await store.CommitAsync(Taking("sem-once-a"), default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(async () => await store.CommitAsync(Taking("sem-once-a"), default), Throws.TypeOf<ConcurrencyConflictException>());
+            Assert.That(async () => await store.CommitAsync(Taking("sem-once-b"), default), Throws.Nothing, "another process may take it");
+        }
+    }
+
+    [Test]
+    public async Task A_message_start_lock_is_taken_once_and_released_only_by_its_holder_at_the_revision_read()
+    {
+        var store = NewStore();
+        var holder = Guid.NewGuid();
+        var lockRow = new MessageStartLockRecord("sem-lock", "K-1", holder, 0);
+        ChangeSet With(Action<ChangeSet> fill)
+        {
+            var changes = new ChangeSet();
+            fill(changes);
+            return changes;
+        }
+
+        await store.CommitAsync(With(c => c.StartLocksTaken.Add(lockRow)), default);
+        var secondTake = With(c => c.StartLocksTaken.Add(lockRow with { InstanceId = Guid.NewGuid() }));
+        var strangerTouch = With(c => c.StartLocksTouched.Add(lockRow with { InstanceId = Guid.NewGuid() }));
+        await store.CommitAsync(With(c => c.StartLocksTouched.Add(lockRow)), default);
+        var staleRelease = With(c => c.StartLocksReleased.Add(lockRow));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(async () => await store.CommitAsync(secondTake, default), Throws.TypeOf<ConcurrencyConflictException>());
+            Assert.That(async () => await store.CommitAsync(strangerTouch, default), Throws.TypeOf<ConcurrencyConflictException>());
+            Assert.That(async () => await store.CommitAsync(staleRelease, default), Throws.TypeOf<ConcurrencyConflictException>(), "a message was kept waiting since the revision was read");
+            Assert.That((await store.GetMessageStartLockAsync("sem-lock", "K-1", default))?.Revision, Is.EqualTo(1));
+        }
+
+        var next = Guid.NewGuid();
+        await store.CommitAsync(With(c =>
+        {
+            c.StartLocksReleased.Add(lockRow with { Revision = 1 });
+            c.StartLocksTaken.Add(lockRow with { InstanceId = next });
+        }), default);
+        Assert.That(await store.GetMessageStartLockAsync("sem-lock", "K-1", default), Is.EqualTo(lockRow with { InstanceId = next }), "handed over in one commit");
     }
 }

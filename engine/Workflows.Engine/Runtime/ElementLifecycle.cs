@@ -267,5 +267,6 @@ internal sealed class ElementLifecycle(Execution execution)
         state.EndedAt = Now;
         execution.Unit.EndedInstances.Add(status);
         execution.Unit.History(instance, HistoryKind.InstanceEnded(status), null, null);
+        await execution.MessageStarts.InstanceEndedAsync(instance).ConfigureAwait(false);
     }
 }

@@ -37,6 +37,7 @@ internal sealed class Execution
         MultiInstances = new MultiInstances(this);
         Jobs = new Jobs(this, ct);
         Messaging = new Messaging(this, ct);
+        MessageStarts = new MessageStarts(this, ct);
         ThrownEvents = new ThrownEvents(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
@@ -68,6 +69,9 @@ internal sealed class Execution
     public Jobs Jobs { get; }
 
     public Messaging Messaging { get; }
+
+    /// <summary>Message start events: one active instance per process and correlation key, the next one started from the buffer.</summary>
+    public MessageStarts MessageStarts { get; }
 
     public ThrownEvents ThrownEvents { get; }
 

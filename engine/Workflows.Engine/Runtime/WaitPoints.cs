@@ -95,19 +95,29 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
         // The store knows only what earlier commands committed: this command's own effects are merged in, so a
         // message this command already took for the process is not taken again, and one it buffered is found.
-        var processId = instance.State.ProcessId;
-        var stored = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, processId, Now, ct).ConfigureAwait(false);
-        var buffered = stored
-            .Concat(Changes.MessagesBuffered.Where(m => m.Name == name && m.CorrelationKey == key && m.ExpiresAt > Now))
-            .Where(m => !Changes.MessageCorrelations.Exists(c => c.BufferedMessageId == m.Id && execution.Unit.Instances.Any(i => i.Id == c.InstanceId && i.State.ProcessId == processId)))
-            .ToList();
+        var buffered = await BufferedMessagesAsync(name, key, instance.State.ProcessId).ConfigureAwait(false);
         if (buffered.Count > 0)
         {
-            var first = buffered.OrderBy(m => m.PublishedAt).First();
-            Changes.MessageCorrelations.Add((first.Id, instance.Id));
+            var first = buffered[0];
+            Changes.MessageCorrelations.Add(new MessageCorrelation(first.Id, instance.Id, instance.State.ProcessId));
             execution.Unit.History(instance, HistoryKind.MessageCorrelated, catchNode.Id, owner.Key, $"{name} (buffered)");
             await TriggerWaitAsync(instance, owner, new WaitRef(WaitKind.Message, subscription.Id, catchNode.Id), VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Unexpired buffered messages for a name and key that no instance of <paramref name="processId"/> took, oldest first,
+    /// as this command left them: the store knows only what earlier commands committed, so this command's own messages
+    /// are added and those it gave to the process already left out.
+    /// </summary>
+    public async ValueTask<List<BufferedMessageRecord>> BufferedMessagesAsync(string name, string key, string processId)
+    {
+        var stored = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, processId, Now, ct).ConfigureAwait(false);
+        return stored
+            .Concat(Changes.MessagesBuffered.Where(m => m.Name == name && m.CorrelationKey == key && m.ExpiresAt > Now))
+            .Where(m => !Changes.MessageCorrelations.Exists(c => c.BufferedMessageId == m.Id && c.ProcessId == processId))
+            .OrderBy(m => m.PublishedAt)
+            .ToList();
     }
 
     public async ValueTask OpenBoundaryWaitsAsync(LoadedInstance instance, ElementInstance activity, FlowNode node)

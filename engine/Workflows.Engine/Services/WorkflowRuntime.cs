@@ -97,7 +97,8 @@ public sealed class WorkflowRuntime
             execution.Changes.Inbox.Add((messageId, execution.Now));
         }
 
-        var correlated = new List<Guid>();
+        var correlated = new List<(Guid Instance, string Process)>();
+        var buffered = message.TimeToLive > TimeSpan.Zero;
 
         // One message, at most one subscription per process (Camunda 8): the oldest waiting instance of
         // a process takes it, the others of that process wait for the next message; a process that took
@@ -124,11 +125,14 @@ public sealed class WorkflowRuntime
 
             execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
             await execution.TriggerWaitAsync(instance, owner, wait, values.Copy()).ConfigureAwait(false);
-            correlated.Add(instance.Id);
+            correlated.Add((instance.Id, instance.State.ProcessId));
             correlatedProcesses.Add(instance.State.ProcessId);
         }
 
+        // A process whose instance started by a message with this key is still active is not started again: the
+        // message waits in the buffer for that instance to end (Camunda 8), or goes no further for that process.
         var started = 0;
+        var keptOut = new List<string>();
         var starts = message.OnlyBranch is null ? await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false) : [];
         foreach (var start in starts)
         {
@@ -138,24 +142,29 @@ public sealed class WorkflowRuntime
                 continue;
             }
 
-            var instance = execution.CreateInstance(definition, message.CorrelationKey, new FeelContext());
-            await execution.StartAtAsync(instance, definition.Node(start.ElementId), values.Copy()).ConfigureAwait(false);
-            correlated.Add(instance.Id);
+            var instance = await execution.MessageStarts.TryStartAsync(definition, definition.Node(start.ElementId), message.CorrelationKey, values.Copy(), buffered).ConfigureAwait(false);
+            if (instance is null)
+            {
+                keptOut.Add(definition.Process.Id);
+                continue;
+            }
+
+            correlated.Add((instance.Id, definition.Process.Id));
             started++;
         }
 
-        var buffered = message.TimeToLive > TimeSpan.Zero;
         if (buffered)
         {
             var record = new BufferedMessageRecord(Guid.CreateVersion7(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
                 FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive);
             execution.Changes.MessagesBuffered.Add(record);
-            execution.Changes.MessageCorrelations.AddRange(correlated.Select(id => (record.Id, id)));
+            execution.Changes.MessageCorrelations.AddRange(correlated.Select(c => new MessageCorrelation(record.Id, c.Instance, c.Process)));
         }
 
         if (message.MustCorrelate && correlated.Count == 0 && !buffered)
         {
-            throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it, and it has no time-to-live to wait for one");
+            var active = keptOut.Count == 0 ? "" : $" (an instance of {string.Join(", ", keptOut.Select(p => $"'{p}'"))} that a message with this key started is still active)";
+            throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it{active}, and it has no time-to-live to wait for one");
         }
 
         return new CorrelationResult(correlated.Count - started, started, buffered, Duplicate: false);

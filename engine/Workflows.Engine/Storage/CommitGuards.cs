@@ -12,8 +12,11 @@ namespace Workflows.Engine.Storage;
 /// <item>the fired timer still exists, so a timer fires once across nodes;</item>
 /// <item>no consumed message id is in the inbox already;</item>
 /// <item>each branch saved with an expected revision is still at it;</item>
+/// <item>each message start lock released is still held by its instance at the revision read, and each one touched
+/// is still held by its instance;</item>
 /// <item>no created row's key exists already (definition id or process and version, task, job, timer,
-/// subscription, buffered message, correlation, incident, clock): the loser of a race that wrote the same row retries.</item>
+/// subscription, buffered message, correlation of a message to a process, message start lock of a process and key not
+/// released by the same commit, incident, clock): the loser of a race that wrote the same row retries.</item>
 /// </list>
 /// </remarks>
 internal static class CommitGuards
@@ -29,6 +32,9 @@ internal static class CommitGuards
     public static ConcurrencyConflictException MessageConsumed(string messageId) => new($"message {messageId} was consumed by another command");
 
     public static ConcurrencyConflictException BranchMoved(string id, long expected) => new($"branch {id} changed since it was read (expected revision {expected})");
+
+    public static ConcurrencyConflictException StartLockMoved(MessageStartLockRecord held) =>
+        new($"the message start lock of process '{held.ProcessId}' and key '{held.CorrelationKey}' is no longer held by instance {held.InstanceId} at revision {held.Revision}");
 
     public static ConcurrencyConflictException RowExists(string what) => new($"another command wrote the same row first: {what}");
 
@@ -81,8 +87,38 @@ internal static class CommitGuards
         Unique(rows, RowKind.Clock, changes.ClocksCreated.Select(c => c.Id));
         if (changes.MessageCorrelations.FindIndex(rows.Correlated) is var index and >= 0)
         {
-            var (message, instance) = changes.MessageCorrelations[index];
-            throw RowExists($"message {message} was correlated to instance {instance} already");
+            var correlation = changes.MessageCorrelations[index];
+            throw RowExists($"message {correlation.BufferedMessageId} was correlated to process '{correlation.ProcessId}' already");
+        }
+
+        CheckStartLocks(changes, rows);
+    }
+
+    private static void CheckStartLocks(ChangeSet changes, IGuardedRows rows)
+    {
+        foreach (var released in changes.StartLocksReleased)
+        {
+            if (rows.MessageStartLock(released.ProcessId, released.CorrelationKey) is not { } held || held.InstanceId != released.InstanceId || held.Revision != released.Revision)
+            {
+                throw StartLockMoved(released);
+            }
+        }
+
+        foreach (var touched in changes.StartLocksTouched)
+        {
+            if (rows.MessageStartLock(touched.ProcessId, touched.CorrelationKey) is not { } held || held.InstanceId != touched.InstanceId)
+            {
+                throw StartLockMoved(touched);
+            }
+        }
+
+        foreach (var taken in changes.StartLocksTaken)
+        {
+            if (rows.MessageStartLock(taken.ProcessId, taken.CorrelationKey) is not null
+                && !changes.StartLocksReleased.Exists(r => r.ProcessId == taken.ProcessId && r.CorrelationKey == taken.CorrelationKey))
+            {
+                throw RowExists($"message start lock of process '{taken.ProcessId}' and key '{taken.CorrelationKey}'");
+            }
         }
     }
 
@@ -125,5 +161,8 @@ internal interface IGuardedRows
 
     long? BranchRevision(string id);
 
-    bool Correlated((Guid BufferedMessageId, Guid InstanceId) correlation);
+    /// <summary>Whether the message was given to an instance of the correlation's process already.</summary>
+    bool Correlated(MessageCorrelation correlation);
+
+    MessageStartLockRecord? MessageStartLock(string processId, string correlationKey);
 }

@@ -20,6 +20,9 @@ internal interface IMessageStore
     /// </summary>
     ValueTask<IReadOnlyList<BufferedMessageRecord>> FindBufferedMessagesAsync(string name, string correlationKey, string processId, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>The active instance a message with <paramref name="correlationKey"/> started for <paramref name="processId"/>, if any.</summary>
+    ValueTask<MessageStartLockRecord?> GetMessageStartLockAsync(string processId, string correlationKey, CancellationToken ct);
+
     /// <summary>
     /// Marks buffered messages whose time-to-live ran out by <paramref name="now"/> as expired, at most
     /// <paramref name="max"/>, and returns those no instance ever took: they are kept, never dropped.

@@ -41,5 +41,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
 
     long? IGuardedRows.BranchRevision(string id) => _branches.TryGetValue(id, out var branch) ? branch.Revision : null;
 
-    bool IGuardedRows.Correlated((Guid BufferedMessageId, Guid InstanceId) correlation) => _correlations.Contains(correlation);
+    bool IGuardedRows.Correlated(MessageCorrelation correlation) => _correlations.Contains((correlation.BufferedMessageId, correlation.ProcessId));
+
+    MessageStartLockRecord? IGuardedRows.MessageStartLock(string processId, string correlationKey) => _startLocks.GetValueOrDefault((processId, correlationKey));
 }

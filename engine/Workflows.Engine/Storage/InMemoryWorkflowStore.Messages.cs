@@ -10,7 +10,8 @@ internal sealed partial class InMemoryWorkflowStore
     private readonly Dictionary<string, List<Guid>> _signalSubscriptionsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, BufferedMessageRecord> _buffered = [];
     private readonly Dictionary<(string Name, string Key), List<Guid>> _bufferedByKey = [];
-    private readonly HashSet<(Guid Message, Guid Instance)> _correlations = [];
+    private readonly HashSet<(Guid Message, string Process)> _correlations = [];
+    private readonly Dictionary<(string Process, string Key), MessageStartLockRecord> _startLocks = [];
     private readonly HashSet<Guid> _correlatedMessages = [];
     private readonly HashSet<string> _inbox = new(StringComparer.Ordinal);
     private readonly List<OutboxRecord> _outbox = [];
@@ -53,9 +54,17 @@ internal sealed partial class InMemoryWorkflowStore
         lock (_gate)
         {
             IReadOnlyList<BufferedMessageRecord> result = _bufferedByKey.TryGetValue((name, correlationKey), out var ids)
-                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Any(c => c.Message == m.Id && _instances.TryGetValue(c.Instance, out var i) && i.ProcessId == processId)).OrderBy(m => m.PublishedAt).ToList()
+                ? ids.Select(id => _buffered[id]).Where(m => m.ExpiresAt > now && !_correlations.Contains((m.Id, processId))).OrderBy(m => m.PublishedAt).ToList()
                 : [];
             return new(result);
+        }
+    }
+
+    public ValueTask<MessageStartLockRecord?> GetMessageStartLockAsync(string processId, string correlationKey, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_startLocks.GetValueOrDefault((processId, correlationKey)));
         }
     }
 
@@ -177,8 +186,25 @@ internal sealed partial class InMemoryWorkflowStore
 
         foreach (var c in changes.MessageCorrelations)
         {
-            _correlations.Add(c);
+            _correlations.Add((c.BufferedMessageId, c.ProcessId));
             _correlatedMessages.Add(c.BufferedMessageId);
+        }
+
+        // Released before taken: an ending instance hands its process and key to the instance the next buffered message starts.
+        foreach (var l in changes.StartLocksReleased)
+        {
+            _startLocks.Remove((l.ProcessId, l.CorrelationKey));
+        }
+
+        foreach (var l in changes.StartLocksTaken)
+        {
+            _startLocks[(l.ProcessId, l.CorrelationKey)] = l with { Revision = 0 };
+        }
+
+        foreach (var l in changes.StartLocksTouched)
+        {
+            var key = (l.ProcessId, l.CorrelationKey);
+            _startLocks[key] = _startLocks[key] with { Revision = _startLocks[key].Revision + 1 };
         }
 
         foreach (var o in changes.Outbox)

@@ -192,6 +192,16 @@ internal sealed record SignalSubscriptionRecord(
     Guid DefinitionId,
     string SignalName);
 
+/// <summary>A buffered message given to an instance of a process: one message goes to a process at most once.</summary>
+internal readonly record struct MessageCorrelation(Guid BufferedMessageId, Guid InstanceId, string ProcessId);
+
+/// <summary>
+/// The instance of <paramref name="ProcessId"/> a message with <paramref name="CorrelationKey"/> started and that is still active:
+/// while it is, no other message with that key starts the process (Camunda 8). <paramref name="Revision"/> counts the
+/// messages it kept waiting in the buffer.
+/// </summary>
+internal sealed record MessageStartLockRecord(string ProcessId, string CorrelationKey, Guid InstanceId, long Revision);
+
 internal sealed record BufferedMessageRecord(
     Guid Id,
     string? MessageId,
@@ -302,7 +312,20 @@ internal sealed class ChangeSet
 
     public List<BufferedMessageRecord> MessagesBuffered { get; } = [];
 
-    public List<(Guid BufferedMessageId, Guid InstanceId)> MessageCorrelations { get; } = [];
+    /// <summary>Buffered messages given to instances: one message, at most once per process (a unique key, so two commands racing for it cannot both take it).</summary>
+    public List<MessageCorrelation> MessageCorrelations { get; } = [];
+
+    /// <summary>Instances started by a message with a correlation key, each now holding its process and key.</summary>
+    public List<MessageStartLockRecord> StartLocksTaken { get; } = [];
+
+    /// <summary>Locks whose instance ended: each must still be held by it at the revision read, else the commit conflicts.</summary>
+    public List<MessageStartLockRecord> StartLocksReleased { get; } = [];
+
+    /// <summary>
+    /// Locks that kept a message from starting an instance while it stays buffered: each gets a new revision, so an ending
+    /// of the holder that looked for buffered messages before this one was committed conflicts and looks again.
+    /// </summary>
+    public List<MessageStartLockRecord> StartLocksTouched { get; } = [];
 
     public List<IncidentRecord> IncidentsCreated { get; } = [];
 

@@ -47,5 +47,6 @@ internal static class ProcessBehaviour
         execution.History(instance, HistoryKind.InstanceCompleted, null, null, state.Status.ToString());
 
         await CallActivityBehaviour.CalledInstanceCompletedAsync(execution, state).ConfigureAwait(false);
+        await execution.MessageStarts.InstanceEndedAsync(instance).ConfigureAwait(false);
     }
 }
