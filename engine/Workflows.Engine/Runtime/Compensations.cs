@@ -101,6 +101,12 @@ internal sealed class Compensations(Execution execution)
             }
 
             execution.Unit.History(instance, HistoryKind.ActivityCompensated, record.ElementId, record.Key, handler.Id);
+            if (!handler.TriggeredByEvent && instance.Definition.Node(record.ElementId).Boundaries.Find(b => b.Event?.Type == EventType.Compensate) is { } boundary)
+            {
+                // As in Camunda 8, the compensation boundary event is what triggers the handler.
+                execution.Unit.History(instance, HistoryKind.BoundaryTriggered, boundary.Id, record.Key);
+            }
+
             await StartHandlerAsync(instance, thrower, record, handler, variables).ConfigureAwait(false);
         }
 

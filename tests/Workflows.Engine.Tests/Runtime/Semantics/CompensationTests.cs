@@ -363,4 +363,34 @@ public sealed class CompensationTests
             Assert.That(await instance.UserTasksAsync(), Is.Empty);
         }
     }
+
+    [Test]
+    public async Task A_throw_inside_a_sub_process_compensates_only_the_sub_process_and_handler_variables_propagate_from_there()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/><bpmn:task id="outerTask"/>
+            <bpmn:subProcess id="sub">
+              <bpmn:extensionElements><zeebe:ioMapping><zeebe:input source="=0" target="local"/></zeebe:ioMapping></bpmn:extensionElements>
+              <bpmn:startEvent id="s"/><bpmn:task id="A"/>{CompensationEnd("subEnd")}
+              {Undo("A", "undoA")}
+              {Chain("s", "A", "subEnd")}
+            </bpmn:subProcess>
+            {UserTask("after")}
+            {Undo("outerTask", "undoOuter")}
+            {Chain("start", "outerTask", "sub", "after")}
+            """));
+        var instance = await h.StartAsync("p");
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "sub", "subEnd", "undoA" }), "the activity of the parent scope is not compensated");
+
+        await instance.CompleteUserTaskAsync("undoA", Vars(("local", 1), ("global", 2)));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+            Assert.That(await instance.VariableAsync("global"), Is.EqualTo(2));
+            Assert.That(await instance.VariableAsync("local"), Is.Null, "'local' was set in the sub-process, where it lived");
+            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "boundary-triggered" && e.ElementId == "A_undo"), Is.EqualTo(1));
+        }
+    }
 }
