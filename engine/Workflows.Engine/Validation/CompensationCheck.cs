@@ -71,6 +71,9 @@ internal static class CompensationCheck
             case NodeKind.BoundaryEvent when node.AttachedTo is not null && node.AttachedTo.Kind != NodeKind.Transaction:
                 report("CANCEL_OUTSIDE_TRANSACTION", "a cancel boundary event can be attached only to a transaction sub-process");
                 break;
+            case NodeKind.BoundaryEvent when node.AttachedTo?.Boundaries.Find(b => b.Event?.Type == EventType.Cancel) is { } first && first != node:
+                report("CANCEL_BOUNDARY_DUPLICATE", $"the transaction '{node.AttachedTo.Id}' has a cancel boundary event already ('{first.Id}'); it can have one");
+                break;
             case NodeKind.EndEvent or NodeKind.BoundaryEvent:
                 break;
             default:

@@ -265,6 +265,21 @@ public sealed class TransactionTests
     }
 
     [Test]
+    public async Task A_transaction_has_at_most_one_cancel_boundary_event()
+    {
+        var errors = await ErrorsAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:transaction id="tx"><bpmn:startEvent id="s"/><bpmn:endEvent id="cancelEnd"><bpmn:cancelEventDefinition/></bpmn:endEvent>{Chain("s", "cancelEnd")}</bpmn:transaction>
+            <bpmn:boundaryEvent id="one" attachedToRef="tx"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>
+            <bpmn:boundaryEvent id="two" attachedToRef="tx"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "tx", "end")}{Chain("one", "end")}{Chain("two", "end")}
+            """));
+
+        Assert.That(errors, Is.EqualTo(new[] { ("CANCEL_BOUNDARY_DUPLICATE", (string?)"two") }));
+    }
+
+    [Test]
     public async Task Compensation_models_that_cannot_run_are_refused_with_the_element_named()
     {
         var errors = await ErrorsAsync(Process("p", $"""
