@@ -16,6 +16,9 @@ internal abstract class ElementBehaviour : IElementBehaviour
     public virtual ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables) =>
         ValueTask.FromResult(false);
 
+    public virtual ValueTask<bool> ChildrenEndedAsync(Execution execution, LoadedInstance instance, ElementInstance scope, FlowNode node) =>
+        ValueTask.FromResult(false);
+
     public virtual void Left(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node)
     {
     }

@@ -41,7 +41,7 @@ internal static class ElementBehaviours
 
         // containers
         [NodeKind.SubProcess] = new SubProcessBehaviour(),
-        [NodeKind.Transaction] = new SubProcessBehaviour(),
+        [NodeKind.Transaction] = new TransactionBehaviour(),
         [NodeKind.CallActivity] = new CallActivityBehaviour(),
     }.ToFrozenDictionary();
 

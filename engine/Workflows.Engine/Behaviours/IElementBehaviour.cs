@@ -32,6 +32,12 @@ internal interface IElementBehaviour
     /// </summary>
     ValueTask<bool> TriggeredAsync(Execution execution, LoadedInstance instance, ElementInstance owner, FlowNode catchNode, FeelContext? variables);
 
+    /// <summary>
+    /// The last token inside <paramref name="scope"/> ended: return true when the behaviour decides where the scope
+    /// goes (a cancelled transaction leaves through its cancel boundary event), false to let the scope complete.
+    /// </summary>
+    ValueTask<bool> ChildrenEndedAsync(Execution execution, LoadedInstance instance, ElementInstance scope, FlowNode node);
+
     /// <summary>The element completed and left its scope; its outgoing flows are taken next.</summary>
     void Left(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node);
 }

@@ -31,7 +31,7 @@ internal static class BpmnCoverage
         "task", "userTask", "serviceTask", "sendTask", "receiveTask", "scriptTask", "manualTask", "businessRuleTask",
         "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "subProcess", "transaction", "callActivity",
         "messageEventDefinition", "timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
-        "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition",
+        "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
         "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition", "script",
     ];
 
@@ -48,7 +48,7 @@ internal static class BpmnCoverage
     private static readonly HashSet<string> s_reportedElsewhere =
     [
         "complexGateway", "adHocSubProcess", "standardLoopCharacteristics",
-        "conditionalEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
+        "conditionalEventDefinition",
     ];
 
     // Unread BPMN content whose absence changes what an executable process does.
@@ -66,16 +66,17 @@ internal static class BpmnCoverage
         "gatewayDirection", "isSequential", "scriptFormat", "language", "evaluatesToTypeRef", "method", "processRef",
         "dataObjectRef", "dataStoreRef", "categoryValueRef", "associationDirection", "textFormat", "isCollection",
         "itemSubjectRef", "value", "capacity", "isUnlimited", "isHorizontal", "resultVariable",
+        "isForCompensation", "activityRef",
     ];
 
     // Attributes whose default value is what the engine does; any other value is not executed.
     private static readonly Dictionary<string, (string[] Defaults, bool Semantic)> s_defaultOnly = new(StringComparer.Ordinal)
     {
-        // Warnings only: Zeebe ignores the quantities too, and a compensation activity is never reached
-        // (the validator says so, and compensation events are refused as unsupported).
+        // Warnings only: Zeebe ignores the quantities too; a compensation throw always waits for its
+        // handlers (as in Camunda 8), so waitForCompletion="false" is not executed.
         ["startQuantity"] = (["1"], false),
         ["completionQuantity"] = (["1"], false),
-        ["isForCompensation"] = (["false"], false),
+        ["waitForCompletion"] = (["true"], false),
         ["instantiate"] = (["false"], true),
         ["parallelMultiple"] = (["false"], true),
         ["eventGatewayType"] = (["Exclusive"], true),

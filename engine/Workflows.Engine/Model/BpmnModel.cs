@@ -94,6 +94,9 @@ internal sealed class EventDefinition
     public EscalationDefinition? Escalation { get; init; }
 
     public string? LinkName { get; init; }
+
+    /// <summary>For compensation throw events: the one activity to compensate; null compensates the whole scope.</summary>
+    public string? ActivityRef { get; init; }
 }
 
 /// <summary>A task's type and retries. <paramref name="External"/>: always a job for an outside worker;
@@ -281,6 +284,16 @@ internal sealed class FlowNode
     public string? PauseReason { get; set; }
 
     public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A compensation handler: run only when its activity is compensated, never reached by a token.</summary>
+    public bool IsForCompensation { get; set; }
+
+    /// <summary>The handler associated with this activity's compensation boundary event, if it has one.</summary>
+    public FlowNode? CompensationHandler { get; set; }
+
+    /// <summary>The event sub-process with a compensation start event in this scope, if it has one.</summary>
+    public FlowNode? CompensationEventSubProcess =>
+        EventSubProcesses.FirstOrDefault(s => s.Children.Exists(c => c.Kind == NodeKind.StartEvent && c.Event?.Type == EventType.Compensate));
 
     /// <summary>Send and receive tasks name their message directly.</summary>
     public MessageDefinition? Message { get; set; }

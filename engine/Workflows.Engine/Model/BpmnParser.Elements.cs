@@ -18,6 +18,7 @@ internal sealed partial class BpmnParser
             DefaultFlowId = Attr(e, "default"),
             TriggeredByEvent = string.Equals(Attr(e, "triggeredByEvent"), "true", StringComparison.OrdinalIgnoreCase),
             AttachedToId = Attr(e, "attachedToRef"),
+            IsForCompensation = string.Equals(Attr(e, "isForCompensation"), "true", StringComparison.OrdinalIgnoreCase),
         };
 
         if (node.Id.Length == 0)
@@ -102,7 +103,7 @@ internal sealed partial class BpmnParser
                 "terminateEventDefinition" => new EventDefinition { Type = EventType.Terminate },
                 "linkEventDefinition" => new EventDefinition { Type = EventType.Link, LinkName = Attr(d, "name") },
                 "conditionalEventDefinition" => new EventDefinition { Type = EventType.Conditional },
-                "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate },
+                "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate, ActivityRef = Attr(d, "activityRef") },
                 "cancelEventDefinition" => new EventDefinition { Type = EventType.Cancel },
                 _ => new EventDefinition { Type = EventType.Multiple },
             };

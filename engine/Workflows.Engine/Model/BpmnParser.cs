@@ -223,6 +223,7 @@ internal sealed partial class BpmnParser
 
         ResolveFlows(process, pendingFlows);
         ResolveBoundaries(process);
+        ResolveCompensationHandlers(e, process);
     }
 
     private void ReadLaneSet(XElement laneSet, ProcessModel process)
@@ -443,6 +444,26 @@ internal sealed partial class BpmnParser
 
             node.AttachedTo = host;
             host.Boundaries.Add(node);
+        }
+    }
+
+    // A compensation boundary event names its handler only through an association (boundary → handler),
+    // wherever in the process the modeller put it.
+    private void ResolveCompensationHandlers(XElement processElement, ProcessModel process)
+    {
+        foreach (var association in processElement.Descendants(XName.Get("association", BpmnNs)))
+        {
+            if (Attr(association, "sourceRef") is { } sourceRef && process.Nodes.GetValueOrDefault(sourceRef) is { Kind: NodeKind.BoundaryEvent, Event.Type: EventType.Compensate, AttachedTo: { } activity }
+                && Attr(association, "targetRef") is { } targetRef && process.Nodes.GetValueOrDefault(targetRef) is { } handler)
+            {
+                if (activity.CompensationHandler is not null && activity.CompensationHandler != handler)
+                {
+                    Error("COMPENSATION_HANDLER_AMBIGUOUS", sourceRef, association, $"the compensation boundary event is associated with both '{activity.CompensationHandler.Id}' and '{handler.Id}'; an activity has one handler");
+                    continue;
+                }
+
+                activity.CompensationHandler = handler;
+            }
         }
     }
 

@@ -132,6 +132,7 @@ internal sealed class ElementLifecycle(Execution execution)
             }
         }
 
+        Compensations.Completed(instance, element, node);
         if (element.IsMultiInstanceInner)
         {
             await execution.MultiInstances.CompleteInnerAsync(instance, element, node, variables).ConfigureAwait(false);
@@ -245,6 +246,7 @@ internal sealed class ElementLifecycle(Execution execution)
             element.IncidentId = null;
         }
 
+        Compensations.Terminated(instance, element);
         Leave(instance, element, historyKind);
     }
 
@@ -263,6 +265,7 @@ internal sealed class ElementLifecycle(Execution execution)
         }
 
         state.Elements.Clear();
+        state.Compensations = null;
         state.Status = status;
         state.EndedAt = Now;
         execution.Unit.EndedInstances.Add(status);

@@ -39,6 +39,7 @@ internal sealed class Execution
         Messaging = new Messaging(this, ct);
         MessageStarts = new MessageStarts(this, ct);
         ThrownEvents = new ThrownEvents(this);
+        Compensations = new Compensations(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
         Listeners = [Clocks, Satisfaction];
@@ -74,6 +75,8 @@ internal sealed class Execution
     public MessageStarts MessageStarts { get; }
 
     public ThrownEvents ThrownEvents { get; }
+
+    public Compensations Compensations { get; }
 
     public Expressions Expressions { get; }
 

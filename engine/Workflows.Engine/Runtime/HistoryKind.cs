@@ -32,6 +32,9 @@ internal static class HistoryKind
     public const string SignalReceived = "signal-received";
     public const string ErrorThrown = "error-thrown";
     public const string EscalationThrown = "escalation-thrown";
+    public const string CompensationThrown = "compensation-thrown";
+    public const string ActivityCompensated = "activity-compensated";
+    public const string TransactionCancelled = "transaction-cancelled";
     public const string ClockStarted = "clock-started";
     public const string ClockMet = "clock-met";
     public const string ClockMissed = "clock-missed";

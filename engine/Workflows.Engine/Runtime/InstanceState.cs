@@ -54,6 +54,9 @@ internal sealed class InstanceState
     /// <summary>Live element instances by key, the process scope (key 1) included while the instance runs.</summary>
     public Dictionary<long, ElementInstance> Elements { get; } = [];
 
+    /// <summary>Completed activities that can still be compensated, in the order they completed; null when none.</summary>
+    public List<CompensationRecord>? Compensations { get; set; }
+
     /// <summary>The process variables, kept after the instance ends so that its outcome can be read.</summary>
     public FeelContext Variables { get; set; } = new();
 
@@ -115,6 +118,12 @@ internal sealed class ElementInstance
     /// <summary>An interrupting event sub-process has started: the scope no longer accepts other events.</summary>
     public bool Interrupted { get; set; }
 
+    /// <summary>An event sub-process run to compensate a completed sub-process: the key that sub-process had (its records' scope).</summary>
+    public long? CompensatingKey { get; set; }
+
+    /// <summary>A transaction whose cancel end event was reached: once compensated, it is left through its cancel boundary event.</summary>
+    public bool Cancelled { get; set; }
+
     public void AddWait(WaitKind kind, Guid id, string elementId) => (Waits ??= []).Add(new WaitRef(kind, id, elementId));
 }
 
@@ -127,3 +136,24 @@ internal enum WaitKind
 
 /// <summary>A reference from an element instance to a wait-point row; <paramref name="ElementId"/> is the catching node.</summary>
 internal readonly record struct WaitRef(WaitKind Kind, Guid Id, string ElementId);
+
+/// <summary>
+/// A completed activity that can still be compensated: it has a compensation handler, a compensation event
+/// sub-process, or completed compensable activities inside it (whose records name its key as their scope).
+/// </summary>
+internal sealed class CompensationRecord
+{
+    /// <summary>The key the completed element instance had.</summary>
+    public required long Key { get; init; }
+
+    public required string ElementId { get; init; }
+
+    /// <summary>The key of the scope it completed in: a live scope, or the record of a completed sub-process.</summary>
+    public required long ScopeKey { get; set; }
+
+    /// <summary>When it completed, as a number that only grows within the instance: compensation runs from the highest down.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>The activity's own variables as they were when it completed; its handler starts with them.</summary>
+    public FeelContext? Variables { get; init; }
+}

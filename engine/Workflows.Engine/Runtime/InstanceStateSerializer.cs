@@ -13,14 +13,18 @@ namespace Workflows.Engine.Runtime;
 /// it always was. A state whose format is newer than <see cref="Format"/>, or that holds a key this version
 /// does not know, is refused with <see cref="InvalidDataException"/> naming the instance and the key: a
 /// node running older code never silently drops what a newer one wrote. A new key therefore means a new
-/// format number, and this reader learning the key.
+/// format number, and this reader learning the key. Format 3 added the compensation records
+/// (<c>"compensations"</c>) and, on elements, <c>"cmp"</c> (compensating a completed sub-process) and <c>"cxl"</c> (a cancelled transaction).
 /// </remarks>
 internal static class InstanceStateSerializer
 {
     /// <summary>The format this version writes, and the newest it reads.</summary>
-    public const int Format = 2;
+    public const int Format = 3;
 
     private static readonly HashSet<string> s_rootKeys = new(StringComparer.Ordinal) { "fmt", "next", "callKey", "vars", "elements" };
+
+    // Keys added by a format, and the format that added them: older formats refuse them.
+    private static readonly Dictionary<string, int> s_rootKeysSince = new(StringComparer.Ordinal) { ["compensations"] = 3 };
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
@@ -48,6 +52,28 @@ internal static class InstanceStateSerializer
             }
 
             w.WriteEndArray();
+            if (state.Compensations is { Count: > 0 } compensations)
+            {
+                w.WriteStartArray("compensations");
+                foreach (var c in compensations)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("k", c.Key);
+                    w.WriteString("id", c.ElementId);
+                    w.WriteNumber("s", c.ScopeKey);
+                    w.WriteNumber("q", c.Sequence);
+                    if (c.Variables is not null)
+                    {
+                        w.WritePropertyName("v");
+                        FeelConvert.WriteJson(w, c.Variables);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -134,6 +160,16 @@ internal static class InstanceStateSerializer
             w.WriteBoolean("int", true);
         }
 
+        if (e.CompensatingKey is { } compensating)
+        {
+            w.WriteNumber("cmp", compensating);
+        }
+
+        if (e.Cancelled)
+        {
+            w.WriteBoolean("cxl", true);
+        }
+
         w.WriteEndObject();
     }
 
@@ -171,7 +207,7 @@ internal static class InstanceStateSerializer
 
         foreach (var property in root.EnumerateObject())
         {
-            if (!s_rootKeys.Contains(property.Name))
+            if (!s_rootKeys.Contains(property.Name) && !(s_rootKeysSince.TryGetValue(property.Name, out var since) && format >= since))
             {
                 throw Unknown(record.Id, property.Name, null, format);
             }
@@ -189,6 +225,22 @@ internal static class InstanceStateSerializer
             }
 
             state.Elements[element.Key] = element;
+        }
+
+        if (root.TryGetProperty("compensations", out var compensations))
+        {
+            state.Compensations = [];
+            foreach (var c in compensations.EnumerateArray())
+            {
+                state.Compensations.Add(new CompensationRecord
+                {
+                    Key = c.GetProperty("k").GetInt64(),
+                    ElementId = c.GetProperty("id").GetString()!,
+                    ScopeKey = c.GetProperty("s").GetInt64(),
+                    Sequence = c.GetProperty("q").GetInt64(),
+                    Variables = c.TryGetProperty("v", out var v) ? (FeelContext?)FeelConvert.FromJson(v) : null,
+                });
+            }
         }
 
         return state;
@@ -268,6 +320,12 @@ internal static class InstanceStateSerializer
                     break;
                 case "int":
                     element.Interrupted = true;
+                    break;
+                case "cmp" when format >= 3:
+                    element.CompensatingKey = value.GetInt64();
+                    break;
+                case "cxl" when format >= 3:
+                    element.Cancelled = true;
                     break;
                 default:
                     throw Unknown(instanceId, property.Name, element.ElementId, format);

@@ -249,7 +249,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
             }
             else if (!scope.IsMultiInstanceBody)
             {
-                EnqueueComplete(instance, scopeKey);
+                var node = instance.Definition.Node(scope.ElementId);
+                if (ElementBehaviours.Find(node) is not { } behaviour
+                    || !await behaviour.ChildrenEndedAsync(execution, instance, scope, node).ConfigureAwait(false))
+                {
+                    EnqueueComplete(instance, scopeKey);
+                }
             }
         }
 

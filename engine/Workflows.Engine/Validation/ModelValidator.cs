@@ -98,6 +98,11 @@ internal static class ModelValidator
                 CheckEvent(node, e);
             }
 
+            if (node.IsForCompensation || node.CompensationHandler is not null)
+            {
+                CompensationCheck.CheckHandler(process, node, (code, message) => Add(Severity, code, node, message));
+            }
+
             if (node.MultiInstance is { InputCollection: null, LoopCardinality: null })
             {
                 Add(Severity, "MULTI_INSTANCE_INPUT", node, "a multi-instance activity needs an inputCollection or a loopCardinality");
@@ -130,7 +135,10 @@ internal static class ModelValidator
                 case EventType.Link when string.IsNullOrEmpty(e.LinkName):
                     Add(Severity, "LINK_NAME_MISSING", node, "a link event needs a name");
                     break;
-                case EventType.Conditional or EventType.Compensate or EventType.Cancel:
+                case EventType.Compensate or EventType.Cancel:
+                    CompensationCheck.CheckEvent(node, e, (code, message) => Add(Severity, code, node, message));
+                    break;
+                case EventType.Conditional:
                     Add(Severity, "UNSUPPORTED", node, $"{e.Type.ToString().ToLowerInvariant()} events are not supported");
                     break;
                 case EventType.Multiple:
@@ -190,6 +198,11 @@ internal static class ModelValidator
                 foreach (var boundary in node.Boundaries)
                 {
                     Enqueue(boundary);
+                }
+
+                if (node.CompensationHandler is { } handler)
+                {
+                    Enqueue(handler);
                 }
 
                 foreach (var child in node.Children.Where(c => c.Kind == NodeKind.StartEvent || c.TriggeredByEvent))

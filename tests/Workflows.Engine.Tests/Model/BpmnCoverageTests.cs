@@ -141,7 +141,6 @@ public sealed class BpmnCoverageTests
 
     [TestCase("startQuantity=\"2\"", FindingSeverity.Warning)]
     [TestCase("completionQuantity=\"3\"", FindingSeverity.Warning)]
-    [TestCase("isForCompensation=\"true\"", FindingSeverity.Warning)]
     [TestCase("implementation=\"http://example.com/soap\"", FindingSeverity.Warning)]
     [TestCase("operationRef=\"op\"", FindingSeverity.Warning)]
     [TestCase("ownerRef=\"x\"", FindingSeverity.Warning)]

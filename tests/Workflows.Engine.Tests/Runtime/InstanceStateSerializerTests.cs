@@ -61,6 +61,33 @@ public sealed class InstanceStateSerializerTests
             Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(s_instance.ToString()));
 
     [Test]
+    public void Compensation_records_and_their_element_keys_are_read_from_format_three_and_written_back_the_same()
+    {
+        const string json = """
+            {"fmt":3,"next":9,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":6,"id":"compensate","p":1},{"k":7,"id":"onCompensation","p":6,"cmp":3},{"k":8,"id":"tx","p":1,"int":true,"cxl":true}],
+             "compensations":[{"k":4,"id":"book","s":3,"q":5,"v":{"item":"a"}}]}
+            """;
+
+        var state = InstanceStateSerializer.Deserialize(Record(json));
+        var written = InstanceStateSerializer.Serialize(state);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(state.Compensations!.Single().ScopeKey, Is.EqualTo(3));
+            Assert.That(state.Compensations!.Single().Variables!["item"], Is.EqualTo("a"));
+            Assert.That(state.Elements[7].CompensatingKey, Is.EqualTo(3));
+            Assert.That(state.Elements[8].Cancelled, Is.True);
+            Assert.That(InstanceStateSerializer.Serialize(InstanceStateSerializer.Deserialize(Record(Encoding.UTF8.GetString(written)))), Is.EqualTo(written));
+        }
+    }
+
+    [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cmp":3}]}""", "'cmp' on element 'journey'")]
+    [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cxl":true}]}""", "'cxl' on element 'journey'")]
+    public void A_key_of_a_newer_format_is_refused_in_an_older_one(string json, string named) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains(named));
+
+    [Test]
     public void State_in_a_format_newer_than_the_engine_is_refused() =>
         Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":99,"next":2,"vars":{},"elements":[]}""")),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains("format 99"));

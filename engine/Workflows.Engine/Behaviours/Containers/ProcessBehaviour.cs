@@ -41,6 +41,7 @@ internal static class ProcessBehaviour
         }
 
         state.Elements.Remove(root.Key);
+        state.Compensations = null; // nothing is compensated once the instance has ended
         state.Status = instance.TerminatedByEndEvent ? ProcessInstanceStatus.Terminated : ProcessInstanceStatus.Completed;
         state.EndedAt = execution.Now;
         execution.EndedInstances.Add(state.Status);

@@ -5,8 +5,8 @@ using Workflows.Engine.Runtime;
 namespace Workflows.Engine.Behaviours.Events;
 
 /// <summary>
-/// An end event: throws its message, signal, escalation or error, or terminates its scope, and ends
-/// its token (the scope completes once no token is left in it).
+/// An end event: throws its message, signal, escalation, error or compensation, terminates its scope, or
+/// cancels its transaction, and ends its token (the scope completes once no token is left in it).
 /// </summary>
 internal sealed class EndEventBehaviour : ElementBehaviour
 {
@@ -27,6 +27,9 @@ internal sealed class EndEventBehaviour : ElementBehaviour
 
                 instance.State.Elements[element.ParentKey].JoinArrivals = null;
                 execution.EnqueueComplete(instance, element.Key);
+                break;
+            case EventType.Cancel:
+                await execution.Compensations.CancelTransactionAsync(instance, element, node).ConfigureAwait(false);
                 break;
             case EventType.Error:
                 var error = node.Event.Error!;

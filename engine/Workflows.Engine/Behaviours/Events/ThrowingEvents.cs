@@ -3,7 +3,10 @@ using Workflows.Engine.Runtime;
 
 namespace Workflows.Engine.Behaviours.Events;
 
-/// <summary>What end and intermediate throw events have in common: the message, signal and escalation they throw before going on.</summary>
+/// <summary>
+/// What end and intermediate throw events have in common: the message, signal and escalation they throw before
+/// going on, and the compensation they throw and wait for (the event completes when its last handler has).
+/// </summary>
 internal static class ThrowingEvents
 {
     /// <summary>Throws the event's message, signal or escalation, then completes the element if its token goes on; false when the event type is not one of these.</summary>
@@ -24,6 +27,13 @@ internal static class ThrowingEvents
                 return true;
             case EventType.Escalation:
                 if (await execution.ThrownEvents.ThrowEscalationAsync(instance, element, node.Event.Escalation!.Code ?? "").ConfigureAwait(false))
+                {
+                    execution.EnqueueComplete(instance, element.Key);
+                }
+
+                return true;
+            case EventType.Compensate:
+                if (!await execution.Compensations.ThrowAsync(instance, element, node, node.Event.ActivityRef).ConfigureAwait(false))
                 {
                     execution.EnqueueComplete(instance, element.Key);
                 }
