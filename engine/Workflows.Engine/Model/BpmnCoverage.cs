@@ -33,6 +33,7 @@ internal static class BpmnCoverage
         "messageEventDefinition", "timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
         "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition",
         "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition", "script",
+        "standardLoopCharacteristics", "loopCondition",
     ];
 
     // Documentation and structure without behaviour: no finding, and nothing inside them is checked.
@@ -47,7 +48,7 @@ internal static class BpmnCoverage
     // Elements the validator already reports as unsupported; their content is not reported twice.
     private static readonly HashSet<string> s_reportedElsewhere =
     [
-        "complexGateway", "adHocSubProcess", "standardLoopCharacteristics",
+        "complexGateway", "adHocSubProcess",
         "conditionalEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
     ];
 
@@ -66,6 +67,7 @@ internal static class BpmnCoverage
         "gatewayDirection", "isSequential", "scriptFormat", "language", "evaluatesToTypeRef", "method", "processRef",
         "dataObjectRef", "dataStoreRef", "categoryValueRef", "associationDirection", "textFormat", "isCollection",
         "itemSubjectRef", "value", "capacity", "isUnlimited", "isHorizontal", "resultVariable",
+        "testBefore", "loopMaximum",
     ];
 
     // Attributes whose default value is what the engine does; any other value is not executed.

@@ -31,7 +31,7 @@ internal sealed class ElementLifecycle(Execution execution)
         }
 
         var element = NewElement(instance, parentKey, node);
-        if (node.MultiInstance is not null)
+        if (node.IsLoop)
         {
             element.IsMultiInstanceBody = true;
         }

@@ -84,7 +84,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         {
             case WorkKind.Activate when instance.State.Elements.ContainsKey(work.Key):
                 var entered = execution.Elements.NewElement(instance, work.Key, work.Node!);
-                entered.IsMultiInstanceBody = work.Node!.MultiInstance is not null;
+                entered.IsMultiInstanceBody = work.Node!.IsLoop;
                 if (work.Variables is { Count: > 0 } trigger)
                 {
                     VariableScopes.MergeInto(entered, trigger.Copy());

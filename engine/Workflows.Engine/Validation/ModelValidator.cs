@@ -102,6 +102,11 @@ internal static class ModelValidator
             {
                 Add(Severity, "MULTI_INSTANCE_INPUT", node, "a multi-instance activity needs an inputCollection or a loopCardinality");
             }
+
+            if (node.StandardLoop is { } loop)
+            {
+                CheckStandardLoop(node, loop);
+            }
         }
 
         private void CheckEvent(FlowNode node, EventDefinition e)
@@ -136,6 +141,19 @@ internal static class ModelValidator
                 case EventType.Multiple:
                     Add(Severity, "UNSUPPORTED", node, "events with several event definitions (multiple/parallel multiple) are not supported");
                     break;
+            }
+        }
+
+        private void CheckStandardLoop(FlowNode node, StandardLoopDefinition loop)
+        {
+            if (!node.IsActivity)
+            {
+                Add(Severity, "LOOP_NOT_ON_ACTIVITY", node, $"standard loop characteristics belong on an activity, not on a {node.ElementName}");
+            }
+
+            if (loop.Condition is null && loop.Maximum is null)
+            {
+                Add(Severity, "LOOP_ENDLESS", node, "a standard loop needs a loopCondition or a loopMaximum; with neither it never ends");
             }
         }
 
