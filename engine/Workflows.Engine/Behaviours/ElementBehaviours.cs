@@ -43,6 +43,7 @@ internal static class ElementBehaviours
         [NodeKind.SubProcess] = new SubProcessBehaviour(),
         [NodeKind.Transaction] = new SubProcessBehaviour(),
         [NodeKind.CallActivity] = new CallActivityBehaviour(),
+        [NodeKind.AdHocSubProcess] = new AdHocSubProcessBehaviour(),
     }.ToFrozenDictionary();
 
     /// <summary>The behaviour of <paramref name="node"/>'s kind; a kind without one fails the step.</summary>

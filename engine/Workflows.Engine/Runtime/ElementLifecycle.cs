@@ -146,7 +146,8 @@ internal sealed class ElementLifecycle(Execution execution)
             execution.Tokens.EnqueueArrive(instance, element.ParentKey, flow);
         }
 
-        if (flows.Count == 0)
+        // An ad-hoc sub-process looks at its completion condition after each inner element completes.
+        if (flows.Count == 0 || node.Parent?.Kind == NodeKind.AdHocSubProcess)
         {
             execution.Tokens.CheckScope(instance, element.ParentKey);
         }

@@ -237,7 +237,19 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         foreach (var (instance, scopeKey) in scopes)
         {
             var state = instance.State;
-            if (!state.Elements.TryGetValue(scopeKey, out var scope) || ElementTree.HasActiveChildren(state, scopeKey) || scope.JoinArrivals is { Count: > 0 })
+            if (!state.Elements.TryGetValue(scopeKey, out var scope))
+            {
+                continue;
+            }
+
+            if (scopeKey != InstanceState.RootKey && !scope.IsMultiInstanceBody && instance.Definition.Node(scope.ElementId) is { Kind: NodeKind.AdHocSubProcess } adHoc)
+            {
+                // An ad-hoc sub-process decides by its completion rule, with inner elements still active or not.
+                progressed |= await AdHocSubProcessBehaviour.SettleAsync(execution, instance, scope, adHoc).ConfigureAwait(false);
+                continue;
+            }
+
+            if (ElementTree.HasActiveChildren(state, scopeKey) || scope.JoinArrivals is { Count: > 0 })
             {
                 continue;
             }

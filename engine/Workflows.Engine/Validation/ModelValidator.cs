@@ -68,7 +68,7 @@ internal static class ModelValidator
                     Add(Severity, "UNSUPPORTED", node, "complex gateways are not supported; use an inclusive gateway");
                     break;
                 case NodeKind.AdHocSubProcess:
-                    Add(Severity, "UNSUPPORTED", node, "ad-hoc sub-processes are not supported");
+                    CheckAdHoc(node);
                     break;
                 case NodeKind.IntermediateCatchEvent when node.Event is null:
                     Add(Severity, "EVENT_DEFINITION_MISSING", node, "an intermediate catch event needs a message, timer, signal or link definition");
@@ -141,6 +141,25 @@ internal static class ModelValidator
                 case EventType.Multiple:
                     Add(Severity, "UNSUPPORTED", node, "events with several event definitions (multiple/parallel multiple) are not supported");
                     break;
+            }
+        }
+
+        // Camunda 8.8's constraints: inner activities to activate, no start or end events.
+        private void CheckAdHoc(FlowNode node)
+        {
+            if (!node.Children.Any(c => c.IsActivity))
+            {
+                Add(Severity, "AD_HOC_NO_ACTIVITY", node, "an ad-hoc sub-process needs at least one activity inside");
+            }
+
+            foreach (var inner in node.Children.Where(c => c.Kind is NodeKind.StartEvent or NodeKind.EndEvent))
+            {
+                Add(Severity, "AD_HOC_START_END", inner, $"an ad-hoc sub-process has no {inner.ElementName}s: its inner elements start from its active elements collection");
+            }
+
+            if (node.Task is not null)
+            {
+                Add(Severity, "AD_HOC_JOB_WORKER_UNSUPPORTED", node, "an ad-hoc sub-process run by a job worker (zeebe:taskDefinition) is not supported; use zeebe:adHoc activeElementsCollection");
             }
         }
 
@@ -228,6 +247,14 @@ internal static class ModelValidator
                     foreach (var start in node.Children.Where(c => c.Kind == NodeKind.StartEvent))
                     {
                         Enqueue(start);
+                    }
+                }
+
+                if (node.Kind == NodeKind.AdHocSubProcess)
+                {
+                    foreach (var inner in node.Children.Where(Behaviours.Containers.AdHocSubProcessBehaviour.IsActivatable))
+                    {
+                        Enqueue(inner);
                     }
                 }
             }
