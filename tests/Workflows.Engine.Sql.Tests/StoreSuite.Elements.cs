@@ -4,7 +4,7 @@ using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
 
-/// <summary>Issue 13, part 1, item 10: standard loops and ad-hoc sub-processes keep their progress in the stored state across commands.</summary>
+/// <summary>Issue 13, part 1, item 10: standard loops, ad-hoc sub-processes and complex joins keep their progress in the stored state across commands.</summary>
 public abstract partial class StoreSuite
 {
     [Test]
@@ -59,5 +59,31 @@ public abstract partial class StoreSuite
 
         await instance.CompleteUserTaskAsync("after");
         Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
+    }
+
+    [Test]
+    public async Task A_complex_join_waiting_for_reset_keeps_that_state_across_commands_on_the_store()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("el-complex", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:parallelGateway id="fork"/>
+            {UserTask("a")}{UserTask("b")}{UserTask("c")}
+            <bpmn:complexGateway id="cx"><bpmn:activationCondition>=activationCount >= 2</bpmn:activationCondition></bpmn:complexGateway>
+            {UserTask("after")}
+            {Chain("start", "fork")}{Chain("fork", "a", "cx")}{Chain("fork", "b", "cx")}{Chain("fork", "c", "cx")}{Chain("cx", "after")}
+            """));
+        var instance = await h.StartAsync("el-complex");
+
+        await instance.CompleteUserTaskAsync("a");
+        await instance.CompleteUserTaskAsync("b");
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after", "c" }));
+
+        await instance.CompleteUserTaskAsync("c");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "the stored reset consumed c's token");
+            Assert.That((await instance.HistoryAsync()).Count(e => e.Kind == "element-completed" && e.ElementId == "cx"), Is.EqualTo(1));
+        }
     }
 }

@@ -31,6 +31,7 @@ internal static class ElementBehaviours
         [NodeKind.InclusiveGateway] = new InclusiveGatewayBehaviour(),
         [NodeKind.ParallelGateway] = new ParallelGatewayBehaviour(),
         [NodeKind.EventBasedGateway] = new EventBasedGatewayBehaviour(),
+        [NodeKind.ComplexGateway] = new ComplexGatewayBehaviour(),
 
         // events
         [NodeKind.StartEvent] = new StartEventBehaviour(),

@@ -18,7 +18,8 @@ namespace Workflows.Engine.Runtime;
 internal static class InstanceStateSerializer
 {
     /// <summary>The format this version writes, and the newest it reads.</summary>
-    public const int Format = 2;
+    /// <remarks>Format 3 added <c>"cx"</c>, the complex joins waiting for reset.</remarks>
+    public const int Format = 3;
 
     private static readonly HashSet<string> s_rootKeys = new(StringComparer.Ordinal) { "fmt", "next", "callKey", "vars", "elements" };
 
@@ -94,22 +95,8 @@ internal static class InstanceStateSerializer
             w.WriteEndArray();
         }
 
-        if (e.JoinArrivals is { Count: > 0 })
-        {
-            w.WriteStartObject("j");
-            foreach (var (gateway, flows) in e.JoinArrivals)
-            {
-                w.WriteStartArray(gateway);
-                foreach (var flow in flows)
-                {
-                    w.WriteStringValue(flow);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        }
+        WriteFlowsByGateway(w, "j", e.JoinArrivals);
+        WriteFlowsByGateway(w, "cx", e.ComplexResets);
 
         if (e.IsMultiInstanceBody)
         {
@@ -132,6 +119,28 @@ internal static class InstanceStateSerializer
         if (e.Interrupted)
         {
             w.WriteBoolean("int", true);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteFlowsByGateway(Utf8JsonWriter w, string name, Dictionary<string, List<string>>? flowsByGateway)
+    {
+        if (flowsByGateway is not { Count: > 0 })
+        {
+            return;
+        }
+
+        w.WriteStartObject(name);
+        foreach (var (gateway, flows) in flowsByGateway)
+        {
+            w.WriteStartArray(gateway);
+            foreach (var flow in flows)
+            {
+                w.WriteStringValue(flow);
+            }
+
+            w.WriteEndArray();
         }
 
         w.WriteEndObject();
@@ -194,6 +203,17 @@ internal static class InstanceStateSerializer
         return state;
     }
 
+    private static Dictionary<string, List<string>> ReadFlowsByGateway(JsonElement value)
+    {
+        var flowsByGateway = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var gateway in value.EnumerateObject())
+        {
+            flowsByGateway[gateway.Name] = gateway.Value.EnumerateArray().Select(f => f.GetString()!).ToList();
+        }
+
+        return flowsByGateway;
+    }
+
     private static InvalidDataException Unknown(Guid instanceId, string key, string? elementId, int format) =>
         new($"the state of instance {instanceId} holds the key '{key}'{(elementId is null ? "" : $" on element '{elementId}'")} that format {format} does not have; it is refused rather than dropped");
 
@@ -240,12 +260,10 @@ internal static class InstanceStateSerializer
 
                     break;
                 case "j":
-                    element.JoinArrivals = [];
-                    foreach (var gateway in value.EnumerateObject())
-                    {
-                        element.JoinArrivals[gateway.Name] = gateway.Value.EnumerateArray().Select(f => f.GetString()!).ToList();
-                    }
-
+                    element.JoinArrivals = ReadFlowsByGateway(value);
+                    break;
+                case "cx" when format >= 3:
+                    element.ComplexResets = ReadFlowsByGateway(value);
                     break;
                 case "mib":
                     element.IsMultiInstanceBody = true;

@@ -21,7 +21,7 @@ internal sealed class ProcessDefinition
                 _linkCatches.TryAdd((node.Parent, node.Event.LinkName), node);
             }
 
-            if (node.Kind == NodeKind.InclusiveGateway && node.Incoming.Count > 1)
+            if (node.Kind is NodeKind.InclusiveGateway or NodeKind.ComplexGateway && node.Incoming.Count > 1)
             {
                 node.Upstream = ComputeUpstream(node);
             }

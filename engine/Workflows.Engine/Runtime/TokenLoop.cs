@@ -1,5 +1,6 @@
 using Workflows.Engine.Behaviours;
 using Workflows.Engine.Behaviours.Containers;
+using Workflows.Engine.Behaviours.Gateways;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 
@@ -53,7 +54,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
 
             // Joins and scope ends are decided only when no token is in flight, so that a token
             // still on its way cannot be missed.
-            if (!SettleInclusiveJoins() && !await SettleScopesAsync().ConfigureAwait(false))
+            if (!SettleInclusiveJoins() && !ComplexGatewayBehaviour.Settle(execution) && !await SettleScopesAsync().ConfigureAwait(false))
             {
                 return;
             }
@@ -135,6 +136,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
             return;
         }
 
+        if (join == JoinRule.Complex)
+        {
+            ComplexGatewayBehaviour.Arrive(scope, target, flow);
+            return;
+        }
+
         scope.JoinArrivals ??= [];
         if (!scope.JoinArrivals.TryGetValue(target.Id, out var arrived))
         {
@@ -199,7 +206,8 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         return fired;
     }
 
-    private static bool CanStillArrive(LoadedInstance instance, ElementInstance scope, FlowNode join)
+    /// <summary>Whether a token of <paramref name="scope"/> can still reach <paramref name="join"/> (whose <see cref="FlowNode.Upstream"/> is known).</summary>
+    public static bool CanStillArrive(LoadedInstance instance, ElementInstance scope, FlowNode join)
     {
         var upstream = join.Upstream!;
         foreach (var element in instance.State.Elements.Values)

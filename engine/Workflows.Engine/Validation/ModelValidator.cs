@@ -44,7 +44,7 @@ internal static class ModelValidator
         {
             switch (node.Kind)
             {
-                case NodeKind.ExclusiveGateway or NodeKind.InclusiveGateway when node.Outgoing.Count > 1:
+                case NodeKind.ExclusiveGateway or NodeKind.InclusiveGateway or NodeKind.ComplexGateway when node.Outgoing.Count > 1:
                     foreach (var flow in node.Outgoing.Where(f => f.Condition is null && f != node.DefaultFlow))
                     {
                         Add(Severity, "GATEWAY_FLOW_UNCONDITIONAL", node,
@@ -63,9 +63,6 @@ internal static class ModelValidator
                         Add(Severity, "EVENT_GATEWAY_TARGET", node, "an event-based gateway needs at least two outgoing flows");
                     }
 
-                    break;
-                case NodeKind.ComplexGateway:
-                    Add(Severity, "UNSUPPORTED", node, "complex gateways are not supported; use an inclusive gateway");
                     break;
                 case NodeKind.AdHocSubProcess:
                     CheckAdHoc(node);
@@ -101,6 +98,11 @@ internal static class ModelValidator
             if (node.MultiInstance is { InputCollection: null, LoopCardinality: null })
             {
                 Add(Severity, "MULTI_INSTANCE_INPUT", node, "a multi-instance activity needs an inputCollection or a loopCardinality");
+            }
+
+            if (node.Kind == NodeKind.ComplexGateway && node.Incoming.Count > 1 && node.ActivationCondition is null)
+            {
+                Add(Severity, "ACTIVATION_CONDITION_MISSING", node, "a complex gateway that joins needs an activationCondition (FEEL; activationCount is the number of incoming flows holding a token)");
             }
 
             if (node.StandardLoop is { } loop)
