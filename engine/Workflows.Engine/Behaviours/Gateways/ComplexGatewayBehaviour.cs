@@ -79,7 +79,7 @@ internal sealed class ComplexGatewayBehaviour : ElementBehaviour
         foreach (var instance in execution.Unit.Instances)
         {
             var state = instance.State;
-            if (!state.Elements.Values.Any(e => e.ComplexResets is { Count: > 0 } || e.JoinArrivals is { Count: > 0 }))
+            if (!instance.Definition.HasComplexJoins || !state.Elements.Values.Any(e => e.ComplexResets is { Count: > 0 } || e.JoinArrivals is { Count: > 0 }))
             {
                 continue; // the usual case: nothing waits at a join
             }
