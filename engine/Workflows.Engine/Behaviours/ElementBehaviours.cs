@@ -31,6 +31,7 @@ internal static class ElementBehaviours
         [NodeKind.InclusiveGateway] = new InclusiveGatewayBehaviour(),
         [NodeKind.ParallelGateway] = new ParallelGatewayBehaviour(),
         [NodeKind.EventBasedGateway] = new EventBasedGatewayBehaviour(),
+        [NodeKind.ComplexGateway] = new ComplexGatewayBehaviour(),
 
         // events
         [NodeKind.StartEvent] = new StartEventBehaviour(),
@@ -43,6 +44,7 @@ internal static class ElementBehaviours
         [NodeKind.SubProcess] = new SubProcessBehaviour(),
         [NodeKind.Transaction] = new TransactionBehaviour(),
         [NodeKind.CallActivity] = new CallActivityBehaviour(),
+        [NodeKind.AdHocSubProcess] = new AdHocSubProcessBehaviour(),
     }.ToFrozenDictionary();
 
     /// <summary>The behaviour of <paramref name="node"/>'s kind; a kind without one fails the step.</summary>

@@ -53,4 +53,7 @@ internal enum JoinRule
 
     /// <summary>The tokens that arrived, once no other token in the scope can still arrive (the inclusive join).</summary>
     Inclusive,
+
+    /// <summary>The tokens that arrived, once an activation condition holds, then a reset (the complex join).</summary>
+    Complex,
 }

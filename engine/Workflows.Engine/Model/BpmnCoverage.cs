@@ -33,6 +33,7 @@ internal static class BpmnCoverage
         "messageEventDefinition", "timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
         "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
         "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition", "script",
+        "standardLoopCharacteristics", "loopCondition", "adHocSubProcess", "complexGateway", "activationCondition",
     ];
 
     // Documentation and structure without behaviour: no finding, and nothing inside them is checked.
@@ -47,7 +48,6 @@ internal static class BpmnCoverage
     // Elements the validator already reports as unsupported; their content is not reported twice.
     private static readonly HashSet<string> s_reportedElsewhere =
     [
-        "complexGateway", "adHocSubProcess", "standardLoopCharacteristics",
         "conditionalEventDefinition",
     ];
 
@@ -66,7 +66,7 @@ internal static class BpmnCoverage
         "gatewayDirection", "isSequential", "scriptFormat", "language", "evaluatesToTypeRef", "method", "processRef",
         "dataObjectRef", "dataStoreRef", "categoryValueRef", "associationDirection", "textFormat", "isCollection",
         "itemSubjectRef", "value", "capacity", "isUnlimited", "isHorizontal", "resultVariable",
-        "isForCompensation", "activityRef",
+        "isForCompensation", "activityRef", "testBefore", "loopMaximum", "cancelRemainingInstances",
     ];
 
     // Attributes whose default value is what the engine does; any other value is not executed.
@@ -81,6 +81,7 @@ internal static class BpmnCoverage
         ["parallelMultiple"] = (["false"], true),
         ["eventGatewayType"] = (["Exclusive"], true),
         ["behavior"] = (["All"], true),
+        ["ordering"] = (["Parallel"], true),
         ["implementation"] = (["##WebService", "##unspecified", "##unspecified##", "Other", "##Other"], false),
     };
 
@@ -88,7 +89,7 @@ internal static class BpmnCoverage
     private static readonly HashSet<string> s_flowNodeExtensions =
     [
         "taskDefinition", "assignmentDefinition", "taskSchedule", "priorityDefinition", "userTask", "form", "ioMapping",
-        "calledElement", "script", "taskHeaders", "versionTag", "sla", "commitment", "satisfaction", "pauseClocks",
+        "calledElement", "script", "taskHeaders", "versionTag", "sla", "commitment", "satisfaction", "pauseClocks", "adHoc",
     ];
 
     private static readonly Dictionary<string, HashSet<string>> s_extensionsByParent = new(StringComparer.Ordinal)

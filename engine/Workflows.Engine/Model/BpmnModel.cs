@@ -143,6 +143,20 @@ internal sealed record MultiInstanceDefinition(
     ModelExpression? LoopCardinality);
 
 /// <summary>
+/// A standard loop (<c>bpmn:standardLoopCharacteristics</c>): the activity runs pass after pass while
+/// <paramref name="Condition"/> holds, tested before each pass (<paramref name="TestBefore"/>, a while loop) or
+/// after it (a do-while loop, the default); <paramref name="Maximum"/> caps the number of passes.
+/// </summary>
+internal sealed record StandardLoopDefinition(ModelExpression? Condition, bool TestBefore, int? Maximum);
+
+/// <summary>
+/// An ad-hoc sub-process as Camunda 8.8 runs it: the inner elements named by <paramref name="ActiveElements"/>
+/// (<c>zeebe:adHoc activeElementsCollection</c>) start on entry; <paramref name="CompletionCondition"/> and
+/// <paramref name="CancelRemainingInstances"/> say when it ends.
+/// </summary>
+internal sealed record AdHocDefinition(ModelExpression? ActiveElements, ModelExpression? CompletionCondition, bool CancelRemainingInstances);
+
+/// <summary>
 /// One rung of an escalation ladder: when the clock passes <paramref name="AtPercent"/> of its target
 /// (above 100 is after the breach), its actions run, and again every <paramref name="Repeat"/> until
 /// the clock ends or the next rung fires.
@@ -272,6 +286,16 @@ internal sealed class FlowNode
     public CallDefinition? Call { get; set; }
 
     public MultiInstanceDefinition? MultiInstance { get; set; }
+
+    public StandardLoopDefinition? StandardLoop { get; set; }
+
+    /// <summary>A loop body runs the element: multi-instance or a standard loop.</summary>
+    public bool IsLoop => MultiInstance is not null || StandardLoop is not null;
+
+    public AdHocDefinition? AdHoc { get; set; }
+
+    /// <summary>A complex gateway's join condition (<c>bpmn:activationCondition</c>).</summary>
+    public ModelExpression? ActivationCondition { get; set; }
 
     public SlaDefinition? Sla { get; set; }
 

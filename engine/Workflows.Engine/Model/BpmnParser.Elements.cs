@@ -38,6 +38,14 @@ internal sealed partial class BpmnParser
         ReadEventDefinitions(e, node);
         ReadExtensions(e, node, process);
         ReadLoop(e, node);
+        if (kind == NodeKind.AdHocSubProcess)
+        {
+            ReadAdHoc(e, node);
+        }
+        else if (kind == NodeKind.ComplexGateway)
+        {
+            ReadComplexGateway(e, node);
+        }
 
         if (kind == NodeKind.ScriptTask && node.Script is null)
         {
@@ -331,10 +339,9 @@ internal sealed partial class BpmnParser
 
     private void ReadLoop(XElement e, FlowNode node)
     {
-        if (e.Element(XName.Get("standardLoopCharacteristics", BpmnNs)) is not null)
+        if (e.Element(XName.Get("standardLoopCharacteristics", BpmnNs)) is { } standard)
         {
-            _document.Count("standardLoopCharacteristics");
-            Error("LOOP_UNSUPPORTED", node.Id, e, "standard loops are not supported; use a multi-instance or a gateway loop");
+            ReadStandardLoop(standard, node);
         }
 
         if (e.Element(XName.Get("multiInstanceLoopCharacteristics", BpmnNs)) is not { } mi)

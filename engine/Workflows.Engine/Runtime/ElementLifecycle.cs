@@ -31,7 +31,7 @@ internal sealed class ElementLifecycle(Execution execution)
         }
 
         var element = NewElement(instance, parentKey, node);
-        if (node.MultiInstance is not null)
+        if (node.IsLoop)
         {
             element.IsMultiInstanceBody = true;
         }
@@ -147,7 +147,8 @@ internal sealed class ElementLifecycle(Execution execution)
             execution.Tokens.EnqueueArrive(instance, element.ParentKey, flow);
         }
 
-        if (flows.Count == 0)
+        // An ad-hoc sub-process looks at its completion condition after each inner element completes.
+        if (flows.Count == 0 || node.Parent?.Kind == NodeKind.AdHocSubProcess)
         {
             execution.Tokens.CheckScope(instance, element.ParentKey);
         }

@@ -44,7 +44,15 @@ internal sealed class Incidents(Execution execution)
         Clear(instance, element);
         if (phase == IncidentPhase.Complete)
         {
-            execution.Tokens.EnqueueComplete(instance, element.Key);
+            if (node.Kind == Model.NodeKind.AdHocSubProcess && !element.IsMultiInstanceBody)
+            {
+                execution.Tokens.CheckScope(instance, element.Key); // its completion condition decides again
+            }
+            else
+            {
+                execution.Tokens.EnqueueComplete(instance, element.Key);
+            }
+
             return;
         }
 

@@ -99,6 +99,10 @@ internal sealed class ElementInstance
     /// <summary>Arrivals at joining gateways of this scope: gateway id → ids of the flows that arrived (a multiset).</summary>
     public Dictionary<string, List<string>>? JoinArrivals { get; set; }
 
+    /// <summary>Complex joins of this scope waiting for reset: gateway id → ids of the incoming flows whose token it still consumes.</summary>
+    public Dictionary<string, List<string>>? ComplexResets { get; set; }
+
+    /// <summary>The body of a loop: a multi-instance activity's, or a standard loop's (whose inner instances are its passes).</summary>
     public bool IsMultiInstanceBody { get; set; }
 
     public bool IsMultiInstanceInner { get; set; }

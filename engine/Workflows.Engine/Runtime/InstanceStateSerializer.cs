@@ -14,7 +14,8 @@ namespace Workflows.Engine.Runtime;
 /// does not know, is refused with <see cref="InvalidDataException"/> naming the instance and the key: a
 /// node running older code never silently drops what a newer one wrote. A new key therefore means a new
 /// format number, and this reader learning the key. Format 3 added the compensation records
-/// (<c>"compensations"</c>) and, on elements, <c>"cmp"</c> (compensating a completed sub-process) and <c>"cxl"</c> (a cancelled transaction).
+/// (<c>"compensations"</c>) and, on elements, <c>"cmp"</c> (compensating a completed sub-process), <c>"cxl"</c> (a cancelled transaction)
+/// and <c>"cx"</c> (the complex joins waiting for reset).
 /// </remarks>
 internal static class InstanceStateSerializer
 {
@@ -120,22 +121,8 @@ internal static class InstanceStateSerializer
             w.WriteEndArray();
         }
 
-        if (e.JoinArrivals is { Count: > 0 })
-        {
-            w.WriteStartObject("j");
-            foreach (var (gateway, flows) in e.JoinArrivals)
-            {
-                w.WriteStartArray(gateway);
-                foreach (var flow in flows)
-                {
-                    w.WriteStringValue(flow);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        }
+        WriteFlowsByGateway(w, "j", e.JoinArrivals);
+        WriteFlowsByGateway(w, "cx", e.ComplexResets);
 
         if (e.IsMultiInstanceBody)
         {
@@ -168,6 +155,28 @@ internal static class InstanceStateSerializer
         if (e.Cancelled)
         {
             w.WriteBoolean("cxl", true);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteFlowsByGateway(Utf8JsonWriter w, string name, Dictionary<string, List<string>>? flowsByGateway)
+    {
+        if (flowsByGateway is not { Count: > 0 })
+        {
+            return;
+        }
+
+        w.WriteStartObject(name);
+        foreach (var (gateway, flows) in flowsByGateway)
+        {
+            w.WriteStartArray(gateway);
+            foreach (var flow in flows)
+            {
+                w.WriteStringValue(flow);
+            }
+
+            w.WriteEndArray();
         }
 
         w.WriteEndObject();
@@ -246,6 +255,17 @@ internal static class InstanceStateSerializer
         return state;
     }
 
+    private static Dictionary<string, List<string>> ReadFlowsByGateway(JsonElement value)
+    {
+        var flowsByGateway = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var gateway in value.EnumerateObject())
+        {
+            flowsByGateway[gateway.Name] = gateway.Value.EnumerateArray().Select(f => f.GetString()!).ToList();
+        }
+
+        return flowsByGateway;
+    }
+
     private static InvalidDataException Unknown(Guid instanceId, string key, string? elementId, int format) =>
         new($"the state of instance {instanceId} holds the key '{key}'{(elementId is null ? "" : $" on element '{elementId}'")} that format {format} does not have; it is refused rather than dropped");
 
@@ -292,12 +312,10 @@ internal static class InstanceStateSerializer
 
                     break;
                 case "j":
-                    element.JoinArrivals = [];
-                    foreach (var gateway in value.EnumerateObject())
-                    {
-                        element.JoinArrivals[gateway.Name] = gateway.Value.EnumerateArray().Select(f => f.GetString()!).ToList();
-                    }
-
+                    element.JoinArrivals = ReadFlowsByGateway(value);
+                    break;
+                case "cx" when format >= 3:
+                    element.ComplexResets = ReadFlowsByGateway(value);
                     break;
                 case "mib":
                     element.IsMultiInstanceBody = true;

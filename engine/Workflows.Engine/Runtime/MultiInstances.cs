@@ -6,12 +6,20 @@ namespace Workflows.Engine.Runtime;
 /// <summary>
 /// Multi-instance activities: the body evaluates its collection or cardinality and starts its inner
 /// instances (all at once, or one after another); each inner instance's completion fills the output
-/// collection and checks the completion condition.
+/// collection and checks the completion condition. A standard loop's body is run by <see cref="StandardLoops"/>.
 /// </summary>
 internal sealed class MultiInstances(Execution execution)
 {
+    private readonly StandardLoops _standardLoops = new(execution);
+
     public async ValueTask ActivateBodyAsync(LoadedInstance instance, ElementInstance body, FlowNode node)
     {
+        if (node.StandardLoop is not null)
+        {
+            await _standardLoops.ActivateBodyAsync(instance, body, node).ConfigureAwait(false);
+            return;
+        }
+
         var mi = node.MultiInstance!;
         var scope = new ElementScope(instance.State, body);
         List<object?>? items = null;
@@ -94,6 +102,12 @@ internal sealed class MultiInstances(Execution execution)
 
     public async ValueTask CompleteInnerAsync(LoadedInstance instance, ElementInstance inner, FlowNode node, FeelContext? variables)
     {
+        if (node.StandardLoop is not null)
+        {
+            await _standardLoops.CompletePassAsync(instance, inner, node).ConfigureAwait(false);
+            return;
+        }
+
         var mi = node.MultiInstance!;
         var body = instance.State.Elements[inner.ParentKey];
         if (mi.OutputCollection is { } output && mi.OutputElement is { } outputElement)

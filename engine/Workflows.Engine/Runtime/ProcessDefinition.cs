@@ -21,9 +21,10 @@ internal sealed class ProcessDefinition
                 _linkCatches.TryAdd((node.Parent, node.Event.LinkName), node);
             }
 
-            if (node.Kind == NodeKind.InclusiveGateway && node.Incoming.Count > 1)
+            if (node.Kind is NodeKind.InclusiveGateway or NodeKind.ComplexGateway && node.Incoming.Count > 1)
             {
                 node.Upstream = ComputeUpstream(node);
+                HasComplexJoins |= node.Kind == NodeKind.ComplexGateway;
             }
         }
 
@@ -54,6 +55,9 @@ internal sealed class ProcessDefinition
 
         return targets;
     }
+
+    /// <summary>Whether a complex gateway joins anywhere: only then does the token loop look for complex joins to settle.</summary>
+    public bool HasComplexJoins { get; }
 
     /// <summary>Whether any element keeps an SLA or commitment clock: only then does a command read an instance's clocks.</summary>
     public bool HasClocks { get; }

@@ -1,5 +1,6 @@
 using Workflows.Engine.Behaviours;
 using Workflows.Engine.Behaviours.Containers;
+using Workflows.Engine.Behaviours.Gateways;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 
@@ -53,7 +54,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
 
             // Joins and scope ends are decided only when no token is in flight, so that a token
             // still on its way cannot be missed.
-            if (!SettleInclusiveJoins() && !await SettleScopesAsync().ConfigureAwait(false))
+            if (!SettleInclusiveJoins() && !ComplexGatewayBehaviour.Settle(execution) && !await SettleScopesAsync().ConfigureAwait(false))
             {
                 return;
             }
@@ -84,7 +85,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         {
             case WorkKind.Activate when instance.State.Elements.ContainsKey(work.Key):
                 var entered = execution.Elements.NewElement(instance, work.Key, work.Node!);
-                entered.IsMultiInstanceBody = work.Node!.MultiInstance is not null;
+                entered.IsMultiInstanceBody = work.Node!.IsLoop;
                 if (work.Variables is { Count: > 0 } trigger)
                 {
                     VariableScopes.MergeInto(entered, trigger.Copy());
@@ -132,6 +133,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         if (!joining)
         {
             EnqueueActivate(instance, scopeKey, target);
+            return;
+        }
+
+        if (join == JoinRule.Complex)
+        {
+            ComplexGatewayBehaviour.Arrive(scope, target, flow);
             return;
         }
 
@@ -199,7 +206,8 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         return fired;
     }
 
-    private static bool CanStillArrive(LoadedInstance instance, ElementInstance scope, FlowNode join)
+    /// <summary>Whether a token of <paramref name="scope"/> can still reach <paramref name="join"/> (whose <see cref="FlowNode.Upstream"/> is known).</summary>
+    public static bool CanStillArrive(LoadedInstance instance, ElementInstance scope, FlowNode join)
     {
         var upstream = join.Upstream!;
         foreach (var element in instance.State.Elements.Values)
@@ -237,7 +245,19 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         foreach (var (instance, scopeKey) in scopes)
         {
             var state = instance.State;
-            if (!state.Elements.TryGetValue(scopeKey, out var scope) || ElementTree.HasActiveChildren(state, scopeKey) || scope.JoinArrivals is { Count: > 0 })
+            if (!state.Elements.TryGetValue(scopeKey, out var scope))
+            {
+                continue;
+            }
+
+            if (scopeKey != InstanceState.RootKey && !scope.IsMultiInstanceBody && instance.Definition.Node(scope.ElementId) is { Kind: NodeKind.AdHocSubProcess } adHoc)
+            {
+                // An ad-hoc sub-process decides by its completion rule, with inner elements still active or not.
+                progressed |= await AdHocSubProcessBehaviour.SettleAsync(execution, instance, scope, adHoc).ConfigureAwait(false);
+                continue;
+            }
+
+            if (ElementTree.HasActiveChildren(state, scopeKey) || scope.JoinArrivals is { Count: > 0 })
             {
                 continue;
             }

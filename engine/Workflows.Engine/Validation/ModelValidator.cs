@@ -44,7 +44,7 @@ internal static class ModelValidator
         {
             switch (node.Kind)
             {
-                case NodeKind.ExclusiveGateway or NodeKind.InclusiveGateway when node.Outgoing.Count > 1:
+                case NodeKind.ExclusiveGateway or NodeKind.InclusiveGateway or NodeKind.ComplexGateway when node.Outgoing.Count > 1:
                     foreach (var flow in node.Outgoing.Where(f => f.Condition is null && f != node.DefaultFlow))
                     {
                         Add(Severity, "GATEWAY_FLOW_UNCONDITIONAL", node,
@@ -64,11 +64,8 @@ internal static class ModelValidator
                     }
 
                     break;
-                case NodeKind.ComplexGateway:
-                    Add(Severity, "UNSUPPORTED", node, "complex gateways are not supported; use an inclusive gateway");
-                    break;
                 case NodeKind.AdHocSubProcess:
-                    Add(Severity, "UNSUPPORTED", node, "ad-hoc sub-processes are not supported");
+                    CheckAdHoc(node);
                     break;
                 case NodeKind.IntermediateCatchEvent when node.Event is null:
                     Add(Severity, "EVENT_DEFINITION_MISSING", node, "an intermediate catch event needs a message, timer, signal or link definition");
@@ -107,6 +104,16 @@ internal static class ModelValidator
             {
                 Add(Severity, "MULTI_INSTANCE_INPUT", node, "a multi-instance activity needs an inputCollection or a loopCardinality");
             }
+
+            if (node.Kind == NodeKind.ComplexGateway && node.Incoming.Count > 1 && node.ActivationCondition is null)
+            {
+                Add(Severity, "ACTIVATION_CONDITION_MISSING", node, "a complex gateway that joins needs an activationCondition (FEEL; activationCount is the number of incoming flows holding a token)");
+            }
+
+            if (node.StandardLoop is { } loop)
+            {
+                CheckStandardLoop(node, loop);
+            }
         }
 
         private void CheckEvent(FlowNode node, EventDefinition e)
@@ -144,6 +151,38 @@ internal static class ModelValidator
                 case EventType.Multiple:
                     Add(Severity, "UNSUPPORTED", node, "events with several event definitions (multiple/parallel multiple) are not supported");
                     break;
+            }
+        }
+
+        // Camunda 8.8's constraints: inner activities to activate, no start or end events.
+        private void CheckAdHoc(FlowNode node)
+        {
+            if (!node.Children.Any(c => c.IsActivity))
+            {
+                Add(Severity, "AD_HOC_NO_ACTIVITY", node, "an ad-hoc sub-process needs at least one activity inside");
+            }
+
+            foreach (var inner in node.Children.Where(c => c.Kind is NodeKind.StartEvent or NodeKind.EndEvent))
+            {
+                Add(Severity, "AD_HOC_START_END", inner, $"an ad-hoc sub-process has no {inner.ElementName}s: its inner elements start from its active elements collection");
+            }
+
+            if (node.Task is not null)
+            {
+                Add(Severity, "AD_HOC_JOB_WORKER_UNSUPPORTED", node, "an ad-hoc sub-process run by a job worker (zeebe:taskDefinition) is not supported; use zeebe:adHoc activeElementsCollection");
+            }
+        }
+
+        private void CheckStandardLoop(FlowNode node, StandardLoopDefinition loop)
+        {
+            if (!node.IsActivity)
+            {
+                Add(Severity, "LOOP_NOT_ON_ACTIVITY", node, $"standard loop characteristics belong on an activity, not on a {node.ElementName}");
+            }
+
+            if (loop.Condition is null && loop.Maximum is null)
+            {
+                Add(Severity, "LOOP_ENDLESS", node, "a standard loop needs a loopCondition or a loopMaximum; with neither it never ends");
             }
         }
 
@@ -223,6 +262,14 @@ internal static class ModelValidator
                     foreach (var start in node.Children.Where(c => c.Kind == NodeKind.StartEvent))
                     {
                         Enqueue(start);
+                    }
+                }
+
+                if (node.Kind == NodeKind.AdHocSubProcess)
+                {
+                    foreach (var inner in node.Children.Where(Behaviours.Containers.AdHocSubProcessBehaviour.IsActivatable))
+                    {
+                        Enqueue(inner);
                     }
                 }
             }

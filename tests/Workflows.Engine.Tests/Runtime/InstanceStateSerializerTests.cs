@@ -56,6 +56,7 @@ public sealed class InstanceStateSerializerTests
     [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}],"compensations":[]}""", "'compensations'")]
     [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cond":{"x":1}}]}""", "'cond' on element 'journey'")]
     [TestCase("""{"next":2,"vars":{},"elements":[{"k":1,"id":"journey","loopMax":3}]}""", "'loopMax' on element 'journey'")]
+    [TestCase("""{"fmt":2,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cx":{"join":["f1"]}}]}""", "'cx' on element 'journey'")]
     public void A_key_this_format_does_not_have_is_refused_with_its_name_never_dropped(string json, string named) =>
         Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(s_instance.ToString()));
@@ -91,4 +92,14 @@ public sealed class InstanceStateSerializerTests
     public void State_in_a_format_newer_than_the_engine_is_refused() =>
         Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":99,"next":2,"vars":{},"elements":[]}""")),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains("format 99"));
+
+    [Test]
+    public void A_complex_join_waiting_for_reset_is_written_in_format_three_and_read_back()
+    {
+        var state = InstanceStateSerializer.Deserialize(Record("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cx":{"join":["f2","f3"]}}]}"""));
+
+        var again = InstanceStateSerializer.Deserialize(Record(Encoding.UTF8.GetString(InstanceStateSerializer.Serialize(state))));
+
+        Assert.That(again.Elements[1].ComplexResets!["join"], Is.EqualTo(new[] { "f2", "f3" }));
+    }
 }

@@ -140,9 +140,9 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
 
-    // On a multi-instance activity an SLA runs per inner instance, on the whole activity, or both, as its scope says.
+    // On a multi-instance activity (or a standard loop's passes) an SLA runs per inner instance, on the whole activity, or both, as its scope says.
     private static bool RunsOn(ElementInstance element, FlowNode node, SlaScope scope) =>
-        node.MultiInstance is null || node.Kind == NodeKind.Process
+        !node.IsLoop || node.Kind == NodeKind.Process
         || (element.IsMultiInstanceInner ? scope != SlaScope.Body : scope != SlaScope.Inner);
 
     /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
