@@ -33,6 +33,7 @@ internal static class BpmnCoverage
         "messageEventDefinition", "timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
         "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition",
         "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition", "script",
+        "conditionalEventDefinition", "condition",
     ];
 
     // Documentation and structure without behaviour: no finding, and nothing inside them is checked.
@@ -95,6 +96,7 @@ internal static class BpmnCoverage
         ["process"] = ["versionTag", "journey", "sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks"],
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
+        ["conditionalEventDefinition"] = ["conditionalFilter"],
     };
 
     // Zeebe extensions that change behaviour when not run; other unread Zeebe extensions are warnings

@@ -101,7 +101,7 @@ internal sealed partial class BpmnParser
                 },
                 "terminateEventDefinition" => new EventDefinition { Type = EventType.Terminate },
                 "linkEventDefinition" => new EventDefinition { Type = EventType.Link, LinkName = Attr(d, "name") },
-                "conditionalEventDefinition" => new EventDefinition { Type = EventType.Conditional },
+                "conditionalEventDefinition" => ReadConditional(d, node.Id),
                 "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate },
                 "cancelEventDefinition" => new EventDefinition { Type = EventType.Cancel },
                 _ => new EventDefinition { Type = EventType.Multiple },

@@ -38,6 +38,7 @@ internal sealed class Execution
         Jobs = new Jobs(this, ct);
         Messaging = new Messaging(this, ct);
         ThrownEvents = new ThrownEvents(this);
+        Conditions = new ConditionalEvents(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
         Listeners = [Clocks, Satisfaction];
@@ -70,6 +71,8 @@ internal sealed class Execution
     public Messaging Messaging { get; }
 
     public ThrownEvents ThrownEvents { get; }
+
+    public ConditionalEvents Conditions { get; }
 
     public Expressions Expressions { get; }
 

@@ -130,12 +130,33 @@ internal static class ModelValidator
                 case EventType.Link when string.IsNullOrEmpty(e.LinkName):
                     Add(Severity, "LINK_NAME_MISSING", node, "a link event needs a name");
                     break;
-                case EventType.Conditional or EventType.Compensate or EventType.Cancel:
+                case EventType.Conditional:
+                    CheckConditional(node, e);
+                    break;
+                case EventType.Compensate or EventType.Cancel:
                     Add(Severity, "UNSUPPORTED", node, $"{e.Type.ToString().ToLowerInvariant()} events are not supported");
                     break;
                 case EventType.Multiple:
                     Add(Severity, "UNSUPPORTED", node, "events with several event definitions (multiple/parallel multiple) are not supported");
                     break;
+            }
+        }
+
+        // Conditional events run as intermediate catches, boundaries and event sub-process starts; a process's own
+        // conditional start would need an outside trigger (Camunda 8 has an API for it), which this engine has not.
+        private void CheckConditional(FlowNode node, EventDefinition e)
+        {
+            if (node.Kind is not (NodeKind.IntermediateCatchEvent or NodeKind.BoundaryEvent or NodeKind.StartEvent))
+            {
+                Add(Severity, "UNSUPPORTED", node, $"a {node.ElementName} cannot be conditional; conditional events catch");
+            }
+            else if (node.Kind == NodeKind.StartEvent && node.Parent is not { TriggeredByEvent: true })
+            {
+                Add(Severity, "UNSUPPORTED", node, "conditional start events of a process are not supported; use a conditional start event in an event sub-process, or a message start event");
+            }
+            else if (e.Condition is null)
+            {
+                Add(Severity, "CONDITION_MISSING", node, "the conditional event needs a FEEL condition (bpmn:condition, e.g. '=amount > 1000')");
             }
         }
 
