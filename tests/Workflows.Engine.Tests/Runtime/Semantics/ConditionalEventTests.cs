@@ -388,6 +388,28 @@ public sealed class ConditionalEventTests
     }
 
     [Test]
+    public async Task An_event_sub_process_start_that_fails_is_an_incident_on_its_scope_and_the_main_flow_goes_on()
+    {
+        var instance = await StartAsync($"""
+            <bpmn:startEvent id="start"/>{UserTask("work")}<bpmn:endEvent id="end"/>{Chain("start", "work", "end")}
+            {EventSubProcess("=level", interrupting: true)}
+            """, Vars(("level", 3)));
+
+        var incident = (await instance.IncidentsAsync()).Single();
+        var meanwhile = await OpenAsync(instance, "work");
+        await instance.SetVariablesAsync(Vars(("level", true)));
+        await instance.ResolveIncidentAsync("p");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(incident.ElementId, Is.EqualTo("p"), "the process scope owns its event sub-processes' waits");
+            Assert.That(meanwhile, Is.EqualTo(1));
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "esp", "handle" }));
+            Assert.That(await instance.IncidentsAsync(), Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task An_event_sub_process_of_a_sub_process_listens_only_while_the_sub_process_runs()
     {
         var instance = await StartAsync($"""
