@@ -202,6 +202,21 @@ public sealed class ProcessInstanceHandle
         await Engine.Tasks.CompleteAsync(tasks[0].Id, variables, actor).ConfigureAwait(false);
     }
 
+    /// <summary>Sets variables on the instance's process scope (a conditional event waiting for them may fire).</summary>
+    public Task SetVariablesAsync(IReadOnlyDictionary<string, object?> variables) => Engine.Runtime.SetVariablesAsync(Id, variables);
+
+    /// <summary>Retries the step the open incident at <paramref name="elementId"/> stopped.</summary>
+    public async Task ResolveIncidentAsync(string elementId)
+    {
+        var incidents = (await IncidentsAsync().ConfigureAwait(false)).Where(i => i.ElementId == elementId).ToList();
+        if (incidents.Count != 1)
+        {
+            throw new InvalidOperationException($"expected one open incident at '{elementId}', found {incidents.Count}");
+        }
+
+        await Engine.Runtime.ResolveIncidentAsync(incidents[0].Id).ConfigureAwait(false);
+    }
+
     /// <summary>The open jobs of this instance.</summary>
     public Task<IReadOnlyList<JobInfo>> JobsAsync() => Engine.Jobs.GetWaitingAsync(instanceId: Id);
 

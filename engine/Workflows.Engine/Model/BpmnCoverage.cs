@@ -34,6 +34,7 @@ internal static class BpmnCoverage
         "escalationEventDefinition", "terminateEventDefinition", "linkEventDefinition", "compensateEventDefinition", "cancelEventDefinition",
         "timeDate", "timeDuration", "timeCycle", "multiInstanceLoopCharacteristics", "loopCardinality", "completionCondition", "script",
         "standardLoopCharacteristics", "loopCondition", "adHocSubProcess", "complexGateway", "activationCondition",
+        "conditionalEventDefinition", "condition",
     ];
 
     // Documentation and structure without behaviour: no finding, and nothing inside them is checked.
@@ -97,6 +98,7 @@ internal static class BpmnCoverage
         ["process"] = ["versionTag", "journey", "sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks"],
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
+        ["conditionalEventDefinition"] = ["conditionalFilter"],
     };
 
     // Zeebe extensions that change behaviour when not run; other unread Zeebe extensions are warnings

@@ -77,6 +77,22 @@ internal sealed record ErrorDefinition(string Id, string? Name, string? Code);
 
 internal sealed record EscalationDefinition(string Id, string? Name, string? Code);
 
+/// <summary>Which changes of a variable make a conditional event evaluate its condition again (<c>zeebe:conditionalFilter variableEvents</c>).</summary>
+[Flags]
+internal enum VariableEvents
+{
+    None = 0,
+    Create = 1,
+    Update = 2,
+    All = Create | Update,
+}
+
+/// <summary>
+/// A conditional event's condition. <paramref name="Names"/> are the names the expression mentions: only a change of
+/// one of them makes the event evaluate again (Camunda 8 derives the dependencies from the expression the same way).
+/// </summary>
+internal sealed record ConditionDefinition(ModelExpression Condition, IReadOnlySet<string> Names, VariableEvents Events = VariableEvents.All);
+
 internal sealed class EventDefinition
 {
     public EventType Type { get; init; }
@@ -97,6 +113,8 @@ internal sealed class EventDefinition
 
     /// <summary>For compensation throw events: the one activity to compensate; null compensates the whole scope.</summary>
     public string? ActivityRef { get; init; }
+    /// <summary>For conditional events; null when the definition has no (FEEL) condition.</summary>
+    public ConditionDefinition? Condition { get; init; }
 }
 
 /// <summary>A task's type and retries. <paramref name="External"/>: always a job for an outside worker;

@@ -110,7 +110,7 @@ internal sealed partial class BpmnParser
                 },
                 "terminateEventDefinition" => new EventDefinition { Type = EventType.Terminate },
                 "linkEventDefinition" => new EventDefinition { Type = EventType.Link, LinkName = Attr(d, "name") },
-                "conditionalEventDefinition" => new EventDefinition { Type = EventType.Conditional },
+                "conditionalEventDefinition" => ReadConditional(d, node.Id),
                 "compensateEventDefinition" => new EventDefinition { Type = EventType.Compensate, ActivityRef = Attr(d, "activityRef") },
                 "cancelEventDefinition" => new EventDefinition { Type = EventType.Cancel },
                 _ => new EventDefinition { Type = EventType.Multiple },

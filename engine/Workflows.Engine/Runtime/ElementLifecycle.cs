@@ -25,9 +25,9 @@ internal sealed class ElementLifecycle(Execution execution)
 
     public async ValueTask ActivateAsync(LoadedInstance instance, long parentKey, FlowNode node, FeelContext? triggerVariables)
     {
-        if (!instance.State.Elements.ContainsKey(parentKey))
+        if (!instance.State.Elements.TryGetValue(parentKey, out var parent) || parent.Interrupted)
         {
-            return; // the scope was terminated while this token was queued
+            return; // the scope was terminated, or an interrupting event sub-process took it over, while this token was queued
         }
 
         var element = NewElement(instance, parentKey, node);

@@ -40,6 +40,7 @@ internal sealed class Execution
         MessageStarts = new MessageStarts(this, ct);
         ThrownEvents = new ThrownEvents(this);
         Compensations = new Compensations(this);
+        Conditions = new ConditionalEvents(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
         Listeners = [Clocks, Satisfaction];
@@ -77,6 +78,7 @@ internal sealed class Execution
     public ThrownEvents ThrownEvents { get; }
 
     public Compensations Compensations { get; }
+    public ConditionalEvents Conditions { get; }
 
     public Expressions Expressions { get; }
 

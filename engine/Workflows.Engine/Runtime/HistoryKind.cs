@@ -30,6 +30,7 @@ internal static class HistoryKind
     public const string MessageCorrelated = "message-correlated";
     public const string SignalThrown = "signal-thrown";
     public const string SignalReceived = "signal-received";
+    public const string ConditionMet = "condition-met";
     public const string ErrorThrown = "error-thrown";
     public const string EscalationThrown = "escalation-thrown";
     public const string CompensationThrown = "compensation-thrown";

@@ -42,6 +42,12 @@ internal sealed class Incidents(Execution execution)
         var node = instance.Definition.Node(element.ElementId);
         var phase = element.IncidentPhase;
         Clear(instance, element);
+        if (phase == IncidentPhase.Condition)
+        {
+            execution.Conditions.Reevaluate(instance, element);
+            return;
+        }
+
         if (phase == IncidentPhase.Complete)
         {
             if (node.Kind == Model.NodeKind.AdHocSubProcess && !element.IsMultiInstanceBody)

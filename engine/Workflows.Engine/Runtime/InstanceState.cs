@@ -68,6 +68,9 @@ internal enum IncidentPhase
     None,
     Activate,
     Complete,
+
+    /// <summary>A conditional event the element owns failed to evaluate its condition; a retry evaluates it again.</summary>
+    Condition,
 }
 
 /// <summary>One activation of a flow node: a token at a task, a running sub-process, a waiting event.</summary>
@@ -136,6 +139,9 @@ internal enum WaitKind
     Timer,
     Message,
     Signal,
+
+    /// <summary>A conditional event: no row of its own, it lives in the instance state and is evaluated as variables change.</summary>
+    Condition,
 }
 
 /// <summary>A reference from an element instance to a wait-point row; <paramref name="ElementId"/> is the catching node.</summary>

@@ -36,6 +36,9 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     /// <summary>Whether the instance was active when this command loaded it (an end committed now stops work in flight for it).</summary>
     public bool WasActive { get; set; }
 
+    /// <summary>Variables set since the instance's conditional events last looked (see <see cref="ConditionalEvents"/>); null when none.</summary>
+    public List<VariableChange>? VariableChanges { get; set; }
+
     /// <summary>The branch and customer as last committed: an ended instance keeps them.</summary>
     public (string? Branch, string? CustomerId) Parties { get; set; }
 }

@@ -27,6 +27,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     /// <summary>Runs queued work until every token waits or ends, then settles joins and scopes.</summary>
     public async ValueTask RunAsync()
     {
+        // What the command did before its tokens ran (the variables it set) may meet a condition.
+        if (execution.Conditions.HasWork())
+        {
+            await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
+        }
+
         while (true)
         {
             while (_work.TryDequeue(out var work))
@@ -50,6 +56,19 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
                         Arrive(work.Instance, work.Key, work.Flow!);
                         break;
                 }
+
+                // Between two steps: the conditional events opened or concerned by the variables this step set.
+                if (execution.Conditions.HasWork(work.Instance))
+                {
+                    await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
+                }
+            }
+
+            // A variable another instance's step set (a called process handing back) is evaluated before the scopes settle.
+            if (execution.Conditions.HasWork())
+            {
+                await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
+                continue;
             }
 
             // Joins and scope ends are decided only when no token is in flight, so that a token

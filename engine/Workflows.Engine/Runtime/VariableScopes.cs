@@ -3,6 +3,9 @@ using Workflows.Engine.Feel;
 
 namespace Workflows.Engine.Runtime;
 
+/// <summary>A variable set in a command: the scope it lives in (<see cref="InstanceState.RootKey"/> for the process), its name, and whether it is new.</summary>
+internal readonly record struct VariableChange(long ScopeKey, string Name, bool Created);
+
 /// <summary>Where variables are set, and how they cross the engine's edges (the API's dictionaries, stored JSON).</summary>
 internal static class VariableScopes
 {
@@ -13,16 +16,38 @@ internal static class VariableScopes
         var key = fromKey;
         while (key != 0 && state.Elements.TryGetValue(key, out var element))
         {
-            if (element.Variables is not null && element.Variables.ContainsKey(name))
+            if (element.Variables is not null && element.Variables.TryGetValue(name, out var old))
             {
                 element.Variables[name] = value;
+                Changed(instance, key, name, created: false, old, value);
                 return;
             }
 
             key = element.ParentKey;
         }
 
-        state.Variables[name] = value;
+        SetProcessVariable(instance, name, value);
+    }
+
+    /// <summary>Sets a variable on the process scope itself.</summary>
+    public static void SetProcessVariable(LoadedInstance instance, string name, object? value)
+    {
+        var created = !instance.State.Variables.TryGetValue(name, out var old);
+        instance.State.Variables[name] = value;
+        Changed(instance, InstanceState.RootKey, name, created, old, value);
+    }
+
+    // Conditional events evaluate again when a variable they can see changes: the change is noted on the instance
+    // for the token loop's next step boundary (ConditionalEvents), and only for definitions that have such events.
+    // Setting a variable to the value it has is no change (Zeebe writes no variable record for it either).
+    private static void Changed(LoadedInstance instance, long scopeKey, string name, bool created, object? old, object? value)
+    {
+        if (!instance.Definition.HasConditionalEvents || (!created && FeelValue.AreEqual(old, value) == true))
+        {
+            return;
+        }
+
+        (instance.VariableChanges ??= []).Add(new VariableChange(scopeKey, name, created));
     }
 
     /// <summary>

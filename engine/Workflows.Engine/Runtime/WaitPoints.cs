@@ -39,6 +39,9 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
                 Changes.SignalSubscriptionsCreated.Add(subscription);
                 owner.AddWait(WaitKind.Signal, subscription.Id, catchNode.Id);
                 break;
+            case EventType.Conditional:
+                execution.Conditions.Open(instance, owner, catchNode);
+                break;
             case EventType.Error or EventType.Escalation:
                 break; // caught when thrown; nothing to open
             default:
@@ -124,7 +127,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     {
         foreach (var boundary in node.Boundaries)
         {
-            if (boundary.Event?.Type is EventType.Timer or EventType.Message or EventType.Signal)
+            if (boundary.Event?.Type is EventType.Timer or EventType.Message or EventType.Signal or EventType.Conditional)
             {
                 await OpenWaitAsync(instance, activity, boundary).ConfigureAwait(false);
                 if (!instance.State.Elements.ContainsKey(activity.Key))
@@ -141,7 +144,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         {
             foreach (var start in eventSubProcess.Children.Where(c => c.Kind == NodeKind.StartEvent && c.Event is not null))
             {
-                if (start.Event!.Type is EventType.Timer or EventType.Message or EventType.Signal)
+                if (start.Event!.Type is EventType.Timer or EventType.Message or EventType.Signal or EventType.Conditional)
                 {
                     await OpenWaitAsync(instance, scope, start).ConfigureAwait(false);
                 }

@@ -207,7 +207,7 @@ public sealed class WorkflowRuntime
             var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
             foreach (var (k, v) in values)
             {
-                instance.State.Variables[k] = v;
+                VariableScopes.SetProcessVariable(instance, k, v);
             }
 
             execution.History(instance, "variables-set", null, null, string.Join(", ", values.Keys));

@@ -73,7 +73,7 @@ public sealed class WorkflowTasks
                 execution.Changes.TasksClosed.Add((taskId, Storage.TaskStatus.Completed));
                 foreach (var (name, value) in values)
                 {
-                    instance.State.Variables[name] = value;
+                    Runtime.VariableScopes.SetProcessVariable(instance, name, value);
                 }
 
                 execution.History(instance, "task-completed", task.ElementId, null, taskId.ToString());

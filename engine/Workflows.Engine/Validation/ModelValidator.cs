@@ -146,7 +146,7 @@ internal static class ModelValidator
                     CompensationCheck.CheckEvent(node, e, (code, message) => Add(Severity, code, node, message));
                     break;
                 case EventType.Conditional:
-                    Add(Severity, "UNSUPPORTED", node, $"{e.Type.ToString().ToLowerInvariant()} events are not supported");
+                    CheckConditional(node, e);
                     break;
                 case EventType.Multiple:
                     Add(Severity, "UNSUPPORTED", node, "events with several event definitions (multiple/parallel multiple) are not supported");
@@ -183,6 +183,24 @@ internal static class ModelValidator
             if (loop.Condition is null && loop.Maximum is null)
             {
                 Add(Severity, "LOOP_ENDLESS", node, "a standard loop needs a loopCondition or a loopMaximum; with neither it never ends");
+            }
+        }
+
+        // Conditional events run as intermediate catches, boundaries and event sub-process starts; a process's own
+        // conditional start would need an outside trigger (Camunda 8 has an API for it), which this engine has not.
+        private void CheckConditional(FlowNode node, EventDefinition e)
+        {
+            if (node.Kind is not (NodeKind.IntermediateCatchEvent or NodeKind.BoundaryEvent or NodeKind.StartEvent))
+            {
+                Add(Severity, "UNSUPPORTED", node, $"a {node.ElementName} cannot be conditional; conditional events catch");
+            }
+            else if (node.Kind == NodeKind.StartEvent && node.Parent is not { TriggeredByEvent: true })
+            {
+                Add(Severity, "UNSUPPORTED", node, "conditional start events of a process are not supported; use a conditional start event in an event sub-process, or a message start event");
+            }
+            else if (e.Condition is null)
+            {
+                Add(Severity, "CONDITION_MISSING", node, "the conditional event needs a FEEL condition (bpmn:condition, e.g. '=amount > 1000')");
             }
         }
 

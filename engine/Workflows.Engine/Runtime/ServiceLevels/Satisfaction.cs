@@ -49,7 +49,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
         }
 
         var policy = instance.Definition.Process.Satisfaction;
-        instance.State.Variables[policy?.Variable ?? "satisfaction"] = score;
+        VariableScopes.SetProcessVariable(instance, policy?.Variable ?? "satisfaction", score);
         execution.Unit.History(instance, HistoryKind.SatisfactionRecorded, node.Id, element.Key, FeelValue.FormatNumber(score));
         if (policy is null || score >= policy.Threshold)
         {
