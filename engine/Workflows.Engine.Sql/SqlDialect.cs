@@ -130,7 +130,9 @@ internal sealed class SqliteDialect : SqlDialect
             return;
         }
 
-        await connection.ExecuteAsync("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
+        // A command waits for another process's lock as long as the connection string's Default Timeout says (30 s).
+        var busy = ((SqliteConnection)connection).DefaultTimeout * 1000L;
+        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
         s_configured.AddOrUpdate(handle, handle);
     }
 

@@ -26,7 +26,7 @@ internal static partial class SqlMigrator
     public static int LatestVersion => s_migrations.Value[^1].Version;
 
     /// <returns>How many migrations were applied.</returns>
-    public static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, CancellationToken ct)
+    public static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, TimeSpan lockTimeout, CancellationToken ct)
     {
         await using var connection = dialect.CreateConnection(connectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
@@ -37,6 +37,12 @@ internal static partial class SqlMigrator
         }
 
         await dialect.OnOpenedAsync(connection).ConfigureAwait(false);
+        if (dialect.Provider == SqlProvider.Sqlite)
+        {
+            // The caller's connection is not pooled: this wait applies to the migration alone.
+            await connection.ExecuteAsync($"PRAGMA busy_timeout = {(long)lockTimeout.TotalMilliseconds}").ConfigureAwait(false);
+        }
+
         await using var transaction = await dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
         await dialect.LockForMigrationAsync(connection, transaction).ConfigureAwait(false);
         await connection.ExecuteAsync(dialect.EnsureSchemaTable, transaction: transaction).ConfigureAwait(false);
@@ -61,6 +67,8 @@ internal static partial class SqlMigrator
             applied++;
         }
 
+        // A database that reads but takes no write (a read-only file or replica) fails here, not at the first command.
+        await connection.ExecuteAsync("UPDATE wf_schema_version SET applied_at = applied_at WHERE version = -1", transaction: transaction).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return applied;
     }

@@ -13,13 +13,35 @@ public sealed class SqlStoreOptions
     /// <summary>The ADO.NET connection string. Default: the SQLite file <c>./data/workflows.db</c>.</summary>
     public string ConnectionString { get; set; } = "Data Source=data/workflows.db";
 
+    /// <summary>
+    /// How long the start waits for the database: for the lock of a SQLite file another process holds. Default:
+    /// 10 seconds. (PostgreSQL and SQL Server wait as their connection string's <c>Timeout</c> says.)
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Where these settings come from, for error messages: a configuration section such as <c>Workflows:Store</c>
+    /// makes them name <c>Workflows:Store:ConnectionString</c>. Default: none, they name <c>SqlStoreOptions.ConnectionString</c>.
+    /// </summary>
+    public string? ConfigurationSection { get; set; }
+
+    /// <summary>The name of one of these settings as errors give it (see <see cref="ConfigurationSection"/>).</summary>
+    /// <param name="property">The property's name, such as <c>nameof(SqlStoreOptions.ConnectionString)</c>.</param>
+    public string SettingName(string property) =>
+        string.IsNullOrEmpty(ConfigurationSection) ? $"{nameof(SqlStoreOptions)}.{property}" : $"{ConfigurationSection}:{property}";
+
     /// <summary>Checks the settings; a wrong one fails at start with a message naming it.</summary>
-    /// <exception cref="ArgumentException">The connection string is missing or malformed.</exception>
+    /// <exception cref="ArgumentException">The connection string is missing or malformed, or the start time-out is not positive.</exception>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException($"{nameof(SqlStoreOptions)}.{nameof(ConnectionString)} must be set for {Provider}", nameof(ConnectionString));
+            throw new ArgumentException($"{SettingName(nameof(ConnectionString))} must be set for {Provider}", nameof(ConnectionString));
+        }
+
+        if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"{SettingName(nameof(StartTimeout))} = {StartTimeout} must be above zero and at most a day", nameof(StartTimeout));
         }
 
         try
@@ -28,7 +50,7 @@ public sealed class SqlStoreOptions
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{nameof(SqlStoreOptions)}.{nameof(ConnectionString)} is not a valid {Provider} connection string: {e.Message}", nameof(ConnectionString), e);
+            throw new ArgumentException($"{SettingName(nameof(ConnectionString))} is not a valid {Provider} connection string: {e.Message}", nameof(ConnectionString), e);
         }
     }
 }
@@ -47,22 +69,47 @@ public static class SqlWorkflowEngine
     }
 
     /// <summary>Applies pending migrations (idempotent; safe when several nodes start together).</summary>
+    /// <remarks>
+    /// The migration also checks that the database takes writes, so a read-only, locked or unreachable database
+    /// stops a start here rather than at the first command.
+    /// </remarks>
     /// <returns>How many migrations were applied.</returns>
     /// <exception cref="SchemaTooNewException">The database was migrated by a newer build.</exception>
-    public static Task<int> MigrateAsync(SqlStoreOptions store, CancellationToken cancellationToken = default)
+    /// <exception cref="StoreUnavailableException">The database (or its directory) is not writable, is locked, full or does not answer.</exception>
+    public static async Task<int> MigrateAsync(SqlStoreOptions store, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         store.Validate();
-        if (store.Provider == SqlProvider.Sqlite)
+        var connectionString = store.ConnectionString;
+        try
         {
-            var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(store.ConnectionString);
-            if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } directory && builder.DataSource != ":memory:")
+            if (store.Provider == SqlProvider.Sqlite)
             {
-                Directory.CreateDirectory(directory);
-            }
-        }
+                var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(store.ConnectionString);
+                if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { } directory && builder.DataSource != ":memory:")
+                {
+                    Directory.CreateDirectory(directory);
+                }
 
-        return SqlMigrator.MigrateAsync(SqlDialect.For(store.Provider), store.ConnectionString, cancellationToken);
+                // A connection of its own (not pooled), which waits for another process's lock StartTimeout at most.
+                builder.Pooling = false;
+                builder.DefaultTimeout = (int)Math.Ceiling(store.StartTimeout.TotalSeconds);
+                connectionString = builder.ConnectionString;
+            }
+
+            return await SqlMigrator.MigrateAsync(SqlDialect.For(store.Provider), connectionString, store.StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || SqlStoreFaults.Reason(e) is not null)
+        {
+            var reason = e switch
+            {
+                IOException or UnauthorizedAccessException => $"its directory cannot be created ({e.Message})",
+                Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 } =>
+                    $"the database is locked by another connection or process; waited {store.StartTimeout} ({store.SettingName(nameof(SqlStoreOptions.StartTimeout))})",
+                _ => SqlStoreFaults.Reason(e)!,
+            };
+            throw new StoreUnavailableException(SqlStoreFaults.Describe(store), store.SettingName(nameof(SqlStoreOptions.ConnectionString)), reason, e);
+        }
     }
 }
 

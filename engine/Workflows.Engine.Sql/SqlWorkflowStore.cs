@@ -49,6 +49,17 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         {
             return await write().ConfigureAwait(false);
         }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is 8 or 10 or 14)
+        {
+            // A file that was read-only when a pooled connection opened it stays read-only for that connection:
+            // drop the pool, so that the writes after the fault open the file afresh.
+            using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString))
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+            }
+
+            throw;
+        }
         finally
         {
             _writer.Release();

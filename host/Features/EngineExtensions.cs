@@ -14,11 +14,11 @@ internal static class EngineExtensions
     /// <summary>
     /// The store comes from configuration, section <c>Workflows:Store</c> (environment variables
     /// <c>Workflows__Store__Provider</c>, <c>Workflows__Store__ConnectionString</c>): by default a SQLite
-    /// file under <c>./data</c>. The schema is migrated at start; a wrong setting fails the start with its name.
+    /// file under <c>./data</c>. The schema is migrated at start; a wrong setting, or a database that is not writable, locked or away, fails the start naming the file (or the connection without its password) and the setting.
     /// </summary>
     public static WebApplicationBuilder AddWorkflowsEngine(this WebApplicationBuilder builder)
     {
-        var store = new SqlStoreOptions();
+        var store = new SqlStoreOptions { ConfigurationSection = "Workflows:Store" };
         builder.Configuration.GetSection("Workflows:Store").Bind(store);
         store.Validate();
         builder.Services.AddSingleton(store);

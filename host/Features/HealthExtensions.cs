@@ -8,6 +8,7 @@ internal static class HealthExtensions
 {
     public static IServiceCollection AddWorkflowsHealth(this IServiceCollection services)
     {
+        services.AddSingleton<StoreFaults>();
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine", tags: ["ready"]);
         return services;
     }
@@ -32,10 +33,36 @@ internal static class HealthExtensions
     }
 }
 
-internal sealed class EngineHealthCheck(WorkflowEngine engine) : IHealthCheck
+/// <summary>
+/// The store faults the API met (a command refused because the database is read-only, full, locked or away): readiness
+/// is Unhealthy for <see cref="Window"/> after the last one, so a balancer sends the work elsewhere while it lasts.
+/// </summary>
+internal sealed class StoreFaults(TimeProvider time)
+{
+    /// <summary>How long one fault keeps the node not ready.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
+
+    private Fault? _last;
+
+    public void Report(Exception exception) =>
+        Volatile.Write(ref _last, new Fault(time.GetUtcNow(), Workflows.Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message));
+
+    /// <summary>The last fault, when it is recent.</summary>
+    public Fault? Recent() =>
+        Volatile.Read(ref _last) is { } last && time.GetUtcNow() - last.At < Window ? last : null;
+
+    public sealed record Fault(DateTimeOffset At, string Reason);
+}
+
+internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults faults) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (faults.Recent() is { } fault)
+        {
+            return HealthCheckResult.Unhealthy($"the store refused a command at {fault.At:O}: {fault.Reason}");
+        }
+
         // The worker meets a store fault first (it writes on its own): while its rounds fail the node is not ready.
         if (engine.Worker.Status is { IsReady: false } worker)
         {

@@ -68,6 +68,8 @@ public sealed class WorkerFaultTests
         await engine.Deployments.DeployAsync(TimerProcess);
         var id = await engine.Runtime.StartAsync(new StartInstance("p"));
         var fired = await EventuallyAsync(async () => (await engine.Tasks.GetOpenAsync(id)).Count == 1);
+        // The round that fired the timer marks the worker recovered when it returns, just after the task is visible.
+        _ = await EventuallyAsync(() => engine.Worker.Status.State == WorkerState.Running);
         var status = engine.Worker.Status;
         await stop.CancelAsync();
         await worker;

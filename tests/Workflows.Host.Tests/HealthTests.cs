@@ -34,7 +34,7 @@ public sealed class HealthTests
             ["Workflows__Auth__SigningKey"] = Convert.ToBase64String(new byte[32]),
         });
 
-        Assert.That(() => host.Factory.CreateClient(), Throws.InstanceOf<ArgumentException>().With.Message.Contains("SqlStoreOptions.ConnectionString"));
+        Assert.That(() => host.Factory.CreateClient(), Throws.InstanceOf<ArgumentException>().With.Message.Contains("Workflows:Store:ConnectionString"));
     }
 
     [Test]

@@ -139,7 +139,10 @@ public static class FeelConvert
     };
 
     /// <summary>Reads a JSON value: numbers as decimal, objects as contexts.</summary>
-    /// <exception cref="ArgumentException">A number is beyond what a decimal holds (about ±7.9e28), such as 1e300.</exception>
+    /// <exception cref="ArgumentException">
+    /// A number is beyond what a decimal holds (about ±7.9e28), such as 1e300; or a text or name holds an escaped
+    /// unpaired surrogate (<c>"\ud800"</c>), which is no Unicode text.
+    /// </exception>
     public static object? FromJson(JsonElement json)
     {
         switch (json.ValueKind)
@@ -151,7 +154,7 @@ public static class FeelConvert
             case JsonValueKind.False:
                 return false;
             case JsonValueKind.String:
-                return json.GetString();
+                return Text(json, () => json.GetString());
             case JsonValueKind.Number:
                 // Tiny values (1e-300) round to zero; huge ones have no decimal and are refused.
                 return json.TryGetDecimal(out var d) ? d : ToDecimal(json.GetDouble());
@@ -167,11 +170,55 @@ public static class FeelConvert
                 var context = new FeelContext();
                 foreach (var property in json.EnumerateObject())
                 {
-                    context[property.Name] = FromJson(property.Value);
+                    context[Text(json, () => property.Name)!] = FromJson(property.Value);
                 }
 
                 return context;
         }
+    }
+
+    private static string? Text(JsonElement json, Func<string?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"the text {(json.GetRawText() is { Length: > 40 } raw ? raw[..37] + "..." : json.GetRawText())} holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text", nameof(json), e);
+        }
+    }
+
+    // JSON holds Unicode text only: an unpaired surrogate (a FEEL substring that cut a pair, say) is written as U+FFFD,
+    // as any UTF-8 encoder does, instead of failing the write of a whole instance.
+    private static string Unicode(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                var chars = text.ToCharArray();
+                for (var j = i; j < chars.Length; j++)
+                {
+                    if (char.IsHighSurrogate(chars[j]) && j + 1 < chars.Length && char.IsLowSurrogate(chars[j + 1]))
+                    {
+                        j++;
+                    }
+                    else if (char.IsSurrogate(chars[j]))
+                    {
+                        chars[j] = '\uFFFD';
+                    }
+                }
+
+                return new string(chars);
+            }
+        }
+
+        return text;
     }
 
     /// <summary>
@@ -192,7 +239,7 @@ public static class FeelConvert
                 writer.WriteNumberValue(d);
                 break;
             case string s:
-                writer.WriteStringValue(s);
+                writer.WriteStringValue(Unicode(s));
                 break;
             case List<object?> list:
                 writer.WriteStartArray();
@@ -207,7 +254,7 @@ public static class FeelConvert
                 writer.WriteStartObject();
                 foreach (var (key, item) in context)
                 {
-                    writer.WritePropertyName(key);
+                    writer.WritePropertyName(Unicode(key));
                     WriteJson(writer, item);
                 }
 

@@ -57,10 +57,13 @@ internal static class InputRules
         {
             case JsonValueKind.Number when !value.TryGetDecimal(out _):
                 throw new WorkflowInputException($"{path}: {Shorten(value.GetRawText())} is beyond the range of a number (±{decimal.MaxValue.ToString("E3", CultureInfo.InvariantCulture)}, 28 decimal places)");
+            case JsonValueKind.String:
+                _ = Unicode(() => value.GetString(), path);
+                break;
             case JsonValueKind.Object:
                 foreach (var property in value.EnumerateObject())
                 {
-                    CheckNumbers(property.Value, $"{path}.{property.Name}", depth + 1);
+                    CheckNumbers(property.Value, $"{path}.{Unicode(() => property.Name, path)}", depth + 1);
                 }
 
                 break;
@@ -72,6 +75,19 @@ internal static class InputRules
                 }
 
                 break;
+        }
+    }
+
+    // An escaped unpaired surrogate ("\ud800") passes the JSON reader but is no Unicode text: refused, naming where.
+    private static string? Unicode(Func<string?> read, string path)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new WorkflowInputException($"{path}: a text or name holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text");
         }
     }
 

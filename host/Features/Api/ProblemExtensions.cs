@@ -51,7 +51,7 @@ internal static partial class ProblemExtensions
         return app;
     }
 
-    private sealed partial class WorkflowsExceptionHandler(IProblemDetailsService problems, ILogger<WorkflowsExceptionHandler> logger) : IExceptionHandler
+    private sealed partial class WorkflowsExceptionHandler(IProblemDetailsService problems, StoreFaults faults, ILogger<WorkflowsExceptionHandler> logger) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
@@ -69,10 +69,12 @@ internal static partial class ProblemExtensions
                 BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Too large" : "Bad request"),
                 JsonException => (400, "Bad JSON"),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
+                var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
             };
 
             var detail = problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
+                : problem.Status == 503 ? $"{Engine.Sql.SqlStoreFaults.Reason(exception)}: nothing was changed; try again later"
                 : exception is System.Text.RegularExpressions.RegexMatchTimeoutException regex
                     ? $"the pattern '{regex.Pattern}' ran past its time-out of {regex.MatchTimeout.TotalMilliseconds:N0} ms on the given input"
                     : Detail(exception);
@@ -91,6 +93,16 @@ internal static partial class ProblemExtensions
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
         }
 
+        // The store refused the command (read-only, full, locked, away): the command was rolled back whole, so the caller
+        // may repeat it; readiness reports the fault meanwhile.
+        private (int, string) Unavailable(HttpContext context, StoreFaults storeFaults, Exception exception)
+        {
+            storeFaults.Report(exception);
+            LogUnavailable(logger, context.Request.Path, Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message);
+            context.Response.Headers.RetryAfter = "5";
+            return (503, "The store is unavailable");
+        }
+
         private static (int, string) With(Dictionary<string, object?> extensions, string key, object value, (int, string) problem)
         {
             extensions[key] = value;
@@ -100,6 +112,9 @@ internal static partial class ProblemExtensions
         // A binding failure's own message names the parameter; its inner JSON error names the position.
         private static string Detail(Exception exception) =>
             exception is BadHttpRequestException { InnerException: JsonException json } bad ? $"{bad.Message} {json.Message}" : exception.Message;
+
+        [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "{Path} answered 503: {Reason}")]
+        private static partial void LogUnavailable(ILogger logger, string path, string reason);
 
         [LoggerMessage(EventId = 120, Level = LogLevel.Error, Message = "Unexpected failure of {Path}")]
         private static partial void LogUnexpected(ILogger logger, string path, Exception exception);

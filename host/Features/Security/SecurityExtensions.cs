@@ -171,25 +171,34 @@ internal static partial class SecurityExtensions
         // The embedded quick start: a development key, generated once and kept beside the database.
         var database = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(store.ConnectionString).DataSource;
         var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "signing-key.dev");
-        if (!File.Exists(path))
+        try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
+            if (!File.Exists(path))
             {
-                file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600: the key signs every token
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600: the key signs every token
+                }
+
+                using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, file);
+                writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            }
+            else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+            {
+                // A key file from an earlier version was written world-readable: owner only from now on.
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
-            using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, file);
-            writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            return (new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())), path);
         }
-        else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A key file from an earlier version was written world-readable: owner only from now on.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Before the database is opened: say which file and which settings, not only the file system's words.
+            throw new StoreUnavailableException(SqlStoreFaults.Describe(store), "Workflows:Store:ConnectionString",
+                $"the development signing key cannot be kept beside it at '{path}' ({e.Message}); make the directory writable or set Workflows:Auth:SigningKey", e);
         }
-
-        return (new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())), path);
     }
 
     /// <summary>Warns at start when the tokens are signed with a generated development key.</summary>

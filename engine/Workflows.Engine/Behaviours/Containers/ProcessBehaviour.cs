@@ -20,13 +20,16 @@ internal static class ProcessBehaviour
             {
                 listener.OnActivating(instance, root, instance.Definition.Process.Root);
             }
+
+            // An event sub-process's correlation key or timer read from variables the start did not bring: the
+            // process scope has no element to hold an incident yet, so the start is refused, naming the expression.
+            await execution.Waits.OpenEventSubProcessWaitsAsync(instance, root, instance.Definition.Process.Root).ConfigureAwait(false);
         }
         catch (StepFailedException e)
         {
             throw new WorkflowInputException($"process '{instance.State.ProcessId}' cannot start: {e.Message}");
         }
 
-        await execution.Waits.OpenEventSubProcessWaitsAsync(instance, root, instance.Definition.Process.Root).ConfigureAwait(false);
         execution.EnqueueActivate(instance, root.Key, startNode, triggerVariables);
     }
 
