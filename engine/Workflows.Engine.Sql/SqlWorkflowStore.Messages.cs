@@ -135,6 +135,9 @@ internal sealed partial class SqlWorkflowStore
             }
         }
 
+        await w.RowsAsync("start-locks-freed", """
+            DELETE FROM wf_message_start_locks WHERE process_id = @ProcessId AND correlation_key = @CorrelationKey AND instance_id = @InstanceId
+            """, changes.StartLocksFreed, l => l).ConfigureAwait(false);
         await w.RowsAsync("start-locks-taken", """
             INSERT INTO wf_message_start_locks (process_id, correlation_key, instance_id, revision) VALUES (@ProcessId, @CorrelationKey, @InstanceId, 0)
             """, changes.StartLocksTaken, l => l).ConfigureAwait(false);

@@ -31,6 +31,18 @@ public sealed record StartInstance(string ProcessId)
     /// gets the variables <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>, unless <see cref="Variables"/> sets them.
     /// </summary>
     public string? Branch { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="BusinessKey"/> must be unique among the active instances of the process: the start is refused
+    /// with <see cref="BusinessKeyInUseException"/> while another active instance of it (any version) has that key.
+    /// </summary>
+    /// <remarks>
+    /// The key is held by a row the start commits with the instance and the instance's end deletes, the same lock a
+    /// message start with a correlation key takes (so two starts racing on two nodes collide on it, and a message start
+    /// with that key waits for the instance to end). Off by default, as in Camunda; a host that lets callers choose the
+    /// key a back office answers to (the journeys' <c>caseId</c>) turns it on.
+    /// </remarks>
+    public bool UniqueBusinessKey { get; init; }
 }
 
 /// <summary>A message to correlate, with Camunda 8 semantics.</summary>
@@ -425,7 +437,21 @@ public class WorkflowException(string message) : Exception(message);
 public sealed class WorkflowNotFoundException(string message) : WorkflowException(message);
 
 /// <summary>The request clashes with the current state: a task already completed, a closed instance.</summary>
-public sealed class WorkflowConflictException(string message) : WorkflowException(message);
+public class WorkflowConflictException(string message) : WorkflowException(message);
+
+/// <summary>A start with <see cref="StartInstance.UniqueBusinessKey"/> met an active instance of the process that has the key.</summary>
+public sealed class BusinessKeyInUseException(string processId, string businessKey, Guid? instanceId)
+    : WorkflowConflictException($"business key '{businessKey}' is the key of active instance {instanceId?.ToString() ?? "(being started)"} of process '{processId}'; a key is unique among the active instances of a process")
+{
+    /// <summary>The process started.</summary>
+    public string ProcessId { get; } = processId;
+
+    /// <summary>The key asked for.</summary>
+    public string BusinessKey { get; } = businessKey;
+
+    /// <summary>The active instance that has it, when known.</summary>
+    public Guid? InstanceId { get; } = instanceId;
+}
 
 /// <summary>Input of the wrong shape: a variable with no FEEL equivalent, an oversized payload.</summary>
 public class WorkflowInputException(string message) : WorkflowException(message);

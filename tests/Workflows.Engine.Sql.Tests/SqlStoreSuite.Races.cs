@@ -106,6 +106,33 @@ public abstract partial class SqlStoreSuite
     }
 
     [Test]
+    public async Task Two_nodes_starting_one_unique_business_key_at_once_start_one_instance_and_refuse_the_other()
+    {
+        var race = new CommitRace();
+        var (a, b) = TwoNodes(race);
+        await a.Deployments.DeployAsync(Process("race-unique", $"""<bpmn:startEvent id="s"/>{UserTask("handle")}<bpmn:endEvent id="e"/>{Chain("s", "handle", "e")}"""));
+        var start = new StartInstance("race-unique") { BusinessKey = "CASE-1", UniqueBusinessKey = true };
+
+        race.Arm();
+        var attempts = new[] { Task.Run(() => a.Runtime.StartAsync(start)), Task.Run(() => b.Runtime.StartAsync(start)) };
+        try
+        {
+            await Task.WhenAll(attempts);
+        }
+        catch (BusinessKeyInUseException)
+        {
+            // the loser's; both outcomes are read below
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(attempts.Count(t => t.IsCompletedSuccessfully), Is.EqualTo(1));
+            Assert.That(attempts.Single(t => !t.IsCompletedSuccessfully).Exception?.InnerException, Is.InstanceOf<BusinessKeyInUseException>());
+            Assert.That(await a.Queries.FindInstancesAsync("race-unique"), Has.Count.EqualTo(1));
+        }
+    }
+
+    [Test]
     public async Task A_message_buffered_while_another_node_ends_the_active_instance_still_starts_the_next_one()
     {
         var race = new CommitRace();

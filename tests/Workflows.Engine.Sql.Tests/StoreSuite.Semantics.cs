@@ -87,6 +87,46 @@ public abstract partial class StoreSuite
         """, $"""<bpmn:message id="m" name="{messageName}"/>""");
 
     [Test]
+    public async Task A_unique_business_key_is_refused_while_an_active_instance_has_it_and_free_again_once_it_ends()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-unique", $"""<bpmn:startEvent id="s"/>{UserTask("handle")}<bpmn:endEvent id="e"/>{Chain("s", "handle", "e")}"""));
+        var store = NewStore();
+        var start = new StartInstance("sem-unique") { BusinessKey = "CASE-1", UniqueBusinessKey = true };
+        var first = h.Instance(await h.Engine.Runtime.StartAsync(start));
+        var held = await store.GetMessageStartLockAsync("sem-unique", "CASE-1", default);
+        var refused = Assert.ThrowsAsync<BusinessKeyInUseException>(() => h.Engine.Runtime.StartAsync(start));
+        var otherKey = await h.Engine.Runtime.StartAsync(start with { BusinessKey = "CASE-2" });
+        await first.CompleteUserTaskAsync("handle");
+        var freed = await store.GetMessageStartLockAsync("sem-unique", "CASE-1", default);
+        var again = await h.Engine.Runtime.StartAsync(start);
+        await h.Engine.Runtime.CancelAsync(again);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(held?.InstanceId, Is.EqualTo(first.Id), "the start holds its key");
+            Assert.That(refused?.Message, Does.Contain("'CASE-1'").And.Contain(first.Id.ToString()));
+            Assert.That(otherKey, Is.Not.EqualTo(Guid.Empty));
+            Assert.That(freed, Is.Null, "the instance let go of its key as it ended");
+            Assert.That(await store.GetMessageStartLockAsync("sem-unique", "CASE-1", default), Is.Null, "cancelling lets go too");
+            Assert.That(await store.GetMessageStartLockAsync("sem-unique", "CASE-2", default), Is.Not.Null);
+        }
+    }
+
+    [Test]
+    public async Task A_unique_start_is_refused_while_an_active_instance_started_without_uniqueness_has_the_key()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-unique-old", $"""<bpmn:startEvent id="s"/>{UserTask("handle")}<bpmn:endEvent id="e"/>{Chain("s", "handle", "e")}"""));
+        var earlier = await h.StartAsync("sem-unique-old", businessKey: "CASE-9");
+
+        var refused = Assert.ThrowsAsync<BusinessKeyInUseException>(() =>
+            h.Engine.Runtime.StartAsync(new StartInstance("sem-unique-old") { BusinessKey = "CASE-9", UniqueBusinessKey = true }));
+
+        Assert.That(refused?.InstanceId, Is.EqualTo(earlier.Id));
+    }
+
+    [Test]
     public async Task A_message_started_instance_holds_its_key_until_it_ends_and_hands_it_to_the_next_buffered_message()
     {
         var h = await HarnessAsync();

@@ -57,15 +57,54 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
     }
 
     /// <summary>
-    /// An instance ended (completed, terminated or cancelled): when a message started it and it holds its process and
-    /// key, it lets go, and the oldest unexpired buffered message with that key that the process did not take yet starts
-    /// the next instance, of the latest version, in this same command.
+    /// A start that keeps its business key unique among the process's active instances takes the key's lock: refused
+    /// while an instance holds it, or while an active instance started before locks were kept (or without asking for
+    /// uniqueness) has the key.
+    /// </summary>
+    /// <exception cref="BusinessKeyInUseException">An active instance of the process has the key.</exception>
+    public async ValueTask TakeBusinessKeyAsync(string processId, string businessKey, Guid instanceId)
+    {
+        var held = await HeldAsync(processId, businessKey).ConfigureAwait(false);
+        if (held.Holder is { } holder)
+        {
+            throw new BusinessKeyInUseException(processId, businessKey, holder);
+        }
+
+        var active = await execution.Engine.Store.FindInstancesAsync(
+            new InstanceFilter(processId, businessKey, 2) { Status = ProcessInstanceStatus.Active }, ct).ConfigureAwait(false);
+        if (active.FirstOrDefault(i => i.ParentInstanceId is null && i.Id != instanceId) is { } other)
+        {
+            throw new BusinessKeyInUseException(processId, businessKey, other.Id);
+        }
+
+        Take(held, instanceId);
+    }
+
+    /// <summary>
+    /// An instance ended (completed, terminated or cancelled): when it holds its process and key, it lets go; when a
+    /// message can start the process, the oldest unexpired buffered message with that key that the process did not
+    /// take yet starts the next instance, of the latest version, in this same command.
     /// </summary>
     public async ValueTask InstanceEndedAsync(LoadedInstance instance)
     {
         var state = instance.State;
-        if (state.ParentInstanceId is not null || string.IsNullOrEmpty(state.BusinessKey) || !StartsByMessage(instance.Definition))
+        if (state.ParentInstanceId is not null || string.IsNullOrEmpty(state.BusinessKey))
         {
+            return;
+        }
+
+        if (!StartsByMessage(instance.Definition))
+        {
+            // No message waits for this key: the lock a unique start took (if it took one) goes without reading it first.
+            if (_locks.TryGetValue((state.ProcessId, state.BusinessKey), out var own) && own.Holder == state.Id)
+            {
+                Release(own, state.Id);
+            }
+            else
+            {
+                Changes.StartLocksFreed.Add(new MessageStartLockRecord(state.ProcessId, state.BusinessKey, state.Id, 0));
+            }
+
             return;
         }
 

@@ -29,6 +29,7 @@ public sealed class WorkflowRuntime
     /// <returns>The new instance's id.</returns>
     /// <exception cref="WorkflowNotFoundException">The process (or the version asked or pinned by the branch) is not deployed, or the branch does not exist.</exception>
     /// <exception cref="WorkflowConflictException">The process has no none start event.</exception>
+    /// <exception cref="BusinessKeyInUseException"><see cref="StartInstance.UniqueBusinessKey"/> is set and an active instance of the process has the key.</exception>
     public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -48,6 +49,11 @@ public sealed class WorkflowRuntime
             var start = definition.Process.Root.NoneStart
                 ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
             var instance = execution.CreateInstance(definition, command.BusinessKey, variables);
+            if (command.UniqueBusinessKey && !string.IsNullOrEmpty(command.BusinessKey))
+            {
+                await execution.MessageStarts.TakeBusinessKeyAsync(definition.Process.Id, command.BusinessKey, instance.Id).ConfigureAwait(false);
+            }
+
             await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
             return instance.Id;
         }, cancellationToken);

@@ -196,6 +196,14 @@ internal sealed partial class InMemoryWorkflowStore
             _startLocks.Remove((l.ProcessId, l.CorrelationKey));
         }
 
+        foreach (var l in changes.StartLocksFreed)
+        {
+            if (_startLocks.TryGetValue((l.ProcessId, l.CorrelationKey), out var held) && held.InstanceId == l.InstanceId)
+            {
+                _startLocks.Remove((l.ProcessId, l.CorrelationKey));
+            }
+        }
+
         foreach (var l in changes.StartLocksTaken)
         {
             _startLocks[(l.ProcessId, l.CorrelationKey)] = l with { Revision = 0 };

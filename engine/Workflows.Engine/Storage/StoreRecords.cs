@@ -327,6 +327,12 @@ internal sealed class ChangeSet
     /// </summary>
     public List<MessageStartLockRecord> StartLocksTouched { get; } = [];
 
+    /// <summary>
+    /// Locks of ended instances of processes no message starts, deleted when their instance still holds them, without a
+    /// guard: no buffered message waits on them (a unique business key's lock, or none at all).
+    /// </summary>
+    public List<MessageStartLockRecord> StartLocksFreed { get; } = [];
+
     public List<IncidentRecord> IncidentsCreated { get; } = [];
 
     public List<(Guid Id, DateTimeOffset At)> IncidentsResolved { get; } = [];
