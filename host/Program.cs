@@ -19,6 +19,7 @@ builder.Services.AddWorkflowsHealth();
 var app = builder.Build();
 app.UseWorkflowsSecurityHeaders();
 app.UseWorkflowsProblems();
+app.UseWorkflowsUrlLimit();
 app.UseWorkflowsPages();
 app.UseAuthentication();
 app.UseWorkflowsForgeryCheck();

@@ -89,6 +89,29 @@ public sealed class WorkflowEngineOptions
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TimeSpan? HistoryRetention { get => Worker.HistoryRetention; set => Worker.HistoryRetention = value; }
 
+    /// <summary>
+    /// The configuration section these settings are bound from (<c>Workflows:Engine</c>): errors and incidents then name
+    /// a setting as its key there (<c>Workflows:Engine:Limits:MaxElementsPerCommand</c>), the name an operator sets.
+    /// Null (the default): they name the property (<c>WorkflowEngineOptions.Limits.MaxElementsPerCommand</c>).
+    /// </summary>
+    public string? ConfigurationSection { get; set; }
+
+    /// <summary>
+    /// Settings bound from elsewhere than <see cref="ConfigurationSection"/>, by property path, with the key errors and
+    /// incidents name them by (a host that sets <c>MaxVariablesBytes</c> from its own API limit:
+    /// <c>["MaxVariablesBytes"] = "Workflows:Limits:MaxVariablesBytes"</c>).
+    /// </summary>
+    public Dictionary<string, string> SettingNames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The name errors and incidents give the setting at <paramref name="path"/> (such as <c>Limits.MaxElementsPerCommand</c>).</summary>
+    public string SettingName(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return SettingNames.TryGetValue(path, out var named) ? named
+            : string.IsNullOrEmpty(ConfigurationSection) ? $"{nameof(WorkflowEngineOptions)}.{path}"
+            : $"{ConfigurationSection}:{path.Replace('.', ':')}";
+    }
+
     /// <summary>What is wrong with the settings, the worker's included, one message per wrong setting naming it; empty when all are right.</summary>
     public IReadOnlyList<string> Check()
     {
@@ -97,15 +120,19 @@ public sealed class WorkflowEngineOptions
         {
             if (!ok)
             {
-                errors.Add($"{nameof(WorkflowEngineOptions)}.{name} {rule} (it is {value ?? "null"})");
+                errors.Add($"{SettingName(name)} {rule} (it is {value ?? "null"})");
             }
         }
 
         Require(MaxCommandAttempts >= 1, nameof(MaxCommandAttempts), MaxCommandAttempts, "must be at least 1");
         Require(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
         Require(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
-        errors.AddRange(Limits.Check());
-        errors.AddRange(Worker.Check());
+        // The limits and the worker name their settings as properties of these options: renamed as this section says.
+        const string prefix = nameof(WorkflowEngineOptions) + ".";
+        errors.AddRange(Limits.Check().Concat(Worker.Check()).Select(e =>
+            e.StartsWith(prefix, StringComparison.Ordinal) && e.IndexOf(' ', StringComparison.Ordinal) is var end and > 0
+                ? SettingName(e[prefix.Length..end]) + e[end..]
+                : e));
         return errors;
     }
 

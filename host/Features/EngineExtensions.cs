@@ -26,7 +26,12 @@ internal static class EngineExtensions
         // The journeys' external systems: deterministic stand-ins until a deployment registers its own.
         builder.Services.AddSingleton(_ => JourneySystems.Demo());
         // Section Workflows:Engine, such as Workflows__Engine__Worker__PollInterval; checked at start, naming a wrong value.
-        builder.Services.AddOptions<WorkflowEngineOptions>().Bind(builder.Configuration.GetSection("Workflows:Engine"));
+        builder.Services.AddOptions<WorkflowEngineOptions>().Bind(builder.Configuration.GetSection("Workflows:Engine")).Configure(options =>
+        {
+            // Problems and incidents name the keys an operator sets, not the engine's property names.
+            options.ConfigurationSection = "Workflows:Engine";
+            options.SettingNames[nameof(WorkflowEngineOptions.MaxVariablesBytes)] = "Workflows:Limits:" + nameof(ApiLimits.MaxVariablesBytes);
+        });
         builder.Services
             .AddWorkflowsEngine((options, services) =>
             {

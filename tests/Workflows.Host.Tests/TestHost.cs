@@ -99,7 +99,12 @@ internal sealed class TestHost : IAsyncDisposable
     /// A client with a token of the caller's making, signed with the host's development key: the claims an identity
     /// provider would issue (for a branch no demo user works for, or a token missing a claim).
     /// </summary>
-    public HttpClient WithToken(params (string Type, string Value)[] claims)
+    /// <remarks>The token gets an id (<c>jti</c>) as every issued token has, unless the claims give one.</remarks>
+    public HttpClient WithToken(params (string Type, string Value)[] claims) =>
+        WithTokenOf(claims.Any(c => c.Type == "jti") ? claims : [.. claims, ("jti", Guid.NewGuid().ToString("N"))]);
+
+    /// <summary>A client with a token of exactly these claims (no token id added).</summary>
+    public HttpClient WithTokenOf(params (string Type, string Value)[] claims)
     {
         _ = Factory.Services; // the key file is written as the host builds
         var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim()));

@@ -26,14 +26,15 @@ internal sealed partial class BpmnParser
     private readonly List<ValidationFinding> _findings = [];
     private readonly BpmnDocument _document = new();
     private readonly FeelLimits _feelLimits;
+    private readonly int _maxIdLength;
 
-    private BpmnParser(FeelLimits feelLimits) => _feelLimits = feelLimits;
+    private BpmnParser(BpmnParserOptions options) => (_feelLimits, _maxIdLength) = (options.Feel, options.MaxIdLength);
 
     public static (BpmnDocument? Document, List<ValidationFinding> Findings) Parse(string xml, BpmnParserOptions? options = null)
     {
         options ??= BpmnParserOptions.Default;
         options.Feel.Validate();
-        var parser = new BpmnParser(options.Feel);
+        var parser = new BpmnParser(options);
         var root = parser.LoadSafely(xml, options);
         if (root is null)
         {
@@ -181,6 +182,14 @@ internal sealed partial class BpmnParser
         {
             if (e.Attribute(s_id)?.Value is not { } id || e.Name.Namespace != BpmnNs)
             {
+                continue;
+            }
+
+            if (id.Length > _maxIdLength)
+            {
+                // An id travels into URLs, headers, logs and every row of the instance: bounded, and not echoed whole.
+                Error("ID_TOO_LONG", id[..Math.Min(id.Length, 40)] + "…", e,
+                    $"a {e.Name.LocalName} id is {id.Length:N0} characters long; the limit is {_maxIdLength:N0} (BpmnParserOptions.MaxIdLength)");
                 continue;
             }
 

@@ -41,7 +41,7 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
                 root.CreatedOrdinal < 0 ? root.Id : null,
                 root.CreatedOrdinal,
                 $"the tokens entered more than {_maxElements:N0} elements in one command without waiting, the last {node} of process '{instance.State.ProcessId}' "
-                + $"(budget ExecutionLimits.MaxElementsPerCommand = {_maxElements}, set through WorkflowEngineOptions.Limits); nothing they did in that command was kept"));
+                + $"(budget {execution.Engine.Options.SettingName("Limits.MaxElementsPerCommand")} = {_maxElements}); nothing they did in that command was kept"));
         }
     }
 
@@ -85,7 +85,7 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
         var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(variables));
         if (bytes > limit)
         {
-            throw new StepFailedException($"{what} takes {bytes:N0} bytes as JSON, over the limit WorkflowEngineOptions.MaxVariablesBytes = {limit:N0}");
+            throw new StepFailedException($"{what} takes {bytes:N0} bytes as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {limit:N0}");
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed class DefinitionCache(IWorkflowStore store, FeelLimits feelLimit
         if (document is null)
         {
             // A stored version was checked at deploy: only the FEEL budgets still apply when it is read again.
-            var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue, Feel = feelLimits });
+            var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue, MaxIdLength = int.MaxValue, Feel = feelLimits });
             document = doc ?? throw new InvalidOperationException($"stored definition {record.Id} no longer parses: {string.Join("; ", findings)}");
         }
 

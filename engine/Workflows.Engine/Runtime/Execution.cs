@@ -27,7 +27,7 @@ internal sealed class Execution
         CancellationToken = ct;
         InFlight = inFlight;
         Budget = new ElementBudget(this, parked ?? []);
-        Expressions = new Expressions(engine.Time);
+        Expressions = new Expressions(engine.Time, engine.Options);
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
         Elements = new ElementLifecycle(this);

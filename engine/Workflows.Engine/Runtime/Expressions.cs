@@ -4,7 +4,7 @@ using Workflows.Engine.Model;
 namespace Workflows.Engine.Runtime;
 
 /// <summary>Evaluates the model's expressions for a step; a value that is needed and missing fails the step.</summary>
-internal sealed class Expressions(TimeProvider time)
+internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions options)
 {
     /// <summary>
     /// Evaluates an expression of the model. Where a value is needed (a condition, a timer, a name, a
@@ -25,7 +25,8 @@ internal sealed class Expressions(TimeProvider time)
         {
             // Every failure of an evaluation, a FEEL budget breached (FeelLimitExceededException) included,
             // stops the step with an incident on the element; none reaches the command or the host.
-            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {e.Message}");
+            var setting = e is FeelLimitExceededException limit ? $" (set as {options.SettingName("Parser.Feel." + limit.Setting)})" : "";
+            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {e.Message}{setting}");
         }
         if (result.Value is null && result.Warnings.Count > 0 && !nullAllowed)
         {

@@ -144,7 +144,7 @@ internal sealed class CommandRunner(EngineCore core)
             var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
             if (bytes > Options.MaxVariablesBytes)
             {
-                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {Options.MaxVariablesBytes:N0} (WorkflowEngineOptions.MaxVariablesBytes)");
+                throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {Options.MaxVariablesBytes:N0} ({Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))})");
             }
         }
 

@@ -59,6 +59,12 @@ public sealed class BpmnParserOptions
     public int MaxDepth { get; init; } = 256;
 
     /// <summary>
+    /// The longest id of a process or an element (finding <c>ID_TOO_LONG</c>): ids travel into URLs, headers, logs and
+    /// rows. Default 200 characters.
+    /// </summary>
+    public int MaxIdLength { get; init; } = 200;
+
+    /// <summary>
     /// The budgets of every FEEL expression in the model: call depth, steps, collection and string sizes,
     /// regular-expression time (see <see cref="FeelLimits"/> for the defaults). The expressions keep the
     /// limits they were parsed with, so these apply wherever the engine evaluates them.

@@ -11,7 +11,12 @@ internal static class ApiExtensions
         builder.Configuration.GetSection("Workflows:Limits").Bind(limits);
         limits.Validate();
         builder.Services.AddSingleton(limits);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes;
+            // Above the host's own URL limit, so that a long URL gets a 414 problem naming the limit, not Kestrel's bare 414.
+            kestrel.Limits.MaxRequestLineSize = ApiLimits.KestrelRequestLineBytes;
+        });
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddSingleton<ProcessCatalog>();
         builder.Services.AddWorkflowsProblems();
@@ -44,6 +49,29 @@ internal static class ApiExtensions
             });
         });
         return builder;
+    }
+
+    /// <summary>A request target (path and query) over <see cref="ApiLimits.MaxUrlLength"/>: 414 problem details naming the limit.</summary>
+    public static WebApplication UseWorkflowsUrlLimit(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<ApiLimits>();
+        app.Use(async (context, next) =>
+        {
+            // As the client sent it (percent-encoded), else as decoded.
+            var length = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw
+                ? raw.Length
+                : (context.Request.Path.Value?.Length ?? 0) + (context.Request.QueryString.Value?.Length ?? 0);
+            if (length > limits.MaxUrlLength)
+            {
+                await Results.Problem(statusCode: StatusCodes.Status414UriTooLong, title: "URI too long",
+                    detail: $"the URL's path and query are {length:N0} characters long; the limit is {limits.MaxUrlLength:N0} (Workflows:Limits:MaxUrlLength)")
+                    .ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+        return app;
     }
 
     public static WebApplication MapWorkflowsApi(this WebApplication app)

@@ -47,9 +47,15 @@ internal static class BranchesApi
         return branch;
     }
 
-    private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, TimeProvider time, CancellationToken ct)
+    private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, TimeProvider time, CancellationToken ct)
     {
         var branch = await OwnBranchAsync(http, engine, branchId, ct);
+        if (request.Holidays is { Count: var holidays } && holidays > limits.MaxCalendarHolidays)
+        {
+            // Every clock on the branch's chain reads the layer: its size is every business-time computation's cost.
+            throw new WorkflowInputException($"holidays lists {holidays:N0} days; the limit is {limits.MaxCalendarHolidays:N0} (Workflows:Limits:MaxCalendarHolidays)");
+        }
+
         var layer = "branch:" + branch.Id;
         var week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>>();
         foreach (var (day, intervals) in request.Week ?? [])
@@ -69,12 +75,18 @@ internal static class BranchesApi
             }
         }
 
-        var changed = await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
+        var calendar = new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
         {
             TimeZone = request.TimeZone,
             Week = week,
             Holidays = request.Holidays ?? [],
-        }, Caller.From(http.User).Name, ct);
+        };
+        if (System.Text.Encoding.UTF8.GetByteCount(CalendarLayerJson.Write(calendar)) is var bytes && bytes > limits.MaxCalendarBytes)
+        {
+            throw new PayloadTooLargeException($"the calendar layer takes {bytes:N0} bytes as the engine keeps it; the limit is {limits.MaxCalendarBytes:N0} (Workflows:Limits:MaxCalendarBytes)");
+        }
+
+        var changed = await engine.ServiceLevels.ChangeCalendarAsync(calendar, Caller.From(http.User).Name, ct);
 
         // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.
         if (!Calendars(branch).Contains(layer, StringComparer.Ordinal))

@@ -103,6 +103,14 @@ internal static class InputRules
         return value;
     }
 
+    /// <summary>Whether <paramref name="text"/> shows anything: not only white space, invisible format characters (zero-width spaces and joiners, the byte-order mark), fillers and variation selectors.</summary>
+    public static bool IsVisible(string? text) => text is not null && text.Any(c => !char.IsWhiteSpace(c) && !Invisible(c));
+
+    private static bool Invisible(char c) =>
+        CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Control or UnicodeCategory.SpaceSeparator
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+        || c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0' or '\u2800' || c is >= '\uFE00' and <= '\uFE0F';
+
     /// <summary>A name, id or key: required, and within <see cref="ApiLimits.MaxNameLength"/>.</summary>
     public static string Name(string? value, string field, ApiLimits limits) =>
         string.IsNullOrWhiteSpace(value)
@@ -122,7 +130,8 @@ internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
         string.Equals((string?)f.Attribute("required"), "true", StringComparison.OrdinalIgnoreCase),
         Number(f, "min"),
         Number(f, "max"),
-        int.TryParse((string?)f.Attribute("maxLength"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var length) ? length : null)).ToList());
+        int.TryParse((string?)f.Attribute("maxLength"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var length) ? length : null,
+        ((string?)f.Attribute("values") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToList());
 
     private static decimal? Number(XElement field, string name) =>
         decimal.TryParse((string?)field.Attribute(name), NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value : null;
@@ -166,12 +175,31 @@ internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
     }
 }
 
-/// <summary>One field of a form and its bounds.</summary>
-internal sealed record FormRule(string Id, string Label, string Type, bool Required, decimal? Min, decimal? Max, int? MaxLength)
+/// <summary>One field of a form, its type and its bounds; <paramref name="Values"/> are an enum's options.</summary>
+internal sealed record FormRule(string Id, string Label, string Type, bool Required, decimal? Min, decimal? Max, int? MaxLength, IReadOnlyList<string>? Values = null)
 {
-    /// <summary>What is wrong with the value against this field's bounds; the engine checks the type itself.</summary>
+    /// <summary>
+    /// What is wrong with the value against this field's type and bounds. A task's completion is type-checked by the
+    /// engine too; a start's input (a customer's) only here, so that a case never starts on a number given as text.
+    /// </summary>
     public string? Problem(JsonElement value)
     {
+        var kind = value.ValueKind;
+        var wrongType = Type switch
+        {
+            "number" when kind != JsonValueKind.Number => "must be a number",
+            "boolean" when kind is not (JsonValueKind.True or JsonValueKind.False) => "must be true or false",
+            "date" when kind != JsonValueKind.String || !DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) => "must be a date (yyyy-MM-dd)",
+            "enum" when kind != JsonValueKind.String || (Values is { Count: > 0 } options && !options.Contains(value.GetString()!, StringComparer.Ordinal)) =>
+                $"must be one of {string.Join(", ", Values ?? [])}",
+            "string" when kind != JsonValueKind.String => "must be text",
+            _ => null,
+        };
+        if (wrongType is not null)
+        {
+            return wrongType;
+        }
+
         if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number))
         {
             return (Min, Max) switch

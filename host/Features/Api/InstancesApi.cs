@@ -57,6 +57,13 @@ internal static class InstancesApi
             // A customer gives only what the journey's start event declares as customer input, and raises the case for
             // itself: the version checked is the version started.
             var customerId = caller.CustomerId ?? throw new ForbiddenException($"{caller.Name} has no customer id");
+            if (!string.IsNullOrEmpty(request.BusinessKey))
+            {
+                // The key is the case's correlation key (caseId), which the back office's answer finds the case by:
+                // a customer never chooses it, so no customer can put a case of its own in the way of someone else's.
+                throw new WorkflowInputException("businessKey: a customer's case gets its reference from the engine; leave businessKey out");
+            }
+
             version = await StartingVersionAsync(engine, request.Journey, request.Branch, ct);
             var names = await catalog.GetAsync(request.Journey, version.Value, ct);
             if (names.StartedByHandoff)
@@ -75,10 +82,31 @@ internal static class InstancesApi
         }
 
         var variables = new Dictionary<string, object?>(ApiJson.Variables(request.Variables) ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
-        var businessKey = string.IsNullOrWhiteSpace(request.BusinessKey) ? NewCaseNumber() : request.BusinessKey;
-        variables["caseId"] = businessKey;
-        var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey) { BusinessKey = businessKey, Branch = request.Branch, Version = version, Variables = variables }, ct);
-        return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
+        var chosen = string.IsNullOrWhiteSpace(request.BusinessKey) ? null : request.BusinessKey;
+        for (var attempt = 1; ; attempt++)
+        {
+            var businessKey = chosen ?? NewCaseNumber();
+            variables["caseId"] = businessKey;
+            try
+            {
+                // The key is unique among the journey's active cases, in the engine's commit: the back office's answer,
+                // correlated by caseId, can reach one case only, whichever node started the others.
+                var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey)
+                {
+                    BusinessKey = businessKey, UniqueBusinessKey = true, Branch = request.Branch, Version = version, Variables = variables,
+                }, ct);
+                return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
+            }
+            catch (BusinessKeyInUseException) when (chosen is null && attempt < 3)
+            {
+                // A generated case number met an active one (about one in a trillion): draw another.
+            }
+            catch (BusinessKeyInUseException e)
+            {
+                // Named without the other case's id or branch: the caller may not serve it.
+                throw new WorkflowConflictException($"businessKey '{e.BusinessKey}' is the key of an active case of '{e.ProcessId}'; a key is unique among a journey's active cases: choose another, or leave businessKey out for a generated one");
+            }
+        }
     }
 
     /// <summary>The version a start in <paramref name="branch"/> runs: the branch's pin, else the latest.</summary>
@@ -94,7 +122,8 @@ internal static class InstancesApi
         return versions.Count > 0 ? versions.Max(v => v.Version) : throw new WorkflowNotFoundException($"process '{journey}' is not deployed");
     }
 
-    private static string NewCaseNumber() => "W-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
+    // 60 random bits: a clash among a journey's active cases is rare, and drawn again when it happens.
+    private static string NewCaseNumber() => "W-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))[..15];
 
     private static async Task<IResult> ListAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog,
         string? journey, string? branch, string? businessKey, ProcessInstanceStatus? status, int? max, CancellationToken ct)

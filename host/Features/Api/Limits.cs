@@ -21,8 +21,23 @@ internal sealed class ApiLimits
     /// <summary>The longest comment on a task. Default 4,000 characters.</summary>
     public int MaxCommentLength { get; set; } = 4000;
 
+    /// <summary>The most holidays one calendar layer lists. Default 1,000 (thirty years of a country's and a branch's).</summary>
+    public int MaxCalendarHolidays { get; set; } = 1000;
+
+    /// <summary>The largest calendar layer, as the JSON document the engine keeps. Default 64 KiB.</summary>
+    public int MaxCalendarBytes { get; set; } = 64 << 10;
+
+    /// <summary>
+    /// The longest request target (path and query) answered with a problem: longer is 414. Kestrel itself answers a
+    /// request line over 64 KiB with a bare 414 before the host sees it. Default 8,192 characters.
+    /// </summary>
+    public int MaxUrlLength { get; set; } = 8192;
+
     /// <summary>The longest time-to-live of a published message. Default 30 days.</summary>
     public TimeSpan MaxMessageTimeToLive { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Kestrel's request line limit, above <see cref="MaxUrlLength"/> so that a long URL reaches the host and gets a problem.</summary>
+    public const int KestrelRequestLineBytes = 64 << 10;
 
     public void Validate()
     {
@@ -41,6 +56,13 @@ internal sealed class ApiLimits
         Positive(MaxNameLength, nameof(MaxNameLength));
         Positive(MaxCommentLength, nameof(MaxCommentLength));
         Positive(MaxMessageTimeToLive.Ticks, nameof(MaxMessageTimeToLive));
+        Positive(MaxCalendarHolidays, nameof(MaxCalendarHolidays));
+        Positive(MaxCalendarBytes, nameof(MaxCalendarBytes));
+        Positive(MaxUrlLength, nameof(MaxUrlLength));
+        if (MaxUrlLength > KestrelRequestLineBytes - 1024)
+        {
+            throw new ArgumentException($"Workflows:Limits:MaxUrlLength ({MaxUrlLength}) must leave room in Kestrel's request line of {KestrelRequestLineBytes:N0} bytes: at most {KestrelRequestLineBytes - 1024:N0}");
+        }
         if (MaxBpmnBytes > MaxRequestBytes)
         {
             throw new ArgumentException($"Workflows:Limits:MaxBpmnBytes ({MaxBpmnBytes}) cannot exceed MaxRequestBytes ({MaxRequestBytes})");

@@ -30,16 +30,17 @@ internal static class TasksApi
         group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask");
-        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, UserDirectory users, CancellationToken ct) =>
             {
                 var to = InputRules.Name(request.To, "to (the user the task is delegated to)", limits);
-                return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, to, ct), returnTask: true, ct);
+                // To an agent this host knows, of a branch that covers the task's: anyone else would never see the task again.
+                return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, users.DelegationTarget(to, task.Branch).Name, ct), returnTask: true, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask");
         group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
-                var text = string.IsNullOrWhiteSpace(request.Text)
-                    ? throw new WorkflowInputException("text: a comment needs some text")
+                var text = !InputRules.IsVisible(request.Text)
+                    ? throw new WorkflowInputException("text: a comment needs some visible text (white space and invisible characters such as zero-width spaces do not count)")
                     : InputRules.Text(request.Text, "text", limits.MaxCommentLength, nameof(ApiLimits.MaxCommentLength))!;
                 return WorkAsync(http, engine, id, (caller, task) => task.Assignee is { } holder && holder != caller.Name
                     ? throw new WorkflowConflictException($"task {task.Id} is claimed by {holder}; only the agent holding it comments on it")

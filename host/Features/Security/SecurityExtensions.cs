@@ -28,6 +28,12 @@ internal sealed class AuthOptions
     /// <summary>How long a user name stays locked out. Default 15 minutes.</summary>
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Agents this host knows besides the demo users, by name, with the branch each works for (<c>*</c>: every branch):
+    /// the users a task may be delegated to. Default none.
+    /// </summary>
+    public Dictionary<string, string> Users { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether the demo users (one per role, password <c>demo</c>) may sign in. Default: only when the signing key was generated (the embedded quick start).</summary>
     public bool? DemoUsers { get; set; }
 }
@@ -90,6 +96,7 @@ internal static partial class SecurityExtensions
         var (key, generatedAt) = SigningKey(options, store);
         options.DemoUsers ??= generatedAt is not null;
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton(new SigningKeyOrigin(generatedAt));
         builder.Services.AddSingleton(sp => new TokenIssuer(key, options, sp.GetRequiredService<TimeProvider>()));
         builder.AddWorkflowsWebProtection(options);
@@ -115,9 +122,20 @@ internal static partial class SecurityExtensions
                 OnTokenValidated = context =>
                 {
                     var user = context.Principal!;
-                    if (context.HttpContext.RequestServices.GetRequiredService<TokenRevocations>().IsRevoked(user.FindFirstValue(JwtRegisteredClaimNames.Jti)))
+                    if (string.IsNullOrWhiteSpace(user.FindFirstValue(JwtRegisteredClaimNames.Jti)))
+                    {
+                        // Sign-out revokes a token by its id: a token without one could never be revoked.
+                        context.Fail("a token without a jti (token id)");
+                    }
+                    else if (context.HttpContext.RequestServices.GetRequiredService<TokenRevocations>().IsRevoked(user.FindFirstValue(JwtRegisteredClaimNames.Jti)))
                     {
                         context.Fail("the token was revoked at sign-out");
+                    }
+                    else if (user.FindAll(JwtRegisteredClaimNames.Jti).Skip(1).Any() || user.FindAll(WorkflowsClaims.Branch).Skip(1).Any() || user.FindAll(WorkflowsClaims.Name).Skip(1).Any()
+                        || user.FindAll(WorkflowsClaims.Customer).Skip(1).Any())
+                    {
+                        // Which of several branches (or names, or customer ids) would count is a guess: none does (fails closed).
+                        context.Fail("a token with several branch, sub, customer or jti claims");
                     }
                     else if (Caller.BranchBound.Any(r => user.HasClaim(WorkflowsClaims.Role, r)) && string.IsNullOrWhiteSpace(user.FindFirstValue(WorkflowsClaims.Branch)))
                     {
@@ -253,7 +271,7 @@ internal static partial class SecurityExtensions
                 MaxAge = options.TokenLifetime,
             });
             return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId, WebProtection.LocalOrHome(request.ReturnUrl)));
-        }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName("SignIn");
+        }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName(WebProtection.SignInEndpoint);
         // Sign-out revokes the token it was called with (cookie or header), not only the cookie.
         app.MapPost("/api/auth/sign-out", (HttpContext http, TokenRevocations revocations) =>
         {

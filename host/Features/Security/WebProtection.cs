@@ -88,7 +88,7 @@ internal static class WebProtection
             }
 
             var byCookie = string.IsNullOrEmpty(request.Headers.Authorization) && request.Cookies.ContainsKey(SecurityExtensions.TokenCookie);
-            var signIn = request.Path.Equals("/api/auth/sign-in", StringComparison.OrdinalIgnoreCase);
+            var signIn = IsSignIn(context);
             if (byCookie || signIn)
             {
                 var origin = request.Headers.Origin.ToString();
@@ -117,6 +117,17 @@ internal static class WebProtection
         });
         return app;
     }
+
+    /// <summary>
+    /// Whether the request goes to the sign-in: by the endpoint routing chose (whatever spelling of the path reached
+    /// it: a trailing slash, another case), or by its path, compared without case and trailing slashes.
+    /// </summary>
+    private static bool IsSignIn(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == SignInEndpoint
+        || (context.Request.Path.Value ?? "").TrimEnd('/').Equals("/api/auth/sign-in", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The name of the sign-in's endpoint.</summary>
+    public const string SignInEndpoint = "SignIn";
 
     /// <summary><c>GET /api/auth/antiforgery</c>: the request token the pages send with every change.</summary>
     public static void MapAntiforgery(this WebApplication app) =>
