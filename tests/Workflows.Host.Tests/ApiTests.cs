@@ -126,7 +126,7 @@ public sealed class ApiTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((await ProblemAsync(variables, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("the limit is 2,000"));
+            Assert.That((await ProblemAsync(variables, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("the limit is 2,000 (Workflows:Limits:MaxVariablesBytes)"));
             Assert.That((await ProblemAsync(page, HttpStatusCode.RequestEntityTooLarge)).GetProperty("detail").GetString(), Does.Contain("above the limit of 200 (Workflows:Limits:MaxPageSize)"));
             Assert.That((await ProblemAsync(json, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("StartRequest"));
         }

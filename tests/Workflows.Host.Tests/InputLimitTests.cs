@@ -134,6 +134,80 @@ public sealed class InputLimitTests
     }
 
     [Test]
+    public async Task A_comment_of_only_invisible_characters_is_refused_as_empty()
+    {
+        var ann = await _host.As("ann");
+        var (_, task) = await RateTaskAsync("H-INVISIBLE");
+
+        using var zeroWidth = await ann.PostAsJsonAsync($"/api/tasks/{task}/comment", new { text = "\u200B\u200D\uFEFF \u2060" });
+        using var filler = await ann.PostAsJsonAsync($"/api/tasks/{task}/comment", new { text = "\u3164\uFE0F" });
+        using var visible = await ann.PostAsJsonAsync($"/api/tasks/{task}/comment", new { text = "\u200Bok" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await DetailAsync(zeroWidth, HttpStatusCode.BadRequest), Does.StartWith("text: a comment needs some visible text"));
+            Assert.That(await DetailAsync(filler, HttpStatusCode.BadRequest), Does.StartWith("text: a comment needs some visible text"));
+            Assert.That(visible.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
+    [Test]
+    public async Task A_process_or_element_id_over_200_characters_is_refused_at_deploy_with_its_finding()
+    {
+        var alice = await _host.As("alice");
+        static string Model(string process, string element) =>
+            "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" id=\"d\" targetNamespace=\"t\">"
+            + $"<bpmn:process id=\"{process}\" isExecutable=\"true\"><bpmn:startEvent id=\"{element}\"/></bpmn:process></bpmn:definitions>";
+        async Task<HttpResponseMessage> DeployAsync(string xml) =>
+            await alice.PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent(xml, System.Text.Encoding.UTF8, "application/xml"));
+
+        using var longProcess = await DeployAsync(Model(new string('p', 100_000), "s"));
+        using var longElement = await DeployAsync(Model("short-process", new string('e', 201)));
+        using var atLimit = await DeployAsync(Model(new string('q', 200), "s"));
+
+        var findings = (await longProcess.JsonAsync((HttpStatusCode)422)).GetProperty("findings").EnumerateArray().ToList();
+        var elementFindings = (await longElement.JsonAsync((HttpStatusCode)422)).GetProperty("findings").EnumerateArray().ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            var tooLong = findings.Single(f => f.GetProperty("code").GetString() == "ID_TOO_LONG");
+            Assert.That(tooLong.GetProperty("message").GetString(), Does.Contain("100,000 characters long; the limit is 200"));
+            Assert.That(tooLong.GetProperty("elementId").GetString()!, Has.Length.LessThan(50), "the id is not echoed whole");
+            Assert.That(longProcess.Headers.Location, Is.Null);
+            Assert.That(elementFindings.Select(f => f.GetProperty("code").GetString()), Does.Contain("ID_TOO_LONG"));
+            Assert.That(atLimit.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        }
+    }
+
+    [Test]
+    public async Task A_calendar_with_too_many_holidays_or_too_large_is_refused_naming_the_limit()
+    {
+        var bruno = await _host.As("bruno");
+        var manyDays = Enumerable.Range(0, 100_000).Select(i => new DateOnly(2000, 1, 1).AddDays(i % 3000).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var week = new Dictionary<string, string[]> { ["monday"] = Enumerable.Repeat("09:00-10:00", 5000).ToArray() };
+
+        using var holidays = await bruno.PutAsJsonAsync(new Uri("/api/branches/paris-01/calendar", UriKind.Relative), new { holidays = manyDays });
+        using var large = await bruno.PutAsJsonAsync(new Uri("/api/branches/paris-01/calendar", UriKind.Relative), new { week });
+        using var fine = await bruno.PutAsJsonAsync(new Uri("/api/branches/paris-01/calendar", UriKind.Relative), new { holidays = manyDays.Take(30).ToArray() });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await DetailAsync(holidays, HttpStatusCode.BadRequest), Is.EqualTo("holidays lists 100,000 days; the limit is 1,000 (Workflows:Limits:MaxCalendarHolidays)"));
+            Assert.That(await DetailAsync(large, HttpStatusCode.RequestEntityTooLarge), Does.Contain("the limit is 65,536 (Workflows:Limits:MaxCalendarBytes)"));
+            Assert.That(fine.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
+    [Test]
+    public async Task A_URL_over_its_limit_is_414_with_problem_details_naming_the_limit()
+    {
+        var ann = await _host.As("ann");
+
+        using var response = await ann.GetAsync(new Uri("/api/instances?businessKey=" + new string('k', 9000), UriKind.Relative));
+
+        Assert.That(await DetailAsync(response, HttpStatusCode.RequestUriTooLong), Does.Contain("the limit is 8,192 (Workflows:Limits:MaxUrlLength)"));
+    }
+
+    [Test]
     public async Task A_script_regex_that_runs_past_its_time_out_is_an_incident_or_a_4xx_never_a_500()
     {
         var ann = await _host.As("ann");
@@ -146,6 +220,7 @@ public sealed class InputLimitTests
         {
             var instance = await ann.GetJsonAsync($"/api/instances/{JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()}");
             Assert.That(instance.GetProperty("incidents").GetArrayLength(), Is.EqualTo(1), "the script stopped with an incident");
+            Assert.That(instance.GetProperty("incidents")[0].GetProperty("message").GetString(), Does.Contain("Workflows:Engine:Parser:Feel:RegexTimeout"), "named as the operator sets it");
         }
     }
 }

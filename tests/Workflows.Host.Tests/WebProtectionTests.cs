@@ -180,6 +180,44 @@ public sealed partial class WebProtectionTests
         }
     }
 
+    [TestCase("/api/auth/sign-in/")]
+    [TestCase("/API/auth/sign-in")]
+    [TestCase("/Api/Auth/Sign-In//")]
+    public async Task A_sign_in_from_another_origin_is_refused_however_its_path_is_spelled(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new { username = "carla", password = "demo" }) };
+        request.Headers.Add("Origin", "http://evil.example");
+
+        using var response = await _host.Anonymous().SendAsync(request);
+
+        var problem = await response.JsonAsync(HttpStatusCode.Forbidden);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("origin http://evil.example"));
+            Assert.That(response.Headers.Contains("Set-Cookie"), Is.False, "no token was issued");
+        }
+    }
+
+    [Test]
+    public async Task A_token_without_an_id_or_with_several_branches_is_refused_as_it_could_not_be_revoked_or_read_one_way()
+    {
+        var noId = _host.WithTokenOf(("sub", "ann"), ("role", "agent"), ("branch", "paris-01"), ("queue", "front-desk"));
+        var twoBranches = _host.WithToken(("sub", "ann"), ("role", "agent"), ("branch", "paris-01"), ("branch", "lyon-01"), ("queue", "front-desk"));
+        var oneBranch = _host.WithToken(("sub", "ann"), ("role", "agent"), ("branch", "paris-01"), ("queue", "front-desk"));
+
+        using var withoutId = await noId.GetAsync(new Uri("/api/auth/me", UriKind.Relative));
+        using var severalBranches = await twoBranches.GetAsync(new Uri("/api/tasks", UriKind.Relative));
+        using var one = await oneBranch.GetAsync(new Uri("/api/tasks", UriKind.Relative));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(withoutId.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(withoutId.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            Assert.That(severalBranches.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(one.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+    }
+
     [Test]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_development_key_file_is_readable_by_its_owner_only()
