@@ -73,15 +73,16 @@ public sealed class EndToEndTests
         var omar = await _host.As("omar");
         var carla = await _host.As("carla");
         var ready = await (await _host.Anonymous().GetAsync(new Uri("/health/ready", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
-        var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", businessKey = "C-E2E-1" }, HttpStatusCode.Created);
+        var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01" }, HttpStatusCode.Created);
         var id = raised.GetProperty("id").GetString()!;
+        var caseKey = raised.GetProperty("businessKey").GetString()!; // generated: a customer does not choose it
 
         var register = await ann.PostJsonAsync("/api/tasks/next", new { queues = new[] { "front-desk" } });
         await ann.PostJsonAsync($"/api/tasks/{register.GetProperty("id").GetString()}/complete",
             new { variables = new { category = "billing", amount = 400, summary = "billed for a line I cancelled" } }, HttpStatusCode.NoContent);
 
         var investigate = await EventuallyAsync(async () =>
-            (await omar.GetJsonAsync("/api/tasks?queue=back-office-complaints&businessKey=C-E2E-1")).GetProperty("tasks").EnumerateArray().FirstOrDefault(),
+            (await omar.GetJsonAsync($"/api/tasks?queue=back-office-complaints&businessKey={caseKey}")).GetProperty("tasks").EnumerateArray().FirstOrDefault(),
             "the handoff reached the back office over RabbitMQ");
         var taskId = investigate.GetProperty("id").GetString();
         await omar.PostJsonAsync($"/api/tasks/{taskId}/claim", null);
@@ -95,7 +96,7 @@ public sealed class EndToEndTests
         await ann.PostJsonAsync($"/api/tasks/{survey}/complete", new { variables = new { score = 5 } }, HttpStatusCode.NoContent);
 
         var instance = await ann.GetJsonAsync($"/api/instances/{id}");
-        var backOffice = await omar.GetJsonAsync("/api/instances?journey=complaint-investigation&businessKey=C-E2E-1");
+        var backOffice = await omar.GetJsonAsync($"/api/instances?journey=complaint-investigation&businessKey={caseKey}");
         var tracked = await carla.GetJsonAsync($"/api/instances/{id}");
         var carlasCases = await carla.GetJsonAsync("/api/instances");
         using var backOfficeForCarla = await carla.GetAsync(new Uri($"/api/instances/{backOffice[0].GetProperty("id").GetString()}", UriKind.Relative));

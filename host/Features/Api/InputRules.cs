@@ -136,7 +136,10 @@ internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
     private static decimal? Number(XElement field, string name) =>
         decimal.TryParse((string?)field.Attribute(name), NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value : null;
 
-    /// <summary>Only the form's fields, each within its bounds; required fields present when <paramref name="requireAll"/>.</summary>
+    /// <summary>
+    /// Only the form's fields, each within its bounds; required fields present and each of its field's type when
+    /// <paramref name="requireAll"/> (a start's input: a task's completion gets both from the engine, with every field's error at once).
+    /// </summary>
     /// <exception cref="WorkflowInputException">A variable the form does not have: 400, naming them.</exception>
     /// <exception cref="TaskFormException">A field out of its bounds: 422, an error per field.</exception>
     public void Check(Dictionary<string, JsonElement>? values, string what, bool requireAll)
@@ -162,7 +165,7 @@ internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
                 continue;
             }
 
-            if (field.Problem(value) is { } problem)
+            if (field.Problem(value, checkType: requireAll) is { } problem)
             {
                 errors[field.Id] = $"{field.Label} {problem}";
             }
@@ -179,10 +182,11 @@ internal sealed record FormRules(IReadOnlyList<FormRule> Fields)
 internal sealed record FormRule(string Id, string Label, string Type, bool Required, decimal? Min, decimal? Max, int? MaxLength, IReadOnlyList<string>? Values = null)
 {
     /// <summary>
-    /// What is wrong with the value against this field's type and bounds. A task's completion is type-checked by the
-    /// engine too; a start's input (a customer's) only here, so that a case never starts on a number given as text.
+    /// What is wrong with the value against this field's bounds and, when <paramref name="checkType"/>, its type: a
+    /// start's input (a customer's) is type-checked only here, so that a case never starts on a number given as text; a
+    /// task's completion is type-checked by the engine, with the required fields, in one answer.
     /// </summary>
-    public string? Problem(JsonElement value)
+    public string? Problem(JsonElement value, bool checkType)
     {
         var kind = value.ValueKind;
         var wrongType = Type switch
@@ -195,7 +199,7 @@ internal sealed record FormRule(string Id, string Label, string Type, bool Requi
             "string" when kind != JsonValueKind.String => "must be text",
             _ => null,
         };
-        if (wrongType is not null)
+        if (checkType && wrongType is not null)
         {
             return wrongType;
         }
