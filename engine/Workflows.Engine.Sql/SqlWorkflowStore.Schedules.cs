@@ -6,6 +6,9 @@ namespace Workflows.Engine.Sql;
 // Timers, jobs and clocks claimed with leases (the dialect's claim statement), and the named leases.
 internal sealed partial class SqlWorkflowStore
 {
+    /// <summary>The row of <c>wf_leases</c> the readiness probe writes.</summary>
+    internal const string StoreProbeRow = "store-probe";
+
 
     public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct) =>
         SingleAsync<TimerRow, TimerRecord>("SELECT * FROM wf_timers WHERE id = @id", new { id }, r => r.ToRecord(), ct);
@@ -83,6 +86,28 @@ internal sealed partial class SqlWorkflowStore
             {
                 return false; // the lease exists and another node holds it
             }
+        }, ct).ConfigureAwait(false);
+
+    // A row of its own in the named leases (never taken as a lease): an UPDATE that always changes it, so the probe
+    // writes a page however idle the node is; the first probe of a database inserts it.
+    public async ValueTask ProbeWriteAsync(string owner, DateTimeOffset now, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var parameters = new { name = StoreProbeRow, owner, now = now.UtcTicks };
+            if (await connection.ExecuteAsync(new CommandDefinition("UPDATE wf_leases SET owner = @owner, lease_until = @now WHERE name = @name", parameters, cancellationToken: ct)).ConfigureAwait(false) == 0)
+            {
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("INSERT INTO wf_leases (name, owner, lease_until) VALUES (@name, @owner, @now)", parameters, cancellationToken: ct)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (_dialect.IsUniqueViolation(e))
+                {
+                    // another node's first probe inserted it a moment ago: the store took that write
+                }
+            }
+
+            return true;
         }, ct).ConfigureAwait(false);
 
     /// <summary>Runs one of the dialect's lease claims in its own write transaction and returns the leased rows.</summary>

@@ -41,7 +41,21 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     {
         if (_writer is null)
         {
-            return await write().ConfigureAwait(false);
+            try
+            {
+                return await write().ConfigureAwait(false);
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == "25006")
+            {
+                // A session that began while the database was read-only (default_transaction_read_only, a standby)
+                // stays read-only: drop the pool, so that the writes after the fault open sessions afresh.
+                using (var connection = (Npgsql.NpgsqlConnection)_dialect.CreateConnection(_connectionString))
+                {
+                    Npgsql.NpgsqlConnection.ClearPool(connection);
+                }
+
+                throw;
+            }
         }
 
         await _writer.WaitAsync(ct).ConfigureAwait(false);

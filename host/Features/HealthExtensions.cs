@@ -9,6 +9,7 @@ internal static class HealthExtensions
     public static IServiceCollection AddWorkflowsHealth(this IServiceCollection services)
     {
         services.AddSingleton<StoreFaults>();
+        services.AddSingleton<StoreWriteProbe>();
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine", tags: ["ready"]);
         return services;
     }
@@ -54,7 +55,7 @@ internal sealed class StoreFaults(TimeProvider time)
     public sealed record Fault(DateTimeOffset At, string Reason);
 }
 
-internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults faults) : IHealthCheck
+internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults faults, StoreWriteProbe probe) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -69,14 +70,66 @@ internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults fault
             return HealthCheckResult.Unhealthy($"the engine's worker has failed {worker.ConsecutiveFailures} round(s) in a row since {worker.Since:O} and keeps retrying: {worker.Fault}");
         }
 
+        // With no work due and no request coming, only a write tells a full or read-only database from a good one.
+        return await probe.CheckAsync(cancellationToken) is { } failure
+            ? HealthCheckResult.Unhealthy($"the engine's store takes no writes: {failure}")
+            : HealthCheckResult.Healthy("the engine's store takes writes");
+    }
+}
+
+/// <summary>
+/// Whether the store takes a write, tried at most every <see cref="Interval"/> (a readiness check reuses the last
+/// answer in between, so probes every second cost one tiny write per interval) and given up on after <see cref="Patience"/>.
+/// </summary>
+internal sealed class StoreWriteProbe(WorkflowEngine engine, TimeProvider time)
+{
+    /// <summary>How long one probe's answer stands.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a readiness check waits for a probe (a locked SQLite file waits out its busy timeout).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
+
+    private readonly Lock _gate = new();
+    private Task<string?>? _probe;
+    private DateTimeOffset _startedAt = DateTimeOffset.MinValue;
+
+    /// <summary>Null when the store took the probe's write, otherwise what is wrong.</summary>
+    public async Task<string?> CheckAsync(CancellationToken cancellationToken)
+    {
+        Task<string?> probe;
+        lock (_gate)
+        {
+            // One probe at a time: a new one only when the last has finished and its answer is older than the interval.
+            if (_probe is null || (_probe.IsCompleted && time.GetUtcNow() - _startedAt >= Interval))
+            {
+                _startedAt = time.GetUtcNow();
+                _probe = ProbeAsync();
+            }
+
+            probe = _probe;
+        }
+
         try
         {
-            await engine.Worker.GetNextTimerDueAsync(cancellationToken);
-            return HealthCheckResult.Healthy("the engine's store answers");
+            return await probe.WaitAsync(Patience, time, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (TimeoutException)
         {
-            return HealthCheckResult.Unhealthy("the engine's store does not answer", e);
+            return $"a write did not finish within {Patience.TotalSeconds:N0} s (the database is locked, or does not answer)";
+        }
+    }
+
+    private async Task<string?> ProbeAsync()
+    {
+        try
+        {
+            // Not the request's token: the probe finishes (or fails) on its own, and the next check reads its answer.
+            await engine.Worker.ProbeStoreWriteAsync(CancellationToken.None);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return Workflows.Engine.Sql.SqlStoreFaults.Reason(e) ?? $"{e.GetType().Name}: {e.Message}";
         }
     }
 }

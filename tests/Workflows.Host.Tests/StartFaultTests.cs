@@ -122,6 +122,108 @@ public sealed class StartFaultTests
         }
     }
 
+    [Test]
+    public async Task The_host_process_started_on_a_database_another_process_locks_stops_naming_the_file_and_both_settings_not_a_cancellation()
+    {
+        var directory = Directory.CreateTempSubdirectory("workflows-startfault-").FullName;
+        var file = Path.Combine(directory, "host.db");
+        try
+        {
+            await SqlWorkflowEngine.MigrateAsync(new SqlStoreOptions { ConnectionString = $"Data Source={file}" });
+            await using var holder = new SqliteConnection($"Data Source={file};Pooling=False");
+            await holder.OpenAsync();
+            await using (var exclusive = holder.CreateCommand())
+            {
+                exclusive.CommandText = "BEGIN EXCLUSIVE";
+                await exclusive.ExecuteNonQueryAsync();
+            }
+
+            var (code, output) = await RunHostProcessAsync(file, ("Workflows__Store__StartTimeout", "00:00:02"));
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(code, Is.Not.Zero.And.Not.EqualTo(-1), $"the host stops with an error, within its start timeout: {output}");
+                Assert.That(output, Does.Contain(file).And.Contain("Workflows:Store:ConnectionString").And.Contain("locked").And.Contain("Workflows:Store:StartTimeout"));
+                Assert.That(output, Does.Not.Contain("A task was canceled").And.Not.Contain("TaskCanceledException"));
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task The_host_process_started_on_a_read_only_database_file_stops_naming_the_file_and_the_setting_not_a_cancellation()
+    {
+        var directory = Directory.CreateTempSubdirectory("workflows-startfault-").FullName;
+        var file = Path.Combine(directory, "host.db");
+        try
+        {
+            await SqlWorkflowEngine.MigrateAsync(new SqlStoreOptions { ConnectionString = $"Data Source={file}" });
+            SqliteConnection.ClearAllPools();
+            await FileFaults.MakeReadOnlyAsync(file);
+
+            var (code, output) = await RunHostProcessAsync(file);
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(code, Is.Not.Zero.And.Not.EqualTo(-1), $"the host stops with an error, within its start timeout: {output}");
+                Assert.That(output, Does.Contain(file).And.Contain("Workflows:Store:ConnectionString").And.Contain("read-only"));
+                Assert.That(output, Does.Not.Contain("A task was canceled").And.Not.Contain("TaskCanceledException"));
+            }
+        }
+        finally
+        {
+            await FileFaults.MakeWritableAsync(file);
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Runs the built host as its own process on <paramref name="file"/> until it exits (at most 90 s): its exit code and output.</summary>
+    private static async Task<(int Code, string Output)> RunHostProcessAsync(string file, params (string Name, string Value)[] settings)
+    {
+        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var hostDirectory = Path.Combine(root!.FullName, "host", "bin", "Release", "net10.0");
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(hostDirectory, "Workflows.Host.dll")])
+        {
+            WorkingDirectory = Path.GetDirectoryName(file)!, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.Environment["Workflows__Store__Provider"] = "Sqlite";
+        start.Environment["Workflows__Store__ConnectionString"] = $"Data Source={file}";
+        start.Environment["Workflows__Auth__SigningKey"] = s_key;
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        foreach (var (name, value) in settings)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, "the host did not exit within 90 s: " + await output + await error);
+        }
+
+        return (process.ExitCode, await output + await error);
+    }
+
     /// <summary>The exception the start fails with; never a cancellation.</summary>
     private static Exception? StartFailure(TestHost host)
     {

@@ -1,34 +1,39 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
+using System.Data.Common;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using static Workflows.Host.Tests.FaultChecks;
 
 namespace Workflows.Host.Tests;
 
 /// <summary>
-/// The host on a real SQLite file under HTTP load (starts and task completions) while the store stops taking writes:
-/// the API answers 503 problems (never a 500, never a crash), readiness is Unhealthy while the fault lasts and Healthy
-/// after, the worker recovers on its own, and every operation acknowledged with 2xx is in the store once.
+/// The host under HTTP load (clients starting cases and completing tasks, the worker firing timers and running jobs)
+/// while its store stops taking writes — locked by another process, made read-only, its disk filled up, a PostgreSQL
+/// database turned read-only — and then takes them again: every request answers 2xx, a 4xx problem or a 503 problem
+/// naming the fault with Retry-After (never a 500, never a hung request), the worker keeps retrying with back-off and
+/// logs the fault once, readiness is Unhealthy while it lasts, and after it, without a restart, the work resumes and every
+/// acknowledged write is in the store once, every due timer and job done once.
 /// </summary>
 /// <remarks>
-/// A file made read-only (chmod, chattr) in this process does not fault it: SQLite reuses the writable descriptors of
-/// connections already open on the file. The start on a read-only file is tested in <see cref="StartFaultTests"/>, the
-/// worker on one in the store's WorkerFaultTests.
+/// The faults are real: another process's exclusive lock; <c>chattr +i</c> on the database and its WAL (refuses writes
+/// through descriptors already open, even to root); a size-limited tmpfs filled to its last byte; PostgreSQL's
+/// <c>default_transaction_read_only</c> with the host's sessions terminated. See <see cref="StorageMechanisms"/> for where
+/// they are available.
 /// </remarks>
 [NonParallelizable]
 public sealed class StoreFaultLoadTests
 {
-    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(90); // two busy cores
-
     [Test]
     public async Task A_database_another_process_locks_under_load_answers_503_reports_not_ready_and_recovers_with_nothing_acknowledged_lost()
     {
-        await using var host = StartHost(out var file);
+        var file = "";
+        await using var host = StartHost(d => file = Path.Combine(d, "host.db"), out var logs);
         await using var holder = new SqliteConnection($"Data Source={file};Pooling=False");
 
-        await RunFaultAsync(host, file,
+        await RunFaultAsync(host, logs, () => OpenSqliteAsync(file),
             begin: async () =>
             {
                 await holder.OpenAsync();
@@ -46,185 +51,226 @@ public sealed class StoreFaultLoadTests
             expected: "locked");
     }
 
-    private static TestHost StartHost(out string file)
+    [Test]
+    public async Task A_database_file_made_read_only_under_load_answers_503_reports_not_ready_and_recovers_with_nothing_acknowledged_lost()
     {
-        // A command waits 1 s for a lock (Default Timeout), so that a locked file answers 503 within the test's patience.
-        var directory = Directory.CreateTempSubdirectory("workflows-faultdb-").FullName;
-        file = Path.Combine(directory, "host.db");
-        var host = TestHost.Start(new Dictionary<string, string>
+        var file = "";
+        await using var host = StartHost(d => file = Path.Combine(d, "host.db"), out var logs);
+        await StorageMechanisms.RequireImmutableFilesAsync(host.Directory);
+        var files = new[] { file, file + "-wal" }; // not -shm: SQLite maps it, and a write fault there is SIGBUS, not an error
+        try
         {
-            ["Workflows__Store__ConnectionString"] = $"Data Source={file};Default Timeout=1",
-            ["Workflows__Engine__Worker__PollInterval"] = "00:00:00.100",
-            ["Workflows__Engine__Worker__FaultBackoff"] = "00:00:00.050",
-            ["Workflows__Engine__Worker__MaxFaultBackoff"] = "00:00:00.500",
-        });
-        return host;
+            await RunFaultAsync(host, logs, () => OpenSqliteAsync(file),
+                begin: () => StorageMechanisms.SetImmutableAsync(true, files),
+                end: () => StorageMechanisms.SetImmutableAsync(false, files),
+                expected: "read-only");
+        }
+        finally
+        {
+            await StorageMechanisms.SetImmutableAsync(false, files);
+        }
     }
 
-    private static async Task RunFaultAsync(TestHost host, string file, Func<Task> begin, Func<Task> end, string expected)
+    [Test]
+    public async Task A_disk_filled_up_under_load_answers_503_reports_not_ready_and_recovers_once_space_is_freed_with_nothing_acknowledged_lost()
     {
-        var ann = await host.As("ann");
+        await using var disk = await SizeLimitedDirectory.MountAsync(48);
+        var file = Path.Combine(disk.Path, "host.db");
+        await using (var host = StartHost(_ => { }, out var logs, file))
+        {
+            await RunFaultAsync(host, logs, () => OpenSqliteAsync(file),
+                begin: () => Task.Run(disk.Fill),
+                end: () => Task.Run(disk.Free),
+                expected: "full");
+        }
+    }
+
+    [Test]
+    public async Task Readiness_is_unhealthy_while_the_disk_is_full_even_when_no_work_is_due_and_healthy_once_space_is_freed()
+    {
+        await using var disk = await SizeLimitedDirectory.MountAsync(48);
+        var file = Path.Combine(disk.Path, "host.db");
+        await using var host = StartHost(_ => { }, out _, file);
         using var probe = host.Anonymous();
-        var load = new Load(ann);
-        using var stop = new CancellationTokenSource();
-        var running = Task.WhenAll(load.StartingAsync(stop.Token), load.CompletingAsync(stop.Token));
-        Assert.That(await EventuallyAsync(() => Task.FromResult(load.Completed.Count >= 3 && load.Started.Count >= 5)), Is.True, $"the load runs before the fault: {load}");
+        var healthyBefore = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Healthy");
 
-        await begin();
-        var unready = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Unhealthy");
-        var refused = await EventuallyAsync(() => Task.FromResult(load.Statuses.ContainsKey(503)));
-        var reason = load.LastProblem;
-        await end();
-        var ready = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Healthy");
-        var before = load.Completed.Count;
-        var resumed = await EventuallyAsync(() => Task.FromResult(load.Completed.Count >= before + 3));
-        await stop.CancelAsync();
-        await running;
-
-        await using var db = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
-        await db.OpenAsync();
-        var instances = (await QueryAsync(db, "SELECT id FROM wf_instances")).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var completions = (await QueryAsync(db, "SELECT instance_id FROM wf_history WHERE kind = 'task-completed' AND element_id = 'register'"))
-            .GroupBy(i => i, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        disk.Fill();
+        var unhealthy = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Unhealthy");
+        var description = await ReadinessDescriptionAsync(probe);
+        disk.Free();
+        var healthyAfter = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Healthy");
+        var ann = await host.As("ann");
+        using var start = await ann.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-idle" } });
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(load.Unexpected, Is.Empty, "no answer but 2xx, a 4xx problem or a 503 problem");
-            Assert.That(unready, Is.True, "readiness said Unhealthy while the fault lasted");
-            Assert.That(refused, Is.True, $"the API answered 503 while the fault lasted: {load}");
-            Assert.That(reason, Does.Contain(expected), "the 503 says what is wrong with the store");
-            Assert.That(ready, Is.True, "readiness said Healthy once the fault went");
-            Assert.That(resumed, Is.True, $"completions went on after the fault: {load}");
-            Assert.That(load.Started.Where(id => !instances.Contains(id)), Is.Empty, "every acknowledged start is in the store");
-            Assert.That(load.Completed.Where(c => completions.GetValueOrDefault(c) != 1), Is.Empty, "every acknowledged completion is in the store once");
-            Assert.That(completions.Values.Where(n => n > 1), Is.Empty, "no task was completed twice");
+            Assert.That(healthyBefore, Is.True, "ready before the disk filled");
+            Assert.That(unhealthy, Is.True, "readiness probes a write: with no request and no due work it still sees the full disk");
+            Assert.That(description, Does.Contain("takes no writes").And.Contain("full"), "readiness says what is wrong");
+            Assert.That(healthyAfter, Is.True, "ready again once space was freed, without a restart");
+            Assert.That((int)start.StatusCode, Is.EqualTo(201), await start.Content.ReadAsStringAsync());
         }
     }
 
-    private static async Task<List<string>> QueryAsync(SqliteConnection db, string sql)
+    [Test]
+    public async Task A_PostgreSQL_database_turned_read_only_under_load_answers_503_reports_not_ready_and_recovers_when_it_takes_writes_again()
+    {
+        var server = Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES");
+        if (server is null)
+        {
+            StorageMechanisms.Unavailable("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
+        }
+
+        var database = $"wf_fault_{Guid.NewGuid():N}";
+        await ExecuteAsync(server!, $"CREATE DATABASE {database}");
+        var connection = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        try
+        {
+            await using (var host = StartHost(_ => { }, out var logs, settings: new Dictionary<string, string>
+            {
+                ["Workflows__Store__Provider"] = "PostgreSql",
+                ["Workflows__Store__ConnectionString"] = connection,
+                ["Workflows__Auth__SigningKey"] = Convert.ToBase64String(new byte[32]),
+                ["Workflows__Auth__DemoUsers"] = "true",
+            }))
+            {
+                await RunFaultAsync(host, logs, async () =>
+                    {
+                        var db = new NpgsqlConnection(connection);
+                        await db.OpenAsync();
+                        return db;
+                    },
+                    // As a primary demoted to a standby: new sessions are read-only, the open ones are cut.
+                    begin: () => ExecuteAsync(server!, $"ALTER DATABASE {database} SET default_transaction_read_only = on; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"),
+                    // The host's sessions opened meanwhile stay read-only: it must open new ones on its own.
+                    end: () => ExecuteAsync(server!, $"ALTER DATABASE {database} SET default_transaction_read_only = off"),
+                    expected: "read-only");
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(server!, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
+    /// <summary>The host with a fast worker and short leases, its store where <paramref name="file"/> says (by default in its own directory).</summary>
+    private static TestHost StartHost(Action<string> directory, out RecordingLoggerProvider logs, string? file = null, Dictionary<string, string>? settings = null)
+    {
+        var recorder = new RecordingLoggerProvider(20, 121);
+        logs = recorder;
+        var all = new Dictionary<string, string>
+        {
+            ["Workflows__Engine__Worker__PollInterval"] = "00:00:00.100",
+            ["Workflows__Engine__Worker__FaultBackoff"] = "00:00:00.050",
+            ["Workflows__Engine__Worker__MaxFaultBackoff"] = "00:00:00.500",
+            // A job or timer leased in a round the fault failed is taken again soon after.
+            ["Workflows__Engine__Worker__LeaseDuration"] = "00:00:02",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+
+        var host = TestHost.Start(all, services: s => s.AddSingleton<ILoggerProvider>(recorder));
+        directory(host.Directory);
+        if (settings is null)
+        {
+            // A command waits 1 s for a lock (Default Timeout), so that a locked file answers 503 within the test's patience.
+            Environment.SetEnvironmentVariable("Workflows__Store__ConnectionString", $"Data Source={file ?? Path.Combine(host.Directory, "host.db")};Default Timeout=1");
+        }
+
+        return host;
+    }
+
+    private static async Task RunFaultAsync(TestHost host, RecordingLoggerProvider logs, Func<Task<DbConnection>> open, Func<Task> begin, Func<Task> end, string expected)
+    {
+        await FaultLoad.DeployTimerProcessAsync(host);
+        var ann = await host.As("ann");
+        using var probe = host.Anonymous();
+        var load = new FaultLoad(ann);
+        await using var worker = new WorkerWatch(host);
+        using var stop = new CancellationTokenSource();
+        var running = load.RunAsync(stop.Token);
+        Assert.That(await EventuallyAsync(() => Task.FromResult(load.Completed.Count >= 3 && load.Started.Count >= 5 && load.TimersStarted.Count >= 2)), Is.True, $"the load runs before the fault: {load}");
+
+        await begin();
+        var unready = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Unhealthy");
+        var refused = await EventuallyAsync(() => Task.FromResult(load.Statuses.GetValueOrDefault(503) >= 3));
+        var faulted = await EventuallyAsync(() => Task.FromResult(worker.MaxFailures >= 3));
+        using var live = await probe.GetAsync(new Uri("/health/live", UriKind.Relative));
+        var faultedStatus = worker.Last;
+        await end();
+
+        var ready = await EventuallyAsync(async () => await ReadinessAsync(probe) == "Healthy");
+        var (completed, timers) = (load.Completed.Count, load.TimersStarted.Count);
+        var resumed = await EventuallyAsync(() => Task.FromResult(load.Completed.Count >= completed + 3 && load.TimersStarted.Count >= timers + 2));
+        await stop.CancelAsync();
+        await running;
+
+        await using var db = await open();
+        // The worker catches up: every acknowledged timer process has its timer fired and its job run, nothing overdue.
+        var caughtUp = await EventuallyAsync(async () =>
+        {
+            var jobs = await HistoryCountsAsync(db, "job-completed", "lookup");
+            return load.TimersStarted.All(jobs.ContainsKey) && await OverdueAsync(db) == 0;
+        });
+        var instances = await InstancesAsync(db);
+        var completions = await HistoryCountsAsync(db, "task-completed", "register");
+        var fired = await HistoryCountsAsync(db, "timer-fired", "wait");
+        var ran = await HistoryCountsAsync(db, "job-completed", "lookup");
+        var workerFaultLogs = logs.Entries.Where(e => e.EventId == 20).Select(e => e.Message).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(load.Unexpected, Is.Empty, "no answer but 2xx, a 4xx problem or a 503 problem with Retry-After; no request hung");
+            Assert.That(unready, Is.True, "readiness said Unhealthy while the fault lasted");
+            Assert.That(refused, Is.True, $"the API answered 503 while the fault lasted: {load}");
+            Assert.That(load.Problems.Keys, Has.Some.Contain(expected), "a 503 says what is wrong with the store");
+            Assert.That(live.IsSuccessStatusCode, Is.True, "the host stays alive through the fault");
+            Assert.That(faulted, Is.True, $"the worker failed rounds in a row and kept retrying: {faultedStatus}");
+            Assert.That(worker.Stopped, Is.False, "the worker never stopped");
+            Assert.That(workerFaultLogs, Has.Count.GreaterThanOrEqualTo(1).And.Count.LessThanOrEqualTo(3).And.Count.LessThan(worker.MaxFailures),
+                $"the worker logs a fault once (again only when its reason changes), not each of its {worker.MaxFailures} failed rounds: {string.Join(" | ", workerFaultLogs)}");
+            Assert.That(ready, Is.True, "readiness said Healthy once the fault went");
+            Assert.That(resumed, Is.True, $"starts and completions went on after the fault, without a restart: {load}");
+            Assert.That(caughtUp, Is.True, "the worker ran every acknowledged timer process's timer and job, and left nothing overdue");
+            Assert.That(load.Started.Concat(load.TimersStarted).Where(id => !instances.Contains(id)), Is.Empty, "every acknowledged start is in the store");
+            Assert.That(load.Completed.Where(c => completions.GetValueOrDefault(c) != 1), Is.Empty, "every acknowledged completion is in the store once");
+            Assert.That(completions.Values.Concat(fired.Values).Concat(ran.Values).Where(n => n > 1), Is.Empty, "no task completed, timer fired or job run twice");
+            if (db is SqliteConnection)
+            {
+                Assert.That(await ScalarAsync(db, "PRAGMA integrity_check"), Is.EqualTo("ok"), "nothing half-written");
+            }
+        }
+    }
+
+    private static async Task<DbConnection> OpenSqliteAsync(string file)
+    {
+        var db = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        return db;
+    }
+
+    private static async Task<string?> ScalarAsync(DbConnection db, string sql)
     {
         await using var command = db.CreateCommand();
         command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetValue(0).ToString()!);
-        }
-
-        return values;
+        return (await command.ExecuteScalarAsync())?.ToString();
     }
 
-    private static async Task<string?> ReadinessAsync(HttpClient probe)
+    private static async Task ExecuteAsync(string connection, string sql)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, db);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string?> ReadinessDescriptionAsync(HttpClient probe)
     {
         using var response = await probe.GetAsync(new Uri("/health/ready", UriKind.Relative));
-        var text = await response.Content.ReadAsStringAsync();
-        return text.StartsWith('{') ? JsonDocument.Parse(text).RootElement.GetProperty("status").GetString() : null;
-    }
-
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (watch.Elapsed > s_deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
-
-    /// <summary>Starts complaints and completes their first task over HTTP, recording every answer.</summary>
-    private sealed class Load(HttpClient ann)
-    {
-        private readonly ConcurrentQueue<(string Instance, string Task)> _open = new();
-
-        public ConcurrentBag<string> Started { get; } = [];
-
-        /// <summary>The instances whose register task was acknowledged as completed.</summary>
-        public ConcurrentBag<string> Completed { get; } = [];
-
-        public ConcurrentDictionary<int, int> Statuses { get; } = new();
-
-        public ConcurrentBag<string> Unexpected { get; } = [];
-
-        public string? LastProblem { get; private set; }
-
-        public async Task StartingAsync(CancellationToken stop)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                using var response = await ann.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-load" } }, CancellationToken.None);
-                var body = await Record(response);
-                if (response.StatusCode == HttpStatusCode.Created)
-                {
-                    var id = body.GetProperty("id").GetString()!;
-                    Started.Add(id);
-                    using var read = await ann.GetAsync(new Uri($"/api/instances/{id}", UriKind.Relative), CancellationToken.None);
-                    var instance = await Record(read);
-                    if (read.IsSuccessStatusCode)
-                    {
-                        var task = instance.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("elementId").GetString() == "register").GetProperty("id").GetString()!;
-                        _open.Enqueue((id, task));
-                    }
-                }
-            }
-        }
-
-        public async Task CompletingAsync(CancellationToken stop)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                if (!_open.TryDequeue(out var open))
-                {
-                    await Task.Delay(20, CancellationToken.None);
-                    continue;
-                }
-
-                using var response = await ann.PostAsJsonAsync($"/api/tasks/{open.Task}/complete", new { variables = new { category = "billing", amount = 20, summary = "x" } }, CancellationToken.None);
-                await Record(response);
-                if (response.IsSuccessStatusCode)
-                {
-                    Completed.Add(open.Instance);
-                }
-                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-                {
-                    _open.Enqueue(open); // nothing was changed: try again later, as a caller would
-                }
-            }
-        }
-
-        private async Task<JsonElement> Record(HttpResponseMessage response)
-        {
-            var status = (int)response.StatusCode;
-            Statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
-            var text = await response.Content.ReadAsStringAsync();
-            JsonElement body = default;
-            try
-            {
-                body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-            }
-            catch (JsonException)
-            {
-                Unexpected.Add($"{status} with a body that is not JSON: {text}");
-            }
-
-            if (status >= 500 && !(status == 503 && body.ValueKind == JsonValueKind.Object && body.TryGetProperty("detail", out var detail) && response.Headers.RetryAfter is not null))
-            {
-                Unexpected.Add($"{status}: {text}");
-            }
-            else if (status == 503)
-            {
-                LastProblem = body.GetProperty("detail").GetString();
-            }
-
-            return body;
-        }
-
-        public override string ToString() => $"{Started.Count} started, {Completed.Count} completed, answers {string.Join(", ", Statuses.OrderBy(s => s.Key))}";
+        var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return string.Join("; ", report.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("description").GetString()));
     }
 }

@@ -30,9 +30,10 @@ internal sealed class TestHost : IAsyncDisposable
 
     /// <summary>
     /// Starts the host; with <paramref name="time"/>, on that clock instead of the system's; with <paramref name="kestrel"/>,
-    /// listening on a free port of 127.0.0.1 (for a browser) instead of in memory.
+    /// listening on a free port of 127.0.0.1 (for a browser) instead of in memory; with <paramref name="services"/>, with
+    /// those services added (a logger provider that records, say).
     /// </summary>
-    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false)
+    public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false, Action<IServiceCollection>? services = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
         var all = new Dictionary<string, string>
@@ -48,7 +49,12 @@ internal sealed class TestHost : IAsyncDisposable
         var factory = new WebApplicationFactory<Program>();
         if (time is not null)
         {
-            factory = factory.WithWebHostBuilder(web => web.ConfigureTestServices(services => services.AddSingleton(time)));
+            factory = factory.WithWebHostBuilder(web => web.ConfigureTestServices(s => s.AddSingleton(time)));
+        }
+
+        if (services is not null)
+        {
+            factory = factory.WithWebHostBuilder(web => web.ConfigureTestServices(services));
         }
 
         if (kestrel)

@@ -11,6 +11,9 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
 
     private WorkflowEngineOptions Options => runner.Options;
 
+    public async Task ProbeStoreWriteAsync(CancellationToken cancellationToken) =>
+        await Store.ProbeWriteAsync(Options.NodeId, runner.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+
     public async Task<int> FireDueTimersAsync(int maxTimers, CancellationToken cancellationToken)
     {
         var now = runner.Time.GetUtcNow();

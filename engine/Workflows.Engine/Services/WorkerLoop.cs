@@ -68,8 +68,19 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, Work
         var since = previous.State == WorkerState.Faulted ? previous.Since : Time.GetUtcNow();
         var backoff = TimeSpan.FromTicks(Math.Min(Options.MaxFaultBackoff.Ticks,
             (long)Math.Min(long.MaxValue / 2, Options.FaultBackoff.Ticks * Math.Pow(2, Math.Min(failures - 1, 30)))));
-        SetStatus(new WorkerStatus(WorkerState.Faulted, since, $"{e.GetType().Name}: {e.Message}", failures));
-        LogFault(logger, failures, backoff, e.Message, e);
+        var fault = $"{e.GetType().Name}: {e.Message}";
+        SetStatus(new WorkerStatus(WorkerState.Faulted, since, fault, failures));
+        // Once per fault: a store away for an hour logs its first failure and its recovery, not every retry; a
+        // different failure meanwhile is a new fault and is logged too.
+        if (failures == 1 || previous.Fault != fault)
+        {
+            LogFault(logger, backoff, e.Message, e);
+        }
+        else
+        {
+            LogStillFaulted(logger, failures, backoff, e.Message);
+        }
+
         return backoff;
     }
 
@@ -120,8 +131,11 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, Work
 
     private void SetStatus(WorkerStatus status) => Volatile.Write(ref _status, status);
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The engine's worker failed {Failures} time(s) in a row and retries in {Backoff}: {Reason}")]
-    private static partial void LogFault(ILogger logger, int failures, TimeSpan backoff, string reason, Exception exception);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The engine's worker failed and retries in {Backoff}, backing off, until a round succeeds (logged once per fault): {Reason}")]
+    private static partial void LogFault(ILogger logger, TimeSpan backoff, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "The engine's worker failed {Failures} time(s) in a row and retries in {Backoff}: {Reason}")]
+    private static partial void LogStillFaulted(ILogger logger, int failures, TimeSpan backoff, string reason);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "The engine's worker recovered after {Failures} failed round(s) over {Duration}")]
     private static partial void LogRecovered(ILogger logger, int failures, TimeSpan duration);

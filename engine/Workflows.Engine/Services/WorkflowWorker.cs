@@ -80,6 +80,15 @@ public sealed class WorkflowWorker
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) =>
         _due.GetNextTimerDueAsync(cancellationToken);
 
+    /// <summary>
+    /// Writes one small row the store keeps for the purpose, in a transaction of its own, and throws what the store
+    /// throws when it takes no writes (read-only, full, locked, away): a readiness check's proof that commands can commit
+    /// even when no work is due. The in-memory store always takes it.
+    /// </summary>
+    /// <remarks>Cheap, but a write: call it every few seconds at most, not per request.</remarks>
+    public Task ProbeStoreWriteAsync(CancellationToken cancellationToken = default) =>
+        _due.ProbeStoreWriteAsync(cancellationToken);
+
     /// <summary>When the next SLA clock is due, if any.</summary>
     public Task<DateTimeOffset?> GetNextClockDueAsync(CancellationToken cancellationToken = default) =>
         _serviceLevels.GetNextClockDueAsync(cancellationToken);

@@ -42,4 +42,10 @@ internal interface IScheduleStore
     /// owner holds it past <paramref name="now"/>: one node at a time does work that must stay in order.
     /// </summary>
     ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct);
+
+    /// <summary>
+    /// Writes one small row kept for the purpose (<paramref name="owner"/> and <paramref name="now"/>), in its own
+    /// transaction: throws what the store throws when it takes no writes (read-only, full, locked, away).
+    /// </summary>
+    ValueTask ProbeWriteAsync(string owner, DateTimeOffset now, CancellationToken ct);
 }

@@ -128,6 +128,8 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask ProbeWriteAsync(string owner, DateTimeOffset now, CancellationToken ct) => ValueTask.CompletedTask; // memory always takes a write
+
     // A lease holds up to and including its end (as the SQL stores' "lease_until < @now" frees it).
     private static bool Holds(DateTimeOffset until, DateTimeOffset now) => until >= now;
 
