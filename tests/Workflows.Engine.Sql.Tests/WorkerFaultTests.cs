@@ -82,6 +82,27 @@ public sealed class WorkerFaultTests
         }
     }
 
+    [Test]
+    public async Task The_store_write_probe_writes_its_row_on_a_writable_database_and_fails_naming_the_fault_on_a_read_only_one()
+    {
+        var writable = await SqlWorkflowEngine.CreateAsync(new SqlStoreOptions { ConnectionString = $"Data Source={File}" });
+        await writable.Worker.ProbeStoreWriteAsync();
+        await writable.Worker.ProbeStoreWriteAsync(); // the second updates the row the first inserted
+        var readOnly = Engine($"Data Source={File};Mode=ReadOnly");
+
+        var refused = Assert.CatchAsync(() => readOnly.Worker.ProbeStoreWriteAsync());
+        await using var db = new SqliteConnection($"Data Source={File};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        await using var read = db.CreateCommand();
+        read.CommandText = "SELECT COUNT(*) FROM wf_leases WHERE name = 'store-probe' AND owner IS NOT NULL";
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await read.ExecuteScalarAsync(), Is.EqualTo(1L), "one probe row, written by the probes");
+            Assert.That(SqlStoreFaults.Reason(refused), Is.EqualTo("the database is read-only"), refused?.ToString());
+        }
+    }
+
     private static WorkflowEngine Engine(string connectionString)
     {
         var options = new WorkflowEngineOptions
