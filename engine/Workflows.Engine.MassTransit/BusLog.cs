@@ -26,8 +26,11 @@ internal sealed partial class BusLog(ILogger logger)
     [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Broker topology: {Finding}")]
     private static partial void LogTopology(ILogger logger, string finding);
 
-    [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "The bus loop {Loop} failed and restarts: {Reason}")]
+    [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "The bus loop {Loop} failed and restarts until it runs again (logged once per fault): {Reason}")]
     private static partial void LogLoopFailed(ILogger logger, string loop, string reason);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "The bus loop {Loop} failed again at its restart: {Reason}")]
+    private static partial void LogLoopStillFailing(ILogger logger, string loop, string reason);
 
     public void NotOurs(string messageName, string processId) => LogNotOurs(logger, messageName, processId);
 
@@ -44,4 +47,6 @@ internal sealed partial class BusLog(ILogger logger)
     public void Topology(string finding) => LogTopology(logger, finding);
 
     public void LoopFailed(string loop, string reason) => LogLoopFailed(logger, loop, reason);
+
+    public void LoopStillFailing(string loop, string reason) => LogLoopStillFailing(logger, loop, reason);
 }

@@ -85,8 +85,10 @@ internal sealed class EngineRelay : IDisposable
 
     private async Task KeepRunningAsync(string name, Func<CancellationToken, Task> loop, CancellationToken ct)
     {
+        string? fault = null;
         while (!ct.IsCancellationRequested)
         {
+            var restarted = _engine.Time.GetUtcNow();
             try
             {
                 await loop(ct).ConfigureAwait(false);
@@ -98,7 +100,18 @@ internal sealed class EngineRelay : IDisposable
             catch (Exception e)
             {
                 // The database away, most likely: nothing is lost, the next round picks up where this one stopped.
-                _log.LoopFailed(name, e.Message);
+                // Logged once per fault: the same failure right after a restart is the fault going on, not a new one.
+                var goingOn = e.Message == fault && _engine.Time.GetUtcNow() - restarted < 2 * _options.MaxRetryDelay;
+                if (goingOn)
+                {
+                    _log.LoopStillFailing(name, e.Message);
+                }
+                else
+                {
+                    _log.LoopFailed(name, e.Message);
+                }
+
+                fault = e.Message;
                 await Task.Delay(_options.MaxRetryDelay, ct).ConfigureAwait(false);
             }
         }

@@ -9,7 +9,6 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>The row of <c>wf_leases</c> the readiness probe writes.</summary>
     internal const string StoreProbeRow = "store-probe";
 
-
     public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct) =>
         SingleAsync<TimerRow, TimerRecord>("SELECT * FROM wf_timers WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
