@@ -20,9 +20,21 @@ namespace Workflows.Engine.Runtime;
 /// </remarks>
 internal sealed class Execution
 {
+    // The parts most commands never use are made on first use: every command allocates its parts anew.
+    private readonly CancellationToken _ct;
+    private Incidents? _incidents;
+    private MultiInstances? _multiInstances;
+    private Jobs? _jobs;
+    private Messaging? _messaging;
+    private MessageStarts? _messageStarts;
+    private ThrownEvents? _thrownEvents;
+    private Compensations? _compensations;
+    private ConditionalEvents? _conditions;
+
     public Execution(EngineCore engine, CancellationToken ct, IReadOnlyList<BudgetBreach>? parked = null, InFlightWork.Scope? inFlight = null)
     {
         ct = inFlight?.Token ?? ct;
+        _ct = ct;
         Engine = engine;
         CancellationToken = ct;
         InFlight = inFlight;
@@ -33,14 +45,6 @@ internal sealed class Execution
         Elements = new ElementLifecycle(this);
         Flows = new FlowSelection(this);
         Waits = new WaitPoints(this, ct);
-        Incidents = new Incidents(this);
-        MultiInstances = new MultiInstances(this);
-        Jobs = new Jobs(this, ct);
-        Messaging = new Messaging(this, ct);
-        MessageStarts = new MessageStarts(this, ct);
-        ThrownEvents = new ThrownEvents(this);
-        Compensations = new Compensations(this);
-        Conditions = new ConditionalEvents(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
         Listeners = [Clocks, Satisfaction];
@@ -64,21 +68,22 @@ internal sealed class Execution
 
     public WaitPoints Waits { get; }
 
-    public Incidents Incidents { get; }
+    public Incidents Incidents => _incidents ??= new Incidents(this);
 
-    public MultiInstances MultiInstances { get; }
+    public MultiInstances MultiInstances => _multiInstances ??= new MultiInstances(this);
 
-    public Jobs Jobs { get; }
+    public Jobs Jobs => _jobs ??= new Jobs(this, _ct);
 
-    public Messaging Messaging { get; }
+    public Messaging Messaging => _messaging ??= new Messaging(this, _ct);
 
     /// <summary>Message start events: one active instance per process and correlation key, the next one started from the buffer.</summary>
-    public MessageStarts MessageStarts { get; }
+    public MessageStarts MessageStarts => _messageStarts ??= new MessageStarts(this, _ct);
 
-    public ThrownEvents ThrownEvents { get; }
+    public ThrownEvents ThrownEvents => _thrownEvents ??= new ThrownEvents(this);
 
-    public Compensations Compensations { get; }
-    public ConditionalEvents Conditions { get; }
+    public Compensations Compensations => _compensations ??= new Compensations(this);
+
+    public ConditionalEvents Conditions => _conditions ??= new ConditionalEvents(this);
 
     public Expressions Expressions { get; }
 
@@ -90,7 +95,8 @@ internal sealed class Execution
     public Satisfaction Satisfaction { get; }
 
     /// <summary>Called as elements activate, complete and leave, and before the commit.</summary>
-    public IReadOnlyList<IElementLifecycleListener> Listeners { get; }
+    /// <remarks>An array, so that the loops over it on every step allocate no enumerator.</remarks>
+    public IElementLifecycleListener[] Listeners { get; }
 
     /// <summary>
     /// Runs a command (its own steps, then its tokens) within the element budget; the entry point of every

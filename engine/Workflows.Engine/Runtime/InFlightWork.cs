@@ -44,7 +44,7 @@ internal sealed class InFlightWork
         {
             if (!_byInstance.TryGetValue(instanceId, out var scopes))
             {
-                _byInstance[instanceId] = scopes = [];
+                _byInstance[instanceId] = scopes = new(1); // the usual instance has one command in flight at a time
             }
 
             scopes.Add(scope);
@@ -67,7 +67,7 @@ internal sealed class InFlightWork
     {
         private readonly InFlightWork _owner;
         private readonly CancellationTokenSource _cts;
-        private readonly List<Guid> _instances = [];
+        private readonly List<Guid> _instances = new(1); // the usual command touches one instance
         private Guid? _stoppedBy;
         private bool _disposed;
 
@@ -130,7 +130,6 @@ internal sealed class InFlightWork
 
         public void Dispose()
         {
-            List<Guid> instances;
             lock (_instances)
             {
                 if (_disposed)
@@ -139,10 +138,10 @@ internal sealed class InFlightWork
                 }
 
                 _disposed = true;
-                instances = [.. _instances];
             }
 
-            foreach (var id in instances)
+            // Read outside the lock without a copy: once disposed, Add no longer changes the list.
+            foreach (var id in _instances)
             {
                 _owner.Unregister(id, this);
             }
