@@ -49,18 +49,13 @@ internal sealed class ConditionalEvents(Execution execution)
         }
     }
 
-    /// <summary>Whether a wait opened or a variable of <paramref name="instance"/> changed since the last evaluation.</summary>
-    public bool HasWork(LoadedInstance instance) => _opened is { Count: > 0 } || instance.VariableChanges is not null;
+    /// <summary>Whether a wait opened since the last evaluation.</summary>
+    public bool HasOpened => _opened is { Count: > 0 };
 
-    /// <summary>Whether a wait opened or a variable of any loaded instance changed since the last evaluation.</summary>
-    public bool HasWork()
+    /// <summary>Whether a variable of any instance the command loaded changed since the last evaluation.</summary>
+    public static bool AnyVariableChanged(UnitOfWork unit)
     {
-        if (_opened is { Count: > 0 })
-        {
-            return true;
-        }
-
-        foreach (var instance in execution.Unit.Instances)
+        foreach (var instance in unit.Instances)
         {
             if (instance.VariableChanges is not null)
             {

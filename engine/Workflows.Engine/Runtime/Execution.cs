@@ -85,6 +85,14 @@ internal sealed class Execution
 
     public ConditionalEvents Conditions => _conditions ??= new ConditionalEvents(this);
 
+    /// <summary>
+    /// Whether conditional events have work before the next step: a wait opened, or a variable of <paramref name="instance"/>
+    /// (of any instance the command loaded, when null) changed since they last looked. Asked between every two steps, so it
+    /// makes no <see cref="Conditions"/> for a command that has none.
+    /// </summary>
+    public bool HasConditionWork(LoadedInstance? instance = null) =>
+        _conditions?.HasOpened == true || (instance is null ? ConditionalEvents.AnyVariableChanged(Unit) : instance.VariableChanges is not null);
+
     public Expressions Expressions { get; }
 
     /// <summary>The run's budgets: elements entered without waiting, the size of variables scripts and handlers write.</summary>

@@ -28,7 +28,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     public async ValueTask RunAsync()
     {
         // What the command did before its tokens ran (the variables it set) may meet a condition.
-        if (execution.Conditions.HasWork())
+        if (execution.HasConditionWork())
         {
             await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
         }
@@ -58,14 +58,14 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
                 }
 
                 // Between two steps: the conditional events opened or concerned by the variables this step set.
-                if (execution.Conditions.HasWork(work.Instance))
+                if (execution.HasConditionWork(work.Instance))
                 {
                     await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
                 }
             }
 
             // A variable another instance's step set (a called process handing back) is evaluated before the scopes settle.
-            if (execution.Conditions.HasWork())
+            if (execution.HasConditionWork())
             {
                 await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
                 continue;
