@@ -39,7 +39,7 @@ internal sealed class Execution
         CancellationToken = ct;
         InFlight = inFlight;
         Budget = new ElementBudget(this, parked ?? []);
-        Expressions = new Expressions(engine.Time, engine.Options);
+        Expressions = engine.Expressions;
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
         Elements = new ElementLifecycle(this);
