@@ -21,7 +21,6 @@ namespace Workflows.Engine.Runtime;
 internal sealed class Execution
 {
     // The parts most commands never use are made on first use: every command allocates its parts anew.
-    private readonly CancellationToken _ct;
     private Incidents? _incidents;
     private MultiInstances? _multiInstances;
     private Jobs? _jobs;
@@ -34,7 +33,6 @@ internal sealed class Execution
     public Execution(EngineCore engine, CancellationToken ct, IReadOnlyList<BudgetBreach>? parked = null, InFlightWork.Scope? inFlight = null)
     {
         ct = inFlight?.Token ?? ct;
-        _ct = ct;
         Engine = engine;
         CancellationToken = ct;
         InFlight = inFlight;
@@ -72,12 +70,12 @@ internal sealed class Execution
 
     public MultiInstances MultiInstances => _multiInstances ??= new MultiInstances(this);
 
-    public Jobs Jobs => _jobs ??= new Jobs(this, _ct);
+    public Jobs Jobs => _jobs ??= new Jobs(this, CancellationToken);
 
-    public Messaging Messaging => _messaging ??= new Messaging(this, _ct);
+    public Messaging Messaging => _messaging ??= new Messaging(this, CancellationToken);
 
     /// <summary>Message start events: one active instance per process and correlation key, the next one started from the buffer.</summary>
-    public MessageStarts MessageStarts => _messageStarts ??= new MessageStarts(this, _ct);
+    public MessageStarts MessageStarts => _messageStarts ??= new MessageStarts(this, CancellationToken);
 
     public ThrownEvents ThrownEvents => _thrownEvents ??= new ThrownEvents(this);
 
