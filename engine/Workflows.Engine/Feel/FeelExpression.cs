@@ -154,7 +154,7 @@ public static class FeelConvert
             case JsonValueKind.False:
                 return false;
             case JsonValueKind.String:
-                return Text(json, () => json.GetString());
+                return Text(json);
             case JsonValueKind.Number:
                 // Tiny values (1e-300) round to zero; huge ones have no decimal and are refused.
                 return json.TryGetDecimal(out var d) ? d : ToDecimal(json.GetDouble());
@@ -170,24 +170,40 @@ public static class FeelConvert
                 var context = new FeelContext();
                 foreach (var property in json.EnumerateObject())
                 {
-                    context[Text(json, () => property.Name)!] = FromJson(property.Value);
+                    context[Name(json, property)] = FromJson(property.Value);
                 }
 
                 return context;
         }
     }
 
-    private static string? Text(JsonElement json, Func<string?> read)
+    // Two readers rather than one taking a lambda: a lambda capturing the JSON value would cost every value read a closure.
+    private static string? Text(JsonElement json)
     {
         try
         {
-            return read();
+            return json.GetString();
         }
         catch (InvalidOperationException e)
         {
-            throw new ArgumentException($"the text {(json.GetRawText() is { Length: > 40 } raw ? raw[..37] + "..." : json.GetRawText())} holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text", nameof(json), e);
+            throw UnpairedSurrogate(json, e);
         }
     }
+
+    private static string Name(JsonElement json, JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw UnpairedSurrogate(json, e);
+        }
+    }
+
+    private static ArgumentException UnpairedSurrogate(JsonElement json, InvalidOperationException e) =>
+        new($"the text {(json.GetRawText() is { Length: > 40 } raw ? raw[..37] + "..." : json.GetRawText())} holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text", nameof(json), e);
 
     // JSON holds Unicode text only: an unpaired surrogate (a FEEL substring that cut a pair, say) is written as U+FFFD,
     // as any UTF-8 encoder does, instead of failing the write of a whole instance.

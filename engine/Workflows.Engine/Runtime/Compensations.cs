@@ -54,7 +54,7 @@ internal sealed class Compensations(Execution execution)
             return;
         }
 
-        var hasInner = records?.Exists(r => r.ScopeKey == element.Key) == true;
+        var hasInner = records is not null && HasRecordsIn(records, element.Key);
         if (node.CompensationHandler is null && !hasInner && node.CompensationEventSubProcess is null)
         {
             return;
@@ -68,6 +68,20 @@ internal sealed class Compensations(Execution execution)
             Sequence = state.NextKey++,
             Variables = element.Variables?.Copy(),
         });
+    }
+
+    // A loop, not a lambda: a lambda capturing the element would cost every completing element a closure.
+    private static bool HasRecordsIn(List<CompensationRecord> records, long scopeKey)
+    {
+        foreach (var record in records)
+        {
+            if (record.ScopeKey == scopeKey)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The element was terminated: nothing that completed inside it can be compensated any more.</summary>

@@ -22,7 +22,7 @@ namespace Workflows.Engine.Runtime;
 internal sealed class ConditionalEvents(Execution execution)
 {
     // Waits opened in this command, evaluated at the next step boundary whatever changed.
-    private readonly List<(LoadedInstance Instance, long OwnerKey, Guid WaitId)> _opened = [];
+    private List<(LoadedInstance Instance, long OwnerKey, Guid WaitId)>? _opened;
 
     /// <summary>Opens the wait of a conditional catch owned by <paramref name="owner"/>; its condition is evaluated before the next step.</summary>
     public void Open(LoadedInstance instance, ElementInstance owner, FlowNode catchNode)
@@ -34,7 +34,7 @@ internal sealed class ConditionalEvents(Execution execution)
 
         var id = Guid.CreateVersion7(execution.Unit.Now);
         owner.AddWait(WaitKind.Condition, id, catchNode.Id);
-        _opened.Add((instance, owner.Key, id));
+        (_opened ??= []).Add((instance, owner.Key, id));
     }
 
     /// <summary>Evaluates the conditional waits of <paramref name="element"/> again (after their incident was resolved).</summary>
@@ -44,22 +44,33 @@ internal sealed class ConditionalEvents(Execution execution)
         {
             if (wait.Kind == WaitKind.Condition)
             {
-                _opened.Add((instance, element.Key, wait.Id));
+                (_opened ??= []).Add((instance, element.Key, wait.Id));
             }
         }
     }
 
-    /// <summary>Whether a wait opened or a variable of <paramref name="instance"/> changed since the last evaluation.</summary>
-    public bool HasWork(LoadedInstance instance) => _opened.Count > 0 || instance.VariableChanges is not null;
+    /// <summary>Whether a wait opened since the last evaluation.</summary>
+    public bool HasOpened => _opened is { Count: > 0 };
 
-    /// <summary>Whether a wait opened or a variable of any loaded instance changed since the last evaluation.</summary>
-    public bool HasWork() => _opened.Count > 0 || execution.Unit.Instances.Any(i => i.VariableChanges is not null);
+    /// <summary>Whether a variable of any instance the command loaded changed since the last evaluation.</summary>
+    public static bool AnyVariableChanged(UnitOfWork unit)
+    {
+        foreach (var instance in unit.Instances)
+        {
+            if (instance.VariableChanges is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Evaluates the waits opened and those a variable change concerns; each true condition triggers its wait.</summary>
     public async ValueTask EvaluateAsync()
     {
         var candidates = new List<(LoadedInstance Instance, ElementInstance Owner, WaitRef Wait)>();
-        foreach (var (instance, ownerKey, waitId) in _opened)
+        foreach (var (instance, ownerKey, waitId) in _opened ?? [])
         {
             if (instance.State.Elements.TryGetValue(ownerKey, out var owner) && owner.Waits?.Find(w => w.Id == waitId) is { Kind: WaitKind.Condition } wait)
             {
@@ -67,7 +78,7 @@ internal sealed class ConditionalEvents(Execution execution)
             }
         }
 
-        _opened.Clear();
+        _opened?.Clear();
         foreach (var instance in execution.Unit.Instances)
         {
             if (instance.VariableChanges is { } changes)

@@ -66,28 +66,31 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
     }
 
     /// <summary>
-    /// Refuses variables a script or handler wrote that are larger, as JSON, than a command from outside may
-    /// bring (<see cref="WorkflowEngineOptions.MaxVariablesBytes"/>): the step fails, so the instance is never stored oversized.
+    /// Variables a script or handler wrote that are larger, as JSON, than a command from outside may bring
+    /// (<see cref="WorkflowEngineOptions.MaxVariablesBytes"/>): their size, or null when they are within it. The caller
+    /// fails the step with <see cref="VariablesTooLarge"/>, so the instance is never stored oversized; it names the
+    /// variables only then, so that the usual step builds no message.
     /// </summary>
-    public void CheckVariables(FeelContext? variables, string what)
+    public int? VariablesOverLimit(FeelContext? variables)
     {
         if (variables is null || variables.Count == 0)
         {
-            return;
+            return null;
         }
 
         var limit = execution.Engine.Options.MaxVariablesBytes;
         if (SurelyWithin(variables, limit))
         {
-            return; // the usual script result: a number, a flag, a short text; no need to write it out
+            return null; // the usual script result: a number, a flag, a short text; no need to write it out
         }
 
         var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(variables));
-        if (bytes > limit)
-        {
-            throw new StepFailedException($"{what} takes {bytes:N0} bytes as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {limit:N0}");
-        }
+        return bytes > limit ? bytes : null;
     }
+
+    /// <summary>The failure of a step whose variables (<paramref name="what"/>) take <paramref name="bytes"/>, over the limit.</summary>
+    public StepFailedException VariablesTooLarge(string what, int bytes) =>
+        new($"{what} takes {bytes:N0} bytes as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {execution.Engine.Options.MaxVariablesBytes:N0}");
 
     // An upper bound without serializing: a JSON-escaped character takes at most 6 bytes, a scalar at most 64.
     private static bool SurelyWithin(FeelContext variables, int limit)
@@ -118,11 +121,11 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
     /// </summary>
     public static async ValueTask<(Execution Execution, T Result)> RunCommandAsync<T>(EngineCore engine, Func<Execution, ValueTask<T>> command, bool runTokens, CancellationToken ct)
     {
-        var parked = new List<BudgetBreach>();
+        List<BudgetBreach>? parked = null; // the usual command never breaches: no list for it
         for (var stopped = 0; ; )
         {
             using var inFlight = engine.InFlight.Begin(ct);
-            var execution = new Execution(engine, ct, parked.ToList(), inFlight);
+            var execution = new Execution(engine, ct, parked is null ? Array.Empty<BudgetBreach>() : parked.ToList(), inFlight);
             try
             {
                 var result = await command(execution).ConfigureAwait(false);
@@ -133,9 +136,9 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
 
                 return (execution, result);
             }
-            catch (ElementBudgetExceededException e) when (!parked.Contains(e.Breach))
+            catch (ElementBudgetExceededException e) when (parked?.Contains(e.Breach) != true)
             {
-                parked.Add(e.Breach);
+                (parked ??= []).Add(e.Breach);
             }
             catch (OperationCanceledException) when (inFlight.StoppedBy is not null && ++stopped < engine.Options.MaxCommandAttempts)
             {

@@ -106,7 +106,10 @@ internal sealed class ElementLifecycle(Execution execution)
             return;
         }
 
-        execution.Incidents.Clear(instance, element);
+        if (element.IncidentId is not null)
+        {
+            execution.Incidents.Clear(instance, element);
+        }
 
         // An inner multi-instance element propagates from itself: the names it holds locally (input element,
         // loop counter, output element) stay its own; any other name goes up as from any element.

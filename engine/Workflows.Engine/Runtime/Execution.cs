@@ -20,6 +20,16 @@ namespace Workflows.Engine.Runtime;
 /// </remarks>
 internal sealed class Execution
 {
+    // The parts most commands never use are made on first use: every command allocates its parts anew.
+    private Incidents? _incidents;
+    private MultiInstances? _multiInstances;
+    private Jobs? _jobs;
+    private Messaging? _messaging;
+    private MessageStarts? _messageStarts;
+    private ThrownEvents? _thrownEvents;
+    private Compensations? _compensations;
+    private ConditionalEvents? _conditions;
+
     public Execution(EngineCore engine, CancellationToken ct, IReadOnlyList<BudgetBreach>? parked = null, InFlightWork.Scope? inFlight = null)
     {
         ct = inFlight?.Token ?? ct;
@@ -27,20 +37,12 @@ internal sealed class Execution
         CancellationToken = ct;
         InFlight = inFlight;
         Budget = new ElementBudget(this, parked ?? []);
-        Expressions = new Expressions(engine.Time, engine.Options);
+        Expressions = engine.Expressions;
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
         Elements = new ElementLifecycle(this);
         Flows = new FlowSelection(this);
         Waits = new WaitPoints(this, ct);
-        Incidents = new Incidents(this);
-        MultiInstances = new MultiInstances(this);
-        Jobs = new Jobs(this, ct);
-        Messaging = new Messaging(this, ct);
-        MessageStarts = new MessageStarts(this, ct);
-        ThrownEvents = new ThrownEvents(this);
-        Compensations = new Compensations(this);
-        Conditions = new ConditionalEvents(this);
         Clocks = new SlaClocks(this);
         Satisfaction = new Satisfaction(this);
         Listeners = [Clocks, Satisfaction];
@@ -64,21 +66,30 @@ internal sealed class Execution
 
     public WaitPoints Waits { get; }
 
-    public Incidents Incidents { get; }
+    public Incidents Incidents => _incidents ??= new Incidents(this);
 
-    public MultiInstances MultiInstances { get; }
+    public MultiInstances MultiInstances => _multiInstances ??= new MultiInstances(this);
 
-    public Jobs Jobs { get; }
+    public Jobs Jobs => _jobs ??= new Jobs(this, CancellationToken);
 
-    public Messaging Messaging { get; }
+    public Messaging Messaging => _messaging ??= new Messaging(this, CancellationToken);
 
     /// <summary>Message start events: one active instance per process and correlation key, the next one started from the buffer.</summary>
-    public MessageStarts MessageStarts { get; }
+    public MessageStarts MessageStarts => _messageStarts ??= new MessageStarts(this, CancellationToken);
 
-    public ThrownEvents ThrownEvents { get; }
+    public ThrownEvents ThrownEvents => _thrownEvents ??= new ThrownEvents(this);
 
-    public Compensations Compensations { get; }
-    public ConditionalEvents Conditions { get; }
+    public Compensations Compensations => _compensations ??= new Compensations(this);
+
+    public ConditionalEvents Conditions => _conditions ??= new ConditionalEvents(this);
+
+    /// <summary>
+    /// Whether conditional events have work before the next step: a wait opened, or a variable of <paramref name="instance"/>
+    /// (of any instance the command loaded, when null) changed since they last looked. Asked between every two steps, so it
+    /// makes no <see cref="Conditions"/> for a command that has none.
+    /// </summary>
+    public bool HasConditionWork(LoadedInstance? instance = null) =>
+        _conditions?.HasOpened == true || (instance is null ? ConditionalEvents.AnyVariableChanged(Unit) : instance.VariableChanges is not null);
 
     public Expressions Expressions { get; }
 
@@ -90,7 +101,8 @@ internal sealed class Execution
     public Satisfaction Satisfaction { get; }
 
     /// <summary>Called as elements activate, complete and leave, and before the commit.</summary>
-    public IReadOnlyList<IElementLifecycleListener> Listeners { get; }
+    /// <remarks>An array, so that the loops over it on every step allocate no enumerator.</remarks>
+    public IElementLifecycleListener[] Listeners { get; }
 
     /// <summary>
     /// Runs a command (its own steps, then its tokens) within the element budget; the entry point of every

@@ -11,10 +11,14 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
     /// key) a null that FEEL explains with warnings fails the step; a mapping (<paramref name="nullAllowed"/>)
     /// may well map a missing variable to null.
     /// </summary>
-    public object? Evaluate(ModelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false) =>
-        expression.Feel is null ? expression.Text : Evaluate(expression.Feel, scope, node, what, nullAllowed);
+    /// <remarks>
+    /// <paramref name="named"/> names what is evaluated after <paramref name="what"/> (<c>the condition of flow 'f1'</c>):
+    /// the message is put together only when the step fails.
+    /// </remarks>
+    public object? Evaluate(ModelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false, string? named = null) =>
+        expression.Feel is null ? expression.Text : Evaluate(expression.Feel, scope, node, what, nullAllowed, named);
 
-    public object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false)
+    public object? Evaluate(FeelExpression expression, IFeelScope scope, FlowNode node, string what, bool nullAllowed = false, string? named = null)
     {
         FeelResult result;
         try
@@ -26,15 +30,17 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
             // Every failure of an evaluation, a FEEL budget breached (FeelLimitExceededException) included,
             // stops the step with an incident on the element; none reaches the command or the host.
             var setting = e is FeelLimitExceededException limit ? $" (set as {options.SettingName("Parser.Feel." + limit.Setting)})" : "";
-            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {e.Message}{setting}");
+            throw new StepFailedException($"{Describe(what, named)} of {node} ({expression.Text.Trim()}) failed: {e.Message}{setting}");
         }
         if (result.Value is null && result.Warnings.Count > 0 && !nullAllowed)
         {
-            throw new StepFailedException($"{what} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
+            throw new StepFailedException($"{Describe(what, named)} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
         }
 
         return result.Value;
     }
+
+    private static string Describe(string what, string? named) => named is null ? what : $"{what} '{named}'";
 
     public string EvaluateString(ModelExpression expression, IFeelScope scope, FlowNode node, string what)
     {

@@ -72,7 +72,7 @@ internal sealed class FlowSelection(Execution execution)
                 continue;
             }
 
-            var result = execution.Expressions.Evaluate(flow.Condition, scope, node, $"the condition of flow '{flow.Id}'");
+            var result = execution.Expressions.Evaluate(flow.Condition, scope, node, "the condition of flow", named: flow.Id);
             if (result is not bool taken)
             {
                 throw new StepFailedException($"the condition of flow '{flow.Id}' ({flow.Condition.Text.Trim()}) gave {FeelValue.ToDisplayString(result)}, not a boolean");

@@ -13,7 +13,10 @@ namespace Workflows.Engine.Runtime;
 internal sealed class InFlightWork
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<Guid, List<Scope>> _byInstance = [];
+
+    // Per instance: its one scope, or a list of them while several pieces of work run for it at once. The usual
+    // instance has one command in flight at a time, which then costs no list.
+    private readonly Dictionary<Guid, object> _byInstance = [];
 
     /// <summary>Begins a piece of work whose token is cancelled with <paramref name="outer"/> or when one of its instances ends.</summary>
     public Scope Begin(CancellationToken outer) => new(this, outer);
@@ -21,7 +24,8 @@ internal sealed class InFlightWork
     /// <summary>The instance ended (its end is committed): work still running for it stops.</summary>
     public void Ended(Guid instanceId)
     {
-        List<Scope>? scopes;
+        Scope? single = null;
+        List<Scope>? several = null;
         lock (_lock)
         {
             if (!_byInstance.TryGetValue(instanceId, out var registered))
@@ -29,12 +33,23 @@ internal sealed class InFlightWork
                 return;
             }
 
-            scopes = [.. registered];
+            if (registered is Scope one)
+            {
+                single = one;
+            }
+            else
+            {
+                several = [.. (List<Scope>)registered];
+            }
         }
 
-        foreach (var scope in scopes)
+        single?.Stop(instanceId);
+        if (several is not null)
         {
-            scope.Stop(instanceId);
+            foreach (var scope in several)
+            {
+                scope.Stop(instanceId);
+            }
         }
     }
 
@@ -42,12 +57,18 @@ internal sealed class InFlightWork
     {
         lock (_lock)
         {
-            if (!_byInstance.TryGetValue(instanceId, out var scopes))
+            if (!_byInstance.TryGetValue(instanceId, out var registered))
             {
-                _byInstance[instanceId] = scopes = [];
+                _byInstance[instanceId] = scope;
             }
-
-            scopes.Add(scope);
+            else if (registered is Scope one)
+            {
+                _byInstance[instanceId] = new List<Scope> { one, scope };
+            }
+            else
+            {
+                ((List<Scope>)registered).Add(scope);
+            }
         }
     }
 
@@ -55,7 +76,12 @@ internal sealed class InFlightWork
     {
         lock (_lock)
         {
-            if (_byInstance.TryGetValue(instanceId, out var scopes) && scopes.Remove(scope) && scopes.Count == 0)
+            if (!_byInstance.TryGetValue(instanceId, out var registered))
+            {
+                return;
+            }
+
+            if (ReferenceEquals(registered, scope) || (registered is List<Scope> scopes && scopes.Remove(scope) && scopes.Count == 0))
             {
                 _byInstance.Remove(instanceId);
             }
@@ -67,7 +93,7 @@ internal sealed class InFlightWork
     {
         private readonly InFlightWork _owner;
         private readonly CancellationTokenSource _cts;
-        private readonly List<Guid> _instances = [];
+        private readonly List<Guid> _instances = new(1); // the usual command touches one instance
         private Guid? _stoppedBy;
         private bool _disposed;
 
@@ -130,7 +156,6 @@ internal sealed class InFlightWork
 
         public void Dispose()
         {
-            List<Guid> instances;
             lock (_instances)
             {
                 if (_disposed)
@@ -139,10 +164,10 @@ internal sealed class InFlightWork
                 }
 
                 _disposed = true;
-                instances = [.. _instances];
             }
 
-            foreach (var id in instances)
+            // Read outside the lock without a copy: once disposed, Add no longer changes the list.
+            foreach (var id in _instances)
             {
                 _owner.Unregister(id, this);
             }

@@ -76,6 +76,11 @@ internal enum IncidentPhase
 /// <summary>One activation of a flow node: a token at a task, a running sub-process, a waiting event.</summary>
 internal sealed class ElementInstance
 {
+    // What few element instances hold (a call, a loop or multi-instance body's progress, compensation, a cancelled
+    // transaction, complex joins) lives apart, made on the first write of something other than the default: element
+    // instances are made on every step and read back on every command, and the usual one stays small.
+    private ElementInstanceRareFields? _rare;
+
     public required long Key { get; init; }
 
     public required string ElementId { get; init; }
@@ -90,7 +95,17 @@ internal sealed class ElementInstance
 
     public Guid? JobId { get; set; }
 
-    public Guid? CalledInstanceId { get; set; }
+    public Guid? CalledInstanceId
+    {
+        get => _rare?.CalledInstanceId;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.CalledInstanceId = value;
+            }
+        }
+    }
 
     /// <summary>Timers and message/signal subscriptions owned by this element instance (own, boundary, event sub-process, event gateway).</summary>
     public List<WaitRef>? Waits { get; set; }
@@ -103,7 +118,17 @@ internal sealed class ElementInstance
     public Dictionary<string, List<string>>? JoinArrivals { get; set; }
 
     /// <summary>Complex joins of this scope waiting for reset: gateway id → ids of the incoming flows whose token it still consumes.</summary>
-    public Dictionary<string, List<string>>? ComplexResets { get; set; }
+    public Dictionary<string, List<string>>? ComplexResets
+    {
+        get => _rare?.ComplexResets;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.ComplexResets = value;
+            }
+        }
+    }
 
     /// <summary>The body of a loop: a multi-instance activity's, or a standard loop's (whose inner instances are its passes).</summary>
     public bool IsMultiInstanceBody { get; set; }
@@ -111,13 +136,53 @@ internal sealed class ElementInstance
     public bool IsMultiInstanceInner { get; set; }
 
     /// <summary>Multi-instance body: the items to iterate, how many there are, how many ran and finished.</summary>
-    public List<object?>? Collection { get; set; }
+    public List<object?>? Collection
+    {
+        get => _rare?.Collection;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.Collection = value;
+            }
+        }
+    }
 
-    public int Total { get; set; }
+    public int Total
+    {
+        get => _rare?.Total ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.Total = value;
+            }
+        }
+    }
 
-    public int Started { get; set; }
+    public int Started
+    {
+        get => _rare?.Started ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.Started = value;
+            }
+        }
+    }
 
-    public int Completed { get; set; }
+    public int Completed
+    {
+        get => _rare?.Completed ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.Completed = value;
+            }
+        }
+    }
 
     /// <summary>Multi-instance inner: 1-based position in the collection.</summary>
     public int LoopCounter { get; set; }
@@ -126,12 +191,54 @@ internal sealed class ElementInstance
     public bool Interrupted { get; set; }
 
     /// <summary>An event sub-process run to compensate a completed sub-process: the key that sub-process had (its records' scope).</summary>
-    public long? CompensatingKey { get; set; }
+    public long? CompensatingKey
+    {
+        get => _rare?.CompensatingKey;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.CompensatingKey = value;
+            }
+        }
+    }
 
     /// <summary>A transaction whose cancel end event was reached: once compensated, it is left through its cancel boundary event.</summary>
-    public bool Cancelled { get; set; }
+    public bool Cancelled
+    {
+        get => _rare?.Cancelled ?? false;
+        set
+        {
+            if (value || _rare is not null)
+            {
+                Rare.Cancelled = value;
+            }
+        }
+    }
+
+    private ElementInstanceRareFields Rare => _rare ??= new ElementInstanceRareFields();
 
     public void AddWait(WaitKind kind, Guid id, string elementId) => (Waits ??= []).Add(new WaitRef(kind, id, elementId));
+}
+
+/// <summary>The fields of an <see cref="ElementInstance"/> that few element instances hold.</summary>
+internal sealed class ElementInstanceRareFields
+{
+    public Guid? CalledInstanceId { get; set; }
+
+    public Dictionary<string, List<string>>? ComplexResets { get; set; }
+
+    public List<object?>? Collection { get; set; }
+
+    public int Total { get; set; }
+
+    public int Started { get; set; }
+
+    public int Completed { get; set; }
+
+    public long? CompensatingKey { get; set; }
+
+    public bool Cancelled { get; set; }
 }
 
 internal enum WaitKind

@@ -47,7 +47,11 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
                 throw new StepFailedException($"the handler for '{type}' returned a value the engine cannot hold: {e.Message}");
             }
 
-            execution.Budget.CheckVariables(written, $"the result of the handler for '{type}'");
+            if (execution.Budget.VariablesOverLimit(written) is { } bytes)
+            {
+                throw execution.Budget.VariablesTooLarge($"the result of the handler for '{type}'", bytes);
+            }
+
             execution.Tokens.EnqueueComplete(instance, element.Key, written);
             return;
         }

@@ -18,8 +18,8 @@ namespace Workflows.Engine.Runtime;
 /// </remarks>
 internal sealed class MessageStarts(Execution execution, CancellationToken ct)
 {
-    // The locks this command read or changed, as it left them.
-    private readonly Dictionary<(string ProcessId, string Key), Held> _locks = [];
+    // The locks this command read or changed, as it left them; made on the first, as most commands touch none.
+    private Dictionary<(string ProcessId, string Key), Held>? _locks;
 
     private ChangeSet Changes => execution.Unit.Changes;
 
@@ -96,7 +96,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
         if (!StartsByMessage(instance.Definition))
         {
             // No message waits for this key: the lock a unique start took (if it took one) goes without reading it first.
-            if (_locks.TryGetValue((state.ProcessId, state.BusinessKey), out var own) && own.Holder == state.Id)
+            if (_locks is not null && _locks.TryGetValue((state.ProcessId, state.BusinessKey), out var own) && own.Holder == state.Id)
             {
                 Release(own, state.Id);
             }
@@ -151,6 +151,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
 
     private async ValueTask<Held> HeldAsync(string processId, string key)
     {
+        _locks ??= [];
         if (!_locks.TryGetValue((processId, key), out var held))
         {
             var stored = await execution.Engine.Store.GetMessageStartLockAsync(processId, key, ct).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     public async ValueTask RunAsync()
     {
         // What the command did before its tokens ran (the variables it set) may meet a condition.
-        if (execution.Conditions.HasWork())
+        if (execution.HasConditionWork())
         {
             await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
         }
@@ -58,14 +58,14 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
                 }
 
                 // Between two steps: the conditional events opened or concerned by the variables this step set.
-                if (execution.Conditions.HasWork(work.Instance))
+                if (execution.HasConditionWork(work.Instance))
                 {
                     await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
                 }
             }
 
             // A variable another instance's step set (a called process handing back) is evaluated before the scopes settle.
-            if (execution.Conditions.HasWork())
+            if (execution.HasConditionWork())
             {
                 await execution.Conditions.EvaluateAsync().ConfigureAwait(false);
                 continue;
@@ -168,7 +168,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         }
 
         arrived.Add(flow.Id);
-        if (join == JoinRule.AllIncoming && target.Incoming.All(f => arrived.Contains(f.Id)))
+        if (join == JoinRule.AllIncoming && AllArrived(target, arrived))
         {
             foreach (var f in target.Incoming)
             {
@@ -184,6 +184,33 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         }
     }
 
+    // A loop, not a lambda: a lambda capturing the arrivals would cost every token that arrives anywhere a closure.
+    private static bool AllArrived(FlowNode join, List<string> arrived)
+    {
+        foreach (var incoming in join.Incoming)
+        {
+            if (!arrived.Contains(incoming.Id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasJoinArrivals(InstanceState state)
+    {
+        foreach (var element in state.Elements.Values)
+        {
+            if (element.JoinArrivals is { Count: > 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>An inclusive join fires once no token in its scope can still reach it.</summary>
     private bool SettleInclusiveJoins()
     {
@@ -191,7 +218,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         foreach (var instance in execution.Unit.Instances)
         {
             var state = instance.State;
-            if (!state.Elements.Values.Any(e => e.JoinArrivals is { Count: > 0 }))
+            if (!HasJoinArrivals(state))
             {
                 continue; // the usual case: nothing waits at a join
             }

@@ -13,7 +13,7 @@ internal sealed class UnitOfWork
     private readonly Execution _execution;
     private readonly CancellationToken _ct;
     private readonly Dictionary<Guid, LoadedInstance> _instances = [];
-    private readonly Dictionary<Guid, UserTaskRecord> _preloadedTasks = [];
+    private Dictionary<Guid, UserTaskRecord>? _preloadedTasks; // only a command that preloads has them
     private int _createdRoots;
 
     public UnitOfWork(EngineCore engine, Execution execution, CancellationToken ct)
@@ -34,7 +34,8 @@ internal sealed class UnitOfWork
     public List<ProcessInstanceStatus> EndedInstances { get; } = [];
 
     /// <summary>Every instance this command loaded or created.</summary>
-    public IReadOnlyCollection<LoadedInstance> Instances => _instances.Values;
+    /// <remarks>The dictionary's own collection, whose enumerator is a struct: the token loop walks it between steps.</remarks>
+    public Dictionary<Guid, LoadedInstance>.ValueCollection Instances => _instances.Values;
 
     // ---------------------------------------------------------------- loading
 
@@ -84,7 +85,7 @@ internal sealed class UnitOfWork
         var clocks = (await _engine.Store.GetClocksOfInstancesAsync(missing, openOnly: true, _ct).ConfigureAwait(false)).ToLookup(c => c.InstanceId);
         foreach (var task in await _engine.Store.GetOpenUserTasksOfInstancesAsync(missing, _ct).ConfigureAwait(false))
         {
-            _preloadedTasks[task.Id] = task;
+            (_preloadedTasks ??= [])[task.Id] = task;
         }
 
         foreach (var record in records)
@@ -100,7 +101,7 @@ internal sealed class UnitOfWork
         foreach (var element in instance.State.Elements.Values)
         {
             if (element.TaskId is { } taskId && ElementTree.IsWithin(instance.State, element, key)
-                && (Changes.ChangedTask(taskId) ?? _preloadedTasks.GetValueOrDefault(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
+                && (Changes.ChangedTask(taskId) ?? _preloadedTasks?.GetValueOrDefault(taskId) ?? await _engine.Store.GetUserTaskAsync(taskId, _ct).ConfigureAwait(false)) is { Status: Storage.TaskStatus.Open } task)
             {
                 tasks.Add(task);
             }

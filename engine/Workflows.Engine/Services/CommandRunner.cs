@@ -126,14 +126,16 @@ internal sealed class CommandRunner(EngineCore core)
         var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
         var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
-        var element = Owner(instance, job.ElementKey, e => e.JobId == jobId, $"job {jobId}");
+        var element = Owner(instance, job.ElementKey, static e => e.JobId, "job", jobId);
         return (instance, element, job);
     }
 
-    public static ElementInstance Owner(LoadedInstance instance, long key, Func<ElementInstance, bool> owns, string what) =>
-        instance.State.Elements.TryGetValue(key, out var element) && owns(element)
+    /// <summary>The element instance at <paramref name="key"/> whose wait (<paramref name="waitOf"/>) is still <paramref name="id"/>.</summary>
+    /// <remarks>The wait is read by a static lambda and the message put together only on a conflict: this runs on every task and job completion.</remarks>
+    public static ElementInstance Owner(LoadedInstance instance, long key, Func<ElementInstance, Guid?> waitOf, string kind, Guid id) =>
+        instance.State.Elements.TryGetValue(key, out var element) && waitOf(element) == id
             ? element
-            : throw new WorkflowConflictException($"{what} no longer waits in instance {instance.Id}");
+            : throw new WorkflowConflictException($"{kind} {id} no longer waits in instance {instance.Id}");
 
     /// <summary>A caller's variables as FEEL values, refused when they exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/>.</summary>
     public FeelContext Variables(IReadOnlyDictionary<string, object?>? variables)

@@ -235,7 +235,7 @@ public sealed class WorkflowRuntime
             }
 
             var instance = await execution.LoadAsync(incident.InstanceId).ConfigureAwait(false);
-            var element = CommandRunner.Owner(instance, incident.ElementKey, e => e.IncidentId == incidentId, $"incident {incidentId}");
+            var element = CommandRunner.Owner(instance, incident.ElementKey, static e => e.IncidentId, "incident", incidentId);
             await execution.RetryIncidentAsync(instance, element).ConfigureAwait(false);
             return true;
         }, cancellationToken);

@@ -56,9 +56,13 @@ internal static class CommitGuards
             throw TimerGone(fired);
         }
 
-        if (changes.Inbox.Find(m => rows.InInbox(m.MessageId)) is { MessageId: { } consumed })
+        // Loops rather than lambdas over the store's rows: each would cost every commit a closure.
+        foreach (var (messageId, _) in changes.Inbox)
         {
-            throw MessageConsumed(consumed);
+            if (rows.InInbox(messageId))
+            {
+                throw MessageConsumed(messageId);
+            }
         }
 
         foreach (var (id, _, _, expected) in changes.Branches)
@@ -77,18 +81,20 @@ internal static class CommitGuards
             }
         }
 
-        Unique(rows, RowKind.Task, changes.TasksCreated.Select(t => t.Id));
-        Unique(rows, RowKind.Job, changes.JobsCreated.Select(j => j.Id));
-        Unique(rows, RowKind.Timer, changes.TimersCreated.Select(t => t.Id));
-        Unique(rows, RowKind.MessageSubscription, changes.MessageSubscriptionsCreated.Select(s => s.Id));
-        Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated.Select(s => s.Id));
-        Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered.Select(m => m.Id));
-        Unique(rows, RowKind.Incident, changes.IncidentsCreated.Select(i => i.Id));
-        Unique(rows, RowKind.Clock, changes.ClocksCreated.Select(c => c.Id));
-        if (changes.MessageCorrelations.FindIndex(rows.Correlated) is var index and >= 0)
+        Unique(rows, RowKind.Task, changes.TasksCreated, static t => t.Id);
+        Unique(rows, RowKind.Job, changes.JobsCreated, static j => j.Id);
+        Unique(rows, RowKind.Timer, changes.TimersCreated, static t => t.Id);
+        Unique(rows, RowKind.MessageSubscription, changes.MessageSubscriptionsCreated, static s => s.Id);
+        Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated, static s => s.Id);
+        Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered, static m => m.Id);
+        Unique(rows, RowKind.Incident, changes.IncidentsCreated, static i => i.Id);
+        Unique(rows, RowKind.Clock, changes.ClocksCreated, static c => c.Id);
+        foreach (var correlation in changes.MessageCorrelations)
         {
-            var correlation = changes.MessageCorrelations[index];
-            throw RowExists($"message {correlation.BufferedMessageId} was correlated to process '{correlation.ProcessId}' already");
+            if (rows.Correlated(correlation))
+            {
+                throw RowExists($"message {correlation.BufferedMessageId} was correlated to process '{correlation.ProcessId}' already");
+            }
         }
 
         CheckStartLocks(changes, rows);
@@ -122,13 +128,13 @@ internal static class CommitGuards
         }
     }
 
-    private static void Unique(IGuardedRows rows, RowKind kind, IEnumerable<Guid> ids)
+    private static void Unique<T>(IGuardedRows rows, RowKind kind, List<T> created, Func<T, Guid> id)
     {
-        foreach (var id in ids)
+        foreach (var row in created)
         {
-            if (rows.Exists(kind, id))
+            if (rows.Exists(kind, id(row)))
             {
-                throw RowExists($"{kind} {id}");
+                throw RowExists($"{kind} {id(row)}");
             }
         }
     }

@@ -134,7 +134,10 @@ internal sealed partial class InMemoryWorkflowStore
 
     private void ApplyMessages(ChangeSet changes)
     {
-        _inbox.UnionWith(changes.Inbox.Select(m => m.MessageId));
+        foreach (var (messageId, _) in changes.Inbox)
+        {
+            _inbox.Add(messageId);
+        }
 
         foreach (var s in changes.MessageSubscriptionsCreated)
         {

@@ -197,33 +197,53 @@ internal sealed partial class InMemoryWorkflowStore
             _timersByDue.Add((t.DueAt, t.Id));
         }
 
-        foreach (var id in changes.TimersRemoved.Append(changes.FiredTimer ?? Guid.Empty))
+        foreach (var id in changes.TimersRemoved)
         {
-            _leases.Remove(id);
-            if (_timers.Remove(id, out var timer))
-            {
-                _timersByDue.Remove((timer.DueAt, id));
-            }
+            RemoveTimer(id);
         }
 
-        // A clock written by a command is free again: the command that fired it is done with it.
-        foreach (var clock in changes.ClocksCreated.Concat(changes.ClocksUpdated))
+        if (changes.FiredTimer is { } fired)
         {
-            if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
-            {
-                _clocksByDue.Remove((was, clock.Id));
-            }
-            else if (previous is null)
-            {
-                Add(_clocksByInstance, clock.InstanceId, clock.Id);
-            }
+            RemoveTimer(fired);
+        }
 
-            _clocks[clock.Id] = clock;
-            _leases.Remove(clock.Id);
-            if (clock.NextDueAt is { } due)
-            {
-                _clocksByDue.Add((due, clock.Id));
-            }
+        foreach (var clock in changes.ClocksCreated)
+        {
+            SaveClock(clock);
+        }
+
+        foreach (var clock in changes.ClocksUpdated)
+        {
+            SaveClock(clock);
+        }
+    }
+
+    private void RemoveTimer(Guid id)
+    {
+        _leases.Remove(id);
+        if (_timers.Remove(id, out var timer))
+        {
+            _timersByDue.Remove((timer.DueAt, id));
+        }
+    }
+
+    // A clock written by a command is free again: the command that fired it is done with it.
+    private void SaveClock(SlaClockRecord clock)
+    {
+        if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
+        {
+            _clocksByDue.Remove((was, clock.Id));
+        }
+        else if (previous is null)
+        {
+            Add(_clocksByInstance, clock.InstanceId, clock.Id);
+        }
+
+        _clocks[clock.Id] = clock;
+        _leases.Remove(clock.Id);
+        if (clock.NextDueAt is { } due)
+        {
+            _clocksByDue.Add((due, clock.Id));
         }
     }
 }

@@ -48,8 +48,23 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? list.MaxBy(d => d.Version) : null);
+            return new(_definitionsByProcess.TryGetValue(processId, out var list) ? Latest(list) : null);
         }
+    }
+
+    // Read on every start: a loop, as MaxBy would box the list's enumerator each time.
+    private static DefinitionRecord? Latest(List<DefinitionRecord> versions)
+    {
+        DefinitionRecord? latest = null;
+        foreach (var definition in versions)
+        {
+            if (latest is null || definition.Version > latest.Version)
+            {
+                latest = definition;
+            }
+        }
+
+        return latest;
     }
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct)

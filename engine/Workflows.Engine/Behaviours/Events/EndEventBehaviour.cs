@@ -20,9 +20,13 @@ internal sealed class EndEventBehaviour : ElementBehaviour
         switch (node.Event!.Type)
         {
             case EventType.Terminate:
-                foreach (var sibling in ElementTree.Children(instance.State, element.ParentKey).Where(e => e.Key != element.Key))
+                // No lambda over the element here: it would cost every end event a closure, terminating or not.
+                foreach (var sibling in ElementTree.Children(instance.State, element.ParentKey))
                 {
-                    await execution.TerminateAsync(instance, sibling).ConfigureAwait(false);
+                    if (sibling.Key != element.Key)
+                    {
+                        await execution.TerminateAsync(instance, sibling).ConfigureAwait(false);
+                    }
                 }
 
                 instance.State.Elements[element.ParentKey].JoinArrivals = null;

@@ -12,7 +12,11 @@ internal sealed class ScriptTaskBehaviour : ElementBehaviour
         var script = node.Script ?? throw new StepFailedException("the script task has no script");
         var result = execution.Expressions.Evaluate(script.Expression, new ElementScope(instance.State, element), node, "script");
         var written = new FeelContext { [script.ResultVariable] = result };
-        execution.Budget.CheckVariables(written, $"the result of the script of {node}");
+        if (execution.Budget.VariablesOverLimit(written) is { } bytes)
+        {
+            throw execution.Budget.VariablesTooLarge($"the result of the script of {node}", bytes);
+        }
+
         execution.EnqueueComplete(instance, element.Key, written);
         return ValueTask.CompletedTask;
     }

@@ -30,7 +30,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
     {
     }
 
-    public void OnCommitting(IReadOnlyCollection<LoadedInstance> instances)
+    public void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances)
     {
     }
 

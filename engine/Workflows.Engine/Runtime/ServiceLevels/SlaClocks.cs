@@ -15,8 +15,9 @@ namespace Workflows.Engine.Runtime.ServiceLevels;
 // activates, end as it leaves, and the tasks show their clock's state before the commit.
 internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 {
-    private readonly HashSet<Guid> _newClocks = [];
-    private readonly HashSet<Guid> _changedClocks = [];
+    // Made on the first clock a command starts or changes: most commands touch none.
+    private HashSet<Guid>? _newClocks;
+    private HashSet<Guid>? _changedClocks;
 
     private DateTimeOffset Now => execution.Unit.Now;
 
@@ -38,14 +39,20 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     public void OnLeaving(LoadedInstance instance, ElementInstance element, bool completed) => EndClocks(instance, element, completed);
 
-    public void OnCommitting(IReadOnlyCollection<LoadedInstance> instances)
+    public void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances)
     {
-        foreach (var instance in instances.Where(i => i.Definition.HasClocks))
+        foreach (var instance in instances)
         {
-            RefreshTaskClocks(instance);
+            if (instance.Definition.HasClocks)
+            {
+                RefreshTaskClocks(instance);
+            }
         }
 
-        CollectClockChanges(instances);
+        if (_changedClocks is not null)
+        {
+            CollectClockChanges(instances, _changedClocks);
+        }
     }
 
     private static ClockDefinition DefinitionOf(LoadedInstance instance, SlaClockRecord clock)
@@ -67,7 +74,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             instance.Clocks.Add(clock);
         }
 
-        _changedClocks.Add(clock.Id);
+        (_changedClocks ??= []).Add(clock.Id);
         instance.ClocksChanged = true;
     }
 
@@ -135,7 +142,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             RunningSince = Now,
         };
         clock = Schedule(clock, definition, calendar);
-        _newClocks.Add(clock.Id);
+        (_newClocks ??= []).Add(clock.Id);
         SaveClock(instance, clock);
         execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
@@ -148,11 +155,15 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
     private void EndClocks(LoadedInstance instance, ElementInstance element, bool completed)
     {
-        if (instance.Clocks.Count == 0)
+        // Checked apart from the loops below: their lambdas capture the element, which would cost every leaving element a closure.
+        if (instance.Clocks.Count > 0)
         {
-            return;
+            EndOpenClocks(instance, element, completed);
         }
+    }
 
+    private void EndOpenClocks(LoadedInstance instance, ElementInstance element, bool completed)
+    {
         foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
         {
             Resume(instance, clock);
@@ -488,13 +499,13 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         return null;
     }
 
-    private void CollectClockChanges(IReadOnlyCollection<LoadedInstance> instances)
+    private void CollectClockChanges(Dictionary<Guid, LoadedInstance>.ValueCollection instances, HashSet<Guid> changedClocks)
     {
         foreach (var instance in instances.Where(i => i.ClocksChanged))
         {
-            foreach (var clock in instance.Clocks.Where(c => _changedClocks.Contains(c.Id)))
+            foreach (var clock in instance.Clocks.Where(c => changedClocks.Contains(c.Id)))
             {
-                (_newClocks.Contains(clock.Id) ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
+                (_newClocks?.Contains(clock.Id) == true ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
             }
         }
     }
