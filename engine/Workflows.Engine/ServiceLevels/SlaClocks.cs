@@ -2,9 +2,10 @@ using System.Globalization;
 using Workflows.Engine.Calendars;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
-namespace Workflows.Engine.Runtime.ServiceLevels;
+namespace Workflows.Engine.ServiceLevels;
 
 // SLA and commitment clocks. A clock is a row of its own, changed only inside a command on its
 // instance, so the instance's row version orders every change to it. Its warning, breach and repeat
@@ -19,6 +20,10 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     private readonly HashSet<Guid> _changedClocks = [];
 
     private DateTimeOffset Now => execution.Unit.Now;
+
+    /// <summary>The command's clocks listener, which the module added to it.</summary>
+    public static SlaClocks Of(Execution execution) =>
+        execution.Listener<SlaClocks>() ?? throw new InvalidOperationException("the service-level module is not registered");
 
     private ChangeSet Changes => execution.Unit.Changes;
 
@@ -57,18 +62,19 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void SaveClock(LoadedInstance instance, SlaClockRecord clock)
     {
-        var index = instance.Clocks.FindIndex(c => c.Id == clock.Id);
+        var part = InstanceClocks.For(instance);
+        var index = part.Clocks.FindIndex(c => c.Id == clock.Id);
         if (index >= 0)
         {
-            instance.Clocks[index] = clock;
+            part.Clocks[index] = clock;
         }
         else
         {
-            instance.Clocks.Add(clock);
+            part.Clocks.Add(clock);
         }
 
         _changedClocks.Add(clock.Id);
-        instance.ClocksChanged = true;
+        part.Changed = true;
     }
 
     private static string Describe(SlaClockRecord clock) =>
@@ -97,7 +103,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
         if (node.PauseReason is { } reason && node.Kind != NodeKind.Process)
         {
-            foreach (var other in instance.Clocks.Where(c => c.IsOpen && c.ElementKey != element.Key).ToList())
+            foreach (var other in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey != element.Key).ToList())
             {
                 Pause(instance, other, reason, element.Key);
             }
@@ -106,7 +112,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void StartClock(LoadedInstance instance, ElementInstance element, FlowNode node, ClockDefinition definition, int level, string? label)
     {
-        if (instance.Clocks.Exists(c => c.IsOpen && c.ElementKey == element.Key && c.Kind == definition.Kind))
+        if (InstanceClocks.Of(instance).Exists(c => c.IsOpen && c.ElementKey == element.Key && c.Kind == definition.Kind))
         {
             return; // an incident's retry activates the element again; its clock keeps running
         }
@@ -148,17 +154,17 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     /// <summary>Ends the clocks of an element that is leaving: met or breached when it completed, cancelled otherwise.</summary>
     private void EndClocks(LoadedInstance instance, ElementInstance element, bool completed)
     {
-        if (instance.Clocks.Count == 0)
+        if (InstanceClocks.Of(instance).Count == 0)
         {
             return;
         }
 
-        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
         {
             Resume(instance, clock);
         }
 
-        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
         {
             var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
             // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.
@@ -292,7 +298,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     /// <summary>Passes every threshold and repeat of a clock that is due by now, running the escalation ladder's rungs.</summary>
     public async ValueTask FireClockAsync(LoadedInstance instance, Guid clockId)
     {
-        var clock = instance.Clocks.Find(c => c.Id == clockId);
+        var clock = InstanceClocks.Of(instance).Find(c => c.Id == clockId);
         if (clock is null || !clock.IsOpen || clock.NextDueAt is not { } firstDue || firstDue > Now)
         {
             return; // ended, paused or moved by another command since it was claimed
@@ -342,7 +348,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
             // Neither: the stored moment was early (a calendar change moved the threshold later), and
             // Schedule sets it right. A rung's escalation may have interrupted the element, ending the clock.
-            clock = instance.Clocks.Find(c => c.Id == clockId)!;
+            clock = InstanceClocks.Of(instance).Find(c => c.Id == clockId)!;
             if (clock.IsOpen)
             {
                 clock = Schedule(clock, definition, calendar);
@@ -441,7 +447,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             }
         }
 
-        if (!instance.ClocksChanged)
+        if (instance.Part<InstanceClocks>() is not { Changed: true })
         {
             return;
         }
@@ -476,7 +482,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         var key = elementKey;
         while (key != 0 && instance.State.Elements.TryGetValue(key, out var element))
         {
-            var own = instance.Clocks.Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
+            var own = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
             if (own is not null)
             {
                 return own;
@@ -490,9 +496,9 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void CollectClockChanges(IReadOnlyCollection<LoadedInstance> instances)
     {
-        foreach (var instance in instances.Where(i => i.ClocksChanged))
+        foreach (var instance in instances.Where(i => i.Part<InstanceClocks>() is { Changed: true }))
         {
-            foreach (var clock in instance.Clocks.Where(c => _changedClocks.Contains(c.Id)))
+            foreach (var clock in InstanceClocks.Of(instance).Where(c => _changedClocks.Contains(c.Id)))
             {
                 (_newClocks.Contains(clock.Id) ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
             }

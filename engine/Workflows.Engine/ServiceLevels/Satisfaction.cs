@@ -1,8 +1,9 @@
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
-namespace Workflows.Engine.Runtime.ServiceLevels;
+namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>
 /// Customer satisfaction at milestones: an element with a satisfaction score records it as it
