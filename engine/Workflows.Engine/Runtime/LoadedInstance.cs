@@ -19,29 +19,11 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
 
     /// <summary>The part of type <typeparamref name="T"/> a module keeps for this instance; null when it keeps none.</summary>
     public T? Part<T>()
-        where T : class
-    {
-        if (_parts is not null)
-        {
-            foreach (var part in _parts)
-            {
-                if (part is T found)
-                {
-                    return found;
-                }
-            }
-        }
-
-        return null;
-    }
+        where T : class => Modules.ModuleParts.Find<T>(_parts);
 
     /// <summary>Keeps a module's part for this instance (one of each type).</summary>
     public T AddPart<T>(T part)
-        where T : class
-    {
-        _parts = _parts is null ? [part] : [.. _parts, part];
-        return part;
-    }
+        where T : class => Modules.ModuleParts.Add(ref _parts, part);
 
     /// <summary>
     /// Whose element budget this instance's steps count against in this command: itself, or the instance

@@ -1,4 +1,3 @@
-using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.ServiceLevels;

@@ -1,5 +1,4 @@
 using Workflows.Engine.Calendars;
-using Workflows.Engine.Model;
 using Workflows.Engine.Modules;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Services;
@@ -44,7 +43,7 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
     // ---------------------------------------------------------------- an instance's clocks
 
     private static bool KeepsClocks(LoadedInstance instance) =>
-        instance.Definition.HasClocks && instance.State.Status == ProcessInstanceStatus.Active;
+        instance.Definition.Process.HasClocks && instance.State.Status == ProcessInstanceStatus.Active;
 
     public async ValueTask OnLoadedAsync(LoadedInstance instance, CancellationToken ct)
     {

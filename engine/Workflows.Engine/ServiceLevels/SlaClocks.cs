@@ -33,7 +33,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     public void OnActivating(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
-        if (instance.Definition.HasClocks)
+        if (instance.Definition.Process.HasClocks)
         {
             StartClocks(instance, element, node);
         }
@@ -45,7 +45,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     public void OnCommitting(IReadOnlyCollection<LoadedInstance> instances)
     {
-        foreach (var instance in instances.Where(i => i.Definition.HasClocks))
+        foreach (var instance in instances.Where(i => i.Definition.Process.HasClocks))
         {
             RefreshTaskClocks(instance);
         }

@@ -105,7 +105,7 @@ internal sealed record SlaClockRecord(
     Guid InstanceId,
     long ElementKey,
     string ElementId,
-    Model.ClockKind Kind,
+    ServiceLevels.ClockKind Kind,
     int Level,
     string? Label,
     string ProcessId,
