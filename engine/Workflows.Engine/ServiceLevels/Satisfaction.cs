@@ -51,7 +51,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
 
         var policy = instance.Definition.Process.Satisfaction;
         VariableScopes.SetProcessVariable(instance, policy?.Variable ?? "satisfaction", score);
-        execution.Unit.History(instance, HistoryKind.SatisfactionRecorded, node.Id, element.Key, FeelValue.FormatNumber(score));
+        execution.Unit.History(instance, ServiceLevelHistory.SatisfactionRecorded, node.Id, element.Key, FeelValue.FormatNumber(score));
         if (policy is null || score >= policy.Threshold)
         {
             return;
@@ -74,6 +74,6 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
             Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
         };
         Changes.TasksCreated.Add(recovery);
-        execution.Unit.History(instance, HistoryKind.RecoveryTaskCreated, node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
+        execution.Unit.History(instance, ServiceLevelHistory.RecoveryTaskCreated, node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
     }
 }

@@ -143,7 +143,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         clock = Schedule(clock, definition, calendar);
         _newClocks.Add(clock.Id);
         SaveClock(instance, clock);
-        execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
 
     // On a multi-instance activity (or a standard loop's passes) an SLA runs per inner instance, on the whole activity, or both, as its scope says.
@@ -185,9 +185,9 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             SaveClock(instance, ended);
             var kind = state switch
             {
-                SlaState.Met => HistoryKind.ClockMet,
-                SlaState.Breached => HistoryKind.ClockMissed,
-                _ => HistoryKind.ClockCancelled,
+                SlaState.Met => ServiceLevelHistory.ClockMet,
+                SlaState.Breached => ServiceLevelHistory.ClockMissed,
+                _ => ServiceLevelHistory.ClockCancelled,
             };
             execution.Unit.History(instance, kind, clock.ElementId, clock.ElementKey, $"{Describe(clock)}, used {FeelValue.FormatDuration(TimeSpan.FromTicks(consumed))}");
         }
@@ -249,7 +249,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             TargetAt = null,
             NextDueAt = null,
         });
-        execution.Unit.History(instance, HistoryKind.ClockPaused, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockPaused, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
     }
 
     public void Resume(LoadedInstance instance, SlaClockRecord clock)
@@ -272,7 +272,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             NextRepeatAt = clock.NextRepeatAt + paused,
         };
         SaveClock(instance, Schedule(resumed, definition, CalendarOf(clock.Calendar)));
-        execution.Unit.History(instance, HistoryKind.ClockResumed, clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockResumed, clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
     }
 
     /// <summary>Computes a running clock's moments again after its calendar changed; the time it already ran stays as measured.</summary>
@@ -290,7 +290,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         }
 
         SaveClock(instance, updated);
-        execution.Unit.History(instance, HistoryKind.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
     }
 
     // ---------------------------------------------------------------- firing
@@ -321,7 +321,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
                 }
 
                 SaveClock(instance, clock);
-                execution.Unit.History(instance, percent >= 100 ? HistoryKind.ClockBreached : HistoryKind.ClockWarning, clock.ElementId, clock.ElementKey,
+                execution.Unit.History(instance, percent >= 100 ? ServiceLevelHistory.ClockBreached : ServiceLevelHistory.ClockWarning, clock.ElementId, clock.ElementKey,
                     $"{Describe(clock)}: {FeelValue.FormatNumber(percent)}% at {Format(moment)}, due {Format(clock.TargetAt)}");
                 if (rung is not null && element is not null)
                 {
@@ -419,7 +419,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             actions.Add($"published {name}");
         }
 
-        execution.Unit.History(instance, HistoryKind.ClockEscalated, clock.ElementId, clock.ElementKey,
+        execution.Unit.History(instance, ServiceLevelHistory.ClockEscalated, clock.ElementId, clock.ElementKey,
             $"{Describe(clock)} at {FeelValue.FormatNumber(rung.AtPercent)}%{(repeated ? " (repeated)" : "")}: {string.Join(", ", actions.Append(rung.EscalationCode is { } c ? $"escalation {c}" : null).OfType<string>())}");
 
         if (rung.EscalationCode is { } code && instance.State.Elements.ContainsKey(element.Key))
@@ -500,7 +500,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         {
             foreach (var clock in InstanceClocks.Of(instance).Where(c => _changedClocks.Contains(c.Id)))
             {
-                (_newClocks.Contains(clock.Id) ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
+                (_newClocks.Contains(clock.Id) ? Changes.PartToFill<ServiceLevelChanges>().ClocksCreated : Changes.PartToFill<ServiceLevelChanges>().ClocksUpdated).Add(clock);
             }
         }
     }

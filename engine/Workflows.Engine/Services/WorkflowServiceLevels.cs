@@ -84,7 +84,7 @@ public sealed class WorkflowServiceLevels
         var json = CalendarLayerJson.Write(layer);
         await _runner.ExecuteAsync(execution =>
         {
-            execution.Changes.CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
+            execution.Changes.PartToFill<ServiceLevelChanges>().CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
             return ValueTask.FromResult(true);
         }, cancellationToken, runTokens: false).ConfigureAwait(false);
         Options.Calendars.Add(layer);

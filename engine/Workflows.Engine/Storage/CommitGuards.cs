@@ -84,7 +84,11 @@ internal static class CommitGuards
         Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated.Select(s => s.Id));
         Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered.Select(m => m.Id));
         Unique(rows, RowKind.Incident, changes.IncidentsCreated.Select(i => i.Id));
-        Unique(rows, RowKind.Clock, changes.ClocksCreated.Select(c => c.Id));
+        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
+        {
+            Unique(rows, RowKind.Clock, serviceLevels.ClocksCreated.Select(c => c.Id));
+        }
+
         if (changes.MessageCorrelations.FindIndex(rows.Correlated) is var index and >= 0)
         {
             var correlation = changes.MessageCorrelations[index];

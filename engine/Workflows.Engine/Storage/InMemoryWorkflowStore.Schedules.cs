@@ -205,7 +205,8 @@ internal sealed partial class InMemoryWorkflowStore
         }
 
         // A clock written by a command is free again: the command that fired it is done with it.
-        foreach (var clock in changes.ClocksCreated.Concat(changes.ClocksUpdated))
+        var clocks = changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels ? serviceLevels.ClocksCreated.Concat(serviceLevels.ClocksUpdated) : [];
+        foreach (var clock in clocks)
         {
             if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
             {

@@ -75,7 +75,7 @@ internal sealed partial class InMemoryWorkflowStore
 
     private void ApplyServiceLevels(ChangeSet changes)
     {
-        foreach (var (name, from, json) in changes.CalendarLayers)
+        foreach (var (name, from, json) in changes.Part<ServiceLevels.ServiceLevelChanges>()?.CalendarLayers ?? [])
         {
             _calendarLayers[(name, from)] = json;
         }
