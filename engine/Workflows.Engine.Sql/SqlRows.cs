@@ -198,7 +198,7 @@ internal sealed class SlaClockRow
 
     private static DateTimeOffset? At(long? ticks) => ticks is { } t ? Time(t) : null;
 
-    public SlaClockRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, (Model.ClockKind)Kind, Level, Label, ProcessId, BusinessKey,
+    public SlaClockRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, (ServiceLevels.ClockKind)Kind, Level, Label, ProcessId, BusinessKey,
         Branch, CustomerId, Calendar, Target, WorkingTime != 0, BudgetTicks, Time(StartedAt))
     {
         State = (SlaState)State,

@@ -1,4 +1,5 @@
 using Dapper;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
@@ -54,6 +55,29 @@ internal sealed partial class SqlWorkflowStore
 
     private static async Task WriteServiceLevelsAsync(SqlCommit w, ChangeSet changes)
     {
+        if (changes.Part<ServiceLevelChanges>() is { } serviceLevels)
+        {
+            await WriteClocksAsync(w, serviceLevels).ConfigureAwait(false);
+        }
+
+        foreach (var (id, json, revision, expected) in changes.Branches)
+        {
+            if (expected is null)
+            {
+                // A whole replacement (or a new branch): two at once collide on the key, and the loser retries.
+                await w.ExecAsync("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
+                await w.ExecAsync("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
+            }
+            else if (await w.ExecAsync("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
+            {
+                // A read-modify-write holds only if nobody saved the branch since it was read.
+                throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
+            }
+        }
+    }
+
+    private static async Task WriteClocksAsync(SqlCommit w, ServiceLevelChanges changes)
+    {
         await w.RowsAsync("clocks", """
             INSERT INTO wf_sla_clocks (id, instance_id, element_key, element_id, kind, level, label, process_id, business_key, branch, customer_id, calendar, target,
                 working_time, budget_ticks, started_at, state, consumed_ticks, running_since, target_at, next_due_at, fired, next_repeat_at, pause_reason, paused_at,
@@ -72,21 +96,6 @@ internal sealed partial class SqlWorkflowStore
         {
             await w.ExecAsync("calendar-layers", "DELETE FROM wf_calendar_layers WHERE name = @name AND effective_from = @from", new { name, from = from.UtcTicks }).ConfigureAwait(false);
             await w.ExecAsync("calendar-layers", "INSERT INTO wf_calendar_layers (name, effective_from, definition) VALUES (@name, @from, @json)", new { name, from = from.UtcTicks, json }).ConfigureAwait(false);
-        }
-
-        foreach (var (id, json, revision, expected) in changes.Branches)
-        {
-            if (expected is null)
-            {
-                // A whole replacement (or a new branch): two at once collide on the key, and the loser retries.
-                await w.ExecAsync("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
-                await w.ExecAsync("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
-            }
-            else if (await w.ExecAsync("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
-            {
-                // A read-modify-write holds only if nobody saved the branch since it was read.
-                throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
-            }
         }
     }
 }

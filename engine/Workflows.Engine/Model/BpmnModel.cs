@@ -174,56 +174,6 @@ internal sealed record StandardLoopDefinition(ModelExpression? Condition, bool T
 /// </summary>
 internal sealed record AdHocDefinition(ModelExpression? ActiveElements, ModelExpression? CompletionCondition, bool CancelRemainingInstances);
 
-/// <summary>
-/// One rung of an escalation ladder: when the clock passes <paramref name="AtPercent"/> of its target
-/// (above 100 is after the breach), its actions run, and again every <paramref name="Repeat"/> until
-/// the clock ends or the next rung fires.
-/// </summary>
-internal sealed record EscalationRung(decimal AtPercent, int? Priority, string? Queue, string? EscalationCode, bool Publish, TimeSpan? Repeat);
-
-/// <summary>
-/// A clock the engine keeps on an element (a step's SLA, or a commitment): its target, the thresholds
-/// it warns at, its calendar, and its escalation ladder. <see cref="Thresholds"/> are the warnings, the
-/// rungs and the breach (100), sorted, each once.
-/// </summary>
-internal sealed record ClockDefinition(ClockKind Kind, Calendars.BusinessDuration Target, IReadOnlyList<decimal> Warnings, ModelExpression? Calendar, IReadOnlyList<EscalationRung> Ladder)
-{
-    public IReadOnlyList<decimal> Thresholds { get; } = Warnings.Concat(Ladder.Select(r => r.AtPercent)).Append(100m).Distinct().Order().ToList();
-}
-
-/// <summary>What a clock measures: a step's SLA, or a level of a commitment.</summary>
-internal enum ClockKind
-{
-    Sla,
-    Commitment,
-}
-
-/// <summary>A per-step or per-process SLA; on a multi-instance activity, <paramref name="Scope"/> says whose clocks run.</summary>
-internal sealed record SlaDefinition(ClockDefinition Clock, SlaScope Scope = SlaScope.Inner);
-
-/// <summary>Whose clock an SLA on a multi-instance activity runs (<c>wf:sla scope="inner|body|both"</c>).</summary>
-internal enum SlaScope
-{
-    /// <summary>One clock per inner instance (each item of the collection has its own target); the default.</summary>
-    Inner,
-
-    /// <summary>One clock for the whole activity, from its first inner instance to its last.</summary>
-    Body,
-
-    /// <summary>Both: one per inner instance and one for the whole activity.</summary>
-    Both,
-}
-
-/// <summary>A service commitment: level 1 is the promise to the customer, 2 and 3 are department budgets.</summary>
-internal sealed record CommitmentDefinition(int Level, string? Name, string Target, string? Department, string? Calendar, string? TimeZone)
-{
-    /// <summary>The commitment's clock, when its target reads as a duration (the check reports it otherwise).</summary>
-    public ClockDefinition? Clock { get; init; }
-}
-
-/// <summary>What a low satisfaction score sets off: a priority for the open tasks and a recovery task in a queue.</summary>
-internal sealed record SatisfactionPolicy(decimal Threshold, string Queue, int Priority, string Variable);
-
 internal sealed class SequenceFlow
 {
     public required string Id { get; init; }
@@ -315,15 +265,16 @@ internal sealed class FlowNode
     /// <summary>A complex gateway's join condition (<c>bpmn:activationCondition</c>).</summary>
     public ModelExpression? ActivationCondition { get; set; }
 
-    public SlaDefinition? Sla { get; set; }
+    // What modules' parse listeners read on this element (Modules.IBpmnParseListener); null while none did.
+    private object[]? _parts;
 
-    public CommitmentDefinition? Commitment { get; set; }
+    /// <summary>The part of type <typeparamref name="T"/> a module's parse listener kept for this element; null when none.</summary>
+    public T? Part<T>()
+        where T : class => Modules.ModuleParts.Find<T>(_parts);
 
-    /// <summary>A milestone's satisfaction score, recorded when the element completes.</summary>
-    public ModelExpression? SatisfactionScore { get; set; }
-
-    /// <summary>While a token waits here, the instance's other clocks are paused with this reason.</summary>
-    public string? PauseReason { get; set; }
+    /// <summary>Keeps a module's part for this element (one of each type), at parse time only.</summary>
+    public T AddPart<T>(T part)
+        where T : class => Modules.ModuleParts.Add(ref _parts, part);
 
     public Dictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
 
@@ -384,11 +335,16 @@ internal sealed class ProcessModel
 
     public List<Lane> Lanes { get; } = [];
 
-    public SlaDefinition? Sla { get; set; }
+    // What modules' parse listeners read on the process as a whole; null while none did.
+    private object[]? _parts;
 
-    public CommitmentDefinition? Commitment { get; set; }
+    /// <summary>The part of type <typeparamref name="T"/> a module's parse listener kept for this process; null when none.</summary>
+    public T? Part<T>()
+        where T : class => Modules.ModuleParts.Find<T>(_parts);
 
-    public SatisfactionPolicy? Satisfaction { get; set; }
+    /// <summary>Keeps a module's part for this process (one of each type), at parse time only.</summary>
+    public T AddPart<T>(T part)
+        where T : class => Modules.ModuleParts.Add(ref _parts, part);
 
     /// <summary>Where a task's or clock's customer and branch come from (<c>wf:journey</c>); by default the <c>customerId</c> and <c>branch</c> variables.</summary>
     public ModelExpression CustomerId { get; set; } = new("=customerId", Feel.FeelExpression.Parse("customerId"));

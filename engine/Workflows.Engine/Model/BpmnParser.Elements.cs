@@ -281,7 +281,7 @@ internal sealed partial class BpmnParser
             }
         }
 
-        ReadSlaAndCommitment(e, node);
+        OnElementRead(e, node);
     }
 
     private UserTaskDefinition MergeUserTask(UserTaskDefinition? existing, XElement x)

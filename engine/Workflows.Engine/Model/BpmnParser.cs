@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 using Workflows.Engine.Feel;
+using Workflows.Engine.Modules;
 using Workflows.Engine.Validation;
 
 namespace Workflows.Engine.Model;
@@ -215,10 +216,7 @@ internal sealed partial class BpmnParser
             VersionTag = Attr(Extension(e, "versionTag"), "value"),
         };
 
-        ReadSlaAndCommitment(e, root);
-        process.Sla = root.Sla;
-        process.Commitment = root.Commitment;
-        process.Satisfaction = ReadSatisfactionPolicy(e, id);
+        OnElementRead(e, root);
         if (Extension(e, "journey", WorkflowsNs) is { } journey)
         {
             process.CustomerId = Attr(journey, "customerId") is { } customer ? Expression(customer, journey, "customerId", alwaysFeel: true) : process.CustomerId;
@@ -233,6 +231,19 @@ internal sealed partial class BpmnParser
         ResolveFlows(process, pendingFlows);
         ResolveBoundaries(process);
         ResolveCompensationHandlers(e, process);
+        foreach (var listener in EngineModules.ParseListeners)
+        {
+            listener.OnProcess(this, e, process);
+        }
+    }
+
+    /// <summary>Tells the modules' parse listeners an element was read, for their own extension elements.</summary>
+    private void OnElementRead(XElement e, FlowNode node)
+    {
+        foreach (var listener in EngineModules.ParseListeners)
+        {
+            listener.OnElement(this, e, node);
+        }
     }
 
     private void ReadLaneSet(XElement laneSet, ProcessModel process)
@@ -520,7 +531,7 @@ internal sealed partial class BpmnParser
         }
     }
 
-    private ModelExpression Expression(string text, XElement e, string attribute, bool alwaysFeel = false)
+    internal ModelExpression Expression(string text, XElement e, string attribute, bool alwaysFeel = false)
     {
         var isFeel = alwaysFeel || text.TrimStart().StartsWith('=');
         if (!isFeel)
@@ -545,7 +556,7 @@ internal sealed partial class BpmnParser
         }
     }
 
-    private static XElement? Extension(XElement? e, string localName, string? onlyNamespace = null)
+    internal static XElement? Extension(XElement? e, string localName, string? onlyNamespace = null)
     {
         var extensions = e?.Element(XName.Get("extensionElements", BpmnNs));
         if (extensions is null)
@@ -558,13 +569,13 @@ internal sealed partial class BpmnParser
             : extensions.Element(XName.Get(localName, WorkflowsNs)) ?? extensions.Element(XName.Get(localName, ZeebeNs));
     }
 
-    private static string? Attr(XElement? e, string name) => e?.Attribute(name)?.Value;
+    internal static string? Attr(XElement? e, string name) => e?.Attribute(name)?.Value;
 
     private static SourcePosition Pos(XElement e) => e is IXmlLineInfo info && info.HasLineInfo() ? new SourcePosition(info.LineNumber, info.LinePosition) : default;
 
-    private void Error(string code, string? elementId, XElement e, string message) => Error(code, elementId, Pos(e), message);
+    internal void Error(string code, string? elementId, XElement e, string message) => Error(code, elementId, Pos(e), message);
 
-    private T ErrorValue<T>(T fallback, string code, string? elementId, XElement e, string message)
+    internal T ErrorValue<T>(T fallback, string code, string? elementId, XElement e, string message)
     {
         Error(code, elementId, e, message);
         return fallback;

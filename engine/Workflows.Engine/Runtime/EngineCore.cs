@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
+using Workflows.Engine.Modules;
 using Workflows.Engine.Storage;
 using Workflows.Engine.Validation;
 
@@ -25,6 +26,24 @@ internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions opt
 
     /// <summary>The work running on this node per instance, stopped when the instance ends.</summary>
     public InFlightWork InFlight { get; } = new();
+
+    /// <summary>The product modules plugged into this engine (<see cref="EngineModules"/>), set once as the engine is built.</summary>
+    public IEngineModule[] Modules { get; set; } = [];
+
+    /// <summary>The registered module of type <typeparamref name="T"/>, for its own public service.</summary>
+    public T Module<T>()
+        where T : class, IEngineModule
+    {
+        foreach (var module in Modules)
+        {
+            if (module is T found)
+            {
+                return found;
+            }
+        }
+
+        throw new InvalidOperationException($"the module {typeof(T).Name} is not registered (Modules/EngineModules.cs)");
+    }
 }
 
 /// <summary>Parsed definitions by version id: an instance never re-parses its XML, whatever the store.</summary>

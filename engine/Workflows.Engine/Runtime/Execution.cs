@@ -1,6 +1,5 @@
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
-using Workflows.Engine.Runtime.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Runtime;
@@ -14,7 +13,7 @@ namespace Workflows.Engine.Runtime;
 /// The command's parts, each owning its own state: the <see cref="Unit"/> of work (load, change set,
 /// commit), the <see cref="Tokens"/> loop (joins, scopes), the <see cref="Elements"/> lifecycle,
 /// <see cref="Waits"/>, <see cref="Incidents"/>, <see cref="MultiInstances"/>, thrown and caught events,
-/// and the element lifecycle <see cref="Listeners"/> (service-level clocks and satisfaction plug in there).
+/// and the element lifecycle <see cref="Listeners"/> that modules add (<see cref="Modules.EngineModules"/>).
 /// What an element kind does lives in its behaviour (<see cref="Behaviours.ElementBehaviours"/>).
 /// The members below are the surface the engine's services use.
 /// </remarks>
@@ -43,9 +42,7 @@ internal sealed class Execution
         Elements = new ElementLifecycle(this);
         Flows = new FlowSelection(this);
         Waits = new WaitPoints(this, ct);
-        Clocks = new SlaClocks(this);
-        Satisfaction = new Satisfaction(this);
-        Listeners = [Clocks, Satisfaction];
+        Listeners = ModuleListeners(engine.Modules);
     }
 
     public EngineCore Engine { get; }
@@ -96,13 +93,39 @@ internal sealed class Execution
     /// <summary>The run's budgets: elements entered without waiting, the size of variables scripts and handlers write.</summary>
     public ElementBudget Budget { get; }
 
-    public SlaClocks Clocks { get; }
-
-    public Satisfaction Satisfaction { get; }
-
-    /// <summary>Called as elements activate, complete and leave, and before the commit.</summary>
-    /// <remarks>An array, so that the loops over it on every step allocate no enumerator.</remarks>
+    /// <summary>Called as elements activate, complete and leave, and before the commit: the modules' listeners for this command.</summary>
     public IElementLifecycleListener[] Listeners { get; }
+
+    private IElementLifecycleListener[] ModuleListeners(Modules.IEngineModule[] modules)
+    {
+        if (modules.Length == 1)
+        {
+            return modules[0].CreateListeners(this); // the usual case: no copy
+        }
+
+        var listeners = new List<IElementLifecycleListener>();
+        foreach (var module in modules)
+        {
+            listeners.AddRange(module.CreateListeners(this));
+        }
+
+        return [.. listeners];
+    }
+
+    /// <summary>A module's listener of this command, for the module's own commands to reach its state.</summary>
+    public T? Listener<T>()
+        where T : class, IElementLifecycleListener
+    {
+        foreach (var listener in Listeners)
+        {
+            if (listener is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Runs a command (its own steps, then its tokens) within the element budget; the entry point of every
@@ -180,22 +203,6 @@ internal sealed class Execution
 
     /// <summary>Retries the step an incident stopped: the activation or the completion of its element.</summary>
     public ValueTask RetryIncidentAsync(LoadedInstance instance, ElementInstance element) => Incidents.RetryAsync(instance, element);
-
-    // ---------------------------------------------------------------- clocks (the service-level module)
-
-    public void Pause(LoadedInstance instance, SlaClockRecord clock, string reason, long pausedBy) => Clocks.Pause(instance, clock, reason, pausedBy);
-
-    public void Resume(LoadedInstance instance, SlaClockRecord clock) => Clocks.Resume(instance, clock);
-
-    /// <summary>Computes a running clock's moments again after its calendar changed.</summary>
-    public void Recalculate(LoadedInstance instance, SlaClockRecord clock, string why) => Clocks.Recalculate(instance, clock, why);
-
-    /// <summary>Passes every threshold and repeat of a clock that is due by now.</summary>
-    public ValueTask FireClockAsync(LoadedInstance instance, Guid clockId) => Clocks.FireClockAsync(instance, clockId);
-
-    /// <summary>The time a clock counts between two instants: elapsed, or working time on its calendar.</summary>
-    internal static TimeSpan Measure(WorkflowEngineOptions options, SlaClockRecord clock, DateTimeOffset from, DateTimeOffset to) =>
-        SlaClocks.Measure(options, clock, from, to);
 
     // ---------------------------------------------------------------- variables at the edges
 

@@ -36,18 +36,6 @@ internal static class HistoryKind
     public const string CompensationThrown = "compensation-thrown";
     public const string ActivityCompensated = "activity-compensated";
     public const string TransactionCancelled = "transaction-cancelled";
-    public const string ClockStarted = "clock-started";
-    public const string ClockMet = "clock-met";
-    public const string ClockMissed = "clock-missed";
-    public const string ClockCancelled = "clock-cancelled";
-    public const string ClockPaused = "clock-paused";
-    public const string ClockResumed = "clock-resumed";
-    public const string ClockRecalculated = "clock-recalculated";
-    public const string ClockWarning = "clock-warning";
-    public const string ClockBreached = "clock-breached";
-    public const string ClockEscalated = "clock-escalated";
-    public const string SatisfactionRecorded = "satisfaction-recorded";
-    public const string RecoveryTaskCreated = "recovery-task-created";
 
     /// <summary>The row of an instance ended from outside: <c>instance-terminated</c>, <c>instance-cancelled</c> and so on.</summary>
     public static string InstanceEnded(ProcessInstanceStatus status) => "instance-" + status.ToString().ToLowerInvariant();

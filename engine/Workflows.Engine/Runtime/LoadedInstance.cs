@@ -1,5 +1,3 @@
-using Workflows.Engine.Storage;
-
 namespace Workflows.Engine.Runtime;
 
 /// <summary>An instance a command has loaded (or created), with what the command changed on it so far.</summary>
@@ -16,10 +14,16 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     /// <summary>Set when a terminate end event ended the process scope.</summary>
     public bool TerminatedByEndEvent { get; set; }
 
-    /// <summary>The instance's open clocks as loaded, and those this command started or ended.</summary>
-    public List<SlaClockRecord> Clocks { get; } = [];
+    // What modules keep for this instance in this command (see Modules.IEngineModule); null while none does.
+    private object[]? _parts;
 
-    public bool ClocksChanged { get; set; }
+    /// <summary>The part of type <typeparamref name="T"/> a module keeps for this instance; null when it keeps none.</summary>
+    public T? Part<T>()
+        where T : class => Modules.ModuleParts.Find<T>(_parts);
+
+    /// <summary>Keeps a module's part for this instance (one of each type).</summary>
+    public T AddPart<T>(T part)
+        where T : class => Modules.ModuleParts.Add(ref _parts, part);
 
     /// <summary>
     /// Whose element budget this instance's steps count against in this command: itself, or the instance

@@ -29,9 +29,8 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
     public Handoff HandoffOf(LoadedInstance instance, ElementInstance element, string? targetProcessId)
     {
         var process = instance.Definition.Process;
-        var commitment = instance.Clocks.Find(c => c.IsOpen && c.Kind == ClockKind.Commitment && c.Level == 1);
         var activity = System.Diagnostics.Activity.Current;
-        return new Handoff
+        var handoff = new Handoff
         {
             SourceInstanceId = instance.Id,
             SourceProcessId = instance.State.ProcessId,
@@ -39,10 +38,15 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
             BusinessKey = instance.State.BusinessKey,
             Branch = execution.Expressions.Party(instance, element, process.Branch),
             Tenant = execution.Expressions.Party(instance, element, process.Tenant),
-            CommitmentDue = commitment?.TargetAt,
             TraceParent = activity?.Id,
             TraceState = activity?.TraceStateString,
         };
+        foreach (var module in execution.Engine.Modules)
+        {
+            handoff = module.OnHandoff(instance, handoff); // e.g. the promise's due moment
+        }
+
+        return handoff;
     }
 
     /// <summary>A signal throw event of the model: its name evaluated, then broadcast.</summary>

@@ -29,7 +29,6 @@ internal sealed class ProcessDefinition
         }
 
         HasConditionalEvents = process.Nodes.Values.Any(n => n.Event?.Type == EventType.Conditional);
-        HasClocks = process.Nodes.Values.Append(process.Root).Any(n => n.Sla is not null || n.Commitment?.Clock is not null);
         _messageTargets = MessageTargets(document, process);
     }
 
@@ -59,9 +58,6 @@ internal sealed class ProcessDefinition
 
     /// <summary>Whether a complex gateway joins anywhere: only then does the token loop look for complex joins to settle.</summary>
     public bool HasComplexJoins { get; }
-
-    /// <summary>Whether any element keeps an SLA or commitment clock: only then does a command read an instance's clocks.</summary>
-    public bool HasClocks { get; }
 
     /// <summary>Whether any element is a conditional event: only then are variable changes noted for them.</summary>
     public bool HasConditionalEvents { get; }

@@ -49,30 +49,29 @@ internal sealed class UnitOfWork
         var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
         var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+        var adopted = Adopt(record, definition);
 
-        // Clocks are read after the instance, so that its row version covers what they say.
-        var clocks = definition.HasClocks && record.Status == ProcessInstanceStatus.Active
-            ? await _engine.Store.GetClocksOfInstancesAsync([instanceId], openOnly: true, _ct).ConfigureAwait(false)
-            : [];
-        return Adopt(record, definition, clocks);
+        // Modules read their rows after the instance, so that its row version covers what they say.
+        foreach (var module in _engine.Modules)
+        {
+            await module.OnLoadedAsync(adopted, _ct).ConfigureAwait(false);
+        }
+
+        return adopted;
     }
 
-    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, IEnumerable<SlaClockRecord> openClocks)
+    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
         var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);
-        if (definition.HasClocks && record.Status == ProcessInstanceStatus.Active)
-        {
-            loaded.Clocks.AddRange(openClocks);
-        }
 
         _instances[record.Id] = loaded;
         return loaded;
     }
 
-    /// <summary>Loads several instances (with their open clocks and tasks) in three reads, for a command that touches many.</summary>
+    /// <summary>Loads several instances (with their open tasks, and the modules' rows) in a few reads, for a command that touches many.</summary>
     public async ValueTask PreloadAsync(IReadOnlyCollection<Guid> instanceIds)
     {
         var missing = instanceIds.Where(id => !_instances.ContainsKey(id)).Distinct().ToList();
@@ -82,15 +81,20 @@ internal sealed class UnitOfWork
         }
 
         var records = await _engine.Store.GetInstancesAsync(missing, _ct).ConfigureAwait(false);
-        var clocks = (await _engine.Store.GetClocksOfInstancesAsync(missing, openOnly: true, _ct).ConfigureAwait(false)).ToLookup(c => c.InstanceId);
         foreach (var task in await _engine.Store.GetOpenUserTasksOfInstancesAsync(missing, _ct).ConfigureAwait(false))
         {
             (_preloadedTasks ??= [])[task.Id] = task;
         }
 
+        var adopted = new List<LoadedInstance>(records.Count);
         foreach (var record in records)
         {
-            Adopt(record, await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false), clocks[record.Id]);
+            adopted.Add(Adopt(record, await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false)));
+        }
+
+        foreach (var module in _engine.Modules)
+        {
+            await module.OnLoadedAsync(adopted, _ct).ConfigureAwait(false);
         }
     }
 

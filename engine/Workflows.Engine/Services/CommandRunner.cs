@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Workflows.Engine.Calendars;
 using Workflows.Engine.Feel;
+using Workflows.Engine.Modules;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
@@ -12,11 +12,15 @@ namespace Workflows.Engine.Services;
 /// The one path every command of every service takes: load, run tokens, commit in one transaction guarded by
 /// the instances' row versions, retry the whole command on a lost race; and the loads and checks commands share.
 /// </summary>
-internal sealed class CommandRunner(EngineCore core)
+internal sealed class CommandRunner
 {
-    private int _calendarsLoaded;
+    public CommandRunner(EngineCore core)
+    {
+        Core = core;
+        core.Modules = EngineModules.Create(this);
+    }
 
-    public EngineCore Core { get; } = core;
+    public EngineCore Core { get; }
 
     public IWorkflowStore Store => Core.Store;
 
@@ -29,7 +33,11 @@ internal sealed class CommandRunner(EngineCore core)
 
     public async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "")
     {
-        await EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var module in Core.Modules)
+        {
+            await module.BeforeCommandAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         using var activity = WorkflowsTelemetry.Source.StartActivity(name);
         var started = Stopwatch.GetTimestamp();
         var outcome = "failed";
@@ -87,20 +95,6 @@ internal sealed class CommandRunner(EngineCore core)
             WorkflowsTelemetry.InstancesEnded.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         }
     }
-
-    /// <summary>Loads the calendar versions saved by any node into this node's registry.</summary>
-    public async Task RefreshCalendarsAsync(CancellationToken cancellationToken)
-    {
-        foreach (var json in await Store.GetCalendarLayersAsync(cancellationToken).ConfigureAwait(false))
-        {
-            Options.Calendars.Add(CalendarLayerJson.Read(json));
-        }
-
-        Interlocked.Exchange(ref _calendarsLoaded, 1);
-    }
-
-    public Task EnsureCalendarsAsync(CancellationToken cancellationToken) =>
-        Volatile.Read(ref _calendarsLoaded) == 1 ? Task.CompletedTask : RefreshCalendarsAsync(cancellationToken);
 
     /// <summary>
     /// The task's instance, then the task row read after it. The commit is guarded by the instance's row

@@ -6,11 +6,10 @@ namespace Workflows.Engine.Services;
 /// The worker's loop: rounds of due work, sleeping when idle; a round that fails (the store read-only, full,
 /// locked or away) is logged, backed off and tried again until it succeeds, and the status says so meanwhile.
 /// </summary>
-internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, WorkflowServiceLevels serviceLevels, ILogger logger)
+internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILogger logger)
 {
     private WorkerStatus _status = new(WorkerState.Stopped, DateTimeOffset.MinValue, null, 0);
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
-    private DateTimeOffset _nextCalendarRefresh = DateTimeOffset.MinValue;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MinValue;
 
     public WorkerStatus Status => Volatile.Read(ref _status);
@@ -84,7 +83,7 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, Work
         return backoff;
     }
 
-    /// <summary>One round: the periodic chores when due, then timers, clocks and jobs.</summary>
+    /// <summary>One round: the periodic chores when due, then timers, the modules' due work (clocks) and jobs.</summary>
     /// <returns>How long to sleep before the next round: zero when the round found work.</returns>
     private async Task<TimeSpan> RoundAsync(CancellationToken cancellationToken)
     {
@@ -95,10 +94,12 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, Work
             _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
-        if (Time.GetUtcNow() >= _nextCalendarRefresh)
+        foreach (var module in runner.Core.Modules)
         {
-            await serviceLevels.RefreshCalendarsAsync(cancellationToken).ConfigureAwait(false); // versions another node saved
-            _nextCalendarRefresh = Time.GetUtcNow() + options.CalendarRefreshInterval;
+            if (module.DueWork is { } source)
+            {
+                await source.ChoresAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         if (Time.GetUtcNow() >= _nextExpiry)
@@ -107,27 +108,35 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, Work
             _nextExpiry = Time.GetUtcNow() + options.MessageExpiryInterval;
         }
 
-        var done = await due.FireDueTimersAsync(options.TimerBatchSize, cancellationToken).ConfigureAwait(false)
-            + await serviceLevels.FireDueClocksAsync(options.ClockBatchSize, cancellationToken).ConfigureAwait(false)
-            + await due.RunDueJobsAsync(options.JobBatchSize, cancellationToken).ConfigureAwait(false);
+        var done = await due.FireDueTimersAsync(options.TimerBatchSize, cancellationToken).ConfigureAwait(false);
+        foreach (var module in runner.Core.Modules)
+        {
+            if (module.DueWork is { } source)
+            {
+                done += await source.RunDueAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        done += await due.RunDueJobsAsync(options.JobBatchSize, cancellationToken).ConfigureAwait(false);
         if (done > 0)
         {
             return TimeSpan.Zero;
         }
 
-        var sleep = options.PollInterval;
-        var nextTimer = await due.GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false);
-        var nextClock = await serviceLevels.GetNextClockDueAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var next in new[] { nextTimer, nextClock }.OfType<DateTimeOffset>())
+        var sleep = Sooner(options.PollInterval, await due.GetNextTimerDueAsync(cancellationToken).ConfigureAwait(false));
+        foreach (var module in runner.Core.Modules)
         {
-            if (next - Time.GetUtcNow() < sleep)
+            if (module.DueWork is { } source)
             {
-                sleep = next - Time.GetUtcNow();
+                sleep = Sooner(sleep, await source.GetNextDueAsync(cancellationToken).ConfigureAwait(false));
             }
         }
 
         return sleep;
     }
+
+    private TimeSpan Sooner(TimeSpan sleep, DateTimeOffset? next) =>
+        next is { } due && due - Time.GetUtcNow() < sleep ? due - Time.GetUtcNow() : sleep;
 
     private void SetStatus(WorkerStatus status) => Volatile.Write(ref _status, status);
 

@@ -105,12 +105,7 @@ public sealed class WorkflowDeployments
                 }
             }
 
-            ModelValidator.Validate(document, findings, known.Contains, options.DefaultCalendar);
-            foreach (var node in document.Processes.SelectMany(p => p.Nodes.Values).Where(n => n.PauseReason is not null && !options.PauseReasons.Contains(n.PauseReason)))
-            {
-                findings.Add(new ValidationFinding(FindingSeverity.Error, "PAUSE_REASON_UNKNOWN", node.Id, node.Position.Line, node.Position.Column,
-                    $"the pause reason '{node.PauseReason}' is not in the catalogue ({string.Join(", ", options.PauseReasons.Order(StringComparer.Ordinal))})"));
-            }
+            ModelValidator.Validate(document, findings, known.Contains, options);
 
             if (!document.Processes.Any(p => p.IsExecutable))
             {

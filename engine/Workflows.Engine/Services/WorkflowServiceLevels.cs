@@ -1,5 +1,6 @@
 using Workflows.Engine.Calendars;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -21,13 +22,15 @@ public sealed class WorkflowServiceLevels
 
     private WorkflowEngineOptions Options => _runner.Options;
 
+    private ServiceLevelModule Module => _runner.Core.Module<ServiceLevelModule>();
+
     /// <summary>An instance's clocks, each with its time left computed now.</summary>
     public async Task<IReadOnlyList<SlaClockInfo>> GetClocksAsync(Guid instanceId, CancellationToken cancellationToken = default)
     {
-        await _runner.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        await Module.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         var clocks = await Store.GetClocksOfInstancesAsync([instanceId], openOnly: false, cancellationToken).ConfigureAwait(false);
         var now = _runner.Time.GetUtcNow();
-        return clocks.Select(c => InfoMapper.ToInfo(Options, c, now)).ToList();
+        return clocks.Select(c => ClockInfos.ToInfo(Options, c, now)).ToList();
     }
 
     /// <summary>
@@ -47,8 +50,8 @@ public sealed class WorkflowServiceLevels
 
         return ClockCommandAsync(instanceId, actor, (execution, instance) =>
         {
-            var running = instance.Clocks.Where(c => c.IsOpen && c.RunningSince is not null).ToList();
-            running.ForEach(clock => execution.Pause(instance, clock, reason, 0));
+            var running = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.RunningSince is not null).ToList();
+            running.ForEach(clock => SlaClocks.Of(execution).Pause(instance, clock, reason, 0));
             return running.Count;
         }, "PauseClocks", cancellationToken);
     }
@@ -59,8 +62,8 @@ public sealed class WorkflowServiceLevels
     public Task<int> ResumeClocksAsync(Guid instanceId, string? actor = null, CancellationToken cancellationToken = default) =>
         ClockCommandAsync(instanceId, actor, (execution, instance) =>
         {
-            var paused = instance.Clocks.Where(c => c.IsOpen && c.PausedBy == 0).ToList();
-            paused.ForEach(clock => execution.Resume(instance, clock));
+            var paused = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy == 0).ToList();
+            paused.ForEach(clock => SlaClocks.Of(execution).Resume(instance, clock));
             return paused.Count;
         }, "ResumeClocks", cancellationToken);
 
@@ -81,7 +84,7 @@ public sealed class WorkflowServiceLevels
         var json = CalendarLayerJson.Write(layer);
         await _runner.ExecuteAsync(execution =>
         {
-            execution.Changes.CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
+            execution.Changes.PartToFill<ServiceLevelChanges>().CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
             return ValueTask.FromResult(true);
         }, cancellationToken, runTokens: false).ConfigureAwait(false);
         Options.Calendars.Add(layer);
@@ -99,9 +102,9 @@ public sealed class WorkflowServiceLevels
                 {
                     var instance = await execution.LoadAsync(group.Key).ConfigureAwait(false);
                     var ids = group.Select(c => c.Id).ToHashSet();
-                    foreach (var clock in instance.Clocks.Where(c => ids.Contains(c.Id)).ToList())
+                    foreach (var clock in InstanceClocks.Of(instance).Where(c => ids.Contains(c.Id)).ToList())
                     {
-                        execution.Recalculate(instance, clock, why);
+                        SlaClocks.Of(execution).Recalculate(instance, clock, why);
                         count++;
                     }
                 }
@@ -114,7 +117,7 @@ public sealed class WorkflowServiceLevels
     }
 
     /// <summary>Loads the calendar versions other nodes saved; the worker calls it now and then, commands once.</summary>
-    public Task RefreshCalendarsAsync(CancellationToken cancellationToken = default) => _runner.RefreshCalendarsAsync(cancellationToken);
+    public Task RefreshCalendarsAsync(CancellationToken cancellationToken = default) => Module.RefreshCalendarsAsync(cancellationToken);
 
     /// <summary>
     /// The watermelon report: for instances whose level-1 commitment started in [<paramref name="from"/>,
@@ -134,7 +137,7 @@ public sealed class WorkflowServiceLevels
             throw new WorkflowInputException($"a report lists 1 to 10,000 instances, not {max}");
         }
 
-        await _runner.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
+        await Module.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false);
         var now = _runner.Time.GetUtcNow();
         var commitments = await Store.FindCommitmentsAsync(branch, processId, from, to, max, cancellationToken).ConfigureAwait(false);
         var clocks = (await Store.GetClocksOfInstancesAsync(commitments.Select(c => c.InstanceId).Distinct().ToList(), openOnly: false, cancellationToken).ConfigureAwait(false))
@@ -142,8 +145,8 @@ public sealed class WorkflowServiceLevels
         var rows = new List<ServiceReportRow>();
         foreach (var commitment in commitments)
         {
-            var endToEnd = InfoMapper.ToInfo(Options, commitment, now);
-            var steps = clocks[commitment.InstanceId].Where(c => c.Id != commitment.Id).OrderBy(c => c.StartedAt).Select(c => InfoMapper.ToInfo(Options, c, now)).ToList();
+            var endToEnd = ClockInfos.ToInfo(Options, commitment, now);
+            var steps = clocks[commitment.InstanceId].Where(c => c.Id != commitment.Id).OrderBy(c => c.StartedAt).Select(c => ClockInfos.ToInfo(Options, c, now)).ToList();
             var finished = steps.Where(s => s.State is SlaState.Met or SlaState.Breached).ToList();
             var red = endToEnd.State is SlaState.Breached or SlaState.Warning;
             rows.Add(new ServiceReportRow(commitment.InstanceId, commitment.BusinessKey, commitment.Branch, commitment.ProcessId, endToEnd, steps,
@@ -154,53 +157,9 @@ public sealed class WorkflowServiceLevels
     }
 
     /// <summary>Fires the clocks due by now that this node can lease, several instances to a command.</summary>
-    internal async Task<int> FireDueClocksAsync(int maxClocks, CancellationToken cancellationToken)
-    {
-        var worker = Options.Worker;
-        var now = _runner.Time.GetUtcNow();
-        var due = await Store.ClaimDueClocksAsync(now, maxClocks, Options.NodeId, now + worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
-        foreach (var batch in due.Chunk(worker.ClockBatchSize))
-        {
-            try
-            {
-                await FireClocksAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (WorkflowException) when (batch.Length > 1)
-            {
-                // One instance kept losing races: the others should not wait for it.
-                foreach (var clock in batch)
-                {
-                    await CommandRunner.IgnoreIfGoneAsync(FireClocksAsync([clock], cancellationToken)).ConfigureAwait(false);
-                }
-            }
-        }
+    internal Task<int> FireDueClocksAsync(int maxClocks, CancellationToken cancellationToken) => Module.FireDueClocksAsync(maxClocks, cancellationToken);
 
-        return due.Count;
-    }
-
-    internal Task<DateTimeOffset?> GetNextClockDueAsync(CancellationToken cancellationToken) =>
-        Store.GetNextClockDueAsync(_runner.Time.GetUtcNow(), cancellationToken).AsTask();
-
-    private async Task FireClocksAsync(IReadOnlyList<SlaClockRecord> clocks, CancellationToken cancellationToken)
-    {
-        await _runner.ExecuteAsync(async execution =>
-        {
-            execution.Actor = Options.NodeId;
-            await execution.PreloadAsync(clocks.Select(c => c.InstanceId).ToList()).ConfigureAwait(false);
-            foreach (var clock in clocks)
-            {
-                var instance = await execution.LoadAsync(clock.InstanceId).ConfigureAwait(false);
-                await execution.FireClockAsync(instance, clock.Id).ConfigureAwait(false);
-            }
-
-            return true;
-        }, cancellationToken, name: "FireClocks").ConfigureAwait(false);
-        var committed = _runner.Time.GetUtcNow();
-        foreach (var clock in clocks)
-        {
-            WorkflowsTelemetry.ClockLateness.Record((committed - clock.NextDueAt!.Value).TotalMilliseconds);
-        }
-    }
+    internal Task<DateTimeOffset?> GetNextClockDueAsync(CancellationToken cancellationToken) => Module.GetNextDueAsync(cancellationToken);
 
     private Task<int> ClockCommandAsync(Guid instanceId, string? actor, Func<Execution, LoadedInstance, int> change, string name, CancellationToken cancellationToken) =>
         _runner.ExecuteAsync(async execution =>

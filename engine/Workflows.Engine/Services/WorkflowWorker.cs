@@ -24,7 +24,7 @@ public sealed class WorkflowWorker
     {
         _due = new DueWork(runner, jobs);
         _serviceLevels = serviceLevels;
-        _loop = new WorkerLoop(runner, _due, serviceLevels, logger);
+        _loop = new WorkerLoop(runner, _due, logger);
     }
 
     /// <summary>Where the loop stands: stopped, running, or faulted since when and why.</summary>

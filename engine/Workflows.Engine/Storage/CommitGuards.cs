@@ -88,7 +88,11 @@ internal static class CommitGuards
         Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated, static s => s.Id);
         Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered, static m => m.Id);
         Unique(rows, RowKind.Incident, changes.IncidentsCreated, static i => i.Id);
-        Unique(rows, RowKind.Clock, changes.ClocksCreated, static c => c.Id);
+        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
+        {
+            Unique(rows, RowKind.Clock, serviceLevels.ClocksCreated, static c => c.Id);
+        }
+
         foreach (var correlation in changes.MessageCorrelations)
         {
             if (rows.Correlated(correlation))

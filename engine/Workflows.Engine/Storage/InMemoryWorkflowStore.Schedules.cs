@@ -207,14 +207,17 @@ internal sealed partial class InMemoryWorkflowStore
             RemoveTimer(fired);
         }
 
-        foreach (var clock in changes.ClocksCreated)
+        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
         {
-            SaveClock(clock);
-        }
+            foreach (var clock in serviceLevels.ClocksCreated)
+            {
+                SaveClock(clock);
+            }
 
-        foreach (var clock in changes.ClocksUpdated)
-        {
-            SaveClock(clock);
+            foreach (var clock in serviceLevels.ClocksUpdated)
+            {
+                SaveClock(clock);
+            }
         }
     }
 

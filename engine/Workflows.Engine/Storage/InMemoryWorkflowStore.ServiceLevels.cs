@@ -22,7 +22,7 @@ internal sealed partial class InMemoryWorkflowStore
         lock (_gate)
         {
             IReadOnlyList<SlaClockRecord> clocks = _clocks.Values
-                .Where(c => c.Level == 1 && c.Kind == Model.ClockKind.Commitment && c.StartedAt >= from && c.StartedAt < to
+                .Where(c => c.Level == 1 && c.Kind == ServiceLevels.ClockKind.Commitment && c.StartedAt >= from && c.StartedAt < to
                     && (branch is null || c.Branch == branch) && (processId is null || c.ProcessId == processId))
                 .OrderBy(c => c.StartedAt)
                 .ThenBy(c => c.Id)
@@ -75,7 +75,7 @@ internal sealed partial class InMemoryWorkflowStore
 
     private void ApplyServiceLevels(ChangeSet changes)
     {
-        foreach (var (name, from, json) in changes.CalendarLayers)
+        foreach (var (name, from, json) in changes.Part<ServiceLevels.ServiceLevelChanges>()?.CalendarLayers ?? [])
         {
             _calendarLayers[(name, from)] = json;
         }

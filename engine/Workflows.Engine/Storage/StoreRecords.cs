@@ -105,7 +105,7 @@ internal sealed record SlaClockRecord(
     Guid InstanceId,
     long ElementKey,
     string ElementId,
-    Model.ClockKind Kind,
+    ServiceLevels.ClockKind Kind,
     int Level,
     string? Label,
     string ProcessId,
@@ -347,12 +347,16 @@ internal sealed class ChangeSet
     /// <summary>Open tasks whose clock state or breach moment changed, and nothing else about them.</summary>
     public List<(Guid TaskId, SlaState? State, DateTimeOffset? DueAt)> TaskClocks { get; } = [];
 
-    public List<SlaClockRecord> ClocksCreated { get; } = [];
+    // Modules' own rows (e.g. ServiceLevels.ServiceLevelChanges), which every store commits in the same transaction; null while none.
+    private object[]? _parts;
 
-    public List<SlaClockRecord> ClocksUpdated { get; } = [];
+    /// <summary>A module's part of the change set; null when the command changed none of its rows.</summary>
+    public T? Part<T>()
+        where T : class => Modules.ModuleParts.Find<T>(_parts);
 
-    /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
-    public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
+    /// <summary>A module's part of the change set, added when the command had none, to add rows to.</summary>
+    public T PartToFill<T>()
+        where T : class, new() => Part<T>() ?? Modules.ModuleParts.Add(ref _parts, new T());
 
     /// <summary>
     /// Branches saved, as JSON, by id, each at its new revision; with an expected revision the save is refused

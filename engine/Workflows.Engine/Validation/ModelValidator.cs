@@ -1,4 +1,5 @@
 using Workflows.Engine.Model;
+using Workflows.Engine.Modules;
 
 namespace Workflows.Engine.Validation;
 
@@ -9,14 +10,18 @@ namespace Workflows.Engine.Validation;
 /// </summary>
 internal static class ModelValidator
 {
-    public static void Validate(BpmnDocument document, List<ValidationFinding> findings, Func<string, bool> isKnownProcess, Calendars.BusinessCalendar commitmentCalendar)
+    /// <summary>The core's checks, then the modules' (<see cref="EngineModules.ModelChecks"/>), of each process.</summary>
+    public static void Validate(BpmnDocument document, List<ValidationFinding> findings, Func<string, bool> isKnownProcess, WorkflowEngineOptions options)
     {
         var localProcesses = document.Processes.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var process in document.Processes)
         {
             var checker = new Checker(process, findings, id => localProcesses.Contains(id) || isKnownProcess(id));
             checker.Run();
-            CommitmentCheck.Run(process, commitmentCalendar, findings);
+            foreach (var check in EngineModules.ModelChecks)
+            {
+                check.Check(process, options, findings);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Workflows.Engine.Calendars;
 using Workflows.Engine.Model;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Validation;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -172,9 +173,9 @@ public sealed class BpmnParserTests
             Assert.That(svc.Task, Is.EqualTo(new TaskDefinition(new ModelExpression("credit-check", null), 5, false)));
             Assert.That(svc.Headers["region"], Is.EqualTo("north"));
             Assert.That(svc.Sla!.Clock.Target, Is.EqualTo(new BusinessDuration.Elapsed(TimeSpan.FromHours(4))));
-            Assert.That(svc.Sla.Clock.Thresholds, Is.EqualTo(new[] { 50m, 75m, 100m }));
+            Assert.That(svc.Sla!.Clock.Thresholds, Is.EqualTo(new[] { 50m, 75m, 100m }));
             Assert.That(svc.Commitment, Is.EqualTo(new CommitmentDefinition(2, null, "PT4H", "Back office", null, null) { Clock = svc.Commitment!.Clock }));
-            Assert.That(svc.Commitment.Clock!.Thresholds, Is.EqualTo(new[] { 75m, 100m }));
+            Assert.That(svc.Commitment!.Clock!.Thresholds, Is.EqualTo(new[] { 75m, 100m }));
             Assert.That(process.Commitment!.Level, Is.EqualTo(1));
         }
     }

@@ -1,27 +1,52 @@
 using System.Globalization;
 using System.Xml.Linq;
+using Workflows.Engine.Model;
+using Workflows.Engine.Modules;
+using static Workflows.Engine.Model.BpmnParser;
 
-namespace Workflows.Engine.Model;
+namespace Workflows.Engine.ServiceLevels;
 
-/// <summary>The engine's service-level extensions: SLAs with their escalation ladders, commitments, satisfaction, clock pauses.</summary>
-internal sealed partial class BpmnParser
+/// <summary>
+/// Reads the engine's service-level extensions as the parser meets each element: SLAs with their escalation
+/// ladders, commitments, satisfaction, clock pauses; on a process, its satisfaction policy.
+/// </summary>
+internal sealed class ServiceLevelParseListener : IBpmnParseListener
 {
-    private void ReadSlaAndCommitment(XElement e, FlowNode node)
+    public static ServiceLevelParseListener Instance { get; } = new();
+
+    public void OnElement(BpmnParser parser, XElement element, FlowNode node) => ReadSlaAndCommitment(parser, element, node);
+
+    public void OnProcess(BpmnParser parser, XElement element, ProcessModel process)
+    {
+        var satisfaction = ReadSatisfactionPolicy(parser, element, process.Id);
+        var hasClocks = process.Root.Sla is not null || process.Root.Commitment?.Clock is not null;
+        foreach (var node in process.Nodes.Values)
+        {
+            hasClocks |= node.Sla is not null || node.Commitment?.Clock is not null;
+        }
+
+        if (satisfaction is not null || hasClocks)
+        {
+            process.AddPart(new ProcessServiceLevels { Satisfaction = satisfaction, HasClocks = hasClocks });
+        }
+    }
+
+    private static void ReadSlaAndCommitment(BpmnParser parser, XElement e, FlowNode node)
     {
         if (Extension(e, "sla", WorkflowsNs) is { } sla)
         {
             if (Attr(sla, "target") is not { } target)
             {
-                Error("SLA_TARGET_MISSING", node.Id, sla, "an sla needs a target duration");
+                parser.Error("SLA_TARGET_MISSING", node.Id, sla, "an sla needs a target duration");
             }
-            else if (ReadClock(ClockKind.Sla, target, Attr(sla, "warnings"), Attr(sla, "calendar"), sla, node) is { } clock)
+            else if (ReadClock(parser, ClockKind.Sla, target, Attr(sla, "warnings"), Attr(sla, "calendar"), sla, node) is { } clock)
             {
-                node.Sla = new SlaDefinition(clock, Attr(sla, "scope") switch
+                node.ServiceLevelsToFill.Sla = new SlaDefinition(clock, Attr(sla, "scope") switch
                 {
                     null or "inner" => SlaScope.Inner,
                     "body" => SlaScope.Body,
                     "both" => SlaScope.Both,
-                    var other => ErrorValue(SlaScope.Inner, "SLA_SCOPE_INVALID", node.Id, sla, $"the sla scope '{other}' is none of inner, body, both"),
+                    var other => parser.ErrorValue(SlaScope.Inner, "SLA_SCOPE_INVALID", node.Id, sla, $"the sla scope '{other}' is none of inner, body, both"),
                 });
             }
         }
@@ -32,15 +57,15 @@ internal sealed partial class BpmnParser
             var target = Attr(c, "target") ?? Attr(c, "budget");
             if (level is < 1 or > 3 || target is null)
             {
-                Error("COMMITMENT_INVALID", node.Id, c, "a commitment needs a level of 1, 2 or 3 and a target (or budget)");
+                parser.Error("COMMITMENT_INVALID", node.Id, c, "a commitment needs a level of 1, 2 or 3 and a target (or budget)");
             }
             else
             {
                 // An unreadable target is the commitment check's to report, with the path it is on.
                 var clock = TryParseDuration(target, out _) is not null
-                    ? ReadClock(ClockKind.Commitment, target, Attr(c, "warnings") ?? "75%", Attr(c, "calendar"), c, node)
+                    ? ReadClock(parser, ClockKind.Commitment, target, Attr(c, "warnings") ?? "75%", Attr(c, "calendar"), c, node)
                     : null;
-                node.Commitment = new CommitmentDefinition(level, Attr(c, "name"), target, Attr(c, "department"), Attr(c, "calendar"), Attr(c, "timeZone")) { Clock = clock };
+                node.ServiceLevelsToFill.Commitment = new CommitmentDefinition(level, Attr(c, "name"), target, Attr(c, "department"), Attr(c, "calendar"), Attr(c, "timeZone")) { Clock = clock };
             }
         }
 
@@ -48,25 +73,25 @@ internal sealed partial class BpmnParser
         {
             if (Attr(score, "score") is { } expression)
             {
-                node.SatisfactionScore = Expression(expression, score, "score", alwaysFeel: true);
+                node.ServiceLevelsToFill.SatisfactionScore = parser.Expression(expression, score, "score", alwaysFeel: true);
             }
             else
             {
-                Error("SATISFACTION_INVALID", node.Id, score, "wf:satisfaction needs a score expression (e.g. score=\"=survey.score\")");
+                parser.Error("SATISFACTION_INVALID", node.Id, score, "wf:satisfaction needs a score expression (e.g. score=\"=survey.score\")");
             }
         }
 
         if (Extension(e, "pauseClocks", WorkflowsNs) is { } pause)
         {
-            node.PauseReason = Attr(pause, "reason");
+            node.ServiceLevelsToFill.PauseReason = Attr(pause, "reason");
             if (string.IsNullOrWhiteSpace(node.PauseReason))
             {
-                Error("PAUSE_REASON_MISSING", node.Id, pause, "wf:pauseClocks needs a reason from the pause-reason catalogue");
+                parser.Error("PAUSE_REASON_MISSING", node.Id, pause, "wf:pauseClocks needs a reason from the pause-reason catalogue");
             }
         }
     }
 
-    private SatisfactionPolicy? ReadSatisfactionPolicy(XElement e, string processId)
+    private static SatisfactionPolicy? ReadSatisfactionPolicy(BpmnParser parser, XElement e, string processId)
     {
         if (Extension(e, "satisfactionPolicy", WorkflowsNs) is not { } x)
         {
@@ -78,7 +103,7 @@ internal sealed partial class BpmnParser
         var priority = int.TryParse(Attr(x, "priority") ?? "90", NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : -1;
         if (threshold is null || string.IsNullOrWhiteSpace(queue) || priority is < 0 or > 100)
         {
-            Error("SATISFACTION_INVALID", processId, x, "wf:satisfactionPolicy needs a numeric threshold, a recovery queue and a priority from 0 to 100 (default 90)");
+            parser.Error("SATISFACTION_INVALID", processId, x, "wf:satisfactionPolicy needs a numeric threshold, a recovery queue and a priority from 0 to 100 (default 90)");
             return null;
         }
 
@@ -99,13 +124,13 @@ internal sealed partial class BpmnParser
         }
     }
 
-    private ClockDefinition? ReadClock(ClockKind kind, string target, string? warnings, string? calendar, XElement x, FlowNode node)
+    private static ClockDefinition? ReadClock(BpmnParser parser, ClockKind kind, string target, string? warnings, string? calendar, XElement x, FlowNode node)
     {
         var ok = true;
         var duration = TryParseDuration(target, out var error);
         if (duration is null)
         {
-            Error("SLA_INVALID", node.Id, x, $"the target: {error}");
+            parser.Error("SLA_INVALID", node.Id, x, $"the target: {error}");
             ok = false;
         }
 
@@ -117,7 +142,7 @@ internal sealed partial class BpmnParser
                 return value;
             }
 
-            Error("SLA_INVALID", node.Id, x, $"{what} '{text}' is not a percentage of the target such as 75%");
+            parser.Error("SLA_INVALID", node.Id, x, $"{what} '{text}' is not a percentage of the target such as 75%");
             ok = false;
             return null;
         }
@@ -145,7 +170,7 @@ internal sealed partial class BpmnParser
                 }
                 else
                 {
-                    Error("SLA_INVALID", node.Id, rung, $"the escalation's priority '{p}' is not a number from 0 to 100");
+                    parser.Error("SLA_INVALID", node.Id, rung, $"the escalation's priority '{p}' is not a number from 0 to 100");
                     ok = false;
                 }
             }
@@ -156,7 +181,7 @@ internal sealed partial class BpmnParser
                 repeat = Workflows.Engine.Feel.FeelBuiltins.ParseDuration(r) as TimeSpan?;
                 if (repeat is not { } span || span <= TimeSpan.Zero)
                 {
-                    Error("SLA_INVALID", node.Id, rung, $"the escalation's repeat '{r}' is not a positive ISO 8601 duration such as PT2H");
+                    parser.Error("SLA_INVALID", node.Id, rung, $"the escalation's repeat '{r}' is not a positive ISO 8601 duration such as PT2H");
                     ok = false;
                 }
             }
@@ -166,7 +191,7 @@ internal sealed partial class BpmnParser
             var queue = Attr(rung, "queue");
             if (priority is null && queue is null && code is null && !publish)
             {
-                Error("SLA_INVALID", node.Id, rung, "an escalation rung needs at least one action: priority, queue, escalationCode or publish=\"true\"");
+                parser.Error("SLA_INVALID", node.Id, rung, "an escalation rung needs at least one action: priority, queue, escalationCode or publish=\"true\"");
                 ok = false;
             }
 
@@ -178,11 +203,11 @@ internal sealed partial class BpmnParser
 
         if (ladder.GroupBy(r => r.AtPercent).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
-            Error("SLA_INVALID", node.Id, x, $"two escalation rungs fire at {twice.Key}%; put their actions on one rung");
+            parser.Error("SLA_INVALID", node.Id, x, $"two escalation rungs fire at {twice.Key}%; put their actions on one rung");
             ok = false;
         }
 
-        var calendarExpression = calendar is null ? null : Expression(calendar, x, "calendar");
+        var calendarExpression = calendar is null ? null : parser.Expression(calendar, x, "calendar");
         return ok ? new ClockDefinition(kind, duration!, thresholds, calendarExpression, ladder.OrderBy(r => r.AtPercent).ToList()) : null;
     }
 }

@@ -2,9 +2,10 @@ using System.Globalization;
 using Workflows.Engine.Calendars;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
-namespace Workflows.Engine.Runtime.ServiceLevels;
+namespace Workflows.Engine.ServiceLevels;
 
 // SLA and commitment clocks. A clock is a row of its own, changed only inside a command on its
 // instance, so the instance's row version orders every change to it. Its warning, breach and repeat
@@ -21,6 +22,10 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private DateTimeOffset Now => execution.Unit.Now;
 
+    /// <summary>The command's clocks listener, which the module added to it.</summary>
+    public static SlaClocks Of(Execution execution) =>
+        execution.Listener<SlaClocks>() ?? throw new InvalidOperationException("the service-level module is not registered");
+
     private ChangeSet Changes => execution.Unit.Changes;
 
     private ClockCalendar CalendarOf(string? chain) => ClockCalendar.Resolve(chain, execution.Engine.Options.Calendars, execution.Engine.Options.DefaultCalendar);
@@ -29,7 +34,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     public void OnActivating(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
-        if (instance.Definition.HasClocks)
+        if (instance.Definition.Process.HasClocks)
         {
             StartClocks(instance, element, node);
         }
@@ -43,7 +48,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     {
         foreach (var instance in instances)
         {
-            if (instance.Definition.HasClocks)
+            if (instance.Definition.Process.HasClocks)
             {
                 RefreshTaskClocks(instance);
             }
@@ -64,18 +69,19 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void SaveClock(LoadedInstance instance, SlaClockRecord clock)
     {
-        var index = instance.Clocks.FindIndex(c => c.Id == clock.Id);
+        var part = InstanceClocks.For(instance);
+        var index = part.Clocks.FindIndex(c => c.Id == clock.Id);
         if (index >= 0)
         {
-            instance.Clocks[index] = clock;
+            part.Clocks[index] = clock;
         }
         else
         {
-            instance.Clocks.Add(clock);
+            part.Clocks.Add(clock);
         }
 
         (_changedClocks ??= []).Add(clock.Id);
-        instance.ClocksChanged = true;
+        part.Changed = true;
     }
 
     private static string Describe(SlaClockRecord clock) =>
@@ -104,7 +110,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
         if (node.PauseReason is { } reason && node.Kind != NodeKind.Process)
         {
-            foreach (var other in instance.Clocks.Where(c => c.IsOpen && c.ElementKey != element.Key).ToList())
+            foreach (var other in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey != element.Key).ToList())
             {
                 Pause(instance, other, reason, element.Key);
             }
@@ -113,7 +119,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void StartClock(LoadedInstance instance, ElementInstance element, FlowNode node, ClockDefinition definition, int level, string? label)
     {
-        if (instance.Clocks.Exists(c => c.IsOpen && c.ElementKey == element.Key && c.Kind == definition.Kind))
+        if (InstanceClocks.Of(instance).Exists(c => c.IsOpen && c.ElementKey == element.Key && c.Kind == definition.Kind))
         {
             return; // an incident's retry activates the element again; its clock keeps running
         }
@@ -144,7 +150,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         clock = Schedule(clock, definition, calendar);
         (_newClocks ??= []).Add(clock.Id);
         SaveClock(instance, clock);
-        execution.Unit.History(instance, HistoryKind.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
     }
 
     // On a multi-instance activity (or a standard loop's passes) an SLA runs per inner instance, on the whole activity, or both, as its scope says.
@@ -156,7 +162,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     private void EndClocks(LoadedInstance instance, ElementInstance element, bool completed)
     {
         // Checked apart from the loops below: their lambdas capture the element, which would cost every leaving element a closure.
-        if (instance.Clocks.Count > 0)
+        if (InstanceClocks.Of(instance).Count > 0)
         {
             EndOpenClocks(instance, element, completed);
         }
@@ -164,12 +170,12 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void EndOpenClocks(LoadedInstance instance, ElementInstance element, bool completed)
     {
-        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
         {
             Resume(instance, clock);
         }
 
-        foreach (var clock in instance.Clocks.Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
         {
             var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
             // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.
@@ -190,9 +196,9 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             SaveClock(instance, ended);
             var kind = state switch
             {
-                SlaState.Met => HistoryKind.ClockMet,
-                SlaState.Breached => HistoryKind.ClockMissed,
-                _ => HistoryKind.ClockCancelled,
+                SlaState.Met => ServiceLevelHistory.ClockMet,
+                SlaState.Breached => ServiceLevelHistory.ClockMissed,
+                _ => ServiceLevelHistory.ClockCancelled,
             };
             execution.Unit.History(instance, kind, clock.ElementId, clock.ElementKey, $"{Describe(clock)}, used {FeelValue.FormatDuration(TimeSpan.FromTicks(consumed))}");
         }
@@ -254,7 +260,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             TargetAt = null,
             NextDueAt = null,
         });
-        execution.Unit.History(instance, HistoryKind.ClockPaused, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockPaused, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: {reason}");
     }
 
     public void Resume(LoadedInstance instance, SlaClockRecord clock)
@@ -277,7 +283,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             NextRepeatAt = clock.NextRepeatAt + paused,
         };
         SaveClock(instance, Schedule(resumed, definition, CalendarOf(clock.Calendar)));
-        execution.Unit.History(instance, HistoryKind.ClockResumed, clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockResumed, clock.ElementId, clock.ElementKey, $"{Describe(clock)} after {FeelValue.FormatDuration(paused)} paused ({clock.PauseReason})");
     }
 
     /// <summary>Computes a running clock's moments again after its calendar changed; the time it already ran stays as measured.</summary>
@@ -295,7 +301,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         }
 
         SaveClock(instance, updated);
-        execution.Unit.History(instance, HistoryKind.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
+        execution.Unit.History(instance, ServiceLevelHistory.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: due {Format(clock.TargetAt)} → {Format(updated.TargetAt)} ({why})");
     }
 
     // ---------------------------------------------------------------- firing
@@ -303,7 +309,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     /// <summary>Passes every threshold and repeat of a clock that is due by now, running the escalation ladder's rungs.</summary>
     public async ValueTask FireClockAsync(LoadedInstance instance, Guid clockId)
     {
-        var clock = instance.Clocks.Find(c => c.Id == clockId);
+        var clock = InstanceClocks.Of(instance).Find(c => c.Id == clockId);
         if (clock is null || !clock.IsOpen || clock.NextDueAt is not { } firstDue || firstDue > Now)
         {
             return; // ended, paused or moved by another command since it was claimed
@@ -326,7 +332,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
                 }
 
                 SaveClock(instance, clock);
-                execution.Unit.History(instance, percent >= 100 ? HistoryKind.ClockBreached : HistoryKind.ClockWarning, clock.ElementId, clock.ElementKey,
+                execution.Unit.History(instance, percent >= 100 ? ServiceLevelHistory.ClockBreached : ServiceLevelHistory.ClockWarning, clock.ElementId, clock.ElementKey,
                     $"{Describe(clock)}: {FeelValue.FormatNumber(percent)}% at {Format(moment)}, due {Format(clock.TargetAt)}");
                 if (rung is not null && element is not null)
                 {
@@ -353,7 +359,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
             // Neither: the stored moment was early (a calendar change moved the threshold later), and
             // Schedule sets it right. A rung's escalation may have interrupted the element, ending the clock.
-            clock = instance.Clocks.Find(c => c.Id == clockId)!;
+            clock = InstanceClocks.Of(instance).Find(c => c.Id == clockId)!;
             if (clock.IsOpen)
             {
                 clock = Schedule(clock, definition, calendar);
@@ -424,7 +430,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             actions.Add($"published {name}");
         }
 
-        execution.Unit.History(instance, HistoryKind.ClockEscalated, clock.ElementId, clock.ElementKey,
+        execution.Unit.History(instance, ServiceLevelHistory.ClockEscalated, clock.ElementId, clock.ElementKey,
             $"{Describe(clock)} at {FeelValue.FormatNumber(rung.AtPercent)}%{(repeated ? " (repeated)" : "")}: {string.Join(", ", actions.Append(rung.EscalationCode is { } c ? $"escalation {c}" : null).OfType<string>())}");
 
         if (rung.EscalationCode is { } code && instance.State.Elements.ContainsKey(element.Key))
@@ -452,7 +458,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             }
         }
 
-        if (!instance.ClocksChanged)
+        if (instance.Part<InstanceClocks>() is not { Changed: true })
         {
             return;
         }
@@ -487,7 +493,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         var key = elementKey;
         while (key != 0 && instance.State.Elements.TryGetValue(key, out var element))
         {
-            var own = instance.Clocks.Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
+            var own = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
             if (own is not null)
             {
                 return own;
@@ -501,11 +507,11 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     private void CollectClockChanges(Dictionary<Guid, LoadedInstance>.ValueCollection instances, HashSet<Guid> changedClocks)
     {
-        foreach (var instance in instances.Where(i => i.ClocksChanged))
+        foreach (var instance in instances.Where(i => i.Part<InstanceClocks>() is { Changed: true }))
         {
-            foreach (var clock in instance.Clocks.Where(c => changedClocks.Contains(c.Id)))
+            foreach (var clock in InstanceClocks.Of(instance).Where(c => changedClocks.Contains(c.Id)))
             {
-                (_newClocks?.Contains(clock.Id) == true ? Changes.ClocksCreated : Changes.ClocksUpdated).Add(clock);
+                (_newClocks?.Contains(clock.Id) == true ? Changes.PartToFill<ServiceLevelChanges>().ClocksCreated : Changes.PartToFill<ServiceLevelChanges>().ClocksUpdated).Add(clock);
             }
         }
     }

@@ -1,7 +1,8 @@
 using Workflows.Engine.Calendars;
 using Workflows.Engine.Model;
+using Workflows.Engine.Validation;
 
-namespace Workflows.Engine.Validation;
+namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>
 /// The decomposition check: along every path of a process, the level-2 budgets of its steps must fit in

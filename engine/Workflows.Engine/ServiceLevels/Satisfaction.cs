@@ -1,8 +1,9 @@
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
-namespace Workflows.Engine.Runtime.ServiceLevels;
+namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>
 /// Customer satisfaction at milestones: an element with a satisfaction score records it as it
@@ -50,7 +51,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
 
         var policy = instance.Definition.Process.Satisfaction;
         VariableScopes.SetProcessVariable(instance, policy?.Variable ?? "satisfaction", score);
-        execution.Unit.History(instance, HistoryKind.SatisfactionRecorded, node.Id, element.Key, FeelValue.FormatNumber(score));
+        execution.Unit.History(instance, ServiceLevelHistory.SatisfactionRecorded, node.Id, element.Key, FeelValue.FormatNumber(score));
         if (policy is null || score >= policy.Threshold)
         {
             return;
@@ -73,6 +74,6 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
             Journey = instance.Definition.Process.Name ?? instance.State.ProcessId,
         };
         Changes.TasksCreated.Add(recovery);
-        execution.Unit.History(instance, HistoryKind.RecoveryTaskCreated, node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
+        execution.Unit.History(instance, ServiceLevelHistory.RecoveryTaskCreated, node.Id, element.Key, $"{recovery.Id} in {policy.Queue}: satisfaction {FeelValue.FormatNumber(score)} below {FeelValue.FormatNumber(policy.Threshold)}");
     }
 }

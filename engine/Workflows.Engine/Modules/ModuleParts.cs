@@ -1,0 +1,32 @@
+namespace Workflows.Engine.Modules;
+
+/// <summary>
+/// What modules attach to the core's objects (a parsed element, an instance in a command): one part of each
+/// type, found by type. Few modules, so a short array scanned without allocating beats a dictionary.
+/// </summary>
+internal static class ModuleParts
+{
+    public static T? Find<T>(object[]? parts)
+        where T : class
+    {
+        if (parts is not null)
+        {
+            foreach (var part in parts)
+            {
+                if (part is T found)
+                {
+                    return found;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    public static T Add<T>(ref object[]? parts, T part)
+        where T : class
+    {
+        parts = parts is null ? [part] : [.. parts, part];
+        return part;
+    }
+}

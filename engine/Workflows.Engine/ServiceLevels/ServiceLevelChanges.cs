@@ -1,0 +1,18 @@
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.ServiceLevels;
+
+/// <summary>
+/// The module's part of a command's <see cref="ChangeSet"/>: the clock and calendar rows every store commits in
+/// the command's one transaction (the in-memory store in <c>InMemoryWorkflowStore.ServiceLevels</c>, the SQL
+/// store in <c>SqlWorkflowStore.ServiceLevels</c>).
+/// </summary>
+internal sealed class ServiceLevelChanges
+{
+    public List<SlaClockRecord> ClocksCreated { get; } = [];
+
+    public List<SlaClockRecord> ClocksUpdated { get; } = [];
+
+    /// <summary>Calendar layer versions saved, as JSON, by name and effective time.</summary>
+    public List<(string Name, DateTimeOffset EffectiveFrom, string Json)> CalendarLayers { get; } = [];
+}
