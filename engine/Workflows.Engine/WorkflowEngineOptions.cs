@@ -105,6 +105,7 @@ public sealed class WorkflowEngineOptions
         Require(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
         Require(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
         errors.AddRange(Limits.Check());
+        errors.AddRange(Parser.Feel.Check($"{nameof(WorkflowEngineOptions)}.{nameof(Parser)}.{nameof(BpmnParserOptions.Feel)}"));
         errors.AddRange(Worker.Check());
         return errors;
     }

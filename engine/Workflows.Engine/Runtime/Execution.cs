@@ -27,7 +27,7 @@ internal sealed class Execution
         CancellationToken = ct;
         InFlight = inFlight;
         Budget = new ElementBudget(this, parked ?? []);
-        Expressions = new Expressions(engine.Time);
+        Expressions = new Expressions(engine.Time, ct);
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
         Elements = new ElementLifecycle(this);
