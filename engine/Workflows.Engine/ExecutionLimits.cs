@@ -16,9 +16,33 @@ public sealed class ExecutionLimits
     /// </summary>
     public int MaxElementsPerCommand { get; set; } = 10_000;
 
+    /// <summary>
+    /// The shortest period a timer cycle may repeat at (<c>R/PT0.01S</c> would keep the timer workers busy with one
+    /// instance): a static cycle below it is refused at deploy (<c>TIMER_CYCLE_TOO_SHORT</c>), a cycle an expression
+    /// gives at run time below it is an incident on the timer's element. Default 1 second.
+    /// </summary>
+    public TimeSpan MinTimerCycle { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>What is wrong with the budgets, one message per wrong setting naming it; empty when all are right.</summary>
-    public IReadOnlyList<string> Check() =>
-        MaxElementsPerCommand < 1
-            ? [$"{nameof(WorkflowEngineOptions)}.Limits.{nameof(MaxElementsPerCommand)} must be at least 1 (it is {MaxElementsPerCommand})"]
-            : [];
+    public IReadOnlyList<string> Check()
+    {
+        var errors = new List<string>();
+        if (MaxElementsPerCommand < 1)
+        {
+            errors.Add($"{nameof(WorkflowEngineOptions)}.Limits.{nameof(MaxElementsPerCommand)} must be at least 1 (it is {MaxElementsPerCommand})");
+        }
+
+        if (MinTimerCycle <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(WorkflowEngineOptions)}.Limits.{nameof(MinTimerCycle)} must be positive (it is {MinTimerCycle})");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Why a cycle repeating every <paramref name="period"/> is refused, naming the setting; null when it is allowed.</summary>
+    internal string? RefuseCycle(TimeSpan period) =>
+        period < MinTimerCycle
+            ? $"the cycle repeats every {period}, more often than the minimum WorkflowEngineOptions.Limits.{nameof(MinTimerCycle)} = {MinTimerCycle}"
+            : null;
 }

@@ -129,7 +129,7 @@ public sealed class WorkflowEngineOptions
         Require(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
         // The limits and the worker name their settings as properties of these options: renamed as this section says.
         const string prefix = nameof(WorkflowEngineOptions) + ".";
-        errors.AddRange(Limits.Check().Concat(Worker.Check()).Select(e =>
+        errors.AddRange(Limits.Check().Concat(Parser.Feel.Check($"{nameof(WorkflowEngineOptions)}.{nameof(Parser)}.{nameof(BpmnParserOptions.Feel)}")).Concat(Worker.Check()).Select(e =>
             e.StartsWith(prefix, StringComparison.Ordinal) && e.IndexOf(' ', StringComparison.Ordinal) is var end and > 0
                 ? SettingName(e[prefix.Length..end]) + e[end..]
                 : e));

@@ -222,6 +222,12 @@ internal static class CommandLine
             error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (FeelLimitExceededException e)
+        {
+            // The message names the budget and its setting (FeelLimits.MaxSteps = 1000000): the expression was refused, not the tool.
+            error.WriteLine($"error: the expression went over a FEEL budget ({e.Setting}): {e.Message}");
+            return 1;
+        }
     }
 
     private sealed class UsageException(string message) : Exception(message);

@@ -118,6 +118,19 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Feel_reports_an_expression_over_a_budget_naming_the_budget_and_exits_non_zero()
+    {
+        var (code, output, error) = await RunAsync("feel", "for x in 1..100000000 return x");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(output, Is.Empty);
+            Assert.That(error, Does.StartWith("error: ").And.Contain("MaxCollectionSize").And.Contain("FeelLimits.MaxCollectionSize = 100000"));
+        }
+    }
+
+    [Test]
     public async Task Migrate_db_migrates_the_configured_database()
     {
         var database = Path.Combine(_directory, "migrated.db");

@@ -15,7 +15,7 @@ internal static partial class FeelBuiltins
     {
         var f = new Dictionary<string, FeelFunction>(StringComparer.Ordinal);
         void Def(string name, string[] parameters, Func<FeelEvaluator, IReadOnlyList<object?>, object?> body) =>
-            f[name] = new FeelFunction(name, parameters, body);
+            f[name] = new FeelFunction(name, parameters, body) { IsBuiltIn = true };
 
         // Conversion
         Def("string", ["from"], (ev, a) => a.Count == 1 ? ToFeelString(ev, a[0]) : ev.Invalid("string() takes one argument"));

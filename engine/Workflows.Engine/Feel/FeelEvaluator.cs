@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Workflows.Engine.Feel;
@@ -6,18 +7,39 @@ namespace Workflows.Engine.Feel;
 /// Per-evaluation state: the clock behind <c>now()</c>, the warnings that explain a null result, and the
 /// budgets (<see cref="FeelLimits"/>) the evaluation spends. FEEL never throws at run time for a type
 /// error (that yields null and a warning, as the spec and Camunda 8 do); it throws
-/// <see cref="FeelLimitExceededException"/> when a budget runs out.
+/// <see cref="FeelLimitExceededException"/> when a budget runs out, and <see cref="OperationCanceledException"/>
+/// when its command is cancelled (the instance ended while it ran).
 /// </summary>
-internal sealed class FeelEvaluator(TimeProvider time, FeelLimits limits)
+internal sealed class FeelEvaluator
 {
+    // The clock and the cancellation are looked at every so many steps or made items, so that a step costs an
+    // addition and a comparison; between two looks an evaluation does at most this much work.
+    private const long StepsBetweenChecks = 256;
+    private const long AllocationBetweenChecks = 1_000_000;
+
+    private readonly CancellationToken _cancellation;
+    private readonly long _deadline;
     private List<string>? _warnings;
     private int _quiet;
     private long _steps;
+    private long _nextCheckAtStep = StepsBetweenChecks;
+    private long _allocated;
+    private long _nextCheckAtAllocation = AllocationBetweenChecks;
     private int _calls;
 
-    public TimeProvider Time { get; } = time;
+    public FeelEvaluator(TimeProvider time, FeelLimits limits, CancellationToken cancellation = default)
+    {
+        Time = time;
+        Limits = limits;
+        _cancellation = cancellation;
+        var ticks = limits.MaxEvaluationTime.TotalSeconds * Stopwatch.Frequency;
+        var now = Stopwatch.GetTimestamp();
+        _deadline = ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
 
-    public FeelLimits Limits { get; } = limits;
+    public TimeProvider Time { get; }
+
+    public FeelLimits Limits { get; }
 
     /// <summary>Spends <paramref name="count"/> steps of the evaluation's budget.</summary>
     public void Step(long count = 1)
@@ -26,6 +48,43 @@ internal sealed class FeelEvaluator(TimeProvider time, FeelLimits limits)
         if (_steps > Limits.MaxSteps)
         {
             throw new FeelLimitExceededException(nameof(FeelLimits.MaxSteps), Limits.MaxSteps, $"the expression took more than {Limits.MaxSteps:N0} steps");
+        }
+
+        if (_steps >= _nextCheckAtStep)
+        {
+            _nextCheckAtStep = _steps + StepsBetweenChecks;
+            CheckClockAndCancellation();
+        }
+    }
+
+    /// <summary>
+    /// Counts what the evaluation made (<paramref name="size"/> characters of a string, items of a list, entries of a
+    /// context) against <see cref="FeelLimits.MaxAllocation"/>: the sum of everything made, however short each piece.
+    /// </summary>
+    public void Allocate(long size, string what)
+    {
+        _allocated += size;
+        if (_allocated > Limits.MaxAllocation)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxAllocation), Limits.MaxAllocation,
+                $"the expression made more than {Limits.MaxAllocation:N0} characters and items in all (the last {what})");
+        }
+
+        // Making a large string takes time without taking steps: the clock is looked at by what is made too.
+        if (_allocated >= _nextCheckAtAllocation)
+        {
+            _nextCheckAtAllocation = _allocated + AllocationBetweenChecks;
+            CheckClockAndCancellation();
+        }
+    }
+
+    private void CheckClockAndCancellation()
+    {
+        _cancellation.ThrowIfCancellationRequested();
+        if (Stopwatch.GetTimestamp() > _deadline)
+        {
+            throw new FeelLimitExceededException(nameof(FeelLimits.MaxEvaluationTime), Limits.MaxEvaluationTime,
+                $"the expression ran longer than {Limits.MaxEvaluationTime.TotalMilliseconds:N0} ms ({_steps:N0} steps)");
         }
     }
 
@@ -73,16 +132,32 @@ internal sealed class FeelEvaluator(TimeProvider time, FeelLimits limits)
         }
     }
 
-    /// <summary>Checks a value a function returned: lists and strings within their budgets.</summary>
-    public object? CheckResult(object? value, string function)
+    /// <summary>
+    /// Checks a value a function returned: lists and strings within their budgets. What a built-in returns is
+    /// counted as made (<see cref="Allocate"/>); a lambda's body counted what it made itself.
+    /// </summary>
+    public object? CheckResult(object? value, FeelFunction function)
     {
         switch (value)
         {
             case List<object?> list:
-                CheckCollection(list.Count, $"the list {function}() made");
+                CheckCollection(list.Count, $"the list {function.Name}() made");
+                if (function.IsBuiltIn)
+                {
+                    Allocate(list.Count, $"list {function.Name}() made");
+                }
+
                 break;
             case string s:
-                CheckString(s.Length, $"the string {function}() made");
+                CheckString(s.Length, $"the string {function.Name}() made");
+                if (function.IsBuiltIn)
+                {
+                    Allocate(s.Length, $"string {function.Name}() made");
+                }
+
+                break;
+            case FeelContext context when function.IsBuiltIn:
+                Allocate(context.Count, $"context {function.Name}() made");
                 break;
         }
 
@@ -148,6 +223,7 @@ internal static class FeelArithmetic
     private static string Join(FeelEvaluator ev, string a, string b)
     {
         ev.CheckString((long)a.Length + b.Length, "the joined string");
+        ev.Allocate((long)a.Length + b.Length, "string joined with +");
         return a + b;
     }
 

@@ -80,9 +80,10 @@ internal sealed class FeelExpression
     public string? VariableName => _root is NameNode name ? name.Name : null;
 
     /// <exception cref="FeelLimitExceededException">The evaluation went over a budget; nothing it computed is used.</exception>
-    public FeelResult Evaluate(IFeelScope scope, TimeProvider time)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled while it ran (its instance ended).</exception>
+    public FeelResult Evaluate(IFeelScope scope, TimeProvider time, CancellationToken cancellation = default)
     {
-        var evaluator = new FeelEvaluator(time, _limits);
+        var evaluator = new FeelEvaluator(time, _limits, cancellation);
         try
         {
             var value = _root.Evaluate(evaluator, scope);

@@ -30,11 +30,48 @@ public sealed class FeelLimits
     /// <summary>How long one regular-expression match (<c>matches</c>, <c>replace</c>, <c>split</c>) may run. Default 100 ms.</summary>
     public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How long one evaluation may run, by the wall clock (not the engine's <see cref="TimeProvider"/>: this bounds the
+    /// host's work, which a test's fake clock must not lift). Checked every few hundred steps and every million characters
+    /// or items made. Default 5 s.
+    /// </summary>
+    public TimeSpan MaxEvaluationTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How much one evaluation may make, all together: the characters of every string it makes plus the items of every
+    /// list and the entries of every context it makes. Each string stays within <see cref="MaxStringLength"/> and each list
+    /// within <see cref="MaxCollectionSize"/>; this bounds their sum, so that a loop making many large strings cannot
+    /// run the host out of memory. Default 64,000,000 (about 128 MB of characters).
+    /// </summary>
+    public long MaxAllocation { get; init; } = 64_000_000;
+
+    /// <summary>What is wrong with the limits, one message per wrong setting naming it under <paramref name="path"/>; empty when all are right.</summary>
+    internal IReadOnlyList<string> Check(string path = nameof(FeelLimits))
+    {
+        var errors = new List<string>();
+        void Require(bool ok, string name, object value)
+        {
+            if (!ok)
+            {
+                errors.Add($"{path}.{name} must be positive (it is {value})");
+            }
+        }
+
+        Require(MaxDepth >= 1, nameof(MaxDepth), MaxDepth);
+        Require(MaxSteps >= 1, nameof(MaxSteps), MaxSteps);
+        Require(MaxCollectionSize >= 1, nameof(MaxCollectionSize), MaxCollectionSize);
+        Require(MaxStringLength >= 1, nameof(MaxStringLength), MaxStringLength);
+        Require(RegexTimeout > TimeSpan.Zero, nameof(RegexTimeout), RegexTimeout);
+        Require(MaxEvaluationTime > TimeSpan.Zero, nameof(MaxEvaluationTime), MaxEvaluationTime);
+        Require(MaxAllocation >= 1, nameof(MaxAllocation), MaxAllocation);
+        return errors;
+    }
+
     internal void Validate()
     {
-        if (MaxDepth < 1 || MaxSteps < 1 || MaxCollectionSize < 1 || MaxStringLength < 1 || RegexTimeout <= TimeSpan.Zero)
+        if (Check() is { Count: > 0 } errors)
         {
-            throw new ArgumentOutOfRangeException(nameof(FeelLimits), "every FEEL limit must be positive");
+            throw new ArgumentOutOfRangeException(nameof(FeelLimits), string.Join("; ", errors));
         }
     }
 }

@@ -162,6 +162,7 @@ internal sealed class ListNode(List<FeelNode> items) : FeelNode
 {
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
+        ev.Allocate(items.Count, "list");
         var list = new List<object?>(items.Count);
         foreach (var item in items)
         {
@@ -177,6 +178,7 @@ internal sealed class ContextNode(List<(string Key, FeelNode Value)> entries) : 
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         // Later entries may refer to earlier ones: {a: 1, b: a + 1}.
+        ev.Allocate(entries.Count, "context");
         var context = new FeelContext(entries.Count);
         var inner = new ContextScope(context, scope);
         foreach (var (key, value) in entries)
@@ -207,6 +209,7 @@ internal sealed class PathNode(FeelNode target, string name) : FeelNode
             case FeelContext context:
                 return context[name];
             case List<object?> list:
+                ev.Allocate(list.Count, "list of a path's values");
                 var mapped = new List<object?>(list.Count);
                 foreach (var item in list)
                 {
@@ -260,6 +263,7 @@ internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
                 : new NameScope("item", item, scope);
             if (filter.Evaluate(ev, itemScope) is true)
             {
+                ev.Allocate(1, "filtered list");
                 result.Add(item);
             }
         }
@@ -308,7 +312,7 @@ internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, Lis
         ev.EnterCall(function.Name);
         var result = function.Invoke(ev, args);
         ev.ExitCall();
-        return ev.CheckResult(result, function.Name);
+        return ev.CheckResult(result, function);
     }
 }
 
@@ -342,10 +346,12 @@ internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? Rang
             // "partial" is the list built so far, as the spec names it: a copy, so that a body returning
             // it never puts the list inside itself (a cycle no writer could end). Copied only when used.
             ev.CheckCollection(results.Count + 1, "the list the for expression makes");
+            ev.Allocate(1, "list the for expression makes");
             IFeelScope bodyScope = scope;
             if (usesPartial)
             {
                 ev.Step(results.Count);
+                ev.Allocate(results.Count, "copy of partial");
                 bodyScope = new NameScope("partial", new List<object?>(results), scope);
             }
 
@@ -436,7 +442,9 @@ internal static class FeelIteration
         }
 
         // The size is checked before a single item is made: `for x in 1..100000000` stops at once.
-        ev.CheckCollection(Math.Abs(decimal.Truncate(t) - decimal.Truncate(f)) + 1, "the range");
+        var size = Math.Abs(decimal.Truncate(t) - decimal.Truncate(f)) + 1;
+        ev.CheckCollection(size, "the range");
+        ev.Allocate((long)size, "range");
         var step = f <= t ? 1 : -1;
         var list = new List<object?>();
         for (var i = f; step > 0 ? i <= t : i >= t; i += step)

@@ -216,7 +216,11 @@ internal sealed record FeelRange(object? Start, bool StartIncluded, object? End,
 }
 
 /// <summary>A function value: a built-in or a user-defined lambda.</summary>
-internal sealed record FeelFunction(string Name, IReadOnlyList<string> Parameters, Func<FeelEvaluator, IReadOnlyList<object?>, object?> Invoke);
+internal sealed record FeelFunction(string Name, IReadOnlyList<string> Parameters, Func<FeelEvaluator, IReadOnlyList<object?>, object?> Invoke)
+{
+    /// <summary>A built-in: what it returns is new, and counts against the evaluation's allocation budget.</summary>
+    public bool IsBuiltIn { get; init; }
+}
 
 /// <summary>Type names, equality, ordering and text forms of FEEL values.</summary>
 public static class FeelValue

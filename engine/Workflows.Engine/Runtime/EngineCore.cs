@@ -17,9 +17,6 @@ internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions opt
 
     public TimeProvider Time { get; } = time;
 
-    /// <summary>Evaluates the model's expressions; it holds nothing but the clock and the options, so every command shares it.</summary>
-    public Expressions Expressions { get; } = new(time, options);
-
     public EngineLog Log { get; } = new(logger);
 
     public DefinitionCache Definitions { get; } = new(store, options.Parser.Feel);

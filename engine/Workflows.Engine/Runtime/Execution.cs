@@ -36,7 +36,7 @@ internal sealed class Execution
         CancellationToken = ct;
         InFlight = inFlight;
         Budget = new ElementBudget(this, parked ?? []);
-        Expressions = engine.Expressions;
+        Expressions = new Expressions(engine.Time, engine.Options, ct);
         Unit = new UnitOfWork(engine, this, ct);
         Tokens = new TokenLoop(this, ct);
         Elements = new ElementLifecycle(this);

@@ -4,7 +4,8 @@ using Workflows.Engine.Model;
 namespace Workflows.Engine.Runtime;
 
 /// <summary>Evaluates the model's expressions for a step; a value that is needed and missing fails the step.</summary>
-internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions options)
+/// <remarks>An evaluation stops on the command's token (<paramref name="cancellation"/>): an instance cancelled meanwhile ends it.</remarks>
+internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions options, CancellationToken cancellation)
 {
     /// <summary>
     /// Evaluates an expression of the model. Where a value is needed (a condition, a timer, a name, a
@@ -23,7 +24,7 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
         FeelResult result;
         try
         {
-            result = expression.Evaluate(scope, time);
+            result = expression.Evaluate(scope, time, cancellation);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -79,7 +80,7 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
     {
         try
         {
-            return feel.Evaluate(scope, time).Value;
+            return feel.Evaluate(scope, time, cancellation).Value;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

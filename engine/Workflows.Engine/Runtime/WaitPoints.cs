@@ -55,6 +55,11 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         var value = execution.Expressions.Evaluate(timer.Value, scope, catchNode, "the timer");
         var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error, business => BusinessDue(scope, catchNode, business))
             ?? throw new StepFailedException($"the timer of {catchNode} is not valid: {error}");
+        if (plan.Interval is { } period && execution.Engine.Options.Limits.RefuseCycle(period) is { } tooShort)
+        {
+            throw new StepFailedException($"the timer of {catchNode} is not valid: {tooShort}");
+        }
+
         AddTimer(instance, owner, catchNode.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst);
     }
 

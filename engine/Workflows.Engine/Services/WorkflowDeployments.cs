@@ -106,6 +106,7 @@ public sealed class WorkflowDeployments
             }
 
             ModelValidator.Validate(document, findings, known.Contains, options);
+            RefuseShortCycles(document, findings, options.Limits);
 
             if (!document.Processes.Any(p => p.IsExecutable))
             {
@@ -115,6 +116,21 @@ public sealed class WorkflowDeployments
         }
 
         return (document, new ValidationReport(findings));
+    }
+
+    // A cycle written in the model that repeats more often than the engine allows is refused before it can run.
+    private static void RefuseShortCycles(BpmnDocument document, List<ValidationFinding> findings, ExecutionLimits limits)
+    {
+        foreach (var node in document.Processes.SelectMany(p => p.Nodes.Values))
+        {
+            if (node.Event?.Timer is { Kind: TimerKind.Cycle, Value: { Feel: null } value }
+                && TimerSchedule.Plan(TimerKind.Cycle, value.Text, DateTimeOffset.UnixEpoch, out _) is { Interval: { } period }
+                && limits.RefuseCycle(period) is { } tooShort)
+            {
+                findings.Add(new ValidationFinding(FindingSeverity.Error, "TIMER_CYCLE_TOO_SHORT", node.Id, node.Position.Line, node.Position.Column,
+                    $"the timeCycle '{value.Text}': {tooShort}"));
+            }
+        }
     }
 
     // Start events of a new version replace those of the previous one (Camunda semantics).
@@ -135,7 +151,7 @@ public sealed class WorkflowDeployments
                     object? value;
                     try
                     {
-                        value = e.Timer.Value.Feel is null ? e.Timer.Value.Text : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _runner.Time).Value;
+                        value = e.Timer.Value.Feel is null ? e.Timer.Value.Text : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _runner.Time, execution.CancellationToken).Value;
                     }
                     catch (FeelLimitExceededException breach)
                     {
@@ -146,6 +162,11 @@ public sealed class WorkflowDeployments
                     var plan = (error is null ? TimerSchedule.Plan(e.Timer.Kind, value, execution.Now, out error) : null)
                         ?? throw new DeploymentRejectedException(new ValidationReport(
                             [new ValidationFinding(FindingSeverity.Error, "TIMER_INVALID", start.Id, start.Position.Line, start.Position.Column, error ?? "invalid timer")]));
+                    if (plan.Interval is { } period && _runner.Options.Limits.RefuseCycle(period) is { } tooShort)
+                    {
+                        throw new DeploymentRejectedException(new ValidationReport(
+                            [new ValidationFinding(FindingSeverity.Error, "TIMER_CYCLE_TOO_SHORT", start.Id, start.Position.Line, start.Position.Column, $"the timer's {tooShort}")]));
+                    }
                     execution.Changes.TimersCreated.Add(new TimerRecord(Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));
                     break;
                 case EventType.Message when e.Message is not null:

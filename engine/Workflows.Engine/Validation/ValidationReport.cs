@@ -66,10 +66,12 @@ public sealed class BpmnParserOptions
 
     /// <summary>
     /// The budgets of every FEEL expression in the model: call depth, steps, collection and string sizes,
-    /// regular-expression time (see <see cref="FeelLimits"/> for the defaults). The expressions keep the
+    /// evaluation time, everything made in all, regular-expression time (see <see cref="FeelLimits"/> for the defaults). The expressions keep the
     /// limits they were parsed with, so these apply wherever the engine evaluates them.
     /// </summary>
-    public FeelLimits Feel { get; init; } = FeelLimits.Default;
+    // A fresh instance, not FeelLimits.Default: configuration binding (Workflows:Engine:Parser:Feel) sets the
+    // properties of the instance it finds, and must not change the defaults of every other engine in the process.
+    public FeelLimits Feel { get; init; } = new();
 
     internal static BpmnParserOptions Default { get; } = new();
 }

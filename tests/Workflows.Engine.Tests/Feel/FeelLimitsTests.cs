@@ -9,11 +9,11 @@ namespace Workflows.Engine.Tests.Feel;
 /// <summary>Every FEEL evaluation has budgets; a breach is a <see cref="FeelLimitExceededException"/> naming the budget, never a crash or a stall.</summary>
 public sealed class FeelLimitsTests
 {
-    private static FeelLimitExceededException Breach(string expression, FeelLimits? limits = null)
+    private static FeelLimitExceededException Breach(string expression, FeelLimits? limits = null, double withinSeconds = 5)
     {
         var watch = Stopwatch.StartNew();
         var breach = Assert.Throws<FeelLimitExceededException>(() => FeelInterpreter.Evaluate(expression, limits ?? FeelLimits.Default))!;
-        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "a budget stops the evaluation fast");
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(withinSeconds)), "a budget stops the evaluation fast");
         return breach;
     }
 
@@ -108,7 +108,94 @@ public sealed class FeelLimitsTests
     {
         var chain = string.Concat(Enumerable.Repeat("1+", 300_000)) + "1";
 
-        Assert.That(Breach(chain, new FeelLimits { MaxSteps = int.MaxValue }).Setting, Is.EqualTo(nameof(FeelLimits.MaxDepth)));
+        // What matters is the outcome (the stack check, not a crashed test host); parsing 600,000 tokens on a loaded
+        // machine can take seconds, so the time bound is only a guard against a hang, and the time budget is lifted.
+        var limits = new FeelLimits { MaxSteps = int.MaxValue, MaxEvaluationTime = TimeSpan.FromMinutes(10) };
+
+        Assert.That(Breach(chain, limits, withinSeconds: 120).Setting, Is.EqualTo(nameof(FeelLimits.MaxDepth)));
+    }
+
+    [Test]
+    public void An_evaluation_within_the_step_budget_stops_on_the_time_budget_naming_it()
+    {
+        // Two billion steps and any allocation allowed: only the clock stops this one.
+        var breach = Breach("every x in 1..100000, y in 1..100000 satisfies x > 0",
+            new FeelLimits { MaxSteps = int.MaxValue, MaxAllocation = long.MaxValue, MaxEvaluationTime = TimeSpan.FromMilliseconds(100) });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(breach.Setting, Is.EqualTo(nameof(FeelLimits.MaxEvaluationTime)));
+            Assert.That(breach.Limit, Is.EqualTo(TimeSpan.FromMilliseconds(100)));
+            Assert.That(breach.Message, Does.Contain("FeelLimits.MaxEvaluationTime"));
+        }
+    }
+
+    [Test]
+    public void Making_large_strings_stops_on_the_time_budget_even_when_it_takes_few_steps()
+    {
+        // Each pass copies a 500,000-character string: few steps, much work between them.
+        var breach = Breach("{s: string join(for i in 1..50000 return \"0123456789\"), r: for i in 1..100000 return string length(s + \"x\")}",
+            new FeelLimits { MaxAllocation = long.MaxValue, MaxEvaluationTime = TimeSpan.FromMilliseconds(50) });
+
+        Assert.That(breach.Setting, Is.EqualTo(nameof(FeelLimits.MaxEvaluationTime)));
+    }
+
+    [Test]
+    public void A_loop_making_many_large_strings_stops_on_the_allocation_budget_before_the_host_runs_out_of_memory()
+    {
+        // 100,000 strings of 20,000 characters each would be 4 GB; each string and the list stay within their own budgets.
+        var breach = Breach("{s: string join(for i in 1..1000 return \"0123456789\"), r: for i in 1..100000 return s + s}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(breach.Setting, Is.EqualTo(nameof(FeelLimits.MaxAllocation)));
+            Assert.That(breach.Message, Does.Contain("FeelLimits.MaxAllocation = 64000000"));
+        }
+    }
+
+    [TestCase("{l: for i in 1..1000 return i, r: for i in 1..1000 return concatenate(l, l)}")]
+    [TestCase("{l: for i in 1..1000 return i, r: for i in 1..1000 return for x in l return x}")]
+    [TestCase("for i in 1..1000 return {a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], b: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}")]
+    [TestCase("{s: string join(for i in 1..100 return \"0123456789\"), r: for i in 1..1000 return upper case(s)}")]
+    public void Lists_contexts_and_strings_made_in_a_loop_count_against_the_allocation_budget(string expression) =>
+        Assert.That(Breach(expression, new FeelLimits { MaxAllocation = 20_000 }).Setting, Is.EqualTo(nameof(FeelLimits.MaxAllocation)));
+
+    [Test]
+    public void What_a_lambda_returns_unchanged_is_not_counted_again()
+    {
+        var limits = new FeelLimits { MaxAllocation = 20_000 };
+
+        var result = FeelInterpreter.Evaluate("{l: for i in 1..1000 return i, f: function(x) x, r: count(for i in 1..100 return count(f(l)))}.r", limits);
+
+        Assert.That(result.Value, Is.EqualTo(100m));
+    }
+
+    [Test]
+    public void An_evaluation_whose_command_is_cancelled_stops_with_the_cancellation()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var expression = FeelExpression.Parse("every x in 1..100000, y in 1..100000 satisfies x > 0", new FeelLimits { MaxSteps = int.MaxValue });
+
+        Assert.Throws<OperationCanceledException>(() => expression.Evaluate(EmptyScope.Instance, TimeProvider.System, cancel.Token));
+    }
+
+    [Test]
+    public void The_new_budgets_are_validated_with_the_engines_settings_naming_them()
+    {
+        var options = new WorkflowEngineOptions
+        {
+            Parser = new BpmnParserOptions { Feel = new FeelLimits { MaxEvaluationTime = TimeSpan.Zero, MaxAllocation = 0 } },
+        };
+
+        var errors = options.Check();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(errors, Has.Some.Contains("WorkflowEngineOptions.Parser.Feel.MaxEvaluationTime must be positive"));
+            Assert.That(errors, Has.Some.Contains("WorkflowEngineOptions.Parser.Feel.MaxAllocation must be positive"));
+            Assert.Throws<ArgumentOutOfRangeException>(() => FeelInterpreter.Evaluate("1", new FeelLimits { MaxEvaluationTime = TimeSpan.Zero }));
+        }
     }
 
     [TestCase("(", ")")]
@@ -190,6 +277,30 @@ public sealed class FeelLimitsTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(failed, Does.Contain("MaxDepth"), "the breach is reported (an incident once the runtime catches FeelLimitExceededException, see docs/feel.md)");
+            Assert.That(await ok.VariableAsync("r"), Is.EqualTo(5m));
+        }
+    }
+
+    [Test]
+    public async Task A_script_over_the_allocation_budget_is_an_incident_on_its_element_naming_the_budget_and_the_engine_keeps_running()
+    {
+        var h = new ProcessTestHarness(configure: o => o.Parser = new BpmnParserOptions { Feel = new FeelLimits { MaxAllocation = 100_000 } });
+        await h.DeployAsync(Process("p", $$"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:scriptTask id="s"><bpmn:extensionElements><zeebe:script expression="=count(for i in 1..n return string join(for j in 1..100 return &quot;x&quot;))" resultVariable="r"/></bpmn:extensionElements></bpmn:scriptTask>
+            {{UserTask("after")}}
+            {{Chain("start", "s", "after")}}
+            """));
+
+        var failed = await h.StartAsync("p", new Dictionary<string, object?> { ["n"] = 10_000 });
+        var ok = await h.StartAsync("p", new Dictionary<string, object?> { ["n"] = 5 });
+
+        var incident = (await failed.IncidentsAsync()).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(incident.ElementId, Is.EqualTo("s"));
+            Assert.That(incident.Message, Does.Contain("FeelLimits.MaxAllocation = 100000"));
+            Assert.That(await failed.VariableAsync("r"), Is.Null);
             Assert.That(await ok.VariableAsync("r"), Is.EqualTo(5m));
         }
     }

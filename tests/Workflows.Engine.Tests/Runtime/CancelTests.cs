@@ -1,5 +1,7 @@
+using Workflows.Engine.Feel;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Testing;
+using Workflows.Engine.Validation;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Tests.Runtime;
@@ -107,6 +109,50 @@ public sealed class CancelTests
             Assert.That(await instance.VariableAsync("ok"), Is.Null);
             Assert.That(await instance.IncidentsAsync(), Is.Empty);
             Assert.That((await instance.HistoryAsync()).Select(e => e.ElementId), Has.None.EqualTo("after"));
+        }
+    }
+
+    [Test]
+    public async Task A_FEEL_evaluation_running_when_its_instance_is_cancelled_stops_and_its_command_commits_nothing()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlerRuns = 0;
+
+        // A script that would run for many minutes within its budgets: only the cancel can stop it in time.
+        var h = new ProcessTestHarness(configure: o =>
+        {
+            o.Parser = new BpmnParserOptions { Feel = new FeelLimits { MaxSteps = int.MaxValue, MaxAllocation = long.MaxValue, MaxEvaluationTime = TimeSpan.FromHours(1) } };
+            o.AddHandler("notify", (_, _) =>
+            {
+                handlerRuns++;
+                started.TrySetResult();
+                return Result("sent", true);
+            });
+        });
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>{UserTask("review")}{ServiceTask("notify", "notify")}
+            <bpmn:scriptTask id="spin"><bpmn:extensionElements><zeebe:script expression="=every x in 1..100000, y in 1..100000 satisfies x > 0" resultVariable="r"/></bpmn:extensionElements></bpmn:scriptTask>
+            {UserTask("after")}
+            {Chain("start", "review", "notify", "spin", "after")}
+            """));
+        var instance = await h.StartAsync("p");
+        var task = (await instance.UserTasksAsync()).Single();
+
+        // On a thread of its own: the evaluation holds the thread that runs the command.
+        var completing = Task.Run(() => h.Engine.Tasks.CompleteAsync(task.Id, Vars(("ok", true))));
+        await started.Task;
+        await h.Engine.Runtime.CancelAsync(instance.Id);
+
+        var refused = Assert.ThrowsAsync<WorkflowConflictException>(() => completing.WaitAsync(TimeSpan.FromSeconds(60)));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused!.Message, Does.Contain("cancelled"));
+            Assert.That(handlerRuns, Is.EqualTo(1), "the command ran again on the cancelled state, not the handler");
+            Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Cancelled));
+            Assert.That(await instance.VariableAsync("ok"), Is.Null);
+            Assert.That(await instance.VariableAsync("sent"), Is.Null);
+            Assert.That(await instance.IncidentsAsync(), Is.Empty);
+            Assert.That((await instance.HistoryAsync()).Select(e => e.ElementId), Has.None.EqualTo("notify").And.None.EqualTo("spin"));
         }
     }
 

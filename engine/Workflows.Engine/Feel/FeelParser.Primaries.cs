@@ -1,0 +1,266 @@
+using System.Globalization;
+
+namespace Workflows.Engine.Feel;
+
+/// <summary>The primaries of the grammar: literals, names and keywords, iterations, parentheses, lists, ranges and contexts.</summary>
+internal sealed partial class FeelParser
+{
+    private FeelNode ParsePrimary()
+    {
+        var token = Current;
+        switch (token.Kind)
+        {
+            case TokenKind.Number:
+                _pos++;
+                return decimal.TryParse(token.Text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+                    ? new LiteralNode(number)
+                    : throw new FeelSyntaxException($"the number {token.Text} is out of range", token.Position);
+            case TokenKind.String:
+                _pos++;
+                return new LiteralNode(token.Text);
+            case TokenKind.Temporal:
+                _pos++;
+                var value = FeelBuiltins.ParseTemporal(token.Text)
+                    ?? throw new FeelSyntaxException($"'@\"{token.Text}\"' is not a date, time, date-time or duration", token.Position);
+                return new LiteralNode(value);
+            case TokenKind.Name:
+                return ParseNameOrKeyword(token);
+            case TokenKind.Punct when token.Text == "(":
+                return ParseParenthesisOrRange();
+            case TokenKind.Punct when token.Text == "[":
+                return ParseListOrRange();
+            case TokenKind.Punct when token.Text == "{":
+                return ParseContext();
+            case TokenKind.Punct when token.Text == "?":
+                _pos++;
+                return new NameNode("?");
+            case TokenKind.Punct when token.Text is "<" or "<=" or ">" or ">=":
+                // A unary-test range such as "x in < 5" reaches here only inside unary tests.
+                throw new FeelSyntaxException($"unexpected '{token.Text}'", token.Position);
+            case TokenKind.End:
+                throw new FeelSyntaxException("unexpected end of expression", token.Position);
+            default:
+                throw new FeelSyntaxException($"unexpected '{token.Text}'", token.Position);
+        }
+    }
+
+    private FeelNode ParseNameOrKeyword(Token token)
+    {
+        switch (token.Text)
+        {
+            case "true":
+                _pos++;
+                return new LiteralNode(true);
+            case "false":
+                _pos++;
+                return new LiteralNode(false);
+            case "null":
+                _pos++;
+                return new LiteralNode(null);
+            case "if":
+                {
+                    _pos++;
+                    var condition = ParseExpression();
+                    ExpectKeyword("then");
+                    var then = ParseExpression();
+                    ExpectKeyword("else");
+                    var otherwise = ParseExpression();
+                    return new IfNode(condition, then, otherwise);
+                }
+
+            case "for":
+                {
+                    _pos++;
+                    var iterations = ParseIterationContexts();
+                    ExpectKeyword("return");
+                    var before = _partialReferences;
+                    var body = ParseExpression();
+                    return new ForNode(iterations, body, usesPartial: _partialReferences > before);
+                }
+
+            case "some" or "every":
+                {
+                    _pos++;
+                    var iterations = ParseIterationContexts();
+                    ExpectKeyword("satisfies");
+                    return new QuantifiedNode(token.Text == "every", iterations, ParseExpression());
+                }
+
+            case "function" when _tokens[_pos + 1] is { Kind: TokenKind.Punct, Text: "(" }:
+                {
+                    _pos += 2;
+                    var parameters = new List<string>();
+                    while (!IsPunct(")"))
+                    {
+                        if (Current.Kind != TokenKind.Name)
+                        {
+                            throw new FeelSyntaxException("expected a parameter name", Current.Position);
+                        }
+
+                        parameters.Add(Current.Text);
+                        _pos++;
+                        if (IsPunct(":"))
+                        {
+                            _pos++;
+                            ParseTypeName();
+                        }
+
+                        if (!IsPunct(","))
+                        {
+                            break;
+                        }
+
+                        _pos++;
+                    }
+
+                    Expect(")");
+                    return new LambdaNode(parameters, ParseExpression());
+                }
+
+            case "not" when _tokens[_pos + 1] is { Kind: TokenKind.Punct, Text: "(" }:
+                _pos++;
+                return new NameNode("not");
+            default:
+                _pos++;
+                if (token.Text == "partial")
+                {
+                    _partialReferences++;
+                }
+
+                return new NameNode(token.Text);
+        }
+    }
+
+    private List<(string Name, FeelNode Source, FeelNode? RangeEnd)> ParseIterationContexts()
+    {
+        var result = new List<(string, FeelNode, FeelNode?)>();
+        do
+        {
+            if (result.Count > 0)
+            {
+                _pos++;
+            }
+
+            if (Current.Kind != TokenKind.Name)
+            {
+                throw new FeelSyntaxException("expected a variable name", Current.Position);
+            }
+
+            var name = Current.Text;
+            _pos++;
+            ExpectKeyword("in");
+            var source = ParseExpression();
+            FeelNode? end = null;
+            if (IsPunct(".."))
+            {
+                _pos++;
+                end = ParseExpression();
+            }
+
+            result.Add((name, source, end));
+        }
+        while (IsPunct(","));
+
+        return result;
+    }
+
+    private FeelNode ParseParenthesisOrRange()
+    {
+        var open = Current;
+        _pos++;
+        var first = ParseExpression();
+        if (IsPunct(".."))
+        {
+            _pos++;
+            var end = ParseExpression();
+            var closeIncluded = IsPunct("]");
+            if (!closeIncluded && !IsPunct(")"))
+            {
+                throw new FeelSyntaxException("expected ')' or ']' to close the range", Current.Position);
+            }
+
+            _pos++;
+            return new RangeNode(first, false, end, closeIncluded);
+        }
+
+        if (!IsPunct(")"))
+        {
+            throw new FeelSyntaxException($"expected ')' to match '(' at {open.Position}", Current.Position);
+        }
+
+        _pos++;
+        return first;
+    }
+
+    private FeelNode ParseListOrRange()
+    {
+        _pos++;
+        if (IsPunct("]"))
+        {
+            _pos++;
+            return new ListNode([]);
+        }
+
+        var first = ParseExpression();
+        if (IsPunct(".."))
+        {
+            _pos++;
+            var end = ParseExpression();
+            var closeIncluded = IsPunct("]");
+            if (!closeIncluded && !IsPunct(")") && !IsPunct("["))
+            {
+                throw new FeelSyntaxException("expected ']' or ')' to close the range", Current.Position);
+            }
+
+            _pos++;
+            return new RangeNode(first, true, end, closeIncluded);
+        }
+
+        var items = new List<FeelNode> { first };
+        while (IsPunct(","))
+        {
+            _pos++;
+            items.Add(ParseExpression());
+        }
+
+        Expect("]");
+        return new ListNode(items);
+    }
+
+    private FeelNode ParseContext()
+    {
+        _pos++;
+        var entries = new List<(string, FeelNode)>();
+        while (!IsPunct("}"))
+        {
+            string key;
+            if (Current.Kind is TokenKind.Name or TokenKind.String)
+            {
+                key = Current.Text;
+                _pos++;
+                // Keys may be several words: {first name: "A"}.
+                while (Current.Kind == TokenKind.Name)
+                {
+                    key += " " + Current.Text;
+                    _pos++;
+                }
+            }
+            else
+            {
+                throw new FeelSyntaxException("expected a context key", Current.Position);
+            }
+
+            Expect(":");
+            entries.Add((key, ParseExpression()));
+            if (!IsPunct(","))
+            {
+                break;
+            }
+
+            _pos++;
+        }
+
+        Expect("}");
+        return new ContextNode(entries);
+    }
+}
