@@ -33,8 +33,9 @@ public sealed record StartInstance(string ProcessId)
     public string? Branch { get; init; }
 
     /// <summary>
-    /// Whether <see cref="BusinessKey"/> must be unique among the active instances of the process: the start is refused
-    /// with <see cref="BusinessKeyInUseException"/> while another active instance of it (any version) has that key.
+    /// Whether <see cref="BusinessKey"/> must be unique: the start is refused with <see cref="BusinessKeyInUseException"/>
+    /// while another active instance of the process (any version), or an active top-level instance of any process (the
+    /// other office's journey a message with the key started), has that key.
     /// </summary>
     /// <remarks>
     /// The key is held by a row the start commits with the instance and the instance's end deletes, the same lock a
@@ -441,9 +442,9 @@ public class WorkflowConflictException(string message) : WorkflowException(messa
 
 /// <summary>A start with <see cref="StartInstance.UniqueBusinessKey"/> met an active instance of the process that has the key.</summary>
 public sealed class BusinessKeyInUseException(string processId, string businessKey, Guid? instanceId)
-    : WorkflowConflictException($"business key '{businessKey}' is the key of active instance {instanceId?.ToString() ?? "(being started)"} of process '{processId}'; a key is unique among the active instances of a process")
+    : WorkflowConflictException($"business key '{businessKey}' is the key of active instance {instanceId?.ToString() ?? "(being started)"} of process '{processId}'; a key is unique while an instance that has it is active")
 {
-    /// <summary>The process started.</summary>
+    /// <summary>The process of the active instance that has the key (the one started, or another one the key correlates).</summary>
     public string ProcessId { get; } = processId;
 
     /// <summary>The key asked for.</summary>

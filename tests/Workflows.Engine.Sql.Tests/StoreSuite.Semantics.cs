@@ -127,6 +127,29 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_unique_start_is_refused_while_the_other_offices_journey_started_with_the_key_is_active_even_after_the_case_ended()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-unique-front", $"""<bpmn:startEvent id="s"/>{UserTask("handle")}<bpmn:endEvent id="e"/>{Chain("s", "handle", "e")}"""));
+        await h.DeployAsync(StartedByMessage("sem-unique-back", "sem-unique-escalated"));
+        var start = new StartInstance("sem-unique-front") { BusinessKey = "CASE-7", UniqueBusinessKey = true };
+        var front = await h.Engine.Runtime.StartAsync(start);
+        await h.CorrelateAsync("sem-unique-escalated", "CASE-7", Vars(("x", 1)));
+        var back = (await h.InstancesOfAsync("sem-unique-back")).Single();
+        await h.Engine.Runtime.CancelAsync(front);
+
+        var refused = Assert.ThrowsAsync<BusinessKeyInUseException>(() => h.Engine.Runtime.StartAsync(start));
+        await back.CompleteUserTaskAsync("handle");
+        var again = await h.Engine.Runtime.StartAsync(start);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused?.InstanceId, Is.EqualTo(back.Id), "the back office's answer would reach the new case");
+            Assert.That(again, Is.Not.EqualTo(front));
+        }
+    }
+
+    [Test]
     public async Task A_message_started_instance_holds_its_key_until_it_ends_and_hands_it_to_the_next_buffered_message()
     {
         var h = await HarnessAsync();

@@ -57,9 +57,9 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
     }
 
     /// <summary>
-    /// A start that keeps its business key unique among the process's active instances takes the key's lock: refused
-    /// while an instance holds it, or while an active instance started before locks were kept (or without asking for
-    /// uniqueness) has the key.
+    /// A start that keeps its business key unique takes the key's lock: refused while an instance of the process holds
+    /// it, or while any active top-level instance has the key (one started before locks were kept, without asking for
+    /// uniqueness, or of another process, such as the other office's journey started by a message with the key).
     /// </summary>
     /// <exception cref="BusinessKeyInUseException">An active instance of the process has the key.</exception>
     public async ValueTask TakeBusinessKeyAsync(string processId, string businessKey, Guid instanceId)
@@ -70,11 +70,16 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
             throw new BusinessKeyInUseException(processId, businessKey, holder);
         }
 
+        // Any process: the key correlates the answers of the other office's journey it started (a back-office
+        // investigation started by message with this key), and a new case with the key would take them.
         var active = await execution.Engine.Store.FindInstancesAsync(
-            new InstanceFilter(processId, businessKey, 2) { Status = ProcessInstanceStatus.Active }, ct).ConfigureAwait(false);
-        if (active.FirstOrDefault(i => i.ParentInstanceId is null && i.Id != instanceId) is { } other)
+            new InstanceFilter(null, businessKey, 4) { Status = ProcessInstanceStatus.Active }, ct).ConfigureAwait(false);
+        foreach (var other in active)
         {
-            throw new BusinessKeyInUseException(processId, businessKey, other.Id);
+            if (other.ParentInstanceId is null && other.Id != instanceId)
+            {
+                throw new BusinessKeyInUseException(other.ProcessId, businessKey, other.Id);
+            }
         }
 
         Take(held, instanceId);

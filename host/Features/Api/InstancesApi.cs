@@ -104,7 +104,7 @@ internal static class InstancesApi
             catch (BusinessKeyInUseException e)
             {
                 // Named without the other case's id or branch: the caller may not serve it.
-                throw new WorkflowConflictException($"businessKey '{e.BusinessKey}' is the key of an active case of '{e.ProcessId}'; a key is unique among a journey's active cases: choose another, or leave businessKey out for a generated one");
+                throw new WorkflowConflictException($"businessKey '{e.BusinessKey}' is the key of an active case of '{e.ProcessId}'; a key stays taken while a case or the other office's journey it started is active: choose another, or leave businessKey out for a generated one");
             }
         }
     }
