@@ -62,6 +62,20 @@ public sealed class CaseKeyTests
         }
     }
 
+    [TestCase("LY-5\u200b")]
+    [TestCase("LY-5\n")]
+    [TestCase("LY-5\u0000")]
+    [TestCase(" LY-5")]
+    [TestCase("LY\u00ad-5")]
+    public async Task A_business_key_with_an_invisible_or_control_character_or_an_outer_space_is_refused(string key)
+    {
+        var ann = await _host.As("ann");
+
+        using var response = await ann.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", businessKey = key, variables = new { customerId = "cust-1001" } });
+
+        Assert.That(await DetailAsync(response, HttpStatusCode.BadRequest), Does.StartWith("businessKey: a key holds only visible characters"));
+    }
+
     [Test]
     public async Task A_customer_does_not_choose_the_case_key_and_gets_a_generated_one_that_the_journey_correlates_by()
     {

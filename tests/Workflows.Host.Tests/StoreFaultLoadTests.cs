@@ -74,7 +74,8 @@ public sealed class StoreFaultLoadTests
     [Test]
     public async Task A_disk_filled_up_under_load_answers_503_reports_not_ready_and_recovers_once_space_is_freed_with_nothing_acknowledged_lost()
     {
-        await using var disk = await SizeLimitedDirectory.MountAsync(48);
+        // Room enough that the load's own database and WAL never fill it: only Fill does, and Free gives the room back.
+        await using var disk = await SizeLimitedDirectory.MountAsync(256);
         var file = Path.Combine(disk.Path, "host.db");
         await using (var host = StartHost(_ => { }, out var logs, file))
         {
@@ -88,7 +89,8 @@ public sealed class StoreFaultLoadTests
     [Test]
     public async Task Readiness_is_unhealthy_while_the_disk_is_full_even_when_no_work_is_due_and_healthy_once_space_is_freed()
     {
-        await using var disk = await SizeLimitedDirectory.MountAsync(48);
+        // Room enough that the load's own database and WAL never fill it: only Fill does, and Free gives the room back.
+        await using var disk = await SizeLimitedDirectory.MountAsync(256);
         var file = Path.Combine(disk.Path, "host.db");
         await using var host = StartHost(_ => { }, out _, file);
         using var probe = host.Anonymous();

@@ -111,6 +111,26 @@ internal static class InputRules
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
         || c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0' or '\u2800' || c is >= '\uFE00' and <= '\uFE0F';
 
+    /// <summary>
+    /// A business key a caller chose: within <see cref="ApiLimits.MaxNameLength"/>, only visible characters and inner
+    /// spaces. A key shows in lists and logs and is what answers correlate by: one with a zero-width space or a line
+    /// break would pass for another case's key.
+    /// </summary>
+    /// <exception cref="WorkflowInputException">Too long, or with an invisible or control character, or a space at an end.</exception>
+    public static void Key(string? value, string field, ApiLimits limits)
+    {
+        Text(value, field, limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+        if (string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        if (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1]) || value.Any(c => c != ' ' && Invisible(c)))
+        {
+            throw new WorkflowInputException($"{field}: a key holds only visible characters and inner spaces (no control, zero-width or other invisible character, no space at either end)");
+        }
+    }
+
     /// <summary>A name, id or key: required, and within <see cref="ApiLimits.MaxNameLength"/>.</summary>
     public static string Name(string? value, string field, ApiLimits limits) =>
         string.IsNullOrWhiteSpace(value)

@@ -48,7 +48,7 @@ internal static class InstancesApi
         var caller = Caller.From(http.User);
         InputRules.Name(request.Journey, "journey", limits);
         InputRules.Name(request.Branch, "branch", limits);
-        InputRules.Text(request.BusinessKey, "businessKey", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+        InputRules.Key(request.BusinessKey, "businessKey", limits);
         InputRules.CheckVariables(request.Variables, limits);
         var customer = caller.Is(Roles.Customer) && !caller.Is(Roles.Agent);
         int? version = null;
