@@ -25,12 +25,15 @@ internal static class PersistedBenchmark
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}");
         Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd}  {Clients} concurrent clients; medians of {runs} runs, each on a fresh database after a warm-up");
-        if (only == "all")
+        if (only is "all" or "throughput")
         {
             await ThroughputAndStorageAsync(provider, server, runs);
         }
 
-        await BigDatabaseLatencyAsync(provider, server, runs);
+        if (only is "all" or "latency")
+        {
+            await BigDatabaseLatencyAsync(provider, server, runs);
+        }
     }
 
     public static SqlProvider Provider(string name) => name.ToLowerInvariant() switch
