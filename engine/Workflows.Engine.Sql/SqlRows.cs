@@ -124,8 +124,7 @@ internal sealed class UserTaskRow
         CustomerId = CustomerId,
         Branch = Branch,
         Journey = Journey,
-        SlaState = (SlaState?)SlaState,
-        SlaDueAt = SlaDueAt is { } due ? Time(due) : null,
+        Mark = new(SlaState, SlaDueAt is { } due ? Time(due) : null),
     };
 
     /// <summary>The parameters of its insert.</summary>
@@ -134,7 +133,7 @@ internal sealed class UserTaskRow
         t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
         CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
         t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
-        t.CustomerId, t.Branch, t.Journey, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
+        t.CustomerId, t.Branch, t.Journey, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks,
     };
 }
 

@@ -83,11 +83,8 @@ internal sealed record UserTaskRecord(
     /// <summary>The journey's name: the process name, else its id.</summary>
     public string? Journey { get; init; }
 
-    /// <summary>The state of the nearest clock over the task (its own SLA, else its scopes'); null when none.</summary>
-    public SlaState? SlaState { get; init; }
-
-    /// <summary>When that clock breaches, while it runs; null when there is none or it is paused.</summary>
-    public DateTimeOffset? SlaDueAt { get; init; }
+    /// <summary>What a module marks the task with for the queues (service levels: its nearest clock); none by default.</summary>
+    public TaskMark Mark { get; init; }
 
     /// <summary>The queue keys the task is offered in: its candidate groups, and <c>user:</c> + each candidate user.</summary>
     public IEnumerable<string> QueueKeys => CandidateGroups.Concat(CandidateUsers.Select(UserQueue));
@@ -344,8 +341,8 @@ internal sealed class ChangeSet
 
     public List<HistoryRecord> History { get; } = [];
 
-    /// <summary>Open tasks whose clock state or breach moment changed, and nothing else about them.</summary>
-    public List<(Guid TaskId, SlaState? State, DateTimeOffset? DueAt)> TaskClocks { get; } = [];
+    /// <summary>Open tasks whose <see cref="UserTaskRecord.Mark"/> a module changed, and nothing else about them.</summary>
+    public List<(Guid TaskId, TaskMark Mark)> TaskMarks { get; } = [];
 
     // Modules' own rows (e.g. ServiceLevels.ServiceLevelChanges), which every store commits in the same transaction; null while none.
     private object[]? _parts;
