@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 using static Workflows.Engine.Sql.SqlWorkflowStore;
 using TaskStatus = Workflows.Engine.Storage.TaskStatus;

@@ -1,3 +1,5 @@
+using Workflows.Engine.ServiceLevels;
+
 namespace Workflows.Engine.Storage;
 
 /// <summary>

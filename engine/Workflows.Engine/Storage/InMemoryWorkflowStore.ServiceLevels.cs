@@ -1,3 +1,5 @@
+using Workflows.Engine.ServiceLevels;
+
 namespace Workflows.Engine.Storage;
 
 // Clocks by due time, claimed with leases, for reports and recalculation; calendar layers and branches.
