@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 using static Workflows.Engine.Sql.SqlWorkflowStore;
 using TaskStatus = Workflows.Engine.Storage.TaskStatus;
@@ -124,8 +125,7 @@ internal sealed class UserTaskRow
         CustomerId = CustomerId,
         Branch = Branch,
         Journey = Journey,
-        SlaState = (SlaState?)SlaState,
-        SlaDueAt = SlaDueAt is { } due ? Time(due) : null,
+        Mark = new(SlaState, SlaDueAt is { } due ? Time(due) : null),
     };
 
     /// <summary>The parameters of its insert.</summary>
@@ -134,7 +134,7 @@ internal sealed class UserTaskRow
         t.Id, t.InstanceId, t.ElementKey, t.ElementId, t.Name, t.ProcessId, t.BusinessKey, t.Assignee,
         CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
         t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
-        t.CustomerId, t.Branch, t.Journey, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
+        t.CustomerId, t.Branch, t.Journey, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks,
     };
 }
 

@@ -3,7 +3,7 @@ using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
 
-// Timers, jobs and clocks claimed with leases (the dialect's claim statement), and the named leases.
+// Timers and jobs claimed with leases (the dialect's claim statement), and the named leases.
 internal sealed partial class SqlWorkflowStore
 {
     /// <summary>The row of <c>wf_leases</c> the readiness probe writes.</summary>
@@ -51,18 +51,6 @@ internal sealed partial class SqlWorkflowStore
                 $"UPDATE wf_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND {_dialect.InList("id", "@ids")}",
                 new { owner, ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
-
-    public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<SlaClockRow>(_dialect.ClaimClocksSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
-            .Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
-
-    public async ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var ticks = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT MIN(next_due_at) FROM wf_sla_clocks WHERE next_due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < @now)", new { now = now.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
-        return ticks is { } t ? Time(t) : null;
-    }
 
     public async ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
         await WritingAsync(async () =>

@@ -4,9 +4,21 @@ using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
 
-// Clocks for reports and recalculation, calendar layers and branches.
+// Due clocks claimed with leases (the dialect's claim statement), clocks for reports and recalculation, calendar layers and branches.
 internal sealed partial class SqlWorkflowStore
 {
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<SlaClockRow>(_dialect.ClaimClocksSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            .Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
+
+    public async ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var ticks = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(next_due_at) FROM wf_sla_clocks WHERE next_due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < @now)", new { now = now.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
+        return ticks is { } t ? Time(t) : null;
+    }
+
     public async ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct)
     {
         // The index narrows to open clocks on chains that mention the name; the exact match is on the split chain.

@@ -41,7 +41,7 @@ internal sealed partial class SqlWorkflowStore
 
         Filter(query.Assignee, "assignee", "t.assignee = @assignee");
         Filter(query.Branch, "branch", "t.branch = @branch");
-        Filter((int?)query.SlaState, "slaState", "t.sla_state = @slaState");
+        Filter(query.MarkState, "slaState", "t.sla_state = @slaState");
         Filter(query.CustomerId, "customerId", "t.customer_id = @customerId");
         Filter(query.BusinessKey, "businessKey", "t.business_key = @businessKey");
         Filter(query.DueBefore?.UtcTicks, "dueBefore", "t.due_date < @dueBefore");
@@ -65,7 +65,7 @@ internal sealed partial class SqlWorkflowStore
             // No queue: the task table itself, its sort keys computed.
             var expressions = fields.Select(f => f switch
             {
-                TaskSortField.SlaSort => "COALESCE(t.sla_due_at, 9223372036854775807)",
+                TaskSortField.Due => "COALESCE(t.sla_due_at, 9223372036854775807)",
                 TaskSortField.InvPriority => "(100 - t.priority)",
                 _ => "t.created_at",
             }).Append("t.id").ToList();
@@ -129,7 +129,7 @@ internal sealed partial class SqlWorkflowStore
     // The queue index's column of each sort key.
     private static string QueueColumn(TaskSortField field) => field switch
     {
-        TaskSortField.SlaSort => "sla_sort",
+        TaskSortField.Due => "sla_sort",
         TaskSortField.InvPriority => "inv_priority",
         _ => "created_at",
     };
@@ -148,13 +148,13 @@ internal sealed partial class SqlWorkflowStore
             """, changes.TasksUpdated, t => new
         {
             t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
-            t.Priority, SlaState = (int?)t.SlaState, SlaDueAt = t.SlaDueAt?.UtcTicks,
+            t.Priority, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks,
         }).ConfigureAwait(false);
         await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
         await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id",
-            changes.TaskClocks, t => new { Id = t.TaskId, State = (int?)t.State, Due = t.DueAt?.UtcTicks }).ConfigureAwait(false);
+            changes.TaskMarks, t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks }).ConfigureAwait(false);
         await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id",
-            changes.TaskClocks, t => new { Id = t.TaskId, Sort = t.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
+            changes.TaskMarks, t => new { Id = t.TaskId, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
 
         // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
         // written anew, and the other updated tasks' sort keys changed in place.
@@ -175,13 +175,13 @@ internal sealed partial class SqlWorkflowStore
             """, queued, q =>
         {
             var key = TaskSortKey.Of(q.Task);
-            return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority, CreatedAt = key.CreatedTicks };
+            return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority, CreatedAt = key.CreatedTicks };
         }).ConfigureAwait(false);
         await w.RowsAsync("task-queues-updated", "UPDATE wf_task_queues SET claimed = @Claimed, sla_sort = @SlaSort, inv_priority = @InvPriority WHERE task_id = @Id",
             changes.TasksUpdated.Where(t => !changes.TasksRequeued.Contains(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
         {
             var key = TaskSortKey.Of(t);
-            return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, key.SlaSort, key.InvPriority };
+            return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority };
         }).ConfigureAwait(false);
     }
 }

@@ -11,7 +11,7 @@ namespace Workflows.Engine;
 /// they are checked when the host starts, so a wrong value stops the start with a message naming it.
 /// The background worker's cadences and batch sizes are under <see cref="Worker"/>.
 /// </remarks>
-public sealed class WorkflowEngineOptions
+public sealed partial class WorkflowEngineOptions
 {
     /// <summary>In-process service-task handlers by task type. A type without a handler becomes a job for a worker.</summary>
     public Dictionary<string, ServiceTaskHandler> Handlers { get; } = new(StringComparer.Ordinal);
@@ -37,24 +37,6 @@ public sealed class WorkflowEngineOptions
     /// <summary>The background worker's cadences, batch sizes, leases and back-offs.</summary>
     public WorkflowWorkerOptions Worker { get; } = new();
 
-    /// <summary>
-    /// The calendar the commitment check adds budgets up on at deploy, and that clocks naming no calendar
-    /// run on. Default: an office week, Monday to Friday 09:00–17:00, UTC, no holidays.
-    /// </summary>
-    public Calendars.BusinessCalendar DefaultCalendar { get; set; } = new(
-        "office week", TimeZoneInfo.Utc,
-        new[] { DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday }
-            .ToDictionary(day => day, IReadOnlyList<Calendars.WorkingInterval> (_) => [new Calendars.WorkingInterval(new TimeOnly(9, 0), new TimeOnly(17, 0))]));
-
-    /// <summary>
-    /// The calendar layers clocks name (<c>calendar="group/fr/paris-01"</c>), with their dated versions.
-    /// Versions saved with <see cref="WorkflowServiceLevels.ChangeCalendarAsync"/> are kept in the store and loaded by every node.
-    /// </summary>
-    public Calendars.CalendarRegistry Calendars { get; } = new();
-
-    /// <summary>The reasons a clock may be paused for; a pause with another reason is refused.</summary>
-    public HashSet<string> PauseReasons { get; } = new(StringComparer.Ordinal) { "waiting-for-customer", "waiting-for-third-party", "customer-requested-delay" };
-
     /// <summary>Replaced by <see cref="WorkflowWorkerOptions.PollInterval"/>.</summary>
     [Obsolete("Use Worker.PollInterval.")]
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -78,11 +60,6 @@ public sealed class WorkflowEngineOptions
     [Obsolete("Use Worker.RetryBackoff.")]
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TimeSpan RetryBackoff { get => Worker.RetryBackoff; set => Worker.RetryBackoff = value; }
-
-    /// <summary>Replaced by <see cref="WorkflowWorkerOptions.ClockBatchSize"/>.</summary>
-    [Obsolete("Use Worker.ClockBatchSize.")]
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public int ClockBatchSize { get => Worker.ClockBatchSize; set => Worker.ClockBatchSize = value; }
 
     /// <summary>Replaced by <see cref="WorkflowWorkerOptions.HistoryRetention"/>.</summary>
     [Obsolete("Use Worker.HistoryRetention.")]

@@ -87,7 +87,7 @@ public sealed record PublishMessage(string Name, string CorrelationKey)
 /// is, the level-1 promise made to the customer (so the receiver measures its own budget against it) and
 /// the trace context of the command that sent it.
 /// </summary>
-public sealed record Handoff
+public sealed partial record Handoff
 {
     /// <summary>The sending instance.</summary>
     public Guid? SourceInstanceId { get; init; }
@@ -106,9 +106,6 @@ public sealed record Handoff
 
     /// <summary>The sending instance's tenant (<c>wf:journey</c>).</summary>
     public string? Tenant { get; init; }
-
-    /// <summary>When the sending instance's running level-1 commitment breaches, if one runs.</summary>
-    public DateTimeOffset? CommitmentDue { get; init; }
 
     /// <summary>The W3C <c>traceparent</c> of the command that sent the message.</summary>
     public string? TraceParent { get; init; }
@@ -171,7 +168,7 @@ public sealed record ProcessInstanceSnapshot(
 }
 
 /// <summary>An open user task.</summary>
-public sealed record UserTaskInfo(
+public sealed partial record UserTaskInfo(
     Guid Id,
     Guid InstanceId,
     string ElementId,
@@ -197,12 +194,6 @@ public sealed record UserTaskInfo(
     /// <summary>The branch, from the instance's <c>branch</c> variable.</summary>
     public string? Branch { get; init; }
 
-    /// <summary>The state of the nearest clock over the task (its own SLA, else its sub-process's or process's); null when none.</summary>
-    public SlaState? SlaState { get; init; }
-
-    /// <summary>When that clock breaches, while it runs.</summary>
-    public DateTimeOffset? SlaDueAt { get; init; }
-
     /// <summary>The fields the agent fills in.</summary>
     public IReadOnlyList<TaskFormField> Form { get; init; } = [];
 }
@@ -214,28 +205,6 @@ public sealed record UserTaskInfo(
 /// <param name="Required">Whether completion needs it.</param>
 /// <param name="Values">An enum's options.</param>
 public sealed record TaskFormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);
-
-/// <summary>Where a clock stands.</summary>
-public enum SlaState
-{
-    /// <summary>Counting, no threshold passed yet.</summary>
-    Running,
-
-    /// <summary>Stopped with a reason (waiting for the customer); the time is recorded.</summary>
-    Paused,
-
-    /// <summary>A warning threshold has passed.</summary>
-    Warning,
-
-    /// <summary>The target has passed.</summary>
-    Breached,
-
-    /// <summary>Ended within its target.</summary>
-    Met,
-
-    /// <summary>Ended because its step was cancelled or interrupted.</summary>
-    Cancelled,
-}
 
 /// <summary>How a task list is sorted; each order ends on the task id, so that paging is stable.</summary>
 public enum TaskSort
@@ -251,7 +220,7 @@ public enum TaskSort
 }
 
 /// <summary>A query over open tasks. Every filter that is set must hold.</summary>
-public sealed record TaskQuery
+public sealed partial record TaskQuery
 {
     /// <summary>The queues (candidate groups) to look in; with <see cref="CandidateUser"/>, the tasks offered to that user too. Neither: all open tasks.</summary>
     public IReadOnlyList<string> Queues { get; init; } = [];
@@ -267,9 +236,6 @@ public sealed record TaskQuery
 
     /// <summary>Only tasks of this branch.</summary>
     public string? Branch { get; init; }
-
-    /// <summary>Only tasks whose clock is in this state.</summary>
-    public SlaState? SlaState { get; init; }
 
     /// <summary>Only tasks of this customer.</summary>
     public string? CustomerId { get; init; }
@@ -292,56 +258,6 @@ public sealed record TaskQuery
 
 /// <summary>A page of tasks, and the cursor of the next page (null on the last).</summary>
 public sealed record TaskPage(IReadOnlyList<UserTaskInfo> Tasks, string? NextCursor);
-
-/// <summary>A clock on a step, sub-process or process: an SLA or a commitment, with its time left computed when read.</summary>
-/// <param name="Id">The clock.</param>
-/// <param name="InstanceId">Its instance.</param>
-/// <param name="ElementId">The step, sub-process or process it measures.</param>
-/// <param name="Kind"><c>sla</c> or <c>commitment</c>.</param>
-/// <param name="Level">The commitment's level (1 the promise to the customer, 2–3 department budgets); 0 for an SLA.</param>
-/// <param name="Label">The commitment's name or department, or the step's name.</param>
-/// <param name="State">Where it stands now (a running clock past its target reads as breached).</param>
-/// <param name="Target">The target as the model states it (<c>PT48H</c>, <c>16 working hours</c>, <c>2 business days</c>).</param>
-/// <param name="Calendar">The calendar chain it runs on; null for the default calendar.</param>
-/// <param name="StartedAt">When it started.</param>
-/// <param name="TargetAt">When it breaches, while it runs (null while paused).</param>
-/// <param name="Remaining">Budget left now, in the clock's measure (working time on its calendar, or elapsed time); negative once breached.</param>
-/// <param name="Paused">How long it has been paused in all.</param>
-/// <param name="PauseReason">Why it is paused now.</param>
-/// <param name="EndedAt">When its step ended.</param>
-public sealed record SlaClockInfo(
-    Guid Id,
-    Guid InstanceId,
-    string ElementId,
-    string Kind,
-    int Level,
-    string? Label,
-    SlaState State,
-    string Target,
-    string? Calendar,
-    DateTimeOffset StartedAt,
-    DateTimeOffset? TargetAt,
-    TimeSpan Remaining,
-    TimeSpan Paused,
-    string? PauseReason,
-    DateTimeOffset? EndedAt);
-
-/// <summary>One instance in the service report: its level-1 commitment beside each step's clock.</summary>
-/// <param name="InstanceId">The instance.</param>
-/// <param name="BusinessKey">Its business key.</param>
-/// <param name="Branch">Its branch.</param>
-/// <param name="Journey">Its process id.</param>
-/// <param name="Commitment">The promise to the customer, end to end.</param>
-/// <param name="Steps">Every other clock of the instance, oldest first.</param>
-/// <param name="Watermelon">The level-1 commitment is breached or at risk while every finished step met its own budget: green outside, red inside.</param>
-public sealed record ServiceReportRow(
-    Guid InstanceId,
-    string? BusinessKey,
-    string? Branch,
-    string Journey,
-    SlaClockInfo Commitment,
-    IReadOnlyList<SlaClockInfo> Steps,
-    bool Watermelon);
 
 /// <summary>A job waiting for a worker.</summary>
 public sealed record JobInfo(

@@ -53,7 +53,7 @@ public abstract partial class StoreSuite
 
         var changed = task with
         {
-            Assignee = "ann", CandidateGroups = ["back"], CandidateUsers = ["bob"], Priority = 90, SlaState = SlaState.Warning, SlaDueAt = s_at.AddHours(1),
+            Assignee = "ann", CandidateGroups = ["back"], CandidateUsers = ["bob"], Priority = 90, Mark = new((int)SlaState.Warning, s_at.AddHours(1)),
             Name = "Renamed", DueDate = s_at, Status = TaskStatus.Completed, BusinessKey = "K-2",
         };
         await CommitAsync(store, c => c.UpdateTask(changed, task));
@@ -61,7 +61,7 @@ public abstract partial class StoreSuite
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((stored.Assignee, stored.Priority, stored.SlaState, stored.SlaDueAt), Is.EqualTo(("ann", 90, (SlaState?)SlaState.Warning, (DateTimeOffset?)s_at.AddHours(1))));
+            Assert.That((stored.Assignee, stored.Priority, stored.Mark), Is.EqualTo(("ann", 90, new TaskMark((int)SlaState.Warning, s_at.AddHours(1)))));
             Assert.That(stored.CandidateGroups, Is.EqualTo(new[] { "back" }));
             Assert.That(stored.CandidateUsers, Is.EqualTo(new[] { "bob" }));
             Assert.That((stored.Name, stored.DueDate, stored.Status, stored.BusinessKey), Is.EqualTo(("Review", (DateTimeOffset?)s_at.AddHours(4), TaskStatus.Open, "K-1")));

@@ -86,16 +86,17 @@ internal static class BpmnCoverage
         ["implementation"] = (["##WebService", "##unspecified", "##unspecified##", "Other", "##Other"], false),
     };
 
-    // The engine's extensions, by the BPMN element that may carry them (see docs/bpmn-extensions.md).
-    private static readonly HashSet<string> s_flowNodeExtensions =
+    // The engine's extensions, by the BPMN element that may carry them (see docs/bpmn-extensions.md); with those the
+    // modules' parse listeners declare they read (Modules.EngineModules.ParseListeners).
+    private static readonly HashSet<string> s_flowNodeExtensions = WithModules(
     [
         "taskDefinition", "assignmentDefinition", "taskSchedule", "priorityDefinition", "userTask", "form", "ioMapping",
-        "calledElement", "script", "taskHeaders", "versionTag", "sla", "commitment", "satisfaction", "pauseClocks", "adHoc",
-    ];
+        "calledElement", "script", "taskHeaders", "versionTag", "adHoc",
+    ], l => l.NodeExtensions);
 
     private static readonly Dictionary<string, HashSet<string>> s_extensionsByParent = new(StringComparer.Ordinal)
     {
-        ["process"] = ["versionTag", "journey", "sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks"],
+        ["process"] = WithModules(["versionTag", "journey"], l => l.ProcessExtensions),
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
         ["conditionalEventDefinition"] = ["conditionalFilter"],
@@ -113,6 +114,16 @@ internal static class BpmnCoverage
     [
         "http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn", "http://flowable.org/bpmn", "http://www.jboss.org/drools",
     ];
+
+    private static HashSet<string> WithModules(HashSet<string> core, Func<Modules.IBpmnParseListener, IReadOnlyCollection<string>> read)
+    {
+        foreach (var listener in Modules.EngineModules.ParseListeners)
+        {
+            core.UnionWith(read(listener));
+        }
+
+        return core;
+    }
 
     public static void Check(XElement definitions, List<ValidationFinding> findings) =>
         Visit(definitions, executable: false, findings);

@@ -11,41 +11,36 @@ internal readonly record struct TimerPlan(DateTimeOffset Due, TimeSpan? Interval
 
 /// <summary>
 /// ISO 8601 timer values: a date-time, a duration, or a repeating interval <c>R[n]/[start/]duration</c>; and,
-/// for a duration, a business duration as service levels write it (<c>2 business days</c>, <c>16 working hours</c>),
-/// due at that business time on the instance's calendar.
+/// for a duration, the durations modules read (<see cref="Modules.ITimerDurations"/>: service levels' business durations).
 /// </summary>
 internal static class TimerSchedule
 {
     public static string? ValidateStatic(TimerKind kind, string text)
     {
-        Plan(kind, text, DateTimeOffset.UnixEpoch, out var error, onCalendar: _ => DateTimeOffset.UnixEpoch);
+        Plan(kind, text, DateTimeOffset.UnixEpoch, out var error, moduleDue: ModuleReads);
         return error;
     }
 
-    /// <summary>A business duration (working time or business days) in <paramref name="value"/>; null for an ISO duration or anything else.</summary>
-    public static Calendars.BusinessDuration? AsBusinessDuration(object? value)
+    // At deploy a module's duration is only recognised: where it falls due depends on the instance.
+    private static DateTimeOffset? ModuleReads(object? value)
     {
-        if (value is not string text)
+        foreach (var durations in Modules.EngineModules.TimerDurations)
         {
-            return null;
+            if (durations.Reads(value))
+            {
+                return DateTimeOffset.UnixEpoch;
+            }
         }
 
-        try
-        {
-            // An ISO duration parses as elapsed time: it stays a plain duration, whatever the calendar.
-            return Calendars.BusinessDuration.Parse(text) is var parsed and not Calendars.BusinessDuration.Elapsed ? parsed : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
+        return null;
     }
 
     /// <summary>
-    /// Plans a timer from a static text or the value of a FEEL expression. A duration that is a business
-    /// duration is due where <paramref name="onCalendar"/> puts it (the instance's calendar); without one it is an error.
+    /// Plans a timer from a static text or the value of a FEEL expression. A duration a module reads
+    /// (<see cref="Modules.ITimerDurations"/>) is due where <paramref name="moduleDue"/> puts it; null from it, or no
+    /// <paramref name="moduleDue"/>, leaves the value to ISO 8601.
     /// </summary>
-    public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<Calendars.BusinessDuration, DateTimeOffset>? onCalendar = null)
+    public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<object?, DateTimeOffset?>? moduleDue = null)
     {
         error = null;
         switch (kind)
@@ -68,9 +63,9 @@ internal static class TimerSchedule
                 return new TimerPlan(due.Value, null, 0);
 
             case TimerKind.Duration:
-                if (onCalendar is not null && AsBusinessDuration(value) is { } business)
+                if (moduleDue?.Invoke(value) is { } moduleDueAt)
                 {
-                    return new TimerPlan(onCalendar(business), null, 0);
+                    return new TimerPlan(moduleDueAt, null, 0);
                 }
 
                 if (AsDuration(value, now) is not { } duration)

@@ -6,7 +6,7 @@ namespace Workflows.Engine.Modules;
 
 /// <summary>
 /// The one place product modules are registered. The core calls them only through the extension points
-/// (<see cref="IBpmnParseListener"/>, <see cref="IModelCheck"/>, <see cref="IEngineModule"/>,
+/// (<see cref="IBpmnParseListener"/>, <see cref="ITimerDurations"/>, <see cref="IModelCheck"/>, <see cref="IEngineModule"/>,
 /// <see cref="IElementLifecycleListener"/>, <see cref="IDueWorkSource"/>); a new module is a folder of its
 /// own plus its lines here.
 /// </summary>
@@ -14,6 +14,9 @@ internal static class EngineModules
 {
     /// <summary>Read the modules' extension elements as the parser meets each element.</summary>
     public static IBpmnParseListener[] ParseListeners { get; } = [ServiceLevelParseListener.Instance];
+
+    /// <summary>The modules' timer durations beyond ISO 8601, which the parser accepts and wait points plan.</summary>
+    public static ITimerDurations[] TimerDurations { get; } = [BusinessTimerDurations.Instance];
 
     /// <summary>The modules' checks of each parsed process at deploy.</summary>
     public static IModelCheck[] ModelChecks { get; } = [ServiceLevelChecks.Instance];

@@ -11,6 +11,12 @@ namespace Workflows.Engine.Modules;
 /// </summary>
 internal interface IBpmnParseListener
 {
+    /// <summary>The extension elements (<c>wf:</c> or <c>zeebe:</c>) this listener reads on flow nodes, which <see cref="BpmnCoverage"/> therefore does not report.</summary>
+    IReadOnlyCollection<string> NodeExtensions => [];
+
+    /// <summary>The extension elements this listener reads on a process.</summary>
+    IReadOnlyCollection<string> ProcessExtensions => [];
+
     /// <summary>An element (or the process's own scope, <see cref="NodeKind.Process"/>) was read with its extension elements.</summary>
     void OnElement(BpmnParser parser, XElement element, FlowNode node);
 

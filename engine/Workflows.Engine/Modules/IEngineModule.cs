@@ -31,6 +31,11 @@ internal interface IEngineModule
     /// <summary>What a message the instance sends carries across the handoff, with the module's fields filled.</summary>
     Handoff OnHandoff(LoadedInstance instance, Handoff handoff);
 
+    /// <summary>A message with a handoff arrives: the module adds its fields of <paramref name="handoff"/> to the receiver's <c>handoff</c> variable.</summary>
+    void OnHandoffReceived(Handoff handoff, Dictionary<string, object?> fields)
+    {
+    }
+
     /// <summary>Work the module's rows make due with time, which the background worker runs; null when none.</summary>
     IDueWorkSource? DueWork { get; }
 }

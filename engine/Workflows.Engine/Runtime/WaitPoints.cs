@@ -53,7 +53,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     {
         var scope = new ElementScope(instance.State, owner);
         var value = execution.Expressions.Evaluate(timer.Value, scope, catchNode, "the timer");
-        var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error, business => BusinessDue(scope, catchNode, business))
+        var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error, moduleValue => ModuleDue(moduleValue, scope, catchNode))
             ?? throw new StepFailedException($"the timer of {catchNode} is not valid: {error}");
         if (plan.Interval is { } period && execution.Engine.Options.Limits.RefuseCycle(period) is { } tooShort)
         {
@@ -63,20 +63,18 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         AddTimer(instance, owner, catchNode.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst);
     }
 
-    // A business duration is due at that business time on the instance's calendar: the calendar chain in its
-    // `calendar` variable (as branch settings set it, and as service levels read it), else the engine's default.
-    private DateTimeOffset BusinessDue(ElementScope scope, FlowNode catchNode, Calendars.BusinessDuration duration)
+    // A duration a module reads (service levels: a business duration on the instance's calendar) is due where it says.
+    private DateTimeOffset? ModuleDue(object? value, ElementScope scope, FlowNode catchNode)
     {
-        var options = execution.Engine.Options;
-        var chain = scope.TryResolve("calendar", out var value) && value is string s ? s : null;
-        try
+        foreach (var durations in Modules.EngineModules.TimerDurations)
         {
-            return Calendars.ClockCalendar.Resolve(chain, options.Calendars, options.DefaultCalendar).AddTo(duration, Now);
+            if (durations.Reads(value))
+            {
+                return durations.DueAt(value, catchNode, scope, execution.Engine.Options, Now);
+            }
         }
-        catch (ArgumentException e)
-        {
-            throw new StepFailedException($"the timer of {catchNode} ({duration}) has no calendar to run on: {e.Message}");
-        }
+
+        return null;
     }
 
     private void AddTimer(LoadedInstance instance, ElementInstance owner, string catchNodeId, DateTimeOffset due, TimeSpan? interval, int remaining)

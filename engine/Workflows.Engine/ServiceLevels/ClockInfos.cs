@@ -1,5 +1,3 @@
-using Workflows.Engine.Storage;
-
 namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>Clock rows as the public records the service-level service hands out.</summary>

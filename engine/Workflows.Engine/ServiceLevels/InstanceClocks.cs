@@ -1,5 +1,4 @@
 using Workflows.Engine.Runtime;
-using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.ServiceLevels;
 

@@ -1,9 +1,7 @@
-using Workflows.Engine.Storage;
-
 namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>
-/// The module's part of a command's <see cref="ChangeSet"/>: the clock and calendar rows every store commits in
+/// The module's part of a command's <see cref="Storage.ChangeSet"/>: the clock and calendar rows every store commits in
 /// the command's one transaction (the in-memory store in <c>InMemoryWorkflowStore.ServiceLevels</c>, the SQL
 /// store in <c>SqlWorkflowStore.ServiceLevels</c>).
 /// </summary>

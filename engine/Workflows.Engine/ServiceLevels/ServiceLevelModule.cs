@@ -88,6 +88,10 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
         return commitment is null ? handoff : handoff with { CommitmentDue = commitment.TargetAt };
     }
 
+    public void OnHandoffReceived(Handoff handoff, Dictionary<string, object?> fields) =>
+        // As variables are stored: an ISO 8601 string, read in FEEL with date and time(handoff.commitmentDue).
+        fields["commitmentDue"] = handoff.CommitmentDue?.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
     // ---------------------------------------------------------------- due clocks
 
     public async Task ChoresAsync(CancellationToken ct)

@@ -14,6 +14,10 @@ internal sealed class ServiceLevelParseListener : IBpmnParseListener
 {
     public static ServiceLevelParseListener Instance { get; } = new();
 
+    public IReadOnlyCollection<string> NodeExtensions { get; } = ["sla", "commitment", "satisfaction", "pauseClocks"];
+
+    public IReadOnlyCollection<string> ProcessExtensions { get; } = ["sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks"];
+
     public void OnElement(BpmnParser parser, XElement element, FlowNode node) => ReadSlaAndCommitment(parser, element, node);
 
     public void OnProcess(BpmnParser parser, XElement element, ProcessModel process)

@@ -453,8 +453,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             var task = Changes.TasksCreated[i];
             if (task.InstanceId == instance.Id)
             {
-                var (state, due) = TaskClock(instance, task.ElementKey);
-                Changes.TasksCreated[i] = task with { SlaState = state, SlaDueAt = due };
+                Changes.TasksCreated[i] = task with { Mark = TaskClock(instance, task.ElementKey) };
             }
         }
 
@@ -470,22 +469,23 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
                 continue;
             }
 
-            var (state, due) = TaskClock(instance, element.Key);
+            var mark = TaskClock(instance, element.Key);
             if (Changes.ChangedTask(taskId) is { } changed)
             {
-                Changes.UpdateTask(changed with { SlaState = state, SlaDueAt = due }, changed);
+                Changes.UpdateTask(changed with { Mark = mark }, changed);
             }
             else
             {
-                Changes.TaskClocks.Add((taskId, state, due));
+                Changes.TaskMarks.Add((taskId, mark));
             }
         }
     }
 
-    private static (SlaState? State, DateTimeOffset? DueAt) TaskClock(LoadedInstance instance, long elementKey)
+    // The task queue's mark: the clock's state as its code, and its breach moment while it runs (a paused task sorts last).
+    private static TaskMark TaskClock(LoadedInstance instance, long elementKey)
     {
         var clock = NearestClock(instance, elementKey);
-        return (clock?.State, clock is { RunningSince: not null } ? clock.TargetAt : null);
+        return new((int?)clock?.State, clock is { RunningSince: not null } ? clock.TargetAt : null);
     }
 
     private static SlaClockRecord? NearestClock(LoadedInstance instance, long elementKey)

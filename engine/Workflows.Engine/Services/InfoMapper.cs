@@ -16,8 +16,7 @@ internal static class InfoMapper
             Journey = t.Journey,
             CustomerId = t.CustomerId,
             Branch = t.Branch,
-            SlaState = t.SlaState,
-            SlaDueAt = t.SlaDueAt,
+            Mark = t.Mark,
             Form = t.FormJson is null ? [] : JsonSerializer.Deserialize<List<TaskFormField>>(t.FormJson, FormJson) ?? [],
         };
 

@@ -74,16 +74,20 @@ public sealed class WorkflowRuntime
         var values = _runner.Variables(message.Variables);
         if (message.Handoff is { } handoff)
         {
-            values["handoff"] = FeelConvert.FromClr(new Dictionary<string, object?>
+            var fields = new Dictionary<string, object?>
             {
                 ["sourceInstanceId"] = handoff.SourceInstanceId?.ToString(),
                 ["sourceProcessId"] = handoff.SourceProcessId,
                 ["businessKey"] = handoff.BusinessKey,
                 ["branch"] = handoff.Branch,
                 ["tenant"] = handoff.Tenant,
-                // As variables are stored: an ISO 8601 string, read in FEEL with date and time(handoff.commitmentDue).
-                ["commitmentDue"] = handoff.CommitmentDue?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            });
+            };
+            foreach (var module in _runner.Core.Modules)
+            {
+                module.OnHandoffReceived(handoff, fields); // e.g. the promise's due moment
+            }
+
+            values["handoff"] = FeelConvert.FromClr(fields);
         }
 
         return _runner.ExecuteAsync(execution => CorrelateAsync(execution, message, values, cancellationToken), cancellationToken);

@@ -1,8 +1,9 @@
 namespace Workflows.Engine.Storage;
 
 /// <summary>
-/// What fires by time or is worked off by pollers: timers, jobs and SLA clocks, each claimed with a lease
-/// so that several nodes share them and each fires once; and the named leases of work that must stay in order.
+/// What fires by time or is worked off by pollers: timers and jobs, each claimed with a lease so that several
+/// nodes share them and each fires once; and the named leases of work that must stay in order (modules' due rows,
+/// such as service-level clocks, are claimed through their own store part, <see cref="IServiceLevelStore"/>).
 /// </summary>
 internal interface IScheduleStore
 {
@@ -30,12 +31,6 @@ internal interface IScheduleStore
 
     /// <summary>Gives back leases <paramref name="owner"/> holds on those jobs, so they are claimable again at once.</summary>
     ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct);
-
-    /// <summary>Leases due clocks, as <see cref="ClaimDueTimersAsync"/> does timers, earliest next-due first.</summary>
-    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
-
-    /// <summary>The earliest next-due moment among clocks no node holds a live lease on.</summary>
-    ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="until"/> unless another

@@ -1,11 +1,22 @@
+using Workflows.Engine.ServiceLevels;
+
 namespace Workflows.Engine.Storage;
 
 /// <summary>
-/// The service-level module's reads: clocks for reports and recalculation, calendar layers and branches.
-/// Their writes go through the change set, with the command that made them.
+/// The service-level module's reads: due clocks claimed with leases, clocks for reports and recalculation,
+/// calendar layers and branches. Their writes go through the change set, with the command that made them.
 /// </summary>
 internal interface IServiceLevelStore
 {
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due clocks to <paramref name="owner"/> until <paramref name="leaseUntil"/>,
+    /// earliest next-due first, as <see cref="IScheduleStore.ClaimDueTimersAsync"/> does timers.
+    /// </summary>
+    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>The earliest next-due moment among clocks no node holds a live lease on.</summary>
+    ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct);
+
     /// <summary>Open clocks whose calendar chain names <paramref name="layer"/>.</summary>
     ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct);
 

@@ -1,16 +1,13 @@
 namespace Workflows.Engine.Storage;
 
-// Timers, jobs and clocks by due time, claimed with leases; and the named leases.
+// Timers and jobs by due time, claimed with leases; and the named leases.
 internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<Guid, JobRecord> _jobs = [];
     private readonly Dictionary<Guid, TimerRecord> _timers = [];
     private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _timersByDue = [];
-    private readonly Dictionary<Guid, SlaClockRecord> _clocks = [];
-    private readonly Dictionary<Guid, List<Guid>> _clocksByInstance = [];
-    private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _clocksByDue = [];
 
-    // A row's lease: who holds it until when (timers, jobs and clocks have distinct ids).
+    // A row's lease: who holds it until when (timers, jobs and the service-level clocks have distinct ids).
     private readonly Dictionary<Guid, (string Owner, DateTimeOffset Until)> _leases = [];
     private readonly Dictionary<string, (string Owner, DateTimeOffset Until)> _namedLeases = new(StringComparer.Ordinal);
 
@@ -95,22 +92,6 @@ internal sealed partial class InMemoryWorkflowStore
             }
 
             return ValueTask.CompletedTask;
-        }
-    }
-
-    public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            return new(ClaimDue(_clocksByDue, _clocks, now, max, owner, leaseUntil));
-        }
-    }
-
-    public ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            return new(NextDue(_clocksByDue, now));
         }
     }
 
@@ -206,19 +187,6 @@ internal sealed partial class InMemoryWorkflowStore
         {
             RemoveTimer(fired);
         }
-
-        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
-        {
-            foreach (var clock in serviceLevels.ClocksCreated)
-            {
-                SaveClock(clock);
-            }
-
-            foreach (var clock in serviceLevels.ClocksUpdated)
-            {
-                SaveClock(clock);
-            }
-        }
     }
 
     private void RemoveTimer(Guid id)
@@ -227,26 +195,6 @@ internal sealed partial class InMemoryWorkflowStore
         if (_timers.Remove(id, out var timer))
         {
             _timersByDue.Remove((timer.DueAt, id));
-        }
-    }
-
-    // A clock written by a command is free again: the command that fired it is done with it.
-    private void SaveClock(SlaClockRecord clock)
-    {
-        if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
-        {
-            _clocksByDue.Remove((was, clock.Id));
-        }
-        else if (previous is null)
-        {
-            Add(_clocksByInstance, clock.InstanceId, clock.Id);
-        }
-
-        _clocks[clock.Id] = clock;
-        _leases.Remove(clock.Id);
-        if (clock.NextDueAt is { } due)
-        {
-            _clocksByDue.Add((due, clock.Id));
         }
     }
 }

@@ -1,10 +1,31 @@
+using Workflows.Engine.ServiceLevels;
+
 namespace Workflows.Engine.Storage;
 
-// Clocks for reports and recalculation, calendar layers and branches.
+// Clocks by due time, claimed with leases, for reports and recalculation; calendar layers and branches.
 internal sealed partial class InMemoryWorkflowStore
 {
+    private readonly Dictionary<Guid, SlaClockRecord> _clocks = [];
+    private readonly Dictionary<Guid, List<Guid>> _clocksByInstance = [];
+    private readonly SortedSet<(DateTimeOffset Due, Guid Id)> _clocksByDue = [];
     private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
     private readonly Dictionary<string, (string Json, long Revision)> _branches = new(StringComparer.Ordinal);
+
+    public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(ClaimDue(_clocksByDue, _clocks, now, max, owner, leaseUntil));
+        }
+    }
+
+    public ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(NextDue(_clocksByDue, now));
+        }
+    }
 
     public ValueTask<IReadOnlyList<SlaClockRecord>> FindOpenClocksOnLayerAsync(string layer, CancellationToken ct)
     {
@@ -75,6 +96,19 @@ internal sealed partial class InMemoryWorkflowStore
 
     private void ApplyServiceLevels(ChangeSet changes)
     {
+        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
+        {
+            foreach (var clock in serviceLevels.ClocksCreated)
+            {
+                SaveClock(clock);
+            }
+
+            foreach (var clock in serviceLevels.ClocksUpdated)
+            {
+                SaveClock(clock);
+            }
+        }
+
         foreach (var (name, from, json) in changes.Part<ServiceLevels.ServiceLevelChanges>()?.CalendarLayers ?? [])
         {
             _calendarLayers[(name, from)] = json;
@@ -83,6 +117,26 @@ internal sealed partial class InMemoryWorkflowStore
         foreach (var (id, json, revision, _) in changes.Branches)
         {
             _branches[id] = (json, revision);
+        }
+    }
+
+    // A clock written by a command is free again: the command that fired it is done with it.
+    private void SaveClock(SlaClockRecord clock)
+    {
+        if (_clocks.TryGetValue(clock.Id, out var previous) && previous.NextDueAt is { } was)
+        {
+            _clocksByDue.Remove((was, clock.Id));
+        }
+        else if (previous is null)
+        {
+            Add(_clocksByInstance, clock.InstanceId, clock.Id);
+        }
+
+        _clocks[clock.Id] = clock;
+        _leases.Remove(clock.Id);
+        if (clock.NextDueAt is { } due)
+        {
+            _clocksByDue.Add((due, clock.Id));
         }
     }
 }

@@ -70,17 +70,16 @@ internal sealed partial class InMemoryWorkflowStore
                     CandidateGroups = task.CandidateGroups,
                     CandidateUsers = task.CandidateUsers,
                     Priority = task.Priority,
-                    SlaState = task.SlaState,
-                    SlaDueAt = task.SlaDueAt,
+                    Mark = task.Mark,
                 };
             }
         }
 
-        foreach (var (id, state, due) in changes.TaskClocks)
+        foreach (var (id, mark) in changes.TaskMarks)
         {
             if (_tasks.TryGetValue(id, out var task))
             {
-                _tasks[id] = task with { SlaState = state, SlaDueAt = due };
+                _tasks[id] = task with { Mark = mark };
             }
         }
 

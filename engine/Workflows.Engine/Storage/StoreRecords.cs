@@ -83,70 +83,13 @@ internal sealed record UserTaskRecord(
     /// <summary>The journey's name: the process name, else its id.</summary>
     public string? Journey { get; init; }
 
-    /// <summary>The state of the nearest clock over the task (its own SLA, else its scopes'); null when none.</summary>
-    public SlaState? SlaState { get; init; }
-
-    /// <summary>When that clock breaches, while it runs; null when there is none or it is paused.</summary>
-    public DateTimeOffset? SlaDueAt { get; init; }
+    /// <summary>What a module marks the task with for the queues (service levels: its nearest clock); none by default.</summary>
+    public TaskMark Mark { get; init; }
 
     /// <summary>The queue keys the task is offered in: its candidate groups, and <c>user:</c> + each candidate user.</summary>
     public IEnumerable<string> QueueKeys => CandidateGroups.Concat(CandidateUsers.Select(UserQueue));
 
     public static string UserQueue(string user) => "user:" + user;
-}
-
-/// <summary>
-/// A clock on an element instance: a step's SLA or a commitment. Its budget is measured in elapsed or
-/// working time; <see cref="ConsumedTicks"/> is what ran before <see cref="RunningSince"/>. Its rows stay
-/// after it ends, for the service reports.
-/// </summary>
-internal sealed record SlaClockRecord(
-    Guid Id,
-    Guid InstanceId,
-    long ElementKey,
-    string ElementId,
-    ServiceLevels.ClockKind Kind,
-    int Level,
-    string? Label,
-    string ProcessId,
-    string? BusinessKey,
-    string? Branch,
-    string? CustomerId,
-    string? Calendar,
-    string Target,
-    bool WorkingTime,
-    long BudgetTicks,
-    DateTimeOffset StartedAt)
-{
-    public SlaState State { get; init; }
-
-    public long ConsumedTicks { get; init; }
-
-    public DateTimeOffset? RunningSince { get; init; }
-
-    /// <summary>When the budget runs out, computed when the clock (re)starts; null while paused.</summary>
-    public DateTimeOffset? TargetAt { get; init; }
-
-    /// <summary>The next warning, breach or repeated escalation; the worker fires the clock then.</summary>
-    public DateTimeOffset? NextDueAt { get; init; }
-
-    /// <summary>How many of the definition's thresholds have passed.</summary>
-    public int Fired { get; init; }
-
-    public DateTimeOffset? NextRepeatAt { get; init; }
-
-    public string? PauseReason { get; init; }
-
-    public DateTimeOffset? PausedAt { get; init; }
-
-    /// <summary>The element instance whose wait paused the clock; 0 for a pause by a person.</summary>
-    public long? PausedBy { get; init; }
-
-    public long PausedTicks { get; init; }
-
-    public DateTimeOffset? EndedAt { get; init; }
-
-    public bool IsOpen => EndedAt is null;
 }
 
 internal sealed record JobRecord(
@@ -344,8 +287,8 @@ internal sealed class ChangeSet
 
     public List<HistoryRecord> History { get; } = [];
 
-    /// <summary>Open tasks whose clock state or breach moment changed, and nothing else about them.</summary>
-    public List<(Guid TaskId, SlaState? State, DateTimeOffset? DueAt)> TaskClocks { get; } = [];
+    /// <summary>Open tasks whose <see cref="UserTaskRecord.Mark"/> a module changed, and nothing else about them.</summary>
+    public List<(Guid TaskId, TaskMark Mark)> TaskMarks { get; } = [];
 
     // Modules' own rows (e.g. ServiceLevels.ServiceLevelChanges), which every store commits in the same transaction; null while none.
     private object[]? _parts;

@@ -15,7 +15,7 @@ internal static class TaskFilter
             && (query.Assignee is null || task.Assignee == query.Assignee)
             && (query.Unassigned is not { } unassigned || (task.Assignee is null) == unassigned)
             && (query.Branch is null || task.Branch == query.Branch)
-            && (query.SlaState is null || task.SlaState == query.SlaState)
+            && (query.MarkState is null || task.Mark.State == query.MarkState)
             && (query.CustomerId is null || task.CustomerId == query.CustomerId)
             && (query.BusinessKey is null || task.BusinessKey == query.BusinessKey)
             && (query.DueBefore is null || task.DueDate < query.DueBefore);

@@ -3,8 +3,8 @@ namespace Workflows.Engine.Storage;
 /// <summary>One key of a task order; each store says how it keeps it (the SQL store as a column of its queue index).</summary>
 internal enum TaskSortField
 {
-    /// <summary>The breach moment's ticks; the largest value when no clock runs.</summary>
-    SlaSort,
+    /// <summary>The ticks of the moment a module says the task falls due (<see cref="TaskMark.DueAt"/>); the largest value when none.</summary>
+    Due,
 
     /// <summary>100 − priority, so that a higher priority sorts first.</summary>
     InvPriority,
@@ -15,29 +15,29 @@ internal enum TaskSortField
 
 /// <summary>
 /// Where a task stands in the task orders: every order is a prefix-free choice of these keys, ending on the id.
-/// <see cref="SlaSort"/> is the breach moment's ticks (the largest value when no clock runs);
+/// <see cref="DueSort"/> is the ticks of the task's <see cref="TaskMark.DueAt"/> (the largest value when it has none);
 /// <see cref="InvPriority"/> is 100 − priority, so that every key sorts ascending.
 /// </summary>
-internal readonly record struct TaskSortKey(long SlaSort, int InvPriority, long CreatedTicks, Guid Id)
+internal readonly record struct TaskSortKey(long DueSort, int InvPriority, long CreatedTicks, Guid Id)
 {
     private static readonly TaskSortField[] s_byPriority = [TaskSortField.InvPriority, TaskSortField.Created];
     private static readonly TaskSortField[] s_byAge = [TaskSortField.Created];
-    private static readonly TaskSortField[] s_bySla = [TaskSortField.SlaSort, TaskSortField.InvPriority, TaskSortField.Created];
+    private static readonly TaskSortField[] s_byDue = [TaskSortField.Due, TaskSortField.InvPriority, TaskSortField.Created];
 
     public static TaskSortKey Of(UserTaskRecord task) =>
-        new(task.SlaDueAt?.UtcTicks ?? long.MaxValue, 100 - task.Priority, task.CreatedAt.UtcTicks, task.Id);
+        new(task.Mark.DueAt?.UtcTicks ?? long.MaxValue, 100 - task.Priority, task.CreatedAt.UtcTicks, task.Id);
 
     /// <summary>The keys an order compares, in order (the id breaks ties last).</summary>
     public static IReadOnlyList<TaskSortField> Fields(TaskSort sort) => sort switch
     {
         TaskSort.Priority => s_byPriority,
         TaskSort.Age => s_byAge,
-        _ => s_bySla,
+        _ => s_byDue,
     };
 
     public long Value(TaskSortField field) => field switch
     {
-        TaskSortField.SlaSort => SlaSort,
+        TaskSortField.Due => DueSort,
         TaskSortField.InvPriority => InvPriority,
         _ => CreatedTicks,
     };
@@ -58,7 +58,7 @@ internal readonly record struct TaskSortKey(long SlaSort, int InvPriority, long 
     }
 
     public string ToCursor(TaskSort sort) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int)sort}|{SlaSort}|{InvPriority}|{CreatedTicks}|{Id}")))
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int)sort}|{DueSort}|{InvPriority}|{CreatedTicks}|{Id}")))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <exception cref="WorkflowInputException">The cursor is not one this engine made, or was made for another order.</exception>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Workflows.Engine.Feel;
 
+// The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Calendars;
 
 /// <summary>

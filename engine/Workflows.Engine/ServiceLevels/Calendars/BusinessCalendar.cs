@@ -1,3 +1,4 @@
+// The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Calendars;
 
 /// <summary>A stretch of working time within a day, in the calendar's local time (<c>End</c> after <c>Start</c>; 00:00 as end means midnight).</summary>

@@ -3,6 +3,7 @@ using Workflows.Engine.Runtime;
 using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
+// The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Services;
 
 /// <summary>Service levels: instances' SLA and commitment clocks, the calendars they run on, and the service report.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+// The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Calendars;
 
 /// <summary>

@@ -1,3 +1,4 @@
+// The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Calendars;
 
 /// <summary>
