@@ -95,7 +95,7 @@ internal static class BpmnCoverage
 
     private static readonly Dictionary<string, HashSet<string>> s_extensionsByParent = new(StringComparer.Ordinal)
     {
-        ["process"] = ["versionTag", "journey", "sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks"],
+        ["process"] = ["versionTag", "journey", "sla", "commitment", "satisfaction", "satisfactionPolicy", "pauseClocks", "caseData"],
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
         ["conditionalEventDefinition"] = ["conditionalFilter"],
