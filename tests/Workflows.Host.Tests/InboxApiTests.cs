@@ -176,6 +176,26 @@ public sealed class InboxApiTests
         Assert.That(first.Json.TryGetProperty("tasks", out _), Is.True);
     }
 
+    [Test, Order(6)]
+    public async Task A_stream_ends_when_its_token_is_revoked_at_sign_out()
+    {
+        using var signIn = await _host.Anonymous().PostAsJsonAsync("/api/auth/sign-in", new { username = "ann", password = "demo" });
+        var token = (await signIn.JsonAsync(HttpStatusCode.OK)).GetProperty("token").GetString();
+        using var client = _host.Factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        await using var stream = await EventStream.OpenAsync(client);
+        await stream.NextAsync("tasks");
+
+        using (var signOut = await client.PostAsync(new Uri("/api/auth/sign-out", UriKind.Relative), null))
+        {
+            Assert.That(signOut.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        }
+
+        var ended = await stream.NextAsync("signed-out");
+
+        Assert.That(ended.Data, Is.EqualTo("{}"), "the stream says so and ends; the browser's reconnection is then refused");
+    }
+
     [Test, Order(7)]
     public async Task A_breach_reaches_the_open_stream_as_an_escalation_in_words()
     {
