@@ -24,7 +24,20 @@ internal static class CommandLine
 
     private static readonly string[] Verbs = ["validate", "deploy", "migrate-db", "feel", "help", "--help"];
 
-    public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
+    /// <summary>
+    /// The option <c>dotnet run</c> puts first (the project's <c>RunArguments</c>): the folder the command was typed in.
+    /// The Web SDK runs the host in its project folder (so that the server finds <c>wwwroot</c>), which would make
+    /// <c>validate processes/…</c> typed at the repository root look for <c>host/processes/…</c>.
+    /// </summary>
+    public const string InvokedFrom = "--invoked-from";
+
+    public static bool IsVerb(string[] args) => Invocation(args).Args is [var verb, ..] && Verbs.Contains(verb, StringComparer.Ordinal);
+
+    /// <summary>The arguments without <see cref="InvokedFrom"/>, and the folder relative paths are read from: that option's, else the working directory.</summary>
+    private static (string[] Args, string Directory) Invocation(string[] args) =>
+        args is [InvokedFrom, var folder, .. var rest] && folder.Length > 0 && Directory.Exists(folder)
+            ? (rest, folder)
+            : (args is [InvokedFrom, _, .. var others] ? others : args, Environment.CurrentDirectory);
 
     /// <param name="args">The verb and its arguments.</param>
     /// <param name="output">Where results go (standard output).</param>
@@ -34,12 +47,13 @@ internal static class CommandLine
     {
         output ??= Console.Out;
         error ??= Console.Error;
+        (args, var directory) = Invocation(args);
         try
         {
             return args[0] switch
             {
-                "validate" => await ValidateAsync(Files(args), output, error),
-                "deploy" => await DeployAsync(args, output, error, server),
+                "validate" => await ValidateAsync(Files(args, directory), output, error),
+                "deploy" => await DeployAsync(args, directory, output, error, server),
                 "migrate-db" => await MigrateAsync(args, output),
                 "feel" => Feel(args, output, error),
                 _ => Help(output),
@@ -59,9 +73,10 @@ internal static class CommandLine
         return 0;
     }
 
-    private static List<string> Files(string[] args)
+    /// <summary>The files the arguments name, as the user typed them (for messages) and as found (resolved against <paramref name="directory"/>).</summary>
+    private static List<(string Name, string Path)> Files(string[] args, string directory)
     {
-        var files = new List<string>();
+        var files = new List<(string Name, string Path)>();
         for (var i = 1; i < args.Length; i++)
         {
             if (args[i].StartsWith("--", StringComparison.Ordinal))
@@ -70,7 +85,7 @@ internal static class CommandLine
                 continue;
             }
 
-            files.Add(args[i]);
+            files.Add((args[i], Path.GetFullPath(args[i], directory)));
         }
 
         return files.Count > 0 ? files : throw new UsageException($"{args[0]} needs at least one BPMN file");
@@ -82,20 +97,20 @@ internal static class CommandLine
         return at < 0 ? null : at + 1 < args.Length ? args[at + 1] : throw new UsageException($"{name} needs a value");
     }
 
-    private static async Task<int> ValidateAsync(IReadOnlyList<string> files, TextWriter output, TextWriter error)
+    private static async Task<int> ValidateAsync(IReadOnlyList<(string Name, string Path)> files, TextWriter output, TextWriter error)
     {
         var engine = new WorkflowEngine();
         var failed = false;
-        foreach (var file in files)
+        foreach (var (file, path) in files)
         {
-            if (!File.Exists(file))
+            if (!File.Exists(path))
             {
-                await error.WriteLineAsync($"{file}: error: no such file");
+                await error.WriteLineAsync(file == path ? $"{file}: error: no such file" : $"{file}: error: no such file ({path})");
                 failed = true;
                 continue;
             }
 
-            var report = await engine.Deployments.ValidateAsync(await File.ReadAllTextAsync(file));
+            var report = await engine.Deployments.ValidateAsync(await File.ReadAllTextAsync(path));
             foreach (var f in report.Findings)
             {
                 await output.WriteLineAsync($"{file}:{f.Line}:{f.Column}: {f.Severity.ToString().ToLowerInvariant()} {f.Code} [{f.ElementId ?? "-"}] {f.Message}");
@@ -108,7 +123,7 @@ internal static class CommandLine
         return failed ? 1 : 0;
     }
 
-    private static async Task<int> DeployAsync(string[] args, TextWriter output, TextWriter error, HttpMessageHandler? server)
+    private static async Task<int> DeployAsync(string[] args, string directory, TextWriter output, TextWriter error, HttpMessageHandler? server)
     {
         var url = Option(args, "--server") ?? throw new UsageException("deploy needs --server URL");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri))
@@ -139,9 +154,16 @@ internal static class CommandLine
 
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var failed = false;
-        foreach (var file in Files(args))
+        foreach (var (file, path) in Files(args, directory))
         {
-            using var content = new StringContent(await File.ReadAllTextAsync(file), System.Text.Encoding.UTF8, "application/xml");
+            if (!File.Exists(path))
+            {
+                await error.WriteLineAsync($"{file}: error: no such file ({path})");
+                failed = true;
+                continue;
+            }
+
+            using var content = new StringContent(await File.ReadAllTextAsync(path), System.Text.Encoding.UTF8, "application/xml");
             using var response = await http.PostAsync("/api/definitions", content);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
             if (response.IsSuccessStatusCode)

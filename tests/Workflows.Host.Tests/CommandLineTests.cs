@@ -174,4 +174,73 @@ public sealed class CommandLineTests
             Assert.That(refusedError, Does.Contain("403"), "an agent may not deploy");
         }
     }
+    [Test]
+    public async Task Validate_reads_a_relative_path_from_the_folder_the_command_was_typed_in()
+    {
+        Write("mine.bpmn", Broken);
+        var previous = Environment.CurrentDirectory;
+        int fromWorkingDirectory;
+        string output;
+        try
+        {
+            Environment.CurrentDirectory = _directory;
+            (fromWorkingDirectory, output, _) = await RunAsync("validate", "mine.bpmn");
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
+
+        // As dotnet run calls it: from the host's project folder, with the folder the user typed the command in first.
+        var (fromInvocation, invokedOutput, invokedError) = await RunAsync(CommandLine.InvokedFrom, _directory, "validate", "mine.bpmn");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(fromWorkingDirectory, Is.EqualTo(1), "the broken file was found and its findings reported");
+            Assert.That(output, Does.StartWith("mine.bpmn:4:6: error"));
+            Assert.That(fromInvocation, Is.EqualTo(1), invokedError);
+            Assert.That(invokedOutput, Does.StartWith("mine.bpmn:4:6: error"));
+            Assert.That(invokedError, Does.Not.Contain("no such file"));
+            Assert.That(CommandLine.IsVerb([CommandLine.InvokedFrom, _directory, "validate", "mine.bpmn"]), Is.True);
+        }
+    }
+
+    [Test]
+    public async Task The_READMEs_validate_example_passes_when_typed_at_the_repository_root()
+    {
+        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
+        {
+            root = root.Parent;
+        }
+
+        Assert.That(root, Is.Not.Null, "the repository root (Workflows.sln) above the test's folder");
+        var configuration = TestContext.CurrentContext.TestDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = root!.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // The README's line, with the journeys named as the shell would expand processes/Workflows.Processes/Journeys/*.bpmn.
+        foreach (var argument in new[] { "run", "--project", "host", "--no-build", "-c", configuration, "--", "validate" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var journeys = Directory.GetFiles(Path.Combine(root.FullName, "processes", "Workflows.Processes", "Journeys"), "*.bpmn")
+            .Select(f => Path.GetRelativePath(root.FullName, f)).Order(StringComparer.Ordinal).ToList();
+        journeys.ForEach(start.ArgumentList.Add);
+        using var run = System.Diagnostics.Process.Start(start)!;
+        var output = run.StandardOutput.ReadToEndAsync();
+        var error = await run.StandardError.ReadToEndAsync();
+        await run.WaitForExitAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run.ExitCode, Is.Zero, await output + error);
+            Assert.That(error, Does.Contain("processes/Workflows.Processes/Journeys/complaints.bpmn: 0 error(s)").And.Not.Contain("no such file"));
+            Assert.That(journeys, Has.Count.GreaterThanOrEqualTo(5));
+        }
+    }
 }

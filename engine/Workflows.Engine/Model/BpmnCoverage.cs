@@ -96,7 +96,7 @@ internal static class BpmnCoverage
 
     private static readonly Dictionary<string, HashSet<string>> s_extensionsByParent = new(StringComparer.Ordinal)
     {
-        ["process"] = WithModules(["versionTag", "journey"], l => l.ProcessExtensions),
+        ["process"] = WithModules(["versionTag", "journey", "caseData"], l => l.ProcessExtensions),
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
         ["conditionalEventDefinition"] = ["conditionalFilter"],

@@ -20,8 +20,10 @@ internal static class ApiExtensions
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddSingleton<ProcessCatalog>();
         builder.Services.AddWorkflowsProblems();
+        builder.AddWorkflowsInbox();
         builder.Services.AddOpenApi(openApi =>
         {
+            openApi.AddWorkflowsDocument();
             openApi.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info.Title = "Workflows";
@@ -76,13 +78,15 @@ internal static class ApiExtensions
 
     public static WebApplication MapWorkflowsApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").WithWorkflowsProblems();
         api.MapDefinitions();
         api.MapBranches();
         api.MapInstances();
         api.MapTasks();
+        api.MapInbox();
         api.MapOperations();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapWorkflowsApiReference();
         return app;
     }
 }

@@ -19,7 +19,8 @@ internal static class BranchesApi
                     ? Results.Ok(branches.Select(b => new { b.Id, b.Name }))
                     : Results.Ok(branches);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.All)).WithName("ListBranches");
+            .RequireAuthorization(p => p.RequireRole(Roles.All)).WithName("ListBranches")
+            .Produces<IReadOnlyList<Branch>>().WithDescription("Staff get each branch with its settings; customers get each branch's id and name only.");
         group.MapGet("/{branchId}", async (string branchId, WorkflowEngine engine, CancellationToken ct) => await engine.Branches.GetAsync(branchId, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranch");
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>

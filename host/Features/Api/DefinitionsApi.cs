@@ -13,8 +13,9 @@ internal static class DefinitionsApi
     {
         var group = api.MapGroup("/definitions").WithTags("Definitions");
         group.MapPost("", DeployAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Deploy")
+            .Produces<Deployed>(StatusCodes.Status201Created).Produces<Deployed>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Deploys a BPMN document as new versions of its processes; refused with every finding if it has errors.");
-        group.MapPost("/validate", ValidateAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Validate")
+        group.MapPost("/validate", ValidateAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("Validate").ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Checks a BPMN document without deploying it.");
         group.MapGet("", async (WorkflowEngine engine, CancellationToken ct) => await engine.Deployments.GetDefinitionsAsync(cancellationToken: ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListDefinitions").WithSummary("Every deployed version of every process.");
@@ -23,7 +24,7 @@ internal static class DefinitionsApi
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListVersions").WithSummary("The versions of one process.");
         group.MapGet("/{processId}/versions/{version:int}/xml", async (string processId, int version, WorkflowEngine engine, CancellationToken ct) =>
             Results.Text(await engine.Deployments.GetXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
-            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").WithSummary("The BPMN XML of a version, as deployed.");
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").Produces<string>(StatusCodes.Status200OK, "application/xml").WithSummary("The BPMN XML of a version, as deployed.");
         group.MapGet("/{processId}/compare", async (string processId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>
             DefinitionComparison.Between(processId, from, await engine.Deployments.GetXmlAsync(processId, from, ct), to, await engine.Deployments.GetXmlAsync(processId, to, ct)))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("Compare").WithSummary("The elements added, removed and changed from one version to another.");

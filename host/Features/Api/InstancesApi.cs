@@ -16,17 +16,20 @@ internal static class InstancesApi
     {
         var group = api.MapGroup("/instances").WithTags("Instances");
         group.MapPost("", StartAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Customer)).WithName("StartJourney")
+            .Produces<Started>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Starts a journey for a branch, on the version the branch pinned.");
         group.MapGet("", ListAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("ListInstances")
+            .Produces<IReadOnlyList<InstanceSummary>>().WithDescription("Staff get instance summaries; a customer gets its cases (id, reference, journey, status, dates) in the same list.")
             .WithSummary("Instances of the caller's branch (staff) or the caller's own cases (customers), newest first.");
-        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance");
+        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance")
+            .Produces<InstanceView>().WithDescription("Staff of the branch get the whole instance; a customer gets a view of its own case (CaseView) with nothing internal in it.");
         group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
                 await engine.Runtime.CancelAsync(id, ct);
                 return Results.NoContent();
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance").Produces(StatusCodes.Status204NoContent);
         group.MapGet("/{id:guid}/clocks", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);

@@ -38,7 +38,7 @@ internal static class OperationsApi
                 await engine.Runtime.ResolveIncidentAsync(id, ct);
                 return Results.NoContent();
             })
-            .WithName("RetryIncident").WithSummary("Retries the failed step once its cause is fixed.");
+            .WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)

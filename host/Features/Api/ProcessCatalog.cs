@@ -50,7 +50,10 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
         var plainStart = process.Elements(XName.Get("startEvent", process.Name.NamespaceName))
             .FirstOrDefault(start => !start.Elements().Any(d => d.Name.LocalName.EndsWith("EventDefinition", StringComparison.Ordinal)));
         var startForm = plainStart is not null && forms.TryGetValue((string?)plainStart.Attribute("id") ?? "", out var declared) ? declared : null;
-        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements) { StartedByHandoff = !startsByItself, Forms = forms, StartForm = startForm };
+        return new ProcessNames((string?)process.Attribute("name") ?? processId, elements)
+        {
+            StartedByHandoff = !startsByItself, Forms = forms, StartForm = startForm, CaseData = CaseDataItem.Read(process),
+        };
     }
 }
 
@@ -73,6 +76,9 @@ internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, Ele
 
     /// <summary>The customer input the plain start event declares (<c>wf:form</c> on it); null: a customer may give none.</summary>
     public FormRules? StartForm { get; init; }
+
+    /// <summary>The variables the journey shows agents beside every task (<c>wf:caseData</c> on the process), in its order.</summary>
+    public IReadOnlyList<CaseDataItem> CaseData { get; init; } = [];
 
     public ElementName? Of(string? elementId) => elementId is not null && Elements.TryGetValue(elementId, out var e) ? e : null;
 }

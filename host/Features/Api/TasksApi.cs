@@ -21,22 +21,23 @@ internal static class TasksApi
                 var task = await engine.Tasks.ClaimNextAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
                 return task is null ? Results.NoContent() : Results.Ok(task);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask").WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask")
+            .Produces<UserTaskInfo>().Produces(StatusCodes.Status204NoContent).WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
         group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
         group.MapPost("/{id:guid}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.ClaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, UserDirectory users, CancellationToken ct) =>
             {
                 var to = InputRules.Name(request.To, "to (the user the task is delegated to)", limits);
                 // To an agent this host knows, of a branch that covers the task's: anyone else would never see the task again.
                 return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, users.DelegationTarget(to, task.Branch).Name, ct), returnTask: true, ct);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 var text = !InputRules.IsVisible(request.Text)
@@ -46,7 +47,7 @@ internal static class TasksApi
                     ? throw new WorkflowConflictException($"task {task.Id} is claimed by {holder}; only the agent holding it comments on it")
                     : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask");
+            .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct) =>
             WorkAsync(http, engine, id, async (caller, task) =>
             {
@@ -54,6 +55,7 @@ internal static class TasksApi
                 await engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct);
             }, returnTask: false, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Completes the task with the form's values; a wrong field is 422 with an error per field, and nothing moves.");
     }
 
@@ -101,7 +103,7 @@ internal static class TasksApi
     }
 
     /// <summary>The queues asked for, all of which must be the agent's; none asked means all of them.</summary>
-    private static IReadOnlyList<string> OwnQueues(Caller caller, IReadOnlyList<string>? asked)
+    internal static IReadOnlyList<string> OwnQueues(Caller caller, IReadOnlyList<string>? asked)
     {
         if (asked is null || asked.Count == 0)
         {
@@ -113,7 +115,7 @@ internal static class TasksApi
     }
 
     /// <summary>The task, when the caller may see it: a supervisor of its branch, or an agent of its branch holding it or one of its queues.</summary>
-    private static async Task<UserTaskInfo> VisibleAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
+    internal static async Task<UserTaskInfo> VisibleAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var task = await engine.Tasks.GetAsync(id, ct);

@@ -271,7 +271,9 @@ internal static partial class SecurityExtensions
                 MaxAge = options.TokenLifetime,
             });
             return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId, WebProtection.LocalOrHome(request.ReturnUrl)));
-        }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName(WebProtection.SignInEndpoint);
+        }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName(WebProtection.SignInEndpoint)
+            .Produces<SignedIn>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         // Sign-out revokes the token it was called with (cookie or header), not only the cookie.
         app.MapPost("/api/auth/sign-out", (HttpContext http, TokenRevocations revocations) =>
         {
@@ -282,9 +284,10 @@ internal static partial class SecurityExtensions
 
             http.Response.Cookies.Delete(TokenCookie);
             return Results.NoContent();
-        }).AllowAnonymous().WithTags("Sign-in").WithName("SignOut");
+        }).AllowAnonymous().WithTags("Sign-in").WithName("SignOut").Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         app.MapAntiforgery();
-        app.MapGet("/api/auth/me", (HttpContext http) => Caller.From(http.User)).WithTags("Sign-in").WithName("Me")
+        app.MapGet("/api/auth/me", (HttpContext http) => Caller.From(http.User)).WithTags("Sign-in").WithName("Me").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .RequireAuthorization(p => p.RequireRole(Roles.All)).WithSummary("Who the token says the caller is: name, roles, branch, queues, customer id.");
         return app;
     }

@@ -24,6 +24,13 @@ internal sealed class UserDirectory(AuthOptions options)
             : null;
     }
 
+    /// <summary>Every agent this host knows by name, with its branch.</summary>
+    public IEnumerable<Entry> Agents() =>
+        options.Users.Select(u => new Entry(u.Key, [Security.Roles.Agent], u.Value))
+            .Concat(options.DemoUsers == true
+                ? SecurityExtensions.DemoUsers.Where(u => u.Roles.Contains(Security.Roles.Agent, StringComparer.Ordinal) && !options.Users.ContainsKey(u.Name)).Select(u => new Entry(u.Name, u.Roles, u.Branch))
+                : []);
+
     /// <summary>The agent a task of <paramref name="taskBranch"/> may be delegated to.</summary>
     /// <exception cref="Engine.WorkflowInputException">No known user has that name, or it is not an agent: 400 naming it.</exception>
     /// <exception cref="ForbiddenException">The user works for a branch that does not cover the task's: 403 naming both.</exception>

@@ -60,7 +60,10 @@ internal static class WebProtection
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                // The API reference page (Scalar) starts with one inline script carrying a nonce made for this answer.
+                headers.ContentSecurityPolicy = context.Items.TryGetValue(Scalar.AspNetCore.ScalarOptions.NonceHttpContextItemKey, out var nonce) && nonce is string { Length: > 0 } value
+                    ? ContentSecurityPolicy.Replace("script-src 'self'", $"script-src 'self' 'nonce-{value}'", StringComparison.Ordinal)
+                    : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "same-origin";
@@ -132,7 +135,7 @@ internal static class WebProtection
     /// <summary><c>GET /api/auth/antiforgery</c>: the request token the pages send with every change.</summary>
     public static void MapAntiforgery(this WebApplication app) =>
         app.MapGet("/api/auth/antiforgery", (HttpContext http, IAntiforgery antiforgery) =>
-            Results.Ok(new { token = antiforgery.GetAndStoreTokens(http).RequestToken, header = AntiforgeryHeader }))
+            TypedResults.Ok(new AntiforgeryToken(antiforgery.GetAndStoreTokens(http).RequestToken ?? "", AntiforgeryHeader)))
             .AllowAnonymous().WithTags("Sign-in").WithName("Antiforgery");
 
     /// <summary>Whether <paramref name="url"/> stays on this site: one leading slash, no second slash or backslash after it, no control character.</summary>
@@ -141,6 +144,9 @@ internal static class WebProtection
             ? url
             : "/";
 }
+
+/// <summary>The antiforgery request token, and the header the pages send it in.</summary>
+internal sealed record AntiforgeryToken(string Token, string Header);
 
 /// <summary>Tokens revoked at sign-out, by id, until they would have expired anyway.</summary>
 /// <remarks>Kept in the node's memory: with several nodes, the token lifetime bounds how long another node still takes a revoked token.</remarks>

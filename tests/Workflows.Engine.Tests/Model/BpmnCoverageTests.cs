@@ -207,6 +207,18 @@ public sealed class BpmnCoverageTests
     }
 
     [Test]
+    public void The_case_data_a_process_shows_agents_is_no_finding_and_on_a_task_is_a_warning()
+    {
+        // wf:caseData is read by the host's inbox (docs/bpmn-extensions.md), on the process only.
+        var findings = Findings(Process("p", """
+            <bpmn:startEvent id="start"/>
+            <bpmn:userTask id="work"><bpmn:extensionElements><wf:caseData><wf:show variable="x"/></wf:caseData></bpmn:extensionElements></bpmn:userTask>
+            """ + Chain("start", "work"), extensions: """<bpmn:extensionElements><wf:caseData><wf:show variable="summary" label="What the customer wrote"/></wf:caseData></bpmn:extensionElements>"""));
+
+        Assert.That(findings.Select(f => (f.Severity, f.Code, f.ElementId)), Is.EqualTo(new[] { (FindingSeverity.Warning, "EXTENSION_NOT_EXECUTED", "work") }));
+    }
+
+    [Test]
     public void A_Zeebe_extension_on_an_element_that_does_not_read_it_is_a_warning()
     {
         var findings = Findings(Process("p", """
