@@ -103,6 +103,12 @@ internal sealed partial class SqlWorkflowStore
             return rows == 1;
         }, ct).ConfigureAwait(false);
 
+    public async ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(_dialect.Top("1 FROM wf_batches WHERE state = 0", "1"), cancellationToken: ct)).ConfigureAwait(false) is not null;
+    }
+
     public async ValueTask<IReadOnlyList<BatchItemRecord>> ClaimBatchItemsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
         (await ClaimAsync<BatchItemRow>(_dialect.Claim("wf_batch_items", "*", "status = 0 AND batch_id IN (SELECT id FROM wf_batches WHERE state = 0)", "batch_id, seq"),
             new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))

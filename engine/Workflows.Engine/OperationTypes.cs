@@ -149,6 +149,9 @@ public sealed record CreateBatch(BatchKind Kind, BatchSelection Selection, strin
     /// <summary>Who creates it.</summary>
     public string? Actor { get; init; }
 
+    /// <summary>Created paused, to check its total before <see cref="Services.WorkflowOperations.ResumeBatchAsync"/> lets the worker take it.</summary>
+    public bool Paused { get; init; }
+
     /// <summary>For <see cref="BatchKind.Modify"/>: the modification applied to every instance (by element ids; no keys).</summary>
     public BatchModification? Modification { get; init; }
 }

@@ -14,6 +14,11 @@ internal sealed class BatchRunner(CommandRunner runner)
     /// <returns>How many items were taken.</returns>
     public async Task<int> RunDueAsync(int max, CancellationToken ct)
     {
+        if (!await Store.AnyRunningBatchAsync(ct).ConfigureAwait(false))
+        {
+            return 0;
+        }
+
         var now = runner.Time.GetUtcNow();
         var options = runner.Options;
         var items = await Store.ClaimBatchItemsAsync(now, max, options.NodeId, now + options.Worker.LeaseDuration, ct).ConfigureAwait(false);

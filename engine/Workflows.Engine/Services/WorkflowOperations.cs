@@ -111,7 +111,7 @@ public sealed class WorkflowOperations
         }
 
         var now = _runner.Time.GetUtcNow();
-        var batch = new BatchRecord(Guid.CreateVersion7(now), request.Kind, ids.Count == 0 ? BatchState.Completed : BatchState.Running, request.Reason.Trim(), request.Actor,
+        var batch = new BatchRecord(Guid.CreateVersion7(now), request.Kind, ids.Count == 0 ? BatchState.Completed : request.Paused ? BatchState.Paused : BatchState.Running, request.Reason.Trim(), request.Actor,
             selection.Branch, ids.Count, operation, now, ids.Count == 0 ? now : null);
         await Store.InsertBatchAsync(batch, ids, cancellationToken).ConfigureAwait(false);
         return await InfoAsync(batch, cancellationToken).ConfigureAwait(false);

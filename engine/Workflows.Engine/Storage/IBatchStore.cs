@@ -24,6 +24,9 @@ internal interface IBatchStore
     /// <summary>Moves the batch from <paramref name="from"/> to <paramref name="to"/>; false when it was not in <paramref name="from"/>.</summary>
     ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, CancellationToken ct);
 
+    /// <summary>Whether any batch is running: a read, so that an idle worker's round takes no write lock for batches.</summary>
+    ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct);
+
     /// <summary>Leases up to <paramref name="max"/> pending items of running batches that no live lease holds, in batch order.</summary>
     ValueTask<IReadOnlyList<BatchItemRecord>> ClaimBatchItemsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 

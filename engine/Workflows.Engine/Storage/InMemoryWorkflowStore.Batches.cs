@@ -93,6 +93,14 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_batches.Values.Any(b => b.State == BatchState.Running));
+        }
+    }
+
     public ValueTask<IReadOnlyList<BatchItemRecord>> ClaimBatchItemsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         lock (_gate)

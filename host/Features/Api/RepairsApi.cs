@@ -149,6 +149,7 @@ internal static class RepairsApi
         }, request.Reason ?? "")
         {
             Actor = caller.Name,
+            Paused = request.Paused ?? false,
             Modification = request.Modification is { } mod
                 ? new BatchModification { Activate = mod.Activate ?? [], Terminate = mod.Terminate ?? [], Variables = ApiJson.Variables(mod.Variables) }
                 : null,
@@ -172,7 +173,7 @@ internal sealed record ActivateRequest(string? ElementId, long? AncestorKey, Dic
 
 internal sealed record TerminateRequest(long? ElementKey, string? ElementId);
 
-internal sealed record BatchRequest(BatchKind Kind, BatchSelectionRequest? Selection, string? Reason, BatchModificationRequest? Modification);
+internal sealed record BatchRequest(BatchKind Kind, BatchSelectionRequest? Selection, string? Reason, BatchModificationRequest? Modification, bool? Paused);
 
 internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? HasIncident, List<Guid>? InstanceIds);
 
