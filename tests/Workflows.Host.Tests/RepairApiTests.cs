@@ -40,8 +40,11 @@ public sealed class RepairApiTests(string provider)
             await create.ExecuteNonQueryAsync();
         }
 
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         _host = TestHost.Start(new Dictionary<string, string>
         {
+            ["Workflows__Auth__SigningKey"] = key,
+            ["Workflows__Auth__DemoUsers"] = "true",
             ["Workflows__Store__Provider"] = "PostgreSql",
             ["Workflows__Store__ConnectionString"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString,
             ["Workflows__Bus__Transport"] = "RabbitMq",
@@ -52,6 +55,9 @@ public sealed class RepairApiTests(string provider)
             ["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost,
             ["Workflows__Bus__PollInterval"] = "00:00:00.200",
         });
+
+        // The operator's tokens are signed as the development key's are: with the key the host was given.
+        await File.WriteAllTextAsync(Path.Combine(_host.Directory, "signing-key.dev"), key);
     }
 
     [OneTimeTearDown]
@@ -157,7 +163,7 @@ public sealed class RepairApiTests(string provider)
             Assert.That(await Post(await _host.As("ann"), body), Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(await Post(await _host.As("carla"), body), Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(await Post(Operator("lyon-01"), body), Is.EqualTo(HttpStatusCode.Forbidden), "another branch's instance");
-            Assert.That(await Post(_host.WithToken(("sub", "nobody"), ("role", "operator")), body), Is.EqualTo(HttpStatusCode.Forbidden), "an operator token without a branch");
+            Assert.That(await Post(_host.WithToken(("sub", "nobody"), ("role", "operator")), body), Is.EqualTo(HttpStatusCode.Unauthorized), "an operator token without a branch is never read as every branch");
             Assert.That(await Post(Operator(), new { activate = new[] { new { elementId = "resolve_front" } } }), Is.EqualTo(HttpStatusCode.BadRequest), "no reason");
             Assert.That(await Post(Operator(), new { reason = "x", variables = new[] { new { values = new { branch = "lyon-01" } } } }), Is.EqualTo(HttpStatusCode.BadRequest), "the branch is the engine's");
             Assert.That(await Post(Operator(), new { reason = "x", terminate = Enumerable.Range(0, 101).Select(i => new { elementKey = i }).ToArray() }), Is.EqualTo(HttpStatusCode.BadRequest));
