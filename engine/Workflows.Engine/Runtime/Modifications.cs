@@ -355,6 +355,19 @@ internal sealed class Modifications(Execution execution)
 
             var parentKey = scope.ParentKey;
             await execution.TerminateAsync(instance, scope).ConfigureAwait(false);
+            if (scope.IsMultiInstanceInner && state.Elements.TryGetValue(parentKey, out var body) && body.IsMultiInstanceBody)
+            {
+                // As Zeebe's body does on a child terminated by a modification: it no longer waits for that inner
+                // instance, and completes once none is active.
+                body.Total = Math.Max(body.Completed, body.Total - 1);
+                if (!ElementTree.HasActiveChildren(state, parentKey))
+                {
+                    execution.Tokens.EnqueueComplete(instance, parentKey);
+                }
+
+                return;
+            }
+
             scopeKey = parentKey;
         }
     }

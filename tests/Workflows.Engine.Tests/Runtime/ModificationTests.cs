@@ -181,6 +181,25 @@ public sealed class ModificationTests
     }
 
     [Test]
+    public async Task Terminating_the_last_token_of_an_inner_instance_lets_the_multi_instance_body_complete_with_the_others()
+    {
+        var (h, instance) = await StartAsync(s_shapes, "shapes");
+        await ModifyAsync(h, instance, m => m with { Activate = [new ActivateElement("many")] });
+        var first = (await instance.SnapshotAsync()).ActiveElements.First(e => e.ElementId == "inner").Key;
+
+        await ModifyAsync(h, instance, m => m with { Terminate = [new TerminateElement(first)] });
+        var between = await instance.ActiveElementsAsync();
+        await instance.CompleteUserTaskAsync("inner");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(between.Count(e => e == "inner"), Is.EqualTo(1));
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "a", "b" }), "the body completed and its token ended at end4");
+            Assert.That((await instance.HistoryAsync()).Any(e => e.Kind == "element-completed" && e.ElementId == "end4"), Is.True);
+        }
+    }
+
+    [Test]
     public async Task Terminating_the_last_token_terminates_the_sub_process_and_the_instance_as_zeebe_does()
     {
         var (h, instance) = await StartAsync(s_nested, "nested");
