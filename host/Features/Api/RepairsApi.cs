@@ -21,7 +21,7 @@ internal static class RepairsApi
             .WithSummary("Sets variables, activates elements and terminates element instances of one instance, in one command, with a reason.");
 
         var batches = api.MapGroup("/batches").WithTags("Batches");
-        batches.MapPost("", CreateAsync).RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("CreateBatch")
+        batches.MapPost("", CreateAsync).RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("CreateBatch").Produces<BatchInfo>(StatusCodes.Status201Created)
             .WithSummary("Cancels, retries the incidents of, or modifies the instances a selection picks, in the background.");
         batches.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
                 await engine.Operations.ListBatchesAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
