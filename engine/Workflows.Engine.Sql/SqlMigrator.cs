@@ -25,6 +25,9 @@ internal static partial class SqlMigrator
 
     public static int LatestVersion => s_migrations.Value[^1].Version;
 
+    /// <summary>Every version this build knows, in order.</summary>
+    public static IReadOnlyList<int> Versions => s_migrations.Value.Select(m => m.Version).ToList();
+
     /// <returns>How many migrations were applied.</returns>
     public static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, TimeSpan lockTimeout, CancellationToken ct)
     {
@@ -46,14 +49,17 @@ internal static partial class SqlMigrator
         await using var transaction = await dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
         await dialect.LockForMigrationAsync(connection, transaction).ConfigureAwait(false);
         await connection.ExecuteAsync(dialect.EnsureSchemaTable, transaction: transaction).ConfigureAwait(false);
-        var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM wf_schema_version", transaction: transaction).ConfigureAwait(false) ?? 0;
+        var recorded = (await connection.QueryAsync<int>("SELECT version FROM wf_schema_version", transaction: transaction).ConfigureAwait(false)).ToHashSet();
+        var current = recorded.Count == 0 ? 0 : recorded.Max();
         if (current > LatestVersion)
         {
             throw new SchemaTooNewException(current, LatestVersion);
         }
 
+        // Every version not recorded, not only those above the highest: numbers are reserved per piece of work, so a
+        // database may have met a later one (say 7) before an earlier one (6) was merged.
         var applied = 0;
-        foreach (var (version, description, script) in s_migrations.Value.Where(m => m.Version > current))
+        foreach (var (version, description, script) in s_migrations.Value.Where(m => !recorded.Contains(m.Version)))
         {
             foreach (var batch in BatchSeparator().Split(Specialise(script, dialect)).Where(b => !string.IsNullOrWhiteSpace(b)))
             {

@@ -40,6 +40,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
             await WriteMessagesAsync(w, changes).ConfigureAwait(false);
             await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
+            await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }

@@ -43,6 +43,7 @@ public sealed class WorkflowEngine
         Jobs = new WorkflowJobs(_runner);
         Queries = new WorkflowQueries(_runner);
         Worker = new WorkflowWorker(_runner, Jobs, ServiceLevels, logger);
+        Operations = new WorkflowOperations(_runner);
     }
 
     /// <summary>Checks and deploys BPMN documents; reads deployed versions.</summary>
@@ -68,6 +69,9 @@ public sealed class WorkflowEngine
 
     /// <summary>SLA and commitment clocks, calendars, and the service report.</summary>
     public WorkflowServiceLevels ServiceLevels { get; }
+
+    /// <summary>Repairs: instance modification, and batch operations (cancel, retry incidents, modify) run by the worker.</summary>
+    public WorkflowOperations Operations { get; }
 
     /// <summary>
     /// Raised after every committed command with what it changed, on the committing thread: the bus wakes its

@@ -14,8 +14,11 @@ namespace Workflows.Host.Tests;
 public sealed class AuthorizationMatrixTests
 {
     private const string Analyst = "alice", BranchAdmin = "bruno", Agent = "ann", Supervisor = "sofia", Customer = "carla";
-    private static readonly string[] Everyone = [Analyst, BranchAdmin, Agent, Supervisor, Customer];
-    private static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor];
+
+    // An operator of the demo branch by a token of its own (no demo user is needed for the role).
+    private const string Operator = "operator:olga";
+    private static readonly string[] Everyone = [Analyst, BranchAdmin, Agent, Supervisor, Customer, Operator];
+    private static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor, Operator];
 
     private TestHost _host = null!;
 
@@ -47,6 +50,19 @@ public sealed class AuthorizationMatrixTests
           <bpmn:process id="{processId}" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/></bpmn:process>
         </bpmn:definitions>
         """;
+
+    private async Task<HttpClient> ClientAsync(string user) =>
+        user == Operator ? _operator ??= _host.WithToken(("sub", "olga"), ("role", "operator"), ("branch", "paris-01")) : await _host.As(user);
+
+    private HttpClient? _operator;
+
+    // A batch of the demo branch, created paused: pausing and resuming it answer the same whoever asked first.
+    private async Task<string> BatchAsync()
+    {
+        using var response = await (await ClientAsync(Operator)).PostAsJsonAsync("/api/batches",
+            new { kind = "cancel", selection = new { instanceIds = new[] { await ComplaintAsync() } }, reason = "matrix", paused = true });
+        return (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
 
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
@@ -108,6 +124,14 @@ public sealed class AuthorizationMatrixTests
         new("Breaches", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/breaches"))),
         new("ListIncidents", [Supervisor], _ => Task.FromResult(Get("/api/incidents"))),
         new("RetryIncident", [Supervisor], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
+        new("ModifyInstance", [Operator], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/modification",
+            new { reason = "matrix", variables = new[] { new { values = new { note = "checked" } } } })),
+        new("CreateBatch", [Operator], _ => Task.FromResult(Send(HttpMethod.Post, "/api/batches", new { kind = "cancel", selection = new { journey = "no-such-journey" }, reason = "matrix" }))),
+        new("ListBatches", [Operator, Supervisor], _ => Task.FromResult(Get("/api/batches"))),
+        new("GetBatch", [Operator, Supervisor], async t => Get($"/api/batches/{await t.BatchAsync()}")),
+        new("PauseBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/pause")),
+        new("ResumeBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/resume")),
+        new("BatchResults", [Operator, Supervisor], async t => Get($"/api/batches/{await t.BatchAsync()}/results")),
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>
@@ -118,7 +142,7 @@ public sealed class AuthorizationMatrixTests
     public async Task Each_endpoint_answers_each_role_as_its_policy_says(Scenario scenario, string? user)
     {
         using var request = await scenario.Request(this);
-        var client = user is null ? _host.Anonymous() : await _host.As(user);
+        var client = user is null ? _host.Anonymous() : await ClientAsync(user);
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
@@ -145,7 +169,7 @@ public sealed class AuthorizationMatrixTests
     [TestCaseSource(nameof(PageCases))]
     public async Task Each_page_opens_for_its_role_sends_strangers_to_the_sign_in_and_refuses_other_roles(string path, string owner, string? user)
     {
-        var client = user is null ? _host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }) : await _host.As(user);
+        var client = user is null ? _host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }) : await ClientAsync(user);
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
         var body = await response.Content.ReadAsStringAsync();
 

@@ -56,19 +56,7 @@ internal sealed class ElementLifecycle(Execution execution)
                 return;
             }
 
-            if (node.Inputs.Count > 0)
-            {
-                var scope = new ElementScope(instance.State, element);
-                var locals = new FeelContext(node.Inputs.Count);
-                foreach (var mapping in node.Inputs)
-                {
-                    var visible = new ContextScope(locals, scope);
-                    var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true), visible);
-                    locals[name] = value;
-                }
-
-                VariableScopes.MergeInto(element, locals);
-            }
+            MapInputs(instance, element, node);
 
             if (!element.IsMultiInstanceInner && node.Boundaries.Count > 0)
             {
@@ -81,6 +69,45 @@ internal sealed class ElementLifecycle(Execution execution)
         {
             execution.Incidents.Raise(instance, element, IncidentPhase.Activate, e.Message);
         }
+    }
+
+    private void MapInputs(LoadedInstance instance, ElementInstance element, FlowNode node)
+    {
+        if (node.Inputs.Count == 0)
+        {
+            return;
+        }
+
+        var scope = new ElementScope(instance.State, element);
+        var locals = new FeelContext(node.Inputs.Count);
+        foreach (var mapping in node.Inputs)
+        {
+            var visible = new ContextScope(locals, scope);
+            var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true), visible);
+            locals[name] = value;
+        }
+
+        VariableScopes.MergeInto(element, locals);
+    }
+
+    /// <summary>
+    /// Enters a sub-process as the scope of an element a modification activates inside it: listeners, input mappings,
+    /// boundary events and event sub-processes, but not its start event. A failure is the caller's to report.
+    /// </summary>
+    public async ValueTask EnterScopeAsync(LoadedInstance instance, ElementInstance scope, FlowNode node)
+    {
+        foreach (var listener in execution.Listeners)
+        {
+            listener.OnActivating(instance, scope, node);
+        }
+
+        MapInputs(instance, scope, node);
+        if (node.Boundaries.Count > 0)
+        {
+            await execution.Waits.OpenBoundaryWaitsAsync(instance, scope, node).ConfigureAwait(false);
+        }
+
+        await execution.Waits.OpenEventSubProcessWaitsAsync(instance, scope, node).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- completion

@@ -9,6 +9,12 @@ internal static class HistoryKind
     public const string InstanceStarted = "instance-started";
     public const string InstanceCompleted = "instance-completed";
     public const string InstanceCalled = "instance-called";
+
+    /// <summary>An operator modified the instance (variables, activations, terminations); the detail starts with the reason.</summary>
+    public const string InstanceModified = "instance-modified";
+
+    /// <summary>A batch operation did its operation on the instance; the detail names the batch, the operation and the reason.</summary>
+    public const string BatchOperation = "batch-operation";
     public const string ElementEntered = "element-entered";
     public const string ElementCompleted = "element-completed";
     public const string ElementTerminated = "element-terminated";

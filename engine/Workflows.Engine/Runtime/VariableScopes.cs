@@ -37,6 +37,22 @@ internal static class VariableScopes
         Changed(instance, InstanceState.RootKey, name, created, old, value);
     }
 
+    /// <summary>Sets a variable as a local variable of the scope <paramref name="scopeKey"/> (the process scope for <see cref="InstanceState.RootKey"/>).</summary>
+    public static void SetLocalVariable(LoadedInstance instance, long scopeKey, string name, object? value)
+    {
+        if (scopeKey == InstanceState.RootKey)
+        {
+            SetProcessVariable(instance, name, value);
+            return;
+        }
+
+        var element = instance.State.Elements[scopeKey];
+        element.Variables ??= new FeelContext();
+        var created = !element.Variables.TryGetValue(name, out var old);
+        element.Variables[name] = value;
+        Changed(instance, scopeKey, name, created, old, value);
+    }
+
     // Conditional events evaluate again when a variable they can see changes: the change is noted on the instance
     // for the token loop's next step boundary (ConditionalEvents), and only for definitions that have such events.
     // Setting a variable to the value it has is no change (Zeebe writes no variable record for it either).

@@ -7,6 +7,11 @@ namespace Workflows.Engine.Services;
 /// <summary>What comes due with time: timers, in-process jobs, buffered messages' expiry and old history.</summary>
 internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
 {
+    private readonly BatchRunner _batches = new(runner);
+
+    /// <summary>Leases a chunk of pending batch items and does each one's operation with its result.</summary>
+    public Task<int> RunBatchItemsAsync(int max, CancellationToken cancellationToken) => _batches.RunDueAsync(max, cancellationToken);
+
     private IWorkflowStore Store => runner.Store;
 
     private WorkflowEngineOptions Options => runner.Options;

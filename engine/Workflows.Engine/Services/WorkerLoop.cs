@@ -118,6 +118,7 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
         }
 
         done += await due.RunDueJobsAsync(options.JobBatchSize, cancellationToken).ConfigureAwait(false);
+        done += await due.RunBatchItemsAsync(options.BatchChunkSize, cancellationToken).ConfigureAwait(false);
         if (done > 0)
         {
             return TimeSpan.Zero;

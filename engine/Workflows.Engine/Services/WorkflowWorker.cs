@@ -60,6 +60,14 @@ public sealed class WorkflowWorker
         _due.RunDueJobsAsync(maxJobs, cancellationToken);
 
     /// <summary>
+    /// Leases up to <paramref name="max"/> pending instances of running batch operations and does each one's operation,
+    /// its result committed in the same transaction (<see cref="WorkflowOperations"/>); a batch with none left completes.
+    /// </summary>
+    /// <returns>How many batch items were taken.</returns>
+    public Task<int> RunBatchItemsAsync(int max = 1000, CancellationToken cancellationToken = default) =>
+        _due.RunBatchItemsAsync(max, cancellationToken);
+
+    /// <summary>
     /// Marks buffered messages whose time-to-live has run out as expired. One that no instance ever took is
     /// kept, logged as a warning and counted (<c>workflows.messages.expired</c>);
     /// <see cref="WorkflowQueries.GetExpiredMessagesAsync"/> lists them.

@@ -53,6 +53,12 @@ public sealed class WorkflowWorkerOptions
     /// <summary>The longest wait between tries while a fault lasts. Default 1 minute.</summary>
     public TimeSpan MaxFaultBackoff { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How many instances of batch operations one round leases; each is done in its own command. Default 50.</summary>
+    public int BatchChunkSize { get; set; } = 50;
+
+    /// <summary>The most instances one batch operation may select. Default 100,000.</summary>
+    public int BatchMaxInstances { get; set; } = 100_000;
+
     /// <summary>What is wrong with the settings, one message per wrong setting naming it; empty when all are right.</summary>
     public IReadOnlyList<string> Check()
     {
@@ -77,6 +83,8 @@ public sealed class WorkflowWorkerOptions
         Require(CalendarRefreshInterval > TimeSpan.Zero, nameof(CalendarRefreshInterval), CalendarRefreshInterval, "must be positive");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");
         Require(MessageExpiryBatchSize is >= 1 and <= 100_000, nameof(MessageExpiryBatchSize), MessageExpiryBatchSize, "must be from 1 to 100,000");
+        Require(BatchChunkSize is >= 1 and <= 1000, nameof(BatchChunkSize), BatchChunkSize, "must be from 1 to 1000");
+        Require(BatchMaxInstances is >= 1 and <= 10_000_000, nameof(BatchMaxInstances), BatchMaxInstances, "must be from 1 to 10,000,000");
         Require(FaultBackoff > TimeSpan.Zero, nameof(FaultBackoff), FaultBackoff, "must be positive");
         Require(MaxFaultBackoff >= FaultBackoff, nameof(MaxFaultBackoff), MaxFaultBackoff, $"must be at least {nameof(FaultBackoff)} ({FaultBackoff})");
         return errors;

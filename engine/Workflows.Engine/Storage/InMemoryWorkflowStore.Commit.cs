@@ -8,11 +8,13 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
         lock (_gate)
         {
             CommitGuards.Check(changes, this);
+            CheckBatchItems(changes);
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
             ApplySchedules(changes);
             ApplyMessages(changes);
             ApplyServiceLevels(changes);
+            ApplyBatchItems(changes);
         }
 
         return ValueTask.CompletedTask;

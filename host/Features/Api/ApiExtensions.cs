@@ -85,6 +85,7 @@ internal static class ApiExtensions
         api.MapTasks();
         api.MapInbox();
         api.MapOperations();
+        api.MapRepairs();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapWorkflowsApiReference();
         return app;

@@ -20,10 +20,13 @@ internal static class Roles
     /// <summary>Raises and follows its own cases only.</summary>
     public const string Customer = "customer";
 
-    /// <summary>Every staff role (everyone but customers).</summary>
-    public static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor];
+    /// <summary>Inspects and repairs the instances of its own branch (<c>*</c> for central teams): modification, batch operations.</summary>
+    public const string Operator = "operator";
 
-    public static readonly string[] All = [Analyst, BranchAdmin, Agent, Supervisor, Customer];
+    /// <summary>Every staff role (everyone but customers).</summary>
+    public static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor, Operator];
+
+    public static readonly string[] All = [Analyst, BranchAdmin, Agent, Supervisor, Operator, Customer];
 }
 
 /// <summary>The claims a Workflows token carries besides the role claims.</summary>
@@ -70,7 +73,7 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? B
     };
 
     /// <summary>Roles whose work is bounded by a branch: their tokens must carry a <c>branch</c> claim.</summary>
-    public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor];
+    public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor, Security.Roles.Operator];
 
     /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>.</exception>
     public void MustServe(string? branch, string what)
