@@ -62,6 +62,9 @@ public sealed class ControlledClock : TimeProvider
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="at"/> is in the clock's past.</exception>
     public ControlledClockState Pin(DateTimeOffset at)
     {
+        ControlledClockState state;
+        MovableTimer[] timers;
+        TimeSpan moved;
         lock (_gate)
         {
             var now = Now();
@@ -71,9 +74,13 @@ public sealed class ControlledClock : TimeProvider
             }
 
             _pinned = at;
-            Moved(at - now);
-            return new ControlledClockState(at, true, _offset);
+            moved = at - now;
+            state = new ControlledClockState(at, true, _offset);
+            timers = [.. _timers];
         }
+
+        Shorten(timers, moved);
+        return state;
     }
 
     /// <summary>Moves the clock forward by <paramref name="by"/> (a pinned clock stays pinned, at the later instant).</summary>
@@ -85,6 +92,8 @@ public sealed class ControlledClock : TimeProvider
             throw new ArgumentOutOfRangeException(nameof(by), by, "the clock only moves forward: give a positive duration");
         }
 
+        ControlledClockState state;
+        MovableTimer[] timers;
         lock (_gate)
         {
             if (_pinned is { } pinned)
@@ -96,9 +105,12 @@ public sealed class ControlledClock : TimeProvider
                 _offset += by;
             }
 
-            Moved(by);
-            return new ControlledClockState(Now(), _pinned is not null, _offset);
+            state = new ControlledClockState(Now(), _pinned is not null, _offset);
+            timers = [.. _timers];
         }
+
+        Shorten(timers, by);
+        return state;
     }
 
     /// <summary>Back to the underlying clock's time: no offset, not pinned. Due times already passed stay passed.</summary>
@@ -128,10 +140,11 @@ public sealed class ControlledClock : TimeProvider
 
     private DateTimeOffset Now() => _pinned ?? _inner.GetUtcNow() + _offset;
 
-    // Under the gate: every live timer comes due sooner by as much as the clock moved.
-    private void Moved(TimeSpan by)
+    // Every live timer comes due sooner by as much as the clock moved. Outside the gate, on a copy: a timer that comes
+    // due at once may run its callback here, and what it wakes may read the clock or dispose timers.
+    private static void Shorten(MovableTimer[] timers, TimeSpan by)
     {
-        foreach (var timer in _timers)
+        foreach (var timer in timers)
         {
             timer.Shorten(by);
         }
@@ -187,6 +200,7 @@ public sealed class ControlledClock : TimeProvider
 
         public void Shorten(TimeSpan by)
         {
+            TimeSpan left, period;
             lock (_gate)
             {
                 if (_disposed || _dueTimestamp is not { } due)
@@ -195,11 +209,14 @@ public sealed class ControlledClock : TimeProvider
                 }
 
                 var now = _clock._inner.GetTimestamp();
-                var left = TimeSpan.FromSeconds(Math.Max(0, (due - now) / (double)_clock._inner.TimestampFrequency) - by.TotalSeconds);
+                left = TimeSpan.FromSeconds(Math.Max(0, (due - now) / (double)_clock._inner.TimestampFrequency) - by.TotalSeconds);
                 left = left < TimeSpan.Zero ? TimeSpan.Zero : left;
                 _dueTimestamp = now + Ticks(left);
-                _inner.Change(left, _period);
+                period = _period;
             }
+
+            // Outside the gate: a timer due at once may run its callback on this thread.
+            _inner.Change(left, period);
         }
 
         public void Dispose()

@@ -1,4 +1,3 @@
-using Workflows.Engine.Services;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -131,7 +130,7 @@ public sealed class JobActivationTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(before.Report.Findings.Where(f => f.Code == "JOB_TYPE_UNSERVED").Select(f => (f.Severity, f.ElementId)),
-                Is.EqualTo(new[] { (Validation.FindingSeverity.Warning, (string?)"call") }));
+                Is.EqualTo(new[] { (Workflows.Engine.Validation.FindingSeverity.Warning, (string?)"call") }));
             Assert.That(after.Findings.Select(f => f.Code), Does.Not.Contain("JOB_TYPE_UNSERVED"));
             Assert.That(handled.Findings.Select(f => f.Code), Does.Not.Contain("JOB_TYPE_UNSERVED"));
         }
