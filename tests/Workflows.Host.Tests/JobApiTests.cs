@@ -67,6 +67,8 @@ public sealed class JobApiTests
     [TestCase("""{"type":"api-check","timeout":"P2D"}""", "timeout")]
     [TestCase("""{"type":""}""", "type")]
     [TestCase("""{"maxJobsToActivate":1}""", "type")]
+    [TestCase("""{"type":"api-check","worker":"bot\u200b"}""", "worker")]
+    [TestCase("""{"type":"api-check","fetchVariable":[""]}""", "fetchVariable")]
     public async Task An_activation_out_of_bounds_is_refused_naming_the_field(string body, string field)
     {
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");

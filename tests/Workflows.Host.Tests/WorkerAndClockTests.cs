@@ -126,6 +126,7 @@ public abstract class WorkerAndClockTests
             "the breach escalated the task");
         var clockAfter = (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray().Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
         using var backwards = await ClockAdmin.PostAsJsonAsync("/api/clock", new { pin = before.GetProperty("now").GetDateTimeOffset() });
+        using var tooFar = await ClockAdmin.PostAsJsonAsync("/api/clock", new { pin = new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero) });
         var reset = await (await ClockAdmin.DeleteAsync(new Uri("/api/clock", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
         using (Assert.EnterMultipleScope())
         {
@@ -135,6 +136,7 @@ public abstract class WorkerAndClockTests
             Assert.That(escalated.GetProperty("candidateGroups").EnumerateArray().Select(g => g.GetString()), Does.Contain("back-office-leads"));
             Assert.That(clockAfter.GetProperty("state").GetString(), Is.EqualTo("breached"));
             Assert.That(backwards.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the clock only moves forward");
+            Assert.That(tooFar.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "nor to the end of the calendar");
             Assert.That(reset.GetProperty("offset").GetString(), Is.EqualTo("PT0S"));
         }
     }

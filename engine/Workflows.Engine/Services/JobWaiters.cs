@@ -49,7 +49,7 @@ internal sealed class JobWaiters
         }
     }
 
-    public void OnCommitted(ChangeSet changes, DateTimeOffset now)
+    public void OnCommitted(ChangeSet changes, TimeProvider time)
     {
         if (changes.JobsCreated.Count == 0)
         {
@@ -63,6 +63,7 @@ internal sealed class JobWaiters
                 return;
             }
 
+            var now = time.GetUtcNow();
             foreach (var job in changes.JobsCreated)
             {
                 if (job.DueAt <= now && _byType.TryGetValue(job.Type, out var entry))

@@ -142,6 +142,11 @@ public sealed partial class WorkflowJobs
         }
 
         await _runner.Store.RecordJobWorkerAsync(type, worker, now, ct).ConfigureAwait(false);
+        if (_recorded.Count >= 10_000)
+        {
+            _recorded.Clear(); // a bound on memory, whatever types callers make up: the store keeps the record
+        }
+
         _recorded[type] = now;
     }
 

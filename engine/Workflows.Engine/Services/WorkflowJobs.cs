@@ -17,7 +17,7 @@ public sealed partial class WorkflowJobs
     internal WorkflowJobs(CommandRunner runner)
     {
         _runner = runner;
-        _runner.Committed += changes => _waiters.OnCommitted(changes, _runner.Time.GetUtcNow());
+        _runner.Committed += changes => _waiters.OnCommitted(changes, _runner.Time);
     }
 
     /// <summary>Jobs waiting for workers, optionally of one type or one instance.</summary>

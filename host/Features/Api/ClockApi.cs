@@ -13,6 +13,8 @@ namespace Workflows.Host.Features.Api;
 /// </summary>
 internal static class ClockApi
 {
+    private static readonly TimeSpan s_maxAhead = TimeSpan.FromDays(3650);
+
     /// <summary>
     /// With <c>Workflows:Clock:Controllable</c> on, the engine runs on a <see cref="ControlledClock"/> over the host's
     /// clock (the host's own time, for tokens and lock-outs, is not moved). A database several nodes share is refused with
@@ -53,9 +55,18 @@ internal static class ClockApi
                     throw new WorkflowInputException("give either pin (an instant, ISO 8601) or advance (a duration: ISO 8601 such as P2D, or milliseconds)");
                 }
 
+                // Bounded: a clock near the end of the calendar would make every due time the engine computes overflow.
+                var host = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+                var advance = request.Advance is null ? TimeSpan.Zero : JobsApi.Duration(request.Advance, "advance")!.Value;
+                var target = request.Pin ?? (advance > s_maxAhead ? DateTimeOffset.MaxValue : clock.GetUtcNow() + advance);
+                if (target - host > s_maxAhead)
+                {
+                    throw new WorkflowInputException($"{(request.Pin is null ? "advance" : "pin")}: the clock may run at most {s_maxAhead.TotalDays / 365:N0} years ahead of the host's time");
+                }
+
                 try
                 {
-                    var moved = request.Pin is { } at ? clock.Pin(at) : clock.Advance(JobsApi.Duration(request.Advance, "advance")!.Value);
+                    var moved = request.Pin is { } at ? clock.Pin(at) : clock.Advance(advance);
                     return Results.Ok(View(moved, controllable: true));
                 }
                 catch (ArgumentOutOfRangeException e)
@@ -69,6 +80,10 @@ internal static class ClockApi
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("ResetClock")
             .WithSummary("Puts the engine's clock back on the host's time.");
     }
+
+    /// <summary>The engine's clock: the controllable one when it is on, else the host's. Defaults of business time (a report's window) read it.</summary>
+    public static TimeProvider EngineTime(IServiceProvider services) =>
+        services.GetService<ControlledClock>() ?? services.GetRequiredService<TimeProvider>();
 
     private static IResult Read(HttpContext http) =>
         http.RequestServices.GetService<ControlledClock>() is { } clock

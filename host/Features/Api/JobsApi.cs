@@ -59,11 +59,13 @@ internal static class JobsApi
     }
 
     private static async Task<IResult> ActivateAsync(ActivationRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, JobApiLimits jobLimits,
-        LongPolls polls, CancellationToken ct)
+        LongPolls polls, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var type = InputRules.Name(request.Type, "type", limits);
-        var worker = InputRules.Text(request.Worker, "worker", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength)) is { Length: > 0 } named ? named : caller.Name;
+        // Shown in the history and the instance view: visible characters only, like a business key.
+        InputRules.Key(request.Worker, "worker", limits);
+        var worker = string.IsNullOrEmpty(request.Worker) ? caller.Name : request.Worker;
         var max = request.MaxJobsToActivate ?? 1;
         if (max < 1 || max > jobLimits.MaxJobsToActivate)
         {
@@ -105,9 +107,15 @@ internal static class JobsApi
                     detail: $"{caller.Name} already holds {jobLimits.MaxLongPollsPerCaller} long polls open, the limit (Workflows:Jobs:MaxLongPollsPerCaller); wait for one to answer or poll without requestTimeout");
             }
 
+            // A host stopping ends its long polls (with no jobs) rather than making the shutdown wait for them.
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
             try
             {
-                jobs = await engine.Jobs.ActivateAsync(activation, ct);
+                jobs = await engine.Jobs.ActivateAsync(activation, waiting.Token);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                jobs = [];
             }
             finally
             {
