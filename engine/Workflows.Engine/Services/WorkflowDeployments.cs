@@ -107,7 +107,10 @@ public sealed class WorkflowDeployments
 
             ModelValidator.Validate(document, findings, known.Contains, options);
             RefuseShortCycles(document, findings, options.Limits);
-            await WarnAboutUnservedJobTypesAsync(document, findings, ct).ConfigureAwait(false);
+            if (options.WarnAboutUnservedJobTypes)
+            {
+                await WarnAboutUnservedJobTypesAsync(document, findings, ct).ConfigureAwait(false);
+            }
 
             if (!document.Processes.Any(p => p.IsExecutable))
             {

@@ -133,7 +133,8 @@ public sealed partial class WorkflowJobs
         }
     }
 
-    private async Task RecordWorkerAsync(string type, string worker, CancellationToken ct)
+    /// <summary>Records that <paramref name="worker"/> serves <paramref name="type"/> (at most once a minute per type on this node).</summary>
+    internal async Task RecordWorkerAsync(string type, string worker, CancellationToken ct)
     {
         var now = _runner.Time.GetUtcNow();
         if (_recorded.TryGetValue(type, out var last) && now - last < s_recordEvery && now >= last)
