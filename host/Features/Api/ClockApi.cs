@@ -45,7 +45,7 @@ internal static class ClockApi
     {
         var group = api.MapGroup("/clock").WithTags("Clock");
         group.MapGet("", (HttpContext http) => Read(http))
-            .RequireAuthorization(p => p.RequireRole([.. Roles.Staff, Roles.Worker])).WithName("GetClock")
+            .RequireAuthorization(p => p.RequireRole([.. Roles.Staff, Roles.Worker])).WithName("GetClock").Produces<ClockView>()
             .WithSummary("The engine's time now, and whether it is pinned or moved ahead (a test environment's controllable clock).");
         group.MapPost("", (ClockRequest request, HttpContext http) =>
             {
@@ -74,10 +74,10 @@ internal static class ClockApi
                     throw new WorkflowInputException((request.Pin is null ? "advance: " : "pin: ") + e.Message.Split(" (Parameter")[0]);
                 }
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("MoveClock")
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("MoveClock").Produces<ClockView>().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Pins the engine's clock at an instant or advances it by a duration, forward only; due timers and clocks fire at once.");
         group.MapDelete("", (HttpContext http) => Results.Ok(View(Controlled(http).Reset(), controllable: true)))
-            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("ResetClock")
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("ResetClock").Produces<ClockView>().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Puts the engine's clock back on the host's time.");
     }
 

@@ -26,7 +26,7 @@ internal static class JobsApi
     public static void MapJobs(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/jobs").WithTags("Jobs").RequireAuthorization(p => p.RequireRole(Roles.Worker));
-        group.MapPost("/activation", ActivateAsync).WithName("ActivateJobs")
+        group.MapPost("/activation", ActivateAsync).WithName("ActivateJobs").Produces<Activated>().ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Leases up to maxJobsToActivate due jobs of a type to the worker for timeout, waiting up to requestTimeout for one (long polling).");
         group.MapPost("/{id:guid}/completion", async (Guid id, CompletionRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
@@ -35,8 +35,8 @@ internal static class JobsApi
                 await engine.Jobs.CompleteAsync(id, ApiJson.Variables(request?.Variables), ct);
                 return Results.NoContent();
             })
-            .WithName("CompleteJob").WithSummary("Completes a job with the worker's result variables.");
-        group.MapPost("/{id:guid}/failure", FailAsync).WithName("FailJob")
+            .WithName("CompleteJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Completes a job with the worker's result variables.");
+        group.MapPost("/{id:guid}/failure", FailAsync).WithName("FailJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Reports a failed job: retried after retryBackOff while retries remain, then an incident.");
         group.MapPost("/{id:guid}/error", async (Guid id, ErrorRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
@@ -47,7 +47,7 @@ internal static class JobsApi
                 await engine.Jobs.ThrowErrorAsync(id, request.ErrorCode, request.ErrorMessage, ApiJson.Variables(request.Variables), ct);
                 return Results.NoContent();
             })
-            .WithName("ThrowJobError").WithSummary("Throws a BPMN error with a code (and variables) that an error boundary or event sub-process catches.");
+            .WithName("ThrowJobError").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Throws a BPMN error with a code (and variables) that an error boundary or event sub-process catches.");
         group.MapPatch("/{id:guid}", async (Guid id, TimeoutRequest request, HttpContext http, WorkflowEngine engine, JobApiLimits jobLimits, CancellationToken ct) =>
             {
                 var timeout = Duration(request.Timeout, "timeout") ?? throw new WorkflowInputException("timeout is required: the new lease time from now, in milliseconds or as an ISO 8601 duration");
@@ -55,7 +55,7 @@ internal static class JobsApi
                 await ServedJobAsync(http, engine, id, ct);
                 return Results.Ok(new LeaseExtended(id, await engine.Jobs.ExtendTimeoutAsync(id, timeout, ct)));
             })
-            .WithName("UpdateJobTimeout").WithSummary("Moves a leased job's deadline to timeout from now.");
+            .WithName("UpdateJobTimeout").Produces<LeaseExtended>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Moves a leased job's deadline to timeout from now.");
     }
 
     private static async Task<IResult> ActivateAsync(ActivationRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, JobApiLimits jobLimits,
