@@ -119,6 +119,15 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         });
 
         await bus.StartAsync(cancellationToken).ConfigureAwait(false);
+        // The engines on this node learn which job types its bus workers serve: a deployment then does not warn about them.
+        foreach (var (engine, _) in engines)
+        {
+            foreach (var (type, _, _) in builder.Workers)
+            {
+                await engine.Jobs.RecordWorkerAsync(type, workerName, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log)).ToList();
         return new WorkflowBusNode(bus, relays);
     }

@@ -67,6 +67,10 @@ internal abstract class SqlDialect
 
     public string ClaimJobsSql => Claim("wf_jobs", JobColumns, $"{InList("type", "@Types")} AND due_at <= @Now", "due_at");
 
+    /// <summary>Due jobs of @Type; with <paramref name="inBranch"/>, of the instances of @Branch only.</summary>
+    public string ClaimJobsOfTypeSql(bool inBranch) => Claim("wf_jobs", JobColumns,
+        "type = @Type AND due_at <= @Now" + (inBranch ? " AND instance_id IN (SELECT id FROM wf_instances WHERE branch = @Branch)" : ""), "due_at");
+
     public string ClaimExternalJobsSql => Claim("wf_jobs", JobColumns, "external = 1 AND due_at <= @Now", "due_at");
 
     public string ClaimClocksSql => Claim("wf_sla_clocks", "*", "next_due_at <= @Now", "next_due_at");

@@ -121,7 +121,7 @@ public static class WorkflowEngineCompatibility
     public static Task FailJobAsync(this WorkflowEngine engine, Guid jobId, string errorMessage, int? retries = null, TimeSpan? backoff = null, CancellationToken cancellationToken = default) =>
         Checked(engine).Jobs.FailAsync(jobId, errorMessage, retries, backoff, cancellationToken);
 
-    /// <inheritdoc cref="WorkflowJobs.ThrowErrorAsync"/>
+    /// <inheritdoc cref="WorkflowJobs.ThrowErrorAsync(Guid, string, string?, CancellationToken)"/>
     [Obsolete("Use engine.Jobs.ThrowErrorAsync.")]
     public static Task ThrowJobErrorAsync(this WorkflowEngine engine, Guid jobId, string errorCode, string? errorMessage = null, CancellationToken cancellationToken = default) =>
         Checked(engine).Jobs.ThrowErrorAsync(jobId, errorCode, errorMessage, cancellationToken);

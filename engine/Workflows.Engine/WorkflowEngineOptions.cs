@@ -34,6 +34,13 @@ public sealed partial class WorkflowEngineOptions
     /// <summary>This node's name in leases and history. Default: machine name and process id.</summary>
     public string NodeId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
+    /// <summary>
+    /// Whether deploying and validating warn (<c>JOB_TYPE_UNSERVED</c>) about a job type that no in-process handler
+    /// serves and no worker ever asked for. Default on; a validator working offline, with no store the workers write
+    /// to, turns it off.
+    /// </summary>
+    public bool WarnAboutUnservedJobTypes { get; set; } = true;
+
     /// <summary>The background worker's cadences, batch sizes, leases and back-offs.</summary>
     public WorkflowWorkerOptions Worker { get; } = new();
 

@@ -39,7 +39,8 @@ internal static class EngineExtensions
                 options.AddJourneyHandlers(services.GetRequiredService<JourneySystems>());
             })
             .UseSqlStore(store) // migrated as the host starts: a database newer than this build stops it there
-            .AddBackgroundWorker();
+            .AddBackgroundWorker()
+            .AddWorkflowsClock(builder.Configuration, store);
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
         return builder;
     }

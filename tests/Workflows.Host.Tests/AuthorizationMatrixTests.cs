@@ -20,15 +20,44 @@ public sealed class AuthorizationMatrixTests
     private static readonly string[] Everyone = [Analyst, BranchAdmin, Agent, Supervisor, Customer, Operator];
     private static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor, Operator];
 
+    // A program, not a person: a token with role worker for paris-01, made here (no demo user signs in as one).
+    private const string Worker = "worker";
+    private static readonly string[] Callers = [.. Everyone, Worker];
+    private const string JobType = "matrix-job";
+    private HttpClient? _worker;
+
     private TestHost _host = null!;
 
     [OneTimeSetUp]
-    public void StartTheHost() => _host = TestHost.Start(new Dictionary<string, string>
+    public async Task StartTheHost()
     {
-        // The event stream ends after a second, so that its row reads a whole answer like the others.
-        ["Workflows__Inbox__EventStreamLifetime"] = "00:00:01",
-        ["Workflows__Inbox__EventPollInterval"] = "00:00:00.200",
-    });
+        _host = TestHost.Start(new Dictionary<string, string>
+        {
+            // The event stream ends after a second, so that its row reads a whole answer like the others.
+            ["Workflows__Inbox__EventStreamLifetime"] = "00:00:01",
+            ["Workflows__Inbox__EventPollInterval"] = "00:00:00.200",
+        });
+        using var journey = new StringContent($"""
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
+              <bpmn:process id="{JobType}" isExecutable="true"><bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>
+                <bpmn:startEvent id="s"/><bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="{JobType}"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
+                <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+              </bpmn:process>
+            </bpmn:definitions>
+            """, System.Text.Encoding.UTF8, "application/xml");
+        using var deployed = await (await _host.As(Analyst)).PostAsync(new Uri("/api/definitions", UriKind.Relative), journey);
+        Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+    }
+
+    private HttpClient WorkerClient() => _worker ??= _host.WithToken(("sub", "matrix-bot"), ("role", Worker), ("branch", "paris-01"));
+
+    /// <summary>A job of a fresh instance, activated by the worker.</summary>
+    private async Task<string> JobAsync()
+    {
+        var instance = await (await _host.As(Agent)).StartAsync(JobType);
+        var jobs = await WorkerClient().PostJsonAsync("/api/jobs/activation", new { type = JobType, maxJobsToActivate = 100 });
+        return jobs.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("instanceId").GetString() == instance).GetProperty("id").GetString()!;
+    }
 
     [OneTimeTearDown]
     public async Task StopTheHost() => await _host.DisposeAsync();
@@ -132,17 +161,31 @@ public sealed class AuthorizationMatrixTests
         new("PauseBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/pause")),
         new("ResumeBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/resume")),
         new("BatchResults", [Operator, Supervisor], async t => Get($"/api/batches/{await t.BatchAsync()}/results")),
+        new("ActivateJobs", [Worker], _ => Task.FromResult(Send(HttpMethod.Post, "/api/jobs/activation", new { type = "matrix-nothing" }))),
+        new("CompleteJob", [Worker], async t => Send(HttpMethod.Post, $"/api/jobs/{await t.JobAsync()}/completion", new { variables = new { done = true } })),
+        new("FailJob", [Worker], async t => Send(HttpMethod.Post, $"/api/jobs/{await t.JobAsync()}/failure", new { retries = 1, errorMessage = "down" })),
+        new("ThrowJobError", [Worker], async t => Send(HttpMethod.Post, $"/api/jobs/{await t.JobAsync()}/error", new { errorCode = "NOPE" })),
+        new("UpdateJobTimeout", [Worker], async t => Send(HttpMethod.Patch, $"/api/jobs/{await t.JobAsync()}", new { timeout = 60_000 })),
+        new("GetClock", [.. Staff, Worker], _ => Task.FromResult(Get("/api/clock"))),
+        // A branch admin of one branch may not move the clock (it moves every branch's deadlines): a central one may.
+        new("MoveClock", [], _ => Task.FromResult(Send(HttpMethod.Post, "/api/clock", new { advance = "PT1M" }))),
+        new("ResetClock", [], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/clock"))),
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>
-        Scenarios.SelectMany(s => Everyone.Select(user => new TestCaseData(s, user).SetArgDisplayNames(s.Endpoint, user))
+        Scenarios.SelectMany(s => Callers.Select(user => new TestCaseData(s, user).SetArgDisplayNames(s.Endpoint, user))
             .Append(new TestCaseData(s, null).SetArgDisplayNames(s.Endpoint, "anonymous")));
 
     [TestCaseSource(nameof(Cases))]
     public async Task Each_endpoint_answers_each_role_as_its_policy_says(Scenario scenario, string? user)
     {
         using var request = await scenario.Request(this);
-        var client = user is null ? _host.Anonymous() : await ClientAsync(user);
+        var client = user switch
+        {
+            null => _host.Anonymous(),
+            Worker => WorkerClient(),
+            _ => await ClientAsync(user),
+        };
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 

@@ -195,8 +195,8 @@ internal sealed class Execution
     public ValueTask<int> BroadcastSignalAsync(string name, FeelContext? variables) => Messaging.BroadcastSignalAsync(name, variables);
 
     /// <summary>Throws a BPMN error from <paramref name="thrower"/>; an uncaught error becomes an incident on the thrower.</summary>
-    public ValueTask ThrowErrorAsync(LoadedInstance instance, ElementInstance thrower, string code, string message) =>
-        ThrownEvents.ThrowErrorAsync(instance, thrower, code, message);
+    public ValueTask ThrowErrorAsync(LoadedInstance instance, ElementInstance thrower, string code, string message, FeelContext? variables = null) =>
+        ThrownEvents.ThrowErrorAsync(instance, thrower, code, message, variables);
 
     public void RaiseJobIncident(LoadedInstance instance, ElementInstance element, string message) =>
         Incidents.RaiseJobIncident(instance, element, message);

@@ -1,3 +1,4 @@
+using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 
 namespace Workflows.Engine.Runtime;
@@ -13,7 +14,8 @@ internal sealed class ThrownEvents(Execution execution)
     /// sub-process with a matching code (or none, which catches all) catches it, across call
     /// activities; an uncaught error becomes an incident on the thrower.
     /// </summary>
-    public async ValueTask ThrowErrorAsync(LoadedInstance instance, ElementInstance thrower, string code, string message)
+    /// <remarks><paramref name="variables"/>: the error's payload (a job worker's), set on the catching event as a message's are.</remarks>
+    public async ValueTask ThrowErrorAsync(LoadedInstance instance, ElementInstance thrower, string code, string message, FeelContext? variables = null)
     {
         var (catchInstance, owner, catchNode) = await FindCatchAsync(instance, thrower, EventType.Error, code).ConfigureAwait(false);
         if (catchNode is null)
@@ -23,7 +25,7 @@ internal sealed class ThrownEvents(Execution execution)
         }
 
         execution.Unit.History(instance, HistoryKind.ErrorThrown, thrower.ElementId, thrower.Key, code);
-        await CatchAsync(catchInstance!, owner!, catchNode, interrupting: true).ConfigureAwait(false);
+        await CatchAsync(catchInstance!, owner!, catchNode, interrupting: true, variables).ConfigureAwait(false);
     }
 
     /// <summary>Throws an escalation; returns whether the thrower goes on (uncaught, or caught without interrupting).</summary>
@@ -41,7 +43,7 @@ internal sealed class ThrownEvents(Execution execution)
         return instance.State.Elements.ContainsKey(thrower.Key);
     }
 
-    private async ValueTask CatchAsync(LoadedInstance instance, ElementInstance owner, FlowNode catchNode, bool interrupting)
+    private async ValueTask CatchAsync(LoadedInstance instance, ElementInstance owner, FlowNode catchNode, bool interrupting, FeelContext? variables = null)
     {
         if (catchNode.Kind == NodeKind.BoundaryEvent)
         {
@@ -50,11 +52,11 @@ internal sealed class ThrownEvents(Execution execution)
                 await execution.Elements.TerminateAsync(instance, owner, HistoryKind.ElementInterrupted).ConfigureAwait(false);
             }
 
-            execution.Tokens.EnqueueActivate(instance, owner.ParentKey, catchNode, []);
+            execution.Tokens.EnqueueActivate(instance, owner.ParentKey, catchNode, variables ?? []);
         }
         else
         {
-            await execution.Waits.StartEventSubProcessAsync(instance, owner, catchNode.Parent!, catchNode, []).ConfigureAwait(false);
+            await execution.Waits.StartEventSubProcessAsync(instance, owner, catchNode.Parent!, catchNode, variables ?? []).ConfigureAwait(false);
         }
     }
 

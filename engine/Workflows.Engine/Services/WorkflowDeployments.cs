@@ -107,6 +107,10 @@ public sealed class WorkflowDeployments
 
             ModelValidator.Validate(document, findings, known.Contains, options);
             RefuseShortCycles(document, findings, options.Limits);
+            if (options.WarnAboutUnservedJobTypes)
+            {
+                await WarnAboutUnservedJobTypesAsync(document, findings, ct).ConfigureAwait(false);
+            }
 
             if (!document.Processes.Any(p => p.IsExecutable))
             {
@@ -119,6 +123,29 @@ public sealed class WorkflowDeployments
     }
 
     // A cycle written in the model that repeats more often than the engine allows is refused before it can run.
+    /// <summary>
+    /// A warning (not an error: the worker may simply not have started yet) for each job type of the document that no
+    /// in-process handler serves and no worker ever asked for: its jobs would wait with nobody to take them.
+    /// </summary>
+    private async Task WarnAboutUnservedJobTypesAsync(BpmnDocument document, List<ValidationFinding> findings, CancellationToken ct)
+    {
+        var tasks = document.Processes.Where(p => p.IsExecutable).SelectMany(p => p.Nodes.Values)
+            .Where(n => n.Task is { Type.IsStatic: true } spec && !_runner.Options.Handlers.ContainsKey(spec.Type.Text))
+            .ToList();
+        if (tasks.Count == 0)
+        {
+            return;
+        }
+
+        var served = (await Store.GetJobWorkersAsync(tasks.Select(n => n.Task!.Type.Text).ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false))
+            .Select(w => w.Type).ToHashSet(StringComparer.Ordinal);
+        foreach (var node in tasks.Where(n => !served.Contains(n.Task!.Type.Text)))
+        {
+            findings.Add(new ValidationFinding(FindingSeverity.Warning, "JOB_TYPE_UNSERVED", node.Id, node.Position.Line, node.Position.Column,
+                $"no in-process handler serves job type '{node.Task!.Type.Text}' and no worker has asked for it yet: its jobs wait until a worker activates them"));
+        }
+    }
+
     private static void RefuseShortCycles(BpmnDocument document, List<ValidationFinding> findings, ExecutionLimits limits)
     {
         foreach (var node in document.Processes.SelectMany(p => p.Nodes.Values))

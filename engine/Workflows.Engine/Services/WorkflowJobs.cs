@@ -6,15 +6,19 @@ namespace Workflows.Engine.Services;
 /// <remarks>
 /// A service task whose type has no in-process handler becomes a job. A worker reads the waiting jobs, does
 /// the work outside any command, then answers with <see cref="CompleteAsync"/>, <see cref="FailAsync"/> or
-/// <see cref="ThrowErrorAsync"/>. An answer to a job that is gone (completed by another worker after a lease
+/// <see cref="ThrowErrorAsync(Guid, string, string?, CancellationToken)"/>. An answer to a job that is gone (completed by another worker after a lease
 /// ran out, or whose instance was cancelled) is refused with <see cref="WorkflowNotFoundException"/> or
 /// <see cref="WorkflowConflictException"/> and changes nothing: delivery is at least once, effects exactly once.
 /// </remarks>
-public sealed class WorkflowJobs
+public sealed partial class WorkflowJobs
 {
     private readonly CommandRunner _runner;
 
-    internal WorkflowJobs(CommandRunner runner) => _runner = runner;
+    internal WorkflowJobs(CommandRunner runner)
+    {
+        _runner = runner;
+        _runner.Committed += changes => _waiters.OnCommitted(changes, _runner.Time);
+    }
 
     /// <summary>Jobs waiting for workers, optionally of one type or one instance.</summary>
     public async Task<IReadOnlyList<JobInfo>> GetWaitingAsync(string? type = null, Guid? instanceId = null, CancellationToken cancellationToken = default)
@@ -62,27 +66,43 @@ public sealed class WorkflowJobs
     /// <summary>Reports a business error from a job worker; the model's error boundary or event sub-process catches it by code.</summary>
     /// <remarks>An error nothing catches becomes an incident on the job's element.</remarks>
     public Task ThrowErrorAsync(Guid jobId, string errorCode, string? errorMessage = null, CancellationToken cancellationToken = default) =>
-        _runner.ExecuteAsync(async execution =>
+        ThrowErrorAsync(jobId, errorCode, errorMessage, variables: null, cancellationToken);
+
+    /// <summary>
+    /// Reports a business error with variables: the event that catches it by code sets them, as a message's variables are set
+    /// (on its scope, then by its output mappings).
+    /// </summary>
+    /// <remarks>An error nothing catches becomes an incident on the job's element.</remarks>
+    public Task ThrowErrorAsync(Guid jobId, string errorCode, string? errorMessage, IReadOnlyDictionary<string, object?>? variables, CancellationToken cancellationToken = default)
+    {
+        var values = variables is null ? null : _runner.Variables(variables);
+        return _runner.ExecuteAsync(async execution =>
         {
             var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
             execution.Changes.JobsClosed.Add(job.Id);
             element.JobId = null;
-            await execution.ThrowErrorAsync(instance, element, errorCode, errorMessage ?? errorCode).ConfigureAwait(false);
+            await execution.ThrowErrorAsync(instance, element, errorCode, errorMessage ?? errorCode, values?.Copy()).ConfigureAwait(false);
             return true;
         }, cancellationToken, name: "ThrowJobError");
+    }
 
     /// <summary>Completes a job, recording which worker did it.</summary>
-    internal Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
+    internal async Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
     {
         var values = _runner.Variables(variables);
-        return _runner.ExecuteAsync(async execution =>
+        var type = await _runner.ExecuteAsync(async execution =>
         {
             execution.Actor = worker;
             var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
             execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
             execution.EnqueueComplete(instance, element.Key, values.Copy());
-            return true;
-        }, cancellationToken, name: "CompleteJob");
+            return job.Type;
+        }, cancellationToken, name: "CompleteJob").ConfigureAwait(false);
+        if (worker is not null && !HasHandler(type))
+        {
+            // A worker over the bus answered: it serves the type, though it never activated a job over HTTP.
+            await RecordWorkerAsync(type, worker, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The delay before a failed job's retry: the base back-off doubled per failure so far.</summary>

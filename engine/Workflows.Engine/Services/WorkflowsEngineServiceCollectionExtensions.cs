@@ -56,7 +56,7 @@ public static class WorkflowsEngineServiceCollectionExtensions
         services.TryAddSingleton(sp => new WorkflowEngine(
             sp.GetRequiredService<EngineStore>().Create(sp),
             sp.GetRequiredService<IOptions<WorkflowEngineOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<EngineTime>()?.Create(sp) ?? sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<WorkflowEngine>>() ?? (ILogger)NullLogger.Instance));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EngineStoreInitializer>());
         return new WorkflowsEngineBuilder(services);
@@ -81,6 +81,18 @@ public sealed class WorkflowsEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// The engine reads time from <paramref name="time"/> instead of the <see cref="TimeProvider"/> registered, which the
+    /// rest of the host (token lifetimes, sign-in lock-outs) keeps: a <see cref="ControlledClock"/> in a test environment.
+    /// </summary>
+    /// <param name="time">Gives the engine's clock, from the host's services.</param>
+    public WorkflowsEngineBuilder UseTimeProvider(Func<IServiceProvider, TimeProvider> time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        Services.Replace(ServiceDescriptor.Singleton(new EngineTime(time)));
+        return this;
+    }
+
     /// <summary>Keeps the engine's state in <paramref name="create"/>'s store, prepared by <paramref name="initialize"/> when the host starts.</summary>
     internal WorkflowsEngineBuilder UseStore(Func<IServiceProvider, IWorkflowStore> create, Func<IServiceProvider, CancellationToken, Task>? initialize)
     {
@@ -88,6 +100,9 @@ public sealed class WorkflowsEngineBuilder
         return this;
     }
 }
+
+/// <summary>The engine's own clock, when it is not the host's.</summary>
+internal sealed record EngineTime(Func<IServiceProvider, TimeProvider> Create);
 
 /// <summary>The store the registered engine runs on, and what prepares it (migrations) before anything uses it.</summary>
 internal sealed record EngineStore(Func<IServiceProvider, IWorkflowStore> Create, Func<IServiceProvider, CancellationToken, Task>? Initialize);

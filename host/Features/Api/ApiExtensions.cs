@@ -19,6 +19,7 @@ internal static class ApiExtensions
         });
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddSingleton<ProcessCatalog>();
+        builder.AddWorkflowsJobs();
         builder.Services.AddWorkflowsProblems();
         builder.AddWorkflowsInbox();
         builder.Services.AddOpenApi(openApi =>
@@ -86,6 +87,8 @@ internal static class ApiExtensions
         api.MapInbox();
         api.MapOperations();
         api.MapRepairs();
+        api.MapJobs();
+        api.MapClock();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapWorkflowsApiReference();
         return app;

@@ -48,7 +48,7 @@ internal static class BranchesApi
         return branch;
     }
 
-    private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, TimeProvider time, CancellationToken ct)
+    private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
         var branch = await OwnBranchAsync(http, engine, branchId, ct);
         if (request.Holidays is { Count: var holidays } && holidays > limits.MaxCalendarHolidays)
@@ -76,7 +76,7 @@ internal static class BranchesApi
             }
         }
 
-        var calendar = new CalendarLayer(layer, request.EffectiveFrom ?? time.GetUtcNow())
+        var calendar = new CalendarLayer(layer, request.EffectiveFrom ?? ClockApi.EngineTime(http.RequestServices).GetUtcNow())
         {
             TimeZone = request.TimeZone,
             Week = week,

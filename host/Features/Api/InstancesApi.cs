@@ -171,7 +171,10 @@ internal static class InstancesApi
             return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, names.Name, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
                 snapshot.Status, snapshot.ActiveElements, ApiJson.ToJson(snapshot.Variables), snapshot.Incidents,
                 await engine.Tasks.GetOpenAsync(id, ct), await engine.ServiceLevels.GetClocksAsync(id, ct), history, steps,
-                snapshot.StartedAt, snapshot.EndedAt));
+                snapshot.StartedAt, snapshot.EndedAt)
+            {
+                Jobs = await WaitingJob.OfAsync(engine, id, ct),
+            });
         }
 
         if (caller.CustomerId is null || snapshot.CustomerId != caller.CustomerId || (await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct)).StartedByHandoff)
@@ -192,7 +195,34 @@ internal sealed record Started(Guid Id, string BusinessKey);
 /// <summary>An instance as staff of its branch see it; <see cref="StepNames"/> names the elements its history and tokens mention.</summary>
 internal sealed record InstanceView(Guid Id, string Journey, string JourneyName, int Version, string? BusinessKey, string? Branch, string? CustomerId, ProcessInstanceStatus Status,
     IReadOnlyList<ActiveElement> ActiveElements, JsonElement Variables, IReadOnlyList<IncidentInfo> Incidents, IReadOnlyList<UserTaskInfo> Tasks,
-    IReadOnlyList<SlaClockInfo> Clocks, IReadOnlyList<HistoryEntry> History, IReadOnlyDictionary<string, string> StepNames, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
+    IReadOnlyList<SlaClockInfo> Clocks, IReadOnlyList<HistoryEntry> History, IReadOnlyDictionary<string, string> StepNames, DateTimeOffset StartedAt, DateTimeOffset? EndedAt)
+{
+    /// <summary>The jobs the instance waits for, each saying whether anything serves its type.</summary>
+    public IReadOnlyList<WaitingJob> Jobs { get; init; } = [];
+}
+
+/// <summary>
+/// A job the instance waits for. <see cref="HasWorker"/> is false when no in-process handler serves its type and no
+/// worker ever asked for it: nothing will take the job until one does.
+/// </summary>
+internal sealed record WaitingJob(Guid Id, string ElementId, string Type, int Retries, bool HasWorker, string? LastWorker, DateTimeOffset? LastActivatedAt)
+{
+    public static async Task<IReadOnlyList<WaitingJob>> OfAsync(WorkflowEngine engine, Guid instanceId, CancellationToken ct)
+    {
+        var jobs = await engine.Jobs.GetWaitingAsync(instanceId: instanceId, cancellationToken: ct);
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var workers = (await engine.Jobs.GetWorkersAsync(jobs.Select(j => j.Type).ToHashSet(StringComparer.Ordinal), ct)).ToDictionary(w => w.Type, StringComparer.Ordinal);
+        return jobs.Select(j =>
+        {
+            var worker = workers.GetValueOrDefault(j.Type);
+            return new WaitingJob(j.Id, j.ElementId, j.Type, j.Retries, worker is not null || engine.Jobs.HasHandler(j.Type), worker?.Worker, worker?.LastActivatedAt);
+        }).ToList();
+    }
+}
 
 internal sealed record CaseSummary(Guid Id, string? Reference, string Journey, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
 

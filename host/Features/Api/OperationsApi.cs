@@ -89,7 +89,7 @@ internal static class OperationsApi
             caller.MustServe(branch, $"the service levels of branch '{branch}'");
         }
 
-        var end = to ?? http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().AddMinutes(1);
+        var end = to ?? ClockApi.EngineTime(http.RequestServices).GetUtcNow().AddMinutes(1);
         return (from ?? end.AddDays(-30), end, branch ?? caller.BranchFilter);
     }
 

@@ -23,6 +23,9 @@ internal static class Roles
     /// <summary>Inspects and repairs the instances of its own branch (<c>*</c> for central teams): modification, batch operations.</summary>
     public const string Operator = "operator";
 
+    /// <summary>A program that takes jobs of service tasks over HTTP and answers them, for its own branch (or every one with <c>*</c>).</summary>
+    public const string Worker = "worker";
+
     /// <summary>Every staff role (everyone but customers).</summary>
     public static readonly string[] Staff = [Analyst, BranchAdmin, Agent, Supervisor, Operator];
 
@@ -73,7 +76,7 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? B
     };
 
     /// <summary>Roles whose work is bounded by a branch: their tokens must carry a <c>branch</c> claim.</summary>
-    public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor, Security.Roles.Operator];
+    public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor, Security.Roles.Operator, Security.Roles.Worker];
 
     /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>.</exception>
     public void MustServe(string? branch, string what)
