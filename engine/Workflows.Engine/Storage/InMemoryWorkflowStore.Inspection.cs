@@ -1,0 +1,106 @@
+using Workflows.Engine.Search;
+
+namespace Workflows.Engine.Storage;
+
+// An instance's wait points for inspection, and the variable index that instance and task searches filter on.
+internal sealed partial class InMemoryWorkflowStore
+{
+    private readonly Dictionary<Guid, Dictionary<string, IndexedValue>> _variableIndex = [];
+
+    public ValueTask<InstanceWaits> GetWaitsAsync(Guid instanceId, CancellationToken ct)
+    {
+        // Scans: an operator's read of one instance, rare beside the commands' indexed reads.
+        lock (_gate)
+        {
+            return new(new InstanceWaits(
+                _timers.Values.Where(t => t.InstanceId == instanceId).OrderBy(t => t.DueAt).ToList(),
+                _messageSubscriptions.Values.Where(s => s.InstanceId == instanceId).OrderBy(s => s.CreatedAt).ToList(),
+                _signalSubscriptions.Values.Where(s => s.InstanceId == instanceId).OrderBy(s => s.ElementKey).ToList(),
+                _jobs.Values.Where(j => j.InstanceId == instanceId).OrderBy(j => j.CreatedAt)
+                    .Select(j => _leases.TryGetValue(j.Id, out var lease) ? new LeasedJob(j, lease.Owner, lease.Until) : new LeasedJob(j, null, null))
+                    .ToList()));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<VariableIndexRecord>> GetIndexedVariablesAsync(Guid instanceId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<VariableIndexRecord> rows = _variableIndex.TryGetValue(instanceId, out var values)
+                ? values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => new VariableIndexRecord(instanceId, v.Key, v.Value)).ToList()
+                : [];
+            return new(rows);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_instances.Values
+                .Where(i => (filter.ProcessId is null || i.ProcessId == filter.ProcessId) && (filter.BusinessKey is null || i.BusinessKey == filter.BusinessKey)
+                    && (filter.Branch is null || i.Branch == filter.Branch) && (filter.CustomerId is null || i.CustomerId == filter.CustomerId)
+                    && (filter.Status is null || i.Status == filter.Status) && (filter.Version is null || i.Version == filter.Version)
+                    && (filter.HasIncident is not { } incident || HasOpenIncident(i.Id) == incident)
+                    && MatchesVariables(i.Id, filter.Variables)
+                    && (filter.After is not { } after || i.StartedAt < after.StartedAt || (i.StartedAt == after.StartedAt && i.Id.CompareTo(after.Id) < 0)))
+                .OrderByDescending(i => i.StartedAt)
+                .ThenByDescending(i => i.Id)
+                .Take(filter.Max)
+                .ToList());
+        }
+    }
+
+    private bool HasOpenIncident(Guid instanceId) =>
+        _incidentsByInstance.TryGetValue(instanceId, out var ids) && ids.Exists(id => _incidents[id].ResolvedAt is null);
+
+    /// <summary>Whether the instance's indexed values pass every condition (under the gate).</summary>
+    private bool MatchesVariables(Guid instanceId, IReadOnlyList<VariableCondition> conditions)
+    {
+        if (conditions.Count == 0)
+        {
+            return true;
+        }
+
+        if (!_variableIndex.TryGetValue(instanceId, out var values))
+        {
+            return false;
+        }
+
+        foreach (var condition in conditions)
+        {
+            if (!values.TryGetValue(condition.Name, out var value) || !condition.Matches(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void ApplySearchIndex(ChangeSet changes)
+    {
+        if (changes.Part<SearchIndexChanges>() is not { } index)
+        {
+            return;
+        }
+
+        foreach (var (instanceId, name) in index.Removed)
+        {
+            if (_variableIndex.TryGetValue(instanceId, out var values))
+            {
+                values.Remove(name);
+            }
+        }
+
+        foreach (var row in index.Inserted.Concat(index.Updated))
+        {
+            if (!_variableIndex.TryGetValue(row.InstanceId, out var values))
+            {
+                _variableIndex[row.InstanceId] = values = new Dictionary<string, IndexedValue>(StringComparer.Ordinal);
+            }
+
+            values[row.Name] = row.Value;
+        }
+    }
+}
