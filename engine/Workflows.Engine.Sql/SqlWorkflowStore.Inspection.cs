@@ -106,6 +106,11 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("variable-index", """
             INSERT INTO wf_variable_index (instance_id, name, text_value, number_value, time_value) VALUES (@InstanceId, @Name, @Text, @Number, @Ticks)
             """, index.Inserted, Row).ConfigureAwait(false);
+        if (!index.HasUpdatesOrRemovals)
+        {
+            return;
+        }
+
         await w.RowsAsync("variable-index-updated", """
             UPDATE wf_variable_index SET text_value = @Text, number_value = @Number, time_value = @Ticks WHERE instance_id = @InstanceId AND name = @Name
             """, index.Updated, Row).ConfigureAwait(false);

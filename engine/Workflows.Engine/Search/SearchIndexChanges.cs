@@ -9,9 +9,16 @@ namespace Workflows.Engine.Search;
 /// </summary>
 internal sealed class SearchIndexChanges
 {
-    public List<VariableIndexRecord> Inserted { get; } = [];
+    // A start only inserts: the other lists are made when first needed.
+    private List<VariableIndexRecord>? _updated;
+    private List<(Guid InstanceId, string Name)>? _removed;
 
-    public List<VariableIndexRecord> Updated { get; } = [];
+    public List<VariableIndexRecord> Inserted { get; } = new(4);
 
-    public List<(Guid InstanceId, string Name)> Removed { get; } = [];
+    public List<VariableIndexRecord> Updated => _updated ??= [];
+
+    public List<(Guid InstanceId, string Name)> Removed => _removed ??= [];
+
+    /// <summary>Whether any value changed or was unset (without making the lists).</summary>
+    public bool HasUpdatesOrRemovals => _updated is { Count: > 0 } || _removed is { Count: > 0 };
 }

@@ -37,32 +37,28 @@ internal sealed class SearchModule : IEngineModule
     // The index holds what the last commit wrote, which is what the loaded state says: kept to write only what changes.
     private static void Remember(LoadedInstance instance)
     {
-        if (instance.Definition.Process.Searchable.Count > 0)
+        var searchable = instance.Definition.Process.Searchable;
+        if (searchable.Count > 0)
         {
-            instance.AddPart(new IndexedValues(Current(instance)));
-        }
-    }
-
-    /// <summary>The instance's searchable values now, by name; a missing or ill-typed value is absent.</summary>
-    public static Dictionary<string, IndexedValue> Current(LoadedInstance instance)
-    {
-        var values = new Dictionary<string, IndexedValue>(StringComparer.Ordinal);
-        foreach (var variable in instance.Definition.Process.Searchable)
-        {
-            if (SearchIndex.TryIndexValue(instance.State.Variables[variable.Name], variable.Type, out var value))
+            var values = new IndexedValue?[searchable.Count];
+            for (var i = 0; i < values.Length; i++)
             {
-                values[variable.Name] = value;
+                values[i] = Current(instance, searchable[i]);
             }
-        }
 
-        return values;
+            instance.AddPart(new IndexedValues(values));
+        }
     }
+
+    /// <summary>The variable's value now as the index keeps it; null when missing or not of its type.</summary>
+    public static IndexedValue? Current(LoadedInstance instance, SearchableVariable variable) =>
+        SearchIndex.TryIndexValue(instance.State.Variables[variable.Name], variable.Type, out var value) ? value : null;
 }
 
-/// <summary>The searchable values of an instance as the index holds them when the command loaded it.</summary>
-internal sealed class IndexedValues(Dictionary<string, IndexedValue> values)
+/// <summary>The searchable values of an instance as the index holds them when the command loaded it, in the order declared.</summary>
+internal sealed class IndexedValues(IndexedValue?[] values)
 {
-    public Dictionary<string, IndexedValue> Values { get; } = values;
+    public IndexedValue?[] Values { get; } = values;
 }
 
 /// <summary>Before the commit: the index rows of the searchable values the command changed, set or unset.</summary>
@@ -87,28 +83,31 @@ internal sealed class SearchIndexWriter(Execution execution) : IElementLifecycle
                 continue;
             }
 
+            // Created by this command: no part, everything set is new.
             var before = instance.Part<IndexedValues>()?.Values;
-            var now = SearchModule.Current(instance);
-            foreach (var (name, value) in now)
+            var searchable = instance.Definition.Process.Searchable;
+            for (var i = 0; i < searchable.Count; i++)
             {
-                if (before is null || !before.TryGetValue(name, out var old))
+                var now = SearchModule.Current(instance, searchable[i]);
+                var old = before?[i];
+                if (now == old)
                 {
-                    execution.Changes.PartToFill<SearchIndexChanges>().Inserted.Add(new Storage.VariableIndexRecord(instance.Id, name, value));
+                    continue;
                 }
-                else if (old != value)
-                {
-                    execution.Changes.PartToFill<SearchIndexChanges>().Updated.Add(new Storage.VariableIndexRecord(instance.Id, name, value));
-                }
-            }
 
-            if (before is not null)
-            {
-                foreach (var name in before.Keys)
+                var name = searchable[i].Name;
+                var changes = execution.Changes.PartToFill<SearchIndexChanges>();
+                if (now is not { } value)
                 {
-                    if (!now.ContainsKey(name))
-                    {
-                        execution.Changes.PartToFill<SearchIndexChanges>().Removed.Add((instance.Id, name));
-                    }
+                    changes.Removed.Add((instance.Id, name));
+                }
+                else if (old is null)
+                {
+                    changes.Inserted.Add(new Storage.VariableIndexRecord(instance.Id, name, value));
+                }
+                else
+                {
+                    changes.Updated.Add(new Storage.VariableIndexRecord(instance.Id, name, value));
                 }
             }
         }

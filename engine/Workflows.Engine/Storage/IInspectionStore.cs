@@ -23,7 +23,7 @@ internal sealed record InstanceWaits(
 internal sealed record LeasedJob(JobRecord Job, string? LeaseOwner, DateTimeOffset? LeaseUntil);
 
 /// <summary>One searchable variable of one instance in the index (wf_variable_index).</summary>
-internal sealed record VariableIndexRecord(Guid InstanceId, string Name, IndexedValue Value);
+internal readonly record struct VariableIndexRecord(Guid InstanceId, string Name, IndexedValue Value);
 
 /// <summary>A filter on an indexed variable, its value already of the variable's declared type.</summary>
 internal sealed record VariableCondition(string Name, VariableComparison Comparison, IndexedValue Value)

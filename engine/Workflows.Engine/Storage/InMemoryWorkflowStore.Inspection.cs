@@ -5,7 +5,8 @@ namespace Workflows.Engine.Storage;
 // An instance's wait points for inspection, and the variable index that instance and task searches filter on.
 internal sealed partial class InMemoryWorkflowStore
 {
-    private readonly Dictionary<Guid, Dictionary<string, IndexedValue>> _variableIndex = [];
+    // One map over every instance's values: a dictionary per instance would cost more than its two or three entries.
+    private readonly Dictionary<(Guid InstanceId, string Name), IndexedValue> _variableIndex = [];
 
     public ValueTask<InstanceWaits> GetWaitsAsync(Guid instanceId, CancellationToken ct)
     {
@@ -26,9 +27,9 @@ internal sealed partial class InMemoryWorkflowStore
     {
         lock (_gate)
         {
-            IReadOnlyList<VariableIndexRecord> rows = _variableIndex.TryGetValue(instanceId, out var values)
-                ? values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => new VariableIndexRecord(instanceId, v.Key, v.Value)).ToList()
-                : [];
+            // A scan, like the wait points': a diagnostic read, where a second map per instance would cost every start.
+            IReadOnlyList<VariableIndexRecord> rows = _variableIndex.Where(v => v.Key.InstanceId == instanceId).OrderBy(v => v.Key.Name, StringComparer.Ordinal)
+                .Select(v => new VariableIndexRecord(instanceId, v.Key.Name, v.Value)).ToList();
             return new(rows);
         }
     }
@@ -62,14 +63,9 @@ internal sealed partial class InMemoryWorkflowStore
             return true;
         }
 
-        if (!_variableIndex.TryGetValue(instanceId, out var values))
-        {
-            return false;
-        }
-
         foreach (var condition in conditions)
         {
-            if (!values.TryGetValue(condition.Name, out var value) || !condition.Matches(value))
+            if (!_variableIndex.TryGetValue((instanceId, condition.Name), out var value) || !condition.Matches(value))
             {
                 return false;
             }
@@ -85,22 +81,22 @@ internal sealed partial class InMemoryWorkflowStore
             return;
         }
 
-        foreach (var (instanceId, name) in index.Removed)
+        foreach (var row in index.Inserted)
         {
-            if (_variableIndex.TryGetValue(instanceId, out var values))
-            {
-                values.Remove(name);
-            }
+            _variableIndex[(row.InstanceId, row.Name)] = row.Value;
         }
 
-        foreach (var row in index.Inserted.Concat(index.Updated))
+        if (index.HasUpdatesOrRemovals)
         {
-            if (!_variableIndex.TryGetValue(row.InstanceId, out var values))
+            foreach (var key in index.Removed)
             {
-                _variableIndex[row.InstanceId] = values = new Dictionary<string, IndexedValue>(StringComparer.Ordinal);
+                _variableIndex.Remove(key);
             }
 
-            values[row.Name] = row.Value;
+            foreach (var row in index.Updated)
+            {
+                _variableIndex[(row.InstanceId, row.Name)] = row.Value;
+            }
         }
     }
 }
