@@ -20,7 +20,17 @@ internal static class SearchFilters
         var declared = new Dictionary<string, SearchableType?>(StringComparer.Ordinal);
         foreach (var record in await runner.Store.GetDefinitionsAsync(processId, ct).ConfigureAwait(false))
         {
-            var definition = await runner.Core.Definitions.GetAsync(record.Id, ct).ConfigureAwait(false);
+            Runtime.ProcessDefinition definition;
+            try
+            {
+                definition = await runner.Core.Definitions.GetAsync(record.Id, ct).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // A stored version that no longer parses declares nothing; its own instances report it when they run.
+                continue;
+            }
+
             foreach (var variable in definition.Process.Searchable)
             {
                 declared[variable.Name] = declared.TryGetValue(variable.Name, out var type) && type != variable.Type ? null : variable.Type;
