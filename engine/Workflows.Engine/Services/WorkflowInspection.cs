@@ -43,9 +43,9 @@ public sealed class WorkflowInspection
         {
             Name = j.Job.Type, Retries = j.Job.Retries, LeaseOwner = j.LeaseOwner, LeaseUntil = j.LeaseUntil, Assignee = j.Job.External ? "external" : null,
         }));
-        points.AddRange(tasks.Select(t => new WaitPointInfo("user-task", t.ElementId, t.ElementKey, t.Id, t.SlaDueAt ?? t.DueDate)
+        points.AddRange(tasks.Select(record => (record.ElementKey, Info: InfoMapper.ToInfo(record))).Select(t => new WaitPointInfo("user-task", t.Info.ElementId, t.ElementKey, t.Info.Id, t.Info.SlaDueAt ?? t.Info.DueDate)
         {
-            Name = t.Name, Assignee = t.Assignee, Queues = t.CandidateGroups, SlaState = t.SlaState,
+            Name = t.Info.Name, Assignee = t.Info.Assignee, Queues = t.Info.CandidateGroups, SlaState = t.Info.SlaState,
         }));
         points.AddRange(state.Elements.Values.Where(e => e.CalledInstanceId is not null)
             .Select(e => new WaitPointInfo("call", e.ElementId, e.Key, e.CalledInstanceId!.Value, null)));
