@@ -105,7 +105,7 @@ internal static class PersistedBenchmark
         }
     }
 
-    private static WorkflowEngineOptions Options() => new WorkflowEngineOptions { Worker = { PollInterval = TimeSpan.FromMilliseconds(10) } }
+    internal static WorkflowEngineOptions Options() => new WorkflowEngineOptions { Worker = { PollInterval = TimeSpan.FromMilliseconds(10) } }
         .AddHandler("work", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null));
 
     private static async Task<(double Rate, List<double> Latencies)> ThroughputAsync(SqlStoreOptions store, string xml, string processId, int count)
@@ -292,10 +292,10 @@ internal static class PersistedBenchmark
             return await connection.ExecuteScalarAsync<long>(sql);
         }
 
-        /// <summary>Bytes the runtime tables take with their indexes (instances, tasks, jobs, timers, subscriptions).</summary>
+        /// <summary>Bytes the runtime tables take with their indexes (instances, tasks, jobs, timers, subscriptions, the variable index).</summary>
         public async Task<long> RuntimeBytesAsync()
         {
-            string[] tables = ["wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions"];
+            string[] tables = ["wf_instances", "wf_user_tasks", "wf_jobs", "wf_timers", "wf_message_subscriptions", "wf_signal_subscriptions", "wf_variable_index"];
             await using var connection = Open();
             if (Store.Provider == SqlProvider.Sqlite)
             {

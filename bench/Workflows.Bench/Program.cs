@@ -6,6 +6,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency]
 //   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
 //       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
+//   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -26,12 +27,15 @@ switch (command)
             Int("tasks", "1000000"), Int("clocks", "1000000"), double.Parse(options.GetValueOrDefault("speed", "173"), CultureInfo.InvariantCulture),
             Int("seconds", "60"), Int("workers", provider == Workflows.Engine.Sql.SqlProvider.Sqlite ? "1" : "2"));
         break;
+    case "search":
+        await SearchBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs);
+        break;
     case "handoff":
         await HandoffBenchmark.RunAsync(options.GetValueOrDefault("transport", "inmemory"), options.GetValueOrDefault("rabbitmq"), runs,
             int.Parse(options.GetValueOrDefault("cases", "2000"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("inflight", "16"), CultureInfo.InvariantCulture));
         break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels or handoff");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search or handoff");
         return 2;
 }
 

@@ -114,7 +114,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
-        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{add}"] = "ADD COLUMN",
+        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{add}"] = "ADD COLUMN", ["{real}"] = "REAL",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
@@ -169,7 +169,7 @@ internal sealed class PostgresDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
-        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN",
+        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "double precision",
     };
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
@@ -179,6 +179,7 @@ internal sealed class PostgresDialect : SqlDialect
         [typeof(Guid)] = NpgsqlTypes.NpgsqlDbType.Uuid,
         [typeof(long)] = NpgsqlTypes.NpgsqlDbType.Bigint,
         [typeof(int)] = NpgsqlTypes.NpgsqlDbType.Integer,
+        [typeof(double)] = NpgsqlTypes.NpgsqlDbType.Double,
         [typeof(string)] = NpgsqlTypes.NpgsqlDbType.Text,
         [typeof(byte[])] = NpgsqlTypes.NpgsqlDbType.Bytea,
     };
@@ -253,7 +254,7 @@ internal sealed class SqlServerDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
-        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD",
+        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD", ["{real}"] = "float",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);

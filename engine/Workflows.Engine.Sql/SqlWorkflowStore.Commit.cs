@@ -41,6 +41,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteMessagesAsync(w, changes).ConfigureAwait(false);
             await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
             await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
+            await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }

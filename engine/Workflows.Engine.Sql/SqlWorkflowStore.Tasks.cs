@@ -45,6 +45,7 @@ internal sealed partial class SqlWorkflowStore
         Filter(query.CustomerId, "customerId", "t.customer_id = @customerId");
         Filter(query.BusinessKey, "businessKey", "t.business_key = @businessKey");
         Filter(query.DueBefore?.UtcTicks, "dueBefore", "t.due_date < @dueBefore");
+        filters.AddRange(VariableConditions("t.instance_id", query.VariableConditions, parameters));
 
         var fields = TaskSortKey.Fields(query.Sort);
         var columns = fields.Select(QueueColumn).ToList();

@@ -160,27 +160,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         return found;
     }
 
-    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
-    {
-        var where = new List<string>();
-        void When(object? value, string condition)
-        {
-            if (value is not null)
-            {
-                where.Add(condition);
-            }
-        }
-
-        When(filter.ProcessId, "process_id = @ProcessId");
-        When(filter.BusinessKey, "business_key = @BusinessKey");
-        When(filter.Branch, "branch = @Branch");
-        When(filter.CustomerId, "customer_id = @CustomerId");
-        When(filter.Status, "status = @Status");
-        var clause = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
-        return ListAsync<InstanceRow, InstanceRecord>(_dialect.Top($"* FROM wf_instances{clause} ORDER BY started_at DESC, id DESC", "@Max"),
-            new { filter.ProcessId, filter.BusinessKey, filter.Branch, filter.CustomerId, Status = (int?)filter.Status, filter.Max }, r => r.ToRecord(), ct);
-    }
-
     public ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct) =>
         SingleAsync<IncidentRow, IncidentRecord>("SELECT * FROM wf_incidents WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 

@@ -42,6 +42,7 @@ public sealed class WorkflowEngine
         Tasks = new WorkflowTasks(_runner);
         Jobs = new WorkflowJobs(_runner);
         Queries = new WorkflowQueries(_runner);
+        Inspection = new WorkflowInspection(_runner, ServiceLevels);
         Worker = new WorkflowWorker(_runner, Jobs, ServiceLevels, logger);
         Operations = new WorkflowOperations(_runner);
     }
@@ -60,6 +61,9 @@ public sealed class WorkflowEngine
 
     /// <summary>Reads of instances, history, incidents and messages.</summary>
     public WorkflowQueries Queries { get; }
+
+    /// <summary>Operations' reads: an instance inspected whole (wait points, variables by scope), instances searched by variable values.</summary>
+    public WorkflowInspection Inspection { get; }
 
     /// <summary>The background worker: timers, SLA clocks, in-process jobs, message expiry, history retention.</summary>
     public WorkflowWorker Worker { get; }

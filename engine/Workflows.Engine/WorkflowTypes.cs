@@ -134,6 +134,18 @@ public sealed record InstanceQuery
 
     /// <summary>At most this many, newest first (default 50).</summary>
     public int Max { get; init; } = 50;
+
+    /// <summary>The definition version, with <see cref="ProcessId"/>.</summary>
+    public int? Version { get; init; }
+
+    /// <summary>True: only instances with an open incident; false: only those without.</summary>
+    public bool? HasIncident { get; init; }
+
+    /// <summary>Filters on variables the journey declares searchable (<c>wf:searchable</c>); every one must hold.</summary>
+    public IReadOnlyList<VariableFilter> Variables { get; init; } = [];
+
+    /// <summary>The <see cref="InstancePage.NextCursor"/> of the previous page; null for the first.</summary>
+    public string? Cursor { get; init; }
 }
 
 /// <summary>An instance in a list: who and where, without its variables.</summary>
@@ -254,6 +266,12 @@ public sealed partial record TaskQuery
 
     /// <summary>The <see cref="TaskPage.NextCursor"/> of the previous page; null for the first.</summary>
     public string? Cursor { get; init; }
+
+    /// <summary>Filters on the variables of the task's instance that its journey declares searchable (<c>wf:searchable</c>); every one must hold.</summary>
+    public IReadOnlyList<VariableFilter> Variables { get; init; } = [];
+
+    // The filters read as the declared types, for the store.
+    internal IReadOnlyList<Storage.VariableCondition> VariableConditions { get; init; } = [];
 }
 
 /// <summary>A page of tasks, and the cursor of the next page (null on the last).</summary>

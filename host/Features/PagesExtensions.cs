@@ -4,7 +4,8 @@ using Workflows.Host.Features.Security;
 namespace Workflows.Host.Features;
 
 /// <summary>
-/// The web pages: the analysts' designer, the agents' inbox, the supervisors' board and the customers' tracker,
+/// The web pages: the analysts' designer, the agents' inbox, the supervisors' board, the customers' tracker and the
+/// operators' operations page,
 /// each allowed to its role like the API. Their scripts and the front-end packages (bpmn-js, copied from the npm
 /// registry's package at build) are static files; the data comes from the API with the signed-in user's token.
 /// </summary>
@@ -17,7 +18,14 @@ internal static class PagesExtensions
         ("/inbox", Roles.Agent, "inbox.html"),
         ("/board", Roles.Supervisor, "board.html"),
         ("/tracker", Roles.Customer, "tracker.html"),
+        ("/operate", Roles.Operator, "operate.html"),
     ];
+
+    /// <summary>Roles besides its own that may open a page: supervisors read the operations page.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> AlsoFor = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["/operate"] = [Roles.Supervisor],
+    };
 
     private static string Folder => Path.Combine(AppContext.BaseDirectory, "Pages");
 
@@ -32,7 +40,7 @@ internal static class PagesExtensions
         foreach (var (path, role, file) in Pages)
         {
             app.MapGet(path, () => Results.File(Path.Combine(Folder, file), "text/html; charset=utf-8"))
-                .RequireAuthorization(p => p.RequireRole(role)).ExcludeFromDescription().WithName("Page" + file[..file.IndexOf('.', StringComparison.Ordinal)]);
+                .RequireAuthorization(p => p.RequireRole([role, .. AlsoFor.GetValueOrDefault(path, [])])).ExcludeFromDescription().WithName("Page" + file[..file.IndexOf('.', StringComparison.Ordinal)]);
         }
 
         app.MapGet("/signin", () => Results.File(Path.Combine(Folder, "signin.html"), "text/html; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();

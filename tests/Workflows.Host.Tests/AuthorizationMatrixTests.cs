@@ -151,8 +151,8 @@ public sealed class AuthorizationMatrixTests
         new("GetJourney", [Agent, Supervisor], async t => Get($"/api/instances/{await t.ComplaintAsync()}/journey")),
         new("ServiceReport", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/report"))),
         new("Breaches", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/breaches"))),
-        new("ListIncidents", [Supervisor], _ => Task.FromResult(Get("/api/incidents"))),
-        new("RetryIncident", [Supervisor], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
+        new("ListIncidents", [Supervisor, Operator], _ => Task.FromResult(Get("/api/incidents"))),
+        new("RetryIncident", [Supervisor, Operator], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
         new("ModifyInstance", [Operator], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/modification",
             new { reason = "matrix", variables = new[] { new { values = new { note = "checked" } } } })),
         new("CreateBatch", [Operator], _ => Task.FromResult(Send(HttpMethod.Post, "/api/batches", new { kind = "cancel", selection = new { journey = "no-such-journey" }, reason = "matrix" }))),
@@ -170,6 +170,9 @@ public sealed class AuthorizationMatrixTests
         // A branch admin of one branch may not move the clock (it moves every branch's deadlines): a central one may.
         new("MoveClock", [], _ => Task.FromResult(Send(HttpMethod.Post, "/api/clock", new { advance = "PT1M" }))),
         new("ResetClock", [], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/clock"))),
+        new("SearchInstances", [Supervisor, Operator], _ => Task.FromResult(Get("/api/instances/search?journey=complaint&state=active&var.amount.gte=0"))),
+        new("SearchableVariables", [Supervisor, Operator], _ => Task.FromResult(Get("/api/instances/searchable-variables?journey=complaint"))),
+        new("InspectInstance", [Supervisor, Operator], async t => Get($"/api/instances/{await t.ComplaintAsync()}/inspection")),
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>
@@ -204,13 +207,14 @@ public sealed class AuthorizationMatrixTests
         }
     }
 
-    private static readonly (string Path, string Owner)[] Pages = [("/designer", Analyst), ("/inbox", Agent), ("/board", Supervisor), ("/tracker", Customer)];
+    private static readonly (string Path, string[] Owners)[] Pages =
+        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor])];
 
     private static IEnumerable<TestCaseData> PageCases() =>
-        Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owner, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));
+        Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owners, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));
 
     [TestCaseSource(nameof(PageCases))]
-    public async Task Each_page_opens_for_its_role_sends_strangers_to_the_sign_in_and_refuses_other_roles(string path, string owner, string? user)
+    public async Task Each_page_opens_for_its_role_sends_strangers_to_the_sign_in_and_refuses_other_roles(string path, string[] owners, string? user)
     {
         var client = user is null ? _host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }) : await ClientAsync(user);
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
@@ -221,7 +225,7 @@ public sealed class AuthorizationMatrixTests
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
             Assert.That(response.Headers.Location?.ToString(), Is.EqualTo("/signin?returnUrl=" + Uri.EscapeDataString(path)));
         }
-        else if (user == owner)
+        else if (owners.Contains(user))
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(body, Does.StartWith("<!doctype html>"));

@@ -125,4 +125,28 @@ public sealed class ComplaintTests
         var recovery = (await complaint.UserTasksAsync()).Single();
         Assert.That(recovery.CandidateGroups, Is.EqualTo(new[] { "customer-care" }));
     }
+
+    [Test]
+    public async Task A_registered_complaint_is_found_by_its_amount_and_customer_and_its_task_by_the_amount()
+    {
+        var journey = await Journey.StartAsync();
+        var complaint = await journey.StartAsync("complaint", "C-7");
+        await complaint.CompleteUserTaskAsync("register", Registered(80));
+        var customer = await complaint.VariableAsync("customerId");
+
+        var found = await journey.H.Engine.Inspection.SearchInstancesAsync(new InstanceQuery
+        {
+            ProcessId = "complaint",
+            Variables = [new VariableFilter("amount", VariableComparison.LessOrEqual, "100"), new VariableFilter("customerId", VariableComparison.Equal, customer)],
+        });
+        var above = await journey.H.Engine.Inspection.SearchInstancesAsync(new InstanceQuery { ProcessId = "complaint", Variables = [new VariableFilter("amount", VariableComparison.GreaterThan, 100)] });
+        var tasks = await journey.H.Engine.Tasks.QueryAsync(new TaskQuery { Variables = [new VariableFilter("amount", VariableComparison.Equal, 80)] });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(found.Instances.Select(i => i.Id), Is.EqualTo(new[] { complaint.Id }));
+            Assert.That(above.Instances, Is.Empty);
+            Assert.That(tasks.Tasks.Select(t => (t.InstanceId, t.ElementId)), Is.EqualTo(new[] { (complaint.Id, "resolve_front") }));
+        }
+    }
 }

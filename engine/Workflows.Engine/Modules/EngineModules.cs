@@ -1,4 +1,5 @@
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Search;
 using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Services;
 
@@ -13,7 +14,7 @@ namespace Workflows.Engine.Modules;
 internal static class EngineModules
 {
     /// <summary>Read the modules' extension elements as the parser meets each element.</summary>
-    public static IBpmnParseListener[] ParseListeners { get; } = [ServiceLevelParseListener.Instance];
+    public static IBpmnParseListener[] ParseListeners { get; } = [ServiceLevelParseListener.Instance, SearchParseListener.Instance];
 
     /// <summary>The modules' timer durations beyond ISO 8601, which the parser accepts and wait points plan.</summary>
     public static ITimerDurations[] TimerDurations { get; } = [BusinessTimerDurations.Instance];
@@ -22,5 +23,5 @@ internal static class EngineModules
     public static IModelCheck[] ModelChecks { get; } = [ServiceLevelChecks.Instance];
 
     /// <summary>The modules of one engine, in the order the core calls them.</summary>
-    public static IEngineModule[] Create(CommandRunner runner) => [new ServiceLevelModule(runner)];
+    public static IEngineModule[] Create(CommandRunner runner) => [new ServiceLevelModule(runner), new SearchModule()];
 }

@@ -44,6 +44,7 @@ public sealed class WorkflowTasks
         }
 
         var after = query.Cursor is null ? (TaskSortKey?)null : TaskSortKey.FromCursor(query.Cursor, query.Sort);
+        query = query with { VariableConditions = await Search.SearchFilters.ResolveAsync(_runner, null, query.Variables, cancellationToken).ConfigureAwait(false) };
         var rows = await Store.QueryTasksAsync(query, after, query.PageSize + 1, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(query.PageSize).ToList();
         var next = rows.Count > query.PageSize ? TaskSortKey.Of(page[^1]).ToCursor(query.Sort) : null;

@@ -15,6 +15,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplyMessages(changes);
             ApplyServiceLevels(changes);
             ApplyBatchItems(changes);
+            ApplySearchIndex(changes);
         }
 
         return ValueTask.CompletedTask;

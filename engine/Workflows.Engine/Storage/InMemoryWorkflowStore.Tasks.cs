@@ -43,7 +43,7 @@ internal sealed partial class InMemoryWorkflowStore
         {
             IReadOnlyList<UserTaskRecord> page = _openTasksByInstance.Values.SelectMany(ids => ids)
                 .Select(id => _tasks[id])
-                .Where(t => TaskFilter.Matches(query, t) && (after is not { } a || TaskSortKey.Compare(TaskSortKey.Of(t), a, query.Sort) > 0))
+                .Where(t => TaskFilter.Matches(query, t) && MatchesVariables(t.InstanceId, query.VariableConditions) && (after is not { } a || TaskSortKey.Compare(TaskSortKey.Of(t), a, query.Sort) > 0))
                 .Order(Comparer<UserTaskRecord>.Create((x, y) => TaskSortKey.Compare(TaskSortKey.Of(x), TaskSortKey.Of(y), query.Sort)))
                 .Take(limit)
                 .ToList();

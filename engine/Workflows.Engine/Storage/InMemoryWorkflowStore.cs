@@ -122,21 +122,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            return new(_instances.Values
-                .Where(i => (filter.ProcessId is null || i.ProcessId == filter.ProcessId) && (filter.BusinessKey is null || i.BusinessKey == filter.BusinessKey)
-                    && (filter.Branch is null || i.Branch == filter.Branch) && (filter.CustomerId is null || i.CustomerId == filter.CustomerId)
-                    && (filter.Status is null || i.Status == filter.Status))
-                .OrderByDescending(i => i.StartedAt)
-                .ThenByDescending(i => i.Id)
-                .Take(filter.Max)
-                .ToList());
-        }
-    }
-
     public ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct)
     {
         lock (_gate)

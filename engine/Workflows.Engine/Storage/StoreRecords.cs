@@ -44,6 +44,18 @@ internal sealed record InstanceFilter(string? ProcessId, string? BusinessKey, in
     public string? CustomerId { get; init; }
 
     public ProcessInstanceStatus? Status { get; init; }
+
+    /// <summary>The definition version (with <see cref="ProcessId"/>).</summary>
+    public int? Version { get; init; }
+
+    /// <summary>True: only instances with an open incident; false: only those without.</summary>
+    public bool? HasIncident { get; init; }
+
+    /// <summary>Conditions on indexed variables (wf_variable_index), every one of which must hold.</summary>
+    public IReadOnlyList<VariableCondition> Variables { get; init; } = [];
+
+    /// <summary>The keyset cursor: only instances after this one in the list's order (started later first, then id).</summary>
+    public (DateTimeOffset StartedAt, Guid Id)? After { get; init; }
 }
 
 internal enum TaskStatus

@@ -89,6 +89,7 @@ internal static class ApiExtensions
         api.MapRepairs();
         api.MapJobs();
         api.MapClock();
+        api.MapInspection();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapWorkflowsApiReference();
         return app;

@@ -27,10 +27,10 @@ internal static class OperationsApi
         levels.MapGet("/breaches", BreachesAsync).WithName("Breaches")
             .WithSummary("Breached and at-risk clocks by branch, journey and step, and the level-1 commitments breached or at risk.");
 
-        var incidents = api.MapGroup("/incidents").WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Supervisor));
+        var incidents = api.MapGroup("/incidents").WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Operator));
         incidents.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
                 await engine.Queries.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
-            .WithName("ListIncidents").WithSummary("Open incidents of the supervisor's branch, oldest first.");
+            .WithName("ListIncidents").WithSummary("Open incidents of the caller's branch, oldest first.");
         incidents.MapPost("/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);

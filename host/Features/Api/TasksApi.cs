@@ -14,7 +14,7 @@ internal static class TasksApi
     {
         var group = api.MapGroup("/tasks").WithTags("Tasks");
         group.MapGet("", QueryAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("QueryTasks")
-            .WithSummary("A page of open tasks, by SLA time left (breached first), priority or age; pass nextCursor back for the next page.");
+            .WithSummary("A page of open tasks, by SLA time left (breached first), priority or age, filtered by their instance's searchable variables (var.amount.gte=100); pass nextCursor back for the next page.");
         group.MapPost("/next", async (NextRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var caller = Caller.From(http.User);
@@ -77,6 +77,7 @@ internal static class TasksApi
             Sort = sort ?? TaskSort.SlaTimeLeft,
             PageSize = limits.PageSize(pageSize),
             Cursor = cursor,
+            Variables = VariableQuery.Parse(http.Request.Query, limits),
         }, ct);
     }
 

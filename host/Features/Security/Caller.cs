@@ -20,7 +20,7 @@ internal static class Roles
     /// <summary>Raises and follows its own cases only.</summary>
     public const string Customer = "customer";
 
-    /// <summary>Inspects and repairs the instances of its own branch (<c>*</c> for central teams): modification, batch operations.</summary>
+    /// <summary>Inspects, searches and repairs the instances of its own branch (<c>*</c> for central teams): the operations page, incident retries, modification, batch operations.</summary>
     public const string Operator = "operator";
 
     /// <summary>A program that takes jobs of service tasks over HTTP and answers them, for its own branch (or every one with <c>*</c>).</summary>
@@ -38,7 +38,7 @@ internal static class WorkflowsClaims
     public const string Name = "sub";
     public const string Role = "role";
 
-    /// <summary>The branch of a branch admin, agent or supervisor; <c>*</c> for a central team that serves every branch.</summary>
+    /// <summary>The branch of a branch admin, agent, supervisor or operator; <c>*</c> for a central team that serves every branch.</summary>
     public const string Branch = "branch";
 
     /// <summary>An agent's queue; one claim per queue.</summary>

@@ -80,6 +80,7 @@ internal static partial class SecurityExtensions
         new("ann", "front-office agent of paris-01", [Roles.Agent], Demo.Branch, ["front-desk", "front-desk-supervisors", "customer-care", "claims-desk", "compliance", "billing-desk", "logistics-desk"], null),
         new("omar", "back-office agent (all branches)", [Roles.Agent], WorkflowsClaims.AllBranches, ["back-office-complaints", "back-office-leads", "back-office-provisioning", "warehouse", "warehouse-leads", "claims-assessment", "claims-handlers", "claims-leads", "claims-managers", "field-operations", "back-office-billing"], null),
         new("sofia", "supervisor of paris-01", [Roles.Supervisor], Demo.Branch, [], null),
+        new("otto", "operator (all branches)", [Roles.Operator], WorkflowsClaims.AllBranches, [], null),
         new("carla", "customer cust-1001", [Roles.Customer], null, [], "cust-1001"),
     ];
 

@@ -1,0 +1,124 @@
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Search;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Operations' reads: one instance inspected whole, and instances searched by the values of their searchable variables.</summary>
+/// <remarks>
+/// Reads change nothing and take no lock. An inspection reads the instance and its wait points one after the other,
+/// so a command landing between the reads can show a wait point of a step the tokens have just left; read again to be sure.
+/// </remarks>
+public sealed class WorkflowInspection
+{
+    private readonly CommandRunner _runner;
+    private readonly WorkflowServiceLevels _serviceLevels;
+
+    internal WorkflowInspection(CommandRunner runner, WorkflowServiceLevels serviceLevels)
+    {
+        _runner = runner;
+        _serviceLevels = serviceLevels;
+    }
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>Where an instance waits and for what, its variables by scope, open incidents and history.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
+    public async Task<InstanceInspection> InspectAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        var state = InstanceStateSerializer.Deserialize(record);
+        var waits = await Store.GetWaitsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var clocks = await _serviceLevels.GetClocksAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var incidents = await Store.GetOpenIncidentsAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        var history = await Store.GetHistoryAsync(instanceId, cancellationToken).ConfigureAwait(false);
+
+        var points = new List<WaitPointInfo>();
+        points.AddRange(waits.Timers.Select(t => new WaitPointInfo("timer", t.ElementId, t.ElementKey, t.Id, t.DueAt) { Remaining = t.Interval is null ? null : t.Remaining }));
+        points.AddRange(waits.Messages.Select(m => new WaitPointInfo("message", m.ElementId, m.ElementKey, m.Id, null) { Name = m.MessageName, CorrelationKey = m.CorrelationKey }));
+        points.AddRange(waits.Signals.Select(s => new WaitPointInfo("signal", s.ElementId, s.ElementKey, s.Id, null) { Name = s.SignalName }));
+        points.AddRange(waits.Jobs.Select(j => new WaitPointInfo("job", j.Job.ElementId, j.Job.ElementKey, j.Job.Id, j.Job.DueAt)
+        {
+            Name = j.Job.Type, Retries = j.Job.Retries, LeaseOwner = j.LeaseOwner, LeaseUntil = j.LeaseUntil, Assignee = j.Job.External ? "external" : null,
+        }));
+        points.AddRange(tasks.Select(record => (record.ElementKey, Info: InfoMapper.ToInfo(record))).Select(t => new WaitPointInfo("user-task", t.Info.ElementId, t.ElementKey, t.Info.Id, t.Info.SlaDueAt ?? t.Info.DueDate)
+        {
+            Name = t.Info.Name, Assignee = t.Info.Assignee, Queues = t.Info.CandidateGroups, SlaState = t.Info.SlaState,
+        }));
+        points.AddRange(state.Elements.Values.Where(e => e.CalledInstanceId is not null)
+            .Select(e => new WaitPointInfo("call", e.ElementId, e.Key, e.CalledInstanceId!.Value, null)));
+        points.AddRange(clocks.Where(c => c.EndedAt is null).Select(c => new WaitPointInfo("sla-clock", c.ElementId, 0, c.Id, c.TargetAt)
+        {
+            Name = c.Label ?? c.Kind, SlaState = c.State,
+        }));
+
+        var tokens = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var element in state.Elements.Values)
+        {
+            if (element.Key != InstanceState.RootKey)
+            {
+                tokens[element.ElementId] = tokens.GetValueOrDefault(element.ElementId) + 1;
+            }
+        }
+
+        var summary = new InstanceSummary(record.Id, record.ProcessId, record.Version, record.BusinessKey, record.Branch, record.CustomerId, record.Status, record.StartedAt, record.EndedAt);
+        return new InstanceInspection(summary, Tree(state), tokens, points, incidents.Select(InfoMapper.ToInfo).ToList(),
+            history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList());
+    }
+
+    /// <summary>A page of instances matching every filter the query sets, newest first, with the cursor of the next.</summary>
+    /// <exception cref="WorkflowInputException">A variable filter names a variable not declared searchable or a value not of its type; the cursor is not one of this list.</exception>
+    public async Task<InstancePage> SearchInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Max is < 1 or > 500)
+        {
+            throw new WorkflowInputException($"the page size must be from 1 to 500, not {query.Max}");
+        }
+
+        var conditions = await SearchFilters.ResolveAsync(_runner, query.ProcessId, query.Variables, cancellationToken).ConfigureAwait(false);
+        var records = await Store.FindInstancesAsync(new InstanceFilter(query.ProcessId, query.BusinessKey, query.Max + 1)
+        {
+            Branch = query.Branch,
+            CustomerId = query.CustomerId,
+            Status = query.Status,
+            Version = query.Version,
+            HasIncident = query.HasIncident,
+            Variables = conditions,
+            After = query.Cursor is null ? null : SearchFilters.FromCursor(query.Cursor),
+        }, cancellationToken).ConfigureAwait(false);
+        var page = records.Take(query.Max)
+            .Select(r => new InstanceSummary(r.Id, r.ProcessId, r.Version, r.BusinessKey, r.Branch, r.CustomerId, r.Status, r.StartedAt, r.EndedAt))
+            .ToList();
+        return new InstancePage(page, records.Count > query.Max ? SearchFilters.ToCursor(page[^1]) : null);
+    }
+
+    /// <summary>The variables a journey's deployed versions declare searchable (every journey's when none is named), by name.</summary>
+    public async Task<IReadOnlyList<SearchableVariableInfo>> GetSearchableVariablesAsync(string? processId = null, CancellationToken cancellationToken = default)
+    {
+        var declared = await SearchFilters.DeclaredAsync(_runner, processId, cancellationToken).ConfigureAwait(false);
+        return declared.Where(d => d.Value is not null).OrderBy(d => d.Key, StringComparer.Ordinal)
+            .Select(d => new SearchableVariableInfo(d.Key, d.Value!.Value.ToString().ToLowerInvariant())).ToList();
+    }
+
+    // The element instances under the process scope, whose variables are the process variables (kept after the end).
+    private static ElementInstanceInfo Tree(InstanceState state)
+    {
+        var children = state.Elements.Values.Where(e => e.Key != InstanceState.RootKey).ToLookup(e => e.ParentKey);
+        ElementInstanceInfo Node(ElementInstance e) => new(e.Key, e.ElementId, StateOf(e), Variables(e.Variables), children[e.Key].OrderBy(c => c.Key).Select(Node).ToList());
+
+        var rootState = state.Status == ProcessInstanceStatus.Active ? "active" : state.Status.ToString().ToLowerInvariant();
+        var top = children[InstanceState.RootKey].Concat(children[0]).OrderBy(c => c.Key).Select(Node).ToList();
+        return new ElementInstanceInfo(InstanceState.RootKey, state.ProcessId, rootState, Execution.ToDictionary(state.Variables), top);
+    }
+
+    private static IReadOnlyDictionary<string, object?> Variables(Feel.FeelContext? context) =>
+        context is null ? new Dictionary<string, object?>() : Execution.ToDictionary(context);
+
+    private static string StateOf(ElementInstance e) =>
+        e.IncidentId is not null ? "incident"
+        : e.TaskId is not null || e.JobId is not null || e.CalledInstanceId is not null || e.Waits is { Count: > 0 } ? "waiting"
+        : "active";
+}

@@ -1,0 +1,138 @@
+// The operations page: the branch's instances found by journey, version, state, incident and searchable variables,
+// and one instance inspected: its diagram with the tokens on each element and the incidents marked, its wait points,
+// variables by scope, incidents (retried from here) and history. Commands on instances come in a later round.
+import { api, el, header, when, latestVersions, notice } from './common.js';
+
+const user = await header('Operate');
+const viewer = new BpmnJS({ container: '#diagram' });
+const $ = id => document.getElementById(id);
+const latest = await latestVersions();
+for (const processId of latest.keys()) $('journey').append(el('option', { value: processId, text: processId }));
+if (user.branch && user.branch !== '*') { $('branch').value = user.branch; $('branch').readOnly = true; }
+
+const filters = [];        // [{ name, op, value }]
+let cursor = null;         // the next page's cursor
+let selected = null;       // the instance shown
+
+async function loadSearchable() {
+  const journey = $('journey').value;
+  const vars = await api('/api/instances/searchable-variables' + (journey ? `?journey=${encodeURIComponent(journey)}` : ''));
+  $('var-name').replaceChildren(el('option', { value: '', text: '—' }), ...vars.map(v => el('option', { value: v.name, text: `${v.name} (${v.type})` })));
+}
+
+function renderChips() {
+  $('var-chips').replaceChildren(...filters.map((f, i) => el('span', { class: 'chip', 'data-test': 'chip' }, `${f.name} ${f.op} ${f.value}`,
+    el('button', { type: 'button', 'aria-label': `remove ${f.name}`, onclick: () => { filters.splice(i, 1); renderChips(); } }, '×'))));
+}
+
+function query() {
+  const q = new URLSearchParams({ max: '25' });
+  for (const [param, id] of [['journey', 'journey'], ['version', 'version'], ['state', 'state'], ['incident', 'incident'], ['branch', 'branch']]) {
+    if ($(id).value) q.set(param, $(id).value);
+  }
+  for (const f of filters) q.append(`var.${f.name}.${f.op}`, f.value);
+  return q;
+}
+
+async function search(more = false) {
+  const q = query();
+  if (more && cursor) q.set('after', cursor);
+  try {
+    const page = await api('/api/instances/search?' + q);
+    cursor = page.nextCursor;
+    $('more').hidden = !cursor;
+    const rows = page.instances.map(i => el('tr', { class: 'clickable', 'data-instance': i.id, onclick: () => inspect(i.id) },
+      el('td', { text: i.businessKey || i.id.slice(0, 8) }), el('td', { text: `${i.processId} v${i.version}` }), el('td', { text: i.branch || '—' }),
+      el('td', {}, el('span', { class: `pill ${i.status}`, text: i.status })), el('td', { text: when(i.startedAt) })));
+    if (more) $('instances').append(...rows);
+    else $('instances').replaceChildren(el('tr', {}, ...['case', 'journey', 'branch', 'state', 'started'].map(h => el('th', { text: h }))), ...rows);
+    notice($('message'), `${$('instances').querySelectorAll('tr[data-instance]').length} shown${cursor ? ', more available' : ''}`);
+  } catch (e) {
+    notice($('message'), e.message, 'error');
+  }
+}
+
+async function inspect(id) {
+  selected = id;
+  for (const row of document.querySelectorAll('#instances tr[data-instance]')) row.classList.toggle('selected', row.dataset.instance === id);
+  const view = await api(`/api/instances/${id}/inspection`);
+  const i = view.instance;
+  $('title').textContent = `${view.journeyName} v${i.version} · ${i.businessKey || i.id} · ${i.status}`;
+  await diagram(view);
+  waits(view);
+  $('tab-variables').replaceChildren(scope(view.scope, view.stepNames));
+  incidents(view);
+  $('tab-history').replaceChildren(el('ol', { class: 'timeline' }, ...view.history.map(h => el('li', {},
+    el('div', { class: 'when', text: `${when(h.at)}${h.actor ? ' · ' + h.actor : ''}` }),
+    `${h.kind}${h.elementId ? ' · ' + (view.stepNames[h.elementId] || h.elementId) : ''}${h.detail ? ' · ' + h.detail : ''}`))));
+}
+
+// The diagram of the instance's version, a count of live tokens on each element and a marker on each element with an open incident.
+async function diagram(view) {
+  const i = view.instance;
+  await viewer.importXML(await api(`/api/definitions/${encodeURIComponent(i.processId)}/versions/${i.version}/xml`));
+  const canvas = viewer.get('canvas'), overlays = viewer.get('overlays'), registry = viewer.get('elementRegistry');
+  canvas.zoom('fit-viewport');
+  for (const [elementId, count] of Object.entries(view.activeTokens)) {
+    if (!registry.get(elementId)) continue;
+    canvas.addMarker(elementId, 'wf-active');
+    overlays.add(elementId, 'tokens', { position: { bottom: 8, left: -8 }, html: el('span', { class: 'tokens', 'data-tokens': elementId, title: 'live tokens', text: String(count) }) });
+  }
+  const byElement = Map.groupBy(view.incidents, x => x.elementId);
+  for (const [elementId, list] of byElement) {
+    if (!registry.get(elementId)) continue;
+    canvas.addMarker(elementId, 'wf-incident');
+    overlays.add(elementId, 'incident', { position: { top: -10, right: 10 }, html: el('span', { class: 'incident-marker', 'data-incident': elementId, title: list.map(x => x.message).join('\n'), text: `⚠ ${list.length}` }) });
+  }
+}
+
+function waits(view) {
+  const detail = w => [w.name, w.correlationKey ? `key ${w.correlationKey}` : null, w.retries !== undefined && w.retries !== null ? `${w.retries} retries left` : null,
+    w.leaseOwner ? `leased by ${w.leaseOwner} until ${when(w.leaseUntil)}` : null, w.assignee, w.queues?.length ? `queues ${w.queues.join(', ')}` : null,
+    w.slaState ? `SLA ${w.slaState}` : null].filter(Boolean).join(' · ');
+  $('tab-waits').replaceChildren(view.waitPoints.length
+    ? el('table', {}, el('tr', {}, ...['kind', 'element', 'due', 'detail'].map(h => el('th', { text: h }))),
+      ...view.waitPoints.map(w => el('tr', { 'data-wait': `${w.kind}:${w.elementId}` }, el('td', { text: w.kind }),
+        el('td', { text: view.stepNames[w.elementId] || w.elementId }), el('td', { text: when(w.dueAt) }), el('td', { text: detail(w) }))))
+    : el('p', { text: 'Nothing: the instance waits for nothing.' }));
+}
+
+function scope(node, names) {
+  const vars = JSON.stringify(node.variables, null, 1);
+  return el('div', { class: 'scope', 'data-scope': node.elementId },
+    el('div', {}, el('strong', { text: names[node.elementId] || node.elementId }), ` · ${node.state} · key ${node.key}`),
+    vars === '{}' ? null : el('pre', { text: vars }),
+    ...node.children.map(c => scope(c, names)));
+}
+
+function incidents(view) {
+  const canRetry = user.roles.includes('operator') || user.roles.includes('supervisor');
+  $('tab-incidents').replaceChildren(view.incidents.length
+    ? el('table', {}, ...view.incidents.map(x => el('tr', { 'data-incident-row': x.id }, el('td', { text: view.stepNames[x.elementId] || x.elementId }),
+      el('td', { text: x.message }), el('td', { text: when(x.createdAt) }),
+      el('td', {}, canRetry ? el('button', { type: 'button', 'data-test': 'retry', onclick: async () => {
+        try { await api(`/api/incidents/${x.id}/retry`, { method: 'POST' }); await inspect(selected); } catch (e) { notice($('tab-incidents'), e.message, 'error'); }
+      } }, 'Retry') : null))))
+    : el('p', { text: 'No open incident.' }));
+}
+
+for (const tab of document.querySelectorAll('[role="tab"]')) {
+  tab.addEventListener('click', () => {
+    for (const t of document.querySelectorAll('[role="tab"]')) {
+      t.setAttribute('aria-selected', String(t === tab));
+      $(`tab-${t.dataset.tab}`).hidden = t !== tab;
+    }
+  });
+}
+
+$('add-var').addEventListener('click', () => {
+  if (!$('var-name').value || !$('var-value').value) return;
+  filters.push({ name: $('var-name').value, op: $('var-op').value, value: $('var-value').value });
+  $('var-value').value = '';
+  renderChips();
+});
+$('journey').addEventListener('change', loadSearchable);
+$('filters').addEventListener('submit', e => { e.preventDefault(); search(); });
+$('more').addEventListener('click', () => search(true));
+await loadSearchable();
+await search();
