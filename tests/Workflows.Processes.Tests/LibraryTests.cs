@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using Workflows.Engine;
 using Workflows.Engine.Runtime;
+using Workflows.Processes.Systems;
 
 namespace Workflows.Processes.Tests;
 
@@ -21,9 +22,12 @@ public sealed class LibraryTests
     [TestCaseSource(nameof(Files))]
     public async Task Each_journey_validates_without_errors_or_warnings_and_its_commitments_add_up(string file)
     {
-        var report = await new WorkflowEngine().Deployments.ValidateAsync(Xml(file));
+        var engine = new WorkflowEngine(new WorkflowEngineOptions().AddJourneyHandlers(JourneySystems.Demo()));
+        var report = await engine.Deployments.ValidateAsync(Xml(file));
 
-        Assert.That(report.Findings, Is.Empty, report.ToString());
+        // The external assessor is served by a bus worker (host/Features/BusExtensions.cs), which a bare engine never sees.
+        var findings = report.Findings.Where(f => !(f.Code == "JOB_TYPE_UNSERVED" && f.Message.Contains($"'{JourneyHandlers.ExternalAssessorType}'", StringComparison.Ordinal)));
+        Assert.That(findings, Is.Empty, report.ToString());
     }
 
     [TestCaseSource(nameof(Files))]
