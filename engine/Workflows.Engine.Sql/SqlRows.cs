@@ -251,6 +251,11 @@ internal sealed class JobRow
 
     public int External { get; set; }
 
+    /// <summary>Read by the inspection only; the lease columns are null when the job is not leased.</summary>
+    public string? LeaseOwner { get; set; }
+
+    public long? LeaseUntil { get; set; }
+
     public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures, External != 0);
 
     /// <summary>The parameters of its insert.</summary>

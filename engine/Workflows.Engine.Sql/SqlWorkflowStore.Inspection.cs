@@ -17,7 +17,7 @@ internal sealed partial class SqlWorkflowStore
             "SELECT * FROM wf_message_subscriptions WHERE instance_id = @instanceId ORDER BY created_at", p, cancellationToken: ct)).ConfigureAwait(false);
         var signals = await connection.QueryAsync<SignalSubscriptionRow>(new CommandDefinition(
             "SELECT * FROM wf_signal_subscriptions WHERE instance_id = @instanceId ORDER BY element_key", p, cancellationToken: ct)).ConfigureAwait(false);
-        var jobs = await connection.QueryAsync<LeasedJobRow>(new CommandDefinition(
+        var jobs = await connection.QueryAsync<JobRow>(new CommandDefinition(
             "SELECT * FROM wf_jobs WHERE instance_id = @instanceId ORDER BY created_at", p, cancellationToken: ct)).ConfigureAwait(false);
         return new InstanceWaits(
             timers.Select(t => t.ToRecord()).ToList(),
@@ -129,38 +129,5 @@ internal sealed partial class SqlWorkflowStore
         public double? NumberValue { get; set; }
 
         public long? TimeValue { get; set; }
-    }
-
-    private sealed class LeasedJobRow
-    {
-        public Guid Id { get; set; }
-
-        public Guid InstanceId { get; set; }
-
-        public long ElementKey { get; set; }
-
-        public string ElementId { get; set; } = "";
-
-        public string Type { get; set; } = "";
-
-        public int Retries { get; set; }
-
-        public int Failures { get; set; }
-
-        public long CreatedAt { get; set; }
-
-        public long DueAt { get; set; }
-
-        public string HeadersJson { get; set; } = "{}";
-
-        public string VariablesJson { get; set; } = "{}";
-
-        public int External { get; set; }
-
-        public string? LeaseOwner { get; set; }
-
-        public long? LeaseUntil { get; set; }
-
-        public JobRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Type, Retries, Time(CreatedAt), Time(DueAt), HeadersJson, VariablesJson, Failures, External != 0);
     }
 }
