@@ -45,6 +45,20 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_clock_created_twice_is_refused_as_a_conflict_by_the_service_levels_part_of_the_store()
+    {
+        var store = NewStore();
+        var instanceId = Guid.NewGuid();
+        var clock = new ServiceLevels.SlaClockRecord(Guid.NewGuid(), instanceId, 1, "triage", ServiceLevels.ClockKind.Sla, 2, null, "twice", null, null, null, null,
+            "P1D", false, TimeSpan.FromDays(1).Ticks, s_at) { TargetAt = s_at.AddDays(1), NextDueAt = s_at.AddDays(1) };
+        await CommitAsync(store, c => c.PartToFill<ServiceLevels.ServiceLevelChanges>().ClocksCreated.Add(clock));
+
+        Assert.That(async () => await CommitAsync(store, c => c.PartToFill<ServiceLevels.ServiceLevelChanges>().ClocksCreated.Add(clock with { Level = 3 })),
+            Throws.TypeOf<ConcurrencyConflictException>());
+        Assert.That((await store.GetClocksOfInstancesAsync([instanceId], openOnly: false, default)).Select(c => c.Level), Is.EqualTo(new[] { 2 }));
+    }
+
+    [Test]
     public async Task A_task_update_changes_its_assignee_queues_priority_and_clock_and_nothing_else()
     {
         var store = NewStore();

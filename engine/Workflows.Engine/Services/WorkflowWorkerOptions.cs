@@ -6,7 +6,7 @@ namespace Workflows.Engine.Services;
 /// (<c>Workflows:Engine:Worker</c>). Every value is checked when the engine is built (and, registered with
 /// <c>AddWorkflowsEngine</c>, when the host starts): a wrong one fails with a message naming it.
 /// </remarks>
-public sealed class WorkflowWorkerOptions
+public sealed partial class WorkflowWorkerOptions
 {
     /// <summary>How long the worker sleeps when a round found nothing due (less when a timer or clock is due sooner). Default 1 second.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -16,9 +16,6 @@ public sealed class WorkflowWorkerOptions
 
     /// <summary>How many due in-process jobs one round claims. Default 32.</summary>
     public int JobBatchSize { get; set; } = 32;
-
-    /// <summary>How many due SLA clocks one round claims, and how many one command fires (each on its own instance). Default 32.</summary>
-    public int ClockBatchSize { get; set; } = 32;
 
     /// <summary>How long a claimed timer, job or clock stays this node's; another node may take it after. Default 30 seconds.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
@@ -34,9 +31,6 @@ public sealed class WorkflowWorkerOptions
 
     /// <summary>How many finished instances' history one delete transaction takes, so the tables are never blocked for long. Default 500.</summary>
     public int HistoryDeleteBatchSize { get; set; } = 500;
-
-    /// <summary>How often the worker loads the calendar versions other nodes saved. Default 30 seconds.</summary>
-    public TimeSpan CalendarRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the worker marks buffered messages past their time-to-live as expired. Default 10 seconds.</summary>
     public TimeSpan MessageExpiryInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -63,30 +57,31 @@ public sealed class WorkflowWorkerOptions
     public IReadOnlyList<string> Check()
     {
         var errors = new List<string>();
-        void Require(bool ok, string name, object? value, string rule)
-        {
-            if (!ok)
-            {
-                errors.Add($"{nameof(WorkflowEngineOptions)}.{nameof(WorkflowEngineOptions.Worker)}.{name} {rule} (it is {value ?? "null"})");
-            }
-        }
+        void Require(bool ok, string name, object? value, string rule) => RequireThat(errors, ok, name, value, rule);
 
         Require(PollInterval > TimeSpan.Zero, nameof(PollInterval), PollInterval, "must be positive");
         Require(TimerBatchSize is >= 1 and <= 1000, nameof(TimerBatchSize), TimerBatchSize, "must be from 1 to 1000");
         Require(JobBatchSize is >= 1 and <= 1000, nameof(JobBatchSize), JobBatchSize, "must be from 1 to 1000");
-        Require(ClockBatchSize is >= 1 and <= 1000, nameof(ClockBatchSize), ClockBatchSize, "must be from 1 to 1000");
         Require(LeaseDuration > TimeSpan.Zero, nameof(LeaseDuration), LeaseDuration, "must be positive");
         Require(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
         Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
         Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
-        Require(CalendarRefreshInterval > TimeSpan.Zero, nameof(CalendarRefreshInterval), CalendarRefreshInterval, "must be positive");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");
         Require(MessageExpiryBatchSize is >= 1 and <= 100_000, nameof(MessageExpiryBatchSize), MessageExpiryBatchSize, "must be from 1 to 100,000");
         Require(BatchChunkSize is >= 1 and <= 1000, nameof(BatchChunkSize), BatchChunkSize, "must be from 1 to 1000");
         Require(BatchMaxInstances is >= 1 and <= 10_000_000, nameof(BatchMaxInstances), BatchMaxInstances, "must be from 1 to 10,000,000");
         Require(FaultBackoff > TimeSpan.Zero, nameof(FaultBackoff), FaultBackoff, "must be positive");
         Require(MaxFaultBackoff >= FaultBackoff, nameof(MaxFaultBackoff), MaxFaultBackoff, $"must be at least {nameof(FaultBackoff)} ({FaultBackoff})");
+        CheckServiceLevels(errors);
         return errors;
+    }
+
+    private static void RequireThat(List<string> errors, bool ok, string name, object? value, string rule)
+    {
+        if (!ok)
+        {
+            errors.Add($"{nameof(WorkflowEngineOptions)}.{nameof(WorkflowEngineOptions.Worker)}.{name} {rule} (it is {value ?? "null"})");
+        }
     }
 }

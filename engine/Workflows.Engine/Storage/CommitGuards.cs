@@ -16,8 +16,10 @@ namespace Workflows.Engine.Storage;
 /// is still held by its instance;</item>
 /// <item>no created row's key exists already (definition id or process and version, task, job, timer,
 /// subscription, buffered message, correlation of a message to a process, message start lock of a process and key not
-/// released by the same commit, incident, clock): the loser of a race that wrote the same row retries.</item>
+/// released by the same commit, incident): the loser of a race that wrote the same row retries.</item>
 /// </list>
+/// A module's rows are guarded by its own part of each store, in the same way (the service levels' clocks, the
+/// batches' items).
 /// </remarks>
 internal static class CommitGuards
 {
@@ -88,11 +90,6 @@ internal static class CommitGuards
         Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated, static s => s.Id);
         Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered, static m => m.Id);
         Unique(rows, RowKind.Incident, changes.IncidentsCreated, static i => i.Id);
-        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
-        {
-            Unique(rows, RowKind.Clock, serviceLevels.ClocksCreated, static c => c.Id);
-        }
-
         foreach (var correlation in changes.MessageCorrelations)
         {
             if (rows.Correlated(correlation))
@@ -155,7 +152,6 @@ internal enum RowKind
     SignalSubscription,
     BufferedMessage,
     Incident,
-    Clock,
 }
 
 /// <summary>What <see cref="CommitGuards.Check"/> asks of a store's current rows.</summary>

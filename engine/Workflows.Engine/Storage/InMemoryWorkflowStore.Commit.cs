@@ -8,6 +8,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
         lock (_gate)
         {
             CommitGuards.Check(changes, this);
+            CheckServiceLevels(changes);
             CheckBatchItems(changes);
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
@@ -33,7 +34,6 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
         RowKind.SignalSubscription => _signalSubscriptions.ContainsKey(id),
         RowKind.BufferedMessage => _buffered.ContainsKey(id),
         RowKind.Incident => _incidents.ContainsKey(id),
-        RowKind.Clock => _clocks.ContainsKey(id),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such row kind"),
     };
 

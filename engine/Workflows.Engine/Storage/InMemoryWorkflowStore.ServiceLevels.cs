@@ -94,6 +94,18 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    // The module's guard, as CommitGuards' for the core's rows: a clock created twice (a race) makes the loser retry.
+    private void CheckServiceLevels(ChangeSet changes)
+    {
+        foreach (var clock in changes.Part<ServiceLevels.ServiceLevelChanges>()?.ClocksCreated ?? [])
+        {
+            if (_clocks.ContainsKey(clock.Id))
+            {
+                throw CommitGuards.RowExists($"clock {clock.Id}");
+            }
+        }
+    }
+
     private void ApplyServiceLevels(ChangeSet changes)
     {
         if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } serviceLevels)
