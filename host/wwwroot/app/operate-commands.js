@@ -35,7 +35,8 @@ export function commands({ user, viewer, refresh }) {
     $('read-only').hidden = false;
   }
 
-  const name = id => (view && view.stepNames[id]) || id;
+  // The journey's words for a step: the page's names, else the diagram's (a step not reached yet has none in the view).
+  const name = id => (view && view.stepNames[id]) || viewer.get('elementRegistry').get(id)?.businessObject?.name || id;
   const canvas = () => viewer.get('canvas');
 
   function markPicks() {
