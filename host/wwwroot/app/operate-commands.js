@@ -153,6 +153,7 @@ export function commands({ user, viewer, refresh }) {
       if (!key.trim()) continue;
       try { values[key.trim()] = JSON.parse(raw); } catch { values[key.trim()] = raw; }
     }
+    if (Object.keys(values).length === 0) return [null, null, 'Give a variable name (and its value).'];
     const scope = $('scope').value;
     return [`/api/instances/${id}/modification`, { reason, variables: [{ scopeKey: scope ? Number(scope) : null, values }] }, `Set ${Object.keys(values).join(', ') || 'nothing'}.`];
   }
@@ -160,6 +161,7 @@ export function commands({ user, viewer, refresh }) {
   $('command').addEventListener('submit', async e => {
     e.preventDefault();
     const [path, body, done] = request();
+    if (!path) { notice($('problem'), done, 'error'); return; }
     $('confirm').disabled = true;
     try {
       await api(path, { method: 'POST', body });
