@@ -32,14 +32,15 @@ internal static class OperationsApi
         incidents.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
                 await engine.Queries.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
             .WithName("ListIncidents").WithSummary("Open incidents of the caller's branch, oldest first.");
-        incidents.MapPost("/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        // Outside the group, whose roles the OpenAPI document would list beside the operator.
+        api.MapPost("/incidents/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
                 await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct);
                 await engine.Runtime.ResolveIncidentAsync(id, ct);
                 return Results.NoContent();
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
+            .WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
