@@ -7,8 +7,13 @@ namespace Workflows.Engine.Sql;
 // Batch operations: batches, their items and the items' leases; an item's result commits with its operation.
 internal sealed partial class SqlWorkflowStore
 {
-    public ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, Guid? after, int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, IReadOnlyList<VariableCondition> variables, Guid? after, int max, CancellationToken ct)
     {
+        var parameters = new DynamicParameters(new
+        {
+            Status = (int)(selection.Status ?? ProcessInstanceStatus.Active), selection.ProcessId, selection.Version, selection.Branch,
+            Ids = selection.InstanceIds?.ToArray(), After = after, Max = max,
+        });
         var where = new List<string> { "i.status = @Status" };
         if (selection.ProcessId is not null)
         {
@@ -35,17 +40,15 @@ internal sealed partial class SqlWorkflowStore
             where.Add((has ? "" : "NOT ") + "EXISTS (SELECT 1 FROM wf_incidents x WHERE x.instance_id = i.id AND x.resolved_at IS NULL)");
         }
 
+        // The same conditions on the variable index as instance searches, so a batch picks what the search listed.
+        where.AddRange(VariableConditions("i.id", variables, parameters));
         if (after is not null)
         {
             where.Add("i.id > @After");
         }
 
         var sql = _dialect.Top($"i.id FROM wf_instances i WHERE {string.Join(" AND ", where)} ORDER BY i.id", "@Max");
-        return ListAsync<Guid, Guid>(sql, new
-        {
-            Status = (int)(selection.Status ?? ProcessInstanceStatus.Active), selection.ProcessId, selection.Version, selection.Branch,
-            Ids = selection.InstanceIds?.ToArray(), After = after, Max = max,
-        }, g => g, ct);
+        return ListAsync<Guid, Guid>(sql, parameters, g => g, ct);
     }
 
     public async ValueTask InsertBatchAsync(BatchRecord batch, IReadOnlyList<Guid> instanceIds, CancellationToken ct) =>

@@ -138,6 +138,21 @@ public sealed record BatchSelection
 
     /// <summary>Exactly these instances (still filtered by the rest).</summary>
     public IReadOnlyList<Guid>? InstanceIds { get; init; }
+
+    /// <summary>
+    /// Conditions on the variables the journeys declare searchable (<c>wf:searchable</c>), every one of which must hold:
+    /// equality and ranges, read as the declared types, as instance searches take them; at most 10.
+    /// </summary>
+    public IReadOnlyList<VariableFilter> Variables { get; init; } = [];
+}
+
+/// <summary>Cancels one running instance from outside, with who and why written to its history.</summary>
+/// <param name="InstanceId">The instance to cancel.</param>
+/// <param name="Reason">Why: written to the instance's history with the actor. Required.</param>
+public sealed record CancelInstance(Guid InstanceId, string Reason)
+{
+    /// <summary>Who cancels, for the history.</summary>
+    public string? Actor { get; init; }
 }
 
 /// <summary>A batch operation to create.</summary>

@@ -110,7 +110,7 @@ public abstract partial class StoreSuite
         var fine = await h.StartAsync("gated", Vars(("go", true)));
         var store = NewStore();
 
-        async Task<IReadOnlyList<Guid>> Select(BatchSelection s) => await store.SelectBatchInstancesAsync(s with { InstanceIds = s.InstanceIds ?? [plain.Id, stuck.Id, fine.Id] }, null, 100, CancellationToken.None);
+        async Task<IReadOnlyList<Guid>> Select(BatchSelection s) => await store.SelectBatchInstancesAsync(s with { InstanceIds = s.InstanceIds ?? [plain.Id, stuck.Id, fine.Id] }, [], null, 100, CancellationToken.None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -121,8 +121,38 @@ public abstract partial class StoreSuite
             Assert.That(await Select(new BatchSelection { Branch = "nowhere" }), Is.Empty);
             Assert.That(await Select(new BatchSelection { Status = ProcessInstanceStatus.Cancelled }), Is.Empty);
             var all = await Select(new BatchSelection { Version = 1 });
-            var page = await store.SelectBatchInstancesAsync(new BatchSelection { InstanceIds = [plain.Id, stuck.Id, fine.Id] }, all[0], 100, CancellationToken.None);
+            var page = await store.SelectBatchInstancesAsync(new BatchSelection { InstanceIds = [plain.Id, stuck.Id, fine.Id] }, [], all[0], 100, CancellationToken.None);
             Assert.That(page, Is.EqualTo(all.Skip(1)), "keyset paging by id");
+        }
+    }
+    [Test]
+    public async Task A_batch_selects_by_equality_and_ranges_on_searchable_variables_what_a_search_finds_and_refuses_undeclared_ones()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Searchable("batch-by-vars"));
+        var small = await h.StartAsync("batch-by-vars", Vars(("amount", 50), ("customer", "c-1"), ("received", "2026-11-02")));
+        var middle = await h.StartAsync("batch-by-vars", Vars(("amount", 500), ("customer", "c-1"), ("received", "2026-11-20")));
+        var large = await h.StartAsync("batch-by-vars", Vars(("amount", 1500.5m), ("customer", "c-2"), ("received", "2026-12-01")));
+        VariableFilter[] range = [new("amount", VariableComparison.GreaterOrEqual, 100), new("amount", VariableComparison.LessThan, "2000"), new("customer", VariableComparison.Equal, "c-1")];
+
+        var searched = await h.Engine.Inspection.SearchInstancesAsync(new InstanceQuery { ProcessId = "batch-by-vars", Variables = range });
+        var batch = await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Cancel, new BatchSelection { ProcessId = "batch-by-vars", Variables = range }, "mid-sized, c-1"));
+        var byDate = await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Cancel,
+            new BatchSelection { ProcessId = "batch-by-vars", Variables = [new("received", VariableComparison.GreaterThan, "2026-11-10"), new("received", VariableComparison.LessOrEqual, "2026-12-01T00:00:00Z")] }, "by date") { Paused = true });
+        await h.Engine.Worker.RunBatchItemsAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(searched.Instances.Select(i => i.Id), Is.EqualTo(new[] { middle.Id }));
+            Assert.That((await h.Engine.Operations.GetBatchResultsAsync(batch.Id)).Select(r => r.InstanceId), Is.EqualTo(new[] { middle.Id }), "the batch picks what the search lists");
+            Assert.That((await h.Engine.Queries.GetInstanceAsync(middle.Id)).Status, Is.EqualTo(ProcessInstanceStatus.Cancelled));
+            Assert.That((await h.Engine.Queries.GetInstanceAsync(small.Id)).Status, Is.EqualTo(ProcessInstanceStatus.Active));
+            Assert.That((await h.Engine.Operations.GetBatchResultsAsync(byDate.Id)).Select(r => r.InstanceId), Is.EquivalentTo(new[] { middle.Id, large.Id }),
+                "dates compare as instants; the selection is resolved when the batch is created");
+            Assert.ThrowsAsync<WorkflowInputException>(async () => await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Cancel,
+                new BatchSelection { ProcessId = "batch-by-vars", Variables = [new("status", VariableComparison.Equal, "x")] }, "undeclared")));
+            Assert.ThrowsAsync<WorkflowInputException>(async () => await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Cancel,
+                new BatchSelection { ProcessId = "batch-by-vars", Variables = [new("amount", VariableComparison.Equal, "lots")] }, "not a number")));
         }
     }
 }

@@ -212,17 +212,20 @@ public sealed class ApiTests
     }
 
     [Test]
-    public async Task A_supervisor_reads_the_branch_report_and_its_incidents_retries_one_and_is_refused_another_branch()
+    public async Task A_supervisor_reads_the_branch_report_and_its_incidents_an_operator_retries_one_and_the_supervisor_is_refused_the_retry_and_another_branch()
     {
         var ann = await _host.As("ann");
         var sofia = await _host.As("sofia");
+        var otto = await _host.As("otto");
         var reported = await ann.StartAsync("complaint", new { customerId = "c-report" }, businessKey: "C-REPORT");
         // Without a customer id the history lookup cannot run: the step stops with an incident.
         var failing = await ann.StartAsync("complaint", new { }, businessKey: "C-INCIDENT");
 
         var report = await sofia.GetJsonAsync("/api/service-levels/report?max=200");
         var incident = (await sofia.GetJsonAsync("/api/incidents?max=200")).EnumerateArray().Single(i => i.GetProperty("instanceId").GetString() == failing);
-        using var retry = await sofia.PostAsync(new Uri($"/api/incidents/{incident.GetProperty("id").GetString()}/retry", UriKind.Relative), null);
+        // Supervisors read the operations page; retrying is an operator's command.
+        using var refused = await sofia.PostAsync(new Uri($"/api/incidents/{incident.GetProperty("id").GetString()}/retry", UriKind.Relative), null);
+        using var retry = await otto.PostAsync(new Uri($"/api/incidents/{incident.GetProperty("id").GetString()}/retry", UriKind.Relative), null);
         var again = (await sofia.GetJsonAsync("/api/incidents?max=200")).EnumerateArray().Where(i => i.GetProperty("instanceId").GetString() == failing).ToList();
         using var otherBranch = await sofia.GetAsync(new Uri("/api/service-levels/report?branch=lyon-01", UriKind.Relative));
 
@@ -234,6 +237,7 @@ public sealed class ApiTests
             Assert.That(report.EnumerateArray().All(r => r.GetProperty("branch").GetString() == "paris-01"), Is.True);
             Assert.That(incident.GetProperty("elementId").GetString(), Is.EqualTo("check_history"));
             Assert.That(incident.GetProperty("message").GetString(), Does.Contain("customerId"));
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
             Assert.That(again.Select(i => i.GetProperty("id").GetString()).ToList(), Has.Count.EqualTo(1).And.No.Contain(incident.GetProperty("id").GetString()),
                 "the retry ran the step again, which failed again for the same cause: a new incident, the old one resolved");

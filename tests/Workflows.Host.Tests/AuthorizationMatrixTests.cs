@@ -152,10 +152,11 @@ public sealed class AuthorizationMatrixTests
         new("ServiceReport", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/report"))),
         new("Breaches", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/breaches"))),
         new("ListIncidents", [Supervisor, Operator], _ => Task.FromResult(Get("/api/incidents"))),
-        new("RetryIncident", [Supervisor, Operator], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
+        new("RetryIncident", [Operator], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
         new("ModifyInstance", [Operator], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/modification",
             new { reason = "matrix", variables = new[] { new { values = new { note = "checked" } } } })),
-        new("CreateBatch", [Operator], _ => Task.FromResult(Send(HttpMethod.Post, "/api/batches", new { kind = "cancel", selection = new { journey = "no-such-journey" }, reason = "matrix" }))),
+        new("CreateBatch", [Operator], _ => Task.FromResult(Send(HttpMethod.Post, "/api/batches",
+            new { kind = "cancel", selection = new { journey = "complaint", variables = new[] { new { name = "amount", comparison = "gte", value = 1e9 } } }, reason = "matrix" }))),
         new("ListBatches", [Operator, Supervisor], _ => Task.FromResult(Get("/api/batches"))),
         new("GetBatch", [Operator, Supervisor], async t => Get($"/api/batches/{await t.BatchAsync()}")),
         new("PauseBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/pause")),
@@ -173,6 +174,7 @@ public sealed class AuthorizationMatrixTests
         new("SearchInstances", [Supervisor, Operator], _ => Task.FromResult(Get("/api/instances/search?journey=complaint&state=active&var.amount.gte=0"))),
         new("SearchableVariables", [Supervisor, Operator], _ => Task.FromResult(Get("/api/instances/searchable-variables?journey=complaint"))),
         new("InspectInstance", [Supervisor, Operator], async t => Get($"/api/instances/{await t.ComplaintAsync()}/inspection")),
+        new("CancelInstanceWithReason", [Operator], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/cancellation", new { reason = "matrix" })),
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>

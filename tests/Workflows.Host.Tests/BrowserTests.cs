@@ -11,10 +11,11 @@ namespace Workflows.Host.Tests;
 /// The pages in Debian's Chromium, headless, driven by Playwright against the host on Kestrel: an analyst
 /// changes an SLA and deploys, an agent completes a task after a form error, a customer follows a complaint to
 /// its end, a user of one role is kept out of another's page, and a supervisor sees the breached step (last,
-/// since it moves the clock a week), and an operator finds and inspects instances. Each test saves a screenshot.
+/// since it moves the clock a week), and an operator finds, inspects and repairs instances (BrowserTests.Operate.cs).
+/// Each test saves a screenshot.
 /// </summary>
 [NonParallelizable]
-public sealed class BrowserTests
+public sealed partial class BrowserTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private TestHost _host = null!;
@@ -320,7 +321,7 @@ public sealed class BrowserTests
             Assert.That(waits, Does.Contain("user-task"));
             Assert.That(await page.GetAttributeAsync("g[data-element-id='check_history']", "class"), Does.Contain("wf-incident"));
             Assert.That(await page.TextContentAsync("[data-tokens=check_history]"), Is.EqualTo("1"));
-            Assert.That(await page.Locator("[data-test=actions] button:disabled").CountAsync(), Is.EqualTo(3), "the commands come in a later round");
+            Assert.That(await page.Locator("[data-test=actions] button:enabled").CountAsync(), Is.EqualTo(3), "an operator's commands on an active instance");
         }
     }
 

@@ -227,4 +227,143 @@ public sealed class RepairApiTests(string provider)
             }
         }
     }
+    private async Task<string> DeploySearchableAsync()
+    {
+        var journey = "batch-vars-" + Guid.NewGuid().ToString("N")[..8];
+        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent($"""
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
+              <bpmn:process id="{journey}" isExecutable="true">
+                <bpmn:extensionElements><wf:journey branch="=branch" customerId="=customerId"/><wf:searchable name="amount" type="number"/><wf:searchable name="region"/></bpmn:extensionElements>
+                <bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/></bpmn:process>
+            </bpmn:definitions>
+            """, System.Text.Encoding.UTF8, "application/xml"));
+        Assert.That(deployed.IsSuccessStatusCode, Is.True, await deployed.Content.ReadAsStringAsync());
+        return journey;
+    }
+
+    private async Task<JsonElement> CompletedAsync(string batchId)
+    {
+        JsonElement batch;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((batch = await Operator().GetJsonAsync($"/api/batches/{batchId}")).GetProperty("state").GetString() != "completed" && watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
+        return batch;
+    }
+
+    [Test]
+    public async Task A_batch_selects_its_instances_by_equality_and_ranges_on_searchable_variables_as_the_search_lists_them()
+    {
+        var ann = await _host.As("ann");
+        var journey = await DeploySearchableAsync();
+        var byAmount = new Dictionary<int, string>();
+        foreach (var (amount, region) in new[] { (10, "north"), (100, "north"), (500, "south"), (999, "north"), (1000, "north") })
+        {
+            byAmount[amount] = await ann.StartAsync(journey, new { customerId = "c", amount, region });
+        }
+
+        var listed = await Operator().GetJsonAsync($"/api/instances/search?journey={journey}&var.amount.gte=100&var.amount.lt=1000&var.region=north");
+        var created = await Operator().PostJsonAsync("/api/batches", new
+        {
+            kind = "cancel",
+            reason = "north's mid-sized claims withdrawn",
+            selection = new
+            {
+                journey,
+                variables = new object[]
+                {
+                    new { name = "amount", comparison = "gte", value = 100 },
+                    new { name = "amount", comparison = "lt", value = "1000" },
+                    new { name = "region", value = "north" },
+                },
+            },
+        }, HttpStatusCode.Created);
+        var batch = await CompletedAsync(created.GetProperty("id").GetString()!);
+        var results = await Operator().GetJsonAsync($"/api/batches/{created.GetProperty("id").GetString()}/results");
+        var statuses = new Dictionary<int, string?>();
+        foreach (var (amount, id) in byAmount)
+        {
+            statuses[amount] = (await ann.GetJsonAsync($"/api/instances/{id}")).GetProperty("status").GetString();
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(listed.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("id").GetString()), Is.EquivalentTo(new[] { byAmount[100], byAmount[999] }));
+            Assert.That(created.GetProperty("total").GetInt32(), Is.EqualTo(2), "the batch picks what the search lists");
+            Assert.That(results.EnumerateArray().Select(r => r.GetProperty("instanceId").GetString()), Is.EquivalentTo(new[] { byAmount[100], byAmount[999] }));
+            Assert.That(batch.GetProperty("done").GetInt32(), Is.EqualTo(2));
+            Assert.That(statuses, Is.EquivalentTo(new Dictionary<int, string?> { [10] = "active", [100] = "cancelled", [500] = "active", [999] = "cancelled", [1000] = "active" }));
+        }
+    }
+
+    [Test]
+    public async Task A_batch_by_a_variable_not_declared_searchable_a_value_not_of_its_type_or_an_unknown_comparison_is_refused_naming_it()
+    {
+        var journey = await DeploySearchableAsync();
+        async Task<JsonElement> Refused(object variable)
+        {
+            using var response = await Operator().PostAsJsonAsync("/api/batches", new { kind = "cancel", reason = "x", selection = new { journey, variables = new[] { variable } } });
+            return await response.JsonAsync(HttpStatusCode.BadRequest);
+        }
+
+        var undeclared = await Refused(new { name = "customerId", value = "c" });
+        var wrongType = await Refused(new { name = "amount", comparison = "gt", value = "lots" });
+        var comparison = await Refused(new { name = "amount", comparison = "like", value = 1 });
+        var notAValue = await Refused(new { name = "amount", value = new { a = 1 } });
+        using var eleven = await Operator().PostAsJsonAsync("/api/batches", new
+        {
+            kind = "cancel", reason = "x", selection = new { journey, variables = Enumerable.Range(0, 11).Select(i => new { name = "amount", comparison = "gte", value = i }).ToArray() },
+        });
+        var batches = await Operator().GetJsonAsync("/api/batches?max=200");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(undeclared.GetProperty("detail").GetString(), Does.Contain("customerId").And.Contain("not declared searchable"));
+            Assert.That(wrongType.GetProperty("detail").GetString(), Does.Contain("amount").And.Contain("lots"));
+            Assert.That(comparison.GetProperty("detail").GetString(), Does.Contain("like").And.Contain("gte"));
+            Assert.That(notAValue.GetProperty("detail").GetString(), Does.Contain("amount"));
+            Assert.That(eleven.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "at most 10 variable filters");
+            Assert.That(batches.EnumerateArray().Select(b => b.GetProperty("reason").GetString()), Has.None.EqualTo("x"), "nothing refused was created");
+        }
+    }
+
+    [Test]
+    public async Task An_operator_cancels_an_instance_with_a_reason_in_its_history_and_nobody_else_may()
+    {
+        var ann = await _host.As("ann");
+        var id = await ann.StartAsync("complaint", new { customerId = "cust-1001" });
+        async Task<HttpStatusCode> Cancel(HttpClient client, object body)
+        {
+            using var response = await client.PostAsJsonAsync($"/api/instances/{id}/cancellation", body);
+            return response.StatusCode;
+        }
+
+        var refusals = new[]
+        {
+            await Cancel(await _host.As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await _host.As("carla"), new { reason = "x" }),
+            await Cancel(Operator("lyon-01"), new { reason = "x" }),
+        };
+        var noReason = await Cancel(Operator(), new { reason = " " });
+        var cancelled = await Cancel(Operator(), new { reason = "customer withdrew by phone" });
+        var again = await Cancel(Operator(), new { reason = "twice" });
+        using var unknown = await Operator().PostAsJsonAsync($"/api/instances/{Guid.NewGuid()}/cancellation", new { reason = "x" });
+        var instance = await ann.GetJsonAsync($"/api/instances/{id}");
+        var history = instance.GetProperty("history").EnumerateArray().ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refusals, Is.All.EqualTo(HttpStatusCode.Forbidden), "supervisors, agents, customers and another branch's operator");
+            Assert.That(noReason, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(cancelled, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(again, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That(instance.GetProperty("status").GetString(), Is.EqualTo("cancelled"));
+            var why = history.Single(h => h.GetProperty("kind").GetString() == "instance-modified");
+            Assert.That(why.GetProperty("actor").GetString(), Is.EqualTo("olga"));
+            Assert.That(why.GetProperty("detail").GetString(), Does.StartWith("customer withdrew by phone"));
+            Assert.That(history.Select(h => h.GetProperty("kind").GetString()), Does.Contain("instance-cancelled"));
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Search;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -56,16 +57,49 @@ public sealed class WorkflowOperations
         }, cancellationToken);
     }
 
+    /// <summary>Cancels a running instance and everything it waits for, called instances included, writing the actor and the reason to its history.</summary>
+    /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
+    /// <exception cref="WorkflowConflictException">The instance has ended already, or another instance called it (cancel that one).</exception>
+    /// <exception cref="WorkflowInputException">No reason given.</exception>
+    public Task CancelAsync(CancelInstance command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        CheckReason(command.Reason);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            execution.Actor = command.Actor;
+            var instance = await execution.LoadAsync(command.InstanceId).ConfigureAwait(false);
+            var state = instance.State;
+            if (state.Status != ProcessInstanceStatus.Active)
+            {
+                throw new WorkflowConflictException($"process instance {state.Id} is already {state.Status.ToString().ToLowerInvariant()}");
+            }
+
+            if (state.ParentInstanceId is { } parent)
+            {
+                throw new WorkflowConflictException($"process instance {state.Id} was called by {parent}; cancel the calling instance");
+            }
+
+            // The modification's row carries the reason (the cancelled row itself has no detail); its detail starts with it.
+            execution.History(instance, HistoryKind.InstanceModified, null, null, $"{command.Reason.Trim()} | cancel the instance");
+            await execution.TerminateInstanceAsync(instance, ProcessInstanceStatus.Cancelled).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
     /// <summary>Creates a batch over the instances the selection picks now; the worker runs it in the background.</summary>
-    /// <exception cref="WorkflowInputException">No reason, no filter, a modify batch without instructions, or more instances than <see cref="WorkflowWorkerOptions.BatchMaxInstances"/>.</exception>
+    /// <exception cref="WorkflowInputException">
+    /// No reason, no filter, a variable not declared searchable or a value not of its type, a modify batch without
+    /// instructions, or more instances than <see cref="WorkflowWorkerOptions.BatchMaxInstances"/>.
+    /// </exception>
     public async Task<BatchInfo> CreateBatchAsync(CreateBatch request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         CheckReason(request.Reason);
         var selection = request.Selection ?? throw new WorkflowInputException("selection: say which instances the batch is for");
-        if (selection is { ProcessId: null, Version: null, Branch: null, HasIncident: null, InstanceIds: null })
+        if (selection is { ProcessId: null, Version: null, Branch: null, HasIncident: null, InstanceIds: null, Variables.Count: 0 })
         {
-            throw new WorkflowInputException("selection: give at least one filter (processId, version, branch, hasIncident or instanceIds)");
+            throw new WorkflowInputException("selection: give at least one filter (processId, version, branch, hasIncident, instanceIds or variables)");
         }
 
         if (selection.InstanceIds is { Count: > MaxSelectedIds })
@@ -90,12 +124,13 @@ public sealed class WorkflowOperations
             throw new WorkflowInputException($"modification: only a modify batch takes instructions, not a {request.Kind} batch");
         }
 
+        var conditions = await SearchFilters.ResolveAsync(_runner, selection.ProcessId, selection.Variables ?? [], cancellationToken).ConfigureAwait(false);
         var limit = _runner.Options.Worker.BatchMaxInstances;
         var ids = new List<Guid>();
         Guid? after = null;
         while (true)
         {
-            var page = await Store.SelectBatchInstancesAsync(selection, after, 1000, cancellationToken).ConfigureAwait(false);
+            var page = await Store.SelectBatchInstancesAsync(selection, conditions, after, 1000, cancellationToken).ConfigureAwait(false);
             ids.AddRange(page);
             if (ids.Count > limit)
             {

@@ -7,8 +7,12 @@ namespace Workflows.Engine.Storage;
 /// </summary>
 internal interface IBatchStore
 {
-    /// <summary>Ids of the instances the selection picks, ordered by id, after <paramref name="after"/>, at most <paramref name="max"/>.</summary>
-    ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, Guid? after, int max, CancellationToken ct);
+    /// <summary>
+    /// Ids of the instances the selection picks whose indexed variables pass every one of <paramref name="variables"/>
+    /// (the selection's variable filters resolved to their declared types), ordered by id, after <paramref name="after"/>,
+    /// at most <paramref name="max"/>.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, IReadOnlyList<VariableCondition> variables, Guid? after, int max, CancellationToken ct);
 
     /// <summary>Writes a batch and its items (numbered from 1 in the order given), in one transaction.</summary>
     ValueTask InsertBatchAsync(BatchRecord batch, IReadOnlyList<Guid> instanceIds, CancellationToken ct);

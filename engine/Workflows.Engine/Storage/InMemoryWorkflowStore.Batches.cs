@@ -8,7 +8,7 @@ internal sealed partial class InMemoryWorkflowStore
     private readonly Dictionary<Guid, BatchRecord> _batches = [];
     private readonly Dictionary<Guid, (BatchItemRecord Item, string? Owner, DateTimeOffset? Until)> _batchItems = [];
 
-    public ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, Guid? after, int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, IReadOnlyList<VariableCondition> variables, Guid? after, int max, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -19,7 +19,8 @@ internal sealed partial class InMemoryWorkflowStore
                     && (selection.Version is null || i.Version == selection.Version)
                     && (selection.Branch is null || i.Branch == selection.Branch)
                     && (selection.InstanceIds is null || selection.InstanceIds.Contains(i.Id))
-                    && (selection.HasIncident is null || _incidents.Values.Any(x => x.InstanceId == i.Id && x.ResolvedAt is null) == selection.HasIncident)
+                    && (selection.HasIncident is null || HasOpenIncident(i.Id) == selection.HasIncident)
+                    && MatchesVariables(i.Id, variables)
                     && (after is null || i.Id.CompareTo(after.Value) > 0))
                 .Select(i => i.Id)
                 .Order()

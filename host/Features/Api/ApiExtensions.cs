@@ -90,6 +90,7 @@ internal static class ApiExtensions
         api.MapJobs();
         api.MapClock();
         api.MapInspection();
+        api.MapOperatorCommands();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapWorkflowsApiReference();
         return app;

@@ -96,15 +96,7 @@ internal static class VariableQuery
 
             var rest = key[Prefix.Length..];
             var dot = rest.LastIndexOf('.');
-            var (name, comparison) = dot < 0 ? (rest, VariableComparison.Equal) : (rest[..dot], rest[(dot + 1)..] switch
-            {
-                "eq" => VariableComparison.Equal,
-                "gt" => VariableComparison.GreaterThan,
-                "gte" => VariableComparison.GreaterOrEqual,
-                "lt" => VariableComparison.LessThan,
-                "lte" => VariableComparison.LessOrEqual,
-                var other => throw new WorkflowInputException($"{key}: '{other}' is none of the comparisons eq, gt, gte, lt, lte"),
-            });
+            var (name, comparison) = dot < 0 ? (rest, VariableComparison.Equal) : (rest[..dot], Comparison(rest[(dot + 1)..], key));
             InputRules.Name(name, key, limits);
             foreach (var value in values)
             {
@@ -114,6 +106,18 @@ internal static class VariableQuery
 
         return filters;
     }
+
+    /// <summary>The comparison one of eq, gt, gte, lt, lte names.</summary>
+    /// <exception cref="WorkflowInputException">None of them; <paramref name="field"/> names where it was given.</exception>
+    public static VariableComparison Comparison(string op, string field) => op switch
+    {
+        "eq" => VariableComparison.Equal,
+        "gt" => VariableComparison.GreaterThan,
+        "gte" => VariableComparison.GreaterOrEqual,
+        "lt" => VariableComparison.LessThan,
+        "lte" => VariableComparison.LessOrEqual,
+        _ => throw new WorkflowInputException($"{field}: '{op}' is none of the comparisons eq, gt, gte, lt, lte"),
+    };
 }
 
 /// <summary>An inspection as the operations page reads it: the variables as JSON, and the journey's names of the elements it mentions.</summary>

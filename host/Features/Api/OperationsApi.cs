@@ -5,12 +5,12 @@ using Workflows.Host.Features.Security;
 
 namespace Workflows.Host.Features.Api;
 
-/// <summary>Messages from outside (a customer's reply), service levels for supervisors, and incidents.</summary>
+/// <summary>Messages from outside (a customer's reply), service levels for supervisors, and incidents (listed by supervisors and operators, retried by operators).</summary>
 internal static class OperationsApi
 {
     public static void MapOperations(this IEndpointRouteBuilder api)
     {
-        // Agents publish (a customer's reply, a call back); supervisors read and retry, they do not act in journeys. An
+        // Agents publish (a customer's reply, a call back); supervisors read, they do not act in journeys. An
         // agent of one branch reaches only its branch's instances and starts nothing; a time-to-live, which would let the
         // message wait for any branch's instance, and message starts are for central teams (branch *) and the bus.
         api.MapPost("/messages", CorrelateAsync).WithTags("Messages")
@@ -27,18 +27,20 @@ internal static class OperationsApi
         levels.MapGet("/breaches", BreachesAsync).WithName("Breaches")
             .WithSummary("Breached and at-risk clocks by branch, journey and step, and the level-1 commitments breached or at risk.");
 
+        // Supervisors list incidents; only operators retry them (a supervisor reads the operations page, changes nothing).
         var incidents = api.MapGroup("/incidents").WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Operator));
         incidents.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
                 await engine.Queries.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
             .WithName("ListIncidents").WithSummary("Open incidents of the caller's branch, oldest first.");
-        incidents.MapPost("/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        // Outside the group, whose roles the OpenAPI document would list beside the operator.
+        api.MapPost("/incidents/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
                 await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct);
                 await engine.Runtime.ResolveIncidentAsync(id, ct);
                 return Results.NoContent();
             })
-            .WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
+            .WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)

@@ -146,6 +146,7 @@ internal static class RepairsApi
         var batch = await engine.Operations.CreateBatchAsync(new CreateBatch(request.Kind, new BatchSelection
         {
             ProcessId = selection.Journey, Version = selection.Version, Branch = branch, Status = selection.State, HasIncident = selection.HasIncident, InstanceIds = selection.InstanceIds,
+            Variables = BatchVariables.Filters(selection.Variables, limits),
         }, request.Reason ?? "")
         {
             Actor = caller.Name,
@@ -175,6 +176,7 @@ internal sealed record TerminateRequest(long? ElementKey, string? ElementId);
 
 internal sealed record BatchRequest(BatchKind Kind, BatchSelectionRequest? Selection, string? Reason, BatchModificationRequest? Modification, bool? Paused);
 
-internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? HasIncident, List<Guid>? InstanceIds);
+internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? HasIncident, List<Guid>? InstanceIds,
+    List<VariableFilterRequest>? Variables);
 
 internal sealed record BatchModificationRequest(List<string>? Activate, List<string>? Terminate, Dictionary<string, JsonElement>? Variables);

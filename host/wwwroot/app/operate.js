@@ -1,7 +1,8 @@
 // The operations page: the branch's instances found by journey, version, state, incident and searchable variables,
 // and one instance inspected: its diagram with the tokens on each element and the incidents marked, its wait points,
-// variables by scope, incidents (retried from here) and history. Commands on instances come in a later round.
+// variables by scope, incidents and history; an operator's commands (operate-commands.js) and incident retries.
 import { api, el, header, when, latestVersions, notice } from './common.js';
+import { commands, problemView } from './operate-commands.js';
 
 const user = await header('Operate');
 const viewer = new BpmnJS({ container: '#diagram' });
@@ -13,6 +14,13 @@ if (user.branch && user.branch !== '*') { $('branch').value = user.branch; $('br
 const filters = [];        // [{ name, op, value }]
 let cursor = null;         // the next page's cursor
 let selected = null;       // the instance shown
+const command = commands({ user, viewer, refresh });
+
+// After a command: the list (an instance's state may have changed) and the instance shown.
+async function refresh() {
+  await search();
+  if (selected) await inspect(selected);
+}
 
 async function loadSearchable() {
   const journey = $('journey').value;
@@ -20,9 +28,19 @@ async function loadSearchable() {
   $('var-name').replaceChildren(el('option', { value: '', text: '—' }), ...vars.map(v => el('option', { value: v.name, text: `${v.name} (${v.type})` })));
 }
 
+const ops = { eq: '=', gt: '>', gte: '≥', lt: '<', lte: '≤' };
 function renderChips() {
-  $('var-chips').replaceChildren(...filters.map((f, i) => el('span', { class: 'chip', 'data-test': 'chip' }, `${f.name} ${f.op} ${f.value}`,
-    el('button', { type: 'button', 'aria-label': `remove ${f.name}`, onclick: () => { filters.splice(i, 1); renderChips(); } }, '×'))));
+  $('var-chips').replaceChildren(...filters.map((f, i) => el('span', { class: 'chip', 'data-test': 'chip' }, `${f.name} ${ops[f.op]} ${f.value}`,
+    el('button', { type: 'button', 'aria-label': `remove the filter ${f.name} ${ops[f.op]} ${f.value}`, onclick: () => { filters.splice(i, 1); renderChips(); $('var-name').focus(); } }, '×'))));
+}
+
+// A variable filter typed but not added yet is added when the list is searched: what is on screen is what is asked.
+function addPendingFilter() {
+  if (!$('var-name').value || !$('var-value').value) return false;
+  filters.push({ name: $('var-name').value, op: $('var-op').value, value: $('var-value').value });
+  $('var-value').value = '';
+  renderChips();
+  return true;
 }
 
 function query() {
@@ -41,14 +59,15 @@ async function search(more = false) {
     const page = await api('/api/instances/search?' + q);
     cursor = page.nextCursor;
     $('more').hidden = !cursor;
-    const rows = page.instances.map(i => el('tr', { class: 'clickable', 'data-instance': i.id, onclick: () => inspect(i.id) },
+    const rows = page.instances.map(i => el('tr', { class: 'clickable', tabindex: 0, 'data-instance': i.id, 'aria-label': `${i.businessKey || i.id} ${i.processId} ${i.status}`,
+      onclick: () => inspect(i.id), onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); inspect(i.id); } } },
       el('td', { text: i.businessKey || i.id.slice(0, 8) }), el('td', { text: `${i.processId} v${i.version}` }), el('td', { text: i.branch || '—' }),
       el('td', {}, el('span', { class: `pill ${i.status}`, text: i.status })), el('td', { text: when(i.startedAt) })));
     if (more) $('instances').append(...rows);
     else $('instances').replaceChildren(el('tr', {}, ...['case', 'journey', 'branch', 'state', 'started'].map(h => el('th', { text: h }))), ...rows);
     notice($('message'), `${$('instances').querySelectorAll('tr[data-instance]').length} shown${cursor ? ', more available' : ''}`);
   } catch (e) {
-    notice($('message'), e.message, 'error');
+    $('message').replaceChildren(problemView(e));
   }
 }
 
@@ -59,6 +78,7 @@ async function inspect(id) {
   const i = view.instance;
   $('title').textContent = `${view.journeyName} v${i.version} · ${i.businessKey || i.id} · ${i.status}`;
   await diagram(view);
+  command.show(view);
   waits(view);
   $('tab-variables').replaceChildren(scope(view.scope, view.stepNames));
   incidents(view);
@@ -105,13 +125,19 @@ function scope(node, names) {
     ...node.children.map(c => scope(c, names)));
 }
 
+// Operators retry an incident once its cause is fixed (a variable set, a system back); the retry takes no reason, as
+// the API audits none: the history shows the incident resolved, and a new one if the step fails again.
 function incidents(view) {
-  const canRetry = user.roles.includes('operator') || user.roles.includes('supervisor');
-  $('tab-incidents').replaceChildren(view.incidents.length
-    ? el('table', {}, ...view.incidents.map(x => el('tr', { 'data-incident-row': x.id }, el('td', { text: view.stepNames[x.elementId] || x.elementId }),
+  const step = x => view.stepNames[x.elementId] || x.elementId;
+  $('tab-incidents').replaceChildren(el('div', { id: 'incident-problem', role: 'alert' }), view.incidents.length
+    ? el('table', {}, ...view.incidents.map(x => el('tr', { 'data-incident-row': x.id }, el('td', { text: step(x) }),
       el('td', { text: x.message }), el('td', { text: when(x.createdAt) }),
-      el('td', {}, canRetry ? el('button', { type: 'button', 'data-test': 'retry', onclick: async () => {
-        try { await api(`/api/incidents/${x.id}/retry`, { method: 'POST' }); await inspect(selected); } catch (e) { notice($('tab-incidents'), e.message, 'error'); }
+      el('td', {}, command.operator && view.instance.status === 'active' ? el('button', { type: 'button', 'data-test': 'retry', 'aria-label': `Retry ${step(x)}`, onclick: async () => {
+        try {
+          await api(`/api/incidents/${x.id}/retry`, { method: 'POST' });
+          await refresh();
+          notice($('done'), `Retried ${step(x)}.`, 'ok');
+        } catch (e) { $('incident-problem').replaceChildren(problemView(e)); }
       } }, 'Retry') : null))))
     : el('p', { text: 'No open incident.' }));
 }
@@ -125,14 +151,9 @@ for (const tab of document.querySelectorAll('[role="tab"]')) {
   });
 }
 
-$('add-var').addEventListener('click', () => {
-  if (!$('var-name').value || !$('var-value').value) return;
-  filters.push({ name: $('var-name').value, op: $('var-op').value, value: $('var-value').value });
-  $('var-value').value = '';
-  renderChips();
-});
+$('add-var').addEventListener('click', () => { if (addPendingFilter()) $('var-value').focus(); });
 $('journey').addEventListener('change', loadSearchable);
-$('filters').addEventListener('submit', e => { e.preventDefault(); search(); });
+$('filters').addEventListener('submit', e => { e.preventDefault(); addPendingFilter(); search(); });
 $('more').addEventListener('click', () => search(true));
 await loadSearchable();
 await search();
