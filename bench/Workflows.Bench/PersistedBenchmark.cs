@@ -46,14 +46,17 @@ internal static class PersistedBenchmark
     public static string Server(string? connection) =>
         connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
 
+    private static readonly List<(double Allocated, double CpuMicroseconds)> s_costs = [];
+
     private static async Task ThroughputAndStorageAsync(SqlProvider provider, string server, int runs)
     {
         Console.WriteLine();
-        Console.WriteLine("| shape | instances/s | command p50 | command p99 |");
-        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine("| shape | instances/s | command p50 | command p99 | allocated per instance | CPU per instance |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var (file, processId, count) in new[] { ("straight-through.bpmn", "straightThrough", 6000), ("complaint.bpmn", "complaint", 1500), ("parallel-10.bpmn", "parallel10", 2000) })
         {
             var results = new List<(double Rate, List<double> Latencies)>();
+            s_costs.Clear();
             for (var r = 0; r < runs; r++)
             {
                 await using var db = await Database.CreateAsync(provider, server);
@@ -61,7 +64,7 @@ internal static class PersistedBenchmark
             }
 
             var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
-            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms |");
+            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs |");
         }
 
         var asyncRates = new List<double>();
@@ -149,8 +152,11 @@ internal static class PersistedBenchmark
 
         await RunManyAsync(Math.Min(200, count / 10));
         latencies.Clear();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await RunManyAsync(count);
+        s_costs.Add(((GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count));
         return (count / watch.Elapsed.TotalSeconds, latencies.ToList());
     }
 
