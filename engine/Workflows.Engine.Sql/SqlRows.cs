@@ -370,16 +370,19 @@ internal sealed class BufferedMessageRow
 
     public int Unclaimed { get; set; }
 
+    public string? Branch { get; set; }
+
     public BufferedMessageRecord ToRecord() => new(Id, MessageId, Name, CorrelationKey, VariablesJson, Time(PublishedAt), Time(ExpiresAt))
     {
         ExpiredAt = ExpiredAt is { } at ? Time(at) : null,
         Unclaimed = Unclaimed != 0,
+        Branch = Branch,
     };
 
     /// <summary>The parameters of its insert.</summary>
     public static object From(BufferedMessageRecord m) => new
     {
-        m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks,
+        m.Id, m.MessageId, m.Name, m.CorrelationKey, m.VariablesJson, PublishedAt = m.PublishedAt.UtcTicks, ExpiresAt = m.ExpiresAt.UtcTicks, m.Branch,
     };
 }
 

@@ -108,8 +108,8 @@ internal sealed partial class SqlWorkflowStore
         await w.DeleteAsync("signal-subscriptions-removed", "wf_signal_subscriptions", changes.SignalSubscriptionsRemoved).ConfigureAwait(false);
 
         await w.RowsAsync("buffered-messages", """
-            INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at)
-            VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt)
+            INSERT INTO wf_buffered_messages (id, message_id, name, correlation_key, variables_json, published_at, expires_at, branch)
+            VALUES (@Id, @MessageId, @Name, @CorrelationKey, @VariablesJson, @PublishedAt, @ExpiresAt, @Branch)
             """, changes.MessagesBuffered, BufferedMessageRow.From).ConfigureAwait(false);
         await w.RowsAsync("message-correlations", "INSERT INTO wf_message_correlations (buffered_message_id, instance_id, process_id) VALUES (@BufferedMessageId, @InstanceId, @ProcessId)",
             changes.MessageCorrelations, m => new { m.BufferedMessageId, m.InstanceId, m.ProcessId }).ConfigureAwait(false);

@@ -138,11 +138,15 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         return (timers.Select(t => t.ToRecord()).ToList(), messages.Select(m => m.ToRecord()).ToList(), signals.Select(s => s.ToRecord()).ToList());
     }
 
-    private static Task WriteDefinitionsAsync(SqlCommit w, ChangeSet changes) =>
-        w.RowsAsync("definitions", """
+    private static async Task WriteDefinitionsAsync(SqlCommit w, ChangeSet changes)
+    {
+        await w.RowsAsync("definitions", """
             INSERT INTO wf_definitions (id, process_id, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
             VALUES (@Id, @ProcessId, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
-            """, changes.Definitions, DefinitionRow.From);
+            """, changes.Definitions, DefinitionRow.From).ConfigureAwait(false);
+        await w.RowsAsync("diagrams", "UPDATE wf_definitions SET xml = @Xml WHERE id = @Id",
+            changes.DiagramsReplaced, d => new { Id = d.DefinitionId, d.Xml }).ConfigureAwait(false);
+    }
 
     // ---------------------------------------------------------------- instances, incidents, history
 

@@ -38,7 +38,7 @@ public sealed class WorkflowEngine
         Branches = new WorkflowBranches(_runner);
         ServiceLevels = new WorkflowServiceLevels(_runner);
         Deployments = new WorkflowDeployments(_runner);
-        Runtime = new WorkflowRuntime(_runner, Branches);
+        Runtime = new WorkflowRuntime(_runner);
         Tasks = new WorkflowTasks(_runner);
         Jobs = new WorkflowJobs(_runner);
         Queries = new WorkflowQueries(_runner);

@@ -7,8 +7,15 @@ namespace Workflows.Engine;
 /// <summary>What a deployment produced: one entry per process in the document, and the validation report.</summary>
 public sealed record DeploymentResult(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, ValidationReport Report);
 
-/// <summary>A process version. <see cref="IsNew"/> is false when the same XML was deployed before (same checksum).</summary>
-public sealed record DeployedProcess(string ProcessId, int Version, Guid DefinitionId, string? VersionTag, bool IsNew);
+/// <summary>A process version. <see cref="IsNew"/> is false when the same model was deployed before (the same canonical form, whatever its layout or formatting).</summary>
+public sealed record DeployedProcess(string ProcessId, int Version, Guid DefinitionId, string? VersionTag, bool IsNew)
+{
+    /// <summary>
+    /// True when the model was unchanged but its XML was not (a moved shape, another designer's formatting or prefixes):
+    /// the version keeps its number and its stored XML becomes the new one.
+    /// </summary>
+    public bool DiagramReplaced { get; init; }
+}
 
 /// <summary>A deployed version of a process.</summary>
 public sealed record DefinitionInfo(Guid Id, string ProcessId, int Version, string? VersionTag, Guid DeploymentId, DateTimeOffset DeployedAt, string? DeployedBy);
@@ -74,6 +81,15 @@ public sealed record PublishMessage(string Name, string CorrelationKey)
 
     /// <summary>Where the message comes from, when another instance sent it: the receiving instance sees it as the <c>handoff</c> variable.</summary>
     public Handoff? Handoff { get; init; }
+
+    /// <summary>
+    /// The branch a process this message starts runs for: the version the branch pinned starts (else the latest), with
+    /// the variables <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>. When null, a <see cref="Handoff"/>'s branch
+    /// counts; without either, the latest version starts for no branch. It does not limit which waiting instances take
+    /// the message (see <see cref="OnlyBranch"/>).
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">Thrown by the correlation when no branch has that id.</exception>
+    public string? Branch { get; init; }
 
     /// <summary>
     /// When set, only instances of this branch take the message and no process starts on it: a caller who works for one

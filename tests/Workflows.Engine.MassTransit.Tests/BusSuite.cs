@@ -146,6 +146,33 @@ public abstract class BusSuite : BusTestBase
     }
 
     [Test]
+    public async Task A_handoff_starts_the_back_office_version_the_sending_branch_pinned_not_the_latest()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        await back.Branches.SaveAsync(new Branch("paris-01", "Paris") { Calendar = "group/branch:paris-01", Pins = new Dictionary<string, int> { ["back"] = 1 } });
+        await back.Deployments.DeployAsync(Journeys.Back.Replace("<bpmn:userTask id=\"assess\">", "<bpmn:userTask id=\"assess\" name=\"Assess, version 2\">", StringComparison.Ordinal));
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+
+        await front.Runtime.StartAsync(new StartInstance("front")
+        {
+            BusinessKey = "case-p1",
+            Variables = Vars(("caseId", "case-p1"), ("branch", "paris-01")),
+        });
+        var task = await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
+        var backCase = await back.Queries.GetInstanceAsync(task.InstanceId);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await back.Deployments.GetDefinitionsAsync("back")).Max(d => d.Version), Is.EqualTo(2));
+            Assert.That(backCase.Version, Is.EqualTo(1), "Paris pinned version 1 of the back office, though version 2 is the latest");
+            Assert.That(backCase.Variables["calendar"], Is.EqualTo("group/branch:paris-01"));
+        }
+    }
+
+    [Test]
     public async Task A_handoff_carries_the_trace_of_the_command_that_sent_it()
     {
         var front = await NewEngineAsync("front");

@@ -28,6 +28,8 @@ internal sealed class Execution
     private ThrownEvents? _thrownEvents;
     private Compensations? _compensations;
     private ConditionalEvents? _conditions;
+    private Pins? _pins;
+    private StartSubscriptions? _startSubscriptions;
 
     public Execution(EngineCore engine, CancellationToken ct, IReadOnlyList<BudgetBreach>? parked = null, InFlightWork.Scope? inFlight = null)
     {
@@ -75,6 +77,12 @@ internal sealed class Execution
     public MessageStarts MessageStarts => _messageStarts ??= new MessageStarts(this, CancellationToken);
 
     public ThrownEvents ThrownEvents => _thrownEvents ??= new ThrownEvents(this);
+
+    /// <summary>Which version a start runs: the one every start kind goes through (<see cref="Runtime.Pins"/>).</summary>
+    public Pins Pins => _pins ??= new Pins(Engine.Store, CancellationToken);
+
+    /// <summary>The start events (timer, message, signal) of the versions someone runs: the latest and the pinned ones.</summary>
+    public StartSubscriptions StartSubscriptions => _startSubscriptions ??= new StartSubscriptions(this);
 
     public Compensations Compensations => _compensations ??= new Compensations(this);
 

@@ -29,7 +29,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
     /// (when <paramref name="buffered"/>, it waits for that instance to end).
     /// </summary>
     /// <returns>The started instance, or null when the active one kept the message out.</returns>
-    public async ValueTask<LoadedInstance?> TryStartAsync(ProcessDefinition definition, FlowNode start, string correlationKey, FeelContext variables, bool buffered)
+    public async ValueTask<LoadedInstance?> TryStartAsync(ProcessDefinition definition, FlowNode start, string correlationKey, FeelContext variables, bool buffered, Branch? branch)
     {
         Held? held = null;
         if (correlationKey.Length > 0)
@@ -46,7 +46,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
             }
         }
 
-        var instance = execution.Unit.CreateInstance(definition, correlationKey, new FeelContext());
+        var instance = execution.Unit.CreateInstance(definition, correlationKey, Pins.Initial(branch, variables));
         if (held is not null)
         {
             Take(held, instance.Id);
@@ -88,7 +88,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
     /// <summary>
     /// An instance ended (completed, terminated or cancelled): when it holds its process and key, it lets go; when a
     /// message can start the process, the oldest unexpired buffered message with that key that the process did not
-    /// take yet starts the next instance, of the latest version, in this same command.
+    /// take yet starts the next instance, of the version the message's branch runs, in this same command.
     /// </summary>
     public async ValueTask InstanceEndedAsync(LoadedInstance instance)
     {
@@ -143,12 +143,22 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
             return;
         }
 
-        var definition = await execution.Engine.Definitions.GetAsync(found.Start.DefinitionId, ct).ConfigureAwait(false);
-        var instance = execution.Unit.CreateInstance(definition, key, new FeelContext());
+        // The version the message's branch runs now, which may not be the one whose start found the message.
+        var branch = await execution.Pins.FindAsync(found.Message.Branch).ConfigureAwait(false);
+        var runs = await execution.Pins.ResolveAsync(processId, branch).ConfigureAwait(false);
+        var definition = runs is null ? null : await execution.Engine.Definitions.GetAsync(runs.Id, ct).ConfigureAwait(false);
+        var startEvent = definition?.Process.StartEvents.FirstOrDefault(s => s.Event is { Type: EventType.Message, Message: { } m } && m.Name.Text == found.Message.Name);
+        if (definition is null || startEvent is null)
+        {
+            return; // that version does not start on this message: it stays buffered until it expires
+        }
+
+        var variables = VariableScopes.FromJson(found.Message.VariablesJson);
+        var instance = execution.Unit.CreateInstance(definition, key, Pins.Initial(branch, variables));
         Take(held, instance.Id);
         Changes.MessageCorrelations.Add(new MessageCorrelation(found.Message.Id, instance.Id, processId));
-        execution.Unit.History(instance, HistoryKind.MessageCorrelated, found.Start.ElementId, null, $"{found.Message.Name} (buffered)");
-        await execution.StartAtAsync(instance, definition.Node(found.Start.ElementId), VariableScopes.FromJson(found.Message.VariablesJson)).ConfigureAwait(false);
+        execution.Unit.History(instance, HistoryKind.MessageCorrelated, startEvent.Id, null, $"{found.Message.Name} (buffered)");
+        await execution.StartAtAsync(instance, startEvent, variables).ConfigureAwait(false);
     }
 
     private static bool StartsByMessage(ProcessDefinition definition) =>

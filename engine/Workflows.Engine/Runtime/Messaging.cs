@@ -73,10 +73,15 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
         {
             if (subscription.InstanceId is null)
             {
+                // No caller, so no caller's branch: one instance for each branch that runs this version (see Pins).
                 var definition = await execution.Engine.Definitions.GetAsync(subscription.DefinitionId, ct).ConfigureAwait(false);
-                var started = execution.Unit.CreateInstance(definition, null, new FeelContext());
-                await execution.StartAtAsync(started, definition.Node(subscription.ElementId), variables ?? []).ConfigureAwait(false);
-                triggered++;
+                foreach (var branch in await execution.Pins.RunnersAsync(definition.Record).ConfigureAwait(false))
+                {
+                    var started = execution.Unit.CreateInstance(definition, null, Pins.Initial(branch, variables));
+                    await execution.StartAtAsync(started, definition.Node(subscription.ElementId), variables?.Copy() ?? []).ConfigureAwait(false);
+                    triggered++;
+                }
+
                 continue;
             }
 

@@ -1,4 +1,3 @@
-using Workflows.Engine.Feel;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
@@ -79,7 +78,11 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         execution.Changes.FiredTimer = timer.Id;
         if (timer.InstanceId is null)
         {
-            if (timer.Interval is { } interval && timer.Remaining != 0)
+            // No caller, so no caller's branch: one instance for each branch that runs this version (see Pins). A
+            // version no one runs any more (left open by a race with a pin change) closes its timer here.
+            var definition = await runner.Core.Definitions.GetAsync(timer.DefinitionId, ct).ConfigureAwait(false);
+            var runners = await execution.Pins.RunnersAsync(definition.Record).ConfigureAwait(false);
+            if (runners.Count > 0 && timer.Interval is { } interval && timer.Remaining != 0)
             {
                 execution.Changes.TimersCreated.Add(timer with
                 {
@@ -89,11 +92,14 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
                 });
             }
 
-            var definition = await runner.Core.Definitions.GetAsync(timer.DefinitionId, ct).ConfigureAwait(false);
-            var started = execution.CreateInstance(definition, null, new FeelContext());
-            execution.History(started, "timer-fired", timer.ElementId, null);
-            await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
-            return 1;
+            foreach (var branch in runners)
+            {
+                var started = execution.CreateInstance(definition, null, Pins.Initial(branch, null));
+                execution.History(started, "timer-fired", timer.ElementId, null);
+                await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
+            }
+
+            return runners.Count;
         }
 
         var instance = await execution.LoadAsync(timer.InstanceId.Value).ConfigureAwait(false);

@@ -1,18 +1,27 @@
-using System.Text.Json;
-using Workflows.Engine.Feel;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
 
 /// <summary>The organisation's branches: the journey versions each runs, its calendar chain and its local settings.</summary>
 /// <remarks>
-/// A start that names a branch (<see cref="StartInstance.Branch"/>) starts the version the branch pinned and gives the
-/// instance the variables <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>. Saves are revisioned: use
-/// <see cref="UpdateAsync"/> to change a branch without losing a concurrent change, <see cref="SaveAsync"/> to replace it.
+/// <para>
+/// Every start for a branch runs the version the branch pinned, else the latest, and gives the instance the variables
+/// <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>: a start through the API (<see cref="StartInstance.Branch"/>),
+/// a message start (<see cref="PublishMessage.Branch"/>), a handoff from the other office (the sending instance's branch
+/// travels in <see cref="Handoff.Branch"/>), a call activity (the calling instance's branch; binding <c>latest</c> reads
+/// the pin, <c>versionTag</c> takes the pinned version when it carries the tag, <c>deployment</c> the version deployed
+/// with the caller, whose own version the pin chose) and timer and signal starts (each version's start event starts
+/// one instance for every branch that pinned that version, and the latest version's one more for no branch).
+/// </para>
+/// <para>
+/// A version's timer, message and signal start events stay open while a branch pins it, though a newer version was
+/// deployed; they close when no branch pins it any more. Saves are revisioned: use <see cref="UpdateAsync"/> to change a
+/// branch without losing a concurrent change, <see cref="SaveAsync"/> to replace it.
+/// </para>
 /// </remarks>
 public sealed class WorkflowBranches
 {
-    private static readonly JsonSerializerOptions BranchJson = new(JsonSerializerDefaults.Web);
     private readonly CommandRunner _runner;
 
     internal WorkflowBranches(CommandRunner runner) => _runner = runner;
@@ -23,7 +32,7 @@ public sealed class WorkflowBranches
     public async Task<IReadOnlyList<Branch>> GetAllAsync(CancellationToken cancellationToken = default)
     {
         var rows = await Store.GetBranchesAsync(cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => Read(r.Json, r.Revision)).OrderBy(b => b.Id, StringComparer.Ordinal).ToList();
+        return rows.Select(r => Pins.Read(r.Json, r.Revision)).OrderBy(b => b.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>One branch.</summary>
@@ -32,7 +41,19 @@ public sealed class WorkflowBranches
     {
         var (json, revision) = await Store.GetBranchAsync(branchId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"branch '{branchId}' does not exist");
-        return Read(json, revision);
+        return Pins.Read(json, revision);
+    }
+
+    /// <summary>The version a start of <paramref name="processId"/> for <paramref name="branchId"/> runs: its pin, else the latest.</summary>
+    /// <param name="processId">The journey.</param>
+    /// <param name="branchId">The branch; null for a start for no branch (the latest).</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the process (or its pinned version) is not deployed.</exception>
+    public async Task<int> ResolveVersionAsync(string processId, string? branchId, CancellationToken cancellationToken = default)
+    {
+        var branch = branchId is null ? null : await GetAsync(branchId, cancellationToken).ConfigureAwait(false);
+        var record = await new Pins(Store, cancellationToken).ResolveAsync(processId, branch).ConfigureAwait(false);
+        return record?.Version ?? throw NotDeployed(processId, Pins.PinOf(branch, processId));
     }
 
     /// <summary>Creates a branch, or replaces it whole whatever was saved since.</summary>
@@ -42,10 +63,11 @@ public sealed class WorkflowBranches
     {
         ArgumentNullException.ThrowIfNull(branch);
         await CheckAsync(branch, cancellationToken).ConfigureAwait(false);
-        var json = JsonSerializer.Serialize(branch, BranchJson);
+        var json = Pins.Write(branch);
         await _runner.ExecuteAsync(async execution =>
         {
-            var stored = await Store.GetBranchAsync(branch.Id, cancellationToken).ConfigureAwait(false);
+            var stored = await execution.Pins.FindAsync(branch.Id).ConfigureAwait(false);
+            await execution.StartSubscriptions.PinsChangedAsync(stored, branch).ConfigureAwait(false);
             execution.Changes.Branches.Add((branch.Id, json, (stored?.Revision ?? 0) + 1, null));
             return true;
         }, cancellationToken, runTokens: false, name: "SaveBranch").ConfigureAwait(false);
@@ -65,35 +87,14 @@ public sealed class WorkflowBranches
             var current = await GetAsync(branchId, cancellationToken).ConfigureAwait(false);
             var changed = change(current) with { Id = current.Id, Revision = current.Revision + 1 };
             await CheckAsync(changed, cancellationToken).ConfigureAwait(false);
-            execution.Changes.Branches.Add((changed.Id, JsonSerializer.Serialize(changed, BranchJson), changed.Revision, current.Revision));
+            await execution.StartSubscriptions.PinsChangedAsync(current, changed).ConfigureAwait(false);
+            execution.Changes.Branches.Add((changed.Id, Pins.Write(changed), changed.Revision, current.Revision));
             return changed;
         }, cancellationToken, runTokens: false, name: "UpdateBranch");
     }
 
-    /// <summary>
-    /// What a start for a branch adds: the version it pinned (unless the command names one) and the variables
-    /// <c>branch</c>, <c>calendar</c> and <c>branchSettings</c> (unless the command sets them).
-    /// </summary>
-    internal async ValueTask<(int? Version, FeelContext Variables)> ApplyAsync(StartInstance command, FeelContext variables, CancellationToken ct)
-    {
-        if (command.Branch is null)
-        {
-            return (command.Version, variables);
-        }
-
-        var branch = await GetAsync(command.Branch, ct).ConfigureAwait(false);
-        var version = command.Version ?? (branch.Pins.TryGetValue(command.ProcessId, out var pinned) ? pinned : null);
-        SetUnlessGiven(variables, "branch", branch.Id);
-        SetUnlessGiven(variables, "calendar", branch.Calendar);
-        var settings = new FeelContext();
-        foreach (var (key, value) in branch.Settings)
-        {
-            settings[key] = value;
-        }
-
-        SetUnlessGiven(variables, "branchSettings", settings);
-        return (version, variables);
-    }
+    internal static WorkflowNotFoundException NotDeployed(string processId, int? version) =>
+        new($"process '{processId}'{(version is null ? "" : $" version {version}")} is not deployed");
 
     private async Task CheckAsync(Branch branch, CancellationToken ct)
     {
@@ -111,17 +112,6 @@ public sealed class WorkflowBranches
         {
             _ = await Store.GetDefinitionByVersionAsync(processId, version, ct).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException($"branch '{branch.Id}' pins process '{processId}' version {version}, which is not deployed");
-        }
-    }
-
-    private static Branch Read(string json, long revision) =>
-        (JsonSerializer.Deserialize<Branch>(json, BranchJson) ?? throw new InvalidDataException("a stored branch is empty")) with { Revision = revision };
-
-    private static void SetUnlessGiven(FeelContext variables, string name, object? value)
-    {
-        if (!variables.ContainsKey(name))
-        {
-            variables[name] = value;
         }
     }
 }

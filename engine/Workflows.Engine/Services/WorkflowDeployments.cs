@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
-using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 using Workflows.Engine.Validation;
 
@@ -11,8 +9,11 @@ namespace Workflows.Engine.Services;
 /// <summary>Checks and deploys BPMN documents, and reads the deployed versions back.</summary>
 /// <remarks>
 /// Every deployment is versioned: a changed document becomes version + 1 of each of its processes, an
-/// unchanged one (same checksum) keeps the versions it has, and running instances stay on the version they
-/// started on. A new version's timer, message and signal start events replace those of the previous one.
+/// unchanged one keeps the versions it has, and running instances stay on the version they started on.
+/// "Unchanged" compares the model's canonical form (<see cref="CanonicalModel"/>): a document that differs only in
+/// its diagram (layout), formatting, attribute order or namespace prefixes is the same version, whose stored XML
+/// then takes the new diagram. A new version's timer, message and signal start events replace those of the previous
+/// one, unless a branch pins that one (see <see cref="WorkflowBranches"/>).
 /// A document with any error is refused whole, with a report that lists every finding.
 /// </remarks>
 public sealed class WorkflowDeployments
@@ -30,8 +31,10 @@ public sealed class WorkflowDeployments
 
     /// <summary>Deploys the executable processes of a BPMN document.</summary>
     /// <remarks>
-    /// An unchanged document (same checksum) returns the versions already deployed; a changed one
-    /// becomes version + 1. Running instances stay on the version they started on.
+    /// An unchanged model returns the versions already deployed (<see cref="DeployedProcess.IsNew"/> false; when only
+    /// the diagram or formatting changed, <see cref="DeployedProcess.DiagramReplaced"/> says the version took the new
+    /// XML); a changed one becomes version + 1. Running instances stay on the version they started on. A new version
+    /// runs nowhere a branch pinned another.
     /// </remarks>
     /// <exception cref="DeploymentRejectedException">The document has errors; its report lists them all.</exception>
     public async Task<DeploymentResult> DeployAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
@@ -42,7 +45,8 @@ public sealed class WorkflowDeployments
             throw new DeploymentRejectedException(report);
         }
 
-        var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
+        // The model's meaning, not its text: a designer's round trip that moves shapes or rewrites prefixes is no new version.
+        var checksum = CanonicalModel.Checksum(bpmnXml) ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
         return await _runner.ExecuteAsync(async execution =>
         {
             var deploymentId = Guid.CreateVersion7(execution.Now);
@@ -50,9 +54,16 @@ public sealed class WorkflowDeployments
             foreach (var process in document.Processes.Where(p => p.IsExecutable))
             {
                 var latest = await Store.GetLatestDefinitionAsync(process.Id, cancellationToken).ConfigureAwait(false);
-                if (latest is not null && latest.Checksum == checksum)
+                if (latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
                 {
-                    deployed.Add(new DeployedProcess(process.Id, latest.Version, latest.Id, latest.VersionTag, IsNew: false));
+                    // The same model drawn or written otherwise: the version keeps its number and takes the new diagram.
+                    var redrawn = !string.Equals(latest.Xml, bpmnXml, StringComparison.Ordinal);
+                    if (redrawn)
+                    {
+                        execution.Changes.DiagramsReplaced.Add((latest.Id, bpmnXml));
+                    }
+
+                    deployed.Add(new DeployedProcess(process.Id, latest.Version, latest.Id, latest.VersionTag, IsNew: false) { DiagramReplaced = redrawn });
                     continue;
                 }
 
@@ -60,7 +71,8 @@ public sealed class WorkflowDeployments
                     checksum, bpmnXml, deploymentId, execution.Now, deployedBy);
                 execution.Changes.Definitions.Add(record);
                 var definition = _runner.Core.Definitions.Add(record, document);
-                await ReplaceStartSubscriptionsAsync(execution, definition, cancellationToken).ConfigureAwait(false);
+                await execution.StartSubscriptions.DeployedAsync(definition, latest).ConfigureAwait(false);
+                _runner.Core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
                 deployed.Add(new DeployedProcess(process.Id, record.Version, record.Id, record.VersionTag, IsNew: true));
             }
 
@@ -158,55 +170,5 @@ public sealed class WorkflowDeployments
                     $"the timeCycle '{value.Text}': {tooShort}"));
             }
         }
-    }
-
-    // Start events of a new version replace those of the previous one (Camunda semantics).
-    private async Task ReplaceStartSubscriptionsAsync(Execution execution, ProcessDefinition definition, CancellationToken ct)
-    {
-        var (timers, messages, signals) = await Store.GetStartSubscriptionsAsync(definition.Process.Id, ct).ConfigureAwait(false);
-        execution.Changes.TimersRemoved.AddRange(timers.Select(t => t.Id));
-        execution.Changes.MessageSubscriptionsRemoved.AddRange(messages.Select(m => m.Id));
-        execution.Changes.SignalSubscriptionsRemoved.AddRange(signals.Select(s => s.Id));
-
-        foreach (var start in definition.Process.StartEvents.Where(s => s.Event is not null))
-        {
-            var e = start.Event!;
-            switch (e.Type)
-            {
-                case EventType.Timer when e.Timer is not null:
-                    string? error = null;
-                    object? value;
-                    try
-                    {
-                        value = e.Timer.Value.Feel is null ? e.Timer.Value.Text : e.Timer.Value.Feel.Evaluate(EmptyScope.Instance, _runner.Time, execution.CancellationToken).Value;
-                    }
-                    catch (FeelLimitExceededException breach)
-                    {
-                        // The analyst's expression, evaluated at deploy: a breach refuses the model, it never fails the request.
-                        (value, error) = (null, breach.Message);
-                    }
-
-                    var plan = (error is null ? TimerSchedule.Plan(e.Timer.Kind, value, execution.Now, out error) : null)
-                        ?? throw new DeploymentRejectedException(new ValidationReport(
-                            [new ValidationFinding(FindingSeverity.Error, "TIMER_INVALID", start.Id, start.Position.Line, start.Position.Column, error ?? "invalid timer")]));
-                    if (plan.Interval is { } period && _runner.Options.Limits.RefuseCycle(period) is { } tooShort)
-                    {
-                        throw new DeploymentRejectedException(new ValidationReport(
-                            [new ValidationFinding(FindingSeverity.Error, "TIMER_CYCLE_TOO_SHORT", start.Id, start.Position.Line, start.Position.Column, $"the timer's {tooShort}")]));
-                    }
-                    execution.Changes.TimersCreated.Add(new TimerRecord(Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));
-                    break;
-                case EventType.Message when e.Message is not null:
-                    execution.Changes.MessageSubscriptionsCreated.Add(new MessageSubscriptionRecord(
-                        Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, e.Message.Name.Text, null, execution.Now));
-                    break;
-                case EventType.Signal when e.Signal is not null:
-                    execution.Changes.SignalSubscriptionsCreated.Add(new SignalSubscriptionRecord(
-                        Guid.CreateVersion7(execution.Now), null, 0, start.Id, definition.Id, e.Signal.Name.Text));
-                    break;
-            }
-        }
-
-        _runner.Core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
     }
 }

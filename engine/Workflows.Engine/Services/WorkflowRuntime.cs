@@ -15,13 +15,8 @@ namespace Workflows.Engine.Services;
 public sealed class WorkflowRuntime
 {
     private readonly CommandRunner _runner;
-    private readonly WorkflowBranches _branches;
 
-    internal WorkflowRuntime(CommandRunner runner, WorkflowBranches branches)
-    {
-        _runner = runner;
-        _branches = branches;
-    }
+    internal WorkflowRuntime(CommandRunner runner) => _runner = runner;
 
     private IWorkflowStore Store => _runner.Store;
 
@@ -36,15 +31,11 @@ public sealed class WorkflowRuntime
         var given = _runner.Variables(command.Variables);
         return _runner.ExecuteAsync(async execution =>
         {
-            var (pinned, variables) = await _branches.ApplyAsync(command, given.Copy(), cancellationToken).ConfigureAwait(false);
-            var record = pinned is { } version
-                ? await Store.GetDefinitionByVersionAsync(command.ProcessId, version, cancellationToken).ConfigureAwait(false)
-                : await Store.GetLatestDefinitionAsync(command.ProcessId, cancellationToken).ConfigureAwait(false);
-            if (record is null)
-            {
-                throw new WorkflowNotFoundException($"process '{command.ProcessId}'{(pinned is null ? "" : $" version {pinned}")} is not deployed");
-            }
-
+            var branch = command.Branch is null ? null : await execution.Pins.FindAsync(command.Branch).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
+            var record = await execution.Pins.ResolveAsync(command.ProcessId, branch, command.Version).ConfigureAwait(false)
+                ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
+            var variables = Pins.Apply(branch, given.Copy());
             var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
             var start = definition.Process.Root.NoneStart
                 ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
@@ -141,32 +132,48 @@ public sealed class WorkflowRuntime
 
         // A process whose instance started by a message with this key is still active is not started again: the
         // message waits in the buffer for that instance to end (Camunda 8), or goes no further for that process.
+        // Several versions of a process may listen (the latest, and those branches pinned): the one the message's
+        // branch runs starts, and none when that version does not start on this message.
         var started = 0;
         var keptOut = new List<string>();
         var starts = message.OnlyBranch is null ? await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false) : [];
+        var branch = starts.Count == 0 ? null : await BranchOfAsync(execution, message).ConfigureAwait(false);
+        var byProcess = new Dictionary<string, List<MessageSubscriptionRecord>>(StringComparer.Ordinal);
         foreach (var start in starts)
         {
-            var definition = await _runner.Core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
-            if (!correlatedProcesses.Add(definition.Process.Id))
+            var processId = (await _runner.Core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false)).Process.Id;
+            if (!byProcess.TryGetValue(processId, out var listening))
+            {
+                byProcess[processId] = listening = [];
+            }
+
+            listening.Add(start);
+        }
+
+        foreach (var (processId, listening) in byProcess.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var runs = await execution.Pins.ResolveAsync(processId, branch).ConfigureAwait(false);
+            if (runs is null || listening.Find(s => s.DefinitionId == runs.Id) is not { } start || !correlatedProcesses.Add(processId))
             {
                 continue;
             }
 
-            var instance = await execution.MessageStarts.TryStartAsync(definition, definition.Node(start.ElementId), message.CorrelationKey, values.Copy(), buffered).ConfigureAwait(false);
+            var definition = await _runner.Core.Definitions.GetAsync(start.DefinitionId, cancellationToken).ConfigureAwait(false);
+            var instance = await execution.MessageStarts.TryStartAsync(definition, definition.Node(start.ElementId), message.CorrelationKey, values.Copy(), buffered, branch).ConfigureAwait(false);
             if (instance is null)
             {
-                keptOut.Add(definition.Process.Id);
+                keptOut.Add(processId);
                 continue;
             }
 
-            correlated.Add((instance.Id, definition.Process.Id));
+            correlated.Add((instance.Id, processId));
             started++;
         }
 
         if (buffered)
         {
             var record = new BufferedMessageRecord(Guid.CreateVersion7(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
-                FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive);
+                FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive) { Branch = message.Branch ?? message.Handoff?.Branch };
             execution.Changes.MessagesBuffered.Add(record);
             execution.Changes.MessageCorrelations.AddRange(correlated.Select(c => new MessageCorrelation(record.Id, c.Instance, c.Process)));
         }
@@ -178,6 +185,19 @@ public sealed class WorkflowRuntime
         }
 
         return new CorrelationResult(correlated.Count - started, started, buffered, Duplicate: false);
+    }
+
+    // The branch a process the message starts runs for: the one the sender named, else the handoff's (the sending
+    // instance's branch travels with it). A handoff from a branch the engine does not know starts the latest version.
+    private static async ValueTask<Branch?> BranchOfAsync(Execution execution, PublishMessage message)
+    {
+        if (message.Branch is { } named)
+        {
+            return await execution.Pins.FindAsync(named).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"branch '{named}' does not exist");
+        }
+
+        return await execution.Pins.FindAsync(message.Handoff?.Branch).ConfigureAwait(false);
     }
 
     /// <summary>Broadcasts a signal to every waiting signal catch event and signal start event.</summary>

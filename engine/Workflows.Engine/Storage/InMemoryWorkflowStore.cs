@@ -187,6 +187,17 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             Add(_definitionsByProcess, d.ProcessId, d);
         }
 
+        foreach (var (id, xml) in changes.DiagramsReplaced)
+        {
+            if (_definitions.TryGetValue(id, out var d))
+            {
+                var redrawn = d with { Xml = xml };
+                _definitions[id] = redrawn;
+                var versions = _definitionsByProcess[d.ProcessId];
+                versions[versions.IndexOf(d)] = redrawn;
+            }
+        }
+
         foreach (var write in changes.Instances)
         {
             _instances[write.Record.Id] = write.Record;

@@ -171,6 +171,9 @@ internal sealed record BufferedMessageRecord(
 
     /// <summary>Whether it expired with no instance ever taking it: recorded, reported, never dropped silently.</summary>
     public bool Unclaimed { get; init; }
+
+    /// <summary>The branch a process it starts runs for (its pin chooses the version); null for none.</summary>
+    public string? Branch { get; init; }
 }
 
 internal sealed record IncidentRecord(
@@ -232,6 +235,9 @@ internal sealed record HistoryRecord(
 internal sealed class ChangeSet
 {
     public List<DefinitionRecord> Definitions { get; } = [];
+
+    /// <summary>Versions whose stored XML becomes another drawing of the same model (its canonical form unchanged).</summary>
+    public List<(Guid DefinitionId, string Xml)> DiagramsReplaced { get; } = [];
 
     /// <summary>Instances written; <see cref="InstanceWrite.ExpectedRowVersion"/> 0 inserts.</summary>
     public List<InstanceWrite> Instances { get; } = [];

@@ -112,18 +112,9 @@ internal static class InstancesApi
         }
     }
 
-    /// <summary>The version a start in <paramref name="branch"/> runs: the branch's pin, else the latest.</summary>
-    private static async Task<int> StartingVersionAsync(WorkflowEngine engine, string journey, string branch, CancellationToken ct)
-    {
-        var pins = (await engine.Branches.GetAsync(branch, ct)).Pins;
-        if (pins.TryGetValue(journey, out var pinned))
-        {
-            return pinned;
-        }
-
-        var versions = await engine.Deployments.GetDefinitionsAsync(journey, ct);
-        return versions.Count > 0 ? versions.Max(v => v.Version) : throw new WorkflowNotFoundException($"process '{journey}' is not deployed");
-    }
+    /// <summary>The version a start in <paramref name="branch"/> runs: the branch's pin, else the latest (the engine's one resolution).</summary>
+    private static Task<int> StartingVersionAsync(WorkflowEngine engine, string journey, string branch, CancellationToken ct) =>
+        engine.Branches.ResolveVersionAsync(journey, branch, ct);
 
     // 60 random bits: a clash among a journey's active cases is rare, and drawn again when it happens.
     private static string NewCaseNumber() => "W-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))[..15];

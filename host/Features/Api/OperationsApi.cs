@@ -66,6 +66,13 @@ internal static class OperationsApi
             throw new WorkflowInputException($"timeToLive {request.TimeToLive} is outside 0 to {XmlConvert.ToString(limits.MaxMessageTimeToLive)} (Workflows:Limits:MaxMessageTimeToLive)");
         }
 
+        if (request.Branch is not null)
+        {
+            // The branch a journey the message starts runs for (its pin chooses the version): one the caller serves.
+            InputRules.Name(request.Branch, "branch", limits);
+            caller.MustServe(request.Branch, $"a journey started by message for branch '{request.Branch}'");
+        }
+
         var onlyBranch = caller.BranchFilter;
         if (onlyBranch is not null && ttl > TimeSpan.Zero)
         {
@@ -79,6 +86,7 @@ internal static class OperationsApi
             TimeToLive = ttl,
             MustCorrelate = request.MustCorrelate ?? ttl == TimeSpan.Zero,
             OnlyBranch = onlyBranch,
+            Branch = request.Branch,
         }, ct);
     }
 
@@ -116,7 +124,7 @@ internal static class OperationsApi
     }
 }
 
-internal sealed record MessageRequest(string Name, string CorrelationKey, Dictionary<string, JsonElement>? Variables, string? MessageId, string? TimeToLive, bool? MustCorrelate);
+internal sealed record MessageRequest(string Name, string CorrelationKey, Dictionary<string, JsonElement>? Variables, string? MessageId, string? TimeToLive, bool? MustCorrelate, string? Branch = null);
 
 /// <summary>One step's clocks of one kind (its SLA, or a department's level-2/3 budget) in a branch's journey.</summary>
 internal sealed record StepLevel(string? Branch, string Journey, string Step, string Kind, int Level, string? Label, int Breached, int AtRisk, int Met, int Open);

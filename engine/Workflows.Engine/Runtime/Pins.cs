@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Runtime;
+
+/// <summary>
+/// The one path every start takes to choose the version it runs: the version a command names, else the version the
+/// branch it starts for pinned, else the latest. API starts, message starts and handoffs, call activities and timer and
+/// signal starts all ask here, so a branch runs no version it did not pin, whichever way its work starts.
+/// </summary>
+/// <remarks>
+/// A start without a branch (a central team's message, an engine used without branches) runs the latest version: the
+/// organisation's default line. Timer and signal starts have no caller: each version's start event starts one instance
+/// for every branch that pinned that version, and the latest version's one more for no branch (<see cref="RunnersAsync"/>).
+/// </remarks>
+internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
+{
+    private static readonly JsonSerializerOptions BranchJson = new(JsonSerializerDefaults.Web);
+
+    // Read once per command: a fan-out over many versions reads the branches once.
+    private IReadOnlyList<Branch>? _all;
+
+    public static Branch Read(string json, long revision) =>
+        (JsonSerializer.Deserialize<Branch>(json, BranchJson) ?? throw new InvalidDataException("a stored branch is empty")) with { Revision = revision };
+
+    public static string Write(Branch branch) => JsonSerializer.Serialize(branch, BranchJson);
+
+    /// <summary>The branch of that id; null when there is none.</summary>
+    public async ValueTask<Branch?> FindAsync(string? branchId)
+    {
+        if (string.IsNullOrEmpty(branchId))
+        {
+            return null;
+        }
+
+        var stored = await store.GetBranchAsync(branchId, ct).ConfigureAwait(false);
+        return stored is { } row ? Read(row.Json, row.Revision) : null;
+    }
+
+    /// <summary>Every branch, as stored when this command first asked.</summary>
+    public async ValueTask<IReadOnlyList<Branch>> AllAsync()
+    {
+        if (_all is null)
+        {
+            var rows = await store.GetBranchesAsync(ct).ConfigureAwait(false);
+            _all = rows.Select(r => Read(r.Json, r.Revision)).OrderBy(b => b.Id, StringComparer.Ordinal).ToList();
+        }
+
+        return _all;
+    }
+
+    /// <summary>The version a start of <paramref name="processId"/> for <paramref name="branch"/> runs: <paramref name="version"/> if given, else the branch's pin, else the latest.</summary>
+    /// <returns>The version's record; null when it (or the process) is not deployed.</returns>
+    public async ValueTask<DefinitionRecord?> ResolveAsync(string processId, Branch? branch, int? version = null)
+    {
+        var chosen = version ?? PinOf(branch, processId);
+        return chosen is { } v
+            ? await store.GetDefinitionByVersionAsync(processId, v, ct).ConfigureAwait(false)
+            : await store.GetLatestDefinitionAsync(processId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The version <paramref name="branch"/> pinned of <paramref name="processId"/>; null when it follows the latest.</summary>
+    public static int? PinOf(Branch? branch, string processId) =>
+        branch is not null && branch.Pins.TryGetValue(processId, out var pinned) ? pinned : null;
+
+    /// <summary>
+    /// For whom a start event of <paramref name="definition"/> without a caller (a timer, a signal) starts an instance: every
+    /// branch that pinned this version, and no branch (null) when it is the latest version. Empty when no one runs it any more.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<Branch?>> RunnersAsync(DefinitionRecord definition)
+    {
+        var runners = new List<Branch?>();
+        foreach (var branch in await AllAsync().ConfigureAwait(false))
+        {
+            if (PinOf(branch, definition.ProcessId) == definition.Version)
+            {
+                runners.Add(branch);
+            }
+        }
+
+        var latest = await store.GetLatestDefinitionAsync(definition.ProcessId, ct).ConfigureAwait(false);
+        if (latest is null || latest.Id == definition.Id)
+        {
+            runners.Add(null);
+        }
+
+        return runners;
+    }
+
+    /// <summary>The versions of <paramref name="processId"/> some branch pinned.</summary>
+    public static HashSet<int> Pinned(IEnumerable<Branch> branches, string processId) =>
+        branches.Select(b => PinOf(b, processId)).OfType<int>().ToHashSet();
+
+    /// <summary>What a start for a branch gives the instance, unless the start sets it: <c>branch</c>, <c>calendar</c>, <c>branchSettings</c>.</summary>
+    public static FeelContext Apply(Branch? branch, FeelContext variables)
+    {
+        if (branch is null)
+        {
+            return variables;
+        }
+
+        SetUnlessGiven(variables, "branch", branch.Id);
+        SetUnlessGiven(variables, "calendar", branch.Calendar);
+        var settings = new FeelContext();
+        foreach (var (key, value) in branch.Settings)
+        {
+            settings[key] = value;
+        }
+
+        SetUnlessGiven(variables, "branchSettings", settings);
+        return variables;
+    }
+
+    /// <summary>The variables a start for <paramref name="branch"/> gives a new instance, less those the start's own (<paramref name="given"/>) set.</summary>
+    public static FeelContext Initial(Branch? branch, FeelContext? given)
+    {
+        var initial = Apply(branch, new FeelContext());
+        foreach (var name in given?.Keys ?? [])
+        {
+            initial.Remove(name);
+        }
+
+        return initial;
+    }
+
+    private static void SetUnlessGiven(FeelContext variables, string name, object? value)
+    {
+        if (!variables.ContainsKey(name))
+        {
+            variables[name] = value;
+        }
+    }
+}
