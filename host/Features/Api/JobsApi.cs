@@ -97,7 +97,7 @@ internal static class JobsApi
         {
             MaxJobs = max, Timeout = timeout, RequestTimeout = wait, Branch = caller.BranchFilter, FetchVariables = request.FetchVariable,
             // The lease is the token's subject's: the worker name is a label anyone could give, the subject is signed.
-            LeaseHolder = caller.Name,
+            LeaseHolder = Subject(caller),
         };
         IReadOnlyList<ActivatedJob> jobs;
         if (wait > TimeSpan.Zero)
@@ -157,7 +157,12 @@ internal static class JobsApi
     /// The caller as the holder of the leases it took: a job is answered (and its lease extended) only by the token
     /// subject that activated it, while its lease is live; otherwise 409 naming why (docs/workers.md).
     /// </summary>
-    private static Engine.Services.JobLeaseHolder Holder(HttpContext http, WorkflowEngine engine) => engine.Jobs.AsLeaseHolder(Caller.From(http.User).Name);
+    private static Engine.Services.JobLeaseHolder Holder(HttpContext http, WorkflowEngine engine) => engine.Jobs.AsLeaseHolder(Subject(Caller.From(http.User)));
+
+    /// <summary>The worker's identity: its token's subject, which a worker token must carry (the leases are its).</summary>
+    private static string Subject(Caller caller) => string.IsNullOrWhiteSpace(caller.Name)
+        ? throw new ForbiddenException("a worker token must carry a sub (the worker's identity): the jobs it activates are leased to it")
+        : caller.Name;
 
     /// <summary>The job, when the caller works for its instance's branch.</summary>
     private static async Task<JobInfo> ServedJobAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
