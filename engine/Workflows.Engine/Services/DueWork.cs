@@ -113,8 +113,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         return 1;
     }
 
-    // The handler runs outside any command, then its answer is committed as a worker's would be: as the holder of the
-    // job's lease (this node), so that an answer after the lease ran out and another node took the job changes nothing.
+    // The handler runs outside any command, then its answer is committed as a worker's would be.
     private async Task RunJobAsync(JobRecord job, ServiceTaskHandler handler, CancellationToken ct)
     {
         var instance = await Store.GetInstanceAsync(job.InstanceId, ct).ConfigureAwait(false);
@@ -133,23 +132,23 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         }
         catch (BpmnErrorException error)
         {
-            await CommandRunner.IgnoreIfGoneAsync(jobs.ThrowErrorByAsync(job.Id, error.ErrorCode, error.Message, null, Options.NodeId, ct)).ConfigureAwait(false);
+            await CommandRunner.IgnoreIfGoneAsync(jobs.ThrowErrorAsync(job.Id, error.ErrorCode, error.Message, ct)).ConfigureAwait(false);
             return;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await CommandRunner.IgnoreIfGoneAsync(jobs.FailByAsync(job.Id, e.Message, job.Retries - 1, jobs.RetryBackoff(job), Options.NodeId, ct)).ConfigureAwait(false);
+            await CommandRunner.IgnoreIfGoneAsync(jobs.FailAsync(job.Id, e.Message, job.Retries - 1, jobs.RetryBackoff(job), ct)).ConfigureAwait(false);
             return;
         }
 
         try
         {
-            await CommandRunner.IgnoreIfGoneAsync(jobs.CompleteByAsync(job.Id, result, Options.NodeId, ct, leased: true)).ConfigureAwait(false);
+            await CommandRunner.IgnoreIfGoneAsync(jobs.CompleteByAsync(job.Id, result, Options.NodeId, ct)).ConfigureAwait(false);
         }
         catch (WorkflowInputException refused)
         {
             // A result the engine refuses (over MaxVariablesBytes, a value with no FEEL form) fails the job like a thrown exception.
-            await CommandRunner.IgnoreIfGoneAsync(jobs.FailByAsync(job.Id, $"the handler's result was refused: {refused.Message}", job.Retries - 1, jobs.RetryBackoff(job), Options.NodeId, ct)).ConfigureAwait(false);
+            await CommandRunner.IgnoreIfGoneAsync(jobs.FailAsync(job.Id, $"the handler's result was refused: {refused.Message}", job.Retries - 1, jobs.RetryBackoff(job), ct)).ConfigureAwait(false);
         }
     }
 }

@@ -98,8 +98,8 @@ public sealed partial class WorkflowJobs
 
     /// <summary>
     /// Completes a job, recording which worker did it; when <paramref name="leased"/>, only while <paramref name="worker"/>
-    /// holds the job's live lease (an HTTP worker, the in-process executor). The bus's answers are not bound: the relay
-    /// leased the job for the bus, whose consumer answers through the engine's own endpoint.
+    /// holds the job's live lease (a worker outside the engine, over HTTP). The engine's own workers are not bound: the
+    /// in-process executor finishes a batch taken under one lease, and the relay leased the bus's jobs for the bus.
     /// </summary>
     internal async Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken, bool leased = false)
     {
