@@ -10,14 +10,18 @@ internal sealed partial class SqlWorkflowStore
         (await ClaimAsync<JobRow>(_dialect.ClaimJobsOfTypeSql(branch is not null), new { Type = type, Branch = branch, Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(j => j.DueAt).ToList();
 
-    public async ValueTask<bool> ExtendJobLeaseAsync(Guid id, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
+    public async ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
             return await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE wf_jobs SET lease_until = @until WHERE id = @id AND lease_until >= @now",
-                new { id, now = now.UtcTicks, until = until.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false) == 1;
+                "UPDATE wf_jobs SET lease_until = @until WHERE id = @id AND lease_until >= @now" + (owner is null ? "" : " AND lease_owner = @owner"),
+                new { id, owner, now = now.UtcTicks, until = until.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false) == 1;
         }, ct).ConfigureAwait(false);
+
+    public ValueTask<LeasedJob?> GetLeasedJobAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<JobRow, LeasedJob>("SELECT * FROM wf_jobs WHERE id = @id", new { id },
+            r => new LeasedJob(r.ToRecord(), r.LeaseOwner, r.LeaseUntil is { } until ? Time(until) : null), ct);
 
     public async ValueTask RecordJobWorkerAsync(string type, string worker, DateTimeOffset at, CancellationToken ct) =>
         await WritingAsync(async () =>

@@ -23,6 +23,13 @@ public sealed record JobActivation(string Type, string Worker)
 
     /// <summary>The variables to hand out, when given (all of the job's scope otherwise).</summary>
     public IReadOnlyCollection<string>? FetchVariables { get; init; }
+
+    /// <summary>
+    /// Who holds the leases, and alone may answer the jobs through <see cref="Services.WorkflowJobs.AsLeaseHolder"/>:
+    /// <see cref="Worker"/> when not given. A host sets the caller's authenticated identity here (the HTTP API: the
+    /// token's <c>sub</c>), so that a worker's chosen name cannot stand in for another worker.
+    /// </summary>
+    public string? LeaseHolder { get; init; }
 }
 
 /// <summary>A job leased to a worker until <see cref="Deadline"/>.</summary>

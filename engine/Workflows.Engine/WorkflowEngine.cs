@@ -45,6 +45,7 @@ public sealed class WorkflowEngine
         Inspection = new WorkflowInspection(_runner, ServiceLevels);
         Worker = new WorkflowWorker(_runner, Jobs, ServiceLevels, logger);
         Operations = new WorkflowOperations(_runner);
+        Clock = new WorkflowClock(_runner);
     }
 
     /// <summary>Checks and deploys BPMN documents; reads deployed versions.</summary>
@@ -76,6 +77,9 @@ public sealed class WorkflowEngine
 
     /// <summary>Repairs: instance modification, and batch operations (cancel, retry incidents, modify) run by the worker.</summary>
     public WorkflowOperations Operations { get; }
+
+    /// <summary>A test environment's controllable clock, moved so that the store keeps it across restarts and a reset frees leases taken in moved time.</summary>
+    public WorkflowClock Clock { get; }
 
     /// <summary>
     /// Raised after every committed command with what it changed, on the committing thread: the bus wakes its

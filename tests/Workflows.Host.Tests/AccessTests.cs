@@ -44,7 +44,7 @@ public sealed class AccessTests
         var stillWaiting = await ann.GetJsonAsync($"/api/instances/{id}");
         using var sneaky = await ann.PostAsJsonAsync("/api/messages", new { name = "HardeningReply", correlationKey = "H-MSG-1", variables = new { branch = "lyon-01", caseId = "X" } });
         var own = await ann.PostJsonAsync("/api/messages", new { name = "HardeningReply", correlationKey = "H-MSG-1", variables = new { note = "replied" } });
-        var moved = await ann.GetJsonAsync($"/api/instances/{id}");
+        var moved = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
         {
@@ -115,7 +115,8 @@ public sealed class AccessTests
         using var other = await carla.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "cust-2", priority = 99 } });
         using var tooLong = await carla.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = new string('x', 2001) } });
         using var undeclared = await carla.PostAsJsonAsync("/api/instances", new { journey = HardeningProcess.RegexId, branch = "paris-01", variables = new { text = "a" } });
-        var instance = await ann.GetJsonAsync($"/api/instances/{raised.GetProperty("id").GetString()}");
+        // A supervisor reads every variable; an agent only the case data the journey declares (below).
+        var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{raised.GetProperty("id").GetString()}");
 
         using (Assert.EnterMultipleScope())
         {
@@ -127,6 +128,45 @@ public sealed class AccessTests
             Assert.That((await ProblemAsync(other, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("variables.customerId, variables.priority"));
             Assert.That((await ProblemAsync(tooLong, (HttpStatusCode)422)).GetProperty("errors").GetProperty("summary").GetString(), Does.Contain("at most 2,000 characters"));
             Assert.That((await ProblemAsync(undeclared, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("variables.text").And.Contain("its fields: none"));
+        }
+    }
+
+    [Test]
+    public async Task An_agent_reads_of_an_instance_only_the_case_data_its_journey_declares_while_a_supervisor_reads_every_variable()
+    {
+        var id = "case-data-" + Guid.NewGuid().ToString("N")[..8];
+        using var journey = new StringContent($"""
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
+              <bpmn:process id="{id}" isExecutable="true">
+                <bpmn:extensionElements><wf:journey branch="=branch"/><wf:caseData><wf:show variable="summary" label="What the customer wrote"/></wf:caseData></bpmn:extensionElements>
+                <bpmn:startEvent id="s"/>
+                <bpmn:userTask id="review" name="Review"><bpmn:extensionElements><zeebe:assignmentDefinition candidateGroups="front-desk"/></bpmn:extensionElements></bpmn:userTask>
+                <bpmn:endEvent id="e"/>
+                <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/><bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e"/>
+              </bpmn:process>
+            </bpmn:definitions>
+            """, System.Text.Encoding.UTF8, "application/xml");
+        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), journey);
+        Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        var ann = await _host.As("ann");
+        var instance = await ann.StartAsync(id, new { summary = "billed twice", secret = "p-secret-4", score = 412 });
+
+        var asAgent = await ann.GetJsonAsync($"/api/instances/{instance}");
+        var asLyonAgent = await LyonAgent().GetAsync(new Uri($"/api/instances/{instance}", UriKind.Relative));
+        var asSupervisor = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{instance}");
+        var task = await ann.TaskAsync(instance, "review");
+        var taskCase = await ann.GetJsonAsync($"/api/tasks/{task}/case");
+        var listed = await ann.GetJsonAsync($"/api/instances?journey={id}&branch=paris-01");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(asAgent.GetProperty("variables").EnumerateObject().Select(v => v.Name), Is.EqualTo(new[] { "summary" }), "only the declared case data");
+            Assert.That(asAgent.GetRawText(), Does.Not.Contain("p-secret-4").And.Not.Contain("412"));
+            Assert.That(asAgent.GetProperty("tasks").GetArrayLength(), Is.EqualTo(1), "the rest of the view stays");
+            Assert.That(asLyonAgent.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(asSupervisor.GetProperty("variables").GetProperty("secret").GetString(), Is.EqualTo("p-secret-4"));
+            Assert.That(taskCase.GetRawText(), Does.Not.Contain("p-secret-4"));
+            Assert.That(listed.GetRawText(), Does.Not.Contain("p-secret-4"), "lists carry no variables");
         }
     }
 

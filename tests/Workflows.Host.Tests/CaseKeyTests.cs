@@ -85,7 +85,7 @@ public sealed class CaseKeyTests
         using var chosen = await carla.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", businessKey = "LY-9", variables = new { summary = "copy" } });
         var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "charged twice" } }, HttpStatusCode.Created);
         var second = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "charged again" } }, HttpStatusCode.Created);
-        var instance = await ann.GetJsonAsync($"/api/instances/{raised.GetProperty("id").GetString()}");
+        var instance = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{raised.GetProperty("id").GetString()}");
         var key = raised.GetProperty("businessKey").GetString()!;
 
         using (Assert.EnterMultipleScope())

@@ -95,7 +95,7 @@ public sealed class EndToEndTests
         var survey = await ann.TaskAsync(id, "survey");
         await ann.PostJsonAsync($"/api/tasks/{survey}/complete", new { variables = new { score = 5 } }, HttpStatusCode.NoContent);
 
-        var instance = await ann.GetJsonAsync($"/api/instances/{id}");
+        var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
         var backOffice = await omar.GetJsonAsync($"/api/instances?journey=complaint-investigation&businessKey={caseKey}");
         var tracked = await carla.GetJsonAsync($"/api/instances/{id}");
         var carlasCases = await carla.GetJsonAsync("/api/instances");

@@ -218,7 +218,7 @@ public sealed class InputLimitTests
         Assert.That((int)started.StatusCode, Is.EqualTo(201).Or.EqualTo(422), body);
         if (started.StatusCode == HttpStatusCode.Created)
         {
-            var instance = await ann.GetJsonAsync($"/api/instances/{JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()}");
+            var instance = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()}");
             Assert.That(instance.GetProperty("incidents").GetArrayLength(), Is.EqualTo(1), "the script stopped with an incident");
             Assert.That(instance.GetProperty("incidents")[0].GetProperty("message").GetString(), Does.Contain("Workflows:Engine:Parser:Feel:RegexTimeout"), "named as the operator sets it");
         }

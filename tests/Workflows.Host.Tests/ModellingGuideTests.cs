@@ -57,7 +57,7 @@ public sealed class ModellingGuideTests
         // Step 3: the agent asks for a proof; the case waits for the message correlated by its case id.
         await ann.PostJsonAsync($"/api/tasks/{taskId}/claim", null);
         await ann.PostJsonAsync($"/api/tasks/{taskId}/complete", new { variables = new { newAddress = "12 rue de la Paix, 75002 Paris", needsProof = true } }, HttpStatusCode.NoContent);
-        var waiting = await ann.GetJsonAsync($"/api/instances/{id}");
+        var waiting = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
         var correlated = await ann.PostJsonAsync("/api/messages", new { name = "address-proof-received", correlationKey = caseId, variables = new { proofReceived = true } });
         var ended = await ann.GetJsonAsync($"/api/instances/{id}");
         var customerView = await carla.GetJsonAsync($"/api/instances/{id}");

@@ -106,10 +106,10 @@ public sealed class RepairApiTests(string provider)
             terminate = new[] { new { elementId = "back_office_answer" } },
             activate = new[] { new { elementId = "resolve_front" } },
         });
-        var repaired = await ann.GetJsonAsync($"/api/instances/{id}");
+        var repaired = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
         var resolve = await ann.TaskAsync(id, "resolve_front");
         await ann.PostJsonAsync($"/api/tasks/{resolve}/complete", new { variables = new { resolution = "refunded", refund = 50 } }, HttpStatusCode.NoContent);
-        var after = await ann.GetJsonAsync($"/api/instances/{id}");
+        var after = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
         {

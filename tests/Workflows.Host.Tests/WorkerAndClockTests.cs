@@ -79,7 +79,8 @@ public abstract class WorkerAndClockTests
         using var extended = await worker.PatchAsJsonAsync($"/api/jobs/{refused}", new { timeout = "PT2M" });
         await worker.PostJsonAsync($"/api/jobs/{refused}/error", new { errorCode = "CREDIT_REJECTED", errorMessage = "too many open loans", variables = new { reason = "open loans" } }, HttpStatusCode.NoContent);
 
-        var done = await Task.WhenAll(new[] { first, second, third }.Select(id => ann.GetJsonAsync($"/api/instances/{id}")));
+        var sofia = await Host.As("sofia"); // a supervisor reads every variable; an agent only the journey's case data
+        var done = await Task.WhenAll(new[] { first, second, third }.Select(id => sofia.GetJsonAsync($"/api/instances/{id}")));
         using (Assert.EnterMultipleScope())
         {
             Assert.That(deployed.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("code").GetString()), Does.Contain("JOB_TYPE_UNSERVED"));

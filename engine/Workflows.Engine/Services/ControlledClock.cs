@@ -10,7 +10,8 @@ namespace Workflows.Engine.Services;
 /// (timers, SLA clocks and calendars, job and timer leases, message time-to-live) follows it. Moving it forward shortens
 /// every timer created through it (<see cref="TimeProvider.CreateTimer"/>) by as much, so the background worker sleeping
 /// until its next poll wakes at once and fires what became due. Time never moves backward through
-/// <see cref="Pin"/> or <see cref="Advance"/>; <see cref="Reset"/> goes back to the underlying clock.
+/// <see cref="Pin"/> or <see cref="Advance"/>; <see cref="Reset"/> goes back to the underlying clock. Move it through
+/// <see cref="WorkflowEngine.Clock"/> for the store to keep the move across restarts and to free leases on a reset.
 /// </para>
 /// <para>
 /// Elapsed-time measurement (<see cref="GetTimestamp"/>) stays that of the underlying clock. The clock lives in one
@@ -122,6 +123,33 @@ public sealed class ControlledClock : TimeProvider
             _offset = TimeSpan.Zero;
             return new ControlledClockState(Now(), false, TimeSpan.Zero);
         }
+    }
+
+    /// <summary>
+    /// Moves the clock as it was kept (a restart): ahead of the underlying clock by <paramref name="offset"/>, or pinned at
+    /// <paramref name="pinnedAt"/>. Timers come due sooner by as much as this moved the clock forward.
+    /// </summary>
+    internal ControlledClockState Restore(TimeSpan offset, DateTimeOffset? pinnedAt)
+    {
+        ControlledClockState state;
+        MovableTimer[] timers;
+        TimeSpan moved;
+        lock (_gate)
+        {
+            var before = Now();
+            _pinned = pinnedAt;
+            _offset = pinnedAt is null ? offset : TimeSpan.Zero;
+            moved = Now() - before;
+            state = new ControlledClockState(Now(), _pinned is not null, _offset);
+            timers = [.. _timers];
+        }
+
+        if (moved > TimeSpan.Zero)
+        {
+            Shorten(timers, moved);
+        }
+
+        return state;
     }
 
     /// <inheritdoc/>

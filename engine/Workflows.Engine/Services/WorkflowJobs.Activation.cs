@@ -69,7 +69,23 @@ public sealed partial class WorkflowJobs
     /// <summary>Moves a leased job's deadline to <paramref name="timeout"/> from now (Camunda's job time-out update).</summary>
     /// <exception cref="WorkflowNotFoundException">No such job.</exception>
     /// <exception cref="WorkflowConflictException">The job is not leased to a worker now (never activated, or its lease ran out).</exception>
-    public async Task<DateTimeOffset> ExtendTimeoutAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<DateTimeOffset> ExtendTimeoutAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ExtendTimeoutByAsync(jobId, timeout, holder: null, cancellationToken);
+
+    /// <summary>
+    /// The answers of one worker, each accepted only while <paramref name="worker"/> holds the job's live lease (it
+    /// activated the job as <see cref="JobActivation.LeaseHolder"/>, and the lease has not run out); otherwise
+    /// <see cref="WorkflowConflictException"/> says why. The worker is the actor of the history rows of its answers.
+    /// </summary>
+    /// <param name="worker">Who holds the leases: the lease holder the activation named.</param>
+    public JobLeaseHolder AsLeaseHolder(string worker)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        return new JobLeaseHolder(this, worker);
+    }
+
+    /// <summary>Moves a lease's deadline; with a <paramref name="holder"/>, only the holder's own live lease.</summary>
+    internal async Task<DateTimeOffset> ExtendTimeoutByAsync(Guid jobId, TimeSpan timeout, string? holder, CancellationToken cancellationToken)
     {
         if (timeout <= TimeSpan.Zero)
         {
@@ -77,12 +93,18 @@ public sealed partial class WorkflowJobs
         }
 
         var now = _runner.Time.GetUtcNow();
-        _ = await _runner.Store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false)
+        var leased = await _runner.Store.GetLeasedJobAsync(jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        if (holder is not null)
+        {
+            CheckHolder(leased, holder, now);
+        }
+
         var until = now + timeout;
-        return await _runner.Store.ExtendJobLeaseAsync(jobId, now, until, cancellationToken).ConfigureAwait(false)
+        // Conditional on the holder in the store too: a lease that ran out and was taken meanwhile is not extended.
+        return await _runner.Store.ExtendJobLeaseAsync(jobId, holder, now, until, cancellationToken).ConfigureAwait(false)
             ? until
-            : throw new WorkflowConflictException($"job {jobId} is not leased to a worker now (not activated, or its time-out ran out): activate it again");
+            : throw new WorkflowConflictException($"job {jobId} is not leased to {holder ?? "a worker"} now (not activated, or its time-out ran out): activate it again");
     }
 
     /// <summary>The job a worker answers or asks about, with its instance, for a caller that checks whom the instance belongs to.</summary>
@@ -155,7 +177,7 @@ public sealed partial class WorkflowJobs
     {
         var now = _runner.Time.GetUtcNow();
         var deadline = now + request.Timeout;
-        var jobs = await _runner.Store.ClaimDueJobsOfTypeAsync(request.Type, request.Branch, now, request.MaxJobs, request.Worker, deadline, ct).ConfigureAwait(false);
+        var jobs = await _runner.Store.ClaimDueJobsOfTypeAsync(request.Type, request.Branch, now, request.MaxJobs, request.LeaseHolder ?? request.Worker, deadline, ct).ConfigureAwait(false);
         if (jobs.Count == 0)
         {
             return [];

@@ -42,9 +42,14 @@ public sealed partial class WorkflowJobs
     /// <param name="backoff">The delay before the retry; by default the doubling back-off.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public Task FailAsync(Guid jobId, string errorMessage, int? retries = null, TimeSpan? backoff = null, CancellationToken cancellationToken = default) =>
+        FailByAsync(jobId, errorMessage, retries, backoff, holder: null, cancellationToken);
+
+    /// <summary>Fails a job; with a <paramref name="holder"/>, only while it holds the job's live lease, and recorded as the actor.</summary>
+    internal Task FailByAsync(Guid jobId, string errorMessage, int? retries, TimeSpan? backoff, string? holder, CancellationToken cancellationToken) =>
         _runner.ExecuteAsync(async execution =>
         {
-            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.Actor = holder;
+            var (instance, element, job) = await LoadAnsweredAsync(execution, jobId, holder, cancellationToken).ConfigureAwait(false);
             var left = retries ?? job.Retries - 1;
             execution.Changes.JobsClosed.Add(job.Id);
             element.JobId = null;
@@ -73,12 +78,17 @@ public sealed partial class WorkflowJobs
     /// (on its scope, then by its output mappings).
     /// </summary>
     /// <remarks>An error nothing catches becomes an incident on the job's element.</remarks>
-    public Task ThrowErrorAsync(Guid jobId, string errorCode, string? errorMessage, IReadOnlyDictionary<string, object?>? variables, CancellationToken cancellationToken = default)
+    public Task ThrowErrorAsync(Guid jobId, string errorCode, string? errorMessage, IReadOnlyDictionary<string, object?>? variables, CancellationToken cancellationToken = default) =>
+        ThrowErrorByAsync(jobId, errorCode, errorMessage, variables, holder: null, cancellationToken);
+
+    /// <summary>Throws a job's BPMN error; with a <paramref name="holder"/>, only while it holds the job's live lease, and recorded as the actor.</summary>
+    internal Task ThrowErrorByAsync(Guid jobId, string errorCode, string? errorMessage, IReadOnlyDictionary<string, object?>? variables, string? holder, CancellationToken cancellationToken)
     {
         var values = variables is null ? null : _runner.Variables(variables);
         return _runner.ExecuteAsync(async execution =>
         {
-            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            execution.Actor = holder;
+            var (instance, element, job) = await LoadAnsweredAsync(execution, jobId, holder, cancellationToken).ConfigureAwait(false);
             execution.Changes.JobsClosed.Add(job.Id);
             element.JobId = null;
             await execution.ThrowErrorAsync(instance, element, errorCode, errorMessage ?? errorCode, values?.Copy()).ConfigureAwait(false);
@@ -86,14 +96,18 @@ public sealed partial class WorkflowJobs
         }, cancellationToken, name: "ThrowJobError");
     }
 
-    /// <summary>Completes a job, recording which worker did it.</summary>
-    internal async Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes a job, recording which worker did it; when <paramref name="leased"/>, only while <paramref name="worker"/>
+    /// holds the job's live lease (a worker outside the engine, over HTTP). The engine's own workers are not bound: the
+    /// in-process executor finishes a batch taken under one lease, and the relay leased the bus's jobs for the bus.
+    /// </summary>
+    internal async Task CompleteByAsync(Guid jobId, IReadOnlyDictionary<string, object?>? variables, string? worker, CancellationToken cancellationToken, bool leased = false)
     {
         var values = _runner.Variables(variables);
         var type = await _runner.ExecuteAsync(async execution =>
         {
             execution.Actor = worker;
-            var (instance, element, job) = await _runner.LoadJobAsync(execution, jobId, cancellationToken).ConfigureAwait(false);
+            var (instance, element, job) = await LoadAnsweredAsync(execution, jobId, leased ? worker : null, cancellationToken).ConfigureAwait(false);
             execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return job.Type;
@@ -102,6 +116,49 @@ public sealed partial class WorkflowJobs
         {
             // A worker over the bus answered: it serves the type, though it never activated a job over HTTP.
             await RecordWorkerAsync(type, worker, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The job answered, its instance and element; with a <paramref name="holder"/>, refused (409) unless the holder's
+    /// lease on the job is live now: an answer from a worker whose lease ran out, or that never held it, would do the work
+    /// a second time beside the worker that holds it now.
+    /// </summary>
+    private async ValueTask<(Runtime.LoadedInstance Instance, Runtime.ElementInstance Element, JobRecord Job)> LoadAnsweredAsync(
+        Runtime.Execution execution, Guid jobId, string? holder, CancellationToken ct)
+    {
+        if (holder is null)
+        {
+            return await _runner.LoadJobAsync(execution, jobId, ct).ConfigureAwait(false);
+        }
+
+        var leased = await _runner.Store.GetLeasedJobAsync(jobId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        CheckHolder(leased, holder, execution.Now);
+        var instance = await execution.LoadAsync(leased.Job.InstanceId).ConfigureAwait(false);
+        var element = CommandRunner.Owner(instance, leased.Job.ElementKey, static e => e.JobId, "job", jobId);
+        return (instance, element, leased.Job);
+    }
+
+    /// <exception cref="WorkflowConflictException">The job is not leased, its lease ran out, or another worker holds it.</exception>
+    private static void CheckHolder(LeasedJob leased, string holder, DateTimeOffset now)
+    {
+        var id = leased.Job.Id;
+        if (leased.LeaseOwner is null || leased.LeaseUntil is null)
+        {
+            throw new WorkflowConflictException($"job {id} is not leased to any worker: activate it before answering it or extending its lease");
+        }
+
+        if (leased.LeaseUntil < now)
+        {
+            throw new WorkflowConflictException(leased.LeaseOwner == holder
+                ? $"job {id}: your lease ran out at {leased.LeaseUntil:O}, and another worker may have taken the job; activate it again"
+                : $"job {id} is not leased to you (its last lease, another worker's, ran out at {leased.LeaseUntil:O}); activate it before answering it");
+        }
+
+        if (leased.LeaseOwner != holder)
+        {
+            throw new WorkflowConflictException($"job {id} is leased to another worker until {leased.LeaseUntil:O}: only the worker holding its lease answers it or extends it");
         }
     }
 

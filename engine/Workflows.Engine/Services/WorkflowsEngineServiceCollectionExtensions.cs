@@ -113,8 +113,19 @@ internal sealed record EngineStore(Func<IServiceProvider, IWorkflowStore> Create
 /// </summary>
 internal sealed class EngineStoreInitializer(EngineStore store, IServiceProvider services) : IHostedLifecycleService
 {
-    public Task StartingAsync(CancellationToken cancellationToken) =>
-        store.Initialize is { } initialize ? initialize(services, cancellationToken) : Task.CompletedTask;
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (store.Initialize is { } initialize)
+        {
+            await initialize(services, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A controllable clock runs on the time it was moved to before the restart, before the worker reads it.
+        if (services.GetService<EngineTime>() is not null)
+        {
+            await services.GetRequiredService<WorkflowEngine>().Clock.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

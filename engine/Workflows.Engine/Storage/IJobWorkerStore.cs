@@ -13,8 +13,14 @@ internal interface IJobWorkerStore
     /// </summary>
     ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 
-    /// <summary>Moves the job's lease, still live at <paramref name="now"/>, to <paramref name="until"/>; false when no live lease holds it.</summary>
-    ValueTask<bool> ExtendJobLeaseAsync(Guid id, DateTimeOffset now, DateTimeOffset until, CancellationToken ct);
+    /// <summary>
+    /// Moves the job's lease, still live at <paramref name="now"/> (and held by <paramref name="owner"/>, when given), to
+    /// <paramref name="until"/>; false when no such lease holds it.
+    /// </summary>
+    ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct);
+
+    /// <summary>The job with who holds its lease until when (both null when it was never leased or the lease was released); null when there is no such job.</summary>
+    ValueTask<LeasedJob?> GetLeasedJobAsync(Guid id, CancellationToken ct);
 
     /// <summary>Records that <paramref name="worker"/> asked for jobs of <paramref name="type"/> at <paramref name="at"/> (one row per type, the latest kept).</summary>
     ValueTask RecordJobWorkerAsync(string type, string worker, DateTimeOffset at, CancellationToken ct);

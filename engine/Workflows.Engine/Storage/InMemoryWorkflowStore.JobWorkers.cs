@@ -8,17 +8,26 @@ internal sealed partial class InMemoryWorkflowStore
     public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
         ClaimJobs(j => j.Type == type && (branch is null || (_instances.TryGetValue(j.InstanceId, out var instance) && instance.Branch == branch)), now, max, owner, leaseUntil);
 
-    public ValueTask<bool> ExtendJobLeaseAsync(Guid id, DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
+    public ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
     {
         lock (_gate)
         {
-            if (!_jobs.ContainsKey(id) || !_leases.TryGetValue(id, out var lease) || !Holds(lease.Until, now))
+            if (!_jobs.ContainsKey(id) || !_leases.TryGetValue(id, out var lease) || !Holds(lease.Until, now) || (owner is not null && lease.Owner != owner))
             {
                 return new(false);
             }
 
             _leases[id] = (lease.Owner, until);
             return new(true);
+        }
+    }
+
+    public ValueTask<LeasedJob?> GetLeasedJobAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(!_jobs.TryGetValue(id, out var job) ? null
+                : _leases.TryGetValue(id, out var lease) ? new LeasedJob(job, lease.Owner, lease.Until) : new LeasedJob(job, null, null));
         }
     }
 

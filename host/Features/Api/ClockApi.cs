@@ -47,7 +47,7 @@ internal static class ClockApi
         group.MapGet("", (HttpContext http) => Read(http))
             .RequireAuthorization(p => p.RequireRole([.. Roles.Staff, Roles.Worker])).WithName("GetClock").Produces<ClockView>()
             .WithSummary("The engine's time now, and whether it is pinned or moved ahead (a test environment's controllable clock).");
-        group.MapPost("", (ClockRequest request, HttpContext http) =>
+        group.MapPost("", async (ClockRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var clock = Controlled(http);
                 if ((request.Pin is null) == (request.Advance is null))
@@ -66,7 +66,8 @@ internal static class ClockApi
 
                 try
                 {
-                    var moved = request.Pin is { } at ? clock.Pin(at) : clock.Advance(advance);
+                    // Through the engine: the store keeps the move, so that a restart runs on the moved time.
+                    var moved = request.Pin is { } at ? await engine.Clock.PinAsync(at, ct) : await engine.Clock.AdvanceAsync(advance, ct);
                     return Results.Ok(View(moved, controllable: true));
                 }
                 catch (ArgumentOutOfRangeException e)
@@ -76,9 +77,14 @@ internal static class ClockApi
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("MoveClock").Produces<ClockView>().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Pins the engine's clock at an instant or advances it by a duration, forward only; due timers and clocks fire at once.");
-        group.MapDelete("", (HttpContext http) => Results.Ok(View(Controlled(http).Reset(), controllable: true)))
+        group.MapDelete("", async (HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                _ = Controlled(http);
+                // Live leases move back with the clock, each keeping the time it had left (docs/operations.md).
+                return Results.Ok(View(await engine.Clock.ResetAsync(ct), controllable: true));
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("ResetClock").Produces<ClockView>().ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Puts the engine's clock back on the host's time.");
+            .WithSummary("Puts the engine's clock back on the host's time; live leases (jobs, timers, batch items) move back with it, each keeping the time it had left.");
     }
 
     /// <summary>The engine's clock: the controllable one when it is on, else the host's. Defaults of business time (a report's window) read it.</summary>

@@ -22,7 +22,7 @@ internal static class InstancesApi
             .Produces<IReadOnlyList<InstanceSummary>>().WithDescription("Staff get instance summaries; a customer gets its cases (id, reference, journey, status, dates) in the same list.")
             .WithSummary("Instances of the caller's branch (staff) or the caller's own cases (customers), newest first.");
         group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance")
-            .Produces<InstanceView>().WithDescription("Staff of the branch get the whole instance; a customer gets a view of its own case (CaseView) with nothing internal in it.");
+            .Produces<InstanceView>().WithDescription("Supervisors of the branch get the whole instance; agents get it with only the case data the journey declares visible to agents (wf:caseData) among its variables; a customer gets a view of its own case (CaseView) with nothing internal in it.");
         group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
@@ -159,13 +159,14 @@ internal static class InstancesApi
             var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
             var steps = history.Select(h => h.ElementId).Concat(snapshot.ActiveElements.Select(a => a.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal)
                 .Where(e => names.Of(e)?.Name is not null).ToDictionary(e => e, e => names.Of(e)!.Name!, StringComparer.Ordinal);
-            return Results.Ok(new InstanceView(snapshot.Id, snapshot.ProcessId, names.Name, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
+            var view = new InstanceView(snapshot.Id, snapshot.ProcessId, names.Name, snapshot.Version, snapshot.BusinessKey, snapshot.Branch, snapshot.CustomerId,
                 snapshot.Status, snapshot.ActiveElements, ApiJson.ToJson(snapshot.Variables), snapshot.Incidents,
                 await engine.Tasks.GetOpenAsync(id, ct), await engine.ServiceLevels.GetClocksAsync(id, ct), history, steps,
                 snapshot.StartedAt, snapshot.EndedAt)
             {
                 Jobs = await WaitingJob.OfAsync(engine, id, ct),
-            });
+            };
+            return Results.Ok(AgentViews.SeesCaseDataOnly(caller) ? AgentViews.ForAgent(view, snapshot, names) : view);
         }
 
         if (caller.CustomerId is null || snapshot.CustomerId != caller.CustomerId || (await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct)).StartedByHandoff)

@@ -32,7 +32,7 @@ internal static class JobsApi
             {
                 CheckVariables(request?.Variables, limits);
                 await ServedJobAsync(http, engine, id, ct);
-                await engine.Jobs.CompleteAsync(id, ApiJson.Variables(request?.Variables), ct);
+                await Holder(http, engine).CompleteAsync(id, ApiJson.Variables(request?.Variables), ct);
                 return Results.NoContent();
             })
             .WithName("CompleteJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Completes a job with the worker's result variables.");
@@ -44,7 +44,7 @@ internal static class JobsApi
                 InputRules.Text(request.ErrorMessage, "errorMessage", limits.MaxCommentLength, nameof(ApiLimits.MaxCommentLength));
                 CheckVariables(request.Variables, limits);
                 await ServedJobAsync(http, engine, id, ct);
-                await engine.Jobs.ThrowErrorAsync(id, request.ErrorCode, request.ErrorMessage, ApiJson.Variables(request.Variables), ct);
+                await Holder(http, engine).ThrowErrorAsync(id, request.ErrorCode, request.ErrorMessage, ApiJson.Variables(request.Variables), ct);
                 return Results.NoContent();
             })
             .WithName("ThrowJobError").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Throws a BPMN error with a code (and variables) that an error boundary or event sub-process catches.");
@@ -53,7 +53,7 @@ internal static class JobsApi
                 var timeout = Duration(request.Timeout, "timeout") ?? throw new WorkflowInputException("timeout is required: the new lease time from now, in milliseconds or as an ISO 8601 duration");
                 jobLimits.CheckTimeout(timeout);
                 await ServedJobAsync(http, engine, id, ct);
-                return Results.Ok(new LeaseExtended(id, await engine.Jobs.ExtendTimeoutAsync(id, timeout, ct)));
+                return Results.Ok(new LeaseExtended(id, await Holder(http, engine).ExtendTimeoutAsync(id, timeout, ct)));
             })
             .WithName("UpdateJobTimeout").Produces<LeaseExtended>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Moves a leased job's deadline to timeout from now.");
     }
@@ -96,6 +96,8 @@ internal static class JobsApi
         var activation = new JobActivation(type, worker)
         {
             MaxJobs = max, Timeout = timeout, RequestTimeout = wait, Branch = caller.BranchFilter, FetchVariables = request.FetchVariable,
+            // The lease is the token's subject's: the worker name is a label anyone could give, the subject is signed.
+            LeaseHolder = Subject(caller),
         };
         IReadOnlyList<ActivatedJob> jobs;
         if (wait > TimeSpan.Zero)
@@ -147,9 +149,20 @@ internal static class JobsApi
         }
 
         await ServedJobAsync(http, engine, id, ct);
-        await engine.Jobs.FailAsync(id, string.IsNullOrWhiteSpace(request.ErrorMessage) ? "the worker reported a failure" : request.ErrorMessage, request.Retries, backoff, ct);
+        await Holder(http, engine).FailAsync(id, string.IsNullOrWhiteSpace(request.ErrorMessage) ? "the worker reported a failure" : request.ErrorMessage, request.Retries, backoff, ct);
         return Results.NoContent();
     }
+
+    /// <summary>
+    /// The caller as the holder of the leases it took: a job is answered (and its lease extended) only by the token
+    /// subject that activated it, while its lease is live; otherwise 409 naming why (docs/workers.md).
+    /// </summary>
+    private static Engine.Services.JobLeaseHolder Holder(HttpContext http, WorkflowEngine engine) => engine.Jobs.AsLeaseHolder(Subject(Caller.From(http.User)));
+
+    /// <summary>The worker's identity: its token's subject, which a worker token must carry (the leases are its).</summary>
+    private static string Subject(Caller caller) => string.IsNullOrWhiteSpace(caller.Name)
+        ? throw new ForbiddenException("a worker token must carry a sub (the worker's identity): the jobs it activates are leased to it")
+        : caller.Name;
 
     /// <summary>The job, when the caller works for its instance's branch.</summary>
     private static async Task<JobInfo> ServedJobAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)

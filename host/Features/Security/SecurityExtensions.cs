@@ -81,6 +81,10 @@ internal static partial class SecurityExtensions
         new("omar", "back-office agent (all branches)", [Roles.Agent], WorkflowsClaims.AllBranches, ["back-office-complaints", "back-office-leads", "back-office-provisioning", "warehouse", "warehouse-leads", "claims-assessment", "claims-handlers", "claims-leads", "claims-managers", "field-operations", "back-office-billing"], null),
         new("sofia", "supervisor of paris-01", [Roles.Supervisor], Demo.Branch, [], null),
         new("otto", "operator (all branches)", [Roles.Operator], WorkflowsClaims.AllBranches, [], null),
+        // A central team's administrator: the one who may move a test environment's controllable clock (branch *).
+        new("cleo", "central branch admin and operator (all branches): moves the controllable clock", [Roles.BranchAdmin, Roles.Operator], WorkflowsClaims.AllBranches, [], null),
+        // A job worker's token, for trying the job API from the quick start (a real worker gets its own sub from the identity provider).
+        new("walt", "job worker of paris-01", [Roles.Worker], Demo.Branch, [], null),
         new("carla", "customer cust-1001", [Roles.Customer], null, [], "cust-1001"),
     ];
 
