@@ -172,7 +172,7 @@ public sealed class ApiTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((await ProblemAsync(foreignInstance, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), Does.Contain("belongs to branch 'lyon-01'"));
+            Assert.That((await ProblemAsync(foreignInstance, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), Is.EqualTo($"process instance {lyon} does not exist"), "as if it did not exist");
             Assert.That(foreignStart.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That((await ProblemAsync(foreignQueue, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), Does.Contain("warehouse"));
             Assert.That(notMine.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a customer learns nothing of other people's cases");
