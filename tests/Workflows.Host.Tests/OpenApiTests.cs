@@ -175,6 +175,7 @@ public sealed class OpenApiTests
             Assert.That(Statuses(operations["Validate"]), Does.Not.Contain("409"), "a validation changes nothing");
             Assert.That(Statuses(operations["CreateBatch"]), Does.Contain("413").And.Contain("415"));
             Assert.That(search, Does.Contain("incident").And.Contain("var.{name}[.{comparison}]"));
+            Assert.That(operations["QueryTasks"].GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()), Does.Contain("var.{name}[.{comparison}]"));
         }
     }
 

@@ -47,7 +47,7 @@ internal static partial class OpenApiDocs
         });
         openApi.AddOperationTransformer((operation, context, _) =>
         {
-            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName == "SearchInstances"))
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName is "SearchInstances" or "QueryTasks"))
             {
                 DescribeVariableFilters(operation);
             }
