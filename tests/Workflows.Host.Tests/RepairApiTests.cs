@@ -343,8 +343,8 @@ public sealed class RepairApiTests(string provider)
         var refusals = new[]
         {
             await Cancel(await _host.As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await _host.As("carla"), new { reason = "x" }),
-            await Cancel(Operator("lyon-01"), new { reason = "x" }),
         };
+        var otherBranch = await Cancel(Operator("lyon-01"), new { reason = "x" });
         var noReason = await Cancel(Operator(), new { reason = " " });
         var cancelled = await Cancel(Operator(), new { reason = "customer withdrew by phone" });
         var again = await Cancel(Operator(), new { reason = "twice" });
@@ -354,7 +354,8 @@ public sealed class RepairApiTests(string provider)
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(refusals, Is.All.EqualTo(HttpStatusCode.Forbidden), "supervisors, agents, customers and another branch's operator");
+            Assert.That(refusals, Is.All.EqualTo(HttpStatusCode.Forbidden), "supervisors, agents and customers");
+            Assert.That(otherBranch, Is.EqualTo(HttpStatusCode.NotFound), "another branch's instance is as an unknown one");
             Assert.That(noReason, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(cancelled, Is.EqualTo(HttpStatusCode.NoContent));
             Assert.That(again, Is.EqualTo(HttpStatusCode.Conflict));

@@ -52,7 +52,7 @@ internal static partial class BindingProblems
 
     private static string Json(JsonException json)
     {
-        var at = json.Path is null or "$" ? "the body" : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path;
+        var at = Field(json.Path);
         if (NotConverted().Match(json.Message) is { Success: true } converted)
         {
             return $"{at}: {Words(PropertyType(converted.Groups["type"].Value, json.Path) ?? converted.Groups["type"].Value)} is expected here";
@@ -64,10 +64,14 @@ internal static partial class BindingProblems
         }
 
         // The reader's own words name the character and the position; only its advice to .NET programmers goes.
-        var text = Position().Replace(json.Message, m => $" (at {(m.Groups["path"].Value == "$" ? "the body" : m.Groups["path"].Value)}, line {Number(m.Groups["line"].Value)}, byte {Number(m.Groups["byte"].Value)})")
+        var text = Position().Replace(json.Message, m => $" (at {Field(m.Groups["path"].Value)}, line {Number(m.Groups["line"].Value)}, byte {Number(m.Groups["byte"].Value)})")
             .Replace(" Change the reader options.", "", StringComparison.Ordinal);
         return Plain(text);
     }
+
+    // A JSON path as the caller wrote the field: variables[0].values, or the body itself.
+    private static string Field(string? path) =>
+        path is null or "$" or "" ? "the body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
 
     private static string Number(string zeroBased) => int.TryParse(zeroBased, System.Globalization.CultureInfo.InvariantCulture, out var n) ? (n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : zeroBased;
 
