@@ -70,7 +70,7 @@ internal static class OperationsApi
         {
             // The branch a journey the message starts runs for (its pin chooses the version): one the caller serves.
             InputRules.Name(request.Branch, "branch", limits);
-            caller.MustServe(request.Branch, $"a journey started by message for branch '{request.Branch}'");
+            caller.MustServe(request.Branch, "starting a journey by message");
         }
 
         var onlyBranch = caller.BranchFilter;
