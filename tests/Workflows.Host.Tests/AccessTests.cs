@@ -94,10 +94,11 @@ public sealed class AccessTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(claim.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(complete.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(cancel.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(start.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That((await ProblemAsync(claim, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), Is.EqualTo($"user task {task} does not exist"), "as if it did not exist");
+            Assert.That(complete.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That((await ProblemAsync(cancel, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), Is.EqualTo($"process instance {id} does not exist"));
+            Assert.That((await ProblemAsync(start, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), Is.EqualTo("starting a journey of branch 'paris-01': luc works for branch 'lyon-01' only"),
+                "a branch the caller named is named back, with the caller's own");
             Assert.That(after.GetProperty("status").GetString(), Is.EqualTo("active"));
             Assert.That(after.GetProperty("tasks")[0].GetProperty("assignee").ValueKind, Is.EqualTo(JsonValueKind.Null));
         }

@@ -128,7 +128,7 @@ public sealed class ApiTests
         {
             Assert.That((await ProblemAsync(variables, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("the limit is 2,000 (Workflows:Limits:MaxVariablesBytes)"));
             Assert.That((await ProblemAsync(page, HttpStatusCode.RequestEntityTooLarge)).GetProperty("detail").GetString(), Does.Contain("above the limit of 200 (Workflows:Limits:MaxPageSize)"));
-            Assert.That((await ProblemAsync(json, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("StartRequest"));
+            Assert.That((await ProblemAsync(json, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("(at journey, line 1, byte 13)").And.Not.Contain("StartRequest"), "the position, in the API's words");
         }
     }
 
@@ -172,7 +172,7 @@ public sealed class ApiTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((await ProblemAsync(foreignInstance, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), Does.Contain("belongs to branch 'lyon-01'"));
+            Assert.That((await ProblemAsync(foreignInstance, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), Is.EqualTo($"process instance {lyon} does not exist"), "as if it did not exist");
             Assert.That(foreignStart.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That((await ProblemAsync(foreignQueue, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), Does.Contain("warehouse"));
             Assert.That(notMine.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a customer learns nothing of other people's cases");

@@ -134,7 +134,7 @@ public sealed class CaseKeyTests
         {
             Assert.That(await DetailAsync(unknown, HttpStatusCode.BadRequest), Does.StartWith("to: no user 'nobody-at-all' is known here").And.Contain("Workflows:Auth:Users"));
             Assert.That(await DetailAsync(supervisor, HttpStatusCode.BadRequest), Does.StartWith("to: 'sofia' is no agent"));
-            Assert.That(await DetailAsync(lyon, HttpStatusCode.Forbidden), Does.StartWith("to: 'luc' works for branch 'lyon-01'; the task belongs to branch 'paris-01'"));
+            Assert.That(await DetailAsync(lyon, HttpStatusCode.Forbidden), Does.StartWith("to: 'luc' does not work for the task's branch 'paris-01'"));
             Assert.That(kept.GetProperty("assignee").GetString(), Is.EqualTo("ann"));
             Assert.That(toPaul.GetProperty("assignee").GetString(), Is.EqualTo("paul"), "an agent of the task's branch named under Workflows:Auth:Users");
         }

@@ -100,8 +100,8 @@ public sealed class InboxApiTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(foreign.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(foreignJourney.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(foreign.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another branch's task is as an unknown one");
+            Assert.That(foreignJourney.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(customer.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(delegates, Does.Contain("omar").And.Not.Contain("ann").And.Not.Contain("sofia").And.Not.Contain("carla"));

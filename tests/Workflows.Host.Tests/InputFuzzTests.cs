@@ -84,6 +84,24 @@ public sealed class InputFuzzTests
         Assert.That(answers.Keys, Does.Contain(HttpStatusCode.Created).And.Contain(HttpStatusCode.BadRequest), $"the cases reached both outcomes: {string.Join(", ", answers)}");
     }
 
+    [Test]
+    public async Task No_answer_to_wrong_input_at_any_operation_names_a_dotnet_type_or_gives_the_framework_s_advice()
+    {
+        await using var host = TestHost.Start();
+        var answers = await OperationSweep.RunAsync(host);
+        var leaks = new System.Text.RegularExpressions.Regex(@"\b(System|Microsoft|Workflows)\.[A-Z]|Nullable<|`1|Implicit body|Did you mean|LineNumber|BytePositionInLine|reader options|Failed to (bind|read) parameter");
+
+        Assert.That(answers.Where(a => (int)a.Status == 400), Is.Not.Empty);
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var answer in answers)
+            {
+                Assert.That((int)answer.Status, Is.LessThan(500), answer.ToString());
+                Assert.That(leaks.IsMatch(answer.Text), Is.False, answer.ToString());
+            }
+        }
+    }
+
     private static string Mutate(string text, int position, int kind, string token)
     {
         var at = text.Length == 0 ? 0 : position % (text.Length + 1);

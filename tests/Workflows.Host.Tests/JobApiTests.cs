@@ -51,9 +51,9 @@ public sealed class JobApiTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(taken.GetProperty("jobs").GetArrayLength(), Is.Zero);
-            Assert.That(complete.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(fail.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(extend.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(complete.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another branch's job is as an unknown one");
+            Assert.That(fail.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That(extend.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(state.GetProperty("status").GetString(), Is.EqualTo("active"));
             Assert.That(state.GetProperty("jobs")[0].GetProperty("retries").GetInt32(), Is.EqualTo(3), "the failure was refused, nothing changed");
         }

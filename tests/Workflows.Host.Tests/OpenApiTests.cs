@@ -90,6 +90,123 @@ public sealed class OpenApiTests
     }
 
     [Test]
+    public void Request_schemas_require_exactly_the_properties_the_API_refuses_to_go_without()
+    {
+        var schemas = _document.GetProperty("components").GetProperty("schemas").EnumerateObject().Where(s => s.Name.EndsWith("Request", StringComparison.Ordinal)).ToList();
+        var nullability = new System.Reflection.NullabilityInfoContext();
+
+        Assert.That(schemas, Has.Count.GreaterThan(15));
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var schema in schemas)
+            {
+                var type = typeof(Program).Assembly.GetTypes().Single(t => t.Name == schema.Name);
+                // A record's parameter that may be null (or has a default) may be left out; one that may not is required.
+                var expected = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First().GetParameters()
+                    .Where(p => !p.HasDefaultValue && nullability.Create(p).WriteState != System.Reflection.NullabilityState.Nullable)
+                    .Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name!)).Order().ToList();
+                var required = schema.Value.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).Order().ToList() : [];
+                Assert.That(required, Is.EqualTo(expected), $"{schema.Name}: required");
+            }
+        }
+    }
+
+    [Test]
+    public void No_description_or_summary_names_a_dotnet_type_or_member()
+    {
+        var texts = new List<string>();
+        void Collect(JsonElement element)
+        {
+            if (element.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Name is "description" or "summary" && property.Value.ValueKind == JsonValueKind.String)
+                    {
+                        texts.Add(property.Value.GetString()!);
+                    }
+
+                    Collect(property.Value);
+                }
+            }
+            else if (element.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in element.EnumerateArray())
+                {
+                    Collect(item);
+                }
+            }
+        }
+
+        Collect(_document);
+        var dotnet = new System.Text.RegularExpressions.Regex(@"\b(System|Microsoft|Workflows)\.[A-Z]|\b[A-Z][a-z]+[A-Z][A-Za-z]*\.[A-Z][A-Za-z]+\b|\w+\? \w");
+
+        Assert.That(texts, Has.Count.GreaterThan(50));
+        Assert.That(texts.Where(t => dotnet.IsMatch(t)), Is.Empty);
+    }
+
+    [Test]
+    public void The_clock_takes_pin_or_advance_and_requires_neither()
+    {
+        var clock = _document.GetProperty("components").GetProperty("schemas").GetProperty("ClockRequest");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(clock.TryGetProperty("required", out var required) ? required.GetArrayLength() : 0, Is.Zero);
+            Assert.That(clock.GetProperty("properties").GetProperty("pin").TryGetProperty("description", out var pin) ? pin.GetString() : "", Does.Contain("not both"), clock.ToString());
+            Assert.That(clock.GetProperty("properties").GetProperty("advance").ToString(), Does.Contain("not both"), clock.ToString());
+        }
+    }
+
+    [Test]
+    public void Commands_document_their_conflicts_and_the_search_its_variable_filters()
+    {
+        var operations = Operations().ToDictionary(o => o.Name[(o.Name.LastIndexOf('(') + 1)..^1], o => o.Operation, StringComparer.Ordinal);
+        static IEnumerable<string> Statuses(JsonElement operation) => operation.GetProperty("responses").EnumerateObject().Select(r => r.Name);
+        var search = operations["SearchInstances"].GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var command in new[] { "ModifyInstance", "PauseBatch", "ResumeBatch", "CancelInstance", "RetryIncident", "CreateBatch", "CompleteJob" })
+            {
+                Assert.That(Statuses(operations[command]), Does.Contain("409"), command);
+            }
+
+            Assert.That(Statuses(operations["Validate"]), Does.Not.Contain("409"), "a validation changes nothing");
+            Assert.That(Statuses(operations["CreateBatch"]), Does.Contain("413").And.Contain("415"));
+            Assert.That(search, Does.Contain("incident").And.Contain("var.{name}[.{comparison}]"));
+            Assert.That(operations["QueryTasks"].GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()), Does.Contain("var.{name}[.{comparison}]"));
+        }
+    }
+
+    [Test]
+    public async Task Every_answer_to_wrong_input_is_one_the_operation_documents()
+    {
+        var answers = await OperationSweep.RunAsync(_host);
+
+        Assert.That(answers, Has.Count.GreaterThan(200));
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var answer in answers)
+            {
+                Assert.That(answer.Documented, Does.Contain(((int)answer.Status).ToString(System.Globalization.CultureInfo.InvariantCulture)), answer.ToString());
+            }
+        }
+    }
+
+    [Test]
+    public async Task The_API_reference_page_shows_no_toolbar_of_scalars_own_services()
+    {
+        var html = await _host.Anonymous().GetStringAsync(new Uri("/api-reference/", UriKind.Relative));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(html, Does.Contain("\"showDeveloperTools\":\"never\""), "the toolbar with Configure, Share, Generate SDK and Deploy");
+            Assert.That(html, Does.Not.Contain("\"_integration\":\"dotnet\""));
+        }
+    }
+
+    [Test]
     public async Task The_API_reference_page_is_served_with_a_nonce_the_security_policy_allows_and_no_other_origin()
     {
         using var response = await _host.Anonymous().GetAsync(new Uri("/api-reference/", UriKind.Relative));

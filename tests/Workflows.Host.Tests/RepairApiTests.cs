@@ -162,7 +162,7 @@ public sealed class RepairApiTests(string provider)
             Assert.That(await Post(await _host.As("sofia"), body), Is.EqualTo(HttpStatusCode.Forbidden), "supervisors read, they do not modify");
             Assert.That(await Post(await _host.As("ann"), body), Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(await Post(await _host.As("carla"), body), Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(await Post(Operator("lyon-01"), body), Is.EqualTo(HttpStatusCode.Forbidden), "another branch's instance");
+            Assert.That(await Post(Operator("lyon-01"), body), Is.EqualTo(HttpStatusCode.NotFound), "another branch's instance is as an unknown one");
             Assert.That(await Post(_host.WithToken(("sub", "nobody"), ("role", "operator")), body), Is.EqualTo(HttpStatusCode.Unauthorized), "an operator token without a branch is never read as every branch");
             Assert.That(await Post(Operator(), new { activate = new[] { new { elementId = "resolve_front" } } }), Is.EqualTo(HttpStatusCode.BadRequest), "no reason");
             Assert.That(await Post(Operator(), new { reason = "x", variables = new[] { new { values = new { branch = "lyon-01" } } } }), Is.EqualTo(HttpStatusCode.BadRequest), "the branch is the engine's");
@@ -216,7 +216,7 @@ public sealed class RepairApiTests(string provider)
             Assert.That(batch.GetProperty("branch").GetString(), Is.EqualTo("paris-01"), "an operator's batch is bound to its branch");
             Assert.That(page.EnumerateArray().Concat(rest.EnumerateArray()).Select(r => r.GetProperty("instanceId").GetString()), Is.EquivalentTo(ids));
             Assert.That(page.EnumerateArray().Concat(rest.EnumerateArray()).Select(r => r.GetProperty("status").GetString()), Is.All.EqualTo("done"));
-            Assert.That(lyon.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(lyon.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another branch's batch is as an unknown one");
             Assert.That(supervisorPause.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(otherBranch.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That((none.GetProperty("total").GetInt32(), none.GetProperty("state").GetString()), Is.EqualTo((0, "completed")), "a batch that selects nothing is done at once");
@@ -343,8 +343,8 @@ public sealed class RepairApiTests(string provider)
         var refusals = new[]
         {
             await Cancel(await _host.As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await _host.As("carla"), new { reason = "x" }),
-            await Cancel(Operator("lyon-01"), new { reason = "x" }),
         };
+        var otherBranch = await Cancel(Operator("lyon-01"), new { reason = "x" });
         var noReason = await Cancel(Operator(), new { reason = " " });
         var cancelled = await Cancel(Operator(), new { reason = "customer withdrew by phone" });
         var again = await Cancel(Operator(), new { reason = "twice" });
@@ -354,7 +354,8 @@ public sealed class RepairApiTests(string provider)
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(refusals, Is.All.EqualTo(HttpStatusCode.Forbidden), "supervisors, agents, customers and another branch's operator");
+            Assert.That(refusals, Is.All.EqualTo(HttpStatusCode.Forbidden), "supervisors, agents and customers");
+            Assert.That(otherBranch, Is.EqualTo(HttpStatusCode.NotFound), "another branch's instance is as an unknown one");
             Assert.That(noReason, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(cancelled, Is.EqualTo(HttpStatusCode.NoContent));
             Assert.That(again, Is.EqualTo(HttpStatusCode.Conflict));

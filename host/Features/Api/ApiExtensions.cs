@@ -17,7 +17,12 @@ internal static class ApiExtensions
             // Above the host's own URL limit, so that a long URL gets a 414 problem naming the limit, not Kestrel's bare 414.
             kestrel.Limits.MaxRequestLineSize = ApiLimits.KestrelRequestLineBytes;
         });
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
+                json.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), ApiJson.RequireValueParameters);
+        });
         builder.Services.AddSingleton<ProcessCatalog>();
         builder.AddWorkflowsJobs();
         builder.Services.AddWorkflowsProblems();

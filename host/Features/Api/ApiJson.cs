@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Workflows.Engine.Feel;
 
 namespace Workflows.Host.Features.Api;
@@ -15,5 +16,27 @@ internal static class ApiJson
     {
         using var document = JsonDocument.Parse(FeelConvert.ToJson(FeelConvert.FromClr(variables)));
         return document.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// A request's property of a value type that cannot be null (a batch's kind, a pinned version) is required: left out,
+    /// the reader would take its default (the first kind, version 0) as if the caller had said it. Nullable ones stay
+    /// optional, and reference types the handlers refuse missing themselves, naming the field.
+    /// </summary>
+    public static void RequireValueParameters(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Kind != JsonTypeInfoKind.Object || typeInfo.Type.Assembly != typeof(ApiJson).Assembly)
+        {
+            return;
+        }
+
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.AssociatedParameter is { HasDefaultValue: false } && property.PropertyType.IsValueType
+                && Nullable.GetUnderlyingType(property.PropertyType) is null && property.PropertyType != typeof(JsonElement))
+            {
+                property.IsRequired = true;
+            }
+        }
     }
 }

@@ -44,7 +44,7 @@ internal static class BranchesApi
     private static async Task<Branch> OwnBranchAsync(HttpContext http, WorkflowEngine engine, string branchId, CancellationToken ct)
     {
         var branch = await engine.Branches.GetAsync(branchId, ct);
-        Caller.From(http.User).MustServe(branch.Id, $"branch '{branch.Id}'");
+        Caller.From(http.User).MustServe(branch.Id, "the settings");
         return branch;
     }
 

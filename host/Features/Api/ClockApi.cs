@@ -122,7 +122,10 @@ internal sealed class ClockOptions
     public bool AllowWithSharedDatabase { get; set; }
 }
 
-internal sealed record ClockRequest(DateTimeOffset? Pin, JsonElement? Advance);
+/// <summary>Pins or advances the clock: give exactly one of pin and advance.</summary>
+internal sealed record ClockRequest(
+    [property: System.ComponentModel.Description("The instant to pin the clock at (ISO 8601). Give pin or advance, not both.")] DateTimeOffset? Pin,
+    [property: System.ComponentModel.Description("How far to move the clock forward: an ISO 8601 duration such as P2D, or milliseconds. Give pin or advance, not both.")] JsonElement? Advance);
 
 /// <summary>The engine's time; <see cref="Offset"/> (ISO 8601) is how far ahead of the host's clock it runs when not pinned.</summary>
 internal sealed record ClockView(DateTimeOffset Now, bool Controllable, bool Pinned, string Offset);

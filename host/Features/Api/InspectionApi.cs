@@ -49,7 +49,7 @@ internal static class InspectionApi
 
         if (branch is not null)
         {
-            caller.MustServe(branch, $"the instances of branch '{branch}'");
+            caller.MustServe(branch, "the instances");
         }
 
         return await engine.Inspection.SearchInstancesAsync(new InstanceQuery
@@ -70,7 +70,7 @@ internal static class InspectionApi
     {
         var inspection = await engine.Inspection.InspectAsync(id, ct);
         var instance = inspection.Instance;
-        Caller.From(http.User).MustServe(instance.Branch, $"instance {id}");
+        Caller.From(http.User).MustSee(instance.Branch, Unknown.Instance(id));
         var names = await catalog.GetAsync(instance.ProcessId, instance.Version, ct);
         var ids = inspection.History.Select(h => h.ElementId).Concat(inspection.WaitPoints.Select(w => w.ElementId)).Concat(inspection.ActiveTokens.Keys)
             .Concat(inspection.Incidents.Select(i => i.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal);
@@ -95,6 +95,11 @@ internal static class VariableQuery
             }
 
             var rest = key[Prefix.Length..];
+            if (rest.Length == 0 || rest[0] == '.')
+            {
+                throw new WorkflowInputException($"{key}: name a variable after var., as in var.amount=100 or var.amount.gte=100");
+            }
+
             var dot = rest.LastIndexOf('.');
             var (name, comparison) = dot < 0 ? (rest, VariableComparison.Equal) : (rest[..dot], Comparison(rest[(dot + 1)..], key));
             InputRules.Name(name, key, limits);
@@ -116,6 +121,7 @@ internal static class VariableQuery
         "gte" => VariableComparison.GreaterOrEqual,
         "lt" => VariableComparison.LessThan,
         "lte" => VariableComparison.LessOrEqual,
+        "" => throw new WorkflowInputException($"{field}: a comparison after the last dot, one of eq, gt, gte, lt, lte (var.amount.gte=100), or none for equality"),
         _ => throw new WorkflowInputException($"{field}: '{op}' is none of the comparisons eq, gt, gte, lt, lte"),
     };
 }

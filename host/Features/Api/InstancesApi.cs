@@ -38,11 +38,14 @@ internal static class InstancesApi
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetClocks").WithSummary("The instance's SLA and commitment clocks, with time left now.");
     }
 
-    /// <summary>The snapshot, when the caller is staff of the instance's branch.</summary>
-    internal static async Task<ProcessInstanceSnapshot> StaffSnapshotAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
+    /// <summary>
+    /// The snapshot, when the caller is staff of the instance's branch; else 404 as for an unknown instance, or with
+    /// notFound's text when the instance was reached through another id (an incident's).
+    /// </summary>
+    internal static async Task<ProcessInstanceSnapshot> StaffSnapshotAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct, string? notFound = null)
     {
         var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
-        Caller.From(http.User).MustServe(snapshot.Branch, $"instance {id}");
+        Caller.From(http.User).MustSee(snapshot.Branch, notFound ?? Unknown.Instance(id));
         return snapshot;
     }
 
@@ -80,7 +83,7 @@ internal static class InstancesApi
         }
         else
         {
-            caller.MustServe(request.Branch, $"a journey for branch '{request.Branch}'");
+            caller.MustServe(request.Branch, "starting a journey");
             InputRules.RefuseReserved(request.Variables, "a caller", InputRules.SystemVariables);
         }
 
@@ -128,7 +131,7 @@ internal static class InstancesApi
         {
             if (branch is not null)
             {
-                caller.MustServe(branch, $"the instances of branch '{branch}'");
+                caller.MustServe(branch, "the instances");
             }
 
             return Results.Ok(await engine.Queries.QueryInstancesAsync(query with { Branch = branch ?? caller.BranchFilter }, ct));
@@ -154,7 +157,7 @@ internal static class InstancesApi
         var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
         if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
         {
-            caller.MustServe(snapshot.Branch, $"instance {id}");
+            caller.MustSee(snapshot.Branch, Unknown.Instance(id));
             var history = await engine.Queries.GetHistoryAsync(id, ct);
             var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
             var steps = history.Select(h => h.ElementId).Concat(snapshot.ActiveElements.Select(a => a.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal)

@@ -169,7 +169,7 @@ internal static class JobsApi
     {
         var job = await engine.Jobs.GetAsync(id, ct);
         var snapshot = await engine.Queries.GetInstanceAsync(job.InstanceId, ct);
-        Caller.From(http.User).MustServe(snapshot.Branch, $"job {id}");
+        Caller.From(http.User).MustSee(snapshot.Branch, Unknown.Job(id));
         return job;
     }
 
@@ -189,13 +189,22 @@ internal static class JobsApi
             {
                 null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => null,
                 { ValueKind: JsonValueKind.Number } n when n.TryGetInt64(out var ms) && ms >= 0 && ms <= (long)TimeSpan.MaxValue.TotalMilliseconds / 2 => TimeSpan.FromMilliseconds(ms),
+                { ValueKind: JsonValueKind.Number } n when n.TryGetDouble(out var big) && big > TimeSpan.MaxValue.TotalMilliseconds / 2 => throw new OverflowException(),
+                { ValueKind: JsonValueKind.String } s when XmlConvert.ToTimeSpan(s.GetString()!) is var huge && huge > TimeSpan.MaxValue / 2 => throw new OverflowException(),
                 { ValueKind: JsonValueKind.String } s when XmlConvert.ToTimeSpan(s.GetString()!) is var span && span >= TimeSpan.Zero => span,
                 _ => throw new FormatException(),
             };
         }
-        catch (Exception e) when (e is FormatException or OverflowException)
+        catch (OverflowException)
         {
-            throw new WorkflowInputException($"{field}: give milliseconds (a whole number, at least 0) or an ISO 8601 duration such as PT30S");
+            // A well-formed duration past what a time span holds (P100000Y): the caller needs to hear it is too long, not malformed.
+            throw new WorkflowInputException($"{field}: the duration is too long; the longest one read is {TimeSpan.MaxValue.Days / 2:N0} days");
+        }
+        catch (FormatException)
+        {
+            throw new WorkflowInputException(value is { ValueKind: JsonValueKind.String } s && s.GetString()!.StartsWith('-')
+                ? $"{field}: a duration runs forward: give one of at least zero, such as PT30S"
+                : $"{field}: give milliseconds (a whole number, at least 0) or an ISO 8601 duration such as PT30S");
         }
     }
 }

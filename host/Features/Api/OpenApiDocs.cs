@@ -11,7 +11,7 @@ namespace Workflows.Host.Features.Api;
 /// What the OpenAPI document says beyond the endpoints' own metadata: the bearer scheme, which operations need it and
 /// for which roles, the problem responses every operation can give, and the API reference page that reads it.
 /// </summary>
-internal static class OpenApiDocs
+internal static partial class OpenApiDocs
 {
     /// <summary>The name of the security scheme in the document.</summary>
     public const string BearerScheme = "Bearer";
@@ -33,6 +33,25 @@ internal static class OpenApiDocs
                 Description = "A token from POST /api/auth/sign-in (demo users) or from the identity provider sharing Workflows:Auth:SigningKey. " +
                     "Its claims: sub (the user), role (one per role), branch (or * for a central team), queue (one per queue), customer.",
             };
+            return Task.CompletedTask;
+        });
+        openApi.AddSchemaTransformer((schema, context, _) =>
+        {
+            RequireOnlyWhatIsRequired(schema, context.JsonTypeInfo);
+            if (schema.Description is { } description)
+            {
+                schema.Description = MemberReference().Replace(description, m => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(m.Groups["member"].Value));
+            }
+
+            return Task.CompletedTask;
+        });
+        openApi.AddOperationTransformer((operation, context, _) =>
+        {
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName is "SearchInstances" or "QueryTasks"))
+            {
+                DescribeVariableFilters(operation);
+            }
+
             return Task.CompletedTask;
         });
         openApi.AddOperationTransformer((operation, context, _) =>
@@ -57,9 +76,58 @@ internal static class OpenApiDocs
     }
 
     /// <summary>
+    /// The request bodies' required properties as the API reads them. The schema exporter takes every parameter of a
+    /// record's constructor for required, though the API takes a nullable one as optional (<c>int? Retries</c>); a
+    /// property is required when the reader refuses a body without it (<see cref="ApiJson.RequireValueParameters"/>) or
+    /// when it is a parameter that cannot be null, which the handlers refuse missing.
+    /// </summary>
+    internal static void RequireOnlyWhatIsRequired(OpenApiSchema schema, System.Text.Json.Serialization.Metadata.JsonTypeInfo typeInfo)
+    {
+        if (schema.Required is not { Count: > 0 } required || typeInfo.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in typeInfo.Properties)
+        {
+            if (!property.IsRequired && (property.AssociatedParameter is null || property.AssociatedParameter.HasDefaultValue || property.IsSetNullable))
+            {
+                required.Remove(property.Name);
+            }
+        }
+    }
+
+    /// <summary>The search's variable filters, one query parameter per filter, named after the variable.</summary>
+    private static void DescribeVariableFilters(OpenApiOperation operation)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = "var.{name}[.{comparison}]",
+            In = ParameterLocation.Query,
+            Required = false,
+            Description = "A filter on a variable the journey declares searchable (wf:searchable; GET /api/instances/searchable-variables lists them), "
+                + "one query parameter per filter: var.amount=100 (equal), or var.amount.{comparison}=100 with the comparison one of eq, gt, gte, lt, lte. "
+                + "Several filters all hold; a name no version of the journey declares searchable is 400.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            Example = System.Text.Json.Nodes.JsonValue.Create("var.amount.gte=100"),
+        });
+    }
+
+    // The XML comments' references to members (see cref) reach the document as "string ClockView.Offset": the reader
+    // knows the property by its JSON name.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b\w+(?:&lt;.*?&gt;|<[^>]*>)?\?? [A-Z]\w*\.(?<member>[A-Z]\w*)\b")]
+    private static partial System.Text.RegularExpressions.Regex MemberReference();
+
+    /// <summary>The endpoints that change nothing stored: they never lose a race with another command (409).</summary>
+    private static readonly string[] s_withoutConflicts = ["Validate", "MoveClock", "ResetClock"];
+
+    /// <summary>
     /// The problems every endpoint of the API can answer, added to each endpoint's metadata once its own is known:
     /// 401 and 403 (every endpoint needs a token and a role), 404 where the path names a resource, 400 where the
-    /// request carries input, and 503 (the store is away).
+    /// request carries input, 409 for every command (a command that keeps losing races with others gives up, and most
+    /// find their resource changed: an ended instance, a completed task), 413 and 415 where a JSON body is read, 414
+    /// (the URL limit) and 503 (the store is away).
     /// </summary>
     public static RouteGroupBuilder WithWorkflowsProblems(this RouteGroupBuilder api)
     {
@@ -88,6 +156,23 @@ internal static class OpenApiDocs
                 Problem(StatusCodes.Status404NotFound);
             }
 
+            var changes = metadata.OfType<IHttpMethodMetadata>().SelectMany(m => m.HttpMethods).Any(m => m is "POST" or "PUT" or "PATCH" or "DELETE");
+            if (changes && !metadata.OfType<IEndpointNameMetadata>().Any(n => s_withoutConflicts.Contains(n.EndpointName, StringComparer.Ordinal)))
+            {
+                Problem(StatusCodes.Status409Conflict);
+            }
+
+            if (metadata.OfType<IAcceptsMetadata>().Any() || changes)
+            {
+                Problem(StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (metadata.OfType<IAcceptsMetadata>().Any())
+            {
+                Problem(StatusCodes.Status415UnsupportedMediaType);
+            }
+
+            Problem(StatusCodes.Status414UriTooLong);
             Problem(StatusCodes.Status503ServiceUnavailable);
         });
         return api;
@@ -107,6 +192,9 @@ internal static class OpenApiDocs
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
+                // The toolbar of Scalar's own services (configure, share, generate an SDK, deploy) links outside the product.
+                .HideDeveloperTools()
+                .WithDotNetFlag(false)
                 .AddPreferredSecuritySchemes(BearerScheme))
             .AllowAnonymous();
         return app;

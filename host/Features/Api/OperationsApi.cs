@@ -36,7 +36,7 @@ internal static class OperationsApi
         api.MapPost("/incidents/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
-                await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct);
+                await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct, Unknown.Incident(id));
                 await engine.Runtime.ResolveIncidentAsync(id, ct);
                 return Results.NoContent();
             })
@@ -70,7 +70,7 @@ internal static class OperationsApi
         {
             // The branch a journey the message starts runs for (its pin chooses the version): one the caller serves.
             InputRules.Name(request.Branch, "branch", limits);
-            caller.MustServe(request.Branch, $"a journey started by message for branch '{request.Branch}'");
+            caller.MustServe(request.Branch, "starting a journey by message");
         }
 
         var onlyBranch = caller.BranchFilter;
@@ -96,7 +96,7 @@ internal static class OperationsApi
         var caller = Caller.From(http.User);
         if (branch is not null)
         {
-            caller.MustServe(branch, $"the service levels of branch '{branch}'");
+            caller.MustServe(branch, "the service levels");
         }
 
         var end = to ?? ClockApi.EngineTime(http.RequestServices).GetUtcNow().AddMinutes(1);

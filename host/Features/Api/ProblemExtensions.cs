@@ -31,7 +31,14 @@ internal static partial class ProblemExtensions
             if (!await PagesExtensions.TryAnswerPageStatusAsync(context.HttpContext))
             {
                 var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context.HttpContext });
+                var problem = new ProblemDetailsContext { HttpContext = context.HttpContext };
+                if (context.HttpContext.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+                {
+                    // The endpoint reads JSON and the request said another media type: the framework answers before any handler.
+                    problem.ProblemDetails.Detail = $"the body is read as JSON: send it with Content-Type: application/json (not '{context.HttpContext.Request.ContentType}')";
+                }
+
+                await problems.WriteAsync(problem);
             }
         });
         app.Use((context, next) =>
@@ -67,7 +74,7 @@ internal static partial class ProblemExtensions
                 WorkflowInputException => (400, "Bad input"),
                 ForbiddenException => (403, "Forbidden"),
                 PayloadTooLargeException => (413, "Too large"),
-                BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Too large" : "Bad request"),
+                BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode switch { 413 => "Too large", 415 => "Unsupported media type", _ => "Bad request" }),
                 JsonException => (400, "Bad JSON"),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
@@ -110,9 +117,8 @@ internal static partial class ProblemExtensions
             return problem;
         }
 
-        // A binding failure's own message names the parameter; its inner JSON error names the position.
-        private static string Detail(Exception exception) =>
-            exception is BadHttpRequestException { InnerException: JsonException json } bad ? $"{bad.Message} {json.Message}" : exception.Message;
+        // A binding failure is told in the API's words (the field, what it takes), and no text names a .NET type.
+        private static string Detail(Exception exception) => BindingProblems.Plain(BindingProblems.Explain(exception) ?? exception.Message);
 
         [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "{Path} answered 503: {Reason}")]
         private static partial void LogUnavailable(ILogger logger, string path, string reason);

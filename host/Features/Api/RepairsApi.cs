@@ -57,7 +57,7 @@ internal static class RepairsApi
     private static async Task<BatchInfo> BatchAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
     {
         var batch = await engine.Operations.GetBatchAsync(id, ct);
-        Caller.From(http.User).MustServe(batch.Branch, $"batch {id}");
+        Caller.From(http.User).MustSee(batch.Branch, Unknown.Batch(id));
         return batch;
     }
 
@@ -108,7 +108,7 @@ internal static class RepairsApi
         }, ct);
     }
 
-    private static async Task<IResult> CreateAsync(BatchRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(BatchRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var selection = request.Selection ?? throw new WorkflowInputException("selection: say which instances the batch is for");
@@ -120,7 +120,7 @@ internal static class RepairsApi
         else
         {
             InputRules.Name(branch, "selection.branch", limits);
-            caller.MustServe(branch, $"the instances of branch '{branch}'");
+            caller.MustServe(branch, "the instances");
         }
 
         if (selection.Journey is not null)
@@ -143,9 +143,10 @@ internal static class RepairsApi
             Values(m.Variables, limits);
         }
 
+        await BatchChecks.CheckAsync(request, caller, engine, catalog, ct);
         var batch = await engine.Operations.CreateBatchAsync(new CreateBatch(request.Kind, new BatchSelection
         {
-            ProcessId = selection.Journey, Version = selection.Version, Branch = branch, Status = selection.State, HasIncident = selection.HasIncident, InstanceIds = selection.InstanceIds,
+            ProcessId = selection.Journey, Version = selection.Version, Branch = branch, Status = selection.State, HasIncident = selection.Incident, InstanceIds = selection.InstanceIds,
             Variables = BatchVariables.Filters(selection.Variables, limits),
         }, request.Reason ?? "")
         {
@@ -176,7 +177,7 @@ internal sealed record TerminateRequest(long? ElementKey, string? ElementId);
 
 internal sealed record BatchRequest(BatchKind Kind, BatchSelectionRequest? Selection, string? Reason, BatchModificationRequest? Modification, bool? Paused);
 
-internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? HasIncident, List<Guid>? InstanceIds,
+internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? Incident, List<Guid>? InstanceIds,
     List<VariableFilterRequest>? Variables);
 
 internal sealed record BatchModificationRequest(List<string>? Activate, List<string>? Terminate, Dictionary<string, JsonElement>? Variables);

@@ -40,7 +40,7 @@ internal sealed record CaseClock(string Label, SlaState State, DateTimeOffset? D
 /// <summary>One moment of the case: what happened in words, who did it, and its kind (<c>touchpoint</c>, <c>work</c>, <c>clock</c>, <c>comment</c>).</summary>
 internal sealed record TimelineEntry(DateTimeOffset At, string Text, string? Actor, string Kind);
 
-internal static class TaskCases
+internal static partial class TaskCases
 {
     /// <summary>The longest text value shown; longer values are cut (the full value stays in the case).</summary>
     private const int MaxShownText = 2000;
@@ -135,10 +135,29 @@ internal static class TaskCases
             };
             if (text is not null)
             {
-                entries.Add(new TimelineEntry(h.At, text, h.Actor, kind));
+                entries.Add(new TimelineEntry(h.At, text, Actor(h), kind));
             }
         }
 
         return entries;
     }
+
+    // What the engine did by itself (a clock that escalated, a timer, a failed step) carries the node that ran it as its
+    // actor (host:pid), which means nothing to an agent: the timeline says the journey did it.
+    private static readonly HashSet<string> s_automatic = new(StringComparer.Ordinal)
+    {
+        "clock-warning", "clock-breached", "clock-escalated", "recovery-task-created", "incident-raised",
+    };
+
+    private static string? Actor(HistoryEntry entry) => entry switch
+    {
+        { Kind: "clock-escalated" } => "automatic escalation",
+        { Kind: var kind } when s_automatic.Contains(kind) => "automatic",
+        { Actor: { } actor } when NodeId().IsMatch(actor) => "automatic",
+        _ => entry.Actor,
+    };
+
+    // The engine's default node id, machine name and process id (Workflows:Engine:NodeId): never a user's name, which has no colon.
+    [System.Text.RegularExpressions.GeneratedRegex("^[^:\\s]+:\\d+$")]
+    private static partial System.Text.RegularExpressions.Regex NodeId();
 }

@@ -120,7 +120,7 @@ internal static class TasksApi
     {
         var caller = Caller.From(http.User);
         var task = await engine.Tasks.GetAsync(id, ct);
-        caller.MustServe(task.Branch, $"task {id}");
+        caller.MustSee(task.Branch, Unknown.Task(id));
         if (!caller.Is(Roles.Supervisor) && task.Assignee != caller.Name && !task.CandidateGroups.Intersect(caller.Queues, StringComparer.Ordinal).Any()
             && !task.CandidateUsers.Contains(caller.Name, StringComparer.Ordinal))
         {

@@ -78,15 +78,50 @@ internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? B
     /// <summary>Roles whose work is bounded by a branch: their tokens must carry a <c>branch</c> claim.</summary>
     public static readonly string[] BranchBound = [Security.Roles.BranchAdmin, Security.Roles.Agent, Security.Roles.Supervisor, Security.Roles.Operator, Security.Roles.Worker];
 
-    /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>.</exception>
+    /// <summary>Refuses a branch the caller named (in a query, a body, a path) that its own does not cover.</summary>
+    /// <param name="branch">The branch the caller named.</param>
+    /// <param name="what">What the caller asked for in it ("the instances", "a journey"), for the problem's text.</param>
+    /// <exception cref="ForbiddenException">The caller's branch does not cover <paramref name="branch"/>: 403 naming only that branch and the caller's own.</exception>
     public void MustServe(string? branch, string what)
     {
         if (!Serves(branch))
         {
-            throw new ForbiddenException($"{what} belongs to branch '{branch ?? "none"}'; {Name} works for branch '{Branch ?? "none"}'");
+            throw new ForbiddenException($"{what} of branch '{branch ?? "none"}': {Name} works for branch '{Branch ?? "none"}' only");
+        }
+    }
+
+    /// <summary>
+    /// Hides a resource of a branch the caller does not serve as if it did not exist: the caller learns neither that it
+    /// exists nor which branch it belongs to (docs/security.md, "Another branch's resources").
+    /// </summary>
+    /// <param name="branch">The resource's branch.</param>
+    /// <param name="notFound">The text an unknown id of the same kind gets, word for word.</param>
+    /// <exception cref="Engine.WorkflowNotFoundException">The caller's branch does not cover <paramref name="branch"/>.</exception>
+    public void MustSee(string? branch, string notFound)
+    {
+        if (!Serves(branch))
+        {
+            throw new Engine.WorkflowNotFoundException(notFound);
         }
     }
 }
 
 /// <summary>The caller may use the endpoint but not on this resource (another branch, another customer's case, another queue).</summary>
 internal sealed class ForbiddenException(string message) : Exception(message);
+
+/// <summary>
+/// The engine's words for an id that names nothing, repeated by <see cref="Caller.MustSee"/> for a resource of another
+/// branch so that the two answers cannot be told apart (a test compares them with the engine's).
+/// </summary>
+internal static class Unknown
+{
+    public static string Instance(Guid id) => $"process instance {id} does not exist";
+
+    public static string Task(Guid id) => $"user task {id} does not exist";
+
+    public static string Job(Guid id) => $"job {id} does not exist (it was completed, cancelled or never created)";
+
+    public static string Batch(Guid id) => $"batch {id} does not exist";
+
+    public static string Incident(Guid id) => $"incident {id} does not exist";
+}

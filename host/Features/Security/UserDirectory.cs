@@ -33,7 +33,7 @@ internal sealed class UserDirectory(AuthOptions options)
 
     /// <summary>The agent a task of <paramref name="taskBranch"/> may be delegated to.</summary>
     /// <exception cref="Engine.WorkflowInputException">No known user has that name, or it is not an agent: 400 naming it.</exception>
-    /// <exception cref="ForbiddenException">The user works for a branch that does not cover the task's: 403 naming both.</exception>
+    /// <exception cref="ForbiddenException">The user works for a branch that does not cover the task's: 403 naming the task's (the caller's own), not the user's.</exception>
     public Entry DelegationTarget(string name, string? taskBranch)
     {
         var user = Find(name) ?? throw new Engine.WorkflowInputException(
@@ -45,6 +45,6 @@ internal sealed class UserDirectory(AuthOptions options)
 
         return user.Branch == WorkflowsClaims.AllBranches || (user.Branch is not null && user.Branch == taskBranch)
             ? user
-            : throw new ForbiddenException($"to: '{name}' works for branch '{user.Branch ?? "none"}'; the task belongs to branch '{taskBranch ?? "none"}'");
+            : throw new ForbiddenException($"to: '{name}' does not work for the task's branch '{taskBranch ?? "none"}'");
     }
 }

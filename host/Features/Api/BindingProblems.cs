@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// The words of a request the API could not read (a malformed body, a parameter of the wrong kind), as a caller who
+/// never saw the server's code understands them: the field or parameter, and what it takes. ASP.NET Core and
+/// System.Text.Json say it in .NET's terms (type names, "Implicit body inferred…"), which are the server's business.
+/// </summary>
+internal static partial class BindingProblems
+{
+    /// <summary>The problem's detail for a request that could not be read; null when the exception is of another kind.</summary>
+    public static string? Explain(Exception exception) => exception switch
+    {
+        BadHttpRequestException { InnerException: JsonException json } => Json(json),
+        BadHttpRequestException bad => Binding(bad.Message),
+        JsonException json => Json(json),
+        _ => null,
+    };
+
+    /// <summary>Any .NET type or namespace name left in a text, put in plain words (the last guard of every problem's detail).</summary>
+    public static string Plain(string text) =>
+        DotNetName().Replace(GenericName().Replace(text, m => Words(m.Value)), m => Words(m.Value));
+
+    private static string Binding(string message)
+    {
+        if (BindFailed().Match(message) is { Success: true } bind)
+        {
+            return $"{bind.Groups["name"].Value}: '{bind.Groups["value"].Value}' is not {Words(bind.Groups["type"].Value)}";
+        }
+
+        if (NotProvided().Match(message) is { Success: true } missing)
+        {
+            return missing.Groups["source"].Value.StartsWith("body", StringComparison.OrdinalIgnoreCase)
+                ? "the request needs a JSON body"
+                : $"{missing.Groups["name"].Value} is required: {Words(missing.Groups["type"].Value)}";
+        }
+
+        if (message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || ReadFailed().IsMatch(message))
+        {
+            return "the request needs a JSON body";
+        }
+
+        if (MediaType().Match(message) is { Success: true } media)
+        {
+            return $"the body is read as JSON: send it with Content-Type: application/json (not '{media.Groups["type"].Value}')";
+        }
+
+        return Plain(message);
+    }
+
+    private static string Json(JsonException json)
+    {
+        var at = Field(json.Path);
+        if (NotConverted().Match(json.Message) is { Success: true } converted)
+        {
+            return $"{at}: {Words(PropertyType(converted.Groups["type"].Value, json.Path) ?? converted.Groups["type"].Value)} is expected here";
+        }
+
+        if (MissingRequired().Match(json.Message) is { Success: true } required)
+        {
+            return $"the body misses {required.Groups["names"].Value.Replace("'", "", StringComparison.Ordinal)}, which {(required.Groups["names"].Value.Contains(',', StringComparison.Ordinal) ? "are" : "is")} required";
+        }
+
+        // The reader's own words name the character and the position; only its advice to .NET programmers goes.
+        var text = Position().Replace(json.Message, m => $" (at {Field(m.Groups["path"].Value)}, line {Number(m.Groups["line"].Value)}, byte {Number(m.Groups["byte"].Value)})")
+            .Replace(" Change the reader options.", "", StringComparison.Ordinal);
+        return Plain(text);
+    }
+
+    // A JSON path as the caller wrote the field: variables[0].values, or the body itself.
+    private static string Field(string? path) =>
+        path is null or "$" or "" ? "the body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    private static string Number(string zeroBased) => int.TryParse(zeroBased, System.Globalization.CultureInfo.InvariantCulture, out var n) ? (n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : zeroBased;
+
+    /// <summary>What a value of a .NET type is, in the API's words.</summary>
+    private static string Words(string type)
+    {
+        var name = NullableOf().Match(type) is { Success: true } nullable ? nullable.Groups["inner"].Value : type.TrimEnd('?');
+        var simple = name.Split('[', '<')[0];
+        simple = simple[(simple.LastIndexOf('.') + 1)..].Split('`')[0];
+        return simple switch
+        {
+            "int" or "long" or "short" or "Int32" or "Int64" or "Int16" or "UInt32" or "UInt64" or "byte" or "Byte" => "a whole number",
+            "double" or "decimal" or "float" or "Double" or "Decimal" or "Single" => "a number",
+            "bool" or "Boolean" => "true or false",
+            "string" or "String" or "char" or "Char" => "a string",
+            "Guid" => "an id (a GUID such as 0193a0e4-7d2c-7c4e-9f1a-2b3c4d5e6f70)",
+            "DateTimeOffset" or "DateTime" => "an instant (ISO 8601, such as 2026-12-03T09:00:00Z)",
+            "DateOnly" => "a date (such as 2026-12-03)",
+            "TimeSpan" => "a duration",
+            "List" or "IList" or "IReadOnlyList" or "IEnumerable" or "ICollection" or "IReadOnlyCollection" or "HashSet" => "an array",
+            "Dictionary" or "IDictionary" or "IReadOnlyDictionary" => "an object",
+            "JsonElement" or "Object" or "object" => "a JSON value",
+            _ when name.EndsWith("[]", StringComparison.Ordinal) => "an array",
+            _ when EnumNamed(name) is { } values => $"one of {values}",
+            _ => "an object",
+        };
+    }
+
+    // An enum of the product's (a batch's kind, an instance's state), by the full name the serializer gave.
+    private static string? EnumNamed(string fullName) =>
+        Find(fullName) is { IsEnum: true } type ? string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName)) : null;
+
+    private static Type? Find(string fullName) =>
+        typeof(Engine.BatchKind).Assembly.GetType(fullName) ?? typeof(BindingProblems).Assembly.GetType(fullName);
+
+    // A value read through a record's constructor is reported against the record, not its property: the path's last
+    // member names the property whose type the value missed.
+    private static string? PropertyType(string fullName, string? path)
+    {
+        var member = path?.Split('.')[^1];
+        if (Find(fullName) is not { IsEnum: false } type || member is null || member.Contains('[', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var property = type.GetProperty(member, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+        return property is null ? null : Nullable.GetUnderlyingType(property.PropertyType)?.FullName ?? property.PropertyType.FullName;
+    }
+
+    [GeneratedRegex("^Failed to bind parameter \"(?<type>.+) (?<name>[^ \"]+)\" from \"(?<value>.*)\"\\.$", RegexOptions.Singleline)]
+    private static partial Regex BindFailed();
+
+    [GeneratedRegex("^Required parameter \"(?<type>.+) (?<name>[^ \"]+)\" was not provided from (?<source>[^.]+)\\.", RegexOptions.Singleline)]
+    private static partial Regex NotProvided();
+
+    [GeneratedRegex("^Failed to read parameter \".+\" from the request body", RegexOptions.Singleline)]
+    private static partial Regex ReadFailed();
+
+    [GeneratedRegex("^Expected a supported JSON media type but got \"(?<type>[^\"]*)\"", RegexOptions.Singleline)]
+    private static partial Regex MediaType();
+
+    [GeneratedRegex("could not be converted to (?<type>\\S+?)\\.(?: Path:|$)", RegexOptions.Singleline)]
+    private static partial Regex NotConverted();
+
+    [GeneratedRegex("was missing required properties,? including: (?<names>.+?)\\.?$", RegexOptions.Singleline)]
+    private static partial Regex MissingRequired();
+
+    [GeneratedRegex(" ?Path: (?<path>\\S*) \\| LineNumber: (?<line>\\d+) \\| BytePositionInLine: (?<byte>\\d+)\\.?")]
+    private static partial Regex Position();
+
+    [GeneratedRegex("^(?:System\\.)?Nullable(?:`1\\[\\[|<)(?<inner>[^,\\]>]+)")]
+    private static partial Regex NullableOf();
+
+    [GeneratedRegex("\\bNullable<[^>]*>|\\b(?:System|Microsoft|Workflows)\\.[A-Za-z0-9_.`]+(?:\\[[^\\]]*\\]+)?")]
+    private static partial Regex DotNetName();
+
+    [GeneratedRegex("\\b[A-Z][A-Za-z]+`\\d(?:\\[[^\\]]*\\]+)?")]
+    private static partial Regex GenericName();
+}

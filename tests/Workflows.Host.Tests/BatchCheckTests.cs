@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// A batch's creation refuses what it can tell is wrong before it answers 201 (docs/operations.md, "Batch operations"):
+/// a modification naming elements the selected journey does not have, and instance ids the operator may not act on,
+/// another branch's as unknown ones.
+/// </summary>
+[NonParallelizable]
+public sealed class BatchCheckTests
+{
+    private TestHost _host = null!;
+
+    [OneTimeSetUp]
+    public void StartTheHost() => _host = TestHost.Start();
+
+    [OneTimeTearDown]
+    public async Task StopTheHost() => await _host.DisposeAsync();
+
+    private HttpClient Operator(string branch = "paris-01") => _host.WithToken(("sub", "olga"), ("role", "operator"), ("branch", branch));
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> CreateAsync(object batch)
+    {
+        using var response = await Operator().PostAsJsonAsync("/api/batches", batch);
+        return (response.StatusCode, await response.JsonAsync());
+    }
+
+    [Test]
+    public async Task A_modify_batch_naming_elements_the_journey_lacks_or_no_token_runs_through_is_refused_naming_each()
+    {
+        var (status, problem) = await CreateAsync(new
+        {
+            kind = "modify", selection = new { journey = "complaint" }, reason = "x",
+            modification = new { activate = new[] { "nope", "received", "register" }, terminate = new[] { "received_to_check_history", "gone" } },
+        });
+        var (none, _) = await CreateAsync(new { kind = "modify", selection = new { branch = "paris-01" }, reason = "x", modification = new { activate = new[] { "register" } } });
+        var (fine, batch) = await CreateAsync(new { kind = "modify", selection = new { journey = "complaint" }, reason = "x", modification = new { activate = new[] { "register" } }, paused = true });
+        var detail = problem.GetProperty("detail").GetString();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), detail);
+            Assert.That(detail, Does.StartWith("modification: no element 'nope', 'gone' in 'complaint'"));
+            Assert.That(detail, Does.Contain("activate 'received': a start event is never activated"));
+            Assert.That(detail, Does.Contain("terminate 'received_to_check_history': a sequenceFlow is no step a token runs through"));
+            Assert.That(detail, Does.Not.Contain("'register'"));
+            Assert.That(none, Is.EqualTo(HttpStatusCode.BadRequest), "element ids are a journey's: the selection names it");
+            Assert.That(fine, Is.EqualTo(HttpStatusCode.Created), batch.ToString());
+        }
+    }
+
+    [Test]
+    public async Task Instance_ids_of_another_branch_are_refused_as_unknown_ones_and_nothing_is_started()
+    {
+        var ann = await _host.As("ann");
+        var ours = await ann.StartAsync("complaint", new { customerId = "c-batch-1" });
+        var theirs = await (await _host.As("omar")).StartAsync("complaint", new { customerId = "c-batch-2" }, branch: "lyon-01");
+        var unknown = Guid.NewGuid().ToString();
+
+        var (status, problem) = await CreateAsync(new { kind = "cancel", selection = new { instanceIds = new[] { ours, theirs, unknown } }, reason = "x" });
+        var still = await ann.GetJsonAsync($"/api/instances/{ours}");
+        var (alone, batch) = await CreateAsync(new { kind = "cancel", selection = new { instanceIds = new[] { ours } }, reason = "x" });
+        var detail = problem.GetProperty("detail").GetString();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), detail);
+            Assert.That(detail, Does.StartWith($"selection.instanceIds: 2 of the ids name no instance of a branch olga works for: {theirs}, {unknown}"));
+            Assert.That(detail, Does.Not.Contain("lyon"));
+            Assert.That(still.GetProperty("status").GetString(), Is.EqualTo("active"));
+            Assert.That((alone, batch.GetProperty("total").GetInt32()), Is.EqualTo((HttpStatusCode.Created, 1)));
+        }
+    }
+
+    [Test]
+    public async Task A_batch_selects_by_incident_as_the_search_does()
+    {
+        var ann = await _host.As("ann");
+        await ann.StartAsync("complaint", new { customerId = "c-batch-3" });
+        // Without a customer id the history lookup cannot run: the step stops with an incident.
+        var failing = await ann.StartAsync("complaint", new { });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement search;
+        while (!Ids(search = await Operator().GetJsonAsync("/api/instances/search?journey=complaint&incident=true&max=200")).Contains(failing) && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        var all = await Operator().GetJsonAsync("/api/instances/search?journey=complaint&max=200");
+        var (status, batch) = await CreateAsync(new { kind = "resolveIncidents", selection = new { journey = "complaint", incident = true }, reason = "retry all" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Ids(search), Does.Contain(failing));
+            Assert.That(Ids(all), Has.Count.GreaterThan(Ids(search).Count));
+            Assert.That((status, batch.GetProperty("total").GetInt32()), Is.EqualTo((HttpStatusCode.Created, Ids(search).Count)), batch.ToString());
+        }
+    }
+
+    private static List<string> Ids(JsonElement page) => page.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("id").GetString()!).ToList();
+}
