@@ -82,6 +82,12 @@ public sealed class WorkerAndClockTests(Backend backend) : HostFixture(backend)
         var ann = await As("ann");
         var omar = await As("omar");
         var carla = await As("carla");
+        // To a Friday at 16:00 UTC (the default office week: Monday to Friday, 09:00–17:00 UTC): two business days of
+        // 8 working hours from there end on Tuesday at 16:00, across the weekend.
+        var start = await ClockNowAsync();
+        var friday = start.UtcDateTime.Date.AddDays(((int)DayOfWeek.Friday - (int)start.DayOfWeek + 7) % 7).AddHours(16);
+        await AdvanceAsync((friday <= start.UtcDateTime ? friday.AddDays(7) : friday) - start.UtcDateTime);
+
         var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "billed twice" } }, HttpStatusCode.Created);
         var caseKey = raised.GetProperty("businessKey").GetString()!;
         var register = await ann.TaskAsync(raised.GetProperty("id").GetString()!, "register");
@@ -91,26 +97,37 @@ public sealed class WorkerAndClockTests(Backend backend) : HostFixture(backend)
             "the handoff reached the back office");
         var taskId = investigate.GetProperty("id").GetString()!;
         var backOffice = investigate.GetProperty("instanceId").GetString()!;
-        var before = await omar.GetJsonAsync($"/api/clock");
-        var sla = (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray().Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
+        async Task<JsonElement> SlaAsync() => (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray()
+            .Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
+        var sla = await SlaAsync();
+        var started = sla.GetProperty("startedAt").GetDateTimeOffset();
         var target = sla.GetProperty("targetAt").GetDateTimeOffset();
 
-        var toBreach = target - before.GetProperty("now").GetDateTimeOffset() + TimeSpan.FromMinutes(1);
-        var moved = await CentralAdmin().PostJsonAsync("/api/clock", new { advance = System.Xml.XmlConvert.ToString(toBreach) });
+        // A minute short of two business days: the 75% escalation has come, the breach has not.
+        await AdvanceAsync(target - await ClockNowAsync() - TimeSpan.FromMinutes(1));
+        var warned = await Api.EventuallyAsync(async () =>
+            await omar.GetJsonAsync($"/api/tasks/{taskId}") is var task && task.GetProperty("priority").GetInt32() == 70 ? task : default,
+            "three quarters of the time escalated the task");
+        var slaBefore = await SlaAsync();
+
+        var moved = await AdvanceAsync(TimeSpan.FromMinutes(2));
         var escalated = await Api.EventuallyAsync(async () =>
             await omar.GetJsonAsync($"/api/tasks/{taskId}") is var task && task.GetProperty("priority").GetInt32() == 90 ? task : default,
             "the breach escalated the task");
-        var clockAfter = (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray().Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
-        using var backwards = await CentralAdmin().PostAsJsonAsync("/api/clock", new { pin = before.GetProperty("now").GetDateTimeOffset() });
+        var slaAfter = await SlaAsync();
+        using var backwards = await CentralAdmin().PostAsJsonAsync("/api/clock", new { pin = start });
         using var tooFar = await CentralAdmin().PostAsJsonAsync("/api/clock", new { pin = new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero) });
         var reset = await (await CentralAdmin().DeleteAsync(new Uri("/api/clock", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(target - before.GetProperty("now").GetDateTimeOffset(), Is.GreaterThanOrEqualTo(TimeSpan.FromHours(16)), "16 working hours: two business days");
+            Assert.That((started.DayOfWeek, started.Hour), Is.EqualTo((DayOfWeek.Friday, 16)), "the back office took the case on the Friday the clock was moved to");
+            Assert.That(target - started, Is.EqualTo(TimeSpan.FromDays(4)).Within(TimeSpan.FromSeconds(1)), "two business days from Friday 16:00 is Tuesday 16:00");
+            Assert.That(Groups(warned), Does.Not.Contain("back-office-leads"));
+            Assert.That(slaBefore.GetProperty("state").GetString(), Is.Not.EqualTo("breached"));
             Assert.That(moved.GetProperty("pinned").GetBoolean(), Is.False);
             Assert.That(moved.GetProperty("now").GetDateTimeOffset(), Is.GreaterThan(target));
-            Assert.That(escalated.GetProperty("candidateGroups").EnumerateArray().Select(g => g.GetString()), Does.Contain("back-office-leads"));
-            Assert.That(clockAfter.GetProperty("state").GetString(), Is.EqualTo("breached"));
+            Assert.That(Groups(escalated), Does.Contain("back-office-leads"));
+            Assert.That(slaAfter.GetProperty("state").GetString(), Is.EqualTo("breached"));
             Assert.That(backwards.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the clock only moves forward");
             Assert.That(tooFar.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "nor to the end of the calendar");
             Assert.That(reset.GetProperty("offset").GetString(), Is.EqualTo("PT0S"));
@@ -138,6 +155,12 @@ public sealed class WorkerAndClockTests(Backend backend) : HostFixture(backend)
             Assert.That(refusal?.Message, Does.Contain("Workflows:Clock:Controllable").And.Contain("Workflows:Clock:AllowWithSharedDatabase"));
         }
     }
+
+    private async Task<DateTimeOffset> ClockNowAsync() => (await CentralAdmin().GetJsonAsync("/api/clock")).GetProperty("now").GetDateTimeOffset();
+
+    private Task<JsonElement> AdvanceAsync(TimeSpan by) => CentralAdmin().PostJsonAsync("/api/clock", new { advance = System.Xml.XmlConvert.ToString(by) });
+
+    private static IEnumerable<string?> Groups(JsonElement task) => task.GetProperty("candidateGroups").EnumerateArray().Select(g => g.GetString());
 
     private async Task<JsonElement> ActivateOneAsync(HttpClient worker, string instanceId, string? name = null)
     {
