@@ -54,18 +54,22 @@ internal sealed class TestBackend : IAsyncDisposable
 
     private string ConnectionString => Settings["Workflows__Store__ConnectionString"];
 
+    /// <summary>A SQLite file in <paramref name="directory"/> and the in-memory bus: nothing to provision.</summary>
+    public static TestBackend Sqlite(string directory) => new(Backend.Sqlite, NewKey(), new Dictionary<string, string>
+    {
+        ["Workflows__Store__Provider"] = "Sqlite",
+        ["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}",
+    });
+
     /// <summary>Provisions <paramref name="kind"/>; a SQLite file goes in <paramref name="directory"/>.</summary>
     public static async Task<TestBackend> CreateAsync(Backend kind, string directory)
     {
-        var signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         if (kind == Backend.Sqlite)
         {
-            return new TestBackend(kind, signingKey, new Dictionary<string, string>
-            {
-                ["Workflows__Store__Provider"] = "Sqlite",
-                ["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}",
-            });
+            return Sqlite(directory);
         }
+
+        var signingKey = NewKey();
 
         var server = Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
             ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and RabbitMQ and sets it");
@@ -129,6 +133,8 @@ internal sealed class TestBackend : IAsyncDisposable
             await _broker.DisposeAsync();
         }
     }
+
+    private static string NewKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private static async Task ExecuteAsync(string server, string sql)
     {

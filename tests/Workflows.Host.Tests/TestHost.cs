@@ -8,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Workflows.Host.Tests;
 
 /// <summary>
-/// The host on a SQLite file of its own (or the store and bus the settings name), with its demo users signed in.
+/// The host in process on a SQLite file of its own, on a <see cref="TestBackend"/> provisioned for it, or on the store and
+/// bus the settings name; with its demo users signed in.
 /// Settings go through environment variables, which the host reads as it builds: fixtures using it do not run in parallel.
 /// </summary>
 internal sealed class TestHost : IAsyncDisposable
@@ -42,12 +43,7 @@ internal sealed class TestHost : IAsyncDisposable
     public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false, Action<IServiceCollection>? services = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
-        var all = new Dictionary<string, string>
-        {
-            ["Workflows__Store__Provider"] = "Sqlite",
-            ["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}",
-        };
-        return Launch(directory, null, all, settings, time, kestrel, services);
+        return Launch(directory, null, new Dictionary<string, string>(TestBackend.Sqlite(directory).Settings), settings, time, kestrel, services);
     }
 
     /// <summary>
