@@ -148,36 +148,24 @@ public sealed class RepairApiTests(Backend backend) : HostFixture(backend)
             }
         }
     }
+
     private async Task<string> DeploySearchableAsync()
     {
         var journey = "batch-vars-" + Guid.NewGuid().ToString("N")[..8];
-        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent($"""
+        await DeployAsync($"""
             <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
               <bpmn:process id="{journey}" isExecutable="true">
                 <bpmn:extensionElements><wf:journey branch="=branch" customerId="=customerId"/><wf:searchable name="amount" type="number"/><wf:searchable name="region"/></bpmn:extensionElements>
                 <bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/></bpmn:process>
             </bpmn:definitions>
-            """, System.Text.Encoding.UTF8, "application/xml"));
-        Assert.That(deployed.IsSuccessStatusCode, Is.True, await deployed.Content.ReadAsStringAsync());
+            """);
         return journey;
-    }
-
-    private async Task<JsonElement> CompletedAsync(string batchId)
-    {
-        JsonElement batch;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while ((batch = await Operator().GetJsonAsync($"/api/batches/{batchId}")).GetProperty("state").GetString() != "completed" && watch.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            await Task.Delay(100);
-        }
-
-        return batch;
     }
 
     [Test]
     public async Task A_batch_selects_its_instances_by_equality_and_ranges_on_searchable_variables_as_the_search_lists_them()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var journey = await DeploySearchableAsync();
         var byAmount = new Dictionary<int, string>();
         foreach (var (amount, region) in new[] { (10, "north"), (100, "north"), (500, "south"), (999, "north"), (1000, "north") })
@@ -201,7 +189,7 @@ public sealed class RepairApiTests(Backend backend) : HostFixture(backend)
                 },
             },
         }, HttpStatusCode.Created);
-        var batch = await CompletedAsync(created.GetProperty("id").GetString()!);
+        var batch = await Operator().CompletedBatchAsync(created.GetProperty("id").GetString()!);
         var results = await Operator().GetJsonAsync($"/api/batches/{created.GetProperty("id").GetString()}/results");
         var statuses = new Dictionary<int, string?>();
         foreach (var (amount, id) in byAmount)
@@ -253,7 +241,7 @@ public sealed class RepairApiTests(Backend backend) : HostFixture(backend)
     [Test]
     public async Task An_operator_cancels_an_instance_with_a_reason_in_its_history_and_nobody_else_may()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "cust-1001" });
         async Task<HttpStatusCode> Cancel(HttpClient client, object body)
         {
@@ -263,7 +251,7 @@ public sealed class RepairApiTests(Backend backend) : HostFixture(backend)
 
         var refusals = new[]
         {
-            await Cancel(await _host.As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await _host.As("carla"), new { reason = "x" }),
+            await Cancel(await As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await As("carla"), new { reason = "x" }),
             await Cancel(Operator("lyon-01"), new { reason = "x" }),
         };
         var noReason = await Cancel(Operator(), new { reason = " " });
