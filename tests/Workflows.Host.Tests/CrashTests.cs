@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Workflows.Host.Tests;
 
@@ -22,46 +19,45 @@ public sealed class CrashTests
     public async Task A_host_killed_mid_load_keeps_every_acknowledged_start_and_completion_once_after_its_restart()
     {
         var directory = Directory.CreateTempSubdirectory("workflows-hostcrash-").FullName;
-        var file = Path.Combine(directory, "host.db");
         var started = new ConcurrentBag<string>();
         var completed = new ConcurrentBag<string>();
+        await using var store = await TestBackend.CreateAsync(Backend.Sqlite, directory);
         try
         {
-            var url = $"http://127.0.0.1:{FreePort()}";
-            using (var first = StartHost(file, url))
+            using (var first = HostProcess.Start(store))
             {
-                using var ann = await SignInAsync(url, first);
+                using var ann = await first.SignInAsync("ann");
                 using var stop = new CancellationTokenSource();
                 var load = Task.WhenAll(Enumerable.Range(0, 3).Select(_ => LoadAsync(ann, started, completed, stop.Token)));
                 var watch = Stopwatch.StartNew();
-                while (completed.Count < 20 && watch.Elapsed < s_deadline && !first.HasExited)
+                while (completed.Count < 20 && watch.Elapsed < s_deadline)
                 {
                     await Task.Delay(50);
                 }
 
-                first.Kill(entireProcessTree: true); // SIGKILL mid-load: no shutdown code runs
-                await first.WaitForExitAsync();
+                await first.KillAsync(); // mid-load: no shutdown code runs
                 await stop.CancelAsync();
                 await load;
                 Assert.That(completed, Has.Count.GreaterThanOrEqualTo(20), "the load ran before the kill");
             }
 
-            using (var second = StartHost(file, url))
+            using (var second = HostProcess.Start(store))
             {
-                using var ann = await SignInAsync(url, second);
+                using var ann = await second.SignInAsync("ann");
                 using (Assert.EnterMultipleScope())
                 {
                     foreach (var id in started)
                     {
-                        using var read = await ann.GetAsync(new Uri($"{url}/api/instances/{id}"));
+                        using var read = await ann.GetAsync(new Uri($"api/instances/{id}", UriKind.Relative));
                         Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"the acknowledged start {id} is there after the restart");
                     }
                 }
 
                 // Nothing stuck: whatever jobs and timers came due before or during the kill are done by the restarted worker.
+                // Leased rows of the killed node count too: their lease runs out and the restarted worker takes them.
                 var watch = Stopwatch.StartNew();
                 long overdue;
-                while ((overdue = await OverdueAsync(file)) > 0 && watch.Elapsed < s_deadline)
+                while ((overdue = await store.CountAsync(Overdue())) > 0 && watch.Elapsed < s_deadline)
                 {
                     await Task.Delay(200);
                 }
@@ -69,26 +65,12 @@ public sealed class CrashTests
                 Assert.That(overdue, Is.Zero, "no job or timer is left overdue after the restart");
 
                 // More work on the restarted host: it takes writes again.
-                using var again = await ann.PostAsJsonAsync($"{url}/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-crash" } });
+                using var again = await ann.PostAsJsonAsync("api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-crash" } });
                 Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Created), await again.Content.ReadAsStringAsync());
-                second.Kill(entireProcessTree: true);
-                await second.WaitForExitAsync();
+                await second.KillAsync();
             }
 
-            SqliteConnection.ClearAllPools();
-            await using var db = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
-            await db.OpenAsync();
-            await using var command = db.CreateCommand();
-            command.CommandText = "SELECT instance_id, COUNT(*) FROM wf_history WHERE kind = 'task-completed' AND element_id = 'register' GROUP BY instance_id";
-            var completions = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
-            await using (var reader = await command.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    completions[reader.GetValue(0).ToString()!] = reader.GetInt64(1);
-                }
-            }
-
+            var completions = await CompletionsAsync(store);
             using (Assert.EnterMultipleScope())
             {
                 Assert.That(completed.Where(i => completions.GetValueOrDefault(i) != 1), Is.Empty, "every acknowledged completion is there once");
@@ -98,20 +80,26 @@ public sealed class CrashTests
         }
         finally
         {
-            SqliteConnection.ClearAllPools();
             Directory.Delete(directory, recursive: true);
         }
     }
 
-    private static async Task<long> OverdueAsync(string file)
+    private static string Overdue() =>
+        $"SELECT (SELECT COUNT(*) FROM wf_jobs WHERE external = 0 AND due_at <= {DateTimeOffset.UtcNow.AddSeconds(-5).UtcTicks}) + (SELECT COUNT(*) FROM wf_timers WHERE due_at <= {DateTimeOffset.UtcNow.AddSeconds(-5).UtcTicks})";
+
+    private static async Task<Dictionary<string, long>> CompletionsAsync(TestBackend store)
     {
-        await using var db = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
-        await db.OpenAsync();
+        await using var db = await store.OpenAsync();
         await using var command = db.CreateCommand();
-        // Leased rows of the killed node count too: their lease runs out and the restarted worker takes them.
-        command.CommandText = "SELECT (SELECT COUNT(*) FROM wf_jobs WHERE external = 0 AND due_at <= $now) + (SELECT COUNT(*) FROM wf_timers WHERE due_at <= $now)";
-        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.AddSeconds(-5).UtcTicks);
-        return (long)(await command.ExecuteScalarAsync())!;
+        command.CommandText = "SELECT instance_id, COUNT(*) FROM wf_history WHERE kind = 'task-completed' AND element_id = 'register' GROUP BY instance_id";
+        var completions = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            completions[reader.GetValue(0).ToString()!] = reader.GetInt64(1);
+        }
+
+        return completions;
     }
 
     private static async Task LoadAsync(HttpClient ann, ConcurrentBag<string> started, ConcurrentBag<string> completed, CancellationToken stop)
@@ -145,60 +133,5 @@ public sealed class CrashTests
                 }
             }
         }
-    }
-
-    private static async Task<HttpClient> SignInAsync(string url, Process host)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(60) };
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            Assert.That(host.HasExited, Is.False, "the host runs");
-            try
-            {
-                using var response = await client.PostAsJsonAsync("api/auth/sign-in", new { username = "ann", password = "demo" });
-                if (response.IsSuccessStatusCode)
-                {
-                    var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-                    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                    return client;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            Assert.That(watch.Elapsed, Is.LessThan(s_deadline), "the host started listening");
-            await Task.Delay(200);
-        }
-    }
-
-    private static Process StartHost(string file, string url)
-    {
-        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var hostDirectory = Path.Combine(root!.FullName, "host", "bin", "Release", "net10.0");
-        var dll = Path.Combine(hostDirectory, "Workflows.Host.dll");
-        Assert.That(File.Exists(dll), Is.True, $"the host is built at {dll}");
-        var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = hostDirectory, UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = false };
-        start.Environment["Workflows__Store__Provider"] = "Sqlite";
-        start.Environment["Workflows__Store__ConnectionString"] = $"Data Source={file}";
-        start.Environment["ASPNETCORE_URLS"] = url;
-        start.Environment["Workflows__Auth__SignInPermitsPerMinute"] = "1000";
-        return Process.Start(start)!;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

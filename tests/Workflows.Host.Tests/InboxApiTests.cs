@@ -14,29 +14,26 @@ namespace Workflows.Host.Tests;
 /// the clock a week, so it runs last.
 /// </summary>
 [NonParallelizable]
-public sealed class InboxApiTests
+public sealed class InboxApiTests() : HostFixture(Backend.Sqlite)
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private TestHost _host = null!;
 
-    [OneTimeSetUp]
-    public void StartTheHost() => _host = TestHost.Start(new Dictionary<string, string>
+    private protected override TimeProvider Time => _time;
+
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
         ["Workflows__Auth__TokenLifetime"] = "30.00:00:00",
         ["Workflows__Inbox__EventPollInterval"] = "00:00:00.100",
         ["Workflows__Inbox__EventHeartbeat"] = "00:00:00.500",
         ["Workflows__Inbox__MaxEventStreamsPerUser"] = "2",
-    }, _time);
+    };
 
-    [OneTimeTearDown]
-    public async Task StopTheHost() => await _host.DisposeAsync();
-
-    private HttpClient LyonAgent() => _host.WithToken(("sub", "luc"), ("role", "agent"), ("branch", "lyon-01"), ("queue", "front-desk"));
+    private HttpClient LyonAgent() => Host.WithToken(("sub", "luc"), ("role", "agent"), ("branch", "lyon-01"), ("queue", "front-desk"));
 
     [Test, Order(1)]
     public async Task A_task_shows_the_case_data_its_journey_declares_and_its_form_filled_from_the_case_and_nothing_else()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "c-data", summary = "charged twice in March", internalNote = "not for the counter" }, businessKey: "C-DATA");
         var task = await ann.TaskAsync(id, "register");
 
@@ -62,7 +59,7 @@ public sealed class InboxApiTests
     [Test, Order(2)]
     public async Task The_timeline_tells_the_case_in_the_journeys_words_without_ids_or_engine_kinds()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "c-words" }, businessKey: "C-WORDS");
         var task = await ann.TaskAsync(id, "register");
         await ann.PostJsonAsync($"/api/tasks/{task}/claim", null);
@@ -88,14 +85,14 @@ public sealed class InboxApiTests
     [Test, Order(3)]
     public async Task A_task_of_another_branch_or_no_task_at_all_is_refused_and_delegates_are_agents_of_the_tasks_branch()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "c-other" });
         var task = await ann.TaskAsync(id, "register");
 
         using var foreign = await LyonAgent().GetAsync(new Uri($"/api/tasks/{task}/case", UriKind.Relative));
         using var foreignJourney = await LyonAgent().GetAsync(new Uri($"/api/instances/{id}/journey", UriKind.Relative));
         using var unknown = await ann.GetAsync(new Uri($"/api/tasks/{Guid.NewGuid()}/case", UriKind.Relative));
-        using var customer = await (await _host.As("carla")).GetAsync(new Uri($"/api/tasks/{task}/case", UriKind.Relative));
+        using var customer = await (await As("carla")).GetAsync(new Uri($"/api/tasks/{task}/case", UriKind.Relative));
         var delegates = (await ann.GetJsonAsync($"/api/tasks/{task}/delegates")).EnumerateArray().Select(d => d.GetString()).ToList();
 
         using (Assert.EnterMultipleScope())
@@ -111,7 +108,7 @@ public sealed class InboxApiTests
     [Test, Order(4)]
     public async Task The_event_stream_sends_the_list_when_it_changes_and_a_heartbeat_when_it_is_quiet()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await using var stream = await EventStream.OpenAsync(ann);
         var first = await stream.NextAsync("tasks");
         var id = await ann.StartAsync("complaint", new { customerId = "c-live" }, businessKey: "C-LIVE");
@@ -130,7 +127,7 @@ public sealed class InboxApiTests
     [Test, Order(5)]
     public async Task The_event_stream_is_held_to_the_callers_branch_and_queues_and_to_a_few_streams_per_user()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await ann.StartAsync("complaint", new { customerId = "c-scope" }, businessKey: "C-SCOPE");
         await using (var lyon = await EventStream.OpenAsync(LyonAgent()))
         {
@@ -139,10 +136,10 @@ public sealed class InboxApiTests
         }
 
         using var foreignQueue = await ann.GetAsync(new Uri("/api/tasks/events?queue=back-office-complaints", UriKind.Relative));
-        using var customer = await (await _host.As("carla")).GetAsync(new Uri("/api/tasks/events", UriKind.Relative));
-        using var anonymous = await _host.Anonymous().GetAsync(new Uri("/api/tasks/events", UriKind.Relative));
+        using var customer = await (await As("carla")).GetAsync(new Uri("/api/tasks/events", UriKind.Relative));
+        using var anonymous = await Host.Anonymous().GetAsync(new Uri("/api/tasks/events", UriKind.Relative));
 
-        var omar = _host.WithToken(("sub", "omar"), ("role", "agent"), ("branch", "*"), ("queue", "back-office-complaints"));
+        var omar = Host.WithToken(("sub", "omar"), ("role", "agent"), ("branch", "*"), ("queue", "back-office-complaints"));
         await using var one = await EventStream.OpenAsync(omar);
         await using var two = await EventStream.OpenAsync(omar);
         using var third = await omar.GetAsync(new Uri("/api/tasks/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
@@ -164,7 +161,7 @@ public sealed class InboxApiTests
     [Test, Order(6)]
     public async Task The_event_stream_works_with_the_pages_sign_in_cookie()
     {
-        using var browser = _host.Factory.CreateClient();
+        using var browser = Host.Factory.CreateClient();
         using (var signIn = await browser.PostAsJsonAsync("/api/auth/sign-in", new { username = "ann", password = "demo" }))
         {
             Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -179,9 +176,9 @@ public sealed class InboxApiTests
     [Test, Order(6)]
     public async Task A_stream_ends_when_its_token_is_revoked_at_sign_out()
     {
-        using var signIn = await _host.Anonymous().PostAsJsonAsync("/api/auth/sign-in", new { username = "ann", password = "demo" });
+        using var signIn = await Host.Anonymous().PostAsJsonAsync("/api/auth/sign-in", new { username = "ann", password = "demo" });
         var token = (await signIn.JsonAsync(HttpStatusCode.OK)).GetProperty("token").GetString();
-        using var client = _host.Factory.CreateClient();
+        using var client = Host.Factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         await using var stream = await EventStream.OpenAsync(client);
         await stream.NextAsync("tasks");
@@ -199,13 +196,13 @@ public sealed class InboxApiTests
     [Test, Order(7)]
     public async Task A_breach_reaches_the_open_stream_as_an_escalation_in_words()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await ann.StartAsync("complaint", new { customerId = "c-breach" }, businessKey: "C-BREACH");
         await using var stream = await EventStream.OpenAsync(ann);
         await stream.NextAsync("tasks", e => e.Data.Contains("C-BREACH", StringComparison.Ordinal));
 
         _time.Advance(TimeSpan.FromDays(7));
-        await _host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
+        await Host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
         var escalation = await stream.NextAsync("escalation", e => e.Data.Contains("C-BREACH", StringComparison.Ordinal));
         var list = await stream.NextAsync("tasks");
         var task = list.Json.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("businessKey").GetString() == "C-BREACH");

@@ -13,64 +13,39 @@ namespace Workflows.Host.Tests;
 /// Each test saves a screenshot (copied to docs/screenshots).
 /// </summary>
 [NonParallelizable]
-public sealed class InboxBrowserTests
+public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private TestHost _host = null!;
     private Uri _base = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    private TestBrowser _browser = null!;
     private readonly List<string> _pageErrors = [];
     private readonly List<string> _requests = [];
     private readonly List<string> _failed = [];
     private IBrowserContext? _context;
 
-    private static string Chromium => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+    private protected override TimeProvider Time => _time;
+
+    private protected override bool Kestrel => true;
+
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["Workflows__Auth__TokenLifetime"] = "30.00:00:00",
+        ["Workflows__Inbox__EventPollInterval"] = "00:00:00.250",
+    };
 
     [OneTimeSetUp]
-    public async Task StartTheHostAndTheBrowser()
+    public async Task StartTheBrowser()
     {
-        if (!File.Exists(Chromium))
-        {
-            Assert.Fail($"no Chromium at {Chromium}: run ./scripts/test.sh, which installs Debian's chromium");
-        }
-
-        _host = TestHost.Start(new Dictionary<string, string>
-        {
-            ["Workflows__Auth__TokenLifetime"] = "30.00:00:00",
-            ["Workflows__Inbox__EventPollInterval"] = "00:00:00.250",
-        }, _time, kestrel: true);
-        _base = _host.BaseAddress();
-        using (var warm = new HttpClient { BaseAddress = _base })
-        {
-            foreach (var path in new[] { "/signin", "/app/app.css", "/app/common.js", "/app/inbox.js", "/api-reference/scalar.js" })
-            {
-                (await warm.GetAsync(new Uri(path, UriKind.Relative))).EnsureSuccessStatusCode();
-            }
-        }
-
-        Assertions.SetDefaultExpectTimeout(30_000);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        _base = Host.BaseAddress();
+        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/inbox.js", "/api-reference/scalar.js");
     }
 
     [OneTimeTearDown]
-    public async Task StopThem()
+    public async Task StopTheBrowser()
     {
         if (_browser is not null)
         {
-            await _browser.CloseAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
+            await _browser.DisposeAsync();
         }
     }
 
@@ -89,7 +64,7 @@ public sealed class InboxBrowserTests
 
     private async Task<IPage> OpenAsync(string user, string path, int height = 900)
     {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = height } });
+        var context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = height } });
         context.SetDefaultTimeout(60_000);
         context.SetDefaultNavigationTimeout(60_000);
         _context = context;
@@ -142,7 +117,7 @@ public sealed class InboxBrowserTests
     [Test, Order(1)]
     public async Task Next_task_brings_the_form_into_view_filled_from_the_case_beside_the_case_data_the_journey_shows()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await ann.StartAsync("complaint", new { customerId = "c-next", summary = "charged twice in March", internalNote = "not for the counter" }, businessKey: "C-NEXT");
         // A short window: the form is below the fold until the page brings it up.
         var page = await OpenAsync("ann", "/inbox", height: 560);
@@ -196,7 +171,7 @@ public sealed class InboxBrowserTests
     [Test, Order(3)]
     public async Task An_agent_assigns_comments_and_delegates_from_the_page()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await ann.StartAsync("complaint", new { customerId = "c-work" }, businessKey: "C-WORK");
         var page = await OpenAsync("ann", "/inbox");
         await page.ClickAsync("tr[data-task]:has-text('C-WORK')");
@@ -217,7 +192,7 @@ public sealed class InboxBrowserTests
     [Test, Order(4)]
     public async Task The_queues_and_the_list_are_reached_and_worked_by_keyboard_alone()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         await ann.StartAsync("complaint", new { customerId = "c-keys" }, businessKey: "C-KEYS");
         var page = await OpenAsync("ann", "/inbox");
         await page.WaitForSelectorAsync("tr[data-task]:has-text('C-KEYS')");
@@ -289,7 +264,7 @@ public sealed class InboxBrowserTests
     [Test, Order(6)]
     public async Task The_list_and_an_escalation_arrive_live_while_the_countdowns_run()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var page = await OpenAsync("ann", "/inbox");
         await ExpectTextAsync(page, "[data-test=live]", "Live");
         var before = await page.TextContentAsync("[data-queue=''] .pill");
@@ -302,7 +277,7 @@ public sealed class InboxBrowserTests
         var after = await page.TextContentAsync("[data-queue=''] .pill");
 
         _time.Advance(TimeSpan.FromDays(7));
-        await _host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
+        await Host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
         await ExpectTextAsync(page, "[data-test=alerts]", "(C-LIVE): its time is up");
         await ExpectTextAsync(page, "tr[data-task]:has-text('C-LIVE')", "breached");
         await ScreenshotAsync(page, "inbox-live");

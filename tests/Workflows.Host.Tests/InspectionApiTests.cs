@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Npgsql;
-using Workflows.Engine.MassTransit.Tests;
 
 namespace Workflows.Host.Tests;
 
@@ -9,70 +7,10 @@ namespace Workflows.Host.Tests;
 /// Operations' reads through HTTP, on SQLite and on PostgreSQL + RabbitMQ: instances found by searchable variables a page
 /// at a time, one inspected whole, tasks filtered by their instance's values; and what an attacker tries refused.
 /// </summary>
-[TestFixture("sqlite")]
-[TestFixture("postgresql")]
+[OnEveryBackend]
 [NonParallelizable]
-public sealed class InspectionApiTests(string store)
+public sealed class InspectionApiTests(Backend backend) : HostFixture(backend)
 {
-    private readonly string _database = "wf_insp_" + Guid.NewGuid().ToString("N")[..12];
-    private string? _server;
-    private RabbitMqTestBroker? _broker;
-    private TestHost _host = null!;
-
-    [OneTimeSetUp]
-    public async Task StartTheHost()
-    {
-        if (store == "sqlite")
-        {
-            _host = TestHost.Start();
-            return;
-        }
-
-        _server = Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and RabbitMQ and sets it");
-        _broker = await RabbitMqTestBroker.CreateAsync();
-        var broker = _broker.Connection();
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        _host = TestHost.Start(new Dictionary<string, string>
-        {
-            ["Workflows__Store__Provider"] = "PostgreSql",
-            ["Workflows__Store__ConnectionString"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString,
-            ["Workflows__Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-            ["Workflows__Auth__DemoUsers"] = "true",
-            ["Workflows__Bus__Transport"] = "RabbitMq",
-            ["Workflows__Bus__RabbitMq__Host"] = broker.Host,
-            ["Workflows__Bus__RabbitMq__Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Workflows__Bus__RabbitMq__Username"] = broker.Username,
-            ["Workflows__Bus__RabbitMq__Password"] = broker.Password,
-            ["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost,
-        });
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheHost()
-    {
-        await _host.DisposeAsync();
-        if (_server is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(_server);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
-
-        if (_broker is not null)
-        {
-            await _broker.DisposeAsync();
-        }
-    }
-
     private static async Task<string> RegisteredComplaintAsync(HttpClient agent, string customer, decimal amount, string branch = "paris-01")
     {
         var id = await agent.StartAsync("complaint", new { customerId = customer }, branch);
@@ -86,9 +24,9 @@ public sealed class InspectionApiTests(string store)
     [Test]
     public async Task An_operator_finds_complaints_by_amount_and_customer_a_page_at_a_time_and_inspects_one_whole()
     {
-        var ann = await _host.As("ann");
-        var otto = await _host.As("otto");
-        var customer = "c-insp-" + store;
+        var ann = await As("ann");
+        var otto = await As("otto");
+        var customer = "c-insp-" + Backend;
         // The small one first: the customer's second complaint is a repeat, which goes to the back office whatever its amount.
         var small = await RegisteredComplaintAsync(ann, customer, 20);
         var large = await RegisteredComplaintAsync(ann, customer, 250);
@@ -99,7 +37,7 @@ public sealed class InspectionApiTests(string store)
         var inspection = await otto.GetJsonAsync($"/api/instances/{large}/inspection");
         var waits = inspection.GetProperty("waitPoints").EnumerateArray().ToList();
         var reply = waits.Single(w => w.GetProperty("kind").GetString() == "message");
-        var sofia = await _host.As("sofia");
+        var sofia = await As("sofia");
         var cheap = await sofia.GetJsonAsync("/api/tasks?pageSize=200&var.amount.lt=100");
         var taskInstances = cheap.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("instanceId").GetString()).ToList();
 
@@ -121,9 +59,9 @@ public sealed class InspectionApiTests(string store)
     [Test]
     public async Task Another_branch_an_undeclared_variable_a_wrong_value_a_forged_cursor_or_an_unknown_instance_are_refused_naming_what_is_wrong()
     {
-        var omar = await _host.As("omar");
+        var omar = await As("omar");
         var lyon = await omar.StartAsync("complaint", new { customerId = "c-lyon" }, "lyon-01");
-        var sofia = await _host.As("sofia");
+        var sofia = await As("sofia");
 
         async Task<(HttpStatusCode Status, string Body)> Get(string url)
         {

@@ -9,45 +9,32 @@ namespace Workflows.Host.Tests;
 /// long polls, a client that goes away; and the controllable clock off, or refused with a shared database.
 /// </summary>
 [NonParallelizable]
-public sealed class JobApiTests
+public sealed class JobApiTests() : HostFixture(Backend.Sqlite)
 {
     private const string JobType = "api-check";
-    private TestHost _host = null!;
+
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["Workflows__Jobs__MaxLongPollsPerCaller"] = "1",
+        ["Workflows__Jobs__MaxJobsToActivate"] = "10",
+    };
 
     [OneTimeSetUp]
-    public async Task StartTheHost()
-    {
-        _host = TestHost.Start(new Dictionary<string, string> { ["Workflows__Jobs__MaxLongPollsPerCaller"] = "1", ["Workflows__Jobs__MaxJobsToActivate"] = "10" });
-        using var journey = new StringContent($"""
-            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
-              <bpmn:process id="{JobType}" isExecutable="true"><bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>
-                <bpmn:startEvent id="s"/><bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="{JobType}"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
-                <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
-              </bpmn:process>
-            </bpmn:definitions>
-            """, System.Text.Encoding.UTF8, "application/xml");
-        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), journey);
-        Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheHost() => await _host.DisposeAsync();
-
-    private HttpClient WorkerOf(string branch, string name = "bot") => _host.WithToken(("sub", $"{name}-{branch}"), ("role", "worker"), ("branch", branch));
+    public async Task DeployTheJourney() => await DeployAsync(TestJourneys.ServiceTask(JobType, JobType));
 
     [Test]
     public async Task A_worker_of_another_branch_takes_none_of_the_branchs_jobs_and_may_not_answer_one()
     {
-        var instance = await (await _host.As("ann")).StartAsync(JobType);
-        var lyon = WorkerOf("lyon-01");
-        var paris = WorkerOf("paris-01");
+        var instance = await (await As("ann")).StartAsync(JobType);
+        var lyon = Worker("lyon-01");
+        var paris = Worker("paris-01");
         var taken = await lyon.PostJsonAsync("/api/jobs/activation", new { type = JobType, maxJobsToActivate = 10 });
         var ours = (await paris.PostJsonAsync("/api/jobs/activation", new { type = JobType, maxJobsToActivate = 10 })).GetProperty("jobs").EnumerateArray()
             .Single(j => j.GetProperty("instanceId").GetString() == instance).GetProperty("id").GetString();
         using var complete = await lyon.PostAsJsonAsync($"/api/jobs/{ours}/completion", new { });
         using var fail = await lyon.PostAsJsonAsync($"/api/jobs/{ours}/failure", new { retries = 0 });
         using var extend = await lyon.PatchAsJsonAsync($"/api/jobs/{ours}", new { timeout = 1000 });
-        var state = await (await _host.As("ann")).GetJsonAsync($"/api/instances/{instance}");
+        var state = await (await As("ann")).GetJsonAsync($"/api/instances/{instance}");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(taken.GetProperty("jobs").GetArrayLength(), Is.Zero);
@@ -72,16 +59,15 @@ public sealed class JobApiTests
     public async Task An_activation_out_of_bounds_is_refused_naming_the_field(string body, string field)
     {
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        using var response = await WorkerOf("paris-01").PostAsync(new Uri("/api/jobs/activation", UriKind.Relative), content);
-        var problem = await response.JsonAsync(HttpStatusCode.BadRequest);
-        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(field));
+        using var response = await Worker("paris-01").PostAsync(new Uri("/api/jobs/activation", UriKind.Relative), content);
+        Assert.That(await response.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain(field));
     }
 
     [Test]
     public async Task Answers_to_an_unknown_job_are_404_and_a_worker_sets_no_system_variable()
     {
-        var paris = WorkerOf("paris-01");
-        var instance = await (await _host.As("ann")).StartAsync(JobType);
+        var paris = Worker("paris-01");
+        var instance = await (await As("ann")).StartAsync(JobType);
         var job = (await paris.PostJsonAsync("/api/jobs/activation", new { type = JobType, maxJobsToActivate = 10 })).GetProperty("jobs").EnumerateArray()
             .Single(j => j.GetProperty("instanceId").GetString() == instance).GetProperty("id").GetString();
         using var unknown = await paris.PostAsJsonAsync($"/api/jobs/{Guid.NewGuid()}/completion", new { });
@@ -101,7 +87,7 @@ public sealed class JobApiTests
     [Test]
     public async Task A_caller_holds_a_bounded_number_of_long_polls_and_one_whose_client_went_away_frees_its_place()
     {
-        var worker = WorkerOf("paris-01", "poller");
+        var worker = Worker("paris-01", "poller");
         var (first, gone, refused) = await HoldOnePollAsync(worker);
         await gone.CancelAsync();
         Assert.That(async () => await first, Throws.InstanceOf<OperationCanceledException>());
@@ -123,9 +109,9 @@ public sealed class JobApiTests
     [Test]
     public async Task The_clock_cannot_be_moved_when_it_is_not_controllable_nor_by_a_branch_admin_of_one_branch()
     {
-        var central = _host.WithToken(("sub", "ops"), ("role", "branch-admin"), ("branch", "*"));
+        var central = CentralAdmin();
         using var off = await central.PostAsJsonAsync("/api/clock", new { advance = "P1D" });
-        using var local = await (await _host.As("bruno")).PostAsJsonAsync("/api/clock", new { advance = "P1D" });
+        using var local = await (await As("bruno")).PostAsJsonAsync("/api/clock", new { advance = "P1D" });
         var clock = await central.GetAsync(new Uri("/api/clock", UriKind.Relative));
         using (Assert.EnterMultipleScope())
         {
@@ -136,13 +122,15 @@ public sealed class JobApiTests
         }
     }
 
-    [Test]
-    public async Task A_controllable_clock_with_a_shared_database_stops_the_start_naming_both_settings()
+    [TestCase("PostgreSql", "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none")]
+    [TestCase("SqlServer", "Server=127.0.0.1,1;Database=none;User Id=none;Password=none;TrustServerCertificate=true")]
+    public async Task A_controllable_clock_with_a_shared_database_stops_the_start_naming_both_settings(string provider, string connectionString)
     {
+        // No database answers: the start is refused before any is asked (WorkerAndClockTests has the real PostgreSQL).
         await using var host = TestHost.Start(new Dictionary<string, string>
         {
-            ["Workflows__Store__Provider"] = "PostgreSql",
-            ["Workflows__Store__ConnectionString"] = "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none",
+            ["Workflows__Store__Provider"] = provider,
+            ["Workflows__Store__ConnectionString"] = connectionString,
             ["Workflows__Auth__SigningKey"] = Convert.ToBase64String(new byte[32]),
             ["Workflows__Clock__Controllable"] = "true",
         });

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
-using Workflows.Engine.MassTransit.Tests;
 
 namespace Workflows.Host.Tests;
 
@@ -10,79 +8,13 @@ namespace Workflows.Host.Tests;
 /// Issue 15's acceptance for repairs, through HTTP: an instance stuck on the wrong step is repaired by an operator's
 /// modification, and a batch cancels the instances a selection picks — on SQLite, and on PostgreSQL with RabbitMQ.
 /// </summary>
-[TestFixture("Sqlite")]
-[TestFixture("PostgreSql")]
+[OnEveryBackend]
 [NonParallelizable]
-public sealed class RepairApiTests(string provider)
+public sealed class RepairApiTests(Backend backend) : HostFixture(backend)
 {
-    private readonly string _database = "wf_repair_" + Guid.NewGuid().ToString("N")[..12];
-    private string _server = "";
-    private TestHost _host = null!;
-    private RabbitMqTestBroker? _broker;
-
-    [OneTimeSetUp]
-    public async Task StartTheHost()
-    {
-        if (provider == "Sqlite")
-        {
-            _host = TestHost.Start();
-            return;
-        }
-
-        _server = Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and RabbitMQ and sets it");
-        _broker = await RabbitMqTestBroker.CreateAsync();
-        var broker = _broker.Connection();
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        _host = TestHost.Start(new Dictionary<string, string>
-        {
-            ["Workflows__Auth__SigningKey"] = key,
-            ["Workflows__Auth__DemoUsers"] = "true",
-            ["Workflows__Store__Provider"] = "PostgreSql",
-            ["Workflows__Store__ConnectionString"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString,
-            ["Workflows__Bus__Transport"] = "RabbitMq",
-            ["Workflows__Bus__RabbitMq__Host"] = broker.Host,
-            ["Workflows__Bus__RabbitMq__Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Workflows__Bus__RabbitMq__Username"] = broker.Username,
-            ["Workflows__Bus__RabbitMq__Password"] = broker.Password,
-            ["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost,
-            ["Workflows__Bus__PollInterval"] = "00:00:00.200",
-        });
-
-        // The operator's tokens are signed as the development key's are: with the key the host was given.
-        await File.WriteAllTextAsync(Path.Combine(_host.Directory, "signing-key.dev"), key);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheHost()
-    {
-        await _host.DisposeAsync();
-        if (provider == "PostgreSql")
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using (var connection = new NpgsqlConnection(_server))
-            {
-                await connection.OpenAsync();
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-                await drop.ExecuteNonQueryAsync();
-            }
-
-            await _broker!.DisposeAsync();
-        }
-    }
-
-    private HttpClient Operator(string branch = "paris-01") => _host.WithToken(("sub", "olga"), ("role", "operator"), ("branch", branch));
-
     private async Task<string> RegisteredAboveAuthorityAsync()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "cust-1001" });
         var register = await ann.TaskAsync(id, "register");
         await ann.PostJsonAsync($"/api/tasks/{register}/complete", new { variables = new { category = "billing", amount = 5000, summary = "typo: meant 50" } }, HttpStatusCode.NoContent);
@@ -95,7 +27,7 @@ public sealed class RepairApiTests(string provider)
     [Test]
     public async Task An_instance_stuck_on_the_wrong_step_is_repaired_by_an_operators_modification_and_goes_on_to_the_end_of_its_step()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await RegisteredAboveAuthorityAsync();
         var stuck = await ann.GetJsonAsync($"/api/instances/{id}");
 
@@ -106,10 +38,10 @@ public sealed class RepairApiTests(string provider)
             terminate = new[] { new { elementId = "back_office_answer" } },
             activate = new[] { new { elementId = "resolve_front" } },
         });
-        var repaired = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
+        var repaired = await Host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
         var resolve = await ann.TaskAsync(id, "resolve_front");
         await ann.PostJsonAsync($"/api/tasks/{resolve}/complete", new { variables = new { resolution = "refunded", refund = 50 } }, HttpStatusCode.NoContent);
-        var after = await _host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
+        var after = await Host.WithToken(("sub", "central-supervisor"), ("role", "supervisor"), ("branch", "*")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
         {
@@ -135,7 +67,7 @@ public sealed class RepairApiTests(string provider)
             activate = new object[] { new { elementId = "received" }, new { elementId = "no_such_step" } },
         });
         var problem = await response.JsonAsync(HttpStatusCode.BadRequest);
-        var instance = await (await _host.As("ann")).GetJsonAsync($"/api/instances/{id}");
+        var instance = await (await As("ann")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
         {
@@ -159,11 +91,11 @@ public sealed class RepairApiTests(string provider)
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await Post(await _host.As("sofia"), body), Is.EqualTo(HttpStatusCode.Forbidden), "supervisors read, they do not modify");
-            Assert.That(await Post(await _host.As("ann"), body), Is.EqualTo(HttpStatusCode.Forbidden));
-            Assert.That(await Post(await _host.As("carla"), body), Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(await Post(await As("sofia"), body), Is.EqualTo(HttpStatusCode.Forbidden), "supervisors read, they do not modify");
+            Assert.That(await Post(await As("ann"), body), Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(await Post(await As("carla"), body), Is.EqualTo(HttpStatusCode.Forbidden));
             Assert.That(await Post(Operator("lyon-01"), body), Is.EqualTo(HttpStatusCode.NotFound), "another branch's instance is as an unknown one");
-            Assert.That(await Post(_host.WithToken(("sub", "nobody"), ("role", "operator")), body), Is.EqualTo(HttpStatusCode.Unauthorized), "an operator token without a branch is never read as every branch");
+            Assert.That(await Post(Host.WithToken(("sub", "nobody"), ("role", "operator")), body), Is.EqualTo(HttpStatusCode.Unauthorized), "an operator token without a branch is never read as every branch");
             Assert.That(await Post(Operator(), new { activate = new[] { new { elementId = "resolve_front" } } }), Is.EqualTo(HttpStatusCode.BadRequest), "no reason");
             Assert.That(await Post(Operator(), new { reason = "x", variables = new[] { new { values = new { branch = "lyon-01" } } } }), Is.EqualTo(HttpStatusCode.BadRequest), "the branch is the engine's");
             Assert.That(await Post(Operator(), new { reason = "x", terminate = Enumerable.Range(0, 101).Select(i => new { elementKey = i }).ToArray() }), Is.EqualTo(HttpStatusCode.BadRequest));
@@ -176,15 +108,9 @@ public sealed class RepairApiTests(string provider)
     [Test]
     public async Task A_batch_cancels_the_selected_instances_of_the_operators_branch_with_progress_results_and_read_access_for_supervisors()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var journey = "batch-" + Guid.NewGuid().ToString("N")[..8];
-        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent($"""
-            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
-              <bpmn:process id="{journey}" isExecutable="true"><bpmn:extensionElements><wf:journey branch="=branch" customerId="=customerId"/></bpmn:extensionElements>
-                <bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/></bpmn:process>
-            </bpmn:definitions>
-            """, System.Text.Encoding.UTF8, "application/xml"));
-        Assert.That(deployed.IsSuccessStatusCode, Is.True, await deployed.Content.ReadAsStringAsync());
+        await DeployAsync(TestJourneys.UserTask(journey));
         var ids = new List<string>();
         for (var i = 0; i < 4; i++)
         {
@@ -193,20 +119,15 @@ public sealed class RepairApiTests(string provider)
 
         var created = await Operator().PostJsonAsync("/api/batches", new { kind = "cancel", selection = new { journey }, reason = "journey withdrawn" }, HttpStatusCode.Created);
         var batchId = created.GetProperty("id").GetString();
-        JsonElement batch;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while ((batch = await Operator().GetJsonAsync($"/api/batches/{batchId}")).GetProperty("state").GetString() != "completed" && watch.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            await Task.Delay(100);
-        }
+        var batch = await Operator().CompletedBatchAsync(batchId!);
 
-        var page = await (await _host.As("sofia")).GetJsonAsync($"/api/batches/{batchId}/results?max=3");
+        var page = await (await As("sofia")).GetJsonAsync($"/api/batches/{batchId}/results?max=3");
         var rest = await Operator().GetJsonAsync($"/api/batches/{batchId}/results?after={page[2].GetProperty("seq").GetInt64()}");
         using var lyon = await Operator("lyon-01").GetAsync(new Uri($"/api/batches/{batchId}", UriKind.Relative));
-        using var supervisorPause = await (await _host.As("sofia")).PostAsync(new Uri($"/api/batches/{batchId}/pause", UriKind.Relative), null);
+        using var supervisorPause = await (await As("sofia")).PostAsync(new Uri($"/api/batches/{batchId}/pause", UriKind.Relative), null);
         using var otherBranch = await Operator().PostAsJsonAsync("/api/batches", new { kind = "cancel", selection = new { branch = "lyon-01" }, reason = "x" });
         var none = await Operator().PostJsonAsync("/api/batches", new { kind = "cancel", selection = new { journey = "no-such-journey" }, reason = "x" }, HttpStatusCode.Created);
-        var listed = await (await _host.As("sofia")).GetJsonAsync("/api/batches");
+        var listed = await (await As("sofia")).GetJsonAsync("/api/batches");
 
         using (Assert.EnterMultipleScope())
         {
@@ -227,36 +148,24 @@ public sealed class RepairApiTests(string provider)
             }
         }
     }
+
     private async Task<string> DeploySearchableAsync()
     {
         var journey = "batch-vars-" + Guid.NewGuid().ToString("N")[..8];
-        using var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent($"""
+        await DeployAsync($"""
             <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
               <bpmn:process id="{journey}" isExecutable="true">
                 <bpmn:extensionElements><wf:journey branch="=branch" customerId="=customerId"/><wf:searchable name="amount" type="number"/><wf:searchable name="region"/></bpmn:extensionElements>
                 <bpmn:startEvent id="s"/><bpmn:userTask id="t"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/></bpmn:process>
             </bpmn:definitions>
-            """, System.Text.Encoding.UTF8, "application/xml"));
-        Assert.That(deployed.IsSuccessStatusCode, Is.True, await deployed.Content.ReadAsStringAsync());
+            """);
         return journey;
-    }
-
-    private async Task<JsonElement> CompletedAsync(string batchId)
-    {
-        JsonElement batch;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while ((batch = await Operator().GetJsonAsync($"/api/batches/{batchId}")).GetProperty("state").GetString() != "completed" && watch.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            await Task.Delay(100);
-        }
-
-        return batch;
     }
 
     [Test]
     public async Task A_batch_selects_its_instances_by_equality_and_ranges_on_searchable_variables_as_the_search_lists_them()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var journey = await DeploySearchableAsync();
         var byAmount = new Dictionary<int, string>();
         foreach (var (amount, region) in new[] { (10, "north"), (100, "north"), (500, "south"), (999, "north"), (1000, "north") })
@@ -280,7 +189,7 @@ public sealed class RepairApiTests(string provider)
                 },
             },
         }, HttpStatusCode.Created);
-        var batch = await CompletedAsync(created.GetProperty("id").GetString()!);
+        var batch = await Operator().CompletedBatchAsync(created.GetProperty("id").GetString()!);
         var results = await Operator().GetJsonAsync($"/api/batches/{created.GetProperty("id").GetString()}/results");
         var statuses = new Dictionary<int, string?>();
         foreach (var (amount, id) in byAmount)
@@ -332,7 +241,7 @@ public sealed class RepairApiTests(string provider)
     [Test]
     public async Task An_operator_cancels_an_instance_with_a_reason_in_its_history_and_nobody_else_may()
     {
-        var ann = await _host.As("ann");
+        var ann = await As("ann");
         var id = await ann.StartAsync("complaint", new { customerId = "cust-1001" });
         async Task<HttpStatusCode> Cancel(HttpClient client, object body)
         {
@@ -342,14 +251,14 @@ public sealed class RepairApiTests(string provider)
 
         var refusals = new[]
         {
-            await Cancel(await _host.As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await _host.As("carla"), new { reason = "x" }),
+            await Cancel(await As("sofia"), new { reason = "x" }), await Cancel(ann, new { reason = "x" }), await Cancel(await As("carla"), new { reason = "x" }),
         };
         var otherBranch = await Cancel(Operator("lyon-01"), new { reason = "x" });
         var noReason = await Cancel(Operator(), new { reason = " " });
         var cancelled = await Cancel(Operator(), new { reason = "customer withdrew by phone" });
         var again = await Cancel(Operator(), new { reason = "twice" });
         using var unknown = await Operator().PostAsJsonAsync($"/api/instances/{Guid.NewGuid()}/cancellation", new { reason = "x" });
-        var instance = await ann.GetJsonAsync($"/api/instances/{id}");
+        var instance = await (await As("sofia")).GetJsonAsync($"/api/instances/{id}");
         var history = instance.GetProperty("history").EnumerateArray().ToList();
 
         using (Assert.EnterMultipleScope())

@@ -8,23 +8,30 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Workflows.Host.Tests;
 
 /// <summary>
-/// The host on a SQLite file of its own (or the store and bus the settings name), with its demo users signed in.
+/// The host in process on a SQLite file of its own, on a <see cref="TestBackend"/> provisioned for it, or on the store and
+/// bus the settings name; with its demo users signed in.
 /// Settings go through environment variables, which the host reads as it builds: fixtures using it do not run in parallel.
 /// </summary>
 internal sealed class TestHost : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _previous = [];
     private readonly Dictionary<string, HttpClient> _clients = [];
+    private readonly TestBackend? _backend;
+    private string? _signingKey; // given in the settings; else the development key the host writes beside its database
 
-    private TestHost(string directory, WebApplicationFactory<Program> factory)
+    private TestHost(string directory, WebApplicationFactory<Program> factory, TestBackend? backend)
     {
         Directory = directory;
         Factory = factory;
+        _backend = backend;
     }
 
     public string Directory { get; }
 
     public WebApplicationFactory<Program> Factory { get; }
+
+    /// <summary>The store and bus the host runs on, when it was started on a <see cref="Tests.Backend"/>.</summary>
+    public TestBackend Backend => _backend ?? throw new InvalidOperationException("the host was started with settings, not on a backend");
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -36,11 +43,32 @@ internal sealed class TestHost : IAsyncDisposable
     public static TestHost Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false, Action<IServiceCollection>? services = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
-        var all = new Dictionary<string, string>
+        return Launch(directory, null, new Dictionary<string, string>(TestBackend.Sqlite(directory).Settings), settings, time, kestrel, services);
+    }
+
+    /// <summary>
+    /// Starts the host on a <paramref name="backend"/> provisioned for it (and removed with it), with
+    /// <paramref name="settings"/> beyond the store's and the bus's; the rest as <see cref="Start"/>.
+    /// </summary>
+    public static async Task<TestHost> StartAsync(Backend backend, IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, bool kestrel = false)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("workflows-host-").FullName;
+        TestBackend provisioned;
+        try
         {
-            ["Workflows__Store__Provider"] = "Sqlite",
-            ["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}",
-        };
+            provisioned = await TestBackend.CreateAsync(backend, directory);
+        }
+        catch
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+            throw;
+        }
+
+        return Launch(directory, provisioned, new Dictionary<string, string>(provisioned.Settings), settings, time, kestrel, services: null);
+    }
+
+    private static TestHost Launch(string directory, TestBackend? backend, Dictionary<string, string> all, IReadOnlyDictionary<string, string>? settings, TimeProvider? time, bool kestrel, Action<IServiceCollection>? services)
+    {
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             all[key] = value;
@@ -63,13 +91,14 @@ internal sealed class TestHost : IAsyncDisposable
             factory.UseKestrel();
         }
 
-        var host = new TestHost(directory, factory);
+        var host = new TestHost(directory, factory, backend);
         foreach (var (key, value) in all)
         {
             host._previous[key] = Environment.GetEnvironmentVariable(key);
             Environment.SetEnvironmentVariable(key, value);
         }
 
+        host._signingKey = all.GetValueOrDefault("Workflows__Auth__SigningKey");
         return host;
     }
 
@@ -106,19 +135,15 @@ internal sealed class TestHost : IAsyncDisposable
     /// provider would issue (for a branch no demo user works for, or a token missing a claim).
     /// </summary>
     /// <remarks>The token gets an id (<c>jti</c>) as every issued token has, unless the claims give one.</remarks>
-    public HttpClient WithToken(params (string Type, string Value)[] claims) =>
-        WithTokenOf(claims.Any(c => c.Type == "jti") ? claims : [.. claims, ("jti", Guid.NewGuid().ToString("N"))]);
+    public HttpClient WithToken(params (string Type, string Value)[] claims) => WithTokenOf(TestTokens.WithId(claims));
 
     /// <summary>A client with a token of exactly these claims (no token id added).</summary>
     public HttpClient WithTokenOf(params (string Type, string Value)[] claims)
     {
-        _ = Factory.Services; // the key file is written as the host builds
-        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim()));
-        var now = DateTime.UtcNow;
-        var token = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken("workflows", "workflows", claims.Select(c => new System.Security.Claims.Claim(c.Type, c.Value)), now, now.AddMinutes(5),
-            new Microsoft.IdentityModel.Tokens.SigningCredentials(key, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256));
+        _ = Factory.Services; // a development key's file is written as the host builds
+        var key = _signingKey ?? File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim();
         var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().WriteToken(token));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue(key, claims));
         _clients["token:" + Guid.NewGuid()] = client;
         return client;
     }
@@ -137,8 +162,31 @@ internal sealed class TestHost : IAsyncDisposable
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_backend is not null)
+        {
+            await _backend.DisposeAsync();
+        }
+
         System.IO.Directory.Delete(Directory, recursive: true);
     }
+}
+
+/// <summary>Tokens as an identity provider would issue them, signed with the key a host was given.</summary>
+internal static class TestTokens
+{
+    /// <summary>A token of exactly <paramref name="claims"/>, valid for half an hour, signed with <paramref name="key"/> (base 64).</summary>
+    public static string Issue(string key, IEnumerable<(string Type, string Value)> claims)
+    {
+        var signing = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(key));
+        var now = DateTime.UtcNow;
+        var token = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken("workflows", "workflows", claims.Select(c => new System.Security.Claims.Claim(c.Type, c.Value)), now, now.AddMinutes(30),
+            new Microsoft.IdentityModel.Tokens.SigningCredentials(signing, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256));
+        return new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().WriteToken(token);
+    }
+
+    /// <summary>The claims with a token id (<c>jti</c>) added, as every issued token has one, unless they give one.</summary>
+    public static (string Type, string Value)[] WithId((string Type, string Value)[] claims) =>
+        claims.Any(c => c.Type == "jti") ? claims : [.. claims, ("jti", Guid.NewGuid().ToString("N"))];
 }
 
 /// <summary>Calls that read as the scenario they take part in.</summary>
@@ -166,6 +214,44 @@ internal static class Api
         using var response = await client.GetAsync(new Uri(url, UriKind.Relative));
         return await response.JsonAsync(System.Net.HttpStatusCode.OK);
     }
+
+    /// <summary>The <c>detail</c> of the problem a response answers, checking its status.</summary>
+    public static async Task<string> ProblemAsync(this HttpResponseMessage response, System.Net.HttpStatusCode expected) =>
+        (await response.JsonAsync(expected)).GetProperty("detail").GetString()!;
+
+    /// <summary>Deploys a BPMN model as an analyst and returns the deployment (with its findings).</summary>
+    public static async Task<JsonElement> DeployAsync(this HttpClient analyst, string bpmn)
+    {
+        using var content = new StringContent(bpmn, System.Text.Encoding.UTF8, "application/xml");
+        using var response = await analyst.PostAsync(new Uri("/api/definitions", UriKind.Relative), content);
+        return await response.JsonAsync(System.Net.HttpStatusCode.Created);
+    }
+
+    /// <summary>
+    /// What <paramref name="probe"/> finds (anything but an undefined element) as soon as it finds it, asking every tenth
+    /// of a second; fails naming <paramref name="what"/> when nothing was found within <paramref name="seconds"/>.
+    /// </summary>
+    public static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> probe, string what, int seconds = 60)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (await probe() is { ValueKind: not JsonValueKind.Undefined } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"not within {seconds} s: {what}");
+        return default;
+    }
+
+    /// <summary>A batch once it has completed (every item done, skipped or failed).</summary>
+    public static Task<JsonElement> CompletedBatchAsync(this HttpClient client, string batchId, int seconds = 60) =>
+        EventuallyAsync(async () => await client.GetJsonAsync($"/api/batches/{batchId}") is var batch && batch.GetProperty("state").GetString() == "completed" ? batch : default,
+            $"batch {batchId} completed", seconds);
 
     /// <summary>Starts a journey as an agent and returns the instance id.</summary>
     public static async Task<string> StartAsync(this HttpClient agent, string journey, object? variables = null, string branch = "paris-01", string? businessKey = null)

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
-using Workflows.Engine.MassTransit.Tests;
 
 namespace Workflows.Host.Tests;
 
@@ -11,52 +9,30 @@ namespace Workflows.Host.Tests;
 /// Issue 15's acceptance, through HTTP with a plain <see cref="HttpClient"/>: a journey whose service task an external
 /// worker written here serves (activate and complete; fail then retry; a BPMN error caught by a boundary event), and the
 /// complaint's back-office escalation after 2 business days rehearsed by advancing the engine's clock through the API.
-/// Run on SQLite with the in-memory bus, and on PostgreSQL with RabbitMQ.
+/// Run on SQLite with the in-memory bus, and on PostgreSQL with RabbitMQ, where the controllable clock is allowed for this
+/// one-node test environment by <c>Workflows:Clock:AllowWithSharedDatabase</c> (and refused without it).
 /// </summary>
-public abstract class WorkerAndClockTests
+[OnEveryBackend]
+[NonParallelizable]
+public sealed class WorkerAndClockTests(Backend backend) : HostFixture(backend)
 {
     private readonly string _jobType = "credit-check-" + Guid.NewGuid().ToString("N")[..8];
 
-    private protected TestHost Host { get; set; } = null!;
+    private protected override IReadOnlyDictionary<string, string> Settings => ClockSettings(allowWithSharedDatabase: Backend != Backend.Sqlite);
 
-    /// <summary>A central branch admin: the one who may move the clock.</summary>
-    private protected HttpClient ClockAdmin => Host.WithToken(("sub", "clock-admin"), ("role", "branch-admin"), ("branch", "*"));
-
-    /// <summary>The external worker's credentials: role worker, for branch paris-01.</summary>
-    private protected HttpClient Worker() => Host.WithToken(("sub", "credit-bot"), ("role", "worker"), ("branch", "paris-01"));
-
-    protected static Dictionary<string, string> ClockSettings(bool sharedDatabase) => new()
+    private static Dictionary<string, string> ClockSettings(bool allowWithSharedDatabase) => new()
     {
         ["Workflows__Auth__DemoUsers"] = "true",
         ["Workflows__Clock__Controllable"] = "true",
-        ["Workflows__Clock__AllowWithSharedDatabase"] = sharedDatabase ? "true" : "false",
+        ["Workflows__Clock__AllowWithSharedDatabase"] = allowWithSharedDatabase ? "true" : "false",
     };
-
-    private string Journey => $"""
-        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
-          <bpmn:error id="rejected" name="Rejected" errorCode="CREDIT_REJECTED"/>
-          <bpmn:process id="{_jobType}" name="Credit check" isExecutable="true">
-            <bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>
-            <bpmn:startEvent id="start"/>
-            <bpmn:serviceTask id="check" name="Check credit"><bpmn:extensionElements><zeebe:taskDefinition type="{_jobType}" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>
-            <bpmn:boundaryEvent id="refused" attachedToRef="check"><bpmn:errorEventDefinition errorRef="rejected"/></bpmn:boundaryEvent>
-            <bpmn:endEvent id="approved"/>
-            <bpmn:endEvent id="declined"/>
-            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
-            <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="approved"/>
-            <bpmn:sequenceFlow id="f3" sourceRef="refused" targetRef="declined"/>
-          </bpmn:process>
-        </bpmn:definitions>
-        """;
 
     [Test]
     public async Task An_external_worker_over_HTTP_completes_one_job_fails_then_retries_another_and_throws_an_error_a_boundary_catches()
     {
-        var alice = await Host.As("alice");
-        var ann = await Host.As("ann");
-        var worker = Worker();
-        using var deploy = new StringContent(Journey, System.Text.Encoding.UTF8, "application/xml");
-        var deployed = await (await alice.PostAsync(new Uri("/api/definitions", UriKind.Relative), deploy)).JsonAsync(HttpStatusCode.Created);
+        var ann = await As("ann");
+        var worker = Worker(name: "credit-bot");
+        var deployed = await DeployAsync(TestJourneys.ServiceTask(_jobType, _jobType));
         var first = await ann.StartAsync(_jobType);
         var unserved = (await ann.GetJsonAsync($"/api/instances/{first}")).GetProperty("jobs")[0];
 
@@ -104,43 +80,88 @@ public abstract class WorkerAndClockTests
     [Test]
     public async Task The_complaints_back_office_escalation_after_two_business_days_is_rehearsed_by_advancing_the_clock()
     {
-        var ann = await Host.As("ann");
-        var omar = await Host.As("omar");
-        var carla = await Host.As("carla");
+        var ann = await As("ann");
+        var omar = await As("omar");
+        var carla = await As("carla");
+        // To a Friday at 16:00 UTC (the default office week: Monday to Friday, 09:00–17:00 UTC): two business days of
+        // 8 working hours from there end on Tuesday at 16:00, across the weekend.
+        var start = await ClockNowAsync();
+        var friday = start.UtcDateTime.Date.AddDays(((int)DayOfWeek.Friday - (int)start.DayOfWeek + 7) % 7).AddHours(16);
+        await AdvanceAsync((friday <= start.UtcDateTime ? friday.AddDays(7) : friday) - start.UtcDateTime);
+
         var raised = await carla.PostJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "billed twice" } }, HttpStatusCode.Created);
         var caseKey = raised.GetProperty("businessKey").GetString()!;
         var register = await ann.TaskAsync(raised.GetProperty("id").GetString()!, "register");
         await ann.PostJsonAsync($"/api/tasks/{register}/complete", new { variables = new { category = "billing", amount = 400, summary = "billed twice" } }, HttpStatusCode.NoContent);
-        var investigate = await EventuallyAsync(async () =>
+        var investigate = await Api.EventuallyAsync(async () =>
             (await omar.GetJsonAsync($"/api/tasks?queue=back-office-complaints&businessKey={caseKey}")).GetProperty("tasks").EnumerateArray().FirstOrDefault(),
             "the handoff reached the back office");
         var taskId = investigate.GetProperty("id").GetString()!;
         var backOffice = investigate.GetProperty("instanceId").GetString()!;
-        var before = await omar.GetJsonAsync($"/api/clock");
-        var sla = (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray().Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
+        async Task<JsonElement> SlaAsync() => (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray()
+            .Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
+        var sla = await SlaAsync();
+        var started = sla.GetProperty("startedAt").GetDateTimeOffset();
         var target = sla.GetProperty("targetAt").GetDateTimeOffset();
 
-        var toBreach = target - before.GetProperty("now").GetDateTimeOffset() + TimeSpan.FromMinutes(1);
-        var moved = await ClockAdmin.PostJsonAsync("/api/clock", new { advance = System.Xml.XmlConvert.ToString(toBreach) });
-        var escalated = await EventuallyAsync(async () =>
+        // A minute short of two business days: the 75% escalation has come, the breach has not.
+        await AdvanceAsync(target - await ClockNowAsync() - TimeSpan.FromMinutes(1));
+        var warned = await Api.EventuallyAsync(async () =>
+            await omar.GetJsonAsync($"/api/tasks/{taskId}") is var task && task.GetProperty("priority").GetInt32() == 70 ? task : default,
+            "three quarters of the time escalated the task");
+        var slaBefore = await SlaAsync();
+
+        var moved = await AdvanceAsync(TimeSpan.FromMinutes(2));
+        var escalated = await Api.EventuallyAsync(async () =>
             await omar.GetJsonAsync($"/api/tasks/{taskId}") is var task && task.GetProperty("priority").GetInt32() == 90 ? task : default,
             "the breach escalated the task");
-        var clockAfter = (await omar.GetJsonAsync($"/api/instances/{backOffice}/clocks")).EnumerateArray().Single(c => c.GetProperty("elementId").GetString() == "investigate" && c.GetProperty("kind").GetString() == "sla");
-        using var backwards = await ClockAdmin.PostAsJsonAsync("/api/clock", new { pin = before.GetProperty("now").GetDateTimeOffset() });
-        using var tooFar = await ClockAdmin.PostAsJsonAsync("/api/clock", new { pin = new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero) });
-        var reset = await (await ClockAdmin.DeleteAsync(new Uri("/api/clock", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
+        var slaAfter = await SlaAsync();
+        using var backwards = await CentralAdmin().PostAsJsonAsync("/api/clock", new { pin = start });
+        using var tooFar = await CentralAdmin().PostAsJsonAsync("/api/clock", new { pin = new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero) });
+        var reset = await (await CentralAdmin().DeleteAsync(new Uri("/api/clock", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(target - before.GetProperty("now").GetDateTimeOffset(), Is.GreaterThanOrEqualTo(TimeSpan.FromHours(16)), "16 working hours: two business days");
+            Assert.That((started.DayOfWeek, started.Hour), Is.EqualTo((DayOfWeek.Friday, 16)), "the back office took the case on the Friday the clock was moved to");
+            Assert.That(target - started, Is.EqualTo(TimeSpan.FromDays(4)).Within(TimeSpan.FromSeconds(1)), "two business days from Friday 16:00 is Tuesday 16:00");
+            Assert.That(Groups(warned), Does.Not.Contain("back-office-leads"));
+            Assert.That(slaBefore.GetProperty("state").GetString(), Is.Not.EqualTo("breached"));
             Assert.That(moved.GetProperty("pinned").GetBoolean(), Is.False);
             Assert.That(moved.GetProperty("now").GetDateTimeOffset(), Is.GreaterThan(target));
-            Assert.That(escalated.GetProperty("candidateGroups").EnumerateArray().Select(g => g.GetString()), Does.Contain("back-office-leads"));
-            Assert.That(clockAfter.GetProperty("state").GetString(), Is.EqualTo("breached"));
+            Assert.That(Groups(escalated), Does.Contain("back-office-leads"));
+            Assert.That(slaAfter.GetProperty("state").GetString(), Is.EqualTo("breached"));
             Assert.That(backwards.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the clock only moves forward");
             Assert.That(tooFar.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "nor to the end of the calendar");
             Assert.That(reset.GetProperty("offset").GetString(), Is.EqualTo("PT0S"));
         }
     }
+
+    [Test]
+    public async Task A_controllable_clock_starts_on_SQLite_alone_but_on_a_shared_database_only_when_the_second_setting_allows_it()
+    {
+        var settings = new Dictionary<string, string>(Backend == Backend.Sqlite ? [] : Host.Backend.Settings);
+        foreach (var (key, value) in ClockSettings(allowWithSharedDatabase: false))
+        {
+            settings[key] = value;
+        }
+
+        await using var host = TestHost.Start(settings);
+        if (Backend == Backend.Sqlite)
+        {
+            var clock = await (await host.As("sofia")).GetJsonAsync("/api/clock");
+            Assert.That(clock.GetProperty("controllable").GetBoolean(), Is.True, "one process, one clock");
+        }
+        else
+        {
+            var refusal = Assert.Catch(() => host.Factory.CreateClient());
+            Assert.That(refusal?.Message, Does.Contain("Workflows:Clock:Controllable").And.Contain("Workflows:Clock:AllowWithSharedDatabase"));
+        }
+    }
+
+    private async Task<DateTimeOffset> ClockNowAsync() => (await CentralAdmin().GetJsonAsync("/api/clock")).GetProperty("now").GetDateTimeOffset();
+
+    private Task<JsonElement> AdvanceAsync(TimeSpan by) => CentralAdmin().PostJsonAsync("/api/clock", new { advance = System.Xml.XmlConvert.ToString(by) });
+
+    private static IEnumerable<string?> Groups(JsonElement task) => task.GetProperty("candidateGroups").EnumerateArray().Select(g => g.GetString());
 
     private async Task<JsonElement> ActivateOneAsync(HttpClient worker, string instanceId, string? name = null)
     {
@@ -148,88 +169,5 @@ public abstract class WorkerAndClockTests
         Assert.That(jobs.GetProperty("jobs").GetArrayLength(), Is.EqualTo(1), "a job was activated");
         Assert.That(jobs.GetProperty("jobs")[0].GetProperty("instanceId").GetString(), Is.EqualTo(instanceId));
         return jobs.GetProperty("jobs")[0];
-    }
-
-    internal static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> probe, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (await probe() is { ValueKind: not JsonValueKind.Undefined } found)
-            {
-                return found;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"not within 60 s: {what}");
-        return default;
-    }
-}
-
-/// <summary>On the embedded default: SQLite and the in-memory bus.</summary>
-[NonParallelizable]
-public sealed class WorkerAndClockOnSqliteTests : WorkerAndClockTests
-{
-    [OneTimeSetUp]
-    public void StartTheHost() => Host = TestHost.Start(ClockSettings(sharedDatabase: false));
-
-    [OneTimeTearDown]
-    public async Task StopTheHost() => await Host.DisposeAsync();
-}
-
-/// <summary>Beyond one machine: PostgreSQL and RabbitMQ (the controllable clock allowed for this one-node test environment).</summary>
-[NonParallelizable]
-public sealed class WorkerAndClockOnPostgreSqlTests : WorkerAndClockTests
-{
-    private readonly string _database = "wf_clock_" + Guid.NewGuid().ToString("N")[..12];
-    private string _server = "";
-    private RabbitMqTestBroker _broker = null!;
-
-    [OneTimeSetUp]
-    public async Task StartTheHostOnPostgreSqlAndRabbitMq()
-    {
-        _server = Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and RabbitMQ and sets it");
-        _broker = await RabbitMqTestBroker.CreateAsync();
-        var broker = _broker.Connection();
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var settings = ClockSettings(sharedDatabase: true);
-        settings["Workflows__Store__Provider"] = "PostgreSql";
-        settings["Workflows__Store__ConnectionString"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
-        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        settings["Workflows__Auth__SigningKey"] = key;
-        settings["Workflows__Bus__Transport"] = "RabbitMq";
-        settings["Workflows__Bus__RabbitMq__Host"] = broker.Host;
-        settings["Workflows__Bus__RabbitMq__Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Workflows__Bus__RabbitMq__Username"] = broker.Username;
-        settings["Workflows__Bus__RabbitMq__Password"] = broker.Password;
-        settings["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost;
-        settings["Workflows__Bus__PollInterval"] = "00:00:00.200";
-        Host = TestHost.Start(settings);
-        // Where the test's own tokens (the worker's, the clock admin's) read the key from, as on the embedded default.
-        await File.WriteAllTextAsync(Path.Combine(Host.Directory, "signing-key.dev"), key);
-    }
-
-    [OneTimeTearDown]
-    public async Task RemoveTheDatabaseAndVirtualHost()
-    {
-        await Host.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
-
-        await _broker.DisposeAsync();
     }
 }

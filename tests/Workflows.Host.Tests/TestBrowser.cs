@@ -1,0 +1,58 @@
+using Microsoft.Playwright;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// Debian's Chromium (WORKFLOWS_TEST_CHROMIUM, else /usr/bin/chromium), headless, launched once for a fixture of browser
+/// tests against a host on Kestrel, after the pages' first requests have warmed the host.
+/// </summary>
+/// <remarks>A missing Chromium fails the fixture, never skips it: ./scripts/test.sh installs it.</remarks>
+internal sealed class TestBrowser : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+
+    private TestBrowser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        Browser = browser;
+    }
+
+    public IBrowser Browser { get; }
+
+    private static string Chromium => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    /// <summary>Requests <paramref name="warm"/> of the host at <paramref name="host"/>, then launches the browser.</summary>
+    public static async Task<TestBrowser> LaunchAsync(Uri host, params string[] warm)
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"no Chromium at {Chromium}: run ./scripts/test.sh, which installs Debian's chromium");
+        }
+
+        // The first requests compile the server's paths and read the scripts from disk: not while a test waits.
+        using (var client = new HttpClient { BaseAddress = host })
+        {
+            foreach (var path in warm)
+            {
+                using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+                response.EnsureSuccessStatusCode();
+            }
+        }
+
+        Assertions.SetDefaultExpectTimeout(30_000);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        return new TestBrowser(playwright, browser);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.CloseAsync();
+        _playwright.Dispose();
+    }
+}
