@@ -120,6 +120,12 @@ internal sealed class BatchRunner(CommandRunner runner)
 
                 return retried == 0 ? "the instance has no open incident" : null;
 
+            case BatchKind.Migrate:
+                var plan = WorkflowOperations.ReadMigration(batch.OperationJson!);
+                var operations = new WorkflowOperations(runner);
+                var (target, map) = await operations.CheckPlanAsync(plan, null, ct).ConfigureAwait(false);
+                return await operations.MigrateLoadedAsync(execution, instance, target, map, batch.Reason, new Dictionary<string, int?>(StringComparer.Ordinal), ct).ConfigureAwait(false);
+
             default:
                 var stored = WorkflowOperations.ReadModification(batch.OperationJson!);
                 var values = stored.VariablesJson is null ? null : VariableScopes.FromJson(stored.VariablesJson);
