@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Workflows.Engine;
+using Workflows.Engine.Calendars;
 using Workflows.Engine.Sql;
 
 namespace Workflows.Bench;
@@ -34,13 +35,19 @@ internal static class MigrationBenchmark
         Console.WriteLine($"| {provider} | {Shapes.Median(results.Select(r => r.DryRun)):N2} s | {run1:N2} s | {Complaints / run1:N0} | {results[0].Done} / {results[0].Failed} |");
     }
 
-    private static async Task<(double, double, int, int)> RunOnceAsync(SqlProvider provider, string server)
+    private static async Task<(double DryRun, double Run, int Done, int Failed)> RunOnceAsync(SqlProvider provider, string server)
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
         var options = new WorkflowEngineOptions().AddHandler("complaint-history",
             (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(new Dictionary<string, object?> { ["earlierComplaints"] = 0, ["repeatComplaint"] = false }));
         var engine = await SqlWorkflowEngine.CreateAsync(db.Store, options);
         var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
+        {
+            TimeZone = "Europe/Paris",
+            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
+                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-18:00")]),
+        }, "bench");
         await engine.Deployments.DeployAsync(v1);
         await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
         var ids = new List<Guid>(Complaints);
