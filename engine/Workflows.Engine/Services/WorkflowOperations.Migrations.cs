@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Search;
 
 namespace Workflows.Engine.Services;
 
