@@ -7,6 +7,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
 //       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
 //   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]
+//   dotnet run -c Release --project bench/Workflows.Bench -- migration --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -30,12 +31,15 @@ switch (command)
     case "search":
         await SearchBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs);
         break;
+    case "migration":
+        await MigrationBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs);
+        break;
     case "handoff":
         await HandoffBenchmark.RunAsync(options.GetValueOrDefault("transport", "inmemory"), options.GetValueOrDefault("rabbitmq"), runs,
             int.Parse(options.GetValueOrDefault("cases", "2000"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("inflight", "16"), CultureInfo.InvariantCulture));
         break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search or handoff");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration or handoff");
         return 2;
 }
 

@@ -39,6 +39,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteServiceLevelsAsync(w, changes).ConfigureAwait(false);
             await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
             await WriteMessagesAsync(w, changes).ConfigureAwait(false);
+            await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
             await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
             await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
             await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);

@@ -223,7 +223,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
         var updates = instances.Where(i => i.Expected != 0).ToList();
         var updated = await w.RowsAsync("instance-update",
-            "UPDATE wf_instances SET status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
+            "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
             updates, row => row).ConfigureAwait(false);
         if (updated != updates.Count)
         {

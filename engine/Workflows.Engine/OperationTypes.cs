@@ -87,6 +87,9 @@ public enum BatchKind
 
     /// <summary>Applies the same modification (by element ids) to the instance.</summary>
     Modify,
+
+    /// <summary>Moves the instance to another version of its process, as a <see cref="MigrationPlan"/> says.</summary>
+    Migrate,
 }
 
 /// <summary>Where a batch is.</summary>
@@ -169,6 +172,9 @@ public sealed record CreateBatch(BatchKind Kind, BatchSelection Selection, strin
 
     /// <summary>For <see cref="BatchKind.Modify"/>: the modification applied to every instance (by element ids; no keys).</summary>
     public BatchModification? Modification { get; init; }
+
+    /// <summary>For <see cref="BatchKind.Migrate"/>: the plan every instance is migrated by.</summary>
+    public MigrationPlan? Migration { get; init; }
 }
 
 /// <summary>A modification by element ids, the same for every instance of a batch (Camunda 8's batch move).</summary>

@@ -93,6 +93,14 @@ public sealed class AuthorizationMatrixTests
         return (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
     }
 
+    // A migration of the demo branch, created paused, so that nothing of it runs while the matrix reads it.
+    private async Task<string> MigrationAsync()
+    {
+        using var response = await (await ClientAsync(Operator)).PostAsJsonAsync("/api/migrations",
+            new { journey = "complaint", targetVersion = 1, selection = new { instanceIds = new[] { await ComplaintAsync() } }, reason = "matrix", paused = true });
+        return (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
+
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
 
@@ -162,6 +170,11 @@ public sealed class AuthorizationMatrixTests
         new("PauseBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/pause")),
         new("ResumeBatch", [Operator], async t => Send(HttpMethod.Post, $"/api/batches/{await t.BatchAsync()}/resume")),
         new("BatchResults", [Operator, Supervisor], async t => Get($"/api/batches/{await t.BatchAsync()}/results")),
+        new("DryRunMigration", [Operator, BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Post, "/api/migrations/dry-run", new { journey = "complaint", targetVersion = 1 }))),
+        new("RunMigration", [Operator, BranchAdmin], async t => Send(HttpMethod.Post, "/api/migrations",
+            new { journey = "complaint", targetVersion = 1, selection = new { instanceIds = new[] { await t.ComplaintAsync() } }, reason = "matrix", paused = true })),
+        new("GetMigration", [Operator, BranchAdmin, Supervisor], async t => Get($"/api/migrations/{await t.MigrationAsync()}")),
+        new("MigrationResults", [Operator, BranchAdmin, Supervisor], async t => Get($"/api/migrations/{await t.MigrationAsync()}/results")),
         new("ActivateJobs", [Worker], _ => Task.FromResult(Send(HttpMethod.Post, "/api/jobs/activation", new { type = "matrix-nothing" }))),
         new("CompleteJob", [Worker], async t => Send(HttpMethod.Post, $"/api/jobs/{await t.JobAsync()}/completion", new { variables = new { done = true } })),
         new("FailJob", [Worker], async t => Send(HttpMethod.Post, $"/api/jobs/{await t.JobAsync()}/failure", new { retries = 1, errorMessage = "down" })),

@@ -15,6 +15,9 @@ internal static class HistoryKind
 
     /// <summary>A batch operation did its operation on the instance; the detail names the batch, the operation and the reason.</summary>
     public const string BatchOperation = "batch-operation";
+
+    /// <summary>The instance moved to another version of its process (a migration).</summary>
+    public const string InstanceMigrated = "instance-migrated";
     public const string ElementEntered = "element-entered";
     public const string ElementCompleted = "element-completed";
     public const string ElementTerminated = "element-terminated";

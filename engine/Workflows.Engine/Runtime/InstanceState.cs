@@ -29,9 +29,10 @@ internal sealed class InstanceState
 
     public required string ProcessId { get; init; }
 
-    public required Guid DefinitionId { get; init; }
+    /// <summary>The version the instance runs on; a migration moves it to another.</summary>
+    public required Guid DefinitionId { get; set; }
 
-    public required int Version { get; init; }
+    public required int Version { get; set; }
 
     public string? BusinessKey { get; init; }
 
@@ -83,7 +84,8 @@ internal sealed class ElementInstance
 
     public required long Key { get; init; }
 
-    public required string ElementId { get; init; }
+    /// <summary>The element it is an instance of; a migration may map it to another id of the target version.</summary>
+    public required string ElementId { get; set; }
 
     /// <summary>The element instance of the enclosing scope; 0 for the process scope.</summary>
     public long ParentKey { get; init; }
@@ -263,7 +265,8 @@ internal sealed class CompensationRecord
     /// <summary>The key the completed element instance had.</summary>
     public required long Key { get; init; }
 
-    public required string ElementId { get; init; }
+    /// <summary>The element it is an instance of; a migration may map it to another id of the target version.</summary>
+    public required string ElementId { get; set; }
 
     /// <summary>The key of the scope it completed in: a live scope, or the record of a completed sub-process.</summary>
     public required long ScopeKey { get; set; }

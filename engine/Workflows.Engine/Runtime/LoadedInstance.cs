@@ -5,7 +5,8 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
 {
     public InstanceState State { get; } = state;
 
-    public ProcessDefinition Definition { get; } = definition;
+    /// <summary>The version it runs on; a migration replaces it within the command.</summary>
+    public ProcessDefinition Definition { get; set; } = definition;
 
     public long OriginalRowVersion { get; } = originalRowVersion;
 

@@ -23,6 +23,7 @@ internal sealed class BatchRunner(CommandRunner runner)
         var options = runner.Options;
         var items = await Store.ClaimBatchItemsAsync(now, max, options.NodeId, now + options.Worker.LeaseDuration, ct).ConfigureAwait(false);
         var touched = new HashSet<Guid>();
+        var plans = new Dictionary<Guid, MigrationRun>();
         foreach (var item in items)
         {
             // Read for every item: a pause takes effect before the next instance, not after the chunk.
@@ -33,7 +34,7 @@ internal sealed class BatchRunner(CommandRunner runner)
             }
 
             touched.Add(batch.Id);
-            await RunItemAsync(batch, item, ct).ConfigureAwait(false);
+            await RunItemAsync(batch, item, plans, ct).ConfigureAwait(false);
         }
 
         foreach (var batchId in touched)
@@ -47,7 +48,7 @@ internal sealed class BatchRunner(CommandRunner runner)
         return items.Count;
     }
 
-    private async Task RunItemAsync(BatchRecord batch, BatchItemRecord item, CancellationToken ct)
+    private async Task RunItemAsync(BatchRecord batch, BatchItemRecord item, Dictionary<Guid, MigrationRun> plans, CancellationToken ct)
     {
         try
         {
@@ -61,7 +62,7 @@ internal sealed class BatchRunner(CommandRunner runner)
 
                 execution.Actor = batch.Actor;
                 var instance = await execution.LoadAsync(item.InstanceId).ConfigureAwait(false);
-                var skipped = await OperateAsync(execution, instance, batch, ct).ConfigureAwait(false);
+                var skipped = await OperateAsync(execution, instance, batch, plans, ct).ConfigureAwait(false);
                 if (skipped is null)
                 {
                     execution.History(instance, HistoryKind.BatchOperation, null, null, $"{batch.Kind} by batch {batch.Id} | {batch.Reason}");
@@ -87,7 +88,7 @@ internal sealed class BatchRunner(CommandRunner runner)
     }
 
     /// <returns>Null when done; why it was skipped otherwise.</returns>
-    private async ValueTask<string?> OperateAsync(Execution execution, LoadedInstance instance, BatchRecord batch, CancellationToken ct)
+    private async ValueTask<string?> OperateAsync(Execution execution, LoadedInstance instance, BatchRecord batch, Dictionary<Guid, MigrationRun> plans, CancellationToken ct)
     {
         var state = instance.State;
         if (state.Status != ProcessInstanceStatus.Active)
@@ -120,6 +121,17 @@ internal sealed class BatchRunner(CommandRunner runner)
 
                 return retried == 0 ? "the instance has no open incident" : null;
 
+            case BatchKind.Migrate:
+                // The plan is checked once per batch and chunk, and each branch's pin read once: not once per instance.
+                if (!plans.TryGetValue(batch.Id, out var migration))
+                {
+                    var operations = new WorkflowOperations(runner);
+                    var (target, map) = await operations.CheckPlanAsync(WorkflowOperations.ReadMigration(batch.OperationJson!), null, ct).ConfigureAwait(false);
+                    plans[batch.Id] = migration = new MigrationRun(operations, target, map, new Dictionary<string, int?>(StringComparer.Ordinal));
+                }
+
+                return await migration.Operations.MigrateLoadedAsync(execution, instance, migration.Target, migration.Map, batch.Reason, migration.Pins, ct).ConfigureAwait(false);
+
             default:
                 var stored = WorkflowOperations.ReadModification(batch.OperationJson!);
                 var values = stored.VariablesJson is null ? null : VariableScopes.FromJson(stored.VariablesJson);
@@ -135,3 +147,6 @@ internal sealed class BatchRunner(CommandRunner runner)
         }
     }
 }
+
+/// <summary>A migrate batch's plan as checked for one chunk, with the pins of the branches read so far.</summary>
+internal sealed record MigrationRun(WorkflowOperations Operations, ProcessDefinition Target, Dictionary<string, string> Map, Dictionary<string, int?> Pins);

@@ -14,7 +14,7 @@ namespace Workflows.Engine.Services;
 /// transaction as its operation, so a node that dies mid-chunk leaves nothing done twice: another node (or the same
 /// one restarted) takes the rest once the lease ran out.
 /// </remarks>
-public sealed class WorkflowOperations
+public sealed partial class WorkflowOperations
 {
     /// <summary>The longest reason kept, in characters.</summary>
     public const int MaxReasonLength = 1000;
@@ -97,7 +97,7 @@ public sealed class WorkflowOperations
         ArgumentNullException.ThrowIfNull(request);
         CheckReason(request.Reason);
         var selection = request.Selection ?? throw new WorkflowInputException("selection: say which instances the batch is for");
-        if (selection is { ProcessId: null, Version: null, Branch: null, HasIncident: null, InstanceIds: null, Variables.Count: 0 })
+        if (selection is { ProcessId: null, Version: null, Branch: null, HasIncident: null, InstanceIds: null, Variables.Count: 0 } && request.Kind != BatchKind.Migrate)
         {
             throw new WorkflowInputException("selection: give at least one filter (processId, version, branch, hasIncident, instanceIds or variables)");
         }
@@ -122,6 +122,18 @@ public sealed class WorkflowOperations
         else if (request.Modification is not null)
         {
             throw new WorkflowInputException($"modification: only a modify batch takes instructions, not a {request.Kind} batch");
+        }
+
+        if (request.Kind == BatchKind.Migrate)
+        {
+            var plan = request.Migration ?? throw new WorkflowInputException("migration: a migrate batch needs its plan");
+            _ = await CheckPlanAsync(plan, selection.Version, cancellationToken).ConfigureAwait(false);
+            selection = MigrationSelection(plan, selection);
+            operation = JsonSerializer.Serialize(plan, s_json);
+        }
+        else if (request.Migration is not null)
+        {
+            throw new WorkflowInputException($"migration: only a migrate batch takes a plan, not a {request.Kind} batch");
         }
 
         var conditions = await SearchFilters.ResolveAsync(_runner, selection.ProcessId, selection.Variables ?? [], cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplySchedules(changes);
             ApplyMessages(changes);
             ApplyServiceLevels(changes);
+            ApplyMigrations(changes);
             ApplyBatchItems(changes);
             ApplySearchIndex(changes);
         }

@@ -325,6 +325,9 @@ internal sealed class ChangeSet
     /// </summary>
     public List<(string Id, string Json, long Revision, long? ExpectedRevision)> Branches { get; } = [];
 
+    /// <summary>Instances moved to another version: the rows they own re-pointed at the target's elements, nothing else of them changed.</summary>
+    public List<InstanceMigration> Migrations { get; } = [];
+
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
     public HashSet<Guid> TasksRequeued { get; } = [];
 
@@ -350,6 +353,23 @@ internal sealed class ChangeSet
     /// <summary>The state of a task as this command has changed it so far, if it has.</summary>
     public UserTaskRecord? ChangedTask(Guid id) => TasksUpdated.Find(t => t.Id == id) ?? TasksCreated.Find(t => t.Id == id);
 }
+
+/// <summary>
+/// One instance's migration as the store writes it: the rows it owns by id (tasks also take the target's name; timers and
+/// subscriptions the target definition), and its clocks by element key and old element id.
+/// </summary>
+internal sealed record InstanceMigration(Guid InstanceId, Guid DefinitionId)
+{
+    public List<RowMove> Rows { get; } = [];
+
+    public List<ElementMove> Elements { get; } = [];
+}
+
+/// <summary>A row re-pointed at another element; <paramref name="Name"/> is a task's new name.</summary>
+internal readonly record struct RowMove(RowKind Kind, Guid Id, string ElementId, string? Name);
+
+/// <summary>An element instance whose element id changed.</summary>
+internal readonly record struct ElementMove(long Key, string From, string To);
 
 internal readonly record struct InstanceWrite(InstanceRecord Record, long ExpectedRowVersion);
 

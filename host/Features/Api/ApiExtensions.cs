@@ -92,6 +92,7 @@ internal static class ApiExtensions
         api.MapInbox();
         api.MapOperations();
         api.MapRepairs();
+        api.MapMigrations();
         api.MapJobs();
         api.MapClock();
         api.MapInspection();

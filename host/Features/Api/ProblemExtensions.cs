@@ -70,6 +70,7 @@ internal static partial class ProblemExtensions
                 TaskFormException form => With(extensions, "errors", form.FieldErrors, (422, "The form has errors")),
                 DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, "The BPMN document has errors")),
                 ModificationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The modification is refused")),
+                MigrationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The migration is refused")),
                 FeelSyntaxException => (400, "The expression does not parse"),
                 WorkflowInputException => (400, "Bad input"),
                 ForbiddenException => (403, "Forbidden"),

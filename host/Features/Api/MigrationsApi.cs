@@ -1,0 +1,112 @@
+using Workflows.Engine;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// Instance migration for operators and branch administrators: a dry run of a plan over the running instances of a
+/// journey, then a migration that runs as a batch (each instance in one command, audited). Both act in the caller's
+/// branch (a central team, branch *, in every branch), and each instance moves only to the version its branch runs.
+/// </summary>
+internal static class MigrationsApi
+{
+    private static readonly string[] Migrators = [Roles.Operator, Roles.BranchAdmin];
+
+    public static void MapMigrations(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/migrations").WithTags("Migrations");
+        group.MapPost("/dry-run", DryRunAsync).RequireAuthorization(p => p.RequireRole(Migrators)).WithName("DryRunMigration").Produces<MigrationPreview>()
+            .WithSummary("What migrating each selected running instance to the target version would do, and every reason those that cannot migrate cannot; nothing changes.")
+            .WithDescription("A page at a time in instance id order: give the answer's next as after for the next page.");
+        group.MapPost("", RunAsync).RequireAuthorization(p => p.RequireRole(Migrators)).WithName("RunMigration").Produces<BatchInfo>(StatusCodes.Status201Created)
+            .WithSummary("Migrates the selected running instances in the background, each in one command; an instance that cannot migrate fails with its reasons and stays as it was.");
+        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await MigrationAsync(http, engine, id, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.BranchAdmin, Roles.Supervisor)).WithName("GetMigration").WithSummary("A migration's progress.");
+        group.MapGet("/{id:guid}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
+            {
+                await MigrationAsync(http, engine, id, ct);
+                if (after < 0)
+                {
+                    throw new WorkflowInputException("after: a result's seq, 0 or more");
+                }
+
+                return await engine.Operations.GetBatchResultsAsync(id, after ?? 0, limits.PageSize(max), ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.BranchAdmin, Roles.Supervisor)).WithName("MigrationResults")
+            .WithSummary("One result per instance (done, skipped, or failed with every reason), in order; page with after = the last seq.");
+    }
+
+    private static async Task<MigrationPreview> DryRunAsync(MigrationRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var (plan, selection) = Read(request, Caller.From(http.User), limits);
+        return await engine.Operations.PreviewMigrationAsync(plan, selection, request.After, limits.PageSize(request.Max, 100), ct);
+    }
+
+    private static async Task<IResult> RunAsync(MigrationRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var (plan, selection) = Read(request, caller, limits);
+        var batch = await engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Migrate, selection, request.Reason ?? "")
+        {
+            Actor = caller.Name,
+            Paused = request.Paused ?? false,
+            Migration = plan,
+        }, ct);
+        return Results.Created($"/api/migrations/{batch.Id}", batch);
+    }
+
+    private static (MigrationPlan Plan, BatchSelection Selection) Read(MigrationRequest request, Caller caller, ApiLimits limits)
+    {
+        var journey = InputRules.Name(request.Journey, "journey", limits);
+        if (request.TargetVersion is not { } target || target < 1)
+        {
+            throw new WorkflowInputException("targetVersion: the version the instances move to, 1 or more");
+        }
+
+        var mappings = request.Mappings ?? [];
+        if (mappings.Count > Engine.Services.WorkflowOperations.MaxMappings)
+        {
+            throw new WorkflowInputException($"mappings: at most {Engine.Services.WorkflowOperations.MaxMappings}");
+        }
+
+        foreach (var mapping in mappings)
+        {
+            InputRules.Name(mapping?.Source, "mappings.source", limits);
+            InputRules.Name(mapping?.Target, "mappings.target", limits);
+        }
+
+        var asked = request.Selection;
+        var branch = asked?.Branch;
+        if (branch is null)
+        {
+            branch = caller.BranchFilter; // a branch's staff migrate in their branch; a central team in every branch
+        }
+        else
+        {
+            InputRules.Name(branch, "selection.branch", limits);
+            caller.MustServe(branch, "the instances");
+        }
+
+        var plan = new MigrationPlan(journey, target) { Mappings = mappings.Select(m => new ElementMapping(m!.Source!, m.Target!)).ToList() };
+        return (plan, new BatchSelection { Version = asked?.Version, Branch = branch, InstanceIds = asked?.InstanceIds });
+    }
+
+    private static async Task<BatchInfo> MigrationAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
+    {
+        var batch = await engine.Operations.GetBatchAsync(id, ct);
+        if (batch.Kind != BatchKind.Migrate)
+        {
+            throw new WorkflowNotFoundException($"migration {id} does not exist");
+        }
+
+        Caller.From(http.User).MustSee(batch.Branch, $"migration {id} does not exist"); // another branch's migration is as an unknown one
+        return batch;
+    }
+}
+
+internal sealed record MigrationRequest(
+    string? Journey, int? TargetVersion, List<MappingRequest?>? Mappings, MigrationSelectionRequest? Selection, string? Reason, bool? Paused, Guid? After, int? Max);
+
+internal sealed record MappingRequest(string? Source, string? Target);
+
+internal sealed record MigrationSelectionRequest(int? Version, string? Branch, List<Guid>? InstanceIds);
