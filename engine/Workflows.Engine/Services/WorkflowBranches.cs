@@ -10,7 +10,7 @@ namespace Workflows.Engine.Services;
 /// instance the variables <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>. Saves are revisioned: use
 /// <see cref="UpdateAsync"/> to change a branch without losing a concurrent change, <see cref="SaveAsync"/> to replace it.
 /// </remarks>
-public sealed class WorkflowBranches
+public sealed partial class WorkflowBranches
 {
     private static readonly JsonSerializerOptions BranchJson = new(JsonSerializerDefaults.Web);
     private readonly CommandRunner _runner;
@@ -91,6 +91,7 @@ public sealed class WorkflowBranches
             settings[key] = value;
         }
 
+        await AddParametersAsync(branch, command.ProcessId, version, settings, ct).ConfigureAwait(false);
         SetUnlessGiven(variables, "branchSettings", settings);
         return (version, variables);
     }

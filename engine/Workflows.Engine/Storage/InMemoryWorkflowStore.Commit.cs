@@ -10,6 +10,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             CommitGuards.Check(changes, this);
             CheckServiceLevels(changes);
             CheckBatchItems(changes);
+            CheckRollouts(changes);
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
             ApplySchedules(changes);
@@ -17,6 +18,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplyServiceLevels(changes);
             ApplyBatchItems(changes);
             ApplySearchIndex(changes);
+            ApplyRollouts(changes);
         }
 
         return ValueTask.CompletedTask;
