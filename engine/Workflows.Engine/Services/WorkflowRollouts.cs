@@ -151,12 +151,21 @@ public sealed class WorkflowRollouts
     /// rollback. After the last wave the rollout is completed and the version rolled out.
     /// </summary>
     /// <exception cref="WorkflowConflictException">The rollout is completed or rolled back.</exception>
-    public Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default)
+    public async Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default)
     {
         RequireWho(actor, reason);
-        return _runner.ExecuteAsync(async execution =>
+
+        // The step pins the wave that was next when it was asked: a step retried after another one won the race (two
+        // clicks, two nodes) must not pin the wave after.
+        var asked = (await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false)).Revision;
+        return await _runner.ExecuteAsync(async execution =>
         {
             var rollout = await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+            if (rollout.Revision != asked)
+            {
+                throw new WorkflowConflictException($"rollout {rolloutId} changed while this step was asked ({rollout.Steps[^1].Action} by {rollout.Steps[^1].Actor}); read it again");
+            }
+
             if (rollout.Status is RolloutStatus.Completed or RolloutStatus.RolledBack)
             {
                 throw new WorkflowConflictException($"rollout {rolloutId} is {Name(rollout.Status)}; it has no wave to pin");
@@ -189,7 +198,7 @@ public sealed class WorkflowRollouts
                 Revision = rollout.Revision + 1,
             };
             return Write(changes, advanced, rollout.Revision, execution.Now);
-        }, cancellationToken, runTokens: false, name: "AdvanceRollout");
+        }, cancellationToken, runTokens: false, name: "AdvanceRollout").ConfigureAwait(false);
     }
 
     /// <summary>
