@@ -40,11 +40,12 @@ public sealed class RolloutApiTests(string store)
             await create.ExecuteNonQueryAsync();
         }
 
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         _host = TestHost.Start(new Dictionary<string, string>
         {
             ["Workflows__Store__Provider"] = "PostgreSql",
             ["Workflows__Store__ConnectionString"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString,
-            ["Workflows__Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Workflows__Auth__SigningKey"] = key,
             ["Workflows__Auth__DemoUsers"] = "true",
             ["Workflows__Bus__Transport"] = "RabbitMq",
             ["Workflows__Bus__RabbitMq__Host"] = broker.Host,
@@ -53,6 +54,9 @@ public sealed class RolloutApiTests(string store)
             ["Workflows__Bus__RabbitMq__Password"] = broker.Password,
             ["Workflows__Bus__RabbitMq__VirtualHost"] = broker.VirtualHost,
         });
+
+        // The central admin's token is of the test's making (no demo user is central): signed with the configured key.
+        await File.WriteAllTextAsync(Path.Combine(_host.Directory, "signing-key.dev"), key);
     }
 
     [OneTimeTearDown]
