@@ -27,7 +27,7 @@ internal static class RolloutsApi
         group.MapGet("", async (string? journey, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAllAsync(journey, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("ListRollouts").WithSummary("Rollouts, of one journey when given, newest first.");
         group.MapPost("", PlanAsync)
-            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PlanRollout")
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PlanRollout").Produces<Rollout>(StatusCodes.Status201Created)
             .WithSummary("A central branch administrator plans the rollout of an approved version in waves (pilot branches first); nothing is pinned yet.");
         group.MapGet("/{rolloutId:guid}", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAsync(rolloutId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRollout");
