@@ -43,6 +43,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
             await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
             await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
+            await WriteRolloutsAsync(w, changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }

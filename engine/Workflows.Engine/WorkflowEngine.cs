@@ -46,6 +46,7 @@ public sealed class WorkflowEngine
         Worker = new WorkflowWorker(_runner, Jobs, ServiceLevels, logger);
         Operations = new WorkflowOperations(_runner);
         Clock = new WorkflowClock(_runner);
+        Rollouts = new WorkflowRollouts(_runner, Branches, ServiceLevels, Queries);
     }
 
     /// <summary>Checks and deploys BPMN documents; reads deployed versions.</summary>
@@ -74,6 +75,9 @@ public sealed class WorkflowEngine
 
     /// <summary>SLA and commitment clocks, calendars, and the service report.</summary>
     public WorkflowServiceLevels ServiceLevels { get; }
+
+    /// <summary>The version lifecycle (deployed, approved, rolled out) and staged rollouts of approved versions to branches.</summary>
+    public WorkflowRollouts Rollouts { get; }
 
     /// <summary>Repairs: instance modification, and batch operations (cancel, retry incidents, modify) run by the worker.</summary>
     public WorkflowOperations Operations { get; }

@@ -424,6 +424,13 @@ public sealed record Branch(string Id, string Name)
     /// <summary>Local settings the journeys read as <c>branchSettings</c>, such as the front desk's authority amount.</summary>
     public IReadOnlyDictionary<string, decimal> Settings { get; init; } = new Dictionary<string, decimal>();
 
+    /// <summary>
+    /// The values the branch gave the parameters its journeys declare (<c>wf:parameter</c>), by process id then parameter
+    /// name, as invariant text; a parameter not listed runs on the journey's standard value. Set them with
+    /// <see cref="Services.WorkflowBranches.SetParametersAsync"/>, which checks them against the declared type and bounds.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Parameters { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
     /// <summary>How many times the branch was saved: the store's, read with the branch.</summary>
     [JsonIgnore]
     public long Revision { get; init; }

@@ -101,6 +101,27 @@ public sealed class AuthorizationMatrixTests
         return (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
     }
 
+    // A process of its own, deployed by the analyst, so that approving its version 1 answers the same whoever asks first.
+    private async Task<string> FreshProcessAsync()
+    {
+        var process = "matrix-" + Guid.NewGuid().ToString("N")[..8];
+        using var deployed = await (await ClientAsync(Analyst)).SendAsync(Xml("/api/definitions", Bpmn(process)));
+        Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        return process;
+    }
+
+    // A planned rollout of a fresh approved process, planned by a central branch admin (a token of its own).
+    private async Task<string> RolloutAsync()
+    {
+        var process = await FreshProcessAsync();
+        await (await ClientAsync(Analyst)).PostJsonAsync($"/api/definitions/{process}/versions/1/approval", new { reason = "matrix" });
+        var central = _central ??= _host.WithToken(("sub", "cora"), ("role", "branch-admin"), ("branch", "*"));
+        var plan = await central.PostJsonAsync("/api/rollouts", new { journey = process, version = 1, waves = new[] { new { name = "pilot", branches = new[] { "paris-01" } } }, reason = "matrix" }, HttpStatusCode.Created);
+        return plan.GetProperty("id").GetString()!;
+    }
+
+    private HttpClient? _central;
+
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
 
@@ -137,6 +158,18 @@ public sealed class AuthorizationMatrixTests
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),
         new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
         new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),
+        // Rollouts: an analyst approves; only a central branch admin (branch *) plans and steps them: the demo's is of paris-01, so none here.
+        new("GetVersionLifecycle", [Analyst, BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/definitions/complaint/lifecycle"))),
+        new("ApproveVersion", [Analyst], async t => Send(HttpMethod.Post, $"/api/definitions/{await t.FreshProcessAsync()}/versions/1/approval", new { reason = "matrix" })),
+        new("ListRollouts", [Analyst, BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/rollouts"))),
+        new("PlanRollout", [], _ => Task.FromResult(Send(HttpMethod.Post, "/api/rollouts", new { journey = "complaint", version = 1, waves = new[] { new { name = "pilot", branches = new[] { "paris-01" } } }, reason = "matrix" }))),
+        new("GetRollout", [Analyst, BranchAdmin, Supervisor], async t => Get($"/api/rollouts/{await t.RolloutAsync()}")),
+        new("GetRolloutFigures", [Analyst, BranchAdmin, Supervisor], async t => Get($"/api/rollouts/{await t.RolloutAsync()}/figures")),
+        new("AdvanceRollout", [], _ => Task.FromResult(Send(HttpMethod.Post, $"/api/rollouts/{Guid.NewGuid()}/advance", new { reason = "matrix" }))),
+        new("RollBackRollout", [], _ => Task.FromResult(Send(HttpMethod.Post, $"/api/rollouts/{Guid.NewGuid()}/rollback", new { reason = "matrix" }))),
+        new("GetBranchParameters", Staff, _ => Task.FromResult(Get("/api/branches/paris-01/parameters/complaint"))),
+        new("SetBranchParameters", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/parameters/complaint", new { values = new { frontDeskAuthority = 150 } }))),
+        new("GetDrift", [Analyst, BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/drift?journey=complaint"))),
         new("SetCalendar", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/calendar", new { week = new { saturday = new[] { "09:00-12:00" } } }))),
         new("StartJourney", [Agent, Customer], _ => Task.FromResult(Send(HttpMethod.Post, "/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "double charge" } }))),
         new("ListInstances", [Agent, Supervisor, Customer], _ => Task.FromResult(Get("/api/instances"))),

@@ -46,7 +46,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
             }
         }
 
-        var instance = execution.Unit.CreateInstance(definition, correlationKey, Pins.Initial(branch, variables));
+        var instance = execution.Unit.CreateInstance(definition, correlationKey, Pins.Initial(branch, definition.Process, variables));
         if (held is not null)
         {
             Take(held, instance.Id);
@@ -154,7 +154,7 @@ internal sealed class MessageStarts(Execution execution, CancellationToken ct)
         }
 
         var variables = VariableScopes.FromJson(found.Message.VariablesJson);
-        var instance = execution.Unit.CreateInstance(definition, key, Pins.Initial(branch, variables));
+        var instance = execution.Unit.CreateInstance(definition, key, Pins.Initial(branch, definition.Process, variables));
         Take(held, instance.Id);
         Changes.MessageCorrelations.Add(new MessageCorrelation(found.Message.Id, instance.Id, processId));
         execution.Unit.History(instance, HistoryKind.MessageCorrelated, startEvent.Id, null, $"{found.Message.Name} (buffered)");

@@ -77,7 +77,7 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
                 var definition = await execution.Engine.Definitions.GetAsync(subscription.DefinitionId, ct).ConfigureAwait(false);
                 foreach (var branch in await execution.Pins.RunnersAsync(definition.Record).ConfigureAwait(false))
                 {
-                    var started = execution.Unit.CreateInstance(definition, null, Pins.Initial(branch, variables));
+                    var started = execution.Unit.CreateInstance(definition, null, Pins.Initial(branch, definition.Process, variables));
                     await execution.StartAtAsync(started, definition.Node(subscription.ElementId), variables?.Copy() ?? []).ConfigureAwait(false);
                     triggered++;
                 }

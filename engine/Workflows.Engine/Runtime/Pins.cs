@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workflows.Engine.Feel;
+using Workflows.Engine.Parameters;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Runtime;
@@ -92,8 +93,12 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
     public static HashSet<int> Pinned(IEnumerable<Branch> branches, string processId) =>
         branches.Select(b => PinOf(b, processId)).OfType<int>().ToHashSet();
 
-    /// <summary>What a start for a branch gives the instance, unless the start sets it: <c>branch</c>, <c>calendar</c>, <c>branchSettings</c>.</summary>
-    public static FeelContext Apply(Branch? branch, FeelContext variables)
+    /// <summary>
+    /// What a start for a branch gives the instance of <paramref name="process"/>, unless the start sets it: <c>branch</c>,
+    /// <c>calendar</c>, <c>branchSettings</c> — the branch's settings, and each parameter the version declares
+    /// (<c>wf:parameter</c>) with the branch's value where it holds on this version, else the standard one.
+    /// </summary>
+    public static FeelContext Apply(Branch? branch, Model.ProcessModel process, FeelContext variables)
     {
         if (branch is null)
         {
@@ -108,14 +113,33 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
             settings[key] = value;
         }
 
+        AddParameters(branch, process, settings);
         SetUnlessGiven(variables, "branchSettings", settings);
         return variables;
     }
 
-    /// <summary>The variables a start for <paramref name="branch"/> gives a new instance, less those the start's own (<paramref name="given"/>) set.</summary>
-    public static FeelContext Initial(Branch? branch, FeelContext? given)
+    // A branch's value that no longer holds on this version (a bound tightened) gives way to the standard one; a legacy
+    // setting of the same name wins over the standard.
+    private static void AddParameters(Branch branch, Model.ProcessModel process, FeelContext settings)
     {
-        var initial = Apply(branch, new FeelContext());
+        var values = branch.Parameters.GetValueOrDefault(process.Id);
+        foreach (var parameter in process.Parameters)
+        {
+            if (values?.GetValueOrDefault(parameter.Name) is { } text && parameter.TryRead(text, out var value, out _))
+            {
+                settings[parameter.Name] = value;
+            }
+            else if (!settings.ContainsKey(parameter.Name) && parameter.Default is { } standard && parameter.TryRead(standard, out var fallback, out _))
+            {
+                settings[parameter.Name] = fallback;
+            }
+        }
+    }
+
+    /// <summary>The variables a start for <paramref name="branch"/> gives a new instance, less those the start's own (<paramref name="given"/>) set.</summary>
+    public static FeelContext Initial(Branch? branch, Model.ProcessModel process, FeelContext? given)
+    {
+        var initial = Apply(branch, process, new FeelContext());
         foreach (var name in given?.Keys ?? [])
         {
             initial.Remove(name);

@@ -94,7 +94,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
 
             foreach (var branch in runners)
             {
-                var started = execution.CreateInstance(definition, null, Pins.Initial(branch, null));
+                var started = execution.CreateInstance(definition, null, Pins.Initial(branch, definition.Process, null));
                 execution.History(started, "timer-fired", timer.ElementId, null);
                 await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
             }

@@ -20,7 +20,7 @@ namespace Workflows.Engine.Services;
 /// branch without losing a concurrent change, <see cref="SaveAsync"/> to replace it.
 /// </para>
 /// </remarks>
-public sealed class WorkflowBranches
+public sealed partial class WorkflowBranches
 {
     private readonly CommandRunner _runner;
 

@@ -35,8 +35,8 @@ public sealed class WorkflowRuntime
                 ?? throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
             var record = await execution.Pins.ResolveAsync(command.ProcessId, branch, command.Version).ConfigureAwait(false)
                 ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
-            var variables = Pins.Apply(branch, given.Copy());
             var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+            var variables = Pins.Apply(branch, definition.Process, given.Copy());
             var start = definition.Process.Root.NoneStart
                 ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
             var instance = execution.CreateInstance(definition, command.BusinessKey, variables);

@@ -10,6 +10,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             CommitGuards.Check(changes, this);
             CheckServiceLevels(changes);
             CheckBatchItems(changes);
+            CheckRollouts(changes);
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
             ApplySchedules(changes);
@@ -18,6 +19,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplyMigrations(changes);
             ApplyBatchItems(changes);
             ApplySearchIndex(changes);
+            ApplyRollouts(changes);
         }
 
         return ValueTask.CompletedTask;

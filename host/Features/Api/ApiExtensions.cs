@@ -87,6 +87,8 @@ internal static class ApiExtensions
         var api = app.MapGroup("/api").WithWorkflowsProblems();
         api.MapDefinitions();
         api.MapBranches();
+        api.MapParameters();
+        api.MapRollouts();
         api.MapInstances();
         api.MapTasks();
         api.MapInbox();

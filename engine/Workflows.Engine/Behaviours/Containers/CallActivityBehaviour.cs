@@ -42,7 +42,7 @@ internal sealed class CallActivityBehaviour : ElementBehaviour
 
         var definition = await execution.Engine.Definitions.GetAsync(record.Id, ct).ConfigureAwait(false);
         var start = definition.Process.Root.NoneStart ?? throw new StepFailedException($"process '{processId}' has no none start event to call");
-        var variables = Pins.Apply(branch, call.PropagateAllParentVariables ? scope.Flatten() : (element.Variables ?? []).Copy());
+        var variables = Pins.Apply(branch, definition.Process, call.PropagateAllParentVariables ? scope.Flatten() : (element.Variables ?? []).Copy());
         var child = execution.CreateInstance(definition, instance.State.BusinessKey, variables, instance.Id, element.Key);
         element.CalledInstanceId = child.Id;
         execution.History(instance, HistoryKind.InstanceCalled, node.Id, element.Key, child.Id.ToString());

@@ -1,0 +1,83 @@
+using Dapper;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+// Version approvals, rollout plans and each process's active-rollout lock (migration 0015).
+internal sealed partial class SqlWorkflowStore
+{
+    public async ValueTask<IReadOnlyList<(string Json, long Revision)>> GetRolloutsAsync(string? processId, int max, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition(
+            _dialect.Top($"definition, revision FROM wf_rollouts{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY created_at DESC, id DESC", "@max"),
+            new { processId, max }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.ToList();
+    }
+
+    public async ValueTask<(string Json, long Revision)?> GetRolloutAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition(
+            "SELECT definition, revision FROM wf_rollouts WHERE id = @id", new { id = id.ToString("D") }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => ((string, long)?)r).FirstOrDefault();
+    }
+
+    public async ValueTask<Guid?> GetActiveRolloutAsync(string processId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var id = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT rollout_id FROM wf_rollout_locks WHERE process_id = @processId", new { processId }, cancellationToken: ct)).ConfigureAwait(false);
+        return id is null ? null : Guid.Parse(id);
+    }
+
+    public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetApprovalsAsync(string? processId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(string ProcessId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(new CommandDefinition(
+            $"SELECT process_id, version, approved_by, approved_at, reason FROM wf_version_approvals{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY process_id, version",
+            new { processId }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => new VersionApprovalRecord(r.ProcessId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
+    }
+
+    private static async Task WriteRolloutsAsync(SqlCommit w, ChangeSet changes)
+    {
+        if (changes.Part<RolloutChanges>() is not { } rollouts)
+        {
+            return;
+        }
+
+        foreach (var a in rollouts.Approvals)
+        {
+            // A second approval of the version collides on the key: the loser retries and finds it approved.
+            await w.ExecAsync("approvals", "INSERT INTO wf_version_approvals (process_id, version, approved_by, approved_at, reason) VALUES (@ProcessId, @Version, @ApprovedBy, @at, @Reason)",
+                new { a.ProcessId, a.Version, a.ApprovedBy, at = a.ApprovedAt.UtcTicks, a.Reason }).ConfigureAwait(false);
+        }
+
+        foreach (var r in rollouts.Rollouts)
+        {
+            var id = r.Id.ToString("D");
+            if (r.ExpectedRevision is not { } expected)
+            {
+                await w.ExecAsync("rollouts", "INSERT INTO wf_rollouts (id, process_id, definition, revision, created_at) VALUES (@id, @ProcessId, @Json, @Revision, @at)",
+                    new { id, r.ProcessId, r.Json, r.Revision, at = r.CreatedAt.UtcTicks }).ConfigureAwait(false);
+            }
+            else if (await w.ExecAsync("rollouts", "UPDATE wf_rollouts SET definition = @Json, revision = @Revision WHERE id = @id AND revision = @expected",
+                new { id, r.Json, r.Revision, expected }).ConfigureAwait(false) != 1)
+            {
+                throw new ConcurrencyConflictException($"rollout {r.Id} changed since it was read (expected revision {expected})");
+            }
+        }
+
+        foreach (var processId in rollouts.LocksReleased)
+        {
+            await w.ExecAsync("rollouts", "DELETE FROM wf_rollout_locks WHERE process_id = @processId", new { processId }).ConfigureAwait(false);
+        }
+
+        foreach (var (processId, rolloutId) in rollouts.LocksTaken)
+        {
+            await w.ExecAsync("rollouts", "INSERT INTO wf_rollout_locks (process_id, rollout_id) VALUES (@processId, @rolloutId)",
+                new { processId, rolloutId = rolloutId.ToString("D") }).ConfigureAwait(false);
+        }
+    }
+}

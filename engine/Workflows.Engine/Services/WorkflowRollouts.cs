@@ -1,0 +1,368 @@
+using System.Text.Json;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>
+/// The version lifecycle (deployed → approved → rolled out) and staged rollouts: an approved version pinned to branches
+/// wave by wave, the pinned waves' service figures beside the previous version's, and a rollback that re-pins.
+/// </summary>
+/// <remarks>
+/// Each step is one command: the pins it sets (through <see cref="WorkflowBranches"/>, the branches' own pin path) and
+/// the rollout's audited step commit together or not at all. A process has at most one rollout planned or under way.
+/// The engine records who acted and why; who may act is the host's to decide (see docs/branches.md).
+/// </remarks>
+public sealed class WorkflowRollouts
+{
+    /// <summary>At most this many waves in a rollout.</summary>
+    public const int MaxWaves = 20;
+
+    /// <summary>At most this many branches in a wave.</summary>
+    public const int MaxBranchesPerWave = 500;
+
+    /// <summary>At most this many cases per version are counted in a rollout's figures.</summary>
+    public const int MaxFigureCases = 2000;
+
+    private static readonly JsonSerializerOptions RolloutJson = new(JsonSerializerDefaults.Web);
+    private readonly CommandRunner _runner;
+    private readonly WorkflowBranches _branches;
+    private readonly WorkflowServiceLevels _serviceLevels;
+    private readonly WorkflowQueries _queries;
+
+    internal WorkflowRollouts(CommandRunner runner, WorkflowBranches branches, WorkflowServiceLevels serviceLevels, WorkflowQueries queries) =>
+        (_runner, _branches, _serviceLevels, _queries) = (runner, branches, serviceLevels, queries);
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>Every deployed version of a journey, newest first, with its stage, approval and the branches that pin it.</summary>
+    /// <exception cref="WorkflowNotFoundException">The journey is not deployed.</exception>
+    public async Task<IReadOnlyList<VersionLifecycle>> GetLifecycleAsync(string processId, CancellationToken cancellationToken = default)
+    {
+        var definitions = await Store.GetDefinitionsAsync(processId, cancellationToken).ConfigureAwait(false);
+        if (definitions.Count == 0)
+        {
+            throw new WorkflowNotFoundException($"process '{processId}' is not deployed");
+        }
+
+        var approvals = (await Store.GetApprovalsAsync(processId, cancellationToken).ConfigureAwait(false)).ToDictionary(a => a.Version);
+        var rolledOut = (await GetAllAsync(processId, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.Status == RolloutStatus.Completed).Select(r => r.Version).ToHashSet();
+        var branches = await _branches.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        return definitions.OrderByDescending(d => d.Version).Select(d =>
+        {
+            var approval = approvals.GetValueOrDefault(d.Version);
+            var stage = rolledOut.Contains(d.Version) ? VersionStage.RolledOut : approval is null ? VersionStage.Deployed : VersionStage.Approved;
+            return new VersionLifecycle(processId, d.Version, stage, d.DeployedAt, d.DeployedBy)
+            {
+                ApprovedBy = approval?.ApprovedBy,
+                ApprovedAt = approval?.ApprovedAt,
+                ApprovalReason = approval?.Reason,
+                PinnedBy = branches.Where(b => b.Pins.TryGetValue(processId, out var v) && v == d.Version).Select(b => b.Id).ToList(),
+            };
+        }).ToList();
+    }
+
+    /// <summary>Approves a deployed version as a standard, so that a rollout may pin it.</summary>
+    /// <exception cref="WorkflowInputException">No actor or reason.</exception>
+    /// <exception cref="WorkflowNotFoundException">The version is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">It is approved already.</exception>
+    public Task<VersionLifecycle> ApproveAsync(string processId, int version, string actor, string reason, CancellationToken cancellationToken = default)
+    {
+        RequireWho(actor, reason);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var record = await Store.GetDefinitionByVersionAsync(processId, version, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"process '{processId}' version {version} is not deployed");
+            if ((await Store.GetApprovalsAsync(processId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Version == version) is { } approved)
+            {
+                throw new WorkflowConflictException($"process '{processId}' version {version} was approved by {approved.ApprovedBy} at {approved.ApprovedAt:O}");
+            }
+
+            var approval = new VersionApprovalRecord(processId, version, actor, execution.Now, reason);
+            execution.Changes.PartToFill<RolloutChanges>().Approvals.Add(approval);
+            return new VersionLifecycle(processId, version, VersionStage.Approved, record.DeployedAt, record.DeployedBy)
+            {
+                ApprovedBy = actor,
+                ApprovedAt = approval.ApprovedAt,
+                ApprovalReason = reason,
+            };
+        }, cancellationToken, runTokens: false, name: "ApproveVersion");
+    }
+
+    /// <summary>Plans a rollout of an approved version: its waves in order, none pinned yet.</summary>
+    /// <exception cref="WorkflowInputException">No actor or reason; no wave, an empty or unnamed wave, too many, or a branch in two waves.</exception>
+    /// <exception cref="WorkflowNotFoundException">The version is not deployed, or a branch does not exist.</exception>
+    /// <exception cref="WorkflowConflictException">The version is not approved, or another rollout of the journey is planned or under way.</exception>
+    public Task<Rollout> PlanAsync(PlanRollout plan, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        RequireWho(plan.Actor, plan.Reason);
+        CheckWaves(plan.Waves);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            _ = await Store.GetDefinitionByVersionAsync(plan.ProcessId, plan.Version, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"process '{plan.ProcessId}' version {plan.Version} is not deployed");
+            if (!(await Store.GetApprovalsAsync(plan.ProcessId, cancellationToken).ConfigureAwait(false)).Any(a => a.Version == plan.Version))
+            {
+                throw new WorkflowConflictException($"process '{plan.ProcessId}' version {plan.Version} is not approved: an analyst approves a version before it is rolled out");
+            }
+
+            if (await Store.GetActiveRolloutAsync(plan.ProcessId, cancellationToken).ConfigureAwait(false) is { } active)
+            {
+                throw new WorkflowConflictException($"rollout {active} of process '{plan.ProcessId}' is planned or under way; complete or roll it back first");
+            }
+
+            foreach (var branchId in plan.Waves.SelectMany(w => w.Branches))
+            {
+                _ = await Store.GetBranchAsync(branchId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new WorkflowNotFoundException($"branch '{branchId}' does not exist");
+            }
+
+            var rollout = new Rollout(Guid.CreateVersion7(execution.Now), plan.ProcessId, plan.Version,
+                plan.Waves.Select(w => new RolloutWave(w.Name.Trim(), w.Branches.ToList())).ToList())
+            {
+                Status = RolloutStatus.Planned,
+                Steps = [new RolloutStep(execution.Now, "planned", plan.Actor, plan.Reason, null, [])],
+            };
+            var changes = execution.Changes.PartToFill<RolloutChanges>();
+            changes.LocksTaken.Add((plan.ProcessId, rollout.Id));
+            return Write(changes, rollout with { Revision = 1 }, null, execution.Now);
+        }, cancellationToken, runTokens: false, name: "PlanRollout");
+    }
+
+    /// <summary>Rollouts, of one journey when given, newest first.</summary>
+    public async Task<IReadOnlyList<Rollout>> GetAllAsync(string? processId = null, CancellationToken cancellationToken = default)
+    {
+        var rows = await Store.GetRolloutsAsync(processId, 200, cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => Read(r.Json, r.Revision)).ToList();
+    }
+
+    /// <summary>One rollout.</summary>
+    /// <exception cref="WorkflowNotFoundException">No rollout has that id.</exception>
+    public async Task<Rollout> GetAsync(Guid rolloutId, CancellationToken cancellationToken = default)
+    {
+        var (json, revision) = await Store.GetRolloutAsync(rolloutId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"rollout {rolloutId} does not exist");
+        return Read(json, revision);
+    }
+
+    /// <summary>
+    /// Pins the next wave: each of its branches pins the rollout's version, and what it pinned before is kept for a
+    /// rollback. After the last wave the rollout is completed and the version rolled out.
+    /// </summary>
+    /// <exception cref="WorkflowConflictException">The rollout is completed or rolled back.</exception>
+    public async Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default)
+    {
+        RequireWho(actor, reason);
+
+        // The step pins the wave that was next when it was asked: a step retried after another one won the race (two
+        // clicks, two nodes) must not pin the wave after.
+        var asked = (await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false)).Revision;
+        return await _runner.ExecuteAsync(async execution =>
+        {
+            var rollout = await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+            if (rollout.Revision != asked)
+            {
+                throw new WorkflowConflictException($"rollout {rolloutId} changed while this step was asked ({rollout.Steps[^1].Action} by {rollout.Steps[^1].Actor}); read it again");
+            }
+
+            if (rollout.Status is RolloutStatus.Completed or RolloutStatus.RolledBack)
+            {
+                throw new WorkflowConflictException($"rollout {rolloutId} is {Name(rollout.Status)}; it has no wave to pin");
+            }
+
+            var index = rollout.WavesPinned;
+            var wave = rollout.Waves[index];
+            var previous = new Dictionary<string, int?>(StringComparer.Ordinal);
+            foreach (var branchId in wave.Branches)
+            {
+                var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
+                previous[branchId] = branch.Pins.TryGetValue(rollout.ProcessId, out var pinned) ? pinned : null;
+                await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, rollout.Version, cancellationToken).ConfigureAwait(false);
+            }
+
+            var waves = rollout.Waves.ToList();
+            waves[index] = wave with { PinnedAt = execution.Now, Previous = previous };
+            var last = index == waves.Count - 1;
+            var changes = execution.Changes.PartToFill<RolloutChanges>();
+            if (last)
+            {
+                changes.LocksReleased.Add(rollout.ProcessId);
+            }
+
+            var advanced = rollout with
+            {
+                Waves = waves,
+                Status = last ? RolloutStatus.Completed : RolloutStatus.InProgress,
+                Steps = [.. rollout.Steps, new RolloutStep(execution.Now, "wave-pinned", actor, reason, wave.Name, wave.Branches)],
+                Revision = rollout.Revision + 1,
+            };
+            return Write(changes, advanced, rollout.Revision, execution.Now);
+        }, cancellationToken, runTokens: false, name: "AdvanceRollout").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rolls back: every branch a pinned wave pinned is re-pinned to the version it pinned before (unpinned if it had none),
+    /// unless its pin was changed since, which is left as it is. Running instances stay on their version.
+    /// </summary>
+    /// <exception cref="WorkflowConflictException">The rollout is rolled back already, or pinned no wave yet.</exception>
+    public Task<Rollout> RollBackAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default)
+    {
+        RequireWho(actor, reason);
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var rollout = await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+            if (rollout.Status is RolloutStatus.RolledBack or RolloutStatus.Planned)
+            {
+                throw new WorkflowConflictException($"rollout {rolloutId} is {Name(rollout.Status)}; there is nothing to roll back");
+            }
+
+            var repinned = new List<string>();
+            foreach (var wave in rollout.Waves.Where(w => w.PinnedAt is not null))
+            {
+                foreach (var (branchId, before) in wave.Previous)
+                {
+                    var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
+                    if (branch.Pins.TryGetValue(rollout.ProcessId, out var now) && now == rollout.Version)
+                    {
+                        await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, before, cancellationToken).ConfigureAwait(false);
+                        repinned.Add(branchId);
+                    }
+                }
+            }
+
+            var changes = execution.Changes.PartToFill<RolloutChanges>();
+            if (rollout.Status == RolloutStatus.InProgress)
+            {
+                changes.LocksReleased.Add(rollout.ProcessId);
+            }
+
+            var rolledBack = rollout with
+            {
+                Status = RolloutStatus.RolledBack,
+                Steps = [.. rollout.Steps, new RolloutStep(execution.Now, "rolled-back", actor, reason, null, repinned)],
+                Revision = rollout.Revision + 1,
+            };
+            return Write(changes, rolledBack, rollout.Revision, execution.Now);
+        }, cancellationToken, runTokens: false, name: "RollBackRollout");
+    }
+
+    /// <summary>
+    /// The pinned waves' service figures: in their branches, the cases of the rollout's version beside those of each
+    /// version they pinned before — how many, breaches and at risk of the level-1 commitment, mean satisfaction.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No rollout has that id.</exception>
+    public async Task<RolloutFigures> GetFiguresAsync(Guid rolloutId, CancellationToken cancellationToken = default)
+    {
+        var rollout = await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+        var pinned = rollout.Waves.Where(w => w.PinnedAt is not null).ToList();
+        var branches = pinned.SelectMany(w => w.Branches).ToList();
+        var before = pinned.SelectMany(w => w.Previous.Values).OfType<int>().Where(v => v != rollout.Version).Distinct().OrderDescending().ToList();
+        if (pinned.Count > 0 && pinned.SelectMany(w => w.Previous.Values).Any(v => v is null))
+        {
+            // A branch that pinned nothing ran the latest version before the rollout: the newest one below it.
+            var older = (await Store.GetDefinitionsAsync(rollout.ProcessId, cancellationToken).ConfigureAwait(false)).Where(d => d.Version < rollout.Version).Select(d => d.Version).DefaultIfEmpty().Max();
+            if (older > 0 && !before.Contains(older))
+            {
+                before.Add(older);
+                before = [.. before.OrderDescending()];
+            }
+        }
+
+        var cases = new List<InstanceSummary>();
+        foreach (var branchId in branches)
+        {
+            cases.AddRange(await _queries.QueryInstancesAsync(new InstanceQuery { ProcessId = rollout.ProcessId, Branch = branchId, Max = MaxFigureCases }, cancellationToken).ConfigureAwait(false));
+        }
+
+        var byVersion = cases.ToLookup(c => c.Version);
+        var candidate = await FiguresAsync(rollout.Version, byVersion[rollout.Version].Take(MaxFigureCases).ToList(), cancellationToken).ConfigureAwait(false);
+        var previous = new List<VersionFigures>();
+        foreach (var version in before)
+        {
+            previous.Add(await FiguresAsync(version, byVersion[version].Take(MaxFigureCases).ToList(), cancellationToken).ConfigureAwait(false));
+        }
+
+        return new RolloutFigures(rollout.Id, branches, candidate, previous);
+    }
+
+    private async Task<VersionFigures> FiguresAsync(int version, List<InstanceSummary> cases, CancellationToken ct)
+    {
+        if (cases.Count == 0)
+        {
+            return new VersionFigures(version, 0, 0, 0, null, 0);
+        }
+
+        var ids = cases.Select(c => c.Id).ToHashSet();
+        var now = _runner.Time.GetUtcNow();
+        var commitments = new Dictionary<Guid, SlaState>();
+        foreach (var branch in cases.Select(c => c.Branch).Distinct())
+        {
+            var report = await _serviceLevels.GetServiceReportAsync(cases.Min(c => c.StartedAt), now.AddTicks(1), branch, cases[0].ProcessId, 10_000, ct).ConfigureAwait(false);
+            foreach (var row in report.Where(r => ids.Contains(r.InstanceId)))
+            {
+                commitments[row.InstanceId] = row.Commitment.State;
+            }
+        }
+
+        var scores = new List<decimal>();
+        foreach (var c in cases)
+        {
+            var snapshot = await _queries.GetInstanceAsync(c.Id, ct).ConfigureAwait(false);
+            if (snapshot.Variables.GetValueOrDefault("satisfaction") is decimal score)
+            {
+                scores.Add(score);
+            }
+        }
+
+        return new VersionFigures(version, cases.Count, commitments.Values.Count(s => s == SlaState.Breached), commitments.Values.Count(s => s == SlaState.Warning),
+            scores.Count == 0 ? null : Math.Round(scores.Average(), 2), scores.Count);
+    }
+
+    private static Rollout Write(RolloutChanges changes, Rollout rollout, long? expected, DateTimeOffset now)
+    {
+        var createdAt = rollout.Steps[0].At;
+        changes.Rollouts.Add(new RolloutWrite(rollout.Id, rollout.ProcessId, JsonSerializer.Serialize(rollout, RolloutJson), rollout.Revision, expected, expected is null ? now : createdAt));
+        return rollout;
+    }
+
+    private static Rollout Read(string json, long revision) =>
+        (JsonSerializer.Deserialize<Rollout>(json, RolloutJson) ?? throw new InvalidDataException("a stored rollout is empty")) with { Revision = revision };
+
+    private static string Name(RolloutStatus status) => status switch
+    {
+        RolloutStatus.RolledBack => "rolled back",
+        RolloutStatus.InProgress => "in progress",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static void RequireWho(string actor, string reason)
+    {
+        if (string.IsNullOrWhiteSpace(actor) || string.IsNullOrWhiteSpace(reason))
+        {
+            throw new WorkflowInputException("every step of a version's lifecycle names who takes it and why: actor and reason are required");
+        }
+    }
+
+    private static void CheckWaves(IReadOnlyList<RolloutWave> waves)
+    {
+        if (waves is not { Count: > 0 and <= MaxWaves })
+        {
+            throw new WorkflowInputException($"a rollout has 1 to {MaxWaves} waves, not {waves?.Count ?? 0}");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (wave, i) in waves.Select((w, i) => (w, i)))
+        {
+            if (string.IsNullOrWhiteSpace(wave.Name) || wave.Branches is not { Count: > 0 and <= MaxBranchesPerWave })
+            {
+                throw new WorkflowInputException($"waves[{i}] needs a name and 1 to {MaxBranchesPerWave} branches");
+            }
+
+            if (wave.Branches.FirstOrDefault(b => !seen.Add(b)) is { } twice)
+            {
+                throw new WorkflowInputException($"branch '{twice}' is in two waves; a branch is pinned once per rollout");
+            }
+        }
+    }
+}

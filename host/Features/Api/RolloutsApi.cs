@@ -1,0 +1,95 @@
+using Workflows.Engine;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// The version lifecycle and staged rollouts: an analyst approves a deployed version; a central branch administrator
+/// (<c>branch: *</c>) plans its rollout in waves, pins wave after wave and rolls back; analysts, branch administrators and
+/// supervisors read the plans and the pilot's figures. Each step records its actor (the token's <c>sub</c>) and reason.
+/// </summary>
+internal static class RolloutsApi
+{
+    private static readonly string[] Readers = [Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor];
+
+    public static void MapRollouts(this IEndpointRouteBuilder api)
+    {
+        var versions = api.MapGroup("/definitions").WithTags("Rollouts");
+        versions.MapGet("/{processId}/lifecycle", async (string processId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetLifecycleAsync(processId, ct))
+            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetVersionLifecycle")
+            .WithSummary("Every version of a journey, newest first: deployed, approved or rolled out, who approved it and why, the branches that pin it.");
+        versions.MapPost("/{processId}/versions/{version:int}/approval", async (string processId, int version, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+                await engine.Rollouts.ApproveAsync(processId, version, Caller.From(http.User).Name, Reason(request, limits), ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveVersion")
+            .WithSummary("An analyst approves a deployed version as a standard, with a reason; only an approved version can be rolled out.");
+
+        var group = api.MapGroup("/rollouts").WithTags("Rollouts");
+        group.MapGet("", async (string? journey, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAllAsync(journey, ct))
+            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("ListRollouts").WithSummary("Rollouts, of one journey when given, newest first.");
+        group.MapPost("", PlanAsync)
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PlanRollout").Produces<Rollout>(StatusCodes.Status201Created)
+            .WithSummary("A central branch administrator plans the rollout of an approved version in waves (pilot branches first); nothing is pinned yet.");
+        group.MapGet("/{rolloutId:guid}", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAsync(rolloutId, ct))
+            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRollout");
+        group.MapGet("/{rolloutId:guid}/figures", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetFiguresAsync(rolloutId, ct))
+            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRolloutFigures")
+            .WithSummary("The pinned waves' service figures (cases, breaches, at risk, satisfaction) under the new version beside the version they ran before.");
+        group.MapPost("/{rolloutId:guid}/advance", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+                await engine.Rollouts.AdvanceAsync(rolloutId, Central(http, "pin a rollout's next wave"), Reason(request, limits), ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("AdvanceRollout")
+            .WithSummary("Pins the next wave's branches to the rollout's version (through each branch's pin); after the last wave the version is rolled out.");
+        group.MapPost("/{rolloutId:guid}/rollback", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+                await engine.Rollouts.RollBackAsync(rolloutId, Central(http, "roll a rollout back"), Reason(request, limits), ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("RollBackRollout")
+            .WithSummary("Re-pins every branch the rollout pinned to the version it pinned before; running instances stay on theirs.");
+    }
+
+    private static async Task<IResult> PlanAsync(PlanRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var actor = Central(http, "plan a rollout");
+        if (string.IsNullOrWhiteSpace(request.Journey) || request.Journey.Length > limits.MaxNameLength || request.Version is not { } version)
+        {
+            throw new WorkflowInputException("journey and version name the approved version to roll out");
+        }
+
+        var waves = (request.Waves ?? []).Select((w, i) =>
+        {
+            if (w.Name is { Length: var n } && n > limits.MaxNameLength || (w.Branches ?? []).Any(b => b is null || b.Length > limits.MaxNameLength))
+            {
+                throw new WorkflowInputException($"waves[{i}]: names are at most {limits.MaxNameLength} characters (Workflows:Limits:MaxNameLength)");
+            }
+
+            return new RolloutWave(w.Name ?? "", w.Branches ?? []);
+        }).ToList();
+        var rollout = await engine.Rollouts.PlanAsync(new PlanRollout(request.Journey, version, waves, actor, Reason(new StepRequest(request.Reason), limits)), ct);
+        return Results.Created($"/api/rollouts/{rollout.Id}", rollout);
+    }
+
+    /// <summary>The caller's name, when it is a central branch administrator: a rollout pins other branches than one's own.</summary>
+    private static string Central(HttpContext http, string what)
+    {
+        var caller = Caller.From(http.User);
+        if (caller.Branch != WorkflowsClaims.AllBranches)
+        {
+            throw new ForbiddenException($"only a central branch administrator (branch *) may {what}: it pins other branches; {caller.Name} works for branch '{caller.Branch ?? "none"}'");
+        }
+
+        return caller.Name;
+    }
+
+    private static string Reason(StepRequest request, ApiLimits limits) => request.Reason switch
+    {
+        null or "" => throw new WorkflowInputException("reason is required: every step of a version's lifecycle says why"),
+        { Length: var n } when n > limits.MaxCommentLength => throw new WorkflowInputException($"reason has {n:N0} characters; the limit is {limits.MaxCommentLength:N0} (Workflows:Limits:MaxCommentLength)"),
+        var reason => reason,
+    };
+}
+
+/// <summary>Why a step is taken.</summary>
+internal sealed record StepRequest(string? Reason);
+
+/// <summary>A rollout to plan: the approved version, its waves in order, and why.</summary>
+internal sealed record PlanRequest(string? Journey, int? Version, List<WaveRequest>? Waves, string? Reason);
+
+/// <summary>A wave: its name and branches.</summary>
+internal sealed record WaveRequest(string? Name, List<string>? Branches);
