@@ -164,7 +164,7 @@ public sealed class AccessTests
             Assert.That(asAgent.GetProperty("variables").EnumerateObject().Select(v => v.Name), Is.EqualTo(new[] { "summary" }), "only the declared case data");
             Assert.That(asAgent.GetRawText(), Does.Not.Contain("p-secret-4").And.Not.Contain("412"));
             Assert.That(asAgent.GetProperty("tasks").GetArrayLength(), Is.EqualTo(1), "the rest of the view stays");
-            Assert.That(asLyonAgent.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(asLyonAgent.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another branch's instance is as an unknown one");
             Assert.That(asSupervisor.GetProperty("variables").GetProperty("secret").GetString(), Is.EqualTo("p-secret-4"));
             Assert.That(taskCase.GetRawText(), Does.Not.Contain("p-secret-4"));
             Assert.That(listed.GetRawText(), Does.Not.Contain("p-secret-4"), "lists carry no variables");

@@ -82,7 +82,7 @@ public sealed partial class BrowserTests
         await ExpectTextAsync(page, "[data-test=title]", "cancelled");
         await ExpectTextAsync(page, $"tr[data-instance='{id}']", "cancelled");
         await ScreenshotAsync(page, "operate-commands");
-        var instance = await ann.GetJsonAsync($"/api/instances/{id}");
+        var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
         {
