@@ -50,9 +50,29 @@ public sealed class ProblemWordingTests
             Assert.That(noBody, Is.EqualTo("the request needs a JSON body"));
             Assert.That(wrongShape, Is.EqualTo("variables[0]: an object is expected here"));
             Assert.That(wrongNumber, Is.EqualTo("version: 'abc' is not a whole number"));
-            Assert.That(wrongKind, Is.EqualTo("kind: one of cancel, resolveIncidents, modify is expected here"));
+            Assert.That(wrongKind, Is.EqualTo("kind: one of cancel, resolveIncidents, modify, migrate is expected here"));
             Assert.That(noKind, Is.EqualTo("the body misses kind, which is required"), "left out, the kind was read as cancel");
             Assert.That(text, Does.StartWith("the body is read as JSON"));
+        }
+    }
+
+    [Test]
+    public async Task A_field_the_API_does_not_know_is_refused_by_name_and_nothing_is_done()
+    {
+        var olga = Operator("paris-01");
+        var id = await (await _host.As("ann")).StartAsync("complaint", new { customerId = "c-unknown-field" });
+
+        var oldName = await DetailAsync(olga.PostAsync(new Uri("/api/batches", UriKind.Relative),
+            Json("{\"kind\":\"cancel\",\"selection\":{\"journey\":\"complaint\",\"hasIncident\":true},\"reason\":\"x\"}")), HttpStatusCode.BadRequest);
+        var misspelt = await DetailAsync(olga.PostAsync(new Uri($"/api/instances/{id}/modification", UriKind.Relative),
+            Json("{\"reason\":\"x\",\"terminat\":[\"register\"],\"variables\":[{\"values\":{\"note\":\"set\"}}]}")), HttpStatusCode.BadRequest);
+        var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(oldName, Does.StartWith("'hasIncident' is not a field this request takes in selection"), "a renamed filter never widens a batch");
+            Assert.That(misspelt, Does.StartWith("'terminat' is not a field this request takes"));
+            Assert.That(instance.GetProperty("variables").TryGetProperty("note", out _), Is.False, "the rest of the refused command was not done");
         }
     }
 

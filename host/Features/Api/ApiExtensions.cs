@@ -20,6 +20,9 @@ internal static class ApiExtensions
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            // A field the API does not know is refused, never dropped: a misspelt or renamed filter ("branchh",
+            // "hasIncident") would otherwise widen a batch to instances nobody meant, a misspelt "terminat" skip its step.
+            json.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
             json.SerializerOptions.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
                 json.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), ApiJson.RequireValueParameters);
         });

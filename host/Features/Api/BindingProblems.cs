@@ -58,6 +58,12 @@ internal static partial class BindingProblems
             return $"{at}: {Words(PropertyType(converted.Groups["type"].Value, json.Path) ?? converted.Groups["type"].Value)} is expected here";
         }
 
+        if (Unmapped().Match(json.Message) is { Success: true } unmapped)
+        {
+            var parent = json.Path is { } path && path.LastIndexOf('.') is var dot and > 1 ? $" in {Field(path[..dot])}" : "";
+            return $"'{unmapped.Groups["name"].Value}' is not a field this request takes{parent}: check its spelling against the API reference";
+        }
+
         if (MissingRequired().Match(json.Message) is { Success: true } required)
         {
             return $"the body misses {required.Groups["names"].Value.Replace("'", "", StringComparison.Ordinal)}, which {(required.Groups["names"].Value.Contains(',', StringComparison.Ordinal) ? "are" : "is")} required";
@@ -138,6 +144,9 @@ internal static partial class BindingProblems
 
     [GeneratedRegex("was missing required properties,? including: (?<names>.+?)\\.?$", RegexOptions.Singleline)]
     private static partial Regex MissingRequired();
+
+    [GeneratedRegex("^The JSON property '(?<name>.*)' could not be mapped to any \\.NET member", RegexOptions.Singleline)]
+    private static partial Regex Unmapped();
 
     [GeneratedRegex(" ?Path: (?<path>\\S*) \\| LineNumber: (?<line>\\d+) \\| BytePositionInLine: (?<byte>\\d+)\\.?")]
     private static partial Regex Position();
