@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Workflows.Engine;
@@ -24,32 +23,6 @@ public sealed class MigrationApiTests(string provider)
     private string _server = "";
     private TestHost _host = null!;
     private RabbitMqTestBroker? _broker;
-
-    /// <summary>
-    /// Version 2 of the library's complaint: 'register' renamed 'register_complaint' (and retitled), a new quality check
-    /// before the answer, and no survey — so a case waiting at the survey has an active element without a mapping.
-    /// </summary>
-    internal static string ComplaintV2(string v1)
-    {
-        var xml = v1.Replace("\"register\"", "\"register_complaint\"", StringComparison.Ordinal)
-            .Replace("<bpmn:flowNodeRef>register</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>register_complaint</bpmn:flowNodeRef>", StringComparison.Ordinal)
-            .Replace("name=\"Register and classify\"", "name=\"Register the complaint\"", StringComparison.Ordinal)
-            .Replace("<bpmn:flowNodeRef>survey</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>check_quality</bpmn:flowNodeRef>", StringComparison.Ordinal)
-            .Replace("""<bpmn:sequenceFlow id="resolved_to_respond" sourceRef="resolved" targetRef="respond"/>""",
-                """<bpmn:sequenceFlow id="resolved_to_check_quality" sourceRef="resolved" targetRef="check_quality"/><bpmn:sequenceFlow id="check_quality_to_respond" sourceRef="check_quality" targetRef="respond"/>""",
-                StringComparison.Ordinal)
-            .Replace("""<bpmn:sequenceFlow id="respond_to_survey" sourceRef="respond" targetRef="survey"/>""", """<bpmn:sequenceFlow id="respond_to_closed" sourceRef="respond" targetRef="closed"/>""", StringComparison.Ordinal)
-            .Replace("<bpmn:outgoing>resolved_to_respond</bpmn:outgoing>", "<bpmn:outgoing>resolved_to_check_quality</bpmn:outgoing>", StringComparison.Ordinal)
-            .Replace("<bpmn:incoming>resolved_to_respond</bpmn:incoming>", "<bpmn:incoming>check_quality_to_respond</bpmn:incoming>", StringComparison.Ordinal)
-            .Replace("<bpmn:outgoing>respond_to_survey</bpmn:outgoing>", "<bpmn:outgoing>respond_to_closed</bpmn:outgoing>", StringComparison.Ordinal)
-            .Replace("<bpmn:incoming>survey_to_closed</bpmn:incoming>", "<bpmn:incoming>respond_to_closed</bpmn:incoming>", StringComparison.Ordinal);
-        xml = Regex.Replace(xml, """<bpmn:userTask id="survey".*?</bpmn:userTask>""",
-            """<bpmn:userTask id="check_quality" name="Check the answer's quality"><bpmn:extensionElements><wf:userTask candidateGroups="front-desk"/></bpmn:extensionElements><bpmn:incoming>resolved_to_check_quality</bpmn:incoming><bpmn:outgoing>check_quality_to_respond</bpmn:outgoing></bpmn:userTask>""",
-            RegexOptions.Singleline);
-        xml = Regex.Replace(xml, """\s*<bpmn:sequenceFlow id="survey_to_closed"[^>]*/>""", "");
-        xml = Regex.Replace(xml, """\s*<bpmndi:BPMN(Shape|Edge) id="(survey|respond_to_survey|survey_to_closed|resolved_to_respond)_di".*?</bpmndi:BPMN(Shape|Edge)>""", "", RegexOptions.Singleline);
-        return Regex.Replace(xml, """<wf:satisfactionPolicy[^>]*/>""", "");
-    }
 
     [OneTimeSetUp]
     public async Task StartTheHost()
@@ -122,7 +95,7 @@ public sealed class MigrationApiTests(string provider)
 
         // The analyst deploys version 2; the branch administrator pins it for the branch, then looks before migrating.
         var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
-        using (var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent(ComplaintV2(v1), System.Text.Encoding.UTF8, "application/xml")))
+        using (var deployed = await (await _host.As("alice")).PostAsync(new Uri("/api/definitions", UriKind.Relative), new StringContent(ComplaintVersions.Version2(v1), System.Text.Encoding.UTF8, "application/xml")))
         {
             Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created), await deployed.Content.ReadAsStringAsync());
         }
