@@ -5,7 +5,7 @@ namespace Workflows.Host.Features;
 
 /// <summary>
 /// The web pages: the analysts' designer, the agents' inbox, the supervisors' board, the customers' tracker and the
-/// operators' operations page,
+/// operators' operations page, the branch administrators' branch page,
 /// each allowed to its role like the API. Their scripts and the front-end packages (bpmn-js, copied from the npm
 /// registry's package at build) are static files; the data comes from the API with the signed-in user's token.
 /// </summary>
@@ -19,6 +19,7 @@ internal static class PagesExtensions
         ("/board", Roles.Supervisor, "board.html"),
         ("/tracker", Roles.Customer, "tracker.html"),
         ("/operate", Roles.Operator, "operate.html"),
+        ("/branch", Roles.BranchAdmin, "branch.html"),
     ];
 
     /// <summary>Roles besides its own that may open a page: supervisors read the operations page.</summary>

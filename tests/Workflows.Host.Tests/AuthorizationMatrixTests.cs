@@ -171,6 +171,7 @@ public sealed class AuthorizationMatrixTests
         new("SetBranchParameters", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/parameters/complaint", new { values = new { frontDeskAuthority = 150 } }))),
         new("GetDrift", [Analyst, BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/drift?journey=complaint"))),
         new("SetCalendar", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/calendar", new { week = new { saturday = new[] { "09:00-12:00" } } }))),
+        new("GetBranchCalendar", [BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/branches/paris-01/calendar"))),
         new("StartJourney", [Agent, Customer], _ => Task.FromResult(Send(HttpMethod.Post, "/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { summary = "double charge" } }))),
         new("ListInstances", [Agent, Supervisor, Customer], _ => Task.FromResult(Get("/api/instances"))),
         new("GetInstance", [Agent, Supervisor, Customer], async t => Get($"/api/instances/{await t.ComplaintAsync()}")),
@@ -256,7 +257,7 @@ public sealed class AuthorizationMatrixTests
     }
 
     private static readonly (string Path, string[] Owners)[] Pages =
-        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor])];
+        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor]), ("/branch", [BranchAdmin])];
 
     private static IEnumerable<TestCaseData> PageCases() =>
         Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owners, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));

@@ -180,6 +180,22 @@ public sealed class OpenApiTests
     }
 
     [Test]
+    public void The_branch_calendar_is_read_as_its_layers_and_set_with_its_yearly_holidays_and_working_days()
+    {
+        var operations = Operations().ToDictionary(o => o.Name[(o.Name.LastIndexOf('(') + 1)..^1], o => o.Operation, StringComparer.Ordinal);
+        var schemas = _document.GetProperty("components").GetProperty("schemas");
+        var read = operations["GetBranchCalendar"].GetProperty("responses");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString(), Does.EndWith("/BranchCalendar"));
+            Assert.That(read.EnumerateObject().Select(r => r.Name), Does.Contain("403").And.Contain("404"));
+            Assert.That(schemas.GetProperty("BranchCalendar").GetProperty("properties").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "chain", "layer", "layers", "scheduled" }));
+            Assert.That(schemas.GetProperty("CalendarRequest").GetProperty("properties").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "week", "holidays", "yearlyHolidays", "workingDays" }));
+        }
+    }
+
+    [Test]
     public async Task Every_answer_to_wrong_input_is_one_the_operation_documents()
     {
         var answers = await OperationSweep.RunAsync(_host);

@@ -117,6 +117,16 @@ public sealed class WorkflowServiceLevels
         return recalculated;
     }
 
+    /// <summary>Every saved version of the calendar layer <paramref name="name"/>, oldest first, as the store holds them now.</summary>
+    /// <remarks>Read from the store, not this node's registry: a version another node saved a moment ago is included.</remarks>
+    /// <returns>The versions, or an empty list when no layer has that name.</returns>
+    public async Task<IReadOnlyList<CalendarLayer>> GetCalendarLayerAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var layers = await Store.GetCalendarLayersAsync(cancellationToken).ConfigureAwait(false);
+        return layers.Select(CalendarLayerJson.Read).Where(l => l.Name == name).OrderBy(l => l.EffectiveFrom).ToList();
+    }
+
     /// <summary>Loads the calendar versions other nodes saved; the worker calls it now and then, commands once.</summary>
     public Task RefreshCalendarsAsync(CancellationToken cancellationToken = default) => Module.RefreshCalendarsAsync(cancellationToken);
 

@@ -90,6 +90,7 @@ internal static class ApiExtensions
         var api = app.MapGroup("/api").WithWorkflowsProblems();
         api.MapDefinitions();
         api.MapBranches();
+        api.MapBranchCalendar();
         api.MapParameters();
         api.MapRollouts();
         api.MapInstances();

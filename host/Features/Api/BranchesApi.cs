@@ -51,10 +51,10 @@ internal static class BranchesApi
     private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
         var branch = await OwnBranchAsync(http, engine, branchId, ct);
-        if (request.Holidays is { Count: var holidays } && holidays > limits.MaxCalendarHolidays)
+        if ((request.Holidays?.Count ?? 0) + (request.YearlyHolidays?.Count ?? 0) + (request.WorkingDays?.Count ?? 0) is var holidays && holidays > limits.MaxCalendarHolidays)
         {
             // Every clock on the branch's chain reads the layer: its size is every business-time computation's cost.
-            throw new WorkflowInputException($"holidays lists {holidays:N0} days; the limit is {limits.MaxCalendarHolidays:N0} (Workflows:Limits:MaxCalendarHolidays)");
+            throw new WorkflowInputException($"holidays, yearlyHolidays and workingDays list {holidays:N0} days; the limit is {limits.MaxCalendarHolidays:N0} (Workflows:Limits:MaxCalendarHolidays)");
         }
 
         var layer = "branch:" + branch.Id;
@@ -81,6 +81,8 @@ internal static class BranchesApi
             TimeZone = request.TimeZone,
             Week = week,
             Holidays = request.Holidays ?? [],
+            YearlyHolidays = Yearly(request.YearlyHolidays),
+            WorkingDays = request.WorkingDays ?? [],
         };
         if (System.Text.Encoding.UTF8.GetByteCount(CalendarLayerJson.Write(calendar)) is var bytes && bytes > limits.MaxCalendarBytes)
         {
@@ -98,12 +100,22 @@ internal static class BranchesApi
         return new CalendarChanged(branch.Id, branch.Calendar, changed);
     }
 
+    // "12-24": a day of the year, as the calendar layer keeps yearly holidays (the page sends back what it read).
+    private static List<(int Month, int Day)> Yearly(List<string>? days) => (days ?? []).Select(d =>
+        DateOnly.TryParseExact("2000-" + d, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)
+            ? (date.Month, date.Day)
+            : throw new WorkflowInputException($"yearlyHolidays: '{d}' is not a day of the year as MM-dd (12-25)")).ToList();
+
     private static string[] Calendars(Branch branch) => branch.Calendar.Split('/', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 internal sealed record PinRequest(int Version);
 
-/// <summary>A branch's calendar layer: the week's working intervals (<c>"monday": ["09:00-12:00", "13:00-17:00"]</c>; a day given empty is closed), holidays, and from when.</summary>
-internal sealed record CalendarRequest(Dictionary<string, List<string>>? Week, List<DateOnly>? Holidays, string? TimeZone, DateTimeOffset? EffectiveFrom);
+/// <summary>
+/// A branch's calendar layer: the week's working intervals (<c>"monday": ["09:00-12:00", "13:00-17:00"]</c>; a day given
+/// empty is closed), holidays, yearly holidays (<c>"12-24"</c>), working days an upper layer makes holidays, and from when.
+/// </summary>
+internal sealed record CalendarRequest(Dictionary<string, List<string>>? Week, List<DateOnly>? Holidays, string? TimeZone, DateTimeOffset? EffectiveFrom,
+    List<string>? YearlyHolidays = null, List<DateOnly>? WorkingDays = null);
 
 internal sealed record CalendarChanged(string BranchId, string Calendar, int ClocksRecalculated);
