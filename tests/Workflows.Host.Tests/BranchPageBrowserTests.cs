@@ -70,12 +70,20 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
     {
         if (_context is not null)
         {
+            foreach (var open in _context.Pages)
+            {
+                Assert.That(await open.Locator("body").InnerTextAsync(), Does.Not.Match(@"\b(null|undefined|NaN|\[object Object\])\b"), "the page shows no value unread");
+            }
+
             await _context.CloseAsync();
             _context = null;
         }
 
         Assert.That(_pageErrors, Is.Empty, "script errors or console errors in the page");
     }
+
+    // A migration's progress (GET /api/migrations/{id}), not its creation (POST /api/migrations).
+    private static readonly System.Text.RegularExpressions.Regex ProgressRoute = new("/api/migrations/[0-9a-f-]{36}$");
 
     private WorkflowEngine Engine => Host.Factory.Services.GetRequiredService<WorkflowEngine>();
 
@@ -231,8 +239,18 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, "[data-test=preview-summary]", "3 can move, 0 cannot");
         var moves = await page.Locator("[data-test=preview] .moves").First.InnerTextAsync();
         await page.FillAsync("[data-test=migration-reason]", "version 2 pinned: the quality check applies to open cases");
+
+        // The host is out of reach while the migration runs (its progress cannot be read), and the page is reloaded meanwhile:
+        // the migration is shown again from the browser's memory, and followed to the end once the host answers.
+        await page.RouteAsync(ProgressRoute, route => route.AbortAsync());
         await page.ClickAsync("[data-test=run]");
+        await ExpectTextAsync(page, "[data-test=progress]", "The server cannot be reached");
+        await page.ReloadAsync();
+        await ExpectTextAsync(page, "[data-test=progress]", "The server cannot be reached");
+        var runOffered = await page.Locator("[data-test=run]").CountAsync();
+        await page.UnrouteAsync(ProgressRoute);
         await ExpectTextAsync(page, "[data-test=progress-text]", "3 of 3 cases: 3 moved, 0 skipped, 0 could not move");
+        await page.Locator("[data-test=progress]").ScrollIntoViewIfNeededAsync();
         await ScreenshotAsync(page, "branch-migration");
 
         // A reload shows the finished migration again (its id is kept in the browser), until it is dismissed.
@@ -248,6 +266,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
 
         using (Assert.EnterMultipleScope())
         {
+            Assert.That(runOffered, Is.Zero, "no dry run shown after the reload: nothing to run twice");
             Assert.That(reasons, Does.Contain("“Register and classify” (register) is active and version 2 has no element"));
             Assert.That(moves, Does.Contain("“Register and classify” (register) → “Register the complaint” (register_complaint)"));
             Assert.That(versions, Is.All.EqualTo(2));

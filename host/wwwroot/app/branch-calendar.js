@@ -33,11 +33,11 @@ export function calendarTab(page, panel) {
     const mode = set === undefined ? 'inherit' : set.length === 0 ? 'closed' : 'open';
     const base = inherited(day);
     const select = el('select', { id: `day-${day}`, 'data-day': day, 'aria-describedby': `day-${day}-error` },
-      el('option', { value: 'inherit', selected: mode === 'inherit', text: `as ${base.from}: ${base.text}` }),
+      el('option', { value: 'inherit', selected: mode === 'inherit', text: `as ${base.from}` }),
       el('option', { value: 'closed', selected: mode === 'closed', text: 'closed' }),
       el('option', { value: 'open', selected: mode === 'open', text: 'open these hours' }));
     const text = el('input', { id: `hours-${day}`, 'data-hours': day, value: mode === 'open' ? set.join(', ') : '', placeholder: '09:00-12:00, 13:00-17:00',
-      'aria-label': `${title(day)} opening hours`, 'aria-describedby': `day-${day}-error`, disabled: mode !== 'open', size: 26, maxlength: 120 });
+      'aria-label': `${title(day)} opening hours`, 'aria-describedby': `day-${day}-error`, disabled: mode !== 'open', size: 24, maxlength: 120 });
     select.addEventListener('change', () => { text.disabled = select.value !== 'open'; if (!text.disabled) text.focus(); });
     return el('tr', { 'data-row': day },
       el('td', {}, el('label', { for: `day-${day}`, text: title(day) })),

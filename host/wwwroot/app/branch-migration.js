@@ -114,12 +114,12 @@ export function migrationTab(page, panel) {
     const reason = text => text.replace(/'([^']+)'/g, (m, id) => (name(id) ? named(id) : m));
     const move = text => text.split(' ').map(w => (name(w) ? named(w) : w)).join(' ');
     const busy = progress && progress.state !== 'completed';
-    box.replaceChildren(
+    box.replaceChildren(...[
       el('h3', { tabindex: '-1', 'data-test': 'preview-summary', text: `Dry run: ${preview.instances.length} running case${preview.instances.length === 1 ? '' : 's'} of version ${plan.from} looked at${preview.next ? ' so far' : ''}: ${can} can move, ${preview.instances.length - can} cannot.` }),
       preview.instances.length === 0 ? el('p', { text: `${page.branch.id} has no running ${page.journey} case on version ${plan.from}.` }) : el('div', { class: 'scroll' }, el('table', {},
         el('thead', {}, el('tr', {}, ...['Case', 'What happens', 'Why it cannot move'].map(h => el('th', { text: h })))),
         el('tbody', {}, ...preview.instances.map(i => el('tr', { 'data-instance': i.instanceId, 'data-can': String(i.canMigrate) },
-          el('td', { title: i.instanceId, text: i.instanceId.slice(0, 8) }),
+          el('td', { class: 'case-id', text: i.instanceId }),
           el('td', {}, i.canMigrate ? el('ul', { class: 'moves' }, ...i.moves.map(m => el('li', { text: move(m) }))) : el('span', { text: `stays on version ${i.version}` })),
           el('td', {}, i.reasons.length ? el('ul', { class: 'reasons', 'data-test': 'reasons' }, ...i.reasons.map(r => el('li', { text: reason(r) }))) : '—')))))),
       preview.next ? el('button', { type: 'button', 'data-test': 'more-preview', onclick: () => dryRun(true) }, 'More cases') : null,
@@ -129,7 +129,7 @@ export function migrationTab(page, panel) {
       el('div', { class: 'actions-row' },
         el('button', { type: 'button', class: 'primary', 'data-test': 'run', disabled: busy || can === 0, onclick: run },
           `Migrate ${page.branch.id}'s cases of version ${plan.from} to version ${plan.to}`),
-        busy ? el('span', { class: 'hint', text: 'A migration of this branch is under way: wait for it to finish.' }) : null));
+        busy ? el('span', { class: 'hint', text: 'A migration of this branch is under way: wait for it to finish.' }) : null)].filter(Boolean));
   }
 
   async function run() {
@@ -141,6 +141,8 @@ export function migrationTab(page, panel) {
       localStorage.setItem(key(page.branch.id), JSON.stringify({ id: batch.id, journey: page.journey, from: plan.from, to: plan.to }));
       progress = batch;
       renderProgress();
+      $q('#progress').scrollIntoView({ block: 'nearest' });
+      $q('#progress h3')?.focus();
       poll();
     } catch (error) {
       $q('#run-problem').replaceChildren(problemView(error));
@@ -196,7 +198,7 @@ export function migrationTab(page, panel) {
       p.unreachable ? el('div', { class: 'notice error', role: 'alert', text: `The server cannot be reached (${p.unreachable.message}); trying again. The migration goes on in the server: nothing is lost.` }) : null,
       p.completedAt ? el('p', { class: 'hint', text: `Finished ${when(p.completedAt)}; started ${when(p.createdAt)} by ${p.actor || 'someone'}.` }) : null,
       failed.length ? el('div', {}, el('div', { text: 'Cases that did not move, and why:' }),
-        el('ul', { class: 'reasons', 'data-test': 'failed' }, ...failed.map(r => el('li', { title: r.instanceId, text: `${r.instanceId.slice(0, 8)} (${r.status}): ${r.detail || ''}` })))) : null,
+        el('ul', { class: 'reasons', 'data-test': 'failed' }, ...failed.map(r => el('li', { text: `${r.instanceId} (${r.status}): ${r.detail || ''}` })))) : null,
       p.state === 'completed' ? el('button', { type: 'button', 'data-test': 'dismiss-migration', onclick: () => { localStorage.removeItem(key(page.branch.id)); progress = null; renderProgress(); renderPreview(); $q('[data-test=dry-run]')?.focus(); } }, 'Dismiss') : null));
   }
 

@@ -37,7 +37,7 @@ export function elements(journey, version) {
 /** "the user task “Register and classify”", "the flow from “Resolved?” to “Answer”": an element in words. */
 export function words(element, ...lookups) {
   if (!element) return 'an element';
-  const named = id => { for (const m of lookups) { const e = m?.get(id); if (e) return e.name ? `“${e.name}”` : e.id; } return id; };
+  const named = id => { for (const m of lookups) { const e = m?.get(id); if (e) return e.name ? `“${e.name}”` : `the ${e.kind} ${e.id}`; } return id; };
   if (element.type === 'sequenceFlow') return `the flow ${element.name ? `“${element.name}” ` : ''}from ${named(element.source)} to ${named(element.target)}`;
   return element.name ? `the ${element.kind} “${element.name}”` : `the ${element.kind} ${element.id}`;
 }

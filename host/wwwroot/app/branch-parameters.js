@@ -4,7 +4,8 @@
 import { api, el } from './common.js';
 import { problemView, fieldOf } from './branch-model.js';
 
-const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+// Days and time only, as the engine reads a parameter's duration (no years, months or weeks).
+const DURATION = /^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
 function bounds(p) {
   if (p.values?.length) return `one of ${p.values.join(', ')}`;
@@ -32,7 +33,7 @@ function read(p, text) {
   if (t === '') return { value: null };
   if (p.type === 'number') return /^-?\d+(\.\d+)?$/.test(t) ? { value: Number(t) } : { error: `${t} is not a number (digits, a point for decimals)` };
   if (p.type === 'boolean') return { value: t === 'true' };
-  if (p.type === 'duration') return DURATION.test(t) ? { value: t } : { error: `${t} is not a duration such as PT4H, P1D or P1DT12H` };
+  if (p.type === 'duration') return DURATION.test(t) ? { value: t } : { error: `${t} is not a duration in days and hours such as PT4H, P1D or P1DT12H` };
   return { value: t };
 }
 

@@ -14,16 +14,17 @@ async function changes(journey, from, to) {
   const id = item => (typeof item === 'string' ? item : item.id || item.elementId);
   const detail = item => (typeof item === 'object' && item ? [].concat(item.changes || item.details || []).join('; ') : '');
   const items = [
-    ...(diff.added || []).map(i => ({ kind: 'added', text: `Adds ${words(after.get(id(i)) || { id: id(i), kind: 'element' }, after, before)}` })),
-    ...(diff.removed || []).map(i => ({ kind: 'removed', text: `Removes ${words(before.get(id(i)) || { id: id(i), kind: 'element' }, before, after)}` })),
+    ...(diff.added || []).map(i => ({ kind: 'added', flow: after.get(id(i))?.type === 'sequenceFlow', text: `Adds ${words(after.get(id(i)) || { id: id(i), kind: 'element' }, after, before)}` })),
+    ...(diff.removed || []).map(i => ({ kind: 'removed', flow: before.get(id(i))?.type === 'sequenceFlow', text: `Removes ${words(before.get(id(i)) || { id: id(i), kind: 'element' }, before, after)}` })),
     ...(diff.changed || []).map(i => {
       const was = before.get(id(i)), now = after.get(id(i));
       const renamed = was && now && was.name !== now.name && was.name && now.name ? ` (renamed “${was.name}” → “${now.name}”)` : '';
       const what = detail(i);
-      return { kind: 'changed', text: `Changes ${words(now || was || { id: id(i), kind: 'element' }, after, before)}${renamed}${what ? `: ${what}` : ''}` };
+      return { kind: 'changed', flow: (now || was)?.type === 'sequenceFlow', text: `Changes ${words(now || was || { id: id(i), kind: 'element' }, after, before)}${renamed}${what ? `: ${what}` : ''}` };
     }),
   ];
-  return items;
+  // Steps first, flows after them: what a branch notices is a step added or gone.
+  return items.map((item, at) => ({ ...item, at })).sort((a, b) => Number(a.flow) - Number(b.flow) || a.at - b.at);
 }
 
 function changeList(items) {
