@@ -27,7 +27,13 @@ export function migrationTab(page, panel) {
     versions = (await api(`/api/definitions/${encodeURIComponent(journey)}/lifecycle`)).map(v => v.version);
     if (journey !== page.journey) return;
     const runs = page.branch.pins?.[journey] ?? versions[0];
-    if (!plan) plan = { from: versions.find(v => v !== runs) ?? runs, to: runs, mappings: new Map() };
+    if (!plan) {
+      // After a reload, the plan of the migration under way, else the newest other version to the one the branch runs.
+      const saved = stored();
+      plan = saved?.journey === journey && Array.isArray(saved.mappings) && versions.includes(saved.from) && versions.includes(saved.to)
+        ? { from: saved.from, to: saved.to, mappings: new Map(saved.mappings) }
+        : { from: versions.find(v => v !== runs) ?? runs, to: runs, mappings: new Map() };
+    }
     await loadModels();
     render();
     resume();
@@ -138,7 +144,7 @@ export function migrationTab(page, panel) {
     $q('[data-test=run]').disabled = true;
     try {
       const batch = await api('/api/migrations', { method: 'POST', body: { ...request(), reason } });
-      localStorage.setItem(key(page.branch.id), JSON.stringify({ id: batch.id, journey: page.journey, from: plan.from, to: plan.to }));
+      localStorage.setItem(key(page.branch.id), JSON.stringify({ id: batch.id, journey: page.journey, from: plan.from, to: plan.to, mappings: [...plan.mappings] }));
       progress = batch;
       renderProgress();
       $q('#progress').scrollIntoView({ block: 'nearest' });

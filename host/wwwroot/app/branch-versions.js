@@ -5,6 +5,7 @@ import { api, el, when } from './common.js';
 import { elements, words, problemView, stageWords } from './branch-model.js';
 
 const LISTED = 6; // changes listed before "and n more"
+const EAGER = 8;  // versions whose changes are read with the list
 
 /** What moving from version `from` to `to` changes, as list items in words. */
 async function changes(journey, from, to) {
@@ -47,10 +48,11 @@ export function versionsTab(page, panel) {
     const versions = await api(`/api/definitions/${encodeURIComponent(journey)}/lifecycle`);
     const pinned = page.branch.pins?.[journey] ?? null;
     const runs = pinned ?? Math.max(...versions.map(v => v.version));
-    const rows = await Promise.all(versions.map(async v => {
+    // The newest versions' changes are read at once; older ones when asked (each reads two models and a comparison).
+    const rows = await Promise.all(versions.map(async (v, at) => {
       let changed;
       try {
-        changed = v.version === runs ? null : await changes(journey, runs, v.version);
+        changed = v.version === runs ? null : at < EAGER ? await changes(journey, runs, v.version) : undefined;
       } catch (error) {
         changed = error;
       }
@@ -71,10 +73,21 @@ export function versionsTab(page, panel) {
           el('td', {}, when(v.deployedAt), v.deployedBy ? el('div', { class: 'hint', text: `by ${v.deployedBy}` }) : null),
           el('td', {}, v.approvedBy ? [when(v.approvedAt), el('div', { class: 'hint', text: `by ${v.approvedBy}: ${v.approvalReason || ''}` })] : '—'),
           el('td', {}, changed === null ? el('span', { class: 'hint', text: 'the version this branch starts' })
+            : changed === undefined ? el('button', { type: 'button', onclick: e => later(e.currentTarget, v.version, runs) }, 'What changed?')
             : changed instanceof Error ? problemView(changed) : changeList(changed)),
           el('td', {}, pinnable(v)
             ? el('button', { type: 'button', 'data-test': 'pin', 'data-pin': v.version, onclick: e => confirm(v, runs, pinned, changed, e.currentTarget) }, `Pin version ${v.version}…`)
             : v.version === pinned ? '' : el('span', { class: 'hint', text: v.stage === 'deployed' ? 'not approved: cannot be pinned' : '' })))))));
+  }
+
+  async function later(button, version, runs) {
+    const cell = button.parentElement;
+    button.disabled = true;
+    try {
+      cell.replaceChildren(changeList(await changes(page.journey, runs, version)));
+    } catch (error) {
+      cell.replaceChildren(problemView(error));
+    }
   }
 
   function confirm(v, runs, pinned, changed, button) {

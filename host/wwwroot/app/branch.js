@@ -31,7 +31,7 @@ const tabs = {
   rollouts: rolloutsTab(page, $('panel-rollouts')),
   migration: migrationTab(page, $('panel-migration')),
 };
-let current = asked.get('tab') in tabs ? asked.get('tab') : 'versions';
+let current = Object.hasOwn(tabs, asked.get('tab') ?? '') ? asked.get('tab') : 'versions';
 
 function showRuns() {
   const pin = page.branch?.pins?.[page.journey];
