@@ -51,10 +51,13 @@ internal static class BranchesApi
     private static async Task<CalendarChanged> SetCalendarAsync(string branchId, CalendarRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
         var branch = await OwnBranchAsync(http, engine, branchId, ct);
-        if ((request.Holidays?.Count ?? 0) + (request.YearlyHolidays?.Count ?? 0) + (request.WorkingDays?.Count ?? 0) is var holidays && holidays > limits.MaxCalendarHolidays)
+        var days = new[] { ("holidays", request.Holidays?.Count ?? 0), ("yearlyHolidays", request.YearlyHolidays?.Count ?? 0), ("workingDays", request.WorkingDays?.Count ?? 0) }
+            .Where(d => d.Item2 > 0).ToList();
+        if (days.Sum(d => d.Item2) is var holidays && holidays > limits.MaxCalendarHolidays)
         {
             // Every clock on the branch's chain reads the layer: its size is every business-time computation's cost.
-            throw new WorkflowInputException($"holidays, yearlyHolidays and workingDays list {holidays:N0} days; the limit is {limits.MaxCalendarHolidays:N0} (Workflows:Limits:MaxCalendarHolidays)");
+            var named = string.Join(" + ", days.Select(d => d.Item1));
+            throw new WorkflowInputException($"{named} list{(days.Count == 1 ? "s" : "")} {holidays:N0} days; the limit is {limits.MaxCalendarHolidays:N0} (Workflows:Limits:MaxCalendarHolidays)");
         }
 
         var layer = "branch:" + branch.Id;
