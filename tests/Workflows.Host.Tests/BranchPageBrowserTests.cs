@@ -297,6 +297,12 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
             await Assertions.Expect(page.Locator($"#panel-{tab} .hint").First).ToBeVisibleAsync();
         }
 
+        // The tabs by keyboard: from the migration tab, Home goes to the first and the arrow to the next.
+        await page.Keyboard.PressAsync("Home");
+        await Assertions.Expect(page.Locator("[role=tab][data-tab=versions]")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.Locator("[role=tab][data-tab=parameters]")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Locator("#panel-parameters")).ToBeVisibleAsync();
         var shown = await page.Locator("main").InnerTextAsync();
         var branchPicker = await page.Locator("[data-test=branch]").CountAsync();
 

@@ -72,7 +72,8 @@ export function calendarTab(page, panel) {
           holidayList(),
           el('div', { class: 'row' },
             el('label', { for: 'new-holiday', text: 'Add a holiday' }),
-            el('input', { id: 'new-holiday', type: 'date', 'data-test': 'new-holiday' }),
+            // Enter adds the date (it would otherwise save the form without it).
+            el('input', { id: 'new-holiday', type: 'date', 'data-test': 'new-holiday', onkeydown: e => { if (e.key === 'Enter') { e.preventDefault(); addHoliday(); } } }),
             el('button', { type: 'button', 'data-test': 'add-holiday', onclick: addHoliday }, 'Add')),
           el('div', { id: 'holiday-error', class: 'field-error', role: 'alert' }),
           el('h3', { text: 'Closed too, from the upper layers' }),

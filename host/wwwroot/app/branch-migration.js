@@ -175,6 +175,7 @@ export function migrationTab(page, panel) {
         progress.unreachable = false;
         if (progress.state === 'completed') {
           timer = null;
+          preview = null; // what it showed has changed: the cases moved
           progress.results = await api(`/api/migrations/${saved.id}/results?max=200`);
         } else {
           poll(1000);

@@ -60,7 +60,7 @@ export function parametersTab(page, panel) {
           el('td', { 'data-test': 'bounds', text: bounds(p) }),
           el('td', { text: p.standard ?? '—' }),
           el('td', {}, input(p),
-            el('div', { id: `param-${p.name}-hint`, class: 'hint', text: p.value == null ? 'runs on the standard value' : '' }),
+            el('div', { id: `param-${p.name}-hint`, class: 'hint', text: p.value != null ? '' : p.standard != null ? 'runs on the standard value' : 'not set: cases read no value' }),
             el('div', { id: `param-${p.name}-error`, class: 'field-error', 'data-error': p.name, role: 'alert', text: p.problem ? `Not used: ${p.problem}` : '' })))))),
       el('div', { id: 'parameter-problem' }),
       params.length ? el('div', { class: 'actions-row' },

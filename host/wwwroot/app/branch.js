@@ -21,7 +21,11 @@ const page = {
   problem: error => $('message').replaceChildren(problemView(error)),
   clear: () => $('message').replaceChildren(),
   /** Reads the branch again (after a pin), and tells the tabs. */
-  async reload() { page.branch = await api(`/api/branches/${encodeURIComponent(page.branch.id)}`); showRuns(); },
+  async reload() {
+    page.branch = await api(`/api/branches/${encodeURIComponent(page.branch.id)}`);
+    showRuns();
+    Object.values(tabs).forEach(t => t.reset?.()); // a new pin changes what a migration moves to
+  },
 };
 
 const tabs = {
