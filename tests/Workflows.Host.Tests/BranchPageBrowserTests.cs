@@ -233,6 +233,8 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await page.ClickAsync("[data-test=dry-run]");
         await ExpectTextAsync(page, "[data-test=preview-summary]", "3 running cases of version 1 looked at: 0 can move, 3 cannot");
         var reasons = await page.Locator("[data-test=reasons]").First.InnerTextAsync();
+        await page.Locator("[data-test=preview]").ScrollIntoViewIfNeededAsync();
+        await ScreenshotAsync(page, "branch-dry-run");
 
         await page.SelectOptionAsync("[data-map=register]", "register_complaint");
         await page.ClickAsync("[data-test=dry-run]");

@@ -117,7 +117,8 @@ export function migrationTab(page, panel) {
     const name = id => models.source.get(id)?.name || models.target.get(id)?.name;
     const named = id => (name(id) ? `“${name(id)}” (${id})` : id);
     // Reasons quote ids ('survey'); moves list them bare (register → register_complaint, opens chase on watched).
-    const reason = text => text.replace(/'([^']+)'/g, (m, id) => (name(id) ? named(id) : m));
+    // An id is named at its first mention only: "“Register and classify” (register) … has no element 'register'".
+    const reason = text => { const seen = new Set(); return text.replace(/'([^']+)'/g, (m, id) => (name(id) && !seen.has(id) && seen.add(id) ? named(id) : m)); };
     const move = text => text.split(' ').map(w => (name(w) ? named(w) : w)).join(' ');
     const busy = progress && progress.state !== 'completed';
     box.replaceChildren(...[
