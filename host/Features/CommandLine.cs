@@ -8,7 +8,8 @@ namespace Workflows.Host.Features;
 
 /// <summary>
 /// The host's verbs for analysts and operators, run instead of the server when the first argument names one:
-/// <c>validate FILE…</c>, <c>deploy FILE… --server URL</c>, <c>migrate-db</c>, <c>feel EXPRESSION [--context JSON]</c>.
+/// <c>validate FILE…</c>, <c>deploy FILE… --server URL</c>, <c>migrate-db</c>, <c>feel EXPRESSION [--context JSON]</c>,
+/// <c>decide FILE.dmn --decision ID [--context JSON]</c>, <c>dmn-tck DIR</c>.
 /// Exit code 0 on success, 1 on findings or failure, 2 on a wrong command line.
 /// </summary>
 internal static class CommandLine
@@ -20,9 +21,12 @@ internal static class CommandLine
                                                  or the WORKFLOWS_TOKEN environment variable)
           migrate-db                             migrate the configured database (Workflows:Store) and stop
           feel EXPRESSION [--context JSON]       evaluate a FEEL expression and print its value as JSON
+          decide FILE.dmn --decision ID [--context JSON]
+                                                 evaluate a DMN decision (id or name) and print its value as JSON
+          dmn-tck DIR                            run the DMN TCK test cases under DIR; a line per result, then N/M passed
         """;
 
-    private static readonly string[] Verbs = ["validate", "deploy", "migrate-db", "feel", "help", "--help"];
+    private static readonly string[] Verbs = ["validate", "deploy", "migrate-db", "feel", "decide", "dmn-tck", "help", "--help"];
 
     /// <summary>
     /// The option <c>dotnet run</c> puts first (the project's <c>RunArguments</c>): the folder the command was typed in.
@@ -56,6 +60,8 @@ internal static class CommandLine
                 "deploy" => await DeployAsync(args, directory, output, error, server),
                 "migrate-db" => await MigrateAsync(args, output),
                 "feel" => Feel(args, output, error),
+                "decide" => await DecisionVerbs.DecideAsync(args, directory, output, error),
+                "dmn-tck" => await DecisionVerbs.TckAsync(args, directory, output, error),
                 _ => Help(output),
             };
         }
@@ -91,7 +97,7 @@ internal static class CommandLine
         return files.Count > 0 ? files : throw new UsageException($"{args[0]} needs at least one BPMN file");
     }
 
-    private static string? Option(string[] args, string name)
+    internal static string? Option(string[] args, string name)
     {
         var at = Array.IndexOf(args, name);
         return at < 0 ? null : at + 1 < args.Length ? args[at + 1] : throw new UsageException($"{name} needs a value");
@@ -213,21 +219,7 @@ internal static class CommandLine
             throw new UsageException("feel needs an expression");
         }
 
-        IReadOnlyDictionary<string, object?>? context = null;
-        if (Option(args, "--context") is { } json)
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(json);
-                context = document.RootElement.ValueKind == JsonValueKind.Object
-                    ? document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
-                    : throw new UsageException($"--context must be a JSON object, not a {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
-            }
-            catch (JsonException e)
-            {
-                throw new UsageException($"--context is not JSON: {e.Message}");
-            }
-        }
+        var context = ContextOption(args);
 
         try
         {
@@ -253,5 +245,26 @@ internal static class CommandLine
         }
     }
 
-    private sealed class UsageException(string message) : Exception(message);
+    /// <summary>The <c>--context</c> option as a JSON object's members; null when absent.</summary>
+    internal static IReadOnlyDictionary<string, object?>? ContextOption(string[] args)
+    {
+        if (Option(args, "--context") is not { } json)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
+                : throw new UsageException($"--context must be a JSON object, not a {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"--context is not JSON: {e.Message}");
+        }
+    }
+
+    internal sealed class UsageException(string message) : Exception(message);
 }

@@ -164,13 +164,14 @@ internal static partial class FeelBuiltins
         return ParseOffset(match.Groups["o"].Value, out var offset, out var zone) ? new FeelDateTime(date.ToDateTime(time), offset, zone) : null;
     }
 
-    // TimeOnly keeps 7 fractional digits; ISO 8601 allows 9 (nanoseconds), so the rest is dropped.
+    // Times are kept to the millisecond, as they are written (FeelValue.FormatTime): ISO 8601 allows 9 fractional
+    // digits, and two times that differ below a millisecond are equal, as the DMN TCK expects.
     private static bool TryTimeOfDay(string text, out TimeOnly time)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
-        if (dot >= 0 && text.Length - dot - 1 > 7)
+        if (dot >= 0 && text.Length - dot - 1 > 3)
         {
-            text = text[..(dot + 8)];
+            text = text[..(dot + 4)];
         }
 
         return TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out time);
@@ -311,6 +312,6 @@ internal static partial class FeelBuiltins
     [GeneratedRegex(@"^(?<t>\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)(?<o>Z|[+-]\d{2}:\d{2}|@[A-Za-z_/+-]+)?$")]
     private static partial Regex TimeRegex();
 
-    [GeneratedRegex(@"^(?<neg>-)?P(?:(?<y>-?\d{1,18})Y)?(?:(?<mo>-?\d{1,18})M)?(?:(?<w>-?\d{1,18})W)?(?:(?<d>-?\d{1,18})D)?(?:T(?:(?<h>-?\d{1,18})H)?(?:(?<mi>-?\d{1,18})M)?(?:(?<s>-?\d{1,18}(?:\.\d{1,9})?)S)?)?$")]
+    [GeneratedRegex(@"^(?<neg>-)?P(?:(?<y>-?\d{1,18})Y)?(?:(?<mo>-?\d{1,18})M)?(?:(?<w>-?\d{1,18})W)?(?:(?<d>-?\d{1,18})D)?(?:T(?:(?<h>-?\d{1,18})H)?(?:(?<mi>-?\d{1,18})M)?(?:(?<s>-?\d{1,18}(?:\.\d{0,9})?)S)?)?$")]
     private static partial Regex DurationRegex();
 }

@@ -14,14 +14,41 @@ internal static partial class FeelBuiltins
     private static Dictionary<string, FeelFunction> Build()
     {
         var f = new Dictionary<string, FeelFunction>(StringComparer.Ordinal);
+        // The aggregates and list builders take their items as a list or one by one.
+        string[] variadic = ["min", "max", "sum", "product", "mean", "median", "stddev", "mode", "all", "and", "any", "or", "append", "concatenate", "union", "count"];
+        // Built-ins with several forms: the names of each form's parameters, for named arguments.
+        var overloads = new Dictionary<string, string[][]>(StringComparer.Ordinal)
+        {
+            ["date"] = [["year", "month", "day"]],
+            ["time"] = [["hour", "minute", "second", "offset"]],
+            ["date and time"] = [["date", "time"]],
+            ["years and months duration"] = [["from", "to"]],
+            ["before"] = [["point", "range"], ["range", "point"], ["range1", "range2"]],
+            ["after"] = [["point", "range"], ["range", "point"], ["range1", "range2"]],
+            ["finishes"] = [["range1", "range2"]],
+            ["finished by"] = [["range1", "range2"]],
+            ["includes"] = [["range1", "range2"]],
+            ["during"] = [["range1", "range2"]],
+            ["starts"] = [["range1", "range2"]],
+            ["started by"] = [["range1", "range2"]],
+            ["coincides"] = [["range1", "range2"]],
+            ["context put"] = [["context", "keys", "value"]],
+        };
         void Def(string name, string[] parameters, Func<FeelEvaluator, IReadOnlyList<object?>, object?> body) =>
-            f[name] = new FeelFunction(name, parameters, body) { IsBuiltIn = true };
+            f[name] = new FeelFunction(name, parameters, body)
+            {
+                IsBuiltIn = true,
+                IsVariadic = variadic.Contains(name),
+                Overloads = overloads.TryGetValue(name, out var forms) ? [parameters, .. forms] : null,
+            };
+        DefineRangeFunctions(Def);
 
         // Conversion
         Def("string", ["from"], (ev, a) => a.Count == 1 ? ToFeelString(ev, a[0]) : ev.Invalid("string() takes one argument"));
         Def("number", ["from", "grouping separator", "decimal separator"], (ev, a) => ToNumber(ev, a));
         Def("not", ["negand"], (ev, a) => a.Count == 1 && a[0] is bool b ? !b : null);
         Def("is defined", ["value"], (ev, a) => a.Count == 1 && a[0] is not null);
+        Def("is", ["value1", "value2"], (ev, a) => a.Count is 1 or 2 ? Is(a[0], a.Count == 2 ? a[1] : null) : null);
 
         // Strings
         Def("string length", ["string"], (ev, a) => Str(a, 0) is { } s ? (decimal)new StringInfo(s).LengthInTextElements : null);
@@ -45,13 +72,13 @@ internal static partial class FeelBuiltins
         Def("string reverse", ["string"], (ev, a) => Str(a, 0) is { } s ? new string(s.Reverse().ToArray()) : null);
 
         // Numbers
-        Def("decimal", ["n", "scale"], (ev, a) => Num(a, 0) is { } n && Num(a, 1) is { } s ? Math.Round(n, (int)s, MidpointRounding.ToEven) : null);
-        Def("floor", ["n", "scale"], (ev, a) => Num(a, 0) is { } n ? Scaled(n, a, MidpointRounding.ToNegativeInfinity) : null);
-        Def("ceiling", ["n", "scale"], (ev, a) => Num(a, 0) is { } n ? Scaled(n, a, MidpointRounding.ToPositiveInfinity) : null);
-        Def("round up", ["n", "scale"], (ev, a) => Num(a, 0) is { } n ? Scaled(n, a, MidpointRounding.AwayFromZero, roundAll: true) : null);
-        Def("round down", ["n", "scale"], (ev, a) => Num(a, 0) is { } n ? Scaled(n, a, MidpointRounding.ToZero) : null);
-        Def("round half up", ["n", "scale"], (ev, a) => Num(a, 0) is { } n && Num(a, 1) is { } s ? Math.Round(n, (int)s, MidpointRounding.AwayFromZero) : null);
-        Def("round half down", ["n", "scale"], (ev, a) => Num(a, 0) is { } n && Num(a, 1) is { } s ? RoundHalfDown(n, (int)s) : null);
+        Def("decimal", ["n", "scale"], (ev, a) => Round(ev, a, MidpointRounding.ToEven, scaleRequired: true));
+        Def("floor", ["n", "scale"], (ev, a) => Round(ev, a, MidpointRounding.ToNegativeInfinity));
+        Def("ceiling", ["n", "scale"], (ev, a) => Round(ev, a, MidpointRounding.ToPositiveInfinity));
+        Def("round up", ["n", "scale"], (ev, a) => Round(ev, a, null));
+        Def("round down", ["n", "scale"], (ev, a) => Round(ev, a, MidpointRounding.ToZero));
+        Def("round half up", ["n", "scale"], (ev, a) => Round(ev, a, MidpointRounding.AwayFromZero));
+        Def("round half down", ["n", "scale"], (ev, a) => Round(ev, a, (MidpointRounding)(-1)));
         Def("abs", ["n"], (ev, a) => a.Count == 1 ? a[0] switch
         {
             decimal n => Math.Abs(n),
@@ -60,7 +87,7 @@ internal static partial class FeelBuiltins
             _ => null,
         } : null);
         Def("modulo", ["dividend", "divisor"], (ev, a) => Num(a, 0) is { } x && Num(a, 1) is { } y && y != 0 ? x - (y * Math.Floor(x / y)) : null);
-        Def("sqrt", ["number"], (ev, a) => Num(a, 0) is { } n && n >= 0 ? (decimal)Math.Sqrt((double)n) : null);
+        Def("sqrt", ["number"], (ev, a) => Num(a, 0) is { } n && n >= 0 ? SquareRoot(n) : null);
         Def("log", ["number"], (ev, a) => Num(a, 0) is { } n && n > 0 ? (decimal)Math.Log((double)n) : null);
         Def("exp", ["number"], (ev, a) => Num(a, 0) is { } n ? (decimal)Math.Exp((double)n) : null);
         Def("odd", ["number"], (ev, a) => Num(a, 0) is { } n ? n == decimal.Truncate(n) && n % 2 != 0 : null);
@@ -75,6 +102,8 @@ internal static partial class FeelBuiltins
         Def("product", ["list"], (ev, a) => List(a) is { Count: > 0 } l && l.All(x => x is decimal) ? l.Aggregate(1m, (p, x) => p * (decimal)x!) : null);
         Def("mean", ["list"], (ev, a) => List(a) is { Count: > 0 } l && l.All(x => x is decimal) ? l.Sum(x => (decimal)x!) / l.Count : null);
         Def("median", ["list"], (ev, a) => Median(List(a)));
+        Def("mode", ["list"], (ev, a) => Mode(ev, List(a)));
+        Def("stddev", ["list"], (ev, a) => StandardDeviation(List(a)));
         Def("all", ["list"], (ev, a) => All(List(a)));
         Def("and", ["list"], (ev, a) => All(List(a)));
         Def("any", ["list"], (ev, a) => Any(List(a)));
@@ -98,7 +127,12 @@ internal static partial class FeelBuiltins
         Def("get value", ["m", "key"], (ev, a) => a.Count == 2 && a[0] is FeelContext c && a[1] is string k ? c[k] : null);
         Def("get entries", ["m"], (ev, a) => a.Count == 1 && a[0] is FeelContext c
             ? c.Select(e => (object?)new FeelContext { ["key"] = e.Key, ["value"] = e.Value }).ToList() : null);
-        Def("context put", ["context", "key", "value"], (ev, a) => a.Count == 3 && a[0] is FeelContext c && a[1] is string k ? Put(c, k, a[2]) : null);
+        Def("context put", ["context", "key", "value"], (ev, a) => a.Count == 3 && a[0] is FeelContext c ? a[1] switch
+        {
+            string k => Put(c, k, a[2]),
+            List<object?> { Count: > 0 } keys when keys.All(k => k is string) => PutPath(c, keys, 0, a[2]),
+            _ => null,
+        } : null);
         Def("context merge", ["contexts"], (ev, a) => a.Count == 1 && a[0] is List<object?> l && l.All(x => x is FeelContext) ? Merge(l) : null);
 
         // Temporal
@@ -125,21 +159,30 @@ internal static partial class FeelBuiltins
     private static decimal? Num(IReadOnlyList<object?> a, int i) => i < a.Count && a[i] is decimal d ? d : null;
 
     // Aggregates take a list or varargs: sum([1,2]) and sum(1,2).
-    private static List<object?>? List(IReadOnlyList<object?> a) => a.Count == 1 && a[0] is List<object?> l ? l : a.Count == 1 && a[0] is null ? null : [.. a];
+    private static List<object?>? List(IReadOnlyList<object?> a) => a.Count == 1 && a[0] is List<object?> l ? l : a.Count == 0 || (a.Count == 1 && a[0] is null) ? null : [.. a];
 
     private static object? ToNumber(FeelEvaluator ev, IReadOnlyList<object?> a)
     {
         if (Str(a, 0) is not { } s)
         {
-            return a.Count > 0 && a[0] is decimal d ? d : null;
+            return null;
         }
 
-        if (Str(a, 1) is { } grouping)
+        // The separators are fixed by the spec: grouping a space, a comma or a dot; decimal a comma or a dot; never the same.
+        var grouping = Str(a, 1);
+        var separator = Str(a, 2);
+        if ((a.Count > 1 && a[1] is not null && grouping is not (" " or "," or ".")) || (a.Count > 2 && a[2] is not null && separator is not ("," or "."))
+            || (grouping is not null && grouping == separator))
+        {
+            return ev.Invalid("number() takes a grouping separator of ' ', ',' or '.' and a different decimal separator of ',' or '.'");
+        }
+
+        if (grouping is not null)
         {
             s = s.Replace(grouping, "", StringComparison.Ordinal);
         }
 
-        if (Str(a, 2) is { } separator)
+        if (separator is not null)
         {
             s = s.Replace(separator, ".", StringComparison.Ordinal);
         }
@@ -177,16 +220,18 @@ internal static partial class FeelBuiltins
             return null;
         }
 
+        var at = flagsIndex ?? patternIndex + 1;
+        var flags = at < a.Count && a[at] is not null ? a[at] as string : "";
+        if (flags is null || flags.Any(c => c is not ('s' or 'm' or 'i' or 'x' or 'q')))
+        {
+            ev.Warn("the flags of a regular expression are letters of 's', 'm', 'i', 'x' and 'q'");
+            return null;
+        }
+
         var options = RegexOptions.CultureInvariant;
-        var flags = Str(a, flagsIndex ?? patternIndex + 1) ?? "";
         if (flags.Contains('i', StringComparison.Ordinal))
         {
             options |= RegexOptions.IgnoreCase;
-        }
-
-        if (flags.Contains('s', StringComparison.Ordinal))
-        {
-            options |= RegexOptions.Singleline;
         }
 
         if (flags.Contains('m', StringComparison.Ordinal))
@@ -194,15 +239,18 @@ internal static partial class FeelBuiltins
             options |= RegexOptions.Multiline;
         }
 
-        if (flags.Contains('x', StringComparison.Ordinal))
+        var translated = flags.Contains('q', StringComparison.Ordinal) ? Regex.Escape(pattern)
+            : XPathPattern(pattern, dotAll: flags.Contains('s', StringComparison.Ordinal), stripWhitespace: flags.Contains('x', StringComparison.Ordinal));
+        if (translated is null)
         {
-            options |= RegexOptions.IgnorePatternWhitespace;
+            ev.Warn($"invalid pattern: '{pattern}'");
+            return null;
         }
 
         try
         {
             // A bounded match time keeps a hostile pattern from stalling the engine (FeelLimits.RegexTimeout).
-            return new Regex(pattern, options, ev.Limits.RegexTimeout);
+            return new Regex(translated, options, ev.Limits.RegexTimeout);
         }
         catch (ArgumentException e)
         {
@@ -211,9 +259,119 @@ internal static partial class FeelBuiltins
         }
     }
 
+    /// <summary>
+    /// An XML Schema / XPath regular expression (what FEEL's matches, replace and split take) as a .NET one: '.' matches
+    /// no line end unless dotAll, 'x' removes whitespace outside classes, and a back-reference must follow the group it
+    /// names, never sit in a class. Null when the pattern is invalid in XPath.
+    /// </summary>
+    private static string? XPathPattern(string pattern, bool dotAll, bool stripWhitespace)
+    {
+        var sb = new StringBuilder(pattern.Length + 8);
+        var inClass = 0;
+        var opened = 0;
+        var closed = 0;
+        var open = new Stack<int>();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (stripWhitespace && inClass == 0 && c is ' ' or '\t' or '\n' or '\r')
+            {
+                continue;
+            }
+
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                var next = pattern[i + 1];
+                if (stripWhitespace && char.IsWhiteSpace(next))
+                {
+                    // "hello\ sworld" with x: the whitespace goes first, so the escape is "\s".
+                    var k = i + 1;
+                    while (k < pattern.Length && char.IsWhiteSpace(pattern[k]))
+                    {
+                        k++;
+                    }
+
+                    if (k >= pattern.Length)
+                    {
+                        return null;
+                    }
+
+                    next = pattern[k];
+                    pattern = pattern.Remove(i + 1, k - i - 1);
+                }
+
+                if (char.IsAsciiDigit(next))
+                {
+                    if (inClass > 0 || next == '0')
+                    {
+                        return null;
+                    }
+
+                    var j = i + 1;
+                    while (j < pattern.Length && char.IsAsciiDigit(pattern[j]))
+                    {
+                        j++;
+                    }
+
+                    if (int.Parse(pattern.AsSpan(i + 1, j - i - 1), CultureInfo.InvariantCulture) > closed)
+                    {
+                        return null;
+                    }
+                }
+
+                if (stripWhitespace && next is 'p' or 'P' && i + 2 < pattern.Length && pattern[i + 2] == '{')
+                {
+                    var end = pattern.IndexOf('}', i + 2);
+                    if (end > 0)
+                    {
+                        sb.Append(c).Append(next).Append(string.Concat(pattern[(i + 2)..(end + 1)].Where(x => !char.IsWhiteSpace(x))));
+                        i = end;
+                        continue;
+                    }
+                }
+
+                sb.Append(c).Append(next);
+                i++;
+                continue;
+            }
+
+            switch (c)
+            {
+                case '[':
+                    inClass++;
+                    break;
+                case ']' when inClass > 0:
+                    inClass--;
+                    break;
+                case '(' when inClass == 0:
+                    open.Push(i + 1 < pattern.Length && pattern[i + 1] == '?' ? -1 : ++opened);
+                    break;
+                case ')' when inClass == 0 && open.Count > 0:
+                    if (open.Pop() > 0)
+                    {
+                        closed++;
+                    }
+
+                    break;
+                case '.' when inClass == 0 && !dotAll:
+                    sb.Append("[^\\n\\r]");
+                    continue;
+                case '.' when inClass == 0:
+                    sb.Append("[\\s\\S]");
+                    continue;
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.ToString();
+    }
+
     private static string? StringJoin(FeelEvaluator ev, IReadOnlyList<object?> a)
     {
-        if (a.Count == 0 || a[0] is not List<object?> list || list.Any(x => x is not (string or null)))
+        // One string is a list of one (DMN's singleton conversion); the forms take 1, 2 or 4 arguments.
+        var list = a.Count > 0 ? a[0] as List<object?> ?? (a[0] is string one ? [one] : null) : null;
+        if (a.Count is 0 or 3 || list is null || list.Any(x => x is not (string or null)))
         {
             return null;
         }
@@ -249,25 +407,54 @@ internal static partial class FeelBuiltins
         return FeelValue.ToFeelString(value);
     }
 
-    private static decimal Scaled(decimal n, IReadOnlyList<object?> a, MidpointRounding mode, bool roundAll = false)
+    // Rounds to a scale of -6111 to 6176 (the spec's range): null for a scale that is no whole number in it. A mode of null
+    // rounds away from zero (round up); -1 rounds half towards zero (round half down), which MidpointRounding lacks.
+    private static object? Round(FeelEvaluator ev, IReadOnlyList<object?> a, MidpointRounding? mode, bool scaleRequired = false)
     {
-        var scale = Num(a, 1) is { } s ? (int)s : 0;
-        if (roundAll)
+        if (Num(a, 0) is not { } n || (a.Count < 2 && scaleRequired))
         {
-            var factor = Pow10(scale);
-            return decimal.Truncate(n * factor) == n * factor ? n : (n >= 0 ? Math.Ceiling(n * factor) : Math.Floor(n * factor)) / factor;
+            return null;
         }
 
-        return Math.Round(n, scale, mode);
-    }
+        var scale = 0m;
+        if (a.Count >= 2)
+        {
+            if (a[1] is not decimal s || s != decimal.Truncate(s) || s < -6111 || s > 6176)
+            {
+                return ev.Invalid("the scale must be a whole number from -6111 to 6176");
+            }
 
-    private static decimal RoundHalfDown(decimal n, int scale)
-    {
-        var factor = Pow10(scale);
-        var shifted = n * factor;
-        var truncated = decimal.Truncate(shifted);
-        var fraction = Math.Abs(shifted - truncated);
-        return (fraction > 0.5m ? truncated + Math.Sign(shifted) : truncated) / factor;
+            scale = s;
+        }
+
+        if (scale >= 28)
+        {
+            return n; // a decimal holds no more digits than that
+        }
+
+        var factor = Pow10((int)Math.Abs(scale));
+        if (scale < -28)
+        {
+            return 0m;
+        }
+
+        var shifted = scale >= 0 ? n * factor : n / factor;
+        decimal rounded;
+        if (mode is null)
+        {
+            rounded = shifted >= 0 ? Math.Ceiling(shifted) : Math.Floor(shifted);
+        }
+        else if ((int)mode.Value == -1)
+        {
+            var truncated = decimal.Truncate(shifted);
+            rounded = Math.Abs(shifted - truncated) > 0.5m ? truncated + Math.Sign(shifted) : truncated;
+        }
+        else
+        {
+            rounded = Math.Round(shifted, 0, mode.Value);
+        }
+
+        return scale >= 0 ? rounded / factor : rounded * factor;
     }
 
     private static decimal Pow10(int scale)
@@ -316,6 +503,58 @@ internal static partial class FeelBuiltins
         var sorted = list.Select(x => (decimal)x!).Order().ToList();
         var mid = sorted.Count / 2;
         return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    // "is" is identity of kind and value: a date is no date and time, and times in two zones are two times.
+    private static bool Is(object? a, object? b) => (a, b) switch
+    {
+        (FeelTime x, FeelTime y) => x == y,
+        (FeelDateTime x, FeelDateTime y) => x == y,
+        _ => FeelValue.TypeName(a) == FeelValue.TypeName(b) && FeelValue.AreEqual(a, b) == true,
+    };
+
+    // The most frequent values, in ascending order; every value when all are as frequent.
+    private static List<object?>? Mode(FeelEvaluator ev, List<object?>? list)
+    {
+        if (list is null || list.Any(x => x is not decimal))
+        {
+            return null;
+        }
+
+        ev.Step(list.Count);
+        var groups = list.GroupBy(x => (decimal)x!).Select(g => (g.Key, Count: g.Count())).ToList();
+        var most = groups.Count == 0 ? 0 : groups.Max(g => g.Count);
+        return groups.Where(g => g.Count == most).Select(g => (object?)g.Key).OrderBy(x => (decimal)x!).ToList();
+    }
+
+    private static object? StandardDeviation(List<object?>? list)
+    {
+        if (list is null || list.Count < 2 || list.Any(x => x is not decimal))
+        {
+            return null;
+        }
+
+        var values = list.Select(x => (decimal)x!).ToList();
+        var mean = values.Sum() / values.Count;
+        var variance = values.Sum(x => (x - mean) * (x - mean)) / (values.Count - 1);
+        return SquareRoot(variance);
+    }
+
+    // Newton's method in decimal, from the double estimate: 28 digits where Math.Sqrt gives 15.
+    internal static decimal SquareRoot(decimal value)
+    {
+        if (value <= 0)
+        {
+            return 0;
+        }
+
+        var x = (decimal)Math.Sqrt((double)value);
+        for (var i = 0; i < 4 && x != 0; i++)
+        {
+            x = (x + (value / x)) / 2;
+        }
+
+        return x;
     }
 
     private static object? All(List<object?>? list)
@@ -484,6 +723,18 @@ internal static partial class FeelBuiltins
 
         copy[key] = value;
         return copy;
+    }
+
+    // context put(c, ["y", "a"], 2): puts into the nested context, which must be there (or be the last key's place).
+    private static FeelContext? PutPath(FeelContext c, List<object?> keys, int at, object? value)
+    {
+        var key = (string)keys[at]!;
+        if (at == keys.Count - 1)
+        {
+            return Put(c, key, value);
+        }
+
+        return c[key] is FeelContext inner && PutPath(inner, keys, at + 1, value) is { } changed ? Put(c, key, changed) : null;
     }
 
     private static FeelContext Merge(List<object?> contexts)

@@ -39,6 +39,9 @@ internal sealed class FeelEvaluator
 
     public TimeProvider Time { get; }
 
+    /// <summary>Types FEEL does not define (a DMN model's item definitions), for <c>instance of</c>: whether a value is one; null when the name is unknown.</summary>
+    public Func<string, object?, bool?>? NamedTypes { get; set; }
+
     public FeelLimits Limits { get; }
 
     /// <summary>Spends <paramref name="count"/> steps of the evaluation's budget.</summary>

@@ -59,7 +59,13 @@ internal sealed class FeelExpression
     public string Text { get; }
 
     /// <summary>Parses an expression; it is evaluated within <paramref name="limits"/> (the defaults when null).</summary>
-    public static FeelExpression Parse(string text, FeelLimits? limits = null)
+    public static FeelExpression Parse(string text, FeelLimits? limits = null) => Parse(text, limits, null);
+
+    /// <summary>
+    /// Parses an expression whose scope declares <paramref name="knownNames"/>: names of several words or with operator
+    /// characters, longest first (see <see cref="FeelLexer.Tokenize(string, IReadOnlyList{string})"/>).
+    /// </summary>
+    public static FeelExpression Parse(string text, FeelLimits? limits, IReadOnlyList<string>? knownNames)
     {
         limits ??= FeelLimits.Default;
         var body = text.TrimStart();
@@ -73,8 +79,40 @@ internal sealed class FeelExpression
             throw new FeelSyntaxException("the expression is empty", 0);
         }
 
-        return new FeelExpression(text, FeelParser.Parse(body, limits.MaxDepth), limits);
+        return new FeelExpression(text, FeelParser.Parse(body, limits.MaxDepth, knownNames), limits);
     }
+
+    /// <summary>Parses unary tests (a decision table's input entry, an item definition's allowed values); empty text or <c>-</c> accepts anything.</summary>
+    public static FeelExpression ParseUnaryTests(string text, FeelLimits? limits, IReadOnlyList<string>? knownNames)
+    {
+        limits ??= FeelLimits.Default;
+        return new FeelExpression(text, FeelParser.ParseUnaryTests(text, limits.MaxDepth, knownNames), limits);
+    }
+
+    /// <summary>Whether this is the test that accepts anything (<c>-</c>).</summary>
+    public bool IsAnyTest => _root is AnyTestNode;
+
+    /// <summary>The position of the first of these unary tests the input (<c>?</c> in <paramref name="scope"/>) satisfies; -1 when none does.</summary>
+    internal int IndexOfTest(FeelEvaluator evaluator, IFeelScope scope)
+    {
+        if (_root is not UnaryTestsNode tests)
+        {
+            return _root.Evaluate(evaluator, scope) is true ? 0 : -1;
+        }
+
+        for (var i = 0; i < tests.Tests.Count; i++)
+        {
+            if (tests.Tests[i].Evaluate(evaluator, scope) is true)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Evaluates within an evaluation already under way (a decision's), sharing its budgets and warnings.</summary>
+    internal object? Evaluate(FeelEvaluator evaluator, IFeelScope scope) => _root.Evaluate(evaluator, scope);
 
     /// <summary>The variable the expression is, when it is nothing but a name (<c>=customerId</c>); null otherwise.</summary>
     public string? VariableName => _root is NameNode name ? name.Name : null;

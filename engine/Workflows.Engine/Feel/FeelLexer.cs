@@ -32,12 +32,20 @@ internal static class FeelLexer
         "distinct values", "duplicate values", "insert before", "get value", "get entries", "day of week",
         "day of year", "month of year", "week of year", "string join", "is defined", "round up",
         "round down", "round half up", "round half down", "last day of month", "context put",
-        "context merge", "is empty", "list replace", "string reverse",
+        "context merge", "is empty", "list replace", "string reverse", "met by", "overlaps before", "overlaps after",
+        "finished by", "started by",
     ];
 
-    private static readonly string[] s_punctuation = ["**", "..", "!=", "<=", ">=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "=", "<", ">", "+", "-", "*", "/", "?"];
+    private static readonly string[] s_punctuation = ["**", "..", "!=", "<=", ">=", "->", "(", ")", "[", "]", "{", "}", ",", ".", ":", "=", "<", ">", "+", "-", "*", "/", "?"];
 
-    public static List<Token> Tokenize(string text)
+    public static List<Token> Tokenize(string text) => Tokenize(text, null);
+
+    /// <summary>
+    /// Splits <paramref name="text"/> into tokens. <paramref name="knownNames"/> are the names in scope that hold spaces or
+    /// characters an operator would take (<c>Years of Service</c>, <c>Date-Time</c>), longest first: FEEL's grammar is
+    /// ambiguous without them, and a DMN model declares them all.
+    /// </summary>
+    public static List<Token> Tokenize(string text, IReadOnlyList<string>? knownNames)
     {
         var tokens = new List<Token>();
         var i = 0;
@@ -85,6 +93,25 @@ internal static class FeelLexer
                     }
                 }
 
+                // An exponent: 1.23e4, 1.23e+4, 1.23e-4.
+                if (i < text.Length && text[i] is 'e' or 'E')
+                {
+                    var j = i + 1;
+                    if (j < text.Length && text[j] is '+' or '-')
+                    {
+                        j++;
+                    }
+
+                    if (j < text.Length && char.IsAsciiDigit(text[j]))
+                    {
+                        i = j;
+                        while (i < text.Length && char.IsAsciiDigit(text[i]))
+                        {
+                            i++;
+                        }
+                    }
+                }
+
                 tokens.Add(new Token(TokenKind.Number, text[start..i], start));
                 continue;
             }
@@ -115,13 +142,20 @@ internal static class FeelLexer
                 continue;
             }
 
+            if (IsNameStart(c) && knownNames is not null && MatchKnownName(text, i, knownNames) is { } known)
+            {
+                tokens.Add(new Token(TokenKind.Name, known.Name, start));
+                i += known.Length;
+                continue;
+            }
+
             if (IsNameStart(c))
             {
                 var multi = MatchMultiWordName(text, i);
                 if (multi is not null)
                 {
-                    tokens.Add(new Token(TokenKind.Name, multi, start));
-                    i += multi.Length;
+                    tokens.Add(new Token(TokenKind.Name, multi.Value.Name, start));
+                    i += multi.Value.Length;
                     continue;
                 }
 
@@ -151,20 +185,68 @@ internal static class FeelLexer
         return tokens;
     }
 
-    private static string? MatchMultiWordName(string text, int i)
+    /// <summary>Whether a name needs <see cref="Tokenize(string, IReadOnlyList{string})"/>'s known names to be read as one token.</summary>
+    public static bool IsCompoundName(string name) =>
+        name.Length > 0 && (!IsNameStart(name[0]) || name[0] == '?' || name.Skip(1).Any(c => !IsNamePart(c)));
+
+    // A known name matches where its words do, whatever whitespace separates them in the text.
+    private static (string Name, int Length)? MatchKnownName(string text, int i, IReadOnlyList<string> knownNames)
+    {
+        foreach (var name in knownNames)
+        {
+            var t = i;
+            var n = 0;
+            while (n < name.Length && t < text.Length)
+            {
+                if (char.IsWhiteSpace(name[n]))
+                {
+                    if (!char.IsWhiteSpace(text[t]))
+                    {
+                        break;
+                    }
+
+                    while (n < name.Length && char.IsWhiteSpace(name[n]))
+                    {
+                        n++;
+                    }
+
+                    while (t < text.Length && char.IsWhiteSpace(text[t]))
+                    {
+                        t++;
+                    }
+
+                    continue;
+                }
+
+                if (name[n] != text[t])
+                {
+                    break;
+                }
+
+                n++;
+                t++;
+            }
+
+            if (n == name.Length && (t >= text.Length || !IsNamePart(text[t]) || !IsNamePart(name[^1])))
+            {
+                return (name, t - i);
+            }
+        }
+
+        return null;
+    }
+
+    private static (string Name, int Length)? MatchMultiWordName(string text, int i)
     {
         foreach (var name in s_multiWordNames)
         {
-            if (string.CompareOrdinal(text, i, name, 0, name.Length) != 0)
+            // The words may be split by any whitespace, a line break too: "date and\n time(...)".
+            if (MatchKnownName(text, i, [name]) is not { } match)
             {
                 continue;
             }
 
-            var j = i + name.Length;
-            if (j < text.Length && IsNamePart(text[j]))
-            {
-                continue;
-            }
+            var j = i + match.Length;
 
             while (j < text.Length && char.IsWhiteSpace(text[j]))
             {
@@ -173,7 +255,7 @@ internal static class FeelLexer
 
             if (j < text.Length && text[j] == '(')
             {
-                return name;
+                return match;
             }
         }
 
@@ -201,6 +283,15 @@ internal static class FeelLexer
                     case 'r':
                         sb.Append('\r');
                         break;
+                    case 'U' when i + 6 < text.Length:
+                        if (!int.TryParse(text.AsSpan(i + 1, 6), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var point) || point > 0x10FFFF || point is >= 0xD800 and <= 0xDFFF)
+                        {
+                            throw new FeelSyntaxException($"'\\U{text.Substring(i + 1, 6)}' is not a unicode escape", i - 1);
+                        }
+
+                        sb.Append(char.ConvertFromUtf32(point));
+                        i += 6;
+                        break;
                     case 'u' when i + 4 < text.Length:
                         if (!int.TryParse(text.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
                         {
@@ -210,8 +301,12 @@ internal static class FeelLexer
                         sb.Append((char)code);
                         i += 4;
                         break;
-                    default:
+                    case '"' or '\\' or '\'':
                         sb.Append(text[i]);
+                        break;
+                    default:
+                        // Not an escape of FEEL's: the backslash stays, so "\d" reaches a regular expression as written.
+                        sb.Append('\\').Append(text[i]);
                         break;
                 }
 
@@ -232,7 +327,8 @@ internal static class FeelLexer
         return sb.ToString();
     }
 
-    private static bool IsNameStart(char c) => char.IsLetter(c) || c == '_' || c == '$' || c == '?';
+    // Characters beyond the basic plane (an emoji) come as surrogate pairs; FEEL's name characters include them.
+    private static bool IsNameStart(char c) => char.IsLetter(c) || c == '_' || c == '$' || c == '?' || char.IsSurrogate(c);
 
-    private static bool IsNamePart(char c) => char.IsLetterOrDigit(c) || c == '_' || c == '$';
+    private static bool IsNamePart(char c) => char.IsLetterOrDigit(c) || c == '_' || c == '$' || char.IsSurrogate(c);
 }

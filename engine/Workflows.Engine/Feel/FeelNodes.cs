@@ -40,6 +40,12 @@ internal sealed class EmptyScope : IFeelScope
 
 internal abstract class FeelNode
 {
+    /// <summary>For <c>range(from)</c>: whether the node is a range whose end points are literals.</summary>
+    public virtual bool HasLiteralEndPoints => false;
+
+    /// <summary>Whether the node is a literal end point: a literal, a negated one, or date, time or duration of a literal string.</summary>
+    public virtual bool IsLiteralEndPoint => false;
+
     /// <summary>Evaluates the node, spending a step of the budget (and checking the stack) on the way in.</summary>
     public object? Evaluate(FeelEvaluator ev, IFeelScope scope)
     {
@@ -52,6 +58,8 @@ internal abstract class FeelNode
 
 internal sealed class LiteralNode(object? value) : FeelNode
 {
+    public override bool IsLiteralEndPoint => true;
+
     public object? Value { get; } = value;
 
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => Value;
@@ -80,6 +88,8 @@ internal sealed class NameNode(string name) : FeelNode
 
 internal sealed class NegateNode(FeelNode operand) : FeelNode
 {
+    public override bool IsLiteralEndPoint => operand is LiteralNode;
+
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => operand.Evaluate(ev, scope) switch
     {
         decimal d => -d,
@@ -192,6 +202,8 @@ internal sealed class ContextNode(List<(string Key, FeelNode Value)> entries) : 
 
 internal sealed class RangeNode(FeelNode start, bool startIncluded, FeelNode end, bool endIncluded) : FeelNode
 {
+    public override bool HasLiteralEndPoints => start.IsLiteralEndPoint && end.IsLiteralEndPoint;
+
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
         new FeelRange(start.Evaluate(ev, scope), startIncluded, end.Evaluate(ev, scope), endIncluded);
 }
@@ -274,6 +286,9 @@ internal sealed class FilterNode(FeelNode target, FeelNode filter) : FeelNode
 
 internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, List<(string Name, FeelNode Value)>? named) : FeelNode
 {
+    public override bool IsLiteralEndPoint =>
+        target is NameNode { Name: "date" or "time" or "date and time" or "duration" } && named is null && positional is [LiteralNode { Value: string }];
+
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         if (target.Evaluate(ev, scope) is not FeelFunction function)
@@ -282,6 +297,22 @@ internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, Lis
         }
 
         IReadOnlyList<object?> args;
+        if (named is null && positional.Count > function.Parameters.Count && !function.IsVariadic)
+        {
+            return ev.Invalid($"{function.Name}() takes at most {function.Parameters.Count} argument(s), not {positional.Count}");
+        }
+
+        var parameters = function.Parameters;
+        if (named is not null)
+        {
+            // A built-in with several forms (time(from) and time(hour, minute, second, offset)) takes the form the names match.
+            parameters = function.Overloads?.FirstOrDefault(o => named.TrueForAll(a => o.Contains(a.Name))) ?? function.Parameters;
+            if (named.Find(a => !parameters.Contains(a.Name)) is { Name: { } unknown })
+            {
+                return ev.Invalid($"{function.Name}() has no parameter '{unknown}'");
+            }
+        }
+
         if (named is null)
         {
             var values = new object?[positional.Count];
@@ -294,16 +325,13 @@ internal sealed class InvokeNode(FeelNode target, List<FeelNode> positional, Lis
         }
         else
         {
-            var values = new List<object?>(function.Parameters.Count);
-            foreach (var parameter in function.Parameters)
+            // Parameters not named are null, as when they are left off the end: a gap is filled, the tail dropped.
+            var values = new List<object?>(parameters.Count);
+            var last = parameters.Select((p, i) => named.Exists(a => a.Name == p) ? i : -1).Max();
+            for (var i = 0; i <= last; i++)
             {
-                var match = named.FindIndex(a => a.Name == parameter);
-                if (match < 0)
-                {
-                    break;
-                }
-
-                values.Add(named[match].Value.Evaluate(ev, scope));
+                var match = named.FindIndex(a => a.Name == parameters[i]);
+                values.Add(match < 0 ? null : named[match].Value.Evaluate(ev, scope));
             }
 
             args = values;
@@ -329,6 +357,13 @@ internal sealed class LambdaNode(List<string> parameters, FeelNode body) : FeelN
 
             return body.Evaluate(evaluator, inner);
         });
+}
+
+/// <summary><c>function(a) external {java: {…}}</c>: see <see cref="FeelExternal"/>.</summary>
+internal sealed class ExternalFunctionNode(List<string> parameters, FeelNode definition) : FeelNode
+{
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
+        FeelExternal.Make("external", parameters, definition.Evaluate(ev, scope));
 }
 
 internal sealed class ForNode(List<(string Name, FeelNode Source, FeelNode? RangeEnd)> iterations, FeelNode body, bool usesPartial) : FeelNode
@@ -395,11 +430,13 @@ internal sealed class QuantifiedNode(bool every, List<(string Name, FeelNode Sou
             return null;
         }
 
+        // every is a conjunction, some a disjunction: a result that is no boolean makes null unless another decides.
+        var undecided = false;
         foreach (var item in items)
         {
             ev.Step();
             var result = Check(ev, new NameScope(iterations[depth].Name, item, scope), depth + 1);
-            if (every && result is not true)
+            if (every && result is false)
             {
                 return false;
             }
@@ -408,9 +445,11 @@ internal sealed class QuantifiedNode(bool every, List<(string Name, FeelNode Sou
             {
                 return true;
             }
+
+            undecided |= result is not bool;
         }
 
-        return every;
+        return undecided ? null : every;
     }
 }
 
@@ -462,18 +501,28 @@ internal sealed class InNode(FeelNode value, UnaryTestsNode tests) : FeelNode
         tests.Evaluate(ev, new NameScope("?", value.Evaluate(ev, scope), scope));
 }
 
-internal sealed class InstanceOfNode(FeelNode value, string typeName) : FeelNode
+internal sealed class InstanceOfNode(FeelNode value, FeelType type) : FeelNode
 {
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) =>
+        type.Accepts(ev, value.Evaluate(ev, scope)) ?? ev.Invalid($"unknown type '{type}'");
+}
+
+/// <summary>A range written as a unary comparison, <c>(&lt; 10)</c>: its missing end is unbounded, not null.</summary>
+internal sealed class ComparisonRangeNode(string op, FeelNode operand) : FeelNode
+{
+    public override bool HasLiteralEndPoints => operand.IsLiteralEndPoint;
+
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
-        var v = value.Evaluate(ev, scope);
-        return typeName switch
+        var value = operand.Evaluate(ev, scope);
+        return op switch
         {
-            "Any" => v is not null,
-            "Null" => v is null,
-            "number" or "string" or "boolean" or "date" or "time" or "list" or "context" or "function" or "range"
-                or "date and time" or "days and time duration" or "years and months duration" => FeelValue.TypeName(v) == typeName,
-            _ => ev.Invalid($"unknown type '{typeName}'"),
+            "<" => new FeelRange(null, false, value, false) { Comparison = op },
+            "<=" => new FeelRange(null, false, value, true) { Comparison = op },
+            ">" => new FeelRange(value, false, null, false) { Comparison = op },
+            ">=" => new FeelRange(value, true, null, false) { Comparison = op },
+            "=" => new FeelRange(value, true, value, true) { Comparison = op },
+            _ => new FeelRange(value, false, value, false) { Comparison = op },
         };
     }
 }
@@ -481,6 +530,8 @@ internal sealed class InstanceOfNode(FeelNode value, string typeName) : FeelNode
 /// <summary>Unary tests: true when any test accepts the input value, bound to the name <c>?</c>.</summary>
 internal sealed class UnaryTestsNode(List<FeelNode> tests) : FeelNode
 {
+    public IReadOnlyList<FeelNode> Tests => tests;
+
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
         var sawNull = false;
@@ -514,7 +565,17 @@ internal sealed class ComparisonTestNode(string op, FeelNode operand) : FeelNode
     }
 }
 
-internal sealed class ValueTestNode(FeelNode expected) : FeelNode
+internal sealed class NotTestsNode(FeelNode tests) : FeelNode
+{
+    protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope) => tests.Evaluate(ev, scope) switch
+    {
+        true => false,
+        false => true,
+        _ => null,
+    };
+}
+
+internal sealed class ValueTestNode(FeelNode expected, bool referencesInput) : FeelNode
 {
     protected override object? EvaluateCore(FeelEvaluator ev, IFeelScope scope)
     {
@@ -522,13 +583,17 @@ internal sealed class ValueTestNode(FeelNode expected) : FeelNode
         var value = expected.Evaluate(ev, scope);
         return value switch
         {
-            bool b when ReferencesInput(expected) => b,
+            // "? > 3", "contains(?, "a")": an expression about the input is the test's answer.
+            _ when referencesInput => value as bool?,
+            bool b when input is not bool && ReferencesNothingComparable(expected) => b,
             FeelRange range => range.Contains(input),
-            List<object?> list when input is not List<object?> => list.Any(item => FeelValue.AreEqual(item, input) == true),
+            // "x in [1, [2..4]]": an item of the list, or within a range of it; a list input may equal the whole.
+            List<object?> list => list.Any(item => item is FeelRange r ? r.Contains(input) == true : FeelValue.AreEqual(item, input) == true)
+                || (input is List<object?> && FeelValue.AreEqual(input, value) == true),
             _ => FeelValue.AreEqual(input, value),
         };
     }
 
     // "x in ? > 3" style tests evaluate to a boolean about the input itself.
-    private static bool ReferencesInput(FeelNode node) => node is CompareNode or AndNode or OrNode or InvokeNode;
+    private static bool ReferencesNothingComparable(FeelNode node) => node is CompareNode or AndNode or OrNode or InvokeNode;
 }

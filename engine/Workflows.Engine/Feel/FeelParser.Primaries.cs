@@ -12,7 +12,7 @@ internal sealed partial class FeelParser
         {
             case TokenKind.Number:
                 _pos++;
-                return decimal.TryParse(token.Text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+                return decimal.TryParse(token.Text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number)
                     ? new LiteralNode(number)
                     : throw new FeelSyntaxException($"the number {token.Text} is out of range", token.Position);
             case TokenKind.String:
@@ -27,12 +27,15 @@ internal sealed partial class FeelParser
                 return ParseNameOrKeyword(token);
             case TokenKind.Punct when token.Text == "(":
                 return ParseParenthesisOrRange();
+            case TokenKind.Punct when token.Text == "]":
+                return ParseOpenStartRange();
             case TokenKind.Punct when token.Text == "[":
                 return ParseListOrRange();
             case TokenKind.Punct when token.Text == "{":
                 return ParseContext();
             case TokenKind.Punct when token.Text == "?":
                 _pos++;
+                _inputReferences++;
                 return new NameNode("?");
             case TokenKind.Punct when token.Text is "<" or "<=" or ">" or ">=":
                 // A unary-test range such as "x in < 5" reaches here only inside unary tests.
@@ -114,6 +117,12 @@ internal sealed partial class FeelParser
                     }
 
                     Expect(")");
+                    if (IsKeyword("external"))
+                    {
+                        _pos++;
+                        return new ExternalFunctionNode(parameters, ParseExpression());
+                    }
+
                     return new LambdaNode(parameters, ParseExpression());
                 }
 
@@ -127,8 +136,31 @@ internal sealed partial class FeelParser
                     _partialReferences++;
                 }
 
-                return new NameNode(token.Text);
+                if (token.Text == "?")
+                {
+                    _inputReferences++;
+                    return new NameNode("?");
+                }
+
+                return new NameNode(JoinNameWords(token.Text));
         }
+    }
+
+    // Words that end a name: a name of several words ("Monthly Income") is read as one up to the next keyword.
+    private static readonly HashSet<string> s_nameStops =
+        ["and", "or", "in", "instance", "between", "then", "else", "return", "satisfies", "for", "some", "every", "if", "function", "true", "false", "null"];
+
+    private string JoinNameWords(string first)
+    {
+        var name = first;
+        while (Current.Kind == TokenKind.Name && !s_nameStops.Contains(Current.Text) && Current.Text != "?"
+            && _tokens[_pos + 1] is not { Kind: TokenKind.Punct, Text: ":" })
+        {
+            name += " " + Current.Text;
+            _pos++;
+        }
+
+        return name;
     }
 
     private List<(string Name, FeelNode Source, FeelNode? RangeEnd)> ParseIterationContexts()
@@ -164,19 +196,47 @@ internal sealed partial class FeelParser
         return result;
     }
 
+    // "]1..10]": a range whose start is excluded, in the ISO notation.
+    private FeelNode ParseOpenStartRange()
+    {
+        _pos++;
+        var first = ParseExpression();
+        Expect("..");
+        var end = ParseExpression();
+        var closeIncluded = IsPunct("]");
+        if (!closeIncluded && !IsPunct(")") && !IsPunct("["))
+        {
+            throw new FeelSyntaxException("expected ']', '[' or ')' to close the range", Current.Position);
+        }
+
+        _pos++;
+        return new RangeNode(first, false, end, closeIncluded);
+    }
+
     private FeelNode ParseParenthesisOrRange()
     {
         var open = Current;
         _pos++;
+
+        // "(< 10)": a range made from a unary comparison.
+        if (Current.Kind == TokenKind.Punct && Current.Text is "<" or "<=" or ">" or ">=" or "=" or "!=")
+        {
+            var op = Current.Text;
+            _pos++;
+            var operand = ParseAdditive();
+            Expect(")");
+            return new ComparisonRangeNode(op, operand);
+        }
+
         var first = ParseExpression();
         if (IsPunct(".."))
         {
             _pos++;
             var end = ParseExpression();
             var closeIncluded = IsPunct("]");
-            if (!closeIncluded && !IsPunct(")"))
+            if (!closeIncluded && !IsPunct(")") && !IsPunct("["))
             {
-                throw new FeelSyntaxException("expected ')' or ']' to close the range", Current.Position);
+                throw new FeelSyntaxException("expected ')', '[' or ']' to close the range", Current.Position);
             }
 
             _pos++;

@@ -8,6 +8,7 @@ internal sealed partial class FeelParser
     private int _pos;
     private int _depth;
     private int _partialReferences;
+    private int _inputReferences;
 
     private FeelParser(List<Token> tokens, int maxDepth)
     {
@@ -15,16 +16,80 @@ internal sealed partial class FeelParser
         _maxDepth = maxDepth;
     }
 
-    public static FeelNode Parse(string text, int maxDepth)
+    public static FeelNode Parse(string text, int maxDepth, IReadOnlyList<string>? knownNames = null)
     {
-        var parser = new FeelParser(FeelLexer.Tokenize(text), maxDepth);
+        var parser = new FeelParser(FeelLexer.Tokenize(text, knownNames), maxDepth);
         var node = parser.ParseExpression();
-        if (parser.Current.Kind != TokenKind.End)
+        parser.ExpectEnd();
+        return node;
+    }
+
+    /// <summary>
+    /// Parses unary tests as a decision table's input entry holds them: <c>-</c>, <c>not(…)</c>, or tests separated by commas,
+    /// each a comparison (<c>&lt; 5</c>), an interval, or an expression compared with, containing or (when it names <c>?</c>) judging the input.
+    /// </summary>
+    public static FeelNode ParseUnaryTests(string text, int maxDepth, IReadOnlyList<string>? knownNames = null)
+    {
+        var parser = new FeelParser(FeelLexer.Tokenize(text, knownNames), maxDepth);
+        if (parser.Current.Kind == TokenKind.End || (parser.IsPunct("-") && parser._tokens[1].Kind == TokenKind.End))
         {
-            throw new FeelSyntaxException($"unexpected '{parser.Current.Text}'", parser.Current.Position);
+            return new AnyTestNode();
         }
 
-        return node;
+        var negated = false;
+        if (parser.IsKeyword("not") && parser._tokens[1] is { Kind: TokenKind.Punct, Text: "(" } && parser.ClosesAtEnd(1))
+        {
+            negated = true;
+            parser._pos = 2;
+        }
+
+        var tests = new List<FeelNode> { parser.ParseUnaryTest() };
+        while (parser.IsPunct(","))
+        {
+            parser._pos++;
+            tests.Add(parser.ParseUnaryTest());
+        }
+
+        if (negated)
+        {
+            parser.Expect(")");
+        }
+
+        parser.ExpectEnd();
+        var node = new UnaryTestsNode(tests);
+        return negated ? new NotTestsNode(node) : node;
+    }
+
+    private void ExpectEnd()
+    {
+        if (Current.Kind != TokenKind.End)
+        {
+            throw new FeelSyntaxException($"unexpected '{Current.Text}'", Current.Position);
+        }
+    }
+
+    // Whether the bracket opened at token `open` closes at the last token: not(1, 2) rather than not(x) = y.
+    private bool ClosesAtEnd(int open)
+    {
+        var depth = 0;
+        for (var i = open; i < _tokens.Count; i++)
+        {
+            var t = _tokens[i];
+            if (t.Kind == TokenKind.Punct && t.Text is "(" or "[" or "{")
+            {
+                depth++;
+            }
+            else if (t.Kind == TokenKind.Punct && t.Text is ")" or "]" or "}")
+            {
+                depth--;
+                if (depth == 0)
+                {
+                    return _tokens[i + 1].Kind == TokenKind.End;
+                }
+            }
+        }
+
+        return false;
     }
 
     private Token Current => _tokens[_pos];
@@ -144,8 +209,13 @@ internal sealed partial class FeelParser
         return left;
     }
 
-    private string ParseTypeName()
+    /// <summary>
+    /// A type: a name of one or more words (<c>date and time</c>, an item definition's name), or <c>list&lt;T&gt;</c>,
+    /// <c>range&lt;T&gt;</c>, <c>context&lt;name: T, …&gt;</c>, <c>function&lt;T, …&gt; -&gt; T</c>.
+    /// </summary>
+    private FeelType ParseTypeName()
     {
+        Nest();
         var words = new List<string>();
         while (Current.Kind == TokenKind.Name && !(words.Count > 0 && Current.Text is "or" or "then" or "else" or "return" or "satisfies"))
         {
@@ -162,7 +232,54 @@ internal sealed partial class FeelParser
             throw new FeelSyntaxException("expected a type name", Current.Position);
         }
 
-        return string.Join(' ', words);
+        var name = string.Join(' ', words);
+        var type = new FeelType(name);
+        if (name is "list" or "range" or "context" or "function" && IsPunct("<"))
+        {
+            _pos++;
+            var arguments = new List<FeelType>();
+            var fields = new List<(string, FeelType)>();
+            while (!IsPunct(">"))
+            {
+                if (name == "context")
+                {
+                    var field = Current.Text;
+                    _pos++;
+                    while (Current.Kind == TokenKind.Name)
+                    {
+                        field += " " + Current.Text;
+                        _pos++;
+                    }
+
+                    Expect(":");
+                    fields.Add((field, ParseTypeName()));
+                }
+                else
+                {
+                    arguments.Add(ParseTypeName());
+                }
+
+                if (!IsPunct(","))
+                {
+                    break;
+                }
+
+                _pos++;
+            }
+
+            Expect(">");
+            FeelType? result = null;
+            if (name == "function" && IsPunct("->"))
+            {
+                _pos++;
+                result = ParseTypeName();
+            }
+
+            type = new FeelType(name, arguments, fields, result);
+        }
+
+        _depth--;
+        return type;
     }
 
     // After '(' in "x in (...)": a range such as (1..5) versus a list of unary tests.
@@ -215,7 +332,9 @@ internal sealed partial class FeelParser
             return new AnyTestNode();
         }
 
-        return new ValueTestNode(ParseExpression());
+        var before = _inputReferences;
+        var expression = ParseExpression();
+        return new ValueTestNode(expression, referencesInput: _inputReferences > before);
     }
 
     private FeelNode ParseAdditive()
@@ -282,10 +401,11 @@ internal sealed partial class FeelParser
                     throw new FeelSyntaxException("expected a name after '.'", Current.Position);
                 }
 
-                node = new PathNode(node, Current.Text);
+                var name = Current.Text;
                 _pos++;
+                node = new PathNode(node, JoinNameWords(name));
             }
-            else if (IsPunct("["))
+            else if (IsPunct("[") && StartsExpression(_tokens[_pos + 1]))
             {
                 _pos++;
                 var filter = ParseExpression();
@@ -328,6 +448,15 @@ internal sealed partial class FeelParser
             }
         }
     }
+
+    // After a range's end, "[" closes it ("[1..10[") when no expression follows, rather than opening a filter.
+    private static bool StartsExpression(Token token) => token.Kind switch
+    {
+        TokenKind.End => false,
+        TokenKind.Punct => token.Text is "(" or "[" or "{" or "-" or "?" or "<" or "<=" or ">" or ">=" or "]",
+        TokenKind.Name => token.Text is not ("and" or "or" or "then" or "else" or "in" or "return" or "satisfies" or "instance" or "between"),
+        _ => true,
+    };
 
     // "start position: 4" names a parameter; parameter names may have several words.
     private int NamedArgumentLength()

@@ -181,8 +181,22 @@ public readonly record struct FeelYearMonthDuration(int TotalMonths) : IComparab
 /// <summary>A FEEL range such as <c>[1..10)</c>; either end may be open-ended (null).</summary>
 internal sealed record FeelRange(object? Start, bool StartIncluded, object? End, bool EndIncluded)
 {
+    /// <summary>The unary comparison the range was written as (<c>(&lt; 10)</c>); its missing end is unbounded. Null for a literal range.</summary>
+    public string? Comparison { get; init; }
+
     public bool? Contains(object? value)
     {
+        if (Comparison == "!=")
+        {
+            return !FeelValue.AreEqual(value, Start);
+        }
+
+        // A literal range with a null end point ("(null..10]") holds nothing that can be known.
+        if (Comparison is null && (Start is null || End is null))
+        {
+            return null;
+        }
+
         if (Start is not null)
         {
             var c = FeelValue.Compare(value, Start);
@@ -220,6 +234,12 @@ internal sealed record FeelFunction(string Name, IReadOnlyList<string> Parameter
 {
     /// <summary>A built-in: what it returns is new, and counts against the evaluation's allocation budget.</summary>
     public bool IsBuiltIn { get; init; }
+
+    /// <summary>Other parameter lists of a built-in with several forms, for named arguments.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Overloads { get; init; }
+
+    /// <summary>Takes any number of arguments after its parameters (<c>min(1, 2, 3)</c>, <c>append(list, 1, 2)</c>).</summary>
+    public bool IsVariadic { get; init; }
 }
 
 /// <summary>Type names, equality, ordering and text forms of FEEL values.</summary>
@@ -304,7 +324,7 @@ public static class FeelValue
 
                 return true;
             case (FeelRange a, FeelRange b):
-                return a.StartIncluded == b.StartIncluded && a.EndIncluded == b.EndIncluded
+                return a.Comparison == b.Comparison && a.StartIncluded == b.StartIncluded && a.EndIncluded == b.EndIncluded
                     && AreEqual(a.Start, b.Start) == true && AreEqual(a.End, b.End) == true;
             default:
                 return null;
@@ -528,6 +548,7 @@ public static class FeelValue
 
         var sign = o < TimeSpan.Zero ? "-" : "+";
         o = o.Duration();
-        return sign + o.Hours.ToString("00", CultureInfo.InvariantCulture) + ":" + o.Minutes.ToString("00", CultureInfo.InvariantCulture);
+        var text = sign + o.Hours.ToString("00", CultureInfo.InvariantCulture) + ":" + o.Minutes.ToString("00", CultureInfo.InvariantCulture);
+        return o.Seconds == 0 ? text : text + ":" + o.Seconds.ToString("00", CultureInfo.InvariantCulture);
     }
 }

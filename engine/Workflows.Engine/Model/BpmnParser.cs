@@ -53,59 +53,8 @@ internal sealed partial class BpmnParser
         return (parser._document, parser._findings);
     }
 
-    private XElement? LoadSafely(string xml, BpmnParserOptions options)
-    {
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            MaxCharactersInDocument = options.MaxDocumentCharacters,
-            MaxCharactersFromEntities = 1024,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-        };
-
-        if (xml.Length > options.MaxDocumentCharacters)
-        {
-            Error("XML_TOO_LARGE", null, 0, 0, $"the document has {xml.Length:N0} characters; the limit is {options.MaxDocumentCharacters:N0}");
-            return null;
-        }
-
-        try
-        {
-            // First pass: depth limit, so that a hostile nesting never reaches a recursive walk.
-            using (var reader = XmlReader.Create(new StringReader(xml), settings))
-            {
-                while (reader.Read())
-                {
-                    if (reader.Depth > options.MaxDepth)
-                    {
-                        var info = (IXmlLineInfo)reader;
-                        Error("XML_TOO_DEEP", null, info.LineNumber, info.LinePosition, $"elements are nested deeper than {options.MaxDepth} levels");
-                        return null;
-                    }
-                }
-            }
-
-            using var second = XmlReader.Create(new StringReader(xml), settings);
-            return XDocument.Load(second, LoadOptions.SetLineInfo).Root;
-        }
-        catch (XmlException e)
-        {
-            var code = e.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase) ? "XML_DTD_PROHIBITED" : "XML_MALFORMED";
-            var message = code == "XML_DTD_PROHIBITED"
-                ? "DTDs and entity declarations are not allowed in BPMN documents (they carry XXE and entity-expansion attacks)"
-                : $"the XML is malformed: {e.Message}";
-            if (e.Message.Contains("MaxCharactersInDocument", StringComparison.Ordinal))
-            {
-                code = "XML_TOO_LARGE";
-                message = $"the document is larger than the limit of {options.MaxDocumentCharacters:N0} characters";
-            }
-
-            Error(code, null, e.LineNumber, e.LinePosition, message);
-            return null;
-        }
-    }
+    private XElement? LoadSafely(string xml, BpmnParserOptions options) =>
+        SafeXml.Load(xml, options, "BPMN", (code, line, column, message) => Error(code, null, line, column, message));
 
     private void ReadDefinitions(XElement definitions)
     {

@@ -1,0 +1,205 @@
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Decisions;
+
+/// <summary>
+/// One evaluation of a decision (or a decision service) and what it requires: the inputs given, each required
+/// decision evaluated once, the rules each table matched (for history), and one FEEL budget for the whole run.
+/// </summary>
+internal sealed class DecisionRun
+{
+    private readonly DmnDefinitions _model;
+    private readonly FeelContext _inputs;
+    private readonly Dictionary<string, object?> _results = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly List<EvaluatedDecision> _evaluated = [];
+    private List<MatchedRule>? _matched;
+
+    public DecisionRun(DmnDefinitions model, FeelContext inputs, FeelEvaluator evaluator)
+    {
+        _model = model;
+        _inputs = inputs;
+        Evaluator = evaluator;
+        evaluator.NamedTypes ??= (name, value) => model.Types.IsInstance(this, name, value);
+    }
+
+    public FeelEvaluator Evaluator { get; }
+
+    public FeelContext Inputs => _inputs;
+
+    public DmnTypes Types => _model.Types;
+
+    public IReadOnlyList<EvaluatedDecision> Evaluated => _evaluated;
+
+    /// <summary>Records the rules a table matched, for the decision being evaluated.</summary>
+    public void Matched(IEnumerable<TableRule> rules) => (_matched ??= []).AddRange(rules.Select(r => new MatchedRule(r.Id, r.Index)));
+
+    /// <summary>Gives a decision a value without evaluating it (a decision service's input decision).</summary>
+    public void Preset(Decision decision, object? value) => _results[decision.Id] = value;
+
+    public object? EvaluateDecision(Decision decision)
+    {
+        if (_results.TryGetValue(decision.Id, out var known))
+        {
+            return known;
+        }
+
+        if (!_running.Add(decision.Id))
+        {
+            return Evaluator.Invalid($"the decision '{decision.Name}' requires itself");
+        }
+
+        var scope = new FeelContext();
+        foreach (var id in decision.Requires.Inputs)
+        {
+            if (_model.Inputs.TryGetValue(id, out var input))
+            {
+                scope[input.Name] = InputValue(input);
+            }
+        }
+
+        foreach (var id in decision.Requires.Decisions)
+        {
+            if (_model.Decisions.TryGetValue(id, out var required))
+            {
+                scope[required.Name] = EvaluateDecision(required);
+            }
+        }
+
+        AddKnowledge(scope, decision.Requires.Knowledge);
+        var outer = _matched;
+        _matched = null;
+        var value = decision.Expression is null
+            ? Evaluator.Invalid($"the decision '{decision.Name}' has no expression")
+            : decision.Expression.Evaluate(this, new ContextScope(scope, _model.GlobalScope(this)));
+        value = Types.Coerce(this, decision.TypeRef, value, $"the decision '{decision.Name}'");
+        _evaluated.Add(new EvaluatedDecision(decision.Id, decision.Name, value, (IReadOnlyList<MatchedRule>?)_matched ?? []));
+        _matched = outer;
+        _running.Remove(decision.Id);
+        _results[decision.Id] = value;
+        return value;
+    }
+
+    private object? InputValue(InputData input)
+    {
+        if (!_inputs.TryGetValue(input.Name, out var value))
+        {
+            Evaluator.Warn($"no value was given for the input '{input.Name}'");
+            return null;
+        }
+
+        return Types.Coerce(this, input.TypeRef, value, $"the input '{input.Name}'");
+    }
+
+    public void AddKnowledge(FeelContext scope, IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_model.Knowledge.TryGetValue(id, out var bkm))
+            {
+                scope[bkm.Name] = KnowledgeFunction(bkm);
+            }
+            else if (_model.Services.TryGetValue(id, out var service))
+            {
+                scope[service.Name] = ServiceFunction(service);
+            }
+        }
+    }
+
+    public FeelFunction? KnowledgeFunction(KnowledgeModel bkm)
+    {
+        if (bkm.Logic is null)
+        {
+            return null;
+        }
+
+        var scope = new FeelContext();
+        AddKnowledge(scope, bkm.Requires.Knowledge.Where(k => k != bkm.Id));
+        return MakeFunction(bkm.Name, bkm.Logic, new ContextScope(scope, _model.GlobalScope(this)), bkm.TypeRef);
+    }
+
+    /// <summary>A boxed function definition as a FEEL function: its parameters typed, its body in the scope it was defined in.</summary>
+    public FeelFunction MakeFunction(string name, FunctionBox definition, IFeelScope closure, string? resultType)
+    {
+        var parameters = definition.Parameters.Select(p => p.Name).ToList();
+        return new FeelFunction(name, parameters, (ev, args) =>
+        {
+            if (definition.Kind == "Java")
+            {
+                // The body is the context naming the class and the method signature (FeelExternal).
+                return FeelExternal.Make(name, parameters, definition.Body?.Evaluate(this, closure)).Invoke(ev, args);
+            }
+
+            if (definition.Kind != "FEEL")
+            {
+                return ev.Invalid($"'{name}' is a {definition.Kind} function, which this engine does not run");
+            }
+
+            if (args.Count != parameters.Count)
+            {
+                return ev.Invalid($"'{name}' takes {parameters.Count} argument(s), not {args.Count}");
+            }
+
+            var scope = new FeelContext(parameters.Count);
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                scope[parameters[i]] = Types.Coerce(this, definition.Parameters[i].TypeRef, args[i], $"the parameter '{parameters[i]}' of '{name}'");
+            }
+
+            var value = definition.Body?.Evaluate(this, new ContextScope(scope, closure));
+            return Types.Coerce(this, definition.TypeRef ?? resultType, value, $"the result of '{name}'");
+        });
+    }
+
+    /// <summary>A decision service as a function: its input data and input decisions are its parameters, in that order.</summary>
+    public FeelFunction ServiceFunction(DecisionService service)
+    {
+        var parameters = service.InputData.Select(id => _model.Inputs.TryGetValue(id, out var i) ? i.Name : id)
+            .Concat(service.InputDecisions.Select(id => _model.Decisions.TryGetValue(id, out var d) ? d.Name : id)).ToList();
+        return new FeelFunction(service.Name, parameters, (ev, args) =>
+        {
+            if (args.Count != parameters.Count)
+            {
+                return ev.Invalid($"the decision service '{service.Name}' takes {parameters.Count} argument(s), not {args.Count}");
+            }
+
+            // An argument of the wrong type fails the invocation: the service is never run (DMN 1.5 §10.4).
+            var types = service.InputData.Select(id => _model.Inputs.GetValueOrDefault(id)?.TypeRef)
+                .Concat(service.InputDecisions.Select(id => _model.Decisions.GetValueOrDefault(id)?.TypeRef)).ToList();
+            var inputs = new FeelContext(parameters.Count);
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                inputs[parameters[i]] = Types.Coerce(this, types[i], args[i], $"the argument '{parameters[i]}' of '{service.Name}'");
+                if (inputs[parameters[i]] is null && args[i] is not null)
+                {
+                    return null;
+                }
+            }
+
+            var inner = new DecisionRun(_model, inputs, ev);
+            return inner.RunService(service, inputs);
+        });
+    }
+
+    /// <summary>Evaluates a decision service's output decisions with its input decisions taken from <paramref name="inputs"/>.</summary>
+    public object? RunService(DecisionService service, FeelContext inputs)
+    {
+        foreach (var id in service.InputDecisions)
+        {
+            if (_model.Decisions.TryGetValue(id, out var decision))
+            {
+                Preset(decision, inputs.TryGetValue(decision.Name, out var value) ? Types.Coerce(this, decision.TypeRef, value, $"the input decision '{decision.Name}'") : null);
+            }
+        }
+
+        var outputs = service.OutputDecisions.Select(id => _model.Decisions.GetValueOrDefault(id)).OfType<Decision>().ToList();
+        var context = new FeelContext(outputs.Count);
+        foreach (var decision in outputs)
+        {
+            context[decision.Name] = EvaluateDecision(decision);
+        }
+
+        var result = outputs.Count == 1 ? context[outputs[0].Name] : context;
+        return Types.Coerce(this, service.TypeRef, result, $"the decision service '{service.Name}'");
+    }
+}

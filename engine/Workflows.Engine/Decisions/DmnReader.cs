@@ -1,0 +1,249 @@
+using System.Xml;
+using System.Xml.Linq;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine.Decisions;
+
+/// <summary>
+/// Reads DMN XML (the namespaces of DMN 1.1 to 1.5) into <see cref="DmnDefinitions"/>, collecting every problem as a
+/// finding. An expression that does not parse is a finding and evaluates to null with its message, so that the other
+/// decisions of the model still run (the TCK expects exactly that).
+/// </summary>
+internal sealed partial class DmnReader
+{
+    public static readonly string[] Namespaces =
+    [
+        "https://www.omg.org/spec/DMN/20230324/MODEL/",
+        "https://www.omg.org/spec/DMN/20211108/MODEL/",
+        "https://www.omg.org/spec/DMN/20191111/MODEL/",
+        "http://www.omg.org/spec/DMN/20180521/MODEL/",
+        "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    ];
+
+    private static readonly string[] s_expressionKinds =
+        ["literalExpression", "decisionTable", "context", "list", "relation", "invocation", "functionDefinition", "conditional", "for", "some", "every", "filter"];
+
+    private readonly List<ValidationFinding> _findings = [];
+    private readonly FeelLimits _limits;
+    private XNamespace _ns = XNamespace.None;
+    private IReadOnlyList<string> _names = [];
+
+    private DmnReader(FeelLimits limits) => _limits = limits;
+
+    public static (DmnDefinitions? Model, List<ValidationFinding> Findings) Read(string xml, BpmnParserOptions options)
+    {
+        options.Feel.Validate();
+        var reader = new DmnReader(options.Feel);
+        var root = SafeXml.Load(xml, options, "DMN", (code, line, column, message) => reader.Error(code, null, line, column, message));
+        if (root is null)
+        {
+            return (null, reader._findings);
+        }
+
+        if (root.Name.LocalName != "definitions" || !Namespaces.Contains(root.Name.NamespaceName, StringComparer.Ordinal))
+        {
+            reader.Error("NOT_DMN", null, Line(root), 0, $"the root element is '{root.Name.LocalName}' in '{root.Name.NamespaceName}', not DMN 'definitions'");
+            return (null, reader._findings);
+        }
+
+        reader._ns = root.Name.Namespace;
+        return (reader.ReadDefinitions(root), reader._findings);
+    }
+
+    private DmnDefinitions ReadDefinitions(XElement root)
+    {
+        _names = KnownNames(root);
+        var items = new Dictionary<string, ItemDefinition>(StringComparer.Ordinal);
+        foreach (var e in root.Elements(_ns + "itemDefinition"))
+        {
+            var item = ReadItem(e);
+            items[item.Name] = item;
+        }
+
+        var model = new DmnDefinitions(Attr(root, "name") ?? "", Attr(root, "namespace") ?? "", new DmnTypes(items));
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in root.Elements())
+        {
+            if (e.Name.Namespace != _ns)
+            {
+                continue;
+            }
+
+            var id = Attr(e, "id");
+            var name = Attr(e, "name");
+            if (e.Name.LocalName is "inputData" or "decision" or "businessKnowledgeModel" or "decisionService")
+            {
+                if (string.IsNullOrEmpty(id))
+                {
+                    Error("DMN_ID_MISSING", name, Line(e), Column(e), $"the {e.Name.LocalName} '{name}' has no id");
+                    id = name ?? $"line-{Line(e)}";
+                }
+                else if (!ids.Add(id))
+                {
+                    Error("DMN_ID_DUPLICATE", id, Line(e), Column(e), $"the id '{id}' is used by more than one element");
+                }
+
+                if (string.IsNullOrEmpty(name))
+                {
+                    Error("DMN_NAME_MISSING", id, Line(e), Column(e), $"the {e.Name.LocalName} '{id}' has no name");
+                    name = id;
+                }
+            }
+
+            var typeRef = e.Element(_ns + "variable") is { } variable ? Attr(variable, "typeRef") : null;
+            switch (e.Name.LocalName)
+            {
+                case "inputData":
+                    model.Add(new InputData(id!, name!, Line(e), typeRef));
+                    break;
+                case "decision":
+                    var decision = new Decision(id!, name!, Line(e), typeRef, ReadExpression(e, id));
+                    ReadRequirements(e, decision.Requires);
+                    if (decision.Expression is null)
+                    {
+                        Warning("DMN_EXPRESSION_MISSING", id, Line(e), Column(e), $"the decision '{name}' has no decision logic; it evaluates to null");
+                    }
+
+                    model.Add(decision);
+                    break;
+                case "businessKnowledgeModel":
+                    var logic = e.Element(_ns + "encapsulatedLogic") is { } l ? ReadFunction(l, id) : null;
+                    var bkm = new KnowledgeModel(id!, name!, Line(e), typeRef, logic);
+                    ReadRequirements(e, bkm.Requires);
+                    model.Add(bkm);
+                    break;
+                case "decisionService":
+                    var service = new DecisionService(id!, name!, Line(e), typeRef);
+                    service.OutputDecisions.AddRange(Hrefs(e, "outputDecision"));
+                    service.EncapsulatedDecisions.AddRange(Hrefs(e, "encapsulatedDecision"));
+                    service.InputDecisions.AddRange(Hrefs(e, "inputDecision"));
+                    service.InputData.AddRange(Hrefs(e, "inputData"));
+                    model.Add(service);
+                    break;
+            }
+        }
+
+        Check(model, root);
+        return model;
+    }
+
+    private ItemDefinition ReadItem(XElement e)
+    {
+        var name = Attr(e, "name") ?? "";
+        var typeRef = e.Element(_ns + "typeRef")?.Value.Trim() ?? Attr(e, "typeRef");
+        var constraint = e.Element(_ns + "allowedValues") ?? e.Element(_ns + "typeConstraint");
+        var allowed = constraint?.Element(_ns + "text") is { } text ? UnaryTests(text.Value, text, name) : null;
+        var components = e.Elements(_ns + "itemComponent").Select(ReadItem).ToList();
+        return new ItemDefinition(name, typeRef, allowed, (string?)e.Attribute("isCollection") == "true", components, e.Element(_ns + "functionItem") is not null);
+    }
+
+    private void ReadRequirements(XElement e, Requirements requires)
+    {
+        foreach (var r in e.Elements(_ns + "informationRequirement"))
+        {
+            requires.Decisions.AddRange(Hrefs(r, "requiredDecision"));
+            requires.Inputs.AddRange(Hrefs(r, "requiredInput"));
+        }
+
+        foreach (var r in e.Elements(_ns + "knowledgeRequirement"))
+        {
+            requires.Knowledge.AddRange(Hrefs(r, "requiredKnowledge"));
+        }
+    }
+
+    private IEnumerable<string> Hrefs(XElement e, string kind) =>
+        e.Elements(_ns + kind).Select(r => Attr(r, "href") ?? "").Select(h => h[(h.IndexOf('#', StringComparison.Ordinal) + 1)..]);
+
+    private void Check(DmnDefinitions model, XElement root)
+    {
+        foreach (var decision in model.Decisions.Values)
+        {
+            foreach (var id in decision.Requires.Decisions.Where(id => !model.Decisions.ContainsKey(id))
+                .Concat(decision.Requires.Inputs.Where(id => !model.Inputs.ContainsKey(id)))
+                .Concat(decision.Requires.Knowledge.Where(id => !model.Knowledge.ContainsKey(id) && !model.Services.ContainsKey(id))))
+            {
+                Error("DMN_REQUIREMENT_UNKNOWN", decision.Id, decision.Line, 0, $"the decision '{decision.Name}' requires '{id}', which the model does not define");
+            }
+
+            if (decision.TypeRef is { } t && !model.Types.IsKnown(t))
+            {
+                Error("DMN_TYPE_UNKNOWN", decision.Id, decision.Line, 0, $"the decision '{decision.Name}' has the type '{t}', which is neither a FEEL type nor an item definition");
+            }
+        }
+
+        foreach (var decision in model.Decisions.Values)
+        {
+            if (Cycle(model, decision.Id, [], 0))
+            {
+                Error("DMN_REQUIREMENT_CYCLE", decision.Id, decision.Line, 0, $"the decision '{decision.Name}' requires itself through its required decisions");
+            }
+        }
+
+        _ = root;
+    }
+
+    private static bool Cycle(DmnDefinitions model, string id, HashSet<string> path, int depth)
+    {
+        if (!path.Add(id))
+        {
+            return true;
+        }
+
+        var found = depth < 1000 && model.Decisions.TryGetValue(id, out var d) && d.Requires.Decisions.Any(r => Cycle(model, r, path, depth + 1));
+        path.Remove(id);
+        return found;
+    }
+
+    // Every name the model declares that FEEL could not read as one name without knowing it: longest first.
+    private IReadOnlyList<string> KnownNames(XElement root) => root.Descendants()
+        .Where(e => e.Name.Namespace == _ns)
+        .SelectMany(e => new[] { (string?)e.Attribute("name"), (string?)e.Attribute("iteratorVariable") })
+        .OfType<string>()
+        .Select(n => n.Trim())
+        .Where(FeelLexer.IsCompoundName)
+        .Distinct(StringComparer.Ordinal)
+        .OrderByDescending(n => n.Length)
+        .ToList();
+
+    private FeelExpression? Expression(string text, XElement at, string? elementId)
+    {
+        try
+        {
+            return FeelExpression.Parse(text, _limits, _names);
+        }
+        catch (FeelSyntaxException e)
+        {
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"'{Abbreviate(text)}' does not parse: {e.Message}");
+            return null;
+        }
+    }
+
+    private FeelExpression? UnaryTests(string text, XElement at, string? elementId)
+    {
+        try
+        {
+            return FeelExpression.ParseUnaryTests(text, _limits, _names);
+        }
+        catch (FeelSyntaxException e)
+        {
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
+            return null;
+        }
+    }
+
+    private static string Abbreviate(string text) => text.Length > 80 ? text[..77] + "..." : text;
+
+    private static string? Attr(XElement e, string name) => (string?)e.Attribute(name);
+
+    private static int Line(XElement e) => ((IXmlLineInfo)e).LineNumber;
+
+    private static int Column(XElement e) => ((IXmlLineInfo)e).LinePosition;
+
+    private void Error(string code, string? elementId, int line, int column, string message) =>
+        _findings.Add(new ValidationFinding(FindingSeverity.Error, code, elementId, line, column, message));
+
+    private void Warning(string code, string? elementId, int line, int column, string message) =>
+        _findings.Add(new ValidationFinding(FindingSeverity.Warning, code, elementId, line, column, message));
+}

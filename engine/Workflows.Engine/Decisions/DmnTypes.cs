@@ -1,0 +1,189 @@
+using Workflows.Engine.Feel;
+
+namespace Workflows.Engine.Decisions;
+
+/// <summary>
+/// The model's types: FEEL's built-in types and the item definitions. A value that does not conform to the type
+/// it is given becomes null with a warning (DMN 1.5 §10.3.2.9.4), after the two conversions the spec allows:
+/// a singleton list to its item, and an item to a singleton list.
+/// </summary>
+internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items)
+{
+    private static readonly Dictionary<string, string> s_builtIns = new(StringComparer.Ordinal)
+    {
+        ["number"] = "number",
+        ["string"] = "string",
+        ["boolean"] = "boolean",
+        ["date"] = "date",
+        ["time"] = "time",
+        ["date and time"] = "date and time",
+        ["dateTime"] = "date and time",
+        ["days and time duration"] = "days and time duration",
+        ["dayTimeDuration"] = "days and time duration",
+        ["years and months duration"] = "years and months duration",
+        ["yearMonthDuration"] = "years and months duration",
+        ["context"] = "context",
+        ["list"] = "list",
+        ["function"] = "function",
+        ["range"] = "range",
+        ["Any"] = "Any",
+    };
+
+    public static string Strip(string typeRef)
+    {
+        var colon = typeRef.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && typeRef[..colon] is "feel" or "FEEL" ? typeRef[(colon + 1)..] : typeRef;
+    }
+
+    /// <summary>Whether a type reference names a built-in type or an item definition.</summary>
+    public bool IsKnown(string typeRef) => s_builtIns.ContainsKey(Strip(typeRef)) || items.ContainsKey(Strip(typeRef)) || Strip(typeRef).StartsWith("list<", StringComparison.Ordinal) || Strip(typeRef).StartsWith("context<", StringComparison.Ordinal);
+
+    /// <summary>The value as <paramref name="typeRef"/> takes it: converted, or null (with a warning naming <paramref name="what"/>) when it does not conform.</summary>
+    public object? Coerce(DecisionRun run, string? typeRef, object? value, string what)
+    {
+        if (typeRef is null || value is null)
+        {
+            return value;
+        }
+
+        if (Conforms(run, typeRef, value, 0))
+        {
+            return value;
+        }
+
+        if (value is List<object?> { Count: 1 } single && !IsCollection(typeRef) && Conforms(run, typeRef, single[0], 0))
+        {
+            return single[0];
+        }
+
+        if (value is not List<object?> && IsCollection(typeRef) && Conforms(run, typeRef, new List<object?> { value }, 0))
+        {
+            return new List<object?> { value };
+        }
+
+        run.Evaluator.Warn($"{what} is {FeelValue.TypeName(value)} {Abbreviate(value)}, which does not conform to its type '{typeRef}'");
+        return null;
+    }
+
+    /// <summary>For FEEL's <c>instance of</c>: whether a value is of the item definition <paramref name="name"/>; null when there is none.</summary>
+    public bool? IsInstance(DecisionRun run, string name, object? value) =>
+        items.TryGetValue(name, out var item) ? value is not null && WithoutAllowedValues(() => Conforms(run, item, value, 0)) : null;
+
+    // "instance of" asks about the type, not its allowed values: 256 is an instance of a number type allowing [0..255].
+    private bool _ignoreAllowedValues;
+
+    private bool WithoutAllowedValues(Func<bool> check)
+    {
+        var before = _ignoreAllowedValues;
+        _ignoreAllowedValues = true;
+        try
+        {
+            return check();
+        }
+        finally
+        {
+            _ignoreAllowedValues = before;
+        }
+    }
+
+    private static string Abbreviate(object? value)
+    {
+        var text = FeelValue.ToDisplayString(value);
+        return text.Length > 60 ? text[..57] + "..." : text;
+    }
+
+    private bool IsCollection(string typeRef)
+    {
+        var name = Strip(typeRef);
+        if (name.StartsWith("list<", StringComparison.Ordinal) || name == "list")
+        {
+            return true;
+        }
+
+        return items.TryGetValue(name, out var item) && (item.IsCollection || (item.TypeRef is { } inner && IsCollection(inner)));
+    }
+
+    private bool Conforms(DecisionRun run, string typeRef, object? value, int depth)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (depth > 32)
+        {
+            return false; // an item definition that refers to itself
+        }
+
+        var name = Strip(typeRef);
+        if (s_builtIns.TryGetValue(name, out var builtIn))
+        {
+            return builtIn == "Any" || FeelValue.TypeName(value) == builtIn;
+        }
+
+        if (name.StartsWith("list<", StringComparison.Ordinal) && name.EndsWith('>'))
+        {
+            return value is List<object?> list && list.All(x => Conforms(run, name[5..^1], x, depth + 1));
+        }
+
+        if (!items.TryGetValue(name, out var item))
+        {
+            return true; // an unknown type is a validation finding, not a reason to drop values
+        }
+
+        return Conforms(run, item, value, depth + 1);
+    }
+
+    private bool Conforms(DecisionRun run, ItemDefinition item, object? value, int depth)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (item.IsCollection)
+        {
+            return value is List<object?> list && list.All(x => ConformsItem(run, item, x, depth));
+        }
+
+        return ConformsItem(run, item, value, depth);
+    }
+
+    private bool ConformsItem(DecisionRun run, ItemDefinition item, object? value, int depth)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (item.IsFunction)
+        {
+            return value is FeelFunction;
+        }
+
+        if (item.Components.Count > 0)
+        {
+            if (value is not FeelContext context)
+            {
+                return false;
+            }
+
+            foreach (var component in item.Components)
+            {
+                if (!context.TryGetValue(component.Name, out var inner) || !Conforms(run, component, inner, depth + 1))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        if (item.TypeRef is not null && !Conforms(run, item.TypeRef, value, depth + 1))
+        {
+            return false;
+        }
+
+        return item.AllowedValues is null || _ignoreAllowedValues || item.AllowedValues.Evaluate(run.Evaluator, new NameScope("?", value, EmptyScope.Instance)) is true;
+    }
+}
