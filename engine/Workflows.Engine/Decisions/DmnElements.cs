@@ -181,7 +181,11 @@ internal sealed class InvocationBox(string? typeRef, FeelExpression? callee, IRe
             args[at] = value?.Evaluate(run, scope);
         }
 
-        return function.Invoke(run.Evaluator, args);
+        // Counted as FEEL counts a call, so that a knowledge model invoking itself stops at FeelLimits.MaxDepth.
+        run.Evaluator.EnterCall(function.Name);
+        var result = function.Invoke(run.Evaluator, args);
+        run.Evaluator.ExitCall();
+        return result;
     }
 }
 

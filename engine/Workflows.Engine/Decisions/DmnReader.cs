@@ -28,7 +28,7 @@ internal sealed partial class DmnReader
     private readonly List<ValidationFinding> _findings = [];
     private readonly FeelLimits _limits;
     private XNamespace _ns = XNamespace.None;
-    private IReadOnlyList<string> _names = [];
+    private FeelNames? _names;
 
     private DmnReader(FeelLimits limits) => _limits = limits;
 
@@ -196,16 +196,11 @@ internal sealed partial class DmnReader
         return found;
     }
 
-    // Every name the model declares that FEEL could not read as one name without knowing it: longest first.
-    private IReadOnlyList<string> KnownNames(XElement root) => root.Descendants()
+    // Every name the model declares, for FEEL to read those of several words or with operator characters as one.
+    private FeelNames KnownNames(XElement root) => new(root.Descendants()
         .Where(e => e.Name.Namespace == _ns)
         .SelectMany(e => new[] { (string?)e.Attribute("name"), (string?)e.Attribute("iteratorVariable") })
-        .OfType<string>()
-        .Select(n => n.Trim())
-        .Where(FeelLexer.IsCompoundName)
-        .Distinct(StringComparer.Ordinal)
-        .OrderByDescending(n => n.Length)
-        .ToList();
+        .OfType<string>());
 
     private FeelExpression? Expression(string text, XElement at, string? elementId)
     {

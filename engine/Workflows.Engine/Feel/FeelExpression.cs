@@ -63,9 +63,9 @@ internal sealed class FeelExpression
 
     /// <summary>
     /// Parses an expression whose scope declares <paramref name="knownNames"/>: names of several words or with operator
-    /// characters, longest first (see <see cref="FeelLexer.Tokenize(string, IReadOnlyList{string})"/>).
+    /// characters, longest first (see <see cref="FeelLexer.Tokenize(string, FeelNames)"/>).
     /// </summary>
-    public static FeelExpression Parse(string text, FeelLimits? limits, IReadOnlyList<string>? knownNames)
+    public static FeelExpression Parse(string text, FeelLimits? limits, FeelNames? knownNames)
     {
         limits ??= FeelLimits.Default;
         var body = text.TrimStart();
@@ -83,7 +83,7 @@ internal sealed class FeelExpression
     }
 
     /// <summary>Parses unary tests (a decision table's input entry, an item definition's allowed values); empty text or <c>-</c> accepts anything.</summary>
-    public static FeelExpression ParseUnaryTests(string text, FeelLimits? limits, IReadOnlyList<string>? knownNames)
+    public static FeelExpression ParseUnaryTests(string text, FeelLimits? limits, FeelNames? knownNames)
     {
         limits ??= FeelLimits.Default;
         return new FeelExpression(text, FeelParser.ParseUnaryTests(text, limits.MaxDepth, knownNames), limits);

@@ -45,7 +45,7 @@ internal static class FeelLexer
     /// characters an operator would take (<c>Years of Service</c>, <c>Date-Time</c>), longest first: FEEL's grammar is
     /// ambiguous without them, and a DMN model declares them all.
     /// </summary>
-    public static List<Token> Tokenize(string text, IReadOnlyList<string>? knownNames)
+    public static List<Token> Tokenize(string text, FeelNames? knownNames)
     {
         var tokens = new List<Token>();
         var i = 0;
@@ -142,7 +142,7 @@ internal static class FeelLexer
                 continue;
             }
 
-            if (IsNameStart(c) && knownNames is not null && MatchKnownName(text, i, knownNames) is { } known)
+            if (IsNameStart(c) && knownNames is not null && MatchKnownName(text, i, knownNames.Candidates(text, i)) is { } known)
             {
                 tokens.Add(new Token(TokenKind.Name, known.Name, start));
                 i += known.Length;
@@ -185,7 +185,7 @@ internal static class FeelLexer
         return tokens;
     }
 
-    /// <summary>Whether a name needs <see cref="Tokenize(string, IReadOnlyList{string})"/>'s known names to be read as one token.</summary>
+    /// <summary>Whether a name needs <see cref="Tokenize(string, FeelNames)"/>'s known names to be read as one token.</summary>
     public static bool IsCompoundName(string name) =>
         name.Length > 0 && (!IsNameStart(name[0]) || name[0] == '?' || name.Skip(1).Any(c => !IsNamePart(c)));
 
@@ -329,6 +329,8 @@ internal static class FeelLexer
 
     // Characters beyond the basic plane (an emoji) come as surrogate pairs; FEEL's name characters include them.
     private static bool IsNameStart(char c) => char.IsLetter(c) || c == '_' || c == '$' || c == '?' || char.IsSurrogate(c);
+
+    public static bool IsNameCharacter(char c) => IsNamePart(c);
 
     private static bool IsNamePart(char c) => char.IsLetterOrDigit(c) || c == '_' || c == '$' || char.IsSurrogate(c);
 }

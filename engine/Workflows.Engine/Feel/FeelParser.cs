@@ -16,7 +16,7 @@ internal sealed partial class FeelParser
         _maxDepth = maxDepth;
     }
 
-    public static FeelNode Parse(string text, int maxDepth, IReadOnlyList<string>? knownNames = null)
+    public static FeelNode Parse(string text, int maxDepth, FeelNames? knownNames = null)
     {
         var parser = new FeelParser(FeelLexer.Tokenize(text, knownNames), maxDepth);
         var node = parser.ParseExpression();
@@ -28,7 +28,7 @@ internal sealed partial class FeelParser
     /// Parses unary tests as a decision table's input entry holds them: <c>-</c>, <c>not(…)</c>, or tests separated by commas,
     /// each a comparison (<c>&lt; 5</c>), an interval, or an expression compared with, containing or (when it names <c>?</c>) judging the input.
     /// </summary>
-    public static FeelNode ParseUnaryTests(string text, int maxDepth, IReadOnlyList<string>? knownNames = null)
+    public static FeelNode ParseUnaryTests(string text, int maxDepth, FeelNames? knownNames = null)
     {
         var parser = new FeelParser(FeelLexer.Tokenize(text, knownNames), maxDepth);
         if (parser.Current.Kind == TokenKind.End || (parser.IsPunct("-") && parser._tokens[1].Kind == TokenKind.End))
