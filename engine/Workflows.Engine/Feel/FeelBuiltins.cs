@@ -281,25 +281,20 @@ internal static partial class FeelBuiltins
 
             if (c == '\\' && i + 1 < pattern.Length)
             {
-                var next = pattern[i + 1];
-                if (stripWhitespace && char.IsWhiteSpace(next))
+                // "hello\ sworld" with x: the whitespace goes first, so the escape is "\s". Skipped by index, not
+                // removed from the pattern, so that a long pattern is read once.
+                var at = i + 1;
+                while (stripWhitespace && at < pattern.Length && char.IsWhiteSpace(pattern[at]))
                 {
-                    // "hello\ sworld" with x: the whitespace goes first, so the escape is "\s".
-                    var k = i + 1;
-                    while (k < pattern.Length && char.IsWhiteSpace(pattern[k]))
-                    {
-                        k++;
-                    }
-
-                    if (k >= pattern.Length)
-                    {
-                        return null;
-                    }
-
-                    next = pattern[k];
-                    pattern = pattern.Remove(i + 1, k - i - 1);
+                    at++;
                 }
 
+                if (at >= pattern.Length)
+                {
+                    return null;
+                }
+
+                var next = pattern[at];
                 if (char.IsAsciiDigit(next))
                 {
                     if (inClass > 0 || next == '0')
@@ -307,31 +302,31 @@ internal static partial class FeelBuiltins
                         return null;
                     }
 
-                    var j = i + 1;
+                    var j = at;
                     while (j < pattern.Length && char.IsAsciiDigit(pattern[j]))
                     {
                         j++;
                     }
 
-                    if (int.Parse(pattern.AsSpan(i + 1, j - i - 1), CultureInfo.InvariantCulture) > closed)
+                    if (j - at > 4 || int.Parse(pattern.AsSpan(at, j - at), CultureInfo.InvariantCulture) > closed)
                     {
                         return null;
                     }
                 }
 
-                if (stripWhitespace && next is 'p' or 'P' && i + 2 < pattern.Length && pattern[i + 2] == '{')
+                if (stripWhitespace && next is 'p' or 'P' && at + 1 < pattern.Length && pattern[at + 1] == '{')
                 {
-                    var end = pattern.IndexOf('}', i + 2);
+                    var end = pattern.IndexOf('}', at + 1);
                     if (end > 0)
                     {
-                        sb.Append(c).Append(next).Append(string.Concat(pattern[(i + 2)..(end + 1)].Where(x => !char.IsWhiteSpace(x))));
+                        sb.Append(c).Append(next).Append(string.Concat(pattern[(at + 1)..(end + 1)].Where(x => !char.IsWhiteSpace(x))));
                         i = end;
                         continue;
                     }
                 }
 
                 sb.Append(c).Append(next);
-                i++;
+                i = at;
                 continue;
             }
 
