@@ -125,7 +125,7 @@ internal sealed class EngineRelay : IDisposable
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var now = _engine.Time.GetUtcNow();
+            var now = _engine.LeaseTime.GetUtcNow();
             if (leaseUntil is null || now >= leaseUntil - (_options.RelayLease / 2))
             {
                 var held = leaseUntil > now;
@@ -226,8 +226,8 @@ internal sealed class EngineRelay : IDisposable
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var now = _engine.Time.GetUtcNow();
-            var jobs = await Store.ClaimDueExternalJobsAsync(now, _options.RelayBatchSize, NodeId, now + _options.JobTimeout, ct).ConfigureAwait(false);
+            var (now, leaseNow) = (_engine.Time.GetUtcNow(), _engine.LeaseTime.GetUtcNow());
+            var jobs = await Store.ClaimDueExternalJobsAsync(now, _options.RelayBatchSize, NodeId, leaseNow, leaseNow + _options.JobTimeout, ct).ConfigureAwait(false);
             if (jobs.Count == 0)
             {
                 await SleepAsync(_jobsCreated, _options.PollInterval, ct).ConfigureAwait(false);

@@ -154,7 +154,7 @@ internal sealed class SqliteDialect : SqlDialect
     // One poller on SQLite: the write transaction itself is the lock.
     public override string Claim(string table, string columns, string filter, string orderBy) => $"""
         UPDATE {table} SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy} LIMIT @Max)
+        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @LeaseNow) ORDER BY {orderBy} LIMIT @Max)
         RETURNING {columns}
         """;
 
@@ -216,7 +216,7 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string Claim(string table, string columns, string filter, string orderBy) => $"""
         UPDATE {table} SET lease_owner = @Owner, lease_until = @LeaseUntil
-        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy} LIMIT @Max FOR UPDATE SKIP LOCKED)
+        WHERE id IN (SELECT id FROM {table} WHERE {filter} AND (lease_until IS NULL OR lease_until < @LeaseNow) ORDER BY {orderBy} LIMIT @Max FOR UPDATE SKIP LOCKED)
         RETURNING {columns}
         """;
 
@@ -270,7 +270,7 @@ internal sealed class SqlServerDialect : SqlDialect
     public override string Claim(string table, string columns, string filter, string orderBy) => $"""
         WITH due AS (
             SELECT TOP (@Max) * FROM {table} WITH (UPDLOCK, READPAST, ROWLOCK)
-            WHERE {filter} AND (lease_until IS NULL OR lease_until < @Now) ORDER BY {orderBy})
+            WHERE {filter} AND (lease_until IS NULL OR lease_until < @LeaseNow) ORDER BY {orderBy})
         UPDATE due SET lease_owner = @Owner, lease_until = @LeaseUntil
         OUTPUT {(columns == "*" ? "inserted.*" : Prefixed(columns, "inserted."))}
         """;

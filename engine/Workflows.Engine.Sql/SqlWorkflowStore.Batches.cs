@@ -114,7 +114,7 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<BatchItemRecord>> ClaimBatchItemsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
         (await ClaimAsync<BatchItemRow>(_dialect.Claim("wf_batch_items", "*", "status = 0 AND batch_id IN (SELECT id FROM wf_batches WHERE state = 0)", "batch_id, seq"),
-            new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+            new { LeaseNow = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(i => i.BatchId).ThenBy(i => i.Seq).ToList();
 
     public ValueTask<BatchItemRecord?> GetBatchItemAsync(Guid id, CancellationToken ct) =>

@@ -3,11 +3,17 @@ using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
 
-// The controllable clock of a test environment (wf_controlled_clock, one row), and leases stamped in moved time
-// pulled back when it is put back.
+// The controllable clock of a test environment (wf_controlled_clock, one row), and the leases freed
+// when a restart without it drops the move.
 internal sealed partial class SqlWorkflowStore
 {
-    private static readonly string[] s_leasedTables = ["wf_jobs", "wf_timers", "wf_sla_clocks", "wf_batch_items", "wf_leases"];
+    // Each leased table with what frees a lease in it (a named lease's end is never null: 0 is "free").
+    private static readonly (string Table, string Free)[] s_leasedTables =
+    [
+        ("wf_jobs", "lease_owner = NULL, lease_until = NULL"), ("wf_timers", "lease_owner = NULL, lease_until = NULL"),
+        ("wf_sla_clocks", "lease_owner = NULL, lease_until = NULL"), ("wf_batch_items", "lease_owner = NULL, lease_until = NULL"),
+        ("wf_leases", "owner = NULL, lease_until = 0"),
+    ];
 
     public async ValueTask<ControlledClockRecord?> GetControlledClockAsync(CancellationToken ct)
     {
@@ -43,20 +49,20 @@ internal sealed partial class SqlWorkflowStore
             return true;
         }, ct).ConfigureAwait(false);
 
-    public async ValueTask<int> ShiftLeasesBackAsync(DateTimeOffset after, TimeSpan by, CancellationToken ct) =>
+    public async ValueTask<int> ReleaseLeasesAsync(DateTimeOffset after, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
             await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            var moved = 0;
-            foreach (var table in s_leasedTables)
+            var freed = 0;
+            foreach (var (table, free) in s_leasedTables)
             {
-                moved += await connection.ExecuteAsync(new CommandDefinition(
-                    $"UPDATE {table} SET lease_until = lease_until - @by WHERE lease_until > @after",
-                    new { after = after.UtcTicks, by = by.Ticks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+                freed += await connection.ExecuteAsync(new CommandDefinition(
+                    $"UPDATE {table} SET {free} WHERE lease_until > @after",
+                    new { after = after.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(ct).ConfigureAwait(false);
-            return moved;
+            return freed;
         }, ct).ConfigureAwait(false);
 }

@@ -6,8 +6,8 @@ namespace Workflows.Engine.Sql;
 // Jobs leased by type and branch to workers outside the engine, and the job types workers asked for.
 internal sealed partial class SqlWorkflowStore
 {
-    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<JobRow>(_dialect.ClaimJobsOfTypeSql(branch is not null), new { Type = type, Branch = branch, Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<JobRow>(_dialect.ClaimJobsOfTypeSql(branch is not null), new { Type = type, Branch = branch, Now = now.UtcTicks, Max = max, Owner = owner, LeaseNow = leaseNow.UtcTicks, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(j => j.DueAt).ToList();
 
     public async ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>

@@ -12,8 +12,8 @@ internal sealed partial class SqlWorkflowStore
     public ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct) =>
         SingleAsync<TimerRow, TimerRecord>("SELECT * FROM wf_timers WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
-    public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<TimerRow>(_dialect.ClaimTimersSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+    public async ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<TimerRow>(_dialect.ClaimTimersSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseNow = leaseNow.UtcTicks, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(t => t.DueAt).ToList();
 
     public async ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct)
@@ -35,12 +35,12 @@ internal sealed partial class SqlWorkflowStore
         return ListAsync<JobRow, JobRecord>(sql + " ORDER BY created_at", new { instanceId, type }, r => r.ToRecord(), ct);
     }
 
-    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<JobRow>(_dialect.ClaimJobsSql, new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<JobRow>(_dialect.ClaimJobsSql, new { Types = types.ToArray(), Now = now.UtcTicks, Max = max, Owner = owner, LeaseNow = leaseNow.UtcTicks, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(j => j.DueAt).ToList();
 
-    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<JobRow>(_dialect.ClaimExternalJobsSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<JobRow>(_dialect.ClaimExternalJobsSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseNow = leaseNow.UtcTicks, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(j => j.DueAt).ToList();
 
     public async ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct) =>

@@ -7,8 +7,8 @@ namespace Workflows.Engine.Sql;
 // Due clocks claimed with leases (the dialect's claim statement), clocks for reports and recalculation, calendar layers and branches.
 internal sealed partial class SqlWorkflowStore
 {
-    public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        (await ClaimAsync<SlaClockRow>(_dialect.ClaimClocksSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
+    public async ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        (await ClaimAsync<SlaClockRow>(_dialect.ClaimClocksSql, new { Now = now.UtcTicks, Max = max, Owner = owner, LeaseNow = leaseNow.UtcTicks, LeaseUntil = leaseUntil.UtcTicks }, ct).ConfigureAwait(false))
             .Select(r => r.ToRecord()).OrderBy(c => c.NextDueAt).ToList();
 
     public async ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct)

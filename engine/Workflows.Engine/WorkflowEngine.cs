@@ -99,5 +99,8 @@ public sealed class WorkflowEngine
 
     internal TimeProvider Time => _runner.Time;
 
+    /// <summary>The clock leases run on (the host's, under a controllable clock): see <see cref="CommandRunner.LeaseTime"/>.</summary>
+    internal TimeProvider LeaseTime => _runner.LeaseTime;
+
     internal WorkflowEngineOptions Options => _runner.Options;
 }

@@ -47,15 +47,15 @@ public abstract partial class StoreSuite
         }
 
         // An external job is leased to one dispatcher; a released lease lets another take it at once.
-        var job = (await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n1", now.AddMinutes(5), default)).Single(j => j.InstanceId == instance.Id);
+        var job = (await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n1", now.AddSeconds(1), now.AddMinutes(5), default)).Single(j => j.InstanceId == instance.Id);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(job.External, Is.True);
-            Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddMinutes(5), default)).Where(j => j.Id == job.Id), Is.Empty);
+            Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddSeconds(1), now.AddMinutes(5), default)).Where(j => j.Id == job.Id), Is.Empty);
         }
 
         await store.ReleaseJobLeasesAsync([job.Id], "n1", default);
-        Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddMinutes(5), default)).Select(j => j.Id), Does.Contain(job.Id));
+        Assert.That((await store.ClaimDueExternalJobsAsync(now.AddSeconds(1), 100, "n2", now.AddSeconds(1), now.AddMinutes(5), default)).Select(j => j.Id), Does.Contain(job.Id));
 
         // The inbox: the same message id a second time changes nothing.
         var message = new PublishMessage($"Nobody-{run}", "k") { MessageId = $"id-{run}", TimeToLive = TimeSpan.FromMinutes(1) };

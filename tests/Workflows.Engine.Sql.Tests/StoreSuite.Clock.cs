@@ -3,12 +3,12 @@ using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
 
-// The controllable clock of a test environment on each database: how it was moved is kept, and a reset moves live
-// leases back by as much as the clock went back.
+// The controllable clock of a test environment on each database: how it was moved is kept; leases run in lease time
+// (the host's) whatever the engine's clock shows; a restart that drops the move frees the leases.
 public abstract partial class StoreSuite
 {
     [Test]
-    public async Task The_controllable_clock_is_kept_and_live_leases_move_back_with_it_each_keeping_the_time_it_had_left()
+    public async Task The_controllable_clock_is_kept_and_a_lease_ends_in_lease_time_while_due_times_follow_the_pinned_clock()
     {
         var h = await HarnessAsync();
         var store = NewStore();
@@ -19,32 +19,59 @@ public abstract partial class StoreSuite
             """));
         var instance = await h.StartAsync($"clock-{run}");
         var now = h.Clock.GetUtcNow();
-        var moved = now.AddDays(1);
+        var pinned = now.AddDays(1);
 
         await store.SaveControlledClockAsync(new Storage.ControlledClockRecord(TimeSpan.FromDays(1), null), default);
         var advanced = await store.GetControlledClockAsync(default);
-        await store.SaveControlledClockAsync(new Storage.ControlledClockRecord(TimeSpan.Zero, moved), default);
-        var pinned = await store.GetControlledClockAsync(default);
+        await store.SaveControlledClockAsync(new Storage.ControlledClockRecord(TimeSpan.Zero, pinned), default);
+        var kept = await store.GetControlledClockAsync(default);
 
-        // A worker takes the job for 30 s in moved time; the clock goes back a day.
-        var leased = await store.ClaimDueJobsOfTypeAsync(type, null, moved, 10, "a", moved.AddSeconds(30), default);
-        var blockedBefore = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(40), 10, "b", now.AddMinutes(2), default);
-        var shifted = await store.ShiftLeasesBackAsync(now, TimeSpan.FromDays(1), default);
-        var stillHeld = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(20), 10, "b", now.AddMinutes(2), default);
-        var lease = await store.GetLeasedJobAsync(leased.Single().Id, default);
-        var takenOver = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(31), 10, "b", now.AddMinutes(2), default);
+        // The engine's clock stands at the pinned instant throughout; the host's runs on.
+        var notDueYet = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(-1), 10, "a", now, now.AddSeconds(30), default);
+        var leased = await store.ClaimDueJobsOfTypeAsync(type, null, pinned, 10, "a", now, now.AddSeconds(30), default);
+        var stillHeld = await store.ClaimDueJobsOfTypeAsync(type, null, pinned, 10, "b", now.AddSeconds(30), now.AddMinutes(2), default);
+        var takenOver = await store.ClaimDueJobsOfTypeAsync(type, null, pinned, 10, "b", now.AddSeconds(31), now.AddMinutes(2), default);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(advanced, Is.EqualTo(new Storage.ControlledClockRecord(TimeSpan.FromDays(1), null)));
-            Assert.That(pinned, Is.EqualTo(new Storage.ControlledClockRecord(TimeSpan.Zero, moved)), "one row, replaced");
+            Assert.That(kept, Is.EqualTo(new Storage.ControlledClockRecord(TimeSpan.Zero, pinned)), "one row, replaced");
+            Assert.That(notDueYet, Is.Empty, "due in the engine's time");
             Assert.That(leased.Select(j => j.InstanceId), Is.EqualTo(new[] { instance.Id }));
-            Assert.That(blockedBefore, Is.Empty, "without the move, the lease stamped in moved time holds a day");
-            Assert.That(shifted, Is.GreaterThanOrEqualTo(1));
-            Assert.That(stillHeld, Is.Empty, "the lease keeps the 30 s it had left");
-            Assert.That(lease?.LeaseOwner, Is.EqualTo("a"));
-            Assert.That(lease?.LeaseUntil, Is.EqualTo(now.AddSeconds(30)));
-            Assert.That(takenOver.Select(j => j.InstanceId), Is.EqualTo(new[] { instance.Id }), "another worker takes it once the 30 s are up");
+            Assert.That(stillHeld, Is.Empty, "held up to and including its end in lease time");
+            Assert.That(takenOver.Select(j => j.InstanceId), Is.EqualTo(new[] { instance.Id }), "the pinned clock does not hold the lease: 31 s of lease time later another worker takes it");
+        }
+    }
+
+    [Test]
+    public async Task Freeing_the_leases_makes_every_leased_row_claimable_at_once()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var type = $"free-{run}";
+        await h.DeployAsync(Process($"free-{run}", $"""
+            <bpmn:startEvent id="s"/>{ServiceTask("call", type)}<bpmn:endEvent id="e"/>{Chain("s", "call", "e")}
+            """));
+        var instance = await h.StartAsync($"free-{run}");
+        var now = h.Clock.GetUtcNow();
+        var lease = $"free-lease-{run}";
+
+        var leased = await store.ClaimDueJobsOfTypeAsync(type, null, now, 10, "a", now, now.AddDays(2), default);
+        var named = await store.TryTakeLeaseAsync(lease, "a", now, now.AddDays(2), default);
+        var freed = await store.ReleaseLeasesAsync(now, default);
+        var job = await store.GetLeasedJobAsync(leased.Single().Id, default);
+        var again = await store.ClaimDueJobsOfTypeAsync(type, null, now, 10, "b", now, now.AddSeconds(30), default);
+        var namedAgain = await store.TryTakeLeaseAsync(lease, "b", now, now.AddSeconds(30), default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(named, Is.True);
+            Assert.That(freed, Is.GreaterThanOrEqualTo(2));
+            Assert.That(job?.LeaseOwner, Is.Null);
+            Assert.That(job?.LeaseUntil, Is.Null);
+            Assert.That(again.Select(j => j.InstanceId), Is.EqualTo(new[] { instance.Id }));
+            Assert.That(namedAgain, Is.True, "a named lease is freed too");
         }
     }
 }

@@ -20,13 +20,13 @@ public abstract partial class StoreSuite
         var lyon = await h.StartAsync($"jobs-{run}", Vars(("branch", $"lyon-{run}")));
         var now = h.Clock.GetUtcNow();
 
-        var other = await store.ClaimDueJobsOfTypeAsync("other-" + run, null, now, 10, "a", now.AddSeconds(30), default);
-        var inParis = await store.ClaimDueJobsOfTypeAsync(type, $"paris-{run}", now, 10, "a", now.AddSeconds(30), default);
-        var leased = await store.ClaimDueJobsOfTypeAsync(type, $"paris-{run}", now.AddSeconds(10), 10, "b", now.AddSeconds(40), default);
+        var other = await store.ClaimDueJobsOfTypeAsync("other-" + run, null, now, 10, "a", now, now.AddSeconds(30), default);
+        var inParis = await store.ClaimDueJobsOfTypeAsync(type, $"paris-{run}", now, 10, "a", now, now.AddSeconds(30), default);
+        var leased = await store.ClaimDueJobsOfTypeAsync(type, $"paris-{run}", now.AddSeconds(10), 10, "b", now.AddSeconds(10), now.AddSeconds(40), default);
         var extended = await store.ExtendJobLeaseAsync(inParis.Single().Id, null, now.AddSeconds(20), now.AddSeconds(90), default);
-        var stillHeld = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(60), 10, "b", now.AddSeconds(200), default);
+        var stillHeld = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(60), 10, "b", now.AddSeconds(60), now.AddSeconds(200), default);
         var expiredExtension = await store.ExtendJobLeaseAsync(inParis.Single().Id, null, now.AddSeconds(91), now.AddSeconds(120), default);
-        var takenOver = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(91), 10, "b", now.AddSeconds(120), default);
+        var takenOver = await store.ClaimDueJobsOfTypeAsync(type, null, now.AddSeconds(91), 10, "b", now.AddSeconds(91), now.AddSeconds(120), default);
 
         await store.RecordJobWorkerAsync(type, "bot-1", now, default);
         await store.RecordJobWorkerAsync(type, "bot-2", now.AddMinutes(1), default);

@@ -316,9 +316,9 @@ public abstract partial class StoreSuite
         var store = NewStore();
         var now = h.Clock.GetUtcNow().AddMinutes(5);
 
-        var first = await store.ClaimDueClocksAsync(now, 100, "node-a", now.AddMinutes(1), default);
-        var second = await store.ClaimDueClocksAsync(now, 100, "node-b", now.AddMinutes(1), default);
-        var later = await store.ClaimDueClocksAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(3), default);
+        var first = await store.ClaimDueClocksAsync(now, 100, "node-a", now, now.AddMinutes(1), default);
+        var second = await store.ClaimDueClocksAsync(now, 100, "node-b", now, now.AddMinutes(1), default);
+        var later = await store.ClaimDueClocksAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(2), now.AddMinutes(3), default);
 
         var mine = first.Where(c => c.InstanceId == instance.Id).ToList();
         using (Assert.EnterMultipleScope())

@@ -191,10 +191,10 @@ public abstract partial class StoreSuite
         var store = NewStore();
         var now = h.Clock.GetUtcNow().AddMinutes(5);
 
-        var a = await store.ClaimDueTimersAsync(now, 100, "node-a", now.AddMinutes(1), default);
-        var b = await store.ClaimDueTimersAsync(now, 100, "node-b", now.AddMinutes(1), default);
-        var atItsEnd = await store.ClaimDueTimersAsync(now.AddMinutes(1), 100, "node-b", now.AddMinutes(2), default);
-        var later = await store.ClaimDueTimersAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(3), default);
+        var a = await store.ClaimDueTimersAsync(now, 100, "node-a", now, now.AddMinutes(1), default);
+        var b = await store.ClaimDueTimersAsync(now, 100, "node-b", now, now.AddMinutes(1), default);
+        var atItsEnd = await store.ClaimDueTimersAsync(now.AddMinutes(1), 100, "node-b", now.AddMinutes(1), now.AddMinutes(2), default);
+        var later = await store.ClaimDueTimersAsync(now.AddMinutes(2), 100, "node-b", now.AddMinutes(2), now.AddMinutes(3), default);
 
         var mine = a.Where(t => t.InstanceId == instance.Id).ToList();
         using (Assert.EnterMultipleScope())
@@ -222,7 +222,7 @@ public abstract partial class StoreSuite
             """));
         var instance = await h.StartAsync("asyncjob");
         var now = h.Clock.GetUtcNow();
-        var other = await NewStore().ClaimDueJobsAsync(["db-async"], now, 10, "node-x", now.AddSeconds(30), default);
+        var other = await NewStore().ClaimDueJobsAsync(["db-async"], now, 10, "node-x", now, now.AddSeconds(30), default);
         var ranWhileLeased = await h.Engine.Worker.RunDueJobsAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
 

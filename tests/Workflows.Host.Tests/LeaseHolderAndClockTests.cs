@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Workflows.Host.Tests;
@@ -57,14 +59,13 @@ public abstract class LeaseHolderAndClockTests
         await DeployAsync();
         var ann = await Host.As("ann");
         var sofia = await Host.As("sofia");
-        var cleo = await Host.As("cleo");
         var walt = await Host.As("walt");
         var other = OtherWorker();
         var instance = await ann.StartAsync(_jobType);
 
         var job = await ActivateAsync(walt, instance, "PT1S");
-        // walt's one-second lease runs out (the clock moved past it), and the other worker takes the job.
-        await cleo.PostJsonAsync("/api/clock", new { advance = "PT2S" });
+        // walt's one-second lease runs out (in real time: leases never follow the controllable clock), and the other
+        // worker, long polling, takes the job.
         var taken = await ActivateAsync(other, instance, "PT5M");
         using var lateExtend = await walt.PatchAsJsonAsync($"/api/jobs/{job}", new { timeout = "PT10M" });
         using var lateComplete = await walt.PostAsJsonAsync($"/api/jobs/{job}/completion", new { variables = new { by = "walt" } });
@@ -102,24 +103,30 @@ public abstract class LeaseHolderAndClockTests
     }
 
     [Test]
-    public async Task A_lease_taken_in_moved_time_keeps_only_the_time_it_had_left_when_the_clock_is_reset_and_another_worker_then_gets_the_job()
+    public async Task A_job_leased_while_the_clock_is_pinned_comes_free_after_its_time_out_in_real_time_even_across_a_restart()
     {
         await DeployAsync();
         var ann = await Host.As("ann");
         var cleo = await Host.As("cleo");
-        var walt = await Host.As("walt");
         var instance = await ann.StartAsync(_jobType);
-        await cleo.PostJsonAsync("/api/clock", new { advance = "P1D" });
-        var job = await ActivateAsync(walt, instance, "PT3S");
-        var reset = await (await cleo.DeleteAsync(new Uri("/api/clock", UriKind.Relative))).JsonAsync(HttpStatusCode.OK);
+        var pinnedAt = DateTimeOffset.UtcNow.AddDays(1);
+        await cleo.PostJsonAsync("/api/clock", new { pin = pinnedAt });
+        var job = await ActivateAsync(await Host.As("walt"), instance, "PT3S");
 
+        // walt's host goes away with the job leased and the clock pinned; the clock never moves again in this test.
+        await RestartAsync();
+        var after = await (await Host.As("cleo")).GetJsonAsync("/api/clock");
         var waited = Stopwatch.StartNew();
         var taken = await ActivateAsync(OtherWorker(), instance, "PT1M");
         waited.Stop();
+        var still = await (await Host.As("cleo")).GetJsonAsync("/api/clock");
+        await (await Host.As("cleo")).DeleteAsync(new Uri("/api/clock", UriKind.Relative));
+
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(reset.GetProperty("offset").GetString(), Is.EqualTo("PT0S"));
-            Assert.That(taken, Is.EqualTo(job), "the job came free once its 3 s were up, not a day later");
+            Assert.That(after.GetProperty("pinned").GetBoolean(), Is.True, "the restart kept the pin");
+            Assert.That(still.GetProperty("now").GetDateTimeOffset(), Is.EqualTo(after.GetProperty("now").GetDateTimeOffset()), "the clock stood still throughout");
+            Assert.That(taken, Is.EqualTo(job), "the job came free once its 3 s were up, though the pinned clock never moved");
             Assert.That(waited.Elapsed, Is.LessThan(TimeSpan.FromSeconds(9)));
         }
     }
@@ -147,8 +154,42 @@ public abstract class LeaseHolderAndClockTests
         }
     }
 
-    /// <summary>Stops the host and starts another on the same database (the clock's move was written before its answer).</summary>
-    private protected abstract Task RestartAsync();
+    [Test]
+    public async Task A_host_restarted_without_the_controllable_clock_runs_on_its_own_time_drops_the_kept_move_with_a_warning_and_frees_the_leases()
+    {
+        await DeployAsync();
+        var instance = await (await Host.As("ann")).StartAsync(_jobType);
+        await (await Host.As("cleo")).PostJsonAsync("/api/clock", new { advance = "P2D" });
+        var job = await ActivateAsync(await Host.As("walt"), instance, "PT10M");
+
+        var log = new RecordingLoggerProvider(5); // the engine's "kept move dropped"
+        await RestartAsync(controllable: false, log);
+        var production = await (await Host.As("cleo")).GetJsonAsync("/api/clock");
+        var taken = await ActivateAsync(OtherWorker(), instance, "PT1M");
+        await RestartAsync();
+        var backOn = await (await Host.As("cleo")).GetJsonAsync("/api/clock");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(production.GetProperty("controllable").GetBoolean(), Is.False);
+            Assert.That(production.GetProperty("now").GetDateTimeOffset(), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)), "the host's own time");
+            Assert.That(log.Entries.Select(e => $"{e.Level}: {e.Message}"), Has.Some.StartsWith("Warning: ").And.Contains("P2D ahead of the host's time").And.Contains("dropped"), "the dropped move is named");
+            Assert.That(taken, Is.EqualTo(job), "walt's lease, taken before the restart, was freed");
+            Assert.That(backOn.GetProperty("offset").GetString(), Is.EqualTo("PT0S"), "the move is gone for good: turning the clock on again starts from the host's time");
+        }
+    }
+
+    /// <summary>
+    /// Stops the host and starts another on the same database (the clock's move was written before its answer): with the
+    /// controllable clock on unless told, and a logger provider when given.
+    /// </summary>
+    private protected abstract Task RestartAsync(bool controllable = true, ILoggerProvider? log = null);
+
+    private protected Dictionary<string, string> SettingsWith(bool controllable) =>
+        new(Settings) { ["Workflows__Clock__Controllable"] = controllable ? "true" : "false" };
+
+    private protected static Action<IServiceCollection>? Logging(ILoggerProvider? log) =>
+        log is null ? null : services => services.AddSingleton(log);
 }
 
 /// <summary>On the embedded default: SQLite and the in-memory bus.</summary>
@@ -173,10 +214,10 @@ public sealed class LeaseHolderAndClockOnSqliteTests : LeaseHolderAndClockTests
         Directory.Delete(_directory, recursive: true);
     }
 
-    private protected override async Task RestartAsync()
+    private protected override async Task RestartAsync(bool controllable = true, ILoggerProvider? log = null)
     {
         await Host.DisposeAsync();
-        Host = TestHost.Start(Settings);
+        Host = TestHost.Start(SettingsWith(controllable), services: Logging(log));
         CopyKey();
     }
 
@@ -227,15 +268,15 @@ public sealed class LeaseHolderAndClockOnPostgreSqlTests : LeaseHolderAndClockTe
         await drop.ExecuteNonQueryAsync();
     }
 
-    private protected override async Task RestartAsync()
+    private protected override async Task RestartAsync(bool controllable = true, ILoggerProvider? log = null)
     {
         await Host.DisposeAsync();
-        await StartAsync();
+        await StartAsync(controllable, log);
     }
 
-    private async Task StartAsync()
+    private async Task StartAsync(bool controllable = true, ILoggerProvider? log = null)
     {
-        Host = TestHost.Start(Settings);
+        Host = TestHost.Start(SettingsWith(controllable), services: Logging(log));
         // Where the test's own tokens read the key from, as on the embedded default.
         await File.WriteAllTextAsync(Path.Combine(Host.Directory, "signing-key.dev"), _key);
     }

@@ -95,6 +95,11 @@ internal sealed partial class EngineLog(ILogger logger)
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Message {MessageName} (key {CorrelationKey}, id {MessageId}) expired at {ExpiresAt} with no instance taking it")]
     private static partial void LogMessageExpired(ILogger logger, string messageName, string correlationKey, string? messageId, DateTimeOffset expiresAt);
 
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The store keeps a moved clock ({Move}) but this engine's clock is not controllable: it runs on the host's time ({Now:O}); the kept move is dropped and {Leases} leases taken before the restart are freed")]
+    private static partial void LogControlledClockDropped(ILogger logger, string move, DateTimeOffset now, int leases);
+
+    public void ControlledClockDropped(string move, DateTimeOffset now, int leases) => LogControlledClockDropped(logger, move, now, leases);
+
     public void MessageExpired(string name, string key, string? messageId, DateTimeOffset expiresAt) => LogMessageExpired(logger, name, key, messageId, expiresAt);
 
     public void IncidentRaised(Guid instanceId, string? businessKey, string elementId, string reason) => LogIncident(logger, instanceId, businessKey, elementId, reason);

@@ -106,14 +106,14 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
     public Task<int> RunDueAsync(CancellationToken ct) => FireDueClocksAsync(Options.Worker.ClockBatchSize, ct);
 
     public Task<DateTimeOffset?> GetNextDueAsync(CancellationToken ct) =>
-        Store.GetNextClockDueAsync(runner.Time.GetUtcNow(), ct).AsTask();
+        Store.GetNextClockDueAsync(runner.LeaseTime.GetUtcNow(), ct).AsTask();
 
     /// <summary>Fires the clocks due by now that this node can lease, several instances to a command.</summary>
     public async Task<int> FireDueClocksAsync(int maxClocks, CancellationToken cancellationToken)
     {
         var worker = Options.Worker;
-        var now = runner.Time.GetUtcNow();
-        var due = await Store.ClaimDueClocksAsync(now, maxClocks, Options.NodeId, now + worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var (now, leaseNow) = (runner.Time.GetUtcNow(), runner.LeaseTime.GetUtcNow());
+        var due = await Store.ClaimDueClocksAsync(now, maxClocks, Options.NodeId, leaseNow, leaseNow + worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
         foreach (var batch in due.Chunk(worker.ClockBatchSize))
         {
             try

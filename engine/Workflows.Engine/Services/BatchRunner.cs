@@ -19,7 +19,7 @@ internal sealed class BatchRunner(CommandRunner runner)
             return 0;
         }
 
-        var now = runner.Time.GetUtcNow();
+        var now = runner.LeaseTime.GetUtcNow(); // a lease: real elapsed time, whatever a controllable clock shows
         var options = runner.Options;
         var items = await Store.ClaimBatchItemsAsync(now, max, options.NodeId, now + options.Worker.LeaseDuration, ct).ConfigureAwait(false);
         var touched = new HashSet<Guid>();

@@ -28,6 +28,13 @@ internal sealed class CommandRunner
 
     public TimeProvider Time => Core.Time;
 
+    /// <summary>
+    /// The clock leases are stamped and checked in: the host's, under a <see cref="ControlledClock"/>. A lease is a promise
+    /// about real elapsed time (a worker that died gives its work back after its time-out), so a clock pinned, advanced
+    /// or put back by a test must neither hold a lease forever nor end it at once.
+    /// </summary>
+    public TimeProvider LeaseTime => Core.Time is ControlledClock controlled ? controlled.Underlying : Core.Time;
+
     /// <summary>Raised after every committed command with what it changed, on the committing thread.</summary>
     public event Action<ChangeSet>? Committed;
 

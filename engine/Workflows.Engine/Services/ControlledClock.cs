@@ -41,6 +41,12 @@ public sealed class ControlledClock : TimeProvider
         }
     }
 
+    /// <summary>
+    /// The clock this one moves: the host's time. Leases (jobs, timers, SLA clocks, batch items, named leases) run on it,
+    /// so that a lease ends in real elapsed time however this clock is pinned, advanced or put back.
+    /// </summary>
+    public TimeProvider Underlying => _inner;
+
     /// <inheritdoc/>
     public override TimeZoneInfo LocalTimeZone => _inner.LocalTimeZone;
 

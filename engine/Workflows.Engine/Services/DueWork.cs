@@ -16,12 +16,12 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     private WorkflowEngineOptions Options => runner.Options;
 
     public async Task ProbeStoreWriteAsync(CancellationToken cancellationToken) =>
-        await Store.ProbeWriteAsync(Options.NodeId, runner.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await Store.ProbeWriteAsync(Options.NodeId, runner.LeaseTime.GetUtcNow(), cancellationToken).ConfigureAwait(false);
 
     public async Task<int> FireDueTimersAsync(int maxTimers, CancellationToken cancellationToken)
     {
-        var now = runner.Time.GetUtcNow();
-        var due = await Store.ClaimDueTimersAsync(now, maxTimers, Options.NodeId, now + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var (now, leaseNow) = (runner.Time.GetUtcNow(), runner.LeaseTime.GetUtcNow());
+        var due = await Store.ClaimDueTimersAsync(now, maxTimers, Options.NodeId, leaseNow, leaseNow + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
         var fired = 0;
         foreach (var timer in due)
         {
@@ -38,8 +38,8 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
             return 0;
         }
 
-        var now = runner.Time.GetUtcNow();
-        var claimed = await Store.ClaimDueJobsAsync(Options.Handlers.Keys, now, maxJobs, Options.NodeId, now + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var (now, leaseNow) = (runner.Time.GetUtcNow(), runner.LeaseTime.GetUtcNow());
+        var claimed = await Store.ClaimDueJobsAsync(Options.Handlers.Keys, now, maxJobs, Options.NodeId, leaseNow, leaseNow + Options.Worker.LeaseDuration, cancellationToken).ConfigureAwait(false);
         foreach (var job in claimed)
         {
             await RunJobAsync(job, Options.Handlers[job.Type], cancellationToken).ConfigureAwait(false);
@@ -64,7 +64,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         Store.DeleteHistoryAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken) =>
-        Store.GetNextTimerDueAsync(runner.Time.GetUtcNow(), cancellationToken).AsTask();
+        Store.GetNextTimerDueAsync(runner.LeaseTime.GetUtcNow(), cancellationToken).AsTask();
 
     private async ValueTask<int> FireTimerAsync(Execution execution, Guid timerId, CancellationToken ct)
     {

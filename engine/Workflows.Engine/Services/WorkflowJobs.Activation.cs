@@ -92,7 +92,7 @@ public sealed partial class WorkflowJobs
             throw new WorkflowInputException($"timeout: {timeout} must be positive");
         }
 
-        var now = _runner.Time.GetUtcNow();
+        var now = _runner.LeaseTime.GetUtcNow(); // a lease runs in real time, not the engine's (a controllable clock)
         var leased = await _runner.Store.GetLeasedJobAsync(jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
         if (holder is not null)
@@ -175,9 +175,10 @@ public sealed partial class WorkflowJobs
 
     private async Task<IReadOnlyList<ActivatedJob>> ClaimAsync(JobActivation request, CancellationToken ct)
     {
-        var now = _runner.Time.GetUtcNow();
-        var deadline = now + request.Timeout;
-        var jobs = await _runner.Store.ClaimDueJobsOfTypeAsync(request.Type, request.Branch, now, request.MaxJobs, request.LeaseHolder ?? request.Worker, deadline, ct).ConfigureAwait(false);
+        // Due in the engine's time, leased in the host's: a pinned clock must not hold a dead worker's job forever.
+        var (now, leaseNow) = (_runner.Time.GetUtcNow(), _runner.LeaseTime.GetUtcNow());
+        var deadline = leaseNow + request.Timeout;
+        var jobs = await _runner.Store.ClaimDueJobsOfTypeAsync(request.Type, request.Branch, now, request.MaxJobs, request.LeaseHolder ?? request.Worker, leaseNow, deadline, ct).ConfigureAwait(false);
         if (jobs.Count == 0)
         {
             return [];

@@ -134,7 +134,7 @@ public sealed partial class WorkflowJobs
 
         var leased = await _runner.Store.GetLeasedJobAsync(jobId, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
-        CheckHolder(leased, holder, execution.Now);
+        CheckHolder(leased, holder, _runner.LeaseTime.GetUtcNow()); // a lease runs in real time, not the engine's
         var instance = await execution.LoadAsync(leased.Job.InstanceId).ConfigureAwait(false);
         var element = CommandRunner.Owner(instance, leased.Job.ElementKey, static e => e.JobId, "job", jobId);
         return (instance, element, leased.Job);

@@ -120,11 +120,9 @@ internal sealed class EngineStoreInitializer(EngineStore store, IServiceProvider
             await initialize(services, cancellationToken).ConfigureAwait(false);
         }
 
-        // A controllable clock runs on the time it was moved to before the restart, before the worker reads it.
-        if (services.GetService<EngineTime>() is not null)
-        {
-            await services.GetRequiredService<WorkflowEngine>().Clock.RestoreAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // Before the worker reads the clock: a controllable clock runs on the time it was moved to before the restart; any
+        // other drops a move a test environment kept, with a warning, and frees the leases taken before (docs/operations.md).
+        await services.GetRequiredService<WorkflowEngine>().Clock.RestoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -31,7 +31,7 @@ internal interface IBatchStore
     /// <summary>Whether any batch is running: a read, so that an idle worker's round takes no write lock for batches.</summary>
     ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct);
 
-    /// <summary>Leases up to <paramref name="max"/> pending items of running batches that no live lease holds, in batch order.</summary>
+    /// <summary>Leases up to <paramref name="max"/> pending items of running batches that no lease live at <paramref name="now"/> (lease time, the host's) holds, in batch order.</summary>
     ValueTask<IReadOnlyList<BatchItemRecord>> ClaimBatchItemsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
 
     ValueTask<BatchItemRecord?> GetBatchItemAsync(Guid id, CancellationToken ct);

@@ -2,7 +2,7 @@ namespace Workflows.Engine.Storage;
 
 /// <summary>
 /// A test environment's controllable clock, kept in the store: how it was moved (so that a restart keeps it), and the
-/// leases stamped in moved time pulled back when it is put back.
+/// leases freed when a restart without it drops the move.
 /// </summary>
 internal interface IClockStore
 {
@@ -13,11 +13,10 @@ internal interface IClockStore
     ValueTask SaveControlledClockAsync(ControlledClockRecord clock, CancellationToken ct);
 
     /// <summary>
-    /// Moves every lease (jobs, timers, SLA clocks, batch items, named leases) that ends after <paramref name="after"/>
-    /// earlier by <paramref name="by"/>: the clock went back by as much, and each lease keeps the time it had left.
-    /// Returns the leases moved.
+    /// Frees every lease (jobs, timers, SLA clocks, batch items, named leases) that ends after <paramref name="after"/>,
+    /// so that its row is claimable at once. Returns the leases freed.
     /// </summary>
-    ValueTask<int> ShiftLeasesBackAsync(DateTimeOffset after, TimeSpan by, CancellationToken ct);
+    ValueTask<int> ReleaseLeasesAsync(DateTimeOffset after, CancellationToken ct);
 }
 
 /// <summary>How a controllable clock is moved: an offset ahead of the host's clock, or pinned at an instant.</summary>

@@ -11,7 +11,7 @@ internal interface IJobWorkerStore
     /// only, when given) to <paramref name="owner"/> until <paramref name="leaseUntil"/>, earliest due first, skipping
     /// those another owner holds a live lease on.
     /// </summary>
-    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct);
 
     /// <summary>
     /// Moves the job's lease, still live at <paramref name="now"/> (and held by <paramref name="owner"/>, when given), to

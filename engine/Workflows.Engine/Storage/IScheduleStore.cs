@@ -10,12 +10,17 @@ internal interface IScheduleStore
     ValueTask<TimerRecord?> GetTimerAsync(Guid id, CancellationToken ct);
 
     /// <summary>
-    /// Leases up to <paramref name="max"/> due timers to <paramref name="owner"/> until <paramref name="leaseUntil"/>,
-    /// earliest first, skipping those another node holds; a lease that expired (its node died) can be taken over.
+    /// Leases up to <paramref name="max"/> timers due at <paramref name="now"/> (the engine's time) to <paramref name="owner"/>
+    /// until <paramref name="leaseUntil"/>, earliest first, skipping those a lease live at <paramref name="leaseNow"/> holds;
+    /// a lease that expired (its node died) can be taken over.
     /// </summary>
-    ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+    /// <remarks>
+    /// Leases are in lease time (the host's), due times in the engine's, which a test environment's controllable clock
+    /// moves: a clock pinned by a test must not keep a dead node's lease live forever.
+    /// </remarks>
+    ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct);
 
-    /// <summary>The earliest due time among timers no node holds a live lease on at <paramref name="now"/>.</summary>
+    /// <summary>The earliest due time among timers no node holds a live lease on at <paramref name="now"/> (lease time).</summary>
     ValueTask<DateTimeOffset?> GetNextTimerDueAsync(DateTimeOffset now, CancellationToken ct);
 
     ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct);
@@ -24,10 +29,10 @@ internal interface IScheduleStore
     ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct);
 
     /// <summary>Leases due jobs of the given types, as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
-    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct);
 
     /// <summary>Leases due jobs of service tasks marked external (for workers over the bus), as <see cref="ClaimDueTimersAsync"/> does timers.</summary>
-    ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+    ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct);
 
     /// <summary>Gives back leases <paramref name="owner"/> holds on those jobs, so they are claimable again at once.</summary>
     ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct);

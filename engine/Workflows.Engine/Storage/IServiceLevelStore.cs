@@ -12,7 +12,7 @@ internal interface IServiceLevelStore
     /// Leases up to <paramref name="max"/> due clocks to <paramref name="owner"/> until <paramref name="leaseUntil"/>,
     /// earliest next-due first, as <see cref="IScheduleStore.ClaimDueTimersAsync"/> does timers.
     /// </summary>
-    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+    ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct);
 
     /// <summary>The earliest next-due moment among clocks no node holds a live lease on.</summary>
     ValueTask<DateTimeOffset?> GetNextClockDueAsync(DateTimeOffset now, CancellationToken ct);

@@ -1,6 +1,6 @@
 namespace Workflows.Engine.Storage;
 
-// The controllable clock of a test environment: how it was moved, and leases stamped in moved time pulled back.
+// The controllable clock of a test environment: how it was moved, and the leases freed when a restart without it drops the move.
 internal sealed partial class InMemoryWorkflowStore
 {
     private ControlledClockRecord? _controlledClock;
@@ -22,30 +22,30 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<int> ShiftLeasesBackAsync(DateTimeOffset after, TimeSpan by, CancellationToken ct)
+    public ValueTask<int> ReleaseLeasesAsync(DateTimeOffset after, CancellationToken ct)
     {
         lock (_gate)
         {
-            var moved = 0;
-            foreach (var (id, lease) in _leases.Where(l => l.Value.Until > after).ToList())
+            var freed = 0;
+            foreach (var id in _leases.Where(l => l.Value.Until > after).Select(l => l.Key).ToList())
             {
-                _leases[id] = (lease.Owner, lease.Until - by);
-                moved++;
+                _leases.Remove(id);
+                freed++;
             }
 
-            foreach (var (name, lease) in _namedLeases.Where(l => l.Value.Until > after).ToList())
+            foreach (var name in _namedLeases.Where(l => l.Value.Until > after).Select(l => l.Key).ToList())
             {
-                _namedLeases[name] = (lease.Owner, lease.Until - by);
-                moved++;
+                _namedLeases.Remove(name);
+                freed++;
             }
 
             foreach (var (id, entry) in _batchItems.Where(e => e.Value.Until > after).ToList())
             {
-                _batchItems[id] = (entry.Item, entry.Owner, entry.Until - by);
-                moved++;
+                _batchItems[id] = (entry.Item, null, null);
+                freed++;
             }
 
-            return new(moved);
+            return new(freed);
         }
     }
 }

@@ -5,8 +5,8 @@ internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<string, JobWorkerRecord> _jobWorkers = new(StringComparer.Ordinal);
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        ClaimJobs(j => j.Type == type && (branch is null || (_instances.TryGetValue(j.InstanceId, out var instance) && instance.Branch == branch)), now, max, owner, leaseUntil);
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsOfTypeAsync(string type, string? branch, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        ClaimJobs(j => j.Type == type && (branch is null || (_instances.TryGetValue(j.InstanceId, out var instance) && instance.Branch == branch)), now, max, owner, leaseNow, leaseUntil);
 
     public ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
     {

@@ -19,11 +19,11 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    public ValueTask<IReadOnlyList<TimerRecord>> ClaimDueTimersAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(ClaimDue(_timersByDue, _timers, now, max, owner, leaseUntil));
+            return new(ClaimDue(_timersByDue, _timers, now, max, owner, leaseNow, leaseUntil));
         }
     }
 
@@ -54,13 +54,13 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        ClaimJobs(j => types.Contains(j.Type), now, max, owner, leaseUntil);
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueJobsAsync(IReadOnlyCollection<string> types, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        ClaimJobs(j => types.Contains(j.Type), now, max, owner, leaseNow, leaseUntil);
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        ClaimJobs(j => j.External, now, max, owner, leaseUntil);
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueExternalJobsAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        ClaimJobs(j => j.External, now, max, owner, leaseNow, leaseUntil);
 
-    private ValueTask<IReadOnlyList<JobRecord>> ClaimJobs(Func<JobRecord, bool> wanted, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil)
+    private ValueTask<IReadOnlyList<JobRecord>> ClaimJobs(Func<JobRecord, bool> wanted, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil)
     {
         lock (_gate)
         {
@@ -72,7 +72,7 @@ internal sealed partial class InMemoryWorkflowStore
                     break;
                 }
 
-                if (Lease(job.Id, now, owner, leaseUntil))
+                if (Lease(job.Id, leaseNow, owner, leaseUntil))
                 {
                     claimed.Add(job);
                 }
@@ -115,7 +115,7 @@ internal sealed partial class InMemoryWorkflowStore
     private static bool Holds(DateTimeOffset until, DateTimeOffset now) => until >= now;
 
     // The due rows of a due-time index that no live lease holds, leased, earliest first.
-    private List<T> ClaimDue<T>(SortedSet<(DateTimeOffset Due, Guid Id)> index, Dictionary<Guid, T> rows, DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil)
+    private List<T> ClaimDue<T>(SortedSet<(DateTimeOffset Due, Guid Id)> index, Dictionary<Guid, T> rows, DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil)
     {
         var due = new List<T>();
         foreach (var (at, id) in index)
@@ -125,7 +125,7 @@ internal sealed partial class InMemoryWorkflowStore
                 break;
             }
 
-            if (Lease(id, now, owner, leaseUntil))
+            if (Lease(id, leaseNow, owner, leaseUntil))
             {
                 due.Add(rows[id]);
             }
@@ -134,7 +134,7 @@ internal sealed partial class InMemoryWorkflowStore
         return due;
     }
 
-    // The earliest due time of an index that no live lease holds.
+    // The earliest due time of an index that no lease live at now (lease time) holds.
     private DateTimeOffset? NextDue(SortedSet<(DateTimeOffset Due, Guid Id)> index, DateTimeOffset now)
     {
         foreach (var (due, id) in index)

@@ -11,11 +11,11 @@ internal sealed partial class InMemoryWorkflowStore
     private readonly Dictionary<(string Name, DateTimeOffset From), string> _calendarLayers = [];
     private readonly Dictionary<string, (string Json, long Revision)> _branches = new(StringComparer.Ordinal);
 
-    public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    public ValueTask<IReadOnlyList<SlaClockRecord>> ClaimDueClocksAsync(DateTimeOffset now, int max, string owner, DateTimeOffset leaseNow, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(ClaimDue(_clocksByDue, _clocks, now, max, owner, leaseUntil));
+            return new(ClaimDue(_clocksByDue, _clocks, now, max, owner, leaseNow, leaseUntil));
         }
     }
 
