@@ -96,15 +96,28 @@ internal sealed partial class SqlWorkflowStore
         return new BatchCounts(counts[0], counts[1], counts[2], counts[3]);
     }
 
-    public async ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, CancellationToken ct) =>
+    public async ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, BatchStepRecord? step, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             var rows = await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE wf_batches SET state = @to, completed_at = COALESCE(@completedAt, completed_at) WHERE id = @id AND state = @from",
-                new { id, from = (int)from, to = (int)to, completedAt = completedAt?.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
+                new { id, from = (int)from, to = (int)to, completedAt = completedAt?.UtcTicks }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            if (rows == 1 && step is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO wf_batch_steps (id, batch_id, at, action, actor) VALUES (@Id, @BatchId, @At, @Action, @Actor)",
+                    new { step.Id, step.BatchId, At = step.At.UtcTicks, step.Action, step.Actor }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
             return rows == 1;
         }, ct).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<BatchStepRecord>> GetBatchStepsAsync(Guid batchId, CancellationToken ct) =>
+        ListAsync<BatchStepRow, BatchStepRecord>("SELECT * FROM wf_batch_steps WHERE batch_id = @batchId ORDER BY at, id", new { batchId },
+            r => new BatchStepRecord(r.Id, r.BatchId, Time(r.At), r.Action, r.Actor), ct);
 
     public async ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct)
     {
@@ -164,6 +177,19 @@ internal sealed partial class SqlWorkflowStore
         public long? CompletedAt { get; set; }
 
         public BatchRecord ToRecord() => new(Id, (BatchKind)Kind, (BatchState)State, Reason, Actor, Branch, Total, OperationJson, Time(CreatedAt), CompletedAt is { } c ? Time(c) : null);
+    }
+
+    private sealed class BatchStepRow
+    {
+        public Guid Id { get; set; }
+
+        public Guid BatchId { get; set; }
+
+        public long At { get; set; }
+
+        public string Action { get; set; } = "";
+
+        public string? Actor { get; set; }
     }
 
     private sealed class BatchItemRow

@@ -167,7 +167,7 @@ public sealed record CreateBatch(BatchKind Kind, BatchSelection Selection, strin
     /// <summary>Who creates it.</summary>
     public string? Actor { get; init; }
 
-    /// <summary>Created paused, to check its total before <see cref="Services.WorkflowOperations.ResumeBatchAsync"/> lets the worker take it.</summary>
+    /// <summary>Created paused, to check its total before <see cref="Services.WorkflowOperations.ResumeBatchAsync(Guid, string?, CancellationToken)"/> lets the worker take it.</summary>
     public bool Paused { get; init; }
 
     /// <summary>For <see cref="BatchKind.Modify"/>: the modification applied to every instance (by element ids; no keys).</summary>
@@ -192,7 +192,14 @@ public sealed record BatchModification
 
 /// <summary>A batch with its progress.</summary>
 public sealed record BatchInfo(Guid Id, BatchKind Kind, BatchState State, string Reason, string? Actor, string? Branch, int Total, int Pending, int Done, int Skipped, int Failed,
-    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+{
+    /// <summary>Who did what to the batch, oldest first: its creation (by <see cref="Actor"/>), then each pause and resume.</summary>
+    public IReadOnlyList<BatchStepInfo> Steps { get; init; } = [];
+}
+
+/// <summary>An operator's command on a batch: <paramref name="Action"/> is <c>created</c>, <c>paused</c> or <c>resumed</c>.</summary>
+public sealed record BatchStepInfo(DateTimeOffset At, string Action, string? Actor);
 
 /// <summary>One instance's result in a batch; <paramref name="Seq"/> orders them (page with <c>after</c>).</summary>
 public sealed record BatchItemInfo(long Seq, Guid InstanceId, BatchItemStatus Status, string? Detail, DateTimeOffset? At);

@@ -46,17 +46,17 @@ public static class WorkflowEngineCompatibility
     public static Task<int> BroadcastSignalAsync(this WorkflowEngine engine, string signalName, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default) =>
         Checked(engine).Runtime.BroadcastSignalAsync(signalName, variables, cancellationToken);
 
-    /// <inheritdoc cref="WorkflowRuntime.CancelAsync"/>
+    /// <inheritdoc cref="WorkflowRuntime.CancelAsync(Guid, CancellationToken)"/>
     [Obsolete("Use engine.Runtime.CancelAsync.")]
     public static Task CancelAsync(this WorkflowEngine engine, Guid instanceId, CancellationToken cancellationToken = default) =>
         Checked(engine).Runtime.CancelAsync(instanceId, cancellationToken);
 
-    /// <inheritdoc cref="WorkflowRuntime.SetVariablesAsync"/>
+    /// <inheritdoc cref="WorkflowRuntime.SetVariablesAsync(Guid, IReadOnlyDictionary{string, object?}, CancellationToken)"/>
     [Obsolete("Use engine.Runtime.SetVariablesAsync.")]
     public static Task SetVariablesAsync(this WorkflowEngine engine, Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default) =>
         Checked(engine).Runtime.SetVariablesAsync(instanceId, variables, cancellationToken);
 
-    /// <inheritdoc cref="WorkflowRuntime.ResolveIncidentAsync"/>
+    /// <inheritdoc cref="WorkflowRuntime.ResolveIncidentAsync(Guid, CancellationToken)"/>
     [Obsolete("Use engine.Runtime.ResolveIncidentAsync.")]
     public static Task ResolveIncidentAsync(this WorkflowEngine engine, Guid incidentId, CancellationToken cancellationToken = default) =>
         Checked(engine).Runtime.ResolveIncidentAsync(incidentId, cancellationToken);

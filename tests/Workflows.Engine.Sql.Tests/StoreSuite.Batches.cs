@@ -70,6 +70,29 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_batchs_pauses_and_resumes_are_kept_with_who_gave_them_and_read_by_another_engine()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(s_repairable);
+        var id = (await h.StartAsync("repairable")).Id;
+        var batch = await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Cancel, new BatchSelection { InstanceIds = [id] }, "withdrawn") { Actor = "olga", Paused = true });
+        await h.Engine.Operations.ResumeBatchAsync(batch.Id, "otto");
+        h.Clock.Advance(TimeSpan.FromSeconds(1)); // the clock alone: the harness's advance would run the batch
+        await h.Engine.Operations.PauseBatchAsync(batch.Id, "olga");
+        var refused = await NewStore().SetBatchStateAsync(batch.Id, BatchState.Running, BatchState.Paused, null,
+            new BatchStepRecord(Guid.NewGuid(), batch.Id, h.Clock.GetUtcNow(), "paused", "nobody"), default);
+
+        var info = await (await HarnessAsync()).Engine.Operations.GetBatchAsync(batch.Id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused, Is.False, "the batch is not running");
+            Assert.That(info.Steps.Select(s => (s.Action, s.Actor)), Is.EqualTo(new[] { ("created", (string?)"olga"), ("resumed", "otto"), ("paused", "olga") }),
+                "a step is written only with the state it moved");
+        }
+    }
+
+    [Test]
     public async Task A_batch_item_is_leased_to_one_node_and_its_result_commits_only_while_it_is_pending()
     {
         var h = await HarnessAsync();

@@ -41,7 +41,7 @@ internal sealed class BatchRunner(CommandRunner runner)
         {
             if ((await Store.CountBatchItemsAsync(batchId, ct).ConfigureAwait(false)).Pending == 0)
             {
-                await Store.SetBatchStateAsync(batchId, BatchState.Running, BatchState.Completed, runner.Time.GetUtcNow(), ct).ConfigureAwait(false);
+                await Store.SetBatchStateAsync(batchId, BatchState.Running, BatchState.Completed, runner.Time.GetUtcNow(), null, ct).ConfigureAwait(false);
             }
         }
 

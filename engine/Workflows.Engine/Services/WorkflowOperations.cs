@@ -186,13 +186,31 @@ public sealed partial class WorkflowOperations
     /// <exception cref="WorkflowNotFoundException">No such batch.</exception>
     /// <exception cref="WorkflowConflictException">The batch has completed.</exception>
     public Task<BatchInfo> PauseBatchAsync(Guid batchId, CancellationToken cancellationToken = default) =>
-        MoveAsync(batchId, BatchState.Running, BatchState.Paused, cancellationToken);
+        PauseBatchAsync(batchId, null, cancellationToken);
+
+    /// <summary>Pauses a running batch, with <paramref name="actor"/> in its <see cref="BatchInfo.Steps"/>.</summary>
+    /// <param name="batchId">The batch.</param>
+    /// <param name="actor">Who pauses it (a user's name).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="WorkflowNotFoundException">No such batch.</exception>
+    /// <exception cref="WorkflowConflictException">The batch has completed.</exception>
+    public Task<BatchInfo> PauseBatchAsync(Guid batchId, string? actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(batchId, BatchState.Running, BatchState.Paused, actor, cancellationToken);
 
     /// <summary>Resumes a paused batch.</summary>
     /// <exception cref="WorkflowNotFoundException">No such batch.</exception>
     /// <exception cref="WorkflowConflictException">The batch has completed.</exception>
     public Task<BatchInfo> ResumeBatchAsync(Guid batchId, CancellationToken cancellationToken = default) =>
-        MoveAsync(batchId, BatchState.Paused, BatchState.Running, cancellationToken);
+        ResumeBatchAsync(batchId, null, cancellationToken);
+
+    /// <summary>Resumes a paused batch, with <paramref name="actor"/> in its <see cref="BatchInfo.Steps"/>.</summary>
+    /// <param name="batchId">The batch.</param>
+    /// <param name="actor">Who resumes it (a user's name).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="WorkflowNotFoundException">No such batch.</exception>
+    /// <exception cref="WorkflowConflictException">The batch has completed.</exception>
+    public Task<BatchInfo> ResumeBatchAsync(Guid batchId, string? actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(batchId, BatchState.Paused, BatchState.Running, actor, cancellationToken);
 
     /// <summary>The batch's per-instance results in order, after <paramref name="after"/> (a <see cref="BatchItemInfo.Seq"/>), at most <paramref name="max"/>.</summary>
     /// <exception cref="WorkflowNotFoundException">No such batch.</exception>
@@ -203,10 +221,12 @@ public sealed partial class WorkflowOperations
         return items.Select(i => new BatchItemInfo(i.Seq, i.InstanceId, i.Status, i.Detail, i.At)).ToList();
     }
 
-    private async Task<BatchInfo> MoveAsync(Guid batchId, BatchState from, BatchState to, CancellationToken cancellationToken)
+    private async Task<BatchInfo> MoveAsync(Guid batchId, BatchState from, BatchState to, string? actor, CancellationToken cancellationToken)
     {
         var batch = await BatchAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (batch.State != to && !await Store.SetBatchStateAsync(batchId, from, to, null, cancellationToken).ConfigureAwait(false))
+        var now = _runner.Time.GetUtcNow();
+        var step = new BatchStepRecord(Guid.CreateVersion7(now), batchId, now, to == BatchState.Paused ? "paused" : "resumed", actor);
+        if (batch.State != to && !await Store.SetBatchStateAsync(batchId, from, to, null, step, cancellationToken).ConfigureAwait(false))
         {
             batch = await BatchAsync(batchId, cancellationToken).ConfigureAwait(false);
             if (batch.State != to)
@@ -224,8 +244,13 @@ public sealed partial class WorkflowOperations
     private async Task<BatchInfo> InfoAsync(BatchRecord batch, CancellationToken cancellationToken)
     {
         var counts = await Store.CountBatchItemsAsync(batch.Id, cancellationToken).ConfigureAwait(false);
+        var steps = await Store.GetBatchStepsAsync(batch.Id, cancellationToken).ConfigureAwait(false);
         return new BatchInfo(batch.Id, batch.Kind, batch.State, batch.Reason, batch.Actor, batch.Branch, batch.Total, counts.Pending, counts.Done, counts.Skipped, counts.Failed,
-            batch.CreatedAt, batch.CompletedAt);
+            batch.CreatedAt, batch.CompletedAt)
+        {
+            Steps = [new BatchStepInfo(batch.CreatedAt, "created", batch.Actor),
+                .. steps.Select(s => new BatchStepInfo(s.At, s.Action, s.Actor))],
+        };
     }
 
     private static void CheckReason(string? reason)

@@ -210,9 +210,17 @@ public sealed class WorkflowRuntime
 
     /// <summary>Cancels a running instance and everything it waits for, called instances included.</summary>
     /// <exception cref="WorkflowConflictException">The instance has ended already, or another instance called it (cancel that one).</exception>
-    public Task CancelAsync(Guid instanceId, CancellationToken cancellationToken = default) =>
+    public Task CancelAsync(Guid instanceId, CancellationToken cancellationToken = default) => CancelAsync(instanceId, null, cancellationToken);
+
+    /// <summary>Cancels a running instance and everything it waits for, called instances included, with <paramref name="actor"/> in its history.</summary>
+    /// <param name="instanceId">The instance.</param>
+    /// <param name="actor">Who cancels (a user's name): the history's rows of the cancellation name them.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="WorkflowConflictException">The instance has ended already, or another instance called it (cancel that one).</exception>
+    public Task CancelAsync(Guid instanceId, string? actor, CancellationToken cancellationToken = default) =>
         _runner.ExecuteAsync(async execution =>
         {
+            execution.Actor = actor;
             var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
             if (instance.State.Status != ProcessInstanceStatus.Active)
             {
@@ -229,11 +237,20 @@ public sealed class WorkflowRuntime
         }, cancellationToken);
 
     /// <summary>Sets variables on an instance's process scope (to fix the cause of an incident, say).</summary>
-    public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default) =>
+        SetVariablesAsync(instanceId, variables, null, cancellationToken);
+
+    /// <summary>Sets variables on an instance's process scope, with <paramref name="actor"/> in its history.</summary>
+    /// <param name="instanceId">The instance.</param>
+    /// <param name="variables">The values to set.</param>
+    /// <param name="actor">Who sets them (a user's name), for the history.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, string? actor, CancellationToken cancellationToken = default)
     {
         var values = _runner.Variables(variables);
         return _runner.ExecuteAsync(async execution =>
         {
+            execution.Actor = actor;
             var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
             foreach (var (k, v) in values)
             {
@@ -248,9 +265,18 @@ public sealed class WorkflowRuntime
     /// <summary>Retries the step an incident stopped (after the cause was fixed, e.g. a variable set or a handler repaired).</summary>
     /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
     /// <exception cref="WorkflowConflictException">The incident is resolved already.</exception>
-    public Task ResolveIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default) =>
+    public Task ResolveIncidentAsync(Guid incidentId, CancellationToken cancellationToken = default) => ResolveIncidentAsync(incidentId, null, cancellationToken);
+
+    /// <summary>Retries the step an incident stopped, with <paramref name="actor"/> on the history's <c>incident-resolved</c> row.</summary>
+    /// <param name="incidentId">The incident.</param>
+    /// <param name="actor">Who retries (a user's name), for the history.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="WorkflowNotFoundException">No such incident.</exception>
+    /// <exception cref="WorkflowConflictException">The incident is resolved already.</exception>
+    public Task ResolveIncidentAsync(Guid incidentId, string? actor, CancellationToken cancellationToken = default) =>
         _runner.ExecuteAsync(async execution =>
         {
+            execution.Actor = actor;
             var incident = await Store.GetIncidentAsync(incidentId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException($"incident {incidentId} does not exist");
             if (incident.ResolvedAt is not null)

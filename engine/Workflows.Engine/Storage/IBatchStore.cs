@@ -25,8 +25,14 @@ internal interface IBatchStore
     /// <summary>How many items of the batch are in each state.</summary>
     ValueTask<BatchCounts> CountBatchItemsAsync(Guid batchId, CancellationToken ct);
 
-    /// <summary>Moves the batch from <paramref name="from"/> to <paramref name="to"/>; false when it was not in <paramref name="from"/>.</summary>
-    ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, CancellationToken ct);
+    /// <summary>
+    /// Moves the batch from <paramref name="from"/> to <paramref name="to"/>, writing <paramref name="step"/> (who moved
+    /// it) in the same transaction when given; false, and nothing written, when it was not in <paramref name="from"/>.
+    /// </summary>
+    ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, BatchStepRecord? step, CancellationToken ct);
+
+    /// <summary>The batch's audited steps after its creation (pauses, resumes), oldest first.</summary>
+    ValueTask<IReadOnlyList<BatchStepRecord>> GetBatchStepsAsync(Guid batchId, CancellationToken ct);
 
     /// <summary>Whether any batch is running: a read, so that an idle worker's round takes no write lock for batches.</summary>
     ValueTask<bool> AnyRunningBatchAsync(CancellationToken ct);
@@ -43,6 +49,9 @@ internal interface IBatchStore
 /// <summary>A batch as stored; <paramref name="OperationJson"/> holds a modify batch's instructions.</summary>
 internal sealed record BatchRecord(Guid Id, BatchKind Kind, BatchState State, string Reason, string? Actor, string? Branch, int Total, string? OperationJson,
     DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+
+/// <summary>An operator's command on a batch after its creation: <paramref name="Action"/> is <c>paused</c> or <c>resumed</c>.</summary>
+internal sealed record BatchStepRecord(Guid Id, Guid BatchId, DateTimeOffset At, string Action, string? Actor);
 
 /// <summary>One instance of a batch and its result.</summary>
 internal sealed record BatchItemRecord(Guid Id, Guid BatchId, long Seq, Guid InstanceId, BatchItemStatus Status, string? Detail, DateTimeOffset? At);

@@ -7,6 +7,7 @@ internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<Guid, BatchRecord> _batches = [];
     private readonly Dictionary<Guid, (BatchItemRecord Item, string? Owner, DateTimeOffset? Until)> _batchItems = [];
+    private readonly List<BatchStepRecord> _batchSteps = [];
 
     public ValueTask<IReadOnlyList<Guid>> SelectBatchInstancesAsync(BatchSelection selection, IReadOnlyList<VariableCondition> variables, Guid? after, int max, CancellationToken ct)
     {
@@ -80,7 +81,7 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, CancellationToken ct)
+    public ValueTask<bool> SetBatchStateAsync(Guid id, BatchState from, BatchState to, DateTimeOffset? completedAt, BatchStepRecord? step, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -90,7 +91,20 @@ internal sealed partial class InMemoryWorkflowStore
             }
 
             _batches[id] = batch with { State = to, CompletedAt = completedAt ?? batch.CompletedAt };
+            if (step is not null)
+            {
+                _batchSteps.Add(step);
+            }
+
             return new(true);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<BatchStepRecord>> GetBatchStepsAsync(Guid batchId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_batchSteps.Where(s => s.BatchId == batchId).OrderBy(s => s.At).ToList());
         }
     }
 

@@ -26,7 +26,8 @@ internal static class InstancesApi
         group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
-                await engine.Runtime.CancelAsync(id, ct);
+                // Who cancelled is on the history's rows of the cancellation, as for every other command.
+                await engine.Runtime.CancelAsync(id, Caller.From(http.User).Name, ct);
                 return Results.NoContent();
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance").Produces(StatusCodes.Status204NoContent);

@@ -37,7 +37,7 @@ internal static class OperationsApi
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
                 await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct, Unknown.Incident(id));
-                await engine.Runtime.ResolveIncidentAsync(id, ct);
+                await engine.Runtime.ResolveIncidentAsync(id, Caller.From(http.User).Name, ct);
                 return Results.NoContent();
             })
             .WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");

@@ -31,13 +31,13 @@ internal static class RepairsApi
         batches.MapPost("/{id:guid}/pause", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await BatchAsync(http, engine, id, ct);
-                return await engine.Operations.PauseBatchAsync(id, ct);
+                return await engine.Operations.PauseBatchAsync(id, Caller.From(http.User).Name, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("PauseBatch").WithSummary("Pauses a running batch after the instance in flight.");
         batches.MapPost("/{id:guid}/resume", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await BatchAsync(http, engine, id, ct);
-                return await engine.Operations.ResumeBatchAsync(id, ct);
+                return await engine.Operations.ResumeBatchAsync(id, Caller.From(http.User).Name, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("ResumeBatch").WithSummary("Resumes a paused batch.");
         batches.MapGet("/{id:guid}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
