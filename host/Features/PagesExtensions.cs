@@ -28,6 +28,12 @@ internal static class PagesExtensions
         ["/operate"] = [Roles.Supervisor],
     };
 
+    /// <summary>
+    /// The landing of a signed-in user whose roles have no page (a job worker, a branch admin of its own): what the token
+    /// is for. Without it the home page would send them to the sign-in, which sends them home again.
+    /// </summary>
+    public const string AccountPage = "/account";
+
     private static string Folder => Path.Combine(AppContext.BaseDirectory, "Pages");
 
     public static WebApplication UseWorkflowsPages(this WebApplication app)
@@ -44,13 +50,16 @@ internal static class PagesExtensions
                 .RequireAuthorization(p => p.RequireRole([role, .. AlsoFor.GetValueOrDefault(path, [])])).ExcludeFromDescription().WithName("Page" + file[..file.IndexOf('.', StringComparison.Ordinal)]);
         }
 
+        app.MapGet(AccountPage, () => Results.File(Path.Combine(Folder, "account.html"), "text/html; charset=utf-8"))
+            .RequireAuthorization(p => p.RequireRole([.. Roles.All, Roles.Worker])).ExcludeFromDescription().WithName("PageAccount");
         app.MapGet("/signin", () => Results.File(Path.Combine(Folder, "signin.html"), "text/html; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
-        // The home page sends each user to the page of their role, and everyone else to the sign-in.
+        // The home page sends each user to the page of their role, a signed-in user whose roles have none to the page
+        // saying what their token is for, and everyone else to the sign-in.
         app.MapGet("/", (HttpContext http) =>
         {
             var caller = Caller.From(http.User);
             var page = Pages.FirstOrDefault(p => caller.Is(p.Role)).Path;
-            return Results.Redirect(page ?? "/signin");
+            return Results.Redirect(page ?? (http.User.Identity?.IsAuthenticated == true ? AccountPage : "/signin"));
         }).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
@@ -59,6 +68,12 @@ internal static class PagesExtensions
     public static async Task<bool> TryAnswerPageStatusAsync(HttpContext http)
     {
         var page = Pages.FirstOrDefault(p => http.Request.Path.Equals(p.Path, StringComparison.OrdinalIgnoreCase));
+        if (page.Path is null && http.Request.Path.Equals(AccountPage, StringComparison.OrdinalIgnoreCase)
+            && http.Response.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            page = (AccountPage, "", "");
+        }
+
         if (page.Path is null)
         {
             return false;
@@ -75,7 +90,7 @@ internal static class PagesExtensions
         {
             var caller = Caller.From(http.User);
             http.Response.ContentType = "text/html; charset=utf-8";
-            var own = Pages.FirstOrDefault(p => caller.Is(p.Role)).Path ?? "/signin";
+            var own = Pages.FirstOrDefault(p => caller.Is(p.Role)).Path ?? AccountPage;
             await http.Response.WriteAsync($"""
                 <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not your page</title><link rel="stylesheet" href="/app/app.css"></head>
                 <body class="denied"><main><h1>This page is for the {WebUtility.HtmlEncode(page.Role)} role</h1>

@@ -154,7 +154,7 @@ public sealed class AuthorizationMatrixTests
         new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
         new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),
         new("ListBranches", Everyone, _ => Task.FromResult(Get("/api/branches"))),
-        new("Me", Everyone, _ => Task.FromResult(Get("/api/auth/me"))),
+        new("Me", Callers, _ => Task.FromResult(Get("/api/auth/me"))),
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),
         new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
         new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),
@@ -257,7 +257,7 @@ public sealed class AuthorizationMatrixTests
     }
 
     private static readonly (string Path, string[] Owners)[] Pages =
-        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor]), ("/branch", [BranchAdmin])];
+        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor]), ("/branch", [BranchAdmin]), ("/account", Everyone)];
 
     private static IEnumerable<TestCaseData> PageCases() =>
         Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owners, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));

@@ -293,7 +293,7 @@ internal static partial class SecurityExtensions
             .ProducesProblem(StatusCodes.Status403Forbidden);
         app.MapAntiforgery();
         app.MapGet("/api/auth/me", (HttpContext http) => Caller.From(http.User)).WithTags("Sign-in").WithName("Me").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
-            .RequireAuthorization(p => p.RequireRole(Roles.All)).WithSummary("Who the token says the caller is: name, roles, branch, queues, customer id.");
+            .RequireAuthorization(p => p.RequireRole([.. Roles.All, Roles.Worker])).WithSummary("Who the token says the caller is: name, roles, branch, queues, customer id.");
         return app;
     }
 

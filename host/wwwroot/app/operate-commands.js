@@ -7,13 +7,19 @@ import { api, el, notice } from './common.js';
 
 const $ = id => document.getElementById(id);
 
-/** The problem the server answered, whole: title, detail, and each reason or field error it lists. */
+/**
+ * The problem the server answered, whole and each thing once: title, detail, and each reason or field error it lists.
+ * A refusal's detail repeats its reasons after a colon ("… is refused: a; b") for callers that read the detail alone:
+ * the page lists them, so it shows the detail up to where the first listed reason starts.
+ */
 export function problemView(error) {
   const p = error.problem || {};
   const items = [...(p.reasons || []), ...Object.entries(p.errors || {}).map(([field, messages]) => `${field}: ${[].concat(messages).join(', ')}`)];
+  const repeated = items.length && p.detail ? p.detail.indexOf(items[0]) : -1;
+  const detail = repeated >= 0 ? p.detail.slice(0, repeated).replace(/[\s:;,]+$/, '') : p.detail;
   return el('div', { class: 'notice error', 'data-test': 'problem-details' },
     el('strong', { text: `${p.title || 'Refused'}${error.status ? ` (${error.status})` : ''}` }),
-    p.detail ? el('div', { text: p.detail }) : null,
+    detail ? el('div', { text: detail }) : null,
     items.length ? el('ul', {}, ...items.map(r => el('li', { text: r }))) : null);
 }
 
@@ -25,6 +31,7 @@ export function commands({ user, viewer, refresh }) {
   const operator = user.roles.includes('operator');
   const buttons = [...document.querySelectorAll('[data-command]')];
   let view = null;          // the inspection shown
+  let steps = [];           // the steps of its process ({ id, label }), from the BPMN file: a model without a layout has no diagram to pick on
   let open = null;          // the command whose panel is open: 'variables' | 'move' | 'cancel'
   let opener = null;        // the button that opened it, focused again when it closes
   let move = null;          // { from: Set of element ids, to: element id | null, phase: 'from' | 'to' }
@@ -36,7 +43,7 @@ export function commands({ user, viewer, refresh }) {
   }
 
   // The journey's words for a step: the page's names, else the diagram's (a step not reached yet has none in the view).
-  const name = id => (view && view.stepNames[id]) || viewer.get('elementRegistry').get(id)?.businessObject?.name || id;
+  const name = id => (view && view.stepNames[id]) || viewer.get('elementRegistry').get(id)?.businessObject?.name || steps.find(s => s.id === id && s.label !== id)?.label || id;
   const canvas = () => viewer.get('canvas');
 
   function markPicks() {
@@ -50,12 +57,8 @@ export function commands({ user, viewer, refresh }) {
     if (move.to && registry.get(move.to)) canvas().addMarker(move.to, 'wf-pick-to');
   }
 
-  // The flow nodes of the instance's own process (a collaboration draws other pools too), nested ones included.
-  function flowNodes() {
-    const inProcess = bo => { for (let p = bo.$parent; p; p = p.$parent) if (p.$type === 'bpmn:Process') return p.id === view.instance.processId; return false; };
-    return viewer.get('elementRegistry').filter(e => e.type !== 'label' && e.businessObject?.$instanceOf?.('bpmn:FlowNode') && inProcess(e.businessObject))
-      .map(e => ({ id: e.id, label: e.businessObject.name || e.id }));
-  }
+  // The flow nodes of the instance's own process (a collaboration's file holds other pools too), nested ones included.
+  const flowNodes = () => steps;
 
   function moveBody() {
     const active = Object.keys(view.activeTokens).filter(id => id !== view.instance.processId);
@@ -197,8 +200,9 @@ export function commands({ user, viewer, refresh }) {
 
   return {
     operator,
-    show(next) {
+    show(next, nextSteps = []) {
       view = next;
+      steps = nextSteps;
       if (open) close();
       for (const button of buttons) {
         button.disabled = !operator || view.instance.status !== 'active';

@@ -77,8 +77,8 @@ async function inspect(id) {
   const view = await api(`/api/instances/${id}/inspection`);
   const i = view.instance;
   $('title').textContent = `${view.journeyName} v${i.version} · ${i.businessKey || i.id} · ${i.status}`;
-  await diagram(view);
-  command.show(view);
+  const steps = await diagram(view);
+  command.show(view, steps);
   waits(view);
   $('tab-variables').replaceChildren(scope(view.scope, view.stepNames));
   incidents(view);
@@ -87,10 +87,43 @@ async function inspect(id) {
     `${h.kind}${h.elementId ? ' · ' + (view.stepNames[h.elementId] || h.elementId) : ''}${h.detail ? ' · ' + h.detail : ''}`))));
 }
 
-// The diagram of the instance's version, a count of live tokens on each element and a marker on each element with an open incident.
+// The steps (flow nodes) of the instance's own process, read from the BPMN file itself: a model without a layout has
+// no diagram to read them from, and a collaboration's file holds other pools' steps too.
+const BPMN = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
+const containers = new Set(['subProcess', 'transaction', 'adHocSubProcess', 'callActivity']);
+function stepsOf(xml, processId) {
+  const process = [...new DOMParser().parseFromString(xml, 'application/xml').getElementsByTagNameNS(BPMN, 'process')].find(p => p.getAttribute('id') === processId);
+  if (!process) return [];
+  return [...process.getElementsByTagNameNS(BPMN, '*')]
+    .filter(n => n.getAttribute('id') && (containers.has(n.localName) || /(Task|task|Event|Gateway)$/.test(n.localName)))
+    .map(n => ({ id: n.getAttribute('id'), label: n.getAttribute('name') || n.getAttribute('id'), kind: n.localName }));
+}
+
+// Without a diagram: each step with its live tokens and open incidents, in the file's order.
+function stepList(view, steps) {
+  const incidentsAt = Map.groupBy(view.incidents, x => x.elementId);
+  $('elements').replaceChildren(el('tr', {}, ...['step', 'kind', 'live tokens', 'open incidents'].map(h => el('th', { text: h }))),
+    ...steps.map(s => el('tr', { 'data-element': s.id, class: view.activeTokens[s.id] ? 'selected' : '' },
+      el('td', { text: s.label === s.id ? s.id : `${s.label} (${s.id})` }), el('td', { text: s.kind }),
+      el('td', { 'data-tokens': s.id, text: String(view.activeTokens[s.id] || 0) }),
+      el('td', { 'data-incident': s.id, text: (incidentsAt.get(s.id) || []).map(x => x.message).join('; ') || '—' }))));
+}
+
+// The diagram of the instance's version, a count of live tokens on each element and a marker on each element with an
+// open incident; a model without a layout gets its steps listed instead, and everything else on the page still shows.
+// Returns the steps of the instance's process (the move command's choices).
 async function diagram(view) {
   const i = view.instance;
-  await viewer.importXML(await api(`/api/definitions/${encodeURIComponent(i.processId)}/versions/${i.version}/xml`));
+  const xml = await api(`/api/definitions/${encodeURIComponent(i.processId)}/versions/${i.version}/xml`);
+  const steps = stepsOf(xml, i.processId);
+  const drawn = /<(\w+:)?BPMNDiagram[\s>]/.test(xml) && await viewer.importXML(xml).then(() => true, () => false);
+  $('diagram').hidden = !drawn;
+  $('no-diagram').hidden = drawn;
+  if (!drawn) {
+    viewer.clear();
+    stepList(view, steps);
+    return steps;
+  }
   const canvas = viewer.get('canvas'), overlays = viewer.get('overlays'), registry = viewer.get('elementRegistry');
   canvas.zoom('fit-viewport');
   for (const [elementId, count] of Object.entries(view.activeTokens)) {
@@ -104,6 +137,7 @@ async function diagram(view) {
     canvas.addMarker(elementId, 'wf-incident');
     overlays.add(elementId, 'incident', { position: { top: -10, right: 10 }, html: el('span', { class: 'incident-marker', 'data-incident': elementId, title: list.map(x => x.message).join('\n'), text: `⚠ ${list.length}` }) });
   }
+  return steps;
 }
 
 function waits(view) {
