@@ -139,7 +139,7 @@ public sealed record BatchSelection
     /// <summary>With (true) or without (false) an open incident.</summary>
     public bool? HasIncident { get; init; }
 
-    /// <summary>Exactly these instances (still filtered by the rest).</summary>
+    /// <summary>Exactly these instances (still filtered by the rest); an empty list is refused (it names no instance).</summary>
     public IReadOnlyList<Guid>? InstanceIds { get; init; }
 
     /// <summary>

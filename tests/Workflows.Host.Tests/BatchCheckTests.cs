@@ -53,6 +53,42 @@ public sealed class BatchCheckTests
     }
 
     [Test]
+    public async Task A_modify_batch_activating_or_terminating_an_end_event_is_refused_naming_it()
+    {
+        var (status, problem) = await CreateAsync(new
+        {
+            kind = "modify", selection = new { journey = "complaint" }, reason = "close them all",
+            modification = new { activate = new[] { "closed" }, terminate = new[] { "closed", "received" } },
+        });
+        var detail = problem.GetProperty("detail").GetString();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), detail);
+            Assert.That(detail, Does.Contain("activate 'closed': an end event would end its scope in every instance selected; to end the instances, create a cancel batch"));
+            Assert.That(detail, Does.Contain("terminate 'closed': no token ever waits at an end event"));
+            Assert.That(detail, Does.Contain("terminate 'received': no token ever waits at a start event"));
+        }
+    }
+
+    [Test]
+    public async Task An_empty_instanceIds_list_is_refused_by_a_batch_and_by_a_migration_instead_of_being_read_as_no_filter()
+    {
+        var (batch, batchProblem) = await CreateAsync(new { kind = "cancel", selection = new { journey = "complaint", instanceIds = Array.Empty<Guid>() }, reason = "x" });
+        var central = _host.WithToken(("sub", "otto"), ("role", "operator"), ("branch", "*"));
+        using var migration = await central.PostAsJsonAsync("/api/migrations", new { journey = "complaint", targetVersion = 1, selection = new { instanceIds = Array.Empty<Guid>() }, reason = "x" });
+        using var dryRun = await central.PostAsJsonAsync("/api/migrations/dry-run", new { journey = "complaint", targetVersion = 1, selection = new { instanceIds = Array.Empty<Guid>() } });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(batch, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(batchProblem.GetProperty("detail").GetString(), Does.StartWith("selection.instanceIds: the list is empty, so it names no instance"));
+            Assert.That((await migration.JsonAsync(HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.StartWith("selection.instanceIds: the list is empty"));
+            Assert.That((await dryRun.JsonAsync(HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.StartWith("selection.instanceIds: the list is empty"));
+        }
+    }
+
+    [Test]
     public async Task Instance_ids_of_another_branch_are_refused_as_unknown_ones_and_nothing_is_started()
     {
         var ann = await _host.As("ann");

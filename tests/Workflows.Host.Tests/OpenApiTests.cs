@@ -102,12 +102,30 @@ public sealed class OpenApiTests
             {
                 var type = typeof(Program).Assembly.GetTypes().Single(t => t.Name == schema.Name);
                 // A record's parameter that may be null (or has a default) may be left out; one that may not is required.
+                // A nullable one the handler refuses to go without (it says so in the API's words) is marked [RequiredInApi].
                 var expected = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First().GetParameters()
-                    .Where(p => !p.HasDefaultValue && nullability.Create(p).WriteState != System.Reflection.NullabilityState.Nullable)
+                    .Where(p => (!p.HasDefaultValue && nullability.Create(p).WriteState != System.Reflection.NullabilityState.Nullable)
+                        || type.GetProperty(p.Name!)!.GetCustomAttributes(inherit: false).Any(a => a.GetType().Name == "RequiredInApiAttribute"))
                     .Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name!)).Order().ToList();
                 var required = schema.Value.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).Order().ToList() : [];
                 Assert.That(required, Is.EqualTo(expected), $"{schema.Name}: required");
             }
+        }
+    }
+
+    [Test]
+    public void A_cancellation_a_modification_a_batch_and_a_migration_require_their_reason_and_a_migration_its_journey_and_target_version()
+    {
+        var schemas = _document.GetProperty("components").GetProperty("schemas");
+        List<string> Required(string schema) => schemas.GetProperty(schema).TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).Order().ToList() : [];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Required("CancellationRequest"), Is.EqualTo(new[] { "reason" }));
+            Assert.That(Required("ModificationRequest"), Is.EqualTo(new[] { "reason" }));
+            Assert.That(Required("BatchRequest"), Is.EqualTo(new[] { "kind", "reason", "selection" }));
+            Assert.That(Required("MigrationRequest"), Is.EqualTo(new[] { "journey", "reason", "targetVersion" }));
+            Assert.That(Required("MigrationDryRunRequest"), Is.EqualTo(new[] { "journey", "targetVersion" }), "a dry run writes no reason");
         }
     }
 

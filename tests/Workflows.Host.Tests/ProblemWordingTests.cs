@@ -57,6 +57,38 @@ public sealed class ProblemWordingTests
     }
 
     [Test]
+    public async Task A_body_that_is_not_JSON_is_told_by_line_character_and_field_in_plain_words_not_the_readers_message()
+    {
+        var olga = Operator("paris-01");
+        var id = await (await _host.As("ann")).StartAsync("complaint", new { customerId = "c-malformed" });
+        Task<string> Cancel(string body) => DetailAsync(olga.PostAsync(new Uri($"/api/instances/{id}/cancellation", UriKind.Relative), Json(body)), HttpStatusCode.BadRequest);
+
+        var prose = await Cancel("cancel it please");
+        var xml = await Cancel("<cancellation reason='x'/>");
+        var unquoted = await Cancel("{\"reason\": customer withdrew}");
+        var broken = await Cancel("{\"reason\": \"customer withdrew\"");
+        var missingComma = await Cancel("{\"reason\": \"a\" \"b\": 1}");
+        var empty = await Cancel("");
+        var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(prose, Is.EqualTo("the body could not be read as JSON at line 1, character 1: 'c' cannot start a value (text goes in double quotes; true, false and null in lower case)"));
+            Assert.That(xml, Is.EqualTo("the body could not be read as JSON at line 1, character 1: it reads '<', as in XML or HTML, where a JSON value starts; send JSON"));
+            Assert.That(unquoted, Does.StartWith("the body could not be read as JSON at line 1, character 12 (in reason): 'c' cannot start a value"));
+            Assert.That(broken, Does.StartWith("the body could not be read as JSON at line 1").And.EndWith("the body ends before its JSON does: close every string, object and array"));
+            Assert.That(missingComma, Does.Contain("'\"' follows a value where a comma or a closing bracket was expected"));
+            Assert.That(empty, Is.EqualTo("the request needs a JSON body").Or.Contain("the body is empty"));
+            foreach (var detail in new[] { prose, xml, unquoted, broken, missingComma, empty })
+            {
+                Assert.That(detail, Does.Not.Contain("BytePositionInLine").And.Not.Contain("LineNumber").And.Not.Contain("System.").And.Not.Contain("token"), detail);
+            }
+
+            Assert.That(instance.GetProperty("status").GetString(), Is.EqualTo("active"), "nothing was done");
+        }
+    }
+
+    [Test]
     public async Task A_field_the_API_does_not_know_is_refused_by_name_and_nothing_is_done()
     {
         var olga = Operator("paris-01");

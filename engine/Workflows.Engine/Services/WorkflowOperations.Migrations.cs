@@ -166,11 +166,7 @@ public sealed partial class WorkflowOperations
             throw new WorkflowInputException($"selection.processId: the plan migrates instances of '{plan.ProcessId}', not of '{other}'");
         }
 
-        if (selection?.InstanceIds is { Count: > MaxSelectedIds })
-        {
-            throw new WorkflowInputException($"selection.instanceIds: at most {MaxSelectedIds} ids; select by filters instead");
-        }
-
+        CheckInstanceIds(selection);
         return (selection ?? new BatchSelection()) with { ProcessId = plan.ProcessId, Status = ProcessInstanceStatus.Active };
     }
 

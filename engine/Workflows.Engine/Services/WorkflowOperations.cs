@@ -102,11 +102,7 @@ public sealed partial class WorkflowOperations
             throw new WorkflowInputException("selection: give at least one filter (processId, version, branch, hasIncident, instanceIds or variables)");
         }
 
-        if (selection.InstanceIds is { Count: > MaxSelectedIds })
-        {
-            throw new WorkflowInputException($"selection.instanceIds: at most {MaxSelectedIds} ids; select by filters instead");
-        }
-
+        CheckInstanceIds(selection);
         string? operation = null;
         if (request.Kind == BatchKind.Modify)
         {
@@ -251,6 +247,24 @@ public sealed partial class WorkflowOperations
             Steps = [new BatchStepInfo(batch.CreatedAt, "created", batch.Actor),
                 .. steps.Select(s => new BatchStepInfo(s.At, s.Action, s.Actor))],
         };
+    }
+
+    /// <summary>
+    /// An empty <see cref="BatchSelection.InstanceIds"/> is refused rather than read: as "no filter" it would widen the
+    /// batch to every instance the other filters pick, and as "none" it would start a batch that does nothing, while the
+    /// list was most likely built from a search that found nothing.
+    /// </summary>
+    internal static void CheckInstanceIds(BatchSelection? selection)
+    {
+        if (selection?.InstanceIds is { Count: 0 })
+        {
+            throw new WorkflowInputException("selection.instanceIds: the list is empty, so it names no instance; name at least one, or leave instanceIds out to select by the other filters");
+        }
+
+        if (selection?.InstanceIds is { Count: > MaxSelectedIds })
+        {
+            throw new WorkflowInputException($"selection.instanceIds: at most {MaxSelectedIds} ids; select by filters instead");
+        }
     }
 
     private static void CheckReason(string? reason)

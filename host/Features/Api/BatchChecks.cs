@@ -105,6 +105,17 @@ internal static class BatchChecks
                     ? $"activate '{elementId}': a start event is never activated: activate the element after it"
                     : $"activate '{elementId}': a boundary event is triggered by its event, not activated");
             }
+            else if (activate && kinds.TrueForAll(k => k is "endEvent"))
+            {
+                // In every instance at once, an activated end event ends its scope (the whole case, for the process's own):
+                // that is a cancellation by another name, and a cancel batch says so and records it as one.
+                reasons.Add($"activate '{elementId}': an end event would end its scope in every instance selected; to end the instances, create a cancel batch, or activate the step before the end event");
+            }
+            else if (!activate && kinds.TrueForAll(k => k is "startEvent" or "endEvent"))
+            {
+                // A token passes through a start or end event within the command that reaches it: no instance waits there.
+                reasons.Add($"terminate '{elementId}': no token ever waits at {(kinds[0] == "endEvent" ? "an end event" : "a start event")} (it passes through), so there is nothing to terminate; terminate the step the tokens wait at");
+            }
         }
 
         foreach (var id in modification.Activate ?? [])

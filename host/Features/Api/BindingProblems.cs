@@ -69,10 +69,30 @@ internal static partial class BindingProblems
             return $"the body misses {required.Groups["names"].Value.Replace("'", "", StringComparison.Ordinal)}, which {(required.Groups["names"].Value.Contains(',', StringComparison.Ordinal) ? "are" : "is")} required";
         }
 
-        // The reader's own words name the character and the position; only its advice to .NET programmers goes.
-        var text = Position().Replace(json.Message, m => $" (at {Field(m.Groups["path"].Value)}, line {Number(m.Groups["line"].Value)}, byte {Number(m.Groups["byte"].Value)})")
-            .Replace(" Change the reader options.", "", StringComparison.Ordinal);
-        return Plain(text);
+        return Malformed(json);
+    }
+
+    // A body that is not JSON, or breaks off: where (the field being read, the line and character) and what was wrong, in
+    // plain words; never the reader's own message, which speaks of tokens, depths and reader options.
+    private static string Malformed(JsonException json)
+    {
+        var where = Position().Match(json.Message) is { Success: true } p
+            ? $"at line {Number(p.Groups["line"].Value)}, character {Number(p.Groups["byte"].Value)}{(Field(p.Groups["path"].Value) is var field and not "the body" ? $" (in {field})" : "")}"
+            : json.LineNumber is { } line ? $"at line {line + 1}, character {(json.BytePositionInLine ?? 0) + 1}{(Field(json.Path) is var f and not "the body" ? $" (in {f})" : "")}" : "";
+        var what = json.Message switch
+        {
+            var m when StartOfValue().Match(m) is { Success: true } start => start.Groups["c"].Value is "<"
+                ? "it reads '<', as in XML or HTML, where a JSON value starts; send JSON"
+                : $"'{start.Groups["c"].Value}' cannot start a value (text goes in double quotes; true, false and null in lower case)",
+            var m when AfterValue().Match(m) is { Success: true } after => $"'{after.Groups["c"].Value}' follows a value where a comma or a closing bracket was expected",
+            var m when AfterName().Match(m) is { Success: true } name => $"'{name.Groups["c"].Value}' follows a field's name where ':' was expected",
+            var m when m.Contains("within a JSON string", StringComparison.Ordinal) => "a string holds a character that must be escaped (a line break as \\n, a quote as \\\")",
+            var m when m.Contains("does not contain any JSON tokens", StringComparison.Ordinal) => "the body is empty; send a JSON object",
+            var m when m.Contains("Expected depth to be zero", StringComparison.Ordinal) || m.Contains("end of data", StringComparison.OrdinalIgnoreCase)
+                || m.Contains("Expected end of string", StringComparison.Ordinal) => "the body ends before its JSON does: close every string, object and array",
+            _ => "the body is not valid JSON",
+        };
+        return $"the body could not be read as JSON {where}: {what}".Replace(" :", ":", StringComparison.Ordinal);
     }
 
     // A JSON path as the caller wrote the field: variables[0].values, or the body itself.
@@ -150,6 +170,15 @@ internal static partial class BindingProblems
 
     [GeneratedRegex(" ?Path: (?<path>\\S*) \\| LineNumber: (?<line>\\d+) \\| BytePositionInLine: (?<byte>\\d+)\\.?")]
     private static partial Regex Position();
+
+    [GeneratedRegex("^'(?<c>.+?)' is an invalid start of a (?:value|property name)", RegexOptions.Singleline)]
+    private static partial Regex StartOfValue();
+
+    [GeneratedRegex("^'(?<c>.+?)' is invalid after a value", RegexOptions.Singleline)]
+    private static partial Regex AfterValue();
+
+    [GeneratedRegex("^'(?<c>.+?)' is invalid after a property name", RegexOptions.Singleline)]
+    private static partial Regex AfterName();
 
     [GeneratedRegex("^(?:System\\.)?Nullable(?:`1\\[\\[|<)(?<inner>[^,\\]>]+)")]
     private static partial Regex NullableOf();

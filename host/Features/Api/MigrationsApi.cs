@@ -36,9 +36,9 @@ internal static class MigrationsApi
             .WithSummary("One result per instance (done, skipped, or failed with every reason), in order; page with after = the last seq.");
     }
 
-    private static async Task<MigrationPreview> DryRunAsync(MigrationRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    private static async Task<MigrationPreview> DryRunAsync(MigrationDryRunRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
-        var (plan, selection) = Read(request, Caller.From(http.User), limits);
+        var (plan, selection) = Read(request.AsRun(), Caller.From(http.User), limits);
         return await engine.Operations.PreviewMigrationAsync(plan, selection, request.After, limits.PageSize(request.Max, 100), ct);
     }
 
@@ -104,8 +104,21 @@ internal static class MigrationsApi
     }
 }
 
+/// <summary>A migration to run: the journey, the version its instances move to and why are required.</summary>
 internal sealed record MigrationRequest(
-    string? Journey, int? TargetVersion, List<MappingRequest?>? Mappings, MigrationSelectionRequest? Selection, string? Reason, bool? Paused, Guid? After, int? Max);
+    [property: RequiredInApi] string? Journey, [property: RequiredInApi] int? TargetVersion, List<MappingRequest?>? Mappings, MigrationSelectionRequest? Selection,
+    [property: RequiredInApi] string? Reason, bool? Paused, Guid? After, int? Max);
+
+/// <summary>
+/// A migration's dry run: the run's request, with the journey and the target version required and the reason not (a
+/// dry run changes nothing, so it writes no reason); the same body may be sent to both.
+/// </summary>
+internal sealed record MigrationDryRunRequest(
+    [property: RequiredInApi] string? Journey, [property: RequiredInApi] int? TargetVersion, List<MappingRequest?>? Mappings, MigrationSelectionRequest? Selection,
+    string? Reason, bool? Paused, Guid? After, int? Max)
+{
+    public MigrationRequest AsRun() => new(Journey, TargetVersion, Mappings, Selection, Reason, Paused, After, Max);
+}
 
 internal sealed record MappingRequest(string? Source, string? Target);
 

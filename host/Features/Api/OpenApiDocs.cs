@@ -83,14 +83,19 @@ internal static partial class OpenApiDocs
     /// </summary>
     internal static void RequireOnlyWhatIsRequired(OpenApiSchema schema, System.Text.Json.Serialization.Metadata.JsonTypeInfo typeInfo)
     {
-        if (schema.Required is not { Count: > 0 } required || typeInfo.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+        if (typeInfo.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
         {
             return;
         }
 
         foreach (var property in typeInfo.Properties)
         {
-            if (!property.IsRequired && (property.AssociatedParameter is null || property.AssociatedParameter.HasDefaultValue || property.IsSetNullable))
+            if (property.AttributeProvider?.IsDefined(typeof(RequiredInApiAttribute), inherit: false) == true)
+            {
+                (schema.Required ??= new HashSet<string>(StringComparer.Ordinal)).Add(property.Name);
+            }
+            else if (schema.Required is { } required && !property.IsRequired
+                && (property.AssociatedParameter is null || property.AssociatedParameter.HasDefaultValue || property.IsSetNullable))
             {
                 required.Remove(property.Name);
             }
@@ -200,3 +205,10 @@ internal static partial class OpenApiDocs
         return app;
     }
 }
+
+/// <summary>
+/// A request's property the API refuses to go without (400 naming it), though its type allows null so that the handler,
+/// not the JSON reader, says what is missing in the API's words: the OpenAPI document lists it as required.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class RequiredInApiAttribute : Attribute;

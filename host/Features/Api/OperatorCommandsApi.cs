@@ -27,7 +27,7 @@ internal static class OperatorCommandsApi
 }
 
 /// <summary>Why an operator cancels an instance.</summary>
-internal sealed record CancellationRequest(string? Reason);
+internal sealed record CancellationRequest([property: RequiredInApi] string? Reason);
 
 /// <summary>A batch selection's condition on a searchable variable: <c>{ "name": "amount", "comparison": "gte", "value": 100 }</c>.</summary>
 internal sealed record VariableFilterRequest(string? Name, string? Comparison, JsonElement Value);

@@ -167,7 +167,7 @@ internal static class RepairsApi
     }
 }
 
-internal sealed record ModificationRequest(string? Reason, List<ScopeVariablesRequest>? Variables, List<ActivateRequest>? Activate, List<TerminateRequest>? Terminate);
+internal sealed record ModificationRequest([property: RequiredInApi] string? Reason, List<ScopeVariablesRequest>? Variables, List<ActivateRequest>? Activate, List<TerminateRequest>? Terminate);
 
 internal sealed record ScopeVariablesRequest(long? ScopeKey, Dictionary<string, JsonElement>? Values);
 
@@ -175,7 +175,7 @@ internal sealed record ActivateRequest(string? ElementId, long? AncestorKey, Dic
 
 internal sealed record TerminateRequest(long? ElementKey, string? ElementId);
 
-internal sealed record BatchRequest(BatchKind Kind, BatchSelectionRequest? Selection, string? Reason, BatchModificationRequest? Modification, bool? Paused);
+internal sealed record BatchRequest(BatchKind Kind, [property: RequiredInApi] BatchSelectionRequest? Selection, [property: RequiredInApi] string? Reason, BatchModificationRequest? Modification, bool? Paused);
 
 internal sealed record BatchSelectionRequest(string? Journey, int? Version, string? Branch, Engine.Runtime.ProcessInstanceStatus? State, bool? Incident, List<Guid>? InstanceIds,
     List<VariableFilterRequest>? Variables);
