@@ -128,7 +128,7 @@ public sealed class ApiTests
         {
             Assert.That((await ProblemAsync(variables, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("the limit is 2,000 (Workflows:Limits:MaxVariablesBytes)"));
             Assert.That((await ProblemAsync(page, HttpStatusCode.RequestEntityTooLarge)).GetProperty("detail").GetString(), Does.Contain("above the limit of 200 (Workflows:Limits:MaxPageSize)"));
-            Assert.That((await ProblemAsync(json, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("(at journey, line 1, byte 13)").And.Not.Contain("StartRequest"), "the position, in the API's words");
+            Assert.That((await ProblemAsync(json, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("at line 1, character 13 (in journey)").And.Not.Contain("StartRequest"), "the position, in the API's words");
         }
     }
 
