@@ -97,6 +97,24 @@ public sealed class WorkflowDeployments
         return record?.Xml ?? throw new WorkflowNotFoundException($"process '{processId}'{(version is null ? "" : $" version {version}")} is not deployed");
     }
 
+    /// <summary>What differs between two deployed versions of a process, in every process (pool) of their documents.</summary>
+    /// <remarks>A version's XML is the whole document it was deployed in, so the other pools of its collaboration are compared too.</remarks>
+    /// <exception cref="WorkflowNotFoundException">The process, or one of the versions, is not deployed.</exception>
+    public async Task<ModelComparison> CompareAsync(string processId, int from, int to, CancellationToken cancellationToken = default)
+    {
+        var older = await GetXmlAsync(processId, from, cancellationToken).ConfigureAwait(false);
+        var newer = await GetXmlAsync(processId, to, cancellationToken).ConfigureAwait(false);
+        return ModelComparer.Compare(older, newer);
+    }
+
+    /// <summary>What differs between two BPMN documents (a deployed version and an edited draft, say), process by process and element by element.</summary>
+    /// <remarks>
+    /// Neither document is validated: a draft with errors can be compared. DTDs are refused and no entity is resolved; the
+    /// caller bounds the size of what it passes.
+    /// </remarks>
+    /// <exception cref="WorkflowInputException">Either text is not well-formed BPMN XML or has a DTD.</exception>
+    public static ModelComparison Compare(string olderXml, string newerXml) => ModelComparer.Compare(olderXml, newerXml);
+
     private async Task<(BpmnDocument? Document, ValidationReport Report)> ParseAndValidateAsync(string bpmnXml, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(bpmnXml);
