@@ -153,6 +153,7 @@ public sealed class AuthorizationMatrixTests
         new("ListVersions", Staff, _ => Task.FromResult(Get("/api/definitions/complaint"))),
         new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
         new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),
+        new("CompareDraft", [Analyst], _ => Task.FromResult(Xml("/api/definitions/complaint/compare?from=1", Bpmn("complaint")))),
         new("ListBranches", Everyone, _ => Task.FromResult(Get("/api/branches"))),
         new("Me", Callers, _ => Task.FromResult(Get("/api/auth/me"))),
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),

@@ -214,6 +214,21 @@ public sealed class OpenApiTests
     }
 
     [Test]
+    public void The_comparison_documents_its_pools_and_element_changes_and_the_draft_its_size_limit()
+    {
+        var operations = Operations().ToDictionary(o => o.Name[(o.Name.LastIndexOf('(') + 1)..^1], o => o.Operation, StringComparer.Ordinal);
+        var schemas = _document.GetProperty("components").GetProperty("schemas");
+        var comparison = schemas.GetProperty("DefinitionComparison").GetProperty("properties");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(operations["CompareDraft"].GetProperty("responses").EnumerateObject().Select(r => r.Name), Does.Contain("200").And.Contain("413").And.Contain("400"));
+            Assert.That(comparison.EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "added", "removed", "changed", "redrawn", "layoutOnly", "summary", "processes", "collaboration" }));
+            Assert.That(schemas.GetProperty("PropertyChange").GetProperty("properties").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "aspect", "property", "before", "after", "text" }));
+        }
+    }
+
+    [Test]
     public async Task Every_answer_to_wrong_input_is_one_the_operation_documents()
     {
         var answers = await OperationSweep.RunAsync(_host);

@@ -1,5 +1,6 @@
 using System.Text;
 using Workflows.Engine;
+using Workflows.Engine.Services;
 using Workflows.Host.Features.Security;
 
 namespace Workflows.Host.Features.Api;
@@ -26,8 +27,12 @@ internal static class DefinitionsApi
             Results.Text(await engine.Deployments.GetXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").Produces<string>(StatusCodes.Status200OK, "application/xml").WithSummary("The BPMN XML of a version, as deployed.");
         group.MapGet("/{processId}/compare", async (string processId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>
-            DefinitionComparison.Between(processId, from, await engine.Deployments.GetXmlAsync(processId, from, ct), to, await engine.Deployments.GetXmlAsync(processId, to, ct)))
-            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("Compare").WithSummary("The elements added, removed and changed from one version to another.");
+            DefinitionComparison.Of(processId, from, to, await engine.Deployments.CompareAsync(processId, from, to, ct)))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("Compare")
+            .WithSummary("What changed from one version to another, in every process (pool) of the document, per element: added, removed, changed and how, or only redrawn.");
+        group.MapPost("/{processId}/compare", CompareDraftAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("CompareDraft")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("What the BPMN document in the body (an edited, unsaved diagram) changes from a deployed version (the latest unless from is given).");
     }
 
     private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
@@ -44,6 +49,16 @@ internal static class DefinitionsApi
     {
         var report = await engine.Deployments.ValidateAsync(await ReadBpmnAsync(request, limits, ct), ct);
         return new Validated(!report.HasErrors, report.Findings.Select(Finding.From).ToList());
+    }
+
+    // The draft is compared, not validated: a diagram with errors still shows what it changes. Size-limited like deploy,
+    // and read without DTDs or entities.
+    private static async Task<DefinitionComparison> CompareDraftAsync(string processId, int? from, HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var draft = await ReadBpmnAsync(request, limits, ct);
+        var version = from ?? (await engine.Deployments.GetDefinitionsAsync(processId, ct)).Select(d => d.Version).DefaultIfEmpty().Max();
+        var deployed = await engine.Deployments.GetXmlAsync(processId, version == 0 ? null : version, ct);
+        return DefinitionComparison.Of(processId, version, null, WorkflowDeployments.Compare(deployed, draft));
     }
 
     /// <summary>The body as text, refused past the BPMN size limit before it is all read.</summary>
