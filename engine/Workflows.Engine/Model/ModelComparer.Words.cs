@@ -103,6 +103,14 @@ internal static partial class ModelComparer
             return new PropertyChange(aspect, key, before, after, text);
         }
 
+        /// <summary>A setting added or removed whole, its attributes as its value.</summary>
+        public static PropertyChange Whole(string path, ChangeAspect aspect, string? before, string? after)
+        {
+            var label = Property(path);
+            var text = char.ToUpperInvariant(label[0]) + label[1..] + (before is null ? $" added ({Short(after!)})" : $" removed (was {Short(before)})");
+            return new PropertyChange(aspect, path, before, after, text);
+        }
+
         private string FlowText(string kind, string direction, string other, string? before, string? after)
         {
             var name = Named(other, after is null);

@@ -87,7 +87,7 @@ internal static partial class ModelComparer
             }
         }
 
-        foreach (var element in before.Where(e => !seen.Contains(e.Id) && after.All(a => a.Id != e.Id)))
+        foreach (var element in before.Where(e => !seen.Contains(e.Id)))
         {
             if (seen.Add(element.Id))
             {
@@ -121,6 +121,61 @@ internal static partial class ModelComparer
         }
 
         // Renamed first, then the settings, then the flows: the order a person reads a change in.
-        return changes.OrderBy(c => c.Property == "@name" ? 0 : c.Aspect == ChangeAspect.Flow ? 2 : 1).ToList();
+        return Grouped(changes, before, after, words).OrderBy(c => c.Property == "@name" ? 0 : c.Aspect == ChangeAspect.Flow ? 2 : 1).ToList();
+    }
+
+    // A setting added or removed whole (a form field, a parameter, an escalation rung) is one change, said once, not
+    // one per attribute: its path is the shortest element path the other version has nothing under.
+    private static List<PropertyChange> Grouped(List<PropertyChange> changes, ElementShape before, ElementShape after, Words words)
+    {
+        var groups = new Dictionary<string, List<PropertyChange>>(StringComparer.Ordinal);
+        var result = new List<PropertyChange>();
+        foreach (var change in changes)
+        {
+            var other = change.Before is null ? before : change.After is null ? after : null;
+            var path = other is null ? null : AbsentElementPath(change.Property, other);
+            if (path is null)
+            {
+                result.Add(change);
+            }
+            else
+            {
+                (groups.TryGetValue(path, out var list) ? list : groups[path] = []).Add(change);
+            }
+        }
+
+        foreach (var (path, list) in groups)
+        {
+            if (list.Count == 1)
+            {
+                result.Add(list[0]);
+                continue;
+            }
+
+            var added = list[0].Before is null;
+            var values = string.Join(", ", list.Select(c => $"{c.Property[path.Length..].TrimStart('@', '/')}={(added ? c.After : c.Before)}"));
+            result.Add(Words.Whole(path, list[0].Aspect, added ? null : values, added ? values : null));
+        }
+
+        return result;
+    }
+
+    private static string? AbsentElementPath(string key, ElementShape other)
+    {
+        var end = key.IndexOf('@', StringComparison.Ordinal) is var at and >= 0 ? at : key.Length;
+        for (var slash = key.IndexOf('/', StringComparison.Ordinal); ; slash = key.IndexOf('/', slash + 1))
+        {
+            var path = key[..(slash < 0 || slash > end ? end : slash)];
+            if (path.Length > 0 && !path.StartsWith('$')
+                && !other.Properties.Keys.Any(k => k == path || k.StartsWith(path + "@", StringComparison.Ordinal) || k.StartsWith(path + "/", StringComparison.Ordinal)))
+            {
+                return path;
+            }
+
+            if (slash < 0 || slash > end)
+            {
+                return null;
+            }
+        }
     }
 }

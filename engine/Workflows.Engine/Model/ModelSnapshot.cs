@@ -15,8 +15,9 @@ internal sealed record ProcessShape(string Id, string? Name, string? Participant
 /// </summary>
 /// <remarks>
 /// An element's properties are its attributes, its text and every child without an id of its own (event definitions,
-/// loop characteristics, conditions, extension elements), each under a path; repeated children are told apart by their
-/// id, name, variable, key, target, source or <c>at</c>, else by position. Left out, as in <see cref="CanonicalModel"/>:
+/// loop characteristics, conditions, extension elements), each under a path; list items (form fields, parameters,
+/// escalation rungs, mappings) and repeated extension children are told apart by their id, variable, key, target, source,
+/// <c>at</c> or name, else by position. Left out, as in <see cref="CanonicalModel"/>:
 /// the <c>incoming</c>/<c>outgoing</c> references (the flows say them, and become the <c>flow:</c> properties), ids of
 /// children (generated), namespace declarations and the modeler's stamp. The diagram is kept apart, per element.
 /// </remarks>
@@ -25,7 +26,13 @@ internal sealed class ModelSnapshot
     private const string ModelerNs = "http://camunda.org/schema/modeler/1.0";
     private static readonly XNamespace Bpmn = BpmnParser.BpmnNs;
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
-    private static readonly string[] IdentifyingAttributes = ["id", "name", "variable", "key", "target", "source", "at", "event"];
+    private static readonly string[] IdentifyingAttributes = ["id", "variable", "key", "target", "source", "at", "name"];
+
+    // Extension children that are items of a list, named by one of the identifying attributes.
+    private static readonly HashSet<string> ListItems = new(StringComparer.Ordinal)
+    {
+        "field", "parameter", "searchable", "show", "escalate", "input", "output", "header", "property",
+    };
 
     // Children of a process or sub-process that are settings of the container, not elements of their own.
     private static readonly HashSet<string> ContainerSettings = new(StringComparer.Ordinal)
@@ -270,11 +277,16 @@ internal sealed class ModelSnapshot
                 continue;
             }
 
+            // An item of a list (a form field, a parameter, an escalation rung, a mapping) is known by what names it
+            // even when alone, so that adding a second one leaves the first one's paths as they were; other repeated
+            // children by what names them, else by position. BPMN children's ids are often generated: position.
             var segment = QualifiedName(child.Name);
-            if (counts[child.Name] > 1)
+            positions[child.Name] = positions.GetValueOrDefault(child.Name) + 1;
+            var listItem = child.Name.Namespace != Bpmn && ListItems.Contains(child.Name.LocalName);
+            if (listItem || counts[child.Name] > 1)
             {
-                positions[child.Name] = positions.GetValueOrDefault(child.Name) + 1;
-                var key = IdentifyingAttributes.Select(a => child.Attribute(a)?.Value).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+                var key = child.Name.Namespace == Bpmn ? null
+                    : IdentifyingAttributes.Select(a => child.Attribute(a)?.Value).FirstOrDefault(v => !string.IsNullOrEmpty(v));
                 segment += "[" + (key ?? positions[child.Name].ToString(System.Globalization.CultureInfo.InvariantCulture)) + "]";
             }
 

@@ -1,6 +1,8 @@
 // The analysts' designer: bpmn-js with a properties panel for the engine's own settings (urn:workflows:bpmn:1.0),
 // validation findings as markers on the elements they name, drafts, deployment and version comparison.
 import { api, el, header, latestVersions } from './common.js';
+import { compareView } from './designer-compare.js';
+import { showRollouts } from './designer-rollouts.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
@@ -16,6 +18,31 @@ const properties = document.getElementById('properties');
 let current = { processId: null };
 window.wfDesigner = { modeler, select: id => modeler.get('selection').select(registry.get(id)) };
 
+// The side view beside the edited diagram: a comparison or the rollout plan, one at a time; closing it takes the
+// comparison's marks off and leaves the diagram as it was edited.
+const side = {
+  open(kind, title) {
+    document.getElementById('side').hidden = false;
+    document.getElementById('side-compare').hidden = kind !== 'compare';
+    document.getElementById('side-rollouts').hidden = kind !== 'rollouts';
+    document.getElementById('side-title').textContent = title;
+    if (kind !== 'compare') comparison.close();
+    refit();
+  },
+  close() {
+    comparison.close();
+    if (document.getElementById('side').hidden) return;
+    document.getElementById('side').hidden = true;
+    refit();
+  },
+};
+// The diagram's canvas changed width: its view box follows; the analyst's zoom and position stay as they were.
+function refit() {
+  canvas.resized();
+}
+const comparison = compareView({ modeler, side, processId: () => current.processId });
+document.getElementById('side-close').addEventListener('click', () => side.close());
+
 // ------------------------------------------------------------------ opening
 
 async function refreshLibrary() {
@@ -30,6 +57,7 @@ async function refreshLibrary() {
 }
 
 async function open(xml, processId) {
+  side.close();
   await modeler.importXML(xml);
   canvas.zoom('fit-viewport');
   current.processId = processId || firstProcessId();
@@ -39,11 +67,13 @@ async function open(xml, processId) {
   status.textContent = `${current.processId} open`;
 }
 
-// The deployed versions of the open process, to compare: from the first, to the latest.
+// The deployed versions of the open process, to compare: from the one before the latest (the latest when it is the only
+// one) to the edited diagram, or to another deployed version.
 async function showVersions() {
   const versions = (await api('/api/definitions')).filter(d => d.processId === current.processId).map(d => d.version);
-  for (const id of ['compare-from', 'compare-to']) document.getElementById(id).replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
-  if (versions.length) document.getElementById('compare-to').value = versions.at(-1);
+  document.getElementById('compare-from').replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
+  document.getElementById('compare-to').replaceChildren(el('option', { value: 'edited' }, 'the edited diagram'), ...versions.map(v => el('option', { value: v }, `v${v}`)));
+  if (versions.length) document.getElementById('compare-from').value = versions.at(versions.length > 1 ? -2 : -1);
 }
 
 function firstProcessId() {
@@ -120,14 +150,23 @@ document.getElementById('deploy').addEventListener('click', async () => {
 
 document.getElementById('compare').addEventListener('click', async () => {
   const from = document.getElementById('compare-from').value, to = document.getElementById('compare-to').value;
-  const diff = await api(`/api/definitions/${encodeURIComponent(current.processId)}/compare?from=${from}&to=${to}`);
-  await modeler.importXML(await api(`/api/definitions/${encodeURIComponent(current.processId)}/versions/${to}/xml`));
-  canvas.zoom('fit-viewport');
-  clearMarks();
-  diff.changed.forEach(id => registry.get(id) && canvas.addMarker(id, 'wf-changed'));
-  diff.added.forEach(id => registry.get(id) && canvas.addMarker(id, 'wf-added'));
-  findingsPanel.replaceChildren(el('h2', { text: `Changes from v${from} to v${to}` }),
-    el('p', { 'data-test': 'changes', text: `changed: ${diff.changed.join(', ') || 'none'} · added: ${diff.added.join(', ') || 'none'} · removed: ${diff.removed.join(', ') || 'none'}` }));
+  if (!current.processId || !from) { status.textContent = 'open a deployed journey to compare it with its versions'; return; }
+  try {
+    const diff = await comparison.show(from, to);
+    status.textContent = diff.same ? 'no difference' : diff.layoutOnly ? 'layout only' : `${diff.summary.length} changes`;
+  } catch (e) {
+    status.textContent = `Not compared: ${e.message}`;
+  }
+});
+
+document.getElementById('rollouts').addEventListener('click', async () => {
+  if (!current.processId) { status.textContent = 'open a journey to see its rollout plan'; return; }
+  try {
+    side.open('rollouts', `${current.processId} across branches`);
+    await showRollouts(document.getElementById('side-rollouts'), current.processId);
+  } catch (e) {
+    document.getElementById('side-rollouts').replaceChildren(el('p', { class: 'state-breached', text: e.message }));
+  }
 });
 
 // ------------------------------------------------------------------ the properties panel

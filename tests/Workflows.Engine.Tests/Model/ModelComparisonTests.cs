@@ -123,6 +123,28 @@ public sealed class ModelComparisonTests
     }
 
     [Test]
+    public void A_form_field_or_a_parameter_added_or_removed_whole_is_one_change_and_leaves_its_siblings_unchanged()
+    {
+        var before = Complaints();
+        var after = Edit(before,
+            ("<wf:field id=\"summary\" label=\"What happened\" type=\"string\" maxLength=\"2000\"/></wf:form>",
+                "<wf:field id=\"summary\" label=\"What happened\" type=\"string\" maxLength=\"2000\"/><wf:field id=\"channel\" label=\"Channel\" type=\"string\"/></wf:form>"),
+            ("<wf:parameter name=\"frontDeskAuthority\" type=\"number\" min=\"0\" max=\"5000\" label=\"Amount the front desk may settle without the back office\"/>", ""));
+
+        var comparison = WorkflowDeployments.Compare(before, after);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Element(comparison, "received").Changes.Select(c => (c.Aspect, c.Property, c.Text)), Is.EqualTo(new[]
+            {
+                (ChangeAspect.Form, "wf:form/wf:field[channel]", "Form field 'channel' added (id=channel, label=Channel, type=string)"),
+            }));
+            Assert.That(Element(comparison, "complaint").Changes.Select(c => (c.Aspect, c.Property)), Is.EqualTo(new[] { (ChangeAspect.Extension, "wf:parameter[frontDeskAuthority]") }));
+            Assert.That(Element(comparison, "complaint").Text, Does.StartWith("Process 'Complaint' changed: Parameter 'frontDeskAuthority' removed (was "));
+        }
+    }
+
+    [Test]
     public void A_model_only_redrawn_is_reported_as_layout_only_never_as_a_change_of_meaning()
     {
         var before = Complaints();
