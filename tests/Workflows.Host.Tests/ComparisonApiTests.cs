@@ -113,6 +113,8 @@ public sealed class ComparisonApiTests
         using var oversized = await CompareDraftAsync("alice", huge);
         using var aboveBpmnLimit = await CompareDraftAsync("alice", huge[..(3 << 20)] + "--></bpmn:definitions>");
         using var broken = await CompareDraftAsync("alice", "<bpmn:definitions");
+        using var deep = await CompareDraftAsync("alice", "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">"
+            + string.Concat(Enumerable.Repeat("<bpmn:process>", 50_000)) + string.Concat(Enumerable.Repeat("</bpmn:process>", 50_000)) + "</bpmn:definitions>");
         using var empty = await CompareDraftAsync("alice", "");
         using var agent = await CompareDraftAsync("ann", _v2);
         using var unknownVersion = await (await _host.As("alice")).GetAsync(new Uri("/api/definitions/complaint/compare?from=1&to=99", UriKind.Relative));
@@ -129,6 +131,7 @@ public sealed class ComparisonApiTests
             Assert.That(await oversized.ProblemAsync(HttpStatusCode.RequestEntityTooLarge), Does.Contain("above the limit"), "10 MB");
             Assert.That(await aboveBpmnLimit.ProblemAsync(HttpStatusCode.RequestEntityTooLarge), Does.Contain("MaxBpmnBytes"), "3 MB");
             Assert.That(await broken.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("not well-formed"));
+            Assert.That(await deep.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("deeper than"), "a hostile nesting never reaches a recursive walk");
             Assert.That(await empty.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("no body"));
             Assert.That(agent.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "comparing a draft is the analysts'");
             Assert.That(await unknownVersion.ProblemAsync(HttpStatusCode.NotFound), Does.Contain("version 99"));

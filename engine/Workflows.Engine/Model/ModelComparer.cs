@@ -1,3 +1,5 @@
+using Workflows.Engine.Validation;
+
 namespace Workflows.Engine.Model;
 
 /// <summary>
@@ -14,13 +16,13 @@ namespace Workflows.Engine.Model;
 internal static partial class ModelComparer
 {
     /// <summary>Compares the older document <paramref name="fromXml"/> with the newer <paramref name="toXml"/>.</summary>
-    /// <exception cref="WorkflowInputException">Either is not well-formed BPMN XML, or has a DTD.</exception>
-    public static ModelComparison Compare(string fromXml, string toXml)
+    /// <exception cref="WorkflowInputException">Either is not well-formed BPMN XML, has a DTD, or is beyond <paramref name="limits"/>.</exception>
+    public static ModelComparison Compare(string fromXml, string toXml, BpmnParserOptions limits)
     {
         ArgumentNullException.ThrowIfNull(fromXml);
         ArgumentNullException.ThrowIfNull(toXml);
-        var before = ModelSnapshot.Read(fromXml, "older");
-        var after = ModelSnapshot.Read(toXml, "newer");
+        var before = ModelSnapshot.Read(fromXml, "older", limits);
+        var after = ModelSnapshot.Read(toXml, "newer", limits);
         var words = new Words(before.Names, after.Names);
 
         var processes = new List<ProcessDifference>();

@@ -1,5 +1,6 @@
 using System.Xml;
 using System.Xml.Linq;
+using Workflows.Engine.Validation;
 
 namespace Workflows.Engine.Model;
 
@@ -61,16 +62,38 @@ internal sealed class ModelSnapshot
     /// <summary>Every element's name (its id when unnamed), to say flows and lanes in words.</summary>
     public Dictionary<string, string> Names { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Reads a document safely (no DTD, no external entity).</summary>
-    /// <exception cref="WorkflowInputException">The text is not well-formed XML, has a DTD, or is no BPMN document.</exception>
-    public static ModelSnapshot Read(string xml, string which)
+    /// <summary>Reads a document safely: no DTD, no external entity, within the parser's size and depth limits.</summary>
+    /// <exception cref="WorkflowInputException">The text is not well-formed XML, has a DTD, is too large or too deep, or is no BPMN document.</exception>
+    public static ModelSnapshot Read(string xml, string which, BpmnParserOptions limits)
     {
+        if (xml.Length > limits.MaxDocumentCharacters)
+        {
+            throw new WorkflowInputException($"the {which} BPMN document has {xml.Length:N0} characters; the limit is {limits.MaxDocumentCharacters:N0}");
+        }
+
         XElement root;
         try
         {
-            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
-            using var reader = XmlReader.Create(new StringReader(xml), settings);
-            root = XDocument.Load(reader, LoadOptions.None).Root ?? throw new XmlException("no root element");
+            var settings = new XmlReaderSettings
+            {
+                DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024,
+                MaxCharactersInDocument = limits.MaxDocumentCharacters, IgnoreComments = true, IgnoreProcessingInstructions = true,
+            };
+
+            // Depth first, so that a hostile nesting never reaches the recursive walk below.
+            using (var reader = XmlReader.Create(new StringReader(xml), settings))
+            {
+                while (reader.Read())
+                {
+                    if (reader.Depth > limits.MaxDepth)
+                    {
+                        throw new WorkflowInputException($"the {which} BPMN document nests elements deeper than {limits.MaxDepth} levels");
+                    }
+                }
+            }
+
+            using var second = XmlReader.Create(new StringReader(xml), settings);
+            root = XDocument.Load(second, LoadOptions.None).Root ?? throw new XmlException("no root element");
         }
         catch (XmlException e)
         {

@@ -104,7 +104,7 @@ public sealed class WorkflowDeployments
     {
         var older = await GetXmlAsync(processId, from, cancellationToken).ConfigureAwait(false);
         var newer = await GetXmlAsync(processId, to, cancellationToken).ConfigureAwait(false);
-        return ModelComparer.Compare(older, newer);
+        return ModelComparer.Compare(older, newer, _runner.Options.Parser);
     }
 
     /// <summary>What differs between two BPMN documents (a deployed version and an edited draft, say), process by process and element by element.</summary>
@@ -112,8 +112,12 @@ public sealed class WorkflowDeployments
     /// Neither document is validated: a draft with errors can be compared. DTDs are refused and no entity is resolved; the
     /// caller bounds the size of what it passes.
     /// </remarks>
-    /// <exception cref="WorkflowInputException">Either text is not well-formed BPMN XML or has a DTD.</exception>
-    public static ModelComparison Compare(string olderXml, string newerXml) => ModelComparer.Compare(olderXml, newerXml);
+    /// <param name="olderXml">The older document.</param>
+    /// <param name="newerXml">The newer document.</param>
+    /// <param name="limits">The size and depth limits (the parser's defaults when null: 10,000,000 characters, 256 levels).</param>
+    /// <exception cref="WorkflowInputException">Either text is not well-formed BPMN XML, has a DTD, or is beyond the limits.</exception>
+    public static ModelComparison Compare(string olderXml, string newerXml, BpmnParserOptions? limits = null) =>
+        ModelComparer.Compare(olderXml, newerXml, limits ?? new BpmnParserOptions());
 
     private async Task<(BpmnDocument? Document, ValidationReport Report)> ParseAndValidateAsync(string bpmnXml, CancellationToken ct)
     {

@@ -240,8 +240,13 @@ public sealed class ModelComparisonTests
         Assert.That(comparison.Processes.Select(p => (p.ProcessId, p.Kind)), Is.EqualTo(new[] { ("b", DifferenceKind.Added), ("a", DifferenceKind.Removed) }));
     }
 
+    private static string Deep(int levels) =>
+        "<bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\"><bpmn:process id=\"p\"><bpmn:subProcess id=\"s\">"
+        + string.Concat(Enumerable.Repeat("<bpmn:extensionElements>", levels)) + string.Concat(Enumerable.Repeat("</bpmn:extensionElements>", levels))
+        + "</bpmn:subProcess></bpmn:process></bpmn:definitions>";
+
     [Test]
-    public void A_document_with_a_DTD_or_not_well_formed_is_refused_without_reading_any_entity()
+    public void A_document_with_a_DTD_not_well_formed_too_deep_or_too_large_is_refused_without_reading_any_entity()
     {
         const string laughs = """<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&c;</bpmn:definitions>""";
         const string xxe = """<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&e;</bpmn:definitions>""";
@@ -253,6 +258,8 @@ public sealed class ModelComparisonTests
             Assert.That(() => WorkflowDeployments.Compare(xxe, good), Throws.InstanceOf<WorkflowInputException>().With.Message.Contains("older"));
             Assert.That(() => WorkflowDeployments.Compare(good, "<bpmn:definitions"), Throws.InstanceOf<WorkflowInputException>());
             Assert.That(() => WorkflowDeployments.Compare(good, "<html/>"), Throws.InstanceOf<WorkflowInputException>().With.Message.Contains("not BPMN"));
+            Assert.That(() => WorkflowDeployments.Compare(good, Deep(100_000)), Throws.InstanceOf<WorkflowInputException>().With.Message.Contains("deeper than 256"), "never a stack overflow");
+            Assert.That(() => WorkflowDeployments.Compare(good, good + new string(' ', 10_000_000)), Throws.InstanceOf<WorkflowInputException>().With.Message.Contains("limit"));
         }
     }
 }
