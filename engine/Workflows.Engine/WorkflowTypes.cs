@@ -390,6 +390,16 @@ public sealed class WorkflowNotFoundException(string message) : WorkflowExceptio
 /// <summary>The request clashes with the current state: a task already completed, a closed instance.</summary>
 public class WorkflowConflictException(string message) : WorkflowException(message);
 
+/// <summary>
+/// A command lost every concurrency race it was allowed (other commands kept committing the same instance first): nothing
+/// was changed, and the same request may well succeed after <see cref="RetryAfter"/>.
+/// </summary>
+public sealed class CommandContendedException(string message, TimeSpan retryAfter) : WorkflowConflictException(message)
+{
+    /// <summary>When to try again.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>A start with <see cref="StartInstance.UniqueBusinessKey"/> met an active instance of the process that has the key.</summary>
 public sealed class BusinessKeyInUseException(string processId, string businessKey, Guid? instanceId)
     : WorkflowConflictException($"business key '{businessKey}' is the key of active instance {instanceId?.ToString() ?? "(being started)"} of process '{processId}'; a key is unique while an instance that has it is active")

@@ -40,8 +40,10 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
             throw new ElementBudgetExceededException(new BudgetBreach(
                 root.CreatedOrdinal < 0 ? root.Id : null,
                 root.CreatedOrdinal,
-                $"the tokens entered more than {_maxElements:N0} elements in one command without waiting, the last {node} of process '{instance.State.ProcessId}' "
-                + $"(budget {execution.Engine.Options.SettingName("Limits.MaxElementsPerCommand")} = {_maxElements}); nothing they did in that command was kept"));
+                $"the tokens entered more than {_maxElements:N0} elements in one command, the last {node} of process '{instance.State.ProcessId}' "
+                + $"(budget {execution.Engine.Options.SettingName("Limits.MaxElementsPerCommand")} = {_maxElements}, counting the instances it called or started by a signal in that command: "
+                + "a loop with no wait state, a signal that keeps starting instances, or a fork or parallel multi-instance opening more than that at once); "
+                + "nothing they did in that command was kept"));
         }
     }
 

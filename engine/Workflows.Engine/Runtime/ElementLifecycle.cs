@@ -138,9 +138,12 @@ internal sealed class ElementLifecycle(Execution execution)
             execution.Incidents.Clear(instance, element);
         }
 
-        // An inner multi-instance element propagates from itself: the names it holds locally (input element,
-        // loop counter, output element) stay its own; any other name goes up as from any element.
-        var propagateFrom = element.IsMultiInstanceInner ? element.Key : element.ParentKey;
+        // Without output mappings the completion's variables are merged from the element's own scope, as Zeebe's
+        // mergeDocument does: a name the element holds locally (an input mapping's target; an inner multi-instance
+        // element's input element, loop counter and output element) is updated there and ends with it; any other
+        // name goes up to the nearest scope that has it, else to the process. An output mapping's results go to the
+        // enclosing scope.
+        var propagateFrom = element.IsMultiInstanceInner || (node.Outputs.Count == 0 && !element.IsMultiInstanceBody) ? element.Key : element.ParentKey;
         foreach (var (name, value) in outputs)
         {
             VariableScopes.SetVariable(instance, propagateFrom, name, value);
@@ -209,7 +212,9 @@ internal sealed class ElementLifecycle(Execution execution)
             var mapped = new FeelContext(node.Outputs.Count);
             foreach (var mapping in node.Outputs)
             {
-                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, scope, node, "an output mapping", nullAllowed: true), new ContextScope(mapped, scope));
+                // Each source sees the results of the earlier mappings first (Zeebe's applyOutputMappings), as inputs do.
+                var visible = new ContextScope(mapped, scope);
+                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an output mapping", nullAllowed: true), visible);
                 mapped[name] = value;
                 outputs.RemoveAll(o => o.Item1 == name);
                 outputs.Add((name, value));

@@ -100,6 +100,11 @@ internal sealed partial class EngineLog(ILogger logger)
 
     public void ControlledClockDropped(string move, DateTimeOffset now, int leases) => LogControlledClockDropped(logger, move, now, leases);
 
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "The worker skipped instance {InstanceId}, whose stored state cannot be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, Guid instanceId, string reason);
+
+    public void Unreadable(Guid instanceId, string reason) => LogUnreadable(logger, instanceId, reason);
+
     public void MessageExpired(string name, string key, string? messageId, DateTimeOffset expiresAt) => LogMessageExpired(logger, name, key, messageId, expiresAt);
 
     public void IncidentRaised(Guid instanceId, string? businessKey, string elementId, string reason) => LogIncident(logger, instanceId, businessKey, elementId, reason);

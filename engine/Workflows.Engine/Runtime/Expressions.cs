@@ -55,6 +55,25 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
         };
     }
 
+    /// <summary>
+    /// A correlation key, as Zeebe reads one: a string as it is, a number as the integer it truncates to (Zeebe's
+    /// <c>Long.toString(number.longValue())</c>: <c>12.7</c> correlates as <c>"12"</c>); any other type (a boolean, a
+    /// list, a context, a date) and null fail the step naming the element and the type, since a key no one can
+    /// publish would leave the instance waiting for ever.
+    /// </summary>
+    public string EvaluateCorrelationKey(ModelExpression expression, IFeelScope scope, FlowNode node)
+    {
+        var value = Evaluate(expression, scope, node, "the correlation key");
+        return value switch
+        {
+            string s => s,
+            decimal d => FeelValue.FormatNumber(decimal.Truncate(d)),
+            null => throw new StepFailedException($"the correlation key of {node} ({expression.Text.Trim()}) gave null; it must be a string or a number"),
+            _ => throw new StepFailedException(
+                $"the correlation key of {node} ({expression.Text.Trim()}) must be a string or a number, but was a {FeelValue.TypeName(value)}: {FeelValue.ToFeelString(value)}"),
+        };
+    }
+
     /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>
     // Read at every commit for the instance's own row, and for each task and clock: the usual mapping is a bare
     // variable (=customerId), looked up without an evaluator or the warning a missing variable would write.

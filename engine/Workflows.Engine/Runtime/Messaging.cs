@@ -18,7 +18,7 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
 
         var scope = new ElementScope(instance.State, element);
         var name = execution.Expressions.EvaluateString(message.Name, scope, node, "the message name");
-        var key = message.CorrelationKey is null ? null : execution.Expressions.EvaluateString(message.CorrelationKey, scope, node, "the correlation key");
+        var key = message.CorrelationKey is null ? null : execution.Expressions.EvaluateCorrelationKey(message.CorrelationKey, scope, node);
         var payload = node.Inputs.Count > 0 ? element.Variables ?? [] : scope.Flatten();
         var headers = new OutboxHeaders(HandoffOf(instance, element, instance.Definition.MessageTarget(node.Id)), message.TimeToLive);
         execution.Unit.Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, node.Id, name, key, VariableScopes.ToJson(payload), Now) { HeadersJson = headers.ToJson() });
@@ -56,11 +56,18 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
         var name = execution.Expressions.EvaluateString(node.Event!.Signal!.Name, scope, node, "the signal name");
         var variables = node.Inputs.Count > 0 ? element.Variables : null;
         execution.Unit.History(instance, HistoryKind.SignalThrown, node.Id, element.Key, name);
-        await BroadcastSignalAsync(name, variables).ConfigureAwait(false);
+        await BroadcastSignalAsync(name, variables, instance).ConfigureAwait(false);
     }
 
     /// <summary>Delivers a signal to every open subscription, those opened by this very command included.</summary>
-    public async ValueTask<int> BroadcastSignalAsync(string name, FeelContext? variables)
+    /// <remarks>
+    /// An instance a signal of the model (<paramref name="thrower"/>) starts runs in this command and counts against the
+    /// thrower's element budget, as a called instance counts against its caller: a process started by a signal it
+    /// throws again would otherwise start one more instance per throw, each with a fresh budget, until memory runs
+    /// out. So the chain is parked with an incident once it entered <c>Limits.MaxElementsPerCommand</c> elements. An
+    /// instance the signal moves counts against its own budget (a broadcast to many waiting instances is no loop).
+    /// </remarks>
+    public async ValueTask<int> BroadcastSignalAsync(string name, FeelContext? variables, LoadedInstance? thrower = null)
     {
         var changes = execution.Unit.Changes;
         var stored = await execution.Engine.Store.FindSignalSubscriptionsAsync(name, ct).ConfigureAwait(false);
@@ -78,6 +85,11 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
                 foreach (var branch in await execution.Pins.RunnersAsync(definition.Record).ConfigureAwait(false))
                 {
                     var started = execution.Unit.CreateInstance(definition, null, Pins.Initial(branch, definition.Process, variables));
+                    if (thrower is not null)
+                    {
+                        started.BudgetRoot = thrower.BudgetRoot;
+                    }
+
                     await execution.StartAtAsync(started, definition.Node(subscription.ElementId), variables?.Copy() ?? []).ConfigureAwait(false);
                     triggered++;
                 }

@@ -62,7 +62,7 @@ internal sealed class UnitOfWork
 
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
-        var loaded = new LoadedInstance(InstanceStateSerializer.Deserialize(record), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
+        var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);

@@ -128,6 +128,10 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
                     await CommandRunner.IgnoreIfGoneAsync(FireClocksAsync([clock], cancellationToken)).ConfigureAwait(false);
                 }
             }
+            catch (InstanceStateUnreadableException unreadable)
+            {
+                await UnreadableInstances.ReportAsync(runner, unreadable, cancellationToken).ConfigureAwait(false); // that instance's incident, not the worker's failure
+            }
         }
 
         return due.Count;

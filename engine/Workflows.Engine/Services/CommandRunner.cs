@@ -38,8 +38,18 @@ internal sealed class CommandRunner
     /// <summary>Raised after every committed command with what it changed, on the committing thread.</summary>
     public event Action<ChangeSet>? Committed;
 
-    public async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "")
+    /// <summary>How many times <see cref="WorkflowEngineOptions.MaxCommandAttempts"/> a message publish may run before it gives up on races.</summary>
+    public const int PublishAttemptsFactor = 4;
+
+    /// <remarks>
+    /// A command that loses a race (another committed the instance first) runs again after a short random pause that
+    /// grows with each loss, so that commands contending for one row spread out rather than collide again; after
+    /// <paramref name="attempts"/> (<see cref="WorkflowEngineOptions.MaxCommandAttempts"/> unless given) it gives up with
+    /// <see cref="CommandContendedException"/>, which says when to try again.
+    /// </remarks>
+    public async Task<T> ExecuteAsync<T>(Func<Execution, ValueTask<T>> command, CancellationToken cancellationToken, bool runTokens = true, [CallerMemberName] string name = "", int? attempts = null)
     {
+        var maxAttempts = attempts ?? Options.MaxCommandAttempts;
         foreach (var module in Core.Modules)
         {
             await module.BeforeCommandAsync(cancellationToken).ConfigureAwait(false);
@@ -63,14 +73,15 @@ internal sealed class CommandRunner
                     Committed?.Invoke(execution.Changes);
                     return result;
                 }
-                catch (ConcurrencyConflictException e) when (attempt < Options.MaxCommandAttempts)
+                catch (ConcurrencyConflictException e) when (attempt < maxAttempts)
                 {
                     Core.Log.Conflict(attempt, e.Message);
+                    await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
                 }
                 catch (ConcurrencyConflictException e)
                 {
                     outcome = "conflict";
-                    throw new WorkflowConflictException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}");
+                    throw new CommandContendedException($"the command lost {attempt} concurrency races in a row and gave up: {e.Message}; nothing was changed, try again", TimeSpan.FromSeconds(1));
                 }
             }
         }
@@ -81,6 +92,11 @@ internal sealed class CommandRunner
             WorkflowsTelemetry.CommandDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, commandTag);
         }
     }
+
+    // A pause drawn from 1 ms to a ceiling that doubles with each loss (up to 128 ms): a wall-clock wait between
+    // attempts, not a reading of the engine's clock, so a controlled clock does not hold it.
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 << Math.Min(attempt + 2, 7)));
 
     // Counted from what was committed, so a retried command never counts twice.
     private static void CountEffects(Execution execution)

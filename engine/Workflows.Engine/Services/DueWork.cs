@@ -25,7 +25,16 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         var fired = 0;
         foreach (var timer in due)
         {
-            fired += await runner.ExecuteAsync(execution => FireTimerAsync(execution, timer.Id, cancellationToken), cancellationToken, name: "FireTimer").ConfigureAwait(false);
+            try
+            {
+                fired += await runner.ExecuteAsync(execution => FireTimerAsync(execution, timer.Id, cancellationToken), cancellationToken, name: "FireTimer").ConfigureAwait(false);
+            }
+            catch (InstanceStateUnreadableException unreadable)
+            {
+                // One instance's unreadable state is that instance's incident, not the worker's failure: its timer
+                // waits for its lease to run out, and every other timer fires.
+                await UnreadableInstances.ReportAsync(runner, unreadable, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return fired;

@@ -28,7 +28,7 @@ public sealed class WorkflowInspection
     {
         var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var state = InstanceStateSerializer.Deserialize(record);
+        var state = InstanceStateReader.Read(record, await _runner.Core.Definitions.GetAsync(record.DefinitionId, cancellationToken).ConfigureAwait(false));
         var waits = await Store.GetWaitsAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var clocks = await _serviceLevels.GetClocksAsync(instanceId, cancellationToken).ConfigureAwait(false);

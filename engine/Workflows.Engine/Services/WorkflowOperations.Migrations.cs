@@ -37,7 +37,7 @@ public sealed partial class WorkflowOperations
             }
 
             var source = await _runner.Core.Definitions.GetAsync(record.DefinitionId, cancellationToken).ConfigureAwait(false);
-            var state = InstanceStateSerializer.Deserialize(record);
+            var state = InstanceStateReader.Read(record, definition: null);
             var reasons = new List<string>();
             var moves = new List<string>();
             if (await RefusalAsync(state, record.Branch, target, pins, cancellationToken).ConfigureAwait(false) is { } refusal)

@@ -23,7 +23,7 @@ public sealed class WorkflowQueries
     {
         var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var state = InstanceStateSerializer.Deserialize(record);
+        var state = InstanceStateReader.Read(record, definition: null);
         var active = state.Elements.Values
             .Where(e => e.Key != InstanceState.RootKey)
             .OrderBy(e => e.Key)

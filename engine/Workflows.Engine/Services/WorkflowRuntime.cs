@@ -81,7 +81,10 @@ public sealed class WorkflowRuntime
             values["handoff"] = FeelConvert.FromClr(fields);
         }
 
-        return _runner.ExecuteAsync(execution => CorrelateAsync(execution, message, values, cancellationToken), cancellationToken);
+        // Concurrent messages for one key all go for the instance that waited first: every one but one loses the race
+        // and runs again, so a publish gets more attempts than other commands before it gives up.
+        return _runner.ExecuteAsync(execution => CorrelateAsync(execution, message, values, cancellationToken), cancellationToken,
+            attempts: _runner.Options.MaxCommandAttempts * CommandRunner.PublishAttemptsFactor);
     }
 
     private async ValueTask<CorrelationResult> CorrelateAsync(Execution execution, PublishMessage message, FeelContext values, CancellationToken cancellationToken)
@@ -285,6 +288,14 @@ public sealed class WorkflowRuntime
             }
 
             var instance = await execution.LoadAsync(incident.InstanceId).ConfigureAwait(false);
+            if (incident.ElementKey == UnreadableInstances.StateIncidentKey)
+            {
+                // The state was unreadable and reads now (repaired): nothing was stopped, the incident just closes.
+                execution.Changes.IncidentsResolved.Add((incident.Id, execution.Now));
+                execution.History(instance, HistoryKind.IncidentResolved, incident.ElementId, incident.ElementKey);
+                return true;
+            }
+
             var element = CommandRunner.Owner(instance, incident.ElementKey, static e => e.IncidentId, "incident", incidentId);
             await execution.RetryIncidentAsync(instance, element).ConfigureAwait(false);
             return true;

@@ -66,6 +66,8 @@ internal static partial class ProblemExtensions
             (int Status, string Title) problem = exception switch
             {
                 WorkflowNotFoundException => (404, "Not found"),
+                InstanceStateUnreadableException unreadable => With(extensions, "instanceId", unreadable.InstanceId, (409, "The instance's stored state cannot be read")),
+                CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),
                 TaskFormException form => With(extensions, "errors", form.FieldErrors, (422, "The form has errors")),
                 DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, "The BPMN document has errors")),
@@ -110,6 +112,13 @@ internal static partial class ProblemExtensions
             LogUnavailable(logger, context.Request.Path, Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message);
             context.Response.Headers.RetryAfter = "5";
             return (503, "The store is unavailable");
+        }
+
+        // Lost races only: the same request may well succeed after the pause (docs/operations.md).
+        private static (int, string) RetryLater(HttpContext context, TimeSpan after, (int, string) problem)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return problem;
         }
 
         private static (int, string) With(Dictionary<string, object?> extensions, string key, object value, (int, string) problem)
