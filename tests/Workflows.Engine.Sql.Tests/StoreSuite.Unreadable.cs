@@ -64,12 +64,13 @@ public abstract partial class StoreSuite
     {
         var h = await HarnessAsync();
         await h.DeployAsync(s_timed);
-        var instance = await h.StartAsync("timed", Vars(("key", "S-1")));
+        var key = "S-" + Guid.NewGuid(); // the fixture's store is shared: a key of its own per case
+        var instance = await h.StartAsync("timed", Vars(("key", key)));
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(1));
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "reply" }));
         await TamperAsync(instance.Id, damage);
 
-        var refused = Assert.ThrowsAsync<InstanceStateUnreadableException>(async () => await h.CorrelateAsync("timed-reply", "S-1"))!;
+        var refused = Assert.ThrowsAsync<InstanceStateUnreadableException>(async () => await h.CorrelateAsync("timed-reply", key))!;
         var inspection = Assert.ThrowsAsync<InstanceStateUnreadableException>(async () => await h.Engine.Inspection.InspectAsync(instance.Id))!;
 
         using (Assert.EnterMultipleScope())

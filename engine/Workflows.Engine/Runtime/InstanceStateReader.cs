@@ -63,7 +63,8 @@ internal static class InstanceStateReader
                 return $"element key {element.Key} names '{element.ElementId}', which version {definition.Record.Version} of process '{definition.Process.Id}' does not have";
             }
 
-            if (definition is not null && element.Waits?.Find(w => w.ElementId.Length > 0 && !Known(definition, w.ElementId)) is { } wait)
+            // Find gives a default WaitRef (no element id) when no wait matches.
+            if (definition is not null && element.Waits?.Find(w => !string.IsNullOrEmpty(w.ElementId) && !Known(definition, w.ElementId)) is { ElementId: { Length: > 0 } } wait)
             {
                 return $"element '{element.ElementId}' (key {element.Key}) waits at '{wait.ElementId}', which version {definition.Record.Version} of process '{definition.Process.Id}' does not have";
             }
