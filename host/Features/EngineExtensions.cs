@@ -47,7 +47,7 @@ internal static class EngineExtensions
 }
 
 /// <summary>
-/// Deploys every journey of the library at start as the standard versions (an unchanged file keeps its version),
+/// Deploys every journey of the library at start as the standard versions (a file some version already has keeps that version, even when an analyst has deployed newer ones),
 /// then, on the embedded quick start, the demo branches pinned to them.
 /// </summary>
 internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, AuthOptions auth, ILogger<JourneyLibraryDeployment> logger) : IHostedService
@@ -57,7 +57,8 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
         var standard = new List<DeployedProcess>();
         foreach (var journey in JourneyLibrary.All)
         {
-            var result = await engine.Deployments.DeployAsync(journey.Xml, "journey-library", cancellationToken);
+            // Ensure, not deploy: a library version an analyst has since replaced must not come back as the latest.
+            var result = await engine.Deployments.EnsureDeployedAsync(journey.Xml, "journey-library", cancellationToken);
             foreach (var process in result.Processes)
             {
                 LogDeployed(logger, journey.Name, process.ProcessId, process.Version);

@@ -80,6 +80,43 @@ public sealed class WorkflowDeployments
         }, cancellationToken, runTokens: false).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deploys a standard document (the journey library's, say) unless some deployed version of each of its executable
+    /// processes already has this model; then those versions are returned and nothing is deployed.
+    /// </summary>
+    /// <remarks>
+    /// Why not <see cref="DeployAsync"/>: it compares with the latest version only, so a host that deploys its library at
+    /// every start would, once an analyst has deployed a newer version, add a copy of an older one as the latest.
+    /// </remarks>
+    /// <exception cref="DeploymentRejectedException">The document has errors; its report lists them all.</exception>
+    public async Task<DeploymentResult> EnsureDeployedAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
+    {
+        var (document, report) = await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false);
+        if (document is null || report.HasErrors)
+        {
+            throw new DeploymentRejectedException(report);
+        }
+
+        var checksum = CanonicalModel.Checksum(bpmnXml);
+        var existing = new List<DefinitionRecord>();
+        foreach (var process in document.Processes.Where(p => p.IsExecutable))
+        {
+            var versions = await Store.GetDefinitionsAsync(process.Id, cancellationToken).ConfigureAwait(false);
+            var same = checksum is null ? null : versions
+                .OrderByDescending(v => v.Version)
+                .FirstOrDefault(v => v.Checksum == checksum || CanonicalModel.Checksum(v.Xml) == checksum);
+            if (same is null)
+            {
+                return await DeployAsync(bpmnXml, deployedBy, cancellationToken).ConfigureAwait(false);
+            }
+
+            existing.Add(same);
+        }
+
+        var processes = existing.Select(r => new DeployedProcess(r.ProcessId, r.Version, r.Id, r.VersionTag, IsNew: false)).ToList();
+        return new DeploymentResult(existing.FirstOrDefault()?.DeploymentId ?? Guid.Empty, processes, report);
+    }
+
     /// <summary>Every deployed version, of one process when <paramref name="processId"/> is given, by process id and version.</summary>
     public async Task<IReadOnlyList<DefinitionInfo>> GetDefinitionsAsync(string? processId = null, CancellationToken cancellationToken = default)
     {

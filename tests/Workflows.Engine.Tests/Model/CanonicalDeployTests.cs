@@ -118,6 +118,34 @@ public sealed class CanonicalDeployTests
         }
     }
 
+    [Test]
+    public async Task A_standard_document_ensured_again_after_a_newer_version_keeps_its_version_and_the_newer_stays_latest()
+    {
+        var engine = new WorkflowEngine();
+        await engine.Deployments.EnsureDeployedAsync(s_handWritten, "journey-library");
+        await engine.Deployments.DeployAsync(s_designed.Replace("""name="Review" """, """name="Check" """, StringComparison.Ordinal), "analyst");
+
+        var ensured = (await engine.Deployments.EnsureDeployedAsync(s_designed, "journey-library")).Processes.Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((ensured.Version, ensured.IsNew), Is.EqualTo((1, false)), "the library's model is version 1, redrawn or not");
+            Assert.That(await engine.Deployments.GetDefinitionsAsync("p"), Has.Count.EqualTo(2), "no copy of version 1 as version 3");
+            Assert.That(await engine.Deployments.GetXmlAsync("p"), Does.Contain("""name="Check" """), "the analyst's version stays the latest");
+        }
+    }
+
+    [Test]
+    public async Task A_standard_document_no_version_has_is_deployed_as_a_new_version()
+    {
+        var engine = new WorkflowEngine();
+        await engine.Deployments.EnsureDeployedAsync(s_handWritten, "journey-library");
+
+        var changed = (await engine.Deployments.EnsureDeployedAsync(s_designed.Replace("""priority="50" """, """priority="60" """, StringComparison.Ordinal))).Processes.Single();
+
+        Assert.That((changed.Version, changed.IsNew), Is.EqualTo((2, true)));
+    }
+
     private static Task<string> DesignerFileAsync(string name) =>
         File.ReadAllTextAsync(Path.Combine(TestContext.CurrentContext.TestDirectory, "Models", "Designer", name));
 }
