@@ -114,19 +114,9 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
                 _refusals.Add($"{response.Status} {response.Request.Method} {new Uri(response.Url).PathAndQuery}");
             }
         };
-        var signIn = await context.APIRequest.PostAsync("/api/auth/sign-in", new APIRequestContextOptions { DataObject = new { username = user, password = "demo" } });
-        Assert.That(signIn.Status, Is.EqualTo(200), $"signing in as {user}: {await signIn.TextAsync()}");
+        await TestBrowser.SignInAsync(context, user);
         await page.GotoAsync(path);
         return page;
-    }
-
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
-        TestContext.AddTestAttachment(path, name);
     }
 
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
@@ -147,7 +137,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-test=pin-yes]")).ToBeFocusedAsync();
         var confirmation = await page.Locator("[data-test=pin-confirm]").InnerTextAsync();
-        await ScreenshotAsync(page, "branch-pin");
+        await TestBrowser.ScreenshotAsync(page, "branch-pin");
         await page.Keyboard.PressAsync("Enter");
         await ExpectTextAsync(page, "[data-test=message]", "new complaint cases in paris-01 start on version 2");
         await ExpectTextAsync(page, "[data-test=runs]", "starts version 2 (pinned)");
@@ -178,7 +168,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await page.ClickAsync("[data-test=save-parameters]");
         await ExpectTextAsync(page, "[data-error=frontDeskAuthority]", "above its maximum 5000");
         await Assertions.Expect(field).ToBeFocusedAsync();
-        await ScreenshotAsync(page, "branch-parameters");
+        await TestBrowser.ScreenshotAsync(page, "branch-parameters");
         var refused = _refusals.ToList();
 
         await field.FillAsync("300");
@@ -210,7 +200,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, "[data-test=holidays]", "2027");
         await page.ClickAsync("[data-test=save-calendar]");
         await ExpectTextAsync(page, "[data-test=calendar-saved]", "Saved.");
-        await ScreenshotAsync(page, "branch-calendar");
+        await TestBrowser.ScreenshotAsync(page, "branch-calendar");
         var calendar = await (await As("bruno")).GetJsonAsync("/api/branches/paris-01/calendar");
         var layer = calendar.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "branch:paris-01");
 
@@ -234,7 +224,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, "[data-test=preview-summary]", "3 running cases of version 1 looked at: 0 can move, 3 cannot");
         var reasons = await page.Locator("[data-test=reasons]").First.InnerTextAsync();
         await page.Locator("[data-test=preview]").ScrollIntoViewIfNeededAsync();
-        await ScreenshotAsync(page, "branch-dry-run");
+        await TestBrowser.ScreenshotAsync(page, "branch-dry-run");
 
         await page.SelectOptionAsync("[data-map=register]", "register_complaint");
         await page.ClickAsync("[data-test=dry-run]");
@@ -253,7 +243,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await page.UnrouteAsync(ProgressRoute);
         await ExpectTextAsync(page, "[data-test=progress-text]", "3 of 3 cases: 3 moved, 0 skipped, 0 could not move");
         await page.Locator("[data-test=progress]").ScrollIntoViewIfNeededAsync();
-        await ScreenshotAsync(page, "branch-migration");
+        await TestBrowser.ScreenshotAsync(page, "branch-migration");
 
         // A reload shows the finished migration again (its id is kept in the browser), until it is dismissed.
         await page.ReloadAsync();
@@ -291,7 +281,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, "[data-test=my-wave]", "paris-01 is in wave 1 of 2, “pilot”: pinned");
         await ExpectTextAsync(page, "[data-test=figures]", "v2 (this rollout)");
         await ExpectTextAsync(page, "[data-test=message]", "You administer paris-01 only");
-        await ScreenshotAsync(page, "branch-rollouts");
+        await TestBrowser.ScreenshotAsync(page, "branch-rollouts");
         foreach (var tab in new[] { "versions", "parameters", "calendar", "migration" })
         {
             await page.ClickAsync($"[role=tab][data-tab={tab}]");

@@ -62,7 +62,7 @@ public sealed partial class BrowserTests
         await page.ClickAsync("g.djs-element[data-element-id='register']");
         await ExpectTextAsync(page, "[data-test=move-summary]", "activates Register and classify");
         var picked = (await page.GetAttributeAsync("g.djs-element[data-element-id='check_history']", "class"), await page.GetAttributeAsync("g.djs-element[data-element-id='register']", "class"));
-        await ScreenshotAsync(page, "operate-move");
+        await TestBrowser.ScreenshotAsync(page, "operate-move");
         await page.ClickAsync("[data-test=confirm]");
         await ExpectTextAsync(page, "[data-test=done]", "Moved from Look up earlier complaints to Register and classify");
         await Assertions.Expect(page.Locator("[data-tokens=register]")).ToHaveTextAsync("1");
@@ -81,7 +81,7 @@ public sealed partial class BrowserTests
         await page.Keyboard.PressAsync("Enter");
         await ExpectTextAsync(page, "[data-test=title]", "cancelled");
         await ExpectTextAsync(page, $"tr[data-instance='{id}']", "cancelled");
-        await ScreenshotAsync(page, "operate-commands");
+        await TestBrowser.ScreenshotAsync(page, "operate-commands");
         var instance = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{id}");
 
         using (Assert.EnterMultipleScope())
@@ -111,7 +111,7 @@ public sealed partial class BrowserTests
         await page.WaitForSelectorAsync("[data-incident=check_history]");
         await page.ClickAsync("[role=tab][data-tab=incidents]");
         await ExpectTextAsync(page, "[data-test=incidents]", "customerId");
-        await ScreenshotAsync(page, "operate-supervisor");
+        await TestBrowser.ScreenshotAsync(page, "operate-supervisor");
 
         var sofia = await _host.As("sofia");
         var incident = (await sofia.GetJsonAsync("/api/incidents?max=200")).EnumerateArray().First(i => i.GetProperty("instanceId").GetString() == id).GetProperty("id").GetString();

@@ -43,7 +43,7 @@ public sealed partial class BrowserTests
         await ExpectTextAsync(page, "[data-test=incidents]", "bureau down");
         await page.ClickAsync("[role=tab][data-tab=history]");
         await ExpectTextAsync(page, "[data-test=history]", "incident-raised");
-        await ScreenshotAsync(page, "operate-without-diagram");
+        await TestBrowser.ScreenshotAsync(page, "operate-without-diagram");
 
         // Move the token with the panel's lists: first to the start event (refused, each reason once), then to the review.
         await Button(page, "Move token").ClickAsync();

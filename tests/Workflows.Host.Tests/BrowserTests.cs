@@ -113,15 +113,6 @@ public sealed partial class BrowserTests
         return page;
     }
 
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
-        TestContext.AddTestAttachment(path, name);
-    }
-
     private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
 
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
@@ -149,7 +140,7 @@ public sealed partial class BrowserTests
         await page.PressAsync("[data-field='form.3.label']", "Tab");
         await page.ClickAsync("#deploy");
         await ExpectTextAsync(page, "[data-test=status]", "complaint version 2");
-        await ScreenshotAsync(page, "designer");
+        await TestBrowser.ScreenshotAsync(page, "designer");
 
         var xml = await (await _host.As("alice")).GetStringAsync(new Uri("/api/definitions/complaint/versions/2/xml", UriKind.Relative));
         await page.SelectOptionAsync("[data-test=library]", "complaint");
@@ -165,7 +156,7 @@ public sealed partial class BrowserTests
         await page.PressAsync("[data-field='taskDefinition.type']", "Tab");
         await page.ClickAsync("#validate");
         await ExpectTextAsync(page, "[data-test=status]", "has errors");
-        await ScreenshotAsync(page, "designer-findings");
+        await TestBrowser.ScreenshotAsync(page, "designer-findings");
 
         using (Assert.EnterMultipleScope())
         {
@@ -193,12 +184,12 @@ public sealed partial class BrowserTests
         await page.FillAsync("[data-test=task-form] [data-field=summary]", "charged twice in March");
         await page.ClickAsync("[data-test=complete]");
         await ExpectTextAsync(page, "[data-error=amount]", "required");
-        await ScreenshotAsync(page, "inbox-form-error");
+        await TestBrowser.ScreenshotAsync(page, "inbox-form-error");
         await page.FillAsync("[data-test=task-form] [data-field=amount]", "80");
         await page.ClickAsync("[data-test=complete]");
         await ExpectTextAsync(page, "[data-test=task-message]", "Completed");
         await ExpectTextAsync(page, "[data-test=timeline]", "Done: Register and classify");
-        await ScreenshotAsync(page, "inbox");
+        await TestBrowser.ScreenshotAsync(page, "inbox");
 
         var state = await ann.GetJsonAsync($"/api/instances/{instance}");
         Assert.That(state.GetProperty("activeElements").EnumerateArray().Select(e => e.GetProperty("elementId").GetString()), Is.EqualTo(new[] { "resolve_front" }));
@@ -227,7 +218,7 @@ public sealed partial class BrowserTests
         await ExpectTextAsync(page, "[data-test=case-status]", "closed");
         await ExpectTextAsync(page, "[data-test=promise]", "kept");
         await ExpectTextAsync(page, "[data-test=steps]", "Satisfaction survey");
-        await ScreenshotAsync(page, "tracker");
+        await TestBrowser.ScreenshotAsync(page, "tracker");
         var shown = await page.TextContentAsync("[data-test=case]");
 
         Assert.That(shown, Does.Not.Contain("front-desk").And.Not.Contain("ann").And.Not.Contain("customer-care"));
@@ -239,7 +230,7 @@ public sealed partial class BrowserTests
         var page = await SignInAsync("ann");
         var response = await page.GotoAsync("/designer");
         var denied = await page.TextContentAsync("h1");
-        await ScreenshotAsync(page, "denied");
+        await TestBrowser.ScreenshotAsync(page, "denied");
         var anonymous = await (await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString() })).NewPageAsync();
         await anonymous.GotoAsync("/board");
 
@@ -266,7 +257,7 @@ public sealed partial class BrowserTests
         var heat = await page.GetAttributeAsync(".heat[data-step=register]", "data-heat");
         var classes = await page.GetAttributeAsync("g[data-element-id='register']", "class");
         await ExpectTextAsync(page, "[data-test=breaches]", "register");
-        await ScreenshotAsync(page, "board");
+        await TestBrowser.ScreenshotAsync(page, "board");
 
         using (Assert.EnterMultipleScope())
         {
@@ -313,7 +304,7 @@ public sealed partial class BrowserTests
         await page.WaitForSelectorAsync("[data-incident=check_history]");
         await page.ClickAsync("[role=tab][data-tab=incidents]");
         await ExpectTextAsync(page, "[data-test=incidents]", "Retry");
-        await ScreenshotAsync(page, "operate");
+        await TestBrowser.ScreenshotAsync(page, "operate");
 
         using (Assert.EnterMultipleScope())
         {

@@ -81,21 +81,11 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
                 _pageErrors.Add(message.Text);
             }
         };
-        var signIn = await _context.APIRequest.PostAsync("/api/auth/sign-in", new APIRequestContextOptions { DataObject = new { username = "alice", password = "demo" } });
-        Assert.That(signIn.Status, Is.EqualTo(200), await signIn.TextAsync());
+        await TestBrowser.SignInAsync(_context, "alice");
         await page.GotoAsync("/designer");
         await page.SelectOptionAsync("[data-test=library]", "complaint");
         await ExpectTextAsync(page, "[data-test=status]", "complaint open");
         return page;
-    }
-
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
-        TestContext.AddTestAttachment(path, name);
     }
 
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
@@ -130,7 +120,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
         await page.ClickAsync("[data-test=change-list] li[data-element='investigate']");
         await ExpectTextAsync(page, "[data-test=selected]", "investigate");
         var picked = await ClassAsync(page, "#compare-older", "investigate");
-        await ScreenshotAsync(page, "designer-compare");
+        await TestBrowser.ScreenshotAsync(page, "designer-compare");
 
         await page.ClickAsync("[data-test=side-close]");
         await Assertions.Expect(page.Locator("[data-test=side]")).ToBeHiddenAsync();
@@ -174,7 +164,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
         await page.ClickAsync("[data-test=rollouts-open]");
 
         await ExpectTextAsync(page, "[data-test=rollouts] [data-test=waves]", "pilot");
-        await ScreenshotAsync(page, "designer-rollouts");
+        await TestBrowser.ScreenshotAsync(page, "designer-rollouts");
 
         using (Assert.EnterMultipleScope())
         {

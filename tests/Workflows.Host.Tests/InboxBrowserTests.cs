@@ -91,21 +91,11 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         if (user.Length > 0)
         {
             // The sign-in's cookie set through the context's own requests (the sign-in page is BrowserTests' subject).
-            var signIn = await context.APIRequest.PostAsync("/api/auth/sign-in", new APIRequestContextOptions { DataObject = new { username = user, password = "demo" } });
-            Assert.That(signIn.Status, Is.EqualTo(200), $"signing in as {user}: {await signIn.TextAsync()}");
+            await TestBrowser.SignInAsync(context, user);
         }
 
         await page.GotoAsync(path);
         return page;
-    }
-
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
-        TestContext.AddTestAttachment(path, name);
     }
 
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
@@ -129,7 +119,7 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         var focused = await FocusedAsync(page, "data-field");
         await ExpectTextAsync(page, "[data-test=case-data] [data-variable=summary]", "charged twice in March");
         var summary = await page.InputValueAsync("[data-test=task-form] [data-field=summary]");
-        await ScreenshotAsync(page, "inbox-next-task");
+        await TestBrowser.ScreenshotAsync(page, "inbox-next-task");
         var shown = await page.TextContentAsync("main");
 
         using (Assert.EnterMultipleScope())
@@ -155,7 +145,7 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         var formsLeft = await page.Locator("[data-test=task-form]").CountAsync();
         var focused = await FocusedAsync(page, "data-test");
         await ExpectTextAsync(page, "[data-test=timeline]", "Done: Register and classify");
-        await ScreenshotAsync(page, "inbox-next-thing");
+        await TestBrowser.ScreenshotAsync(page, "inbox-next-thing");
         var timeline = await page.TextContentAsync("[data-test=timeline]");
         await page.ClickAsync("[data-test=open-next]");
         await page.WaitForSelectorAsync("[data-test=task-form] [data-field=resolution]");
@@ -185,7 +175,7 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         await page.ClickAsync("[data-test=delegate]");
         await ExpectTextAsync(page, "[data-test=task-message]", "Delegated to omar");
         await ExpectTextAsync(page, "[data-test=timeline]", "Register and classify: handed to omar");
-        await ScreenshotAsync(page, "inbox-work");
+        await TestBrowser.ScreenshotAsync(page, "inbox-work");
         await ExpectTextAsync(page, "tr[data-task]:has-text('C-WORK')", "omar");
     }
 
@@ -227,7 +217,7 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("[data-test=task-form] [data-field]");
         var field = await FocusedAsync(page, "data-field");
-        await ScreenshotAsync(page, "inbox-keyboard");
+        await TestBrowser.ScreenshotAsync(page, "inbox-keyboard");
 
         using (Assert.EnterMultipleScope())
         {
@@ -252,11 +242,11 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         }
         catch (PlaywrightException e)
         {
-            await ScreenshotAsync(page, "api-reference-failed");
+            await TestBrowser.ScreenshotAsync(page, "api-reference-failed");
             Assert.Fail($"{e.Message}\nfailed requests: {string.Join(", ", _failed)}\npage errors: {string.Join(", ", _pageErrors)}");
         }
 
-        await ScreenshotAsync(page, "api-reference");
+        await TestBrowser.ScreenshotAsync(page, "api-reference");
 
         Assert.That(await page.TitleAsync(), Is.EqualTo("Workflows API"));
     }
@@ -280,7 +270,7 @@ public sealed class InboxBrowserTests() : HostFixture(Backend.Sqlite)
         await Host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
         await ExpectTextAsync(page, "[data-test=alerts]", "(C-LIVE): its time is up");
         await ExpectTextAsync(page, "tr[data-task]:has-text('C-LIVE')", "breached");
-        await ScreenshotAsync(page, "inbox-live");
+        await TestBrowser.ScreenshotAsync(page, "inbox-live");
 
         using (Assert.EnterMultipleScope())
         {

@@ -50,6 +50,23 @@ internal sealed class TestBrowser : IAsyncDisposable
         return new TestBrowser(playwright, browser);
     }
 
+    /// <summary>Signs <paramref name="user"/> (a demo user) in through the context's own requests, so its pages carry the cookie.</summary>
+    public static async Task SignInAsync(IBrowserContext context, string user)
+    {
+        var signIn = await context.APIRequest.PostAsync("/api/auth/sign-in", new APIRequestContextOptions { DataObject = new { username = user, password = "demo" } });
+        Assert.That(signIn.Status, Is.EqualTo(200), $"signing in as {user}: {await signIn.TextAsync()}");
+    }
+
+    /// <summary>Saves what <paramref name="page"/> shows as <paramref name="name"/>.png in the test's screenshots folder, attached to the test.</summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
+        TestContext.AddTestAttachment(path, name);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Browser.CloseAsync();
