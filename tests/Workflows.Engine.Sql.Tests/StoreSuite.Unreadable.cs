@@ -70,13 +70,15 @@ public abstract partial class StoreSuite
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "reply" }));
         await TamperAsync(instance.Id, damage);
 
-        var refused = Assert.ThrowsAsync<InstanceStateUnreadableException>(async () => await h.CorrelateAsync("timed-reply", key))!;
+        var passedOver = await h.CorrelateAsync("timed-reply", key); // a message passes over it (StoreSuite.UnreadableWork)
         var inspection = Assert.ThrowsAsync<InstanceStateUnreadableException>(async () => await h.Engine.Inspection.InspectAsync(instance.Id))!;
+        var incidents = await instance.IncidentsAsync();
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(refused.InstanceId, Is.EqualTo(instance.Id));
-            Assert.That(refused.Reason, Does.Contain(named));
+            Assert.That(passedOver.CorrelatedInstances, Is.Zero);
+            Assert.That(incidents.Select(i => i.Message), Has.One.Contains(instance.Id.ToString()).And.One.Contains(named));
+            Assert.That(inspection.InstanceId, Is.EqualTo(instance.Id));
             Assert.That(inspection.Reason, Does.Contain(named));
             Assert.That((await NewStore().GetHistoryAsync(instance.Id, default)).Select(e => e.Kind), Has.None.EqualTo("message-correlated"));
         }

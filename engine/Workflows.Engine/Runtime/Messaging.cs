@@ -97,7 +97,11 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
                 continue;
             }
 
-            var instance = await execution.Unit.LoadAsync(subscription.InstanceId.Value).ConfigureAwait(false);
+            if (await execution.Unit.TryLoadAsync(subscription.InstanceId.Value).ConfigureAwait(false) is not { } instance)
+            {
+                continue; // its state cannot be read: it gets its incident, the signal reaches every other subscriber
+            }
+
             if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
             {
                 continue;

@@ -60,6 +60,27 @@ internal sealed class UnitOfWork
         return adopted;
     }
 
+    /// <summary>The instances this command passed over because their stored state cannot be read (see <see cref="TryLoadAsync"/>).</summary>
+    public List<InstanceStateUnreadableException> Unreadable { get; } = [];
+
+    /// <summary>
+    /// The instance, or null when its stored state cannot be read: for a command that goes over many instances (a
+    /// message's subscribers, a signal's), one unreadable instance is passed over, kept in <see cref="Unreadable"/> for
+    /// its incident, and the command goes on with the others.
+    /// </summary>
+    public async ValueTask<LoadedInstance?> TryLoadAsync(Guid instanceId)
+    {
+        try
+        {
+            return await LoadAsync(instanceId).ConfigureAwait(false);
+        }
+        catch (InstanceStateUnreadableException unreadable)
+        {
+            Unreadable.Add(unreadable);
+            return null;
+        }
+    }
+
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
         var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };

@@ -63,7 +63,19 @@ internal sealed class CommandRunner
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (execution, result) = await Execution.RunCommandAsync(Core, command, runTokens, cancellationToken).ConfigureAwait(false);
+                Execution execution;
+                T result;
+                try
+                {
+                    (execution, result) = await Execution.RunCommandAsync(Core, command, runTokens, cancellationToken).ConfigureAwait(false);
+                }
+                catch (InstanceStateUnreadableException unreadable)
+                {
+                    // The instance the command is about cannot be read: refused by name, and the instance's incident
+                    // raised (once) with its jobs and timers parked, whoever met it first (a worker, a timer, an API call).
+                    await UnreadableInstances.ReportAsync(this, unreadable, cancellationToken).ConfigureAwait(false);
+                    throw;
+                }
 
                 try
                 {
@@ -71,6 +83,11 @@ internal sealed class CommandRunner
                     outcome = "committed";
                     CountEffects(execution);
                     Committed?.Invoke(execution.Changes);
+                    foreach (var unreadable in execution.Unit.Unreadable)
+                    {
+                        await UnreadableInstances.ReportAsync(this, unreadable, cancellationToken).ConfigureAwait(false);
+                    }
+
                     return result;
                 }
                 catch (ConcurrencyConflictException e) when (attempt < maxAttempts)

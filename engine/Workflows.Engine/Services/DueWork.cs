@@ -29,11 +29,10 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
             {
                 fired += await runner.ExecuteAsync(execution => FireTimerAsync(execution, timer.Id, cancellationToken), cancellationToken, name: "FireTimer").ConfigureAwait(false);
             }
-            catch (InstanceStateUnreadableException unreadable)
+            catch (InstanceStateUnreadableException)
             {
-                // One instance's unreadable state is that instance's incident, not the worker's failure: its timer
-                // waits for its lease to run out, and every other timer fires.
-                await UnreadableInstances.ReportAsync(runner, unreadable, cancellationToken).ConfigureAwait(false);
+                // One instance's unreadable state is that instance's incident (the command raised it and parked the
+                // instance's timers and jobs), not the worker's failure: every other timer fires.
             }
         }
 

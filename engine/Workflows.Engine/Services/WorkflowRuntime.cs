@@ -83,8 +83,37 @@ public sealed class WorkflowRuntime
 
         // Concurrent messages for one key all go for the instance that waited first: every one but one loses the race
         // and runs again, so a publish gets more attempts than other commands before it gives up.
-        return _runner.ExecuteAsync(execution => CorrelateAsync(execution, message, values, cancellationToken), cancellationToken,
-            attempts: _runner.Options.MaxCommandAttempts * CommandRunner.PublishAttemptsFactor);
+        return PublishAsync(message, values, cancellationToken);
+    }
+
+    private async Task<CorrelationResult> PublishAsync(PublishMessage message, FeelContext values, CancellationToken cancellationToken)
+    {
+        // A committed publish reports the unreadable instances it passed over itself (CommandRunner); one refused for
+        // finding no instance reports them here, so the instance gets its incident either way.
+        IReadOnlyList<InstanceStateUnreadableException> passedOver = [];
+        try
+        {
+            return await _runner.ExecuteAsync(async execution =>
+            {
+                try
+                {
+                    return await CorrelateAsync(execution, message, values, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    passedOver = execution.Unit.Unreadable;
+                }
+            }, cancellationToken, attempts: _runner.Options.MaxCommandAttempts * CommandRunner.PublishAttemptsFactor).ConfigureAwait(false);
+        }
+        catch (WorkflowNotFoundException) when (passedOver.Count > 0)
+        {
+            foreach (var unreadable in passedOver)
+            {
+                await UnreadableInstances.ReportAsync(_runner, unreadable, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw;
+        }
     }
 
     private async ValueTask<CorrelationResult> CorrelateAsync(Execution execution, PublishMessage message, FeelContext values, CancellationToken cancellationToken)
@@ -111,7 +140,13 @@ public sealed class WorkflowRuntime
         var subscriptions = await Store.FindMessageSubscriptionsAsync(message.Name, message.CorrelationKey, cancellationToken).ConfigureAwait(false);
         foreach (var subscription in subscriptions.OrderBy(s => s.CreatedAt))
         {
-            var instance = await execution.LoadAsync(subscription.InstanceId!.Value).ConfigureAwait(false);
+            if (await execution.Unit.TryLoadAsync(subscription.InstanceId!.Value).ConfigureAwait(false) is not { } instance)
+            {
+                // Its state cannot be read: it gets its incident, and the message goes to the next waiting instance
+                // of that process, or to another process, or stays buffered, as if that instance did not wait.
+                continue;
+            }
+
             if (correlatedProcesses.Contains(instance.State.ProcessId))
             {
                 continue;
@@ -184,6 +219,11 @@ public sealed class WorkflowRuntime
         if (message.MustCorrelate && correlated.Count == 0 && !buffered)
         {
             var active = keptOut.Count == 0 ? "" : $" (an instance of {string.Join(", ", keptOut.Select(p => $"'{p}'"))} that a message with this key started is still active)";
+            if (execution.Unit.Unreadable.Count > 0)
+            {
+                active += $" (instance {string.Join(", ", execution.Unit.Unreadable.Select(u => u.InstanceId))} waits for it but its stored state cannot be read: see its incident)";
+            }
+
             throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it{active}, and it has no time-to-live to wait for one");
         }
 
@@ -290,7 +330,10 @@ public sealed class WorkflowRuntime
             var instance = await execution.LoadAsync(incident.InstanceId).ConfigureAwait(false);
             if (incident.ElementKey == UnreadableInstances.StateIncidentKey)
             {
-                // The state was unreadable and reads now (repaired): nothing was stopped, the incident just closes.
+                // The state was unreadable and reads now (repaired): its parked jobs and timers are given back (before
+                // the incident closes, so that a crash between leaves an open incident, never work parked without one)
+                // and the incident closes.
+                await UnreadableInstances.ReleaseAsync(_runner, instance.Id, cancellationToken).ConfigureAwait(false);
                 execution.Changes.IncidentsResolved.Add((incident.Id, execution.Now));
                 execution.History(instance, HistoryKind.IncidentResolved, incident.ElementId, incident.ElementKey);
                 return true;
