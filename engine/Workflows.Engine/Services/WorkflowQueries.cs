@@ -17,6 +17,15 @@ public sealed class WorkflowQueries
 
     private IWorkflowStore Store => _runner.Store;
 
+    /// <summary>
+    /// The branch an instance runs for, read without its state: whose an instance is can be told even when its state
+    /// cannot be read, so that the command the caller asks for meets it and raises its incident.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
+    public async Task<string?> GetBranchAsync(Guid instanceId, CancellationToken cancellationToken = default) =>
+        (await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist")).Branch;
+
     /// <summary>Where an instance's tokens are and what its variables hold.</summary>
     /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
     public async Task<ProcessInstanceSnapshot> GetInstanceAsync(Guid instanceId, CancellationToken cancellationToken = default)
