@@ -95,6 +95,19 @@ internal sealed class HostProcess : IDisposable
         return client;
     }
 
+    /// <summary>The host's resident memory now, in bytes.</summary>
+    public long WorkingSet
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
+    /// <summary>Whether the host process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
     /// <summary>Kills the host with SIGKILL: no shutdown code runs, leases stay taken, open requests fail.</summary>
     public async Task KillAsync()
     {
