@@ -39,11 +39,11 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         _base = Host.BaseAddress();
         _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/branch.css", "/app/common.js", "/app/branch.js", "/app/branch-migration.js");
 
-        // The analyst deploys and approves version 2 (a renamed registration, a quality check, no survey).
+        // The analyst deploys version 2 and another approves it (a renamed registration, a quality check, no survey).
         var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
         var alice = await As("alice");
         await alice.DeployAsync(ComplaintVersions.Version2(v1));
-        await alice.PostJsonAsync("/api/definitions/complaint/versions/2/approval", new { reason = "a quality check before every answer" });
+        await (await As("ines")).ApproveAsync("complaint", 2, "a quality check before every answer");
 
         // Three of paris-01's complaints wait at the registration, on version 1 (the branch's pin).
         var ann = await As("ann");

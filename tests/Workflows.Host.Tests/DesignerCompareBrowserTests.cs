@@ -30,7 +30,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
         var v1 = await alice.GetStringAsync(new Uri("/api/definitions/complaint/versions/1/xml", UriKind.Relative));
         var deployed = await alice.DeployAsync(v1.Replace("<wf:sla target=\"16 working hours\"", "<wf:sla target=\"8 working hours\"", StringComparison.Ordinal));
         _v2 = deployed.GetProperty("processes").EnumerateArray().Single(p => p.GetProperty("processId").GetString() == "complaint").GetProperty("version").GetInt32();
-        await alice.PostJsonAsync($"/api/definitions/complaint/versions/{_v2}/approval", new { reason = "shorter investigation" });
+        await (await As("ines")).ApproveAsync("complaint", _v2, "shorter investigation");
         var central = Host.WithToken(("sub", "cora"), ("role", "branch-admin"), ("branch", "*"));
         var rollout = await central.PostJsonAsync("/api/rollouts", new
         {
