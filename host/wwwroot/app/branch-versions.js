@@ -38,8 +38,9 @@ async function changes(journey, from, to) {
       items.push({ kind: e.kind in { added: 1, removed: 1 } ? e.kind : 'changed', flow: e.type === 'sequenceFlow', text });
     }
   }
-  // Steps first, flows after them: what a branch notices is a step added or gone.
-  return items.map((item, at) => ({ ...item, at })).sort((a, b) => Number(a.flow) - Number(b.flow) || a.at - b.at);
+  // Steps first, flows after them, and among them the steps added or gone first: what a branch notices.
+  const order = { added: 0, removed: 1, changed: 2 };
+  return items.map((item, at) => ({ ...item, at })).sort((a, b) => Number(a.flow) - Number(b.flow) || order[a.kind] - order[b.kind] || a.at - b.at);
 }
 
 function changeList(items) {
