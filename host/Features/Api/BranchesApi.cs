@@ -79,8 +79,6 @@ internal static class BranchesApi
             {
                 throw new WorkflowInputException($"week.{day}: {e.Message}");
             }
-
-            RefuseOverlaps(day, week[weekday]);
         }
 
         var calendar = new CalendarLayer(layer, request.EffectiveFrom ?? ClockApi.EngineTime(http.RequestServices).GetUtcNow())
@@ -94,6 +92,12 @@ internal static class BranchesApi
         if (System.Text.Encoding.UTF8.GetByteCount(CalendarLayerJson.Write(calendar)) is var bytes && bytes > limits.MaxCalendarBytes)
         {
             throw new PayloadTooLargeException($"the calendar layer takes {bytes:N0} bytes as the engine keeps it; the limit is {limits.MaxCalendarBytes:N0} (Workflows:Limits:MaxCalendarBytes)");
+        }
+
+        // After the size check: a layer too large is told by its size, whatever else is wrong with it.
+        foreach (var (weekday, intervals) in week)
+        {
+            RefuseOverlaps(weekday.ToString().ToLowerInvariant(), intervals);
         }
 
         var changed = await engine.ServiceLevels.ChangeCalendarAsync(calendar, Caller.From(http.User).Name, ct);
