@@ -15,6 +15,15 @@ public sealed record JourneyParameter(string Name, string Type, string? Label, s
 
     /// <summary>Why the branch's value does not hold on this version (a bound it breaks): instances then run on the standard.</summary>
     public string? Problem { get; init; }
+
+    /// <summary>
+    /// The value the branch's new cases read, as text: its own value when it holds, else the branch's older
+    /// <see cref="Branch.Settings"/> value of the same name, else the standard; null when they read none.
+    /// </summary>
+    public string? Reads { get; init; }
+
+    /// <summary>Where <see cref="Reads"/> comes from: <c>branch</c> (its own value), <c>settings</c> (its older <see cref="Branch.Settings"/>), <c>standard</c>; null when cases read none.</summary>
+    public string? ReadFrom { get; init; }
 }
 
 /// <summary>The parameters of the journey version a branch runs, with the branch's values.</summary>

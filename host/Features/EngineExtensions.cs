@@ -47,7 +47,7 @@ internal static class EngineExtensions
 }
 
 /// <summary>
-/// Deploys every journey of the library at start as the standard versions (a file some version already has keeps that version, even when an analyst has deployed newer ones),
+/// Deploys every journey of the library at start as the standard versions, approved by the journey library (a file some version already has keeps that version, even when an analyst has deployed newer ones),
 /// then, on the embedded quick start, the demo branches pinned to them.
 /// </summary>
 internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, AuthOptions auth, ILogger<JourneyLibraryDeployment> logger) : IHostedService
@@ -62,6 +62,7 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
             foreach (var process in result.Processes)
             {
                 LogDeployed(logger, journey.Name, process.ProcessId, process.Version);
+                await ApproveAsync(process, cancellationToken);
                 standard.Add(process);
             }
         }
@@ -73,6 +74,26 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The library's versions are the standard the organisation ships: approved by the journey library, so that a branch
+    // may pin them (a pin needs an approved version) and the drift report has a standard to compare with.
+    private async Task ApproveAsync(DeployedProcess process, CancellationToken ct)
+    {
+        var lifecycle = await engine.Rollouts.GetLifecycleAsync(process.ProcessId, ct);
+        if (lifecycle.Any(l => l.Version == process.Version && l.Stage != VersionStage.Deployed))
+        {
+            return;
+        }
+
+        try
+        {
+            await engine.Rollouts.ApproveAsync(process.ProcessId, process.Version, "journey-library", "the journey library's standard version", ct);
+        }
+        catch (WorkflowConflictException)
+        {
+            // Another node of the same store approved it between the read and the approval.
+        }
+    }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Journey {File}: {ProcessId} version {Version}")]
     private static partial void LogDeployed(ILogger logger, string file, string processId, int version);

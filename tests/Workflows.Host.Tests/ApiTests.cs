@@ -61,6 +61,7 @@ public sealed class ApiTests
         var deployed = await deploy.JsonAsync(HttpStatusCode.Created);
         var version = deployed.GetProperty("processes").EnumerateArray().Single(p => p.GetProperty("processId").GetString() == "complaint").GetProperty("version").GetInt32();
         var comparison = await analyst.GetJsonAsync($"/api/definitions/complaint/compare?from=1&to={version}");
+        await (await _host.As("ines")).ApproveAsync("complaint", version);
         var pinned = await (await admin.PutAsJsonAsync(new Uri("/api/branches/paris-01/pins/complaint", UriKind.Relative), new { version })).JsonAsync(HttpStatusCode.OK);
         using var foreign = await admin.PutAsJsonAsync(new Uri("/api/branches/lyon-01/pins/complaint", UriKind.Relative), new { version });
         var paris = await (await _host.As("ann")).StartAsync("complaint", new { customerId = "c-pin" });

@@ -69,6 +69,7 @@ public sealed class BranchPageApiTests() : HostFixture(Backend.Sqlite)
 
         var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
         await (await As("alice")).DeployAsync(ComplaintVersions.Version2(v1));
+        await (await As("ines")).ApproveAsync("complaint", 2);
         var bruno = await As("bruno");
         using (var pinned = await bruno.PutAsJsonAsync("/api/branches/paris-01/pins/complaint", new { version = 2 }))
         {

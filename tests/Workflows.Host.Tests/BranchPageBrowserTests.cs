@@ -39,11 +39,11 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         _base = Host.BaseAddress();
         _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/branch.css", "/app/common.js", "/app/branch.js", "/app/branch-migration.js");
 
-        // The analyst deploys and approves version 2 (a renamed registration, a quality check, no survey).
+        // The analyst deploys version 2 and another approves it (a renamed registration, a quality check, no survey).
         var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
         var alice = await As("alice");
         await alice.DeployAsync(ComplaintVersions.Version2(v1));
-        await alice.PostJsonAsync("/api/definitions/complaint/versions/2/approval", new { reason = "a quality check before every answer" });
+        await (await As("ines")).ApproveAsync("complaint", 2, "a quality check before every answer");
 
         // Three of paris-01's complaints wait at the registration, on version 1 (the branch's pin).
         var ann = await As("ann");
@@ -131,12 +131,14 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, "tr[data-version='2'] [data-test=stage]", "approved");
         await ExpectTextAsync(page, "tr[data-version='2'] [data-test=changes]", "Adds the user task “Check the answer's quality”");
         var changes = await page.Locator("tr[data-version='2'] [data-test=changes]").InnerTextAsync();
+        var everyChange = await page.Locator("tr[data-version='2'] [data-test=changes]").TextContentAsync();
         var deployedOnly = await page.Locator("tr[data-version='1'] [data-test=pin]").CountAsync();
 
         await page.FocusAsync("tr[data-version='2'] [data-test=pin]");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-test=pin-yes]")).ToBeFocusedAsync();
         var confirmation = await page.Locator("[data-test=pin-confirm]").InnerTextAsync();
+        var confirmedChanges = await page.Locator("[data-test=pin-confirm]").TextContentAsync();
         await TestBrowser.ScreenshotAsync(page, "branch-pin");
         await page.Keyboard.PressAsync("Enter");
         await ExpectTextAsync(page, "[data-test=message]", "new complaint cases in paris-01 start on version 2");
@@ -146,6 +148,9 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
         {
             Assert.That(changes, Does.Contain("Removes the user task “Register and classify”").And.Contain("Adds the user task “Register the complaint”")
                 .And.Not.Contain("register_complaint"), "what changed is in the journey's words, not element ids");
+            Assert.That(everyChange, Does.Contain("now flows to").And.Not.Contain("element complaint").And.Not.Contain("check_quality"),
+                "each change says what changed in the comparison's sentences, the process's own settings as the journey's");
+            Assert.That(confirmedChanges, Does.Contain("now flows to"), "the confirmation repeats the same sentences");
             Assert.That(deployedOnly, Is.Zero, "the branch runs version 1: nothing to pin there");
             Assert.That(confirmation, Does.Contain("Pin version 2 of complaint for Paris Opéra?").And.Contain("instead of version 1").And.Contain("Check the answer's quality"));
             Assert.That((await BranchAsync()).GetProperty("pins").GetProperty("complaint").GetInt32(), Is.EqualTo(2));

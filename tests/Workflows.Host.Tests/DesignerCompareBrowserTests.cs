@@ -30,7 +30,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
         var v1 = await alice.GetStringAsync(new Uri("/api/definitions/complaint/versions/1/xml", UriKind.Relative));
         var deployed = await alice.DeployAsync(v1.Replace("<wf:sla target=\"16 working hours\"", "<wf:sla target=\"8 working hours\"", StringComparison.Ordinal));
         _v2 = deployed.GetProperty("processes").EnumerateArray().Single(p => p.GetProperty("processId").GetString() == "complaint").GetProperty("version").GetInt32();
-        await alice.PostJsonAsync($"/api/definitions/complaint/versions/{_v2}/approval", new { reason = "shorter investigation" });
+        await (await As("ines")).ApproveAsync("complaint", _v2, "shorter investigation");
         var central = Host.WithToken(("sub", "cora"), ("role", "branch-admin"), ("branch", "*"));
         var rollout = await central.PostJsonAsync("/api/rollouts", new
         {
@@ -173,6 +173,26 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
             Assert.That(await page.TextContentAsync($"[data-test=lifecycle] tr[data-version='{_v2}']"), Does.Contain("approved").And.Contain("paris-01"));
             Assert.That(await page.TextContentAsync("[data-test=drift] tr[data-branch='paris-01']"), Does.Contain($"v{_v2}"));
             Assert.That(await page.TextContentAsync("[data-test=rollouts]"), Does.Contain("in progress").And.Contain("1 of 2 waves pinned"));
+        }
+    }
+
+    [Test, Order(4)]
+    public async Task A_rolled_back_rollout_says_which_branches_it_re_pinned_back_and_to_what()
+    {
+        var central = Host.WithToken(("sub", "cora"), ("role", "branch-admin"), ("branch", "*"));
+        var rollout = (await (await As("alice")).GetJsonAsync("/api/rollouts?journey=complaint")).EnumerateArray().First().GetProperty("id").GetString();
+        await central.PostJsonAsync($"/api/rollouts/{rollout}/rollback", new { reason = "repeat complaints rose" });
+
+        var page = await DesignerAsync();
+        await page.ClickAsync("[data-test=rollouts-open]");
+        await ExpectTextAsync(page, "[data-test=rollouts]", "rolled back by cora");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await page.TextContentAsync("[data-test=rollouts]"), Does.Contain("re-pinned paris-01 to their earlier versions").And.Contain("(repeat complaints rose)")
+                .And.Not.Contain("1 of 2 waves pinned"));
+            Assert.That(await page.TextContentAsync("[data-test=rollouts] [data-wave=pilot]"), Does.Contain("then rolled back: paris-01 re-pinned to v1"));
+            Assert.That(await page.TextContentAsync("[data-test=rollouts] [data-wave=France]"), Does.Contain("waiting"));
         }
     }
 }

@@ -100,6 +100,7 @@ public sealed class MigrationApiTests(string provider)
             Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created), await deployed.Content.ReadAsStringAsync());
         }
 
+        await (await _host.As("ines")).ApproveAsync("complaint", 2);
         var bruno = await _host.As("bruno");
         using (var pinned = await bruno.PutAsJsonAsync("/api/branches/paris-01/pins/complaint", new { version = 2 }))
         {

@@ -29,6 +29,7 @@ public sealed class PinnedMessageStartTests
             Assert.That((int)deployed.StatusCode, Is.InRange(200, 299), await deployed.Content.ReadAsStringAsync());
         }
 
+        await (await host.As("ines")).ApproveAsync("pinned-start", 1);
         var lyonAdmin = host.WithToken(("sub", "lea"), ("role", "branch-admin"), ("branch", "lyon-01"));
         using var pinned = await lyonAdmin.PutAsJsonAsync(new Uri("/api/branches/lyon-01/pins/pinned-start", UriKind.Relative), new { version = 1 });
         Assert.That(pinned.StatusCode, Is.EqualTo(HttpStatusCode.OK), await pinned.Content.ReadAsStringAsync());

@@ -115,7 +115,9 @@ public sealed class RolloutApiTests(string store)
         Assert.That(brunoApproves.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "approving is the analysts'");
         using var noReason = await alice.PostAsJsonAsync($"/api/definitions/complaint/versions/{v2}/approval", new { reason = "" });
         Assert.That(await DetailAsync(noReason, HttpStatusCode.BadRequest), Does.Contain("reason"));
-        var approved = await alice.PostJsonAsync($"/api/definitions/complaint/versions/{v2}/approval", new { reason = "reviewed with the front office" });
+        using var ownVersion = await alice.PostAsJsonAsync($"/api/definitions/complaint/versions/{v2}/approval", new { reason = "mine" });
+        Assert.That(await DetailAsync(ownVersion, HttpStatusCode.Conflict), Is.EqualTo($"alice deployed version {v2} of 'complaint' and may not approve it too (four-eyes rule): another analyst approves it"));
+        var approved = await (await _host.As("ines")).ApproveAsync("complaint", v2, "reviewed with the front office");
         Assert.That(approved.GetProperty("stage").GetString(), Is.EqualTo("approved"));
 
         using var localAdmin = await bruno.PostAsJsonAsync("/api/rollouts", plan);
@@ -156,7 +158,7 @@ public sealed class RolloutApiTests(string store)
         {
             Assert.That(completed.GetProperty("status").GetString(), Is.EqualTo("completed"));
             Assert.That(rolledOut.GetProperty("stage").GetString(), Is.EqualTo("rolledOut"));
-            Assert.That(rolledOut.GetProperty("approvedBy").GetString(), Is.EqualTo("alice"));
+            Assert.That(rolledOut.GetProperty("approvedBy").GetString(), Is.EqualTo("ines"));
             Assert.That(rolledBack.GetProperty("status").GetString(), Is.EqualTo("rolledBack"));
             Assert.That(await PinAsync(alice, "paris-01"), Is.EqualTo(v1));
             Assert.That(await PinAsync(alice, "lyon-01"), Is.EqualTo(v1));

@@ -228,6 +228,14 @@ internal static class Api
     }
 
     /// <summary>
+    /// Approves a deployed version as a standard so that a branch may pin it or migrate to it (a version only deployed is
+    /// refused). <paramref name="approver"/> is an analyst who did not deploy it (four eyes): the demo's <c>ines</c> when
+    /// <c>alice</c> deployed.
+    /// </summary>
+    public static Task<JsonElement> ApproveAsync(this HttpClient approver, string journey, int version, string reason = "reviewed for the test") =>
+        approver.PostJsonAsync($"/api/definitions/{Uri.EscapeDataString(journey)}/versions/{version}/approval", new { reason });
+
+    /// <summary>
     /// What <paramref name="probe"/> finds (anything but an undefined element) as soon as it finds it, asking every tenth
     /// of a second; fails naming <paramref name="what"/> when nothing was found within <paramref name="seconds"/>.
     /// </summary>

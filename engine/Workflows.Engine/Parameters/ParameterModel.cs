@@ -45,9 +45,10 @@ internal sealed record ParameterDeclaration(string Name, ParameterType Type, str
         switch (Type)
         {
             case ParameterType.Number:
-                if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var number))
+                // Plain digits only: no thousands separator (a French "1,5" read as 15), space, trailing sign or exponent.
+                if (!IsPlainNumber(text) || !decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
                 {
-                    problem = $"parameter '{Name}' is a number; '{Truncate(text)}' is not one";
+                    problem = $"parameter '{Name}' is a plain number such as 1500 or 1.5 (digits, an optional leading minus and a decimal point, at most 28 digits); '{Truncate(text)}' is not one";
                     return false;
                 }
 
@@ -129,6 +130,19 @@ internal sealed record ParameterDeclaration(string Name, ParameterType Type, str
         {
             return null;
         }
+    }
+
+    /// <summary>The value as a branch stores it: a number in its canonical form (1.50 as 1.5), anything else as given.</summary>
+    public string Canonical(string text) => Type == ParameterType.Number && TryRead(text, out var value, out _) && value is decimal d ? Format(d) : text;
+
+    private static bool IsPlainNumber(string text)
+    {
+        var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits : digits[..point];
+        var fraction = point < 0 ? [] : digits[(point + 1)..];
+        return whole.Length > 0 && whole.Length + fraction.Length <= 28 && (point < 0 || fraction.Length > 0)
+            && !whole.ContainsAnyExceptInRange('0', '9') && !fraction.ContainsAnyExceptInRange('0', '9');
     }
 
     /// <summary>A value as text, as a branch stores it.</summary>

@@ -49,7 +49,7 @@ public sealed partial class WorkflowBranches
                     throw new WorkflowInputException(problem!);
                 }
 
-                mine[name] = text!;
+                mine[name] = parameter.Canonical(text!);
             }
 
             var parameters = new Dictionary<string, IReadOnlyDictionary<string, string>>(current.Parameters, StringComparer.Ordinal);
@@ -87,7 +87,7 @@ public sealed partial class WorkflowBranches
                 var pinned = branch.Pins.TryGetValue(journey, out var pin) && versions.ContainsKey(pin);
                 var version = pinned ? pin : versions.Keys.Max();
                 var definition = await _runner.Core.Definitions.GetAsync(versions[version].Id, cancellationToken).ConfigureAwait(false);
-                var differences = Describe(branch, journey, definition).Where(p => p.Value is not null && (p.Problem is not null || !SameValue(definition, p))).ToList();
+                var differences = Describe(branch, journey, definition).Where(p => p.Problem is not null || (p.ReadFrom is "branch" or "settings" && !SameValue(definition, p))).ToList();
                 rows.Add(new DriftRow(branch.Id, journey, version, pinned, standards.TryGetValue(journey, out var standard) ? standard : null, differences));
             }
         }
@@ -132,8 +132,14 @@ public sealed partial class WorkflowBranches
         {
             var value = values.GetValueOrDefault(p.Name);
             string? problem = null;
-            _ = value is not null && !p.TryRead(value, out _, out problem);
-            yield return new JourneyParameter(p.Name, p.TypeName, p.Label, p.Min, p.Max, p.Values, p.Default) { Value = value, Problem = problem };
+            var holds = value is not null && p.TryRead(value, out _, out problem);
+
+            // As Pins.Apply gives them to a case: the branch's own value, else its older setting, else the standard.
+            var (reads, from) = holds ? (value, "branch")
+                : branch.Settings.TryGetValue(p.Name, out var setting) ? (ParameterDeclaration.ToText(setting), "settings")
+                : p.Default is { } standard && p.TryRead(standard, out _, out _) ? (standard, "standard")
+                : ((string?)null, (string?)null);
+            yield return new JourneyParameter(p.Name, p.TypeName, p.Label, p.Min, p.Max, p.Values, p.Default) { Value = value, Problem = problem, Reads = reads, ReadFrom = from };
         }
 
         foreach (var (name, value) in values.Where(v => !declared.Any(p => p.Name == v.Key)).OrderBy(v => v.Key, StringComparer.Ordinal))
@@ -150,7 +156,7 @@ public sealed partial class WorkflowBranches
     private static bool SameValue(ProcessDefinition definition, JourneyParameter parameter)
     {
         var declared = definition.Process.Parameters.First(p => p.Name == parameter.Name);
-        return declared.TryRead(parameter.Value, out var value, out _) && parameter.Standard is not null
+        return declared.TryRead(parameter.Reads, out var value, out _) && parameter.Standard is not null
             && declared.TryRead(parameter.Standard, out var standard, out _) && Equals(value, standard);
     }
 }

@@ -248,8 +248,9 @@ public sealed class WorkflowRollouts
     }
 
     /// <summary>
-    /// The pinned waves' service figures: in their branches, the cases of the rollout's version beside those of each
-    /// version they pinned before — how many, breaches and at risk of the level-1 commitment, mean satisfaction.
+    /// The pinned waves' service figures: in their branches, the cases started on the rollout's version since their wave
+    /// pinned it beside those started on each version they pinned before (a migrated case counts for the version it
+    /// started on) — how many, breaches and at risk of the level-1 commitment, mean satisfaction.
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">No rollout has that id.</exception>
     public async Task<RolloutFigures> GetFiguresAsync(Guid rolloutId, CancellationToken cancellationToken = default)
@@ -275,7 +276,21 @@ public sealed class WorkflowRollouts
             cases.AddRange(await _queries.QueryInstancesAsync(new InstanceQuery { ProcessId = rollout.ProcessId, Branch = branchId, Max = MaxFigureCases }, cancellationToken).ConfigureAwait(false));
         }
 
-        var byVersion = cases.ToLookup(c => c.Version);
+        // Each case counts for the version it started on (a migrated case's first migration names it), and for the
+        // candidate only when it started in its branch after the wave pinned it: a case that ran under the previous
+        // version, or started before the pin, is no evidence about the candidate.
+        var pinnedAt = pinned.SelectMany(w => w.Branches.Select(b => (Branch: b, At: w.PinnedAt!.Value))).ToDictionary(p => p.Branch, p => p.At, StringComparer.Ordinal);
+        var started = new List<(int Version, InstanceSummary Case)>();
+        foreach (var c in cases)
+        {
+            var version = await StartedOnAsync(c, cancellationToken).ConfigureAwait(false);
+            if (version != rollout.Version || (c.Branch is { } b && pinnedAt.TryGetValue(b, out var at) && c.StartedAt >= at))
+            {
+                started.Add((version, c));
+            }
+        }
+
+        var byVersion = started.ToLookup(s => s.Version, s => s.Case);
         var candidate = await FiguresAsync(rollout.Version, byVersion[rollout.Version].Take(MaxFigureCases).ToList(), cancellationToken).ConfigureAwait(false);
         var previous = new List<VersionFigures>();
         foreach (var version in before)
@@ -284,6 +299,20 @@ public sealed class WorkflowRollouts
         }
 
         return new RolloutFigures(rollout.Id, branches, candidate, previous);
+    }
+
+    // The version a case started on: its version unless it was migrated, then the first migration's "version n → m".
+    private async ValueTask<int> StartedOnAsync(InstanceSummary summary, CancellationToken ct)
+    {
+        var history = await _queries.GetHistoryAsync(summary.Id, ct).ConfigureAwait(false);
+        var first = history.FirstOrDefault(h => h.Kind == Runtime.HistoryKind.InstanceMigrated)?.Detail;
+        if (first is not null && first.StartsWith("version ", StringComparison.Ordinal)
+            && int.TryParse(first.AsSpan(8, first.IndexOf(' ', 8) is var end and > 8 ? end - 8 : 0), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var from))
+        {
+            return from;
+        }
+
+        return summary.Version;
     }
 
     private async Task<VersionFigures> FiguresAsync(int version, List<InstanceSummary> cases, CancellationToken ct)

@@ -26,16 +26,18 @@ internal static class BranchesApi
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
+                await StandardVersions.RequireAsync(engine, processId, pin.Version, "pin", ct);
                 return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = new Dictionary<string, int>(b.Pins) { [processId] = pin.Version } }, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinVersion")
-            .WithSummary("Pins the version of a journey the branch starts; instances already running stay on theirs.");
+            .WithSummary("Pins an approved (or rolled-out) version of a journey for the branch's starts; instances already running stay on theirs. A version only deployed is 409.");
         group.MapDelete("/{branchId}/pins/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
+                await StandardVersions.RequireAsync(engine, processId, null, "unpin and run", ct);
                 return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = b.Pins.Where(p => p.Key != processId).ToDictionary() }, ct);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again.");
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again (409 when the latest is not approved).");
         group.MapPut("/{branchId}/calendar", SetCalendarAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("SetCalendar")
             .WithSummary("Sets the branch's own calendar layer from a date on; running clocks on it are recalculated.");
@@ -92,6 +94,12 @@ internal static class BranchesApi
             throw new PayloadTooLargeException($"the calendar layer takes {bytes:N0} bytes as the engine keeps it; the limit is {limits.MaxCalendarBytes:N0} (Workflows:Limits:MaxCalendarBytes)");
         }
 
+        // After the size check: a layer too large is told by its size, whatever else is wrong with it.
+        foreach (var (weekday, intervals) in week)
+        {
+            RefuseOverlaps(weekday.ToString().ToLowerInvariant(), intervals);
+        }
+
         var changed = await engine.ServiceLevels.ChangeCalendarAsync(calendar, Caller.From(http.User).Name, ct);
 
         // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.
@@ -101,6 +109,23 @@ internal static class BranchesApi
         }
 
         return new CalendarChanged(branch.Id, branch.Calendar, changed);
+    }
+
+    // An hour given twice would be counted twice by a clock that adds up a day's intervals: refused, naming both.
+    private static void RefuseOverlaps(string day, IReadOnlyList<WorkingInterval> intervals)
+    {
+        static TimeSpan End(WorkingInterval i) => i.End == TimeOnly.MinValue ? TimeSpan.FromDays(1) : i.End.ToTimeSpan();
+        var sorted = intervals.OrderBy(i => i.Start).ToList();
+        for (var i = 1; i < sorted.Count; i++)
+        {
+            if (sorted[i].Start.ToTimeSpan() < End(sorted[i - 1]))
+            {
+                throw new WorkflowInputException($"week.{day}: {Text(sorted[i - 1])} and {Text(sorted[i])} overlap; give each working hour once (join them as one interval)");
+            }
+        }
+
+        static string Text(WorkingInterval i) => i.Start.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture) + "-"
+            + (i.End == TimeOnly.MinValue ? "24:00" : i.End.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     // "12-24": a day of the year, as the calendar layer keeps yearly holidays (the page sends back what it read).

@@ -38,7 +38,16 @@ internal static class MigrationsApi
 
     private static async Task<MigrationPreview> DryRunAsync(MigrationDryRunRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
-        var (plan, selection) = Read(request.AsRun(), Caller.From(http.User), limits);
+        if (request.Max > limits.MaxPageSize)
+        {
+            // A query value, not a payload: 400, as any other value out of its range.
+            throw new WorkflowInputException($"max: at most {limits.MaxPageSize} instances a page (Workflows:Limits:MaxPageSize), not {request.Max}; page on with after");
+        }
+
+        var caller = Caller.From(http.User);
+        var (plan, selection) = Read(request.AsRun(), caller, limits);
+        await StandardVersions.RequireAsync(engine, plan.ProcessId, plan.TargetVersion, "migrate to", ct);
+        await CheckInstancesAsync(plan, selection, caller, engine, ct);
         return await engine.Operations.PreviewMigrationAsync(plan, selection, request.After, limits.PageSize(request.Max, 100), ct);
     }
 
@@ -46,6 +55,8 @@ internal static class MigrationsApi
     {
         var caller = Caller.From(http.User);
         var (plan, selection) = Read(request, caller, limits);
+        await StandardVersions.RequireAsync(engine, plan.ProcessId, plan.TargetVersion, "migrate to", ct);
+        await CheckInstancesAsync(plan, selection, caller, engine, ct);
         var batch = await engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Migrate, selection, request.Reason ?? "")
         {
             Actor = caller.Name,
@@ -89,6 +100,41 @@ internal static class MigrationsApi
 
         var plan = new MigrationPlan(journey, target) { Mappings = mappings.Select(m => new ElementMapping(m!.Source!, m.Target!)).ToList() };
         return (plan, new BatchSelection { Version = asked?.Version, Branch = branch, InstanceIds = asked?.InstanceIds });
+    }
+
+    // Named instances must be the journey's, in the selection's branch and one the caller serves: any other is told as
+    // unknown (400 naming them, docs/api.md's batch rule), never as another branch's, and nothing is created.
+    private static async Task CheckInstancesAsync(MigrationPlan plan, BatchSelection selection, Caller caller, WorkflowEngine engine, CancellationToken ct)
+    {
+        if (selection.InstanceIds is not { Count: > 0 and <= Engine.Services.WorkflowOperations.MaxSelectedIds } ids)
+        {
+            return;
+        }
+
+        var unknown = new List<Guid>();
+        foreach (var id in ids.Distinct())
+        {
+            try
+            {
+                var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
+                if (caller.Serves(snapshot.Branch) && (selection.Branch is null || selection.Branch == snapshot.Branch) && snapshot.ProcessId == plan.ProcessId)
+                {
+                    continue;
+                }
+            }
+            catch (WorkflowNotFoundException)
+            {
+            }
+
+            unknown.Add(id);
+        }
+
+        if (unknown.Count > 0)
+        {
+            var where = selection.Branch is null ? $"a branch {caller.Name} works for" : $"branch '{selection.Branch}'";
+            throw new WorkflowInputException($"selection.instanceIds: {unknown.Count} of the ids name no instance of '{plan.ProcessId}' in {where}: " +
+                string.Join(", ", unknown.Take(10)) + (unknown.Count > 10 ? $" and {unknown.Count - 10} more" : "") + "; remove them (nothing was migrated)");
+        }
     }
 
     private static async Task<BatchInfo> MigrationAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)

@@ -5,7 +5,7 @@ using Workflows.Host.Features.Security;
 namespace Workflows.Host.Features.Api;
 
 /// <summary>
-/// Local parameters and drift: staff read the parameters of the version a branch runs; a branch administrator sets its own
+/// Local parameters and drift: a branch's own branch admins and supervisors (and a central team) read the parameters of the version it runs; a branch administrator sets its own
 /// branch's values within the declared bounds; the drift report shows which branch runs which version and which values
 /// differ from the standard (a branch's own rows only, unless the caller is an analyst or a central team).
 /// </summary>
@@ -16,9 +16,14 @@ internal static class ParametersApi
     public static void MapParameters(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/branches").WithTags("Branches");
-        group.MapGet("/{branchId}/parameters/{processId}", async (string branchId, string processId, WorkflowEngine engine, CancellationToken ct) =>
-                await engine.Branches.GetParametersAsync(branchId, processId, ct))
-            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetBranchParameters")
+        group.MapGet("/{branchId}/parameters/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                // Read by the same callers as the branch's calendar: its own branch admins and supervisors, a central team.
+                var branch = await engine.Branches.GetAsync(branchId, ct);
+                Caller.From(http.User).MustServe(branch.Id, "the parameters");
+                return await engine.Branches.GetParametersAsync(branch.Id, processId, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin, Roles.Supervisor)).WithName("GetBranchParameters")
             .WithSummary("The parameters the journey version the branch runs declares, with their types, bounds, standard values and the branch's own.");
         group.MapPut("/{branchId}/parameters/{processId}", SetAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("SetBranchParameters")
@@ -36,7 +41,7 @@ internal static class ParametersApi
     private static async Task<BranchParameters> SetAsync(string branchId, string processId, ParameterValues request, HttpContext http, WorkflowEngine engine, CancellationToken ct)
     {
         var branch = await engine.Branches.GetAsync(branchId, ct);
-        Caller.From(http.User).MustServe(branch.Id, $"branch '{branch.Id}'");
+        Caller.From(http.User).MustServe(branch.Id, "the parameters");
         if (request.Values is not { Count: > 0 and <= MaxValues } given)
         {
             throw new WorkflowInputException($"values lists 1 to {MaxValues} parameters by name");
@@ -49,6 +54,7 @@ internal static class ParametersApi
             {
                 JsonValueKind.Null => null,
                 JsonValueKind.Number when value.TryGetDecimal(out var number) => number,
+                JsonValueKind.Number => throw new WorkflowInputException($"values.{name}: {Shorten(value.GetRawText())} does not fit a number (at most 28 significant digits, about ±7.9e28)"),
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
                 JsonValueKind.String => value.GetString(),
@@ -58,6 +64,8 @@ internal static class ParametersApi
 
         return await engine.Branches.SetParametersAsync(branch.Id, processId, values, ct);
     }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }
 
 /// <summary>A branch's values of a journey's parameters by name; null returns one to its standard value.</summary>

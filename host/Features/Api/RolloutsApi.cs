@@ -18,10 +18,9 @@ internal static class RolloutsApi
         versions.MapGet("/{processId}/lifecycle", async (string processId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetLifecycleAsync(processId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetVersionLifecycle")
             .WithSummary("Every version of a journey, newest first: deployed, approved or rolled out, who approved it and why, the branches that pin it.");
-        versions.MapPost("/{processId}/versions/{version:int}/approval", async (string processId, int version, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
-                await engine.Rollouts.ApproveAsync(processId, version, Caller.From(http.User).Name, Reason(request, limits), ct))
+        versions.MapPost("/{processId}/versions/{version:int}/approval", ApproveAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveVersion")
-            .WithSummary("An analyst approves a deployed version as a standard, with a reason; only an approved version can be rolled out.");
+            .WithSummary("An analyst approves a deployed version as a standard, with a reason; only an approved version can be rolled out or pinned. Four eyes: whoever deployed it may not approve it (409).");
 
         var group = api.MapGroup("/rollouts").WithTags("Rollouts");
         group.MapGet("", async (string? journey, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAllAsync(journey, ct))
@@ -42,6 +41,21 @@ internal static class RolloutsApi
                 await engine.Rollouts.RollBackAsync(rolloutId, Central(http, "roll a rollout back"), Reason(request, limits), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("RollBackRollout")
             .WithSummary("Re-pins every branch the rollout pinned to the version it pinned before; running instances stay on theirs.");
+    }
+
+    // Four eyes: the analyst who deployed a version is not the one who makes it a standard every branch may run.
+    private static async Task<VersionLifecycle> ApproveAsync(string processId, int version, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var actor = Caller.From(http.User).Name;
+        var reason = Reason(request, limits);
+        var lifecycle = await engine.Rollouts.GetLifecycleAsync(processId, ct);
+        if (lifecycle.FirstOrDefault(l => l.Version == version) is { ApprovedBy: null, DeployedBy: { } deployer } && string.Equals(deployer, actor, StringComparison.Ordinal))
+        {
+            throw new WorkflowConflictException(
+                $"{actor} deployed version {version} of '{processId}' and may not approve it too (four-eyes rule): another analyst approves it");
+        }
+
+        return await engine.Rollouts.ApproveAsync(processId, version, actor, reason, ct);
     }
 
     private static async Task<IResult> PlanAsync(PlanRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)

@@ -76,6 +76,8 @@ internal static partial class SecurityExtensions
     public static readonly IReadOnlyList<DemoUser> DemoUsers =
     [
         new("alice", "analyst", [Roles.Analyst], null, [], null),
+        // Four eyes: a version alice deploys is approved by another analyst.
+        new("ines", "analyst: approves what another analyst deployed (four eyes)", [Roles.Analyst], null, [], null),
         new("bruno", "branch admin of paris-01", [Roles.BranchAdmin], Demo.Branch, [], null),
         new("ann", "front-office agent of paris-01", [Roles.Agent], Demo.Branch, ["front-desk", "front-desk-supervisors", "customer-care", "claims-desk", "compliance", "billing-desk", "logistics-desk"], null),
         new("omar", "back-office agent (all branches)", [Roles.Agent], WorkflowsClaims.AllBranches, ["back-office-complaints", "back-office-leads", "back-office-provisioning", "warehouse", "warehouse-leads", "claims-assessment", "claims-handlers", "claims-leads", "claims-managers", "field-operations", "back-office-billing"], null),

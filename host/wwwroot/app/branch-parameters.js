@@ -37,6 +37,14 @@ function read(p, text) {
   return { value: t };
 }
 
+// What the branch's new cases read, as the server says (reads, readFrom): an older branch setting counts as the branch's.
+function readsHint(p) {
+  if (p.readFrom === 'branch') return '';
+  if (p.readFrom === 'settings') return `cases read ${p.reads}: the branch's older setting${p.standard != null && p.reads !== p.standard ? `, not the standard ${p.standard}` : ''}; set a value here to replace it`;
+  if (p.readFrom === 'standard') return p.problem ? `cases read the standard ${p.reads}` : 'runs on the standard value';
+  return 'not set: cases read no value';
+}
+
 export function parametersTab(page, panel) {
   let shown = null; // the parameters as read
 
@@ -60,7 +68,7 @@ export function parametersTab(page, panel) {
           el('td', { 'data-test': 'bounds', text: bounds(p) }),
           el('td', { text: p.standard ?? '—' }),
           el('td', {}, input(p),
-            el('div', { id: `param-${p.name}-hint`, class: 'hint', text: p.value != null ? '' : p.standard != null ? 'runs on the standard value' : 'not set: cases read no value' }),
+            el('div', { id: `param-${p.name}-hint`, class: 'hint', 'data-test': 'reads', text: readsHint(p) }),
             el('div', { id: `param-${p.name}-error`, class: 'field-error', 'data-error': p.name, role: 'alert', text: p.problem ? `Not used: ${p.problem}` : '' })))))),
       el('div', { id: 'parameter-problem' }),
       params.length ? el('div', { class: 'actions-row' },

@@ -7,25 +7,40 @@ import { elements, words, problemView, stageWords } from './branch-model.js';
 const LISTED = 6; // changes listed before "and n more"
 const EAGER = 8;  // versions whose changes are read with the list
 
-/** What moving from version `from` to `to` changes, as list items in words. */
+const kindOf = type => String(type || 'element').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/**
+ * What moving from version `from` to `to` changes, as list items in words: every pool's elements from the comparison
+ * (processes[].elements[]), each with the comparison's own sentences (changes[].text) — never a bare id, and a
+ * process's own settings as the journey's.
+ */
 async function changes(journey, from, to) {
   const [diff, before, after] = await Promise.all([
     api(`/api/definitions/${encodeURIComponent(journey)}/compare?from=${from}&to=${to}`),
     elements(journey, from), elements(journey, to)]);
-  const id = item => (typeof item === 'string' ? item : item.id || item.elementId);
-  const detail = item => (typeof item === 'object' && item ? [].concat(item.changes || item.details || []).join('; ') : '');
-  const items = [
-    ...(diff.added || []).map(i => ({ kind: 'added', flow: after.get(id(i))?.type === 'sequenceFlow', text: `Adds ${words(after.get(id(i)) || { id: id(i), kind: 'element' }, after, before)}` })),
-    ...(diff.removed || []).map(i => ({ kind: 'removed', flow: before.get(id(i))?.type === 'sequenceFlow', text: `Removes ${words(before.get(id(i)) || { id: id(i), kind: 'element' }, before, after)}` })),
-    ...(diff.changed || []).map(i => {
-      const was = before.get(id(i)), now = after.get(id(i));
-      const renamed = was && now && was.name !== now.name && was.name && now.name ? ` (renamed “${was.name}” → “${now.name}”)` : '';
-      const what = detail(i);
-      return { kind: 'changed', flow: (now || was)?.type === 'sequenceFlow', text: `Changes ${words(now || was || { id: id(i), kind: 'element' }, after, before)}${renamed}${what ? `: ${what}` : ''}` };
-    }),
-  ];
-  // Steps first, flows after them: what a branch notices is a step added or gone.
-  return items.map((item, at) => ({ ...item, at })).sort((a, b) => Number(a.flow) - Number(b.flow) || a.at - b.at);
+  const pools = (diff.processes || []).filter(p => p.kind !== 'unchanged');
+  const several = pools.length > 1;
+  const items = [];
+  for (const pool of pools) {
+    const own = pool.processId === journey;
+    const poolName = pool.participant || pool.name || 'another pool';
+    for (const e of pool.elements || []) {
+      if (e.kind === 'redrawn' || e.kind === 'unchanged') continue;
+      const model = e.kind === 'removed' ? before : after;
+      const subject = e.id === pool.processId
+        ? (own ? `the journey “${pool.name || journey}” itself` : `the pool “${poolName}” itself`)
+        : own && model.get(e.id) ? words(model.get(e.id), after, before)
+        : `the ${kindOf(e.type)}${e.name ? ` “${e.name}”` : ''}`;
+      const where = several && !own ? ` in “${poolName}”` : '';
+      const said = (e.changes || []).filter(c => c.aspect !== 'layout').map(c => c.text).filter(Boolean);
+      const verb = { added: 'Adds', removed: 'Removes', changed: 'Changes' }[e.kind] || 'Changes';
+      const text = `${verb} ${subject}${where}${e.kind === 'changed' && said.length ? `: ${said.join('; ')}` : ''}`;
+      items.push({ kind: e.kind in { added: 1, removed: 1 } ? e.kind : 'changed', flow: e.type === 'sequenceFlow', text });
+    }
+  }
+  // Steps first, flows after them, and among them the steps added or gone first: what a branch notices.
+  const order = { added: 0, removed: 1, changed: 2 };
+  return items.map((item, at) => ({ ...item, at })).sort((a, b) => Number(a.flow) - Number(b.flow) || order[a.kind] - order[b.kind] || a.at - b.at);
 }
 
 function changeList(items) {

@@ -148,4 +148,30 @@ public sealed class RolloutTests
             Assert.That(figures.Previous, Is.EqualTo(new[] { new VersionFigures(1, Cases: 1, Breaches: 1, AtRisk: 0, Satisfaction: 2m, Surveyed: 1) }));
         }
     }
+
+    [Test]
+    public async Task The_figures_count_each_case_for_the_version_it_started_on_and_the_candidate_only_from_its_waves_pin()
+    {
+        var h = await ThreeBranchesOnVersionOneAsync();
+        await h.Engine.Rollouts.ApproveAsync("journey", 2, "alice", "ok");
+        var before = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "paris-01", Variables = new Dictionary<string, object?> { ["score"] = 1 } });
+        var stays = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "paris-01", Variables = new Dictionary<string, object?> { ["score"] = 3 } });
+        var rollout = await h.Engine.Rollouts.PlanAsync(Plan(new RolloutWave("pilot", ["paris-01"]), new RolloutWave("rest", ["lyon-01"])));
+        await h.Engine.Rollouts.AdvanceAsync(rollout.Id, "cora", "pilot");
+
+        // A case started on v1 and migrated to v2 after the pin ran under v1: it is v1's evidence, not v2's.
+        await h.Engine.Operations.MigrateAsync(before, new MigrationPlan("journey", 2) { Mappings = [new ElementMapping("v1", "v2")] }, "onto the pilot's version", "olga");
+        var after = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "paris-01", Variables = new Dictionary<string, object?> { ["score"] = 5 } });
+
+        var figures = await h.Engine.Rollouts.GetFiguresAsync(rollout.Id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await h.Engine.Queries.GetInstanceAsync(before)).Version, Is.EqualTo(2), "migrated");
+            Assert.That(figures.Candidate.Cases, Is.EqualTo(1), "only the case started on v2 since the pilot's pin");
+            Assert.That(figures.Candidate.Satisfaction, Is.EqualTo(5m));
+            Assert.That(figures.Previous.Single().Cases, Is.EqualTo(2), $"the migrated case {before} and {stays} started on v1; {after} on v2");
+            Assert.That(figures.Previous.Single().Satisfaction, Is.EqualTo(2m));
+        }
+    }
 }

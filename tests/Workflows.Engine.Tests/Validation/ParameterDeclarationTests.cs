@@ -130,4 +130,54 @@ public sealed class ParameterDeclarationTests
         Assert.That(onStandard.OnStandard, Is.True);
         Assert.That(onStandard.Differences.Select(d => d.Name), Is.EqualTo(new[] { "frontDeskAuthority" }), "the standard value of surveyByPhone is false: no difference");
     }
+
+    [Test]
+    public async Task A_number_is_a_plain_number_stored_in_its_canonical_form_and_separators_spaces_trailing_signs_or_exponents_are_refused()
+    {
+        var h = await BranchOnJourneyAsync();
+        var refused = new List<string>();
+        foreach (var text in new[] { "1,5", "1,000", "  12  ", "5-", "+5", "1e2", "1.", ".5", "１２", "0x10", "99999999999999999999999999999" })
+        {
+            var e = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.Branches.SetParametersAsync("lyon-01", "journey", new Dictionary<string, object?> { ["frontDeskAuthority"] = text }));
+            refused.Add(e!.Message);
+        }
+
+        var saved = await h.Engine.Branches.SetParametersAsync("lyon-01", "journey", new Dictionary<string, object?> { ["frontDeskAuthority"] = "012.50" });
+        var negative = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.Branches.SetParametersAsync("lyon-01", "journey", new Dictionary<string, object?> { ["frontDeskAuthority"] = "-3" }));
+        var started = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "lyon-01" });
+        var settings = (FeelContext)(await h.Engine.Queries.GetInstanceAsync(started)).Variables["branchSettings"]!;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused, Has.All.StartsWith("parameter 'frontDeskAuthority' is a plain number such as 1500 or 1.5"));
+            Assert.That(saved.Parameters.Single(p => p.Name == "frontDeskAuthority").Value, Is.EqualTo("12.5"), "stored as the number instances read");
+            Assert.That(negative!.Message, Is.EqualTo("parameter 'frontDeskAuthority' is -3, below its minimum 0"), "a leading minus is a number, then checked against the bound");
+            Assert.That(settings["frontDeskAuthority"], Is.EqualTo(12.5m));
+        }
+    }
+
+    [Test]
+    public async Task A_value_in_the_branchs_older_settings_is_what_its_cases_read_and_the_views_and_the_drift_report_say_so()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Journey(Declared));
+        await h.Engine.Rollouts.ApproveAsync("journey", 1, "journey-library", "the standard");
+        await h.Engine.Branches.SaveAsync(new Branch("paris-01", "Paris") { Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
+        await h.Engine.Branches.SaveAsync(new Branch("lyon-01", "Lyon") { Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 100 } });
+
+        var paris = (await h.Engine.Branches.GetParametersAsync("paris-01", "journey")).Parameters.Single(p => p.Name == "frontDeskAuthority");
+        var surveyed = (await h.Engine.Branches.GetParametersAsync("paris-01", "journey")).Parameters.Single(p => p.Name == "surveyByPhone");
+        var drift = await h.Engine.Branches.GetDriftAsync("journey");
+        var started = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "paris-01" });
+        var read = ((FeelContext)(await h.Engine.Queries.GetInstanceAsync(started)).Variables["branchSettings"]!)["frontDeskAuthority"];
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((paris.Value, paris.Reads, paris.ReadFrom), Is.EqualTo(((string?)null, "150", "settings")), "the branch set no value of its own; its cases read 150");
+            Assert.That(read, Is.EqualTo(150m));
+            Assert.That((surveyed.Reads, surveyed.ReadFrom), Is.EqualTo(("false", "standard")));
+            Assert.That(drift.Select(r => (r.BranchId, string.Join(",", r.Differences.Select(d => $"{d.Name}={d.Reads}")))),
+                Is.EqualTo(new[] { ("lyon-01", ""), ("paris-01", "frontDeskAuthority=150") }), "Lyon's 100 is the standard; Paris's 150 differs");
+        }
+    }
 }
