@@ -26,7 +26,7 @@ public sealed record DeployedDecision(string DecisionId, string Name, int Versio
 /// <param name="DeployedBy">By whom, when known.</param>
 public sealed record DecisionVersionInfo(Guid Key, string DecisionId, string Name, int Version, string? VersionTag, Guid DeploymentId, DateTimeOffset DeployedAt, string? DeployedBy)
 {
-    /// <summary><see cref="VersionStage.Deployed"/> or <see cref="VersionStage.Approved"/> (decisions are pinned branch by branch, not rolled out).</summary>
+    /// <summary>Deployed or approved (decisions are pinned branch by branch, not rolled out).</summary>
     public VersionStage Stage { get; init; }
 
     /// <summary>Who approved it.</summary>

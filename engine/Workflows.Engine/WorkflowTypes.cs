@@ -437,7 +437,7 @@ public sealed record Branch(string Id, string Name)
 
     /// <summary>
     /// The version of each decision (DMN decision id) the branch's business rule tasks and evaluations use; a decision
-    /// not pinned uses its latest version. Set one with <see cref="Services.WorkflowDecisions.PinAsync"/>.
+    /// not pinned uses its latest version. A branch's admin pins one through the decisions service or the API.
     /// </summary>
     public IReadOnlyDictionary<string, int> DecisionPins { get; init; } = new Dictionary<string, int>();
 
