@@ -26,8 +26,6 @@ internal sealed class CalledDecisionParseListener : IBpmnParseListener
 {
     public static CalledDecisionParseListener Instance { get; } = new();
 
-    public IReadOnlyCollection<string> NodeExtensions { get; } = ["calledDecision"];
-
     public void OnElement(BpmnParser parser, XElement element, FlowNode node)
     {
         if (node.Kind != NodeKind.BusinessRuleTask

@@ -100,6 +100,9 @@ internal static class BpmnCoverage
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
         ["conditionalEventDefinition"] = ["conditionalFilter"],
+
+        // A called decision is read on a business rule task only (Decisions.CalledDecisionParseListener).
+        ["businessRuleTask"] = [.. s_flowNodeExtensions, "calledDecision"],
     };
 
     // Zeebe extensions that change behaviour when not run; other unread Zeebe extensions are warnings
@@ -258,6 +261,7 @@ internal static class BpmnCoverage
         "performer" or "humanPerformer" or "potentialOwner" => "; assign user tasks with zeebe:assignmentDefinition",
         "loopDataInputRef" or "loopDataOutputRef" or "inputDataItem" or "outputDataItem" =>
             "; give the collection with zeebe:loopCharacteristics inputCollection/inputElement/outputCollection/outputElement",
+        "calledDecision" => "; a decision is called by a business rule task",
         "executionListeners" or "taskListeners" => "; listeners are not run, so the work they would do does not happen",
         "formDefinition" or "userTaskForm" => "; describe the form's fields with wf:form",
         _ => "",
