@@ -47,6 +47,11 @@ internal static class MigrationBenchmark
             Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
                 .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-18:00")]),
         }, "bench");
+        foreach (var decision in Processes.JourneyLibrary.Decisions)
+        {
+            await engine.Deployments.DeployAsync(decision.Xml);
+        }
+
         await engine.Deployments.DeployAsync(v1);
         await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
         var ids = new List<Guid>(Complaints);

@@ -8,6 +8,7 @@ using Workflows.Bench;
 //       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
 //   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- migration --provider sqlite|postgresql [--connection CS] [--runs 3]
+//   dotnet run -c Release --project bench/Workflows.Bench -- decisions [--runs 5] [--evaluations 100000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -38,8 +39,12 @@ switch (command)
         await HandoffBenchmark.RunAsync(options.GetValueOrDefault("transport", "inmemory"), options.GetValueOrDefault("rabbitmq"), runs,
             int.Parse(options.GetValueOrDefault("cases", "2000"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("inflight", "16"), CultureInfo.InvariantCulture));
         break;
+    case "decisions":
+        await DecisionBenchmark.RunAsync(int.Parse(options.GetValueOrDefault("runs", "5"), CultureInfo.InvariantCulture),
+            int.Parse(options.GetValueOrDefault("evaluations", "100000"), CultureInfo.InvariantCulture));
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration or handoff");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff or decisions");
         return 2;
 }
 

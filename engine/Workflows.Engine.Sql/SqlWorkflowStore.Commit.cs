@@ -44,6 +44,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
             await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
             await WriteRolloutsAsync(w, changes).ConfigureAwait(false);
+            await WriteDecisionsAsync(w, changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }

@@ -47,6 +47,7 @@ public sealed class WorkflowEngine
         Operations = new WorkflowOperations(_runner);
         Clock = new WorkflowClock(_runner);
         Rollouts = new WorkflowRollouts(_runner, Branches, ServiceLevels, Queries);
+        Decisions = new WorkflowDecisions(_runner, Branches);
     }
 
     /// <summary>Checks and deploys BPMN documents; reads deployed versions.</summary>
@@ -78,6 +79,9 @@ public sealed class WorkflowEngine
 
     /// <summary>The version lifecycle (deployed, approved, rolled out) and staged rollouts of approved versions to branches.</summary>
     public WorkflowRollouts Rollouts { get; }
+
+    /// <summary>Deployed decisions (DMN): versions and stages, XML, approvals, branch pins, evaluation.</summary>
+    public WorkflowDecisions Decisions { get; }
 
     /// <summary>Repairs: instance modification, and batch operations (cancel, retry incidents, modify) run by the worker.</summary>
     public WorkflowOperations Operations { get; }

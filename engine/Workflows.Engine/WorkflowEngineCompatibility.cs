@@ -16,7 +16,7 @@ public static class WorkflowEngineCompatibility
     public static Task<Validation.ValidationReport> ValidateAsync(this WorkflowEngine engine, string bpmnXml, CancellationToken cancellationToken = default) =>
         Checked(engine).Deployments.ValidateAsync(bpmnXml, cancellationToken);
 
-    /// <inheritdoc cref="WorkflowDeployments.DeployAsync"/>
+    /// <inheritdoc cref="WorkflowDeployments.DeployAsync(string, string?, CancellationToken)"/>
     [Obsolete("Use engine.Deployments.DeployAsync.")]
     public static Task<DeploymentResult> DeployAsync(this WorkflowEngine engine, string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default) =>
         Checked(engine).Deployments.DeployAsync(bpmnXml, deployedBy, cancellationToken);

@@ -5,7 +5,11 @@ using Workflows.Engine.Validation;
 namespace Workflows.Engine;
 
 /// <summary>What a deployment produced: one entry per process in the document, and the validation report.</summary>
-public sealed record DeploymentResult(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, ValidationReport Report);
+public sealed record DeploymentResult(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, ValidationReport Report)
+{
+    /// <summary>The decisions of the deployment's DMN documents, each a new version or the one that already had its model.</summary>
+    public IReadOnlyList<DeployedDecision> Decisions { get; init; } = [];
+}
 
 /// <summary>A process version. <see cref="IsNew"/> is false when the same model was deployed before (the same canonical form, whatever its layout or formatting).</summary>
 public sealed record DeployedProcess(string ProcessId, int Version, Guid DefinitionId, string? VersionTag, bool IsNew)
@@ -430,6 +434,12 @@ public sealed record Branch(string Id, string Name)
 
     /// <summary>The version of each journey (process id) the branch starts; a journey not pinned starts its latest version.</summary>
     public IReadOnlyDictionary<string, int> Pins { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// The version of each decision (DMN decision id) the branch's business rule tasks and evaluations use; a decision
+    /// not pinned uses its latest version. A branch's admin pins one through the decisions service or the API.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> DecisionPins { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Local settings the journeys read as <c>branchSettings</c>, such as the front desk's authority amount.</summary>
     public IReadOnlyDictionary<string, decimal> Settings { get; init; } = new Dictionary<string, decimal>();

@@ -54,6 +54,12 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The decisions first: the journeys' business rule tasks evaluate them.
+        foreach (var decision in JourneyLibrary.Decisions)
+        {
+            await engine.Deployments.EnsureDeployedAsync(decision.Xml, "journey-library", cancellationToken);
+        }
+
         var standard = new List<DeployedProcess>();
         foreach (var journey in JourneyLibrary.All)
         {

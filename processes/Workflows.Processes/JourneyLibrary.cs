@@ -7,21 +7,28 @@ namespace Workflows.Processes;
 /// <param name="Xml">The BPMN 2.0 XML.</param>
 public sealed record JourneyResource(string Name, string Xml);
 
-/// <summary>The customer-journey library shipped with the product: the BPMN files under <c>Journeys/</c>.</summary>
+/// <summary>
+/// The customer-journey library shipped with the product: the BPMN files under <c>Journeys/</c> and the decisions (DMN)
+/// their business rule tasks evaluate under <c>Decisions/</c>.
+/// </summary>
 public static class JourneyLibrary
 {
-    private const string Prefix = "Workflows.Processes.Journeys.";
-
     /// <summary>Every journey of the library, in name order.</summary>
-    public static IReadOnlyList<JourneyResource> All { get; } = Load();
+    public static IReadOnlyList<JourneyResource> All { get; } = Load("Workflows.Processes.Journeys.", ".bpmn");
 
-    private static List<JourneyResource> Load()
+    /// <summary>
+    /// Every decision of the library (complaints' front-desk authority, claims' approval level, returns' refund route), in
+    /// name order: deploy them with the journeys; a branch tunes one by pinning another version of it.
+    /// </summary>
+    public static IReadOnlyList<JourneyResource> Decisions { get; } = Load("Workflows.Processes.Decisions.", ".dmn");
+
+    private static List<JourneyResource> Load(string prefix, string extension)
     {
         var assembly = typeof(JourneyLibrary).Assembly;
         return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".bpmn", StringComparison.Ordinal))
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(extension, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(n => new JourneyResource(n[Prefix.Length..], Read(assembly, n)))
+            .Select(n => new JourneyResource(n[prefix.Length..], Read(assembly, n)))
             .ToList();
     }
 

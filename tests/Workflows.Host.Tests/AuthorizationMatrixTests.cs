@@ -123,6 +123,28 @@ public sealed class AuthorizationMatrixTests
 
     private HttpClient? _central;
 
+    private static string Dmn(string decisionId) => $$"""
+        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Matrix" namespace="urn:matrix">
+          <decision id="{{decisionId}}" name="Level"><decisionTable hitPolicy="FIRST">
+            <input label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input><output name="level" typeRef="string"/>
+            <rule id="r"><inputEntry><text>-</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
+          </decisionTable></decision>
+        </definitions>
+        """;
+
+    // A decision of its own, deployed by the analyst, so that approving its version 1 answers the same whoever asks first.
+    private async Task<string> FreshDecisionAsync()
+    {
+        var decision = "matrix-" + Guid.NewGuid().ToString("N")[..8];
+        using var deployed = await (await ClientAsync(Analyst)).SendAsync(Xml("/api/decisions", Dmn(decision)));
+        Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        return decision;
+    }
+
+    private string? _decision;
+
+    private async Task<string> DecisionAsync() => _decision ??= await FreshDecisionAsync();
+
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
 
@@ -169,6 +191,14 @@ public sealed class AuthorizationMatrixTests
         new("GetRolloutFigures", [Analyst, BranchAdmin, Supervisor], async t => Get($"/api/rollouts/{await t.RolloutAsync()}/figures")),
         new("AdvanceRollout", [], _ => Task.FromResult(Send(HttpMethod.Post, $"/api/rollouts/{Guid.NewGuid()}/advance", new { reason = "matrix" }))),
         new("RollBackRollout", [], _ => Task.FromResult(Send(HttpMethod.Post, $"/api/rollouts/{Guid.NewGuid()}/rollback", new { reason = "matrix" }))),
+        new("DeployDecisions", [Analyst], _ => Task.FromResult(Xml("/api/decisions", Dmn("matrix-" + Guid.NewGuid().ToString("N")[..8])))),
+        new("ListDecisions", Staff, _ => Task.FromResult(Get("/api/decisions"))),
+        new("ListDecisionVersions", Staff, async t => Get($"/api/decisions/{await t.DecisionAsync()}")),
+        new("GetDecisionXml", Staff, async t => Get($"/api/decisions/{await t.DecisionAsync()}/xml?version=1")),
+        new("ApproveDecision", [Analyst], async t => Send(HttpMethod.Post, $"/api/decisions/{await t.FreshDecisionAsync()}/versions/1/approval", new { reason = "matrix" })),
+        new("EvaluateDecision", Staff, async t => Send(HttpMethod.Post, $"/api/decisions/{await t.DecisionAsync()}/evaluate", new { variables = new { amount = 10 } })),
+        new("PinDecision", [BranchAdmin], async t => Send(HttpMethod.Put, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}", new { version = 1 })),
+        new("UnpinDecision", [BranchAdmin], async t => Send(HttpMethod.Delete, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}")),
         new("GetBranchParameters", [BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/branches/paris-01/parameters/complaint"))),
         new("SetBranchParameters", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/parameters/complaint", new { values = new { frontDeskAuthority = 150 } }))),
         new("GetDrift", [Analyst, BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/drift?journey=complaint"))),

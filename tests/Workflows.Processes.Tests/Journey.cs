@@ -27,6 +27,11 @@ internal sealed class Journey
             .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-17:00")]);
         await harness.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = weekdays });
         await harness.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue));
+        foreach (var decision in JourneyLibrary.Decisions)
+        {
+            await harness.DeployAsync(decision.Xml);
+        }
+
         foreach (var journey in JourneyLibrary.All)
         {
             await harness.DeployAsync(journey.Xml);

@@ -21,7 +21,7 @@ internal static class ElementBehaviours
         [NodeKind.ManualTask] = new PlainTaskBehaviour(),
         [NodeKind.UserTask] = new UserTaskBehaviour(),
         [NodeKind.ServiceTask] = new ServiceTaskBehaviour(),
-        [NodeKind.BusinessRuleTask] = new ServiceTaskBehaviour(),
+        [NodeKind.BusinessRuleTask] = new BusinessRuleTaskBehaviour(),
         [NodeKind.SendTask] = new SendTaskBehaviour(),
         [NodeKind.ScriptTask] = new ScriptTaskBehaviour(),
         [NodeKind.ReceiveTask] = new ReceiveTaskBehaviour(),

@@ -18,7 +18,16 @@ public sealed record MatchedRule(string RuleId, int Index);
 /// <param name="Name">The decision's name.</param>
 /// <param name="Value">Its value as a FEEL value (see <see cref="FeelConvert"/>); null when it failed.</param>
 /// <param name="MatchedRules">The rules used, in the order the hit policy took them; empty when its logic is no table.</param>
-public sealed record EvaluatedDecision(string DecisionId, string Name, object? Value, IReadOnlyList<MatchedRule> MatchedRules);
+public sealed record EvaluatedDecision(string DecisionId, string Name, object? Value, IReadOnlyList<MatchedRule> MatchedRules)
+{
+    /// <summary>The values of its decision table's inputs, by the inputs' labels (or expressions), in table order; empty when its logic is no table.</summary>
+    public IReadOnlyList<EvaluatedInput> Inputs { get; init; } = [];
+}
+
+/// <summary>The value one input of a decision table had in an evaluation, for the history of it.</summary>
+/// <param name="Label">The input's label, else its expression's text.</param>
+/// <param name="Value">Its value as a FEEL value.</param>
+public sealed record EvaluatedInput(string Label, object? Value);
 
 /// <summary>The outcome of evaluating a decision or a decision service.</summary>
 /// <remarks>

@@ -14,6 +14,7 @@ internal sealed class DecisionRun
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly List<EvaluatedDecision> _evaluated = [];
     private List<MatchedRule>? _matched;
+    private List<EvaluatedInput>? _inputValues;
 
     public DecisionRun(DmnDefinitions model, FeelContext inputs, FeelEvaluator evaluator)
     {
@@ -33,6 +34,16 @@ internal sealed class DecisionRun
 
     /// <summary>Records the rules a table matched, for the decision being evaluated.</summary>
     public void Matched(IEnumerable<TableRule> rules) => (_matched ??= []).AddRange(rules.Select(r => new MatchedRule(r.Id, r.Index)));
+
+    /// <summary>Records the values a table's inputs had, for the decision being evaluated.</summary>
+    public void TableInputs(IReadOnlyList<TableInput> inputs, object?[] values)
+    {
+        _inputValues ??= [];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            _inputValues.Add(new EvaluatedInput(inputs[i].Label, values[i]));
+        }
+    }
 
     /// <summary>Gives a decision a value without evaluating it (a decision service's input decision).</summary>
     public void Preset(Decision decision, object? value) => _results[decision.Id] = value;
@@ -68,13 +79,19 @@ internal sealed class DecisionRun
 
         AddKnowledge(scope, decision.Requires.Knowledge);
         var outer = _matched;
+        var outerInputs = _inputValues;
         _matched = null;
+        _inputValues = null;
         var value = decision.Expression is null
             ? Evaluator.Invalid($"the decision '{decision.Name}' has no expression")
-            : decision.Expression.Evaluate(this, new ContextScope(scope, _model.GlobalScope(this)));
+            : decision.Expression.Evaluate(this, new ContextScope(scope, new ThenInputs(_model.GlobalScope(this), _inputs)));
         value = Types.Coerce(this, decision.TypeRef, value, $"the decision '{decision.Name}'");
-        _evaluated.Add(new EvaluatedDecision(decision.Id, decision.Name, value, (IReadOnlyList<MatchedRule>?)_matched ?? []));
+        _evaluated.Add(new EvaluatedDecision(decision.Id, decision.Name, value, (IReadOnlyList<MatchedRule>?)_matched ?? [])
+        {
+            Inputs = (IReadOnlyList<EvaluatedInput>?)_inputValues ?? [],
+        });
         _matched = outer;
+        _inputValues = outerInputs;
         _running.Remove(decision.Id);
         _results[decision.Id] = value;
         return value;
@@ -201,5 +218,13 @@ internal sealed class DecisionRun
 
         var result = outputs.Count == 1 ? context[outputs[0].Name] : context;
         return Types.Coerce(this, service.TypeRef, result, $"the decision service '{service.Name}'");
+    }
+
+    // Last, the evaluation's whole context: a decision that declares no requirement reads its inputs by name, as a
+    // business rule task's table reads the instance's variables (Camunda 8 and Drools evaluate so); what a decision
+    // requires, and the knowledge models, come first.
+    private sealed class ThenInputs(IFeelScope first, FeelContext inputs) : IFeelScope
+    {
+        public bool TryResolve(string name, out object? value) => first.TryResolve(name, out value) || inputs.TryGetValue(name, out value);
     }
 }

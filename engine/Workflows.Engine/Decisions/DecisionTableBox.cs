@@ -55,6 +55,7 @@ internal sealed class DecisionTableBox(
             }
         }
 
+        run.TableInputs(inputs, values);
         var matched = new List<TableRule>();
         foreach (var rule in rules)
         {

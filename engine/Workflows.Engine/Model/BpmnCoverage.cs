@@ -100,10 +100,13 @@ internal static class BpmnCoverage
         ["message"] = ["subscription", "publish"],
         ["multiInstanceLoopCharacteristics"] = ["loopCharacteristics"],
         ["conditionalEventDefinition"] = ["conditionalFilter"],
+
+        // A called decision is read on a business rule task only (Decisions.CalledDecisionParseListener).
+        ["businessRuleTask"] = [.. s_flowNodeExtensions, "calledDecision"],
     };
 
     // Zeebe extensions that change behaviour when not run; other unread Zeebe extensions are warnings
-    // (a called decision among them: a business rule task without a job type is an error already).
+    // (a business rule task without a called decision or a job type is an error already).
     private static readonly HashSet<string> s_semanticZeebe = ["executionListeners", "taskListeners"];
 
     // Zeebe metadata for the modeller and element templates, not for the engine.
@@ -258,7 +261,7 @@ internal static class BpmnCoverage
         "performer" or "humanPerformer" or "potentialOwner" => "; assign user tasks with zeebe:assignmentDefinition",
         "loopDataInputRef" or "loopDataOutputRef" or "inputDataItem" or "outputDataItem" =>
             "; give the collection with zeebe:loopCharacteristics inputCollection/inputElement/outputCollection/outputElement",
-        "calledDecision" => "; DMN decisions are not supported, use a service task or a script",
+        "calledDecision" => "; a decision is called by a business rule task",
         "executionListeners" or "taskListeners" => "; listeners are not run, so the work they would do does not happen",
         "formDefinition" or "userTaskForm" => "; describe the form's fields with wf:form",
         _ => "",

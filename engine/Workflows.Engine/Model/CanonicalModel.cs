@@ -48,7 +48,7 @@ internal static class CanonicalModel
     private static void Write(XElement element, StringBuilder text)
     {
         text.Append('<').Append(element.Name.NamespaceName).Append('|').Append(element.Name.LocalName);
-        var isDefinitions = element.Name == Bpmn + "definitions";
+        var isDefinitions = element.Parent is null && element.Name.LocalName == "definitions";
         foreach (var attribute in element.Attributes()
                      .Where(a => !a.IsNamespaceDeclaration && a.Name.NamespaceName != ModelerNs
                          && !(isDefinitions && a.Name.Namespace == XNamespace.None && a.Name.LocalName is "exporter" or "exporterVersion"))
@@ -100,9 +100,9 @@ internal static class CanonicalModel
 
     private static bool Kept(XElement element)
     {
-        if (element.Name.NamespaceName == BpmnParser.BpmnDiNs)
+        if (element.Name.NamespaceName == BpmnParser.BpmnDiNs || element.Name.NamespaceName.Contains("/DMNDI/", StringComparison.Ordinal))
         {
-            return false; // the diagram: shapes, edges, labels and their colours
+            return false; // the diagram (BPMNDI, or a DMN model's DMNDI): shapes, edges, labels and their colours
         }
 
         if (element.Name.Namespace != Bpmn)

@@ -15,7 +15,7 @@ namespace Workflows.Engine.Modules;
 internal static class EngineModules
 {
     /// <summary>Read the modules' extension elements as the parser meets each element.</summary>
-    public static IBpmnParseListener[] ParseListeners { get; } = [ServiceLevelParseListener.Instance, SearchParseListener.Instance, ParameterParseListener.Instance];
+    public static IBpmnParseListener[] ParseListeners { get; } = [ServiceLevelParseListener.Instance, SearchParseListener.Instance, ParameterParseListener.Instance, Decisions.CalledDecisionParseListener.Instance];
 
     /// <summary>The modules' timer durations beyond ISO 8601, which the parser accepts and wait points plan.</summary>
     public static ITimerDurations[] TimerDurations { get; } = [BusinessTimerDurations.Instance];

@@ -46,6 +46,9 @@ internal static class HistoryKind
     public const string ActivityCompensated = "activity-compensated";
     public const string TransactionCancelled = "transaction-cancelled";
 
+    /// <summary>A business rule task evaluated a decision; the detail is JSON: decision id, version, inputs, matched rules, outputs.</summary>
+    public const string DecisionEvaluated = "decision-evaluated";
+
     /// <summary>The row of an instance ended from outside: <c>instance-terminated</c>, <c>instance-cancelled</c> and so on.</summary>
     public static string InstanceEnded(ProcessInstanceStatus status) => "instance-" + status.ToString().ToLowerInvariant();
 }

@@ -113,5 +113,11 @@ public sealed partial class WorkflowBranches
             _ = await Store.GetDefinitionByVersionAsync(processId, version, ct).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException($"branch '{branch.Id}' pins process '{processId}' version {version}, which is not deployed");
         }
+
+        foreach (var (decisionId, version) in branch.DecisionPins)
+        {
+            _ = await Store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException($"branch '{branch.Id}' pins decision '{decisionId}' version {version}, which is not deployed");
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Workflows.Engine.Decisions;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 using Workflows.Engine.Validation;
 
@@ -16,7 +18,7 @@ namespace Workflows.Engine.Services;
 /// one, unless a branch pins that one (see <see cref="WorkflowBranches"/>).
 /// A document with any error is refused whole, with a report that lists every finding.
 /// </remarks>
-public sealed class WorkflowDeployments
+public sealed partial class WorkflowDeployments
 {
     private readonly CommandRunner _runner;
 
@@ -27,57 +29,91 @@ public sealed class WorkflowDeployments
     /// <summary>Checks a BPMN document without deploying it.</summary>
     /// <returns>Every finding, errors and warnings, with their element, line and column.</returns>
     public async Task<ValidationReport> ValidateAsync(string bpmnXml, CancellationToken cancellationToken = default) =>
-        (await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false)).Report;
+        DeployedDecisions.IsDmn(bpmnXml ?? throw new ArgumentNullException(nameof(bpmnXml)))
+            ? ReadDmn(bpmnXml).Report
+            : (await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false)).Report;
 
-    /// <summary>Deploys the executable processes of a BPMN document.</summary>
+    /// <summary>Deploys the executable processes of a BPMN document, or the decisions of a DMN document.</summary>
     /// <remarks>
     /// An unchanged model returns the versions already deployed (<see cref="DeployedProcess.IsNew"/> false; when only
     /// the diagram or formatting changed, <see cref="DeployedProcess.DiagramReplaced"/> says the version took the new
     /// XML); a changed one becomes version + 1. Running instances stay on the version they started on. A new version
-    /// runs nowhere a branch pinned another.
+    /// runs nowhere a branch pinned another. A DMN document is told by its root element (see <see cref="DeployAsync(IReadOnlyList{string}, string?, CancellationToken)"/>).
     /// </remarks>
     /// <exception cref="DeploymentRejectedException">The document has errors; its report lists them all.</exception>
-    public async Task<DeploymentResult> DeployAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
+    public Task<DeploymentResult> DeployAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
     {
-        var (document, report) = await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false);
-        if (document is null || report.HasErrors)
+        ArgumentNullException.ThrowIfNull(bpmnXml);
+        return DeployAsync([bpmnXml], deployedBy, cancellationToken);
+    }
+
+    /// <summary>Deploys several BPMN and DMN documents as one deployment: all of them, or none when any has an error.</summary>
+    /// <remarks>
+    /// Each BPMN document's executable processes and each DMN document's decisions are versioned as <see cref="DeployAsync(string, string?, CancellationToken)"/>
+    /// says, under one deployment id, so a business rule task with binding <c>deployment</c> evaluates the decision
+    /// deployed with its process. A decision (or process) id in two documents of one deployment is an error.
+    /// </remarks>
+    /// <exception cref="DeploymentRejectedException">A document has errors; the report lists every finding of every document.</exception>
+    public async Task<DeploymentResult> DeployAsync(IReadOnlyList<string> documents, string? deployedBy = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var (read, report) = await ReadAllAsync(documents, cancellationToken).ConfigureAwait(false);
+        if (report.HasErrors)
         {
             throw new DeploymentRejectedException(report);
         }
 
-        // The model's meaning, not its text: a designer's round trip that moves shapes or rewrites prefixes is no new version.
-        var checksum = CanonicalModel.Checksum(bpmnXml) ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
         return await _runner.ExecuteAsync(async execution =>
         {
             var deploymentId = Guid.CreateVersion7(execution.Now);
-            var deployed = new List<DeployedProcess>();
-            foreach (var process in document.Processes.Where(p => p.IsExecutable))
+            var processes = new List<DeployedProcess>();
+            var decisions = new List<DeployedDecision>();
+            foreach (var document in read)
             {
-                var latest = await Store.GetLatestDefinitionAsync(process.Id, cancellationToken).ConfigureAwait(false);
-                if (latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
+                if (document.Bpmn is { } bpmn)
                 {
-                    // The same model drawn or written otherwise: the version keeps its number and takes the new diagram.
-                    var redrawn = !string.Equals(latest.Xml, bpmnXml, StringComparison.Ordinal);
-                    if (redrawn)
-                    {
-                        execution.Changes.DiagramsReplaced.Add((latest.Id, bpmnXml));
-                    }
-
-                    deployed.Add(new DeployedProcess(process.Id, latest.Version, latest.Id, latest.VersionTag, IsNew: false) { DiagramReplaced = redrawn });
-                    continue;
+                    await DeployProcessesAsync(execution, bpmn, document.Xml, deploymentId, deployedBy, processes).ConfigureAwait(false);
                 }
-
-                var record = new DefinitionRecord(Guid.CreateVersion7(execution.Now), process.Id, (latest?.Version ?? 0) + 1, process.VersionTag,
-                    checksum, bpmnXml, deploymentId, execution.Now, deployedBy);
-                execution.Changes.Definitions.Add(record);
-                var definition = _runner.Core.Definitions.Add(record, document);
-                await execution.StartSubscriptions.DeployedAsync(definition, latest).ConfigureAwait(false);
-                _runner.Core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
-                deployed.Add(new DeployedProcess(process.Id, record.Version, record.Id, record.VersionTag, IsNew: true));
+                else if (document.Dmn is { } dmn)
+                {
+                    await DeployDecisionsAsync(execution, dmn, document.Xml, deploymentId, deployedBy, decisions).ConfigureAwait(false);
+                }
             }
 
-            return new DeploymentResult(deploymentId, deployed, report);
+            return new DeploymentResult(deploymentId, processes, report) { Decisions = decisions };
         }, cancellationToken, runTokens: false).ConfigureAwait(false);
+    }
+
+    private async Task DeployProcessesAsync(Execution execution, BpmnDocument document, string bpmnXml, Guid deploymentId, string? deployedBy, List<DeployedProcess> deployed)
+    {
+        var ct = execution.CancellationToken;
+
+        // The model's meaning, not its text: a designer's round trip that moves shapes or rewrites prefixes is no new version.
+        var checksum = CanonicalModel.Checksum(bpmnXml) ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
+        foreach (var process in document.Processes.Where(p => p.IsExecutable))
+        {
+            var latest = await Store.GetLatestDefinitionAsync(process.Id, ct).ConfigureAwait(false);
+            if (latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
+            {
+                // The same model drawn or written otherwise: the version keeps its number and takes the new diagram.
+                var redrawn = !string.Equals(latest.Xml, bpmnXml, StringComparison.Ordinal);
+                if (redrawn)
+                {
+                    execution.Changes.DiagramsReplaced.Add((latest.Id, bpmnXml));
+                }
+
+                deployed.Add(new DeployedProcess(process.Id, latest.Version, latest.Id, latest.VersionTag, IsNew: false) { DiagramReplaced = redrawn });
+                continue;
+            }
+
+            var record = new DefinitionRecord(Guid.CreateVersion7(execution.Now), process.Id, (latest?.Version ?? 0) + 1, process.VersionTag,
+                checksum, bpmnXml, deploymentId, execution.Now, deployedBy);
+            execution.Changes.Definitions.Add(record);
+            var definition = _runner.Core.Definitions.Add(record, document);
+            await execution.StartSubscriptions.DeployedAsync(definition, latest).ConfigureAwait(false);
+            _runner.Core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
+            deployed.Add(new DeployedProcess(process.Id, record.Version, record.Id, record.VersionTag, IsNew: true));
+        }
     }
 
     /// <summary>
@@ -85,12 +121,18 @@ public sealed class WorkflowDeployments
     /// processes already has this model; then those versions are returned and nothing is deployed.
     /// </summary>
     /// <remarks>
-    /// Why not <see cref="DeployAsync"/>: it compares with the latest version only, so a host that deploys its library at
+    /// Why not <see cref="DeployAsync(string, string?, CancellationToken)"/>: it compares with the latest version only, so a host that deploys its library at
     /// every start would, once an analyst has deployed a newer version, add a copy of an older one as the latest.
     /// </remarks>
     /// <exception cref="DeploymentRejectedException">The document has errors; its report lists them all.</exception>
     public async Task<DeploymentResult> EnsureDeployedAsync(string bpmnXml, string? deployedBy = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(bpmnXml);
+        if (DeployedDecisions.IsDmn(bpmnXml))
+        {
+            return await EnsureDecisionsDeployedAsync(bpmnXml, deployedBy, cancellationToken).ConfigureAwait(false);
+        }
+
         var (document, report) = await ParseAndValidateAsync(bpmnXml, cancellationToken).ConfigureAwait(false);
         if (document is null || report.HasErrors)
         {

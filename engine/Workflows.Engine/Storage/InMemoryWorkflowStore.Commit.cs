@@ -11,6 +11,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             CheckServiceLevels(changes);
             CheckBatchItems(changes);
             CheckRollouts(changes);
+            CheckDecisions(changes);
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
             ApplySchedules(changes);
@@ -20,6 +21,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplyBatchItems(changes);
             ApplySearchIndex(changes);
             ApplyRollouts(changes);
+            ApplyDecisions(changes);
         }
 
         return ValueTask.CompletedTask;

@@ -78,8 +78,10 @@ internal static class ModelValidator
                 case NodeKind.BoundaryEvent when node.Event is null:
                     Add(Severity, "EVENT_DEFINITION_MISSING", node, "a boundary event needs an event definition");
                     break;
-                case NodeKind.ServiceTask or NodeKind.BusinessRuleTask when node.Task is null:
-                    Add(Severity, "TASK_TYPE_MISSING", node, $"a {node.ElementName} needs a taskDefinition with a type (the job worker or handler that runs it)");
+                case NodeKind.ServiceTask or NodeKind.BusinessRuleTask when node.Task is null && node.Part<Decisions.CalledDecision>() is null:
+                    Add(Severity, "TASK_TYPE_MISSING", node, node.Kind == NodeKind.BusinessRuleTask
+                        ? "a business rule task needs a zeebe:calledDecision (decisionId, resultVariable) or a taskDefinition with a type (the job worker that runs it)"
+                        : $"a {node.ElementName} needs a taskDefinition with a type (the job worker or handler that runs it)");
                     break;
                 case NodeKind.SendTask when node.Task is null && node.Message is null:
                     Add(Severity, "TASK_TYPE_MISSING", node, "a send task needs a message or a taskDefinition type");

@@ -93,6 +93,7 @@ internal static class ApiExtensions
         api.MapBranchCalendar();
         api.MapParameters();
         api.MapRollouts();
+        api.MapDecisions();
         api.MapInstances();
         api.MapTasks();
         api.MapInbox();

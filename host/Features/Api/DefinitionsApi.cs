@@ -35,14 +35,12 @@ internal static class DefinitionsApi
             .WithSummary("What the BPMN document in the body (an edited, unsaved diagram) changes from a deployed version (the latest unless from is given).");
     }
 
+    // The body is one BPMN or DMN document, or a multipart form of several (one deployment).
     private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
-        var xml = await ReadBpmnAsync(request, limits, ct);
-        var result = await engine.Deployments.DeployAsync(xml, Caller.From(request.HttpContext.User).Name, ct);
-        var body = new Deployed(result.DeploymentId, result.Processes, result.Report.Findings.Select(Finding.From).ToList());
-        return result.Processes.Any(p => p.IsNew)
-            ? Results.Created($"/api/definitions/{result.Processes[0].ProcessId}", body)
-            : Results.Ok(body);
+        var documents = await DecisionsApi.ReadDocumentsAsync(request, limits, ct);
+        var result = await engine.Deployments.DeployAsync(documents, Caller.From(request.HttpContext.User).Name, ct);
+        return DecisionsApi.Respond(result);
     }
 
     private static async Task<Validated> ValidateAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
@@ -62,7 +60,7 @@ internal static class DefinitionsApi
     }
 
     /// <summary>The body as text, refused past the BPMN size limit before it is all read.</summary>
-    private static async Task<string> ReadBpmnAsync(HttpRequest request, ApiLimits limits, CancellationToken ct)
+    internal static async Task<string> ReadBpmnAsync(HttpRequest request, ApiLimits limits, CancellationToken ct)
     {
         if (request.ContentLength > limits.MaxBpmnBytes)
         {
@@ -88,6 +86,10 @@ internal static class DefinitionsApi
     }
 }
 
-internal sealed record Deployed(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, IReadOnlyList<Finding> Findings);
+internal sealed record Deployed(Guid DeploymentId, IReadOnlyList<DeployedProcess> Processes, IReadOnlyList<Finding> Findings)
+{
+    /// <summary>The decisions of the deployment's DMN documents.</summary>
+    public IReadOnlyList<DeployedDecision> Decisions { get; init; } = [];
+}
 
 internal sealed record Validated(bool Valid, IReadOnlyList<Finding> Findings);

@@ -84,7 +84,20 @@ async function inspect(id) {
   incidents(view);
   $('tab-history').replaceChildren(el('ol', { class: 'timeline' }, ...view.history.map(h => el('li', {},
     el('div', { class: 'when', text: `${when(h.at)}${h.actor ? ' · ' + h.actor : ''}` }),
-    `${h.kind}${h.elementId ? ' · ' + (view.stepNames[h.elementId] || h.elementId) : ''}${h.detail ? ' · ' + h.detail : ''}`))));
+    `${h.kind}${h.elementId ? ' · ' + (view.stepNames[h.elementId] || h.elementId) : ''}${h.detail ? ' · ' + detailText(h) : ''}`))));
+}
+
+// A decision's evaluation reads as what it decided and why: version, value, the rules it matched and its inputs.
+function detailText(h) {
+  if (h.kind !== 'decision-evaluated') return h.detail;
+  try {
+    const d = JSON.parse(h.detail);
+    const tables = (d.decisions || []).map(t => `${t.name}: ${(t.inputs || []).map(i => `${i.label} = ${JSON.stringify(i.value)}`).join(', ')}`
+      + ` → rule${(t.matchedRules || []).length === 1 ? '' : 's'} ${(t.matchedRules || []).map(r => r.index).join(', ') || 'none'} → ${JSON.stringify(t.output)}`);
+    return `${d.name} v${d.version} = ${JSON.stringify(d.value)} (${tables.join('; ')})${d.warnings ? ' · ' + d.warnings.join('; ') : ''}`;
+  } catch {
+    return h.detail;
+  }
 }
 
 // The steps (flow nodes) of the instance's own process, read from the BPMN file itself: a model without a layout has

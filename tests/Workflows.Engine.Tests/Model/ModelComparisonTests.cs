@@ -74,7 +74,7 @@ public sealed class ModelComparisonTests
             ("name=\"Register and classify\"", "name=\"Register the complaint\""),
             ("<wf:sla target=\"16 working hours\"", "<wf:sla target=\"8 working hours\""),
             ("<wf:field id=\"findings\" label=\"Findings\"", "<wf:field id=\"findings\" label=\"What we found\""),
-            (" and not(repeatComplaint)", ""),
+            ("=frontDeskRoute = &quot;front desk&quot;", "=frontDeskRoute != &quot;back office&quot;"),
             ("<wf:escalate at=\"breach\" priority=\"90\" queue=\"back-office-leads\"", "<wf:escalate at=\"breach\" priority=\"95\" queue=\"back-office-leads\""),
             ("<bpmn:sequenceFlow id=\"survey_to_closed\" sourceRef=\"survey\" targetRef=\"closed\"/>",
                 "<bpmn:sequenceFlow id=\"survey_to_closed\" sourceRef=\"survey\" targetRef=\"thank\"/><bpmn:serviceTask id=\"thank\" name=\"Thank the customer\"><bpmn:extensionElements><wf:taskDefinition type=\"thank-you\"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:sequenceFlow id=\"thank_to_closed\" sourceRef=\"thank\" targetRef=\"closed\"/>"));

@@ -1,0 +1,64 @@
+using Workflows.Engine.Decisions;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+
+namespace Workflows.Engine.Behaviours.Tasks;
+
+/// <summary>
+/// A business rule task: with <c>zeebe:calledDecision</c> it evaluates the decision now and writes its value to the
+/// result variable; with <c>zeebe:taskDefinition</c> it is a job, as a service task.
+/// </summary>
+/// <remarks>
+/// The version follows the instance's branch (its <c>wf:journey</c> branch): binding <c>latest</c> takes the branch's
+/// decision pin, else the latest version; <c>versionTag</c> the pinned version when it carries the tag, else the latest
+/// with it; <c>deployment</c> the version deployed with the instance's process version. Every evaluation is a history row
+/// (<c>decision-evaluated</c>) with its inputs, matched rules and outputs. A decision not found, or one that fails, is an
+/// incident naming the decision and why; a retry after a fixing deployment evaluates again.
+/// </remarks>
+internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
+{
+    private readonly ServiceTaskBehaviour _job = new();
+
+    public override async ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger)
+    {
+        if (node.Task is not null || node.Part<CalledDecision>() is not { } called)
+        {
+            await _job.ActivateAsync(execution, instance, element, node, trigger).ConfigureAwait(false);
+            return;
+        }
+
+        var core = execution.Engine;
+        var scope = new ElementScope(instance.State, element);
+        var decisionId = execution.Expressions.EvaluateString(called.DecisionId, scope, node, "the decision id");
+        var branch = await execution.Pins.FindAsync(execution.Expressions.Party(instance, element, instance.Definition.Process.Branch)).ConfigureAwait(false);
+        var record = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
+                branch, execution.CancellationToken).ConfigureAwait(false)
+            ?? throw new StepFailedException(DeployedDecisions.NotFound(decisionId, called.Binding, called.VersionTag, instance.State.ProcessId, branch));
+
+        DecisionEvaluation result;
+        try
+        {
+            var model = DeployedDecisions.Load(record, core.Options.Parser);
+            result = model.Evaluate(record.DecisionId, new Dictionary<string, object?>(scope.Flatten(), StringComparer.Ordinal), core.Time, execution.CancellationToken);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or FeelLimitExceededException or InvalidDataException)
+        {
+            throw new StepFailedException($"decision '{decisionId}' version {record.Version} failed: {e.Message}");
+        }
+
+        execution.History(instance, HistoryKind.DecisionEvaluated, node.Id, element.Key, DeployedDecisions.HistoryDetail(record, result));
+        if (DeployedDecisions.Failed(result))
+        {
+            throw new StepFailedException($"decision '{decisionId}' version {record.Version} failed: {string.Join("; ", result.Warnings.Take(5))}");
+        }
+
+        var written = new FeelContext { [called.ResultVariable] = result.Value };
+        if (execution.Budget.VariablesOverLimit(written) is { } bytes)
+        {
+            throw execution.Budget.VariablesTooLarge($"the result of decision '{decisionId}' in {node}", bytes);
+        }
+
+        execution.EnqueueComplete(instance, element.Key, written);
+    }
+}

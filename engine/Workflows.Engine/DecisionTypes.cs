@@ -1,0 +1,65 @@
+using Workflows.Engine.Decisions;
+
+namespace Workflows.Engine;
+
+/// <summary>A decision version of a deployment. <see cref="IsNew"/> is false when the same model was deployed before (the same canonical form).</summary>
+/// <param name="DecisionId">The decision's id in the DMN XML.</param>
+/// <param name="Name">The decision's name.</param>
+/// <param name="Version">Its version: one more than the last for a changed model.</param>
+/// <param name="Key">The version's key.</param>
+/// <param name="VersionTag">The decision's <c>zeebe:versionTag</c>, if it has one.</param>
+/// <param name="IsNew">Whether this deployment created the version.</param>
+public sealed record DeployedDecision(string DecisionId, string Name, int Version, Guid Key, string? VersionTag, bool IsNew)
+{
+    /// <summary>True when the model was unchanged but its XML was not (its diagram, formatting or prefixes): the version took the new XML.</summary>
+    public bool DiagramReplaced { get; init; }
+}
+
+/// <summary>A deployed version of a decision, with where it stands: deployed or approved, and which branches pin it.</summary>
+/// <param name="Key">The version's key.</param>
+/// <param name="DecisionId">The decision's id.</param>
+/// <param name="Name">The decision's name.</param>
+/// <param name="Version">The version.</param>
+/// <param name="VersionTag">Its version tag, if any.</param>
+/// <param name="DeploymentId">The deployment that created it.</param>
+/// <param name="DeployedAt">When.</param>
+/// <param name="DeployedBy">By whom, when known.</param>
+public sealed record DecisionVersionInfo(Guid Key, string DecisionId, string Name, int Version, string? VersionTag, Guid DeploymentId, DateTimeOffset DeployedAt, string? DeployedBy)
+{
+    /// <summary>Deployed or approved (decisions are pinned branch by branch, not rolled out).</summary>
+    public VersionStage Stage { get; init; }
+
+    /// <summary>Who approved it.</summary>
+    public string? ApprovedBy { get; init; }
+
+    /// <summary>When it was approved.</summary>
+    public DateTimeOffset? ApprovedAt { get; init; }
+
+    /// <summary>Why it was approved.</summary>
+    public string? ApprovalReason { get; init; }
+
+    /// <summary>The branches that pin it now, in id order (empty in a caller's view that may not see other branches).</summary>
+    public IReadOnlyList<string> PinnedBy { get; init; } = [];
+}
+
+/// <summary>A decision to evaluate: which, with what inputs, for which branch.</summary>
+/// <param name="DecisionId">The decision's id.</param>
+public sealed record EvaluateDecision(string DecisionId)
+{
+    /// <summary>The inputs by name (the DMN's input data names, or the variables its table's inputs read).</summary>
+    public IReadOnlyDictionary<string, object?>? Variables { get; init; }
+
+    /// <summary>The branch whose pin chooses the version; null for the latest.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>A version to evaluate instead of the pinned or latest one.</summary>
+    public int? Version { get; init; }
+}
+
+/// <summary>What evaluating a deployed decision gave.</summary>
+/// <param name="DecisionId">The decision.</param>
+/// <param name="Version">The version evaluated (the branch's pin, else the latest, unless one was asked for).</param>
+/// <param name="Value">The decision's value as a FEEL value; null when no rule matched or it failed (then <paramref name="Warnings"/> say why).</param>
+/// <param name="Decisions">Every decision evaluated, required ones first, with its table's inputs and matched rules.</param>
+/// <param name="Warnings">Why a value is null, in the order they arose.</param>
+public sealed record DecisionResult(string DecisionId, int Version, object? Value, IReadOnlyList<EvaluatedDecision> Decisions, IReadOnlyList<string> Warnings);

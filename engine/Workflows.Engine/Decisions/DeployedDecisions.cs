@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+using System.Xml.Linq;
+using Workflows.Engine.Feel;
+using Workflows.Engine.Storage;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine.Decisions;
+
+/// <summary>
+/// What deployed decisions share between deploys, business rule tasks and the API: telling a DMN document from a BPMN
+/// one, its version tags, the parsed models by version, the version a caller's binding and branch choose, when an
+/// evaluation failed, and the history row of an evaluation.
+/// </summary>
+internal static class DeployedDecisions
+{
+    /// <summary>A history row's detail is cut to this many characters: inputs can be large, the row must not be.</summary>
+    public const int MaxHistoryDetail = 16_000;
+
+    private const int MaxCached = 512;
+    private const string ZeebeNs = "http://camunda.org/schema/zeebe/1.0";
+    private static readonly ConcurrentDictionary<(Guid Id, FeelLimits Limits), DecisionModel> s_models = new();
+
+    /// <summary>Whether the document's root is a DMN <c>definitions</c> (any DMN version's namespace); read safely, first element only.</summary>
+    public static bool IsDmn(string xml)
+    {
+        try
+        {
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
+            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            reader.MoveToContent();
+            return reader.NodeType == XmlNodeType.Element && reader.LocalName == "definitions"
+                && reader.NamespaceURI.Contains("/DMN/", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (XmlException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Each decision's <c>zeebe:versionTag</c> (in its extension elements), by decision id.</summary>
+    public static Dictionary<string, string> VersionTags(string xml)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
+            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            var root = XDocument.Load(reader).Root;
+            foreach (var decision in root?.Elements().Where(e => e.Name.LocalName == "decision") ?? [])
+            {
+                var tag = decision.Elements().Where(e => e.Name.LocalName == "extensionElements").Elements(XName.Get("versionTag", ZeebeNs)).FirstOrDefault();
+                if ((string?)decision.Attribute("id") is { } id && (string?)tag?.Attribute("value") is { Length: > 0 } value)
+                {
+                    tags[id] = value;
+                }
+            }
+        }
+        catch (XmlException)
+        {
+            // Read already refused a document that is not well-formed.
+        }
+
+        return tags;
+    }
+
+    /// <summary>The model of a deployed version, parsed once per engine limits and kept (versions never change meaning).</summary>
+    public static DecisionModel Load(DecisionRecord record, BpmnParserOptions options)
+    {
+        if (s_models.TryGetValue((record.Id, options.Feel), out var cached))
+        {
+            return cached;
+        }
+
+        var read = DecisionModel.Read(record.Xml, options);
+        var model = read.Model ?? throw new InvalidDataException($"decision '{record.DecisionId}' version {record.Version} is stored but is no DMN any more");
+        if (s_models.Count >= MaxCached)
+        {
+            s_models.Clear();
+        }
+
+        s_models[(record.Id, options.Feel)] = model;
+        return model;
+    }
+
+    /// <summary>
+    /// The version a caller evaluates: binding latest takes the branch's pin, else the latest; versionTag the pinned
+    /// version when it carries the tag, else the latest with it; deployment the version deployed with the caller.
+    /// </summary>
+    public static async ValueTask<DecisionRecord?> ResolveAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag,
+        Guid? deploymentId, Branch? branch, CancellationToken ct)
+    {
+        var pinned = PinOf(branch, decisionId);
+        switch (binding)
+        {
+            case DecisionBinding.Deployment:
+                return deploymentId is { } deployment ? await store.GetDecisionInDeploymentAsync(deployment, decisionId, ct).ConfigureAwait(false) : null;
+            case DecisionBinding.VersionTag:
+                if (pinned is { } v && await store.GetDecisionByVersionAsync(decisionId, v, ct).ConfigureAwait(false) is { } record && record.VersionTag == versionTag)
+                {
+                    return record;
+                }
+
+                return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
+            default:
+                return pinned is { } version
+                    ? await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
+                    : await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Why no version was found, in the words of the binding.</summary>
+    public static string NotFound(string decisionId, DecisionBinding binding, string? versionTag, string processId, Branch? branch) => binding switch
+    {
+        DecisionBinding.VersionTag => $"no version of decision '{decisionId}' has the version tag '{versionTag}'",
+        DecisionBinding.Deployment => $"decision '{decisionId}' was not deployed together with process '{processId}'",
+        _ when PinOf(branch, decisionId) is { } pinned => $"decision '{decisionId}' version {pinned}, which branch '{branch!.Id}' pins, is not deployed",
+        _ => $"decision '{decisionId}' is not deployed",
+    };
+
+    /// <summary>The version <paramref name="branch"/> pinned of a decision; null when it follows the latest.</summary>
+    public static int? PinOf(Branch? branch, string decisionId) =>
+        branch is not null && branch.DecisionPins.TryGetValue(decisionId, out var pinned) ? pinned : null;
+
+    /// <summary>
+    /// A decision failed when its value is null and warnings say why (a type mismatch, a UNIQUE table matching twice, an
+    /// expression that fails); null without warnings is an answer: no rule matched.
+    /// </summary>
+    public static bool Failed(DecisionEvaluation evaluation) => evaluation.Value is null && evaluation.Warnings.Count > 0;
+
+    /// <summary>The history row's detail: the decision and version, each decision evaluated with its inputs, matched rules and output, as JSON.</summary>
+    public static string HistoryDetail(DecisionRecord record, DecisionEvaluation evaluation)
+    {
+        var full = Write(record, evaluation, withInputs: true);
+        return full.Length <= MaxHistoryDetail ? full : Cut(Write(record, evaluation, withInputs: false));
+    }
+
+    private static string Cut(string json) => json.Length <= MaxHistoryDetail ? json : JsonSerializer.Serialize(new { cut = true, json = json[..(MaxHistoryDetail - 100)] });
+
+    private static string Write(DecisionRecord record, DecisionEvaluation evaluation, bool withInputs)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("decisionId", record.DecisionId);
+            w.WriteString("name", record.Name);
+            w.WriteNumber("version", record.Version);
+            w.WritePropertyName("value");
+            FeelConvert.WriteJson(w, evaluation.Value);
+            w.WriteStartArray("decisions");
+            foreach (var d in evaluation.Decisions)
+            {
+                w.WriteStartObject();
+                w.WriteString("decisionId", d.DecisionId);
+                w.WriteString("name", d.Name);
+                w.WriteStartArray("inputs");
+                foreach (var input in d.Inputs)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("label", input.Label);
+                    w.WritePropertyName("value");
+                    if (withInputs)
+                    {
+                        FeelConvert.WriteJson(w, input.Value);
+                    }
+                    else
+                    {
+                        w.WriteStringValue("(cut: too large)");
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("matchedRules");
+                foreach (var rule in d.MatchedRules)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("ruleId", rule.RuleId);
+                    w.WriteNumber("index", rule.Index);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WritePropertyName("output");
+                FeelConvert.WriteJson(w, d.Value);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (evaluation.Warnings.Count > 0)
+            {
+                w.WriteStartArray("warnings");
+                foreach (var warning in evaluation.Warnings.Take(20))
+                {
+                    w.WriteStringValue(warning);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,138 @@
+using Workflows.Engine.Decisions;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Services;
+
+/// <summary>Deployed decisions (DMN): their versions and stages, their XML, approvals, branch pins and evaluation.</summary>
+/// <remarks>
+/// Decisions are deployed through <see cref="WorkflowDeployments.DeployAsync(IReadOnlyList{string}, string?, CancellationToken)"/>
+/// (a DMN document alone, or with BPMN documents in one deployment), versioned per decision id like processes: an
+/// unchanged model keeps its version, a changed one becomes version + 1. A branch pins the version of each decision its
+/// business rule tasks and evaluations use (<see cref="Branch.DecisionPins"/>); a decision not pinned uses its latest.
+/// </remarks>
+public sealed class WorkflowDecisions
+{
+    private readonly CommandRunner _runner;
+    private readonly WorkflowBranches _branches;
+
+    internal WorkflowDecisions(CommandRunner runner, WorkflowBranches branches)
+    {
+        _runner = runner;
+        _branches = branches;
+    }
+
+    private IWorkflowStore Store => _runner.Store;
+
+    /// <summary>Every deployed version, of one decision when given, by decision id and version, with its stage and the branches that pin it.</summary>
+    public async Task<IReadOnlyList<DecisionVersionInfo>> GetVersionsAsync(string? decisionId = null, CancellationToken cancellationToken = default)
+    {
+        var records = await Store.GetDecisionsAsync(decisionId, cancellationToken).ConfigureAwait(false);
+        var approvals = (await Store.GetDecisionApprovalsAsync(decisionId, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(a => (a.ProcessId, a.Version));
+        var branches = records.Count == 0 ? [] : await _branches.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        return records.Select(r =>
+        {
+            var approval = approvals.GetValueOrDefault((r.DecisionId, r.Version));
+            return new DecisionVersionInfo(r.Id, r.DecisionId, r.Name, r.Version, r.VersionTag, r.DeploymentId, r.DeployedAt, r.DeployedBy)
+            {
+                Stage = approval is null ? VersionStage.Deployed : VersionStage.Approved,
+                ApprovedBy = approval?.ApprovedBy,
+                ApprovedAt = approval?.ApprovedAt,
+                ApprovalReason = approval?.Reason,
+                PinnedBy = branches.Where(b => DeployedDecisions.PinOf(b, r.DecisionId) == r.Version).Select(b => b.Id).ToList(),
+            };
+        }).ToList();
+    }
+
+    /// <summary>The DMN XML a version was deployed in (the latest when <paramref name="version"/> is null).</summary>
+    /// <exception cref="WorkflowNotFoundException">The decision, or that version of it, is not deployed.</exception>
+    public async Task<string> GetXmlAsync(string decisionId, int? version = null, CancellationToken cancellationToken = default) =>
+        (await FindAsync(decisionId, version, cancellationToken).ConfigureAwait(false)).Xml;
+
+    /// <summary>Evaluates a deployed decision: the version asked for, else the branch's pin, else the latest.</summary>
+    /// <remarks>Nothing is written: an evaluation through the API is no instance's history. A decision that fails is a result with warnings, not an exception.</remarks>
+    /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision (or the version chosen) is not deployed.</exception>
+    /// <exception cref="WorkflowInputException">A variable has no FEEL equivalent, or the evaluation went over a FEEL budget.</exception>
+    public async Task<DecisionResult> EvaluateAsync(EvaluateDecision request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var branch = request.Branch is null ? null : await _branches.GetAsync(request.Branch, cancellationToken).ConfigureAwait(false);
+        var record = request.Version is { } asked
+            ? await FindAsync(request.DecisionId, asked, cancellationToken).ConfigureAwait(false)
+            : await DeployedDecisions.ResolveAsync(Store, request.DecisionId, DecisionBinding.Latest, null, null, branch, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(DeployedDecisions.NotFound(request.DecisionId, DecisionBinding.Latest, null, "", branch));
+        var model = DeployedDecisions.Load(record, _runner.Options.Parser);
+        try
+        {
+            var result = model.Evaluate(record.DecisionId, request.Variables, _runner.Core.Time, cancellationToken);
+            return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings);
+        }
+        catch (Exception e) when (e is ArgumentException or Feel.FeelLimitExceededException)
+        {
+            throw new WorkflowInputException($"decision '{record.DecisionId}' version {record.Version}: {e.Message}");
+        }
+    }
+
+    /// <summary>Approves a decision version as a standard a branch may pin: who, when and why, once per version.</summary>
+    /// <exception cref="WorkflowInputException">No actor or reason.</exception>
+    /// <exception cref="WorkflowNotFoundException">The version is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">The version was approved already (the message names by whom and when).</exception>
+    public Task<DecisionVersionInfo> ApproveAsync(string decisionId, int version, string actor, string reason, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(actor) || string.IsNullOrWhiteSpace(reason))
+        {
+            throw new WorkflowInputException("an approval needs an actor and a reason");
+        }
+
+        return _runner.ExecuteAsync(async execution =>
+        {
+            var record = await FindAsync(decisionId, version, cancellationToken).ConfigureAwait(false);
+            if ((await Store.GetDecisionApprovalsAsync(decisionId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Version == version) is { } approved)
+            {
+                throw new WorkflowConflictException($"decision '{decisionId}' version {version} was approved by {approved.ApprovedBy} at {approved.ApprovedAt:O}");
+            }
+
+            var approval = new VersionApprovalRecord(decisionId, version, actor, execution.Now, reason);
+            execution.Changes.PartToFill<DecisionChanges>().Approvals.Add(approval);
+            return new DecisionVersionInfo(record.Id, record.DecisionId, record.Name, record.Version, record.VersionTag, record.DeploymentId, record.DeployedAt, record.DeployedBy)
+            {
+                Stage = VersionStage.Approved,
+                ApprovedBy = actor,
+                ApprovedAt = approval.ApprovedAt,
+                ApprovalReason = reason,
+            };
+        }, cancellationToken, runTokens: false, name: "ApproveDecision");
+    }
+
+    /// <summary>Pins the version of a decision a branch uses (null unpins it: the latest again); running instances' next evaluations follow it.</summary>
+    /// <returns>The branch as saved.</returns>
+    /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision version is not deployed.</exception>
+    public async Task<Branch> PinAsync(string branchId, string decisionId, int? version, CancellationToken cancellationToken = default)
+    {
+        if (version is { } v)
+        {
+            _ = await FindAsync(decisionId, v, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _branches.UpdateAsync(branchId, b =>
+        {
+            var pins = new Dictionary<string, int>(b.DecisionPins, StringComparer.Ordinal);
+            if (version is { } pinned)
+            {
+                pins[decisionId] = pinned;
+            }
+            else
+            {
+                pins.Remove(decisionId);
+            }
+
+            return b with { DecisionPins = pins };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DecisionRecord> FindAsync(string decisionId, int? version, CancellationToken ct) =>
+        (version is { } v
+            ? await Store.GetDecisionByVersionAsync(decisionId, v, ct).ConfigureAwait(false)
+            : await Store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false))
+        ?? throw new WorkflowNotFoundException($"decision '{decisionId}'{(version is null ? "" : $" version {version}")} is not deployed");
+}

@@ -1,0 +1,136 @@
+using Workflows.Engine.Decisions;
+using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
+using Workflows.Engine.Validation;
+
+namespace Workflows.Engine.Services;
+
+// DMN documents on the deployment path: read and checked with the BPMN ones, each decision versioned by its id.
+public sealed partial class WorkflowDeployments
+{
+    /// <summary>At most this many documents in one deployment: each is read and checked before anything is written.</summary>
+    public const int MaxDocumentsPerDeployment = 50;
+
+    private sealed record ReadDocument(string Xml, BpmnDocument? Bpmn, DecisionModel? Dmn);
+
+    private async Task<(IReadOnlyList<ReadDocument> Documents, ValidationReport Report)> ReadAllAsync(IReadOnlyList<string> documents, CancellationToken ct)
+    {
+        if (documents.Count is 0 or > MaxDocumentsPerDeployment)
+        {
+            throw new WorkflowInputException($"a deployment carries 1 to {MaxDocumentsPerDeployment} documents, not {documents.Count}");
+        }
+
+        var read = new List<ReadDocument>();
+        var findings = new List<ValidationFinding>();
+        var processIds = new HashSet<string>(StringComparer.Ordinal);
+        var decisionIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var xml in documents)
+        {
+            ArgumentNullException.ThrowIfNull(xml);
+            if (DeployedDecisions.IsDmn(xml))
+            {
+                var (model, report) = ReadDmn(xml);
+                findings.AddRange(report.Findings);
+                foreach (var id in model?.Decisions.Select(d => d.Id).Where(id => !decisionIds.Add(id)) ?? [])
+                {
+                    findings.Add(new ValidationFinding(FindingSeverity.Error, "DMN_DECISION_DUPLICATE", id, 0, 0, $"the decision '{id}' is in two documents of the deployment"));
+                }
+
+                read.Add(new ReadDocument(xml, null, model));
+                continue;
+            }
+
+            var (document, bpmnReport) = await ParseAndValidateAsync(xml, ct).ConfigureAwait(false);
+            findings.AddRange(bpmnReport.Findings);
+            foreach (var id in document?.Processes.Where(p => p.IsExecutable).Select(p => p.Id).Where(id => !processIds.Add(id)) ?? [])
+            {
+                findings.Add(new ValidationFinding(FindingSeverity.Error, "PROCESS_DUPLICATE", id, 0, 0, $"the process '{id}' is in two documents of the deployment"));
+            }
+
+            read.Add(new ReadDocument(xml, document, null));
+        }
+
+        var all = new ValidationReport(findings);
+        if (!all.HasErrors && read.Exists(d => d.Bpmn is null && d.Dmn is null))
+        {
+            throw new DeploymentRejectedException(all);
+        }
+
+        return (read, all);
+    }
+
+    // A DMN document with its findings, and one more when it has no decision to deploy.
+    private (DecisionModel? Model, ValidationReport Report) ReadDmn(string xml)
+    {
+        var read = DecisionModel.Read(xml, _runner.Options.Parser);
+        if (read.Model is { Decisions.Count: 0 })
+        {
+            return (read.Model, new ValidationReport([.. read.Report.Findings,
+                new ValidationFinding(FindingSeverity.Error, "DMN_NO_DECISION", null, 0, 0, "the DMN document has no decision to deploy")]));
+        }
+
+        return (read.Model, read.Report);
+    }
+
+    // Each decision of the document: the version that already has this model (by its canonical form, diagram and
+    // formatting aside), else one more. A changed document is a new version of each of its decisions, as in Camunda 8:
+    // a decision's meaning includes the decisions and knowledge it requires, which live in the same document.
+    private async Task DeployDecisionsAsync(Execution execution, DecisionModel model, string xml, Guid deploymentId, string? deployedBy, List<DeployedDecision> deployed)
+    {
+        var ct = execution.CancellationToken;
+        var checksum = CanonicalModel.Checksum(xml) ?? throw new WorkflowInputException("the DMN document is not well-formed XML");
+        var tags = DeployedDecisions.VersionTags(xml);
+        var changes = execution.Changes.PartToFill<DecisionChanges>();
+        foreach (var decision in model.Decisions)
+        {
+            var latest = await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false);
+            var tag = tags.GetValueOrDefault(decision.Id);
+            if (latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
+            {
+                var redrawn = !string.Equals(latest.Xml, xml, StringComparison.Ordinal);
+                if (redrawn)
+                {
+                    changes.DiagramsReplaced.Add((latest.Id, xml));
+                }
+
+                deployed.Add(new DeployedDecision(decision.Id, latest.Name, latest.Version, latest.Id, latest.VersionTag, IsNew: false) { DiagramReplaced = redrawn });
+                continue;
+            }
+
+            var record = new DecisionRecord(Guid.CreateVersion7(execution.Now), decision.Id, decision.Name, (latest?.Version ?? 0) + 1, tag, checksum, xml,
+                deploymentId, execution.Now, deployedBy);
+            changes.Definitions.Add(record);
+            deployed.Add(new DeployedDecision(decision.Id, record.Name, record.Version, record.Id, tag, IsNew: true));
+        }
+    }
+
+    // The library's decisions at start: a document some version of each decision already has keeps those versions.
+    private async Task<DeploymentResult> EnsureDecisionsDeployedAsync(string xml, string? deployedBy, CancellationToken ct)
+    {
+        var (model, report) = ReadDmn(xml);
+        if (model is null || report.HasErrors)
+        {
+            throw new DeploymentRejectedException(report);
+        }
+
+        var checksum = CanonicalModel.Checksum(xml);
+        var existing = new List<DecisionRecord>();
+        foreach (var decision in model.Decisions)
+        {
+            var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
+            var same = versions.Where(v => v.Checksum == checksum).MaxBy(v => v.Version);
+            if (same is null)
+            {
+                return await DeployAsync([xml], deployedBy, ct).ConfigureAwait(false);
+            }
+
+            existing.Add(same);
+        }
+
+        return new DeploymentResult(existing.FirstOrDefault()?.DeploymentId ?? Guid.Empty, [], report)
+        {
+            Decisions = existing.Select(r => new DeployedDecision(r.DecisionId, r.Name, r.Version, r.Id, r.VersionTag, IsNew: false)).ToList(),
+        };
+    }
+}

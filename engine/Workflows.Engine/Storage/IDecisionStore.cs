@@ -1,0 +1,56 @@
+namespace Workflows.Engine.Storage;
+
+/// <summary>
+/// Deployed decision versions (DMN) and their approvals (migration 0019): reads here, writes through the change set
+/// (<see cref="DecisionChanges"/>) in the commit of the deployment or approval.
+/// </summary>
+internal interface IDecisionStore
+{
+    ValueTask<DecisionRecord?> GetDecisionAsync(Guid id, CancellationToken ct);
+
+    ValueTask<DecisionRecord?> GetLatestDecisionAsync(string decisionId, CancellationToken ct);
+
+    ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct);
+
+    /// <summary>The highest version carrying that tag.</summary>
+    ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct);
+
+    ValueTask<DecisionRecord?> GetDecisionInDeploymentAsync(Guid deploymentId, string decisionId, CancellationToken ct);
+
+    /// <summary>Every deployed version (of one decision when given), by decision id and version, without their XML.</summary>
+    ValueTask<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string? decisionId, CancellationToken ct);
+
+    /// <summary>The approvals of one decision's versions (of every decision when null), by decision and version.</summary>
+    ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct);
+}
+
+/// <summary>
+/// A version of one decision (wf_decision_definitions). <see cref="Xml"/> is the whole DMN document it was deployed in: a
+/// decision needs the decisions, knowledge models and input data it requires.
+/// </summary>
+internal sealed record DecisionRecord(
+    Guid Id,
+    string DecisionId,
+    string Name,
+    int Version,
+    string? VersionTag,
+    string Checksum,
+    string Xml,
+    Guid DeploymentId,
+    DateTimeOffset DeployedAt,
+    string? DeployedBy);
+
+/// <summary>
+/// A command's decision rows. A version deployed by two commands at once, and a second approval of a version, collide on
+/// their keys: the loser retries and then sees the version (or the approval) the winner wrote.
+/// </summary>
+internal sealed class DecisionChanges
+{
+    public List<DecisionRecord> Definitions { get; } = [];
+
+    /// <summary>Versions whose stored XML becomes another drawing or writing of the same model.</summary>
+    public List<(Guid Id, string Xml)> DiagramsReplaced { get; } = [];
+
+    /// <summary>Approvals; <see cref="VersionApprovalRecord.ProcessId"/> holds the decision id.</summary>
+    public List<VersionApprovalRecord> Approvals { get; } = [];
+}

@@ -1,0 +1,117 @@
+namespace Workflows.Engine.Storage;
+
+// Deployed decision versions and their approvals, kept like process versions (migration 0019 in SQL).
+internal sealed partial class InMemoryWorkflowStore
+{
+    private readonly Dictionary<Guid, DecisionRecord> _decisions = [];
+    private readonly Dictionary<string, List<DecisionRecord>> _decisionsById = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string DecisionId, int Version), VersionApprovalRecord> _decisionApprovals = [];
+
+    public ValueTask<DecisionRecord?> GetDecisionAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_decisions.GetValueOrDefault(id));
+        }
+    }
+
+    public ValueTask<DecisionRecord?> GetLatestDecisionAsync(string decisionId, CancellationToken ct) =>
+        FindDecision(decisionId, _ => true);
+
+    public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
+        FindDecision(decisionId, d => d.Version == version);
+
+    public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
+        FindDecision(decisionId, d => d.VersionTag == versionTag);
+
+    public ValueTask<DecisionRecord?> GetDecisionInDeploymentAsync(Guid deploymentId, string decisionId, CancellationToken ct) =>
+        FindDecision(decisionId, d => d.DeploymentId == deploymentId);
+
+    public ValueTask<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string? decisionId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<DecisionRecord> rows = _decisionsById
+                .Where(p => decisionId is null || p.Key == decisionId)
+                .SelectMany(p => p.Value)
+                .OrderBy(d => d.DecisionId, StringComparer.Ordinal).ThenBy(d => d.Version)
+                .Select(d => d with { Xml = "" })
+                .ToList();
+            return new(rows);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<VersionApprovalRecord> rows = _decisionApprovals.Values.Where(a => decisionId is null || a.ProcessId == decisionId)
+                .OrderBy(a => a.ProcessId, StringComparer.Ordinal).ThenBy(a => a.Version).ToList();
+            return new(rows);
+        }
+    }
+
+    // The highest version that matches.
+    private ValueTask<DecisionRecord?> FindDecision(string decisionId, Func<DecisionRecord, bool> match)
+    {
+        lock (_gate)
+        {
+            return new(_decisionsById.TryGetValue(decisionId, out var list) ? list.LastOrDefault(match) : null);
+        }
+    }
+
+    // The keys a SQL store holds unique: (decision id, version) and (decision id, version) of an approval.
+    private void CheckDecisions(ChangeSet changes)
+    {
+        if (changes.Part<DecisionChanges>() is not { } decisions)
+        {
+            return;
+        }
+
+        foreach (var d in decisions.Definitions.Where(d => _decisionsById.TryGetValue(d.DecisionId, out var list) && list.Exists(v => v.Version == d.Version)))
+        {
+            throw CommitGuards.RowExists($"decision {d.DecisionId} version {d.Version}");
+        }
+
+        foreach (var a in decisions.Approvals.Where(a => _decisionApprovals.ContainsKey((a.ProcessId, a.Version))))
+        {
+            throw CommitGuards.RowExists($"approval of decision '{a.ProcessId}' version {a.Version}");
+        }
+    }
+
+    private void ApplyDecisions(ChangeSet changes)
+    {
+        if (changes.Part<DecisionChanges>() is not { } decisions)
+        {
+            return;
+        }
+
+        foreach (var d in decisions.Definitions)
+        {
+            _decisions[d.Id] = d;
+            if (!_decisionsById.TryGetValue(d.DecisionId, out var list))
+            {
+                _decisionsById[d.DecisionId] = list = [];
+            }
+
+            list.Add(d);
+            list.Sort((x, y) => x.Version.CompareTo(y.Version));
+        }
+
+        foreach (var (id, xml) in decisions.DiagramsReplaced)
+        {
+            if (_decisions.TryGetValue(id, out var stored))
+            {
+                var redrawn = stored with { Xml = xml };
+                _decisions[id] = redrawn;
+                var list = _decisionsById[stored.DecisionId];
+                list[list.FindIndex(v => v.Id == id)] = redrawn;
+            }
+        }
+
+        foreach (var a in decisions.Approvals)
+        {
+            _decisionApprovals[(a.ProcessId, a.Version)] = a;
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Workflows.Engine;
+using Workflows.Engine.Decisions;
+using Workflows.Engine.Feel;
+using Workflows.Host.Features.Security;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// Deployed decisions (DMN): deploy (analysts; a DMN document alone, or several BPMN and DMN documents as one deployment),
+/// list versions with their stage, read XML, approve (analysts), pin per branch (the branch's admin) and evaluate (staff,
+/// through the caller's branch pin).
+/// </summary>
+internal static class DecisionsApi
+{
+    public static void MapDecisions(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/decisions").WithTags("Decisions");
+        group.MapPost("", DeployAsync).RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("DeployDecisions")
+            .Produces<Deployed>(StatusCodes.Status201Created).Produces<Deployed>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithSummary("Deploys a DMN document (application/xml), or several BPMN and DMN files (multipart/form-data) as one deployment; each changed decision becomes a new version.");
+        group.MapGet("", async (HttpContext http, WorkflowEngine engine, CancellationToken ct) => Visible(http, await engine.Decisions.GetVersionsAsync(cancellationToken: ct)))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListDecisions")
+            .WithSummary("Every deployed version of every decision, with its stage (deployed, approved) and the caller's branches that pin it.");
+        group.MapGet("/{decisionId}", async (string decisionId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+                await engine.Decisions.GetVersionsAsync(decisionId, ct) is { Count: > 0 } versions
+                    ? Visible(http, versions)
+                    : throw new WorkflowNotFoundException($"decision '{decisionId}' is not deployed"))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListDecisionVersions").WithSummary("The versions of one decision.");
+        group.MapGet("/{decisionId}/xml", async (string decisionId, int? version, WorkflowEngine engine, CancellationToken ct) =>
+                Results.Text(await engine.Decisions.GetXmlAsync(decisionId, version, ct), "application/xml", Encoding.UTF8))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetDecisionXml").Produces<string>(StatusCodes.Status200OK, "application/xml")
+            .WithSummary("The DMN XML a version of the decision was deployed in (the latest unless version is given).");
+        group.MapPost("/{decisionId}/versions/{version:int}/approval", async (string decisionId, int version, ApprovalRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+                await engine.Decisions.ApproveAsync(decisionId, version, Caller.From(http.User).Name,
+                    InputRules.Text(request.Reason, "reason", limits.MaxCommentLength, "MaxCommentLength") ?? throw new WorkflowInputException("reason says why the version is approved"), ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveDecision")
+            .WithSummary("An analyst approves a deployed decision version as a standard branches may pin, with a reason (once per version).");
+        group.MapPost("/{decisionId}/evaluate", EvaluateAsync).RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("EvaluateDecision")
+            .WithSummary("Evaluates the decision with a context: the version the caller's branch pins (or the branch named, when the caller serves it), else the latest, unless version is given. Nothing is written.");
+
+        var pins = api.MapGroup("/branches").WithTags("Decisions");
+        pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, DecisionPinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                await OwnBranchAsync(http, engine, branchId, ct);
+                return await engine.Decisions.PinAsync(branchId, decisionId, pin.Version ?? throw new WorkflowInputException("version names the decision version to pin"), ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinDecision")
+            .WithSummary("Pins the version of a decision the branch's business rule tasks and evaluations use; a running instance's next evaluation follows it.");
+        pins.MapDelete("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                await OwnBranchAsync(http, engine, branchId, ct);
+                return await engine.Decisions.PinAsync(branchId, decisionId, null, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinDecision").WithSummary("The branch uses the decision's latest version again.");
+    }
+
+    private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var documents = await ReadDocumentsAsync(request, limits, ct);
+        var result = await engine.Deployments.DeployAsync(documents, Caller.From(request.HttpContext.User).Name, ct);
+        return Respond(result);
+    }
+
+    /// <summary>The answer to a deployment: 201 with where the first new version is when anything is new, else 200.</summary>
+    internal static IResult Respond(DeploymentResult result)
+    {
+        var body = new Deployed(result.DeploymentId, result.Processes, result.Report.Findings.Select(Finding.From).ToList()) { Decisions = result.Decisions };
+        var location = result.Processes.FirstOrDefault(p => p.IsNew) is { } process ? $"/api/definitions/{Uri.EscapeDataString(process.ProcessId)}"
+            : result.Decisions.FirstOrDefault(d => d.IsNew) is { } decision ? $"/api/decisions/{Uri.EscapeDataString(decision.DecisionId)}"
+            : null;
+        return location is null ? Results.Ok(body) : Results.Created(location, body);
+    }
+
+    /// <summary>
+    /// The documents of a deployment: the raw body (one BPMN or DMN document), or each file of a multipart form, each
+    /// under the BPMN size limit and all together under the request limit, refused before they are read whole.
+    /// </summary>
+    internal static async Task<IReadOnlyList<string>> ReadDocumentsAsync(HttpRequest request, ApiLimits limits, CancellationToken ct)
+    {
+        if (!request.HasFormContentType)
+        {
+            return [await DefinitionsApi.ReadBpmnAsync(request, limits, ct)];
+        }
+
+        if (request.ContentLength > limits.MaxRequestBytes)
+        {
+            throw new PayloadTooLargeException($"the deployment of {request.ContentLength:N0} bytes is above the limit of {limits.MaxRequestBytes:N0} (Workflows:Limits:MaxRequestBytes)");
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limits.MaxRequestBytes;
+        }
+
+        var form = await request.ReadFormAsync(ct);
+        if (form.Files.Count is 0 or > Engine.Services.WorkflowDeployments.MaxDocumentsPerDeployment)
+        {
+            throw new WorkflowInputException($"a deployment form carries 1 to {Engine.Services.WorkflowDeployments.MaxDocumentsPerDeployment} files (BPMN or DMN), not {form.Files.Count}");
+        }
+
+        var documents = new List<string>();
+        foreach (var file in form.Files)
+        {
+            if (file.Length > limits.MaxBpmnBytes)
+            {
+                throw new PayloadTooLargeException($"the file '{file.FileName}' of {file.Length:N0} bytes is above the limit of {limits.MaxBpmnBytes:N0} (Workflows:Limits:MaxBpmnBytes)");
+            }
+
+            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
+            documents.Add(await reader.ReadToEndAsync(ct));
+        }
+
+        return documents;
+    }
+
+    private static async Task<EvaluatedBody> EvaluateAsync(string decisionId, EvaluateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        InputRules.CheckVariables(request.Variables, limits);
+        string? branch;
+        if (request.Branch is { } named)
+        {
+            caller.MustServe(named, "a decision evaluated for the pin");
+            branch = named;
+        }
+        else
+        {
+            // The caller's own branch pin; a central team and an analyst without a branch get the latest.
+            branch = caller.Branch is null or WorkflowsClaims.AllBranches ? null : caller.Branch;
+        }
+
+        var result = await engine.Decisions.EvaluateAsync(new EvaluateDecision(decisionId)
+        {
+            Branch = branch, Version = request.Version, Variables = ApiJson.Variables(request.Variables),
+        }, ct);
+        return new EvaluatedBody(result.DecisionId, result.Version, branch, Json(result.Value),
+            result.Decisions.Select(d => new EvaluatedDecisionBody(d.DecisionId, d.Name, Json(d.Value),
+                d.Inputs.Select(i => new EvaluatedInputBody(i.Label, Json(i.Value))).ToList(), d.MatchedRules)).ToList(),
+            result.Warnings);
+    }
+
+    // A branch-scoped caller sees the pins of its own branch only (other branches' choices are theirs).
+    private static IReadOnlyList<DecisionVersionInfo> Visible(HttpContext http, IReadOnlyList<DecisionVersionInfo> versions)
+    {
+        var caller = Caller.From(http.User);
+        return versions.Select(v => v with { PinnedBy = v.PinnedBy.Where(caller.Serves).ToList() }).ToList();
+    }
+
+    private static async Task OwnBranchAsync(HttpContext http, WorkflowEngine engine, string branchId, CancellationToken ct)
+    {
+        var branch = await engine.Branches.GetAsync(branchId, ct);
+        Caller.From(http.User).MustServe(branch.Id, "the decision pins");
+    }
+
+    private static JsonElement Json(object? value)
+    {
+        using var document = JsonDocument.Parse(FeelConvert.ToJson(value));
+        return document.RootElement.Clone();
+    }
+}
+
+internal sealed record ApprovalRequest(string? Reason);
+
+internal sealed record DecisionPinRequest(int? Version);
+
+internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version);
+
+internal sealed record EvaluatedInputBody(string Label, JsonElement Value);
+
+internal sealed record EvaluatedDecisionBody(string DecisionId, string Name, JsonElement Value, IReadOnlyList<EvaluatedInputBody> Inputs, IReadOnlyList<MatchedRule> MatchedRules);
+
+internal sealed record EvaluatedBody(string DecisionId, int Version, string? Branch, JsonElement Value, IReadOnlyList<EvaluatedDecisionBody> Decisions, IReadOnlyList<string> Warnings);

@@ -1,0 +1,66 @@
+using NUnit.Framework;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+// Deployed decisions and their approvals (wf_decision_definitions, wf_decision_approvals), decision pins in the branch.
+public abstract partial class StoreSuite
+{
+    private static string Levels(string id, int limit, string? tag = null) => $$"""
+        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="levels" name="Levels" namespace="urn:test">
+          <decision id="{{id}}" name="Approval level">
+            {{(tag is null ? "" : $"""<extensionElements><zeebe:versionTag value="{tag}"/></extensionElements>""")}}
+            <decisionTable id="t" hitPolicy="UNIQUE">
+              <input id="i" label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input>
+              <output id="o" name="level" typeRef="string"/>
+              <rule id="small"><inputEntry><text>&lt;= {{limit}}</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
+              <rule id="large"><inputEntry><text>&gt; {{limit}}</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
+            </decisionTable>
+          </decision>
+        </definitions>
+        """;
+
+    [Test]
+    public async Task A_decision_deployed_approved_and_pinned_on_one_node_is_evaluated_by_a_business_rule_task_on_another()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (process, branch) = ("ruled-" + suffix, "ruled-branch-" + suffix);
+        var dmn1 = Levels($"level-{suffix}", 1000, tag: "first");
+        var dmn2 = Levels($"level-{suffix}", 2000);
+        var bpmn = Process(process, $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:businessRuleTask id="decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="level-{suffix}" resultVariable="level"/></bpmn:extensionElements></bpmn:businessRuleTask>
+            {UserTask("review")}{Chain("s", "decide", "review")}
+            """, extensions: """<bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>""");
+        var a = await HarnessAsync();
+        var first = await a.Engine.Deployments.DeployAsync([dmn1, bpmn]);
+        await a.DeployAsync(dmn2);
+        await a.Engine.Branches.SaveAsync(new Branch(branch, "Ruled"));
+        await a.Engine.Decisions.ApproveAsync($"level-{suffix}", 1, "alice", "reviewed");
+        await a.Engine.Decisions.PinAsync(branch, $"level-{suffix}", 1);
+
+        var b = await HarnessAsync();
+        var again = await b.DeployAsync(dmn2);
+        var twice = Assert.ThrowsAsync<WorkflowConflictException>(() => b.Engine.Decisions.ApproveAsync($"level-{suffix}", 1, "bob", "again"));
+        var pinned = await b.StartAsync(process, Vars(("amount", 1500), ("branch", branch)));
+        var latest = await b.StartAsync(process, Vars(("amount", 1500)));
+        var versions = await b.Engine.Decisions.GetVersionsAsync($"level-{suffix}");
+        var history = await pinned.HistoryAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.Decisions.Single().Version, Is.EqualTo(1));
+            Assert.That((again.Decisions.Single().Version, again.Decisions.Single().IsNew), Is.EqualTo((2, false)));
+            Assert.That(twice!.Message, Does.Contain("was approved by alice"));
+            Assert.That(await pinned.VariableAsync("level"), Is.EqualTo("manager"));
+            Assert.That(await latest.VariableAsync("level"), Is.EqualTo("agent"));
+            Assert.That(versions.Select(v => (v.Version, v.VersionTag, v.Stage, v.PinnedBy.Count)),
+                Is.EqualTo(new[] { (1, (string?)"first", VersionStage.Approved, 1), (2, (string?)null, VersionStage.Deployed, 0) }));
+            Assert.That((await b.Engine.Decisions.GetXmlAsync($"level-{suffix}", 1)), Does.Contain("&lt;= 1000"));
+            Assert.That(history.Single(e => e.Kind == "decision-evaluated").Detail, Does.Contain("\"version\":1"));
+        }
+
+        await b.Engine.Runtime.CancelAsync(pinned.Id);
+        await b.Engine.Runtime.CancelAsync(latest.Id);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// Decisions through HTTP: a BPMN and a DMN file deployed as one deployment, versions with their stage, a branch's pin
+/// choosing the version its agents' evaluations and business rule tasks use, and what other callers try refused.
+/// </summary>
+[NonParallelizable]
+public sealed class DecisionApiTests
+{
+    private TestHost _host = null!;
+
+    [OneTimeSetUp]
+    public void StartTheHost() => _host = TestHost.Start();
+
+    [OneTimeTearDown]
+    public async Task StopTheHost() => await _host.DisposeAsync();
+
+    private static string Dmn(string id, int limit) => $$"""
+        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Levels" namespace="urn:api">
+          <decision id="{{id}}" name="Approval level"><decisionTable hitPolicy="UNIQUE">
+            <input label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input><output name="level" typeRef="string"/>
+            <rule id="small"><inputEntry><text>&lt;= {{limit}}</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
+            <rule id="large"><inputEntry><text>&gt; {{limit}}</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
+          </decisionTable></decision>
+        </definitions>
+        """;
+
+    private static string Bpmn(string processId, string decisionId) => $"""
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="b" targetNamespace="t">
+          <bpmn:process id="{processId}" isExecutable="true"><bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>
+            <bpmn:startEvent id="s"/>
+            <bpmn:businessRuleTask id="decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="{decisionId}" resultVariable="level" bindingType="latest"/></bpmn:extensionElements></bpmn:businessRuleTask>
+            <bpmn:userTask id="review"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="decide"/><bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="review"/>
+          </bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    private static MultipartFormDataContent Files(params (string Name, string Xml)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        foreach (var (name, xml) in files)
+        {
+            form.Add(new StringContent(xml, System.Text.Encoding.UTF8, "application/xml"), "files", name);
+        }
+
+        return form;
+    }
+
+    [Test]
+    public async Task A_branch_pinned_to_an_approved_decision_version_evaluates_it_while_other_branches_get_the_latest()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (decision, process) = ("level-" + suffix, "ruled-" + suffix);
+        var analyst = await _host.As("alice");
+        using var form = Files(("claim.bpmn", Bpmn(process, decision)), ("levels.dmn", Dmn(decision, 1000)));
+        using var both = await analyst.PostAsync(new Uri("/api/definitions", UriKind.Relative), form);
+        var deployed = await both.JsonAsync(HttpStatusCode.Created);
+        using var second = await analyst.PostAsync(new Uri("/api/decisions", UriKind.Relative), new StringContent(Dmn(decision, 2000), System.Text.Encoding.UTF8, "application/xml"));
+        await second.JsonAsync(HttpStatusCode.Created);
+        await analyst.PostJsonAsync($"/api/decisions/{decision}/versions/1/approval", new { reason = "the old limit for Paris" });
+        var admin = await _host.As("bruno");
+        using var pinned = await admin.PutAsJsonAsync($"/api/branches/paris-01/decision-pins/{decision}", new { version = 1 });
+        var agent = await _host.As("ann");
+        var paris = await agent.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
+        var central = _host.WithToken(("sub", "cora"), ("role", "supervisor"), ("branch", "*"));
+        var latest = await central.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
+        var versions = await agent.GetJsonAsync($"/api/decisions/{decision}");
+        var instance = await agent.StartAsync(process, new { amount = 1500 });
+        var inspected = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{instance}/inspection");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deployed.GetProperty("processes")[0].GetProperty("processId").GetString(), Is.EqualTo(process));
+            Assert.That(deployed.GetProperty("decisions")[0].GetProperty("version").GetInt32(), Is.EqualTo(1));
+            Assert.That(both.Headers.Location?.ToString(), Is.EqualTo($"/api/definitions/{process}"));
+            Assert.That(second.Headers.Location?.ToString(), Is.EqualTo($"/api/decisions/{decision}"));
+            Assert.That(pinned.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That((paris.GetProperty("version").GetInt32(), paris.GetProperty("value").GetString()), Is.EqualTo((1, "manager")));
+            Assert.That(paris.GetProperty("branch").GetString(), Is.EqualTo("paris-01"));
+            Assert.That(paris.GetProperty("decisions")[0].GetProperty("matchedRules")[0].GetProperty("ruleId").GetString(), Is.EqualTo("large"));
+            Assert.That((latest.GetProperty("version").GetInt32(), latest.GetProperty("value").GetString()), Is.EqualTo((2, "agent")));
+            Assert.That(versions.EnumerateArray().Select(v => v.GetProperty("stage").GetString()), Is.EqualTo(new[] { "approved", "deployed" }).IgnoreCase);
+            Assert.That(inspected.GetProperty("scope").ToString(), Does.Contain("manager"));
+            Assert.That(inspected.GetProperty("history").EnumerateArray().Any(h => h.GetProperty("kind").GetString() == "decision-evaluated"), Is.True);
+        }
+    }
+
+    [Test]
+    public async Task Another_branchs_pin_an_unknown_decision_a_broken_or_oversized_model_and_a_customer_are_refused_by_name()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var analyst = await _host.As("alice");
+        using var ok = await analyst.PostAsync(new Uri("/api/decisions", UriKind.Relative), new StringContent(Dmn("refused-" + suffix, 10), System.Text.Encoding.UTF8, "application/xml"));
+        await ok.JsonAsync(HttpStatusCode.Created);
+        var agent = await _host.As("ann");
+
+        using var otherBranch = await agent.PostAsJsonAsync($"/api/decisions/refused-{suffix}/evaluate", new { branch = "lyon-01", variables = new { amount = 1 } });
+        using var unknown = await agent.PostAsJsonAsync("/api/decisions/nothing-here/evaluate", new { variables = new { } });
+        using var otherPin = await (await _host.As("bruno")).PutAsJsonAsync($"/api/branches/lyon-01/decision-pins/refused-{suffix}", new { version = 1 });
+        using var unknownVersion = await (await _host.As("bruno")).PutAsJsonAsync($"/api/branches/paris-01/decision-pins/refused-{suffix}", new { version = 9 });
+        using var broken = await analyst.PostAsync(new Uri("/api/decisions", UriKind.Relative), new StringContent(Dmn("broken-" + suffix, 10).Replace("&lt;= 10", "&lt;= (", StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/xml"));
+        using var huge = await analyst.PostAsync(new Uri("/api/decisions", UriKind.Relative), new StringContent(new string(' ', 3 << 20) + Dmn("huge", 1), System.Text.Encoding.UTF8, "application/xml"));
+        using var customer = await (await _host.As("carla")).PostAsJsonAsync($"/api/decisions/refused-{suffix}/evaluate", new { variables = new { amount = 1 } });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await otherBranch.ProblemAsync(HttpStatusCode.Forbidden), Does.Contain("branch 'lyon-01'"));
+            Assert.That(await unknown.ProblemAsync(HttpStatusCode.NotFound), Does.Contain("decision 'nothing-here' is not deployed"));
+            Assert.That(await otherPin.ProblemAsync(HttpStatusCode.Forbidden), Does.Contain("lyon-01"));
+            Assert.That(await unknownVersion.ProblemAsync(HttpStatusCode.NotFound), Does.Contain("version 9 is not deployed"));
+            Assert.That((await broken.JsonAsync(HttpStatusCode.UnprocessableEntity)).ToString(), Does.Contain("DMN_FEEL_SYNTAX"));
+            Assert.That(huge.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+            Assert.That(customer.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        }
+    }
+}
