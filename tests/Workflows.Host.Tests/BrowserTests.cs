@@ -39,7 +39,7 @@ public sealed partial class BrowserTests
         // The first requests compile the server's paths and read the scripts from disk: not while a test waits.
         using (var warm = new HttpClient { BaseAddress = _base })
         {
-            foreach (var path in new[] { "/signin", "/app/app.css", "/app/common.js", "/lib/bpmn-js/bpmn-modeler.production.min.js", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js" })
+            foreach (var path in new[] { "/signin", "/app/app.css", "/app/common.js", "/lib/designer/designer.js", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js" })
             {
                 (await warm.GetAsync(new Uri(path, UriKind.Relative))).EnsureSuccessStatusCode();
             }
@@ -128,16 +128,17 @@ public sealed partial class BrowserTests
 
         await page.ClickAsync("g[data-element-id='register']");
         await ExpectTextAsync(page, "[data-test=selected]", "register");
-        await Assertions.Expect(page.Locator("[data-field='sla.target']")).ToHaveValueAsync("2 working hours");
-        await page.FillAsync("[data-field='sla.target']", "1 working hours");
-        await page.PressAsync("[data-field='sla.target']", "Tab");
-        await page.FillAsync("[data-field='userTask.candidateGroups']", "front-desk,complaints-desk");
-        await page.PressAsync("[data-field='userTask.candidateGroups']", "Tab");
-        await page.FillAsync("[data-field='commitment.budget']", "3 working hours");
-        await page.PressAsync("[data-field='commitment.budget']", "Tab");
-        await page.ClickAsync("[data-test=add-field]");
-        await page.FillAsync("[data-field='form.3.label']", "Channel");
-        await page.PressAsync("[data-field='form.3.label']", "Tab");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-sla");
+        await Assertions.Expect(page.Locator("#bio-properties-panel-wf-sla-target")).ToHaveValueAsync("2 working hours");
+        await DesignerPanelBrowserTests.SetAsync(page, "wf-sla-target", "1 working hours", "target=\"1 working hours\"");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-user-task");
+        await DesignerPanelBrowserTests.SetAsync(page, "wf-user-task-candidateGroups", "front-desk,complaints-desk", "candidateGroups=\"front-desk,complaints-desk\"");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-budget");
+        await DesignerPanelBrowserTests.SetAsync(page, "wf-budget-budget", "3 working hours", "budget=\"3 working hours\"");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-form");
+        await page.ClickAsync("[data-group-id='group-wf-form'] .bio-properties-panel-add-entry");
+        await DesignerPanelBrowserTests.OpenItemAsync(page, "wf-form-3");
+        await DesignerPanelBrowserTests.SetAsync(page, "wf-form-3-label", "Channel", "label=\"Channel\"");
         await page.ClickAsync("#deploy");
         await ExpectTextAsync(page, "[data-test=status]", "complaint version 2");
         await TestBrowser.ScreenshotAsync(page, "designer");
@@ -145,15 +146,17 @@ public sealed partial class BrowserTests
         var xml = await (await _host.As("alice")).GetStringAsync(new Uri("/api/definitions/complaint/versions/2/xml", UriKind.Relative));
         await page.SelectOptionAsync("[data-test=library]", "complaint");
         await page.ClickAsync("g[data-element-id='register']");
-        var reopened = await page.InputValueAsync("[data-field='sla.target']");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-sla");
+        var reopened = await page.InputValueAsync("#bio-properties-panel-wf-sla-target");
         await page.ClickAsync("#compare");
         await ExpectTextAsync(page, "[data-test=changes]", "changed: register");
         var highlighted = await page.GetAttributeAsync("g[data-element-id='register']", "class");
 
         // A finding is a marker on the element it names: a service task without a type.
         await page.ClickAsync("g[data-element-id='check_history']");
-        await page.FillAsync("[data-field='taskDefinition.type']", "");
-        await page.PressAsync("[data-field='taskDefinition.type']", "Tab");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "wf-task");
+        await page.FillAsync("#bio-properties-panel-wf-task-type", "");
+        await DesignerPanelBrowserTests.WrittenAsync(page, "<wf:taskDefinition retries=\"3\"");
         await page.ClickAsync("#validate");
         await ExpectTextAsync(page, "[data-test=status]", "has errors");
         await TestBrowser.ScreenshotAsync(page, "designer-findings");
@@ -166,7 +169,8 @@ public sealed partial class BrowserTests
             Assert.That(reopened, Is.EqualTo("1 working hours"), "the setting came back from the engine");
             Assert.That(highlighted, Does.Contain("wf-changed"));
             Assert.That(await page.GetAttributeAsync("g[data-element-id='check_history']", "class"), Does.Contain("wf-error"));
-            Assert.That(await page.TextContentAsync("[data-test=findings]"), Does.Contain("check_history"));
+            Assert.That(await page.TextContentAsync("[data-test=server-findings]"), Does.Contain("check_history"));
+            Assert.That(await page.TextContentAsync("[data-test=lint]"), Does.Contain("TASK_TYPE_MISSING"), "the live check found it before the server");
         }
     }
 

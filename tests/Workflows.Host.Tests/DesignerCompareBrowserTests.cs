@@ -42,7 +42,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
 
         _base = Host.BaseAddress();
         _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/designer.js", "/app/designer-compare.js",
-            "/lib/bpmn-js/bpmn-modeler.production.min.js", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js");
+            "/lib/designer/designer.js", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js");
     }
 
     [OneTimeTearDown]
@@ -103,8 +103,8 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
         await Assertions.Expect(page.Locator("[data-test=changes]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(No difference|Layout only)"));
 
         await page.ClickAsync("#canvas g.djs-element[data-element-id='register']");
-        await page.FillAsync("[data-field='name']", "Register the complaint now");
-        await page.PressAsync("[data-field='name']", "Tab");
+        await DesignerPanelBrowserTests.OpenGroupAsync(page, "general");
+        await DesignerPanelBrowserTests.SetAsync(page, "name", "Register the complaint now", "name=\"Register the complaint now\"");
 
         await page.SelectOptionAsync("[data-test=compare-from]", "1");
         await page.SelectOptionAsync("[data-test=compare-to]", "edited");

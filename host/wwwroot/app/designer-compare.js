@@ -6,13 +6,13 @@ import { api, el } from './common.js';
 
 const MARKS = ['wf-added', 'wf-removed', 'wf-changed', 'wf-redrawn', 'wf-picked'];
 
-// The navigated viewer's bundle defines the same global as the modeler's: load it once, keep both constructors.
+// The navigated viewer (bpmn-js's distribution, the global BpmnJS), loaded the first time a comparison opens; the
+// modeler itself comes from the designer's bundle.
 let viewerClass;
 function loadViewer() {
   viewerClass ??= new Promise((resolve, reject) => {
-    const modeler = window.BpmnJS;
     const script = el('script', { src: '/lib/bpmn-js/bpmn-navigated-viewer.production.min.js' });
-    script.addEventListener('load', () => { const viewer = window.BpmnJS; window.BpmnJS = modeler; resolve(viewer); });
+    script.addEventListener('load', () => resolve(window.BpmnJS));
     script.addEventListener('error', () => reject(new Error('the diagram viewer could not be loaded')));
     document.head.append(script);
   });

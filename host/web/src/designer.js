@@ -1,0 +1,34 @@
+// The designer's bundle (built by build.mjs into wwwroot/lib/designer): bpmn-js's modeler with the bpmn.io properties
+// panel (the standard groups and Zeebe's, as Camunda Modeler shows them for Camunda 8, and the engine's own wf: groups),
+// Zeebe's modelling behaviours, and live linting with Camunda 8's compatibility rules and the engine's own checks.
+import Modeler from 'bpmn-js/lib/Modeler';
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ZeebePropertiesProviderModule } from 'bpmn-js-properties-panel';
+import ZeebeBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-cloud';
+import zeebeModdle from 'zeebe-bpmn-moddle/resources/zeebe.json';
+import lintModule from 'bpmn-js-bpmnlint';
+import lintConfig from './generated/lint-config.js';
+import { WfPropertiesProviderModule } from './wf-properties.jsx';
+
+import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
+import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
+
+/**
+ * A modeler in container, its properties panel in panel, the wf: moddle descriptor given (host/wwwroot/app/wf-moddle.json).
+ * @param {{ container: string|HTMLElement, panel: string|HTMLElement, wf: object }} options
+ */
+export function createModeler({ container, panel, wf }) {
+  return new Modeler({
+    container,
+    propertiesPanel: { parent: panel },
+    linting: { bpmnlint: lintConfig, active: true },
+    additionalModules: [
+      BpmnPropertiesPanelModule,
+      BpmnPropertiesProviderModule,
+      ZeebePropertiesProviderModule,
+      ZeebeBehaviorsModule,
+      WfPropertiesProviderModule,
+      lintModule,
+    ],
+    moddleExtensions: { zeebe: zeebeModdle, wf },
+  });
+}
