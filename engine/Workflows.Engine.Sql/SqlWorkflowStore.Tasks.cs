@@ -7,6 +7,9 @@ namespace Workflows.Engine.Sql;
 // User tasks and their queue index (wf_task_queues), which the queries walk per queue.
 internal sealed partial class SqlWorkflowStore
 {
+    /// <summary>Called with a task list's statement (one without a queue) before it runs, for tests that read its plan.</summary>
+    internal Func<System.Data.Common.DbConnection, string, DynamicParameters, Task>? InspectTaskList { get; set; }
+
     public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct) =>
         SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
@@ -77,6 +80,11 @@ internal sealed partial class SqlWorkflowStore
             }
 
             var sql = _dialect.Top($"t.* FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit");
+            if (InspectTaskList is { } inspect)
+            {
+                await inspect(connection, sql, parameters).ConfigureAwait(false);
+            }
+
             var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
             return rows.Select(r => r.ToRecord()).ToList();
         }
