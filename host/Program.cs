@@ -7,7 +7,7 @@ if (CommandLine.IsVerb(args))
     return await CommandLine.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(HostingExtensions.StartOptions(args));
 builder.UseWorkflowsDefaults();
 builder.AddWorkflowsApi();
 builder.AddWorkflowsSecurity();

@@ -275,7 +275,7 @@ internal static class PersistedBenchmark
             if (provider == SqlProvider.Sqlite)
             {
                 var directory = Directory.CreateTempSubdirectory("workflows-bench-").FullName;
-                return new Database(new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(directory, "bench.db")}" }, directory, null, null);
+                return new Database(Tuned(new SqlStoreOptions { ConnectionString = $"Data Source={Path.Combine(directory, "bench.db")}" }), directory, null, null);
             }
 
             var name = "wf_bench_" + Guid.NewGuid().ToString("N")[..12];
@@ -285,7 +285,24 @@ internal static class PersistedBenchmark
             }
 
             var connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 50 }.ConnectionString;
-            return new Database(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = connection }, null, server, name);
+            return new Database(Tuned(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = connection }), null, server, name);
+        }
+
+        // WORKFLOWS_BENCH_GROUP_COMMIT=false and WORKFLOWS_BENCH_SQLITE_SYNCHRONOUS=Normal measure the store without group
+        // commit, or with SQLite's flush at checkpoints only, on the same build (issue 19).
+        private static SqlStoreOptions Tuned(SqlStoreOptions store)
+        {
+            if (bool.TryParse(Environment.GetEnvironmentVariable("WORKFLOWS_BENCH_GROUP_COMMIT"), out var group))
+            {
+                store.GroupCommit = group;
+            }
+
+            if (Enum.TryParse<SqliteSynchronous>(Environment.GetEnvironmentVariable("WORKFLOWS_BENCH_SQLITE_SYNCHRONOUS"), ignoreCase: true, out var synchronous))
+            {
+                store.SqliteSynchronous = synchronous;
+            }
+
+            return store;
         }
 
         public DbConnection Open() => Store.Provider == SqlProvider.Sqlite

@@ -253,10 +253,10 @@ internal static class ServiceLevelBenchmark
                     chunk.Select(r => new { r.Id, Definition = definition, Started = r.Created.UtcTicks, State = State(state, templateTask, r) }), transaction);
                 await connection.ExecuteAsync(
                     """
-                    INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at)
-                    VALUES (@Task, @Id, @ElementKey, 'handle', 'Handle the request', 'queued', NULL, NULL, @Groups, '[]', @Priority, NULL, NULL, NULL, @Created, 0, NULL, @Branch, 'Queued request', @SlaState, @Target)
+                    INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
+                    VALUES (@Task, @Id, @ElementKey, 'handle', 'Handle the request', 'queued', NULL, NULL, @Groups, '[]', @Priority, NULL, NULL, NULL, @Created, 0, NULL, @Branch, 'Queued request', @SlaState, @Target, @Sort, @Inv)
                     """,
-                    chunk.Select(r => new { r.Task, r.Id, ElementKey = elementKey, Groups = $"[\"{r.Queue}\"]", r.Priority, Created = r.Created.UtcTicks, r.Branch, SlaState = r.Target is null ? (int?)null : r.SlaState, Target = r.Target?.UtcTicks }), transaction);
+                    chunk.Select(r => new { r.Task, r.Id, ElementKey = elementKey, Groups = $"[\"{r.Queue}\"]", r.Priority, Created = r.Created.UtcTicks, r.Branch, SlaState = r.Target is null ? (int?)null : r.SlaState, Target = r.Target?.UtcTicks, Sort = r.Target?.UtcTicks ?? long.MaxValue, Inv = 100 - r.Priority }), transaction);
                 await connection.ExecuteAsync(
                     "INSERT INTO wf_task_queues (queue, task_id, claimed, sla_sort, inv_priority, created_at) VALUES (@Queue, @Task, 0, @Sort, @Inv, @Created)",
                     chunk.Select(r => new { r.Queue, r.Task, Sort = r.Target?.UtcTicks ?? long.MaxValue, Inv = 100 - r.Priority, Created = r.Created.UtcTicks }), transaction);
@@ -297,12 +297,12 @@ internal static class ServiceLevelBenchmark
                 await copy.CompleteAsync();
             }
 
-            await using (var copy = await connection.BeginBinaryImportAsync("COPY wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, candidate_groups, candidate_users, priority, created_at, status, branch, journey, sla_state, sla_due_at) FROM STDIN (FORMAT BINARY)"))
+            await using (var copy = await connection.BeginBinaryImportAsync("COPY wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, candidate_groups, candidate_users, priority, created_at, status, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority) FROM STDIN (FORMAT BINARY)"))
             {
                 foreach (var r in list)
                 {
                     await copy.WriteRowAsync(default, r.Task, r.Id, elementKey, "handle", "Handle the request", "queued", $"[\"{r.Queue}\"]", "[]", r.Priority, r.Created.UtcTicks, 0, r.Branch, "Queued request",
-                        r.Target is null ? DBNull.Value : (object)r.SlaState, r.Target is { } t ? t.UtcTicks : DBNull.Value);
+                        r.Target is null ? DBNull.Value : (object)r.SlaState, r.Target is { } t ? t.UtcTicks : DBNull.Value, r.Target?.UtcTicks ?? long.MaxValue, 100 - r.Priority);
                 }
 
                 await copy.CompleteAsync();

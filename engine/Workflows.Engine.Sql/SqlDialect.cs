@@ -34,6 +34,11 @@ internal abstract class SqlDialect
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
     };
 
+    /// <summary>The dialect of a store's settings (SQLite's durability among them).</summary>
+    public static SqlDialect For(SqlStoreOptions store) => store.Provider == SqlProvider.Sqlite
+        ? new SqliteDialect { Synchronous = store.SqliteSynchronous }
+        : For(store.Provider);
+
     public abstract SqlProvider Provider { get; }
 
     /// <summary>Replacements for the placeholders of the migration scripts.</summary>
@@ -81,6 +86,9 @@ internal abstract class SqlDialect
 
     public abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>Whether the database gave up a transaction to break a deadlock or a serialization race: the command is retried.</summary>
+    public virtual bool IsConflict(Exception exception) => false;
+
     /// <summary>
     /// Runs one statement for each of many rows inside a commit; returns the rows affected. The default
     /// (SQL Server) sends them as one command per batch, each repeat with its parameters renamed.
@@ -111,6 +119,9 @@ internal sealed class SqliteDialect : SqlDialect
 {
     public override SqlProvider Provider => SqlProvider.Sqlite;
 
+    /// <summary>FULL by default: WAL mode then flushes each commit before acknowledging it, which group commit pays for.</summary>
+    public SqliteSynchronous Synchronous { get; init; } = SqliteSynchronous.Full;
+
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
@@ -136,7 +147,7 @@ internal sealed class SqliteDialect : SqlDialect
 
         // A command waits for another process's lock as long as the connection string's Default Timeout says (30 s).
         var busy = ((SqliteConnection)connection).DefaultTimeout * 1000L;
-        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
+        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {(Synchronous == SqliteSynchronous.Normal ? "NORMAL" : "FULL")}; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
         s_configured.AddOrUpdate(handle, handle);
     }
 
@@ -223,6 +234,9 @@ internal sealed class PostgresDialect : SqlDialect
     public override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    public override bool IsConflict(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 
     // One round trip for all rows, every row the same statement text, so PostgreSQL parses and plans it
@@ -290,4 +304,6 @@ internal sealed class SqlServerDialect : SqlDialect
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is SqlException { Number: 2601 or 2627 };
+
+    public override bool IsConflict(Exception exception) => exception is SqlException { Number: 1205 };
 }

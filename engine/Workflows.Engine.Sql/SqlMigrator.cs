@@ -86,7 +86,8 @@ internal static partial class SqlMigrator
             script = script.Replace(placeholder, type, StringComparison.Ordinal);
         }
 
-        return script;
+        // Scripts drop an index as SQL Server spells it (its table named); SQLite and PostgreSQL name the index alone.
+        return dialect.Provider == SqlProvider.SqlServer ? script : DropIndexOn().Replace(script, "DROP INDEX $1");
     }
 
     private static List<(int, string, string)> Load()
@@ -107,6 +108,9 @@ internal static partial class SqlMigrator
 
         return migrations.OrderBy(m => m.Item1).ToList();
     }
+
+    [GeneratedRegex(@"DROP INDEX (\w+) ON \w+")]
+    private static partial Regex DropIndexOn();
 
     [GeneratedRegex(@"^-- go\s*$", RegexOptions.Multiline)]
     private static partial Regex BatchSeparator();

@@ -135,6 +135,7 @@ internal sealed class UserTaskRow
         CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
         t.Priority, DueDate = t.DueDate?.UtcTicks, FollowUpDate = t.FollowUpDate?.UtcTicks, t.FormJson, CreatedAt = t.CreatedAt.UtcTicks,
         t.CustomerId, t.Branch, t.Journey, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks,
+        SlaSort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue, InvPriority = 100 - t.Priority,
     };
 }
 

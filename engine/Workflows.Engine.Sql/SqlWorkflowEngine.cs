@@ -20,6 +20,22 @@ public sealed class SqlStoreOptions
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How SQLite makes a commit durable. Default: <see cref="SqliteSynchronous.Full"/>, where a command is acknowledged
+    /// only when its commit is on the disk, so a power cut or an OS crash loses none (group commit shares each flush
+    /// among the commands that arrive together). <see cref="SqliteSynchronous.Normal"/> flushes at checkpoints only:
+    /// faster on a slow disk, but the last commits before a power cut or an OS crash can be lost (a crash of the
+    /// process alone loses none). Ignored by PostgreSQL and SQL Server, which are durable by their own settings.
+    /// </summary>
+    public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>
+    /// Whether commands that commit at the same moment share one transaction and one flush (group commit). Each
+    /// keeps its own guards: one that fails does not fail the others, and each caller is answered once its command is
+    /// durable. Default: true. Off, each command commits alone (for measuring, or a database that wants it).
+    /// </summary>
+    public bool GroupCommit { get; set; } = true;
+
+    /// <summary>
     /// Where these settings come from, for error messages: a configuration section such as <c>Workflows:Store</c>
     /// makes them name <c>Workflows:Store:ConnectionString</c>. Default: none, they name <c>SqlStoreOptions.ConnectionString</c>.
     /// </summary>
@@ -55,6 +71,16 @@ public sealed class SqlStoreOptions
     }
 }
 
+/// <summary>How SQLite makes a commit durable (its <c>synchronous</c> setting in WAL mode).</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>Every commit is flushed to the disk before it is acknowledged: nothing acknowledged is lost on a power cut.</summary>
+    Full,
+
+    /// <summary>Commits are flushed at checkpoints: a power cut or an OS crash can lose the last ones (a process crash cannot).</summary>
+    Normal,
+}
+
 /// <summary>Creates engines on a SQL store: migrates the schema, then hands back the engine.</summary>
 public static class SqlWorkflowEngine
 {
@@ -64,7 +90,7 @@ public static class SqlWorkflowEngine
     {
         ArgumentNullException.ThrowIfNull(store);
         await MigrateAsync(store, cancellationToken).ConfigureAwait(false);
-        return new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(store.Provider), store.ConnectionString),
+        return new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(store), store.ConnectionString, store.GroupCommit),
             options ?? new WorkflowEngineOptions(), timeProvider ?? TimeProvider.System, logger ?? (ILogger)NullLogger.Instance);
     }
 
@@ -97,7 +123,7 @@ public static class SqlWorkflowEngine
                 connectionString = builder.ConnectionString;
             }
 
-            return await SqlMigrator.MigrateAsync(SqlDialect.For(store.Provider), connectionString, store.StartTimeout, cancellationToken).ConfigureAwait(false);
+            return await SqlMigrator.MigrateAsync(SqlDialect.For(store), connectionString, store.StartTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException || SqlStoreFaults.Reason(e) is not null)
         {
@@ -128,7 +154,7 @@ public static class SqlWorkflowsEngineBuilderExtensions
         ArgumentNullException.ThrowIfNull(store);
         store.Validate();
         return builder.UseStore(
-            _ => new SqlWorkflowStore(SqlDialect.For(store.Provider), store.ConnectionString),
+            _ => new SqlWorkflowStore(SqlDialect.For(store), store.ConnectionString, store.GroupCommit),
             (_, cancellationToken) => SqlWorkflowEngine.MigrateAsync(store, cancellationToken));
     }
 }

@@ -13,6 +13,9 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>Called before a commit opens its transaction (after the command's reads), for tests that make two commands race.</summary>
     internal Func<ChangeSet, Task>? BeforeCommit { get; set; }
 
+    /// <summary>The most change sets one transaction has written, for tests that prove commands share a group.</summary>
+    internal int LargestGroup { get; private set; }
+
     public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
     {
         if (BeforeCommit is { } beforeCommit)
@@ -20,37 +23,169 @@ internal sealed partial class SqlWorkflowStore
             await beforeCommit(changes).ConfigureAwait(false);
         }
 
-        await WritingAsync(() => CommitCoreAsync(changes, ct), ct).ConfigureAwait(false);
+        if (_group is { } group)
+        {
+            await group.CommitAsync(changes, ct).ConfigureAwait(false);
+            return;
+        }
+
+        await WritingAsync(() => CommitAloneAsync(changes, ct), ct).ConfigureAwait(false);
     }
 
-    private async Task<bool> CommitCoreAsync(ChangeSet changes, CancellationToken ct)
+    private async Task<bool> CommitAloneAsync(ChangeSet changes, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
         try
         {
-            var w = new SqlCommit(_dialect, connection, transaction, FailureInjection, ct);
-
-            // Every command writes its tables in this order, so two commands never wait on each other in a
-            // cycle; the guarded writes (row versions, the fired timer) come first, so a loser stops early.
-            await WriteInstancesAsync(w, changes).ConfigureAwait(false);
-            await WriteDefinitionsAsync(w, changes).ConfigureAwait(false);
-            await WriteTasksAsync(w, changes).ConfigureAwait(false);
-            await WriteServiceLevelsAsync(w, changes).ConfigureAwait(false);
-            await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
-            await WriteMessagesAsync(w, changes).ConfigureAwait(false);
-            await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
-            await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
-            await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
-            await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
-            await WriteRolloutsAsync(w, changes).ConfigureAwait(false);
-            await WriteDecisionsAsync(w, changes).ConfigureAwait(false);
+            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, FailureInjection, ct), changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (_dialect.IsUniqueViolation(e))
         {
             throw CommitGuards.RowExists(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Writes a group of change sets in one transaction and releases each caller once the group is durable. A change
+    /// set whose guard fails (or that fails otherwise) is left out and its caller told why; the others still commit:
+    /// on SQLite it is rolled back to a savepoint taken before it (in process, cheap), elsewhere the group is written
+    /// again without it (a savepoint costs a round trip there, and guards fail rarely).
+    /// </summary>
+    /// <remarks>
+    /// A change set later in the group sees the earlier ones' rows, as if they had committed before it: two commands on
+    /// one instance in one group are written in the order they came, and the second's row-version guard fails as it
+    /// would have alone. A fault of the store itself (read-only, full, away) or of the commit fails the whole group:
+    /// nothing was written, and nobody is released as durable.
+    /// </remarks>
+    private async Task FlushGroupAsync(List<PendingCommit> group)
+    {
+        var remaining = group;
+        while (remaining.Count > 0)
+        {
+            var outcomes = await WritingAsync(() => WriteGroupAsync(remaining), CancellationToken.None).ConfigureAwait(false);
+            var retry = new List<PendingCommit>();
+            for (var i = 0; i < remaining.Count; i++)
+            {
+                switch (outcomes[i])
+                {
+                    case null:
+                        remaining[i].Durable();
+                        break;
+                    case GroupAborted:
+                        retry.Add(remaining[i]);
+                        break;
+                    case { } failure:
+                        remaining[i].Failed(failure);
+                        break;
+                }
+            }
+
+            remaining = retry;
+        }
+    }
+
+    // Each change set's outcome: null when committed, its failure, or GroupAborted when it must be written again.
+    private async Task<Exception?[]> WriteGroupAsync(List<PendingCommit> group)
+    {
+        var outcomes = new Exception?[group.Count];
+        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+        var savepoints = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
+        for (var i = 0; i < group.Count; i++)
+        {
+            var pending = group[i];
+            if (pending.Ct.IsCancellationRequested)
+            {
+                outcomes[i] = new OperationCanceledException(pending.Ct);
+                continue;
+            }
+
+            if (savepoints)
+            {
+                await transaction.SaveAsync("wf_command").ConfigureAwait(false);
+            }
+
+            try
+            {
+                await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, FailureInjection, CancellationToken.None), pending.Changes).ConfigureAwait(false);
+                if (savepoints)
+                {
+                    await transaction.ReleaseAsync("wf_command").ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (!SqlStoreFaults.IsUnavailable(e))
+            {
+                outcomes[i] = _dialect.IsUniqueViolation(e) ? CommitGuards.RowExists(e.Message) : _dialect.IsConflict(e) ? new ConcurrencyConflictException(e.Message) : e;
+                if (!savepoints || !await TryRollBackToAsync(transaction).ConfigureAwait(false))
+                {
+                    // The transaction cannot go on past this change set: the ones before it and after it are written again without it.
+                    for (var j = 0; j < group.Count; j++)
+                    {
+                        if (j != i && outcomes[j] is null)
+                        {
+                            outcomes[j] = GroupAborted.Instance;
+                        }
+                    }
+
+                    return outcomes;
+                }
+            }
+        }
+
+        var written = outcomes.Count(o => o is null);
+        if (written > 0)
+        {
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            LargestGroup = Math.Max(LargestGroup, written);
+        }
+
+        return outcomes;
+    }
+
+    private static async Task<bool> TryRollBackToAsync(DbTransaction transaction)
+    {
+        try
+        {
+            await transaction.RollbackAsync("wf_command").ConfigureAwait(false);
+            await transaction.ReleaseAsync("wf_command").ConfigureAwait(false);
+            return true;
+        }
+        catch (DbException)
+        {
+            // SQLite rolls a whole transaction back on some errors (a full disk, an I/O error): the savepoint went with it.
+            return false;
+        }
+    }
+
+    private static async Task WriteChangeSetAsync(SqlCommit w, ChangeSet changes)
+    {
+        // Every command writes its tables in this order, so two commands never wait on each other in a cycle; the
+        // guarded writes (row versions, the fired timer) come first, so a loser stops early.
+        await WriteInstancesAsync(w, changes).ConfigureAwait(false);
+        await WriteDefinitionsAsync(w, changes).ConfigureAwait(false);
+        await WriteTasksAsync(w, changes).ConfigureAwait(false);
+        await WriteServiceLevelsAsync(w, changes).ConfigureAwait(false);
+        await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
+        await WriteMessagesAsync(w, changes).ConfigureAwait(false);
+        await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
+        await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
+        await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
+        await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
+        await WriteRolloutsAsync(w, changes).ConfigureAwait(false);
+        await WriteDecisionsAsync(w, changes).ConfigureAwait(false);
+    }
+
+    /// <summary>Says that a change set was not written because another in its group failed: it is written again.</summary>
+    private sealed class GroupAborted : Exception
+    {
+        public static readonly GroupAborted Instance = new();
+
+        private GroupAborted()
+            : base("the group was written again without a change set that failed")
+        {
         }
     }
 

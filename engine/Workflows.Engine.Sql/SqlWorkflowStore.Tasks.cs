@@ -7,6 +7,9 @@ namespace Workflows.Engine.Sql;
 // User tasks and their queue index (wf_task_queues), which the queries walk per queue.
 internal sealed partial class SqlWorkflowStore
 {
+    /// <summary>Called with a task list's statement (one without a queue) before it runs, for tests that read its plan.</summary>
+    internal Func<System.Data.Common.DbConnection, string, DynamicParameters, Task>? InspectTaskList { get; set; }
+
     public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct) =>
         SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
@@ -63,13 +66,9 @@ internal sealed partial class SqlWorkflowStore
         var queues = TaskFilter.QueueKeys(query);
         if (queues.Count == 0)
         {
-            // No queue: the task table itself, its sort keys computed.
-            var expressions = fields.Select(f => f switch
-            {
-                TaskSortField.Due => "COALESCE(t.sla_due_at, 9223372036854775807)",
-                TaskSortField.InvPriority => "(100 - t.priority)",
-                _ => "t.created_at",
-            }).Append("t.id").ToList();
+            // No queue: the task table itself, walked in order along the index of its branch, its customer, or every open
+            // task (migration 21), which keep the same sort keys as the queue index.
+            var expressions = fields.Select(f => "t." + QueueColumn(f)).Append("t.id").ToList();
             if (query.Unassigned is { } unassigned)
             {
                 filters.Add(unassigned ? "t.assignee IS NULL" : "t.assignee IS NOT NULL");
@@ -81,6 +80,11 @@ internal sealed partial class SqlWorkflowStore
             }
 
             var sql = _dialect.Top($"t.* FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit");
+            if (InspectTaskList is { } inspect)
+            {
+                await inspect(connection, sql, parameters).ConfigureAwait(false);
+            }
+
             var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
             return rows.Select(r => r.ToRecord()).ToList();
         }
@@ -139,21 +143,21 @@ internal sealed partial class SqlWorkflowStore
     {
         // Rows are created before rows are removed, so a wait opened and closed by one command leaves nothing.
         await w.RowsAsync("tasks", """
-            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at)
-            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt)
+            INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
+            VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt, @SlaSort, @InvPriority)
             """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
         await w.RowsAsync("tasks-updated", """
             UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
-                sla_state = @SlaState, sla_due_at = @SlaDueAt
+                sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
             WHERE id = @Id
             """, changes.TasksUpdated, t => new
         {
             t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
-            t.Priority, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks,
+            t.Priority, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks, SlaSort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue, InvPriority = 100 - t.Priority,
         }).ConfigureAwait(false);
         await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
-        await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id",
-            changes.TaskMarks, t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks }).ConfigureAwait(false);
+        await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due, sla_sort = @Sort WHERE id = @Id",
+            changes.TaskMarks, t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
         await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id",
             changes.TaskMarks, t => new { Id = t.TaskId, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
 

@@ -23,6 +23,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     private readonly SqlDialect _dialect;
     private readonly string _connectionString;
     private readonly SemaphoreSlim? _writer;
+    private readonly CommitQueue? _group;
 
     static SqlWorkflowStore()
     {
@@ -30,11 +31,24 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         SqlMapper.AddTypeHandler(new GuidHandler());
     }
 
-    public SqlWorkflowStore(SqlDialect dialect, string connectionString)
+    /// <param name="dialect">The database's dialect.</param>
+    /// <param name="connectionString">The database.</param>
+    /// <param name="groupCommit">
+    /// Whether concurrent commands share a transaction and its flush (<see cref="FlushGroupAsync"/>); without it each
+    /// command commits alone.
+    /// </param>
+    public SqlWorkflowStore(SqlDialect dialect, string connectionString, bool groupCommit = true)
     {
         _dialect = dialect;
         _connectionString = connectionString;
         _writer = dialect.Provider == SqlProvider.Sqlite ? s_sqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1)) : null;
+        if (groupCommit)
+        {
+            // SQLite has one writer, so one group at a time; a server takes a few at once, each on its own connection.
+            _group = dialect.Provider == SqlProvider.Sqlite
+                ? new CommitQueue(FlushGroupAsync, maxFlushers: 1, maxGroup: 128)
+                : new CommitQueue(FlushGroupAsync, maxFlushers: 4, maxGroup: 32);
+        }
     }
 
     private async Task<T> WritingAsync<T>(Func<Task<T>> write, CancellationToken ct)

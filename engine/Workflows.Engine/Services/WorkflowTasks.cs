@@ -13,6 +13,9 @@ public sealed class WorkflowTasks
 {
     private readonly CommandRunner _runner;
 
+    // The tasks this engine's agents are claiming at this moment (each is in here while its claim runs).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskCompletionSource> _picking = new();
+
     internal WorkflowTasks(CommandRunner runner) => _runner = runner;
 
     private IWorkflowStore Store => _runner.Store;
@@ -98,7 +101,8 @@ public sealed class WorkflowTasks
     /// <summary>
     /// Claims the best unclaimed task of <paramref name="queues"/> (and of those offered to the user by name)
     /// for <paramref name="user"/>: breached first, then least SLA time left, then priority, then age.
-    /// Agents pulling at once each get a different task.
+    /// Agents pulling at once each get a different task: each takes the best one no other agent of this engine is
+    /// claiming at that moment.
     /// </summary>
     /// <param name="user">Who claims.</param>
     /// <param name="queues">The agent's queues.</param>
@@ -120,28 +124,49 @@ public sealed class WorkflowTasks
                 throw new WorkflowConflictException($"no task of {string.Join(", ", queues)} could be claimed in {round} tries; try again");
             }
 
-            var candidates = (await Store.QueryTasksAsync(query, null, 8, cancellationToken).ConfigureAwait(false)).ToList();
+            // Past the tasks other agents of this engine are claiming right now, so the page reaches the ones free for this agent.
+            var candidates = await Store.QueryTasksAsync(query, null, 8 + _picking.Count, cancellationToken).ConfigureAwait(false);
             if (candidates.Count == 0)
             {
                 return null;
             }
 
-            // The best first. Agents pulling at the same moment all want it and one wins; a loser then
-            // tries the others from a random one on, so the crowd spreads over the top of the queue
-            // instead of queueing up behind each next-best task in turn.
-            var start = 0;
-            for (var tried = 0; tried < candidates.Count; tried++)
+            // The best task no other agent of this engine is claiming: agents pulling at once take the head of the queue
+            // in SLA order, each a different task, instead of all chasing the best one and all but one losing the race.
+            // (An agent of another node may still take the same task first; the instance's row version says who won,
+            // and the loser goes on down its page.)
+            List<Task>? others = null;
+            var tried = false;
+            foreach (var candidate in candidates)
             {
-                var candidate = candidates[(start + tried) % candidates.Count];
-                if (await TryClaimAsync(candidate.Id, user, cancellationToken).ConfigureAwait(false) is { } claimed)
+                var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_picking.GetOrAdd(candidate.Id, mine) is var holder && holder != mine)
                 {
-                    return claimed;
+                    (others ??= []).Add(holder.Task);
+                    continue;
                 }
 
-                if (tried == 0 && candidates.Count > 1)
+                tried = true;
+                try
                 {
-                    start = Random.Shared.Next(1, candidates.Count) - 1; // the next step adds one
+                    if (await TryClaimAsync(candidate.Id, user, cancellationToken).ConfigureAwait(false) is { } claimed)
+                    {
+                        return claimed;
+                    }
                 }
+                finally
+                {
+                    _picking.TryRemove(candidate.Id, out _);
+                    mine.TrySetResult();
+                }
+            }
+
+            if (!tried && others is not null)
+            {
+                // Every task in sight is being claimed by another agent here: wait for one of those claims to end (a claim
+                // that fails leaves its task free), then look again; this round did not lose a race.
+                await Task.WhenAny(others).WaitAsync(cancellationToken).ConfigureAwait(false);
+                round--;
             }
         }
     }

@@ -1,0 +1,97 @@
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>A command's change set waiting in a <see cref="CommitQueue"/>, and the caller's wait for its durable end.</summary>
+internal sealed class PendingCommit(ChangeSet changes, CancellationToken ct)
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ChangeSet Changes => changes;
+
+    /// <summary>The caller's token: a caller that gave up before its writes began is left out of the group.</summary>
+    public CancellationToken Ct => ct;
+
+    public Task Done => _done.Task;
+
+    public void Durable() => _done.TrySetResult();
+
+    public void Failed(Exception e) => _done.TrySetException(e);
+}
+
+/// <summary>
+/// Group commit: change sets arriving while a group is being written wait here, and the next flusher takes them all
+/// (up to <c>maxGroup</c>) into one transaction, one flush. Nobody waits on a timer: a group is what piled up while the
+/// last one was flushing, so a lone command commits at once and a crowd shares each flush.
+/// </summary>
+/// <remarks>
+/// First in, first written: a command queued after another is written after it (in a later group, or later in the
+/// same one), which keeps the order of commands on one instance. At most <c>maxFlushers</c> groups are written at once
+/// (one on SQLite, which has one writer).
+/// </remarks>
+internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup)
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<PendingCommit> _waiting = new();
+    private int _flushers;
+
+    /// <summary>Queues a change set; the task ends when it is durable, or with why it was not written.</summary>
+    public Task CommitAsync(ChangeSet changes, CancellationToken ct)
+    {
+        var pending = new PendingCommit(changes, ct);
+        bool start;
+        lock (_gate)
+        {
+            _waiting.Enqueue(pending);
+            start = _flushers < maxFlushers;
+            if (start)
+            {
+                _flushers++;
+            }
+        }
+
+        if (start)
+        {
+            // Off the caller's path: a flusher keeps writing groups while they come, and its first caller need not wait for them.
+            _ = Task.Run(FlushWhileWaitingAsync, CancellationToken.None);
+        }
+
+        return pending.Done;
+    }
+
+    private async Task FlushWhileWaitingAsync()
+    {
+        while (true)
+        {
+            List<PendingCommit> group;
+            lock (_gate)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _flushers--;
+                    return;
+                }
+
+                group = new List<PendingCommit>(Math.Min(_waiting.Count, maxGroup));
+                while (group.Count < maxGroup && _waiting.TryDequeue(out var next))
+                {
+                    group.Add(next);
+                }
+            }
+
+            try
+            {
+                await flush(group).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // every waiter is told: a flusher never dies with callers waiting
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                foreach (var pending in group)
+                {
+                    pending.Failed(e);
+                }
+            }
+        }
+    }
+}

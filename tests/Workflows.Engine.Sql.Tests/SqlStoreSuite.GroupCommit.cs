@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using NUnit.Framework;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+/// <summary>
+/// Group commit: commands that reach the commit together are written in one transaction, each still guarded on its
+/// own. One whose guard fails is left out and retried; the others commit, each once.
+/// </summary>
+public abstract partial class SqlStoreSuite
+{
+    [Test]
+    public async Task Commands_committing_together_share_a_transaction_and_one_that_loses_its_guard_does_not_fail_the_others()
+    {
+        var store = NewSqlStore();
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        await engine.Deployments.DeployAsync(Process("grouped", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("work")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "work", "end")}
+            """));
+        var tasks = new List<Guid>();
+        var instances = new List<Guid>();
+        for (var i = 0; i < 24; i++)
+        {
+            var instance = await engine.Runtime.StartAsync(new StartInstance("grouped"));
+            instances.Add(instance);
+            tasks.Add((await engine.Tasks.GetOpenAsync(instance)).Single().Id);
+        }
+
+        // The first commit is held at its first write until every command has made its reads and reached the commit:
+        // the others pile up behind it and go in one group. The first task is completed twice at once, so one of the
+        // two loses its row-version guard inside a group.
+        var commands = tasks.Count + 1;
+        var arrived = 0;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeCommit = _ =>
+        {
+            if (Interlocked.Increment(ref arrived) >= commands)
+            {
+                all.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        };
+        var held = 0;
+        store.FailureInjection = async _ =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 0)
+            {
+                await all.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        };
+
+        var completions = tasks.Select(id => Task.Run(() => engine.Tasks.CompleteAsync(id, null, "agent")))
+            .Append(Task.Run(() => engine.Tasks.CompleteAsync(tasks[0], null, "agent")))
+            .ToList();
+        var outcomes = new List<Exception?>();
+        foreach (var completion in completions)
+        {
+            try
+            {
+                await completion;
+                outcomes.Add(null);
+            }
+            catch (WorkflowConflictException e)
+            {
+                outcomes.Add(e);
+            }
+        }
+
+        store.BeforeCommit = null;
+        store.FailureInjection = null;
+        var completedOnce = 0;
+        foreach (var instance in instances)
+        {
+            var history = await store.GetHistoryAsync(instance, default);
+            completedOnce += history.Count(h => h.Kind == "task-completed") == 1 && history.Count(h => h.Kind == "instance-completed") == 1 ? 1 : 0;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(store.LargestGroup, Is.GreaterThan(1), "commands shared a transaction");
+            Assert.That(outcomes.Count(o => o is not null), Is.EqualTo(1), "only the second completion of the first task failed");
+            Assert.That(completedOnce, Is.EqualTo(tasks.Count), "every task was completed once and every instance ended once");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Dapper;
+using NUnit.Framework;
+
+namespace Workflows.Engine.Sql.Tests;
+
+/// <summary>
+/// The task lists without a queue (a supervisor's board of a branch or of every branch, a customer's tasks) walk an
+/// index in their order and stop at a page: the database sorts nothing, however many tasks are open.
+/// </summary>
+public abstract partial class SqlStoreSuite
+{
+    [TestCase("branch")]
+    [TestCase("customer")]
+    [TestCase("every branch")]
+    public async Task A_task_list_without_a_queue_is_read_in_the_order_of_an_index_not_sorted(string scope)
+    {
+        var store = NewSqlStore();
+        var plan = new List<string>();
+        store.InspectTaskList = async (connection, sql, parameters) =>
+        {
+            if (Store.Provider == SqlProvider.Sqlite)
+            {
+                plan.AddRange((await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>("EXPLAIN QUERY PLAN " + sql, parameters)).Select(r => r.Detail));
+            }
+            else if (Store.Provider == SqlProvider.PostgreSql)
+            {
+                // The planner weighs a sort of a small table as cheap: forbid it, so that the plan shows whether the order comes from an index.
+                await using var transaction = await connection.BeginTransactionAsync();
+                await connection.ExecuteAsync("SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off", transaction: transaction);
+                var explain = sql.Replace("@limit", "CAST(@limit AS bigint)", StringComparison.Ordinal);
+                plan.AddRange(await connection.QueryAsync<string>("EXPLAIN " + explain, parameters, transaction));
+            }
+        };
+        var query = new TaskQuery
+        {
+            Branch = scope == "branch" ? "north" : null,
+            CustomerId = scope == "customer" ? "c-1" : null,
+            Sort = TaskSort.SlaTimeLeft,
+        };
+
+        await store.QueryTasksAsync(query, null, 50, default);
+
+        TestContext.Out.WriteLine(string.Join(Environment.NewLine, plan));
+        Assume.That(plan, Is.Not.Empty, "the plan is read on SQLite and PostgreSQL");
+        Assert.That(plan, Has.None.Contains("TEMP B-TREE").And.None.Matches("^\\s*(->\\s*)?Sort\\b").And.None.Contains("Disabled"),
+            $"the list walks an index in order: {string.Join(" / ", plan)}");
+    }
+}
