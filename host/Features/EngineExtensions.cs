@@ -57,7 +57,11 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
         // The decisions first: the journeys' business rule tasks evaluate them.
         foreach (var decision in JourneyLibrary.Decisions)
         {
-            await engine.Deployments.EnsureDeployedAsync(decision.Xml, "journey-library", cancellationToken);
+            var result = await engine.Deployments.EnsureDeployedAsync(decision.Xml, "journey-library", cancellationToken);
+            foreach (var deployed in result.Decisions)
+            {
+                await ApproveDecisionAsync(deployed, cancellationToken);
+            }
         }
 
         var standard = new List<DeployedProcess>();
@@ -94,6 +98,25 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
         try
         {
             await engine.Rollouts.ApproveAsync(process.ProcessId, process.Version, "journey-library", "the journey library's standard version", ct);
+        }
+        catch (WorkflowConflictException)
+        {
+            // Another node of the same store approved it between the read and the approval.
+        }
+    }
+
+    // The library's decisions likewise: a branch pins only an approved decision version.
+    private async Task ApproveDecisionAsync(DeployedDecision decision, CancellationToken ct)
+    {
+        var versions = await engine.Decisions.GetVersionsAsync(decision.DecisionId, ct);
+        if (versions.Any(v => v.Version == decision.Version && v.Stage != VersionStage.Deployed))
+        {
+            return;
+        }
+
+        try
+        {
+            await engine.Decisions.ApproveAsync(decision.DecisionId, decision.Version, "journey-library", "the journey library's standard version", ct);
         }
         catch (WorkflowConflictException)
         {

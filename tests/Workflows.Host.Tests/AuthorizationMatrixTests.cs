@@ -136,14 +136,25 @@ public sealed class AuthorizationMatrixTests
     private async Task<string> FreshDecisionAsync()
     {
         var decision = "matrix-" + Guid.NewGuid().ToString("N")[..8];
-        using var deployed = await (await ClientAsync(Analyst)).SendAsync(Xml("/api/decisions", Dmn(decision)));
+        using var deployed = await _host.WithToken(("sub", "dana"), ("role", "analyst")).SendAsync(Xml("/api/decisions", Dmn(decision)));
         Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         return decision;
     }
 
     private string? _decision;
 
-    private async Task<string> DecisionAsync() => _decision ??= await FreshDecisionAsync();
+    // A decision approved by an analyst other than the one who deployed it, so a branch may pin it.
+    private async Task<string> DecisionAsync()
+    {
+        if (_decision is null)
+        {
+            var decision = await FreshDecisionAsync();
+            await (await ClientAsync(Analyst)).PostJsonAsync($"/api/decisions/{decision}/versions/1/approval", new { reason = "matrix" });
+            _decision = decision;
+        }
+
+        return _decision;
+    }
 
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });

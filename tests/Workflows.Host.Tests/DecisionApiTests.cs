@@ -51,7 +51,7 @@ public sealed class DecisionApiTests
     }
 
     [Test]
-    public async Task A_branch_pinned_to_an_approved_decision_version_evaluates_it_while_other_branches_get_the_latest()
+    public async Task A_branch_pinned_to_a_decision_version_another_analyst_approved_evaluates_it_while_other_branches_get_the_latest()
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var (decision, process) = ("level-" + suffix, "ruled-" + suffix);
@@ -61,8 +61,10 @@ public sealed class DecisionApiTests
         var deployed = await both.JsonAsync(HttpStatusCode.Created);
         using var second = await analyst.PostAsync(new Uri("/api/decisions", UriKind.Relative), new StringContent(Dmn(decision, 2000), System.Text.Encoding.UTF8, "application/xml"));
         await second.JsonAsync(HttpStatusCode.Created);
-        await analyst.PostJsonAsync($"/api/decisions/{decision}/versions/1/approval", new { reason = "the old limit for Paris" });
         var admin = await _host.As("bruno");
+        using var unapproved = await admin.PutAsJsonAsync($"/api/branches/paris-01/decision-pins/{decision}", new { version = 1 });
+        using var ownApproval = await analyst.PostAsJsonAsync($"/api/decisions/{decision}/versions/1/approval", new { reason = "the old limit for Paris" });
+        await (await _host.As("ines")).PostJsonAsync($"/api/decisions/{decision}/versions/1/approval", new { reason = "the old limit for Paris" });
         using var pinned = await admin.PutAsJsonAsync($"/api/branches/paris-01/decision-pins/{decision}", new { version = 1 });
         var agent = await _host.As("ann");
         var paris = await agent.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
@@ -78,6 +80,8 @@ public sealed class DecisionApiTests
             Assert.That(deployed.GetProperty("decisions")[0].GetProperty("version").GetInt32(), Is.EqualTo(1));
             Assert.That(both.Headers.Location?.ToString(), Is.EqualTo($"/api/definitions/{process}"));
             Assert.That(second.Headers.Location?.ToString(), Is.EqualTo($"/api/decisions/{decision}"));
+            Assert.That(await unapproved.ProblemAsync(HttpStatusCode.Conflict), Does.Contain($"version 1 of decision '{decision}': it is deployed (by alice), not approved"));
+            Assert.That(await ownApproval.ProblemAsync(HttpStatusCode.Conflict), Does.Contain("four-eyes rule"));
             Assert.That(pinned.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That((paris.GetProperty("version").GetInt32(), paris.GetProperty("value").GetString()), Is.EqualTo((1, "manager")));
             Assert.That(paris.GetProperty("branch").GetString(), Is.EqualTo("paris-01"));

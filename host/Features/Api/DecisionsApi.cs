@@ -34,8 +34,12 @@ internal static class DecisionsApi
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetDecisionXml").Produces<string>(StatusCodes.Status200OK, "application/xml")
             .WithSummary("The DMN XML a version of the decision was deployed in (the latest unless version is given).");
         group.MapPost("/{decisionId}/versions/{version:int}/approval", async (string decisionId, int version, ApprovalRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
-                await engine.Decisions.ApproveAsync(decisionId, version, Caller.From(http.User).Name,
-                    InputRules.Text(request.Reason, "reason", limits.MaxCommentLength, "MaxCommentLength") ?? throw new WorkflowInputException("reason says why the version is approved"), ct))
+            {
+                var reason = InputRules.Text(request.Reason, "reason", limits.MaxCommentLength, "MaxCommentLength") ?? throw new WorkflowInputException("reason says why the version is approved");
+                var actor = Caller.From(http.User).Name;
+                await StandardDecisions.RequireFourEyesAsync(engine, decisionId, version, actor, ct);
+                return await engine.Decisions.ApproveAsync(decisionId, version, actor, reason, ct);
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveDecision")
             .WithSummary("An analyst approves a deployed decision version as a standard branches may pin, with a reason (once per version).");
         group.MapPost("/{decisionId}/evaluate", EvaluateAsync).RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("EvaluateDecision")
@@ -45,13 +49,16 @@ internal static class DecisionsApi
         pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, DecisionPinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                return await engine.Decisions.PinAsync(branchId, decisionId, pin.Version ?? throw new WorkflowInputException("version names the decision version to pin"), ct);
+                var version = pin.Version ?? throw new WorkflowInputException("version names the decision version to pin");
+                await StandardDecisions.RequireApprovedAsync(engine, decisionId, version, ct);
+                return await engine.Decisions.PinAsync(branchId, decisionId, version, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinDecision")
-            .WithSummary("Pins the version of a decision the branch's business rule tasks and evaluations use; a running instance's next evaluation follows it.");
+            .WithSummary("Pins the (approved) version of a decision the branch's business rule tasks and evaluations use; a running instance's next evaluation follows it.");
         pins.MapDelete("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
+                await StandardDecisions.RequireApprovedAsync(engine, decisionId, null, ct);
                 return await engine.Decisions.PinAsync(branchId, decisionId, null, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinDecision").WithSummary("The branch uses the decision's latest version again.");
