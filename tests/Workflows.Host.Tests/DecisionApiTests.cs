@@ -51,7 +51,7 @@ public sealed class DecisionApiTests
     }
 
     [Test]
-    public async Task A_branch_pinned_to_a_decision_version_another_analyst_approved_evaluates_it_while_other_branches_get_the_latest()
+    public async Task A_branch_pinned_to_a_decision_version_another_analyst_approved_evaluates_it_unpinned_branches_the_latest_approved_and_central_teams_the_latest()
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var (decision, process) = ("level-" + suffix, "ruled-" + suffix);
@@ -70,6 +70,7 @@ public sealed class DecisionApiTests
         var paris = await agent.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
         var central = _host.WithToken(("sub", "cora"), ("role", "supervisor"), ("branch", "*"));
         var latest = await central.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
+        var lyon = await _host.WithToken(("sub", "leo"), ("role", "agent"), ("branch", "lyon-01")).PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { amount = 1500 } });
         var versions = await agent.GetJsonAsync($"/api/decisions/{decision}");
         var instance = await agent.StartAsync(process, new { amount = 1500 });
         var inspected = await (await _host.As("sofia")).GetJsonAsync($"/api/instances/{instance}/inspection");
@@ -87,6 +88,7 @@ public sealed class DecisionApiTests
             Assert.That(paris.GetProperty("branch").GetString(), Is.EqualTo("paris-01"));
             Assert.That(paris.GetProperty("decisions")[0].GetProperty("matchedRules")[0].GetProperty("ruleId").GetString(), Is.EqualTo("large"));
             Assert.That((latest.GetProperty("version").GetInt32(), latest.GetProperty("value").GetString()), Is.EqualTo((2, "agent")));
+            Assert.That(lyon.GetProperty("version").GetInt32(), Is.EqualTo(1), "a branch that pins nothing evaluates the latest approved version, not one only deployed");
             Assert.That(versions.EnumerateArray().Select(v => v.GetProperty("stage").GetString()), Is.EqualTo(new[] { "approved", "deployed" }).IgnoreCase);
             Assert.That(inspected.GetProperty("scope").ToString(), Does.Contain("manager"));
             Assert.That(inspected.GetProperty("history").EnumerateArray().Any(h => h.GetProperty("kind").GetString() == "decision-evaluated"), Is.True);

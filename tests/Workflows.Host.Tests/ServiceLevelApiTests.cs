@@ -21,8 +21,13 @@ public sealed class ServiceLevelApiTests
         await host.Factory.Services.GetRequiredService<WorkflowEngine>().Worker.FireDueClocksAsync();
 
         // The host's own worker may have leased the due clocks first (it runs on the same clock): wait for its commits.
+        // Each clock (the step's SLA, the department's budget, the promise) is its own lease and commit: wait for all three.
+        static bool AllIn(System.Text.Json.JsonElement b) =>
+            b.GetProperty("steps").EnumerateArray().Any(s => s.GetProperty("step").GetString() == "register" && s.GetProperty("kind").GetString() == "sla")
+            && b.GetProperty("steps").EnumerateArray().Any(s => s.GetProperty("step").GetString() == "register" && s.GetProperty("kind").GetString() == "commitment")
+            && b.GetProperty("commitments").EnumerateArray().Any(c => c.GetProperty("businessKey").GetString() == "C-LATE");
         var breaches = await sofia.GetJsonAsync("/api/service-levels/breaches");
-        for (var waited = 0; waited < 100 && !breaches.GetProperty("steps").EnumerateArray().Any(s => s.GetProperty("step").GetString() == "register" && s.GetProperty("kind").GetString() == "sla"); waited++)
+        for (var waited = 0; waited < 100 && !AllIn(breaches); waited++)
         {
             await Task.Delay(100);
             breaches = await sofia.GetJsonAsync("/api/service-levels/breaches");

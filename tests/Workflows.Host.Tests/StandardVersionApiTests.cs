@@ -42,7 +42,7 @@ public sealed class StandardVersionApiTests(Backend backend) : HostFixture(backe
     }
 
     [Test]
-    public async Task A_version_nobody_approved_cannot_be_pinned_unpinned_onto_or_migrated_to_and_its_deployer_cannot_approve_it()
+    public async Task A_version_nobody_approved_cannot_be_pinned_migrated_to_or_started_by_an_unpinned_branch_and_its_deployer_cannot_approve_it()
     {
         var process = "gate-" + Guid.NewGuid().ToString("N")[..8];
         var (alice, ines, bruno) = (await As("alice"), await As("ines"), await As("bruno"));
@@ -52,19 +52,22 @@ public sealed class StandardVersionApiTests(Backend backend) : HostFixture(backe
         await ines.ApproveAsync(process, 1);
         using var approved = await bruno.PutAsJsonAsync($"/api/branches/paris-01/pins/{process}", new { version = 1 });
         await alice.DeployAsync(Gate(process, "Work, renamed"));
-        using var unpin = await bruno.DeleteAsync(new Uri($"/api/branches/paris-01/pins/{process}", UriKind.Relative));
         using var pinTwo = await bruno.PutAsJsonAsync($"/api/branches/paris-01/pins/{process}", new { version = 2 });
         var plan = new { journey = process, targetVersion = 2, reason = "onto v2" };
         using var dryRun = await bruno.PostAsJsonAsync("/api/migrations/dry-run", plan);
         using var run = await bruno.PostAsJsonAsync("/api/migrations", plan);
         var branch = await bruno.GetJsonAsync("/api/branches/paris-01");
+        using var unpin = await bruno.DeleteAsync(new Uri($"/api/branches/paris-01/pins/{process}", UriKind.Relative));
+        var unpinned = await (await As("ann")).StartAsync(process, new { });
+        var started = await (await As("sofia")).GetJsonAsync($"/api/instances/{unpinned}");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await DetailAsync(unapproved, HttpStatusCode.Conflict), Does.StartWith($"cannot pin version 1 of '{process}': it is deployed (by alice), not approved."));
             Assert.That(await DetailAsync(own, HttpStatusCode.Conflict), Does.Contain("four-eyes rule"));
             Assert.That(approved.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(await DetailAsync(unpin, HttpStatusCode.Conflict), Does.Contain("version 2").And.Contain("not approved; without a pin the branch would run the latest, version 2"));
+            Assert.That(unpin.StatusCode, Is.EqualTo(HttpStatusCode.OK), "without a pin the branch runs the standard, the latest approved version");
+            Assert.That(started.GetProperty("version").GetInt32(), Is.EqualTo(1), "a branch that pins nothing never starts the version only deployed");
             Assert.That(await DetailAsync(pinTwo, HttpStatusCode.Conflict), Does.StartWith($"cannot pin version 2 of '{process}': it is deployed (by alice), not approved"));
             Assert.That(await DetailAsync(dryRun, HttpStatusCode.Conflict), Does.StartWith($"cannot migrate to version 2 of '{process}'"));
             Assert.That(await DetailAsync(run, HttpStatusCode.Conflict), Does.StartWith($"cannot migrate to version 2 of '{process}'"));

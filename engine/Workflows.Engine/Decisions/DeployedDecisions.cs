@@ -86,7 +86,8 @@ internal static class DeployedDecisions
     }
 
     /// <summary>
-    /// The version a caller evaluates: binding latest takes the branch's pin, else the latest; versionTag the pinned
+    /// The version a caller evaluates: binding latest takes the branch's pin, else (for a branch) the latest approved
+    /// version, else the latest; versionTag the pinned
     /// version when it carries the tag, else the latest with it; deployment the version deployed with the caller.
     /// </summary>
     public static async ValueTask<DecisionRecord?> ResolveAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag,
@@ -105,6 +106,13 @@ internal static class DeployedDecisions
 
                 return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
             default:
+                if (pinned is null && branch is not null)
+                {
+                    // As for journeys: a branch that pins nothing evaluates the latest approved version, the latest only while none is.
+                    var approvals = await store.GetDecisionApprovalsAsync(decisionId, ct).ConfigureAwait(false);
+                    pinned = approvals.Count > 0 ? approvals.Max(a => a.Version) : null;
+                }
+
                 return pinned is { } version
                     ? await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
                     : await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false);

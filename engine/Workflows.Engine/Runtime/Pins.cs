@@ -7,7 +7,7 @@ namespace Workflows.Engine.Runtime;
 
 /// <summary>
 /// The one path every start takes to choose the version it runs: the version a command names, else the version the
-/// branch it starts for pinned, else the latest. API starts, message starts and handoffs, call activities and timer and
+/// branch it starts for pinned, else the latest approved (the latest while none is approved). API starts, message starts and handoffs, call activities and timer and
 /// signal starts all ask here, so a branch runs no version it did not pin, whichever way its work starts.
 /// </summary>
 /// <remarks>
@@ -51,11 +51,22 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
         return _all;
     }
 
-    /// <summary>The version a start of <paramref name="processId"/> for <paramref name="branch"/> runs: <paramref name="version"/> if given, else the branch's pin, else the latest.</summary>
+    /// <summary>
+    /// The version a start of <paramref name="processId"/> for <paramref name="branch"/> runs: <paramref name="version"/> if
+    /// given, else the branch's pin, else (a branch that pins nothing) the standard — the latest approved version — and
+    /// the latest only while no version of the journey was ever approved.
+    /// </summary>
     /// <returns>The version's record; null when it (or the process) is not deployed.</returns>
     public async ValueTask<DefinitionRecord?> ResolveAsync(string processId, Branch? branch, int? version = null)
     {
         var chosen = version ?? PinOf(branch, processId);
+        if (chosen is null && branch is not null)
+        {
+            // A branch following the line must not start a version nobody approved: a deployment is not a release.
+            var approvals = await store.GetApprovalsAsync(processId, ct).ConfigureAwait(false);
+            chosen = approvals.Count > 0 ? approvals.Max(a => a.Version) : null;
+        }
+
         return chosen is { } v
             ? await store.GetDefinitionByVersionAsync(processId, v, ct).ConfigureAwait(false)
             : await store.GetLatestDefinitionAsync(processId, ct).ConfigureAwait(false);

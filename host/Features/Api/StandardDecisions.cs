@@ -13,14 +13,15 @@ internal static class StandardDecisions
     public static async Task RequireApprovedAsync(WorkflowEngine engine, string decisionId, int? version, CancellationToken ct)
     {
         var versions = await engine.Decisions.GetVersionsAsync(decisionId, ct);
-        var asked = version is { } v ? versions.FirstOrDefault(d => d.Version == v) : versions.MaxBy(d => d.Version);
+        var asked = version is { } v ? versions.FirstOrDefault(d => d.Version == v)
+            : versions.Any(d => d.Stage != VersionStage.Deployed) ? null : versions.MaxBy(d => d.Version);
         if (asked is null || asked.Stage != VersionStage.Deployed)
         {
             return; // an unknown version is the engine's 404
         }
 
         var what = version is null ? "unpin" : "pin";
-        var runs = version is null ? $"; without a pin the branch would use the latest, version {asked.Version}" : "";
+        var runs = version is null ? $"; no version is approved, so without a pin the branch would use the latest, version {asked.Version}" : "";
         throw new WorkflowConflictException(
             $"cannot {what} version {asked.Version} of decision '{decisionId}': it is deployed (by {asked.DeployedBy ?? "unknown"}), not approved{runs}. " +
             "A branch uses only an approved decision version: an analyst approves it first (POST /api/decisions/{decisionId}/versions/{version}/approval)");

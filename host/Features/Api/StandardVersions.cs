@@ -27,13 +27,16 @@ internal static class StandardVersions
             return; // the engine's own check names the journey that is not deployed
         }
 
-        var asked = version is { } v ? lifecycle.FirstOrDefault(l => l.Version == v) : lifecycle.Count > 0 ? lifecycle[0] : null;
+        // Without a pin a branch runs the standard (the latest approved version), so an unpin is refused only while
+        // no version was ever approved and the branch would run the latest as deployed.
+        var asked = version is { } v ? lifecycle.FirstOrDefault(l => l.Version == v)
+            : lifecycle.Any(l => l.Stage != VersionStage.Deployed) ? null : lifecycle.Count > 0 ? lifecycle[0] : null;
         if (asked is null || asked.Stage != VersionStage.Deployed)
         {
             return; // an unknown version is the engine's 404
         }
 
-        var runs = version is null ? $"; without a pin the branch would run the latest, version {asked.Version}" : "";
+        var runs = version is null ? $"; no version is approved, so without a pin the branch would run the latest, version {asked.Version}" : "";
         throw new WorkflowConflictException(
             $"cannot {what} version {asked.Version} of '{processId}': it is deployed (by {asked.DeployedBy ?? "unknown"}), not approved{runs}. " +
             "A branch runs only an approved or rolled-out version: an analyst approves it first (POST /api/definitions/{journey}/versions/{version}/approval)");
