@@ -44,7 +44,7 @@ public sealed partial class WorkflowBranches
         return Pins.Read(json, revision);
     }
 
-    /// <summary>The version a start of <paramref name="processId"/> for <paramref name="branchId"/> runs: its pin, else the latest.</summary>
+    /// <summary>The version a start of <paramref name="processId"/> for <paramref name="branchId"/> runs: its pin, else the latest approved, else the latest.</summary>
     /// <param name="processId">The journey.</param>
     /// <param name="branchId">The branch; null for a start for no branch (the latest).</param>
     /// <param name="cancellationToken">Stops the read.</param>
