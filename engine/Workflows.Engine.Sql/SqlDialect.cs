@@ -48,6 +48,13 @@ internal abstract class SqlDialect
 
     public virtual Task OnOpenedAsync(DbConnection connection) => Task.CompletedTask;
 
+    /// <summary>
+    /// Prepares a connection just opened for a lease's write (a claim, its extension or release): a write that need not
+    /// survive a power cut, since a lost lease only makes its row claimable again. The next open of the connection
+    /// (<see cref="OnOpenedAsync"/>) sets it back for commits.
+    /// </summary>
+    public virtual Task ForLeaseAsync(DbConnection connection) => Task.CompletedTask;
+
     /// <summary>A transaction for a command's commit or a claim.</summary>
     public virtual async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
         await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
@@ -134,22 +141,50 @@ internal sealed class SqliteDialect : SqlDialect
     public override Task<int> ExecuteRowsAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(sql, rows, transaction, cancellationToken: ct));
 
-    // Pooled connections keep their settings: set them once per physical connection (its native handle).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> s_configured = [];
+    // Pooled connections keep their settings: set them once per physical connection (its native handle), with the
+    // synchronous mode the connection is in now (a lease's write relaxes it until the next open sets it back).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, System.Runtime.CompilerServices.StrongBox<SqliteSynchronous>> s_configured = [];
 
     public override async Task OnOpenedAsync(DbConnection connection)
     {
         var handle = ((SqliteConnection)connection).Handle!;
-        if (s_configured.TryGetValue(handle, out _))
+        if (s_configured.TryGetValue(handle, out var mode))
         {
+            if (mode.Value != Synchronous)
+            {
+                await SetSynchronousAsync(connection, mode, Synchronous).ConfigureAwait(false);
+            }
+
             return;
         }
 
         // A command waits for another process's lock as long as the connection string's Default Timeout says (30 s).
         var busy = ((SqliteConnection)connection).DefaultTimeout * 1000L;
-        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {(Synchronous == SqliteSynchronous.Normal ? "NORMAL" : "FULL")}; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
-        s_configured.AddOrUpdate(handle, handle);
+        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {Pragma(Synchronous)}; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;").ConfigureAwait(false);
+        s_configured.AddOrUpdate(handle, new System.Runtime.CompilerServices.StrongBox<SqliteSynchronous>(Synchronous));
     }
+
+    // In WAL mode a commit under NORMAL is appended to the log without a flush; the next FULL commit flushes the log
+    // (the lease's pages with it) and a crash can only lose a tail of the log: never a command's commit while keeping
+    // a later lease, never a lease's row half-written.
+    public override async Task ForLeaseAsync(DbConnection connection)
+    {
+        if (Synchronous == SqliteSynchronous.Normal)
+        {
+            return;
+        }
+
+        var mode = s_configured.GetValue(((SqliteConnection)connection).Handle!, _ => new System.Runtime.CompilerServices.StrongBox<SqliteSynchronous>(Synchronous));
+        await SetSynchronousAsync(connection, mode, SqliteSynchronous.Normal).ConfigureAwait(false);
+    }
+
+    private static async Task SetSynchronousAsync(DbConnection connection, System.Runtime.CompilerServices.StrongBox<SqliteSynchronous> mode, SqliteSynchronous value)
+    {
+        await connection.ExecuteAsync($"PRAGMA synchronous = {Pragma(value)}").ConfigureAwait(false);
+        mode.Value = value;
+    }
+
+    private static string Pragma(SqliteSynchronous value) => value == SqliteSynchronous.Normal ? "NORMAL" : "FULL";
 
     // BEGIN IMMEDIATE: take the write lock at once, so two writers never deadlock upgrading a read lock.
     public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>

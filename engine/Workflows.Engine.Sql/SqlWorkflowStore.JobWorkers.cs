@@ -13,7 +13,7 @@ internal sealed partial class SqlWorkflowStore
     public async ValueTask<bool> ExtendJobLeaseAsync(Guid id, string? owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var connection = await OpenForLeaseAsync(ct).ConfigureAwait(false);
             return await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE wf_jobs SET lease_until = @until WHERE id = @id AND lease_until >= @now" + (owner is null ? "" : " AND lease_owner = @owner"),
                 new { id, owner, now = now.UtcTicks, until = until.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false) == 1;

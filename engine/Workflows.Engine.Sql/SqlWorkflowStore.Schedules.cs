@@ -46,7 +46,7 @@ internal sealed partial class SqlWorkflowStore
     public async ValueTask ReleaseJobLeasesAsync(IReadOnlyCollection<Guid> ids, string owner, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var connection = await OpenForLeaseAsync(ct).ConfigureAwait(false);
             return await connection.ExecuteAsync(new CommandDefinition(
                 $"UPDATE wf_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner AND {_dialect.InList("id", "@ids")}",
                 new { owner, ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
@@ -55,7 +55,7 @@ internal sealed partial class SqlWorkflowStore
     public async ValueTask<bool> TryTakeLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var connection = await OpenForLeaseAsync(ct).ConfigureAwait(false);
             var parameters = new { name, owner, now = now.UtcTicks, until = until.UtcTicks };
             if (await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE wf_leases SET owner = @owner, lease_until = @until WHERE name = @name AND (owner = @owner OR owner IS NULL OR lease_until < @now)",
@@ -97,11 +97,14 @@ internal sealed partial class SqlWorkflowStore
             return true;
         }, ct).ConfigureAwait(false);
 
-    /// <summary>Runs one of the dialect's lease claims in its own write transaction and returns the leased rows.</summary>
+    /// <summary>
+    /// Runs one of the dialect's lease claims in its own write transaction and returns the leased rows. The claim is a
+    /// lease's write: on SQLite it does not wait for the disk (the next command's commit flushes it).
+    /// </summary>
     private Task<List<TRow>> ClaimAsync<TRow>(string sql, object parameters, CancellationToken ct) =>
         WritingAsync(async () =>
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var connection = await OpenForLeaseAsync(ct).ConfigureAwait(false);
             await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             var rows = (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
             await transaction.CommitAsync(ct).ConfigureAwait(false);

@@ -104,6 +104,22 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         return connection;
     }
 
+    /// <summary>Called with the connection of each lease's write before it writes, for tests that read its settings.</summary>
+    internal Func<DbConnection, Task>? InspectLease { get; set; }
+
+    /// <summary>Opens a connection for a lease's write, which the dialect may make without waiting for the disk.</summary>
+    private async Task<DbConnection> OpenForLeaseAsync(CancellationToken ct)
+    {
+        var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await _dialect.ForLeaseAsync(connection).ConfigureAwait(false);
+        if (InspectLease is { } inspect)
+        {
+            await inspect(connection).ConfigureAwait(false);
+        }
+
+        return connection;
+    }
+
     private async ValueTask<T?> SingleAsync<TRow, T>(string sql, object parameters, Func<TRow, T> map, CancellationToken ct)
         where T : class
     {
