@@ -9,6 +9,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- migration --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- decisions [--runs 5] [--evaluations 100000]
+//   dotnet run -c Release --project bench/Workflows.Bench -- pages [--commands 500] [--warmup 2000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -43,8 +44,12 @@ switch (command)
         await DecisionBenchmark.RunAsync(int.Parse(options.GetValueOrDefault("runs", "5"), CultureInfo.InvariantCulture),
             int.Parse(options.GetValueOrDefault("evaluations", "100000"), CultureInfo.InvariantCulture));
         break;
+    case "pages":
+        await WalPagesBenchmark.RunAsync(int.Parse(options.GetValueOrDefault("commands", "500"), CultureInfo.InvariantCulture),
+            int.Parse(options.GetValueOrDefault("warmup", "2000"), CultureInfo.InvariantCulture));
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff or decisions");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff, decisions or pages");
         return 2;
 }
 

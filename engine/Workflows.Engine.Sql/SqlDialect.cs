@@ -133,6 +133,7 @@ internal sealed class SqliteDialect : SqlDialect
     {
         ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
         ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{add}"] = "ADD COLUMN", ["{real}"] = "REAL",
+        ["{without_rowid}"] = " WITHOUT ROWID",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
@@ -216,6 +217,7 @@ internal sealed class PostgresDialect : SqlDialect
     {
         ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
         ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "double precision",
+        ["{without_rowid}"] = "",
     };
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
@@ -304,6 +306,7 @@ internal sealed class SqlServerDialect : SqlDialect
     {
         ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
         ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD", ["{real}"] = "float",
+        ["{without_rowid}"] = "",
     };
 
     public override DbConnection CreateConnection(string connectionString) => new SqlConnection(connectionString);

@@ -194,6 +194,13 @@ internal sealed partial class SqlWorkflowStore
     {
         public SqlDialect Dialect => dialect;
 
+        /// <summary>
+        /// Whether the database rewrites an index whenever an UPDATE names one of its columns, changed or not (SQLite):
+        /// the commit then names an indexed column only where its value may have changed, in a statement of its own
+        /// guarded by the change. PostgreSQL compares the values (a HOT update touches no index), so one statement does.
+        /// </summary>
+        public bool IndexesByColumn => dialect.Provider == SqlProvider.Sqlite;
+
         /// <summary>Runs one statement; returns the rows it affected.</summary>
         public async Task<int> ExecAsync(string step, string sql, object? parameters)
         {

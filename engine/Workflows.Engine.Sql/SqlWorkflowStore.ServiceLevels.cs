@@ -98,12 +98,22 @@ internal sealed partial class SqlWorkflowStore
                 @WorkingTime, @BudgetTicks, @StartedAt, @State, @ConsumedTicks, @RunningSince, @TargetAt, @NextDueAt, @Fired, @NextRepeatAt, @PauseReason, @PausedAt,
                 @PausedBy, @PausedTicks, @EndedAt)
             """, changes.ClocksCreated, SlaClockRow.From).ConfigureAwait(false);
+        // A running clock's update does not name ended_at (on SQLite that would rewrite the indexes holding it); the
+        // clocks that end name it.
+        var ending = w.IndexesByColumn ? changes.ClocksUpdated.Where(c => c.EndedAt is not null).ToList() : changes.ClocksUpdated;
+        var running = w.IndexesByColumn ? changes.ClocksUpdated.Where(c => c.EndedAt is null).ToList() : [];
         await w.RowsAsync("clocks-updated", """
             UPDATE wf_sla_clocks SET state = @State, consumed_ticks = @ConsumedTicks, running_since = @RunningSince, target_at = @TargetAt, next_due_at = @NextDueAt,
                 fired = @Fired, next_repeat_at = @NextRepeatAt, pause_reason = @PauseReason, paused_at = @PausedAt, paused_by = @PausedBy, paused_ticks = @PausedTicks,
                 ended_at = @EndedAt, lease_owner = NULL, lease_until = NULL
             WHERE id = @Id
-            """, changes.ClocksUpdated, SlaClockRow.From).ConfigureAwait(false);
+            """, ending, SlaClockRow.From).ConfigureAwait(false);
+        await w.RowsAsync("clocks-updated", """
+            UPDATE wf_sla_clocks SET state = @State, consumed_ticks = @ConsumedTicks, running_since = @RunningSince, target_at = @TargetAt, next_due_at = @NextDueAt,
+                fired = @Fired, next_repeat_at = @NextRepeatAt, pause_reason = @PauseReason, paused_at = @PausedAt, paused_by = @PausedBy, paused_ticks = @PausedTicks,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = @Id
+            """, running, SlaClockRow.From).ConfigureAwait(false);
         foreach (var (name, from, json) in changes.CalendarLayers)
         {
             await w.ExecAsync("calendar-layers", "DELETE FROM wf_calendar_layers WHERE name = @name AND effective_from = @from", new { name, from = from.UtcTicks }).ConfigureAwait(false);

@@ -146,20 +146,46 @@ internal sealed partial class SqlWorkflowStore
             INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt, @SlaSort, @InvPriority)
             """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
-        await w.RowsAsync("tasks-updated", """
-            UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
-                sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
-            WHERE id = @Id
-            """, changes.TasksUpdated, t => new
+        // The sort keys are in every list's index: on SQLite they are named only where they changed (a claim does not).
+        var tasksUpdated = changes.TasksUpdated.Select(t => new
         {
             t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
             t.Priority, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks, SlaSort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue, InvPriority = 100 - t.Priority,
-        }).ConfigureAwait(false);
+        }).ToList();
+        var marks = changes.TaskMarks.Select(t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ToList();
+        if (w.IndexesByColumn)
+        {
+            await w.RowsAsync("tasks-updated", """
+                UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+                    sla_state = @SlaState, sla_due_at = @SlaDueAt
+                WHERE id = @Id
+                """, tasksUpdated, t => t).ConfigureAwait(false);
+            await w.RowsAsync("tasks-updated", """
+                UPDATE wf_user_tasks SET sla_sort = @SlaSort, inv_priority = @InvPriority
+                WHERE id = @Id AND NOT (sla_sort IS @SlaSort AND inv_priority IS @InvPriority)
+                """, tasksUpdated, t => t).ConfigureAwait(false);
+        }
+        else
+        {
+            await w.RowsAsync("tasks-updated", """
+                UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+                    sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
+                WHERE id = @Id
+                """, tasksUpdated, t => t).ConfigureAwait(false);
+        }
+
         await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
-        await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due, sla_sort = @Sort WHERE id = @Id",
-            changes.TaskMarks, t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
-        await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id",
-            changes.TaskMarks, t => new { Id = t.TaskId, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ConfigureAwait(false);
+        if (w.IndexesByColumn)
+        {
+            await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id", marks, t => t).ConfigureAwait(false);
+            await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_sort = @Sort WHERE id = @Id AND sla_sort IS NOT @Sort", marks, t => t).ConfigureAwait(false);
+        }
+        else
+        {
+            await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due, sla_sort = @Sort WHERE id = @Id", marks, t => t).ConfigureAwait(false);
+        }
+
+        await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id AND sla_sort <> @Sort", marks, t => t).ConfigureAwait(false);
 
         // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
         // written anew, and the other updated tasks' sort keys changed in place.

@@ -252,12 +252,22 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State, @Branch, @CustomerId)
             """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
         var updates = instances.Where(i => i.Expected != 0).ToList();
-        var updated = await w.RowsAsync("instance-update",
-            "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
+        var updated = await w.RowsAsync("instance-update", w.IndexesByColumn
+                ? "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, state = @State WHERE id = @Id AND row_version = @Expected"
+                : "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
             updates, row => row).ConfigureAwait(false);
         if (updated != updates.Count)
         {
             throw CommitGuards.InstancesMoved(updates.Select(u => u.Id).ToList());
+        }
+
+        if (w.IndexesByColumn)
+        {
+            // The indexed columns only where they changed (rarely: an end, a branch or customer set by the run).
+            await w.RowsAsync("instance-update", """
+                UPDATE wf_instances SET ended_at = @EndedAt, branch = @Branch, customer_id = @CustomerId
+                WHERE id = @Id AND NOT (ended_at IS @EndedAt AND branch IS @Branch AND customer_id IS @CustomerId)
+                """, updates, row => row).ConfigureAwait(false);
         }
 
         if (changes.FiredTimer is { } fired && await w.ExecAsync("timer-fired", "DELETE FROM wf_timers WHERE id = @fired", new { fired }).ConfigureAwait(false) != 1)

@@ -5,14 +5,17 @@ namespace Workflows.Engine.Sql.Tests;
 
 /// <summary>
 /// The task lists without a queue (a supervisor's board of a branch or of every branch, a customer's tasks) walk an
-/// index in their order and stop at a page: the database sorts nothing, however many tasks are open.
+/// index in their order and stop at a page: the database sorts nothing, however many tasks are open. A branch's board
+/// (a supervisor's) is index-ordered by SLA time left, by priority and by age (migration 24).
 /// </summary>
 public abstract partial class SqlStoreSuite
 {
-    [TestCase("branch")]
-    [TestCase("customer")]
-    [TestCase("every branch")]
-    public async Task A_task_list_without_a_queue_is_read_in_the_order_of_an_index_not_sorted(string scope)
+    [TestCase("branch", TaskSort.SlaTimeLeft)]
+    [TestCase("branch", TaskSort.Priority)]
+    [TestCase("branch", TaskSort.Age)]
+    [TestCase("customer", TaskSort.SlaTimeLeft)]
+    [TestCase("every branch", TaskSort.SlaTimeLeft)]
+    public async Task A_task_list_without_a_queue_is_read_in_the_order_of_an_index_not_sorted(string scope, TaskSort sort)
     {
         var store = NewSqlStore();
         var plan = new List<string>();
@@ -35,7 +38,7 @@ public abstract partial class SqlStoreSuite
         {
             Branch = scope == "branch" ? "north" : null,
             CustomerId = scope == "customer" ? "c-1" : null,
-            Sort = TaskSort.SlaTimeLeft,
+            Sort = sort,
         };
 
         await store.QueryTasksAsync(query, null, 50, default);
