@@ -37,23 +37,7 @@ internal static class MigrationBenchmark
     private static async Task<(double DryRun, double Run, int Done, int Failed)> RunOnceAsync(SqlProvider provider, string server)
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
-        var options = new WorkflowEngineOptions().AddHandler("complaint-history",
-            (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(new Dictionary<string, object?> { ["earlierComplaints"] = 0, ["repeatComplaint"] = false }));
-        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, options);
-        var v1 = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
-        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
-        {
-            TimeZone = "Europe/Paris",
-            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
-                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-18:00")]),
-        }, "bench");
-        foreach (var decision in Processes.JourneyLibrary.Decisions)
-        {
-            await engine.Deployments.DeployAsync(decision.Xml);
-        }
-
-        await engine.Deployments.DeployAsync(v1);
-        await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
+        var (engine, v1) = await LibraryComplaintsAsync(db.Store);
         var ids = new List<Guid>(Complaints);
         for (var i = 0; i < Complaints; i++)
         {
@@ -108,6 +92,33 @@ internal static class MigrationBenchmark
         var run = clock.Elapsed.TotalSeconds;
         var info = await engine.Operations.GetBatchAsync(batch.Id);
         return (dryRun, run, info.Done, info.Failed);
+    }
+
+    /// <summary>
+    /// An engine on <paramref name="store"/> running the library's complaint journey as the host does: its decisions, a
+    /// working-hours calendar, and branch <c>bench-01</c> pinned to version 1; the complaint-history lookup answers "no
+    /// earlier complaint". Returns the engine and the journey's XML.
+    /// </summary>
+    internal static async Task<(WorkflowEngine Engine, string Complaint)> LibraryComplaintsAsync(SqlStoreOptions store)
+    {
+        var options = new WorkflowEngineOptions().AddHandler("complaint-history",
+            (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(new Dictionary<string, object?> { ["earlierComplaints"] = 0, ["repeatComplaint"] = false }));
+        var engine = await SqlWorkflowEngine.CreateAsync(store, options);
+        var complaint = Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml;
+        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
+        {
+            TimeZone = "Europe/Paris",
+            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
+                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-18:00")]),
+        }, "bench");
+        foreach (var decision in Processes.JourneyLibrary.Decisions)
+        {
+            await engine.Deployments.DeployAsync(decision.Xml);
+        }
+
+        await engine.Deployments.DeployAsync(complaint);
+        await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
+        return (engine, complaint);
     }
 
     private static Dictionary<string, object?> Form(int amount) => new() { ["category"] = "billing", ["amount"] = amount, ["summary"] = "overcharged" };

@@ -30,6 +30,19 @@ internal static class PersistedBenchmark
             await ThroughputAndStorageAsync(provider, server, runs);
         }
 
+        if (only is "jobs")
+        {
+            // The executor's shape alone (issue 19: what a job's lease costs), medians of the runs.
+            var rates = new List<double>();
+            for (var r = 0; r < runs; r++)
+            {
+                await using var db = await Database.CreateAsync(provider, server);
+                rates.Add(await AsyncJobThroughputAsync(db, 3000));
+            }
+
+            Console.WriteLine($"straight-through, service task as a job run by the executor: {Shapes.Median(rates):N0} instances/s ({string.Join(" / ", rates.Select(r => r.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
+        }
+
         if (only is "all" or "latency")
         {
             await BigDatabaseLatencyAsync(provider, server, runs);

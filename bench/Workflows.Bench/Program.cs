@@ -3,7 +3,7 @@ using Workflows.Bench;
 
 // Benchmarks (not tests): results go to BENCHMARKS.md with the machine, the command and the date.
 //   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5]
-//   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency]
+//   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency|jobs]
 //   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
 //       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
 //   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Dapper;
 using Workflows.Engine;
-using Workflows.Engine.Calendars;
 using Workflows.Engine.Sql;
 
 namespace Workflows.Bench;
@@ -26,7 +25,7 @@ internal static class WalPagesBenchmark
     public static async Task RunAsync(int commands, int warmUp)
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(SqlProvider.Sqlite, "");
-        var engine = await CreateEngineAsync(db);
+        var (engine, _) = await MigrationBenchmark.LibraryComplaintsAsync(db.Store);
         var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.Store.ConnectionString).DataSource;
         for (var i = 0; i < warmUp; i++)
         {
@@ -72,27 +71,6 @@ internal static class WalPagesBenchmark
     }
 
     private static double PerCommand(LogRead read, string name, int commands) => read.Pages.GetValueOrDefault(name) / (double)commands;
-
-    private static async Task<WorkflowEngine> CreateEngineAsync(PersistedBenchmark.Database db)
-    {
-        var options = new WorkflowEngineOptions().AddHandler("complaint-history",
-            (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(new Dictionary<string, object?> { ["earlierComplaints"] = 0, ["repeatComplaint"] = false }));
-        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, options);
-        await engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("group", DateTimeOffset.MinValue)
-        {
-            TimeZone = "Europe/Paris",
-            Week = Enum.GetValues<DayOfWeek>().Where(d => d is not DayOfWeek.Saturday and not DayOfWeek.Sunday)
-                .ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => [WorkingInterval.Parse("09:00-18:00")]),
-        }, "bench");
-        foreach (var decision in Processes.JourneyLibrary.Decisions)
-        {
-            await engine.Deployments.DeployAsync(decision.Xml);
-        }
-
-        await engine.Deployments.DeployAsync(Processes.JourneyLibrary.All.Single(j => j.Name.EndsWith("complaints.bpmn", StringComparison.Ordinal)).Xml);
-        await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
-        return engine;
-    }
 
     private static Task<Guid> StartAsync(WorkflowEngine engine, string key) =>
         engine.Runtime.StartAsync(new StartInstance("complaint")
