@@ -43,42 +43,21 @@ public sealed class DecisionsBrowserTests() : HostFixture(Backend.Sqlite)
     [TearDown]
     public async Task NoPageLoggedAnError()
     {
-        if (_page is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestBrowser.ScreenshotAsync(_page, "failed-" + TestContext.CurrentContext.Test.MethodName);
-        }
-
-        if (_context is not null)
-        {
-            await _context.CloseAsync();
-            _context = null;
-        }
-
+        await TestBrowser.FinishAsync(_context, _page);
+        _context = null;
         Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
     }
 
     private async Task<IPage> DecisionsPageAsync()
     {
-        _context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
-        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
-        _context.SetDefaultTimeout(60_000);
-        _context.SetDefaultNavigationTimeout(60_000);
-        var page = _page = await _context.NewPageAsync();
         _pageErrors.Clear();
         _refusalExpected = false;
-        page.PageError += (_, error) => _pageErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            // Chromium logs every answer in 4xx; the deployment a test expects to be refused is not an error of the page.
-            if (message.Type == "error" && !(_refusalExpected && message.Text.Contains("status of 422", StringComparison.Ordinal)))
-            {
-                _pageErrors.Add(message.Text);
-            }
-        };
+        // Chromium logs every answer in 4xx; the deployment a test expects to be refused is not an error of the page.
+        (_context, _page) = await _browser.OpenPageAsync(_base, _pageErrors, text => _refusalExpected && text.Contains("status of 422", StringComparison.Ordinal));
         await TestBrowser.SignInAsync(_context, "alice");
-        await page.GotoAsync("/decisions");
-        await ExpectTextAsync(page, "[data-test=status]", "a new decision");
-        return page;
+        await _page.GotoAsync("/decisions");
+        await ExpectTextAsync(_page, "[data-test=status]", "a new decision");
+        return _page;
     }
 
     private static Task ExpectTextAsync(IPage page, string selector, string text) =>
