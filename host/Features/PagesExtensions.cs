@@ -20,6 +20,7 @@ internal static class PagesExtensions
         ("/tracker", Roles.Customer, "tracker.html"),
         ("/operate", Roles.Operator, "operate.html"),
         ("/branch", Roles.BranchAdmin, "branch.html"),
+        ("/decisions", Roles.Analyst, "decisions.html"),
     ];
 
     /// <summary>Roles besides its own that may open a page: supervisors read the operations page.</summary>

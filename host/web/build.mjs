@@ -17,7 +17,10 @@ await mkdir('src/generated', { recursive: true });
 await writeFile('src/generated/lint-config.js', await compileConfig(lintConfig));
 
 await build({
-  entryPoints: { designer: 'src/designer.js' },
+  entryPoints: {
+    designer: 'src/designer.js',
+    decisions: 'src/decisions.js',
+  },
   bundle: true,
   format: 'esm',
   minify: true,

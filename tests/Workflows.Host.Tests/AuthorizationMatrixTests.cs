@@ -300,7 +300,7 @@ public sealed class AuthorizationMatrixTests
     }
 
     private static readonly (string Path, string[] Owners)[] Pages =
-        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor]), ("/branch", [BranchAdmin]), ("/account", Everyone)];
+        [("/designer", [Analyst]), ("/inbox", [Agent]), ("/board", [Supervisor]), ("/tracker", [Customer]), ("/operate", [Operator, Supervisor]), ("/branch", [BranchAdmin]), ("/decisions", [Analyst]), ("/account", Everyone)];
 
     private static IEnumerable<TestCaseData> PageCases() =>
         Pages.SelectMany(p => Everyone.Append(null).Select(user => new TestCaseData(p.Path, p.Owners, user).SetArgDisplayNames(p.Path, user ?? "anonymous")));

@@ -67,6 +67,42 @@ internal sealed class TestBrowser : IAsyncDisposable
         TestContext.AddTestAttachment(path, name);
     }
 
+    /// <summary>
+    /// A new context at <paramref name="host"/> (1440×900) and its page, whose script errors and console errors go to
+    /// <paramref name="errors"/>, less those <paramref name="tolerated"/> says a test expects.
+    /// </summary>
+    public async Task<(IBrowserContext Context, IPage Page)> OpenPageAsync(Uri host, List<string> errors, Func<string, bool>? tolerated = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = host.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        var page = await context.NewPageAsync();
+        page.PageError += (_, error) => errors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error" && tolerated?.Invoke(message.Text) != true)
+            {
+                errors.Add(message.Text);
+            }
+        };
+        return (context, page);
+    }
+
+    /// <summary>After a test: the page saved as it was when the test failed (to see why), then its context closed.</summary>
+    public static async Task FinishAsync(IBrowserContext? context, IPage? page)
+    {
+        if (page is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            await ScreenshotAsync(page, "failed-" + TestContext.CurrentContext.Test.MethodName);
+        }
+
+        if (context is not null)
+        {
+            await context.CloseAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Browser.CloseAsync();

@@ -17,7 +17,8 @@ namespace Workflows.Engine.Model;
 /// prefixes and declarations (an <c>xsi:type</c> value is read as the name it stands for), comments, the
 /// <c>incoming</c>/<c>outgoing</c> references a designer writes (the flows' <c>sourceRef</c>/<c>targetRef</c> say the
 /// same), empty <c>extensionElements</c>, and the designer's stamp (<c>exporter</c>, <c>exporterVersion</c>, the
-/// modeler's execution-platform attributes).
+/// modeler's execution-platform attributes). A DMN model's DMNDI and the attributes it writes at their default value
+/// (see <see cref="IsDmnDefault"/>) are left out too.
 /// </remarks>
 internal static class CanonicalModel
 {
@@ -51,7 +52,8 @@ internal static class CanonicalModel
         var isDefinitions = element.Parent is null && element.Name.LocalName == "definitions";
         foreach (var attribute in element.Attributes()
                      .Where(a => !a.IsNamespaceDeclaration && a.Name.NamespaceName != ModelerNs
-                         && !(isDefinitions && a.Name.Namespace == XNamespace.None && a.Name.LocalName is "exporter" or "exporterVersion"))
+                         && !(isDefinitions && a.Name.Namespace == XNamespace.None && a.Name.LocalName is "exporter" or "exporterVersion")
+                         && !IsDmnDefault(element, a))
                      .OrderBy(a => a.Name.NamespaceName, StringComparer.Ordinal)
                      .ThenBy(a => a.Name.LocalName, StringComparer.Ordinal))
         {
@@ -117,6 +119,13 @@ internal static class CanonicalModel
             _ => true,
         };
     }
+
+    // A DMN attribute written with its default value means the same as one left out, and dmn-js leaves defaults out:
+    // a decision table's UNIQUE hit policy and a text annotation's plain text format.
+    private static bool IsDmnDefault(XElement element, XAttribute attribute) =>
+        attribute.Name.Namespace == XNamespace.None
+        && element.Name.NamespaceName.Contains("/DMN/", StringComparison.OrdinalIgnoreCase)
+        && (element.Name.LocalName, attribute.Name.LocalName, attribute.Value) is ("decisionTable", "hitPolicy", "UNIQUE") or ("textAnnotation", "textFormat", "text/plain");
 
     // "bpmn:tFormalExpression" and "tFormalExpression" under a default BPMN namespace name the same type.
     private static string ResolveQName(XElement scope, string value)

@@ -119,7 +119,9 @@ public sealed partial class WorkflowDeployments
         foreach (var decision in model.Decisions)
         {
             var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
-            var same = versions.Where(v => v.Checksum == checksum).MaxBy(v => v.Version);
+            // The stored checksum, else the stored XML's under today's canonical form (a version deployed before the
+            // form learnt to leave something out, such as a DMN default, still has the model).
+            var same = versions.Where(v => v.Checksum == checksum || CanonicalModel.Checksum(v.Xml) == checksum).MaxBy(v => v.Version);
             if (same is null)
             {
                 return await DeployAsync([xml], deployedBy, ct).ConfigureAwait(false);

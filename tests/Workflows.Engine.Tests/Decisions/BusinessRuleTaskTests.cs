@@ -82,6 +82,22 @@ public sealed class BusinessRuleTaskTests
     }
 
     [Test]
+    public async Task A_decision_saved_by_dmn_js_keeps_its_version_where_its_defaults_are_left_out()
+    {
+        // dmn-js (the decisions page) writes no hitPolicy for UNIQUE, its default, and adds a diagram.
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Level(1000));
+        var saved = await h.DeployAsync(Level(1000).Replace(" hitPolicy=\"UNIQUE\"", "", StringComparison.Ordinal));
+        var first = await h.DeployAsync(Level(1000).Replace("hitPolicy=\"UNIQUE\"", "hitPolicy=\"FIRST\"", StringComparison.Ordinal));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((saved.Decisions[0].Version, saved.Decisions[0].IsNew), Is.EqualTo((1, false)));
+            Assert.That((first.Decisions[0].Version, first.Decisions[0].IsNew), Is.EqualTo((2, true)), "another hit policy is another model");
+        }
+    }
+
+    [Test]
     public async Task A_branch_pinned_to_an_older_decision_version_takes_the_other_path_and_its_evaluations_follow_the_pin()
     {
         var h = new ProcessTestHarness();
