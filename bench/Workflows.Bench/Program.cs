@@ -11,6 +11,9 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- decisions [--runs 5] [--evaluations 100000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- pages [--commands 500] [--warmup 2000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
+//   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 1,8,32,128]
+//       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll]
+//       [--settings "Workflows__Store__GroupCommit=false;…"]   (the host must be built: dotnet build -c Release host)
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
 var runs = int.Parse(options.GetValueOrDefault("runs", command == "inmemory" ? "5" : "3"), CultureInfo.InvariantCulture);
@@ -48,9 +51,24 @@ switch (command)
         await WalPagesBenchmark.RunAsync(int.Parse(options.GetValueOrDefault("commands", "500"), CultureInfo.InvariantCulture),
             int.Parse(options.GetValueOrDefault("warmup", "2000"), CultureInfo.InvariantCulture));
         break;
+    case "http":
+        await Workflows.Bench.Http.HttpLoadBenchmark.RunAsync(HttpOptions(options, runs));
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff, decisions or pages");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff, decisions, pages or http");
         return 2;
 }
 
 return 0;
+
+static Workflows.Bench.Http.HttpLoadOptions HttpOptions(Dictionary<string, string> options, int runs)
+{
+    int Int(string name, string fallback) => int.Parse(options.GetValueOrDefault(name, fallback), CultureInfo.InvariantCulture);
+    int[] List(string name, string fallback) => [.. options.GetValueOrDefault(name, fallback).Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))];
+    var settings = options.GetValueOrDefault("settings", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(s => s.Split('=', 2)).ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--settings: '{p[0]}' needs a value (Name=Value)"));
+    return new(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
+        List("clients", "1,8,32,128"), List("agents", "1,8,20"), Int("tasks", "10000"), TimeSpan.FromSeconds(Int("seconds", "10")), TimeSpan.FromSeconds(Int("warmup-seconds", "180")), Int("fill-clients", "32"),
+        Int("queries", "300"), TimeSpan.FromSeconds(Int("flush-seconds", "2")),
+        options.TryGetValue("host", out var host) ? Path.GetFullPath(host) : Workflows.Bench.Http.HostUnderTest.DefaultDll(), settings);
+}

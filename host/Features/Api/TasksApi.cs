@@ -60,7 +60,7 @@ internal static class TasksApi
     }
 
     private static async Task<TaskPage> QueryAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits,
-        string[]? queue, string? assignee, bool? unassigned, SlaState? slaState, string? customerId, string? businessKey, TaskSort? sort, int? pageSize, string? cursor,
+        string[]? queue, string? assignee, bool? unassigned, string? slaState, string? customerId, string? businessKey, string? sort, int? pageSize, string? cursor,
         CancellationToken ct)
     {
         var caller = Caller.From(http.User);
@@ -71,15 +71,25 @@ internal static class TasksApi
             Branch = caller.BranchFilter,
             Assignee = assignee,
             Unassigned = unassigned,
-            SlaState = slaState,
+            SlaState = QueryEnum<SlaState>(slaState, "slaState", limits),
             CustomerId = customerId,
             BusinessKey = businessKey,
-            Sort = sort ?? TaskSort.SlaTimeLeft,
+            Sort = QueryEnum<TaskSort>(sort, "sort", limits) ?? TaskSort.SlaTimeLeft,
             PageSize = limits.PageSize(pageSize),
             Cursor = cursor,
             Variables = VariableQuery.Parse(http.Request.Query, limits),
         }, ct);
     }
+
+    /// <summary>
+    /// A query parameter naming one of an enum's values in any case: the API writes them in camel case
+    /// (<c>slaTimeLeft</c>, <c>atRisk</c>), .NET's binding would take only its own Pascal case and call anything else
+    /// "not an object". A value that is none of them is 400 listing them.
+    /// </summary>
+    private static T? QueryEnum<T>(string? value, string name, ApiLimits limits) where T : struct, Enum =>
+        value is null ? null
+        : Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !value.Any(char.IsDigit) ? parsed
+        : throw new WorkflowInputException($"{name}: '{InputRules.Text(value, name, limits.MaxNameLength, nameof(ApiLimits.MaxNameLength))}' is none of {string.Join(", ", Enum.GetNames<T>().Select(JsonNamingPolicy.CamelCase.ConvertName))}");
 
     /// <summary>
     /// A completion sets the form's fields only, each within the bounds the model gives it; a task without a form sets

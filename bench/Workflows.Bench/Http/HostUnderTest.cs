@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Dapper;
+using Workflows.Engine.Sql;
+
+namespace Workflows.Bench.Http;
+
+/// <summary>
+/// The built host as it is deployed: its own process (<c>dotnet Workflows.Host.dll</c>), a free port of 127.0.0.1, a
+/// fresh store (a SQLite file in a temporary folder, or a new PostgreSQL database) and a signing key the driver knows,
+/// so that the driver issues its users' tokens as an identity provider sharing the key would; the demo world is on (its
+/// branches and calendars; the driver's users are its own, not the demo sign-ins). The host's output goes
+/// to <c>host.log</c> beside the run's files; the process is killed and the store removed on dispose.
+/// </summary>
+internal sealed class HostUnderTest : IAsyncDisposable
+{
+    private static readonly TimeSpan s_startDeadline = TimeSpan.FromMinutes(3);
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly string? _server;
+    private readonly string? _database;
+    private bool _closed;
+
+    private HostUnderTest(Process process, StreamWriter log, Uri url, string signingKey, string directory, string? server, string? database)
+    {
+        _process = process;
+        _log = log;
+        Url = url;
+        SigningKey = signingKey;
+        Directory = directory;
+        _server = server;
+        _database = database;
+    }
+
+    /// <summary>Where the host listens, with a trailing slash.</summary>
+    public Uri Url { get; }
+
+    /// <summary>The key (base 64) the host checks tokens with.</summary>
+    public string SigningKey { get; }
+
+    /// <summary>The run's folder: the SQLite file and the host's log.</summary>
+    public string Directory { get; }
+
+    /// <summary>
+    /// Starts the host at <paramref name="hostDll"/> on a fresh store of <paramref name="provider"/> with
+    /// <paramref name="settings"/> (environment-variable form) beyond the store's, and waits until it is ready.
+    /// </summary>
+    public static async Task<HostUnderTest> StartAsync(string hostDll, SqlProvider provider, string server, IReadOnlyDictionary<string, string> settings)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("workflows-load-").FullName;
+        var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var start = new ProcessStartInfo("dotnet", [hostDll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(hostDll)!,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        string? database = null;
+        if (provider == SqlProvider.Sqlite)
+        {
+            start.Environment["Workflows__Store__Provider"] = "Sqlite";
+            start.Environment["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}";
+        }
+        else
+        {
+            database = "wf_load_" + Guid.NewGuid().ToString("N")[..12];
+            await using (var admin = new Npgsql.NpgsqlConnection(server))
+            {
+                await admin.ExecuteAsync($"CREATE DATABASE {database}");
+            }
+
+            start.Environment["Workflows__Store__Provider"] = "PostgreSql";
+            start.Environment["Workflows__Store__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        }
+
+        start.Environment["Workflows__Auth__SigningKey"] = signingKey;
+        // The demo world: branches paris-01 and lyon-01 on their calendars, pinned to the library's standard versions.
+        start.Environment["Workflows__Auth__DemoUsers"] = "true";
+        start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        var log = new StreamWriter(Path.Combine(directory, "host.log")) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {hostDll} did not start");
+        var host = new HostUnderTest(process, log, url, signingKey, directory, database is null ? null : server, database);
+        process.OutputDataReceived += (_, e) => host.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await host.WaitUntilReadyAsync();
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
+        return host;
+    }
+
+    /// <summary>The host's build output in this repository (Release), or a clear message of how to make it.</summary>
+    public static string DefaultDll()
+    {
+        var dll = Path.Combine(Shapes.RepositoryRoot(), "host", "bin", "Release", "net10.0", "Workflows.Host.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"the host is not built at {dll}: run `dotnet build -c Release host` first (or pass --host path/to/Workflows.Host.dll)");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        lock (_log)
+        {
+            _closed = true;
+            _log.Dispose();
+        }
+
+        if (_database is not null)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var admin = new Npgsql.NpgsqlConnection(_server);
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        }
+
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(10) };
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the host stopped at start (exit code {_process.ExitCode}); its output: {Path.Combine(Directory, "host.log")}\n{Tail()}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri("health/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // listening but slow to answer
+            }
+
+            if (watch.Elapsed > s_startDeadline)
+            {
+                throw new TimeoutException($"the host was not ready within {s_startDeadline.TotalMinutes} minutes\n{Tail()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private string Tail()
+    {
+        lock (_log)
+        {
+            _log.Flush();
+        }
+
+        using var stream = new FileStream(Path.Combine(Directory, "host.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return string.Join('\n', reader.ReadToEnd().Split('\n').TakeLast(30));
+    }
+
+    private void Write(string? line)
+    {
+        lock (_log)
+        {
+            if (line is not null && !_closed)
+            {
+                _log.WriteLine(line);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

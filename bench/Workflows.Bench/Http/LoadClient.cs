@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Workflows.Bench.Http;
+
+/// <summary>
+/// The driver's side of the HTTP API, one shared connection pool for every simulated user (as many connections as
+/// concurrent requests): complaint starts by a front-desk agent, next-task and completion by agents, and the task
+/// lists of a supervisor and of a queue. Each call answers its status and, where the driver needs it, the body.
+/// </summary>
+internal sealed class LoadClient : IDisposable
+{
+    public const string Branch = "paris-01";
+
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+    private readonly HttpClient _http;
+    private readonly string _key;
+    private long _customers;
+
+    public LoadClient(Uri url, string signingKey)
+    {
+        _key = signingKey;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseCookies = false,
+        })
+        {
+            BaseAddress = url,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        Starter = Machine.Token(_key, "load-starter", "agent", Branch, "front-desk");
+        Supervisor = Machine.Token(_key, "load-supervisor", "supervisor", Branch);
+    }
+
+    /// <summary>The front-desk agent who registers the complaints (agents start journeys for their branch).</summary>
+    public string Starter { get; }
+
+    /// <summary>The branch's supervisor, who reads every open task of the branch.</summary>
+    public string Supervisor { get; }
+
+    /// <summary>The token of agent <paramref name="number"/>: the front desk and customer care, where the complaint's tasks wait.</summary>
+    public string Agent(int number) => Machine.Token(_key, $"load-agent-{number:D2}", "agent", Branch, "front-desk", "customer-care");
+
+    /// <summary>Starts a complaint for a customer of its own (an earlier complaint would route it to the back office).</summary>
+    public async Task<Answer> StartComplaintAsync()
+    {
+        var customer = Interlocked.Increment(ref _customers);
+        var body = Machine.Invariant($$$"""{"journey":"complaint","branch":"{{{Branch}}}","variables":{"customerId":"load-{{{customer}}}","summary":"charged twice"}}""");
+        return await SendAsync(HttpMethod.Post, "api/instances", Starter, body, HttpStatusCode.Created, keepBody: false);
+    }
+
+    /// <summary>Claims the agent's most urgent task: 200 with the task, 204 when there is none.</summary>
+    public Task<Answer> NextAsync(string agent) => SendAsync(HttpMethod.Post, "api/tasks/next", agent, "{}", HttpStatusCode.OK, keepBody: true);
+
+    /// <summary>Completes the task with the values its form asks for (the complaint's front-desk path within the authority).</summary>
+    public Task<Answer> CompleteAsync(string agent, Guid task, string elementId) =>
+        SendAsync(HttpMethod.Post, $"api/tasks/{task}/complete", agent, FormValues(elementId), HttpStatusCode.NoContent, keepBody: false);
+
+    public Task<Answer> GetAsync(string token, string path, bool keepBody = false) => SendAsync(HttpMethod.Get, path, token, null, HttpStatusCode.OK, keepBody);
+
+    /// <summary>
+    /// The form values of each step of the complaint an agent of the front desk and customer care works; a step the
+    /// driver does not know is completed without values (and refused if its form requires some: counted as an error).
+    /// </summary>
+    public static string FormValues(string elementId) => elementId switch
+    {
+        "register" => """{"variables":{"category":"billing","amount":50,"summary":"charged twice"}}""",
+        "resolve_front" => """{"variables":{"resolution":"refunded the second charge","refund":50}}""",
+        "respond" => """{"variables":{"response":"refund on the next bill"}}""",
+        "survey" => """{"variables":{"score":4}}""",
+        _ => "{}",
+    };
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<Answer> SendAsync(HttpMethod method, string path, string token, string? body, HttpStatusCode expected, bool keepBody)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, s_json.MediaType!);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            var text = keepBody || response.StatusCode != expected ? await response.Content.ReadAsStringAsync() : null;
+            return new Answer(response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, text);
+        }
+        catch (HttpRequestException e)
+        {
+            return new Answer(0, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message);
+        }
+    }
+}
+
+/// <summary>A request's status (0: no answer), its latency as the client saw it, and its body when kept.</summary>
+internal readonly record struct Answer(HttpStatusCode Status, double Milliseconds, string? Body)
+{
+    public JsonElement Json() => JsonDocument.Parse(Body!).RootElement.Clone();
+}
