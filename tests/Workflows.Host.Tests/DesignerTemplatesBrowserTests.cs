@@ -126,13 +126,13 @@ public sealed class DesignerTemplatesBrowserTests() : HostFixture(Backend.Sqlite
         await page.Locator("[data-group-id='group-ElementTemplates__CustomProperties-settings']").GetByLabel("Message", new() { Exact = true })
             .FillAsync("Your complaint is registered.");
         await DesignerPanelBrowserTests.WrittenAsync(page, "value=\"Your complaint is registered.\"");
+        await TestBrowser.ScreenshotAsync(page, "designer-templates");
         var step = await page.EvaluateAsync<string>("() => window.wfDesigner.modeler.get('selection').get()[0].id");
         await AppendAsync(page, step, "bpmn:EndEvent");
 
         await ExpectTextAsync(page, "[data-test=lint]", "Nothing to fix");
         await page.ClickAsync("#deploy");
         await ExpectTextAsync(page, "[data-test=status]", "Deployed templated-journey version 1");
-        await TestBrowser.ScreenshotAsync(page, "designer-templates");
 
         var xml = await (await As("alice")).GetStringAsync(new Uri("/api/definitions/templated-journey/versions/1/xml", UriKind.Relative));
         var agent = await As("ann");
