@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Workflows.Processes;
 
@@ -12,35 +11,10 @@ namespace Workflows.Host.Tests;
 [NonParallelizable]
 public sealed class ElementTemplateCheckTests() : HostFixture(Backend.Sqlite)
 {
-    private static string Repository()
-    {
-        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
-        {
-            root = root.Parent;
-        }
-
-        return root?.FullName ?? throw new AssertionException("no Workflows.sln above the test's folder");
-    }
-
     private static string[] LibraryTemplates() =>
-        Directory.GetFiles(Path.Combine(Repository(), "processes", "Workflows.Processes", "Templates"), "*.json");
+        Directory.GetFiles(Path.Combine(WebScripts.Repository(), "processes", "Workflows.Processes", "Templates"), "*.json");
 
-    private static async Task<(int Code, string Output)> CheckAsync(params string[] files)
-    {
-        var start = new ProcessStartInfo("node") { WorkingDirectory = Path.Combine(Repository(), "host", "web"), RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("lint/check-templates.cjs");
-        foreach (var file in files)
-        {
-            start.ArgumentList.Add(file);
-        }
-
-        using var node = Process.Start(start)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var error = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync();
-        return (node.ExitCode, await output + await error);
-    }
+    private static Task<(int Code, string Output)> CheckAsync(params string[] files) => WebScripts.RunAsync("lint/check-templates.cjs", files);
 
     [Test]
     public async Task The_librarys_templates_pass_the_zeebe_element_templates_schema()
