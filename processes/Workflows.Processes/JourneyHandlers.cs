@@ -51,7 +51,17 @@ public static class JourneyHandlers
             .AddHandler("coverage-check", async (task, ct) =>
                 Result(("covered", await systems.Policies.IsCoveredAsync(Text(task, "policyNumber"), Date(task, "lossDate"), ct).ConfigureAwait(false))))
             .AddHandler("service-availability", async (task, ct) =>
-                Result(("serviceAvailable", await systems.Network.IsAvailableAsync(Text(task, "newAddress"), ct).ConfigureAwait(false))));
+                Result(("serviceAvailable", await systems.Network.IsAvailableAsync(Text(task, "newAddress"), ct).ConfigureAwait(false))))
+            // The steps of the element templates (Templates/*.json): what is said, how and why comes from the task's
+            // headers, which the template's fields write; the reference makes a retried step send or book once.
+            .AddHandler("notify-customer", async (task, ct) =>
+                Result(("notificationId", await systems.Notifications.NotifyAsync(Text(task, "customerId"), Choice(task, "channel", "email", "sms", "letter"), Header(task, "message"), Reference(task), ct).ConfigureAwait(false))))
+            .AddHandler("warranty-check", async (task, ct) =>
+                Result(("underWarranty", await systems.Warranties.IsUnderWarrantyAsync(Text(task, "serialNumber"), ct).ConfigureAwait(false))))
+            .AddHandler("book-appointment", async (task, ct) =>
+                Result(("appointmentId", await systems.Appointments.BookAsync(Text(task, "customerId"), Text(task, "address"), Choice(task, "purpose", "repair", "installation", "inspection"), Reference(task), ct).ConfigureAwait(false))))
+            .AddHandler("request-documents", async (task, ct) =>
+                Result(("documentRequestId", await systems.Documents.RequestAsync(Text(task, "customerId"), Header(task, "documents"), Reference(task), ct).ConfigureAwait(false))));
     }
 
     /// <summary>The external assessor's job worker: the assessor's name and estimate, for the back office to review.</summary>
@@ -63,6 +73,27 @@ public static class JourneyHandlers
             var report = await systems.Assessor.AssessAsync(Text(task, "caseId"), Number(task, "claimedAmount"), ct).ConfigureAwait(false);
             return Result(("assessor", report.Assessor), ("assessorEstimate", report.EstimatedAmount));
         };
+    }
+
+    // One step of one instance: the same on every retry of the step.
+    private static string Reference(ServiceTaskContext task) => $"{task.InstanceId:N}-{task.ElementId}";
+
+    private static string Header(ServiceTaskContext task, string name) =>
+        task.Headers.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value)
+            ? value
+            : throw new InvalidOperationException($"{task.Type} at '{task.ElementId}' needs the task header '{name}', which is not set");
+
+    // A header with a fixed set of values; the first is the default when the header is absent.
+    private static string Choice(ServiceTaskContext task, string name, params string[] allowed)
+    {
+        if (!task.Headers.TryGetValue(name, out var value))
+        {
+            return allowed[0];
+        }
+
+        return allowed.Contains(value, StringComparer.Ordinal)
+            ? value
+            : throw new InvalidOperationException($"{task.Type} at '{task.ElementId}' has the task header {name}='{value}'; it must be one of {string.Join(", ", allowed)}");
     }
 
     private static IReadOnlyDictionary<string, object?> Result(params (string Name, object? Value)[] values) =>

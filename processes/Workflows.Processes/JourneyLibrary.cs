@@ -4,7 +4,7 @@ namespace Workflows.Processes;
 
 /// <summary>A BPMN file of the journey library, as embedded in this assembly.</summary>
 /// <param name="Name">The file name, such as <c>complaints.bpmn</c>.</param>
-/// <param name="Xml">The BPMN 2.0 XML.</param>
+/// <param name="Xml">The file's text: BPMN 2.0 or DMN XML, or an element template's JSON.</param>
 public sealed record JourneyResource(string Name, string Xml);
 
 /// <summary>
@@ -21,6 +21,17 @@ public static class JourneyLibrary
     /// name order: deploy them with the journeys; a branch tunes one by pinning another version of it.
     /// </summary>
     public static IReadOnlyList<JourneyResource> Decisions { get; } = Load("Workflows.Processes.Decisions.", ".dmn");
+
+    /// <summary>
+    /// The element templates of the journey's steps (notify the customer, check the warranty, book an appointment, request
+    /// documents, hand over to the back office, and one per step the journeys run), each a Camunda 8 element template
+    /// (JSON of the Zeebe element-templates schema), in name order.
+    /// </summary>
+    /// <remarks>
+    /// A service task made from one runs the handler of its task type (<see cref="JourneyHandlers.AddJourneyHandlers"/>);
+    /// the hand-over throws a message the engine sends itself. The designer offers them in its properties panel.
+    /// </remarks>
+    public static IReadOnlyList<JourneyResource> ElementTemplates { get; } = Load("Workflows.Processes.Templates.", ".json");
 
     private static List<JourneyResource> Load(string prefix, string extension)
     {

@@ -184,6 +184,7 @@ public sealed class AuthorizationMatrixTests
         new("Deploy", [Analyst], _ => Task.FromResult(Xml("/api/definitions", Bpmn("matrix-" + Guid.NewGuid().ToString("N")[..8])))),
         new("Validate", [Analyst], _ => Task.FromResult(Xml("/api/definitions/validate", Bpmn("matrix-validate")))),
         new("ListDefinitions", Staff, _ => Task.FromResult(Get("/api/definitions"))),
+        new("ListElementTemplates", Staff, _ => Task.FromResult(Get("/api/element-templates"))),
         new("ListVersions", Staff, _ => Task.FromResult(Get("/api/definitions/complaint"))),
         new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
         new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Workflows.Host.Tests;
 
 /// <summary>
@@ -9,32 +7,9 @@ namespace Workflows.Host.Tests;
 /// </summary>
 public sealed class DesignerLintTests
 {
-    private static string Repository()
-    {
-        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
-        {
-            root = root.Parent;
-        }
+    private static string Repository() => WebScripts.Repository();
 
-        return root?.FullName ?? throw new AssertionException("no Workflows.sln above the test's folder");
-    }
-
-    private static async Task<(int Code, string Output)> CheckAsync(params string[] files)
-    {
-        var start = new ProcessStartInfo("node") { WorkingDirectory = Path.Combine(Repository(), "host", "web"), RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("lint/check-files.cjs");
-        foreach (var file in files)
-        {
-            start.ArgumentList.Add(file);
-        }
-
-        using var node = Process.Start(start)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var error = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync();
-        return (node.ExitCode, await output + await error);
-    }
+    private static Task<(int Code, string Output)> CheckAsync(params string[] files) => WebScripts.RunAsync("lint/check-files.cjs", files);
 
     [Test]
     public async Task The_journey_library_and_the_guides_example_pass_the_designers_live_checks()

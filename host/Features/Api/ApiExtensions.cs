@@ -104,6 +104,7 @@ internal static class ApiExtensions
         api.MapClock();
         api.MapInspection();
         api.MapOperatorCommands();
+        api.MapElementTemplates();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapWorkflowsApiReference();
         return app;

@@ -8,19 +8,24 @@ import zeebeModdle from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintConfig from './generated/lint-config.js';
 import { WfPropertiesProviderModule } from './wf-properties.jsx';
+import { ElementTemplatesModules, templatesConfig } from './templates.js';
+import { SimulationModules } from './simulation.js';
+export { toggleSimulation } from './simulation.js';
 
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 
 /**
- * A modeler in container, its properties panel in panel, the wf: moddle descriptor given (host/wwwroot/app/wf-moddle.json).
- * @param {{ container: string|HTMLElement, panel: string|HTMLElement, wf: object }} options
+ * A modeler in container, its properties panel in panel, the wf: moddle descriptor given (host/wwwroot/app/wf-moddle.json),
+ * the element templates offered in the panel from templates() (the journey library's, GET /api/element-templates).
+ * @param {{ container: string|HTMLElement, panel: string|HTMLElement, wf: object, templates?: () => Promise<object[]> }} options
  */
-export function createModeler({ container, panel, wf }) {
+export function createModeler({ container, panel, wf, templates = async () => [] }) {
   return new Modeler({
     container,
     propertiesPanel: { parent: panel },
     linting: { bpmnlint: lintConfig, active: true },
+    elementTemplates: templatesConfig(templates),
     additionalModules: [
       BpmnPropertiesPanelModule,
       BpmnPropertiesProviderModule,
@@ -28,6 +33,8 @@ export function createModeler({ container, panel, wf }) {
       ZeebeBehaviorsModule,
       WfPropertiesProviderModule,
       lintModule,
+      ...ElementTemplatesModules,
+      ...SimulationModules,
     ],
     moddleExtensions: { zeebe: zeebeModdle, wf },
   });

@@ -4,17 +4,19 @@
 import { api, el, header, latestVersions } from './common.js';
 import { compareView } from './designer-compare.js';
 import { showRollouts } from './designer-rollouts.js';
+import { loadTemplates, wireSteps } from './designer-steps.js';
 import { createModeler } from '/lib/designer/designer.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
-const modeler = createModeler({ container: '#canvas', panel: '#properties-panel', wf });
+const modeler = createModeler({ container: '#canvas', panel: '#properties-panel', wf, templates: loadTemplates });
 const canvas = modeler.get('canvas');
 const overlays = modeler.get('overlays');
 const registry = modeler.get('elementRegistry');
 const status = document.getElementById('status');
 const serverFindings = document.getElementById('server-findings');
 let current = { processId: null };
+wireSteps(modeler, status);
 window.wfDesigner = { modeler, select: id => modeler.get('selection').select(registry.get(id)) };
 
 // The side view beside the edited diagram: a comparison or the rollout plan, one at a time; closing it takes the

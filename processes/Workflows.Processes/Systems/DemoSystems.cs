@@ -12,11 +12,14 @@ namespace Workflows.Processes.Systems;
 /// <item>a return is authorised unless the reason is <c>changed-mind</c> on an order id ending in <c>-OLD</c>;</item>
 /// <item>a policy number starting with <c>LAPSED</c> covers nothing;</item>
 /// <item>an address containing <c>remote</c> has no service;</item>
-/// <item>the assessor estimates 90 % of the amount claimed.</item>
+/// <item>the assessor estimates 90 % of the amount claimed;</item>
+/// <item>a serial number starting with <c>EXP</c> is out of warranty;</item>
+/// <item>notifications, appointments and document requests are numbered by their reference (<c>NOTE-</c>, <c>APT-</c>, <c>DOC-</c>).</item>
 /// </list>
 /// Complaints are counted per customer in memory.
 /// </summary>
-internal sealed class DemoSystems : ICustomerRecords, IIdentityVerifier, ICreditBureau, IProvisioning, IOrderSystem, IPayments, IPolicyAdministration, INetworkInventory, IExternalAssessor
+internal sealed class DemoSystems : ICustomerRecords, IIdentityVerifier, ICreditBureau, IProvisioning, IOrderSystem, IPayments, IPolicyAdministration, INetworkInventory, IExternalAssessor,
+    ICustomerNotifications, IWarrantyRegister, IAppointmentBooking, IDocumentRequests
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, int>> _complaints = new(StringComparer.Ordinal);
 
@@ -54,4 +57,16 @@ internal sealed class DemoSystems : ICustomerRecords, IIdentityVerifier, ICredit
 
     public Task<AssessorReport> AssessAsync(string caseId, decimal claimedAmount, CancellationToken cancellationToken) =>
         Task.FromResult(new AssessorReport("Demo Assessors Ltd", decimal.Round(claimedAmount * 0.9m, 2)));
+
+    public Task<string> NotifyAsync(string customerId, string channel, string message, string reference, CancellationToken cancellationToken) =>
+        Task.FromResult($"NOTE-{channel}-{reference}");
+
+    public Task<bool> IsUnderWarrantyAsync(string serialNumber, CancellationToken cancellationToken) =>
+        Task.FromResult(!serialNumber.StartsWith("EXP", StringComparison.OrdinalIgnoreCase));
+
+    public Task<string> BookAsync(string customerId, string address, string purpose, string reference, CancellationToken cancellationToken) =>
+        Task.FromResult($"APT-{purpose}-{reference}");
+
+    public Task<string> RequestAsync(string customerId, string documents, string reference, CancellationToken cancellationToken) =>
+        Task.FromResult("DOC-" + reference);
 }

@@ -82,12 +82,16 @@ public sealed record JourneySystems(
     IPayments Payments,
     IPolicyAdministration Policies,
     INetworkInventory Network,
-    IExternalAssessor Assessor)
+    IExternalAssessor Assessor,
+    ICustomerNotifications Notifications,
+    IWarrantyRegister Warranties,
+    IAppointmentBooking Appointments,
+    IDocumentRequests Documents)
 {
     /// <summary>Deterministic stand-ins for every system, for the embedded demo and for tests.</summary>
     public static JourneySystems Demo()
     {
         var demo = new DemoSystems();
-        return new(demo, demo, demo, demo, demo, demo, demo, demo, demo);
+        return new(demo, demo, demo, demo, demo, demo, demo, demo, demo, demo, demo, demo, demo);
     }
 }
