@@ -17,6 +17,7 @@ public abstract partial class StoreSuite
         var a = await HarnessAsync();
         await a.DeployAsync(Rolled(process, "v1"));
         await a.DeployAsync(Rolled(process, "v2"));
+        await a.ApproveAsync(process, 1); // a branch pins only an approved version
         await a.Engine.Branches.SaveAsync(new Branch(pilot, "Pilot") { Pins = new Dictionary<string, int> { [process] = 1 } });
         await a.Engine.Branches.SaveAsync(new Branch(rest, "Rest"));
         await a.Engine.Rollouts.ApproveAsync(process, 2, "alice", "reviewed");
