@@ -49,7 +49,7 @@ public abstract partial class StoreSuite
             Assert.That(rolledBack.Status, Is.EqualTo(RolloutStatus.RolledBack));
             Assert.That((await a.Engine.Branches.GetAsync(pilot)).Pins[process], Is.EqualTo(1));
             Assert.That((await a.Engine.Branches.GetAsync(pilot)).Parameters[process]["limit"], Is.EqualTo("42"));
-            Assert.That(lifecycle.Select(l => (l.Version, l.Stage, l.ApprovedBy)), Is.EqualTo(new[] { (2, VersionStage.Approved, (string?)"alice"), (1, VersionStage.Deployed, (string?)null) }));
+            Assert.That(lifecycle.Select(l => (l.Version, l.Stage, l.ApprovedBy)), Is.EqualTo(new[] { (2, VersionStage.Approved, (string?)"alice"), (1, VersionStage.Approved, (string?)"test-reviewer") }));
             Assert.That(next.Status, Is.EqualTo(RolloutStatus.Planned), "the rollback freed the journey for a new plan");
             Assert.That((await b.Engine.Rollouts.GetAllAsync(process)).Select(r => r.Id), Is.EqualTo(new[] { next.Id, plan.Id }), "newest first");
         }

@@ -14,6 +14,7 @@ namespace Workflows.Host.Tests;
 public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
 {
     private readonly List<string> _pageErrors = [];
+    private readonly List<string> _refusals = [];
     private readonly string _decision = "limit-" + Guid.NewGuid().ToString("N")[..8];
     private Uri _base = null!;
     private TestBrowser _browser = null!;
@@ -81,9 +82,17 @@ public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
         page.PageError += (_, error) => _pageErrors.Add(error);
         page.Console += (_, message) =>
         {
-            if (message.Type == "error")
+            // A refused request is logged by Chromium as a failed load: counted by its address in _refusals instead.
+            if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal))
             {
                 _pageErrors.Add(message.Text);
+            }
+        };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                _refusals.Add($"{response.Status} {response.Request.Method} {new Uri(response.Url).PathAndQuery}");
             }
         };
         await TestBrowser.SignInAsync(_context, "bruno");
@@ -109,6 +118,7 @@ public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
             Assert.That(deployedOnly, Does.Contain("not approved: cannot be pinned").And.Contain("rule 1: Amount was “<= 150”, now “<= 200”"));
             Assert.That(confirmation, Does.Contain($"Pin version 1 of {_decision} for Paris Opéra?").And.Contain("instead of version 2").And.Contain("Amount was “<= 150”, now “<= 100”"));
             Assert.That(branch.GetProperty("decisionPins").GetProperty(_decision).GetInt32(), Is.EqualTo(1));
+            Assert.That(_refusals, Is.Empty, "no request of the page was refused");
         }
     }
 }

@@ -108,6 +108,7 @@ public sealed class PinnedStartTests
         await h.DeployAsync(Version("investigation", "v1", """<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>""", messages));
         await PinAsync(h, "investigation", 1);
         await h.DeployAsync(Version("investigation", "v2", """<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>""", messages));
+        await h.ApproveAsync("investigation", 2); // the standard an unpinned branch runs
         await h.Engine.Branches.SaveAsync(new Branch("nice-01", "Nice") { Calendar = "group/branch:nice-01" });
 
         await h.Engine.Runtime.StartAsync(new StartInstance("front") { Branch = Lyon, Variables = Vars(("caseId", "K-1")) });

@@ -59,7 +59,7 @@ public sealed class RolloutTests
             Assert.That(await PinAsync(h, "lyon-01"), Is.EqualTo(2));
             Assert.That(await PinAsync(h, "nice-01"), Is.EqualTo(2));
             Assert.That(finished!.Message, Does.Contain("completed"));
-            Assert.That(lifecycle.Select(l => (l.Version, l.Stage)), Is.EqualTo(new[] { (2, VersionStage.RolledOut), (1, VersionStage.Deployed) }));
+            Assert.That(lifecycle.Select(l => (l.Version, l.Stage)), Is.EqualTo(new[] { (2, VersionStage.RolledOut), (1, VersionStage.Approved) }));
             Assert.That(lifecycle[0].ApprovedBy, Is.EqualTo("alice"));
             Assert.That(lifecycle[0].ApprovalReason, Is.EqualTo("reviewed with the front office"));
             Assert.That(done.Steps.Select(s => (s.Action, s.Actor, s.Reason, s.Wave)), Is.EqualTo(new (string, string, string, string?)[]
