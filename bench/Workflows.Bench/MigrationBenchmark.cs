@@ -68,6 +68,7 @@ internal static class MigrationBenchmark
         }
 
         await engine.Deployments.DeployAsync(Workflows.Host.Tests.ComplaintVersions.Version2(v1));
+        await engine.Rollouts.ApproveAsync("complaint", 2, "bench-reviewer", "the migration's target");
         await engine.Branches.UpdateAsync("bench-01", b => b with { Pins = new Dictionary<string, int> { ["complaint"] = 2 } });
 
         var clock = Stopwatch.StartNew();
@@ -117,6 +118,7 @@ internal static class MigrationBenchmark
         }
 
         await engine.Deployments.DeployAsync(complaint);
+        await engine.Rollouts.ApproveAsync("complaint", 1, "bench-reviewer", "the benchmark's standard"); // a branch pins only an approved version
         await engine.Branches.SaveAsync(new Branch("bench-01", "Bench") { Pins = new Dictionary<string, int> { ["complaint"] = 1 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
         return (engine, complaint);
     }

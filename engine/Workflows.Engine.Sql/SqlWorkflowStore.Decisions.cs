@@ -42,6 +42,23 @@ internal sealed partial class SqlWorkflowStore
         return rows.Select(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
     }
 
+    private const string EvaluationColumns = "id, decision_id, version, branch, actor, evaluated_at, detail";
+
+    public async ValueTask<IReadOnlyList<DecisionEvaluationRecord>> GetDecisionEvaluationsAsync(string decisionId, string? branch, DecisionEvaluationRecord? before, int max, CancellationToken ct)
+    {
+        // Newest first on (decision_id[, branch], evaluated_at, id): the index order, read backwards, stopping at a page.
+        var where = "decision_id = @decisionId" + (branch is null ? "" : " AND branch = @branch")
+            + (before is null ? "" : " AND (evaluated_at < @at OR (evaluated_at = @at AND id < @id))");
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<EvaluationRow>(new CommandDefinition(
+            _dialect.Top($"{EvaluationColumns} FROM wf_decision_evaluations WHERE {where} ORDER BY evaluated_at DESC, id DESC", "@max"),
+            new { decisionId, branch, at = before?.EvaluatedAt.UtcTicks, id = before?.Id, max }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct) =>
+        SingleAsync<EvaluationRow, DecisionEvaluationRecord>($"SELECT {EvaluationColumns} FROM wf_decision_evaluations WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
     private static async Task WriteDecisionsAsync(SqlCommit w, ChangeSet changes)
     {
         if (changes.Part<DecisionChanges>() is not { } decisions)
@@ -58,6 +75,8 @@ internal sealed partial class SqlWorkflowStore
             decisions.DiagramsReplaced, d => new { d.Id, d.Xml }).ConfigureAwait(false);
         await w.RowsAsync("decisions", "INSERT INTO wf_decision_approvals (decision_id, version, approved_by, approved_at, reason) VALUES (@DecisionId, @Version, @ApprovedBy, @At, @Reason)",
             decisions.Approvals, a => new { DecisionId = a.ProcessId, a.Version, a.ApprovedBy, At = a.ApprovedAt.UtcTicks, a.Reason }).ConfigureAwait(false);
+        await w.RowsAsync("decision evaluations", $"INSERT INTO wf_decision_evaluations ({EvaluationColumns}) VALUES (@Id, @DecisionId, @Version, @Branch, @Actor, @At, @Detail)",
+            decisions.Evaluations, e => new { e.Id, e.DecisionId, e.Version, e.Branch, e.Actor, At = e.EvaluatedAt.UtcTicks, e.Detail }).ConfigureAwait(false);
     }
 
 #pragma warning disable CA1812 // instantiated by Dapper
@@ -89,6 +108,24 @@ internal sealed partial class SqlWorkflowStore
         {
             d.Id, d.DecisionId, d.Name, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy,
         };
+    }
+    private sealed class EvaluationRow
+    {
+        public Guid Id { get; set; }
+
+        public string DecisionId { get; set; } = "";
+
+        public int Version { get; set; }
+
+        public string? Branch { get; set; }
+
+        public string Actor { get; set; } = "";
+
+        public long EvaluatedAt { get; set; }
+
+        public string Detail { get; set; } = "";
+
+        public DecisionEvaluationRecord ToRecord() => new(Id, DecisionId, Version, Branch, Actor, new DateTimeOffset(EvaluatedAt, TimeSpan.Zero), Detail);
     }
 #pragma warning restore CA1812
 }

@@ -57,6 +57,30 @@ public sealed class ProcessTestHarness
     /// <summary>Deploys BPMN XML.</summary>
     public Task<DeploymentResult> DeployAsync(string bpmnXml) => Engine.Deployments.DeployAsync(bpmnXml, "test");
 
+    /// <summary>
+    /// Approves a deployed journey version as a standard (by <c>test-reviewer</c>, not the <c>test</c> analyst who deployed
+    /// it: four eyes), so that a branch may pin it, a migration target it and a rollout roll it out; a version approved
+    /// already is left as it is.
+    /// </summary>
+    public async Task ApproveAsync(string processId, int version)
+    {
+        var lifecycle = await Engine.Rollouts.GetLifecycleAsync(processId).ConfigureAwait(false);
+        if (lifecycle.Any(l => l.Version == version && l.Stage == VersionStage.Deployed))
+        {
+            await Engine.Rollouts.ApproveAsync(processId, version, "test-reviewer", "approved in a test").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Approves a deployed decision version (by <c>test-reviewer</c>), so that a branch may pin it; one approved already is left as it is.</summary>
+    public async Task ApproveDecisionAsync(string decisionId, int version)
+    {
+        var versions = await Engine.Decisions.GetVersionsAsync(decisionId).ConfigureAwait(false);
+        if (versions.Any(v => v.Version == version && v.Stage == VersionStage.Deployed))
+        {
+            await Engine.Decisions.ApproveAsync(decisionId, version, "test-reviewer", "approved in a test").ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Deploys a BPMN file.</summary>
     public async Task<DeploymentResult> DeployFileAsync(string path) => await DeployAsync(await File.ReadAllTextAsync(path).ConfigureAwait(false)).ConfigureAwait(false);
 

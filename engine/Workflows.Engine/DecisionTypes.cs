@@ -26,7 +26,7 @@ public sealed record DeployedDecision(string DecisionId, string Name, int Versio
 /// <param name="DeployedBy">By whom, when known.</param>
 public sealed record DecisionVersionInfo(Guid Key, string DecisionId, string Name, int Version, string? VersionTag, Guid DeploymentId, DateTimeOffset DeployedAt, string? DeployedBy)
 {
-    /// <summary>Deployed or approved (decisions are pinned branch by branch, not rolled out).</summary>
+    /// <summary>Deployed, approved, or rolled out (a decision rollout pinned it to every branch of its plan).</summary>
     public VersionStage Stage { get; init; }
 
     /// <summary>Who approved it.</summary>
@@ -54,7 +54,26 @@ public sealed record EvaluateDecision(string DecisionId)
 
     /// <summary>A version to evaluate instead of the pinned or latest one.</summary>
     public int? Version { get; init; }
+
+    /// <summary>
+    /// Who asks. When given, the evaluation is recorded (who, branch, version, inputs, matched rules, outputs) and listed
+    /// by <see cref="Services.WorkflowDecisions.GetEvaluationsAsync"/>; without it nothing is written.
+    /// </summary>
+    public string? Actor { get; init; }
 }
+
+/// <summary>A recorded evaluation of a deployed decision: who asked, for which branch, the version evaluated and what it gave.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="DecisionId">The decision.</param>
+/// <param name="Version">The version evaluated.</param>
+/// <param name="Branch">The branch whose pin chose the version; null when none.</param>
+/// <param name="Actor">Who asked.</param>
+/// <param name="EvaluatedAt">When, on the engine's clock.</param>
+/// <param name="Detail">
+/// As JSON, the same shape as a business rule task's <c>decision-evaluated</c> history row: the value, every decision
+/// evaluated with its table's inputs, matched rules and output, and the warnings.
+/// </param>
+public sealed record DecisionEvaluationInfo(Guid Id, string DecisionId, int Version, string? Branch, string Actor, DateTimeOffset EvaluatedAt, string Detail);
 
 /// <summary>What evaluating a deployed decision gave.</summary>
 /// <param name="DecisionId">The decision.</param>
@@ -63,3 +82,19 @@ public sealed record EvaluateDecision(string DecisionId)
 /// <param name="Decisions">Every decision evaluated, required ones first, with its table's inputs and matched rules.</param>
 /// <param name="Warnings">Why a value is null, in the order they arose.</param>
 public sealed record DecisionResult(string DecisionId, int Version, object? Value, IReadOnlyList<EvaluatedDecision> Decisions, IReadOnlyList<string> Warnings);
+
+/// <summary>One thing that changed between two versions of a decision.</summary>
+/// <param name="Kind">
+/// <c>hit-policy</c>, <c>input-added</c>, <c>input-removed</c>, <c>output-added</c>, <c>output-removed</c>,
+/// <c>rule-added</c>, <c>rule-removed</c>, <c>rule-changed</c>, <c>expression</c> (a literal expression) or <c>decision</c>.
+/// </param>
+/// <param name="RuleId">The rule's id, for a rule's change.</param>
+/// <param name="Text">The change in words: <c>rule 2: amount was “&lt; 500”, now “&lt; 800”</c>.</param>
+public sealed record DecisionChange(string Kind, string? RuleId, string Text);
+
+/// <summary>What changed in a decision from one version to another: rules by id (else position), cell by cell.</summary>
+/// <param name="DecisionId">The decision.</param>
+/// <param name="From">The version compared from.</param>
+/// <param name="To">The version compared to.</param>
+/// <param name="Changes">Every change, the table's shape first, then rules added, changed, removed.</param>
+public sealed record DecisionVersionComparison(string DecisionId, int From, int To, IReadOnlyList<DecisionChange> Changes);

@@ -68,13 +68,26 @@ public sealed record RolloutWave(string Name, IReadOnlyList<string> Branches)
 /// <param name="Branches">The branches whose pin it changed.</param>
 public sealed record RolloutStep(DateTimeOffset At, string Action, string Actor, string Reason, string? Wave, IReadOnlyList<string> Branches);
 
+/// <summary>What a rollout pins: a journey's version (<see cref="Branch.Pins"/>) or a decision's (<see cref="Branch.DecisionPins"/>).</summary>
+public enum RolloutSubject
+{
+    /// <summary>A journey version, pinned for the branches' starts.</summary>
+    Journey,
+
+    /// <summary>A decision version, pinned for the branches' business rule tasks and evaluations.</summary>
+    Decision,
+}
+
 /// <summary>A plan to pin an approved version to branches in waves, with every step taken.</summary>
 /// <param name="Id">Its id.</param>
-/// <param name="ProcessId">The journey.</param>
+/// <param name="ProcessId">The journey, or the decision for a <see cref="RolloutSubject.Decision"/> rollout.</param>
 /// <param name="Version">The version it pins.</param>
 /// <param name="Waves">The waves, in order.</param>
 public sealed record Rollout(Guid Id, string ProcessId, int Version, IReadOnlyList<RolloutWave> Waves)
 {
+    /// <summary>What it pins: a journey's version (the default) or a decision's.</summary>
+    public RolloutSubject Subject { get; init; }
+
     /// <summary>How far it went.</summary>
     public RolloutStatus Status { get; init; }
 
@@ -90,7 +103,16 @@ public sealed record Rollout(Guid Id, string ProcessId, int Version, IReadOnlyLi
 }
 
 /// <summary>A rollout to plan: an approved version, its waves, who plans it and why.</summary>
-public sealed record PlanRollout(string ProcessId, int Version, IReadOnlyList<RolloutWave> Waves, string Actor, string Reason);
+/// <param name="ProcessId">The journey, or the decision when <see cref="Subject"/> says so.</param>
+/// <param name="Version">The approved version to pin.</param>
+/// <param name="Waves">The waves, in order.</param>
+/// <param name="Actor">Who plans it.</param>
+/// <param name="Reason">Why.</param>
+public sealed record PlanRollout(string ProcessId, int Version, IReadOnlyList<RolloutWave> Waves, string Actor, string Reason)
+{
+    /// <summary>What the rollout pins: a journey's version (the default) or a decision's.</summary>
+    public RolloutSubject Subject { get; init; }
+}
 
 /// <summary>The service figures of one version's cases in some branches.</summary>
 /// <param name="Version">The version.</param>

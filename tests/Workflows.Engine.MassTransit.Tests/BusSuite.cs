@@ -152,6 +152,7 @@ public abstract class BusSuite : BusTestBase
         var back = await NewEngineAsync("back");
         await front.Deployments.DeployAsync(Journeys.Front);
         await back.Deployments.DeployAsync(Journeys.Back);
+        await back.Rollouts.ApproveAsync("back", 1, "reviewer", "a branch pins only an approved version");
         await back.Branches.SaveAsync(new Branch("paris-01", "Paris") { Calendar = "group/branch:paris-01", Pins = new Dictionary<string, int> { ["back"] = 1 } });
         await back.Deployments.DeployAsync(Journeys.Back.Replace("<bpmn:userTask id=\"assess\">", "<bpmn:userTask id=\"assess\" name=\"Assess, version 2\">", StringComparison.Ordinal));
         await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));

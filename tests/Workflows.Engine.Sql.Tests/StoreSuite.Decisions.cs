@@ -63,4 +63,31 @@ public abstract partial class StoreSuite
         await b.Engine.Runtime.CancelAsync(pinned.Id);
         await b.Engine.Runtime.CancelAsync(latest.Id);
     }
+
+    [Test]
+    public async Task Evaluations_recorded_on_one_node_are_listed_on_another_newest_first_by_branch_and_page()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (decision, branch) = ($"level-{suffix}", "eval-branch-" + suffix);
+        var a = await HarnessAsync();
+        await a.DeployAsync(Levels(decision, 1000));
+        await a.Engine.Branches.SaveAsync(new Branch(branch, "Evaluating"));
+        await a.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Branch = branch, Variables = Vars(("amount", 1500)), Actor = "pat" });
+        a.Clock.Advance(TimeSpan.FromSeconds(1));
+        await a.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Variables = Vars(("amount", 500)), Actor = "alice" });
+        await a.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Variables = Vars(("amount", 500)) });
+
+        var b = await HarnessAsync();
+        var all = await b.Engine.Decisions.GetEvaluationsAsync(decision);
+        var ofBranch = await b.Engine.Decisions.GetEvaluationsAsync(decision, branch);
+        var next = await b.Engine.Decisions.GetEvaluationsAsync(decision, after: all[0].Id, max: 1);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(all.Select(e => (e.Actor, e.Branch)), Is.EqualTo(new[] { ("alice", (string?)null), ("pat", branch) }), "newest first; an evaluation nobody asked for is not recorded");
+            Assert.That(ofBranch.Single().Detail, Does.Contain("\"ruleId\":\"large\"").And.Contain("\"manager\""));
+            Assert.That(ofBranch.Single().EvaluatedAt, Is.EqualTo(all[1].EvaluatedAt));
+            Assert.That(next.Select(e => e.Actor), Is.EqualTo(new[] { "pat" }));
+        }
+    }
 }

@@ -24,6 +24,7 @@ public abstract partial class StoreSuite
         var clock = (await started.ClocksAsync()).Single();
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
         await h.DeployAsync(Migrating("register_complaint", "answer"));
+        await h.ApproveAsync("migrating", 2); // a migration targets only an approved version
         await h.Engine.Operations.MigrateAsync(started.Id, new MigrationPlan("migrating", 2)
         {
             Mappings = [new ElementMapping("register", "register_complaint"), new ElementMapping("reply", "answer")],

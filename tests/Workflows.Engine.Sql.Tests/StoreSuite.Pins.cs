@@ -12,8 +12,12 @@ public abstract partial class StoreSuite
     private static string Versioned(string processId, string label, string start = """<bpmn:startEvent id="s"/>""", string definitions = "", string extensions = "") =>
         Process(processId, $"""{start}<bpmn:userTask id="{label}"/>{Chain("s", label)}""", definitions, extensions);
 
-    private static Task PinAsync(ProcessTestHarness h, string branch, string processId, int version) =>
-        h.Engine.Branches.SaveAsync(new Branch(branch, "Pinned") { Calendar = $"group/branch:{branch}", Pins = new Dictionary<string, int> { [processId] = version } });
+    // A branch pins only an approved version (the approval gate): each pin here is approved first.
+    private static async Task PinAsync(ProcessTestHarness h, string branch, string processId, int version)
+    {
+        await h.ApproveAsync(processId, version);
+        await h.Engine.Branches.SaveAsync(new Branch(branch, "Pinned") { Calendar = $"group/branch:{branch}", Pins = new Dictionary<string, int> { [processId] = version } });
+    }
 
     private static async Task<IReadOnlyList<(int Version, string? Branch)>> RunsAsync(ProcessTestHarness h, string processId) =>
         (await h.Engine.Queries.QueryInstancesAsync(new InstanceQuery { ProcessId = processId }))
@@ -97,6 +101,7 @@ public abstract partial class StoreSuite
         await h.DeployAsync(Versioned(process, "v2"));
 
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
+        await h.ApproveAsync(process, 2); // the standard the unpinned branch runs
         await h.Engine.Branches.UpdateAsync(branch, b => b with { Pins = new Dictionary<string, int>() });
         await h.AdvanceTimeAsync(TimeSpan.FromHours(2));
 

@@ -17,6 +17,7 @@ public abstract partial class StoreSuite
         var a = await HarnessAsync();
         await a.DeployAsync(Rolled(process, "v1"));
         await a.DeployAsync(Rolled(process, "v2"));
+        await a.ApproveAsync(process, 1); // a branch pins only an approved version
         await a.Engine.Branches.SaveAsync(new Branch(pilot, "Pilot") { Pins = new Dictionary<string, int> { [process] = 1 } });
         await a.Engine.Branches.SaveAsync(new Branch(rest, "Rest"));
         await a.Engine.Rollouts.ApproveAsync(process, 2, "alice", "reviewed");
@@ -48,7 +49,7 @@ public abstract partial class StoreSuite
             Assert.That(rolledBack.Status, Is.EqualTo(RolloutStatus.RolledBack));
             Assert.That((await a.Engine.Branches.GetAsync(pilot)).Pins[process], Is.EqualTo(1));
             Assert.That((await a.Engine.Branches.GetAsync(pilot)).Parameters[process]["limit"], Is.EqualTo("42"));
-            Assert.That(lifecycle.Select(l => (l.Version, l.Stage, l.ApprovedBy)), Is.EqualTo(new[] { (2, VersionStage.Approved, (string?)"alice"), (1, VersionStage.Deployed, (string?)null) }));
+            Assert.That(lifecycle.Select(l => (l.Version, l.Stage, l.ApprovedBy)), Is.EqualTo(new[] { (2, VersionStage.Approved, (string?)"alice"), (1, VersionStage.Approved, (string?)"test-reviewer") }));
             Assert.That(next.Status, Is.EqualTo(RolloutStatus.Planned), "the rollback freed the journey for a new plan");
             Assert.That((await b.Engine.Rollouts.GetAllAsync(process)).Select(r => r.Id), Is.EqualTo(new[] { next.Id, plan.Id }), "newest first");
         }

@@ -223,6 +223,8 @@ public abstract partial class StoreSuite
         var a = await HarnessAsync();
         await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="first"/>{Chain("s", "first")}"""));
         await a.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/><bpmn:userTask id="second"/>{Chain("s", "second")}"""));
+        await a.ApproveAsync(process, 1); // a branch pins only approved versions
+        await a.ApproveAsync(process, 2);
         await a.Engine.Branches.SaveAsync(new Branch(id, "First name") { Pins = new Dictionary<string, int> { [process] = 2 } });
         await a.Engine.Branches.SaveAsync(new Branch(id, "Renamed") { Pins = new Dictionary<string, int> { [process] = 1 }, Settings = new Dictionary<string, decimal> { ["limit"] = 99.5m } });
 

@@ -209,6 +209,8 @@ public sealed class AuthorizationMatrixTests
         new("GetDecisionXml", Staff, async t => Get($"/api/decisions/{await t.DecisionAsync()}/xml?version=1")),
         new("ApproveDecision", [Analyst], async t => Send(HttpMethod.Post, $"/api/decisions/{await t.FreshDecisionAsync()}/versions/1/approval", new { reason = "matrix" })),
         new("EvaluateDecision", Staff, async t => Send(HttpMethod.Post, $"/api/decisions/{await t.DecisionAsync()}/evaluate", new { variables = new { amount = 10 } })),
+        new("CompareDecisionVersions", Staff, async t => Get($"/api/decisions/{await t.DecisionAsync()}/compare?from=1&to=1")),
+        new("ListDecisionEvaluations", [Analyst, BranchAdmin, Supervisor, Operator], async t => Get($"/api/decisions/{await t.DecisionAsync()}/evaluations")),
         new("PinDecision", [BranchAdmin], async t => Send(HttpMethod.Put, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}", new { version = 1 })),
         new("UnpinDecision", [BranchAdmin], async t => Send(HttpMethod.Delete, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}")),
         new("GetBranchParameters", [BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/branches/paris-01/parameters/complaint"))),

@@ -22,6 +22,7 @@ public sealed class LibraryDecisionTests
         var deployed = await journey.H.DeployAsync(version2);
         Assert.That(deployed.Decisions.Single().Version, Is.EqualTo(2), "the tuned table is version 2");
         await journey.H.Engine.Branches.SaveAsync(new Branch(Paris, "Paris Opéra") { Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 } });
+        await journey.H.ApproveDecisionAsync(decisionId, 1); // the library's version, approved as the host's journey library does at start
         await journey.H.Engine.Decisions.ApproveAsync(decisionId, 2, "alice", "tuned for Lyon");
         await journey.H.Engine.Decisions.PinAsync(Journey.Branch, decisionId, 2);
         await journey.H.Engine.Decisions.PinAsync(Paris, decisionId, 1);

@@ -96,16 +96,18 @@ public sealed partial class WorkflowBranches
     }
 
     /// <summary>Pins (or, with a null version, unpins) a journey for a branch inside a command that commits other rows with it.</summary>
-    internal async ValueTask<Branch> PinWithinAsync(Execution execution, string branchId, string processId, int? version, CancellationToken ct)
+    internal async ValueTask<Branch> PinWithinAsync(Execution execution, string branchId, string processId, int? version, CancellationToken ct, RolloutSubject subject = RolloutSubject.Journey)
     {
         var current = await GetAsync(branchId, ct).ConfigureAwait(false);
-        var pins = current.Pins.Where(p => p.Key != processId).ToDictionary();
+        var pins = (subject == RolloutSubject.Decision ? current.DecisionPins : current.Pins).Where(p => p.Key != processId).ToDictionary();
         if (version is { } v)
         {
             pins[processId] = v;
         }
 
-        var changed = current with { Pins = pins, Revision = current.Revision + 1 };
+        var changed = subject == RolloutSubject.Decision
+            ? current with { DecisionPins = pins, Revision = current.Revision + 1 }
+            : current with { Pins = pins, Revision = current.Revision + 1 };
         await CheckAsync(changed, ct).ConfigureAwait(false);
         execution.Changes.Branches.Add((changed.Id, Pins.Write(changed), changed.Revision, current.Revision));
         return changed;

@@ -19,6 +19,11 @@ namespace Workflows.Engine.Services;
 /// deployed; they close when no branch pins it any more. Saves are revisioned: use <see cref="UpdateAsync"/> to change a
 /// branch without losing a concurrent change, <see cref="SaveAsync"/> to replace it.
 /// </para>
+/// <para>
+/// The approval gate: every save that sets or moves a pin (journey or decision) needs a version an analyst approved, and
+/// an unpin needs an approved version to fall back to; a version only deployed is refused (409 over HTTP) naming it and
+/// who deployed it. Pins a save leaves as they were are not checked again.
+/// </para>
 /// </remarks>
 public sealed partial class WorkflowBranches
 {
@@ -59,6 +64,7 @@ public sealed partial class WorkflowBranches
     /// <summary>Creates a branch, or replaces it whole whatever was saved since.</summary>
     /// <exception cref="WorkflowInputException">The id is not a short id, or the name or calendar is empty.</exception>
     /// <exception cref="WorkflowNotFoundException">A pin names a version that is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">A pin set or moved names a version that is not approved (the approval gate).</exception>
     public async Task SaveAsync(Branch branch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(branch);
@@ -67,6 +73,7 @@ public sealed partial class WorkflowBranches
         await _runner.ExecuteAsync(async execution =>
         {
             var stored = await execution.Pins.FindAsync(branch.Id).ConfigureAwait(false);
+            await ApprovalGate.RequireChangedPinsAsync(Store, stored, branch, cancellationToken).ConfigureAwait(false);
             await execution.StartSubscriptions.PinsChangedAsync(stored, branch).ConfigureAwait(false);
             execution.Changes.Branches.Add((branch.Id, json, (stored?.Revision ?? 0) + 1, null));
             return true;
@@ -87,11 +94,35 @@ public sealed partial class WorkflowBranches
             var current = await GetAsync(branchId, cancellationToken).ConfigureAwait(false);
             var changed = change(current) with { Id = current.Id, Revision = current.Revision + 1 };
             await CheckAsync(changed, cancellationToken).ConfigureAwait(false);
+            await ApprovalGate.RequireChangedPinsAsync(Store, current, changed, cancellationToken).ConfigureAwait(false);
             await execution.StartSubscriptions.PinsChangedAsync(current, changed).ConfigureAwait(false);
             execution.Changes.Branches.Add((changed.Id, Pins.Write(changed), changed.Revision, current.Revision));
             return changed;
         }, cancellationToken, runTokens: false, name: "UpdateBranch");
     }
+
+    /// <summary>
+    /// Pins the version of a journey the branch starts (null unpins it: the branch runs the standard, the latest approved
+    /// version); running instances stay on theirs.
+    /// </summary>
+    /// <returns>The branch as saved.</returns>
+    /// <exception cref="WorkflowNotFoundException">No branch has that id, or the version is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">
+    /// The version is only deployed, not approved (for an unpin: no version is approved, so the branch would run the
+    /// latest as deployed). The same gate holds for <see cref="SaveAsync"/>, <see cref="UpdateAsync"/>, a migration's
+    /// target and a rollout.
+    /// </exception>
+    public Task<Branch> PinAsync(string branchId, string processId, int? version, CancellationToken cancellationToken = default) =>
+        UpdateAsync(branchId, b =>
+        {
+            var pins = b.Pins.Where(p => p.Key != processId).ToDictionary();
+            if (version is { } v)
+            {
+                pins[processId] = v;
+            }
+
+            return b with { Pins = pins };
+        }, cancellationToken);
 
     internal static WorkflowNotFoundException NotDeployed(string processId, int? version) =>
         new($"process '{processId}'{(version is null ? "" : $" version {version}")} is not deployed");

@@ -8,7 +8,8 @@ namespace Workflows.Engine.Services;
 /// Decisions are deployed through <see cref="WorkflowDeployments.DeployAsync(IReadOnlyList{string}, string?, CancellationToken)"/>
 /// (a DMN document alone, or with BPMN documents in one deployment), versioned per decision id like processes: an
 /// unchanged model keeps its version, a changed one becomes version + 1. A branch pins the version of each decision its
-/// business rule tasks and evaluations use (<see cref="Branch.DecisionPins"/>); a decision not pinned uses its latest.
+/// business rule tasks and evaluations use (<see cref="Branch.DecisionPins"/>), by hand or wave by wave through a
+/// rollout (<see cref="RolloutSubject.Decision"/>); a decision not pinned uses its standard, the latest approved version.
 /// </remarks>
 public sealed class WorkflowDecisions
 {
@@ -30,12 +31,15 @@ public sealed class WorkflowDecisions
         var approvals = (await Store.GetDecisionApprovalsAsync(decisionId, cancellationToken).ConfigureAwait(false))
             .ToDictionary(a => (a.ProcessId, a.Version));
         var branches = records.Count == 0 ? [] : await _branches.GetAllAsync(cancellationToken).ConfigureAwait(false);
+        var rolledOut = records.Count == 0 ? [] : (await Store.GetRolloutsAsync(decisionId is null ? null : "decision:" + decisionId, 200, cancellationToken).ConfigureAwait(false))
+            .Select(r => WorkflowRollouts.Read(r.Json, r.Revision))
+            .Where(r => r.Subject == RolloutSubject.Decision && r.Status == RolloutStatus.Completed).Select(r => (r.ProcessId, r.Version)).ToHashSet();
         return records.Select(r =>
         {
             var approval = approvals.GetValueOrDefault((r.DecisionId, r.Version));
             return new DecisionVersionInfo(r.Id, r.DecisionId, r.Name, r.Version, r.VersionTag, r.DeploymentId, r.DeployedAt, r.DeployedBy)
             {
-                Stage = approval is null ? VersionStage.Deployed : VersionStage.Approved,
+                Stage = rolledOut.Contains((r.DecisionId, r.Version)) ? VersionStage.RolledOut : approval is null ? VersionStage.Deployed : VersionStage.Approved,
                 ApprovedBy = approval?.ApprovedBy,
                 ApprovedAt = approval?.ApprovedAt,
                 ApprovalReason = approval?.Reason,
@@ -50,7 +54,11 @@ public sealed class WorkflowDecisions
         (await FindAsync(decisionId, version, cancellationToken).ConfigureAwait(false)).Xml;
 
     /// <summary>Evaluates a deployed decision: the version asked for, else the branch's pin, else the latest.</summary>
-    /// <remarks>Nothing is written: an evaluation through the API is no instance's history. A decision that fails is a result with warnings, not an exception.</remarks>
+    /// <remarks>
+    /// With <see cref="EvaluateDecision.Actor"/> the evaluation is recorded in one commit (who, branch, version and the
+    /// detail a business rule task's history row has); without it nothing is written. A decision that fails is a result
+    /// with warnings, not an exception (and is recorded as such).
+    /// </remarks>
     /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision (or the version chosen) is not deployed.</exception>
     /// <exception cref="WorkflowInputException">A variable has no FEEL equivalent, or the evaluation went over a FEEL budget.</exception>
     public async Task<DecisionResult> EvaluateAsync(EvaluateDecision request, CancellationToken cancellationToken = default)
@@ -65,6 +73,11 @@ public sealed class WorkflowDecisions
         try
         {
             var result = model.Evaluate(record.DecisionId, request.Variables, _runner.Core.Time, cancellationToken);
+            if (request.Actor is { } actor)
+            {
+                await RecordAsync(record, branch?.Id, actor, result, cancellationToken).ConfigureAwait(false);
+            }
+
             return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings);
         }
         catch (Exception e) when (e is ArgumentException or Feel.FeelLimitExceededException)
@@ -72,6 +85,46 @@ public sealed class WorkflowDecisions
             throw new WorkflowInputException($"decision '{record.DecisionId}' version {record.Version}: {e.Message}");
         }
     }
+
+    /// <summary>What changed in a decision between two deployed versions: hit policy, inputs, outputs, rules cell by cell.</summary>
+    /// <exception cref="WorkflowNotFoundException">Either version is not deployed.</exception>
+    public async Task<DecisionVersionComparison> CompareAsync(string decisionId, int from, int to, CancellationToken cancellationToken = default)
+    {
+        var before = await FindAsync(decisionId, from, cancellationToken).ConfigureAwait(false);
+        var after = await FindAsync(decisionId, to, cancellationToken).ConfigureAwait(false);
+        return new DecisionVersionComparison(decisionId, from, to, DecisionComparison.Compare(decisionId, before.Xml, after.Xml));
+    }
+
+    /// <summary>The most recorded evaluations one page lists.</summary>
+    public const int MaxEvaluationPage = 500;
+
+    /// <summary>
+    /// A decision's recorded evaluations (<see cref="EvaluateDecision.Actor"/>), newest first; of one branch when
+    /// <paramref name="branch"/> is given; <paramref name="after"/> pages on past that evaluation.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">The decision is not deployed, or <paramref name="after"/> names no evaluation of it.</exception>
+    public async Task<IReadOnlyList<DecisionEvaluationInfo>> GetEvaluationsAsync(string decisionId, string? branch = null, Guid? after = null, int max = 100, CancellationToken cancellationToken = default)
+    {
+        _ = await FindAsync(decisionId, null, cancellationToken).ConfigureAwait(false);
+        DecisionEvaluationRecord? before = null;
+        if (after is { } id)
+        {
+            before = await Store.GetDecisionEvaluationAsync(id, cancellationToken).ConfigureAwait(false) is { } found && found.DecisionId == decisionId
+                ? found
+                : throw new WorkflowNotFoundException($"evaluation {id} of decision '{decisionId}' does not exist");
+        }
+
+        var rows = await Store.GetDecisionEvaluationsAsync(decisionId, branch, before, Math.Clamp(max, 1, MaxEvaluationPage), cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => new DecisionEvaluationInfo(r.Id, r.DecisionId, r.Version, r.Branch, r.Actor, r.EvaluatedAt, r.Detail)).ToList();
+    }
+
+    private Task RecordAsync(DecisionRecord record, string? branch, string actor, DecisionEvaluation result, CancellationToken ct) =>
+        _runner.ExecuteAsync(execution =>
+        {
+            execution.Changes.PartToFill<DecisionChanges>().Evaluations.Add(new DecisionEvaluationRecord(
+                Guid.CreateVersion7(execution.Now), record.DecisionId, record.Version, branch, actor, execution.Now, DeployedDecisions.HistoryDetail(record, result)));
+            return ValueTask.FromResult(true);
+        }, ct, runTokens: false, name: "RecordDecisionEvaluation");
 
     /// <summary>Approves a decision version as a standard a branch may pin: who, when and why, once per version.</summary>
     /// <exception cref="WorkflowInputException">No actor or reason.</exception>
@@ -107,6 +160,7 @@ public sealed class WorkflowDecisions
     /// <summary>Pins the version of a decision a branch uses (null unpins it: the latest again); running instances' next evaluations follow it.</summary>
     /// <returns>The branch as saved.</returns>
     /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision version is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">The version is only deployed, not approved (for an unpin: no version is approved, so the latest as deployed would be used).</exception>
     public async Task<Branch> PinAsync(string branchId, string decisionId, int? version, CancellationToken cancellationToken = default)
     {
         if (version is { } v)

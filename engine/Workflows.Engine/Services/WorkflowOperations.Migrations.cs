@@ -20,6 +20,7 @@ public sealed partial class WorkflowOperations
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">The target version is not deployed.</exception>
     /// <exception cref="WorkflowInputException">The plan does not fit the target version (every problem listed), or the selection another process.</exception>
+    /// <exception cref="WorkflowConflictException">The target version is only deployed, not approved (the approval gate).</exception>
     public async Task<MigrationPreview> PreviewMigrationAsync(MigrationPlan plan, BatchSelection? selection = null, Guid? after = null, int max = 100, CancellationToken cancellationToken = default)
     {
         var (target, map) = await CheckPlanAsync(plan, selection?.Version, cancellationToken).ConfigureAwait(false);
@@ -61,6 +62,7 @@ public sealed partial class WorkflowOperations
     /// <exception cref="WorkflowNotFoundException">No such instance, or the target version is not deployed.</exception>
     /// <exception cref="MigrationRefusedException">The instance does not fit the plan: every reason; nothing changed.</exception>
     /// <exception cref="WorkflowInputException">No reason given, or the plan does not fit the target version.</exception>
+    /// <exception cref="WorkflowConflictException">The target version is only deployed, not approved (the approval gate).</exception>
     public async Task MigrateAsync(Guid instanceId, MigrationPlan plan, string reason, string? actor = null, CancellationToken cancellationToken = default)
     {
         CheckReason(reason);
@@ -126,6 +128,7 @@ public sealed partial class WorkflowOperations
 
         var record = await Store.GetDefinitionByVersionAsync(plan.ProcessId, plan.TargetVersion, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process '{plan.ProcessId}' has no version {plan.TargetVersion}");
+        await ApprovalGate.RequireJourneyAsync(Store, plan.ProcessId, plan.TargetVersion, "migrate to", ct).ConfigureAwait(false);
         var target = await _runner.Core.Definitions.GetAsync(record.Id, ct).ConfigureAwait(false);
         var source = sourceVersion is { } v && await Store.GetDefinitionByVersionAsync(plan.ProcessId, v, ct).ConfigureAwait(false) is { } s
             ? await _runner.Core.Definitions.GetAsync(s.Id, ct).ConfigureAwait(false)

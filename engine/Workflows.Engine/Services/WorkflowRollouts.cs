@@ -98,18 +98,26 @@ public sealed class WorkflowRollouts
         ArgumentNullException.ThrowIfNull(plan);
         RequireWho(plan.Actor, plan.Reason);
         CheckWaves(plan.Waves);
+        var key = Key(plan.Subject, plan.ProcessId);
+        var named = Named(plan.Subject, plan.ProcessId);
         return _runner.ExecuteAsync(async execution =>
         {
-            _ = await Store.GetDefinitionByVersionAsync(plan.ProcessId, plan.Version, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException($"process '{plan.ProcessId}' version {plan.Version} is not deployed");
-            if (!(await Store.GetApprovalsAsync(plan.ProcessId, cancellationToken).ConfigureAwait(false)).Any(a => a.Version == plan.Version))
+            if (plan.Subject == RolloutSubject.Decision)
             {
-                throw new WorkflowConflictException($"process '{plan.ProcessId}' version {plan.Version} is not approved: an analyst approves a version before it is rolled out");
+                _ = await Store.GetDecisionByVersionAsync(plan.ProcessId, plan.Version, cancellationToken).ConfigureAwait(false)
+                    ?? throw new WorkflowNotFoundException($"{named} version {plan.Version} is not deployed");
+                await ApprovalGate.RequireDecisionAsync(Store, plan.ProcessId, plan.Version, "roll out", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _ = await Store.GetDefinitionByVersionAsync(plan.ProcessId, plan.Version, cancellationToken).ConfigureAwait(false)
+                    ?? throw new WorkflowNotFoundException($"{named} version {plan.Version} is not deployed");
+                await ApprovalGate.RequireJourneyAsync(Store, plan.ProcessId, plan.Version, "roll out", cancellationToken).ConfigureAwait(false);
             }
 
-            if (await Store.GetActiveRolloutAsync(plan.ProcessId, cancellationToken).ConfigureAwait(false) is { } active)
+            if (await Store.GetActiveRolloutAsync(key, cancellationToken).ConfigureAwait(false) is { } active)
             {
-                throw new WorkflowConflictException($"rollout {active} of process '{plan.ProcessId}' is planned or under way; complete or roll it back first");
+                throw new WorkflowConflictException($"rollout {active} of {named} is planned or under way; complete or roll it back first");
             }
 
             foreach (var branchId in plan.Waves.SelectMany(w => w.Branches))
@@ -121,20 +129,28 @@ public sealed class WorkflowRollouts
             var rollout = new Rollout(Guid.CreateVersion7(execution.Now), plan.ProcessId, plan.Version,
                 plan.Waves.Select(w => new RolloutWave(w.Name.Trim(), w.Branches.ToList())).ToList())
             {
+                Subject = plan.Subject,
                 Status = RolloutStatus.Planned,
                 Steps = [new RolloutStep(execution.Now, "planned", plan.Actor, plan.Reason, null, [])],
             };
             var changes = execution.Changes.PartToFill<RolloutChanges>();
-            changes.LocksTaken.Add((plan.ProcessId, rollout.Id));
+            changes.LocksTaken.Add((key, rollout.Id));
             return Write(changes, rollout with { Revision = 1 }, null, execution.Now);
         }, cancellationToken, runTokens: false, name: "PlanRollout");
     }
 
-    /// <summary>Rollouts, of one journey when given, newest first.</summary>
+    /// <summary>Rollouts, of one journey when given (of journeys and decisions alike when not), newest first.</summary>
     public async Task<IReadOnlyList<Rollout>> GetAllAsync(string? processId = null, CancellationToken cancellationToken = default)
     {
         var rows = await Store.GetRolloutsAsync(processId, 200, cancellationToken).ConfigureAwait(false);
         return rows.Select(r => Read(r.Json, r.Revision)).ToList();
+    }
+
+    /// <summary>The rollouts of one decision's versions (of every decision when null), newest first.</summary>
+    public async Task<IReadOnlyList<Rollout>> GetForDecisionAsync(string? decisionId = null, CancellationToken cancellationToken = default)
+    {
+        var rows = await Store.GetRolloutsAsync(decisionId is null ? null : Key(RolloutSubject.Decision, decisionId), 200, cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => Read(r.Json, r.Revision)).Where(r => r.Subject == RolloutSubject.Decision).ToList();
     }
 
     /// <summary>One rollout.</summary>
@@ -177,8 +193,8 @@ public sealed class WorkflowRollouts
             foreach (var branchId in wave.Branches)
             {
                 var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
-                previous[branchId] = branch.Pins.TryGetValue(rollout.ProcessId, out var pinned) ? pinned : null;
-                await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, rollout.Version, cancellationToken).ConfigureAwait(false);
+                previous[branchId] = PinOf(branch, rollout);
+                await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, rollout.Version, cancellationToken, rollout.Subject).ConfigureAwait(false);
             }
 
             var waves = rollout.Waves.ToList();
@@ -187,7 +203,7 @@ public sealed class WorkflowRollouts
             var changes = execution.Changes.PartToFill<RolloutChanges>();
             if (last)
             {
-                changes.LocksReleased.Add(rollout.ProcessId);
+                changes.LocksReleased.Add(Key(rollout.Subject, rollout.ProcessId));
             }
 
             var advanced = rollout with
@@ -223,9 +239,9 @@ public sealed class WorkflowRollouts
                 foreach (var (branchId, before) in wave.Previous)
                 {
                     var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
-                    if (branch.Pins.TryGetValue(rollout.ProcessId, out var now) && now == rollout.Version)
+                    if (PinOf(branch, rollout) == rollout.Version)
                     {
-                        await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, before, cancellationToken).ConfigureAwait(false);
+                        await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, before, cancellationToken, rollout.Subject).ConfigureAwait(false);
                         repinned.Add(branchId);
                     }
                 }
@@ -234,7 +250,7 @@ public sealed class WorkflowRollouts
             var changes = execution.Changes.PartToFill<RolloutChanges>();
             if (rollout.Status == RolloutStatus.InProgress)
             {
-                changes.LocksReleased.Add(rollout.ProcessId);
+                changes.LocksReleased.Add(Key(rollout.Subject, rollout.ProcessId));
             }
 
             var rolledBack = rollout with
@@ -256,6 +272,12 @@ public sealed class WorkflowRollouts
     public async Task<RolloutFigures> GetFiguresAsync(Guid rolloutId, CancellationToken cancellationToken = default)
     {
         var rollout = await GetAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+        if (rollout.Subject == RolloutSubject.Decision)
+        {
+            throw new WorkflowInputException(
+                $"rollout {rolloutId} pins decision '{rollout.ProcessId}': service figures are counted per journey; its evaluations per version are listed by the decision's evaluations");
+        }
+
         var pinned = rollout.Waves.Where(w => w.PinnedAt is not null).ToList();
         var branches = pinned.SelectMany(w => w.Branches).ToList();
         var before = pinned.SelectMany(w => w.Previous.Values).OfType<int>().Where(v => v != rollout.Version).Distinct().OrderDescending().ToList();
@@ -351,11 +373,20 @@ public sealed class WorkflowRollouts
     private static Rollout Write(RolloutChanges changes, Rollout rollout, long? expected, DateTimeOffset now)
     {
         var createdAt = rollout.Steps[0].At;
-        changes.Rollouts.Add(new RolloutWrite(rollout.Id, rollout.ProcessId, JsonSerializer.Serialize(rollout, RolloutJson), rollout.Revision, expected, expected is null ? now : createdAt));
+        changes.Rollouts.Add(new RolloutWrite(rollout.Id, Key(rollout.Subject, rollout.ProcessId), JsonSerializer.Serialize(rollout, RolloutJson), rollout.Revision, expected, expected is null ? now : createdAt));
         return rollout;
     }
 
-    private static Rollout Read(string json, long revision) =>
+    // A decision's rollouts are stored and locked under "decision:<id>": a process id (an XML NCName) never holds a
+    // colon, so a journey and a decision of the same id never share a lock or a list.
+    private static string Key(RolloutSubject subject, string id) => subject == RolloutSubject.Decision ? "decision:" + id : id;
+
+    private static string Named(RolloutSubject subject, string id) => subject == RolloutSubject.Decision ? $"decision '{id}'" : $"process '{id}'";
+
+    private static int? PinOf(Branch branch, Rollout rollout) =>
+        (rollout.Subject == RolloutSubject.Decision ? branch.DecisionPins : branch.Pins).TryGetValue(rollout.ProcessId, out var pinned) ? pinned : null;
+
+    internal static Rollout Read(string json, long revision) =>
         (JsonSerializer.Deserialize<Rollout>(json, RolloutJson) ?? throw new InvalidDataException("a stored rollout is empty")) with { Revision = revision };
 
     private static string Name(RolloutStatus status) => status switch

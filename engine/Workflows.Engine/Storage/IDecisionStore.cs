@@ -22,7 +22,19 @@ internal interface IDecisionStore
 
     /// <summary>The approvals of one decision's versions (of every decision when null), by decision and version.</summary>
     ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct);
+
+    /// <summary>
+    /// A decision's recorded evaluations (of one branch when given), newest first, up to <paramref name="max"/>; with
+    /// <paramref name="before"/>, those older than that one (paging on).
+    /// </summary>
+    ValueTask<IReadOnlyList<DecisionEvaluationRecord>> GetDecisionEvaluationsAsync(string decisionId, string? branch, DecisionEvaluationRecord? before, int max, CancellationToken ct);
+
+    /// <summary>One recorded evaluation.</summary>
+    ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct);
 }
+
+/// <summary>A decision evaluated through the API (wf_decision_evaluations): who, for which branch, which version, and the detail as JSON.</summary>
+internal sealed record DecisionEvaluationRecord(Guid Id, string DecisionId, int Version, string? Branch, string Actor, DateTimeOffset EvaluatedAt, string Detail);
 
 /// <summary>
 /// A version of one decision (wf_decision_definitions). <see cref="Xml"/> is the whole DMN document it was deployed in: a
@@ -53,4 +65,7 @@ internal sealed class DecisionChanges
 
     /// <summary>Approvals; <see cref="VersionApprovalRecord.ProcessId"/> holds the decision id.</summary>
     public List<VersionApprovalRecord> Approvals { get; } = [];
+
+    /// <summary>Evaluations recorded.</summary>
+    public List<DecisionEvaluationRecord> Evaluations { get; } = [];
 }

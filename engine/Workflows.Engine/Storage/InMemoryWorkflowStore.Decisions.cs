@@ -6,6 +6,7 @@ internal sealed partial class InMemoryWorkflowStore
     private readonly Dictionary<Guid, DecisionRecord> _decisions = [];
     private readonly Dictionary<string, List<DecisionRecord>> _decisionsById = new(StringComparer.Ordinal);
     private readonly Dictionary<(string DecisionId, int Version), VersionApprovalRecord> _decisionApprovals = [];
+    private readonly List<DecisionEvaluationRecord> _decisionEvaluations = [];
 
     public ValueTask<DecisionRecord?> GetDecisionAsync(Guid id, CancellationToken ct)
     {
@@ -61,6 +62,26 @@ internal sealed partial class InMemoryWorkflowStore
     }
 
     // The keys a SQL store holds unique: (decision id, version) and (decision id, version) of an approval.
+    public ValueTask<IReadOnlyList<DecisionEvaluationRecord>> GetDecisionEvaluationsAsync(string decisionId, string? branch, DecisionEvaluationRecord? before, int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<DecisionEvaluationRecord> rows = _decisionEvaluations
+                .Where(e => e.DecisionId == decisionId && (branch is null || e.Branch == branch))
+                .Where(e => before is null || e.EvaluatedAt < before.EvaluatedAt || (e.EvaluatedAt == before.EvaluatedAt && e.Id.CompareTo(before.Id) < 0))
+                .OrderByDescending(e => e.EvaluatedAt).ThenByDescending(e => e.Id).Take(max).ToList();
+            return new(rows);
+        }
+    }
+
+    public ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_decisionEvaluations.FirstOrDefault(e => e.Id == id));
+        }
+    }
+
     private void CheckDecisions(ChangeSet changes)
     {
         if (changes.Part<DecisionChanges>() is not { } decisions)
@@ -113,5 +134,7 @@ internal sealed partial class InMemoryWorkflowStore
         {
             _decisionApprovals[(a.ProcessId, a.Version)] = a;
         }
+
+        _decisionEvaluations.AddRange(decisions.Evaluations);
     }
 }

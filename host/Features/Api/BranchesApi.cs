@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Workflows.Engine;
 using Workflows.Engine.Calendars;
 using Workflows.Host.Features.Security;
@@ -26,16 +27,14 @@ internal static class BranchesApi
         group.MapPut("/{branchId}/pins/{processId}", async (string branchId, string processId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                await StandardVersions.RequireAsync(engine, processId, pin.Version, "pin", ct);
-                return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = new Dictionary<string, int>(b.Pins) { [processId] = pin.Version } }, ct);
+                return await engine.Branches.PinAsync(branchId, processId, PinRequest.Checked(pin.Version), ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinVersion")
             .WithSummary("Pins an approved (or rolled-out) version of a journey for the branch's starts; instances already running stay on theirs. A version only deployed is 409.");
         group.MapDelete("/{branchId}/pins/{processId}", async (string branchId, string processId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                await StandardVersions.RequireAsync(engine, processId, null, "unpin and run", ct);
-                return await engine.Branches.UpdateAsync(branchId, b => b with { Pins = b.Pins.Where(p => p.Key != processId).ToDictionary() }, ct);
+                return await engine.Branches.PinAsync(branchId, processId, null, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinVersion").WithSummary("The branch starts the latest version again (409 when the latest is not approved).");
         group.MapPut("/{branchId}/calendar", SetCalendarAsync)
@@ -137,7 +136,17 @@ internal static class BranchesApi
     private static string[] Calendars(Branch branch) => branch.Calendar.Split('/', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-internal sealed record PinRequest(int Version);
+/// <summary>The version to pin: a JSON number (the text "2" is refused, as any other value that is not one), 1 or more.</summary>
+internal sealed record PinRequest([property: JsonNumberHandling(JsonNumberHandling.Strict)] int? Version)
+{
+    /// <summary>The version asked for, or 400 naming the field when it is missing or not a version number.</summary>
+    public static int Checked(int? version) => version switch
+    {
+        null => throw new WorkflowInputException("version names the version to pin (a number, 1 or more)"),
+        < 1 => throw new WorkflowInputException($"version: {version} is not a version; versions are numbered from 1"),
+        var v => v.Value,
+    };
+}
 
 /// <summary>
 /// A branch's calendar layer: the week's working intervals (<c>"monday": ["09:00-12:00", "13:00-17:00"]</c>; a day given

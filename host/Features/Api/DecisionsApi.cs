@@ -33,32 +33,36 @@ internal static class DecisionsApi
                 Results.Text(await engine.Decisions.GetXmlAsync(decisionId, version, ct), "application/xml", Encoding.UTF8))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetDecisionXml").Produces<string>(StatusCodes.Status200OK, "application/xml")
             .WithSummary("The DMN XML a version of the decision was deployed in (the latest unless version is given).");
+        group.MapGet("/{decisionId}/compare", async (string decisionId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>
+                await engine.Decisions.CompareAsync(decisionId, from, to, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("CompareDecisionVersions")
+            .WithSummary("What changed in the decision from one version to another: hit policy, inputs, outputs, each rule added, removed or changed cell by cell, in words.");
         group.MapPost("/{decisionId}/versions/{version:int}/approval", async (string decisionId, int version, ApprovalRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 var reason = InputRules.Text(request.Reason, "reason", limits.MaxCommentLength, "MaxCommentLength") ?? throw new WorkflowInputException("reason says why the version is approved");
                 var actor = Caller.From(http.User).Name;
-                await StandardDecisions.RequireFourEyesAsync(engine, decisionId, version, actor, ct);
+                await FourEyes.RequireForDecisionAsync(engine, decisionId, version, actor, ct);
                 return await engine.Decisions.ApproveAsync(decisionId, version, actor, reason, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveDecision")
             .WithSummary("An analyst approves a deployed decision version as a standard branches may pin, with a reason (once per version).");
         group.MapPost("/{decisionId}/evaluate", EvaluateAsync).RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("EvaluateDecision")
-            .WithSummary("Evaluates the decision with a context: the version the caller's branch pins (or the branch named, when the caller serves it), else the latest, unless version is given. Nothing is written.");
+            .WithSummary("Evaluates the decision with a context: the version the caller's branch pins (or the branch named, when the caller serves it), else the standard, unless version is given. The evaluation is recorded (who, branch, version, inputs, matched rules, outputs).");
+        group.MapGet("/{decisionId}/evaluations", EvaluationsAsync)
+            .RequireAuthorization(p => p.RequireRole(Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor, Roles.Operator)).WithName("ListDecisionEvaluations")
+            .WithSummary("The decision's evaluations through the API, newest first (page on with after): who, branch, version, inputs, matched rules, outputs. Analysts and central teams see every branch's; others their own branch's.");
 
         var pins = api.MapGroup("/branches").WithTags("Decisions");
-        pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, DecisionPinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                var version = pin.Version ?? throw new WorkflowInputException("version names the decision version to pin");
-                await StandardDecisions.RequireApprovedAsync(engine, decisionId, version, ct);
-                return await engine.Decisions.PinAsync(branchId, decisionId, version, ct);
+                return await engine.Decisions.PinAsync(branchId, decisionId, PinRequest.Checked(pin.Version), ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PinDecision")
             .WithSummary("Pins the (approved) version of a decision the branch's business rule tasks and evaluations use; a running instance's next evaluation follows it.");
         pins.MapDelete("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
-                await StandardDecisions.RequireApprovedAsync(engine, decisionId, null, ct);
                 return await engine.Decisions.PinAsync(branchId, decisionId, null, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinDecision").WithSummary("The branch uses the decision's latest version again.");
@@ -141,7 +145,7 @@ internal static class DecisionsApi
 
         var result = await engine.Decisions.EvaluateAsync(new EvaluateDecision(decisionId)
         {
-            Branch = branch, Version = request.Version, Variables = ApiJson.Variables(request.Variables),
+            Branch = branch, Version = request.Version, Variables = ApiJson.Variables(request.Variables), Actor = caller.Name,
         }, ct);
         return new EvaluatedBody(result.DecisionId, result.Version, branch, Json(result.Value),
             result.Decisions.Select(d => new EvaluatedDecisionBody(d.DecisionId, d.Name, Json(d.Value),
@@ -149,11 +153,41 @@ internal static class DecisionsApi
             result.Warnings);
     }
 
-    // A branch-scoped caller sees the pins of its own branch only (other branches' choices are theirs).
+    private static async Task<IReadOnlyList<EvaluationBody>> EvaluationsAsync(string decisionId, string? branch, Guid? after, int? max, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        if (max > limits.MaxPageSize)
+        {
+            throw new WorkflowInputException($"max: at most {limits.MaxPageSize} evaluations a page (Workflows:Limits:MaxPageSize), not {max}; page on with after");
+        }
+
+        // Who evaluated what for a branch is that branch's business: a branch-scoped caller reads its own branch only.
+        if (branch is not null)
+        {
+            if (!caller.Is(Roles.Analyst))
+            {
+                caller.MustServe(branch, "the decision evaluations");
+            }
+        }
+        else if (!caller.Is(Roles.Analyst))
+        {
+            branch = caller.BranchFilter;
+        }
+
+        var rows = await engine.Decisions.GetEvaluationsAsync(decisionId, branch, after, limits.PageSize(max, 50), ct);
+        return rows.Select(e =>
+        {
+            using var detail = JsonDocument.Parse(e.Detail);
+            return new EvaluationBody(e.Id, e.DecisionId, e.Version, e.Branch, e.Actor, e.EvaluatedAt, detail.RootElement.Clone());
+        }).ToList();
+    }
+
+    // A branch-scoped caller sees the pins of its own branch only (other branches' choices are theirs); analysts see
+    // every branch's, as they do for journeys: they decide what to approve next by who runs what.
     private static IReadOnlyList<DecisionVersionInfo> Visible(HttpContext http, IReadOnlyList<DecisionVersionInfo> versions)
     {
         var caller = Caller.From(http.User);
-        return versions.Select(v => v with { PinnedBy = v.PinnedBy.Where(caller.Serves).ToList() }).ToList();
+        return caller.Is(Roles.Analyst) ? versions : versions.Select(v => v with { PinnedBy = v.PinnedBy.Where(caller.Serves).ToList() }).ToList();
     }
 
     private static async Task OwnBranchAsync(HttpContext http, WorkflowEngine engine, string branchId, CancellationToken ct)
@@ -171,7 +205,6 @@ internal static class DecisionsApi
 
 internal sealed record ApprovalRequest(string? Reason);
 
-internal sealed record DecisionPinRequest(int? Version);
 
 internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version);
 
@@ -180,3 +213,6 @@ internal sealed record EvaluatedInputBody(string Label, JsonElement Value);
 internal sealed record EvaluatedDecisionBody(string DecisionId, string Name, JsonElement Value, IReadOnlyList<EvaluatedInputBody> Inputs, IReadOnlyList<MatchedRule> MatchedRules);
 
 internal sealed record EvaluatedBody(string DecisionId, int Version, string? Branch, JsonElement Value, IReadOnlyList<EvaluatedDecisionBody> Decisions, IReadOnlyList<string> Warnings);
+
+/// <summary>A recorded evaluation: <see cref="Detail"/> has the value, each decision's inputs, matched rules and output, and the warnings.</summary>
+internal sealed record EvaluationBody(Guid Id, string DecisionId, int Version, string? Branch, string Actor, DateTimeOffset EvaluatedAt, JsonElement Detail);

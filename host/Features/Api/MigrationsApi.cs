@@ -46,7 +46,6 @@ internal static class MigrationsApi
 
         var caller = Caller.From(http.User);
         var (plan, selection) = Read(request.AsRun(), caller, limits);
-        await StandardVersions.RequireAsync(engine, plan.ProcessId, plan.TargetVersion, "migrate to", ct);
         await CheckInstancesAsync(plan, selection, caller, engine, ct);
         return await engine.Operations.PreviewMigrationAsync(plan, selection, request.After, limits.PageSize(request.Max, 100), ct);
     }
@@ -55,7 +54,6 @@ internal static class MigrationsApi
     {
         var caller = Caller.From(http.User);
         var (plan, selection) = Read(request, caller, limits);
-        await StandardVersions.RequireAsync(engine, plan.ProcessId, plan.TargetVersion, "migrate to", ct);
         await CheckInstancesAsync(plan, selection, caller, engine, ct);
         var batch = await engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Migrate, selection, request.Reason ?? "")
         {

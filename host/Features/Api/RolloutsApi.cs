@@ -23,11 +23,15 @@ internal static class RolloutsApi
             .WithSummary("An analyst approves a deployed version as a standard, with a reason; only an approved version can be rolled out or pinned. Four eyes: whoever deployed it may not approve it (409).");
 
         var group = api.MapGroup("/rollouts").WithTags("Rollouts");
-        group.MapGet("", async (string? journey, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAllAsync(journey, ct))
-            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("ListRollouts").WithSummary("Rollouts, of one journey when given, newest first.");
+        group.MapGet("", async (string? journey, string? decision, WorkflowEngine engine, CancellationToken ct) =>
+                journey is not null && decision is not null ? throw new WorkflowInputException("give journey or decision, not both")
+                : decision is not null ? await engine.Rollouts.GetForDecisionAsync(decision, ct)
+                : await engine.Rollouts.GetAllAsync(journey, ct))
+            .RequireAuthorization(p => p.RequireRole(Readers)).WithName("ListRollouts")
+            .WithSummary("Rollouts, of one journey or one decision when given (of both kinds when not), newest first; subject says which a rollout pins.");
         group.MapPost("", PlanAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PlanRollout").Produces<Rollout>(StatusCodes.Status201Created)
-            .WithSummary("A central branch administrator plans the rollout of an approved version in waves (pilot branches first); nothing is pinned yet.");
+            .WithSummary("A central branch administrator plans the rollout of an approved journey version (journey) or decision version (decision) in waves (pilot branches first); nothing is pinned yet.");
         group.MapGet("/{rolloutId:guid}", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAsync(rolloutId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRollout");
         group.MapGet("/{rolloutId:guid}/figures", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetFiguresAsync(rolloutId, ct))
@@ -48,22 +52,27 @@ internal static class RolloutsApi
     {
         var actor = Caller.From(http.User).Name;
         var reason = Reason(request, limits);
-        var lifecycle = await engine.Rollouts.GetLifecycleAsync(processId, ct);
-        if (lifecycle.FirstOrDefault(l => l.Version == version) is { ApprovedBy: null, DeployedBy: { } deployer } && string.Equals(deployer, actor, StringComparison.Ordinal))
-        {
-            throw new WorkflowConflictException(
-                $"{actor} deployed version {version} of '{processId}' and may not approve it too (four-eyes rule): another analyst approves it");
-        }
-
+        await FourEyes.RequireForJourneyAsync(engine, processId, version, actor, ct);
         return await engine.Rollouts.ApproveAsync(processId, version, actor, reason, ct);
     }
 
     private static async Task<IResult> PlanAsync(PlanRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
     {
         var actor = Central(http, "plan a rollout");
-        if (string.IsNullOrWhiteSpace(request.Journey) || request.Journey.Length > limits.MaxNameLength || request.Version is not { } version)
+        if ((request.Journey, request.Decision) is (not null, not null))
         {
-            throw new WorkflowInputException("journey and version name the approved version to roll out");
+            throw new WorkflowInputException("journey or decision names what the rollout pins, not both");
+        }
+
+        var (subject, id) = request.Decision is { } decision ? (RolloutSubject.Decision, decision) : (RolloutSubject.Journey, request.Journey);
+        if (string.IsNullOrWhiteSpace(id) || id.Length > limits.MaxNameLength || request.Version is not { } version)
+        {
+            throw new WorkflowInputException("journey (or decision) and version name the approved version to roll out");
+        }
+
+        if (version < 1)
+        {
+            throw new WorkflowInputException($"version: {version} is not a version; versions are numbered from 1");
         }
 
         var waves = (request.Waves ?? []).Select((w, i) =>
@@ -75,7 +84,7 @@ internal static class RolloutsApi
 
             return new RolloutWave(w.Name ?? "", w.Branches ?? []);
         }).ToList();
-        var rollout = await engine.Rollouts.PlanAsync(new PlanRollout(request.Journey, version, waves, actor, Reason(new StepRequest(request.Reason), limits)), ct);
+        var rollout = await engine.Rollouts.PlanAsync(new PlanRollout(id, version, waves, actor, Reason(new StepRequest(request.Reason), limits)) { Subject = subject }, ct);
         return Results.Created($"/api/rollouts/{rollout.Id}", rollout);
     }
 
@@ -102,8 +111,9 @@ internal static class RolloutsApi
 /// <summary>Why a step is taken.</summary>
 internal sealed record StepRequest(string? Reason);
 
-/// <summary>A rollout to plan: the approved version, its waves in order, and why.</summary>
-internal sealed record PlanRequest(string? Journey, int? Version, List<WaveRequest>? Waves, string? Reason);
+/// <summary>A rollout to plan: the approved version of a journey (or of a decision), its waves in order, and why.</summary>
+internal sealed record PlanRequest(string? Journey, [property: System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.Strict)] int? Version,
+    List<WaveRequest>? Waves, string? Reason, string? Decision = null);
 
 /// <summary>A wave: its name and branches.</summary>
 internal sealed record WaveRequest(string? Name, List<string>? Branches);

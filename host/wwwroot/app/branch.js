@@ -8,6 +8,7 @@ import { parametersTab } from './branch-parameters.js';
 import { calendarTab } from './branch-calendar.js';
 import { rolloutsTab } from './branch-rollouts.js';
 import { migrationTab } from './branch-migration.js';
+import { decisionsTab } from './branch-decisions.js';
 
 const $ = id => document.getElementById(id);
 const user = await header('Branch');
@@ -34,6 +35,7 @@ const tabs = {
   calendar: calendarTab(page, $('panel-calendar')),
   rollouts: rolloutsTab(page, $('panel-rollouts')),
   migration: migrationTab(page, $('panel-migration')),
+  decisions: decisionsTab(page, $('panel-decisions')),
 };
 let current = Object.hasOwn(tabs, asked.get('tab') ?? '') ? asked.get('tab') : 'versions';
 

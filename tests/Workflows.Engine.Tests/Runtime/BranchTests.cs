@@ -17,6 +17,7 @@ public sealed class BranchTests
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
         await h.DeployAsync(Journey("v2"));
+        await h.ApproveAsync("journey", 1); // a branch pins only an approved version
         await h.Engine.Branches.SaveAsync(new Branch("lyon-02", "Lyon Part-Dieu")
         {
             Calendar = "group/branch:lyon-02",
@@ -58,6 +59,7 @@ public sealed class BranchTests
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
         await h.Engine.Branches.SaveAsync(new Branch("nice-02", "Nice") { Settings = new Dictionary<string, decimal> { ["a"] = 1 } });
+        await h.ApproveAsync("journey", 1);
 
         var changed = await h.Engine.Branches.UpdateAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
         var refused = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Branches.UpdateAsync("nice-02", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 9 } }));

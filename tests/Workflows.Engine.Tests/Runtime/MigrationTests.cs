@@ -33,6 +33,7 @@ public sealed class MigrationTests
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
         await h.DeployAsync(s_v2);
 
+        await h.ApproveAsync("case", 2); // a migration targets only an approved version
         await h.Engine.Operations.MigrateAsync(instance.Id, s_plan, "register renamed", "olga");
 
         var migrated = (await instance.UserTasksAsync()).Single();
@@ -79,6 +80,7 @@ public sealed class MigrationTests
             started[path] = (await h.Engine.Runtime.StartAsync(new StartInstance("mix") { Version = 1, Variables = Vars(("path", path)) }));
         }
 
+        await h.ApproveAsync("mix", 2); // a migration targets only an approved version
         var preview = await h.Engine.Operations.PreviewMigrationAsync(new MigrationPlan("mix", 2));
         var by = preview.Instances.ToDictionary(i => i.InstanceId);
 
@@ -117,6 +119,7 @@ public sealed class MigrationTests
         var handle = h.Instance(instance);
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
 
+        await h.ApproveAsync("wait", 2); // a migration targets only an approved version
         var preview = await h.Engine.Operations.PreviewMigrationAsync(new MigrationPlan("wait", 2) { Mappings = [new ElementMapping("reply", "answer")] });
         await h.Engine.Operations.MigrateAsync(instance, new MigrationPlan("wait", 2) { Mappings = [new ElementMapping("reply", "answer")] }, "new cancel path");
         await h.AdvanceTimeAsync(TimeSpan.FromMinutes(59));
@@ -143,6 +146,7 @@ public sealed class MigrationTests
         await h.DeployAsync(s_v1);
         await h.DeployAsync(s_v2);
 
+        await h.ApproveAsync("case", 2); // a migration targets only an approved version
         var misfit = Assert.ThrowsAsync<WorkflowInputException>(() => h.Engine.Operations.PreviewMigrationAsync(
             new MigrationPlan("case", 2) { Mappings = [new ElementMapping("register", "nowhere"), new ElementMapping("register", "check"), new ElementMapping("ghost", "check")] },
             new BatchSelection { Version = 1 }));
@@ -174,6 +178,7 @@ public sealed class MigrationTests
             """));
         var instance = await h.Engine.Runtime.StartAsync(new StartInstance("scoped") { Version = 1 });
 
+        await h.ApproveAsync("scoped", 2); // a migration targets only an approved version
         var reasons = Assert.ThrowsAsync<MigrationRefusedException>(() => h.Engine.Operations.MigrateAsync(instance, new MigrationPlan("scoped", 2), "wrap a"))!.Reasons;
 
         using (Assert.EnterMultipleScope())
@@ -190,9 +195,11 @@ public sealed class MigrationTests
     {
         var h = new ProcessTestHarness();
         await h.DeployAsync(s_v1);
+        await h.ApproveAsync("case", 1); // a branch pins only an approved version
         await h.Engine.Branches.SaveAsync(new Branch("lyon-02", "Lyon") { Pins = new Dictionary<string, int> { ["case"] = 1 } });
         var instance = await h.Engine.Runtime.StartAsync(new StartInstance("case") { Branch = "lyon-02" });
         await h.DeployAsync(s_v2);
+        await h.ApproveAsync("case", 2); // approved, but the branch still runs version 1
 
         var refused = Assert.ThrowsAsync<MigrationRefusedException>(() => h.Engine.Operations.MigrateAsync(instance, s_plan, "too early"));
         await h.Engine.Branches.UpdateAsync("lyon-02", b => b with { Pins = new Dictionary<string, int> { ["case"] = 2 } });
@@ -217,6 +224,7 @@ public sealed class MigrationTests
         await h.DeployAsync(Process("case", $"""
             <bpmn:startEvent id="start"/>{UserTask("register_complaint", Sla)}<bpmn:endEvent id="end"/>{Chain("start", "register_complaint", "end")}
             """));
+        await h.ApproveAsync("case", 2); // a migration targets only an approved version
         await h.Engine.Operations.MigrateAsync(gone.Id, s_plan, "first");
 
         var batch = await h.Engine.Operations.CreateBatchAsync(new CreateBatch(BatchKind.Migrate, new BatchSelection(), "respond dropped") { Actor = "olga", Migration = s_plan });

@@ -16,12 +16,16 @@ public sealed class PinnedStartTests
 
     private static string Tag(string versionTag) => $"""<bpmn:extensionElements><zeebe:versionTag value="{versionTag}"/></bpmn:extensionElements>""";
 
-    private static Task PinAsync(ProcessTestHarness h, string processId, int version, string branch = Lyon) =>
-        h.Engine.Branches.SaveAsync(new Branch(branch, "Lyon Part-Dieu")
+    // A branch pins only an approved version (the approval gate): each pin here is approved first.
+    private static async Task PinAsync(ProcessTestHarness h, string processId, int version, string branch = Lyon)
+    {
+        await h.ApproveAsync(processId, version);
+        await h.Engine.Branches.SaveAsync(new Branch(branch, "Lyon Part-Dieu")
         {
             Calendar = $"group/branch:{branch}",
             Pins = new Dictionary<string, int> { [processId] = version },
         });
+    }
 
     private static async Task<IReadOnlyList<InstanceSummary>> InstancesAsync(ProcessTestHarness h, string processId) =>
         (await h.Engine.Queries.QueryInstancesAsync(new InstanceQuery { ProcessId = processId })).OrderBy(i => i.Version).ThenBy(i => i.Branch).ToList();
@@ -104,6 +108,7 @@ public sealed class PinnedStartTests
         await h.DeployAsync(Version("investigation", "v1", """<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>""", messages));
         await PinAsync(h, "investigation", 1);
         await h.DeployAsync(Version("investigation", "v2", """<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>""", messages));
+        await h.ApproveAsync("investigation", 2); // the standard an unpinned branch runs
         await h.Engine.Branches.SaveAsync(new Branch("nice-01", "Nice") { Calendar = "group/branch:nice-01" });
 
         await h.Engine.Runtime.StartAsync(new StartInstance("front") { Branch = Lyon, Variables = Vars(("caseId", "K-1")) });
@@ -225,6 +230,7 @@ public sealed class PinnedStartTests
 
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
         var firstHour = await InstancesAsync(h, "review");
+        await h.ApproveAsync("review", 2); // the standard the unpinned branch runs
         await h.Engine.Branches.UpdateAsync(Lyon, b => b with { Pins = new Dictionary<string, int>() });
         await h.AdvanceTimeAsync(TimeSpan.FromHours(1));
         var secondHour = await InstancesAsync(h, "review");

@@ -17,6 +17,7 @@ public sealed class RolloutTests
         var h = new ProcessTestHarness();
         await h.DeployAsync(Journey("v1"));
         await h.DeployAsync(Journey("v2"));
+        await h.ApproveAsync("journey", 1); // a branch pins only an approved version
         await h.Engine.Branches.SaveAsync(new Branch("paris-01", "Paris") { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
         await h.Engine.Branches.SaveAsync(new Branch("lyon-01", "Lyon") { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
         await h.Engine.Branches.SaveAsync(new Branch("nice-01", "Nice"));
@@ -46,7 +47,7 @@ public sealed class RolloutTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(unapproved!.Message, Does.Contain("is not approved"));
+            Assert.That(unapproved!.Message, Does.StartWith("cannot roll out version 2 of 'journey': it is deployed (by test), not approved"));
             Assert.That(approved.Stage, Is.EqualTo(VersionStage.Approved));
             Assert.That(again!.Message, Does.Contain("was approved by alice"));
             Assert.That(rollout.Status, Is.EqualTo(RolloutStatus.Planned));
@@ -58,7 +59,7 @@ public sealed class RolloutTests
             Assert.That(await PinAsync(h, "lyon-01"), Is.EqualTo(2));
             Assert.That(await PinAsync(h, "nice-01"), Is.EqualTo(2));
             Assert.That(finished!.Message, Does.Contain("completed"));
-            Assert.That(lifecycle.Select(l => (l.Version, l.Stage)), Is.EqualTo(new[] { (2, VersionStage.RolledOut), (1, VersionStage.Deployed) }));
+            Assert.That(lifecycle.Select(l => (l.Version, l.Stage)), Is.EqualTo(new[] { (2, VersionStage.RolledOut), (1, VersionStage.Approved) }));
             Assert.That(lifecycle[0].ApprovedBy, Is.EqualTo("alice"));
             Assert.That(lifecycle[0].ApprovalReason, Is.EqualTo("reviewed with the front office"));
             Assert.That(done.Steps.Select(s => (s.Action, s.Actor, s.Reason, s.Wave)), Is.EqualTo(new (string, string, string, string?)[]
@@ -80,6 +81,7 @@ public sealed class RolloutTests
         await h.Engine.Rollouts.ApproveAsync("journey", 2, "alice", "ok");
         var rollout = await h.Engine.Rollouts.PlanAsync(Plan(new RolloutWave("pilot", ["paris-01", "nice-01", "lyon-01"]), new RolloutWave("rest", ["lille-01"])));
         await h.Engine.Rollouts.AdvanceAsync(rollout.Id, "cora", "pilot");
+        await h.ApproveAsync("journey", 3);
         await h.Engine.Branches.UpdateAsync("lyon-01", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 3 } });
 
         var rolledBack = await h.Engine.Rollouts.RollBackAsync(rollout.Id, "cora", "breaches doubled in the pilot");

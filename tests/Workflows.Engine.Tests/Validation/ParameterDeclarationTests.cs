@@ -109,6 +109,7 @@ public sealed class ParameterDeclarationTests
         await h.Engine.Branches.SetParametersAsync("lyon-01", "journey", new Dictionary<string, object?> { ["frontDeskAuthority"] = 250m, ["surveyByPhone"] = false });
         await h.DeployAsync(Journey("""<wf:parameter name="frontDeskAuthority" type="number" min="0" max="200"/>""", task: "handle2"));
         await h.Engine.Rollouts.ApproveAsync("journey", 1, "alice", "the standard");
+        await h.Engine.Rollouts.ApproveAsync("journey", 2, "alice", "the new standard"); // a branch pins only an approved version
         await h.Engine.Branches.UpdateAsync("lyon-01", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 2 } });
 
         var drift = await h.Engine.Branches.GetDriftAsync("journey");
@@ -116,7 +117,7 @@ public sealed class ParameterDeclarationTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(drift.Select(r => (r.BranchId, r.Version, r.Pinned, r.StandardVersion, r.OnStandard)),
-                Is.EqualTo(new[] { ("lyon-01", 2, true, (int?)1, false), ("nice-01", 2, false, (int?)1, false) }));
+                Is.EqualTo(new[] { ("lyon-01", 2, true, (int?)2, true), ("nice-01", 2, false, (int?)2, true) }));
             Assert.That(drift[0].Differences.Select(d => (d.Name, d.Value, d.Problem)), Is.EqualTo(new (string, string?, string?)[]
             {
                 ("frontDeskAuthority", "250", "parameter 'frontDeskAuthority' is 250, above its maximum 200"),
@@ -127,7 +128,7 @@ public sealed class ParameterDeclarationTests
 
         await h.Engine.Branches.UpdateAsync("lyon-01", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 1 } });
         var onStandard = (await h.Engine.Branches.GetDriftAsync("journey"))[0];
-        Assert.That(onStandard.OnStandard, Is.True);
+        Assert.That((onStandard.Version, onStandard.StandardVersion, onStandard.OnStandard), Is.EqualTo((1, (int?)2, false)), "version 1 is no longer the standard");
         Assert.That(onStandard.Differences.Select(d => d.Name), Is.EqualTo(new[] { "frontDeskAuthority" }), "the standard value of surveyByPhone is false: no difference");
     }
 
