@@ -111,7 +111,7 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
     {
         try
         {
-            using var document = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json);
+            using var document = JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json, new JsonDocumentOptions { MaxDepth = ExecutionLimits.MaxStoredJsonDepth });
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? Execution.ToDictionary((Feel.FeelContext)Feel.FeelConvert.FromJson(document.RootElement)!)
                 : throw new PoisonMessageException($"the variables of {what} are a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object");

@@ -34,7 +34,7 @@ internal sealed class JobWorker(ServiceTaskHandler handler, string workerName)
     {
         try
         {
-            using var document = JsonDocument.Parse(job.VariablesJson);
+            using var document = JsonDocument.Parse(job.VariablesJson, new JsonDocumentOptions { MaxDepth = ExecutionLimits.MaxStoredJsonDepth });
             var variables = Execution.ToDictionary(Feel.FeelConvert.FromJson(document.RootElement) as Feel.FeelContext ?? new Feel.FeelContext());
             var context = new ServiceTaskContext(job.InstanceId, job.ElementId, job.BusinessKey, job.Type, variables, job.Headers);
             var result = await handler(context, ct).ConfigureAwait(false);

@@ -48,7 +48,15 @@ public sealed record InstanceInspection(
     IReadOnlyDictionary<string, int> ActiveTokens,
     IReadOnlyList<WaitPointInfo> WaitPoints,
     IReadOnlyList<IncidentInfo> Incidents,
-    IReadOnlyList<HistoryEntry> History);
+    IReadOnlyList<HistoryEntry> History)
+{
+    /// <summary>
+    /// Why the instance's stored state cannot be read; null when it can. An unreadable instance is inspected by its rows:
+    /// who and where, its wait points (timers, subscriptions, jobs, tasks, clocks), incidents and history, with a
+    /// <see cref="Scope"/> of no element (state <c>unreadable</c>) and no tokens. It can be cancelled, or repaired and its incident retried.
+    /// </summary>
+    public string? StateProblem { get; init; }
+}
 
 /// <summary>An element instance (a token, or a scope such as a sub-process) with its local variables and children.</summary>
 /// <param name="Key">Its key within the instance.</param>

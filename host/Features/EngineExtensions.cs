@@ -31,11 +31,14 @@ internal static class EngineExtensions
             // Problems and incidents name the keys an operator sets, not the engine's property names.
             options.ConfigurationSection = "Workflows:Engine";
             options.SettingNames[nameof(WorkflowEngineOptions.MaxVariablesBytes)] = "Workflows:Limits:" + nameof(ApiLimits.MaxVariablesBytes);
+            options.SettingNames["Limits." + nameof(ExecutionLimits.MaxCorrelationKeyLength)] = "Workflows:Limits:" + nameof(ApiLimits.MaxNameLength);
         });
         builder.Services
             .AddWorkflowsEngine((options, services) =>
             {
                 options.MaxVariablesBytes = services.GetRequiredService<ApiLimits>().MaxVariablesBytes;
+                // A catch's key must be one the API lets a publisher send.
+                options.Limits.MaxCorrelationKeyLength = services.GetRequiredService<ApiLimits>().MaxNameLength;
                 options.AddJourneyHandlers(services.GetRequiredService<JourneySystems>());
             })
             .UseSqlStore(store) // migrated as the host starts: a database newer than this build stops it there

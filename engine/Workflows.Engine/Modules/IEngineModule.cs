@@ -36,6 +36,14 @@ internal interface IEngineModule
     {
     }
 
+    /// <summary>
+    /// An instance whose stored state cannot be read is cancelled by its rows (<see cref="Services.UnreadableInstances"/>):
+    /// the module ends its own rows of it, knowing nothing of its elements.
+    /// </summary>
+    void OnCancelledUnread(Execution execution, LoadedInstance instance)
+    {
+    }
+
     /// <summary>Work the module's rows make due with time, which the background worker runs; null when none.</summary>
     IDueWorkSource? DueWork { get; }
 }

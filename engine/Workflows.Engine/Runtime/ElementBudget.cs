@@ -94,6 +94,21 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
     public StepFailedException VariablesTooLarge(string what, int bytes) =>
         new($"{what} takes {bytes:N0} bytes as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {execution.Engine.Options.MaxVariablesBytes:N0}");
 
+    /// <summary>
+    /// Fails the step when a variable of <paramref name="variables"/> (<paramref name="what"/>: a handler's or a decision's
+    /// result) nests deeper than <see cref="ExecutionLimits.MaxVariableDepth"/>, so that no state is committed that cannot
+    /// be read back.
+    /// </summary>
+    public void RefuseTooDeep(FeelContext? variables, string what)
+    {
+        var limit = execution.Engine.Options.Limits.MaxVariableDepth;
+        if (VariableDepth.FirstTooDeep(variables, limit) is { } deep)
+        {
+            throw new StepFailedException($"{what} sets '{deep.Name}' to a value nesting lists and contexts more than {limit} levels deep, deeper than a variable may be "
+                + $"({execution.Engine.Options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))} = {limit})");
+        }
+    }
+
     // An upper bound without serializing: a JSON-escaped character takes at most 6 bytes, a scalar at most 64.
     private static bool SurelyWithin(FeelContext variables, int limit)
     {

@@ -38,8 +38,18 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
             throw new StepFailedException($"{Describe(what, named)} of {node} ({expression.Text.Trim()}) failed: {string.Join("; ", result.Warnings)}");
         }
 
+        // A value nested deeper than a variable may be would make a state that cannot be stored and read back: the step
+        // fails here, before anything takes the value (a mapping, a script's result, an output collection).
+        if (result.Value is List<object?> or FeelContext && VariableDepth.Of(result.Value, options.Limits.MaxVariableDepth) > options.Limits.MaxVariableDepth)
+        {
+            throw new StepFailedException($"{Describe(what, named)} of {node} ({Shorten(expression.Text.Trim())}) gave a value nesting lists and contexts more than {options.Limits.MaxVariableDepth} levels deep, "
+                + $"deeper than a variable may be ({options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))} = {options.Limits.MaxVariableDepth})");
+        }
+
         return result.Value;
     }
+
+    private static string Shorten(string text) => text.Length > 120 ? text[..117] + "..." : text;
 
     private static string Describe(string what, string? named) => named is null ? what : $"{what} '{named}'";
 
@@ -72,6 +82,29 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
             _ => throw new StepFailedException(
                 $"the correlation key of {node} ({expression.Text.Trim()}) must be a string or a number, but was a {FeelValue.TypeName(value)}: {FeelValue.ToFeelString(value)}"),
         };
+    }
+
+    /// <summary>
+    /// The correlation key a catch waits for: as <see cref="EvaluateCorrelationKey"/>, and one a message can carry. An
+    /// empty key, or one longer than <see cref="ExecutionLimits.MaxCorrelationKeyLength"/>, fails the step: its
+    /// subscription would wait for a message no publisher can send.
+    /// </summary>
+    public string EvaluateCatchCorrelationKey(ModelExpression expression, IFeelScope scope, FlowNode node)
+    {
+        var key = EvaluateCorrelationKey(expression, scope, node);
+        var limit = options.Limits.MaxCorrelationKeyLength;
+        if (key.Length == 0)
+        {
+            throw new StepFailedException($"the correlation key of {node} ({Shorten(expression.Text.Trim())}) gave an empty text: no message can be published with an empty key, so none would ever reach this catch");
+        }
+
+        if (key.Length > limit)
+        {
+            throw new StepFailedException($"the correlation key of {node} ({Shorten(expression.Text.Trim())}) gave a text of {key.Length:N0} characters, longer than a message's key may be "
+                + $"({options.SettingName("Limits." + nameof(ExecutionLimits.MaxCorrelationKeyLength))} = {limit}): no message could ever reach this catch");
+        }
+
+        return key;
     }
 
     /// <summary>A customer id or branch for a task or clock, as the process's <c>wf:journey</c> says (a missing value is none).</summary>

@@ -30,11 +30,33 @@ internal static class InstanceStateSerializer
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    // Written and read to the same depth, far above any variable the engine accepts (ExecutionLimits.MaxVariableDepth):
+    // System.Text.Json reads 64 levels by default and writes 1,000, which once let a state be committed that no command
+    // could read again. A state deeper than this is not written at all (the command fails, nothing is committed).
+    private static readonly JsonWriterOptions s_writerOptions = new() { MaxDepth = ExecutionLimits.MaxStoredJsonDepth };
+
+    /// <summary>How the engine reads the JSON it stored: an instance's state, the variables of a task, a job or a message.</summary>
+    internal static readonly JsonDocumentOptions ReaderOptions = new() { MaxDepth = ExecutionLimits.MaxStoredJsonDepth };
+
     public static byte[] Serialize(InstanceState state)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        using (var w = new Utf8JsonWriter(buffer))
+        try
+        {
+            Write(buffer, state);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"the state of instance {state.Id} nests deeper than {ExecutionLimits.MaxStoredJsonDepth} levels and is not stored: a variable escaped the check of ExecutionLimits.MaxVariableDepth", e);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Write(ArrayBufferWriter<byte> buffer, InstanceState state)
+    {
+        using (var w = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             w.WriteStartObject();
             w.WriteNumber("fmt", Format);
@@ -77,8 +99,6 @@ internal static class InstanceStateSerializer
 
             w.WriteEndObject();
         }
-
-        return buffer.WrittenSpan.ToArray();
     }
 
     private static void WriteElement(Utf8JsonWriter w, ElementInstance e)
@@ -206,7 +226,7 @@ internal static class InstanceStateSerializer
             ParentInstanceId = record.ParentInstanceId,
         };
 
-        using var doc = JsonDocument.Parse(record.State);
+        using var doc = JsonDocument.Parse(record.State, ReaderOptions);
         var root = doc.RootElement;
         var format = root.TryGetProperty("fmt", out var fmt) ? fmt.GetInt32() : 1;
         if (format > Format)

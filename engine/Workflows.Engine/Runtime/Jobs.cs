@@ -52,6 +52,8 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
                 throw execution.Budget.VariablesTooLarge($"the result of the handler for '{type}'", bytes);
             }
 
+            execution.Budget.RefuseTooDeep(written, $"the result of the handler for '{type}'");
+
             execution.Tokens.EnqueueComplete(instance, element.Key, written);
             return;
         }

@@ -44,6 +44,12 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     /// <summary>Variables set since the instance's conditional events last looked (see <see cref="ConditionalEvents"/>); null when none.</summary>
     public List<VariableChange>? VariableChanges { get; set; }
 
+    /// <summary>
+    /// The stored state as it was read, for an instance whose state cannot be read (<see cref="UnitOfWork.AdoptUnreadableAsync"/>):
+    /// written back unchanged, so that a cancel by its rows keeps what an operator might still want to look at. Null for every other instance.
+    /// </summary>
+    public byte[]? StoredState { get; init; }
+
     /// <summary>The branch and customer as last committed: an ended instance keeps them.</summary>
     public (string? Branch, string? CustomerId) Parties { get; set; }
 }

@@ -81,6 +81,42 @@ internal sealed class UnitOfWork
         }
     }
 
+    /// <summary>
+    /// An instance whose stored state cannot be read, as far as its row tells (process, version, business key, status, no
+    /// element): only an operator's cancel by its rows (<see cref="Services.UnreadableInstances"/>) takes one. Its stored
+    /// state is written back as it was; the modules read their rows for it as for any instance.
+    /// </summary>
+    public async ValueTask<LoadedInstance> AdoptUnreadableAsync(InstanceRecord record)
+    {
+        var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+        var state = new InstanceState
+        {
+            Id = record.Id,
+            ProcessId = record.ProcessId,
+            DefinitionId = record.DefinitionId,
+            Version = record.Version,
+            BusinessKey = record.BusinessKey,
+            Status = record.Status,
+            StartedAt = record.StartedAt,
+            EndedAt = record.EndedAt,
+            RowVersion = record.RowVersion,
+            ParentInstanceId = record.ParentInstanceId,
+            NextKey = InstanceState.RootKey + 1,
+            Variables = new FeelContext(),
+        };
+        var loaded = new LoadedInstance(state, definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId), StoredState = record.State };
+        loaded.BudgetRoot = loaded;
+        loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
+        _execution.InFlight?.Add(record.Id);
+        _instances[record.Id] = loaded;
+        foreach (var module in _engine.Modules)
+        {
+            await module.OnLoadedAsync(loaded, _ct).ConfigureAwait(false);
+        }
+
+        return loaded;
+    }
+
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
         var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
@@ -192,7 +228,7 @@ internal sealed class UnitOfWork
                 : instance.Parties;
             var record = new InstanceRecord(
                 s.Id, s.ProcessId, s.DefinitionId, s.Version, s.BusinessKey, s.Status, instance.OriginalRowVersion + 1,
-                s.StartedAt, s.EndedAt, s.ParentInstanceId, InstanceStateSerializer.Serialize(s))
+                s.StartedAt, s.EndedAt, s.ParentInstanceId, instance.StoredState ?? InstanceStateSerializer.Serialize(s))
             {
                 Branch = parties.Branch,
                 CustomerId = parties.CustomerId,

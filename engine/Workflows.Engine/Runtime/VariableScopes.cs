@@ -144,7 +144,7 @@ internal static class VariableScopes
 
     public static FeelContext FromJson(string json)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(json, InstanceStateSerializer.ReaderOptions);
         return FeelConvert.FromJson(doc.RootElement) as FeelContext ?? new FeelContext();
     }
 }

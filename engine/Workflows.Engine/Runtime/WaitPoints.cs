@@ -93,7 +93,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
 
         var scope = new ElementScope(instance.State, owner);
         var name = execution.Expressions.EvaluateString(message.Name, scope, catchNode, "the message name");
-        var key = message.CorrelationKey is null ? "" : execution.Expressions.EvaluateCorrelationKey(message.CorrelationKey, scope, catchNode);
+        var key = message.CorrelationKey is null ? "" : execution.Expressions.EvaluateCatchCorrelationKey(message.CorrelationKey, scope, catchNode);
         var subscription = new MessageSubscriptionRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name, key, Now);
         Changes.MessageSubscriptionsCreated.Add(subscription);
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);

@@ -82,6 +82,17 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
 
     public IElementLifecycleListener[] CreateListeners(Execution execution) => [new SlaClocks(execution), new Satisfaction(execution)];
 
+    public void OnCancelledUnread(Execution execution, LoadedInstance instance)
+    {
+        foreach (var listener in execution.Listeners)
+        {
+            if (listener is SlaClocks clocks)
+            {
+                clocks.EndAllClocks(instance); // cancelled (or breached, when past their target), each with its history row
+            }
+        }
+    }
+
     public Handoff OnHandoff(LoadedInstance instance, Handoff handoff)
     {
         var commitment = InstanceClocks.Of(instance).Find(c => c.IsOpen && c.Kind == ClockKind.Commitment && c.Level == 1);

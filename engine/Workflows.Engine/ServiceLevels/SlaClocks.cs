@@ -168,14 +168,24 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         }
     }
 
-    private void EndOpenClocks(LoadedInstance instance, ElementInstance element, bool completed)
+    /// <summary>Ends every open clock of an instance cancelled without its elements (its state could not be read).</summary>
+    public void EndAllClocks(LoadedInstance instance)
     {
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy == element.Key).ToList())
+        if (InstanceClocks.Of(instance).Count > 0)
+        {
+            EndOpenClocks(instance, null, completed: false);
+        }
+    }
+
+    // The clocks of one element (or, for null, of the whole instance).
+    private void EndOpenClocks(LoadedInstance instance, ElementInstance? element, bool completed)
+    {
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy is { } by && (element is null || by == element.Key)).ToList())
         {
             Resume(instance, clock);
         }
 
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == element.Key).ToList())
+        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && (element is null || c.ElementKey == element.Key)).ToList())
         {
             var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
             // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.

@@ -182,6 +182,13 @@ internal sealed class CommandRunner
             {
                 throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {Options.MaxVariablesBytes:N0} ({Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))})");
             }
+
+            // A deeper variable would make an instance state that cannot be read back once it sits inside an element.
+            if (VariableDepth.FirstTooDeep(context, Options.Limits.MaxVariableDepth) is { } deep)
+            {
+                throw new WorkflowInputException($"variable '{deep.Name}' nests lists and objects more than {Options.Limits.MaxVariableDepth} levels deep; "
+                    + $"the limit is {Options.Limits.MaxVariableDepth} ({Options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))})");
+            }
         }
 
         return context;

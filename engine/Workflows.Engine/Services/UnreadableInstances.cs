@@ -43,6 +43,68 @@ internal static class UnreadableInstances
         }, ct, runTokens: false, name: "ReportUnreadableInstance").ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Cancels an instance whose stored state cannot be read, by what its rows say, in the command's one commit: its open
+    /// tasks are cancelled, its jobs, timers and message and signal subscriptions removed (parked ones too), its service
+    /// clocks ended by their module, its open incidents resolved, a message start's lock on its key released, and its
+    /// row marked cancelled (the stored state kept as it was, for whoever wants to look at it). The history's
+    /// <c>instance-cancelled</c> row names the actor, as for any cancel.
+    /// </summary>
+    /// <remarks>
+    /// Nothing of the state is known, so nothing is run: no compensation, no end listener. Instances it called keep
+    /// running until cancelled themselves, which their parent's end now allows.
+    /// </remarks>
+    /// <exception cref="WorkflowConflictException">The instance has ended already, or an active instance called it.</exception>
+    /// <param name="execution">The cancel command.</param>
+    /// <param name="unreadable">Why its state cannot be read.</param>
+    /// <param name="ct">Cancels the read of its rows.</param>
+    /// <param name="reason">The operator's reason, put first in the history's row.</param>
+    public static async ValueTask CancelByRowsAsync(Execution execution, InstanceStateUnreadableException unreadable, CancellationToken ct, string? reason = null)
+    {
+        var store = execution.Engine.Store;
+        var record = await store.GetInstanceAsync(unreadable.InstanceId, ct).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {unreadable.InstanceId} does not exist");
+        if (record.Status != ProcessInstanceStatus.Active)
+        {
+            throw new WorkflowConflictException($"process instance {record.Id} is already {record.Status.ToString().ToLowerInvariant()}");
+        }
+
+        if (record.ParentInstanceId is { } parent && (await store.GetInstanceAsync(parent, ct).ConfigureAwait(false))?.Status == ProcessInstanceStatus.Active)
+        {
+            throw new WorkflowConflictException($"process instance {record.Id} was called by {parent}; cancel the calling instance");
+        }
+
+        var instance = await execution.Unit.AdoptUnreadableAsync(record).ConfigureAwait(false);
+        var changes = execution.Changes;
+        var now = execution.Now;
+        foreach (var task in await store.GetOpenUserTasksAsync(record.Id, ct).ConfigureAwait(false))
+        {
+            changes.TasksClosed.Add((task.Id, Storage.TaskStatus.Cancelled));
+        }
+
+        var waits = await store.GetWaitsAsync(record.Id, ct).ConfigureAwait(false);
+        changes.JobsClosed.AddRange(waits.Jobs.Select(j => j.Job.Id));
+        changes.TimersRemoved.AddRange(waits.Timers.Select(t => t.Id));
+        changes.MessageSubscriptionsRemoved.AddRange(waits.Messages.Select(m => m.Id));
+        changes.SignalSubscriptionsRemoved.AddRange(waits.Signals.Select(s => s.Id));
+        foreach (var incident in await store.GetOpenIncidentsAsync(record.Id, ct).ConfigureAwait(false))
+        {
+            changes.IncidentsResolved.Add((incident.Id, now));
+        }
+
+        var state = instance.State;
+        state.Status = ProcessInstanceStatus.Cancelled;
+        state.EndedAt = now;
+        foreach (var module in execution.Engine.Modules)
+        {
+            module.OnCancelledUnread(execution, instance);
+        }
+
+        execution.EndedInstances.Add(ProcessInstanceStatus.Cancelled);
+        execution.History(instance, HistoryKind.InstanceEnded(ProcessInstanceStatus.Cancelled), null, null, $"{(reason is null ? "" : reason + " | ")}by its rows: its stored state cannot be read ({unreadable.Reason})");
+        await execution.MessageStarts.InstanceEndedAsync(instance).ConfigureAwait(false);
+    }
+
     /// <summary>Gives back the parked jobs and timers of an instance whose state reads again.</summary>
     public static ValueTask ReleaseAsync(CommandRunner runner, Guid instanceId, CancellationToken ct) =>
         runner.Store.UnparkInstanceWorkAsync(instanceId, ParkingHolder, ct);

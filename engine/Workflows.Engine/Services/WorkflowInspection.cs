@@ -28,7 +28,18 @@ public sealed class WorkflowInspection
     {
         var record = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var state = InstanceStateReader.Read(record, await _runner.Core.Definitions.GetAsync(record.DefinitionId, cancellationToken).ConfigureAwait(false));
+        InstanceState? state;
+        string? problem = null;
+        try
+        {
+            state = InstanceStateReader.Read(record, await _runner.Core.Definitions.GetAsync(record.DefinitionId, cancellationToken).ConfigureAwait(false));
+        }
+        catch (InstanceStateUnreadableException unreadable)
+        {
+            // An operator still sees what the rows say, and why the state cannot be read: to repair it or cancel the instance.
+            (state, problem) = (null, unreadable.Reason);
+        }
+
         var waits = await Store.GetWaitsAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var clocks = await _serviceLevels.GetClocksAsync(instanceId, cancellationToken).ConfigureAwait(false);
@@ -47,7 +58,7 @@ public sealed class WorkflowInspection
         {
             Name = t.Info.Name, Assignee = t.Info.Assignee, Queues = t.Info.CandidateGroups, SlaState = t.Info.SlaState,
         }));
-        points.AddRange(state.Elements.Values.Where(e => e.CalledInstanceId is not null)
+        points.AddRange((state?.Elements.Values ?? Enumerable.Empty<ElementInstance>()).Where(e => e.CalledInstanceId is not null)
             .Select(e => new WaitPointInfo("call", e.ElementId, e.Key, e.CalledInstanceId!.Value, null)));
         points.AddRange(clocks.Where(c => c.EndedAt is null).Select(c => new WaitPointInfo("sla-clock", c.ElementId, 0, c.Id, c.TargetAt)
         {
@@ -55,7 +66,7 @@ public sealed class WorkflowInspection
         }));
 
         var tokens = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var element in state.Elements.Values)
+        foreach (var element in state?.Elements.Values ?? Enumerable.Empty<ElementInstance>())
         {
             if (element.Key != InstanceState.RootKey)
             {
@@ -64,8 +75,14 @@ public sealed class WorkflowInspection
         }
 
         var summary = new InstanceSummary(record.Id, record.ProcessId, record.Version, record.BusinessKey, record.Branch, record.CustomerId, record.Status, record.StartedAt, record.EndedAt);
-        return new InstanceInspection(summary, Tree(state), tokens, points, incidents.Select(InfoMapper.ToInfo).ToList(),
-            history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList());
+        var scope = state is null
+            ? new ElementInstanceInfo(InstanceState.RootKey, record.ProcessId, record.Status == ProcessInstanceStatus.Active ? "unreadable" : record.Status.ToString().ToLowerInvariant(), new Dictionary<string, object?>(), [])
+            : Tree(state);
+        return new InstanceInspection(summary, scope, tokens, points, incidents.Select(InfoMapper.ToInfo).ToList(),
+            history.Select(h => new HistoryEntry(h.At, h.Kind, h.ElementId, h.Actor, h.Detail)).ToList())
+        {
+            StateProblem = problem,
+        };
     }
 
     /// <summary>A page of instances matching every filter the query sets, newest first, with the cursor of the next.</summary>

@@ -68,14 +68,25 @@ public sealed partial class WorkflowOperations
         return _runner.ExecuteAsync(async execution =>
         {
             execution.Actor = command.Actor;
-            var instance = await execution.LoadAsync(command.InstanceId).ConfigureAwait(false);
+            LoadedInstance instance;
+            try
+            {
+                instance = await execution.LoadAsync(command.InstanceId).ConfigureAwait(false);
+            }
+            catch (InstanceStateUnreadableException unreadable)
+            {
+                // By its rows, since its state cannot be run; the reason goes to the history's cancelled row.
+                await UnreadableInstances.CancelByRowsAsync(execution, unreadable, cancellationToken, command.Reason.Trim()).ConfigureAwait(false);
+                return true;
+            }
+
             var state = instance.State;
             if (state.Status != ProcessInstanceStatus.Active)
             {
                 throw new WorkflowConflictException($"process instance {state.Id} is already {state.Status.ToString().ToLowerInvariant()}");
             }
 
-            if (state.ParentInstanceId is { } parent)
+            if (state.ParentInstanceId is { } parent && (await Store.GetInstanceAsync(parent, cancellationToken).ConfigureAwait(false))?.Status == ProcessInstanceStatus.Active)
             {
                 throw new WorkflowConflictException($"process instance {state.Id} was called by {parent}; cancel the calling instance");
             }

@@ -224,6 +224,15 @@ public sealed class WorkflowRuntime
                 active += $" (instance {string.Join(", ", execution.Unit.Unreadable.Select(u => u.InstanceId))} waits for it but its stored state cannot be read: see its incident)";
             }
 
+            if (message.OnlyBranch is { } only)
+            {
+                // "No process starts on it" would be wrong when one does: the rule that kept it from starting is named.
+                var startable = await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false);
+                var startsOn = startable.Count == 0 ? "" : startable.Count == 1 ? " (a process starts on this message, " : $" ({startable.Count} process versions start on this message, ";
+                throw new WorkflowNotFoundException($"no instance of branch '{only}' waits for message '{message.Name}' with correlation key '{message.CorrelationKey}'{active}; "
+                    + $"a message limited to one branch (as a branch's staff send it) moves only that branch's waiting instances and starts no process{(startsOn.Length == 0 ? "" : startsOn + "but such a start comes only from a handoff or a caller for every branch)")}");
+            }
+
             throw new WorkflowNotFoundException($"no instance waits for message '{message.Name}' with correlation key '{message.CorrelationKey}', no process starts on it{active}, and it has no time-to-live to wait for one");
         }
 
@@ -264,13 +273,24 @@ public sealed class WorkflowRuntime
         _runner.ExecuteAsync(async execution =>
         {
             execution.Actor = actor;
-            var instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            LoadedInstance instance;
+            try
+            {
+                instance = await execution.LoadAsync(instanceId).ConfigureAwait(false);
+            }
+            catch (InstanceStateUnreadableException unreadable)
+            {
+                // An operator can still end it: by its rows, since its state cannot be run.
+                await UnreadableInstances.CancelByRowsAsync(execution, unreadable, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
             if (instance.State.Status != ProcessInstanceStatus.Active)
             {
                 throw new WorkflowConflictException($"process instance {instanceId} is already {instance.State.Status.ToString().ToLowerInvariant()}");
             }
 
-            if (instance.State.ParentInstanceId is { } parent)
+            if (instance.State.ParentInstanceId is { } parent && await CallerActiveAsync(parent, cancellationToken).ConfigureAwait(false))
             {
                 throw new WorkflowConflictException($"process instance {instanceId} was called by {parent}; cancel the calling instance");
             }
@@ -278,6 +298,11 @@ public sealed class WorkflowRuntime
             await execution.TerminateInstanceAsync(instance, ProcessInstanceStatus.Cancelled).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+
+    // A called instance is cancelled through its caller, unless the caller has ended without it (an unreadable caller
+    // cancelled by its rows leaves the instances it called running).
+    private async ValueTask<bool> CallerActiveAsync(Guid parent, CancellationToken ct) =>
+        (await Store.GetInstanceAsync(parent, ct).ConfigureAwait(false))?.Status == ProcessInstanceStatus.Active;
 
     /// <summary>Sets variables on an instance's process scope (to fix the cause of an incident, say).</summary>
     public Task SetVariablesAsync(Guid instanceId, IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default) =>

@@ -23,6 +23,9 @@ internal static class ApiExtensions
             // A field the API does not know is refused, never dropped: a misspelt or renamed filter ("branchh",
             // "hasIncident") would otherwise widen a batch to instances nobody meant, a misspelt "terminat" skip its step.
             json.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            // Deep enough for a variable as deep as the engine accepts inside a request (and in an answer), so that a
+            // deeper variable is refused naming the engine's limit rather than read as a broken body.
+            json.SerializerOptions.MaxDepth = ApiJson.MaxBodyDepth;
             json.SerializerOptions.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
                 json.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), ApiJson.RequireValueParameters);
         });

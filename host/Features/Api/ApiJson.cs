@@ -7,6 +7,16 @@ namespace Workflows.Host.Features.Api;
 /// <summary>Variables across the API: JSON objects in, engine values out as JSON.</summary>
 internal static class ApiJson
 {
+    /// <summary>
+    /// How deep a request body may nest: room for a variable as deep as the engine accepts
+    /// (<c>Workflows:Engine:Limits:MaxVariableDepth</c>, 128) inside the request's own objects, so that a deeper
+    /// variable is refused by name; a body deeper than this is refused as such (BindingProblems).
+    /// </summary>
+    public const int MaxBodyDepth = 256;
+
+    // Variables the engine hands out are read as deep as it stores them.
+    private static readonly JsonDocumentOptions s_stored = new() { MaxDepth = Engine.ExecutionLimits.MaxStoredJsonDepth };
+
     /// <summary>The JSON object's members as engine variables (numbers become decimals, objects contexts).</summary>
     public static IReadOnlyDictionary<string, object?>? Variables(Dictionary<string, JsonElement>? json) =>
         json?.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
@@ -14,7 +24,7 @@ internal static class ApiJson
     /// <summary>Engine values (decimals, dates, contexts, lists) as one JSON object.</summary>
     public static JsonElement ToJson(IReadOnlyDictionary<string, object?> variables)
     {
-        using var document = JsonDocument.Parse(FeelConvert.ToJson(FeelConvert.FromClr(variables)));
+        using var document = JsonDocument.Parse(FeelConvert.ToJson(FeelConvert.FromClr(variables)), s_stored);
         return document.RootElement.Clone();
     }
 

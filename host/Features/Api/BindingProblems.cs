@@ -81,6 +81,8 @@ internal static partial class BindingProblems
             : json.LineNumber is { } line ? $"at line {line + 1}, character {(json.BytePositionInLine ?? 0) + 1}{(Field(json.Path) is var f and not "the body" ? $" (in {f})" : "")}" : "";
         var what = json.Message switch
         {
+            var m when m.Contains("maximum configured depth", StringComparison.Ordinal) || m.Contains("maximum allowed depth", StringComparison.Ordinal)
+                => $"it nests objects and arrays deeper than {ApiJson.MaxBodyDepth} levels, the most the API reads (a variable may nest at most Workflows:Engine:Limits:MaxVariableDepth levels, 128 by default)",
             var m when StartOfValue().Match(m) is { Success: true } start => start.Groups["c"].Value is "<"
                 ? "it reads '<', as in XML or HTML, where a JSON value starts; send JSON"
                 : $"'{start.Groups["c"].Value}' cannot start a value (text goes in double quotes; true, false and null in lower case)",

@@ -198,7 +198,7 @@ internal static class DecisionsApi
 
     private static JsonElement Json(object? value)
     {
-        using var document = JsonDocument.Parse(FeelConvert.ToJson(value));
+        using var document = JsonDocument.Parse(FeelConvert.ToJson(value), new JsonDocumentOptions { MaxDepth = ExecutionLimits.MaxStoredJsonDepth });
         return document.RootElement.Clone();
     }
 }

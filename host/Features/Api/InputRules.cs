@@ -47,10 +47,11 @@ internal static class InputRules
 
     private static void CheckNumbers(JsonElement value, string path, int depth)
     {
-        // The engine's own variable size limit bounds the breadth; the depth is bounded here, before any recursion of its own.
-        if (depth > 64)
+        // The engine's own variable size limit bounds the breadth; the body's reader bounds the depth (ApiJson.MaxBodyDepth),
+        // checked again here before any recursion of its own. The engine refuses a variable deeper than its own limit by name.
+        if (depth > ApiJson.MaxBodyDepth)
         {
-            throw new WorkflowInputException($"{path}: nested deeper than 64 levels");
+            throw new WorkflowInputException($"{path}: nested deeper than {ApiJson.MaxBodyDepth} levels");
         }
 
         switch (value.ValueKind)

@@ -75,7 +75,10 @@ internal static class InspectionApi
         var ids = inspection.History.Select(h => h.ElementId).Concat(inspection.WaitPoints.Select(w => w.ElementId)).Concat(inspection.ActiveTokens.Keys)
             .Concat(inspection.Incidents.Select(i => i.ElementId)).OfType<string>().Distinct(StringComparer.Ordinal);
         var steps = ids.Where(e => names.Of(e)?.Name is not null).ToDictionary(e => e, e => names.Of(e)!.Name!, StringComparer.Ordinal);
-        return new InspectionView(instance, names.Name, ScopeView.Of(inspection.Scope), inspection.ActiveTokens, inspection.WaitPoints, inspection.Incidents, inspection.History, steps);
+        return new InspectionView(instance, names.Name, ScopeView.Of(inspection.Scope), inspection.ActiveTokens, inspection.WaitPoints, inspection.Incidents, inspection.History, steps)
+        {
+            StateProblem = inspection.StateProblem,
+        };
     }
 }
 
@@ -128,7 +131,11 @@ internal static class VariableQuery
 
 /// <summary>An inspection as the operations page reads it: the variables as JSON, and the journey's names of the elements it mentions.</summary>
 internal sealed record InspectionView(InstanceSummary Instance, string JourneyName, ScopeView Scope, IReadOnlyDictionary<string, int> ActiveTokens,
-    IReadOnlyList<WaitPointInfo> WaitPoints, IReadOnlyList<IncidentInfo> Incidents, IReadOnlyList<HistoryEntry> History, IReadOnlyDictionary<string, string> StepNames);
+    IReadOnlyList<WaitPointInfo> WaitPoints, IReadOnlyList<IncidentInfo> Incidents, IReadOnlyList<HistoryEntry> History, IReadOnlyDictionary<string, string> StepNames)
+{
+    /// <summary>Why the instance's stored state cannot be read (it is shown by its rows: no tokens, no variables); null when it can.</summary>
+    public string? StateProblem { get; init; }
+}
 
 /// <summary>An element instance with its local variables as JSON, and the element instances inside it.</summary>
 internal sealed record ScopeView(long Key, string ElementId, string State, JsonElement Variables, IReadOnlyList<ScopeView> Children)

@@ -77,6 +77,10 @@ async function inspect(id) {
   const view = await api(`/api/instances/${id}/inspection`);
   const i = view.instance;
   $('title').textContent = `${view.journeyName} v${i.version} · ${i.businessKey || i.id} · ${i.status}`;
+  // A state that cannot be read is shown by its rows (waits, incidents, history) with why: repair and retry, or cancel.
+  document.getElementById('state-problem')?.remove();
+  if (view.stateProblem) $('title').after(el('p', { id: 'state-problem', role: 'alert', 'data-test': 'state-problem',
+    text: `Its stored state cannot be read: ${view.stateProblem}. Repair it and retry its incident, or cancel the instance.` }));
   const steps = await diagram(view);
   command.show(view, steps);
   waits(view);

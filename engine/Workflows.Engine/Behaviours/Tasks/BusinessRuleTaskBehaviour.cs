@@ -59,6 +59,8 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
             throw execution.Budget.VariablesTooLarge($"the result of decision '{decisionId}' in {node}", bytes);
         }
 
+        execution.Budget.RefuseTooDeep(written, $"the result of decision '{decisionId}' in {node}");
+
         execution.EnqueueComplete(instance, element.Key, written);
     }
 }
