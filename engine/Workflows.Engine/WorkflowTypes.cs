@@ -231,7 +231,7 @@ public sealed partial record UserTaskInfo(
 
     /// <summary>
     /// The task's Camunda Form (form-js JSON, as the model embeds it with <c>zeebe:userTaskForm</c>), for a form-js viewer
-    /// to render; null when the task has none or its form is the engine's own fields (<see cref="Form"/>).
+    /// to render; null when the task has none or its form is the engine's own fields (the form's list of fields).
     /// </summary>
     public System.Text.Json.JsonElement? FormSchema { get; init; }
 }

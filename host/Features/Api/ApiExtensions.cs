@@ -96,6 +96,7 @@ internal static class ApiExtensions
         api.MapDecisions();
         api.MapInstances();
         api.MapTasks();
+        api.MapCustomerAnswers();
         api.MapInbox();
         api.MapOperations();
         api.MapRepairs();

@@ -8,6 +8,7 @@ import zeebeModdle from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintConfig from './generated/lint-config.js';
 import { WfPropertiesProviderModule } from './wf-properties.jsx';
+import { WorkflowsFormsModule } from './forms-designer.jsx';
 
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
@@ -27,6 +28,7 @@ export function createModeler({ container, panel, wf }) {
       ZeebePropertiesProviderModule,
       ZeebeBehaviorsModule,
       WfPropertiesProviderModule,
+      WorkflowsFormsModule,
       lintModule,
     ],
     moddleExtensions: { zeebe: zeebeModdle, wf },
