@@ -1,6 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using Workflows.Engine.Feel;
+using Workflows.Engine.Forms;
+using Workflows.Engine.Model;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine;
@@ -11,52 +12,71 @@ public sealed class TaskFormException(IReadOnlyDictionary<string, string> fieldE
 {
     /// <summary>Field id → what is wrong with it.</summary>
     public IReadOnlyDictionary<string, string> FieldErrors { get; } = fieldErrors;
+
+    /// <summary>
+    /// Field id → the rule it broke: <c>required</c>, <c>type</c>, <c>min</c>, <c>max</c>, <c>minLength</c>,
+    /// <c>maxLength</c>, <c>pattern</c>, <c>email</c>, <c>phone</c> or <c>options</c> (form-js's validation rules).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FieldRules { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>Checks completion variables against a task's form fields.</summary>
+/// <summary>
+/// A task's form as the task row keeps it, and the check of completion variables against it. A row holds either the
+/// engine's own fields (<c>wf:form</c>, a JSON list) or a Camunda Form (form-js JSON, an object), copied from the model
+/// when the task opened, so that the task is checked against the form it was shown with.
+/// </summary>
 internal static class TaskForm
 {
-    private sealed record Field(string Id, string Label, string Type, bool Required, List<string> Values);
+    private static readonly JsonSerializerOptions s_read = new() { PropertyNameCaseInsensitive = true };
 
+    /// <summary>The form the task row keeps; null when the task has none.</summary>
+    public static string? ToJson(UserTaskDefinition spec) =>
+        spec.FormFields.Count > 0
+            ? JsonSerializer.Serialize(spec.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values, f.Min, f.Max, f.MinLength, f.MaxLength, f.Pattern }))
+            : spec.CamundaForm?.Json;
+
+    /// <summary>Whether the row's form is a Camunda Form (form-js JSON) rather than the engine's own fields.</summary>
+    public static bool IsCamundaForm(string? formJson) => formJson is not null && formJson.AsSpan().TrimStart().StartsWith("{", StringComparison.Ordinal);
+
+    /// <summary>The row's form with its rules; null when the task has none.</summary>
+    public static TaskFormSchema? Read(string? formJson)
+    {
+        if (formJson is null)
+        {
+            return null;
+        }
+
+        if (IsCamundaForm(formJson))
+        {
+            // Checked when the model was deployed: a problem now would be the row's, not the person's.
+            return TaskFormSchema.Read(formJson, []);
+        }
+
+        var fields = JsonSerializer.Deserialize<List<StoredField>>(formJson, s_read) ?? [];
+        return TaskFormSchema.FromFields(fields.Select(f => new FormField(f.Id, f.Label, f.Type, f.Required, f.Values ?? [])
+        {
+            Min = f.Min, Max = f.Max, MinLength = f.MinLength, MaxLength = f.MaxLength, Pattern = f.Pattern,
+        }).ToList());
+    }
+
+    /// <exception cref="TaskFormException">A field is missing or breaks one of its rules: every field's problem at once.</exception>
     public static void Validate(UserTaskRecord task, FeelContext variables)
     {
-        if (task.FormJson is null)
+        if (Read(task.FormJson) is not { } form)
         {
             return;
         }
 
-        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var field in JsonSerializer.Deserialize<List<Field>>(task.FormJson) ?? [])
+        var problems = FormValidator.Check(form, variables);
+        if (problems.Count > 0)
         {
-            var present = variables.TryGetValue(field.Id, out var value) && value is not null && value is not "";
-            if (!present)
+            throw new TaskFormException(problems.ToDictionary(p => p.Key, p => p.Message, StringComparer.Ordinal))
             {
-                if (field.Required)
-                {
-                    errors[field.Id] = $"{field.Label} is required";
-                }
-
-                continue;
-            }
-
-            var problem = field.Type switch
-            {
-                "number" when value is not decimal => "must be a number",
-                "boolean" when value is not bool => "must be true or false",
-                "date" when value is not DateOnly && !(value is string s && DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)) => "must be a date (yyyy-MM-dd)",
-                "enum" when value is not string option || !field.Values.Contains(option, StringComparer.Ordinal) => $"must be one of {string.Join(", ", field.Values)}",
-                "string" when value is not string => "must be text",
-                _ => null,
+                FieldRules = problems.ToDictionary(p => p.Key, p => p.Rule, StringComparer.Ordinal),
             };
-            if (problem is not null)
-            {
-                errors[field.Id] = $"{field.Label} {problem}";
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new TaskFormException(errors);
         }
     }
+
+    // Rows written before bounds were kept have none of them.
+    private sealed record StoredField(string Id, string Label, string Type, bool Required, List<string>? Values, decimal? Min, decimal? Max, int? MinLength, int? MaxLength, string? Pattern);
 }

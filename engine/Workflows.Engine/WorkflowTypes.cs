@@ -228,12 +228,18 @@ public sealed partial record UserTaskInfo(
 
     /// <summary>The fields the agent fills in.</summary>
     public IReadOnlyList<TaskFormField> Form { get; init; } = [];
+
+    /// <summary>
+    /// The task's Camunda Form (form-js JSON, as the model embeds it with <c>zeebe:userTaskForm</c>), for a form-js viewer
+    /// to render; null when the task has none or its form is the engine's own fields (the form's list of fields).
+    /// </summary>
+    public System.Text.Json.JsonElement? FormSchema { get; init; }
 }
 
 /// <summary>A field of a task's form.</summary>
 /// <param name="Id">The variable the field sets.</param>
 /// <param name="Label">What the agent reads.</param>
-/// <param name="Type"><c>string</c>, <c>number</c>, <c>boolean</c>, <c>date</c> or <c>enum</c>.</param>
+/// <param name="Type"><c>string</c>, <c>number</c>, <c>boolean</c>, <c>date</c> or <c>enum</c>; <c>list</c> for a Camunda Form's checklist or tag list.</param>
 /// <param name="Required">Whether completion needs it.</param>
 /// <param name="Values">An enum's options.</param>
 public sealed record TaskFormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);

@@ -4,6 +4,7 @@
 // changed; `npm run build` by hand does the same.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +21,8 @@ await build({
   entryPoints: {
     designer: 'src/designer.js',
     decisions: 'src/decisions.js',
+    'forms-editor': 'src/forms-editor.js',
+    'forms-viewer': 'src/forms-viewer.js',
   },
   bundle: true,
   format: 'esm',
@@ -27,6 +30,9 @@ await build({
   sourcemap: 'linked',
   target: 'es2022',
   outdir: '../wwwroot/lib/designer',
+  // One preact for every bundle: form-js's editor ships an older copy of its own, and hooks of one copy rendered by
+  // the other fail (its viewer and properties panel use the top-level one).
+  alias: { preact: fileURLToPath(new URL('./node_modules/preact', import.meta.url)) },
   jsx: 'automatic',
   jsxImportSource: '@bpmn-io/properties-panel/preact',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },

@@ -171,6 +171,13 @@ public sealed class AuthorizationMatrixTests
         return task;
     }
 
+    // The library complaint of the demo customer at its satisfaction survey, a question the customer answers in the tracker.
+    private async Task<string> SurveyAnswerPathAsync()
+    {
+        var instance = await ComplaintAsync();
+        return $"/api/instances/{instance}/answers/{await ComplaintSurvey.ReachAsync(_host, instance)}";
+    }
+
     private async Task<string> IncidentAsync()
     {
         // Without a customer id the history lookup cannot run: the step stops with an incident.
@@ -222,6 +229,7 @@ public sealed class AuthorizationMatrixTests
         new("ListInstances", [Agent, Supervisor, Customer], _ => Task.FromResult(Get("/api/instances"))),
         new("GetInstance", [Agent, Supervisor, Customer], async t => Get($"/api/instances/{await t.ComplaintAsync()}")),
         new("CancelInstance", [Agent, Supervisor], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/cancel")),
+        new("AnswerQuestion", [Customer], async t => Send(HttpMethod.Post, await t.SurveyAnswerPathAsync(), new { variables = new { score = 5 } })),
         new("GetClocks", [Agent, Supervisor], async t => Get($"/api/instances/{await t.ComplaintAsync()}/clocks")),
         new("CorrelateMessage", [Agent], _ => Task.FromResult(Send(HttpMethod.Post, "/api/messages", new { name = "CustomerReplied", correlationKey = "k-" + Guid.NewGuid(), mustCorrelate = false }))),
         new("QueryTasks", [Agent, Supervisor], _ => Task.FromResult(Get("/api/tasks"))),

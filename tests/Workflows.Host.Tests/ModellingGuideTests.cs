@@ -81,7 +81,7 @@ public sealed class ModellingGuideTests
             Assert.That(customerView.GetProperty("status").GetString(), Is.EqualTo("closed"));
             Assert.That(customerView.GetProperty("promise").GetString(), Is.EqualTo("Address changed within 2 business days"));
             Assert.That(customerView.GetProperty("stepsDone").EnumerateArray().Select(s => s.GetProperty("name").GetString()),
-                Is.EqualTo(new[] { "Check the new address", "Proof of address received", "Address changed" }));
+                Is.EqualTo(new[] { "We check your new address", "Your proof of address", "Your address is changed" }), "the journey's words for customers (wf:customerStep)");
         }
     }
 

@@ -121,9 +121,21 @@ internal sealed class EventDefinition
 /// <paramref name="Async"/>: a job for the engine's own executor even when an in-process handler exists.</summary>
 internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false);
 
-internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);
+/// <summary>A <c>wf:form</c> field; its bounds are those of a Camunda Form's field (<c>min</c>/<c>max</c> for numbers, lengths and a pattern for texts).</summary>
+internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values)
+{
+    public decimal? Min { get; init; }
 
-internal sealed class UserTaskDefinition
+    public decimal? Max { get; init; }
+
+    public int? MinLength { get; init; }
+
+    public int? MaxLength { get; init; }
+
+    public string? Pattern { get; init; }
+}
+
+internal sealed record UserTaskDefinition
 {
     public ModelExpression? Assignee { get; init; }
 
@@ -138,6 +150,9 @@ internal sealed class UserTaskDefinition
     public ModelExpression? FollowUpDate { get; init; }
 
     public IReadOnlyList<FormField> FormFields { get; init; } = [];
+
+    /// <summary>A Camunda Form (<c>zeebe:formDefinition</c>); <see cref="FormFields"/> (<c>wf:form</c>) win over it.</summary>
+    public Forms.TaskFormSchema? CamundaForm { get; init; }
 }
 
 internal enum CallBinding

@@ -216,8 +216,11 @@ internal sealed partial class BpmnParser
                 case "assignmentDefinition" or "taskSchedule" or "priorityDefinition" or "userTask":
                     node.UserTask = MergeUserTask(node.UserTask, x);
                     break;
-                case "form":
+                case "form" when x.Name.NamespaceName == WorkflowsNs:
                     node.UserTask = MergeForm(node.UserTask, x, node.Id);
+                    break;
+                case "formDefinition" when x.Name.NamespaceName == ZeebeNs:
+                    node.UserTask = (node.UserTask ?? new UserTaskDefinition()) with { CamundaForm = ReadCamundaForm(e, x, node.Id) };
                     break;
                 case "ioMapping":
                     foreach (var m in x.Elements())
@@ -290,7 +293,7 @@ internal sealed partial class BpmnParser
         ModelExpression? Get(string attribute, ModelExpression? current) =>
             Attr(x, attribute) is { } text ? Expression(text, x, attribute) : current;
 
-        return new UserTaskDefinition
+        return existing with
         {
             Assignee = Get("assignee", existing.Assignee),
             CandidateGroups = Get("candidateGroups", existing.CandidateGroups),
@@ -298,7 +301,6 @@ internal sealed partial class BpmnParser
             Priority = Get("priority", existing.Priority),
             DueDate = Get("dueDate", existing.DueDate),
             FollowUpDate = Get("followUpDate", existing.FollowUpDate),
-            FormFields = existing.FormFields,
         };
     }
 
@@ -321,21 +323,26 @@ internal sealed partial class BpmnParser
             }
 
             var values = (Attr(f, "values") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            fields.Add(new FormField(id, Attr(f, "label") ?? id, type, string.Equals(Attr(f, "required"), "true", StringComparison.OrdinalIgnoreCase), values));
+            fields.Add(new FormField(id, Attr(f, "label") ?? id, type, string.Equals(Attr(f, "required"), "true", StringComparison.OrdinalIgnoreCase), values)
+            {
+                Min = FieldNumber(f, "min", id, elementId),
+                Max = FieldNumber(f, "max", id, elementId),
+                MinLength = (int?)FieldNumber(f, "minLength", id, elementId),
+                MaxLength = (int?)FieldNumber(f, "maxLength", id, elementId),
+                Pattern = Attr(f, "pattern") is { Length: > 0 } pattern
+                    ? Forms.FormValidator.Compile(pattern) is null ? ErrorValue<string?>(null, "FORM_FIELD_INVALID", elementId, f, $"form field '{id}' has the pattern '{pattern}', which is not a regular expression") : pattern
+                    : null,
+            });
         }
 
-        existing ??= new UserTaskDefinition();
-        return new UserTaskDefinition
-        {
-            Assignee = existing.Assignee,
-            CandidateGroups = existing.CandidateGroups,
-            CandidateUsers = existing.CandidateUsers,
-            Priority = existing.Priority,
-            DueDate = existing.DueDate,
-            FollowUpDate = existing.FollowUpDate,
-            FormFields = fields,
-        };
+        return (existing ?? new UserTaskDefinition()) with { FormFields = fields };
     }
+
+    private decimal? FieldNumber(XElement field, string attribute, string id, string elementId) =>
+        Attr(field, attribute) is not { } text ? null
+        : decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+            && (attribute is not ("minLength" or "maxLength") || (value >= 0 && value <= int.MaxValue && value == decimal.Truncate(value))) ? value
+        : ErrorValue<decimal?>(null, "FORM_FIELD_INVALID", elementId, field, $"form field '{id}' has {attribute}=\"{text}\", which is not a{(attribute.EndsWith("Length", StringComparison.Ordinal) ? " whole" : "")} number");
 
     private void ReadLoop(XElement e, FlowNode node)
     {

@@ -17,8 +17,23 @@ internal static class InfoMapper
             CustomerId = t.CustomerId,
             Branch = t.Branch,
             Mark = t.Mark,
-            Form = t.FormJson is null ? [] : JsonSerializer.Deserialize<List<TaskFormField>>(t.FormJson, FormJson) ?? [],
+            Form = t.FormJson is null ? []
+                : TaskForm.IsCamundaForm(t.FormJson) ? FieldsOf(t.FormJson)
+                : JsonSerializer.Deserialize<List<TaskFormField>>(t.FormJson, FormJson) ?? [],
+            FormSchema = TaskForm.IsCamundaForm(t.FormJson) ? JsonDocument.Parse(t.FormJson!).RootElement.Clone() : null,
         };
+
+    // A Camunda Form's input fields in the engine's own terms, for callers that list fields rather than render the form.
+    private static List<TaskFormField> FieldsOf(string formJson) =>
+        TaskForm.Read(formJson)!.Fields.Select(f => new TaskFormField(f.Key, f.Label, f.Type switch
+        {
+            "number" => "number",
+            "checkbox" => "boolean",
+            "datetime" => "date",
+            "select" or "radio" => "enum",
+            "checklist" or "taglist" => "list",
+            _ => "string",
+        }, f.Required, f.Options ?? [])).ToList();
 
     public static IncidentInfo ToInfo(IncidentRecord i) => new(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
 

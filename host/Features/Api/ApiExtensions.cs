@@ -99,6 +99,7 @@ internal static class ApiExtensions
         api.MapDecisions();
         api.MapInstances();
         api.MapTasks();
+        api.MapCustomerAnswers();
         api.MapInbox();
         api.MapOperations();
         api.MapRepairs();

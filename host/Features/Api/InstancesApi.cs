@@ -222,10 +222,17 @@ internal sealed record WaitingJob(Guid Id, string ElementId, string Type, int Re
 
 internal sealed record CaseSummary(Guid Id, string? Reference, string Journey, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt);
 
-/// <summary>A customer's view of its case: where it stands, what was promised and the steps done, in the journey's own words.</summary>
+/// <summary>
+/// A customer's view of its case: where it stands, what was promised, the steps done and under way in the journey's
+/// words for customers (<c>wf:customerStep</c>; a step without them is not shown, an internal step name never is), and
+/// the questions the journey asks the customer now (the satisfaction survey), each with its form.
+/// </summary>
 internal sealed record CaseView(Guid Id, string? Reference, string Journey, string Status, string? Promise, DateTimeOffset? PromisedBy, bool? PromiseKept,
     IReadOnlyList<string> InProgress, IReadOnlyList<CaseStep> StepsDone, DateTimeOffset StartedAt, DateTimeOffset? EndedAt)
 {
+    /// <summary>What the journey asks the customer to answer now.</summary>
+    public IReadOnlyList<CustomerQuestion> Questions { get; init; } = [];
+
     public static string StatusOf(ProcessInstanceStatus status) => status switch
     {
         ProcessInstanceStatus.Active => "in progress",
@@ -236,12 +243,13 @@ internal sealed record CaseView(Guid Id, string? Reference, string Journey, stri
     public static async Task<CaseView> OfAsync(ProcessInstanceSnapshot snapshot, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
     {
         var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
+        var words = names.CustomerSteps;
         var promise = (await engine.ServiceLevels.GetClocksAsync(snapshot.Id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
         var done = (await engine.Queries.GetHistoryAsync(snapshot.Id, ct))
-            .Where(h => h.Kind == "element-completed" && names.Of(h.ElementId) is { IsCustomerStep: true })
-            .Select(h => new CaseStep(names.Of(h.ElementId)!.Name!, h.At))
+            .Where(h => h.Kind == "element-completed" && h.ElementId is not null && words.ContainsKey(h.ElementId))
+            .Select(h => new CaseStep(words[h.ElementId!].Label, h.At))
             .ToList();
-        var inProgress = snapshot.ActiveElements.Select(a => names.Of(a.ElementId)).Where(e => e is { IsCustomerStep: true }).Select(e => e!.Name!).Distinct().ToList();
+        var inProgress = snapshot.ActiveElements.Where(a => words.ContainsKey(a.ElementId)).Select(a => words[a.ElementId].Label).Distinct().ToList();
         return new CaseView(snapshot.Id, snapshot.BusinessKey, names.Name, StatusOf(snapshot.Status), promise?.Label,
             promise is null ? null : promise.TargetAt ?? promise.EndedAt, promise is null ? null : promise.State switch
             {
@@ -249,7 +257,10 @@ internal sealed record CaseView(Guid Id, string? Reference, string Journey, stri
                 SlaState.Breached => false,
                 _ => null,
             },
-            inProgress, done, snapshot.StartedAt, snapshot.EndedAt);
+            inProgress, done, snapshot.StartedAt, snapshot.EndedAt)
+        {
+            Questions = snapshot.Status == ProcessInstanceStatus.Active ? await CustomerAnswersApi.OpenAsync(snapshot.Id, names, engine, ct) : [],
+        };
     }
 }
 

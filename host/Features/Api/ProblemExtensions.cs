@@ -69,7 +69,7 @@ internal static partial class ProblemExtensions
                 InstanceStateUnreadableException unreadable => With(extensions, "instanceId", unreadable.InstanceId, (409, "The instance's stored state cannot be read")),
                 CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),
-                TaskFormException form => With(extensions, "errors", form.FieldErrors, (422, "The form has errors")),
+                TaskFormException form => With(extensions, "errors", form.FieldErrors, With(extensions, "rules", form.FieldRules, (422, "The form has errors"))),
                 DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, "The BPMN document has errors")),
                 ModificationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The modification is refused")),
                 MigrationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The migration is refused")),

@@ -53,18 +53,12 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
         return new ProcessNames((string?)process.Attribute("name") ?? processId, elements)
         {
             StartedByHandoff = !startsByItself, Forms = forms, StartForm = startForm, CaseData = CaseDataItem.Read(process),
+            CustomerSteps = CustomerStep.Read(process),
         };
     }
 }
 
-internal sealed record ElementName(string? Name, string Kind)
-{
-    /// <summary>
-    /// A step a customer would recognise: work people do (user, manual, receive and send tasks) or a milestone event
-    /// with a name; automatic steps (service, script, rule tasks) are the organisation's business.
-    /// </summary>
-    public bool IsCustomerStep => !string.IsNullOrWhiteSpace(Name) && Kind is "userTask" or "manualTask" or "receiveTask" or "sendTask" or "endEvent" or "intermediateCatchEvent";
-}
+internal sealed record ElementName(string? Name, string Kind);
 
 internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, ElementName> Elements)
 {
@@ -79,6 +73,9 @@ internal sealed record ProcessNames(string Name, IReadOnlyDictionary<string, Ele
 
     /// <summary>The variables the journey shows agents beside every task (<c>wf:caseData</c> on the process), in its order.</summary>
     public IReadOnlyList<CaseDataItem> CaseData { get; init; } = [];
+
+    /// <summary>The words customers read for the steps the journey shows them (<c>wf:customerStep</c>), by element id.</summary>
+    public IReadOnlyDictionary<string, CustomerStep> CustomerSteps { get; init; } = new Dictionary<string, CustomerStep>();
 
     public ElementName? Of(string? elementId) => elementId is not null && Elements.TryGetValue(elementId, out var e) ? e : null;
 }

@@ -49,7 +49,8 @@ internal static partial class TaskCases
     {
         var snapshot = await engine.Queries.GetInstanceAsync(task.InstanceId, ct);
         var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
-        var form = task.Form.Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+        // A field inside a group sets the variable its path names: the values shown are the top-level ones.
+        var form = task.Form.Select(f => f.Id.Split('.')[0]).ToHashSet(StringComparer.Ordinal);
         var shown = names.CaseData.Where(c => snapshot.Variables.ContainsKey(c.Variable)).ToList();
         var visible = snapshot.Variables.Where(v => form.Contains(v.Key) || shown.Any(c => c.Variable == v.Key))
             .ToDictionary(v => v.Key, v => Shorten(v.Value), StringComparer.Ordinal);

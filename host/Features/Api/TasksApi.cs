@@ -48,15 +48,15 @@ internal static class TasksApi
                     : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct) =>
+        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             WorkAsync(http, engine, id, async (caller, task) =>
             {
-                await CheckCompletionAsync(engine, catalog, limits, task, request?.Variables, ct);
+                CheckCompletion(limits, task, request?.Variables);
                 await engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct);
             }, returnTask: false, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithSummary("Completes the task with the form's values; a wrong field is 422 with an error per field, and nothing moves.");
+            .WithSummary("Completes the task with the form's values (a wf:form or a Camunda Form); a wrong field is 422 with an error and the broken rule per field (errors, rules), a variable the form does not have 400, and nothing moves.");
     }
 
     private static async Task<TaskPage> QueryAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits,
@@ -92,20 +92,23 @@ internal static class TasksApi
         : throw new WorkflowInputException($"{name}: '{InputRules.Text(value, name, limits.MaxNameLength, nameof(ApiLimits.MaxNameLength))}' is none of {string.Join(", ", Enum.GetNames<T>().Select(JsonNamingPolicy.CamelCase.ConvertName))}");
 
     /// <summary>
-    /// A completion sets the form's fields only, each within the bounds the model gives it; a task without a form sets
-    /// no system or party variable. Checked before the engine runs, so nothing moves on a refusal.
+    /// A completion sets the form's fields only (400 naming the others); a task without a form sets no system or party
+    /// variable. Every rule of the form (required, bounds, lengths, patterns, options) is the engine's to check, with
+    /// every field's error at once (422). Checked before the engine runs, so nothing moves on a refusal.
     /// </summary>
-    private static async Task CheckCompletionAsync(WorkflowEngine engine, ProcessCatalog catalog, ApiLimits limits, UserTaskInfo task, Dictionary<string, JsonElement>? variables, CancellationToken ct)
+    internal static void CheckCompletion(ApiLimits limits, UserTaskInfo task, Dictionary<string, JsonElement>? variables)
     {
         InputRules.CheckVariables(variables, limits);
         InputRules.RefuseReserved(variables, "a task's completion", InputRules.SystemVariables);
-        var version = (await engine.Queries.GetInstanceAsync(task.InstanceId, ct)).Version;
-        var form = (await catalog.GetAsync(task.ProcessId, version, ct)).Forms.GetValueOrDefault(task.ElementId)
-            ?? (task.Form.Count > 0 ? new FormRules(task.Form.Select(f => new FormRule(f.Id, f.Label, f.Type, f.Required, null, null, null)).ToList()) : null);
-        if (form is not null)
+        if (task.Form.Count > 0 || task.FormSchema is not null)
         {
-            // Required fields and types are the engine's to check (422 with every field's error); unknown fields and bounds are here.
-            form.Check(variables, $"the form of task '{task.Name ?? task.ElementId}'", requireAll: false);
+            // A field inside a group sets a variable named by the group's path: the top-level names are what may be set.
+            var known = task.Form.Select(f => f.Id.Split('.')[0]).ToHashSet(StringComparer.Ordinal);
+            var unknown = ((IEnumerable<string>?)variables?.Keys ?? []).Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of the form of task '{task.Name ?? task.ElementId}' (its fields: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
+            }
         }
         else
         {

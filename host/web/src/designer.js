@@ -11,6 +11,7 @@ import { WfPropertiesProviderModule } from './wf-properties.jsx';
 import { ElementTemplatesModules, templatesConfig } from './templates.js';
 import { SimulationModules } from './simulation.js';
 export { toggleSimulation } from './simulation.js';
+import { WorkflowsFormsModule } from './forms-designer.jsx';
 
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
@@ -32,6 +33,7 @@ export function createModeler({ container, panel, wf, templates = async () => []
       ZeebePropertiesProviderModule,
       ZeebeBehaviorsModule,
       WfPropertiesProviderModule,
+      WorkflowsFormsModule,
       lintModule,
       ...ElementTemplatesModules,
       ...SimulationModules,

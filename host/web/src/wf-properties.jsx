@@ -52,6 +52,9 @@ const SPECS = [
     ['warnings', 'Warnings (default 75%)']] },
   { id: 'wf-pause', label: 'Workflows: pause the clocks while waiting here', type: 'wf:PauseClocks', when: waits, fields: [
     ['reason', 'Reason (from the pause-reason catalogue)']] },
+  { id: 'wf-customer-step', label: 'Workflows: the customer\'s words for this step (tracker)', type: 'wf:CustomerStep', when: bo => is(bo, 'bpmn:FlowNode'), fields: [
+    ['label', 'What the customer reads (never the step\'s own name)'],
+    ['customerAnswers', 'The customer answers this task\'s form in the tracker', 'check']] },
   { id: 'wf-satisfaction', label: 'Workflows: satisfaction milestone', type: 'wf:Satisfaction', when: bo => is(bo, 'bpmn:FlowNode'), fields: [
     ['score', 'Score (FEEL, such as =score)']] },
   { id: 'wf-satisfaction-policy', label: 'Workflows: satisfaction policy', type: 'wf:SatisfactionPolicy', when: isProcess, target: processOf, fields: [

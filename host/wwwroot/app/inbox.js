@@ -3,6 +3,7 @@
 // work on it (take, give back, delegate, comment, complete); the customer's journey in the journey's own words.
 // Every list is usable from the keyboard: arrows move, Enter or Space opens.
 import { api, el, header, notice, countdown, when } from './common.js';
+import { camundaForm } from './inbox-forms.js';
 
 const user = await header('Inbox');
 let queue = null;
@@ -171,14 +172,19 @@ async function openTask(id, { keepFocus = false } = {}) {
   selected = view;
   const task = view.task;
   const mine = task.assignee === user.name;
-  const form = el('form', { novalidate: true, 'data-test': 'task-form', 'aria-label': `The form of ${view.step}` });
-  for (const field of task.form) {
+  const message = el('div', { id: 'task-message', 'data-test': 'task-message', role: 'status' });
+  // A Camunda Form is rendered by form-js; the engine's own fields (wf:form) by the page, as before.
+  const form = task.formSchema
+    ? await camundaForm(view, message, () => showNextThing(view))
+    : el('form', { novalidate: true, 'data-test': 'task-form', 'aria-label': `The form of ${view.step}` });
+  for (const field of task.formSchema ? [] : task.form) {
     form.append(el('label', { for: `field-${field.id}`, text: field.label + (field.required ? ' *' : '') }), fieldInput(field, view.formValues[field.id]),
       el('div', { class: 'field-error', id: `error-${field.id}`, 'data-error': field.id }));
   }
-  const message = el('div', { id: 'task-message', 'data-test': 'task-message', role: 'status' });
-  form.addEventListener('submit', event => { event.preventDefault(); complete(form, view, message); });
-  form.append(el('p', {}, el('button', { class: 'primary', type: 'submit', 'data-test': 'complete' }, 'Complete')));
+  if (!task.formSchema) {
+    form.addEventListener('submit', event => { event.preventDefault(); complete(form, view, message); });
+    form.append(el('p', {}, el('button', { class: 'primary', type: 'submit', 'data-test': 'complete' }, 'Complete')));
+  }
 
   const delegates = el('select', { id: 'delegate-to', 'data-test': 'delegate-to', 'aria-label': 'Delegate to' }, el('option', { value: '' }, 'Delegate to…'));
   const comment = el('textarea', { id: 'comment-text', 'data-test': 'comment-text', rows: 2, 'aria-label': 'Comment', placeholder: 'A comment for the case' });
@@ -227,12 +233,12 @@ async function complete(form, view, message) {
     form.querySelector('.invalid')?.focus();
     return;
   }
-  selected = null;
   await showNextThing(view);
 }
 
 /** After a completion the form gives way to what comes next: the case's next step when it is the agent's, else the queue's next task. */
 async function showNextThing(view) {
+  selected = null;
   const task = view.task;
   const box = list('task');
   const key = task.businessKey;

@@ -1,6 +1,9 @@
 // The customers' tracker: raise a complaint or request, see its status, the promised date and the steps done,
-// in the journey's own words; the API gives a customer nothing internal (no queue, no agent, no variables).
+// in the journey's words for customers (never an internal step name); answer what the journey asks (the satisfaction
+// survey) with form-js; the API gives a customer nothing internal (no queue, no agent, no variables). Usable from
+// 390 px wide (tracker.css).
 import { api, el, header, notice, when } from './common.js';
+import { questionView } from './tracker-questions.js';
 
 await header('My requests');
 const branches = await api('/api/branches');
@@ -27,6 +30,7 @@ async function openCase(id) {
     el('p', {}, 'Status: ', el('strong', { 'data-test': 'case-status', text: c.status })),
     promise,
     c.inProgress.length ? el('p', { 'data-test': 'in-progress', text: `Now: ${c.inProgress.join(', ')}` }) : null,
+    ...(await Promise.all(c.questions.map(q => questionView(c, q, () => loadCases(id))))),
     el('h2', { text: 'Done so far' }),
     el('ul', { class: 'steps', 'data-test': 'steps' }, ...c.stepsDone.map(s => el('li', {}, `${s.name} `, el('span', { class: 'when', text: when(s.at) })))),
     el('button', { onclick: () => loadCases(id) }, 'Refresh')].filter(Boolean));

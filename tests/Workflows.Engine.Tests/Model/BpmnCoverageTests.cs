@@ -224,7 +224,7 @@ public sealed class BpmnCoverageTests
         var findings = Findings(Process("p", """
             <bpmn:startEvent id="start"/>
             <bpmn:sequenceFlow id="f" sourceRef="start" targetRef="end"><bpmn:extensionElements><zeebe:taskDefinition type="t"/></bpmn:extensionElements></bpmn:sequenceFlow>
-            <bpmn:userTask id="end"><bpmn:extensionElements><zeebe:formDefinition formKey="camunda-forms:bpmn:f"/><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:userTask id="end"><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items"/><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:userTask>
             """));
 
         Assert.That(findings.Select(f => (f.Severity, f.Code, f.ElementId)), Is.EqualTo(new[]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Runtime;
@@ -61,7 +60,7 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
             Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, node.Name, instance.State.ProcessId, instance.State.BusinessKey,
             Text(spec.Assignee, "the assignee"), List(spec.CandidateGroups, "the candidate groups"), List(spec.CandidateUsers, "the candidate users"),
             priority, Date(spec.DueDate, "the due date"), Date(spec.FollowUpDate, "the follow-up date"),
-            spec.FormFields.Count == 0 ? null : JsonSerializer.Serialize(spec.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values })),
+            TaskForm.ToJson(spec),
             now)
         {
             CustomerId = expressions.Party(instance, element, instance.Definition.Process.CustomerId),
