@@ -17,6 +17,7 @@ export function draftsOf({ modeler, status, current, open }) {
   // when it was last saved, deployed or opened; the diagram is edited when the stack is elsewhere.
   let draft = null;
   let cleanAt = -1;
+  let cleanXml = Promise.resolve(null);
   let edited = false;
   let autosave = null;
   let saving = Promise.resolve();
@@ -35,9 +36,12 @@ export function draftsOf({ modeler, status, current, open }) {
 
   function markClean() {
     cleanAt = position();
+    cleanXml = xmlNow();
     edited = false;
     show();
   }
+
+  const xmlNow = () => modeler.saveXML({ format: true }).then(r => r.xml, () => null);
 
   function show() {
     document.body.dataset.edited = edited ? 'yes' : 'no';
@@ -50,7 +54,10 @@ export function draftsOf({ modeler, status, current, open }) {
   // Whether the edited diagram may be replaced: at once when nothing is unsaved, else the analyst chooses to keep
   // editing (false), to save a draft first, or to discard her edits.
   async function mayReplace(what) {
+    await settlePanel();
     await saving;
+    // The stack's position can miss an edit (an undo and a new edit land on the same index): the XML says for sure.
+    if (!edited && await xmlNow() !== await cleanXml) edited = true;
     if (edited && !await ask(what)) return false;
     clearTimeout(autosave);
     return true;
@@ -74,12 +81,22 @@ export function draftsOf({ modeler, status, current, open }) {
     event.returnValue = '';
   });
 
+  // A value typed in the properties panel reaches the diagram a moment later (the panel debounces its input) or when the
+  // field loses the focus: before the diagram is judged or saved, the field lets go and the value lands.
+  async function settlePanel() {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !active.closest('#properties-panel')) return;
+    active.blur();
+    await new Promise(resolve => setTimeout(resolve, 400));
+  }
+
   // ---------------------------------------------------------------- saving
 
   // Saves the diagram: into the open draft at its revision, else as a new draft named after its process. True when saved.
   function save({ auto = false } = {}) {
     clearTimeout(autosave);
     const run = saving.then(async () => {
+      if (!auto) await settlePanel();
       if (auto && (!draft || !edited || draft.conflict)) return true;
       const at = position();
       const { xml } = await modeler.saveXML({ format: true });
@@ -95,6 +112,7 @@ export function draftsOf({ modeler, status, current, open }) {
         }
         // Edits made while the save was on its way stay edits.
         cleanAt = at;
+        cleanXml = Promise.resolve(xml);
         edited = position() !== cleanAt;
         show();
         status.textContent = `${auto ? 'saved' : 'draft saved'}: "${draft.name}" (revision ${draft.revision})`;
