@@ -5,8 +5,6 @@ import { api, el, header, latestVersions } from './common.js';
 import { compareView } from './designer-compare.js';
 import { showRollouts } from './designer-rollouts.js';
 import { loadTemplates, wireSteps } from './designer-steps.js';
-import { draftsOf } from './designer-drafts.js';
-import { fitBesideThePalette, fullStatusOnHover, resizablePanel, shortcuts } from './designer-layout.js';
 import { createModeler } from '/lib/designer/designer.js';
 
 await header('Designer');
@@ -53,14 +51,16 @@ async function refreshLibrary() {
   const library = document.getElementById('library');
   library.replaceChildren(el('option', { value: '' }, 'Open from the library…'));
   for (const [processId, version] of latest) library.append(el('option', { value: processId }, `${processId} (v${version})`));
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (key.startsWith('wf-draft:')) library.append(el('option', { value: key }, `${key.slice(9)} (draft)`));
+  }
 }
 
-// Opens a diagram (a new blank one without xml) in place of the edited one: the callers ask the drafts' guard first.
 async function open(xml, processId) {
   side.close();
-  if (xml === null) await modeler.createDiagram();
-  else await modeler.importXML(xml);
-  fitBesideThePalette(modeler);
+  await modeler.importXML(xml);
+  canvas.zoom('fit-viewport');
   current.processId = processId || firstProcessId();
   await showVersions();
   clearMarks();
@@ -82,25 +82,24 @@ function firstProcessId() {
   return process?.id;
 }
 
-const drafts = draftsOf({ modeler, status, current: () => current, open });
-window.wfDesigner.drafts = drafts;
-
 document.getElementById('library').addEventListener('change', async event => {
   const value = event.target.value;
-  event.target.value = '';
-  if (!value || !await drafts.mayReplace(`open ${value} from the library`)) return;
+  if (!value) return;
+  if (value.startsWith('wf-draft:')) { await open(JSON.parse(localStorage.getItem(value)).xml, value.slice(9)); return; }
   const version = (await latestVersions()).get(value);
   await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${version}/xml`), value);
-  drafts.opened();
 });
 
-document.getElementById('open-file').addEventListener('click', () => document.getElementById('file').click());
 document.getElementById('file').addEventListener('change', async event => {
   const file = event.target.files[0];
-  event.target.value = '';
-  if (!file || !await drafts.mayReplace(`open the file ${file.name}`)) return;
-  await open(await file.text(), null);
-  drafts.opened();
+  if (file) await open(await file.text(), null);
+});
+
+document.getElementById('save-draft').addEventListener('click', async () => {
+  const { xml } = await modeler.saveXML({ format: true });
+  localStorage.setItem('wf-draft:' + current.processId, JSON.stringify({ xml, savedAt: new Date().toISOString() }));
+  status.textContent = `draft of ${current.processId} saved in this browser`;
+  await refreshLibrary();
 });
 
 // ------------------------------------------------------------------ findings, deploy, compare
@@ -159,8 +158,6 @@ document.getElementById('deploy').addEventListener('click', async () => {
   try {
     const result = await api('/api/definitions', { method: 'POST', xml });
     showFindings(result.findings);
-    // Deployed edits are kept (as a version); an open draft takes them too.
-    if (drafts.draft) await drafts.save({ auto: true }); else drafts.markClean();
     status.textContent = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
     await refreshLibrary();
     await showVersions();
@@ -201,12 +198,6 @@ function showSelected(element) {
 
 modeler.on('selection.changed', ({ newSelection }) => showSelected(newSelection.length === 1 ? newSelection[0] : null));
 modeler.on('import.done', () => showSelected(null));
-resizablePanel({ canvas });
-fullStatusOnHover();
-const click = id => () => document.getElementById(id).click();
-shortcuts({ saveDraft: () => drafts.save(), validate: click('validate'), deploy: click('deploy'), drafts: click('drafts'), newDiagram: click('new-diagram') });
 await refreshLibrary();
-await open(null);
-drafts.opened();
-status.textContent = 'a new diagram: open one from the library, a file or your drafts';
-await drafts.moveBrowserDrafts();
+await modeler.createDiagram();
+status.textContent = 'a new diagram: open one from the library or a file';
