@@ -67,7 +67,7 @@ public sealed class ComparisonApiTests
     public async Task An_edited_document_compares_with_a_deployed_version_and_a_redrawn_one_says_layout_only()
     {
         var edited = _v2.Replace("name=\"Investigate\"", "name=\"Investigate the complaint\"", StringComparison.Ordinal);
-        var redrawn = _v2.Replace("<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"950\"", "<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"990\"", StringComparison.Ordinal);
+        var redrawn = _v2.Replace("<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"1100\"", "<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"1140\"", StringComparison.Ordinal);
         Assert.That(redrawn, Is.Not.EqualTo(_v2));
 
         using var draft = await CompareDraftAsync("alice", edited, "");

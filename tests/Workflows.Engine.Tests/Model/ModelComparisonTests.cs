@@ -148,8 +148,8 @@ public sealed class ModelComparisonTests
     public void A_model_only_redrawn_is_reported_as_layout_only_never_as_a_change_of_meaning()
     {
         var before = Complaints();
-        var after = Edit(before, ("<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"950\" y=\"680\"",
-            "<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"990\" y=\"700\""));
+        var after = Edit(before, ("<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"1100\" y=\"680\"",
+            "<bpmndi:BPMNShape id=\"investigate_di\" bpmnElement=\"investigate\"><dc:Bounds x=\"1140\" y=\"700\""));
 
         var comparison = WorkflowDeployments.Compare(before, after);
 
