@@ -48,6 +48,7 @@ public sealed class WorkflowEngine
         Clock = new WorkflowClock(_runner);
         Rollouts = new WorkflowRollouts(_runner, Branches, ServiceLevels, Queries);
         Decisions = new WorkflowDecisions(_runner, Branches);
+        Drafts = new WorkflowDrafts(_runner);
     }
 
     /// <summary>Checks and deploys BPMN documents; reads deployed versions.</summary>
@@ -82,6 +83,9 @@ public sealed class WorkflowEngine
 
     /// <summary>Deployed decisions (DMN): versions and stages, XML, approvals, branch pins, evaluation.</summary>
     public WorkflowDecisions Decisions { get; }
+
+    /// <summary>Analysts' drafts of BPMN documents, saved without deploying: each analyst's own, listed, opened, saved, renamed, deleted.</summary>
+    public WorkflowDrafts Drafts { get; }
 
     /// <summary>Repairs: instance modification, and batch operations (cancel, retry incidents, modify) run by the worker.</summary>
     public WorkflowOperations Operations { get; }
