@@ -156,6 +156,13 @@ public sealed class AuthorizationMatrixTests
         return _decision;
     }
 
+    // A draft of the analyst's own (drafts answer only their analyst): a fresh one per request, as a delete takes it.
+    private async Task<string> FreshDraftAsync()
+    {
+        var draft = await (await ClientAsync(Analyst)).PostJsonAsync("/api/drafts", new { name = "matrix", xml = Bpmn("matrix-draft") }, HttpStatusCode.Created);
+        return draft.GetProperty("id").GetString()!;
+    }
+
     private async Task<string> ComplaintAsync(object? variables = null) =>
         await (await _host.As(Agent)).StartAsync("complaint", variables ?? new { customerId = "cust-1001" });
 
@@ -196,6 +203,12 @@ public sealed class AuthorizationMatrixTests
         new("GetXml", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/versions/1/xml"))),
         new("Compare", Staff, _ => Task.FromResult(Get("/api/definitions/complaint/compare?from=1&to=1"))),
         new("CompareDraft", [Analyst], _ => Task.FromResult(Xml("/api/definitions/complaint/compare?from=1", Bpmn("complaint")))),
+        new("ListDrafts", [Analyst], _ => Task.FromResult(Get("/api/drafts"))),
+        new("CreateDraft", [Analyst], _ => Task.FromResult(Send(HttpMethod.Post, "/api/drafts", new { name = "matrix", xml = Bpmn("matrix-draft") }))),
+        new("GetDraft", [Analyst], async t => Get($"/api/drafts/{await t.FreshDraftAsync()}")),
+        new("SaveDraft", [Analyst], async t => Send(HttpMethod.Put, $"/api/drafts/{await t.FreshDraftAsync()}", new { xml = Bpmn("matrix-draft"), revision = 1 })),
+        new("RenameDraft", [Analyst], async t => Send(HttpMethod.Patch, $"/api/drafts/{await t.FreshDraftAsync()}", new { name = "renamed" })),
+        new("DeleteDraft", [Analyst], async t => Send(HttpMethod.Delete, $"/api/drafts/{await t.FreshDraftAsync()}")),
         new("ListBranches", Everyone, _ => Task.FromResult(Get("/api/branches"))),
         new("Me", Callers, _ => Task.FromResult(Get("/api/auth/me"))),
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),

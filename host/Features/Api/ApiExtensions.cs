@@ -92,6 +92,7 @@ internal static class ApiExtensions
     {
         var api = app.MapGroup("/api").WithWorkflowsProblems();
         api.MapDefinitions();
+        api.MapDrafts();
         api.MapBranches();
         api.MapBranchCalendar();
         api.MapParameters();
