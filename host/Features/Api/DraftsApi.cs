@@ -38,7 +38,7 @@ internal static class DraftsApi
                 await engine.Drafts.DeleteAsync(Caller.From(http.User).Name, id, ct);
                 return Results.NoContent();
             })
-            .WithName("DeleteDraft").WithSummary("Deletes the draft.");
+            .WithName("DeleteDraft").Produces(StatusCodes.Status204NoContent).WithSummary("Deletes the draft.");
     }
 
     private static string Name(string? name, ApiLimits limits) => InputRules.Name(name, "name", limits);
