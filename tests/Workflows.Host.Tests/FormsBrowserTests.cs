@@ -114,6 +114,8 @@ public sealed class FormsBrowserTests() : HostFixture(Backend.Sqlite)
         var label = page.Locator("[data-test=form-panel] #bio-properties-panel-label");
         await label.FillAsync("Anything else you want to tell us?");
         await label.PressAsync("Tab");
+        // The editor's panel writes a typed value after a short delay: the form shows the label once it has landed.
+        await Assertions.Expect(page.Locator("[data-test=form-editor] .fjs-element[data-id=survey_comment]")).ToContainTextAsync("Anything else you want to tell us?");
         await TestBrowser.ScreenshotAsync(page, "designer-form-js");
         await page.ClickAsync("[data-test=form-save]");
         await Assertions.Expect(page.Locator("[data-test=form-designer]")).ToHaveCountAsync(0);

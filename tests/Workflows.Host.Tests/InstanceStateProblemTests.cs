@@ -26,7 +26,7 @@ public sealed class InstanceStateProblemTests
         """;
 
     [Test]
-    public async Task An_instance_whose_stored_state_is_refused_answers_a_problem_naming_it_on_inspection_and_on_a_message()
+    public async Task An_instance_whose_stored_state_is_refused_is_inspected_from_its_rows_naming_why_and_a_message_passes_it_over()
     {
         await using var host = TestHost.Start();
         await (await host.As("alice")).DeployAsync(Race);
@@ -42,15 +42,14 @@ public sealed class InstanceStateProblemTests
         }
 
         using var inspection = await (await host.As("otto")).GetAsync(new Uri($"/api/instances/{id}/inspection", UriKind.Relative));
-        var inspected = await inspection.JsonAsync(HttpStatusCode.Conflict);
+        var inspected = await inspection.JsonAsync(HttpStatusCode.OK); // answered from its rows, saying why the state cannot be read
         using var message = await ann.PostAsJsonAsync("/api/messages", new { name = "state-race", correlationKey = "POISON" });
         var published = await message.ProblemAsync(HttpStatusCode.NotFound); // passed over: no readable instance waits
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(inspected.GetProperty("title").GetString(), Is.EqualTo("The instance's stored state cannot be read"));
-            Assert.That(inspected.GetProperty("detail").GetString(), Does.Contain(id).And.Contain("'evil'"));
-            Assert.That(inspected.GetProperty("instanceId").GetString(), Is.EqualTo(id));
+            Assert.That(inspected.GetProperty("scope").GetProperty("state").GetString(), Is.EqualTo("unreadable"));
+            Assert.That(inspected.GetProperty("stateProblem").GetString(), Does.Contain(id).And.Contain("'evil'"));
             Assert.That(published, Does.Contain(id).And.Contain("cannot be read"));
         }
     }

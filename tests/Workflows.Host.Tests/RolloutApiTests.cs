@@ -110,7 +110,7 @@ public sealed class RolloutApiTests(string store)
         var plan = new { journey = "complaint", version = v2, waves = new object[] { new { name = "pilot", branches = new[] { "paris-01" } }, new { name = "France", branches = new[] { "lyon-01" } } }, reason = "the new complaint answers sooner" };
 
         using var unapproved = await cora.PostAsJsonAsync("/api/rollouts", plan);
-        Assert.That(await DetailAsync(unapproved, HttpStatusCode.Conflict), Does.Contain("is not approved"));
+        Assert.That(await DetailAsync(unapproved, HttpStatusCode.Conflict), Does.Contain("not approved"));
         using var brunoApproves = await bruno.PostAsJsonAsync($"/api/definitions/complaint/versions/{v2}/approval", new { reason = "mine" });
         Assert.That(brunoApproves.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "approving is the analysts'");
         using var noReason = await alice.PostAsJsonAsync($"/api/definitions/complaint/versions/{v2}/approval", new { reason = "" });
