@@ -89,21 +89,9 @@ internal sealed class UnitOfWork
     public async ValueTask<LoadedInstance> AdoptUnreadableAsync(InstanceRecord record)
     {
         var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
-        var state = new InstanceState
-        {
-            Id = record.Id,
-            ProcessId = record.ProcessId,
-            DefinitionId = record.DefinitionId,
-            Version = record.Version,
-            BusinessKey = record.BusinessKey,
-            Status = record.Status,
-            StartedAt = record.StartedAt,
-            EndedAt = record.EndedAt,
-            RowVersion = record.RowVersion,
-            ParentInstanceId = record.ParentInstanceId,
-            NextKey = InstanceState.RootKey + 1,
-            Variables = new FeelContext(),
-        };
+        var state = InstanceStateSerializer.FromRow(record);
+        state.NextKey = InstanceState.RootKey + 1;
+        state.Variables = new FeelContext();
         var loaded = new LoadedInstance(state, definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId), StoredState = record.State };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
