@@ -80,16 +80,39 @@ public sealed class FeelContext : IEnumerable<KeyValuePair<string, object?>>
         return copy;
     }
 
-    /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
-    {
-        foreach (var key in _keys)
-        {
-            yield return new KeyValuePair<string, object?>(key, _values[key]);
-        }
-    }
+    /// <summary>The entries in insertion order.</summary>
+    // A struct enumerator: a foreach over a context (every variable mapping, every state written) allocates nothing.
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Enumerates a context's entries in insertion order.</summary>
+    public struct Enumerator : IEnumerator<KeyValuePair<string, object?>>
+    {
+        private readonly Dictionary<string, object?> _values;
+        private List<string>.Enumerator _keys;
+
+        internal Enumerator(FeelContext context)
+        {
+            _values = context._values;
+            _keys = context._keys.GetEnumerator();
+        }
+
+        /// <inheritdoc />
+        public KeyValuePair<string, object?> Current => new(_keys.Current, _values[_keys.Current]);
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        /// <inheritdoc />
+        public bool MoveNext() => _keys.MoveNext();
+
+        /// <inheritdoc />
+        public void Dispose() => _keys.Dispose();
+
+        void System.Collections.IEnumerator.Reset() => throw new NotSupportedException();
+    }
 
     /// <inheritdoc />
     public override string ToString() => FeelValue.ToDisplayString(this);

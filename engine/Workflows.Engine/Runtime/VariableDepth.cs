@@ -20,7 +20,7 @@ internal static class VariableDepth
     };
 
     /// <summary>The first variable of <paramref name="variables"/> deeper than <paramref name="limit"/>, with its depth (counted to <c>limit + 1</c>).</summary>
-    public static (string Name, int Depth)? FirstTooDeep(IEnumerable<KeyValuePair<string, object?>>? variables, int limit)
+    public static (string Name, int Depth)? FirstTooDeep(FeelContext? variables, int limit)
     {
         if (variables is null)
         {
