@@ -35,6 +35,19 @@ internal static class TimerSchedule
         return null;
     }
 
+    private static string? ModuleRefusal(object? value)
+    {
+        foreach (var durations in Modules.EngineModules.TimerDurations)
+        {
+            if (durations.Refuses(value) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Plans a timer from a static text or the value of a FEEL expression. A duration a module reads
     /// (<see cref="Modules.ITimerDurations"/>) is due where <paramref name="moduleDue"/> puts it; null from it, or no
@@ -68,13 +81,15 @@ internal static class TimerSchedule
                     return new TimerPlan(moduleDueAt, null, 0);
                 }
 
-                if (AsDuration(value, now) is not { } duration)
+                if (After(now, value, out var pastCalendar) is not { } dueAfter)
                 {
-                    error = $"expected an ISO 8601 duration such as PT1H or P2D, or a business duration such as 2 business days or 16 working hours, got {FeelValue.ToDisplayString(value)}";
+                    error = pastCalendar
+                        ? $"{FeelValue.ToDisplayString(value)} from {now:yyyy-MM-dd} falls due {BeyondCalendar}"
+                        : ModuleRefusal(value) ?? $"expected an ISO 8601 duration such as PT1H or P2D, or a business duration such as 2 business days or 16 working hours, got {FeelValue.ToDisplayString(value)}";
                     return null;
                 }
 
-                return new TimerPlan(now + duration, null, 0);
+                return new TimerPlan(dueAfter, null, 0);
 
             default:
                 return PlanCycle(value as string, now, out error);
@@ -111,27 +126,48 @@ internal static class TimerSchedule
             start = startAt.ToInstant();
         }
 
-        if (AsDuration(durationText, start) is not { } interval || interval <= TimeSpan.Zero)
+        var next = After(start, durationText, out var pastCalendar);
+        if (next is null || next <= start)
         {
-            error = $"'{durationText}' is not a positive ISO 8601 duration";
+            error = pastCalendar ? $"'{durationText}' from {start:yyyy-MM-dd} falls due {BeyondCalendar}" : $"'{durationText}' is not a positive ISO 8601 duration";
             return null;
         }
 
         // With an explicit start the first firing is at the start; otherwise one interval from now.
+        var interval = next.Value - start;
+        if (parts.Length == 2 && now > DateTimeOffset.MaxValue - interval)
+        {
+            error = $"'{durationText}' from {now:yyyy-MM-dd} falls due {BeyondCalendar}";
+            return null;
+        }
+
         var first = parts.Length == 3 ? start : now + interval;
         return new TimerPlan(first, interval, count < 0 ? -1 : count - 1);
     }
 
-    private static TimeSpan? AsDuration(object? value, DateTimeOffset from) => value switch
+    private const string BeyondCalendar = "after the year 9999, past the last date a timer can be set to";
+
+    /// <summary>
+    /// <paramref name="from"/> plus the ISO 8601 duration <paramref name="value"/> (a text or a FEEL duration); null when it
+    /// is none, or when the sum leaves the calendar a date can hold (<paramref name="pastCalendar"/>: <c>P9999Y</c>).
+    /// </summary>
+    private static DateTimeOffset? After(DateTimeOffset from, object? value, out bool pastCalendar)
     {
-        TimeSpan t => t,
-        FeelYearMonthDuration y => from.AddMonths(y.TotalMonths) - from,
-        string s => FeelBuiltins.ParseDuration(s) switch
+        pastCalendar = false;
+        var duration = value is string text ? FeelBuiltins.ParseDuration(text) : value;
+        try
         {
-            TimeSpan t => t,
-            FeelYearMonthDuration y => from.AddMonths(y.TotalMonths) - from,
-            _ => null,
-        },
-        _ => null,
-    };
+            return duration switch
+            {
+                TimeSpan t => from + t,
+                FeelYearMonthDuration y => from.AddMonths(y.TotalMonths),
+                _ => null,
+            };
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            pastCalendar = true;
+            return null;
+        }
+    }
 }

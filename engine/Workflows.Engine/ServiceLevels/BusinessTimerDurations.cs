@@ -16,6 +16,8 @@ internal sealed class BusinessTimerDurations : ITimerDurations
 
     public bool Reads(object? value) => AsBusinessDuration(value) is not null;
 
+    public string? Refuses(object? value) => value is string text ? BusinessDuration.LengthProblem(text) : null;
+
     public DateTimeOffset DueAt(object? value, FlowNode timerNode, ElementScope scope, WorkflowEngineOptions options, DateTimeOffset now)
     {
         var duration = AsBusinessDuration(value) ?? throw new StepFailedException($"the timer of {timerNode} is not a business duration");
@@ -23,6 +25,10 @@ internal sealed class BusinessTimerDurations : ITimerDurations
         try
         {
             return ClockCalendar.Resolve(chain, options.Calendars, options.DefaultCalendar).AddTo(duration, now);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new StepFailedException($"the timer of {timerNode} ({duration}) cannot be placed on its calendar: {e.Message}");
         }
         catch (ArgumentException e)
         {

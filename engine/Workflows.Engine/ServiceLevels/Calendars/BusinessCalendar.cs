@@ -1,3 +1,5 @@
+using Workflows.Engine.Feel;
+
 // The namespace is the public types', not the folder's: users' code compiles unchanged (docs/architecture.md §4).
 namespace Workflows.Engine.Calendars;
 
@@ -97,7 +99,8 @@ public sealed class BusinessCalendar
             left -= available;
         }
 
-        throw new InvalidOperationException("unreachable: the week has working time");
+        // Only a calendar with very little working time a week runs out of its twenty-year walk before the duration does.
+        throw new ArgumentOutOfRangeException(nameof(workingTime), $"{FeelValue.FormatDuration(workingTime)} of working time is more than calendar '{Name}' has in twenty years");
     }
 
     /// <summary>How much working time lies between two instants (zero when <paramref name="to"/> is not later).</summary>

@@ -28,9 +28,36 @@ public abstract partial record BusinessDuration
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
+        var parsed = ParseForm(trimmed) ?? throw new FormatException($"'{text}' is not a duration: write PT48H (elapsed), 16 working hours (or PT16H working), or 2 business days cut-off 17:00");
+        return parsed.IsWithinLimits ? parsed : throw new FormatException(TooLong(text));
+    }
+
+    /// <summary>Why <paramref name="text"/>, written in one of the forms, is refused for its length; null when it is not too long or in no form.</summary>
+    internal static string? LengthProblem(string text) => ParseForm(text.Trim()) is { IsWithinLimits: false } ? TooLong(text) : null;
+
+    private static string TooLong(string text) =>
+        $"'{text}' is longer than a service level or timer may be: at most {MaxElapsedDays:N0} days elapsed, {MaxWorkingHours:N0} working hours or {MaxBusinessDays:N0} business days";
+
+    // Bounds that keep every due date inside the calendar (year 9999) and every calendar walk short: a business day is
+    // found by stepping day by day, working time by walking working stretches (BusinessCalendar bounds both at ten years).
+    private const int MaxElapsedDays = 36_500;
+    private const int MaxWorkingHours = 20_000;
+    private const int MaxBusinessDays = 2_500;
+
+    private bool IsWithinLimits => this switch
+    {
+        Elapsed e => e.Length.Duration() <= TimeSpan.FromDays(MaxElapsedDays),
+        WorkingTime w => w.Length <= TimeSpan.FromHours(MaxWorkingHours),
+        BusinessDays d => d.Days <= MaxBusinessDays,
+        _ => false,
+    };
+
+    private static BusinessDuration? ParseForm(string trimmed)
+    {
         if (WorkingHoursForm().Match(trimmed) is { Success: true } hours)
         {
-            return new WorkingTime(TimeSpan.FromHours(double.Parse(hours.Groups["n"].Value, CultureInfo.InvariantCulture)));
+            var n = double.Parse(hours.Groups["n"].Value, CultureInfo.InvariantCulture);
+            return new WorkingTime(n <= MaxWorkingHours ? TimeSpan.FromHours(n) : TimeSpan.MaxValue);
         }
 
         if (IsoWorkingForm().Match(trimmed) is { Success: true } iso && FeelBuiltins.ParseDuration(iso.Groups["d"].Value) is TimeSpan working)
@@ -41,15 +68,10 @@ public abstract partial record BusinessDuration
         if (BusinessDaysForm().Match(trimmed) is { Success: true } days)
         {
             var cutOff = days.Groups["cut"].Success ? TimeOnly.Parse(days.Groups["cut"].Value, CultureInfo.InvariantCulture) : TimeOnly.MaxValue;
-            return new BusinessDays(int.Parse(days.Groups["n"].Value, CultureInfo.InvariantCulture), cutOff);
+            return new BusinessDays(int.TryParse(days.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue, cutOff);
         }
 
-        if (FeelBuiltins.ParseDuration(trimmed) is TimeSpan elapsed)
-        {
-            return new Elapsed(elapsed);
-        }
-
-        throw new FormatException($"'{text}' is not a duration: write PT48H (elapsed), 16 working hours (or PT16H working), or 2 business days cut-off 17:00");
+        return FeelBuiltins.ParseDuration(trimmed) is TimeSpan elapsed ? new Elapsed(elapsed) : null;
     }
 
     /// <summary>Elapsed time.</summary>
