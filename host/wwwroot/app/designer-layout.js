@@ -70,7 +70,7 @@ function compactToolbar() {
     onkeydown: event => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); file.click(); } } }));
   const status = document.getElementById('status');
   const title = document.querySelector('header.top h1');
-  if (title) title.after(document.querySelector('[data-test=to-decisions]'), status);
+  if (title) title.after(...[document.querySelector('[data-test=to-decisions]'), status].filter(Boolean));
   status.setAttribute('role', 'status');
   new MutationObserver(() => { status.title = status.textContent; }).observe(status, { childList: true, characterData: true, subtree: true });
 }
