@@ -11,57 +11,20 @@ namespace Workflows.Host.Tests;
 /// No page logs an error. Each test saves a screenshot.
 /// </summary>
 [NonParallelizable]
-public sealed class DecisionsBrowserTests() : HostFixture(Backend.Sqlite)
+public sealed class DecisionsBrowserTests : BrowserFixture
 {
-    private Uri _base = null!;
-    private TestBrowser _browser = null!;
-    private IBrowserContext? _context;
-    private IPage? _page;
-    private readonly List<string> _pageErrors = [];
     private bool _refusalExpected;
 
-    private protected override bool Kestrel => true;
-
-    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" };
-
-    [OneTimeSetUp]
-    public async Task StartTheBrowser()
-    {
-        _base = Host.BaseAddress();
-        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/decisions.js", "/app/decisions-compare.js", "/lib/designer/decisions.js", "/lib/designer/decisions.css");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public async Task NoPageLoggedAnError()
-    {
-        await TestBrowser.FinishAsync(_context, _page);
-        _context = null;
-        Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
-    }
+    private protected override IReadOnlyList<string> Warm { get; } = ["/app/decisions.js", "/app/decisions-compare.js", "/lib/designer/decisions.js", "/lib/designer/decisions.css"];
 
     private async Task<IPage> DecisionsPageAsync()
     {
-        _pageErrors.Clear();
         _refusalExpected = false;
         // Chromium logs every answer in 4xx; the deployment a test expects to be refused is not an error of the page.
-        (_context, _page) = await _browser.OpenPageAsync(_base, _pageErrors, text => _refusalExpected && text.Contains("status of 422", StringComparison.Ordinal));
-        await TestBrowser.SignInAsync(_context, "alice");
-        await _page.GotoAsync("/decisions");
-        await ExpectTextAsync(_page, "[data-test=status]", "a new decision");
-        return _page;
+        var page = await OpenAsync("alice", "/decisions", tolerated: text => _refusalExpected && text.Contains("status of 422", StringComparison.Ordinal));
+        await ExpectTextAsync(page, "[data-test=status]", "a new decision");
+        return page;
     }
-
-    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector).First).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
 
     private static Task<string> XmlAsync(IPage page) => page.EvaluateAsync<string>("async () => (await window.wfDecisions.modeler.saveXML({ format: true })).xml");
 

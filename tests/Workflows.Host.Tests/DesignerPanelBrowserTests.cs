@@ -10,79 +10,19 @@ namespace Workflows.Host.Tests;
 /// editing and go when fixed. No page logs an error. Each test saves a screenshot.
 /// </summary>
 [NonParallelizable]
-public sealed class DesignerPanelBrowserTests() : HostFixture(Backend.Sqlite)
+public sealed class DesignerPanelBrowserTests : BrowserFixture
 {
     private static readonly XNamespace Bpmn = "http://www.omg.org/spec/BPMN/20100524/MODEL";
     private static readonly XNamespace Zeebe = "http://camunda.org/schema/zeebe/1.0";
 
-    private Uri _base = null!;
-    private TestBrowser _browser = null!;
-    private IBrowserContext? _context;
-    private IPage? _page;
-    private readonly List<string> _pageErrors = [];
-
-    private protected override bool Kestrel => true;
-
-    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" };
-
-    [OneTimeSetUp]
-    public async Task StartTheBrowser()
-    {
-        _base = Host.BaseAddress();
-        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/designer.js", "/lib/designer/designer.js", "/lib/designer/designer.css");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public async Task NoPageLoggedAnError()
-    {
-        // A failed test leaves the page as it was, to see why.
-        if (_page is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestBrowser.ScreenshotAsync(_page, "failed-" + TestContext.CurrentContext.Test.MethodName);
-        }
-
-        if (_context is not null)
-        {
-            await _context.CloseAsync();
-            _context = null;
-        }
-
-        Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
-    }
+    private protected override IReadOnlyList<string> Warm { get; } = ["/app/designer.js", "/lib/designer/designer.js", "/lib/designer/designer.css"];
 
     private async Task<IPage> DesignerAsync()
     {
-        _context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
-        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
-        _context.SetDefaultTimeout(60_000);
-        _context.SetDefaultNavigationTimeout(60_000);
-        var page = _page = await _context.NewPageAsync();
-        _pageErrors.Clear();
-        page.PageError += (_, error) => _pageErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _pageErrors.Add(message.Text);
-            }
-        };
-        await TestBrowser.SignInAsync(_context, "alice");
-        await page.GotoAsync("/designer");
+        var page = await OpenAsync("alice", "/designer");
         await ExpectTextAsync(page, "[data-test=status]", "a new diagram");
         return page;
     }
-
-    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
 
     /// <summary>Opens the panel's group <paramref name="group"/> unless it is open.</summary>
     internal static async Task OpenGroupAsync(IPage page, string group)
@@ -123,7 +63,7 @@ public sealed class DesignerPanelBrowserTests() : HostFixture(Backend.Sqlite)
 
     // Appends a new element of the type given (with an event definition, when given) after the element source, as the
     // context pad's append does (placed by bpmn-js's auto-place, with the modelling behaviours of Zeebe), and selects it.
-    private static async Task<string> AppendAsync(IPage page, string source, string type, string? eventDefinition = null)
+    internal static async Task<string> AppendAsync(IPage page, string source, string type, string? eventDefinition = null)
     {
         var id = await page.EvaluateAsync<string>("""
             ([source, type, eventDefinitionType]) => {

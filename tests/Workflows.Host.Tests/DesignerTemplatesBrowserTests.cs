@@ -10,91 +10,18 @@ namespace Workflows.Host.Tests;
 /// reaches a task. No page logs an error. Each test saves a screenshot.
 /// </summary>
 [NonParallelizable]
-public sealed class DesignerTemplatesBrowserTests() : HostFixture(Backend.Sqlite)
+public sealed class DesignerTemplatesBrowserTests : BrowserFixture
 {
-    private Uri _base = null!;
-    private TestBrowser _browser = null!;
-    private IBrowserContext? _context;
-    private IPage? _page;
-    private readonly List<string> _pageErrors = [];
-
-    private protected override bool Kestrel => true;
-
-    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" };
-
-    [OneTimeSetUp]
-    public async Task StartTheBrowser()
-    {
-        _base = Host.BaseAddress();
-        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/designer.js", "/app/designer-steps.js",
-            "/lib/designer/designer.js", "/lib/designer/designer.css");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public async Task NoPageLoggedAnError()
-    {
-        if (_page is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestBrowser.ScreenshotAsync(_page, "failed-" + TestContext.CurrentContext.Test.MethodName);
-        }
-
-        if (_context is not null)
-        {
-            await _context.CloseAsync();
-            _context = null;
-        }
-
-        Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
-    }
+    private protected override IReadOnlyList<string> Warm { get; } = ["/app/designer.js", "/app/designer-steps.js", "/lib/designer/designer.js", "/lib/designer/designer.css"];
 
     private async Task<IPage> DesignerAsync()
     {
-        _context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
-        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
-        _context.SetDefaultTimeout(60_000);
-        _context.SetDefaultNavigationTimeout(60_000);
-        var page = _page = await _context.NewPageAsync();
-        _pageErrors.Clear();
-        page.PageError += (_, error) => _pageErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _pageErrors.Add(message.Text);
-            }
-        };
-        await TestBrowser.SignInAsync(_context, "alice");
-        await page.GotoAsync("/designer");
+        var page = await OpenAsync("alice", "/designer");
         await ExpectTextAsync(page, "[data-test=status]", "a new diagram");
         return page;
     }
 
-    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
-
-    // Appends a new element after source as the context pad's append does, and selects it.
-    private static async Task<string> AppendAsync(IPage page, string source, string type)
-    {
-        var id = await page.EvaluateAsync<string>("""
-            ([source, type]) => {
-              const m = window.wfDesigner.modeler;
-              const created = m.get('autoPlace').append(m.get('elementRegistry').get(source), m.get('elementFactory').createShape({ type }));
-              m.get('selection').select(created);
-              return created.id;
-            }
-            """, new[] { source, type });
-        await ExpectTextAsync(page, "[data-test=selected]", id);
-        return id;
-    }
+    private static Task<string> AppendAsync(IPage page, string source, string type) => DesignerPanelBrowserTests.AppendAsync(page, source, type);
 
     [Test]
     public async Task A_task_made_from_a_library_template_in_the_panel_deploys_and_runs_on_the_librarys_handler()

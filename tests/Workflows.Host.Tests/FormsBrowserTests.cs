@@ -11,81 +11,9 @@ namespace Workflows.Host.Tests;
 /// the journey's words for customers. Any error in a page's console fails the test. Each test saves a screenshot.
 /// </summary>
 [NonParallelizable]
-public sealed class FormsBrowserTests() : HostFixture(Backend.Sqlite)
+public sealed class FormsBrowserTests : BrowserFixture
 {
-    private Uri _base = null!;
-    private TestBrowser _browser = null!;
-    private IBrowserContext? _context;
-    private IPage? _page;
-    private readonly List<string> _pageErrors = [];
-
-    private protected override bool Kestrel => true;
-
-    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" };
-
-    [OneTimeSetUp]
-    public async Task StartTheBrowser()
-    {
-        _base = Host.BaseAddress();
-        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/lib/designer/forms-viewer.js", "/lib/designer/forms-editor.js", "/lib/designer/designer.js");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
-    [TearDown]
-    public async Task NoPageLoggedAnError()
-    {
-        if (_page is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestBrowser.ScreenshotAsync(_page, "failed-" + TestContext.CurrentContext.Test.MethodName);
-        }
-
-        if (_context is not null)
-        {
-            await _context.CloseAsync();
-            _context = null;
-        }
-
-        Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
-    }
-
-    private async Task<IPage> OpenAsync(string user, string path, int width = 1440, int height = 900)
-    {
-        _context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height } });
-        // Generous: the browser shares two cores with the other test assemblies that run beside this one.
-        _context.SetDefaultTimeout(60_000);
-        _context.SetDefaultNavigationTimeout(60_000);
-        var page = _page = await _context.NewPageAsync();
-        _pageErrors.Clear();
-        page.PageError += (_, error) => _pageErrors.Add(error);
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                _pageErrors.Add($"{response.Status} {response.Url}");
-            }
-        };
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _pageErrors.Add(message.Text);
-            }
-        };
-        await TestBrowser.SignInAsync(_context, user);
-        await page.GotoAsync(path);
-        return page;
-    }
-
-    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector).First).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+    private protected override IReadOnlyList<string> Warm { get; } = ["/lib/designer/forms-viewer.js", "/lib/designer/forms-editor.js", "/lib/designer/designer.js"];
 
     /// <summary>A library complaint of carla's taken by the API to its satisfaction survey: its id and reference.</summary>
     private async Task<(string Id, string Reference)> ComplaintAtTheSurveyAsync(string summary)

@@ -6,6 +6,7 @@ import { compareView } from './designer-compare.js';
 import { showRollouts } from './designer-rollouts.js';
 import { loadTemplates, wireSteps } from './designer-steps.js';
 import { createModeler } from '/lib/designer/designer.js';
+import { fitClearOfPalette, layOut } from './designer-layout.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
@@ -17,6 +18,7 @@ const status = document.getElementById('status');
 const serverFindings = document.getElementById('server-findings');
 let current = { processId: null };
 wireSteps(modeler, status);
+layOut(modeler);
 window.wfDesigner = { modeler, select: id => modeler.get('selection').select(registry.get(id)) };
 
 // The side view beside the edited diagram: a comparison or the rollout plan, one at a time; closing it takes the
@@ -60,7 +62,7 @@ async function refreshLibrary() {
 async function open(xml, processId) {
   side.close();
   await modeler.importXML(xml);
-  canvas.zoom('fit-viewport');
+  fitClearOfPalette(modeler);
   current.processId = processId || firstProcessId();
   await showVersions();
   clearMarks();
