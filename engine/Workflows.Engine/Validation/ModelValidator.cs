@@ -43,6 +43,7 @@ internal static class ModelValidator
 
             CheckReachability();
             CheckExclusiveFeedsParallelJoin();
+            LinkCheck.Check(process, (node, code, message) => Add(Severity, code, node, message));
         }
 
         private void CheckNode(FlowNode node)
