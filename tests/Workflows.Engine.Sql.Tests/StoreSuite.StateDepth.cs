@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Workflows.Engine.Runtime;
 using static Workflows.Engine.Tests.Bpmn;
+using static Workflows.Engine.Tests.DeepValues;
 
 namespace Workflows.Engine.Sql.Tests;
 
@@ -11,29 +12,6 @@ namespace Workflows.Engine.Sql.Tests;
 /// </summary>
 public abstract partial class StoreSuite
 {
-    private static object NestedList(int depth)
-    {
-        object value = "core";
-        for (var i = 0; i < depth; i++)
-        {
-            value = new List<object?> { value };
-        }
-
-        return value;
-    }
-
-    private static int ListDepth(object? value)
-    {
-        var depth = 0;
-        while (value is IList<object?> { Count: 1 } list)
-        {
-            depth++;
-            value = list[0];
-        }
-
-        return depth;
-    }
-
     [Test]
     public async Task A_state_holding_variables_as_deep_as_allowed_is_written_and_read_back_with_its_job_and_buffered_message_on_the_database()
     {
@@ -50,18 +28,18 @@ public abstract partial class StoreSuite
             {Chain("start", "review", "work", "reply", "after")}
             """, Message("m", name, "=key")));
 
-        var instance = await h.StartAsync(id, Vars(("deep", NestedList(128)), ("key", "D-1")));
+        var instance = await h.StartAsync(id, Vars(("deep", Nested(128, "core")), ("key", "D-1")));
         await instance.CompleteUserTaskAsync("review");
         var job = (await instance.JobsAsync()).Single();
-        await h.CorrelateAsync(name, "D-1", Vars(("answer", NestedList(128))), timeToLive: TimeSpan.FromHours(1)); // buffered: no one waits yet
-        await h.Engine.Jobs.CompleteAsync(job.Id, Vars(("result", NestedList(128))));
+        await h.CorrelateAsync(name, "D-1", Vars(("answer", Nested(128, "core"))), timeToLive: TimeSpan.FromHours(1)); // buffered: no one waits yet
+        await h.Engine.Jobs.CompleteAsync(job.Id, Vars(("result", Nested(128, "core"))));
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(ListDepth(job.Variables["deep"]), Is.EqualTo(128), "the job's variables");
+            Assert.That(DepthOf(job.Variables["deep"]), Is.EqualTo(128), "the job's variables");
             Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "the buffered message was read and taken");
-            Assert.That(ListDepth(await instance.VariableAsync("answer")), Is.EqualTo(128));
-            Assert.That(ListDepth(await instance.VariableAsync("result")), Is.EqualTo(128));
+            Assert.That(DepthOf(await instance.VariableAsync("answer")), Is.EqualTo(128));
+            Assert.That(DepthOf(await instance.VariableAsync("result")), Is.EqualTo(128));
             Assert.That(await instance.IncidentsAsync(), Is.Empty);
         }
     }

@@ -57,6 +57,8 @@ public abstract partial class StoreSuite
             .SetName("{m}(an element that is its own parent)");
         yield return new TestCaseData((Func<string, string>)(json => json.Replace("\"id\":\"reply\"", "\"id\":\"nosuch\"", StringComparison.Ordinal)), "'nosuch'")
             .SetName("{m}(an element the definition does not have)");
+        yield return new TestCaseData((Func<string, string>)(json => System.Text.RegularExpressions.Regex.Replace(json, "\"k\":\\d+,\"id\":\"reply\"", "\"k\":1,\"id\":\"reply\"")), "key 1 twice")
+            .SetName("{m}(two elements of one key, one of them the process scope)");
     }
 
     [TestCaseSource(nameof(StructuralDamage))]

@@ -26,7 +26,7 @@ public abstract partial class StoreSuite
         {Chain("start", "reply", "after")}
         """, Message("m", "awaiting-reply", "=key"));
 
-    private Task PoisonAsync(Guid instanceId) => TamperAsync(instanceId, json => json.Replace("\"next\":", Poison + "\"next\":", StringComparison.Ordinal));
+    private protected Task PoisonAsync(Guid instanceId) => TamperAsync(instanceId, json => json.Replace("\"next\":", Poison + "\"next\":", StringComparison.Ordinal));
 
     private Task RepairAsync(Guid instanceId) => TamperAsync(instanceId, json => json.Replace(Poison, "", StringComparison.Ordinal));
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Workflows.Host.Tests;
 
@@ -11,35 +10,16 @@ namespace Workflows.Host.Tests;
 [NonParallelizable]
 public sealed class InstanceStateProblemTests
 {
-    private const string Race = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="x">
-          <bpmn:message id="m" name="state-race"><bpmn:extensionElements><zeebe:subscription correlationKey="=grp"/></bpmn:extensionElements></bpmn:message>
-          <bpmn:process id="state-race" isExecutable="true">
-            <bpmn:startEvent id="start"/>
-            <bpmn:intermediateCatchEvent id="c"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
-            <bpmn:userTask id="t"/>
-            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="c"/>
-            <bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="t"/>
-          </bpmn:process>
-        </bpmn:definitions>
-        """;
+    private static readonly string s_race = UnreadableStates.AwaitingMessage("state-race");
 
     [Test]
     public async Task An_instance_whose_stored_state_is_refused_is_inspected_from_its_rows_naming_why_and_a_message_passes_it_over()
     {
         await using var host = TestHost.Start();
-        await (await host.As("alice")).DeployAsync(Race);
+        await (await host.As("alice")).DeployAsync(s_race);
         var ann = await host.As("ann");
         var id = await ann.StartAsync("state-race", new { grp = "POISON" });
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")}"))
-        {
-            await connection.OpenAsync();
-            await using var tamper = connection.CreateCommand();
-            tamper.CommandText = """UPDATE wf_instances SET state = CAST(replace(CAST(state AS TEXT), '"next":', '"evil":1,"next":') AS BLOB) WHERE lower(id) = lower($id)""";
-            tamper.Parameters.AddWithValue("$id", id);
-            Assert.That(await tamper.ExecuteNonQueryAsync(), Is.EqualTo(1));
-        }
+        await UnreadableStates.PoisonAsync(host, id);
 
         using var inspection = await (await host.As("otto")).GetAsync(new Uri($"/api/instances/{id}/inspection", UriKind.Relative));
         var inspected = await inspection.JsonAsync(HttpStatusCode.OK); // answered from its rows, saying why the state cannot be read
@@ -58,7 +38,7 @@ public sealed class InstanceStateProblemTests
     public async Task Twelve_concurrent_messages_for_one_key_all_correlate_while_twelve_instances_wait()
     {
         await using var host = TestHost.Start();
-        await (await host.As("alice")).DeployAsync(Race);
+        await (await host.As("alice")).DeployAsync(s_race);
         var ann = await host.As("ann");
         for (var i = 0; i < 12; i++)
         {

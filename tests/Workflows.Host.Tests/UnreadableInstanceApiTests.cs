@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Workflows.Host.Tests;
 
@@ -12,34 +11,7 @@ namespace Workflows.Host.Tests;
 [NonParallelizable]
 public sealed class UnreadableInstanceApiTests
 {
-    private const string Poison = "\"evil\":1,";
-
-    private const string Awaiting = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="x">
-          <bpmn:message id="m" name="unreadable-reply"><bpmn:extensionElements><zeebe:subscription correlationKey="=grp"/></bpmn:extensionElements></bpmn:message>
-          <bpmn:process id="unreadable-reply" isExecutable="true">
-            <bpmn:startEvent id="start"/>
-            <bpmn:intermediateCatchEvent id="c"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
-            <bpmn:userTask id="t"/>
-            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="c"/>
-            <bpmn:sequenceFlow id="f2" sourceRef="c" targetRef="t"/>
-          </bpmn:process>
-        </bpmn:definitions>
-        """;
-
-    // Rewrites an instance's stored state as someone with write access to the database could.
-    private static async Task TamperAsync(TestHost host, string id, string from, string to)
-    {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")}");
-        await connection.OpenAsync();
-        await using var tamper = connection.CreateCommand();
-        tamper.CommandText = "UPDATE wf_instances SET state = CAST(replace(CAST(state AS TEXT), $from, $to) AS BLOB) WHERE lower(id) = lower($id)";
-        tamper.Parameters.AddWithValue("$id", id);
-        tamper.Parameters.AddWithValue("$from", from);
-        tamper.Parameters.AddWithValue("$to", to);
-        Assert.That(await tamper.ExecuteNonQueryAsync(), Is.EqualTo(1));
-    }
+    private static readonly string s_awaiting = UnreadableStates.AwaitingMessage("unreadable-reply");
 
     private static async Task<List<string>> IncidentsOfAsync(HttpClient staff, string instanceId) =>
         (await staff.GetJsonAsync("/api/incidents")).EnumerateArray()
@@ -50,11 +22,11 @@ public sealed class UnreadableInstanceApiTests
     public async Task A_message_passes_over_an_unreadable_instance_to_the_next_waiting_one_and_then_to_the_buffer()
     {
         await using var host = TestHost.Start();
-        await (await host.As("alice")).DeployAsync(Awaiting);
+        await (await host.As("alice")).DeployAsync(s_awaiting);
         var ann = await host.As("ann");
         var poisoned = await ann.StartAsync("unreadable-reply", new { grp = "G" });
         var healthy = await ann.StartAsync("unreadable-reply", new { grp = "G" });
-        await TamperAsync(host, poisoned, "\"next\":", Poison + "\"next\":"); // it waited first: the message would be its
+        await UnreadableStates.PoisonAsync(host, poisoned); // it waited first: the message would be its
 
         using var first = await ann.PostAsJsonAsync("/api/messages", new { name = "unreadable-reply", correlationKey = "G" });
         var correlated = await first.JsonAsync(HttpStatusCode.OK);
@@ -89,7 +61,7 @@ public sealed class UnreadableInstanceApiTests
         var jobs = (await worker.PostJsonAsync("/api/jobs/activation", new { type, maxJobsToActivate = 10, timeout = "PT1S" })).GetProperty("jobs").EnumerateArray()
             .ToDictionary(j => j.GetProperty("instanceId").GetString()!, j => j.GetProperty("id").GetString()!);
         Assert.That(jobs.Keys, Is.EquivalentTo(new[] { poisoned, healthy }));
-        await TamperAsync(host, poisoned, "\"next\":", Poison + "\"next\":");
+        await UnreadableStates.PoisonAsync(host, poisoned);
 
         using var refused = await worker.PostAsJsonAsync($"/api/jobs/{jobs[poisoned]}/completion", new { });
         var problem = await refused.JsonAsync(HttpStatusCode.Conflict);
@@ -107,7 +79,7 @@ public sealed class UnreadableInstanceApiTests
             Assert.That(incidents, Has.Count.EqualTo(1));
         }
 
-        await TamperAsync(host, poisoned, Poison, "");
+        await UnreadableStates.RepairAsync(host, poisoned);
         using var retry = await otto.PostAsync(new Uri($"/api/incidents/{incidents[0]}/retry", UriKind.Relative), null);
         Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         var again = await worker.PostJsonAsync("/api/jobs/activation", new { type, maxJobsToActivate = 10, requestTimeout = "PT3S" });

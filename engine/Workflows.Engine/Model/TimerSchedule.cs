@@ -55,6 +55,24 @@ internal static class TimerSchedule
     /// </summary>
     public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<object?, DateTimeOffset?>? moduleDue = null)
     {
+        try
+        {
+            return PlanWithin(kind, value, now, out error, moduleDue);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A date that .NET cannot hold (a duration of P9999Y, say): the element's finding or incident, not a crash.
+            error = $"{FeelValue.ToDisplayString(value)} falls due after {DateTimeOffset.MaxValue:yyyy-MM-dd}, the last date a timer can hold";
+            return null;
+        }
+    }
+
+    /// <summary>When a cycle fires after one that fell due at <paramref name="due"/>; null past the last date a timer can hold (the cycle ends).</summary>
+    public static DateTimeOffset? NextInCycle(DateTimeOffset due, TimeSpan interval) =>
+        DateTimeOffset.MaxValue - due > interval ? due + interval : null;
+
+    private static TimerPlan? PlanWithin(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<object?, DateTimeOffset?>? moduleDue)
+    {
         error = null;
         switch (kind)
         {
@@ -145,7 +163,7 @@ internal static class TimerSchedule
         return new TimerPlan(first, interval, count < 0 ? -1 : count - 1);
     }
 
-    private const string BeyondCalendar = "after the year 9999, past the last date a timer can be set to";
+    private const string BeyondCalendar = "after 9999-12-31, the last date a timer can hold";
 
     /// <summary>
     /// <paramref name="from"/> plus the ISO 8601 duration <paramref name="value"/> (a text or a FEEL duration); null when it

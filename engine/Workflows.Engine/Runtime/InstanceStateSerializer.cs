@@ -256,7 +256,11 @@ internal static class InstanceStateSerializer
                 element.Variables = state.Variables;
             }
 
-            state.Elements[element.Key] = element;
+            if (!state.Elements.TryAdd(element.Key, element))
+            {
+                // Kept as it came, one of the two would be dropped unseen and its task, job or call left with no element.
+                throw new InvalidDataException($"the state of instance {record.Id} holds element key {element.Key} twice ('{state.Elements[element.Key].ElementId}' and '{element.ElementId}'); it is refused rather than one dropped");
+            }
         }
 
         if (root.TryGetProperty("compensations", out var compensations))

@@ -224,9 +224,10 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         }
 
         // A cycle on a non-interrupting catch repeats: plan the next firing before anything else moves.
-        if (firedTimer is { Interval: { } interval } && firedTimer.Remaining != 0 && !IsInterrupting(catchNode))
+        if (firedTimer is { Interval: { } interval } && firedTimer.Remaining != 0 && !IsInterrupting(catchNode)
+            && TimerSchedule.NextInCycle(firedTimer.DueAt, interval) is { } next)
         {
-            AddTimer(instance, owner, catchNode.Id, firedTimer.DueAt + interval, interval, firedTimer.Remaining > 0 ? firedTimer.Remaining - 1 : -1);
+            AddTimer(instance, owner, catchNode.Id, next, interval, firedTimer.Remaining > 0 ? firedTimer.Remaining - 1 : -1);
         }
 
         // A boundary event or an event sub-process's start handles its own trigger.

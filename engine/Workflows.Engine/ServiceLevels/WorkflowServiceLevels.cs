@@ -82,6 +82,12 @@ public sealed class WorkflowServiceLevels
             throw new WorkflowInputException($"calendar layer '{layer.Name}': '{zone}' is not a known time zone");
         }
 
+        if (Enum.GetValues<DayOfWeek>().All(day => layer.Week.TryGetValue(day, out var hours) && hours.Count == 0))
+        {
+            // Every chain it ends would have no working time: no clock on it could ever be due.
+            throw new WorkflowInputException($"calendar layer '{layer.Name}': its week has no working time on any day, so a clock on it could never end; give at least one day working hours");
+        }
+
         var json = CalendarLayerJson.Write(layer);
         await _runner.ExecuteAsync(execution =>
         {
@@ -101,7 +107,13 @@ public sealed class WorkflowServiceLevels
                 var count = 0;
                 foreach (var group in batch)
                 {
-                    var instance = await execution.LoadAsync(group.Key).ConfigureAwait(false);
+                    // One whose state cannot be read is passed over (its incident raised after the commit): its clocks
+                    // keep their targets until it is repaired, and every other instance's move.
+                    if (await execution.Unit.TryLoadAsync(group.Key).ConfigureAwait(false) is not { } instance)
+                    {
+                        continue;
+                    }
+
                     var ids = group.Select(c => c.Id).ToHashSet();
                     foreach (var clock in InstanceClocks.Of(instance).Where(c => ids.Contains(c.Id)).ToList())
                     {

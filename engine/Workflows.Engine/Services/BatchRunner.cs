@@ -61,11 +61,21 @@ internal sealed class BatchRunner(CommandRunner runner)
                 }
 
                 execution.Actor = batch.Actor;
-                var instance = await execution.LoadAsync(item.InstanceId).ConfigureAwait(false);
-                var skipped = await OperateAsync(execution, instance, batch, plans, ct).ConfigureAwait(false);
-                if (skipped is null)
+                string? skipped;
+                try
                 {
-                    execution.History(instance, HistoryKind.BatchOperation, null, null, $"{batch.Kind} by batch {batch.Id} | {batch.Reason}");
+                    var instance = await execution.LoadAsync(item.InstanceId).ConfigureAwait(false);
+                    skipped = await OperateAsync(execution, instance, batch, plans, ct).ConfigureAwait(false);
+                    if (skipped is null)
+                    {
+                        execution.History(instance, HistoryKind.BatchOperation, null, null, $"{batch.Kind} by batch {batch.Id} | {batch.Reason}");
+                    }
+                }
+                catch (InstanceStateUnreadableException unreadable) when (batch.Kind == BatchKind.Cancel)
+                {
+                    // An operator's batch ends a broken instance as their own cancel does: by its rows.
+                    skipped = await UnreadableInstances.TryCancelByRowsAsync(execution, unreadable, $"{batch.Reason} | cancel by batch {batch.Id}", ct).ConfigureAwait(false);
+                    skipped = skipped is null ? null : "the instance " + skipped;
                 }
 
                 execution.Changes.PartToFill<BatchChanges>().Results.Add(new BatchItemResult(item.Id, skipped is null ? BatchItemStatus.Done : BatchItemStatus.Skipped, skipped, execution.Now));

@@ -90,12 +90,12 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
             // version no one runs any more (left open by a race with a pin change) closes its timer here.
             var definition = await runner.Core.Definitions.GetAsync(timer.DefinitionId, ct).ConfigureAwait(false);
             var runners = await execution.Pins.RunnersAsync(definition.Record).ConfigureAwait(false);
-            if (runners.Count > 0 && timer.Interval is { } interval && timer.Remaining != 0)
+            if (runners.Count > 0 && timer.Interval is { } interval && timer.Remaining != 0 && Model.TimerSchedule.NextInCycle(timer.DueAt, interval) is { } next)
             {
                 execution.Changes.TimersCreated.Add(timer with
                 {
                     Id = Guid.CreateVersion7(execution.Now),
-                    DueAt = timer.DueAt + interval,
+                    DueAt = next,
                     Remaining = timer.Remaining > 0 ? timer.Remaining - 1 : -1,
                 });
             }

@@ -60,6 +60,16 @@ public sealed class WorkflowInspection
         }));
         points.AddRange((state?.Elements.Values ?? Enumerable.Empty<ElementInstance>()).Where(e => e.CalledInstanceId is not null)
             .Select(e => new WaitPointInfo("call", e.ElementId, e.Key, e.CalledInstanceId!.Value, null)));
+        if (state is null && record.Status == ProcessInstanceStatus.Active)
+        {
+            // Its calls by the rows of the instances it called, each at the call activity its history names.
+            foreach (var called in await Store.GetActiveCalledInstancesAsync(instanceId, cancellationToken).ConfigureAwait(false))
+            {
+                var call = history.LastOrDefault(h => h.Kind == HistoryKind.InstanceCalled && h.Detail == called.Id.ToString());
+                points.Add(new WaitPointInfo("call", call?.ElementId ?? "", call?.ElementKey ?? 0, called.Id, null) { Name = called.ProcessId });
+            }
+        }
+
         points.AddRange(clocks.Where(c => c.EndedAt is null).Select(c => new WaitPointInfo("sla-clock", c.ElementId, 0, c.Id, c.TargetAt)
         {
             Name = c.Label ?? c.Kind, SlaState = c.State,

@@ -38,7 +38,18 @@ public sealed partial class WorkflowOperations
             }
 
             var source = await _runner.Core.Definitions.GetAsync(record.DefinitionId, cancellationToken).ConfigureAwait(false);
-            var state = InstanceStateReader.Read(record, definition: null);
+            InstanceState state;
+            try
+            {
+                state = InstanceStateReader.Read(record, definition: null);
+            }
+            catch (InstanceStateUnreadableException unreadable)
+            {
+                // One broken instance is one that cannot move, with why; the others are still shown.
+                previews.Add(new InstanceMigrationPreview(id, record.Branch, record.Version, false, [], [$"its stored state cannot be read: {unreadable.Reason}"]));
+                continue;
+            }
+
             var reasons = new List<string>();
             var moves = new List<string>();
             if (await RefusalAsync(state, record.Branch, target, pins, cancellationToken).ConfigureAwait(false) is { } refusal)

@@ -26,6 +26,18 @@ public sealed class WorkflowQueries
         (await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist")).Branch;
 
+    /// <summary>
+    /// An instance as its row tells (journey, version, branch, business key, status, dates), read without its state: what
+    /// an operator's command on an instance whose state cannot be read (a cancel, a batch naming it) checks it against.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
+    public async Task<InstanceSummary> GetSummaryAsync(Guid instanceId, CancellationToken cancellationToken = default)
+    {
+        var r = await Store.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        return new InstanceSummary(r.Id, r.ProcessId, r.Version, r.BusinessKey, r.Branch, r.CustomerId, r.Status, r.StartedAt, r.EndedAt);
+    }
+
     /// <summary>Where an instance's tokens are and what its variables hold.</summary>
     /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
     public async Task<ProcessInstanceSnapshot> GetInstanceAsync(Guid instanceId, CancellationToken cancellationToken = default)

@@ -299,8 +299,8 @@ public sealed class WorkflowRuntime
             return true;
         }, cancellationToken);
 
-    // A called instance is cancelled through its caller, unless the caller has ended without it (an unreadable caller
-    // cancelled by its rows leaves the instances it called running).
+    // A called instance is cancelled through its caller, unless the caller has ended without it (a caller's row
+    // changed by hand, say: a cancel by rows ends the instances it called).
     private async ValueTask<bool> CallerActiveAsync(Guid parent, CancellationToken ct) =>
         (await Store.GetInstanceAsync(parent, ct).ConfigureAwait(false))?.Status == ProcessInstanceStatus.Active;
 

@@ -115,6 +115,10 @@ public sealed class WorkflowTasks
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentNullException.ThrowIfNull(queues);
         var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = branch };
+        // The tasks this call failed to claim: taken by another agent meanwhile, or of an instance that cannot be run
+        // (its stored state unreadable, the task no longer its element's). None is tried again in this call, and the page
+        // reaches past them, so a few broken tasks at the head of the queue do not keep every agent from the others.
+        var failed = new HashSet<Guid>();
         for (var round = 0; ; round++)
         {
             if (round == 100)
@@ -125,10 +129,11 @@ public sealed class WorkflowTasks
             }
 
             // Past the tasks other agents of this engine are claiming right now, so the page reaches the ones free for this agent.
-            var candidates = await Store.QueryTasksAsync(query, null, 8 + _picking.Count, cancellationToken).ConfigureAwait(false);
-            if (candidates.Count == 0)
+            var page = 8 + _picking.Count + failed.Count;
+            var candidates = await Store.QueryTasksAsync(query, null, page, cancellationToken).ConfigureAwait(false);
+            if (candidates.All(c => failed.Contains(c.Id)) && candidates.Count < page)
             {
-                return null;
+                return null; // nothing left in the queue that this call has not failed to claim
             }
 
             // The best task no other agent of this engine is claiming: agents pulling at once take the head of the queue
@@ -137,7 +142,7 @@ public sealed class WorkflowTasks
             // and the loser goes on down its page.)
             List<Task>? others = null;
             var tried = false;
-            foreach (var candidate in candidates)
+            foreach (var candidate in candidates.Where(c => !failed.Contains(c.Id)))
             {
                 var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_picking.GetOrAdd(candidate.Id, mine) is var holder && holder != mine)
@@ -153,6 +158,8 @@ public sealed class WorkflowTasks
                     {
                         return claimed;
                     }
+
+                    failed.Add(candidate.Id);
                 }
                 finally
                 {

@@ -16,7 +16,9 @@ namespace Workflows.Engine.Storage;
 /// is still held by its instance;</item>
 /// <item>no created row's key exists already (definition id or process and version, task, job, timer,
 /// subscription, buffered message, correlation of a message to a process, message start lock of a process and key not
-/// released by the same commit, incident): the loser of a race that wrote the same row retries.</item>
+/// released by the same commit, incident): the loser of a race that wrote the same row retries;</item>
+/// <item>no instance gets a second open incident for its unreadable state (<see cref="IncidentRecord.InstanceStateKey"/>):
+/// nothing else guards it, since no instance row is written with it.</item>
 /// </list>
 /// A module's rows are guarded by its own part of each store, in the same way (the service levels' clocks, the
 /// batches' items).
@@ -39,6 +41,8 @@ internal static class CommitGuards
         new($"the message start lock of process '{held.ProcessId}' and key '{held.CorrelationKey}' is no longer held by instance {held.InstanceId} at revision {held.Revision}");
 
     public static ConcurrencyConflictException RowExists(string what) => new($"another command wrote the same row first: {what}");
+
+    public static ConcurrencyConflictException OpenStateIncident(Guid instanceId) => RowExists($"the open incident of instance {instanceId}'s unreadable state");
 
     /// <summary>Checks every guard against a store's current rows, for a store that checks them before it writes.</summary>
     /// <exception cref="ConcurrencyConflictException">A guard does not hold.</exception>
@@ -90,6 +94,14 @@ internal static class CommitGuards
         Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated, static s => s.Id);
         Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered, static m => m.Id);
         Unique(rows, RowKind.Incident, changes.IncidentsCreated, static i => i.Id);
+        foreach (var incident in changes.IncidentsCreated)
+        {
+            if (incident.ElementKey == IncidentRecord.InstanceStateKey && rows.HasOpenStateIncident(incident.InstanceId))
+            {
+                throw OpenStateIncident(incident.InstanceId);
+            }
+        }
+
         foreach (var correlation in changes.MessageCorrelations)
         {
             if (rows.Correlated(correlation))
@@ -171,4 +183,7 @@ internal interface IGuardedRows
     bool Correlated(MessageCorrelation correlation);
 
     MessageStartLockRecord? MessageStartLock(string processId, string correlationKey);
+
+    /// <summary>Whether the instance has an open incident for its unreadable state (<see cref="IncidentRecord.InstanceStateKey"/>).</summary>
+    bool HasOpenStateIncident(Guid instanceId);
 }

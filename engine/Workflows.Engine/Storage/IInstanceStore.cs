@@ -15,6 +15,12 @@ internal interface IInstanceStore
     /// <summary>Instances matching the filter, newest first (by start, then id).</summary>
     ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct);
 
+    /// <summary>
+    /// The active instances whose row names <paramref name="parentId"/> as their caller, oldest first: what a caller whose
+    /// state cannot be read called, found without its state.
+    /// </summary>
+    ValueTask<IReadOnlyList<InstanceRecord>> GetActiveCalledInstancesAsync(Guid parentId, CancellationToken ct);
+
     ValueTask<IncidentRecord?> GetIncidentAsync(Guid id, CancellationToken ct);
 
     /// <summary>Open incidents of one instance, oldest first.</summary>

@@ -52,4 +52,8 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
     bool IGuardedRows.Correlated(MessageCorrelation correlation) => _correlations.Contains((correlation.BufferedMessageId, correlation.ProcessId));
 
     MessageStartLockRecord? IGuardedRows.MessageStartLock(string processId, string correlationKey) => _startLocks.GetValueOrDefault((processId, correlationKey));
+
+    bool IGuardedRows.HasOpenStateIncident(Guid instanceId) =>
+        _incidentsByInstance.TryGetValue(instanceId, out var ids)
+        && ids.Exists(id => _incidents[id] is { ElementKey: IncidentRecord.InstanceStateKey, ResolvedAt: null });
 }

@@ -183,7 +183,11 @@ internal sealed record IncidentRecord(
     string ElementId,
     string Message,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? ResolvedAt);
+    DateTimeOffset? ResolvedAt)
+{
+    /// <summary>The element key of an incident that stands for the instance as a whole: its stored state cannot be read (at most one open).</summary>
+    public const long InstanceStateKey = 0;
+}
 
 /// <summary>A message the engine sends out (send task, message throw/end event, SLA notification), published by the outbox relay.</summary>
 internal sealed record OutboxRecord(

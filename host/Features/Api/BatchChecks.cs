@@ -39,10 +39,11 @@ internal static class BatchChecks
             {
                 try
                 {
-                    var snapshot = await engine.Queries.GetInstanceAsync(id, ct).ConfigureAwait(false);
-                    if (caller.Serves(snapshot.Branch))
+                    // By its row: an instance whose state cannot be read is still the operator's to cancel.
+                    var summary = await engine.Queries.GetSummaryAsync(id, ct).ConfigureAwait(false);
+                    if (caller.Serves(summary.Branch))
                     {
-                        versions.Add((snapshot.ProcessId, snapshot.Version));
+                        versions.Add((summary.ProcessId, summary.Version));
                         continue;
                     }
                 }

@@ -25,7 +25,7 @@ internal static class InstancesApi
             .Produces<InstanceView>().WithDescription("Supervisors of the branch get the whole instance; agents get it with only the case data the journey declares visible to agents (wf:caseData) among its variables; a customer gets a view of its own case (CaseView) with nothing internal in it.");
         group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                await StaffSnapshotAsync(http, engine, id, ct);
+                await StaffOfBranchAsync(http, engine, id, ct);
                 // Who cancelled is on the history's rows of the cancellation, as for every other command.
                 await engine.Runtime.CancelAsync(id, Caller.From(http.User).Name, ct);
                 return Results.NoContent();
@@ -45,10 +45,17 @@ internal static class InstancesApi
     /// </summary>
     internal static async Task<ProcessInstanceSnapshot> StaffSnapshotAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct, string? notFound = null)
     {
-        var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
-        Caller.From(http.User).MustSee(snapshot.Branch, notFound ?? Unknown.Instance(id));
-        return snapshot;
+        // The row first: staff of another branch learn nothing of an instance, not even that its state cannot be read.
+        await StaffOfBranchAsync(http, engine, id, ct, notFound);
+        return await engine.Queries.GetInstanceAsync(id, ct);
     }
+
+    /// <summary>
+    /// Refuses (404, as for an unknown instance) a caller who is not staff of the instance's branch, told by its row alone:
+    /// a command that works on an instance whose stored state cannot be read (a cancel, its incident's retry) still reaches it.
+    /// </summary>
+    internal static async Task StaffOfBranchAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct, string? notFound = null) =>
+        Caller.From(http.User).MustSee(await engine.Queries.GetBranchAsync(id, ct), notFound ?? Unknown.Instance(id));
 
     private static async Task<IResult> StartAsync(StartRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct)
     {
@@ -155,6 +162,18 @@ internal static class InstancesApi
     private static async Task<IResult> GetAsync(Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
+        // Who may see it is told by its row, before its state is read: a stranger learns nothing of an instance, not
+        // even that its state cannot be read.
+        var row = await engine.Queries.GetSummaryAsync(id, ct);
+        if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
+        {
+            caller.MustSee(row.Branch, Unknown.Instance(id));
+        }
+        else if (caller.CustomerId is null || row.CustomerId != caller.CustomerId)
+        {
+            throw new WorkflowNotFoundException($"you have no case {id}");
+        }
+
         var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
         if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
         {

@@ -36,7 +36,7 @@ internal static class OperationsApi
         api.MapPost("/incidents/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
-                await InstancesApi.StaffSnapshotAsync(http, engine, incident.InstanceId, ct, Unknown.Incident(id));
+                await InstancesApi.StaffOfBranchAsync(http, engine, incident.InstanceId, ct, Unknown.Incident(id));
                 await engine.Runtime.ResolveIncidentAsync(id, Caller.From(http.User).Name, ct);
                 return Results.NoContent();
             })

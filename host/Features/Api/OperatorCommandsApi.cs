@@ -16,7 +16,7 @@ internal static class OperatorCommandsApi
         api.MapPost("/instances/{id:guid}/cancellation", async (Guid id, CancellationRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var caller = Caller.From(http.User);
-                await InstancesApi.StaffSnapshotAsync(http, engine, id, ct);
+                await InstancesApi.StaffOfBranchAsync(http, engine, id, ct);
                 await engine.Operations.CancelAsync(new CancelInstance(id, request.Reason ?? "") { Actor = caller.Name }, ct);
                 return Results.NoContent();
             })

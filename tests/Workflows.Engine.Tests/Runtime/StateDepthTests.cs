@@ -1,6 +1,7 @@
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
+using static Workflows.Engine.Tests.DeepValues;
 
 namespace Workflows.Engine.Tests.Runtime;
 
@@ -23,30 +24,6 @@ public sealed class StateDepthTests
         <bpmn:endEvent id="end"/>
         {Chain("start", "review", "after", "end")}
         """);
-
-    /// <summary>A value nesting <paramref name="depth"/> lists around the number 1.</summary>
-    internal static object Nested(int depth)
-    {
-        object value = 1;
-        for (var i = 0; i < depth; i++)
-        {
-            value = new List<object?> { value };
-        }
-
-        return value;
-    }
-
-    private static int DepthOf(object? value)
-    {
-        var depth = 0;
-        while (value is IList<object?> { Count: 1 } list)
-        {
-            depth++;
-            value = list[0];
-        }
-
-        return depth;
-    }
 
     [Test]
     public async Task A_task_local_copy_of_a_variable_as_deep_as_allowed_is_stored_and_every_later_command_reads_it()
