@@ -13,6 +13,7 @@ internal sealed class DecisionRun
     private readonly Dictionary<string, object?> _results = new(StringComparer.Ordinal);
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly List<EvaluatedDecision> _evaluated = [];
+    private readonly Dictionary<string, FeelFunction?> _functions = new(StringComparer.Ordinal);
     private List<MatchedRule>? _matched;
     private List<EvaluatedInput>? _inputValues;
 
@@ -112,27 +113,40 @@ internal sealed class DecisionRun
     {
         foreach (var id in ids)
         {
-            if (_model.Knowledge.TryGetValue(id, out var bkm))
+            if (Knowledge(id) is { } element)
             {
-                scope[bkm.Name] = KnowledgeFunction(bkm);
-            }
-            else if (_model.Services.TryGetValue(id, out var service))
-            {
-                scope[service.Name] = ServiceFunction(service);
+                scope[element.Name] = element is KnowledgeModel bkm ? KnowledgeFunction(bkm) : ServiceFunction((DecisionService)element);
             }
         }
     }
 
+    private DrgElement? Knowledge(string id) =>
+        _model.Knowledge.TryGetValue(id, out var bkm) ? bkm : _model.Services.TryGetValue(id, out var service) ? service : null;
+
+    /// <summary>
+    /// A knowledge model as a function, made once per run. Its closure resolves the knowledge it requires when a name
+    /// is read, not when the function is made: models that require each other (or earlier ones twice over) cost one
+    /// function each, and a call that recurses is bounded by <see cref="FeelLimits.MaxDepth"/> like any FEEL function.
+    /// </summary>
     public FeelFunction? KnowledgeFunction(KnowledgeModel bkm)
     {
-        if (bkm.Logic is null)
+        if (_functions.TryGetValue(bkm.Id, out var known))
         {
-            return null;
+            return known;
         }
 
-        var scope = new FeelContext();
-        AddKnowledge(scope, bkm.Requires.Knowledge.Where(k => k != bkm.Id));
-        return MakeFunction(bkm.Name, bkm.Logic, new ContextScope(scope, _model.GlobalScope(this)), bkm.TypeRef);
+        var required = new Dictionary<string, DrgElement>(StringComparer.Ordinal);
+        foreach (var id in bkm.Requires.Knowledge)
+        {
+            if (id != bkm.Id && Knowledge(id) is { } element)
+            {
+                required[element.Name] = element;
+            }
+        }
+
+        var function = bkm.Logic is null ? null : MakeFunction(bkm.Name, bkm.Logic, new RequiredKnowledge(this, required, _model.GlobalScope(this)), bkm.TypeRef);
+        _functions[bkm.Id] = function;
+        return function;
     }
 
     /// <summary>A boxed function definition as a FEEL function: its parameters typed, its body in the scope it was defined in.</summary>
@@ -170,6 +184,18 @@ internal sealed class DecisionRun
 
     /// <summary>A decision service as a function: its input data and input decisions are its parameters, in that order.</summary>
     public FeelFunction ServiceFunction(DecisionService service)
+    {
+        if (_functions.TryGetValue(service.Id, out var known))
+        {
+            return known!;
+        }
+
+        var function = MakeServiceFunction(service);
+        _functions[service.Id] = function;
+        return function;
+    }
+
+    private FeelFunction MakeServiceFunction(DecisionService service)
     {
         var parameters = service.InputData.Select(id => _model.Inputs.TryGetValue(id, out var i) ? i.Name : id)
             .Concat(service.InputDecisions.Select(id => _model.Decisions.TryGetValue(id, out var d) ? d.Name : id)).ToList();
@@ -226,5 +252,20 @@ internal sealed class DecisionRun
     private sealed class ThenInputs(IFeelScope first, FeelContext inputs) : IFeelScope
     {
         public bool TryResolve(string name, out object? value) => first.TryResolve(name, out value) || inputs.TryGetValue(name, out value);
+    }
+
+    // The knowledge a knowledge model requires, by name, made into functions as they are read.
+    private sealed class RequiredKnowledge(DecisionRun run, Dictionary<string, DrgElement> required, IFeelScope parent) : IFeelScope
+    {
+        public bool TryResolve(string name, out object? value)
+        {
+            if (required.TryGetValue(name, out var element))
+            {
+                value = element is KnowledgeModel bkm ? run.KnowledgeFunction(bkm) : run.ServiceFunction((DecisionService)element);
+                return true;
+            }
+
+            return parent.TryResolve(name, out value);
+        }
     }
 }

@@ -35,6 +35,12 @@ internal sealed class DecisionTableBox(
     string? typeRef, HitPolicy policy, Aggregation aggregation, IReadOnlyList<TableInput> inputs, IReadOnlyList<TableOutput> outputs,
     IReadOnlyList<TableRule> rules, string? error) : BoxedExpression(typeRef)
 {
+    public HitPolicy Policy => policy;
+
+    public Aggregation Aggregation => aggregation;
+
+    public IReadOnlyList<TableOutput> Outputs => outputs;
+
     public override object? Evaluate(DecisionRun run, IFeelScope scope)
     {
         var ev = run.Evaluator;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -19,9 +18,10 @@ internal static class DeployedDecisions
     /// <summary>A history row's detail is cut to this many characters: inputs can be large, the row must not be.</summary>
     public const int MaxHistoryDetail = 16_000;
 
-    private const int MaxCached = 512;
     private const string ZeebeNs = "http://camunda.org/schema/zeebe/1.0";
-    private static readonly ConcurrentDictionary<(Guid Id, FeelLimits Limits), DecisionModel> s_models = new();
+
+    // At most 512 models, read from at most 8 M characters of DMN (some 160 MB parsed, at twenty times the XML).
+    private static readonly DecisionModelCache s_models = new(maxCharacters: 8_000_000, maxEntries: 512);
 
     /// <summary>Whether the document's root is a DMN <c>definitions</c> (any DMN version's namespace); read safely, first element only.</summary>
     public static bool IsDmn(string xml)
@@ -69,19 +69,14 @@ internal static class DeployedDecisions
     /// <summary>The model of a deployed version, parsed once per engine limits and kept (versions never change meaning).</summary>
     public static DecisionModel Load(DecisionRecord record, BpmnParserOptions options)
     {
-        if (s_models.TryGetValue((record.Id, options.Feel), out var cached))
+        if (s_models.TryGet(record.Id, options.Feel, out var cached))
         {
             return cached;
         }
 
         var read = DecisionModel.Read(record.Xml, options);
-        var model = read.Model ?? throw new InvalidDataException($"decision '{record.DecisionId}' version {record.Version} is stored but is no DMN any more");
-        if (s_models.Count >= MaxCached)
-        {
-            s_models.Clear();
-        }
-
-        s_models[(record.Id, options.Feel)] = model;
+        var model = read.Model ?? throw new InvalidDataException($"decision '{record.DecisionId}' version {record.Version} is stored but is no DMN any more: {(read.Report.Findings.Count > 0 ? read.Report.Findings[0].Message : "it does not read")}");
+        s_models.Add(record.Id, options.Feel, model, record.Xml.Length);
         return model;
     }
 

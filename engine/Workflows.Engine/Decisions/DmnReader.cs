@@ -173,27 +173,8 @@ internal sealed partial class DmnReader
             }
         }
 
-        foreach (var decision in model.Decisions.Values)
-        {
-            if (Cycle(model, decision.Id, [], 0))
-            {
-                Error("DMN_REQUIREMENT_CYCLE", decision.Id, decision.Line, 0, $"the decision '{decision.Name}' requires itself through its required decisions");
-            }
-        }
-
+        CheckModel(model);
         _ = root;
-    }
-
-    private static bool Cycle(DmnDefinitions model, string id, HashSet<string> path, int depth)
-    {
-        if (!path.Add(id))
-        {
-            return true;
-        }
-
-        var found = depth < 1000 && model.Decisions.TryGetValue(id, out var d) && d.Requires.Decisions.Any(r => Cycle(model, r, path, depth + 1));
-        path.Remove(id);
-        return found;
     }
 
     // Every name the model declares, for FEEL to read those of several words or with operator characters as one.

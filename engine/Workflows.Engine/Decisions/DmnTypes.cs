@@ -94,13 +94,84 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
 
     private bool IsCollection(string typeRef)
     {
-        var name = Strip(typeRef);
-        if (name.StartsWith("list<", StringComparison.Ordinal) || name == "list")
+        // Follows the chain of base types; one that comes back to itself (a validation finding) is no collection.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var name = Strip(typeRef); seen.Add(name); )
         {
-            return true;
+            if (name.StartsWith("list<", StringComparison.Ordinal) || name == "list")
+            {
+                return true;
+            }
+
+            if (!items.TryGetValue(name, out var item))
+            {
+                return false;
+            }
+
+            if (item.IsCollection)
+            {
+                return true;
+            }
+
+            if (item.TypeRef is not { } inner)
+            {
+                return false;
+            }
+
+            name = Strip(inner);
         }
 
-        return items.TryGetValue(name, out var item) && (item.IsCollection || (item.TypeRef is { } inner && IsCollection(inner)));
+        return false;
+    }
+
+    /// <summary>Whether the type is an item definition with allowed values (of its own or of its base types).</summary>
+    public bool HasAllowedValues(string typeRef)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var name = Strip(typeRef); seen.Add(name) && items.TryGetValue(name, out var item); name = Strip(item.TypeRef ?? ""))
+        {
+            if (item.AllowedValues is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The item definitions whose base type leads back to themselves (<c>tA</c> → <c>tB</c> → <c>tA</c>): no value
+    /// conforms to them. Components may refer to their own type (a tree); only the chain of base types is followed.
+    /// </summary>
+    public List<string> Cycles()
+    {
+        // Each type has one base at most, so one walk per type that stops at any type walked before is linear.
+        var cycles = new List<string>();
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in items.Keys)
+        {
+            var path = new List<string>();
+            var onPath = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var at = start; !done.Contains(at) && items.TryGetValue(at, out var item); at = Strip(item.TypeRef!))
+            {
+                if (onPath.TryGetValue(at, out var from))
+                {
+                    cycles.AddRange(path.Skip(from));
+                    break;
+                }
+
+                onPath[at] = path.Count;
+                path.Add(at);
+                if (item.TypeRef is null)
+                {
+                    break;
+                }
+            }
+
+            done.UnionWith(path);
+        }
+
+        return cycles;
     }
 
     private bool Conforms(DecisionRun run, string typeRef, object? value, int depth)

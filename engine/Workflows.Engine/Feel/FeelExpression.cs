@@ -155,6 +155,7 @@ public static class FeelConvert
     {
         null => null,
         decimal or string or bool or DateOnly or FeelTime or FeelDateTime or TimeSpan or FeelYearMonthDuration or FeelContext => value,
+        FeelRange or FeelFunction => value, // FEEL's own values, as a decision or an expression gave them
         int i => (decimal)i,
         long l => (decimal)l,
         short s => (decimal)s,
@@ -176,6 +177,54 @@ public static class FeelConvert
         IEnumerable sequence => NormaliseList(sequence.Cast<object?>()),
         _ => throw new ArgumentException($"a value of type {value.GetType().Name} has no FEEL equivalent", nameof(value)),
     };
+
+    /// <summary>
+    /// A value as a variable keeps it: a range or a function (anywhere inside) becomes the text the store writes for it,
+    /// so that a variable has the same type within the command that set it as after it is committed.
+    /// </summary>
+    internal static object? Storable(object? value)
+    {
+        switch (value)
+        {
+            case FeelRange or FeelFunction:
+                return FeelValue.ToFeelString(value);
+            case List<object?> list when list.Exists(NeedsText):
+                return list.ConvertAll(Storable);
+            case FeelContext context when NeedsText(context):
+                var copy = new FeelContext();
+                foreach (var (key, item) in context)
+                {
+                    copy[key] = Storable(item);
+                }
+
+                return copy;
+            default:
+                return value;
+        }
+    }
+
+    private static bool NeedsText(object? value)
+    {
+        switch (value)
+        {
+            case FeelRange or FeelFunction:
+                return true;
+            case List<object?> list:
+                return list.Exists(NeedsText);
+            case FeelContext context:
+                foreach (var (_, item) in context)
+                {
+                    if (NeedsText(item))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Reads a JSON value: numbers as decimal, objects as contexts.</summary>
     /// <exception cref="ArgumentException">

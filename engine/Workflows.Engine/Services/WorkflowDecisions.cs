@@ -69,7 +69,7 @@ public sealed class WorkflowDecisions
             ? await FindAsync(request.DecisionId, asked, cancellationToken).ConfigureAwait(false)
             : await DeployedDecisions.ResolveAsync(Store, request.DecisionId, DecisionBinding.Latest, null, null, branch, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(DeployedDecisions.NotFound(request.DecisionId, DecisionBinding.Latest, null, "", branch));
-        var model = DeployedDecisions.Load(record, _runner.Options.Parser);
+        var model = Readable(record);
         try
         {
             var result = model.Evaluate(record.DecisionId, request.Variables, _runner.Core.Time, cancellationToken);
@@ -92,7 +92,23 @@ public sealed class WorkflowDecisions
     {
         var before = await FindAsync(decisionId, from, cancellationToken).ConfigureAwait(false);
         var after = await FindAsync(decisionId, to, cancellationToken).ConfigureAwait(false);
+        _ = Readable(before);
+        _ = Readable(after);
         return new DecisionVersionComparison(decisionId, from, to, DecisionComparison.Compare(decisionId, before.Xml, after.Xml));
+    }
+
+    // A stored version that no longer reads (its row edited outside the engine, a reader grown stricter) is a conflict
+    // naming the version and why, as a business rule task's incident names it; never a server failure.
+    private DecisionModel Readable(DecisionRecord record)
+    {
+        try
+        {
+            return DeployedDecisions.Load(record, _runner.Options.Parser);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new WorkflowConflictException(e.Message);
+        }
     }
 
     /// <summary>The most recorded evaluations one page lists.</summary>

@@ -53,7 +53,7 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
             throw new StepFailedException($"decision '{decisionId}' version {record.Version} failed: {string.Join("; ", result.Warnings.Take(5))}");
         }
 
-        var written = new FeelContext { [called.ResultVariable] = result.Value };
+        var written = new FeelContext { [called.ResultVariable] = FeelConvert.Storable(result.Value) };
         if (execution.Budget.VariablesOverLimit(written) is { } bytes)
         {
             throw execution.Budget.VariablesTooLarge($"the result of decision '{decisionId}' in {node}", bytes);
