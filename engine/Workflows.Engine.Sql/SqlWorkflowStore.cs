@@ -206,34 +206,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
                 " WHERE i.resolved_at IS NULL" + (branch is null ? "" : " AND n.branch = @branch") + " ORDER BY i.created_at", "@max"),
             new { branch, max }, r => r.ToRecord(), ct);
 
-    public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct) =>
-        ListAsync<HistoryRow, HistoryRecord>("SELECT * FROM wf_history WHERE instance_id = @instanceId ORDER BY seq", new { instanceId }, r => r.ToRecord(), ct);
-
-    /// <summary>
-    /// Deletes the history of instances that ended before <paramref name="endedBefore"/>, at most
-    /// <paramref name="batchSize"/> instances per transaction, so the runtime tables are never blocked for long.
-    /// </summary>
-    /// <returns>How many history rows were deleted.</returns>
-    public async Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct)
-    {
-        long total = 0;
-        while (true)
-        {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                _dialect.Top("i.id FROM wf_instances i WHERE i.ended_at < @cutoff AND EXISTS (SELECT 1 FROM wf_history h WHERE h.instance_id = i.id)", "@batchSize"),
-                new { cutoff = endedBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            if (ids.Count == 0)
-            {
-                return total;
-            }
-
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            total += await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM wf_history WHERE {_dialect.InList("instance_id", "@ids")}", new { ids = ids.ToArray() }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-        }
-    }
-
     // The instances' guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
     private static async Task WriteInstancesAsync(SqlCommit w, ChangeSet changes)
     {
@@ -284,8 +256,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             """, changes.IncidentsCreated, IncidentRow.From).ConfigureAwait(false);
         await w.RowsAsync("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
-        await w.RowsAsync("history", "INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES (@InstanceId, @At, @Kind, @ElementId, @ElementKey, @Actor, @Detail)",
-            changes.History, HistoryRow.From).ConfigureAwait(false);
+        await WriteHistoryAsync(w, changes).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
