@@ -22,6 +22,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     private readonly SqlDialect _dialect;
     private readonly string _connectionString;
+    private readonly SqlStoreOptions? _options;
     private readonly SemaphoreSlim? _writer;
     private readonly CommitQueue? _group;
 
@@ -51,6 +52,16 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <summary>A store on the database <paramref name="store"/> names, its PostgreSQL pool sized at start (<see cref="SqlStoreOptions.MaxConnections"/>).</summary>
+    public SqlWorkflowStore(SqlStoreOptions store)
+        : this(SqlDialect.For(store), store.ConnectionString, store.GroupCommit)
+    {
+        _options = store;
+    }
+
+    // Read at each open: the server check at start may size the pool after the store was created.
+    private string ConnectionString => _options?.PooledConnectionString ?? _connectionString;
+
     private async Task<T> WritingAsync<T>(Func<Task<T>> write, CancellationToken ct)
     {
         if (_writer is null)
@@ -63,7 +74,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             {
                 // A session that began while the database was read-only (default_transaction_read_only, a standby)
                 // stays read-only: drop the pool, so that the writes after the fault open sessions afresh.
-                using (var connection = (Npgsql.NpgsqlConnection)_dialect.CreateConnection(_connectionString))
+                using (var connection = (Npgsql.NpgsqlConnection)_dialect.CreateConnection(ConnectionString))
                 {
                     Npgsql.NpgsqlConnection.ClearPool(connection);
                 }
@@ -98,7 +109,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     internal async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
-        var connection = _dialect.CreateConnection(_connectionString);
+        var connection = _dialect.CreateConnection(ConnectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await _dialect.OnOpenedAsync(connection).ConfigureAwait(false);
         return connection;
