@@ -337,7 +337,7 @@ internal static class PersistedBenchmark
             {
                 // This SQLite build has no dbstat: measure the whole file with history removed (the
                 // other tables are empty here), compacted.
-                await connection.ExecuteAsync("DELETE FROM wf_history; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+                await connection.ExecuteAsync("DELETE FROM wf_history_commands; DELETE FROM wf_history_rows; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
                 return await connection.ExecuteScalarAsync<long>("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
             }
 
@@ -345,14 +345,15 @@ internal static class PersistedBenchmark
             return await connection.ExecuteScalarAsync<long>("SELECT SUM(pg_total_relation_size(t)) FROM unnest(@tables) t", new { tables });
         }
 
-        /// <summary>Finished instances with five history rows each, written in bulk (not through the engine).</summary>
+        /// <summary>Finished instances with five history events each (one history row), written in bulk (not through the engine).</summary>
         public async Task FillHistoryAsync(int finished)
         {
             var at = DateTimeOffset.UtcNow.AddDays(-30).UtcTicks;
             await using var connection = Open();
             await connection.OpenAsync();
             var definition = await connection.ExecuteScalarAsync<string>("SELECT CAST(id AS TEXT) FROM wf_definitions LIMIT 1");
-            var kinds = "('instance-started'), ('element-entered'), ('task-created'), ('element-completed'), ('instance-completed')";
+            // As the store writes a command's history (HistoryEvents): one row, its events a JSON array.
+            var events = """[{"k":"instance-started"},{"k":"element-entered","e":"task","ek":2},{"k":"task-created","e":"task","ek":2},{"k":"element-completed","e":"task","ek":2},{"k":"instance-completed"}]""";
             if (Store.Provider == SqlProvider.Sqlite)
             {
                 await connection.ExecuteAsync($"""
@@ -360,11 +361,10 @@ internal static class PersistedBenchmark
                     INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
                     SELECT upper(hex(randomblob(16))), 'finished', @definition, 1, 'old-' || n, 1, 3, @at, @at, NULL, randomblob(200) FROM g
                     """, new { definition, at }, commandTimeout: 600);
-                await connection.ExecuteAsync($"""
-                    WITH k(kind) AS (VALUES {kinds})
-                    INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail)
-                    SELECT i.id, @at, k.kind, 'task', 2, NULL, NULL FROM wf_instances i CROSS JOIN k WHERE i.process_id = 'finished'
-                    """, new { at }, commandTimeout: 600);
+                await connection.ExecuteAsync("""
+                    INSERT INTO wf_history_commands (instance_id, at, events)
+                    SELECT i.id, @at, @events FROM wf_instances i WHERE i.process_id = 'finished'
+                    """, new { at, events }, commandTimeout: 600);
                 await connection.ExecuteAsync("PRAGMA wal_checkpoint(TRUNCATE)", commandTimeout: 600);
                 return;
             }
@@ -373,10 +373,10 @@ internal static class PersistedBenchmark
                 INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state)
                 SELECT gen_random_uuid(), 'finished', CAST(@definition AS uuid), 1, 'old-' || g, 1, 3, @at, @at, NULL, decode(repeat('ab', 200), 'hex') FROM generate_series(1, {finished}) g
                 """, new { definition, at }, commandTimeout: 600);
-            await connection.ExecuteAsync($"""
-                INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail)
-                SELECT i.id, @at, k.kind, 'task', 2, NULL, NULL FROM wf_instances i CROSS JOIN (VALUES {kinds}) k(kind) WHERE i.process_id = 'finished'
-                """, new { at }, commandTimeout: 600);
+            await connection.ExecuteAsync("""
+                INSERT INTO wf_history_commands (instance_id, at, events)
+                SELECT i.id, @at, @events FROM wf_instances i WHERE i.process_id = 'finished'
+                """, new { at, events }, commandTimeout: 600);
             // Settle the bulk load (months of history arrive here in one statement): flush it to disk so
             // the measurement does not pay for writing a gigabyte of WAL and dirty buffers.
             await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 600);

@@ -196,7 +196,7 @@ internal static class ServiceLevelBenchmark
             var taskId = await connection.QuerySingleAsync<string>("SELECT CAST(id AS TEXT) FROM wf_user_tasks WHERE instance_id = @template", new { template });
             var state = Encoding.UTF8.GetString(instance.State);
             var elementKey = await connection.QuerySingleAsync<long>("SELECT element_key FROM wf_user_tasks WHERE instance_id = @template", new { template });
-            await connection.ExecuteAsync("DELETE FROM wf_sla_clocks; DELETE FROM wf_task_queues; DELETE FROM wf_user_tasks; DELETE FROM wf_history; DELETE FROM wf_instances");
+            await connection.ExecuteAsync("DELETE FROM wf_sla_clocks; DELETE FROM wf_task_queues; DELETE FROM wf_user_tasks; DELETE FROM wf_history_commands; DELETE FROM wf_history_rows; DELETE FROM wf_instances");
 
             var random = new Random(42);
             var rows = Enumerable.Range(0, count).Select(i =>

@@ -132,7 +132,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
-        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{add}"] = "ADD COLUMN", ["{real}"] = "REAL",
+        ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{append_key}"] = "INTEGER PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "REAL",
         ["{without_rowid}"] = " WITHOUT ROWID",
     };
 
@@ -216,7 +216,7 @@ internal sealed class PostgresDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
-        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "double precision",
+        ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{append_key}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "double precision",
         ["{without_rowid}"] = "",
     };
 
@@ -305,7 +305,7 @@ internal sealed class SqlServerDialect : SqlDialect
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
         ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
-        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD", ["{real}"] = "float",
+        ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{append_key}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD", ["{real}"] = "float",
         ["{without_rowid}"] = "",
     };
 

@@ -81,6 +81,8 @@ internal static partial class SqlMigrator
 
     private static string Specialise(string script, SqlDialect dialect)
     {
+        // What one dialect spells its own way (a rename, a view over JSON) sits in a block for that dialect alone.
+        script = OnlyBlock().Replace(script, m => string.Equals(m.Groups["dialect"].Value, dialect.Provider.ToString(), StringComparison.OrdinalIgnoreCase) ? m.Groups["body"].Value : "");
         foreach (var (placeholder, type) in dialect.Types)
         {
             script = script.Replace(placeholder, type, StringComparison.Ordinal);
@@ -111,6 +113,9 @@ internal static partial class SqlMigrator
 
     [GeneratedRegex(@"DROP INDEX (\w+) ON \w+")]
     private static partial Regex DropIndexOn();
+
+    [GeneratedRegex(@"^-- only (?<dialect>\w+)\s*$(?<body>.*?)^-- end only\s*$", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex OnlyBlock();
 
     [GeneratedRegex(@"^-- go\s*$", RegexOptions.Multiline)]
     private static partial Regex BatchSeparator();

@@ -431,12 +431,6 @@ internal sealed class HistoryRow
     public string? Detail { get; set; }
 
     public HistoryRecord ToRecord() => new(InstanceId, Time(At), Kind, ElementId, ElementKey, Actor, Detail);
-
-    /// <summary>The parameters of its insert.</summary>
-    public static object From(HistoryRecord h) => new
-    {
-        h.InstanceId, At = h.At.UtcTicks, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail,
-    };
 }
 
 internal sealed class OutboxRow

@@ -75,6 +75,8 @@ public static class SqlStoreFaults
             _ when postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) => $"the database does not answer ({postgres.MessageText})",
             _ => null,
         },
+        NpgsqlException { InnerException: TimeoutException } npgsql when npgsql.Message.Contains("pool has been exhausted", StringComparison.Ordinal) =>
+            $"every connection of the store's pool stayed busy for the whole wait: raise MaxConnections (Workflows:Store:MaxConnections) within the server's max_connections, or the connection string's Timeout ({npgsql.Message})",
         NpgsqlException npgsql when npgsql.InnerException is SocketException or TimeoutException or IOException || npgsql.IsTransient => $"the database does not answer ({npgsql.Message})",
         DbException { IsTransient: true } db => $"the database does not answer ({db.Message})",
         _ => null,

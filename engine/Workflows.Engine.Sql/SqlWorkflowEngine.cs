@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Workflows.Engine.Services;
@@ -36,6 +37,31 @@ public sealed class SqlStoreOptions
     public bool GroupCommit { get; set; } = true;
 
     /// <summary>
+    /// PostgreSQL: the most connections the store holds at once (its pool); a request that finds them all busy waits
+    /// for one (up to the connection string's <c>Timeout</c>) instead of opening another. Default: the connection
+    /// string's <c>Maximum Pool Size</c> when it sets one, else 20. At start the server's <c>max_connections</c> is
+    /// read: a pool larger than the server admits is cut to it, with a warning. Several hosts on one server should
+    /// together stay below its <c>max_connections</c>. Ignored by SQLite and SQL Server.
+    /// </summary>
+    public int? MaxConnections { get; set; }
+
+    // The pool size the server check settled on at start (PostgreSQL), and the connection string bounded to it.
+    private int? _admittedConnections;
+    private string? _pooledConnectionString;
+
+    /// <summary>The connection string the store opens: on PostgreSQL, its pool bounded (<see cref="MaxConnections"/>).</summary>
+    internal string PooledConnectionString => _pooledConnectionString ??= Provider == SqlProvider.PostgreSql
+        ? PostgresPool.Bound(ConnectionString, _admittedConnections ?? PostgresPool.Requested(this))
+        : ConnectionString;
+
+    /// <summary>Sets the pool's size to what the server admits (read at start), for the connections opened from now on.</summary>
+    internal void AdmitConnections(int size)
+    {
+        _admittedConnections = size;
+        _pooledConnectionString = null;
+    }
+
+    /// <summary>
     /// Where these settings come from, for error messages: a configuration section such as <c>Workflows:Store</c>
     /// makes them name <c>Workflows:Store:ConnectionString</c>. Default: none, they name <c>SqlStoreOptions.ConnectionString</c>.
     /// </summary>
@@ -53,6 +79,11 @@ public sealed class SqlStoreOptions
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
             throw new ArgumentException($"{SettingName(nameof(ConnectionString))} must be set for {Provider}", nameof(ConnectionString));
+        }
+
+        if (MaxConnections is < 1 or > 10_000)
+        {
+            throw new ArgumentException($"{SettingName(nameof(MaxConnections))} = {MaxConnections} must be from 1 to 10,000", nameof(MaxConnections));
         }
 
         if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1))
@@ -89,8 +120,8 @@ public static class SqlWorkflowEngine
     public static async Task<WorkflowEngine> CreateAsync(SqlStoreOptions store, WorkflowEngineOptions? options = null, TimeProvider? timeProvider = null, ILogger<WorkflowEngine>? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        await MigrateAsync(store, cancellationToken).ConfigureAwait(false);
-        return new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(store), store.ConnectionString, store.GroupCommit),
+        await MigrateAsync(store, logger ?? (ILogger)NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        return new WorkflowEngine(new SqlWorkflowStore(store),
             options ?? new WorkflowEngineOptions(), timeProvider ?? TimeProvider.System, logger ?? (ILogger)NullLogger.Instance);
     }
 
@@ -102,7 +133,12 @@ public static class SqlWorkflowEngine
     /// <returns>How many migrations were applied.</returns>
     /// <exception cref="SchemaTooNewException">The database was migrated by a newer build.</exception>
     /// <exception cref="StoreUnavailableException">The database (or its directory) is not writable, is locked, full or does not answer.</exception>
-    public static async Task<int> MigrateAsync(SqlStoreOptions store, CancellationToken cancellationToken = default)
+    public static Task<int> MigrateAsync(SqlStoreOptions store, CancellationToken cancellationToken = default) =>
+        MigrateAsync(store, NullLogger.Instance, cancellationToken);
+
+    /// <inheritdoc cref="MigrateAsync(SqlStoreOptions, CancellationToken)"/>
+    /// <remarks>On PostgreSQL it also sizes the store's pool to what the server admits (<see cref="SqlStoreOptions.MaxConnections"/>), logging how.</remarks>
+    internal static async Task<int> MigrateAsync(SqlStoreOptions store, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         store.Validate();
@@ -122,8 +158,19 @@ public static class SqlWorkflowEngine
                 builder.DefaultTimeout = (int)Math.Ceiling(store.StartTimeout.TotalSeconds);
                 connectionString = builder.ConnectionString;
             }
+            else if (store.Provider == SqlProvider.PostgreSql)
+            {
+                // Outside the store's pool and not kept: an idle migration session would hold a server slot beyond MaxConnections.
+                connectionString = new Npgsql.NpgsqlConnectionStringBuilder(store.ConnectionString) { Pooling = false }.ConnectionString;
+            }
 
-            return await SqlMigrator.MigrateAsync(SqlDialect.For(store), connectionString, store.StartTimeout, cancellationToken).ConfigureAwait(false);
+            var applied = await SqlMigrator.MigrateAsync(SqlDialect.For(store), connectionString, store.StartTimeout, cancellationToken).ConfigureAwait(false);
+            if (store.Provider == SqlProvider.PostgreSql)
+            {
+                store.AdmitConnections(await PostgresPool.CheckServerAsync(store, logger, cancellationToken).ConfigureAwait(false));
+            }
+
+            return applied;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException || SqlStoreFaults.Reason(e) is not null)
         {
@@ -154,7 +201,8 @@ public static class SqlWorkflowsEngineBuilderExtensions
         ArgumentNullException.ThrowIfNull(store);
         store.Validate();
         return builder.UseStore(
-            _ => new SqlWorkflowStore(SqlDialect.For(store), store.ConnectionString, store.GroupCommit),
-            (_, cancellationToken) => SqlWorkflowEngine.MigrateAsync(store, cancellationToken));
+            _ => new SqlWorkflowStore(store),
+            (services, cancellationToken) => SqlWorkflowEngine.MigrateAsync(store,
+                services.GetService<ILoggerFactory>()?.CreateLogger("Workflows.Engine.Sql.Store") ?? (ILogger)NullLogger.Instance, cancellationToken));
     }
 }

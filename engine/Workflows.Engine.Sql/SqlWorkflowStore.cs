@@ -22,6 +22,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     private readonly SqlDialect _dialect;
     private readonly string _connectionString;
+    private readonly SqlStoreOptions? _options;
     private readonly SemaphoreSlim? _writer;
     private readonly CommitQueue? _group;
 
@@ -51,6 +52,16 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <summary>A store on the database <paramref name="store"/> names, its PostgreSQL pool sized at start (<see cref="SqlStoreOptions.MaxConnections"/>).</summary>
+    public SqlWorkflowStore(SqlStoreOptions store)
+        : this(SqlDialect.For(store), store.ConnectionString, store.GroupCommit)
+    {
+        _options = store;
+    }
+
+    // Read at each open: the server check at start may size the pool after the store was created.
+    private string ConnectionString => _options?.PooledConnectionString ?? _connectionString;
+
     private async Task<T> WritingAsync<T>(Func<Task<T>> write, CancellationToken ct)
     {
         if (_writer is null)
@@ -63,7 +74,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             {
                 // A session that began while the database was read-only (default_transaction_read_only, a standby)
                 // stays read-only: drop the pool, so that the writes after the fault open sessions afresh.
-                using (var connection = (Npgsql.NpgsqlConnection)_dialect.CreateConnection(_connectionString))
+                using (var connection = (Npgsql.NpgsqlConnection)_dialect.CreateConnection(ConnectionString))
                 {
                     Npgsql.NpgsqlConnection.ClearPool(connection);
                 }
@@ -98,7 +109,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     internal async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
-        var connection = _dialect.CreateConnection(_connectionString);
+        var connection = _dialect.CreateConnection(ConnectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await _dialect.OnOpenedAsync(connection).ConfigureAwait(false);
         return connection;
@@ -206,34 +217,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
                 " WHERE i.resolved_at IS NULL" + (branch is null ? "" : " AND n.branch = @branch") + " ORDER BY i.created_at", "@max"),
             new { branch, max }, r => r.ToRecord(), ct);
 
-    public ValueTask<IReadOnlyList<HistoryRecord>> GetHistoryAsync(Guid instanceId, CancellationToken ct) =>
-        ListAsync<HistoryRow, HistoryRecord>("SELECT * FROM wf_history WHERE instance_id = @instanceId ORDER BY seq", new { instanceId }, r => r.ToRecord(), ct);
-
-    /// <summary>
-    /// Deletes the history of instances that ended before <paramref name="endedBefore"/>, at most
-    /// <paramref name="batchSize"/> instances per transaction, so the runtime tables are never blocked for long.
-    /// </summary>
-    /// <returns>How many history rows were deleted.</returns>
-    public async Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct)
-    {
-        long total = 0;
-        while (true)
-        {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                _dialect.Top("i.id FROM wf_instances i WHERE i.ended_at < @cutoff AND EXISTS (SELECT 1 FROM wf_history h WHERE h.instance_id = i.id)", "@batchSize"),
-                new { cutoff = endedBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            if (ids.Count == 0)
-            {
-                return total;
-            }
-
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-            total += await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM wf_history WHERE {_dialect.InList("instance_id", "@ids")}", new { ids = ids.ToArray() }, transaction, cancellationToken: ct)).ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-        }
-    }
-
     // The instances' guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
     private static async Task WriteInstancesAsync(SqlCommit w, ChangeSet changes)
     {
@@ -284,8 +267,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             """, changes.IncidentsCreated, IncidentRow.From).ConfigureAwait(false);
         await w.RowsAsync("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
-        await w.RowsAsync("history", "INSERT INTO wf_history (instance_id, at, kind, element_id, element_key, actor, detail) VALUES (@InstanceId, @At, @Kind, @ElementId, @ElementKey, @Actor, @Detail)",
-            changes.History, HistoryRow.From).ConfigureAwait(false);
+        await WriteHistoryAsync(w, changes).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);

@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Workflows.Engine.Storage;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>
+/// A command's history for one instance as one row (migration 25): its events as a compact JSON array, so a command
+/// costs the history table one entry and its instance index one, not one of each per event.
+/// </summary>
+/// <remarks>
+/// Each event is <c>{"k": kind, "e": element id, "ek": element key, "a": actor, "d": detail, "t": ticks}</c>; a member
+/// that is null is left out, and "t" is left out when the event happened at the row's time (the command's).
+/// The view <c>wf_history</c> reads the same members, so both must change together.
+/// </remarks>
+internal static class HistoryEvents
+{
+    // Storage, not a page: non-ASCII text (French names, accents) is kept as it is rather than escaped, which is shorter.
+    private static readonly JsonWriterOptions s_writer = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The rows a change set's history is written as: one per instance, its events in the order they happened.</summary>
+    public static List<CommandRow> Rows(IReadOnlyList<HistoryRecord> history)
+    {
+        var rows = new List<CommandRow>();
+        foreach (var events in history.GroupBy(h => h.InstanceId))
+        {
+            var at = events.First().At.UtcTicks;
+            rows.Add(new CommandRow(events.Key, at, Encode(events, at)));
+        }
+
+        return rows;
+    }
+
+    private static string Encode(IEnumerable<HistoryRecord> events, long at)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, s_writer))
+        {
+            json.WriteStartArray();
+            foreach (var h in events)
+            {
+                json.WriteStartObject();
+                json.WriteString("k", h.Kind);
+                if (h.ElementId is { } elementId)
+                {
+                    json.WriteString("e", elementId);
+                }
+
+                if (h.ElementKey is { } elementKey)
+                {
+                    json.WriteNumber("ek", elementKey);
+                }
+
+                if (h.Actor is { } actor)
+                {
+                    json.WriteString("a", actor);
+                }
+
+                if (h.Detail is { } detail)
+                {
+                    json.WriteString("d", detail);
+                }
+
+                if (h.At.UtcTicks != at)
+                {
+                    json.WriteNumber("t", h.At.UtcTicks);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The events of one stored row, in order.</summary>
+    /// <exception cref="InvalidDataException">The row is not an array of events as <see cref="Rows"/> writes them.</exception>
+    public static IEnumerable<HistoryRecord> Decode(Guid instanceId, long at, string events)
+    {
+        using var document = JsonDocument.Parse(events);
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"the history of instance {instanceId} holds a row that is not an array of events");
+        }
+
+        var decoded = new List<HistoryRecord>(document.RootElement.GetArrayLength());
+        foreach (var e in document.RootElement.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("k", out var kind) || kind.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidDataException($"the history of instance {instanceId} holds an event without a kind");
+            }
+
+            decoded.Add(new HistoryRecord(
+                instanceId,
+                SqlWorkflowStore.Time(e.TryGetProperty("t", out var t) ? t.GetInt64() : at),
+                kind.GetString()!,
+                Text(e, "e"),
+                e.TryGetProperty("ek", out var key) ? key.GetInt64() : null,
+                Text(e, "a"),
+                Text(e, "d")));
+        }
+
+        return decoded;
+    }
+
+    private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var value) ? value.GetString() : null;
+
+    /// <summary>One row of <c>wf_history_commands</c>, as written.</summary>
+    public sealed record CommandRow(Guid InstanceId, long At, string Events);
+}
