@@ -117,16 +117,35 @@ internal sealed class UserTaskRow
 
     public long? SlaDueAt { get; set; }
 
-    public UserTaskRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, Name, ProcessId, BusinessKey, Assignee,
-        JsonSerializer.Deserialize<List<string>>(CandidateGroups) ?? [], JsonSerializer.Deserialize<List<string>>(CandidateUsers) ?? [],
-        Priority, DueDate is { } d ? Time(d) : null, FollowUpDate is { } f ? Time(f) : null, FormJson, Time(CreatedAt))
+    public UserTaskRecord ToRecord()
     {
-        Status = (TaskStatus)Status,
-        CustomerId = CustomerId,
-        Branch = Branch,
-        Journey = Journey,
-        Mark = new(SlaState, SlaDueAt is { } due ? Time(due) : null),
-    };
+        var (groups, groupsProblem) = Names(CandidateGroups, "candidate_groups");
+        var (users, usersProblem) = Names(CandidateUsers, "candidate_users");
+        return new(Id, InstanceId, ElementKey, ElementId, Name, ProcessId, BusinessKey, Assignee, groups, users,
+            Priority, DueDate is { } d ? Time(d) : null, FollowUpDate is { } f ? Time(f) : null, FormJson, Time(CreatedAt))
+        {
+            Status = (TaskStatus)Status,
+            CustomerId = CustomerId,
+            Branch = Branch,
+            Journey = Journey,
+            Mark = new(SlaState, SlaDueAt is { } due ? Time(due) : null),
+            Problem = groupsProblem ?? usersProblem,
+        };
+    }
+
+    // A list that cannot be read is the task's named problem (the engine refuses the task, lists leave it out), never the
+    // failure of every read that meets the row: a queue's page, a worker's preload of the instance (review13 F16).
+    private static (List<string> Names, string? Problem) Names(string json, string column)
+    {
+        try
+        {
+            return (JsonSerializer.Deserialize<List<string>>(json) ?? [], null);
+        }
+        catch (JsonException e)
+        {
+            return ([], $"its {column} column is not a JSON list of names ({e.Message})");
+        }
+    }
 
     /// <summary>The parameters of its insert.</summary>
     public static object From(UserTaskRecord t) => new

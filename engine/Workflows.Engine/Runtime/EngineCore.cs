@@ -105,6 +105,11 @@ internal sealed partial class EngineLog(ILogger logger)
 
     public void Unreadable(Guid instanceId, string reason) => LogUnreadable(logger, instanceId, reason);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "User task {TaskId} is left out of a list: {Reason}")]
+    private static partial void LogTaskUnreadable(ILogger logger, Guid taskId, string reason);
+
+    public void TaskUnreadable(Guid taskId, string reason) => LogTaskUnreadable(logger, taskId, reason);
+
     public void MessageExpired(string name, string key, string? messageId, DateTimeOffset expiresAt) => LogMessageExpired(logger, name, key, messageId, expiresAt);
 
     public void IncidentRaised(Guid instanceId, string? businessKey, string elementId, string reason) => LogIncident(logger, instanceId, businessKey, elementId, reason);

@@ -88,6 +88,9 @@ public sealed class WorkflowServiceLevels
             throw new WorkflowInputException($"calendar layer '{layer.Name}': its week has no working time on any day, so a clock on it could never end; give at least one day working hours");
         }
 
+        // Checked before anything is written: a week with no working time would fail every clock on the chain.
+        await RefuseClosedWeekAsync(layer, await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
         var json = CalendarLayerJson.Write(layer);
         await _runner.ExecuteAsync(execution =>
         {
@@ -98,7 +101,7 @@ public sealed class WorkflowServiceLevels
 
         var why = $"calendar {layer.Name} changed from {layer.EffectiveFrom:O}";
         var recalculated = 0;
-        var clocks = await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false);
+        var clocks = await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false); // read again: clocks started meanwhile
         foreach (var batch in clocks.GroupBy(c => c.InstanceId).Chunk(Options.Worker.ClockBatchSize))
         {
             recalculated += await _runner.ExecuteAsync(async execution =>
@@ -107,8 +110,8 @@ public sealed class WorkflowServiceLevels
                 var count = 0;
                 foreach (var group in batch)
                 {
-                    // One whose state cannot be read is passed over (its incident raised after the commit): its clocks
-                    // keep their targets until it is repaired, and every other instance's move.
+                    // An instance whose state cannot be read is passed over (its incident is raised after the commit):
+                    // the layer is saved, and the branch's other clocks move with it.
                     if (await execution.Unit.TryLoadAsync(group.Key).ConfigureAwait(false) is not { } instance)
                     {
                         continue;
@@ -127,6 +130,38 @@ public sealed class WorkflowServiceLevels
         }
 
         return recalculated;
+    }
+
+    // The chains the layer is part of: the branches' and the running clocks'. A chain a caller is about to give the
+    // layer (a branch's first own layer) is not known here; the host checks it with the same rule.
+    private async Task RefuseClosedWeekAsync(CalendarLayer layer, IReadOnlyList<SlaClockRecord> clocks, CancellationToken cancellationToken)
+    {
+        await Module.EnsureCalendarsAsync(cancellationToken).ConfigureAwait(false); // versions another node saved count too
+        var branches = await Store.GetBranchesAsync(cancellationToken).ConfigureAwait(false);
+        var chains = branches.Select(b => Pins.Read(b.Json, b.Revision).Calendar).Concat(clocks.Select(c => c.Calendar))
+            .OfType<string>().Distinct(StringComparer.Ordinal).Select(ClockCalendar.Split)
+            .Where(chain => chain.Contains(layer.Name, StringComparer.Ordinal));
+        foreach (var chain in chains)
+        {
+            RefuseClosedWeek(chain, layer);
+        }
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="layer"/> when, saved, it would leave <paramref name="chain"/> (layers top first) no working
+    /// time in its week at some moment: <see cref="ChangeCalendarAsync"/> checks the chains it knows; a caller about to add
+    /// the layer to a chain checks that one first.
+    /// </summary>
+    /// <exception cref="WorkflowInputException">From some moment the chain's week would have no working time.</exception>
+    public void RefuseClosedWeek(IReadOnlyList<string> chain, CalendarLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(layer);
+        if (Options.Calendars.FirstClosedWeek(chain, layer) is { } at)
+        {
+            var from = at == DateTimeOffset.MinValue ? "" : $" from {at:O}";
+            throw new WorkflowInputException($"calendar layer '{layer.Name}' leaves the calendar {string.Join("/", chain)} no working time in its week{from}: a clock on it could never end; give at least one day working hours");
+        }
     }
 
     /// <summary>Every saved version of the calendar layer <paramref name="name"/>, oldest first, as the store holds them now.</summary>

@@ -152,6 +152,11 @@ internal sealed class CommandRunner
             throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
         }
 
+        if (task.Problem is { } problem)
+        {
+            throw new StoredTaskUnreadableException(taskId, task.InstanceId, problem); // nothing is decided on, or written over, a row read in part
+        }
+
         return (instance, task);
     }
 

@@ -9,7 +9,44 @@ internal static class InfoMapper
 {
     private static readonly JsonSerializerOptions FormJson = new() { PropertyNameCaseInsensitive = true };
 
-    public static UserTaskInfo ToInfo(UserTaskRecord t) =>
+    /// <exception cref="StoredTaskUnreadableException">The row's candidate lists or form cannot be read.</exception>
+    public static UserTaskInfo ToInfo(UserTaskRecord t)
+    {
+        if (t.Problem is { } problem)
+        {
+            throw new StoredTaskUnreadableException(t.Id, t.InstanceId, problem);
+        }
+
+        try
+        {
+            return Info(t);
+        }
+        catch (JsonException e)
+        {
+            throw new StoredTaskUnreadableException(t.Id, t.InstanceId, $"its form_json column is not a form ({e.Message})");
+        }
+    }
+
+    /// <summary>Each task as <see cref="ToInfo(UserTaskRecord)"/>, leaving out (and logging) those whose row cannot be read.</summary>
+    public static List<UserTaskInfo> Readable(IEnumerable<UserTaskRecord> tasks, EngineLog log)
+    {
+        var infos = new List<UserTaskInfo>();
+        foreach (var task in tasks)
+        {
+            try
+            {
+                infos.Add(ToInfo(task));
+            }
+            catch (StoredTaskUnreadableException unreadable)
+            {
+                log.TaskUnreadable(unreadable.TaskId, unreadable.Message);
+            }
+        }
+
+        return infos;
+    }
+
+    private static UserTaskInfo Info(UserTaskRecord t) =>
         new(t.Id, t.InstanceId, t.ElementId, t.Name, t.BusinessKey, t.Assignee, t.CandidateGroups, t.CandidateUsers, t.Priority, t.DueDate, t.FollowUpDate, t.CreatedAt)
         {
             ProcessId = t.ProcessId,

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
 
@@ -186,13 +188,43 @@ public sealed partial class WorkflowJobs
 
         var instances = (await _runner.Store.GetInstancesAsync(jobs.Select(j => j.InstanceId).ToList(), ct).ConfigureAwait(false)).ToDictionary(i => i.Id);
         var wanted = request.FetchVariables is { } names ? new HashSet<string>(names, StringComparer.Ordinal) : null;
-        return jobs.Select(j =>
+        var activated = new List<ActivatedJob>();
+        foreach (var j in jobs)
         {
-            var variables = Execution.ToDictionary(Execution.VariablesFromJson(j.VariablesJson));
+            IReadOnlyDictionary<string, object?> variables;
+            IReadOnlyDictionary<string, string> headers;
+            try
+            {
+                variables = Execution.ToDictionary(Execution.VariablesFromJson(j.VariablesJson));
+                headers = InfoMapper.Headers(j);
+            }
+            catch (JsonException e)
+            {
+                // A row that cannot be read is its job's incident, not the failure of every worker's activation (review13 F16).
+                await FailUnreadableAsync(j, e, ct).ConfigureAwait(false);
+                continue;
+            }
+
             var instance = instances.GetValueOrDefault(j.InstanceId);
-            return new ActivatedJob(j.Id, j.InstanceId, instance?.ProcessId, instance?.BusinessKey, j.ElementId, j.Type, j.Retries, deadline,
+            activated.Add(new ActivatedJob(j.Id, j.InstanceId, instance?.ProcessId, instance?.BusinessKey, j.ElementId, j.Type, j.Retries, deadline,
                 wanted is null ? variables : variables.Where(v => wanted.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
-                InfoMapper.Headers(j));
-        }).ToList();
+                headers));
+        }
+
+        return activated;
+    }
+
+    // Failed with no retries left: the job is closed (no worker is handed it again) and its element gets an incident
+    // naming the row; an operator repairs the row and retries the incident.
+    private async Task FailUnreadableAsync(JobRecord job, JsonException problem, CancellationToken ct)
+    {
+        try
+        {
+            await FailByAsync(job.Id, $"the stored row of job {job.Id} cannot be read: {problem.Message}", retries: 0, backoff: null, holder: null, ct).ConfigureAwait(false);
+        }
+        catch (WorkflowException e)
+        {
+            _runner.Core.Log.Unreadable(job.InstanceId, $"job {job.Id}: {problem.Message} (its incident could not be raised: {e.Message})");
+        }
     }
 }

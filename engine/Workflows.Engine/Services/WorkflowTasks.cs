@@ -33,7 +33,7 @@ public sealed class WorkflowTasks
     public async Task<IReadOnlyList<UserTaskInfo>> GetOpenAsync(Guid instanceId, CancellationToken cancellationToken = default)
     {
         var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        return tasks.Select(InfoMapper.ToInfo).ToList();
+        return InfoMapper.Readable(tasks, _runner.Core.Log);
     }
 
     /// <summary>A page of open tasks: an agent's queues, a supervisor's branch, a customer's requests.</summary>
@@ -51,7 +51,7 @@ public sealed class WorkflowTasks
         var rows = await Store.QueryTasksAsync(query, after, query.PageSize + 1, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(query.PageSize).ToList();
         var next = rows.Count > query.PageSize ? TaskSortKey.Of(page[^1]).ToCursor(query.Sort) : null;
-        return new TaskPage(page.Select(InfoMapper.ToInfo).ToList(), next);
+        return new TaskPage(InfoMapper.Readable(page, _runner.Core.Log), next);
     }
 
     /// <summary>Completes a user task with the variables the agent entered.</summary>

@@ -98,6 +98,9 @@ internal sealed record UserTaskRecord(
     /// <summary>What a module marks the task with for the queues (service levels: its nearest clock); none by default.</summary>
     public TaskMark Mark { get; init; }
 
+    /// <summary>Why the stored row could not be read whole (its candidate lists then read empty); null when it could.</summary>
+    public string? Problem { get; init; }
+
     /// <summary>The queue keys the task is offered in: its candidate groups, and <c>user:</c> + each candidate user.</summary>
     public IEnumerable<string> QueueKeys => CandidateGroups.Concat(CandidateUsers.Select(UserQueue));
 

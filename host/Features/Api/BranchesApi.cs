@@ -99,6 +99,12 @@ internal static class BranchesApi
             RefuseOverlaps(weekday.ToString().ToLowerInvariant(), intervals);
         }
 
+        // The engine checks the chains it knows; the branch's chain-to-be (its first own layer) is known here only.
+        if (!Calendars(branch).Contains(layer, StringComparer.Ordinal))
+        {
+            engine.ServiceLevels.RefuseClosedWeek([.. Calendars(branch), layer], calendar);
+        }
+
         var changed = await engine.ServiceLevels.ChangeCalendarAsync(calendar, Caller.From(http.User).Name, ct);
 
         // The branch's clocks run on its chain; a chain that does not yet end on its own layer gets it.

@@ -66,6 +66,7 @@ internal static partial class ProblemExtensions
             (int Status, string Title) problem = exception switch
             {
                 WorkflowNotFoundException => (404, "Not found"),
+                StoredTaskUnreadableException unreadable => With(extensions, "taskId", unreadable.TaskId, (409, "The task's stored row cannot be read")),
                 InstanceStateUnreadableException unreadable => With(extensions, "instanceId", unreadable.InstanceId, (409, "The instance's stored state cannot be read")),
                 CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),

@@ -86,6 +86,53 @@ public sealed class CalendarRegistry
         return changes;
     }
 
+    /// <summary>
+    /// The first moment at which <paramref name="chain"/> would have no working time in its week were
+    /// <paramref name="candidate"/> saved, while the candidate is in force (until its layer's next version); null when none.
+    /// </summary>
+    /// <remarks>
+    /// A clock on such a chain could never end: every computation on it fails. Moments at which a layer of the chain is
+    /// unknown or has no version yet are not judged here (they fail on their own, naming the layer).
+    /// </remarks>
+    internal DateTimeOffset? FirstClosedWeek(IReadOnlyList<string> chain, CalendarLayer candidate)
+    {
+        lock (_gate)
+        {
+            var until = _layers.TryGetValue(candidate.Name, out var own) && own.FirstOrDefault(v => v.EffectiveFrom > candidate.EffectiveFrom) is { } next
+                ? next.EffectiveFrom
+                : DateTimeOffset.MaxValue;
+            var moments = chain.Where(name => name != candidate.Name && _layers.ContainsKey(name))
+                .SelectMany(name => _layers[name].Select(v => v.EffectiveFrom).Where(t => t > candidate.EffectiveFrom && t < until))
+                .Prepend(candidate.EffectiveFrom).Distinct().Order();
+            foreach (var at in moments)
+            {
+                var week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>>();
+                var whole = true;
+                foreach (var name in chain)
+                {
+                    var version = name == candidate.Name ? candidate : _layers.GetValueOrDefault(name)?.LastOrDefault(v => v.EffectiveFrom <= at);
+                    if (version is null)
+                    {
+                        whole = false;
+                        break;
+                    }
+
+                    foreach (var (day, intervals) in version.Week)
+                    {
+                        week[day] = intervals;
+                    }
+                }
+
+                if (whole && week.Values.All(intervals => intervals.Count == 0))
+                {
+                    return at;
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The calendar a chain of layers (top first) makes at <paramref name="at"/>.</summary>
     /// <exception cref="ArgumentException">A layer is unknown, has no version yet at that time, or the chain sets no time zone or no working time.</exception>
     public BusinessCalendar Resolve(IReadOnlyList<string> chain, DateTimeOffset at)
