@@ -13,6 +13,7 @@ internal sealed class DecisionRun
     private readonly Dictionary<string, object?> _results = new(StringComparer.Ordinal);
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly List<EvaluatedDecision> _evaluated = [];
+    private readonly Dictionary<string, FeelFunction?> _knowledge = new(StringComparer.Ordinal);
     private List<MatchedRule>? _matched;
     private List<EvaluatedInput>? _inputValues;
 
@@ -123,16 +124,47 @@ internal sealed class DecisionRun
         }
     }
 
+    /// <summary>
+    /// A knowledge model as a function, made once per run. The knowledge it requires is found when its body names it,
+    /// not built with it: built eagerly, knowledge models requiring each other recursed without end, and a chain where
+    /// each requires the two before it built exponentially many closures before anything ran. Recursion at call time is
+    /// bounded by <see cref="FeelLimits.MaxDepth"/>, as a recursive FEEL function is.
+    /// </summary>
     public FeelFunction? KnowledgeFunction(KnowledgeModel bkm)
     {
-        if (bkm.Logic is null)
+        if (_knowledge.TryGetValue(bkm.Id, out var made))
         {
-            return null;
+            return made;
         }
 
-        var scope = new FeelContext();
-        AddKnowledge(scope, bkm.Requires.Knowledge.Where(k => k != bkm.Id));
-        return MakeFunction(bkm.Name, bkm.Logic, new ContextScope(scope, _model.GlobalScope(this)), bkm.TypeRef);
+        var function = bkm.Logic is null ? null
+            : MakeFunction(bkm.Name, bkm.Logic, new RequiredKnowledge(this, bkm.Requires.Knowledge.Where(k => k != bkm.Id).ToList(), _model.GlobalScope(this)), bkm.TypeRef);
+        _knowledge[bkm.Id] = function;
+        return function;
+    }
+
+    // The knowledge models and services a knowledge model requires, by name, made when first looked up.
+    private sealed class RequiredKnowledge(DecisionRun run, IReadOnlyList<string> ids, IFeelScope parent) : IFeelScope
+    {
+        public bool TryResolve(string name, out object? value)
+        {
+            foreach (var id in ids)
+            {
+                if (run._model.Knowledge.TryGetValue(id, out var bkm) && bkm.Name == name)
+                {
+                    value = run.KnowledgeFunction(bkm);
+                    return true;
+                }
+
+                if (run._model.Services.TryGetValue(id, out var service) && service.Name == name)
+                {
+                    value = run.ServiceFunction(service);
+                    return true;
+                }
+            }
+
+            return parent.TryResolve(name, out value);
+        }
     }
 
     /// <summary>A boxed function definition as a FEEL function: its parameters typed, its body in the scope it was defined in.</summary>

@@ -173,26 +173,43 @@ internal sealed partial class DmnReader
             }
         }
 
+        var cycles = new Dictionary<string, Walk>(StringComparer.Ordinal);
         foreach (var decision in model.Decisions.Values)
         {
-            if (Cycle(model, decision.Id, [], 0))
+            if (Cycle(model, decision.Id, cycles, 0))
             {
                 Error("DMN_REQUIREMENT_CYCLE", decision.Id, decision.Line, 0, $"the decision '{decision.Name}' requires itself through its required decisions");
             }
         }
 
+        foreach (var name in model.Types.Cycles())
+        {
+            Error("DMN_TYPE_CYCLE", name, Line(root), 0, $"the item definition '{name}' has a type that comes back to itself through the item definitions it names");
+        }
+
         _ = root;
     }
 
-    private static bool Cycle(DmnDefinitions model, string id, HashSet<string> path, int depth)
+    private enum Walk
     {
-        if (!path.Add(id))
+        Walking,
+        NoCycle,
+        Cycle,
+    }
+
+    // Whether a decision reaches a requirement cycle: each decision walked once (a decision met again while it is being
+    // walked closes a cycle), so the check is linear in the graph, not in its paths (a DAG where each decision requires
+    // the two before it has exponentially many).
+    private static bool Cycle(DmnDefinitions model, string id, Dictionary<string, Walk> known, int depth)
+    {
+        if (known.TryGetValue(id, out var walk))
         {
-            return true;
+            return walk != Walk.NoCycle;
         }
 
-        var found = depth < 1000 && model.Decisions.TryGetValue(id, out var d) && d.Requires.Decisions.Any(r => Cycle(model, r, path, depth + 1));
-        path.Remove(id);
+        known[id] = Walk.Walking;
+        var found = depth < 1000 && model.Decisions.TryGetValue(id, out var d) && d.Requires.Decisions.Any(r => Cycle(model, r, known, depth + 1));
+        known[id] = found ? Walk.Cycle : Walk.NoCycle;
         return found;
     }
 
@@ -210,7 +227,7 @@ internal sealed partial class DmnReader
         }
         catch (FeelSyntaxException e)
         {
-            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"'{Abbreviate(text)}' does not parse: {e.Message}");
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}'{Abbreviate(text)}' does not parse: {e.Message}");
             return null;
         }
     }
@@ -223,9 +240,35 @@ internal sealed partial class DmnReader
         }
         catch (FeelSyntaxException e)
         {
-            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
             return null;
         }
+    }
+
+    // Where in a decision table an expression sits, in the table's words ("rule 2, input 1 (Amount): "), so a finding
+    // names its cell to whoever reads it (the decide verb, the API, the decisions page); empty elsewhere.
+    private string Place(XElement at)
+    {
+        var (column, prefix) = at.Name.LocalName switch
+        {
+            "inputEntry" or "outputEntry" when at.Parent is { } rule && rule.Name == _ns + "rule" =>
+                (at.Name.LocalName[..^"Entry".Length], $"rule {rule.ElementsBeforeSelf(_ns + "rule").Count() + 1}, "),
+            "input" or "output" => (at.Name.LocalName, ""),
+            "inputValues" or "outputValues" => (at.Name.LocalName[..^"Values".Length], ""),
+            _ => ((string?)null, ""),
+        };
+        if (column is null || at.Ancestors(_ns + "decisionTable").FirstOrDefault() is not { } table)
+        {
+            return "";
+        }
+
+        var own = at.Name.LocalName.EndsWith("Entry", StringComparison.Ordinal) ? at.ElementsBeforeSelf(at.Name).Count()
+            : at.Name.LocalName.EndsWith("Values", StringComparison.Ordinal) ? at.Parent!.ElementsBeforeSelf(at.Parent.Name).Count()
+            : at.ElementsBeforeSelf(at.Name).Count();
+        var head = table.Elements(_ns + column).ElementAtOrDefault(own);
+        var label = head is null ? null : Attr(head, "label") ?? Attr(head, "name") ?? head.Element(_ns + "inputExpression")?.Element(_ns + "text")?.Value;
+        var what = at.Name.LocalName.EndsWith("Values", StringComparison.Ordinal) ? " values" : at.Name.LocalName == "output" ? " default" : "";
+        return $"{prefix}{column} {own + 1}{(string.IsNullOrWhiteSpace(label) ? "" : $" ({Abbreviate(label)})")}{what}: ";
     }
 
     private static string Abbreviate(string text) => text.Length > 80 ? text[..77] + "..." : text;

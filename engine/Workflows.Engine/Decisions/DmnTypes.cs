@@ -92,7 +92,7 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
         return text.Length > 60 ? text[..57] + "..." : text;
     }
 
-    private bool IsCollection(string typeRef)
+    private bool IsCollection(string typeRef, int depth = 0)
     {
         var name = Strip(typeRef);
         if (name.StartsWith("list<", StringComparison.Ordinal) || name == "list")
@@ -100,7 +100,30 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
             return true;
         }
 
-        return items.TryGetValue(name, out var item) && (item.IsCollection || (item.TypeRef is { } inner && IsCollection(inner)));
+        // Bounded as Conforms is: an item definition whose type names itself (a finding at read) must not recurse for ever.
+        return depth <= 32 && items.TryGetValue(name, out var item) && (item.IsCollection || (item.TypeRef is { } inner && IsCollection(inner, depth + 1)));
+    }
+
+    /// <summary>The item definitions whose type, followed through the definitions it names, comes back to itself.</summary>
+    public IEnumerable<string> Cycles()
+    {
+        foreach (var (name, item) in items)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal) { name };
+            for (var next = item.TypeRef; next is not null && items.TryGetValue(Strip(next), out var named); next = named.TypeRef)
+            {
+                if (Strip(next) == name)
+                {
+                    yield return name;
+                    break;
+                }
+
+                if (!seen.Add(Strip(next)))
+                {
+                    break; // a cycle further on, reported for its own members
+                }
+            }
+        }
     }
 
     private bool Conforms(DecisionRun run, string typeRef, object? value, int depth)
