@@ -88,7 +88,7 @@ public sealed partial class WorkflowDecisions
         }
         catch (InvalidDataException e)
         {
-            throw new WorkflowConflictException($"{e.Message}: it cannot be evaluated; deploy a version that reads and pin it, or evaluate another version");
+            throw new WorkflowConflictException($"{e.Message}: it cannot be read; deploy a version that reads and pin it, or use another version");
         }
     }
 }

@@ -92,6 +92,12 @@ public sealed partial class WorkflowDecisions
     {
         var before = await FindAsync(decisionId, from, cancellationToken).ConfigureAwait(false);
         var after = await FindAsync(decisionId, to, cancellationToken).ConfigureAwait(false);
+        foreach (var record in new[] { before, after })
+        {
+            // A stored version that no longer reads is named (409), not a server failure (review18 F16).
+            _ = LoadOrRefuse(record);
+        }
+
         return new DecisionVersionComparison(decisionId, from, to, DecisionComparison.Compare(decisionId, before.Xml, after.Xml));
     }
 

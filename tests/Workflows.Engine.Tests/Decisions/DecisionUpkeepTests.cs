@@ -184,4 +184,25 @@ public sealed class DecisionUpkeepTests
 
         Assert.That(refused!.Report.Findings.Single(f => f.Code == "DMN_TOO_MANY_DECISIONS").Message, Does.Contain("1,000 decisions").And.Contain("32,000,000"));
     }
+
+    [Test]
+    public async Task A_stored_version_that_no_longer_reads_is_a_conflict_naming_it_on_evaluate_and_compare()
+    {
+        var store = new InMemoryWorkflowStore();
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), new FakeTimeProvider(Start), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await engine.Deployments.DeployAsync(BusinessRuleTaskTests.Level(1000), "alice");
+        // A row damaged in the store (a restore, a hand edit): version 2 of the decision is no DMN.
+        var changes = new ChangeSet();
+        changes.PartToFill<DecisionChanges>().Definitions.Add(new DecisionRecord(Guid.NewGuid(), "level", "Approval level", 2, null, "x", "<definitions>broken", Guid.NewGuid(), Start, "alice"));
+        await store.CommitAsync(changes, default);
+
+        var evaluated = Assert.ThrowsAsync<WorkflowConflictException>(() => engine.Decisions.EvaluateAsync(new EvaluateDecision("level") { Version = 2 }));
+        var compared = Assert.ThrowsAsync<WorkflowConflictException>(() => engine.Decisions.CompareAsync("level", 1, 2));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(evaluated!.Message, Does.StartWith("decision 'level' version 2 is stored but is no DMN any more: it cannot be read"));
+            Assert.That(compared!.Message, Does.StartWith("decision 'level' version 2 is stored but is no DMN any more"));
+        }
+    }
 }
