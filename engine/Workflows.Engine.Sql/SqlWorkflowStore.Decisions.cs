@@ -56,6 +56,28 @@ internal sealed partial class SqlWorkflowStore
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
+    public async Task<long> DeleteDecisionEvaluationsAsync(DateTimeOffset evaluatedBefore, int batchSize, CancellationToken ct)
+    {
+        long total = 0;
+        while (true)
+        {
+            // A batch per transaction (found through ix_wf_decision_evaluations_time), so a large backlog never holds the table for long.
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                _dialect.Top("id FROM wf_decision_evaluations WHERE evaluated_at < @cutoff ORDER BY evaluated_at", "@batchSize"),
+                new { cutoff = evaluatedBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            if (ids.Count == 0)
+            {
+                return total;
+            }
+
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            total += await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM wf_decision_evaluations WHERE {_dialect.InList("id", "@ids")}",
+                new { ids = ids.ToArray() }, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     public ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct) =>
         SingleAsync<EvaluationRow, DecisionEvaluationRecord>($"SELECT {EvaluationColumns} FROM wf_decision_evaluations WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 

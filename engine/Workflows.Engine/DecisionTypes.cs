@@ -62,6 +62,17 @@ public sealed record EvaluateDecision(string DecisionId)
     public string? Actor { get; init; }
 }
 
+/// <summary>
+/// A branch's decision pin that no longer holds (<see cref="Services.WorkflowDecisions.CheckPinsAsync"/>): the decision or
+/// the version it names is not deployed, the version is not approved, or its stored model no longer passes today's checks
+/// (a stricter rule or limit since it was deployed).
+/// </summary>
+/// <param name="BranchId">The branch.</param>
+/// <param name="DecisionId">The decision it pins.</param>
+/// <param name="Version">The version it pins.</param>
+/// <param name="Problem">What is wrong, in words, naming the branch, the decision and the version.</param>
+public sealed record DecisionPinProblem(string BranchId, string DecisionId, int Version, string Problem);
+
 /// <summary>A recorded evaluation of a deployed decision: who asked, for which branch, the version evaluated and what it gave.</summary>
 /// <param name="Id">Its id.</param>
 /// <param name="DecisionId">The decision.</param>

@@ -84,6 +84,13 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
         {
             await Demo.SeedAsync(engine, standard, cancellationToken);
         }
+
+        // Pins set long ago are checked against what is stored now: one that no longer holds fails its branch's
+        // evaluations, and the log says so at start rather than at the first incident.
+        foreach (var problem in await engine.Decisions.CheckPinsAsync(cancellationToken: cancellationToken))
+        {
+            LogPinProblem(logger, problem.BranchId, problem.DecisionId, problem.Version, problem.Problem);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -129,4 +136,7 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Journey {File}: {ProcessId} version {Version}")]
     private static partial void LogDeployed(ILogger logger, string file, string processId, int version);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "Decision pin of branch {BranchId} on {DecisionId} version {Version} no longer holds: {Problem}")]
+    private static partial void LogPinProblem(ILogger logger, string branchId, string decisionId, int version, string problem);
 }

@@ -90,4 +90,29 @@ public abstract partial class StoreSuite
             Assert.That(next.Select(e => e.Actor), Is.EqualTo(new[] { "pat" }));
         }
     }
+
+    [Test]
+    public async Task Evaluation_retention_deletes_only_the_evaluations_made_long_enough_ago_in_batches()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var decision = $"kept-{suffix}";
+        var h = await HarnessAsync(o => o.Worker.HistoryDeleteBatchSize = 2);
+        await h.DeployAsync(Levels(decision, 1000));
+        for (var i = 0; i < 5; i++)
+        {
+            await h.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Variables = Vars(("amount", i)), Actor = "old" });
+        }
+
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(40));
+        await h.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Variables = Vars(("amount", 1500)), Actor = "recent" });
+
+        var deleted = await h.Engine.Worker.DeleteDecisionEvaluationsAsync(TimeSpan.FromDays(30));
+        var left = await h.Engine.Decisions.GetEvaluationsAsync(decision);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deleted, Is.GreaterThanOrEqualTo(5), "the five old ones, in batches of two (other tests' old ones may go too)");
+            Assert.That(left.Select(e => e.Actor), Is.EqualTo(new[] { "recent" }));
+        }
+    }
 }

@@ -232,6 +232,7 @@ public sealed class AuthorizationMatrixTests
         new("CompareDecisionVersions", Staff, async t => Get($"/api/decisions/{await t.DecisionAsync()}/compare?from=1&to=1")),
         new("ListDecisionEvaluations", [Analyst, BranchAdmin, Supervisor, Operator], async t => Get($"/api/decisions/{await t.DecisionAsync()}/evaluations")),
         new("PinDecision", [BranchAdmin], async t => Send(HttpMethod.Put, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}", new { version = 1 })),
+        new("ListDecisionPins", [Analyst, BranchAdmin, Supervisor, Operator], _ => Task.FromResult(Get("/api/branches/paris-01/decision-pins"))),
         new("UnpinDecision", [BranchAdmin], async t => Send(HttpMethod.Delete, $"/api/branches/paris-01/decision-pins/{await t.DecisionAsync()}")),
         new("GetBranchParameters", [BranchAdmin, Supervisor], _ => Task.FromResult(Get("/api/branches/paris-01/parameters/complaint"))),
         new("SetBranchParameters", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/parameters/complaint", new { values = new { frontDeskAuthority = 150 } }))),

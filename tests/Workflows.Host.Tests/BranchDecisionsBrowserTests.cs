@@ -102,6 +102,8 @@ public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
         await ExpectTextAsync(page, $"{section} [data-test=decision-used]", "pins no version: it uses the standard, version 2");
         await ExpectTextAsync(page, $"{section} tr[data-version='1'] [data-test=decision-changes]", "Amount was “<= 150”, now “<= 100”");
         var deployedOnly = await page.Locator($"{section} tr[data-version='3']").InnerTextAsync();
+        var standard = await page.Locator($"{section} tr[data-version='2']").InnerTextAsync();
+        var standardPins = await page.Locator($"{section} tr[data-version='2'] [data-test=decision-pin]").CountAsync();
         var stages = await page.Locator($"{section} [data-test=stage]").AllInnerTextsAsync();
         await page.ClickAsync($"{section} [data-test=decision-pin][data-pin='1']");
         await Assertions.Expect(page.Locator("[data-test=decision-yes]")).ToBeFocusedAsync();
@@ -116,6 +118,8 @@ public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
         {
             Assert.That(stages, Is.EqualTo(new[] { "deployed", "approved", "approved" }), "newest first");
             Assert.That(deployedOnly, Does.Contain("not approved: cannot be pinned").And.Contain("rule 1: Amount was “<= 150”, now “<= 200”"));
+            Assert.That(standardPins, Is.Zero, "the standard the branch follows is not offered as a pin");
+            Assert.That(standard, Does.Contain("the standard: used here without a pin"));
             Assert.That(confirmation, Does.Contain($"Pin version 1 of {_decision} for Paris Opéra?").And.Contain("instead of version 2").And.Contain("Amount was “<= 150”, now “<= 100”"));
             Assert.That(branch.GetProperty("decisionPins").GetProperty(_decision).GetInt32(), Is.EqualTo(1));
             Assert.That(_refusals, Is.Empty, "no request of the page was refused");

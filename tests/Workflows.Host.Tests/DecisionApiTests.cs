@@ -118,7 +118,9 @@ public sealed class DecisionApiTests
             Assert.That(await unknown.ProblemAsync(HttpStatusCode.NotFound), Does.Contain("decision 'nothing-here' is not deployed"));
             Assert.That(await otherPin.ProblemAsync(HttpStatusCode.Forbidden), Does.Contain("lyon-01"));
             Assert.That(await unknownVersion.ProblemAsync(HttpStatusCode.NotFound), Does.Contain("version 9 is not deployed"));
-            Assert.That((await broken.JsonAsync(HttpStatusCode.UnprocessableEntity)).ToString(), Does.Contain("DMN_FEEL_SYNTAX"));
+            var refused = await broken.JsonAsync(HttpStatusCode.UnprocessableEntity);
+            Assert.That(refused.ToString(), Does.Contain("DMN_FEEL_SYNTAX"));
+            Assert.That(refused.GetProperty("title").GetString(), Is.EqualTo("The DMN document has errors"), "a refused DMN deploy names a DMN document");
             Assert.That(huge.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
             Assert.That(customer.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         }

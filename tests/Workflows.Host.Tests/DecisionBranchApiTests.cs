@@ -71,6 +71,29 @@ public sealed class DecisionBranchApiTests(Backend backend) : HostFixture(backen
     }
 
     [Test]
+    public async Task A_branchs_decision_pins_are_listed_checked_to_its_own_staff_and_analysts_and_refused_to_another_branch()
+    {
+        var decision = await TwoVersionsAsync(1);
+        var bruno = await As("bruno");
+        using var pinned = await bruno.PutAsJsonAsync($"/api/branches/paris-01/decision-pins/{decision}", new { version = 1 });
+        var listed = await bruno.GetJsonAsync("/api/branches/paris-01/decision-pins");
+        var byAnalyst = await (await As("alice")).GetJsonAsync("/api/branches/paris-01/decision-pins");
+        using var otherBranch = await Host.WithToken(("sub", "lea"), ("role", "branch-admin"), ("branch", "lyon-01")).GetAsync(new Uri("/api/branches/paris-01/decision-pins", UriKind.Relative));
+        using var unknown = await (await As("alice")).GetAsync(new Uri("/api/branches/nowhere/decision-pins", UriKind.Relative));
+
+        var mine = listed.EnumerateArray().Single(p => p.GetProperty("decisionId").GetString() == decision);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pinned.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(mine.GetProperty("version").GetInt32(), Is.EqualTo(1));
+            Assert.That(mine.GetProperty("problem").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null), "an approved version that reads holds");
+            Assert.That(byAnalyst.EnumerateArray().Select(p => p.GetProperty("decisionId").GetString()), Does.Contain(decision));
+            Assert.That(await otherBranch.ProblemAsync(HttpStatusCode.Forbidden), Does.Contain("paris-01"));
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+    }
+
+    [Test]
     public async Task Analysts_see_every_branch_pinning_a_decision_version_and_a_branchs_staff_their_own_only()
     {
         var decision = await TwoVersionsAsync(1, 2);

@@ -15,7 +15,7 @@ public sealed class DecisionsBrowserTests : BrowserFixture
 {
     private bool _refusalExpected;
 
-    private protected override IReadOnlyList<string> Warm { get; } = ["/app/decisions.js", "/app/decisions-compare.js", "/lib/designer/decisions.js", "/lib/designer/decisions.css"];
+    private protected override IReadOnlyList<string> Warm { get; } = ["/app/decisions.js", "/app/decisions-compare.js", "/app/decisions-findings.js", "/lib/designer/decisions.js", "/lib/designer/decisions.css"];
 
     private async Task<IPage> DecisionsPageAsync()
     {
@@ -175,8 +175,14 @@ public sealed class DecisionsBrowserTests : BrowserFixture
         await page.ClickAsync($"[data-test=views] button[data-view='{text}']");
         await page.ClickAsync("[data-test=validate]");
         await ExpectTextAsync(page, "[data-test=status]", "has errors");
+        await Assertions.Expect(page.Locator("[data-test=server-findings] tr[data-finding='DMN_FEEL_SYNTAX']")).ToHaveAttributeAsync("data-place", "rule 1, input 1");
         await page.ClickAsync("[data-test=server-findings] tr[data-finding='DMN_FEEL_SYNTAX']");
         await ExpectTextAsync(page, $"[data-test=views] button.active[data-view='{discount}']", "Discount · table");
+        // The finding marked on the cell it is about, its message on the cell; the other cells unmarked.
+        var marked = page.Locator($"td[data-row-id='gold_{suffix}'][data-col-id='discount_tier_{suffix}']");
+        await Assertions.Expect(marked).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("wf-finding-error"));
+        var markedTitle = await marked.GetAttributeAsync("title");
+        var markedCells = await page.Locator("#canvas .wf-finding").CountAsync();
         await TestBrowser.ScreenshotAsync(page, "decisions-finding");
         _refusalExpected = true;
         await page.ClickAsync("[data-test=deploy]");
@@ -194,6 +200,8 @@ public sealed class DecisionsBrowserTests : BrowserFixture
         {
             Assert.That(evaluated.GetProperty("value").GetString(), Is.EqualTo("rebate 10 %"), "the edited literal expression over the table's value");
             Assert.That(versions[0].GetProperty("versionTag").GetString(), Is.EqualTo("2026-12"), "the tag set in the panel is kept with the version");
+            Assert.That(markedTitle, Does.Contain("do not parse"), "the finding's message on its cell");
+            Assert.That(markedCells, Is.EqualTo(1), "only the cell the finding is about");
         });
     }
 }

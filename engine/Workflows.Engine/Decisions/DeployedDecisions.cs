@@ -82,8 +82,8 @@ internal static class DeployedDecisions
 
     /// <summary>
     /// The version a caller evaluates: binding latest takes the branch's pin, else (for a branch) the latest approved
-    /// version, else the latest; versionTag the pinned
-    /// version when it carries the tag, else the latest with it; deployment the version deployed with the caller.
+    /// version, else the latest; versionTag the pinned version when it carries the tag, else (for a branch) the latest
+    /// approved version with it, else the latest with it; deployment the version deployed with the caller.
     /// </summary>
     public static async ValueTask<DecisionRecord?> ResolveAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag,
         Guid? deploymentId, Branch? branch, CancellationToken ct)
@@ -97,6 +97,16 @@ internal static class DeployedDecisions
                 if (pinned is { } v && await store.GetDecisionByVersionAsync(decisionId, v, ct).ConfigureAwait(false) is { } record && record.VersionTag == versionTag)
                 {
                     return record;
+                }
+
+                if (branch is not null)
+                {
+                    // The approval gate holds for a tag too: a branch runs the newest approved version carrying it, never
+                    // one only deployed under the tag (review18 F4: one analyst alone changed what every branch decided).
+                    var approved = (await store.GetDecisionApprovalsAsync(decisionId, ct).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+                    var tagged = (await store.GetDecisionsAsync(decisionId, ct).ConfigureAwait(false))
+                        .Where(d => d.VersionTag == versionTag && approved.Contains(d.Version)).MaxBy(d => d.Version);
+                    return tagged is null ? null : await store.GetDecisionByVersionAsync(decisionId, tagged.Version, ct).ConfigureAwait(false);
                 }
 
                 return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
@@ -117,6 +127,7 @@ internal static class DeployedDecisions
     /// <summary>Why no version was found, in the words of the binding.</summary>
     public static string NotFound(string decisionId, DecisionBinding binding, string? versionTag, string processId, Branch? branch) => binding switch
     {
+        DecisionBinding.VersionTag when branch is not null => $"no approved version of decision '{decisionId}' has the version tag '{versionTag}' (branch '{branch.Id}' runs approved versions only)",
         DecisionBinding.VersionTag => $"no version of decision '{decisionId}' has the version tag '{versionTag}'",
         DecisionBinding.Deployment => $"decision '{decisionId}' was not deployed together with process '{processId}'",
         _ when PinOf(branch, decisionId) is { } pinned => $"decision '{decisionId}' version {pinned}, which branch '{branch!.Id}' pins, is not deployed",

@@ -191,7 +191,7 @@ internal sealed partial class DmnReader
         }
         catch (FeelSyntaxException e)
         {
-            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"'{Abbreviate(text)}' does not parse: {e.Message}");
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}'{Abbreviate(text)}' does not parse: {e.Message}");
             return null;
         }
     }
@@ -204,9 +204,35 @@ internal sealed partial class DmnReader
         }
         catch (FeelSyntaxException e)
         {
-            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
+            Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
             return null;
         }
+    }
+
+    // Where in a decision table an expression sits, in the table's words ("rule 2, input 1 (Amount): "), so a finding
+    // names its cell to whoever reads it (the decide verb, the API, the decisions page); empty elsewhere.
+    private string Place(XElement at)
+    {
+        var (column, prefix) = at.Name.LocalName switch
+        {
+            "inputEntry" or "outputEntry" when at.Parent is { } rule && rule.Name == _ns + "rule" =>
+                (at.Name.LocalName[..^"Entry".Length], $"rule {rule.ElementsBeforeSelf(_ns + "rule").Count() + 1}, "),
+            "input" or "output" => (at.Name.LocalName, ""),
+            "inputValues" or "outputValues" => (at.Name.LocalName[..^"Values".Length], ""),
+            _ => ((string?)null, ""),
+        };
+        if (column is null || at.Ancestors(_ns + "decisionTable").FirstOrDefault() is not { } table)
+        {
+            return "";
+        }
+
+        var own = at.Name.LocalName.EndsWith("Entry", StringComparison.Ordinal) ? at.ElementsBeforeSelf(at.Name).Count()
+            : at.Name.LocalName.EndsWith("Values", StringComparison.Ordinal) ? at.Parent!.ElementsBeforeSelf(at.Parent.Name).Count()
+            : at.ElementsBeforeSelf(at.Name).Count();
+        var head = table.Elements(_ns + column).ElementAtOrDefault(own);
+        var label = head is null ? null : Attr(head, "label") ?? Attr(head, "name") ?? head.Element(_ns + "inputExpression")?.Element(_ns + "text")?.Value;
+        var what = at.Name.LocalName.EndsWith("Values", StringComparison.Ordinal) ? " values" : at.Name.LocalName == "output" ? " default" : "";
+        return $"{prefix}{column} {own + 1}{(string.IsNullOrWhiteSpace(label) ? "" : $" ({Abbreviate(label)})")}{what}: ";
     }
 
     private static string Abbreviate(string text) => text.Length > 80 ? text[..77] + "..." : text;

@@ -92,7 +92,7 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
         return text.Length > 60 ? text[..57] + "..." : text;
     }
 
-    private bool IsCollection(string typeRef)
+    private bool IsCollection(string typeRef, int depth = 0)
     {
         // Follows the chain of base types; one that comes back to itself (a validation finding) is no collection.
         var seen = new HashSet<string>(StringComparer.Ordinal);

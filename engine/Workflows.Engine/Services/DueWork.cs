@@ -71,6 +71,9 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     public Task<long> DeleteHistoryAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteHistoryAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 
+    public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        Store.DeleteDecisionEvaluationsAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
+
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken) =>
         Store.GetNextTimerDueAsync(runner.LeaseTime.GetUtcNow(), cancellationToken).AsTask();
 

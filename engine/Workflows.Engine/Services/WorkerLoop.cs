@@ -88,9 +88,19 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
     private async Task<TimeSpan> RoundAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        if (options.HistoryRetention is { } retention && Time.GetUtcNow() >= _nextRetention)
+        var evaluations = options.DecisionEvaluationRetention ?? options.HistoryRetention;
+        if ((options.HistoryRetention is not null || evaluations is not null) && Time.GetUtcNow() >= _nextRetention)
         {
-            await due.DeleteHistoryAsync(retention, cancellationToken).ConfigureAwait(false);
+            if (options.HistoryRetention is { } retention)
+            {
+                await due.DeleteHistoryAsync(retention, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (evaluations is { } kept)
+            {
+                await due.DeleteDecisionEvaluationsAsync(kept, cancellationToken).ConfigureAwait(false);
+            }
+
             _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
         }
 

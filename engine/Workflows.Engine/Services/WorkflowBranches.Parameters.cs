@@ -85,10 +85,12 @@ public sealed partial class WorkflowBranches
             foreach (var branch in branches)
             {
                 var pinned = branch.Pins.TryGetValue(journey, out var pin) && versions.ContainsKey(pin);
-                var version = pinned ? pin : versions.Keys.Max();
+                int? standard = standards.TryGetValue(journey, out var approved) ? approved : null;
+                // As a start resolves it (Pins.ResolveAsync): the pin, else the standard, else the latest while none is approved.
+                var version = pinned ? pin : standard is { } s && versions.ContainsKey(s) ? s : versions.Keys.Max();
                 var definition = await _runner.Core.Definitions.GetAsync(versions[version].Id, cancellationToken).ConfigureAwait(false);
                 var differences = Describe(branch, journey, definition).Where(p => p.Problem is not null || (p.ReadFrom is "branch" or "settings" && !SameValue(definition, p))).ToList();
-                rows.Add(new DriftRow(branch.Id, journey, version, pinned, standards.TryGetValue(journey, out var standard) ? standard : null, differences));
+                rows.Add(new DriftRow(branch.Id, journey, version, pinned, standard, differences));
             }
         }
 
@@ -115,9 +117,8 @@ public sealed partial class WorkflowBranches
 
     private async ValueTask<(int Version, ProcessDefinition Definition)> RunningAsync(Branch branch, string processId, CancellationToken ct)
     {
-        var record = branch.Pins.TryGetValue(processId, out var pinned)
-            ? await Store.GetDefinitionByVersionAsync(processId, pinned, ct).ConfigureAwait(false)
-            : await Store.GetLatestDefinitionAsync(processId, ct).ConfigureAwait(false);
+        // The version the branch's new cases start: its pin, else the standard (the one path every start takes).
+        var record = await new Pins(Store, ct).ResolveAsync(processId, branch).ConfigureAwait(false);
         if (record is null)
         {
             throw new WorkflowNotFoundException($"process '{processId}' is not deployed");

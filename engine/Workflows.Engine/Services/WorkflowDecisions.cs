@@ -11,7 +11,7 @@ namespace Workflows.Engine.Services;
 /// business rule tasks and evaluations use (<see cref="Branch.DecisionPins"/>), by hand or wave by wave through a
 /// rollout (<see cref="RolloutSubject.Decision"/>); a decision not pinned uses its standard, the latest approved version.
 /// </remarks>
-public sealed class WorkflowDecisions
+public sealed partial class WorkflowDecisions
 {
     private readonly CommandRunner _runner;
     private readonly WorkflowBranches _branches;
@@ -181,7 +181,7 @@ public sealed class WorkflowDecisions
     {
         if (version is { } v)
         {
-            _ = await FindAsync(decisionId, v, cancellationToken).ConfigureAwait(false);
+            RequireSound(await FindAsync(decisionId, v, cancellationToken).ConfigureAwait(false), branchId);
         }
 
         return await _branches.UpdateAsync(branchId, b =>

@@ -14,7 +14,7 @@ public sealed partial class WorkflowDeployments
 
     private sealed record ReadDocument(string Xml, BpmnDocument? Bpmn, DecisionModel? Dmn);
 
-    private async Task<(IReadOnlyList<ReadDocument> Documents, ValidationReport Report)> ReadAllAsync(IReadOnlyList<string> documents, CancellationToken ct)
+    private async Task<(IReadOnlyList<ReadDocument> Documents, ValidationReport Report, string Title)> ReadAllAsync(IReadOnlyList<string> documents, CancellationToken ct)
     {
         if (documents.Count is 0 or > MaxDocumentsPerDeployment)
         {
@@ -52,15 +52,35 @@ public sealed partial class WorkflowDeployments
         }
 
         var all = new ValidationReport(findings);
+        var title = RefusedTitle(documents.Count, read.Count(d => d.Dmn is not null || DeployedDecisions.IsDmn(d.Xml)), read.Count(d => d.Bpmn is not null));
         if (!all.HasErrors && read.Exists(d => d.Bpmn is null && d.Dmn is null))
         {
-            throw new DeploymentRejectedException(all);
+            throw new DeploymentRejectedException(all, title);
         }
 
-        return (read, all);
+        return (read, all, title);
     }
 
-    // A DMN document with its findings, and one more when it has no decision to deploy.
+    // What a refused deployment names: a DMN deploy refused must not speak of a BPMN document. A document that is not
+    // well-formed XML cannot be told, so it is "the document".
+    private static string RefusedTitle(int documents, int dmn, int bpmn) => (documents, dmn, bpmn) switch
+    {
+        (1, 1, _) => "The DMN document has errors",
+        (1, _, 1) => DeploymentRejectedException.BpmnTitle,
+        (1, _, _) => "The document has errors",
+        (_, var d, _) when d == documents => "The DMN documents have errors",
+        (_, _, var b) when b == documents => "The BPMN documents have errors",
+        _ => "The deployment's documents have errors",
+    };
+
+    /// <summary>
+    /// The most characters one DMN document may store: each of its decisions' versions keeps the whole document (what a
+    /// decision requires comes with it), so a document of n decisions stores n times its size (review18 F19: 1,000
+    /// decisions in 99 KB wrote 99 MB). Default 32 million characters, refused with <c>DMN_TOO_MANY_DECISIONS</c>.
+    /// </summary>
+    public const long MaxStoredDecisionCharacters = 32_000_000;
+
+    // A DMN document with its findings, and one more when it has no decision to deploy or would store too much.
     private (DecisionModel? Model, ValidationReport Report) ReadDmn(string xml)
     {
         var read = DecisionModel.Read(xml, _runner.Options.Parser);
@@ -68,6 +88,14 @@ public sealed partial class WorkflowDeployments
         {
             return (read.Model, new ValidationReport([.. read.Report.Findings,
                 new ValidationFinding(FindingSeverity.Error, "DMN_NO_DECISION", null, 0, 0, "the DMN document has no decision to deploy")]));
+        }
+
+        if (read.Model is { } model && (long)model.Decisions.Count * xml.Length > MaxStoredDecisionCharacters)
+        {
+            return (read.Model, new ValidationReport([.. read.Report.Findings,
+                new ValidationFinding(FindingSeverity.Error, "DMN_TOO_MANY_DECISIONS", null, 0, 0,
+                    $"the DMN document of {xml.Length:N0} characters has {model.Decisions.Count:N0} decisions, and each decision's version stores the whole document: " +
+                    $"{(long)model.Decisions.Count * xml.Length:N0} characters, above the limit of {MaxStoredDecisionCharacters:N0}; split it into documents of the decisions that belong together")]));
         }
 
         return (read.Model, read.Report);
@@ -111,7 +139,7 @@ public sealed partial class WorkflowDeployments
         var (model, report) = ReadDmn(xml);
         if (model is null || report.HasErrors)
         {
-            throw new DeploymentRejectedException(report);
+            throw new DeploymentRejectedException(report, RefusedTitle(1, 1, 0));
         }
 
         var checksum = CanonicalModel.Checksum(xml);

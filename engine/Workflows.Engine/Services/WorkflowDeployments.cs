@@ -57,10 +57,10 @@ public sealed partial class WorkflowDeployments
     public async Task<DeploymentResult> DeployAsync(IReadOnlyList<string> documents, string? deployedBy = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        var (read, report) = await ReadAllAsync(documents, cancellationToken).ConfigureAwait(false);
+        var (read, report, title) = await ReadAllAsync(documents, cancellationToken).ConfigureAwait(false);
         if (report.HasErrors)
         {
-            throw new DeploymentRejectedException(report);
+            throw new DeploymentRejectedException(report, title);
         }
 
         return await _runner.ExecuteAsync(async execution =>

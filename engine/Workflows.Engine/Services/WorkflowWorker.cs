@@ -84,6 +84,16 @@ public sealed class WorkflowWorker
     public Task<long> DeleteHistoryAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) =>
         _due.DeleteHistoryAsync(olderThan, cancellationToken);
 
+    /// <summary>
+    /// Deletes the decision evaluations recorded through the API more than <paramref name="olderThan"/> ago, in batches
+    /// of <see cref="WorkflowWorkerOptions.HistoryDeleteBatchSize"/> per transaction; the worker does it every
+    /// <see cref="WorkflowWorkerOptions.HistoryCleanupInterval"/> when <see cref="WorkflowWorkerOptions.DecisionEvaluationRetention"/>
+    /// (else <see cref="WorkflowWorkerOptions.HistoryRetention"/>) is set.
+    /// </summary>
+    /// <returns>How many evaluations were deleted.</returns>
+    public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        _due.DeleteDecisionEvaluationsAsync(olderThan, cancellationToken);
+
     /// <summary>When the next timer is due, if any: a poller sleeps until then.</summary>
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) =>
         _due.GetNextTimerDueAsync(cancellationToken);

@@ -26,7 +26,14 @@ public sealed partial class WorkflowWorkerOptions
     /// <summary>How long the history of a finished instance is kept; null (the default) keeps it for ever.</summary>
     public TimeSpan? HistoryRetention { get; set; }
 
-    /// <summary>How often the worker deletes history older than <see cref="HistoryRetention"/>, when set. Default 1 hour.</summary>
+    /// <summary>
+    /// How long a decision evaluation recorded through the API (<see cref="WorkflowDecisions.GetEvaluationsAsync"/>) is
+    /// kept after it was made; null (the default) keeps it as long as <see cref="HistoryRetention"/> keeps history, and
+    /// for ever when that is null too. A business rule task's evaluations are its instance's history.
+    /// </summary>
+    public TimeSpan? DecisionEvaluationRetention { get; set; }
+
+    /// <summary>How often the worker deletes history older than <see cref="HistoryRetention"/> and evaluations older than <see cref="DecisionEvaluationRetention"/>, when set. Default 1 hour.</summary>
     public TimeSpan HistoryCleanupInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How many finished instances' history one delete transaction takes, so the tables are never blocked for long. Default 500.</summary>
@@ -65,6 +72,7 @@ public sealed partial class WorkflowWorkerOptions
         Require(LeaseDuration > TimeSpan.Zero, nameof(LeaseDuration), LeaseDuration, "must be positive");
         Require(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
+        Require(DecisionEvaluationRetention is null || DecisionEvaluationRetention > TimeSpan.Zero, nameof(DecisionEvaluationRetention), DecisionEvaluationRetention, "must be positive when set");
         Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
         Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");

@@ -31,6 +31,13 @@ internal interface IDecisionStore
 
     /// <summary>One recorded evaluation.</summary>
     ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes the recorded evaluations made before <paramref name="evaluatedBefore"/>, at most <paramref name="batchSize"/>
+    /// per transaction (retention, migration 0028's index on the time).
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    Task<long> DeleteDecisionEvaluationsAsync(DateTimeOffset evaluatedBefore, int batchSize, CancellationToken ct);
 }
 
 /// <summary>A decision evaluated through the API (wf_decision_evaluations): who, for which branch, which version, and the detail as JSON.</summary>

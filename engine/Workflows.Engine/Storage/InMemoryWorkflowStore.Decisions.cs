@@ -74,6 +74,14 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public Task<long> DeleteDecisionEvaluationsAsync(DateTimeOffset evaluatedBefore, int batchSize, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_decisionEvaluations.RemoveAll(e => e.EvaluatedAt < evaluatedBefore));
+        }
+    }
+
     public ValueTask<DecisionEvaluationRecord?> GetDecisionEvaluationAsync(Guid id, CancellationToken ct)
     {
         lock (_gate)

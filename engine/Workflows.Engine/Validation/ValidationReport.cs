@@ -77,9 +77,17 @@ public sealed class BpmnParserOptions
 }
 
 /// <summary>Thrown when a deployment is refused; <see cref="Report"/> holds every finding.</summary>
-public sealed class DeploymentRejectedException(ValidationReport report)
-    : Exception("The BPMN document has errors:" + Environment.NewLine + string.Join(Environment.NewLine, report.Errors))
+/// <param name="report">Every finding of the documents refused.</param>
+/// <param name="title">What was refused, in words: "The BPMN document has errors" (the default), "The DMN document has errors", ….</param>
+public sealed class DeploymentRejectedException(ValidationReport report, string title = DeploymentRejectedException.BpmnTitle)
+    : Exception(title + ":" + Environment.NewLine + string.Join(Environment.NewLine, report.Errors))
 {
+    /// <summary>The title of a refused BPMN document.</summary>
+    public const string BpmnTitle = "The BPMN document has errors";
+
     /// <summary>The findings that caused the rejection, and any warnings.</summary>
     public ValidationReport Report { get; } = report;
+
+    /// <summary>What was refused, in words (a problem's title over HTTP): the BPMN document, the DMN document, the deployment's documents.</summary>
+    public string Title { get; } = title;
 }

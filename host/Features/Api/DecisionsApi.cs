@@ -53,6 +53,21 @@ internal static class DecisionsApi
             .WithSummary("The decision's evaluations through the API, newest first (page on with after): who, branch, version, inputs, matched rules, outputs. Analysts and central teams see every branch's; others their own branch's.");
 
         var pins = api.MapGroup("/branches").WithTags("Decisions");
+        pins.MapGet("/{branchId}/decision-pins", async (string branchId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var branch = await engine.Branches.GetAsync(branchId, ct);
+                var caller = Caller.From(http.User);
+                if (!caller.Is(Roles.Analyst))
+                {
+                    caller.MustServe(branch.Id, "the decision pins");
+                }
+
+                var problems = (await engine.Decisions.CheckPinsAsync(branch.Id, ct)).ToDictionary(p => p.DecisionId, p => p.Problem, StringComparer.Ordinal);
+                return branch.DecisionPins.OrderBy(p => p.Key, StringComparer.Ordinal)
+                    .Select(p => new DecisionPinBody(p.Key, p.Value, problems.GetValueOrDefault(p.Key))).ToList();
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor, Roles.Operator)).WithName("ListDecisionPins")
+            .WithSummary("The branch's decision pins, each checked again against what is deployed now: problem names a pin whose decision or version is no longer deployed, not approved, or whose model no longer passes today's checks (null when it holds).");
         pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
@@ -204,6 +219,9 @@ internal static class DecisionsApi
 }
 
 internal sealed record ApprovalRequest(string? Reason);
+
+/// <summary>A branch's decision pin; <see cref="Problem"/> says why it no longer holds, null when it does.</summary>
+internal sealed record DecisionPinBody(string DecisionId, int Version, string? Problem);
 
 
 internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version);

@@ -71,7 +71,7 @@ internal static partial class ProblemExtensions
                 CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),
                 TaskFormException form => With(extensions, "errors", form.FieldErrors, With(extensions, "rules", form.FieldRules, (422, "The form has errors"))),
-                DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, "The BPMN document has errors")),
+                DeploymentRejectedException rejected => With(extensions, "findings", rejected.Report.Findings.Select(Finding.From).ToList(), (422, rejected.Title)),
                 ModificationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The modification is refused")),
                 MigrationRefusedException refused => With(extensions, "reasons", refused.Reasons, (400, "The migration is refused")),
                 FeelSyntaxException => (400, "The expression does not parse"),

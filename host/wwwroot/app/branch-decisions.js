@@ -28,10 +28,17 @@ export function decisionsTab(page, panel) {
 
   async function load() {
     panel.replaceChildren(el('p', { class: 'hint', text: 'Loading the decisions…' }));
-    const all = await api('/api/decisions');
+    const [all, checked] = await Promise.all([api('/api/decisions'), api(`/api/branches/${encodeURIComponent(page.branch.id)}/decision-pins`)]);
     const byId = new Map();
     for (const v of all) (byId.get(v.decisionId) ?? byId.set(v.decisionId, []).get(v.decisionId)).push(v);
-    if (byId.size === 0) { panel.replaceChildren(el('h2', { tabindex: '-1', text: 'Decisions' }), el('p', { text: 'No decision is deployed yet.' })); return; }
+    // Each pin checked again by the server against what is deployed now (a version lost, never approved, or refused by today's checks).
+    const problems = new Map(checked.filter(p => p.problem).map(p => [p.decisionId, p.problem]));
+    const problemLine = id => problems.has(id) ? el('p', { class: 'field-error', 'data-test': 'decision-pin-problem', role: 'alert', text: problems.get(id) }) : null;
+    // A pin on a decision no longer deployed at all has no versions to list: it is shown alone, to be removed.
+    const orphans = checked.filter(p => !byId.has(p.decisionId)).map(p => el('section', { class: 'fieldset', 'data-decision': p.decisionId },
+      el('h3', { text: p.decisionId }), problemLine(p.decisionId),
+      el('button', { type: 'button', 'data-test': 'decision-unpin', onclick: e => confirm(p.decisionId, null, p.version, e.currentTarget) }, 'Remove the pin…')));
+    if (byId.size === 0 && orphans.length === 0) { panel.replaceChildren(el('h2', { tabindex: '-1', text: 'Decisions' }), el('p', { text: 'No decision is deployed yet.' })); return; }
     const pins = page.branch.decisionPins || {};
     const sections = await Promise.all([...byId.entries()].sort(([a], [b]) => a.localeCompare(b)).map(async ([id, versions]) => {
       versions.sort((a, b) => b.version - a.version);
@@ -44,11 +51,14 @@ export function decisionsTab(page, panel) {
         }
         return { v, changed };
       }));
-      const pinnable = v => v.stage !== 'deployed' && v.version !== pinned;
+      // The version used here is not offered again: pinned, it is pinned already; unpinned, it is the standard the
+      // branch follows, and a pin on it would only look like a change.
+      const pinnable = v => v.stage !== 'deployed' && v.version !== used;
       return el('section', { class: 'fieldset', 'data-decision': id },
         el('h3', { text: `${versions[0].name || id} (${id})` }),
         el('p', { 'data-test': 'decision-used', text: pinned != null ? `${page.branch.id} pins version ${pinned}: its business rule tasks and evaluations use it.`
           : `${page.branch.id} pins no version: it uses the standard, version ${used}${versions.some(v => v.stage !== 'deployed') ? ' (the latest approved)' : ' (the latest: none is approved yet)'}.` }),
+        problemLine(id),
         pinned != null ? el('button', { type: 'button', 'data-test': 'decision-unpin', onclick: e => confirm(id, null, used, e.currentTarget) }, 'Use the standard again…') : null,
         el('table', { 'data-test': 'decision-versions' },
           el('thead', {}, el('tr', {}, ...['Version', 'Stage', 'Deployed', 'Approved', `What changed against version ${used}`, ''].map(h => el('th', { text: h })))),
@@ -62,11 +72,12 @@ export function decisionsTab(page, panel) {
               : changed instanceof Error ? problemView(changed) : changeList(changed)),
             el('td', {}, pinnable(v)
               ? el('button', { type: 'button', 'data-test': 'decision-pin', 'data-pin': v.version, onclick: e => confirm(id, v.version, used, e.currentTarget, changed) }, `Pin version ${v.version}…`)
-              : v.version === pinned ? '' : el('span', { class: 'hint', text: v.stage === 'deployed' ? 'not approved: cannot be pinned' : '' })))))));
+              : v.version === pinned ? '' : el('span', { class: 'hint', 'data-test': 'decision-no-pin',
+                text: v.stage === 'deployed' ? 'not approved: cannot be pinned' : v.version === used ? 'the standard: used here without a pin' : '' })))))));
     }));
     panel.replaceChildren(el('h2', { tabindex: '-1', text: `Decisions used by ${page.branch.name}` }),
       el('p', { class: 'hint', text: 'A pin takes effect at the next evaluation, also in cases already running.' }),
-      el('div', { id: 'decision-confirm' }), ...sections);
+      el('div', { id: 'decision-confirm' }), ...orphans, ...sections);
   }
 
   function confirm(id, version, used, button, changed) {

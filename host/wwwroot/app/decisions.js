@@ -4,12 +4,15 @@
 // versions compared cell by cell beside the edited model, and a deployed version evaluated with a context.
 import { api, el, header, when } from './common.js';
 import { sideBySide } from './decisions-compare.js';
+import { findingMarks, placeWords } from './decisions-findings.js';
 import { createDecisionModeler } from '/lib/designer/decisions.js';
 
 await header('Decisions');
 const modeler = createDecisionModeler({ container: '#canvas', panel: '#properties-panel' });
 const $ = id => document.getElementById(id);
 const status = $('status');
+// The server's findings marked on the table cells, rules and column heads they are about.
+const marks = findingMarks(modeler, $('canvas'));
 // The decision the page is about: its versions are listed, compared, tried and deployed (with its whole document).
 const current = { decisionId: null };
 window.wfDecisions = { modeler, openView: id => openView(id) };
@@ -171,27 +174,34 @@ async function showVersions() {
 // ------------------------------------------------------------------ findings, validate, deploy
 
 function clearFindings() {
+  marks.clear();
   $('server-findings').replaceChildren(el('h2', { text: 'Findings of the server' }), el('p', { text: 'Validate or deploy to check the decisions on the server.' }));
 }
 
 function showFindings(findings, xml) {
   const box = $('server-findings');
+  const placed = marks.set(findings, xml);
   box.replaceChildren(el('h2', { text: `Findings of the server (${findings.length})` }));
   if (!findings.length) { box.append(el('p', { text: 'No findings: the decisions are ready to deploy.' })); return; }
   box.append(el('table', { 'data-source': 'server' },
     el('tr', {}, ...['severity', 'code', 'element', 'message'].map(h => el('th', { text: h }))),
-    ...findings.map(f => el('tr', { class: 'clickable', 'data-finding': f.code, 'data-element': f.elementId || '', onclick: () => showElement(f.elementId, xml) },
+    ...placed.map(({ finding: f, place, selector }) => el('tr', { class: 'clickable', 'data-finding': f.code, 'data-element': f.elementId || '', 'data-place': placeWords(place),
+      onclick: () => showElement(place?.decisionId || f.elementId, xml, selector) },
       el('td', { class: f.severity === 'error' ? 'state-breached' : 'state-warning', text: f.severity }), el('td', { text: f.code }),
-      el('td', { text: f.elementId ? `${f.elementId}${f.line ? ` (${f.line}:${f.column})` : ''}` : '—' }), el('td', { text: f.message })))));
+      el('td', { text: f.elementId ? `${f.elementId}${place ? ` · ${placeWords(place)}` : ''}${f.line ? ` (${f.line}:${f.column})` : ''}` : '—' }), el('td', { text: f.message })))));
 }
 
-// A finding's element shown: the view of its decision (the element itself, a rule or an input, lies inside one).
-async function showElement(elementId, xml) {
-  if (!elementId || await openView(elementId)) return;
-  const doc = new DOMParser().parseFromString(xml, 'application/xml');
-  let node = [...doc.getElementsByTagName('*')].find(e => e.getAttribute('id') === elementId);
-  while (node && node.localName !== 'decision') node = node.parentElement;
-  if (node) await openView(node.getAttribute('id'));
+// A finding's element shown: the view of its decision (the element itself, a rule or an input, lies inside one), and
+// the cell, rule or column head it is marked on scrolled into view.
+async function showElement(elementId, xml, selector) {
+  if (!elementId) return;
+  if (!await openView(elementId)) {
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    let node = [...doc.getElementsByTagName('*')].find(e => e.getAttribute('id') === elementId);
+    while (node && node.localName !== 'decision') node = node.parentElement;
+    if (node) await openView(node.getAttribute('id'));
+  }
+  if (selector) marks.reveal(selector);
 }
 
 $('validate').addEventListener('click', async () => {

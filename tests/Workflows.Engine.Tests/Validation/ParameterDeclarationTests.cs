@@ -133,6 +133,26 @@ public sealed class ParameterDeclarationTests
     }
 
     [Test]
+    public async Task An_unpinned_branch_is_reported_on_the_standard_it_runs_not_on_a_newer_version_only_deployed()
+    {
+        var h = await BranchOnJourneyAsync();
+        await h.Engine.Rollouts.ApproveAsync("journey", 1, "alice", "the standard");
+        await h.DeployAsync(Journey("""<wf:parameter name="frontDeskAuthority" type="number" min="0" max="200"/>""", task: "handle2"));
+
+        var drift = (await h.Engine.Branches.GetDriftAsync("journey")).Single(r => r.BranchId == "nice-01");
+        var parameters = await h.Engine.Branches.GetParametersAsync("nice-01", "journey");
+        var started = await h.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "nice-01" });
+        var runs = (await h.Engine.Queries.GetInstanceAsync(started)).Version;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((drift.Version, drift.Pinned, drift.StandardVersion, drift.OnStandard), Is.EqualTo((1, false, (int?)1, true)), "version 2 is only deployed: the branch runs version 1");
+            Assert.That(parameters.Version, Is.EqualTo(1), "the parameters shown are those of the version the branch runs");
+            Assert.That(runs, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
     public async Task A_number_is_a_plain_number_stored_in_its_canonical_form_and_separators_spaces_trailing_signs_or_exponents_are_refused()
     {
         var h = await BranchOnJourneyAsync();
