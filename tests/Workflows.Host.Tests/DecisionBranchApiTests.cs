@@ -146,6 +146,29 @@ public sealed class DecisionBranchApiTests(Backend backend) : HostFixture(backen
     }
 
     [Test]
+    public async Task An_evaluation_with_an_input_nested_deeper_than_64_levels_is_listed_like_any_other()
+    {
+        var decision = await TwoVersionsAsync(1);
+        var deep = string.Concat(Enumerable.Repeat("{\"a\":", 70)) + "1" + new string('}', 70);
+        var ann = await As("ann");
+        using var evaluated = await ann.PostAsync(new Uri($"/api/decisions/{decision}/evaluate", UriKind.Relative),
+            new StringContent("{\"variables\":{\"amount\":" + deep + "}}", Encoding.UTF8, "application/json"));
+        Assert.That(evaluated.StatusCode, Is.EqualTo(HttpStatusCode.OK), await evaluated.Content.ReadAsStringAsync());
+
+        var body = await (await As("alice")).GetStringAsync(new Uri($"/api/decisions/{decision}/evaluations", UriKind.Relative));
+
+        using var listed = System.Text.Json.JsonDocument.Parse(body, new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 });
+        var input = listed.RootElement.EnumerateArray().Single().GetProperty("detail").GetProperty("decisions")[0].GetProperty("inputs")[0].GetProperty("value");
+        var depth = 0;
+        for (; input.ValueKind == System.Text.Json.JsonValueKind.Object; depth++)
+        {
+            input = input.GetProperty("a");
+        }
+
+        Assert.That(depth, Is.EqualTo(70), "the stored record is read to the depth the engine stores, not System.Text.Json's default 64");
+    }
+
+    [Test]
     public async Task A_decision_version_rolls_out_in_two_waves_shows_what_changed_and_rolls_back_through_the_api()
     {
         var decision = await TwoVersionsAsync(1);

@@ -82,14 +82,15 @@ public sealed class WorkflowServiceLevels
             throw new WorkflowInputException($"calendar layer '{layer.Name}': '{zone}' is not a known time zone");
         }
 
+        // Checked before anything is written: a week with no working time would fail every clock on the chain (named with
+        // the moment it closes); a layer no chain uses yet is refused for its own closed week.
+        await RefuseClosedWeekAsync(layer, await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
         if (Enum.GetValues<DayOfWeek>().All(day => layer.Week.TryGetValue(day, out var hours) && hours.Count == 0))
         {
             // Every chain it ends would have no working time: no clock on it could ever be due.
             throw new WorkflowInputException($"calendar layer '{layer.Name}': its week has no working time on any day, so a clock on it could never end; give at least one day working hours");
         }
-
-        // Checked before anything is written: a week with no working time would fail every clock on the chain.
-        await RefuseClosedWeekAsync(layer, await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
         var json = CalendarLayerJson.Write(layer);
         await _runner.ExecuteAsync(execution =>

@@ -21,12 +21,15 @@ internal static class ApiJson
     public static IReadOnlyDictionary<string, object?>? Variables(Dictionary<string, JsonElement>? json) =>
         json?.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
 
-    /// <summary>Engine values (decimals, dates, contexts, lists) as one JSON object.</summary>
-    public static JsonElement ToJson(IReadOnlyDictionary<string, object?> variables)
+    /// <summary>JSON the engine stored (a variable, a recorded evaluation), read to the depth it stores, not the reader's default 64.</summary>
+    public static JsonElement ReadStored(string json)
     {
-        using var document = JsonDocument.Parse(FeelConvert.ToJson(FeelConvert.FromClr(variables)), s_stored);
+        using var document = JsonDocument.Parse(json, s_stored);
         return document.RootElement.Clone();
     }
+
+    /// <summary>Engine values (decimals, dates, contexts, lists) as one JSON object.</summary>
+    public static JsonElement ToJson(IReadOnlyDictionary<string, object?> variables) => ReadStored(FeelConvert.ToJson(FeelConvert.FromClr(variables)));
 
     /// <summary>
     /// A request's property of a value type that cannot be null (a batch's kind, a pinned version) is required: left out,

@@ -190,11 +190,7 @@ internal static class DecisionsApi
         }
 
         var rows = await engine.Decisions.GetEvaluationsAsync(decisionId, branch, after, limits.PageSize(max, 50), ct);
-        return rows.Select(e =>
-        {
-            using var detail = JsonDocument.Parse(e.Detail);
-            return new EvaluationBody(e.Id, e.DecisionId, e.Version, e.Branch, e.Actor, e.EvaluatedAt, detail.RootElement.Clone());
-        }).ToList();
+        return rows.Select(e => new EvaluationBody(e.Id, e.DecisionId, e.Version, e.Branch, e.Actor, e.EvaluatedAt, ApiJson.ReadStored(e.Detail))).ToList();
     }
 
     // A branch-scoped caller sees the pins of its own branch only (other branches' choices are theirs); analysts see
@@ -211,11 +207,7 @@ internal static class DecisionsApi
         Caller.From(http.User).MustServe(branch.Id, "the decision pins");
     }
 
-    private static JsonElement Json(object? value)
-    {
-        using var document = JsonDocument.Parse(FeelConvert.ToJson(value), new JsonDocumentOptions { MaxDepth = ExecutionLimits.MaxStoredJsonDepth });
-        return document.RootElement.Clone();
-    }
+    private static JsonElement Json(object? value) => ApiJson.ReadStored(FeelConvert.ToJson(value));
 }
 
 internal sealed record ApprovalRequest(string? Reason);
