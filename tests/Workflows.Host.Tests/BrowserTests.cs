@@ -293,6 +293,8 @@ public sealed partial class BrowserTests
         await page.FillAsync("[data-test=var-value]", amount.ToString(CultureInfo.InvariantCulture));
         await page.ClickAsync("[data-test=add-var]");
         await page.ClickAsync("[data-test=search]");
+        // The filtered list replaces the whole one, which holds C-OPS-1 too: wait for the replacement, not the name.
+        await Assertions.Expect(page.Locator("[data-test=instances] tr[data-instance]")).ToHaveCountAsync(1);
         await ExpectTextAsync(page, "[data-test=instances]", "C-OPS-1");
         var listed = await page.Locator("[data-test=instances] tr[data-instance]").CountAsync();
         await page.ClickAsync($"tr[data-instance='{found}']");
