@@ -48,30 +48,17 @@ internal static class TimerSchedule
         return null;
     }
 
+    /// <summary>When a cycle fires after one that fell due at <paramref name="due"/>; null past the last date a timer can hold (the cycle ends).</summary>
+    public static DateTimeOffset? NextInCycle(DateTimeOffset due, TimeSpan interval) =>
+        DateTimeOffset.MaxValue - due > interval ? due + interval : null;
+
     /// <summary>
     /// Plans a timer from a static text or the value of a FEEL expression. A duration a module reads
     /// (<see cref="Modules.ITimerDurations"/>) is due where <paramref name="moduleDue"/> puts it; null from it, or no
     /// <paramref name="moduleDue"/>, leaves the value to ISO 8601.
     /// </summary>
+    // A duration that would leave the calendar a date can hold (P9999Y) is an error here (After), never an exception.
     public static TimerPlan? Plan(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<object?, DateTimeOffset?>? moduleDue = null)
-    {
-        try
-        {
-            return PlanWithin(kind, value, now, out error, moduleDue);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            // A date that .NET cannot hold (a duration of P9999Y, say): the element's finding or incident, not a crash.
-            error = $"{FeelValue.ToDisplayString(value)} falls due after {DateTimeOffset.MaxValue:yyyy-MM-dd}, the last date a timer can hold";
-            return null;
-        }
-    }
-
-    /// <summary>When a cycle fires after one that fell due at <paramref name="due"/>; null past the last date a timer can hold (the cycle ends).</summary>
-    public static DateTimeOffset? NextInCycle(DateTimeOffset due, TimeSpan interval) =>
-        DateTimeOffset.MaxValue - due > interval ? due + interval : null;
-
-    private static TimerPlan? PlanWithin(TimerKind kind, object? value, DateTimeOffset now, out string? error, Func<object?, DateTimeOffset?>? moduleDue)
     {
         error = null;
         switch (kind)
