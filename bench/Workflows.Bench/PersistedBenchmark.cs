@@ -117,7 +117,7 @@ internal static class PersistedBenchmark
             }
 
             Console.WriteLine($"| 1 version, empty history | {Shapes.Median(results.Empty.Select(x => x.Item1)):N2} ms | {Shapes.Median(results.Empty.Select(x => x.Item2)):N2} ms |");
-            Console.WriteLine($"| 1,000 versions, 1,000,000 finished instances (5,000,000 history rows) | {Shapes.Median(results.Big.Select(x => x.Item1)):N2} ms | {Shapes.Median(results.Big.Select(x => x.Item2)):N2} ms |");
+            Console.WriteLine($"| 1,000 versions, 1,000,000 finished instances (their 1,000,000 completed tasks, 5,000,000 history events) | {Shapes.Median(results.Big.Select(x => x.Item1)):N2} ms | {Shapes.Median(results.Big.Select(x => x.Item2)):N2} ms |");
         }
     }
 
@@ -365,6 +365,10 @@ internal static class PersistedBenchmark
                     INSERT INTO wf_history_commands (instance_id, at, events)
                     SELECT i.id, @at, @events FROM wf_instances i WHERE i.process_id = 'finished'
                     """, new { at, events }, commandTimeout: 600);
+                await connection.ExecuteAsync("""
+                    INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, process_id, candidate_groups, candidate_users, priority, created_at, status)
+                    SELECT upper(hex(randomblob(16))), i.id, 2, 'task', 'finished', '', '', 50, @at, 1 FROM wf_instances i WHERE i.process_id = 'finished'
+                    """, new { at }, commandTimeout: 600);
                 await connection.ExecuteAsync("PRAGMA wal_checkpoint(TRUNCATE)", commandTimeout: 600);
                 return;
             }
@@ -377,6 +381,13 @@ internal static class PersistedBenchmark
                 INSERT INTO wf_history_commands (instance_id, at, events)
                 SELECT i.id, @at, @events FROM wf_instances i WHERE i.process_id = 'finished'
                 """, new { at, events }, commandTimeout: 600);
+            // Each finished instance keeps its completed task, as a real database does: a task table left empty here
+            // and analyzed empty below made PostgreSQL plan the tasks' lookups for an empty table (a scan), which no
+            // deployment with a million finished instances has.
+            await connection.ExecuteAsync("""
+                INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, process_id, candidate_groups, candidate_users, priority, created_at, status)
+                SELECT gen_random_uuid(), i.id, 2, 'task', 'finished', '', '', 50, @at, 1 FROM wf_instances i WHERE i.process_id = 'finished'
+                """, new { at }, commandTimeout: 600);
             // Settle the bulk load (months of history arrive here in one statement): flush it to disk so
             // the measurement does not pay for writing a gigabyte of WAL and dirty buffers.
             await connection.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 600);
