@@ -303,6 +303,11 @@ internal sealed class TimerRow
 
     public int Remaining { get; set; }
 
+    /// <summary>Who fires it now, or parks it (read by the inspection only).</summary>
+    public string? LeaseOwner { get; set; }
+
+    public long? LeaseUntil { get; set; }
+
     public TimerRecord ToRecord() => new(Id, InstanceId, ElementKey, ElementId, DefinitionId, Time(DueAt),
         IntervalTicks is { } t ? TimeSpan.FromTicks(t) : null, Remaining);
 

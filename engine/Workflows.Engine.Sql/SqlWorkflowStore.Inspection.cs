@@ -20,7 +20,7 @@ internal sealed partial class SqlWorkflowStore
         var jobs = await connection.QueryAsync<JobRow>(new CommandDefinition(
             "SELECT * FROM wf_jobs WHERE instance_id = @instanceId ORDER BY created_at", p, cancellationToken: ct)).ConfigureAwait(false);
         return new InstanceWaits(
-            timers.Select(t => t.ToRecord()).ToList(),
+            timers.Select(t => new LeasedTimer(t.ToRecord(), t.LeaseOwner, t.LeaseUntil is { } until ? Time(until) : null)).ToList(),
             messages.Select(m => m.ToRecord()).ToList(),
             signals.Select(s => s.ToRecord()).ToList(),
             jobs.Select(j => new LeasedJob(j.ToRecord(), j.LeaseOwner, j.LeaseUntil is { } until ? Time(until) : null)).ToList());

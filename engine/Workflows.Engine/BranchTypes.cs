@@ -45,4 +45,7 @@ public sealed record DriftRow(string BranchId, string ProcessId, int Version, bo
 {
     /// <summary>The branch runs the standard version.</summary>
     public bool OnStandard => StandardVersion == Version;
+
+    /// <summary>Why the version the branch runs cannot be read (its stored XML no longer parses); null when it reads.</summary>
+    public string? Problem { get; init; }
 }

@@ -56,6 +56,13 @@ public sealed record InstanceInspection(
     /// <see cref="Scope"/> of no element (state <c>unreadable</c>) and no tokens. It can be cancelled, or repaired and its incident retried.
     /// </summary>
     public string? StateProblem { get; init; }
+
+    /// <summary>
+    /// Waits of the state's elements whose rows do not exist (a task, job, timer or subscription no row is), each naming the
+    /// element and the row: such an element can never move. Empty when every wait has its row. A row no element waits for is
+    /// marked on its wait point, with its problem.
+    /// </summary>
+    public IReadOnlyList<string> MissingRows { get; init; } = [];
 }
 
 /// <summary>An element instance (a token, or a scope such as a sub-process) with its local variables and children.</summary>
@@ -100,4 +107,11 @@ public sealed record WaitPointInfo(string Kind, string ElementId, long ElementKe
 
     /// <summary>A timer cycle's repetitions left (-1: unbounded).</summary>
     public int? Remaining { get; init; }
+
+    /// <summary>
+    /// What is wrong with this wait point, null when nothing is: its stored row cannot be read (a task's candidate lists or
+    /// form), or the row and the instance's state disagree (a row no element of the state waits for, or an element waiting
+    /// for a row that does not exist). Such a wait can never be met: repair the row or the state, or cancel the instance.
+    /// </summary>
+    public string? Problem { get; init; }
 }

@@ -135,9 +135,7 @@ public abstract partial class StoreSuite
         var incident = (await poisoned.IncidentsAsync()).Single();
         await RepairAsync(poisoned.Id);
         await h.Engine.Runtime.ResolveIncidentAsync(incident.Id);
-        var fourth = await h.CorrelateAsync("awaiting-reply", key);
-        Assert.That(fourth.CorrelatedInstances, Is.EqualTo(1));
-        Assert.That(await poisoned.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+        Assert.That(await poisoned.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "the message buffered meanwhile is taken once the state reads again (review13 F14)");
     }
 
     [Test]

@@ -70,12 +70,15 @@ internal sealed class DefinitionCache(IWorkflowStore store, FeelLimits feelLimit
         var document = parsed;
         if (document is null)
         {
-            // A stored version was checked at deploy: only the FEEL budgets still apply when it is read again.
+            // A stored version was checked at deploy: only the FEEL budgets still apply when it is read again. One that no
+            // longer parses (its row changed outside the engine) is refused by name, never cached: a repaired row reads.
             var (doc, findings) = BpmnParser.Parse(record.Xml, new BpmnParserOptions { MaxDocumentCharacters = long.MaxValue / 2, MaxDepth = int.MaxValue, MaxIdLength = int.MaxValue, Feel = feelLimits });
-            document = doc ?? throw new InvalidOperationException($"stored definition {record.Id} no longer parses: {string.Join("; ", findings)}");
+            document = doc ?? throw new DefinitionUnreadableException(record.Id, record.ProcessId, record.Version,
+                $"its XML no longer parses ({string.Join("; ", findings.Where(f => f.Severity == FindingSeverity.Error).Select(f => f.ToString()).DefaultIfEmpty("no document"))})");
         }
 
-        var process = document.Processes.First(p => p.Id == record.ProcessId);
+        var process = document.Processes.FirstOrDefault(p => p.Id == record.ProcessId)
+            ?? throw new DefinitionUnreadableException(record.Id, record.ProcessId, record.Version, $"its XML has no process '{record.ProcessId}'");
         var definition = new ProcessDefinition(record, document, process);
         return _byId.GetOrAdd(record.Id, definition);
     }
@@ -109,6 +112,12 @@ internal sealed partial class EngineLog(ILogger logger)
     private static partial void LogTaskUnreadable(ILogger logger, Guid taskId, string reason);
 
     public void TaskUnreadable(Guid taskId, string reason) => LogTaskUnreadable(logger, taskId, reason);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "A stored row is passed over: {Reason}")]
+    private static partial void LogRowUnreadable(ILogger logger, string reason);
+
+    /// <summary>A stored row that cannot be read (a buffered message, a definition a start timer needs) was passed over; the work around it went on.</summary>
+    public void RowUnreadable(string reason) => LogRowUnreadable(logger, reason);
 
     public void MessageExpired(string name, string key, string? messageId, DateTimeOffset expiresAt) => LogMessageExpired(logger, name, key, messageId, expiresAt);
 

@@ -104,6 +104,14 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
 
             if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
             {
+                // Closed meanwhile (gone when read again), or a row no element waits for: that instance's state problem
+                // (its incident after the commit), and the signal reaches every other subscriber (review13 F3).
+                if (instance.State.Status == ProcessInstanceStatus.Active && !changes.SignalSubscriptionsRemoved.Contains(subscription.Id)
+                    && (await execution.Engine.Store.FindSignalSubscriptionsAsync(name, ct).ConfigureAwait(false)).Any(s => s.Id == subscription.Id))
+                {
+                    execution.Unit.Unreadable.Add(Services.CommandRunner.Stranded(instance, $"signal subscription ('{name}')", subscription.Id, subscription.ElementKey, owner, null));
+                }
+
                 continue;
             }
 

@@ -48,8 +48,7 @@ internal sealed class UnitOfWork
 
         var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
-        var adopted = Adopt(record, definition);
+        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
 
         // Modules read their rows after the instance, so that its row version covers what they say.
         foreach (var module in _engine.Modules)
@@ -105,6 +104,20 @@ internal sealed class UnitOfWork
         return loaded;
     }
 
+    // An instance whose version no longer reads cannot be run either: it is met as unreadable (its incident raised, its
+    // work parked), so that a worker's round goes on with the others.
+    private async ValueTask<ProcessDefinition> DefinitionOfAsync(InstanceRecord record)
+    {
+        try
+        {
+            return await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+        }
+        catch (DefinitionUnreadableException unreadable)
+        {
+            throw new InstanceStateUnreadableException(record.Id, unreadable.Message);
+        }
+    }
+
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
         var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
@@ -134,7 +147,7 @@ internal sealed class UnitOfWork
         var adopted = new List<LoadedInstance>(records.Count);
         foreach (var record in records)
         {
-            adopted.Add(Adopt(record, await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false)));
+            adopted.Add(Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false)));
         }
 
         foreach (var module in _engine.Modules)

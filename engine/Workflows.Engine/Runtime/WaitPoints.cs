@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Workflows.Engine.Behaviours;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
@@ -120,10 +121,62 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     {
         var stored = await execution.Engine.Store.FindBufferedMessagesAsync(name, key, processId, Now, ct).ConfigureAwait(false);
         return stored
+            .Where(Readable)
             .Concat(Changes.MessagesBuffered.Where(m => m.Name == name && m.CorrelationKey == key && m.ExpiresAt > Now))
             .Where(m => !Changes.MessageCorrelations.Exists(c => c.BufferedMessageId == m.Id && c.ProcessId == processId))
             .OrderBy(m => m.PublishedAt)
             .ToList();
+    }
+
+    /// <summary>
+    /// Gives each of the instance's open message subscriptions the oldest buffered message it matches, as opening it would
+    /// have: for an instance whose state was unreadable while a message for it was published (the message passed it over
+    /// and was buffered), once the state reads again (review13 F14; Camunda 8 correlates a buffered message as soon as a
+    /// subscription can take it).
+    /// </summary>
+    /// <returns>How many buffered messages the instance took.</returns>
+    public async ValueTask<int> TakeBufferedAsync(LoadedInstance instance, IEnumerable<MessageSubscriptionRecord> subscriptions)
+    {
+        var taken = 0;
+        foreach (var subscription in subscriptions.OrderBy(s => s.CreatedAt))
+        {
+            // Re-read each time: a message taken before may have ended the element (an interrupting boundary).
+            if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait
+                || wait.Id != subscription.Id)
+            {
+                continue;
+            }
+
+            var buffered = await BufferedMessagesAsync(subscription.MessageName, subscription.CorrelationKey ?? "", instance.State.ProcessId).ConfigureAwait(false);
+            if (buffered.Count == 0)
+            {
+                continue;
+            }
+
+            var first = buffered[0];
+            Changes.MessageCorrelations.Add(new MessageCorrelation(first.Id, instance.Id, instance.State.ProcessId));
+            execution.Unit.History(instance, HistoryKind.MessageCorrelated, subscription.ElementId, owner.Key, $"{subscription.MessageName} (buffered)");
+            await TriggerWaitAsync(instance, owner, wait, VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
+            taken++;
+        }
+
+        return taken;
+    }
+
+    // A stored message whose variables no longer read (its row changed outside the engine) is passed over and logged,
+    // naming it: the command that would take it goes on, and the messages behind it flow (review13 F15).
+    private bool Readable(BufferedMessageRecord message)
+    {
+        try
+        {
+            VariableScopes.FromJson(message.VariablesJson);
+            return true;
+        }
+        catch (JsonException e)
+        {
+            execution.Engine.Log.RowUnreadable($"buffered message {message.Id} ('{message.Name}', key '{message.CorrelationKey}'{(message.MessageId is null ? "" : $", id '{message.MessageId}'")}): its variables_json is not JSON ({e.Message})");
+            return false;
+        }
     }
 
     public async ValueTask OpenBoundaryWaitsAsync(LoadedInstance instance, ElementInstance activity, FlowNode node)

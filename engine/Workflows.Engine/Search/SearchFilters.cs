@@ -25,7 +25,7 @@ internal static class SearchFilters
             {
                 definition = await runner.Core.Definitions.GetAsync(record.Id, ct).ConfigureAwait(false);
             }
-            catch (InvalidOperationException)
+            catch (DefinitionUnreadableException)
             {
                 // A stored version that no longer parses declares nothing; its own instances report it when they run.
                 continue;

@@ -57,7 +57,11 @@ public sealed record SlaClockInfo(
     TimeSpan Remaining,
     TimeSpan Paused,
     string? PauseReason,
-    DateTimeOffset? EndedAt);
+    DateTimeOffset? EndedAt)
+{
+    /// <summary>Why its time left could not be measured now (its calendar cannot be resolved over that time); null when it was.</summary>
+    public string? Problem { get; init; }
+}
 
 /// <summary>One instance in the service report: its level-1 commitment beside each step's clock.</summary>
 /// <param name="InstanceId">The instance.</param>

@@ -126,28 +126,30 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
         var scope = new ElementScope(instance.State, element);
         var chain = definition.Calendar is null ? null : execution.Expressions.EvaluateString(definition.Calendar, scope, node, "the calendar");
-        ClockCalendar calendar;
+        var working = definition.Target is not BusinessDuration.Elapsed;
+        SlaClockRecord clock;
         try
         {
-            calendar = CalendarOf(chain);
+            // Every step can meet the calendar: its chain unknown, a layer with no version yet, a chain that never has
+            // working time again; each is an incident on the element naming it, never the command's failure (review13 F13).
+            var calendar = CalendarOf(chain);
+            var target = calendar.AddTo(definition.Target, Now);
+            var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
+            clock = new SlaClockRecord(
+                Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
+                instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
+                definition.Target.ToString(), working, budget.Ticks, Now)
+            {
+                State = SlaState.Running,
+                RunningSince = Now,
+            };
+            clock = Schedule(clock, definition, calendar);
         }
         catch (ArgumentException e)
         {
             throw new StepFailedException($"the {definition.Kind.ToString().ToLowerInvariant()} clock of {node} cannot start: {e.Message}");
         }
 
-        var working = definition.Target is not BusinessDuration.Elapsed;
-        var target = calendar.AddTo(definition.Target, Now);
-        var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
-        var clock = new SlaClockRecord(
-            Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
-            instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
-            definition.Target.ToString(), working, budget.Ticks, Now)
-        {
-            State = SlaState.Running,
-            RunningSince = Now,
-        };
-        clock = Schedule(clock, definition, calendar);
         (_newClocks ??= []).Add(clock.Id);
         SaveClock(instance, clock);
         execution.Unit.History(instance, ServiceLevelHistory.ClockStarted, element.ElementId, element.Key, $"{Describe(clock)}, due {Format(clock.TargetAt)}");
@@ -297,6 +299,25 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     }
 
     /// <summary>Computes a running clock's moments again after its calendar changed; the time it already ran stays as measured.</summary>
+    /// <summary>
+    /// As <see cref="Recalculate"/>; a clock its calendar cannot place (a chain that never has working time again, a layer
+    /// unknown here) keeps its moments, with a history row saying why, and the others move (review13 F13).
+    /// </summary>
+    /// <returns>Whether the clock was recalculated.</returns>
+    public bool TryRecalculate(LoadedInstance instance, SlaClockRecord clock, string why)
+    {
+        try
+        {
+            Recalculate(instance, clock, why);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            execution.Unit.History(instance, ServiceLevelHistory.ClockRecalculated, clock.ElementId, clock.ElementKey, $"{Describe(clock)}: kept due {Format(clock.TargetAt)} ({why}): {e.Message}");
+            return false;
+        }
+    }
+
     public void Recalculate(LoadedInstance instance, SlaClockRecord clock, string why)
     {
         if (!clock.IsOpen || clock.RunningSince is null)

@@ -92,24 +92,20 @@ public sealed class WorkflowServiceLevels
             throw new WorkflowInputException($"calendar layer '{layer.Name}': its week has no working time on any day, so a clock on it could never end; give at least one day working hours");
         }
 
+        // The layer and every running clock it moves commit in one command: a save that fails leaves neither (review13
+        // F13). This node's registry holds the layer while the command runs, as the recalculation reads it; a failed
+        // command takes it out again.
         var json = CalendarLayerJson.Write(layer);
-        await _runner.ExecuteAsync(execution =>
-        {
-            execution.Changes.PartToFill<ServiceLevelChanges>().CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
-            return ValueTask.FromResult(true);
-        }, cancellationToken, runTokens: false).ConfigureAwait(false);
-        Options.Calendars.Add(layer);
-
         var why = $"calendar {layer.Name} changed from {layer.EffectiveFrom:O}";
-        var recalculated = 0;
-        var clocks = await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false); // read again: clocks started meanwhile
-        foreach (var batch in clocks.GroupBy(c => c.InstanceId).Chunk(Options.Worker.ClockBatchSize))
+        var replaced = Options.Calendars.Replace(layer);
+        try
         {
-            recalculated += await _runner.ExecuteAsync(async execution =>
+            return await _runner.ExecuteAsync(async execution =>
             {
                 execution.Actor = actor;
+                execution.Changes.PartToFill<ServiceLevelChanges>().CalendarLayers.Add((layer.Name, layer.EffectiveFrom, json));
                 var count = 0;
-                foreach (var group in batch)
+                foreach (var group in (await Store.FindOpenClocksOnLayerAsync(layer.Name, cancellationToken).ConfigureAwait(false)).GroupBy(c => c.InstanceId))
                 {
                     // An instance whose state cannot be read is passed over (its incident is raised after the commit):
                     // the layer is saved, and the branch's other clocks move with it.
@@ -121,16 +117,18 @@ public sealed class WorkflowServiceLevels
                     var ids = group.Select(c => c.Id).ToHashSet();
                     foreach (var clock in InstanceClocks.Of(instance).Where(c => ids.Contains(c.Id)).ToList())
                     {
-                        SlaClocks.Of(execution).Recalculate(instance, clock, why);
-                        count++;
+                        count += SlaClocks.Of(execution).TryRecalculate(instance, clock, why) ? 1 : 0;
                     }
                 }
 
                 return count;
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, name: "ChangeCalendar").ConfigureAwait(false);
         }
-
-        return recalculated;
+        catch
+        {
+            Options.Calendars.Undo(layer, replaced);
+            throw;
+        }
     }
 
     // The chains the layer is part of: the branches' and the running clocks'. A chain a caller is about to give the

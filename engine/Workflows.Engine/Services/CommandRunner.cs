@@ -165,9 +165,41 @@ internal sealed class CommandRunner
         var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
         var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
-        var element = Owner(instance, job.ElementKey, static e => e.JobId, "job", jobId);
+        var element = await JobOwnerAsync(instance, job, ct).ConfigureAwait(false);
         return (instance, element, job);
     }
+
+    /// <summary>
+    /// The element instance waiting for an open task row read after the instance. No element waiting for it is no lost
+    /// race (the row would have been closed with the element): the state and its rows disagree, and the task could never
+    /// be completed; that is the instance's state problem, raised as an incident (review13 F3), not a conflict for ever.
+    /// </summary>
+    public static ElementInstance TaskOwner(LoadedInstance instance, UserTaskRecord task) =>
+        instance.State.Elements.TryGetValue(task.ElementKey, out var element) && element.TaskId == task.Id
+            ? element
+            : throw Stranded(instance, "user task", task.Id, task.ElementKey, element, element?.TaskId);
+
+    /// <summary>
+    /// The element instance waiting for a job read before the instance: when none waits for it, the job row is read again,
+    /// and one still there is the state's problem (as <see cref="TaskOwner"/>); one gone was answered or closed meanwhile.
+    /// </summary>
+    public async ValueTask<ElementInstance> JobOwnerAsync(LoadedInstance instance, JobRecord job, CancellationToken ct)
+    {
+        if (instance.State.Elements.TryGetValue(job.ElementKey, out var element) && element.JobId == job.Id)
+        {
+            return element;
+        }
+
+        return await Store.GetJobAsync(job.Id, ct).ConfigureAwait(false) is null
+            ? throw new WorkflowConflictException($"job {job.Id} no longer waits in instance {instance.Id}")
+            : throw Stranded(instance, "job", job.Id, job.ElementKey, element, element?.JobId);
+    }
+
+    /// <summary>A row no element of the instance's state waits for, found after the state was read: the state's problem.</summary>
+    public static InstanceStateUnreadableException Stranded(LoadedInstance instance, string kind, Guid id, long key, ElementInstance? element, Guid? waitsFor) =>
+        new(instance.Id, element is null
+            ? $"{kind} {id} is open at element key {key}, which is no element of the state: nothing could ever meet it"
+            : $"{kind} {id} is open at element key {key}, but element '{element.ElementId}' (key {key}) of the state {(waitsFor is { } other ? $"waits for {other}" : "does not wait for it")}: nothing could ever meet it");
 
     /// <summary>The element instance at <paramref name="key"/> whose wait (<paramref name="waitOf"/>) is still <paramref name="id"/>.</summary>
     /// <remarks>The wait is read by a static lambda and the message put together only on a conflict: this runs on every task and job completion.</remarks>

@@ -34,6 +34,11 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
                 // One instance's unreadable state is that instance's incident (the command raised it and parked the
                 // instance's timers and jobs), not the worker's failure: every other timer fires.
             }
+            catch (DefinitionUnreadableException unreadable)
+            {
+                // A start timer of a version whose stored XML no longer reads: logged, tried again after its lease.
+                runner.Core.Log.RowUnreadable($"timer {timer.Id}: {unreadable.Message}");
+            }
         }
 
         return fired;
@@ -116,7 +121,11 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         var instance = await execution.LoadAsync(timer.InstanceId.Value).ConfigureAwait(false);
         if (!instance.State.Elements.TryGetValue(timer.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == timer.Id) is not { } wait || wait.Id != timer.Id)
         {
-            return 0; // a stale row: the commit removes it
+            // Closed by a command that landed after the timer was read (the row is gone now), or a row the state does not
+            // back, which would fire into nothing for ever: that is the instance's state problem (review13 F3).
+            return await Store.GetTimerAsync(timerId, ct).ConfigureAwait(false) is null
+                ? 0
+                : throw CommandRunner.Stranded(instance, "timer", timer.Id, timer.ElementKey, owner, null);
         }
 
         execution.History(instance, "timer-fired", timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
@@ -128,8 +137,20 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     private async Task RunJobAsync(JobRecord job, ServiceTaskHandler handler, CancellationToken ct)
     {
         var instance = await Store.GetInstanceAsync(job.InstanceId, ct).ConfigureAwait(false);
-        var context = new ServiceTaskContext(job.InstanceId, job.ElementId, instance?.BusinessKey, job.Type,
-            Execution.ToDictionary(Execution.VariablesFromJson(job.VariablesJson)), InfoMapper.Headers(job));
+        ServiceTaskContext context;
+        try
+        {
+            context = new ServiceTaskContext(job.InstanceId, job.ElementId, instance?.BusinessKey, job.Type,
+                Execution.ToDictionary(Execution.VariablesFromJson(job.VariablesJson)), InfoMapper.Headers(job));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            // As for a worker's activation: a row that cannot be read is its job's incident, and the round goes on with
+            // the other claimed jobs (review13 F16).
+            await jobs.FailUnreadableAsync(job, e, ct).ConfigureAwait(false);
+            return;
+        }
+
         IReadOnlyDictionary<string, object?>? result;
         using var inFlight = runner.Core.InFlight.Begin(ct); // the handler's token is cancelled when the instance ends meanwhile
         inFlight.Add(job.InstanceId);

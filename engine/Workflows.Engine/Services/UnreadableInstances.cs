@@ -148,7 +148,7 @@ internal static class UnreadableInstances
 
         var waits = await store.GetWaitsAsync(record.Id, ct).ConfigureAwait(false);
         changes.JobsClosed.AddRange(waits.Jobs.Select(j => j.Job.Id));
-        changes.TimersRemoved.AddRange(waits.Timers.Select(t => t.Id));
+        changes.TimersRemoved.AddRange(waits.Timers.Select(t => t.Timer.Id));
         changes.MessageSubscriptionsRemoved.AddRange(waits.Messages.Select(m => m.Id));
         changes.SignalSubscriptionsRemoved.AddRange(waits.Signals.Select(s => s.Id));
         foreach (var incident in await store.GetOpenIncidentsAsync(record.Id, ct).ConfigureAwait(false))

@@ -88,7 +88,18 @@ public sealed partial class WorkflowBranches
                 int? standard = standards.TryGetValue(journey, out var approved) ? approved : null;
                 // As a start resolves it (Pins.ResolveAsync): the pin, else the standard, else the latest while none is approved.
                 var version = pinned ? pin : standard is { } s && versions.ContainsKey(s) ? s : versions.Keys.Max();
-                var definition = await _runner.Core.Definitions.GetAsync(versions[version].Id, cancellationToken).ConfigureAwait(false);
+                ProcessDefinition definition;
+                try
+                {
+                    definition = await _runner.Core.Definitions.GetAsync(versions[version].Id, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DefinitionUnreadableException unreadable)
+                {
+                    // That version's problem, shown on its rows: the report of every other journey and branch is served.
+                    rows.Add(new DriftRow(branch.Id, journey, version, pinned, standard, []) { Problem = unreadable.Message });
+                    continue;
+                }
+
                 var differences = Describe(branch, journey, definition).Where(p => p.Problem is not null || (p.ReadFrom is "branch" or "settings" && !SameValue(definition, p))).ToList();
                 rows.Add(new DriftRow(branch.Id, journey, version, pinned, standard, differences));
             }

@@ -216,7 +216,7 @@ public sealed partial class WorkflowJobs
 
     // Failed with no retries left: the job is closed (no worker is handed it again) and its element gets an incident
     // naming the row; an operator repairs the row and retries the incident.
-    private async Task FailUnreadableAsync(JobRecord job, JsonException problem, CancellationToken ct)
+    internal async Task FailUnreadableAsync(JobRecord job, JsonException problem, CancellationToken ct)
     {
         try
         {

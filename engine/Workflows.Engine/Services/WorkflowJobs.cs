@@ -136,7 +136,7 @@ public sealed partial class WorkflowJobs
             ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
         CheckHolder(leased, holder, _runner.LeaseTime.GetUtcNow()); // a lease runs in real time, not the engine's
         var instance = await execution.LoadAsync(leased.Job.InstanceId).ConfigureAwait(false);
-        var element = CommandRunner.Owner(instance, leased.Job.ElementKey, static e => e.JobId, "job", jobId);
+        var element = await _runner.JobOwnerAsync(instance, leased.Job, ct).ConfigureAwait(false);
         return (instance, element, leased.Job);
     }
 

@@ -120,8 +120,21 @@ public sealed class WorkflowQueries
     public async Task<IReadOnlyList<ExpiredMessage>> GetExpiredMessagesAsync(int max = 100, CancellationToken cancellationToken = default)
     {
         var expired = await Store.GetExpiredMessagesAsync(max, cancellationToken).ConfigureAwait(false);
-        return expired.Select(m => new ExpiredMessage(m.Name, m.CorrelationKey, m.MessageId, m.PublishedAt, m.ExpiresAt,
-            Execution.ToDictionary(Execution.VariablesFromJson(m.VariablesJson)))).ToList();
+        return expired.Select(m => new ExpiredMessage(m.Name, m.CorrelationKey, m.MessageId, m.PublishedAt, m.ExpiresAt, StoredVariables(m))).ToList();
+    }
+
+    // A message whose stored variables no longer read is still listed (it expired all the same), without them, and logged.
+    private IReadOnlyDictionary<string, object?> StoredVariables(BufferedMessageRecord message)
+    {
+        try
+        {
+            return Execution.ToDictionary(Execution.VariablesFromJson(message.VariablesJson));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            _runner.Core.Log.RowUnreadable($"expired message {message.Id} ('{message.Name}', key '{message.CorrelationKey}'): its variables_json is not JSON ({e.Message})");
+            return new Dictionary<string, object?>();
+        }
     }
 
     private static bool IsWaiting(ElementInstance e) =>

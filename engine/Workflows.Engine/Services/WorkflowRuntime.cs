@@ -116,6 +116,25 @@ public sealed class WorkflowRuntime
         }
     }
 
+    // A subscription no element of its instance waits for: closed meanwhile (its row gone when read again), or a row the
+    // state does not back, which no message could ever meet: that instance's state problem (its incident after the commit),
+    // and the message goes on to the next subscriber (review13 F3).
+    private async ValueTask PassOverStrandedAsync(Execution execution, LoadedInstance instance, MessageSubscriptionRecord subscription, ElementInstance? owner,
+        PublishMessage message, CancellationToken ct)
+    {
+        if (instance.State.Status != ProcessInstanceStatus.Active || execution.Changes.MessageSubscriptionsRemoved.Contains(subscription.Id))
+        {
+            return; // ended or left in this very command (a caller's interrupting event ended it): its row goes in the commit
+        }
+
+        var again = await Store.FindMessageSubscriptionsAsync(message.Name, message.CorrelationKey, ct).ConfigureAwait(false);
+        if (again.Any(s => s.Id == subscription.Id))
+        {
+            execution.Unit.Unreadable.Add(CommandRunner.Stranded(instance, $"message subscription ('{subscription.MessageName}', key '{subscription.CorrelationKey}')",
+                subscription.Id, subscription.ElementKey, owner, null));
+        }
+    }
+
     private async ValueTask<CorrelationResult> CorrelateAsync(Execution execution, PublishMessage message, FeelContext values, CancellationToken cancellationToken)
     {
         // The inbox row commits with the message's effects: a second delivery finds it and changes nothing,
@@ -159,6 +178,7 @@ public sealed class WorkflowRuntime
 
             if (!instance.State.Elements.TryGetValue(subscription.ElementKey, out var owner) || owner.Waits?.Find(w => w.Id == subscription.Id) is not { } wait || wait.Id != subscription.Id)
             {
+                await PassOverStrandedAsync(execution, instance, subscription, owner, message, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -361,6 +381,11 @@ public sealed class WorkflowRuntime
                 await UnreadableInstances.ReleaseAsync(_runner, instance.Id, cancellationToken).ConfigureAwait(false);
                 execution.Changes.IncidentsResolved.Add((incident.Id, execution.Now));
                 execution.History(instance, HistoryKind.IncidentResolved, incident.ElementId, incident.ElementKey);
+
+                // A message published while the state could not be read passed the instance over and was buffered: its
+                // catches take it now, as they would have on opening.
+                var waits = await Store.GetWaitsAsync(instance.Id, cancellationToken).ConfigureAwait(false);
+                await execution.Waits.TakeBufferedAsync(instance, waits.Messages).ConfigureAwait(false);
                 return true;
             }
 

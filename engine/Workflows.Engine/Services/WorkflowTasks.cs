@@ -84,7 +84,7 @@ public sealed class WorkflowTasks
                 return true;
             }
 
-            var element = CommandRunner.Owner(instance, task.ElementKey, static e => e.TaskId, "user task", taskId);
+            var element = CommandRunner.TaskOwner(instance, task);
             execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
@@ -227,7 +227,7 @@ public sealed class WorkflowTasks
         return _runner.ExecuteAsync(async execution =>
         {
             var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
-            long? elementKey = task.ElementKey == 0 ? null : CommandRunner.Owner(instance, task.ElementKey, static e => e.TaskId, "user task", taskId).Key;
+            long? elementKey = task.ElementKey == 0 ? null : CommandRunner.TaskOwner(instance, task).Key;
             var updated = change(task);
             if (!ReferenceEquals(updated, task))
             {

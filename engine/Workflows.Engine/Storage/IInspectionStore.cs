@@ -14,10 +14,13 @@ internal interface IInspectionStore
 
 /// <summary>An instance's wait points as stored.</summary>
 internal sealed record InstanceWaits(
-    IReadOnlyList<TimerRecord> Timers,
+    IReadOnlyList<LeasedTimer> Timers,
     IReadOnlyList<MessageSubscriptionRecord> Messages,
     IReadOnlyList<SignalSubscriptionRecord> Signals,
     IReadOnlyList<LeasedJob> Jobs);
+
+/// <summary>A timer and the lease on it, if any: a node firing it, or <c>unreadable-state</c> parking it with no end.</summary>
+internal sealed record LeasedTimer(TimerRecord Timer, string? LeaseOwner, DateTimeOffset? LeaseUntil);
 
 /// <summary>A job and the lease a node holds on it, if any (the lease may have run out: a node died).</summary>
 internal sealed record LeasedJob(JobRecord Job, string? LeaseOwner, DateTimeOffset? LeaseUntil);

@@ -14,7 +14,9 @@ internal sealed partial class InMemoryWorkflowStore
         lock (_gate)
         {
             return new(new InstanceWaits(
-                _timers.Values.Where(t => t.InstanceId == instanceId).OrderBy(t => t.DueAt).ToList(),
+                _timers.Values.Where(t => t.InstanceId == instanceId).OrderBy(t => t.DueAt)
+                    .Select(t => _leases.TryGetValue(t.Id, out var lease) ? new LeasedTimer(t, lease.Owner, lease.Until) : new LeasedTimer(t, null, null))
+                    .ToList(),
                 _messageSubscriptions.Values.Where(s => s.InstanceId == instanceId).OrderBy(s => s.CreatedAt).ToList(),
                 _signalSubscriptions.Values.Where(s => s.InstanceId == instanceId).OrderBy(s => s.ElementKey).ToList(),
                 _jobs.Values.Where(j => j.InstanceId == instanceId).OrderBy(j => j.CreatedAt)

@@ -87,7 +87,8 @@ internal static class ModelValidator
                 case NodeKind.SendTask when node.Task is null && node.Message is null:
                     Add(Severity, "TASK_TYPE_MISSING", node, "a send task needs a message or a taskDefinition type");
                     break;
-                case NodeKind.ScriptTask when node.Script is null:
+                // A script that is there but does not parse is its FEEL_SYNTAX finding, not a missing script (review13 F11).
+                case NodeKind.ScriptTask when node.Script is null && !findings.Exists(f => f.Code == "FEEL_SYNTAX" && f.ElementId == node.Id):
                     Add(Severity, "SCRIPT_MISSING", node, "a script task needs a FEEL script (zeebe:script expression and resultVariable, or a bpmn:script in FEEL)");
                     break;
                 case NodeKind.ReceiveTask when node.Message is null:

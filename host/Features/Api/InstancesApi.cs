@@ -174,8 +174,25 @@ internal static class InstancesApi
             throw new WorkflowNotFoundException($"you have no case {id}");
         }
 
-        var snapshot = await engine.Queries.GetInstanceAsync(id, ct);
-        if (caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor))
+        var staff = caller.Is(Roles.Agent) || caller.Is(Roles.Supervisor);
+        ProcessInstanceSnapshot snapshot;
+        try
+        {
+            snapshot = await engine.Queries.GetInstanceAsync(id, ct);
+        }
+        catch (Exception e) when (!staff && e is InstanceStateUnreadableException or DefinitionUnreadableException)
+        {
+            // The customer's own case: what its rows say (the promise, the steps done), and that it is being looked at;
+            // the engine's reason is for the staff who may see it.
+            if ((await catalog.GetAsync(row.ProcessId, row.Version, ct)).StartedByHandoff)
+            {
+                throw new WorkflowNotFoundException($"you have no case {id}");
+            }
+
+            return Results.Ok(await CaseView.BeingLookedAtAsync(row, engine, catalog, ct));
+        }
+
+        if (staff)
         {
             caller.MustSee(snapshot.Branch, Unknown.Instance(id));
             var history = await engine.Queries.GetHistoryAsync(id, ct);
@@ -259,27 +276,44 @@ internal sealed record CaseView(Guid Id, string? Reference, string Journey, stri
         _ => "closed",
     };
 
+    /// <summary>What a customer reads of a case whose stored state cannot be read now: its rows' promise and steps done, no question.</summary>
+    public const string BeingLookedAt = "being looked at";
+
     public static async Task<CaseView> OfAsync(ProcessInstanceSnapshot snapshot, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct)
     {
         var names = await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct);
         var words = names.CustomerSteps;
-        var promise = (await engine.ServiceLevels.GetClocksAsync(snapshot.Id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
-        var done = (await engine.Queries.GetHistoryAsync(snapshot.Id, ct))
+        var inProgress = snapshot.ActiveElements.Where(a => words.ContainsKey(a.ElementId)).Select(a => words[a.ElementId].Label).Distinct().ToList();
+        var view = await FromRowsAsync(snapshot.Id, snapshot.BusinessKey, StatusOf(snapshot.Status), inProgress, snapshot.StartedAt, snapshot.EndedAt, names, engine, ct);
+        return view with
+        {
+            Questions = snapshot.Status == ProcessInstanceStatus.Active ? await CustomerAnswersApi.OpenAsync(snapshot.Id, names, engine, ct) : [],
+        };
+    }
+
+    /// <summary>The case as its rows tell it, for an instance whose stored state cannot be read: nothing internal, nothing to answer.</summary>
+    public static async Task<CaseView> BeingLookedAtAsync(InstanceSummary row, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct) =>
+        await FromRowsAsync(row.Id, row.BusinessKey, row.Status == ProcessInstanceStatus.Active ? BeingLookedAt : StatusOf(row.Status), [], row.StartedAt, row.EndedAt,
+            await catalog.GetAsync(row.ProcessId, row.Version, ct), engine, ct);
+
+    // The promise (its level-1 commitment's clock) and the steps done (the history) are rows of their own.
+    private static async Task<CaseView> FromRowsAsync(Guid id, string? reference, string status, IReadOnlyList<string> inProgress, DateTimeOffset startedAt, DateTimeOffset? endedAt,
+        ProcessNames names, WorkflowEngine engine, CancellationToken ct)
+    {
+        var words = names.CustomerSteps;
+        var promise = (await engine.ServiceLevels.GetClocksAsync(id, ct)).FirstOrDefault(c => c.Kind == "commitment" && c.Level == 1);
+        var done = (await engine.Queries.GetHistoryAsync(id, ct))
             .Where(h => h.Kind == "element-completed" && h.ElementId is not null && words.ContainsKey(h.ElementId))
             .Select(h => new CaseStep(words[h.ElementId!].Label, h.At))
             .ToList();
-        var inProgress = snapshot.ActiveElements.Where(a => words.ContainsKey(a.ElementId)).Select(a => words[a.ElementId].Label).Distinct().ToList();
-        return new CaseView(snapshot.Id, snapshot.BusinessKey, names.Name, StatusOf(snapshot.Status), promise?.Label,
+        return new CaseView(id, reference, names.Name, status, promise?.Label,
             promise is null ? null : promise.TargetAt ?? promise.EndedAt, promise is null ? null : promise.State switch
             {
                 SlaState.Met => true,
                 SlaState.Breached => false,
                 _ => null,
             },
-            inProgress, done, snapshot.StartedAt, snapshot.EndedAt)
-        {
-            Questions = snapshot.Status == ProcessInstanceStatus.Active ? await CustomerAnswersApi.OpenAsync(snapshot.Id, names, engine, ct) : [],
-        };
+            inProgress, done, startedAt, endedAt);
     }
 }
 

@@ -67,7 +67,9 @@ internal static partial class ProblemExtensions
             {
                 WorkflowNotFoundException => (404, "Not found"),
                 StoredTaskUnreadableException unreadable => With(extensions, "taskId", unreadable.TaskId, (409, "The task's stored row cannot be read")),
+                InstanceStateUnreadableException or DefinitionUnreadableException when OnlyCustomer(context) => (409, CustomerNotice.Title),
                 InstanceStateUnreadableException unreadable => With(extensions, "instanceId", unreadable.InstanceId, (409, "The instance's stored state cannot be read")),
+                DefinitionUnreadableException unreadable => With(extensions, "definitionId", unreadable.DefinitionId, (409, "The stored definition cannot be read")),
                 CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),
                 TaskFormException form => With(extensions, "errors", form.FieldErrors, With(extensions, "rules", form.FieldRules, (422, "The form has errors"))),
@@ -79,13 +81,17 @@ internal static partial class ProblemExtensions
                 ForbiddenException => (403, "Forbidden"),
                 PayloadTooLargeException => (413, "Too large"),
                 BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode switch { 413 => "Too large", 415 => "Unsupported media type", _ => "Bad request" }),
-                JsonException => (400, "Bad JSON"),
+                // Only a request body's own JSON is the caller's to fix, and the framework hands it over wrapped (ThrowOnBadRequest):
+                // a bare JsonException comes from something the server stored, which no change to the request mends.
+                JsonException => (500, StoredDataTitle),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
             };
 
-            var detail = problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
+            var detail = problem.Title == CustomerNotice.Title ? CustomerNotice.Detail
+                : problem.Title == StoredDataTitle ? "something the server stored could not be read (your request is not at fault); the trace id identifies it in the server's log"
+                : problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
                 : problem.Status == 503 ? $"{Engine.Sql.SqlStoreFaults.Reason(exception)}: nothing was changed; try again later"
                 : exception is System.Text.RegularExpressions.RegexMatchTimeoutException regex
                     ? $"the pattern '{regex.Pattern}' ran past its time-out of {regex.MatchTimeout.TotalMilliseconds:N0} ms on the given input"
@@ -103,6 +109,15 @@ internal static partial class ProblemExtensions
             }
 
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
+        }
+
+        private const string StoredDataTitle = "Stored data cannot be read";
+
+        // A customer learns nothing of the engine's inside: an instance whose state cannot be read is being looked at.
+        private static bool OnlyCustomer(HttpContext context)
+        {
+            var caller = Caller.From(context.User);
+            return caller.Is(Roles.Customer) && !Roles.Staff.Any(caller.Is);
         }
 
         // The store refused the command (read-only, full, locked, away): the command was rolled back whole, so the caller
@@ -143,4 +158,12 @@ internal static partial class ProblemExtensions
 internal sealed record Finding(string Severity, string Code, string? ElementId, int Line, int Column, string Message)
 {
     public static Finding From(ValidationFinding f) => new(f.Severity.ToString().ToLowerInvariant(), f.Code, f.ElementId, f.Line, f.Column, f.Message);
+}
+
+/// <summary>What a customer is told of a case the engine cannot show or change now (its stored state cannot be read).</summary>
+internal static class CustomerNotice
+{
+    public const string Title = "Your request is being looked at";
+
+    public const string Detail = "your case cannot be shown or changed right now; our staff are looking into it";
 }

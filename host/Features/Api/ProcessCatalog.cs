@@ -32,9 +32,20 @@ internal sealed class ProcessCatalog(WorkflowEngine engine)
     private async Task<ProcessNames> LoadAsync(string processId, int version)
     {
         var xml = await engine.Deployments.GetXmlAsync(processId, version, CancellationToken.None).ConfigureAwait(false);
-        using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
-        var process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
-            .First(p => (string?)p.Attribute("id") == processId);
+        XElement process;
+        try
+        {
+            using var reader = XmlReader.Create(new StringReader(xml), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            process = XDocument.Load(reader).Descendants(XName.Get("process", "http://www.omg.org/spec/BPMN/20100524/MODEL"))
+                .FirstOrDefault(p => (string?)p.Attribute("id") == processId) ?? throw new XmlException($"it has no process '{processId}'");
+        }
+        catch (XmlException e)
+        {
+            // A stored row changed outside the engine: that version's problem, named, not the server's failure.
+            var id = (await engine.Deployments.GetDefinitionsAsync(processId, CancellationToken.None).ConfigureAwait(false)).FirstOrDefault(d => d.Version == version)?.Id ?? Guid.Empty;
+            throw new DefinitionUnreadableException(id, processId, version, $"its XML no longer reads ({e.Message})");
+        }
+
         // BPMN elements only: extension elements have ids of their own meaning (a form field's variable).
         var elements = process.Descendants().Where(e => e.Name.NamespaceName == process.Name.NamespaceName && e.Attribute("id") is not null)
             .ToDictionary(e => (string)e.Attribute("id")!, e => new ElementName((string?)e.Attribute("name"), e.Name.LocalName), StringComparer.Ordinal);

@@ -47,14 +47,50 @@ public sealed class CalendarRegistry
 
         lock (_gate)
         {
-            if (!_layers.TryGetValue(version.Name, out var versions))
-            {
-                _layers[version.Name] = versions = [];
-            }
+            AddUnderGate(version);
+        }
+    }
 
-            versions.RemoveAll(v => v.EffectiveFrom == version.EffectiveFrom);
-            versions.Add(version);
-            versions.Sort((a, b) => a.EffectiveFrom.CompareTo(b.EffectiveFrom));
+    private void AddUnderGate(CalendarLayer version)
+    {
+        if (!_layers.TryGetValue(version.Name, out var versions))
+        {
+            _layers[version.Name] = versions = [];
+        }
+
+        versions.RemoveAll(v => v.EffectiveFrom == version.EffectiveFrom);
+        versions.Add(version);
+        versions.Sort((a, b) => a.EffectiveFrom.CompareTo(b.EffectiveFrom));
+    }
+
+    /// <summary>Adds a version as <see cref="Add"/> does, and gives the version with the same effective time it replaced, if any.</summary>
+    internal CalendarLayer? Replace(CalendarLayer version)
+    {
+        lock (_gate)
+        {
+            var replaced = _layers.TryGetValue(version.Name, out var versions) ? versions.Find(v => v.EffectiveFrom == version.EffectiveFrom) : null;
+            AddUnderGate(version);
+            return replaced;
+        }
+    }
+
+    /// <summary>Takes back a version <see cref="Replace"/> added (its save failed), putting back the one it replaced.</summary>
+    internal void Undo(CalendarLayer added, CalendarLayer? replaced)
+    {
+        lock (_gate)
+        {
+            if (_layers.TryGetValue(added.Name, out var versions))
+            {
+                versions.Remove(added);
+                if (replaced is not null)
+                {
+                    AddUnderGate(replaced);
+                }
+                else if (versions.Count == 0)
+                {
+                    _layers.Remove(added.Name);
+                }
+            }
         }
     }
 
@@ -135,7 +171,15 @@ public sealed class CalendarRegistry
 
     /// <summary>The calendar a chain of layers (top first) makes at <paramref name="at"/>.</summary>
     /// <exception cref="ArgumentException">A layer is unknown, has no version yet at that time, or the chain sets no time zone or no working time.</exception>
-    public BusinessCalendar Resolve(IReadOnlyList<string> chain, DateTimeOffset at)
+    public BusinessCalendar Resolve(IReadOnlyList<string> chain, DateTimeOffset at) =>
+        ResolveOpen(chain, at) ?? throw new ArgumentException($"calendar '{string.Join("/", chain)}' has no working time in its week", nameof(chain));
+
+    /// <summary>
+    /// As <see cref="Resolve"/>, or null when the chain's week has no working time at <paramref name="at"/>: a stretch no
+    /// working time passes in (a layer saved before such layers were refused), which a clock measures as none.
+    /// </summary>
+    /// <exception cref="ArgumentException">A layer is unknown, has no version yet at that time, or the chain sets no time zone.</exception>
+    internal BusinessCalendar? ResolveOpen(IReadOnlyList<string> chain, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(chain);
         string? zone = null;
@@ -172,6 +216,11 @@ public sealed class CalendarRegistry
         if (zone is null)
         {
             throw new ArgumentException($"the calendar {string.Join(" → ", chain)} sets no time zone", nameof(chain));
+        }
+
+        if (week.Values.All(intervals => intervals.Count == 0))
+        {
+            return null;
         }
 
         return new BusinessCalendar(string.Join("/", chain), TimeZoneInfo.FindSystemTimeZoneById(zone), week, holidays, yearly, workingDays);

@@ -42,7 +42,21 @@ internal sealed class ClockCalendar
 
     public static string[] Split(string chain) => chain.Split('/', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private BusinessCalendar At(DateTimeOffset instant) => _fixed ?? _registry!.Resolve(_chain, instant);
+    // Null while the chain's week has no working time (a layer saved before such layers were refused): that stretch
+    // passes no working time, and a clock waits for the chain's next version (review13 F13).
+    private BusinessCalendar? At(DateTimeOffset instant) => _fixed ?? _registry!.ResolveOpen(_chain, instant);
+
+    // The first moment from which the chain has working time again, or a refusal naming the chain when it never has.
+    private DateTimeOffset Opens(DateTimeOffset from)
+    {
+        while (At(from) is null)
+        {
+            from = NextChange(from, DateTimeOffset.MaxValue)
+                ?? throw new ArgumentException($"the calendar '{string.Join("/", _chain)}' has no working time in its week from {from:O} on: a clock on it could never end");
+        }
+
+        return from;
+    }
 
     private DateTimeOffset? NextChange(DateTimeOffset from, DateTimeOffset to) =>
         _fixed is not null ? null : _registry!.ChangesBetween(_chain, from, to) is [var first, ..] ? first : null;
@@ -52,7 +66,8 @@ internal sealed class ClockCalendar
     {
         while (true)
         {
-            var calendar = At(from);
+            from = Opens(from);
+            var calendar = At(from)!;
             var end = calendar.AddWorkingTime(from, amount);
             if (NextChange(from, end) is not { } change)
             {
@@ -71,7 +86,7 @@ internal sealed class ClockCalendar
         while (from < to)
         {
             var end = NextChange(from, to) ?? to;
-            total += At(from).WorkingTimeBetween(from, end);
+            total += At(from)?.WorkingTimeBetween(from, end) ?? TimeSpan.Zero;
             from = end;
         }
 
@@ -83,6 +98,6 @@ internal sealed class ClockCalendar
     {
         BusinessDuration.Elapsed e => start + e.Length,
         BusinessDuration.WorkingTime w => AddWorkingTime(start, w.Length),
-        _ => duration.AddTo(start, At(start)),
+        _ => duration.AddTo(Opens(start), At(Opens(start))!),
     };
 }
