@@ -40,6 +40,12 @@ public sealed record DecisionVersionInfo(Guid Key, string DecisionId, string Nam
 
     /// <summary>The branches that pin it now, in id order (empty in a caller's view that may not see other branches).</summary>
     public IReadOnlyList<string> PinnedBy { get; init; } = [];
+
+    /// <summary>
+    /// Whether it is the decision's standard: what a branch without a pin evaluates (the first version approved, then the
+    /// version of the last rollout completed). No version is while none is approved: the latest is then evaluated.
+    /// </summary>
+    public bool Standard { get; init; }
 }
 
 /// <summary>A decision to evaluate: which, with what inputs, for which branch.</summary>
@@ -49,8 +55,17 @@ public sealed record EvaluateDecision(string DecisionId)
     /// <summary>The inputs by name (the DMN's input data names, or the variables its table's inputs read).</summary>
     public IReadOnlyDictionary<string, object?>? Variables { get; init; }
 
-    /// <summary>The branch whose pin chooses the version; null for the latest.</summary>
+    /// <summary>
+    /// The branch whose pin chooses the version (null: the standard), and whose cases' <c>branch</c>, <c>calendar</c> and
+    /// <c>branchSettings</c> the decision sees.
+    /// </summary>
     public string? Branch { get; init; }
+
+    /// <summary>
+    /// With <see cref="Branch"/>: the journey whose cases' parameters (<c>branchSettings</c>) to evaluate with; null for
+    /// the journeys whose business rule tasks call the decision in the version the branch runs.
+    /// </summary>
+    public string? Journey { get; init; }
 
     /// <summary>A version to evaluate instead of the pinned or latest one.</summary>
     public int? Version { get; init; }
@@ -88,11 +103,15 @@ public sealed record DecisionEvaluationInfo(Guid Id, string DecisionId, int Vers
 
 /// <summary>What evaluating a deployed decision gave.</summary>
 /// <param name="DecisionId">The decision.</param>
-/// <param name="Version">The version evaluated (the branch's pin, else the latest, unless one was asked for).</param>
+/// <param name="Version">The version evaluated (the branch's pin, else the standard, unless one was asked for).</param>
 /// <param name="Value">The decision's value as a FEEL value; null when no rule matched or it failed (then <paramref name="Warnings"/> say why).</param>
 /// <param name="Decisions">Every decision evaluated, required ones first, with its table's inputs and matched rules.</param>
 /// <param name="Warnings">Why a value is null, in the order they arose.</param>
-public sealed record DecisionResult(string DecisionId, int Version, object? Value, IReadOnlyList<EvaluatedDecision> Decisions, IReadOnlyList<string> Warnings);
+public sealed record DecisionResult(string DecisionId, int Version, object? Value, IReadOnlyList<EvaluatedDecision> Decisions, IReadOnlyList<string> Warnings)
+{
+    /// <summary>For a branch: the journeys whose cases' parameters the decision saw (empty when none calls it, or for no branch).</summary>
+    public IReadOnlyList<string> Journeys { get; init; } = [];
+}
 
 /// <summary>One thing that changed between two versions of a decision.</summary>
 /// <param name="Kind">

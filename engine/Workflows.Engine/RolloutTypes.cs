@@ -55,8 +55,14 @@ public sealed record RolloutWave(string Name, IReadOnlyList<string> Branches)
     /// <summary>When the wave was pinned; null while it waits.</summary>
     public DateTimeOffset? PinnedAt { get; init; }
 
-    /// <summary>What each branch pinned before the wave (null: none, it ran the latest): what a rollback re-pins.</summary>
+    /// <summary>What each branch pinned before the wave (null: none, it followed the standard): what a rollback re-pins.</summary>
     public IReadOnlyDictionary<string, int?> Previous { get; init; } = new Dictionary<string, int?>();
+
+    /// <summary>
+    /// The version each branch ran before the wave: its pin, else the standard it followed then (a rollback that unpins it
+    /// returns it there). Empty for a wave pinned before it was recorded.
+    /// </summary>
+    public IReadOnlyDictionary<string, int?> Ran { get; init; } = new Dictionary<string, int?>();
 }
 
 /// <summary>One audited step of a rollout: who did what, when and why.</summary>

@@ -99,29 +99,30 @@ public sealed class BranchDecisionsBrowserTests() : HostFixture(Backend.Sqlite)
         await page.GotoAsync("/branch?tab=decisions");
 
         var section = $"[data-decision='{_decision}']";
-        await ExpectTextAsync(page, $"{section} [data-test=decision-used]", "pins no version: it uses the standard, version 2");
-        await ExpectTextAsync(page, $"{section} tr[data-version='1'] [data-test=decision-changes]", "Amount was “<= 150”, now “<= 100”");
+        // Version 2 is approved too, but approval alone makes no version the standard: the first approved stays it until a rollout.
+        await ExpectTextAsync(page, $"{section} [data-test=decision-used]", "pins no version: it uses the standard, version 1");
+        await ExpectTextAsync(page, $"{section} tr[data-version='2'] [data-test=decision-changes]", "Amount was “<= 100”, now “<= 150”");
         var deployedOnly = await page.Locator($"{section} tr[data-version='3']").InnerTextAsync();
-        var standard = await page.Locator($"{section} tr[data-version='2']").InnerTextAsync();
-        var standardPins = await page.Locator($"{section} tr[data-version='2'] [data-test=decision-pin]").CountAsync();
+        var standard = await page.Locator($"{section} tr[data-version='1']").InnerTextAsync();
+        var standardPins = await page.Locator($"{section} tr[data-version='1'] [data-test=decision-pin]").CountAsync();
         var stages = await page.Locator($"{section} [data-test=stage]").AllInnerTextsAsync();
-        await page.ClickAsync($"{section} [data-test=decision-pin][data-pin='1']");
+        await page.ClickAsync($"{section} [data-test=decision-pin][data-pin='2']");
         await Assertions.Expect(page.Locator("[data-test=decision-yes]")).ToBeFocusedAsync();
         var confirmation = await page.Locator("[data-test=decision-confirm]").InnerTextAsync();
         await TestBrowser.ScreenshotAsync(page, "branch-decisions");
         await page.Keyboard.PressAsync("Enter");
-        await ExpectTextAsync(page, "[data-test=message]", $"Pinned: paris-01 evaluates {_decision} with version 1");
-        await ExpectTextAsync(page, $"{section} [data-test=decision-used]", "paris-01 pins version 1");
+        await ExpectTextAsync(page, "[data-test=message]", $"Pinned: paris-01 evaluates {_decision} with version 2");
+        await ExpectTextAsync(page, $"{section} [data-test=decision-used]", "paris-01 pins version 2");
         var branch = await (await As("bruno")).GetJsonAsync("/api/branches/paris-01");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(stages, Is.EqualTo(new[] { "deployed", "approved", "approved" }), "newest first");
-            Assert.That(deployedOnly, Does.Contain("not approved: cannot be pinned").And.Contain("rule 1: Amount was “<= 150”, now “<= 200”"));
+            Assert.That(deployedOnly, Does.Contain("not approved: cannot be pinned").And.Contain("rule 1: Amount was “<= 100”, now “<= 200”"));
             Assert.That(standardPins, Is.Zero, "the standard the branch follows is not offered as a pin");
             Assert.That(standard, Does.Contain("the standard: used here without a pin"));
-            Assert.That(confirmation, Does.Contain($"Pin version 1 of {_decision} for Paris Opéra?").And.Contain("instead of version 2").And.Contain("Amount was “<= 150”, now “<= 100”"));
-            Assert.That(branch.GetProperty("decisionPins").GetProperty(_decision).GetInt32(), Is.EqualTo(1));
+            Assert.That(confirmation, Does.Contain($"Pin version 2 of {_decision} for Paris Opéra?").And.Contain("instead of version 1").And.Contain("Amount was “<= 100”, now “<= 150”"));
+            Assert.That(branch.GetProperty("decisionPins").GetProperty(_decision).GetInt32(), Is.EqualTo(2));
             Assert.That(_refusals, Is.Empty, "no request of the page was refused");
         }
     }

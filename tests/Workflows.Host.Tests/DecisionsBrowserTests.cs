@@ -87,7 +87,8 @@ public sealed class DecisionsBrowserTests : BrowserFixture
         await Assertions.Expect(page.Locator($"[data-test=open] option[value='{decision}']")).ToContainTextAsync($"(v{before + 1}, deployed)");
         await TestBrowser.ScreenshotAsync(page, "decisions-table-deployed");
 
-        var edited = await analyst.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { assessedAmount = 1500 } });
+        // Without a version an analyst evaluates the standard (which a deploy does not move), so the new one is named.
+        var edited = await analyst.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { assessedAmount = 1500 }, version = before + 1 });
         var old = await analyst.PostJsonAsync($"/api/decisions/{decision}/evaluate", new { variables = new { assessedAmount = 1500 }, version = before });
         Assert.Multiple(() =>
         {

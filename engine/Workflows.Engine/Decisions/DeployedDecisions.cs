@@ -81,8 +81,8 @@ internal static class DeployedDecisions
     }
 
     /// <summary>
-    /// The version a caller evaluates: binding latest takes the branch's pin, else (for a branch) the latest approved
-    /// version, else the latest; versionTag the pinned version when it carries the tag, else (for a branch) the latest
+    /// The version a caller evaluates: binding latest takes the branch's pin, else the standard (see
+    /// <see cref="Services.DecisionStandard"/>), else (none approved) the latest; versionTag the pinned version when it carries the tag, else (for a branch) the latest
     /// approved version with it, else the latest with it; deployment the version deployed with the caller.
     /// </summary>
     public static async ValueTask<DecisionRecord?> ResolveAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag,
@@ -111,12 +111,9 @@ internal static class DeployedDecisions
 
                 return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
             default:
-                if (pinned is null && branch is not null)
-                {
-                    // As for journeys: a branch that pins nothing evaluates the latest approved version, the latest only while none is.
-                    var approvals = await store.GetDecisionApprovalsAsync(decisionId, ct).ConfigureAwait(false);
-                    pinned = approvals.Count > 0 ? approvals.Max(a => a.Version) : null;
-                }
+                // A branch that pins nothing, and an evaluation for no branch (a central team's, an instance of no known
+                // branch), evaluate the standard, which only a rollout moves (review18 F5, F12); the latest while none is approved.
+                pinned ??= await Services.DecisionStandard.OfAsync(store, decisionId, ct).ConfigureAwait(false);
 
                 return pinned is { } version
                     ? await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
@@ -134,7 +131,7 @@ internal static class DeployedDecisions
         _ => $"decision '{decisionId}' is not deployed",
     };
 
-    /// <summary>The version <paramref name="branch"/> pinned of a decision; null when it follows the latest.</summary>
+    /// <summary>The version <paramref name="branch"/> pinned of a decision; null when it follows the standard.</summary>
     public static int? PinOf(Branch? branch, string decisionId) =>
         branch is not null && branch.DecisionPins.TryGetValue(decisionId, out var pinned) ? pinned : null;
 

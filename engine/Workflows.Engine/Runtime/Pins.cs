@@ -109,7 +109,8 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
     /// <c>calendar</c>, <c>branchSettings</c> — the branch's settings, and each parameter the version declares
     /// (<c>wf:parameter</c>) with the branch's value where it holds on this version, else the standard one.
     /// </summary>
-    public static FeelContext Apply(Branch? branch, Model.ProcessModel process, FeelContext variables)
+    /// <remarks>With no <paramref name="process"/> (a decision evaluated for a branch, called by no journey), <c>branchSettings</c> holds the branch's settings alone.</remarks>
+    public static FeelContext Apply(Branch? branch, Model.ProcessModel? process, FeelContext variables)
     {
         if (branch is null)
         {
@@ -124,7 +125,11 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
             settings[key] = value;
         }
 
-        AddParameters(branch, process, settings);
+        if (process is not null)
+        {
+            AddParameters(branch, process, settings);
+        }
+
         SetUnlessGiven(variables, "branchSettings", settings);
         return variables;
     }

@@ -9,7 +9,8 @@ namespace Workflows.Engine.Services;
 /// (a DMN document alone, or with BPMN documents in one deployment), versioned per decision id like processes: an
 /// unchanged model keeps its version, a changed one becomes version + 1. A branch pins the version of each decision its
 /// business rule tasks and evaluations use (<see cref="Branch.DecisionPins"/>), by hand or wave by wave through a
-/// rollout (<see cref="RolloutSubject.Decision"/>); a decision not pinned uses its standard, the latest approved version.
+/// rollout (<see cref="RolloutSubject.Decision"/>); a decision not pinned uses its standard: the first version approved,
+/// then the version of the last rollout completed (<see cref="DecisionStandard"/>).
 /// </remarks>
 public sealed partial class WorkflowDecisions
 {
@@ -31,15 +32,25 @@ public sealed partial class WorkflowDecisions
         var approvals = (await Store.GetDecisionApprovalsAsync(decisionId, cancellationToken).ConfigureAwait(false))
             .ToDictionary(a => (a.ProcessId, a.Version));
         var branches = records.Count == 0 ? [] : await _branches.GetAllAsync(cancellationToken).ConfigureAwait(false);
-        var rolledOut = records.Count == 0 ? [] : (await Store.GetRolloutsAsync(decisionId is null ? null : "decision:" + decisionId, 200, cancellationToken).ConfigureAwait(false))
-            .Select(r => WorkflowRollouts.Read(r.Json, r.Revision))
-            .Where(r => r.Subject == RolloutSubject.Decision && r.Status == RolloutStatus.Completed).Select(r => (r.ProcessId, r.Version)).ToHashSet();
+
+        // Each decision's own rollouts: the completed ones make a version rolled out, the last completed the standard.
+        var rolledOut = new HashSet<(string, int)>();
+        var standards = new Dictionary<string, int?>(StringComparer.Ordinal);
+        foreach (var id in records.Select(r => r.DecisionId).Distinct(StringComparer.Ordinal))
+        {
+            var rollouts = (await Store.GetRolloutsAsync(WorkflowRollouts.Key(RolloutSubject.Decision, id), 500, cancellationToken).ConfigureAwait(false))
+                .Select(r => WorkflowRollouts.Read(r.Json, r.Revision)).Where(r => r.Subject == RolloutSubject.Decision).ToList();
+            rolledOut.UnionWith(rollouts.Where(r => r.Status == RolloutStatus.Completed).Select(r => (r.ProcessId, r.Version)));
+            standards[id] = DecisionStandard.Of(approvals.Values.Where(a => a.ProcessId == id), rollouts);
+        }
+
         return records.Select(r =>
         {
             var approval = approvals.GetValueOrDefault((r.DecisionId, r.Version));
             return new DecisionVersionInfo(r.Id, r.DecisionId, r.Name, r.Version, r.VersionTag, r.DeploymentId, r.DeployedAt, r.DeployedBy)
             {
                 Stage = rolledOut.Contains((r.DecisionId, r.Version)) ? VersionStage.RolledOut : approval is null ? VersionStage.Deployed : VersionStage.Approved,
+                Standard = standards.GetValueOrDefault(r.DecisionId) == r.Version,
                 ApprovedBy = approval?.ApprovedBy,
                 ApprovedAt = approval?.ApprovedAt,
                 ApprovalReason = approval?.Reason,
@@ -53,14 +64,23 @@ public sealed partial class WorkflowDecisions
     public async Task<string> GetXmlAsync(string decisionId, int? version = null, CancellationToken cancellationToken = default) =>
         (await FindAsync(decisionId, version, cancellationToken).ConfigureAwait(false)).Xml;
 
-    /// <summary>Evaluates a deployed decision: the version asked for, else the branch's pin, else the latest.</summary>
+    /// <summary>
+    /// Evaluates a deployed decision as the branch's cases would: the version asked for, else the branch's pin, else the
+    /// decision's standard (for no branch too), else (none approved) the latest.
+    /// </summary>
     /// <remarks>
+    /// For a branch the decision sees what the branch's cases see: <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>
+    /// (the branch's parameters of the journey version it runs whose business rule tasks call the decision, or of
+    /// <see cref="EvaluateDecision.Journey"/>), unless the variables give them.
     /// With <see cref="EvaluateDecision.Actor"/> the evaluation is recorded in one commit (who, branch, version and the
     /// detail a business rule task's history row has); without it nothing is written. A decision that fails is a result
     /// with warnings, not an exception (and is recorded as such).
     /// </remarks>
     /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision (or the version chosen) is not deployed.</exception>
-    /// <exception cref="WorkflowInputException">A variable has no FEEL equivalent, or the evaluation went over a FEEL budget.</exception>
+    /// <exception cref="WorkflowInputException">
+    /// A variable has no FEEL equivalent, or the evaluation went over a FEEL budget; the journey named calls no such
+    /// decision, or several journeys call it whose cases read different parameters and none is named.
+    /// </exception>
     public async Task<DecisionResult> EvaluateAsync(EvaluateDecision request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -70,15 +90,23 @@ public sealed partial class WorkflowDecisions
             : await DeployedDecisions.ResolveAsync(Store, request.DecisionId, DecisionBinding.Latest, null, null, branch, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(DeployedDecisions.NotFound(request.DecisionId, DecisionBinding.Latest, null, "", branch));
         var model = Readable(record);
+        var variables = request.Variables;
+        IReadOnlyList<string> journeys = [];
+        if (branch is not null)
+        {
+            var context = await AsTheBranchsCasesAsync(request, branch, cancellationToken).ConfigureAwait(false);
+            (variables, journeys) = (context.Variables, context.Journeys);
+        }
+
         try
         {
-            var result = model.Evaluate(record.DecisionId, request.Variables, _runner.Core.Time, cancellationToken);
+            var result = model.Evaluate(record.DecisionId, variables, _runner.Core.Time, cancellationToken);
             if (request.Actor is { } actor)
             {
                 await RecordAsync(record, branch?.Id, actor, result, cancellationToken).ConfigureAwait(false);
             }
 
-            return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings);
+            return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings) { Journeys = journeys };
         }
         catch (Exception e) when (e is ArgumentException or Feel.FeelLimitExceededException)
         {
@@ -173,7 +201,7 @@ public sealed partial class WorkflowDecisions
         }, cancellationToken, runTokens: false, name: "ApproveDecision");
     }
 
-    /// <summary>Pins the version of a decision a branch uses (null unpins it: the latest again); running instances' next evaluations follow it.</summary>
+    /// <summary>Pins the version of a decision a branch uses (null unpins it: the standard again); running instances' next evaluations follow it.</summary>
     /// <returns>The branch as saved.</returns>
     /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision version is not deployed.</exception>
     /// <exception cref="WorkflowConflictException">The version is only deployed, not approved (for an unpin: no version is approved, so the latest as deployed would be used).</exception>

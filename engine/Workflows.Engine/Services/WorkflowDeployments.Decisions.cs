@@ -104,7 +104,7 @@ public sealed partial class WorkflowDeployments
     // Each decision of the document: the version that already has this model (by its canonical form, diagram and
     // formatting aside), else one more. A changed document is a new version of each of its decisions, as in Camunda 8:
     // a decision's meaning includes the decisions and knowledge it requires, which live in the same document.
-    private async Task DeployDecisionsAsync(Execution execution, DecisionModel model, string xml, Guid deploymentId, string? deployedBy, List<DeployedDecision> deployed)
+    private async Task DeployDecisionsAsync(Execution execution, DecisionModel model, string xml, Guid deploymentId, string? deployedBy, List<DeployedDecision> deployed, bool renew = false)
     {
         var ct = execution.CancellationToken;
         var checksum = CanonicalModel.Checksum(xml) ?? throw new WorkflowInputException("the DMN document is not well-formed XML");
@@ -114,7 +114,7 @@ public sealed partial class WorkflowDeployments
         {
             var latest = await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false);
             var tag = tags.GetValueOrDefault(decision.Id);
-            if (latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
+            if (!renew && SameDecision(latest, checksum, tag))
             {
                 var redrawn = !string.Equals(latest.Xml, xml, StringComparison.Ordinal);
                 if (redrawn)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using Workflows.Engine.Decisions;
@@ -51,7 +52,9 @@ public sealed partial class WorkflowDeployments
     /// <remarks>
     /// Each BPMN document's executable processes and each DMN document's decisions are versioned as <see cref="DeployAsync(string, string?, CancellationToken)"/>
     /// says, under one deployment id, so a business rule task with binding <c>deployment</c> evaluates the decision
-    /// deployed with its process. A decision (or process) id in two documents of one deployment is an error.
+    /// deployed with its process. When any process or decision of the documents changed, every one of them becomes a new
+    /// version (the unchanged ones too), as Camunda 8 versions resources deployed together; a deployment where nothing
+    /// changed keeps every version. A decision (or process) id in two documents of one deployment is an error.
     /// </remarks>
     /// <exception cref="DeploymentRejectedException">A document has errors; the report lists every finding of every document.</exception>
     public async Task<DeploymentResult> DeployAsync(IReadOnlyList<string> documents, string? deployedBy = null, CancellationToken cancellationToken = default)
@@ -68,15 +71,21 @@ public sealed partial class WorkflowDeployments
             var deploymentId = Guid.CreateVersion7(execution.Now);
             var processes = new List<DeployedProcess>();
             var decisions = new List<DeployedDecision>();
+
+            // Documents deployed together version together (Camunda 8's rule, made for the deployment binding): when one
+            // changed, each becomes a new version under this deployment, so a business rule task bound by `deployment`
+            // evaluates the decisions deployed with its process (review18 F13: a BPMN kept its version beside a changed DMN,
+            // and its cases kept the old decision for ever).
+            var renew = read.Count > 1 && await AnyChangedAsync(read, execution.CancellationToken).ConfigureAwait(false);
             foreach (var document in read)
             {
                 if (document.Bpmn is { } bpmn)
                 {
-                    await DeployProcessesAsync(execution, bpmn, document.Xml, deploymentId, deployedBy, processes).ConfigureAwait(false);
+                    await DeployProcessesAsync(execution, bpmn, document.Xml, deploymentId, deployedBy, processes, renew).ConfigureAwait(false);
                 }
                 else if (document.Dmn is { } dmn)
                 {
-                    await DeployDecisionsAsync(execution, dmn, document.Xml, deploymentId, deployedBy, decisions).ConfigureAwait(false);
+                    await DeployDecisionsAsync(execution, dmn, document.Xml, deploymentId, deployedBy, decisions, renew).ConfigureAwait(false);
                 }
             }
 
@@ -84,16 +93,14 @@ public sealed partial class WorkflowDeployments
         }, cancellationToken, runTokens: false).ConfigureAwait(false);
     }
 
-    private async Task DeployProcessesAsync(Execution execution, BpmnDocument document, string bpmnXml, Guid deploymentId, string? deployedBy, List<DeployedProcess> deployed)
+    private async Task DeployProcessesAsync(Execution execution, BpmnDocument document, string bpmnXml, Guid deploymentId, string? deployedBy, List<DeployedProcess> deployed, bool renew = false)
     {
         var ct = execution.CancellationToken;
-
-        // The model's meaning, not its text: a designer's round trip that moves shapes or rewrites prefixes is no new version.
-        var checksum = CanonicalModel.Checksum(bpmnXml) ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
+        var checksum = ProcessChecksum(bpmnXml);
         foreach (var process in document.Processes.Where(p => p.IsExecutable))
         {
             var latest = await Store.GetLatestDefinitionAsync(process.Id, ct).ConfigureAwait(false);
-            if (latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum))
+            if (!renew && SameProcess(latest, checksum))
             {
                 // The same model drawn or written otherwise: the version keeps its number and takes the new diagram.
                 var redrawn = !string.Equals(latest.Xml, bpmnXml, StringComparison.Ordinal);
@@ -114,6 +121,49 @@ public sealed partial class WorkflowDeployments
             _runner.Core.Log.Deployed(definition.Process.Id, definition.Record.Version, definition.Id);
             deployed.Add(new DeployedProcess(process.Id, record.Version, record.Id, record.VersionTag, IsNew: true));
         }
+    }
+
+    // The model's meaning, not its text: a designer's round trip that moves shapes or rewrites prefixes is no new version.
+    private static string ProcessChecksum(string bpmnXml) =>
+        CanonicalModel.Checksum(bpmnXml) ?? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bpmnXml)));
+
+    private static bool SameProcess([NotNullWhen(true)] DefinitionRecord? latest, string checksum) =>
+        latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum);
+
+    private static bool SameDecision([NotNullWhen(true)] DecisionRecord? latest, string? checksum, string? tag) =>
+        latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum);
+
+    // Whether some process or decision of the documents is not the model its latest version has.
+    private async ValueTask<bool> AnyChangedAsync(IReadOnlyList<ReadDocument> read, CancellationToken ct)
+    {
+        foreach (var document in read)
+        {
+            if (document.Bpmn is { } bpmn)
+            {
+                var checksum = ProcessChecksum(document.Xml);
+                foreach (var process in bpmn.Processes.Where(p => p.IsExecutable))
+                {
+                    if (!SameProcess(await Store.GetLatestDefinitionAsync(process.Id, ct).ConfigureAwait(false), checksum))
+                    {
+                        return true;
+                    }
+                }
+            }
+            else if (document.Dmn is { } dmn)
+            {
+                var checksum = CanonicalModel.Checksum(document.Xml);
+                var tags = DeployedDecisions.VersionTags(document.Xml);
+                foreach (var decision in dmn.Decisions)
+                {
+                    if (!SameDecision(await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false), checksum, tags.GetValueOrDefault(decision.Id)))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -190,15 +190,17 @@ public sealed class WorkflowRollouts
             var index = rollout.WavesPinned;
             var wave = rollout.Waves[index];
             var previous = new Dictionary<string, int?>(StringComparer.Ordinal);
+            var ran = new Dictionary<string, int?>(StringComparer.Ordinal);
             foreach (var branchId in wave.Branches)
             {
                 var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
                 previous[branchId] = PinOf(branch, rollout);
+                ran[branchId] = await RanAsync(branch, rollout, cancellationToken).ConfigureAwait(false);
                 await _branches.PinWithinAsync(execution, branchId, rollout.ProcessId, rollout.Version, cancellationToken, rollout.Subject).ConfigureAwait(false);
             }
 
             var waves = rollout.Waves.ToList();
-            waves[index] = wave with { PinnedAt = execution.Now, Previous = previous };
+            waves[index] = wave with { PinnedAt = execution.Now, Previous = previous, Ran = ran };
             var last = index == waves.Count - 1;
             var changes = execution.Changes.PartToFill<RolloutChanges>();
             if (last)
@@ -379,9 +381,26 @@ public sealed class WorkflowRollouts
 
     // A decision's rollouts are stored and locked under "decision:<id>": a process id (an XML NCName) never holds a
     // colon, so a journey and a decision of the same id never share a lock or a list.
-    private static string Key(RolloutSubject subject, string id) => subject == RolloutSubject.Decision ? "decision:" + id : id;
+    internal static string Key(RolloutSubject subject, string id) => subject == RolloutSubject.Decision ? "decision:" + id : id;
 
     private static string Named(RolloutSubject subject, string id) => subject == RolloutSubject.Decision ? $"decision '{id}'" : $"process '{id}'";
+
+    // The version the branch ran before the wave: its pin, else the standard it followed (the latest while none is approved).
+    private async ValueTask<int?> RanAsync(Branch branch, Rollout rollout, CancellationToken ct)
+    {
+        if (PinOf(branch, rollout) is { } pinned)
+        {
+            return pinned;
+        }
+
+        if (rollout.Subject == RolloutSubject.Decision)
+        {
+            return await DecisionStandard.OfAsync(Store, rollout.ProcessId, ct).ConfigureAwait(false)
+                ?? (await Store.GetLatestDecisionAsync(rollout.ProcessId, ct).ConfigureAwait(false))?.Version;
+        }
+
+        return (await new Runtime.Pins(Store, ct).ResolveAsync(rollout.ProcessId, branch).ConfigureAwait(false))?.Version;
+    }
 
     private static int? PinOf(Branch branch, Rollout rollout) =>
         (rollout.Subject == RolloutSubject.Decision ? branch.DecisionPins : branch.Pins).TryGetValue(rollout.ProcessId, out var pinned) ? pinned : null;

@@ -47,7 +47,7 @@ internal static class DecisionsApi
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveDecision")
             .WithSummary("An analyst approves a deployed decision version as a standard branches may pin, with a reason (once per version).");
         group.MapPost("/{decisionId}/evaluate", EvaluateAsync).RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("EvaluateDecision")
-            .WithSummary("Evaluates the decision with a context: the version the caller's branch pins (or the branch named, when the caller serves it), else the standard, unless version is given. The evaluation is recorded (who, branch, version, inputs, matched rules, outputs).");
+            .WithSummary("Evaluates the decision as the branch's cases would: the version the caller's branch pins (or the branch named, when the caller serves it), else the standard, unless version is given, with the branch's branch, calendar and branchSettings (the engine's alone: 400 from a caller). The evaluation is recorded (who, branch, version, inputs, matched rules, outputs).");
         group.MapGet("/{decisionId}/evaluations", EvaluationsAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor, Roles.Operator)).WithName("ListDecisionEvaluations")
             .WithSummary("The decision's evaluations through the API, newest first (page on with after): who, branch, version, inputs, matched rules, outputs. Analysts and central teams see every branch's; others their own branch's.");
@@ -80,7 +80,7 @@ internal static class DecisionsApi
                 await OwnBranchAsync(http, engine, branchId, ct);
                 return await engine.Decisions.PinAsync(branchId, decisionId, null, ct);
             })
-            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinDecision").WithSummary("The branch uses the decision's latest version again.");
+            .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("UnpinDecision").WithSummary("The branch uses the decision's standard again.");
     }
 
     private static async Task<IResult> DeployAsync(HttpRequest request, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
@@ -146,6 +146,15 @@ internal static class DecisionsApi
     {
         var caller = Caller.From(http.User);
         InputRules.CheckVariables(request.Variables, limits);
+
+        // What a case of the branch gets from the engine (its branch, calendar and parameters), an evaluation gets from
+        // the engine too: a caller's own branchSettings would be recorded as the branch's evaluation (review18 F14).
+        InputRules.RefuseReserved(request.Variables, "a caller: an evaluation for a branch gets them as the branch's cases do", InputRules.SystemVariables);
+        if (request.Journey is { Length: 0 })
+        {
+            throw new WorkflowInputException("journey: name the journey whose cases' parameters the decision sees, or leave it out");
+        }
+
         string? branch;
         if (request.Branch is { } named)
         {
@@ -154,18 +163,23 @@ internal static class DecisionsApi
         }
         else
         {
-            // The caller's own branch pin; a central team and an analyst without a branch get the latest.
+            // The caller's own branch pin; a central team and an analyst without a branch get the standard (review18 F5).
             branch = caller.Branch is null or WorkflowsClaims.AllBranches ? null : caller.Branch;
+        }
+
+        if (request.Journey is not null && branch is null)
+        {
+            throw new WorkflowInputException("journey: a journey's parameters are a branch's; name the branch too (branch)");
         }
 
         var result = await engine.Decisions.EvaluateAsync(new EvaluateDecision(decisionId)
         {
-            Branch = branch, Version = request.Version, Variables = ApiJson.Variables(request.Variables), Actor = caller.Name,
+            Branch = branch, Journey = request.Journey, Version = request.Version, Variables = ApiJson.Variables(request.Variables), Actor = caller.Name,
         }, ct);
         return new EvaluatedBody(result.DecisionId, result.Version, branch, Json(result.Value),
             result.Decisions.Select(d => new EvaluatedDecisionBody(d.DecisionId, d.Name, Json(d.Value),
                 d.Inputs.Select(i => new EvaluatedInputBody(i.Label, Json(i.Value))).ToList(), d.MatchedRules)).ToList(),
-            result.Warnings);
+            result.Warnings) { Journeys = result.Journeys };
     }
 
     private static async Task<IReadOnlyList<EvaluationBody>> EvaluationsAsync(string decisionId, string? branch, Guid? after, int? max, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
@@ -216,13 +230,21 @@ internal sealed record ApprovalRequest(string? Reason);
 internal sealed record DecisionPinBody(string DecisionId, int Version, string? Problem);
 
 
-internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version);
+internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version)
+{
+    /// <summary>With a branch: the journey whose cases' parameters the decision sees (by default those whose business rule tasks call it).</summary>
+    public string? Journey { get; init; }
+}
 
 internal sealed record EvaluatedInputBody(string Label, JsonElement Value);
 
 internal sealed record EvaluatedDecisionBody(string DecisionId, string Name, JsonElement Value, IReadOnlyList<EvaluatedInputBody> Inputs, IReadOnlyList<MatchedRule> MatchedRules);
 
-internal sealed record EvaluatedBody(string DecisionId, int Version, string? Branch, JsonElement Value, IReadOnlyList<EvaluatedDecisionBody> Decisions, IReadOnlyList<string> Warnings);
+internal sealed record EvaluatedBody(string DecisionId, int Version, string? Branch, JsonElement Value, IReadOnlyList<EvaluatedDecisionBody> Decisions, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The journeys whose cases in the branch the evaluation stood for (their branch, calendar and parameters); empty for none.</summary>
+    public IReadOnlyList<string> Journeys { get; init; } = [];
+}
 
 /// <summary>A recorded evaluation: <see cref="Detail"/> has the value, each decision's inputs, matched rules and output, and the warnings.</summary>
 internal sealed record EvaluationBody(Guid Id, string DecisionId, int Version, string? Branch, string Actor, DateTimeOffset EvaluatedAt, JsonElement Detail);

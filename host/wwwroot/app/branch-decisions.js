@@ -1,5 +1,5 @@
 // The decisions tab: the rules the branch's journeys decide with (DMN decision tables), the version of each the branch
-// uses — its pin, else the standard (the latest approved) — every version with its stage, who approved it and why, and
+// uses — its pin, else the standard the server names (the first version approved, then the last one rolled out) — every version with its stage, who approved it and why, and
 // what each changes against the version used here, rule by rule; an approved version is pinned (or the pin removed)
 // after a confirmation. The decision rollouts that include the branch are on the rollouts tab.
 import { api, el, when } from './common.js';
@@ -7,11 +7,14 @@ import { problemView, stageWords } from './branch-model.js';
 
 const LISTED = 6;
 
-/** The version the branch uses: its pin, else the newest approved (or rolled out), else the newest while none is. */
+/** The standard: the version the server marks (what a branch without a pin evaluates), else the newest while none is approved. */
+export function standardVersion(versions) {
+  return versions.find(v => v.standard)?.version ?? Math.max(...versions.map(v => v.version));
+}
+
+/** The version the branch uses: its pin, else the standard. */
 export function usedVersion(versions, pinned) {
-  if (pinned != null) return pinned;
-  const approved = versions.filter(v => v.stage !== 'deployed').map(v => v.version);
-  return Math.max(...(approved.length ? approved : versions.map(v => v.version)));
+  return pinned != null ? pinned : standardVersion(versions);
 }
 
 function changeList(changes) {
@@ -57,14 +60,15 @@ export function decisionsTab(page, panel) {
       return el('section', { class: 'fieldset', 'data-decision': id },
         el('h3', { text: `${versions[0].name || id} (${id})` }),
         el('p', { 'data-test': 'decision-used', text: pinned != null ? `${page.branch.id} pins version ${pinned}: its business rule tasks and evaluations use it.`
-          : `${page.branch.id} pins no version: it uses the standard, version ${used}${versions.some(v => v.stage !== 'deployed') ? ' (the latest approved)' : ' (the latest: none is approved yet)'}.` }),
+          : `${page.branch.id} pins no version: it uses the standard, version ${used}${versions.some(v => v.standard) ? '' : ' (the latest: none is approved yet)'}.` }),
         problemLine(id),
-        pinned != null ? el('button', { type: 'button', 'data-test': 'decision-unpin', onclick: e => confirm(id, null, used, e.currentTarget) }, 'Use the standard again…') : null,
+        pinned != null ? el('button', { type: 'button', 'data-test': 'decision-unpin', onclick: e => confirm(id, null, used, e.currentTarget, null, standardVersion(versions)) }, 'Use the standard again…') : null,
         el('table', { 'data-test': 'decision-versions' },
           el('thead', {}, el('tr', {}, ...['Version', 'Stage', 'Deployed', 'Approved', `What changed against version ${used}`, ''].map(h => el('th', { text: h })))),
           el('tbody', {}, ...rows.map(({ v, changed }) => el('tr', { 'data-version': v.version, class: v.version === used ? 'current' : '' },
             el('td', {}, el('strong', { text: `v${v.version}` }), v.versionTag ? el('div', { class: 'hint', text: v.versionTag }) : null,
-              v.version === pinned ? el('div', { class: 'pill', text: 'pinned here' }) : v.version === used ? el('div', { class: 'pill', text: 'used here' }) : null),
+              v.version === pinned ? el('div', { class: 'pill', text: 'pinned here' }) : v.version === used ? el('div', { class: 'pill', text: 'used here' }) : null,
+              v.standard ? el('div', { class: 'hint', 'data-test': 'decision-standard', text: 'the standard' }) : null),
             el('td', { class: `stage-${v.stage}`, 'data-test': 'stage', text: stageWords[v.stage] || v.stage }),
             el('td', {}, when(v.deployedAt), v.deployedBy ? el('div', { class: 'hint', text: `by ${v.deployedBy}` }) : null),
             el('td', {}, v.approvedBy ? [when(v.approvedAt), el('div', { class: 'hint', text: `by ${v.approvedBy}: ${v.approvalReason || ''}` })] : '—'),
@@ -80,14 +84,14 @@ export function decisionsTab(page, panel) {
       el('div', { id: 'decision-confirm' }), ...orphans, ...sections);
   }
 
-  function confirm(id, version, used, button, changed) {
+  function confirm(id, version, used, button, changed, standard) {
     opener = button;
     const box = panel.querySelector('#decision-confirm');
     const close = () => { box.replaceChildren(); opener?.focus(); };
     const title = version == null ? `Use the standard version of ${id} again in ${page.branch.name}?` : `Pin version ${version} of ${id} for ${page.branch.name}?`;
     const form = el('form', { class: 'confirm', 'data-test': 'decision-confirm', 'aria-labelledby': 'decision-title' },
       el('h3', { id: 'decision-title', text: title }),
-      el('p', { text: version == null ? `The pin on version ${used} is removed: ${page.branch.id} then uses the latest approved version.`
+      el('p', { text: version == null ? `The pin on version ${used} is removed: ${page.branch.id} then uses the standard${standard != null ? `, version ${standard}` : ''}.`
         : `Every ${id} evaluation in ${page.branch.id} — new cases and the next step of running ones — will use version ${version} instead of version ${used}.` }),
       Array.isArray(changed) && changed.length ? el('div', {}, el('div', { text: 'What decides differently:' }), changeList(changed)) : null,
       el('div', { id: 'decision-problem' }),

@@ -28,10 +28,11 @@ export function rolloutsTab(page, panel) {
         try { figures = figuresTable(await api(`/api/rollouts/${r.id}/figures`)); } catch (error) { figures = problemView(error); }
       }
       const before = wave.previous?.[id];
+      const ran = wave.ran?.[id];
       const planned = r.steps.find(s => s.action === 'planned');
       return el('article', { class: 'fieldset', 'data-rollout': r.id },
         el('h3', { text: `${decision ? 'Decision ' : ''}${r.processId} version ${r.version}: ${status[r.status] || r.status}` }),
-        el('p', { 'data-test': 'my-wave', text: `${id} is in wave ${index + 1} of ${r.waves.length}, “${wave.name}”: ${wave.pinnedAt ? `pinned ${when(wave.pinnedAt)}${before === undefined ? '' : before === null ? ' (it ran the latest before)' : ` (it ran version ${before} before)`}` : 'not pinned yet'}.` }),
+        el('p', { 'data-test': 'my-wave', text: `${id} is in wave ${index + 1} of ${r.waves.length}, “${wave.name}”: ${wave.pinnedAt ? `pinned ${when(wave.pinnedAt)}${before === undefined ? '' : before === null ? (ran != null ? ` (it ran version ${ran} before, the standard, without a pin)` : ' (it followed the standard before, without a pin)') : ` (it ran version ${before} before)`}` : 'not pinned yet'}.` }),
         el('p', { class: 'hint', text: `${r.wavesPinned} of ${r.waves.length} waves pinned.${planned ? ` Planned ${when(planned.at)} by ${planned.actor}: ${planned.reason}` : ''}` }),
         figures ? el('div', {}, el('div', { text: 'Service figures of the pinned waves, under this version and the versions they ran before:' }), figures)
           : el('p', { class: 'hint', text: decision ? 'A decision rollout has no figures of its own: see its evaluations and the journeys that call it.' : 'No figures until a wave is pinned.' }));

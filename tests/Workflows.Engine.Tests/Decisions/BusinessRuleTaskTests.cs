@@ -108,7 +108,11 @@ public sealed class BusinessRuleTaskTests
         await h.Engine.Branches.SaveAsync(new Branch("lyon-01", "Lyon"));
         var approved = await h.Engine.Decisions.ApproveAsync("level", 1, "alice", "the old limit stays in Paris");
         await h.Engine.Decisions.PinAsync("paris-01", "level", 1);
-        await h.Engine.Decisions.ApproveAsync("level", 2, "bob", "the new limit is the standard"); // a branch without a pin follows the latest approved
+        await h.Engine.Decisions.ApproveAsync("level", 2, "bob", "the new limit is the standard");
+
+        // Approval alone moves no branch: a rollout does, and once completed its version is the standard.
+        var rollout = await h.Engine.Rollouts.PlanAsync(new PlanRollout("level", 2, [new RolloutWave("Lyon", ["lyon-01"])], "cora", "the new limit") { Subject = RolloutSubject.Decision });
+        await h.Engine.Rollouts.AdvanceAsync(rollout.Id, "cora", "Lyon first and last");
 
         var paris = await h.StartAsync("claim", Vars(("amount", 1500), ("branch", "paris-01")));
         var lyon = await h.StartAsync("claim", Vars(("amount", 1500), ("branch", "lyon-01")));
@@ -126,7 +130,7 @@ public sealed class BusinessRuleTaskTests
             Assert.That((latest.Version, latest.Value), Is.EqualTo((2, (object?)"agent")));
             Assert.That(evaluated.Decisions[0].MatchedRules.Select(r => r.RuleId), Is.EqualTo(new[] { "large" }));
             Assert.That(approved.Stage, Is.EqualTo(VersionStage.Approved));
-            Assert.That(versions.Select(v => (v.Version, v.Stage, v.PinnedBy.Count)), Is.EqualTo(new[] { (1, VersionStage.Approved, 1), (2, VersionStage.Approved, 0) }));
+            Assert.That(versions.Select(v => (v.Version, v.Stage, v.PinnedBy.Count, v.Standard)), Is.EqualTo(new[] { (1, VersionStage.Approved, 1, false), (2, VersionStage.RolledOut, 1, true) }));
             Assert.That(unknown!.Message, Does.Contain("decision 'level' version 7 is not deployed"));
             Assert.That(twice!.Message, Does.Contain("was approved by alice"));
         }

@@ -11,7 +11,7 @@ namespace Workflows.Engine.Behaviours.Tasks;
 /// </summary>
 /// <remarks>
 /// The version follows the instance's branch (its <c>wf:journey</c> branch): binding <c>latest</c> takes the branch's
-/// decision pin, else the latest version; <c>versionTag</c> the pinned version when it carries the tag, else the latest
+/// decision pin, else the decision's standard (which only a rollout moves); <c>versionTag</c> the pinned version when it carries the tag, else the latest
 /// with it; <c>deployment</c> the version deployed with the instance's process version. Every evaluation is a history row
 /// (<c>decision-evaluated</c>) with its inputs, matched rules and outputs. A decision not found, or one that fails, is an
 /// incident naming the decision and why; a retry after a fixing deployment evaluates again.
