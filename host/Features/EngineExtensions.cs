@@ -40,6 +40,7 @@ internal static class EngineExtensions
                 // A catch's key must be one the API lets a publisher send.
                 options.Limits.MaxCorrelationKeyLength = services.GetRequiredService<ApiLimits>().MaxNameLength;
                 options.AddJourneyHandlers(services.GetRequiredService<JourneySystems>());
+                options.SystemVariables.UnionWith(InputRules.SystemVariables); // no form field keyed by what a completion may not set (FORM_FIELD_INVALID)
             })
             .UseSqlStore(store) // migrated as the host starts: a database newer than this build stops it there
             .AddBackgroundWorker()

@@ -12,6 +12,13 @@ namespace Workflows.Engine.Forms;
 /// </summary>
 internal static class FormValidator
 {
+    /// <summary>
+    /// The time every pattern of one completion may take together (each at most 100 ms): a form of many patterned fields,
+    /// sent again and again, must not buy a request seconds of CPU. A field whose pattern ran out of time, or was left
+    /// when the budget was spent, is refused, saying it could not be checked in time.
+    /// </summary>
+    public static readonly TimeSpan PatternBudget = TimeSpan.FromMilliseconds(250);
+
     // A pattern is the modeller's, run on what a person typed: bounded like FEEL's (FeelLimits.RegexTimeout's default).
     private static readonly TimeSpan s_patternTimeout = TimeSpan.FromMilliseconds(100);
 
@@ -21,11 +28,29 @@ internal static class FormValidator
     private static readonly Regex s_phone = new(@"^(\+|00)[1-9][0-9 .()-]{5,20}$", RegexOptions.CultureInvariant, s_patternTimeout);
 
     /// <summary>The pattern as a .NET regular expression with a time-out; null when it is not one.</summary>
-    public static Regex? Compile(string pattern)
+    public static Regex? Compile(string pattern) => Compile(pattern, s_patternTimeout);
+
+    /// <summary>
+    /// The pattern run without backtracking where .NET can (linear in the text: <c>^(a+)+$</c> costs what <c>^a+$</c>
+    /// does), else with backtracking (lookarounds, back-references), within <paramref name="timeout"/> either way.
+    /// </summary>
+    private static Regex? Compile(string pattern, TimeSpan timeout)
     {
         try
         {
-            return new Regex(pattern, RegexOptions.CultureInvariant, s_patternTimeout);
+            return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, timeout);
+        }
+        catch (NotSupportedException)
+        {
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, timeout);
         }
         catch (ArgumentException)
         {
@@ -37,6 +62,7 @@ internal static class FormValidator
     public static IReadOnlyList<FormProblem> Check(TaskFormSchema form, FeelContext values)
     {
         var problems = new List<FormProblem>();
+        var budget = new PatternTime(PatternBudget);
         foreach (var field in form.Fields)
         {
             var value = Find(values, field.Path);
@@ -50,7 +76,7 @@ internal static class FormValidator
                 continue;
             }
 
-            if (Problem(field, value) is { } problem)
+            if (Problem(field, value, budget) is { } problem)
             {
                 problems.Add(new FormProblem(field.Key, problem.Rule, $"{field.Label} {problem.Text}"));
             }
@@ -75,14 +101,14 @@ internal static class FormValidator
 
     private static bool IsEmpty([System.Diagnostics.CodeAnalysis.NotNullWhen(false)] object? value) => value is null or "" || value is IList { Count: 0 };
 
-    private static (string Rule, string Text)? Problem(FormFieldRule field, object value) => field.Type switch
+    private static (string Rule, string Text)? Problem(FormFieldRule field, object value, PatternTime budget) => field.Type switch
     {
         "number" => NumberProblem(field, value),
         "checkbox" => value is bool ? null : ("type", "must be true or false"),
         "checklist" or "taglist" => ListProblem(field, value),
         "radio" or "select" => OptionProblem(field, value),
         "datetime" => DateProblem(field, value),
-        _ => value is string text ? TextProblem(field, text) : ("type", "must be text"),
+        _ => value is string text ? TextProblem(field, text, budget) : ("type", "must be text"),
     };
 
     private static (string, string)? NumberProblem(FormFieldRule field, object value)
@@ -111,7 +137,7 @@ internal static class FormValidator
         };
     }
 
-    private static (string, string)? TextProblem(FormFieldRule field, string text)
+    private static (string, string)? TextProblem(FormFieldRule field, string text, PatternTime budget)
     {
         if (field.MinLength is { } min && text.Length < min)
         {
@@ -123,29 +149,49 @@ internal static class FormValidator
             return ("maxLength", $"must be at most {max.ToString("N0", CultureInfo.InvariantCulture)} characters");
         }
 
-        if (field.Pattern is { } pattern && !Matches(Compile(pattern), text))
+        if (field.Pattern is { } pattern && budget.Matches(pattern, text) is var matched && matched is not true)
         {
-            return ("pattern", $"must match the pattern {pattern}");
+            return ("pattern", matched is null ? $"could not be checked against the pattern {pattern} in time" : $"must match the pattern {pattern}");
         }
 
         return field.ValidationType switch
         {
-            "email" when !Matches(s_email, text) => ("email", "must be an email address"),
-            "phone" when !Matches(s_phone, text) => ("phone", "must be a phone number in international form (+33 1 23 45 67 89)"),
+            "email" when budget.Matches(s_email, text) is not true => ("email", "must be an email address"),
+            "phone" when budget.Matches(s_phone, text) is not true => ("phone", "must be a phone number in international form (+33 1 23 45 67 89)"),
             _ => null,
         };
     }
 
-    // A pattern that takes too long on this text does not match it: the person is told, the engine is not held up.
-    private static bool Matches(Regex? regex, string text)
+    /// <summary>
+    /// What is left of one completion's pattern budget. A pattern that takes too long on a text does not match it, and
+    /// once the budget is spent none is run: the person is told which fields were not taken, the engine is not held up.
+    /// Building a pattern counts too (the form's, read from the task's row).
+    /// </summary>
+    private sealed class PatternTime(TimeSpan budget)
     {
-        try
+        private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        private TimeSpan Left => budget - System.Diagnostics.Stopwatch.GetElapsedTime(_started);
+
+        /// <summary>Whether the pattern matches the text; null when it could not be told in time (the budget spent, or the pattern's own time-out).</summary>
+        public bool? Matches(string pattern, string text)
         {
-            return regex is not null && regex.IsMatch(text);
+            var left = Left;
+            return left <= TimeSpan.Zero ? null : Run(Compile(pattern, left < s_patternTimeout ? left : s_patternTimeout), text);
         }
-        catch (RegexMatchTimeoutException)
+
+        public bool? Matches(Regex regex, string text) => Left <= TimeSpan.Zero ? null : Run(regex, text);
+
+        private static bool? Run(Regex? regex, string text)
         {
-            return false;
+            try
+            {
+                return regex is not null && regex.IsMatch(text);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return null;
+            }
         }
     }
 

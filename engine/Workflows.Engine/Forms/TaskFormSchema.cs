@@ -22,6 +22,12 @@ internal sealed class TaskFormSchema
     /// <summary>The most input fields a form may have.</summary>
     public const int MaxFields = 500;
 
+    /// <summary>
+    /// The most fields with a <c>validate.pattern</c> a form may have: each is a regular expression run on what a person
+    /// sends, within one budget per request (<see cref="FormValidator.PatternBudget"/>).
+    /// </summary>
+    public const int MaxPatternFields = 50;
+
     private static readonly HashSet<string> s_inputTypes = new(StringComparer.Ordinal)
     {
         "textfield", "textarea", "number", "checkbox", "checklist", "radio", "select", "taglist", "datetime",
@@ -64,16 +70,23 @@ internal sealed class TaskFormSchema
         }
 
         var fields = new List<FormFieldRule>();
-        Collect(components, [], 0, fields, problems);
+        var claims = new PathClaims();
+        Collect(components, [], 0, fields, claims, problems);
         var duplicate = fields.GroupBy(f => f.Key, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
             problems.Add($"two fields set the key '{duplicate.Key}'");
         }
 
+        problems.AddRange(claims.Collisions.Where(c => duplicate is null || c != duplicate.Key).Select(c => $"'{c}' is bound twice: a field's key and another field's key or a group's path overlap (form-js refuses to show the form)"));
         if (fields.Count > MaxFields)
         {
             problems.Add($"the form has {fields.Count:N0} fields; the limit is {MaxFields:N0}");
+        }
+
+        if (fields.Count(f => f.Pattern is not null) is var patterned and > MaxPatternFields)
+        {
+            problems.Add($"the form has {patterned:N0} fields with a pattern; the limit is {MaxPatternFields:N0}");
         }
 
         return new TaskFormSchema(Text(form, "id"), json, fields);
@@ -97,7 +110,7 @@ internal sealed class TaskFormSchema
         return new TaskFormSchema(null, "", rules);
     }
 
-    private static void Collect(JsonArray components, IReadOnlyList<string> path, int depth, List<FormFieldRule> fields, List<string> problems)
+    private static void Collect(JsonArray components, IReadOnlyList<string> path, int depth, List<FormFieldRule> fields, PathClaims claims, List<string> problems)
     {
         if (depth > MaxNesting)
         {
@@ -114,18 +127,41 @@ internal sealed class TaskFormSchema
             }
 
             var type = Text(component, "type") ?? "";
+            if (DisplayContent(component, type) is { } content && FormContent.Problem(content) is { } active)
+            {
+                problems.Add($"the {type} component{(Text(component, "id") is { } componentId ? $" '{componentId}'" : "")} holds {active}: a form shows text, images and links only");
+            }
+
             if (type is "group" or "dynamiclist")
             {
-                var inner = Text(component, "path") is { Length: > 0 } p ? [.. path, .. p.Split('.')] : path;
+                var own = Text(component, "path") is { Length: > 0 } p ? p : null;
+                if (own is not null && FormKeys.Problem(own) is { } pathProblem)
+                {
+                    // Reported, and read on: a task that kept such a form before this check still gets its fields checked.
+                    problems.Add($"the {type} path '{own}' {pathProblem}");
+                }
+
+                var inner = own is null ? path : [.. path, .. own.Split('.')];
                 if (type == "dynamiclist")
                 {
                     // A list of rows the person adds: its fields are checked by the browser; the server takes the list as given.
+                    // Its path is the list's alone: no other field binds into it.
+                    if (own is not null)
+                    {
+                        claims.Claim(inner, closed: true);
+                    }
+
                     continue;
+                }
+
+                if (own is not null)
+                {
+                    claims.Claim(inner, closed: false);
                 }
 
                 if (component["components"] is JsonArray children)
                 {
-                    Collect(children, inner, depth + 1, fields, problems);
+                    Collect(children, inner, depth + 1, fields, claims, problems);
                 }
 
                 continue;
@@ -134,6 +170,11 @@ internal sealed class TaskFormSchema
             if (!s_inputTypes.Contains(type) || Text(component, "key") is not { Length: > 0 } key)
             {
                 continue;
+            }
+
+            if (FormKeys.Problem(key) is { } keyProblem)
+            {
+                problems.Add($"field '{key}': the key {keyProblem}");
             }
 
             var label = Text(component, "label") is { Length: > 0 } l ? l : key;
@@ -153,6 +194,7 @@ internal sealed class TaskFormSchema
                 NumberAsText = component["serializeToString"] is JsonValue s && s.TryGetValue<bool>(out var asText) && asText,
                 Conditional = component["conditional"] is JsonObject,
                 Disabled = Flag(component, "disabled") || Flag(component, "readonly"),
+                Submitted = !Flag(component, "disabled"),
             };
             if (rule.Min is { } min && rule.Max is { } max && min > max)
             {
@@ -164,9 +206,18 @@ internal sealed class TaskFormSchema
                 problems.Add($"field '{key}': the pattern '{rule.Pattern}' is not a valid regular expression");
             }
 
+            claims.Claim(rule.Path, closed: true);
             fields.Add(rule);
         }
     }
+
+    // The markup a display component shows: html's content, text's markdown (which may hold HTML).
+    private static string? DisplayContent(JsonObject component, string type) => type switch
+    {
+        "html" => Text(component, "content"),
+        "text" => Text(component, "text"),
+        _ => null,
+    };
 
     private static bool Flag(JsonObject component, string name) =>
         component[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
@@ -251,4 +302,61 @@ internal sealed record FormFieldRule(string Key, IReadOnlyList<string> Path, str
 
     /// <summary>Disabled or read-only: shown, not filled in, so not required.</summary>
     public bool Disabled { get; init; }
+
+    /// <summary>Whether form-js's submit sends the field's value: every field but a disabled one.</summary>
+    public bool Submitted { get; init; } = true;
+}
+
+/// <summary>
+/// The variable paths a form's components bind, as form-js's viewer claims them when it imports a form: a field's key
+/// (and a dynamic list's path) is closed, nothing else binds at or under it; a group's path is open, shared by the groups
+/// and fields under it. A claim form-js would refuse ("binding path is already claimed") is a collision.
+/// </summary>
+internal sealed class PathClaims
+{
+    private readonly Node _root = new();
+
+    /// <summary>The paths claimed twice, dotted, in the form's order.</summary>
+    public List<string> Collisions { get; } = [];
+
+    public void Claim(IReadOnlyList<string> path, bool closed)
+    {
+        var node = _root;
+        var created = false;
+        foreach (var segment in path)
+        {
+            if (node.Children.TryGetValue(segment, out var next))
+            {
+                if (next.Closed)
+                {
+                    // Through or onto a field's key: nothing binds under a field.
+                    Collisions.Add(string.Join('.', path));
+                    return;
+                }
+            }
+            else
+            {
+                next = node.Children[segment] = new Node();
+                created = true;
+            }
+
+            node = next;
+        }
+
+        if (closed && !created)
+        {
+            // A field's key landing where a group's path or another field's path already is.
+            Collisions.Add(string.Join('.', path));
+            return;
+        }
+
+        node.Closed |= closed;
+    }
+
+    private sealed class Node
+    {
+        public Dictionary<string, Node> Children { get; } = new(StringComparer.Ordinal);
+
+        public bool Closed { get; set; }
+    }
 }

@@ -21,7 +21,7 @@ internal static class EngineModules
     public static ITimerDurations[] TimerDurations { get; } = [BusinessTimerDurations.Instance];
 
     /// <summary>The modules' checks of each parsed process at deploy.</summary>
-    public static IModelCheck[] ModelChecks { get; } = [ServiceLevelChecks.Instance];
+    public static IModelCheck[] ModelChecks { get; } = [ServiceLevelChecks.Instance, Forms.FormFieldChecks.Instance];
 
     /// <summary>The modules of one engine, in the order the core calls them.</summary>
     public static IEngineModule[] Create(CommandRunner runner) => [new ServiceLevelModule(runner), new SearchModule()];

@@ -19,7 +19,11 @@ internal sealed record CustomerStep(string Label, bool CustomerAnswers)
 }
 
 /// <summary>A question the journey asks the customer now: an open task marked <c>customerAnswers</c>, with its form.</summary>
-internal sealed record CustomerQuestion(Guid TaskId, string Title, System.Text.Json.JsonElement? FormSchema, IReadOnlyList<TaskFormField> Fields);
+internal sealed record CustomerQuestion(Guid TaskId, string Title, System.Text.Json.JsonElement? FormSchema, IReadOnlyList<TaskFormField> Fields)
+{
+    /// <summary>The variables the engine sets alone: the tracker never sends them, even when the form has a field for them.</summary>
+    public IReadOnlyList<string> EngineOwned { get; } = InputRules.EngineOwned;
+}
 
 /// <summary>
 /// The customer answers the questions of its own case in the tracker: <c>POST /api/instances/{id}/answers/{taskId}</c>

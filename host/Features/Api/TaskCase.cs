@@ -25,7 +25,11 @@ internal sealed record CaseDataItem(string Variable, string Label)
 /// A task as its agent works it: the task, the case data the journey and the task's form declare visible (filtered
 /// here, never in the page), the form's values from the case's variables, the clocks and the timeline in the journey's words.
 /// </summary>
-internal sealed record TaskCase(UserTaskInfo Task, string Step, IReadOnlyList<CaseDatum> CaseData, JsonElement FormValues, CaseJourney Journey);
+internal sealed record TaskCase(UserTaskInfo Task, string Step, IReadOnlyList<CaseDatum> CaseData, JsonElement FormValues, CaseJourney Journey)
+{
+    /// <summary>The variables the engine sets alone: the page shows them when the form has them, and never sends them back.</summary>
+    public IReadOnlyList<string> EngineOwned { get; } = InputRules.EngineOwned;
+}
 
 /// <summary>Where a case stands, in the journey's words: its clocks and its timeline.</summary>
 internal sealed record CaseJourney(Guid InstanceId, string Journey, int Version, string? BusinessKey, string? CustomerId, string Status,

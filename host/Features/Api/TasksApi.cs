@@ -102,13 +102,8 @@ internal static class TasksApi
         InputRules.RefuseReserved(variables, "a task's completion", InputRules.SystemVariables);
         if (task.Form.Count > 0 || task.FormSchema is not null)
         {
-            // A field inside a group sets a variable named by the group's path: the top-level names are what may be set.
-            var known = task.Form.Select(f => f.Id.Split('.')[0]).ToHashSet(StringComparer.Ordinal);
-            var unknown = ((IEnumerable<string>?)variables?.Keys ?? []).Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
-            if (unknown.Count > 0)
-            {
-                throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of the form of task '{task.Name ?? task.ElementId}' (its fields: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
-            }
+            // A field inside a group sets a variable named by the group's path: only the form's fields, at every level.
+            CompletionFields.Of(task.Form).Check(variables, $"the form of task '{task.Name ?? task.ElementId}'");
         }
         else
         {

@@ -5,6 +5,7 @@ module.exports = {
     tasks: './rules/tasks',
     events: './rules/events',
     flows: './rules/flows',
+    forms: './rules/forms',
     'service-levels': './rules/service-levels',
     declarations: './rules/declarations',
   },

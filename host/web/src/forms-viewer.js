@@ -1,7 +1,8 @@
 // The forms bundle for the inbox and the tracker (built by build.mjs into wwwroot/lib/designer/forms-viewer.js):
 // form-js's viewer renders a task's Camunda Form; the server checks the same rules again when the task is completed
 // and its answers (errors and rules, by field key) are shown on the fields they name.
-import { Form } from '@bpmn-io/form-js-viewer';
+import { Form, sanitizeHTML } from '@bpmn-io/form-js-viewer';
+import { activeMarkup, displayContent } from '../lint/rules/form-checks.js';
 
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
 
@@ -13,8 +14,35 @@ import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
  */
 export async function renderForm(container, schema, data = {}) {
   const form = new Form({ container });
-  await form.importSchema(schema, data);
+  await form.importSchema(withoutActiveMarkup(schema), data);
   return form;
+}
+
+/**
+ * The schema with every display component holding active markup (a script, an event handler, a javascript: address)
+ * cleaned first: its handlers renamed in the text, then form-js's own sanitizer (DOMParser, which runs nothing). form-js
+ * would drop them too, but only after parsing them in the live page, where the Content Security Policy alone stops the
+ * handlers (and logs each attempt).
+ * The server refuses such forms at deploy; this is for the forms tasks kept from before.
+ */
+export function withoutActiveMarkup(schema) {
+  // Chrome checks an event handler attribute against the page's policy as soon as any parser meets it, DOMParser's
+  // included: the handlers are renamed in the text first (sanitizeHTML then drops the renamed attributes).
+  const handlers = /(<[^<>]*?[\s/"'])on([a-z]+\s*=)/gi;
+  const withoutHandlers = html => {
+    for (let previous; previous !== html;) { previous = html; html = html.replace(handlers, '$1data-blocked-on$2'); }
+    return html;
+  };
+  const clean = components => (components || []).map(c => {
+    if (!c || typeof c !== 'object') return c;
+    const copy = { ...c };
+    const content = displayContent(c);
+    // Its images go too: an address the analyst chose, fetched by every viewer (a missing one is a console error).
+    if (activeMarkup(content)) copy[c.type === 'html' ? 'content' : 'text'] = sanitizeHTML(withoutHandlers(content)).replace(/<img\b[^<>]*>/gi, '');
+    if (Array.isArray(c.components)) copy.components = clean(c.components);
+    return copy;
+  });
+  return { ...schema, components: clean(schema && schema.components) };
 }
 
 /**

@@ -221,7 +221,7 @@ async function complete(form, view, message) {
   form.querySelectorAll('.invalid').forEach(e => { e.classList.remove('invalid'); e.removeAttribute('aria-invalid'); });
   const task = view.task;
   try {
-    await api(`/api/tasks/${task.id}/complete`, { method: 'POST', body: { variables: formValues(form, task.form) } });
+    await api(`/api/tasks/${task.id}/complete`, { method: 'POST', body: { variables: formValues(form, task.form.filter(f => !(view.engineOwned || []).includes(f.id))) } });
   } catch (e) {
     for (const [name, error] of Object.entries(e.problem.errors || {})) {
       const slot = form.querySelector(`[data-error="${name}"]`);

@@ -21,10 +21,19 @@ export async function questionView(c, q, answered) {
     send.hidden = true;
     return section;
   }
-  const form = await renderForm(container, q.formSchema, {});
+  let form;
+  try {
+    form = await renderForm(container, q.formSchema, {});
+  } catch {
+    // A form form-js cannot import: the rest of the case is still shown.
+    container.append(el('p', { class: 'hint', text: 'We will ask you about this by phone or e-mail.' }));
+    send.hidden = true;
+    return section;
+  }
   send.addEventListener('click', async () => {
     const { data, valid } = await readForm(form, container);
     if (!valid) { notice(message, 'Some answers need your attention.', 'error'); return; }
+    for (const name of q.engineOwned || []) delete data[name];
     send.disabled = true;
     try {
       await api(`/api/instances/${c.id}/answers/${q.taskId}`, { method: 'POST', body: { variables: data } });

@@ -24,7 +24,7 @@ public sealed class CamundaFormTests
             { "type": "group", "label": "Visit", "path": "visit", "components": [
               { "type": "datetime", "key": "day", "subtype": "date", "dateLabel": "Day", "validate": { "required": true } }
             ] },
-            { "type": "select", "key": "branch", "label": "Branch", "valuesKey": "branches" },
+            { "type": "select", "key": "office", "label": "Office", "valuesKey": "offices" },
             { "type": "button", "action": "submit", "label": "Send" }
           ]
         }
@@ -55,7 +55,7 @@ public sealed class CamundaFormTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(task.FormSchema?.GetProperty("id").GetString(), Is.EqualTo("survey-form"));
-            Assert.That(task.Form.Select(f => f.Id), Is.EqualTo(new[] { "score", "comment", "postcode", "email", "channel", "liked", "contactMe", "visit.day", "branch" }));
+            Assert.That(task.Form.Select(f => f.Id), Is.EqualTo(new[] { "score", "comment", "postcode", "email", "channel", "liked", "contactMe", "visit.day", "office" }));
             Assert.That(task.Form.Select(f => f.Type), Is.EqualTo(new[] { "number", "string", "string", "string", "enum", "list", "boolean", "date", "enum" }));
             Assert.That(task.Form.Single(f => f.Id == "channel").Values, Is.EqualTo(new[] { "phone", "shop" }));
             Assert.That(task.Form.Single(f => f.Id == "score").Required, Is.True);
@@ -91,7 +91,7 @@ public sealed class CamundaFormTests
         await h.Engine.Tasks.CompleteAsync(task.Id, Vars(
             ("score", 4m), ("comment", "quick"), ("postcode", "75001"), ("email", "ann@example.com"), ("channel", "shop"),
             ("liked", new List<object?> { "tone" }), ("contactMe", true), ("visit", new Dictionary<string, object?> { ["day"] = "2026-12-04" }),
-            ("branch", "anything: its options come from a variable")));
+            ("office", "anything: its options come from a variable")));
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
     }
 

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Workflows.Engine;
+
+namespace Workflows.Host.Features.Api;
+
+/// <summary>
+/// The variables a completion may set, as a tree of the form's fields: a field's key sets a value of any shape (the
+/// engine checks it against the field's rules), a group's path an object holding only the fields under it. So that a
+/// group's path (<c>visit</c> for <c>visit.day</c>) cannot carry keys the form never asked for
+/// (<c>visit.evil</c>, <c>visit.refund.amount</c>) into the case, where a condition reading them would take them.
+/// </summary>
+internal sealed class CompletionFields
+{
+    private readonly Dictionary<string, CompletionFields> _children = new(StringComparer.Ordinal);
+    private bool _field;
+
+    private CompletionFields()
+    {
+    }
+
+    /// <summary>The tree of a task's form fields, by their dotted keys (<c>visit.day</c>).</summary>
+    public static CompletionFields Of(IEnumerable<TaskFormField> fields)
+    {
+        var root = new CompletionFields();
+        foreach (var field in fields)
+        {
+            var node = root;
+            foreach (var segment in field.Id.Split('.'))
+            {
+                node = node._children.TryGetValue(segment, out var next) ? next : node._children[segment] = new CompletionFields();
+            }
+
+            node._field = true;
+        }
+
+        return root;
+    }
+
+    /// <exception cref="WorkflowInputException">
+    /// A variable, at the top or under a group's path, that no field of the form sets (named by its path, with the
+    /// fields there); or a group's path given something else than an object (or null).
+    /// </exception>
+    public void Check(Dictionary<string, JsonElement>? variables, string form)
+    {
+        var unknown = (variables?.Keys ?? Enumerable.Empty<string>()).Where(k => !_children.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of {form} (its fields: {Names()})");
+        }
+
+        foreach (var (name, value) in variables ?? [])
+        {
+            _children[name].CheckValue(value, "variables." + name, form);
+        }
+    }
+
+    private void CheckValue(JsonElement value, string path, string form)
+    {
+        if (_field || value.ValueKind == JsonValueKind.Null)
+        {
+            // A field's value is the engine's to check against the field's rules; a group left out is its fields left empty.
+            return;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new WorkflowInputException($"{path}: an object of the form's fields under it ({Names()}) is expected, not {value.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var unknown = value.EnumerateObject().Select(p => p.Name).Where(k => !_children.ContainsKey(k)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new WorkflowInputException($"{path}.{string.Join($", {path}.", unknown)}: not a field of {form} (its fields under {path["variables.".Length..]}: {Names()})");
+        }
+
+        foreach (var property in value.EnumerateObject())
+        {
+            _children[property.Name].CheckValue(property.Value, $"{path}.{property.Name}", form);
+        }
+    }
+
+    private string Names() => _children.Count == 0 ? "none" : string.Join(", ", _children.Keys);
+}

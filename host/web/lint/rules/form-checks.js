@@ -1,0 +1,71 @@
+// The rules a Camunda Form (form-js JSON) is held to, shared by the designer's live check (rules/forms.js) and the pages
+// that render forms (src/forms-viewer.js); the server's are engine/Workflows.Engine/Forms (FormKeys.cs, FormFieldChecks.cs).
+
+// What form-js 1.23's editor accepts as a key or a path: names of ASCII letters, digits and _, dotted; no segment of
+// digits only; none of the segments its viewer throws on ("illegal key").
+const PROHIBITED = ['__proto__', 'prototype', 'constructor'];
+const DOT_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
+// The variables the engine sets alone (WorkflowEngineOptions.SystemVariables): a completion setting them is refused.
+const ENGINE_OWNED = ['branch', 'branchSettings', 'calendar', 'caseId', 'handoff'];
+
+// Markup no display component should hand a page: active elements, event handlers, script addresses. ([^<>] keeps
+// the handler search linear on text full of '<'.)
+const ACTIVE_ELEMENT = /<\s*(script|iframe|frame|frameset|object|embed|applet|base|meta|link|svg|math|form|input|button|textarea|select)\b/i;
+const HANDLER = /<[^<>]*[\s/"']on([a-z]+)\s*=/i;
+const SCRIPT_ADDRESS = /(javascript|vbscript)\s*:/i;
+
+const INPUTS = ['textfield', 'textarea', 'number', 'checkbox', 'checklist', 'radio', 'select', 'taglist', 'datetime'];
+
+function keyProblem(key) {
+  if (!DOT_PATH.test(key)) return 'is not a variable name or a dotted path of them (letters, digits and _)';
+  const segments = key.split('.');
+  if (segments.some(s => /^\d+$/.test(s))) return 'has a segment of digits only';
+  if (segments.some(s => PROHIBITED.includes(s))) return `has a prohibited segment (${PROHIBITED.join(', ')})`;
+  return null;
+}
+
+function activeMarkup(content) {
+  if (typeof content !== 'string') return null;
+  let m = ACTIVE_ELEMENT.exec(content);
+  if (m) return `a <${m[1].toLowerCase()}> element`;
+  m = HANDLER.exec(content);
+  if (m) return `an event handler (on${m[1].toLowerCase()}=)`;
+  return SCRIPT_ADDRESS.test(content) ? 'a javascript: or vbscript: address' : null;
+}
+
+// The markup a display component shows: html's content, text's markdown.
+function displayContent(component) {
+  return component.type === 'html' ? component.content : component.type === 'text' ? component.text : undefined;
+}
+
+// Every problem of a form's components, as [code, message]: FORM_INVALID for what form-js refuses or what no page
+// should get, FORM_FIELD_INVALID for a submitted field keyed by an engine-owned variable.
+function formProblems(form) {
+  const problems = [];
+  const walk = (components, path) => {
+    for (const c of components || []) {
+      if (!c || typeof c !== 'object') continue;
+      const active = activeMarkup(displayContent(c));
+      if (active) problems.push(['FORM_INVALID', `the ${c.type} component${c.id ? ` '${c.id}'` : ''} holds ${active}: a form shows text, images and links only`]);
+      if (c.type === 'group' || c.type === 'dynamiclist') {
+        const own = typeof c.path === 'string' && c.path ? c.path : null;
+        const problem = own && keyProblem(own);
+        if (problem) problems.push(['FORM_INVALID', `the ${c.type} path '${own}' ${problem}`]);
+        if (c.type === 'group') walk(c.components, own ? [...path, ...own.split('.')] : path);
+        continue;
+      }
+      if (!INPUTS.includes(c.type) || typeof c.key !== 'string' || !c.key) continue;
+      const problem = keyProblem(c.key);
+      if (problem) problems.push(['FORM_INVALID', `field '${c.key}': the key ${problem}`]);
+      const variable = [...path, ...c.key.split('.')][0];
+      if (!c.disabled && ENGINE_OWNED.includes(variable)) {
+        problems.push(['FORM_FIELD_INVALID', `form field '${[...path, c.key].join('.')}' sets the variable '${variable}', which the engine sets alone: give the field another key, or make it disabled to only show the value`]);
+      }
+    }
+  };
+  walk(form && form.components, []);
+  return problems;
+}
+
+module.exports = { PROHIBITED, ENGINE_OWNED, keyProblem, activeMarkup, displayContent, formProblems };

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Security;
+using System.Text.Json;
+using Workflows.Engine.Testing;
+using Workflows.Engine.Validation;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Tests.Runtime;
+
+/// <summary>
+/// What a form may not be (review17 F1, F5, F6): keyed by a variable the engine sets alone, keyed as form-js refuses,
+/// holding active markup, or a way to buy seconds of CPU with the patterns of one completion.
+/// </summary>
+public sealed class CamundaFormGuardTests
+{
+    private static string Model(string form) => Process("p", $"""
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="t" name="Form">
+          <bpmn:extensionElements><zeebe:formDefinition formKey="camunda-forms:bpmn:f"/></bpmn:extensionElements>
+        </bpmn:userTask>
+        {UserTask("next")}
+        {Chain("s", "t", "next")}
+        """, extensions: $"""<bpmn:extensionElements><zeebe:userTaskForm id="f">{SecurityElement.Escape(form)}</zeebe:userTaskForm></bpmn:extensionElements>""");
+
+    private static string Form(params object[] components) => JsonSerializer.Serialize(new { id = "guarded", components });
+
+    private static object Field(string key, string type = "textfield") => new { type, key, label = key };
+
+    private static async Task<IReadOnlyList<ValidationFinding>> FindingsAsync(string model) => (await new WorkflowEngine().Deployments.ValidateAsync(model)).Findings;
+
+    [Test]
+    public async Task A_field_keyed_by_a_variable_the_engine_sets_alone_is_refused_at_deploy_unless_it_is_only_shown()
+    {
+        var camunda = await FindingsAsync(Model(Form(Field("branch"), Field("customerId"),
+            new { type = "group", path = "caseId", components = new[] { Field("part") } },
+            new { type = "textfield", key = "calendar", label = "Calendar", disabled = true })));
+        var own = await FindingsAsync(Process("w", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:form><wf:field id="handoff"/><wf:field id="amount" type="number"/></wf:form></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "t")}
+            """));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(camunda.Where(f => f.Code == "FORM_FIELD_INVALID").Select(f => (f.ElementId, f.Severity)), Is.EqualTo(new[] { ("t", FindingSeverity.Error), ("t", FindingSeverity.Error) }));
+            Assert.That(camunda.Where(f => f.Code == "FORM_FIELD_INVALID").Select(f => f.Message),
+                Has.Some.StartsWith("form field 'branch' sets the variable 'branch', which the engine sets alone")
+                .And.Some.StartsWith("form field 'caseId.part' sets the variable 'caseId'"));
+            Assert.That(camunda.Select(f => f.Message), Has.None.Contains("'calendar'").And.None.Contains("'customerId'"), "a disabled field is never submitted; customerId is the form's to ask");
+            Assert.That(own.Single(f => f.Code == "FORM_FIELD_INVALID").Message, Does.StartWith("form field 'handoff' sets the variable 'handoff'"));
+        }
+    }
+
+    [Test]
+    public async Task A_key_or_path_form_js_refuses_and_overlapping_keys_are_refused_at_deploy()
+    {
+        var findings = await FindingsAsync(Model(Form(Field("__proto__"), Field("first-name"), Field("a.0"), Field("ok_1.inner"),
+            new { type = "group", path = "constructor", components = new[] { Field("x") } },
+            Field("visit"), new { type = "group", path = "visit", components = new[] { Field("day") } })));
+        var own = await FindingsAsync(Process("w", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:form><wf:field id="__proto__"/></wf:form></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "t")}
+            """));
+        var invalid = findings.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(invalid, Has.Some.Contains("field '__proto__': the key has a prohibited segment (__proto__, prototype, constructor)"));
+            Assert.That(invalid, Has.Some.Contains("field 'first-name': the key is not a variable name or a dotted path"));
+            Assert.That(invalid, Has.Some.Contains("field 'a.0': the key has a segment of digits only"));
+            Assert.That(invalid, Has.Some.Contains("the group path 'constructor' has a prohibited segment"));
+            Assert.That(invalid, Has.Some.Contains("'visit' is bound twice"));
+            Assert.That(invalid, Has.None.Contains("ok_1.inner"));
+            Assert.That(own.Single(f => f.Code == "FORM_FIELD_INVALID").Message, Does.Contain("'__proto__' has a name the pages cannot hold"));
+        }
+    }
+
+    [Test]
+    public async Task Active_markup_in_a_text_or_html_component_is_refused_at_deploy_and_plain_content_passes()
+    {
+        var hostile = await FindingsAsync(Model(Form(
+            new { type = "html", id = "h1", content = "<p>Hi</p><img src=x onerror=alert(3)>" },
+            new { type = "html", id = "h2", content = "<script>alert(1)</script>" },
+            new { type = "text", id = "t1", text = "[click](javascript:alert(2))" },
+            new { type = "text", id = "t2", text = "<img/onload=alert(6) src=x>" },
+            Field("name"))));
+        var plain = await FindingsAsync(Model(Form(
+            new { type = "html", content = "<h2>Before you start</h2><p>Read <a href=\"https://example.com/terms\">the terms</a>; one = one, <b>bold</b>.</p><style>p { color: red }</style>" },
+            new { type = "text", text = "# Title\n> quoted, one is not on=\n\n**{{ name }}**, see [help](https://example.com)" },
+            Field("name"))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(hostile.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message), Is.EquivalentTo(new[]
+            {
+                "the form 'f': the html component 'h1' holds an event handler (onerror=): a form shows text, images and links only",
+                "the form 'f': the html component 'h2' holds a <script> element: a form shows text, images and links only",
+                "the form 'f': the text component 't1' holds a javascript: or vbscript: address: a form shows text, images and links only",
+                "the form 'f': the text component 't2' holds an event handler (onload=): a form shows text, images and links only",
+            }));
+            Assert.That(plain.Where(f => f.Severity == FindingSeverity.Error), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task A_form_with_more_patterned_fields_than_the_limit_is_refused_at_deploy()
+    {
+        var findings = await FindingsAsync(Model(Form([.. Enumerable.Range(0, 51).Select(i => (object)new { type = "textfield", key = $"f{i}", validate = new { pattern = "^[a-z]+$" } })])));
+
+        Assert.That(findings.Single(f => f.Code == "FORM_INVALID").Message, Does.Contain("the form has 51 fields with a pattern; the limit is 50"));
+    }
+
+    [Test]
+    public async Task Nested_quantifiers_cost_a_completion_what_a_plain_pattern_does()
+    {
+        var (h, task) = await StartAsync("^(a+)+$");
+        var values = Enumerable.Range(0, 30).Select(i => ($"f{i}", (object?)(new string('a', 40) + "!"))).ToArray();
+
+        var watch = Stopwatch.StartNew();
+        var error = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(values)));
+        watch.Stop();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(error!.FieldRules.Values, Is.EqualTo(Enumerable.Repeat("pattern", 30)));
+            Assert.That(error.FieldErrors["f0"], Is.EqualTo("f0 must match the pattern ^(a+)+$"));
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "30 fields at 100 ms each would take 3 s");
+        }
+    }
+
+    [Test]
+    public async Task The_patterns_of_one_completion_share_one_time_budget()
+    {
+        // A lookahead runs with backtracking: each field would take its whole 100 ms on this text.
+        var (h, task) = await StartAsync("^(?=a)(a+)+$");
+        var values = Enumerable.Range(0, 30).Select(i => ($"f{i}", (object?)(new string('a', 40) + "!"))).ToArray();
+
+        var watch = Stopwatch.StartNew();
+        var error = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(values)));
+        watch.Stop();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(error!.FieldRules.Values, Is.EqualTo(Enumerable.Repeat("pattern", 30)));
+            Assert.That(error.FieldErrors["f29"], Is.EqualTo("f29 could not be checked against the pattern ^(?=a)(a+)+$ in time"));
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1.5)), "250 ms for all, not 100 ms per field (3 s)");
+        }
+
+        await h.Engine.Tasks.CompleteAsync(task, Vars([.. Enumerable.Range(0, 30).Select(i => ($"f{i}", (object?)"aaa"))]));
+    }
+
+    private static async Task<(ProcessTestHarness H, Guid Task)> StartAsync(string pattern)
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Model(Form([.. Enumerable.Range(0, 30).Select(i => (object)new { type = "textfield", key = $"f{i}", label = $"f{i}", validate = new { pattern } })])));
+        var instance = await h.StartAsync("p");
+        return (h, (await instance.UserTasksAsync()).Single().Id);
+    }
+}
