@@ -3,6 +3,7 @@
 // (host/web); the server's findings beside the live ones, drafts, deployment and version comparison.
 import { api, el, header, latestVersions } from './common.js';
 import { compareView } from './designer-compare.js';
+import { draftKeeper } from './designer-drafts.js';
 import { showRollouts } from './designer-rollouts.js';
 import { loadTemplates, wireSteps } from './designer-steps.js';
 import { createModeler } from '/lib/designer/designer.js';
@@ -28,6 +29,7 @@ const side = {
     document.getElementById('side').hidden = false;
     document.getElementById('side-compare').hidden = kind !== 'compare';
     document.getElementById('side-rollouts').hidden = kind !== 'rollouts';
+    document.getElementById('side-drafts').hidden = kind !== 'drafts';
     document.getElementById('side-title').textContent = title;
     if (kind !== 'compare') comparison.close();
     refit();
@@ -45,6 +47,7 @@ function refit() {
 }
 const comparison = compareView({ modeler, side, processId: () => current.processId });
 document.getElementById('side-close').addEventListener('click', () => side.close());
+const drafts = draftKeeper({ modeler, side, open: (xml, processId) => open(xml, processId), processId: () => current.processId, refreshLibrary: () => refreshLibrary() });
 
 // ------------------------------------------------------------------ opening
 
@@ -53,10 +56,7 @@ async function refreshLibrary() {
   const library = document.getElementById('library');
   library.replaceChildren(el('option', { value: '' }, 'Open from the library…'));
   for (const [processId, version] of latest) library.append(el('option', { value: processId }, `${processId} (v${version})`));
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (key.startsWith('wf-draft:')) library.append(el('option', { value: key }, `${key.slice(9)} (draft)`));
-  }
+  await drafts.listInto(library);
 }
 
 async function open(xml, processId) {
@@ -87,21 +87,24 @@ function firstProcessId() {
 document.getElementById('library').addEventListener('change', async event => {
   const value = event.target.value;
   if (!value) return;
-  if (value.startsWith('wf-draft:')) { await open(JSON.parse(localStorage.getItem(value)).xml, value.slice(9)); return; }
+  if (value.startsWith('draft')) { await drafts.choose(value, event.target); return; }
+  if (!await drafts.guard(`opening ${value}`)) { event.target.value = ''; return; }
   const version = (await latestVersions()).get(value);
   await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${version}/xml`), value);
 });
 
 document.getElementById('file').addEventListener('change', async event => {
   const file = event.target.files[0];
-  if (file) await open(await file.text(), null);
+  if (file && await drafts.guard(`importing ${file.name}`)) await open(await file.text(), null);
+  event.target.value = '';
 });
 
 document.getElementById('save-draft').addEventListener('click', async () => {
-  const { xml } = await modeler.saveXML({ format: true });
-  localStorage.setItem('wf-draft:' + current.processId, JSON.stringify({ xml, savedAt: new Date().toISOString() }));
-  status.textContent = `draft of ${current.processId} saved in this browser`;
-  await refreshLibrary();
+  try {
+    status.textContent = await drafts.saveNow();
+  } catch (e) {
+    status.textContent = `Draft not saved: ${e.message}`;
+  }
 });
 
 // ------------------------------------------------------------------ findings, deploy, compare
@@ -160,6 +163,7 @@ document.getElementById('deploy').addEventListener('click', async () => {
   try {
     const result = await api('/api/definitions', { method: 'POST', xml });
     showFindings(result.findings);
+    drafts.deployed();
     status.textContent = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
     await refreshLibrary();
     await showVersions();
@@ -200,6 +204,7 @@ function showSelected(element) {
 
 modeler.on('selection.changed', ({ newSelection }) => showSelected(newSelection.length === 1 ? newSelection[0] : null));
 modeler.on('import.done', () => showSelected(null));
+await drafts.migrate();
 await refreshLibrary();
 await modeler.createDiagram();
 status.textContent = 'a new diagram: open one from the library or a file';
