@@ -10,9 +10,9 @@ const LOCAL_PREFIX = 'wf-draft:';
 
 /**
  * @param {{ modeler: object, side: { open(kind: string, title: string): void }, open: (xml: string, processId: string|null) => Promise<void>,
- *           processId: () => string|null, refreshLibrary: () => Promise<void> }} designer
+ *           processId: () => string|null, refreshLibrary: () => Promise<void>, say: (text: string) => void }} designer
  */
-export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) {
+export function draftKeeper({ modeler, side, open, processId, refreshLibrary, say }) {
   const $ = id => document.getElementById(id);
   // Every change of the command stack is a new generation of the diagram; the generation last saved (to the draft, or
   // deployed) is the one a reload would find again. An undo back to it still counts as a change: asking once too often
@@ -22,6 +22,7 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
   let attached = null;   // { id, name, revision } of the draft the open diagram saves to
   let conflict = null;   // the 409 of the last save to the attached draft: autosave stops until the analyst chooses
   let failure = null;    // the last other refusal (413, the network): autosave tries again at the next change
+  let lost = null;       // { name, message } of the open diagram's draft deleted elsewhere (a 404 on save): detached
   let timer = null;
   let inflight = null;
 
@@ -38,6 +39,7 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
   let notice = null;      // what moving this browser's drafts did, shown until there is something else to say
   function describe() {
     if (!attached && !dirty() && notice) { state(...notice); return; }
+    if (!attached && lost && dirty()) { state('not saved: draft deleted elsewhere', 'conflict', `${lost.message}: Save draft keeps the edits in a new draft`); return; }
     if (!attached) { state(dirty() ? 'not saved' : '', dirty() ? 'unsaved' : '', 'edits saved nowhere yet: Save draft keeps them on the server'); return; }
     if (conflict) { state('not saved: draft changed elsewhere', 'conflict', conflict.message); return; }
     if (failure) { state('not saved', 'failed', failure.message); return; }
@@ -53,11 +55,15 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
     clearTimeout(timer);
     if (attached && !conflict) timer = setTimeout(() => flush(), AUTOSAVE_MS);
   });
-  // Whatever was imported (a journey, a draft, a file, a blank diagram) is the saved state; a draft attaches after.
-  modeler.on('import.done', () => {
+  // Whatever was imported (a journey, a draft, a file, a blank diagram) is the saved state; a draft attaches after. An
+  // import that failed replaced nothing (the designer checks a model before importing it and puts the diagram back if
+  // bpmn-js still refuses it): the open diagram keeps its draft and its unsaved edits.
+  let restoring = false;
+  modeler.on('import.done', ({ error }) => {
+    if (error || restoring) return;
     clearTimeout(timer);
     attached = null;
-    conflict = failure = null;
+    conflict = failure = lost = null;
     savedGeneration = generation;
     describe();
   });
@@ -77,6 +83,14 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
       if (e.status === 409) {
         conflict = e;
         await manage();
+      } else if (e.status === 404) {
+        // Deleted elsewhere (another tab's side view, another browser): nothing to save to any more. The edits stay
+        // here, saved nowhere, and the next Save draft (or the question before they are replaced) makes a new draft.
+        lost = { name: draft.name, message: `“${draft.name}” was deleted elsewhere` };
+        attached = null;
+        savedGeneration = -1;
+        clearTimeout(timer);
+        refreshLibrary().catch(() => {});
       } else {
         failure = e;
       }
@@ -110,7 +124,7 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
     const { xml } = await modeler.saveXML({ format: true });
     const draft = await api('/api/drafts', { method: 'POST', body: { name: await uniqueName(name), xml, processId: processId() || null } });
     attached = { id: draft.id, name: draft.name, revision: draft.revision };
-    conflict = failure = notice = null;
+    conflict = failure = notice = lost = null;
     savedGeneration = at;
     describe();
     if (dirty()) timer = setTimeout(() => flush(), AUTOSAVE_MS);
@@ -146,7 +160,7 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
           if (button.value === 'discard') return done(true);
           buttons.forEach(b => { b.disabled = true; });
           try {
-            if (attached && !conflict ? await flush() : await create(conflict ? `${attached.name} (mine)` : processId() || 'new diagram')) return done(true);
+            if (await saveSomewhere()) return done(true);
             dialog.querySelector('[data-test=unsaved-error]').textContent = `Not saved: ${(conflict || failure)?.message || 'try again'}`;
           } catch (e) {
             dialog.querySelector('[data-test=unsaved-error]').textContent = `Not saved: ${e.message}`;
@@ -165,6 +179,19 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
     return ask(what);
   }
 
+  // The name of a new draft for the open diagram: beside the draft it can no longer save to, else after its process.
+  const newName = () => conflict && attached ? `${attached.name} (mine)` : lost ? lost.name : processId() || 'new diagram';
+
+  /** The edits saved: to the attached draft, or (none, changed or deleted elsewhere) to a new one. True when saved. */
+  async function saveSomewhere() {
+    if (attached && !conflict) {
+      const saved = await flush();
+      if (attached || !lost) return saved;
+    }
+    await create(newName());
+    return true;
+  }
+
   addEventListener('beforeunload', event => {
     if (!dirty()) return;
     if (attached && !conflict) flush();
@@ -174,13 +201,21 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
 
   // ------------------------------------------------------------------ opening, listing, renaming, deleting
 
+  // A draft that cannot be read or opened (gone, not a diagram the designer can show) is said in the status line; the
+  // open diagram, its draft and its edits stay as they were.
   async function openDraft(id, { force = false } = {}) {
     if (!force && !await guard('opening the draft')) return false;
-    const draft = await api(`/api/drafts/${id}`);
-    await open(draft.xml, draft.processId);
-    attached = { id: draft.id, name: draft.name, revision: draft.revision };
-    describe();
-    return true;
+    try {
+      const draft = await api(`/api/drafts/${id}`);
+      await open(draft.xml, draft.processId);
+      attached = { id: draft.id, name: draft.name, revision: draft.revision };
+      describe();
+      return true;
+    } catch (e) {
+      say(`Draft not opened: ${e.message}`);
+      if (e.status === 404) await refreshLibrary();
+      return false;
+    }
   }
 
   /** The drafts in the library's menu, after the deployed journeys, and the way to the side view that manages them. */
@@ -213,7 +248,7 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
       const input = el('input', { value: draft.name, 'data-test': 'draft-rename-input', 'aria-label': 'new name' });
       const save = async () => {
         try {
-          const renamed = await api(`/api/drafts/${draft.id}`, { method: 'PATCH', body: { name: input.value } });
+          const renamed = await api(`/api/drafts/${draft.id}`, { method: 'PATCH', body: { name: input.value.trim() } });
           if (attached?.id === draft.id) { attached.name = renamed.name; describe(); }
           await refreshLibrary();
           await manage();
@@ -257,20 +292,35 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
     }
   }
 
-  /** Save draft: to the open diagram's draft, or a new one named after its process. A message for the status line. */
+  /**
+   * Save draft: to the open diagram's draft, or a new one named after its process (or after the draft it replaces, when
+   * that one was changed or deleted elsewhere). A message for the status line.
+   */
   async function saveNow() {
     if (attached && !conflict) {
       await flush();
-      return failure ? `draft not saved: ${failure.message}` : `draft “${attached.name}” saved (revision ${attached.revision})`;
+      if (attached) return failure ? `draft not saved: ${failure.message}` : `draft “${attached.name}” saved (revision ${attached.revision})`;
     }
-    const draft = await create(conflict ? `${attached.name} (mine)` : processId() || 'new diagram');
+    const draft = await create(newName());
     return `draft “${draft.name}” saved on the server`;
   }
 
-  /** The diagram was deployed: what was sent is safe; its draft, when it has one, catches up too. */
-  function deployed() {
+  /** Runs <reimport>, the open diagram put back after a failed import: its draft and unsaved state stay. */
+  async function restore(reimport) {
+    restoring = true;
+    try { return await reimport(); } finally { restoring = false; }
+  }
+
+  /** The diagram's generation now: taken with the XML sent to be deployed, for deployed(). */
+  const current = () => generation;
+
+  /**
+   * The diagram was deployed as it was at generation <at> (taken with its XML): that much is safe, an edit made while the
+   * deployment was on its way is not; the draft, when the diagram has one, catches up with every edit.
+   */
+  function deployed(at) {
     if (attached && !conflict) flush();
-    else savedGeneration = generation;
+    else savedGeneration = Math.max(savedGeneration, at);
     describe();
   }
 
@@ -304,5 +354,5 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary }) 
   }
 
   $('draft-state')?.addEventListener('click', () => manage());
-  return { guard, listInto, choose, manage, saveNow, deployed, migrate, dirty };
+  return { guard, listInto, choose, manage, saveNow, current, deployed, restore, migrate, dirty };
 }
