@@ -7,7 +7,8 @@ namespace Workflows.Host.Tests;
 /// The designer's drafts over HTTP, on SQLite and on PostgreSQL + RabbitMQ: an analyst's drafts are listed, opened,
 /// saved against their revision, renamed and deleted by that analyst; another analyst finds none of them (404 for every
 /// verb, as for a draft that does not exist) and other roles are refused (403); a stale save is 409 and overwrites
-/// nothing; a draft over the BPMN size limit is 413 naming the setting.
+/// nothing; a draft over the BPMN size limit is 413 naming the setting; a name with a control or invisible character,
+/// or XML that is no BPMN document, is 400 saying what is wrong.
 /// </summary>
 [OnEveryBackend]
 [NonParallelizable]
@@ -110,6 +111,51 @@ public sealed class DraftApiTests(Backend backend) : HostFixture(backend)
             Assert.That(await tooLarge.ProblemAsync(HttpStatusCode.RequestEntityTooLarge), Does.Contain("Workflows:Limits:MaxBpmnBytes"));
             Assert.That(await noName.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("name is required"));
             Assert.That(stored.GetProperty("xml").GetString(), Does.Contain("tabOne").And.Not.Contain("tabTwo"));
+        }
+    }
+
+    [Test]
+    public async Task A_name_with_control_or_invisible_characters_and_xml_that_is_no_bpmn_document_are_refused_naming_what_is_wrong()
+    {
+        var alice = await As("alice");
+        var id = (await alice.PostJsonAsync("/api/drafts", new { name = "Kept as it is", xml = Diagram("kept") }, HttpStatusCode.Created)).GetProperty("id").GetString();
+        var names = new[] { "a\nb", "\u202Eevil", "a\u0000b", "\u200B", "tab\there", " padded" };
+        var created = new List<(string Name, HttpResponseMessage Response)>();
+        var renamed = new List<(string Name, HttpResponseMessage Response)>();
+        foreach (var name in names)
+        {
+            created.Add((name, await alice.PostAsJsonAsync("/api/drafts", new { name, xml = Diagram("t") })));
+            renamed.Add((name, await SendAsync(alice, HttpMethod.Patch, $"/api/drafts/{id}", new { name })));
+        }
+
+        using var badProcess = await alice.PostAsJsonAsync("/api/drafts", new { name = "Process id", xml = Diagram("t"), processId = "drafted\u200B" });
+        using var notXml = await alice.PostAsJsonAsync("/api/drafts", new { name = "Not XML", xml = "abc" });
+        using var notBpmn = await SendAsync(alice, HttpMethod.Put, $"/api/drafts/{id}", new { xml = "<notes><note>call back</note></notes>", revision = 1 });
+        using var withDtd = await alice.PostAsJsonAsync("/api/drafts", new { name = "DTD", xml = "<!DOCTYPE d [<!ENTITY x \"y\">]>" + Diagram("t") });
+        using var unclosed = await SendAsync(alice, HttpMethod.Put, $"/api/drafts/{id}", new { xml = Diagram("t").Replace("</bpmn:definitions>", "", StringComparison.Ordinal), revision = 1 });
+        var stored = await alice.GetJsonAsync($"/api/drafts/{id}");
+        var listed = (await alice.GetJsonAsync("/api/drafts")).EnumerateArray().Select(d => d.GetProperty("name").GetString()).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var (name, response) in created.Concat(renamed))
+            {
+                Assert.That(await response.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("name: a name holds only visible characters"), $"{response.RequestMessage!.Method} of {name.Replace("\u0000", "\\0", StringComparison.Ordinal)}");
+            }
+
+            Assert.That(await badProcess.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("processId"));
+            Assert.That(await notXml.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("xml: the draft is not well-formed XML"));
+            Assert.That(await notBpmn.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("root is <definitions>").And.Contain("not <notes>"));
+            Assert.That(await withDtd.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("xml: the draft is not well-formed XML").And.Contain("DTD"));
+            Assert.That(await unclosed.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("not well-formed"));
+            Assert.That(stored.GetProperty("name").GetString(), Is.EqualTo("Kept as it is"), "no refused rename was stored");
+            Assert.That(stored.GetProperty("revision").GetInt64(), Is.EqualTo(1), "no refused save was stored");
+            Assert.That(listed.Intersect([.. names, "Process id", "Not XML", "DTD"]), Is.Empty, "no refused draft was created");
+        }
+
+        foreach (var (_, response) in created.Concat(renamed))
+        {
+            response.Dispose();
         }
     }
 }

@@ -41,11 +41,18 @@ internal static class DraftsApi
             .WithName("DeleteDraft").Produces(StatusCodes.Status204NoContent).WithSummary("Deletes the draft.");
     }
 
-    private static string Name(string? name, ApiLimits limits) => InputRules.Name(name, "name", limits);
+    // A draft's name is shown in the designer's menu and side view: visible characters and inner spaces only, as a key
+    // (a line break, a NUL or a right-to-left override would garble the list or pass for another draft's name).
+    private static string Name(string? name, ApiLimits limits) => InputRules.ShownName(name, "name", limits);
 
-    private static string? ProcessId(string? processId, ApiLimits limits) => InputRules.Text(processId, "processId", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
+    private static string? ProcessId(string? processId, ApiLimits limits)
+    {
+        InputRules.Key(processId, "processId", limits);
+        return processId;
+    }
 
-    // A draft is a BPMN document: the same size limit as a deployment, named as deploy names it.
+    // A draft is a BPMN document: the same size limit as a deployment, named as deploy names it, and XML whose root is
+    // BPMN's definitions (what the designer saves); anything else could never be opened again.
     private static string Xml(string? xml, ApiLimits limits)
     {
         if (string.IsNullOrWhiteSpace(xml))
@@ -54,9 +61,13 @@ internal static class DraftsApi
         }
 
         var bytes = Encoding.UTF8.GetByteCount(xml);
-        return bytes > limits.MaxBpmnBytes
-            ? throw new PayloadTooLargeException($"the draft's BPMN document of {bytes:N0} bytes is above the limit of {limits.MaxBpmnBytes:N0} (Workflows:Limits:MaxBpmnBytes)")
-            : xml;
+        if (bytes > limits.MaxBpmnBytes)
+        {
+            throw new PayloadTooLargeException($"the draft's BPMN document of {bytes:N0} bytes is above the limit of {limits.MaxBpmnBytes:N0} (Workflows:Limits:MaxBpmnBytes)");
+        }
+
+        DraftXml.Check(xml);
+        return xml;
     }
 }
 

@@ -141,6 +141,16 @@ internal static class InputRules
             ? throw new WorkflowInputException($"{field} is required")
             : Text(value, field, limits.MaxNameLength, nameof(ApiLimits.MaxNameLength))!;
 
+    /// <summary>A name shown in lists (a draft's): as <see cref="Name"/>, and only visible characters and inner spaces, as a key.</summary>
+    /// <exception cref="WorkflowInputException">Blank, too long, or with a control or invisible character or a space at an end.</exception>
+    public static string ShownName(string? value, string field, ApiLimits limits)
+    {
+        var name = Name(value, field, limits);
+        return char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1]) || name.Any(c => c != ' ' && Invisible(c))
+            ? throw new WorkflowInputException($"{field}: a name holds only visible characters and inner spaces (no control, zero-width or other invisible character, no space at either end)")
+            : name;
+    }
+
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
 }
 

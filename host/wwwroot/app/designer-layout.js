@@ -70,7 +70,10 @@ function compactToolbar() {
     onkeydown: event => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); file.click(); } } }));
   const status = document.getElementById('status');
   const title = document.querySelector('header.top h1');
-  if (title) title.after(...[document.querySelector('[data-test=to-decisions]'), status].filter(Boolean));
+  // The draft's state too: its text changes with every edit ("not saved", "saving…"), and on the toolbar it would move
+  // the buttons after it under the pointer — a click on Validate or Side by side right after a panel edit (whose blur
+  // commits the edit between the press and the release) then landed on nothing.
+  if (title) title.after(...[document.querySelector('[data-test=to-decisions]'), document.getElementById('draft-state'), status].filter(Boolean));
   status.setAttribute('role', 'status');
   new MutationObserver(() => { status.title = status.textContent; }).observe(status, { childList: true, characterData: true, subtree: true });
 }

@@ -3,10 +3,12 @@
 // (host/web); the server's findings beside the live ones, drafts, deployment and version comparison.
 import { api, el, header, latestVersions } from './common.js';
 import { compareView } from './designer-compare.js';
+import { draftKeeper } from './designer-drafts.js';
 import { showRollouts } from './designer-rollouts.js';
 import { loadTemplates, wireSteps } from './designer-steps.js';
 import { createModeler } from '/lib/designer/designer.js';
 import { fitClearOfPalette, layOut } from './designer-layout.js';
+import { importable, importOrKeep } from './designer-open.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
@@ -16,7 +18,8 @@ const overlays = modeler.get('overlays');
 const registry = modeler.get('elementRegistry');
 const status = document.getElementById('status');
 const serverFindings = document.getElementById('server-findings');
-let current = { processId: null };
+// The process the library opened (its business object: an id typed in the panel follows it); else the diagram's first.
+let opened = null;
 wireSteps(modeler, status);
 layOut(modeler);
 window.wfDesigner = { modeler, select: id => modeler.get('selection').select(registry.get(id)) };
@@ -28,6 +31,7 @@ const side = {
     document.getElementById('side').hidden = false;
     document.getElementById('side-compare').hidden = kind !== 'compare';
     document.getElementById('side-rollouts').hidden = kind !== 'rollouts';
+    document.getElementById('side-drafts').hidden = kind !== 'drafts';
     document.getElementById('side-title').textContent = title;
     if (kind !== 'compare') comparison.close();
     refit();
@@ -43,8 +47,10 @@ const side = {
 function refit() {
   canvas.resized();
 }
-const comparison = compareView({ modeler, side, processId: () => current.processId });
+const comparison = compareView({ modeler, side, processId: () => processId() });
 document.getElementById('side-close').addEventListener('click', () => side.close());
+const drafts = draftKeeper({ modeler, side, open: (xml, processId) => open(xml, processId), processId: () => processId(), refreshLibrary: () => refreshLibrary(),
+  say: text => { status.textContent = text; } });
 
 // ------------------------------------------------------------------ opening
 
@@ -53,55 +59,75 @@ async function refreshLibrary() {
   const library = document.getElementById('library');
   library.replaceChildren(el('option', { value: '' }, 'Open from the library…'));
   for (const [processId, version] of latest) library.append(el('option', { value: processId }, `${processId} (v${version})`));
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (key.startsWith('wf-draft:')) library.append(el('option', { value: key }, `${key.slice(9)} (draft)`));
-  }
+  await drafts.listInto(library);
 }
 
-async function open(xml, processId) {
+// A model is checked before it replaces the open diagram (designer-open.js): one that does not parse or has no diagram
+// to show is refused with the reason, and the diagram, its draft and its edits stay as they were.
+async function open(xml, id) {
+  await importable(modeler, xml);
   side.close();
-  await modeler.importXML(xml);
+  await importOrKeep(modeler, xml, reimport => drafts.restore(reimport));
   fitClearOfPalette(modeler);
-  current.processId = processId || firstProcessId();
+  opened = processes().find(p => p.id === id) || null;
   await showVersions();
   clearMarks();
-  status.textContent = `${current.processId} open`;
+  status.textContent = `${processId()} open`;
+}
+
+const processes = () => (modeler.getDefinitions()?.rootElements || []).filter(e => e.$type === 'bpmn:Process');
+
+/** The open process's id as the diagram has it now (a blank diagram's, or one renamed in the panel, included). */
+function processId() {
+  if (opened && processes().includes(opened) && opened.id) return opened.id;
+  const root = canvas.getRootElement()?.businessObject;
+  const process = root?.$type === 'bpmn:Collaboration' ? root.participants[0]?.processRef : root;
+  return process?.id || null;
 }
 
 // The deployed versions of the open process, to compare: from the one before the latest (the latest when it is the only
-// one) to the edited diagram, or to another deployed version.
+// one) to the edited diagram, or to another deployed version. Shown again when the process's id changes.
+let versionsOf;
 async function showVersions() {
-  const versions = (await api('/api/definitions')).filter(d => d.processId === current.processId).map(d => d.version);
+  const id = versionsOf = processId();
+  const versions = (await api('/api/definitions')).filter(d => d.processId === id).map(d => d.version);
+  if (id !== processId()) return;
   document.getElementById('compare-from').replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
   document.getElementById('compare-to').replaceChildren(el('option', { value: 'edited' }, 'the edited diagram'), ...versions.map(v => el('option', { value: v }, `v${v}`)));
   if (versions.length) document.getElementById('compare-from').value = versions.at(versions.length > 1 ? -2 : -1);
 }
-
-function firstProcessId() {
-  const root = canvas.getRootElement().businessObject;
-  const process = root.$type === 'bpmn:Collaboration' ? root.participants[0]?.processRef : root;
-  return process?.id;
-}
+modeler.on('commandStack.changed', () => { if (processId() !== versionsOf) showVersions().catch(() => {}); });
 
 document.getElementById('library').addEventListener('change', async event => {
   const value = event.target.value;
   if (!value) return;
-  if (value.startsWith('wf-draft:')) { await open(JSON.parse(localStorage.getItem(value)).xml, value.slice(9)); return; }
-  const version = (await latestVersions()).get(value);
-  await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${version}/xml`), value);
+  if (value.startsWith('draft')) { await drafts.choose(value, event.target); return; }
+  if (!await drafts.guard(`opening ${value}`)) { event.target.value = ''; return; }
+  try {
+    const version = (await latestVersions()).get(value);
+    await open(await api(`/api/definitions/${encodeURIComponent(value)}/versions/${version}/xml`), value);
+  } catch (e) {
+    status.textContent = `${value} not opened: ${e.message}`;
+    event.target.value = '';
+  }
 });
 
 document.getElementById('file').addEventListener('change', async event => {
   const file = event.target.files[0];
-  if (file) await open(await file.text(), null);
+  try {
+    if (file && await drafts.guard(`importing ${file.name}`)) await open(await file.text(), null);
+  } catch (e) {
+    status.textContent = `${file.name} not opened: ${e.message}`;
+  }
+  event.target.value = '';
 });
 
 document.getElementById('save-draft').addEventListener('click', async () => {
-  const { xml } = await modeler.saveXML({ format: true });
-  localStorage.setItem('wf-draft:' + current.processId, JSON.stringify({ xml, savedAt: new Date().toISOString() }));
-  status.textContent = `draft of ${current.processId} saved in this browser`;
-  await refreshLibrary();
+  try {
+    status.textContent = await drafts.saveNow();
+  } catch (e) {
+    status.textContent = `Draft not saved: ${e.message}`;
+  }
 });
 
 // ------------------------------------------------------------------ findings, deploy, compare
@@ -123,10 +149,12 @@ function findingsTable(findings, source) {
   return table;
 }
 
-function showFindings(findings) {
+// A refusal (refused: the problem's text) with no findings says so, never that the model is ready.
+function showFindings(findings, refused = null) {
   clearMarks();
   serverFindings.replaceChildren(el('h2', { text: `Findings of the server (${findings.length})` }));
-  if (!findings.length) { serverFindings.append(el('p', { text: 'No findings: the model is ready to deploy.' })); return; }
+  if (refused) serverFindings.append(el('p', { class: 'state-breached', 'data-test': 'refused', text: refused }));
+  if (!findings.length) { if (!refused) serverFindings.append(el('p', { text: 'No findings: the model is ready to deploy.' })); return; }
   for (const f of findings) {
     const element = f.elementId && registry.get(f.elementId);
     if (!element) continue;
@@ -149,29 +177,36 @@ modeler.on('linting.completed', ({ issues }) => {
 });
 
 document.getElementById('validate').addEventListener('click', async () => {
-  const { xml } = await modeler.saveXML({ format: true });
-  const report = await api('/api/definitions/validate', { method: 'POST', xml });
-  showFindings(report.findings);
-  status.textContent = report.valid ? 'valid' : 'has errors';
+  try {
+    const { xml } = await modeler.saveXML({ format: true });
+    const report = await api('/api/definitions/validate', { method: 'POST', xml });
+    showFindings(report.findings);
+    status.textContent = report.valid ? 'valid' : 'has errors';
+  } catch (e) {
+    showFindings(e.problem?.findings || [], `Not validated: ${e.message}`);
+    status.textContent = `Not validated: ${e.message}`;
+  }
 });
 
 document.getElementById('deploy').addEventListener('click', async () => {
-  const { xml } = await modeler.saveXML({ format: true });
   try {
+    const at = drafts.current();
+    const { xml } = await modeler.saveXML({ format: true });
     const result = await api('/api/definitions', { method: 'POST', xml });
     showFindings(result.findings);
+    drafts.deployed(at);
     status.textContent = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
     await refreshLibrary();
     await showVersions();
   } catch (e) {
-    showFindings(e.problem.findings || []);
+    showFindings(e.problem?.findings || [], `Not deployed: ${e.message}`);
     status.textContent = `Not deployed: ${e.message}`;
   }
 });
 
 document.getElementById('compare').addEventListener('click', async () => {
   const from = document.getElementById('compare-from').value, to = document.getElementById('compare-to').value;
-  if (!current.processId || !from) { status.textContent = 'open a deployed journey to compare it with its versions'; return; }
+  if (!processId() || !from) { status.textContent = 'open a deployed journey to compare it with its versions'; return; }
   try {
     const diff = await comparison.show(from, to);
     status.textContent = diff.same ? 'no difference' : diff.layoutOnly ? 'layout only' : `${diff.summary.length} changes`;
@@ -181,10 +216,12 @@ document.getElementById('compare').addEventListener('click', async () => {
 });
 
 document.getElementById('rollouts').addEventListener('click', async () => {
-  if (!current.processId) { status.textContent = 'open a journey to see its rollout plan'; return; }
+  const id = processId();
+  if (!id) { status.textContent = 'open a journey to see its rollout plan'; return; }
+  if (!document.getElementById('compare-from').options.length) { status.textContent = `${id} has no deployed version yet: deploy it to see its rollout plan`; return; }
   try {
-    side.open('rollouts', `${current.processId} across branches`);
-    await showRollouts(document.getElementById('side-rollouts'), current.processId);
+    side.open('rollouts', `${id} across branches`);
+    await showRollouts(document.getElementById('side-rollouts'), id);
   } catch (e) {
     document.getElementById('side-rollouts').replaceChildren(el('p', { class: 'state-breached', text: e.message }));
   }
@@ -200,6 +237,7 @@ function showSelected(element) {
 
 modeler.on('selection.changed', ({ newSelection }) => showSelected(newSelection.length === 1 ? newSelection[0] : null));
 modeler.on('import.done', () => showSelected(null));
+await drafts.migrate();
 await refreshLibrary();
 await modeler.createDiagram();
 status.textContent = 'a new diagram: open one from the library or a file';

@@ -1,0 +1,34 @@
+// What the designer opens (a journey of the library, a draft, a file) checked before it replaces the open diagram:
+// bpmn-js clears the canvas before it finds out that a model has no diagram to show, and leaves the modeler without a
+// diagram (every button then fails). A model that does not parse, or has no diagram interchange (BPMNDI) — which the
+// engine runs as it is, but which the designer has no drawing of — is refused with its reason, the open diagram kept.
+
+/** The model read without touching the modeler. Throws an Error saying why the designer cannot open it. */
+export async function importable(modeler, xml) {
+  let definitions;
+  try {
+    ({ rootElement: definitions } = await modeler.get('moddle').fromXML(xml, 'bpmn:Definitions'));
+  } catch (e) {
+    throw new Error(`the model is not a BPMN document the designer can read (${e.message})`);
+  }
+  const plane = definitions?.diagrams?.[0]?.plane;
+  if (!plane?.bpmnElement) {
+    throw new Error('the model has no diagram (no BPMN diagram interchange, as files written by hand or by other tools often have): the designer can only edit a drawn model; the engine runs it as it is');
+  }
+  return definitions;
+}
+
+/**
+ * Imports the model; when bpmn-js refuses it all the same, the diagram that was open (with its unsaved edits) is put
+ * back before the error is thrown, so that the page never stays on an empty, broken canvas. <restoring> runs that
+ * re-import as one that opens nothing new (the drafts keep the diagram's draft and its unsaved state).
+ */
+export async function importOrKeep(modeler, xml, restoring = run => run()) {
+  const { xml: before } = await modeler.saveXML().catch(() => ({ xml: null }));
+  try {
+    return await modeler.importXML(xml);
+  } catch (e) {
+    if (before) await restoring(() => modeler.importXML(before)).catch(() => {});
+    throw new Error(`the model cannot be shown (${e.message})`);
+  }
+}
