@@ -33,16 +33,14 @@ public sealed partial class WorkflowDecisions
             .ToDictionary(a => (a.ProcessId, a.Version));
         var branches = records.Count == 0 ? [] : await _branches.GetAllAsync(cancellationToken).ConfigureAwait(false);
 
-        // Each decision's own rollouts: the completed ones make a version rolled out, the last completed the standard.
-        var rolledOut = new HashSet<(string, int)>();
-        var standards = new Dictionary<string, int?>(StringComparer.Ordinal);
-        foreach (var id in records.Select(r => r.DecisionId).Distinct(StringComparer.Ordinal))
-        {
-            var rollouts = (await Store.GetRolloutsAsync(WorkflowRollouts.Key(RolloutSubject.Decision, id), 500, cancellationToken).ConfigureAwait(false))
-                .Select(r => WorkflowRollouts.Read(r.Json, r.Revision)).Where(r => r.Subject == RolloutSubject.Decision).ToList();
-            rolledOut.UnionWith(rollouts.Where(r => r.Status == RolloutStatus.Completed).Select(r => (r.ProcessId, r.Version)));
-            standards[id] = DecisionStandard.Of(approvals.Values.Where(a => a.ProcessId == id), rollouts);
-        }
+        // The decisions' rollouts (read once for them all): the completed ones make a version rolled out, the last
+        // completed the standard.
+        var rollouts = (await Store.GetRolloutsAsync(decisionId is null ? null : WorkflowRollouts.Key(RolloutSubject.Decision, decisionId),
+                decisionId is null ? 10_000 : 500, cancellationToken).ConfigureAwait(false))
+            .Select(r => WorkflowRollouts.Read(r.Json, r.Revision)).Where(r => r.Subject == RolloutSubject.Decision).ToLookup(r => r.ProcessId, StringComparer.Ordinal);
+        var rolledOut = rollouts.SelectMany(g => g).Where(r => r.Status == RolloutStatus.Completed).Select(r => (r.ProcessId, r.Version)).ToHashSet();
+        var standards = records.Select(r => r.DecisionId).Distinct(StringComparer.Ordinal)
+            .ToDictionary(id => id, id => DecisionStandard.Of(approvals.Values.Where(a => a.ProcessId == id), rollouts[id]), StringComparer.Ordinal);
 
         return records.Select(r =>
         {

@@ -87,6 +87,7 @@ public sealed class DecisionStandardTests
         await h.Engine.Rollouts.AdvanceAsync(plan.Id, "cora", "rest");
         var completed = (await EvaluatedAsync(h, "nice-01"), await CaseDecidesAsync(h, "nice-01"), await EvaluatedAsync(h, null));
         var standardThen = (await h.Engine.Decisions.GetVersionsAsync("level")).Single(v => v.Standard).Version;
+        var listedWithTheOthers = (await h.Engine.Decisions.GetVersionsAsync()).Single(v => v.Standard).Version;
         await h.Engine.Rollouts.RollBackAsync(plan.Id, "cora", "complaints went up");
         var rolledBack = (await EvaluatedAsync(h, "nice-01"), await EvaluatedAsync(h, "paris-01"), await EvaluatedAsync(h, "lyon-01"), await EvaluatedAsync(h, null));
         var paris = await h.Engine.Branches.GetAsync("paris-01");
@@ -96,6 +97,7 @@ public sealed class DecisionStandardTests
             Assert.That(niceDuring, Is.EqualTo(1), "while the rollout is under way, a branch it does not name stays on the standard");
             Assert.That(completed, Is.EqualTo((2, (object?)"agent", 2)), "completed, version 2 is the standard: Nice and an evaluation for no branch follow it");
             Assert.That(standardThen, Is.EqualTo(2));
+            Assert.That(listedWithTheOthers, Is.EqualTo(2), "the list of every decision marks the same standard");
             Assert.That(rolledBack, Is.EqualTo((1, 1, 1, 1)), "the rollback unpins Paris and Lyon, and the standard is version 1 again");
             Assert.That(paris.DecisionPins, Is.Empty);
         }
