@@ -99,15 +99,17 @@ public sealed partial class WorkflowDeployments
 
     // Each decision of the document: the version that already has this model (by its canonical form, diagram and
     // formatting aside), else one more. A changed document is a new version of each of its decisions, as in Camunda 8:
-    // a decision's meaning includes the decisions and knowledge it requires, which live in the same document. The
-    // document is stored once, and each new or redrawn version refers to it (review18 F19: a copy per decision made the
-    // storage of one deployment quadratic); a stored document is read at most once here, however many decisions it has.
+    // a decision's meaning includes the decisions and knowledge it requires, which live in the same document.
     private async Task DeployDecisionsAsync(Execution execution, DecisionModel model, string xml, Guid deploymentId, string? deployedBy, List<DeployedDecision> deployed)
     {
         var ct = execution.CancellationToken;
         var checksum = CanonicalModel.Checksum(xml) ?? throw new WorkflowInputException("the DMN document is not well-formed XML");
         var tags = DeployedDecisions.VersionTags(xml);
         var changes = execution.Changes.PartToFill<DecisionChanges>();
+
+        // The document is stored once, and each new or redrawn version refers to it (review18 F19: a copy per decision
+        // made the storage of one deployment quadratic); a stored document is read at most once here, however many
+        // decisions it has.
         var stored = new StoredDecisionDocuments(Store, ct);
         DecisionDocumentRecord? document = null;
         DecisionDocumentRecord Document()
