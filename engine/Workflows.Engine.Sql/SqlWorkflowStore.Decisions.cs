@@ -3,33 +3,36 @@ using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
 
-// Deployed decision versions and their approvals (migration 0019).
+// Deployed decision versions and their approvals (migration 0019), their documents stored once (0029).
 internal sealed partial class SqlWorkflowStore
 {
-    private const string DecisionColumns = "id, decision_id, name, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by";
+    // A version's XML is its document's (migration 0029), else the copy a version stored before 0029 holds.
+    private const string DecisionColumns = "d.id, d.decision_id, d.name, d.version, d.version_tag, d.checksum, COALESCE(doc.xml, d.xml) AS xml, d.deployment_id, d.deployed_at, d.deployed_by, d.document_id";
+
+    private const string DecisionsWithXml = "wf_decision_definitions d LEFT JOIN wf_decision_documents doc ON doc.id = d.document_id";
 
     public ValueTask<DecisionRecord?> GetDecisionAsync(Guid id, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM wf_decision_definitions WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.id = @id", new { id }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetLatestDecisionAsync(string decisionId, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM wf_decision_definitions WHERE decision_id = @decisionId ORDER BY version DESC", "1"),
+        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId ORDER BY d.version DESC", "1"),
             new { decisionId }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM wf_decision_definitions WHERE decision_id = @decisionId AND version = @version",
+        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version",
             new { decisionId, version }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM wf_decision_definitions WHERE decision_id = @decisionId AND version_tag = @versionTag ORDER BY version DESC", "1"),
+        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version_tag = @versionTag ORDER BY d.version DESC", "1"),
             new { decisionId, versionTag }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetDecisionInDeploymentAsync(Guid deploymentId, string decisionId, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM wf_decision_definitions WHERE deployment_id = @deploymentId AND decision_id = @decisionId",
+        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.deployment_id = @deploymentId AND d.decision_id = @decisionId",
             new { deploymentId, decisionId }, r => r.ToRecord(), ct);
 
     public ValueTask<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string? decisionId, CancellationToken ct) =>
         ListAsync<DecisionRow, DecisionRecord>(
-            "SELECT id, decision_id, name, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_decision_definitions"
+            "SELECT id, decision_id, name, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by, document_id FROM wf_decision_definitions"
                 + (decisionId is null ? "" : " WHERE decision_id = @decisionId") + " ORDER BY decision_id, version",
             new { decisionId }, r => r.ToRecord(), ct);
 
@@ -88,13 +91,20 @@ internal sealed partial class SqlWorkflowStore
             return;
         }
 
-        // A version two deployments wrote at once collides on (decision_id, version): the loser retries and sees it.
+        // The documents first, then the versions that refer to them. A version two deployments wrote at once collides on
+        // (decision_id, version): the loser retries and sees it.
+        await w.RowsAsync("decision documents", "INSERT INTO wf_decision_documents (id, deployment_id, checksum, xml, deployed_at) VALUES (@Id, @DeploymentId, @Checksum, @Xml, @DeployedAt)",
+            decisions.Documents, d => new { d.Id, d.DeploymentId, d.Checksum, d.Xml, DeployedAt = d.DeployedAt.UtcTicks }).ConfigureAwait(false);
         await w.RowsAsync("decisions", """
-            INSERT INTO wf_decision_definitions (id, decision_id, name, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by)
-            VALUES (@Id, @DecisionId, @Name, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy)
+            INSERT INTO wf_decision_definitions (id, decision_id, name, version, version_tag, checksum, xml, deployment_id, deployed_at, deployed_by, document_id)
+            VALUES (@Id, @DecisionId, @Name, @Version, @VersionTag, @Checksum, @Xml, @DeploymentId, @DeployedAt, @DeployedBy, @DocumentId)
             """, decisions.Definitions, DecisionRow.From).ConfigureAwait(false);
-        await w.RowsAsync("decisions", "UPDATE wf_decision_definitions SET xml = @Xml WHERE id = @Id",
-            decisions.DiagramsReplaced, d => new { d.Id, d.Xml }).ConfigureAwait(false);
+        // A redrawn version refers to the new document (a copy held before 0029 is emptied); a document no version refers
+        // to any more is deleted.
+        await w.RowsAsync("decisions", "UPDATE wf_decision_definitions SET xml = '', document_id = @DocumentId WHERE id = @Id",
+            decisions.DiagramsReplaced, d => new { d.Id, d.DocumentId }).ConfigureAwait(false);
+        await w.RowsAsync("decision documents", "DELETE FROM wf_decision_documents WHERE id = @Previous AND NOT EXISTS (SELECT 1 FROM wf_decision_definitions WHERE document_id = @Previous)",
+            decisions.DiagramsReplaced.Where(d => d.Previous is not null).Select(d => d.Previous!.Value).Distinct().ToList(), previous => new { Previous = previous }).ConfigureAwait(false);
         await w.RowsAsync("decisions", "INSERT INTO wf_decision_approvals (decision_id, version, approved_by, approved_at, reason) VALUES (@DecisionId, @Version, @ApprovedBy, @At, @Reason)",
             decisions.Approvals, a => new { DecisionId = a.ProcessId, a.Version, a.ApprovedBy, At = a.ApprovedAt.UtcTicks, a.Reason }).ConfigureAwait(false);
         await w.RowsAsync("decision evaluations", $"INSERT INTO wf_decision_evaluations ({EvaluationColumns}) VALUES (@Id, @DecisionId, @Version, @Branch, @Actor, @At, @Detail)",
@@ -124,11 +134,18 @@ internal sealed partial class SqlWorkflowStore
 
         public string? DeployedBy { get; set; }
 
-        public DecisionRecord ToRecord() => new(Id, DecisionId, Name, Version, VersionTag, Checksum, Xml, DeploymentId, new DateTimeOffset(DeployedAt, TimeSpan.Zero), DeployedBy);
+        public Guid? DocumentId { get; set; }
 
+        public DecisionRecord ToRecord() => new(Id, DecisionId, Name, Version, VersionTag, Checksum, Xml, DeploymentId, new DateTimeOffset(DeployedAt, TimeSpan.Zero), DeployedBy)
+        {
+            DocumentId = DocumentId,
+        };
+
+        // A version that refers to a document stores no copy of it.
         public static object From(DecisionRecord d) => new
         {
-            d.Id, d.DecisionId, d.Name, d.Version, d.VersionTag, d.Checksum, d.Xml, d.DeploymentId, DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy,
+            d.Id, d.DecisionId, d.Name, d.Version, d.VersionTag, d.Checksum, Xml = d.DocumentId is null ? d.Xml : "", d.DeploymentId,
+            DeployedAt = d.DeployedAt.UtcTicks, d.DeployedBy, d.DocumentId,
         };
     }
     private sealed class EvaluationRow

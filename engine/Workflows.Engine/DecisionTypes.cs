@@ -115,8 +115,13 @@ public sealed record DecisionResult(string DecisionId, int Version, object? Valu
 
 /// <summary>One thing that changed between two versions of a decision.</summary>
 /// <param name="Kind">
-/// <c>hit-policy</c>, <c>input-added</c>, <c>input-removed</c>, <c>output-added</c>, <c>output-removed</c>,
-/// <c>rule-added</c>, <c>rule-removed</c>, <c>rule-changed</c>, <c>expression</c> (a literal expression) or <c>decision</c>.
+/// <c>hit-policy</c>, <c>input-added</c>, <c>input-removed</c>, <c>input-changed</c> (its expression, type, allowed values or
+/// label), <c>output-added</c>, <c>output-removed</c>, <c>output-changed</c> (its name, type, allowed values, default or
+/// label), <c>rule-added</c>, <c>rule-removed</c>, <c>rule-changed</c>, <c>rule-moved</c> (where the order of the rules is
+/// the answer's), <c>expression</c> (the decision's logic other than a table), <c>decision</c> (its name, type or kind of
+/// logic), <c>requirement</c> (a decision, input data or knowledge it now requires or no longer does),
+/// <c>required-decision</c> (a change in a decision it requires, said the same way) or <c>dependency</c> (a knowledge
+/// model, decision service, item definition or input data it uses, changed, added or removed).
 /// </param>
 /// <param name="RuleId">The rule's id, for a rule's change.</param>
 /// <param name="Text">The change in words: <c>rule 2: amount was “&lt; 500”, now “&lt; 800”</c>.</param>

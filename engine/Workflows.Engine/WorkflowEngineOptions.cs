@@ -111,6 +111,7 @@ public sealed partial class WorkflowEngineOptions
         Require(MaxCommandAttempts >= 1, nameof(MaxCommandAttempts), MaxCommandAttempts, "must be at least 1");
         Require(MaxVariablesBytes > 0, nameof(MaxVariablesBytes), MaxVariablesBytes, "must be positive");
         Require(!string.IsNullOrWhiteSpace(NodeId), nameof(NodeId), NodeId, "must be set");
+        Require(Parser.MaxDecisionsPerDocument >= 1, $"{nameof(Parser)}.{nameof(BpmnParserOptions.MaxDecisionsPerDocument)}", Parser.MaxDecisionsPerDocument, "must be at least 1");
         // The limits and the worker name their settings as properties of these options: renamed as this section says.
         const string prefix = nameof(WorkflowEngineOptions) + ".";
         errors.AddRange(Limits.Check().Concat(Parser.Feel.Check($"{nameof(WorkflowEngineOptions)}.{nameof(Parser)}.{nameof(BpmnParserOptions.Feel)}")).Concat(Worker.Check()).Select(e =>

@@ -70,6 +70,31 @@ public sealed class DecisionVerbTests
     }
 
     [Test]
+    public async Task Decide_says_a_regular_expression_ran_out_of_time_and_exits_with_1()
+    {
+        File.WriteAllText(Path.Combine(_directory, "regex.dmn"), """
+            <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="regex" name="regex" namespace="urn:regex">
+              <decision id="regex-route" name="Regex route"><decisionTable hitPolicy="FIRST">
+                <input><inputExpression typeRef="string"><text>reference</text></inputExpression></input>
+                <output name="route" typeRef="string"/>
+                <rule id="letters"><inputEntry><text>matches(?, "^(a+)+$")</text></inputEntry><outputEntry><text>"letters"</text></outputEntry></rule>
+                <rule id="other"><inputEntry><text>-</text></inputEntry><outputEntry><text>"other"</text></outputEntry></rule>
+              </decisionTable></decision>
+            </definitions>
+            """);
+
+        var (code, output, error) = await RunAsync("--invoked-from", _directory, "decide", "regex.dmn", "--decision", "regex-route",
+            "--context", $$"""{"reference": "{{new string('a', 40)}}!"}""");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(output, Is.Empty);
+            Assert.That(error, Does.Contain("error: the decision went over a FEEL budget (RegexTimeout)"));
+        }
+    }
+
+    [Test]
     public async Task Dmn_tck_prints_a_line_per_result_and_the_count_that_passed()
     {
         var folder = Directory.CreateDirectory(Path.Combine(_directory, "level", "0001-refunds")).FullName;

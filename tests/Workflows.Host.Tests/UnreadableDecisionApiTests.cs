@@ -36,7 +36,8 @@ public sealed class UnreadableDecisionApiTests
         {
             await connection.OpenAsync();
             await using var tamper = connection.CreateCommand();
-            tamper.CommandText = "UPDATE wf_decision_definitions SET xml = '<definitions>broken' WHERE decision_id = 'corrupt-route' AND version = 1";
+            // The version's document (migration 0029: stored once, the version refers to it).
+            tamper.CommandText = "UPDATE wf_decision_documents SET xml = '<definitions>broken' WHERE id = (SELECT document_id FROM wf_decision_definitions WHERE decision_id = 'corrupt-route' AND version = 1)";
             Assert.That(await tamper.ExecuteNonQueryAsync(), Is.EqualTo(1));
         }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -5,141 +6,333 @@ namespace Workflows.Engine.Decisions;
 
 /// <summary>
 /// What changed between two versions of a decision, in a branch administrator's words: the hit policy, the table's
-/// inputs and outputs, each rule added, removed or changed cell by cell (by the rule's id, else its position), and a
-/// literal expression's text. Read from the two DMN documents with the same safe-XML rules as a deployment.
+/// inputs and outputs (each column's expression, type, allowed values and default), each rule added, removed, moved or
+/// changed cell by cell, a literal expression's text, any other logic, the decision's requirements, and what it depends
+/// on in the document — the decisions it requires (compared the same way), the knowledge models, services, item
+/// definitions and input data it uses. Two versions that can decide differently never compare as "nothing changed"
+/// (review18 F6). Read from the two DMN documents with the same safe-XML rules as a deployment.
 /// </summary>
-internal static class DecisionComparison
+internal static partial class DecisionComparison
 {
     private const int MaxChanges = 500;
 
+    private static readonly HashSet<string> s_logicKinds =
+        ["literalExpression", "decisionTable", "context", "list", "relation", "invocation", "functionDefinition", "conditional", "for", "some", "every", "filter"];
+
     public static IReadOnlyList<DecisionChange> Compare(string decisionId, string fromXml, string toXml)
     {
-        var before = Find(Read(fromXml), decisionId);
-        var after = Find(Read(toXml), decisionId);
+        var (rootBefore, rootAfter) = (Read(fromXml).Root, Read(toXml).Root);
+        var before = FindDecision(rootBefore, decisionId);
+        var after = FindDecision(rootAfter, decisionId);
         var changes = new List<DecisionChange>();
-        if (before is null || after is null)
+        if (rootBefore is null || rootAfter is null || before is null || after is null)
         {
             return changes;
         }
 
-        if (Name(before) != Name(after))
-        {
-            changes.Add(new("decision", null, $"renamed from “{Name(before)}” to “{Name(after)}”"));
-        }
-
-        var (tableBefore, tableAfter) = (Child(before, "decisionTable"), Child(after, "decisionTable"));
-        if (tableBefore is not null && tableAfter is not null)
-        {
-            CompareTables(tableBefore, tableAfter, changes);
-        }
-        else if (tableBefore is not null || tableAfter is not null)
-        {
-            changes.Add(new("decision", null, tableAfter is null ? "is no longer a decision table" : "is now a decision table"));
-        }
-
-        var (literalBefore, literalAfter) = (Text(Child(before, "literalExpression")), Text(Child(after, "literalExpression")));
-        if (literalBefore != literalAfter && (literalBefore is not null || literalAfter is not null))
-        {
-            changes.Add(new("expression", null, $"the expression was {Quote(literalBefore)}, now {Quote(literalAfter)}"));
-        }
-
+        CompareDecision(before, after, rootBefore, rootAfter, new Said(changes, null));
+        CompareDependencies(decisionId, rootBefore, rootAfter, changes);
         return changes.Count > MaxChanges ? [.. changes.Take(MaxChanges), new("more", null, $"and {changes.Count - MaxChanges} more changes")] : changes;
     }
 
-    private static void CompareTables(XElement before, XElement after, List<DecisionChange> changes)
+    // Where a change is said: the decision compared itself, or one it requires ("required decision “Base rate”: …",
+    // kind required-decision, no rule id: the branch page marks only the compared decision's own rules).
+    private sealed record Said(List<DecisionChange> Changes, string? RequiredName)
     {
-        string Policy(XElement t) => ((string?)t.Attribute("hitPolicy") ?? "UNIQUE") + ((string?)t.Attribute("aggregation") is { } a ? " " + a : "");
-        if (Policy(before) != Policy(after))
+        public void Add(string kind, string? ruleId, string text) => Changes.Add(RequiredName is null
+            ? new DecisionChange(kind, ruleId, text)
+            : new DecisionChange("required-decision", null, $"required decision “{RequiredName}”: {text}"));
+    }
+
+    private static void CompareDecision(XElement before, XElement after, XElement rootBefore, XElement rootAfter, Said said)
+    {
+        if (Name(before) != Name(after))
         {
-            changes.Add(new("hit-policy", null, $"hit policy {Policy(before)} → {Policy(after)}"));
+            said.Add("decision", null, $"renamed from “{Name(before)}” to “{Name(after)}”");
         }
 
-        var (inputsBefore, inputsAfter) = (Columns(before, "input"), Columns(after, "input"));
-        var (outputsBefore, outputsAfter) = (Columns(before, "output"), Columns(after, "output"));
-        CompareColumns("input", inputsBefore, inputsAfter, changes);
-        CompareColumns("output", outputsBefore, outputsAfter, changes);
-
-        var rulesBefore = Rules(before);
-        var rulesAfter = Rules(after);
-        foreach (var (key, rule) in rulesAfter)
+        var (typeBefore, typeAfter) = (Attr(Child(before, "variable"), "typeRef"), Attr(Child(after, "variable"), "typeRef"));
+        if (typeBefore != typeAfter)
         {
-            if (!rulesBefore.TryGetValue(key, out var old))
+            said.Add("decision", null, $"its type was {Quote(typeBefore)}, now {Quote(typeAfter)}");
+        }
+
+        CompareRequirements(before, after, rootBefore, rootAfter, said);
+        var (logicBefore, logicAfter) = (Logic(before), Logic(after));
+        switch (logicBefore?.Name.LocalName, logicAfter?.Name.LocalName)
+        {
+            case ("decisionTable", "decisionTable"):
+                CompareTables(logicBefore!, logicAfter!, said);
+                break;
+            case ("literalExpression", "literalExpression"):
+                var (textBefore, textAfter) = (Text(logicBefore), Text(logicAfter));
+                if (textBefore != textAfter)
+                {
+                    said.Add("expression", null, $"the expression was {Quote(textBefore)}, now {Quote(textAfter)}");
+                }
+
+                if (Attr(logicBefore, "typeRef") != Attr(logicAfter, "typeRef"))
+                {
+                    said.Add("expression", null, $"the expression's type was {Quote(Attr(logicBefore, "typeRef"))}, now {Quote(Attr(logicAfter, "typeRef"))}");
+                }
+
+                break;
+            case (var kindBefore, var kindAfter) when kindBefore != kindAfter:
+                said.Add("decision", null, $"its logic was {LogicName(kindBefore)}, now {LogicName(kindAfter)}");
+                break;
+            default:
+                // Contexts, invocations, relations, function definitions and the other boxed expressions: said as a whole.
+                if (logicBefore is not null && Canonical(logicBefore) != Canonical(logicAfter!))
+                {
+                    said.Add("expression", null, $"its logic ({LogicName(logicBefore.Name.LocalName)}) changed");
+                }
+
+                break;
+        }
+    }
+
+    // The decisions, input data and knowledge a decision requires, told by the names they have in the version that has them.
+    private static void CompareRequirements(XElement before, XElement after, XElement rootBefore, XElement rootAfter, Said said)
+    {
+        var (requiredBefore, requiredAfter) = (Requirements(before), Requirements(after));
+        foreach (var (kind, id) in requiredAfter.Except(requiredBefore))
+        {
+            said.Add("requirement", null, $"now requires {kind} “{NameOf(rootAfter, id)}”");
+        }
+
+        foreach (var (kind, id) in requiredBefore.Except(requiredAfter))
+        {
+            said.Add("requirement", null, $"no longer requires {kind} “{NameOf(rootBefore, id)}”");
+        }
+    }
+
+    private static HashSet<(string Kind, string Id)> Requirements(XElement element)
+    {
+        var found = new HashSet<(string, string)>();
+        foreach (var requirement in element.Elements().Where(e => e.Name.LocalName is "informationRequirement" or "knowledgeRequirement"))
+        {
+            foreach (var reference in requirement.Elements())
             {
-                changes.Add(new("rule-added", rule.Id, $"rule {rule.Number} added: {Describe(rule, inputsAfter, outputsAfter)}"));
-                continue;
+                var kind = reference.Name.LocalName switch
+                {
+                    "requiredDecision" => "decision",
+                    "requiredInput" => "input data",
+                    "requiredKnowledge" => "knowledge",
+                    _ => null,
+                };
+                if (kind is not null && Href(reference) is { Length: > 0 } id)
+                {
+                    found.Add((kind, id));
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// What the decision depends on in either version, compared element by element: each required decision (directly or
+    /// through others) as the decision itself is, and the knowledge models, decision services, item definitions and
+    /// input data that the decision and its required decisions use — by a requirement, or by name in an expression or a
+    /// type, as the evaluation finds them — as a whole.
+    /// </summary>
+    private static void CompareDependencies(string decisionId, XElement rootBefore, XElement rootAfter, List<DecisionChange> changes)
+    {
+        var used = Used(decisionId, rootBefore).Union(Used(decisionId, rootAfter)).Where(k => k != ("decision", decisionId)).ToList();
+        foreach (var (_, id) in used.Where(u => u.Kind == "decision"))
+        {
+            var (before, after) = (FindDecision(rootBefore, id), FindDecision(rootAfter, id));
+            if (before is not null && after is not null)
+            {
+                CompareDecision(before, after, rootBefore, rootAfter, new Said(changes, Name(after)));
+            }
+        }
+
+        foreach (var (kind, id) in used.Where(u => u.Kind != "decision"))
+        {
+            var (before, after) = (Top(rootBefore, kind, id), Top(rootAfter, kind, id));
+            var words = KindName(kind);
+            if (before is not null && after is not null && Canonical(before) != Canonical(after))
+            {
+                changes.Add(new("dependency", null, $"the {words} “{Name(after)}” it uses changed"));
+            }
+            else if (before is null && after is not null)
+            {
+                changes.Add(new("dependency", null, $"the {words} “{Name(after)}” it uses was added"));
+            }
+            else if (before is not null && after is null)
+            {
+                changes.Add(new("dependency", null, $"the {words} “{Name(before)}” it used was removed"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The top-level elements a decision uses in one version, as (kind, key): the decision itself, the decisions it
+    /// requires (transitively), and what those use — input data by requirement, knowledge models and decision services
+    /// by requirement or by name in their text, item definitions by name in a type reference. Keys are ids, item
+    /// definitions' their names.
+    /// </summary>
+    private static List<(string Kind, string Id)> Used(string decisionId, XElement root)
+    {
+        var elements = root.Elements().Where(e => KindOf(e) is not null && Key(e) is not null).ToList();
+        var used = new List<(string Kind, string Id)>();
+        var seen = new HashSet<(string, string)>();
+        var queue = new Queue<XElement>();
+        void Use(XElement e)
+        {
+            if (seen.Add((KindOf(e)!, Key(e)!)))
+            {
+                used.Add((KindOf(e)!, Key(e)!));
+                queue.Enqueue(e);
+            }
+        }
+
+        if (FindDecision(root, decisionId) is { } start)
+        {
+            Use(start);
+        }
+
+        while (queue.TryDequeue(out var element))
+        {
+            // Every reference: a decision's and a knowledge model's requirements, a decision service's decisions and inputs.
+            var requires = element.Descendants().Select(Href).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var text = UsedText(element);
+            foreach (var candidate in elements)
+            {
+                var candidateKind = KindOf(candidate);
+                var mentioned = candidateKind switch
+                {
+                    "decision" or "input data" => requires.Contains(Key(candidate)!),
+                    "knowledge model" or "decision service" => requires.Contains(Key(candidate)!) || (Attr(candidate, "name") is { Length: > 0 } name && Mentions(text, name)),
+                    _ => Mentions(text, Key(candidate)!),
+                };
+                if (mentioned)
+                {
+                    Use(candidate);
+                }
+            }
+        }
+
+        return used;
+    }
+
+    // The text in which an element names what it uses: its expressions and its type references.
+    private static string UsedText(XElement element)
+    {
+        var text = new StringBuilder();
+        foreach (var e in element.DescendantsAndSelf())
+        {
+            if (!e.HasElements && e.Name.LocalName is "text" or "typeRef")
+            {
+                text.Append(e.Value).Append('\n');
             }
 
-            var cells = new List<string>();
-            Cells(old.Inputs, rule.Inputs, inputsAfter, cells);
-            Cells(old.Outputs, rule.Outputs, outputsAfter, cells);
-            if (cells.Count > 0)
+            foreach (var attribute in e.Attributes().Where(a => a.Name.LocalName == "typeRef"))
             {
-                changes.Add(new("rule-changed", rule.Id, $"rule {rule.Number}: {string.Join("; ", cells)}"));
+                text.Append(attribute.Value).Append('\n');
             }
         }
 
-        foreach (var rule in rulesBefore.Where(r => !rulesAfter.ContainsKey(r.Key)).Select(r => r.Value))
-        {
-            changes.Add(new("rule-removed", rule.Id, $"rule {rule.Number} removed: {Describe(rule, inputsBefore, outputsBefore)}"));
-        }
+        return text.ToString();
     }
 
-    private static void CompareColumns(string kind, List<string> before, List<string> after, List<DecisionChange> changes)
+    // Whether the name stands in the text as a name, not inside a longer one ("rate" is not in "base rate2").
+    private static bool Mentions(string text, string name)
     {
-        foreach (var added in after.Where(a => !before.Contains(a)))
+        for (var at = text.IndexOf(name, StringComparison.Ordinal); at >= 0; at = text.IndexOf(name, at + 1, StringComparison.Ordinal))
         {
-            changes.Add(new(kind + "-added", null, $"{kind} “{added}” added"));
-        }
-
-        foreach (var removed in before.Where(b => !after.Contains(b)))
-        {
-            changes.Add(new(kind + "-removed", null, $"{kind} “{removed}” removed"));
-        }
-    }
-
-    // A cell by its column's label; a column added or removed is said once above, so only shared columns are compared.
-    private static void Cells(IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> after, List<string> columns, List<string> said)
-    {
-        foreach (var column in columns)
-        {
-            if (before.TryGetValue(column, out var was) && after.TryGetValue(column, out var now) && was != now)
+            var end = at + name.Length;
+            if ((at == 0 || !IsNamePart(text[at - 1])) && (end == text.Length || !IsNamePart(text[end])))
             {
-                said.Add($"{column} was {Quote(was)}, now {Quote(now)}");
+                return true;
             }
         }
+
+        return false;
+
+        static bool IsNamePart(char c) => char.IsLetterOrDigit(c) || c is '_' or '?';
     }
 
-    private static string Describe(Rule rule, List<string> inputs, List<string> outputs)
+    private static string? KindOf(XElement e) => e.Name.LocalName switch
     {
-        var when = inputs.Where(i => rule.Inputs.GetValueOrDefault(i) is { } v && v is not ("" or "-")).Select(i => $"{i} {rule.Inputs[i]}").ToList();
-        var then = outputs.Select(o => $"{o} {Quote(rule.Outputs.GetValueOrDefault(o))}");
-        return $"{(when.Count == 0 ? "always" : "when " + string.Join(", ", when))} → {string.Join(", ", then)}";
-    }
+        "decision" => "decision",
+        "inputData" => "input data",
+        "businessKnowledgeModel" => "knowledge model",
+        "decisionService" => "decision service",
+        "itemDefinition" => "item definition",
+        _ => null,
+    };
 
-    private static Dictionary<string, Rule> Rules(XElement table)
+    private static string KindName(string kind) => kind == "knowledge model" ? "business knowledge model" : kind;
+
+    private static string? Key(XElement e) => e.Name.LocalName == "itemDefinition" ? Attr(e, "name") : Attr(e, "id");
+
+    private static XElement? Top(XElement root, string kind, string key) => root.Elements().FirstOrDefault(e => KindOf(e) == kind && Key(e) == key);
+
+    private static XElement? FindDecision(XElement? root, string decisionId) =>
+        root?.Elements().FirstOrDefault(e => e.Name.LocalName == "decision" && Attr(e, "id") == decisionId);
+
+    private static string NameOf(XElement root, string id) =>
+        root.Elements().FirstOrDefault(e => Attr(e, "id") == id) is { } element ? Name(element) : id;
+
+    private static XElement? Logic(XElement decision) => decision.Elements().FirstOrDefault(e => s_logicKinds.Contains(e.Name.LocalName));
+
+    private static string LogicName(string? kind) => kind switch
     {
-        var inputs = Columns(table, "input");
-        var outputs = Columns(table, "output");
-        var rules = new Dictionary<string, Rule>(StringComparer.Ordinal);
-        foreach (var (rule, i) in table.Elements().Where(e => e.Name.LocalName == "rule").Select((r, i) => (r, i)))
+        null => "none",
+        "decisionTable" => "a decision table",
+        "literalExpression" => "a literal expression",
+        "context" => "a context",
+        "list" => "a list",
+        "relation" => "a relation",
+        "invocation" => "an invocation",
+        "functionDefinition" => "a function definition",
+        "conditional" => "a conditional",
+        "for" or "some" or "every" => $"an iterator ({kind})",
+        "filter" => "a filter",
+        _ => kind,
+    };
+
+    /// <summary>
+    /// An element's meaning as text: names, attributes in order, trimmed text and children, without what does not
+    /// change a value — ids, labels, descriptions, extension elements — and with a table's default hit policy written out.
+    /// </summary>
+    private static string Canonical(XElement element)
+    {
+        var text = new StringBuilder();
+        Write(element, text);
+        return text.ToString();
+
+        static void Write(XElement e, StringBuilder text)
         {
-            var id = (string?)rule.Attribute("id");
-            var inputEntries = rule.Elements().Where(e => e.Name.LocalName == "inputEntry").Select(e => Text(e) ?? "").ToList();
-            var outputEntries = rule.Elements().Where(e => e.Name.LocalName == "outputEntry").Select(e => Text(e) ?? "").ToList();
-            rules.TryAdd(id ?? $"#{i + 1}", new Rule(id, i + 1,
-                inputs.Select((c, n) => (c, n)).Where(x => x.n < inputEntries.Count).ToDictionary(x => x.c, x => inputEntries[x.n]),
-                outputs.Select((c, n) => (c, n)).Where(x => x.n < outputEntries.Count).ToDictionary(x => x.c, x => outputEntries[x.n])));
+            text.Append('<').Append(e.Name.LocalName);
+            var attributes = e.Attributes().Where(a => !a.IsNamespaceDeclaration && a.Name.LocalName is not ("id" or "label"))
+                .Select(a => (Name: a.Name.LocalName, a.Value)).ToList();
+            if (e.Name.LocalName == "decisionTable" && !attributes.Exists(a => a.Name == "hitPolicy"))
+            {
+                attributes.Add(("hitPolicy", "UNIQUE"));
+            }
+
+            foreach (var (name, value) in attributes.OrderBy(a => a.Name, StringComparer.Ordinal))
+            {
+                text.Append(' ').Append(name).Append("=\"").Append(value).Append('"');
+            }
+
+            text.Append('>');
+            if (!e.HasElements)
+            {
+                text.Append(e.Value.Trim());
+            }
+
+            foreach (var child in e.Elements().Where(c => c.Name.LocalName is not ("description" or "extensionElements")))
+            {
+                Write(child, text);
+            }
+
+            text.Append("</>");
         }
-
-        return rules;
     }
-
-    // A column's name as an analyst reads it: its label, else its expression (inputs) or name (outputs), else its id.
-    private static List<string> Columns(XElement table, string kind) => table.Elements().Where(e => e.Name.LocalName == kind)
-        .Select((c, i) => (string?)c.Attribute("label") is { Length: > 0 } label ? label
-            : kind == "input" && Text(Child(c, "inputExpression")) is { Length: > 0 } expression ? expression
-            : (string?)c.Attribute("name") ?? (string?)c.Attribute("id") ?? $"{kind} {i + 1}")
-        .ToList();
 
     private static XDocument Read(string xml)
     {
@@ -148,16 +341,15 @@ internal static class DecisionComparison
         return XDocument.Load(reader);
     }
 
-    private static XElement? Find(XDocument document, string decisionId) =>
-        document.Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "decision" && (string?)e.Attribute("id") == decisionId);
-
     private static XElement? Child(XElement? parent, string name) => parent?.Elements().FirstOrDefault(e => e.Name.LocalName == name);
 
     private static string? Text(XElement? element) => Child(element, "text")?.Value.Trim();
 
-    private static string Name(XElement decision) => (string?)decision.Attribute("name") ?? (string?)decision.Attribute("id") ?? "";
+    private static string? Attr(XElement? element, string name) => (string?)element?.Attribute(name);
+
+    private static string? Href(XElement reference) => Attr(reference, "href") is { } href ? href[(href.IndexOf('#', StringComparison.Ordinal) + 1)..] : null;
+
+    private static string Name(XElement element) => Attr(element, "name") ?? Attr(element, "id") ?? "";
 
     private static string Quote(string? text) => text is null or "" ? "empty" : $"“{text}”";
-
-    private sealed record Rule(string? Id, int Number, IReadOnlyDictionary<string, string> Inputs, IReadOnlyDictionary<string, string> Outputs);
 }

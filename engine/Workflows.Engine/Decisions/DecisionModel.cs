@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Validation;
 
@@ -129,6 +130,13 @@ public sealed class DecisionModel
         try
         {
             value = body(run);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A pattern's time-out is a budget like the others (as FeelExpression.Evaluate says it): the caller's
+            // incident, refusal or error names it, instead of a time-out nothing expects (review18 F10).
+            throw new FeelLimitExceededException(nameof(FeelLimits.RegexTimeout), _limits.RegexTimeout,
+                $"a regular expression ran longer than {_limits.RegexTimeout.TotalMilliseconds:N0} ms");
         }
         catch (Exception e) when (e is ArithmeticException or ArgumentException or FormatException or InvalidCastException or IndexOutOfRangeException)
         {

@@ -66,17 +66,21 @@ internal static class DeployedDecisions
         return tags;
     }
 
-    /// <summary>The model of a deployed version, parsed once per engine limits and kept (versions never change meaning).</summary>
+    /// <summary>
+    /// The model of a deployed version, parsed once per engine limits and kept (versions never change meaning): once per
+    /// stored document, which every decision of the document shares, else (a version stored before 0029) per version.
+    /// </summary>
     public static DecisionModel Load(DecisionRecord record, BpmnParserOptions options)
     {
-        if (s_models.TryGet(record.Id, options.Feel, out var cached))
+        var key = record.DocumentId ?? record.Id;
+        if (s_models.TryGet(key, options.Feel, out var cached))
         {
             return cached;
         }
 
         var read = DecisionModel.Read(record.Xml, options);
         var model = read.Model ?? throw new InvalidDataException($"decision '{record.DecisionId}' version {record.Version} is stored but is no DMN any more: {(read.Report.Findings.Count > 0 ? read.Report.Findings[0].Message : "it does not read")}");
-        s_models.Add(record.Id, options.Feel, model, record.Xml.Length);
+        s_models.Add(key, options.Feel, model, record.Xml.Length);
         return model;
     }
 

@@ -1,3 +1,5 @@
+using System.Xml.Linq;
+
 namespace Workflows.Engine.Decisions;
 
 /// <summary>
@@ -10,6 +12,37 @@ internal sealed partial class DmnReader
     {
         CheckCycles(model);
         CheckHitPolicies(model);
+    }
+
+    // Ids are XML IDs, unique in the whole document (DMN 1.5 §7.3.1), not only among decisions, knowledge models and
+    // input data: two rules (or columns, or entries) with one id made the compare keep one of them and hide the other's
+    // change (review18 F8). The first keeps the id; each later one is a finding where it stands.
+    private void CheckIds(XElement root)
+    {
+        var seen = new Dictionary<string, XElement>(StringComparer.Ordinal);
+        foreach (var e in root.DescendantsAndSelf().Where(e => e.Name.Namespace == _ns))
+        {
+            if (Attr(e, "id") is not { Length: > 0 } id)
+            {
+                continue;
+            }
+
+            if (!seen.TryAdd(id, e))
+            {
+                Error("DMN_ID_DUPLICATE", id, Line(e), Column(e), $"the id '{id}' is used by more than one element: {Describe(e)} repeats the id of {Describe(seen[id])}");
+            }
+        }
+    }
+
+    // An element as an analyst finds it: "rule 2 of 'Route' (line 7)", "input 1 of 'Route' (line 4)", "the decision 'Route' (line 3)".
+    private string Describe(XElement e)
+    {
+        var what = e.Name.LocalName is "rule" or "input" or "output"
+            ? $"{e.Name.LocalName} {e.ElementsBeforeSelf(e.Name).Count() + 1}"
+            : (Attr(e, "name") is { Length: > 0 } name ? $"the {e.Name.LocalName} '{name}'" : $"the {e.Name.LocalName}");
+        var owner = e.Ancestors().FirstOrDefault(a => a.Parent is { } p && p.Parent is null && a.Name.Namespace == _ns);
+        var of = owner is null ? "" : $" of '{Attr(owner, "name") ?? Attr(owner, "id")}'";
+        return $"{what}{of} (line {Line(e)})";
     }
 
     private void CheckCycles(DmnDefinitions model)

@@ -63,7 +63,7 @@ internal sealed partial class DmnReader
         }
 
         var model = new DmnDefinitions(Attr(root, "name") ?? "", Attr(root, "namespace") ?? "", new DmnTypes(items));
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        CheckIds(root);
         foreach (var e in root.Elements())
         {
             if (e.Name.Namespace != _ns)
@@ -79,10 +79,6 @@ internal sealed partial class DmnReader
                 {
                     Error("DMN_ID_MISSING", name, Line(e), Column(e), $"the {e.Name.LocalName} '{name}' has no id");
                     id = name ?? $"line-{Line(e)}";
-                }
-                else if (!ids.Add(id))
-                {
-                    Error("DMN_ID_DUPLICATE", id, Line(e), Column(e), $"the id '{id}' is used by more than one element");
                 }
 
                 if (string.IsNullOrEmpty(name))

@@ -73,14 +73,9 @@ public sealed partial class WorkflowDeployments
         _ => "The deployment's documents have errors",
     };
 
-    /// <summary>
-    /// The most characters one DMN document may store: each of its decisions' versions keeps the whole document (what a
-    /// decision requires comes with it), so a document of n decisions stores n times its size (review18 F19: 1,000
-    /// decisions in 99 KB wrote 99 MB). Default 32 million characters, refused with <c>DMN_TOO_MANY_DECISIONS</c>.
-    /// </summary>
-    public const long MaxStoredDecisionCharacters = 32_000_000;
-
-    // A DMN document with its findings, and one more when it has no decision to deploy or would store too much.
+    // A DMN document with its findings, and one more when it has no decision to deploy or more than a document may
+    // deploy. The document is stored once whatever the number of its decisions (migration 0029), but each decision is a
+    // version row written, and compared with its latest, at every deploy: their number is bounded by a setting.
     private (DecisionModel? Model, ValidationReport Report) ReadDmn(string xml)
     {
         var read = DecisionModel.Read(xml, _runner.Options.Parser);
@@ -90,12 +85,13 @@ public sealed partial class WorkflowDeployments
                 new ValidationFinding(FindingSeverity.Error, "DMN_NO_DECISION", null, 0, 0, "the DMN document has no decision to deploy")]));
         }
 
-        if (read.Model is { } model && (long)model.Decisions.Count * xml.Length > MaxStoredDecisionCharacters)
+        var max = _runner.Options.Parser.MaxDecisionsPerDocument;
+        if (read.Model is { } model && model.Decisions.Count > max)
         {
             return (read.Model, new ValidationReport([.. read.Report.Findings,
                 new ValidationFinding(FindingSeverity.Error, "DMN_TOO_MANY_DECISIONS", null, 0, 0,
-                    $"the DMN document of {xml.Length:N0} characters has {model.Decisions.Count:N0} decisions, and each decision's version stores the whole document: " +
-                    $"{(long)model.Decisions.Count * xml.Length:N0} characters, above the limit of {MaxStoredDecisionCharacters:N0}; split it into documents of the decisions that belong together")]));
+                    $"the DMN document has {model.Decisions.Count:N0} decisions, more than the {max:N0} one document may deploy " +
+                    $"({_runner.Options.SettingName("Parser." + nameof(BpmnParserOptions.MaxDecisionsPerDocument))}); split it into documents of the decisions that belong together")]));
         }
 
         return (read.Model, read.Report);
@@ -110,16 +106,34 @@ public sealed partial class WorkflowDeployments
         var checksum = CanonicalModel.Checksum(xml) ?? throw new WorkflowInputException("the DMN document is not well-formed XML");
         var tags = DeployedDecisions.VersionTags(xml);
         var changes = execution.Changes.PartToFill<DecisionChanges>();
+
+        // The document is stored once, and each new or redrawn version refers to it (review18 F19: a copy per decision
+        // made the storage of one deployment quadratic); a stored document is read at most once here, however many
+        // decisions it has.
+        var stored = new StoredDecisionDocuments(Store, ct);
+        DecisionDocumentRecord? document = null;
+        DecisionDocumentRecord Document()
+        {
+            if (document is null)
+            {
+                document = new DecisionDocumentRecord(Guid.CreateVersion7(execution.Now), deploymentId, checksum, xml, execution.Now);
+                changes.Documents.Add(document);
+            }
+
+            return document;
+        }
+
         foreach (var decision in model.Decisions)
         {
-            var latest = await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false);
+            var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
+            var latest = versions.Count > 0 ? versions[^1] : null;
             var tag = tags.GetValueOrDefault(decision.Id);
-            if (!renew && SameDecision(latest, checksum, tag))
+            if (!renew && latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || await stored.ChecksumAsync(latest).ConfigureAwait(false) == checksum))
             {
-                var redrawn = !string.Equals(latest.Xml, xml, StringComparison.Ordinal);
+                var redrawn = !string.Equals(await stored.XmlAsync(latest).ConfigureAwait(false), xml, StringComparison.Ordinal);
                 if (redrawn)
                 {
-                    changes.DiagramsReplaced.Add((latest.Id, xml));
+                    changes.DiagramsReplaced.Add((latest.Id, Document().Id, latest.DocumentId));
                 }
 
                 deployed.Add(new DeployedDecision(decision.Id, latest.Name, latest.Version, latest.Id, latest.VersionTag, IsNew: false) { DiagramReplaced = redrawn });
@@ -127,7 +141,7 @@ public sealed partial class WorkflowDeployments
             }
 
             var record = new DecisionRecord(Guid.CreateVersion7(execution.Now), decision.Id, decision.Name, (latest?.Version ?? 0) + 1, tag, checksum, xml,
-                deploymentId, execution.Now, deployedBy);
+                deploymentId, execution.Now, deployedBy) { DocumentId = Document().Id };
             changes.Definitions.Add(record);
             deployed.Add(new DeployedDecision(decision.Id, record.Name, record.Version, record.Id, tag, IsNew: true));
         }

@@ -45,7 +45,9 @@ internal sealed record DecisionEvaluationRecord(Guid Id, string DecisionId, int 
 
 /// <summary>
 /// A version of one decision (wf_decision_definitions). <see cref="Xml"/> is the whole DMN document it was deployed in: a
-/// decision needs the decisions, knowledge models and input data it requires.
+/// decision needs the decisions, knowledge models and input data it requires. The document is stored once per deployment
+/// (wf_decision_documents, migration 0029) and each version refers to it by <see cref="DocumentId"/>; a version written
+/// before 0029 holds its own copy (no document id) and reads the same.
 /// </summary>
 internal sealed record DecisionRecord(
     Guid Id,
@@ -57,7 +59,17 @@ internal sealed record DecisionRecord(
     string Xml,
     Guid DeploymentId,
     DateTimeOffset DeployedAt,
-    string? DeployedBy);
+    string? DeployedBy)
+{
+    /// <summary>The stored document the version refers to; null for a version that holds its own copy (stored before migration 0029).</summary>
+    public Guid? DocumentId { get; init; }
+}
+
+/// <summary>
+/// A DMN document as deployed (wf_decision_documents): stored once, whatever the number of its decisions, and never
+/// changed; the versions of its decisions refer to it (review18 F19: a copy per decision made storage quadratic).
+/// </summary>
+internal sealed record DecisionDocumentRecord(Guid Id, Guid DeploymentId, string Checksum, string Xml, DateTimeOffset DeployedAt);
 
 /// <summary>
 /// A command's decision rows. A version deployed by two commands at once, and a second approval of a version, collide on
@@ -67,8 +79,14 @@ internal sealed class DecisionChanges
 {
     public List<DecisionRecord> Definitions { get; } = [];
 
-    /// <summary>Versions whose stored XML becomes another drawing or writing of the same model.</summary>
-    public List<(Guid Id, string Xml)> DiagramsReplaced { get; } = [];
+    /// <summary>Documents stored, written before the versions that refer to them.</summary>
+    public List<DecisionDocumentRecord> Documents { get; } = [];
+
+    /// <summary>
+    /// Versions whose stored XML becomes another drawing or writing of the same model: they refer to the new document
+    /// from then on; the one they referred to before (<c>Previous</c>) goes when no version refers to it any more.
+    /// </summary>
+    public List<(Guid Id, Guid DocumentId, Guid? Previous)> DiagramsReplaced { get; } = [];
 
     /// <summary>Approvals; <see cref="VersionApprovalRecord.ProcessId"/> holds the decision id.</summary>
     public List<VersionApprovalRecord> Approvals { get; } = [];

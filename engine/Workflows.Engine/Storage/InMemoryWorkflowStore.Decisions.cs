@@ -1,10 +1,11 @@
 namespace Workflows.Engine.Storage;
 
-// Deployed decision versions and their approvals, kept like process versions (migration 0019 in SQL).
+// Deployed decision versions and their approvals, kept like process versions (migration 0019 in SQL), and their documents (0029).
 internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<Guid, DecisionRecord> _decisions = [];
     private readonly Dictionary<string, List<DecisionRecord>> _decisionsById = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, DecisionDocumentRecord> _decisionDocuments = [];
     private readonly Dictionary<(string DecisionId, int Version), VersionApprovalRecord> _decisionApprovals = [];
     private readonly List<DecisionEvaluationRecord> _decisionEvaluations = [];
 
@@ -115,26 +116,38 @@ internal sealed partial class InMemoryWorkflowStore
             return;
         }
 
+        foreach (var document in decisions.Documents)
+        {
+            _decisionDocuments[document.Id] = document;
+        }
+
         foreach (var d in decisions.Definitions)
         {
-            _decisions[d.Id] = d;
+            // A version refers to its document as in SQL; the record keeps the document's string, one copy for all.
+            var stored = d.DocumentId is { } documentId ? d with { Xml = _decisionDocuments[documentId].Xml } : d;
+            _decisions[d.Id] = stored;
             if (!_decisionsById.TryGetValue(d.DecisionId, out var list))
             {
                 _decisionsById[d.DecisionId] = list = [];
             }
 
-            list.Add(d);
+            list.Add(stored);
             list.Sort((x, y) => x.Version.CompareTo(y.Version));
         }
 
-        foreach (var (id, xml) in decisions.DiagramsReplaced)
+        foreach (var (id, documentId, previous) in decisions.DiagramsReplaced)
         {
             if (_decisions.TryGetValue(id, out var stored))
             {
-                var redrawn = stored with { Xml = xml };
+                var redrawn = stored with { Xml = _decisionDocuments[documentId].Xml, DocumentId = documentId };
                 _decisions[id] = redrawn;
                 var list = _decisionsById[stored.DecisionId];
                 list[list.FindIndex(v => v.Id == id)] = redrawn;
+            }
+
+            if (previous is { } old && !_decisions.Values.Any(v => v.DocumentId == old))
+            {
+                _decisionDocuments.Remove(old);
             }
         }
 

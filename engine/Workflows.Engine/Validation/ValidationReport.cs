@@ -65,6 +65,13 @@ public sealed class BpmnParserOptions
     public int MaxIdLength { get; init; } = 200;
 
     /// <summary>
+    /// The most decisions one DMN document may deploy (finding <c>DMN_TOO_MANY_DECISIONS</c>): each is a version row
+    /// written, and compared with its latest version, at every deploy of the document; the document itself is stored
+    /// once. Default 1,000.
+    /// </summary>
+    public int MaxDecisionsPerDocument { get; init; } = 1_000;
+
+    /// <summary>
     /// The budgets of every FEEL expression in the model: call depth, steps, collection and string sizes,
     /// evaluation time, everything made in all, regular-expression time (see <see cref="FeelLimits"/> for the defaults). The expressions keep the
     /// limits they were parsed with, so these apply wherever the engine evaluates them.

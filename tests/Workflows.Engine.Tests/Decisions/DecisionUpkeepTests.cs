@@ -172,20 +172,6 @@ public sealed class DecisionUpkeepTests
     }
 
     [Test]
-    public void A_dmn_document_whose_decisions_would_store_it_too_many_times_is_refused_naming_the_limit()
-    {
-        var h = new ProcessTestHarness();
-        var padding = new string(' ', 40_000);
-        var many = """<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="many" name="many" namespace="urn:many">"""
-            + string.Concat(Enumerable.Range(0, 1000).Select(i => $"""<decision id="m{i}" name="m{i}"><literalExpression><text>{i}</text></literalExpression></decision>"""))
-            + $"<!--{padding}--></definitions>";
-
-        var refused = Assert.ThrowsAsync<DeploymentRejectedException>(() => h.DeployAsync(many));
-
-        Assert.That(refused!.Report.Findings.Single(f => f.Code == "DMN_TOO_MANY_DECISIONS").Message, Does.Contain("1,000 decisions").And.Contain("32,000,000"));
-    }
-
-    [Test]
     public async Task A_stored_version_that_no_longer_reads_is_a_conflict_naming_it_on_evaluate_and_compare()
     {
         var store = new InMemoryWorkflowStore();
