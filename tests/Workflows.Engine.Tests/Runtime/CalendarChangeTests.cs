@@ -21,6 +21,13 @@ public sealed class CalendarChangeTests
         <bpmn:endEvent id="e"/>
         """ + Chain("s", "answer", "e"));
 
+    /// <summary>Process <c>p</c>: a user task with a 16-working-hour SLA on the calendar <c>branch</c> (ClosedCalendarTests too).</summary>
+    internal static string Journey => s_task;
+
+    internal static DateTimeOffset Friday => s_friday;
+
+    internal static DateTimeOffset Monday => s_monday;
+
     private static ProcessTestHarness Harness() =>
         new(s_friday, options => options.Calendars.Add(new CalendarLayer("branch", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = SlaClockTests.Weekdays() }));
 

@@ -11,27 +11,19 @@ namespace Workflows.Engine.Tests.Runtime;
 /// </summary>
 public sealed class ClosedCalendarTests
 {
-    private static readonly DateTimeOffset s_thursday = new(2025, 1, 9, 0, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset s_friday = new(2025, 1, 10, 9, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset s_monday = new(2025, 1, 13, 0, 0, 0, TimeSpan.Zero);
-
-    private static readonly string s_task = Process("p", """
-        <bpmn:startEvent id="s"/>
-        <bpmn:userTask id="answer"><bpmn:extensionElements><wf:sla target="16 working hours" calendar="branch"/></bpmn:extensionElements></bpmn:userTask>
-        <bpmn:endEvent id="e"/>
-        """ + Chain("s", "answer", "e"));
+    private static readonly DateTimeOffset s_thursday = new(2025, 1, 9, 0, 0, 0, TimeSpan.Zero); // the day before CalendarChangeTests.Friday
 
     private static Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> Closed() =>
         Enum.GetValues<DayOfWeek>().ToDictionary(d => d, IReadOnlyList<WorkingInterval> (_) => []);
 
     // Open on weekdays, closed from Thursday, open again from Monday when reopens is set.
-    private static ProcessTestHarness Harness(bool reopens) => new(s_friday, options =>
+    private static ProcessTestHarness Harness(bool reopens) => new(CalendarChangeTests.Friday, options =>
     {
         options.Calendars.Add(new CalendarLayer("branch", DateTimeOffset.MinValue) { TimeZone = "UTC", Week = SlaClockTests.Weekdays() });
         options.Calendars.Add(new CalendarLayer("branch", s_thursday) { TimeZone = "UTC", Week = Closed() });
         if (reopens)
         {
-            options.Calendars.Add(new CalendarLayer("branch", s_monday) { TimeZone = "UTC", Week = SlaClockTests.Weekdays() });
+            options.Calendars.Add(new CalendarLayer("branch", CalendarChangeTests.Monday) { TimeZone = "UTC", Week = SlaClockTests.Weekdays() });
         }
     });
 
@@ -39,7 +31,7 @@ public sealed class ClosedCalendarTests
     public async Task A_clock_started_while_a_closed_week_is_in_force_is_due_after_it_and_its_views_answer()
     {
         var h = Harness(reopens: true);
-        await h.DeployAsync(s_task);
+        await h.DeployAsync(CalendarChangeTests.Journey);
 
         var instance = await h.StartAsync("p");
         await h.AdvanceTimeAsync(TimeSpan.FromHours(2)); // still closed: nothing has been used
@@ -59,7 +51,7 @@ public sealed class ClosedCalendarTests
     public async Task A_clock_on_a_chain_that_never_has_working_time_again_is_an_incident_on_its_element_not_a_failed_start()
     {
         var h = Harness(reopens: false);
-        await h.DeployAsync(s_task);
+        await h.DeployAsync(CalendarChangeTests.Journey);
 
         var instance = await h.StartAsync("p");
         var incident = (await instance.IncidentsAsync()).Single();
