@@ -12,89 +12,30 @@ namespace Workflows.Host.Tests;
 /// drafts a browser kept in localStorage move to the server once; drafts are renamed and deleted from the side view.
 /// </summary>
 [NonParallelizable]
-public sealed class DesignerDraftsBrowserTests() : HostFixture(Backend.Sqlite)
+public sealed class DesignerDraftsBrowserTests : BrowserFixture
 {
-    private Uri _base = null!;
-    private TestBrowser _browser = null!;
-    private readonly List<IBrowserContext> _contexts = [];
-    private readonly List<string> _pageErrors = [];
-
-    private protected override bool Kestrel => true;
-
-    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string> { ["Workflows__Auth__TokenLifetime"] = "30.00:00:00" };
-
-    [OneTimeSetUp]
-    public async Task StartTheBrowser()
-    {
-        _base = Host.BaseAddress();
-        _browser = await TestBrowser.LaunchAsync(_base, "/signin", "/app/app.css", "/app/common.js", "/app/designer.js", "/app/designer-drafts.js", "/app/designer-compare.js",
-            "/lib/designer/designer.js", "/lib/designer/designer.css", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopTheBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
-    [SetUp]
-    public void NoErrorsYet() => _pageErrors.Clear();
-
-    [TearDown]
-    public async Task NoPageLoggedAnError()
-    {
-        foreach (var context in _contexts)
-        {
-            if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed && context.Pages.Count > 0)
-            {
-                await TestBrowser.ScreenshotAsync(context.Pages[0], $"failed-{TestContext.CurrentContext.Test.MethodName}-{_contexts.IndexOf(context)}");
-            }
-
-            await context.CloseAsync();
-        }
-
-        _contexts.Clear();
-        Assert.That(_pageErrors, Is.Empty, "errors in the page's console");
-    }
+    private protected override IReadOnlyList<string> Warm { get; } = ["/app/designer.js", "/app/designer-drafts.js", "/app/designer-compare.js",
+        "/lib/designer/designer.js", "/lib/designer/designer.css", "/lib/bpmn-js/bpmn-navigated-viewer.production.min.js"];
 
     /// <summary>alice's designer in a browser context of its own, with <paramref name="journey"/> open when given.</summary>
     private async Task<IPage> DesignerAsync(string? journey = "complaint")
     {
-        var context = await _browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _base.ToString(), ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
-        _contexts.Add(context);
-        context.SetDefaultTimeout(60_000);
-        context.SetDefaultNavigationTimeout(60_000);
-        var page = await context.NewPageAsync();
-        page.PageError += (_, error) => _pageErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error" && !message.Text.Contains("409", StringComparison.Ordinal))
-            {
-                _pageErrors.Add(message.Text);
-            }
-        };
-        await TestBrowser.SignInAsync(context, "alice");
-        await page.GotoAsync("/designer");
+        // A stale tab's save is refused (409): the test asks for it.
+        var page = await OpenAsync("alice", "/designer", tolerated: error => error.Contains("409", StringComparison.Ordinal));
         await ExpectTextAsync(page, "[data-test=status]", "a new diagram");
         if (journey is not null)
         {
-            await OpenAsync(page, journey);
+            await OpenJourneyAsync(page, journey);
         }
 
         return page;
     }
 
-    private static async Task OpenAsync(IPage page, string journey)
+    private static async Task OpenJourneyAsync(IPage page, string journey)
     {
         await page.SelectOptionAsync("[data-test=library]", journey);
         await Assertions.Expect(page.Locator("[data-test=status]")).ToHaveTextAsync($"{journey} open");
     }
-
-    private static Task ExpectTextAsync(IPage page, string selector, string text) =>
-        Assertions.Expect(page.Locator(selector)).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
 
     private static Task<string> XmlAsync(IPage page) => page.EvaluateAsync<string>("async () => (await window.wfDesigner.modeler.saveXML()).xml");
 
@@ -188,9 +129,9 @@ public sealed class DesignerDraftsBrowserTests() : HostFixture(Backend.Sqlite)
         var dialog = page.Locator("[data-test=unsaved-dialog]");
 
         // Nothing edited: the other journey opens without a question.
-        await OpenAsync(page, other);
+        await OpenJourneyAsync(page, other);
         await Assertions.Expect(dialog).ToBeHiddenAsync();
-        await OpenAsync(page, "complaint");
+        await OpenJourneyAsync(page, "complaint");
 
         await NameAsync(page, "register", "Register, unsaved");
         await ExpectTextAsync(page, "[data-test=draft-state]", "not saved");
@@ -209,7 +150,7 @@ public sealed class DesignerDraftsBrowserTests() : HostFixture(Backend.Sqlite)
         var discarded = await XmlAsync(page);
 
         // Edits, then a file: saved as a draft when the analyst says so, then the file opens.
-        await OpenAsync(page, "complaint");
+        await OpenJourneyAsync(page, "complaint");
         await NameAsync(page, "register", "Register, then import");
         await Assertions.Expect(page.Locator("[data-test=draft-state]")).ToHaveTextAsync("not saved");
         await page.SetInputFilesAsync("[data-test=file]", new FilePayload { Name = "callback.bpmn", MimeType = "application/xml", Buffer = System.Text.Encoding.UTF8.GetBytes(Callback) });
