@@ -61,6 +61,7 @@ public sealed class FormsGuardBrowserTests : BrowserFixture
             ] }
             """);
 
+        var view = await ann.GetJsonAsync($"/api/tasks/{task}/case");
         var page = await OpenAsync("ann", "/inbox");
         await page.ClickAsync($"[data-task=\"{task}\"]");
         var form = page.Locator("[data-test=task-form]");
@@ -75,6 +76,7 @@ public sealed class FormsGuardBrowserTests : BrowserFixture
         using (Assert.EnterMultipleScope())
         {
             Assert.That(active, Is.Zero, "no handler, script, image or script address reached the page");
+            Assert.That(view.GetProperty("engineOwned").EnumerateArray().Select(v => v.GetString()), Is.EqualTo(new[] { "branch", "caseId" }), "the form's fields the inbox never sends back");
             Assert.That(done.GetProperty("status").GetString(), Is.EqualTo("completed"));
             Assert.That(done.GetProperty("variables").GetProperty("amount").GetDecimal(), Is.EqualTo(5m));
             Assert.That(done.GetProperty("variables").GetProperty("branch").GetString(), Is.EqualTo("paris-01"), "the engine's own value, untouched");

@@ -21,8 +21,8 @@ internal sealed record CustomerStep(string Label, bool CustomerAnswers)
 /// <summary>A question the journey asks the customer now: an open task marked <c>customerAnswers</c>, with its form.</summary>
 internal sealed record CustomerQuestion(Guid TaskId, string Title, System.Text.Json.JsonElement? FormSchema, IReadOnlyList<TaskFormField> Fields)
 {
-    /// <summary>The variables the engine sets alone: the tracker never sends them, even when the form has a field for them.</summary>
-    public IReadOnlyList<string> EngineOwned { get; } = InputRules.EngineOwned;
+    /// <summary>The form's fields the engine sets alone (a form kept from before they were refused): the tracker never sends them.</summary>
+    public IReadOnlyList<string> EngineOwned => InputRules.EngineOwnedOf(Fields);
 }
 
 /// <summary>

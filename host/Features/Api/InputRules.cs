@@ -21,8 +21,9 @@ internal static class InputRules
         "caseId", "branch", "branchSettings", "calendar", "handoff",
     };
 
-    /// <summary>The system variables in order, as the pages get them with a form, so that they never send them back.</summary>
-    public static readonly IReadOnlyList<string> EngineOwned = [.. SystemVariables.Order(StringComparer.Ordinal)];
+    /// <summary>The system variables a form's fields set (by their top-level name), as the pages get them so that they never send them back.</summary>
+    public static IReadOnlyList<string> EngineOwnedOf(IEnumerable<TaskFormField> fields) =>
+        [.. fields.Select(f => f.Id.Split('.')[0]).Where(SystemVariables.Contains).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     /// <summary>Besides the system variables, what no message or task completion changes: whose case it is.</summary>
     public static readonly IReadOnlySet<string> PartyVariables = new HashSet<string>(StringComparer.Ordinal) { "customerId" };

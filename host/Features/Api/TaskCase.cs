@@ -27,8 +27,8 @@ internal sealed record CaseDataItem(string Variable, string Label)
 /// </summary>
 internal sealed record TaskCase(UserTaskInfo Task, string Step, IReadOnlyList<CaseDatum> CaseData, JsonElement FormValues, CaseJourney Journey)
 {
-    /// <summary>The variables the engine sets alone: the page shows them when the form has them, and never sends them back.</summary>
-    public IReadOnlyList<string> EngineOwned { get; } = InputRules.EngineOwned;
+    /// <summary>The form's fields the engine sets alone (a form kept from before they were refused): the page shows them, and never sends them back.</summary>
+    public IReadOnlyList<string> EngineOwned { get; init; } = [];
 }
 
 /// <summary>Where a case stands, in the journey's words: its clocks and its timeline.</summary>
@@ -61,7 +61,10 @@ internal static partial class TaskCases
         var json = ApiJson.ToJson(visible);
         var caseData = shown.Select(c => new CaseDatum(c.Variable, c.Label, json.GetProperty(c.Variable))).ToList();
         var formValues = ApiJson.ToJson(visible.Where(v => form.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal));
-        return new TaskCase(task, StepName(names, task.ElementId, task.Name), caseData, formValues, await JourneyAsync(snapshot, names, engine, ct));
+        return new TaskCase(task, StepName(names, task.ElementId, task.Name), caseData, formValues, await JourneyAsync(snapshot, names, engine, ct))
+        {
+            EngineOwned = InputRules.EngineOwnedOf(task.Form),
+        };
     }
 
     public static async Task<CaseJourney> JourneyAsync(ProcessInstanceSnapshot snapshot, ProcessNames names, WorkflowEngine engine, CancellationToken ct)
