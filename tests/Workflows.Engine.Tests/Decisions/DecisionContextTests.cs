@@ -14,7 +14,7 @@ public sealed class DecisionContextTests
 
     // The front desk settles up to a limit: a number, or an expression such as branchSettings.limit.
     private static string Desk(string limit) => $$"""
-        <definitions xmlns="{{Ns}}" id="desk" name="Desk" namespace="urn:test">
+        <definitions xmlns="{{Ns}}" id="desk-definitions" name="Desk" namespace="urn:test">
           <decision id="desk" name="Front desk">
             <decisionTable id="t" hitPolicy="FIRST">
               <input id="i" label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input>
