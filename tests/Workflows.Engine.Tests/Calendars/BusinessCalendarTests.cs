@@ -149,4 +149,53 @@ public sealed class BusinessCalendarTests
             Assert.That(() => registry.Resolve(["nowhere"], DateTimeOffset.UtcNow), Throws.ArgumentException.With.Message.Contains("nowhere"));
         }
     }
+
+    [Test]
+    public void A_chain_resolves_to_one_calendar_until_a_layer_gets_a_new_version()
+    {
+        var registry = new CalendarRegistry();
+        registry.Add(new CalendarLayer("group", DateTimeOffset.MinValue)
+        {
+            TimeZone = "Europe/Paris",
+            Week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> { [DayOfWeek.Monday] = Hours("09:00-17:00"), [DayOfWeek.Tuesday] = Hours("09:00-17:00") },
+        });
+        registry.Add(new CalendarLayer("branch", DateTimeOffset.MinValue));
+        string[] chain = ["group", "branch"];
+        var at = new DateTimeOffset(2025, 5, 15, 0, 0, 0, TimeSpan.Zero);
+
+        var first = registry.Resolve(chain, at);
+        var again = registry.Resolve(chain, at.AddDays(3));
+        var monday = new DateOnly(2025, 5, 19);
+        var before = first.AddWorkingTime(Paris(2025, 5, 19, 9), TimeSpan.FromHours(10));
+        registry.Add(new CalendarLayer("branch", new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero))
+        {
+            Week = new Dictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> { [DayOfWeek.Monday] = [] },
+        });
+        var changed = registry.Resolve(chain, at);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(again, Is.SameAs(first), "the same layer versions make the same calendar: it is made once");
+            Assert.That(before, Is.EqualTo(Paris(2025, 5, 20, 11)), "Monday 8 hours, Tuesday 2");
+            Assert.That(changed, Is.Not.SameAs(first), "a version added since is taken at once");
+            Assert.That(changed.IsBusinessDay(monday), Is.False, "the new version closes Mondays");
+            Assert.That(changed.AddWorkingTime(Paris(2025, 5, 19, 9), TimeSpan.FromHours(10)), Is.EqualTo(Paris(2025, 5, 27, 11)), "Tuesday 8 hours, the next Tuesday 2");
+            Assert.That(first.AddWorkingTime(Paris(2025, 5, 19, 9), TimeSpan.FromHours(10)), Is.EqualTo(before), "a calendar already made answers the same the second time");
+        }
+    }
+
+    [Test]
+    public void Daylight_saving_answers_stay_the_same_when_asked_again()
+    {
+        var allDay = new BusinessCalendar("24/7", s_paris, Enum.GetValues<DayOfWeek>().ToDictionary(d => d, _ => Hours("00:00-00:00")));
+
+        for (var round = 0; round < 2; round++)
+        {
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(allDay.AddWorkingTime(Paris(2025, 3, 30, 1), TimeSpan.FromHours(2)), Is.EqualTo(Paris(2025, 3, 30, 4)), $"spring gap, round {round}");
+                Assert.That(allDay.WorkingTimeBetween(Paris(2025, 10, 26, 0), Paris(2025, 10, 26, 6)), Is.EqualTo(TimeSpan.FromHours(7)), $"autumn overlap, round {round}");
+            }
+        }
+    }
 }

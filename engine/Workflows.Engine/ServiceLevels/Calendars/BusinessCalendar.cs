@@ -41,6 +41,12 @@ public sealed class BusinessCalendar
     private readonly HashSet<(int Month, int Day)> _yearlyHolidays;
     private readonly HashSet<DateOnly> _workingDays;
 
+    // Local moments already placed on the instant line: every clock started walks the working days ahead of it, and each
+    // day's ends cost three time-zone rule lookups (a gap, an overlap, the offset). A calendar lives as long as its layer
+    // versions (CalendarRegistry keeps it), so the same days come back; the cache is emptied past its size limit.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DateTime, DateTimeOffset> _instants = new();
+    private const int MaxInstants = 4096;
+
     /// <summary>Creates a calendar.</summary>
     public BusinessCalendar(string name, TimeZoneInfo zone, IReadOnlyDictionary<DayOfWeek, IReadOnlyList<WorkingInterval>> week, IEnumerable<DateOnly>? holidays = null, IEnumerable<(int Month, int Day)>? yearlyHolidays = null, IEnumerable<DateOnly>? workingDays = null)
     {
@@ -186,6 +192,21 @@ public sealed class BusinessCalendar
     internal DateTimeOffset ToInstant(DateOnly day, TimeSpan timeOfDay)
     {
         var local = day.ToDateTime(TimeOnly.MinValue).Add(timeOfDay);
+        if (_instants.TryGetValue(local, out var known))
+        {
+            return known;
+        }
+
+        if (_instants.Count >= MaxInstants)
+        {
+            _instants.Clear();
+        }
+
+        return _instants[local] = Place(local);
+    }
+
+    private DateTimeOffset Place(DateTime local)
+    {
         while (Zone.IsInvalidTime(local))
         {
             local = local.AddMinutes(1); // inside a spring gap: the first minute after it
