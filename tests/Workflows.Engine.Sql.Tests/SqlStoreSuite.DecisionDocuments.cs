@@ -83,4 +83,27 @@ public abstract partial class SqlStoreSuite
             Assert.That(documents, Is.EqualTo(1), "the first redraw's document went when the second took its place");
         }
     }
+
+    [Test]
+    public async Task A_library_decision_stored_under_an_older_canonical_form_is_recognised_and_not_deployed_again()
+    {
+        var decision = "older-" + Guid.NewGuid().ToString("N")[..8];
+        var dmn = $"""
+            <definitions xmlns="{DmnNs}" id="older" name="older" namespace="urn:older">
+              <decision id="{decision}" name="Older"><literalExpression><text>1</text></literalExpression></decision>
+            </definitions>
+            """;
+        var h = await HarnessAsync();
+        await h.Engine.Deployments.DeployAsync([dmn]);
+        await h.Engine.Deployments.DeployAsync([dmn.Replace("<text>1</text>", "<text>2</text>", StringComparison.Ordinal)]);
+        // Version 1 as deployed before the canonical form changed: its stored checksum is no longer today's.
+        await using (var connection = await NewSqlStore().OpenAsync(default))
+        {
+            await connection.ExecuteAsync("UPDATE wf_decision_definitions SET checksum = 'an older form' WHERE decision_id = @decision AND version = 1", new { decision });
+        }
+
+        var ensured = await h.Engine.Deployments.EnsureDeployedAsync(dmn);
+
+        Assert.That(ensured.Decisions.Single() is { Version: 1, IsNew: false }, Is.True, "version 1's stored document still has the model: no third version");
+    }
 }

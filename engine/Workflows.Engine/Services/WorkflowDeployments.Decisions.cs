@@ -158,12 +158,23 @@ public sealed partial class WorkflowDeployments
 
         var checksum = CanonicalModel.Checksum(xml);
         var existing = new List<DecisionRecord>();
+        var stored = new StoredDecisionDocuments(Store, ct);
         foreach (var decision in model.Decisions)
         {
             var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
-            // The stored checksum, else the stored XML's under today's canonical form (a version deployed before the
-            // form learnt to leave something out, such as a DMN default, still has the model).
-            var same = versions.Where(v => v.Checksum == checksum || CanonicalModel.Checksum(v.Xml) == checksum).MaxBy(v => v.Version);
+            // The stored checksum, else the stored document's under today's canonical form (a version deployed before the
+            // form learnt to leave something out, such as a DMN default, still has the model). The list's rows carry no
+            // XML: the document is read once per document, newest version first.
+            DecisionRecord? same = null;
+            foreach (var version in versions.OrderByDescending(v => v.Version))
+            {
+                if (version.Checksum == checksum || await stored.ChecksumAsync(version).ConfigureAwait(false) == checksum)
+                {
+                    same = version;
+                    break;
+                }
+            }
+
             if (same is null)
             {
                 return await DeployAsync([xml], deployedBy, ct).ConfigureAwait(false);
