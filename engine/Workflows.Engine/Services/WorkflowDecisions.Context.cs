@@ -81,7 +81,7 @@ public sealed partial class WorkflowDecisions
                     callers.Add(process);
                 }
             }
-            catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
+            catch (Exception e) when (e is DefinitionUnreadableException or InvalidOperationException or InvalidDataException)
             {
                 // An unreadable stored version: its own problem is reported where it is started.
             }
