@@ -128,7 +128,7 @@ public sealed partial class WorkflowDeployments
             var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
             var latest = versions.Count > 0 ? versions[^1] : null;
             var tag = tags.GetValueOrDefault(decision.Id);
-            if (!renew && latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || await stored.ChecksumAsync(latest).ConfigureAwait(false) == checksum))
+            if (!renew && latest is not null && await SameDecisionAsync(latest, checksum, tag, stored).ConfigureAwait(false))
             {
                 var redrawn = !string.Equals(await stored.XmlAsync(latest).ConfigureAwait(false), xml, StringComparison.Ordinal);
                 if (redrawn)
@@ -162,9 +162,8 @@ public sealed partial class WorkflowDeployments
         foreach (var decision in model.Decisions)
         {
             var versions = await Store.GetDecisionsAsync(decision.Id, ct).ConfigureAwait(false);
-            // The stored checksum, else the stored document's under today's canonical form (a version deployed before the
-            // form learnt to leave something out, such as a DMN default, still has the model). The list's rows carry no
-            // XML: the document is read once per document, newest version first.
+            // Any version with the model, newest first (a DMN default left out by a later canonical form still counts);
+            // the list's rows carry no XML, their documents are read through `stored`, once each.
             DecisionRecord? same = null;
             foreach (var version in versions.OrderByDescending(v => v.Version))
             {

@@ -130,8 +130,10 @@ public sealed partial class WorkflowDeployments
     private static bool SameProcess([NotNullWhen(true)] DefinitionRecord? latest, string checksum) =>
         latest is not null && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum);
 
-    private static bool SameDecision([NotNullWhen(true)] DecisionRecord? latest, string? checksum, string? tag) =>
-        latest is not null && latest.VersionTag == tag && (latest.Checksum == checksum || CanonicalModel.Checksum(latest.Xml) == checksum);
+    // The stored checksum, else the stored document's under today's canonical form (a version deployed before the form
+    // learnt to leave something out still has the model); each stored document is read and checked once per deployment.
+    private static async ValueTask<bool> SameDecisionAsync(DecisionRecord latest, string? checksum, string? tag, StoredDecisionDocuments stored) =>
+        latest.VersionTag == tag && (latest.Checksum == checksum || await stored.ChecksumAsync(latest).ConfigureAwait(false) == checksum);
 
     // Whether some process or decision of the documents is not the model its latest version has.
     private async ValueTask<bool> AnyChangedAsync(IReadOnlyList<ReadDocument> read, CancellationToken ct)
@@ -153,9 +155,11 @@ public sealed partial class WorkflowDeployments
             {
                 var checksum = CanonicalModel.Checksum(document.Xml);
                 var tags = DeployedDecisions.VersionTags(document.Xml);
+                var stored = new StoredDecisionDocuments(Store, ct);
                 foreach (var decision in dmn.Decisions)
                 {
-                    if (!SameDecision(await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false), checksum, tags.GetValueOrDefault(decision.Id)))
+                    if (await Store.GetLatestDecisionAsync(decision.Id, ct).ConfigureAwait(false) is not { } latest
+                        || !await SameDecisionAsync(latest, checksum, tags.GetValueOrDefault(decision.Id), stored).ConfigureAwait(false))
                     {
                         return true;
                     }
