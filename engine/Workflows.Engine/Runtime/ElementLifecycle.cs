@@ -235,7 +235,7 @@ internal sealed class ElementLifecycle(Execution execution)
     }
 
     /// <summary>Removes an element instance that is done, closing its wait points; the history kind says how it ended (completed, terminated or interrupted).</summary>
-    public void Leave(LoadedInstance instance, ElementInstance element, string historyKind)
+    public void Leave(LoadedInstance instance, ElementInstance element, HistoryKind historyKind)
     {
         var completed = historyKind == HistoryKind.ElementCompleted;
         execution.Waits.CloseWaits(element);
@@ -263,8 +263,9 @@ internal sealed class ElementLifecycle(Execution execution)
     // ---------------------------------------------------------------- termination
 
     /// <summary>Ends an element instance and everything inside it: child tokens, tasks, jobs, waits, called instances.</summary>
-    public async ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, string historyKind = HistoryKind.ElementTerminated)
+    public async ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, HistoryKind? how = null)
     {
+        var historyKind = how ?? HistoryKind.ElementTerminated;
         foreach (var child in ElementTree.Children(instance.State, element.Key))
         {
             await TerminateAsync(instance, child, historyKind == HistoryKind.ElementInterrupted ? HistoryKind.ElementTerminated : historyKind).ConfigureAwait(false);

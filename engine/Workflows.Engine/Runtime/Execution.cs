@@ -167,7 +167,7 @@ internal sealed class Execution
     public LoadedInstance CreateInstance(ProcessDefinition definition, string? businessKey, FeelContext variables, Guid? parentInstanceId = null, long? parentElementKey = null) =>
         Unit.CreateInstance(definition, businessKey, variables, parentInstanceId, parentElementKey);
 
-    public void History(LoadedInstance instance, string kind, string? elementId, long? elementKey, string? detail = null) =>
+    public void History(LoadedInstance instance, HistoryKind kind, string? elementId, long? elementKey, string? detail = null) =>
         Unit.History(instance, kind, elementId, elementKey, detail);
 
     // ---------------------------------------------------------------- tokens
@@ -186,7 +186,7 @@ internal sealed class Execution
         Behaviours.Containers.ProcessBehaviour.StartAsync(this, instance, startNode, triggerVariables);
 
     /// <summary>Ends an element instance and everything inside it: child tokens, tasks, jobs, waits, called instances.</summary>
-    public ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, string historyKind = HistoryKind.ElementTerminated) =>
+    public ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, HistoryKind? historyKind = null) =>
         Elements.TerminateAsync(instance, element, historyKind);
 
     /// <summary>Ends a whole instance without handing anything back to a caller.</summary>

@@ -210,8 +210,8 @@ internal sealed class UnitOfWork
 
     // ---------------------------------------------------------------- history and commit
 
-    public void History(LoadedInstance instance, string kind, string? elementId, long? elementKey, string? detail = null) =>
-        Changes.History.Add(new HistoryRecord(instance.Id, Now, kind, elementId, elementKey, Actor, detail));
+    public void History(LoadedInstance instance, HistoryKind kind, string? elementId, long? elementKey, string? detail = null) =>
+        Changes.History.Add(new HistoryRecord(instance.Id, Now, kind.Value, elementId, elementKey, Actor, detail));
 
     public async ValueTask CommitAsync()
     {

@@ -1,3 +1,5 @@
+using Workflows.Engine.Runtime;
+
 namespace Workflows.Engine.ServiceLevels;
 
 /// <summary>
@@ -6,16 +8,16 @@ namespace Workflows.Engine.ServiceLevels;
 /// </summary>
 internal static class ServiceLevelHistory
 {
-    public const string ClockStarted = "clock-started";
-    public const string ClockMet = "clock-met";
-    public const string ClockMissed = "clock-missed";
-    public const string ClockCancelled = "clock-cancelled";
-    public const string ClockPaused = "clock-paused";
-    public const string ClockResumed = "clock-resumed";
-    public const string ClockRecalculated = "clock-recalculated";
-    public const string ClockWarning = "clock-warning";
-    public const string ClockBreached = "clock-breached";
-    public const string ClockEscalated = "clock-escalated";
-    public const string SatisfactionRecorded = "satisfaction-recorded";
-    public const string RecoveryTaskCreated = "recovery-task-created";
+    public static readonly HistoryKind ClockStarted = new("clock-started");
+    public static readonly HistoryKind ClockMet = new("clock-met");
+    public static readonly HistoryKind ClockMissed = new("clock-missed");
+    public static readonly HistoryKind ClockCancelled = new("clock-cancelled");
+    public static readonly HistoryKind ClockPaused = new("clock-paused");
+    public static readonly HistoryKind ClockResumed = new("clock-resumed");
+    public static readonly HistoryKind ClockRecalculated = new("clock-recalculated");
+    public static readonly HistoryKind ClockWarning = new("clock-warning");
+    public static readonly HistoryKind ClockBreached = new("clock-breached");
+    public static readonly HistoryKind ClockEscalated = new("clock-escalated");
+    public static readonly HistoryKind SatisfactionRecorded = new("satisfaction-recorded");
+    public static readonly HistoryKind RecoveryTaskCreated = new("recovery-task-created");
 }

@@ -111,7 +111,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
             foreach (var branch in runners)
             {
                 var started = execution.CreateInstance(definition, null, Pins.Initial(branch, definition.Process, null));
-                execution.History(started, "timer-fired", timer.ElementId, null);
+                execution.History(started, HistoryKind.TimerFired, timer.ElementId, null);
                 await execution.StartAtAsync(started, definition.Node(timer.ElementId), []).ConfigureAwait(false);
             }
 
@@ -128,7 +128,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
                 : throw CommandRunner.Stranded(instance, "timer", timer.Id, timer.ElementKey, owner, null);
         }
 
-        execution.History(instance, "timer-fired", timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        execution.History(instance, HistoryKind.TimerFired, timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         await execution.TriggerWaitAsync(instance, owner, wait, null, timer).ConfigureAwait(false);
         return 1;
     }

@@ -69,7 +69,7 @@ public sealed class WorkflowInspection
             // Its calls by the rows of the instances it called, each at the call activity its history names.
             foreach (var called in await Store.GetActiveCalledInstancesAsync(instanceId, cancellationToken).ConfigureAwait(false))
             {
-                var call = history.LastOrDefault(h => h.Kind == HistoryKind.InstanceCalled && h.Detail == called.Id.ToString());
+                var call = history.LastOrDefault(h => h.Kind == HistoryKind.InstanceCalled.Value && h.Detail == called.Id.ToString());
                 points.Add(new WaitPointInfo("call", call?.ElementId ?? "", call?.ElementKey ?? 0, called.Id, null) { Name = called.ProcessId });
             }
         }

@@ -1,3 +1,4 @@
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -53,7 +54,7 @@ public sealed partial class WorkflowJobs
             var left = retries ?? job.Retries - 1;
             execution.Changes.JobsClosed.Add(job.Id);
             element.JobId = null;
-            execution.History(instance, "job-failed", job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
+            execution.History(instance, HistoryKind.JobFailed, job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
             if (left > 0)
             {
                 var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? RetryBackoff(job)), Failures = job.Failures + 1 };
@@ -108,7 +109,7 @@ public sealed partial class WorkflowJobs
         {
             execution.Actor = worker;
             var (instance, element, job) = await LoadAnsweredAsync(execution, jobId, leased ? worker : null, cancellationToken).ConfigureAwait(false);
-            execution.History(instance, "job-completed", job.ElementId, element.Key, job.Type);
+            execution.History(instance, HistoryKind.JobCompleted, job.ElementId, element.Key, job.Type);
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return job.Type;
         }, cancellationToken, name: "CompleteJob").ConfigureAwait(false);

@@ -329,7 +329,7 @@ public sealed class WorkflowRollouts
     private async ValueTask<int> StartedOnAsync(InstanceSummary summary, CancellationToken ct)
     {
         var history = await _queries.GetHistoryAsync(summary.Id, ct).ConfigureAwait(false);
-        var first = history.FirstOrDefault(h => h.Kind == Runtime.HistoryKind.InstanceMigrated)?.Detail;
+        var first = history.FirstOrDefault(h => h.Kind == Runtime.HistoryKind.InstanceMigrated.Value)?.Detail;
         if (first is not null && first.StartsWith("version ", StringComparison.Ordinal)
             && int.TryParse(first.AsSpan(8, first.IndexOf(' ', 8) is var end and > 8 ? end - 8 : 0), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var from))
         {

@@ -182,7 +182,7 @@ public sealed class WorkflowRuntime
                 continue;
             }
 
-            execution.History(instance, "message-correlated", subscription.ElementId, owner.Key, message.Name);
+            execution.History(instance, HistoryKind.MessageCorrelated, subscription.ElementId, owner.Key, message.Name);
             await execution.TriggerWaitAsync(instance, owner, wait, values.Copy()).ConfigureAwait(false);
             correlated.Add((instance.Id, instance.State.ProcessId));
             correlatedProcesses.Add(instance.State.ProcessId);
@@ -345,7 +345,7 @@ public sealed class WorkflowRuntime
                 VariableScopes.SetProcessVariable(instance, k, v);
             }
 
-            execution.History(instance, "variables-set", null, null, string.Join(", ", values.Keys));
+            execution.History(instance, HistoryKind.VariablesSet, null, null, string.Join(", ", values.Keys));
             return true;
         }, cancellationToken);
     }

@@ -1,3 +1,4 @@
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -80,12 +81,12 @@ public sealed class WorkflowTasks
                     Runtime.VariableScopes.SetProcessVariable(instance, name, value);
                 }
 
-                execution.History(instance, "task-completed", task.ElementId, null, taskId.ToString());
+                execution.History(instance, HistoryKind.TaskCompleted, task.ElementId, null, taskId.ToString());
                 return true;
             }
 
             var element = CommandRunner.TaskOwner(instance, task);
-            execution.History(instance, "task-completed", task.ElementId, element.Key, taskId.ToString());
+            execution.History(instance, HistoryKind.TaskCompleted, task.ElementId, element.Key, taskId.ToString());
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
         }, cancellationToken, name: "CompleteUserTask");
@@ -94,7 +95,7 @@ public sealed class WorkflowTasks
     /// <summary>Takes an open task for <paramref name="user"/>; taking one's own task again changes nothing.</summary>
     /// <exception cref="WorkflowConflictException">Another user holds the task, or it is no longer open.</exception>
     public Task ClaimAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, "task-claimed", null, task => task.Assignee is null || task.Assignee == user
+        UpdateAsync(taskId, user, HistoryKind.TaskClaimed, null, task => task.Assignee is null || task.Assignee == user
             ? task with { Assignee = user }
             : throw new WorkflowConflictException($"user task {taskId} is already claimed by {task.Assignee}"), cancellationToken);
 
@@ -181,24 +182,24 @@ public sealed class WorkflowTasks
     /// <summary>Gives a claimed task back to its queues.</summary>
     /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
     public Task UnclaimAsync(Guid taskId, string user, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, "task-unclaimed", null, task => task.Assignee is null || task.Assignee == user
+        UpdateAsync(taskId, user, HistoryKind.TaskUnclaimed, null, task => task.Assignee is null || task.Assignee == user
             ? task with { Assignee = null }
             : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
 
     /// <summary>Hands a task from <paramref name="user"/> (who holds it, or nobody does) to <paramref name="delegateTo"/>.</summary>
     /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
     public Task DelegateAsync(Guid taskId, string user, string delegateTo, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, "task-delegated", delegateTo, task => task.Assignee is null || task.Assignee == user
+        UpdateAsync(taskId, user, HistoryKind.TaskDelegated, delegateTo, task => task.Assignee is null || task.Assignee == user
             ? task with { Assignee = delegateTo }
             : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
 
     /// <summary>Moves a task to another queue, unassigned.</summary>
     public Task MoveAsync(Guid taskId, string queue, string user, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, "task-moved", queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
+        UpdateAsync(taskId, user, HistoryKind.TaskMoved, queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
 
     /// <summary>Adds a comment to a task's history.</summary>
     public Task CommentAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, "task-comment", comment, task => task, cancellationToken);
+        UpdateAsync(taskId, user, HistoryKind.TaskComment, comment, task => task, cancellationToken);
 
     private async Task<UserTaskInfo?> TryClaimAsync(Guid taskId, string user, CancellationToken cancellationToken)
     {
@@ -210,7 +211,7 @@ public sealed class WorkflowTasks
 
         try
         {
-            return InfoMapper.ToInfo(await UpdateAsync(taskId, user, "task-claimed", "next task", task => task.Assignee is null
+            return InfoMapper.ToInfo(await UpdateAsync(taskId, user, HistoryKind.TaskClaimed, "next task", task => task.Assignee is null
                 ? task with { Assignee = user }
                 : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false));
         }
@@ -221,7 +222,7 @@ public sealed class WorkflowTasks
     }
 
     // One path for every task change: through the instance, so that its row version picks one winner.
-    private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, string historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
+    private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, HistoryKind historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         return _runner.ExecuteAsync(async execution =>
