@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Workflows.Engine.Forms;
@@ -42,12 +43,29 @@ internal static class FormContent
     // backtracking: a form's text is up to the model's size, and "<<<<…" must not cost the square of it.
     private static readonly Regex s_activeElement = new(@"<\s*(script|iframe|frame|frameset|object|embed|applet|base|meta|link|svg|math|form|input|button|textarea|select)\b", Options);
     private static readonly Regex s_handler = new(@"<[^<>]*[\s/""']on([a-z]+)\s*=", Options);
-    private static readonly Regex s_scriptAddress = new(@"(javascript|vbscript)\s*:", Options);
+    // A browser reads "jav&#x61;script:" and "java\tscript:" as javascript: (entities decoded, tabs, newlines and other
+    // controls skipped inside the scheme): the scheme is matched with any of those between its letters, after decoding.
+    private static readonly Regex s_scriptAddress = new($"({Spread("javascript")}|{Spread("vbscript")}){Gap}:", Options);
+    private static readonly Regex s_entity = new(@"&(#x([0-9a-f]{1,6})|#([0-9]{1,7})|colon|tab|newline);?", Options);
+    private const string Gap = @"[\x00-\x20]*";
 
     /// <summary>What active markup <paramref name="content"/> holds, in words; null when none.</summary>
     public static string? Problem(string content) =>
         s_activeElement.Match(content) is { Success: true } element ? $"a <{element.Groups[1].Value.ToLowerInvariant()}> element"
         : s_handler.Match(content) is { Success: true } handler ? $"an event handler (on{handler.Groups[1].Value.ToLowerInvariant()}=)"
-        : s_scriptAddress.IsMatch(content) ? "a javascript: or vbscript: address"
+        : s_scriptAddress.IsMatch(content) || s_scriptAddress.IsMatch(DecodeEntities(content)) ? "a javascript: or vbscript: address"
         : null;
+
+    private static string Spread(string word) => string.Join(Gap, word.ToCharArray());
+
+    // The character references a browser decodes in an attribute (numeric ones with or without their ';', and the named
+    // ones that can spell a scheme's separator or hide a gap); the rest are left, as they cannot make a scheme.
+    private static string DecodeEntities(string content) =>
+        !content.Contains('&') ? content : s_entity.Replace(content, m =>
+        {
+            var code = m.Groups[2].Success ? int.Parse(m.Groups[2].ValueSpan, NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+                : m.Groups[3].Success ? int.Parse(m.Groups[3].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture)
+                : m.Groups[1].Value.ToLowerInvariant() switch { "colon" => ':', "tab" => '\t', _ => '\n' };
+            return code is > 0 and <= 0x10FFFF and not (>= 0xD800 and <= 0xDFFF) ? char.ConvertFromUtf32(code) : "\uFFFD";
+        });
 }

@@ -27,7 +27,7 @@ internal static class FormValidator
     private static readonly Regex s_email = new(@"^[^\s@""<>()\[\],;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", RegexOptions.CultureInvariant, s_patternTimeout);
     private static readonly Regex s_phone = new(@"^(\+|00)[1-9][0-9 .()-]{5,20}$", RegexOptions.CultureInvariant, s_patternTimeout);
 
-    /// <summary>The pattern as a .NET regular expression with a time-out; null when it is not one.</summary>
+    /// <summary>The pattern (JavaScript's, as form-js tests it) as a .NET regular expression with a time-out; null when it is not one.</summary>
     public static Regex? Compile(string pattern) => Compile(pattern, s_patternTimeout);
 
     /// <summary>
@@ -36,6 +36,7 @@ internal static class FormValidator
     /// </summary>
     private static Regex? Compile(string pattern, TimeSpan timeout)
     {
+        pattern = EcmaPattern.ToDotNet(pattern);
         try
         {
             return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, timeout);

@@ -139,6 +139,48 @@ public sealed class CamundaFormGuardTests
         await h.Engine.Tasks.CompleteAsync(task, Vars([.. Enumerable.Range(0, 30).Select(i => ($"f{i}", (object?)"aaa"))]));
     }
 
+    [Test]
+    public async Task A_script_address_spelled_with_character_references_or_controls_is_refused_as_the_plain_one()
+    {
+        var hostile = await FindingsAsync(Model(Form(
+            new { type = "html", id = "h1", content = "<a href=\"jav&#x61;script:alert(1)\">x</a>" },
+            new { type = "html", id = "h2", content = "<a href=\"javascript&colon;alert(1)\">x</a>" },
+            new { type = "text", id = "t1", text = "[x](java\tscript:alert(1))" },
+            new { type = "text", id = "t2", text = "<a href=\"&#118;bscript&#58;x\">x</a>" },
+            Field("name"))));
+        var plain = await FindingsAsync(Model(Form(new { type = "text", text = "Java &amp; script: two words, &#x61; letter" }, Field("name"))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(hostile.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message).ToList(), Has.Count.EqualTo(4)
+                .And.All.Contains("holds a javascript: or vbscript: address"));
+            Assert.That(plain.Where(f => f.Severity == FindingSeverity.Error), Is.Empty);
+        }
+    }
+
+    [TestCase("^[0-9]{5}$", "12345\n", TestName = "A pattern's $ is the end of the text, not before a final newline")]
+    [TestCase("^\\d{4}$", "\u0661\u0662\u0663\u0664", TestName = "A pattern's \\d takes ASCII digits only (Arabic-Indic refused)")]
+    [TestCase("^\\d{4}$", "\uFF11\uFF12\uFF13\uFF14", TestName = "A pattern's \\d takes ASCII digits only (full-width refused)")]
+    [TestCase("^\\w+$", "caf\u00E9", TestName = "A pattern's \\w takes ASCII letters only")]
+    [TestCase("^a.b$", "a\rb", TestName = "A pattern's dot does not take a carriage return")]
+    public async Task A_value_the_browser_refuses_under_a_pattern_is_refused_by_the_server(string pattern, string value)
+    {
+        var (h, task) = await StartAsync(pattern, fields: 1);
+        var error = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(("f0", value))));
+        Assert.That(error!.FieldRules, Is.EqualTo(new Dictionary<string, string> { ["f0"] = "pattern" }));
+    }
+
+    [TestCase("^[0-9]{5}$", "12345")]
+    [TestCase("^\\d{4}$", "1234")]
+    [TestCase("^[\\d-]+$", "12-34")]
+    [TestCase("^\\$\\d+\\.\\d{2}$", "$12.50")]
+    [TestCase("^[^$]+$", "no dollar")]
+    public async Task A_value_the_browser_accepts_under_a_pattern_is_accepted_by_the_server(string pattern, string value)
+    {
+        var (h, task) = await StartAsync(pattern, fields: 1);
+        Assert.DoesNotThrowAsync(async () => await h.Engine.Tasks.CompleteAsync(task, Vars(("f0", value))));
+    }
+
     /// <summary>A task whose 30 fields have <paramref name="pattern"/>, completed with texts it backtracks on: the refusal.</summary>
     private static async Task<(ProcessTestHarness H, Guid Task, TaskFormException Error)> RefusedAsync(string pattern)
     {
@@ -148,10 +190,10 @@ public sealed class CamundaFormGuardTests
         return (h, task, error!);
     }
 
-    private static async Task<(ProcessTestHarness H, Guid Task)> StartAsync(string pattern)
+    private static async Task<(ProcessTestHarness H, Guid Task)> StartAsync(string pattern, int fields = 30)
     {
         var h = new ProcessTestHarness();
-        await h.DeployAsync(Model(Form([.. Enumerable.Range(0, 30).Select(i => (object)new { type = "textfield", key = $"f{i}", label = $"f{i}", validate = new { pattern } })])));
+        await h.DeployAsync(Model(Form([.. Enumerable.Range(0, fields).Select(i => (object)new { type = "textfield", key = $"f{i}", label = $"f{i}", validate = new { pattern } })])));
         var instance = await h.StartAsync("p");
         return (h, (await instance.UserTasksAsync()).Single().Id);
     }

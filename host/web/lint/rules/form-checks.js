@@ -13,7 +13,19 @@ const ENGINE_OWNED = ['branch', 'branchSettings', 'calendar', 'caseId', 'handoff
 // the handler search linear on text full of '<'.)
 const ACTIVE_ELEMENT = /<\s*(script|iframe|frame|frameset|object|embed|applet|base|meta|link|svg|math|form|input|button|textarea|select)\b/i;
 const HANDLER = /<[^<>]*[\s/"']on([a-z]+)\s*=/i;
-const SCRIPT_ADDRESS = /(javascript|vbscript)\s*:/i;
+// A browser reads "jav&#x61;script:" and "java\tscript:" as javascript: (entities decoded, controls skipped inside the
+// scheme): matched with any of those between the letters, after decoding (FormKeys.cs does the same on the server).
+const GAP = '[\\x00-\\x20]*';
+const spread = word => word.split('').join(GAP);
+const SCRIPT_ADDRESS = new RegExp(`(${spread('javascript')}|${spread('vbscript')})${GAP}:`, 'i');
+const ENTITY = /&(#x([0-9a-f]{1,6})|#([0-9]{1,7})|colon|tab|newline);?/gi;
+
+function decodeEntities(content) {
+  return content.replace(ENTITY, (_, name, hex, dec) => {
+    const code = hex ? parseInt(hex, 16) : dec ? parseInt(dec, 10) : { colon: 58, tab: 9 }[name.toLowerCase()] ?? 10;
+    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+  });
+}
 
 const INPUTS = ['textfield', 'textarea', 'number', 'checkbox', 'checklist', 'radio', 'select', 'taglist', 'datetime'];
 
@@ -31,7 +43,7 @@ function activeMarkup(content) {
   if (m) return `a <${m[1].toLowerCase()}> element`;
   m = HANDLER.exec(content);
   if (m) return `an event handler (on${m[1].toLowerCase()}=)`;
-  return SCRIPT_ADDRESS.test(content) ? 'a javascript: or vbscript: address' : null;
+  return SCRIPT_ADDRESS.test(content) || SCRIPT_ADDRESS.test(decodeEntities(content)) ? 'a javascript: or vbscript: address' : null;
 }
 
 // The markup a display component shows: html's content, text's markdown.
