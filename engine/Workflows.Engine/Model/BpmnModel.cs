@@ -87,11 +87,11 @@ internal enum VariableEvents
     All = Create | Update,
 }
 
-/// <summary>
-/// A conditional event's condition. <paramref name="Names"/> are the names the expression mentions: only a change of
-/// one of them makes the event evaluate again (Camunda 8 derives the dependencies from the expression the same way).
-/// </summary>
-internal sealed record ConditionDefinition(ModelExpression Condition, IReadOnlySet<string> Names, VariableEvents Events = VariableEvents.All);
+/// <summary>A conditional event's condition and its <c>zeebe:conditionalFilter</c>.</summary>
+/// <param name="Condition">The FEEL condition.</param>
+/// <param name="VariableNames">The variables whose changes evaluate it (<c>variableNames</c>); null: any variable change in its scope (Camunda 8.9).</param>
+/// <param name="Events">The kinds of change that evaluate it (<c>variableEvents</c>).</param>
+internal sealed record ConditionDefinition(ModelExpression Condition, IReadOnlySet<string>? VariableNames, VariableEvents Events = VariableEvents.All);
 
 internal sealed class EventDefinition
 {
