@@ -119,7 +119,8 @@ internal sealed class EventDefinition
 
 /// <summary>A task's type and retries. <paramref name="External"/>: always a job for an outside worker;
 /// <paramref name="Async"/>: a job for the engine's own executor even when an in-process handler exists.</summary>
-internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false);
+/// <summary>A job's type and retries; <paramref name="RetriesExpression"/>, when given, is evaluated when the job is made and wins over <paramref name="Retries"/>.</summary>
+internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false, ModelExpression? RetriesExpression = null);
 
 /// <summary>A <c>wf:form</c> field; its bounds are those of a Camunda Form's field (<c>min</c>/<c>max</c> for numbers, lengths and a pattern for texts).</summary>
 internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values)
