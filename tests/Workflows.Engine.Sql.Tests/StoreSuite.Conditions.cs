@@ -13,7 +13,7 @@ public abstract partial class StoreSuite
         await h.DeployAsync(Process("cond-stored", $"""
             <bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/>
             {UserTask("work")}
-            <bpmn:boundaryEvent id="raised" attachedToRef="work" cancelActivity="false"><bpmn:conditionalEventDefinition><bpmn:condition>=priority &gt; 3</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:boundaryEvent>
+            <bpmn:boundaryEvent id="raised" attachedToRef="work" cancelActivity="false"><bpmn:conditionalEventDefinition><bpmn:extensionElements><zeebe:conditionalFilter variableNames="priority"/></bpmn:extensionElements><bpmn:condition>=priority &gt; 3</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:boundaryEvent>
             {UserTask("escalate")}
             <bpmn:intermediateCatchEvent id="paid"><bpmn:conditionalEventDefinition><bpmn:condition>=paid</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>
             {UserTask("ship")}

@@ -46,12 +46,6 @@ internal static class BpmnCoverage
         "source", "target", "conversation", "conversationLink", "callConversation", "subConversation",
     ];
 
-    // Elements the validator already reports as unsupported; their content is not reported twice.
-    private static readonly HashSet<string> s_reportedElsewhere =
-    [
-        "conditionalEventDefinition",
-    ];
-
     // Unread BPMN content whose absence changes what an executable process does.
     private static readonly HashSet<string> s_semanticElements =
     [
@@ -108,6 +102,25 @@ internal static class BpmnCoverage
         ["businessRuleTask"] = [.. s_flowNodeExtensions, "calledDecision"],
     };
 
+    // What a gateway runs of the flow-node extensions: no job, form, mapping or call (Zeebe maps no variables on gateways).
+    private static readonly HashSet<string> s_gatewayExtensions = [.. s_flowNodeExtensions.Except(
+    [
+        "taskDefinition", "assignmentDefinition", "taskSchedule", "priorityDefinition", "userTask", "form", "ioMapping",
+        "calledElement", "script", "taskHeaders", "adHoc", "formDefinition",
+    ])];
+
+    // The attributes the engine reads on its core Zeebe/wf extensions (and on their children); any other is reported.
+    private static readonly Dictionary<string, HashSet<string>> s_extensionAttributes = new(StringComparer.Ordinal)
+    {
+        ["taskDefinition"] = ["type", "retries", "external", "async"],
+        ["calledElement"] = ["processId", "propagateAllChildVariables", "propagateAllParentVariables", "bindingType", "binding", "versionTag"],
+        ["conditionalFilter"] = ["variableNames", "variableEvents"],
+        ["loopCharacteristics"] = ["inputCollection", "inputElement", "outputCollection", "outputElement"],
+        ["input"] = ["source", "target"],
+        ["output"] = ["source", "target"],
+        ["header"] = ["key", "value"],
+    };
+
     // Zeebe extensions that change behaviour when not run; other unread Zeebe extensions are warnings
     // (a business rule task without a called decision or a job type is an error already).
     private static readonly HashSet<string> s_semanticZeebe = ["executionListeners", "taskListeners"];
@@ -159,7 +172,7 @@ internal static class BpmnCoverage
             {
                 Visit(child, executable, findings);
             }
-            else if (!s_descriptive.Contains(name) && !s_reportedElsewhere.Contains(name))
+            else if (!s_descriptive.Contains(name))
             {
                 var semantic = executable && s_semanticElements.Contains(name);
                 Add(findings, semantic ? FindingSeverity.Error : FindingSeverity.Warning, "ELEMENT_NOT_EXECUTED", child,
@@ -199,6 +212,12 @@ internal static class BpmnCoverage
 
                 Add(findings, FindingSeverity.Warning, "ATTRIBUTE_NOT_EXECUTED", e, $"the attribute {name} on bpmn:{e.Name.LocalName} is not executed by this engine");
             }
+            else if (ns == BpmnParser.BpmnNs)
+            {
+                // The parser reads BPMN attributes unqualified: bpmn:name is not the name.
+                Add(findings, FindingSeverity.Warning, "ATTRIBUTE_NOT_EXECUTED", e,
+                    $"the attribute bpmn:{name} on bpmn:{e.Name.LocalName} is not read: BPMN attributes are written without a prefix");
+            }
             else if (ns is BpmnParser.ZeebeNs or BpmnParser.WorkflowsNs && !s_zeebeDescriptive.Contains(name))
             {
                 Add(findings, FindingSeverity.Warning, "EXTENSION_NOT_EXECUTED", e, $"the attribute {Prefix(ns)}:{name} on bpmn:{e.Name.LocalName} is not read by this engine");
@@ -214,14 +233,20 @@ internal static class BpmnCoverage
     private static void CheckExtensions(XElement extensionElements, XElement owner, bool executable, List<ValidationFinding> findings)
     {
         var allowed = s_extensionsByParent.GetValueOrDefault(owner.Name.LocalName)
-            ?? (IsFlowNode(owner) ? s_flowNodeExtensions : []);
+            ?? (!IsFlowNode(owner) ? [] : owner.Name.LocalName.EndsWith("Gateway", StringComparison.Ordinal) ? s_gatewayExtensions : s_flowNodeExtensions);
         foreach (var x in extensionElements.Elements())
         {
             var ns = x.Name.NamespaceName;
             var name = x.Name.LocalName;
             if (ns is BpmnParser.ZeebeNs or BpmnParser.WorkflowsNs)
             {
-                if (allowed.Contains(name) || s_zeebeDescriptive.Contains(name))
+                if (allowed.Contains(name))
+                {
+                    CheckExtensionAttributes(x, findings);
+                    continue;
+                }
+
+                if (s_zeebeDescriptive.Contains(name))
                 {
                     continue;
                 }
@@ -234,6 +259,24 @@ internal static class BpmnCoverage
             {
                 Add(findings, FindingSeverity.Warning, "EXTENSION_NOT_EXECUTED", x,
                     $"the extension {name} of another engine ({ns}) is not executed; use the zeebe: or wf: extensions (docs/bpmn-extensions.md)");
+            }
+        }
+    }
+
+    // An attribute of a core extension (or of its mappings and headers) the engine does not read, such as priority on a task definition.
+    private static void CheckExtensionAttributes(XElement extension, List<ValidationFinding> findings)
+    {
+        foreach (var e in extension.DescendantsAndSelf())
+        {
+            if (e.Name.NamespaceName is not (BpmnParser.ZeebeNs or BpmnParser.WorkflowsNs) || !s_extensionAttributes.TryGetValue(e.Name.LocalName, out var read))
+            {
+                continue;
+            }
+
+            foreach (var attribute in e.Attributes().Where(a => !a.IsNamespaceDeclaration && a.Name.Namespace == XNamespace.None && !read.Contains(a.Name.LocalName)))
+            {
+                Add(findings, FindingSeverity.Warning, "EXTENSION_NOT_EXECUTED", e,
+                    $"the attribute {attribute.Name.LocalName} on {Prefix(e.Name.NamespaceName)}:{e.Name.LocalName} is not read by this engine (it reads {string.Join(", ", read)})");
             }
         }
     }

@@ -87,11 +87,11 @@ internal enum VariableEvents
     All = Create | Update,
 }
 
-/// <summary>
-/// A conditional event's condition. <paramref name="Names"/> are the names the expression mentions: only a change of
-/// one of them makes the event evaluate again (Camunda 8 derives the dependencies from the expression the same way).
-/// </summary>
-internal sealed record ConditionDefinition(ModelExpression Condition, IReadOnlySet<string> Names, VariableEvents Events = VariableEvents.All);
+/// <summary>A conditional event's condition and its <c>zeebe:conditionalFilter</c>.</summary>
+/// <param name="Condition">The FEEL condition.</param>
+/// <param name="VariableNames">The variables whose changes evaluate it (<c>variableNames</c>); null: any variable change in its scope (Camunda 8.9).</param>
+/// <param name="Events">The kinds of change that evaluate it (<c>variableEvents</c>).</param>
+internal sealed record ConditionDefinition(ModelExpression Condition, IReadOnlySet<string>? VariableNames, VariableEvents Events = VariableEvents.All);
 
 internal sealed class EventDefinition
 {
@@ -119,7 +119,8 @@ internal sealed class EventDefinition
 
 /// <summary>A task's type and retries. <paramref name="External"/>: always a job for an outside worker;
 /// <paramref name="Async"/>: a job for the engine's own executor even when an in-process handler exists.</summary>
-internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false);
+/// <summary>A job's type and retries; <paramref name="RetriesExpression"/>, when given, is evaluated when the job is made and wins over <paramref name="Retries"/>.</summary>
+internal sealed record TaskDefinition(ModelExpression Type, int Retries, bool External, bool Async = false, ModelExpression? RetriesExpression = null);
 
 /// <summary>A <c>wf:form</c> field; its bounds are those of a Camunda Form's field (<c>min</c>/<c>max</c> for numbers, lengths and a pattern for texts).</summary>
 internal sealed record FormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values)

@@ -25,7 +25,7 @@ internal sealed partial class BpmnParser
             }
         }
 
-        node.StandardLoop = new StandardLoopDefinition(condition, string.Equals(Attr(loop, "testBefore"), "true", StringComparison.OrdinalIgnoreCase), maximum);
+        node.StandardLoop = new StandardLoopDefinition(condition, Flag(loop, "testBefore", false, node.Id), maximum);
     }
 
     private void ReadAdHoc(XElement e, FlowNode node)

@@ -1,5 +1,4 @@
 using System.Xml.Linq;
-using Workflows.Engine.Feel;
 
 namespace Workflows.Engine.Model;
 
@@ -30,17 +29,21 @@ internal sealed partial class BpmnParser
         return new EventDefinition
         {
             Type = EventType.Conditional,
-            Condition = new ConditionDefinition(expression, NamesIn(text), ReadVariableEvents(d, elementId)),
+            Condition = new ConditionDefinition(expression, ReadVariableNames(d), ReadVariableEvents(d, elementId)),
         };
     }
 
-    // Every name the expression mentions, function names and path members included: a few more than the variables it
-    // reads, which only means an unrelated change of a variable so named evaluates the condition once more.
-    private static HashSet<string> NamesIn(string text)
+    // zeebe:conditionalFilter variableNames: a comma-separated list; absent or empty, any variable change evaluates the
+    // condition (Camunda 8.9), whatever names the expression mentions (now() or a context lookup mention none).
+    private static HashSet<string>? ReadVariableNames(XElement d)
     {
-        var body = text.TrimStart();
-        body = body.StartsWith('=') ? body[1..] : body;
-        return FeelLexer.Tokenize(body).Where(t => t.Kind == TokenKind.Name).Select(t => t.Text).ToHashSet(StringComparer.Ordinal);
+        if (Extension(d, "conditionalFilter") is not { } filter || Attr(filter, "variableNames") is not { } text)
+        {
+            return null;
+        }
+
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        return names.Count == 0 ? null : names;
     }
 
     private VariableEvents ReadVariableEvents(XElement d, string elementId)

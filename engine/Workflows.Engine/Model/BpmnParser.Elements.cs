@@ -28,14 +28,19 @@ internal sealed partial class BpmnParser
 
         if (kind == NodeKind.BoundaryEvent)
         {
-            node.IsInterrupting = !string.Equals(Attr(e, "cancelActivity"), "false", StringComparison.OrdinalIgnoreCase);
+            node.IsInterrupting = Flag(e, "cancelActivity", true, node.Id);
         }
         else if (kind == NodeKind.StartEvent)
         {
-            node.IsInterrupting = !string.Equals(Attr(e, "isInterrupting"), "false", StringComparison.OrdinalIgnoreCase);
+            node.IsInterrupting = Flag(e, "isInterrupting", true, node.Id);
         }
 
         ReadEventDefinitions(e, node);
+        if (kind == NodeKind.BoundaryEvent && !node.IsInterrupting && node.Event?.Type == EventType.Error)
+        {
+            Error("BOUNDARY_ALWAYS_INTERRUPTS", node.Id, e, "an error boundary event always interrupts its activity (BPMN, Camunda 7 and 8): cancelActivity=\"false\" cannot be run");
+        }
+
         ReadExtensions(e, node, process);
         ReadLoop(e, node);
         if (kind == NodeKind.AdHocSubProcess)
@@ -156,6 +161,13 @@ internal sealed partial class BpmnParser
 
     private TimerDefinition? ReadTimer(XElement d, string elementId)
     {
+        // BPMN allows one of the three; Camunda refuses a definition with two, and one of them would be silently ignored.
+        var given = d.Elements().Where(c => c.Name.Namespace == BpmnNs && c.Name.LocalName is "timeDate" or "timeDuration" or "timeCycle").ToList();
+        if (given.Count > 1)
+        {
+            Error("TIMER_AMBIGUOUS", elementId, given[1], $"the timer has {string.Join(" and ", given.Select(g => g.Name.LocalName))}; give exactly one");
+        }
+
         foreach (var (name, kind) in new[] { ("timeDate", TimerKind.Date), ("timeDuration", TimerKind.Duration), ("timeCycle", TimerKind.Cycle) })
         {
             if (d.Element(XName.Get(name, BpmnNs)) is not { } value)
@@ -176,11 +188,71 @@ internal sealed partial class BpmnParser
                 Error("TIMER_INVALID", elementId, value, $"the {name} '{text}' is not valid: {problem}");
             }
 
+            if (kind == TimerKind.Cycle && !CycleRepeats(d))
+            {
+                // Camunda 8 documents a cycle only where it can repeat; Camunda 7 runs one elsewhere as its first firing, and so
+                // does this engine: a warning, since the repetition the model shows never happens.
+                var where = d.Parent?.Name.LocalName == "boundaryEvent" ? "an interrupting boundary event" : $"bpmn:{d.Parent?.Name.LocalName}";
+                var position = Pos(value);
+                Warning("TIMER_CYCLE_NOT_REPEATED", elementId, position.Line, position.Column,
+                    $"the timeCycle '{text}' on {where} fires once, at its first due time, and never repeats; give a timeDuration or timeDate");
+            }
+
             return new TimerDefinition(kind, expression);
         }
 
         return null;
     }
+
+    // Where Camunda 8 takes a cycle: a start event (of the process or of an event sub-process) and a non-interrupting boundary event.
+    private static bool CycleRepeats(XElement timerDefinition) => timerDefinition.Parent switch
+    {
+        { Name.LocalName: "startEvent" } => true,
+        { Name.LocalName: "boundaryEvent" } boundary => string.Equals(Attr(boundary, "cancelActivity")?.Trim(), "false", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    // zeebe:taskDefinition retries: a whole number (0 or more), or a FEEL expression evaluated when the job is made (as Zeebe).
+    private (int Retries, ModelExpression? Expression) ReadRetries(XElement taskDefinition, string elementId)
+    {
+        if (Attr(taskDefinition, "retries")?.Trim() is not { } text)
+        {
+            return (3, null);
+        }
+
+        if (text.StartsWith('='))
+        {
+            var expression = Expression(text, taskDefinition, "retries");
+            return expression.Feel is null ? (3, null) : (3, expression);
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var retries)
+            ? (retries, null)
+            : ErrorValue((3, (ModelExpression?)null), "TASK_RETRIES_INVALID", elementId, taskDefinition,
+                $"retries=\"{text}\" is not a whole number of retries (0 or more) nor a FEEL expression (=...)");
+    }
+
+    // A boolean attribute: true or false (any case), else an error naming it, never a silent default.
+    internal bool Flag(XElement e, string name, bool fallback, string? elementId)
+    {
+        var text = Attr(e, name)?.Trim();
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        return ErrorValue(fallback, "ATTRIBUTE_INVALID", elementId, e, $"{name}=\"{text}\" on {e.Name.LocalName} is neither true nor false");
+    }
+
+    // A mapping target: a variable name, or a dotted path of names into a context (Zeebe's target paths).
+    private static bool IsVariablePath(string target) =>
+        target.Split('.') is var parts && parts.All(p => p.Length > 0 && (char.IsLetter(p[0]) || p[0] is '_' or '$')
+            && p.All(c => char.IsLetterOrDigit(c) || c is '_' or '$'));
 
     private void ReadExtensions(XElement e, FlowNode node, ProcessModel process)
     {
@@ -207,11 +279,13 @@ internal sealed partial class BpmnParser
                         break;
                     }
 
+                    var (retries, retriesExpression) = ReadRetries(x, node.Id);
                     node.Task = new TaskDefinition(
                         Expression(type, x, "type"),
-                        int.TryParse(Attr(x, "retries"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var retries) ? retries : 3,
-                        string.Equals(Attr(x, "external"), "true", StringComparison.OrdinalIgnoreCase),
-                        string.Equals(Attr(x, "async"), "true", StringComparison.OrdinalIgnoreCase));
+                        retries,
+                        Flag(x, "external", false, node.Id),
+                        Flag(x, "async", false, node.Id),
+                        retriesExpression);
                     break;
                 case "assignmentDefinition" or "taskSchedule" or "priorityDefinition" or "userTask":
                     node.UserTask = MergeUserTask(node.UserTask, x);
@@ -233,6 +307,11 @@ internal sealed partial class BpmnParser
                             continue;
                         }
 
+                        if (!IsVariablePath(target))
+                        {
+                            Error("MAPPING_TARGET_INVALID", node.Id, m, $"the {m.Name.LocalName} mapping's target '{target}' is no variable name or dotted path of names (such as order.total)");
+                        }
+
                         var mapping = new IoMapping(Expression(source, m, "source"), target);
                         (m.Name.LocalName == "output" ? node.Outputs : node.Inputs).Add(mapping);
                     }
@@ -249,8 +328,8 @@ internal sealed partial class BpmnParser
                             _ => CallBinding.Latest,
                         },
                         Attr(x, "versionTag"),
-                        !string.Equals(Attr(x, "propagateAllChildVariables"), "false", StringComparison.OrdinalIgnoreCase),
-                        !string.Equals(Attr(x, "propagateAllParentVariables"), "false", StringComparison.OrdinalIgnoreCase));
+                        Flag(x, "propagateAllChildVariables", true, node.Id),
+                        Flag(x, "propagateAllParentVariables", true, node.Id));
                     if (binding is not ("latest" or "versionTag" or "deployment"))
                     {
                         Error("CALL_BINDING_INVALID", node.Id, x, $"bindingType '{binding}' is not one of latest, versionTag, deployment");
@@ -361,7 +440,7 @@ internal sealed partial class BpmnParser
         var completion = mi.Element(XName.Get("completionCondition", BpmnNs))?.Value.Trim();
         var cardinality = mi.Element(XName.Get("loopCardinality", BpmnNs))?.Value.Trim();
         node.MultiInstance = new MultiInstanceDefinition(
-            string.Equals(Attr(mi, "isSequential"), "true", StringComparison.OrdinalIgnoreCase),
+            Flag(mi, "isSequential", false, node.Id),
             Attr(loop, "inputCollection") is { } input ? Expression(input, mi, "inputCollection", alwaysFeel: true) : null,
             Attr(loop, "inputElement"),
             Attr(loop, "outputCollection"),

@@ -357,6 +357,12 @@ internal sealed partial class BpmnParser
                 {
                     condition = Expression(text, c, "conditionExpression", alwaysFeel: true);
                 }
+
+                if (source.Kind == NodeKind.ParallelGateway)
+                {
+                    // A parallel gateway takes every outgoing flow (BPMN; Camunda 7 and 8 ignore the condition too).
+                    Warning("CONDITION_NOT_EXECUTED", id, Pos(c).Line, Pos(c).Column, $"the condition on a flow leaving the parallel gateway '{source.Id}' is not evaluated: a parallel gateway takes every outgoing flow");
+                }
             }
 
             var flow = new SequenceFlow { Id = id, Name = Attr(e, "name"), Source = source, Target = target, Condition = condition, Position = Pos(e) };

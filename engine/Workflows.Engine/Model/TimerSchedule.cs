@@ -7,7 +7,12 @@ namespace Workflows.Engine.Model;
 /// <param name="Due">The first due time.</param>
 /// <param name="Interval">The period of a cycle; null for a one-shot timer.</param>
 /// <param name="RemainingAfterFirst">Repetitions left after the first firing; -1 repeats forever.</param>
-internal readonly record struct TimerPlan(DateTimeOffset Due, TimeSpan? Interval, int RemainingAfterFirst);
+/// <param name="Cron">A cron cycle's schedule (its <paramref name="Interval"/> is null: each firing plans the next from it).</param>
+internal readonly record struct TimerPlan(DateTimeOffset Due, TimeSpan? Interval, int RemainingAfterFirst, CronSchedule? Cron = null)
+{
+    /// <summary>How often the cycle fires: its interval, or for a cron the gap between its first two firings; null for a one-shot timer.</summary>
+    public TimeSpan? Period => Interval ?? (Cron?.Next(Due) is { } second ? second - Due : null);
+}
 
 /// <summary>
 /// ISO 8601 timer values: a date-time, a duration, or a repeating interval <c>R[n]/[start/]duration</c>; and,
@@ -47,6 +52,14 @@ internal static class TimerSchedule
 
         return null;
     }
+
+    /// <summary>
+    /// When a cron cycle whose timer now reads <paramref name="value"/> fires after one that fell due at <paramref name="due"/>;
+    /// null when the value is no cron expression any more or it never falls due again (the cycle ends).
+    /// </summary>
+    /// <remarks>A cron cycle's timer row has no interval and repeats forever (remaining -1); its schedule is read again from the model.</remarks>
+    public static DateTimeOffset? NextInCron(object? value, DateTimeOffset due) =>
+        value is string text && CronSchedule.LooksLikeCron(text) && CronSchedule.Parse(text, out _) is { } cron ? cron.Next(due) : null;
 
     /// <summary>When a cycle fires after one that fell due at <paramref name="due"/>; null past the last date a timer can hold (the cycle ends).</summary>
     public static DateTimeOffset? NextInCycle(DateTimeOffset due, TimeSpan interval) =>
@@ -104,10 +117,15 @@ internal static class TimerSchedule
     private static TimerPlan? PlanCycle(string? text, DateTimeOffset now, out string? error)
     {
         error = null;
+        if (CronSchedule.LooksLikeCron(text))
+        {
+            return PlanCron(text!, now, out error);
+        }
+
         var parts = text?.Split('/') ?? [];
         if (parts.Length is < 2 or > 3 || !parts[0].StartsWith('R'))
         {
-            error = $"expected a repeating interval such as R3/PT1H, got '{text}'";
+            error = $"expected a repeating interval such as R3/PT1H or a cron expression such as 0 0 9 * * MON-FRI, got '{text}'";
             return null;
         }
 
@@ -148,6 +166,23 @@ internal static class TimerSchedule
 
         var first = parts.Length == 3 ? start : now + interval;
         return new TimerPlan(first, interval, count < 0 ? -1 : count - 1);
+    }
+
+    // A cron cycle repeats for as long as its scope lives (Camunda 8 gives it no repetition count).
+    private static TimerPlan? PlanCron(string text, DateTimeOffset now, out string? error)
+    {
+        if (CronSchedule.Parse(text, out error) is not { } cron)
+        {
+            return null;
+        }
+
+        if (cron.Next(now) is not { } first)
+        {
+            error = $"the cron expression '{text.Trim()}' never falls due";
+            return null;
+        }
+
+        return new TimerPlan(first, null, -1, cron);
     }
 
     private const string BeyondCalendar = "after 9999-12-31, the last date a timer can hold";

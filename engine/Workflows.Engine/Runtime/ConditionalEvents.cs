@@ -5,8 +5,8 @@ namespace Workflows.Engine.Runtime;
 
 /// <summary>
 /// Conditional events (intermediate catches, boundary events, event sub-process starts), as Camunda 8.9 runs them:
-/// a condition is evaluated when its event becomes active, and again whenever a variable it mentions changes in a
-/// scope it can see. Its wait is a <see cref="WaitKind.Condition"/> reference in the instance state, so it lives
+/// a condition is evaluated when its event becomes active, and again whenever a variable changes in a scope it can
+/// see (only the variables its <c>zeebe:conditionalFilter variableNames</c> lists, when it has one). Its wait is a <see cref="WaitKind.Condition"/> reference in the instance state, so it lives
 /// across commands and through the stores like any other wait; it has no row, as nothing outside the instance can
 /// trigger it.
 /// </summary>
@@ -16,8 +16,8 @@ namespace Workflows.Engine.Runtime;
 /// evaluated together, once per waiting event however many of them changed, from the outermost scope inward, so an
 /// interrupting event ends the events inside it before they are looked at. A condition that is null (a variable not
 /// set yet) is false; one that fails, or gives something other than a boolean, is an incident on the element that
-/// owns the wait, and a retry evaluates it again. A non-interrupting event fires on every change of a variable it
-/// mentions after which its condition is true, as in Camunda 8 and Camunda 7.
+/// owns the wait, and a retry evaluates it again. A non-interrupting event fires on every change that evaluates it
+/// and after which its condition is true, as in Camunda 8 and Camunda 7.
 /// </remarks>
 internal sealed class ConditionalEvents(Execution execution)
 {
@@ -151,12 +151,13 @@ internal sealed class ConditionalEvents(Execution execution)
         }
     }
 
-    // A change concerns a condition when it is of an event type the condition listens to, of a name the expression
-    // mentions, in the owner's scope or one enclosing it, and not hidden from the owner by a nearer variable of that name.
+    // A change concerns a condition when it is of an event type the condition listens to, of a name its filter lists
+    // (any name without a filter), in the owner's scope or one enclosing it, and not hidden from the owner by a nearer
+    // variable of that name.
     private static bool Concerns(InstanceState state, ElementInstance owner, ConditionDefinition condition, VariableChange change)
     {
         if (!condition.Events.HasFlag(change.Created ? VariableEvents.Create : VariableEvents.Update)
-            || !(condition.Names.Contains(change.Name) || change.Name.Contains(' ', StringComparison.Ordinal)))
+            || condition.VariableNames?.Contains(change.Name) == false)
         {
             return false;
         }

@@ -58,7 +58,14 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
             return;
         }
 
-        var job = new JobRecord(Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, type, spec.Retries, now, now,
+        var retries = spec.RetriesExpression is { } retriesExpression
+            ? execution.Expressions.Evaluate(retriesExpression, scope, node, "the retries") switch
+            {
+                decimal d when d >= 0 && d <= int.MaxValue && d == decimal.Truncate(d) => (int)d,
+                var other => throw new StepFailedException($"the retries of {node} ({retriesExpression.Text.Trim()}) gave {FeelValue.ToDisplayString(other)}, not a whole number of 0 or more"),
+            }
+            : spec.Retries;
+        var job = new JobRecord(Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, type, retries, now, now,
             JsonSerializer.Serialize(node.Headers), VariableScopes.ToJson(variables), External: spec.External);
         execution.Unit.Changes.JobsCreated.Add(job);
         element.JobId = job.Id;

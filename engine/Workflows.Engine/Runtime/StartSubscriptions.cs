@@ -126,7 +126,7 @@ internal sealed class StartSubscriptions(Execution execution)
         var plan = (error is null ? TimerSchedule.Plan(timer.Kind, value, execution.Now, out error) : null)
             ?? throw new DeploymentRejectedException(new ValidationReport(
                 [new ValidationFinding(FindingSeverity.Error, "TIMER_INVALID", start.Id, start.Position.Line, start.Position.Column, error ?? "invalid timer")]));
-        if (plan.Interval is { } period && engine.Options.Limits.RefuseCycle(period) is { } tooShort)
+        if (plan.Period is { } period && engine.Options.Limits.RefuseCycle(period) is { } tooShort)
         {
             throw new DeploymentRejectedException(new ValidationReport(
                 [new ValidationFinding(FindingSeverity.Error, "TIMER_CYCLE_TOO_SHORT", start.Id, start.Position.Line, start.Position.Column, $"the timer's {tooShort}")]));

@@ -56,7 +56,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         var value = execution.Expressions.Evaluate(timer.Value, scope, catchNode, "the timer");
         var plan = TimerSchedule.Plan(timer.Kind, value, Now, out var error, moduleValue => ModuleDue(moduleValue, scope, catchNode))
             ?? throw new StepFailedException($"the timer of {catchNode} is not valid: {error}");
-        if (plan.Interval is { } period && execution.Engine.Options.Limits.RefuseCycle(period) is { } tooShort)
+        if (plan.Period is { } period && execution.Engine.Options.Limits.RefuseCycle(period) is { } tooShort)
         {
             throw new StepFailedException($"the timer of {catchNode} is not valid: {tooShort}");
         }
@@ -281,6 +281,12 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
             && TimerSchedule.NextInCycle(firedTimer.DueAt, interval) is { } next)
         {
             AddTimer(instance, owner, catchNode.Id, next, interval, firedTimer.Remaining > 0 ? firedTimer.Remaining - 1 : -1);
+        }
+        else if (firedTimer is { Interval: null, Remaining: not 0 } && !IsInterrupting(catchNode) && catchNode.Event?.Timer is { } cronTimer
+            && TimerSchedule.NextInCron(execution.Expressions.Evaluate(cronTimer.Value, new ElementScope(instance.State, owner), catchNode, "the timer"), firedTimer.DueAt) is { } nextInCron)
+        {
+            // A cron cycle: the next firing comes from its schedule, read again as Camunda 8 does.
+            AddTimer(instance, owner, catchNode.Id, nextInCron, null, -1);
         }
 
         // A boundary event or an event sub-process's start handles its own trigger.

@@ -107,6 +107,10 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
                     Remaining = timer.Remaining > 0 ? timer.Remaining - 1 : -1,
                 });
             }
+            else if (runners.Count > 0 && timer is { Interval: null, Remaining: not 0 } && CronDue(definition, timer) is { } nextInCron)
+            {
+                execution.Changes.TimersCreated.Add(timer with { Id = Guid.CreateVersion7(execution.Now), DueAt = nextInCron });
+            }
 
             foreach (var branch in runners)
             {
@@ -131,6 +135,25 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         execution.History(instance, HistoryKind.TimerFired, timer.ElementId, owner.Key, timer.DueAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         await execution.TriggerWaitAsync(instance, owner, wait, null, timer).ConfigureAwait(false);
         return 1;
+    }
+
+    // A cron start timer fires next where its schedule says; its expression is read as at deploy (no instance, no variables).
+    private DateTimeOffset? CronDue(Runtime.ProcessDefinition definition, TimerRecord timer)
+    {
+        if (definition.Process.Nodes.GetValueOrDefault(timer.ElementId)?.Event?.Timer?.Value is not { } value)
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = value.Feel is null ? value.Text : value.Feel.Evaluate(Feel.EmptyScope.Instance, runner.Time, CancellationToken.None).Value;
+            return Model.TimerSchedule.NextInCron(text, timer.DueAt);
+        }
+        catch (Feel.FeelLimitExceededException)
+        {
+            return null; // refused at deploy already; a cycle that cannot be read again ends
+        }
     }
 
     // The handler runs outside any command, then its answer is committed as a worker's would be.

@@ -318,7 +318,7 @@ public sealed partial class WorkflowDeployments
         foreach (var node in document.Processes.SelectMany(p => p.Nodes.Values))
         {
             if (node.Event?.Timer is { Kind: TimerKind.Cycle, Value: { Feel: null } value }
-                && TimerSchedule.Plan(TimerKind.Cycle, value.Text, DateTimeOffset.UnixEpoch, out _) is { Interval: { } period }
+                && TimerSchedule.Plan(TimerKind.Cycle, value.Text, DateTimeOffset.UnixEpoch, out _) is { Period: { } period }
                 && limits.RefuseCycle(period) is { } tooShort)
             {
                 findings.Add(new ValidationFinding(FindingSeverity.Error, "TIMER_CYCLE_TOO_SHORT", node.Id, node.Position.Line, node.Position.Column,

@@ -53,7 +53,7 @@ public sealed class WorkflowInspection
         var points = new List<WaitPointInfo>();
         points.AddRange(waits.Timers.Select(l => (l.Timer, l.LeaseOwner, l.LeaseUntil)).Select(t => new WaitPointInfo("timer", t.Timer.ElementId, t.Timer.ElementKey, t.Timer.Id, t.Timer.DueAt)
         {
-            Remaining = t.Timer.Interval is null ? null : t.Timer.Remaining, LeaseOwner = t.LeaseOwner, LeaseUntil = t.LeaseUntil,
+            Remaining = t.Timer is { Interval: null, Remaining: 0 } ? null : t.Timer.Remaining, LeaseOwner = t.LeaseOwner, LeaseUntil = t.LeaseUntil,
         }));
         points.AddRange(waits.Messages.Select(m => new WaitPointInfo("message", m.ElementId, m.ElementKey, m.Id, null) { Name = m.MessageName, CorrelationKey = m.CorrelationKey }));
         points.AddRange(waits.Signals.Select(s => new WaitPointInfo("signal", s.ElementId, s.ElementKey, s.Id, null) { Name = s.SignalName }));

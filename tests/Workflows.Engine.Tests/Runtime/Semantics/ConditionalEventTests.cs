@@ -8,7 +8,8 @@ namespace Workflows.Engine.Tests.Runtime.Semantics;
 /// (ConditionalIntermediateCatchEventTest, ConditionalBoundaryEventTriggerTest,
 /// ConditionalEventSubprocessStartEventTriggerTest) and Camunda 7's (IntermediateConditionalEventTest,
 /// BoundaryConditionalEventTest, EventSubProcessStartConditionalEventTest): a condition is evaluated when its
-/// event becomes active and whenever a variable it mentions changes in a scope it can see.
+/// event becomes active and whenever a variable changes in a scope it can see (only those its
+/// <c>zeebe:conditionalFilter variableNames</c> lists, when it has one).
 /// </summary>
 public sealed class ConditionalEventTests
 {
@@ -117,21 +118,68 @@ public sealed class ConditionalEventTests
     [Test]
     public async Task The_create_filter_ignores_updates_and_the_update_filter_ignores_creation()
     {
-        var instance = await StartAsync($"""
-            <bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/>
-            {Catch("onCreate", "=x > 10", "create")}{UserTask("created")}
-            {Catch("onUpdate", "=y > 10", "update")}{UserTask("updated")}
-            {Chain("start", "fork", "onCreate", "created")}{Chain("fork", "onUpdate", "updated")}
+        var onCreate = await StartAsync($"""
+            <bpmn:startEvent id="start"/>{Catch("wait", "=x > 10", "create")}{UserTask("after")}{Chain("start", "wait", "after")}
             """, Vars(("x", 1)));
+        var onUpdate = await StartAsync($"""
+            <bpmn:startEvent id="start"/>{Catch("wait", "=x > 10", "update")}{UserTask("after")}{Chain("start", "wait", "after")}
+            """);
 
-        await instance.SetVariablesAsync(Vars(("x", 11), ("y", 11)));
-        var afterFirst = await instance.ActiveElementsAsync();
-        await instance.SetVariablesAsync(Vars(("y", 12), ("x", 12)));
+        await onCreate.SetVariablesAsync(Vars(("x", 11)));
+        await onUpdate.SetVariablesAsync(Vars(("x", 11)));
+        var afterFirst = (await onCreate.ActiveElementsAsync(), await onUpdate.ActiveElementsAsync());
+        await onCreate.SetVariablesAsync(Vars(("z", 1)));
+        await onUpdate.SetVariablesAsync(Vars(("x", 12)));
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(afterFirst, Is.EqualTo(new[] { "onCreate", "onUpdate" }), "x was updated and y created: neither filter lets that through");
-            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "onCreate", "updated" }));
+            Assert.That(afterFirst.Item1, Is.EqualTo(new[] { "wait" }), "x was updated: the create filter does not let that through");
+            Assert.That(afterFirst.Item2, Is.EqualTo(new[] { "wait" }), "x was created: the update filter does not let that through");
+            Assert.That(await onCreate.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "z was created: any creation evaluates it (no variableNames)");
+            Assert.That(await onUpdate.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+        }
+    }
+
+    [Test]
+    public async Task A_variable_names_filter_evaluates_the_condition_only_when_a_listed_variable_changes()
+    {
+        var instance = await StartAsync($"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:intermediateCatchEvent id="wait"><bpmn:conditionalEventDefinition>
+              <bpmn:extensionElements><zeebe:conditionalFilter variableNames="trigger, other" variableEvents="create, update"/></bpmn:extensionElements>
+              <bpmn:condition xsi:type="bpmn:tFormalExpression">=x &gt; 5</bpmn:condition>
+            </bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>
+            {UserTask("after")}{Chain("start", "wait", "after")}
+            """, Vars(("x", 0)));
+
+        await instance.SetVariablesAsync(Vars(("x", 6)));
+        var afterX = await instance.ActiveElementsAsync();
+        await instance.SetVariablesAsync(Vars(("trigger", true)));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(afterX, Is.EqualTo(new[] { "wait" }), "Camunda 8.9: variableNames limits evaluation to changes of the variables it lists");
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+        }
+    }
+
+    [Test]
+    public async Task Without_a_filter_a_condition_that_names_no_variable_is_evaluated_on_any_variable_change()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>{Catch("wait", "=now() > @\"2025-01-08T00:00:00Z\"")}{UserTask("after")}{Chain("start", "wait", "after")}
+            """));
+        var instance = await h.StartAsync("p");
+
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(3));
+        var afterTime = await instance.ActiveElementsAsync();
+        await instance.SetVariablesAsync(Vars(("unrelated", 1)));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(afterTime, Is.EqualTo(new[] { "wait" }), "time alone changes no variable");
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "Camunda 8.9: if omitted, the condition evaluates on any variable change in scope");
         }
     }
 
@@ -224,7 +272,7 @@ public sealed class ConditionalEventTests
     }
 
     [Test]
-    public async Task A_non_interrupting_boundary_fires_on_every_change_of_its_variables_after_which_it_is_true()
+    public async Task A_non_interrupting_boundary_fires_on_every_variable_change_after_which_it_is_true()
     {
         var instance = await StartAsync($"""
             <bpmn:startEvent id="start"/>{UserTask("work")}{Boundary("changed", "work", "=x > 10", interrupting: false)}{UserTask("note")}
@@ -234,17 +282,19 @@ public sealed class ConditionalEventTests
         await instance.SetVariablesAsync(Vars(("x", 11)));
         await instance.SetVariablesAsync(Vars(("x", 12)));
         var afterTwoTrueChanges = await OpenAsync(instance, "note");
-        await instance.SetVariablesAsync(Vars(("unrelated", 1)));
         await instance.SetVariablesAsync(Vars(("x", 12)));
-        var afterNoChangeOfX = await OpenAsync(instance, "note");
+        var afterNoChange = await OpenAsync(instance, "note");
+        await instance.SetVariablesAsync(Vars(("unrelated", 1)));
+        var afterUnrelated = await OpenAsync(instance, "note");
         await instance.SetVariablesAsync(Vars(("x", 5)));
         await instance.SetVariablesAsync(Vars(("x", 20), ("y", 1)));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(afterTwoTrueChanges, Is.EqualTo(2), "Camunda 8 and 7: every change after which the condition is true fires it");
-            Assert.That(afterNoChangeOfX, Is.EqualTo(2), "a variable the condition does not mention, or x set to the value it has, changes nothing");
-            Assert.That(await OpenAsync(instance, "note"), Is.EqualTo(3), "one firing per command, however many variables it set");
+            Assert.That(afterNoChange, Is.EqualTo(2), "x set to the value it has is no change");
+            Assert.That(afterUnrelated, Is.EqualTo(3), "Camunda 8.9: without a filter, any variable change in scope evaluates the condition");
+            Assert.That(await OpenAsync(instance, "note"), Is.EqualTo(4), "one firing per command, however many variables it set");
             Assert.That(await OpenAsync(instance, "work"), Is.EqualTo(1));
         }
     }
