@@ -145,6 +145,17 @@ public sealed class DecisionModel
             value = null;
         }
 
+        // What the caller will write (its answer, the history row, the result variable) is bounded like what was made.
+        evaluator.AllocateWritten(value, "the value of the decision, written out");
+        foreach (var decision in run.Evaluated)
+        {
+            evaluator.AllocateWritten(decision.Value, $"the value of the decision '{decision.Name}', written out");
+            foreach (var input in decision.Inputs)
+            {
+                evaluator.AllocateWritten(input.Value, $"the input '{input.Label}' of '{decision.Name}', written out");
+            }
+        }
+
         return new DecisionEvaluation(id, value, run.Evaluated, evaluator.Warnings);
     }
 }

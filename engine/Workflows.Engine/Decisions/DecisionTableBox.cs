@@ -57,7 +57,7 @@ internal sealed class DecisionTableBox(
             if (input.AllowedValues is not null && values[i] is not null
                 && input.AllowedValues.Evaluate(ev, new NameScope("?", values[i], scope)) is not true)
             {
-                return ev.Invalid($"the input '{input.Label}' is {FeelValue.ToDisplayString(values[i])}, not one of its input values");
+                return ev.Invalid($"the input '{input.Label}' is {FeelValue.ToDisplayString(values[i], 200)}, not one of its input values");
             }
         }
 
@@ -68,12 +68,25 @@ internal sealed class DecisionTableBox(
             if (Matches(ev, scope, rule, values))
             {
                 matched.Add(rule);
+
+                // FIRST "returns the output of the first hit by rule order (and evaluation can halt)" (DMN 1.5 §8.2.11):
+                // the rules below it, a catch-all most often, are neither tested nor evaluated (review10-18 F9).
+                if (policy == HitPolicy.First)
+                {
+                    break;
+                }
             }
         }
 
         if (matched.Count == 0)
         {
             return NoMatch(run, scope);
+        }
+
+        // Only the outputs the hit policy uses are evaluated: UNIQUE fails on a second match before any output is.
+        if (policy == HitPolicy.Unique && matched.Count > 1)
+        {
+            return ev.Invalid($"the UNIQUE table matched rules {string.Join(", ", matched.Select(r => r.Index))}");
         }
 
         var results = new List<object?>(matched.Count);
@@ -121,7 +134,7 @@ internal sealed class DecisionTableBox(
             var output = outputs[i];
             if (output.AllowedValues is not null && value is not null && output.AllowedValues.Evaluate(ev, new NameScope("?", value, scope)) is not true)
             {
-                ev.Warn($"rule {rule.Index} gives {FeelValue.ToDisplayString(value)}, not one of the output values of '{output.Name}'");
+                ev.Warn($"rule {rule.Index} gives {FeelValue.ToDisplayString(value, 200)}, not one of the output values of '{output.Name}'");
                 invalid = true;
                 return null;
             }

@@ -29,6 +29,7 @@ internal sealed partial class DmnReader
     private readonly FeelLimits _limits;
     private XNamespace _ns = XNamespace.None;
     private FeelNames? _names;
+    private bool _namesOverBudget;
 
     private DmnReader(FeelLimits limits) => _limits = limits;
 
@@ -49,12 +50,12 @@ internal sealed partial class DmnReader
         }
 
         reader._ns = root.Name.Namespace;
-        return (reader.ReadDefinitions(root), reader._findings);
+        return (reader.ReadDefinitions(root, xml.Length), reader._findings);
     }
 
-    private DmnDefinitions ReadDefinitions(XElement root)
+    private DmnDefinitions ReadDefinitions(XElement root, long documentCharacters)
     {
-        _names = KnownNames(root);
+        _names = KnownNames(root, documentCharacters);
         var items = new Dictionary<string, ItemDefinition>(StringComparer.Ordinal);
         foreach (var e in root.Elements(_ns + "itemDefinition"))
         {
@@ -174,20 +175,28 @@ internal sealed partial class DmnReader
     }
 
     // Every name the model declares, for FEEL to read those of several words or with operator characters as one.
-    private FeelNames KnownNames(XElement root) => new(root.Descendants()
+    // Finding the names of several words in the expressions is linear in their text (a prefix tree); a hostile text can
+    // still make each walk long, so the walks of the whole document share a budget: MaxSteps, plus a few steps per
+    // character of the document, far above what any model takes (about one step per character of FEEL).
+    private FeelNames KnownNames(XElement root, long documentCharacters) => new(root.Descendants()
         .Where(e => e.Name.Namespace == _ns)
         .SelectMany(e => new[] { (string?)e.Attribute("name"), (string?)e.Attribute("iteratorVariable") })
-        .OfType<string>());
+        .OfType<string>(), _limits.MaxSteps + (64 * documentCharacters));
 
     private FeelExpression? Expression(string text, XElement at, string? elementId)
     {
         try
         {
-            return FeelExpression.Parse(text, _limits, _names);
+            return _namesOverBudget ? null : FeelExpression.Parse(text, _limits, _names);
         }
         catch (FeelSyntaxException e)
         {
             Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}'{Abbreviate(text)}' does not parse: {e.Message}");
+            return null;
+        }
+        catch (FeelLimitExceededException e)
+        {
+            OverBudget(e, at, elementId);
             return null;
         }
     }
@@ -196,13 +205,25 @@ internal sealed partial class DmnReader
     {
         try
         {
-            return FeelExpression.ParseUnaryTests(text, _limits, _names);
+            return _namesOverBudget ? null : FeelExpression.ParseUnaryTests(text, _limits, _names);
         }
         catch (FeelSyntaxException e)
         {
             Error("DMN_FEEL_SYNTAX", elementId, Line(at), Column(at), $"{Place(at)}the unary tests '{Abbreviate(text)}' do not parse: {e.Message}");
             return null;
         }
+        catch (FeelLimitExceededException e)
+        {
+            OverBudget(e, at, elementId);
+            return null;
+        }
+    }
+
+    // One finding, where the budget ran out; the expressions after it are not read (the document cannot deploy anyway).
+    private void OverBudget(FeelLimitExceededException e, XElement at, string? elementId)
+    {
+        _namesOverBudget = true;
+        Error("DMN_READ_BUDGET", elementId, Line(at), Column(at), $"the document is too costly to read: {e.Message}");
     }
 
     // Where in a decision table an expression sits, in the table's words ("rule 2, input 1 (Amount): "), so a finding

@@ -46,17 +46,17 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
             return value;
         }
 
-        if (Conforms(run, typeRef, value, 0))
+        if (Conforms(run, typeRef, value, 0, WithAllowedValues))
         {
             return value;
         }
 
-        if (value is List<object?> { Count: 1 } single && !IsCollection(typeRef) && Conforms(run, typeRef, single[0], 0))
+        if (value is List<object?> { Count: 1 } single && !IsCollection(typeRef) && Conforms(run, typeRef, single[0], 0, WithAllowedValues))
         {
             return single[0];
         }
 
-        if (value is not List<object?> && IsCollection(typeRef) && Conforms(run, typeRef, new List<object?> { value }, 0))
+        if (value is not List<object?> && IsCollection(typeRef) && Conforms(run, typeRef, new List<object?> { value }, 0, WithAllowedValues))
         {
             return new List<object?> { value };
         }
@@ -67,30 +67,17 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
 
     /// <summary>For FEEL's <c>instance of</c>: whether a value is of the item definition <paramref name="name"/>; null when there is none.</summary>
     public bool? IsInstance(DecisionRun run, string name, object? value) =>
-        items.TryGetValue(name, out var item) ? value is not null && WithoutAllowedValues(() => Conforms(run, item, value, 0)) : null;
+        items.TryGetValue(name, out var item) ? value is not null && Conforms(run, item, value, 0, TypeOnly) : null;
 
-    // "instance of" asks about the type, not its allowed values: 256 is an instance of a number type allowing [0..255].
-    private bool _ignoreAllowedValues;
+    // How a check treats allowed values. "instance of" asks about the type, not its allowed values: 256 is an
+    // instance of a number type allowing [0..255]. This travels with the check, never in a field: a model's types are
+    // shared by every evaluation of it on every thread (review10-18 F7).
+    private const bool WithAllowedValues = false;
+    private const bool TypeOnly = true;
 
-    private bool WithoutAllowedValues(Func<bool> check)
-    {
-        var before = _ignoreAllowedValues;
-        _ignoreAllowedValues = true;
-        try
-        {
-            return check();
-        }
-        finally
-        {
-            _ignoreAllowedValues = before;
-        }
-    }
-
-    private static string Abbreviate(object? value)
-    {
-        var text = FeelValue.ToDisplayString(value);
-        return text.Length > 60 ? text[..57] + "..." : text;
-    }
+    // Rendered no further than the message shows: a value that shares one list many times is small in memory and
+    // huge written out (review10-18 F5).
+    private static string Abbreviate(object? value) => FeelValue.ToDisplayString(value, 60);
 
     private bool IsCollection(string typeRef, int depth = 0)
     {
@@ -174,7 +161,7 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
         return cycles;
     }
 
-    private bool Conforms(DecisionRun run, string typeRef, object? value, int depth)
+    private bool Conforms(DecisionRun run, string typeRef, object? value, int depth, bool typeOnly)
     {
         if (value is null)
         {
@@ -194,7 +181,7 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
 
         if (name.StartsWith("list<", StringComparison.Ordinal) && name.EndsWith('>'))
         {
-            return value is List<object?> list && list.All(x => Conforms(run, name[5..^1], x, depth + 1));
+            return value is List<object?> list && list.All(x => Counted(run) && Conforms(run, name[5..^1], x, depth + 1, typeOnly));
         }
 
         if (!items.TryGetValue(name, out var item))
@@ -202,10 +189,18 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
             return true; // an unknown type is a validation finding, not a reason to drop values
         }
 
-        return Conforms(run, item, value, depth + 1);
+        return Conforms(run, item, value, depth + 1, typeOnly);
     }
 
-    private bool Conforms(DecisionRun run, ItemDefinition item, object? value, int depth)
+    // Each item checked is a step of the evaluation: a list holding one large list many times is checked item by
+    // item, and must stay within the budget that bounded making it (review10-18 F5).
+    private static bool Counted(DecisionRun run)
+    {
+        run.Evaluator.Step();
+        return true;
+    }
+
+    private bool Conforms(DecisionRun run, ItemDefinition item, object? value, int depth, bool typeOnly)
     {
         if (value is null)
         {
@@ -214,13 +209,13 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
 
         if (item.IsCollection)
         {
-            return value is List<object?> list && list.All(x => ConformsItem(run, item, x, depth));
+            return value is List<object?> list && list.All(x => Counted(run) && ConformsItem(run, item, x, depth, typeOnly));
         }
 
-        return ConformsItem(run, item, value, depth);
+        return ConformsItem(run, item, value, depth, typeOnly);
     }
 
-    private bool ConformsItem(DecisionRun run, ItemDefinition item, object? value, int depth)
+    private bool ConformsItem(DecisionRun run, ItemDefinition item, object? value, int depth, bool typeOnly)
     {
         if (value is null)
         {
@@ -241,7 +236,7 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
 
             foreach (var component in item.Components)
             {
-                if (!context.TryGetValue(component.Name, out var inner) || !Conforms(run, component, inner, depth + 1))
+                if (!context.TryGetValue(component.Name, out var inner) || !Conforms(run, component, inner, depth + 1, typeOnly))
                 {
                     return false;
                 }
@@ -250,11 +245,11 @@ internal sealed class DmnTypes(IReadOnlyDictionary<string, ItemDefinition> items
             return true;
         }
 
-        if (item.TypeRef is not null && !Conforms(run, item.TypeRef, value, depth + 1))
+        if (item.TypeRef is not null && !Conforms(run, item.TypeRef, value, depth + 1, typeOnly))
         {
             return false;
         }
 
-        return item.AllowedValues is null || _ignoreAllowedValues || item.AllowedValues.Evaluate(run.Evaluator, new NameScope("?", value, EmptyScope.Instance)) is true;
+        return item.AllowedValues is null || typeOnly || item.AllowedValues.Evaluate(run.Evaluator, new NameScope("?", value, EmptyScope.Instance)) is true;
     }
 }

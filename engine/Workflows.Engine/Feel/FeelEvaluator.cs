@@ -81,6 +81,15 @@ internal sealed class FeelEvaluator
         }
     }
 
+    /// <summary>
+    /// Counts the characters <paramref name="value"/> takes written out (as JSON or as a FEEL literal, about) against
+    /// <see cref="FeelLimits.MaxAllocation"/>, walking it no further than the budget left. A list may hold one large list
+    /// many times: small in memory, within every budget of making it, yet n² items once written into an answer, a
+    /// history row or a variable (review10-18 F5). Every shared reference is counted each time it would be written.
+    /// </summary>
+    public void AllocateWritten(object? value, string what) =>
+        Allocate(FeelValue.EstimateLength(value, Math.Max(0, Limits.MaxAllocation - _allocated) + 1), what);
+
     private void CheckClockAndCancellation()
     {
         _cancellation.ThrowIfCancellationRequested();

@@ -329,8 +329,20 @@ public static class FeelConvert
     /// Writes a FEEL value as JSON. Temporal values become ISO 8601 strings, as Camunda 8 stores them,
     /// so variables always round-trip through any store as plain JSON.
     /// </summary>
-    public static void WriteJson(Utf8JsonWriter writer, object? value)
+    public static void WriteJson(Utf8JsonWriter writer, object? value) => WriteJson(writer, value, long.MaxValue);
+
+    /// <summary>
+    /// Writes a FEEL value as JSON while the writer has taken no more than <paramref name="maxBytes"/> in all; false when it
+    /// stopped there, the JSON unfinished. A value may share one large list many times: it is written no further than
+    /// the caller keeps (review10-18 F5).
+    /// </summary>
+    internal static bool WriteJson(Utf8JsonWriter writer, object? value, long maxBytes)
     {
+        if (writer.BytesCommitted + writer.BytesPending > maxBytes)
+        {
+            return false;
+        }
+
         switch (value)
         {
             case null:
@@ -349,7 +361,10 @@ public static class FeelConvert
                 writer.WriteStartArray();
                 foreach (var item in list)
                 {
-                    WriteJson(writer, item);
+                    if (!WriteJson(writer, item, maxBytes))
+                    {
+                        return false;
+                    }
                 }
 
                 writer.WriteEndArray();
@@ -359,7 +374,10 @@ public static class FeelConvert
                 foreach (var (key, item) in context)
                 {
                     writer.WritePropertyName(Unicode(key));
-                    WriteJson(writer, item);
+                    if (!WriteJson(writer, item, maxBytes))
+                    {
+                        return false;
+                    }
                 }
 
                 writer.WriteEndObject();
@@ -368,18 +386,24 @@ public static class FeelConvert
                 writer.WriteStringValue(FeelValue.ToFeelString(value));
                 break;
         }
+
+        return writer.BytesCommitted + writer.BytesPending <= maxBytes;
     }
 
     /// <summary>A FEEL value as JSON text.</summary>
-    public static string ToJson(object? value)
+    public static string ToJson(object? value) => ToJson(value, long.MaxValue)!;
+
+    /// <summary>A FEEL value as JSON text of at most <paramref name="maxBytes"/> UTF-8 bytes; null when it would be longer (written no further).</summary>
+    internal static string? ToJson(object? value, long maxBytes)
     {
         using var buffer = new MemoryStream();
+        bool complete;
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            WriteJson(writer, value);
+            complete = WriteJson(writer, value, maxBytes);
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        return complete ? System.Text.Encoding.UTF8.GetString(buffer.ToArray()) : null;
     }
 
     private static decimal ToDecimal(double value) =>

@@ -142,7 +142,7 @@ internal static class FeelLexer
                 continue;
             }
 
-            if (IsNameStart(c) && knownNames is not null && MatchKnownName(text, i, knownNames.Candidates(text, i)) is { } known)
+            if (IsNameStart(c) && knownNames?.Match(text, i) is { } known)
             {
                 tokens.Add(new Token(TokenKind.Name, known.Name, start));
                 i += known.Length;

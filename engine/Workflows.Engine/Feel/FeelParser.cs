@@ -243,13 +243,15 @@ internal sealed partial class FeelParser
             {
                 if (name == "context")
                 {
-                    var field = Current.Text;
+                    var fieldWords = new List<string> { Current.Text };
                     _pos++;
                     while (Current.Kind == TokenKind.Name)
                     {
-                        field += " " + Current.Text;
+                        fieldWords.Add(Current.Text);
                         _pos++;
                     }
+
+                    var field = string.Join(' ', fieldWords);
 
                     Expect(":");
                     fields.Add((field, ParseTypeName()));

@@ -384,14 +384,25 @@ public static class FeelValue
     };
 
     /// <summary>A readable rendering of any value, as FEEL writes literals.</summary>
-    public static string ToDisplayString(object? value)
+    public static string ToDisplayString(object? value) => ToDisplayString(value, int.MaxValue);
+
+    /// <summary>
+    /// The rendering of a value cut to about <paramref name="maxLength"/> characters (ending in "..." when cut), written no
+    /// further: a message shows a value that may share one large list many times, small in memory and huge written out.
+    /// </summary>
+    public static string ToDisplayString(object? value, int maxLength)
     {
         var sb = new StringBuilder();
-        Append(sb, value);
-        return sb.ToString();
+        Append(sb, value, maxLength);
+        return sb.Length <= maxLength ? sb.ToString() : sb.ToString(0, Math.Max(0, maxLength - 3)) + "...";
 
-        static void Append(StringBuilder sb, object? value)
+        static void Append(StringBuilder sb, object? value, int max)
         {
+            if (sb.Length > max)
+            {
+                return;
+            }
+
             switch (value)
             {
                 case null:
@@ -402,14 +413,14 @@ public static class FeelValue
                     break;
                 case List<object?> list:
                     sb.Append('[');
-                    for (var i = 0; i < list.Count; i++)
+                    for (var i = 0; i < list.Count && sb.Length <= max; i++)
                     {
                         if (i > 0)
                         {
                             sb.Append(", ");
                         }
 
-                        Append(sb, list[i]);
+                        Append(sb, list[i], max);
                     }
 
                     sb.Append(']');
@@ -419,6 +430,11 @@ public static class FeelValue
                     var first = true;
                     foreach (var (k, v) in ctx)
                     {
+                        if (sb.Length > max)
+                        {
+                            break;
+                        }
+
                         if (!first)
                         {
                             sb.Append(", ");
@@ -426,7 +442,7 @@ public static class FeelValue
 
                         first = false;
                         sb.Append(k).Append(": ");
-                        Append(sb, v);
+                        Append(sb, v, max);
                     }
 
                     sb.Append('}');
@@ -436,9 +452,9 @@ public static class FeelValue
                     break;
                 case FeelRange r:
                     sb.Append(r.StartIncluded ? '[' : '(');
-                    Append(sb, r.Start);
+                    Append(sb, r.Start, max);
                     sb.Append("..");
-                    Append(sb, r.End);
+                    Append(sb, r.End, max);
                     sb.Append(r.EndIncluded ? ']' : ')');
                     break;
                 case string or decimal or bool or DateOnly or TimeSpan or FeelTime or FeelDateTime or FeelYearMonthDuration:
@@ -451,7 +467,7 @@ public static class FeelValue
         }
     }
 
-    /// <summary>About how many characters <see cref="ToDisplayString"/> writes for a value, counted no further than <paramref name="stopAt"/>.</summary>
+    /// <summary>About how many characters <see cref="ToDisplayString(object?)"/> writes for a value, counted no further than <paramref name="stopAt"/>.</summary>
     internal static long EstimateLength(object? value, long stopAt)
     {
         long total = 0;
@@ -481,8 +497,11 @@ public static class FeelValue
                     }
 
                     break;
+                case decimal d:
+                    total += d.Scale == 0 && Math.Abs(d) < 1_000_000 ? 7 : 31; // a sign, 29 digits and a point at most
+                    break;
                 default:
-                    total += 40; // numbers, dates, durations and the like are short
+                    total += 40; // dates, durations and the like are short
                     break;
             }
         }

@@ -86,13 +86,18 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
             return null; // the usual script result: a number, a flag, a short text; no need to write it out
         }
 
-        var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(variables));
-        return bytes > limit ? bytes : null;
+        // Written no further than the limit: a value may share one large list many times, small in memory and
+        // gigabytes written out (review10-18 F5). Over it, the size is "more than the limit".
+        return FeelConvert.ToJson(variables, limit) is { } json ? (Encoding.UTF8.GetByteCount(json) is var bytes && bytes > limit ? bytes : null) : (int)Math.Min(int.MaxValue, limit + 1L);
     }
 
     /// <summary>The failure of a step whose variables (<paramref name="what"/>) take <paramref name="bytes"/>, over the limit.</summary>
-    public StepFailedException VariablesTooLarge(string what, int bytes) =>
-        new($"{what} takes {bytes:N0} bytes as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {execution.Engine.Options.MaxVariablesBytes:N0}");
+    public StepFailedException VariablesTooLarge(string what, int bytes)
+    {
+        var limit = execution.Engine.Options.MaxVariablesBytes;
+        var size = bytes > limit + 1L ? $"{bytes:N0} bytes" : $"more than {limit:N0} bytes";
+        return new($"{what} takes {size} as JSON, over the limit {execution.Engine.Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {limit:N0}");
+    }
 
     /// <summary>
     /// Fails the step when a variable of <paramref name="variables"/> (<paramref name="what"/>: a handler's or a decision's
