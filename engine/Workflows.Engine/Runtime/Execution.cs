@@ -181,9 +181,12 @@ internal sealed class Execution
     public void EnqueueComplete(LoadedInstance instance, long key, FeelContext? variables = null) =>
         Tokens.EnqueueComplete(instance, key, variables);
 
-    /// <summary>Starts the process scope at <paramref name="startNode"/>, opening its event sub-process subscriptions first.</summary>
-    public ValueTask StartAtAsync(LoadedInstance instance, FlowNode startNode, FeelContext? triggerVariables) =>
-        Behaviours.Containers.ProcessBehaviour.StartAsync(this, instance, startNode, triggerVariables);
+    /// <summary>
+    /// Starts the process scope at <paramref name="startNode"/>, opening its event sub-process subscriptions first; a scope
+    /// that cannot open holds the start with an incident on the process scope, or refuses it when <paramref name="refuseWhenScopeFails"/>.
+    /// </summary>
+    public ValueTask StartAtAsync(LoadedInstance instance, FlowNode startNode, FeelContext? triggerVariables, bool refuseWhenScopeFails = false) =>
+        Behaviours.Containers.ProcessBehaviour.StartAsync(this, instance, startNode, triggerVariables, refuseWhenScopeFails);
 
     /// <summary>Ends an element instance and everything inside it: child tokens, tasks, jobs, waits, called instances.</summary>
     public ValueTask TerminateAsync(LoadedInstance instance, ElementInstance element, HistoryKind? historyKind = null) =>

@@ -62,6 +62,13 @@ internal sealed class Incidents(Execution execution)
             return;
         }
 
+        if (element.Key == InstanceState.RootKey)
+        {
+            // The process scope could not open its event sub-processes' waits when a message, timer or signal started it.
+            await Behaviours.Containers.ProcessBehaviour.RetryStartAsync(execution, instance, element).ConfigureAwait(false);
+            return;
+        }
+
         execution.Waits.CloseWaits(element);
         if (element.JobId is { } job)
         {

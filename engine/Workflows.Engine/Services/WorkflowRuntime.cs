@@ -45,7 +45,7 @@ public sealed class WorkflowRuntime
                 await execution.MessageStarts.TakeBusinessKeyAsync(definition.Process.Id, command.BusinessKey, instance.Id).ConfigureAwait(false);
             }
 
-            await execution.StartAtAsync(instance, start, null).ConfigureAwait(false);
+            await execution.StartAtAsync(instance, start, null, refuseWhenScopeFails: true).ConfigureAwait(false);
             return instance.Id;
         }, cancellationToken);
     }
