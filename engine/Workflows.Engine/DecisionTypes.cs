@@ -109,9 +109,30 @@ public sealed record DecisionEvaluationInfo(Guid Id, string DecisionId, int Vers
 /// <param name="Warnings">Why a value is null, in the order they arose.</param>
 public sealed record DecisionResult(string DecisionId, int Version, object? Value, IReadOnlyList<EvaluatedDecision> Decisions, IReadOnlyList<string> Warnings)
 {
-    /// <summary>For a branch: the journeys whose cases' parameters the decision saw (empty when none calls it, or for no branch).</summary>
+    /// <summary>
+    /// For a branch: the journeys whose cases' parameters the decision saw and whose business rule tasks all decide with
+    /// this version (empty when none calls it, or for no branch).
+    /// </summary>
     public IReadOnlyList<string> Journeys { get; init; } = [];
+
+    /// <summary>For a branch: each business rule task calling the decision in the journey versions it runs, with the version its binding decides with.</summary>
+    public IReadOnlyList<DecisionCaller> Callers { get; init; } = [];
 }
+
+/// <summary>
+/// A business rule task calling a decision in the journey version a branch runs, and the version its cases decide with
+/// now: binding <c>latest</c> follows the branch's pin (else the standard), <c>versionTag</c> the pinned version when it
+/// carries the tag, <c>deployment</c> the version deployed with the journey version whatever the pin (Camunda 8's bindings).
+/// </summary>
+/// <param name="DecisionId">The decision called.</param>
+/// <param name="Journey">The journey.</param>
+/// <param name="JourneyVersion">The journey's version the branch runs.</param>
+/// <param name="ElementId">The business rule task's id.</param>
+/// <param name="ElementName">Its name, when it has one.</param>
+/// <param name="Binding"><c>latest</c>, <c>deployment</c> or <c>versionTag</c>.</param>
+/// <param name="VersionTag">The tag of a <c>versionTag</c> binding.</param>
+/// <param name="Version">The decision version the task evaluates; null when none is found (its cases stop on an incident).</param>
+public sealed record DecisionCaller(string DecisionId, string Journey, int JourneyVersion, string ElementId, string? ElementName, string Binding, string? VersionTag, int? Version);
 
 /// <summary>One thing that changed between two versions of a decision.</summary>
 /// <param name="Kind">

@@ -106,4 +106,27 @@ public abstract partial class SqlStoreSuite
 
         Assert.That(ensured.Decisions.Single() is { Version: 1, IsNew: false }, Is.True, "version 1's stored document still has the model: no third version");
     }
+
+    [Test]
+    public async Task A_decision_id_longer_than_the_id_limit_is_a_finding_before_any_row_where_PostgreSQLs_index_refused_it_with_a_server_error()
+    {
+        // 5,000 characters: over PostgreSQL's btree row limit for the version index (review10-18 F3), kept by SQLite.
+        var decision = "long-" + Guid.NewGuid().ToString("N")[..8] + new string('x', 5000);
+        var dmn = $"""
+            <definitions xmlns="{DmnNs}" id="long" name="long" namespace="urn:long">
+              <decision id="{decision}" name="Long"><literalExpression><text>1</text></literalExpression></decision>
+            </definitions>
+            """;
+        var h = await HarnessAsync();
+
+        var refused = Assert.ThrowsAsync<Validation.DeploymentRejectedException>(() => h.Engine.Deployments.DeployAsync([dmn]));
+        await using var connection = await NewSqlStore().OpenAsync(default);
+        var rows = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM wf_decision_definitions WHERE decision_id LIKE @like", new { like = decision[..13] + "%" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused!.Report.Findings.Select(f => f.Code), Is.EqualTo(new[] { "DMN_ID_TOO_LONG" }));
+            Assert.That(rows, Is.Zero);
+        }
+    }
 }

@@ -279,7 +279,7 @@ public sealed class BranchPageBrowserTests() : HostFixture(Backend.Sqlite)
             journey = "complaint", version = 2, reason = "a quality check before every answer",
             waves = new object[] { new { name = "pilot", branches = new[] { "paris-01" } }, new { name = "France", branches = new[] { "lyon-01" } } },
         }, HttpStatusCode.Created);
-        await central.PostJsonAsync($"/api/rollouts/{rollout.GetProperty("id").GetString()}/advance", new { reason = "pilot" });
+        await central.PostJsonAsync($"/api/rollouts/{rollout.GetProperty("id").GetString()}/advance", new { reason = "pilot", wave = "pilot" });
 
         // Another branch in the address: the page shows bruno's own.
         var page = await OpenAsync("bruno", "/branch?branch=lyon-01&journey=complaint&tab=rollouts");

@@ -159,7 +159,7 @@ public sealed class DecisionApiTests
             waves = new[] { new { name = "pilot", branches = new[] { "paris-01" } }, new { name = "rest", branches = new[] { "lyon-01" } } },
         }, HttpStatusCode.Created);
         var id = rollout.GetProperty("id").GetString();
-        var pilot = await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "go" });
+        var pilot = await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "go", wave = "pilot" });
         var duringPilot = await EvaluateAsAnnAsync(decision);
         await central.PostJsonAsync($"/api/rollouts/{id}/rollback", new { reason = "complaints went up" });
         var afterRollback = await EvaluateAsAnnAsync(decision);

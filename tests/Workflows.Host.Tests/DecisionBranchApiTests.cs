@@ -179,9 +179,9 @@ public sealed class DecisionBranchApiTests(Backend backend) : HostFixture(backen
         using var planned = await central.PostAsJsonAsync("/api/rollouts", plan);
         var rollout = await planned.JsonAsync(HttpStatusCode.Created);
         var id = rollout.GetProperty("id").GetString();
-        await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot" });
+        await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot", wave = "pilot" });
         var paris = await central.GetJsonAsync("/api/branches/paris-01");
-        await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "rest" });
+        await central.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "rest", wave = "rest" });
         var versions = await (await As("alice")).GetJsonAsync($"/api/decisions/{decision}");
         var listed = await central.GetJsonAsync($"/api/rollouts?decision={decision}");
         var changed = await (await As("bruno")).GetJsonAsync($"/api/decisions/{decision}/compare?from=1&to=2");

@@ -37,7 +37,7 @@ public sealed class DesignerCompareBrowserTests() : HostFixture(Backend.Sqlite)
             journey = "complaint", version = _v2, reason = "pilot in Paris first",
             waves = new object[] { new { name = "pilot", branches = new[] { "paris-01" } }, new { name = "France", branches = new[] { "lyon-01" } } },
         }, HttpStatusCode.Created);
-        using var advanced = await central.PostAsJsonAsync($"/api/rollouts/{rollout.GetProperty("id").GetString()}/advance", new { reason = "pilot" });
+        using var advanced = await central.PostAsJsonAsync($"/api/rollouts/{rollout.GetProperty("id").GetString()}/advance", new { reason = "pilot", wave = "pilot" });
         Assert.That(advanced.StatusCode, Is.EqualTo(HttpStatusCode.OK), await advanced.Content.ReadAsStringAsync());
 
         _base = Host.BaseAddress();

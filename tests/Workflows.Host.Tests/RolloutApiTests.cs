@@ -130,9 +130,9 @@ public sealed class RolloutApiTests(string store)
         Assert.That(await DetailAsync(secondPlan, HttpStatusCode.Conflict), Does.Contain(id));
 
         // Wave 1: the pilot runs v2; a case started there runs v2, Lyon still v1.
-        using var brunoAdvances = await bruno.PostAsJsonAsync($"/api/rollouts/{id}/advance", new { reason = "mine" });
+        using var brunoAdvances = await bruno.PostAsJsonAsync($"/api/rollouts/{id}/advance", new { reason = "mine", wave = "pilot" });
         Assert.That(brunoAdvances.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-        var pilot = await cora.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot in Paris" });
+        var pilot = await cora.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot in Paris", wave = "pilot" });
         var pilotCase = await ann.StartAsync("complaint", new { customerId = "cust-1001", summary = "billed twice" });
         var figures = await (await _host.As("sofia")).GetJsonAsync($"/api/rollouts/{id}/figures");
         using (Assert.EnterMultipleScope())
@@ -147,8 +147,18 @@ public sealed class RolloutApiTests(string store)
             Assert.That(figures.GetProperty("previous").EnumerateArray().Select(p => p.GetProperty("version").GetInt32()), Does.Contain(v1));
         }
 
+        // An advance names its wave (review10-18 F8): the pilot's second click, or its retry on another node, is refused
+        // instead of pinning France unseen; no wave, or one the rollout has not, is 400 naming wave.
+        using var again = await cora.PostAsJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot in Paris", wave = "pilot" });
+        Assert.That(await DetailAsync(again, HttpStatusCode.Conflict), Does.Contain("wave 'pilot'").And.Contain("pinned already").And.Contain("the next wave is 'France'"));
+        using var noWave = await cora.PostAsJsonAsync($"/api/rollouts/{id}/advance", new { reason = "go" });
+        Assert.That(await DetailAsync(noWave, HttpStatusCode.BadRequest), Does.StartWith("wave:").And.Contain("'France'"));
+        using var otherWave = await cora.PostAsJsonAsync($"/api/rollouts/{id}/advance", new { reason = "go", wave = "Spain" });
+        Assert.That(await DetailAsync(otherWave, HttpStatusCode.BadRequest), Does.Contain("no wave 'Spain'"));
+        Assert.That(await PinAsync(alice, "lyon-01"), Is.EqualTo(v1), "nothing pinned by a refused step");
+
         // Wave 2, then the rollback: every branch back on v1, the running case still on v2.
-        var completed = await cora.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot figures hold" });
+        var completed = await cora.PostJsonAsync($"/api/rollouts/{id}/advance", new { reason = "pilot figures hold", wave = "France" });
         var rolledOut = (await alice.GetJsonAsync("/api/definitions/complaint/lifecycle")).EnumerateArray().Single(v => v.GetProperty("version").GetInt32() == v2);
         var rolledBack = await cora.PostJsonAsync($"/api/rollouts/{id}/rollback", new { reason = "repeat complaints rose in Lyon" });
         var afterwards = (await alice.GetJsonAsync("/api/definitions/complaint/lifecycle")).EnumerateArray().Single(v => v.GetProperty("version").GetInt32() == v2);
@@ -171,7 +181,7 @@ public sealed class RolloutApiTests(string store)
             }));
         }
 
-        using var unknown = await cora.PostAsJsonAsync($"/api/rollouts/{Guid.NewGuid()}/advance", new { reason = "x" });
+        using var unknown = await cora.PostAsJsonAsync($"/api/rollouts/{Guid.NewGuid()}/advance", new { reason = "x", wave = "pilot" });
         Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         using var cancelled = await ann.PostAsync(new Uri($"/api/instances/{pilotCase}/cancel", UriKind.Relative), null);
         Assert.That(cancelled.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));

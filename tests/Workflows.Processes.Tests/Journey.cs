@@ -29,7 +29,11 @@ internal sealed class Journey
         await harness.Engine.ServiceLevels.ChangeCalendarAsync(new CalendarLayer("branch:" + Branch, DateTimeOffset.MinValue));
         foreach (var decision in JourneyLibrary.Decisions)
         {
-            await harness.DeployAsync(decision.Xml);
+            // Approved, as the host's journey library approves them at start: a branch runs approved decisions only.
+            foreach (var deployed in (await harness.DeployAsync(decision.Xml)).Decisions)
+            {
+                await harness.ApproveDecisionAsync(deployed.DecisionId, deployed.Version);
+            }
         }
 
         foreach (var journey in JourneyLibrary.All)

@@ -8,7 +8,7 @@ namespace Workflows.Engine.Decisions;
 /// <summary>Which version of a called decision a business rule task evaluates (Camunda 8's <c>bindingType</c>).</summary>
 internal enum DecisionBinding
 {
-    /// <summary>The version the instance's branch pinned, else the decision's standard (the latest while none is approved).</summary>
+    /// <summary>The version the instance's branch pinned, else the decision's standard (while none is approved: the latest for no branch, none for a branch).</summary>
     Latest,
 
     /// <summary>The version deployed together with the instance's process version.</summary>

@@ -24,11 +24,15 @@ internal static class DeployedDecisions
     private static readonly DecisionModelCache s_models = new(maxCharacters: 8_000_000, maxEntries: 512);
 
     /// <summary>Whether the document's root is a DMN <c>definitions</c> (any DMN version's namespace); read safely, first element only.</summary>
+    /// <remarks>
+    /// A DTD is skipped here, never read (nothing declared in it is resolved or expanded), so that a DMN document carrying
+    /// one is told as DMN and refused by the DMN reader's rules ("not allowed in DMN documents"), not read as BPMN.
+    /// </remarks>
     public static bool IsDmn(string xml)
     {
         try
         {
-            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null, MaxCharactersFromEntities = 1024 };
             using var reader = XmlReader.Create(new StringReader(xml), settings);
             reader.MoveToContent();
             return reader.NodeType == XmlNodeType.Element && reader.LocalName == "definitions"
@@ -86,7 +90,7 @@ internal static class DeployedDecisions
 
     /// <summary>
     /// The version a caller evaluates: binding latest takes the branch's pin, else the standard (see
-    /// <see cref="Services.DecisionStandard"/>), else (none approved) the latest; versionTag the pinned version when it carries the tag, else (for a branch) the latest
+    /// <see cref="Services.DecisionStandard"/>), else (none approved) nothing for a branch and the latest for no branch; versionTag the pinned version when it carries the tag, else (for a branch) the latest
     /// approved version with it, else the latest with it; deployment the version deployed with the caller.
     /// </summary>
     public static async ValueTask<DecisionRecord?> ResolveAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag,
@@ -116,12 +120,17 @@ internal static class DeployedDecisions
                 return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
             default:
                 // A branch that pins nothing, and an evaluation for no branch (a central team's, an instance of no known
-                // branch), evaluate the standard, which only a rollout moves (review18 F5, F12); the latest while none is approved.
+                // branch), evaluate the standard, which only a rollout moves (review18 F5, F12).
                 pinned ??= await Services.DecisionStandard.OfAsync(store, decisionId, ct).ConfigureAwait(false);
+                if (pinned is { } version)
+                {
+                    return await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false);
+                }
 
-                return pinned is { } version
-                    ? await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
-                    : await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false);
+                // No version approved: a branch runs none (review10-18 F1: what one analyst alone deployed ran at once in
+                // every branch, under journeys another analyst had approved); no branch runs the latest, as a start
+                // without a branch runs a journey's latest.
+                return branch is null ? await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false) : null;
         }
     }
 
@@ -134,6 +143,22 @@ internal static class DeployedDecisions
         _ when PinOf(branch, decisionId) is { } pinned => $"decision '{decisionId}' version {pinned}, which branch '{branch!.Id}' pins, is not deployed",
         _ => $"decision '{decisionId}' is not deployed",
     };
+
+    /// <summary>
+    /// Why <see cref="ResolveAsync"/> found nothing: for a branch following a decision none of whose versions is approved,
+    /// the version deployed and who deployed it (a branch runs approved versions only); else <see cref="NotFound"/>.
+    /// </summary>
+    public static async ValueTask<string> NotFoundAsync(IWorkflowStore store, string decisionId, DecisionBinding binding, string? versionTag, string processId,
+        Branch? branch, CancellationToken ct) =>
+        binding == DecisionBinding.Latest && branch is not null && PinOf(branch, decisionId) is null
+            && await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false) is { } latest
+            ? NotApproved(decisionId, latest, branch)
+            : NotFound(decisionId, binding, versionTag, processId, branch);
+
+    /// <summary>The words of a branch refused a decision none of whose versions is approved.</summary>
+    public static string NotApproved(string decisionId, DecisionRecord latest, Branch branch) =>
+        $"decision '{decisionId}' has no approved version: branch '{branch.Id}' runs only approved decision versions, and version {latest.Version} " +
+        $"is deployed (by {latest.DeployedBy ?? "unknown"}), not approved; another analyst than the one who deployed it approves it";
 
     /// <summary>The version <paramref name="branch"/> pinned of a decision; null when it follows the standard.</summary>
     public static int? PinOf(Branch? branch, string decisionId) =>
@@ -151,11 +176,35 @@ internal static class DeployedDecisions
         // Each value is written no further than the row keeps: a value sharing one list many times is small in memory
         // and huge written out; writing it all to keep 16,000 characters of it cost minutes (review10-18 F5).
         var (full, complete) = Write(record, evaluation, withInputs: true);
-        return complete && full.Length <= MaxHistoryDetail ? full : Cut(Write(record, evaluation, withInputs: false).Json);
+        return complete && full.Length <= MaxHistoryDetail ? full : Cut(record, Write(record, evaluation, withInputs: false).Json);
     }
 
-    // A JSON cut short is longer than the row keeps (it stopped past four times that many bytes): it is always cut here.
-    private static string Cut(string json) => json.Length <= MaxHistoryDetail ? json : JsonSerializer.Serialize(new { cut = true, json = json[..(MaxHistoryDetail - 100)] });
+    // A row still too large without its inputs keeps what names it outside the cut text, so that a reader (the operate
+    // page's timeline) says which decision and version, and that the rest was cut (review10-18 F12: "undefined vundefined").
+    private static string Cut(DecisionRecord record, string json)
+    {
+        if (json.Length <= MaxHistoryDetail)
+        {
+            return json;
+        }
+
+        // The cut text is written as a JSON string, whose escapes (a quote, a non-ASCII letter) make it longer: shorten
+        // it until it fits, else the "cut" row was up to six times the limit.
+        const int budget = MaxHistoryDetail - 3_000; // room for the id and name (200 characters each, escaped up to six times)
+        var n = Math.Min(json.Length, budget);
+        var text = JsonSerializer.Serialize(json[..n]);
+        while (text.Length > budget && n > 0)
+        {
+            n = Math.Max(0, Math.Min(n - 1, (int)((long)n * budget / text.Length)));
+            n -= n > 0 && char.IsHighSurrogate(json[n - 1]) ? 1 : 0;
+            text = JsonSerializer.Serialize(json[..n]);
+        }
+
+        return JsonSerializer.Serialize(new
+        {
+            decisionId = record.DecisionId, name = record.Name.Length > 200 ? record.Name[..200] + "…" : record.Name, version = record.Version, cut = true, json = json[..n],
+        });
+    }
 
     // The JSON, and whether it is whole: it stops once it is longer than the row keeps.
     private static (string Json, bool Complete) Write(DecisionRecord record, DecisionEvaluation evaluation, bool withInputs)

@@ -1,3 +1,4 @@
+using System.Xml;
 using System.Xml.Linq;
 
 namespace Workflows.Engine.Decisions;
@@ -27,10 +28,41 @@ internal sealed partial class DmnReader
                 continue;
             }
 
+            if (id.Length > _maxIdLength)
+            {
+                // As for BPMN: an id travels into URLs, rows and their indexes (PostgreSQL refused a 5,000-character
+                // decision id with a server error, SQLite kept it), so it is bounded, and not echoed whole.
+                Error("DMN_ID_TOO_LONG", id[..40] + "…", Line(e), Column(e),
+                    $"the id of {Describe(e)} is {id.Length:N0} characters long; the limit is {_maxIdLength:N0} (BpmnParserOptions.MaxIdLength)");
+                continue;
+            }
+
+            if (e.Parent?.Parent is null && e.Name.LocalName is "decision" or "inputData" or "businessKnowledgeModel" or "decisionService" && !IsXmlId(id))
+            {
+                // A deployed decision is reached by its id in URLs (/api/decisions/{id}): an id with '/' or a space
+                // deployed, then no call could reach it. DMN ids are XML ids (xsd:ID, an NCName).
+                Error("DMN_ID_INVALID", id, Line(e), Column(e),
+                    $"the id '{id}' of {Describe(e)} is not an XML id (a letter or '_' first, then letters, digits, '.', '-' or '_'; no '/', ':' or spaces)");
+                continue;
+            }
+
             if (!seen.TryAdd(id, e))
             {
                 Error("DMN_ID_DUPLICATE", id, Line(e), Column(e), $"the id '{id}' is used by more than one element: {Describe(e)} repeats the id of {Describe(seen[id])}");
             }
+        }
+    }
+
+    private static bool IsXmlId(string id)
+    {
+        try
+        {
+            XmlConvert.VerifyNCName(id);
+            return true;
+        }
+        catch (XmlException)
+        {
+            return false;
         }
     }
 

@@ -27,16 +27,17 @@ internal sealed partial class DmnReader
 
     private readonly List<ValidationFinding> _findings = [];
     private readonly FeelLimits _limits;
+    private readonly int _maxIdLength;
     private XNamespace _ns = XNamespace.None;
     private FeelNames? _names;
     private bool _namesOverBudget;
 
-    private DmnReader(FeelLimits limits) => _limits = limits;
+    private DmnReader(BpmnParserOptions options) => (_limits, _maxIdLength) = (options.Feel, options.MaxIdLength);
 
     public static (DmnDefinitions? Model, List<ValidationFinding> Findings) Read(string xml, BpmnParserOptions options)
     {
         options.Feel.Validate();
-        var reader = new DmnReader(options.Feel);
+        var reader = new DmnReader(options);
         var root = SafeXml.Load(xml, options, "DMN", (code, line, column, message) => reader.Error(code, null, line, column, message));
         if (root is null)
         {

@@ -101,7 +101,9 @@ internal static class ApprovalGate
     private static WorkflowConflictException Refused(Subject subject, string id, int version, string? deployedBy, string what, bool unpin)
     {
         var named = subject == Subject.Decision ? $"decision '{id}'" : $"'{id}'";
-        var runs = unpin ? $"; no version is approved, so without a pin the branch would run the latest, version {version}" : "";
+        var runs = !unpin ? "" : subject == Subject.Decision
+            ? "; no version is approved, so without a pin the branch would have no version to run (its business rule tasks would stop on an incident)"
+            : $"; no version is approved, so without a pin the branch would run the latest, version {version}";
         return new WorkflowConflictException(
             $"cannot {what} version {version} of {named}: it is deployed (by {deployedBy ?? "unknown"}), not approved{runs}. " +
             $"A branch runs only an approved {(subject == Subject.Decision ? "decision " : "")}version: another analyst than the one who deployed it approves it first");

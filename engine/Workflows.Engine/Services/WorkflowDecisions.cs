@@ -64,7 +64,7 @@ public sealed partial class WorkflowDecisions
 
     /// <summary>
     /// Evaluates a deployed decision as the branch's cases would: the version asked for, else the branch's pin, else the
-    /// decision's standard (for no branch too), else (none approved) the latest.
+    /// decision's standard (for no branch too), else (none approved) the latest for no branch; a branch is refused.
     /// </summary>
     /// <remarks>
     /// For a branch the decision sees what the branch's cases see: <c>branch</c>, <c>calendar</c> and <c>branchSettings</c>
@@ -75,26 +75,42 @@ public sealed partial class WorkflowDecisions
     /// with warnings, not an exception (and is recorded as such).
     /// </remarks>
     /// <exception cref="WorkflowNotFoundException">The branch does not exist, or the decision (or the version chosen) is not deployed.</exception>
+    /// <exception cref="WorkflowConflictException">For a branch, no version of the decision is approved.</exception>
     /// <exception cref="WorkflowInputException">
-    /// A variable has no FEEL equivalent, or the evaluation went over a FEEL budget; the journey named calls no such
+    /// A variable has no FEEL equivalent, the variables are larger or deeper than a command's may be
+    /// (<see cref="WorkflowEngineOptions.MaxVariablesBytes"/>, <see cref="ExecutionLimits.MaxVariableDepth"/>), or the evaluation went over a FEEL budget; the journey named calls no such
     /// decision, or several journeys call it whose cases read different parameters and none is named.
     /// </exception>
     public async Task<DecisionResult> EvaluateAsync(EvaluateDecision request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+
+        // The limits of every command's variables (size as JSON, depth): an evaluation is recorded and its work is the
+        // caller's input, so 3 MB or 200 levels are refused by name here too (review10-18 F10).
+        _ = _runner.Variables(request.Variables);
         var branch = request.Branch is null ? null : await _branches.GetAsync(request.Branch, cancellationToken).ConfigureAwait(false);
-        var record = request.Version is { } asked
-            ? await FindAsync(request.DecisionId, asked, cancellationToken).ConfigureAwait(false)
-            : await DeployedDecisions.ResolveAsync(Store, request.DecisionId, DecisionBinding.Latest, null, null, branch, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException(DeployedDecisions.NotFound(request.DecisionId, DecisionBinding.Latest, null, "", branch));
-        var model = Readable(record);
         var variables = request.Variables;
         IReadOnlyList<string> journeys = [];
+        IReadOnlyList<DecisionCaller> callers = [];
         if (branch is not null)
         {
             var context = await AsTheBranchsCasesAsync(request, branch, cancellationToken).ConfigureAwait(false);
-            (variables, journeys) = (context.Variables, context.Journeys);
+            (variables, journeys, callers) = (context.Variables, context.Journeys, context.Callers);
         }
+
+        // A journey named decides with what its tasks' bindings choose (a deployment binding is not the pin's), so its
+        // cases and this evaluation agree; else the version asked, else the branch's pin or standard.
+        var record = (branch is null ? null : VersionOfJourney(request, branch, callers)) is { } ofJourney
+            ? await FindAsync(request.DecisionId, ofJourney, cancellationToken).ConfigureAwait(false)
+            : request.Version is { } asked
+            ? await FindAsync(request.DecisionId, asked, cancellationToken).ConfigureAwait(false)
+            : await DeployedDecisions.ResolveAsync(Store, request.DecisionId, DecisionBinding.Latest, null, null, branch, cancellationToken).ConfigureAwait(false)
+                ?? throw await NotResolvedAsync(request.DecisionId, branch, cancellationToken).ConfigureAwait(false);
+        var model = Readable(record);
+
+        // The journeys the evaluation stands for are those whose calling tasks all decide with this version; the others
+        // are in the callers with the version they decide with.
+        journeys = journeys.Where(j => callers.Where(c => c.Journey == j).All(c => c.Version == record.Version)).ToList();
 
         try
         {
@@ -104,12 +120,22 @@ public sealed partial class WorkflowDecisions
                 await RecordAsync(record, branch?.Id, actor, result, cancellationToken).ConfigureAwait(false);
             }
 
-            return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings) { Journeys = journeys };
+            return new DecisionResult(record.DecisionId, record.Version, result.Value, result.Decisions, result.Warnings) { Journeys = journeys, Callers = callers };
         }
         catch (Exception e) when (e is ArgumentException or Feel.FeelLimitExceededException)
         {
             throw new WorkflowInputException($"decision '{record.DecisionId}' version {record.Version}: {e.Message}");
         }
+    }
+
+    // Nothing to evaluate for the caller: a decision deployed but never approved is a conflict for a branch (its cases
+    // would stop on an incident naming it), anything else not deployed.
+    private async ValueTask<Exception> NotResolvedAsync(string decisionId, Branch? branch, CancellationToken ct)
+    {
+        var latest = branch is null || DeployedDecisions.PinOf(branch, decisionId) is not null ? null : await Store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false);
+        return latest is null
+            ? new WorkflowNotFoundException(DeployedDecisions.NotFound(decisionId, DecisionBinding.Latest, null, "", branch))
+            : new WorkflowConflictException(DeployedDecisions.NotApproved(decisionId, latest, branch!));
     }
 
     /// <summary>What changed in a decision between two deployed versions: hit policy, inputs, outputs, rules cell by cell.</summary>

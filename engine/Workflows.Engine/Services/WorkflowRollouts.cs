@@ -167,7 +167,17 @@ public sealed class WorkflowRollouts
     /// rollback. After the last wave the rollout is completed and the version rolled out.
     /// </summary>
     /// <exception cref="WorkflowConflictException">The rollout is completed or rolled back.</exception>
-    public async Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default)
+    public Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, CancellationToken cancellationToken = default) =>
+        AdvanceAsync(rolloutId, actor, reason, null, cancellationToken);
+
+    /// <summary>
+    /// Pins <paramref name="wave"/>, the wave the caller means, only while it is the next one: two clicks (or one
+    /// retried) reaching two nodes pin it once, the later one is refused instead of pinning the wave after it — the
+    /// pilot would be skipped (review10-18 F8). Null pins whichever wave is next, as the overload without it.
+    /// </summary>
+    /// <exception cref="WorkflowConflictException">The rollout is completed or rolled back, or <paramref name="wave"/> is no longer the next wave.</exception>
+    /// <exception cref="WorkflowInputException">The rollout has no wave named <paramref name="wave"/>.</exception>
+    public async Task<Rollout> AdvanceAsync(Guid rolloutId, string actor, string reason, string? wave, CancellationToken cancellationToken = default)
     {
         RequireWho(actor, reason);
 
@@ -188,10 +198,15 @@ public sealed class WorkflowRollouts
             }
 
             var index = rollout.WavesPinned;
-            var wave = rollout.Waves[index];
+            if (wave is not null)
+            {
+                NextIs(rollout, wave);
+            }
+
+            var next = rollout.Waves[index];
             var previous = new Dictionary<string, int?>(StringComparer.Ordinal);
             var ran = new Dictionary<string, int?>(StringComparer.Ordinal);
-            foreach (var branchId in wave.Branches)
+            foreach (var branchId in next.Branches)
             {
                 var branch = await _branches.GetAsync(branchId, cancellationToken).ConfigureAwait(false);
                 previous[branchId] = PinOf(branch, rollout);
@@ -200,7 +215,7 @@ public sealed class WorkflowRollouts
             }
 
             var waves = rollout.Waves.ToList();
-            waves[index] = wave with { PinnedAt = execution.Now, Previous = previous, Ran = ran };
+            waves[index] = next with { PinnedAt = execution.Now, Previous = previous, Ran = ran };
             var last = index == waves.Count - 1;
             var changes = execution.Changes.PartToFill<RolloutChanges>();
             if (last)
@@ -212,7 +227,7 @@ public sealed class WorkflowRollouts
             {
                 Waves = waves,
                 Status = last ? RolloutStatus.Completed : RolloutStatus.InProgress,
-                Steps = [.. rollout.Steps, new RolloutStep(execution.Now, "wave-pinned", actor, reason, wave.Name, wave.Branches)],
+                Steps = [.. rollout.Steps, new RolloutStep(execution.Now, "wave-pinned", actor, reason, next.Name, next.Branches)],
                 Revision = rollout.Revision + 1,
             };
             return Write(changes, advanced, rollout.Revision, execution.Now);
@@ -423,6 +438,26 @@ public sealed class WorkflowRollouts
         }
     }
 
+    // The wave an advance names must be the next one: the step asked for has been taken (a second click, another node)
+    // or the caller read an older rollout.
+    private static void NextIs(Rollout rollout, string wave)
+    {
+        var named = rollout.Waves.Select((w, i) => (w, i)).FirstOrDefault(x => x.w.Name == wave);
+        if (named.w is null)
+        {
+            throw new WorkflowInputException($"wave: rollout {rollout.Id} has no wave '{wave}'; its waves are {string.Join(", ", rollout.Waves.Select(w => $"'{w.Name}'"))}");
+        }
+
+        var next = rollout.Waves[rollout.WavesPinned];
+        if (named.i != rollout.WavesPinned)
+        {
+            var step = rollout.Steps.LastOrDefault(s => s.Wave == wave && s.Action == "wave-pinned");
+            throw new WorkflowConflictException(named.i < rollout.WavesPinned
+                ? $"wave '{wave}' of rollout {rollout.Id} is pinned already{(step is null ? "" : $" (by {step.Actor} at {step.At:u})")}; the next wave is '{next.Name}': look at the pinned waves, then advance naming it"
+                : $"wave '{wave}' of rollout {rollout.Id} is not next: wave '{next.Name}' is pinned first");
+        }
+    }
+
     private static void CheckWaves(IReadOnlyList<RolloutWave> waves)
     {
         if (waves is not { Count: > 0 and <= MaxWaves })
@@ -431,11 +466,17 @@ public sealed class WorkflowRollouts
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (wave, i) in waves.Select((w, i) => (w, i)))
         {
             if (string.IsNullOrWhiteSpace(wave.Name) || wave.Branches is not { Count: > 0 and <= MaxBranchesPerWave })
             {
                 throw new WorkflowInputException($"waves[{i}] needs a name and 1 to {MaxBranchesPerWave} branches");
+            }
+
+            if (!names.Add(wave.Name))
+            {
+                throw new WorkflowInputException($"waves[{i}]: the name '{wave.Name}' is another wave's too; each wave has its own name (an advance names the wave it pins)");
             }
 
             if (wave.Branches.FirstOrDefault(b => !seen.Add(b)) is { } twice)

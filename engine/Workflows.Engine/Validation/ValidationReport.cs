@@ -59,7 +59,7 @@ public sealed class BpmnParserOptions
     public int MaxDepth { get; init; } = 256;
 
     /// <summary>
-    /// The longest id of a process or an element (finding <c>ID_TOO_LONG</c>): ids travel into URLs, headers, logs and
+    /// The longest id of a process or an element (finding <c>ID_TOO_LONG</c>; in DMN <c>DMN_ID_TOO_LONG</c>): ids travel into URLs, headers, logs and
     /// rows. Default 200 characters.
     /// </summary>
     public int MaxIdLength { get; init; } = 200;

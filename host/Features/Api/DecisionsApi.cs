@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Workflows.Engine;
 using Workflows.Engine.Decisions;
@@ -68,6 +69,19 @@ internal static class DecisionsApi
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor, Roles.Operator)).WithName("ListDecisionPins")
             .WithSummary("The branch's decision pins, each checked again against what is deployed now: problem names a pin whose decision or version is no longer deployed, not approved, or whose model no longer passes today's checks (null when it holds).");
+        pins.MapGet("/{branchId}/decision-callers", async (string branchId, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var branch = await engine.Branches.GetAsync(branchId, ct);
+                var caller = Caller.From(http.User);
+                if (!caller.Is(Roles.Analyst))
+                {
+                    caller.MustServe(branch.Id, "the decisions its journeys call");
+                }
+
+                return await engine.Decisions.GetCallersAsync(branch.Id, null, ct);
+            })
+            .RequireAuthorization(p => p.RequireRole(Roles.Analyst, Roles.BranchAdmin, Roles.Supervisor, Roles.Operator)).WithName("ListDecisionCallers")
+            .WithSummary("Each business rule task of the journey versions the branch runs that calls a decision, with its binding and the decision version its cases decide with now: latest follows the branch's pin (else the standard), versionTag the pinned version when it carries the tag, deployment the version deployed with the journey whatever the pin; version null: none (its cases stop on an incident).");
         pins.MapPut("/{branchId}/decision-pins/{decisionId}", async (string branchId, string decisionId, PinRequest pin, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await OwnBranchAsync(http, engine, branchId, ct);
@@ -172,6 +186,11 @@ internal static class DecisionsApi
             throw new WorkflowInputException("journey: a journey's parameters are a branch's; name the branch too (branch)");
         }
 
+        if (request.Version is < 1)
+        {
+            throw new WorkflowInputException($"version: {request.Version} is not a version; versions are numbered from 1");
+        }
+
         var result = await engine.Decisions.EvaluateAsync(new EvaluateDecision(decisionId)
         {
             Branch = branch, Journey = request.Journey, Version = request.Version, Variables = ApiJson.Variables(request.Variables), Actor = caller.Name,
@@ -179,7 +198,7 @@ internal static class DecisionsApi
         return new EvaluatedBody(result.DecisionId, result.Version, branch, Json(result.Value),
             result.Decisions.Select(d => new EvaluatedDecisionBody(d.DecisionId, d.Name, Json(d.Value),
                 d.Inputs.Select(i => new EvaluatedInputBody(i.Label, Json(i.Value))).ToList(), d.MatchedRules)).ToList(),
-            result.Warnings) { Journeys = result.Journeys };
+            result.Warnings) { Journeys = result.Journeys, Callers = result.Callers };
     }
 
     private static async Task<IReadOnlyList<EvaluationBody>> EvaluationsAsync(string decisionId, string? branch, Guid? after, int? max, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
@@ -230,7 +249,8 @@ internal sealed record ApprovalRequest(string? Reason);
 internal sealed record DecisionPinBody(string DecisionId, int Version, string? Problem);
 
 
-internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, int? Version)
+// version as a JSON number only, as the pin's: "2" is 400 naming version, not version 2 (review10-18 F10).
+internal sealed record EvaluateRequest(Dictionary<string, JsonElement>? Variables, string? Branch, [property: JsonNumberHandling(JsonNumberHandling.Strict)] int? Version)
 {
     /// <summary>With a branch: the journey whose cases' parameters the decision sees (by default those whose business rule tasks call it).</summary>
     public string? Journey { get; init; }
@@ -244,6 +264,9 @@ internal sealed record EvaluatedBody(string DecisionId, int Version, string? Bra
 {
     /// <summary>The journeys whose cases in the branch the evaluation stood for (their branch, calendar and parameters); empty for none.</summary>
     public IReadOnlyList<string> Journeys { get; init; } = [];
+
+    /// <summary>For a branch: each business rule task calling the decision, with the version its binding decides with (a deployment binding is not the pin's).</summary>
+    public IReadOnlyList<DecisionCaller> Callers { get; init; } = [];
 }
 
 /// <summary>A recorded evaluation: <see cref="Detail"/> has the value, each decision's inputs, matched rules and output, and the warnings.</summary>

@@ -38,9 +38,13 @@ internal static class RolloutsApi
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRolloutFigures")
             .WithSummary("The pinned waves' service figures (cases, breaches, at risk, satisfaction) under the new version beside the version they ran before.");
         group.MapPost("/{rolloutId:guid}/advance", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
-                await engine.Rollouts.AdvanceAsync(rolloutId, Central(http, "pin a rollout's next wave"), Reason(request, limits), ct))
+            {
+                var actor = Central(http, "pin a rollout's next wave");
+                var reason = Reason(request, limits);
+                return await engine.Rollouts.AdvanceAsync(rolloutId, actor, reason, await WaveAsync(rolloutId, request, engine, ct), ct);
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("AdvanceRollout")
-            .WithSummary("Pins the next wave's branches to the rollout's version (through each branch's pin); after the last wave the version is rolled out.");
+            .WithSummary("Pins the wave named (wave: the next one, by name) to the rollout's version (through each branch's pin); a wave pinned already or not next is 409, so a second click or a retry never pins the wave after it. After the last wave the version is rolled out.");
         group.MapPost("/{rolloutId:guid}/rollback", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
                 await engine.Rollouts.RollBackAsync(rolloutId, Central(http, "roll a rollout back"), Reason(request, limits), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("RollBackRollout")
@@ -100,6 +104,22 @@ internal static class RolloutsApi
         return caller.Name;
     }
 
+    // An advance names the wave it means (review10-18 F8): the server cannot tell a second click, or a retry reaching
+    // another node, from a deliberate next step, and pinning the wave after the pilot unseen is the harm.
+    private static async Task<string> WaveAsync(Guid rolloutId, StepRequest request, WorkflowEngine engine, CancellationToken ct)
+    {
+        if (request.Wave is { Length: > 0 } wave)
+        {
+            return wave;
+        }
+
+        var rollout = await engine.Rollouts.GetAsync(rolloutId, ct);
+        var next = rollout.Waves.FirstOrDefault(w => w.PinnedAt is null);
+        throw new WorkflowInputException(next is null
+            ? "wave: name the wave this step pins; this rollout has no wave left to pin"
+            : $"wave: name the wave this step pins (the next is '{next.Name}'), so that a second click or a retry cannot pin the wave after it");
+    }
+
     private static string Reason(StepRequest request, ApiLimits limits) => request.Reason switch
     {
         null or "" => throw new WorkflowInputException("reason is required: every step of a version's lifecycle says why"),
@@ -109,7 +129,11 @@ internal static class RolloutsApi
 }
 
 /// <summary>Why a step is taken.</summary>
-internal sealed record StepRequest(string? Reason);
+internal sealed record StepRequest(string? Reason)
+{
+    /// <summary>For an advance: the name of the wave to pin, which must be the next one (required; 409 when it is not next).</summary>
+    public string? Wave { get; init; }
+}
 
 /// <summary>A rollout to plan: the approved version of a journey (or of a decision), its waves in order, and why.</summary>
 internal sealed record PlanRequest(string? Journey, [property: System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.Strict)] int? Version,

@@ -31,7 +31,18 @@ export function decisionsTab(page, panel) {
 
   async function load() {
     panel.replaceChildren(el('p', { class: 'hint', text: 'Loading the decisions…' }));
-    const [all, checked] = await Promise.all([api('/api/decisions'), api(`/api/branches/${encodeURIComponent(page.branch.id)}/decision-pins`)]);
+    const [all, checked, callers] = await Promise.all([api('/api/decisions'), api(`/api/branches/${encodeURIComponent(page.branch.id)}/decision-pins`),
+      api(`/api/branches/${encodeURIComponent(page.branch.id)}/decision-callers`)]);
+    // The tasks whose binding does not follow the version used here (deployment, a version tag): the pin does not
+    // govern them, so the page says what their cases decide with instead of claiming the pin for them.
+    const otherwise = (id, used) => callers.filter(c => c.decisionId === id && c.version !== used);
+    const bindingWords = c => c.binding === 'deployment' ? 'bound to the version deployed with the journey'
+      : c.binding === 'versionTag' ? `bound to version tag “${c.versionTag}”` : 'following the pin';
+    const otherwiseLine = (id, used) => {
+      const others = otherwise(id, used);
+      return others.length === 0 ? null : el('ul', { 'data-test': 'decision-callers-otherwise' }, ...others.map(c => el('li', {
+        text: `${c.journey} v${c.journeyVersion}, task “${c.elementName || c.elementId}” (${bindingWords(c)}) decides with ${c.version != null ? `version ${c.version}` : 'no version: its cases stop on an incident'}.` })));
+    };
     const byId = new Map();
     for (const v of all) (byId.get(v.decisionId) ?? byId.set(v.decisionId, []).get(v.decisionId)).push(v);
     // Each pin checked again by the server against what is deployed now (a version lost, never approved, or refused by today's checks).
@@ -59,8 +70,10 @@ export function decisionsTab(page, panel) {
       const pinnable = v => v.stage !== 'deployed' && v.version !== used;
       return el('section', { class: 'fieldset', 'data-decision': id },
         el('h3', { text: `${versions[0].name || id} (${id})` }),
-        el('p', { 'data-test': 'decision-used', text: pinned != null ? `${page.branch.id} pins version ${pinned}: its business rule tasks and evaluations use it.`
-          : `${page.branch.id} pins no version: it uses the standard, version ${used}${versions.some(v => v.standard) ? '' : ' (the latest: none is approved yet)'}.` }),
+        el('p', { 'data-test': 'decision-used', text: pinned != null ? `${page.branch.id} pins version ${pinned}: its evaluations and the business rule tasks bound to the latest version use it${otherwise(id, pinned).length ? '; not these tasks:' : '.'}`
+          : versions.some(v => v.standard) ? `${page.branch.id} pins no version: it uses the standard, version ${used}${otherwise(id, used).length ? ', except these tasks:' : '.'}`
+            : `No version of ${id} is approved: ${page.branch.id}'s business rule tasks bound to the latest version stop on an incident naming it, and its evaluations are refused, until another analyst approves one.` }),
+        otherwiseLine(id, used),
         problemLine(id),
         pinned != null ? el('button', { type: 'button', 'data-test': 'decision-unpin', onclick: e => confirm(id, null, used, e.currentTarget, null, standardVersion(versions)) }, 'Use the standard again…') : null,
         el('table', { 'data-test': 'decision-versions' },

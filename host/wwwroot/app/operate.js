@@ -96,6 +96,8 @@ function detailText(h) {
   if (h.kind !== 'decision-evaluated') return h.detail;
   try {
     const d = JSON.parse(h.detail);
+    // A row cut for size keeps only the decision's id, name and version (older cut rows not even those): say so.
+    if (d.cut) return `${d.name || d.decisionId || 'decision'}${d.version != null ? ` v${d.version}` : ''}: evaluated; the detail was too large to keep and was cut`;
     const tables = (d.decisions || []).map(t => `${t.name}: ${(t.inputs || []).map(i => `${i.label} = ${JSON.stringify(i.value)}`).join(', ')}`
       + ` → rule${(t.matchedRules || []).length === 1 ? '' : 's'} ${(t.matchedRules || []).map(r => r.index).join(', ') || 'none'} → ${JSON.stringify(t.output)}`);
     return `${d.name} v${d.version} = ${JSON.stringify(d.value)} (${tables.join('; ')})${d.warnings ? ' · ' + d.warnings.join('; ') : ''}`;

@@ -67,6 +67,7 @@ public sealed class DecisionContextTests
     {
         var h = new ProcessTestHarness();
         await h.DeployAsync(Desk("branchSettings.limit"));
+        await h.ApproveDecisionAsync("desk", 1); // a branch runs approved decision versions only (review10-18 F1)
         await h.DeployAsync(Complaint());
         await h.Engine.Branches.SaveAsync(new Branch("paris-01", "Paris"));
         await h.Engine.Branches.SaveAsync(new Branch("lyon-01", "Lyon"));
@@ -93,6 +94,7 @@ public sealed class DecisionContextTests
     {
         var h = new ProcessTestHarness();
         await h.DeployAsync(Desk("branchSettings.limit"));
+        await h.ApproveDecisionAsync("desk", 1);
         await h.DeployAsync(Complaint());
         await h.DeployAsync(Complaint(processId: "claim"));
         await h.DeployAsync(Complaint(processId: "other", decision: "something-else"));

@@ -11,7 +11,8 @@ namespace Workflows.Engine.Behaviours.Tasks;
 /// </summary>
 /// <remarks>
 /// The version follows the instance's branch (its <c>wf:journey</c> branch): binding <c>latest</c> takes the branch's
-/// decision pin, else the decision's standard (which only a rollout moves); <c>versionTag</c> the pinned version when it carries the tag, else the latest
+/// decision pin, else the decision's standard (which only a rollout moves), and for a branch no version while none is
+/// approved (an incident naming the decision); <c>versionTag</c> the pinned version when it carries the tag, else the latest
 /// with it; <c>deployment</c> the version deployed with the instance's process version. Every evaluation is a history row
 /// (<c>decision-evaluated</c>) with its inputs, matched rules and outputs. A decision not found, or one that fails, is an
 /// incident naming the decision and why; a retry after a fixing deployment evaluates again.
@@ -34,7 +35,8 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         var branch = await execution.Pins.FindAsync(execution.Expressions.Party(instance, element, instance.Definition.Process.Branch)).ConfigureAwait(false);
         var record = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
                 branch, execution.CancellationToken).ConfigureAwait(false)
-            ?? throw new StepFailedException(DeployedDecisions.NotFound(decisionId, called.Binding, called.VersionTag, instance.State.ProcessId, branch));
+            ?? throw new StepFailedException(await DeployedDecisions.NotFoundAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.State.ProcessId,
+                branch, execution.CancellationToken).ConfigureAwait(false));
 
         DecisionEvaluation result;
         try
