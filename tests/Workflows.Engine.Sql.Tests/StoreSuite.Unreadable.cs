@@ -1,5 +1,6 @@
 using System.Text;
 using NUnit.Framework;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -17,15 +18,20 @@ public abstract partial class StoreSuite
         """, Message("m", "timed-reply", "=key"));
 
     // Rewrites the stored state of an instance as an operator with write access to the database (or a bad migration) could.
-    private async Task TamperAsync(Guid instanceId, Func<string, string> change)
+    private Task TamperAsync(Guid instanceId, Func<string, string> change) => RewriteRowAsync(instanceId, record =>
     {
-        var store = NewStore();
-        var record = (await store.GetInstanceAsync(instanceId, default))!;
         var json = Encoding.UTF8.GetString(record.State);
         var changed = change(json);
         Assert.That(changed, Is.Not.EqualTo(json), "the tampering changed the state");
+        return record with { State = Encoding.UTF8.GetBytes(changed) };
+    });
+
+    private async Task RewriteRowAsync(Guid instanceId, Func<InstanceRecord, InstanceRecord> change)
+    {
+        var store = NewStore();
+        var record = (await store.GetInstanceAsync(instanceId, default))!;
         var changes = new ChangeSet();
-        changes.Instances.Add(new InstanceWrite(record with { RowVersion = record.RowVersion + 1, State = Encoding.UTF8.GetBytes(changed) }, record.RowVersion));
+        changes.Instances.Add(new InstanceWrite(change(record) with { RowVersion = record.RowVersion + 1 }, record.RowVersion));
         await store.CommitAsync(changes, default);
     }
 
@@ -59,6 +65,10 @@ public abstract partial class StoreSuite
             .SetName("{m}(an element the definition does not have)");
         yield return new TestCaseData((Func<string, string>)(json => System.Text.RegularExpressions.Regex.Replace(json, "\"k\":\\d+,\"id\":\"reply\"", "\"k\":1,\"id\":\"reply\"")), "key 1 twice")
             .SetName("{m}(two elements of one key, one of them the process scope)");
+        yield return new TestCaseData((Func<string, string>)(json => json.Replace("\"id\":\"reply\"", "\"id\":null", StringComparison.Ordinal)), "\"id\" is null")
+            .SetName("{m}(an element whose id is null)");
+        yield return new TestCaseData((Func<string, string>)(json => System.Text.RegularExpressions.Regex.Replace(json, "\"vars\":\\{[^{}]*\\}", "\"vars\":null")), "\"vars\" that is null")
+            .SetName("{m}(variables that are null)");
     }
 
     [TestCaseSource(nameof(StructuralDamage))]
@@ -82,6 +92,32 @@ public abstract partial class StoreSuite
             Assert.That(incidents.Select(i => i.Message), Has.One.Contains(instance.Id.ToString()).And.One.Contains(named));
             Assert.That(inspection.StateProblem, Does.Contain(named));
             Assert.That((await NewStore().GetHistoryAsync(instance.Id, default)).Select(e => e.Kind), Has.None.EqualTo("message-correlated"));
+        }
+    }
+
+    [Test]
+    public async Task An_instance_whose_definition_is_gone_is_unreadable_a_message_passes_over_it_and_an_operator_inspects_and_cancels_it()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(s_timed);
+        var key = "G-" + Guid.NewGuid();
+        var orphan = await h.StartAsync("timed", Vars(("key", key)));
+        var healthy = await h.StartAsync("timed", Vars(("key", key)));
+        await h.AdvanceTimeAsync(TimeSpan.FromMinutes(1));
+        var gone = Guid.NewGuid();
+        await RewriteRowAsync(orphan.Id, record => record with { DefinitionId = gone });
+
+        await h.CorrelateAsync("timed-reply", key); // once refused as a whole: "process definition … does not exist"
+        var inspection = await h.Engine.Inspection.InspectAsync(orphan.Id);
+        var incidents = await orphan.IncidentsAsync();
+        await h.Engine.Operations.CancelAsync(new CancelInstance(orphan.Id, "version lost") { Actor = "olga" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await healthy.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }), "the message went on to the readable instance");
+            Assert.That(incidents.Select(i => i.Message), Has.One.Contains(gone.ToString()).And.One.Contains("does not exist"));
+            Assert.That(inspection.StateProblem, Does.Contain(gone.ToString()));
+            Assert.That((await NewStore().GetInstanceAsync(orphan.Id, default))!.Status, Is.EqualTo(ProcessInstanceStatus.Cancelled));
         }
     }
 

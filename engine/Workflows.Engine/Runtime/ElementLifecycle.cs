@@ -256,6 +256,11 @@ internal sealed class ElementLifecycle(Execution execution)
             listener.OnLeaving(instance, element, completed);
         }
 
+        if (element.Key == InstanceState.RootKey)
+        {
+            execution.Unit.KeepParties(instance, element);
+        }
+
         instance.State.Elements.Remove(element.Key);
         execution.Unit.History(instance, historyKind, element.ElementId, element.Key);
     }

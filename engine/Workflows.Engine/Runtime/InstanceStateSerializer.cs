@@ -241,13 +241,13 @@ internal static class InstanceStateSerializer
         {
             if (!s_rootKeys.Contains(property.Name) && !(s_rootKeysSince.TryGetValue(property.Name, out var since) && format >= since))
             {
-                throw Unknown(record.Id, property.Name, null, format);
+                throw Unknown(record.Id, property.Name, "", format);
             }
         }
 
         state.NextKey = root.GetProperty("next").GetInt64();
         state.ParentElementKey = root.TryGetProperty("callKey", out var callKey) ? callKey.GetInt64() : null;
-        state.Variables = (FeelContext)FeelConvert.FromJson(root.GetProperty("vars"))!;
+        state.Variables = ReadContext(root.GetProperty("vars"), record.Id, "\"vars\"")!;
         foreach (var e in root.GetProperty("elements").EnumerateArray())
         {
             var element = ReadElement(e, record.Id, format);
@@ -268,40 +268,85 @@ internal static class InstanceStateSerializer
             state.Compensations = [];
             foreach (var c in compensations.EnumerateArray())
             {
-                state.Compensations.Add(new CompensationRecord
-                {
-                    Key = c.GetProperty("k").GetInt64(),
-                    ElementId = c.GetProperty("id").GetString()!,
-                    ScopeKey = c.GetProperty("s").GetInt64(),
-                    Sequence = c.GetProperty("q").GetInt64(),
-                    Variables = c.TryGetProperty("v", out var v) ? (FeelContext?)FeelConvert.FromJson(v) : null,
-                });
+                state.Compensations.Add(ReadCompensation(c, record.Id, format));
             }
         }
 
         return state;
     }
 
-    private static Dictionary<string, List<string>> ReadFlowsByGateway(JsonElement value)
+    private static CompensationRecord ReadCompensation(JsonElement c, Guid instanceId, int format)
+    {
+        var elementId = RequiredString(c, "id", instanceId, "a compensation record");
+        foreach (var property in c.EnumerateObject())
+        {
+            if (property.Name is not ("k" or "id" or "s" or "q" or "v"))
+            {
+                // Read and written again without it, a key a newer node wrote would be erased at the next commit.
+                throw Unknown(instanceId, property.Name, $" in the compensation record of '{elementId}'", format);
+            }
+        }
+
+        return new CompensationRecord
+        {
+            Key = c.GetProperty("k").GetInt64(),
+            ElementId = elementId,
+            ScopeKey = c.GetProperty("s").GetInt64(),
+            Sequence = c.GetProperty("q").GetInt64(),
+            Variables = c.TryGetProperty("v", out var v) ? ReadContext(v, instanceId, $"a compensation record of '{elementId}' with \"v\"") : null,
+        };
+    }
+
+    private static Dictionary<string, List<string>> ReadFlowsByGateway(JsonElement value, Guid instanceId, string elementId, string name)
     {
         var flowsByGateway = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var gateway in value.EnumerateObject())
         {
-            flowsByGateway[gateway.Name] = gateway.Value.EnumerateArray().Select(f => f.GetString()!).ToList();
+            flowsByGateway[gateway.Name] = gateway.Value.EnumerateArray()
+                .Select(f => f.ValueKind == JsonValueKind.String
+                    ? f.GetString()!
+                    : throw new InvalidDataException($"the state of instance {instanceId} has, on element '{elementId}', \"{name}\" of gateway '{gateway.Name}' holding {Describe(f)} where a flow id (a string) belongs"))
+                .ToList();
         }
 
         return flowsByGateway;
     }
 
-    private static InvalidDataException Unknown(Guid instanceId, string key, string? elementId, int format) =>
-        new($"the state of instance {instanceId} holds the key '{key}'{(elementId is null ? "" : $" on element '{elementId}'")} that format {format} does not have; it is refused rather than dropped");
+    // JSON null read with GetString() would be a null id that later fails deep in the engine, far from the row that holds it.
+    private static string RequiredString(JsonElement owner, string name, Guid instanceId, string where)
+    {
+        var value = owner.GetProperty(name);
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()!
+            : throw new InvalidDataException($"the state of instance {instanceId} has {where} whose \"{name}\" is {Describe(value)}, not a string");
+    }
+
+    // Variables are a context (a JSON object); null or any other value would pass a cast and fail the first command that reads them.
+    private static FeelContext? ReadContext(JsonElement value, Guid instanceId, string what) =>
+        value.ValueKind == JsonValueKind.Object
+            ? (FeelContext?)FeelConvert.FromJson(value)
+            : throw new InvalidDataException($"the state of instance {instanceId} has {what} that is {Describe(value)}, not an object of variables");
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        _ => "a boolean",
+    };
+
+    // where: "" for the root, or " on element 'x'", " in the compensation record of 'x'".
+    private static InvalidDataException Unknown(Guid instanceId, string key, string where, int format) =>
+        new($"the state of instance {instanceId} holds the key '{key}'{where} that format {format} does not have; it is refused rather than dropped");
 
     private static ElementInstance ReadElement(JsonElement e, Guid instanceId, int format)
     {
         var element = new ElementInstance
         {
             Key = e.GetProperty("k").GetInt64(),
-            ElementId = e.GetProperty("id").GetString()!,
+            ElementId = RequiredString(e, "id", instanceId, $"an element (key {e.GetProperty("k").GetInt64()})"),
             ParentKey = e.TryGetProperty("p", out var p) ? p.GetInt64() : 0,
         };
 
@@ -313,7 +358,7 @@ internal static class InstanceStateSerializer
                 case "k" or "id" or "p":
                     break;
                 case "v":
-                    element.Variables = (FeelContext?)FeelConvert.FromJson(value);
+                    element.Variables = ReadContext(value, instanceId, $"element '{element.ElementId}' with \"v\"");
                     break;
                 case "task":
                     element.TaskId = value.GetGuid();
@@ -334,15 +379,21 @@ internal static class InstanceStateSerializer
                     element.Waits = [];
                     foreach (var wait in value.EnumerateArray())
                     {
+                        // Exactly [kind, id, element id]: more items would be cut at the next commit, a null id fail later.
+                        if (wait.ValueKind != JsonValueKind.Array || wait.GetArrayLength() != 3 || wait[2].ValueKind != JsonValueKind.String)
+                        {
+                            throw new InvalidDataException($"the state of instance {instanceId} has, on element '{element.ElementId}', the wait {wait.GetRawText()}, which is not [kind, id, element id]");
+                        }
+
                         element.Waits.Add(new WaitRef((WaitKind)wait[0].GetInt32(), wait[1].GetGuid(), wait[2].GetString()!));
                     }
 
                     break;
                 case "j":
-                    element.JoinArrivals = ReadFlowsByGateway(value);
+                    element.JoinArrivals = ReadFlowsByGateway(value, instanceId, element.ElementId, "j");
                     break;
                 case "cx" when format >= 3:
-                    element.ComplexResets = ReadFlowsByGateway(value);
+                    element.ComplexResets = ReadFlowsByGateway(value, instanceId, element.ElementId, "cx");
                     break;
                 case "mib":
                     element.IsMultiInstanceBody = true;
@@ -357,7 +408,9 @@ internal static class InstanceStateSerializer
                     element.Completed = value.GetInt32();
                     break;
                 case "col":
-                    element.Collection = (List<object?>?)FeelConvert.FromJson(value);
+                    element.Collection = value.ValueKind == JsonValueKind.Array
+                        ? (List<object?>?)FeelConvert.FromJson(value)
+                        : throw new InvalidDataException($"the state of instance {instanceId} has, on element '{element.ElementId}', \"col\" that is {Describe(value)}, not a list");
                     break;
                 case "loop":
                     element.IsMultiInstanceInner = true;
@@ -373,7 +426,7 @@ internal static class InstanceStateSerializer
                     element.Cancelled = true;
                     break;
                 default:
-                    throw Unknown(instanceId, property.Name, element.ElementId, format);
+                    throw Unknown(instanceId, property.Name, $" on element '{element.ElementId}'", format);
             }
         }
 

@@ -87,7 +87,7 @@ internal sealed class UnitOfWork
     /// </summary>
     public async ValueTask<LoadedInstance> AdoptUnreadableAsync(InstanceRecord record)
     {
-        var definition = await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+        var definition = await DefinitionOrStandInAsync(record).ConfigureAwait(false);
         var state = InstanceStateSerializer.FromRow(record);
         state.NextKey = InstanceState.RootKey + 1;
         state.Variables = new FeelContext();
@@ -115,6 +115,32 @@ internal sealed class UnitOfWork
         catch (DefinitionUnreadableException unreadable)
         {
             throw new InstanceStateUnreadableException(record.Id, unreadable.Message);
+        }
+        catch (WorkflowNotFoundException)
+        {
+            // Its row names a version that is gone (deleted or changed outside the engine): refused for this instance
+            // alone, so that a message or signal passes over it to the others instead of failing as a whole.
+            throw new InstanceStateUnreadableException(record.Id, MissingDefinition(record));
+        }
+    }
+
+    internal static string MissingDefinition(InstanceRecord record) =>
+        $"its definition {record.DefinitionId} (version {record.Version} of process '{record.ProcessId}') does not exist";
+
+    // A cancel by the rows runs nothing of the model: when the version is gone or no longer reads, an empty process of
+    // the same id stands in for it (for the row and the modules), so that the instance can still be cancelled.
+    private async ValueTask<ProcessDefinition> DefinitionOrStandInAsync(InstanceRecord record)
+    {
+        try
+        {
+            return await _engine.Definitions.GetAsync(record.DefinitionId, _ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WorkflowNotFoundException or DefinitionUnreadableException)
+        {
+            var xml = $"""<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="rows"><bpmn:process id="{System.Security.SecurityElement.Escape(record.ProcessId)}" isExecutable="true"/></bpmn:definitions>""";
+            var (document, _) = Model.BpmnParser.Parse(xml);
+            var process = document?.Processes.FirstOrDefault() ?? throw new InvalidOperationException($"no stand-in process could be made for '{record.ProcessId}'", e);
+            return new ProcessDefinition(new DefinitionRecord(record.DefinitionId, record.ProcessId, record.Version, null, "", xml, Guid.Empty, record.StartedAt, null), document, process);
         }
     }
 
@@ -224,9 +250,12 @@ internal sealed class UnitOfWork
         {
             var s = instance.State;
             // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last.
-            var parties = s.Elements.TryGetValue(InstanceState.RootKey, out var root)
-                ? (Branch: Party(instance, root, instance.Definition.Process.Branch), CustomerId: Party(instance, root, instance.Definition.Process.CustomerId))
-                : instance.Parties;
+            if (s.Elements.TryGetValue(InstanceState.RootKey, out var root))
+            {
+                KeepParties(instance, root);
+            }
+
+            var parties = instance.Parties;
             var record = new InstanceRecord(
                 s.Id, s.ProcessId, s.DefinitionId, s.Version, s.BusinessKey, s.Status, instance.OriginalRowVersion + 1,
                 s.StartedAt, s.EndedAt, s.ParentInstanceId, instance.StoredState ?? InstanceStateSerializer.Serialize(s))
@@ -248,6 +277,13 @@ internal sealed class UnitOfWork
             }
         }
     }
+
+    /// <summary>
+    /// Reads the instance's branch and customer from its process scope (wf:journey): at each commit while the scope lives,
+    /// and as the scope leaves, since an instance that starts and ends in one command has no scope left at its commit.
+    /// </summary>
+    public void KeepParties(LoadedInstance instance, ElementInstance root) =>
+        instance.Parties = (Party(instance, root, instance.Definition.Process.Branch), Party(instance, root, instance.Definition.Process.CustomerId));
 
     private string? Party(LoadedInstance instance, ElementInstance element, Model.ModelExpression expression) =>
         _execution.Expressions.Party(instance, element, expression);

@@ -43,6 +43,10 @@ public sealed class WorkflowInspection
         {
             (state, problem) = (null, unreadable.Message);
         }
+        catch (WorkflowNotFoundException)
+        {
+            (state, problem) = (null, UnitOfWork.MissingDefinition(record));
+        }
 
         var waits = await Store.GetWaitsAsync(instanceId, cancellationToken).ConfigureAwait(false);
         var tasks = await Store.GetOpenUserTasksAsync(instanceId, cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,29 @@ public sealed class InstanceStateSerializerTests
         Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains(named));
 
+    // A value of the wrong kind where the engine needs an id or variables fails late and far away (a 500 on every
+    // command that meets the instance); read strictly, the instance is unreadable, named, and passed over.
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":null,"p":1}]}""", "an element (key 2) whose \"id\" is null, not a string")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":7,"p":1}]}""", "whose \"id\" is a number, not a string")]
+    [TestCase("""{"fmt":3,"next":2,"vars":null,"elements":[{"k":1,"id":"journey"}]}""", "\"vars\" that is null, not an object of variables")]
+    [TestCase("""{"fmt":3,"next":2,"vars":[1],"elements":[{"k":1,"id":"journey"}]}""", "\"vars\" that is an array")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"v":null}]}""", "element 'a' with \"v\" that is null")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"w":[[0,"0190c0de-0000-7000-8000-0000000000bb","late","extra"]]}]}""", "on element 'a', the wait [0,\"0190c0de-0000-7000-8000-0000000000bb\",\"late\",\"extra\"], which is not [kind, id, element id]")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"w":[[0,"0190c0de-0000-7000-8000-0000000000bb",null]]}]}""", "which is not [kind, id, element id]")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","j":{"join":["f1",2]}}]}""", "\"j\" of gateway 'join' holding a number where a flow id (a string) belongs")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","cx":{"join":[null]}}]}""", "\"cx\" of gateway 'join' holding null")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"mib":true,"tot":1,"st":0,"done":0,"col":{"x":1}}]}""", "\"col\" that is an object, not a list")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}],"compensations":[{"k":4,"id":null,"s":1,"q":1}]}""", "a compensation record whose \"id\" is null, not a string")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}],"compensations":[{"k":4,"id":"book","s":1,"q":1,"v":null}]}""", "a compensation record of 'book' with \"v\" that is null")]
+    public void A_value_of_the_wrong_kind_where_an_id_or_variables_belong_is_refused_naming_it(string json, string named) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(s_instance.ToString()));
+
+    [Test]
+    public void An_unknown_key_in_a_compensation_record_is_refused_never_dropped_at_the_next_commit() =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}],"compensations":[{"k":4,"id":"book","s":1,"q":1,"zz":"keep-me"}]}""")),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("'zz' in the compensation record of 'book'").And.Message.Contains("refused rather than dropped"));
+
     [Test]
     public void State_in_a_format_newer_than_the_engine_is_refused() =>
         Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":99,"next":2,"vars":{},"elements":[]}""")),

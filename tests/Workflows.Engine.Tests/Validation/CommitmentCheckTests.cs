@@ -57,6 +57,40 @@ public sealed class CommitmentCheckTests
         Assert.That(findings.Select(f => (f.Code, f.ElementId)), Is.EqualTo(new[] { ("COMMITMENT_LOOP", (string?)"classify") }));
     }
 
+    // start → d0 (default: end | =go: K diamonds in a row, each a budgeted step or a plain one) → back to d0. Every path
+    // but one loops back, so a cap on the paths that reach an end never stopped the 2^K walk (hours at K = 30).
+    private static string DiamondsInALoop(int diamonds)
+    {
+        var body = new System.Text.StringBuilder("""<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="d0" default="toEnd"/><bpmn:endEvent id="end"/>""");
+        body.Append(Chain("start", "d0")).Append(Flow("d0", "end", id: "toEnd")).Append(Flow("d0", "x1", "=go"));
+        for (var k = 1; k <= diamonds; k++)
+        {
+            body.Append($"""<bpmn:exclusiveGateway id="x{k}"/>{Step($"a{k}", $"A{k}", "PT1H")}<bpmn:manualTask id="b{k}"/><bpmn:exclusiveGateway id="m{k}"/>""");
+            body.Append(Chain($"x{k}", $"a{k}", $"m{k}")).Append(Chain($"x{k}", $"b{k}", $"m{k}"));
+            body.Append(Chain($"m{k}", k == diamonds ? "d0" : $"x{k + 1}"));
+        }
+
+        return Process("diamonds", body.ToString(), extensions: """<bpmn:extensionElements><wf:commitment level="1" target="P2D"/></bpmn:extensionElements>""");
+    }
+
+    [Test]
+    public async Task Paths_that_loop_back_count_against_the_bound_so_a_small_model_is_checked_in_bounded_time()
+    {
+        var check = Task.Run(() => FindingsAsync(DiamondsInALoop(40)));
+
+        Assert.That(await Task.WhenAny(check, Task.Delay(TimeSpan.FromMinutes(1))), Is.SameAs(check), "2^40 paths were walked");
+        var findings = await check;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(findings.Select(f => f.Code), Is.EquivalentTo(new[] { "COMMITMENT_LOOP", "COMMITMENT_PATHS" }));
+            Assert.That(findings.Single(f => f.Code == "COMMITMENT_PATHS").Message, Does.Contain("stopped after"));
+        }
+    }
+
+    [Test]
+    public async Task A_loop_of_a_few_diamonds_is_walked_whole_with_no_paths_warning() =>
+        Assert.That((await FindingsAsync(DiamondsInALoop(8))).Select(f => f.Code), Is.EqualTo(new[] { "COMMITMENT_LOOP" }));
+
     [Test]
     public async Task Level_three_budgets_must_fit_their_sub_process_budget()
     {

@@ -117,6 +117,7 @@ internal static class ProcessBehaviour
             listener.OnLeaving(instance, root, completed: true);
         }
 
+        execution.Unit.KeepParties(instance, root);
         state.Elements.Remove(root.Key);
         state.Compensations = null; // nothing is compensated once the instance has ended
         state.Status = instance.TerminatedByEndEvent ? ProcessInstanceStatus.Terminated : ProcessInstanceStatus.Completed;
