@@ -48,6 +48,10 @@ internal sealed class MultiInstances(Execution execution)
         if (node.Boundaries.Count > 0)
         {
             await execution.Waits.OpenBoundaryWaitsAsync(instance, body, node).ConfigureAwait(false);
+            if (!instance.State.Elements.ContainsKey(body.Key))
+            {
+                return; // a buffered message interrupted it at once: no inner instance starts
+            }
         }
 
         if (total == 0)
