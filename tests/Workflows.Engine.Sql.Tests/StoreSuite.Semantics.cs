@@ -239,4 +239,77 @@ public abstract partial class StoreSuite
         }), default);
         Assert.That(await store.GetMessageStartLockAsync("sem-lock", "K-1", default), Is.EqualTo(lockRow with { InstanceId = next }), "handed over in one commit");
     }
+
+    [Test]
+    public async Task A_failed_multi_instance_completion_condition_is_stored_on_the_inner_instance_and_its_retry_runs_the_remaining_items()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-mi-retry", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:userTask id="approve">
+              <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+                <bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=approvers" inputElement="approver" outputCollection="votes" outputElement="=approver"/></bpmn:extensionElements>
+                <bpmn:completionCondition>=stop</bpmn:completionCondition>
+              </bpmn:multiInstanceLoopCharacteristics>
+            </bpmn:userTask>
+            {UserTask("after")}
+            {Chain("start", "approve", "after")}
+            """));
+        var instance = await h.StartAsync("sem-mi-retry", Vars(("approvers", new[] { "ann", "bob" })));
+
+        await instance.CompleteUserTaskAsync("approve");
+        Assert.That(await instance.IncidentsAsync(), Has.Count.EqualTo(1));
+        await instance.SetVariablesAsync(Vars(("stop", false)));
+        await instance.ResolveIncidentAsync("approve");
+        await instance.CompleteUserTaskAsync("approve");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "after" }));
+            Assert.That(await instance.VariableAsync("votes"), Is.EqualTo(new object?[] { "ann", "bob" }));
+        }
+    }
+
+    [Test]
+    public async Task A_non_interrupting_message_boundary_opened_while_messages_are_buffered_takes_each_once_on_the_database()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-buffered-boundary", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("work")}
+            <bpmn:boundaryEvent id="again" attachedToRef="work" cancelActivity="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>
+            {UserTask("note")}
+            {Chain("start", "work")}{Chain("again", "note")}
+            """, Message("m", "sem-buffered-info", "=caseId")));
+        await h.CorrelateAsync("sem-buffered-info", "BB-1", timeToLive: TimeSpan.FromHours(1));
+        await h.CorrelateAsync("sem-buffered-info", "BB-1", timeToLive: TimeSpan.FromHours(1));
+
+        var first = await h.StartAsync("sem-buffered-boundary", Vars(("caseId", "BB-1")));
+        var second = await h.StartAsync("sem-buffered-boundary", Vars(("caseId", "BB-1")));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await first.UserTasksAsync()).Count(t => t.ElementId == "note"), Is.EqualTo(2));
+            Assert.That((await second.UserTasksAsync()).Count(t => t.ElementId == "note"), Is.Zero, "each buffered message is taken once per process");
+        }
+    }
+
+    [Test]
+    public async Task A_signal_thrown_by_a_parallel_branch_reaches_the_catch_the_other_branch_opens_in_that_command_on_the_database()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(Process("sem-signal-self", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:parallelGateway id="fork"/>
+            <bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateThrowEvent>
+            <bpmn:intermediateCatchEvent id="catch"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>
+            {UserTask("thrown")}
+            {UserTask("caught")}
+            {Chain("start", "fork", "throw", "thrown")}{Chain("fork", "catch", "caught")}
+            """, """<bpmn:signal id="s" name="sem-self-signal"/>"""));
+
+        var instance = await h.StartAsync("sem-signal-self");
+
+        Assert.That((await instance.ActiveElementsAsync()).Order(), Is.EqualTo(new[] { "caught", "thrown" }));
+    }
 }

@@ -61,6 +61,10 @@ internal sealed class ElementLifecycle(Execution execution)
             if (!element.IsMultiInstanceInner && node.Boundaries.Count > 0)
             {
                 await execution.Waits.OpenBoundaryWaitsAsync(instance, element, node).ConfigureAwait(false);
+                if (!instance.State.Elements.ContainsKey(element.Key))
+                {
+                    return; // a buffered message interrupted it at once: no task or job for an activity that has left
+                }
             }
 
             await ElementBehaviours.For(node).ActivateAsync(execution, instance, element, node, triggerVariables).ConfigureAwait(false);
@@ -209,12 +213,16 @@ internal sealed class ElementLifecycle(Execution execution)
                 scope = new ContextScope(variables, scope);
             }
 
+            // A target path (z.x) merges into z as the scope the result goes to holds it, not as the element sees it:
+            // the element's own z (an input mapping's local) never reaches the parent (Zeebe takes the base of a nested
+            // output target from the parent scope). An inner multi-instance element's results stay in it, so its own z is the base.
+            var into = element.IsMultiInstanceInner ? scope : ParentScope(instance, element);
             var mapped = new FeelContext(node.Outputs.Count);
             foreach (var mapping in node.Outputs)
             {
                 // Each source sees the results of the earlier mappings first (Zeebe's applyOutputMappings), as inputs do.
                 var visible = new ContextScope(mapped, scope);
-                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an output mapping", nullAllowed: true), visible);
+                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an output mapping", nullAllowed: true), new ContextScope(mapped, into));
                 mapped[name] = value;
                 outputs.RemoveAll(o => o.Item1 == name);
                 outputs.Add((name, value));
@@ -233,6 +241,12 @@ internal sealed class ElementLifecycle(Execution execution)
 
         return outputs;
     }
+
+    // The variables as the element's enclosing scope sees them: its parent's, then up to the process's.
+    private static IFeelScope ParentScope(LoadedInstance instance, ElementInstance element) =>
+        instance.State.Elements.TryGetValue(element.ParentKey, out var parent)
+            ? new ElementScope(instance.State, parent)
+            : new ContextScope(instance.State.Variables, null);
 
     /// <summary>Removes an element instance that is done, closing its wait points; the history kind says how it ended (completed, terminated or interrupted).</summary>
     public void Leave(LoadedInstance instance, ElementInstance element, HistoryKind historyKind)

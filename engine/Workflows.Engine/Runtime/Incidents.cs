@@ -48,6 +48,12 @@ internal sealed class Incidents(Execution execution)
             return;
         }
 
+        if (phase == IncidentPhase.CompletionCondition)
+        {
+            await execution.MultiInstances.RetryCompletionAsync(instance, element, node).ConfigureAwait(false);
+            return;
+        }
+
         if (phase == IncidentPhase.Complete)
         {
             if (node.Kind == Model.NodeKind.AdHocSubProcess && !element.IsMultiInstanceBody)

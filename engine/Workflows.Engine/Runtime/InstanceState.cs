@@ -72,6 +72,12 @@ internal enum IncidentPhase
 
     /// <summary>A conditional event the element owns failed to evaluate its condition; a retry evaluates it again.</summary>
     Condition,
+
+    /// <summary>
+    /// An inner multi-instance element did its work but its body's completion condition failed to evaluate; a retry
+    /// evaluates the condition again in that inner instance (its completion is not done again).
+    /// </summary>
+    CompletionCondition,
 }
 
 /// <summary>One activation of a flow node: a token at a task, a running sub-process, a waiting event.</summary>

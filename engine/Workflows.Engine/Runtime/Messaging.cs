@@ -49,14 +49,17 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
         return handoff;
     }
 
-    /// <summary>A signal throw event of the model: its name evaluated, then broadcast.</summary>
-    public async ValueTask BroadcastFromModelAsync(LoadedInstance instance, ElementInstance element, FlowNode node)
+    /// <summary>
+    /// A signal throw event of the model: its name evaluated (a failure is the throw's incident), then broadcast once
+    /// the steps this command queued before it have run (<see cref="TokenLoop.EnqueueBroadcast"/>).
+    /// </summary>
+    public void BroadcastFromModel(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
         var scope = new ElementScope(instance.State, element);
         var name = execution.Expressions.EvaluateString(node.Event!.Signal!.Name, scope, node, "the signal name");
-        var variables = node.Inputs.Count > 0 ? element.Variables : null;
+        var variables = node.Inputs.Count > 0 ? element.Variables?.Copy() : null;
         execution.Unit.History(instance, HistoryKind.SignalThrown, node.Id, element.Key, name);
-        await BroadcastSignalAsync(name, variables, instance).ConfigureAwait(false);
+        execution.Tokens.EnqueueBroadcast(instance, name, variables);
     }
 
     /// <summary>Delivers a signal to every open subscription, those opened by this very command included.</summary>

@@ -33,9 +33,10 @@ internal sealed class MultiInstances(Execution execution)
         else
         {
             var value = execution.Expressions.Evaluate(mi.LoopCardinality!, scope, node, "the loop cardinality");
-            total = value is decimal d && d >= 0 ? (int)d : throw new StepFailedException($"the loop cardinality of {node} gave {FeelValue.ToDisplayString(value)}, not a whole number");
+            total = Cardinality(node, value);
         }
 
+        RefuseTooMany(node, total);
         body.Collection = items;
         body.Total = total;
         body.Variables ??= [];
@@ -47,6 +48,10 @@ internal sealed class MultiInstances(Execution execution)
         if (node.Boundaries.Count > 0)
         {
             await execution.Waits.OpenBoundaryWaitsAsync(instance, body, node).ConfigureAwait(false);
+            if (!instance.State.Elements.ContainsKey(body.Key))
+            {
+                return; // a buffered message interrupted it at once: no inner instance starts
+            }
         }
 
         if (total == 0)
@@ -59,6 +64,41 @@ internal sealed class MultiInstances(Execution execution)
         for (var i = 0; i < first; i++)
         {
             await StartInnerAsync(instance, body, node).ConfigureAwait(false);
+        }
+    }
+
+    // A whole number, as Zeebe requires (2.5 is no count of instances), and one an int holds.
+    private static int Cardinality(FlowNode node, object? value) => value switch
+    {
+        decimal d when d < 0 || d != decimal.Truncate(d) =>
+            throw new StepFailedException($"the loop cardinality of {node} gave {FeelValue.ToDisplayString(value)}, not a whole number of instances (0 or more)"),
+        decimal d when d > int.MaxValue =>
+            throw new StepFailedException($"the loop cardinality of {node} gave {FeelValue.ToDisplayString(value)}, more instances than an activity can have ({int.MaxValue:N0})"),
+        decimal d => (int)d,
+        _ => throw new StepFailedException($"the loop cardinality of {node} gave {FeelValue.ToDisplayString(value)}, not a whole number of instances (0 or more)"),
+    };
+
+    /// <summary>
+    /// Refuses, before anything is made, a body the engine could not hold: a parallel one opening more inner instances
+    /// at once than a command may enter elements, or an output collection (one null per instance to begin with) larger
+    /// than a variable may be. Either would otherwise cost the memory of it all before any budget could stop it.
+    /// </summary>
+    private void RefuseTooMany(FlowNode node, int total)
+    {
+        var options = execution.Engine.Options;
+        var maxElements = options.Limits.MaxElementsPerCommand;
+        if (!node.MultiInstance!.IsSequential && total > maxElements)
+        {
+            throw new StepFailedException($"{node} would open {total:N0} parallel instances at once, more than a command may enter "
+                + $"({options.SettingName("Limits." + nameof(ExecutionLimits.MaxElementsPerCommand))} = {maxElements:N0}); make it sequential or split the collection");
+        }
+
+        // "null," per item as JSON: the collection's size before any inner instance has filled it.
+        const int BytesPerNull = 5;
+        if (node.MultiInstance.OutputCollection is { } output && (long)total * BytesPerNull > options.MaxVariablesBytes)
+        {
+            throw new StepFailedException($"the output collection '{output}' of {node} would hold {total:N0} items, larger than a variable may be "
+                + $"({options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))} = {options.MaxVariablesBytes:N0} bytes as JSON)");
         }
     }
 
@@ -125,41 +165,69 @@ internal sealed class MultiInstances(Execution execution)
             }
         }
 
-        execution.Elements.Leave(instance, inner, HistoryKind.ElementCompleted);
-        body.Completed++;
+        await DecideAsync(instance, body, inner, node).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Retries the completion of an inner instance whose completion condition failed: the condition decides again, in
+    /// the inner instance (still there, with its item and locals), so no item is skipped.
+    /// </summary>
+    public ValueTask RetryCompletionAsync(LoadedInstance instance, ElementInstance inner, FlowNode node) =>
+        DecideAsync(instance, instance.State.Elements[inner.ParentKey], inner, node);
+
+    // The completion condition is evaluated while the inner instance completes, as Zeebe does: when it fails, the
+    // incident stops that inner instance (not the body, whose retry would complete it and skip the items not yet run).
+    private async ValueTask DecideAsync(LoadedInstance instance, ElementInstance body, ElementInstance inner, FlowNode node)
+    {
+        var mi = node.MultiInstance!;
+        var done = false;
         if (mi.CompletionCondition is { } condition)
         {
             var scope = new ContextScope(
                 new FeelContext
                 {
                     ["numberOfInstances"] = (decimal)body.Total,
-                    ["numberOfCompletedInstances"] = (decimal)body.Completed,
-                    ["numberOfActiveInstances"] = (decimal)(body.Started - body.Completed),
+                    ["numberOfCompletedInstances"] = (decimal)(body.Completed + 1), // counting the one that completes
+                    ["numberOfActiveInstances"] = (decimal)(body.Started - body.Completed - 1),
                 },
-                // The inner instance that just completed: its input element, loop counter and locals are visible.
+                // The inner instance that completes: its input element, loop counter and locals are visible.
                 new ElementScope(instance.State, inner));
-            bool done;
             try
             {
-                done = execution.Expressions.Evaluate(condition, scope, node, "the completion condition") is true;
+                var value = execution.Expressions.Evaluate(condition, scope, node, "the completion condition");
+                done = value as bool? ?? throw new StepFailedException($"the completion condition of {node} ({condition.Text.Trim()}) gave {FeelValue.ToDisplayString(value)}, not a boolean");
             }
             catch (StepFailedException e)
             {
-                execution.Incidents.Raise(instance, body, IncidentPhase.Complete, e.Message);
-                return;
-            }
-
-            if (done)
-            {
-                foreach (var other in ElementTree.Children(instance.State, body.Key))
+                // Its work is done (the job answered, the task completed): they close now; only the decision is retried.
+                if (inner.JobId is { } job)
                 {
-                    await execution.Elements.TerminateAsync(instance, other).ConfigureAwait(false);
+                    execution.Unit.Changes.JobsClosed.Add(job);
+                    inner.JobId = null;
                 }
 
-                execution.Tokens.EnqueueComplete(instance, body.Key);
+                if (inner.TaskId is { } task)
+                {
+                    execution.Unit.Changes.TasksClosed.Add((task, Storage.TaskStatus.Completed));
+                    inner.TaskId = null;
+                }
+
+                execution.Incidents.Raise(instance, inner, IncidentPhase.CompletionCondition, e.Message);
                 return;
             }
+        }
+
+        execution.Elements.Leave(instance, inner, HistoryKind.ElementCompleted);
+        body.Completed++;
+        if (done)
+        {
+            foreach (var other in ElementTree.Children(instance.State, body.Key))
+            {
+                await execution.Elements.TerminateAsync(instance, other).ConfigureAwait(false);
+            }
+
+            execution.Tokens.EnqueueComplete(instance, body.Key);
+            return;
         }
 
         if (mi.IsSequential && body.Started < body.Total)

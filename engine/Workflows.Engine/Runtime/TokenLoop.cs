@@ -17,9 +17,12 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         Activate,
         Complete,
         Arrive,
+
+        /// <summary>A signal the model threw, delivered after the steps queued before it (see <see cref="EnqueueBroadcast"/>).</summary>
+        Broadcast,
     }
 
-    private readonly record struct Work(WorkKind Kind, LoadedInstance Instance, long Key, FlowNode? Node, FeelContext? Variables, SequenceFlow? Flow);
+    private readonly record struct Work(WorkKind Kind, LoadedInstance Instance, long Key, FlowNode? Node, FeelContext? Variables, SequenceFlow? Flow, string? Signal = null);
 
     private readonly Queue<Work> _work = new();
     private readonly HashSet<(LoadedInstance Instance, long ScopeKey)> _scopesToCheck = [];
@@ -55,6 +58,9 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
                     case WorkKind.Arrive:
                         Arrive(work.Instance, work.Key, work.Flow!);
                         break;
+                    case WorkKind.Broadcast:
+                        await execution.Messaging.BroadcastSignalAsync(work.Signal!, work.Variables, work.Instance).ConfigureAwait(false);
+                        break;
                 }
 
                 // Between two steps: the conditional events opened or concerned by the variables this step set.
@@ -89,6 +95,15 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     /// <summary>A token leaves on <paramref name="flow"/> inside the scope <paramref name="scopeKey"/>.</summary>
     public void EnqueueArrive(LoadedInstance instance, long scopeKey, SequenceFlow flow) =>
         _work.Enqueue(new Work(WorkKind.Arrive, instance, scopeKey, null, null, flow));
+
+    /// <summary>
+    /// A signal <paramref name="thrower"/>'s model threw: delivered once the steps already queued have run, as Camunda 8
+    /// processes its broadcast command after the commands written before it. So a catch that a parallel branch of the
+    /// same command opens (its activation queued before the throw ran) is open when the signal comes, whatever the
+    /// order of the branches in the document.
+    /// </summary>
+    public void EnqueueBroadcast(LoadedInstance thrower, string name, FeelContext? variables) =>
+        _work.Enqueue(new Work(WorkKind.Broadcast, thrower, 0, null, variables, null, name));
 
     /// <summary>A token ended in the scope without going on: the scope may be done once nothing is in flight.</summary>
     public void CheckScope(LoadedInstance instance, long scopeKey) => _scopesToCheck.Add((instance, scopeKey));
@@ -170,11 +185,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         arrived.Add(flow.Id);
         if (join == JoinRule.AllIncoming && AllArrived(target, arrived))
         {
-            foreach (var f in target.Incoming)
-            {
-                arrived.Remove(f.Id);
-            }
-
+            TakeOneOfEach(target, arrived);
             if (arrived.Count == 0)
             {
                 scope.JoinArrivals.Remove(target.Id);
@@ -184,18 +195,38 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         }
     }
 
-    // A loop, not a lambda: a lambda capturing the arrivals would cost every token that arrives anywhere a closure.
+    // Linear in the arrivals and the incoming flows: a fork/join of n branches asks this n times, so a scan of the
+    // arrivals per incoming flow made its start cost n³. Fewer arrivals than incoming flows (the usual case, every
+    // token but the last) cannot be all of them, and is answered at once.
     private static bool AllArrived(FlowNode join, List<string> arrived)
     {
+        if (arrived.Count < join.Incoming.Count)
+        {
+            return false;
+        }
+
+        var seen = new HashSet<string>(arrived, StringComparer.Ordinal);
         foreach (var incoming in join.Incoming)
         {
-            if (!arrived.Contains(incoming.Id))
+            if (!seen.Contains(incoming.Id))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    // The join fired: one arrival per incoming flow is consumed; the rest (a second token on a flow) waits for the next firing.
+    private static void TakeOneOfEach(FlowNode join, List<string> arrived)
+    {
+        var toTake = new HashSet<string>(join.Incoming.Count, StringComparer.Ordinal);
+        foreach (var incoming in join.Incoming)
+        {
+            toTake.Add(incoming.Id);
+        }
+
+        arrived.RemoveAll(id => toTake.Remove(id));
     }
 
     private static bool HasJoinArrivals(InstanceState state)

@@ -100,16 +100,37 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
 
         // A message published before this subscription opened waits in the buffer (Camunda 8 semantics).
-        // The store knows only what earlier commands committed: this command's own effects are merged in, so a
-        // message this command already took for the process is not taken again, and one it buffered is found.
-        var buffered = await BufferedMessagesAsync(name, key, instance.State.ProcessId).ConfigureAwait(false);
-        if (buffered.Count > 0)
+        await TakeBufferedWhileOpenAsync(instance, owner, new WaitRef(WaitKind.Message, subscription.Id, catchNode.Id), name, key).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives an open message subscription the buffered messages it matches, oldest first, for as long as it stays open:
+    /// a catch, a receive task or an interrupting event takes one and closes; a non-interrupting boundary or event
+    /// sub-process start stays open and takes every one, each once per process (Zeebe correlates the next buffered
+    /// message after each correlation of a non-interrupting subscription). The store knows only what earlier commands
+    /// committed: this command's own effects are merged in, so a message this command already took for the process is
+    /// not taken again, and one it buffered is found.
+    /// </summary>
+    /// <returns>How many buffered messages the subscription took.</returns>
+    private async ValueTask<int> TakeBufferedWhileOpenAsync(LoadedInstance instance, ElementInstance owner, WaitRef wait, string name, string key)
+    {
+        var taken = 0;
+        while (instance.State.Elements.TryGetValue(owner.Key, out var current) && current == owner && owner.Waits?.Exists(w => w.Id == wait.Id) == true)
         {
+            var buffered = await BufferedMessagesAsync(name, key, instance.State.ProcessId).ConfigureAwait(false);
+            if (buffered.Count == 0)
+            {
+                break;
+            }
+
             var first = buffered[0];
             Changes.MessageCorrelations.Add(new MessageCorrelation(first.Id, instance.Id, instance.State.ProcessId));
-            execution.Unit.History(instance, HistoryKind.MessageCorrelated, catchNode.Id, owner.Key, $"{name} (buffered)");
-            await TriggerWaitAsync(instance, owner, new WaitRef(WaitKind.Message, subscription.Id, catchNode.Id), VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
+            execution.Unit.History(instance, HistoryKind.MessageCorrelated, wait.ElementId, owner.Key, $"{name} (buffered)");
+            await TriggerWaitAsync(instance, owner, wait, VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
+            taken++;
         }
+
+        return taken;
     }
 
     /// <summary>
@@ -129,7 +150,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
     }
 
     /// <summary>
-    /// Gives each of the instance's open message subscriptions the oldest buffered message it matches, as opening it would
+    /// Gives each of the instance's open message subscriptions the buffered messages it matches, as opening it would
     /// have: for an instance whose state was unreadable while a message for it was published (the message passed it over
     /// and was buffered), once the state reads again (review13 F14; Camunda 8 correlates a buffered message as soon as a
     /// subscription can take it).
@@ -147,17 +168,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
                 continue;
             }
 
-            var buffered = await BufferedMessagesAsync(subscription.MessageName, subscription.CorrelationKey ?? "", instance.State.ProcessId).ConfigureAwait(false);
-            if (buffered.Count == 0)
-            {
-                continue;
-            }
-
-            var first = buffered[0];
-            Changes.MessageCorrelations.Add(new MessageCorrelation(first.Id, instance.Id, instance.State.ProcessId));
-            execution.Unit.History(instance, HistoryKind.MessageCorrelated, subscription.ElementId, owner.Key, $"{subscription.MessageName} (buffered)");
-            await TriggerWaitAsync(instance, owner, wait, VariableScopes.FromJson(first.VariablesJson)).ConfigureAwait(false);
-            taken++;
+            taken += await TakeBufferedWhileOpenAsync(instance, owner, wait, subscription.MessageName, subscription.CorrelationKey ?? "").ConfigureAwait(false);
         }
 
         return taken;

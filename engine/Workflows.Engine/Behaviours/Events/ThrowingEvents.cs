@@ -22,7 +22,7 @@ internal static class ThrowingEvents
                 execution.EnqueueComplete(instance, element.Key);
                 return true;
             case EventType.Signal:
-                await execution.Messaging.BroadcastFromModelAsync(instance, element, node).ConfigureAwait(false);
+                execution.Messaging.BroadcastFromModel(instance, element, node);
                 execution.EnqueueComplete(instance, element.Key);
                 return true;
             case EventType.Escalation:

@@ -1,3 +1,4 @@
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -70,5 +71,48 @@ public sealed class CommandEffectsTests
 
         var instance = (await h.InstancesOfAsync("p")).Single();
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "again" }));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_signal_thrown_by_one_parallel_branch_reaches_the_catch_the_other_branch_opens_in_that_command(bool throwFirst)
+    {
+        // Camunda 8 processes the broadcast after the commands written before it (the other branch's activation), so
+        // the order of the two flows in the document does not decide whether the signal is seen.
+        var toThrow = Flow("fork", "throw");
+        var toCatch = Flow("fork", "catch");
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:parallelGateway id="fork"/>
+            <bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateThrowEvent>
+            <bpmn:intermediateCatchEvent id="catch"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>
+            <bpmn:endEvent id="thrown"/>
+            <bpmn:endEvent id="caught"/>
+            {Flow("start", "fork")}
+            {(throwFirst ? toThrow + toCatch : toCatch + toThrow)}
+            {Chain("throw", "thrown")}{Chain("catch", "caught")}
+            """, """<bpmn:signal id="s" name="go"/>"""));
+
+        var instance = await h.StartAsync("p");
+
+        Assert.That(await instance.StatusAsync(), Is.EqualTo(ProcessInstanceStatus.Completed));
+    }
+
+    [Test]
+    public async Task A_signal_thrown_before_a_catch_on_the_same_path_is_not_seen_by_it_as_in_Camunda_8()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:intermediateThrowEvent id="throw"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateThrowEvent>
+            <bpmn:intermediateCatchEvent id="catch"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateCatchEvent>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "throw", "catch", "end")}
+            """, """<bpmn:signal id="s" name="go"/>"""));
+
+        var instance = await h.StartAsync("p");
+
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "catch" }));
     }
 }

@@ -57,4 +57,26 @@ public sealed class DottedMappingTests
             Assert.That(variables.ContainsKey("order.total"), Is.False);
         }
     }
+
+    [Test]
+    public async Task An_output_mapping_to_a_member_of_a_context_an_input_mapping_made_local_merges_into_the_parents_context_only()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("p", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("work", $"<bpmn:extensionElements><zeebe:ioMapping>{Mapping("input", "=1", "z.y")}{Mapping("input", "=2", "z.w.v")}{Mapping("output", "=z", "out")}{Mapping("output", "=3", "z.x")}</zeebe:ioMapping></bpmn:extensionElements>")}
+            {UserTask("after")}
+            {Chain("start", "work", "after")}
+            """));
+        var instance = await h.StartAsync("p", Vars(("z", new Dictionary<string, object?> { ["a"] = 1 })));
+
+        await instance.CompleteUserTaskAsync("work");
+
+        var variables = (await instance.SnapshotAsync()).Variables;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(variables["z"], Is.EqualTo(new Dictionary<string, object?> { ["a"] = 1m, ["x"] = 3m }), "the input mapping's members stay local to the task");
+            Assert.That(variables["out"], Is.EqualTo(new Dictionary<string, object?> { ["a"] = 1m, ["y"] = 1m, ["w"] = new Dictionary<string, object?> { ["v"] = 2m } }), "the source still sees the task's z");
+        }
+    }
 }
