@@ -153,7 +153,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct) =>
         ListAsync<DefinitionRow, DefinitionRecord>(
-            "SELECT id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions"
+            "SELECT " + VersionColumns
                 + (processId is null ? "" : " WHERE process_id = @processId") + " ORDER BY process_id, version",
             new { processId }, r => r.ToRecord(), ct);
 
@@ -162,6 +162,13 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE process_id = @processId AND version = @version", new { processId, version }, r => r.ToRecord(), ct);
+
+    // Every column but the XML (18 KB for a library journey, read and decoded on every start before this).
+    private const string VersionColumns = "id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions";
+
+    public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) => version is { } v
+        ? SingleAsync<DefinitionRow, DefinitionRecord>($"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v", new { processId, v }, r => r.ToRecord(), ct)
+        : SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top($"{VersionColumns} WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId AND version_tag = @versionTag ORDER BY version DESC", "1"), new { processId, versionTag }, r => r.ToRecord(), ct);
