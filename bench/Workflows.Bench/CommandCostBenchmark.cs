@@ -33,10 +33,10 @@ internal static class CommandCostBenchmark
         }
 
         var started = new List<Guid>();
-        var starts = await MeasureAsync(npgsql, commands, async i => started.Add(await StartAsync(engine, $"M-{i:D6}")));
-        var registered = await OpenTasksAsync(engine, started);
+        var starts = await MeasureAsync(npgsql, commands, async i => started.Add(await WalPagesBenchmark.StartAsync(engine, $"M-{i:D6}")));
+        var registered = await WalPagesBenchmark.OpenTasksAsync(engine, started);
         var completions = await MeasureAsync(npgsql, commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
-        var resolved = await OpenTasksAsync(engine, started);
+        var resolved = await WalPagesBenchmark.OpenTasksAsync(engine, started);
         var claims = await MeasureAsync(npgsql, commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
 
         Console.WriteLine($"{provider}, {warmUp} complaints started, completed and claimed before; then {commands} commands of each kind one at a time");
@@ -59,15 +59,15 @@ internal static class CommandCostBenchmark
         var started = new List<Guid>();
         for (var i = 0; i < count; i++)
         {
-            started.Add(await StartAsync(engine, $"{prefix}-{i:D6}"));
+            started.Add(await WalPagesBenchmark.StartAsync(engine, $"{prefix}-{i:D6}"));
         }
 
-        foreach (var task in await OpenTasksAsync(engine, started))
+        foreach (var task in await WalPagesBenchmark.OpenTasksAsync(engine, started))
         {
             await engine.Tasks.CompleteAsync(task, RegistrationForm, "agent");
         }
 
-        foreach (var task in await OpenTasksAsync(engine, started))
+        foreach (var task in await WalPagesBenchmark.OpenTasksAsync(engine, started))
         {
             await engine.Tasks.ClaimAsync(task, "agent");
         }
@@ -92,24 +92,6 @@ internal static class CommandCostBenchmark
             (GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)count,
             (npgsql.Count - sent) / (double)count,
             (process.TotalProcessorTime - cpu).TotalMicroseconds / count);
-    }
-
-    private static Task<Guid> StartAsync(WorkflowEngine engine, string key) =>
-        engine.Runtime.StartAsync(new StartInstance("complaint")
-        {
-            BusinessKey = key, Branch = "bench-01",
-            Variables = new Dictionary<string, object?> { ["caseId"] = key, ["customerId"] = "c-" + key, ["summary"] = "charged twice for the same month" },
-        });
-
-    private static async Task<List<Guid>> OpenTasksAsync(WorkflowEngine engine, List<Guid> instances)
-    {
-        var tasks = new List<Guid>();
-        foreach (var instance in instances)
-        {
-            tasks.Add((await engine.Tasks.GetOpenAsync(instance)).Single().Id);
-        }
-
-        return tasks;
     }
 
     /// <summary>Npgsql's count of commands executed (its meter's <c>db.client.commands.executing</c> up-down counter, summed up).</summary>

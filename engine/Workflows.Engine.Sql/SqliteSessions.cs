@@ -18,7 +18,8 @@ namespace Workflows.Engine.Sql;
 /// <remarks>
 /// A session is one caller's at a time: rented, used, returned. At most <see cref="MaxIdle"/> wait between uses; one
 /// unused for a sweep interval is closed, so a store nobody uses any more lets go of its file. A session whose use failed
-/// is closed rather than returned, and <see cref="Clear"/> (a store fault: read-only, full, I/O) closes them all.
+/// is closed rather than returned, and <see cref="Clear"/> (a read-only file, an I/O error, a file that cannot be opened:
+/// the store's writer calls it) closes them all.
 /// </remarks>
 internal sealed class SqliteSessions(Func<CancellationToken, Task<DbConnection>> open) : IDisposable
 {
