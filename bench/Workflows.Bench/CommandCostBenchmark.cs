@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Workflows.Engine;
 using Workflows.Engine.Sql;
 
@@ -9,8 +8,8 @@ namespace Workflows.Bench;
 /// Issue 19: what one engine command costs the process, counted rather than timed, so that it can be read on a shared
 /// machine. The library's complaint journey (its decisions, a branch and a calendar, as the host runs it) on a fresh
 /// store; after a warm-up, each kind of command is run one at a time: bytes allocated per command (the whole process's,
-/// nothing else runs in it), PostgreSQL commands sent per command (Npgsql's own counter), and the process's CPU time
-/// per command, which a loaded machine moves (cache misses, frequency): read it as a rough figure only.
+/// nothing else runs in it), and the process's CPU time per command, which a loaded machine moves (cache misses,
+/// frequency): read it as a rough figure only.
 /// </summary>
 /// <remarks>
 /// SQLite's statements are not counted here (the driver reports none): count its <c>sqlite3_prepare_v2</c> and
@@ -23,7 +22,6 @@ internal static class CommandCostBenchmark
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
         var (engine, _) = await MigrationBenchmark.LibraryComplaintsAsync(db.Store);
-        using var npgsql = new NpgsqlCommandCounter();
 
         // Every kind of command first, so that each is compiled and tiered before it is counted.
         for (var round = 0; round < 3; round++)
@@ -33,22 +31,17 @@ internal static class CommandCostBenchmark
         }
 
         var started = new List<Guid>();
-        var starts = await MeasureAsync(npgsql, commands, async i => started.Add(await WalPagesBenchmark.StartAsync(engine, $"M-{i:D6}")));
+        var starts = await MeasureAsync(commands, async i => started.Add(await WalPagesBenchmark.StartAsync(engine, $"M-{i:D6}")));
         var registered = await WalPagesBenchmark.OpenTasksAsync(engine, started);
-        var completions = await MeasureAsync(npgsql, commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
+        var completions = await MeasureAsync(commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
         var resolved = await WalPagesBenchmark.OpenTasksAsync(engine, started);
-        var claims = await MeasureAsync(npgsql, commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
+        var claims = await MeasureAsync(commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
 
         Console.WriteLine($"{provider}, {warmUp} complaints started, completed and claimed before; then {commands} commands of each kind one at a time");
         Console.WriteLine();
         Console.WriteLine("| per command | start (complaint received → registration task) | completion (registration → front-desk task) | claim of a task |");
         Console.WriteLine("|---|---:|---:|---:|");
         Console.WriteLine($"| bytes allocated | {starts.Bytes:N0} | {completions.Bytes:N0} | {claims.Bytes:N0} |");
-        if (provider == SqlProvider.PostgreSql)
-        {
-            Console.WriteLine($"| PostgreSQL commands sent | {starts.Commands:N2} | {completions.Commands:N2} | {claims.Commands:N2} |");
-        }
-
         Console.WriteLine($"| CPU time (rough on a shared machine) | {starts.CpuMicroseconds:N0} µs | {completions.CpuMicroseconds:N0} µs | {claims.CpuMicroseconds:N0} µs |");
     }
 
@@ -73,13 +66,12 @@ internal static class CommandCostBenchmark
         }
     }
 
-    private sealed record Cost(double Bytes, double Commands, double CpuMicroseconds);
+    private sealed record Cost(double Bytes, double CpuMicroseconds);
 
-    private static async Task<Cost> MeasureAsync(NpgsqlCommandCounter npgsql, int count, Func<int, Task> command)
+    private static async Task<Cost> MeasureAsync(int count, Func<int, Task> command)
     {
         var process = Process.GetCurrentProcess();
         var bytes = GC.GetTotalAllocatedBytes(precise: true);
-        var sent = npgsql.Count;
         process.Refresh();
         var cpu = process.TotalProcessorTime;
         for (var i = 0; i < count; i++)
@@ -90,41 +82,6 @@ internal static class CommandCostBenchmark
         process.Refresh();
         return new Cost(
             (GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)count,
-            (npgsql.Count - sent) / (double)count,
             (process.TotalProcessorTime - cpu).TotalMicroseconds / count);
-    }
-
-    /// <summary>Npgsql's count of commands executed (its meter's <c>db.client.commands.executing</c> up-down counter, summed up).</summary>
-    private sealed class NpgsqlCommandCounter : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private long _count;
-
-        public NpgsqlCommandCounter()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == "Npgsql" && instrument.Name.EndsWith("commands.executing", StringComparison.Ordinal))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<int>((_, value, _, _) => Add(value));
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Add(value));
-            _listener.Start();
-        }
-
-        public long Count => Interlocked.Read(ref _count);
-
-        // +1 as a command starts, -1 as it ends: the starts are the commands.
-        private void Add(long value)
-        {
-            if (value > 0)
-            {
-                Interlocked.Add(ref _count, value);
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }
