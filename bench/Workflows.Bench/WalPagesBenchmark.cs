@@ -72,14 +72,14 @@ internal static class WalPagesBenchmark
 
     private static double PerCommand(LogRead read, string name, int commands) => read.Pages.GetValueOrDefault(name) / (double)commands;
 
-    private static Task<Guid> StartAsync(WorkflowEngine engine, string key) =>
+    internal static Task<Guid> StartAsync(WorkflowEngine engine, string key) =>
         engine.Runtime.StartAsync(new StartInstance("complaint")
         {
             BusinessKey = key, Branch = "bench-01",
             Variables = new Dictionary<string, object?> { ["caseId"] = key, ["customerId"] = "c-" + key, ["summary"] = "charged twice for the same month" },
         });
 
-    private static async Task<List<Guid>> OpenTasksAsync(WorkflowEngine engine, List<Guid> instances)
+    internal static async Task<List<Guid>> OpenTasksAsync(WorkflowEngine engine, List<Guid> instances)
     {
         var tasks = new List<Guid>();
         foreach (var instance in instances)

@@ -34,17 +34,47 @@ internal sealed partial class SqlWorkflowStore
 
     private async Task<bool> CommitAloneAsync(ChangeSet changes, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        var (connection, session) = await OpenForCommitAsync(ct).ConfigureAwait(false);
+        var failed = true;
         try
         {
-            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, FailureInjection, ct), changes).ConfigureAwait(false);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, FailureInjection, ct), changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
+            failed = false;
             return true;
         }
         catch (Exception e) when (_dialect.IsUniqueViolation(e))
         {
             throw CommitGuards.RowExists(e.Message);
+        }
+        finally
+        {
+            await CloseAfterCommitAsync(connection, session, failed).ConfigureAwait(false);
+        }
+    }
+
+    // On SQLite a commit writes through a session, whose statements stay prepared from one commit to the next.
+    private async Task<(DbConnection Connection, SqliteSession? Session)> OpenForCommitAsync(CancellationToken ct)
+    {
+        if (_sessions is { } sessions)
+        {
+            var session = await sessions.RentAsync(ct).ConfigureAwait(false);
+            return (session.Connection, session);
+        }
+
+        return (await OpenAsync(ct).ConfigureAwait(false), null);
+    }
+
+    private async Task CloseAfterCommitAsync(DbConnection connection, SqliteSession? session, bool failed)
+    {
+        if (session is null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _sessions!.Return(session, failed);
         }
     }
 
@@ -90,8 +120,23 @@ internal sealed partial class SqlWorkflowStore
     // Each change set's outcome: null when committed, its failure, or GroupAborted when it must be written again.
     private async Task<Exception?[]> WriteGroupAsync(List<PendingCommit> group)
     {
+        var (connection, session) = await OpenForCommitAsync(CancellationToken.None).ConfigureAwait(false);
+        var failed = true;
+        try
+        {
+            var outcomes = await WriteGroupAsync(group, connection, session).ConfigureAwait(false);
+            failed = false;
+            return outcomes;
+        }
+        finally
+        {
+            await CloseAfterCommitAsync(connection, session, failed).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Exception?[]> WriteGroupAsync(List<PendingCommit> group, DbConnection connection, SqliteSession? session)
+    {
         var outcomes = new Exception?[group.Count];
-        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
         await using var transaction = await _dialect.BeginWriteAsync(connection, CancellationToken.None).ConfigureAwait(false);
         var savepoints = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
         for (var i = 0; i < group.Count; i++)
@@ -103,17 +148,18 @@ internal sealed partial class SqlWorkflowStore
                 continue;
             }
 
+            var w = new SqlCommit(_dialect, connection, transaction, session, FailureInjection, CancellationToken.None);
             if (savepoints)
             {
-                await transaction.SaveAsync("wf_command").ConfigureAwait(false);
+                await w.SavepointAsync("SAVEPOINT wf_command").ConfigureAwait(false);
             }
 
             try
             {
-                await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, FailureInjection, CancellationToken.None), pending.Changes).ConfigureAwait(false);
+                await WriteChangeSetAsync(w, pending.Changes).ConfigureAwait(false);
                 if (savepoints)
                 {
-                    await transaction.ReleaseAsync("wf_command").ConfigureAwait(false);
+                    await w.SavepointAsync("RELEASE SAVEPOINT wf_command").ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (!SqlStoreFaults.IsUnavailable(e))
@@ -190,7 +236,7 @@ internal sealed partial class SqlWorkflowStore
     }
 
     /// <summary>The writes of one commit: its connection and transaction, and the failure injection between them.</summary>
-    private sealed class SqlCommit(SqlDialect dialect, DbConnection connection, DbTransaction transaction, Func<string, Task>? failureInjection, CancellationToken ct)
+    private sealed class SqlCommit(SqlDialect dialect, DbConnection connection, DbTransaction transaction, SqliteSession? session, Func<string, Task>? failureInjection, CancellationToken ct)
     {
         public SqlDialect Dialect => dialect;
 
@@ -209,8 +255,15 @@ internal sealed partial class SqlWorkflowStore
                 await failureInjection(step).ConfigureAwait(false);
             }
 
-            return await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            return session is not null
+                ? session.Execute(sql, parameters, transaction)
+                : await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
+
+        /// <summary>Takes or releases the savepoint a change set of a group is written after (SQLite: see <see cref="FlushGroupAsync"/>).</summary>
+        public Task SavepointAsync(string sql) => session is not null
+            ? Task.FromResult(session.Execute(sql, null, transaction))
+            : connection.ExecuteAsync(new CommandDefinition(sql, null, transaction, cancellationToken: ct));
 
         /// <summary>
         /// One statement per row, skipped when there is nothing to write; the dialect sends them its own
@@ -228,7 +281,10 @@ internal sealed partial class SqlWorkflowStore
                 await failureInjection(step).ConfigureAwait(false);
             }
 
-            return await dialect.ExecuteRowsAsync(connection, transaction, sql, rows.Select(parameters).ToList(), ct).ConfigureAwait(false);
+            var values = rows.Select(parameters).ToList();
+            return session is not null
+                ? session.ExecuteRows(sql, values, transaction)
+                : await dialect.ExecuteRowsAsync(connection, transaction, sql, values, ct).ConfigureAwait(false);
         }
 
         /// <summary>Deletes rows by id, one statement per chunk of ids, under every driver's parameter limit.</summary>
@@ -236,8 +292,17 @@ internal sealed partial class SqlWorkflowStore
         {
             foreach (var chunk in ids.Chunk(500))
             {
-                await ExecAsync(step, $"DELETE FROM {table} WHERE {dialect.InList("id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
+                await ExecAsync(step, $"DELETE FROM {table} WHERE {In("id", chunk.Length)}", Ids(chunk)).ConfigureAwait(false);
             }
         }
+
+        /// <summary>
+        /// "column IN @ids", or "column = @id" for one id (the usual case: one task closed, one job done), a statement
+        /// whose text does not depend on the list and so stays prepared (<see cref="SqliteSessions"/>).
+        /// </summary>
+        public string In(string column, int count) => count == 1 ? column + " = @id" : dialect.InList(column, "@ids");
+
+        /// <summary>The parameters of <see cref="In"/>.</summary>
+        public static object Ids(Guid[] chunk) => chunk.Length == 1 ? new { id = chunk[0] } : (object)new { ids = chunk };
     }
 }

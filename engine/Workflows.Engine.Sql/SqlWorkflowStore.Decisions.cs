@@ -38,10 +38,10 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(new CommandDefinition(
+        // Read on every evaluation of a business rule task: through RowsAsync, whose statement stays prepared on SQLite.
+        var rows = await RowsAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
             $"SELECT decision_id, version, approved_by, approved_at, reason FROM wf_decision_approvals{(decisionId is null ? "" : " WHERE decision_id = @decisionId")} ORDER BY decision_id, version",
-            new { decisionId }, cancellationToken: ct)).ConfigureAwait(false);
+            new { decisionId }, ct).ConfigureAwait(false);
         return rows.Select(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
     }
 

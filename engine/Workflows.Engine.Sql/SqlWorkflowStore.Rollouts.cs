@@ -33,10 +33,9 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetApprovalsAsync(string? processId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string ProcessId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(new CommandDefinition(
+        var rows = await RowsAsync<(string ProcessId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
             $"SELECT process_id, version, approved_by, approved_at, reason FROM wf_version_approvals{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY process_id, version",
-            new { processId }, cancellationToken: ct)).ConfigureAwait(false);
+            new { processId }, ct).ConfigureAwait(false);
         return rows.Select(r => new VersionApprovalRecord(r.ProcessId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
     }
 

@@ -37,8 +37,11 @@ internal sealed partial class SqlWorkflowStore
         var clocks = new List<SlaClockRecord>();
         foreach (var chunk in instanceIds.Distinct().Chunk(500))
         {
+            // One instance (every command's load) by "= @id": a statement that stays prepared on SQLite.
+            var instances = chunk.Length == 1 ? "instance_id = @id" : _dialect.InList("instance_id", "@ids");
             clocks.AddRange(await ListAsync<SlaClockRow, SlaClockRecord>(
-                $"SELECT * FROM wf_sla_clocks WHERE {_dialect.InList("instance_id", "@ids")}{(openOnly ? " AND ended_at IS NULL" : "")} ORDER BY started_at, id", new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
+                $"SELECT * FROM wf_sla_clocks WHERE {instances}{(openOnly ? " AND ended_at IS NULL" : "")} ORDER BY started_at, id",
+                chunk.Length == 1 ? new { id = chunk[0] } : (object)new { ids = chunk }, r => r.ToRecord(), ct).ConfigureAwait(false));
         }
 
         return clocks;
@@ -60,9 +63,8 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition("SELECT definition, revision FROM wf_branches WHERE id = @id", new { id }, cancellationToken: ct)).ConfigureAwait(false);
-        return rows.Select(r => ((string, long)?)r).FirstOrDefault();
+        var rows = await RowsAsync<(string, long)>("SELECT definition, revision FROM wf_branches WHERE id = @id", new { id }, ct).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
     }
 
     private static async Task WriteServiceLevelsAsync(SqlCommit w, ChangeSet changes)

@@ -192,7 +192,7 @@ internal sealed partial class SqlWorkflowStore
         var requeued = changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
         foreach (var chunk in requeued.Chunk(500))
         {
-            await w.ExecAsync("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {w.Dialect.InList("task_id", "@ids")}", new { ids = chunk }).ConfigureAwait(false);
+            await w.ExecAsync("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {w.In("task_id", chunk.Length)}", SqlCommit.Ids(chunk)).ConfigureAwait(false);
         }
 
         var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();

@@ -25,6 +25,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     private readonly SqlStoreOptions? _options;
     private readonly SemaphoreSlim? _writer;
     private readonly CommitQueue? _group;
+    private readonly SqliteSessions? _sessions;
 
     static SqlWorkflowStore()
     {
@@ -43,6 +44,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         _dialect = dialect;
         _connectionString = connectionString;
         _writer = dialect.Provider == SqlProvider.Sqlite ? s_sqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1)) : null;
+        _sessions = dialect.Provider == SqlProvider.Sqlite ? new SqliteSessions(OpenAsync) : null;
         if (groupCommit)
         {
             // SQLite has one writer, so one group at a time; a server takes a few at once, each on its own connection.
@@ -97,6 +99,8 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
                 Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
             }
 
+            _sessions?.Clear();
+
             throw;
         }
         finally
@@ -106,6 +110,9 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     }
 
     public SqlDialect Dialect => _dialect;
+
+    /// <summary>On SQLite, the connections kept open with their statements prepared; null elsewhere.</summary>
+    internal SqliteSessions? Sessions => _sessions;
 
     internal async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
@@ -134,16 +141,43 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     private async ValueTask<T?> SingleAsync<TRow, T>(string sql, object parameters, Func<TRow, T> map, CancellationToken ct)
         where T : class
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var row = await connection.QueryFirstOrDefaultAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
-        return row is null ? null : map(row);
+        var rows = await RowsAsync<TRow>(sql, parameters, ct).ConfigureAwait(false);
+        return rows.Count == 0 || rows[0] is not { } row ? null : map(row);
     }
 
     private async ValueTask<IReadOnlyList<T>> ListAsync<TRow, T>(string sql, object parameters, Func<TRow, T> map, CancellationToken ct)
     {
+        var rows = await RowsAsync<TRow>(sql, parameters, ct).ConfigureAwait(false);
+        var mapped = new List<T>(rows.Count);
+        foreach (var row in rows)
+        {
+            mapped.Add(map(row));
+        }
+
+        return mapped;
+    }
+
+    /// <summary>The rows a query reads: on SQLite through a session, whose statements stay prepared (<see cref="SqliteSessions"/>).</summary>
+    private async ValueTask<List<TRow>> RowsAsync<TRow>(string sql, object? parameters, CancellationToken ct)
+    {
+        if (_sessions is { } sessions)
+        {
+            var session = await sessions.RentAsync(ct).ConfigureAwait(false);
+            var failed = true;
+            try
+            {
+                var rows = session.Query<TRow>(sql, parameters);
+                failed = false;
+                return rows;
+            }
+            finally
+            {
+                sessions.Return(session, failed);
+            }
+        }
+
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
-        return rows.Select(map).ToList();
+        return (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false)).AsList();
     }
 
     // ---------------------------------------------------------------- definitions
@@ -153,7 +187,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<IReadOnlyList<DefinitionRecord>> GetDefinitionsAsync(string? processId, CancellationToken ct) =>
         ListAsync<DefinitionRow, DefinitionRecord>(
-            "SELECT id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions"
+            "SELECT " + VersionColumns
                 + (processId is null ? "" : " WHERE process_id = @processId") + " ORDER BY process_id, version",
             new { processId }, r => r.ToRecord(), ct);
 
@@ -162,6 +196,13 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>("SELECT * FROM wf_definitions WHERE process_id = @processId AND version = @version", new { processId, version }, r => r.ToRecord(), ct);
+
+    // Every column but the XML (18 KB for a library journey, read and decoded on every start before this).
+    private const string VersionColumns = "id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions";
+
+    public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) => version is { } v
+        ? SingleAsync<DefinitionRow, DefinitionRecord>($"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v", new { processId, v }, r => r.ToRecord(), ct)
+        : SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top($"{VersionColumns} WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId AND version_tag = @versionTag ORDER BY version DESC", "1"), new { processId, versionTag }, r => r.ToRecord(), ct);

@@ -206,6 +206,39 @@ public sealed class SqliteStoreTests : SqlStoreSuite
         Directory.Delete(_directory!, recursive: true);
         return Task.CompletedTask;
     }
+
+    [Test]
+    public async Task A_command_run_again_on_sqlite_prepares_no_statement_again()
+    {
+        var store = new SqlWorkflowStore(SqlDialect.For(SqlProvider.Sqlite), Store.ConnectionString);
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var process = $"prepared-{Guid.NewGuid():N}"[..20];
+        await engine.Deployments.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/>{UserTask("a")}{UserTask("b")}<bpmn:endEvent id="e"/>{Chain("s", "a", "b", "e")}"""));
+
+        async Task RunAsync()
+        {
+            var id = await engine.Runtime.StartAsync(new StartInstance(process));
+            for (var tasks = await engine.Tasks.GetOpenAsync(id); tasks.Count > 0; tasks = await engine.Tasks.GetOpenAsync(id))
+            {
+                await engine.Tasks.ClaimAsync(tasks[0].Id, "ann");
+                await engine.Tasks.CompleteAsync(tasks[0].Id);
+            }
+        }
+
+        await RunAsync();
+        await RunAsync();
+        var (prepared, reused) = (store.Sessions!.Prepared, store.Sessions.Reused);
+        for (var i = 0; i < 3; i++)
+        {
+            await RunAsync();
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(store.Sessions.Prepared, Is.EqualTo(prepared), "every statement of a start, a claim, a completion and their reads was prepared by the first runs");
+            Assert.That(store.Sessions.Reused - reused, Is.GreaterThan(3 * 20), "each run's statements found prepared: its reads and its commits' writes");
+        }
+    }
 }
 
 public sealed class PostgreSqlStoreTests : SqlStoreSuite

@@ -24,6 +24,29 @@ public abstract partial class StoreSuite
             .Select(i => (i.Version, i.Branch)).OrderBy(r => r.Version).ThenBy(r => r.Branch, StringComparer.Ordinal).ToList();
 
     [Test]
+    public async Task A_start_finds_the_version_it_runs_by_number_or_latest_on_the_store()
+    {
+        var process = Unique("find-version");
+        var h = await HarnessAsync();
+        await h.DeployAsync(Versioned(process, "v1"));
+        await h.DeployAsync(Versioned(process, "v2"));
+        var store = NewStore();
+
+        var latest = await store.FindVersionAsync(process, null, default);
+        var first = await store.FindVersionAsync(process, 1, default);
+        var stored = await store.GetDefinitionByVersionAsync(process, 1, default);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(latest?.Version, Is.EqualTo(2));
+            Assert.That(latest?.Id, Is.EqualTo((await store.GetLatestDefinitionAsync(process, default))?.Id));
+            Assert.That(first?.Id, Is.EqualTo(stored?.Id));
+            Assert.That(first! with { Xml = "" }, Is.EqualTo(stored! with { Xml = "" }), "every column but the XML, which a start does not read");
+            Assert.That(await store.FindVersionAsync(process, 3, default), Is.Null);
+            Assert.That(await store.FindVersionAsync(Unique("never-deployed"), null, default), Is.Null);
+        }
+    }
+
+    [Test]
     public async Task Api_and_message_starts_run_the_pinned_version_on_the_store()
     {
         var (process, branch, name) = (Unique("pin-start"), Unique("br"), Unique("filed"));

@@ -56,7 +56,7 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
     /// given, else the branch's pin, else (a branch that pins nothing) the standard — the latest approved version — and
     /// the latest only while no version of the journey was ever approved.
     /// </summary>
-    /// <returns>The version's record; null when it (or the process) is not deployed.</returns>
+    /// <returns>The version's record without its XML (take its model from the definition cache); null when it (or the process) is not deployed.</returns>
     public async ValueTask<DefinitionRecord?> ResolveAsync(string processId, Branch? branch, int? version = null)
     {
         var chosen = version ?? PinOf(branch, processId);
@@ -67,9 +67,7 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
             chosen = approvals.Count > 0 ? approvals.Max(a => a.Version) : null;
         }
 
-        return chosen is { } v
-            ? await store.GetDefinitionByVersionAsync(processId, v, ct).ConfigureAwait(false)
-            : await store.GetLatestDefinitionAsync(processId, ct).ConfigureAwait(false);
+        return await store.FindVersionAsync(processId, chosen, ct).ConfigureAwait(false);
     }
 
     /// <summary>The version <paramref name="branch"/> pinned of <paramref name="processId"/>; null when it follows the latest.</summary>
@@ -91,7 +89,7 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
             }
         }
 
-        var latest = await store.GetLatestDefinitionAsync(definition.ProcessId, ct).ConfigureAwait(false);
+        var latest = await store.FindVersionAsync(definition.ProcessId, null, ct).ConfigureAwait(false);
         if (latest is null || latest.Id == definition.Id)
         {
             runners.Add(null);

@@ -13,6 +13,13 @@ internal interface IDefinitionStore
 
     ValueTask<DefinitionRecord?> GetDefinitionByVersionAsync(string processId, int version, CancellationToken ct);
 
+    /// <summary>
+    /// Version <paramref name="version"/> of <paramref name="processId"/>, or its latest when null, without its XML
+    /// (<see cref="DefinitionRecord.Xml"/> may be empty): what a start needs to choose its version, on every start.
+    /// </summary>
+    /// <remarks>The version's model comes from the engine's cache by id, which reads the XML once per version and node.</remarks>
+    ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct);
+
     /// <summary>The highest version carrying that tag.</summary>
     ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct);
 

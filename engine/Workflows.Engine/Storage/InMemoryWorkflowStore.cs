@@ -75,6 +75,10 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    // The record itself: its XML costs nothing to hand over here.
+    public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) =>
+        version is { } v ? GetDefinitionByVersionAsync(processId, v, ct) : GetLatestDefinitionAsync(processId, ct);
+
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct)
     {
         lock (_gate)
