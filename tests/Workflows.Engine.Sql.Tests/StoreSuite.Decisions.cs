@@ -71,6 +71,7 @@ public abstract partial class StoreSuite
         var (decision, branch) = ($"level-{suffix}", "eval-branch-" + suffix);
         var a = await HarnessAsync();
         await a.DeployAsync(Levels(decision, 1000));
+        await a.ApproveDecisionAsync(decision, 1); // a branch runs only approved decision versions
         await a.Engine.Branches.SaveAsync(new Branch(branch, "Evaluating"));
         await a.Engine.Decisions.EvaluateAsync(new EvaluateDecision(decision) { Branch = branch, Variables = Vars(("amount", 1500)), Actor = "pat" });
         a.Clock.Advance(TimeSpan.FromSeconds(1));
