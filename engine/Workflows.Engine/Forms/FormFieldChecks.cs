@@ -40,6 +40,12 @@ internal sealed class FormFieldChecks : IModelCheck
             {
                 Add(node, findings, Reserved(field.Key, field.Path[0], options));
             }
+
+            // A dynamic list sends its rows as one value under its path.
+            foreach (var list in task.CamundaForm?.Lists.Where(l => options.SystemVariables.Contains(l[0])) ?? [])
+            {
+                Add(node, findings, Reserved(string.Join('.', list), list[0], options));
+            }
         }
     }
 

@@ -33,6 +33,14 @@ internal sealed class TaskFormSchema
         "textfield", "textarea", "number", "checkbox", "checklist", "radio", "select", "taglist", "datetime",
     };
 
+    // Components form-js 1.23's editor offers that submit a value under their key, which the server does not take as a
+    // field a person fills in: a completion carrying it would be refused every time, so the form is refused at deploy.
+    private static readonly Dictionary<string, string> s_unsupportedInputs = new(StringComparer.Ordinal)
+    {
+        ["expression"] = "computes a value form-js sends with the form, which a completion may not set: show the computed value with a text component ({{ }} in its text) instead",
+        ["filepicker"] = "sends the picked files, which the engine does not take: remove it",
+    };
+
     private TaskFormSchema(string? id, string json, IReadOnlyList<FormFieldRule> fields)
     {
         Id = id;
@@ -48,6 +56,9 @@ internal sealed class TaskFormSchema
 
     /// <summary>The fields a person fills in, in the form's order.</summary>
     public IReadOnlyList<FormFieldRule> Fields { get; }
+
+    /// <summary>The paths of the form's dynamic lists (each list's rows are sent as one value under its path).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Lists { get; private init; } = [];
 
     /// <summary>Reads a Camunda Form's JSON; <paramref name="problems"/> says what is wrong with it (empty: nothing).</summary>
     public static TaskFormSchema Read(string json, List<string> problems)
@@ -89,7 +100,7 @@ internal sealed class TaskFormSchema
             problems.Add($"the form has {patterned:N0} fields with a pattern; the limit is {MaxPatternFields:N0}");
         }
 
-        return new TaskFormSchema(Text(form, "id"), json, fields);
+        return new TaskFormSchema(Text(form, "id"), json, fields) { Lists = claims.Lists };
     }
 
     /// <summary>The engine's own <c>wf:form</c> fields as a form with the same rules.</summary>
@@ -132,6 +143,11 @@ internal sealed class TaskFormSchema
                 problems.Add($"the {type} component{(Text(component, "id") is { } componentId ? $" '{componentId}'" : "")} holds {active}: a form shows text, images and links only");
             }
 
+            if (Unshowable(component, type) is { } unshowable)
+            {
+                problems.Add(unshowable);
+            }
+
             if (type is "group" or "dynamiclist")
             {
                 var own = Text(component, "path") is { Length: > 0 } p ? p : null;
@@ -149,6 +165,7 @@ internal sealed class TaskFormSchema
                     if (own is not null)
                     {
                         claims.Claim(inner, closed: true);
+                        claims.Lists.Add(inner);
                     }
 
                     continue;
@@ -164,6 +181,12 @@ internal sealed class TaskFormSchema
                     Collect(children, inner, depth + 1, fields, claims, problems);
                 }
 
+                continue;
+            }
+
+            if (s_unsupportedInputs.TryGetValue(type, out var unsupported) && Text(component, "key") is { Length: > 0 } sent && !Flag(component, "disabled"))
+            {
+                problems.Add($"the {type} component '{sent}' {unsupported}");
                 continue;
             }
 
@@ -218,6 +241,22 @@ internal sealed class TaskFormSchema
         "text" => Text(component, "text"),
         _ => null,
     };
+
+    // What the pages' content security policy (images from the host and data: only, no frames) would show as a broken box
+    // with a console error. An image whose source is FEEL (=...) is the instance's to decide.
+    private static string? Unshowable(JsonObject component, string type)
+    {
+        var name = Text(component, "id") is { } id ? $" '{id}'" : "";
+        if (type == "iframe")
+        {
+            return $"the iframe component{name} shows another site's page, which the pages do not frame: link to it from a text component instead";
+        }
+
+        return type == "image" && Text(component, "source") is { } source && !source.StartsWith('=')
+            && (source.Contains("//", StringComparison.Ordinal) || source.Contains(':', StringComparison.Ordinal)) && !source.StartsWith("data:image/", StringComparison.OrdinalIgnoreCase)
+            ? $"the image component{name} loads '{source}', which the pages do not load (images from the host or data:image addresses only)"
+            : null;
+    }
 
     private static bool Flag(JsonObject component, string name) =>
         component[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
@@ -315,6 +354,9 @@ internal sealed record FormFieldRule(string Key, IReadOnlyList<string> Path, str
 internal sealed class PathClaims
 {
     private readonly Node _root = new();
+
+    /// <summary>The dynamic lists' paths, in the form's order.</summary>
+    public List<IReadOnlyList<string>> Lists { get; } = [];
 
     /// <summary>The paths claimed twice, dotted, in the form's order.</summary>
     public List<string> Collisions { get; } = [];

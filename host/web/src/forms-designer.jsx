@@ -144,11 +144,21 @@ function WorkflowsForms(injector) {
     const bo = element.businessObject;
     const root = dialog(`The form of ${bo.name || bo.id}`);
     const close = () => { editor?.destroy(); root.remove(); };
-    let editor;
-    root.querySelector('[data-test=form-cancel]').addEventListener('click', close);
-    root.addEventListener('keydown', event => { if (event.key === 'Escape') close(); });
+    let editor, saved;
+    // Closing without saving asks first when the form was changed: the edits are the analyst's work, as the diagram's.
+    const cancel = () => {
+      const changed = editor && JSON.stringify(editor.saveSchema()) !== saved;
+      if (!changed || window.confirm('The form has changes that are not saved in the diagram. Close it and discard them?')) close();
+    };
+    root.querySelector('[data-test=form-cancel]').addEventListener('click', cancel);
+    // Escape inside form-js's editor and its panel is form-js's (the palette's search, popups, FEEL editors): only an
+    // Escape elsewhere in the dialog (its header) closes it.
+    root.addEventListener('keydown', event => {
+      if (event.key === 'Escape' && !event.defaultPrevented && !event.target.closest?.('.wf-form-stage')) cancel();
+    });
     const { createFormEditor } = await import(/* loaded on first use */ EDITOR_URL);
     editor = await createFormEditor({ container: root.querySelector('.wf-form-editor'), panel: root.querySelector('.wf-form-panel'), schema: schemaOf(bo) });
+    saved = JSON.stringify(editor.saveSchema());
     root.querySelector('[data-test=form-save]').addEventListener('click', () => {
       const commands = saveCommands(element, editor.saveSchema(), injector.get('moddle'));
       injector.get('commandStack').execute('properties-panel.multi-command-executor', commands);

@@ -18,6 +18,41 @@ const waits = bo => is(bo, 'bpmn:Activity') || is(bo, 'bpmn:IntermediateCatchEve
 const isJobTask = bo => is(bo, 'bpmn:ServiceTask') || is(bo, 'bpmn:SendTask') || is(bo, 'bpmn:BusinessRuleTask');
 const messageOf = bo => bo.messageRef || (bo.eventDefinitions || []).find(d => is(d, 'bpmn:MessageEventDefinition'))?.messageRef;
 
+// The wf: forms of Zeebe's elements (docs/bpmn-extensions.md, "Shared with Zeebe": the engine reads either, the wf: one
+// wins). Zeebe's groups above edit the zeebe: form; these groups show only on an element that has the wf: form (a model
+// written by hand or by another tool), so that what the engine will run is what the analyst sees and edits.
+const has = (type, target = bo => bo) => bo => !!target(bo) && !!find(target(bo), type);
+const multiInstance = bo => (is(bo.loopCharacteristics, 'bpmn:MultiInstanceLoopCharacteristics') ? bo.loopCharacteristics : null);
+const conditionOf = bo => (bo.eventDefinitions || []).find(d => is(d, 'bpmn:ConditionalEventDefinition'));
+const WINS = '(wf: form, wins over Zeebe\'s)';
+const SHARED = [
+  { id: 'wf-assignment', label: `Workflows: assignment ${WINS}`, type: 'wf:AssignmentDefinition', when: has('wf:AssignmentDefinition'), fields: [
+    ['assignee', 'Assignee'], ['candidateGroups', 'Candidate groups (queues)'], ['candidateUsers', 'Candidate users']] },
+  { id: 'wf-priority', label: `Workflows: priority ${WINS}`, type: 'wf:PriorityDefinition', when: has('wf:PriorityDefinition'), fields: [
+    ['priority', 'Priority (0–100 or =FEEL)']] },
+  { id: 'wf-schedule', label: `Workflows: task schedule ${WINS}`, type: 'wf:TaskSchedule', when: has('wf:TaskSchedule'), fields: [
+    ['dueDate', 'Due (date-time, PT4H, or =FEEL)'], ['followUpDate', 'Follow up (date-time, duration, or =FEEL)']] },
+  { id: 'wf-called-element', label: `Workflows: called element ${WINS}`, type: 'wf:CalledElement', when: has('wf:CalledElement'), fields: [
+    ['processId', 'Called process id'],
+    ['bindingType', 'Binding', 'select', [['', 'latest'], ['versionTag', 'versionTag'], ['deployment', 'deployment']]],
+    ['versionTag', 'Version tag'],
+    ['propagateAllChildVariables', 'Propagate all child variables (true/false, default true)'],
+    ['propagateAllParentVariables', 'Propagate all parent variables (true/false, default true)']] },
+  { id: 'wf-script', label: `Workflows: script ${WINS}`, type: 'wf:Script', when: has('wf:Script'), fields: [
+    ['expression', 'FEEL expression'], ['resultVariable', 'Result variable']] },
+  { id: 'wf-multi-instance', label: `Workflows: multi-instance ${WINS}`, type: 'wf:LoopCharacteristics', target: multiInstance,
+    when: has('wf:LoopCharacteristics', multiInstance), fields: [
+      ['inputCollection', 'Input collection (FEEL)'], ['inputElement', 'Input element'],
+      ['outputCollection', 'Output collection'], ['outputElement', 'Output element (FEEL)']] },
+  { id: 'wf-ad-hoc', label: `Workflows: ad-hoc sub-process ${WINS}`, type: 'wf:AdHoc', when: has('wf:AdHoc'), fields: [
+    ['activeElementsCollection', 'Active elements (FEEL list of inner element ids)']] },
+  { id: 'wf-conditional-filter', label: `Workflows: condition filter ${WINS}`, type: 'wf:ConditionalFilter', target: conditionOf,
+    when: has('wf:ConditionalFilter', conditionOf), fields: [
+      ['variableNames', 'Variable names (comma-separated)'], ['variableEvents', 'Variable events (create, update)']] },
+  { id: 'wf-version-tag', label: `Workflows: version tag ${WINS}`, type: 'wf:VersionTag', target: processOf,
+    when: has('wf:VersionTag', processOf), fields: [['value', 'Version tag']] },
+];
+
 // [attribute, label, kind?, options?]: kind is text (the default), check (stored as "true" or nothing) or select.
 const SPECS = [
   { id: 'wf-user-task', label: 'Workflows: who works it', type: 'wf:UserTask', when: bo => is(bo, 'bpmn:UserTask'), fields: [
@@ -40,11 +75,13 @@ const SPECS = [
     defaults: { level: '1' }, fields: [
       ['name', 'Promise'],
       ['target', 'Target (2 business days, PT48H)'],
+      ['department', 'Department'],
       ['calendar', 'Calendar'],
       ['timeZone', 'Time zone'],
       ['warnings', 'Warnings (default 75%)']] },
   { id: 'wf-budget', label: 'Workflows: level-2/3 commitment (a department\'s budget)', type: 'wf:Commitment', when: isActivity, fields: [
     ['level', 'Level', 'select', [['', '—'], ['2', '2 (a department)'], ['3', '3 (a team, inside a level-2 sub-process)']]],
+    ['name', 'Name'],
     ['budget', 'Budget (4 working hours, PT4H)'],
     ['department', 'Department'],
     ['calendar', 'Calendar'],
@@ -68,6 +105,7 @@ const SPECS = [
     ['tenant', 'Tenant (default =tenant)']] },
   { id: 'wf-publish', label: 'Workflows: message sent over the bus', type: 'wf:Publish', when: bo => !!messageOf(bo), target: messageOf, fields: [
     ['timeToLive', 'Time to live (ISO 8601 duration)']] },
+  ...SHARED,
 ];
 
 // Lists: of the children of one extension element (in), or of extension elements themselves.
@@ -81,7 +119,9 @@ const LISTS = [
       ['values', 'Values (an enum\'s, comma-separated)'],
       ['min', 'Minimum'],
       ['max', 'Maximum'],
-      ['maxLength', 'Maximum length']] },
+      ['minLength', 'Minimum length'],
+      ['maxLength', 'Maximum length'],
+      ['pattern', 'Pattern (a JavaScript regular expression)']] },
   { id: 'wf-rungs', label: 'Workflows: escalation ladder (of the SLA)', in: 'wf:Sla', many: 'rungs', type: 'wf:Escalate', when: bo => isActivity(bo) || isProcess(bo),
     target: bo => processOf(bo) || bo, create: () => ({ at: 'breach' }), title: i => `at ${i.at || '?'}`, fields: [
       ['at', 'At (75%, breach, 150%)'],
@@ -103,6 +143,12 @@ const LISTS = [
     create: n => ({ name: `variable${n}` }), title: i => i.name, fields: [
       ['name', 'Variable'],
       ['type', 'Type', 'select', [['', 'string'], ['number', 'number'], ['date', 'date']]]] },
+  { id: 'wf-inputs', label: `Workflows: input mappings ${WINS}`, in: 'wf:IoMapping', many: 'inputParameters', type: 'wf:Input', when: has('wf:IoMapping'),
+    create: n => ({ source: '=', target: `input${n}` }), title: i => i.target, fields: [['source', 'Source (FEEL)'], ['target', 'Local variable']] },
+  { id: 'wf-outputs', label: `Workflows: output mappings ${WINS}`, in: 'wf:IoMapping', many: 'outputParameters', type: 'wf:Output', when: has('wf:IoMapping'),
+    create: n => ({ source: '=', target: `output${n}` }), title: i => i.target, fields: [['source', 'Source (FEEL)'], ['target', 'Variable']] },
+  { id: 'wf-headers', label: `Workflows: task headers ${WINS}`, in: 'wf:TaskHeaders', many: 'values', type: 'wf:Header', when: has('wf:TaskHeaders'),
+    create: n => ({ key: `header${n}`, value: '' }), title: i => i.key, fields: [['key', 'Key'], ['value', 'Value']] },
   { id: 'wf-case-data', label: 'Workflows: case data shown to agents', in: 'wf:CaseData', many: 'items', type: 'wf:Show', when: isProcess, target: processOf,
     create: n => ({ variable: `variable${n}` }), title: i => i.label || i.variable, fields: [
       ['variable', 'Variable'],

@@ -32,3 +32,13 @@ export async function importOrKeep(modeler, xml, restoring = run => run()) {
     throw new Error(`the model cannot be shown (${e.message})`);
   }
 }
+
+/**
+ * What the status line adds when bpmn-js read a model with warnings (an element of an unknown type, a duplicate id):
+ * those parts are not in the diagram and are not saved, so the analyst is told which, instead of losing them unseen.
+ */
+export function unreadParts(warnings) {
+  if (!warnings?.length) return '';
+  const parts = [...new Set(warnings.map(w => String(w.message || w).split('\n')[0]))];
+  return ` — ${warnings.length} part${warnings.length === 1 ? '' : 's'} of the file could not be read and will be left out when it is saved: ${parts.slice(0, 3).join('; ')}${parts.length > 3 ? '; …' : ''}`;
+}

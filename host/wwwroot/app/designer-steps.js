@@ -17,6 +17,11 @@ export function wireSteps(modeler, status) {
     button.setAttribute('aria-pressed', String(active));
     button.textContent = active ? 'Stop simulating' : 'Simulate';
     for (const id of ['save-draft', 'validate', 'deploy']) document.getElementById(id).disabled = active;
+    // The model is read-only while tokens walk it: the panel too, or its edits would throw "model is read-only".
+    const panel = document.getElementById('properties-panel');
+    panel.inert = active;
+    panel.title = active ? 'the properties are read-only while simulating: Stop simulating to edit them' : '';
+    if (active) readableForSimulation(modeler);
   };
   button.addEventListener('click', () => {
     const active = toggleSimulation(modeler);
@@ -25,4 +30,18 @@ export function wireSteps(modeler, status) {
   });
   // The simulation also toggles by its own key (T on the canvas): the button follows it.
   modeler.on('tokenSimulation.toggleMode', ({ active }) => show(active));
+}
+
+// bpmn-js-token-simulation hides its play buttons below bpmn.io's overlay zoom (0.5): a journey fitted smaller is zoomed
+// to that floor, around its first start event, so that ▶ shows where the status line says to press it.
+const OVERLAYS_MIN_ZOOM = 0.5;
+function readableForSimulation(modeler) {
+  const canvas = modeler.get('canvas');
+  if (canvas.zoom() >= OVERLAYS_MIN_ZOOM) return;
+  const start = modeler.get('elementRegistry').find(e => e.type === 'bpmn:StartEvent' && !e.labelTarget);
+  // zoom() keeps the given point of the window (not of the diagram) in place: the start event's place on the screen.
+  const box = canvas.viewbox();
+  canvas.zoom(OVERLAYS_MIN_ZOOM, start
+    ? { x: (start.x + start.width / 2 - box.x) * box.scale, y: (start.y + start.height / 2 - box.y) * box.scale }
+    : 'auto');
 }

@@ -8,7 +8,7 @@ import { showRollouts } from './designer-rollouts.js';
 import { loadTemplates, wireSteps } from './designer-steps.js';
 import { createModeler } from '/lib/designer/designer.js';
 import { fitClearOfPalette, layOut } from './designer-layout.js';
-import { importable, importOrKeep } from './designer-open.js';
+import { importable, importOrKeep, unreadParts } from './designer-open.js';
 
 await header('Designer');
 const wf = await (await fetch('/app/wf-moddle.json')).json();
@@ -67,12 +67,12 @@ async function refreshLibrary() {
 async function open(xml, id) {
   await importable(modeler, xml);
   side.close();
-  await importOrKeep(modeler, xml, reimport => drafts.restore(reimport));
+  const { warnings } = await importOrKeep(modeler, xml, reimport => drafts.restore(reimport));
   fitClearOfPalette(modeler);
   opened = processes().find(p => p.id === id) || null;
   await showVersions();
   clearMarks();
-  status.textContent = `${processId()} open`;
+  status.textContent = `${processId()} open${unreadParts(warnings)}`;
 }
 
 const processes = () => (modeler.getDefinitions()?.rootElements || []).filter(e => e.$type === 'bpmn:Process');
@@ -81,7 +81,10 @@ const processes = () => (modeler.getDefinitions()?.rootElements || []).filter(e 
 function processId() {
   if (opened && processes().includes(opened) && opened.id) return opened.id;
   const root = canvas.getRootElement()?.businessObject;
-  const process = root?.$type === 'bpmn:Collaboration' ? root.participants[0]?.processRef : root;
+  // A collaboration's journey is its executable pool's process (else the first pool with a process): the customer's
+  // black-box pool, with no process, is often drawn first.
+  const pools = root?.$type === 'bpmn:Collaboration' ? (root.participants || []).map(p => p.processRef).filter(Boolean) : null;
+  const process = pools ? pools.find(p => p.isExecutable) || pools[0] : root;
   return process?.id || null;
 }
 

@@ -51,6 +51,44 @@ public sealed class CamundaFormGuardTests
     }
 
     [Test]
+    public async Task A_component_that_sends_a_value_no_completion_may_set_is_refused_at_deploy()
+    {
+        // form-js sends an expression's result and a file picker's files with the form: a completion carrying them is
+        // refused every time, so such a form would leave its task stuck; a dynamic list sends its rows under its path.
+        var findings = await FindingsAsync(Model(Form(Field("price", "number"),
+            new { type = "expression", key = "total", expression = "=price * 1.2", computeOn = "change" },
+            new { type = "filepicker", key = "attachment", label = "Attachment" })));
+        var lists = await FindingsAsync(Model(Form(Field("price", "number"),
+            new { type = "dynamiclist", path = "calendar", components = new[] { Field("day") } },
+            new { type = "dynamiclist", path = "items", components = new[] { Field("name") } })));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(findings.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message),
+                Has.Some.Contains("the expression component 'total' computes a value").And.Some.Contains("the filepicker component 'attachment'"));
+            Assert.That(lists.Where(f => f.Code == "FORM_FIELD_INVALID").Select(f => f.Message),
+                Is.EqualTo(new[] { "form field 'calendar' sets the variable 'calendar', which the engine sets alone (branch, branchSettings, calendar, caseId, handoff): a completion setting it is refused, and the page fills it from the case; give the field another key, or make it disabled to only show the value" }));
+        }
+    }
+
+    [Test]
+    public async Task A_frame_or_an_image_from_another_site_which_the_pages_cannot_show_is_refused_at_deploy()
+    {
+        var findings = await FindingsAsync(Model(Form(Field("name"),
+            new { type = "iframe", id = "frame", url = "https://example.org/" },
+            new { type = "image", id = "pixel", source = "https://example.org/pixel.png" },
+            new { type = "image", id = "local", source = "/favicon.ico" },
+            new { type = "image", id = "inline", source = "data:image/png;base64,iVBORw0KGgo=" },
+            new { type = "image", id = "computed", source = "=logo" })));
+
+        Assert.That(findings.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message), Is.EqualTo(new[]
+        {
+            "the form 'f': the iframe component 'frame' shows another site's page, which the pages do not frame: link to it from a text component instead",
+            "the form 'f': the image component 'pixel' loads 'https://example.org/pixel.png', which the pages do not load (images from the host or data:image addresses only)",
+        }));
+    }
+
+    [Test]
     public async Task A_key_or_path_form_js_refuses_and_overlapping_keys_are_refused_at_deploy()
     {
         var findings = await FindingsAsync(Model(Form(Field("__proto__"), Field("first-name"), Field("a.0"), Field("ok_1.inner"),

@@ -1,9 +1,7 @@
 // PARAMETER_DUPLICATE, PARAMETER_TOO_MANY, SEARCHABLE_DUPLICATE, SEARCHABLE_TOO_MANY, MESSAGE_TTL_INVALID,
 // AD_HOC_JOB_WORKER_UNSUPPORTED, BOUNDARY_HOST_MISSING, CANCEL_OUTSIDE_TRANSACTION: declarations counted and placed
 // (the parameters' and searchables' readers, the bus's message reader, ModelValidator, CompensationCheck).
-const { is, extensions, extension, blank, rule } = require('./util');
-
-const ISO_DURATION = /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+const { is, extensions, extension, blank, rule, isoDays } = require('./util');
 
 function countAndDuplicates(node, report, type, limit, prefix, what) {
   const declared = extensions(node, type);
@@ -22,11 +20,12 @@ module.exports = rule((node, report) => {
   }
   if (is(node, 'bpmn:Message')) {
     const publish = extension(node, 'wf:Publish');
-    if (publish && !blank(publish.timeToLive) && !ISO_DURATION.test(publish.timeToLive.trim())) {
-      report('MESSAGE_TTL_INVALID', `the time to live '${publish.timeToLive}' is not an ISO 8601 duration such as PT1H`);
+    const ttl = publish && publish.timeToLive !== undefined ? isoDays(publish.timeToLive) : 0;
+    if (ttl === null || ttl < 0) {
+      report('MESSAGE_TTL_INVALID', `the time to live '${publish.timeToLive}' is not an ISO 8601 duration (days and time, no months or years) such as PT1H`);
     }
   }
-  if (is(node, 'bpmn:AdHocSubProcess') && extension(node, 'zeebe:TaskDefinition')) {
+  if (is(node, 'bpmn:AdHocSubProcess') && extension(node, 'wf:TaskDefinition', 'zeebe:TaskDefinition')) {
     report('AD_HOC_JOB_WORKER_UNSUPPORTED', 'an ad-hoc sub-process run by a job worker is not supported; use its active elements collection');
   }
   if (is(node, 'bpmn:BoundaryEvent') && !node.attachedToRef) report('BOUNDARY_HOST_MISSING', 'a boundary event must be attached to an activity');

@@ -27,6 +27,12 @@ function decodeEntities(content) {
   });
 }
 
+// Components that send a value no completion may set (TaskFormSchema's s_unsupportedInputs): refused at deploy.
+const UNSUPPORTED = {
+  expression: 'computes a value form-js sends with the form, which a completion may not set: show the computed value with a text component ({{ }} in its text) instead',
+  filepicker: 'sends the picked files, which the engine does not take: remove it',
+};
+
 const INPUTS = ['textfield', 'textarea', 'number', 'checkbox', 'checklist', 'radio', 'select', 'taglist', 'datetime'];
 
 function keyProblem(key) {
@@ -53,18 +59,40 @@ function displayContent(component) {
 
 // Every problem of a form's components, as [code, message]: FORM_INVALID for what form-js refuses or what no page
 // should get, FORM_FIELD_INVALID for a submitted field keyed by an engine-owned variable.
+// What the pages' content security policy would show as a broken box (TaskFormSchema.Unshowable): frames, and images
+// from another site. An image whose source is FEEL (=...) is the instance's to decide.
+function unshowableProblem(c) {
+  const name = typeof c.id === 'string' ? ` '${c.id}'` : '';
+  if (c.type === 'iframe') return `the iframe component${name} shows another site's page, which the pages do not frame: link to it from a text component instead`;
+  const source = c.type === 'image' && typeof c.source === 'string' ? c.source : null;
+  if (source && !source.startsWith('=') && (source.includes('//') || source.includes(':')) && !/^data:image\//i.test(source)) {
+    return `the image component${name} loads '${source}', which the pages do not load (images from the host or data:image addresses only)`;
+  }
+  return null;
+}
+
 function formProblems(form) {
   const problems = [];
   const walk = (components, path) => {
     for (const c of components || []) {
       if (!c || typeof c !== 'object') continue;
+      const unshowable = unshowableProblem(c);
+      if (unshowable) problems.push(['FORM_INVALID', unshowable]);
       const active = activeMarkup(displayContent(c));
       if (active) problems.push(['FORM_INVALID', `the ${c.type} component${c.id ? ` '${c.id}'` : ''} holds ${active}: a form shows text, images and links only`]);
       if (c.type === 'group' || c.type === 'dynamiclist') {
         const own = typeof c.path === 'string' && c.path ? c.path : null;
         const problem = own && keyProblem(own);
         if (problem) problems.push(['FORM_INVALID', `the ${c.type} path '${own}' ${problem}`]);
+        const listed = own && c.type === 'dynamiclist' ? [...path, ...own.split('.')][0] : null;
+        if (listed && ENGINE_OWNED.includes(listed)) {
+          problems.push(['FORM_FIELD_INVALID', `the dynamic list '${[...path, own].join('.')}' sets the variable '${listed}', which the engine sets alone: give the list another path`]);
+        }
         if (c.type === 'group') walk(c.components, own ? [...path, ...own.split('.')] : path);
+        continue;
+      }
+      if (UNSUPPORTED[c.type] && typeof c.key === 'string' && c.key && !c.disabled) {
+        problems.push(['FORM_INVALID', `the ${c.type} component '${c.key}' ${UNSUPPORTED[c.type]}`]);
         continue;
       }
       if (!INPUTS.includes(c.type) || typeof c.key !== 'string' || !c.key) continue;

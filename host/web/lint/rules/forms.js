@@ -30,7 +30,8 @@ function embeddedForm(node) {
 module.exports = function() {
   return {
     check(node, reporter) {
-      if (!is(node, 'bpmn:UserTask')) return;
+      // The engine reads a wf:form on a user task and on a start event alike (FormFieldChecks): both are checked.
+      if (!is(node, 'bpmn:UserTask') && !is(node, 'bpmn:StartEvent')) return;
       const report = (code, message) => reporter.report(node.id, `${code}: ${message}`);
       for (const form of extensions(node, 'wf:Form')) {
         for (const field of form.fields || []) {
@@ -42,7 +43,7 @@ module.exports = function() {
           }
         }
       }
-      const form = embeddedForm(node);
+      const form = is(node, 'bpmn:UserTask') && embeddedForm(node);
       for (const [code, message] of form ? formProblems(form) : []) report(code, message);
     },
   };

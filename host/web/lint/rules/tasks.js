@@ -14,19 +14,19 @@ module.exports = rule((node, report) => {
     }
   }
   if (is(node, 'bpmn:ScriptTask')) {
-    const script = extension(node, 'zeebe:Script');
+    const script = extension(node, 'wf:Script', 'zeebe:Script');
     const feel = (node.scriptFormat || '').toLowerCase() === 'feel' && !blank(node.script);
     if (blank(script && script.expression) && !feel) report('SCRIPT_MISSING', 'a script task needs a FEEL script (zeebe:script expression and result variable)');
   }
   if (is(node, 'bpmn:ReceiveTask') && !node.messageRef) report('MESSAGE_MISSING', 'a receive task needs a message');
   if (is(node, 'bpmn:CallActivity')) {
-    const called = extension(node, 'zeebe:CalledElement');
+    const called = extension(node, 'wf:CalledElement', 'zeebe:CalledElement');
     if (blank(called && called.processId)) report('CALLED_ELEMENT_MISSING', 'a call activity needs a called process id');
     else if (called.bindingType === 'versionTag' && blank(called.versionTag)) report('CALL_BINDING_INVALID', 'binding "versionTag" needs a version tag');
   }
   const loop = node.loopCharacteristics;
   if (loop && is(loop, 'bpmn:MultiInstanceLoopCharacteristics')) {
-    const zeebe = extension(loop, 'zeebe:LoopCharacteristics');
+    const zeebe = extension(loop, 'wf:LoopCharacteristics', 'zeebe:LoopCharacteristics');
     if (blank(zeebe && zeebe.inputCollection) && blank(text(loop.loopCardinality))) {
       report('MULTI_INSTANCE_INPUT', 'a multi-instance activity needs an input collection or a loop cardinality');
     }
