@@ -21,7 +21,8 @@ public sealed class DecisionApiTests
     [OneTimeTearDown]
     public async Task StopTheHost() => await _host.DisposeAsync();
 
-    private static string Dmn(string id, int limit) => $$"""
+    /// <summary>A one-table decision <paramref name="id"/>: "agent" up to <paramref name="limit"/>, "manager" above (also DecisionGovernanceApiTests').</summary>
+    internal static string Dmn(string id, int limit) => $$"""
         <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Levels" namespace="urn:api">
           <decision id="{{id}}" name="Approval level"><decisionTable hitPolicy="UNIQUE">
             <input label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input><output name="level" typeRef="string"/>

@@ -20,15 +20,7 @@ public sealed class DecisionGovernanceApiTests
     [OneTimeTearDown]
     public async Task StopTheHost() => await _host.DisposeAsync();
 
-    private static string Dmn(string id, int limit) => $$"""
-        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="Levels" namespace="urn:api">
-          <decision id="{{id}}" name="Approval level"><decisionTable hitPolicy="UNIQUE">
-            <input label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input><output name="level" typeRef="string"/>
-            <rule id="small"><inputEntry><text>&lt;= {{limit}}</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
-            <rule id="large"><inputEntry><text>&gt; {{limit}}</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
-          </decisionTable></decision>
-        </definitions>
-        """;
+    private static string Dmn(string id, int limit) => DecisionApiTests.Dmn(id, limit);
 
     private static string Bpmn(string processId, string decisionId, string binding) => $"""
         <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:wf="urn:workflows:bpmn:1.0" id="b" targetNamespace="t">
