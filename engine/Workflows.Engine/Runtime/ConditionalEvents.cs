@@ -32,7 +32,7 @@ internal sealed class ConditionalEvents(Execution execution)
             throw new StepFailedException($"{catchNode} has no condition");
         }
 
-        var id = Guid.CreateVersion7(execution.Unit.Now);
+        var id = RowIds.NewId(execution.Unit.Now);
         owner.AddWait(WaitKind.Condition, id, catchNode.Id);
         (_opened ??= []).Add((instance, owner.Key, id));
     }

@@ -14,7 +14,7 @@ internal sealed class Incidents(Execution execution)
             return;
         }
 
-        var incident = new IncidentRecord(Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, message, Now, null);
+        var incident = new IncidentRecord(RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, message, Now, null);
         element.IncidentId = incident.Id;
         element.IncidentPhase = phase;
         execution.Unit.Changes.IncidentsCreated.Add(incident);

@@ -65,7 +65,7 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
                 var other => throw new StepFailedException($"the retries of {node} ({retriesExpression.Text.Trim()}) gave {FeelValue.ToDisplayString(other)}, not a whole number of 0 or more"),
             }
             : spec.Retries;
-        var job = new JobRecord(Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, type, retries, now, now,
+        var job = new JobRecord(RowIds.NewId(now), instance.Id, element.Key, node.Id, type, retries, now, now,
             JsonSerializer.Serialize(node.Headers), VariableScopes.ToJson(variables), External: spec.External);
         execution.Unit.Changes.JobsCreated.Add(job);
         element.JobId = job.Id;

@@ -21,7 +21,7 @@ internal sealed class Messaging(Execution execution, CancellationToken ct)
         var key = message.CorrelationKey is null ? null : execution.Expressions.EvaluateCorrelationKey(message.CorrelationKey, scope, node);
         var payload = node.Inputs.Count > 0 ? element.Variables ?? [] : scope.Flatten();
         var headers = new OutboxHeaders(HandoffOf(instance, element, instance.Definition.MessageTarget(node.Id)), message.TimeToLive);
-        execution.Unit.Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, node.Id, name, key, VariableScopes.ToJson(payload), Now) { HeadersJson = headers.ToJson() });
+        execution.Unit.Changes.Outbox.Add(new OutboxRecord(RowIds.NewId(Now), instance.Id, node.Id, name, key, VariableScopes.ToJson(payload), Now) { HeadersJson = headers.ToJson() });
         execution.Unit.History(instance, HistoryKind.MessageSent, node.Id, element.Key, name);
     }
 

@@ -94,15 +94,15 @@ internal sealed class StartSubscriptions(Execution execution)
             {
                 case EventType.Timer when e.Timer is not null:
                     var plan = PlanTimer(start, e.Timer);
-                    changes.TimersCreated.Add(new TimerRecord(Guid.CreateVersion7(now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));
+                    changes.TimersCreated.Add(new TimerRecord(RowIds.NewId(now), null, 0, start.Id, definition.Id, plan.Due, plan.Interval, plan.RemainingAfterFirst));
                     break;
                 case EventType.Message when e.Message is not null:
                     changes.MessageSubscriptionsCreated.Add(new MessageSubscriptionRecord(
-                        Guid.CreateVersion7(now), null, 0, start.Id, definition.Id, e.Message.Name.Text, null, now));
+                        RowIds.NewId(now), null, 0, start.Id, definition.Id, e.Message.Name.Text, null, now));
                     break;
                 case EventType.Signal when e.Signal is not null:
                     changes.SignalSubscriptionsCreated.Add(new SignalSubscriptionRecord(
-                        Guid.CreateVersion7(now), null, 0, start.Id, definition.Id, e.Signal.Name.Text));
+                        RowIds.NewId(now), null, 0, start.Id, definition.Id, e.Signal.Name.Text));
                     break;
             }
         }

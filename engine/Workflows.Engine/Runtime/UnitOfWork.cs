@@ -204,7 +204,7 @@ internal sealed class UnitOfWork
     {
         var state = new InstanceState
         {
-            Id = Guid.CreateVersion7(Now),
+            Id = RowIds.NewId(Now),
             ProcessId = definition.Process.Id,
             DefinitionId = definition.Id,
             Version = definition.Record.Version,

@@ -36,7 +36,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
                 break;
             case EventType.Signal:
                 var name = execution.Expressions.EvaluateString(e.Signal!.Name, new ElementScope(instance.State, owner), catchNode, "the signal name");
-                var subscription = new SignalSubscriptionRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name);
+                var subscription = new SignalSubscriptionRecord(RowIds.NewId(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name);
                 Changes.SignalSubscriptionsCreated.Add(subscription);
                 owner.AddWait(WaitKind.Signal, subscription.Id, catchNode.Id);
                 break;
@@ -80,7 +80,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
 
     private void AddTimer(LoadedInstance instance, ElementInstance owner, string catchNodeId, DateTimeOffset due, TimeSpan? interval, int remaining)
     {
-        var record = new TimerRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNodeId, instance.Definition.Id, due, interval, remaining);
+        var record = new TimerRecord(RowIds.NewId(Now), instance.Id, owner.Key, catchNodeId, instance.Definition.Id, due, interval, remaining);
         Changes.TimersCreated.Add(record);
         owner.AddWait(WaitKind.Timer, record.Id, catchNodeId);
     }
@@ -95,7 +95,7 @@ internal sealed class WaitPoints(Execution execution, CancellationToken ct)
         var scope = new ElementScope(instance.State, owner);
         var name = execution.Expressions.EvaluateString(message.Name, scope, catchNode, "the message name");
         var key = message.CorrelationKey is null ? "" : execution.Expressions.EvaluateCatchCorrelationKey(message.CorrelationKey, scope, catchNode);
-        var subscription = new MessageSubscriptionRecord(Guid.CreateVersion7(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name, key, Now);
+        var subscription = new MessageSubscriptionRecord(RowIds.NewId(Now), instance.Id, owner.Key, catchNode.Id, instance.Definition.Id, name, key, Now);
         Changes.MessageSubscriptionsCreated.Add(subscription);
         owner.AddWait(WaitKind.Message, subscription.Id, catchNode.Id);
 

@@ -66,7 +66,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
         }
 
         var recovery = new UserTaskRecord(
-            Guid.CreateVersion7(Now), instance.Id, 0, "satisfaction-recovery", $"Recover the customer (satisfaction {FeelValue.FormatNumber(score)} at {node.Name ?? node.Id})",
+            RowIds.NewId(Now), instance.Id, 0, "satisfaction-recovery", $"Recover the customer (satisfaction {FeelValue.FormatNumber(score)} at {node.Name ?? node.Id})",
             instance.State.ProcessId, instance.State.BusinessKey, null, [policy.Queue], [], policy.Priority, null, null, null, Now)
         {
             CustomerId = execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId),

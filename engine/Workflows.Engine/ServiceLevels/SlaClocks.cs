@@ -136,7 +136,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             var target = calendar.AddTo(definition.Target, Now);
             var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
             clock = new SlaClockRecord(
-                Guid.CreateVersion7(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
+                RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
                 instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
                 definition.Target.ToString(), working, budget.Ticks, Now)
             {
@@ -453,7 +453,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
                 ["due"] = Format(clock.TargetAt),
                 ["now"] = Format(Now),
             };
-            Changes.Outbox.Add(new OutboxRecord(Guid.CreateVersion7(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, VariableScopes.ToJson(payload), Now)
+            Changes.Outbox.Add(new OutboxRecord(RowIds.NewId(Now), instance.Id, clock.ElementId, name, instance.State.BusinessKey, VariableScopes.ToJson(payload), Now)
             {
                 Kind = OutgoingMessageKind.Notification,
                 HeadersJson = new OutboxHeaders(execution.Messaging.HandoffOf(instance, element, targetProcessId: null), TimeSpan.Zero).ToJson(),

@@ -102,14 +102,14 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
             {
                 execution.Changes.TimersCreated.Add(timer with
                 {
-                    Id = Guid.CreateVersion7(execution.Now),
+                    Id = RowIds.NewId(execution.Now),
                     DueAt = next,
                     Remaining = timer.Remaining > 0 ? timer.Remaining - 1 : -1,
                 });
             }
             else if (runners.Count > 0 && timer is { Interval: null, Remaining: not 0 } && CronDue(definition, timer) is { } nextInCron)
             {
-                execution.Changes.TimersCreated.Add(timer with { Id = Guid.CreateVersion7(execution.Now), DueAt = nextInCron });
+                execution.Changes.TimersCreated.Add(timer with { Id = RowIds.NewId(execution.Now), DueAt = nextInCron });
             }
 
             foreach (var branch in runners)

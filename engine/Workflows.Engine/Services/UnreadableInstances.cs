@@ -42,7 +42,7 @@ internal static class UnreadableInstances
             }
 
             var now = execution.Now;
-            execution.Changes.IncidentsCreated.Add(new IncidentRecord(Guid.CreateVersion7(now), record.Id, StateIncidentKey, record.ProcessId, unreadable.Message, now, null));
+            execution.Changes.IncidentsCreated.Add(new IncidentRecord(RowIds.NewId(now), record.Id, StateIncidentKey, record.ProcessId, unreadable.Message, now, null));
             execution.Changes.History.Add(new HistoryRecord(record.Id, now, HistoryKind.IncidentRaised.Value, record.ProcessId, StateIncidentKey, execution.Actor, unreadable.Message));
             return true;
         }, ct, runTokens: false, name: "ReportUnreadableInstance").ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Workflows.Engine.Decisions;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -190,7 +191,7 @@ public sealed partial class WorkflowDecisions
         _runner.ExecuteAsync(execution =>
         {
             execution.Changes.PartToFill<DecisionChanges>().Evaluations.Add(new DecisionEvaluationRecord(
-                Guid.CreateVersion7(execution.Now), record.DecisionId, record.Version, branch, actor, execution.Now, DeployedDecisions.HistoryDetail(record, result)));
+                RowIds.NewId(execution.Now), record.DecisionId, record.Version, branch, actor, execution.Now, DeployedDecisions.HistoryDetail(record, result)));
             return ValueTask.FromResult(true);
         }, ct, runTokens: false, name: "RecordDecisionEvaluation");
 

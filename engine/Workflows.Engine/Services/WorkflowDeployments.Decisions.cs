@@ -116,7 +116,7 @@ public sealed partial class WorkflowDeployments
         {
             if (document is null)
             {
-                document = new DecisionDocumentRecord(Guid.CreateVersion7(execution.Now), deploymentId, checksum, xml, execution.Now);
+                document = new DecisionDocumentRecord(RowIds.NewId(execution.Now), deploymentId, checksum, xml, execution.Now);
                 changes.Documents.Add(document);
             }
 
@@ -140,7 +140,7 @@ public sealed partial class WorkflowDeployments
                 continue;
             }
 
-            var record = new DecisionRecord(Guid.CreateVersion7(execution.Now), decision.Id, decision.Name, (latest?.Version ?? 0) + 1, tag, checksum, xml,
+            var record = new DecisionRecord(RowIds.NewId(execution.Now), decision.Id, decision.Name, (latest?.Version ?? 0) + 1, tag, checksum, xml,
                 deploymentId, execution.Now, deployedBy) { DocumentId = Document().Id };
             changes.Definitions.Add(record);
             deployed.Add(new DeployedDecision(decision.Id, record.Name, record.Version, record.Id, tag, IsNew: true));

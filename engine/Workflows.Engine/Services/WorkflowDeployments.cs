@@ -68,7 +68,7 @@ public sealed partial class WorkflowDeployments
 
         return await _runner.ExecuteAsync(async execution =>
         {
-            var deploymentId = Guid.CreateVersion7(execution.Now);
+            var deploymentId = RowIds.NewId(execution.Now);
             var processes = new List<DeployedProcess>();
             var decisions = new List<DeployedDecision>();
 
@@ -113,7 +113,7 @@ public sealed partial class WorkflowDeployments
                 continue;
             }
 
-            var record = new DefinitionRecord(Guid.CreateVersion7(execution.Now), process.Id, (latest?.Version ?? 0) + 1, process.VersionTag,
+            var record = new DefinitionRecord(RowIds.NewId(execution.Now), process.Id, (latest?.Version ?? 0) + 1, process.VersionTag,
                 checksum, bpmnXml, deploymentId, execution.Now, deployedBy);
             execution.Changes.Definitions.Add(record);
             var definition = _runner.Core.Definitions.Add(record, document);

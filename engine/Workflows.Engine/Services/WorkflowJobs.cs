@@ -57,7 +57,7 @@ public sealed partial class WorkflowJobs
             execution.History(instance, HistoryKind.JobFailed, job.ElementId, element.Key, $"{errorMessage} ({left} retries left)");
             if (left > 0)
             {
-                var retry = job with { Id = Guid.CreateVersion7(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? RetryBackoff(job)), Failures = job.Failures + 1 };
+                var retry = job with { Id = RowIds.NewId(execution.Now), Retries = left, DueAt = execution.Now + (backoff ?? RetryBackoff(job)), Failures = job.Failures + 1 };
                 execution.Changes.JobsCreated.Add(retry);
                 element.JobId = retry.Id;
             }

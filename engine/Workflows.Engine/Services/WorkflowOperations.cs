@@ -165,7 +165,7 @@ public sealed partial class WorkflowOperations
         }
 
         var now = _runner.Time.GetUtcNow();
-        var batch = new BatchRecord(Guid.CreateVersion7(now), request.Kind, ids.Count == 0 ? BatchState.Completed : request.Paused ? BatchState.Paused : BatchState.Running, request.Reason.Trim(), request.Actor,
+        var batch = new BatchRecord(RowIds.NewId(now), request.Kind, ids.Count == 0 ? BatchState.Completed : request.Paused ? BatchState.Paused : BatchState.Running, request.Reason.Trim(), request.Actor,
             selection.Branch, ids.Count, operation, now, ids.Count == 0 ? now : null);
         await Store.InsertBatchAsync(batch, ids, cancellationToken).ConfigureAwait(false);
         return await InfoAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -232,7 +232,7 @@ public sealed partial class WorkflowOperations
     {
         var batch = await BatchAsync(batchId, cancellationToken).ConfigureAwait(false);
         var now = _runner.Time.GetUtcNow();
-        var step = new BatchStepRecord(Guid.CreateVersion7(now), batchId, now, to == BatchState.Paused ? "paused" : "resumed", actor);
+        var step = new BatchStepRecord(RowIds.NewId(now), batchId, now, to == BatchState.Paused ? "paused" : "resumed", actor);
         if (batch.State != to && !await Store.SetBatchStateAsync(batchId, from, to, null, step, cancellationToken).ConfigureAwait(false))
         {
             batch = await BatchAsync(batchId, cancellationToken).ConfigureAwait(false);

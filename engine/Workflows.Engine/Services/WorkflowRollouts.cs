@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Services;
@@ -126,7 +127,7 @@ public sealed class WorkflowRollouts
                     ?? throw new WorkflowNotFoundException($"branch '{branchId}' does not exist");
             }
 
-            var rollout = new Rollout(Guid.CreateVersion7(execution.Now), plan.ProcessId, plan.Version,
+            var rollout = new Rollout(RowIds.NewId(execution.Now), plan.ProcessId, plan.Version,
                 plan.Waves.Select(w => new RolloutWave(w.Name.Trim(), w.Branches.ToList())).ToList())
             {
                 Subject = plan.Subject,

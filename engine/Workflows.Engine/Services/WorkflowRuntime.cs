@@ -230,7 +230,7 @@ public sealed class WorkflowRuntime
 
         if (buffered)
         {
-            var record = new BufferedMessageRecord(Guid.CreateVersion7(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
+            var record = new BufferedMessageRecord(RowIds.NewId(execution.Now), message.MessageId, message.Name, message.CorrelationKey,
                 FeelConvert.ToJson(values), execution.Now, execution.Now + message.TimeToLive) { Branch = message.Branch ?? message.Handoff?.Branch };
             execution.Changes.MessagesBuffered.Add(record);
             execution.Changes.MessageCorrelations.AddRange(correlated.Select(c => new MessageCorrelation(record.Id, c.Instance, c.Process)));

@@ -38,7 +38,7 @@ internal sealed partial class InMemoryWorkflowStore
             _batches[batch.Id] = batch;
             for (var i = 0; i < instanceIds.Count; i++)
             {
-                var item = new BatchItemRecord(Guid.CreateVersion7(batch.CreatedAt), batch.Id, i + 1, instanceIds[i], BatchItemStatus.Pending, null, null);
+                var item = new BatchItemRecord(RowIds.NewId(batch.CreatedAt), batch.Id, i + 1, instanceIds[i], BatchItemStatus.Pending, null, null);
                 _batchItems[item.Id] = (item, null, null);
             }
         }

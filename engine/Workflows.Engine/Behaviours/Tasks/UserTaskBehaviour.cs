@@ -57,7 +57,7 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
         }
 
         var task = new UserTaskRecord(
-            Guid.CreateVersion7(now), instance.Id, element.Key, node.Id, node.Name, instance.State.ProcessId, instance.State.BusinessKey,
+            RowIds.NewId(now), instance.Id, element.Key, node.Id, node.Name, instance.State.ProcessId, instance.State.BusinessKey,
             Text(spec.Assignee, "the assignee"), List(spec.CandidateGroups, "the candidate groups"), List(spec.CandidateUsers, "the candidate users"),
             priority, Date(spec.DueDate, "the due date"), Date(spec.FollowUpDate, "the follow-up date"),
             TaskForm.ToJson(spec),
