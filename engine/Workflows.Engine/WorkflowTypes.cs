@@ -242,7 +242,11 @@ public sealed partial record UserTaskInfo(
 /// <param name="Type"><c>string</c>, <c>number</c>, <c>boolean</c>, <c>date</c> or <c>enum</c>; <c>list</c> for a Camunda Form's checklist or tag list.</param>
 /// <param name="Required">Whether completion needs it.</param>
 /// <param name="Values">An enum's options.</param>
-public sealed record TaskFormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values);
+public sealed record TaskFormField(string Id, string Label, string Type, bool Required, IReadOnlyList<string> Values)
+{
+    /// <summary>A Camunda Form's disabled field: shown from the case, never sent by the form, so no completion sets it.</summary>
+    public bool Disabled { get; init; }
+}
 
 /// <summary>How a task list is sorted; each order ends on the task id, so that paging is stable.</summary>
 public enum TaskSort

@@ -17,7 +17,8 @@ public sealed class CamundaFormApiTests
           { "id": "f1", "type": "textfield", "key": "postcode", "label": "Postcode", "validate": { "required": true, "pattern": "^[0-9]{5}$" } },
           { "id": "f2", "type": "select", "key": "slot", "label": "Slot", "values": [ { "label": "Morning", "value": "am" }, { "label": "Afternoon", "value": "pm" } ] },
           { "id": "f3", "type": "number", "key": "people", "label": "People", "validate": { "min": 1, "max": 4 } },
-          { "id": "f4", "type": "group", "path": "contact", "components": [ { "id": "f5", "type": "textfield", "key": "email", "label": "Email", "validate": { "validationType": "email" } } ] }
+          { "id": "f4", "type": "group", "path": "contact", "components": [ { "id": "f5", "type": "textfield", "key": "email", "label": "Email", "validate": { "validationType": "email" } } ] },
+          { "id": "f6", "type": "number", "key": "approvedLimit", "label": "Approved limit", "disabled": true }
         ] }
         """;
 
@@ -59,6 +60,7 @@ public sealed class CamundaFormApiTests
         using var broken = await ann.PostAsJsonAsync($"/api/tasks/{task}/complete", new { variables = new { postcode = "75A", slot = "night", people = 9, contact = new { email = "nobody" } } });
         using var unknown = await ann.PostAsJsonAsync($"/api/tasks/{task}/complete", new { variables = new { postcode = "75001", discount = 50 } });
         using var empty = await ann.PostAsJsonAsync($"/api/tasks/{task}/complete", new { variables = new { slot = "am" } });
+        using var disabled = await ann.PostAsJsonAsync($"/api/tasks/{task}/complete", new { variables = new { postcode = "75001", approvedLimit = 999999 } });
         var brokenJson = await broken.JsonAsync((HttpStatusCode)422);
         var still = await ann.GetJsonAsync($"/api/instances/{instance}");
         using var good = await ann.PostAsJsonAsync($"/api/tasks/{task}/complete", new { variables = new { postcode = "75001", slot = "pm", people = 2, contact = new { email = "ann@example.com" } } });
@@ -66,7 +68,10 @@ public sealed class CamundaFormApiTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(view.GetProperty("task").GetProperty("formSchema").GetProperty("id").GetString(), Is.EqualTo("visit-form"));
-            Assert.That(view.GetProperty("task").GetProperty("form").EnumerateArray().Select(f => f.GetProperty("id").GetString()), Is.EqualTo(new[] { "postcode", "slot", "people", "contact.email" }));
+            Assert.That(view.GetProperty("task").GetProperty("form").EnumerateArray().Select(f => f.GetProperty("id").GetString()), Is.EqualTo(new[] { "postcode", "slot", "people", "contact.email", "approvedLimit" }));
+            Assert.That(view.GetProperty("task").GetProperty("form").EnumerateArray().Where(f => f.GetProperty("disabled").GetBoolean()).Select(f => f.GetProperty("id").GetString()), Is.EqualTo(new[] { "approvedLimit" }));
+            Assert.That((await disabled.JsonAsync(HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), Does.Contain("variables.approvedLimit: not a field"),
+                "a disabled field is shown from the case and never sent by form-js: a completion setting it is refused");
             Assert.That(brokenJson.GetProperty("rules").Deserialize<Dictionary<string, string>>(), Is.EquivalentTo(new Dictionary<string, string>
             {
                 ["postcode"] = "pattern", ["slot"] = "options", ["people"] = "max", ["contact.email"] = "email",

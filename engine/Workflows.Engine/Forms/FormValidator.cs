@@ -22,10 +22,17 @@ internal static class FormValidator
     // A pattern is the modeller's, run on what a person typed: bounded like FEEL's (FeelLimits.RegexTimeout's default).
     private static readonly TimeSpan s_patternTimeout = TimeSpan.FromMilliseconds(100);
 
-    // The shapes of form-js's validationType, written for this engine: an address with a dot in its domain, and an
-    // international number (a plus or 00, then digits with spaces, dots, dashes or brackets).
-    private static readonly Regex s_email = new(@"^[^\s@""<>()\[\],;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", RegexOptions.CultureInvariant, s_patternTimeout);
-    private static readonly Regex s_phone = new(@"^(\+|00)[1-9][0-9 .()-]{5,20}$", RegexOptions.CultureInvariant, s_patternTimeout);
+    // form-js's own shapes for validationType (form-js-viewer 1.23's EMAIL_PATTERN and PHONE_PATTERN, the same
+    // expressions): an ASCII address, and a plus or 00, a country calling code, then digits only. Like form-js, the
+    // phone pattern is anchored at its end only.
+    private static readonly Regex s_email = new(
+        @"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$",
+        RegexOptions.CultureInvariant, s_patternTimeout);
+
+    private static readonly Regex s_phone = new(
+        @"(\+|00)(297|93|244|1264|358|355|376|971|54|374|1684|1268|61|43|994|257|32|229|226|880|359|973|1242|387|590|375|501|1441|591|55|1246|673|975|267|236|1|61|41|56|86|225|237|243|242|682|57|269|238|506|53|5999|61|1345|357|420|49|253|1767|45|1809|1829|1849|213|593|20|291|212|34|372|251|358|679|500|33|298|691|241|44|995|44|233|350|224|590|220|245|240|30|1473|299|502|594|1671|592|852|504|385|509|36|62|44|91|246|353|98|964|354|972|39|1876|44|962|81|76|77|254|996|855|686|1869|82|383|965|856|961|231|218|1758|423|94|266|370|352|371|853|590|212|377|373|261|960|52|692|389|223|356|95|382|976|1670|258|222|1664|596|230|265|60|262|264|687|227|672|234|505|683|31|47|977|674|64|968|92|507|64|51|63|680|675|48|1787|1939|850|351|595|970|689|974|262|40|7|250|966|249|221|65|500|4779|677|232|503|378|252|508|381|211|239|597|421|386|46|268|1721|248|963|1649|235|228|66|992|690|993|670|676|1868|216|90|688|886|255|256|380|598|1|998|3906698|379|1784|58|1284|1340|84|678|681|685|967|27|260|263)"
+        + @"(9[976]\d|8[987530]\d|6[987]\d|5[90]\d|42\d|3[875]\d|2[98654321]\d|9[8543210]|8[6421]|6[6543210]|5[87654321]|4[987654310]|3[9643210]|2[70]|7|1)\d{4,20}$",
+        RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, s_patternTimeout);
 
     /// <summary>The pattern (JavaScript's, as form-js tests it) as a .NET regular expression with a time-out; null when it is not one.</summary>
     public static Regex? Compile(string pattern) => Compile(pattern, s_patternTimeout);
@@ -67,7 +74,7 @@ internal static class FormValidator
         foreach (var field in form.Fields)
         {
             var value = Find(values, field.Path);
-            if (IsEmpty(value))
+            if (IsEmpty(value) || (field.UncheckedIsEmpty && value is false))
             {
                 if (field.Required && !field.Conditional && !field.Disabled)
                 {
@@ -129,6 +136,18 @@ internal static class FormValidator
         }
 
         static string N(decimal n) => n.ToString(CultureInfo.InvariantCulture);
+        if (field.DecimalDigits is { } digits && number != 0 && DecimalDigits(number) > digits)
+        {
+            return ("decimalDigits", digits == 0 ? "must be a whole number" : $"must have at most {digits} digit{(digits > 1 ? "s" : "")} after the point");
+        }
+
+        if (field.Increment is { } step && step > 0 && number % step is var offset && offset != 0)
+        {
+            // As form-js says it: the multiples of the increment on either side (its offset keeps the value's sign).
+            var below = number - offset;
+            return ("increment", $"must be a multiple of {N(step)}: the nearest are {N(below)} and {N(below + step)}");
+        }
+
         return (field.Min, field.Max) switch
         {
             ({ } min, { } max) when number < min || number > max => (number < min ? "min" : "max", $"must be from {N(min)} to {N(max)}"),
@@ -138,14 +157,19 @@ internal static class FormValidator
         };
     }
 
+    // Digits after the point once trailing zeros are gone (4.50 has one), as form-js counts them.
+    private static int DecimalDigits(decimal number) => (decimal.GetBits(number / 1.0000000000000000000000000000m)[3] >> 16) & 0xFF;
+
     private static (string, string)? TextProblem(FormFieldRule field, string text, PatternTime budget)
     {
-        if (field.MinLength is { } min && text.Length < min)
+        // form-js measures the text without the spaces around it.
+        var length = text.Trim().Length;
+        if (field.MinLength is { } min && length < min)
         {
             return ("minLength", $"must be at least {min.ToString("N0", CultureInfo.InvariantCulture)} characters");
         }
 
-        if (field.MaxLength is { } max && text.Length > max)
+        if (field.MaxLength is { } max && length > max)
         {
             return ("maxLength", $"must be at most {max.ToString("N0", CultureInfo.InvariantCulture)} characters");
         }
@@ -158,7 +182,7 @@ internal static class FormValidator
         return field.ValidationType switch
         {
             "email" when budget.Matches(s_email, text) is not true => ("email", "must be an email address"),
-            "phone" when budget.Matches(s_phone, text) is not true => ("phone", "must be a phone number in international form (+33 1 23 45 67 89)"),
+            "phone" when budget.Matches(s_phone, text) is not true => ("phone", "must be an international phone number, digits only (+4930664040900)"),
             _ => null,
         };
     }

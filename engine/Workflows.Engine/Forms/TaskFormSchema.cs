@@ -215,6 +215,9 @@ internal sealed class TaskFormSchema
                 DateOnly = type == "datetime" && (Text(component, "subtype") ?? "date") == "date",
                 TimeOnly = type == "datetime" && Text(component, "subtype") == "time",
                 NumberAsText = component["serializeToString"] is JsonValue s && s.TryGetValue<bool>(out var asText) && asText,
+                DecimalDigits = type == "number" ? Whole(component, "decimalDigits", problems, key) : null,
+                Increment = type == "number" ? Number(component, "increment", problems, key) : null,
+                UncheckedIsEmpty = type == "checkbox",
                 Conditional = component["conditional"] is JsonObject,
                 Disabled = Flag(component, "disabled") || Flag(component, "readonly"),
                 Submitted = !Flag(component, "disabled"),
@@ -222,6 +225,11 @@ internal sealed class TaskFormSchema
             if (rule.Min is { } min && rule.Max is { } max && min > max)
             {
                 problems.Add($"field '{key}': min {min.ToString(CultureInfo.InvariantCulture)} is above max {max.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            if (rule.Increment is <= 0)
+            {
+                problems.Add($"field '{key}': increment {rule.Increment.Value.ToString(CultureInfo.InvariantCulture)} is not above 0");
             }
 
             if (rule.Pattern is not null && FormValidator.Compile(rule.Pattern) is null)
@@ -288,15 +296,18 @@ internal sealed class TaskFormSchema
             case JsonValue v when v.TryGetValue<string>(out var s) && s.Length == 0:
                 return null;
             default:
-                problems.Add($"field '{key}': validate.{name} is not a number");
+                problems.Add($"field '{key}': {Property(validate, name)} is not a number");
                 return null;
         }
     }
 
     private static int? Whole(JsonObject? validate, string name, List<string> problems, string key) =>
         Number(validate, name, problems, key) is { } d
-            ? d is >= 0 and <= int.MaxValue && d == decimal.Truncate(d) ? (int)d : ProblemNull(problems, $"field '{key}': validate.{name} is not a whole number of characters")
+            ? d is >= 0 and <= int.MaxValue && d == decimal.Truncate(d) ? (int)d : ProblemNull(problems, $"field '{key}': {Property(validate, name)} is not a whole number{(name == "decimalDigits" ? "" : " of characters")}")
             : null;
+
+    // validate.minLength, or a property of the component itself (decimalDigits, increment).
+    private static string Property(JsonObject? owner, string name) => owner?.Parent is JsonObject ? $"validate.{name}" : name;
 
     private static int? ProblemNull(List<string> problems, string problem)
     {
@@ -335,6 +346,18 @@ internal sealed record FormFieldRule(string Key, IReadOnlyList<string> Path, str
 
     /// <summary>A number field whose value the viewer sends as text (form-js's <c>serializeToString</c>).</summary>
     public bool NumberAsText { get; init; }
+
+    /// <summary>form-js's <c>decimalDigits</c> of a number field: the most digits after the point (0: a whole number).</summary>
+    public int? DecimalDigits { get; init; }
+
+    /// <summary>form-js's <c>increment</c> of a number field: a value must be a multiple of it.</summary>
+    public decimal? Increment { get; init; }
+
+    /// <summary>
+    /// A Camunda Form's checkbox: form-js takes one left unchecked as empty, so a required one must be ticked. A
+    /// <c>wf:form</c> boolean is a yes/no answer, where a required one may be answered no.
+    /// </summary>
+    public bool UncheckedIsEmpty { get; init; }
 
     /// <summary>The field may be hidden by a condition: left out, it is not required.</summary>
     public bool Conditional { get; init; }

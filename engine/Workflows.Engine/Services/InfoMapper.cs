@@ -70,7 +70,7 @@ internal static class InfoMapper
             "select" or "radio" => "enum",
             "checklist" or "taglist" => "list",
             _ => "string",
-        }, f.Required, f.Options ?? [])).ToList();
+        }, f.Required, f.Options ?? []) { Disabled = !f.Submitted }).ToList();
 
     public static IncidentInfo ToInfo(IncidentRecord i) => new(i.Id, i.InstanceId, i.ElementId, i.Message, i.CreatedAt);
 

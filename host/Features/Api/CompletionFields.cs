@@ -18,11 +18,14 @@ internal sealed class CompletionFields
     {
     }
 
-    /// <summary>The tree of a task's form fields, by their dotted keys (<c>visit.day</c>).</summary>
+    /// <summary>
+    /// The tree of a task's form fields, by their dotted keys (<c>visit.day</c>). A disabled field is shown, never
+    /// sent (form-js leaves it out of its submit), so it is no key a completion may set.
+    /// </summary>
     public static CompletionFields Of(IEnumerable<TaskFormField> fields)
     {
         var root = new CompletionFields();
-        foreach (var field in fields)
+        foreach (var field in fields.Where(f => !f.Disabled))
         {
             var node = root;
             foreach (var segment in field.Id.Split('.'))

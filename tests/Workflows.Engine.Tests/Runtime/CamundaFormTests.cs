@@ -39,10 +39,10 @@ public sealed class CamundaFormTests
         {Chain("s", "survey", "next")}
         """, extensions: $"""<bpmn:extensionElements><zeebe:userTaskForm id="userTaskForm_survey">{SecurityElement.Escape(form)}</zeebe:userTaskForm></bpmn:extensionElements>""");
 
-    private static async Task<(ProcessTestHarness H, ProcessInstanceHandle Instance, UserTaskInfo Task)> StartAsync()
+    private static async Task<(ProcessTestHarness H, ProcessInstanceHandle Instance, UserTaskInfo Task)> StartAsync(string form = SurveyForm)
     {
         var h = new ProcessTestHarness();
-        await h.DeployAsync(Model());
+        await h.DeployAsync(Model(form));
         var instance = await h.StartAsync("p");
         return (h, instance, (await instance.UserTasksAsync()).Single());
     }
@@ -152,5 +152,93 @@ public sealed class CamundaFormTests
 
         await h.Engine.Tasks.CompleteAsync(task.Id, Vars(("amount", 100m), ("note", "abcd")));
         Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
+    }
+    // form-js-viewer 1.23's Validator: runNumberValidation (decimalDigits, increment) and runPresetValidation (a required
+    // checkbox unchecked, lengths of the trimmed text, its EMAIL_PATTERN and PHONE_PATTERN).
+    private const string RulesForm = """
+        {
+          "components": [
+            { "type": "number", "key": "score", "label": "Score", "decimalDigits": 0 },
+            { "type": "number", "key": "rate", "label": "Rate", "decimalDigits": 2 },
+            { "type": "number", "key": "qty", "label": "Quantity", "increment": 5 },
+            { "type": "checkbox", "key": "accept", "label": "Accept", "validate": { "required": true } },
+            { "type": "textfield", "key": "code", "label": "Code", "validate": { "minLength": 5 } },
+            { "type": "textfield", "key": "short", "label": "Short", "validate": { "maxLength": 3 } },
+            { "type": "textfield", "key": "phone", "label": "Phone", "validate": { "validationType": "phone" } },
+            { "type": "textfield", "key": "mail", "label": "Mail", "validate": { "validationType": "email" } },
+            { "type": "number", "key": "limit", "label": "Limit", "disabled": true }
+          ]
+        }
+        """;
+
+    [TestCase("score", 4.5, "decimalDigits", "Score must be a whole number")]
+    [TestCase("rate", 1.125, "decimalDigits", "Rate must have at most 2 digits after the point")]
+    [TestCase("qty", 7, "increment", "Quantity must be a multiple of 5: the nearest are 5 and 10")]
+    [TestCase("qty", -7, "increment", "Quantity must be a multiple of 5: the nearest are -5 and 0")]
+    public async Task A_number_is_checked_for_form_js_decimal_digits_and_increment(string key, double value, string rule, string message)
+    {
+        var (h, instance, task) = await StartAsync(RulesForm);
+
+        var error = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task.Id, Vars(("accept", true), (key, (decimal)value))));
+
+        Assert.That(error!.FieldRules, Is.EqualTo(new Dictionary<string, string> { [key] = rule }));
+        Assert.That(error.FieldErrors[key], Is.EqualTo(message));
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "survey" }));
+    }
+
+    [Test]
+    public async Task A_required_checkbox_must_be_ticked_and_lengths_and_shapes_are_form_js_s()
+    {
+        var (h, instance, task) = await StartAsync(RulesForm);
+
+        var error = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task.Id, Vars(
+            ("accept", false), ("code", "  ab   "), ("phone", "+33 1 23 45 67 89"), ("mail", "é@exemple.fr"))));
+        var phoneShapes = Assert.ThrowsAsync<TaskFormException>(async () => await h.Engine.Tasks.CompleteAsync(task.Id, Vars(
+            ("accept", true), ("phone", "+9 ()()()-"))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(error!.FieldRules, Is.EquivalentTo(new Dictionary<string, string>
+            {
+                ["accept"] = "required", ["code"] = "minLength", ["phone"] = "phone", ["mail"] = "email",
+            }));
+            Assert.That(phoneShapes!.FieldRules, Is.EqualTo(new Dictionary<string, string> { ["phone"] = "phone" }));
+        }
+
+        // What form-js takes: the text trimmed before its length, an address without a dot in its domain, digits only.
+        await h.Engine.Tasks.CompleteAsync(task.Id, Vars(
+            ("accept", true), ("score", 4.0m), ("rate", 1.10m), ("qty", 15m), ("code", "abcde"), ("short", "abc    "),
+            ("phone", "+4930664040900"), ("mail", "ann@localhost")));
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
+    }
+
+    [Test]
+    public async Task A_disabled_field_is_listed_as_such_and_a_required_engine_boolean_may_be_answered_no()
+    {
+        var (_, _, task) = await StartAsync(RulesForm);
+        Assert.That(task.Form.Where(f => f.Disabled).Select(f => f.Id), Is.EqualTo(new[] { "limit" }), "shown from the case, never sent: the API refuses it in a completion");
+
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("w", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="t"><bpmn:extensionElements><wf:form><wf:field id="accepted" label="Accepted" type="boolean" required="true"/></wf:form></bpmn:extensionElements></bpmn:userTask>
+            {UserTask("next")}
+            {Chain("s", "t", "next")}
+            """));
+        var instance = await h.StartAsync("w");
+        var answered = (await instance.UserTasksAsync()).Single();
+        await h.Engine.Tasks.CompleteAsync(answered.Id, Vars(("accepted", false)));
+        Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "next" }));
+    }
+
+    [Test]
+    public async Task A_non_positive_increment_or_fractional_decimal_digits_is_refused_at_deploy()
+    {
+        var result = await new WorkflowEngine().Deployments.ValidateAsync(Model(form: """
+            { "components": [ { "type": "number", "key": "a", "increment": 0 }, { "type": "number", "key": "b", "decimalDigits": 1.5 } ] }
+            """));
+
+        Assert.That(result.Findings.Where(f => f.Code == "FORM_INVALID").Select(f => f.Message),
+            Has.Some.Contains("field 'a': increment 0 is not above 0").And.Some.Contains("field 'b': decimalDigits is not a whole number"));
     }
 }
