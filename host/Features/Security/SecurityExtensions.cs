@@ -19,6 +19,12 @@ internal sealed class AuthOptions
     /// <summary>How long a token issued by the sign-in endpoint lasts. Default 30 minutes; sign-out revokes it sooner.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// How long after signing in the pages may renew a demo user's token (<c>POST /api/auth/renew</c>), so that a page
+    /// left open keeps its sign-in while it is used. Default 12 hours; then the user signs in again.
+    /// </summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
     /// <summary>Sign-in attempts a minute from one address, failed or not. Default 20.</summary>
     public int SignInPermitsPerMinute { get; set; } = 20;
 
@@ -41,9 +47,15 @@ internal sealed class AuthOptions
 /// <summary>Signs tokens for the demo users; in production an identity provider sharing the key issues them.</summary>
 internal sealed class TokenIssuer(SymmetricSecurityKey key, AuthOptions options, TimeProvider time)
 {
-    public string Issue(DemoUser user)
+    /// <summary>A token for <paramref name="user"/>; <paramref name="signedInAt"/> is when they signed in (a renewal keeps it), else now.</summary>
+    public string Issue(DemoUser user, DateTimeOffset? signedInAt = null)
     {
-        var claims = new List<Claim> { new(WorkflowsClaims.Name, user.Name), new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")) };
+        var signedIn = signedInAt ?? time.GetUtcNow();
+        var claims = new List<Claim>
+        {
+            new(WorkflowsClaims.Name, user.Name), new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+            new(JwtRegisteredClaimNames.AuthTime, signedIn.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
+        };
         claims.AddRange(user.Roles.Select(r => new Claim(WorkflowsClaims.Role, r)));
         if (user.Branch is not null)
         {
@@ -270,17 +282,39 @@ internal static partial class SecurityExtensions
 
             lockout.Succeeded(name);
             var token = issuer.Issue(user);
-            http.Response.Cookies.Append(TokenCookie, token, new CookieOptions
-            {
-                HttpOnly = true,
-                SameSite = SameSiteMode.Strict,
-                Secure = http.Request.IsHttps,
-                MaxAge = options.TokenLifetime,
-            });
+            AppendTokenCookie(http, token, options);
             return Results.Ok(new SignedIn(token, user.Name, user.Roles, user.Branch, user.Queues, user.CustomerId, WebProtection.LocalOrHome(request.ReturnUrl)));
         }).AllowAnonymous().RequireRateLimiting(WebProtection.SignInPolicy).WithTags("Sign-in").WithName(WebProtection.SignInEndpoint)
             .Produces<SignedIn>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        app.MapGet("/api/auth/session", (HttpContext http, AuthOptions options) => Session.Of(http.User, options))
+            .WithTags("Sign-in").WithName("Session").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .RequireAuthorization(p => p.RequireRole([.. Roles.All, Roles.Worker]))
+            .WithSummary("When the caller's token expires, and until when the pages may renew it (null: it cannot be renewed here).");
+        // A page left open renews its demo user's token before it expires, so an analyst's work is never sent to the
+        // sign-in page by the clock. The old token is not revoked: requests already sent with it still land.
+        app.MapPost("/api/auth/renew", (HttpContext http, AuthOptions options, TokenIssuer issuer, TimeProvider time) =>
+        {
+            var session = Session.Of(http.User, options);
+            var user = DemoUsers.FirstOrDefault(u => u.Name == Caller.From(http.User).Name);
+            if (options.DemoUsers != true || user is null || session.RenewableUntil is not { } until)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Renewal is not served here",
+                    detail: "this token was not issued by this host's sign-in; renew it with your identity provider");
+            }
+
+            if (time.GetUtcNow() >= until)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign in again",
+                    detail: $"signed in at {until - options.SessionLifetime:u}: a sign-in is renewed for {options.SessionLifetime} at most (Workflows:Auth:SessionLifetime)");
+            }
+
+            var token = issuer.Issue(user, until - options.SessionLifetime);
+            AppendTokenCookie(http, token, options);
+            return Results.Ok(Session.Of(new JwtSecurityTokenHandler().ReadJwtToken(token), options));
+        }).WithTags("Sign-in").WithName("Renew").Produces<Session>().ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(p => p.RequireRole([.. Roles.All, Roles.Worker]));
         // Sign-out revokes the token it was called with (cookie or header), not only the cookie.
         app.MapPost("/api/auth/sign-out", (HttpContext http, TokenRevocations revocations) =>
         {
@@ -299,6 +333,15 @@ internal static partial class SecurityExtensions
         return app;
     }
 
+    private static void AppendTokenCookie(HttpContext http, string token, AuthOptions options) =>
+        http.Response.Cookies.Append(TokenCookie, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = http.Request.IsHttps,
+            MaxAge = options.TokenLifetime,
+        });
+
     [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Tokens are signed with a development key generated at {Path}; set Workflows:Auth:SigningKey for anything but a trial")]
     private static partial void LogDevelopmentKey(ILogger logger, string path);
 }
@@ -309,3 +352,20 @@ internal sealed record SignIn(string? Username, string? Password, string? Return
 
 /// <summary>A signed-in user; <see cref="Redirect"/> is the page to go to: the return URL asked for when it is on this site, else home.</summary>
 internal sealed record SignedIn(string Token, string User, IReadOnlyList<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId, string Redirect);
+
+/// <summary>
+/// When the caller's token expires, and until when the pages may renew it: its sign-in time plus
+/// <see cref="AuthOptions.SessionLifetime"/>, for a token this host's sign-in issued (null for another issuer's).
+/// </summary>
+internal sealed record Session(DateTimeOffset? ExpiresAt, DateTimeOffset? RenewableUntil)
+{
+    public static Session Of(ClaimsPrincipal user, AuthOptions options) =>
+        Of(user.FindFirstValue(JwtRegisteredClaimNames.Exp), user.FindFirstValue(JwtRegisteredClaimNames.AuthTime), options);
+
+    public static Session Of(JwtSecurityToken token, AuthOptions options) =>
+        Of(token.Claims.FirstOrDefault(c => c.Type == JwtRegisteredClaimNames.Exp)?.Value, token.Claims.FirstOrDefault(c => c.Type == JwtRegisteredClaimNames.AuthTime)?.Value, options);
+
+    private static Session Of(string? exp, string? authTime, AuthOptions options) => new(
+        long.TryParse(exp, out var e) ? DateTimeOffset.FromUnixTimeSeconds(e) : null,
+        options.DemoUsers == true && long.TryParse(authTime, out var a) ? DateTimeOffset.FromUnixTimeSeconds(a) + options.SessionLifetime : null);
+}

@@ -3,7 +3,7 @@
 // opened or last saved at: a draft saved elsewhere since is a conflict shown here, never overwritten), the drafts a
 // browser kept in localStorage before moved to the server once, and a question before anything replaces edits that
 // are saved nowhere (opening a journey, a draft or a file; leaving or reloading the page).
-import { api, el, when } from './common.js';
+import { api, el, setUnsavedWork, when } from './common.js';
 
 const AUTOSAVE_MS = 1500;
 const LOCAL_PREFIX = 'wf-draft:';
@@ -191,6 +191,8 @@ export function draftKeeper({ modeler, side, open, processId, refreshLibrary, sa
     await create(newName());
     return true;
   }
+
+  setUnsavedWork(() => (dirty() ? 'The diagram has edits that are not saved yet (Save draft keeps them on the server).' : ''));
 
   addEventListener('beforeunload', event => {
     if (!dirty()) return;
