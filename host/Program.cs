@@ -25,6 +25,7 @@ app.UseAuthentication();
 app.UseWorkflowsForgeryCheck();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseWorkflowsRouteValues();
 app.MapWorkflowsHealth();
 app.MapWorkflowsMetrics();
 app.MapWorkflowsSignIn();

@@ -92,7 +92,10 @@ public sealed record PublishMessage(string Name, string CorrelationKey)
     /// counts; without either, the latest version starts for no branch. It does not limit which waiting instances take
     /// the message (see <see cref="OnlyBranch"/>).
     /// </summary>
-    /// <exception cref="WorkflowNotFoundException">Thrown by the correlation when no branch has that id.</exception>
+    /// <exception cref="WorkflowNotFoundException">
+    /// Thrown by the correlation when no branch has that id, whether or not a process starts on the message: nothing is
+    /// correlated or buffered for a branch nobody set up.
+    /// </exception>
     public string? Branch { get; init; }
 
     /// <summary>

@@ -255,7 +255,8 @@ internal static class CommandLine
 
         try
         {
-            using var document = JsonDocument.Parse(json);
+            // A name given twice is refused as the API refuses it, rather than failing on the dictionary below.
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
                 : throw new UsageException($"--context must be a JSON object, not a {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");

@@ -118,6 +118,18 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Feel_refuses_a_context_naming_a_variable_twice_as_a_usage_error()
+    {
+        var (code, _, error) = await RunAsync("feel", "a", "--context", """{"a": 1, "a": 2}""");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(2), error);
+            Assert.That(error, Does.Contain("--context is not JSON").And.Contain("'a'"));
+        }
+    }
+
+    [Test]
     public async Task Feel_reports_an_expression_over_a_budget_naming_the_budget_and_exits_non_zero()
     {
         var (code, output, error) = await RunAsync("feel", "for x in 1..100000000 return x");

@@ -187,6 +187,16 @@ internal sealed partial class BpmnParser
             {
                 Error("TIMER_INVALID", elementId, value, $"the {name} '{text}' is not valid: {problem}");
             }
+            else if (expression.IsStatic && kind == TimerKind.Cycle && CronSchedule.LooksLikeCron(text) && CronSchedule.Parse(text, out _) is { NumbersDaysOfWeek: true } cron)
+            {
+                // Read as Camunda 8 reads it; a model written for Camunda 7 (Quartz: 1 = Sunday) would run a day later
+                // here, without a word, so the days it runs on are said.
+                var position = Pos(value);
+                Warning("TIMER_CRON_DAY_NUMBERS", elementId, position.Line, position.Column,
+                    $"the timeCycle '{text}' numbers its days of the week as Camunda 8 (Spring's cron) does, 1 = Monday … 6 = Saturday, "
+                    + $"0 or 7 = Sunday: it fires on {string.Join(", ", cron.DaysOfWeek())}. Camunda 7 (Quartz) numbers them from 1 = Sunday; "
+                    + "write the days by name (MON-FRI) so that the model reads one way only");
+            }
 
             if (kind == TimerKind.Cycle && !CycleRepeats(d))
             {

@@ -9,9 +9,13 @@ namespace Workflows.Engine.Model;
 /// </summary>
 /// <remarks>
 /// A field is <c>*</c>, <c>?</c> (days only), a value, a range <c>a-b</c>, a step <c>*/n</c>, <c>a/n</c> or <c>a-b/n</c>, or a
-/// comma list of those; months and days of the week may be named (<c>JAN</c>…<c>DEC</c>, <c>SUN</c>…<c>SAT</c>), and day 0
-/// and 7 are both Sunday. The day of the month also takes <c>L</c> (the last day), <c>L-n</c>, <c>nW</c> (the weekday
-/// nearest day n) and <c>LW</c>; the day of the week <c>nL</c> (the last such day of the month) and <c>n#k</c> (the k-th).
+/// comma list of those; months and days of the week may be named (<c>JAN</c>…<c>DEC</c>, <c>MON</c>…<c>SUN</c>). The days of
+/// the week are numbered as Spring numbers them (Camunda 8 reads them with Spring's <c>CronExpression</c>): 1 = Monday …
+/// 6 = Saturday, 7 or 0 = Sunday; <c>*</c> runs from Monday to Sunday (so <c>*/2</c> is Monday, Wednesday, Friday and
+/// Sunday), Sunday may end a range (<c>FRI-SUN</c>) and, as 7 or <c>SUN</c>, start one (<c>SUN-TUE</c>), and a day with a
+/// step runs to Sunday (<c>SUN/2</c> is Sunday alone). The day of the month also takes <c>L</c> (the last day), <c>L-n</c>,
+/// <c>nW</c> (the weekday nearest day n) and <c>LW</c>; the day of the week <c>nL</c> (the last such day of the month) and
+/// <c>n#k</c> (the k-th).
 /// A day must match both day fields, as in Spring. Camunda 7's Quartz form with a seventh (year) field is refused by name:
 /// Quartz counts the days of the week from 1 = Sunday, Spring from 1 = Monday, so reading it silently would shift every day.
 /// </remarks>
@@ -21,7 +25,10 @@ internal sealed class CronSchedule
     private const int SearchYears = 30;
 
     private static readonly string[] s_months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-    private static readonly string[] s_days = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+    // Spring's names and numbers: MON = 1 … SUN = 7 (0 is Sunday too).
+    private static readonly string[] s_days = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    private static readonly string[] s_dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
     private readonly bool[] _seconds = new bool[60];
     private readonly bool[] _minutes = new bool[60];
@@ -32,6 +39,31 @@ internal sealed class CronSchedule
 
     private CronSchedule()
     {
+    }
+
+    /// <summary>
+    /// Whether the day-of-week field names a day by its number (<c>2-6</c>, <c>5L</c>) or steps over the days (<c>*/2</c>)
+    /// rather than naming them: Camunda 7's Quartz numbers the days from 1 = Sunday, Spring (and so Camunda 8, and this
+    /// engine) from 1 = Monday, so such a field reads differently in a model written for Camunda 7.
+    /// </summary>
+    public bool NumbersDaysOfWeek { get; private set; }
+
+    /// <summary>The days of the week the day-of-week field lets the cycle fire on, Monday first (<c>Tuesday, …, Saturday</c>).</summary>
+    public IReadOnlyList<string> DaysOfWeek()
+    {
+        if (_weekDays.Count == 0)
+        {
+            return [.. s_dayNames[1..], s_dayNames[0]];
+        }
+
+        // A leap year holds every weekday's last and n-th occurrences that any month can have.
+        var found = new bool[7];
+        for (var day = new DateOnly(2024, 1, 1); day.Year == 2024; day = day.AddDays(1))
+        {
+            found[(int)day.DayOfWeek] |= _weekDays.Exists(m => m(day));
+        }
+
+        return [.. Enumerable.Range(1, 7).Select(d => d % 7).Where(d => found[d]).Select(d => s_dayNames[d])];
     }
 
     /// <summary>Whether <paramref name="text"/> is meant as a cron expression rather than an ISO 8601 repeating interval.</summary>
@@ -74,6 +106,7 @@ internal sealed class CronSchedule
             ?? Fill(cron._months, fields[4], 1, 12, "month", s_months)
             ?? cron.ReadMonthDays(fields[3])
             ?? cron.ReadWeekDays(fields[5]);
+        cron.NumbersDaysOfWeek &= !text.TrimStart().StartsWith('@'); // @weekly's own 0 is no number the model wrote
         return error is null ? cron : null;
     }
 
@@ -191,6 +224,8 @@ internal sealed class CronSchedule
 
     private string? ReadWeekDays(string field)
     {
+        // A step counts from the first day of the week, which Quartz and Spring place differently too (*/2: Sunday or Monday first).
+        NumbersDaysOfWeek = field.Contains('/', StringComparison.Ordinal) || field.Split(',').Any(item => item.Split('#')[0].Any(char.IsAsciiDigit));
         if (field is "*" or "?")
         {
             return null;
@@ -203,7 +238,7 @@ internal sealed class CronSchedule
             {
                 if (DayOfWeekValue(item[..^1]) is not { } weekday)
                 {
-                    return $"the day-of-week '{item}' is not nL with n a day of the week (0-7 or SUN-SAT)";
+                    return $"the day-of-week '{item}' is not nL with n a day of the week (0-7 or MON-SUN)";
                 }
 
                 _weekDays.Add(d => (int)d.DayOfWeek == weekday && d.Day + 7 > LastDay(d));
@@ -218,7 +253,7 @@ internal sealed class CronSchedule
 
                 _weekDays.Add(d => (int)d.DayOfWeek == weekday && ((d.Day - 1) / 7) + 1 == nth);
             }
-            else if (Fill(plain, item, 0, 7, "day-of-week", s_days) is { } problem)
+            else if (FillWeekDays(plain, item) is { } problem)
             {
                 return problem;
             }
@@ -226,8 +261,62 @@ internal sealed class CronSchedule
 
         if (Array.IndexOf(plain, true) >= 0)
         {
-            plain[0] |= plain[7];
+            plain[0] |= plain[7]; // Sunday, as .NET numbers it
             _weekDays.Add(d => plain[(int)d.DayOfWeek]);
+        }
+
+        return null;
+    }
+
+    // One item of the day-of-week field as Spring reads it (1 = Monday … 7 = Sunday, 0 Sunday too): * runs from 1 to 7,
+    // Sunday as 7 starting a range means 0, and a single day with a step runs to 7. Read any other way, an expression that
+    // deploys on Camunda 8 would fire on other days here.
+    private static string? FillWeekDays(bool[] allowed, string item)
+    {
+        var slash = item.Split('/');
+        if (slash.Length > 2)
+        {
+            return $"the day-of-week '{item}' has more than one step";
+        }
+
+        var step = 1;
+        if (slash.Length == 2)
+        {
+            if (Number(slash[1], 1, 7) is not { } parsedStep)
+            {
+                return $"the day-of-week step '{slash[1]}' is not a number from 1 to 7";
+            }
+
+            step = parsedStep;
+        }
+
+        int from, to;
+        var range = slash[0];
+        if (range is "*" or "?")
+        {
+            (from, to) = (1, 7);
+        }
+        else if (range.Split('-') is { Length: 2 } bounds)
+        {
+            if (Value(bounds[0], 1, 7, s_days, zero: true) is not { } a || Value(bounds[1], 1, 7, s_days, zero: true) is not { } b || (a == 7 ? 0 : a) > b)
+            {
+                return $"the day-of-week range '{range}' is not two days from 0 to 7 or MON to SUN, the first not after the second (Sunday, as 0, 7 or SUN, may start a range)";
+            }
+
+            (from, to) = (a == 7 ? 0 : a, b);
+        }
+        else if (Value(range, 1, 7, s_days, zero: true) is { } single)
+        {
+            (from, to) = (single, slash.Length == 2 ? 7 : single);
+        }
+        else
+        {
+            return $"the day-of-week '{item}' is not a value from 0 to 7 (1 = Monday, 0 and 7 = Sunday) or MON-SUN";
+        }
+
+        for (var v = from; v <= to; v += step)
+        {
+            allowed[v] = true;
         }
 
         return null;
@@ -288,17 +377,18 @@ internal sealed class CronSchedule
         return null;
     }
 
-    private static int? Value(string text, int min, int max, string[]? names)
+    private static int? Value(string text, int min, int max, string[]? names, bool zero = false)
     {
         if (names is not null && Array.IndexOf(names, text) is >= 0 and var index)
         {
             return index + min;
         }
 
-        return Number(text, min, max);
+        return Number(text, zero ? 0 : min, max);
     }
 
-    private static int? DayOfWeekValue(string text) => Value(text, 0, 7, s_days) is { } d ? d % 7 : null;
+    // A day of the week as .NET numbers it (Sunday 0): Spring's 7 and 0 are both Sunday.
+    private static int? DayOfWeekValue(string text) => Value(text, 1, 7, s_days, zero: true) is { } d ? d % 7 : null;
 
     private static int? Number(string text, int min, int max) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max ? n : null;

@@ -208,9 +208,18 @@ internal sealed class CommandRunner
             ? element
             : throw new WorkflowConflictException($"{kind} {id} no longer waits in instance {instance.Id}");
 
-    /// <summary>A caller's variables as FEEL values, refused when they exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/>.</summary>
+    /// <summary>
+    /// A caller's variables as FEEL values, refused when a name cannot be read back (<see cref="VariableNames"/>) or they
+    /// exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/> or <see cref="ExecutionLimits.MaxVariableDepth"/>.
+    /// </summary>
     public FeelContext Variables(IReadOnlyDictionary<string, object?>? variables)
     {
+        // A name no expression could read back (empty, dotted: docs/limits.md) is refused before anything is stored.
+        if (variables is not null && VariableNames.FirstProblem(variables.Keys) is { } badName)
+        {
+            throw new WorkflowInputException(badName);
+        }
+
         var context = Execution.ToContext(variables) ?? new FeelContext();
         if (context.Count > 0)
         {

@@ -137,6 +137,11 @@ public sealed class WorkflowRuntime
 
     private async ValueTask<CorrelationResult> CorrelateAsync(Execution execution, PublishMessage message, FeelContext values, CancellationToken cancellationToken)
     {
+        // A branch the sender names must exist, whether or not a process starts on the message now: a buffered message
+        // keeps its branch, and a process deployed later would start on it for a branch nobody set up (Camunda 8 refuses
+        // a message for a tenant it does not know in the same way).
+        var branch = message.Branch is null ? null : await BranchOfAsync(execution, message).ConfigureAwait(false);
+
         // The inbox row commits with the message's effects: a second delivery finds it and changes nothing,
         // and two deliveries racing on two nodes collide on its key, so the loser retries and finds it.
         if (message.MessageId is { } messageId)
@@ -195,7 +200,11 @@ public sealed class WorkflowRuntime
         var started = 0;
         var keptOut = new List<string>();
         var starts = message.OnlyBranch is null ? await Store.FindMessageStartsAsync(message.Name, cancellationToken).ConfigureAwait(false) : [];
-        var branch = starts.Count == 0 ? null : await BranchOfAsync(execution, message).ConfigureAwait(false);
+        if (message.Branch is null && starts.Count > 0)
+        {
+            branch = await BranchOfAsync(execution, message).ConfigureAwait(false);
+        }
+
         var byProcess = new Dictionary<string, List<MessageSubscriptionRecord>>(StringComparer.Ordinal);
         foreach (var start in starts)
         {

@@ -23,6 +23,10 @@ internal static class ApiExtensions
             // A field the API does not know is refused, never dropped: a misspelt or renamed filter ("branchh",
             // "hasIncident") would otherwise widen a batch to instances nobody meant, a misspelt "terminat" skip its step.
             json.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            // A field or variable given twice is refused, never read as the last one: {"a": 1, "a": 2} would otherwise set
+            // a = 2 silently, and a filter or reason given twice would act on the one a reviewer of the request did not see.
+            // It holds at every depth, in the variables' own objects too (they are read as JSON elements).
+            json.SerializerOptions.AllowDuplicateProperties = false;
             // Deep enough for a variable as deep as the engine accepts inside a request (and in an answer), so that a
             // deeper variable is refused naming the engine's limit rather than read as a broken body.
             json.SerializerOptions.MaxDepth = ApiJson.MaxBodyDepth;

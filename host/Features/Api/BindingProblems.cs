@@ -19,6 +19,10 @@ internal static partial class BindingProblems
         _ => null,
     };
 
+    /// <summary>A route or query value that is not of its parameter's kind, in the words a binding failure gets: <c>id: 'x' is not an id (…)</c>.</summary>
+    public static string NotA(string name, string value, Type type) =>
+        $"{name}: '{(value.Length <= 60 ? value : value[..57] + "...")}' is not {Words((Nullable.GetUnderlyingType(type) ?? type).Name)}";
+
     /// <summary>Any .NET type or namespace name left in a text, put in plain words (the last guard of every problem's detail).</summary>
     public static string Plain(string text) =>
         DotNetName().Replace(GenericName().Replace(text, m => Words(m.Value)), m => Words(m.Value));
@@ -64,12 +68,38 @@ internal static partial class BindingProblems
             return $"'{unmapped.Groups["name"].Value}' is not a field this request takes{parent}: check its spelling against the API reference";
         }
 
+        if (Duplicate().Match(json.Message) is { Success: true } duplicate)
+        {
+            return Twice(duplicate.Groups["name"].Success ? duplicate.Groups["name"].Value : null, json.Path);
+        }
+
         if (MissingRequired().Match(json.Message) is { Success: true } required)
         {
             return $"the body misses {required.Groups["names"].Value.Replace("'", "", StringComparison.Ordinal)}, which {(required.Groups["names"].Value.Contains(',', StringComparison.Ordinal) ? "are" : "is")} required";
         }
 
         return Malformed(json);
+    }
+
+    // A name given twice in one object. The reader names it and reports the path of the object's field (a record's), or
+    // reports the path of the name itself without naming it (a dictionary's: the variables), or names it and reports the
+    // variable it sits in (inside a variable's own value, however deep).
+    private static string Twice(string? name, string? path)
+    {
+        path ??= "$";
+        if (name is null && LastMember().Match(path) is { Success: true } last)
+        {
+            name = last.Groups["quoted"].Success ? last.Groups["quoted"].Value : last.Groups["plain"].Value;
+        }
+
+        if (name is not null && (path.EndsWith("." + name, StringComparison.Ordinal) || path.EndsWith($"['{name}']", StringComparison.Ordinal)))
+        {
+            path = path[..^(path.EndsWith(']') ? name.Length + 4 : name.Length + 1)];
+        }
+
+        return name is null
+            ? $"{Field(path)}: a field is given twice; give each field of an object once"
+            : $"'{name}' is given twice in {Field(path)}: give each field of an object once (the API never picks one of two)";
     }
 
     // A body that is not JSON, or breaks off: where (the field being read, the line and character) and what was wrong, in
@@ -163,6 +193,12 @@ internal static partial class BindingProblems
 
     [GeneratedRegex("could not be converted to (?<type>\\S+?)\\.(?: Path:|$)", RegexOptions.Singleline)]
     private static partial Regex NotConverted();
+
+    [GeneratedRegex("(?:\\.(?<plain>[^.\\[\\]']+)|\\['(?<quoted>.*)'\\])$")]
+    private static partial Regex LastMember();
+
+    [GeneratedRegex("^Duplicate propert(?:y '(?<name>.*?)' encountered|ies not allowed)", RegexOptions.Singleline)]
+    private static partial Regex Duplicate();
 
     [GeneratedRegex("was missing required properties,? including: (?<names>.+?)\\.?$", RegexOptions.Singleline)]
     private static partial Regex MissingRequired();

@@ -35,7 +35,7 @@ internal static class CustomerAnswersApi
 {
     public static void MapCustomerAnswers(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/instances/{id:guid}/answers/{taskId:guid}", AnswerAsync).WithTags("Instances")
+        api.MapPost("/instances/{id}/answers/{taskId}", AnswerAsync).WithTags("Instances")
             .RequireAuthorization(p => p.RequireRole(Roles.Customer)).WithName("AnswerQuestion")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)

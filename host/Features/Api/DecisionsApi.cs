@@ -38,7 +38,7 @@ internal static class DecisionsApi
                 await engine.Decisions.CompareAsync(decisionId, from, to, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("CompareDecisionVersions")
             .WithSummary("What changed in the decision from one version to another: hit policy, inputs, outputs, each rule added, removed or changed cell by cell, in words.");
-        group.MapPost("/{decisionId}/versions/{version:int}/approval", async (string decisionId, int version, ApprovalRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{decisionId}/versions/{version}/approval", async (string decisionId, int version, ApprovalRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 var reason = InputRules.Text(request.Reason, "reason", limits.MaxCommentLength, "MaxCommentLength") ?? throw new WorkflowInputException("reason says why the version is approved");
                 var actor = Caller.From(http.User).Name;

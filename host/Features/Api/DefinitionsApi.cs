@@ -23,7 +23,7 @@ internal static class DefinitionsApi
         group.MapGet("/{processId}", async (string processId, WorkflowEngine engine, CancellationToken ct) =>
             await engine.Deployments.GetDefinitionsAsync(processId, ct) is { Count: > 0 } versions ? versions : throw new WorkflowNotFoundException($"process '{processId}' is not deployed"))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("ListVersions").WithSummary("The versions of one process.");
-        group.MapGet("/{processId}/versions/{version:int}/xml", async (string processId, int version, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapGet("/{processId}/versions/{version}/xml", async (string processId, int version, WorkflowEngine engine, CancellationToken ct) =>
             Results.Text(await engine.Deployments.GetXmlAsync(processId, version, ct), "application/xml", Encoding.UTF8))
             .RequireAuthorization(p => p.RequireRole(Roles.Staff)).WithName("GetXml").Produces<string>(StatusCodes.Status200OK, "application/xml").WithSummary("The BPMN XML of a version, as deployed.");
         group.MapGet("/{processId}/compare", async (string processId, int from, int to, WorkflowEngine engine, CancellationToken ct) =>

@@ -24,16 +24,16 @@ internal static class DraftsApi
             })
             .WithName("CreateDraft").Produces<Draft>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Saves the diagram's XML as a new draft of the caller's, at revision 1.");
-        group.MapGet("/{id:guid}", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => engine.Drafts.GetAsync(Caller.From(http.User).Name, id, ct))
+        group.MapGet("/{id}", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => engine.Drafts.GetAsync(Caller.From(http.User).Name, id, ct))
             .WithName("GetDraft").WithSummary("One of the caller's drafts with its XML and revision.");
-        group.MapPut("/{id:guid}", (Guid id, DraftSaveRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPut("/{id}", (Guid id, DraftSaveRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
                 engine.Drafts.SaveAsync(Caller.From(http.User).Name, id, Xml(request.Xml, limits), request.Revision, ProcessId(request.ProcessId, limits), ct))
             .WithName("SaveDraft").ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Replaces the draft's XML; revision is the one the designer opened or last saved, and a draft saved elsewhere since is 409, overwriting nothing.");
-        group.MapPatch("/{id:guid}", (Guid id, DraftRenameRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPatch("/{id}", (Guid id, DraftRenameRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
                 engine.Drafts.RenameAsync(Caller.From(http.User).Name, id, Name(request.Name, limits), ct))
             .WithName("RenameDraft").WithSummary("Renames the draft; its XML and revision stay.");
-        group.MapDelete("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapDelete("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await engine.Drafts.DeleteAsync(Caller.From(http.User).Name, id, ct);
                 return Results.NoContent();

@@ -86,18 +86,18 @@ internal static class InboxApi
     public static void MapInbox(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/tasks").WithTags("Tasks");
-        group.MapGet("/{id:guid}/case", async (Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct) =>
+        group.MapGet("/{id}/case", async (Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct) =>
                 TypedResults.Ok(await TaskCases.OfAsync(await TasksApi.VisibleAsync(http, engine, id, ct), engine, catalog, ct)))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTaskCase")
             .WithSummary("The task with its case: the data the journey (wf:caseData) and the task's form show agents, the form's values, the clocks and the timeline in the journey's words.");
-        api.MapGet("/instances/{id:guid}/journey", async (Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct) =>
+        api.MapGet("/instances/{id}/journey", async (Guid id, HttpContext http, WorkflowEngine engine, ProcessCatalog catalog, CancellationToken ct) =>
             {
                 var snapshot = await InstancesApi.StaffSnapshotAsync(http, engine, id, ct);
                 return TypedResults.Ok(await TaskCases.JourneyAsync(snapshot, await catalog.GetAsync(snapshot.ProcessId, snapshot.Version, ct), engine, ct));
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithTags("Instances").WithName("GetJourney")
             .WithSummary("Where a case stands in the journey's words: its clocks and its timeline, without its variables.");
-        group.MapGet("/{id:guid}/delegates", async (Guid id, HttpContext http, WorkflowEngine engine, UserDirectory users, CancellationToken ct) =>
+        group.MapGet("/{id}/delegates", async (Guid id, HttpContext http, WorkflowEngine engine, UserDirectory users, CancellationToken ct) =>
             {
                 var task = await TasksApi.VisibleAsync(http, engine, id, ct);
                 var me = Caller.From(http.User).Name;

@@ -26,7 +26,7 @@ internal static class InspectionApi
             })
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("SearchableVariables")
             .WithSummary("The variables a journey's deployed versions declare searchable (wf:searchable), with their types; every journey's without journey.");
-        group.MapGet("/{id:guid}/inspection", InspectAsync).RequireAuthorization(p => p.RequireRole(Readers)).WithName("InspectInstance")
+        group.MapGet("/{id}/inspection", InspectAsync).RequireAuthorization(p => p.RequireRole(Readers)).WithName("InspectInstance")
             .WithSummary("Every wait point (timers, messages with their correlation key, jobs with retries and lease, tasks, calls, SLA clocks), variables by scope, open incidents and history.");
     }
 

@@ -21,9 +21,9 @@ internal static class InstancesApi
         group.MapGet("", ListAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("ListInstances")
             .Produces<IReadOnlyList<InstanceSummary>>().WithDescription("Staff get instance summaries; a customer gets its cases (id, reference, journey, status, dates) in the same list.")
             .WithSummary("Instances of the caller's branch (staff) or the caller's own cases (customers), newest first.");
-        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance")
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("GetInstance")
             .Produces<InstanceView>().WithDescription("Supervisors of the branch get the whole instance; agents get it with only the case data the journey declares visible to agents (wf:caseData) among its variables; a customer gets a view of its own case (CaseView) with nothing internal in it.");
-        group.MapPost("/{id:guid}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/cancel", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffOfBranchAsync(http, engine, id, ct);
                 // Who cancelled is on the history's rows of the cancellation, as for every other command.
@@ -31,7 +31,7 @@ internal static class InstancesApi
                 return Results.NoContent();
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("CancelInstance").Produces(StatusCodes.Status204NoContent);
-        group.MapGet("/{id:guid}/clocks", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapGet("/{id}/clocks", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await StaffSnapshotAsync(http, engine, id, ct);
                 return await engine.ServiceLevels.GetClocksAsync(id, ct);

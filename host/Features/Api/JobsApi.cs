@@ -28,7 +28,7 @@ internal static class JobsApi
         var group = api.MapGroup("/jobs").WithTags("Jobs").RequireAuthorization(p => p.RequireRole(Roles.Worker));
         group.MapPost("/activation", ActivateAsync).WithName("ActivateJobs").Produces<Activated>().ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Leases up to maxJobsToActivate due jobs of a type to the worker for timeout, waiting up to requestTimeout for one (long polling).");
-        group.MapPost("/{id:guid}/completion", async (Guid id, CompletionRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{id}/completion", async (Guid id, CompletionRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 CheckVariables(request?.Variables, limits);
                 await ServedJobAsync(http, engine, id, ct);
@@ -36,9 +36,9 @@ internal static class JobsApi
                 return Results.NoContent();
             })
             .WithName("CompleteJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Completes a job with the worker's result variables.");
-        group.MapPost("/{id:guid}/failure", FailAsync).WithName("FailJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+        group.MapPost("/{id}/failure", FailAsync).WithName("FailJob").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Reports a failed job: retried after retryBackOff while retries remain, then an incident.");
-        group.MapPost("/{id:guid}/error", async (Guid id, ErrorRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{id}/error", async (Guid id, ErrorRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 InputRules.Name(request.ErrorCode, "errorCode", limits);
                 InputRules.Text(request.ErrorMessage, "errorMessage", limits.MaxCommentLength, nameof(ApiLimits.MaxCommentLength));
@@ -48,7 +48,7 @@ internal static class JobsApi
                 return Results.NoContent();
             })
             .WithName("ThrowJobError").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Throws a BPMN error with a code (and variables) that an error boundary or event sub-process catches.");
-        group.MapPatch("/{id:guid}", async (Guid id, TimeoutRequest request, HttpContext http, WorkflowEngine engine, JobApiLimits jobLimits, CancellationToken ct) =>
+        group.MapPatch("/{id}", async (Guid id, TimeoutRequest request, HttpContext http, WorkflowEngine engine, JobApiLimits jobLimits, CancellationToken ct) =>
             {
                 var timeout = Duration(request.Timeout, "timeout") ?? throw new WorkflowInputException("timeout is required: the new lease time from now, in milliseconds or as an ISO 8601 duration");
                 jobLimits.CheckTimeout(timeout);

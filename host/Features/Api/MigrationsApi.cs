@@ -20,9 +20,9 @@ internal static class MigrationsApi
             .WithDescription("A page at a time in instance id order: give the answer's next as after for the next page.");
         group.MapPost("", RunAsync).RequireAuthorization(p => p.RequireRole(Migrators)).WithName("RunMigration").Produces<BatchInfo>(StatusCodes.Status201Created)
             .WithSummary("Migrates the selected running instances in the background, each in one command; an instance that cannot migrate fails with its reasons and stays as it was.");
-        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await MigrationAsync(http, engine, id, ct))
+        group.MapGet("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await MigrationAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.BranchAdmin, Roles.Supervisor)).WithName("GetMigration").WithSummary("A migration's progress.");
-        group.MapGet("/{id:guid}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
+        group.MapGet("/{id}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
             {
                 await MigrationAsync(http, engine, id, ct);
                 if (after < 0)

@@ -33,7 +33,7 @@ internal static class OperationsApi
                 await engine.Queries.GetOpenIncidentsAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
             .WithName("ListIncidents").WithSummary("Open incidents of the caller's branch, oldest first.");
         // Outside the group, whose roles the OpenAPI document would list beside the operator.
-        api.MapPost("/incidents/{id:guid}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        api.MapPost("/incidents/{id}/retry", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var incident = await engine.Queries.GetIncidentAsync(id, ct);
                 await InstancesApi.StaffOfBranchAsync(http, engine, incident.InstanceId, ct, Unknown.Incident(id));

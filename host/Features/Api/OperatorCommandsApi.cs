@@ -13,7 +13,7 @@ internal static class OperatorCommandsApi
 {
     public static void MapOperatorCommands(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/instances/{id:guid}/cancellation", async (Guid id, CancellationRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        api.MapPost("/instances/{id}/cancellation", async (Guid id, CancellationRequest request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var caller = Caller.From(http.User);
                 await InstancesApi.StaffOfBranchAsync(http, engine, id, ct);

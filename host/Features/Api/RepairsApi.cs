@@ -16,7 +16,7 @@ internal static class RepairsApi
 
     public static void MapRepairs(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/instances/{id:guid}/modification", ModifyAsync).WithTags("Instances")
+        api.MapPost("/instances/{id}/modification", ModifyAsync).WithTags("Instances")
             .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("ModifyInstance")
             .WithSummary("Sets variables, activates elements and terminates element instances of one instance, in one command, with a reason.");
 
@@ -26,21 +26,21 @@ internal static class RepairsApi
         batches.MapGet("", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
                 await engine.Operations.ListBatchesAsync(Caller.From(http.User).BranchFilter, limits.PageSize(max), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.Supervisor)).WithName("ListBatches").WithSummary("The caller's branch's batches, newest first, with progress.");
-        batches.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await BatchAsync(http, engine, id, ct))
+        batches.MapGet("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await BatchAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Operator, Roles.Supervisor)).WithName("GetBatch").WithSummary("A batch with its progress.");
-        batches.MapPost("/{id:guid}/pause", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        batches.MapPost("/{id}/pause", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await BatchAsync(http, engine, id, ct);
                 return await engine.Operations.PauseBatchAsync(id, Caller.From(http.User).Name, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("PauseBatch").WithSummary("Pauses a running batch after the instance in flight.");
-        batches.MapPost("/{id:guid}/resume", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        batches.MapPost("/{id}/resume", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 await BatchAsync(http, engine, id, ct);
                 return await engine.Operations.ResumeBatchAsync(id, Caller.From(http.User).Name, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("ResumeBatch").WithSummary("Resumes a paused batch.");
-        batches.MapGet("/{id:guid}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
+        batches.MapGet("/{id}/results", async (Guid id, HttpContext http, WorkflowEngine engine, ApiLimits limits, long? after, int? max, CancellationToken ct) =>
             {
                 await BatchAsync(http, engine, id, ct);
                 if (after < 0)

@@ -18,7 +18,7 @@ internal static class RolloutsApi
         versions.MapGet("/{processId}/lifecycle", async (string processId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetLifecycleAsync(processId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetVersionLifecycle")
             .WithSummary("Every version of a journey, newest first: deployed, approved or rolled out, who approved it and why, the branches that pin it.");
-        versions.MapPost("/{processId}/versions/{version:int}/approval", ApproveAsync)
+        versions.MapPost("/{processId}/versions/{version}/approval", ApproveAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.Analyst)).WithName("ApproveVersion")
             .WithSummary("An analyst approves a deployed version as a standard, with a reason; only an approved version can be rolled out or pinned. Four eyes: whoever deployed it may not approve it (409).");
 
@@ -32,12 +32,12 @@ internal static class RolloutsApi
         group.MapPost("", PlanAsync)
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("PlanRollout").Produces<Rollout>(StatusCodes.Status201Created)
             .WithSummary("A central branch administrator plans the rollout of an approved journey version (journey) or decision version (decision) in waves (pilot branches first); nothing is pinned yet.");
-        group.MapGet("/{rolloutId:guid}", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAsync(rolloutId, ct))
+        group.MapGet("/{rolloutId}", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetAsync(rolloutId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRollout");
-        group.MapGet("/{rolloutId:guid}/figures", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetFiguresAsync(rolloutId, ct))
+        group.MapGet("/{rolloutId}/figures", async (Guid rolloutId, WorkflowEngine engine, CancellationToken ct) => await engine.Rollouts.GetFiguresAsync(rolloutId, ct))
             .RequireAuthorization(p => p.RequireRole(Readers)).WithName("GetRolloutFigures")
             .WithSummary("The pinned waves' service figures (cases, breaches, at risk, satisfaction) under the new version beside the version they ran before.");
-        group.MapPost("/{rolloutId:guid}/advance", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{rolloutId}/advance", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 var actor = Central(http, "pin a rollout's next wave");
                 var reason = Reason(request, limits);
@@ -45,7 +45,7 @@ internal static class RolloutsApi
             })
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("AdvanceRollout")
             .WithSummary("Pins the wave named (wave: the next one, by name) to the rollout's version (through each branch's pin); a wave pinned already or not next is 409, so a second click or a retry never pins the wave after it. After the last wave the version is rolled out.");
-        group.MapPost("/{rolloutId:guid}/rollback", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{rolloutId}/rollback", async (Guid rolloutId, StepRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
                 await engine.Rollouts.RollBackAsync(rolloutId, Central(http, "roll a rollout back"), Reason(request, limits), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.BranchAdmin)).WithName("RollBackRollout")
             .WithSummary("Re-pins every branch the rollout pinned to the version it pinned before; running instances stay on theirs.");

@@ -23,22 +23,22 @@ internal static class TasksApi
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask")
             .Produces<UserTaskInfo>().Produces(StatusCodes.Status204NoContent).WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
-        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
+        group.MapGet("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
-        group.MapPost("/{id:guid}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.ClaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+        group.MapPost("/{id}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, UserDirectory users, CancellationToken ct) =>
+        group.MapPost("/{id}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, UserDirectory users, CancellationToken ct) =>
             {
                 var to = InputRules.Name(request.To, "to (the user the task is delegated to)", limits);
                 // To an agent this host knows, of a branch that covers the task's: anyone else would never see the task again.
                 return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, users.DelegationTarget(to, task.Branch).Name, ct), returnTask: true, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{id}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
                 var text = !InputRules.IsVisible(request.Text)
                     ? throw new WorkflowInputException("text: a comment needs some visible text (white space and invisible characters such as zero-width spaces do not count)")
@@ -48,7 +48,7 @@ internal static class TasksApi
                     : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
+        group.MapPost("/{id}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             WorkAsync(http, engine, id, async (caller, task) =>
             {
                 CheckCompletion(limits, task, request?.Variables);

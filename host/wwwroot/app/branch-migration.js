@@ -182,7 +182,7 @@ export function migrationTab(page, panel) {
           poll(1000);
         }
       } catch (error) {
-        if (error.status === 404 || error.status === 403) { localStorage.removeItem(key(page.branch.id)); progress = null; timer = null; }
+        if (error.status === 404 || error.status === 403 || error.status === 400) { localStorage.removeItem(key(page.branch.id)); progress = null; timer = null; }
         else { progress = { ...(progress || { id: saved.id }), unreachable: error }; poll(3000); } // the host may be restarting
       }
       renderProgress();

@@ -37,6 +37,50 @@ public sealed class CronScheduleTests
     }
 
     [Test]
+    public void Days_of_the_week_are_numbered_and_stepped_as_Camunda_8_reads_them_with_Spring_s_cron()
+    {
+        // Spring's CronExpression, which Camunda 8 parses timer cycles with: MON = 1 … SUN = 7 (0 too); * is 1-7; Sunday
+        // may end a range and, as 7, start one; a single day with a step runs to 7.
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Next("0 0 12 * * */2", s_monday9), Is.EqualTo(s_monday9.AddHours(3)), "*/2 is Monday, Wednesday, Friday, Sunday: Monday itself");
+            Assert.That(Next("0 0 12 * * */2", s_monday9.AddDays(4).AddHours(4)), Is.EqualTo(new DateTimeOffset(2025, 1, 12, 12, 0, 0, TimeSpan.Zero)), "after Friday: Sunday, not Saturday");
+            Assert.That(Next("0 0 12 ? * MON-SUN", s_monday9), Is.EqualTo(s_monday9.AddHours(3)), "Monday to Sunday is every day");
+            Assert.That(Next("0 0 12 ? * FRI-SUN", s_monday9), Is.EqualTo(new DateTimeOffset(2025, 1, 10, 12, 0, 0, TimeSpan.Zero)));
+            Assert.That(Next("0 0 12 ? * FRI-SUN", new DateTimeOffset(2025, 1, 11, 13, 0, 0, TimeSpan.Zero)), Is.EqualTo(new DateTimeOffset(2025, 1, 12, 12, 0, 0, TimeSpan.Zero)), "Sunday ends the range");
+            Assert.That(Next("0 0 12 ? * 7-1", new DateTimeOffset(2025, 1, 7, 0, 0, 0, TimeSpan.Zero)), Is.EqualTo(new DateTimeOffset(2025, 1, 12, 12, 0, 0, TimeSpan.Zero)), "7 starting a range is Sunday: Sunday and Monday");
+            Assert.That(Next("0 0 12 ? * SUN/2", s_monday9), Is.EqualTo(new DateTimeOffset(2025, 1, 12, 12, 0, 0, TimeSpan.Zero)), "SUN is 7: with a step, Sunday alone");
+            Assert.That(Next("0 0 12 ? * SUN/2", new DateTimeOffset(2025, 1, 12, 13, 0, 0, TimeSpan.Zero)), Is.EqualTo(new DateTimeOffset(2025, 1, 19, 12, 0, 0, TimeSpan.Zero)));
+            Assert.That(Next("0 0 12 ? * 0/2", s_monday9), Is.EqualTo(s_monday9.AddDays(1).AddHours(3)), "0/2 is Sunday, Tuesday, Thursday, Saturday");
+            Assert.That(Next("0 0 9 ? * 2-6", s_monday9.AddDays(4)), Is.EqualTo(s_monday9.AddDays(5)), "2-6 is Tuesday to Saturday (a Quartz reader would say Monday to Friday)");
+        }
+    }
+
+    [Test]
+    public void A_cron_cycle_numbering_or_stepping_its_days_of_the_week_deploys_with_a_warning_naming_the_days_it_fires_on()
+    {
+        var findings = BpmnParser.Parse(Process("p", """
+            <bpmn:startEvent id="quartz"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 ? * 2-6</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            <bpmn:startEvent id="last"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 ? * 5L</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            <bpmn:startEvent id="named"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 ? * MON-FRI</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            <bpmn:startEvent id="stepped"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 * * */2</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            <bpmn:startEvent id="weekly"><bpmn:timerEventDefinition><bpmn:timeCycle>@weekly</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>
+            """)).Findings;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(findings.Select(f => (f.Severity, f.Code, f.ElementId)), Is.EqualTo(new[]
+            {
+                (FindingSeverity.Warning, "TIMER_CRON_DAY_NUMBERS", "quartz"), (FindingSeverity.Warning, "TIMER_CRON_DAY_NUMBERS", "last"),
+                (FindingSeverity.Warning, "TIMER_CRON_DAY_NUMBERS", "stepped"),
+            }), "day names and macros read one way only; a step over the days starts from Sunday in Quartz, Monday in Spring");
+            Assert.That(findings[0].Message, Does.Contain("1 = Monday").And.Contain("it fires on Tuesday, Wednesday, Thursday, Friday, Saturday").And.Contain("Camunda 7 (Quartz)"));
+            Assert.That(findings[1].Message, Does.Contain("it fires on Friday."));
+            Assert.That(findings[2].Message, Does.Contain("it fires on Monday, Wednesday, Friday, Sunday."));
+        }
+    }
+
+    [Test]
     public void Last_days_nearest_weekdays_and_nth_weekdays_follow_the_month()
     {
         using (Assert.EnterMultipleScope())

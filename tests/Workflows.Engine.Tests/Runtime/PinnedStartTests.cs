@@ -75,6 +75,31 @@ public sealed class PinnedStartTests
     }
 
     [Test]
+    public async Task A_message_naming_a_branch_that_does_not_exist_is_refused_when_no_process_starts_on_it_too_and_nothing_is_moved_or_buffered()
+    {
+        var h = new ProcessTestHarness();
+        await h.DeployAsync(Process("waiting", $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:intermediateCatchEvent id="reply"><bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>
+            {UserTask("after")}{Chain("s", "reply", "after")}
+            """, Message("m", "customer-reply", "=caseId")));
+        var instance = await h.StartAsync("waiting", Vars(("caseId", "C-7")));
+
+        var moving = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Runtime.CorrelateMessageAsync(new PublishMessage("customer-reply", "C-7") { Branch = "atlantis" }));
+        var buffering = Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Runtime.CorrelateMessageAsync(
+            new PublishMessage("claim-filed", "C-8") { Branch = "atlantis", TimeToLive = TimeSpan.FromHours(1) }));
+        await h.DeployAsync(Version("claim", "v1", """<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>""", Message("m", "claim-filed", "=caseId")));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(moving!.Message, Is.EqualTo("branch 'atlantis' does not exist"));
+            Assert.That(buffering!.Message, Is.EqualTo("branch 'atlantis' does not exist"), "no process starts on it yet: it was buffered for a branch nobody set up");
+            Assert.That(await instance.ActiveElementsAsync(), Is.EqualTo(new[] { "reply" }), "the waiting instance was not moved");
+            Assert.That(await InstancesAsync(h, "claim"), Is.Empty, "nothing was buffered for a process deployed later to start on");
+        }
+    }
+
+    [Test]
     public async Task A_pinned_version_keeps_listening_for_its_message_after_the_latest_stops_and_the_latest_takes_only_its_own()
     {
         var h = new ProcessTestHarness();
