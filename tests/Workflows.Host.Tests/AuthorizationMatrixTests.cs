@@ -211,6 +211,8 @@ public sealed class AuthorizationMatrixTests
         new("DeleteDraft", [Analyst], async t => Send(HttpMethod.Delete, $"/api/drafts/{await t.FreshDraftAsync()}")),
         new("ListBranches", Everyone, _ => Task.FromResult(Get("/api/branches"))),
         new("Me", Callers, _ => Task.FromResult(Get("/api/auth/me"))),
+        new("Session", Callers, _ => Task.FromResult(Get("/api/auth/session"))),
+        new("Renew", Callers, _ => Task.FromResult(Send(HttpMethod.Post, "/api/auth/renew", new { }))),
         new("GetBranch", Staff, _ => Task.FromResult(Get("/api/branches/paris-01"))),
         new("PinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Put, "/api/branches/paris-01/pins/complaint", new { version = 1 }))),
         new("UnpinVersion", [BranchAdmin], _ => Task.FromResult(Send(HttpMethod.Delete, "/api/branches/paris-01/pins/onboarding"))),

@@ -299,8 +299,9 @@ internal static partial class SecurityExtensions
             var user = DemoUsers.FirstOrDefault(u => u.Name == Caller.From(http.User).Name);
             if (options.DemoUsers != true || user is null || session.RenewableUntil is not { } until)
             {
-                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Renewal is not served here",
-                    detail: "this token was not issued by this host's sign-in; renew it with your identity provider");
+                // Another issuer's token (an identity provider's, a worker's): its issuer renews it. The answer says so
+                // with a null renewableUntil, and the token stays as it is.
+                return Results.Ok(session with { RenewableUntil = null });
             }
 
             if (time.GetUtcNow() >= until)
@@ -313,7 +314,7 @@ internal static partial class SecurityExtensions
             AppendTokenCookie(http, token, options);
             return Results.Ok(Session.Of(new JwtSecurityTokenHandler().ReadJwtToken(token), options));
         }).WithTags("Sign-in").WithName("Renew").Produces<Session>().ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .RequireAuthorization(p => p.RequireRole([.. Roles.All, Roles.Worker]));
         // Sign-out revokes the token it was called with (cookie or header), not only the cookie.
         app.MapPost("/api/auth/sign-out", (HttpContext http, TokenRevocations revocations) =>
