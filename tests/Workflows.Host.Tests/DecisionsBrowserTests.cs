@@ -28,8 +28,16 @@ public sealed class DecisionsBrowserTests : BrowserFixture
 
     private static Task<string> XmlAsync(IPage page) => page.EvaluateAsync<string>("async () => (await window.wfDecisions.modeler.saveXML({ format: true })).xml");
 
-    private static Task WrittenAsync(IPage page, string written) =>
-        page.WaitForFunctionAsync("async s => (await window.wfDecisions.modeler.saveXML()).xml.includes(s)", written);
+    // Polled from here: WaitForFunction takes the promise an async predicate returns for a truthy answer at once.
+    private static async Task WrittenAsync(IPage page, string written)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!(await page.EvaluateAsync<string>("async () => (await window.wfDecisions.modeler.saveXML()).xml")).Contains(written, StringComparison.Ordinal))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(until), $"the decisions' XML never held {written}");
+            await Task.Delay(100);
+        }
+    }
 
     // Replaces the text of a decision table's cell as an analyst does: a click opens the cell's FEEL editor (CodeMirror),
     // the old text is selected and the new one put in its place (inserted whole, as a paste: typed key by key, the

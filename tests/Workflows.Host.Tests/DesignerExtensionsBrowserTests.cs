@@ -86,6 +86,19 @@ public sealed class DesignerExtensionsBrowserTests : BrowserFixture
         await ExpectTextAsync(page, "[data-test=status]", "wf-shared open — 1 part of the file could not be read and will be left out when it is saved: unparsable content <wf:noSuchThing> detected");
     }
 
+    // Two elements of one id: bpmn-moddle keeps the first and drops the second (review17 F14); the status says which.
+    [Test]
+    public async Task A_file_with_two_elements_of_one_id_says_so_when_it_opens()
+    {
+        var page = await DesignerAsync();
+        var twice = SharedModel.Replace("<bpmn:endEvent id=\"end\">", "<bpmn:task id=\"call\" name=\"Twice\" /><bpmn:endEvent id=\"end\">", StringComparison.Ordinal);
+        await OpenFileAsync(page, "twice.bpmn", twice);
+        await ExpectTextAsync(page, "[data-test=status]", "wf-shared open — ");
+        var status = await page.Locator("[data-test=status]").InnerTextAsync();
+        var title = await page.Locator("[data-test=status]").GetAttributeAsync("title") ?? "";
+        Assert.That(status + title, Does.Contain("could not be read").And.Contain("duplicate ID <call>"));
+    }
+
     [Test]
     public async Task A_collaboration_whose_black_box_pool_comes_first_opens_as_its_executable_pools_journey()
     {

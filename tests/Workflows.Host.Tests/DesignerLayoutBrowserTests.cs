@@ -210,6 +210,88 @@ public sealed class DesignerLayoutBrowserTests : BrowserFixture
         await page.WaitForTimeoutAsync(2_000);
         // A page that names no icon gets the browser's request for /favicon.ico, which the host answers.
         var icon = await page.EvaluateAsync<int>("async () => (await fetch('/favicon.ico')).status");
-        Assert.That(icon, Is.EqualTo(200), "the host's icon");
+        var small = await page.EvaluateAsync<int[]>(PageSize);
+        await page.SetViewportSizeAsync(1920, 1080);
+        await page.WaitForTimeoutAsync(500);
+        var large = await page.EvaluateAsync<int[]>(PageSize);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(icon, Is.EqualTo(200), "the host's icon");
+            Assert.That(small, Is.EqualTo(new[] { 1280, 800 }), "the page's scrolling size in a window of 1280×800");
+            Assert.That(large, Is.EqualTo(new[] { 1920, 1080 }), "the page's scrolling size in a window of 1920×1080");
+        }
+    }
+
+    // The page's scrolling width and height: the window's own when nothing scrolls.
+    private const string PageSize = "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]";
+
+    // bpmn-js's wrench asked diagram-js for its context pad through a deprecated call, and each use
+    // logged a warning with a stack (review17 F14).
+    [Test]
+    public async Task The_wrench_opens_the_change_menu_without_a_warning_in_the_console()
+    {
+        var page = await DesignerAsync(1280, 800);
+        var warnings = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "warning" or "error")
+            {
+                warnings.Add(message.Text);
+            }
+        };
+        await page.ClickAsync("g[data-element-id='StartEvent_1']");
+        await ExpectTextAsync(page, "[data-test=selected]", "StartEvent_1");
+        await page.ClickAsync(".djs-context-pad [data-action=replace]");
+        await Assertions.Expect(page.Locator(".djs-popup")).ToBeVisibleAsync();
+        var menu = await page.Locator(".djs-popup").BoundingBoxAsync();
+        var pad = await page.Locator(".djs-context-pad").BoundingBoxAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.Locator(".djs-popup")).ToHaveCountAsync(0);
+
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(warnings, Is.Empty, "what the console said");
+            Assert.That(menu!.Y, Is.GreaterThanOrEqualTo(pad!.Y + pad.Height - 1), "the menu opens under the context pad");
+        }
+    }
+
+    // What the compare lists need to show their chosen option whole, against the room they have (review17 F14: "the
+    // edited diagr…" at 1280×800, and less while simulating).
+    private const string CutLists = """
+        () => {
+          const context = document.createElement('canvas').getContext('2d');
+          return ['compare-from', 'compare-to'].map(id => document.getElementById(id)).filter(s => s.selectedIndex >= 0).flatMap(s => {
+            const style = getComputedStyle(s);
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const text = s.options[s.selectedIndex].text;
+            // The room for the text: the list's inner width less its padding and the arrow Chromium draws (16 px).
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+            const needed = context.measureText(text).width;
+            return needed > room ? [`${s.id}: '${text}' needs ${Math.ceil(needed)} px, has ${Math.floor(room)}`] : [];
+          });
+        }
+        """;
+
+    [Test]
+    public async Task The_compare_lists_show_their_whole_text_at_1280_by_800_also_while_simulating()
+    {
+        var page = await DesignerAsync(1280, 800);
+        await page.SelectOptionAsync("[data-test=library]", "complaint");
+        await ExpectTextAsync(page, "[data-test=status]", "complaint open");
+        await Assertions.Expect(page.Locator("#compare-to option")).Not.ToHaveCountAsync(0);
+        var editing = await page.EvaluateAsync<string[]>(CutLists);
+        var layout = await page.EvaluateAsync<string[]>(LayoutProblems);
+        await page.ClickAsync("[data-test=simulate]");
+        await ExpectTextAsync(page, "[data-test=status]", "simulating");
+        var simulating = await page.EvaluateAsync<string[]>(CutLists);
+        await page.ClickAsync("[data-test=simulate]");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(editing, Is.Empty, "while editing");
+            Assert.That(simulating, Is.Empty, "while simulating");
+            Assert.That(layout, Is.Empty, "the toolbar still on one line");
+        }
     }
 }

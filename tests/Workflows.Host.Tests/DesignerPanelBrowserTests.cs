@@ -54,8 +54,32 @@ public sealed class DesignerPanelBrowserTests : BrowserFixture
         await WrittenAsync(page, written);
     }
 
-    internal static Task WrittenAsync(IPage page, string written) =>
-        page.WaitForFunctionAsync("async s => (await window.wfDesigner.modeler.saveXML()).xml.includes(s)", written);
+    internal static async Task WrittenAsync(IPage page, string written) =>
+        Assert.That(await XmlHoldsAsync(page, written, TimeSpan.FromSeconds(60)), Is.True, $"the diagram's XML never held {written}");
+
+    /// <summary>
+    /// Whether the diagram's XML holds <paramref name="written"/> within <paramref name="patience"/>. Polled from here:
+    /// bpmn-js's saveXML answers with a promise, and WaitForFunction takes a promise for a truthy answer at once (so it
+    /// never waited for the 300 ms after which the panel's fields commit what is typed).
+    /// </summary>
+    internal static async Task<bool> XmlHoldsAsync(IPage page, string written, TimeSpan patience)
+    {
+        var until = DateTime.UtcNow + patience;
+        while (true)
+        {
+            if ((await page.EvaluateAsync<string>("async () => (await window.wfDesigner.modeler.saveXML()).xml")).Contains(written, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow > until)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     private static Task<string> XmlAsync(IPage page) => page.EvaluateAsync<string>("async () => (await window.wfDesigner.modeler.saveXML({ format: true })).xml");
 

@@ -23,6 +23,28 @@ public sealed class DesignerTemplatesBrowserTests : BrowserFixture
 
     private static Task<string> AppendAsync(IPage page, string source, string type) => DesignerPanelBrowserTests.AppendAsync(page, source, type);
 
+    // review17 F8: the chooser stayed open for the task it was opened on, and picking a template there changed that task.
+    [Test]
+    public async Task The_template_chooser_closes_when_another_element_is_selected()
+    {
+        var page = await DesignerAsync();
+        await page.WaitForFunctionAsync("() => window.wfDesigner.modeler.get('elementTemplates').getAll().length > 0");
+        var first = await AppendAsync(page, "StartEvent_1", "bpmn:Task");
+        var second = await AppendAsync(page, first, "bpmn:Task");
+        await page.EvaluateAsync("id => window.wfDesigner.select(id)", first);
+        await ExpectTextAsync(page, "[data-test=selected]", first);
+        await page.ClickAsync("[data-group-id='group-ElementTemplates__Template'] .bio-properties-panel-select-template-button");
+        var chooser = page.Locator("[data-test=template-chooser]");
+        await Assertions.Expect(chooser).ToBeVisibleAsync();
+
+        // (The chooser may lie over the other task on the canvas: selected as a finding's row or the keyboard selects it.)
+        await page.EvaluateAsync("id => window.wfDesigner.select(id)", second);
+        await ExpectTextAsync(page, "[data-test=selected]", second);
+        await Assertions.Expect(chooser).ToHaveCountAsync(0);
+        var types = await page.EvaluateAsync<string[]>("ids => ids.map(id => window.wfDesigner.modeler.get('elementRegistry').get(id).type)", new[] { first, second });
+        Assert.That(types, Is.EqualTo(new[] { "bpmn:Task", "bpmn:Task" }));
+    }
+
     [Test]
     public async Task A_task_made_from_a_library_template_in_the_panel_deploys_and_runs_on_the_librarys_handler()
     {

@@ -12,6 +12,7 @@ import { ElementTemplatesModules, templatesConfig } from './templates.js';
 import { SimulationModules } from './simulation.js';
 export { toggleSimulation } from './simulation.js';
 import { WorkflowsFormsModule } from './forms-designer.jsx';
+import { OpenContextPadModule } from './context-pad.js';
 
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
@@ -34,6 +35,7 @@ export function createModeler({ container, panel, wf, templates = async () => []
       ZeebeBehaviorsModule,
       WfPropertiesProviderModule,
       WorkflowsFormsModule,
+      OpenContextPadModule,
       lintModule,
       ...ElementTemplatesModules,
       ...SimulationModules,

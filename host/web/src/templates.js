@@ -51,7 +51,8 @@ function TemplateChooser(eventBus, elementTemplates, selection) {
   }
 
   eventBus.on('elementTemplates.select', ({ element }) => show(element));
-  eventBus.on(['import.parse.start', 'diagram.destroy'], close);
+  // Another element selected: the chooser was for the one before, and must not turn that one into a template's step.
+  eventBus.on(['import.parse.start', 'diagram.destroy', 'selection.changed'], close);
 }
 TemplateChooser.$inject = ['eventBus', 'elementTemplates', 'selection'];
 

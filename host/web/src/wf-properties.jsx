@@ -51,6 +51,8 @@ const SHARED = [
       ['variableNames', 'Variable names (comma-separated)'], ['variableEvents', 'Variable events (create, update)']] },
   { id: 'wf-version-tag', label: `Workflows: version tag ${WINS}`, type: 'wf:VersionTag', target: processOf,
     when: has('wf:VersionTag', processOf), fields: [['value', 'Version tag']] },
+  { id: 'wf-subscription', label: `Workflows: message subscription ${WINS}`, type: 'wf:Subscription', target: messageOf,
+    when: has('wf:Subscription', messageOf), fields: [['correlationKey', 'Correlation key (FEEL)']] },
 ];
 
 // [attribute, label, kind?, options?]: kind is text (the default), check (stored as "true" or nothing) or select.

@@ -39,6 +39,15 @@ export async function importOrKeep(modeler, xml, restoring = run => run()) {
  */
 export function unreadParts(warnings) {
   if (!warnings?.length) return '';
-  const parts = [...new Set(warnings.map(w => String(w.message || w).split('\n')[0]))];
+  const parts = [...new Set(warnings.map(part))];
   return ` — ${warnings.length} part${warnings.length === 1 ? '' : 's'} of the file could not be read and will be left out when it is saved: ${parts.slice(0, 3).join('; ')}${parts.length > 3 ? '; …' : ''}`;
+}
+
+// A warning's first line ("unparsable content <bpmn:task> detected"), with the reason bpmn-moddle nests in it when it is
+// more than the element's type ("duplicate ID <call>": the second element of that id is the one left out).
+function part(warning) {
+  const text = String(warning.message || warning);
+  const first = text.split('\n')[0];
+  const nested = /nested error: ([^\n]*)/.exec(text)?.[1];
+  return nested && !nested.startsWith('unknown type') ? `${first} (${nested})` : first;
 }

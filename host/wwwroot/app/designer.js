@@ -96,7 +96,7 @@ async function showVersions() {
   const versions = (await api('/api/definitions')).filter(d => d.processId === id).map(d => d.version);
   if (id !== processId()) return;
   document.getElementById('compare-from').replaceChildren(...versions.map(v => el('option', { value: v }, `v${v}`)));
-  document.getElementById('compare-to').replaceChildren(el('option', { value: 'edited' }, 'the edited diagram'), ...versions.map(v => el('option', { value: v }, `v${v}`)));
+  document.getElementById('compare-to').replaceChildren(el('option', { value: 'edited', title: 'the edited diagram' }, 'edited'), ...versions.map(v => el('option', { value: v }, `v${v}`)));
   if (versions.length) document.getElementById('compare-from').value = versions.at(versions.length > 1 ? -2 : -1);
 }
 modeler.on('commandStack.changed', () => { if (processId() !== versionsOf) showVersions().catch(() => {}); });
@@ -239,8 +239,20 @@ function showSelected(element) {
 }
 
 modeler.on('selection.changed', ({ newSelection }) => showSelected(newSelection.length === 1 ? newSelection[0] : null));
+
+// The panel's fields commit what is typed 300 ms after the last key, or when they lose the focus. A selection changed
+// by other means than a click on the canvas (which takes the focus first: the findings' table, the page's own script,
+// window.wfDesigner.select) would leave the typing to commit after the panel moved on: the edit then lands, but the
+// panel goes back to the element it changed while the canvas selects another. Before the panel follows the selection
+// (its listener has the default priority), the field being typed in is left, so its value is written to its element.
+modeler.on('selection.changed', 5000, () => {
+  const field = document.activeElement;
+  if (field?.matches?.('input, textarea, select, [contenteditable]') && document.getElementById('properties-panel').contains(field)) field.blur();
+});
 modeler.on('import.done', () => showSelected(null));
 await drafts.migrate();
-await refreshLibrary();
+// The blank diagram first, then the library's list: a journey chosen as soon as the list shows is never replaced by the
+// blank diagram's import finishing after it (the status then said "Process_1 open").
 await modeler.createDiagram();
+await refreshLibrary();
 status.textContent = 'a new diagram: open one from the library or a file';
