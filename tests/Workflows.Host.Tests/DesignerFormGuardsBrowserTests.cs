@@ -77,17 +77,7 @@ public sealed class DesignerFormGuardsBrowserTests : BrowserFixture
         await Assertions.Expect(fields).ToHaveCountAsync(before + 1);
 
         // The diagram itself has no edit: the only thing to ask about is the form.
-        var questions = new List<string>();
-        page.Dialog += (_, question) =>
-        {
-            questions.Add(question.Type);
-            _ = question.AcceptAsync();
-        };
-        await page.CloseAsync(new PageCloseOptions { RunBeforeUnload = true });
-        for (var waited = 0; questions.Count == 0 && waited < 100; waited++)
-        {
-            await Task.Delay(100);
-        }
+        var questions = await CloseAsTheTabAsync(page);
 
         Assert.That(questions, Is.EqualTo(new[] { "beforeunload" }), "the browser's question before the form's changes are lost");
     }
