@@ -107,4 +107,21 @@ public abstract class BrowserFixture() : HostFixture(Backend.Sqlite)
     /// <summary>Waits until the first element of <paramref name="selector"/> contains <paramref name="text"/>.</summary>
     private protected static Task ExpectTextAsync(IPage page, string selector, string text) =>
         Assertions.Expect(page.Locator(selector).First).ToContainTextAsync(text, new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+
+    /// <summary>The page closed as its tab would be (its beforeunload run), every question asked accepted: their types.</summary>
+    private protected static async Task<List<string>> CloseAsTheTabAsync(IPage page)
+    {
+        var questions = new List<string>();
+        page.Dialog += (_, question) =>
+        {
+            questions.Add(question.Type);
+            _ = question.AcceptAsync();
+        };
+        await page.CloseAsync(new PageCloseOptions { RunBeforeUnload = true });
+        for (var waited = 0; questions.Count == 0 && waited < 100; waited++)
+        {
+            await Task.Delay(100);
+        }
+        return questions;
+    }
 }

@@ -169,17 +169,7 @@ public sealed class DesignerDraftsBrowserTests : BrowserFixture
         // Leaving the page with edits saved nowhere: the browser's own question.
         await page.EvaluateAsync("() => { const m = window.wfDesigner.modeler; m.get('modeling').updateProperties(m.get('elementRegistry').get('asked'), { name: 'leaving' }); }");
         await page.ClickAsync("#canvas .djs-container", new PageClickOptions { Position = new Position { X = 5, Y = 5 } });
-        var questions = new List<string>();
-        page.Dialog += (_, question) =>
-        {
-            questions.Add(question.Type);
-            _ = question.AcceptAsync();
-        };
-        await page.CloseAsync(new PageCloseOptions { RunBeforeUnload = true });
-        for (var waited = 0; questions.Count == 0 && waited < 100; waited++)
-        {
-            await Task.Delay(100);
-        }
+        var questions = await CloseAsTheTabAsync(page);
 
         using (Assert.EnterMultipleScope())
         {

@@ -42,18 +42,44 @@ function fromWfFields(form) {
   });
 }
 
-/** The schema the editor opens with: the embedded form, else the wf: fields, else a blank form named after the task. */
-export function schemaOf(bo) {
-  const embedded = embeddedForm(bo);
-  if (embedded?.get('body')) {
-    try {
-      return JSON.parse(embedded.get('body'));
-    } catch {
-      // A body that is not JSON: the editor starts blank, and the server's FORM_INVALID said why.
-    }
-  }
+/** The schema the editor starts from when there is no embedded form it can open: the wf: fields, else a blank form. */
+function startingSchema(bo) {
   const wf = find(bo, 'wf:Form');
   return { type: 'default', id: `Form_${bo.id}`, schemaVersion: 16, components: wf ? fromWfFields(wf) : [] };
+}
+
+/**
+ * The schema the editor opens with: the embedded form, else the wf: fields, else a blank form named after the task; and
+ * unread, why an embedded form's text could not be taken (null when it could), so the dialog says it, never a silent blank.
+ */
+export function schemaOf(bo) {
+  const body = embeddedForm(bo)?.get('body');
+  if (body) {
+    try {
+      const schema = JSON.parse(body);
+      if (schema && typeof schema === 'object' && !Array.isArray(schema)) return { schema, unread: null };
+      return { schema: startingSchema(bo), unread: 'its text is not a form-js JSON object' };
+    } catch (e) {
+      return { schema: startingSchema(bo), unread: `its text is not JSON (${e.message})` };
+    }
+  }
+  return { schema: startingSchema(bo), unread: null };
+}
+
+/**
+ * What saving a form changes on the task beyond its form, in words for the dialog: Camunda 8 takes an embedded form on a
+ * job-worker user task only, so a Camunda user task (zeebe:userTask) stops being one and loses what only such a task has
+ * (its task listeners), and a form linked by id or reference gives way to the embedded one.
+ */
+export function savingChanges(bo) {
+  const changes = [];
+  if (find(bo, 'zeebe:UserTask')) changes.push('the task stops being a Camunda user task (zeebe:userTask) and becomes a job-worker user task');
+  const listeners = find(bo, 'zeebe:TaskListeners')?.get('listeners')?.length || 0;
+  if (listeners) changes.push(`its ${listeners} task listener${listeners === 1 ? '' : 's'} (zeebe:taskListeners) ${listeners === 1 ? 'is' : 'are'} removed`);
+  const definition = find(bo, 'zeebe:FormDefinition');
+  if (definition?.get('formId')) changes.push(`its link to the Camunda form "${definition.get('formId')}" (formId) is replaced by the embedded form`);
+  if (definition?.get('externalReference')) changes.push(`its external form reference "${definition.get('externalReference')}" is replaced by the embedded form`);
+  return changes;
 }
 
 function update(element, moddleElement, properties) {
@@ -95,16 +121,11 @@ export function saveCommands(element, schema, moddle) {
 
   const ext = extensionsOf(bo);
   const formKey = FORM_KEY_PREFIX + form.get('id');
-  const definition = find(bo, 'zeebe:FormDefinition');
-  const kept = ext.get('values').filter(v => !is(v, 'zeebe:UserTask') && !is(v, 'wf:Form'));
-  if (definition) {
-    commands.push(update(element, ext, { values: kept }));
-    commands.push(update(element, definition, { formKey }));
-  } else {
-    const created = moddle.create('zeebe:FormDefinition', { formKey });
-    created.$parent = ext;
-    commands.push(update(element, ext, { values: [...kept, created] }));
-  }
+  // The task's form definition is written anew: a link by id or reference (and its binding) gives way to the embedded form.
+  const kept = ext.get('values').filter(v => !is(v, 'zeebe:UserTask') && !is(v, 'wf:Form') && !is(v, 'zeebe:FormDefinition'));
+  const created = moddle.create('zeebe:FormDefinition', { formKey });
+  created.$parent = ext;
+  commands.push(update(element, ext, { values: [...kept, created] }));
   return commands;
 }
 
@@ -116,12 +137,19 @@ const STYLE = `
 .wf-form-dialog header { display: flex; gap: .5rem; align-items: center; padding: .5rem .75rem; border-bottom: 1px solid #ddd; }
 .wf-form-dialog header h2 { flex: 1; margin: 0; font-size: 1rem; }
 .wf-form-dialog .wf-form-note { margin: 0; padding: .25rem .75rem; color: #555; font-size: .85rem; }
+.wf-form-dialog .wf-form-warning { color: #8a4b00; background: #fff4e0; }
 .wf-form-dialog .wf-form-stage { flex: 1; display: flex; min-height: 0; }
 .wf-form-dialog .wf-form-editor { flex: 1; min-width: 0; overflow: auto; }
 .wf-form-dialog .wf-form-panel { width: 320px; border-left: 1px solid #ddd; overflow: auto; }
 `;
 
-function dialog(title) {
+function warn(root, test, text) {
+  const note = Object.assign(document.createElement('p'), { className: 'wf-form-note wf-form-warning', textContent: text });
+  note.dataset.test = test;
+  root.querySelector('.wf-form-stage').before(note);
+}
+
+function dialog(title, warnings) {
   if (!document.getElementById('wf-form-style')) document.head.append(Object.assign(document.createElement('style'), { id: 'wf-form-style', textContent: STYLE }));
   if (!document.querySelector(`link[href="${EDITOR_CSS}"]`)) document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: EDITOR_CSS }));
   const root = document.createElement('section');
@@ -134,6 +162,8 @@ function dialog(title) {
     <p class="wf-form-note">Saved in the diagram as a Camunda Form (zeebe:userTaskForm, linked by the task's form key), on a job-worker user task as Camunda 8 takes an embedded form; the task's wf: form fields, if any, give way to it.</p>
     <div class="wf-form-stage"><div class="wf-form-editor" data-test="form-editor"></div><div class="wf-form-panel" data-test="form-panel"></div></div></div>`;
   root.querySelector('h2').textContent = title;
+  // What the analyst must know before saving (the embedded form unreadable, the task changed beyond its form), above the editor.
+  for (const [test, text] of warnings) warn(root, test, text);
   document.body.append(root);
   return root;
 }
@@ -142,13 +172,24 @@ function dialog(title) {
 function WorkflowsForms(injector) {
   this.open = async element => {
     const bo = element.businessObject;
-    const root = dialog(`The form of ${bo.name || bo.id}`);
-    const close = () => { editor?.destroy(); root.remove(); };
-    let editor, saved;
+    const embedded = embeddedForm(bo);
+    const read = schemaOf(bo);
+    const changes = savingChanges(bo);
+    const warnings = changes.length ? [['form-changes', `Saving the form changes this task: ${changes.join('; ')}.`]] : [];
+    const root = dialog(`The form of ${bo.name || bo.id}`, warnings);
+    let editor, saved, unread = read.unread;
+    const changed = () => !!editor && JSON.stringify(editor.saveSchema()) !== saved;
+    // Leaving or reloading the page with form changes asks, as for the diagram's edits: they are not in the diagram yet.
+    const leaving = event => {
+      if (!changed()) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', leaving);
+    const close = () => { window.removeEventListener('beforeunload', leaving); editor?.destroy(); root.remove(); };
     // Closing without saving asks first when the form was changed: the edits are the analyst's work, as the diagram's.
     const cancel = () => {
-      const changed = editor && JSON.stringify(editor.saveSchema()) !== saved;
-      if (!changed || window.confirm('The form has changes that are not saved in the diagram. Close it and discard them?')) close();
+      if (!changed() || window.confirm('The form has changes that are not saved in the diagram. Close it and discard them?')) close();
     };
     root.querySelector('[data-test=form-cancel]').addEventListener('click', cancel);
     // Escape inside form-js's editor and its panel is form-js's (the palette's search, popups, FEEL editors): only an
@@ -157,9 +198,22 @@ function WorkflowsForms(injector) {
       if (event.key === 'Escape' && !event.defaultPrevented && !event.target.closest?.('.wf-form-stage')) cancel();
     });
     const { createFormEditor } = await import(/* loaded on first use */ EDITOR_URL);
-    editor = await createFormEditor({ container: root.querySelector('.wf-form-editor'), panel: root.querySelector('.wf-form-panel'), schema: schemaOf(bo) });
+    const stage = schema => createFormEditor({ container: root.querySelector('.wf-form-editor'), panel: root.querySelector('.wf-form-panel'), schema });
+    try {
+      editor = await stage(read.schema);
+    } catch (e) {
+      // form-js refuses the form (a component type it does not know, a schema it cannot import): said, and the editor
+      // starts from the task's own fields instead, so nothing is half-shown.
+      unread = `form-js cannot import it (${e.message})`;
+      editor = await stage(startingSchema(bo));
+    }
+    if (unread) {
+      warn(root, 'form-unread', `The form embedded in this task (${embedded.get('id')}) cannot be opened in form-js: ${unread}. The editor starts from the task's own fields instead; saving replaces the embedded form's text.`);
+    }
     saved = JSON.stringify(editor.saveSchema());
     root.querySelector('[data-test=form-save]').addEventListener('click', () => {
+      // An unreadable original is never overwritten unasked (Undo gives it back, but the analyst must know it goes).
+      if (unread && !window.confirm(`Saving replaces the embedded form ${embedded.get('id')}, which form-js could not open, with this one. Replace it?`)) return;
       const commands = saveCommands(element, editor.saveSchema(), injector.get('moddle'));
       injector.get('commandStack').execute('properties-panel.multi-command-executor', commands);
       close();
@@ -176,12 +230,15 @@ function FormEntry({ element }) {
   const forms = useService('workflowsForms');
   const bo = element.businessObject;
   const embedded = embeddedForm(bo);
-  const key = find(bo, 'zeebe:FormDefinition')?.get('formKey');
+  const definition = find(bo, 'zeebe:FormDefinition');
+  const key = definition?.get('formKey'), formId = definition?.get('formId'), reference = definition?.get('externalReference');
   const wf = find(bo, 'wf:Form');
-  let count = 0;
-  try { count = embedded ? JSON.parse(embedded.get('body') || '{}').components?.length || 0 : 0; } catch { count = 0; }
-  const what = embedded ? `A Camunda Form embedded as ${embedded.get('id')} (${count} components).`
+  const read = embedded && schemaOf(bo);
+  const count = read && !read.unread ? (Array.isArray(read.schema.components) ? read.schema.components.length : 0) : 0;
+  const what = embedded ? (read.unread ? `A Camunda Form embedded as ${embedded.get('id')} that form-js cannot read: ${read.unread}.` : `A Camunda Form embedded as ${embedded.get('id')} (${count} components).`)
     : wf ? `The engine's own fields (wf:form, ${(wf.get('fields') || []).length}); designing a Camunda Form starts from them.`
+    : formId ? `A linked Camunda form (formId ${formId}): this engine cannot deploy it — designing one here replaces the link.`
+    : reference ? `An external form reference (${reference}): the inbox shows no form for it — designing one here replaces it.`
     : key ? `A custom form key (${key}): the inbox shows no form for it.` : 'No form yet.';
   return <div class="bio-properties-panel-entry" data-test="form-entry">
     <p class="bio-properties-panel-description" data-test="form-summary">{what}</p>

@@ -12,6 +12,12 @@ import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
  */
 export async function createFormEditor({ container, panel, schema }) {
   const editor = new FormEditor({ container, propertiesPanel: { parent: panel } });
-  await editor.importSchema(schema);
+  try {
+    await editor.importSchema(schema);
+  } catch (e) {
+    // A schema form-js refuses leaves no half-built editor behind: the caller opens another in the same place.
+    editor.destroy();
+    throw e;
+  }
   return editor;
 }

@@ -28,24 +28,37 @@ window.wfDesigner = { modeler, select: id => modeler.get('selection').select(reg
 // comparison's marks off and leaves the diagram as it was edited.
 const side = {
   open(kind, title) {
+    const opening = document.getElementById('side').hidden;
     document.getElementById('side').hidden = false;
     document.getElementById('side-compare').hidden = kind !== 'compare';
     document.getElementById('side-rollouts').hidden = kind !== 'rollouts';
     document.getElementById('side-drafts').hidden = kind !== 'drafts';
     document.getElementById('side-title').textContent = title;
     if (kind !== 'compare') comparison.close();
-    refit();
+    refit(opening);
   },
   close() {
     comparison.close();
     if (document.getElementById('side').hidden) return;
     document.getElementById('side').hidden = true;
-    refit();
+    refit(false);
   },
 };
-// The diagram's canvas changed width: its view box follows; the analyst's zoom and position stay as they were.
-function refit() {
-  canvas.resized();
+// The diagram's canvas changed width. Opening the side view halves it: the edited diagram is fitted into what is left
+// (else most of it, the comparison's marks included, lies out of view), and its view as the analyst left it is given
+// back when the side view closes.
+let viewBeforeSide = null;
+function refit(opening) {
+  if (opening) {
+    const { x, y, width, height } = canvas.viewbox();
+    viewBeforeSide = { x, y, width, height };
+    canvas.resized();
+    fitClearOfPalette(modeler);
+  } else {
+    canvas.resized();
+    if (viewBeforeSide) canvas.viewbox(viewBeforeSide);
+    viewBeforeSide = null;
+  }
 }
 const comparison = compareView({ modeler, side, processId: () => processId() });
 document.getElementById('side-close').addEventListener('click', () => side.close());
@@ -65,6 +78,7 @@ async function refreshLibrary() {
 // A model is checked before it replaces the open diagram (designer-open.js): one that does not parse or has no diagram
 // to show is refused with the reason, and the diagram, its draft and its edits stay as they were.
 async function open(xml, id) {
+  commitPanelValue();
   await importable(modeler, xml);
   side.close();
   const { warnings } = await importOrKeep(modeler, xml, reimport => drafts.restore(reimport));
@@ -101,7 +115,16 @@ async function showVersions() {
 }
 modeler.on('commandStack.changed', () => { if (processId() !== versionsOf) showVersions().catch(() => {}); });
 
+// A value still being typed in the panel (its commit is debounced) is committed to the diagram it was typed in before
+// anything may replace that diagram, so the unsaved-edits question counts it; left pending, the panel would apply it to
+// the next diagram's elements after the import and break saving (a scripted or assistive select leaves the input focused).
+function commitPanelValue() {
+  const active = document.activeElement;
+  if (active && active !== document.body && document.getElementById('properties-panel').contains(active)) active.blur();
+}
+
 document.getElementById('library').addEventListener('change', async event => {
+  commitPanelValue();
   const value = event.target.value;
   if (!value) return;
   if (value.startsWith('draft')) { await drafts.choose(value, event.target); return; }
@@ -116,6 +139,7 @@ document.getElementById('library').addEventListener('change', async event => {
 });
 
 document.getElementById('file').addEventListener('change', async event => {
+  commitPanelValue();
   const file = event.target.files[0];
   try {
     if (file && await drafts.guard(`importing ${file.name}`)) await open(await file.text(), null);
