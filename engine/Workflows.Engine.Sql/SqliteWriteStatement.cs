@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Linq.Expressions;
 using System.Reflection;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -11,7 +13,7 @@ namespace Workflows.Engine.Sql;
 /// A write a session keeps prepared, bound and run by SQLite's own calls: through Microsoft.Data.Sqlite every run of
 /// a statement made a data reader, a binder per parameter, a UTF-8 copy of each parameter's name and of each text value,
 /// an upper-case string of each uuid and a box of each number (a commit's 15–25 statements, 200–400 parameters: issue
-/// 19). Here the parameters are found once per statement and parameter type, and each run binds the values as they are.
+/// 19). Here the parameters are found once per statement and parameter type, and each run binds the values from the row object without a copy on the heap (text and uuids are encoded on the stack).
 /// </summary>
 /// <remarks>
 /// Values are stored exactly as Microsoft.Data.Sqlite stores them (which is how Dapper's reads expect them): a uuid as
@@ -199,9 +201,31 @@ internal sealed class SqliteWriteStatement : IDisposable
     private static void BindDouble(sqlite3_stmt statement, int index, double value) =>
         Check(double.IsNaN(value) ? throw new InvalidOperationException("Cannot store 'NaN' values.") : raw.sqlite3_bind_double(statement, index, value));
 
-    // UTF-16 as it is: SQLite copies it into the database's encoding, without a UTF-8 copy on the managed heap.
-    private static void BindText(sqlite3_stmt statement, int index, string? value) =>
-        Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan()));
+    // UTF-8 as .NET encodes it (a lone surrogate becomes U+FFFD, as the driver stores it: SQLite's own UTF-16 reading
+    // would keep it, or take the next character with it), on the stack or in a pooled buffer; SQLite copies it.
+    private static void BindText(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(statement, index));
+            return;
+        }
+
+        var most = Encoding.UTF8.GetMaxByteCount(value.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = most <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(most));
+        try
+        {
+            Check(raw.sqlite3_bind_text(statement, index, buffer[..Encoding.UTF8.GetBytes(value, buffer)]));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 
     private static void BindBlob(sqlite3_stmt statement, int index, byte[]? value) =>
         Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_blob(statement, index, value.AsSpan()));

@@ -45,6 +45,7 @@ public sealed class SqliteSessionTests
             k => new { K = k, V = Shade.Dark }, k => new { K = k, V = (Shade?)Shade.Dark }, k => new { K = k, V = (Shade?)null },
             k => new { K = k, V = 42L }, k => new { K = k, V = (long?)null }, k => new { K = k, V = 7 }, k => new { K = k, V = true }, k => new { K = k, V = false },
             k => new { K = k, V = "text with 'quotes' and é" }, k => new { K = k, V = "" }, k => new { K = k, V = (string?)null },
+            k => new { K = k, V = "a lone \ud800 surrogate, then \udc00 its low half alone" }, k => new { K = k, V = new string('x', 3000) + "é" },
             k => new { K = k, V = new byte[] { 1, 2, 3 } }, k => new { K = k, V = 1.5 }, k => new { K = k, V = 12.25m },
             k => new { K = k, V = (short)-3, W = (byte)200 }, k => new { K = k, V = 0.25f }, k => new { K = k, V = (double?)null },
 
