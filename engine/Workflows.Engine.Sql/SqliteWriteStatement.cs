@@ -12,8 +12,9 @@ namespace Workflows.Engine.Sql;
 /// <summary>
 /// A write a session keeps prepared, bound and run by SQLite's own calls: through Microsoft.Data.Sqlite every run of
 /// a statement made a data reader, a binder per parameter, a UTF-8 copy of each parameter's name and of each text value,
-/// an upper-case string of each uuid and a box of each number (a commit's 15–25 statements, 200–400 parameters: issue
-/// 19). Here the parameters are found once per statement and parameter type, and each run binds the values from the row object without a copy on the heap (text and uuids are encoded on the stack).
+/// an upper-case string of each uuid and a box of each number, for every parameter of every write of a commit (issue
+/// 19). Here the parameters are found once per statement and parameter type, and each run binds the row object's
+/// values without a copy on the heap (text and uuids are encoded on the stack, a long text in a pooled buffer).
 /// </summary>
 /// <remarks>
 /// Values are stored exactly as Microsoft.Data.Sqlite stores them (which is how Dapper's reads expect them): a uuid as
