@@ -12,16 +12,22 @@ namespace Workflows.Bench;
 /// frequency): read it as a rough figure only.
 /// </summary>
 /// <remarks>
-/// SQLite's statements are not counted here (the driver reports none): count its <c>sqlite3_prepare_v2</c> and
-/// <c>sqlite3_step</c> calls from outside, e.g. with <c>perf probe -x libe_sqlite3.so sqlite3_prepare_v2</c> and
-/// <c>perf stat</c> over two invocations that differ only in <c>--commands</c>.
+/// On SQLite the statements run through the store's prepared statements (<c>SqliteSessions</c>) are counted here; any
+/// run past them (Dapper on a connection of its own) is not: count <c>sqlite3_prepare_v2</c> and <c>sqlite3_step</c> from
+/// outside for the whole, e.g. with <c>perf probe -x libe_sqlite3.so sqlite3_prepare_v2</c> and <c>perf stat</c> over two
+/// invocations that differ only in <c>--commands</c>. With <c>--allocations N</c> the N types most allocated during the
+/// counted commands are listed, from the runtime's allocation sampling (<see cref="AllocationSampler"/>). Under
+/// <c>perf</c>, <see cref="PerfControl"/> keeps its counts and samples to the counted commands.
 /// </remarks>
 internal static class CommandCostBenchmark
 {
-    public static async Task RunAsync(SqlProvider provider, string server, int commands, int warmUp)
+    public static async Task RunAsync(SqlProvider provider, string server, int commands, int warmUp, int allocations = 0)
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
         var (engine, _) = await MigrationBenchmark.LibraryComplaintsAsync(db.Store);
+        s_sessions = (engine.Store as SqlWorkflowStore)?.Sessions;
+        using var sampler = allocations > 0 ? new AllocationSampler() : null;
+        s_sampler = sampler;
 
         // Every kind of command first, so that each is compiled and tiered before it is counted.
         for (var round = 0; round < 3; round++)
@@ -43,7 +49,28 @@ internal static class CommandCostBenchmark
         Console.WriteLine("|---|---:|---:|---:|");
         Console.WriteLine($"| bytes allocated | {starts.Bytes:N0} | {completions.Bytes:N0} | {claims.Bytes:N0} |");
         Console.WriteLine($"| CPU time (rough on a shared machine) | {starts.CpuMicroseconds:N0} µs | {completions.CpuMicroseconds:N0} µs | {claims.CpuMicroseconds:N0} µs |");
+        if (s_sessions is not null)
+        {
+            Console.WriteLine($"| statements run through the store's prepared statements | {starts.Statements:N1} | {completions.Statements:N1} | {claims.Statements:N1} |");
+            Console.WriteLine($"| of which prepared | {starts.Prepared:N1} | {completions.Prepared:N1} | {claims.Prepared:N1} |");
+        }
+
+        if (sampler is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"Types most allocated during the counted commands (the runtime's allocation ticks, ~100 KB each, {commands * 3} commands):");
+            Console.WriteLine();
+            Console.WriteLine("| type | share of the sampled bytes | ticks |");
+            Console.WriteLine("|---|---:|---:|");
+            foreach (var (type, share, ticks) in sampler.Top(allocations))
+            {
+                Console.WriteLine($"| `{type}` | {share:P1} | {ticks} |");
+            }
+        }
     }
+
+    private static SqliteSessions? s_sessions;
+    private static AllocationSampler? s_sampler;
 
     private static readonly Dictionary<string, object?> RegistrationForm = new() { ["category"] = "billing", ["amount"] = 50, ["summary"] = "overcharged" };
 
@@ -66,11 +93,14 @@ internal static class CommandCostBenchmark
         }
     }
 
-    private sealed record Cost(double Bytes, double CpuMicroseconds);
+    private sealed record Cost(double Bytes, double CpuMicroseconds, double Statements, double Prepared);
 
     private static async Task<Cost> MeasureAsync(int count, Func<int, Task> command)
     {
         var process = Process.GetCurrentProcess();
+        var (prepared, reused) = (s_sessions?.Prepared ?? 0, s_sessions?.Reused ?? 0);
+        s_sampler?.Start();
+        PerfControl.Enable();
         var bytes = GC.GetTotalAllocatedBytes(precise: true);
         process.Refresh();
         var cpu = process.TotalProcessorTime;
@@ -79,9 +109,14 @@ internal static class CommandCostBenchmark
             await command(i);
         }
 
+        PerfControl.Disable();
         process.Refresh();
-        return new Cost(
+        var cost = new Cost(
             (GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)count,
-            (process.TotalProcessorTime - cpu).TotalMicroseconds / count);
+            (process.TotalProcessorTime - cpu).TotalMicroseconds / count,
+            ((s_sessions?.Prepared ?? 0) - prepared + (s_sessions?.Reused ?? 0) - reused) / (double)count,
+            ((s_sessions?.Prepared ?? 0) - prepared) / (double)count);
+        s_sampler?.Stop();
+        return cost;
     }
 }

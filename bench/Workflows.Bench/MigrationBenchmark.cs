@@ -114,7 +114,11 @@ internal static class MigrationBenchmark
         }, "bench");
         foreach (var decision in Processes.JourneyLibrary.Decisions)
         {
-            await engine.Deployments.DeployAsync(decision.Xml);
+            // A branch runs only approved decision versions: unapproved, every complaint would stop at its first business rule task.
+            foreach (var deployed in (await engine.Deployments.DeployAsync(decision.Xml)).Decisions)
+            {
+                await engine.Decisions.ApproveAsync(deployed.DecisionId, deployed.Version, "bench-reviewer", "the benchmark's standard");
+            }
         }
 
         await engine.Deployments.DeployAsync(complaint);

@@ -38,7 +38,7 @@ internal sealed partial class SqlWorkflowStore
         var failed = true;
         try
         {
-            await using var transaction = await _dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
             await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, FailureInjection, ct), changes).ConfigureAwait(false);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             failed = false;
@@ -65,6 +65,10 @@ internal sealed partial class SqlWorkflowStore
 
         return (await OpenAsync(ct).ConfigureAwait(false), null);
     }
+
+    // A session's transaction keeps its BEGIN and COMMIT prepared with its other statements.
+    private Task<DbTransaction> BeginCommitAsync(DbConnection connection, SqliteSession? session, CancellationToken ct) =>
+        session is not null ? Task.FromResult(session.BeginWrite()) : _dialect.BeginWriteAsync(connection, ct);
 
     private async Task CloseAfterCommitAsync(DbConnection connection, SqliteSession? session, bool failed)
     {
@@ -137,7 +141,7 @@ internal sealed partial class SqlWorkflowStore
     private async Task<Exception?[]> WriteGroupAsync(List<PendingCommit> group, DbConnection connection, SqliteSession? session)
     {
         var outcomes = new Exception?[group.Count];
-        await using var transaction = await _dialect.BeginWriteAsync(connection, CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await BeginCommitAsync(connection, session, CancellationToken.None).ConfigureAwait(false);
         var savepoints = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
         for (var i = 0; i < group.Count; i++)
         {

@@ -1,4 +1,3 @@
-using Dapper;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
@@ -6,29 +5,23 @@ namespace Workflows.Engine.Sql;
 // Version approvals, rollout plans and each process's active-rollout lock (migration 0015).
 internal sealed partial class SqlWorkflowStore
 {
-    public async ValueTask<IReadOnlyList<(string Json, long Revision)>> GetRolloutsAsync(string? processId, int max, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition(
+    // Read by every business rule task (which decision version its branch's rollout stands at): through a session on
+    // SQLite, its statement kept prepared.
+    public async ValueTask<IReadOnlyList<(string Json, long Revision)>> GetRolloutsAsync(string? processId, int max, CancellationToken ct) =>
+        await RowsAsync<(string, long)>(
             _dialect.Top($"definition, revision FROM wf_rollouts{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY created_at DESC, id DESC", "@max"),
-            new { processId, max }, cancellationToken: ct)).ConfigureAwait(false);
-        return rows.ToList();
-    }
+            new { processId, max }, ct).ConfigureAwait(false);
 
     public async ValueTask<(string Json, long Revision)?> GetRolloutAsync(Guid id, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(string, long)>(new CommandDefinition(
-            "SELECT definition, revision FROM wf_rollouts WHERE id = @id", new { id = id.ToString("D") }, cancellationToken: ct)).ConfigureAwait(false);
-        return rows.Select(r => ((string, long)?)r).FirstOrDefault();
+        var rows = await RowsAsync<(string, long)>("SELECT definition, revision FROM wf_rollouts WHERE id = @id", new { id = id.ToString("D") }, ct).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
     }
 
     public async ValueTask<Guid?> GetActiveRolloutAsync(string processId, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var id = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT rollout_id FROM wf_rollout_locks WHERE process_id = @processId", new { processId }, cancellationToken: ct)).ConfigureAwait(false);
-        return id is null ? null : Guid.Parse(id);
+        var ids = await RowsAsync<string>("SELECT rollout_id FROM wf_rollout_locks WHERE process_id = @processId", new { processId }, ct).ConfigureAwait(false);
+        return ids.Count == 0 || ids[0] is not { } id ? null : Guid.Parse(id);
     }
 
     public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetApprovalsAsync(string? processId, CancellationToken ct)

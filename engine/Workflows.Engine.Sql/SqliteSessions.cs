@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 using System.Linq.Expressions;
 using System.Reflection;
@@ -157,12 +158,25 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
     /// <summary>Whether it was used since the last sweep.</summary>
     public bool Used { get; set; }
 
+    /// <summary>
+    /// Begins a write transaction (<c>BEGIN IMMEDIATE</c>) whose statements, its savepoints' and its end's included, stay
+    /// prepared like the others: Microsoft.Data.Sqlite's own transaction prepares its <c>BEGIN</c> and <c>COMMIT</c>
+    /// anew each time (the last 2 preparations of every commit, issue 19).
+    /// </summary>
+    public DbTransaction BeginWrite() => new SessionTransaction(this);
+
     /// <summary>Runs <paramref name="sql"/> once with <paramref name="parameters"/> (an object whose properties are the parameters); returns the rows it changed.</summary>
     public int Execute(string sql, object? parameters, DbTransaction? transaction)
     {
         if (Statement(sql, parameters) is not { } statement)
         {
-            return connection.Execute(sql, parameters, transaction); // a list to expand: Dapper writes the statement
+            // A list to expand: Dapper writes the statement (inside a session's transaction, the connection has none of its own).
+            return connection.Execute(sql, parameters, transaction as SqliteTransaction);
+        }
+
+        if (statement.Write(connection) is { } write && write.TryExecute(parameters, out var affected))
+        {
+            return affected;
         }
 
         statement.Bind(parameters, transaction);
@@ -209,7 +223,7 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
     {
         foreach (var statement in _statements.Values)
         {
-            statement.Command.Dispose();
+            statement.Dispose();
         }
 
         _statements.Clear();
@@ -234,7 +248,7 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         {
             foreach (var old in _statements.Values)
             {
-                old.Command.Dispose();
+                old.Dispose();
             }
 
             _statements.Clear();
@@ -252,17 +266,41 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
     [GeneratedRegex(@"[@:$](\w+)")]
     private static partial Regex ParameterName();
 
-    /// <summary>A command kept prepared, with its parameters made for the last type of parameter object it ran with.</summary>
-    private sealed class PreparedStatement(SqliteCommand command, HashSet<string> names)
+    /// <summary>
+    /// A command kept prepared, with its parameters made for the last type of parameter object it ran with; a write runs
+    /// through its <see cref="SqliteWriteStatement"/> instead where it can (the command is then never prepared).
+    /// </summary>
+    private sealed class PreparedStatement(SqliteCommand command, HashSet<string> names) : IDisposable
     {
         private Type? _boundType;
         private (SqliteParameter Parameter, Func<object, object?> Read)[] _bound = [];
+        private SqliteWriteStatement? _write;
+        private bool _writePrepared;
 
         public SqliteCommand Command => command;
 
+        /// <summary>The statement prepared for writes on first use; null when its text is more than one statement.</summary>
+        public SqliteWriteStatement? Write(SqliteConnection connection)
+        {
+            if (!_writePrepared)
+            {
+                _writePrepared = true;
+                _write = SqliteWriteStatement.Prepare(connection, command.CommandText);
+            }
+
+            return _write;
+        }
+
+        public void Dispose()
+        {
+            _write?.Dispose();
+            command.Dispose();
+        }
+
         public void Bind(object? parameters, DbTransaction? transaction)
         {
-            command.Transaction = (SqliteTransaction?)transaction;
+            // A session's own transaction is no SqliteTransaction: the connection then has none, and neither has the command.
+            command.Transaction = transaction as SqliteTransaction;
             if (parameters is null)
             {
                 if (_boundType is not null)
@@ -288,6 +326,91 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             foreach (var (parameter, read) in _bound)
             {
                 parameter.Value = read(parameters) ?? DBNull.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A write transaction run by the session's prepared statements. SQLite may roll a transaction back by itself on some
+    /// errors (a full disk, an I/O error): a rollback or a dispose then finds none to end and leaves it at that, and a
+    /// commit fails as SQLite fails it (no transaction is active), so such a transaction never commits half.
+    /// </summary>
+    private sealed class SessionTransaction : DbTransaction
+    {
+        private readonly SqliteSession _session;
+        private bool _ended;
+
+        public SessionTransaction(SqliteSession session)
+        {
+            _session = session;
+            session.Execute("BEGIN IMMEDIATE", null, null);
+        }
+
+        public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
+
+        protected override DbConnection DbConnection => _session.Connection;
+
+        public override void Commit()
+        {
+            End();
+            try
+            {
+                _session.Execute("COMMIT", null, null);
+            }
+            catch (SqliteException)
+            {
+                // A commit SQLite refused (busy, an I/O error) leaves the transaction open: it is not left to the next user.
+                try
+                {
+                    RollbackIfOpen();
+                }
+                catch (SqliteException)
+                {
+                    // The session is closed as failed (SqliteSessions.Return), which rolls back whatever is left.
+                }
+
+                throw;
+            }
+        }
+
+        public override void Rollback()
+        {
+            End();
+            RollbackIfOpen();
+        }
+
+        public override void Save(string savepointName) => _session.Execute("SAVEPOINT " + savepointName, null, null);
+
+        public override void Rollback(string savepointName) => _session.Execute("ROLLBACK TO " + savepointName, null, null);
+
+        public override void Release(string savepointName) => _session.Execute("RELEASE " + savepointName, null, null);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_ended)
+            {
+                _ended = true;
+                RollbackIfOpen();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void End()
+        {
+            if (_ended)
+            {
+                throw new InvalidOperationException("the transaction has already been committed or rolled back");
+            }
+
+            _ended = true;
+        }
+
+        private void RollbackIfOpen()
+        {
+            if (_session.Connection.State == ConnectionState.Open && SQLitePCL.raw.sqlite3_get_autocommit(_session.Connection.Handle) == 0)
+            {
+                _session.Execute("ROLLBACK", null, null);
             }
         }
     }

@@ -45,7 +45,12 @@ public sealed class SqliteSessionTests
             k => new { K = k, V = Shade.Dark }, k => new { K = k, V = (Shade?)Shade.Dark }, k => new { K = k, V = (Shade?)null },
             k => new { K = k, V = 42L }, k => new { K = k, V = (long?)null }, k => new { K = k, V = 7 }, k => new { K = k, V = true }, k => new { K = k, V = false },
             k => new { K = k, V = "text with 'quotes' and é" }, k => new { K = k, V = "" }, k => new { K = k, V = (string?)null },
+            k => new { K = k, V = "a lone \ud800 surrogate, then \udc00 its low half alone" }, k => new { K = k, V = new string('x', 3000) + "é" },
             k => new { K = k, V = new byte[] { 1, 2, 3 } }, k => new { K = k, V = 1.5 }, k => new { K = k, V = 12.25m },
+            k => new { K = k, V = (short)-3, W = (byte)200 }, k => new { K = k, V = 0.25f }, k => new { K = k, V = (double?)null },
+
+            // Types the session's own binding leaves to the driver: the statement runs through Microsoft.Data.Sqlite.
+            k => new { K = k, V = new DateTimeOffset(2026, 12, 5, 4, 30, 0, TimeSpan.FromHours(1)) }, k => new { K = k, V = TimeSpan.FromMinutes(90) },
         ];
         var sessions = _store!.Sessions!;
         var session = await sessions.RentAsync(default);
@@ -87,6 +92,71 @@ public sealed class SqliteSessionTests
             Assert.That(again, Is.EqualTo(new[] { "a" }), "the prepared read bound anew");
             Assert.That(sessions.Prepared, Is.EqualTo(2), "the insert and the read by key, once each; the list's statement is Dapper's");
             Assert.That(sessions.Reused, Is.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public async Task A_session_transaction_keeps_its_statements_prepared_and_ends_as_asked()
+    {
+        const string insert = "INSERT INTO t (k, v) VALUES (@k, @v)";
+        var sessions = _store!.Sessions!;
+        var session = await sessions.RentAsync(default);
+        for (var k = 0; k < 3; k++)
+        {
+            using var committed = session.BeginWrite();
+            session.Execute(insert, new { k, v = "kept" }, committed);
+            committed.Commit();
+        }
+
+        var prepared = sessions.Prepared;
+        using (var abandoned = session.BeginWrite())
+        {
+            session.Execute(insert, new { k = 10, v = "never committed: rolled back as the transaction is disposed" }, abandoned);
+        }
+
+        using (var savepoint = session.BeginWrite())
+        {
+            session.Execute(insert, new { k = 20, v = "kept" }, savepoint);
+            savepoint.Save("wf_test");
+            session.Execute(insert, new { k = 21, v = "rolled back to the savepoint" }, savepoint);
+            savepoint.Rollback("wf_test");
+            savepoint.Release("wf_test");
+            savepoint.Commit();
+        }
+
+        sessions.Return(session);
+        await using var connection = await _store.OpenAsync(default);
+        var stored = (await connection.QueryAsync<(long K, string V)>("SELECT k, v FROM t ORDER BY k")).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(prepared, Is.EqualTo(3), "BEGIN IMMEDIATE, the insert and COMMIT, each prepared once for three transactions");
+            Assert.That(stored.Select(r => r.K), Is.EqualTo(new long[] { 0, 1, 2, 20 }));
+            Assert.That(stored.Select(r => r.V).Distinct(), Is.EqualTo(new[] { "kept" }));
+        }
+    }
+
+    [Test]
+    public async Task A_write_that_breaks_a_constraint_fails_with_sqlites_error_and_its_statement_runs_again()
+    {
+        await using (var connection = await _store!.OpenAsync(default))
+        {
+            await connection.ExecuteAsync("CREATE UNIQUE INDEX t_k ON t (k)");
+        }
+
+        var sessions = _store.Sessions!;
+        var session = await sessions.RentAsync(default);
+        session.Execute("INSERT INTO t (k, v) VALUES (@k, @v)", new { k = 1, v = "first" }, null);
+        var duplicate = Assert.Throws<SqliteException>(() => session.Execute("INSERT INTO t (k, v) VALUES (@k, @v)", new { k = 1, v = "again" }, null));
+        var next = session.Execute("INSERT INTO t (k, v) VALUES (@k, @v)", new { k = 2, v = "next" }, null);
+        var updated = session.Execute("UPDATE t SET v = @v WHERE k = @k", new { k = 3, v = "nobody" }, null);
+        sessions.Return(session);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(duplicate!.SqliteErrorCode, Is.EqualTo(19), "SQLITE_CONSTRAINT, which the store reads as a row that exists");
+            Assert.That(duplicate.Message, Does.Contain("UNIQUE"));
+            Assert.That(next, Is.EqualTo(1), "the statement was reset after its failure");
+            Assert.That(updated, Is.Zero, "an update that matched nothing says so");
         }
     }
 
