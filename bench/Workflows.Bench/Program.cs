@@ -13,7 +13,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 //   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 1,8,32,128]
-//       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll]
+//       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll] [--port N]
 //       [--settings "Workflows__Store__GroupCommit=false;…"]   (the host must be built: dotnet build -c Release host)
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -76,5 +76,6 @@ static Workflows.Bench.Http.HttpLoadOptions HttpOptions(Dictionary<string, strin
     return new(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
         List("clients", "1,8,32,128"), List("agents", "1,8,20"), Int("tasks", "10000"), TimeSpan.FromSeconds(Int("seconds", "10")), TimeSpan.FromSeconds(Int("warmup-seconds", "180")), Int("fill-clients", "32"),
         Int("queries", "300"), TimeSpan.FromSeconds(Int("flush-seconds", "2")),
-        options.TryGetValue("host", out var host) ? Path.GetFullPath(host) : Workflows.Bench.Http.HostUnderTest.DefaultDll(), settings);
+        options.TryGetValue("host", out var host) ? Path.GetFullPath(host) : Workflows.Bench.Http.HostUnderTest.DefaultDll(), settings,
+        options.TryGetValue("port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : null);
 }

@@ -29,10 +29,14 @@ internal static class TaskForm
 {
     private static readonly JsonSerializerOptions s_read = new() { PropertyNameCaseInsensitive = true };
 
+    // The wf:form fields as the rows keep them, written once per task definition of a parsed model (immutable, shared by
+    // every instance of its version) rather than once per task opened: 1.9 % of the host's CPU on HTTP starts.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<UserTaskDefinition, string> s_fieldsJson = new();
+
     /// <summary>The form the task row keeps; null when the task has none.</summary>
     public static string? ToJson(UserTaskDefinition spec) =>
         spec.FormFields.Count > 0
-            ? JsonSerializer.Serialize(spec.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values, f.Min, f.Max, f.MinLength, f.MaxLength, f.Pattern }))
+            ? s_fieldsJson.GetValue(spec, static s => JsonSerializer.Serialize(s.FormFields.Select(f => new { f.Id, f.Label, f.Type, f.Required, f.Values, f.Min, f.Max, f.MinLength, f.MaxLength, f.Pattern })))
             : spec.CamundaForm?.Json;
 
     /// <summary>Whether the row's form is a Camunda Form (form-js JSON) rather than the engine's own fields.</summary>

@@ -140,12 +140,20 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>A client with a token of exactly these claims (no token id added).</summary>
     public HttpClient WithTokenOf(params (string Type, string Value)[] claims)
     {
-        _ = Factory.Services; // a development key's file is written as the host builds
-        var key = _signingKey ?? File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim();
         var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue(key, claims));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Issue(SigningKey(), claims));
         _clients["token:" + Guid.NewGuid()] = client;
         return client;
+    }
+
+    /// <summary>A token of these claims (and an id) valid from <paramref name="notBefore"/> to <paramref name="expires"/>, signed with the host's key.</summary>
+    public string TokenValid(DateTime notBefore, DateTime expires, params (string Type, string Value)[] claims) =>
+        TestTokens.Issue(SigningKey(), TestTokens.WithId(claims), notBefore, expires);
+
+    private string SigningKey()
+    {
+        _ = Factory.Services; // a development key's file is written as the host builds
+        return _signingKey ?? File.ReadAllText(Path.Combine(Directory, "signing-key.dev")).Trim();
     }
 
     public async ValueTask DisposeAsync()
@@ -175,11 +183,13 @@ internal sealed class TestHost : IAsyncDisposable
 internal static class TestTokens
 {
     /// <summary>A token of exactly <paramref name="claims"/>, valid for half an hour, signed with <paramref name="key"/> (base 64).</summary>
-    public static string Issue(string key, IEnumerable<(string Type, string Value)> claims)
+    public static string Issue(string key, IEnumerable<(string Type, string Value)> claims) => Issue(key, claims, DateTime.UtcNow, DateTime.UtcNow.AddMinutes(30));
+
+    /// <summary>A token of exactly <paramref name="claims"/>, valid from <paramref name="notBefore"/> to <paramref name="expires"/>.</summary>
+    public static string Issue(string key, IEnumerable<(string Type, string Value)> claims, DateTime notBefore, DateTime expires)
     {
         var signing = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(key));
-        var now = DateTime.UtcNow;
-        var token = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken("workflows", "workflows", claims.Select(c => new System.Security.Claims.Claim(c.Type, c.Value)), now, now.AddMinutes(30),
+        var token = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken("workflows", "workflows", claims.Select(c => new System.Security.Claims.Claim(c.Type, c.Value)), notBefore, expires,
             new Microsoft.IdentityModel.Tokens.SigningCredentials(signing, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256));
         return new System.IdentityModel.Tokens.Jwt.JwtSecurityTokenHandler().WriteToken(token);
     }

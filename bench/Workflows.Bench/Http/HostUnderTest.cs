@@ -47,11 +47,12 @@ internal sealed class HostUnderTest : IAsyncDisposable
     /// Starts the host at <paramref name="hostDll"/> on a fresh store of <paramref name="provider"/> with
     /// <paramref name="settings"/> (environment-variable form) beyond the store's, and waits until it is ready.
     /// </summary>
-    public static async Task<HostUnderTest> StartAsync(string hostDll, SqlProvider provider, string server, IReadOnlyDictionary<string, string> settings)
+    /// <remarks>It listens on <paramref name="port"/>, or on a free port when none is given (on a shared machine, the port its user was given).</remarks>
+    public static async Task<HostUnderTest> StartAsync(string hostDll, SqlProvider provider, string server, IReadOnlyDictionary<string, string> settings, int? port = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-load-").FullName;
         var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        var url = new Uri($"http://127.0.0.1:{port ?? FreePort()}/");
         var start = new ProcessStartInfo("dotnet", [hostDll])
         {
             WorkingDirectory = Path.GetDirectoryName(hostDll)!,
@@ -105,6 +106,19 @@ internal sealed class HostUnderTest : IAsyncDisposable
 
         return host;
     }
+
+    /// <summary>
+    /// The CPU time the host's process has used so far (user and system, all its threads): per request, the count that
+    /// holds on a machine others load, where a rate does not.
+    /// </summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    /// <summary>The host's process id (to sample it with perf).</summary>
+    public int ProcessId => _process.Id;
 
     /// <summary>The host's build output in this repository (Release), or a clear message of how to make it.</summary>
     public static string DefaultDll()

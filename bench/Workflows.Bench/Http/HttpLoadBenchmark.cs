@@ -20,7 +20,8 @@ internal sealed record HttpLoadOptions(
     int Queries,
     TimeSpan FlushDuration,
     string HostDll,
-    IReadOnlyDictionary<string, string> Settings);
+    IReadOnlyDictionary<string, string> Settings,
+    int? Port = null);
 
 /// <summary>
 /// Issue 19 item 7: the product measured through HTTP as its users meet it. Each run starts the built host on a fresh
@@ -51,25 +52,26 @@ internal static class HttpLoadBenchmark
     private static async Task<RunResult> RunOnceAsync(HttpLoadOptions options)
     {
         var result = new RunResult();
-        await using var host = await HostUnderTest.StartAsync(options.HostDll, options.Provider, options.Server, options.Settings);
+        await using var host = await HostUnderTest.StartAsync(options.HostDll, options.Provider, options.Server, options.Settings, options.Port);
         using var client = new LoadClient(host.Url, host.SigningKey);
         var flushDirectory = options.Provider == SqlProvider.Sqlite ? host.Directory : Path.GetTempPath();
         result.FlushBefore = Machine.FlushRate(flushDirectory, options.FlushDuration);
-        Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushBefore:N0} (load {Machine.LoadAverage()})");
+        Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushBefore:N0} (load {Machine.LoadAverage()}); host process {host.ProcessId} at {host.Url}");
 
         var started = await WarmUpAsync(options, client);
 
         foreach (var clients in options.StartClients)
         {
             var load = Machine.LoadAverage();
+            var cpu = host.CpuTime();
             var (tally, elapsed) = await Tally.RunAsync(clients, Tally.For(options.PhaseDuration), async (_, t) => Started(t, await client.StartComplaintAsync()));
             started += tally.Ok;
-            result.Add($"start, {clients} client{(clients == 1 ? "" : "s")}", "instances/s", tally, elapsed, load);
+            result.Add($"start, {clients} client{(clients == 1 ? "" : "s")}", "instances/s", tally, elapsed, load, host.CpuTime() - cpu);
         }
 
-        await FillAsync(options, client, result, started);
+        await FillAsync(options, client, result, started, host);
         await QueriesAsync(options, client, result);
-        await AgentsAsync(options, client, result);
+        await AgentsAsync(options, client, result, host);
 
         result.FlushAfter = Machine.FlushRate(flushDirectory, options.FlushDuration);
         Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushAfter:N0} (load {Machine.LoadAverage()})");
@@ -108,16 +110,17 @@ internal static class HttpLoadBenchmark
     }
 
     /// <summary>Starts complaints until <see cref="HttpLoadOptions.OpenTasks"/> wait at registration, then counts them back.</summary>
-    private static async Task FillAsync(HttpLoadOptions options, LoadClient client, RunResult result, long started)
+    private static async Task FillAsync(HttpLoadOptions options, LoadClient client, RunResult result, long started, HostUnderTest host)
     {
         var missing = options.OpenTasks - started;
         if (missing > 0)
         {
             var load = Machine.LoadAverage();
+            var cpu = host.CpuTime();
             var (tally, elapsed) = await Tally.RunAsync(options.FillClients, Tally.Times(missing), async (_, t) => Started(t, await client.StartComplaintAsync()));
             Fail(tally, "fill starts");
             started += tally.Ok;
-            result.Add($"fill to {options.OpenTasks:N0} open tasks, {options.FillClients} clients", "instances/s", tally, elapsed, load);
+            result.Add($"fill to {options.OpenTasks:N0} open tasks, {options.FillClients} clients", "instances/s", tally, elapsed, load, host.CpuTime() - cpu);
         }
 
         // Each complaint waits at its registration task: the supervisor's list, paged to the end, must hold them all.
@@ -170,7 +173,7 @@ internal static class HttpLoadBenchmark
     /// Agents (tokens of their own) loop next-task + complete for a phase each. A task next-task hands to two agents, a
     /// completion refused, or a completion its instance's history does not show exactly once by its agent, is reported.
     /// </summary>
-    private static async Task AgentsAsync(HttpLoadOptions options, LoadClient client, RunResult result)
+    private static async Task AgentsAsync(HttpLoadOptions options, LoadClient client, RunResult result, HostUnderTest host)
     {
         var handed = new ConcurrentDictionary<Guid, string>();
         var completed = new ConcurrentDictionary<Guid, (string Agent, Guid Instance)>();
@@ -180,7 +183,9 @@ internal static class HttpLoadBenchmark
             var tokens = Enumerable.Range(1, count).Select(client.Agent).ToArray();
             var nexts = new ConcurrentBag<double>();
             var completions = new ConcurrentBag<double>();
+            var commands = await client.CommandCountsAsync();
             var load = Machine.LoadAverage();
+            var cpu = host.CpuTime();
             var (tally, elapsed) = await Tally.RunAsync(count, Tally.For(options.PhaseDuration), async (agent, t) =>
             {
                 var name = $"load-agent-{agent + 1:D2}";
@@ -220,7 +225,10 @@ internal static class HttpLoadBenchmark
                 t.Succeeded(next.Milliseconds + done.Milliseconds);
             });
             var label = $"{count} agent{(count == 1 ? "" : "s")}, next-task + complete";
-            result.Add(label, "loops/s", tally, elapsed, load);
+            result.Add(label, "loops/s", tally, elapsed, load, host.CpuTime() - cpu);
+            var after = await client.CommandCountsAsync();
+            Console.WriteLine("    engine commands in the phase: " + string.Join(", ", after.Where(c => c.Value > commands.GetValueOrDefault(c.Key))
+                .OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Machine.Invariant($"{c.Key} {c.Value - commands.GetValueOrDefault(c.Key):N0}"))));
             result.AddLatencies($"{count} agent{(count == 1 ? "" : "s")}: next-task", [.. nexts.Order()]);
             result.AddLatencies($"{count} agent{(count == 1 ? "" : "s")}: complete", [.. completions.Order()]);
         }

@@ -76,6 +76,30 @@ internal sealed class LoadClient : IDisposable
         _ => "{}",
     };
 
+    /// <summary>
+    /// The engine's commands so far by name and outcome (<c>workflows.commands</c> at <c>/metrics</c>): how many claims
+    /// an agent phase lost to another agent (outcome <c>failed</c>) or to the row version (<c>conflict</c>).
+    /// </summary>
+    public async Task<Dictionary<string, double>> CommandCountsAsync()
+    {
+        // The exporter keeps a scrape for a moment: wait it out so that the counts are the phase's last.
+        await Task.Delay(1_500);
+        using var response = await _http.GetAsync(new Uri("metrics", UriKind.Relative));
+        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, "^workflows_commands_total\\{(?<labels>[^}]*)\\} (?<count>[0-9.e+]+)");
+            if (match.Success)
+            {
+                var labels = System.Text.RegularExpressions.Regex.Matches(match.Groups["labels"].Value, "(command|outcome)=\"([^\"]*)\"").Select(m => m.Groups[2].Value);
+                var key = string.Join(' ', labels);
+                counts[key] = counts.GetValueOrDefault(key) + double.Parse(match.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return counts;
+    }
+
     public void Dispose() => _http.Dispose();
 
     private async Task<Answer> SendAsync(HttpMethod method, string path, string token, string? body, HttpStatusCode expected, bool keepBody)

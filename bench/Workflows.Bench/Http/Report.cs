@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Workflows.Bench.Http;
 
 /// <summary>One measure of one run: its rate (when it has one), latency percentiles, counts and the load it ran under.</summary>
-internal sealed record Measure(string Name, string Unit, double? Rate, double P50, double P99, long Ok, long Errors, long Empty, string? FirstError, string Load);
+internal sealed record Measure(string Name, string Unit, double? Rate, double P50, double P99, long Ok, long Errors, long Empty, string? FirstError, string Load, double? HostCpuMs = null);
 
 /// <summary>Everything one run measured, in the order it measured it.</summary>
 internal sealed class RunResult
@@ -18,12 +18,15 @@ internal sealed class RunResult
 
     public string Verification { get; set; } = "";
 
-    public void Add(string name, string unit, Tally tally, TimeSpan elapsed, string load)
+    // hostCpu: the host process's CPU time over the phase, when measured; reported per successful step.
+    public void Add(string name, string unit, Tally tally, TimeSpan elapsed, string load, TimeSpan? hostCpu = null)
     {
         var latencies = tally.Latencies;
-        var measure = new Measure(name, unit, tally.Ok / elapsed.TotalSeconds, P(latencies, 0.5), P(latencies, 0.99), tally.Ok, tally.Errors, tally.Empty, tally.FirstError, load);
+        double? cpuMs = hostCpu is { } cpu && tally.Ok > 0 ? cpu.TotalMilliseconds / tally.Ok : null;
+        var measure = new Measure(name, unit, tally.Ok / elapsed.TotalSeconds, P(latencies, 0.5), P(latencies, 0.99), tally.Ok, tally.Errors, tally.Empty, tally.FirstError, load, cpuMs);
         Measures.Add(measure);
-        Console.WriteLine(Machine.Invariant($"  {name}: {measure.Rate:N0} {unit}, p50 {measure.P50:N1} ms, p99 {measure.P99:N1} ms ({tally.Ok:N0} ok, {tally.Errors} failed{(tally.Empty > 0 ? $", {tally.Empty} empty next-task" : "")}; load {load})"));
+        var cpuText = cpuMs is { } ms ? Machine.Invariant($"; host CPU {ms:N2} ms each") : "";
+        Console.WriteLine(Machine.Invariant($"  {name}: {measure.Rate:N0} {unit}, p50 {measure.P50:N1} ms, p99 {measure.P99:N1} ms ({tally.Ok:N0} ok, {tally.Errors} failed{(tally.Empty > 0 ? $", {tally.Empty} empty next-task" : "")}{cpuText}; load {load})"));
         if (tally.FirstError is not null)
         {
             Console.WriteLine($"    first failure: {tally.FirstError}");
@@ -45,8 +48,8 @@ internal static class Report
         Console.WriteLine(Machine.Invariant($"Medians of {runs.Count} runs ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average now {Machine.LoadAverage()}); store {options.Provider}"));
         Console.WriteLine(Machine.Invariant($"fdatasync/s, before / after each run: {string.Join(", ", runs.Select(r => $"{r.FlushBefore:N0} / {r.FlushAfter:N0}"))}; median {Shapes.Median(runs.SelectMany(r => new[] { r.FlushBefore, r.FlushAfter })):N0}"));
         Console.WriteLine();
-        Console.WriteLine("| measure | rate (median) | p50 | p99 | rate per run | failed | load average (1, 5, 15 min) per run |");
-        Console.WriteLine("|---|---:|---:|---:|---|---:|---|");
+        Console.WriteLine("| measure | rate (median) | p50 | p99 | host CPU each (median) | rate per run | failed | load average (1, 5, 15 min) per run |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---|");
         foreach (var name in runs[0].Measures.Select(m => m.Name))
         {
             var measures = runs.Select(r => r.Measures.FirstOrDefault(m => m.Name == name)).OfType<Measure>().ToList();
@@ -54,7 +57,8 @@ internal static class Report
             var perRun = measures[0].Rate is null ? "" : string.Join(" / ", measures.Select(m => m.Rate!.Value.ToString("N0", CultureInfo.InvariantCulture)));
             var failed = measures.Sum(m => m.Errors) + (measures.Sum(m => m.Empty) > 0 ? $" ({measures.Sum(m => m.Empty)} empty)" : "");
             var loads = string.Join(" / ", measures.Select(m => m.Load).Where(l => l.Length > 0));
-            Console.WriteLine(Machine.Invariant($"| {name} | {rate} | {Shapes.Median(measures.Select(m => m.P50)):N1} ms | {Shapes.Median(measures.Select(m => m.P99)):N1} ms | {perRun} | {failed} | {loads} |"));
+            var cpu = measures.All(m => m.HostCpuMs is not null) ? Machine.Invariant($"{Shapes.Median(measures.Select(m => m.HostCpuMs!.Value)):N2} ms") : "";
+            Console.WriteLine(Machine.Invariant($"| {name} | {rate} | {Shapes.Median(measures.Select(m => m.P50)):N1} ms | {Shapes.Median(measures.Select(m => m.P99)):N1} ms | {cpu} | {perRun} | {failed} | {loads} |"));
         }
 
         Console.WriteLine();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Parameters;
@@ -22,8 +23,27 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
     // Read once per command: a fan-out over many versions reads the branches once.
     private IReadOnlyList<Branch>? _all;
 
-    public static Branch Read(string json, long revision) =>
-        (JsonSerializer.Deserialize<Branch>(json, BranchJson) ?? throw new InvalidDataException("a stored branch is empty")) with { Revision = revision };
+    // The branches as last parsed, by their stored JSON: every start still reads its branch's row (a change made on any
+    // node counts at the next start), but parses it only when the row is not one parsed before. A pure function of the
+    // row's text, so there is nothing to invalidate; a Branch is immutable, so one parse serves every command.
+    private static readonly ConcurrentDictionary<string, Branch> s_parsed = new(StringComparer.Ordinal);
+    private const int MaxParsed = 1_024;
+
+    public static Branch Read(string json, long revision)
+    {
+        if (!s_parsed.TryGetValue(json, out var branch))
+        {
+            branch = (JsonSerializer.Deserialize<Branch>(json, BranchJson) ?? throw new InvalidDataException("a stored branch is empty")) with { Revision = revision };
+            if (s_parsed.Count >= MaxParsed)
+            {
+                s_parsed.Clear();
+            }
+
+            s_parsed[json] = branch;
+        }
+
+        return branch.Revision == revision ? branch : branch with { Revision = revision };
+    }
 
     public static string Write(Branch branch) => JsonSerializer.Serialize(branch, BranchJson);
 

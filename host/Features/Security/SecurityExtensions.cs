@@ -120,9 +120,16 @@ internal static partial class SecurityExtensions
         builder.Services.AddSingleton(sp => new TokenIssuer(key, options, sp.GetRequiredService<TimeProvider>()));
         builder.AddWorkflowsWebProtection(options);
 
+        // The validator reads the system clock (IdentityModel's own clock cannot be set from here), and so does its cache.
+        var validated = new ValidatedTokens(new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { MapInboundClaims = false }, TimeProvider.System);
+        builder.Services.AddSingleton(validated);
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
+            // A token found valid is not decoded and checked again on its next request (ValidatedTokens); the checks
+            // below (revoked at sign-out, one jti, one branch) still run on every request.
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(validated);
             // A refused token is 401 with a bare "Bearer" challenge: why it was refused is the server's log's business.
             jwt.IncludeErrorDetails = false;
             // The web pages carry the same token in a cookie (HttpOnly, SameSite=Strict), so that a page itself is

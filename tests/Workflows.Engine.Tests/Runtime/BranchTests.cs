@@ -41,6 +41,45 @@ public sealed class BranchTests
     }
 
     [Test]
+    public async Task A_branch_changed_by_another_node_counts_at_this_node_s_next_start_and_changed_back_too()
+    {
+        // Two engines on one store, as two nodes on one database: a start parses its branch only when the stored row
+        // differs from the one it parsed before, and must never run on a branch as another node left it earlier.
+        var here = new ProcessTestHarness();
+        var there = new WorkflowEngine(here.Engine.Store, new WorkflowEngineOptions(), here.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await here.DeployAsync(Journey("v1"));
+        await here.DeployAsync(Journey("v2"));
+        await here.ApproveAsync("journey", 1);
+        await here.ApproveAsync("journey", 2);
+        var branch = new Branch("lyon-09", "Lyon Vaise")
+        {
+            Pins = new Dictionary<string, int> { ["journey"] = 1 },
+            Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 150 },
+        };
+        await here.Engine.Branches.SaveAsync(branch);
+
+        async Task<(int Version, object? Authority)> StartHereAsync()
+        {
+            var snapshot = await here.Engine.Queries.GetInstanceAsync(await here.Engine.Runtime.StartAsync(new StartInstance("journey") { Branch = "lyon-09" }));
+            return (snapshot.Version, ((Workflows.Engine.Feel.FeelContext)snapshot.Variables["branchSettings"]!)["frontDeskAuthority"]);
+        }
+
+        var first = await StartHereAsync();
+        await there.Branches.UpdateAsync("lyon-09", b => b with { Pins = new Dictionary<string, int> { ["journey"] = 2 }, Settings = new Dictionary<string, decimal> { ["frontDeskAuthority"] = 90 } });
+        var afterChange = await StartHereAsync();
+        await there.Branches.UpdateAsync("lyon-09", b => b with { Pins = branch.Pins, Settings = branch.Settings });
+        var afterChangeBack = await StartHereAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.EqualTo((1, (object?)150m)));
+            Assert.That(afterChange, Is.EqualTo((2, (object?)90m)), "the other node's change counts at this node's next start");
+            Assert.That(afterChangeBack, Is.EqualTo((1, (object?)150m)), "a row changed back to text parsed before is the branch as it is now");
+            Assert.That((await here.Engine.Branches.GetAsync("lyon-09")).Revision, Is.EqualTo(3), "the revision is the row's, not the earlier parse's");
+        }
+    }
+
+    [Test]
     public async Task A_branch_cannot_pin_a_version_that_is_not_deployed_and_nothing_is_saved()
     {
         var h = new ProcessTestHarness();
