@@ -23,11 +23,13 @@ internal static class CommandCostBenchmark
 {
     public static async Task RunAsync(SqlProvider provider, string server, int commands, int warmUp, int allocations = 0)
     {
+        _ = NpgsqlCounts.Now; // listening before Npgsql's meter is made
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
         var (engine, _) = await MigrationBenchmark.LibraryComplaintsAsync(db.Store);
         s_sessions = (engine.Store as SqlWorkflowStore)?.Sessions;
         using var sampler = allocations > 0 ? new AllocationSampler() : null;
         s_sampler = sampler;
+        s_server = provider == SqlProvider.PostgreSql ? new ServerCpu(db.Store.ConnectionString) : null;
 
         // Every kind of command first, so that each is compiled and tiered before it is counted.
         for (var round = 0; round < 3; round++)
@@ -53,6 +55,14 @@ internal static class CommandCostBenchmark
         {
             Console.WriteLine($"| statements run through the store's prepared statements | {starts.Statements:N1} | {completions.Statements:N1} | {claims.Statements:N1} |");
             Console.WriteLine($"| of which prepared | {starts.Prepared:N1} | {completions.Prepared:N1} | {claims.Prepared:N1} |");
+        }
+
+        if (provider == SqlProvider.PostgreSql)
+        {
+            Console.WriteLine($"| Npgsql commands and batches run (a round trip each; COMMIT not included) | {starts.Commands:N2} | {completions.Commands:N2} | {claims.Commands:N2} |");
+            Console.WriteLine($"| bytes sent to the server | {starts.BytesWritten:N0} | {completions.BytesWritten:N0} | {claims.BytesWritten:N0} |");
+            Console.WriteLine($"| bytes read from the server | {starts.BytesRead:N0} | {completions.BytesRead:N0} | {claims.BytesRead:N0} |");
+            Console.WriteLine($"| CPU time of the database's server processes (rough) | {starts.ServerMicroseconds:N0} µs | {completions.ServerMicroseconds:N0} µs | {claims.ServerMicroseconds:N0} µs |");
         }
 
         if (sampler is not null)
@@ -93,13 +103,17 @@ internal static class CommandCostBenchmark
         }
     }
 
-    private sealed record Cost(double Bytes, double CpuMicroseconds, double Statements, double Prepared);
+    private static ServerCpu? s_server;
+
+    private sealed record Cost(double Bytes, double CpuMicroseconds, double Statements, double Prepared, double Commands, double BytesWritten, double BytesRead, double ServerMicroseconds);
 
     private static async Task<Cost> MeasureAsync(int count, Func<int, Task> command)
     {
         var process = Process.GetCurrentProcess();
         var (prepared, reused) = (s_sessions?.Prepared ?? 0, s_sessions?.Reused ?? 0);
         s_sampler?.Start();
+        var server = s_server is null ? null : await s_server.ReadAsync();
+        var npgsql = NpgsqlCounts.Now;
         PerfControl.Enable();
         var bytes = GC.GetTotalAllocatedBytes(precise: true);
         process.Refresh();
@@ -111,11 +125,15 @@ internal static class CommandCostBenchmark
 
         PerfControl.Disable();
         process.Refresh();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        var (commands, written, read) = NpgsqlCounts.Now - npgsql;
+        var serverNs = server is null ? 0 : ServerCpu.Spent(server, await s_server!.ReadAsync());
         var cost = new Cost(
-            (GC.GetTotalAllocatedBytes(precise: true) - bytes) / (double)count,
+            allocated / (double)count,
             (process.TotalProcessorTime - cpu).TotalMicroseconds / count,
             ((s_sessions?.Prepared ?? 0) - prepared + (s_sessions?.Reused ?? 0) - reused) / (double)count,
-            ((s_sessions?.Prepared ?? 0) - prepared) / (double)count);
+            ((s_sessions?.Prepared ?? 0) - prepared) / (double)count,
+            commands / (double)count, written / (double)count, read / (double)count, serverNs / 1000.0 / count);
         s_sampler?.Stop();
         return cost;
     }

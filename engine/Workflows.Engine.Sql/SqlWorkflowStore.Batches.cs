@@ -146,12 +146,9 @@ internal sealed partial class SqlWorkflowStore
             return;
         }
 
-        var updated = await w.RowsAsync("batch-items", "UPDATE wf_batch_items SET status = @Status, detail = @Detail, at = @At, lease_owner = NULL, lease_until = NULL WHERE id = @ItemId AND status = 0",
-            part.Results, r => new { r.ItemId, Status = (int)r.Status, r.Detail, At = r.At.UtcTicks }).ConfigureAwait(false);
-        if (updated != part.Results.Count)
-        {
-            throw new ConcurrencyConflictException($"a batch item of {string.Join(", ", part.Results.Select(r => r.ItemId))} was done by another command");
-        }
+        await w.RowsAsync("batch-items", "UPDATE wf_batch_items SET status = @Status, detail = @Detail, at = @At, lease_owner = NULL, lease_until = NULL WHERE id = @ItemId AND status = 0",
+            part.Results, r => new { r.ItemId, Status = (int)r.Status, r.Detail, At = r.At.UtcTicks },
+            new CommitGuard(part.Results.Count, () => new ConcurrencyConflictException($"a batch item of {string.Join(", ", part.Results.Select(r => r.ItemId))} was done by another command"))).ConfigureAwait(false);
     }
 
     private sealed class BatchRow

@@ -39,7 +39,13 @@ internal sealed partial class SqlWorkflowStore
         try
         {
             await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
-            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, FailureInjection, ct), changes).ConfigureAwait(false);
+            await using var batch = PostgresCommitBatch.For(connection, transaction);
+            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes).ConfigureAwait(false);
+            if (batch is not null)
+            {
+                await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
+            }
+
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             failed = false;
             return true;
@@ -94,7 +100,7 @@ internal sealed partial class SqlWorkflowStore
     /// would have alone. A fault of the store itself (read-only, full, away) or of the commit fails the whole group:
     /// nothing was written, and nobody is released as durable.
     /// </remarks>
-    private async Task FlushGroupAsync(List<PendingCommit> group)
+    internal async Task FlushGroupAsync(List<PendingCommit> group)
     {
         var remaining = group;
         while (remaining.Count > 0)
@@ -142,6 +148,7 @@ internal sealed partial class SqlWorkflowStore
     {
         var outcomes = new Exception?[group.Count];
         await using var transaction = await BeginCommitAsync(connection, session, CancellationToken.None).ConfigureAwait(false);
+        await using var batch = PostgresCommitBatch.For(connection, transaction);
         var savepoints = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
         for (var i = 0; i < group.Count; i++)
         {
@@ -152,7 +159,8 @@ internal sealed partial class SqlWorkflowStore
                 continue;
             }
 
-            var w = new SqlCommit(_dialect, connection, transaction, session, FailureInjection, CancellationToken.None);
+            var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
+            batch?.Owner = i;
             if (savepoints)
             {
                 await w.SavepointAsync("SAVEPOINT wf_command").ConfigureAwait(false);
@@ -168,20 +176,24 @@ internal sealed partial class SqlWorkflowStore
             }
             catch (Exception e) when (!SqlStoreFaults.IsUnavailable(e))
             {
-                outcomes[i] = _dialect.IsUniqueViolation(e) ? CommitGuards.RowExists(e.Message) : _dialect.IsConflict(e) ? new ConcurrencyConflictException(e.Message) : e;
+                outcomes[i] = Outcome(e);
                 if (!savepoints || !await TryRollBackToAsync(transaction).ConfigureAwait(false))
                 {
-                    // The transaction cannot go on past this change set: the ones before it and after it are written again without it.
-                    for (var j = 0; j < group.Count; j++)
-                    {
-                        if (j != i && outcomes[j] is null)
-                        {
-                            outcomes[j] = GroupAborted.Instance;
-                        }
-                    }
-
-                    return outcomes;
+                    return WithoutOthers(outcomes, i);
                 }
+            }
+        }
+
+        if (batch is not null)
+        {
+            try
+            {
+                await batch.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CommitBatchException e)
+            {
+                outcomes[e.Owner] = Outcome(e.InnerException!);
+                return WithoutOthers(outcomes, e.Owner);
             }
         }
 
@@ -190,6 +202,23 @@ internal sealed partial class SqlWorkflowStore
         {
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             LargestGroup = Math.Max(LargestGroup, written);
+        }
+
+        return outcomes;
+    }
+
+    private Exception Outcome(Exception e) =>
+        _dialect.IsUniqueViolation(e) ? CommitGuards.RowExists(e.Message) : _dialect.IsConflict(e) ? new ConcurrencyConflictException(e.Message) : e;
+
+    // The transaction cannot go on past the change set that failed: the ones before it and after it are written again without it.
+    private static Exception?[] WithoutOthers(Exception?[] outcomes, int failed)
+    {
+        for (var j = 0; j < outcomes.Length; j++)
+        {
+            if (j != failed && outcomes[j] is null)
+            {
+                outcomes[j] = GroupAborted.Instance;
+            }
         }
 
         return outcomes;
@@ -240,7 +269,12 @@ internal sealed partial class SqlWorkflowStore
     }
 
     /// <summary>The writes of one commit: its connection and transaction, and the failure injection between them.</summary>
-    private sealed class SqlCommit(SqlDialect dialect, DbConnection connection, DbTransaction transaction, SqliteSession? session, Func<string, Task>? failureInjection, CancellationToken ct)
+    /// <remarks>
+    /// On PostgreSQL the writes are gathered into one batch (<see cref="PostgresCommitBatch"/>), run when the commit
+    /// (or the group) has written everything: a guarded write says what it must affect (<see cref="CommitGuard"/>)
+    /// rather than reading the count, which is known only then.
+    /// </remarks>
+    private sealed class SqlCommit(SqlDialect dialect, DbConnection connection, DbTransaction transaction, SqliteSession? session, PostgresCommitBatch? batch, Func<string, Task>? failureInjection, CancellationToken ct)
     {
         public SqlDialect Dialect => dialect;
 
@@ -251,17 +285,24 @@ internal sealed partial class SqlWorkflowStore
         /// </summary>
         public bool IndexesByColumn => dialect.Provider == SqlProvider.Sqlite;
 
-        /// <summary>Runs one statement; returns the rows it affected.</summary>
-        public async Task<int> ExecAsync(string step, string sql, object? parameters)
+        /// <summary>Runs one statement (on PostgreSQL: adds it to the commit's batch); with a guard, fails unless it affects the rows expected.</summary>
+        public async Task ExecAsync(string step, string sql, object? parameters, CommitGuard? guard = null)
         {
             if (failureInjection is not null)
             {
                 await failureInjection(step).ConfigureAwait(false);
             }
 
-            return session is not null
+            if (batch is not null)
+            {
+                batch.Add(sql, parameters, guard);
+                return;
+            }
+
+            var affected = session is not null
                 ? session.Execute(sql, parameters, transaction)
                 : await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct)).ConfigureAwait(false);
+            guard?.Check(affected);
         }
 
         /// <summary>Takes or releases the savepoint a change set of a group is written after (SQLite: see <see cref="FlushGroupAsync"/>).</summary>
@@ -271,13 +312,14 @@ internal sealed partial class SqlWorkflowStore
 
         /// <summary>
         /// One statement per row, skipped when there is nothing to write; the dialect sends them its own
-        /// cheapest way. Returns how many rows the statements affected.
+        /// cheapest way (PostgreSQL: into the commit's batch). With a guard, fails unless they affect the rows expected.
         /// </summary>
-        public async Task<int> RowsAsync<T>(string step, string sql, IReadOnlyCollection<T> rows, Func<T, object> parameters)
+        public async Task RowsAsync<T>(string step, string sql, IReadOnlyCollection<T> rows, Func<T, object> parameters, CommitGuard? guard = null)
         {
             if (rows.Count == 0)
             {
-                return 0;
+                guard?.Check(0);
+                return;
             }
 
             if (failureInjection is not null)
@@ -286,9 +328,16 @@ internal sealed partial class SqlWorkflowStore
             }
 
             var values = rows.Select(parameters).ToList();
-            return session is not null
+            if (batch is not null)
+            {
+                batch.AddRows(sql, values, guard);
+                return;
+            }
+
+            var affected = session is not null
                 ? session.ExecuteRows(sql, values, transaction)
                 : await dialect.ExecuteRowsAsync(connection, transaction, sql, values, ct).ConfigureAwait(false);
+            guard?.Check(affected);
         }
 
         /// <summary>Deletes rows by id, one statement per chunk of ids, under every driver's parameter limit.</summary>

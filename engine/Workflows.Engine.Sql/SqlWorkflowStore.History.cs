@@ -54,7 +54,7 @@ internal sealed partial class SqlWorkflowStore
         }
     }
 
-    private static Task<int> WriteHistoryAsync(SqlCommit w, ChangeSet changes) =>
+    private static Task WriteHistoryAsync(SqlCommit w, ChangeSet changes) =>
         w.RowsAsync("history", "INSERT INTO wf_history_commands (instance_id, at, events) VALUES (@InstanceId, @At, @Events)",
             HistoryEvents.Rows(changes.History), row => row);
 }

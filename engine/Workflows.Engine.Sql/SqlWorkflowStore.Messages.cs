@@ -126,13 +126,10 @@ internal sealed partial class SqlWorkflowStore
     {
         foreach (var l in changes.StartLocksReleased)
         {
-            if (await w.ExecAsync("start-lock-released", """
+            await w.ExecAsync("start-lock-released", """
                 DELETE FROM wf_message_start_locks
                 WHERE process_id = @ProcessId AND correlation_key = @CorrelationKey AND instance_id = @InstanceId AND revision = @Revision
-                """, l).ConfigureAwait(false) != 1)
-            {
-                throw CommitGuards.StartLockMoved(l);
-            }
+                """, l, new CommitGuard(1, () => CommitGuards.StartLockMoved(l))).ConfigureAwait(false);
         }
 
         await w.RowsAsync("start-locks-freed", """
@@ -144,13 +141,10 @@ internal sealed partial class SqlWorkflowStore
 
         foreach (var l in changes.StartLocksTouched)
         {
-            if (await w.ExecAsync("start-lock-touched", """
+            await w.ExecAsync("start-lock-touched", """
                 UPDATE wf_message_start_locks SET revision = revision + 1
                 WHERE process_id = @ProcessId AND correlation_key = @CorrelationKey AND instance_id = @InstanceId
-                """, l).ConfigureAwait(false) != 1)
-            {
-                throw CommitGuards.StartLockMoved(l);
-            }
+                """, l, new CommitGuard(1, () => CommitGuards.StartLockMoved(l))).ConfigureAwait(false);
         }
     }
 }

@@ -54,10 +54,11 @@ internal sealed partial class SqlWorkflowStore
                 await w.ExecAsync("rollouts", "INSERT INTO wf_rollouts (id, process_id, definition, revision, created_at) VALUES (@id, @ProcessId, @Json, @Revision, @at)",
                     new { id, r.ProcessId, r.Json, r.Revision, at = r.CreatedAt.UtcTicks }).ConfigureAwait(false);
             }
-            else if (await w.ExecAsync("rollouts", "UPDATE wf_rollouts SET definition = @Json, revision = @Revision WHERE id = @id AND revision = @expected",
-                new { id, r.Json, r.Revision, expected }).ConfigureAwait(false) != 1)
+            else
             {
-                throw new ConcurrencyConflictException($"rollout {r.Id} changed since it was read (expected revision {expected})");
+                await w.ExecAsync("rollouts", "UPDATE wf_rollouts SET definition = @Json, revision = @Revision WHERE id = @id AND revision = @expected",
+                    new { id, r.Json, r.Revision, expected },
+                    new CommitGuard(1, () => new ConcurrencyConflictException($"rollout {r.Id} changed since it was read (expected revision {expected})"))).ConfigureAwait(false);
             }
         }
 

@@ -82,10 +82,11 @@ internal sealed partial class SqlWorkflowStore
                 await w.ExecAsync("branches", "DELETE FROM wf_branches WHERE id = @id", new { id }).ConfigureAwait(false);
                 await w.ExecAsync("branches", "INSERT INTO wf_branches (id, definition, revision) VALUES (@id, @json, @revision)", new { id, json, revision }).ConfigureAwait(false);
             }
-            else if (await w.ExecAsync("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected }).ConfigureAwait(false) != 1)
+            else
             {
                 // A read-modify-write holds only if nobody saved the branch since it was read.
-                throw new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})");
+                await w.ExecAsync("branches", "UPDATE wf_branches SET definition = @json, revision = @revision WHERE id = @id AND revision = @expected", new { id, json, revision, expected },
+                    new CommitGuard(1, () => new ConcurrencyConflictException($"branch {id} changed since it was read (expected revision {expected})"))).ConfigureAwait(false);
             }
         }
     }

@@ -276,14 +276,10 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State, @Branch, @CustomerId)
             """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
         var updates = instances.Where(i => i.Expected != 0).ToList();
-        var updated = await w.RowsAsync("instance-update", w.IndexesByColumn
+        await w.RowsAsync("instance-update", w.IndexesByColumn
                 ? "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, state = @State WHERE id = @Id AND row_version = @Expected"
                 : "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
-            updates, row => row).ConfigureAwait(false);
-        if (updated != updates.Count)
-        {
-            throw CommitGuards.InstancesMoved(updates.Select(u => u.Id).ToList());
-        }
+            updates, row => row, new CommitGuard(updates.Count, () => CommitGuards.InstancesMoved(updates.Select(u => u.Id).ToList()))).ConfigureAwait(false);
 
         if (w.IndexesByColumn)
         {
@@ -294,9 +290,9 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
                 """, updates, row => row).ConfigureAwait(false);
         }
 
-        if (changes.FiredTimer is { } fired && await w.ExecAsync("timer-fired", "DELETE FROM wf_timers WHERE id = @fired", new { fired }).ConfigureAwait(false) != 1)
+        if (changes.FiredTimer is { } fired)
         {
-            throw CommitGuards.TimerGone(fired);
+            await w.ExecAsync("timer-fired", "DELETE FROM wf_timers WHERE id = @fired", new { fired }, new CommitGuard(1, () => CommitGuards.TimerGone(fired))).ConfigureAwait(false);
         }
     }
 

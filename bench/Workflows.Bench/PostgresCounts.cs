@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+using Dapper;
+using Npgsql;
+
+namespace Workflows.Bench;
+
+/// <summary>
+/// The CPU time of the PostgreSQL server processes serving the benchmark's database (the server on this machine):
+/// each backend's time on a CPU from <c>/proc/PID/schedstat</c>, in nanoseconds, read through a connection of its
+/// own that is left out.
+/// </summary>
+internal sealed class ServerCpu(string connectionString)
+{
+    private readonly string _unpooled = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+
+    public async Task<Dictionary<int, long>> ReadAsync()
+    {
+        await using var connection = new NpgsqlConnection(_unpooled);
+        var pids = await connection.QueryAsync<int>(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        var spent = new Dictionary<int, long>();
+        foreach (var pid in pids)
+        {
+            if (File.Exists($"/proc/{pid}/schedstat"))
+            {
+                spent[pid] = long.Parse((await File.ReadAllTextAsync($"/proc/{pid}/schedstat")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return spent;
+    }
+
+    // A backend that began during the measure counts whole; one that ended during it is lost (the pool keeps them).
+    public static long Spent(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        after.Sum(a => a.Value - before.GetValueOrDefault(a.Key));
+}
+
+/// <summary>
+/// Npgsql's own counters (its "Npgsql" meter): the commands and batches it ran (one duration recorded per
+/// execution, so one per round trip but for the transaction's COMMIT, which it sends itself) and the bytes it
+/// wrote to and read from the server.
+/// </summary>
+internal readonly record struct NpgsqlCounts(long Commands, long BytesWritten, long BytesRead)
+{
+    private static long s_commands;
+    private static long s_written;
+    private static long s_read;
+    private static readonly MeterListener s_listener = Listen();
+
+    public static NpgsqlCounts Now
+    {
+        get
+        {
+            s_listener.RecordObservableInstruments();
+            return new(Interlocked.Read(ref s_commands), Interlocked.Read(ref s_written), Interlocked.Read(ref s_read));
+        }
+    }
+
+    public static NpgsqlCounts operator -(NpgsqlCounts a, NpgsqlCounts b) => new(a.Commands - b.Commands, a.BytesWritten - b.BytesWritten, a.BytesRead - b.BytesRead);
+
+    // Npgsql 10's "db.client.operation.duration" (before 10: "db.client.commands.duration"): one per command or batch run.
+    private static bool IsDuration(string name) => name.EndsWith(".duration", StringComparison.Ordinal) && !name.Contains("connection", StringComparison.Ordinal);
+
+    private static MeterListener Listen()
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Npgsql" && (IsDuration(instrument.Name) || instrument.Name.EndsWith("bytes_written", StringComparison.Ordinal) || instrument.Name.EndsWith("bytes_read", StringComparison.Ordinal)))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (IsDuration(instrument.Name))
+            {
+                Interlocked.Increment(ref s_commands);
+            }
+        });
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            Interlocked.Add(ref instrument.Name.EndsWith("bytes_written", StringComparison.Ordinal) ? ref s_written : ref s_read, value));
+        listener.Start();
+        return listener;
+    }
+}

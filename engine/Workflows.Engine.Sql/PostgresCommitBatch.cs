@@ -1,0 +1,284 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Workflows.Engine.Sql;
+
+/// <summary>
+/// A guarded write of a commit: the rows the statement (or all rows of one statement) must affect, and the failure to
+/// report when they affect another count (an instance moved on, a timer already fired).
+/// </summary>
+internal sealed record CommitGuard(int Expected, Func<Exception> Failure)
+{
+    /// <summary>Throws the guard's failure unless <paramref name="affected"/> is what was expected.</summary>
+    public void Check(int affected)
+    {
+        if (affected != Expected)
+        {
+            throw Failure();
+        }
+    }
+}
+
+/// <summary>
+/// A commit's writes on PostgreSQL gathered into one <see cref="NpgsqlBatch"/>, sent in one round trip when the commit
+/// has written everything (the transaction's <c>BEGIN</c> goes with it; only the <c>COMMIT</c> is a round trip of its
+/// own). Each write is sent as it was written before, one statement per row; its guard is checked on the rows it
+/// affected once the batch has run.
+/// </summary>
+/// <remarks>
+/// A group of change sets shares one batch: each write is marked with its change set (<see cref="Owner"/>), so that a
+/// failed guard or a statement the server refuses (a unique key, a deadlock) is charged to the change set that wrote it
+/// and the others are written again without it. Nothing runs before <see cref="ExecuteAsync"/>: a failure while the
+/// writes are being gathered leaves the database untouched. A guard that failed earlier in the batch than a statement
+/// the server refused is taken as the cause (the refused statement may have followed from it).
+/// </remarks>
+internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+{
+    private static readonly ConcurrentDictionary<(string Sql, Type Type), Binder> s_binders = new();
+    private static readonly ConcurrentDictionary<string, (string Sql, string[] Names)> s_positional = new(StringComparer.Ordinal);
+
+    private readonly NpgsqlBatch _batch = new(connection, transaction);
+    private readonly List<Write> _writes = [];
+
+    /// <summary>A batch for a commit on <paramref name="connection"/>, or null when it is not PostgreSQL's (the writes then run one by one).</summary>
+    public static PostgresCommitBatch? For(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) =>
+        connection is NpgsqlConnection postgres ? new PostgresCommitBatch(postgres, (NpgsqlTransaction)transaction) : null;
+
+    /// <summary>The change set of the group whose writes are being added (0 for a commit of one).</summary>
+    public int Owner { get; set; }
+
+    /// <summary>How many statements the batch holds.</summary>
+    public int Count => _batch.BatchCommands.Count;
+
+    /// <summary>Adds one statement, its parameters taken from <paramref name="parameters"/>' properties named in it.</summary>
+    public void Add(string sql, object? parameters, CommitGuard? guard)
+    {
+        var first = _batch.BatchCommands.Count;
+        _batch.BatchCommands.Add(Command(sql, parameters));
+        _writes.Add(new Write(Owner, first, 1, guard));
+    }
+
+    /// <summary>Adds the statement once for each row; the guard counts the rows affected by all of them.</summary>
+    public void AddRows(string sql, IReadOnlyList<object> rows, CommitGuard? guard)
+    {
+        var first = _batch.BatchCommands.Count;
+        foreach (var row in rows)
+        {
+            _batch.BatchCommands.Add(Command(sql, row));
+        }
+
+        _writes.Add(new Write(Owner, first, rows.Count, guard));
+    }
+
+    /// <summary>Runs every statement gathered, then checks the guards in the order they were written.</summary>
+    /// <exception cref="CommitBatchException">A guard failed, or the server refused a statement: names the change set.</exception>
+    public async Task ExecuteAsync(CancellationToken ct)
+    {
+        if (_batch.BatchCommands.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (!SqlStoreFaults.IsUnavailable(e))
+        {
+            var refused = Refused(e);
+            if (refused < 0)
+            {
+                // Not charged to a statement: the whole commit failed, as a failed COMMIT does.
+                throw;
+            }
+
+            throw GuardFailedBefore(refused) ?? new CommitBatchException(OwnerOf(refused), e);
+        }
+
+        if (GuardFailedBefore(_batch.BatchCommands.Count) is { } failed)
+        {
+            throw failed;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ExecuteAsync"/> for a commit of one change set: throws the guard's failure or the server's error itself.
+    /// </summary>
+    public async Task ExecuteAloneAsync(CancellationToken ct)
+    {
+        try
+        {
+            await ExecuteAsync(ct).ConfigureAwait(false);
+        }
+        catch (CommitBatchException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _batch.DisposeAsync();
+
+    // The statement the server refused: the one the exception names, else the first that did not complete (the server
+    // runs a batch's statements in order and skips the rest after an error; a completed one has its statement type).
+    private int Refused(PostgresException e)
+    {
+        if (e.BatchCommand is NpgsqlBatchCommand named && _batch.BatchCommands.IndexOf(named) is >= 0 and var index)
+        {
+            return index;
+        }
+
+        for (var i = 0; i < _batch.BatchCommands.Count; i++)
+        {
+            if (_batch.BatchCommands[i].StatementType == StatementType.Unknown)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private CommitBatchException? GuardFailedBefore(int end)
+    {
+        foreach (var write in _writes)
+        {
+            if (write.First + write.Count > end)
+            {
+                break;
+            }
+
+            if (write.Guard is not { } guard)
+            {
+                continue;
+            }
+
+            var affected = 0;
+            for (var i = write.First; i < write.First + write.Count; i++)
+            {
+                affected += _batch.BatchCommands[i].RecordsAffected;
+            }
+
+            if (affected != guard.Expected)
+            {
+                return new CommitBatchException(write.Owner, guard.Failure());
+            }
+        }
+
+        return null;
+    }
+
+    private int OwnerOf(int command)
+    {
+        foreach (var write in _writes)
+        {
+            if (command < write.First + write.Count)
+            {
+                return write.Owner;
+            }
+        }
+
+        return Owner;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, object? parameters)
+    {
+        var (positional, names) = s_positional.GetOrAdd(sql, static s =>
+        {
+            var (text, found) = StatementBatch.Positional(s);
+            return (text, found.ToArray());
+        });
+        var command = new NpgsqlBatchCommand(positional);
+        if (names.Length == 0)
+        {
+            return command;
+        }
+
+        ArgumentNullException.ThrowIfNull(parameters);
+        var binder = s_binders.GetOrAdd((positional, parameters.GetType()), static (key, names) => Binder.For(key.Type, names), names);
+        binder.Bind(parameters, command.Parameters);
+        return command;
+    }
+
+    private sealed record Write(int Owner, int First, int Count, CommitGuard? Guard);
+
+    /// <summary>
+    /// How one type of parameter object fills a statement's positional parameters: a compiled getter per parameter and
+    /// a declared type, so that a null has the same type as a value and the statement keeps one prepared signature.
+    /// </summary>
+    private sealed class Binder(Func<object, object?>[] getters, NpgsqlDbType?[] types)
+    {
+        private static readonly Dictionary<Type, NpgsqlDbType> s_types = new()
+        {
+            [typeof(Guid)] = NpgsqlDbType.Uuid,
+            [typeof(long)] = NpgsqlDbType.Bigint,
+            [typeof(int)] = NpgsqlDbType.Integer,
+            [typeof(short)] = NpgsqlDbType.Smallint,
+            [typeof(double)] = NpgsqlDbType.Double,
+            [typeof(bool)] = NpgsqlDbType.Boolean,
+            [typeof(string)] = NpgsqlDbType.Text,
+            [typeof(byte[])] = NpgsqlDbType.Bytea,
+        };
+
+        public static Binder For(Type type, string[] names)
+        {
+            var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+            var getters = new Func<object, object?>[names.Length];
+            var types = new NpgsqlDbType?[names.Length];
+            for (var i = 0; i < names.Length; i++)
+            {
+                var name = names[i];
+                var property = Array.Find(properties, p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new InvalidOperationException($"the parameters of a commit's statement have no value for @{name} ({type.Name})");
+                (getters[i], types[i]) = Getter(property);
+            }
+
+            return new Binder(getters, types);
+        }
+
+        public void Bind(object row, NpgsqlParameterCollection parameters)
+        {
+            for (var i = 0; i < getters.Length; i++)
+            {
+                var parameter = new NpgsqlParameter { Value = getters[i](row) ?? DBNull.Value };
+                if (types[i] is { } declared)
+                {
+                    parameter.NpgsqlDbType = declared;
+                }
+
+                parameters.Add(parameter);
+            }
+        }
+
+        // (object row) => (object?)((T)row).Property, an enum as its number (as Dapper sends it).
+        private static (Func<object, object?> Getter, NpgsqlDbType? Type) Getter(PropertyInfo property)
+        {
+            var row = Expression.Parameter(typeof(object), "row");
+            Expression value = Expression.Property(Expression.Convert(row, property.DeclaringType!), property);
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (type.IsEnum)
+            {
+                var number = Enum.GetUnderlyingType(type);
+                value = Expression.Convert(value, property.PropertyType == type ? number : typeof(Nullable<>).MakeGenericType(number));
+                type = number;
+            }
+
+            var getter = Expression.Lambda<Func<object, object?>>(Expression.Convert(value, typeof(object)), row).Compile();
+            return (getter, Declared(type));
+        }
+
+        private static NpgsqlDbType? Declared(Type type) =>
+            s_types.TryGetValue(type, out var declared) ? declared
+            : type.IsArray && type != typeof(byte[]) && s_types.TryGetValue(type.GetElementType()!, out var element) ? NpgsqlDbType.Array | element
+            : null;
+    }
+}
+
+/// <summary>A commit's batch failed: <see cref="Owner"/> is the change set charged with it, the inner exception why.</summary>
+internal sealed class CommitBatchException(int owner, Exception inner) : Exception(inner.Message, inner)
+{
+    /// <summary>The change set of the group (its index) whose write failed.</summary>
+    public int Owner => owner;
+}
