@@ -222,9 +222,17 @@ document.getElementById('deploy').addEventListener('click', async () => {
     const result = await api('/api/definitions', { method: 'POST', xml });
     showFindings(result.findings);
     drafts.deployed(at);
-    status.textContent = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
-    await refreshLibrary();
-    await showVersions();
+    const deployed = 'Deployed ' + result.processes.map(p => `${p.processId} version ${p.version}${p.isNew ? '' : ' (unchanged)'}`).join(', ');
+    // Said once the library and the version lists show the new version: Side by side or the rollout plan clicked
+    // right after it must find the version there.
+    try {
+      await refreshLibrary();
+      await showVersions();
+    } catch (e) {
+      status.textContent = `${deployed}; the version lists are not refreshed: ${e.message}`;
+      return;
+    }
+    status.textContent = deployed;
   } catch (e) {
     showFindings(e.problem?.findings || [], `Not deployed: ${e.message}`);
     status.textContent = `Not deployed: ${e.message}`;
