@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using static Workflows.Engine.Tests.Bpmn;
@@ -33,16 +34,29 @@ public abstract partial class SqlStoreSuite
         // The first commit is held at its first write until every command has made its reads and reached the commit:
         // the others pile up behind it and go in one group. The first task is completed twice at once, so one of the
         // two loses its row-version guard inside a group.
+        // A command that fails before it reaches the commit counts as arrived (it never will): the duplicate completion
+        // of the first task is refused at its read ("already completed") when, on PostgreSQL, another connection's
+        // group committed the first completion while the held one waits.
         var commands = tasks.Count + 1;
         var arrived = 0;
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.BeforeCommit = _ =>
+        var reachedCommit = new AsyncLocal<StrongBox<bool>>();
+        void Arrive()
         {
             if (Interlocked.Increment(ref arrived) >= commands)
             {
                 all.TrySetResult();
             }
+        }
 
+        store.BeforeCommit = _ =>
+        {
+            if (reachedCommit.Value is { } reached)
+            {
+                reached.Value = true;
+            }
+
+            Arrive();
             return Task.CompletedTask;
         };
         var held = 0;
@@ -55,8 +69,22 @@ public abstract partial class SqlStoreSuite
             }
         };
 
-        var completions = tasks.Select(id => Task.Run(() => engine.Tasks.CompleteAsync(id, null, "agent")))
-            .Append(Task.Run(() => engine.Tasks.CompleteAsync(tasks[0], null, "agent")))
+        async Task CompleteAsync(Guid task)
+        {
+            var reached = reachedCommit.Value = new StrongBox<bool>();
+            try
+            {
+                await engine.Tasks.CompleteAsync(task, null, "agent");
+            }
+            catch when (!reached.Value)
+            {
+                Arrive();
+                throw;
+            }
+        }
+
+        var completions = tasks.Select(id => Task.Run(() => CompleteAsync(id)))
+            .Append(Task.Run(() => CompleteAsync(tasks[0])))
             .ToList();
         var outcomes = new List<Exception?>();
         foreach (var completion in completions)
