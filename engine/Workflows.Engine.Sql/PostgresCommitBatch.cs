@@ -210,18 +210,6 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     /// </summary>
     private sealed class Binder(Func<object, object?>[] getters, NpgsqlDbType?[] types)
     {
-        private static readonly Dictionary<Type, NpgsqlDbType> s_types = new()
-        {
-            [typeof(Guid)] = NpgsqlDbType.Uuid,
-            [typeof(long)] = NpgsqlDbType.Bigint,
-            [typeof(int)] = NpgsqlDbType.Integer,
-            [typeof(short)] = NpgsqlDbType.Smallint,
-            [typeof(double)] = NpgsqlDbType.Double,
-            [typeof(bool)] = NpgsqlDbType.Boolean,
-            [typeof(string)] = NpgsqlDbType.Text,
-            [typeof(byte[])] = NpgsqlDbType.Bytea,
-        };
-
         public static Binder For(Type type, string[] names)
         {
             var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
@@ -266,13 +254,8 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
             }
 
             var getter = Expression.Lambda<Func<object, object?>>(Expression.Convert(value, typeof(object)), row).Compile();
-            return (getter, Declared(type));
+            return (getter, PostgresTypes.Declared(type));
         }
-
-        private static NpgsqlDbType? Declared(Type type) =>
-            s_types.TryGetValue(type, out var declared) ? declared
-            : type.IsArray && type != typeof(byte[]) && s_types.TryGetValue(type.GetElementType()!, out var element) ? NpgsqlDbType.Array | element
-            : null;
     }
 }
 
@@ -281,4 +264,29 @@ internal sealed class CommitBatchException(int owner, Exception inner) : Excepti
 {
     /// <summary>The change set of the group (its index) whose write failed.</summary>
     public int Owner => owner;
+}
+
+/// <summary>
+/// The PostgreSQL type a parameter of a CLR type is declared with, so that a null has the same type as a value and a
+/// statement keeps one prepared signature (the commit's batch and the dialect's row writes both declare them).
+/// </summary>
+internal static class PostgresTypes
+{
+    private static readonly Dictionary<Type, NpgsqlDbType> s_types = new()
+    {
+        [typeof(Guid)] = NpgsqlDbType.Uuid,
+        [typeof(long)] = NpgsqlDbType.Bigint,
+        [typeof(int)] = NpgsqlDbType.Integer,
+        [typeof(short)] = NpgsqlDbType.Smallint,
+        [typeof(double)] = NpgsqlDbType.Double,
+        [typeof(bool)] = NpgsqlDbType.Boolean,
+        [typeof(string)] = NpgsqlDbType.Text,
+        [typeof(byte[])] = NpgsqlDbType.Bytea,
+    };
+
+    /// <summary>The declared type of <paramref name="type"/> (an array of one of them included); null when Npgsql should infer it.</summary>
+    public static NpgsqlDbType? Declared(Type type) =>
+        s_types.TryGetValue(type, out var declared) ? declared
+        : type.IsArray && type != typeof(byte[]) && s_types.TryGetValue(type.GetElementType()!, out var element) ? NpgsqlDbType.Array | element
+        : null;
 }

@@ -222,16 +222,6 @@ internal sealed class PostgresDialect : SqlDialect
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_tuned = new(StringComparer.Ordinal);
 
-    private static readonly Dictionary<Type, NpgsqlTypes.NpgsqlDbType> s_types = new()
-    {
-        [typeof(Guid)] = NpgsqlTypes.NpgsqlDbType.Uuid,
-        [typeof(long)] = NpgsqlTypes.NpgsqlDbType.Bigint,
-        [typeof(int)] = NpgsqlTypes.NpgsqlDbType.Integer,
-        [typeof(double)] = NpgsqlTypes.NpgsqlDbType.Double,
-        [typeof(string)] = NpgsqlTypes.NpgsqlDbType.Text,
-        [typeof(byte[])] = NpgsqlTypes.NpgsqlDbType.Bytea,
-    };
-
     public override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(s_tuned.GetOrAdd(connectionString, Tune));
 
     // Every command repeats the same few statements: prepared once per connection they skip PostgreSQL's
@@ -288,7 +278,7 @@ internal sealed class PostgresDialect : SqlDialect
             foreach (var (value, type) in StatementBatch.Values(row, names))
             {
                 // A declared type for nulls too: the statement then has one signature and is prepared once.
-                command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = s_types.GetValueOrDefault(type, NpgsqlTypes.NpgsqlDbType.Unknown) });
+                command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = PostgresTypes.Declared(type) ?? NpgsqlTypes.NpgsqlDbType.Unknown });
             }
 
             batch.BatchCommands.Add(command);
