@@ -11,6 +11,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- decisions [--runs 5] [--evaluations 100000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- pages [--commands 500] [--warmup 2000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25]
+//   dotnet run -c Release --project bench/Workflows.Bench -- floor --provider sqlite|postgresql [--connection CS] [--runs 3] [--instances 20000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 //   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 1,8,32,128]
 //       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll] [--port N]
@@ -57,11 +58,15 @@ switch (command)
             int.Parse(options.GetValueOrDefault("commands", "500"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("warmup", "1500"), CultureInfo.InvariantCulture),
             int.Parse(options.GetValueOrDefault("allocations", "0"), CultureInfo.InvariantCulture));
         break;
+    case "floor":
+        await FloorBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
+            int.Parse(options.GetValueOrDefault("instances", "20000"), CultureInfo.InvariantCulture));
+        break;
     case "http":
         await Workflows.Bench.Http.HttpLoadBenchmark.RunAsync(HttpOptions(options, runs));
         break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff, decisions, pages, costs or http");
+        Console.Error.WriteLine($"unknown benchmark '{command}': use inmemory, persisted, servicelevels, search, migration, handoff, decisions, pages, costs, floor or http");
         return 2;
 }
 
