@@ -37,7 +37,7 @@ internal sealed class SqliteReadStatement : IDisposable
 
     // The reader last used, for the row type and first row's classes it was made for.
     private Type? _rowType;
-    private ulong _classes;
+    private UInt128 _classes;
     private Delegate? _reader;
 
     private SqliteReadStatement(sqlite3 db, sqlite3_stmt statement, long timeoutMilliseconds)
@@ -200,7 +200,7 @@ internal sealed class SqliteReadStatement : IDisposable
     // (which is how the driver types a column for Dapper, and Dapper converts every row's value from that type).
     private SqliteRowReader.Read<TRow>? Reader<TRow>(int count)
     {
-        ulong classes = 0;
+        UInt128 classes = 0;
         if (!SqliteRowReader.IsScalar(typeof(TRow)))
         {
             if (count > SqliteRowReader.MaxColumns)

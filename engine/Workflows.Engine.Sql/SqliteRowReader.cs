@@ -30,17 +30,17 @@ namespace Workflows.Engine.Sql;
 /// </remarks>
 internal static class SqliteRowReader
 {
-    /// <summary>The most columns a class's or a tuple's reader is made for (two bits of a <see langword="ulong"/> each).</summary>
-    public const int MaxColumns = 32;
+    /// <summary>The most columns a class's or a tuple's reader is made for (two bits each of the 128 in its key).</summary>
+    public const int MaxColumns = 64;
 
-    private static readonly ConcurrentDictionary<(Type Row, string Columns, ulong Classes, bool ApplyNulls), Delegate?> s_readers = new();
+    private static readonly ConcurrentDictionary<(Type Row, string Columns, UInt128 Classes, bool ApplyNulls), Delegate?> s_readers = new();
     private static readonly MethodInfo s_columnType = typeof(raw).GetMethod(nameof(raw.sqlite3_column_type))!;
 
     /// <summary>Makes the statement's current row; false when a value's class is not the column's (Dapper then reads).</summary>
     public delegate bool Read<TRow>(sqlite3_stmt statement, out TRow row);
 
     /// <summary>A column's class in the key of a reader (SQLite's type codes 1–4: integer, float, text, blob).</summary>
-    public static ulong Pack(int sqliteType, int column) => (ulong)(sqliteType - 1) << (2 * column);
+    public static UInt128 Pack(int sqliteType, int column) => (UInt128)(uint)(sqliteType - 1) << (2 * column);
 
     /// <summary>Whether Dapper reads the type as one value (the first column's), not as a row of members.</summary>
     public static bool IsScalar(Type type) => !IsValueTuple(type) && (!type.IsClass || type == typeof(string) || type.IsArray || type == typeof(object));
@@ -68,10 +68,10 @@ internal static class SqliteRowReader
     }
 
     /// <summary>The reader of <typeparamref name="TRow"/> from these columns (names joined by new lines) and classes; null when Dapper must read them.</summary>
-    public static Read<TRow>? For<TRow>(string columns, ulong classes) =>
+    public static Read<TRow>? For<TRow>(string columns, UInt128 classes) =>
         (Read<TRow>?)s_readers.GetOrAdd((typeof(TRow), columns, classes, SqlMapper.Settings.ApplyNullValues), static key => Make<TRow>(key.Columns, key.Classes, key.ApplyNulls));
 
-    private static Delegate? Make<TRow>(string columns, ulong classes, bool applyNulls)
+    private static Delegate? Make<TRow>(string columns, UInt128 classes, bool applyNulls)
     {
         var type = typeof(TRow);
         if (IsScalar(type))
@@ -95,7 +95,7 @@ internal static class SqliteRowReader
     }
 
     // The columns by position into the tuple's constructor (Dapper reads one column per element, up to the columns there are).
-    private static BlockExpression? Tuple(Type type, string[] names, ulong classes, ParameterExpression statement, ParameterExpression row, LabelTarget refused)
+    private static BlockExpression? Tuple(Type type, string[] names, UInt128 classes, ParameterExpression statement, ParameterExpression row, LabelTarget refused)
     {
         var elements = type.GetGenericArguments();
         if (elements.Length > 7 || names.Length > MaxColumns)
@@ -130,7 +130,7 @@ internal static class SqliteRowReader
     }
 
     // A new object, then each column into the member Dapper's type map names for it.
-    private static BlockExpression? Class(Type type, string[] names, ulong classes, bool applyNulls, ParameterExpression statement, ParameterExpression row, LabelTarget refused)
+    private static BlockExpression? Class(Type type, string[] names, UInt128 classes, bool applyNulls, ParameterExpression statement, ParameterExpression row, LabelTarget refused)
     {
         var map = SqlMapper.GetTypeMap(type);
         if (type.IsAbstract || names.Length > MaxColumns || typeof(ISupportInitialize).IsAssignableFrom(type) || map.FindExplicitConstructor() is not null)
@@ -365,7 +365,7 @@ internal static class SqliteRowReader
     private static MethodCallExpression Call(string method, params Expression[] arguments) =>
         Expression.Call(typeof(SqliteRowReader).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Static)!, arguments);
 
-    private static int Unpack(ulong classes, int column) => (int)((classes >> (2 * column)) & 3) + 1;
+    private static int Unpack(UInt128 classes, int column) => (int)(uint)((classes >> (2 * column)) & 3) + 1;
 
     private static Type ClrType(int sqliteType) => sqliteType switch
     {
