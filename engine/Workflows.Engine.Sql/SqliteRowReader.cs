@@ -274,73 +274,35 @@ internal static class SqliteRowReader
         : type == typeof(string) ? Expression.Call(value, typeof(double).GetMethod(nameof(double.ToString), [typeof(IFormatProvider)])!, Expression.Constant(CultureInfo.InvariantCulture, typeof(IFormatProvider)))
         : null;
 
-    // A single value: the first column's, as it is (Dapper's untyped parser hands the driver's value, cast to the type).
+    // A single value: the first column's, as it is (Dapper's untyped parser hands the driver's value, cast to the type,
+    // which fails for a value of any other class, and for a null unless the type takes one).
     private static Delegate? Scalar(Type type) =>
-        type == typeof(string) ? new Read<string?>(ScalarText)
-        : type == typeof(long) ? new Read<long>(ScalarInt64)
-        : type == typeof(long?) ? new Read<long?>(ScalarNullableInt64)
-        : type == typeof(double) ? new Read<double>(ScalarDouble)
-        : type == typeof(double?) ? new Read<double?>(ScalarNullableDouble)
-        : type == typeof(byte[]) ? new Read<byte[]?>(ScalarBlob)
-        : type == typeof(Guid) ? new Read<Guid>(ScalarUuid)
-        : type == typeof(Guid?) ? new Read<Guid?>(ScalarNullableUuid)
+        type == typeof(string) ? Single<string?>(nullable: true, (raw.SQLITE_TEXT, Text))
+        : type == typeof(long) ? Single(nullable: false, (raw.SQLITE_INTEGER, Int64))
+        : type == typeof(long?) ? Single<long?>(nullable: true, (raw.SQLITE_INTEGER, (s, i) => Int64(s, i)))
+        : type == typeof(double) ? Single(nullable: false, (raw.SQLITE_FLOAT, Double))
+        : type == typeof(double?) ? Single<double?>(nullable: true, (raw.SQLITE_FLOAT, (s, i) => Double(s, i)))
+        : type == typeof(byte[]) ? Single<byte[]?>(nullable: true, (raw.SQLITE_BLOB, Blob))
+        : type == typeof(Guid) && SqlMapper.HasTypeHandler(type) ? Single(nullable: false, (raw.SQLITE_TEXT, Uuid), (raw.SQLITE_BLOB, UuidOfBytes))
+        : type == typeof(Guid?) && SqlMapper.HasTypeHandler(type) ? Single<Guid?>(nullable: true, (raw.SQLITE_TEXT, (s, i) => Uuid(s, i)), (raw.SQLITE_BLOB, (s, i) => UuidOfBytes(s, i)))
         : null;
 
-    private static bool ScalarText(sqlite3_stmt statement, out string? row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_TEXT ? Text(statement, 0) : null;
-        return type is raw.SQLITE_TEXT or raw.SQLITE_NULL;
-    }
+    private static Read<T> Single<T>(bool nullable, params (int Class, Func<sqlite3_stmt, int, T> Read)[] reads) =>
+        (sqlite3_stmt statement, out T row) =>
+        {
+            var type = raw.sqlite3_column_type(statement, 0);
+            foreach (var (kind, read) in reads)
+            {
+                if (type == kind)
+                {
+                    row = read(statement, 0);
+                    return true;
+                }
+            }
 
-    private static bool ScalarInt64(sqlite3_stmt statement, out long row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_INTEGER ? Int64(statement, 0) : 0;
-        return type == raw.SQLITE_INTEGER;
-    }
-
-    private static bool ScalarNullableInt64(sqlite3_stmt statement, out long? row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_INTEGER ? Int64(statement, 0) : null;
-        return type is raw.SQLITE_INTEGER or raw.SQLITE_NULL;
-    }
-
-    private static bool ScalarDouble(sqlite3_stmt statement, out double row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_FLOAT ? Double(statement, 0) : 0;
-        return type == raw.SQLITE_FLOAT;
-    }
-
-    private static bool ScalarNullableDouble(sqlite3_stmt statement, out double? row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_FLOAT ? Double(statement, 0) : null;
-        return type is raw.SQLITE_FLOAT or raw.SQLITE_NULL;
-    }
-
-    private static bool ScalarBlob(sqlite3_stmt statement, out byte[]? row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_BLOB ? Blob(statement, 0) : null;
-        return type is raw.SQLITE_BLOB or raw.SQLITE_NULL;
-    }
-
-    private static bool ScalarUuid(sqlite3_stmt statement, out Guid row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_TEXT ? Uuid(statement, 0) : type == raw.SQLITE_BLOB ? UuidOfBytes(statement, 0) : default;
-        return type is raw.SQLITE_TEXT or raw.SQLITE_BLOB;
-    }
-
-    private static bool ScalarNullableUuid(sqlite3_stmt statement, out Guid? row)
-    {
-        var type = raw.sqlite3_column_type(statement, 0);
-        row = type == raw.SQLITE_TEXT ? Uuid(statement, 0) : type == raw.SQLITE_BLOB ? UuidOfBytes(statement, 0) : null;
-        return type is raw.SQLITE_TEXT or raw.SQLITE_BLOB or raw.SQLITE_NULL;
-    }
+            row = default!;
+            return nullable && type == raw.SQLITE_NULL;
+        };
 
     private static long Int64(sqlite3_stmt statement, int i) => raw.sqlite3_column_int64(statement, i);
 
