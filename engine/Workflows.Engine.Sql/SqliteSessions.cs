@@ -36,12 +36,16 @@ internal sealed class SqliteSessions(Func<CancellationToken, Task<DbConnection>>
     private int _generation;
     private long _prepared;
     private long _reused;
+    private long _readByDriver;
 
     /// <summary>How many statements the sessions prepared, for tests and benchmarks.</summary>
     public long Prepared => Interlocked.Read(ref _prepared);
 
     /// <summary>How many runs found their statement prepared already.</summary>
     public long Reused => Interlocked.Read(ref _reused);
+
+    /// <summary>How many reads of a prepared statement were left to the driver and Dapper (<see cref="SqliteReadStatement"/>), for tests and benchmarks.</summary>
+    public long ReadByDriver => Interlocked.Read(ref _readByDriver);
 
     public async ValueTask<SqliteSession> RentAsync(CancellationToken ct)
     {
@@ -109,6 +113,8 @@ internal sealed class SqliteSessions(Func<CancellationToken, Task<DbConnection>>
     }
 
     internal void Counted(bool prepared) => Interlocked.Increment(ref prepared ? ref _prepared : ref _reused);
+
+    internal void CountedByDriver() => Interlocked.Increment(ref _readByDriver);
 
     // Closes the sessions nobody used since the last sweep; the timer stops once none is left (and starts with the next).
     private void Sweep()
@@ -195,7 +201,10 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         return affected;
     }
 
-    /// <summary>The rows <paramref name="sql"/> reads, each mapped to <typeparamref name="TRow"/> as Dapper maps them.</summary>
+    /// <summary>
+    /// The rows <paramref name="sql"/> reads, each mapped to <typeparamref name="TRow"/> as Dapper maps them: stepped by
+    /// SQLite's own calls where they can be made so (<see cref="SqliteReadStatement"/>), else by the driver and Dapper.
+    /// </summary>
     public List<TRow> Query<TRow>(string sql, object? parameters)
     {
         if (Statement(sql, parameters) is not { } statement)
@@ -203,6 +212,27 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             return connection.Query<TRow>(sql, parameters).AsList();
         }
 
+        return statement.Read(connection) is { } read && read.TryQuery<TRow>(parameters, out var rows) ? rows : QueryByDriver<TRow>(statement, parameters);
+    }
+
+    /// <summary>The rows <paramref name="sql"/> reads through the driver's reader and Dapper's parser only, for tests that compare the two ways.</summary>
+    internal List<TRow> QueryByDriver<TRow>(string sql, object? parameters) =>
+        Statement(sql, parameters) is { } statement ? QueryByDriver<TRow>(statement, parameters) : connection.Query<TRow>(sql, parameters).AsList();
+
+    public void Dispose()
+    {
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
+        connection.Dispose();
+    }
+
+    private List<TRow> QueryByDriver<TRow>(PreparedStatement statement, object? parameters)
+    {
+        pool.CountedByDriver();
         statement.Bind(parameters, null);
         var rows = new List<TRow>();
         using var reader = statement.Command.ExecuteReader();
@@ -217,17 +247,6 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         }
 
         return rows;
-    }
-
-    public void Dispose()
-    {
-        foreach (var statement in _statements.Values)
-        {
-            statement.Dispose();
-        }
-
-        _statements.Clear();
-        connection.Dispose();
     }
 
     // The prepared statement for the text, made on first use; null for parameters only Dapper binds.
@@ -276,6 +295,8 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         private (SqliteParameter Parameter, Func<object, object?> Read)[] _bound = [];
         private SqliteWriteStatement? _write;
         private bool _writePrepared;
+        private SqliteReadStatement? _read;
+        private bool _readPrepared;
 
         public SqliteCommand Command => command;
 
@@ -291,8 +312,21 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             return _write;
         }
 
+        /// <summary>The statement prepared for reads on first use; null when its text is more than one statement or may write.</summary>
+        public SqliteReadStatement? Read(SqliteConnection connection)
+        {
+            if (!_readPrepared)
+            {
+                _readPrepared = true;
+                _read = SqliteReadStatement.Prepare(connection, command.CommandText);
+            }
+
+            return _read;
+        }
+
         public void Dispose()
         {
+            _read?.Dispose();
             _write?.Dispose();
             command.Dispose();
         }

@@ -39,8 +39,7 @@ internal sealed class SqliteWriteStatement : IDisposable
         _db = db;
         _timeoutMilliseconds = timeoutMilliseconds;
         _statement = statement;
-        var count = raw.sqlite3_bind_parameter_count(statement);
-        _names = string.Join('\n', Enumerable.Range(1, count).Select(i => raw.sqlite3_bind_parameter_name(statement, i).utf8_to_string()));
+        _names = ParameterNames(statement);
         _readOnly = raw.sqlite3_stmt_readonly(statement) != 0;
     }
 
@@ -77,7 +76,7 @@ internal sealed class SqliteWriteStatement : IDisposable
             var type = parameters.GetType();
             if (type != _boundType)
             {
-                _bind = s_binders.GetOrAdd((type, _names), static key => Binder(key.Type, key.Names));
+                _bind = BinderFor(type, _names);
                 _boundType = type;
             }
 
@@ -128,6 +127,17 @@ internal sealed class SqliteWriteStatement : IDisposable
     }
 
     public void Dispose() => _statement.Dispose();
+
+    /// <summary>The names of a prepared statement's parameters (<c>@Id\n@State…</c>), which <see cref="BinderFor"/> binds.</summary>
+    internal static string ParameterNames(sqlite3_stmt statement) =>
+        string.Join('\n', Enumerable.Range(1, raw.sqlite3_bind_parameter_count(statement)).Select(i => raw.sqlite3_bind_parameter_name(statement, i).utf8_to_string()));
+
+    /// <summary>
+    /// The binder, compiled once per parameter type and statement's parameter names, that binds every parameter from the
+    /// property of its name; null when one has no such property or is of a type not bound here (the driver binds those).
+    /// </summary>
+    internal static Action<sqlite3_stmt, object>? BinderFor(Type type, string names) =>
+        s_binders.GetOrAdd((type, names), static key => Binder(key.Type, key.Names));
 
     // Binds every parameter of the statement (its names, "@Id\n@State…") from the property of the same name; null when a
     // parameter has no property of that name or one of a type not bound here (the driver then runs it, or says what is missing).
@@ -214,7 +224,8 @@ internal sealed class SqliteWriteStatement : IDisposable
 
         var most = Encoding.UTF8.GetMaxByteCount(value.Length);
         byte[]? rented = null;
-        Span<byte> buffer = most <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(most));
+        // Only as much of the stack as the text may take: the runtime clears what is taken (a kilobyte per text bound was sampled).
+        Span<byte> buffer = most <= 1024 ? stackalloc byte[most] : (rented = ArrayPool<byte>.Shared.Rent(most));
         try
         {
             Check(raw.sqlite3_bind_text(statement, index, buffer[..Encoding.UTF8.GetBytes(value, buffer)]));
