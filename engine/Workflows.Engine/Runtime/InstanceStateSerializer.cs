@@ -25,6 +25,10 @@ internal static partial class InstanceStateSerializer
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    // Kept with the buffer and reset for each state, as every commit writes one.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     // Written and read to the same depth, far above any variable the engine accepts (ExecutionLimits.MaxVariableDepth):
     // System.Text.Json reads 64 levels by default and writes 1,000, which once let a state be committed that no command
     // could read again. A state deeper than this is not written at all (the command fails, nothing is committed).
@@ -37,9 +41,12 @@ internal static partial class InstanceStateSerializer
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        writer.Reset(buffer); // also after a write that failed half-way
         try
         {
-            Write(buffer, state);
+            Write(writer, state);
+            writer.Flush();
         }
         catch (InvalidOperationException e) when (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
         {
@@ -49,81 +56,78 @@ internal static partial class InstanceStateSerializer
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void Write(ArrayBufferWriter<byte> buffer, InstanceState state)
+    private static void Write(Utf8JsonWriter w, InstanceState state)
     {
-        using (var w = new Utf8JsonWriter(buffer, s_writerOptions))
+        w.WriteStartObject();
+        w.WriteNumber("fmt"u8, Format);
+        w.WriteNumber("next"u8, state.NextKey);
+        if (state.ParentElementKey is { } callKey)
         {
-            w.WriteStartObject();
-            w.WriteNumber("fmt", Format);
-            w.WriteNumber("next", state.NextKey);
-            if (state.ParentElementKey is { } callKey)
-            {
-                w.WriteNumber("callKey", callKey);
-            }
+            w.WriteNumber("callKey"u8, callKey);
+        }
 
-            w.WritePropertyName("vars");
-            FeelConvert.WriteJson(w, state.Variables);
-            w.WriteStartArray("elements");
-            foreach (var e in state.Elements.Values)
+        w.WritePropertyName("vars"u8);
+        FeelConvert.WriteJson(w, state.Variables);
+        w.WriteStartArray("elements"u8);
+        foreach (var e in state.Elements.Values)
+        {
+            WriteElement(w, e);
+        }
+
+        w.WriteEndArray();
+        if (state.Compensations is { Count: > 0 } compensations)
+        {
+            w.WriteStartArray("compensations"u8);
+            foreach (var c in compensations)
             {
-                WriteElement(w, e);
+                w.WriteStartObject();
+                w.WriteNumber("k"u8, c.Key);
+                w.WriteString("id"u8, c.ElementId);
+                w.WriteNumber("s"u8, c.ScopeKey);
+                w.WriteNumber("q"u8, c.Sequence);
+                if (c.Variables is not null)
+                {
+                    w.WritePropertyName("v"u8);
+                    FeelConvert.WriteJson(w, c.Variables);
+                }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();
-            if (state.Compensations is { Count: > 0 } compensations)
-            {
-                w.WriteStartArray("compensations");
-                foreach (var c in compensations)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("k", c.Key);
-                    w.WriteString("id", c.ElementId);
-                    w.WriteNumber("s", c.ScopeKey);
-                    w.WriteNumber("q", c.Sequence);
-                    if (c.Variables is not null)
-                    {
-                        w.WritePropertyName("v");
-                        FeelConvert.WriteJson(w, c.Variables);
-                    }
-
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
         }
+
+        w.WriteEndObject();
     }
 
     private static void WriteElement(Utf8JsonWriter w, ElementInstance e)
     {
         w.WriteStartObject();
-        w.WriteNumber("k", e.Key);
-        w.WriteString("id", e.ElementId);
+        w.WriteNumber("k"u8, e.Key);
+        w.WriteString("id"u8, e.ElementId);
         if (e.ParentKey != 0)
         {
-            w.WriteNumber("p", e.ParentKey);
+            w.WriteNumber("p"u8, e.ParentKey);
         }
 
         if (e.Variables is not null && e.Key != InstanceState.RootKey)
         {
-            w.WritePropertyName("v");
+            w.WritePropertyName("v"u8);
             FeelConvert.WriteJson(w, e.Variables);
         }
 
-        WriteGuid(w, "task", e.TaskId);
-        WriteGuid(w, "job", e.JobId);
-        WriteGuid(w, "call", e.CalledInstanceId);
-        WriteGuid(w, "inc", e.IncidentId);
+        WriteGuid(w, "task"u8, e.TaskId);
+        WriteGuid(w, "job"u8, e.JobId);
+        WriteGuid(w, "call"u8, e.CalledInstanceId);
+        WriteGuid(w, "inc"u8, e.IncidentId);
         if (e.IncidentPhase != IncidentPhase.None)
         {
-            w.WriteNumber("ph", (int)e.IncidentPhase);
+            w.WriteNumber("ph"u8, (int)e.IncidentPhase);
         }
 
         if (e.Waits is { Count: > 0 })
         {
-            w.WriteStartArray("w");
+            w.WriteStartArray("w"u8);
             foreach (var wait in e.Waits)
             {
                 w.WriteStartArray();
@@ -136,46 +140,46 @@ internal static partial class InstanceStateSerializer
             w.WriteEndArray();
         }
 
-        WriteFlowsByGateway(w, "j", e.JoinArrivals);
-        WriteFlowsByGateway(w, "cx", e.ComplexResets);
+        WriteFlowsByGateway(w, "j"u8, e.JoinArrivals);
+        WriteFlowsByGateway(w, "cx"u8, e.ComplexResets);
 
         if (e.IsMultiInstanceBody)
         {
-            w.WriteBoolean("mib", true);
-            w.WriteNumber("tot", e.Total);
-            w.WriteNumber("st", e.Started);
-            w.WriteNumber("done", e.Completed);
+            w.WriteBoolean("mib"u8, true);
+            w.WriteNumber("tot"u8, e.Total);
+            w.WriteNumber("st"u8, e.Started);
+            w.WriteNumber("done"u8, e.Completed);
             if (e.Collection is not null)
             {
-                w.WritePropertyName("col");
+                w.WritePropertyName("col"u8);
                 FeelConvert.WriteJson(w, e.Collection);
             }
         }
 
         if (e.IsMultiInstanceInner)
         {
-            w.WriteNumber("loop", e.LoopCounter);
+            w.WriteNumber("loop"u8, e.LoopCounter);
         }
 
         if (e.Interrupted)
         {
-            w.WriteBoolean("int", true);
+            w.WriteBoolean("int"u8, true);
         }
 
         if (e.CompensatingKey is { } compensating)
         {
-            w.WriteNumber("cmp", compensating);
+            w.WriteNumber("cmp"u8, compensating);
         }
 
         if (e.Cancelled)
         {
-            w.WriteBoolean("cxl", true);
+            w.WriteBoolean("cxl"u8, true);
         }
 
         w.WriteEndObject();
     }
 
-    private static void WriteFlowsByGateway(Utf8JsonWriter w, string name, Dictionary<string, List<string>>? flowsByGateway)
+    private static void WriteFlowsByGateway(Utf8JsonWriter w, ReadOnlySpan<byte> name, Dictionary<string, List<string>>? flowsByGateway)
     {
         if (flowsByGateway is not { Count: > 0 })
         {
@@ -197,7 +201,7 @@ internal static partial class InstanceStateSerializer
         w.WriteEndObject();
     }
 
-    private static void WriteGuid(Utf8JsonWriter w, string name, Guid? value)
+    private static void WriteGuid(Utf8JsonWriter w, ReadOnlySpan<byte> name, Guid? value)
     {
         if (value is { } v)
         {

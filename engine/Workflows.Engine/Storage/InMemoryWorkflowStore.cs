@@ -19,7 +19,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, InstanceRecord> _instances = [];
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
-    private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
+    private readonly Dictionary<Guid, List<HistoryRow>> _history = [];
 
     // ---------------------------------------------------------------- definitions
 
@@ -162,7 +162,18 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            return new(_history.TryGetValue(instanceId, out var list) ? list.ToList() : []);
+            if (!_history.TryGetValue(instanceId, out var rows))
+            {
+                return new(Array.Empty<HistoryRecord>());
+            }
+
+            var records = new List<HistoryRecord>(rows.Count);
+            foreach (var row in rows)
+            {
+                records.Add(row.ToRecord(instanceId));
+            }
+
+            return new(records);
         }
     }
 
@@ -185,6 +196,41 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
 
     private void ApplyDefinitionsAndInstances(ChangeSet changes)
     {
+        if (changes.HasRareChanges)
+        {
+            ApplyDefinitions(changes);
+        }
+
+        foreach (var write in changes.Instances)
+        {
+            _instances[write.Record.Id] = write.Record;
+        }
+
+        if (changes.HasRareChanges)
+        {
+            ApplyIncidents(changes);
+        }
+
+        // A command's rows are usually all of one instance: its list is looked up once.
+        List<HistoryRow>? rows = null;
+        var rowsOf = Guid.Empty;
+        foreach (var h in changes.History)
+        {
+            if (rows is null || h.InstanceId != rowsOf)
+            {
+                rowsOf = h.InstanceId;
+                if (!_history.TryGetValue(rowsOf, out rows))
+                {
+                    _history[rowsOf] = rows = [];
+                }
+            }
+
+            rows.Add(HistoryRow.Of(h));
+        }
+    }
+
+    private void ApplyDefinitions(ChangeSet changes)
+    {
         foreach (var d in changes.Definitions)
         {
             _definitions[d.Id] = d;
@@ -201,12 +247,10 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
                 versions[versions.IndexOf(d)] = redrawn;
             }
         }
+    }
 
-        foreach (var write in changes.Instances)
-        {
-            _instances[write.Record.Id] = write.Record;
-        }
-
+    private void ApplyIncidents(ChangeSet changes)
+    {
         foreach (var i in changes.IncidentsCreated)
         {
             _incidents[i.Id] = i;
@@ -219,11 +263,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             {
                 _incidents[id] = incident with { ResolvedAt = at };
             }
-        }
-
-        foreach (var h in changes.History)
-        {
-            Add(_history, h.InstanceId, h);
         }
     }
 
@@ -261,4 +300,16 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             }
         }
     }
+}
+
+/// <summary>
+/// A history row as the in-memory store keeps it: inline in its instance's list, without the instance id it is kept
+/// under. A finished instance keeps thirty or so rows for the life of the store, and as objects of their own each was
+/// one more for the collector to trace on every full collection.
+/// </summary>
+internal readonly record struct HistoryRow(DateTimeOffset At, string Kind, string? ElementId, long? ElementKey, string? Actor, string? Detail)
+{
+    public static HistoryRow Of(HistoryRecord h) => new(h.At, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail);
+
+    public HistoryRecord ToRecord(Guid instanceId) => new(instanceId, At, Kind, ElementId, ElementKey, Actor, Detail);
 }
