@@ -14,7 +14,11 @@ internal static partial class InstanceStateSerializer
     // The root keys, and the format that added each: an older format refuses a newer key.
     private const int CompensationsSince = 3;
 
-    public static InstanceState Deserialize(InstanceRecord record)
+    /// <summary>
+    /// The state of <paramref name="record"/>; with the <paramref name="definition"/> it runs on, its element ids are the
+    /// definition's own strings rather than copies made for every command.
+    /// </summary>
+    public static InstanceState Deserialize(InstanceRecord record, ProcessDefinition? definition = null)
     {
         var state = FromRow(record);
         var json = record.State;
@@ -54,7 +58,7 @@ internal static partial class InstanceStateSerializer
             else if (reader.ValueTextEquals("elements"u8))
             {
                 reader.Read();
-                ReadElements(ref reader, json, state, format);
+                ReadElements(ref reader, json, state, format, definition);
                 hasElements = true;
             }
             else if (reader.ValueTextEquals("compensations"u8) && format >= CompensationsSince)
@@ -111,12 +115,12 @@ internal static partial class InstanceStateSerializer
         return 1;
     }
 
-    private static void ReadElements(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, InstanceState state, int format)
+    private static void ReadElements(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, InstanceState state, int format, ProcessDefinition? definition)
     {
         Expect(ref reader, JsonTokenType.StartArray, "\"elements\"");
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var element = ReadElement(ref reader, json, state.Id, format);
+            var element = ReadElement(ref reader, json, state.Id, format, definition);
             if (!state.Elements.TryAdd(element.Key, element))
             {
                 // Kept as it came, one of the two would be dropped unseen and its task, job or call left with no element.
@@ -125,26 +129,26 @@ internal static partial class InstanceStateSerializer
         }
     }
 
-    private static ElementInstance ReadElement(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, int format)
+    private static ElementInstance ReadElement(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, int format, ProcessDefinition? definition)
     {
         Expect(ref reader, JsonTokenType.StartObject, "an element of \"elements\"");
         var start = reader;
-        if (ReadHeadInWriterOrder(ref reader, instanceId) is { } element && ReadBody(ref reader, json, instanceId, format, element, inWriterOrder: true))
+        if (ReadHeadInWriterOrder(ref reader, instanceId, definition) is { } element && ReadBody(ref reader, json, instanceId, format, element, definition, inWriterOrder: true))
         {
             return element;
         }
 
         // Its key, id and parent are not first, in the writer's order: found first, then the rest read from the start again.
         reader = start;
-        element = FindHead(reader, instanceId);
+        element = FindHead(reader, instanceId, definition);
         reader.Read();
-        ReadBody(ref reader, json, instanceId, format, element, inWriterOrder: false);
+        ReadBody(ref reader, json, instanceId, format, element, definition, inWriterOrder: false);
         return element;
     }
 
     // "k", "id" and (for any element but the process scope) "p", first and in that order, as the writer puts them; null
     // when they are not, with the reader somewhere in the element. On success the reader is on the next property name.
-    private static ElementInstance? ReadHeadInWriterOrder(ref Utf8JsonReader reader, Guid instanceId)
+    private static ElementInstance? ReadHeadInWriterOrder(ref Utf8JsonReader reader, Guid instanceId, ProcessDefinition? definition)
     {
         if (!reader.Read() || !IsProperty(ref reader, "k"u8))
         {
@@ -159,7 +163,7 @@ internal static partial class InstanceStateSerializer
         }
 
         reader.Read();
-        var elementId = RequiredString(ref reader, instanceId, "id", key);
+        var elementId = RequiredElementId(ref reader, instanceId, key, definition);
         long parentKey = 0;
         reader.Read();
         if (IsProperty(ref reader, "p"u8))
@@ -173,7 +177,7 @@ internal static partial class InstanceStateSerializer
     }
 
     // The key, id and parent of an element whose properties come in another order (a copy of the reader scans it).
-    private static ElementInstance FindHead(Utf8JsonReader scan, Guid instanceId)
+    private static ElementInstance FindHead(Utf8JsonReader scan, Guid instanceId, ProcessDefinition? definition)
     {
         long? key = null;
         long parentKey = 0;
@@ -206,13 +210,13 @@ internal static partial class InstanceStateSerializer
 
         var k = key ?? throw new KeyNotFoundException("an element of the state has no \"k\"");
         return hasId
-            ? new ElementInstance { Key = k, ElementId = RequiredString(ref id, instanceId, "id", k), ParentKey = parentKey }
+            ? new ElementInstance { Key = k, ElementId = RequiredElementId(ref id, instanceId, k, definition), ParentKey = parentKey }
             : throw new KeyNotFoundException($"the element with key {k} has no \"id\"");
     }
 
     // From the property name the reader is on to the element's end. In the writer's order a key, id or parent met here
     // means they were not first: false, and the caller reads the element again the other way.
-    private static bool ReadBody(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, int format, ElementInstance element, bool inWriterOrder)
+    private static bool ReadBody(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, int format, ElementInstance element, ProcessDefinition? definition, bool inWriterOrder)
     {
         Span<char> buffer = stackalloc char[8];
         for (; reader.TokenType == JsonTokenType.PropertyName; reader.Read())
@@ -253,7 +257,7 @@ internal static partial class InstanceStateSerializer
                     element.IncidentPhase = (IncidentPhase)reader.GetInt32();
                     break;
                 case "w":
-                    element.Waits = ReadWaits(ref reader, json, instanceId, element.ElementId);
+                    element.Waits = ReadWaits(ref reader, json, instanceId, element.ElementId, definition);
                     break;
                 case "j":
                     element.JoinArrivals = ReadFlowsByGateway(ref reader, instanceId, element.ElementId, "j");
@@ -302,7 +306,7 @@ internal static partial class InstanceStateSerializer
         return true;
     }
 
-    private static List<WaitRef> ReadWaits(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, string elementId)
+    private static List<WaitRef> ReadWaits(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, string elementId, ProcessDefinition? definition)
     {
         Expect(ref reader, JsonTokenType.StartArray, $"\"w\" of element '{elementId}'");
         var waits = new List<WaitRef>();
@@ -319,7 +323,7 @@ internal static partial class InstanceStateSerializer
             reader.Read();
             var id = reader.GetGuid();
             reader.Read();
-            var waitElementId = reader.GetString()!;
+            var waitElementId = ElementId(ref reader, definition);
             reader.Read();
             waits.Add(new WaitRef(kind, id, waitElementId));
         }
@@ -461,10 +465,34 @@ internal static partial class InstanceStateSerializer
     }
 
     // JSON null read with GetString() would be a null id that later fails deep in the engine, far from the row that holds it.
-    private static string RequiredString(ref Utf8JsonReader reader, Guid instanceId, string name, long elementKey) =>
+    private static string RequiredElementId(ref Utf8JsonReader reader, Guid instanceId, long elementKey, ProcessDefinition? definition) =>
         reader.TokenType == JsonTokenType.String
-            ? reader.GetString()!
-            : throw new InvalidDataException($"the state of instance {instanceId} has an element (key {elementKey}) whose \"{name}\" is {Describe(reader.TokenType)}, not a string");
+            ? ElementId(ref reader, definition)
+            : throw new InvalidDataException($"the state of instance {instanceId} has an element (key {elementKey}) whose \"id\" is {Describe(reader.TokenType)}, not a string");
+
+    // The definition's own string for an id it has (the process's, or one of its nodes'), found without making one:
+    // every command reads its instance's element ids, and they are nearly always the definition's.
+    private static string ElementId(ref Utf8JsonReader reader, ProcessDefinition? definition)
+    {
+        const int longest = 128;
+        if (definition is not null && reader.ValueSpan.Length <= longest)
+        {
+            Span<char> chars = stackalloc char[longest];
+            var id = chars[..reader.CopyString(chars)];
+            var process = definition.Process;
+            if (id.SequenceEqual(process.Id))
+            {
+                return process.Id;
+            }
+
+            if (process.Nodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id, out var known, out _))
+            {
+                return known;
+            }
+        }
+
+        return reader.GetString()!;
+    }
 
     // Variables are a context (a JSON object); null or any other value would pass a cast and fail the first command that reads them.
     private static FeelContext ReadVariables(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, string what) =>
