@@ -19,7 +19,8 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, InstanceRecord> _instances = [];
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
-    private readonly Dictionary<Guid, List<HistoryRow>> _history = [];
+    // Per instance, each commit's rows as one array of the exact size: no list of rows grown (and copied) as they come.
+    private readonly Dictionary<Guid, List<HistoryRow[]>> _history = [];
 
     // ---------------------------------------------------------------- definitions
 
@@ -162,15 +163,18 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            if (!_history.TryGetValue(instanceId, out var rows))
+            if (!_history.TryGetValue(instanceId, out var commits))
             {
                 return new(Array.Empty<HistoryRecord>());
             }
 
-            var records = new List<HistoryRecord>(rows.Count);
-            foreach (var row in rows)
+            var records = new List<HistoryRecord>();
+            foreach (var rows in commits)
             {
-                records.Add(row.ToRecord(instanceId));
+                foreach (var row in rows)
+                {
+                    records.Add(row.ToRecord(instanceId));
+                }
             }
 
             return new(records);
@@ -184,9 +188,9 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             long deleted = 0;
             foreach (var instance in _instances.Values.Where(i => i.EndedAt < endedBefore))
             {
-                if (_history.Remove(instance.Id, out var rows))
+                if (_history.Remove(instance.Id, out var commits))
                 {
-                    deleted += rows.Count;
+                    deleted += commits.Sum(rows => (long)rows.Length);
                 }
             }
 
@@ -211,21 +215,30 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             ApplyIncidents(changes);
         }
 
-        // A command's rows are usually all of one instance: its list is looked up once.
-        List<HistoryRow>? rows = null;
-        var rowsOf = Guid.Empty;
-        foreach (var h in changes.History)
+        // Each run of rows of one instance becomes one array (a command's rows are usually all one instance's).
+        var history = changes.History;
+        for (var start = 0; start < history.Count;)
         {
-            if (rows is null || h.InstanceId != rowsOf)
+            var instanceId = history[start].InstanceId;
+            var end = start + 1;
+            while (end < history.Count && history[end].InstanceId == instanceId)
             {
-                rowsOf = h.InstanceId;
-                if (!_history.TryGetValue(rowsOf, out rows))
-                {
-                    _history[rowsOf] = rows = [];
-                }
+                end++;
             }
 
-            rows.Add(HistoryRow.Of(h));
+            var rows = new HistoryRow[end - start];
+            for (var i = start; i < end; i++)
+            {
+                rows[i - start] = HistoryRow.Of(history[i]);
+            }
+
+            if (!_history.TryGetValue(instanceId, out var commits))
+            {
+                _history[instanceId] = commits = [];
+            }
+
+            commits.Add(rows);
+            start = end;
         }
     }
 
