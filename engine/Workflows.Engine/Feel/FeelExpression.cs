@@ -406,7 +406,7 @@ public static class FeelConvert
         return complete ? System.Text.Encoding.UTF8.GetString(buffer.ToArray()) : null;
     }
 
-    private static decimal ToDecimal(double value) =>
+    internal static decimal ToDecimal(double value) =>
         double.IsFinite(value) && Math.Abs(value) < 7.9e28
             ? (decimal)value
             : throw new ArgumentException($"the number {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is beyond the range of FEEL numbers (decimal, about ±7.9e28)", nameof(value));

@@ -111,6 +111,17 @@ internal sealed class Execution
             return modules[0].CreateListeners(this); // the usual case: no copy
         }
 
+        if (modules.Length == 2)
+        {
+            // Every command makes these (the engine has two modules): joined into one array of the exact size.
+            var first = modules[0].CreateListeners(this);
+            var second = modules[1].CreateListeners(this);
+            var both = new IElementLifecycleListener[first.Length + second.Length];
+            first.CopyTo(both, 0);
+            second.CopyTo(both, first.Length);
+            return both;
+        }
+
         var listeners = new List<IElementLifecycleListener>();
         foreach (var module in modules)
         {

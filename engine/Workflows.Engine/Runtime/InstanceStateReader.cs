@@ -16,7 +16,7 @@ internal static class InstanceStateReader
         InstanceState state;
         try
         {
-            state = InstanceStateSerializer.Deserialize(record);
+            state = InstanceStateSerializer.Deserialize(record, definition);
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidCastException)
         {

@@ -17,18 +17,17 @@ namespace Workflows.Engine.Runtime;
 /// (<c>"compensations"</c>) and, on elements, <c>"cmp"</c> (compensating a completed sub-process), <c>"cxl"</c> (a cancelled transaction)
 /// and <c>"cx"</c> (the complex joins waiting for reset).
 /// </remarks>
-internal static class InstanceStateSerializer
+internal static partial class InstanceStateSerializer
 {
     /// <summary>The format this version writes, and the newest it reads.</summary>
     public const int Format = 3;
 
-    private static readonly HashSet<string> s_rootKeys = new(StringComparer.Ordinal) { "fmt", "next", "callKey", "vars", "elements" };
-
-    // Keys added by a format, and the format that added them: older formats refuse them.
-    private static readonly Dictionary<string, int> s_rootKeysSince = new(StringComparer.Ordinal) { ["compensations"] = 3 };
-
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
+
+    // Kept with the buffer and reset for each state, as every commit writes one.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     // Written and read to the same depth, far above any variable the engine accepts (ExecutionLimits.MaxVariableDepth):
     // System.Text.Json reads 64 levels by default and writes 1,000, which once let a state be committed that no command
@@ -42,9 +41,12 @@ internal static class InstanceStateSerializer
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        writer.Reset(buffer); // also after a write that failed half-way
         try
         {
-            Write(buffer, state);
+            Write(writer, state);
+            writer.Flush();
         }
         catch (InvalidOperationException e) when (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
         {
@@ -54,81 +56,78 @@ internal static class InstanceStateSerializer
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void Write(ArrayBufferWriter<byte> buffer, InstanceState state)
+    private static void Write(Utf8JsonWriter w, InstanceState state)
     {
-        using (var w = new Utf8JsonWriter(buffer, s_writerOptions))
+        w.WriteStartObject();
+        w.WriteNumber("fmt"u8, Format);
+        w.WriteNumber("next"u8, state.NextKey);
+        if (state.ParentElementKey is { } callKey)
         {
-            w.WriteStartObject();
-            w.WriteNumber("fmt", Format);
-            w.WriteNumber("next", state.NextKey);
-            if (state.ParentElementKey is { } callKey)
-            {
-                w.WriteNumber("callKey", callKey);
-            }
+            w.WriteNumber("callKey"u8, callKey);
+        }
 
-            w.WritePropertyName("vars");
-            FeelConvert.WriteJson(w, state.Variables);
-            w.WriteStartArray("elements");
-            foreach (var e in state.Elements.Values)
+        w.WritePropertyName("vars"u8);
+        FeelConvert.WriteJson(w, state.Variables);
+        w.WriteStartArray("elements"u8);
+        foreach (var e in state.Elements.Values)
+        {
+            WriteElement(w, e);
+        }
+
+        w.WriteEndArray();
+        if (state.Compensations is { Count: > 0 } compensations)
+        {
+            w.WriteStartArray("compensations"u8);
+            foreach (var c in compensations)
             {
-                WriteElement(w, e);
+                w.WriteStartObject();
+                w.WriteNumber("k"u8, c.Key);
+                w.WriteString("id"u8, c.ElementId);
+                w.WriteNumber("s"u8, c.ScopeKey);
+                w.WriteNumber("q"u8, c.Sequence);
+                if (c.Variables is not null)
+                {
+                    w.WritePropertyName("v"u8);
+                    FeelConvert.WriteJson(w, c.Variables);
+                }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();
-            if (state.Compensations is { Count: > 0 } compensations)
-            {
-                w.WriteStartArray("compensations");
-                foreach (var c in compensations)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("k", c.Key);
-                    w.WriteString("id", c.ElementId);
-                    w.WriteNumber("s", c.ScopeKey);
-                    w.WriteNumber("q", c.Sequence);
-                    if (c.Variables is not null)
-                    {
-                        w.WritePropertyName("v");
-                        FeelConvert.WriteJson(w, c.Variables);
-                    }
-
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
         }
+
+        w.WriteEndObject();
     }
 
     private static void WriteElement(Utf8JsonWriter w, ElementInstance e)
     {
         w.WriteStartObject();
-        w.WriteNumber("k", e.Key);
-        w.WriteString("id", e.ElementId);
+        w.WriteNumber("k"u8, e.Key);
+        w.WriteString("id"u8, e.ElementId);
         if (e.ParentKey != 0)
         {
-            w.WriteNumber("p", e.ParentKey);
+            w.WriteNumber("p"u8, e.ParentKey);
         }
 
         if (e.Variables is not null && e.Key != InstanceState.RootKey)
         {
-            w.WritePropertyName("v");
+            w.WritePropertyName("v"u8);
             FeelConvert.WriteJson(w, e.Variables);
         }
 
-        WriteGuid(w, "task", e.TaskId);
-        WriteGuid(w, "job", e.JobId);
-        WriteGuid(w, "call", e.CalledInstanceId);
-        WriteGuid(w, "inc", e.IncidentId);
+        WriteGuid(w, "task"u8, e.TaskId);
+        WriteGuid(w, "job"u8, e.JobId);
+        WriteGuid(w, "call"u8, e.CalledInstanceId);
+        WriteGuid(w, "inc"u8, e.IncidentId);
         if (e.IncidentPhase != IncidentPhase.None)
         {
-            w.WriteNumber("ph", (int)e.IncidentPhase);
+            w.WriteNumber("ph"u8, (int)e.IncidentPhase);
         }
 
         if (e.Waits is { Count: > 0 })
         {
-            w.WriteStartArray("w");
+            w.WriteStartArray("w"u8);
             foreach (var wait in e.Waits)
             {
                 w.WriteStartArray();
@@ -141,46 +140,46 @@ internal static class InstanceStateSerializer
             w.WriteEndArray();
         }
 
-        WriteFlowsByGateway(w, "j", e.JoinArrivals);
-        WriteFlowsByGateway(w, "cx", e.ComplexResets);
+        WriteFlowsByGateway(w, "j"u8, e.JoinArrivals);
+        WriteFlowsByGateway(w, "cx"u8, e.ComplexResets);
 
         if (e.IsMultiInstanceBody)
         {
-            w.WriteBoolean("mib", true);
-            w.WriteNumber("tot", e.Total);
-            w.WriteNumber("st", e.Started);
-            w.WriteNumber("done", e.Completed);
+            w.WriteBoolean("mib"u8, true);
+            w.WriteNumber("tot"u8, e.Total);
+            w.WriteNumber("st"u8, e.Started);
+            w.WriteNumber("done"u8, e.Completed);
             if (e.Collection is not null)
             {
-                w.WritePropertyName("col");
+                w.WritePropertyName("col"u8);
                 FeelConvert.WriteJson(w, e.Collection);
             }
         }
 
         if (e.IsMultiInstanceInner)
         {
-            w.WriteNumber("loop", e.LoopCounter);
+            w.WriteNumber("loop"u8, e.LoopCounter);
         }
 
         if (e.Interrupted)
         {
-            w.WriteBoolean("int", true);
+            w.WriteBoolean("int"u8, true);
         }
 
         if (e.CompensatingKey is { } compensating)
         {
-            w.WriteNumber("cmp", compensating);
+            w.WriteNumber("cmp"u8, compensating);
         }
 
         if (e.Cancelled)
         {
-            w.WriteBoolean("cxl", true);
+            w.WriteBoolean("cxl"u8, true);
         }
 
         w.WriteEndObject();
     }
 
-    private static void WriteFlowsByGateway(Utf8JsonWriter w, string name, Dictionary<string, List<string>>? flowsByGateway)
+    private static void WriteFlowsByGateway(Utf8JsonWriter w, ReadOnlySpan<byte> name, Dictionary<string, List<string>>? flowsByGateway)
     {
         if (flowsByGateway is not { Count: > 0 })
         {
@@ -202,7 +201,7 @@ internal static class InstanceStateSerializer
         w.WriteEndObject();
     }
 
-    private static void WriteGuid(Utf8JsonWriter w, string name, Guid? value)
+    private static void WriteGuid(Utf8JsonWriter w, ReadOnlySpan<byte> name, Guid? value)
     {
         if (value is { } v)
         {
@@ -224,212 +223,4 @@ internal static class InstanceStateSerializer
         RowVersion = record.RowVersion,
         ParentInstanceId = record.ParentInstanceId,
     };
-
-    public static InstanceState Deserialize(Storage.InstanceRecord record)
-    {
-        var state = FromRow(record);
-
-        using var doc = JsonDocument.Parse(record.State, ReaderOptions);
-        var root = doc.RootElement;
-        var format = root.TryGetProperty("fmt", out var fmt) ? fmt.GetInt32() : 1;
-        if (format > Format)
-        {
-            throw new InvalidDataException($"the state of instance {record.Id} is in format {format}, newer than this engine reads ({Format}): run it on the newer engine that wrote it");
-        }
-
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!s_rootKeys.Contains(property.Name) && !(s_rootKeysSince.TryGetValue(property.Name, out var since) && format >= since))
-            {
-                throw Unknown(record.Id, property.Name, "", format);
-            }
-        }
-
-        state.NextKey = root.GetProperty("next").GetInt64();
-        state.ParentElementKey = root.TryGetProperty("callKey", out var callKey) ? callKey.GetInt64() : null;
-        state.Variables = ReadContext(root.GetProperty("vars"), record.Id, "\"vars\"")!;
-        foreach (var e in root.GetProperty("elements").EnumerateArray())
-        {
-            var element = ReadElement(e, record.Id, format);
-            if (element.Key == InstanceState.RootKey)
-            {
-                element.Variables = state.Variables;
-            }
-
-            if (!state.Elements.TryAdd(element.Key, element))
-            {
-                // Kept as it came, one of the two would be dropped unseen and its task, job or call left with no element.
-                throw new InvalidDataException($"the state of instance {record.Id} holds element key {element.Key} twice ('{state.Elements[element.Key].ElementId}' and '{element.ElementId}'); it is refused rather than one dropped");
-            }
-        }
-
-        if (root.TryGetProperty("compensations", out var compensations))
-        {
-            state.Compensations = [];
-            foreach (var c in compensations.EnumerateArray())
-            {
-                state.Compensations.Add(ReadCompensation(c, record.Id, format));
-            }
-        }
-
-        return state;
-    }
-
-    private static CompensationRecord ReadCompensation(JsonElement c, Guid instanceId, int format)
-    {
-        var elementId = RequiredString(c, "id", instanceId, "a compensation record");
-        foreach (var property in c.EnumerateObject())
-        {
-            if (property.Name is not ("k" or "id" or "s" or "q" or "v"))
-            {
-                // Read and written again without it, a key a newer node wrote would be erased at the next commit.
-                throw Unknown(instanceId, property.Name, $" in the compensation record of '{elementId}'", format);
-            }
-        }
-
-        return new CompensationRecord
-        {
-            Key = c.GetProperty("k").GetInt64(),
-            ElementId = elementId,
-            ScopeKey = c.GetProperty("s").GetInt64(),
-            Sequence = c.GetProperty("q").GetInt64(),
-            Variables = c.TryGetProperty("v", out var v) ? ReadContext(v, instanceId, $"a compensation record of '{elementId}' with \"v\"") : null,
-        };
-    }
-
-    private static Dictionary<string, List<string>> ReadFlowsByGateway(JsonElement value, Guid instanceId, string elementId, string name)
-    {
-        var flowsByGateway = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var gateway in value.EnumerateObject())
-        {
-            flowsByGateway[gateway.Name] = gateway.Value.EnumerateArray()
-                .Select(f => f.ValueKind == JsonValueKind.String
-                    ? f.GetString()!
-                    : throw new InvalidDataException($"the state of instance {instanceId} has, on element '{elementId}', \"{name}\" of gateway '{gateway.Name}' holding {Describe(f)} where a flow id (a string) belongs"))
-                .ToList();
-        }
-
-        return flowsByGateway;
-    }
-
-    // JSON null read with GetString() would be a null id that later fails deep in the engine, far from the row that holds it.
-    private static string RequiredString(JsonElement owner, string name, Guid instanceId, string where)
-    {
-        var value = owner.GetProperty(name);
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
-            : throw new InvalidDataException($"the state of instance {instanceId} has {where} whose \"{name}\" is {Describe(value)}, not a string");
-    }
-
-    // Variables are a context (a JSON object); null or any other value would pass a cast and fail the first command that reads them.
-    private static FeelContext? ReadContext(JsonElement value, Guid instanceId, string what) =>
-        value.ValueKind == JsonValueKind.Object
-            ? (FeelContext?)FeelConvert.FromJson(value)
-            : throw new InvalidDataException($"the state of instance {instanceId} has {what} that is {Describe(value)}, not an object of variables");
-
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Null => "null",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        _ => "a boolean",
-    };
-
-    // where: "" for the root, or " on element 'x'", " in the compensation record of 'x'".
-    private static InvalidDataException Unknown(Guid instanceId, string key, string where, int format) =>
-        new($"the state of instance {instanceId} holds the key '{key}'{where} that format {format} does not have; it is refused rather than dropped");
-
-    private static ElementInstance ReadElement(JsonElement e, Guid instanceId, int format)
-    {
-        var element = new ElementInstance
-        {
-            Key = e.GetProperty("k").GetInt64(),
-            ElementId = RequiredString(e, "id", instanceId, $"an element (key {e.GetProperty("k").GetInt64()})"),
-            ParentKey = e.TryGetProperty("p", out var p) ? p.GetInt64() : 0,
-        };
-
-        foreach (var property in e.EnumerateObject())
-        {
-            var value = property.Value;
-            switch (property.Name)
-            {
-                case "k" or "id" or "p":
-                    break;
-                case "v":
-                    element.Variables = ReadContext(value, instanceId, $"element '{element.ElementId}' with \"v\"");
-                    break;
-                case "task":
-                    element.TaskId = value.GetGuid();
-                    break;
-                case "job":
-                    element.JobId = value.GetGuid();
-                    break;
-                case "call":
-                    element.CalledInstanceId = value.GetGuid();
-                    break;
-                case "inc":
-                    element.IncidentId = value.GetGuid();
-                    break;
-                case "ph":
-                    element.IncidentPhase = (IncidentPhase)value.GetInt32();
-                    break;
-                case "w":
-                    element.Waits = [];
-                    foreach (var wait in value.EnumerateArray())
-                    {
-                        // Exactly [kind, id, element id]: more items would be cut at the next commit, a null id fail later.
-                        if (wait.ValueKind != JsonValueKind.Array || wait.GetArrayLength() != 3 || wait[2].ValueKind != JsonValueKind.String)
-                        {
-                            throw new InvalidDataException($"the state of instance {instanceId} has, on element '{element.ElementId}', the wait {wait.GetRawText()}, which is not [kind, id, element id]");
-                        }
-
-                        element.Waits.Add(new WaitRef((WaitKind)wait[0].GetInt32(), wait[1].GetGuid(), wait[2].GetString()!));
-                    }
-
-                    break;
-                case "j":
-                    element.JoinArrivals = ReadFlowsByGateway(value, instanceId, element.ElementId, "j");
-                    break;
-                case "cx" when format >= 3:
-                    element.ComplexResets = ReadFlowsByGateway(value, instanceId, element.ElementId, "cx");
-                    break;
-                case "mib":
-                    element.IsMultiInstanceBody = true;
-                    break;
-                case "tot":
-                    element.Total = value.GetInt32();
-                    break;
-                case "st":
-                    element.Started = value.GetInt32();
-                    break;
-                case "done":
-                    element.Completed = value.GetInt32();
-                    break;
-                case "col":
-                    element.Collection = value.ValueKind == JsonValueKind.Array
-                        ? (List<object?>?)FeelConvert.FromJson(value)
-                        : throw new InvalidDataException($"the state of instance {instanceId} has, on element '{element.ElementId}', \"col\" that is {Describe(value)}, not a list");
-                    break;
-                case "loop":
-                    element.IsMultiInstanceInner = true;
-                    element.LoopCounter = value.GetInt32();
-                    break;
-                case "int":
-                    element.Interrupted = true;
-                    break;
-                case "cmp" when format >= 3:
-                    element.CompensatingKey = value.GetInt64();
-                    break;
-                case "cxl" when format >= 3:
-                    element.Cancelled = true;
-                    break;
-                default:
-                    throw Unknown(instanceId, property.Name, $" on element '{element.ElementId}'", format);
-            }
-        }
-
-        return element;
-    }
 }

@@ -25,7 +25,8 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     private readonly record struct Work(WorkKind Kind, LoadedInstance Instance, long Key, FlowNode? Node, FeelContext? Variables, SequenceFlow? Flow, string? Signal = null);
 
     private readonly Queue<Work> _work = new();
-    private readonly HashSet<(LoadedInstance Instance, long ScopeKey)> _scopesToCheck = [];
+    // Made on the first scope to check: most commands end no token without a flow to take.
+    private HashSet<(LoadedInstance Instance, long ScopeKey)>? _scopesToCheck;
 
     /// <summary>Runs queued work until every token waits or ends, then settles joins and scopes.</summary>
     public async ValueTask RunAsync()
@@ -106,7 +107,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
         _work.Enqueue(new Work(WorkKind.Broadcast, thrower, 0, null, variables, null, name));
 
     /// <summary>A token ended in the scope without going on: the scope may be done once nothing is in flight.</summary>
-    public void CheckScope(LoadedInstance instance, long scopeKey) => _scopesToCheck.Add((instance, scopeKey));
+    public void CheckScope(LoadedInstance instance, long scopeKey) => (_scopesToCheck ??= []).Add((instance, scopeKey));
 
     /// <summary>
     /// A step of an instance whose tokens used up their element budget in an earlier run of this command:
@@ -311,7 +312,7 @@ internal sealed class TokenLoop(Execution execution, CancellationToken ct)
     /// <summary>A scope whose last token ended completes: a sub-process continues its parent, the process ends.</summary>
     private async ValueTask<bool> SettleScopesAsync()
     {
-        if (_scopesToCheck.Count == 0)
+        if (_scopesToCheck is not { Count: > 0 })
         {
             return false;
         }

@@ -119,7 +119,7 @@ internal sealed class CommandRunner
     private static void CountEffects(Execution execution)
     {
         var changes = execution.Changes;
-        if (changes.IncidentsCreated.Count > 0)
+        if (changes.HasRareChanges && changes.IncidentsCreated.Count > 0)
         {
             WorkflowsTelemetry.IncidentsRaised.Add(changes.IncidentsCreated.Count);
         }

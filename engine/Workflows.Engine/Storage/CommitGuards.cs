@@ -62,6 +62,18 @@ internal static class CommitGuards
             throw TimerGone(fired);
         }
 
+        Unique(rows, RowKind.Task, changes.TasksCreated, static t => t.Id);
+        Unique(rows, RowKind.Job, changes.JobsCreated, static j => j.Id);
+        Unique(rows, RowKind.Timer, changes.TimersCreated, static t => t.Id);
+        if (changes.HasRareChanges)
+        {
+            CheckRare(changes, rows);
+        }
+    }
+
+    // Versions, messages and signals, incidents, the inbox, branches and start locks: most commands change none of them.
+    private static void CheckRare(ChangeSet changes, IGuardedRows rows)
+    {
         // Loops rather than lambdas over the store's rows: each would cost every commit a closure.
         foreach (var (messageId, _) in changes.Inbox)
         {
@@ -87,9 +99,6 @@ internal static class CommitGuards
             }
         }
 
-        Unique(rows, RowKind.Task, changes.TasksCreated, static t => t.Id);
-        Unique(rows, RowKind.Job, changes.JobsCreated, static j => j.Id);
-        Unique(rows, RowKind.Timer, changes.TimersCreated, static t => t.Id);
         Unique(rows, RowKind.MessageSubscription, changes.MessageSubscriptionsCreated, static s => s.Id);
         Unique(rows, RowKind.SignalSubscription, changes.SignalSubscriptionsCreated, static s => s.Id);
         Unique(rows, RowKind.BufferedMessage, changes.MessagesBuffered, static m => m.Id);

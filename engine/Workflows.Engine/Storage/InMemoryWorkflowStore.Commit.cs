@@ -15,9 +15,13 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             ApplyDefinitionsAndInstances(changes);
             ApplyTasks(changes);
             ApplySchedules(changes);
-            ApplyMessages(changes);
+            if (changes.HasRareChanges)
+            {
+                ApplyMessages(changes);
+                ApplyMigrations(changes);
+            }
+
             ApplyServiceLevels(changes);
-            ApplyMigrations(changes);
             ApplyBatchItems(changes);
             ApplySearchIndex(changes);
             ApplyRollouts(changes);

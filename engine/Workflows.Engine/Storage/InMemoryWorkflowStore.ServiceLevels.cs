@@ -121,14 +121,20 @@ internal sealed partial class InMemoryWorkflowStore
             }
         }
 
-        foreach (var (name, from, json) in changes.Part<ServiceLevels.ServiceLevelChanges>()?.CalendarLayers ?? [])
+        if (changes.Part<ServiceLevels.ServiceLevelChanges>() is { } calendars)
         {
-            _calendarLayers[(name, from)] = json;
+            foreach (var (name, from, json) in calendars.CalendarLayers)
+            {
+                _calendarLayers[(name, from)] = json;
+            }
         }
 
-        foreach (var (id, json, revision, _) in changes.Branches)
+        if (changes.HasRareChanges)
         {
-            _branches[id] = (json, revision);
+            foreach (var (id, json, revision, _) in changes.Branches)
+            {
+                _branches[id] = (json, revision);
+            }
         }
     }
 

@@ -18,9 +18,27 @@ internal sealed partial class InMemoryWorkflowStore
     {
         lock (_gate)
         {
-            IReadOnlyList<UserTaskRecord> result = _openTasksByInstance.TryGetValue(instanceId, out var ids)
-                ? ids.Select(id => _tasks[id]).OrderBy(t => t.CreatedAt).ToList()
-                : [];
+            // Asked after every command by a caller driving an instance: a loop and an in-place sort, no query operators.
+            if (!_openTasksByInstance.TryGetValue(instanceId, out var ids))
+            {
+                return new(Array.Empty<UserTaskRecord>());
+            }
+
+            var result = new List<UserTaskRecord>(ids.Count);
+            foreach (var id in ids)
+            {
+                result.Add(_tasks[id]);
+            }
+
+            // Usually in order already; otherwise a stable sort, so that tasks created together keep their order.
+            for (var i = 1; i < result.Count; i++)
+            {
+                if (result[i].CreatedAt < result[i - 1].CreatedAt)
+                {
+                    return new(result.OrderBy(t => t.CreatedAt).ToList());
+                }
+            }
+
             return new(result);
         }
     }
@@ -88,9 +106,10 @@ internal sealed partial class InMemoryWorkflowStore
             if (_tasks.TryGetValue(id, out var task))
             {
                 _tasks[id] = task with { Status = status };
-                if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set))
+                // An instance with no open task keeps no set: a finished instance would hold an empty one for ever.
+                if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set) && set.Remove(id) && set.Count == 0)
                 {
-                    set.Remove(id);
+                    _openTasksByInstance.Remove(task.InstanceId);
                 }
             }
         }

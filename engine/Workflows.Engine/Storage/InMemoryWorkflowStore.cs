@@ -19,7 +19,8 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, InstanceRecord> _instances = [];
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
-    private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
+    // Per instance, each commit's rows as one array of the exact size: no list of rows grown (and copied) as they come.
+    private readonly Dictionary<Guid, List<HistoryRow[]>> _history = [];
 
     // ---------------------------------------------------------------- definitions
 
@@ -162,7 +163,21 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            return new(_history.TryGetValue(instanceId, out var list) ? list.ToList() : []);
+            if (!_history.TryGetValue(instanceId, out var commits))
+            {
+                return new(Array.Empty<HistoryRecord>());
+            }
+
+            var records = new List<HistoryRecord>();
+            foreach (var rows in commits)
+            {
+                foreach (var row in rows)
+                {
+                    records.Add(row.ToRecord(instanceId));
+                }
+            }
+
+            return new(records);
         }
     }
 
@@ -173,9 +188,9 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             long deleted = 0;
             foreach (var instance in _instances.Values.Where(i => i.EndedAt < endedBefore))
             {
-                if (_history.Remove(instance.Id, out var rows))
+                if (_history.Remove(instance.Id, out var commits))
                 {
-                    deleted += rows.Count;
+                    deleted += commits.Sum(rows => (long)rows.Length);
                 }
             }
 
@@ -184,6 +199,50 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     }
 
     private void ApplyDefinitionsAndInstances(ChangeSet changes)
+    {
+        if (changes.HasRareChanges)
+        {
+            ApplyDefinitions(changes);
+        }
+
+        foreach (var write in changes.Instances)
+        {
+            _instances[write.Record.Id] = write.Record;
+        }
+
+        if (changes.HasRareChanges)
+        {
+            ApplyIncidents(changes);
+        }
+
+        // Each run of rows of one instance becomes one array (a command's rows are usually all one instance's).
+        var history = changes.History;
+        for (var start = 0; start < history.Count;)
+        {
+            var instanceId = history[start].InstanceId;
+            var end = start + 1;
+            while (end < history.Count && history[end].InstanceId == instanceId)
+            {
+                end++;
+            }
+
+            var rows = new HistoryRow[end - start];
+            for (var i = start; i < end; i++)
+            {
+                rows[i - start] = HistoryRow.Of(history[i]);
+            }
+
+            if (!_history.TryGetValue(instanceId, out var commits))
+            {
+                _history[instanceId] = commits = [];
+            }
+
+            commits.Add(rows);
+            start = end;
+        }
+    }
+
+    private void ApplyDefinitions(ChangeSet changes)
     {
         foreach (var d in changes.Definitions)
         {
@@ -201,12 +260,10 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
                 versions[versions.IndexOf(d)] = redrawn;
             }
         }
+    }
 
-        foreach (var write in changes.Instances)
-        {
-            _instances[write.Record.Id] = write.Record;
-        }
-
+    private void ApplyIncidents(ChangeSet changes)
+    {
         foreach (var i in changes.IncidentsCreated)
         {
             _incidents[i.Id] = i;
@@ -219,11 +276,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             {
                 _incidents[id] = incident with { ResolvedAt = at };
             }
-        }
-
-        foreach (var h in changes.History)
-        {
-            Add(_history, h.InstanceId, h);
         }
     }
 
@@ -261,4 +313,16 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             }
         }
     }
+}
+
+/// <summary>
+/// A history row as the in-memory store keeps it: inline in its instance's list, without the instance id it is kept
+/// under. A finished instance keeps thirty or so rows for the life of the store, and as objects of their own each was
+/// one more for the collector to trace on every full collection.
+/// </summary>
+internal readonly record struct HistoryRow(DateTimeOffset At, string Kind, string? ElementId, long? ElementKey, string? Actor, string? Detail)
+{
+    public static HistoryRow Of(HistoryRecord h) => new(h.At, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail);
+
+    public HistoryRecord ToRecord(Guid instanceId) => new(instanceId, At, Kind, ElementId, ElementKey, Actor, Detail);
 }

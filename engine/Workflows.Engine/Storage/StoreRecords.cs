@@ -241,10 +241,22 @@ internal sealed record HistoryRecord(
 /// <summary>Everything one command changes, committed by the store in one transaction or not at all.</summary>
 internal sealed class ChangeSet
 {
-    public List<DefinitionRecord> Definitions { get; } = [];
+    // What few commands change (versions, messages and signals, incidents, branches, migrations) lives apart, made on
+    // first use: every command makes a change set, and two dozen empty lists were most of what one cost.
+    private RareChanges? _rare;
+
+    private RareChanges Rare => _rare ??= new();
+
+    /// <summary>
+    /// Whether any list of the rarely changed rows (versions, messages and signals, incidents, outbox and inbox, branches,
+    /// migrations, requeued tasks) was used; when not, every one of them is empty and a store need not look at them.
+    /// </summary>
+    public bool HasRareChanges => _rare is not null;
+
+    public List<DefinitionRecord> Definitions => Rare.Definitions;
 
     /// <summary>Versions whose stored XML becomes another drawing of the same model (its canonical form unchanged).</summary>
-    public List<(Guid DefinitionId, string Xml)> DiagramsReplaced { get; } = [];
+    public List<(Guid DefinitionId, string Xml)> DiagramsReplaced => Rare.DiagramsReplaced;
 
     /// <summary>Instances written; <see cref="InstanceWrite.ExpectedRowVersion"/> 0 inserts.</summary>
     public List<InstanceWrite> Instances { get; } = [];
@@ -270,45 +282,45 @@ internal sealed class ChangeSet
 
     public List<Guid> TimersRemoved { get; } = [];
 
-    public List<MessageSubscriptionRecord> MessageSubscriptionsCreated { get; } = [];
+    public List<MessageSubscriptionRecord> MessageSubscriptionsCreated => Rare.MessageSubscriptionsCreated;
 
-    public List<Guid> MessageSubscriptionsRemoved { get; } = [];
+    public List<Guid> MessageSubscriptionsRemoved => Rare.MessageSubscriptionsRemoved;
 
-    public List<SignalSubscriptionRecord> SignalSubscriptionsCreated { get; } = [];
+    public List<SignalSubscriptionRecord> SignalSubscriptionsCreated => Rare.SignalSubscriptionsCreated;
 
-    public List<Guid> SignalSubscriptionsRemoved { get; } = [];
+    public List<Guid> SignalSubscriptionsRemoved => Rare.SignalSubscriptionsRemoved;
 
-    public List<BufferedMessageRecord> MessagesBuffered { get; } = [];
+    public List<BufferedMessageRecord> MessagesBuffered => Rare.MessagesBuffered;
 
     /// <summary>Buffered messages given to instances: one message, at most once per process (a unique key, so two commands racing for it cannot both take it).</summary>
-    public List<MessageCorrelation> MessageCorrelations { get; } = [];
+    public List<MessageCorrelation> MessageCorrelations => Rare.MessageCorrelations;
 
     /// <summary>Instances started by a message with a correlation key, each now holding its process and key.</summary>
-    public List<MessageStartLockRecord> StartLocksTaken { get; } = [];
+    public List<MessageStartLockRecord> StartLocksTaken => Rare.StartLocksTaken;
 
     /// <summary>Locks whose instance ended: each must still be held by it at the revision read, else the commit conflicts.</summary>
-    public List<MessageStartLockRecord> StartLocksReleased { get; } = [];
+    public List<MessageStartLockRecord> StartLocksReleased => Rare.StartLocksReleased;
 
     /// <summary>
     /// Locks that kept a message from starting an instance while it stays buffered: each gets a new revision, so an ending
     /// of the holder that looked for buffered messages before this one was committed conflicts and looks again.
     /// </summary>
-    public List<MessageStartLockRecord> StartLocksTouched { get; } = [];
+    public List<MessageStartLockRecord> StartLocksTouched => Rare.StartLocksTouched;
 
     /// <summary>
     /// Locks of ended instances of processes no message starts, deleted when their instance still holds them, without a
     /// guard: no buffered message waits on them (a unique business key's lock, or none at all).
     /// </summary>
-    public List<MessageStartLockRecord> StartLocksFreed { get; } = [];
+    public List<MessageStartLockRecord> StartLocksFreed => Rare.StartLocksFreed;
 
-    public List<IncidentRecord> IncidentsCreated { get; } = [];
+    public List<IncidentRecord> IncidentsCreated => Rare.IncidentsCreated;
 
-    public List<(Guid Id, DateTimeOffset At)> IncidentsResolved { get; } = [];
+    public List<(Guid Id, DateTimeOffset At)> IncidentsResolved => Rare.IncidentsResolved;
 
-    public List<OutboxRecord> Outbox { get; } = [];
+    public List<OutboxRecord> Outbox => Rare.Outbox;
 
     /// <summary>Ids of the messages this command consumed: a second delivery of one finds it and does nothing.</summary>
-    public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox { get; } = [];
+    public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox => Rare.Inbox;
 
     public List<HistoryRecord> History { get; } = [];
 
@@ -330,13 +342,13 @@ internal sealed class ChangeSet
     /// Branches saved, as JSON, by id, each at its new revision; with an expected revision the save is refused
     /// (a conflict) unless the stored branch is still at it.
     /// </summary>
-    public List<(string Id, string Json, long Revision, long? ExpectedRevision)> Branches { get; } = [];
+    public List<(string Id, string Json, long Revision, long? ExpectedRevision)> Branches => Rare.Branches;
 
     /// <summary>Instances moved to another version: the rows they own re-pointed at the target's elements, nothing else of them changed.</summary>
-    public List<InstanceMigration> Migrations { get; } = [];
+    public List<InstanceMigration> Migrations => Rare.Migrations;
 
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
-    public HashSet<Guid> TasksRequeued { get; } = [];
+    public HashSet<Guid> TasksRequeued => Rare.TasksRequeued;
 
     /// <summary>Records an open task's new state, replacing an earlier change of the same task in this command.</summary>
     public void UpdateTask(UserTaskRecord task, UserTaskRecord previous)
@@ -359,6 +371,48 @@ internal sealed class ChangeSet
 
     /// <summary>The state of a task as this command has changed it so far, if it has.</summary>
     public UserTaskRecord? ChangedTask(Guid id) => TasksUpdated.Find(t => t.Id == id) ?? TasksCreated.Find(t => t.Id == id);
+}
+
+/// <summary>The lists of a <see cref="ChangeSet"/> that few commands fill (see <see cref="ChangeSet.HasRareChanges"/>).</summary>
+internal sealed class RareChanges
+{
+    public List<DefinitionRecord> Definitions { get; } = [];
+
+    public List<(Guid DefinitionId, string Xml)> DiagramsReplaced { get; } = [];
+
+    public List<MessageSubscriptionRecord> MessageSubscriptionsCreated { get; } = [];
+
+    public List<Guid> MessageSubscriptionsRemoved { get; } = [];
+
+    public List<SignalSubscriptionRecord> SignalSubscriptionsCreated { get; } = [];
+
+    public List<Guid> SignalSubscriptionsRemoved { get; } = [];
+
+    public List<BufferedMessageRecord> MessagesBuffered { get; } = [];
+
+    public List<MessageCorrelation> MessageCorrelations { get; } = [];
+
+    public List<MessageStartLockRecord> StartLocksTaken { get; } = [];
+
+    public List<MessageStartLockRecord> StartLocksReleased { get; } = [];
+
+    public List<MessageStartLockRecord> StartLocksTouched { get; } = [];
+
+    public List<MessageStartLockRecord> StartLocksFreed { get; } = [];
+
+    public List<IncidentRecord> IncidentsCreated { get; } = [];
+
+    public List<(Guid Id, DateTimeOffset At)> IncidentsResolved { get; } = [];
+
+    public List<OutboxRecord> Outbox { get; } = [];
+
+    public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox { get; } = [];
+
+    public List<(string Id, string Json, long Revision, long? ExpectedRevision)> Branches { get; } = [];
+
+    public List<InstanceMigration> Migrations { get; } = [];
+
+    public HashSet<Guid> TasksRequeued { get; } = [];
 }
 
 /// <summary>

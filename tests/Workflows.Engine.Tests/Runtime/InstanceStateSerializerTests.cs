@@ -1,4 +1,5 @@
 using System.Text;
+using Workflows.Engine.Feel;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
@@ -125,4 +126,69 @@ public sealed class InstanceStateSerializerTests
 
         Assert.That(again.Elements[1].ComplexResets!["join"], Is.EqualTo(new[] { "f2", "f3" }));
     }
+
+    // The writer puts "k", "id" and "p" first; a state written by hand or by another tool may not, and reads the same.
+    [Test]
+    public void An_element_whose_key_id_and_parent_come_in_another_order_reads_as_in_the_writers_order()
+    {
+        var inOrder = InstanceStateSerializer.Deserialize(Record($$"""{"fmt":3,"next":4,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"task":"{{s_task}}"},{"k":3,"id":"b","p":2,"int":true}]}"""));
+        var shuffled = InstanceStateSerializer.Deserialize(Record($$"""{"elements":[{"id":"journey","k":1},{"task":"{{s_task}}","p":1,"id":"a","k":2},{"k":3,"int":true,"id":"b","p":2}],"vars":{},"next":4,"fmt":3}"""));
+
+        Assert.That(InstanceStateSerializer.Serialize(shuffled), Is.EqualTo(InstanceStateSerializer.Serialize(inOrder)));
+    }
+
+    [Test]
+    public void Variables_of_every_json_kind_read_back_as_feel_values_and_write_back_the_same()
+    {
+        const string json = """
+            {"fmt":3,"next":3,"vars":{"n":-12.50,"big":79228162514264337593543950335,"tiny":1e-300,"t":true,"f":false,"z":null,"s":"caf\u00e9 \"q\" \ud83d\ude00","list":[1,[2,{"x":[]}],{}],"\u006eame":"escaped key"},
+             "elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"v":{"local":{"deep":[true]}}}]}
+            """;
+
+        var state = InstanceStateSerializer.Deserialize(Record(json));
+        var again = InstanceStateSerializer.Deserialize(Record(Encoding.UTF8.GetString(InstanceStateSerializer.Serialize(state))));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(state.Variables["n"], Is.EqualTo(-12.50m));
+            Assert.That(state.Variables["big"], Is.EqualTo(decimal.MaxValue));
+            Assert.That(state.Variables["tiny"], Is.EqualTo(0m));
+            Assert.That(state.Variables["t"], Is.True);
+            Assert.That(state.Variables["f"], Is.False);
+            Assert.That(state.Variables.ContainsKey("z") && state.Variables["z"] is null, Is.True);
+            Assert.That(state.Variables["s"], Is.EqualTo("café \"q\" \U0001F600"));
+            Assert.That(state.Variables["name"], Is.EqualTo("escaped key"));
+            Assert.That(FeelConvert.ToJson(state.Variables["list"]), Is.EqualTo("""[1,[2,{"x":[]}],{}]"""));
+            Assert.That(((FeelContext)state.Elements[2].Variables!["local"]!)["deep"], Is.EqualTo(new object[] { true }));
+            Assert.That(state.Elements[1].Variables, Is.SameAs(state.Variables));
+            Assert.That(InstanceStateSerializer.Serialize(again), Is.EqualTo(InstanceStateSerializer.Serialize(state)));
+        }
+    }
+
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}]} {}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}]}x""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":1,},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}]""")]
+    public void Text_that_is_not_one_json_object_is_refused_as_json(string json) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)), Throws.InstanceOf<System.Text.Json.JsonException>());
+
+    [TestCase("""{"fmt":3,"vars":{},"elements":[{"k":1,"id":"journey"}]}""", "\"next\"")]
+    [TestCase("""{"fmt":3,"next":2,"elements":[{"k":1,"id":"journey"}]}""", "\"vars\"")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{}}""", "\"elements\"")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"id":"journey"}]}""", "\"k\"")]
+    public void A_state_without_a_key_it_needs_is_refused_naming_the_key(string json, string named) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)), Throws.TypeOf<KeyNotFoundException>().With.Message.Contains(named));
+
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":{"k":1,"id":"journey"}}""")]
+    [TestCase("""{"fmt":3,"next":"2","vars":{},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","task":7}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey","w":{"a":1}}]}""")]
+    [TestCase("[1]")]
+    public void A_structure_of_the_wrong_kind_is_refused_as_the_wrong_shape(string json) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)), Throws.InstanceOf<InvalidOperationException>());
+
+    [Test]
+    public void An_unpaired_surrogate_in_a_variable_is_refused_naming_the_text() =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":3,"next":2,"vars":{"a":"x\ud800y"},"elements":[{"k":1,"id":"journey"}]}""")),
+            Throws.ArgumentException.With.Message.Contains("\"x\\ud800y\"").And.Message.Contains("unpaired surrogate"));
 }

@@ -1,0 +1,101 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Workflows.Engine.Feel;
+
+/// <summary>
+/// Reads FEEL values straight from UTF-8 JSON, token by token: the values <see cref="FeelConvert.FromJson"/> gives for
+/// the same JSON parsed into a document, without the document (its metadata rows, its pooled buffers, a second walk).
+/// An instance's state is read this way on every command.
+/// </summary>
+internal static class FeelJsonReader
+{
+    // Booleans boxed once: a state holds many flags, and a box per read is garbage per command.
+    private static readonly object s_true = true;
+    private static readonly object s_false = false;
+
+    /// <summary>
+    /// The value whose first token <paramref name="reader"/> is on (numbers as decimal, objects as contexts), leaving the
+    /// reader on its last token. <paramref name="json"/> is the whole text the reader reads, for naming a value in an error.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="FeelConvert.FromJson"/>: a number beyond a decimal, or an unpaired surrogate.</exception>
+    public static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.True:
+                return s_true;
+            case JsonTokenType.False:
+                return s_false;
+            case JsonTokenType.String:
+                return Text(ref reader);
+            case JsonTokenType.Number:
+                // Tiny values (1e-300) round to zero; huge ones have no decimal and are refused.
+                return reader.TryGetDecimal(out var d) ? d : FeelConvert.ToDecimal(reader.GetDouble());
+            case JsonTokenType.StartArray:
+                var list = new List<object?>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    list.Add(ReadValue(ref reader, json));
+                }
+
+                return list;
+            case JsonTokenType.StartObject:
+                return ReadContext(ref reader, json);
+            default:
+                throw new JsonException($"a {reader.TokenType} token where a value belongs");
+        }
+    }
+
+    /// <summary>The object <paramref name="reader"/> is on, as a context; the reader is left on its end.</summary>
+    public static FeelContext ReadContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        var start = reader.TokenStartIndex;
+        var context = new FeelContext();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name;
+            try
+            {
+                name = reader.GetString()!;
+            }
+            catch (InvalidOperationException e)
+            {
+                throw UnpairedSurrogate(RawText(json, start), e);
+            }
+
+            reader.Read();
+            context[name] = ReadValue(ref reader, json);
+        }
+
+        return context;
+    }
+
+    /// <summary>The JSON text of the value that starts at <paramref name="start"/>, as <see cref="JsonElement.GetRawText"/> gives it.</summary>
+    public static string RawText(ReadOnlySpan<byte> json, long start)
+    {
+        var value = json[(int)start..];
+        var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = ExecutionLimits.MaxStoredJsonDepth });
+        reader.Read();
+        reader.Skip();
+        return Encoding.UTF8.GetString(value[..(int)reader.BytesConsumed]);
+    }
+
+    private static string Text(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw UnpairedSurrogate("\"" + Encoding.UTF8.GetString(reader.ValueSpan) + "\"", e);
+        }
+    }
+
+    // Worded as FeelConvert.FromJson words it, so that a state read either way is refused the same.
+    private static ArgumentException UnpairedSurrogate(string json, InvalidOperationException e) =>
+        new($"the text {(json is { Length: > 40 } ? json[..37] + "..." : json)} holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text", nameof(json), e);
+}
