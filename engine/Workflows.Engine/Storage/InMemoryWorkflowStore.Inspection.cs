@@ -40,7 +40,10 @@ internal sealed partial class InMemoryWorkflowStore
     {
         lock (_gate)
         {
-            return new(_instances.Values
+            // A key names few instances: those alone are looked at (the key's index), as a database would.
+            IEnumerable<InstanceRecord> candidates = filter.BusinessKey is null ? _instances.Values
+                : _instancesByKey.TryGetValue(filter.BusinessKey, out var keyed) ? keyed.Select(id => _instances[id]) : [];
+            return new(candidates
                 .Where(i => (filter.ProcessId is null || i.ProcessId == filter.ProcessId) && (filter.BusinessKey is null || i.BusinessKey == filter.BusinessKey)
                     && (filter.Branch is null || i.Branch == filter.Branch) && (filter.CustomerId is null || i.CustomerId == filter.CustomerId)
                     && (filter.Status is null || i.Status == filter.Status) && (filter.Version is null || i.Version == filter.Version)
