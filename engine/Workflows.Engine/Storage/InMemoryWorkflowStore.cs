@@ -17,10 +17,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, DefinitionRecord> _definitions = [];
     private readonly Dictionary<string, List<DefinitionRecord>> _definitionsByProcess = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, InstanceRecord> _instances = [];
-
-    // The instances of each business key, as the databases' index on it: a start with a unique key looks its key up
-    // here, not through every instance the store has kept (which made each start cost more than the one before).
-    private readonly Dictionary<string, HashSet<Guid>> _instancesByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
     private readonly Dictionary<Guid, List<HistoryRecord>> _history = [];
@@ -208,23 +204,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
 
         foreach (var write in changes.Instances)
         {
-            var record = write.Record;
-            if (_instances.TryGetValue(record.Id, out var before) && before.BusinessKey is { } was && was != record.BusinessKey
-                && _instancesByKey.TryGetValue(was, out var ids))
-            {
-                ids.Remove(record.Id);
-            }
-
-            _instances[record.Id] = record;
-            if (record.BusinessKey is { } key)
-            {
-                if (!_instancesByKey.TryGetValue(key, out var keyed))
-                {
-                    _instancesByKey[key] = keyed = [];
-                }
-
-                keyed.Add(record.Id);
-            }
+            PutInstance(write.Record);
         }
 
         foreach (var i in changes.IncidentsCreated)
