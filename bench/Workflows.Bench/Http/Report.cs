@@ -80,7 +80,7 @@ internal static class Report
         Console.WriteLine();
         foreach (var (run, index) in runs.Select((r, i) => (r, i + 1)))
         {
-            Console.WriteLine($"run {index}: {run.OpenTasks:N0} open tasks counted; {run.Verification}");
+            Console.WriteLine(options.StartsOnly ? $"run {index}: starts only (no fill, lists or agents)" : $"run {index}: {run.OpenTasks:N0} open tasks counted; {run.Verification}");
         }
     }
 }
