@@ -13,8 +13,9 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25]
 //   dotnet run -c Release --project bench/Workflows.Bench -- floor --provider sqlite|postgresql [--connection CS] [--runs 3] [--instances 20000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
-//   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 1,8,32,128]
+//   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql|inmemory [--connection CS] [--runs 3] [--clients 1,8,32,128]
 //       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll] [--port N]
+//       [--session-clients 32 (0: no request without engine work)] [--only all|starts (the session and start phases alone)]
 //       [--settings "Workflows__Store__GroupCommit=false;…"]   (the host must be built: dotnet build -c Release host)
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -78,9 +79,17 @@ static Workflows.Bench.Http.HttpLoadOptions HttpOptions(Dictionary<string, strin
     int[] List(string name, string fallback) => [.. options.GetValueOrDefault(name, fallback).Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))];
     var settings = options.GetValueOrDefault("settings", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(s => s.Split('=', 2)).ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--settings: '{p[0]}' needs a value (Name=Value)"));
-    return new(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
+    // The host's in-memory store (http only): what a request costs without a database.
+    var provider = options.GetValueOrDefault("provider", "sqlite");
+    return new(provider.Equals("inmemory", StringComparison.OrdinalIgnoreCase) ? null : PersistedBenchmark.Provider(provider), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
         List("clients", "1,8,32,128"), List("agents", "1,8,20"), Int("tasks", "10000"), TimeSpan.FromSeconds(Int("seconds", "10")), TimeSpan.FromSeconds(Int("warmup-seconds", "180")), Int("fill-clients", "32"),
         Int("queries", "300"), TimeSpan.FromSeconds(Int("flush-seconds", "2")),
         options.TryGetValue("host", out var host) ? Path.GetFullPath(host) : Workflows.Bench.Http.HostUnderTest.DefaultDll(), settings,
-        options.TryGetValue("port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : null);
+        options.TryGetValue("port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : null,
+        Int("session-clients", "32"), options.GetValueOrDefault("only", "all") switch
+        {
+            "all" => false,
+            "starts" => true,
+            var other => throw new ArgumentException($"--only {other}: use all or starts"),
+        });
 }

@@ -204,6 +204,11 @@ internal static class CommandLine
             .AddEnvironmentVariables()
             .AddCommandLine(args.Skip(1).ToArray())
             .Build();
+        if (HostStore.IsInMemory(configuration))
+        {
+            throw new UsageException($"migrate-db: Workflows:Store:Provider is {HostStore.InMemoryProvider}, which has no database to migrate");
+        }
+
         var store = new SqlStoreOptions();
         configuration.GetSection("Workflows:Store").Bind(store);
         store.Validate();

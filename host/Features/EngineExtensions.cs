@@ -15,13 +15,17 @@ internal static class EngineExtensions
     /// The store comes from configuration, section <c>Workflows:Store</c> (environment variables
     /// <c>Workflows__Store__Provider</c>, <c>Workflows__Store__ConnectionString</c>): by default a SQLite
     /// file under <c>./data</c>. The schema is migrated at start; a wrong setting, or a database that is not writable, locked or away, fails the start naming the file (or the connection without its password) and the setting.
+    /// <c>Workflows__Store__Provider=InMemory</c> keeps the state in the process's memory (<see cref="HostStore"/>), with a warning at start.
     /// </summary>
     public static WebApplicationBuilder AddWorkflowsEngine(this WebApplicationBuilder builder)
     {
-        var store = new SqlStoreOptions { ConfigurationSection = "Workflows:Store" };
-        builder.Configuration.GetSection("Workflows:Store").Bind(store);
-        store.Validate();
+        var store = HostStore.Read(builder.Configuration);
         builder.Services.AddSingleton(store);
+        if (store.Sql is { } sql)
+        {
+            builder.Services.AddSingleton(sql);
+        }
+
         builder.Services.AddSingleton(TimeProvider.System);
         // The journeys' external systems: deterministic stand-ins until a deployment registers its own.
         builder.Services.AddSingleton(_ => JourneySystems.Demo());
@@ -33,7 +37,7 @@ internal static class EngineExtensions
             options.SettingNames[nameof(WorkflowEngineOptions.MaxVariablesBytes)] = "Workflows:Limits:" + nameof(ApiLimits.MaxVariablesBytes);
             options.SettingNames["Limits." + nameof(ExecutionLimits.MaxCorrelationKeyLength)] = "Workflows:Limits:" + nameof(ApiLimits.MaxNameLength);
         });
-        builder.Services
+        var engine = builder.Services
             .AddWorkflowsEngine((options, services) =>
             {
                 options.MaxVariablesBytes = services.GetRequiredService<ApiLimits>().MaxVariablesBytes;
@@ -41,10 +45,13 @@ internal static class EngineExtensions
                 options.Limits.MaxCorrelationKeyLength = services.GetRequiredService<ApiLimits>().MaxNameLength;
                 options.AddJourneyHandlers(services.GetRequiredService<JourneySystems>());
                 options.SystemVariables.UnionWith(InputRules.SystemVariables); // no form field keyed by what a completion may not set (FORM_FIELD_INVALID)
-            })
-            .UseSqlStore(store) // migrated as the host starts: a database newer than this build stops it there
-            .AddBackgroundWorker()
-            .AddWorkflowsClock(builder.Configuration, store);
+            });
+        if (store.Sql is { } database)
+        {
+            engine.UseSqlStore(database); // migrated as the host starts: a database newer than this build stops it there
+        }
+
+        engine.AddBackgroundWorker().AddWorkflowsClock(builder.Configuration, store);
         builder.Services.AddHostedService<JourneyLibraryDeployment>();
         return builder;
     }
@@ -54,10 +61,15 @@ internal static class EngineExtensions
 /// Deploys every journey of the library at start as the standard versions, approved by the journey library (a file some version already has keeps that version, even when an analyst has deployed newer ones),
 /// then, on the embedded quick start, the demo branches pinned to them.
 /// </summary>
-internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, AuthOptions auth, ILogger<JourneyLibraryDeployment> logger) : IHostedService
+internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, AuthOptions auth, HostStore store, ILogger<JourneyLibraryDeployment> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (store.InMemory)
+        {
+            LogInMemory(logger);
+        }
+
         // The decisions first: the journeys' business rule tasks evaluate them.
         foreach (var decision in JourneyLibrary.Decisions)
         {
@@ -137,6 +149,9 @@ internal sealed partial class JourneyLibraryDeployment(WorkflowEngine engine, Au
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Journey {File}: {ProcessId} version {Version}")]
     private static partial void LogDeployed(ILogger logger, string file, string processId, int version);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Warning, Message = "The store is in memory (Workflows:Store:Provider = InMemory): every instance, task and deployment is lost when this process ends; for trying and measuring only")]
+    private static partial void LogInMemory(ILogger logger);
 
     [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "Decision pin of branch {BranchId} on {DecisionId} version {Version} no longer holds: {Problem}")]
     private static partial void LogPinProblem(ILogger logger, string branchId, string decisionId, int version, string problem);

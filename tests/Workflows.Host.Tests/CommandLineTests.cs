@@ -162,6 +162,18 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Migrate_db_on_the_in_memory_store_is_a_usage_error_saying_there_is_no_database()
+    {
+        var (code, _, error) = await RunAsync("migrate-db", "--Workflows:Store:Provider=InMemory");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(error, Does.StartWith("error: migrate-db: Workflows:Store:Provider is InMemory, which has no database to migrate"));
+        }
+    }
+
+    [Test]
     public async Task Deploy_signs_in_and_deploys_to_a_running_host_and_reports_refused_files()
     {
         await using var host = TestHost.Start();

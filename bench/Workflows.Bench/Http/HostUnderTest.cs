@@ -21,6 +21,7 @@ internal sealed class HostUnderTest : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly string? _server;
     private readonly string? _database;
+    private readonly ServerCpu? _serverCpu;
     private bool _closed;
 
     private HostUnderTest(Process process, StreamWriter log, Uri url, string signingKey, string directory, string? server, string? database)
@@ -32,6 +33,7 @@ internal sealed class HostUnderTest : IAsyncDisposable
         Directory = directory;
         _server = server;
         _database = database;
+        _serverCpu = database is null ? null : new ServerCpu(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
     }
 
     /// <summary>Where the host listens, with a trailing slash.</summary>
@@ -44,11 +46,12 @@ internal sealed class HostUnderTest : IAsyncDisposable
     public string Directory { get; }
 
     /// <summary>
-    /// Starts the host at <paramref name="hostDll"/> on a fresh store of <paramref name="provider"/> with
+    /// Starts the host at <paramref name="hostDll"/> on a fresh store of <paramref name="provider"/> (null: the engine's
+    /// memory, <c>Workflows__Store__Provider=InMemory</c>) with
     /// <paramref name="settings"/> (environment-variable form) beyond the store's, and waits until it is ready.
     /// </summary>
     /// <remarks>It listens on <paramref name="port"/>, or on a free port when none is given (on a shared machine, the port its user was given).</remarks>
-    public static async Task<HostUnderTest> StartAsync(string hostDll, SqlProvider provider, string server, IReadOnlyDictionary<string, string> settings, int? port = null)
+    public static async Task<HostUnderTest> StartAsync(string hostDll, SqlProvider? provider, string server, IReadOnlyDictionary<string, string> settings, int? port = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("workflows-load-").FullName;
         var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -61,7 +64,11 @@ internal sealed class HostUnderTest : IAsyncDisposable
             RedirectStandardError = true,
         };
         string? database = null;
-        if (provider == SqlProvider.Sqlite)
+        if (provider is null)
+        {
+            start.Environment["Workflows__Store__Provider"] = "InMemory";
+        }
+        else if (provider == SqlProvider.Sqlite)
         {
             start.Environment["Workflows__Store__Provider"] = "Sqlite";
             start.Environment["Workflows__Store__ConnectionString"] = $"Data Source={Path.Combine(directory, "host.db")}";
@@ -108,13 +115,15 @@ internal sealed class HostUnderTest : IAsyncDisposable
     }
 
     /// <summary>
-    /// The CPU time the host's process has used so far (user and system, all its threads): per request, the count that
-    /// holds on a machine others load, where a rate does not.
+    /// The CPU time used so far (user and system, all threads) by the host's process, by the driver's own process and,
+    /// on PostgreSQL, by the server processes of the run's database: per request, the counts that hold on a machine
+    /// others load, where a rate does not; together, what a request costs the machine both run on.
     /// </summary>
-    public TimeSpan CpuTime()
+    public CpuSnapshot CpuTime()
     {
         _process.Refresh();
-        return _process.TotalProcessorTime;
+        return new CpuSnapshot(_process.TotalProcessorTime, Process.GetCurrentProcess().TotalProcessorTime,
+            _serverCpu?.ReadAsync().GetAwaiter().GetResult());
     }
 
     /// <summary>The host's process id (to sample it with perf).</summary>
@@ -221,3 +230,13 @@ internal sealed class HostUnderTest : IAsyncDisposable
         return port;
     }
 }
+
+/// <summary>CPU time used so far by the host, the driver and (on PostgreSQL) the run database's server processes, in nanoseconds per backend.</summary>
+internal sealed record CpuSnapshot(TimeSpan Host, TimeSpan Driver, Dictionary<int, long>? Server)
+{
+    public static CpuSpent operator -(CpuSnapshot after, CpuSnapshot before) => new(after.Host - before.Host, after.Driver - before.Driver,
+        after.Server is null || before.Server is null ? null : TimeSpan.FromTicks(ServerCpu.Spent(before.Server, after.Server) / 100));
+}
+
+/// <summary>CPU time spent over a phase by the host, the driver and (on PostgreSQL) the database's server processes.</summary>
+internal readonly record struct CpuSpent(TimeSpan Host, TimeSpan Driver, TimeSpan? Server);

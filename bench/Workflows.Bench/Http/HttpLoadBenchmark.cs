@@ -8,7 +8,7 @@ namespace Workflows.Bench.Http;
 
 /// <summary>What the driver is asked to do (<c>http</c> command's options).</summary>
 internal sealed record HttpLoadOptions(
-    SqlProvider Provider,
+    SqlProvider? Provider,
     string Server,
     int Runs,
     IReadOnlyList<int> StartClients,
@@ -21,7 +21,13 @@ internal sealed record HttpLoadOptions(
     TimeSpan FlushDuration,
     string HostDll,
     IReadOnlyDictionary<string, string> Settings,
-    int? Port = null);
+    int? Port = null,
+    int SessionClients = 32,
+    bool StartsOnly = false)
+{
+    /// <summary>The store's name as the report gives it (null provider: the engine's memory).</summary>
+    public string StoreName => Provider?.ToString() ?? "InMemory";
+}
 
 /// <summary>
 /// Issue 19 item 7: the product measured through HTTP as its users meet it. Each run starts the built host on a fresh
@@ -30,13 +36,16 @@ internal sealed record HttpLoadOptions(
 /// list; the supervisor's list and a queue's list with N tasks open; agents looping next-task + complete (1/8/20, each
 /// with a token of its own), every task handed to one agent only and its completion found once, by that agent, in its
 /// instance's history; the flush rate again. The runs' medians are printed as a table for BENCHMARKS.md.
+/// Before the starts, the ceiling of the request path: an authenticated request that does no engine work
+/// (<c>GET /api/auth/session</c>) from as many clients, whose host and driver CPU per request bound any request's rate
+/// on these cores. Every phase reports the host's, the driver's and (PostgreSQL) the database server's CPU per step.
 /// </summary>
 internal static class HttpLoadBenchmark
 {
     public static async Task RunAsync(HttpLoadOptions options)
     {
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; commit {Machine.Commit()}");
-        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; store: {options.Provider}; host: {options.HostDll}");
+        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; store: {options.StoreName}; host: {options.HostDll}");
         Console.WriteLine($"{options.Runs} runs, each on a fresh store; phases of {options.PhaseDuration.TotalSeconds:N0} s; start clients {string.Join('/', options.StartClients)}; agents {string.Join('/', options.Agents)}; fill to {options.OpenTasks:N0} open tasks");
         var runs = new List<RunResult>();
         for (var run = 1; run <= options.Runs; run++)
@@ -54,11 +63,15 @@ internal static class HttpLoadBenchmark
         var result = new RunResult();
         await using var host = await HostUnderTest.StartAsync(options.HostDll, options.Provider, options.Server, options.Settings, options.Port);
         using var client = new LoadClient(host.Url, host.SigningKey);
-        var flushDirectory = options.Provider == SqlProvider.Sqlite ? host.Directory : Path.GetTempPath();
+        var flushDirectory = options.Provider is SqlProvider.Sqlite or null ? host.Directory : Path.GetTempPath();
         result.FlushBefore = Machine.FlushRate(flushDirectory, options.FlushDuration);
         Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushBefore:N0} (load {Machine.LoadAverage()}); host process {host.ProcessId} at {host.Url}");
 
         var started = await WarmUpAsync(options, client);
+        if (options.SessionClients > 0)
+        {
+            await SessionsAsync(options, client, result, host);
+        }
 
         foreach (var clients in options.StartClients)
         {
@@ -69,9 +82,12 @@ internal static class HttpLoadBenchmark
             result.Add($"start, {clients} client{(clients == 1 ? "" : "s")}", "instances/s", tally, elapsed, load, host.CpuTime() - cpu);
         }
 
-        await FillAsync(options, client, result, started, host);
-        await QueriesAsync(options, client, result);
-        await AgentsAsync(options, client, result, host);
+        if (!options.StartsOnly)
+        {
+            await FillAsync(options, client, result, started, host);
+            await QueriesAsync(options, client, result);
+            await AgentsAsync(options, client, result, host);
+        }
 
         result.FlushAfter = Machine.FlushRate(flushDirectory, options.FlushDuration);
         Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushAfter:N0} (load {Machine.LoadAverage()})");
@@ -107,6 +123,24 @@ internal static class HttpLoadBenchmark
         }
 
         return started;
+    }
+
+    /// <summary>
+    /// What a request costs when it does no engine work: <c>GET /api/auth/session</c> (the token checked, the route and
+    /// its role, the answer written as JSON, through every middleware a start passes) from as many clients as the
+    /// starts' middle phase, after as many not counted. Its host and driver CPU per request bound what any request can
+    /// reach on these cores.
+    /// </summary>
+    private static async Task SessionsAsync(HttpLoadOptions options, LoadClient client, RunResult result, HostUnderTest host)
+    {
+        var clients = options.SessionClients;
+        var warm = await Tally.RunAsync(clients, Tally.For(TimeSpan.FromSeconds(Math.Min(10, options.PhaseDuration.TotalSeconds))),
+            async (_, t) => Answered(t, "session", await client.GetAsync(client.Starter, "api/auth/session")));
+        Fail(warm.Total, "session warm-up");
+        var load = Machine.LoadAverage();
+        var cpu = host.CpuTime();
+        var (tally, elapsed) = await Tally.RunAsync(clients, Tally.For(options.PhaseDuration), async (_, t) => Answered(t, "session", await client.GetAsync(client.Starter, "api/auth/session")));
+        result.Add($"session (no engine work), {clients} client{(clients == 1 ? "" : "s")}", "requests/s", tally, elapsed, load, host.CpuTime() - cpu);
     }
 
     /// <summary>Starts complaints until <see cref="HttpLoadOptions.OpenTasks"/> wait at registration, then counts them back.</summary>

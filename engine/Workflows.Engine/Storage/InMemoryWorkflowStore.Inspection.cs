@@ -36,11 +36,39 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    // The instances of each business key, as the databases' index on it: a start with a unique key looks its key up
+    // here, not through every instance the store has kept (which made each start cost more than the one before).
+    private readonly Dictionary<string, HashSet<Guid>> _instancesByKey = new(StringComparer.Ordinal);
+
+    /// <summary>Keeps an instance's row and its business key's index (under the gate).</summary>
+    private void PutInstance(InstanceRecord record)
+    {
+        if (_instances.TryGetValue(record.Id, out var before) && before.BusinessKey is { } was && was != record.BusinessKey
+            && _instancesByKey.TryGetValue(was, out var ids))
+        {
+            ids.Remove(record.Id);
+        }
+
+        _instances[record.Id] = record;
+        if (record.BusinessKey is { } key)
+        {
+            if (!_instancesByKey.TryGetValue(key, out var keyed))
+            {
+                _instancesByKey[key] = keyed = [];
+            }
+
+            keyed.Add(record.Id);
+        }
+    }
+
     public ValueTask<IReadOnlyList<InstanceRecord>> FindInstancesAsync(InstanceFilter filter, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(_instances.Values
+            // A key names few instances: those alone are looked at (the key's index), as a database would.
+            IEnumerable<InstanceRecord> candidates = filter.BusinessKey is null ? _instances.Values
+                : _instancesByKey.TryGetValue(filter.BusinessKey, out var keyed) ? keyed.Select(id => _instances[id]) : [];
+            return new(candidates
                 .Where(i => (filter.ProcessId is null || i.ProcessId == filter.ProcessId) && (filter.BusinessKey is null || i.BusinessKey == filter.BusinessKey)
                     && (filter.Branch is null || i.Branch == filter.Branch) && (filter.CustomerId is null || i.CustomerId == filter.CustomerId)
                     && (filter.Status is null || i.Status == filter.Status) && (filter.Version is null || i.Version == filter.Version)

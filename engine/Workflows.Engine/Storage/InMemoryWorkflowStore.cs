@@ -207,7 +207,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
 
         foreach (var write in changes.Instances)
         {
-            _instances[write.Record.Id] = write.Record;
+            PutInstance(write.Record);
         }
 
         if (changes.HasRareChanges)

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Xml;
 using Workflows.Engine;
 using Workflows.Engine.Services;
-using Workflows.Engine.Sql;
 using Workflows.Host.Features.Security;
 
 namespace Workflows.Host.Features.Api;
@@ -21,7 +20,7 @@ internal static class ClockApi
     /// it unless <c>Workflows:Clock:AllowWithSharedDatabase</c> says so: each node would keep a clock of its own.
     /// </summary>
     /// <exception cref="ArgumentException">The clock is on, the store is PostgreSQL or SQL Server and the second setting is off.</exception>
-    public static WorkflowsEngineBuilder AddWorkflowsClock(this WorkflowsEngineBuilder engine, IConfiguration configuration, SqlStoreOptions store)
+    public static WorkflowsEngineBuilder AddWorkflowsClock(this WorkflowsEngineBuilder engine, IConfiguration configuration, HostStore store)
     {
         var options = new ClockOptions();
         configuration.GetSection("Workflows:Clock").Bind(options);
@@ -31,9 +30,9 @@ internal static class ClockApi
             return engine;
         }
 
-        if (store.Provider != SqlProvider.Sqlite && !options.AllowWithSharedDatabase)
+        if (store.Shared && !options.AllowWithSharedDatabase)
         {
-            throw new ArgumentException($"Workflows:Clock:Controllable is on with {store.Provider}, a database several nodes may share, each with a clock of its own: "
+            throw new ArgumentException($"Workflows:Clock:Controllable is on with {store.Name}, a database several nodes may share, each with a clock of its own: "
                 + "turn Workflows:Clock:Controllable off, or set Workflows:Clock:AllowWithSharedDatabase to true for a test environment of one node");
         }
 

@@ -111,7 +111,8 @@ internal static partial class SecurityExtensions
     {
         var options = new AuthOptions();
         builder.Configuration.GetSection("Workflows:Auth").Bind(options);
-        var store = builder.Configuration.GetSection("Workflows:Store").Get<SqlStoreOptions>() ?? new SqlStoreOptions();
+        // The in-memory store is read as no SQLite file: it needs a key given, as a shared database does.
+        var store = HostStore.IsInMemory(builder.Configuration) ? null : builder.Configuration.GetSection("Workflows:Store").Get<SqlStoreOptions>() ?? new SqlStoreOptions();
         var (key, generatedAt) = SigningKey(options, store);
         options.DemoUsers ??= generatedAt is not null;
         builder.Services.AddSingleton(options);
@@ -188,7 +189,7 @@ internal static partial class SecurityExtensions
         return builder;
     }
 
-    private static (SymmetricSecurityKey Key, string? GeneratedAt) SigningKey(AuthOptions options, SqlStoreOptions store)
+    private static (SymmetricSecurityKey Key, string? GeneratedAt) SigningKey(AuthOptions options, SqlStoreOptions? store)
     {
         if (!string.IsNullOrWhiteSpace(options.SigningKey))
         {
@@ -205,6 +206,12 @@ internal static partial class SecurityExtensions
             return bytes.Length >= 32
                 ? (new SymmetricSecurityKey(bytes), null)
                 : throw new ArgumentException($"Workflows:Auth:SigningKey is {bytes.Length} bytes; it must be at least 32");
+        }
+
+        if (store is null)
+        {
+            // No file to keep a generated key beside, and tokens signed by a key that dies with the process are no trial's business either.
+            throw new ArgumentException($"Workflows:Auth:SigningKey (Workflows__Auth__SigningKey) is required with the {HostStore.InMemoryProvider} store: a development key is generated only beside a SQLite file");
         }
 
         if (store.Provider != SqlProvider.Sqlite)
