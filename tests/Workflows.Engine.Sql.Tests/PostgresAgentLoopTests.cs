@@ -79,6 +79,7 @@ public sealed class PostgresAgentLoopTests
         UserTaskInfo? claimed = null;
         var nextTask = await RoundTripsAsync(async () => claimed = await _engine.Tasks.ClaimNextAsync("agent-1", ["next-queue"]));
 
+        TestContext.Out.WriteLine($"round trips: a claim by id {claim}, next-task {nextTask}");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(claimed?.Id, Is.EqualTo(next));
@@ -103,6 +104,7 @@ public sealed class PostgresAgentLoopTests
             return null;
         }, "agent-2"));
 
+        TestContext.Out.WriteLine($"round trips: a completion {plainTrips}, a checked completion {withCheck}");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(seen?.Id, Is.EqualTo(checkedTask));
