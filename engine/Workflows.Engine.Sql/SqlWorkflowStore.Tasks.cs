@@ -30,6 +30,51 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
     {
+        var list = TaskList(query, after, limit, idsOnly: false);
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        if (!list.ByQueue)
+        {
+            if (InspectTaskList is { } inspect)
+            {
+                await inspect(connection, list.Sql, list.Parameters).ConfigureAwait(false);
+            }
+
+            var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false);
+            return rows.Select(r => r.ToRecord()).ToList();
+        }
+
+        var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false))
+            .Distinct()
+            .Take(limit)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var tasks = (await connection.QueryAsync<UserTaskRow>(new CommandDefinition(
+            $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("id", "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false))
+            .ToDictionary(r => r.Id, r => r.ToRecord());
+        return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
+    }
+
+    public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
+    {
+        // The statement that finds a page's ids, without the read of their rows that a page's answer needs.
+        var list = TaskList(query, null, limit, idsOnly: true);
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false))
+            .Distinct()
+            .Take(limit)
+            .ToList();
+    }
+
+    /// <summary>
+    /// A task list's statement: without a queue, the task rows themselves (or only their ids); by queue, the ids of each
+    /// queue's walk merged in order, at most <paramref name="limit"/> per walk, a task in several of the queues once per queue.
+    /// </summary>
+    private (string Sql, DynamicParameters Parameters, bool ByQueue) TaskList(TaskQuery query, TaskSortKey? after, int limit, bool idsOnly)
+    {
         var parameters = new DynamicParameters();
         parameters.Add("limit", limit);
         var filters = new List<string> { "t.status = 0" };
@@ -62,7 +107,6 @@ internal sealed partial class SqlWorkflowStore
             parameters.Add("after_id", cursor.Id);
         }
 
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         var queues = TaskFilter.QueueKeys(query);
         if (queues.Count == 0)
         {
@@ -79,14 +123,7 @@ internal sealed partial class SqlWorkflowStore
                 filters.Add(_dialect.After(expressions, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
             }
 
-            var sql = _dialect.Top($"t.* FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit");
-            if (InspectTaskList is { } inspect)
-            {
-                await inspect(connection, sql, parameters).ConfigureAwait(false);
-            }
-
-            var rows = await connection.QueryAsync<UserTaskRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false);
-            return rows.Select(r => r.ToRecord()).ToList();
+            return (_dialect.Top($"{(idsOnly ? "t.id" : "t.*")} FROM wf_user_tasks t WHERE {string.Join(" AND ", filters)} ORDER BY {string.Join(", ", expressions)}", "@limit"), parameters, false);
         }
 
         // Per queue (and claimed or not), walk that queue's index in order and stop at a page; then merge.
@@ -114,21 +151,8 @@ internal sealed partial class SqlWorkflowStore
         }
 
         var order = string.Join(", ", columns.Append("task_id"));
-        var merged = _dialect.Top($"task_id FROM ({string.Join(" UNION ALL ", branches)}) u ORDER BY {order}", "@total");
         parameters.Add("total", limit * branches.Count);
-        var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(merged, parameters, cancellationToken: ct)).ConfigureAwait(false))
-            .Distinct()
-            .Take(limit)
-            .ToList();
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        var tasks = (await connection.QueryAsync<UserTaskRow>(new CommandDefinition(
-            $"SELECT * FROM wf_user_tasks WHERE {_dialect.InList("id", "@ids")}", new { ids = ids.ToArray() }, cancellationToken: ct)).ConfigureAwait(false))
-            .ToDictionary(r => r.Id, r => r.ToRecord());
-        return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
+        return (_dialect.Top($"task_id FROM ({string.Join(" UNION ALL ", branches)}) u ORDER BY {order}", "@total"), parameters, true);
     }
 
     // The queue index's column of each sort key.
@@ -216,3 +240,4 @@ internal sealed partial class SqlWorkflowStore
         }).ConfigureAwait(false);
     }
 }
+

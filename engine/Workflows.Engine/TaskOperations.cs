@@ -2,6 +2,7 @@ using System.Text.Json;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Forms;
 using Workflows.Engine.Model;
+using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine;
@@ -42,14 +43,15 @@ internal static class TaskForm
     /// <summary>Whether the row's form is a Camunda Form (form-js JSON) rather than the engine's own fields.</summary>
     public static bool IsCamundaForm(string? formJson) => formJson is not null && formJson.AsSpan().TrimStart().StartsWith("{", StringComparison.Ordinal);
 
-    /// <summary>The row's form with its rules; null when the task has none.</summary>
-    public static TaskFormSchema? Read(string? formJson)
-    {
-        if (formJson is null)
-        {
-            return null;
-        }
+    // The forms as read from their rows: every task an agent takes or completes reads its form (its answer, the check
+    // of a completion), and a version's tasks all keep the same text.
+    private static readonly ParsedByText<TaskFormSchema> s_readForms = new(Parse);
 
+    /// <summary>The row's form with its rules; null when the task has none.</summary>
+    public static TaskFormSchema? Read(string? formJson) => formJson is null ? null : s_readForms.Get(formJson);
+
+    private static TaskFormSchema Parse(string formJson)
+    {
         if (IsCamundaForm(formJson))
         {
             // Checked when the model was deployed: a problem now would be the row's, not the person's.

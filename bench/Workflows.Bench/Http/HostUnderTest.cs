@@ -126,6 +126,38 @@ internal sealed class HostUnderTest : IAsyncDisposable
             _serverCpu?.ReadAsync().GetAwaiter().GetResult());
     }
 
+    /// <summary>
+    /// On PostgreSQL, what the host's database has served so far, from the server's own statistics: its transactions (a
+    /// read Npgsql sends outside a transaction is one, a command's commit one: with no transaction open across
+    /// statements, about one per round trip), the scans of each table (a statement's read of it through an index or
+    /// whole, a write's look-up of its row included), and the CPU time of the server processes serving it. Null on SQLite.
+    /// </summary>
+    /// <remarks>
+    /// A backend publishes its counts when a transaction ends, at most once a second, and an idle backend's last ones
+    /// after up to ten seconds: the counts are read after that wait, so that the phase before has published all of its
+    /// own. The host's background work (pollers, the outbox relay) counts too.
+    /// </remarks>
+    public async Task<DatabaseCounts?> DatabaseCountsAsync()
+    {
+        if (_database is null)
+        {
+            return null;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(11));
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(_server) { Database = _database, Pooling = false }.ConnectionString;
+        var cpu = await new ServerCpu(connectionString).ReadAsync();
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        var transactions = await connection.ExecuteScalarAsync<long>("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()");
+        // By table, and by index of the tables the agents' loop reads most (which of a table's reads grew or shrank).
+        var scans = (await connection.QueryAsync<(string Table, long Scans)>("""
+            SELECT relname, COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0) FROM pg_stat_user_tables
+            UNION ALL
+            SELECT relname || '.' || indexrelname, idx_scan FROM pg_stat_user_indexes WHERE relname IN ('wf_user_tasks', 'wf_task_queues')
+            """)).ToDictionary(r => r.Table, r => r.Scans, StringComparer.Ordinal);
+        return new DatabaseCounts(transactions, scans, cpu);
+    }
+
     /// <summary>The host's process id (to sample it with perf).</summary>
     public int ProcessId => _process.Id;
 
@@ -240,3 +272,27 @@ internal sealed record CpuSnapshot(TimeSpan Host, TimeSpan Driver, Dictionary<in
 
 /// <summary>CPU time spent over a phase by the host, the driver and (on PostgreSQL) the database's server processes.</summary>
 internal readonly record struct CpuSpent(TimeSpan Host, TimeSpan Driver, TimeSpan? Server);
+
+/// <summary>What a PostgreSQL database has served (<see cref="HostUnderTest.DatabaseCountsAsync"/>): transactions, scans by table, server CPU by backend (ns).</summary>
+internal sealed record DatabaseCounts(long Transactions, IReadOnlyDictionary<string, long> Scans, Dictionary<int, long> ServerCpu)
+{
+    /// <summary>What was served between <paramref name="before"/> and this, per <paramref name="steps"/> (loops, requests), as one line.</summary>
+    public string PerStep(DatabaseCounts before, long steps)
+    {
+        if (steps == 0)
+        {
+            return "no step";
+        }
+
+        // Less the two transactions of each reading of the counts (the transactions' and the scans' statements).
+        var transactions = (Transactions - before.Transactions - 2) / (double)steps;
+        var all = Scans.Select(s => (s.Key, Count: (s.Value - before.Scans.GetValueOrDefault(s.Key)) / (double)steps))
+            .Where(s => s.Count >= 0.005)
+            .OrderByDescending(s => s.Count)
+            .ToList();
+        var scans = all.Where(s => !s.Key.Contains('.', StringComparison.Ordinal)).ToList();
+        var byIndex = all.Where(s => s.Key.Contains('.', StringComparison.Ordinal)).ToList();
+        var cpu = Bench.ServerCpu.Spent(before.ServerCpu, ServerCpu) / 1_000.0 / steps;
+        return Machine.Invariant($"{transactions:N2} database transactions each; table scans each {scans.Sum(s => s.Count):N2} ({string.Join(", ", scans.Select(s => $"{s.Key} {s.Count:N2}"))}; by index: {string.Join(", ", byIndex.Select(s => $"{s.Key} {s.Count:N2}"))}); database server CPU {cpu:N0} µs each (rough)");
+    }
+}

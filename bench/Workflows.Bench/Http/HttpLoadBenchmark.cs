@@ -218,6 +218,7 @@ internal static class HttpLoadBenchmark
             var nexts = new ConcurrentBag<double>();
             var completions = new ConcurrentBag<double>();
             var commands = await client.CommandCountsAsync();
+            var database = await host.DatabaseCountsAsync();
             var load = Machine.LoadAverage();
             var cpu = host.CpuTime();
             var (tally, elapsed) = await Tally.RunAsync(count, Tally.For(options.PhaseDuration), async (agent, t) =>
@@ -263,6 +264,11 @@ internal static class HttpLoadBenchmark
             var after = await client.CommandCountsAsync();
             Console.WriteLine("    engine commands in the phase: " + string.Join(", ", after.Where(c => c.Value > commands.GetValueOrDefault(c.Key))
                 .OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Machine.Invariant($"{c.Key} {c.Value - commands.GetValueOrDefault(c.Key):N0}"))));
+            if (database is not null && await host.DatabaseCountsAsync() is { } served)
+            {
+                Console.WriteLine("    per loop: " + served.PerStep(database, tally.Ok));
+            }
+
             result.AddLatencies($"{count} agent{(count == 1 ? "" : "s")}: next-task", [.. nexts.Order()]);
             result.AddLatencies($"{count} agent{(count == 1 ? "" : "s")}: complete", [.. completions.Order()]);
         }

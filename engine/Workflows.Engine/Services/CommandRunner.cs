@@ -141,10 +141,18 @@ internal sealed class CommandRunner
     /// version, so a decision taken on a task row read no earlier than the instance cannot rest on a
     /// state another command has since changed (read the other way round, two agents could both claim).
     /// </summary>
-    public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct)
+    /// <param name="execution">The command.</param>
+    /// <param name="taskId">The task.</param>
+    /// <param name="ct">Cancels the reads.</param>
+    /// <param name="accept">
+    /// Refuses the task by throwing (a caller's authorization and input checks), on the first row read of it: before its
+    /// instance is loaded, and before the task is found closed or unreadable.
+    /// </param>
+    public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct, Action<UserTaskRecord>? accept = null)
     {
         var located = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        accept?.Invoke(located);
         var instance = await execution.LoadAsync(located.InstanceId).ConfigureAwait(false);
         var task = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false) ?? located;
         if (task.Status != Storage.TaskStatus.Open)

@@ -54,11 +54,17 @@ internal static class InfoMapper
             CustomerId = t.CustomerId,
             Branch = t.Branch,
             Mark = t.Mark,
-            Form = t.FormJson is null ? []
-                : TaskForm.IsCamundaForm(t.FormJson) ? FieldsOf(t.FormJson)
-                : JsonSerializer.Deserialize<List<TaskFormField>>(t.FormJson, FormJson) ?? [],
-            FormSchema = TaskForm.IsCamundaForm(t.FormJson) ? JsonDocument.Parse(t.FormJson!).RootElement.Clone() : null,
+            Form = t.FormJson is null ? [] : s_forms.Get(t.FormJson).Fields,
+            FormSchema = t.FormJson is null ? null : s_forms.Get(t.FormJson).Schema,
         };
+
+    // A row's form as the task's info shows it, read once per form text (ParsedByText): next-task's answer and a
+    // completion's check read it for every task. Fields and schema are immutable, so every info shares them.
+    private static readonly ParsedByText<InfoForm> s_forms = new(json => TaskForm.IsCamundaForm(json)
+        ? new InfoForm(FieldsOf(json).AsReadOnly(), JsonDocument.Parse(json).RootElement.Clone())
+        : new InfoForm((JsonSerializer.Deserialize<List<TaskFormField>>(json, FormJson) ?? []).AsReadOnly(), null));
+
+    private sealed record InfoForm(IReadOnlyList<TaskFormField> Fields, JsonElement? Schema);
 
     // A Camunda Form's input fields in the engine's own terms, for callers that list fields rather than render the form.
     private static List<TaskFormField> FieldsOf(string formJson) =>

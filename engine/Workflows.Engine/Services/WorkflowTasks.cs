@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Workflows.Engine.Runtime;
 using Workflows.Engine.Storage;
 
@@ -15,7 +17,12 @@ public sealed class WorkflowTasks
     private readonly CommandRunner _runner;
 
     // The tasks this engine's agents are claiming at this moment (each is in here while its claim runs).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskCompletionSource> _picking = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _picking = new();
+
+    // The tasks this engine's agents claimed lately, with when (Stopwatch ticks): a candidate page read before such a
+    // claim committed still shows its task free. Forgotten after s_claimMemory; _forgetAt is when next to look.
+    private readonly ConcurrentDictionary<Guid, long> _claimed = new();
+    private long _forgetAt;
 
     internal WorkflowTasks(CommandRunner runner) => _runner = runner;
 
@@ -62,14 +69,42 @@ public sealed class WorkflowTasks
     public Task CompleteAsync(Guid taskId, IReadOnlyDictionary<string, object?>? variables = null, string? actor = null, CancellationToken cancellationToken = default)
     {
         var values = _runner.Variables(variables);
-        return _runner.ExecuteAsync(async execution =>
+        return CompleteTaskAsync(taskId, _ => values, actor, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes a user task with the variables <paramref name="answer"/> gives for it, once it has accepted the task as
+    /// the command reads it: a caller that must check the task first (who may complete it, which fields its form has)
+    /// checks the row the command acts on, without a read of its own.
+    /// </summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="answer">
+    /// Given the task, refuses it by throwing (nothing is written, and the exception is the command's), or returns the
+    /// variables to complete it with. It sees the task before the task is found closed or held by another user, so that a
+    /// caller who may not see the task learns nothing of its state; it may run again when the command is retried.
+    /// </param>
+    /// <param name="actor">Who completes the task.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="WorkflowNotFoundException">No such task.</exception>
+    /// <exception cref="WorkflowConflictException">The task was already completed or cancelled, or another user holds it.</exception>
+    /// <exception cref="TaskFormException">The variables do not fit the task's form; nothing changed.</exception>
+    public Task CompleteCheckedAsync(Guid taskId, Func<UserTaskInfo, IReadOnlyDictionary<string, object?>?> answer, string? actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        return CompleteTaskAsync(taskId, located => _runner.Variables(answer(InfoMapper.ToInfo(located))), actor, cancellationToken);
+    }
+
+    private Task CompleteTaskAsync(Guid taskId, Func<UserTaskRecord, Feel.FeelContext> answer, string? actor, CancellationToken cancellationToken) =>
+        _runner.ExecuteAsync(async execution =>
         {
-            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
+            Feel.FeelContext? values = null;
+            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken, accept: located => values = answer(located)).ConfigureAwait(false);
             if (task.Assignee is not null && actor is not null && task.Assignee != actor)
             {
                 throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {actor}");
             }
 
+            values ??= answer(task); // (the load has accepted the row it read first: done by now)
             TaskForm.Validate(task, values);
             execution.Actor = actor;
             if (task.ElementKey == 0)
@@ -90,7 +125,6 @@ public sealed class WorkflowTasks
             execution.EnqueueComplete(instance, element.Key, values.Copy());
             return true;
         }, cancellationToken, name: "CompleteUserTask");
-    }
 
     /// <summary>Takes an open task for <paramref name="user"/>; taking one's own task again changes nothing.</summary>
     /// <exception cref="WorkflowConflictException">Another user holds the task, or it is no longer open.</exception>
@@ -131,8 +165,9 @@ public sealed class WorkflowTasks
 
             // Past the tasks other agents of this engine are claiming right now, so the page reaches the ones free for this agent.
             var page = 8 + _picking.Count + failed.Count;
-            var candidates = await Store.QueryTasksAsync(query, null, page, cancellationToken).ConfigureAwait(false);
-            if (candidates.All(c => failed.Contains(c.Id)) && candidates.Count < page)
+            var asked = Stopwatch.GetTimestamp();
+            var candidates = await Store.QueryTaskIdsAsync(query, page, cancellationToken).ConfigureAwait(false);
+            if (candidates.All(failed.Contains) && candidates.Count < page)
             {
                 return null; // nothing left in the queue that this call has not failed to claim
             }
@@ -143,28 +178,40 @@ public sealed class WorkflowTasks
             // and the loser goes on down its page.)
             List<Task>? others = null;
             var tried = false;
-            foreach (var candidate in candidates.Where(c => !failed.Contains(c.Id)))
+            foreach (var candidate in candidates)
             {
+                if (failed.Contains(candidate))
+                {
+                    continue;
+                }
+
                 var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_picking.GetOrAdd(candidate.Id, mine) is var holder && holder != mine)
+                if (_picking.GetOrAdd(candidate, mine) is var holder && holder != mine)
                 {
                     (others ??= []).Add(holder.Task);
                     continue;
                 }
 
-                tried = true;
                 try
                 {
-                    if (await TryClaimAsync(candidate.Id, user, cancellationToken).ConfigureAwait(false) is { } claimed)
+                    if (ClaimedSince(candidate, asked))
+                    {
+                        // Claimed here after the page was read: the page still shows it free, the row no longer does.
+                        failed.Add(candidate);
+                        continue;
+                    }
+
+                    tried = true;
+                    if (await TryClaimAsync(candidate, user, cancellationToken).ConfigureAwait(false) is { } claimed)
                     {
                         return claimed;
                     }
 
-                    failed.Add(candidate.Id);
+                    failed.Add(candidate);
                 }
                 finally
                 {
-                    _picking.TryRemove(candidate.Id, out _);
+                    _picking.TryRemove(candidate, out _);
                     mine.TrySetResult();
                 }
             }
@@ -203,23 +250,47 @@ public sealed class WorkflowTasks
 
     private async Task<UserTaskInfo?> TryClaimAsync(Guid taskId, string user, CancellationToken cancellationToken)
     {
-        // A row read is cheaper than a command that loads the instance only to find the task taken.
-        if (await Store.GetUserTaskAsync(taskId, cancellationToken).ConfigureAwait(false) is not { Status: Storage.TaskStatus.Open, Assignee: null })
-        {
-            return null;
-        }
-
+        // No read of the row first: the page was read just now, and a claim this engine made since is known here
+        // (ClaimedSince). Another node's claim meanwhile is found by the command, on the row it reads after the instance.
         try
         {
-            return InfoMapper.ToInfo(await UpdateAsync(taskId, user, HistoryKind.TaskClaimed, "next task", task => task.Assignee is null
+            var claimed = await UpdateAsync(taskId, user, HistoryKind.TaskClaimed, "next task", task => task.Assignee is null
                 ? task with { Assignee = user }
-                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false));
+                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false);
+            Claimed(taskId);
+            return InfoMapper.ToInfo(claimed);
         }
         catch (WorkflowException e) when (e is WorkflowConflictException or WorkflowNotFoundException)
         {
             return null;
         }
     }
+
+    // How long a claim of this engine is remembered: longer than any page read and the claims tried after it take.
+    private static readonly long s_claimMemory = Stopwatch.Frequency * 30;
+
+    /// <summary>
+    /// Remembers a claim this engine committed, with when (before the task leaves <see cref="_picking"/>, so that an
+    /// agent that finds it no longer being claimed finds it here).
+    /// </summary>
+    private void Claimed(Guid taskId)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _claimed[taskId] = now;
+        if (now > Volatile.Read(ref _forgetAt) && Interlocked.Exchange(ref _forgetAt, now + s_claimMemory) < now)
+        {
+            foreach (var (id, at) in _claimed)
+            {
+                if (now - at > s_claimMemory)
+                {
+                    _claimed.TryRemove(new KeyValuePair<Guid, long>(id, at));
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether this engine claimed the task since <paramref name="timestamp"/>.</summary>
+    private bool ClaimedSince(Guid taskId, long timestamp) => _claimed.TryGetValue(taskId, out var at) && at >= timestamp;
 
     // One path for every task change: through the instance, so that its row version picks one winner.
     private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, HistoryKind historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)

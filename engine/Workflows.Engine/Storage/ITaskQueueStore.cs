@@ -16,4 +16,11 @@ internal interface ITaskQueueStore
     /// at most <paramref name="limit"/>. With queues, each queue's index is walked on its own and the walks merged.
     /// </summary>
     ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// The first page of <see cref="QueryTasksAsync"/>, as the tasks' ids only: the candidates an agent's next task is
+    /// claimed among. Nothing is decided on them but which task to try: the claim's command reads the task again, with
+    /// its instance.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct);
 }

@@ -69,6 +69,18 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
+    {
+        var page = await QueryTasksAsync(query, null, limit, ct).ConfigureAwait(false);
+        var ids = new List<Guid>(page.Count);
+        foreach (var task in page)
+        {
+            ids.Add(task.Id);
+        }
+
+        return ids;
+    }
+
     private void ApplyTasks(ChangeSet changes)
     {
         foreach (var t in changes.TasksCreated)

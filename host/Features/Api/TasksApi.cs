@@ -48,12 +48,20 @@ internal static class TasksApi
                     : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id}/complete", (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
-            WorkAsync(http, engine, id, async (caller, task) =>
+        group.MapPost("/{id}/complete", async (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
             {
-                CheckCompletion(limits, task, request?.Variables);
-                await engine.Tasks.CompleteAsync(task.Id, ApiJson.Variables(request?.Variables), caller.Name, ct);
-            }, returnTask: false, ct))
+                // Checked on the task row the command reads (before it is found closed or held by another agent), not on
+                // a read of the endpoint's own: the same checks in the same order, one read fewer.
+                var caller = Caller.From(http.User);
+                var variables = request?.Variables;
+                await engine.Tasks.CompleteCheckedAsync(id, task =>
+                {
+                    MaySee(caller, task, id);
+                    CheckCompletion(limits, task, variables);
+                    return ApiJson.Variables(variables);
+                }, caller.Name, ct);
+                return Results.NoContent();
+            })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CompleteTask")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Completes the task with the form's values (a wf:form or a Camunda Form); a wrong field is 422 with an error and the broken rule per field (errors, rules), a variable the form does not have 400, and nothing moves.");
@@ -126,16 +134,20 @@ internal static class TasksApi
     /// <summary>The task, when the caller may see it: a supervisor of its branch, or an agent of its branch holding it or one of its queues.</summary>
     internal static async Task<UserTaskInfo> VisibleAsync(HttpContext http, WorkflowEngine engine, Guid id, CancellationToken ct)
     {
-        var caller = Caller.From(http.User);
         var task = await engine.Tasks.GetAsync(id, ct);
+        MaySee(Caller.From(http.User), task, id);
+        return task;
+    }
+
+    /// <summary>Refuses a task the caller may not see: 404 for another branch's, 403 for one of a queue the agent does not work.</summary>
+    private static void MaySee(Caller caller, UserTaskInfo task, Guid id)
+    {
         caller.MustSee(task.Branch, Unknown.Task(id));
         if (!caller.Is(Roles.Supervisor) && task.Assignee != caller.Name && !task.CandidateGroups.Intersect(caller.Queues, StringComparer.Ordinal).Any()
             && !task.CandidateUsers.Contains(caller.Name, StringComparer.Ordinal))
         {
             throw new ForbiddenException($"task {id} is in {string.Join(", ", task.CandidateGroups)}, none of which {caller.Name} works");
         }
-
-        return task;
     }
 
     private static async Task<IResult> WorkAsync(HttpContext http, WorkflowEngine engine, Guid id, Func<Caller, UserTaskInfo, Task> operation, bool returnTask, CancellationToken ct)

@@ -1,0 +1,114 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NUnit.Framework;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+/// <summary>
+/// An agent's loop, counted in round trips to PostgreSQL: next-task reads its queue's page as ids, then claims as a
+/// claim by id does (no read of the task row first); a completion checked by its caller on the command's own read of
+/// the task costs what an unchecked one does.
+/// </summary>
+[NonParallelizable]
+public sealed class PostgresAgentLoopTests
+{
+    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
+    private WorkflowEngine _engine = null!;
+
+    private static string Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
+
+    [OneTimeSetUp]
+    public async Task CreateDatabase()
+    {
+        await using (var connection = new NpgsqlConnection(Server))
+        {
+            await connection.ExecuteAsync($"CREATE DATABASE {_database}");
+        }
+
+        var options = new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString };
+        await SqlWorkflowEngine.MigrateAsync(options);
+        _engine = new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), options.ConnectionString), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        // A queue per test, so that neither finds the other's tasks.
+        foreach (var queue in new[] { "next", "complete" })
+        {
+            await _engine.Deployments.DeployAsync(Process(queue, $"""
+                <bpmn:startEvent id="start"/>
+                {UserTask("first", $"""<bpmn:extensionElements><wf:userTask candidateGroups="{queue}-queue"/></bpmn:extensionElements>""")}
+                {UserTask("second", $"""<bpmn:extensionElements><wf:userTask candidateGroups="{queue}-queue"/></bpmn:extensionElements>""")}
+                <bpmn:endEvent id="end"/>
+                {Chain("start", "first", "second", "end")}
+                """));
+        }
+    }
+
+    [OneTimeTearDown]
+    public async Task DropDatabase()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(Server);
+        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
+
+    private async Task<Guid> OpenTaskAsync(string queue)
+    {
+        var instance = await _engine.Runtime.StartAsync(new StartInstance(queue));
+        return (await _engine.Tasks.GetOpenAsync(instance)).Single().Id;
+    }
+
+    private static async Task<long> RoundTripsAsync(Func<Task> work)
+    {
+        var before = NpgsqlCommands.Count;
+        await work();
+        return NpgsqlCommands.Count - before;
+    }
+
+    [Test]
+    public async Task Next_task_costs_one_round_trip_more_than_a_claim_by_id_its_queue_s_page()
+    {
+        // Warm: the pool's connections, the definition in the engine's cache, the statements prepared.
+        await _engine.Tasks.ClaimAsync(await OpenTaskAsync("next"), "warm");
+        await OpenTaskAsync("next");
+        Assert.That(await _engine.Tasks.ClaimNextAsync("warm", ["next-queue"]), Is.Not.Null);
+
+        var byId = await OpenTaskAsync("next");
+        var claim = await RoundTripsAsync(() => _engine.Tasks.ClaimAsync(byId, "agent-1"));
+        var next = await OpenTaskAsync("next");
+        UserTaskInfo? claimed = null;
+        var nextTask = await RoundTripsAsync(async () => claimed = await _engine.Tasks.ClaimNextAsync("agent-1", ["next-queue"]));
+
+        TestContext.Out.WriteLine($"round trips: a claim by id {claim}, next-task {nextTask}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed?.Id, Is.EqualTo(next));
+            Assert.That(claimed?.Assignee, Is.EqualTo("agent-1"));
+            Assert.That(nextTask, Is.EqualTo(claim + 1), $"a claim by id took {claim} round trips, next-task {nextTask}");
+        }
+    }
+
+    [Test]
+    public async Task A_completion_checked_on_the_command_s_read_of_the_task_costs_what_an_unchecked_one_does()
+    {
+        var warm = await OpenTaskAsync("complete");
+        await _engine.Tasks.CompleteAsync(warm, null, "agent-2");
+        var plain = await OpenTaskAsync("complete");
+        var checkedTask = await OpenTaskAsync("complete");
+
+        var plainTrips = await RoundTripsAsync(() => _engine.Tasks.CompleteAsync(plain, null, "agent-2"));
+        UserTaskInfo? seen = null;
+        var withCheck = await RoundTripsAsync(() => _engine.Tasks.CompleteCheckedAsync(checkedTask, task =>
+        {
+            seen = task;
+            return null;
+        }, "agent-2"));
+
+        TestContext.Out.WriteLine($"round trips: a completion {plainTrips}, a checked completion {withCheck}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(seen?.Id, Is.EqualTo(checkedTask));
+            Assert.That(withCheck, Is.EqualTo(plainTrips), $"unchecked {plainTrips} round trips, checked {withCheck}");
+        }
+    }
+}
