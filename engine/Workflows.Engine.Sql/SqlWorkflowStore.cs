@@ -180,6 +180,48 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         return (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false)).AsList();
     }
 
+    /// <summary>
+    /// Reads that belong together, each run after the one before: on a server one command of several statements (one
+    /// round trip; each statement sees what was committed when it began), on SQLite the statements of one session, each
+    /// kept prepared. <paramref name="read"/> takes their rows in order.
+    /// </summary>
+    private async ValueTask<T> ReadTogetherAsync<T>(IReadOnlyList<string> statements, object parameters, Func<ReadTogether, ValueTask<T>> read, CancellationToken ct)
+    {
+        if (_sessions is { } sessions)
+        {
+            var session = await sessions.RentAsync(ct).ConfigureAwait(false);
+            var failed = true;
+            try
+            {
+                var result = await read(new ReadTogether(session, null, statements, parameters)).ConfigureAwait(false);
+                failed = false;
+                return result;
+            }
+            finally
+            {
+                sessions.Return(session, failed);
+            }
+        }
+
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", statements), parameters, cancellationToken: ct)).ConfigureAwait(false);
+        return await read(new ReadTogether(null, results, statements, parameters)).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows of reads run together (<see cref="ReadTogetherAsync"/>), one statement's at a time, in order.</summary>
+    private sealed class ReadTogether(SqliteSession? session, SqlMapper.GridReader? results, IReadOnlyList<string> statements, object parameters)
+    {
+        private int _next;
+
+        public async ValueTask<List<TRow>> NextAsync<TRow>()
+        {
+            var statement = statements[_next++];
+            return results is null
+                ? session!.Query<TRow>(statement, parameters)
+                : (await results.ReadAsync<TRow>().ConfigureAwait(false)).AsList();
+        }
+    }
+
     // ---------------------------------------------------------------- definitions
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct) =>
@@ -268,7 +310,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             {
                 r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
                 StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
-                r.Branch, r.CustomerId,
+                r.Branch, r.CustomerId, write.IndexedColumnsChanged,
             };
         }).ToList();
         await w.RowsAsync("instance", """
@@ -283,11 +325,12 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
         if (w.IndexesByColumn)
         {
-            // The indexed columns only where they changed (rarely: an end, a branch or customer set by the run).
+            // The indexed columns only where they changed (rarely: an end, a branch or customer set by the run): not named
+            // at all where the engine knows they did not (read with the row the guard above holds to), else guarded by the change.
             await w.RowsAsync("instance-update", """
                 UPDATE wf_instances SET ended_at = @EndedAt, branch = @Branch, customer_id = @CustomerId
                 WHERE id = @Id AND NOT (ended_at IS @EndedAt AND branch IS @Branch AND customer_id IS @CustomerId)
-                """, updates, row => row).ConfigureAwait(false);
+                """, updates.Where(u => u.IndexedColumnsChanged).ToList(), row => row).ConfigureAwait(false);
         }
 
         if (changes.FiredTimer is { } fired)

@@ -54,6 +54,18 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
         }
     }
 
+    public bool ReadsOpenClocks => true;
+
+    public ValueTask OnLoadedAsync(LoadedInstance instance, IReadOnlyList<SlaClockRecord> openClocks, CancellationToken ct)
+    {
+        if (KeepsClocks(instance))
+        {
+            InstanceClocks.For(instance).Clocks.AddRange(openClocks);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public async ValueTask OnLoadedAsync(IReadOnlyList<LoadedInstance> instances, CancellationToken ct)
     {
         var ids = new List<Guid>();

@@ -137,16 +137,18 @@ internal sealed class CommandRunner
     }
 
     /// <summary>
-    /// The task's instance, then the task row read after it. The commit is guarded by the instance's row
-    /// version, so a decision taken on a task row read no earlier than the instance cannot rest on a
-    /// state another command has since changed (read the other way round, two agents could both claim).
+    /// The task with its instance, read in one statement (one snapshot) with the instance's open clocks after them: one
+    /// round trip on a server. The commit is guarded by the instance's row version, so a decision taken on a task row
+    /// read no earlier than the instance cannot rest on a state another command has since changed (a task read before
+    /// its instance, in a statement of its own, could let two agents both claim). An instance this command loaded
+    /// already is kept, and the task read after it.
     /// </summary>
     public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct)
     {
-        var located = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false)
+        var read = await Store.GetTaskWithInstanceAsync(taskId, execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
-        var instance = await execution.LoadAsync(located.InstanceId).ConfigureAwait(false);
-        var task = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false) ?? located;
+        var task = read.Task;
+        var instance = await execution.Unit.AdoptReadAsync(task.InstanceId, read.Instance, read.OpenClocks).ConfigureAwait(false);
         if (task.Status != Storage.TaskStatus.Open)
         {
             throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");

@@ -14,6 +14,16 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_tasks.TryGetValue(taskId, out var task)
+                ? new TaskWithInstance(task, _instances.GetValueOrDefault(task.InstanceId), openClocks ? ClocksOf([task.InstanceId], openOnly: true) : null)
+                : null);
+        }
+    }
+
     public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct)
     {
         lock (_gate)

@@ -2,6 +2,8 @@ using Workflows.Engine.Decisions;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Services;
+using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Behaviours.Tasks;
 
@@ -32,9 +34,26 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         var core = execution.Engine;
         var scope = new ElementScope(instance.State, element);
         var decisionId = execution.Expressions.EvaluateString(called.DecisionId, scope, node, "the decision id");
-        var branch = await execution.Pins.FindAsync(execution.Expressions.Party(instance, element, instance.Definition.Process.Branch)).ConfigureAwait(false);
-        var record = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
-                branch, execution.CancellationToken).ConfigureAwait(false)
+        var branchId = execution.Expressions.Party(instance, element, instance.Definition.Process.Branch);
+        Branch? branch;
+        DecisionRecord? found;
+        if (called.Binding == DecisionBinding.Latest)
+        {
+            // The branch, the decision's approvals and rollouts in one read (one round trip on a server); then the version.
+            var rows = await core.Store.GetDecisionChoiceRowsAsync(string.IsNullOrEmpty(branchId) ? null : branchId, decisionId,
+                WorkflowRollouts.Key(RolloutSubject.Decision, decisionId), DecisionStandard.MaxRolloutsRead, execution.CancellationToken).ConfigureAwait(false);
+            branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
+            found = await DeployedDecisions.ResolveLatestAsync(core.Store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
+                execution.CancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            branch = await execution.Pins.FindAsync(branchId).ConfigureAwait(false);
+            found = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
+                branch, execution.CancellationToken).ConfigureAwait(false);
+        }
+
+        var record = found
             ?? throw new StepFailedException(await DeployedDecisions.NotFoundAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.State.ProcessId,
                 branch, execution.CancellationToken).ConfigureAwait(false));
 
