@@ -19,8 +19,9 @@ internal sealed partial class SqlWorkflowStore
             new { decisionId }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version",
-            new { decisionId, version }, r => r.ToRecord(), ct);
+        SingleAsync<DecisionRow, DecisionRecord>(DecisionByVersionSql, new { decisionId, version }, r => r.ToRecord(), ct);
+
+    private const string DecisionByVersionSql = $"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version";
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
         SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version_tag = @versionTag ORDER BY d.version DESC", "1"),
@@ -47,9 +48,9 @@ internal sealed partial class SqlWorkflowStore
         rows.ConvertAll(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason));
 
     // Read by every business rule task: one round trip on a server, statements kept prepared on SQLite.
-    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, CancellationToken ct)
+    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)
     {
-        var statements = new List<string>(3);
+        var statements = new List<string>(4);
         if (branchId is not null)
         {
             statements.Add(BranchSql);
@@ -57,12 +58,19 @@ internal sealed partial class SqlWorkflowStore
 
         statements.Add(DecisionApprovalsSql(all: false));
         statements.Add(RolloutsSql(all: false));
-        return await ReadTogetherAsync(statements, new { branchId, decisionId, processId = rolloutKey, max = maxRollouts }, async read =>
+        var likely = ReadsCostRoundTrips ? likelyVersion : null; // on SQLite a read that may be wasted saves nothing
+        if (likely is not null)
+        {
+            statements.Add(DecisionByVersionSql);
+        }
+
+        return await ReadTogetherAsync(statements, new { branchId, decisionId, processId = rolloutKey, max = maxRollouts, version = likely }, async read =>
         {
             var branch = branchId is null ? null : await read.NextAsync<(string, long)>().ConfigureAwait(false);
             var approvals = Approvals(await read.NextAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>().ConfigureAwait(false));
             var rollouts = await read.NextAsync<(string, long)>().ConfigureAwait(false);
-            return new DecisionChoiceRows(branch is [var row, ..] ? row : null, approvals, rollouts);
+            var version = likely is null ? null : await read.NextAsync<DecisionRow>().ConfigureAwait(false);
+            return new DecisionChoiceRows(branch is [var row, ..] ? row : null, approvals, rollouts) { Likely = version is [var found, ..] ? found.ToRecord() : null };
         }, ct).ConfigureAwait(false);
     }
 

@@ -14,7 +14,8 @@ internal sealed partial class SqlWorkflowStore
         SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
     // The task and its instance in one statement, one snapshot: the task as the instance's row version left it. The
-    // clocks after it, in the same round trip on a server (the statements of one command run in order).
+    // clocks after it, in the same round trip on a server (the statements of one command run in order); on SQLite they
+    // are left to a read of their own, made only for an instance that keeps clocks.
     private const string TaskWithInstanceSql =
         "SELECT " + UserTaskWithInstanceRow.Columns + " FROM wf_user_tasks t LEFT JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = @id";
 
@@ -24,7 +25,7 @@ internal sealed partial class SqlWorkflowStore
     public async ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
     {
         var parameters = new { id = taskId };
-        if (!openClocks)
+        if (!openClocks || !ReadsCostRoundTrips)
         {
             return (await RowsAsync<UserTaskWithInstanceRow>(TaskWithInstanceSql, parameters, ct).ConfigureAwait(false)) is [var alone, ..]
                 ? new TaskWithInstance(alone.ToRecord(), alone.Instance(), null)

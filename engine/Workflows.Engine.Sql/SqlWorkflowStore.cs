@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
@@ -181,6 +182,12 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     }
 
     /// <summary>
+    /// Whether each read is a round trip (a server), so that reads belonging together are worth one command; on SQLite
+    /// a read costs a statement and no round trip, and a read nobody needs is only a cost.
+    /// </summary>
+    private bool ReadsCostRoundTrips => _sessions is null;
+
+    /// <summary>
     /// Reads that belong together, each run after the one before: on a server one command of several statements (one
     /// round trip; each statement sees what was committed when it began), on SQLite the statements of one session, each
     /// kept prepared. <paramref name="read"/> takes their rows in order.
@@ -275,7 +282,27 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     // ---------------------------------------------------------------- instances, incidents, history
 
     public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct) =>
-        SingleAsync<InstanceRow, InstanceRecord>("SELECT * FROM wf_instances WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+        SingleAsync<InstanceRow, InstanceRecord>(InstanceSql, new { id }, r => r.ToRecord(), ct);
+
+    private const string InstanceSql = "SELECT * FROM wf_instances WHERE id = @id";
+
+    // Every command that loads an instance by id: its open clocks after it, in the same round trip on a server.
+    private const string OpenClocksOfInstanceSql = "SELECT * FROM wf_sla_clocks WHERE instance_id = @id AND ended_at IS NULL ORDER BY started_at, id";
+
+    public async ValueTask<(InstanceRecord? Instance, IReadOnlyList<SlaClockRecord>? OpenClocks)> GetInstanceWithClocksAsync(Guid id, bool openClocks, CancellationToken ct)
+    {
+        if (!openClocks || !ReadsCostRoundTrips)
+        {
+            return (await GetInstanceAsync(id, ct).ConfigureAwait(false), null);
+        }
+
+        return await ReadTogetherAsync([InstanceSql, OpenClocksOfInstanceSql], new { id }, async read =>
+        {
+            var rows = await read.NextAsync<InstanceRow>().ConfigureAwait(false);
+            var clocks = await read.NextAsync<SlaClockRow>().ConfigureAwait(false);
+            return (rows is [var row, ..] ? row.ToRecord() : null, (IReadOnlyList<SlaClockRecord>?)clocks.ConvertAll(c => c.ToRecord()));
+        }, ct).ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {

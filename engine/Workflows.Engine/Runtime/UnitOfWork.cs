@@ -46,17 +46,10 @@ internal sealed class UnitOfWork
             return loaded;
         }
 
-        var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
-
-        // Modules read their rows after the instance, so that its row version covers what they say.
-        foreach (var module in _engine.Modules)
-        {
-            await module.OnLoadedAsync(adopted, _ct).ConfigureAwait(false);
-        }
-
-        return adopted;
+        // Modules read their rows after the instance, so that its row version covers what they say: the open clocks in
+        // the same round trip where the store can.
+        var (record, openClocks) = await _engine.Store.GetInstanceWithClocksAsync(instanceId, ModulesReadOpenClocks, _ct).ConfigureAwait(false);
+        return await AdoptReadAsync(instanceId, record, openClocks).ConfigureAwait(false);
     }
 
     /// <summary>Whether a module wants the instance's open clocks read with it, where a store read can (<see cref="AdoptReadAsync"/>).</summary>
@@ -77,9 +70,10 @@ internal sealed class UnitOfWork
     }
 
     /// <summary>
-    /// The instance of <paramref name="instanceId"/> from a row read with another (a task's, in one statement), as
-    /// <see cref="LoadAsync"/> would load it; its open clocks, read after it, go to the modules that asked for them. An
-    /// instance this command loaded already is kept: the row read with it is later, and decides nothing.
+    /// The instance of <paramref name="instanceId"/> from its row as read (with a task's, in one statement, or alone), as
+    /// <see cref="LoadAsync"/> loads it; its open clocks, read after it (null when the store left them unread), go to the
+    /// modules that asked for them, and the others read their rows now. An instance this command loaded already is kept:
+    /// the row read with it is later, and decides nothing.
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">The row was not there.</exception>
     public async ValueTask<LoadedInstance> AdoptReadAsync(Guid instanceId, InstanceRecord? record, IReadOnlyList<ServiceLevels.SlaClockRecord>? openClocks)

@@ -164,9 +164,10 @@ internal sealed class CommandRunner
 
     public async ValueTask<(LoadedInstance Instance, ElementInstance Element, JobRecord Job)> LoadJobAsync(Execution execution, Guid jobId, CancellationToken ct)
     {
-        var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
-        var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
+        // The job, then its instance (and its open clocks) read after it: one round trip on a server.
+        var (found, row, openClocks) = await Store.GetJobWithInstanceAsync(jobId, execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false);
+        var job = found ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        var instance = await execution.Unit.AdoptReadAsync(job.InstanceId, row, openClocks).ConfigureAwait(false);
         var element = await JobOwnerAsync(instance, job, ct).ConfigureAwait(false);
         return (instance, element, job);
     }

@@ -57,19 +57,16 @@ internal sealed partial class InMemoryWorkflowStore
     {
         lock (_gate)
         {
-            return new(ClocksOf(instanceIds, openOnly));
+            IReadOnlyList<SlaClockRecord> clocks = instanceIds.Distinct()
+                .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
+                .Select(id => _clocks[id])
+                .Where(c => !openOnly || c.IsOpen)
+                .OrderBy(c => c.StartedAt)
+                .ThenBy(c => c.Id)
+                .ToList();
+            return new(clocks);
         }
     }
-
-    // Under the gate.
-    private List<SlaClockRecord> ClocksOf(IReadOnlyCollection<Guid> instanceIds, bool openOnly) =>
-        instanceIds.Distinct()
-            .SelectMany(id => _clocksByInstance.TryGetValue(id, out var ids) ? ids : [])
-            .Select(id => _clocks[id])
-            .Where(c => !openOnly || c.IsOpen)
-            .OrderBy(c => c.StartedAt)
-            .ThenBy(c => c.Id)
-            .ToList();
 
     public ValueTask<IReadOnlyList<string>> GetCalendarLayersAsync(CancellationToken ct)
     {

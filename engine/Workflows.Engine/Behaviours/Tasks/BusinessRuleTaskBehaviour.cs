@@ -23,6 +23,11 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
 {
     private readonly ServiceTaskBehaviour _job = new();
 
+    // The version each decision was last chosen at, by branch: only a hint of which version to read with the rows that
+    // choose it (a wrong one costs the read it would have cost anyway), so it may be shared and forgotten freely.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string DecisionId, string? BranchId), int> s_chosen = new();
+    private const int MaxChosen = 1_024;
+
     public override async ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger)
     {
         if (node.Task is not null || node.Part<CalledDecision>() is not { } called)
@@ -39,12 +44,23 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         DecisionRecord? found;
         if (called.Binding == DecisionBinding.Latest)
         {
-            // The branch, the decision's approvals and rollouts in one read (one round trip on a server); then the version.
-            var rows = await core.Store.GetDecisionChoiceRowsAsync(string.IsNullOrEmpty(branchId) ? null : branchId, decisionId,
-                WorkflowRollouts.Key(RolloutSubject.Decision, decisionId), DecisionStandard.MaxRolloutsRead, execution.CancellationToken).ConfigureAwait(false);
+            // The branch, the decision's approvals and rollouts in one read, with the version this branch's tasks chose last
+            // time (one round trip on a server); the version is chosen from those rows, and read again only when it differs.
+            branchId = string.IsNullOrEmpty(branchId) ? null : branchId;
+            var rows = await core.Store.GetDecisionChoiceRowsAsync(branchId, decisionId, WorkflowRollouts.Key(RolloutSubject.Decision, decisionId),
+                DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.CancellationToken).ConfigureAwait(false);
             branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
             found = await DeployedDecisions.ResolveLatestAsync(core.Store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
-                execution.CancellationToken).ConfigureAwait(false);
+                execution.CancellationToken, rows.Likely).ConfigureAwait(false);
+            if (found is not null && found.Version != rows.Likely?.Version)
+            {
+                if (s_chosen.Count >= MaxChosen)
+                {
+                    s_chosen.Clear();
+                }
+
+                s_chosen[(decisionId, branchId)] = found.Version;
+            }
         }
         else
         {
