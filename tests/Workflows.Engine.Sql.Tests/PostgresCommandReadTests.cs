@@ -1,5 +1,3 @@
-using Dapper;
-using Npgsql;
 using NUnit.Framework;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -10,34 +8,8 @@ namespace Workflows.Engine.Sql.Tests;
 /// clocks in one (the task and instance in one statement, so in one snapshot), then commits in one batch.
 /// </summary>
 [NonParallelizable]
-public sealed class PostgresCommandReadTests
+public sealed class PostgresCommandReadTests : PostgresFixture
 {
-    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
-
-    private static string Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
-
-    private SqlStoreOptions Store => new() { Provider = SqlProvider.PostgreSql, ConnectionString = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString };
-
-    [OneTimeSetUp]
-    public async Task CreateDatabase()
-    {
-        await using (var connection = new NpgsqlConnection(Server))
-        {
-            await connection.ExecuteAsync($"CREATE DATABASE {_database}");
-        }
-
-        await SqlWorkflowEngine.MigrateAsync(Store);
-    }
-
-    [OneTimeTearDown]
-    public async Task DropDatabase()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(Server);
-        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-    }
-
     // Two tasks in a row, each under a service-level clock: the commands on the first read its clocks with it.
     private static readonly string s_twoTasks = Process("two-tasks", """
         <bpmn:startEvent id="s"/>
