@@ -1,3 +1,5 @@
+using Dapper;
+using Npgsql;
 using NUnit.Framework;
 using Workflows.Engine.Storage;
 
@@ -9,9 +11,35 @@ namespace Workflows.Engine.Sql.Tests;
 /// others of the group commit without it.
 /// </summary>
 [NonParallelizable]
-public sealed class PostgresCommitBatchTests : PostgresFixture
+public sealed class PostgresCommitBatchTests
 {
     private static readonly DateTimeOffset s_at = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
+
+    private SqlStoreOptions Store => new() { Provider = SqlProvider.PostgreSql, ConnectionString = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString };
+
+    [OneTimeSetUp]
+    public async Task CreateDatabase()
+    {
+        await using (var connection = new NpgsqlConnection(Server))
+        {
+            await connection.ExecuteAsync($"CREATE DATABASE {_database}");
+        }
+
+        await SqlWorkflowEngine.MigrateAsync(Store);
+    }
+
+    [OneTimeTearDown]
+    public async Task DropDatabase()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(Server);
+        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
 
     private static JobRecord Job(Guid? id = null, int retries = 3) =>
         new(id ?? Guid.NewGuid(), Guid.NewGuid(), 2, "call", "batched", retries, s_at, s_at, "{}", "{}");
