@@ -21,7 +21,7 @@ namespace Workflows.Bench;
 /// </remarks>
 internal static class CommandCostBenchmark
 {
-    public static async Task RunAsync(SqlProvider provider, string server, int commands, int warmUp, int allocations = 0)
+    public static async Task RunAsync(SqlProvider provider, string server, int commands, int warmUp, int allocations = 0, bool statements = false)
     {
         _ = NpgsqlCounts.Now; // listening before Npgsql's meter is made
         await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
@@ -44,6 +44,17 @@ internal static class CommandCostBenchmark
         var completions = await MeasureAsync(commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
         var resolved = await WalPagesBenchmark.OpenTasksAsync(engine, started);
         var claims = await MeasureAsync(commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
+        if (statements && provider == SqlProvider.PostgreSql)
+        {
+            // One more command of each kind, its statements listed: which reads (and the commit's one batch) it makes.
+            var instance = Guid.Empty;
+            await ListStatementsAsync("start", async () => instance = await WalPagesBenchmark.StartAsync(engine, "S-000000"));
+            var registration = (await WalPagesBenchmark.OpenTasksAsync(engine, [instance]))[0];
+            await ListStatementsAsync("completion", () => engine.Tasks.CompleteAsync(registration, RegistrationForm, "agent"));
+            var frontDesk = (await WalPagesBenchmark.OpenTasksAsync(engine, [instance]))[0];
+            await ListStatementsAsync("claim", () => engine.Tasks.ClaimAsync(frontDesk, "agent"));
+        }
+
 
         Console.WriteLine($"{provider}, {warmUp} complaints started, completed and claimed before; then {commands} commands of each kind one at a time");
         Console.WriteLine();
@@ -77,6 +88,22 @@ internal static class CommandCostBenchmark
                 Console.WriteLine($"| `{type}` | {share:P1} | {ticks} |");
             }
         }
+    }
+
+    private static async Task ListStatementsAsync(string kind, Func<Task> command)
+    {
+        NpgsqlStatements.Take();
+        NpgsqlStatements.Capturing = true;
+        await command();
+        NpgsqlStatements.Capturing = false;
+        var ran = NpgsqlStatements.Take();
+        Console.WriteLine($"{kind}: {ran.Count} round trips (the COMMIT not included)");
+        foreach (var statement in ran)
+        {
+            Console.WriteLine($"  {(statement.Length > 300 ? statement[..300] + " …" : statement)}");
+        }
+
+        Console.WriteLine();
     }
 
     private static SqliteSessions? s_sessions;

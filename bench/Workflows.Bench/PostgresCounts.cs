@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Dapper;
 using Npgsql;
@@ -83,6 +84,48 @@ internal readonly record struct NpgsqlCounts(long Commands, long BytesWritten, l
         listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
             Interlocked.Add(ref instrument.Name.EndsWith("bytes_written", StringComparison.Ordinal) ? ref s_written : ref s_read, value));
         listener.Start();
+        return listener;
+    }
+}
+
+/// <summary>
+/// The statements Npgsql ran while <see cref="Capturing"/> (from its "Npgsql" activities: one per command or batch run, so
+/// one per round trip but the COMMIT), for <c>costs --statements</c> to say which reads a command makes.
+/// </summary>
+internal static class NpgsqlStatements
+{
+    private static readonly List<string> s_ran = [];
+    private static readonly ActivityListener s_listener = Listen();
+
+    public static bool Capturing { get; set; }
+
+    public static List<string> Take()
+    {
+        _ = s_listener;
+        lock (s_ran)
+        {
+            var ran = s_ran.ToList();
+            s_ran.Clear();
+            return ran;
+        }
+    }
+
+    private static ActivityListener Listen()
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => Capturing ? ActivitySamplingResult.AllData : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                var text = activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement") ?? activity.DisplayName;
+                lock (s_ran)
+                {
+                    s_ran.Add(string.Join(' ', text.ToString()!.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)));
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
         return listener;
     }
 }

@@ -10,7 +10,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- migration --provider sqlite|postgresql [--connection CS] [--runs 3]
 //   dotnet run -c Release --project bench/Workflows.Bench -- decisions [--runs 5] [--evaluations 100000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- pages [--commands 500] [--warmup 2000]
-//   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25]
+//   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25] [--statements true]
 //   dotnet run -c Release --project bench/Workflows.Bench -- floor --provider sqlite|postgresql [--connection CS] [--runs 3] [--instances 20000]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 //   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql|inmemory [--connection CS] [--runs 3] [--clients 1,8,32,128]
@@ -57,7 +57,7 @@ switch (command)
     case "costs":
         await CommandCostBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")),
             int.Parse(options.GetValueOrDefault("commands", "500"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("warmup", "1500"), CultureInfo.InvariantCulture),
-            int.Parse(options.GetValueOrDefault("allocations", "0"), CultureInfo.InvariantCulture));
+            int.Parse(options.GetValueOrDefault("allocations", "0"), CultureInfo.InvariantCulture), options.GetValueOrDefault("statements") == "true");
         break;
     case "floor":
         await FloorBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,

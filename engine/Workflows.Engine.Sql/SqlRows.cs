@@ -69,11 +69,15 @@ internal sealed class InstanceRow
 
     public string? CustomerId { get; set; }
 
-    public InstanceRecord ToRecord() => new(Id, ProcessId, DefinitionId, Version, BusinessKey, (ProcessInstanceStatus)Status, RowVersion,
-        Time(StartedAt), EndedAt is { } e ? Time(e) : null, ParentInstanceId, State) { Branch = Branch, CustomerId = CustomerId };
+    public InstanceRecord ToRecord() => Record(Id, ProcessId, DefinitionId, Version, BusinessKey, Status, RowVersion, StartedAt, EndedAt, ParentInstanceId, State, Branch, CustomerId);
+
+    public static InstanceRecord Record(Guid id, string processId, Guid definitionId, int version, string? businessKey, int status, long rowVersion,
+        long startedAt, long? endedAt, Guid? parentInstanceId, byte[] state, string? branch, string? customerId) =>
+        new(id, processId, definitionId, version, businessKey, (ProcessInstanceStatus)status, rowVersion,
+            Time(startedAt), endedAt is { } e ? Time(e) : null, parentInstanceId, state) { Branch = branch, CustomerId = customerId };
 }
 
-internal sealed class UserTaskRow
+internal class UserTaskRow
 {
     public Guid Id { get; set; }
 
@@ -158,6 +162,52 @@ internal sealed class UserTaskRow
     };
 }
 
+
+/// <summary>
+/// A task with its instance's columns, read in one statement (<see cref="SqlWorkflowStore.GetTaskWithInstanceAsync"/>); the
+/// instance's columns are named apart (<c>instance_…</c>) and are all null when its row is gone.
+/// </summary>
+internal sealed class UserTaskWithInstanceRow : UserTaskRow
+{
+    public string? InstanceProcessId { get; set; }
+
+    public Guid? InstanceDefinitionId { get; set; }
+
+    public int? InstanceVersion { get; set; }
+
+    public string? InstanceBusinessKey { get; set; }
+
+    public int? InstanceStatus { get; set; }
+
+    public long? InstanceRowVersion { get; set; }
+
+    public long? InstanceStartedAt { get; set; }
+
+    public long? InstanceEndedAt { get; set; }
+
+    public Guid? InstanceParentInstanceId { get; set; }
+
+    public byte[]? InstanceState { get; set; }
+
+    public string? InstanceBranch { get; set; }
+
+    public string? InstanceCustomerId { get; set; }
+
+    /// <summary>The columns the statement reads, the task's as <see cref="UserTaskRow"/> names them.</summary>
+    public const string Columns = """
+        t.id, t.instance_id, t.element_key, t.element_id, t.name, t.process_id, t.business_key, t.assignee, t.candidate_groups, t.candidate_users,
+        t.priority, t.due_date, t.follow_up_date, t.form_json, t.created_at, t.status, t.customer_id, t.branch, t.journey, t.sla_state, t.sla_due_at,
+        i.process_id AS instance_process_id, i.definition_id AS instance_definition_id, i.version AS instance_version,
+        i.business_key AS instance_business_key, i.status AS instance_status, i.row_version AS instance_row_version,
+        i.started_at AS instance_started_at, i.ended_at AS instance_ended_at, i.parent_instance_id AS instance_parent_instance_id,
+        i.state AS instance_state, i.branch AS instance_branch, i.customer_id AS instance_customer_id
+        """;
+
+    public InstanceRecord? Instance() => InstanceDefinitionId is { } definitionId
+        ? InstanceRow.Record(InstanceId, InstanceProcessId ?? "", definitionId, InstanceVersion ?? 0, InstanceBusinessKey, InstanceStatus ?? 0,
+            InstanceRowVersion ?? 0, InstanceStartedAt ?? 0, InstanceEndedAt, InstanceParentInstanceId, InstanceState ?? [], InstanceBranch, InstanceCustomerId)
+        : null;
+}
 internal sealed class SlaClockRow
 {
     public Guid Id { get; set; }

@@ -19,8 +19,9 @@ internal sealed partial class SqlWorkflowStore
             new { decisionId }, r => r.ToRecord(), ct);
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version",
-            new { decisionId, version }, r => r.ToRecord(), ct);
+        SingleAsync<DecisionRow, DecisionRecord>(DecisionByVersionSql, new { decisionId, version }, r => r.ToRecord(), ct);
+
+    private const string DecisionByVersionSql = $"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version";
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
         SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version_tag = @versionTag ORDER BY d.version DESC", "1"),
@@ -36,13 +37,41 @@ internal sealed partial class SqlWorkflowStore
                 + (decisionId is null ? "" : " WHERE decision_id = @decisionId") + " ORDER BY decision_id, version",
             new { decisionId }, r => r.ToRecord(), ct);
 
-    public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct)
+    private static string DecisionApprovalsSql(bool all) =>
+        $"SELECT decision_id, version, approved_by, approved_at, reason FROM wf_decision_approvals{(all ? "" : " WHERE decision_id = @decisionId")} ORDER BY decision_id, version";
+
+    public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct) =>
+        Approvals(await RowsAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
+            DecisionApprovalsSql(decisionId is null), new { decisionId }, ct).ConfigureAwait(false));
+
+    private static List<VersionApprovalRecord> Approvals(List<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)> rows) =>
+        rows.ConvertAll(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason));
+
+    // Read by every business rule task: one round trip on a server, statements kept prepared on SQLite.
+    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)
     {
-        // Read on every evaluation of a business rule task: through RowsAsync, whose statement stays prepared on SQLite.
-        var rows = await RowsAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
-            $"SELECT decision_id, version, approved_by, approved_at, reason FROM wf_decision_approvals{(decisionId is null ? "" : " WHERE decision_id = @decisionId")} ORDER BY decision_id, version",
-            new { decisionId }, ct).ConfigureAwait(false);
-        return rows.Select(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
+        var statements = new List<string>(4);
+        if (branchId is not null)
+        {
+            statements.Add(BranchSql);
+        }
+
+        statements.Add(DecisionApprovalsSql(all: false));
+        statements.Add(RolloutsSql(all: false));
+        var likely = ReadsCostRoundTrips ? likelyVersion : null; // on SQLite a read that may be wasted saves nothing
+        if (likely is not null)
+        {
+            statements.Add(DecisionByVersionSql);
+        }
+
+        return await ReadTogetherAsync(statements, new { branchId, decisionId, processId = rolloutKey, max = maxRollouts, version = likely }, async read =>
+        {
+            var branch = branchId is null ? null : await read.NextAsync<(string, long)>().ConfigureAwait(false);
+            var approvals = Approvals(await read.NextAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>().ConfigureAwait(false));
+            var rollouts = await read.NextAsync<(string, long)>().ConfigureAwait(false);
+            var version = likely is null ? null : await read.NextAsync<DecisionRow>().ConfigureAwait(false);
+            return new DecisionChoiceRows(branch is [var row, ..] ? row : null, approvals, rollouts) { Likely = version is [var found, ..] ? found.ToRecord() : null };
+        }, ct).ConfigureAwait(false);
     }
 
     private const string EvaluationColumns = "id, decision_id, version, branch, actor, evaluated_at, detail";

@@ -8,9 +8,10 @@ internal sealed partial class SqlWorkflowStore
     // Read by every business rule task (which decision version its branch's rollout stands at): through a session on
     // SQLite, its statement kept prepared.
     public async ValueTask<IReadOnlyList<(string Json, long Revision)>> GetRolloutsAsync(string? processId, int max, CancellationToken ct) =>
-        await RowsAsync<(string, long)>(
-            _dialect.Top($"definition, revision FROM wf_rollouts{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY created_at DESC, id DESC", "@max"),
-            new { processId, max }, ct).ConfigureAwait(false);
+        await RowsAsync<(string, long)>(RolloutsSql(processId is null), new { processId, max }, ct).ConfigureAwait(false);
+
+    private string RolloutsSql(bool all) =>
+        _dialect.Top($"definition, revision FROM wf_rollouts{(all ? "" : " WHERE process_id = @processId")} ORDER BY created_at DESC, id DESC", "@max");
 
     public async ValueTask<(string Json, long Revision)?> GetRolloutAsync(Guid id, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using Dapper;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
@@ -26,6 +27,29 @@ internal sealed partial class SqlWorkflowStore
 
     public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct) =>
         SingleAsync<JobRow, JobRecord>("SELECT * FROM wf_jobs WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+
+    // The job, then its instance and the instance's open clocks, each read after the one before as the reads one by one
+    // would: in one round trip on a server; on SQLite one by one (the clocks left to a read made only when they are kept).
+    public async ValueTask<(JobRecord? Job, InstanceRecord? Instance, IReadOnlyList<SlaClockRecord>? OpenClocks)> GetJobWithInstanceAsync(Guid id, bool openClocks, CancellationToken ct)
+    {
+        if (!ReadsCostRoundTrips)
+        {
+            var alone = await GetJobAsync(id, ct).ConfigureAwait(false);
+            return (alone, alone is null ? null : await GetInstanceAsync(alone.InstanceId, ct).ConfigureAwait(false), null);
+        }
+
+        const string ofTheJob = "(SELECT instance_id FROM wf_jobs WHERE id = @id)";
+        string[] statements = openClocks
+            ? ["SELECT * FROM wf_jobs WHERE id = @id", $"SELECT * FROM wf_instances WHERE id = {ofTheJob}", $"SELECT * FROM wf_sla_clocks WHERE instance_id = {ofTheJob} AND ended_at IS NULL ORDER BY started_at, id"]
+            : ["SELECT * FROM wf_jobs WHERE id = @id", $"SELECT * FROM wf_instances WHERE id = {ofTheJob}"];
+        return await ReadTogetherAsync(statements, new { id }, async read =>
+        {
+            var job = await read.NextAsync<JobRow>().ConfigureAwait(false) is [var jobRow, ..] ? jobRow.ToRecord() : null;
+            var instance = await read.NextAsync<InstanceRow>().ConfigureAwait(false) is [var row, ..] ? row.ToRecord() : null;
+            IReadOnlyList<SlaClockRecord>? clocks = openClocks ? (await read.NextAsync<SlaClockRow>().ConfigureAwait(false)).ConvertAll(c => c.ToRecord()) : null;
+            return (job, job is null ? null : instance, clocks);
+        }, ct).ConfigureAwait(false);
+    }
 
     public ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct)
     {

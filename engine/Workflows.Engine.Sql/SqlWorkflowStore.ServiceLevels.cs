@@ -32,6 +32,8 @@ internal sealed partial class SqlWorkflowStore
             _dialect.Top($"* FROM wf_sla_clocks WHERE level = 1 AND kind = 1 AND started_at >= @from AND started_at < @to{(branch is null ? "" : " AND branch = @branch")}{(processId is null ? "" : " AND process_id = @processId")} ORDER BY started_at, id", "@max"),
             new { from = from.UtcTicks, to = to.UtcTicks, branch, processId, max }, r => r.ToRecord(), ct);
 
+    private const string BranchSql = "SELECT definition, revision FROM wf_branches WHERE id = @branchId";
+
     public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
     {
         var clocks = new List<SlaClockRecord>();
@@ -63,7 +65,7 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<(string Json, long Revision)?> GetBranchAsync(string id, CancellationToken ct)
     {
-        var rows = await RowsAsync<(string, long)>("SELECT definition, revision FROM wf_branches WHERE id = @id", new { id }, ct).ConfigureAwait(false);
+        var rows = await RowsAsync<(string, long)>(BranchSql, new { branchId = id }, ct).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
 

@@ -13,6 +13,33 @@ internal sealed partial class SqlWorkflowStore
     public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct) =>
         SingleAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
+    // The task and its instance in one statement, one snapshot: the task as the instance's row version left it. The
+    // clocks after it, in the same round trip on a server (the statements of one command run in order); on SQLite they
+    // are left to a read of their own, made only for an instance that keeps clocks.
+    private const string TaskWithInstanceSql =
+        "SELECT " + UserTaskWithInstanceRow.Columns + " FROM wf_user_tasks t LEFT JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = @id";
+
+    private const string OpenClocksOfTaskSql =
+        "SELECT * FROM wf_sla_clocks WHERE instance_id = (SELECT instance_id FROM wf_user_tasks WHERE id = @id) AND ended_at IS NULL ORDER BY started_at, id";
+
+    public async ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
+    {
+        var parameters = new { id = taskId };
+        if (!openClocks || !ReadsCostRoundTrips)
+        {
+            return (await RowsAsync<UserTaskWithInstanceRow>(TaskWithInstanceSql, parameters, ct).ConfigureAwait(false)) is [var alone, ..]
+                ? new TaskWithInstance(alone.ToRecord(), alone.Instance(), null)
+                : null;
+        }
+
+        return await ReadTogetherAsync([TaskWithInstanceSql, OpenClocksOfTaskSql], parameters, async read =>
+        {
+            var rows = await read.NextAsync<UserTaskWithInstanceRow>().ConfigureAwait(false);
+            var clocks = await read.NextAsync<SlaClockRow>().ConfigureAwait(false);
+            return rows is [var row, ..] ? new TaskWithInstance(row.ToRecord(), row.Instance(), clocks.ConvertAll(c => c.ToRecord())) : null;
+        }, ct).ConfigureAwait(false);
+    }
+
     public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct) =>
         ListAsync<UserTaskRow, UserTaskRecord>("SELECT * FROM wf_user_tasks WHERE instance_id = @instanceId AND status = 0 ORDER BY created_at", new { instanceId }, r => r.ToRecord(), ct);
 
@@ -170,11 +197,13 @@ internal sealed partial class SqlWorkflowStore
             INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt, @SlaSort, @InvPriority)
             """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
-        // The sort keys are in every list's index: on SQLite they are named only where they changed (a claim does not).
+        // The sort keys are in every list's index: on SQLite they are named only where they may have changed (not at all where
+        // the engine knows they did not: a claim), in a statement guarded by the change.
         var tasksUpdated = changes.TasksUpdated.Select(t => new
         {
             t.Id, t.Assignee, CandidateGroups = JsonSerializer.Serialize(t.CandidateGroups), CandidateUsers = JsonSerializer.Serialize(t.CandidateUsers),
             t.Priority, SlaState = t.Mark.State, SlaDueAt = t.Mark.DueAt?.UtcTicks, SlaSort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue, InvPriority = 100 - t.Priority,
+            Resorted = changes.SortKeysChanged(t),
         }).ToList();
         var marks = changes.TaskMarks.Select(t => new { Id = t.TaskId, t.Mark.State, Due = t.Mark.DueAt?.UtcTicks, Sort = t.Mark.DueAt?.UtcTicks ?? long.MaxValue }).ToList();
         if (w.IndexesByColumn)
@@ -187,7 +216,7 @@ internal sealed partial class SqlWorkflowStore
             await w.RowsAsync("tasks-updated", """
                 UPDATE wf_user_tasks SET sla_sort = @SlaSort, inv_priority = @InvPriority
                 WHERE id = @Id AND NOT (sla_sort IS @SlaSort AND inv_priority IS @InvPriority)
-                """, tasksUpdated, t => t).ConfigureAwait(false);
+                """, tasksUpdated.Where(t => t.Resorted).ToList(), t => t).ConfigureAwait(false);
         }
         else
         {

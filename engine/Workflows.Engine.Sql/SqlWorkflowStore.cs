@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using Workflows.Engine.ServiceLevels;
 using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Sql;
@@ -180,6 +181,54 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         return (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false)).AsList();
     }
 
+    /// <summary>
+    /// Whether each read is a round trip (a server), so that reads belonging together are worth one command; on SQLite
+    /// a read costs a statement and no round trip, and a read nobody needs is only a cost.
+    /// </summary>
+    private bool ReadsCostRoundTrips => _sessions is null;
+
+    /// <summary>
+    /// Reads that belong together, each run after the one before: on a server one command of several statements (one
+    /// round trip; each statement sees what was committed when it began), on SQLite the statements of one session, each
+    /// kept prepared. <paramref name="read"/> takes their rows in order.
+    /// </summary>
+    private async ValueTask<T> ReadTogetherAsync<T>(IReadOnlyList<string> statements, object parameters, Func<ReadTogether, ValueTask<T>> read, CancellationToken ct)
+    {
+        if (_sessions is { } sessions)
+        {
+            var session = await sessions.RentAsync(ct).ConfigureAwait(false);
+            var failed = true;
+            try
+            {
+                var result = await read(new ReadTogether(session, null, statements, parameters)).ConfigureAwait(false);
+                failed = false;
+                return result;
+            }
+            finally
+            {
+                sessions.Return(session, failed);
+            }
+        }
+
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", statements), parameters, cancellationToken: ct)).ConfigureAwait(false);
+        return await read(new ReadTogether(null, results, statements, parameters)).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows of reads run together (<see cref="ReadTogetherAsync"/>), one statement's at a time, in order.</summary>
+    private sealed class ReadTogether(SqliteSession? session, SqlMapper.GridReader? results, IReadOnlyList<string> statements, object parameters)
+    {
+        private int _next;
+
+        public async ValueTask<List<TRow>> NextAsync<TRow>()
+        {
+            var statement = statements[_next++];
+            return results is null
+                ? session!.Query<TRow>(statement, parameters)
+                : (await results.ReadAsync<TRow>().ConfigureAwait(false)).AsList();
+        }
+    }
+
     // ---------------------------------------------------------------- definitions
 
     public ValueTask<DefinitionRecord?> GetDefinitionAsync(Guid id, CancellationToken ct) =>
@@ -233,7 +282,27 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     // ---------------------------------------------------------------- instances, incidents, history
 
     public ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct) =>
-        SingleAsync<InstanceRow, InstanceRecord>("SELECT * FROM wf_instances WHERE id = @id", new { id }, r => r.ToRecord(), ct);
+        SingleAsync<InstanceRow, InstanceRecord>(InstanceSql, new { id }, r => r.ToRecord(), ct);
+
+    private const string InstanceSql = "SELECT * FROM wf_instances WHERE id = @id";
+
+    // Every command that loads an instance by id: its open clocks after it, in the same round trip on a server.
+    private const string OpenClocksOfInstanceSql = "SELECT * FROM wf_sla_clocks WHERE instance_id = @id AND ended_at IS NULL ORDER BY started_at, id";
+
+    public async ValueTask<(InstanceRecord? Instance, IReadOnlyList<SlaClockRecord>? OpenClocks)> GetInstanceWithClocksAsync(Guid id, bool openClocks, CancellationToken ct)
+    {
+        if (!openClocks || !ReadsCostRoundTrips)
+        {
+            return (await GetInstanceAsync(id, ct).ConfigureAwait(false), null);
+        }
+
+        return await ReadTogetherAsync([InstanceSql, OpenClocksOfInstanceSql], new { id }, async read =>
+        {
+            var rows = await read.NextAsync<InstanceRow>().ConfigureAwait(false);
+            var clocks = await read.NextAsync<SlaClockRow>().ConfigureAwait(false);
+            return (rows is [var row, ..] ? row.ToRecord() : null, (IReadOnlyList<SlaClockRecord>?)clocks.ConvertAll(c => c.ToRecord()));
+        }, ct).ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
@@ -268,7 +337,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             {
                 r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
                 StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
-                r.Branch, r.CustomerId,
+                r.Branch, r.CustomerId, write.IndexedColumnsChanged,
             };
         }).ToList();
         await w.RowsAsync("instance", """
@@ -283,11 +352,12 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
         if (w.IndexesByColumn)
         {
-            // The indexed columns only where they changed (rarely: an end, a branch or customer set by the run).
+            // The indexed columns only where they changed (rarely: an end, a branch or customer set by the run): not named
+            // at all where the engine knows they did not (read with the row the guard above holds to), else guarded by the change.
             await w.RowsAsync("instance-update", """
                 UPDATE wf_instances SET ended_at = @EndedAt, branch = @Branch, customer_id = @CustomerId
                 WHERE id = @Id AND NOT (ended_at IS @EndedAt AND branch IS @Branch AND customer_id IS @CustomerId)
-                """, updates, row => row).ConfigureAwait(false);
+                """, updates.Where(u => u.IndexedColumnsChanged).ToList(), row => row).ConfigureAwait(false);
         }
 
         if (changes.FiredTimer is { } fired)

@@ -333,3 +333,42 @@ public abstract partial class StoreSuite
         await CancelAllAsync(h, [instance]);
     }
 }
+
+public abstract partial class StoreSuite
+{
+    [Test]
+    public async Task A_task_is_read_with_its_instance_and_its_open_clocks_as_each_alone_reads_them()
+    {
+        var h = await HarnessAsync();
+        var queue = "together-" + Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(QueueJourney("read-together", "PT1H"));
+        var instance = await h.StartAsync("read-together", Vars(("queue", queue), ("priority", 50m), ("branch", "b-" + queue), ("customerId", "C-" + queue)), businessKey: "BK-" + queue);
+        var taskId = (await instance.UserTasksAsync()).Single().Id;
+        var store = NewStore();
+
+        var read = await store.GetTaskWithInstanceAsync(taskId, openClocks: true, default);
+        var withoutClocks = await store.GetTaskWithInstanceAsync(taskId, openClocks: false, default);
+        var task = await store.GetUserTaskAsync(taskId, default);
+        var row = await store.GetInstanceAsync(instance.Id, default);
+        var clocks = await store.GetClocksOfInstancesAsync([instance.Id], openOnly: true, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(read, Is.Not.Null);
+            Assert.That(read!.Task with { CandidateGroups = Array.Empty<string>(), CandidateUsers = Array.Empty<string>() }, Is.EqualTo(task! with { CandidateGroups = Array.Empty<string>(), CandidateUsers = Array.Empty<string>() }));
+            Assert.That(read.Task.CandidateGroups, Is.EqualTo(new[] { queue }));
+            Assert.That(read.Instance! with { State = Array.Empty<byte>() }, Is.EqualTo(row! with { State = Array.Empty<byte>() }), "the instance's row, its branch and customer included");
+            Assert.That(read.Instance.State, Is.EqualTo(row.State));
+            Assert.That((read.Instance.Branch, read.Instance.CustomerId), Is.EqualTo(("b-" + queue, "C-" + queue)));
+            Assert.That(clocks, Is.Not.Empty);
+            Assert.That(read.OpenClocks ?? clocks, Is.EqualTo(clocks), "the open clocks, where the store reads them with the task (a server)");
+            Assert.That(withoutClocks!.OpenClocks, Is.Null);
+            Assert.That((await store.GetInstanceWithClocksAsync(instance.Id, openClocks: true, default)).OpenClocks ?? clocks, Is.EqualTo(clocks));
+            Assert.That((await store.GetInstanceWithClocksAsync(instance.Id, openClocks: true, default)).Instance!.RowVersion, Is.EqualTo(row.RowVersion));
+            Assert.That((await store.GetInstanceWithClocksAsync(Guid.NewGuid(), openClocks: true, default)).Instance, Is.Null);
+            Assert.That(await store.GetTaskWithInstanceAsync(Guid.NewGuid(), openClocks: true, default), Is.Null);
+        }
+
+        await h.Engine.Runtime.CancelAsync(instance.Id);
+    }
+}

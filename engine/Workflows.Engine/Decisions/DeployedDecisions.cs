@@ -119,19 +119,28 @@ internal static class DeployedDecisions
 
                 return await store.GetDecisionByVersionTagAsync(decisionId, versionTag ?? "", ct).ConfigureAwait(false);
             default:
-                // A branch that pins nothing, and an evaluation for no branch (a central team's, an instance of no known
-                // branch), evaluate the standard, which only a rollout moves (review18 F5, F12).
-                pinned ??= await Services.DecisionStandard.OfAsync(store, decisionId, ct).ConfigureAwait(false);
-                if (pinned is { } version)
-                {
-                    return await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false);
-                }
-
-                // No version approved: a branch runs none (review10-18 F1: what one analyst alone deployed ran at once in
-                // every branch, under journeys another analyst had approved); no branch runs the latest, as a start
-                // without a branch runs a journey's latest.
-                return branch is null ? await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false) : null;
+                return await ResolveLatestAsync(store, decisionId, branch, pinned is null ? await Services.DecisionStandard.OfAsync(store, decisionId, ct).ConfigureAwait(false) : null, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The version binding latest evaluates once the decision's <paramref name="standard"/> is known (<see cref="Services.DecisionStandard"/>):
+    /// the branch's pin, else the standard, else (none approved) nothing for a branch and the latest for no branch. A version
+    /// read with the rows the choice was made by (<c>readAlready</c>) is used when it is the one chosen, instead of a read.
+    /// </summary>
+    public static async ValueTask<DecisionRecord?> ResolveLatestAsync(IWorkflowStore store, string decisionId, Branch? branch, int? standard, CancellationToken ct, DecisionRecord? readAlready = null)
+    {
+        // A branch that pins nothing, and an evaluation for no branch (a central team's, an instance of no known
+        // branch), evaluate the standard, which only a rollout moves (review18 F5, F12).
+        if ((PinOf(branch, decisionId) ?? standard) is { } version)
+        {
+            return readAlready?.Version == version ? readAlready : await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false);
+        }
+
+        // No version approved: a branch runs none (review10-18 F1: what one analyst alone deployed ran at once in
+        // every branch, under journeys another analyst had approved); no branch runs the latest, as a start
+        // without a branch runs a journey's latest.
+        return branch is null ? await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false) : null;
     }
 
     /// <summary>Why no version was found, in the words of the binding.</summary>

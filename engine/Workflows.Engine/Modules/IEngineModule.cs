@@ -22,6 +22,19 @@ internal interface IEngineModule
     /// </summary>
     ValueTask OnLoadedAsync(LoadedInstance instance, CancellationToken ct);
 
+    /// <summary>
+    /// Whether the module keeps an instance's open service-level clocks: a store read that can take them with the instance
+    /// (a task's command reads its task, instance and clocks in one round trip) then hands them to
+    /// <see cref="OnLoadedAsync(LoadedInstance, IReadOnlyList{ServiceLevels.SlaClockRecord}, CancellationToken)"/>.
+    /// </summary>
+    bool ReadsOpenClocks => false;
+
+    /// <summary>
+    /// As <see cref="OnLoadedAsync(LoadedInstance, CancellationToken)"/>, with the instance's open clocks read with it, after its
+    /// row (for a module that <see cref="ReadsOpenClocks"/>).
+    /// </summary>
+    ValueTask OnLoadedAsync(LoadedInstance instance, IReadOnlyList<ServiceLevels.SlaClockRecord> openClocks, CancellationToken ct) => OnLoadedAsync(instance, ct);
+
     /// <summary>As <see cref="OnLoadedAsync(LoadedInstance, CancellationToken)"/> for several instances, in one read.</summary>
     ValueTask OnLoadedAsync(IReadOnlyList<LoadedInstance> instances, CancellationToken ct);
 

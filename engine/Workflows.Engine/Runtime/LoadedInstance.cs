@@ -50,6 +50,9 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     /// </summary>
     public byte[]? StoredState { get; init; }
 
+    /// <summary>The end, branch and customer as read with the instance's row; null for an instance this command created.</summary>
+    public (DateTimeOffset? EndedAt, string? Branch, string? CustomerId)? StoredIndexedColumns { get; init; }
+
     /// <summary>The branch and customer as last committed: an ended instance keeps them.</summary>
     public (string? Branch, string? CustomerId) Parties { get; set; }
 }

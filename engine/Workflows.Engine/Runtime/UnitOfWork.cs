@@ -46,14 +46,59 @@ internal sealed class UnitOfWork
             return loaded;
         }
 
-        var record = await _engine.Store.GetInstanceAsync(instanceId, _ct).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
-        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
+        // Modules read their rows after the instance, so that its row version covers what they say: the open clocks in
+        // the same round trip where the store can.
+        var (record, openClocks) = await _engine.Store.GetInstanceWithClocksAsync(instanceId, ModulesReadOpenClocks, _ct).ConfigureAwait(false);
+        return await AdoptReadAsync(instanceId, record, openClocks).ConfigureAwait(false);
+    }
 
-        // Modules read their rows after the instance, so that its row version covers what they say.
+    /// <summary>Whether a module wants the instance's open clocks read with it, where a store read can (<see cref="AdoptReadAsync"/>).</summary>
+    public bool ModulesReadOpenClocks
+    {
+        get
+        {
+            foreach (var module in _engine.Modules)
+            {
+                if (module.ReadsOpenClocks)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The instance of <paramref name="instanceId"/> from its row as read (with a task's, in one statement, or alone), as
+    /// <see cref="LoadAsync"/> loads it; its open clocks, read after it (null when the store left them unread), go to the
+    /// modules that asked for them, and the others read their rows now. An instance this command loaded already is kept:
+    /// the row read with it is later, and decides nothing.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">The row was not there.</exception>
+    public async ValueTask<LoadedInstance> AdoptReadAsync(Guid instanceId, InstanceRecord? record, IReadOnlyList<ServiceLevels.SlaClockRecord>? openClocks)
+    {
+        if (_instances.TryGetValue(instanceId, out var loaded))
+        {
+            return loaded;
+        }
+
+        if (record is null)
+        {
+            throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
+        }
+
+        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
         foreach (var module in _engine.Modules)
         {
-            await module.OnLoadedAsync(adopted, _ct).ConfigureAwait(false);
+            if (openClocks is not null && module.ReadsOpenClocks)
+            {
+                await module.OnLoadedAsync(adopted, openClocks, _ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await module.OnLoadedAsync(adopted, _ct).ConfigureAwait(false);
+            }
         }
 
         return adopted;
@@ -91,7 +136,12 @@ internal sealed class UnitOfWork
         var state = InstanceStateSerializer.FromRow(record);
         state.NextKey = InstanceState.RootKey + 1;
         state.Variables = new FeelContext();
-        var loaded = new LoadedInstance(state, definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId), StoredState = record.State };
+        var loaded = new LoadedInstance(state, definition, record.RowVersion)
+        {
+            Parties = (record.Branch, record.CustomerId),
+            StoredState = record.State,
+            StoredIndexedColumns = (record.EndedAt, record.Branch, record.CustomerId),
+        };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);
@@ -146,7 +196,11 @@ internal sealed class UnitOfWork
 
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
-        var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion) { Parties = (record.Branch, record.CustomerId) };
+        var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion)
+        {
+            Parties = (record.Branch, record.CustomerId),
+            StoredIndexedColumns = (record.EndedAt, record.Branch, record.CustomerId),
+        };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);
@@ -263,7 +317,10 @@ internal sealed class UnitOfWork
                 Branch = parties.Branch,
                 CustomerId = parties.CustomerId,
             };
-            Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion));
+            Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion)
+            {
+                IndexedColumnsChanged = instance.StoredIndexedColumns is not { } stored || stored != (record.EndedAt, record.Branch, record.CustomerId),
+            });
         }
 
         // On the caller's token: an instance ended by another command meanwhile makes this commit a conflict, not a half-written one.

@@ -49,9 +49,26 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
     {
         if (KeepsClocks(instance))
         {
+            _clocksSeen = true;
             var clocks = await Store.GetClocksOfInstancesAsync([instance.Id], openOnly: true, ct).ConfigureAwait(false);
             InstanceClocks.For(instance).Clocks.AddRange(clocks);
         }
+    }
+
+    // Whether an instance this engine loaded kept clocks: only then are clocks read with every instance a command loads
+    // (on a server, a statement more in the same round trip), so that an engine whose journeys keep none reads none.
+    private volatile bool _clocksSeen;
+
+    public bool ReadsOpenClocks => _clocksSeen;
+
+    public ValueTask OnLoadedAsync(LoadedInstance instance, IReadOnlyList<SlaClockRecord> openClocks, CancellationToken ct)
+    {
+        if (KeepsClocks(instance))
+        {
+            InstanceClocks.For(instance).Clocks.AddRange(openClocks);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask OnLoadedAsync(IReadOnlyList<LoadedInstance> instances, CancellationToken ct)
@@ -61,6 +78,7 @@ internal sealed class ServiceLevelModule(CommandRunner runner) : IEngineModule, 
         {
             if (KeepsClocks(instance))
             {
+                _clocksSeen = true;
                 ids.Add(instance.Id);
             }
         }

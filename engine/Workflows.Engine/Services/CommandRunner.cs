@@ -137,9 +137,11 @@ internal sealed class CommandRunner
     }
 
     /// <summary>
-    /// The task's instance, then the task row read after it. The commit is guarded by the instance's row
-    /// version, so a decision taken on a task row read no earlier than the instance cannot rest on a
-    /// state another command has since changed (read the other way round, two agents could both claim).
+    /// The task with its instance, read in one statement (one snapshot) with the instance's open clocks after them: one
+    /// round trip on a server. The commit is guarded by the instance's row version, so a decision taken on a task row
+    /// read no earlier than the instance cannot rest on a state another command has since changed (a task read before
+    /// its instance, in a statement of its own, could let two agents both claim). An instance this command loaded
+    /// already is kept, and the task read after it.
     /// </summary>
     /// <param name="execution">The command.</param>
     /// <param name="taskId">The task.</param>
@@ -150,11 +152,11 @@ internal sealed class CommandRunner
     /// </param>
     public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct, Action<UserTaskRecord>? accept = null)
     {
-        var located = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false)
+        var read = await Store.GetTaskWithInstanceAsync(taskId, execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
-        accept?.Invoke(located);
-        var instance = await execution.LoadAsync(located.InstanceId).ConfigureAwait(false);
-        var task = await Store.GetUserTaskAsync(taskId, ct).ConfigureAwait(false) ?? located;
+        var task = read.Task;
+        accept?.Invoke(task);
+        var instance = await execution.Unit.AdoptReadAsync(task.InstanceId, read.Instance, read.OpenClocks).ConfigureAwait(false);
         if (task.Status != Storage.TaskStatus.Open)
         {
             throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");
@@ -170,9 +172,10 @@ internal sealed class CommandRunner
 
     public async ValueTask<(LoadedInstance Instance, ElementInstance Element, JobRecord Job)> LoadJobAsync(Execution execution, Guid jobId, CancellationToken ct)
     {
-        var job = await Store.GetJobAsync(jobId, ct).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
-        var instance = await execution.LoadAsync(job.InstanceId).ConfigureAwait(false);
+        // The job, then its instance (and its open clocks) read after it: one round trip on a server.
+        var (found, row, openClocks) = await Store.GetJobWithInstanceAsync(jobId, execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false);
+        var job = found ?? throw new WorkflowNotFoundException($"job {jobId} does not exist (it was completed, cancelled or never created)");
+        var instance = await execution.Unit.AdoptReadAsync(job.InstanceId, row, openClocks).ConfigureAwait(false);
         var element = await JobOwnerAsync(instance, job, ct).ConfigureAwait(false);
         return (instance, element, job);
     }

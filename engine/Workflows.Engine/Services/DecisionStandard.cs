@@ -23,7 +23,7 @@ namespace Workflows.Engine.Services;
 internal static class DecisionStandard
 {
     /// <summary>The rollouts read to find the last completed one: one decision has far fewer.</summary>
-    private const int MaxRolloutsRead = 500;
+    public const int MaxRolloutsRead = 500;
 
     /// <summary>The standard version of <paramref name="decisionId"/>; null while no version is approved (the latest is then evaluated).</summary>
     public static async ValueTask<int?> OfAsync(IWorkflowStore store, string decisionId, CancellationToken ct)
@@ -37,6 +37,10 @@ internal static class DecisionStandard
         var rows = await store.GetRolloutsAsync(WorkflowRollouts.Key(RolloutSubject.Decision, decisionId), MaxRolloutsRead, ct).ConfigureAwait(false);
         return Of(approvals, rows.Select(r => WorkflowRollouts.Read(r.Json, r.Revision)));
     }
+
+    /// <summary>The standard from the rows a business rule task reads (<see cref="IDecisionStore.GetDecisionChoiceRowsAsync"/>), as <see cref="OfAsync"/> finds it.</summary>
+    public static int? Of(DecisionChoiceRows rows) =>
+        rows.Approvals.Count == 0 ? null : Of(rows.Approvals, rows.Rollouts.Select(r => WorkflowRollouts.Read(r.Json, r.Revision)));
 
     /// <summary>The standard from a decision's approvals and rollouts, as <see cref="OfAsync"/> reads them.</summary>
     public static int? Of(IEnumerable<VersionApprovalRecord> approvals, IEnumerable<Rollout> rollouts)

@@ -24,6 +24,15 @@ internal interface IDecisionStore
     ValueTask<IReadOnlyList<VersionApprovalRecord>> GetDecisionApprovalsAsync(string? decisionId, CancellationToken ct);
 
     /// <summary>
+    /// What a business rule task reads to choose its decision's version, in one round trip: the branch's row (null when
+    /// <paramref name="branchId"/> is null or names no branch), the decision's approvals (as <see cref="GetDecisionApprovalsAsync"/>)
+    /// and the rollouts of <paramref name="rolloutKey"/>, newest first, at most <paramref name="maxRollouts"/> (as <see cref="IRolloutStore.GetRolloutsAsync"/>);
+    /// and, where that saves a round trip (a server), the decision's <paramref name="likelyVersion"/> as <see cref="GetDecisionByVersionAsync"/>
+    /// reads it (the version chosen last time: the caller uses it only when it is the version it chooses now).
+    /// </summary>
+    ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct);
+
+    /// <summary>
     /// A decision's recorded evaluations (of one branch when given), newest first, up to <paramref name="max"/>; with
     /// <paramref name="before"/>, those older than that one (paging on).
     /// </summary>
@@ -93,4 +102,11 @@ internal sealed class DecisionChanges
 
     /// <summary>Evaluations recorded.</summary>
     public List<DecisionEvaluationRecord> Evaluations { get; } = [];
+}
+
+/// <summary>The rows a decision's version is chosen by (<see cref="IDecisionStore.GetDecisionChoiceRowsAsync"/>).</summary>
+internal sealed record DecisionChoiceRows((string Json, long Revision)? Branch, IReadOnlyList<VersionApprovalRecord> Approvals, IReadOnlyList<(string Json, long Revision)> Rollouts)
+{
+    /// <summary>The likely version asked for, when it was read and is deployed; null otherwise.</summary>
+    public DecisionRecord? Likely { get; init; }
 }

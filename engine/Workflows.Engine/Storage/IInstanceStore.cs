@@ -9,6 +9,13 @@ internal interface IInstanceStore
 {
     ValueTask<InstanceRecord?> GetInstanceAsync(Guid id, CancellationToken ct);
 
+    /// <summary>
+    /// An instance's row and, with <paramref name="openClocks"/>, its open service-level clocks read after it, in one
+    /// round trip on a server; a store whose reads cost none (SQLite, memory) leaves the clocks null, for a read of their
+    /// own when the instance keeps clocks (as <see cref="ITaskQueueStore.GetTaskWithInstanceAsync"/>).
+    /// </summary>
+    ValueTask<(InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks)> GetInstanceWithClocksAsync(Guid id, bool openClocks, CancellationToken ct);
+
     /// <summary>The instances of those ids that exist, in no particular order.</summary>
     ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct);
 

@@ -25,6 +25,13 @@ internal interface IScheduleStore
 
     ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct);
 
+    /// <summary>
+    /// A job, then its instance's row read after it (null when either is gone), and with <paramref name="openClocks"/> the
+    /// instance's open service-level clocks after that: one round trip on a server; a store whose reads cost none
+    /// (SQLite, memory) leaves the clocks null (as <see cref="IInstanceStore.GetInstanceWithClocksAsync"/>).
+    /// </summary>
+    ValueTask<(JobRecord? Job, InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks)> GetJobWithInstanceAsync(Guid id, bool openClocks, CancellationToken ct);
+
     /// <summary>Jobs (of one instance, of one type, when given), oldest first.</summary>
     ValueTask<IReadOnlyList<JobRecord>> GetJobsAsync(Guid? instanceId, string? type, CancellationToken ct);
 

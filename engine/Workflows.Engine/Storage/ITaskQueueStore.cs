@@ -5,6 +5,16 @@ internal interface ITaskQueueStore
 {
     ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct);
 
+    /// <summary>
+    /// A task and its instance's row as they stood together: read in one statement (one snapshot), so the task is as
+    /// the instance's row version left it; with <paramref name="openClocks"/>, the instance's open service-level clocks
+    /// too, read after them (no earlier than the row version that covers them), where that saves a round trip: a store
+    /// whose reads cost none (SQLite, memory) leaves them null, for a read of their own when the instance keeps clocks.
+    /// Null when there is no such task.
+    /// </summary>
+    /// <remarks>One round trip on a server: a command on one task (claim, complete) reads what it decides on here.</remarks>
+    ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct);
+
     /// <summary>An instance's open tasks, oldest first.</summary>
     ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct);
 

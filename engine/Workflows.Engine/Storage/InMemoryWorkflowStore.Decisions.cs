@@ -53,6 +53,12 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    // Reads in memory cost nothing: the likely version is left to a read of its own.
+    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct) =>
+        new(branchId is null ? null : await GetBranchAsync(branchId, ct).ConfigureAwait(false),
+            await GetDecisionApprovalsAsync(decisionId, ct).ConfigureAwait(false),
+            await GetRolloutsAsync(rolloutKey, maxRollouts, ct).ConfigureAwait(false));
+
     // The highest version that matches.
     private ValueTask<DecisionRecord?> FindDecision(string decisionId, Func<DecisionRecord, bool> match)
     {

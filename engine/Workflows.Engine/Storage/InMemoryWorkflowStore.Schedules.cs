@@ -35,6 +35,15 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask<(JobRecord? Job, InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks)> GetJobWithInstanceAsync(Guid id, bool openClocks, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var job = _jobs.GetValueOrDefault(id);
+            return new((job, job is null ? null : _instances.GetValueOrDefault(job.InstanceId), null));
+        }
+    }
+
     public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct)
     {
         lock (_gate)

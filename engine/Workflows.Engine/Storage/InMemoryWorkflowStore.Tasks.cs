@@ -14,6 +14,15 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    // Reads in memory cost nothing: the clocks are left to the module, which reads them only for an instance that keeps clocks.
+    public ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_tasks.TryGetValue(taskId, out var task) ? new TaskWithInstance(task, _instances.GetValueOrDefault(task.InstanceId), null) : null);
+        }
+    }
+
     public ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct)
     {
         lock (_gate)

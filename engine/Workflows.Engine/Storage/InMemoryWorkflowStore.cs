@@ -118,6 +118,15 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    // Reads in memory cost nothing: the clocks are left to the module, which reads them only for an instance that keeps clocks.
+    public ValueTask<(InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks)> GetInstanceWithClocksAsync(Guid id, bool openClocks, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new((_instances.GetValueOrDefault(id), null));
+        }
+    }
+
     public ValueTask<IReadOnlyList<InstanceRecord>> GetInstancesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         lock (_gate)

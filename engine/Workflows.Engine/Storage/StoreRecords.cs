@@ -107,6 +107,12 @@ internal sealed record UserTaskRecord(
     public static string UserQueue(string user) => "user:" + user;
 }
 
+/// <summary>
+/// A task read with its instance in one snapshot (<see cref="ITaskQueueStore.GetTaskWithInstanceAsync"/>): the instance is
+/// null when its row is gone; the open clocks are null unless they were asked for.
+/// </summary>
+internal sealed record TaskWithInstance(UserTaskRecord Task, InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks);
+
 internal sealed record JobRecord(
     Guid Id,
     Guid InstanceId,
@@ -365,9 +371,28 @@ internal sealed class ChangeSet
             return;
         }
 
+        // The first change of a task in a command is made on its stored row: its sort keys are the row's.
+        (_storedSortKeys ??= []).TryAdd(task.Id, SortKeys(previous));
         TasksUpdated.RemoveAll(t => t.Id == task.Id);
         TasksUpdated.Add(task);
     }
+
+    // The sort keys (the queue index's and the task lists') of the updated tasks as stored, by id.
+    private Dictionary<Guid, (long DueSort, int InvPriority)>? _storedSortKeys;
+
+    private static (long, int) SortKeys(UserTaskRecord task)
+    {
+        var key = TaskSortKey.Of(task);
+        return (key.DueSort, key.InvPriority);
+    }
+
+    /// <summary>
+    /// Whether an updated task's sort keys may differ from its stored row's: false only when this command changed it
+    /// through <see cref="UpdateTask"/> and left them as they were (a claim, a comment), so that a store whose indexes are
+    /// rewritten whenever an UPDATE names their columns (SQLite) need not name them.
+    /// </summary>
+    public bool SortKeysChanged(UserTaskRecord task) =>
+        _storedSortKeys is null || !_storedSortKeys.TryGetValue(task.Id, out var stored) || stored != SortKeys(task);
 
     /// <summary>The state of a task as this command has changed it so far, if it has.</summary>
     public UserTaskRecord? ChangedTask(Guid id) => TasksUpdated.Find(t => t.Id == id) ?? TasksCreated.Find(t => t.Id == id);
@@ -432,7 +457,15 @@ internal readonly record struct RowMove(RowKind Kind, Guid Id, string ElementId,
 /// <summary>An element instance whose element id changed.</summary>
 internal readonly record struct ElementMove(long Key, string From, string To);
 
-internal readonly record struct InstanceWrite(InstanceRecord Record, long ExpectedRowVersion);
+internal readonly record struct InstanceWrite(InstanceRecord Record, long ExpectedRowVersion)
+{
+    /// <summary>
+    /// Whether the end, branch or customer (the instance's indexed columns) may differ from its stored row's: false only
+    /// when the command read them with the row its commit is guarded by and left them as they were, so that a store
+    /// whose index is rewritten whenever an UPDATE names its column (SQLite) need not name them.
+    /// </summary>
+    public bool IndexedColumnsChanged { get; init; } = true;
+}
 
 /// <summary>A commit lost an optimistic-concurrency race; the command is retried from the start.</summary>
 internal sealed class ConcurrencyConflictException(string message) : Exception(message);

@@ -2,6 +2,8 @@ using Workflows.Engine.Decisions;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Model;
 using Workflows.Engine.Runtime;
+using Workflows.Engine.Services;
+using Workflows.Engine.Storage;
 
 namespace Workflows.Engine.Behaviours.Tasks;
 
@@ -21,6 +23,11 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
 {
     private readonly ServiceTaskBehaviour _job = new();
 
+    // The version each decision was last chosen at, by branch: only a hint of which version to read with the rows that
+    // choose it (a wrong one costs the read it would have cost anyway), so it may be shared and forgotten freely.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string DecisionId, string? BranchId), int> s_chosen = new();
+    private const int MaxChosen = 1_024;
+
     public override async ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger)
     {
         if (node.Task is not null || node.Part<CalledDecision>() is not { } called)
@@ -32,9 +39,37 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         var core = execution.Engine;
         var scope = new ElementScope(instance.State, element);
         var decisionId = execution.Expressions.EvaluateString(called.DecisionId, scope, node, "the decision id");
-        var branch = await execution.Pins.FindAsync(execution.Expressions.Party(instance, element, instance.Definition.Process.Branch)).ConfigureAwait(false);
-        var record = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
-                branch, execution.CancellationToken).ConfigureAwait(false)
+        var branchId = execution.Expressions.Party(instance, element, instance.Definition.Process.Branch);
+        Branch? branch;
+        DecisionRecord? found;
+        if (called.Binding == DecisionBinding.Latest)
+        {
+            // The branch, the decision's approvals and rollouts in one read, with the version this branch's tasks chose last
+            // time (one round trip on a server); the version is chosen from those rows, and read again only when it differs.
+            branchId = string.IsNullOrEmpty(branchId) ? null : branchId;
+            var rows = await core.Store.GetDecisionChoiceRowsAsync(branchId, decisionId, WorkflowRollouts.Key(RolloutSubject.Decision, decisionId),
+                DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.CancellationToken).ConfigureAwait(false);
+            branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
+            found = await DeployedDecisions.ResolveLatestAsync(core.Store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
+                execution.CancellationToken, rows.Likely).ConfigureAwait(false);
+            if (found is not null && found.Version != rows.Likely?.Version)
+            {
+                if (s_chosen.Count >= MaxChosen)
+                {
+                    s_chosen.Clear();
+                }
+
+                s_chosen[(decisionId, branchId)] = found.Version;
+            }
+        }
+        else
+        {
+            branch = await execution.Pins.FindAsync(branchId).ConfigureAwait(false);
+            found = await DeployedDecisions.ResolveAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.Definition.Record.DeploymentId,
+                branch, execution.CancellationToken).ConfigureAwait(false);
+        }
+
+        var record = found
             ?? throw new StepFailedException(await DeployedDecisions.NotFoundAsync(core.Store, decisionId, called.Binding, called.VersionTag, instance.State.ProcessId,
                 branch, execution.CancellationToken).ConfigureAwait(false));
 

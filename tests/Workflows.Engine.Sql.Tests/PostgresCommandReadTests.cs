@@ -1,0 +1,105 @@
+using NUnit.Framework;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Sql.Tests;
+
+/// <summary>
+/// On PostgreSQL every read is a round trip: a command on a task reads its task, its instance and the instance's open
+/// clocks in one (the task and instance in one statement, so in one snapshot), then commits in one batch.
+/// </summary>
+[NonParallelizable]
+public sealed class PostgresCommandReadTests : PostgresFixture
+{
+    // Two tasks in a row, each under a service-level clock: the commands on the first read its clocks with it.
+    private static readonly string s_twoTasks = Process("two-tasks", """
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="register" name="Register"><bpmn:extensionElements><wf:userTask candidateGroups="desk"/><wf:sla target="PT4H"/></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:userTask id="resolve" name="Resolve"><bpmn:extensionElements><wf:userTask candidateGroups="desk"/><wf:sla target="PT8H"/></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:endEvent id="e"/>
+        """ + Chain("s", "register", "resolve", "e"));
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_claim_and_a_completion_each_read_their_task_instance_and_clocks_in_one_round_trip_then_commit_in_one(bool groupCommit)
+    {
+        var engine = new WorkflowEngine(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString, GroupCommit = groupCommit }), new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await engine.Deployments.DeployAsync(s_twoTasks);
+        // The engine reads clocks with an instance once it has loaded one that keeps clocks: the first claim reads them alone.
+        var first = await engine.Runtime.StartAsync(new StartInstance("two-tasks"));
+        var before = NpgsqlCommands.Count;
+        await engine.Tasks.ClaimAsync((await engine.Tasks.GetOpenAsync(first)).Single().Id, "ann");
+        var firstClaim = NpgsqlCommands.Count - before;
+        var instance = await engine.Runtime.StartAsync(new StartInstance("two-tasks"));
+        var register = (await engine.Tasks.GetOpenAsync(instance)).Single();
+
+        before = NpgsqlCommands.Count;
+        await engine.Tasks.ClaimAsync(register.Id, "ann");
+        var claim = NpgsqlCommands.Count - before;
+
+        before = NpgsqlCommands.Count;
+        await engine.Tasks.CompleteAsync(register.Id, actor: "ann");
+        var completion = NpgsqlCommands.Count - before;
+
+        var open = await engine.Tasks.GetOpenAsync(instance);
+        var clocks = await engine.ServiceLevels.GetClocksAsync(instance);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(firstClaim, Is.GreaterThan(claim), "the first claim reads the clocks on their own (and what a first command reads once)");
+            Assert.That(claim, Is.EqualTo(2), "the claim: one read (task, instance, clocks), one write (the commit's batch)");
+            Assert.That(completion, Is.EqualTo(2), "the completion: one read, one write");
+            Assert.That(open.Select(t => t.ElementId), Is.EqualTo(new[] { "resolve" }));
+            Assert.That(clocks.Where(c => c.EndedAt is null).Select(c => c.ElementId), Is.EqualTo(new[] { "resolve" }), "the register task's clock was read with it, and ended");
+            Assert.That(clocks.Single(c => c.ElementId == "register").EndedAt, Is.Not.Null);
+        }
+    }
+
+    private static readonly string s_levels = """
+        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="levels" name="Levels" namespace="urn:test">
+          <decision id="read-level" name="Level">
+            <decisionTable id="t" hitPolicy="UNIQUE">
+              <input id="i" label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input>
+              <output id="o" name="level" typeRef="string"/>
+              <rule id="small"><inputEntry><text>&lt;= 1000</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
+              <rule id="large"><inputEntry><text>&gt; 1000</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
+            </decisionTable>
+          </decision>
+        </definitions>
+        """;
+
+    // A task, then a business rule task of the instance's branch, then a task.
+    private static readonly string s_decided = Process("decided", """
+        <bpmn:startEvent id="s"/>
+        <bpmn:userTask id="register" name="Register"><bpmn:extensionElements><wf:userTask candidateGroups="desk"/></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:businessRuleTask id="decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="read-level" resultVariable="level"/></bpmn:extensionElements></bpmn:businessRuleTask>
+        <bpmn:userTask id="resolve" name="Resolve"><bpmn:extensionElements><wf:userTask candidateGroups="desk"/></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:endEvent id="e"/>
+        """ + Chain("s", "register", "decide", "resolve", "e"), extensions: """<bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>""");
+
+    [Test]
+    public async Task A_completion_through_a_business_rule_task_reads_the_branch_approvals_rollouts_and_version_in_one_round_trip()
+    {
+        var engine = new WorkflowEngine(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString }),
+            new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await engine.Deployments.DeployAsync([s_levels, s_decided]);
+        await engine.Branches.SaveAsync(new Branch("read-branch", "Reads"));
+        await engine.Decisions.ApproveAsync("read-level", 1, "alice", "reviewed");
+        var round = new List<long>();
+        var levels = new List<object?>();
+        foreach (var amount in new[] { 500, 1500, 700 })
+        {
+            var instance = await engine.Runtime.StartAsync(new StartInstance("decided") { Variables = new Dictionary<string, object?> { ["amount"] = amount, ["branch"] = "read-branch" } });
+            var register = (await engine.Tasks.GetOpenAsync(instance)).Single();
+            var before = NpgsqlCommands.Count;
+            await engine.Tasks.CompleteAsync(register.Id, actor: "ann");
+            round.Add(NpgsqlCommands.Count - before);
+            levels.Add((await engine.Queries.GetInstanceAsync(instance)).Variables["level"]);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(levels, Is.EqualTo(new object?[] { "agent", "manager", "agent" }));
+            Assert.That(round[0], Is.EqualTo(4), "the first: the task, the branch with the approvals and rollouts, the version, the commit");
+            Assert.That(round.Skip(1), Is.All.EqualTo(3), "then the version chosen last time is read with the rows that choose it");
+        }
+    }
+}
