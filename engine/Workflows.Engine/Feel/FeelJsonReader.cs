@@ -50,6 +50,7 @@ internal static class FeelJsonReader
     }
 
     /// <summary>The object <paramref name="reader"/> is on, as a context; the reader is left on its end.</summary>
+    /// <exception cref="JsonException">A name given twice in the object.</exception>
     public static FeelContext ReadContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
         var start = reader.TokenStartIndex;
@@ -67,7 +68,13 @@ internal static class FeelJsonReader
             }
 
             reader.Read();
+            var count = context.Count;
             context[name] = ReadValue(ref reader, json);
+            if (context.Count == count)
+            {
+                // Kept as it came, the first value would be dropped unseen (and written back without it by the next command).
+                throw new JsonException($"the name \"{name}\" twice in one object, in {RawText(json, start)}");
+            }
         }
 
         return context;

@@ -18,8 +18,11 @@ internal static class InstanceStateReader
         {
             state = InstanceStateSerializer.Deserialize(record, definition);
         }
-        catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidCastException)
+        catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidCastException
+            or ArgumentException or OverflowException)
         {
+            // (ArgumentException: a number beyond FEEL's, an unpaired surrogate; refused as the instance's problem, so that
+            // a task whose state is corrupt is passed over by next-task instead of failing every agent's call.)
             // The serializer names the instance in its own refusals; the reason is kept whole.
             throw new InstanceStateUnreadableException(record.Id, e is InvalidDataException ? e.Message : $"its JSON does not have the expected shape ({e.Message})");
         }

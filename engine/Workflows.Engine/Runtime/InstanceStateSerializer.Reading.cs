@@ -31,12 +31,17 @@ internal static partial class InstanceStateSerializer
 
         var reader = new Utf8JsonReader(json, s_readerOptions);
         reader.Read(); // the object FormatOf found
-        bool hasNext = false, hasVars = false, hasElements = false;
+        bool hasNext = false, hasVars = false, hasElements = false, hasFormat = false, hasCallKey = false, hasCompensations = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            // A member given twice would be read twice (two element lists merged, the first variables dropped unseen and
+            // written back without them by the next command): refused, as an element key given twice is.
+            RefuseRepeated(ref reader, instanceId, hasFormat, hasNext, hasCallKey, hasVars, hasElements, hasCompensations);
+
             if (reader.ValueTextEquals("fmt"u8))
             {
                 reader.Read(); // read by FormatOf
+                hasFormat = true;
             }
             else if (reader.ValueTextEquals("next"u8))
             {
@@ -48,6 +53,7 @@ internal static partial class InstanceStateSerializer
             {
                 reader.Read();
                 state.ParentElementKey = reader.GetInt64();
+                hasCallKey = true;
             }
             else if (reader.ValueTextEquals("vars"u8))
             {
@@ -64,6 +70,7 @@ internal static partial class InstanceStateSerializer
             else if (reader.ValueTextEquals("compensations"u8) && format >= CompensationsSince)
             {
                 reader.Read();
+                hasCompensations = true;
                 state.Compensations = [];
                 foreach (var compensation in ReadCompensations(ref reader, json, instanceId, format))
                 {
@@ -88,6 +95,16 @@ internal static partial class InstanceStateSerializer
         }
 
         return state;
+    }
+
+    private static void RefuseRepeated(ref Utf8JsonReader reader, Guid instanceId, bool format, bool next, bool callKey, bool vars, bool elements, bool compensations)
+    {
+        if ((format && reader.ValueTextEquals("fmt"u8)) || (next && reader.ValueTextEquals("next"u8))
+            || (callKey && reader.ValueTextEquals("callKey"u8)) || (vars && reader.ValueTextEquals("vars"u8))
+            || (elements && reader.ValueTextEquals("elements"u8)) || (compensations && reader.ValueTextEquals("compensations"u8)))
+        {
+            throw new InvalidDataException($"the state of instance {instanceId} holds \"{reader.GetString()}\" twice; it is refused rather than one of them dropped");
+        }
     }
 
     // The format is read first (the writer puts it first), so that a newer state is refused before anything else is read.

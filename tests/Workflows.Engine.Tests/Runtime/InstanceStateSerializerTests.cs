@@ -191,4 +191,28 @@ public sealed class InstanceStateSerializerTests
     public void An_unpaired_surrogate_in_a_variable_is_refused_naming_the_text() =>
         Assert.That(() => InstanceStateSerializer.Deserialize(Record("""{"fmt":3,"next":2,"vars":{"a":"x\ud800y"},"elements":[{"k":1,"id":"journey"}]}""")),
             Throws.ArgumentException.With.Message.Contains("\"x\\ud800y\"").And.Message.Contains("unpaired surrogate"));
+
+    // review12 F1: read token by token, a member given twice was read twice (two element lists merged; the first
+    // variables dropped, and written back without them by the next command).
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":1},"elements":[{"k":1,"id":"journey"}],"vars":{"b":2}}""", "\"vars\" twice")]
+    [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"}],"elements":[{"k":2,"id":"a","p":1}]}""", "\"elements\" twice")]
+    [TestCase("""{"fmt":3,"next":2,"next":9,"vars":{},"elements":[{"k":1,"id":"journey"}]}""", "\"next\" twice")]
+    [TestCase("""{"fmt":3,"fmt":3,"next":2,"vars":{},"elements":[{"k":1,"id":"journey"}]}""", "\"fmt\" twice")]
+    public void A_member_of_the_state_given_twice_is_refused_never_one_of_them_dropped(string json, string named) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)), Throws.TypeOf<InvalidDataException>().With.Message.Contains(named));
+
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":99,"a":1},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"c":{"x":1,"x":2}},"elements":[{"k":1,"id":"journey"}]}""")]
+    public void A_variable_name_given_twice_in_one_object_is_refused(string json) =>
+        Assert.That(() => InstanceStateSerializer.Deserialize(Record(json)), Throws.InstanceOf<System.Text.Json.JsonException>().With.Message.Contains("twice"));
+
+    // review12 F2: these escaped the reader as a bare ArgumentException, so a task whose state held one at the head of a
+    // queue failed every agent's next-task instead of being passed over as unreadable.
+    [TestCase("""{"fmt":3,"next":2,"vars":{"h":1e30},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"h":1e400},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"h":"\ud800"},"elements":[{"k":1,"id":"journey"}]}""")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"\ud800":1},"elements":[{"k":1,"id":"journey"}]}""")]
+    public void A_value_no_feel_value_can_hold_makes_the_instance_unreadable(string json) =>
+        Assert.That(() => InstanceStateReader.Read(Record(json), null),
+            Throws.TypeOf<InstanceStateUnreadableException>().With.Message.Contains(s_instance.ToString()));
 }
