@@ -13,19 +13,21 @@ public sealed class ThreadPoolSettingTests
     [Test]
     public void The_built_host_s_runtime_configuration_turns_the_thread_pool_s_spinning_off()
     {
-        // Beside the host's assembly as this build copied it, and beside the Release host the load driver and the
-        // process tests start.
-        var root = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        // Beside the host's assembly as this build copied it, and beside the host built in the tests' own configuration
+        // (bin/<configuration>/net10.0: Release for the load driver and the process tests), which a Debug run has not built.
+        var testDirectory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        var configuration = testDirectory.Parent!.Name;
+        var root = testDirectory;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Workflows.sln")))
         {
             root = root.Parent;
         }
 
         var copied = Path.ChangeExtension(typeof(Program).Assembly.Location, ".runtimeconfig.json");
-        var release = Path.Combine(root!.FullName, "host", "bin", "Release", "net10.0", "Workflows.Host.runtimeconfig.json");
+        var built = Path.Combine(root!.FullName, "host", "bin", configuration, "net10.0", "Workflows.Host.runtimeconfig.json");
         using (Assert.EnterMultipleScope())
         {
-            foreach (var file in new[] { copied, release })
+            foreach (var file in new[] { copied, built })
             {
                 Assert.That(File.Exists(file), Is.True, $"{file} exists");
                 if (File.Exists(file))
