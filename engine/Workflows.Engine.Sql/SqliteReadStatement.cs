@@ -164,23 +164,8 @@ internal sealed class SqliteReadStatement : IDisposable
         return true;
     }
 
-    // The first step waits for a busy database as the driver's reader does (SQLite's busy timeout first, then again every
-    // 150 ms up to the connection's timeout); a later one fails at once, as the driver's does.
-    private int FirstStep()
-    {
-        var started = Environment.TickCount64;
-        while (true)
-        {
-            var rc = raw.sqlite3_step(_statement);
-            if (rc is not (raw.SQLITE_BUSY or raw.SQLITE_LOCKED) || Environment.TickCount64 - started >= _timeoutMilliseconds)
-            {
-                return rc;
-            }
-
-            raw.sqlite3_reset(_statement);
-            Thread.Sleep(150);
-        }
-    }
+    // The first step waits for a busy database as the driver's reader does; a later one fails at once, as the driver's does.
+    private int FirstStep() => SqliteWriteStatement.StepWhileBusy(_statement, _timeoutMilliseconds, toTheEnd: false);
 
     private void ReadColumns(int count)
     {

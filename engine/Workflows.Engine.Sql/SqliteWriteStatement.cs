@@ -104,24 +104,30 @@ internal sealed class SqliteWriteStatement : IDisposable
         }
     }
 
-    // To the end of the statement. A busy database is waited for as the driver waits (SQLite's own busy timeout first,
-    // then again every 150 ms up to the connection's timeout).
-    private int Step()
+    private int Step() => StepWhileBusy(_statement, _timeoutMilliseconds, toTheEnd: true);
+
+    /// <summary>
+    /// Steps <paramref name="statement"/> once, or to its end, waiting for a busy database as Microsoft.Data.Sqlite does:
+    /// SQLite's own busy timeout first, then the statement reset and stepped again every 150 ms up to the connection's
+    /// timeout (the sleep is that retry's pause, on the thread that runs the statement, as in the driver).
+    /// </summary>
+    internal static int StepWhileBusy(sqlite3_stmt statement, long timeoutMilliseconds, bool toTheEnd)
     {
         var started = Environment.TickCount64;
         while (true)
         {
-            int rc;
-            while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
+            var rc = raw.sqlite3_step(statement);
+            while (toTheEnd && rc == raw.SQLITE_ROW)
             {
+                rc = raw.sqlite3_step(statement);
             }
 
-            if (rc is not (raw.SQLITE_BUSY or raw.SQLITE_LOCKED) || Environment.TickCount64 - started >= _timeoutMilliseconds)
+            if (rc is not (raw.SQLITE_BUSY or raw.SQLITE_LOCKED) || Environment.TickCount64 - started >= timeoutMilliseconds)
             {
                 return rc;
             }
 
-            raw.sqlite3_reset(_statement);
+            raw.sqlite3_reset(statement);
             Thread.Sleep(150);
         }
     }
