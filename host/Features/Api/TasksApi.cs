@@ -26,16 +26,16 @@ internal static class TasksApi
         group.MapGet("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
         group.MapPost("/{id}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.ClaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.ClaimAsync(task.Id, caller.Name, ct), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("ClaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/unclaim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
-            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), returnTask: true, ct))
+            WorkAsync(http, engine, id, (caller, task) => engine.Tasks.UnclaimAsync(task.Id, caller.Name, ct), ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("UnclaimTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/delegate", (Guid id, DelegateRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, UserDirectory users, CancellationToken ct) =>
             {
                 var to = InputRules.Name(request.To, "to (the user the task is delegated to)", limits);
                 // To an agent this host knows, of a branch that covers the task's: anyone else would never see the task again.
-                return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, users.DelegationTarget(to, task.Branch).Name, ct), returnTask: true, ct);
+                return WorkAsync(http, engine, id, (caller, task) => engine.Tasks.DelegateAsync(task.Id, caller.Name, users.DelegationTarget(to, task.Branch).Name, ct), ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("DelegateTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/comment", (Guid id, CommentRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
@@ -45,7 +45,7 @@ internal static class TasksApi
                     : InputRules.Text(request.Text, "text", limits.MaxCommentLength, nameof(ApiLimits.MaxCommentLength))!;
                 return WorkAsync(http, engine, id, (caller, task) => task.Assignee is { } holder && holder != caller.Name
                     ? throw new WorkflowConflictException($"task {task.Id} is claimed by {holder}; only the agent holding it comments on it")
-                    : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), returnTask: true, ct);
+                    : engine.Tasks.CommentAsync(task.Id, caller.Name, text, ct), ct);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("CommentTask").Produces<UserTaskInfo>().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/complete", async (Guid id, CompleteRequest? request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct) =>
@@ -150,11 +150,11 @@ internal static class TasksApi
         }
     }
 
-    private static async Task<IResult> WorkAsync(HttpContext http, WorkflowEngine engine, Guid id, Func<Caller, UserTaskInfo, Task> operation, bool returnTask, CancellationToken ct)
+    private static async Task<IResult> WorkAsync(HttpContext http, WorkflowEngine engine, Guid id, Func<Caller, UserTaskInfo, Task> operation, CancellationToken ct)
     {
         var task = await VisibleAsync(http, engine, id, ct);
         await operation(Caller.From(http.User), task);
-        return returnTask ? Results.Ok(await engine.Tasks.GetAsync(id, ct)) : Results.NoContent();
+        return Results.Ok(await engine.Tasks.GetAsync(id, ct));
     }
 }
 
