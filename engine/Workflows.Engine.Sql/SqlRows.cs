@@ -63,13 +63,14 @@ internal sealed class InstanceRow
 
     public Guid? ParentInstanceId { get; set; }
 
-    public byte[] State { get; set; } = [];
+    // A BLOB as the store writes it, or a TEXT another tool left (StoredBytes).
+    public StoredBytes State { get; set; }
 
     public string? Branch { get; set; }
 
     public string? CustomerId { get; set; }
 
-    public InstanceRecord ToRecord() => Record(Id, ProcessId, DefinitionId, Version, BusinessKey, Status, RowVersion, StartedAt, EndedAt, ParentInstanceId, State, Branch, CustomerId);
+    public InstanceRecord ToRecord() => Record(Id, ProcessId, DefinitionId, Version, BusinessKey, Status, RowVersion, StartedAt, EndedAt, ParentInstanceId, State.Bytes, Branch, CustomerId);
 
     public static InstanceRecord Record(Guid id, string processId, Guid definitionId, int version, string? businessKey, int status, long rowVersion,
         long startedAt, long? endedAt, Guid? parentInstanceId, byte[] state, string? branch, string? customerId) =>
@@ -187,7 +188,7 @@ internal sealed class UserTaskWithInstanceRow : UserTaskRow
 
     public Guid? InstanceParentInstanceId { get; set; }
 
-    public byte[]? InstanceState { get; set; }
+    public StoredBytes? InstanceState { get; set; }
 
     public string? InstanceBranch { get; set; }
 
@@ -205,7 +206,7 @@ internal sealed class UserTaskWithInstanceRow : UserTaskRow
 
     public InstanceRecord? Instance() => InstanceDefinitionId is { } definitionId
         ? InstanceRow.Record(InstanceId, InstanceProcessId ?? "", definitionId, InstanceVersion ?? 0, InstanceBusinessKey, InstanceStatus ?? 0,
-            InstanceRowVersion ?? 0, InstanceStartedAt ?? 0, InstanceEndedAt, InstanceParentInstanceId, InstanceState ?? [], InstanceBranch, InstanceCustomerId)
+            InstanceRowVersion ?? 0, InstanceStartedAt ?? 0, InstanceEndedAt, InstanceParentInstanceId, InstanceState?.Bytes ?? [], InstanceBranch, InstanceCustomerId)
         : null;
 }
 internal sealed class SlaClockRow
@@ -295,7 +296,7 @@ internal sealed class SlaClockRow
     };
 }
 
-internal sealed class JobRow
+internal class JobRow
 {
     public Guid Id { get; set; }
 

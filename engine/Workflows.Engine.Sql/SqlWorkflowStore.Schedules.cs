@@ -28,26 +28,34 @@ internal sealed partial class SqlWorkflowStore
     public ValueTask<JobRecord?> GetJobAsync(Guid id, CancellationToken ct) =>
         SingleAsync<JobRow, JobRecord>("SELECT * FROM wf_jobs WHERE id = @id", new { id }, r => r.ToRecord(), ct);
 
-    // The job, then its instance and the instance's open clocks, each read after the one before as the reads one by one
-    // would: in one round trip on a server; on SQLite one by one (the clocks left to a read made only when they are kept).
+    // The job and its instance in one statement, one snapshot: read in two, a job completed between them was found with
+    // no instance ("process instance … does not exist" about one that does, review12 F5). The clocks after it, in the same
+    // round trip on a server; on SQLite they are left to a read made only for an instance that keeps clocks.
+    private const string JobWithInstanceSql =
+        "SELECT " + JobWithInstanceRow.Columns + " FROM wf_jobs j LEFT JOIN wf_instances i ON i.id = j.instance_id WHERE j.id = @id";
+
+    private const string OpenClocksOfJobSql =
+        "SELECT * FROM wf_sla_clocks WHERE instance_id = (SELECT instance_id FROM wf_jobs WHERE id = @id) AND ended_at IS NULL ORDER BY started_at, id";
+
     public async ValueTask<(JobRecord? Job, InstanceRecord? Instance, IReadOnlyList<SlaClockRecord>? OpenClocks)> GetJobWithInstanceAsync(Guid id, bool openClocks, CancellationToken ct)
     {
-        if (!ReadsCostRoundTrips)
+        var parameters = new { id };
+        if (!openClocks || !ReadsCostRoundTrips)
         {
-            var alone = await GetJobAsync(id, ct).ConfigureAwait(false);
-            return (alone, alone is null ? null : await GetInstanceAsync(alone.InstanceId, ct).ConfigureAwait(false), null);
+            return await RowsAsync<JobWithInstanceRow>(JobWithInstanceSql, parameters, ct).ConfigureAwait(false) is [var alone, ..]
+                ? (alone.ToRecord(), alone.Instance(), null)
+                : (null, null, null);
         }
 
-        const string ofTheJob = "(SELECT instance_id FROM wf_jobs WHERE id = @id)";
-        string[] statements = openClocks
-            ? ["SELECT * FROM wf_jobs WHERE id = @id", $"SELECT * FROM wf_instances WHERE id = {ofTheJob}", $"SELECT * FROM wf_sla_clocks WHERE instance_id = {ofTheJob} AND ended_at IS NULL ORDER BY started_at, id"]
-            : ["SELECT * FROM wf_jobs WHERE id = @id", $"SELECT * FROM wf_instances WHERE id = {ofTheJob}"];
-        return await ReadTogetherAsync(statements, new { id }, async read =>
+        // A job gone before the clocks' statement leaves them empty: the command then fails its instance's row-version
+        // guard (the job's answer moved the instance on) and runs again, to find the job gone.
+        return await ReadTogetherAsync([JobWithInstanceSql, OpenClocksOfJobSql], parameters, async read =>
         {
-            var job = await read.NextAsync<JobRow>().ConfigureAwait(false) is [var jobRow, ..] ? jobRow.ToRecord() : null;
-            var instance = await read.NextAsync<InstanceRow>().ConfigureAwait(false) is [var row, ..] ? row.ToRecord() : null;
-            IReadOnlyList<SlaClockRecord>? clocks = openClocks ? (await read.NextAsync<SlaClockRow>().ConfigureAwait(false)).ConvertAll(c => c.ToRecord()) : null;
-            return (job, job is null ? null : instance, clocks);
+            var rows = await read.NextAsync<JobWithInstanceRow>().ConfigureAwait(false);
+            var clocks = await read.NextAsync<SlaClockRow>().ConfigureAwait(false);
+            return rows is [var row, ..]
+                ? (row.ToRecord(), row.Instance(), (IReadOnlyList<SlaClockRecord>?)clocks.ConvertAll(c => c.ToRecord()))
+                : ((JobRecord?)null, (InstanceRecord?)null, (IReadOnlyList<SlaClockRecord>?)null);
         }, ct).ConfigureAwait(false);
     }
 

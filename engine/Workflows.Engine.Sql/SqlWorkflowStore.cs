@@ -32,6 +32,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         SqlMapper.AddTypeHandler(new GuidHandler());
+        SqlMapper.AddTypeHandler(new StoredBytes.Handler());
     }
 
     /// <param name="dialect">The database's dialect.</param>
@@ -159,7 +160,20 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     }
 
     /// <summary>The rows a query reads: on SQLite through a session, whose statements stay prepared (<see cref="SqliteSessions"/>).</summary>
+    /// <exception cref="InvalidDataException">A value could not be read as its row's member (<see cref="UnquotedReads"/>: not quoted).</exception>
     private async ValueTask<List<TRow>> RowsAsync<TRow>(string sql, object? parameters, CancellationToken ct)
+    {
+        try
+        {
+            return await ReadRowsAsync<TRow>(sql, parameters, ct).ConfigureAwait(false);
+        }
+        catch (DataException e) when (UnquotedReads.Of(e) is { } unquoted)
+        {
+            throw unquoted;
+        }
+    }
+
+    private async ValueTask<List<TRow>> ReadRowsAsync<TRow>(string sql, object? parameters, CancellationToken ct)
     {
         if (_sessions is { } sessions)
         {
@@ -192,7 +206,20 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     /// round trip; each statement sees what was committed when it began), on SQLite the statements of one session, each
     /// kept prepared. <paramref name="read"/> takes their rows in order.
     /// </summary>
+    /// <exception cref="InvalidDataException">A value could not be read as its row's member (<see cref="UnquotedReads"/>: not quoted).</exception>
     private async ValueTask<T> ReadTogetherAsync<T>(IReadOnlyList<string> statements, object parameters, Func<ReadTogether, ValueTask<T>> read, CancellationToken ct)
+    {
+        try
+        {
+            return await ReadAllTogetherAsync(statements, parameters, read, ct).ConfigureAwait(false);
+        }
+        catch (DataException e) when (UnquotedReads.Of(e) is { } unquoted)
+        {
+            throw unquoted;
+        }
+    }
+
+    private async ValueTask<T> ReadAllTogetherAsync<T>(IReadOnlyList<string> statements, object parameters, Func<ReadTogether, ValueTask<T>> read, CancellationToken ct)
     {
         if (_sessions is { } sessions)
         {

@@ -22,7 +22,8 @@ namespace Workflows.Engine.Sql;
 /// whose value has another class is refused here (Dapper converts some and fails on others).</item>
 /// <item>A class: each column sets the member Dapper's type map names for it (snake_case to PascalCase), converted as
 /// Dapper converts (checked narrowing, a number's invariant text, a uuid through the store's handler: its text parsed,
-/// or its 16 bytes); a null leaves the member as the constructor set it, unless Dapper's <c>ApplyNullValues</c>.</item>
+/// or its 16 bytes; <see cref="StoredBytes"/> through its handler: a BLOB's bytes or a TEXT's, whatever the first row's
+/// class); a null leaves the member as the constructor set it, unless Dapper's <c>ApplyNullValues</c>.</item>
 /// <item>A value tuple: the columns by position, a null its element's default.</item>
 /// <item>A single value (a text, a long, a double, bytes, a uuid): the first column's value, a null as null.</item>
 /// </list>
@@ -204,6 +205,13 @@ internal static class SqliteRowReader
             reads.Add((raw.SQLITE_TEXT, Call(nameof(Uuid), statement, column)));
             reads.Add((raw.SQLITE_BLOB, Call(nameof(UuidOfBytes), statement, column)));
         }
+        else if (type == typeof(StoredBytes))
+        {
+            // The store's handler takes a BLOB's bytes, and a TEXT's as the driver decodes it and UTF-8 encodes it again
+            // (whatever the column's first row was); a number is left to Dapper.
+            reads.Add((raw.SQLITE_BLOB, Call(nameof(StoredBlob), statement, column)));
+            reads.Add((raw.SQLITE_TEXT, Call(nameof(StoredText), statement, column)));
+        }
         else if (SqlMapper.HasTypeHandler(type) || type == typeof(char))
         {
             return [];
@@ -323,6 +331,10 @@ internal static class SqliteRowReader
 
     // The store's handler reads a blob's bytes as a uuid (16 of them, or it fails: Dapper then reads and fails).
     private static Guid UuidOfBytes(sqlite3_stmt statement, int i) => new(Blob(statement, i));
+
+    private static StoredBytes StoredBlob(sqlite3_stmt statement, int i) => new(Blob(statement, i));
+
+    private static StoredBytes StoredText(sqlite3_stmt statement, int i) => new(System.Text.Encoding.UTF8.GetBytes(Text(statement, i)));
 
     private static MethodCallExpression Call(string method, params Expression[] arguments) =>
         Expression.Call(typeof(SqliteRowReader).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Static)!, arguments);

@@ -34,6 +34,7 @@ public sealed class SqliteReadStatementTests
     {
         ["UserTaskRow"] = "SELECT t.*, i.* FROM wf_user_tasks t JOIN wf_instances i ON i.id = t.instance_id",
         ["UserTaskWithInstanceRow"] = "SELECT {0} FROM wf_user_tasks t LEFT JOIN wf_instances i ON i.id = t.instance_id",
+        ["JobWithInstanceRow"] = "SELECT {0} FROM wf_jobs j LEFT JOIN wf_instances i ON i.id = j.instance_id",
     };
 
     private string? _directory;
@@ -85,7 +86,7 @@ public sealed class SqliteReadStatementTests
         {
             if (rowTypes.TryGetValue(name, out var type))
             {
-                reads.Add((type, string.Format(CultureInfo.InvariantCulture, join, type.GetField("Columns", BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy)?.GetValue(null)), "t.rowid"));
+                reads.Add((type, string.Format(CultureInfo.InvariantCulture, join, type.GetField("Columns", BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy)?.GetValue(null)), join.Contains("wf_jobs j", StringComparison.Ordinal) ? "j.rowid" : "t.rowid"));
             }
         }
 
@@ -131,6 +132,7 @@ public sealed class SqliteReadStatementTests
             typeof(long), typeof(long?), typeof(int), typeof(int?), typeof(short), typeof(byte), typeof(sbyte), typeof(ushort), typeof(uint),
             typeof(ulong), typeof(bool), typeof(bool?), typeof(double), typeof(double?), typeof(float), typeof(decimal), typeof(decimal?),
             typeof(string), typeof(Guid), typeof(Guid?), typeof(byte[]), typeof(Shade), typeof(Shade?), typeof(char), typeof(object),
+            typeof(StoredBytes), typeof(StoredBytes?),
         ];
 
         var sessions = _store!.Sessions!;
@@ -362,7 +364,7 @@ public sealed class SqliteReadStatementTests
             : member == typeof(int) ? row switch { 0 => "7", 1 => "2147483647", _ => "-2147483648" }
             : member == typeof(long) ? row switch { 0 => "638712345678901234", 1 => "9223372036854775807", _ => "-9223372036854775808" }
             : member == typeof(double) ? row switch { 0 => "0.1", 1 => "1e300", _ => "-2.5" }
-            : member == typeof(byte[]) ? row switch { 0 => "x'7B7D'", 1 => "x'00FF10'", _ => "x''" }
+            : member == typeof(byte[]) || member == typeof(StoredBytes) ? row switch { 0 => "x'7B7D'", 1 => "x'00FF10'", _ => "x''" }
             : member == typeof(string) ? row switch { 0 => "'plain 0'", 1 => "'é 漢字 🎉 ''quoted'' 1'", _ => "''" }
             : declared.Contains("INT", StringComparison.OrdinalIgnoreCase) ? (row + 1).ToString(CultureInfo.InvariantCulture)
             : declared.Contains("BLOB", StringComparison.OrdinalIgnoreCase) ? "x'01'"

@@ -73,7 +73,7 @@ internal static class FeelJsonReader
             if (context.Count == count)
             {
                 // Kept as it came, the first value would be dropped unseen (and written back without it by the next command).
-                throw new JsonException($"the name \"{name}\" twice in one object, in {RawText(json, start)}");
+                throw new JsonException($"the name \"{name}\" twice in one object (at byte {start + 1})"); // its values are not quoted: a state's are a case's data
             }
         }
 

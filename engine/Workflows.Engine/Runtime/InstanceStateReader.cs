@@ -23,8 +23,7 @@ internal static class InstanceStateReader
         {
             // (ArgumentException: a number beyond FEEL's, an unpaired surrogate; refused as the instance's problem, so that
             // a task whose state is corrupt is passed over by next-task instead of failing every agent's call.)
-            // The serializer names the instance in its own refusals; the reason is kept whole.
-            throw new InstanceStateUnreadableException(record.Id, e is InvalidDataException ? e.Message : $"its JSON does not have the expected shape ({e.Message})");
+            throw new InstanceStateUnreadableException(record.Id, Reason(e));
         }
 
         if (Problem(state, definition) is { } problem)
@@ -34,6 +33,17 @@ internal static class InstanceStateReader
 
         return state;
     }
+
+    // What is wrong, never a value of the state: the reason goes to logs, incidents and problem details, and the values are
+    // the case's data (review12 F6). The serializer's own refusals name keys and element ids (and the instance: kept
+    // whole); the JSON reader's quote the text where it stopped, and the FEEL reader's the number or the text.
+    private static string Reason(Exception e) => e switch
+    {
+        InvalidDataException => e.Message,
+        JsonException { BytePositionInLine: { } at } json => $"its JSON is not well formed (line {json.LineNumber + 1}, byte {at + 1})",
+        ArgumentException or OverflowException => "a variable holds a value no FEEL value can hold (a number beyond about ±7.9e28, or a text with an unpaired surrogate)",
+        _ => $"its JSON does not have the expected shape ({e.Message})",
+    };
 
     /// <summary>What makes the state impossible to run, or null when nothing does.</summary>
     public static string? Problem(InstanceState state, ProcessDefinition? definition)
