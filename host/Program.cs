@@ -7,16 +7,26 @@ if (CommandLine.IsVerb(args))
     return await CommandLine.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(HostingExtensions.StartOptions(args));
-builder.UseWorkflowsDefaults();
-builder.AddWorkflowsApi();
-builder.AddWorkflowsSecurity();
-builder.AddWorkflowsEngine();
-builder.AddWorkflowsBus();
-builder.AddWorkflowsTelemetry();
-builder.Services.AddWorkflowsHealth();
+WebApplication app;
+try
+{
+    var builder = WebApplication.CreateBuilder(HostingExtensions.StartOptions(args));
+    builder.UseWorkflowsDefaults();
+    builder.AddWorkflowsApi();
+    builder.AddWorkflowsSecurity();
+    builder.AddWorkflowsEngine();
+    builder.AddWorkflowsBus();
+    builder.AddWorkflowsTelemetry();
+    builder.Services.AddWorkflowsHealth();
+    app = builder.Build();
+}
+catch (ArgumentException e) when (HostingExtensions.RunsAsItsOwnProcess)
+{
+    // A wrong setting: the line that names it and exit code 2, not a stack trace (docs/operations.md).
+    await Console.Error.WriteLineAsync($"Workflows cannot start: {HostingExtensions.Plain(e)}");
+    return 2;
+}
 
-var app = builder.Build();
 app.UseWorkflowsSecurityHeaders();
 app.UseWorkflowsProblems();
 app.UseWorkflowsUrlLimit();

@@ -209,9 +209,16 @@ internal static class CommandLine
             throw new UsageException($"migrate-db: Workflows:Store:Provider is {HostStore.InMemoryProvider}, which has no database to migrate");
         }
 
-        var store = new SqlStoreOptions();
-        configuration.GetSection("Workflows:Store").Bind(store);
-        store.Validate();
+        SqlStoreOptions store;
+        try
+        {
+            store = HostStore.Read(configuration, environment: null).Sql!;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"migrate-db: {HostingExtensions.Plain(e)}");
+        }
+
         var applied = await SqlWorkflowEngine.MigrateAsync(store);
         await output.WriteLineAsync($"{store.Provider}: {applied} migration(s) applied; the schema is up to date");
         return 0;

@@ -15,11 +15,12 @@ internal static class EngineExtensions
     /// The store comes from configuration, section <c>Workflows:Store</c> (environment variables
     /// <c>Workflows__Store__Provider</c>, <c>Workflows__Store__ConnectionString</c>): by default a SQLite
     /// file under <c>./data</c>. The schema is migrated at start; a wrong setting, or a database that is not writable, locked or away, fails the start naming the file (or the connection without its password) and the setting.
-    /// <c>Workflows__Store__Provider=InMemory</c> keeps the state in the process's memory (<see cref="HostStore"/>), with a warning at start.
+    /// <c>Workflows__Store__Provider=InMemory</c> keeps the state in the process's memory (<see cref="HostStore"/>), with a warning at start;
+    /// in the Production environment only with <c>Workflows__Store__AllowInMemoryInProduction=true</c>.
     /// </summary>
     public static WebApplicationBuilder AddWorkflowsEngine(this WebApplicationBuilder builder)
     {
-        var store = HostStore.Read(builder.Configuration);
+        var store = HostStore.Read(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(store);
         if (store.Sql is { } sql)
         {

@@ -3,7 +3,10 @@ using Workflows.Engine;
 
 namespace Workflows.Host.Features;
 
-/// <summary>Liveness (the process answers) and readiness (the engine's store answers and its worker is not failing).</summary>
+/// <summary>
+/// Liveness (the process answers) and readiness (the engine's store answers and its worker is not failing; Degraded, still
+/// ready, on the in-memory store, which loses its work at restart).
+/// </summary>
 internal static class HealthExtensions
 {
     public static IServiceCollection AddWorkflowsHealth(this IServiceCollection services)
@@ -55,7 +58,7 @@ internal sealed class StoreFaults(TimeProvider time)
     public sealed record Fault(DateTimeOffset At, string Reason);
 }
 
-internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults faults, StoreWriteProbe probe) : IHealthCheck
+internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults faults, StoreWriteProbe probe, HostStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -68,6 +71,14 @@ internal sealed class EngineHealthCheck(WorkflowEngine engine, StoreFaults fault
         if (engine.Worker.Status is { IsReady: false } worker)
         {
             return HealthCheckResult.Unhealthy($"the engine's worker has failed {worker.ConsecutiveFailures} round(s) in a row since {worker.Since:O} and keeps retrying: {worker.Fault}");
+        }
+
+        if (store.InMemory)
+        {
+            // Ready (Degraded answers 200), but never "takes writes" as a database does: what it takes, it keeps only until
+            // the process ends, and an orchestrator or an operator reading this must see so (review12 F3).
+            return HealthCheckResult.Degraded(
+                $"the store is in this process's memory ({HostStore.InMemoryProvider}): every instance, task and deployment is lost when the process ends; for trying and measuring only");
         }
 
         // With no work due and no request coming, only a write tells a full or read-only database from a good one.

@@ -47,14 +47,32 @@ internal static partial class HostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Whether the host runs as its own process (<c>dotnet Workflows.Host.dll</c>, <c>dotnet run</c>), not inside a test's
+    /// factory: only then does a wrong setting end the process with a line and an exit code, where a test wants the exception.
+    /// </summary>
+    public static bool RunsAsItsOwnProcess => System.Reflection.Assembly.GetEntryAssembly() == typeof(HostingExtensions).Assembly;
+
+    /// <summary>A wrong setting's message, without the parameter name .NET appends (the message names the setting).</summary>
+    public static string Plain(ArgumentException e) =>
+        e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+
     /// <summary>Prints where the product is, once it listens, so the quick start ends with a link.</summary>
     public static WebApplication AnnounceWorkflowsUrls(this WebApplication app)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            var inMemory = app.Services.GetRequiredService<HostStore>().InMemory;
             foreach (var url in app.Urls)
             {
-                LogListening(app.Logger, url);
+                if (inMemory)
+                {
+                    LogListeningInMemory(app.Logger, url);
+                }
+                else
+                {
+                    LogListening(app.Logger, url);
+                }
             }
 
             if (app.Services.GetRequiredService<AuthOptions>().DemoUsers == true)
@@ -73,6 +91,10 @@ internal static partial class HostingExtensions
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Workflows is running at {Url} (health: {Url}/health/ready)")]
     private static partial void LogListening(ILogger logger, string url);
+
+    // Said at Warning, where the line above is Information: a log kept at warnings still shows what this node loses.
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Workflows is running at {Url} on the in-memory store (Workflows:Store:Provider = InMemory): every instance, task and deployment is lost when this process ends (health: {Url}/health/ready)")]
+    private static partial void LogListeningInMemory(ILogger logger, string url);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Demo sign-in: {User} / {Password} ({Description})")]
     private static partial void LogDemoUser(ILogger logger, string user, string password, string description);

@@ -67,6 +67,8 @@ internal sealed class HostUnderTest : IAsyncDisposable
         if (provider is null)
         {
             start.Environment["Workflows__Store__Provider"] = "InMemory";
+            // The host runs in the Production environment, as a deployment would; a measurement knows it keeps nothing.
+            start.Environment["Workflows__Store__AllowInMemoryInProduction"] = "true";
         }
         else if (provider == SqlProvider.Sqlite)
         {

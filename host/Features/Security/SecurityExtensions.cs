@@ -112,7 +112,7 @@ internal static partial class SecurityExtensions
         var options = new AuthOptions();
         builder.Configuration.GetSection("Workflows:Auth").Bind(options);
         // The in-memory store is read as no SQLite file: it needs a key given, as a shared database does.
-        var store = HostStore.IsInMemory(builder.Configuration) ? null : builder.Configuration.GetSection("Workflows:Store").Get<SqlStoreOptions>() ?? new SqlStoreOptions();
+        var store = HostStore.Read(builder.Configuration, builder.Environment).Sql;
         var (key, generatedAt) = SigningKey(options, store);
         options.DemoUsers ??= generatedAt is not null;
         builder.Services.AddSingleton(options);
