@@ -106,7 +106,7 @@ public sealed class SqliteStoredClassTests
         {
             foreach (var state in corrupt)
             {
-                await ExecuteAsync("UPDATE wf_instances SET state = CAST(@state AS TEXT) WHERE id = @id", id, state);
+                await ExecuteAsync("UPDATE wf_instances SET state = CAST(@state AS BLOB) WHERE id = @id", id, state);
                 var refused = Assert.ThrowsAsync<InstanceStateUnreadableException>(() => engine.Queries.GetInstanceAsync(id), state);
                 Assert.That(refused!.ToString(), Does.Not.Contain("3000-6000").And.Not.Contain("1E+30").And.Not.Contain("1e30"), state);
                 Assert.That(refused.InstanceId, Is.EqualTo(id));
