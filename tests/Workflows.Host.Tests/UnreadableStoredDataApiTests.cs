@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Workflows.Host.Tests;
 
@@ -63,6 +64,59 @@ public sealed class UnreadableStoredDataApiTests
             Assert.That(view.StatusCode, Is.Not.EqualTo(HttpStatusCode.BadRequest), "the request was right: nothing the caller sends mends a stored row");
             Assert.That(problem.GetProperty("title").GetString(), Is.EqualTo("Stored data cannot be read"));
             Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("your request is not at fault"));
+        }
+    }
+
+    [Test]
+    public async Task A_stored_value_of_another_class_than_the_store_reads_is_answered_and_logged_without_the_value()
+    {
+        // review12 F6: Dapper's error quoted the value it could not convert (a whole state, with every variable of the
+        // case) into the log of the failure; the store names the column and the value's class instead.
+        const string secret = "FR76-3000-6000-0112-3456-7890-189";
+        var log = new ExceptionLog();
+        await using var host = TestHost.Start(services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(log));
+        var ann = await host.As("ann");
+        var id = await ann.StartAsync("complaint", new { customerId = "cust-7", summary = "charged twice", iban = secret });
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")}"))
+        {
+            await connection.OpenAsync();
+            await using var tamper = connection.CreateCommand();
+            tamper.CommandText = "UPDATE wf_instances SET row_version = $secret WHERE lower(id) = lower($id)";
+            tamper.Parameters.AddWithValue("$id", id);
+            tamper.Parameters.AddWithValue("$secret", secret);
+            Assert.That(await tamper.ExecuteNonQueryAsync(), Is.EqualTo(1));
+        }
+
+        using var view = await ann.GetAsync(new Uri($"/api/instances/{id}", UriKind.Relative));
+        var text = await view.Content.ReadAsStringAsync();
+        var logged = string.Join(Environment.NewLine, log.Entries);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(view.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError), text);
+            Assert.That(text, Does.Contain("Stored data cannot be read").And.Not.Contain("3000-6000"));
+            Assert.That(logged, Does.Contain("row_version"), "the failure is logged, naming the column");
+            Assert.That(logged, Does.Not.Contain("3000-6000"), "without the value, in the message or any cause");
+        }
+    }
+
+    /// <summary>Every entry of the host's log with its exception, whole (message, causes, stack).</summary>
+    private sealed class ExceptionLog : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Entries { get; } = new();
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue($"{formatter(state, exception)} {exception}");
+
+        public void Dispose()
+        {
         }
     }
 }

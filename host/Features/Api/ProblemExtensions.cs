@@ -84,6 +84,8 @@ internal static partial class ProblemExtensions
                 // Only a request body's own JSON is the caller's to fix, and the framework hands it over wrapped (ThrowOnBadRequest):
                 // a bare JsonException comes from something the server stored, which no change to the request mends.
                 JsonException => (500, StoredDataTitle),
+                // A stored row whose value is not what the store reads (the store's words name the column, never its value).
+                InvalidDataException => (500, StoredDataTitle),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
