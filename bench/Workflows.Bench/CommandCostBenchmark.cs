@@ -98,9 +98,15 @@ internal static class CommandCostBenchmark
         NpgsqlStatements.Capturing = false;
         var ran = NpgsqlStatements.Take();
         Console.WriteLine($"{kind}: {ran.Count} round trips (the COMMIT not included)");
-        foreach (var statement in ran)
+        foreach (var trip in ran)
         {
-            Console.WriteLine($"  {(statement.Length > 300 ? statement[..300] + " …" : statement)}");
+            // A batch's statements, as Npgsql's activity joins them: one a line, so that they can be counted.
+            var statements = trip.Split("; ");
+            Console.WriteLine($"  {statements.Length} statement(s):");
+            foreach (var statement in statements)
+            {
+                Console.WriteLine($"    {(statement.Length > 140 ? statement[..140] + " …" : statement)}");
+            }
         }
 
         Console.WriteLine();

@@ -111,6 +111,12 @@ internal abstract class SqlDialect
         return affected;
     }
 
+    /// <summary>
+    /// Ends a correlated <c>EXISTS</c> subquery that must stay a probe per outer row (the task lists' queue walk): where
+    /// the planner would otherwise turn it into a join of its own choosing, a clause that it does not look through.
+    /// </summary>
+    public virtual string ProbeFence => "";
+
     /// <summary>"column IN @list": Dapper expands the list, except on PostgreSQL, which takes an array.</summary>
     public virtual string InList(string column, string parameter) => $"{column} IN {parameter}";
 
@@ -263,6 +269,9 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override bool IsConflict(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
+    // PostgreSQL pulls an EXISTS up into a semi-join (hash or merge, by its statistics) unless the subquery has an OFFSET.
+    public override string ProbeFence => " OFFSET 0";
 
     public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
 

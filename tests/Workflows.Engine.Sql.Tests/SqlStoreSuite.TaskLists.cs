@@ -48,4 +48,25 @@ public abstract partial class SqlStoreSuite
         Assert.That(plan, Has.None.Contains("TEMP B-TREE").And.None.Matches("^\\s*(->\\s*)?Sort\\b").And.None.Contains("Disabled"),
             $"the list walks an index in order: {string.Join(" / ", plan)}");
     }
+
+    [Test]
+    public async Task A_queue_list_walks_the_queue_index_and_probes_each_task_by_its_key_on_SQLite()
+    {
+        Assume.That(Store.Provider, Is.EqualTo(SqlProvider.Sqlite), "PostgreSQL's plans: PostgresQueueListPlanTests, on a queue of 40,000 tasks");
+        var store = NewSqlStore();
+        var plan = new List<string>();
+        store.InspectTaskList = async (connection, sql, parameters) =>
+            plan.AddRange((await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>("EXPLAIN QUERY PLAN " + sql, parameters)).Select(r => r.Detail));
+
+        await store.QueryTasksAsync(new TaskQuery { Queues = ["desk"], CandidateUser = "ann", Unassigned = true, Branch = "north" }, null, 50, default);
+
+        TestContext.Out.WriteLine(string.Join(Environment.NewLine, plan));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(plan.Count(p => p.StartsWith("SEARCH q USING COVERING INDEX ix_wf_task_queues_sla (queue=? AND claimed=?)", StringComparison.Ordinal)), Is.EqualTo(2),
+                "each queue's walk reads its index in order");
+            Assert.That(plan, Has.Some.Matches("^SEARCH t (EXISTS )?USING INDEX sqlite_autoindex_wf_user_tasks_1 \\(id=\\?\\)"), "each task is probed by its key");
+            Assert.That(plan, Has.None.Matches("^SCAN (q|t|wf_)"), $"no table read whole (the walks' co-routines are read as they come): {string.Join(" / ", plan)}");
+        }
+    }
 }
