@@ -22,6 +22,18 @@ internal static class HistoryEvents
     /// <summary>The rows a change set's history is written as: one per instance, its events in the order they happened.</summary>
     public static List<CommandRow> Rows(IReadOnlyList<HistoryRecord> history)
     {
+        if (history.Count == 0)
+        {
+            return [];
+        }
+
+        if (OfOneInstance(history))
+        {
+            // The usual command: one instance's events, in one row without grouping them first.
+            var at0 = history[0].At.UtcTicks;
+            return [new CommandRow(history[0].InstanceId, at0, Encode(history, at0))];
+        }
+
         var rows = new List<CommandRow>();
         foreach (var events in history.GroupBy(h => h.InstanceId))
         {
@@ -30,6 +42,20 @@ internal static class HistoryEvents
         }
 
         return rows;
+    }
+
+    private static bool OfOneInstance(IReadOnlyList<HistoryRecord> history)
+    {
+        var first = history[0].InstanceId;
+        for (var i = 1; i < history.Count; i++)
+        {
+            if (history[i].InstanceId != first)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string Encode(IEnumerable<HistoryRecord> events, long at)
