@@ -110,7 +110,7 @@ internal sealed partial class SqlWorkflowStore
         while (remaining.Count > 0)
         {
             var outcomes = await WritingAsync(() => WriteGroupAsync(remaining), CancellationToken.None).ConfigureAwait(false);
-            var retry = new List<PendingCommit>();
+            List<PendingCommit>? retry = null;
             for (var i = 0; i < remaining.Count; i++)
             {
                 switch (outcomes[i])
@@ -119,7 +119,7 @@ internal sealed partial class SqlWorkflowStore
                         remaining[i].Durable();
                         break;
                     case GroupAborted:
-                        retry.Add(remaining[i]);
+                        (retry ??= []).Add(remaining[i]);
                         break;
                     case { } failure:
                         remaining[i].Failed(failure);
@@ -127,7 +127,7 @@ internal sealed partial class SqlWorkflowStore
                 }
             }
 
-            remaining = retry;
+            remaining = retry ?? [];
         }
     }
 
@@ -154,6 +154,7 @@ internal sealed partial class SqlWorkflowStore
         await using var transaction = await BeginCommitAsync(connection, session, CancellationToken.None).ConfigureAwait(false);
         await using var batch = PostgresCommitBatch.For(connection, transaction);
         var sqliteGroup = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
+        var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
         for (var i = 0; i < group.Count; i++)
         {
             var pending = group[i];
@@ -163,7 +164,6 @@ internal sealed partial class SqlWorkflowStore
                 continue;
             }
 
-            var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
             batch?.Owner = i;
 
             // A savepoint copies each page the change set then changes first into SQLite's statement journal, and costs two
