@@ -22,6 +22,18 @@ internal static class HistoryEvents
     /// <summary>The rows a change set's history is written as: one per instance, its events in the order they happened.</summary>
     public static List<CommandRow> Rows(IReadOnlyList<HistoryRecord> history)
     {
+        if (history.Count == 0)
+        {
+            return [];
+        }
+
+        if (OfOneInstance(history))
+        {
+            // The usual command: one instance's events, in one row without grouping them first.
+            var at0 = history[0].At.UtcTicks;
+            return [new CommandRow(history[0].InstanceId, at0, Encode(history, at0))];
+        }
+
         var rows = new List<CommandRow>();
         foreach (var events in history.GroupBy(h => h.InstanceId))
         {
@@ -32,10 +44,35 @@ internal static class HistoryEvents
         return rows;
     }
 
+    private static bool OfOneInstance(IReadOnlyList<HistoryRecord> history)
+    {
+        var first = history[0].InstanceId;
+        for (var i = 1; i < history.Count; i++)
+        {
+            if (history[i].InstanceId != first)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Each thread's buffer and writer, used again by every encoding on it: a JSON writer asks its buffer for 4 KB at
+    // least, so a new buffer per command was a 4 KB array cleared and thrown away on every commit.
+    [ThreadStatic]
+    private static Writer? t_writer;
+
+    // Dropped rather than kept when one history made it this large (a batch of many instances): the next starts small.
+    private const int MaxKeptBuffer = 64 * 1024;
+
     private static string Encode(IEnumerable<HistoryRecord> events, long at)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer, s_writer))
+        var writer = t_writer ??= new Writer();
+        var (buffer, json) = (writer.Buffer, writer.Json);
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        try
         {
             json.WriteStartArray();
             foreach (var h in events)
@@ -71,9 +108,30 @@ internal static class HistoryEvents
             }
 
             json.WriteEndArray();
-        }
+            json.Flush();
+            var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+            if (buffer.Capacity > MaxKeptBuffer)
+            {
+                t_writer = null;
+            }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return text;
+        }
+        catch
+        {
+            t_writer = null; // a writer left mid-array is not used again
+            throw;
+        }
+    }
+
+    /// <summary>A thread's buffer and the JSON writer on it.</summary>
+    private sealed class Writer
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(4096);
+
+        public Utf8JsonWriter Json { get; }
+
+        public Writer() => Json = new Utf8JsonWriter(Buffer, s_writer);
     }
 
     /// <summary>The events of one stored row, in order.</summary>

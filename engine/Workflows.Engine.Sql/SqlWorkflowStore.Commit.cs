@@ -16,6 +16,9 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>The most change sets one transaction has written, for tests that prove commands share a group.</summary>
     internal int LargestGroup { get; private set; }
 
+    /// <summary>How many savepoints groups have taken before a change set (SQLite), for tests that prove which take one.</summary>
+    internal int SavepointsTaken { get; private set; }
+
     public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
     {
         if (BeforeCommit is { } beforeCommit)
@@ -91,8 +94,9 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>
     /// Writes a group of change sets in one transaction and releases each caller once the group is durable. A change
     /// set whose guard fails (or that fails otherwise) is left out and its caller told why; the others still commit:
-    /// on SQLite it is rolled back to a savepoint taken before it (in process, cheap), elsewhere the group is written
-    /// again without it (a savepoint costs a round trip there, and guards fail rarely).
+    /// on SQLite it is rolled back to a savepoint taken before it (in process), elsewhere the group is written again
+    /// without it (a savepoint costs a round trip there, and guards fail rarely). On SQLite a change set no guard can
+    /// refuse (<see cref="ChangeSet.OnlyAdds"/>: a start) takes no savepoint and, should it fail, is left out as elsewhere.
     /// </summary>
     /// <remarks>
     /// A change set later in the group sees the earlier ones' rows, as if they had committed before it: two commands on
@@ -106,7 +110,7 @@ internal sealed partial class SqlWorkflowStore
         while (remaining.Count > 0)
         {
             var outcomes = await WritingAsync(() => WriteGroupAsync(remaining), CancellationToken.None).ConfigureAwait(false);
-            var retry = new List<PendingCommit>();
+            List<PendingCommit>? retry = null;
             for (var i = 0; i < remaining.Count; i++)
             {
                 switch (outcomes[i])
@@ -115,7 +119,7 @@ internal sealed partial class SqlWorkflowStore
                         remaining[i].Durable();
                         break;
                     case GroupAborted:
-                        retry.Add(remaining[i]);
+                        (retry ??= []).Add(remaining[i]);
                         break;
                     case { } failure:
                         remaining[i].Failed(failure);
@@ -123,7 +127,7 @@ internal sealed partial class SqlWorkflowStore
                 }
             }
 
-            remaining = retry;
+            remaining = retry ?? [];
         }
     }
 
@@ -149,7 +153,8 @@ internal sealed partial class SqlWorkflowStore
         var outcomes = new Exception?[group.Count];
         await using var transaction = await BeginCommitAsync(connection, session, CancellationToken.None).ConfigureAwait(false);
         await using var batch = PostgresCommitBatch.For(connection, transaction);
-        var savepoints = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
+        var sqliteGroup = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
+        var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
         for (var i = 0; i < group.Count; i++)
         {
             var pending = group[i];
@@ -159,11 +164,16 @@ internal sealed partial class SqlWorkflowStore
                 continue;
             }
 
-            var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
             batch?.Owner = i;
+
+            // A savepoint copies each page the change set then changes first into SQLite's statement journal, and costs two
+            // statements: taken only where a guard may refuse the change set. One that only adds rows of its own fails
+            // only by accident (a bug, a constraint), and is then left out as elsewhere: the group is written again without it.
+            var savepoints = sqliteGroup && !pending.Changes.OnlyAdds;
             if (savepoints)
             {
                 await w.SavepointAsync("SAVEPOINT wf_command").ConfigureAwait(false);
+                SavepointsTaken++;
             }
 
             try
@@ -243,13 +253,32 @@ internal sealed partial class SqlWorkflowStore
     {
         // Every command writes its tables in this order, so two commands never wait on each other in a cycle; the
         // guarded writes (row versions, the fired timer) come first, so a loser stops early.
+        // A concern with nothing to write is not called: most commands change an instance, its history and one or two
+        // kinds of rows, and reading the rarely changed lists would make them (ChangeSet.HasRareChanges).
         await WriteInstancesAsync(w, changes).ConfigureAwait(false);
-        await WriteDefinitionsAsync(w, changes).ConfigureAwait(false);
-        await WriteTasksAsync(w, changes).ConfigureAwait(false);
+        var rare = changes.HasRareChanges;
+        if (rare)
+        {
+            await WriteDefinitionsAsync(w, changes).ConfigureAwait(false);
+        }
+
+        if (changes.HasTaskChanges)
+        {
+            await WriteTasksAsync(w, changes).ConfigureAwait(false);
+        }
+
         await WriteServiceLevelsAsync(w, changes).ConfigureAwait(false);
-        await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
-        await WriteMessagesAsync(w, changes).ConfigureAwait(false);
-        await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
+        if (changes.HasScheduleChanges)
+        {
+            await WriteSchedulesAsync(w, changes).ConfigureAwait(false);
+        }
+
+        if (rare)
+        {
+            await WriteMessagesAsync(w, changes).ConfigureAwait(false);
+            await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
+        }
+
         await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
         await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
         await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
@@ -327,7 +356,12 @@ internal sealed partial class SqlWorkflowStore
                 await failureInjection(step).ConfigureAwait(false);
             }
 
-            var values = rows.Select(parameters).ToList();
+            var values = new List<object>(rows.Count);
+            foreach (var row in rows)
+            {
+                values.Add(parameters(row));
+            }
+
             if (batch is not null)
             {
                 batch.AddRows(sql, values, guard);

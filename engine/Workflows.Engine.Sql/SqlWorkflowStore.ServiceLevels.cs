@@ -76,6 +76,11 @@ internal sealed partial class SqlWorkflowStore
             await WriteClocksAsync(w, serviceLevels).ConfigureAwait(false);
         }
 
+        if (!changes.HasRareChanges)
+        {
+            return;
+        }
+
         foreach (var (id, json, revision, expected) in changes.Branches)
         {
             if (expected is null)

@@ -357,25 +357,24 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     // The instances' guards first, in a fixed order (by id) so that two commands never wait on each other in a cycle.
     private static async Task WriteInstancesAsync(SqlCommit w, ChangeSet changes)
     {
-        var instances = changes.Instances.OrderBy(write => write.Record.Id).Select(write =>
+        // One pass, no sorting for the usual one instance: this runs for every command.
+        var writes = changes.Instances;
+        var inserted = new List<InstanceWriteRow>(writes.Count);
+        var updates = new List<InstanceWriteRow>(0);
+        foreach (var write in writes.Count > 1 ? writes.OrderBy(write => write.Record.Id).ToList() : writes)
         {
-            var r = write.Record;
-            return new
-            {
-                r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, Status = (int)r.Status, r.RowVersion,
-                StartedAt = r.StartedAt.UtcTicks, EndedAt = r.EndedAt?.UtcTicks, r.ParentInstanceId, r.State, Expected = write.ExpectedRowVersion,
-                r.Branch, r.CustomerId, write.IndexedColumnsChanged,
-            };
-        }).ToList();
+            var row = InstanceWriteRow.Of(write);
+            (row.Expected == 0 ? inserted : updates).Add(row);
+        }
+
         await w.RowsAsync("instance", """
             INSERT INTO wf_instances (id, process_id, definition_id, version, business_key, status, row_version, started_at, ended_at, parent_instance_id, state, branch, customer_id)
             VALUES (@Id, @ProcessId, @DefinitionId, @Version, @BusinessKey, @Status, @RowVersion, @StartedAt, @EndedAt, @ParentInstanceId, @State, @Branch, @CustomerId)
-            """, instances.Where(i => i.Expected == 0).ToList(), row => row).ConfigureAwait(false);
-        var updates = instances.Where(i => i.Expected != 0).ToList();
+            """, inserted, row => row).ConfigureAwait(false);
         await w.RowsAsync("instance-update", w.IndexesByColumn
                 ? "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, state = @State WHERE id = @Id AND row_version = @Expected"
                 : "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
-            updates, row => row, new CommitGuard(updates.Count, () => CommitGuards.InstancesMoved(updates.Select(u => u.Id).ToList()))).ConfigureAwait(false);
+            updates, row => row, updates.Count == 0 ? null : Moved(updates)).ConfigureAwait(false);
 
         if (w.IndexesByColumn)
         {
@@ -384,7 +383,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             await w.RowsAsync("instance-update", """
                 UPDATE wf_instances SET ended_at = @EndedAt, branch = @Branch, customer_id = @CustomerId
                 WHERE id = @Id AND NOT (ended_at IS @EndedAt AND branch IS @Branch AND customer_id IS @CustomerId)
-                """, updates.Where(u => u.IndexedColumnsChanged).ToList(), row => row).ConfigureAwait(false);
+                """, updates.FindAll(u => u.IndexedColumnsChanged), row => row).ConfigureAwait(false);
         }
 
         if (changes.FiredTimer is { } fired)
@@ -393,8 +392,31 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
     }
 
+    // Apart, so that a commit without updates makes no closure over them.
+    private static CommitGuard Moved(List<InstanceWriteRow> updates) =>
+        new(updates.Count, () => CommitGuards.InstancesMoved(updates.ConvertAll(u => u.Id)));
+
+    /// <summary>An instance's row as a commit writes it (the parameters of its INSERT or guarded UPDATE).</summary>
+    private sealed record InstanceWriteRow(
+        Guid Id, string ProcessId, Guid DefinitionId, int Version, string? BusinessKey, int Status, long RowVersion, long StartedAt, long? EndedAt,
+        Guid? ParentInstanceId, byte[] State, long Expected, string? Branch, string? CustomerId, bool IndexedColumnsChanged)
+    {
+        public static InstanceWriteRow Of(InstanceWrite write)
+        {
+            var r = write.Record;
+            return new InstanceWriteRow(r.Id, r.ProcessId, r.DefinitionId, r.Version, r.BusinessKey, (int)r.Status, r.RowVersion, r.StartedAt.UtcTicks, r.EndedAt?.UtcTicks,
+                r.ParentInstanceId, r.State, write.ExpectedRowVersion, r.Branch, r.CustomerId, write.IndexedColumnsChanged);
+        }
+    }
+
     private static async Task WriteIncidentsAndHistoryAsync(SqlCommit w, ChangeSet changes)
     {
+        if (!changes.HasRareChanges)
+        {
+            await WriteHistoryAsync(w, changes).ConfigureAwait(false);
+            return;
+        }
+
         await w.RowsAsync("incidents", """
             INSERT INTO wf_incidents (id, instance_id, element_key, element_id, message, created_at)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Message, @CreatedAt)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using static Workflows.Engine.Tests.Bpmn;
@@ -114,6 +115,91 @@ public abstract partial class SqlStoreSuite
             Assert.That(store.LargestGroup, Is.GreaterThan(1), "commands shared a transaction");
             Assert.That(outcomes.Count(o => o is not null), Is.EqualTo(1), "only the second completion of the first task failed");
             Assert.That(completedOnce, Is.EqualTo(tasks.Count), "every task was completed once and every instance ended once");
+            if (store.Dialect.Provider == SqlProvider.Sqlite)
+            {
+                Assert.That(store.SavepointsTaken, Is.GreaterThan(1), "a completion, which its instance's guard may refuse, is written after a savepoint");
+            }
+        }
+    }
+
+    [Test]
+    public async Task Starts_committing_together_share_a_transaction_and_one_that_fails_leaves_nothing_and_does_not_fail_the_others()
+    {
+        var store = NewSqlStore();
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        var process = $"started-{Guid.NewGuid():N}"[..20];
+        await engine.Deployments.DeployAsync(Process(process, $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("work")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "work", "end")}
+            """));
+        await engine.Runtime.StartAsync(new StartInstance(process)); // the version read and its statements made once
+        var starts = 12;
+        var arrived = 0;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeCommit = _ =>
+        {
+            if (Interlocked.Increment(ref arrived) >= starts)
+            {
+                all.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        };
+
+        // The first commit is held at its first write until every start has reached the commit, so they go in one group;
+        // the third start written fails after its instance and task rows, before its history.
+        var held = 0;
+        var histories = 0;
+        store.FailureInjection = async step =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 0)
+            {
+                await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            }
+
+            if (step == "history" && Interlocked.Increment(ref histories) == 3)
+            {
+                throw new InvalidOperationException("injected: the third start's history");
+            }
+        };
+        var savepointsBefore = store.SavepointsTaken;
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, starts).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                return (Id: await engine.Runtime.StartAsync(new StartInstance(process)), Failure: (Exception?)null);
+            }
+            catch (InvalidOperationException e)
+            {
+                return (Id: Guid.Empty, Failure: e);
+            }
+        })));
+        store.BeforeCommit = null;
+        store.FailureInjection = null;
+
+        var started = outcomes.Where(o => o.Failure is null).Select(o => o.Id).ToList();
+        var whole = 0;
+        foreach (var id in started)
+        {
+            var history = await store.GetHistoryAsync(id, default);
+            whole += (await engine.Tasks.GetOpenAsync(id)).Count == 1 && history.Count(h => h.Kind == "instance-started") == 1 ? 1 : 0;
+        }
+
+        await using var connection = await store.OpenAsync(default);
+        var rows = await connection.QuerySingleAsync<(long Instances, long Tasks)>(
+            "SELECT (SELECT COUNT(*) FROM wf_instances WHERE process_id = @process), (SELECT COUNT(*) FROM wf_user_tasks WHERE process_id = @process)", new { process });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(store.LargestGroup, Is.GreaterThan(1), "the starts shared a transaction");
+            Assert.That(outcomes.Select(o => o.Failure?.Message).OfType<string>(), Is.EqualTo(new[] { "injected: the third start's history" }), "only the start that failed failed");
+            Assert.That(whole, Is.EqualTo(starts - 1), "every other start has its task and its history, once");
+            Assert.That(rows, Is.EqualTo(((long)starts, (long)starts)), "the failed start left no instance and no task (the first start's are the other one)");
+            if (store.Dialect.Provider == SqlProvider.Sqlite)
+            {
+                Assert.That(store.SavepointsTaken, Is.EqualTo(savepointsBefore), "a start, which no guard can refuse, takes no savepoint");
+            }
         }
     }
 }

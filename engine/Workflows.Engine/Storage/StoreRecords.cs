@@ -330,6 +330,39 @@ internal sealed class ChangeSet
 
     public List<HistoryRecord> History { get; } = [];
 
+    /// <summary>Whether any task was created, updated, closed or marked: when not, a store need not look at the task lists.</summary>
+    public bool HasTaskChanges => TasksCreated.Count > 0 || TasksUpdated.Count > 0 || TasksClosed.Count > 0 || TaskMarks.Count > 0;
+
+    /// <summary>
+    /// Whether the command only adds rows of its own (new instances and what they wait at, their history): no guard
+    /// (row version, fired timer, a row that must still exist, a key another command may take) can refuse it, so it fails
+    /// only with the store. A store writing several commands in one transaction need not be ready to undo one of these alone.
+    /// </summary>
+    public bool OnlyAdds
+    {
+        get
+        {
+            if (_rare is not null || _parts is not null || FiredTimer is not null || TasksUpdated.Count > 0 || TasksClosed.Count > 0 || TaskMarks.Count > 0
+                || JobsClosed.Count > 0 || TimersRemoved.Count > 0)
+            {
+                return false;
+            }
+
+            foreach (var write in Instances)
+            {
+                if (write.ExpectedRowVersion != 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Whether any job or timer was created or removed (the fired timer aside, which the instances' guards check).</summary>
+    public bool HasScheduleChanges => JobsCreated.Count > 0 || JobsClosed.Count > 0 || TimersCreated.Count > 0 || TimersRemoved.Count > 0;
+
     /// <summary>Open tasks whose <see cref="UserTaskRecord.Mark"/> a module changed, and nothing else about them.</summary>
     public List<(Guid TaskId, TaskMark Mark)> TaskMarks { get; } = [];
 
