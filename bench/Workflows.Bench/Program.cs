@@ -3,7 +3,8 @@ using Workflows.Bench;
 
 // Benchmarks (not tests): results go to BENCHMARKS.md with the machine, the command and the date.
 //   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5]
-//   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency|jobs]
+//   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency|jobs|phases]
+//       [--shapes straight-through,complaint,parallel-10 (the throughput of these alone, without the executor's and storage's; phases: each kind of command's CPU alone)]
 //   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
 //       [--tasks 1000000] [--clocks 1000000] [--speed 173] [--seconds 60] [--workers 1]
 //   dotnet run -c Release --project bench/Workflows.Bench -- search --provider sqlite|postgresql [--connection CS] [--runs 3]
@@ -27,7 +28,8 @@ switch (command)
         break;
     case "persisted":
         await PersistedBenchmark.RunAsync(options.GetValueOrDefault("provider", "sqlite"), options.GetValueOrDefault("connection"), runs,
-            int.Parse(options.GetValueOrDefault("clients", "8"), CultureInfo.InvariantCulture), options.GetValueOrDefault("only", "all"));
+            int.Parse(options.GetValueOrDefault("clients", "8"), CultureInfo.InvariantCulture), options.GetValueOrDefault("only", "all"),
+            options.GetValueOrDefault("shapes"));
         break;
     case "servicelevels":
         var provider = PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite"));

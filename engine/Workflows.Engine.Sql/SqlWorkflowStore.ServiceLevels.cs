@@ -34,8 +34,18 @@ internal sealed partial class SqlWorkflowStore
 
     private const string BranchSql = "SELECT definition, revision FROM wf_branches WHERE id = @branchId";
 
+    // One instance's clocks (every command's load on SQLite, an instance's report): statements of constant text, kept
+    // prepared, made without a set, a chunk or a string per call.
+    private const string ClocksOfInstanceSql = "SELECT * FROM wf_sla_clocks WHERE instance_id = @id ORDER BY started_at, id";
+
     public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
     {
+        if (instanceIds.Count == 1)
+        {
+            return await ListAsync<SlaClockRow, SlaClockRecord>(openOnly ? OpenClocksOfInstanceSql : ClocksOfInstanceSql,
+                new { id = instanceIds.First() }, r => r.ToRecord(), ct).ConfigureAwait(false);
+        }
+
         var clocks = new List<SlaClockRecord>();
         foreach (var chunk in instanceIds.Distinct().Chunk(500))
         {

@@ -182,4 +182,44 @@ public sealed class SqliteSessionTests
         sessions.Return(next);
         Assert.That(await sessions.RentAsync(default), Is.SameAs(next), "a session given back is the next one rented");
     }
+
+    [Test]
+    public async Task A_savepoint_keeps_what_it_would_roll_back_in_memory_not_in_a_temporary_file()
+    {
+        Assume.That(Directory.Exists("/proc/self/fd"), "the process's open files, as Linux lists them");
+        var sessions = _store!.Sessions!;
+        var session = await sessions.RentAsync(default);
+        try
+        {
+            // The store's file is in WAL mode (its migrations set it), where a savepoint's pages have no rollback journal to go to.
+            session.Connection.Execute("PRAGMA journal_mode = WAL");
+            for (var k = 0; k < 400; k++)
+            {
+                session.Execute("INSERT INTO t (k, v) VALUES (@K, @V)", new { K = k, V = new string('a', 1000) }, null);
+            }
+
+            // As a group commit writes a command: a savepoint, then pages changed after it (some 100 pages, past the 64 KiB
+            // of sub-journal SQLite keeps in memory before it spills to a temporary file, which stays open until the end).
+            var transaction = session.BeginWrite();
+            transaction.Save("wf_command");
+            var updated = session.Execute("UPDATE t SET v = @V", new { V = new string('b', 1000) }, transaction);
+            var temporary = Directory.GetFiles("/proc/self/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget ?? "")
+                .Where(target => target.Contains("etilqs_", StringComparison.Ordinal))
+                .ToList();
+            transaction.Rollback("wf_command");
+            var kept = session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM t WHERE v = @V", new { V = new string('a', 1000) });
+            transaction.Rollback();
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(updated, Is.EqualTo(400));
+                Assert.That(temporary, Is.Empty, "SQLite's temporary files open during the savepoint");
+                Assert.That(kept, Is.EqualTo(400), "the rollback to the savepoint restored every row from the journal in memory");
+            }
+        }
+        finally
+        {
+            sessions.Return(session);
+        }
+    }
 }
