@@ -96,6 +96,7 @@ public sealed class InMemoryTaskListTests
             before = store.TaskListSteps;
             var second = await store.QueryTasksAsync(query, TaskSortKey.Of(first[^1]), Page, default);
             var secondSteps = store.TaskListSteps - before;
+            TestContext.Out.WriteLine($"{Scope(query)}: first page {firstSteps} steps, second page {secondSteps} steps");
 
             // Each of the (at most four) walks: its entries read (a task in two queues read twice) and the tasks the filters
             // were checked on, and on a later page a binary search of each walk's place (about 17 comparisons at 100,000 keys).
@@ -108,6 +109,9 @@ public sealed class InMemoryTaskListTests
             }
         }
     }
+
+    private static string Scope(TaskQuery query) =>
+        query.Queues.Count > 0 ? "an agent's queues" : query.CustomerId is not null ? "a customer" : query.Branch is not null ? "a branch" : "every open task";
 
     [Test]
     public async Task Pages_from_the_lists_are_the_open_tasks_filtered_and_sorted_through_claims_moves_marks_and_closes()
