@@ -83,8 +83,8 @@ internal enum IncidentPhase
 /// <summary>One activation of a flow node: a token at a task, a running sub-process, a waiting event.</summary>
 internal sealed class ElementInstance
 {
-    // What few element instances hold (a call, a loop or multi-instance body's progress, compensation, a cancelled
-    // transaction, complex joins) lives apart, made on the first write of something other than the default: element
+    // What few element instances hold (a call, a loop or multi-instance body's progress, an incident, compensation, a
+    // cancelled transaction, complex joins) lives apart, made on the first write of something other than the default: element
     // instances are made on every step and read back on every command, and the usual one stays small.
     private ElementInstanceRareFields? _rare;
 
@@ -118,9 +118,29 @@ internal sealed class ElementInstance
     /// <summary>Timers and message/signal subscriptions owned by this element instance (own, boundary, event sub-process, event gateway).</summary>
     public List<WaitRef>? Waits { get; set; }
 
-    public Guid? IncidentId { get; set; }
+    public Guid? IncidentId
+    {
+        get => _rare?.IncidentId;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.IncidentId = value;
+            }
+        }
+    }
 
-    public IncidentPhase IncidentPhase { get; set; }
+    public IncidentPhase IncidentPhase
+    {
+        get => _rare?.IncidentPhase ?? IncidentPhase.None;
+        set
+        {
+            if (value != IncidentPhase.None || _rare is not null)
+            {
+                Rare.IncidentPhase = value;
+            }
+        }
+    }
 
     /// <summary>Arrivals at joining gateways of this scope: gateway id → ids of the flows that arrived (a multiset).</summary>
     public Dictionary<string, List<string>>? JoinArrivals { get; set; }
@@ -193,7 +213,17 @@ internal sealed class ElementInstance
     }
 
     /// <summary>Multi-instance inner: 1-based position in the collection.</summary>
-    public int LoopCounter { get; set; }
+    public int LoopCounter
+    {
+        get => _rare?.LoopCounter ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.LoopCounter = value;
+            }
+        }
+    }
 
     /// <summary>An interrupting event sub-process has started: the scope no longer accepts other events.</summary>
     public bool Interrupted { get; set; }
@@ -233,6 +263,12 @@ internal sealed class ElementInstance
 internal sealed class ElementInstanceRareFields
 {
     public Guid? CalledInstanceId { get; set; }
+
+    public Guid? IncidentId { get; set; }
+
+    public IncidentPhase IncidentPhase { get; set; }
+
+    public int LoopCounter { get; set; }
 
     public Dictionary<string, List<string>>? ComplexResets { get; set; }
 

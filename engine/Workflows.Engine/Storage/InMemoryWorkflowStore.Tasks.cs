@@ -5,6 +5,24 @@ internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<Guid, UserTaskRecord> _tasks = [];
     private readonly Dictionary<Guid, HashSet<Guid>> _openTasksByInstance = [];
+    private readonly InMemoryTaskLists _lists = new();
+
+    private long _tasksFiltered;
+
+    /// <summary>
+    /// The work the task lists' pages have done, for tests that count it rather than time it: the tasks their filters were
+    /// checked on, and the keys the ordered lists compared and read (<see cref="InMemoryTaskLists.Steps"/>).
+    /// </summary>
+    internal long TaskListSteps
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tasksFiltered + _lists.Steps;
+            }
+        }
+    }
 
     public ValueTask<UserTaskRecord?> GetUserTaskAsync(Guid id, CancellationToken ct)
     {
@@ -66,15 +84,28 @@ internal sealed partial class InMemoryWorkflowStore
 
     public ValueTask<IReadOnlyList<UserTaskRecord>> QueryTasksAsync(TaskQuery query, TaskSortKey? after, int limit, CancellationToken ct)
     {
+        var queues = TaskFilter.QueueKeys(query);
         lock (_gate)
         {
-            IReadOnlyList<UserTaskRecord> page = _openTasksByInstance.Values.SelectMany(ids => ids)
-                .Select(id => _tasks[id])
-                .Where(t => TaskFilter.Matches(query, t) && MatchesVariables(t.InstanceId, query.VariableConditions) && (after is not { } a || TaskSortKey.Compare(TaskSortKey.Of(t), a, query.Sort) > 0))
-                .Order(Comparer<UserTaskRecord>.Create((x, y) => TaskSortKey.Compare(TaskSortKey.Of(x), TaskSortKey.Of(y), query.Sort)))
-                .Take(limit)
-                .ToList();
+            // The query's ordered lists walked from the cursor, as a database walks its index: the page, not every open task.
+            // Each task the filters are checked on is counted, as the lists count the keys they compare and read.
+            IReadOnlyList<UserTaskRecord> page = _lists.Page(query, after, limit, OpenTasks(), id => _tasks[id], t =>
+            {
+                _tasksFiltered++;
+                return TaskFilter.Matches(query, queues, t) && MatchesVariables(t.InstanceId, query.VariableConditions);
+            });
             return new(page);
+        }
+    }
+
+    private IEnumerable<UserTaskRecord> OpenTasks()
+    {
+        foreach (var ids in _openTasksByInstance.Values)
+        {
+            foreach (var id in ids)
+            {
+                yield return _tasks[id];
+            }
         }
     }
 
@@ -96,6 +127,10 @@ internal sealed partial class InMemoryWorkflowStore
         {
             _tasks[t.Id] = t;
             Add(_openTasksByInstance, t.InstanceId, t.Id);
+            if (t.Status == TaskStatus.Open)
+            {
+                _lists.Add(t);
+            }
         }
 
         // An update changes what the SQL store's update changes, and nothing else of the stored task.
@@ -103,7 +138,7 @@ internal sealed partial class InMemoryWorkflowStore
         {
             if (_tasks.TryGetValue(task.Id, out var stored))
             {
-                _tasks[task.Id] = stored with
+                var updated = stored with
                 {
                     Assignee = task.Assignee,
                     CandidateGroups = task.CandidateGroups,
@@ -111,6 +146,8 @@ internal sealed partial class InMemoryWorkflowStore
                     Priority = task.Priority,
                     Mark = task.Mark,
                 };
+                _tasks[task.Id] = updated;
+                Listed(stored, updated);
             }
         }
 
@@ -118,7 +155,9 @@ internal sealed partial class InMemoryWorkflowStore
         {
             if (_tasks.TryGetValue(id, out var task))
             {
-                _tasks[id] = task with { Mark = mark };
+                var marked = task with { Mark = mark };
+                _tasks[id] = marked;
+                Listed(task, marked);
             }
         }
 
@@ -127,12 +166,26 @@ internal sealed partial class InMemoryWorkflowStore
             if (_tasks.TryGetValue(id, out var task))
             {
                 _tasks[id] = task with { Status = status };
+                if (task.Status == TaskStatus.Open)
+                {
+                    _lists.Remove(task);
+                }
+
                 // An instance with no open task keeps no set: a finished instance would hold an empty one for ever.
                 if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set) && set.Remove(id) && set.Count == 0)
                 {
                     _openTasksByInstance.Remove(task.InstanceId);
                 }
             }
+        }
+    }
+
+    // An open task's entries in the ordered lists follow its change (a closed task has none).
+    private void Listed(UserTaskRecord before, UserTaskRecord after)
+    {
+        if (before.Status == TaskStatus.Open)
+        {
+            _lists.Change(before, after);
         }
     }
 }

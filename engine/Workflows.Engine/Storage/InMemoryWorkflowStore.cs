@@ -329,9 +329,46 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
 /// under. A finished instance keeps thirty or so rows for the life of the store, and as objects of their own each was
 /// one more for the collector to trace on every full collection.
 /// </summary>
-internal readonly record struct HistoryRow(DateTimeOffset At, string Kind, string? ElementId, long? ElementKey, string? Actor, string? Detail)
+/// <remarks>
+/// Kept small, as every row stays: the moment as its UTC ticks (the engine's clock is UTC), no element key as
+/// <see cref="NoKey"/> rather than a nullable's extra word, and a detail that is an id's text (a task's, a job's: the
+/// detail of most rows) as the id itself, 32 bytes boxed rather than a 96-byte string; each is read back as it was given.
+/// </remarks>
+internal readonly struct HistoryRow
 {
-    public static HistoryRow Of(HistoryRecord h) => new(h.At, h.Kind, h.ElementId, h.ElementKey, h.Actor, h.Detail);
+    private const long NoKey = long.MinValue;
 
-    public HistoryRecord ToRecord(Guid instanceId) => new(instanceId, At, Kind, ElementId, ElementKey, Actor, Detail);
+    private readonly long _atUtcTicks;
+    private readonly long _elementKey;
+    private readonly string _kind;
+    private readonly string? _elementId;
+    private readonly string? _actor;
+    private readonly object? _detail; // the detail's text, or the Guid whose "D" text it was
+
+    private HistoryRow(HistoryRecord h)
+    {
+        _atUtcTicks = h.At.UtcTicks;
+        _elementKey = h.ElementKey ?? NoKey;
+        _kind = h.Kind;
+        _elementId = h.ElementId;
+        _actor = h.Actor;
+        _detail = IdText(h.Detail);
+    }
+
+    public static HistoryRow Of(HistoryRecord h) => new(h);
+
+    public HistoryRecord ToRecord(Guid instanceId) =>
+        new(instanceId, new DateTimeOffset(_atUtcTicks, TimeSpan.Zero), _kind, _elementId, _elementKey == NoKey ? null : _elementKey, _actor,
+            _detail is Guid id ? id.ToString() : (string?)_detail);
+
+    // An id written as Guid.ToString() writes it (36 characters, lower case), kept as the id; any other text as it is.
+    private static object? IdText(string? detail)
+    {
+        if (detail is { Length: 36 } && Guid.TryParseExact(detail, "D", out var id) && !detail.AsSpan().ContainsAnyInRange('A', 'F'))
+        {
+            return id;
+        }
+
+        return detail;
+    }
 }

@@ -7,11 +7,13 @@ internal static class TaskFilter
     public static List<string> QueueKeys(TaskQuery query) =>
         query.Queues.Concat(query.CandidateUser is { } user ? [UserTaskRecord.UserQueue(user)] : []).Distinct(StringComparer.Ordinal).ToList();
 
-    public static bool Matches(TaskQuery query, UserTaskRecord task)
+    /// <param name="query">The query.</param>
+    /// <param name="queues">The query's <see cref="QueueKeys"/>.</param>
+    /// <param name="task">The task.</param>
+    public static bool Matches(TaskQuery query, List<string> queues, UserTaskRecord task)
     {
-        var queues = QueueKeys(query);
         return task.Status == TaskStatus.Open
-            && (queues.Count == 0 || task.QueueKeys.Any(queues.Contains))
+            && (queues.Count == 0 || InQueue(task, queues))
             && (query.Assignee is null || task.Assignee == query.Assignee)
             && (query.Unassigned is not { } unassigned || (task.Assignee is null) == unassigned)
             && (query.Branch is null || task.Branch == query.Branch)
@@ -19,5 +21,26 @@ internal static class TaskFilter
             && (query.CustomerId is null || task.CustomerId == query.CustomerId)
             && (query.BusinessKey is null || task.BusinessKey == query.BusinessKey)
             && (query.DueBefore is null || task.DueDate < query.DueBefore);
+    }
+
+    private static bool InQueue(UserTaskRecord task, List<string> queues)
+    {
+        foreach (var group in task.CandidateGroups)
+        {
+            if (queues.Contains(group))
+            {
+                return true;
+            }
+        }
+
+        foreach (var user in task.CandidateUsers)
+        {
+            if (queues.Contains(UserTaskRecord.UserQueue(user)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

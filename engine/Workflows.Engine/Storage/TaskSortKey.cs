@@ -43,15 +43,33 @@ internal readonly record struct TaskSortKey(long DueSort, int InvPriority, long 
     };
 
     /// <summary>Compares two keys in the order <paramref name="sort"/>, the id last.</summary>
-    public static int Compare(TaskSortKey x, TaskSortKey y, TaskSort sort)
+    /// <remarks>The keys of <see cref="Fields"/>, written out: the in-memory store's ordered lists compare on every step.</remarks>
+    public static int Compare(in TaskSortKey x, in TaskSortKey y, TaskSort sort)
     {
-        foreach (var field in Fields(sort))
+        int c;
+        switch (sort)
         {
-            var c = x.Value(field).CompareTo(y.Value(field));
-            if (c != 0)
-            {
-                return c;
-            }
+            case TaskSort.Priority:
+                if ((c = x.InvPriority.CompareTo(y.InvPriority)) != 0 || (c = x.CreatedTicks.CompareTo(y.CreatedTicks)) != 0)
+                {
+                    return c;
+                }
+
+                break;
+            case TaskSort.Age:
+                if ((c = x.CreatedTicks.CompareTo(y.CreatedTicks)) != 0)
+                {
+                    return c;
+                }
+
+                break;
+            default:
+                if ((c = x.DueSort.CompareTo(y.DueSort)) != 0 || (c = x.InvPriority.CompareTo(y.InvPriority)) != 0 || (c = x.CreatedTicks.CompareTo(y.CreatedTicks)) != 0)
+                {
+                    return c;
+                }
+
+                break;
         }
 
         return x.Id.CompareTo(y.Id);

@@ -15,7 +15,9 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
         var spec = node.UserTask ?? new UserTaskDefinition();
         var scope = new ElementScope(instance.State, element);
         string? Text(ModelExpression? e, string what) => e is null ? null : expressions.EvaluateString(e, scope, node, what);
-        List<string> List(ModelExpression? e, string what)
+        // The task row keeps these lists for as long as the store keeps the task: one name (the usual queue) is an array of
+        // one, the name's own string; none is the shared empty array.
+        IReadOnlyList<string> List(ModelExpression? e, string what)
         {
             if (e is null)
             {
@@ -25,8 +27,9 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
             var value = expressions.Evaluate(e, scope, node, what);
             return value switch
             {
-                List<object?> list => list.Select(x => FeelValue.ToFeelString(x) ?? "").Where(x => x.Length > 0).ToList(),
-                string s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+                List<object?> list => list.Select(x => FeelValue.ToFeelString(x) ?? "").Where(x => x.Length > 0).ToArray(),
+                string s when IsOneName(s) => [s],
+                string s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 null => [],
                 _ => throw new StepFailedException($"{what} of {node} gave {FeelValue.ToDisplayString(value)}, not a list or a comma-separated text"),
             };
@@ -72,4 +75,8 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
         execution.History(instance, HistoryKind.TaskCreated, node.Id, element.Key, task.Id.ToString());
         return ValueTask.CompletedTask;
     }
+
+    // A text the comma split would give back whole: no comma, nothing to trim, not empty.
+    private static bool IsOneName(string text) =>
+        text.Length > 0 && !text.Contains(',', StringComparison.Ordinal) && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]);
 }
