@@ -89,11 +89,75 @@ internal sealed partial class SqlWorkflowStore
     {
         // The statement that finds a page's ids, without the read of their rows that a page's answer needs.
         var list = TaskList(query, null, limit, idsOnly: true);
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false))
-            .Distinct()
-            .Take(limit)
-            .ToList();
+        IEnumerable<Guid> ids;
+        if (_sessions is not null && PageParameters.Of(list.Parameters) is { } typed)
+        {
+            // On SQLite through a session, its statement kept prepared (next-task reads a page on every pull).
+            ids = await RowsAsync<Guid>(list.Sql, typed, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            ids = await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        return ids.Distinct().Take(limit).ToList();
+    }
+
+    /// <summary>
+    /// A page's parameters as properties of their names, which a session binds (Dapper's <see cref="DynamicParameters"/> it
+    /// cannot): the queues' page of next-task, without the filters it never sets (variables, a cursor), which stay Dapper's.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "named as the statement's parameters, which the session binds by name")]
+    private sealed class PageParameters
+    {
+        private const int MaxQueues = 8;
+
+        public int limit { get; private set; }
+
+        public int total { get; private set; }
+
+        public string? branch { get; private set; }
+
+        public string? assignee { get; private set; }
+
+        public string? q0 { get; private set; }
+
+        public string? q1 { get; private set; }
+
+        public string? q2 { get; private set; }
+
+        public string? q3 { get; private set; }
+
+        public string? q4 { get; private set; }
+
+        public string? q5 { get; private set; }
+
+        public string? q6 { get; private set; }
+
+        public string? q7 { get; private set; }
+
+        /// <summary>The same values as properties; null when one is not of those named here (the statement then runs through Dapper).</summary>
+        public static PageParameters? Of(DynamicParameters parameters)
+        {
+            var page = new PageParameters();
+            string?[] queues = new string?[MaxQueues];
+            foreach (var name in parameters.ParameterNames)
+            {
+                switch (name)
+                {
+                    case "limit": page.limit = parameters.Get<int>(name); break;
+                    case "total": page.total = parameters.Get<int>(name); break;
+                    case "branch": page.branch = parameters.Get<string>(name); break;
+                    case "assignee": page.assignee = parameters.Get<string>(name); break;
+                    case ['q', >= '0' and < '8']: queues[name[1] - '0'] = parameters.Get<string>(name); break;
+                    default: return null;
+                }
+            }
+
+            (page.q0, page.q1, page.q2, page.q3, page.q4, page.q5, page.q6, page.q7) = (queues[0], queues[1], queues[2], queues[3], queues[4], queues[5], queues[6], queues[7]);
+            return page;
+        }
     }
 
     /// <summary>
