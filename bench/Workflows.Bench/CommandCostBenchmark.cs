@@ -44,6 +44,29 @@ internal static class CommandCostBenchmark
         var completions = await MeasureAsync(commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
         var resolved = await WalPagesBenchmark.OpenTasksAsync(engine, started);
         var claims = await MeasureAsync(commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
+
+        // Next-task as an agent pulls it (the page of its queues, then the claim of the best task): as many complaints
+        // again, started and registered uncounted, whose front-desk tasks are then pulled one at a time.
+        var pulled = new List<Guid>();
+        for (var i = 0; i < commands; i++)
+        {
+            pulled.Add(await WalPagesBenchmark.StartAsync(engine, $"N-{i:D6}"));
+        }
+
+        foreach (var task in await WalPagesBenchmark.OpenTasksAsync(engine, pulled))
+        {
+            await engine.Tasks.CompleteAsync(task, RegistrationForm, "agent");
+        }
+
+        var pageQuery = new TaskQuery { Queues = ["front-desk", "customer-care"], CandidateUser = "puller", Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = "bench-01" };
+        var pages = await MeasureAsync(commands, async _ => await engine.Store.QueryTaskIdsAsync(pageQuery, 8, default));
+        var nexts = await MeasureAsync(commands, async _ =>
+        {
+            if (await engine.Tasks.ClaimNextAsync("puller", ["front-desk", "customer-care"], "bench-01") is null)
+            {
+                throw new InvalidOperationException("next-task found no task where one was waiting");
+            }
+        });
         if (statements && provider == SqlProvider.PostgreSql)
         {
             // One more command of each kind, its statements listed: which reads (and the commit's one batch) it makes.
@@ -53,33 +76,36 @@ internal static class CommandCostBenchmark
             await ListStatementsAsync("completion", () => engine.Tasks.CompleteAsync(registration, RegistrationForm, "agent"));
             var frontDesk = (await WalPagesBenchmark.OpenTasksAsync(engine, [instance]))[0];
             await ListStatementsAsync("claim", () => engine.Tasks.ClaimAsync(frontDesk, "agent"));
+            var another = await WalPagesBenchmark.StartAsync(engine, "S-000001");
+            await engine.Tasks.CompleteAsync((await WalPagesBenchmark.OpenTasksAsync(engine, [another]))[0], RegistrationForm, "agent");
+            await ListStatementsAsync("next-task", () => engine.Tasks.ClaimNextAsync("puller", ["front-desk", "customer-care"], "bench-01"));
         }
 
 
         Console.WriteLine($"{provider}, {warmUp} complaints started, completed and claimed before; then {commands} commands of each kind one at a time");
         Console.WriteLine();
-        Console.WriteLine("| per command | start (complaint received → registration task) | completion (registration → front-desk task) | claim of a task |");
-        Console.WriteLine("|---|---:|---:|---:|");
-        Console.WriteLine($"| bytes allocated | {starts.Bytes:N0} | {completions.Bytes:N0} | {claims.Bytes:N0} |");
-        Console.WriteLine($"| CPU time (rough on a shared machine) | {starts.CpuMicroseconds:N0} µs | {completions.CpuMicroseconds:N0} µs | {claims.CpuMicroseconds:N0} µs |");
+        Console.WriteLine("| per command | start (complaint received → registration task) | completion (registration → front-desk task) | claim of a task | next-task (its queues' page, then the claim) | of which its page alone |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| bytes allocated | {starts.Bytes:N0} | {completions.Bytes:N0} | {claims.Bytes:N0} | {nexts.Bytes:N0} | {pages.Bytes:N0} |");
+        Console.WriteLine($"| CPU time (rough on a shared machine) | {starts.CpuMicroseconds:N0} µs | {completions.CpuMicroseconds:N0} µs | {claims.CpuMicroseconds:N0} µs | {nexts.CpuMicroseconds:N0} µs | {pages.CpuMicroseconds:N0} µs |");
         if (s_sessions is not null)
         {
-            Console.WriteLine($"| statements run through the store's prepared statements | {starts.Statements:N1} | {completions.Statements:N1} | {claims.Statements:N1} |");
-            Console.WriteLine($"| of which prepared | {starts.Prepared:N1} | {completions.Prepared:N1} | {claims.Prepared:N1} |");
+            Console.WriteLine($"| statements run through the store's prepared statements | {starts.Statements:N1} | {completions.Statements:N1} | {claims.Statements:N1} | {nexts.Statements:N1} | {pages.Statements:N1} |");
+            Console.WriteLine($"| of which prepared | {starts.Prepared:N1} | {completions.Prepared:N1} | {claims.Prepared:N1} | {nexts.Prepared:N1} | {pages.Prepared:N1} |");
         }
 
         if (provider == SqlProvider.PostgreSql)
         {
-            Console.WriteLine($"| Npgsql commands and batches run (a round trip each; COMMIT not included) | {starts.Commands:N2} | {completions.Commands:N2} | {claims.Commands:N2} |");
-            Console.WriteLine($"| bytes sent to the server | {starts.BytesWritten:N0} | {completions.BytesWritten:N0} | {claims.BytesWritten:N0} |");
-            Console.WriteLine($"| bytes read from the server | {starts.BytesRead:N0} | {completions.BytesRead:N0} | {claims.BytesRead:N0} |");
-            Console.WriteLine($"| CPU time of the database's server processes (rough) | {starts.ServerMicroseconds:N0} µs | {completions.ServerMicroseconds:N0} µs | {claims.ServerMicroseconds:N0} µs |");
+            Console.WriteLine($"| Npgsql commands and batches run (a round trip each; COMMIT not included) | {starts.Commands:N2} | {completions.Commands:N2} | {claims.Commands:N2} | {nexts.Commands:N2} | {pages.Commands:N2} |");
+            Console.WriteLine($"| bytes sent to the server | {starts.BytesWritten:N0} | {completions.BytesWritten:N0} | {claims.BytesWritten:N0} | {nexts.BytesWritten:N0} | {pages.BytesWritten:N0} |");
+            Console.WriteLine($"| bytes read from the server | {starts.BytesRead:N0} | {completions.BytesRead:N0} | {claims.BytesRead:N0} | {nexts.BytesRead:N0} | {pages.BytesRead:N0} |");
+            Console.WriteLine($"| CPU time of the database's server processes (rough) | {starts.ServerMicroseconds:N0} µs | {completions.ServerMicroseconds:N0} µs | {claims.ServerMicroseconds:N0} µs | {nexts.ServerMicroseconds:N0} µs | {pages.ServerMicroseconds:N0} µs |");
         }
 
         if (sampler is not null)
         {
             Console.WriteLine();
-            Console.WriteLine($"Types most allocated during the counted commands (the runtime's allocation ticks, ~100 KB each, {commands * 3} commands):");
+            Console.WriteLine($"Types most allocated during the counted commands (the runtime's allocation ticks, ~100 KB each, {commands * 4} commands):");
             Console.WriteLine();
             Console.WriteLine("| type | share of the sampled bytes | ticks |");
             Console.WriteLine("|---|---:|---:|");
@@ -133,6 +159,22 @@ internal static class CommandCostBenchmark
         foreach (var task in await WalPagesBenchmark.OpenTasksAsync(engine, started))
         {
             await engine.Tasks.ClaimAsync(task, "agent");
+        }
+
+        // Next-task's pulls too (each queue's page, then a claim), until its queues are empty: compiled before they are counted.
+        var pulled = new List<Guid>();
+        for (var i = 0; i < count / 4; i++)
+        {
+            pulled.Add(await WalPagesBenchmark.StartAsync(engine, $"{prefix}-N-{i:D6}"));
+        }
+
+        foreach (var task in await WalPagesBenchmark.OpenTasksAsync(engine, pulled))
+        {
+            await engine.Tasks.CompleteAsync(task, RegistrationForm, "agent");
+        }
+
+        while (await engine.Tasks.ClaimNextAsync("puller", ["front-desk", "customer-care"], "bench-01") is not null)
+        {
         }
     }
 

@@ -87,13 +87,124 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
     {
-        // The statement that finds a page's ids, without the read of their rows that a page's answer needs.
-        var list = TaskList(query, null, limit, idsOnly: true);
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false))
-            .Distinct()
-            .Take(limit)
-            .ToList();
+        // The statement that finds a page's ids, without the read of their rows that a page's answer needs: next-task reads
+        // one on every pull, so its text is made once per shape of query and its values bound from the query's own.
+        IEnumerable<Guid> ids;
+        if (PageStatement(query, limit) is var (sql, parameters))
+        {
+            ids = await RowsAsync<Guid>(sql, parameters, ct).ConfigureAwait(false); // on SQLite through a session, kept prepared
+        }
+        else
+        {
+            var list = TaskList(query, null, limit, idsOnly: true);
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            ids = await connection.QueryAsync<Guid>(new CommandDefinition(list.Sql, list.Parameters, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        return ids.Distinct().Take(limit).ToList();
+    }
+
+    // A page statement's text by the shape of its query (which filters are set, how many queues, the order), and how many
+    // walks it merges; null for a shape whose parameters PageParameters does not hold (its statement is made every time).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PageShape, (string Sql, int Walks)?> _pageStatements = new();
+
+    private readonly record struct PageShape(int Queues, TaskSort Sort, bool? Unassigned, bool Assignee, bool Branch, bool Others);
+
+    /// <summary>
+    /// The page's statement, made by <see cref="TaskList"/> once per shape of query, with its parameters taken from the query;
+    /// null for a query with filters next-task never sets (a variable, a clock state, a customer: made every time).
+    /// </summary>
+    private (string Sql, PageParameters Parameters)? PageStatement(TaskQuery query, int limit)
+    {
+        var queues = TaskFilter.QueueKeys(query);
+        if (queues.Count is 0 or > PageParameters.MaxQueues || query.VariableConditions.Count > 0)
+        {
+            return null;
+        }
+
+        var shape = new PageShape(queues.Count, query.Sort, query.Unassigned, query.Assignee is not null, query.Branch is not null,
+            query.MarkState is not null || query.CustomerId is not null || query.BusinessKey is not null || query.DueBefore is not null);
+        if (!_pageStatements.TryGetValue(shape, out var statement))
+        {
+            // Made by TaskList, and used only when the parameters it names are the query's values as PageParameters holds them.
+            var list = TaskList(query, null, limit, idsOnly: true);
+            statement = list.ByQueue && PageParameters.Of(list.Parameters) is { } named && named.total % limit == 0
+                && named.Equals(PageParameters.For(query, queues, limit, named.total / limit))
+                ? (list.Sql, named.total / limit)
+                : null;
+            _pageStatements.TryAdd(shape, statement);
+        }
+
+        return statement is var (sql, count) ? (sql, PageParameters.For(query, queues, limit, count)) : null;
+    }
+
+    /// <summary>
+    /// A page's parameters as properties of their names, which a session binds (Dapper's <see cref="DynamicParameters"/> it
+    /// cannot): the queues' page of next-task, without the filters it never sets (variables, a cursor, a clock state).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "named as the statement's parameters, which the session binds by name")]
+    private sealed record PageParameters
+    {
+        public const int MaxQueues = 8;
+
+        public int limit { get; private init; }
+
+        public int total { get; private init; }
+
+        public string? branch { get; private init; }
+
+        public string? assignee { get; private init; }
+
+        public string? q0 { get; private init; }
+
+        public string? q1 { get; private init; }
+
+        public string? q2 { get; private init; }
+
+        public string? q3 { get; private init; }
+
+        public string? q4 { get; private init; }
+
+        public string? q5 { get; private init; }
+
+        public string? q6 { get; private init; }
+
+        public string? q7 { get; private init; }
+
+        /// <summary>The values a page statement of <paramref name="walks"/> walks binds for <paramref name="query"/>.</summary>
+        public static PageParameters For(TaskQuery query, List<string> queues, int limit, int walks) => new()
+        {
+            limit = limit, total = limit * walks, branch = query.Branch, assignee = query.Assignee,
+            q0 = Queue(queues, 0), q1 = Queue(queues, 1), q2 = Queue(queues, 2), q3 = Queue(queues, 3),
+            q4 = Queue(queues, 4), q5 = Queue(queues, 5), q6 = Queue(queues, 6), q7 = Queue(queues, 7),
+        };
+
+        /// <summary>The values <see cref="TaskList"/> named; null when it named one not held here.</summary>
+        public static PageParameters? Of(DynamicParameters parameters)
+        {
+            var queues = new List<string>();
+            var page = new PageParameters();
+            foreach (var name in parameters.ParameterNames.Order(StringComparer.Ordinal))
+            {
+                switch (name)
+                {
+                    case "limit": page = page with { limit = parameters.Get<int>(name) }; break;
+                    case "total": page = page with { total = parameters.Get<int>(name) }; break;
+                    case "branch": page = page with { branch = parameters.Get<string>(name) }; break;
+                    case "assignee": page = page with { assignee = parameters.Get<string>(name) }; break;
+                    case ['q', >= '0' and < '8'] when name[1] - '0' == queues.Count: queues.Add(parameters.Get<string>(name)); break;
+                    default: return null;
+                }
+            }
+
+            return page with
+            {
+                q0 = Queue(queues, 0), q1 = Queue(queues, 1), q2 = Queue(queues, 2), q3 = Queue(queues, 3),
+                q4 = Queue(queues, 4), q5 = Queue(queues, 5), q6 = Queue(queues, 6), q7 = Queue(queues, 7),
+            };
+        }
+
+        private static string? Queue(List<string> queues, int i) => i < queues.Count ? queues[i] : null;
     }
 
     /// <summary>

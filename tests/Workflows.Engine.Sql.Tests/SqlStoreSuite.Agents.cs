@@ -49,4 +49,50 @@ public abstract partial class SqlStoreSuite
             Assert.That(claims.Order(), Is.EqualTo(priorityOf.Keys.Order()), "every task was claimed, and once");
         }
     }
+
+    [Test]
+    public async Task Next_task_reads_its_queues_page_on_sqlite_through_a_statement_kept_prepared()
+    {
+        var store = NewSqlStore();
+        if (store.Sessions is not { } sessions)
+        {
+            Assert.Ignore("only SQLite keeps sessions; a server's page is one round trip whatever runs it");
+            return;
+        }
+
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        await engine.Deployments.DeployAsync(Process("paged", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("handle", """<bpmn:extensionElements><wf:userTask candidateGroups="paged-a,paged-b"/></bpmn:extensionElements>""")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handle", "end")}
+            """));
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var instance = await engine.Runtime.StartAsync(new StartInstance("paged") { Variables = Vars(("branch", "paged-branch")) });
+            tasks.Add((await engine.Tasks.GetOpenAsync(instance)).Single().Id);
+        }
+
+        var query = new TaskQuery { Queues = ["paged-a", "paged-b"], CandidateUser = "paged-agent", Unassigned = true, Branch = "paged-branch" };
+        var first = await store.QueryTaskIdsAsync(query, 8, default);
+        var (prepared, reused, byDriver) = (sessions.Prepared, sessions.Reused, sessions.ReadByDriver);
+        var again = await store.QueryTaskIdsAsync(query, 8, default);
+        (prepared, reused, byDriver) = (sessions.Prepared - prepared, sessions.Reused - reused, sessions.ReadByDriver - byDriver);
+        var claimed = new List<Guid>();
+        while (await engine.Tasks.ClaimNextAsync("paged-agent", ["paged-a", "paged-b"], "paged-branch") is { } next)
+        {
+            claimed.Add(next.Id);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.EquivalentTo(tasks));
+            Assert.That(again, Is.EqualTo(first));
+            Assert.That(reused, Is.EqualTo(1), "the page's statement ran again through a session");
+            Assert.That(prepared, Is.Zero, "without being prepared again");
+            Assert.That(byDriver, Is.Zero, "and read without the driver's reader");
+            Assert.That(claimed, Is.EquivalentTo(tasks), "next-task claimed every task of the page, each once");
+        }
+    }
 }

@@ -50,5 +50,12 @@ public abstract partial class StoreSuite
 
         Assert.That(await store.QueryTaskIdsAsync(new TaskQuery { Assignee = "ids-holder", Sort = TaskSort.Age }, 50, default), Is.EqualTo(new[] { tasks[3] }),
             "no queue: the task table's own walk");
+
+        // Queries of one shape (a statement made once for it) with other values: each its own queue's tasks.
+        foreach (var (queue, expected) in new[] { ("ids-c", new[] { 2, 5, 8, 11 }), ("ids-a", new[] { 0, 6, 9 }), ("ids-c", new[] { 2, 5, 8, 11 }) })
+        {
+            var query = new TaskQuery { Queues = [queue], CandidateUser = "ids-agent", Unassigned = true, Sort = TaskSort.Age };
+            Assert.That(await store.QueryTaskIdsAsync(query, 50, default), Is.EqualTo(expected.Select(i => tasks[i])), queue);
+        }
     }
 }

@@ -167,6 +167,11 @@ public sealed class WorkflowTasks
             var page = 8 + _picking.Count + failed.Count;
             var asked = Stopwatch.GetTimestamp();
             var candidates = await Store.QueryTaskIdsAsync(query, page, cancellationToken).ConfigureAwait(false);
+            if (PageRead is { } pageRead)
+            {
+                await pageRead(candidates).ConfigureAwait(false);
+            }
+
             if (candidates.All(failed.Contains) && candidates.Count < page)
             {
                 return null; // nothing left in the queue that this call has not failed to claim
@@ -202,7 +207,7 @@ public sealed class WorkflowTasks
                     }
 
                     tried = true;
-                    if (await TryClaimAsync(candidate, user, cancellationToken).ConfigureAwait(false) is { } claimed)
+                    if (await TryClaimAsync(candidate, user, query, cancellationToken).ConfigureAwait(false) is { } claimed)
                     {
                         return claimed;
                     }
@@ -248,15 +253,22 @@ public sealed class WorkflowTasks
     public Task CommentAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default) =>
         UpdateAsync(taskId, user, HistoryKind.TaskComment, comment, task => task, cancellationToken);
 
-    private async Task<UserTaskInfo?> TryClaimAsync(Guid taskId, string user, CancellationToken cancellationToken)
+    /// <summary>Called with each candidate page next-task reads, before it claims from it: tests change a task in between.</summary>
+    internal Func<IReadOnlyList<Guid>, Task>? PageRead { get; set; }
+
+    private async Task<UserTaskInfo?> TryClaimAsync(Guid taskId, string user, TaskQuery query, CancellationToken cancellationToken)
     {
         // No read of the row first: the page was read just now, and a claim this engine made since is known here
-        // (ClaimedSince). Another node's claim meanwhile is found by the command, on the row it reads after the instance.
+        // (ClaimedSince). Another node's claim meanwhile is found by the command, on the row it reads after the instance,
+        // and so is a task moved meanwhile to a queue the agent does not work: the row must still be one the page's
+        // query would find (its queues, its branch, unclaimed), or the agent would be handed another queue's task.
         try
         {
-            var claimed = await UpdateAsync(taskId, user, HistoryKind.TaskClaimed, "next task", task => task.Assignee is null
-                ? task with { Assignee = user }
-                : throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}"), cancellationToken).ConfigureAwait(false);
+            var claimed = await UpdateAsync(taskId, user, HistoryKind.TaskClaimed, "next task", task => task.Assignee is not null
+                ? throw new WorkflowConflictException($"user task {task.Id} is already claimed by {task.Assignee}")
+                : !TaskFilter.Matches(query, task)
+                ? throw new WorkflowConflictException($"user task {task.Id} is no longer one of {string.Join(", ", TaskFilter.QueueKeys(query))}{(query.Branch is { } branch ? $" in branch {branch}" : "")}")
+                : task with { Assignee = user }, cancellationToken).ConfigureAwait(false);
             Claimed(taskId);
             return InfoMapper.ToInfo(claimed);
         }

@@ -122,6 +122,33 @@ public sealed class QueueTests
     }
 
     [Test]
+    public async Task Next_task_does_not_hand_a_task_moved_to_another_queue_after_its_page_was_read()
+    {
+        var (h, tasks) = await FiveTasksAsync();
+        var moved = false;
+        h.Engine.Tasks.PageRead = async page =>
+        {
+            // Between the page read and the claim, a supervisor moves the best task of the page to a queue ann does not work.
+            if (!moved && page.Contains(tasks["A"]))
+            {
+                moved = true;
+                await h.Engine.Tasks.MoveAsync(tasks["A"], "legal", "sup");
+            }
+        };
+
+        var next = await h.Engine.Tasks.ClaimNextAsync("ann", ["billing"]);
+
+        var a = await h.Engine.Tasks.GetAsync(tasks["A"]);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(moved, Is.True, "the page held the task that was moved");
+            Assert.That(next!.Id, Is.EqualTo(tasks["B"]), "the next task of ann's queue, not the one moved out of it");
+            Assert.That(a.CandidateGroups, Is.EqualTo(new[] { "legal" }));
+            Assert.That(a.Assignee, Is.Null, "the moved task waits unclaimed in its new queue");
+        }
+    }
+
+    [Test]
     public async Task Next_task_offers_tasks_naming_the_agent_as_a_candidate()
     {
         var h = new ProcessTestHarness();
