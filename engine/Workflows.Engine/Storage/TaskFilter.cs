@@ -7,6 +7,9 @@ internal static class TaskFilter
     public static List<string> QueueKeys(TaskQuery query) =>
         query.Queues.Concat(query.CandidateUser is { } user ? [UserTaskRecord.UserQueue(user)] : []).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary>Whether the query would find the task (next-task's claim re-checks a task read on an earlier page).</summary>
+    public static bool Matches(TaskQuery query, UserTaskRecord task) => Matches(query, QueueKeys(query), task);
+
     /// <param name="query">The query.</param>
     /// <param name="queues">The query's <see cref="QueueKeys"/>.</param>
     /// <param name="task">The task.</param>
