@@ -12,8 +12,7 @@ namespace Workflows.Engine.Sql;
 /// rows' values and the rows come out of <c>unnest</c>, so the server starts one statement (opens the table and every
 /// index, takes their locks, copies the plan) where it started one per row — a start's three clocks, a task's queue
 /// entries, a command's searchable variables. The text does not depend on the number of rows, so it stays one prepared
-/// statement. The rows are inserted in their order (a table's generated key, the outbox's <c>seq</c>, numbers them as
-/// a statement per row did).
+/// statement.
 /// </summary>
 /// <remarks>
 /// Only a plain insert whose values are parameters and whole numbers, of parameter types that have a declared
@@ -102,7 +101,7 @@ internal sealed partial class PostgresRowsInsert
         return columns.Count == 0
             ? null
             : new PostgresRowsInsert(
-                $"INSERT INTO {insert.Groups["table"].Value} ({insert.Groups["columns"].Value}) SELECT {string.Join(", ", selected)} FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, wf_row) ORDER BY u.wf_row",
+                $"INSERT INTO {insert.Groups["table"].Value} ({insert.Groups["columns"].Value}) SELECT {string.Join(", ", selected)} FROM unnest({arrays}) AS u({aliases})",
                 [.. columns]);
     }
 
