@@ -61,20 +61,10 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
         _writes.Add(new Write(Owner, first, 1, guard));
     }
 
-    /// <summary>
-    /// Adds the statement once for each row; the guard counts the rows affected by all of them. Several rows of an
-    /// unguarded insert go as one statement (<see cref="PostgresRowsInsert"/>).
-    /// </summary>
+    /// <summary>Adds the statement once for each row; the guard counts the rows affected by all of them.</summary>
     public void AddRows(string sql, IReadOnlyList<object> rows, CommitGuard? guard)
     {
         var first = _batch.BatchCommands.Count;
-        if (rows.Count > 1 && guard is null && PostgresRowsInsert.For(sql, rows[0].GetType()) is { } insert && rows.All(r => r.GetType() == rows[0].GetType()))
-        {
-            _batch.BatchCommands.Add(insert.Command(rows));
-            _writes.Add(new Write(Owner, first, 1, null));
-            return;
-        }
-
         foreach (var row in rows)
         {
             _batch.BatchCommands.Add(Command(sql, row));
