@@ -57,7 +57,7 @@ internal sealed class HostStore
         // Checked here, before the binder, which would fail with a stack and name SQL providers only (review12 F4).
         if (!string.IsNullOrEmpty(provider) && !Enum.GetNames<SqlProvider>().Contains(provider, StringComparer.OrdinalIgnoreCase))
         {
-            throw new ArgumentException($"{ProviderSetting} '{provider}' is none of {string.Join(", ", Enum.GetNames<SqlProvider>())}, {InMemoryProvider}");
+            throw new ArgumentException($"{ProviderSetting} {Quoted(provider)} is none of {string.Join(", ", Enum.GetNames<SqlProvider>())}, {InMemoryProvider}");
         }
 
         var store = new SqlStoreOptions { ConfigurationSection = "Workflows:Store" };
@@ -105,4 +105,11 @@ internal sealed class HostStore
 
         return new HostStore(null);
     }
+
+    // A misspelt provider is quoted so that its writer sees the typo; anything else (a connection string put in the wrong
+    // setting, with its password) is not, since the line goes to the container's log (review13 F2).
+    private static string Quoted(string value) =>
+        value.Length <= 40 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or ' ' or '.' or ',')
+            ? $"'{value}'"
+            : $"(a value of {value.Length} characters, not shown: it is not a provider's name)";
 }

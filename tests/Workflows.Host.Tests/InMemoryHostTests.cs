@@ -82,6 +82,17 @@ public sealed class InMemoryHostTests
     }
 
     [Test]
+    public async Task A_connection_string_put_in_the_provider_setting_is_not_quoted_with_its_password()
+    {
+        const string Misplaced = "Host=db;Username=wf;Password=s3cret";
+        await using var host = TestHost.Start(InMemory(new() { ["Workflows__Store__Provider"] = Misplaced }));
+
+        Assert.That(() => host.Factory.CreateClient(), Throws.InstanceOf<ArgumentException>()
+            .With.Message.EqualTo($"Workflows:Store:Provider (a value of {Misplaced.Length} characters, not shown: it is not a provider's name) is none of Sqlite, PostgreSql, SqlServer, InMemory")
+            .And.Message.Not.Contains("s3cret"));
+    }
+
+    [Test]
     public async Task The_in_memory_store_with_a_nested_store_setting_fails_the_start_rather_than_ignore_it()
     {
         await using var host = TestHost.Start(InMemory(new() { ["Workflows__Store__Pool__Max"] = "5" }));

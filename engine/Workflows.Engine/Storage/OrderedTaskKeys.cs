@@ -25,7 +25,7 @@ internal sealed class OrderedTaskKeys(TaskSort sort)
     {
         if (_chunks.Count == 0)
         {
-            var first = new Chunk { Count = 1 };
+            var first = new Chunk(1) { Count = 1 };
             first.Keys[0] = key;
             _chunks.Add(first);
             Count = 1;
@@ -40,9 +40,15 @@ internal sealed class OrderedTaskKeys(TaskSort sort)
         }
 
         var chunk = _chunks[c];
-        if (chunk.Count == ChunkCapacity)
+        if (chunk.Count == ChunkCapacity && c == _chunks.Count - 1 && Compare(key, chunk.Last) > 0)
         {
-            var half = new Chunk();
+            // Past the last key (a new task, most often): a new chunk, so that keys added in order fill their chunks.
+            chunk = new Chunk(1);
+            _chunks.Add(chunk);
+        }
+        else if (chunk.Count == ChunkCapacity)
+        {
+            var half = new Chunk(ChunkCapacity);
             const int Kept = ChunkCapacity / 2;
             Array.Copy(chunk.Keys, Kept, half.Keys, 0, ChunkCapacity - Kept);
             half.Count = ChunkCapacity - Kept;
@@ -56,6 +62,7 @@ internal sealed class OrderedTaskKeys(TaskSort sort)
         }
 
         var at = chunk.Search(key, Sort, strictlyAfter: false, ref steps);
+        chunk.MakeRoom();
         Array.Copy(chunk.Keys, at, chunk.Keys, at + 1, chunk.Count - at);
         chunk.Keys[at] = key;
         chunk.Count++;
@@ -170,11 +177,21 @@ internal sealed class OrderedTaskKeys(TaskSort sort)
         }
     }
 
-    private sealed class Chunk
+    // A chunk's array grows as a list's does, up to ChunkCapacity: a list of one key (one customer's open task, say)
+    // costs one key, not a full chunk's.
+    private sealed class Chunk(int capacity)
     {
-        public readonly TaskSortKey[] Keys = new TaskSortKey[ChunkCapacity];
+        public TaskSortKey[] Keys = new TaskSortKey[capacity];
 
         public int Count;
+
+        public void MakeRoom()
+        {
+            if (Count == Keys.Length)
+            {
+                Array.Resize(ref Keys, Math.Min(Keys.Length * 2, ChunkCapacity));
+            }
+        }
 
         public TaskSortKey Last => Keys[Count - 1];
 
