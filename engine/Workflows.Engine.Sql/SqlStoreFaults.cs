@@ -106,4 +106,11 @@ public static class SqlStoreFaults
 
         return $"{provider} database '{builder.ConnectionString}'";
     }
+
+    /// <summary>
+    /// The failure without a stored value in its words: a read that could not convert a column's value (Dapper quotes it,
+    /// and it may be a case's data) becomes an <see cref="InvalidDataException"/> naming the column only; any other
+    /// failure is returned as it is. For callers that log or answer failures from reads past the store's own.
+    /// </summary>
+    public static Exception WithoutStoredValues(Exception exception) => UnquotedReads.Of(exception) ?? exception;
 }

@@ -63,6 +63,8 @@ internal static partial class ProblemExtensions
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
             var extensions = new Dictionary<string, object?>();
+            // Every read of the store, not only its central ones, is answered and logged without a stored value (review13 F3).
+            exception = Engine.Sql.SqlStoreFaults.WithoutStoredValues(exception);
             (int Status, string Title) problem = exception switch
             {
                 WorkflowNotFoundException => (404, "Not found"),
