@@ -90,18 +90,36 @@ internal static class PersistedBenchmark
         Console.WriteLine();
         Console.WriteLine("| shape | instances/s | command p50 | command p99 | allocated per instance | CPU per instance |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        var hot = new List<string>();
         foreach (var (file, processId, count) in shapes ?? s_shapes)
         {
             var results = new List<(double Rate, List<double> Latencies)>();
+            var updates = new List<(string Table, long Updated, long Hot)>();
             s_costs.Clear();
             for (var r = 0; r < runs; r++)
             {
                 await using var db = await Database.CreateAsync(provider, server);
                 results.Add(await ThroughputAsync(db.Store, Shapes.Read(file), processId, count));
+                if (provider == SqlProvider.PostgreSql)
+                {
+                    updates.AddRange(await HotUpdates.ReadAsync(db.Store.ConnectionString));
+                }
+            }
+
+            if (updates.Count > 0)
+            {
+                hot.Add($"{file}: {HotUpdates.Describe(updates)}");
             }
 
             var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
             Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.CpuMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}) |");
+        }
+
+        if (hot.Count > 0)
+        {
+            // Whole runs, warm-up included: an update that is not HOT writes an entry in each index of its table (issue 19).
+            Console.WriteLine();
+            Console.WriteLine("Row updates that were HOT (PostgreSQL, whole runs with their warm-up): " + string.Join("; ", hot));
         }
 
         if (shapes is not null)
