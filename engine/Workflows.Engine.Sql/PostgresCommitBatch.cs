@@ -191,15 +191,24 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
             return (text, found.ToArray());
         });
         var command = new NpgsqlBatchCommand(positional);
+        Bind(positional, names, parameters, command.Parameters);
+        return command;
+    }
+
+    /// <summary>
+    /// Fills the positional parameters of <paramref name="positional"/> (its parameters' <paramref name="names"/> in
+    /// order) from <paramref name="parameters"/>' properties of those names, each with its declared type.
+    /// </summary>
+    internal static void Bind(string positional, string[] names, object? parameters, NpgsqlParameterCollection target)
+    {
         if (names.Length == 0)
         {
-            return command;
+            return;
         }
 
         ArgumentNullException.ThrowIfNull(parameters);
         var binder = s_binders.GetOrAdd((positional, parameters.GetType()), static (key, names) => Binder.For(key.Type, names), names);
-        binder.Bind(parameters, command.Parameters);
-        return command;
+        binder.Bind(parameters, target);
     }
 
     private sealed record Write(int Owner, int First, int Count, CommitGuard? Guard);

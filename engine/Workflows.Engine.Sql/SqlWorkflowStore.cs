@@ -192,6 +192,11 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
 
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        if (connection is Npgsql.NpgsqlConnection postgres && PostgresReads.Binds(parameters))
+        {
+            return await PostgresReads.QueryAsync<TRow>(postgres, sql, parameters, ct).ConfigureAwait(false);
+        }
+
         return (await connection.QueryAsync<TRow>(new CommandDefinition(sql, parameters, cancellationToken: ct)).ConfigureAwait(false)).AsList();
     }
 
@@ -238,6 +243,12 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
 
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        if (connection is Npgsql.NpgsqlConnection postgres && PostgresReads.Binds(parameters))
+        {
+            await using var together = await PostgresReads.ReadTogetherAsync(postgres, statements, parameters, ct).ConfigureAwait(false);
+            return await read(new ReadTogether(null, null, statements, parameters) { Postgres = together, Cancellation = ct }).ConfigureAwait(false);
+        }
+
         using var results = await connection.QueryMultipleAsync(new CommandDefinition(string.Join(";\n", statements), parameters, cancellationToken: ct)).ConfigureAwait(false);
         return await read(new ReadTogether(null, results, statements, parameters)).ConfigureAwait(false);
     }
@@ -247,10 +258,16 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     {
         private int _next;
 
+        /// <summary>On PostgreSQL, the statements' results (<see cref="PostgresReads"/>); null elsewhere.</summary>
+        public PostgresReads.Results? Postgres { get; init; }
+
+        public CancellationToken Cancellation { get; init; }
+
         public async ValueTask<List<TRow>> NextAsync<TRow>()
         {
             var statement = statements[_next++];
-            return results is null
+            return Postgres is { } postgres ? await postgres.NextAsync<TRow>(Cancellation).ConfigureAwait(false)
+                : results is null
                 ? session!.Query<TRow>(statement, parameters)
                 : (await results.ReadAsync<TRow>().ConfigureAwait(false)).AsList();
         }

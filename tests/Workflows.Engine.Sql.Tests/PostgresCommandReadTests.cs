@@ -102,4 +102,45 @@ public sealed class PostgresCommandReadTests : PostgresFixture
             Assert.That(round.Skip(1), Is.All.EqualTo(3), "then the version chosen last time is read with the rows that choose it");
         }
     }
+
+    [Test]
+    public async Task A_commands_reads_reach_the_server_as_statements_of_positional_parameters_and_read_the_same_rows()
+    {
+        // Npgsql parses and rewrites a statement of named parameters (@id) on every run; one of $1, $2… it sends as it is.
+        var engine = new WorkflowEngine(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString }),
+            new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await engine.Deployments.DeployAsync(s_twoTasks);
+        var instance = await engine.Runtime.StartAsync(new StartInstance("two-tasks"));
+        var register = (await engine.Tasks.GetOpenAsync(instance)).Single();
+
+        var statements = new List<string>();
+        using (var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                lock (statements)
+                {
+                    statements.AddRange(((activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement"))?.ToString() ?? "").Split("; "));
+                }
+            },
+        })
+        {
+            System.Diagnostics.ActivitySource.AddActivityListener(listener);
+            await engine.Tasks.ClaimAsync(register.Id, "ann");
+            await engine.Tasks.CompleteAsync(register.Id, actor: "ann");
+        }
+
+        var reads = statements.Where(s => s.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)).ToList();
+        var task = (await engine.Tasks.GetOpenAsync(instance)).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reads, Has.Count.GreaterThanOrEqualTo(2), "the task with its instance, and its clocks");
+            Assert.That(reads, Has.None.Match(@"@\w"), "no named parameter left for Npgsql to rewrite");
+            Assert.That(reads, Has.Some.Contains("$1"));
+            Assert.That(task.ElementId, Is.EqualTo("resolve"));
+            Assert.That((await engine.ServiceLevels.GetClocksAsync(instance)).Single(c => c.ElementId == "register").EndedAt, Is.Not.Null, "the clock read with the task was ended");
+        }
+    }
 }
