@@ -228,7 +228,7 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
             {
                 var name = names[i];
                 var property = Array.Find(properties, p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new InvalidOperationException($"the parameters of a commit's statement have no value for @{name} ({type.Name})");
+                    ?? throw new InvalidOperationException($"the parameters of a statement (a commit's write or a read) have no value for @{name} ({type.Name})");
                 (getters[i], types[i]) = Getter(property);
             }
 
