@@ -119,7 +119,17 @@ internal static class FeelJsonReader
         _ => new($"variable {Quoted(variable)} holds an object that gives the name {Quoted(name)} twice (at byte {start + 1}); it is refused rather than one of its values dropped"),
     };
 
-    private static string Quoted(string name) => "'" + (name.Length > 40 ? name[..37] + "..." : name) + "'";
+    // At most 40 characters, and a control character (a line break would forge a line of the log) as its escape.
+    private static string Quoted(string name)
+    {
+        var shown = new StringBuilder("'");
+        foreach (var c in name.Length > 40 ? name[..37] : name)
+        {
+            _ = char.IsControl(c) ? shown.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)) : shown.Append(c);
+        }
+
+        return shown.Append(name.Length > 40 ? "...'" : "'").ToString();
+    }
 
     // Worded as FeelConvert.FromJson words it, so that a state read either way is refused the same.
     private static ArgumentException UnpairedSurrogate(string json, InvalidOperationException e) =>

@@ -206,6 +206,7 @@ public sealed class InstanceStateSerializerTests
     [TestCase("""{"fmt":3,"next":2,"vars":{"c":[{"x":"secret-1"},{"y":[{"x":"secret-1","x":"secret-2"}]}]},"elements":[{"k":1,"id":"journey"}]}""", "variable 'c' holds an object that gives the name 'x' twice")]
     [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"v":{"l":"secret-1","l":"secret-2"}}]}""", "variable 'l' is given twice in one object of variables")]
     [TestCase("""{"fmt":3,"next":3,"vars":{},"elements":[{"k":1,"id":"journey"},{"k":2,"id":"a","p":1,"mib":true,"tot":1,"st":0,"done":0,"col":[{"x":"secret-1","x":"secret-2"}]}]}""", "an object inside a value gives the name 'x' twice")]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"c":{"x\n":"secret-1","x\n":"secret-2"}},"elements":[{"k":1,"id":"journey"}]}""", "variable 'c' holds an object that gives the name 'x\\u000A' twice")]
     public void A_name_given_twice_in_one_object_of_the_variables_is_refused_naming_it_once_and_no_value(string json, string reason)
     {
         var refused = Assert.Throws<InstanceStateUnreadableException>(() => InstanceStateReader.Read(Record(json), null))!;
@@ -213,7 +214,8 @@ public sealed class InstanceStateSerializerTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(refused.Reason, Does.StartWith(reason).And.EndWith("it is refused rather than one of its values dropped"), "one reason, in one sentence");
-            Assert.That(refused.Reason.Split("'x'").Length + refused.Reason.Split("'a'").Length + refused.Reason.Split("'l'").Length, Is.EqualTo(4), "the name once");
+            Assert.That(refused.Reason.Split("'x").Length + refused.Reason.Split("'a'").Length + refused.Reason.Split("'l'").Length, Is.EqualTo(4), "the name once");
+            Assert.That(refused.Reason, Does.Not.Contain("\n"), "a line break in a name is shown escaped, never forging a line of the log");
             Assert.That(refused.ToString(), Does.Not.Contain("secret"), "no value, in the reason or any cause");
         }
     }
