@@ -82,6 +82,24 @@ public static class SqlStoreFaults
         _ => null,
     };
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or one it wraps) is PostgreSQL refusing a text it cannot store: a NUL
+    /// character (U+0000), in <c>text</c> (22021) or escaped in JSON (22P05). The engine and the API refuse a NUL in what
+    /// callers give before it is stored; this tells one that got past them as bad input rather than as a server fault.
+    /// </summary>
+    public static bool IsUnstorableText(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: "22021" or "22P05" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The database as a message may show it: the SQLite file's full path, or the connection string without its password.</summary>
     /// <param name="store">The store's settings.</param>
     public static string Describe(SqlStoreOptions store)

@@ -19,7 +19,11 @@ internal static class FeelJsonReader
     /// reader on its last token. <paramref name="json"/> is the whole text the reader reads, for naming a value in an error.
     /// </summary>
     /// <exception cref="ArgumentException">As <see cref="FeelConvert.FromJson"/>: a number beyond a decimal, or an unpaired surrogate.</exception>
-    public static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    public static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json) => ReadValue(ref reader, json, InsideAValue);
+
+    // variable: the top-level variable being read (named when one of its objects gives a name twice), InsideAValue for a
+    // value read on its own, or null while reading an object of variables (its members are the variables).
+    private static object? ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string variable)
     {
         switch (reader.TokenType)
         {
@@ -38,20 +42,22 @@ internal static class FeelJsonReader
                 var list = new List<object?>();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    list.Add(ReadValue(ref reader, json));
+                    list.Add(ReadValue(ref reader, json, variable));
                 }
 
                 return list;
             case JsonTokenType.StartObject:
-                return ReadContext(ref reader, json);
+                return ReadContext(ref reader, json, variable);
             default:
                 throw new JsonException($"a {reader.TokenType} token where a value belongs");
         }
     }
 
-    /// <summary>The object <paramref name="reader"/> is on, as a context; the reader is left on its end.</summary>
-    /// <exception cref="JsonException">A name given twice in the object.</exception>
-    public static FeelContext ReadContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    /// <summary>The object of variables <paramref name="reader"/> is on, as a context; the reader is left on its end.</summary>
+    /// <exception cref="InvalidDataException">A name given twice in the object or in an object inside one of its values.</exception>
+    public static FeelContext ReadContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> json) => ReadContext(ref reader, json, null);
+
+    private static FeelContext ReadContext(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string? variable)
     {
         var start = reader.TokenStartIndex;
         var context = new FeelContext();
@@ -69,11 +75,11 @@ internal static class FeelJsonReader
 
             reader.Read();
             var count = context.Count;
-            context[name] = ReadValue(ref reader, json);
+            context[name] = ReadValue(ref reader, json, variable ?? name);
             if (context.Count == count)
             {
                 // Kept as it came, the first value would be dropped unseen (and written back without it by the next command).
-                throw new JsonException($"the name \"{name}\" twice in one object (at byte {start + 1})"); // its values are not quoted: a state's are a case's data
+                throw Repeated(name, variable, start);
             }
         }
 
@@ -100,6 +106,29 @@ internal static class FeelJsonReader
         {
             throw UnpairedSurrogate("\"" + Encoding.UTF8.GetString(reader.ValueSpan) + "\"", e);
         }
+    }
+
+    private const string InsideAValue = "";
+
+    // One reason, the name once and never a value (a state's values are a case's data, and the reason reaches logs,
+    // incidents and problem details); the byte tells where in the stored text to look.
+    private static InvalidDataException Repeated(string name, string? variable, long start) => variable switch
+    {
+        null => new($"variable {Quoted(name)} is given twice in one object of variables (at byte {start + 1}); it is refused rather than one of its values dropped"),
+        InsideAValue => new($"an object inside a value gives the name {Quoted(name)} twice (at byte {start + 1}); it is refused rather than one of its values dropped"),
+        _ => new($"variable {Quoted(variable)} holds an object that gives the name {Quoted(name)} twice (at byte {start + 1}); it is refused rather than one of its values dropped"),
+    };
+
+    // At most 40 characters, and a control character (a line break would forge a line of the log) as its escape.
+    private static string Quoted(string name)
+    {
+        var shown = new StringBuilder("'");
+        foreach (var c in name.Length > 40 ? name[..37] : name)
+        {
+            _ = char.IsControl(c) ? shown.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)) : shown.Append(c);
+        }
+
+        return shown.Append(name.Length > 40 ? "...'" : "'").ToString();
     }
 
     // Worded as FeelConvert.FromJson words it, so that a state read either way is refused the same.

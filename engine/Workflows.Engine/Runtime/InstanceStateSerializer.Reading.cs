@@ -274,7 +274,7 @@ internal static partial class InstanceStateSerializer
                     element.IncidentPhase = (IncidentPhase)reader.GetInt32();
                     break;
                 case "w":
-                    element.Waits = ReadWaits(ref reader, json, instanceId, element.ElementId, definition);
+                    element.Waits = ReadWaits(ref reader, instanceId, element.ElementId, definition);
                     break;
                 case "j":
                     element.JoinArrivals = ReadFlowsByGateway(ref reader, instanceId, element.ElementId, "j");
@@ -323,16 +323,17 @@ internal static partial class InstanceStateSerializer
         return true;
     }
 
-    private static List<WaitRef> ReadWaits(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Guid instanceId, string elementId, ProcessDefinition? definition)
+    private static List<WaitRef> ReadWaits(ref Utf8JsonReader reader, Guid instanceId, string elementId, ProcessDefinition? definition)
     {
         Expect(ref reader, JsonTokenType.StartArray, $"\"w\" of element '{elementId}'");
         var waits = new List<WaitRef>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            // Exactly [kind, id, element id]: more items would be cut at the next commit, a null id fail later.
-            if (!IsWait(reader))
+            // Exactly [kind, id, element id]: more items would be cut at the next commit, a null id fail later. Told by
+            // what is wrong, never by the stored text (it reaches logs, incidents and problem details).
+            if (WaitProblem(reader) is { } problem)
             {
-                throw new InvalidDataException($"the state of instance {instanceId} has, on element '{elementId}', the wait {FeelJsonReader.RawText(json, reader.TokenStartIndex)}, which is not [kind, id, element id]");
+                throw new InvalidDataException($"the state of instance {instanceId} has, on element '{elementId}', wait {waits.Count + 1} of \"w\" {problem}, where [kind, id, element id] belongs");
             }
 
             reader.Read();
@@ -348,24 +349,29 @@ internal static partial class InstanceStateSerializer
         return waits;
     }
 
-    // Three items with a text last, looked at through a copy of the reader.
-    private static bool IsWait(Utf8JsonReader scan)
+    // A number, a text and a text, looked at through a copy of the reader: null when the wait has them, else what it has.
+    private static string? WaitProblem(Utf8JsonReader scan)
     {
         if (scan.TokenType != JsonTokenType.StartArray)
         {
-            return false;
+            return $"is {Describe(scan.TokenType)}";
         }
 
         var items = 0;
-        var lastIsText = false;
+        string? wrong = null;
         while (scan.Read() && scan.TokenType != JsonTokenType.EndArray)
         {
-            lastIsText = scan.TokenType == JsonTokenType.String;
+            var expected = items switch { 0 => JsonTokenType.Number, _ => JsonTokenType.String };
+            if (items < 3 && scan.TokenType != expected && wrong is null)
+            {
+                wrong = $"has {Describe(scan.TokenType)} for its {(items switch { 0 => "kind", 1 => "id", _ => "element id" })}";
+            }
+
             items++;
             scan.Skip();
         }
 
-        return items == 3 && lastIsText;
+        return items != 3 ? $"has {items} item{(items == 1 ? "" : "s")}" : wrong;
     }
 
     private static Dictionary<string, List<string>> ReadFlowsByGateway(ref Utf8JsonReader reader, Guid instanceId, string elementId, string name)

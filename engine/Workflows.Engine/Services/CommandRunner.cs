@@ -220,8 +220,9 @@ internal sealed class CommandRunner
             : throw new WorkflowConflictException($"{kind} {id} no longer waits in instance {instance.Id}");
 
     /// <summary>
-    /// A caller's variables as FEEL values, refused when a name cannot be read back (<see cref="VariableNames"/>) or they
-    /// exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/> or <see cref="ExecutionLimits.MaxVariableDepth"/>.
+    /// A caller's variables as FEEL values, refused when a name cannot be read back (<see cref="VariableNames"/>), they
+    /// exceed <see cref="WorkflowEngineOptions.MaxVariablesBytes"/> or <see cref="ExecutionLimits.MaxVariableDepth"/>, or
+    /// a text or name in them holds a NUL character (<see cref="StorableText"/>).
     /// </summary>
     public FeelContext Variables(IReadOnlyDictionary<string, object?>? variables)
     {
@@ -246,6 +247,8 @@ internal sealed class CommandRunner
                 throw new WorkflowInputException($"variable '{deep.Name}' nests lists and objects more than {Options.Limits.MaxVariableDepth} levels deep; "
                     + $"the limit is {Options.Limits.MaxVariableDepth} ({Options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))})");
             }
+
+            StorableText.CheckVariables(context);
         }
 
         return context;

@@ -28,6 +28,8 @@ public sealed class WorkflowRuntime
     public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        StorableText.Check(command.BusinessKey, "businessKey");
+        StorableText.Check(command.Branch, "branch");
         var given = _runner.Variables(command.Variables);
         return _runner.ExecuteAsync(async execution =>
         {
@@ -56,6 +58,10 @@ public sealed class WorkflowRuntime
     public Task<CorrelationResult> CorrelateMessageAsync(PublishMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        StorableText.Check(message.Name, "the message's name");
+        StorableText.Check(message.CorrelationKey, "the message's correlation key");
+        StorableText.Check(message.MessageId, "the message's id");
+        StorableText.Check(message.OnlyBranch, "the message's branch");
         if (message.OnlyBranch is not null && message.TimeToLive > TimeSpan.Zero)
         {
             // A buffered message keeps no branch: any branch's catch opened later could take it.

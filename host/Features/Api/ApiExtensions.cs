@@ -31,7 +31,11 @@ internal static class ApiExtensions
             // deeper variable is refused naming the engine's limit rather than read as a broken body.
             json.SerializerOptions.MaxDepth = ApiJson.MaxBodyDepth;
             json.SerializerOptions.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
-                json.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), ApiJson.RequireValueParameters);
+                json.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), info =>
+                {
+                    ApiJson.RequireValueParameters(info);
+                    ApiJson.RefuseNulTexts(info);
+                });
         });
         builder.Services.AddSingleton<ProcessCatalog>();
         builder.AddWorkflowsJobs();
@@ -87,9 +91,38 @@ internal static class ApiExtensions
                 return;
             }
 
+            // A NUL (%00) in a filter would reach PostgreSQL, which refuses it with a driver error (a 500).
+            if (NulInUrl(context.Request) is { } field)
+            {
+                await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad input",
+                    detail: $"{field} holds a NUL character (%00), which no store keeps: remove it")
+                    .ExecuteAsync(context);
+                return;
+            }
+
             await next(context);
         });
         return app;
+    }
+
+    // The query parameter that holds a NUL; looked for only when the query has one at all. (A path with one never gets
+    // here: ASP.NET Core's decoder refuses it, "The path contains null characters".)
+    private static string? NulInUrl(HttpRequest request)
+    {
+        if (request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) != true)
+        {
+            return null;
+        }
+
+        foreach (var (name, values) in request.Query)
+        {
+            if (name.Contains('\0', StringComparison.Ordinal) || values.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true))
+            {
+                return $"the query parameter '{name.Replace("\0", "%00", StringComparison.Ordinal)}'";
+            }
+        }
+
+        return null;
     }
 
     public static WebApplication MapWorkflowsApi(this WebApplication app)

@@ -32,6 +32,65 @@ internal static class ApiJson
     public static JsonElement ToJson(IReadOnlyDictionary<string, object?> variables) => ReadStored(FeelConvert.ToJson(FeelConvert.FromClr(variables)));
 
     /// <summary>
+    /// Every text of a request body that the API may store (a business key, a name, a comment, a reason, a list's items)
+    /// holds no NUL character: PostgreSQL's <c>text</c> refuses one with a driver error (a 500), and SQLite keeps it for
+    /// tools to cut the text at. Refused once the request's object is read, on every store alike, naming the field.
+    /// </summary>
+    /// <remarks>
+    /// Checked after the object is read rather than by a converter for strings: the OpenAPI document describes a value
+    /// with a converter of its own as anything (every string field would lose its type). Variables are JSON elements, not
+    /// strings: the engine refuses theirs, naming the variable.
+    /// </remarks>
+    public static void RefuseNulTexts(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Kind != JsonTypeInfoKind.Object || typeInfo.Type.Assembly != typeof(ApiJson).Assembly)
+        {
+            return;
+        }
+
+        var texts = typeInfo.Properties.Where(p => p.Get is not null && (p.PropertyType == typeof(string) || typeof(IEnumerable<string>).IsAssignableFrom(p.PropertyType))).ToArray();
+        if (texts.Length == 0)
+        {
+            return;
+        }
+
+        var before = typeInfo.OnDeserialized;
+        typeInfo.OnDeserialized = value =>
+        {
+            before?.Invoke(value);
+            foreach (var property in texts)
+            {
+                if (FirstNul(property.Get!(value)) is { } at)
+                {
+                    throw new NulTextException(property.Name + at);
+                }
+            }
+        };
+    }
+
+    // "" for a text that holds a NUL, "[i]" for a list's item that does, null when none does.
+    private static string? FirstNul(object? value)
+    {
+        if (value is string text)
+        {
+            return text.Contains('\0', StringComparison.Ordinal) ? "" : null;
+        }
+
+        var i = 0;
+        foreach (var item in value as IEnumerable<string?> ?? [])
+        {
+            if (item?.Contains('\0', StringComparison.Ordinal) == true)
+            {
+                return $"[{i}]";
+            }
+
+            i++;
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// A request's property of a value type that cannot be null (a batch's kind, a pinned version) is required: left out,
     /// the reader would take its default (the first kind, version 0) as if the caller had said it. Nullable ones stay
     /// optional, and reference types the handlers refuse missing themselves, naming the field.
@@ -52,4 +111,10 @@ internal static class ApiJson
             }
         }
     }
+}
+
+/// <summary>A text of the body holds a NUL character: <see cref="Field"/> names it within its object (<c>businessKey</c>, <c>queues[0]</c>).</summary>
+internal sealed class NulTextException(string field) : JsonException($"{field} holds a NUL character")
+{
+    public string Field { get; } = field;
 }

@@ -57,6 +57,11 @@ internal static partial class BindingProblems
     private static string Json(JsonException json)
     {
         var at = Field(json.Path);
+        if (json is NulTextException nul)
+        {
+            return $"{nul.Field}: a text holds a NUL character (\\u0000), which no store keeps: remove it";
+        }
+
         if (NotConverted().Match(json.Message) is { Success: true } converted)
         {
             return $"{at}: {Words(PropertyType(converted.Groups["type"].Value, json.Path) ?? converted.Groups["type"].Value)} is expected here";

@@ -65,6 +65,12 @@ internal static partial class ProblemExtensions
             var extensions = new Dictionary<string, object?>();
             // Every read of the store, not only its central ones, is answered and logged without a stored value (review13 F3).
             exception = Engine.Sql.SqlStoreFaults.WithoutStoredValues(exception);
+            if (Engine.Sql.SqlStoreFaults.IsUnstorableText(exception))
+            {
+                // A NUL in a text the engine and the API did not check: the caller's to remove, not a server fault (no 500).
+                exception = new WorkflowInputException("a text of the request holds a NUL character (\\u0000), which the database does not store: remove it");
+            }
+
             (int Status, string Title) problem = exception switch
             {
                 WorkflowNotFoundException => (404, "Not found"),
