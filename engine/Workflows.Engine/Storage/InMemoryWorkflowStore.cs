@@ -313,17 +313,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
         list.Add(value);
     }
 
-    private static void Add<TKey>(Dictionary<TKey, HashSet<Guid>> index, TKey key, Guid id)
-        where TKey : notnull
-    {
-        if (!index.TryGetValue(key, out var set))
-        {
-            index[key] = set = [];
-        }
-
-        set.Add(id);
-    }
-
     private static void Remove<TKey>(Dictionary<TKey, List<Guid>> index, TKey key, Guid id)
         where TKey : notnull
     {
