@@ -1,10 +1,13 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Workflows.Engine.Storage;
 
 // User tasks and the queues agents pick from.
 internal sealed partial class InMemoryWorkflowStore
 {
     private readonly Dictionary<Guid, UserTaskRecord> _tasks = [];
-    private readonly Dictionary<Guid, HashSet<Guid>> _openTasksByInstance = [];
+    private readonly Dictionary<Guid, InMemoryOpenTasks> _openTasksByInstance = [];
     private readonly InMemoryTaskLists _lists = new();
 
     private long _tasksFiltered;
@@ -51,18 +54,20 @@ internal sealed partial class InMemoryWorkflowStore
                 return new(Array.Empty<UserTaskRecord>());
             }
 
-            var result = new List<UserTaskRecord>(ids.Count);
+            // An array of the exact size: one object, not a list and its array.
+            var result = new UserTaskRecord[ids.Count];
+            var at = 0;
             foreach (var id in ids)
             {
-                result.Add(_tasks[id]);
+                result[at++] = _tasks[id];
             }
 
             // Usually in order already; otherwise a stable sort, so that tasks created together keep their order.
-            for (var i = 1; i < result.Count; i++)
+            for (var i = 1; i < result.Length; i++)
             {
                 if (result[i].CreatedAt < result[i - 1].CreatedAt)
                 {
-                    return new(result.OrderBy(t => t.CreatedAt).ToList());
+                    return new(result.OrderBy(t => t.CreatedAt).ToArray());
                 }
             }
 
@@ -74,10 +79,18 @@ internal sealed partial class InMemoryWorkflowStore
     {
         lock (_gate)
         {
-            IReadOnlyList<UserTaskRecord> result = instanceIds.Distinct()
-                .SelectMany(id => _openTasksByInstance.TryGetValue(id, out var ids) ? ids : [])
-                .Select(id => _tasks[id])
-                .ToList();
+            var result = new List<UserTaskRecord>();
+            foreach (var instanceId in instanceIds.Distinct())
+            {
+                if (_openTasksByInstance.TryGetValue(instanceId, out var ids))
+                {
+                    foreach (var id in ids)
+                    {
+                        result.Add(_tasks[id]);
+                    }
+                }
+            }
+
             return new(result);
         }
     }
@@ -126,7 +139,7 @@ internal sealed partial class InMemoryWorkflowStore
         foreach (var t in changes.TasksCreated)
         {
             _tasks[t.Id] = t;
-            Add(_openTasksByInstance, t.InstanceId, t.Id);
+            CollectionsMarshal.GetValueRefOrAddDefault(_openTasksByInstance, t.InstanceId, out _).Add(t.Id);
             if (t.Status == TaskStatus.Open)
             {
                 _lists.Add(t);
@@ -171,8 +184,9 @@ internal sealed partial class InMemoryWorkflowStore
                     _lists.Remove(task);
                 }
 
-                // An instance with no open task keeps no set: a finished instance would hold an empty one for ever.
-                if (_openTasksByInstance.TryGetValue(task.InstanceId, out var set) && set.Remove(id) && set.Count == 0)
+                // An instance with no open task keeps no entry: a finished instance would hold an empty one for ever.
+                ref var open = ref CollectionsMarshal.GetValueRefOrNullRef(_openTasksByInstance, task.InstanceId);
+                if (!Unsafe.IsNullRef(ref open) && open.Remove(id) && open.Count == 0)
                 {
                     _openTasksByInstance.Remove(task.InstanceId);
                 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Workflows.Engine.Storage;
 
 /// <summary>
@@ -19,8 +22,9 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<Guid, InstanceRecord> _instances = [];
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
-    // Per instance, each commit's rows as one array of the exact size: no list of rows grown (and copied) as they come.
-    private readonly Dictionary<Guid, List<HistoryRow[]>> _history = [];
+    // Per instance, each commit's rows as one array of the exact size (no list of rows grown and copied as they come),
+    // made one array when the instance ends.
+    private readonly Dictionary<Guid, InstanceHistory> _history = [];
 
     // ---------------------------------------------------------------- definitions
 
@@ -172,20 +176,13 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
     {
         lock (_gate)
         {
-            if (!_history.TryGetValue(instanceId, out var commits))
+            if (!_history.TryGetValue(instanceId, out var history))
             {
                 return new(Array.Empty<HistoryRecord>());
             }
 
-            var records = new List<HistoryRecord>();
-            foreach (var rows in commits)
-            {
-                foreach (var row in rows)
-                {
-                    records.Add(row.ToRecord(instanceId));
-                }
-            }
-
+            var records = new List<HistoryRecord>((int)history.Count);
+            history.AddTo(records, instanceId);
             return new(records);
         }
     }
@@ -197,9 +194,9 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
             long deleted = 0;
             foreach (var instance in _instances.Values.Where(i => i.EndedAt < endedBefore))
             {
-                if (_history.Remove(instance.Id, out var commits))
+                if (_history.Remove(instance.Id, out var history))
                 {
-                    deleted += commits.Sum(rows => (long)rows.Length);
+                    deleted += history.Count;
                 }
             }
 
@@ -241,13 +238,30 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
                 rows[i - start] = HistoryRow.Of(history[i]);
             }
 
-            if (!_history.TryGetValue(instanceId, out var commits))
-            {
-                _history[instanceId] = commits = [];
-            }
-
-            commits.Add(rows);
+            CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _).Append(rows);
             start = end;
+        }
+
+        // What an ended instance keeps, it keeps for the life of the store: its history as one array.
+        foreach (var write in changes.Instances)
+        {
+            if (write.Record.EndedAt is not null)
+            {
+                ref var ended = ref CollectionsMarshal.GetValueRefOrNullRef(_history, write.Record.Id);
+                if (!Unsafe.IsNullRef(ref ended))
+                {
+                    ended.Compact();
+                }
+            }
+        }
+    }
+
+    /// <summary>How many arrays hold an instance's history rows (one once it has ended), for tests that check what is kept.</summary>
+    internal int HistoryArrays(Guid instanceId)
+    {
+        lock (_gate)
+        {
+            return _history.TryGetValue(instanceId, out var history) ? history.Arrays : 0;
         }
     }
 
@@ -299,17 +313,6 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
         list.Add(value);
     }
 
-    private static void Add<TKey>(Dictionary<TKey, HashSet<Guid>> index, TKey key, Guid id)
-        where TKey : notnull
-    {
-        if (!index.TryGetValue(key, out var set))
-        {
-            index[key] = set = [];
-        }
-
-        set.Add(id);
-    }
-
     private static void Remove<TKey>(Dictionary<TKey, List<Guid>> index, TKey key, Guid id)
         where TKey : notnull
     {
@@ -321,54 +324,5 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
                 index.Remove(key);
             }
         }
-    }
-}
-
-/// <summary>
-/// A history row as the in-memory store keeps it: inline in its instance's list, without the instance id it is kept
-/// under. A finished instance keeps thirty or so rows for the life of the store, and as objects of their own each was
-/// one more for the collector to trace on every full collection.
-/// </summary>
-/// <remarks>
-/// Kept small, as every row stays: the moment as its UTC ticks (the engine's clock is UTC), no element key as
-/// <see cref="NoKey"/> rather than a nullable's extra word, and a detail that is an id's text (a task's, a job's: the
-/// detail of most rows) as the id itself, 32 bytes boxed rather than a 96-byte string; each is read back as it was given.
-/// </remarks>
-internal readonly struct HistoryRow
-{
-    private const long NoKey = long.MinValue;
-
-    private readonly long _atUtcTicks;
-    private readonly long _elementKey;
-    private readonly string _kind;
-    private readonly string? _elementId;
-    private readonly string? _actor;
-    private readonly object? _detail; // the detail's text, or the Guid whose "D" text it was
-
-    private HistoryRow(HistoryRecord h)
-    {
-        _atUtcTicks = h.At.UtcTicks;
-        _elementKey = h.ElementKey ?? NoKey;
-        _kind = h.Kind;
-        _elementId = h.ElementId;
-        _actor = h.Actor;
-        _detail = IdText(h.Detail);
-    }
-
-    public static HistoryRow Of(HistoryRecord h) => new(h);
-
-    public HistoryRecord ToRecord(Guid instanceId) =>
-        new(instanceId, new DateTimeOffset(_atUtcTicks, TimeSpan.Zero), _kind, _elementId, _elementKey == NoKey ? null : _elementKey, _actor,
-            _detail is Guid id ? id.ToString() : (string?)_detail);
-
-    // An id written as Guid.ToString() writes it (36 characters, lower case), kept as the id; any other text as it is.
-    private static object? IdText(string? detail)
-    {
-        if (detail is { Length: 36 } && Guid.TryParseExact(detail, "D", out var id) && !detail.AsSpan().ContainsAnyInRange('A', 'F'))
-        {
-            return id;
-        }
-
-        return detail;
     }
 }

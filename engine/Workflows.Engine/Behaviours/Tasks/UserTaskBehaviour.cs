@@ -24,6 +24,12 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
                 return [];
             }
 
+            // A name written in the model (the usual queue) is one array for every task of the element.
+            if (e.IsStatic && IsOneName(e.Text))
+            {
+                return OneNames.GetValue(e, static written => [written.Text]);
+            }
+
             var value = expressions.Evaluate(e, scope, node, what);
             return value switch
             {
@@ -75,6 +81,10 @@ internal sealed class UserTaskBehaviour : ElementBehaviour
         execution.History(instance, HistoryKind.TaskCreated, node.Id, element.Key, task.Id.ToString());
         return ValueTask.CompletedTask;
     }
+
+    // The array of one name of each model expression that is one: what the task row keeps is shared by every task of the
+    // element, so a finished task holds no array of its own (the store keeps its row for the life of the store).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelExpression, string[]> OneNames = new();
 
     // A text the comma split would give back whole: no comma, nothing to trim, not empty.
     private static bool IsOneName(string text) =>
