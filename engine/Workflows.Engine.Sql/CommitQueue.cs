@@ -27,14 +27,9 @@ internal sealed class PendingCommit(ChangeSet changes, CancellationToken ct)
 /// <remarks>
 /// First in, first written: a command queued after another is written after it (in a later group, or later in the
 /// same one), which keeps the order of commands on one instance. At most <c>maxFlushers</c> groups are written at once
-/// (one on SQLite, which has one writer). Between two groups a flusher gives way once (<c>betweenGroups</c>, by
-/// default a yield to the thread pool): the callers the last group released run first, and those whose next command
-/// reaches the commit without waiting on anything else join the next group instead of waiting a flush for it. Each
-/// flush costs a transaction's fixed work (its locks, the WAL's header, the flush itself: on SQLite a group of 8
-/// straight-through starts costs the driver 57–116 µs each, one of 128 costs 20 µs), so fewer, larger groups cost less
-/// CPU per command (issue 19, round 14). A lone command is not delayed: a flusher gives way only after a group.
+/// (one on SQLite, which has one writer).
 /// </remarks>
-internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup, Func<Task>? betweenGroups = null)
+internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup)
 {
     private readonly Lock _gate = new();
     private readonly Queue<PendingCommit> _waiting = new();
@@ -66,24 +61,8 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
 
     private async Task FlushWhileWaitingAsync()
     {
-        var flushed = false;
         while (true)
         {
-            if (flushed)
-            {
-                // Behind the work queued to the thread pool before it, the continuations of the callers just released among
-                // it. Not a timer: whatever does not come back within that one turn is not waited for.
-                if (betweenGroups is null)
-                {
-                    await Task.Yield();
-                }
-                else
-                {
-                    await betweenGroups().ConfigureAwait(false);
-                }
-            }
-
-            flushed = true;
             List<PendingCommit> group;
             lock (_gate)
             {
