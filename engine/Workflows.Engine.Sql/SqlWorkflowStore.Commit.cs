@@ -155,6 +155,7 @@ internal sealed partial class SqlWorkflowStore
         await using var batch = PostgresCommitBatch.For(connection, transaction);
         var sqliteGroup = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
         var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
+        var written = 0;
         for (var i = 0; i < group.Count; i++)
         {
             var pending = group[i];
@@ -169,7 +170,9 @@ internal sealed partial class SqlWorkflowStore
             // A savepoint copies each page the change set then changes first into SQLite's statement journal, and costs two
             // statements: taken only where a guard may refuse the change set. One that only adds rows of its own fails
             // only by accident (a bug, a constraint), and is then left out as elsewhere: the group is written again without it.
-            var savepoints = sqliteGroup && !pending.Changes.OnlyAdds;
+            // Nor does the first change set written need one: nothing is written before it that a rollback to it would keep,
+            // so when it fails the transaction is dropped and the others are written again without it, as elsewhere.
+            var savepoints = sqliteGroup && written > 0 && !pending.Changes.OnlyAdds;
             if (savepoints)
             {
                 await w.SavepointAsync("SAVEPOINT wf_command").ConfigureAwait(false);
@@ -183,6 +186,8 @@ internal sealed partial class SqlWorkflowStore
                 {
                     await w.SavepointAsync("RELEASE SAVEPOINT wf_command").ConfigureAwait(false);
                 }
+
+                written++;
             }
             catch (Exception e) when (!SqlStoreFaults.IsUnavailable(e))
             {
@@ -207,7 +212,6 @@ internal sealed partial class SqlWorkflowStore
             }
         }
 
-        var written = outcomes.Count(o => o is null);
         if (written > 0)
         {
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);

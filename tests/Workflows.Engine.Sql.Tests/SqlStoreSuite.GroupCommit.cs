@@ -16,21 +16,7 @@ public abstract partial class SqlStoreSuite
     public async Task Commands_committing_together_share_a_transaction_and_one_that_loses_its_guard_does_not_fail_the_others()
     {
         var store = NewSqlStore();
-        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
-        await engine.Deployments.DeployAsync(Process("grouped", $"""
-            <bpmn:startEvent id="start"/>
-            {UserTask("work")}
-            <bpmn:endEvent id="end"/>
-            {Chain("start", "work", "end")}
-            """));
-        var tasks = new List<Guid>();
-        var instances = new List<Guid>();
-        for (var i = 0; i < 24; i++)
-        {
-            var instance = await engine.Runtime.StartAsync(new StartInstance("grouped"));
-            instances.Add(instance);
-            tasks.Add((await engine.Tasks.GetOpenAsync(instance)).Single().Id);
-        }
+        var (engine, instances, tasks) = await WaitingAtOneTaskAsync(store, "grouped", 24);
 
         // The first commit is held at its first write until every command has made its reads and reached the commit:
         // the others pile up behind it and go in one group. The first task is completed twice at once, so one of the
@@ -122,15 +108,18 @@ public abstract partial class SqlStoreSuite
         }
     }
 
-    [Test]
-    public async Task Starts_committing_together_share_a_transaction_and_one_that_fails_leaves_nothing_and_does_not_fail_the_others()
+    // With a clock, each start adds its task's SLA clock too (the module's part of the change set): still only rows of its own.
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Starts_committing_together_share_a_transaction_and_one_that_fails_leaves_nothing_and_does_not_fail_the_others(bool clocks)
     {
         var store = NewSqlStore();
         var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
         var process = $"started-{Guid.NewGuid():N}"[..20];
+        var sla = clocks ? """<bpmn:extensionElements><wf:sla target="PT4H"/></bpmn:extensionElements>""" : "";
         await engine.Deployments.DeployAsync(Process(process, $"""
             <bpmn:startEvent id="start"/>
-            {UserTask("work")}
+            {UserTask("work", sla)}
             <bpmn:endEvent id="end"/>
             {Chain("start", "work", "end")}
             """));
@@ -188,18 +177,125 @@ public abstract partial class SqlStoreSuite
         }
 
         await using var connection = await store.OpenAsync(default);
-        var rows = await connection.QuerySingleAsync<(long Instances, long Tasks)>(
-            "SELECT (SELECT COUNT(*) FROM wf_instances WHERE process_id = @process), (SELECT COUNT(*) FROM wf_user_tasks WHERE process_id = @process)", new { process });
+        var rows = await connection.QuerySingleAsync<(long Instances, long Tasks, long Clocks)>(
+            "SELECT (SELECT COUNT(*) FROM wf_instances WHERE process_id = @process), (SELECT COUNT(*) FROM wf_user_tasks WHERE process_id = @process), (SELECT COUNT(*) FROM wf_sla_clocks WHERE process_id = @process)",
+            new { process });
         using (Assert.EnterMultipleScope())
         {
             Assert.That(store.LargestGroup, Is.GreaterThan(1), "the starts shared a transaction");
             Assert.That(outcomes.Select(o => o.Failure?.Message).OfType<string>(), Is.EqualTo(new[] { "injected: the third start's history" }), "only the start that failed failed");
             Assert.That(whole, Is.EqualTo(starts - 1), "every other start has its task and its history, once");
-            Assert.That(rows, Is.EqualTo(((long)starts, (long)starts)), "the failed start left no instance and no task (the first start's are the other one)");
+            Assert.That(rows, Is.EqualTo(((long)starts, (long)starts, clocks ? (long)starts : 0L)), "the failed start left no instance, no task and no clock (the first start's are the other one)");
             if (store.Dialect.Provider == SqlProvider.Sqlite)
             {
                 Assert.That(store.SavepointsTaken, Is.EqualTo(savepointsBefore), "a start, which no guard can refuse, takes no savepoint");
             }
         }
+    }
+
+    [Test]
+    public async Task The_first_command_written_in_a_group_takes_no_savepoint_and_when_it_fails_the_others_are_written_without_it()
+    {
+        var store = NewSqlStore();
+        var (engine, instances, tasks) = await WaitingAtOneTaskAsync(store, $"first-{Guid.NewGuid():N}"[..20], 5);
+
+        // The first completion is held at its first write, alone in its group; the four others reach the commit meanwhile
+        // and are written after it, together. The first of them written fails after its instance's row, at its task's.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrived = 0;
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var taskWrites = 0;
+        store.FailureInjection = async step =>
+        {
+            if (step != "tasks-closed")
+            {
+                return; // one a completion (the instance's row may take two statements, one a step)
+            }
+
+            switch (Interlocked.Increment(ref taskWrites))
+            {
+                case 1:
+                    held.TrySetResult();
+                    await release.Task.WaitAsync(TimeSpan.FromSeconds(120));
+                    break;
+                case 2:
+                    throw new InvalidOperationException("injected: the task of the second group's first");
+            }
+        };
+        var savepointsBefore = store.SavepointsTaken;
+        async Task<Exception?> CompleteAsync(Guid task)
+        {
+            try
+            {
+                await engine.Tasks.CompleteAsync(task, null, "agent");
+                return null;
+            }
+            catch (InvalidOperationException e)
+            {
+                return e;
+            }
+        }
+
+        var first = Task.Run(() => CompleteAsync(tasks[0]));
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        store.BeforeCommit = _ =>
+        {
+            if (Interlocked.Increment(ref arrived) == 4)
+            {
+                allArrived.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        };
+        var others = tasks.Skip(1).Select(task => Task.Run(() => CompleteAsync(task))).ToList();
+        await allArrived.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        release.TrySetResult();
+        var outcomes = await Task.WhenAll(others.Prepend(first));
+        store.BeforeCommit = null;
+        store.FailureInjection = null;
+
+        var completedOnce = 0;
+        foreach (var instance in instances)
+        {
+            var history = await store.GetHistoryAsync(instance, default);
+            completedOnce += history.Count(h => h.Kind == "task-completed") == 1 && history.Count(h => h.Kind == "instance-completed") == 1 ? 1 : 0;
+        }
+
+        var failed = Array.FindIndex(outcomes, o => o is not null);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(outcomes.Select(o => o?.Message).OfType<string>(), Is.EqualTo(new[] { "injected: the task of the second group's first" }), "only the command that failed failed");
+            Assert.That(completedOnce, Is.EqualTo(4), "every other task was completed once and its instance ended once");
+            Assert.That(failed > 0 ? (await engine.Tasks.GetOpenAsync(instances[failed])).Select(t => t.Id) : [], Is.EqualTo(failed > 0 ? new[] { tasks[failed] } : []),
+                "the failed command's instance row, written before its task failed, is as it was: its task still open");
+            if (store.Dialect.Provider == SqlProvider.Sqlite)
+            {
+                // The three written after the failure, in one group or two, take a savepoint each but the first of each
+                // group; the one that failed, first of its group, took none (before, it took one and the others three).
+                Assert.That(store.SavepointsTaken - savepointsBefore, Is.LessThanOrEqualTo(2), "the first command written in a group takes no savepoint");
+            }
+        }
+    }
+
+    // Instances of a process of one user task, each waiting at it: the instances and their tasks, in the order started.
+    private static async Task<(WorkflowEngine Engine, List<Guid> Instances, List<Guid> Tasks)> WaitingAtOneTaskAsync(SqlWorkflowStore store, string process, int count)
+    {
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        await engine.Deployments.DeployAsync(Process(process, $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("work")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "work", "end")}
+            """));
+        var instances = new List<Guid>();
+        var tasks = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            instances.Add(await engine.Runtime.StartAsync(new StartInstance(process)));
+            tasks.Add((await engine.Tasks.GetOpenAsync(instances[^1])).Single().Id);
+        }
+
+        return (engine, instances, tasks);
     }
 }

@@ -23,6 +23,23 @@ internal static class ModuleParts
         return null;
     }
 
+    /// <summary>Whether every part only adds rows of its own (<see cref="IChangeSetPart"/>); true for none.</summary>
+    public static bool OnlyAdd(object[]? parts)
+    {
+        if (parts is not null)
+        {
+            foreach (var part in parts)
+            {
+                if (part is not IChangeSetPart { OnlyAdds: true })
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     public static T Add<T>(ref object[]? parts, T part)
         where T : class
     {

@@ -342,7 +342,8 @@ internal sealed class ChangeSet
     {
         get
         {
-            if (_rare is not null || _parts is not null || FiredTimer is not null || TasksUpdated.Count > 0 || TasksClosed.Count > 0 || TaskMarks.Count > 0
+            // A module's rows count as the command's own when its part says they are all new (a start's SLA clocks).
+            if (_rare is not null || !Modules.ModuleParts.OnlyAdd(_parts) || FiredTimer is not null || TasksUpdated.Count > 0 || TasksClosed.Count > 0 || TaskMarks.Count > 0
                 || JobsClosed.Count > 0 || TimersRemoved.Count > 0)
             {
                 return false;
