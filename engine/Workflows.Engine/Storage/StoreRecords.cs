@@ -498,6 +498,12 @@ internal readonly record struct InstanceWrite(InstanceRecord Record, long Expect
     /// whose index is rewritten whenever an UPDATE names its column (SQLite) need not name them.
     /// </summary>
     public bool IndexedColumnsChanged { get; init; } = true;
+
+    /// <summary>
+    /// Whether the record's state, status and version are the ones the row holds (read with the row the guard holds to,
+    /// and left as they were: a task's claim), so that a store may write the row version alone.
+    /// </summary>
+    public bool StateUnchanged { get; init; }
 }
 
 /// <summary>A commit lost an optimistic-concurrency race; the command is retried from the start.</summary>
