@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -121,6 +122,29 @@ public abstract partial class SqlStoreSuite
             Assert.That(rival, Is.Not.Null, "another agent's claim of the task is refused");
             Assert.That(afterCompletion.State, Is.Not.EqualTo(spaced), "the completion, which runs the tokens, writes its state");
             Assert.That((await engine.Queries.GetInstanceAsync(instance)).Status, Is.EqualTo(Workflows.Engine.Runtime.ProcessInstanceStatus.Completed));
+        }
+    }
+
+    [Test]
+    public async Task A_claim_is_committed_without_the_change_set_s_rarely_changed_lists()
+    {
+        var store = NewSqlStore();
+        var engine = await EngineWithOneTaskAsync(store, "plain", "plain-queue");
+        await engine.Runtime.StartAsync(new StartInstance("plain"));
+        var committed = new List<ChangeSet>();
+        store.BeforeCommit = changes =>
+        {
+            committed.Add(changes);
+            return Task.CompletedTask;
+        };
+        var claimed = await engine.Tasks.ClaimNextAsync("plain-agent", ["plain-queue"]);
+        store.BeforeCommit = null;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed?.Assignee, Is.EqualTo("plain-agent"));
+            Assert.That(committed.Single().TasksUpdated, Has.Count.EqualTo(1));
+            Assert.That(committed.Single().HasRareChanges, Is.False, "the task's write asked whether it was requeued without making the rare lists, whose writes would all have run");
         }
     }
 

@@ -389,6 +389,9 @@ internal sealed class ChangeSet
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
     public HashSet<Guid> TasksRequeued => Rare.TasksRequeued;
 
+    /// <summary>Whether the task's queues changed in this command (<see cref="TasksRequeued"/>), read without making the rare lists.</summary>
+    public bool Requeued(Guid taskId) => _rare is not null && _rare.TasksRequeued.Contains(taskId);
+
     /// <summary>Records an open task's new state, replacing an earlier change of the same task in this command.</summary>
     public void UpdateTask(UserTaskRecord task, UserTaskRecord previous)
     {
