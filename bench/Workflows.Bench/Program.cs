@@ -16,7 +16,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 //   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql|inmemory [--connection CS] [--runs 3] [--clients 1,8,32,128]
 //       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll] [--port N]
-//       [--session-clients 32 (0: no request without engine work)] [--only all|starts (the session and start phases alone)]
+//       [--session-clients 32 (0: no request without engine work)] [--only all|starts (the session and start phases alone)|agents (the warm-up, the fill and the agents' phases alone)]
 //       [--settings "Workflows__Store__GroupCommit=false;…"]   (the host must be built: dotnet build -c Release host)
 var command = args.Length > 0 ? args[0] : "inmemory";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
@@ -90,8 +90,9 @@ static Workflows.Bench.Http.HttpLoadOptions HttpOptions(Dictionary<string, strin
         options.TryGetValue("port", out var port) ? int.Parse(port, CultureInfo.InvariantCulture) : null,
         Int("session-clients", "32"), options.GetValueOrDefault("only", "all") switch
         {
-            "all" => false,
-            "starts" => true,
-            var other => throw new ArgumentException($"--only {other}: use all or starts"),
+            "all" => Workflows.Bench.Http.HttpPhases.All,
+            "starts" => Workflows.Bench.Http.HttpPhases.Starts,
+            "agents" => Workflows.Bench.Http.HttpPhases.Agents,
+            var other => throw new ArgumentException($"--only {other}: use all, starts or agents"),
         });
 }

@@ -358,15 +358,16 @@ internal sealed partial class SqlWorkflowStore
         await w.RowsAsync("task-clocks-queued", "UPDATE wf_task_queues SET sla_sort = @Sort WHERE task_id = @Id AND sla_sort <> @Sort", marks, t => t).ConfigureAwait(false);
 
         // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
-        // written anew, and the other updated tasks' sort keys changed in place.
-        var requeued = changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
+        // written anew, and the other updated tasks' sort keys changed in place. (Asked through Requeued: reading
+        // TasksRequeued would make the change set's rare lists, and every rare write then runs for a claim.)
+        var requeued = changes.TasksUpdated.Where(t => changes.Requeued(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
         foreach (var chunk in requeued.Chunk(500))
         {
             await w.ExecAsync("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {w.In("task_id", chunk.Length)}", SqlCommit.Ids(chunk)).ConfigureAwait(false);
         }
 
         var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();
-        var queued = changes.TasksCreated.Concat(changes.TasksUpdated.Where(t => changes.TasksRequeued.Contains(t.Id)))
+        var queued = changes.TasksCreated.Concat(changes.TasksUpdated.Where(t => changes.Requeued(t.Id)))
             .Where(t => !closed.Contains(t.Id))
             .SelectMany(t => t.QueueKeys.Distinct(StringComparer.Ordinal).Select(queue => (Queue: queue, Task: t)))
             .ToList();
@@ -379,7 +380,7 @@ internal sealed partial class SqlWorkflowStore
             return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority, CreatedAt = key.CreatedTicks };
         }).ConfigureAwait(false);
         await w.RowsAsync("task-queues-updated", "UPDATE wf_task_queues SET claimed = @Claimed, sla_sort = @SlaSort, inv_priority = @InvPriority WHERE task_id = @Id",
-            changes.TasksUpdated.Where(t => !changes.TasksRequeued.Contains(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
+            changes.TasksUpdated.Where(t => !changes.Requeued(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
         {
             var key = TaskSortKey.Of(t);
             return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority };

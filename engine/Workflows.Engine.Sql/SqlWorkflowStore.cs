@@ -378,10 +378,11 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         var writes = changes.Instances;
         var inserted = new List<InstanceWriteRow>(writes.Count);
         var updates = new List<InstanceWriteRow>(0);
+        var versionsOnly = new List<InstanceWriteRow>(0);
         foreach (var write in writes.Count > 1 ? writes.OrderBy(write => write.Record.Id).ToList() : writes)
         {
             var row = InstanceWriteRow.Of(write);
-            (row.Expected == 0 ? inserted : updates).Add(row);
+            (row.Expected == 0 ? inserted : write.StateUnchanged ? versionsOnly : updates).Add(row);
         }
 
         await w.RowsAsync("instance", """
@@ -392,6 +393,10 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
                 ? "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, state = @State WHERE id = @Id AND row_version = @Expected"
                 : "UPDATE wf_instances SET definition_id = @DefinitionId, version = @Version, status = @Status, row_version = @RowVersion, ended_at = @EndedAt, state = @State, branch = @Branch, customer_id = @CustomerId WHERE id = @Id AND row_version = @Expected",
             updates, row => row, updates.Count == 0 ? null : Moved(updates)).ConfigureAwait(false);
+        // A command that left the state as it read it (a task's claim) moves the row version alone: the state is neither
+        // bound nor written again (on PostgreSQL its TOAST rows stay as they are).
+        await w.RowsAsync("instance-version", "UPDATE wf_instances SET row_version = @RowVersion WHERE id = @Id AND row_version = @Expected",
+            versionsOnly, row => new { row.Id, row.RowVersion, row.Expected }, versionsOnly.Count == 0 ? null : Moved(versionsOnly)).ConfigureAwait(false);
 
         if (w.IndexesByColumn)
         {

@@ -1,5 +1,7 @@
+using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -60,13 +62,7 @@ public abstract partial class SqlStoreSuite
             return;
         }
 
-        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
-        await engine.Deployments.DeployAsync(Process("paged", $"""
-            <bpmn:startEvent id="start"/>
-            {UserTask("handle", """<bpmn:extensionElements><wf:userTask candidateGroups="paged-a,paged-b"/></bpmn:extensionElements>""")}
-            <bpmn:endEvent id="end"/>
-            {Chain("start", "handle", "end")}
-            """));
+        var engine = await EngineWithOneTaskAsync(store, "paged", "paged-a,paged-b");
         var tasks = new List<Guid>();
         for (var i = 0; i < 4; i++)
         {
@@ -94,5 +90,74 @@ public abstract partial class SqlStoreSuite
             Assert.That(byDriver, Is.Zero, "and read without the driver's reader");
             Assert.That(claimed, Is.EquivalentTo(tasks), "next-task claimed every task of the page, each once");
         }
+    }
+
+    [Test]
+    public async Task A_claim_moves_its_instance_s_row_version_and_leaves_the_stored_state_as_it_was()
+    {
+        var store = NewSqlStore();
+        var engine = await EngineWithOneTaskAsync(store, "kept", "kept-queue");
+        var instance = await engine.Runtime.StartAsync(new StartInstance("kept") { Variables = Vars(("n", 1)) });
+        await using var connection = await store.OpenAsync(default);
+        async Task<(byte[] State, long Version)> RowAsync() =>
+            await connection.QuerySingleAsync<(byte[], long)>("SELECT state, row_version FROM wf_instances WHERE id = @instance", new { instance });
+
+        // The same state with a space after its opening brace: read as it was, but never written so by the serializer.
+        var (written, _) = await RowAsync();
+        byte[] spaced = [.. "{ "u8, .. written.AsSpan(1)];
+        await connection.ExecuteAsync("UPDATE wf_instances SET state = @spaced WHERE id = @instance", new { spaced, instance });
+        var (_, version) = await RowAsync();
+
+        var claimed = await engine.Tasks.ClaimNextAsync("kept-agent", ["kept-queue"]);
+        var afterClaim = await RowAsync();
+        var rival = Assert.ThrowsAsync<WorkflowConflictException>(() => engine.Tasks.ClaimAsync(claimed!.Id, "other-agent"));
+        await engine.Tasks.CompleteAsync(claimed!.Id, null, "kept-agent");
+        var afterCompletion = await RowAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed.Assignee, Is.EqualTo("kept-agent"));
+            Assert.That(afterClaim.State, Is.EqualTo(spaced), "the claim wrote no state: the bytes stored are the ones it read");
+            Assert.That(afterClaim.Version, Is.EqualTo(version + 1), "its row version moved, so a command that read the instance before it loses");
+            Assert.That(rival, Is.Not.Null, "another agent's claim of the task is refused");
+            Assert.That(afterCompletion.State, Is.Not.EqualTo(spaced), "the completion, which runs the tokens, writes its state");
+            Assert.That((await engine.Queries.GetInstanceAsync(instance)).Status, Is.EqualTo(Workflows.Engine.Runtime.ProcessInstanceStatus.Completed));
+        }
+    }
+
+    [Test]
+    public async Task A_claim_is_committed_without_the_change_set_s_rarely_changed_lists()
+    {
+        var store = NewSqlStore();
+        var engine = await EngineWithOneTaskAsync(store, "plain", "plain-queue");
+        await engine.Runtime.StartAsync(new StartInstance("plain"));
+        var committed = new List<ChangeSet>();
+        store.BeforeCommit = changes =>
+        {
+            committed.Add(changes);
+            return Task.CompletedTask;
+        };
+        var claimed = await engine.Tasks.ClaimNextAsync("plain-agent", ["plain-queue"]);
+        store.BeforeCommit = null;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed?.Assignee, Is.EqualTo("plain-agent"));
+            Assert.That(committed.Single().TasksUpdated, Has.Count.EqualTo(1));
+            Assert.That(committed.Single().HasRareChanges, Is.False, "the task's write asked whether it was requeued without making the rare lists, whose writes would all have run");
+        }
+    }
+
+    // An engine on the store with process id deployed: its instances wait at one user task of the queues given.
+    private static async Task<WorkflowEngine> EngineWithOneTaskAsync(SqlWorkflowStore store, string id, string candidateGroups)
+    {
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        await engine.Deployments.DeployAsync(Process(id, $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("handle", $"""<bpmn:extensionElements><wf:userTask candidateGroups="{candidateGroups}"/></bpmn:extensionElements>""")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handle", "end")}
+            """));
+        return engine;
     }
 }

@@ -23,10 +23,24 @@ internal sealed record HttpLoadOptions(
     IReadOnlyDictionary<string, string> Settings,
     int? Port = null,
     int SessionClients = 32,
-    bool StartsOnly = false)
+    HttpPhases Phases = HttpPhases.All)
 {
+    /// <summary>Only the session and start phases (no fill, lists or agents).</summary>
+    public bool StartsOnly => Phases == HttpPhases.Starts;
+
+    /// <summary>Only the agents' loop (after the warm-up starts and the fill): no session, start sweep or lists.</summary>
+    public bool AgentsOnly => Phases == HttpPhases.Agents;
+
     /// <summary>The store's name as the report gives it (null provider: the engine's memory).</summary>
     public string StoreName => Provider?.ToString() ?? "InMemory";
+}
+
+/// <summary>Which phases a run of the driver measures (<c>--only</c>).</summary>
+internal enum HttpPhases
+{
+    All,
+    Starts,
+    Agents,
 }
 
 /// <summary>
@@ -68,12 +82,12 @@ internal static class HttpLoadBenchmark
         Console.WriteLine($"  fdatasync/s in {flushDirectory}: {result.FlushBefore:N0} (load {Machine.LoadAverage()}); host process {host.ProcessId} at {host.Url}");
 
         var started = await WarmUpAsync(options, client);
-        if (options.SessionClients > 0)
+        if (options.SessionClients > 0 && !options.AgentsOnly)
         {
             await SessionsAsync(options, client, result, host);
         }
 
-        foreach (var clients in options.StartClients)
+        foreach (var clients in options.AgentsOnly ? [] : options.StartClients)
         {
             var load = Machine.LoadAverage();
             var cpu = host.CpuTime();
@@ -85,7 +99,11 @@ internal static class HttpLoadBenchmark
         if (!options.StartsOnly)
         {
             await FillAsync(options, client, result, started, host);
-            await QueriesAsync(options, client, result);
+            if (!options.AgentsOnly)
+            {
+                await QueriesAsync(options, client, result);
+            }
+
             await AgentsAsync(options, client, result, host);
         }
 

@@ -50,6 +50,16 @@ internal sealed class LoadedInstance(InstanceState state, ProcessDefinition defi
     /// </summary>
     public byte[]? StoredState { get; init; }
 
+    /// <summary>The stored state as read with the instance's row; null for an instance this command created.</summary>
+    public byte[]? ReadState { get; init; }
+
+    /// <summary>
+    /// Set by a command that changes rows beside the state and nothing in it (a task's claim changes the task's assignee):
+    /// its commit writes the read state back as it was (<see cref="ReadState"/>) rather than serializing the state again,
+    /// and a store may write the row version alone. Only a command that runs no tokens may set it.
+    /// </summary>
+    public bool StateUnchanged { get; set; }
+
     /// <summary>The end, branch and customer as read with the instance's row; null for an instance this command created.</summary>
     public (DateTimeOffset? EndedAt, string? Branch, string? CustomerId)? StoredIndexedColumns { get; init; }
 

@@ -200,6 +200,7 @@ internal sealed class UnitOfWork
         {
             Parties = (record.Branch, record.CustomerId),
             StoredIndexedColumns = (record.EndedAt, record.Branch, record.CustomerId),
+            ReadState = record.State,
         };
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
@@ -303,16 +304,18 @@ internal sealed class UnitOfWork
         foreach (var instance in _instances.Values)
         {
             var s = instance.State;
-            // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last.
-            if (s.Elements.TryGetValue(InstanceState.RootKey, out var root))
+            // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last,
+            // and one whose state this command left as it was keeps the ones its row holds.
+            if (!instance.StateUnchanged && s.Elements.TryGetValue(InstanceState.RootKey, out var root))
             {
                 KeepParties(instance, root);
             }
 
             var parties = instance.Parties;
+            var unchanged = instance is { StateUnchanged: true, ReadState: not null };
             var record = new InstanceRecord(
                 s.Id, s.ProcessId, s.DefinitionId, s.Version, s.BusinessKey, s.Status, instance.OriginalRowVersion + 1,
-                s.StartedAt, s.EndedAt, s.ParentInstanceId, instance.StoredState ?? InstanceStateSerializer.Serialize(s))
+                s.StartedAt, s.EndedAt, s.ParentInstanceId, instance.StoredState ?? (unchanged ? KeptState(instance) : InstanceStateSerializer.Serialize(s)))
             {
                 Branch = parties.Branch,
                 CustomerId = parties.CustomerId,
@@ -320,6 +323,7 @@ internal sealed class UnitOfWork
             Changes.Instances.Add(new InstanceWrite(record, instance.OriginalRowVersion)
             {
                 IndexedColumnsChanged = instance.StoredIndexedColumns is not { } stored || stored != (record.EndedAt, record.Branch, record.CustomerId),
+                StateUnchanged = unchanged,
             });
         }
 
@@ -333,6 +337,20 @@ internal sealed class UnitOfWork
                 _engine.InFlight.Ended(instance.Id); // work still running for it here stops and retries on the ended state
             }
         }
+    }
+
+    /// <summary>The state as it was read, for a command that changed nothing in it (<see cref="LoadedInstance.StateUnchanged"/>).</summary>
+    private static byte[] KeptState(LoadedInstance instance)
+    {
+#if DEBUG
+        // The tests' builds check the command's word: serialized again, the state must be the bytes read (when they are of
+        // this version's format; an older format's bytes are kept as read, which this version reads as it always did).
+        if (instance.ReadState.AsSpan().StartsWith(System.Text.Encoding.UTF8.GetBytes($"{{\"fmt\":{InstanceStateSerializer.Format},")) && !InstanceStateSerializer.Serialize(instance.State).AsSpan().SequenceEqual(instance.ReadState))
+        {
+            throw new InvalidOperationException($"instance {instance.Id}: a command said it left the state unchanged, but the state differs from the one read");
+        }
+#endif
+        return instance.ReadState!;
     }
 
     /// <summary>

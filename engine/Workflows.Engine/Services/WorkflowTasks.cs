@@ -320,7 +320,10 @@ public sealed class WorkflowTasks
 
             execution.Actor = user;
             execution.History(instance, historyKind, task.ElementId, elementKey, detail);
+            // The task's row and its history change, nothing of the instance's state (and no token runs): its commit moves
+            // the row version alone, which still picks one winner among agents, instead of writing the state again.
+            instance.StateUnchanged = true;
             return updated;
-        }, cancellationToken, name: "UpdateTask");
+        }, cancellationToken, runTokens: false, name: "UpdateTask");
     }
 }

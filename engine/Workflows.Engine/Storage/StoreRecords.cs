@@ -390,6 +390,9 @@ internal sealed class ChangeSet
     /// <summary>Open tasks whose queues changed (moved, reassigned to other candidates): their queue entries are written anew.</summary>
     public HashSet<Guid> TasksRequeued => Rare.TasksRequeued;
 
+    /// <summary>Whether the task's queues changed in this command (<see cref="TasksRequeued"/>), read without making the rare lists.</summary>
+    public bool Requeued(Guid taskId) => _rare is not null && _rare.TasksRequeued.Contains(taskId);
+
     /// <summary>Records an open task's new state, replacing an earlier change of the same task in this command.</summary>
     public void UpdateTask(UserTaskRecord task, UserTaskRecord previous)
     {
@@ -499,6 +502,12 @@ internal readonly record struct InstanceWrite(InstanceRecord Record, long Expect
     /// whose index is rewritten whenever an UPDATE names its column (SQLite) need not name them.
     /// </summary>
     public bool IndexedColumnsChanged { get; init; } = true;
+
+    /// <summary>
+    /// Whether the record's state, status and version are the ones the row holds (read with the row the guard holds to,
+    /// and left as they were: a task's claim), so that a store may write the row version alone.
+    /// </summary>
+    public bool StateUnchanged { get; init; }
 }
 
 /// <summary>A commit lost an optimistic-concurrency race; the command is retried from the start.</summary>
