@@ -14,6 +14,7 @@ internal sealed class Incidents(Execution execution)
             return;
         }
 
+        message = StorableText.Diagnostic(message)!;
         var incident = new IncidentRecord(RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, message, Now, null);
         element.IncidentId = incident.Id;
         element.IncidentPhase = phase;

@@ -69,6 +69,14 @@ internal static class StorableText
         }
     }
 
+    /// <summary>
+    /// A text the engine writes to tell what happened (a job's failure message from a worker, an error's message, an
+    /// incident's), with each NUL replaced by U+FFFD: refusing it would leave the failure unrecorded and the job handed
+    /// out again and again; kept, PostgreSQL would refuse the whole command.
+    /// </summary>
+    public static string? Diagnostic(string? text) =>
+        text is not null && text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', '\uFFFD') : text;
+
     private static WorkflowInputException Refused(string field) =>
         new($"{field} holds a NUL character (\\u0000), which no store keeps: remove it");
 }

@@ -292,7 +292,7 @@ internal sealed class UnitOfWork
     // ---------------------------------------------------------------- history and commit
 
     public void History(LoadedInstance instance, HistoryKind kind, string? elementId, long? elementKey, string? detail = null) =>
-        Changes.History.Add(new HistoryRecord(instance.Id, Now, kind.Value, elementId, elementKey, Actor, detail));
+        Changes.History.Add(new HistoryRecord(instance.Id, Now, kind.Value, elementId, elementKey, Actor, StorableText.Diagnostic(detail)));
 
     public async ValueTask CommitAsync()
     {

@@ -308,6 +308,9 @@ public sealed class WorkflowTasks
     private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, HistoryKind historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
+        // The user, and a comment's text, a delegate's name or a queue in the detail, are stored as given.
+        StorableText.Check(user, "user");
+        StorableText.Check(detail, historyKind == HistoryKind.TaskComment ? "comment" : historyKind == HistoryKind.TaskMoved ? "queue" : "delegateTo");
         return _runner.ExecuteAsync(async execution =>
         {
             var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
