@@ -102,9 +102,11 @@ public abstract partial class SqlStoreSuite
         async Task<(byte[] State, long Version)> RowAsync() =>
             await connection.QuerySingleAsync<(byte[], long)>("SELECT state, row_version FROM wf_instances WHERE id = @instance", new { instance });
 
-        // The same state with a space after its opening brace: read as it was, but never written so by the serializer.
+        // The same state with a space after its first comma: read as it was, but never written so by the serializer (and
+        // in the tests' Debug builds, the check that the claim left the state unchanged compares states, not bytes).
         var (written, _) = await RowAsync();
-        byte[] spaced = [.. "{ "u8, .. written.AsSpan(1)];
+        var comma = written.AsSpan().IndexOf((byte)',') + 1;
+        byte[] spaced = [.. written.AsSpan(0, comma), (byte)' ', .. written.AsSpan(comma)];
         await connection.ExecuteAsync("UPDATE wf_instances SET state = @spaced WHERE id = @instance", new { spaced, instance });
         var (_, version) = await RowAsync();
 

@@ -343,9 +343,12 @@ internal sealed class UnitOfWork
     private static byte[] KeptState(LoadedInstance instance)
     {
 #if DEBUG
-        // The tests' builds check the command's word: serialized again, the state must be the bytes read (when they are of
-        // this version's format; an older format's bytes are kept as read, which this version reads as it always did).
-        if (instance.ReadState.AsSpan().StartsWith(System.Text.Encoding.UTF8.GetBytes($"{{\"fmt\":{InstanceStateSerializer.Format},")) && !InstanceStateSerializer.Serialize(instance.State).AsSpan().SequenceEqual(instance.ReadState))
+        // The tests' builds check the command's word: the state it leaves must be the state read. Compared as states (each
+        // serialized by this version), not as bytes: the bytes read may be another format's, or spaced otherwise.
+        var read = InstanceStateSerializer.Deserialize(new InstanceRecord(instance.Id, instance.State.ProcessId, instance.State.DefinitionId,
+            instance.State.Version, instance.State.BusinessKey, instance.State.Status, instance.OriginalRowVersion, instance.State.StartedAt,
+            instance.State.EndedAt, instance.State.ParentInstanceId, instance.ReadState!), instance.Definition);
+        if (!InstanceStateSerializer.Serialize(read).AsSpan().SequenceEqual(InstanceStateSerializer.Serialize(instance.State)))
         {
             throw new InvalidOperationException($"instance {instance.Id}: a command said it left the state unchanged, but the state differs from the one read");
         }
