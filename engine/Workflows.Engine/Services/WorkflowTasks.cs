@@ -240,18 +240,27 @@ public sealed class WorkflowTasks
 
     /// <summary>Hands a task from <paramref name="user"/> (who holds it, or nobody does) to <paramref name="delegateTo"/>.</summary>
     /// <exception cref="WorkflowConflictException">Another user holds the task.</exception>
-    public Task DelegateAsync(Guid taskId, string user, string delegateTo, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, HistoryKind.TaskDelegated, delegateTo, task => task.Assignee is null || task.Assignee == user
+    public Task DelegateAsync(Guid taskId, string user, string delegateTo, CancellationToken cancellationToken = default)
+    {
+        StorableText.Check(delegateTo, "delegateTo");
+        return UpdateAsync(taskId, user, HistoryKind.TaskDelegated, delegateTo, task => task.Assignee is null || task.Assignee == user
             ? task with { Assignee = delegateTo }
             : throw new WorkflowConflictException($"user task {taskId} is claimed by {task.Assignee}, not {user}"), cancellationToken);
+    }
 
     /// <summary>Moves a task to another queue, unassigned.</summary>
-    public Task MoveAsync(Guid taskId, string queue, string user, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, HistoryKind.TaskMoved, queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
+    public Task MoveAsync(Guid taskId, string queue, string user, CancellationToken cancellationToken = default)
+    {
+        StorableText.Check(queue, "queue");
+        return UpdateAsync(taskId, user, HistoryKind.TaskMoved, queue, task => task with { CandidateGroups = [queue], Assignee = null }, cancellationToken);
+    }
 
     /// <summary>Adds a comment to a task's history.</summary>
-    public Task CommentAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default) =>
-        UpdateAsync(taskId, user, HistoryKind.TaskComment, comment, task => task, cancellationToken);
+    public Task CommentAsync(Guid taskId, string user, string comment, CancellationToken cancellationToken = default)
+    {
+        StorableText.Check(comment, "comment");
+        return UpdateAsync(taskId, user, HistoryKind.TaskComment, comment, task => task, cancellationToken);
+    }
 
     /// <summary>Called with each candidate page next-task reads, before it claims from it: tests change a task in between.</summary>
     internal Func<IReadOnlyList<Guid>, Task>? PageRead { get; set; }
@@ -308,9 +317,7 @@ public sealed class WorkflowTasks
     private Task<UserTaskRecord> UpdateAsync(Guid taskId, string user, HistoryKind historyKind, string? detail, Func<UserTaskRecord, UserTaskRecord> change, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
-        // The user, and a comment's text, a delegate's name or a queue in the detail, are stored as given.
-        StorableText.Check(user, "user");
-        StorableText.Check(detail, historyKind == HistoryKind.TaskComment ? "comment" : historyKind == HistoryKind.TaskMoved ? "queue" : "delegateTo");
+        StorableText.Check(user, "user"); // stored as the task's assignee or the history's actor
         return _runner.ExecuteAsync(async execution =>
         {
             var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
