@@ -7,10 +7,11 @@ namespace Workflows.Bench;
 
 // The in-memory engine benchmark (issue 2): three shapes, on this engine and on bpmn-engine (the
 // open-source JavaScript BPMN engine) in the same run, medians of several timed runs.
-//   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5]
+//   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5] [--shapes complaint,…]
+// CPU per instance is the process's over the timed runs (median): rates move with the machine's load, CPU less.
 internal static class InMemoryBenchmark
 {
-    public static async Task RunAsync(int runs)
+    public static async Task RunAsync(int runs, string? only = null)
     {
         var root = Shapes.RepositoryRoot();
         var shapes = new (string File, string ProcessId, int Ours, int Peer)[]
@@ -19,18 +20,29 @@ internal static class InMemoryBenchmark
             ("complaint.bpmn", "complaint", 20_000, 100),
             ("parallel-10.bpmn", "parallel10", 20_000, 100),
         };
+        var chosen = only?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
         Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd}  Runs per figure: {runs} (median), after one warm-up run");
         Console.WriteLine();
-        Console.WriteLine("| shape | this engine (instances/s) | bpmn-engine (instances/s) | ratio | allocated per instance |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| shape | this engine (instances/s) | bpmn-engine (instances/s) | ratio | allocated per instance | CPU per instance |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var (file, processId, ours, peer) in shapes)
         {
+            if (chosen is not null && !chosen.Contains(Path.GetFileNameWithoutExtension(file)))
+            {
+                continue;
+            }
+
             var xml = Shapes.Read(file);
-            var (rate, allocated) = await MeasureAsync(xml, processId, ours, runs);
+            var (rate, allocated, cpu) = await MeasureAsync(xml, processId, ours, runs);
             var peerRate = Peer(root, file, "throughput", peer, runs).GetProperty("instancesPerSecond").GetDouble();
-            Console.WriteLine($"| {file} | {rate:N0} | {peerRate:N1} | {rate / peerRate:N0}x | {allocated:N0} B |");
+            Console.WriteLine($"| {file} | {rate:N0} | {peerRate:N1} | {rate / peerRate:N0}x | {allocated:N0} B | {cpu:N1} µs |");
+        }
+
+        if (chosen is not null && !chosen.Contains("memory"))
+        {
+            return;
         }
 
         var waiting = await WaitingInstanceBytesAsync(Shapes.Read("complaint.bpmn"), 20_000);
@@ -41,15 +53,19 @@ internal static class InMemoryBenchmark
         Console.WriteLine($"| managed heap growth / instance | {waiting:N0} B | {peerWaiting:N0} B | {peerWaiting / waiting:N0}x less |");
     }
 
-    private static async Task<(double InstancesPerSecond, double BytesAllocatedPerInstance)> MeasureAsync(string xml, string processId, int count, int runs)
+    private static async Task<(double InstancesPerSecond, double BytesAllocatedPerInstance, double CpuMicrosecondsPerInstance)> MeasureAsync(string xml, string processId, int count, int runs)
     {
         var engine = new WorkflowEngine(new WorkflowEngineOptions().AddHandler("work", (_, _) => ValueTask.FromResult<IReadOnlyDictionary<string, object?>?>(null)));
         await engine.Deployments.DeployAsync(xml);
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
 
-        async Task<(double, double)> TimedAsync()
+        using var process = Process.GetCurrentProcess();
+
+        async Task<(double, double, double)> TimedAsync()
         {
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
             {
@@ -65,17 +81,19 @@ internal static class InMemoryBenchmark
             }
 
             watch.Stop();
-            return (count / watch.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count);
+            process.Refresh();
+            return (count / watch.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count,
+                (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / count);
         }
 
         await TimedAsync();
-        var results = new List<(double Rate, double Allocated)>();
+        var results = new List<(double Rate, double Allocated, double Cpu)>();
         for (var r = 0; r < runs; r++)
         {
             results.Add(await TimedAsync());
         }
 
-        return (Shapes.Median(results.Select(r => r.Rate)), Shapes.Median(results.Select(r => r.Allocated)));
+        return (Shapes.Median(results.Select(r => r.Rate)), Shapes.Median(results.Select(r => r.Allocated)), Shapes.Median(results.Select(r => r.Cpu)));
     }
 
     // Everything the engine keeps for a waiting instance (state, task row, history so far), over the heap's growth.

@@ -2,7 +2,7 @@ using System.Globalization;
 using Workflows.Bench;
 
 // Benchmarks (not tests): results go to BENCHMARKS.md with the machine, the command and the date.
-//   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5]
+//   dotnet run -c Release --project bench/Workflows.Bench -- inmemory [--runs 5] [--shapes straight-through,complaint,parallel-10,memory (these alone)]
 //   dotnet run -c Release --project bench/Workflows.Bench -- persisted --provider sqlite|postgresql [--connection CS] [--runs 3] [--clients 8] [--only all|throughput|latency|jobs|phases]
 //       [--shapes straight-through,complaint,parallel-10 (the throughput of these alone, without the executor's and storage's; phases: each kind of command's CPU alone)]
 //   dotnet run -c Release --project bench/Workflows.Bench -- servicelevels --provider sqlite|postgresql [--connection CS] [--runs 3]
@@ -24,7 +24,7 @@ var runs = int.Parse(options.GetValueOrDefault("runs", command == "inmemory" ? "
 switch (command)
 {
     case "inmemory":
-        await InMemoryBenchmark.RunAsync(runs);
+        await InMemoryBenchmark.RunAsync(runs, options.GetValueOrDefault("shapes"));
         break;
     case "persisted":
         await PersistedBenchmark.RunAsync(options.GetValueOrDefault("provider", "sqlite"), options.GetValueOrDefault("connection"), runs,
