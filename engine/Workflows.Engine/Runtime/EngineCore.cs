@@ -21,6 +21,9 @@ internal sealed class EngineCore(IWorkflowStore store, WorkflowEngineOptions opt
 
     public DefinitionCache Definitions { get; } = new(store, options.Parser.Feel);
 
+    /// <summary>Where the store hands a command the state its row holds already parsed (the in-memory store); null otherwise.</summary>
+    public InMemoryParsedStates? ParsedStates { get; } = (store as IKeepsParsedStates)?.ParsedStates;
+
     /// <summary>The work running on this node per instance, stopped when the instance ends.</summary>
     public InFlightWork InFlight { get; } = new();
 

@@ -196,7 +196,8 @@ internal sealed class UnitOfWork
 
     private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
     {
-        var loaded = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, record.RowVersion)
+        var state = _engine.ParsedStates?.Take(record) ?? InstanceStateReader.Read(record, definition);
+        var loaded = new LoadedInstance(state, definition, record.RowVersion)
         {
             Parties = (record.Branch, record.CustomerId),
             StoredIndexedColumns = (record.EndedAt, record.Branch, record.CustomerId),
@@ -335,6 +336,23 @@ internal sealed class UnitOfWork
             if (instance.WasActive && instance.State.Status != ProcessInstanceStatus.Active)
             {
                 _engine.InFlight.Ended(instance.Id); // work still running for it here stops and retries on the ended state
+            }
+        }
+
+        if (_engine.ParsedStates is { } parsed)
+        {
+            KeepParsed(parsed);
+        }
+    }
+
+    // The last use of the states: the next command on an instance takes its state as committed (InMemoryParsedStates).
+    private void KeepParsed(InMemoryParsedStates parsed)
+    {
+        foreach (var write in Changes.Instances)
+        {
+            if (_instances.TryGetValue(write.Record.Id, out var instance) && instance.StoredState is null)
+            {
+                parsed.Keep(write.Record.State, instance.State);
             }
         }
     }

@@ -14,8 +14,11 @@ namespace Workflows.Engine.Storage;
 /// part of a change set there; <see cref="CommitAsync"/> checks the <see cref="CommitGuards"/> first, so a
 /// refused commit leaves no trace.
 /// </remarks>
-internal sealed partial class InMemoryWorkflowStore : IWorkflowStore
+internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsParsedStates
 {
+    /// <inheritdoc/>
+    public InMemoryParsedStates ParsedStates { get; } = new();
+
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, DefinitionRecord> _definitions = [];
     private readonly Dictionary<string, List<DefinitionRecord>> _definitionsByProcess = new(StringComparer.Ordinal);
