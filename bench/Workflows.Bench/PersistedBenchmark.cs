@@ -70,7 +70,8 @@ internal static class PersistedBenchmark
     public static string Server(string? connection) =>
         connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
 
-    private static readonly List<(double Allocated, double CpuMicroseconds)> s_costs = [];
+    // The server's CPU per instance is NaN on SQLite (the store runs in the benchmark's own process).
+    private static readonly List<(double Allocated, double CpuMicroseconds, double ServerMicroseconds)> s_costs = [];
 
     private static (string File, string ProcessId, int Count)[]? Selected(string? shapes)
     {
@@ -84,6 +85,12 @@ internal static class PersistedBenchmark
             ? shape
             : throw new ArgumentException($"--shapes: unknown shape '{name}'; use {string.Join(", ", s_shapes.Select(s => s.File[..^5]))}"))];
     }
+
+    // On PostgreSQL, the database server's CPU per instance beside the engine's: its backends' time on a CPU while the
+    // counted instances ran (issue 19: both sides of a command's cost).
+    private static string ServerCost() => s_costs.Count == 0 || double.IsNaN(s_costs[0].ServerMicroseconds)
+        ? ""
+        : $"; server {Shapes.Median(s_costs.Select(c => c.ServerMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.ServerMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})";
 
     private static async Task ThroughputAndStorageAsync(SqlProvider provider, string server, int runs, (string File, string ProcessId, int Count)[]? shapes)
     {
@@ -112,7 +119,7 @@ internal static class PersistedBenchmark
             }
 
             var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
-            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.CpuMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}) |");
+            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.CpuMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}){ServerCost()} |");
         }
 
         if (hot.Count > 0)
@@ -220,13 +227,18 @@ internal static class PersistedBenchmark
         }
 
         latencies.Clear();
+        var server = store.Provider == SqlProvider.PostgreSql ? new ServerCpu(store.ConnectionString) : null;
+        var serverBefore = server is null ? null : await server.ReadAsync();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         PerfControl.Enable(); // under perf, only the counted instances (PerfControl)
         await RunManyAsync(count);
         PerfControl.Disable();
-        s_costs.Add(((GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count));
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count;
+        var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count;
+        var serverCpu = server is null ? double.NaN : ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count;
+        s_costs.Add((allocated, cpu, serverCpu));
         return (count / watch.Elapsed.TotalSeconds, latencies.ToList());
     }
 
