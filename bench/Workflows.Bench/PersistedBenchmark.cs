@@ -102,6 +102,7 @@ internal static class PersistedBenchmark
         {
             var results = new List<(double Rate, List<double> Latencies)>();
             var updates = new List<(string Table, long Updated, long Hot)>();
+            var indexBytes = new List<double>();
             s_costs.Clear();
             for (var r = 0; r < runs; r++)
             {
@@ -110,12 +111,13 @@ internal static class PersistedBenchmark
                 if (provider == SqlProvider.PostgreSql)
                 {
                     updates.AddRange(await HotUpdates.ReadAsync(db.Store.ConnectionString));
+                    indexBytes.Add(await IndexBytes.PerInstanceAsync(db.Store.ConnectionString));
                 }
             }
 
             if (updates.Count > 0)
             {
-                hot.Add($"{file}: {HotUpdates.Describe(updates)}");
+                hot.Add($"{file}: {HotUpdates.Describe(updates)}; index bytes per instance {string.Join(" / ", indexBytes.Select(b => b.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}");
             }
 
             var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
