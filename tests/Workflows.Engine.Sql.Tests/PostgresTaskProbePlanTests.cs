@@ -19,8 +19,8 @@ public sealed class PostgresTaskProbePlanTests : PostgresFixture
         await using (var connection = new Npgsql.NpgsqlConnection(Store.ConnectionString))
         {
             // 5,000 tasks of one branch, 20 of them open and in the front desk's queue, none in the other queues; autovacuum
-            // past (the visibility map set, so an index-only read looks cheapest). On main the probe reads
-            // ix_wf_user_tasks_branch_sla index-only (checked with psql on the same rows).
+            // past (the visibility map set, so an index-only read looks cheapest): the state in which main's probe read a
+            // branch's board index-only.
             await connection.ExecuteAsync("""
                 INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, process_id, candidate_groups, candidate_users, priority, created_at, status, branch, sla_sort, inv_priority)
                 SELECT gen_random_uuid(), gen_random_uuid(), 1, 'register', 'complaint', '["front-desk"]', '[]', 50, 1000000 + g,
