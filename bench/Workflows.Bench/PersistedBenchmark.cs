@@ -70,7 +70,8 @@ internal static class PersistedBenchmark
     public static string Server(string? connection) =>
         connection ?? Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES") ?? "Host=127.0.0.1;Username=workflows;Password=workflows;Database=postgres;SSL Mode=Disable";
 
-    private static readonly List<(double Allocated, double CpuMicroseconds)> s_costs = [];
+    // The server's CPU per instance is NaN on SQLite (the store runs in the benchmark's own process).
+    private static readonly List<(double Allocated, double CpuMicroseconds, double ServerMicroseconds)> s_costs = [];
 
     private static (string File, string ProcessId, int Count)[]? Selected(string? shapes)
     {
@@ -85,6 +86,12 @@ internal static class PersistedBenchmark
             : throw new ArgumentException($"--shapes: unknown shape '{name}'; use {string.Join(", ", s_shapes.Select(s => s.File[..^5]))}"))];
     }
 
+    // On PostgreSQL, the database server's CPU per instance beside the engine's: its backends' time on a CPU while the
+    // counted instances ran (issue 19: both sides of a command's cost).
+    private static string ServerCost() => s_costs.Count == 0 || double.IsNaN(s_costs[0].ServerMicroseconds)
+        ? ""
+        : $"; server {Shapes.Median(s_costs.Select(c => c.ServerMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.ServerMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})";
+
     private static async Task ThroughputAndStorageAsync(SqlProvider provider, string server, int runs, (string File, string ProcessId, int Count)[]? shapes)
     {
         Console.WriteLine();
@@ -95,6 +102,7 @@ internal static class PersistedBenchmark
         {
             var results = new List<(double Rate, List<double> Latencies)>();
             var updates = new List<(string Table, long Updated, long Hot)>();
+            var indexBytes = new List<double>();
             s_costs.Clear();
             for (var r = 0; r < runs; r++)
             {
@@ -103,16 +111,17 @@ internal static class PersistedBenchmark
                 if (provider == SqlProvider.PostgreSql)
                 {
                     updates.AddRange(await HotUpdates.ReadAsync(db.Store.ConnectionString));
+                    indexBytes.Add(await IndexBytes.PerInstanceAsync(db.Store.ConnectionString));
                 }
             }
 
             if (updates.Count > 0)
             {
-                hot.Add($"{file}: {HotUpdates.Describe(updates)}");
+                hot.Add($"{file}: {HotUpdates.Describe(updates)}; index bytes per instance {string.Join(" / ", indexBytes.Select(b => b.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}");
             }
 
             var latencies = results.SelectMany(x => x.Latencies).Order().ToList();
-            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.CpuMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}) |");
+            Console.WriteLine($"| {file} | {Shapes.Median(results.Select(x => x.Rate)):N0} | {Shapes.Percentile(latencies, 0.5):N2} ms | {Shapes.Percentile(latencies, 0.99):N2} ms | {Shapes.Median(s_costs.Select(c => c.Allocated)):N0} B | {Shapes.Median(s_costs.Select(c => c.CpuMicroseconds)):N0} µs ({string.Join(" / ", s_costs.Select(c => c.CpuMicroseconds.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}){ServerCost()} |");
         }
 
         if (hot.Count > 0)
@@ -220,13 +229,18 @@ internal static class PersistedBenchmark
         }
 
         latencies.Clear();
+        var server = store.Provider == SqlProvider.PostgreSql ? new ServerCpu(store.ConnectionString) : null;
+        var serverBefore = server is null ? null : await server.ReadAsync();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         PerfControl.Enable(); // under perf, only the counted instances (PerfControl)
         await RunManyAsync(count);
         PerfControl.Disable();
-        s_costs.Add(((GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count));
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count;
+        var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count;
+        var serverCpu = server is null ? double.NaN : ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count;
+        s_costs.Add((allocated, cpu, serverCpu));
         return (count / watch.Elapsed.TotalSeconds, latencies.ToList());
     }
 
@@ -240,6 +254,9 @@ internal static class PersistedBenchmark
         using var stop = new CancellationTokenSource();
         var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => engine.Worker.RunAsync(stop.Token))).ToList();
         var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
+        var server = db.Store.Provider == SqlProvider.PostgreSql ? new ServerCpu(db.Store.ConnectionString) : null;
+        var serverBefore = server is null ? null : await server.ReadAsync();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         var next = 0;
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
@@ -256,6 +273,11 @@ internal static class PersistedBenchmark
         }
 
         var rate = count / watch.Elapsed.TotalSeconds;
+        // Each run's costs (no warm-up: the JIT's share is in them, the same for both builds of a pair), the engine's CPU
+        // with the workers' polls and the count's, and the server's (issue 19: round 14's executor pair, 0.88×).
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count;
+        var serverCpu = server is null ? "" : $", server {ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count:N0} µs";
+        Console.WriteLine($"executor run: {rate:N0} instances/s, engine CPU {cpu:N0} µs per instance{serverCpu}");
         await stop.CancelAsync();
         await Task.WhenAll(workers);
         return rate;

@@ -152,3 +152,19 @@ internal static class HotUpdates
             .OrderByDescending(t => t.Updated)
             .Select(t => $"{t.Table} {t.Hot:N0} of {t.Updated:N0} HOT ({(double)t.Hot / t.Updated:P0})"));
 }
+
+/// <summary>
+/// The bytes of every index of the benchmark's database per instance it holds, after a run (warm-up included): what the
+/// index entries the commands wrote take, the same from run to run of one build whatever the load (issue 19).
+/// </summary>
+internal static class IndexBytes
+{
+    public static async Task<double> PerInstanceAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        var (bytes, instances) = await connection.QuerySingleAsync<(long, long)>("""
+            SELECT (SELECT COALESCE(SUM(pg_relation_size(indexrelid)), 0) FROM pg_stat_user_indexes)::bigint, (SELECT COUNT(*) FROM wf_instances)
+            """);
+        return instances == 0 ? 0 : bytes / (double)instances;
+    }
+}

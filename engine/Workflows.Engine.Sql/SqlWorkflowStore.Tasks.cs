@@ -276,7 +276,7 @@ internal sealed partial class SqlWorkflowStore
             walk.Add(_dialect.After(keys, columns.Select(c => "@after_" + c).Append("@after_id").ToList()));
         }
 
-        walk.Add($"EXISTS (SELECT 1 FROM wf_user_tasks t WHERE t.id = q.task_id AND {string.Join(" AND ", filters)}{_dialect.ProbeFence})");
+        walk.Add(_dialect.TaskProbe(string.Join(" AND ", filters)));
         var claimedValues = query.Unassigned switch
         {
             true => new[] { 0 },

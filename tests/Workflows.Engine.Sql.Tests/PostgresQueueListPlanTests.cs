@@ -71,7 +71,7 @@ public sealed class PostgresQueueListPlanTests : PostgresFixture
         foreach (var (name, query, index, walks) in queries)
         {
             var plans = new List<(string Kind, JsonElement Plan)>();
-            store.InspectTaskList = async (_, sql, parameters) => plans.AddRange(await ExplainAsync(sql, parameters));
+            store.InspectTaskList = async (_, sql, parameters) => plans.AddRange(await ExplainAsync(Store.ConnectionString, sql, parameters));
 
             var page = await store.QueryTasksAsync(query, null, 50, default);
 
@@ -91,8 +91,9 @@ public sealed class PostgresQueueListPlanTests : PostgresFixture
                     Assert.That(queueScans.Select(n => (n.Type, n.Index, n.Parent)), Has.All.Matches<(string Type, string? Index, string? Parent)>(
                         s => s.Type is "Index Scan" or "Index Only Scan" && s.Index == index && s.Parent == "Limit"), $"{name}, {kind}: each walk reads {index} in order and stops at the page: {text}");
                     Assert.That(taskScans, Is.Not.Empty, $"{name}, {kind}: the tasks are probed: {text}");
-                    Assert.That(taskScans.Select(n => (n.Type, n.Index, n.Relationship)), Has.All.EqualTo(("Index Scan", (string?)"wf_user_tasks_pkey", (string?)"SubPlan")),
+                    Assert.That(taskScans.Select(n => (n.Type, n.Index)), Has.All.EqualTo(("Index Scan", (string?)"wf_user_tasks_pkey")),
                         $"{name}, {kind}: each task is probed by its key, once per queue entry walked: {text}");
+                    Assert.That(taskScans.Select(n => n.Relationship), Has.All.AnyOf("SubPlan", "Subquery"), $"{name}, {kind}: in the probe: {text}");
                 }
             }
         }
@@ -101,9 +102,9 @@ public sealed class PostgresQueueListPlanTests : PostgresFixture
     // The plan for these values (what an unprepared statement gets), and the generic plan a prepared statement may switch
     // to after five runs, made for any values: LIMIT $n is then taken to keep a tenth of the rows, the case where a hash
     // join and a sort look cheaper than a walk. On a connection of its own, so the setting goes with it.
-    private async Task<List<(string Kind, JsonElement Plan)>> ExplainAsync(string sql, DynamicParameters parameters)
+    internal static async Task<List<(string Kind, JsonElement Plan)>> ExplainAsync(string connectionString, string sql, DynamicParameters parameters)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(Store.ConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var plans = new List<(string, JsonElement)>();
         var custom = sql.Replace("@limit", "CAST(@limit AS bigint)", StringComparison.Ordinal).Replace("@total", "CAST(@total AS bigint)", StringComparison.Ordinal);
@@ -122,7 +123,7 @@ public sealed class PostgresQueueListPlanTests : PostgresFixture
 
     private static JsonElement Plan(string? json) => JsonDocument.Parse(json!).RootElement[0].GetProperty("Plan").Clone();
 
-    private static IEnumerable<(string Type, string? Relation, string? Index, string? Relationship, string? Parent)> Nodes(JsonElement node, string? parent)
+    internal static IEnumerable<(string Type, string? Relation, string? Index, string? Relationship, string? Parent)> Nodes(JsonElement node, string? parent)
     {
         var type = node.GetProperty("Node Type").GetString()!;
         yield return (type, Text(node, "Relation Name"), Text(node, "Index Name"), Text(node, "Parent Relationship"), parent);
