@@ -25,6 +25,9 @@ internal sealed class PendingCommit(ChangeSet changes, CancellationToken ct)
 /// last one was flushing, so a lone command commits at once and a crowd shares each flush.
 /// </summary>
 /// <remarks>
+/// On SQLite the group being written also takes, before its commit, the change sets that arrived while it was being
+/// written (<see cref="TakeArrived"/>): they were coming anyway, and share its flush instead of waiting for it and then
+/// paying one of their own; nobody waits for a command still running, so a lone command is written at once as before.
 /// First in, first written: a command queued after another is written after it (in a later group, or later in the
 /// same one), which keeps the order of commands on one instance. At most <c>maxFlushers</c> groups are written at once
 /// (one on SQLite, which has one writer).
@@ -57,6 +60,37 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
         }
 
         return pending.Done;
+    }
+
+    /// <summary>How many change sets wait for a flusher, for tests that hold a group until others have reached the queue.</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="group"/>, a group being written, the change sets that have arrived since it was taken, first
+    /// in first and up to the group's limit: they are written in its transaction and share its flush.
+    /// </summary>
+    /// <returns>Whether any was added.</returns>
+    public bool TakeArrived(List<PendingCommit> group)
+    {
+        lock (_gate)
+        {
+            var before = group.Count;
+            while (group.Count < maxGroup && _waiting.TryDequeue(out var next))
+            {
+                group.Add(next);
+            }
+
+            return group.Count > before;
+        }
     }
 
     private async Task FlushWhileWaitingAsync()

@@ -16,6 +16,9 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>The most change sets one transaction has written, for tests that prove commands share a group.</summary>
     internal int LargestGroup { get; private set; }
 
+    /// <summary>How many change sets wait in the commit queue for a flusher, for tests that hold a group until others have arrived.</summary>
+    internal int CommitsWaiting => _group?.Waiting ?? 0;
+
     /// <summary>How many savepoints groups have taken before a change set (SQLite), for tests that prove which take one.</summary>
     internal int SavepointsTaken { get; private set; }
 
@@ -109,7 +112,22 @@ internal sealed partial class SqlWorkflowStore
         var remaining = group;
         while (remaining.Count > 0)
         {
-            var outcomes = await WritingAsync(() => WriteGroupAsync(remaining), CancellationToken.None).ConfigureAwait(false);
+            Exception?[] outcomes;
+            try
+            {
+                outcomes = await WritingAsync(() => WriteGroupAsync(remaining), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // A change set that joined a rewrite (TakeArrived) is in no list the queue knows: it is told here.
+                foreach (var pending in remaining)
+                {
+                    pending.Failed(e);
+                }
+
+                throw;
+            }
+
             List<PendingCommit>? retry = null;
             for (var i = 0; i < remaining.Count; i++)
             {
@@ -153,7 +171,7 @@ internal sealed partial class SqlWorkflowStore
         var outcomes = new Exception?[group.Count];
         await using var transaction = await BeginCommitAsync(connection, session, CancellationToken.None).ConfigureAwait(false);
         await using var batch = PostgresCommitBatch.For(connection, transaction);
-        var sqliteGroup = _dialect.Provider == SqlProvider.Sqlite && group.Count > 1;
+        var sqlite = _dialect.Provider == SqlProvider.Sqlite;
         var w = new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, CancellationToken.None);
         var written = 0;
         for (var i = 0; i < group.Count; i++)
@@ -172,7 +190,7 @@ internal sealed partial class SqlWorkflowStore
             // only by accident (a bug, a constraint), and is then left out as elsewhere: the group is written again without it.
             // Nor does the first change set written need one: nothing is written before it that a rollback to it would keep,
             // so when it fails the transaction is dropped and the others are written again without it, as elsewhere.
-            var savepoints = sqliteGroup && written > 0 && !pending.Changes.OnlyAdds;
+            var savepoints = sqlite && written > 0 && !pending.Changes.OnlyAdds;
             if (savepoints)
             {
                 await w.SavepointAsync("SAVEPOINT wf_command").ConfigureAwait(false);
@@ -196,6 +214,13 @@ internal sealed partial class SqlWorkflowStore
                 {
                     return WithoutOthers(outcomes, i);
                 }
+            }
+
+            // SQLite's one writer: what reached the queue while this group was written joins it rather than wait for its
+            // flush and then pay a transaction and a flush of its own (CommitQueue).
+            if (sqlite && i == group.Count - 1 && _group is { } queue && queue.TakeArrived(group))
+            {
+                Array.Resize(ref outcomes, group.Count);
             }
         }
 
