@@ -152,9 +152,6 @@ internal sealed class SqliteDialect : SqlDialect
     // synchronous mode the connection is in now (a lease's write relaxes it until the next open sets it back).
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, System.Runtime.CompilerServices.StrongBox<SqliteSynchronous>> s_configured = [];
 
-    /// <summary>Each connection's page cache, as <c>PRAGMA cache_size</c> gives it (negative: KiB): 8 MiB.</summary>
-    private const int CacheSizeKib = -8192;
-
     public override async Task OnOpenedAsync(DbConnection connection)
     {
         var handle = ((SqliteConnection)connection).Handle!;
@@ -173,14 +170,8 @@ internal sealed class SqliteDialect : SqlDialect
         // roll back in a sub-journal that spills past 64 KiB to a temporary file (created, written, closed and deleted
         // per group: 2,159 files in one complaint benchmark run, issue 19 round 13); in memory it is a copy and no
         // system call. Nothing the store runs sorts or builds a temporary table large enough to need the disk instead.
-        // cache_size: 8 MiB of pages per connection (SQLite's default is 2). A commit's CPU grows with the pages its
-        // connection caches: at 64 MiB the page cache's truncation at each commit's end (pcache1TruncateUnsafe, from
-        // pager_end_transaction) was the largest single function of the command costs' profile, 4.6 % of the process's CPU.
-        // And a connection's cache is dropped anyway whenever another connection of the pool commits first; a page missed is
-        // read back from the system's file cache. Issue 19 round 15: one connection, a small insert and update per
-        // transaction on a 60 MB file, CPU per transaction 55 µs at 2 MiB, 57 at 8, 63 at 16, 82 at 64 (Python's sqlite3).
         var busy = ((SqliteConnection)connection).DefaultTimeout * 1000L;
-        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {Pragma(Synchronous)}; PRAGMA cache_size = {CacheSizeKib}; PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;").ConfigureAwait(false);
+        await connection.ExecuteAsync($"PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {Pragma(Synchronous)}; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;").ConfigureAwait(false);
         s_configured.AddOrUpdate(handle, new System.Runtime.CompilerServices.StrongBox<SqliteSynchronous>(Synchronous));
     }
 

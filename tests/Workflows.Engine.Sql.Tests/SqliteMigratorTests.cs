@@ -48,15 +48,4 @@ public sealed class SqliteMigratorTests
             Assert.That(commands, Is.EqualTo(Memory), "a command's savepoints stay in memory, the migration's setting left on no pooled connection");
         }
     }
-
-    [Test]
-    public async Task A_commands_connection_keeps_a_page_cache_of_8_mib_since_a_commits_cost_grows_with_it()
-    {
-        var store = new SqlStoreOptions { Provider = SqlProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(_directory!, "cached.db")}" };
-        await SqlWorkflowEngine.MigrateAsync(store);
-
-        await using var command = await new SqlWorkflowStore(SqlDialect.For(store.Provider), store.ConnectionString).OpenAsync(default);
-
-        Assert.That(await command.ExecuteScalarAsync<long>("PRAGMA cache_size"), Is.EqualTo(-8192), "8 MiB (negative: KiB): a commit's cost grows with the pages cached");
-    }
 }
