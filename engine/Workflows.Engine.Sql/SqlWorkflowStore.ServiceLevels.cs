@@ -40,6 +40,7 @@ internal sealed partial class SqlWorkflowStore
 
     public async ValueTask<IReadOnlyList<SlaClockRecord>> GetClocksOfInstancesAsync(IReadOnlyCollection<Guid> instanceIds, bool openOnly, CancellationToken ct)
     {
+        Interlocked.Increment(ref _clockReads);
         if (instanceIds.Count == 1)
         {
             return await ListAsync<SlaClockRow, SlaClockRecord>(openOnly ? OpenClocksOfInstanceSql : ClocksOfInstanceSql,

@@ -22,6 +22,11 @@ internal sealed partial class SqlWorkflowStore
     private const string OpenClocksOfTaskSql =
         "SELECT * FROM wf_sla_clocks WHERE instance_id = (SELECT instance_id FROM wf_user_tasks WHERE id = @id) AND ended_at IS NULL ORDER BY started_at, id";
 
+    /// <summary>How many reads of clocks ran (with a task, or of instances), for tests that prove which commands make none.</summary>
+    internal int ClockReads => Volatile.Read(ref _clockReads);
+
+    private int _clockReads;
+
     public async ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
     {
         var parameters = new { id = taskId };
@@ -32,6 +37,7 @@ internal sealed partial class SqlWorkflowStore
                 : null;
         }
 
+        Interlocked.Increment(ref _clockReads);
         return await ReadTogetherAsync([TaskWithInstanceSql, OpenClocksOfTaskSql], parameters, async read =>
         {
             var rows = await read.NextAsync<UserTaskWithInstanceRow>().ConfigureAwait(false);

@@ -24,11 +24,14 @@ public sealed class PostgresCommandReadTests : PostgresFixture
     {
         var engine = new WorkflowEngine(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString, GroupCommit = groupCommit }), new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         await engine.Deployments.DeployAsync(s_twoTasks);
-        // The engine reads clocks with an instance once it has loaded one that keeps clocks: the first claim reads them alone.
+        // The engine reads clocks with an instance once it has loaded one that keeps clocks (a claim reads none): the first
+        // completion reads them alone.
         var first = await engine.Runtime.StartAsync(new StartInstance("two-tasks"));
+        var firstTask = (await engine.Tasks.GetOpenAsync(first)).Single().Id;
+        await engine.Tasks.ClaimAsync(firstTask, "ann");
         var before = NpgsqlCommands.Count;
-        await engine.Tasks.ClaimAsync((await engine.Tasks.GetOpenAsync(first)).Single().Id, "ann");
-        var firstClaim = NpgsqlCommands.Count - before;
+        await engine.Tasks.CompleteAsync(firstTask, actor: "ann");
+        var firstCompletion = NpgsqlCommands.Count - before;
         var instance = await engine.Runtime.StartAsync(new StartInstance("two-tasks"));
         var register = (await engine.Tasks.GetOpenAsync(instance)).Single();
 
@@ -44,8 +47,8 @@ public sealed class PostgresCommandReadTests : PostgresFixture
         var clocks = await engine.ServiceLevels.GetClocksAsync(instance);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(firstClaim, Is.GreaterThan(claim), "the first claim reads the clocks on their own (and what a first command reads once)");
-            Assert.That(claim, Is.EqualTo(2), "the claim: one read (task, instance, clocks), one write (the commit's batch)");
+            Assert.That(firstCompletion, Is.GreaterThan(completion), "the first completion reads the clocks on their own");
+            Assert.That(claim, Is.EqualTo(2), "the claim: one read (task and instance; no clock), one write (the commit's batch)");
             Assert.That(completion, Is.EqualTo(2), "the completion: one read, one write");
             Assert.That(open.Select(t => t.ElementId), Is.EqualTo(new[] { "resolve" }));
             Assert.That(clocks.Where(c => c.EndedAt is null).Select(c => c.ElementId), Is.EqualTo(new[] { "resolve" }), "the register task's clock was read with it, and ended");

@@ -150,6 +150,46 @@ public abstract partial class SqlStoreSuite
         }
     }
 
+    [Test]
+    public async Task A_claim_unclaim_or_comment_reads_none_of_its_instance_s_clocks_and_keeps_the_task_s_mark()
+    {
+        var store = NewSqlStore();
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        await engine.Deployments.DeployAsync(Process("timed", $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("handle", """<bpmn:extensionElements><wf:userTask candidateGroups="timed-queue"/><wf:sla target="PT1H"/></bpmn:extensionElements>""")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handle", "end")}
+            """));
+        var instance = await engine.Runtime.StartAsync(new StartInstance("timed"));
+        var taskId = (await engine.Tasks.GetOpenAsync(instance)).Single().Id;
+        var marked = (await store.GetUserTaskAsync(taskId, default))!.Mark;
+        var clocksBefore = await store.GetClocksOfInstancesAsync([instance], openOnly: true, default);
+
+        var reads = store.ClockReads;
+        var claimed = await engine.Tasks.ClaimNextAsync("timed-agent", ["timed-queue"]);
+        await engine.Tasks.CommentAsync(taskId, "timed-agent", "looking into it");
+        await engine.Tasks.UnclaimAsync(taskId, "timed-agent");
+        await engine.Tasks.ClaimAsync(taskId, "timed-agent");
+        var readByTaskUpdates = store.ClockReads - reads;
+        var kept = (await store.GetUserTaskAsync(taskId, default))!.Mark;
+
+        reads = store.ClockReads;
+        await engine.Tasks.CompleteAsync(taskId, null, "timed-agent");
+        var readByCompletion = store.ClockReads - reads;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(clocksBefore, Is.Not.Empty, "the instance keeps a clock");
+            Assert.That(marked.DueAt, Is.Not.Null, "which marks its task");
+            Assert.That(claimed?.Id, Is.EqualTo(taskId));
+            Assert.That(readByTaskUpdates, Is.Zero, "a claim, a comment and an unclaim change the task's row alone: no clock is read for them");
+            Assert.That(kept, Is.EqualTo(marked), "the task's mark is the one its row held");
+            Assert.That(readByCompletion, Is.EqualTo(1), "the completion, which runs the tokens, reads the clocks it stops");
+            Assert.That(await store.GetClocksOfInstancesAsync([instance], openOnly: true, default), Is.Empty, "and stops them");
+        }
+    }
+
     // An engine on the store with process id deployed: its instances wait at one user task of the queues given.
     private static async Task<WorkflowEngine> EngineWithOneTaskAsync(SqlWorkflowStore store, string id, string candidateGroups)
     {

@@ -73,10 +73,11 @@ internal sealed class UnitOfWork
     /// The instance of <paramref name="instanceId"/> from its row as read (with a task's, in one statement, or alone), as
     /// <see cref="LoadAsync"/> loads it; its open clocks, read after it (null when the store left them unread), go to the
     /// modules that asked for them, and the others read their rows now. An instance this command loaded already is kept:
-    /// the row read with it is later, and decides nothing.
+    /// the row read with it is later, and decides nothing. With <paramref name="clocksUnused"/> (a command that runs no token
+    /// and changes no clock) no module reads them: those that would are handed none.
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">The row was not there.</exception>
-    public async ValueTask<LoadedInstance> AdoptReadAsync(Guid instanceId, InstanceRecord? record, IReadOnlyList<ServiceLevels.SlaClockRecord>? openClocks)
+    public async ValueTask<LoadedInstance> AdoptReadAsync(Guid instanceId, InstanceRecord? record, IReadOnlyList<ServiceLevels.SlaClockRecord>? openClocks, bool clocksUnused = false)
     {
         if (_instances.TryGetValue(instanceId, out var loaded))
         {
@@ -91,9 +92,9 @@ internal sealed class UnitOfWork
         var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
         foreach (var module in _engine.Modules)
         {
-            if (openClocks is not null && module.ReadsOpenClocks)
+            if (clocksUnused || (openClocks is not null && module.ReadsOpenClocks))
             {
-                await module.OnLoadedAsync(adopted, openClocks, _ct).ConfigureAwait(false);
+                await module.OnLoadedAsync(adopted, clocksUnused ? [] : openClocks!, _ct).ConfigureAwait(false);
             }
             else
             {

@@ -150,13 +150,19 @@ internal sealed class CommandRunner
     /// Refuses the task by throwing (a caller's authorization and input checks), on the first row read of it: before its
     /// instance is loaded, and before the task is found closed or unreadable.
     /// </param>
-    public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct, Action<UserTaskRecord>? accept = null)
+    /// <param name="clocks">
+    /// False for a command that changes the task's row alone and runs no token (a claim, an unclaim, a delegation, a move,
+    /// a comment): its instance's open clocks are not read (a statement fewer on SQLite, one fewer in the round trip on a
+    /// server), and the modules that read them are handed none. Nothing such a command does looks at them: it creates no
+    /// task to mark and changes no clock, and the task's mark it writes back is the one its row holds.
+    /// </param>
+    public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct, Action<UserTaskRecord>? accept = null, bool clocks = true)
     {
-        var read = await Store.GetTaskWithInstanceAsync(taskId, execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false)
+        var read = await Store.GetTaskWithInstanceAsync(taskId, clocks && execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
         var task = read.Task;
         accept?.Invoke(task);
-        var instance = await execution.Unit.AdoptReadAsync(task.InstanceId, read.Instance, read.OpenClocks).ConfigureAwait(false);
+        var instance = await execution.Unit.AdoptReadAsync(task.InstanceId, read.Instance, read.OpenClocks, clocksUnused: !clocks).ConfigureAwait(false);
         if (task.Status != Storage.TaskStatus.Open)
         {
             throw new WorkflowConflictException($"user task {taskId} ('{task.ElementId}') is already {task.Status.ToString().ToLowerInvariant()}");

@@ -320,7 +320,7 @@ public sealed class WorkflowTasks
         StorableText.Check(user, "user"); // stored as the task's assignee or the history's actor
         return _runner.ExecuteAsync(async execution =>
         {
-            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken).ConfigureAwait(false);
+            var (instance, task) = await _runner.LoadOpenTaskAsync(execution, taskId, cancellationToken, clocks: false).ConfigureAwait(false);
             long? elementKey = task.ElementKey == 0 ? null : CommandRunner.TaskOwner(instance, task).Key;
             var updated = change(task);
             if (!ReferenceEquals(updated, task))
