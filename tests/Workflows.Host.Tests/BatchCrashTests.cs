@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -15,6 +16,9 @@ public sealed class BatchCrashTests(Backend backend)
 {
     private const int Instances = 500;
     private const string Journey = "crash-batch";
+
+    // How long the batch may do no item before it counts as stuck: far above a chunk's time on a loaded machine.
+    private static readonly TimeSpan s_stall = TimeSpan.FromMinutes(2);
     private static readonly Dictionary<string, string> s_smallChunksShortLeases = new()
     {
         ["Workflows__Engine__Worker__BatchChunkSize"] = "10",
@@ -55,8 +59,7 @@ public sealed class BatchCrashTests(Backend backend)
             batchId = batch.GetProperty("id").GetString()!;
             Assert.That(batch.GetProperty("total").GetInt32(), Is.EqualTo(Instances));
 
-            var halfway = await Api.EventuallyAsync(async () => await olga.GetJsonAsync($"api/batches/{batchId}") is var b && b.GetProperty("done").GetInt32() >= Instances / 2 ? b : default,
-                "the batch got halfway", seconds: 180);
+            var halfway = await WhileProgressingAsync(olga, batchId, b => b.GetProperty("done").GetInt32() >= Instances / 2, "the batch got halfway");
             doneAtKill = halfway.GetProperty("done").GetInt32();
             await first.KillAsync(); // mid-batch: leases stay taken, nothing shuts down
         }
@@ -68,7 +71,7 @@ public sealed class BatchCrashTests(Backend backend)
         {
             using var ann = await second.SignInAsync("ann"); // once it listens
             using var olga = Operator(second);
-            finished = await olga.CompletedBatchAsync(batchId, seconds: 180);
+            finished = await WhileProgressingAsync(olga, batchId, b => b.GetProperty("state").GetString() == "completed", "the restarted host completed the batch");
             await second.KillAsync();
         }
 
@@ -81,6 +84,41 @@ public sealed class BatchCrashTests(Backend backend)
                 "each instance was cancelled once");
             Assert.That(await _store.CountAsync($"SELECT COUNT(*) FROM wf_history WHERE kind = 'batch-operation' AND instance_id IN {BatchInstances}"), Is.EqualTo(Instances),
                 "each instance's batch operation is in its history once");
+        }
+    }
+
+    /// <summary>
+    /// The batch once <paramref name="reached"/> holds, waited for as long as it makes progress: a loaded machine (load 40
+    /// and more) runs it slowly, and a wall clock failed it once though it was moving; a batch that does no item for
+    /// <see cref="s_stall"/> is stuck, and fails (a killed host's leases run out in 3 s, a chunk is 10 items).
+    /// </summary>
+    private static async Task<JsonElement> WhileProgressingAsync(HttpClient olga, string batchId, Func<JsonElement, bool> reached, string what)
+    {
+        var done = -1;
+        var sinceProgress = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var batch = await olga.GetJsonAsync($"api/batches/{batchId}");
+                if (reached(batch))
+                {
+                    return batch;
+                }
+
+                if (batch.GetProperty("done").GetInt32() is var now && now > done)
+                {
+                    done = now;
+                    sinceProgress.Restart();
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // A host too loaded to answer within the client's time-out: no progress seen, the stall clock runs on.
+            }
+
+            Assert.That(sinceProgress.Elapsed, Is.LessThan(s_stall), $"{what}: the batch did no item for {s_stall.TotalSeconds:N0} s, at {done} of {Instances} done");
+            await Task.Delay(200);
         }
     }
 
