@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -16,9 +15,6 @@ public sealed class BatchCrashTests(Backend backend)
 {
     private const int Instances = 500;
     private const string Journey = "crash-batch";
-
-    // How long the batch may do no item before it counts as stuck: far above a chunk's time on a loaded machine.
-    private static readonly TimeSpan s_stall = TimeSpan.FromMinutes(2);
     private static readonly Dictionary<string, string> s_smallChunksShortLeases = new()
     {
         ["Workflows__Engine__Worker__BatchChunkSize"] = "10",
@@ -87,40 +83,10 @@ public sealed class BatchCrashTests(Backend backend)
         }
     }
 
-    /// <summary>
-    /// The batch once <paramref name="reached"/> holds, waited for as long as it makes progress: a loaded machine (load 40
-    /// and more) runs it slowly, and a wall clock failed it once though it was moving; a batch that does no item for
-    /// <see cref="s_stall"/> is stuck, and fails (a killed host's leases run out in 3 s, a chunk is 10 items).
-    /// </summary>
-    private static async Task<JsonElement> WhileProgressingAsync(HttpClient olga, string batchId, Func<JsonElement, bool> reached, string what)
-    {
-        var done = -1;
-        var sinceProgress = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                var batch = await olga.GetJsonAsync($"api/batches/{batchId}");
-                if (reached(batch))
-                {
-                    return batch;
-                }
-
-                if (batch.GetProperty("done").GetInt32() is var now && now > done)
-                {
-                    done = now;
-                    sinceProgress.Restart();
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // A host too loaded to answer within the client's time-out: no progress seen, the stall clock runs on.
-            }
-
-            Assert.That(sinceProgress.Elapsed, Is.LessThan(s_stall), $"{what}: the batch did no item for {s_stall.TotalSeconds:N0} s, at {done} of {Instances} done");
-            await Task.Delay(200);
-        }
-    }
+    // The batch once reached holds, waited for as long as it does items (ProgressWait: a killed host's leases run out in 3 s,
+    // a chunk is 10 items, so two minutes without one is a stuck batch).
+    private static Task<JsonElement> WhileProgressingAsync(HttpClient olga, string batchId, Func<JsonElement, bool> reached, string what) =>
+        ProgressWait.UntilAsync(() => olga.GetJsonAsync($"api/batches/{batchId}"), reached, b => b.GetProperty("done").GetInt32(), what);
 
     private static async Task StartManyAsync(HttpClient ann) =>
         await Parallel.ForEachAsync(Enumerable.Range(0, Instances), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, ct) =>
