@@ -74,4 +74,42 @@ public abstract partial class StoreSuite
 
         await h.Engine.Runtime.CancelAsync(instance.Id);
     }
+
+    [Test]
+    public async Task A_feel_nul_escape_in_a_script_or_an_output_mapping_is_an_incident_naming_the_variable_and_nothing_of_the_step_is_kept()
+    {
+        // A FEEL "\u0000" escape makes a text with a NUL: PostgreSQL refused the whole command (answered 400 blaming the
+        // request), SQLite kept it. Now the step fails on every store alike, naming what gave it, as another failure does.
+        var h = await HarnessAsync();
+        var id = Unique("nulfeel");
+        await h.DeployAsync(Process(id, $$"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:scriptTask id="cut"><bpmn:extensionElements><zeebe:script expression="=if kind = &quot;script&quot; then &quot;a\u0000b&quot; else &quot;ok&quot;" resultVariable="half"/></bpmn:extensionElements></bpmn:scriptTask>
+            <bpmn:userTask id="check"><bpmn:extensionElements><zeebe:ioMapping><zeebe:output source="={lines: [&quot;fine&quot;, &quot;x\u0000&quot;]}" target="note"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:endEvent id="end"/>
+            {{Chain("start", "cut", "check", "end")}}
+            """));
+
+        var scripted = await h.StartAsync(id, Vars(("kind", "script")));
+        var mapped = await h.StartAsync(id, Vars(("kind", "mapping")));
+        var task = (await mapped.UserTasksAsync()).Single();
+        await h.Engine.Tasks.CompleteAsync(task.Id, null, "ann");
+
+        var scriptIncident = (await scripted.IncidentsAsync()).Single();
+        var mappingIncident = (await mapped.IncidentsAsync()).Single();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(scriptIncident.ElementId, Is.EqualTo("cut"));
+            Assert.That(scriptIncident.Message, Does.Contain("the script 'half' of").And.Contain("NUL character"));
+            Assert.That(await scripted.ActiveElementsAsync(), Is.EqualTo(new[] { "cut" }), "the script's step is where it failed");
+            Assert.That(await scripted.VariableAsync("half"), Is.Null, "nothing of the step was kept");
+            Assert.That(mappingIncident.ElementId, Is.EqualTo("check"));
+            Assert.That(mappingIncident.Message, Does.Contain("an output mapping 'note' of").And.Contain("NUL character (U+0000) at lines[1]"));
+            Assert.That(await mapped.VariableAsync("note"), Is.Null, "nothing of the step was kept");
+            Assert.That((await h.Engine.Queries.GetInstanceAsync(mapped.Id)).Status, Is.EqualTo(Workflows.Engine.Runtime.ProcessInstanceStatus.Active));
+        }
+
+        await h.Engine.Runtime.CancelAsync(scripted.Id);
+        await h.Engine.Runtime.CancelAsync(mapped.Id);
+    }
 }

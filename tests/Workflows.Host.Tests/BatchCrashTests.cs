@@ -55,8 +55,7 @@ public sealed class BatchCrashTests(Backend backend)
             batchId = batch.GetProperty("id").GetString()!;
             Assert.That(batch.GetProperty("total").GetInt32(), Is.EqualTo(Instances));
 
-            var halfway = await Api.EventuallyAsync(async () => await olga.GetJsonAsync($"api/batches/{batchId}") is var b && b.GetProperty("done").GetInt32() >= Instances / 2 ? b : default,
-                "the batch got halfway", seconds: 180);
+            var halfway = await WhileProgressingAsync(olga, batchId, b => b.GetProperty("done").GetInt32() >= Instances / 2, "the batch got halfway");
             doneAtKill = halfway.GetProperty("done").GetInt32();
             await first.KillAsync(); // mid-batch: leases stay taken, nothing shuts down
         }
@@ -68,7 +67,7 @@ public sealed class BatchCrashTests(Backend backend)
         {
             using var ann = await second.SignInAsync("ann"); // once it listens
             using var olga = Operator(second);
-            finished = await olga.CompletedBatchAsync(batchId, seconds: 180);
+            finished = await WhileProgressingAsync(olga, batchId, b => b.GetProperty("state").GetString() == "completed", "the restarted host completed the batch");
             await second.KillAsync();
         }
 
@@ -83,6 +82,11 @@ public sealed class BatchCrashTests(Backend backend)
                 "each instance's batch operation is in its history once");
         }
     }
+
+    // The batch once reached holds, waited for as long as it does items (ProgressWait: a killed host's leases run out in 3 s,
+    // a chunk is 10 items, so two minutes without one is a stuck batch).
+    private static Task<JsonElement> WhileProgressingAsync(HttpClient olga, string batchId, Func<JsonElement, bool> reached, string what) =>
+        ProgressWait.UntilAsync(() => olga.GetJsonAsync($"api/batches/{batchId}"), reached, b => b.GetProperty("done").GetInt32(), what);
 
     private static async Task StartManyAsync(HttpClient ann) =>
         await Parallel.ForEachAsync(Enumerable.Range(0, Instances), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, ct) =>

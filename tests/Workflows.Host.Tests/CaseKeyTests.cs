@@ -75,7 +75,7 @@ public sealed class CaseKeyTests
 
         // A NUL is refused by the check every stored text of a body passes, before the key's own rule.
         Assert.That(await DetailAsync(response, HttpStatusCode.BadRequest), key.Contains('\0', StringComparison.Ordinal)
-            ? Does.StartWith("businessKey: a text holds a NUL character")
+            ? Is.EqualTo(Engine.Runtime.StorableText.NulProblem("businessKey"))
             : Does.StartWith("businessKey: a key holds only visible characters"));
     }
 

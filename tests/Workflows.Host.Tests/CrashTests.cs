@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -13,8 +12,6 @@ namespace Workflows.Host.Tests;
 [NonParallelizable]
 public sealed class CrashTests
 {
-    private static readonly TimeSpan s_deadline = TimeSpan.FromMinutes(2);
-
     [Test]
     public async Task A_host_killed_mid_load_keeps_every_acknowledged_start_and_completion_once_after_its_restart()
     {
@@ -29,11 +26,7 @@ public sealed class CrashTests
                 using var ann = await first.SignInAsync("ann");
                 using var stop = new CancellationTokenSource();
                 var load = Task.WhenAll(Enumerable.Range(0, 3).Select(_ => LoadAsync(ann, started, completed, stop.Token)));
-                var watch = Stopwatch.StartNew();
-                while (completed.Count < 20 && watch.Elapsed < s_deadline)
-                {
-                    await Task.Delay(50);
-                }
+                await ProgressWait.UntilAsync(() => Task.FromResult(completed.Count), n => n >= 20, n => n, "the load completed 20 tasks before the kill");
 
                 await first.KillAsync(); // mid-load: no shutdown code runs
                 await stop.CancelAsync();
@@ -55,13 +48,8 @@ public sealed class CrashTests
 
                 // Nothing stuck: whatever jobs and timers came due before or during the kill are done by the restarted worker.
                 // Leased rows of the killed node count too: their lease runs out and the restarted worker takes them.
-                var watch = Stopwatch.StartNew();
-                long overdue;
-                while ((overdue = await store.CountAsync(Overdue())) > 0 && watch.Elapsed < s_deadline)
-                {
-                    await Task.Delay(200);
-                }
-
+                // Waited for as long as the overdue rows get fewer (ProgressWait), not for a wall-clock time.
+                var overdue = await ProgressWait.UntilAsync(() => store.CountAsync(Overdue()), n => n == 0, n => -n, "the restarted worker worked off the overdue jobs and timers");
                 Assert.That(overdue, Is.Zero, "no job or timer is left overdue after the restart");
 
                 // More work on the restarted host: it takes writes again.

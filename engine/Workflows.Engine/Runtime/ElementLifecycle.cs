@@ -87,7 +87,7 @@ internal sealed class ElementLifecycle(Execution execution)
         foreach (var mapping in node.Inputs)
         {
             var visible = new ContextScope(locals, scope);
-            var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true), visible);
+            var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an input mapping", nullAllowed: true, named: mapping.Target), visible);
             locals[name] = value;
         }
 
@@ -222,7 +222,7 @@ internal sealed class ElementLifecycle(Execution execution)
             {
                 // Each source sees the results of the earlier mappings first (Zeebe's applyOutputMappings), as inputs do.
                 var visible = new ContextScope(mapped, scope);
-                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an output mapping", nullAllowed: true), new ContextScope(mapped, into));
+                var (name, value) = VariableScopes.MappedValue(mapping.Target, execution.Expressions.Evaluate(mapping.Source, visible, node, "an output mapping", nullAllowed: true, named: mapping.Target), new ContextScope(mapped, into));
                 mapped[name] = value;
                 outputs.RemoveAll(o => o.Item1 == name);
                 outputs.Add((name, value));

@@ -46,6 +46,13 @@ internal sealed class Expressions(TimeProvider time, WorkflowEngineOptions optio
                 + $"deeper than a variable may be ({options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))} = {options.Limits.MaxVariableDepth})");
         }
 
+        // A text holding a NUL (a FEEL "\u0000" escape) is kept by no store alike (PostgreSQL refuses the whole command,
+        // which the caller would be blamed for): the step fails here, naming what gave it, before anything takes the value.
+        if (StorableText.FirstNulIn(result.Value) is { } at)
+        {
+            throw new StepFailedException(StorableText.NulInResult($"{Describe(what, named)} of {node} ({Shorten(expression.Text.Trim())}) gave", at));
+        }
+
         return result.Value;
     }
 

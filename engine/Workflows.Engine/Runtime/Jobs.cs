@@ -53,6 +53,7 @@ internal sealed class Jobs(Execution execution, CancellationToken ct)
             }
 
             execution.Budget.RefuseTooDeep(written, $"the result of the handler for '{type}'");
+            StorableText.RefuseInResult(written, $"the result of the handler for '{type}'");
 
             execution.Tokens.EnqueueComplete(instance, element.Key, written);
             return;

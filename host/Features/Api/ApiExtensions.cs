@@ -95,7 +95,7 @@ internal static class ApiExtensions
             if (NulInUrl(context.Request) is { } field)
             {
                 await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad input",
-                    detail: $"{field} holds a NUL character (%00), which no store keeps: remove it")
+                    detail: Engine.Runtime.StorableText.NulProblem(field))
                     .ExecuteAsync(context);
                 return;
             }

@@ -114,7 +114,7 @@ internal static class ApiJson
 }
 
 /// <summary>A text of the body holds a NUL character: <see cref="Field"/> names it within its object (<c>businessKey</c>, <c>queues[0]</c>).</summary>
-internal sealed class NulTextException(string field) : JsonException($"{field} holds a NUL character")
+internal sealed class NulTextException(string field) : JsonException(Engine.Runtime.StorableText.NulProblem(field))
 {
     public string Field { get; } = field;
 }

@@ -59,7 +59,14 @@ internal static partial class BindingProblems
         var at = Field(json.Path);
         if (json is NulTextException nul)
         {
-            return $"{nul.Field}: a text holds a NUL character (\\u0000), which no store keeps: remove it";
+            return Engine.Runtime.StorableText.NulProblem(nul.Field);
+        }
+
+        // An escaped unpaired surrogate ("\ud800") in a text the reader makes a string of (a business key, a queue, a name):
+        // the reader cannot, and says only that the value is not one, at the path of the text or of the object whose name it is.
+        if (json.InnerException is InvalidOperationException { Message: var reading } && reading.Contains("surrogate", StringComparison.OrdinalIgnoreCase))
+        {
+            return Engine.Runtime.StorableText.SurrogateProblem(IsText(json) ? at : at + ": a name");
         }
 
         if (NotConverted().Match(json.Message) is { Success: true } converted)
@@ -85,6 +92,12 @@ internal static partial class BindingProblems
 
         return Malformed(json);
     }
+
+    // Whether a value the reader could not convert is a text (a list's item, a request's field of text) rather than an
+    // object whose name it could not read (the body's, the variables', a variable's value).
+    private static bool IsText(JsonException json) =>
+        json.Path?.EndsWith(']') == true
+        || (NotConverted().Match(json.Message) is { Success: true } converted && PropertyType(converted.Groups["type"].Value, json.Path) == typeof(string).FullName);
 
     // A name given twice in one object. The reader names it and reports the path of the object's field (a record's), or
     // reports the path of the name itself without naming it (a dictionary's: the variables), or names it and reports the

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Xml.Linq;
 using Workflows.Engine;
+using Workflows.Engine.Runtime;
 
 namespace Workflows.Host.Features.Api;
 
@@ -44,6 +45,7 @@ internal static class InputRules
     {
         foreach (var (name, value) in variables ?? [])
         {
+            RefuseNul(name, "variables: a name");
             Text(name, "a variable name", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
             CheckNumbers(value, "variables." + name, depth: 0);
         }
@@ -68,7 +70,7 @@ internal static class InputRules
             case JsonValueKind.Object:
                 foreach (var property in value.EnumerateObject())
                 {
-                    CheckNumbers(property.Value, $"{path}.{Unicode(() => property.Name, path)}", depth + 1);
+                    CheckNumbers(property.Value, $"{path}.{Unicode(() => property.Name, path + ": a name")}", depth + 1);
                 }
 
                 break;
@@ -83,7 +85,8 @@ internal static class InputRules
         }
     }
 
-    // An escaped unpaired surrogate ("\ud800") passes the JSON reader but is no Unicode text: refused, naming where.
+    // An escaped unpaired surrogate ("\ud800") passes the JSON reader but is no Unicode text: refused, naming where (a
+    // value by its path, a name by its object's path and ": a name"), in the words every text of a request gets.
     private static string? Unicode(Func<string?> read, string path)
     {
         try
@@ -92,14 +95,25 @@ internal static class InputRules
         }
         catch (InvalidOperationException)
         {
-            throw new WorkflowInputException($"{path}: a text or name holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text");
+            throw new WorkflowInputException(StorableText.SurrogateProblem(path));
         }
     }
 
-    /// <summary>A text within its length limit.</summary>
-    /// <exception cref="WorkflowInputException">Longer than <paramref name="max"/> characters.</exception>
+    // A NUL in a text the API stores, in the words every text of a request gets (the body's reader refuses the texts of a
+    // request's object before its handler runs; this catches any that reach a rule by another way).
+    private static void RefuseNul(string? value, string field)
+    {
+        if (value?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw new WorkflowInputException(StorableText.NulProblem(field));
+        }
+    }
+
+    /// <summary>A text within its length limit, and with no NUL character.</summary>
+    /// <exception cref="WorkflowInputException">Longer than <paramref name="max"/> characters, or holding a NUL.</exception>
     public static string? Text(string? value, string field, int max, string setting)
     {
+        RefuseNul(value, field);
         if (value is not null && value.Length > max)
         {
             throw new WorkflowInputException($"{field} is {value.Length:N0} characters long; the limit is {max:N0} (Workflows:Limits:{setting})");

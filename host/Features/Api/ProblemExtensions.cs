@@ -68,7 +68,7 @@ internal static partial class ProblemExtensions
             if (Engine.Sql.SqlStoreFaults.IsUnstorableText(exception))
             {
                 // A NUL in a text the engine and the API did not check: the caller's to remove, not a server fault (no 500).
-                exception = new WorkflowInputException("a text of the request holds a NUL character (\\u0000), which the database does not store: remove it");
+                exception = new WorkflowInputException(Engine.Runtime.StorableText.NulProblem("a text of the request"));
             }
 
             (int Status, string Title) problem = exception switch

@@ -18,11 +18,11 @@ internal static class TasksApi
         group.MapPost("/next", async (NextRequest? request, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
                 var caller = Caller.From(http.User);
-                var task = await engine.Tasks.ClaimNextAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
+                var task = await engine.Tasks.NextAsync(caller.Name, OwnQueues(caller, request?.Queues), caller.BranchFilter, ct);
                 return task is null ? Results.NoContent() : Results.Ok(task);
             })
             .RequireAuthorization(p => p.RequireRole(Roles.Agent)).WithName("NextTask")
-            .Produces<UserTaskInfo>().Produces(StatusCodes.Status204NoContent).WithSummary("Claims the most urgent unclaimed task of the agent's queues.");
+            .Produces<UserTaskInfo>().Produces(StatusCodes.Status204NoContent).WithSummary("The agent's next task: an open task of the agent's queues that the agent already holds (a completion cut off after its claim leaves none stranded), the most urgent first; else the most urgent unclaimed one, claimed for the agent.");
         group.MapGet("/{id}", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) => await VisibleAsync(http, engine, id, ct))
             .RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor)).WithName("GetTask");
         group.MapPost("/{id}/claim", (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>

@@ -122,6 +122,37 @@ public sealed class QueueTests
     }
 
     [Test]
+    public async Task An_agents_next_task_is_first_one_it_already_holds_in_the_queues_asked_so_that_a_cut_off_completion_strands_none()
+    {
+        var (h, tasks) = await FiveTasksAsync();
+        // Ann's client died after these claims, before completing: D and C stay hers. B she holds too, in branch paris only.
+        await h.Engine.Tasks.ClaimAsync(tasks["D"], "ann");
+        await h.Engine.Tasks.ClaimAsync(tasks["C"], "ann");
+        await h.Engine.Tasks.ClaimAsync(tasks["B"], "ann");
+
+        var inLyon = await h.Engine.Tasks.NextAsync("ann", ["billing"], "lyon");
+        var again = await h.Engine.Tasks.NextAsync("ann", ["billing"], "lyon");
+        await h.Engine.Tasks.CompleteAsync(tasks["C"], null, "ann");
+        var afterC = await h.Engine.Tasks.NextAsync("ann", ["billing"], "lyon");
+        var elsewhere = await h.Engine.Tasks.NextAsync("ann", ["legal"]);
+        var bob = await h.Engine.Tasks.NextAsync("bob", ["billing"], "lyon");
+        await h.Engine.Tasks.CompleteAsync(tasks["D"], null, "ann");
+        var fresh = await h.Engine.Tasks.NextAsync("ann", ["billing"], "lyon");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Names([inLyon!], tasks), Is.EqualTo(new[] { "C" }), "the most urgent task she holds in lyon, not the unclaimed E, nor B of paris");
+            Assert.That(again!.Id, Is.EqualTo(inLyon!.Id), "asked again before completing it, she gets it again");
+            Assert.That(again.Assignee, Is.EqualTo("ann"));
+            Assert.That(Names([afterC!], tasks), Is.EqualTo(new[] { "D" }), "then the next she holds");
+            Assert.That(elsewhere, Is.Null, "a task held in a queue not asked is not handed out");
+            Assert.That(Names([bob!], tasks), Is.EqualTo(new[] { "E" }), "another agent gets only the unclaimed task");
+            Assert.That(fresh, Is.Null, "holding none in lyon, she is handed a new one: none is left");
+            Assert.That((await h.Engine.Tasks.GetAsync(tasks["B"])).Assignee, Is.EqualTo("ann"), "B of paris stays hers");
+        }
+    }
+
+    [Test]
     public async Task Next_task_does_not_hand_a_task_moved_to_another_queue_after_its_page_was_read()
     {
         var (h, tasks) = await FiveTasksAsync();

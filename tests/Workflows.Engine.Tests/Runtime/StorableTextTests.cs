@@ -31,7 +31,7 @@ public sealed class StorableTextTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(key!.Message, Does.StartWith("businessKey holds a NUL character (\\u0000)"));
+            Assert.That(key!.Message, Is.EqualTo(Workflows.Engine.Runtime.StorableText.NulProblem("businessKey")));
             Assert.That(branch!.Message, Does.StartWith("branch holds a NUL character"));
             Assert.That(text!.Message, Does.StartWith("variables.note holds a NUL character"));
             Assert.That(deep!.Message, Does.StartWith("variables.claim.lines[1].sku holds a NUL character"));

@@ -97,6 +97,7 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         }
 
         execution.Budget.RefuseTooDeep(written, $"the result of decision '{decisionId}' in {node}");
+        StorableText.RefuseInResult(written, $"the result of decision '{decisionId}' in {node}");
 
         execution.EnqueueComplete(instance, element.Key, written);
     }

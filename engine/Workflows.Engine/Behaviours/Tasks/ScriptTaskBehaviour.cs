@@ -10,7 +10,7 @@ internal sealed class ScriptTaskBehaviour : ElementBehaviour
     public override ValueTask ActivateAsync(Execution execution, LoadedInstance instance, ElementInstance element, FlowNode node, FeelContext? trigger)
     {
         var script = node.Script ?? throw new StepFailedException("the script task has no script");
-        var result = execution.Expressions.Evaluate(script.Expression, new ElementScope(instance.State, element), node, "script");
+        var result = execution.Expressions.Evaluate(script.Expression, new ElementScope(instance.State, element), node, "the script", named: script.ResultVariable);
         var written = new FeelContext { [script.ResultVariable] = result };
         if (execution.Budget.VariablesOverLimit(written) is { } bytes)
         {
