@@ -91,6 +91,14 @@ internal sealed partial class SqlWorkflowStore
         return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
     }
 
+    public async ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct) =>
+        await RowsAsync<Guid>(HeldTaskIdsStatement, new { assignee, limit }, ct).ConfigureAwait(false);
+
+    private string? _heldTaskIds;
+
+    /// <summary>The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24).</summary>
+    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @assignee", "@limit");
+
     public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
     {
         // The statement that finds a page's ids, without the read of their rows that a page's answer needs: next-task reads

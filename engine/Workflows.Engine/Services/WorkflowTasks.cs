@@ -142,7 +142,7 @@ public sealed class WorkflowTasks
     /// A task the agent holds comes back first so that none stays stranded: an agent whose completion was cut off after
     /// the claim (its client died) would otherwise keep the task claimed while being handed new ones, and nobody else
     /// would ever be offered it. The store keeps no claim time, so held tasks come back in the queues' own order. It costs
-    /// one read of the agent's held tasks in those queues (an indexed walk of the queues' claimed entries) before the claim.
+    /// one probe of the index of open tasks' assignees before the claim (it usually finds none), and a read of each task held.
     /// </remarks>
     /// <param name="user">Who works the task.</param>
     /// <param name="queues">The agent's queues.</param>
@@ -258,19 +258,24 @@ public sealed class WorkflowTasks
         }
     }
 
-    // The most urgent open task of the queues asked that the agent holds: one page of one, read again since the page may
-    // be older than a completion that closed it (then the agent gets a new task, as if it held none).
+    // How many of the tasks an agent holds are looked at for one it can be handed back: an agent works a few at a time.
+    private const int HeldTasksRead = 64;
+
+    // The most urgent open task of the queues asked that the agent holds. The tasks it holds anywhere are few (what it is
+    // working on), found by the index of open tasks' assignees; each is read again, since a completion may have closed it.
     private async Task<UserTaskInfo?> HeldAsync(TaskQuery held, CancellationToken cancellationToken)
     {
-        foreach (var id in await Store.QueryTaskIdsAsync(held, 1, cancellationToken).ConfigureAwait(false))
+        UserTaskRecord? best = null;
+        foreach (var id in await Store.GetHeldTaskIdsAsync(held.Assignee!, HeldTasksRead, cancellationToken).ConfigureAwait(false))
         {
-            if (await Store.GetUserTaskAsync(id, cancellationToken).ConfigureAwait(false) is { Problem: null } task && TaskFilter.Matches(held, task))
+            if (await Store.GetUserTaskAsync(id, cancellationToken).ConfigureAwait(false) is { Problem: null } task && TaskFilter.Matches(held, task)
+                && (best is null || TaskSortKey.Compare(TaskSortKey.Of(task), TaskSortKey.Of(best), held.Sort) < 0))
             {
-                return InfoMapper.ToInfo(task);
+                best = task;
             }
         }
 
-        return null;
+        return best is null ? null : InfoMapper.ToInfo(best);
     }
 
     /// <summary>Gives a claimed task back to its queues.</summary>

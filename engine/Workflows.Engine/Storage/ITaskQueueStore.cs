@@ -33,4 +33,11 @@ internal interface ITaskQueueStore
     /// its instance.
     /// </summary>
     ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// The ids of open tasks <paramref name="assignee"/> holds, at most <paramref name="limit"/>, in no particular order:
+    /// read by the index of open tasks' assignees, so that next-task's look for a task its agent already holds (see
+    /// <c>WorkflowTasks.NextAsync</c>) costs one probe that usually finds nothing, not a walk of the queues' claimed tasks.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct);
 }

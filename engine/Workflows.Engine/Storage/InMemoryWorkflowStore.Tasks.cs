@@ -122,6 +122,23 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var ids = new List<Guid>();
+            foreach (var task in OpenTasks())
+            {
+                if (task.Assignee == assignee && ids.Count < limit)
+                {
+                    ids.Add(task.Id);
+                }
+            }
+
+            return new(ids);
+        }
+    }
+
     public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
     {
         var page = await QueryTasksAsync(query, null, limit, ct).ConfigureAwait(false);
