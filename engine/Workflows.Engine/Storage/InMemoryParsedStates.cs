@@ -85,22 +85,24 @@ internal sealed class InMemoryParsedStates
     private static int Slot(Guid id) => id.GetHashCode() & (Slots - 1);
 
     // Whether parsing the state's bytes gives it back: the process scope's variables are the instance's (the reader makes them
-    // so), every value is one JSON holds as it is, and nothing is set that the state's JSON leaves out.
+    // so), every value is one JSON holds as it is, no list or context is held in two places (a mapping `=votes` holds the
+    // very list a multi-instance body fills in place: parsed, they are two lists), and nothing is set that the JSON leaves out.
     private static bool ReadsBackAsItIs(InstanceState state)
     {
-        if (!Values(state.Variables))
+        var held = new Held();
+        if (!held.Values(state.Variables))
         {
             return false;
         }
 
         foreach (var element in state.Elements.Values)
         {
-            if (element.Key == InstanceState.RootKey ? !ReferenceEquals(element.Variables, state.Variables) : element.Variables is { } variables && !Values(variables))
+            if (element.Key == InstanceState.RootKey ? !ReferenceEquals(element.Variables, state.Variables) : element.Variables is { } variables && !held.Values(variables))
             {
                 return false;
             }
 
-            if (element.Collection is { } collection && (!element.IsMultiInstanceBody || !Value(collection)))
+            if (element.Collection is { } collection && (!element.IsMultiInstanceBody || !held.Value(collection)))
             {
                 return false;
             }
@@ -110,7 +112,7 @@ internal sealed class InMemoryParsedStates
         {
             foreach (var compensation in compensations)
             {
-                if (compensation.Variables is { } variables && !Values(variables))
+                if (compensation.Variables is { } variables && !held.Values(variables))
                 {
                     return false;
                 }
@@ -120,41 +122,69 @@ internal sealed class InMemoryParsedStates
         return true;
     }
 
-    private static bool Values(FeelContext context)
+    // The lists and contexts met so far, by identity: the first kept alone, a set made at the second (most states hold one).
+    private struct Held
     {
-        foreach (var (key, value) in context)
+        private object? _first;
+        private HashSet<object>? _seen;
+
+        public bool Values(FeelContext context)
         {
-            if (!Text(key) || !Value(value))
+            if (!FirstTime(context))
             {
                 return false;
             }
+
+            foreach (var (key, value) in context)
+            {
+                if (!Text(key) || !Value(value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
-        return true;
-    }
-
-    private static bool Value(object? value)
-    {
-        switch (value)
+        public bool Value(object? value)
         {
-            case null or bool or decimal:
-                return true;
-            case string text:
-                return Text(text);
-            case List<object?> list:
-                foreach (var item in list)
-                {
-                    if (!Value(item))
+            switch (value)
+            {
+                case null or bool or decimal:
+                    return true;
+                case string text:
+                    return Text(text);
+                case List<object?> list:
+                    if (!FirstTime(list))
                     {
                         return false;
                     }
-                }
 
+                    foreach (var item in list)
+                    {
+                        if (!Value(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case FeelContext context:
+                    return Values(context);
+                default:
+                    return false; // written as its FEEL text, read back as a string
+            }
+        }
+
+        private bool FirstTime(object listOrContext)
+        {
+            if (_first is null)
+            {
+                _first = listOrContext;
                 return true;
-            case FeelContext context:
-                return Values(context);
-            default:
-                return false; // written as its FEEL text, read back as a string
+            }
+
+            return !ReferenceEquals(_first, listOrContext) && (_seen ??= new HashSet<object>(ReferenceEqualityComparer.Instance) { _first }).Add(listOrContext);
         }
     }
 

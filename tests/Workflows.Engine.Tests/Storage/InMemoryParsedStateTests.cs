@@ -93,4 +93,24 @@ public sealed class InMemoryParsedStateTests
 
         Assert.That(parsed.Take(row), holdsADate ? Is.Null : Is.SameAs(state), "a date is written as its text and read back as a string");
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_state_holding_one_list_in_two_places_is_parsed_again(bool shared)
+    {
+        // As a mapping `=votes` holds the very list a multi-instance body fills in place: parsed, they are two lists.
+        var votes = new List<object?> { 1m };
+        var variables = new FeelContext();
+        variables["votes"] = votes;
+        variables["seen"] = shared ? votes : new List<object?> { 1m };
+        var state = new InstanceState { Id = Guid.NewGuid(), ProcessId = "kept", DefinitionId = Guid.NewGuid(), Version = 1, Status = ProcessInstanceStatus.Active, NextKey = 2, Variables = variables };
+        state.Elements[InstanceState.RootKey] = new ElementInstance { Key = InstanceState.RootKey, ElementId = "kept", Variables = variables };
+        var bytes = InstanceStateSerializer.Serialize(state);
+        var row = new InstanceRecord(state.Id, "kept", state.DefinitionId, 1, null, ProcessInstanceStatus.Active, 1, default, null, null, bytes);
+        var parsed = new InMemoryParsedStates();
+
+        parsed.Keep(bytes, state);
+
+        Assert.That(parsed.Take(row), shared ? Is.Null : Is.SameAs(state), "one list in two places would stay one list in the next command");
+    }
 }
