@@ -5,7 +5,7 @@ namespace Workflows.Engine.Sql.Tests;
 
 // An agent's next task is first an open task of the queues asked that the agent already holds: a completion cut off after
 // its claim (the client died) no longer leaves the task claimed by an agent who is handed new ones. On every store, each
-// reading the agent's held tasks through its own queue index.
+// reading the agent's held tasks through its index of open tasks' assignees.
 public abstract partial class StoreSuite
 {
     [Test]
@@ -46,6 +46,55 @@ public abstract partial class StoreSuite
             Assert.That(afterCompletion, Is.Null, "holding none there any more, and none unclaimed left, she gets none");
             Assert.That(bothQueues?.Id, Is.EqualTo(heldElsewhere), "the one she holds in the other queue, once she asks for it");
             Assert.That((await h.Engine.Tasks.GetAsync(heldInLyon)).Assignee, Is.EqualTo("ann"), "lyon's is not handed out to a paris query");
+        }
+    }
+
+    // Next-task hands an agent back a task it holds before any other. A held task whose instance's stored
+    // state cannot be read (it was claimed, then the state was damaged) can be neither completed nor unclaimed: the agent is
+    // handed it again at every call, and never the healthy task waiting in the same queue, which ClaimNextAsync passes over.
+    [Test]
+    public async Task An_agent_holding_a_task_whose_instance_cannot_be_read_is_handed_the_queue_s_other_tasks()
+    {
+        var h = await HarnessAsync();
+        var id = Unique("held-broken");
+        var queue = Unique("held-q");
+        await h.DeployAsync(Process(id, $"""
+            <bpmn:startEvent id="start"/>
+            {UserTask("handle", """<bpmn:extensionElements><wf:userTask candidateGroups="=queue"/></bpmn:extensionElements>""")}
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handle", "end")}
+            """));
+        var broken = await h.StartAsync(id, Vars(("queue", queue)));
+        var brokenTask = (await broken.UserTasksAsync()).Single().Id;
+        await h.Engine.Tasks.ClaimAsync(brokenTask, "ann");
+        var healthy = await h.StartAsync(id, Vars(("queue", queue)));
+        var healthyTask = (await healthy.UserTasksAsync()).Single().Id;
+        await TamperAsync(broken.Id, json => json.Replace("\"next\":", "\"evil\":1,\"next\":", StringComparison.Ordinal));
+
+        var first = await h.Engine.Tasks.NextAsync("ann", [queue]);
+        var completion = await FailureOfAsync(() => h.Engine.Tasks.CompleteAsync(brokenTask, null, "ann"));
+        var unclaim = await FailureOfAsync(() => h.Engine.Tasks.UnclaimAsync(brokenTask, "ann"));
+        var second = await h.Engine.Tasks.NextAsync("ann", [queue]);
+        TestContext.Out.WriteLine($"first={first?.Id} (broken {brokenTask}, healthy {healthyTask}); completion: {completion}; unclaim: {unclaim}; second={second?.Id}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(completion, Is.Not.Null, "the broken task cannot be completed");
+            Assert.That(unclaim, Is.Not.Null, "nor given back");
+            Assert.That(second?.Id, Is.EqualTo(healthyTask), "the agent is not stuck on a task no one can work: the healthy one is handed");
+        }
+    }
+
+    private static async Task<string?> FailureOfAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
         }
     }
 }

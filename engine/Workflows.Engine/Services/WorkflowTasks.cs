@@ -261,21 +261,50 @@ public sealed class WorkflowTasks
     // How many of the tasks an agent holds are looked at for one it can be handed back: an agent works a few at a time.
     private const int HeldTasksRead = 64;
 
-    // The most urgent open task of the queues asked that the agent holds. The tasks it holds anywhere are few (what it is
-    // working on), found by the index of open tasks' assignees; each is read again, since a completion may have closed it.
+    // The most urgent open task of the queues asked that the agent holds and can work. The tasks it holds anywhere are few
+    // (what it is working on), found by the index of open tasks' assignees; each is read again, since a completion may have
+    // closed it. One whose instance cannot be run (its stored state unreadable, the task no longer its element's) is passed
+    // over, as the claim of a new task passes over it: handed back, it could be neither completed nor given back, and the
+    // agent would get it at every pull while the queue's other tasks wait.
     private async Task<UserTaskInfo?> HeldAsync(TaskQuery held, CancellationToken cancellationToken)
     {
-        UserTaskRecord? best = null;
+        var tasks = new List<UserTaskRecord>();
         foreach (var id in await Store.GetHeldTaskIdsAsync(held.Assignee!, HeldTasksRead, cancellationToken).ConfigureAwait(false))
         {
-            if (await Store.GetUserTaskAsync(id, cancellationToken).ConfigureAwait(false) is { Problem: null } task && TaskFilter.Matches(held, task)
-                && (best is null || TaskSortKey.Compare(TaskSortKey.Of(task), TaskSortKey.Of(best), held.Sort) < 0))
+            if (await Store.GetUserTaskAsync(id, cancellationToken).ConfigureAwait(false) is { Problem: null } task && TaskFilter.Matches(held, task))
             {
-                best = task;
+                tasks.Add(task);
             }
         }
 
-        return best is null ? null : InfoMapper.ToInfo(best);
+        tasks.Sort((x, y) => TaskSortKey.Compare(TaskSortKey.Of(x), TaskSortKey.Of(y), held.Sort));
+        foreach (var task in tasks)
+        {
+            if (await WorkableAsync(task, cancellationToken).ConfigureAwait(false))
+            {
+                return InfoMapper.ToInfo(task);
+            }
+        }
+
+        return null;
+    }
+
+    // Whether the task's instance can be read and still holds the task's element: what a command on the task needs.
+    private async Task<bool> WorkableAsync(UserTaskRecord task, CancellationToken cancellationToken)
+    {
+        if (await Store.GetInstanceAsync(task.InstanceId, cancellationToken).ConfigureAwait(false) is not { } record)
+        {
+            return false;
+        }
+
+        try
+        {
+            return InstanceStateReader.Read(record, definition: null).Elements.ContainsKey(task.ElementKey);
+        }
+        catch (InstanceStateUnreadableException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Gives a claimed task back to its queues.</summary>
