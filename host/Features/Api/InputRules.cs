@@ -166,6 +166,15 @@ internal static class InputRules
             : name;
     }
 
+    /// <summary>
+    /// The first few of <paramref name="names"/> a caller sent, each shortened, and how many more: a problem's detail names
+    /// what is wrong without echoing a request of any size back.
+    /// </summary>
+    internal static string Few(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(FewNamed).Select(Shorten)) + (names.Count > FewNamed ? $" and {names.Count - FewNamed} more" : "");
+
+    private const int FewNamed = 5;
+
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
 }
 

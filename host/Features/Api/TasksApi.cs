@@ -128,7 +128,7 @@ internal static class TasksApi
         }
 
         var foreign = asked.Except(caller.Queues, StringComparer.Ordinal).ToList();
-        return foreign.Count == 0 ? asked : throw new ForbiddenException($"{caller.Name} does not work the queue(s) {string.Join(", ", foreign)}");
+        return foreign.Count == 0 ? asked : throw new ForbiddenException($"{caller.Name} does not work the queue(s) {InputRules.Few(foreign)}");
     }
 
     /// <summary>The task, when the caller may see it: a supervisor of its branch, or an agent of its branch holding it or one of its queues.</summary>
