@@ -83,15 +83,10 @@ public sealed class InMemoryParsedStateTests
     {
         var variables = new FeelContext();
         variables["due"] = holdsADate ? new DateOnly(2026, 12, 6) : 6m;
-        var state = new InstanceState { Id = Guid.NewGuid(), ProcessId = "kept", DefinitionId = Guid.NewGuid(), Version = 1, Status = ProcessInstanceStatus.Active, NextKey = 2, Variables = variables };
-        state.Elements[InstanceState.RootKey] = new ElementInstance { Key = InstanceState.RootKey, ElementId = "kept", Variables = variables };
-        var bytes = InstanceStateSerializer.Serialize(state);
-        var row = new InstanceRecord(state.Id, "kept", state.DefinitionId, 1, null, ProcessInstanceStatus.Active, 1, default, null, null, bytes);
-        var parsed = new InMemoryParsedStates();
 
-        parsed.Keep(bytes, state);
+        var (state, taken) = KeptThenTaken(variables);
 
-        Assert.That(parsed.Take(row), holdsADate ? Is.Null : Is.SameAs(state), "a date is written as its text and read back as a string");
+        Assert.That(taken, holdsADate ? Is.Null : Is.SameAs(state), "a date is written as its text and read back as a string");
     }
 
     [TestCase(true)]
@@ -103,14 +98,21 @@ public sealed class InMemoryParsedStateTests
         var variables = new FeelContext();
         variables["votes"] = votes;
         variables["seen"] = shared ? votes : new List<object?> { 1m };
+
+        var (state, taken) = KeptThenTaken(variables);
+
+        Assert.That(taken, shared ? Is.Null : Is.SameAs(state), "one list in two places would stay one list in the next command");
+    }
+
+    // An active instance's state of these variables, kept as committed, then taken for the row its bytes were written to.
+    private static (InstanceState State, InstanceState? Taken) KeptThenTaken(FeelContext variables)
+    {
         var state = new InstanceState { Id = Guid.NewGuid(), ProcessId = "kept", DefinitionId = Guid.NewGuid(), Version = 1, Status = ProcessInstanceStatus.Active, NextKey = 2, Variables = variables };
         state.Elements[InstanceState.RootKey] = new ElementInstance { Key = InstanceState.RootKey, ElementId = "kept", Variables = variables };
         var bytes = InstanceStateSerializer.Serialize(state);
         var row = new InstanceRecord(state.Id, "kept", state.DefinitionId, 1, null, ProcessInstanceStatus.Active, 1, default, null, null, bytes);
         var parsed = new InMemoryParsedStates();
-
         parsed.Keep(bytes, state);
-
-        Assert.That(parsed.Take(row), shared ? Is.Null : Is.SameAs(state), "one list in two places would stay one list in the next command");
+        return (state, parsed.Take(row));
     }
 }
