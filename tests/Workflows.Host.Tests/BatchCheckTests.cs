@@ -53,6 +53,22 @@ public sealed class BatchCheckTests
     }
 
     [Test]
+    public async Task A_modify_batch_naming_many_long_elements_the_journey_lacks_is_refused_naming_the_first_twenty_shortened_and_how_many_more()
+    {
+        var absent = Enumerable.Range(0, 25).Select(i => $"missing_{i:00}_" + new string('x', 150)).ToArray();
+        var (status, problem) = await CreateAsync(new { kind = "modify", selection = new { journey = "complaint" }, reason = "x", modification = new { activate = absent } });
+        var detail = problem.GetProperty("detail").GetString();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), detail);
+            Assert.That(detail, Does.StartWith($"modification: no element '{absent[0][..37]}...', '{absent[1][..37]}...'"), "each name quoted and shortened");
+            Assert.That(detail, Does.Contain($"'{absent[19][..37]}...' and 5 more in 'complaint'"));
+            Assert.That(detail, Does.Not.Contain(absent[0]).And.Not.Contain("missing_20"), "no name echoed whole, none past the twentieth");
+        }
+    }
+
+    [Test]
     public async Task A_modify_batch_activating_or_terminating_an_end_event_is_refused_naming_it()
     {
         var (status, problem) = await CreateAsync(new

@@ -26,8 +26,12 @@ public static class StorableText
     public static string SurrogateProblem(string field) =>
         $"{field} holds an unpaired surrogate (\\uD800-\\uDFFF), which is no Unicode text: send both halves of the pair, or neither";
 
+    /// <summary>Refuses a text or name the caller gives to store when it holds a NUL character, in the words of <see cref="NulProblem"/>.</summary>
+    /// <remarks>The one check of a NUL for the engine and for the host's rules of a request alike.</remarks>
+    /// <param name="value">The text; null passes.</param>
+    /// <param name="field">The field, as the caller wrote it.</param>
     /// <exception cref="WorkflowInputException"><paramref name="value"/> holds a NUL character.</exception>
-    internal static void Check(string? value, string field)
+    public static void Check(string? value, string field)
     {
         if (value is not null && value.Contains('\0', StringComparison.Ordinal))
         {

@@ -56,7 +56,7 @@ internal static class BatchChecks
 
             if (unknown.Count > 0)
             {
-                throw new WorkflowInputException($"selection.instanceIds: {unknown.Count} of the ids name no instance of a branch {caller.Name} works for: {Named(unknown)}; remove them (nothing was started)");
+                throw new WorkflowInputException($"selection.instanceIds: {unknown.Count} of the ids name no instance of a branch {caller.Name} works for: {InputRules.Few(unknown, Listed)}; remove them (nothing was started)");
             }
         }
 
@@ -132,7 +132,7 @@ internal static class BatchChecks
         if (absent.Count > 0)
         {
             var names = versions.Select(v => v.ProcessId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            reasons.Insert(0, $"no element {Named(absent.Distinct(StringComparer.Ordinal).Select(a => $"'{a}'").ToList())} in {string.Join(", ", names.Select(n => $"'{n}'"))}"
+            reasons.Insert(0, $"no element {InputRules.Few(absent.Distinct(StringComparer.Ordinal).ToList(), Listed, quoted: true)} in {string.Join(", ", names.Select(n => $"'{n}'"))}"
                 + $" (version{(versions.Count == 1 ? "" : "s")} {string.Join(", ", versions.Select(v => v.Version).Distinct().Order())})");
         }
 
@@ -141,7 +141,4 @@ internal static class BatchChecks
             throw new WorkflowInputException($"modification: {string.Join("; ", reasons)}; nothing was started");
         }
     }
-
-    private static string Named<T>(IReadOnlyList<T> items) =>
-        string.Join(", ", items.Take(Listed)) + (items.Count > Listed ? $" and {items.Count - Listed} more" : "");
 }

@@ -45,7 +45,9 @@ internal static class InputRules
     {
         foreach (var (name, value) in variables ?? [])
         {
-            RefuseNul(name, "variables: a name");
+            // A NUL in a text the API stores is refused in the engine's words (the body's reader refuses the texts of a
+            // request's object before its handler runs; this catches any that reach a rule by another way).
+            StorableText.Check(name, "variables: a name");
             Text(name, "a variable name", limits.MaxNameLength, nameof(ApiLimits.MaxNameLength));
             CheckNumbers(value, "variables." + name, depth: 0);
         }
@@ -99,21 +101,11 @@ internal static class InputRules
         }
     }
 
-    // A NUL in a text the API stores, in the words every text of a request gets (the body's reader refuses the texts of a
-    // request's object before its handler runs; this catches any that reach a rule by another way).
-    private static void RefuseNul(string? value, string field)
-    {
-        if (value?.Contains('\0', StringComparison.Ordinal) == true)
-        {
-            throw new WorkflowInputException(StorableText.NulProblem(field));
-        }
-    }
-
     /// <summary>A text within its length limit, and with no NUL character.</summary>
     /// <exception cref="WorkflowInputException">Longer than <paramref name="max"/> characters, or holding a NUL.</exception>
     public static string? Text(string? value, string field, int max, string setting)
     {
-        RefuseNul(value, field);
+        StorableText.Check(value, field);
         if (value is not null && value.Length > max)
         {
             throw new WorkflowInputException($"{field} is {value.Length:N0} characters long; the limit is {max:N0} (Workflows:Limits:{setting})");
@@ -167,11 +159,13 @@ internal static class InputRules
     }
 
     /// <summary>
-    /// The first few of <paramref name="names"/> a caller sent, each shortened, and how many more: a problem's detail names
-    /// what is wrong without echoing a request of any size back.
+    /// The first <paramref name="shown"/> of <paramref name="items"/> a caller sent (names, ids), each shortened and, when
+    /// <paramref name="quoted"/>, in quotes, and how many more: a problem's detail names what is wrong without echoing a
+    /// request of any size back. The one way every check of the API lists what it refuses.
     /// </summary>
-    internal static string Few(IReadOnlyList<string> names) =>
-        string.Join(", ", names.Take(FewNamed).Select(Shorten)) + (names.Count > FewNamed ? $" and {names.Count - FewNamed} more" : "");
+    internal static string Few<T>(IReadOnlyCollection<T> items, int shown = FewNamed, bool quoted = false) =>
+        string.Join(", ", items.Take(shown).Select(i => Shorten(Convert.ToString(i, CultureInfo.InvariantCulture) ?? "")).Select(n => quoted ? $"'{n}'" : n))
+        + (items.Count > shown ? $" and {items.Count - shown} more" : "");
 
     private const int FewNamed = 5;
 

@@ -131,7 +131,7 @@ internal static class MigrationsApi
         {
             var where = selection.Branch is null ? $"a branch {caller.Name} works for" : $"branch '{selection.Branch}'";
             throw new WorkflowInputException($"selection.instanceIds: {unknown.Count} of the ids name no instance of '{plan.ProcessId}' in {where}: " +
-                string.Join(", ", unknown.Take(10)) + (unknown.Count > 10 ? $" and {unknown.Count - 10} more" : "") + "; remove them (nothing was migrated)");
+                InputRules.Few(unknown, 10) + "; remove them (nothing was migrated)");
         }
     }
 
