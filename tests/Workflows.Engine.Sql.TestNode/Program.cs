@@ -4,8 +4,11 @@ using Workflows.Engine.Sql;
 
 // An engine node for the crash and several-node tests: it deploys the test process, starts the
 // instances that do not exist yet (by business key, so a restart never starts one twice), and runs
-// worker loops until it is killed.
+// worker loops until it is killed. With agents, each instance first waits at a user task under a short
+// SLA, which the node's agents claim (next-task) and complete while its clock comes due; with several
+// starters, starts run at once, so that their commits (and the workers' and agents') meet in groups.
 //   TestNode --provider sqlite|postgresql --connection CS --node NAME --prefix KEY --start N --workers W
+//            [--starters S] [--agents A]
 var arguments = args.Chunk(2).ToDictionary(pair => pair[0].TrimStart('-'), pair => pair[1]);
 var store = new SqlStoreOptions
 {
@@ -15,6 +18,8 @@ var store = new SqlStoreOptions
 var node = arguments["node"];
 var count = int.Parse(arguments.GetValueOrDefault("start", "0"), CultureInfo.InvariantCulture);
 var workers = int.Parse(arguments.GetValueOrDefault("workers", "2"), CultureInfo.InvariantCulture);
+var starters = int.Parse(arguments.GetValueOrDefault("starters", "1"), CultureInfo.InvariantCulture);
+var agents = int.Parse(arguments.GetValueOrDefault("agents", "0"), CultureInfo.InvariantCulture);
 
 var options = new WorkflowEngineOptions
 {
@@ -29,7 +34,8 @@ var options = new WorkflowEngineOptions
     new Dictionary<string, object?> { ["workedBy"] = node }));
 
 var engine = await SqlWorkflowEngine.CreateAsync(store, options);
-await engine.Deployments.DeployAsync(TestProcess.Xml);
+var process = agents > 0 ? TestProcess.WithAgents : TestProcess.Xml;
+await engine.Deployments.DeployAsync(process);
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -37,34 +43,75 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
-var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => engine.Worker.RunAsync(stop.Token))).ToList();
+var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => engine.Worker.RunAsync(stop.Token)))
+    .Concat(Enumerable.Range(1, agents).Select(a => Task.Run(() => AgentAsync($"{node}-agent-{a}"))))
+    .ToList();
 
-for (var i = 1; i <= count && !stop.IsCancellationRequested; i++)
+// Starter s starts the instances s, s + starters, s + 2 starters, ...: each key by one starter only.
+await Task.WhenAll(Enumerable.Range(1, starters).Select(first => Task.Run(async () =>
 {
-    var key = $"{arguments["prefix"]}-{i:00000}";
-    if ((await engine.Queries.FindInstancesAsync(businessKey: key, max: 1)).Count == 0)
+    for (var i = first; i <= count && !stop.IsCancellationRequested; i += starters)
     {
-        await engine.Runtime.StartAsync(new StartInstance(TestProcess.Id) { BusinessKey = key });
+        var key = $"{arguments["prefix"]}-{i:00000}";
+        if ((await engine.Queries.FindInstancesAsync(businessKey: key, max: 1)).Count == 0)
+        {
+            await engine.Runtime.StartAsync(new StartInstance(agents > 0 ? TestProcess.WithAgentsId : TestProcess.Id) { BusinessKey = key });
+        }
     }
-}
+})));
 
 Console.WriteLine($"{node}: started");
 await Task.WhenAll(loops);
 
+// An agent: next task of the desk (its held one first, else one it claims), completed; a lost race is tried again.
+async Task AgentAsync(string agent)
+{
+    while (!stop.IsCancellationRequested)
+    {
+        try
+        {
+            if (await engine.Tasks.NextAsync(agent, [TestProcess.Queue], cancellationToken: stop.Token) is { } task)
+            {
+                await engine.Tasks.CompleteAsync(task.Id, null, agent, stop.Token);
+            }
+            else
+            {
+                await Task.Delay(50, stop.Token);
+            }
+        }
+        catch (WorkflowConflictException)
+        {
+            // another agent (of this node or the other) took it, or completed the instance's other command first
+        }
+    }
+}
+
 internal static class TestProcess
 {
     public const string Id = "crash-test";
+    public const string WithAgentsId = "nodes-test";
+    public const string Queue = "desk";
+
+    // start → user task of the desk under a 300 ms SLA (a clock that comes due while agents of both nodes pull) → the
+    // crash test's job → timer → end
+    public static readonly string WithAgents = Definitions(WithAgentsId, """
+        <bpmn:userTask id="handle"><bpmn:extensionElements><wf:userTask candidateGroups="desk"/><wf:sla target="PT0.3S"/></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="handle"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="handle" targetRef="work"/>
+        """);
 
     // start → asynchronous service task (a job for the executor) → 200 ms timer → end
-    public const string Xml = """
+    public static readonly string Xml = Definitions(Id, """<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>""");
+
+    private static string Definitions(string process, string head) => $"""
         <?xml version="1.0" encoding="UTF-8"?>
         <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
-          <bpmn:process id="crash-test" isExecutable="true">
+          <bpmn:process id="{process}" isExecutable="true">
             <bpmn:startEvent id="start"/>
+            {head}
             <bpmn:serviceTask id="work"><bpmn:extensionElements><wf:taskDefinition type="crash-work" async="true" retries="5"/></bpmn:extensionElements></bpmn:serviceTask>
             <bpmn:intermediateCatchEvent id="pause"><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.2S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
             <bpmn:endEvent id="end"/>
-            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
             <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="pause"/>
             <bpmn:sequenceFlow id="f3" sourceRef="pause" targetRef="end"/>
           </bpmn:process>
