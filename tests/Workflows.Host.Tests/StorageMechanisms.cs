@@ -9,6 +9,7 @@ namespace Workflows.Host.Tests;
 /// writes even through descriptors opened before, and even to root (mode bits stop neither).
 /// </summary>
 /// <remarks>
+/// Compiled into the store's tests too (a group commit cut by a full disk), hence NUnit named in full.
 /// Both need root (CAP_SYS_ADMIN to mount, CAP_LINUX_IMMUTABLE to make a file immutable) and an ext2/3/4 or XFS
 /// file system for immutable files (tmpfs takes the flag but ignores it for open descriptors). Where a mechanism is
 /// missing the test is ignored, naming it; under <c>CI=true</c> it fails instead, as a missing PostgreSQL does.
@@ -20,10 +21,10 @@ internal static class StorageMechanisms
     {
         if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
         {
-            Assert.Fail($"{reason}; under CI=true every storage fault mechanism must be available");
+            NUnit.Framework.Assert.Fail($"{reason}; under CI=true every storage fault mechanism must be available");
         }
 
-        Assert.Ignore(reason);
+        NUnit.Framework.Assert.Ignore(reason);
     }
 
     /// <summary>Checks that an immutable file in <paramref name="directory"/> refuses writes through a descriptor opened before.</summary>
@@ -75,7 +76,7 @@ internal static class StorageMechanisms
         foreach (var path in paths.Where(File.Exists))
         {
             var (code, error) = await RunAsync("chattr", immutable ? "+i" : "-i", path);
-            Assert.That(code, Is.Zero, $"chattr {(immutable ? "+i" : "-i")} {path}: {error}");
+            NUnit.Framework.Assert.That(code, NUnit.Framework.Is.Zero, $"chattr {(immutable ? "+i" : "-i")} {path}: {error}");
         }
     }
 
@@ -138,7 +139,7 @@ internal sealed class SizeLimitedDirectory : IAsyncDisposable
                 while (true)
                 {
                     filler.Write(chunk, 0, size);
-                    Assert.That(filler.Length, Is.LessThan(_megabytes * 2L * 1024 * 1024), "the tmpfs holds no more than its size");
+                    NUnit.Framework.Assert.That(filler.Length, NUnit.Framework.Is.LessThan(_megabytes * 2L * 1024 * 1024), "the tmpfs holds no more than its size");
                 }
             }
             catch (IOException)
