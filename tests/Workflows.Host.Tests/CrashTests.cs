@@ -103,7 +103,7 @@ public sealed class CrashTests(Backend backend)
 
                 // The outbox publishes what was committed before the kill and not yet sent: each registered complaint's
                 // handoff starts its back-office investigation, waited for as long as the missing ones get fewer.
-                var missing = await ProgressWait.UntilAsync(() => store.CountAsync(HandoffsMissing), n => n == 0, n => -n, "the outbox handed every registered complaint over to the back office");
+                var missing = await ProgressWait.UntilAsync(() => store.CountAsync(FaultChecks.HandoffsMissing), n => n == 0, n => -n, "the outbox handed every registered complaint over to the back office");
                 Assert.That(missing, Is.Zero, "every registered complaint was handed over");
 
                 // More work on the restarted host: it takes writes again.
@@ -120,7 +120,7 @@ public sealed class CrashTests(Backend backend)
                 Assert.That(load.Started.Keys.Where(i => registered.GetValueOrDefault(i) != 1), Is.Empty, "every acknowledged start's task was completed once, after the restart if not before");
                 Assert.That(registered.Values.Where(n => n > 1), Is.Empty, "no task completed twice");
                 Assert.That(handedTwice, Is.Empty, "no task was handed to two agents");
-                Assert.That(await store.CountAsync(HandoffsTwice), Is.Zero, "no complaint was handed over to the back office twice");
+                Assert.That(await store.CountAsync(FaultChecks.HandoffsTwice), Is.Zero, "no complaint was handed over to the back office twice");
             }
         }
         finally
@@ -128,15 +128,6 @@ public sealed class CrashTests(Backend backend)
             Directory.Delete(directory, recursive: true);
         }
     }
-
-    // Complaints whose registration is done and whose back-office investigation (started by the handoff) is not there.
-    private const string HandoffsMissing =
-        "SELECT COUNT(*) FROM wf_instances c WHERE c.process_id = 'complaint' " +
-        "AND EXISTS (SELECT 1 FROM wf_history h WHERE h.instance_id = c.id AND h.kind = 'task-completed' AND h.element_id = 'register') " +
-        "AND NOT EXISTS (SELECT 1 FROM wf_instances i WHERE i.process_id = 'complaint-investigation' AND i.business_key = c.business_key)";
-
-    private const string HandoffsTwice =
-        "SELECT COUNT(*) FROM (SELECT business_key FROM wf_instances WHERE process_id = 'complaint-investigation' GROUP BY business_key HAVING COUNT(*) > 1) x";
 
     private static string Overdue() =>
         $"SELECT (SELECT COUNT(*) FROM wf_jobs WHERE external = 0 AND due_at <= {DateTimeOffset.UtcNow.AddSeconds(-5).UtcTicks}) + (SELECT COUNT(*) FROM wf_timers WHERE due_at <= {DateTimeOffset.UtcNow.AddSeconds(-5).UtcTicks})";

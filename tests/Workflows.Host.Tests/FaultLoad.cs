@@ -105,7 +105,8 @@ internal sealed class FaultLoad(HttpClient ann)
                 continue;
             }
 
-            var answer = await SendAsync(() => ann.PostAsJsonAsync($"/api/tasks/{open.Task}/complete", new { variables = new { category = "billing", amount = 20, summary = "x" } }, Patience()));
+            // Above the front desk's authority: each completion hands the complaint over to the back office through the outbox.
+            var answer = await SendAsync(() => ann.PostAsJsonAsync($"/api/tasks/{open.Task}/complete", new { variables = new { category = "billing", amount = 400, summary = "x" } }, Patience()));
             if (answer is { } done && (int)done.Status is >= 200 and < 300)
             {
                 Completed.Add(open.Instance);
@@ -285,6 +286,23 @@ internal static class FaultChecks
         }
 
         return ids;
+    }
+
+    /// <summary>Complaints whose registration is done and whose back-office investigation, which the outbox's handoff starts, is not there.</summary>
+    public const string HandoffsMissing =
+        "SELECT COUNT(*) FROM wf_instances c WHERE c.process_id = 'complaint' " +
+        "AND EXISTS (SELECT 1 FROM wf_history h WHERE h.instance_id = c.id AND h.kind = 'task-completed' AND h.element_id = 'register') " +
+        "AND NOT EXISTS (SELECT 1 FROM wf_instances i WHERE i.process_id = 'complaint-investigation' AND i.business_key = c.business_key)";
+
+    /// <summary>Complaints handed over to the back office more than once.</summary>
+    public const string HandoffsTwice =
+        "SELECT COUNT(*) FROM (SELECT business_key FROM wf_instances WHERE process_id = 'complaint-investigation' GROUP BY business_key HAVING COUNT(*) > 1) x";
+
+    public static async Task<long> CountAsync(DbConnection db, string sql)
+    {
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Timers and in-process jobs due more than 5 s ago (leased ones too: a lease runs out and the worker takes them again).</summary>

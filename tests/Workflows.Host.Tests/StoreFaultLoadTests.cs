@@ -211,12 +211,14 @@ public sealed class StoreFaultLoadTests
         await running;
 
         await using var db = await open();
-        // The worker catches up: every acknowledged timer process has its timer fired and its job run, nothing overdue.
+        // The worker catches up: every acknowledged timer process has its timer fired and its job run, nothing overdue;
+        // and the outbox resumes: every registered complaint is handed over to the back office.
         var caughtUp = await EventuallyAsync(async () =>
         {
             var jobs = await HistoryCountsAsync(db, "job-completed", "lookup");
-            return load.TimersStarted.All(jobs.ContainsKey) && await OverdueAsync(db) == 0;
+            return load.TimersStarted.All(jobs.ContainsKey) && await OverdueAsync(db) == 0 && await CountAsync(db, HandoffsMissing) == 0;
         });
+        var handedTwice = await CountAsync(db, HandoffsTwice);
         var instances = await InstancesAsync(db);
         var completions = await HistoryCountsAsync(db, "task-completed", "register");
         var fired = await HistoryCountsAsync(db, "timer-fired", "wait");
@@ -237,7 +239,8 @@ public sealed class StoreFaultLoadTests
             Assert.That(workerFaultLogs.Select(Reason).Zip(workerFaultLogs.Select(Reason).Skip(1)).Where(p => p.First == p.Second), Is.Empty, "no reason logged twice in a row");
             Assert.That(ready, Is.True, "readiness said Healthy once the fault went");
             Assert.That(resumed, Is.True, $"starts and completions went on after the fault, without a restart: {load}");
-            Assert.That(caughtUp, Is.True, "the worker ran every acknowledged timer process's timer and job, and left nothing overdue");
+            Assert.That(caughtUp, Is.True, $"the worker ran every acknowledged timer process's timer and job, and left nothing overdue; the outbox handed every registered complaint over ({await CountAsync(db, HandoffsMissing)} not)");
+            Assert.That(handedTwice, Is.Zero, "no complaint was handed over twice");
             Assert.That(load.Started.Concat(load.TimersStarted).Where(id => !instances.Contains(id)), Is.Empty, "every acknowledged start is in the store");
             Assert.That(load.Completed.Where(c => completions.GetValueOrDefault(c) != 1), Is.Empty, "every acknowledged completion is in the store once");
             Assert.That(completions.Values.Concat(fired.Values).Concat(ran.Values).Where(n => n > 1), Is.Empty, "no task completed, timer fired or job run twice");
