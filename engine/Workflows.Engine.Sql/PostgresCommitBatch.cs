@@ -27,7 +27,7 @@ internal sealed record CommitGuard(int Expected, Func<Exception> Failure)
 /// has written everything, the transaction's <c>BEGIN</c> and <c>COMMIT</c> with them. Each write is sent as it was
 /// written before, one statement per row; a guarded write whose every statement must affect one row (an instance's
 /// row version, a fired timer) is checked by the server itself (<see cref="Guarded"/>), so that the <c>COMMIT</c> can
-/// follow it in the same round trip: a failed guard stops the batch there and the <c>COMMIT</c> never runs.
+/// follow it in the same round trip: a failed guard stops the batch there with an error, and the <c>COMMIT</c> never runs.
 /// </summary>
 /// <remarks>
 /// A group of change sets shares one batch: each write is marked with its change set (<see cref="Owner"/>), so that a
@@ -44,6 +44,9 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     private static readonly ConcurrentDictionary<(string Sql, Type Type), Binder> s_binders = new();
     private static readonly ConcurrentDictionary<string, (string Sql, string[] Names)> s_positional = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string?> s_guarded = new(StringComparer.Ordinal);
+
+    // The start of the error a guard the server checks raises when it fails (Guarded).
+    private const string GuardFailed = "workflows: a guarded write affected";
 
     private readonly NpgsqlBatch _batch = new(connection, transaction);
     private readonly List<Write> _writes = [];
@@ -141,12 +144,14 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     }
 
     /// <summary>
-    /// <paramref name="sql"/> (an INSERT, UPDATE or DELETE of one row) as a statement that fails with a division by zero
-    /// unless it affected exactly one row; null when it is not such a statement.
+    /// <paramref name="sql"/> (an INSERT, UPDATE or DELETE of one row) as a statement that fails unless it affected
+    /// exactly one row; null when it is not such a statement.
     /// </summary>
     /// <remarks>
-    /// Plain SQL has no RAISE: the division is by a CASE over the count, which the planner cannot fold into a constant,
-    /// so the error comes at run time and only then. A data-modifying CTE runs to its end whether or not its rows are read.
+    /// Plain SQL has no RAISE: the statement casts a sentence to a number, which fails with the sentence in the error
+    /// (and so in the server's log, where a conflict would otherwise read as a bug). The sentence holds the count, so the
+    /// planner cannot fold it into a constant and the error comes at run time, only when the count is not one. A
+    /// data-modifying CTE runs to its end whether or not its rows are read.
     /// </remarks>
     internal static string? Guarded(string sql) => s_guarded.GetOrAdd(sql, static s =>
     {
@@ -154,15 +159,16 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
         var modifies = text.StartsWith("UPDATE ", StringComparison.OrdinalIgnoreCase) || text.StartsWith("DELETE ", StringComparison.OrdinalIgnoreCase)
             || text.StartsWith("INSERT ", StringComparison.OrdinalIgnoreCase);
         return modifies && !text.Contains("RETURNING", StringComparison.OrdinalIgnoreCase) && !text.Contains(';', StringComparison.Ordinal)
-            ? $"WITH guarded AS ({text} RETURNING 1) SELECT 1 / (CASE count(*) WHEN 1 THEN 1 ELSE 0 END) FROM guarded"
+            ? $"WITH guarded AS ({text} RETURNING 1) SELECT CASE count(*) WHEN 1 THEN 1 ELSE ('{GuardFailed} ' || count(*) || ' rows, not 1: another command changed the row first')::int END FROM guarded"
             : null;
     });
 
-    // A statement the server checks failed its check (it divided by zero): the guard's own failure, charged to its change set.
+    // A statement the server checks failed its check (its sentence was no number): the guard's own failure, charged to its change set.
     private CommitBatchException? ServerGuardFailed(int refused, PostgresException e)
     {
         var write = _writes.Find(w => refused >= w.First && refused < w.First + w.Count);
-        return write is { CheckedByServer: true, Guard: { } guard } && e.SqlState == PostgresErrorCodes.DivisionByZero
+        return write is { CheckedByServer: true, Guard: { } guard } && e.SqlState == PostgresErrorCodes.InvalidTextRepresentation
+            && e.MessageText.Contains(GuardFailed, StringComparison.Ordinal)
             ? new CommitBatchException(write.Owner, guard.Failure())
             : null;
     }
