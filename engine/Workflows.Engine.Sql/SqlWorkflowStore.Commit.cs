@@ -47,12 +47,12 @@ internal sealed partial class SqlWorkflowStore
             await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
             await using var batch = PostgresCommitBatch.For(connection, transaction);
             await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes).ConfigureAwait(false);
-            if (batch is not null)
+            // On PostgreSQL the batch usually carries the COMMIT itself (PostgresCommitBatch).
+            if (batch is null || !await batch.ExecuteAloneAsync(ct).ConfigureAwait(false))
             {
-                await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
 
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
             failed = false;
             return true;
         }
@@ -224,11 +224,12 @@ internal sealed partial class SqlWorkflowStore
             }
         }
 
+        var committed = false;
         if (batch is not null)
         {
             try
             {
-                await batch.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+                committed = await batch.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (CommitBatchException e)
             {
@@ -239,7 +240,11 @@ internal sealed partial class SqlWorkflowStore
 
         if (written > 0)
         {
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (!committed)
+            {
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             LargestGroup = Math.Max(LargestGroup, written);
         }
 
