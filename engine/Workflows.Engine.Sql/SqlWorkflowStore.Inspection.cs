@@ -65,9 +65,20 @@ internal sealed partial class SqlWorkflowStore
 
         parameters.Add("Max", filter.Max);
         var clause = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        // Without conditions on variables the parameters are one type's properties, which a SQLite session binds to a
+        // statement it keeps prepared; hand-built ones are Dapper's, prepared anew on every call. A start that keeps its
+        // business key unique runs this read on every start (issue 19: one of the two statements an HTTP start prepared).
+        object bound = filter.Variables.Count == 0
+            ? new InstanceListParameters(filter.ProcessId, filter.BusinessKey, filter.Branch, filter.CustomerId, (int?)filter.Status, filter.Version,
+                filter.After?.StartedAt.UtcTicks, filter.After?.Id, filter.Max)
+            : parameters;
         return ListAsync<InstanceRow, InstanceRecord>(_dialect.Top($"i.* FROM wf_instances i{clause} ORDER BY i.started_at DESC, i.id DESC", "@Max"),
-            parameters, r => r.ToRecord(), ct);
+            bound, r => r.ToRecord(), ct);
     }
+
+    /// <summary>The parameters of an instance list without conditions on variables (<see cref="FindInstancesAsync"/>): the statement names those it uses.</summary>
+    private sealed record InstanceListParameters(
+        string? ProcessId, string? BusinessKey, string? Branch, string? CustomerId, int? Status, int? Version, long? AfterAt, Guid? AfterId, int Max);
 
     /// <summary>One EXISTS per condition on the variable index, for the instance id in <paramref name="instanceColumn"/>.</summary>
     private static IEnumerable<string> VariableConditions(string instanceColumn, IReadOnlyList<VariableCondition> conditions, DynamicParameters parameters)

@@ -31,14 +31,11 @@ internal sealed partial class SqlWorkflowStore
             """,
             new { name, correlationKey, processId, now = now.UtcTicks }, r => r.ToRecord(), ct);
 
-    public async ValueTask<MessageStartLockRecord?> GetMessageStartLockAsync(string processId, string correlationKey, CancellationToken ct)
-    {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        var row = await connection.QuerySingleOrDefaultAsync<MessageStartLockRow>(new CommandDefinition(
+    // Read on every start that keeps its business key unique: through a session, whose statement stays prepared (issue 19).
+    public ValueTask<MessageStartLockRecord?> GetMessageStartLockAsync(string processId, string correlationKey, CancellationToken ct) =>
+        SingleAsync<MessageStartLockRow, MessageStartLockRecord>(
             "SELECT * FROM wf_message_start_locks WHERE process_id = @processId AND correlation_key = @correlationKey",
-            new { processId, correlationKey }, cancellationToken: ct)).ConfigureAwait(false);
-        return row?.ToRecord();
-    }
+            new { processId, correlationKey }, r => r.ToRecord(), ct);
 
     public async ValueTask<bool> IsInInboxAsync(string messageId, CancellationToken ct)
     {

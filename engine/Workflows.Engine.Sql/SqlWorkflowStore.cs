@@ -116,8 +116,14 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     /// <summary>On SQLite, the connections kept open with their statements prepared; null elsewhere.</summary>
     internal SqliteSessions? Sessions => _sessions;
 
+    /// <summary>How many connections the store opened (a session's included), for tests that prove a path opens none of its own.</summary>
+    internal long Opened => Interlocked.Read(ref _opened);
+
+    private long _opened;
+
     internal async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
+        Interlocked.Increment(ref _opened);
         var connection = _dialect.CreateConnection(ConnectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await _dialect.OnOpenedAsync(connection).ConfigureAwait(false);

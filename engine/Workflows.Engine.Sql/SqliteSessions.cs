@@ -37,12 +37,16 @@ internal sealed class SqliteSessions(Func<CancellationToken, Task<DbConnection>>
     private long _prepared;
     private long _reused;
     private long _readByDriver;
+    private long _leftToDapper;
 
     /// <summary>How many statements the sessions prepared, for tests and benchmarks.</summary>
     public long Prepared => Interlocked.Read(ref _prepared);
 
     /// <summary>How many runs found their statement prepared already.</summary>
     public long Reused => Interlocked.Read(ref _reused);
+
+    /// <summary>How many statements a session left to Dapper, which prepares them anew each time (a list to expand, hand-built parameters), for tests.</summary>
+    public long LeftToDapper => Interlocked.Read(ref _leftToDapper);
 
     /// <summary>How many reads of a prepared statement were left to the driver and Dapper (<see cref="SqliteReadStatement"/>), for tests and benchmarks.</summary>
     public long ReadByDriver => Interlocked.Read(ref _readByDriver);
@@ -116,6 +120,8 @@ internal sealed class SqliteSessions(Func<CancellationToken, Task<DbConnection>>
 
     internal void CountedByDriver() => Interlocked.Increment(ref _readByDriver);
 
+    internal void CountedLeftToDapper() => Interlocked.Increment(ref _leftToDapper);
+
     // Closes the sessions nobody used since the last sweep; the timer stops once none is left (and starts with the next).
     private void Sweep()
     {
@@ -177,6 +183,7 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         if (Statement(sql, parameters) is not { } statement)
         {
             // A list to expand: Dapper writes the statement (inside a session's transaction, the connection has none of its own).
+            pool.CountedLeftToDapper();
             return connection.Execute(sql, parameters, transaction as SqliteTransaction);
         }
 
@@ -209,6 +216,7 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
     {
         if (Statement(sql, parameters) is not { } statement)
         {
+            pool.CountedLeftToDapper();
             return connection.Query<TRow>(sql, parameters).AsList();
         }
 

@@ -239,6 +239,36 @@ public sealed class SqliteStoreTests : SqlStoreSuite
             Assert.That(store.Sessions.Reused - reused, Is.GreaterThan(3 * 20), "each run's statements found prepared: its reads and its commits' writes");
         }
     }
+
+    [Test]
+    public async Task A_start_keeping_its_business_key_unique_reads_through_prepared_statements_and_opens_no_connection()
+    {
+        // Its two reads, the key's lock and the active instances with the key, were prepared anew on every start: one on a
+        // connection of its own, one left to Dapper for its hand-built parameters (issue 19: two preparations per HTTP start).
+        var store = new SqlWorkflowStore(SqlDialect.For(SqlProvider.Sqlite), Store.ConnectionString);
+        var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var process = $"unique-{Guid.NewGuid():N}"[..20];
+        await engine.Deployments.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/>{UserTask("a")}<bpmn:endEvent id="e"/>{Chain("s", "a", "e")}"""));
+        Task<Guid> StartAsync(int n) => engine.Runtime.StartAsync(new StartInstance(process) { BusinessKey = $"{process}-{n}", UniqueBusinessKey = true });
+
+        await StartAsync(1);
+        await StartAsync(2);
+        var sessions = store.Sessions!;
+        var (prepared, leftToDapper, opened) = (sessions.Prepared, sessions.LeftToDapper, store.Opened);
+        for (var n = 3; n < 6; n++)
+        {
+            await StartAsync(n);
+        }
+
+        var refused = Assert.ThrowsAsync<BusinessKeyInUseException>(() => StartAsync(4));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(sessions.Prepared, Is.EqualTo(prepared), "every statement of the starts was prepared by the first two");
+            Assert.That(sessions.LeftToDapper, Is.EqualTo(leftToDapper), "no statement was left to Dapper");
+            Assert.That(store.Opened, Is.EqualTo(opened), "no read opened a connection of its own");
+            Assert.That(refused!.BusinessKey, Is.EqualTo($"{process}-4"), "the key of an active instance is still refused");
+        }
+    }
 }
 
 public sealed class PostgreSqlStoreTests : SqlStoreSuite
