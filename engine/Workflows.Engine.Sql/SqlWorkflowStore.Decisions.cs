@@ -11,29 +11,51 @@ internal sealed partial class SqlWorkflowStore
 
     private const string DecisionsWithXml = "wf_decision_definitions d LEFT JOIN wf_decision_documents doc ON doc.id = d.document_id";
 
+    // Every column but the XML: a business rule task evaluates a model kept per version, and read the document's XML
+    // (decoded into a string) at every evaluation only to leave it unused.
+    private const string DecisionColumnsWithoutXml = "id, decision_id, name, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by, document_id FROM wf_decision_definitions";
+
+    private const string DecisionVersionWithoutXmlSql = $"SELECT {DecisionColumnsWithoutXml} WHERE decision_id = @decisionId AND version = @version";
+
+    /// <summary>How many reads of decision versions with their XML ran, for tests that prove which evaluations make none.</summary>
+    internal int DecisionXmlReads => Volatile.Read(ref _decisionXmlReads);
+
+    private int _decisionXmlReads;
+
+    public ValueTask<DecisionRecord?> FindDecisionVersionAsync(string decisionId, int? version, CancellationToken ct) => version is { } v
+        ? SingleAsync<DecisionRow, DecisionRecord>(DecisionVersionWithoutXmlSql, new { decisionId, version = v }, r => r.ToRecord(), ct)
+        : SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumnsWithoutXml} WHERE decision_id = @decisionId ORDER BY version DESC", "1"), new { decisionId }, r => r.ToRecord(), ct);
+
     public ValueTask<DecisionRecord?> GetDecisionAsync(Guid id, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.id = @id", new { id }, r => r.ToRecord(), ct);
+        WithXml(SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.id = @id", new { id }, r => r.ToRecord(), ct));
 
     public ValueTask<DecisionRecord?> GetLatestDecisionAsync(string decisionId, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId ORDER BY d.version DESC", "1"),
-            new { decisionId }, r => r.ToRecord(), ct);
+        WithXml(SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId ORDER BY d.version DESC", "1"),
+            new { decisionId }, r => r.ToRecord(), ct));
 
     public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>(DecisionByVersionSql, new { decisionId, version }, r => r.ToRecord(), ct);
+        WithXml(SingleAsync<DecisionRow, DecisionRecord>(DecisionByVersionSql, new { decisionId, version }, r => r.ToRecord(), ct));
 
     private const string DecisionByVersionSql = $"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version = @version";
 
+    // A read of a version with its XML, counted (DecisionXmlReads).
+    private ValueTask<DecisionRecord?> WithXml(ValueTask<DecisionRecord?> read)
+    {
+        Interlocked.Increment(ref _decisionXmlReads);
+        return read;
+    }
+
     public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version_tag = @versionTag ORDER BY d.version DESC", "1"),
-            new { decisionId, versionTag }, r => r.ToRecord(), ct);
+        WithXml(SingleAsync<DecisionRow, DecisionRecord>(_dialect.Top($"{DecisionColumns} FROM {DecisionsWithXml} WHERE d.decision_id = @decisionId AND d.version_tag = @versionTag ORDER BY d.version DESC", "1"),
+            new { decisionId, versionTag }, r => r.ToRecord(), ct));
 
     public ValueTask<DecisionRecord?> GetDecisionInDeploymentAsync(Guid deploymentId, string decisionId, CancellationToken ct) =>
-        SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.deployment_id = @deploymentId AND d.decision_id = @decisionId",
-            new { deploymentId, decisionId }, r => r.ToRecord(), ct);
+        WithXml(SingleAsync<DecisionRow, DecisionRecord>($"SELECT {DecisionColumns} FROM {DecisionsWithXml} WHERE d.deployment_id = @deploymentId AND d.decision_id = @decisionId",
+            new { deploymentId, decisionId }, r => r.ToRecord(), ct));
 
     public ValueTask<IReadOnlyList<DecisionRecord>> GetDecisionsAsync(string? decisionId, CancellationToken ct) =>
         ListAsync<DecisionRow, DecisionRecord>(
-            "SELECT id, decision_id, name, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by, document_id FROM wf_decision_definitions"
+            "SELECT " + DecisionColumnsWithoutXml
                 + (decisionId is null ? "" : " WHERE decision_id = @decisionId") + " ORDER BY decision_id, version",
             new { decisionId }, r => r.ToRecord(), ct);
 
@@ -61,7 +83,7 @@ internal sealed partial class SqlWorkflowStore
         var likely = ReadsCostRoundTrips ? likelyVersion : null; // on SQLite a read that may be wasted saves nothing
         if (likely is not null)
         {
-            statements.Add(DecisionByVersionSql);
+            statements.Add(DecisionVersionWithoutXmlSql);
         }
 
         return await ReadTogetherAsync(statements, new { branchId, decisionId, processId = rolloutKey, max = maxRollouts, version = likely }, async read =>

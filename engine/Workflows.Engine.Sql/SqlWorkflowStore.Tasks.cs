@@ -91,13 +91,31 @@ internal sealed partial class SqlWorkflowStore
         return ids.Where(tasks.ContainsKey).Select(id => tasks[id]).ToList();
     }
 
-    public async ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct) =>
-        await RowsAsync<Guid>(HeldTaskIdsStatement, new { assignee, limit }, ct).ConfigureAwait(false);
-
     private string? _heldTaskIds;
 
-    /// <summary>The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24).</summary>
-    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @assignee", "@limit");
+    /// <summary>
+    /// The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24); its parameters named
+    /// apart from a page's (<c>@holder</c>, <c>@held</c>), so that both statements bind from one object.
+    /// </summary>
+    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @holder", "@held");
+
+    public async ValueTask<NextTaskIds> QueryNextTaskIdsAsync(TaskQuery query, int limit, string holder, int heldLimit, CancellationToken ct)
+    {
+        if (PageStatement(query, limit) is not var (sql, parameters))
+        {
+            // A page made every time (filters next-task never sets): its own read after the held tasks'.
+            var held = await RowsAsync<Guid>(HeldTaskIdsStatement, new { holder, held = heldLimit }, ct).ConfigureAwait(false);
+            return new NextTaskIds(held, await QueryTaskIdsAsync(query, limit, ct).ConfigureAwait(false));
+        }
+
+        // One session (SQLite: both statements kept prepared) or one round trip (a server), the held tasks' read first.
+        return await ReadTogetherAsync([HeldTaskIdsStatement, sql], parameters with { holder = holder, held = heldLimit }, async read =>
+        {
+            var held = await read.NextAsync<Guid>().ConfigureAwait(false);
+            var page = await read.NextAsync<Guid>().ConfigureAwait(false);
+            return new NextTaskIds(held, page.Distinct().Take(limit).ToList());
+        }, ct).ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)
     {
@@ -184,6 +202,12 @@ internal sealed partial class SqlWorkflowStore
         public string? q6 { get; private init; }
 
         public string? q7 { get; private init; }
+
+        /// <summary>The agent whose held tasks are read with the page (<see cref="HeldTaskIdsStatement"/>); null for a page alone.</summary>
+        public string? holder { get; init; }
+
+        /// <summary>How many held tasks are read at most.</summary>
+        public int held { get; init; }
 
         /// <summary>The values a page statement of <paramref name="walks"/> walks binds for <paramref name="query"/>.</summary>
         public static PageParameters For(TaskQuery query, List<string> queues, int limit, int walks) => new()

@@ -32,7 +32,7 @@ public sealed class PostgresAgentLoopTests
         await SqlWorkflowEngine.MigrateAsync(options);
         _engine = new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), options.ConnectionString), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
         // A queue per test, so that neither finds the other's tasks.
-        foreach (var queue in new[] { "next", "complete" })
+        foreach (var queue in new[] { "next", "complete", "held" })
         {
             await _engine.Deployments.DeployAsync(Process(queue, $"""
                 <bpmn:startEvent id="start"/>
@@ -85,6 +85,29 @@ public sealed class PostgresAgentLoopTests
             Assert.That(claimed?.Id, Is.EqualTo(next));
             Assert.That(claimed?.Assignee, Is.EqualTo("agent-1"));
             Assert.That(nextTask, Is.EqualTo(claim + 1), $"a claim by id took {claim} round trips, next-task {nextTask}");
+        }
+    }
+
+    [Test]
+    public async Task Next_task_s_look_for_a_task_its_agent_holds_is_read_in_the_round_trip_of_the_queue_s_page()
+    {
+        // Warm, as above: the held tasks' statement and the page's prepared.
+        await OpenTaskAsync("held");
+        Assert.That(await _engine.Tasks.NextAsync("warm-held", ["held-queue"]), Is.Not.Null);
+
+        var first = await OpenTaskAsync("held");
+        var claimNext = await RoundTripsAsync(() => _engine.Tasks.ClaimNextAsync("agent-3", ["held-queue"]));
+        var second = await OpenTaskAsync("held");
+        UserTaskInfo? claimed = null;
+        var next = await RoundTripsAsync(async () => claimed = await _engine.Tasks.NextAsync("agent-4", ["held-queue"]));
+        var handedBack = await _engine.Tasks.NextAsync("agent-3", ["held-queue"]);
+
+        TestContext.Out.WriteLine($"round trips: a claim of the next task {claimNext}, next-task looking for a held one first {next}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed?.Id, Is.EqualTo(second), "agent-4 holds none: the queue's next task");
+            Assert.That(handedBack?.Id, Is.EqualTo(first), "agent-3 holds the first: handed back");
+            Assert.That(next, Is.EqualTo(claimNext), $"a claim of the next task took {claimNext} round trips, next-task {next}");
         }
     }
 

@@ -74,8 +74,8 @@ public sealed class PostgresTaskProbePlanTests : PostgresFixture
 
         var store = new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), Store.ConnectionString);
         var plan = await connection.ExecuteScalarAsync<string>(
-            $"EXPLAIN (FORMAT JSON) {store.HeldTaskIdsStatement.Replace("@assignee", "'agent-new'", StringComparison.Ordinal).Replace("@limit", "64", StringComparison.Ordinal)}");
-        var held = await store.GetHeldTaskIdsAsync("agent-3", 64, default);
+            $"EXPLAIN (FORMAT JSON) {store.HeldTaskIdsStatement.Replace("@holder", "'agent-new'", StringComparison.Ordinal).Replace("@held", "64", StringComparison.Ordinal)}");
+        var held = (await store.QueryNextTaskIdsAsync(new TaskQuery { Queues = ["front-desk"], Unassigned = true, Sort = TaskSort.SlaTimeLeft }, 8, "agent-3", 64, default)).Held;
 
         using (Assert.EnterMultipleScope())
         {

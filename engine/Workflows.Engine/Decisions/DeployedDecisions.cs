@@ -89,6 +89,27 @@ internal static class DeployedDecisions
     }
 
     /// <summary>
+    /// The model of a version read with or without its XML (<see cref="IDecisionStore.FindDecisionVersionAsync"/>): the model
+    /// kept, else the version read again with its XML and parsed, as <see cref="Load"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The version is no longer stored, or its XML is no DMN.</exception>
+    public static async ValueTask<DecisionModel> LoadAsync(IWorkflowStore store, DecisionRecord record, BpmnParserOptions options, CancellationToken ct)
+    {
+        if (record.Xml.Length == 0)
+        {
+            if (s_models.TryGet(record.DocumentId ?? record.Id, options.Feel, out var kept))
+            {
+                return kept;
+            }
+
+            record = await store.GetDecisionAsync(record.Id, ct).ConfigureAwait(false)
+                ?? throw new InvalidDataException($"decision '{record.DecisionId}' version {record.Version} is no longer stored");
+        }
+
+        return Load(record, options);
+    }
+
+    /// <summary>
     /// The version a caller evaluates: binding latest takes the branch's pin, else the standard (see
     /// <see cref="Services.DecisionStandard"/>), else (none approved) nothing for a branch and the latest for no branch; versionTag the pinned version when it carries the tag, else (for a branch) the latest
     /// approved version with it, else the latest with it; deployment the version deployed with the caller.
@@ -127,20 +148,26 @@ internal static class DeployedDecisions
     /// The version binding latest evaluates once the decision's <paramref name="standard"/> is known (<see cref="Services.DecisionStandard"/>):
     /// the branch's pin, else the standard, else (none approved) nothing for a branch and the latest for no branch. A version
     /// read with the rows the choice was made by (<c>readAlready</c>) is used when it is the one chosen, instead of a read.
+    /// Without <paramref name="xml"/>, the version may come without its XML (for <see cref="LoadAsync"/>, not <see cref="Load"/>).
     /// </summary>
-    public static async ValueTask<DecisionRecord?> ResolveLatestAsync(IWorkflowStore store, string decisionId, Branch? branch, int? standard, CancellationToken ct, DecisionRecord? readAlready = null)
+    public static async ValueTask<DecisionRecord?> ResolveLatestAsync(IWorkflowStore store, string decisionId, Branch? branch, int? standard, CancellationToken ct,
+        DecisionRecord? readAlready = null, bool xml = true)
     {
         // A branch that pins nothing, and an evaluation for no branch (a central team's, an instance of no known
         // branch), evaluate the standard, which only a rollout moves (review18 F5, F12).
         if ((PinOf(branch, decisionId) ?? standard) is { } version)
         {
-            return readAlready?.Version == version ? readAlready : await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false);
+            return readAlready?.Version == version && (!xml || readAlready.Xml.Length > 0) ? readAlready
+                : xml ? await store.GetDecisionByVersionAsync(decisionId, version, ct).ConfigureAwait(false)
+                : await store.FindDecisionVersionAsync(decisionId, version, ct).ConfigureAwait(false);
         }
 
         // No version approved: a branch runs none (review10-18 F1: what one analyst alone deployed ran at once in
         // every branch, under journeys another analyst had approved); no branch runs the latest, as a start
         // without a branch runs a journey's latest.
-        return branch is null ? await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false) : null;
+        return branch is not null ? null
+            : xml ? await store.GetLatestDecisionAsync(decisionId, ct).ConfigureAwait(false)
+            : await store.FindDecisionVersionAsync(decisionId, null, ct).ConfigureAwait(false);
     }
 
     /// <summary>Why no version was found, in the words of the binding.</summary>

@@ -142,7 +142,8 @@ public sealed class WorkflowTasks
     /// A task the agent holds comes back first so that none stays stranded: an agent whose completion was cut off after
     /// the claim (its client died) would otherwise keep the task claimed while being handed new ones, and nobody else
     /// would ever be offered it. The store keeps no claim time, so held tasks come back in the queues' own order. It costs
-    /// one probe of the index of open tasks' assignees before the claim (it usually finds none), and a read of each task held.
+    /// one probe of the index of open tasks' assignees, read with the claim's first page of candidates (one session on
+    /// SQLite, one round trip on a server; it usually finds none), and a read of each task held.
     /// </remarks>
     /// <param name="user">Who works the task.</param>
     /// <param name="queues">The agent's queues.</param>
@@ -154,9 +155,7 @@ public sealed class WorkflowTasks
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentNullException.ThrowIfNull(queues);
-        var held = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = false, Assignee = user, Sort = TaskSort.SlaTimeLeft, Branch = branch };
-        return await HeldAsync(held, cancellationToken).ConfigureAwait(false)
-            ?? await ClaimNextAsync(user, queues, branch, cancellationToken).ConfigureAwait(false);
+        return await ClaimBestAsync(user, queues, branch, handBack: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -176,6 +175,12 @@ public sealed class WorkflowTasks
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(user);
         ArgumentNullException.ThrowIfNull(queues);
+        return await ClaimBestAsync(user, queues, branch, handBack: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ClaimNextAsync's claim; with handBack (NextAsync), a task the user holds first, looked for in the first page's read.
+    private async Task<UserTaskInfo?> ClaimBestAsync(string user, IReadOnlyList<string> queues, string? branch, bool handBack, CancellationToken cancellationToken)
+    {
         var query = new TaskQuery { Queues = queues, CandidateUser = user, Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = branch };
         // The tasks this call failed to claim: taken by another agent meanwhile, or of an instance that cannot be run
         // (its stored state unreadable, the task no longer its element's). None is tried again in this call, and the page
@@ -193,7 +198,23 @@ public sealed class WorkflowTasks
             // Past the tasks other agents of this engine are claiming right now, so the page reaches the ones free for this agent.
             var page = 8 + _picking.Count + failed.Count;
             var asked = Stopwatch.GetTimestamp();
-            var candidates = await Store.QueryTaskIdsAsync(query, page, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Guid> candidates;
+            if (handBack)
+            {
+                handBack = false;
+                var read = await Store.QueryNextTaskIdsAsync(query, page, user, HeldTasksRead, cancellationToken).ConfigureAwait(false);
+                if (read.Held.Count > 0 && await HeldAsync(read.Held, query with { Unassigned = false, Assignee = user }, cancellationToken).ConfigureAwait(false) is { } held)
+                {
+                    return held;
+                }
+
+                candidates = read.Page;
+            }
+            else
+            {
+                candidates = await Store.QueryTaskIdsAsync(query, page, cancellationToken).ConfigureAwait(false);
+            }
+
             if (PageRead is { } pageRead)
             {
                 await pageRead(candidates).ConfigureAwait(false);
@@ -266,10 +287,10 @@ public sealed class WorkflowTasks
     // closed it. One whose instance cannot be run (its stored state unreadable, the task no longer its element's) is passed
     // over, as the claim of a new task passes over it: handed back, it could be neither completed nor given back, and the
     // agent would get it at every pull while the queue's other tasks wait.
-    private async Task<UserTaskInfo?> HeldAsync(TaskQuery held, CancellationToken cancellationToken)
+    private async Task<UserTaskInfo?> HeldAsync(IReadOnlyList<Guid> heldIds, TaskQuery held, CancellationToken cancellationToken)
     {
         var tasks = new List<UserTaskRecord>();
-        foreach (var id in await Store.GetHeldTaskIdsAsync(held.Assignee!, HeldTasksRead, cancellationToken).ConfigureAwait(false))
+        foreach (var id in heldIds)
         {
             if (await Store.GetUserTaskAsync(id, cancellationToken).ConfigureAwait(false) is { Problem: null } task && TaskFilter.Matches(held, task))
             {

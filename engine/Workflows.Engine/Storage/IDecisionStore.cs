@@ -12,6 +12,13 @@ internal interface IDecisionStore
 
     ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct);
 
+    /// <summary>
+    /// A version as <see cref="GetDecisionByVersionAsync"/> reads it, or the latest (<paramref name="version"/> null) as
+    /// <see cref="GetLatestDecisionAsync"/>, its XML left empty where that saves reading it (a SQL store): what a business
+    /// rule task needs once the version's model is kept (<c>DeployedDecisions.LoadAsync</c> reads the XML when it is not).
+    /// </summary>
+    ValueTask<DecisionRecord?> FindDecisionVersionAsync(string decisionId, int? version, CancellationToken ct);
+
     /// <summary>The highest version carrying that tag.</summary>
     ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct);
 
@@ -27,7 +34,7 @@ internal interface IDecisionStore
     /// What a business rule task reads to choose its decision's version, in one round trip: the branch's row (null when
     /// <paramref name="branchId"/> is null or names no branch), the decision's approvals (as <see cref="GetDecisionApprovalsAsync"/>)
     /// and the rollouts of <paramref name="rolloutKey"/>, newest first, at most <paramref name="maxRollouts"/> (as <see cref="IRolloutStore.GetRolloutsAsync"/>);
-    /// and, where that saves a round trip (a server), the decision's <paramref name="likelyVersion"/> as <see cref="GetDecisionByVersionAsync"/>
+    /// and, where that saves a round trip (a server), the decision's <paramref name="likelyVersion"/> as <see cref="FindDecisionVersionAsync"/>
     /// reads it (the version chosen last time: the caller uses it only when it is the version it chooses now).
     /// </summary>
     ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct);

@@ -35,9 +35,16 @@ internal interface ITaskQueueStore
     ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct);
 
     /// <summary>
-    /// The ids of open tasks <paramref name="assignee"/> holds, at most <paramref name="limit"/>, in no particular order:
-    /// read by the index of open tasks' assignees, so that next-task's look for a task its agent already holds (see
-    /// <c>WorkflowTasks.NextAsync</c>) costs one probe that usually finds nothing, not a walk of the queues' claimed tasks.
+    /// Next-task's read (see <c>WorkflowTasks.NextAsync</c>): the ids of open tasks <paramref name="holder"/> holds, at most
+    /// <paramref name="heldLimit"/>, in no particular order, found by the index of open tasks' assignees (one probe that
+    /// usually finds nothing, not a walk of the queues' claimed tasks); and the first page of <see cref="QueryTaskIdsAsync"/>
+    /// for <paramref name="query"/>, at most <paramref name="limit"/>. Read together: one session's statements on SQLite,
+    /// one round trip on a server.
     /// </summary>
-    ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct);
+    /// <remarks>The page is read even when the agent holds a task: it almost never does, and a read of its own would cost
+    /// every other pull a statement (a round trip on a server).</remarks>
+    ValueTask<NextTaskIds> QueryNextTaskIdsAsync(TaskQuery query, int limit, string holder, int heldLimit, CancellationToken ct);
 }
+
+/// <summary>What next-task reads before it claims: the tasks its agent holds, and the page of its queues' free tasks.</summary>
+internal sealed record NextTaskIds(IReadOnlyList<Guid> Held, IReadOnlyList<Guid> Page);

@@ -23,6 +23,9 @@ internal sealed partial class InMemoryWorkflowStore
     public ValueTask<DecisionRecord?> GetDecisionByVersionAsync(string decisionId, int version, CancellationToken ct) =>
         FindDecision(decisionId, d => d.Version == version);
 
+    public ValueTask<DecisionRecord?> FindDecisionVersionAsync(string decisionId, int? version, CancellationToken ct) =>
+        version is { } v ? GetDecisionByVersionAsync(decisionId, v, ct) : GetLatestDecisionAsync(decisionId, ct); // kept, not copied: the XML costs nothing here
+
     public ValueTask<DecisionRecord?> GetDecisionByVersionTagAsync(string decisionId, string versionTag, CancellationToken ct) =>
         FindDecision(decisionId, d => d.VersionTag == versionTag);
 

@@ -122,21 +122,21 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<Guid>> GetHeldTaskIdsAsync(string assignee, int limit, CancellationToken ct)
+    public async ValueTask<NextTaskIds> QueryNextTaskIdsAsync(TaskQuery query, int limit, string holder, int heldLimit, CancellationToken ct)
     {
+        var held = new List<Guid>();
         lock (_gate)
         {
-            var ids = new List<Guid>();
             foreach (var task in OpenTasks())
             {
-                if (task.Assignee == assignee && ids.Count < limit)
+                if (task.Assignee == holder && held.Count < heldLimit)
                 {
-                    ids.Add(task.Id);
+                    held.Add(task.Id);
                 }
             }
-
-            return new(ids);
         }
+
+        return new NextTaskIds(held, await QueryTaskIdsAsync(query, limit, ct).ConfigureAwait(false));
     }
 
     public async ValueTask<IReadOnlyList<Guid>> QueryTaskIdsAsync(TaskQuery query, int limit, CancellationToken ct)

@@ -51,7 +51,7 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
                 DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.CancellationToken).ConfigureAwait(false);
             branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
             found = await DeployedDecisions.ResolveLatestAsync(core.Store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
-                execution.CancellationToken, rows.Likely).ConfigureAwait(false);
+                execution.CancellationToken, rows.Likely, xml: false).ConfigureAwait(false);
             if (found is not null && found.Version != rows.Likely?.Version)
             {
                 if (s_chosen.Count >= MaxChosen)
@@ -76,7 +76,8 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         DecisionEvaluation result;
         try
         {
-            var model = DeployedDecisions.Load(record, core.Options.Parser);
+            // The version read without its XML on the latest binding's path: the model kept per version, the XML read only to parse it.
+            var model = await DeployedDecisions.LoadAsync(core.Store, record, core.Options.Parser, execution.CancellationToken).ConfigureAwait(false);
             result = model.Evaluate(record.DecisionId, new Dictionary<string, object?>(scope.Flatten(), StringComparer.Ordinal), core.Time, execution.CancellationToken);
         }
         catch (Exception e) when (e is KeyNotFoundException or FeelLimitExceededException or InvalidDataException)
