@@ -118,6 +118,34 @@ internal struct InstanceHistory
         _logCount = count;
     }
 
+    /// <summary>
+    /// The rows of an instance that ends in the commit that writes its first rows (a straight-through start), written
+    /// straight into one run of <paramref name="log"/>: false, and nothing written, when it has rows already or they do not
+    /// fit one chunk.
+    /// </summary>
+    public bool WriteEnded(List<HistoryRecord> history, int start, int end, InMemoryHistoryLog log)
+    {
+        if (_rows is not null || _logCount > 0)
+        {
+            return false;
+        }
+
+        var at = log.Reserve(end - start, out var run);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        for (var i = start; i < end; i++)
+        {
+            run[i - start] = HistoryRow.Of(history[i], log.Texts);
+        }
+
+        _logStart = at;
+        _logCount = end - start;
+        return true;
+    }
+
     /// <summary>The rows are deleted: their details' texts and their run of the log are given back.</summary>
     public readonly void Release(InMemoryHistoryLog log)
     {

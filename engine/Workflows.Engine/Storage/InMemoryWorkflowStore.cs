@@ -237,13 +237,18 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 end++;
             }
 
-            var rows = new HistoryRow[end - start];
-            for (var i = start; i < end; i++)
+            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _);
+            if (!EndsIn(changes, instanceId) || !kept.WriteEnded(history, start, end, _historyLog))
             {
-                rows[i - start] = HistoryRow.Of(history[i], _historyLog.Texts);
+                var rows = new HistoryRow[end - start];
+                for (var i = start; i < end; i++)
+                {
+                    rows[i - start] = HistoryRow.Of(history[i], _historyLog.Texts);
+                }
+
+                kept.Append(rows, _historyLog);
             }
 
-            CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _).Append(rows, _historyLog);
             start = end;
         }
 
@@ -259,6 +264,19 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 }
             }
         }
+    }
+
+    private static bool EndsIn(ChangeSet changes, Guid instanceId)
+    {
+        foreach (var write in changes.Instances)
+        {
+            if (write.Record.Id == instanceId && write.Record.EndedAt is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How many arrays hold an instance's history rows (one once it has ended), for tests that check what is kept.</summary>

@@ -166,4 +166,31 @@ public sealed class InMemoryHistoryTests
             Assert.That(await store.GetHistoryAsync(started.Id, default), Is.EqualTo(rows));
         }
     }
+
+    [Test]
+    public async Task An_instance_that_ends_in_its_first_commit_reads_its_rows_back_and_a_note_after_them()
+    {
+        var store = new InMemoryWorkflowStore();
+        var at = new DateTimeOffset(2026, 12, 6, 4, 0, 0, TimeSpan.Zero);
+        var ended = new InstanceRecord(Guid.NewGuid(), "p", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Completed, 1, at, at, null, [1]);
+        var written = Enumerable.Range(0, 5).Select(r => new HistoryRecord(ended.Id, at.AddTicks(r), "Note", "x", r, null, r == 2 ? "two" : null)).ToList();
+        var changes = new ChangeSet();
+        changes.Instances.Add(new InstanceWrite(ended, 0));
+        changes.History.AddRange(written);
+        await store.CommitAsync(changes, default);
+        var readEnded = await store.GetHistoryAsync(ended.Id, default);
+        var chunks = store.HistoryChunks;
+        var note = new ChangeSet();
+        written.Add(new HistoryRecord(ended.Id, at.AddMinutes(1), "Note", null, null, "operator", "after the end"));
+        note.History.Add(written[^1]);
+        await store.CommitAsync(note, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(readEnded, Is.EqualTo(written.Take(5)));
+            Assert.That(chunks, Is.EqualTo(1), "its rows are a run of the log");
+            Assert.That(await store.GetHistoryAsync(ended.Id, default), Is.EqualTo(written), "a row after the end follows the others");
+            Assert.That(store.HistoryDetailTexts, Is.EqualTo(2));
+        }
+    }
 }
