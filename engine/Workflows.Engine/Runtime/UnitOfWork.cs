@@ -15,6 +15,7 @@ internal sealed class UnitOfWork
     private readonly Dictionary<Guid, LoadedInstance> _instances = [];
     private Dictionary<Guid, UserTaskRecord>? _preloadedTasks; // only a command that preloads has them
     private int _createdRoots;
+    private List<ProcessInstanceStatus>? _endedInstances;
 
     public UnitOfWork(EngineCore engine, Execution execution, CancellationToken ct)
     {
@@ -31,7 +32,11 @@ internal sealed class UnitOfWork
     public string? Actor { get; set; }
 
     /// <summary>The end states of the instances this command ended, for metrics after the commit.</summary>
-    public List<ProcessInstanceStatus> EndedInstances { get; } = [];
+    /// <remarks>Made on first use: most commands end no instance.</remarks>
+    public List<ProcessInstanceStatus> EndedInstances => _endedInstances ??= [];
+
+    /// <summary>The <see cref="EndedInstances"/>, null when the command ended none (read without making the list).</summary>
+    public List<ProcessInstanceStatus>? EndedInstancesIfAny => _endedInstances;
 
     /// <summary>Every instance this command loaded or created.</summary>
     /// <remarks>The dictionary's own collection, whose enumerator is a struct: the token loop walks it between steps.</remarks>

@@ -28,11 +28,13 @@ internal static class InfoMapper
     }
 
     /// <summary>Each task as <see cref="ToInfo(UserTaskRecord)"/>, leaving out (and logging) those whose row cannot be read.</summary>
-    public static List<UserTaskInfo> Readable(IEnumerable<UserTaskRecord> tasks, EngineLog log)
+    public static List<UserTaskInfo> Readable(IReadOnlyList<UserTaskRecord> tasks, EngineLog log)
     {
-        var infos = new List<UserTaskInfo>();
-        foreach (var task in tasks)
+        // Asked after every command by a caller driving an instance: a list of the exact size, walked by index (no enumerator).
+        var infos = new List<UserTaskInfo>(tasks.Count);
+        for (var i = 0; i < tasks.Count; i++)
         {
+            var task = tasks[i];
             try
             {
                 infos.Add(ToInfo(task));

@@ -2,26 +2,33 @@ namespace Workflows.Engine.Storage;
 
 /// <summary>
 /// One instance's history rows as the in-memory store keeps them: while the instance runs, each commit's rows as an array
-/// of the exact size, appended as the commits come (nothing copied); once it has ended, all of them as one array.
+/// of the exact size, appended as the commits come (nothing copied); once it has ended, all of them as one run in the
+/// store's <see cref="InMemoryHistoryLog"/>.
 /// </summary>
 /// <remarks>
 /// A finished instance is kept for the life of the store, and the collector traces and copies what it keeps as it promotes
-/// it: a finished complaint's history as one array rather than a list, the list's array and an array per commit (1 object
-/// instead of 8). The rows of a commit of an ended instance (rare: an operator's note) are appended as before and the
-/// history is made one array again at its next end.
+/// it: a finished instance's history is one run of the log's large arrays, which it does not copy (round 14 made it one
+/// array rather than a list, the list's array and an array per commit). The rows of a commit of an ended instance (rare: an
+/// operator's note) are appended as before and the history is made one run again at its next end.
 /// </remarks>
 internal struct InstanceHistory
 {
-    // Null, one commit's rows (HistoryRow[]), or several commits' rows (List<HistoryRow[]>).
+    // Null, one commit's rows (HistoryRow[]), or several commits' rows (List<HistoryRow[]>); null too once the rows are a
+    // run of the log (_logCount > 0).
     private object? _rows;
+    private int _logStart;
+    private int _logCount;
 
     /// <summary>How many arrays hold the rows: one once the instance has ended (for tests that check what is kept).</summary>
-    public readonly int Arrays => _rows switch
+    public readonly int Arrays => _logCount > 0 ? 1 : _rows switch
     {
         HistoryRow[] => 1,
         List<HistoryRow[]> commits => commits.Count,
         _ => 0,
     };
+
+    /// <summary>Whether the rows are a run of the store's log.</summary>
+    public readonly bool InLog => _logCount > 0;
 
     /// <summary>How many rows there are.</summary>
     public readonly long Count
@@ -41,14 +48,22 @@ internal struct InstanceHistory
 
                     return count;
                 default:
-                    return 0;
+                    return _logCount;
             }
         }
     }
 
-    /// <summary>Adds a commit's rows after those there are.</summary>
-    public void Append(HistoryRow[] rows)
+    /// <summary>Adds a commit's rows after those there are (taking an ended instance's rows out of the log first).</summary>
+    public void Append(HistoryRow[] rows, InMemoryHistoryLog log)
     {
+        if (_logCount > 0)
+        {
+            var kept = log.Rows(_logStart, _logCount).ToArray();
+            log.Release(_logStart, _logCount);
+            _logCount = 0;
+            _rows = kept;
+        }
+
         switch (_rows)
         {
             case null:
@@ -63,63 +78,163 @@ internal struct InstanceHistory
         }
     }
 
-    /// <summary>Makes the rows one array of the exact size, in their order.</summary>
-    public void Compact()
+    /// <summary>
+    /// Makes the rows one run of <paramref name="log"/>, in their order; more rows than a chunk holds are made one array of
+    /// the exact size instead.
+    /// </summary>
+    public void Compact(InMemoryHistoryLog log)
     {
-        if (_rows is not List<HistoryRow[]> commits)
+        if (_rows is null)
         {
             return;
         }
 
-        var all = new HistoryRow[Count];
-        var at = 0;
-        foreach (var rows in commits)
+        var count = (int)Math.Min(Count, int.MaxValue);
+        var start = log.Reserve(count, out var run);
+        if (start < 0)
         {
-            rows.CopyTo(all, at);
-            at += rows.Length;
+            if (_rows is List<HistoryRow[]> several)
+            {
+                var all = new HistoryRow[count];
+                CopyTo(several, all);
+                _rows = all;
+            }
+
+            return;
         }
 
-        _rows = all;
+        switch (_rows)
+        {
+            case HistoryRow[] rows:
+                rows.CopyTo(run);
+                break;
+            case List<HistoryRow[]> commits:
+                CopyTo(commits, run);
+                break;
+        }
+
+        _rows = null;
+        _logStart = start;
+        _logCount = count;
     }
 
-    /// <summary>Adds the rows to <paramref name="records"/> as the instance's history records, in their order.</summary>
-    public readonly void AddTo(List<HistoryRecord> records, Guid instanceId)
+    /// <summary>
+    /// The rows of an instance that ends in the commit that writes its first rows (a straight-through start), written
+    /// straight into one run of <paramref name="log"/>: false, and nothing written, when it has rows already or they do not
+    /// fit one chunk.
+    /// </summary>
+    public bool WriteEnded(List<HistoryRecord> history, int start, int end, InMemoryHistoryLog log)
+    {
+        if (_rows is not null || _logCount > 0)
+        {
+            return false;
+        }
+
+        var at = log.Reserve(end - start, out var run);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        for (var i = start; i < end; i++)
+        {
+            run[i - start] = HistoryRow.Of(history[i], log.Texts);
+        }
+
+        _logStart = at;
+        _logCount = end - start;
+        return true;
+    }
+
+    /// <summary>The rows are deleted: their details' texts and their run of the log are given back.</summary>
+    public readonly void Release(InMemoryHistoryLog log)
     {
         switch (_rows)
         {
             case HistoryRow[] rows:
-                Add(records, rows, instanceId);
+                Release(rows, log.Texts);
                 break;
             case List<HistoryRow[]> commits:
                 foreach (var rows in commits)
                 {
-                    Add(records, rows, instanceId);
+                    Release(rows, log.Texts);
+                }
+
+                break;
+            default:
+                if (_logCount > 0)
+                {
+                    Release(log.Rows(_logStart, _logCount), log.Texts);
+                    log.Release(_logStart, _logCount);
                 }
 
                 break;
         }
     }
 
-    private static void Add(List<HistoryRecord> records, HistoryRow[] rows, Guid instanceId)
+    private static void Release(ReadOnlySpan<HistoryRow> rows, InMemoryHistoryTexts texts)
     {
         foreach (var row in rows)
         {
-            records.Add(row.ToRecord(instanceId));
+            row.Release(texts);
+        }
+    }
+
+    /// <summary>Adds the rows to <paramref name="records"/> as the instance's history records, in their order.</summary>
+    public readonly void AddTo(List<HistoryRecord> records, Guid instanceId, InMemoryHistoryLog log)
+    {
+        switch (_rows)
+        {
+            case HistoryRow[] rows:
+                Add(records, rows, instanceId, log.Texts);
+                break;
+            case List<HistoryRow[]> commits:
+                foreach (var rows in commits)
+                {
+                    Add(records, rows, instanceId, log.Texts);
+                }
+
+                break;
+            default:
+                if (_logCount > 0)
+                {
+                    Add(records, log.Rows(_logStart, _logCount), instanceId, log.Texts);
+                }
+
+                break;
+        }
+    }
+
+    private static void CopyTo(List<HistoryRow[]> commits, Span<HistoryRow> into)
+    {
+        var at = 0;
+        foreach (var rows in commits)
+        {
+            rows.CopyTo(into[at..]);
+            at += rows.Length;
+        }
+    }
+
+    private static void Add(List<HistoryRecord> records, ReadOnlySpan<HistoryRow> rows, Guid instanceId, InMemoryHistoryTexts texts)
+    {
+        foreach (var row in rows)
+        {
+            records.Add(row.ToRecord(instanceId, texts));
         }
     }
 }
 
 /// <summary>
 /// A history row as the in-memory store keeps it: inline in its instance's array, without the instance id it is kept
-/// under. A finished instance keeps thirty or so rows for the life of the store, and as objects of their own each was
-/// one more for the collector to trace and copy.
+/// under, and without a reference the collector would have to follow: its texts are numbers in the store's
+/// <see cref="InMemoryHistoryTexts"/>, and a detail that is an id's text (a task's, a job's: the detail of most rows) is the
+/// id itself.
 /// </summary>
 /// <remarks>
-/// Kept small, as every row stays: the moment as its UTC ticks (the engine's clock is UTC), no element key as
-/// <see cref="NoKey"/> rather than a nullable's extra word, and a detail that is an id's text (a task's, a job's: the
-/// detail of most rows) as the id itself, 32 bytes boxed rather than a 96-byte string; each is read back as it was given.
-/// The id boxed rather than inline keeps a row at 48 bytes: inline (64), every row of every shape paid 16 bytes for the
-/// few that have an id (parallel-10: +393 B held per finished instance).
+/// A finished instance keeps thirty or so rows for the life of the store. With four references a row (and an id boxed for
+/// each task), the collector traced every one of them at each promotion: keeping no finished history at all took ~15 % off
+/// the complaint's CPU (an experiment), keeping it in large arrays alone nothing. The moment is its UTC ticks (the engine's
+/// clock is UTC), no element key <see cref="NoKey"/> rather than a nullable's extra word; 48 bytes, as before.
 /// </remarks>
 internal readonly struct HistoryRow
 {
@@ -127,35 +242,43 @@ internal readonly struct HistoryRow
 
     private readonly long _atUtcTicks;
     private readonly long _elementKey;
-    private readonly string _kind;
-    private readonly string? _elementId;
-    private readonly string? _actor;
-    private readonly object? _detail; // the detail's text, or the Guid whose "D" text it was
+    private readonly Guid _detailId;
+    private readonly int _kind;
+    private readonly int _elementId;
+    private readonly int _actor;
+    private readonly int _detail; // 0 none, IdDetail the id in _detailId, else the text's number
 
-    private HistoryRow(HistoryRecord h)
+    private HistoryRow(HistoryRecord h, InMemoryHistoryTexts texts)
     {
         _atUtcTicks = h.At.UtcTicks;
         _elementKey = h.ElementKey ?? NoKey;
-        _kind = h.Kind;
-        _elementId = h.ElementId;
-        _actor = h.Actor;
-        _detail = IdText(h.Detail);
+        _kind = texts.Name(h.Kind);
+        _elementId = texts.Name(h.ElementId);
+        _actor = texts.Name(h.Actor);
+        if (IsIdText(h.Detail, out var id))
+        {
+            _detailId = id;
+            _detail = InMemoryHistoryTexts.IdDetail;
+        }
+        else
+        {
+            _detail = texts.Detail(h.Detail);
+        }
     }
 
-    public static HistoryRow Of(HistoryRecord h) => new(h);
+    public static HistoryRow Of(HistoryRecord h, InMemoryHistoryTexts texts) => new(h, texts);
 
-    public HistoryRecord ToRecord(Guid instanceId) =>
-        new(instanceId, new DateTimeOffset(_atUtcTicks, TimeSpan.Zero), _kind, _elementId, _elementKey == NoKey ? null : _elementKey, _actor,
-            _detail is Guid id ? id.ToString() : (string?)_detail);
+    public HistoryRecord ToRecord(Guid instanceId, InMemoryHistoryTexts texts) =>
+        new(instanceId, new DateTimeOffset(_atUtcTicks, TimeSpan.Zero), texts.Name(_kind)!, texts.Name(_elementId), _elementKey == NoKey ? null : _elementKey,
+            texts.Name(_actor), _detail == InMemoryHistoryTexts.IdDetail ? _detailId.ToString() : texts.Detail(_detail));
+
+    /// <summary>The row is deleted: its detail's text is given back.</summary>
+    public void Release(InMemoryHistoryTexts texts) => texts.ReleaseDetail(_detail);
 
     // An id written as Guid.ToString() writes it (36 characters, lower case), kept as the id; any other text as it is.
-    private static object? IdText(string? detail)
+    private static bool IsIdText(string? detail, out Guid id)
     {
-        if (detail is { Length: 36 } && Guid.TryParseExact(detail, "D", out var id) && !detail.AsSpan().ContainsAnyInRange('A', 'F'))
-        {
-            return id;
-        }
-
-        return detail;
+        id = default;
+        return detail is { Length: 36 } && Guid.TryParseExact(detail, "D", out id) && !detail.AsSpan().ContainsAnyInRange('A', 'F');
     }
 }

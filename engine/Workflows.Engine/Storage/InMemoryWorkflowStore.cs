@@ -28,6 +28,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
     // Per instance, each commit's rows as one array of the exact size (no list of rows grown and copied as they come),
     // made one array when the instance ends.
     private readonly Dictionary<Guid, InstanceHistory> _history = [];
+    private readonly InMemoryHistoryLog _historyLog = new();
 
     // ---------------------------------------------------------------- definitions
 
@@ -185,7 +186,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
             }
 
             var records = new List<HistoryRecord>((int)history.Count);
-            history.AddTo(records, instanceId);
+            history.AddTo(records, instanceId, _historyLog);
             return new(records);
         }
     }
@@ -200,6 +201,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 if (_history.Remove(instance.Id, out var history))
                 {
                     deleted += history.Count;
+                    history.Release(_historyLog);
                 }
             }
 
@@ -235,17 +237,22 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 end++;
             }
 
-            var rows = new HistoryRow[end - start];
-            for (var i = start; i < end; i++)
+            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _);
+            if (!EndsIn(changes, instanceId) || !kept.WriteEnded(history, start, end, _historyLog))
             {
-                rows[i - start] = HistoryRow.Of(history[i]);
+                var rows = new HistoryRow[end - start];
+                for (var i = start; i < end; i++)
+                {
+                    rows[i - start] = HistoryRow.Of(history[i], _historyLog.Texts);
+                }
+
+                kept.Append(rows, _historyLog);
             }
 
-            CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _).Append(rows);
             start = end;
         }
 
-        // What an ended instance keeps, it keeps for the life of the store: its history as one array.
+        // What an ended instance keeps, it keeps for the life of the store: its history as one run of the log's large arrays.
         foreach (var write in changes.Instances)
         {
             if (write.Record.EndedAt is not null)
@@ -253,10 +260,23 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 ref var ended = ref CollectionsMarshal.GetValueRefOrNullRef(_history, write.Record.Id);
                 if (!Unsafe.IsNullRef(ref ended))
                 {
-                    ended.Compact();
+                    ended.Compact(_historyLog);
                 }
             }
         }
+    }
+
+    private static bool EndsIn(ChangeSet changes, Guid instanceId)
+    {
+        foreach (var write in changes.Instances)
+        {
+            if (write.Record.Id == instanceId && write.Record.EndedAt is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How many arrays hold an instance's history rows (one once it has ended), for tests that check what is kept.</summary>
@@ -265,6 +285,30 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
         lock (_gate)
         {
             return _history.TryGetValue(instanceId, out var history) ? history.Arrays : 0;
+        }
+    }
+
+    /// <summary>How many of the history log's large arrays are held, for tests that check deleted rows let theirs go.</summary>
+    internal int HistoryChunks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _historyLog.Chunks;
+            }
+        }
+    }
+
+    /// <summary>How many history rows' details are held as text, for tests that check deleted rows give theirs back.</summary>
+    internal int HistoryDetailTexts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _historyLog.Texts.DetailsHeld;
+            }
         }
     }
 

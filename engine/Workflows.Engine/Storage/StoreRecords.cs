@@ -265,11 +265,15 @@ internal sealed class ChangeSet
     public List<(Guid DefinitionId, string Xml)> DiagramsReplaced => Rare.DiagramsReplaced;
 
     /// <summary>Instances written; <see cref="InstanceWrite.ExpectedRowVersion"/> 0 inserts.</summary>
-    public List<InstanceWrite> Instances { get; } = [];
+    /// <remarks>
+    /// Sized for the usual command (one instance, one task closed, a handful of history rows): a list grown from empty
+    /// makes an array of four, then of eight, and these were ~5 % of what an in-memory command allocates.
+    /// </remarks>
+    public List<InstanceWrite> Instances { get; } = new(1);
 
     public List<UserTaskRecord> TasksCreated { get; } = [];
 
-    public List<(Guid Id, TaskStatus Status)> TasksClosed { get; } = [];
+    public List<(Guid Id, TaskStatus Status)> TasksClosed { get; } = new(1);
 
     /// <summary>
     /// Open tasks whose assignee, queues or priority changed (claim, unclaim, delegate, move, escalation): a store
@@ -328,7 +332,7 @@ internal sealed class ChangeSet
     /// <summary>Ids of the messages this command consumed: a second delivery of one finds it and does nothing.</summary>
     public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox => Rare.Inbox;
 
-    public List<HistoryRecord> History { get; } = [];
+    public List<HistoryRecord> History { get; } = new(8);
 
     /// <summary>Whether any task was created, updated, closed or marked: when not, a store need not look at the task lists.</summary>
     public bool HasTaskChanges => TasksCreated.Count > 0 || TasksUpdated.Count > 0 || TasksClosed.Count > 0 || TaskMarks.Count > 0;

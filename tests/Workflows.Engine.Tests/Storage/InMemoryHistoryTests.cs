@@ -95,4 +95,102 @@ public sealed class InMemoryHistoryTests
             Assert.That(await store.DeleteHistoryAsync(at.AddSeconds(5), 100, default), Is.EqualTo(6));
         }
     }
+
+    [Test]
+    public async Task Ended_instances_histories_read_back_across_the_logs_arrays_and_deleted_ones_give_back_their_arrays_and_texts()
+    {
+        var store = new InMemoryWorkflowStore();
+        var at = new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero);
+        var rowsEach = 50;
+        var instances = (InMemoryHistoryLog.ChunkRows / rowsEach) + 2; // the last ones in a second array
+        var written = new Dictionary<Guid, List<HistoryRecord>>();
+        for (var i = 0; i < instances; i++)
+        {
+            var started = new InstanceRecord(Guid.NewGuid(), "p", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 1, at, null, null, [1]);
+            var rows = Enumerable.Range(0, rowsEach)
+                .Select(r => new HistoryRecord(started.Id, at.AddSeconds(r), r % 2 == 0 ? "Note" : "TaskCreated", "e" + (r % 3), r, r == 1 ? "ann" : null,
+                    r % 5 == 0 ? $"note {i}.{r}" : Guid.NewGuid().ToString()))
+                .ToList();
+            written[started.Id] = rows;
+            var first = new ChangeSet();
+            first.Instances.Add(new InstanceWrite(started, 0));
+            first.History.AddRange(rows.Take(rowsEach / 2));
+            await store.CommitAsync(first, default);
+            var end = new ChangeSet();
+            end.Instances.Add(new InstanceWrite(started with { Status = ProcessInstanceStatus.Completed, RowVersion = 2, EndedAt = at.AddHours(1) }, 1));
+            end.History.AddRange(rows.Skip(rowsEach / 2));
+            await store.CommitAsync(end, default);
+        }
+
+        var chunksFilled = store.HistoryChunks;
+        var textsHeld = store.HistoryDetailTexts;
+        var allReadBack = true;
+        foreach (var (id, rows) in written)
+        {
+            allReadBack &= (await store.GetHistoryAsync(id, default)).SequenceEqual(rows);
+        }
+
+        var deleted = await store.DeleteHistoryAsync(at.AddHours(2), 1_000_000, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(chunksFilled, Is.EqualTo(2), "the ended instances' rows fill one array of the log and start another");
+            Assert.That(textsHeld, Is.EqualTo(instances * rowsEach / 5), "one slot for each detail that is text, none for an id");
+            Assert.That(allReadBack, Is.True, "every instance's rows read back as written, in their order");
+            Assert.That(deleted, Is.EqualTo(instances * rowsEach));
+            Assert.That(store.HistoryChunks, Is.EqualTo(1), "the array nobody's rows are in any more is let go; the one being filled is kept");
+            Assert.That(store.HistoryDetailTexts, Is.Zero, "the deleted rows' texts are given back");
+        }
+    }
+
+    [Test]
+    public async Task A_history_longer_than_an_array_of_the_log_is_kept_whole_once_ended()
+    {
+        var store = new InMemoryWorkflowStore();
+        var at = new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero);
+        var started = new InstanceRecord(Guid.NewGuid(), "p", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 1, at, null, null, [1]);
+        var rows = Enumerable.Range(0, InMemoryHistoryLog.ChunkRows + 1).Select(r => new HistoryRecord(started.Id, at.AddTicks(r), "Note", null, null, null, $"{r}")).ToList();
+        var first = new ChangeSet();
+        first.Instances.Add(new InstanceWrite(started, 0));
+        first.History.AddRange(rows.Take(10));
+        await store.CommitAsync(first, default);
+        var end = new ChangeSet();
+        end.Instances.Add(new InstanceWrite(started with { Status = ProcessInstanceStatus.Completed, RowVersion = 2, EndedAt = at.AddHours(1) }, 1));
+        end.History.AddRange(rows.Skip(10));
+        await store.CommitAsync(end, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(store.HistoryArrays(started.Id), Is.EqualTo(1));
+            Assert.That(store.HistoryChunks, Is.Zero, "too long for the log's arrays: an array of its own");
+            Assert.That(await store.GetHistoryAsync(started.Id, default), Is.EqualTo(rows));
+        }
+    }
+
+    [Test]
+    public async Task An_instance_that_ends_in_its_first_commit_reads_its_rows_back_and_a_note_after_them()
+    {
+        var store = new InMemoryWorkflowStore();
+        var at = new DateTimeOffset(2026, 12, 6, 4, 0, 0, TimeSpan.Zero);
+        var ended = new InstanceRecord(Guid.NewGuid(), "p", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Completed, 1, at, at, null, [1]);
+        var written = Enumerable.Range(0, 5).Select(r => new HistoryRecord(ended.Id, at.AddTicks(r), "Note", "x", r, null, r == 2 ? "two" : null)).ToList();
+        var changes = new ChangeSet();
+        changes.Instances.Add(new InstanceWrite(ended, 0));
+        changes.History.AddRange(written);
+        await store.CommitAsync(changes, default);
+        var readEnded = await store.GetHistoryAsync(ended.Id, default);
+        var chunks = store.HistoryChunks;
+        var note = new ChangeSet();
+        written.Add(new HistoryRecord(ended.Id, at.AddMinutes(1), "Note", null, null, "operator", "after the end"));
+        note.History.Add(written[^1]);
+        await store.CommitAsync(note, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(readEnded, Is.EqualTo(written.Take(5)));
+            Assert.That(chunks, Is.EqualTo(1), "its rows are a run of the log");
+            Assert.That(await store.GetHistoryAsync(ended.Id, default), Is.EqualTo(written), "a row after the end follows the others");
+            Assert.That(store.HistoryDetailTexts, Is.EqualTo(2));
+        }
+    }
 }
