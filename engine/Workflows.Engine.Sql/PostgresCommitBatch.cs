@@ -24,35 +24,24 @@ internal sealed record CommitGuard(int Expected, Func<Exception> Failure)
 
 /// <summary>
 /// A commit's writes on PostgreSQL gathered into one <see cref="NpgsqlBatch"/>, sent in one round trip when the commit
-/// has written everything, the transaction's <c>BEGIN</c> and <c>COMMIT</c> with them. Each write is sent as it was
-/// written before, one statement per row; a guarded write whose every statement must affect one row (an instance's
-/// row version, a fired timer) is checked by the server itself (<see cref="Guarded"/>), so that the <c>COMMIT</c> can
-/// follow it in the same round trip: a failed guard stops the batch there with an error, and the <c>COMMIT</c> never runs.
+/// has written everything (the transaction's <c>BEGIN</c> goes with it; only the <c>COMMIT</c> is a round trip of its
+/// own). Each write is sent as it was written before, one statement per row; its guard is checked on the rows it
+/// affected once the batch has run.
 /// </summary>
 /// <remarks>
 /// A group of change sets shares one batch: each write is marked with its change set (<see cref="Owner"/>), so that a
 /// failed guard or a statement the server refuses (a unique key, a deadlock) is charged to the change set that wrote it
 /// and the others are written again without it. Nothing runs before <see cref="ExecuteAsync"/>: a failure while the
-/// writes are being gathered leaves the database untouched. A guard the server cannot check (one counting rows of
-/// several statements otherwise) is checked on the rows affected once the batch has run, and the caller then commits
-/// in a round trip of its own; such a guard that failed earlier in the batch than a statement the server refused is
-/// taken as the cause (the refused statement may have followed from it). The <c>COMMIT</c> in the batch saves the
-/// server and the engine a round trip per command (issue 19, round 16: a start, a completion and a claim made 4, 4 and 3).
+/// writes are being gathered leaves the database untouched. A guard that failed earlier in the batch than a statement
+/// the server refused is taken as the cause (the refused statement may have followed from it).
 /// </remarks>
 internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<(string Sql, Type Type), Binder> s_binders = new();
     private static readonly ConcurrentDictionary<string, (string Sql, string[] Names)> s_positional = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, string?> s_guarded = new(StringComparer.Ordinal);
-
-    // The start of the error a guard the server checks raises when it fails (Guarded).
-    private const string GuardFailed = "workflows: a guarded write affected";
 
     private readonly NpgsqlBatch _batch = new(connection, transaction);
     private readonly List<Write> _writes = [];
-
-    // A guard the server does not check was added: the batch cannot commit, its guards are read once it has run.
-    private bool _clientGuards;
 
     /// <summary>A batch for a commit on <paramref name="connection"/>, or null when it is not PostgreSQL's (the writes then run one by one).</summary>
     public static PostgresCommitBatch? For(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) =>
@@ -65,41 +54,32 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     public int Count => _batch.BatchCommands.Count;
 
     /// <summary>Adds one statement, its parameters taken from <paramref name="parameters"/>' properties named in it.</summary>
-    public void Add(string sql, object? parameters, CommitGuard? guard) => AddRows(sql, [parameters], guard);
-
-    /// <summary>Adds the statement once for each row; the guard counts the rows affected by all of them.</summary>
-    public void AddRows(string sql, IReadOnlyList<object?> rows, CommitGuard? guard)
+    public void Add(string sql, object? parameters, CommitGuard? guard)
     {
         var first = _batch.BatchCommands.Count;
-        // Each statement must then affect one row: the server checks it, and the COMMIT may follow in the batch.
-        var guarded = guard is not null && guard.Expected == rows.Count ? Guarded(sql) : null;
-        _clientGuards |= guard is not null && guarded is null;
-        foreach (var row in rows)
-        {
-            _batch.BatchCommands.Add(Command(guarded ?? sql, row));
-        }
-
-        _writes.Add(new Write(Owner, first, rows.Count, guard, CheckedByServer: guarded is not null));
+        _batch.BatchCommands.Add(Command(sql, parameters));
+        _writes.Add(new Write(Owner, first, 1, guard));
     }
 
-    /// <summary>
-    /// Runs every statement gathered and, when the server checks every guard itself, the transaction's <c>COMMIT</c> in
-    /// the same round trip; then checks the other guards in the order they were written.
-    /// </summary>
-    /// <returns>Whether the transaction was committed with the batch; if not, the caller commits it.</returns>
-    /// <exception cref="CommitBatchException">A guard failed, or the server refused a statement: names the change set.</exception>
-    public async Task<bool> ExecuteAsync(CancellationToken ct)
+    /// <summary>Adds the statement once for each row; the guard counts the rows affected by all of them.</summary>
+    public void AddRows(string sql, IReadOnlyList<object> rows, CommitGuard? guard)
     {
-        var writes = _batch.BatchCommands.Count;
-        if (writes == 0)
+        var first = _batch.BatchCommands.Count;
+        foreach (var row in rows)
         {
-            return false;
+            _batch.BatchCommands.Add(Command(sql, row));
         }
 
-        var commit = !_clientGuards;
-        if (commit)
+        _writes.Add(new Write(Owner, first, rows.Count, guard));
+    }
+
+    /// <summary>Runs every statement gathered, then checks the guards in the order they were written.</summary>
+    /// <exception cref="CommitBatchException">A guard failed, or the server refused a statement: names the change set.</exception>
+    public async Task ExecuteAsync(CancellationToken ct)
+    {
+        if (_batch.BatchCommands.Count == 0)
         {
-            _batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            return;
         }
 
         try
@@ -109,68 +89,34 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
         catch (PostgresException e) when (!SqlStoreFaults.IsUnavailable(e))
         {
             var refused = Refused(e);
-            if (refused < 0 || refused >= writes)
+            if (refused < 0)
             {
-                // Not charged to a write (the COMMIT itself failed): the whole commit failed, as a failed COMMIT does.
+                // Not charged to a statement: the whole commit failed, as a failed COMMIT does.
                 throw;
             }
 
-            throw GuardFailedBefore(refused) ?? ServerGuardFailed(refused, e) ?? new CommitBatchException(OwnerOf(refused), e);
+            throw GuardFailedBefore(refused) ?? new CommitBatchException(OwnerOf(refused), e);
         }
 
-        if (GuardFailedBefore(writes) is { } failed)
+        if (GuardFailedBefore(_batch.BatchCommands.Count) is { } failed)
         {
             throw failed;
         }
-
-        return commit;
     }
 
     /// <summary>
     /// <see cref="ExecuteAsync"/> for a commit of one change set: throws the guard's failure or the server's error itself.
     /// </summary>
-    /// <returns>Whether the transaction was committed with the batch; if not, the caller commits it.</returns>
-    public async Task<bool> ExecuteAloneAsync(CancellationToken ct)
+    public async Task ExecuteAloneAsync(CancellationToken ct)
     {
         try
         {
-            return await ExecuteAsync(ct).ConfigureAwait(false);
+            await ExecuteAsync(ct).ConfigureAwait(false);
         }
         catch (CommitBatchException e)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
-            throw;
         }
-    }
-
-    /// <summary>
-    /// <paramref name="sql"/> (an INSERT, UPDATE or DELETE of one row) as a statement that fails unless it affected
-    /// exactly one row; null when it is not such a statement.
-    /// </summary>
-    /// <remarks>
-    /// Plain SQL has no RAISE: the statement casts a sentence to a number, which fails with the sentence in the error
-    /// (and so in the server's log, where a conflict would otherwise read as a bug). The sentence holds the count, so the
-    /// planner cannot fold it into a constant and the error comes at run time, only when the count is not one. A
-    /// data-modifying CTE runs to its end whether or not its rows are read.
-    /// </remarks>
-    internal static string? Guarded(string sql) => s_guarded.GetOrAdd(sql, static s =>
-    {
-        var text = s.Trim();
-        var modifies = text.StartsWith("UPDATE ", StringComparison.OrdinalIgnoreCase) || text.StartsWith("DELETE ", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("INSERT ", StringComparison.OrdinalIgnoreCase);
-        return modifies && !text.Contains("RETURNING", StringComparison.OrdinalIgnoreCase) && !text.Contains(';', StringComparison.Ordinal)
-            ? $"WITH guarded AS ({text} RETURNING 1) SELECT CASE count(*) WHEN 1 THEN 1 ELSE ('{GuardFailed} ' || count(*) || ' rows, not 1: another command changed the row first')::int END FROM guarded"
-            : null;
-    });
-
-    // A statement the server checks failed its check (its sentence was no number): the guard's own failure, charged to its change set.
-    private CommitBatchException? ServerGuardFailed(int refused, PostgresException e)
-    {
-        var write = _writes.Find(w => refused >= w.First && refused < w.First + w.Count);
-        return write is { CheckedByServer: true, Guard: { } guard } && e.SqlState == PostgresErrorCodes.InvalidTextRepresentation
-            && e.MessageText.Contains(GuardFailed, StringComparison.Ordinal)
-            ? new CommitBatchException(write.Owner, guard.Failure())
-            : null;
     }
 
     public ValueTask DisposeAsync() => _batch.DisposeAsync();
@@ -204,7 +150,7 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
                 break;
             }
 
-            if (write.Guard is not { } guard || write.CheckedByServer)
+            if (write.Guard is not { } guard)
             {
                 continue;
             }
@@ -265,7 +211,7 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
         binder.Bind(parameters, target);
     }
 
-    private sealed record Write(int Owner, int First, int Count, CommitGuard? Guard, bool CheckedByServer);
+    private sealed record Write(int Owner, int First, int Count, CommitGuard? Guard);
 
     /// <summary>
     /// How one type of parameter object fills a statement's positional parameters: a compiled getter per parameter and

@@ -47,12 +47,12 @@ internal sealed partial class SqlWorkflowStore
             await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
             await using var batch = PostgresCommitBatch.For(connection, transaction);
             await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes).ConfigureAwait(false);
-            // On PostgreSQL the batch usually carries the COMMIT itself (PostgresCommitBatch).
-            if (batch is null || !await batch.ExecuteAloneAsync(ct).ConfigureAwait(false))
+            if (batch is not null)
             {
-                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
             }
 
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
             failed = false;
             return true;
         }
@@ -224,12 +224,11 @@ internal sealed partial class SqlWorkflowStore
             }
         }
 
-        var committed = false;
         if (batch is not null)
         {
             try
             {
-                committed = await batch.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
+                await batch.ExecuteAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (CommitBatchException e)
             {
@@ -240,11 +239,7 @@ internal sealed partial class SqlWorkflowStore
 
         if (written > 0)
         {
-            if (!committed)
-            {
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             LargestGroup = Math.Max(LargestGroup, written);
         }
 

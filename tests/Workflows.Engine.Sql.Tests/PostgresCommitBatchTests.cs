@@ -69,54 +69,6 @@ public sealed class PostgresCommitBatchTests
         }
     }
 
-    [TestCase(true)]
-    [TestCase(false)]
-    public async Task A_commit_whose_guard_the_server_checks_is_one_round_trip_its_commit_included_and_a_failed_guard_commits_nothing(bool groupCommit)
-    {
-        await using var counter = new RoundTripCounter(Server);
-        var store = new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), counter.Through(Store.ConnectionString), groupCommit);
-        var timer = new TimerRecord(Guid.NewGuid(), null, 1, "every-hour", Guid.NewGuid(), s_at, TimeSpan.FromHours(1), 3);
-        await store.CommitAsync(Changes(c => c.TimersCreated.Add(timer)), default); // the pool's connection opened outside the count
-        var fired = Job();
-        var again = Job();
-
-        counter.Reset();
-        await store.CommitAsync(Changes(c =>
-        {
-            c.JobsCreated.Add(fired);
-            c.FiredTimer = timer.Id;
-        }), default);
-        var turns = counter.Turns;
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(turns, Is.EqualTo(1), "the writes, the timer's guard and the COMMIT went to the server in one round trip");
-            Assert.That(await store.GetJobAsync(fired.Id, default), Is.Not.Null, "the commit is durable: another connection reads it");
-            Assert.That(await store.GetTimerAsync(timer.Id, default), Is.Null);
-        }
-
-        // The same timer fired again: the server's check stops the batch before its COMMIT.
-        Assert.That(async () => await store.CommitAsync(Changes(c =>
-        {
-            c.JobsCreated.Add(again);
-            c.FiredTimer = timer.Id;
-        }), default), Throws.TypeOf<ConcurrencyConflictException>().With.Message.Contains("was fired or closed by another command"));
-        Assert.That(await store.GetJobAsync(again.Id, default), Is.Null, "nothing of the change set whose guard failed was kept");
-    }
-
-    [Test]
-    public void Only_a_statement_of_one_insert_update_or_delete_is_checked_by_the_server()
-    {
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(PostgresCommitBatch.Guarded("UPDATE wf_instances SET row_version = @RowVersion WHERE id = @Id AND row_version = @Expected"),
-                Does.StartWith("WITH guarded AS (UPDATE wf_instances SET row_version = @RowVersion WHERE id = @Id AND row_version = @Expected RETURNING 1)"));
-            Assert.That(PostgresCommitBatch.Guarded("DELETE FROM wf_timers WHERE id = @fired RETURNING id"), Is.Null, "a statement that returns rows of its own");
-            Assert.That(PostgresCommitBatch.Guarded("WITH x AS (SELECT 1) UPDATE wf_timers SET due_at = 0"), Is.Null);
-            Assert.That(PostgresCommitBatch.Guarded("DELETE FROM wf_timers WHERE id = @a; DELETE FROM wf_jobs WHERE id = @b"), Is.Null, "two statements");
-        }
-    }
-
     [Test]
     public async Task In_a_group_a_change_set_refused_by_a_key_and_one_whose_guard_fails_are_left_out_and_the_others_commit()
     {
