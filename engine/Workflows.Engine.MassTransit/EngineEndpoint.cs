@@ -13,7 +13,8 @@ public sealed class PoisonMessageException(string message) : Exception(message);
 /// What an engine does with what arrives on its queue: messages start or continue instances (once per message
 /// id, through the engine's inbox), job answers complete, fail or raise errors on the jobs they name.
 /// </summary>
-internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
+/// <remarks>On the in-memory transport it tells <see cref="InMemoryHandoffs"/> which messages it took, so their rows are marked published.</remarks>
+internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemoryHandoffs? handoffs)
 {
     // Processes this engine runs: a message aimed at another process is another engine's business.
     private readonly ConcurrentDictionary<string, bool> _deployed = new(StringComparer.Ordinal);
@@ -47,6 +48,7 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
         var message = context.Message;
         if (string.IsNullOrWhiteSpace(message.Name))
         {
+            handoffs?.Taken(context.MessageId);
             throw new PoisonMessageException($"message {context.MessageId} has no name");
         }
 
@@ -69,9 +71,11 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log)
                 Handoff = handoff,
                 MustCorrelate = true,
             }, context.CancellationToken).ConfigureAwait(false);
+            handoffs?.Taken(context.MessageId);
         }
         catch (WorkflowException e) when (e is WorkflowNotFoundException or WorkflowInputException)
         {
+            handoffs?.Taken(context.MessageId); // refused for good: to the error queue, as on a broker
             var source = handoff.SourceInstanceId is { } sender ? $" from instance {sender} of '{handoff.SourceProcessId}'" : "";
             throw new PoisonMessageException($"message '{message.Name}' (key '{message.CorrelationKey}'){source} cannot be correlated: {e.Message}");
         }

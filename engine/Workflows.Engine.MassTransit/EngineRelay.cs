@@ -23,8 +23,13 @@ internal sealed class EngineRelay : IDisposable
     private readonly SemaphoreSlim _outboxWritten = new(0, 1);
     private readonly SemaphoreSlim _jobsCreated = new(0, 1);
 
-    public EngineRelay(WorkflowEngine engine, IBus bus, WorkflowBusOptions options, string queueName, BusLog log)
+    // On the in-memory transport: the messages published and not yet taken, and the rows of those taken since, to mark.
+    private readonly InMemoryHandoffs? _handoffs;
+    private readonly ConcurrentQueue<long> _delivered = new();
+
+    public EngineRelay(WorkflowEngine engine, IBus bus, WorkflowBusOptions options, string queueName, BusLog log, InMemoryHandoffs? handoffs)
     {
+        _handoffs = handoffs;
         _engine = engine;
         _bus = bus;
         _options = options;
@@ -42,6 +47,13 @@ internal sealed class EngineRelay : IDisposable
         _engine.Committed -= OnCommitted;
         _outboxWritten.Dispose();
         _jobsCreated.Dispose();
+    }
+
+    /// <summary>An engine took the message of that outbox row (<see cref="InMemoryHandoffs"/>): the row is marked published.</summary>
+    public void Delivered(long seq)
+    {
+        _delivered.Enqueue(seq);
+        Wake(_outboxWritten);
     }
 
     public Task RunAsync(CancellationToken ct) =>
@@ -143,20 +155,26 @@ internal sealed class EngineRelay : IDisposable
                 }
             }
 
+            await MarkDeliveredAsync(ct).ConfigureAwait(false);
             var rows = await Store.GetUnpublishedOutboxAsync(_options.RelayBatchSize, ct).ConfigureAwait(false);
+            if (_handoffs is not null)
+            {
+                rows = rows.Where(r => !_handoffs.InTransit(r.Id)).ToList();
+            }
+
             if (rows.Count == 0)
             {
                 await SleepAsync(_outboxWritten, _options.PollInterval, ct).ConfigureAwait(false);
                 continue;
             }
 
-            var published = await PublishAsync(rows, ct).ConfigureAwait(false);
+            var (published, failed) = await PublishAsync(rows, ct).ConfigureAwait(false);
             if (published.Count > 0)
             {
                 await Store.MarkOutboxPublishedAsync(published, _engine.Time.GetUtcNow(), ct).ConfigureAwait(false);
             }
 
-            failures = published.Count == rows.Count ? 0 : failures + 1;
+            failures = failed ? failures + 1 : 0;
             if (failures > 0)
             {
                 await Task.Delay(RetryDelay(failures), ct).ConfigureAwait(false);
@@ -164,30 +182,84 @@ internal sealed class EngineRelay : IDisposable
         }
     }
 
-    /// <summary>Publishes rows, each instance's in order (stopping at its first failure), instances side by side.</summary>
-    private async Task<IReadOnlyCollection<long>> PublishAsync(IReadOnlyList<OutboxRecord> rows, CancellationToken ct)
+    // The rows of messages an engine took (or none took in time) on the in-memory transport, marked published.
+    private async Task MarkDeliveredAsync(CancellationToken ct)
+    {
+        if (_handoffs is null)
+        {
+            return;
+        }
+
+        _handoffs.ReleaseUnclaimed(this);
+        var seqs = new List<long>();
+        while (_delivered.TryDequeue(out var seq))
+        {
+            seqs.Add(seq);
+        }
+
+        if (seqs.Count > 0)
+        {
+            try
+            {
+                await Store.MarkOutboxPublishedAsync(seqs, _engine.Time.GetUtcNow(), ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Marked at the next round; unmarked, a row is only published again after a restart (the inbox refuses it).
+                foreach (var seq in seqs)
+                {
+                    _delivered.Enqueue(seq);
+                }
+
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes rows, each instance's in order (stopping at its first failure), instances side by side. Returns the rows
+    /// to mark published now (on the in-memory transport, not a message: its row is marked once an engine takes it) and
+    /// whether any failed.
+    /// </summary>
+    private async Task<(IReadOnlyCollection<long> Published, bool Failed)> PublishAsync(IReadOnlyList<OutboxRecord> rows, CancellationToken ct)
     {
         var published = new ConcurrentBag<long>();
+        var failed = 0;
         var byInstance = rows.GroupBy(r => r.InstanceId).Select(g => g.OrderBy(r => r.Seq).ToList());
         await Parallel.ForEachAsync(byInstance, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (instanceRows, token) =>
         {
             foreach (var row in instanceRows)
             {
+                var tracked = _handoffs is not null && row.Kind != OutgoingMessageKind.Notification;
                 try
                 {
+                    if (tracked)
+                    {
+                        _handoffs!.Publishing(row.Id, this, row.Seq);
+                    }
+
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
                     timeout.CancelAfter(_options.PublishTimeout);
                     await PublishAsync(row, timeout.Token).ConfigureAwait(false);
-                    published.Add(row.Seq);
+                    if (!tracked)
+                    {
+                        published.Add(row.Seq);
+                    }
                 }
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
+                    if (tracked)
+                    {
+                        _handoffs!.NotPublished(row.Id);
+                    }
+
                     _log.PublishFailed(row.MessageName, row.Id, row.InstanceId, e.Message);
+                    Interlocked.Exchange(ref failed, 1);
                     return;
                 }
             }
         }).ConfigureAwait(false);
-        return published;
+        return (published, failed == 1);
     }
 
     private Task PublishAsync(OutboxRecord row, CancellationToken ct)

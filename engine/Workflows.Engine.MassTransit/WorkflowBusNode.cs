@@ -93,11 +93,12 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         }
 
         var workerName = options.Transport == BusTransport.RabbitMq ? $"{Environment.MachineName}:{Environment.ProcessId}" : "in-process";
+        var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs() : null;
         var bus = CreateBus(options, configure =>
         {
             foreach (var (engine, queue) in engines)
             {
-                configure.ReceiveEndpoint(queue, endpoint => new EngineEndpoint(engine, log).Configure(endpoint, options));
+                configure.ReceiveEndpoint(queue, endpoint => new EngineEndpoint(engine, log, handoffs).Configure(endpoint, options));
             }
 
             foreach (var (type, handler, concurrency) in builder.Workers)
@@ -128,7 +129,7 @@ public sealed class WorkflowBusNode : IAsyncDisposable
             }
         }
 
-        var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log)).ToList();
+        var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log, handoffs)).ToList();
         return new WorkflowBusNode(bus, relays);
     }
 

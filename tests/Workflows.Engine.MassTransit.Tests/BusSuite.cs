@@ -349,6 +349,37 @@ public abstract class BusSuite : BusTestBase
 public sealed class InMemoryBusTests : BusSuite
 {
     protected override bool OnRabbitMq => false;
+
+    // On the in-memory transport a published message is only in this process until an engine takes it: a process that
+    // stops (or is killed) in between must leave its row unpublished, for the next process to publish it again.
+    [Test]
+    public async Task A_handoff_no_engine_took_before_its_node_stopped_is_published_again_by_the_next_node_and_taken_once()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = await StartNodeAsync(b => b.Engine(front, Unique("front")).Endpoint(Unique("spy"), e => e.Handler<WorkflowMessage>(_ =>
+        {
+            seen.TrySetResult();
+            return Task.CompletedTask;
+        })));
+
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-1")) });
+        await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await first.DisposeAsync();
+        var whileNoEngineTookIt = (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt;
+
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task, from the request published again");
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt is not null, "the request's row marked published once taken");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whileNoEngineTookIt, Is.Null, "a message published that no engine took is not marked published");
+            Assert.That((await back.Queries.FindInstancesAsync("back")).Count, Is.EqualTo(1), "one back-office case");
+        }
+    }
 }
 
 [TestFixture]
