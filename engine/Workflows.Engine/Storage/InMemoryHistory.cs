@@ -279,6 +279,14 @@ internal readonly struct HistoryRow
     private static bool IsIdText(string? detail, out Guid id)
     {
         id = default;
-        return detail is { Length: 36 } && Guid.TryParseExact(detail, "D", out id) && !detail.AsSpan().ContainsAnyInRange('A', 'F');
+        if (detail is not { Length: 36 } || !Guid.TryParseExact(detail, "D", out id))
+        {
+            return false;
+        }
+
+        // Only a text the id gives back as it is: the parse also takes upper case and, leniently, "0x" or "+" inside a
+        // group (review16 F1), which would come back as other text.
+        Span<char> canonical = stackalloc char[36];
+        return id.TryFormat(canonical, out _, "D") && canonical.SequenceEqual(detail);
     }
 }

@@ -25,6 +25,12 @@ public sealed class InMemoryHistoryTests
             new(instanceId, at.AddSeconds(3), "Note", "x", long.MaxValue, null, "{" + id + "}"),
             new(instanceId, at.AddSeconds(4), "Note", "x", 1, null, id.ToString("N")),
             new(instanceId, at.AddSeconds(5), "Note", "x", 2, null, Guid.Empty.ToString()),
+            // Texts the id parse takes leniently ("0x" or "+" inside a group) but an id does not give back (review16 F1).
+            new(instanceId, at.AddSeconds(6), "TaskComment", "x", 3, "ann", "0x123456-0000-0000-0000-000000000000"),
+            new(instanceId, at.AddSeconds(7), "TaskComment", "x", 3, "ann", "0X123456-0000-0000-0000-000000000000"),
+            new(instanceId, at.AddSeconds(8), "TaskComment", "x", 3, "ann", "+1234567-0000-0000-0000-000000000000"),
+            new(instanceId, at.AddSeconds(9), "TaskComment", "x", 3, "ann", "00000000-0x00-0000-0000-000000000000"),
+            new(instanceId, at.AddSeconds(10), "TaskComment", "x", 3, "ann", "00000000-+000-0000-0000-000000000000"),
         };
         var changes = new ChangeSet();
         changes.History.AddRange(written);
