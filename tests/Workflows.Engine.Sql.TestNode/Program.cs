@@ -83,6 +83,13 @@ async Task AgentAsync(string agent)
         {
             // another agent (of this node or the other) took it, or completed the instance's other command first
         }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            // Any other failure ends the node at once, so the test sees it exit early (review16 F3): the loops are
+            // awaited only together, with workers that never end, so a failed agent would otherwise go unnoticed.
+            await Console.Error.WriteLineAsync($"{agent} failed: {e}");
+            Environment.Exit(3);
+        }
     }
 }
 

@@ -53,6 +53,7 @@ public sealed class SqliteFullDiskTests
             return Task.CompletedTask;
         };
         var held = 0;
+        var waitingAtFill = 0;
         store.FailureInjection = async _ =>
         {
             if (Interlocked.Exchange(ref held, 1) == 0)
@@ -64,6 +65,7 @@ public sealed class SqliteFullDiskTests
                     await Task.Delay(5);
                 }
 
+                waitingAtFill = store.CommitsWaiting;
                 disk.Fill();
             }
         };
@@ -81,6 +83,7 @@ public sealed class SqliteFullDiskTests
 
         using (Assert.EnterMultipleScope())
         {
+            Assert.That(waitingAtFill, Is.EqualTo(Commands - 1), "every other command waited behind the held one when the disk filled (review16 F4)");
             Assert.That(outcomes.Select(o => o?.GetType().Name), Has.All.Not.Null, "no command of the group was released as written");
             Assert.That(outcomes.Select(o => SqlStoreFaults.Reason(o)), Has.All.EqualTo("the database or its disk is full"), "each caller of the group is told the store is full");
             Assert.That((instancesWhileFull, completionsWhileFull), Is.EqualTo(((long)Waiting, 0L)), "nothing of the group is in the file: no start, no completion");
