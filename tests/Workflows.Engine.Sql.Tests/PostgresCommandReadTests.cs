@@ -56,18 +56,7 @@ public sealed class PostgresCommandReadTests : PostgresFixture
         }
     }
 
-    private static readonly string s_levels = """
-        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="levels" name="Levels" namespace="urn:test">
-          <decision id="read-level" name="Level">
-            <decisionTable id="t" hitPolicy="UNIQUE">
-              <input id="i" label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input>
-              <output id="o" name="level" typeRef="string"/>
-              <rule id="small"><inputEntry><text>&lt;= 1000</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
-              <rule id="large"><inputEntry><text>&gt; 1000</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
-            </decisionTable>
-          </decision>
-        </definitions>
-        """;
+    private static readonly string s_levels = TestDecisions.Levels("read-level");
 
     // A task, then a business rule task of the instance's branch, then a task.
     private static readonly string s_decided = Process("decided", """

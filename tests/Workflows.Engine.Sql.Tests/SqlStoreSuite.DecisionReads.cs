@@ -10,18 +10,7 @@ namespace Workflows.Engine.Sql.Tests;
 /// </summary>
 public abstract partial class SqlStoreSuite
 {
-    private const string XmlReadLevels = """
-        <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="xml-levels" name="Levels" namespace="urn:test">
-          <decision id="xml-read-level" name="Level">
-            <decisionTable id="t" hitPolicy="UNIQUE">
-              <input id="i" label="Amount"><inputExpression typeRef="number"><text>amount</text></inputExpression></input>
-              <output id="o" name="level" typeRef="string"/>
-              <rule id="small"><inputEntry><text>&lt;= 1000</text></inputEntry><outputEntry><text>"agent"</text></outputEntry></rule>
-              <rule id="large"><inputEntry><text>&gt; 1000</text></inputEntry><outputEntry><text>"manager"</text></outputEntry></rule>
-            </decisionTable>
-          </decision>
-        </definitions>
-        """;
+    private static readonly string s_xmlReadLevels = TestDecisions.Levels("xml-read-level");
 
     // latest: no version approved, so the latest version is evaluated; else version 1 approved, the standard, read by version.
     [TestCase(false)]
@@ -31,7 +20,7 @@ public abstract partial class SqlStoreSuite
         var store = NewSqlStore();
         var engine = new WorkflowEngine(store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
         var process = latest ? "xml-latest" : "xml-standard";
-        await engine.Deployments.DeployAsync([XmlReadLevels, Process(process, """
+        await engine.Deployments.DeployAsync([s_xmlReadLevels, Process(process, """
             <bpmn:startEvent id="s"/>
             <bpmn:userTask id="register" name="Register"><bpmn:extensionElements><wf:userTask candidateGroups="xml-desk"/></bpmn:extensionElements></bpmn:userTask>
             <bpmn:businessRuleTask id="decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="xml-read-level" resultVariable="level"/></bpmn:extensionElements></bpmn:businessRuleTask>

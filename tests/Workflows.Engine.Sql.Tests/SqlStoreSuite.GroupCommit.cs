@@ -25,16 +25,8 @@ public abstract partial class SqlStoreSuite
         // of the first task is refused at its read ("already completed") when, on PostgreSQL, another connection's
         // group committed the first completion while the held one waits.
         var commands = tasks.Count + 1;
-        var arrived = 0;
-        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var arrivals = new CommitArrivals(commands);
         var reachedCommit = new AsyncLocal<StrongBox<bool>>();
-        void Arrive()
-        {
-            if (Interlocked.Increment(ref arrived) >= commands)
-            {
-                all.TrySetResult();
-            }
-        }
 
         store.BeforeCommit = _ =>
         {
@@ -43,7 +35,7 @@ public abstract partial class SqlStoreSuite
                 reached.Value = true;
             }
 
-            Arrive();
+            arrivals.Arrive();
             return Task.CompletedTask;
         };
         var held = 0;
@@ -52,7 +44,7 @@ public abstract partial class SqlStoreSuite
             if (Interlocked.Exchange(ref held, 1) == 0)
             {
                 // Generous: on a loaded 2-core machine 25 commands can take many seconds to make their reads and reach the commit.
-                await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
+                await arrivals.All.WaitAsync(TimeSpan.FromSeconds(120));
             }
         };
 
@@ -65,7 +57,7 @@ public abstract partial class SqlStoreSuite
             }
             catch when (!reached.Value)
             {
-                Arrive();
+                arrivals.Arrive();
                 throw;
             }
         }
@@ -120,17 +112,8 @@ public abstract partial class SqlStoreSuite
             """));
         await engine.Runtime.StartAsync(new StartInstance(process)); // the version read and its statements made once
         var starts = 12;
-        var arrived = 0;
-        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.BeforeCommit = _ =>
-        {
-            if (Interlocked.Increment(ref arrived) >= starts)
-            {
-                all.TrySetResult();
-            }
-
-            return Task.CompletedTask;
-        };
+        var arrivals = new CommitArrivals(starts);
+        store.BeforeCommit = arrivals.OnCommit;
 
         // The first commit is held at its first write until every start has reached the commit, so they go in one group;
         // the third start written fails after its instance and task rows, before its history.
@@ -140,7 +123,7 @@ public abstract partial class SqlStoreSuite
         {
             if (Interlocked.Exchange(ref held, 1) == 0)
             {
-                await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
+                await arrivals.All.WaitAsync(TimeSpan.FromSeconds(120));
             }
 
             if (step == "history" && Interlocked.Increment(ref histories) == 3)

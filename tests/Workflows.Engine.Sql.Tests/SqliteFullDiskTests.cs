@@ -41,24 +41,15 @@ public sealed class SqliteFullDiskTests
         // The first commit is held at its first write until every other command waits in the queue behind it, so that
         // they go in one group (they join it while it is written, CommitQueue.TakeArrived); then the disk fills up.
         const int Commands = Waiting + Starts;
-        var arrived = 0;
-        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.BeforeCommit = _ =>
-        {
-            if (Interlocked.Increment(ref arrived) >= Commands)
-            {
-                all.TrySetResult();
-            }
-
-            return Task.CompletedTask;
-        };
+        var arrivals = new CommitArrivals(Commands);
+        store.BeforeCommit = arrivals.OnCommit;
         var held = 0;
         var waitingAtFill = 0;
         store.FailureInjection = async _ =>
         {
             if (Interlocked.Exchange(ref held, 1) == 0)
             {
-                await all.Task.WaitAsync(TimeSpan.FromSeconds(120));
+                await arrivals.All.WaitAsync(TimeSpan.FromSeconds(120));
                 // The last arrivals are between BeforeCommit and the queue: a step away (bounded only against a hang).
                 for (var spins = 0; store.CommitsWaiting < Commands - 1 && spins < 24_000; spins++)
                 {
