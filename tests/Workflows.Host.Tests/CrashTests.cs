@@ -9,8 +9,7 @@ namespace Workflows.Host.Tests;
 /// The host as its own process, killed with SIGKILL while starters and agents run over HTTP (group commit on, as by
 /// default) and started again on the same store: every acknowledged start and completion is there once, no task was
 /// handed to two agents, a task an agent held at the kill is handed back to it first, and the outbox's handoff to the
-/// back office reaches it once for each complaint. On SQLite with the
-/// in-memory bus, and on PostgreSQL with RabbitMQ.
+/// back office reaches it once for each complaint. On SQLite with the in-memory bus, and on PostgreSQL with RabbitMQ.
 /// </summary>
 [OnEveryBackend]
 [NonParallelizable]
