@@ -13,9 +13,11 @@ public sealed class PoisonMessageException(string message) : Exception(message);
 /// What an engine does with what arrives on its queue: messages start or continue instances (once per message
 /// id, through the engine's inbox), job answers complete, fail or raise errors on the jobs they name.
 /// </summary>
-/// <remarks>On the in-memory transport it tells <see cref="InMemoryHandoffs"/> which messages it took, so their rows are marked published.</remarks>
+/// <remarks>On the in-memory transport it tells <see cref="InMemoryHandoffs"/> how it ended with each message (<see cref="HandoffOutcomeFilter"/>), so their rows are marked published once every engine is done.</remarks>
 internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemoryHandoffs? handoffs)
 {
+    private const int Retries = 5;
+
     // Processes this engine runs: a message aimed at another process is another engine's business.
     private readonly ConcurrentDictionary<string, bool> _deployed = new(StringComparer.Ordinal);
 
@@ -23,6 +25,10 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
     {
         endpoint.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
         endpoint.PrefetchCount = options.ConcurrentMessageLimit * 2;
+        if (handoffs is not null)
+        {
+            endpoint.UseFilter(new HandoffOutcomeFilter(handoffs, GaveUp));
+        }
 
         // Transient failures (the database away, a command that kept losing races) are retried in place; a
         // message that cannot succeed goes straight to the error queue, so nothing waits behind it.
@@ -32,7 +38,7 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
             retry.Ignore<WorkflowInputException>();
             retry.Ignore<WorkflowNotFoundException>();
             retry.Ignore<JsonException>();
-            retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+            retry.Exponential(Retries, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
         });
         endpoint.Handler<WorkflowMessage>(ConsumeAsync);
         endpoint.Handler<JobCompleted>(context => AnswerAsync(context.Message.JobId,
@@ -48,7 +54,6 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
         var message = context.Message;
         if (string.IsNullOrWhiteSpace(message.Name))
         {
-            handoffs?.Taken(context.MessageId);
             throw new PoisonMessageException($"message {context.MessageId} has no name");
         }
 
@@ -71,15 +76,22 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
                 Handoff = handoff,
                 MustCorrelate = true,
             }, context.CancellationToken).ConfigureAwait(false);
-            handoffs?.Taken(context.MessageId);
         }
         catch (WorkflowException e) when (e is WorkflowNotFoundException or WorkflowInputException)
         {
-            handoffs?.Taken(context.MessageId); // refused for good: to the error queue, as on a broker
+            // Refused for good: to the error queue, as on a broker.
             var source = handoff.SourceInstanceId is { } sender ? $" from instance {sender} of '{handoff.SourceProcessId}'" : "";
             throw new PoisonMessageException($"message '{message.Name}' (key '{message.CorrelationKey}'){source} cannot be correlated: {e.Message}");
         }
     }
+
+    // Whether this attempt's failure was the last (the retry runs around the endpoint's filters): true when it was
+    // retried as often as it may be, false when it is refused for good (poison, to the error queue, as on a broker),
+    // null when it is retried.
+    private static bool? GaveUp(ConsumeContext context, Exception e) =>
+        e is PoisonMessageException or WorkflowInputException or WorkflowNotFoundException or JsonException ? false
+        : context.GetRetryAttempt() >= Retries ? true
+        : null;
 
     // The answer may come after another node already took the job again (its lease ran out) or after the
     // instance moved on: the job is then gone, and the answer has nothing left to do.

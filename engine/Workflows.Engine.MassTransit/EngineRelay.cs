@@ -10,7 +10,7 @@ namespace Workflows.Engine.MassTransit;
 /// sent to their type's queue (leased per job, so several nodes share them). The broker being away fails
 /// nothing: rows and jobs wait in the database and go when it is back.
 /// </summary>
-internal sealed class EngineRelay : IDisposable
+internal sealed class EngineRelay : IDisposable, IHandoffRelay
 {
     private const string RelayLease = "outbox-relay";
     private const int Parallelism = 32;
@@ -23,9 +23,9 @@ internal sealed class EngineRelay : IDisposable
     private readonly SemaphoreSlim _outboxWritten = new(0, 1);
     private readonly SemaphoreSlim _jobsCreated = new(0, 1);
 
-    // On the in-memory transport: the messages published and not yet taken, and the rows of those taken since, to mark.
+    // On the in-memory transport: the messages published whose rows are not marked yet, and the rows of those every engine is done with, to mark.
     private readonly InMemoryHandoffs? _handoffs;
-    private readonly ConcurrentQueue<long> _delivered = new();
+    private readonly ConcurrentQueue<(long Seq, Guid Id)> _delivered = new();
 
     public EngineRelay(WorkflowEngine engine, IBus bus, WorkflowBusOptions options, string queueName, BusLog log, InMemoryHandoffs? handoffs)
     {
@@ -49,12 +49,15 @@ internal sealed class EngineRelay : IDisposable
         _jobsCreated.Dispose();
     }
 
-    /// <summary>An engine took the message of that outbox row (<see cref="InMemoryHandoffs"/>): the row is marked published.</summary>
-    public void Delivered(long seq)
+    /// <inheritdoc/>
+    public void Delivered(long seq, Guid messageId)
     {
-        _delivered.Enqueue(seq);
+        _delivered.Enqueue((seq, messageId));
         Wake(_outboxWritten);
     }
+
+    /// <inheritdoc/>
+    public void Undelivered(long seq) => Wake(_outboxWritten);
 
     public Task RunAsync(CancellationToken ct) =>
         Task.WhenAll(KeepRunningAsync("outbox relay", RelayOutboxAsync, ct), KeepRunningAsync("job dispatcher", DispatchJobsAsync, ct));
@@ -156,10 +159,16 @@ internal sealed class EngineRelay : IDisposable
             }
 
             await MarkDeliveredAsync(ct).ConfigureAwait(false);
-            var rows = await Store.GetUnpublishedOutboxAsync(_options.RelayBatchSize, ct).ConfigureAwait(false);
+
+            // Messages in transit are unpublished rows too: the relay reads that many more, so however long an engine
+            // holds one it takes no place from the rows behind it. With a batch's worth in transit it waits for answers.
+            var inTransit = _handoffs?.InTransitOf(this) ?? 0;
+            var rows = inTransit >= _options.RelayBatchSize
+                ? []
+                : await Store.GetUnpublishedOutboxAsync(_options.RelayBatchSize + inTransit, ct).ConfigureAwait(false);
             if (_handoffs is not null)
             {
-                rows = rows.Where(r => !_handoffs.InTransit(r.Id)).ToList();
+                rows = rows.Where(r => !_handoffs.InTransit(r.Id)).Take(_options.RelayBatchSize).ToList();
             }
 
             if (rows.Count == 0)
@@ -182,44 +191,43 @@ internal sealed class EngineRelay : IDisposable
         }
     }
 
-    // The rows of messages an engine took (or none took in time) on the in-memory transport, marked published.
+    // The rows of messages every engine of the node is done with, on the in-memory transport, marked published.
     private async Task MarkDeliveredAsync(CancellationToken ct)
     {
-        if (_handoffs is null)
+        if (_handoffs is null || _delivered.IsEmpty)
         {
             return;
         }
 
-        _handoffs.ReleaseUnclaimed(this);
-        var seqs = new List<long>();
-        while (_delivered.TryDequeue(out var seq))
+        var delivered = new List<(long Seq, Guid Id)>();
+        while (_delivered.TryDequeue(out var row))
         {
-            seqs.Add(seq);
+            delivered.Add(row);
         }
 
-        if (seqs.Count > 0)
+        try
         {
-            try
-            {
-                await Store.MarkOutboxPublishedAsync(seqs, _engine.Time.GetUtcNow(), ct).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Marked at the next round; unmarked, a row is only published again after a restart (the inbox refuses it).
-                foreach (var seq in seqs)
-                {
-                    _delivered.Enqueue(seq);
-                }
-
-                throw;
-            }
+            await Store.MarkOutboxPublishedAsync(delivered.ConvertAll(d => d.Seq), _engine.Time.GetUtcNow(), ct).ConfigureAwait(false);
         }
+        catch
+        {
+            // Marked at the next round (still in transit meanwhile, so not published again); unmarked at a stop, a row
+            // is published again by the next process and the inbox refuses it.
+            foreach (var row in delivered)
+            {
+                _delivered.Enqueue(row);
+            }
+
+            throw;
+        }
+
+        _handoffs.Marked(delivered.Select(d => d.Id));
     }
 
     /// <summary>
     /// Publishes rows, each instance's in order (stopping at its first failure), instances side by side. Returns the rows
-    /// to mark published now (on the in-memory transport, not a message: its row is marked once an engine takes it) and
-    /// whether any failed.
+    /// to mark published now (on the in-memory transport, not a message: its row is marked once every engine is done with
+    /// it) and whether any failed.
     /// </summary>
     private async Task<(IReadOnlyCollection<long> Published, bool Failed)> PublishAsync(IReadOnlyList<OutboxRecord> rows, CancellationToken ct)
     {

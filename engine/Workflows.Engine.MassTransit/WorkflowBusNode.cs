@@ -93,7 +93,8 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         }
 
         var workerName = options.Transport == BusTransport.RabbitMq ? $"{Environment.MachineName}:{Environment.ProcessId}" : "in-process";
-        var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs() : null;
+        // Every engine's queue gets a copy of each message (queues shared by several engines on the node get one).
+        var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs(engines.Select(e => e.QueueName).Distinct(StringComparer.Ordinal).Count()) : null;
         var bus = CreateBus(options, configure =>
         {
             foreach (var (engine, queue) in engines)

@@ -10,13 +10,25 @@ internal static class Journeys
         <bpmn:message id="m_done" name="AssessmentDone"><bpmn:extensionElements><zeebe:subscription correlationKey="=caseId"/></bpmn:extensionElements></bpmn:message>
         """;
 
-    /// <summary>The front office hands the case to the back-office pool and waits for its answer, under a level-1 promise.</summary>
-    public static string Front => Document($"""
+    private const string Collaboration = """
         <bpmn:collaboration id="collaboration">
           <bpmn:participant id="front_office" name="Front office" processRef="front"/>
           <bpmn:participant id="back_office" name="Back office" processRef="back"/>
           <bpmn:messageFlow id="request" sourceRef="handoff" targetRef="back_office"/>
         </bpmn:collaboration>
+        """;
+
+    /// <summary>The front office hands the case to the back-office pool and waits for its answer, under a level-1 promise.</summary>
+    public static string Front => Document(Collaboration + FrontProcess, Messages);
+
+    /// <summary>The front office without its collaboration: its request names no target, so every engine tries to correlate it.</summary>
+    public static string Untargeted => Document(FrontProcess, Messages);
+
+    /// <summary>A front office (process <c>stray</c>) whose request targets a process no engine runs.</summary>
+    public static string Stray => Document(Collaboration.Replace("processRef=\"front\"", "processRef=\"stray\"", StringComparison.Ordinal).Replace("processRef=\"back\"", "processRef=\"nowhere\"", StringComparison.Ordinal)
+        + FrontProcess.Replace("<bpmn:process id=\"front\"", "<bpmn:process id=\"stray\"", StringComparison.Ordinal), Messages);
+
+    private static string FrontProcess => $"""
         <bpmn:process id="front" isExecutable="true">
           <bpmn:extensionElements><wf:commitment level="1" name="Answered within 8 hours" target="PT8H"/></bpmn:extensionElements>
           <bpmn:startEvent id="start"/>
@@ -25,7 +37,7 @@ internal static class Journeys
           <bpmn:endEvent id="end"/>
           {Chain("start", "handoff", "answer", "end")}
         </bpmn:process>
-        """, Messages);
+        """;
 
     /// <summary>The back office starts on the front office's request, works it in a queue, and answers.</summary>
     public static string Back => Document($"""

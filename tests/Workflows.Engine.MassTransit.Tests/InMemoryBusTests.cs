@@ -1,0 +1,139 @@
+using global::MassTransit;
+using Microsoft.Data.Sqlite;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.MassTransit.Tests;
+
+/// <summary>
+/// The bus suite on the in-memory transport, and what only it has: a published message lives in the process until every
+/// engine of the node is done with it, so its outbox row is marked published only then (<see cref="InMemoryHandoffs"/>).
+/// </summary>
+[TestFixture]
+public sealed class InMemoryBusTests : BusSuite
+{
+    protected override bool OnRabbitMq => false;
+
+    // A process that stops (or is killed) while an engine still holds a message must leave its row unpublished, for the
+    // next process to publish it again. Here the back office cannot commit (its database is locked): it holds the request.
+    [Test]
+    public async Task A_handoff_no_engine_took_before_its_node_stopped_is_published_again_by_the_next_node_and_taken_once()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back", busySeconds: 1);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Guid frontId;
+        await using (await LockAsync("back"))
+        {
+            var first = await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")).Endpoint(Unique("spy"), e => e.Handler<WorkflowMessage>(_ =>
+            {
+                seen.TrySetResult();
+                return Task.CompletedTask;
+            })));
+
+            frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-1")) });
+            await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await first.DisposeAsync();
+        }
+
+        var whileNoEngineTookIt = (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt;
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task, from the request published again");
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt is not null, "the request's row marked published once taken");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whileNoEngineTookIt, Is.Null, "a message published that the engine it was for did not take is not marked published");
+            Assert.That((await back.Queries.FindInstancesAsync("back")).Count, Is.EqualTo(1), "one back-office case");
+        }
+    }
+
+    // Round 16 marked the row as soon as one engine was done with its copy: the front office refusing its own request as
+    // poison (nothing of it waits for one) marked it while the back office had not taken it, and a kill then lost it.
+    [Test]
+    public async Task A_message_one_engine_refuses_is_marked_published_only_once_the_engine_it_was_for_took_it()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Untargeted);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var frontQueue = Unique("front");
+        var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var locked = await LockAsync("back"); // the back office's command waits for the file
+        await StartNodeAsync(b => b.Engine(front, frontQueue).Engine(back, Unique("back")).Endpoint($"{frontQueue}_error", ErrorQueue(_ => refused.TrySetResult())));
+
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-1")) });
+        await refused.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(500); // time enough for the relay to mark the row on the refusal alone, if it could
+        var released = DateTimeOffset.UtcNow;
+        await locked.DisposeAsync();
+
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task");
+        var publishedAt = await WaitForAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt is { } at ? (object)at : null, "the request's row marked published");
+        Assert.That((DateTimeOffset)publishedAt, Is.GreaterThan(released), "marked once the back office took it, not when the front office refused it");
+    }
+
+    // A message for a process no engine of the node runs is dropped by every engine, as a broker's queues would: its row is
+    // marked at once. Round 16 kept it in transit for 30 s, holding a place in the relay's batch (all of it here).
+    [Test]
+    public async Task A_message_no_engine_of_the_node_runs_is_marked_at_once_and_the_handoffs_behind_it_go_on()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await front.Deployments.DeployAsync(Journeys.Stray);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var options = BusOptions();
+        options.RelayBatchSize = 1; // one row at a time: a message held in transit would stop every row behind it
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")), options);
+
+        var stray = await front.Runtime.StartAsync(new StartInstance("stray") { Variables = Vars(("caseId", "stray-1")) });
+        for (var i = 0; i < 3; i++)
+        {
+            await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", $"case-{i}")) });
+        }
+
+        await WaitUntilAsync(async () => (await back.Tasks.QueryAsync(new TaskQuery { Queues = ["back-office"] })).Tasks.Count == 3,
+            "the three handoffs behind the message no engine runs", seconds: 20);
+        Assert.That((await front.Queries.GetOutgoingMessagesAsync(stray)).Single().PublishedAt, Is.Not.Null, "the message nobody runs was marked before the rows behind it went");
+    }
+
+    // An engine that gives a message up (it failed however often it was retried) leaves it in an error queue of the
+    // process that nobody reads: the row is published again instead, and the engine takes it once it can.
+    [Test]
+    public async Task A_message_an_engine_gave_up_is_published_again_and_taken_once()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back", busySeconds: 1);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var backQueue = Unique("back");
+        var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var locked = await LockAsync("back");
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, backQueue).Endpoint($"{backQueue}_error", ErrorQueue(_ => gaveUp.TrySetResult())));
+
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-1")) });
+        await gaveUp.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var afterGivingUp = (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt;
+        await locked.DisposeAsync();
+
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task, from the request published again");
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt is not null, "the request's row marked published once taken");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(afterGivingUp, Is.Null, "a message the engine it was for gave up is not marked published");
+            Assert.That((await back.Queries.FindInstancesAsync("back")).Count, Is.EqualTo(1), "one back-office case");
+        }
+    }
+
+    // Holds the database's write lock until disposed: the engine on it reads, but its commits wait (and fail after its busy timeout).
+    private async Task<SqliteConnection> LockAsync(string database)
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath(database)};Pooling=False");
+        await connection.OpenAsync();
+        await using var begin = connection.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE";
+        await begin.ExecuteNonQueryAsync();
+        return connection;
+    }
+}
