@@ -42,6 +42,11 @@ public sealed class WorkflowBusNodeBuilder
     }
 }
 
+/// <summary>Whether a node's bus is connected (<see cref="WorkflowBusNode.CheckHealth"/>).</summary>
+/// <param name="Connected">Whether its endpoints consume and its relays can publish.</param>
+/// <param name="Description">What MassTransit says, naming the endpoints that do not consume.</param>
+public sealed record BusNodeHealth(bool Connected, string Description);
+
 /// <summary>
 /// One process's connection to the bus: a MassTransit bus on the configured transport, the engines and job
 /// workers it hosts, and for each engine the relay that publishes its outbox and sends its jobs. Start it with
@@ -64,6 +69,21 @@ public sealed class WorkflowBusNode : IAsyncDisposable
 
     /// <summary>The bus, to publish or send to it directly.</summary>
     public IBus Bus => _bus;
+
+    /// <summary>
+    /// Whether this node's bus is connected: its receive endpoints consume and the relays can publish. While the broker is
+    /// away it is not, and says why; MassTransit reconnects by itself, and meanwhile commands go on and their messages wait
+    /// in the outbox.
+    /// </summary>
+    public BusNodeHealth CheckHealth()
+    {
+        var health = _bus.CheckHealth();
+        var down = health.Endpoints.Where(e => e.Value.Status != BusHealthStatus.Healthy).Select(e => e.Key).Order(StringComparer.Ordinal).ToList();
+        return health.Status == BusHealthStatus.Healthy
+            ? new BusNodeHealth(true, "the bus is connected")
+            : new BusNodeHealth(false, $"the bus is {health.Status.ToString().ToLowerInvariant()}: {health.Description}"
+                + (down.Count > 0 ? $" (endpoints not consuming: {string.Join(", ", down)})" : ""));
+    }
 
     /// <summary>
     /// Validates the options; on RabbitMQ checks that the broker accepts the user and virtual host (a refusal

@@ -21,7 +21,8 @@ internal static class BusExtensions
         builder.Configuration.GetSection("Workflows:Bus").Bind(options);
         options.Validate();
         builder.Services.AddSingleton(options);
-        builder.Services.AddHostedService<BusNodeService>();
+        builder.Services.AddSingleton<BusNodeService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<BusNodeService>());
         if (options.Transport == BusTransport.RabbitMq)
         {
             builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("broker", tags: ["ready"]);
@@ -44,6 +45,9 @@ internal sealed class BusNodeService(WorkflowEngine engine, JourneySystems syste
             .Engine(engine)
             .JobWorker(JourneyHandlers.ExternalAssessorType, JourneyHandlers.ExternalAssessor(systems)), loggers, cancellationToken);
 
+    /// <summary>Whether the node's bus is connected; null before the start and after the stop.</summary>
+    public BusNodeHealth? Health() => Volatile.Read(ref _node)?.CheckHealth();
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _node, null) is { } node)
@@ -53,12 +57,20 @@ internal sealed class BusNodeService(WorkflowEngine engine, JourneySystems syste
     }
 }
 
-internal sealed class BrokerHealthCheck(WorkflowBusOptions options) : IHealthCheck
+internal sealed class BrokerHealthCheck(WorkflowBusOptions options, BusNodeService node) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        // Messages wait in the outbox while the broker is away: the node still serves, degraded.
+        // Messages wait in the outbox while the broker is away: the node still serves, degraded. A broker that answers
+        // again is not enough: the node's own bus must have reconnected for handoffs to flow.
         var health = await RabbitMqBroker.CheckHealthAsync(options.RabbitMq, cancellationToken);
-        return health.Healthy ? HealthCheckResult.Healthy(health.Description) : HealthCheckResult.Degraded(health.Description);
+        if (!health.Healthy)
+        {
+            return HealthCheckResult.Degraded(health.Description);
+        }
+
+        return node.Health() is { Connected: false } bus
+            ? HealthCheckResult.Degraded($"{health.Description}, but this node's {bus.Description}; it reconnects by itself")
+            : HealthCheckResult.Healthy(health.Description);
     }
 }

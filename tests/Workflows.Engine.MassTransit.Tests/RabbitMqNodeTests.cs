@@ -11,30 +11,41 @@ public sealed class RabbitMqNodeTests : BusTestBase
     protected override bool OnRabbitMq => true;
 
     [Test]
-    public async Task Handoffs_made_while_the_broker_is_down_and_across_its_restart_all_arrive_each_once()
+    public async Task Handoffs_made_while_the_broker_is_down_and_across_its_restart_all_arrive_each_once_and_the_node_says_it_is_down_meanwhile()
     {
         const int handoffs = 500;
+        const int beforeTheStop = 300;
         var front = await NewEngineAsync("front");
         var back = await NewEngineAsync("back");
         await front.Deployments.DeployAsync(Journeys.Front);
         await back.Deployments.DeployAsync(Journeys.Back);
-        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+        var node = await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+        await WaitUntilAsync(() => Task.FromResult(node.CheckHealth().Connected), "the node's bus connected");
 
-        // Half while the broker is up and the relay busy, then the broker stops under that load: every
-        // command still commits; the rest of the handoffs are made while it is down.
-        for (var i = 0; i < handoffs / 2; i++)
+        // Cases start from four callers; the broker stops under that load, once handoffs arrive (the relay publishing,
+        // the back office consuming, acknowledgements in flight). Every command still commits; the rest of the
+        // handoffs are made while it is down.
+        var next = -1;
+        var producing = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
-            await StartCaseAsync(front, i);
-        }
-
+            for (var i = Interlocked.Increment(ref next); i < beforeTheStop; i = Interlocked.Increment(ref next))
+            {
+                await StartCaseAsync(front, i);
+            }
+        })));
+        await WaitUntilAsync(async () => (await back.Queries.FindInstancesAsync("back", max: 2 * handoffs)).Count >= 50, "handoffs arriving");
         await RabbitMqTestBroker.StopAsync();
-        for (var i = handoffs / 2; i < handoffs; i++)
+        await producing;
+        for (var i = beforeTheStop; i < handoffs; i++)
         {
             await StartCaseAsync(front, i);
         }
+
+        var whileDown = await WaitForAsync(() => Task.FromResult(node.CheckHealth() is { Connected: false } down ? down : null), "the node to say its bus is down");
 
         await RabbitMqTestBroker.StartAsync();
         await WaitUntilAsync(async () => (await back.Queries.FindInstancesAsync("back", max: 2 * handoffs)).Count >= handoffs, $"{handoffs} back-office cases", seconds: 120);
+        await WaitUntilAsync(() => Task.FromResult(node.CheckHealth().Connected), "the node to say its bus is connected again");
         await Task.Delay(1000); // a redelivery would show by now
         var keys = new List<string?>();
         foreach (var id in await back.Queries.FindInstancesAsync("back", max: 2 * handoffs))
@@ -44,6 +55,7 @@ public sealed class RabbitMqNodeTests : BusTestBase
 
         using (Assert.EnterMultipleScope())
         {
+            Assert.That(whileDown.Description, Does.StartWith("the bus is "));
             Assert.That(keys, Is.EquivalentTo(Enumerable.Range(0, handoffs).Select(i => $"case-{i}")), "every handoff arrived, none twice");
             Assert.That((await front.Queries.GetOutgoingMessagesAsync()).Where(m => m.PublishedAt is null), Is.Empty);
         }
