@@ -126,6 +126,40 @@ public sealed class InMemoryBusTests : BusSuite
         }
     }
 
+    // Round 16 took a message out of transit when an engine answered, before its row was marked: a relay read in between
+    // found the row unpublished and published it again, and every engine did it twice.
+    [Test]
+    public async Task Under_a_stream_of_handoffs_each_message_is_published_once()
+    {
+        const int cases = 200;
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Untargeted);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var published = new System.Collections.Concurrent.ConcurrentDictionary<Guid, int>();
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")).Endpoint(Unique("spy"), e => e.Handler<WorkflowMessage>(context =>
+        {
+            published.AddOrUpdate(context.MessageId!.Value, 1, (_, n) => n + 1);
+            return Task.CompletedTask;
+        })));
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            for (var i = worker; i < cases; i += 4)
+            {
+                await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", $"case-{i}")) });
+            }
+        })));
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync()).All(m => m.PublishedAt is not null), $"the {cases} requests' rows marked", seconds: 60);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(published, Has.Count.EqualTo(cases));
+            Assert.That(published.Where(p => p.Value > 1).Select(p => p.Key), Is.Empty, "no message published twice");
+            Assert.That((await back.Queries.FindInstancesAsync("back", max: 2 * cases)).Count, Is.EqualTo(cases));
+        }
+    }
+
     // Holds the database's write lock until disposed: the engine on it reads, but its commits wait (and fail after its busy timeout).
     private async Task<SqliteConnection> LockAsync(string database)
     {
