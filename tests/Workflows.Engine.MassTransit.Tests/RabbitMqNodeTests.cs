@@ -11,7 +11,7 @@ public sealed class RabbitMqNodeTests : BusTestBase
     protected override bool OnRabbitMq => true;
 
     [Test]
-    public async Task Handoffs_made_while_the_broker_is_down_and_across_its_restart_all_arrive_each_once_and_the_node_says_it_is_down_meanwhile()
+    public async Task Handoffs_and_answers_made_while_the_broker_is_down_and_across_its_restarts_all_arrive_each_once_and_the_node_says_it_is_down_meanwhile()
     {
         const int handoffs = 500;
         const int beforeTheStop = 300;
@@ -53,11 +53,29 @@ public sealed class RabbitMqNodeTests : BusTestBase
             keys.Add((await back.Queries.GetInstanceAsync(id)).BusinessKey);
         }
 
+        // The answers go back the same way, and the broker stops again once they flow.
+        var answering = Task.Run(async () =>
+        {
+            foreach (var id in await back.Queries.FindInstancesAsync("back", max: 2 * handoffs))
+            {
+                await back.Tasks.CompleteAsync((await back.Tasks.GetOpenAsync(id)).Single().Id);
+            }
+        });
+        async Task<IReadOnlyList<InstanceSummary>> AnsweredAsync() =>
+            await front.Queries.QueryInstancesAsync(new InstanceQuery { ProcessId = "front", Status = ProcessInstanceStatus.Completed, Max = 2 * handoffs });
+        await WaitUntilAsync(async () => (await AnsweredAsync()).Count >= 50, "answers arriving");
+        await RabbitMqTestBroker.StopAsync();
+        await answering;
+        await RabbitMqTestBroker.StartAsync();
+        await WaitUntilAsync(async () => (await AnsweredAsync()).Count >= handoffs, $"{handoffs} front-office cases answered", seconds: 120);
+
         using (Assert.EnterMultipleScope())
         {
             Assert.That(whileDown.Description, Does.StartWith("the bus is "));
             Assert.That(keys, Is.EquivalentTo(Enumerable.Range(0, handoffs).Select(i => $"case-{i}")), "every handoff arrived, none twice");
+            Assert.That((await AnsweredAsync()).Select(i => i.BusinessKey), Is.EquivalentTo(Enumerable.Range(0, handoffs).Select(i => $"case-{i}")), "every front-office case answered");
             Assert.That((await front.Queries.GetOutgoingMessagesAsync()).Where(m => m.PublishedAt is null), Is.Empty);
+            Assert.That((await back.Queries.GetOutgoingMessagesAsync()).Where(m => m.PublishedAt is null), Is.Empty);
         }
     }
 
