@@ -20,8 +20,14 @@ internal static class FloorBenchmark
 {
     private static readonly int[] s_groups = [8, 32, 128];
 
-    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances)
+    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances, string shapes = "straight-through,complaint", int complaints = 2000)
     {
+        var selected = shapes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (provider == SqlProvider.PostgreSql)
+        {
+            ComplaintFloor.NpgsqlCapture.Install(); // before the process's first connection
+        }
+
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}; commit {Machine.Commit()}");
         Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; {runs} runs of {instances:N0} instances each, medians");
         Console.WriteLine($"fdatasync/s in {Path.GetTempPath()}: {Machine.FlushRate(Path.GetTempPath(), TimeSpan.FromSeconds(2)):N0}");
@@ -33,6 +39,16 @@ internal static class FloorBenchmark
         var results = new Dictionary<string, List<(double Rate, double Cpu, double ServerCpu)>>();
         for (var run = 0; run < runs; run++)
         {
+            if (selected.Contains("complaint"))
+            {
+                await ComplaintAsync(results, provider, server, writers, complaints);
+            }
+
+            if (!selected.Contains("straight-through"))
+            {
+                continue;
+            }
+
             await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
             var engine = await SqlWorkflowEngine.CreateAsync(db.Store, PersistedBenchmark.Options());
             await engine.Deployments.DeployAsync(Shapes.Read("straight-through.bpmn"));
@@ -54,6 +70,52 @@ internal static class FloorBenchmark
         foreach (var (label, measured) in results)
         {
             Console.WriteLine($"| {label} | {string.Join(" / ", measured.Select(m => m.Rate.ToString("N0", CultureInfo.InvariantCulture)))} | **{Shapes.Median(measured.Select(m => m.Rate)):N0}** | {Shapes.Median(measured.Select(m => m.Cpu)):N0} µs | {(provider == SqlProvider.Sqlite ? "(in process)" : Shapes.Median(measured.Select(m => m.ServerCpu)).ToString("N0", CultureInfo.InvariantCulture) + " µs")} |");
+        }
+    }
+
+    // The complaint (issue 19, round 17): the engine's persisted complaint as the persisted benchmark runs it (8 clients,
+    // each a start then its task list read and completions until none is open), then the same statements by the driver
+    // alone (ComplaintFloor), on one fresh database.
+    private static async Task ComplaintAsync(Dictionary<string, List<(double, double, double)>> results, SqlProvider provider, string server, int[] writers, int complaints)
+    {
+        if (provider != SqlProvider.PostgreSql)
+        {
+            Console.Error.WriteLine("the complaint's floor is PostgreSQL's only: SQLite's driver has no log of the statements it runs");
+            return;
+        }
+
+        await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
+        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, PersistedBenchmark.Options());
+        await engine.Deployments.DeployAsync(Shapes.Read("complaint.bpmn"));
+        var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
+        async Task OneAsync()
+        {
+            var id = await engine.Runtime.StartAsync(new StartInstance("complaint") { Variables = variables });
+            for (var tasks = await engine.Tasks.GetOpenAsync(id); tasks.Count > 0; tasks = await engine.Tasks.GetOpenAsync(id))
+            {
+                foreach (var task in tasks)
+                {
+                    await engine.Tasks.CompleteAsync(task.Id);
+                }
+            }
+        }
+
+        await Measure(results, "complaint: the engine (8 clients, group commit)", db, complaints, count => ParallelAsync(8, count, OneAsync));
+        var floor = await ComplaintFloor.CaptureAsync(engine, variables, db.Store.ConnectionString);
+        Console.Error.WriteLine($"complaint floor: {floor.Describe()}");
+        var tuned = new Npgsql.NpgsqlConnectionStringBuilder(db.Store.ConnectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true }.ConnectionString;
+        foreach (var group in s_groups)
+        {
+            foreach (var writerCount in writers)
+            {
+                await Measure(results, $"complaint: the driver alone, {group} per transaction, {writerCount} connection{(writerCount == 1 ? "" : "s")}", db, complaints,
+                    count => Task.WhenAll(Enumerable.Range(0, writerCount).Select(w => Task.Run(async () =>
+                    {
+                        await using var connection = new Npgsql.NpgsqlConnection(tuned);
+                        await connection.OpenAsync();
+                        await floor.WriteAsync(connection, group, count / writerCount + (w < count % writerCount ? 1 : 0));
+                    }))));
+            }
         }
     }
 

@@ -1,0 +1,267 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Workflows.Engine;
+
+namespace Workflows.Bench;
+
+/// <summary>
+/// The complaint's floor on PostgreSQL (issue 19, round 17): every statement the engine sent for one complaint (its
+/// start, and each task list read and completion the persisted benchmark makes), captured with its parameters from
+/// Npgsql's own log, then sent again by the driver alone for many complaints: the same statements, reads included,
+/// so the same rows and index entries, each complaint's ids fresh. A group of complaints makes one transaction per
+/// engine command (the start of all of them, then their first completion, …), as group commit writes a group, and
+/// each transaction is one round trip (its <c>BEGIN</c>, statements and <c>COMMIT</c> in one batch).
+/// </summary>
+internal sealed partial class ComplaintFloor
+{
+    private readonly List<List<Statement>> _transactions;
+    private readonly HashSet<Guid> _ownIds;
+    private long _written;
+
+    private ComplaintFloor(List<List<Statement>> transactions, HashSet<Guid> ownIds)
+    {
+        _transactions = transactions;
+        _ownIds = ownIds;
+    }
+
+    /// <summary>Statements per complaint and round trips per group, for the report.</summary>
+    public string Describe() =>
+        $"{_transactions.Sum(t => t.Count)} statements per complaint ({_transactions.Sum(t => t.Count(s => s.Sql.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)))} reads) in {_transactions.Count} transactions, {_ownIds.Count} ids of its own";
+
+    /// <summary>
+    /// Runs two complaints one after the other, each engine call captured apart; the ids that differ between the two are
+    /// the complaint's own (its instance, tasks, …), those they share (the definition's) are kept as they are.
+    /// </summary>
+    public static async Task<ComplaintFloor> CaptureAsync(WorkflowEngine engine, IReadOnlyDictionary<string, object?> variables, string connectionString)
+    {
+        var first = await CaptureOneAsync(engine, variables, connectionString);
+        var second = await CaptureOneAsync(engine, variables, connectionString);
+        var shared = second.SelectMany(s => s).SelectMany(s => s.Parameters).SelectMany(IdsIn).ToHashSet();
+        var own = first.SelectMany(s => s).SelectMany(s => s.Parameters).SelectMany(IdsIn).Where(id => !shared.Contains(id)).ToHashSet();
+
+        // A command's reads ride with the next command's writes: the driver needs no answer before it writes.
+        var transactions = new List<List<Statement>>();
+        var pending = new List<Statement>();
+        foreach (var step in first)
+        {
+            pending.AddRange(step.Where(s => !IsTransactionControl(s.Sql)));
+            if (pending.Any(s => !s.Sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)))
+            {
+                transactions.Add(pending);
+                pending = [];
+            }
+        }
+
+        transactions[^1].AddRange(pending);
+        if (Environment.GetEnvironmentVariable("WORKFLOWS_BENCH_FLOOR_DUMP") is { Length: > 0 } dump)
+        {
+            await File.WriteAllLinesAsync(dump, transactions.SelectMany((t, i) => t.Select(s =>
+                $"{i}: {string.Join(' ', s.Sql.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries))} -- {string.Join(", ", s.Parameters.Select(p => p is null ? "null" : $"{p.GetType().Name}:{Clip(p.ToString())}"))}")));
+        }
+
+        return new ComplaintFloor(transactions, own);
+    }
+
+    // Npgsql logs a byte array as the text of its first ten bytes; the one a complaint's commands write, the instance's
+    // state, is read back after each command, which wrote it whole.
+    private static async Task<List<List<Statement>>> CaptureOneAsync(WorkflowEngine engine, IReadOnlyDictionary<string, object?> variables, string connectionString)
+    {
+        var steps = new List<List<Statement>>();
+        Guid id = default;
+        async Task Step(Func<Task> call)
+        {
+            NpgsqlCapture.Instance.Start();
+            await call();
+            var step = NpgsqlCapture.Instance.Stop();
+            if (step.Any(s => s.Parameters.Any(IsLoggedBytes)))
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync();
+                await using var read = new NpgsqlCommand("SELECT state FROM wf_instances WHERE id = $1", connection) { Parameters = { new() { Value = id } } };
+                var state = (byte[])(await read.ExecuteScalarAsync())!;
+                step = [.. step.Select(s => s with { Parameters = [.. s.Parameters.Select(p => IsLoggedBytes(p) ? state : p)] })];
+            }
+
+            steps.Add(step);
+        }
+
+        await Step(async () => id = await engine.Runtime.StartAsync(new StartInstance("complaint") { Variables = new Dictionary<string, object?>(variables) }));
+        while (true)
+        {
+            IReadOnlyList<UserTaskInfo> tasks = [];
+            await Step(async () => tasks = await engine.Tasks.GetOpenAsync(id));
+            if (tasks.Count == 0)
+            {
+                return steps;
+            }
+
+            foreach (var task in tasks)
+            {
+                await Step(() => engine.Tasks.CompleteAsync(task.Id));
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="count"/> complaints on one connection in groups of <paramref name="group"/>.</summary>
+    public async Task WriteAsync(NpgsqlConnection connection, int group, int count)
+    {
+        for (var done = 0; done < count; done += group)
+        {
+            var ids = Enumerable.Range(0, Math.Min(group, count - done)).Select(_ => (Ids: new Dictionary<Guid, Guid>(), Later: Interlocked.Increment(ref _written))).ToList();
+            foreach (var transaction in _transactions)
+            {
+                await using var batch = new NpgsqlBatch(connection);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                foreach (var complaint in ids)
+                {
+                    foreach (var statement in transaction)
+                    {
+                        var command = new NpgsqlBatchCommand(statement.Sql);
+                        foreach (var value in statement.Parameters)
+                        {
+                            command.Parameters.Add(new NpgsqlParameter { Value = Fresh(value, complaint.Ids, complaint.Later) });
+                        }
+
+                        batch.BatchCommands.Add(command);
+                    }
+                }
+
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                await batch.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    // The complaint's own ids anew (time-ordered, as the engine makes them), in a text too; its times (ticks or
+    // microseconds) a tick later than the complaint's before, so that an index on a time does not hold one value many
+    // times over; the rest as captured.
+    private object Fresh(object? value, Dictionary<Guid, Guid> complaint, long later) => value switch
+    {
+        null => DBNull.Value,
+        long time when time is > 1_000_000_000_000_000 and < 1_000_000_000_000_000_000 => time + later,
+        Guid id when _ownIds.Contains(id) => Map(id, complaint),
+        string text when GuidText().IsMatch(text) => GuidText().Replace(text, m => Guid.TryParse(m.Value, out var id) && _ownIds.Contains(id)
+            ? Format(Map(id, complaint), m.Value)
+            : m.Value),
+        _ => value,
+    };
+
+    private static Guid Map(Guid id, Dictionary<Guid, Guid> complaint)
+    {
+        if (!complaint.TryGetValue(id, out var fresh))
+        {
+            complaint[id] = fresh = Guid.CreateVersion7();
+        }
+
+        return fresh;
+    }
+
+    private static string Format(Guid id, string like) =>
+        like.Any(char.IsUpper) ? id.ToString(like.Length == 32 ? "N" : "D").ToUpperInvariant() : id.ToString(like.Length == 32 ? "N" : "D");
+
+    private static bool IsLoggedBytes(object? value) => value is string text && LoggedBytes().IsMatch(text);
+
+    [GeneratedRegex(@"^\[\d{1,3}(, \d{1,3})*(, \.\.\.)?\]$")]
+    private static partial Regex LoggedBytes();
+
+    private static string Clip(string? text) => text is null ? "" : text.Length > 40 ? text[..40] + "…" : text;
+
+    private static IEnumerable<Guid> IdsIn(object? value) => value switch
+    {
+        Guid id => [id],
+        string text => GuidText().Matches(text).Select(m => Guid.TryParse(m.Value, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty),
+        _ => [],
+    };
+
+    private static bool IsTransactionControl(string sql) => sql.Trim().TrimEnd(';').ToUpperInvariant() is "BEGIN" or "COMMIT" or "ROLLBACK";
+
+    [GeneratedRegex("[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")]
+    private static partial Regex GuidText();
+
+    public sealed record Statement(string Sql, object?[] Parameters);
+
+    /// <summary>
+    /// Npgsql's log of the commands it completed, with their parameters, while <see cref="Start"/>ed: installed before the
+    /// process opens its first connection (Npgsql reads its logging set-up once). A DBNull parameter is logged as the
+    /// text "NULL" and taken back as null.
+    /// </summary>
+    internal sealed class NpgsqlCapture : ILoggerFactory, ILogger
+    {
+        public static readonly NpgsqlCapture Instance = new();
+        private readonly List<Statement> _ran = [];
+        private volatile bool _capturing;
+
+        public static void Install() => NpgsqlLoggingConfiguration.InitializeLogging(Instance, parameterLoggingEnabled: true);
+
+        public void Start()
+        {
+            lock (_ran)
+            {
+                _ran.Clear();
+            }
+
+            _capturing = true;
+        }
+
+        public List<Statement> Stop()
+        {
+            _capturing = false;
+            lock (_ran)
+            {
+                return [.. _ran];
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        // Information: the "completed" messages only (a command that failed is not one the floor repeats).
+        public bool IsEnabled(LogLevel logLevel) => _capturing && logLevel == LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel) || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
+            {
+                return;
+            }
+
+            var text = fields.FirstOrDefault(f => f.Key == "CommandText").Value as string;
+            var parameters = fields.FirstOrDefault(f => f.Key == "Parameters").Value;
+            var batch = fields.FirstOrDefault(f => f.Key == "BatchCommands").Value;
+            var ran = new List<Statement>();
+            if (text is not null && parameters is System.Collections.IEnumerable values)
+            {
+                ran.Add(new Statement(text, Values(values)));
+            }
+            else if (batch is System.Collections.IEnumerable commands)
+            {
+                foreach (var command in commands)
+                {
+                    if (command is ITuple { Length: 2 } pair && pair[0] is string sql)
+                    {
+                        ran.Add(new Statement(sql, pair[1] is System.Collections.IEnumerable each ? Values(each) : []));
+                    }
+                }
+            }
+
+            lock (_ran)
+            {
+                _ran.AddRange(ran);
+            }
+        }
+
+        private static object?[] Values(System.Collections.IEnumerable values) =>
+            [.. values.Cast<object?>().Select(v => v is "NULL" or DBNull ? null : v)];
+    }
+}
