@@ -20,15 +20,19 @@ internal sealed partial class ComplaintFloor
     private readonly HashSet<Guid> _ownIds;
     private long _written;
 
-    private ComplaintFloor(List<List<Statement>> transactions, HashSet<Guid> ownIds)
+    private readonly List<List<Statement>> _steps;
+
+    private ComplaintFloor(List<List<Statement>> steps, List<List<Statement>> transactions, HashSet<Guid> ownIds)
     {
+        _steps = steps;
         _transactions = transactions;
         _ownIds = ownIds;
     }
 
     /// <summary>Statements per complaint and round trips per group, for the report.</summary>
     public string Describe() =>
-        $"{_transactions.Sum(t => t.Count)} statements per complaint ({_transactions.Sum(t => t.Count(s => s.Sql.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)))} reads) in {_transactions.Count} transactions, {_ownIds.Count} ids of its own";
+        $"{_transactions.Sum(t => t.Count)} statements per complaint ({_transactions.Sum(t => t.Count(IsRead))} reads) in {_transactions.Count} transactions, {_ownIds.Count} ids of its own; "
+        + $"the engine sent them in {_steps.Sum(s => s.Select(r => r.RoundTrip).Distinct().Count())} round trips and {_steps.Count(s => !s.All(IsRead))} COMMITs";
 
     /// <summary>
     /// Runs two complaints one after the other, each engine call captured apart; the ids that differ between the two are
@@ -46,8 +50,8 @@ internal sealed partial class ComplaintFloor
         var pending = new List<Statement>();
         foreach (var step in first)
         {
-            pending.AddRange(step.Where(s => !IsTransactionControl(s.Sql)));
-            if (pending.Any(s => !s.Sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)))
+            pending.AddRange(step);
+            if (!pending.All(IsRead))
             {
                 transactions.Add(pending);
                 pending = [];
@@ -61,7 +65,7 @@ internal sealed partial class ComplaintFloor
                 $"{i}: {string.Join(' ', s.Sql.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries))} -- {string.Join(", ", s.Parameters.Select(p => p is null ? "null" : $"{p.GetType().Name}:{Clip(p.ToString())}"))}")));
         }
 
-        return new ComplaintFloor(transactions, own);
+        return new ComplaintFloor(first, transactions, own);
     }
 
     // Npgsql logs a byte array as the text of its first ten bytes; the one a complaint's commands write, the instance's
@@ -104,6 +108,52 @@ internal sealed partial class ComplaintFloor
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="count"/> complaints on one connection one command at a time, each in the round trips the
+    /// engine sent it in (each read alone, the writes in a batch, then the <c>COMMIT</c> alone): what the server spends
+    /// beyond the rows for the engine's round trips and its transactions of one command.
+    /// </summary>
+    public async Task WriteAsTheEngineAsync(NpgsqlConnection connection, int count)
+    {
+        for (var done = 0; done < count; done++)
+        {
+            var ids = new Dictionary<Guid, Guid>();
+            var later = Interlocked.Increment(ref _written);
+            foreach (var step in _steps)
+            {
+                await using var transaction = step.All(IsRead) ? null : await connection.BeginTransactionAsync();
+                foreach (var roundTrip in step.GroupBy(s => s.RoundTrip))
+                {
+                    await using var batch = new NpgsqlBatch(connection, transaction);
+                    foreach (var statement in roundTrip)
+                    {
+                        batch.BatchCommands.Add(Command(statement, ids, later));
+                    }
+
+                    await batch.ExecuteNonQueryAsync();
+                }
+
+                if (transaction is not null)
+                {
+                    await transaction.CommitAsync();
+                }
+            }
+        }
+    }
+
+    private NpgsqlBatchCommand Command(Statement statement, Dictionary<Guid, Guid> ids, long later)
+    {
+        var command = new NpgsqlBatchCommand(statement.Sql);
+        foreach (var value in statement.Parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = Fresh(value, ids, later) });
+        }
+
+        return command;
+    }
+
+    private static bool IsRead(Statement statement) => statement.Sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Writes <paramref name="count"/> complaints on one connection in groups of <paramref name="group"/>.</summary>
     public async Task WriteAsync(NpgsqlConnection connection, int group, int count)
     {
@@ -118,13 +168,7 @@ internal sealed partial class ComplaintFloor
                 {
                     foreach (var statement in transaction)
                     {
-                        var command = new NpgsqlBatchCommand(statement.Sql);
-                        foreach (var value in statement.Parameters)
-                        {
-                            command.Parameters.Add(new NpgsqlParameter { Value = Fresh(value, complaint.Ids, complaint.Later) });
-                        }
-
-                        batch.BatchCommands.Add(command);
+                        batch.BatchCommands.Add(Command(statement, complaint.Ids, complaint.Later));
                     }
                 }
 
@@ -180,7 +224,8 @@ internal sealed partial class ComplaintFloor
     [GeneratedRegex("[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")]
     private static partial Regex GuidText();
 
-    public sealed record Statement(string Sql, object?[] Parameters);
+    /// <summary>A statement as the engine sent it, and the round trip (Npgsql's command or batch) it went in.</summary>
+    public sealed record Statement(string Sql, object?[] Parameters, long RoundTrip);
 
     /// <summary>
     /// Npgsql's log of the commands it completed, with their parameters, while <see cref="Start"/>ed: installed before the
@@ -192,6 +237,7 @@ internal sealed partial class ComplaintFloor
         public static readonly NpgsqlCapture Instance = new();
         private readonly List<Statement> _ran = [];
         private volatile bool _capturing;
+        private long _roundTrips;
 
         public static void Install() => NpgsqlLoggingConfiguration.InitializeLogging(Instance, parameterLoggingEnabled: true);
 
@@ -240,9 +286,10 @@ internal sealed partial class ComplaintFloor
             var parameters = fields.FirstOrDefault(f => f.Key == "Parameters").Value;
             var batch = fields.FirstOrDefault(f => f.Key == "BatchCommands").Value;
             var ran = new List<Statement>();
+            var roundTrip = Interlocked.Increment(ref _roundTrips);
             if (text is not null && parameters is System.Collections.IEnumerable values)
             {
-                ran.Add(new Statement(text, Values(values)));
+                ran.Add(new Statement(text, Values(values), roundTrip));
             }
             else if (batch is System.Collections.IEnumerable commands)
             {
@@ -250,14 +297,14 @@ internal sealed partial class ComplaintFloor
                 {
                     if (command is ITuple { Length: 2 } pair && pair[0] is string sql)
                     {
-                        ran.Add(new Statement(sql, pair[1] is System.Collections.IEnumerable each ? Values(each) : []));
+                        ran.Add(new Statement(sql, pair[1] is System.Collections.IEnumerable each ? Values(each) : [], roundTrip));
                     }
                 }
             }
 
             lock (_ran)
             {
-                _ran.AddRange(ran);
+                _ran.AddRange(ran.Where(s => !IsTransactionControl(s.Sql))); // the floor sends its own
             }
         }
 

@@ -104,20 +104,34 @@ internal static class FloorBenchmark
         var floor = await ComplaintFloor.CaptureAsync(engine, variables, db.Store.ConnectionString);
         Console.Error.WriteLine($"complaint floor: {floor.Describe()}");
         var tuned = new Npgsql.NpgsqlConnectionStringBuilder(db.Store.ConnectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true }.ConnectionString;
-        foreach (var group in s_groups)
+        await Measure(results, "complaint: the driver alone in the engine's round trips, one command a transaction, 8 connections", db, complaints,
+            count => OnConnectionsAsync(tuned, 8, count, floor.WriteAsTheEngineAsync));
+
+        // Then one round trip per transaction: one complaint's command a transaction on 8 connections (the engine's
+        // transactions, its reads riding with its writes), and groups as group commit's on 1 and 4.
+        foreach (var (group, writerCount) in s_groups.SelectMany(g => writers.Select(w => (g, w))).Prepend((1, 8)))
         {
-            foreach (var writerCount in writers)
-            {
-                await Measure(results, $"complaint: the driver alone, {group} per transaction, {writerCount} connection{(writerCount == 1 ? "" : "s")}", db, complaints,
-                    count => Task.WhenAll(Enumerable.Range(0, writerCount).Select(w => Task.Run(async () =>
-                    {
-                        await using var connection = new Npgsql.NpgsqlConnection(tuned);
-                        await connection.OpenAsync();
-                        await floor.WriteAsync(connection, group, count / writerCount + (w < count % writerCount ? 1 : 0));
-                    }))));
-            }
+            await Measure(results, $"complaint: the driver alone, {group} per transaction, {writerCount} connection{(writerCount == 1 ? "" : "s")}", db, complaints,
+                count => OnConnectionsAsync(tuned, writerCount, count, (connection, share) => floor.WriteAsync(connection, group, share)));
+        }
+
+        // Every complaint, the engine's and the driver's, went through to its end: ended, its five tasks closed.
+        var (instances, ended, tasks, open) = (await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances WHERE ended_at IS NOT NULL"),
+            await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks WHERE status = 0"));
+        if (ended != instances || tasks != 5 * instances || open != 0)
+        {
+            throw new InvalidOperationException($"the complaints were not written whole: {instances} instances, {ended} ended, {tasks} tasks, {open} open");
         }
     }
+
+    // Each of `connections` connections writes its share of `count`.
+    private static Task OnConnectionsAsync(string connectionString, int connections, int count, Func<Npgsql.NpgsqlConnection, int, Task> write) =>
+        Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await write(connection, count / connections + (c < count % connections ? 1 : 0));
+        })));
 
     private static async Task Measure(Dictionary<string, List<(double, double, double)>> results, string label, PersistedBenchmark.Database db, int count, Func<int, Task> write)
     {
