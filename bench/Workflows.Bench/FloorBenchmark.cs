@@ -14,7 +14,9 @@ namespace Workflows.Bench;
 /// instance (its instance row and its command's history row), written by the database driver alone with prepared
 /// statements and no engine, in transactions of 8, 32 and 128 instances (group commit's sizes). Beside it the engine's
 /// own rate on the same database, so the report says what share of the store's ceiling the engine reaches and whether a
-/// rate target is within what the database itself can write on this machine.
+/// rate target is within what the database itself can write on this machine. On PostgreSQL the same for the complaint
+/// (<see cref="ComplaintFloor"/>: every statement the engine sends for one, by the driver alone), split into what its rows,
+/// its transactions and its round trips cost the server.
 /// </summary>
 internal static class FloorBenchmark
 {
@@ -29,7 +31,8 @@ internal static class FloorBenchmark
         }
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}; commit {Machine.Commit()}");
-        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; {runs} runs of {instances:N0} instances each, medians");
+        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; {runs} runs, medians; "
+            + string.Join(", ", new[] { selected.Contains("straight-through") ? $"{instances:N0} straight-through instances" : null, selected.Contains("complaint") ? $"{complaints:N0} complaints" : null }.OfType<string>()) + " a writer and run");
         Console.WriteLine($"fdatasync/s in {Path.GetTempPath()}: {Machine.FlushRate(Path.GetTempPath(), TimeSpan.FromSeconds(2)):N0}");
         Console.WriteLine();
         Console.WriteLine("| writer | instances/s per run | median | CPU per instance (this process) | database server CPU per instance |");
