@@ -29,6 +29,10 @@ internal sealed partial class ComplaintFloor
         _ownIds = ownIds;
     }
 
+    /// <summary>The same floor without its reads: what the reads cost is the difference.</summary>
+    public ComplaintFloor WritesOnly() =>
+        new(_steps.ConvertAll(step => step.FindAll(s => !IsRead(s))), _transactions.ConvertAll(t => t.FindAll(s => !IsRead(s))), _ownIds);
+
     /// <summary>Statements per complaint and round trips per group, for the report.</summary>
     public string Describe() =>
         $"{_transactions.Sum(t => t.Count)} statements per complaint ({_transactions.Sum(t => t.Count(IsRead))} reads) in {_transactions.Count} transactions, {_ownIds.Count} ids of its own; "

@@ -118,6 +118,11 @@ internal static class FloorBenchmark
                 count => OnConnectionsAsync(tuned, writerCount, count, (connection, share) => floor.WriteAsync(connection, group, share)));
         }
 
+        // The reads' share: the writes alone, in groups of 32 on 4 connections.
+        var writes = floor.WritesOnly();
+        await Measure(results, "complaint: the driver alone, 32 per transaction, 4 connections, its writes only", db, complaints,
+            count => OnConnectionsAsync(tuned, 4, count, (connection, share) => writes.WriteAsync(connection, 32, share)));
+
         // Every complaint, the engine's and the driver's, went through to its end: ended, its five tasks closed.
         var (instances, ended, tasks, open) = (await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances WHERE ended_at IS NOT NULL"),
             await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks WHERE status = 0"));
