@@ -14,16 +14,25 @@ namespace Workflows.Bench;
 /// instance (its instance row and its command's history row), written by the database driver alone with prepared
 /// statements and no engine, in transactions of 8, 32 and 128 instances (group commit's sizes). Beside it the engine's
 /// own rate on the same database, so the report says what share of the store's ceiling the engine reaches and whether a
-/// rate target is within what the database itself can write on this machine.
+/// rate target is within what the database itself can write on this machine. On PostgreSQL the same for the complaint
+/// (<see cref="ComplaintFloor"/>: every statement the engine sends for one, by the driver alone), split into what its rows,
+/// its transactions and its round trips cost the server.
 /// </summary>
 internal static class FloorBenchmark
 {
     private static readonly int[] s_groups = [8, 32, 128];
 
-    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances)
+    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances, string shapes = "straight-through,complaint", int complaints = 2000)
     {
+        var selected = shapes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (provider == SqlProvider.PostgreSql)
+        {
+            ComplaintFloor.NpgsqlCapture.Install(); // before the process's first connection
+        }
+
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; store: {provider}; commit {Machine.Commit()}");
-        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; {runs} runs of {instances:N0} instances each, medians");
+        Console.WriteLine($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {Machine.LoadAverage()}; {runs} runs, medians; "
+            + string.Join(", ", new[] { selected.Contains("straight-through") ? $"{instances:N0} straight-through instances" : null, selected.Contains("complaint") ? $"{complaints:N0} complaints" : null }.OfType<string>()) + " a writer and run");
         Console.WriteLine($"fdatasync/s in {Path.GetTempPath()}: {Machine.FlushRate(Path.GetTempPath(), TimeSpan.FromSeconds(2)):N0}");
         Console.WriteLine();
         Console.WriteLine("| writer | instances/s per run | median | CPU per instance (this process) | database server CPU per instance |");
@@ -33,6 +42,16 @@ internal static class FloorBenchmark
         var results = new Dictionary<string, List<(double Rate, double Cpu, double ServerCpu)>>();
         for (var run = 0; run < runs; run++)
         {
+            if (selected.Contains("complaint"))
+            {
+                await ComplaintAsync(results, provider, server, writers, complaints);
+            }
+
+            if (!selected.Contains("straight-through"))
+            {
+                continue;
+            }
+
             await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
             var engine = await SqlWorkflowEngine.CreateAsync(db.Store, PersistedBenchmark.Options());
             await engine.Deployments.DeployAsync(Shapes.Read("straight-through.bpmn"));
@@ -56,6 +75,71 @@ internal static class FloorBenchmark
             Console.WriteLine($"| {label} | {string.Join(" / ", measured.Select(m => m.Rate.ToString("N0", CultureInfo.InvariantCulture)))} | **{Shapes.Median(measured.Select(m => m.Rate)):N0}** | {Shapes.Median(measured.Select(m => m.Cpu)):N0} µs | {(provider == SqlProvider.Sqlite ? "(in process)" : Shapes.Median(measured.Select(m => m.ServerCpu)).ToString("N0", CultureInfo.InvariantCulture) + " µs")} |");
         }
     }
+
+    // The complaint (issue 19, round 17): the engine's persisted complaint as the persisted benchmark runs it (8 clients,
+    // each a start then its task list read and completions until none is open), then the same statements by the driver
+    // alone (ComplaintFloor), on one fresh database.
+    private static async Task ComplaintAsync(Dictionary<string, List<(double, double, double)>> results, SqlProvider provider, string server, int[] writers, int complaints)
+    {
+        if (provider != SqlProvider.PostgreSql)
+        {
+            Console.Error.WriteLine("the complaint's floor is PostgreSQL's only: SQLite's driver has no log of the statements it runs");
+            return;
+        }
+
+        await using var db = await PersistedBenchmark.Database.CreateAsync(provider, server);
+        var engine = await SqlWorkflowEngine.CreateAsync(db.Store, PersistedBenchmark.Options());
+        await engine.Deployments.DeployAsync(Shapes.Read("complaint.bpmn"));
+        var variables = new Dictionary<string, object?> { ["amount"] = 1500 };
+        async Task OneAsync()
+        {
+            var id = await engine.Runtime.StartAsync(new StartInstance("complaint") { Variables = variables });
+            for (var tasks = await engine.Tasks.GetOpenAsync(id); tasks.Count > 0; tasks = await engine.Tasks.GetOpenAsync(id))
+            {
+                foreach (var task in tasks)
+                {
+                    await engine.Tasks.CompleteAsync(task.Id);
+                }
+            }
+        }
+
+        await Measure(results, "complaint: the engine (8 clients, group commit)", db, complaints, count => ParallelAsync(8, count, OneAsync));
+        var floor = await ComplaintFloor.CaptureAsync(engine, variables, db.Store.ConnectionString);
+        Console.Error.WriteLine($"complaint floor: {floor.Describe()}");
+        var tuned = new Npgsql.NpgsqlConnectionStringBuilder(db.Store.ConnectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true }.ConnectionString;
+        await Measure(results, "complaint: the driver alone in the engine's round trips, one command a transaction, 8 connections", db, complaints,
+            count => OnConnectionsAsync(tuned, 8, count, floor.WriteAsTheEngineAsync));
+
+        // Then one round trip per transaction: one complaint's command a transaction on 8 connections (the engine's
+        // transactions, its reads riding with its writes), and groups as group commit's on 1 and 4.
+        foreach (var (group, writerCount) in s_groups.SelectMany(g => writers.Select(w => (g, w))).Prepend((1, 8)))
+        {
+            await Measure(results, $"complaint: the driver alone, {group} per transaction, {writerCount} connection{(writerCount == 1 ? "" : "s")}", db, complaints,
+                count => OnConnectionsAsync(tuned, writerCount, count, (connection, share) => floor.WriteAsync(connection, group, share)));
+        }
+
+        // The reads' share: the writes alone, in groups of 32 on 4 connections.
+        var writes = floor.WritesOnly();
+        await Measure(results, "complaint: the driver alone, 32 per transaction, 4 connections, its writes only", db, complaints,
+            count => OnConnectionsAsync(tuned, 4, count, (connection, share) => writes.WriteAsync(connection, 32, share)));
+
+        // Every complaint, the engine's and the driver's, went through to its end: ended, its five tasks closed.
+        var (instances, ended, tasks, open) = (await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_instances WHERE ended_at IS NOT NULL"),
+            await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks"), await db.ScalarAsync("SELECT COUNT(*) FROM wf_user_tasks WHERE status = 0"));
+        if (ended != instances || tasks != 5 * instances || open != 0)
+        {
+            throw new InvalidOperationException($"the complaints were not written whole: {instances} instances, {ended} ended, {tasks} tasks, {open} open");
+        }
+    }
+
+    // Each of `connections` connections writes its share of `count`.
+    private static Task OnConnectionsAsync(string connectionString, int connections, int count, Func<Npgsql.NpgsqlConnection, int, Task> write) =>
+        Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await write(connection, count / connections + (c < count % connections ? 1 : 0));
+        })));
 
     private static async Task Measure(Dictionary<string, List<(double, double, double)>> results, string label, PersistedBenchmark.Database db, int count, Func<int, Task> write)
     {
