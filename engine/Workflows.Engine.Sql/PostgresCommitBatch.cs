@@ -357,9 +357,13 @@ internal static class PostgresCommitOutcome
 
     private static readonly TimeSpan s_betweenLooks = TimeSpan.FromMilliseconds(100);
 
+    // Asking may fail on a pooled connection that the same fault cut: a few tries on fresh ones before giving up.
+    private const int AskFailures = 3;
+
     /// <summary><see cref="Committed"/>, <see cref="Aborted"/>, or why the outcome is not known.</summary>
     public static async Task<string> AskAsync(Func<CancellationToken, Task<System.Data.Common.DbConnection>> open, string transactionId)
     {
+        var failures = 0;
         for (var look = 0; look < InProgressLooks; look++)
         {
             string? status;
@@ -369,11 +373,27 @@ internal static class PostgresCommitOutcome
                 await using var connection = await open(timeout.Token).ConfigureAwait(false);
                 await using var command = new NpgsqlCommand("SELECT pg_xact_status($1::text::xid8)", (NpgsqlConnection)connection);
                 command.Parameters.Add(new NpgsqlParameter { Value = transactionId, NpgsqlDbType = NpgsqlDbType.Text });
-                status = await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) as string;
+                try
+                {
+                    status = await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) as string;
+                }
+                catch (Exception) when (connection is NpgsqlConnection pooled)
+                {
+                    // What cut the commit's connection (a network failure, a restarted server) may have cut the idle ones of
+                    // its pool too: they are dropped, and the next look opens a fresh one.
+                    NpgsqlConnection.ClearPool(pooled);
+                    throw;
+                }
             }
             catch (Exception e) when (e is System.Data.Common.DbException or IOException or OperationCanceledException or TimeoutException or StoreUnavailableException)
             {
-                return $"the database could not be asked: {e.Message}";
+                if (++failures == AskFailures)
+                {
+                    return $"the database could not be asked: {e.Message}";
+                }
+
+                await Task.Delay(s_betweenLooks).ConfigureAwait(false);
+                continue;
             }
 
             switch (status)
