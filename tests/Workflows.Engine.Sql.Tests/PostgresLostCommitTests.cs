@@ -14,35 +14,26 @@ namespace Workflows.Engine.Sql.Tests;
 [NonParallelizable]
 public sealed class PostgresLostCommitTests
 {
-    private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly PostgresTestDatabase _database = new();
     private CommitCuttingRelay _relay = null!;
 
-    private static NpgsqlConnectionStringBuilder Server => new(Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it"));
-
-    private string Direct => new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Database = _database }.ConnectionString;
+    private string Direct => _database.Store.ConnectionString;
 
     private string ThroughTheRelay => new NpgsqlConnectionStringBuilder(Direct) { Host = "127.0.0.1", Port = _relay.Port }.ConnectionString;
 
     [OneTimeSetUp]
     public async Task CreateDatabase()
     {
-        await using (var connection = new NpgsqlConnection(Server.ConnectionString))
-        {
-            await connection.ExecuteAsync($"CREATE DATABASE {_database}");
-        }
-
-        await SqlWorkflowEngine.MigrateAsync(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Direct });
-        _relay = new CommitCuttingRelay(Server.Host!, Server.Port);
+        await _database.CreateAsync();
+        var server = new NpgsqlConnectionStringBuilder(Direct);
+        _relay = new CommitCuttingRelay(server.Host!, server.Port);
     }
 
     [OneTimeTearDown]
     public async Task DropDatabase()
     {
         await _relay.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(Server.ConnectionString);
-        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        await _database.DropAsync();
     }
 
     private async Task<(SqlWorkflowStore Store, WorkflowEngine Engine, string Process)> EngineAsync(bool groupCommit)
