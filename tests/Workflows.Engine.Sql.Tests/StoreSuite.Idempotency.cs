@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -90,5 +91,20 @@ public abstract partial class StoreSuite
             Assert.That(after.Repeated, Is.False);
             Assert.That(after.Id, Is.Not.EqualTo(first.Id));
         }
+    }
+
+    [Test]
+    public async Task A_second_commit_of_an_idempotency_key_in_its_scope_is_refused_as_a_lost_race_and_the_first_stays()
+    {
+        var store = NewStore();
+        var key = new IdempotencyKeyRecord("race-scope", "k-" + Guid.NewGuid(), "sha256:first", Guid.NewGuid(), "B-1", DateTimeOffset.UnixEpoch);
+        var first = new ChangeSet();
+        first.IdempotencyKeys.Add(key);
+        await store.CommitAsync(first, default);
+        var second = new ChangeSet();
+        second.IdempotencyKeys.Add(key with { InstanceId = Guid.NewGuid(), Fingerprint = "sha256:second" });
+
+        Assert.That(async () => await store.CommitAsync(second, default), Throws.TypeOf<ConcurrencyConflictException>());
+        Assert.That(await store.GetIdempotencyKeyAsync(key.Scope, key.Key, default), Is.EqualTo(key));
     }
 }
