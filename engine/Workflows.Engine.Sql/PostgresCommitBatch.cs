@@ -24,8 +24,8 @@ internal sealed record CommitGuard(int Expected, Func<Exception> Failure)
 
 /// <summary>
 /// A commit's writes on PostgreSQL gathered into one <see cref="NpgsqlBatch"/>, sent in one round trip when the commit
-/// has written everything (the transaction's <c>BEGIN</c> goes with it; only the <c>COMMIT</c> is a round trip of its
-/// own). Each write is sent as it was written before, one statement per row; its guard is checked on the rows it
+/// has written everything (the transaction's <c>BEGIN</c> goes with it, and a read of its id first; only the <c>COMMIT</c>
+/// is a round trip of its own: <see cref="CommitAsync"/>). Each write is sent as it was written before, one statement per row; its guard is checked on the rows it
 /// affected once the batch has run.
 /// </summary>
 /// <remarks>
@@ -50,12 +50,19 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     /// <summary>The change set of the group whose writes are being added (0 for a commit of one).</summary>
     public int Owner { get; set; }
 
-    /// <summary>How many statements the batch holds.</summary>
+    /// <summary>How many statements the batch holds (the read of the transaction's id included).</summary>
     public int Count => _batch.BatchCommands.Count;
+
+    /// <summary>
+    /// The transaction's id, read by the batch's first statement once it has run: what a commit whose connection was lost
+    /// asks the server about (<see cref="CommitAsync"/>). Null before the batch ran, or when it held no write.
+    /// </summary>
+    public string? TransactionId { get; private set; }
 
     /// <summary>Adds one statement, its parameters taken from <paramref name="parameters"/>' properties named in it.</summary>
     public void Add(string sql, object? parameters, CommitGuard? guard)
     {
+        ReadTransactionIdFirst();
         var first = _batch.BatchCommands.Count;
         _batch.BatchCommands.Add(Command(sql, parameters));
         _writes.Add(new Write(Owner, first, 1, guard));
@@ -64,6 +71,7 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
     /// <summary>Adds the statement once for each row; the guard counts the rows affected by all of them.</summary>
     public void AddRows(string sql, IReadOnlyList<object> rows, CommitGuard? guard)
     {
+        ReadTransactionIdFirst();
         var first = _batch.BatchCommands.Count;
         foreach (var row in rows)
         {
@@ -84,7 +92,16 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
 
         try
         {
-            await _batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // The id first, then every write's result (each sets its statement's RecordsAffected), in one round trip.
+            await using var reader = await _batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            if (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                TransactionId = reader.GetString(0);
+            }
+
+            while (await reader.NextResultAsync(ct).ConfigureAwait(false))
+            {
+            }
         }
         catch (PostgresException e) when (!SqlStoreFaults.IsUnavailable(e))
         {
@@ -116,6 +133,53 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
         catch (CommitBatchException e)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
+    }
+
+    /// <summary>
+    /// Commits the transaction. When the connection is lost during the <c>COMMIT</c> (the backend terminated, the network
+    /// cut), the transaction may have committed or not: a new connection asks the server what became of its id
+    /// (<c>pg_xact_status</c>) rather than answer a failure for a commit that happened. Committed: returns as a commit
+    /// does. Aborted: the failure is thrown as it came (nothing was written; the command may be sent again). Not known
+    /// (the server cannot be asked, or the transaction stays in progress): <see cref="CommitOutcomeUnknownException"/>.
+    /// </summary>
+    /// <param name="openAnother">Opens a new connection to the same database.</param>
+    /// <param name="ct">Cancels the commit.</param>
+    public async Task CommitAsync(Func<CancellationToken, Task<System.Data.Common.DbConnection>> openAnother, CancellationToken ct)
+    {
+        try
+        {
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (TransactionId is { } id && MayHaveCommitted(e))
+        {
+            switch (await PostgresCommitOutcome.AskAsync(openAnother, id).ConfigureAwait(false))
+            {
+                case PostgresCommitOutcome.Committed:
+                    return;
+                case PostgresCommitOutcome.Aborted:
+                    throw;
+                case var unknown:
+                    throw new CommitOutcomeUnknownException(id, unknown, e);
+            }
+        }
+    }
+
+    // The server's own answer to the COMMIT (a deferred constraint, a serialization failure) says it did not commit; a lost
+    // connection, a terminated backend (57P01–57P03) or a broken link (08…) says nothing either way.
+    private static bool MayHaveCommitted(Exception e) => e switch
+    {
+        PostgresException postgres => postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) || postgres.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    // Added before the first write, so the writes' indexes (and their guards') count it from the start.
+    private void ReadTransactionIdFirst()
+    {
+        if (_batch.BatchCommands.Count == 0)
+        {
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id()::text"));
         }
     }
 
@@ -265,6 +329,86 @@ internal sealed class PostgresCommitBatch(NpgsqlConnection connection, NpgsqlTra
             var getter = Expression.Lambda<Func<object, object?>>(Expression.Convert(value, typeof(object)), row).Compile();
             return (getter, PostgresTypes.Declared(type));
         }
+    }
+}
+
+/// <summary>
+/// The connection to PostgreSQL was lost during a command's <c>COMMIT</c> and the server could not say whether the
+/// transaction committed: the command may or may not have been applied. A start sent again with the same idempotency key
+/// answers its instance if it was.
+/// </summary>
+public sealed class CommitOutcomeUnknownException(string transactionId, string why, Exception innerException)
+    : Exception($"the connection to the database was lost while transaction {transactionId} committed, and the database could not say whether it did ({why}): the command may have been applied", innerException)
+{
+    /// <summary>The transaction's id (<c>pg_current_xact_id</c>).</summary>
+    public string TransactionId { get; } = transactionId;
+}
+
+/// <summary>What became of a transaction whose connection was lost during its <c>COMMIT</c>, asked on a new connection.</summary>
+internal static class PostgresCommitOutcome
+{
+    public const string Committed = "committed";
+
+    public const string Aborted = "aborted";
+
+    // A backend whose client went away finishes (or rolls back) its commit at once; one still at it after this long is
+    // stuck (a lock, a synchronous standby), and the caller is told the outcome is not known rather than held.
+    private const int InProgressLooks = 20;
+
+    private static readonly TimeSpan s_betweenLooks = TimeSpan.FromMilliseconds(100);
+
+    // Asking may fail on a pooled connection that the same fault cut: a few tries on fresh ones before giving up.
+    private const int AskFailures = 3;
+
+    /// <summary><see cref="Committed"/>, <see cref="Aborted"/>, or why the outcome is not known.</summary>
+    public static async Task<string> AskAsync(Func<CancellationToken, Task<System.Data.Common.DbConnection>> open, string transactionId)
+    {
+        var failures = 0;
+        for (var look = 0; look < InProgressLooks; look++)
+        {
+            string? status;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await using var connection = await open(timeout.Token).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand("SELECT pg_xact_status($1::text::xid8)", (NpgsqlConnection)connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = transactionId, NpgsqlDbType = NpgsqlDbType.Text });
+                try
+                {
+                    status = await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false) as string;
+                }
+                catch (Exception) when (connection is NpgsqlConnection pooled)
+                {
+                    // What cut the commit's connection (a network failure, a restarted server) may have cut the idle ones of
+                    // its pool too: they are dropped, and the next look opens a fresh one.
+                    NpgsqlConnection.ClearPool(pooled);
+                    throw;
+                }
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or OperationCanceledException or TimeoutException or StoreUnavailableException)
+            {
+                if (++failures == AskFailures)
+                {
+                    return $"the database could not be asked: {e.Message}";
+                }
+
+                await Task.Delay(s_betweenLooks).ConfigureAwait(false);
+                continue;
+            }
+
+            switch (status)
+            {
+                case Committed or Aborted:
+                    return status;
+                case "in progress":
+                    await Task.Delay(s_betweenLooks).ConfigureAwait(false);
+                    break;
+                default:
+                    return "the database no longer knows the transaction"; // null: older than the status it keeps
+            }
+        }
+
+        return $"the transaction was still in progress after {InProgressLooks * s_betweenLooks.TotalSeconds:N0} s";
     }
 }
 

@@ -57,6 +57,7 @@ public static class SqlStoreFaults
     private static string? ReasonOf(Exception e) => e switch
     {
         StoreUnavailableException => e.Message,
+        CommitOutcomeUnknownException => "the connection to the database was lost while a command committed, and whether it did is not known",
         SqliteException sqlite => sqlite.SqliteErrorCode switch
         {
             5 or 6 => "the database is locked by another connection",

@@ -50,9 +50,13 @@ internal sealed partial class SqlWorkflowStore
             if (batch is not null)
             {
                 await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
+                await batch.CommitAsync(OpenAsync, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
 
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
             failed = false;
             return true;
         }
@@ -239,7 +243,8 @@ internal sealed partial class SqlWorkflowStore
 
         if (written > 0)
         {
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            // On PostgreSQL a COMMIT whose connection is lost is asked after: every caller of the group learns what became of it.
+            await (batch is not null ? batch.CommitAsync(OpenAsync, CancellationToken.None) : transaction.CommitAsync(CancellationToken.None)).ConfigureAwait(false);
             LargestGroup = Math.Max(LargestGroup, written);
         }
 
@@ -306,6 +311,7 @@ internal sealed partial class SqlWorkflowStore
         {
             await WriteMessagesAsync(w, changes).ConfigureAwait(false);
             await WriteMigrationsAsync(w, changes).ConfigureAwait(false);
+            await WriteIdempotencyKeysAsync(w, changes).ConfigureAwait(false);
         }
 
         await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);

@@ -55,6 +55,12 @@ public sealed record StartInstance(string ProcessId)
     /// key a back office answers to (the journeys' <c>caseId</c>) turns it on.
     /// </remarks>
     public bool UniqueBusinessKey { get; init; }
+
+    /// <summary>
+    /// When set, a start retried with the same key (and request) answers the first start's instance and starts no other
+    /// (<see cref="StartIdempotency"/>); null (the default) starts a new instance every time.
+    /// </summary>
+    public StartIdempotency? Idempotency { get; init; }
 }
 
 /// <summary>A message to correlate, with Camunda 8 semantics.</summary>

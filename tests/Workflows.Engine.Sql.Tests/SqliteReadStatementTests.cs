@@ -25,7 +25,7 @@ public sealed class SqliteReadStatementTests
         ["IncidentRow"] = "wf_incidents", ["HistoryRow"] = "wf_history", ["OutboxRow"] = "wf_outbox",
         ["BatchRow"] = "wf_batches", ["BatchStepRow"] = "wf_batch_steps", ["BatchItemRow"] = "wf_batch_items",
         ["DecisionRow"] = "wf_decision_definitions", ["EvaluationRow"] = "wf_decision_evaluations", ["DraftRow"] = "wf_drafts",
-        ["VariableIndexRow"] = "wf_variable_index",
+        ["VariableIndexRow"] = "wf_variable_index", ["IdempotencyKeyRow"] = "wf_idempotency_keys",
     };
 
     // Row types read from a join (of tables the row types above fill), and the reads of more columns than a row type

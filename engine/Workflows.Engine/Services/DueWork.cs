@@ -76,6 +76,9 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     public Task<long> DeleteHistoryAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteHistoryAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 
+    public Task<int> DeleteIdempotencyKeysAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        Store.DeleteIdempotencyKeysAsync(runner.Time.GetUtcNow() - olderThan, cancellationToken);
+
     public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteDecisionEvaluationsAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 

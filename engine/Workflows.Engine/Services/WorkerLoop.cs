@@ -11,6 +11,7 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
     private WorkerStatus _status = new(WorkerState.Stopped, DateTimeOffset.MinValue, null, 0);
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextKeyPurge = DateTimeOffset.MinValue;
 
     public WorkerStatus Status => Volatile.Read(ref _status);
 
@@ -102,6 +103,13 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
             }
 
             _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
+        }
+
+        // Always on: a start's idempotency keys are kept their retention (at least a day), then go.
+        if (Time.GetUtcNow() >= _nextKeyPurge)
+        {
+            await due.DeleteIdempotencyKeysAsync(options.IdempotencyKeyRetention, cancellationToken).ConfigureAwait(false);
+            _nextKeyPurge = Time.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
         foreach (var module in runner.Core.Modules)

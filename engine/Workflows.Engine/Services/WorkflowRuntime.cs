@@ -16,40 +16,118 @@ public sealed class WorkflowRuntime
 {
     private readonly CommandRunner _runner;
 
+    // Starts with an idempotency key under way on this node, by scope and key: a second one is refused while the first runs.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Scope, string Key), byte> _startsUnderWay = new();
+
     internal WorkflowRuntime(CommandRunner runner) => _runner = runner;
 
     private IWorkflowStore Store => _runner.Store;
 
     /// <summary>Starts an instance at the process's none start event and runs it until it waits or ends.</summary>
-    /// <returns>The new instance's id.</returns>
+    /// <returns>The new instance's id (with <see cref="StartInstance.Idempotency"/>: the one its key started, maybe before).</returns>
     /// <exception cref="WorkflowNotFoundException">The process (or the version asked or pinned by the branch) is not deployed, or the branch does not exist.</exception>
     /// <exception cref="WorkflowConflictException">The process has no none start event.</exception>
     /// <exception cref="BusinessKeyInUseException"><see cref="StartInstance.UniqueBusinessKey"/> is set and an active instance of the process has the key.</exception>
     public Task<Guid> StartAsync(StartInstance command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (command.Idempotency is not null)
+        {
+            return StartOnceIdAsync(command, cancellationToken);
+        }
+
+        var given = Checked(command);
+        return _runner.ExecuteAsync(async execution => (await StartInAsync(execution, command, given, cancellationToken).ConfigureAwait(false)).Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="StartAsync"/>, saying also the business key and whether the start's idempotency key had started the
+    /// instance before (then nothing was started now).
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="StartInstance.Idempotency"/> the key is looked for in its scope first: stored with the same request,
+    /// the instance it started is answered (<see cref="StartedInstance.Repeated"/>); with another request, the start is
+    /// refused. Otherwise the key is written in the start's own commit; two starts with one key racing on two nodes
+    /// collide on it, and the loser answers the winner's instance. On one node a second start with a key whose first start
+    /// is still under way is refused at once, as the IETF draft asks (409).
+    /// </remarks>
+    /// <exception cref="IdempotencyKeyReusedException">The key was given before with another request.</exception>
+    /// <exception cref="IdempotencyKeyBusyException">A start with the key is still under way on this node.</exception>
+    /// <exception cref="WorkflowInputException">The key is empty, longer than 255 characters or holds a control character.</exception>
+    public async Task<StartedInstance> StartOnceAsync(StartInstance command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Idempotency is not { } idempotency)
+        {
+            var id = await StartAsync(command, cancellationToken).ConfigureAwait(false);
+            return new StartedInstance(id, command.BusinessKey, false);
+        }
+
+        if (StartIdempotency.Problem(idempotency.Key) is { } problem)
+        {
+            throw new WorkflowInputException($"the idempotency key {problem}");
+        }
+
+        StorableText.Check(idempotency.Scope, "the idempotency key's scope");
+        var given = Checked(command);
+        var (scope, key) = (idempotency.Scope, idempotency.Key);
+        var fingerprint = idempotency.Fingerprint ?? StartFingerprint.Of(command, given);
+        if (!_startsUnderWay.TryAdd((scope, key), 0))
+        {
+            throw new IdempotencyKeyBusyException(key);
+        }
+
+        try
+        {
+            return await _runner.ExecuteAsync(async execution =>
+            {
+                // Read on every attempt: a start that lost the race for the key answers the winner's instance.
+                if (await Store.GetIdempotencyKeyAsync(scope, key, cancellationToken).ConfigureAwait(false) is { } stored)
+                {
+                    return stored.Fingerprint == fingerprint
+                        ? new StartedInstance(stored.InstanceId, stored.BusinessKey, true)
+                        : throw new IdempotencyKeyReusedException(key, stored.InstanceId);
+                }
+
+                var instance = await StartInAsync(execution, command, given, cancellationToken).ConfigureAwait(false);
+                execution.Changes.IdempotencyKeys.Add(new IdempotencyKeyRecord(scope, key, fingerprint, instance.Id, command.BusinessKey, _runner.Time.GetUtcNow()));
+                return new StartedInstance(instance.Id, command.BusinessKey, false);
+            }, cancellationToken, name: nameof(StartAsync)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _startsUnderWay.TryRemove((scope, key), out _);
+        }
+    }
+
+    private async Task<Guid> StartOnceIdAsync(StartInstance command, CancellationToken cancellationToken) =>
+        (await StartOnceAsync(command, cancellationToken).ConfigureAwait(false)).Id;
+
+    private FeelContext Checked(StartInstance command)
+    {
         StorableText.Check(command.BusinessKey, "businessKey");
         StorableText.Check(command.Branch, "branch");
-        var given = _runner.Variables(command.Variables);
-        return _runner.ExecuteAsync(async execution =>
-        {
-            var branch = command.Branch is null ? null : await execution.Pins.FindAsync(command.Branch).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
-            var record = await execution.Pins.ResolveAsync(command.ProcessId, branch, command.Version).ConfigureAwait(false)
-                ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
-            var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
-            var variables = Pins.Apply(branch, definition.Process, given.Copy());
-            var start = definition.Process.Root.NoneStart
-                ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
-            var instance = execution.CreateInstance(definition, command.BusinessKey, variables);
-            if (command.UniqueBusinessKey && !string.IsNullOrEmpty(command.BusinessKey))
-            {
-                await execution.MessageStarts.TakeBusinessKeyAsync(definition.Process.Id, command.BusinessKey, instance.Id).ConfigureAwait(false);
-            }
+        return _runner.Variables(command.Variables);
+    }
 
-            await execution.StartAtAsync(instance, start, null, refuseWhenScopeFails: true).ConfigureAwait(false);
-            return instance.Id;
-        }, cancellationToken);
+    private async ValueTask<LoadedInstance> StartInAsync(Execution execution, StartInstance command, FeelContext given, CancellationToken cancellationToken)
+    {
+        var branch = command.Branch is null ? null : await execution.Pins.FindAsync(command.Branch).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
+        var record = await execution.Pins.ResolveAsync(command.ProcessId, branch, command.Version).ConfigureAwait(false)
+            ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
+        var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+        var variables = Pins.Apply(branch, definition.Process, given.Copy());
+        var start = definition.Process.Root.NoneStart
+            ?? throw new WorkflowConflictException($"process '{command.ProcessId}' has no none start event; it starts by message, timer or signal");
+        var instance = execution.CreateInstance(definition, command.BusinessKey, variables);
+        if (command.UniqueBusinessKey && !string.IsNullOrEmpty(command.BusinessKey))
+        {
+            await execution.MessageStarts.TakeBusinessKeyAsync(definition.Process.Id, command.BusinessKey, instance.Id).ConfigureAwait(false);
+        }
+
+        await execution.StartAtAsync(instance, start, null, refuseWhenScopeFails: true).ConfigureAwait(false);
+        return instance;
     }
 
     /// <summary>Correlates a message to waiting instances and message start events, buffering it when it has a time-to-live.</summary>

@@ -85,6 +85,15 @@ public sealed class WorkflowWorker
         _due.DeleteHistoryAsync(olderThan, cancellationToken);
 
     /// <summary>
+    /// Deletes the idempotency keys of starts stored more than <paramref name="olderThan"/> ago (the worker does it every
+    /// <see cref="WorkflowWorkerOptions.HistoryCleanupInterval"/> with <see cref="WorkflowWorkerOptions.IdempotencyKeyRetention"/>):
+    /// a start retried with one of them starts a new instance.
+    /// </summary>
+    /// <returns>How many keys were deleted.</returns>
+    public Task<int> DeleteIdempotencyKeysAsync(TimeSpan olderThan, CancellationToken cancellationToken = default) =>
+        _due.DeleteIdempotencyKeysAsync(olderThan, cancellationToken);
+
+    /// <summary>
     /// Deletes the decision evaluations recorded through the API more than <paramref name="olderThan"/> ago, in batches
     /// of <see cref="WorkflowWorkerOptions.HistoryDeleteBatchSize"/> per transaction; the worker does it every
     /// <see cref="WorkflowWorkerOptions.HistoryCleanupInterval"/> when <see cref="WorkflowWorkerOptions.DecisionEvaluationRetention"/>

@@ -36,6 +36,16 @@ public sealed partial class WorkflowWorkerOptions
     /// <summary>How often the worker deletes history older than <see cref="HistoryRetention"/> and evaluations older than <see cref="DecisionEvaluationRetention"/>, when set. Default 1 hour.</summary>
     public TimeSpan HistoryCleanupInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a start's idempotency key (<see cref="StartIdempotency"/>) is kept: within it a retried start answers the
+    /// first one's instance; after it the worker deletes the key (every <see cref="HistoryCleanupInterval"/>). Default 24
+    /// hours, the least allowed: a client may retry a start whose answer it lost for a day.
+    /// </summary>
+    public TimeSpan IdempotencyKeyRetention { get; set; } = MinIdempotencyKeyRetention;
+
+    /// <summary>The shortest <see cref="IdempotencyKeyRetention"/>: 24 hours.</summary>
+    public static readonly TimeSpan MinIdempotencyKeyRetention = TimeSpan.FromHours(24);
+
     /// <summary>How many finished instances' history one delete transaction takes, so the tables are never blocked for long. Default 500.</summary>
     public int HistoryDeleteBatchSize { get; set; } = 500;
 
@@ -73,6 +83,7 @@ public sealed partial class WorkflowWorkerOptions
         Require(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
         Require(DecisionEvaluationRetention is null || DecisionEvaluationRetention > TimeSpan.Zero, nameof(DecisionEvaluationRetention), DecisionEvaluationRetention, "must be positive when set");
+        Require(IdempotencyKeyRetention >= MinIdempotencyKeyRetention, nameof(IdempotencyKeyRetention), IdempotencyKeyRetention, "must be at least 24 hours (1.00:00:00)");
         Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
         Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");

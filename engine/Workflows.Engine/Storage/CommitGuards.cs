@@ -17,6 +17,7 @@ namespace Workflows.Engine.Storage;
 /// <item>no created row's key exists already (definition id or process and version, task, job, timer,
 /// subscription, buffered message, correlation of a message to a process, message start lock of a process and key not
 /// released by the same commit, incident): the loser of a race that wrote the same row retries;</item>
+/// <item>no idempotency key of a start is stored already in its scope;</item>
 /// <item>no instance gets a second open incident for its unreadable state (<see cref="IncidentRecord.InstanceStateKey"/>):
 /// nothing else guards it, since no instance row is written with it.</item>
 /// </list>
@@ -41,6 +42,8 @@ internal static class CommitGuards
         new($"the message start lock of process '{held.ProcessId}' and key '{held.CorrelationKey}' is no longer held by instance {held.InstanceId} at revision {held.Revision}");
 
     public static ConcurrencyConflictException RowExists(string what) => new($"another command wrote the same row first: {what}");
+
+    public static ConcurrencyConflictException IdempotencyKeyTaken(IdempotencyKeyRecord key) => RowExists($"idempotency key '{key.Key}' (another start with it committed first)");
 
     public static ConcurrencyConflictException OpenStateIncident(Guid instanceId) => RowExists($"the open incident of instance {instanceId}'s unreadable state");
 
@@ -120,6 +123,13 @@ internal static class CommitGuards
         }
 
         CheckStartLocks(changes, rows);
+        foreach (var key in changes.IdempotencyKeys)
+        {
+            if (rows.IdempotencyKey(key.Scope, key.Key) is not null)
+            {
+                throw IdempotencyKeyTaken(key);
+            }
+        }
     }
 
     private static void CheckStartLocks(ChangeSet changes, IGuardedRows rows)
@@ -192,6 +202,9 @@ internal interface IGuardedRows
     bool Correlated(MessageCorrelation correlation);
 
     MessageStartLockRecord? MessageStartLock(string processId, string correlationKey);
+
+    /// <summary>The idempotency key of a start in <paramref name="scope"/>, if one is stored.</summary>
+    IdempotencyKeyRecord? IdempotencyKey(string scope, string key);
 
     /// <summary>Whether the instance has an open incident for its unreadable state (<see cref="IncidentRecord.InstanceStateKey"/>).</summary>
     bool HasOpenStateIncident(Guid instanceId);

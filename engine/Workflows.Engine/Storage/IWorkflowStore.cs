@@ -6,4 +6,4 @@ namespace Workflows.Engine.Storage;
 /// Reads are indexed lookups. The contract every implementation keeps is the store suite
 /// (tests/Workflows.Engine.Sql.Tests), run on the in-memory store and on each SQL dialect.
 /// </summary>
-internal interface IWorkflowStore : IDefinitionStore, IInstanceStore, IScheduleStore, IMessageStore, ITaskQueueStore, IServiceLevelStore, IBatchStore, IJobWorkerStore, IInspectionStore, IClockStore, IRolloutStore, IParkingStore, IDecisionStore, IDraftStore;
+internal interface IWorkflowStore : IDefinitionStore, IInstanceStore, IScheduleStore, IMessageStore, ITaskQueueStore, IServiceLevelStore, IBatchStore, IJobWorkerStore, IInspectionStore, IClockStore, IRolloutStore, IParkingStore, IDecisionStore, IDraftStore, IIdempotencyStore;

@@ -19,6 +19,7 @@ internal sealed partial class InMemoryWorkflowStore : IGuardedRows
             {
                 ApplyMessages(changes);
                 ApplyMigrations(changes);
+                ApplyIdempotencyKeys(changes);
             }
 
             ApplyServiceLevels(changes);

@@ -332,6 +332,9 @@ internal sealed class ChangeSet
     /// <summary>Ids of the messages this command consumed: a second delivery of one finds it and does nothing.</summary>
     public List<(string MessageId, DateTimeOffset ReceivedAt)> Inbox => Rare.Inbox;
 
+    /// <summary>Idempotency keys of starts, written with their instance: a key already stored refuses the commit (a race to start once).</summary>
+    public List<IdempotencyKeyRecord> IdempotencyKeys => Rare.IdempotencyKeys;
+
     public List<HistoryRecord> History { get; } = new(8);
 
     /// <summary>Whether any task was created, updated, closed or marked: when not, a store need not look at the task lists.</summary>
@@ -479,6 +482,8 @@ internal sealed class RareChanges
     public List<InstanceMigration> Migrations { get; } = [];
 
     public HashSet<Guid> TasksRequeued { get; } = [];
+
+    public List<IdempotencyKeyRecord> IdempotencyKeys { get; } = [];
 }
 
 /// <summary>

@@ -16,7 +16,8 @@ internal static class InstancesApi
     {
         var group = api.MapGroup("/instances").WithTags("Instances");
         group.MapPost("", StartAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Customer)).WithName("StartJourney")
-            .Produces<Started>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict)
+            .Produces<Started>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithDescription("With an Idempotency-Key header (1 to 255 characters, kept 24 hours) a retried start answers the first one's case and starts no other; the same key with another body is refused (422), and while the first start is under way a retry gets 409.")
             .WithSummary("Starts a journey for a branch, on the version the branch pinned.");
         group.MapGet("", ListAsync).RequireAuthorization(p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Customer)).WithName("ListInstances")
             .Produces<IReadOnlyList<InstanceSummary>>().WithDescription("Staff get instance summaries; a customer gets its cases (id, reference, journey, status, dates) in the same list.")
@@ -60,6 +61,8 @@ internal static class InstancesApi
     private static async Task<IResult> StartAsync(StartRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, ProcessCatalog catalog, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
+        // The request as the caller sent it: the key's fingerprint, before the host adds the customer to its variables.
+        var idempotency = IdempotencyKeys.Of(http.Request, caller, request);
         InputRules.Name(request.Journey, "journey", limits);
         InputRules.Name(request.Branch, "branch", limits);
         InputRules.Key(request.BusinessKey, "businessKey", limits);
@@ -105,11 +108,18 @@ internal static class InstancesApi
             {
                 // The key is unique among the journey's active cases, in the engine's commit: the back office's answer,
                 // correlated by caseId, can reach one case only, whichever node started the others.
-                var id = await engine.Runtime.StartAsync(new StartInstance(request.Journey)
+                var started = await engine.Runtime.StartOnceAsync(new StartInstance(request.Journey)
                 {
                     BusinessKey = businessKey, UniqueBusinessKey = true, Branch = request.Branch, Version = version, Variables = variables,
+                    Idempotency = idempotency,
                 }, ct);
-                return Results.Created($"/api/instances/{id}", new Started(id, businessKey));
+                if (started.Repeated)
+                {
+                    // The first start's answer again (its case number, not this attempt's), as the draft asks of a retry.
+                    http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+                }
+
+                return Results.Created($"/api/instances/{started.Id}", new Started(started.Id, started.BusinessKey ?? businessKey));
             }
             catch (BusinessKeyInUseException) when (chosen is null && attempt < 3)
             {

@@ -78,6 +78,8 @@ internal static partial class ProblemExtensions
                 InstanceStateUnreadableException or DefinitionUnreadableException when OnlyCustomer(context) => (409, CustomerNotice.Title),
                 InstanceStateUnreadableException unreadable => With(extensions, "instanceId", unreadable.InstanceId, (409, "The instance's stored state cannot be read")),
                 DefinitionUnreadableException unreadable => With(extensions, "definitionId", unreadable.DefinitionId, (409, "The stored definition cannot be read")),
+                IdempotencyKeyBusyException busy => RetryLater(context, TimeSpan.FromSeconds(1), With(extensions, "idempotencyKey", busy.Key, (409, "A start with this Idempotency-Key is under way"))),
+                IdempotencyKeyReusedException reused => With(extensions, "idempotencyKey", reused.Key, (422, "The Idempotency-Key was used with another request")),
                 CommandContendedException contended => RetryLater(context, contended.RetryAfter, (409, "Conflict")),
                 WorkflowConflictException => (409, "Conflict"),
                 TaskFormException form => With(extensions, "errors", form.FieldErrors, With(extensions, "rules", form.FieldRules, (422, "The form has errors"))),
@@ -95,6 +97,7 @@ internal static partial class ProblemExtensions
                 // A stored row whose value is not what the store reads (the store's words name the column, never its value).
                 InvalidDataException => (500, StoredDataTitle),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
+                Engine.Sql.CommitOutcomeUnknownException => Unavailable(context, faults, exception, (503, OutcomeUnknownTitle)),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
             };
@@ -102,6 +105,7 @@ internal static partial class ProblemExtensions
             var detail = problem.Title == CustomerNotice.Title ? CustomerNotice.Detail
                 : problem.Title == StoredDataTitle ? "something the server stored could not be read (your request is not at fault); the trace id identifies it in the server's log"
                 : problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
+                : problem.Title == OutcomeUnknownTitle ? OutcomeUnknownDetail
                 : problem.Status == 503 ? $"{Engine.Sql.SqlStoreFaults.Reason(exception)}: nothing was changed; try again later"
                 : exception is System.Text.RegularExpressions.RegexMatchTimeoutException regex
                     ? $"the pattern '{regex.Pattern}' ran past its time-out of {regex.MatchTimeout.TotalMilliseconds:N0} ms on the given input"
@@ -123,6 +127,13 @@ internal static partial class ProblemExtensions
 
         private const string StoredDataTitle = "Stored data cannot be read";
 
+        // The one 503 after which the request may have been applied (docs/api.md, "Retrying a start").
+        private const string OutcomeUnknownTitle = "The outcome of the request is unknown";
+
+        private const string OutcomeUnknownDetail = "the connection to the database was lost while the request was committed, and the database could not say whether it was: "
+            + "it may have been applied. Retry it with the same Idempotency-Key (a start that was applied is answered with its case, one that was not is made now); "
+            + "without a key, look at the case before sending it again";
+
         // A customer learns nothing of the engine's inside: an instance whose state cannot be read is being looked at.
         private static bool OnlyCustomer(HttpContext context)
         {
@@ -132,12 +143,12 @@ internal static partial class ProblemExtensions
 
         // The store refused the command (read-only, full, locked, away): the command was rolled back whole, so the caller
         // may repeat it; readiness reports the fault meanwhile.
-        private (int, string) Unavailable(HttpContext context, StoreFaults storeFaults, Exception exception)
+        private (int, string) Unavailable(HttpContext context, StoreFaults storeFaults, Exception exception, (int, string)? problem = null)
         {
             storeFaults.Report(exception);
             LogUnavailable(logger, context.Request.Path, Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message);
             context.Response.Headers.RetryAfter = "5";
-            return (503, "The store is unavailable");
+            return problem ?? (503, "The store is unavailable");
         }
 
         // Lost races only: the same request may well succeed after the pause (docs/operations.md).
