@@ -272,8 +272,14 @@ internal readonly struct HistoryRow
         new(instanceId, new DateTimeOffset(_atUtcTicks, TimeSpan.Zero), texts.Name(_kind)!, texts.Name(_elementId), _elementKey == NoKey ? null : _elementKey,
             texts.Name(_actor), _detail == InMemoryHistoryTexts.IdDetail ? _detailId.ToString() : texts.Detail(_detail));
 
-    /// <summary>The row is deleted: its detail's text is given back.</summary>
-    public void Release(InMemoryHistoryTexts texts) => texts.ReleaseDetail(_detail);
+    /// <summary>The row is deleted: its detail's text is given back, and its names are referred to by one row fewer.</summary>
+    public void Release(InMemoryHistoryTexts texts)
+    {
+        texts.ReleaseName(_kind);
+        texts.ReleaseName(_elementId);
+        texts.ReleaseName(_actor);
+        texts.ReleaseDetail(_detail);
+    }
 
     // An id written as Guid.ToString() writes it (36 characters, lower case), kept as the id; any other text as it is.
     private static bool IsIdText(string? detail, out Guid id)
