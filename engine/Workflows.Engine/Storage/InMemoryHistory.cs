@@ -103,46 +103,41 @@ internal struct InstanceHistory
             return;
         }
 
-        switch (_rows)
-        {
-            case HistoryRow[] rows:
-                rows.CopyTo(run);
-                break;
-            case List<HistoryRow[]> commits:
-                CopyTo(commits, run);
-                break;
-        }
-
+        CopyKeptTo(run);
         _rows = null;
         _logStart = start;
         _logCount = count;
     }
 
     /// <summary>
-    /// The rows of an instance that ends in the commit that writes its first rows (a straight-through start), written
-    /// straight into one run of <paramref name="log"/>: false, and nothing written, when it has rows already or they do not
-    /// fit one chunk.
+    /// The rows of the commit that ends the instance, written straight into one run of <paramref name="log"/> after the rows
+    /// its earlier commits kept (a straight-through start has none): no array for this commit's rows, to be copied into the
+    /// log by <see cref="Compact"/> and dropped. False, and nothing written, when its rows are a run of the log already or
+    /// all of them do not fit one chunk.
     /// </summary>
     public bool WriteEnded(List<HistoryRecord> history, int start, int end, InMemoryHistoryLog log)
     {
-        if (_rows is not null || _logCount > 0)
+        if (_logCount > 0)
         {
             return false;
         }
 
-        var at = log.Reserve(end - start, out var run);
+        var kept = (int)Math.Min(Count, InMemoryHistoryLog.ChunkRows + 1);
+        var at = log.Reserve(kept + end - start, out var run);
         if (at < 0)
         {
             return false;
         }
 
+        CopyKeptTo(run);
         for (var i = start; i < end; i++)
         {
-            run[i - start] = HistoryRow.Of(history[i], log.Texts);
+            run[kept + i - start] = HistoryRow.Of(history[i], log.Texts);
         }
 
+        _rows = null;
         _logStart = at;
-        _logCount = end - start;
+        _logCount = kept + end - start;
         return true;
     }
 
@@ -201,6 +196,20 @@ internal struct InstanceHistory
                     Add(records, log.Rows(_logStart, _logCount), instanceId, log.Texts);
                 }
 
+                break;
+        }
+    }
+
+    // The rows kept while the instance ran, in their order, to the start of a run of the log.
+    private readonly void CopyKeptTo(Span<HistoryRow> run)
+    {
+        switch (_rows)
+        {
+            case HistoryRow[] rows:
+                rows.CopyTo(run);
+                break;
+            case List<HistoryRow[]> commits:
+                CopyTo(commits, run);
                 break;
         }
     }
