@@ -23,5 +23,5 @@ internal interface IElementLifecycleListener
     void OnLeaving(LoadedInstance instance, ElementInstance element, bool completed);
 
     /// <summary>Before the command's change set is written: last chance to add to it.</summary>
-    void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances);
+    void OnCommitting(LoadedInstanceSet instances);
 }

@@ -12,7 +12,7 @@ internal sealed class UnitOfWork
     private readonly EngineCore _engine;
     private readonly Execution _execution;
     private readonly CancellationToken _ct;
-    private readonly Dictionary<Guid, LoadedInstance> _instances = [];
+    private LoadedInstances _instances; // a mutable struct: never copied
     private Dictionary<Guid, UserTaskRecord>? _preloadedTasks; // only a command that preloads has them
     private int _createdRoots;
     private List<ProcessInstanceStatus>? _endedInstances;
@@ -39,8 +39,8 @@ internal sealed class UnitOfWork
     public List<ProcessInstanceStatus>? EndedInstancesIfAny => _endedInstances;
 
     /// <summary>Every instance this command loaded or created.</summary>
-    /// <remarks>The dictionary's own collection, whose enumerator is a struct: the token loop walks it between steps.</remarks>
-    public Dictionary<Guid, LoadedInstance>.ValueCollection Instances => _instances.Values;
+    /// <remarks>A struct whose enumerator is a struct: the token loop walks it between steps.</remarks>
+    public LoadedInstanceSet Instances => _instances.All;
 
     // ---------------------------------------------------------------- loading
 
@@ -151,7 +151,7 @@ internal sealed class UnitOfWork
         loaded.BudgetRoot = loaded;
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);
-        _instances[record.Id] = loaded;
+        _instances.Put(record.Id, loaded);
         foreach (var module in _engine.Modules)
         {
             await module.OnLoadedAsync(loaded, _ct).ConfigureAwait(false);
@@ -213,7 +213,7 @@ internal sealed class UnitOfWork
         loaded.WasActive = record.Status == ProcessInstanceStatus.Active;
         _execution.InFlight?.Add(record.Id);
 
-        _instances[record.Id] = loaded;
+        _instances.Put(record.Id, loaded);
         return loaded;
     }
 
@@ -291,7 +291,7 @@ internal sealed class UnitOfWork
             instance.CreatedOrdinal = _createdRoots++;
         }
 
-        _instances[state.Id] = instance;
+        _instances.Put(state.Id, instance);
         History(instance, HistoryKind.InstanceStarted, null, null, businessKey);
         return instance;
     }
@@ -308,7 +308,7 @@ internal sealed class UnitOfWork
             listener.OnCommitting(Instances);
         }
 
-        foreach (var instance in _instances.Values)
+        foreach (var instance in _instances.All)
         {
             var s = instance.State;
             // Read from the process scope while it lives (its variables may have changed them); an ended instance keeps the last,
@@ -337,7 +337,7 @@ internal sealed class UnitOfWork
         // On the caller's token: an instance ended by another command meanwhile makes this commit a conflict, not a half-written one.
         await _engine.Store.CommitAsync(Changes, _execution.InFlight?.Outer ?? _ct).ConfigureAwait(false);
 
-        foreach (var instance in _instances.Values)
+        foreach (var instance in _instances.All)
         {
             if (instance.WasActive && instance.State.Status != ProcessInstanceStatus.Active)
             {

@@ -74,7 +74,7 @@ internal sealed class SearchIndexWriter(Execution execution) : IElementLifecycle
     {
     }
 
-    public void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances)
+    public void OnCommitting(LoadedInstanceSet instances)
     {
         foreach (var instance in instances)
         {

@@ -31,7 +31,7 @@ internal sealed class Satisfaction(Execution execution) : IElementLifecycleListe
     {
     }
 
-    public void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances)
+    public void OnCommitting(LoadedInstanceSet instances)
     {
     }
 

@@ -44,7 +44,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     public void OnLeaving(LoadedInstance instance, ElementInstance element, bool completed) => EndClocks(instance, element, completed);
 
-    public void OnCommitting(Dictionary<Guid, LoadedInstance>.ValueCollection instances)
+    public void OnCommitting(LoadedInstanceSet instances)
     {
         foreach (var instance in instances)
         {
@@ -536,7 +536,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         return null;
     }
 
-    private void CollectClockChanges(Dictionary<Guid, LoadedInstance>.ValueCollection instances, HashSet<Guid> changedClocks)
+    private void CollectClockChanges(LoadedInstanceSet instances, HashSet<Guid> changedClocks)
     {
         foreach (var instance in instances.Where(i => i.Part<InstanceClocks>() is { Changed: true }))
         {

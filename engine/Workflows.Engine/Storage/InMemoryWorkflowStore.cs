@@ -312,6 +312,18 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
         }
     }
 
+    /// <summary>How many names (kinds, element ids, actors) the history's rows are kept with, for tests that check deleted rows drop theirs.</summary>
+    internal int HistoryNames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _historyLog.Texts.NamesHeld;
+            }
+        }
+    }
+
     private void ApplyDefinitions(ChangeSet changes)
     {
         foreach (var d in changes.Definitions)

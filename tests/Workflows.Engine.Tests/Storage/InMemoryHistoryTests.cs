@@ -200,3 +200,96 @@ public sealed class InMemoryHistoryTests
         }
     }
 }
+
+/// <summary>
+/// The in-memory store's table of the history's names (kinds, element ids, actors) holds what the kept rows name: a store
+/// fed distinct actors does not grow for ever once their rows are deleted, and a number a dropped name gave up names the
+/// next one correctly.
+/// </summary>
+public sealed class InMemoryHistoryNamesTests
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 6, 6, 0, 0, TimeSpan.Zero);
+
+    [Test]
+    public async Task Names_no_kept_row_refers_to_are_dropped_when_their_rows_are_deleted()
+    {
+        var store = new InMemoryWorkflowStore();
+        var kept = await EndedInstanceAsync(store, At.AddDays(1), "kept-actor", "kept-element");
+        var namesOfTheKeptInstance = store.HistoryNames;
+        var heldAfterEachDeletion = new List<int>();
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                await EndedInstanceAsync(store, At, $"agent {round}.{i}", $"element {round}.{i}");
+            }
+
+            await store.DeleteHistoryAsync(At.AddHours(1), 1_000_000, default);
+            heldAfterEachDeletion.Add(store.HistoryNames);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(namesOfTheKeptInstance, Is.EqualTo(4), "two kinds, an element id and an actor");
+            Assert.That(heldAfterEachDeletion, Is.All.EqualTo(namesOfTheKeptInstance), "the deleted rows' 1,000 distinct names each round are dropped");
+            Assert.That(await store.GetHistoryAsync(kept.Instance.Id, default), Is.EqualTo(kept.Rows), "the kept rows still read back their names");
+        }
+    }
+
+    [Test]
+    public async Task A_name_dropped_and_given_again_by_the_same_string_reads_back_as_itself_beside_the_names_that_took_its_number()
+    {
+        var store = new InMemoryWorkflowStore();
+        var first = new[] { "ann", "bob", "cid" }; // the very strings given again below: found by reference if anything is
+        var early = new List<(InstanceRecord Instance, List<HistoryRecord> Rows)>();
+        foreach (var actor in first)
+        {
+            early.Add(await EndedInstanceAsync(store, At, actor, actor + "'s step"));
+        }
+
+        await store.DeleteHistoryAsync(At.AddHours(1), 1_000_000, default);
+        var later = new List<(InstanceRecord Instance, List<HistoryRecord> Rows)>();
+        foreach (var actor in new[] { "dan", "eve", "fay" })
+        {
+            later.Add(await EndedInstanceAsync(store, At.AddDays(1), actor, actor + "'s step"));
+        }
+
+        foreach (var actor in first)
+        {
+            later.Add(await EndedInstanceAsync(store, At.AddDays(1), actor, actor + "'s step"));
+        }
+
+        var readBack = new List<IReadOnlyList<HistoryRecord>>();
+        foreach (var (instance, _) in later)
+        {
+            readBack.Add(await store.GetHistoryAsync(instance.Id, default));
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(readBack, Is.EqualTo(later.Select(l => l.Rows)), "each row's actor and element id as written");
+            Assert.That(store.HistoryNames, Is.EqualTo(2 + (2 * 6)), "two kinds, six actors and six element ids");
+            Assert.That(await store.GetHistoryAsync(early[0].Instance.Id, default), Is.Empty);
+        }
+    }
+
+    // An instance started and ended in two commits, its rows naming the actor and the element.
+    private static async Task<(InstanceRecord Instance, List<HistoryRecord> Rows)> EndedInstanceAsync(InMemoryWorkflowStore store, DateTimeOffset endedAt, string actor, string elementId)
+    {
+        var started = new InstanceRecord(Guid.NewGuid(), "p", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 1, endedAt.AddMinutes(-1), null, null, [1]);
+        var rows = new List<HistoryRecord>
+        {
+            new(started.Id, endedAt.AddMinutes(-1), "TaskCreated", elementId, 1, null, Guid.NewGuid().ToString()),
+            new(started.Id, endedAt, "TaskCompleted", elementId, 1, actor, "done by " + actor),
+        };
+        var first = new ChangeSet();
+        first.Instances.Add(new InstanceWrite(started, 0));
+        first.History.Add(rows[0]);
+        await store.CommitAsync(first, default);
+        var end = new ChangeSet();
+        end.Instances.Add(new InstanceWrite(started with { Status = ProcessInstanceStatus.Completed, RowVersion = 2, EndedAt = endedAt }, 1));
+        end.History.Add(rows[1]);
+        await store.CommitAsync(end, default);
+        return (started, rows);
+    }
+}
