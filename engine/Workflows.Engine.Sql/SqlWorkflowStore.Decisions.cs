@@ -69,10 +69,48 @@ internal sealed partial class SqlWorkflowStore
     private static List<VersionApprovalRecord> Approvals(List<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)> rows) =>
         rows.ConvertAll(r => new VersionApprovalRecord(r.DecisionId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason));
 
-    // Read by every business rule task: one round trip on a server, statements kept prepared on SQLite.
+    // The stamp every change to the rows below moves in the change's own commit (migration 38, WriteDecisionChoiceStampAsync).
+    private const string DecisionChoiceStampSql = "SELECT stamp FROM wf_decision_choice_stamp WHERE id = 1";
+
+    private readonly record struct DecisionChoiceKey(string? BranchId, string DecisionId, string RolloutKey, int MaxRollouts);
+
+    // The rows each branch's decision was last chosen by, with the stamp read before them: handed back (with the choice
+    // the business rule task made from them, DecisionChoiceRows.Chosen) while the stamp reads the same. A change written
+    // after the stamp was read and before the rows were makes the rows newer than their stamp, never older: the next read
+    // of the stamp finds it moved and reads them again.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DecisionChoiceKey, (long Stamp, DecisionChoiceRows Rows)> _decisionChoices = new();
+    private const int MaxDecisionChoicesKept = 1_024;
+
+    /// <summary>How many reads of a decision's choice rows ran (not those the stamp found unchanged), for tests that prove which evaluations make none.</summary>
+    internal int DecisionChoiceReads => Volatile.Read(ref _decisionChoiceReads);
+
+    private int _decisionChoiceReads;
+
+    // Read by every business rule task: the stamp alone while it has not moved since the rows were read (one statement
+    // on SQLite, one round trip on a server); else the stamp and the rows together, the stamp first.
     public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)
     {
-        var statements = new List<string>(4);
+        var key = new DecisionChoiceKey(branchId, decisionId, rolloutKey, maxRollouts);
+        if (_decisionChoices.TryGetValue(key, out var kept)
+            && await RowsAsync<long>(DecisionChoiceStampSql, null, ct).ConfigureAwait(false) is [var stamp] && stamp == kept.Stamp)
+        {
+            return kept.Rows;
+        }
+
+        Interlocked.Increment(ref _decisionChoiceReads);
+        var (read, rows) = await ReadDecisionChoiceRowsAsync(branchId, decisionId, rolloutKey, maxRollouts, likelyVersion, ct).ConfigureAwait(false);
+        if (_decisionChoices.Count >= MaxDecisionChoicesKept)
+        {
+            _decisionChoices.Clear();
+        }
+
+        _decisionChoices[key] = (read, rows);
+        return rows;
+    }
+
+    private async ValueTask<(long Stamp, DecisionChoiceRows Rows)> ReadDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)
+    {
+        var statements = new List<string>(5) { DecisionChoiceStampSql };
         if (branchId is not null)
         {
             statements.Add(BranchSql);
@@ -88,11 +126,13 @@ internal sealed partial class SqlWorkflowStore
 
         return await ReadTogetherAsync(statements, new { branchId, decisionId, processId = rolloutKey, max = maxRollouts, version = likely }, async read =>
         {
+            var stamp = await read.NextAsync<long>().ConfigureAwait(false);
             var branch = branchId is null ? null : await read.NextAsync<(string, long)>().ConfigureAwait(false);
             var approvals = Approvals(await read.NextAsync<(string DecisionId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>().ConfigureAwait(false));
             var rollouts = await read.NextAsync<(string, long)>().ConfigureAwait(false);
             var version = likely is null ? null : await read.NextAsync<DecisionRow>().ConfigureAwait(false);
-            return new DecisionChoiceRows(branch is [var row, ..] ? row : null, approvals, rollouts) { Likely = version is [var found, ..] ? found.ToRecord() : null };
+            return (stamp is [var s] ? s : throw new InvalidDataException("wf_decision_choice_stamp has lost its row (migration 38 writes it)"),
+                new DecisionChoiceRows(branch is [var row, ..] ? row : null, approvals, rollouts) { Likely = version is [var found, ..] ? found.ToRecord() : null });
         }, ct).ConfigureAwait(false);
     }
 
@@ -137,11 +177,28 @@ internal sealed partial class SqlWorkflowStore
 
     private static async Task WriteDecisionsAsync(SqlCommit w, ChangeSet changes)
     {
-        if (changes.Part<DecisionChanges>() is not { } decisions)
+        if (changes.Part<DecisionChanges>() is { } decisions)
         {
-            return;
+            await WriteDecisionRowsAsync(w, decisions).ConfigureAwait(false);
         }
 
+        await WriteDecisionChoiceStampAsync(w, changes).ConfigureAwait(false);
+    }
+
+    // A commit that changes what chooses a decision's version (a branch's pins, a rollout, a version, its document, an
+    // approval) moves the stamp the nodes keep their choices by (GetDecisionChoiceRowsAsync). Written last in the commit
+    // (WriteDecisions is its last concern), so that a commit holds this row only while it holds no other to wait for.
+    private static Task WriteDecisionChoiceStampAsync(SqlCommit w, ChangeSet changes)
+    {
+        var moved = changes.Part<DecisionChanges>() is { } decisions
+                && (decisions.Definitions.Count > 0 || decisions.DiagramsReplaced.Count > 0 || decisions.Approvals.Count > 0)
+            || changes.Part<RolloutChanges>() is { Rollouts.Count: > 0 }
+            || (changes.HasRareChanges && changes.Branches.Count > 0);
+        return moved ? w.ExecAsync("decision choice stamp", "UPDATE wf_decision_choice_stamp SET stamp = stamp + 1 WHERE id = 1", null) : Task.CompletedTask;
+    }
+
+    private static async Task WriteDecisionRowsAsync(SqlCommit w, DecisionChanges decisions)
+    {
         // The documents first, then the versions that refer to them. A version two deployments wrote at once collides on
         // (decision_id, version): the loser retries and sees it.
         await w.RowsAsync("decision documents", "INSERT INTO wf_decision_documents (id, deployment_id, checksum, xml, deployed_at) VALUES (@Id, @DeploymentId, @Checksum, @Xml, @DeployedAt)",

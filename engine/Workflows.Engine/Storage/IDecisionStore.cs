@@ -116,4 +116,13 @@ internal sealed record DecisionChoiceRows((string Json, long Revision)? Branch, 
 {
     /// <summary>The likely version asked for, when it was read and is deployed; null otherwise.</summary>
     public DecisionRecord? Likely { get; init; }
+
+    /// <summary>
+    /// What a business rule task chose from these rows, kept with them: a SQL store hands the same rows back while the
+    /// stamp every change to them moves has not moved (migration 38), and the choice with them; null until one is made.
+    /// </summary>
+    public DecisionChoice? Chosen { get; set; }
 }
+
+/// <summary>The branch a decision's version was chosen for (null for none) and the version chosen (null for none: an incident).</summary>
+internal sealed record DecisionChoice(Branch? Branch, DecisionRecord? Found);

@@ -49,18 +49,10 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
             branchId = string.IsNullOrEmpty(branchId) ? null : branchId;
             var rows = await core.Store.GetDecisionChoiceRowsAsync(branchId, decisionId, WorkflowRollouts.Key(RolloutSubject.Decision, decisionId),
                 DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.CancellationToken).ConfigureAwait(false);
-            branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
-            found = await DeployedDecisions.ResolveLatestAsync(core.Store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
-                execution.CancellationToken, rows.Likely, xml: false).ConfigureAwait(false);
-            if (found is not null && found.Version != rows.Likely?.Version)
-            {
-                if (s_chosen.Count >= MaxChosen)
-                {
-                    s_chosen.Clear();
-                }
-
-                s_chosen[(decisionId, branchId)] = found.Version;
-            }
+            // Rows the store kept since they were read (nothing that chooses the version changed since) come with the choice
+            // made from them: neither the branch's and rollouts' JSON nor the version is read again.
+            var choice = rows.Chosen ?? await ChooseAsync(core.Store, decisionId, branchId, rows, execution.CancellationToken).ConfigureAwait(false);
+            (branch, found) = (choice.Branch, choice.Found);
         }
         else
         {
@@ -101,5 +93,24 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         StorableText.RefuseInResult(written, $"the result of decision '{decisionId}' in {node}");
 
         execution.EnqueueComplete(instance, element.Key, written);
+    }
+
+    // Binding latest's version, chosen from the rows that choose it, and kept with them (DecisionChoiceRows.Chosen).
+    private static async ValueTask<DecisionChoice> ChooseAsync(IWorkflowStore store, string decisionId, string? branchId, DecisionChoiceRows rows, CancellationToken ct)
+    {
+        var branch = rows.Branch is { } row ? Pins.Read(row.Json, row.Revision) : null;
+        var found = await DeployedDecisions.ResolveLatestAsync(store, decisionId, branch, DeployedDecisions.PinOf(branch, decisionId) is null ? DecisionStandard.Of(rows) : null,
+            ct, rows.Likely, xml: false).ConfigureAwait(false);
+        if (found is not null && found.Version != rows.Likely?.Version)
+        {
+            if (s_chosen.Count >= MaxChosen)
+            {
+                s_chosen.Clear();
+            }
+
+            s_chosen[(decisionId, branchId)] = found.Version;
+        }
+
+        return rows.Chosen = new DecisionChoice(branch, found);
     }
 }
