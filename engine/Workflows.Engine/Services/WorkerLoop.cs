@@ -106,10 +106,10 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
         }
 
         // Always on: a start's idempotency keys are kept their retention (at least a day), then go.
-        if (Time.GetUtcNow() >= _nextKeyPurge)
+        if (runner.LeaseTime.GetUtcNow() >= _nextKeyPurge)
         {
             await due.DeleteIdempotencyKeysAsync(options.IdempotencyKeyRetention, cancellationToken).ConfigureAwait(false);
-            _nextKeyPurge = Time.GetUtcNow() + options.HistoryCleanupInterval;
+            _nextKeyPurge = runner.LeaseTime.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
         foreach (var module in runner.Core.Modules)

@@ -90,9 +90,23 @@ public sealed class WorkflowRuntime
                 }
 
                 var instance = await StartInAsync(execution, command, given, cancellationToken).ConfigureAwait(false);
-                execution.Changes.IdempotencyKeys.Add(new IdempotencyKeyRecord(scope, key, fingerprint, instance.Id, command.BusinessKey, _runner.Time.GetUtcNow()));
+                // Kept by real time (a controllable clock moved on does not purge the keys a client may still retry with).
+                execution.Changes.IdempotencyKeys.Add(new IdempotencyKeyRecord(scope, key, fingerprint, instance.Id, command.BusinessKey, _runner.LeaseTime.GetUtcNow()));
                 return new StartedInstance(instance.Id, command.BusinessKey, false);
             }, cancellationToken, name: nameof(StartAsync)).ConfigureAwait(false);
+        }
+        catch (BusinessKeyInUseException)
+        {
+            // Another node's start with this key committed between this attempt's read of the key and its take of the
+            // business key: the key names the instance that holds the business key, and the retry is answered with it.
+            if (await Store.GetIdempotencyKeyAsync(scope, key, cancellationToken).ConfigureAwait(false) is { } raced)
+            {
+                return raced.Fingerprint == fingerprint
+                    ? new StartedInstance(raced.InstanceId, raced.BusinessKey, true)
+                    : throw new IdempotencyKeyReusedException(key, raced.InstanceId);
+            }
+
+            throw;
         }
         finally
         {

@@ -161,6 +161,31 @@ public sealed class ControlledClockTests
         }
     }
 
+    [Test]
+    public async Task A_start_s_idempotency_key_is_kept_24_hours_of_the_hosts_time_whatever_the_clock_is_advanced_by()
+    {
+        var host = new FakeTimeProvider(Start);
+        var clock = new ControlledClock(host);
+        var engine = new WorkflowEngine(new WorkflowEngineOptions(), clock);
+        await engine.Deployments.DeployAsync(Process("p", $"""<bpmn:startEvent id="s"/>{UserTask("t")}{Chain("s", "t")}"""));
+        var start = new StartInstance("p") { Idempotency = new StartIdempotency("k-1") };
+        var first = await engine.Runtime.StartOnceAsync(start);
+
+        // A demonstration moves the clock two days on: a client retrying a minute later must still get its case.
+        await engine.Clock.AdvanceAsync(TimeSpan.FromDays(2));
+        var purgedAfterAdvance = await engine.Worker.DeleteIdempotencyKeysAsync(TimeSpan.FromHours(24));
+        var retried = await engine.Runtime.StartOnceAsync(start);
+        host.Advance(TimeSpan.FromHours(25));
+        var purgedAfterADay = await engine.Worker.DeleteIdempotencyKeysAsync(TimeSpan.FromHours(24));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(purgedAfterAdvance, Is.Zero, "the clock's advance is no time passed for a client's retry");
+            Assert.That(retried, Is.EqualTo(first with { Repeated = true }));
+            Assert.That(purgedAfterADay, Is.EqualTo(1), "25 hours of the host's time later the key goes");
+        }
+    }
+
     private static async Task<Guid> StartServiceTaskAsync(WorkflowEngine engine)
     {
         await engine.Deployments.DeployAsync(Process("p", $"""
