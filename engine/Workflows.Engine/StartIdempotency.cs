@@ -10,7 +10,7 @@ namespace Workflows.Engine;
 /// which the worker deletes it and the same key starts a new instance. A key is unique within its <see cref="Scope"/>: a host
 /// names the caller there (a customer, an agent), so that one caller's key never reaches another's instance.
 /// </remarks>
-/// <param name="Key">The caller's key: 1 to 255 characters, none of them a control character.</param>
+/// <param name="Key">The caller's key: 1 to 255 characters, none of them a control character or half a surrogate pair.</param>
 public sealed record StartIdempotency(string Key)
 {
     /// <summary>The longest key, in characters.</summary>
@@ -45,6 +45,16 @@ public sealed record StartIdempotency(string Key)
             if (char.IsControl(key[i]))
             {
                 return $"holds a control character (U+{(int)key[i]:X4}) at position {i + 1}";
+            }
+
+            if (char.IsHighSurrogate(key[i]) && i + 1 < key.Length && char.IsLowSurrogate(key[i + 1]))
+            {
+                i++; // a pair: one character
+            }
+            else if (char.IsSurrogate(key[i]))
+            {
+                // No Unicode text: stored, it could come back as another key (StorableText.SurrogateProblem's case).
+                return $"holds an unpaired surrogate (U+{(int)key[i]:X4}) at position {i + 1}";
             }
         }
 
