@@ -11,14 +11,31 @@ internal sealed partial class SqlWorkflowStore
             "SELECT * FROM wf_idempotency_keys WHERE scope = @scope AND idempotency_key = @key",
             new { scope, key }, r => r.ToRecord(), ct);
 
-    // One statement through ix_wf_idempotency_keys_time: a day's keys are small rows, deleted once an interval.
-    public Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, CancellationToken ct) =>
-        WritingAsync(async () =>
+    // A batch a transaction, the oldest first through ix_wf_idempotency_keys_time: a day of keyed starts is millions of rows
+    // at a busy node, and SQLite's one writer (which every group commit waits for) is never held long by their purge.
+    public async Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, int batchSize, CancellationToken ct)
+    {
+        var total = 0;
+        while (true)
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            return await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM wf_idempotency_keys WHERE created_at < @cutoff", new { cutoff = createdBefore.UtcTicks }, cancellationToken: ct)).ConfigureAwait(false);
-        }, ct);
+            var deleted = await WritingAsync(async () =>
+            {
+                await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+                var times = (await connection.QueryAsync<long>(new CommandDefinition(
+                    _dialect.Top("created_at FROM wf_idempotency_keys WHERE created_at < @cutoff ORDER BY created_at", "@batchSize"),
+                    new { cutoff = createdBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                // Up to the batch's newest time: keys stored in the same tick as it go with it (a batch may be a little larger).
+                return times.Count == 0 ? 0 : await connection.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM wf_idempotency_keys WHERE created_at <= @upTo", new { upTo = times[^1] }, cancellationToken: ct)).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+            if (deleted == 0)
+            {
+                return total;
+            }
+
+            total += deleted;
+        }
+    }
 
     // Unguarded inserts: a key another start stored first breaks the unique key, and the command runs again and finds it.
     private static Task WriteIdempotencyKeysAsync(SqlCommit w, ChangeSet changes) =>

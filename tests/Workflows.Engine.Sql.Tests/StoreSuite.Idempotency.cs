@@ -109,4 +109,30 @@ public abstract partial class StoreSuite
         Assert.That(async () => await store.CommitAsync(second, default), Throws.TypeOf<ConcurrencyConflictException>());
         Assert.That(await store.GetIdempotencyKeyAsync(key.Scope, key.Key, default), Is.EqualTo(key));
     }
+
+    [Test]
+    public async Task The_idempotency_key_purge_deletes_every_key_older_than_its_cutoff_a_batch_at_a_time_and_keeps_the_newer()
+    {
+        var store = NewStore();
+        var scope = "purge-" + Guid.NewGuid();
+        // Other tests of the fixture keep keys of their own, all stored after the Unix epoch's first minutes.
+        var cutoff = DateTimeOffset.UnixEpoch.AddMinutes(1);
+        var changes = new ChangeSet();
+        for (var i = 0; i < 7; i++)
+        {
+            changes.IdempotencyKeys.Add(new IdempotencyKeyRecord(scope, "old-" + i, "sha256:x", Guid.NewGuid(), null, DateTimeOffset.UnixEpoch.AddSeconds(i)));
+        }
+
+        changes.IdempotencyKeys.Add(new IdempotencyKeyRecord(scope, "new", "sha256:x", Guid.NewGuid(), null, cutoff.AddDays(400)));
+        await store.CommitAsync(changes, default);
+
+        var deleted = await store.DeleteIdempotencyKeysAsync(cutoff, batchSize: 2, default);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deleted, Is.EqualTo(7), "four batches of at most two");
+            Assert.That(await store.GetIdempotencyKeyAsync(scope, "old-6", default), Is.Null);
+            Assert.That(await store.GetIdempotencyKeyAsync(scope, "new", default), Is.Not.Null);
+        }
+    }
 }

@@ -77,7 +77,7 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
         Store.DeleteHistoryAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 
     public Task<int> DeleteIdempotencyKeysAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
-        Store.DeleteIdempotencyKeysAsync(runner.LeaseTime.GetUtcNow() - olderThan, cancellationToken); // real time, as the keys are stamped
+        Store.DeleteIdempotencyKeysAsync(runner.LeaseTime.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken); // real time, as the keys are stamped
 
     public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteDecisionEvaluationsAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);

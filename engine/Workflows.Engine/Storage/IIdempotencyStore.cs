@@ -9,8 +9,8 @@ internal interface IIdempotencyStore
     /// <summary>The key stored in <paramref name="scope"/>, if any.</summary>
     ValueTask<IdempotencyKeyRecord?> GetIdempotencyKeyAsync(string scope, string key, CancellationToken ct);
 
-    /// <summary>Deletes the keys stored before <paramref name="createdBefore"/>; returns how many.</summary>
-    Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, CancellationToken ct);
+    /// <summary>Deletes the keys stored before <paramref name="createdBefore"/>, about <paramref name="batchSize"/> a transaction; returns how many.</summary>
+    Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, int batchSize, CancellationToken ct);
 }
 
 /// <summary>A start's idempotency key: whose it is, the request it came with, and the instance it started.</summary>

@@ -13,7 +13,7 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, CancellationToken ct)
+    public Task<int> DeleteIdempotencyKeysAsync(DateTimeOffset createdBefore, int batchSize, CancellationToken ct)
     {
         lock (_gate)
         {
