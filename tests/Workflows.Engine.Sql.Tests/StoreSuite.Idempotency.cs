@@ -39,6 +39,27 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_start_made_with_an_idempotency_key_is_found_by_it_in_its_scope_before_anything_is_checked_again()
+    {
+        var h = await HarnessAsync();
+        await h.DeployAsync(OnceProcess("once-find"));
+        var asked = new StartIdempotency("k-find") { Scope = "caller-a", Fingerprint = "sha256:asked" };
+
+        var before = await h.Engine.Runtime.FindStartedAsync(asked);
+        var first = await h.Engine.Runtime.StartOnceAsync(new StartInstance("once-find") { Idempotency = asked });
+        var found = await h.Engine.Runtime.FindStartedAsync(asked);
+        var otherScope = await h.Engine.Runtime.FindStartedAsync(asked with { Scope = "caller-b" });
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(before, Is.Null);
+            Assert.That(found, Is.EqualTo(first with { Repeated = true }));
+            Assert.That(otherScope, Is.Null, "a key is its caller's own");
+            Assert.That(async () => await h.Engine.Runtime.FindStartedAsync(asked with { Fingerprint = "sha256:other" }), Throws.TypeOf<IdempotencyKeyReusedException>());
+        }
+    }
+
+    [Test]
     public async Task The_same_idempotency_key_with_another_request_is_refused_naming_the_key_and_starts_nothing()
     {
         var h = await HarnessAsync();

@@ -84,9 +84,7 @@ public sealed class WorkflowRuntime
                 // Read on every attempt: a start that lost the race for the key answers the winner's instance.
                 if (await Store.GetIdempotencyKeyAsync(scope, key, cancellationToken).ConfigureAwait(false) is { } stored)
                 {
-                    return stored.Fingerprint == fingerprint
-                        ? new StartedInstance(stored.InstanceId, stored.BusinessKey, true)
-                        : throw new IdempotencyKeyReusedException(key, stored.InstanceId);
+                    return Answered(stored, fingerprint);
                 }
 
                 var instance = await StartInAsync(execution, command, given, cancellationToken).ConfigureAwait(false);
@@ -101,9 +99,7 @@ public sealed class WorkflowRuntime
             // business key: the key names the instance that holds the business key, and the retry is answered with it.
             if (await Store.GetIdempotencyKeyAsync(scope, key, cancellationToken).ConfigureAwait(false) is { } raced)
             {
-                return raced.Fingerprint == fingerprint
-                    ? new StartedInstance(raced.InstanceId, raced.BusinessKey, true)
-                    : throw new IdempotencyKeyReusedException(key, raced.InstanceId);
+                return Answered(raced, fingerprint);
             }
 
             throw;
@@ -113,6 +109,29 @@ public sealed class WorkflowRuntime
             _startsUnderWay.TryRemove((scope, key), out _);
         }
     }
+
+    /// <summary>
+    /// The instance a start with this idempotency key (in its scope, with this fingerprint) started before, or null when
+    /// the key is not stored: what a caller answers a retry with before it checks anything the first start was checked
+    /// against (a branch's pin or form changed since must not refuse the retry of a start that was made).
+    /// </summary>
+    /// <exception cref="IdempotencyKeyReusedException">The key was stored with another request.</exception>
+    /// <exception cref="ArgumentException"><see cref="StartIdempotency.Fingerprint"/> is not given: the request cannot be compared.</exception>
+    public async Task<StartedInstance?> FindStartedAsync(StartIdempotency idempotency, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(idempotency);
+        var fingerprint = idempotency.Fingerprint ?? throw new ArgumentException("give the request's fingerprint to compare it with the stored one", nameof(idempotency));
+        return StartIdempotency.Problem(idempotency.Key) is null
+            && await Store.GetIdempotencyKeyAsync(idempotency.Scope, idempotency.Key, cancellationToken).ConfigureAwait(false) is { } stored
+            ? Answered(stored, fingerprint)
+            : null;
+    }
+
+    // A stored key's answer: its instance for the same request, a refusal for another.
+    private static StartedInstance Answered(IdempotencyKeyRecord stored, string fingerprint) =>
+        stored.Fingerprint == fingerprint
+            ? new StartedInstance(stored.InstanceId, stored.BusinessKey, true)
+            : throw new IdempotencyKeyReusedException(stored.Key, stored.InstanceId);
 
     private async Task<Guid> StartOnceIdAsync(StartInstance command, CancellationToken cancellationToken) =>
         (await StartOnceAsync(command, cancellationToken).ConfigureAwait(false)).Id;

@@ -67,6 +67,13 @@ internal static class InstancesApi
         InputRules.Name(request.Branch, "branch", limits);
         InputRules.Key(request.BusinessKey, "businessKey", limits);
         InputRules.CheckVariables(request.Variables, limits);
+        if (idempotency is not null && await engine.Runtime.FindStartedAsync(idempotency, ct) is { } made)
+        {
+            // The retry of a start that was made gets its answer before any check of what may have changed since (the
+            // branch's pin, the start form): the case exists, whatever a new start would be refused for now.
+            return Created(http, made, null);
+        }
+
         var customer = caller.Is(Roles.Customer) && !caller.Is(Roles.Agent);
         int? version = null;
         if (customer)
@@ -113,13 +120,7 @@ internal static class InstancesApi
                     BusinessKey = businessKey, UniqueBusinessKey = true, Branch = request.Branch, Version = version, Variables = variables,
                     Idempotency = idempotency,
                 }, ct);
-                if (started.Repeated)
-                {
-                    // The first start's answer again (its case number, not this attempt's), as the draft asks of a retry.
-                    http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
-                }
-
-                return Results.Created($"/api/instances/{started.Id}", new Started(started.Id, started.BusinessKey ?? businessKey));
+                return Created(http, started, businessKey);
             }
             catch (BusinessKeyInUseException) when (chosen is null && attempt < 3)
             {
@@ -131,6 +132,17 @@ internal static class InstancesApi
                 throw new WorkflowConflictException($"businessKey '{e.BusinessKey}' is the key of an active case of '{e.ProcessId}'; a key stays taken while a case or the other office's journey it started is active: choose another, or leave businessKey out for a generated one");
             }
         }
+    }
+
+    private static IResult Created(HttpContext http, StartedInstance started, string? businessKey)
+    {
+        if (started.Repeated)
+        {
+            // The first start's answer again (its case number, not this attempt's), as the draft asks of a retry.
+            http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+        }
+
+        return Results.Created($"/api/instances/{started.Id}", new Started(started.Id, started.BusinessKey ?? businessKey ?? "")); // the host gives every start its key
     }
 
     /// <summary>The version a start in <paramref name="branch"/> runs: the branch's pin, else the latest (the engine's one resolution).</summary>
