@@ -137,7 +137,7 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
-        ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
+        ["{uuid}"] = "TEXT", ["{key}"] = "TEXT", ["{exact_key}"] = "TEXT", ["{text}"] = "TEXT", ["{long}"] = "INTEGER", ["{int}"] = "INTEGER",
         ["{blob}"] = "BLOB", ["{identity}"] = "INTEGER PRIMARY KEY AUTOINCREMENT", ["{append_key}"] = "INTEGER PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "REAL",
         ["{without_rowid}"] = " WITHOUT ROWID",
     };
@@ -225,7 +225,7 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
-        ["{uuid}"] = "uuid", ["{key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
+        ["{uuid}"] = "uuid", ["{key}"] = "text", ["{exact_key}"] = "text", ["{text}"] = "text", ["{long}"] = "bigint", ["{int}"] = "integer",
         ["{blob}"] = "bytea", ["{identity}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{append_key}"] = "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ["{add}"] = "ADD COLUMN", ["{real}"] = "double precision",
         ["{without_rowid}"] = "",
     };
@@ -312,7 +312,7 @@ internal sealed class SqlServerDialect : SqlDialect
 
     public override IReadOnlyDictionary<string, string> Types { get; } = new Dictionary<string, string>
     {
-        ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
+        ["{uuid}"] = "uniqueidentifier", ["{key}"] = "nvarchar(400)", ["{exact_key}"] = "nvarchar(400) COLLATE Latin1_General_100_BIN2", ["{text}"] = "nvarchar(max)", ["{long}"] = "bigint", ["{int}"] = "int",
         ["{blob}"] = "varbinary(max)", ["{identity}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{append_key}"] = "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ["{add}"] = "ADD", ["{real}"] = "float",
         ["{without_rowid}"] = "",
     };

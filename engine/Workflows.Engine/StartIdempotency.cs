@@ -16,6 +16,9 @@ public sealed record StartIdempotency(string Key)
     /// <summary>The longest key, in characters.</summary>
     public const int MaxKeyLength = 255;
 
+    /// <summary>The longest <see cref="Scope"/>, in characters (what every store's column holds).</summary>
+    public const int MaxScopeLength = 400;
+
     /// <summary>Whose key it is (a host names the caller here); the empty scope by default.</summary>
     public string Scope { get; init; } = "";
 

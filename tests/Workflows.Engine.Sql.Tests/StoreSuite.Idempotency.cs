@@ -86,6 +86,7 @@ public abstract partial class StoreSuite
 
         Assert.That(async () => await h.Engine.Runtime.StartOnceAsync(Once("once-bad", key)), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("idempotency key"));
         Assert.That(async () => await h.Engine.Runtime.StartOnceAsync(Once("once-bad", new string('k', 256))), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("255"));
+        Assert.That(async () => await h.Engine.Runtime.StartOnceAsync(Once("once-bad", "k-scope", scope: new string('s', 401))), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("scope has 401"));
         // Built here: an attribute's string is kept as UTF-8, where half a surrogate pair becomes U+FFFD.
         Assert.That(async () => await h.Engine.Runtime.StartOnceAsync(Once("once-bad", "half " + '\ud800' + " a pair")), Throws.TypeOf<WorkflowInputException>().With.Message.Contains("unpaired surrogate"));
         Assert.That(await h.InstancesOfAsync("once-bad"), Is.Empty);

@@ -69,6 +69,11 @@ public sealed class WorkflowRuntime
         }
 
         StorableText.Check(idempotency.Scope, "the idempotency key's scope");
+        if (idempotency.Scope.Length > StartIdempotency.MaxScopeLength)
+        {
+            throw new WorkflowInputException($"the idempotency key's scope has {idempotency.Scope.Length:N0} characters; the limit is {StartIdempotency.MaxScopeLength}");
+        }
+
         var given = Checked(command);
         var (scope, key) = (idempotency.Scope, idempotency.Key);
         var fingerprint = idempotency.Fingerprint ?? StartFingerprint.Of(command, given);
