@@ -82,6 +82,59 @@ public abstract partial class SqlStoreSuite
     }
 
     [Test]
+    public async Task Two_nodes_racing_one_keyed_start_with_a_business_key_it_keeps_unique_both_answer_the_one_instance()
+    {
+        // As the host starts: the caller's business key kept unique. The second node's start comes 0-4 ms after the first,
+        // so that now and then its read of the key falls before the first's commit and its take of the business key after
+        // it: the business key is then in use, by the instance the key names (review 17 found 96 of 300 refused on PostgreSQL).
+        var a = new WorkflowEngine(NewSqlStore(), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        var b = new WorkflowEngine(NewSqlStore(), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        const string process = "race-key";
+        await a.Deployments.DeployAsync(OnceSqlProcess(process));
+        const int rounds = 150;
+        var refused = new List<string>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var command = new StartInstance(process)
+            {
+                BusinessKey = $"case-{i}", UniqueBusinessKey = true, Idempotency = new StartIdempotency($"race-key-{i}") { Scope = "sql-caller" },
+            };
+            var lag = Random.Shared.Next(0, 40_000) * System.Diagnostics.Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+            using var go = new ManualResetEventSlim();
+            var both = new[] { (Engine: a, Lag: 0L), (Engine: b, Lag: lag) }.Select(node => Task.Run(async () =>
+            {
+                go.Wait();
+                var until = System.Diagnostics.Stopwatch.GetTimestamp() + node.Lag;
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+                {
+                    Thread.SpinWait(20);
+                }
+
+                return await node.Engine.Runtime.StartOnceAsync(command);
+            })).ToList();
+            go.Set();
+            foreach (var start in both)
+            {
+                try
+                {
+                    await start;
+                }
+                catch (WorkflowException e)
+                {
+                    refused.Add($"case-{i}: {e.GetType().Name}");
+                }
+            }
+        }
+
+        await using var connection = await NewSqlStore().OpenAsync(default);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused, Is.Empty, "every start answered the one instance");
+            Assert.That(await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM wf_instances WHERE process_id = @process", new { process }), Is.EqualTo(rounds));
+        }
+    }
+
+    [Test]
     public async Task A_second_start_with_a_key_whose_first_start_is_under_way_on_the_node_is_refused_as_busy()
     {
         var store = NewSqlStore();
