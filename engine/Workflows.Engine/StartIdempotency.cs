@@ -29,6 +29,11 @@ public sealed record StartIdempotency(string Key)
     /// </summary>
     public string? Fingerprint { get; init; }
 
+    /// <summary>A <see cref="Fingerprint"/> of a request's bytes: <c>sha256:</c> and their digest in lower-case hex.</summary>
+    /// <param name="request">The request as its caller sent it (or as it is compared again).</param>
+    public static string FingerprintOf(ReadOnlySpan<byte> request) =>
+        "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request));
+
     /// <summary>What is wrong with <paramref name="key"/> as an idempotency key, or null when it is a good one.</summary>
     /// <param name="key">The key to check.</param>
     public static string? Problem(string? key)

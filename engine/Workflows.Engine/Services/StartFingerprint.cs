@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Workflows.Engine.Feel;
 
@@ -15,6 +14,6 @@ internal static class StartFingerprint
         // Fields apart by a NUL, which no stored text holds (StorableText), so that two fields cannot run into each other.
         var text = string.Join('\0', command.ProcessId, command.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", command.Branch ?? "",
             command.BusinessKey ?? "", command.UniqueBusinessKey ? "1" : "0", variables.Count == 0 ? "" : FeelConvert.ToJson(variables));
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        return StartIdempotency.FingerprintOf(Encoding.UTF8.GetBytes(text));
     }
 }

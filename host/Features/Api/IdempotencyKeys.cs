@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Workflows.Engine;
 using Workflows.Host.Features.Security;
@@ -52,7 +51,7 @@ internal static class IdempotencyKeys
 
     // The request as bound (the same JSON gives the same digest), before the host adds anything of its own to it.
     private static string Fingerprint(object body) =>
-        "sha256:" + Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType())));
+        StartIdempotency.FingerprintOf(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType()));
 
     // An sf-string (RFC 8941 3.3.3): DQUOTE, characters with \" and \\ escaped, DQUOTE.
     private static string Unquoted(string value)
