@@ -32,6 +32,9 @@ internal sealed partial class BusLog(ILogger logger)
     [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "The bus loop {Loop} failed again at its restart: {Reason}")]
     private static partial void LogLoopStillFailing(ILogger logger, string loop, string reason);
 
+    [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "Outbox message {MessageId} is parked: {Reason}. It is kept, and published again when an operator sends it again")]
+    private static partial void LogMessageParked(ILogger logger, Guid messageId, string reason);
+
     public void NotOurs(string messageName, string processId) => LogNotOurs(logger, messageName, processId);
 
     public void AnswerIgnored(Guid jobId, string reason) => LogAnswerIgnored(logger, jobId, reason);
@@ -49,4 +52,6 @@ internal sealed partial class BusLog(ILogger logger)
     public void LoopFailed(string loop, string reason) => LogLoopFailed(logger, loop, reason);
 
     public void LoopStillFailing(string loop, string reason) => LogLoopStillFailing(logger, loop, reason);
+
+    public void MessageParked(Guid messageId, string reason) => LogMessageParked(logger, messageId, reason);
 }

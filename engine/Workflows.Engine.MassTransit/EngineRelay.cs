@@ -26,6 +26,7 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
     // On the in-memory transport: the messages published whose rows are not marked yet, and the rows of those every engine is done with, to mark.
     private readonly InMemoryHandoffs? _handoffs;
     private readonly ConcurrentQueue<(long Seq, Guid Id)> _delivered = new();
+    private readonly ConcurrentQueue<(long Seq, Guid Id, string Reason)> _parked = new();
 
     public EngineRelay(WorkflowEngine engine, IBus bus, WorkflowBusOptions options, string queueName, BusLog log, InMemoryHandoffs? handoffs)
     {
@@ -37,6 +38,9 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
         _log = log;
         _engine.Committed += OnCommitted;
     }
+
+    /// <summary>For tests: runs around each publish of an outbox row (its message id, and the publish itself).</summary>
+    public Func<Guid, Func<Task>, Task>? PublishHook { get; init; }
 
     private IWorkflowStore Store => _engine.Store;
 
@@ -58,6 +62,13 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
 
     /// <inheritdoc/>
     public void Undelivered(long seq) => Wake(_outboxWritten);
+
+    /// <inheritdoc/>
+    public void Park(long seq, Guid messageId, string reason)
+    {
+        _parked.Enqueue((seq, messageId, reason));
+        Wake(_outboxWritten);
+    }
 
     public Task RunAsync(CancellationToken ct) =>
         Task.WhenAll(KeepRunningAsync("outbox relay", RelayOutboxAsync, ct), KeepRunningAsync("job dispatcher", DispatchJobsAsync, ct));
@@ -162,10 +173,11 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
 
             // Messages in transit are unpublished rows too: the relay reads that many more, so however long an engine
             // holds one it takes no place from the rows behind it. With a batch's worth in transit it waits for answers.
-            var inTransit = _handoffs?.InTransitOf(this) ?? 0;
-            var rows = inTransit >= _options.RelayBatchSize
+            // Messages pausing before their next publication (engines gave them up) are read past too, but never make it wait.
+            var (holding, pausing) = _handoffs?.InTransitOf(this) ?? (0, 0);
+            var rows = holding >= _options.RelayBatchSize
                 ? []
-                : await Store.GetUnpublishedOutboxAsync(_options.RelayBatchSize + inTransit, ct).ConfigureAwait(false);
+                : await Store.GetUnpublishedOutboxAsync(_options.RelayBatchSize + holding + pausing, ct).ConfigureAwait(false);
             if (_handoffs is not null)
             {
                 rows = rows.Where(r => !_handoffs.InTransit(r.Id)).Take(_options.RelayBatchSize).ToList();
@@ -191,10 +203,17 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
         }
     }
 
-    // The rows of messages every engine of the node is done with, on the in-memory transport, marked published.
+    // The rows of messages every engine of the node is done with, on the in-memory transport, marked published; those
+    // the engines gave up too often, parked.
     private async Task MarkDeliveredAsync(CancellationToken ct)
     {
-        if (_handoffs is null || _delivered.IsEmpty)
+        if (_handoffs is null)
+        {
+            return;
+        }
+
+        await ParkAsync(ct).ConfigureAwait(false);
+        if (_delivered.IsEmpty)
         {
             return;
         }
@@ -224,6 +243,18 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
         _handoffs.Marked(delivered.Select(d => d.Id));
     }
 
+    private async Task ParkAsync(CancellationToken ct)
+    {
+        while (_parked.TryPeek(out var row))
+        {
+            // Still in transit until parked: a failure here leaves it queued for the next round, never published again meanwhile.
+            await Store.ParkOutboxAsync(row.Seq, row.Reason, _engine.Time.GetUtcNow(), ct).ConfigureAwait(false);
+            _log.MessageParked(row.Id, row.Reason);
+            _parked.TryDequeue(out _);
+            _handoffs!.Marked([row.Id]);
+        }
+    }
+
     /// <summary>
     /// Publishes rows, each instance's in order (stopping at its first failure), instances side by side. Returns the rows
     /// to mark published now (on the in-memory transport, not a message: its row is marked once every engine is done with
@@ -239,16 +270,14 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
             foreach (var row in instanceRows)
             {
                 var tracked = _handoffs is not null && row.Kind != OutgoingMessageKind.Notification;
+                long? publication = null;
                 try
                 {
-                    if (tracked)
-                    {
-                        _handoffs!.Publishing(row.Id, this, row.Seq);
-                    }
-
+                    publication = tracked ? _handoffs!.Publishing(row.Id, this, row.Seq) : null;
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
                     timeout.CancelAfter(_options.PublishTimeout);
-                    await PublishAsync(row, timeout.Token).ConfigureAwait(false);
+                    var publish = () => PublishAsync(row, publication, timeout.Token);
+                    await (PublishHook is { } hook ? hook(row.Id, publish) : publish()).ConfigureAwait(false);
                     if (!tracked)
                     {
                         published.Add(row.Seq);
@@ -256,9 +285,9 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
                 }
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
-                    if (tracked)
+                    if (publication is { } number)
                     {
-                        _handoffs!.NotPublished(row.Id);
+                        _handoffs!.NotPublished(row.Id, number);
                     }
 
                     _log.PublishFailed(row.MessageName, row.Id, row.InstanceId, e.Message);
@@ -270,7 +299,9 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
         return (published, failed == 1);
     }
 
-    private Task PublishAsync(OutboxRecord row, CancellationToken ct)
+    // The publication's number (in-memory transport) travels with the copies: an answer to an earlier publication's copy
+    // then counts for none (InMemoryHandoffs).
+    private Task PublishAsync(OutboxRecord row, long? publication, CancellationToken ct)
     {
         var headers = row.Headers;
         if (row.Kind == OutgoingMessageKind.Notification)
@@ -296,7 +327,14 @@ internal sealed class EngineRelay : IDisposable, IHandoffRelay
             Handoff = headers.Handoff,
             SourceElementId = row.ElementId,
             SentAt = row.CreatedAt,
-        }, context => context.MessageId = row.Id, ct);
+        }, context =>
+        {
+            context.MessageId = row.Id;
+            if (publication is { } number)
+            {
+                context.Headers.Set(InMemoryHandoffs.PublicationHeader, number);
+            }
+        }, ct);
     }
 
     // ---------------------------------------------------------------- jobs

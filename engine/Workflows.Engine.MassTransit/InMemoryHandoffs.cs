@@ -9,8 +9,11 @@ internal interface IHandoffRelay
     /// <summary>Every engine of the node is done with the message of that row: the row is to be marked published.</summary>
     void Delivered(long seq, Guid messageId);
 
-    /// <summary>An engine gave the message up (it failed however often it was retried, or the node stopped under it): the row is published again.</summary>
+    /// <summary>An engine gave the message up (it failed however often it was retried, or the node stopped under it): the row is published again once its pause ended.</summary>
     void Undelivered(long seq);
+
+    /// <summary>Engines gave the message up more often than they may: the row is to be parked (kept, not published again until an operator says so).</summary>
+    void Park(long seq, Guid messageId, string reason);
 }
 
 /// <summary>
@@ -26,45 +29,106 @@ internal interface IHandoffRelay
 /// unpublished in the database and the relay only remembers here not to publish it again; the next process publishes it
 /// anew, and the inbox refuses the second delivery to an engine that had taken it just before the kill. A copy an engine
 /// gives up (a failure however often retried) has the row published again, rather than left in a process-local error
-/// queue nobody reads. A message stays here until its row is marked, so that a relay never reads it as unpublished and
-/// sends it twice in between.
+/// queue nobody reads: after a pause that doubles with each give-up (<see cref="WorkflowBusOptions.RedeliveryDelay"/>),
+/// and after <see cref="WorkflowBusOptions.MaxRedeliveries"/> publications given up the row is parked instead. A message
+/// stays here until its row is marked, so that a relay never reads it as unpublished and sends it twice in between.
+/// <para>
+/// Each publication of a message is counted apart (its number travels in the <see cref="PublicationHeader"/>): a publish
+/// that failed after some engines' queues had their copies is published again, and answers to the first copies must
+/// not count for the second, or the row would be marked while an engine still holds its only unanswered copy.
+/// </para>
 /// </remarks>
-internal sealed class InMemoryHandoffs(int engines)
+internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, TimeProvider time)
 {
+    /// <summary>The header that carries which publication of a message a copy belongs to.</summary>
+    public const string PublicationHeader = "Workflows-Publication";
+
     private readonly ConcurrentDictionary<Guid, Delivery> _inTransit = new();
+    private long _publications;
 
-    /// <summary>Whether the message of that id was published and its row not yet marked.</summary>
-    public bool InTransit(Guid messageId) => _inTransit.ContainsKey(messageId);
+    /// <summary>Whether the message of that id was published and its row not yet marked, or waits for its next publication.</summary>
+    public bool InTransit(Guid messageId) => _inTransit.TryGetValue(messageId, out var delivery) && !delivery.Due(time.GetUtcNow());
 
-    /// <summary>How many of <paramref name="relay"/>'s messages are in transit: the relay reads that many rows more, so they take no place in its batch.</summary>
-    public int InTransitOf(IHandoffRelay relay) => _inTransit.Count(d => d.Value.Relay == relay); // walked in place, not copied as .Values would be, at every relay round
-
-    /// <summary>Records a message <paramref name="relay"/> is about to publish (before, so that an engine's answer cannot come first).</summary>
-    public void Publishing(Guid messageId, IHandoffRelay relay, long seq) => _inTransit[messageId] = new Delivery(relay, seq, engines);
-
-    /// <summary>Forgets a message whose publication failed: the relay tries it again as any unpublished row.</summary>
-    public void NotPublished(Guid messageId) => _inTransit.TryRemove(messageId, out _);
-
-    /// <summary>One engine is done with its copy: <paramref name="reached"/> when it took, refused or left it, false when it gave it up.</summary>
-    public void Answered(Guid? messageId, bool reached)
+    /// <summary>
+    /// How many of <paramref name="relay"/>'s messages engines hold, and how many pause before their next publication: the
+    /// relay reads that many rows more, so they take no place in its batch.
+    /// </summary>
+    public (int Held, int Pausing) InTransitOf(IHandoffRelay relay)
     {
-        if (messageId is not { } id || !_inTransit.TryGetValue(id, out var delivery) || !delivery.Answer(reached, out var lost))
+        var (now, held, pausing) = (time.GetUtcNow(), 0, 0);
+        foreach (var (_, delivery) in _inTransit) // walked in place, not copied as .Values would be, at every relay round
         {
-            return;
+            if (delivery.Relay != relay || delivery.Due(now))
+            {
+                continue;
+            }
+
+            if (delivery.PausedUntil is null)
+            {
+                held++;
+            }
+            else
+            {
+                pausing++;
+            }
         }
 
-        if (lost)
+        return (held, pausing);
+    }
+
+    /// <summary>
+    /// Records a publication of a message <paramref name="relay"/> is about to publish (before, so that an engine's answer
+    /// cannot come first), and returns its number, for the <see cref="PublicationHeader"/>.
+    /// </summary>
+    public long Publishing(Guid messageId, IHandoffRelay relay, long seq)
+    {
+        var publication = Interlocked.Increment(ref _publications);
+        var givenUp = _inTransit.TryGetValue(messageId, out var earlier) ? earlier.GivenUp : 0;
+        _inTransit[messageId] = new Delivery(relay, seq, engines, publication, givenUp, pausedUntil: null);
+        return publication;
+    }
+
+    /// <summary>Forgets a publication that failed: the relay tries the message again as any unpublished row (the give-ups counted so far stay).</summary>
+    public void NotPublished(Guid messageId, long publication)
+    {
+        if (_inTransit.TryGetValue(messageId, out var delivery) && delivery.Publication == publication)
         {
-            _inTransit.TryRemove(id, out _);
-            delivery.Relay.Undelivered(delivery.Seq);
-        }
-        else
-        {
-            delivery.Relay.Delivered(delivery.Seq, id);
+            _inTransit.TryUpdate(messageId, delivery.Paused(delivery.GivenUp, DateTimeOffset.MinValue), delivery);
         }
     }
 
-    /// <summary>The relay marked the rows of these messages published: they are no longer in transit.</summary>
+    /// <summary>
+    /// One engine is done with its copy of <paramref name="publication"/>: <paramref name="reached"/> when it took, refused
+    /// or left it, false when it gave it up (<paramref name="reason"/>: its last failure).
+    /// </summary>
+    public void Answered(Guid? messageId, long? publication, bool reached, string? reason = null)
+    {
+        if (messageId is not { } id || !_inTransit.TryGetValue(id, out var delivery) || delivery.Publication != publication || delivery.PausedUntil is not null
+            || !delivery.Answer(reached, reason, out var lost))
+        {
+            return; // not a message of the node's relays, or a copy of an earlier publication: that one was given up on
+        }
+
+        if (lost is null)
+        {
+            delivery.Relay.Delivered(delivery.Seq, id);
+            return;
+        }
+
+        var givenUp = delivery.GivenUp + 1;
+        if (givenUp > options.MaxRedeliveries)
+        {
+            // Still in transit until the relay parked the row, so that no read in between publishes it again.
+            delivery.Relay.Park(delivery.Seq, id, $"engines gave it up {givenUp} times; the last failure: {lost}");
+            return;
+        }
+
+        var pause = options.RedeliveryDelay * Math.Pow(2, givenUp - 1);
+        _inTransit.TryUpdate(id, delivery.Paused(givenUp, time.GetUtcNow() + pause), delivery);
+        delivery.Relay.Undelivered(delivery.Seq);
+    }
+
+    /// <summary>The relay marked (or parked) the rows of these messages: they are no longer in transit.</summary>
     public void Marked(IEnumerable<Guid> messageIds)
     {
         foreach (var id in messageIds)
@@ -73,25 +137,38 @@ internal sealed class InMemoryHandoffs(int engines)
         }
     }
 
-    private sealed class Delivery(IHandoffRelay relay, long seq, int engines)
+    // One publication of a message (or, PausedUntil set, the pause before the next: due once it passed). GivenUp counts
+    // the earlier publications an engine gave up.
+    private sealed class Delivery(IHandoffRelay relay, long seq, int engines, long publication, int givenUp, DateTimeOffset? pausedUntil)
     {
+        private readonly int _engines = engines;
         private int _waiting = engines;
-        private int _lost;
+        private string? _lost;
 
         public IHandoffRelay Relay => relay;
 
         public long Seq => seq;
 
-        // True for the last engine's answer; lost when any engine gave its copy up.
-        public bool Answer(bool reached, out bool lost)
+        public long Publication => publication;
+
+        public int GivenUp => givenUp;
+
+        public DateTimeOffset? PausedUntil => pausedUntil;
+
+        public bool Due(DateTimeOffset now) => pausedUntil <= now;
+
+        public Delivery Paused(int givenUpNow, DateTimeOffset until) => new(relay, seq, _engines, publication, givenUpNow, until);
+
+        // True for the last engine's answer; lost (the reason) when any engine gave its copy up.
+        public bool Answer(bool reached, string? reason, out string? lost)
         {
             if (!reached)
             {
-                Interlocked.Exchange(ref _lost, 1);
+                Interlocked.CompareExchange(ref _lost, reason ?? "an engine gave it up", null);
             }
 
             var last = Interlocked.Decrement(ref _waiting) == 0;
-            lost = Volatile.Read(ref _lost) == 1;
+            lost = Volatile.Read(ref _lost);
             return last;
         }
     }
@@ -114,14 +191,16 @@ internal sealed class HandoffOutcomeFilter(InMemoryHandoffs handoffs, Func<Consu
         {
             if (gaveUp(context, e) is { } last)
             {
-                handoffs.Answered(context.MessageId, reached: !last);
+                handoffs.Answered(context.MessageId, Publication(context), reached: !last, e.Message);
             }
 
             throw;
         }
 
-        handoffs.Answered(context.MessageId, reached: true);
+        handoffs.Answered(context.MessageId, Publication(context), reached: true);
     }
+
+    private static long? Publication(ConsumeContext context) => context.Headers.Get<long>(InMemoryHandoffs.PublicationHeader);
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("workflows-handoffs");
 }

@@ -14,6 +14,9 @@ public sealed class WorkflowBusNodeBuilder
 
     internal List<(string Queue, Action<IReceiveEndpointConfigurator> Configure)> Endpoints { get; } = [];
 
+    /// <summary>For tests: runs around each publish of an outbox row (its message id, and the publish itself).</summary>
+    internal Func<Guid, Func<Task>, Task>? PublishHook { get; set; }
+
     /// <summary>Connects an engine: it consumes messages and job answers from <paramref name="queueName"/> (by default the options' queue) and relays its outbox and external jobs.</summary>
     public WorkflowBusNodeBuilder Engine(WorkflowEngine engine, string? queueName = null)
     {
@@ -114,7 +117,7 @@ public sealed class WorkflowBusNode : IAsyncDisposable
 
         var workerName = options.Transport == BusTransport.RabbitMq ? $"{Environment.MachineName}:{Environment.ProcessId}" : "in-process";
         // Every engine's queue gets a copy of each message (queues shared by several engines on the node get one).
-        var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs(engines.Select(e => e.QueueName).Distinct(StringComparer.Ordinal).Count()) : null;
+        var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs(engines.Select(e => e.QueueName).Distinct(StringComparer.Ordinal).Count(), options, TimeProvider.System) : null;
         var bus = CreateBus(options, configure =>
         {
             foreach (var (engine, queue) in engines)
@@ -150,7 +153,7 @@ public sealed class WorkflowBusNode : IAsyncDisposable
             }
         }
 
-        var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log, handoffs)).ToList();
+        var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log, handoffs) { PublishHook = builder.PublishHook }).ToList();
         return new WorkflowBusNode(bus, relays);
     }
 

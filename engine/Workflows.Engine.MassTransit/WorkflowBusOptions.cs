@@ -46,6 +46,21 @@ public sealed class WorkflowBusOptions
     /// <summary>The longest pause between tries while the broker is away. Default 5 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// On the in-memory transport, how long a message that an engine of the node gave up (it failed on every retry) waits
+    /// before it is published again; the pause doubles with each give-up. Default 10 s. (On RabbitMQ a message given up
+    /// goes to the queue's error queue, where the broker keeps it.)
+    /// </summary>
+    public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// On the in-memory transport, how often a message given up is published again before it is parked: kept in the
+    /// outbox, listed by <c>engine.Queries.GetParkedMessagesAsync</c>, and published again only by
+    /// <c>engine.Operations.SendParkedMessageAgainAsync</c>. Default 8 (with the default delay the last pause is about
+    /// 21 minutes, and a message is parked about 43 minutes after it was first given up).
+    /// </summary>
+    public int MaxRedeliveries { get; set; } = 8;
+
     /// <exception cref="ArgumentException">An option is out of range; the message names it and says what is allowed.</exception>
     public void Validate()
     {
@@ -58,6 +73,8 @@ public sealed class WorkflowBusOptions
         Check(JobTimeout >= TimeSpan.FromSeconds(1), nameof(JobTimeout), JobTimeout, "must be at least a second");
         Check(PublishTimeout > TimeSpan.Zero, nameof(PublishTimeout), PublishTimeout, "must be positive");
         Check(MaxRetryDelay > TimeSpan.Zero, nameof(MaxRetryDelay), MaxRetryDelay, "must be positive");
+        Check(RedeliveryDelay > TimeSpan.Zero && RedeliveryDelay <= TimeSpan.FromHours(1), nameof(RedeliveryDelay), RedeliveryDelay, "must be positive and at most an hour");
+        Check(MaxRedeliveries is >= 0 and <= 20, nameof(MaxRedeliveries), MaxRedeliveries, "must be from 0 to 20");
         if (Transport == BusTransport.RabbitMq)
         {
             ArgumentNullException.ThrowIfNull(RabbitMq, nameof(RabbitMq));

@@ -532,12 +532,18 @@ internal sealed class OutboxRow
 
     public long? PublishedAt { get; set; }
 
+    public long? ParkedAt { get; set; }
+
+    public string? ParkedReason { get; set; }
+
     public OutboxRecord ToRecord() => new(Id, InstanceId, ElementId, MessageName, CorrelationKey, VariablesJson, Time(CreatedAt))
     {
         Seq = Seq,
         Kind = (OutgoingMessageKind)Kind,
         HeadersJson = HeadersJson ?? "{}",
         PublishedAt = PublishedAt is { } at ? Time(at) : null,
+        ParkedAt = ParkedAt is { } parked ? Time(parked) : null,
+        ParkedReason = ParkedReason,
     };
 
     /// <summary>The parameters of its insert.</summary>

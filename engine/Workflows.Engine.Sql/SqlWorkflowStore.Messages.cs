@@ -89,6 +89,25 @@ internal sealed partial class SqlWorkflowStore
                 $"UPDATE wf_outbox SET published_at = @at WHERE {_dialect.InList("seq", "@seqs")}", new { at = at.UtcTicks, seqs = seqs.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
+    public async ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE wf_outbox SET published_at = @at, parked_at = @at, parked_reason = @reason WHERE seq = @seq", new { at = at.UtcTicks, reason, seq }, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(_dialect.Top("* FROM wf_outbox WHERE parked_at IS NOT NULL ORDER BY parked_at, seq", "@max"), new { max }, r => r.ToRecord(), ct);
+
+    public async ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct) =>
+        await WritingAsync(async () =>
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            return await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE wf_outbox SET published_at = NULL, parked_at = NULL, parked_reason = NULL WHERE id = @messageId AND parked_at IS NOT NULL", new { messageId }, cancellationToken: ct)).ConfigureAwait(false) > 0;
+        }, ct).ConfigureAwait(false);
+
     private static async Task WriteMessagesAsync(SqlCommit w, ChangeSet changes)
     {
         await WriteStartLocksAsync(w, changes).ConfigureAwait(false);

@@ -341,8 +341,18 @@ public sealed record OutgoingMessage(Guid Id, Guid InstanceId, string ElementId,
     /// <summary>What the message carries across the handoff.</summary>
     public Handoff Handoff { get; init; } = new();
 
-    /// <summary>When the outbox relay published it; null while it waits.</summary>
+    /// <summary>When the outbox relay published it (or parked it); null while it waits.</summary>
     public DateTimeOffset? PublishedAt { get; init; }
+
+    /// <summary>
+    /// When it was parked: on the in-memory bus, the engines of the node gave it up more often than the bus's
+    /// <c>MaxRedeliveries</c> allows; it is kept, and published again only by
+    /// <see cref="Services.WorkflowOperations.SendParkedMessageAgainAsync"/>. Null unless parked.
+    /// </summary>
+    public DateTimeOffset? ParkedAt { get; init; }
+
+    /// <summary>Why it was parked: how often it was given up, and the last failure.</summary>
+    public string? ParkedReason { get; init; }
 }
 
 /// <summary>What an outgoing message is for.</summary>

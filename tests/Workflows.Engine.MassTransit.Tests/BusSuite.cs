@@ -22,7 +22,7 @@ public abstract class BusTestBase
 
     protected WorkflowBusOptions BusOptions() => OnRabbitMq
         ? Broker.Options()
-        : new() { Transport = BusTransport.InMemory, PollInterval = TimeSpan.FromMilliseconds(200) };
+        : new() { Transport = BusTransport.InMemory, PollInterval = TimeSpan.FromMilliseconds(200), RedeliveryDelay = TimeSpan.FromMilliseconds(200) };
 
     [OneTimeSetUp]
     public async Task CreateVirtualHost()
@@ -112,6 +112,17 @@ public abstract class BusTestBase
             return Task.CompletedTask;
         });
     };
+
+    /// <summary>Holds the database's write lock until disposed: the engine on it reads, but its commits wait (and fail after its busy timeout).</summary>
+    protected async Task<Microsoft.Data.Sqlite.SqliteConnection> LockAsync(string database)
+    {
+        var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath(database)};Pooling=False");
+        await connection.OpenAsync();
+        await using var begin = connection.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE";
+        await begin.ExecuteNonQueryAsync();
+        return connection;
+    }
 
     protected static async Task<UserTaskInfo?> BackOfficeTaskAsync(WorkflowEngine back) =>
         (await back.Tasks.QueryAsync(new TaskQuery { Queues = ["back-office"] })).Tasks is [var first, ..] ? first : null;

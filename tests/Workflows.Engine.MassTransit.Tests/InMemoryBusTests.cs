@@ -1,5 +1,4 @@
 using global::MassTransit;
-using Microsoft.Data.Sqlite;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.MassTransit.Tests;
@@ -158,16 +157,5 @@ public sealed class InMemoryBusTests : BusSuite
             Assert.That(published.Where(p => p.Value > 1).Select(p => p.Key), Is.Empty, "no message published twice");
             Assert.That((await back.Queries.FindInstancesAsync("back", max: 2 * cases)).Count, Is.EqualTo(cases));
         }
-    }
-
-    // Holds the database's write lock until disposed: the engine on it reads, but its commits wait (and fail after its busy timeout).
-    private async Task<SqliteConnection> LockAsync(string database)
-    {
-        var connection = new SqliteConnection($"Data Source={DatabasePath(database)};Pooling=False");
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE";
-        await begin.ExecuteNonQueryAsync();
-        return connection;
     }
 }

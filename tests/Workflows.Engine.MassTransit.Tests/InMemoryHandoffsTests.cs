@@ -1,28 +1,32 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Workflows.Engine.MassTransit.Tests;
 
 /// <summary>The in-memory transport's bookkeeping of which engines are done with a published message.</summary>
 [TestFixture]
 public sealed class InMemoryHandoffsTests
 {
+    private readonly FakeTimeProvider _time = new();
+
     [Test]
     public void A_message_is_delivered_once_every_engine_of_the_node_is_done_with_it_not_when_the_first_is()
     {
         var relay = new RecordingRelay();
-        var handoffs = new InMemoryHandoffs(engines: 3);
+        var handoffs = Handoffs(engines: 3);
         var id = Guid.NewGuid();
-        handoffs.Publishing(id, relay, seq: 7);
+        var publication = handoffs.Publishing(id, relay, seq: 7);
 
-        handoffs.Answered(id, reached: true); // refused as poison, say
-        handoffs.Answered(id, reached: true); // not a process it runs
+        handoffs.Answered(id, publication, reached: true); // refused as poison, say
+        handoffs.Answered(id, publication, reached: true); // not a process it runs
         var afterTwo = relay.Delivered.Count;
-        handoffs.Answered(id, reached: true); // took it
+        handoffs.Answered(id, publication, reached: true); // took it
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(afterTwo, Is.Zero, "two of three engines done is not delivered");
             Assert.That(relay.Delivered, Is.EqualTo(new[] { 7L }));
             Assert.That(handoffs.InTransit(id), "in transit until the relay marked its row: a read in between must not publish it again");
-            Assert.That(handoffs.InTransitOf(relay), Is.EqualTo(1));
+            Assert.That(handoffs.InTransitOf(relay), Is.EqualTo((1, 0)));
         }
 
         handoffs.Marked([id]);
@@ -30,44 +34,119 @@ public sealed class InMemoryHandoffsTests
     }
 
     [Test]
-    public void A_message_any_engine_gave_up_is_not_delivered_and_no_longer_in_transit_so_that_it_is_published_again()
+    public void A_message_any_engine_gave_up_is_not_delivered_and_pauses_before_it_is_published_again()
     {
         var relay = new RecordingRelay();
-        var handoffs = new InMemoryHandoffs(engines: 2);
+        var handoffs = Handoffs(engines: 2);
         var id = Guid.NewGuid();
-        handoffs.Publishing(id, relay, seq: 9);
+        var publication = handoffs.Publishing(id, relay, seq: 9);
 
-        handoffs.Answered(id, reached: false);
+        handoffs.Answered(id, publication, reached: false, "the database is away");
         var inTransitWhileTheOtherHoldsIt = handoffs.InTransit(id);
-        handoffs.Answered(id, reached: true);
+        handoffs.Answered(id, publication, reached: true);
+        var pausing = handoffs.InTransit(id);
+        var counted = handoffs.InTransitOf(relay);
+        _time.Advance(TimeSpan.FromSeconds(10));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(inTransitWhileTheOtherHoldsIt, "still in transit while another engine holds its copy");
             Assert.That(relay.Delivered, Is.Empty);
             Assert.That(relay.Undelivered, Is.EqualTo(new[] { 9L }));
-            Assert.That(handoffs.InTransit(id), Is.False);
+            Assert.That(pausing, "not read as unpublished during its pause");
+            Assert.That(counted, Is.EqualTo((0, 1)), "pausing, not held: the relay reads past it and never waits for it");
+            Assert.That(handoffs.InTransit(id), Is.False, "read again once its pause ended");
         }
+    }
+
+    // Round 17's review (F7): deliveries were kept by message id alone, so when a publish failed after some engines' queues
+    // had their copies and the row was published again, an answer to a first copy counted for the second publication: the
+    // row was marked while an engine still held its only copy of the second.
+    [Test]
+    public void Answers_to_the_copies_of_a_publication_that_failed_do_not_count_for_the_next_publication()
+    {
+        var relay = new RecordingRelay();
+        var handoffs = Handoffs(engines: 2);
+        var id = Guid.NewGuid();
+        var first = handoffs.Publishing(id, relay, seq: 3);
+        handoffs.NotPublished(id, first); // the publish threw after the first engine's queue had its copy
+        var readAgain = !handoffs.InTransit(id);
+        var second = handoffs.Publishing(id, relay, seq: 3);
+
+        handoffs.Answered(id, first, reached: true); // the first engine took its first copy
+        handoffs.Answered(id, second, reached: true); // and found its second a duplicate
+        var beforeTheSecondEngine = relay.Delivered.Count;
+        handoffs.Answered(id, first, reached: false, "stale"); // a late give-up of a first copy changes nothing either
+        handoffs.Answered(id, second, reached: true); // the second engine took the second publication's copy
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(readAgain, "a publication that failed is read again by the relay");
+            Assert.That(second, Is.Not.EqualTo(first));
+            Assert.That(beforeTheSecondEngine, Is.Zero, "not delivered while the second engine holds its copy");
+            Assert.That(relay.Delivered, Is.EqualTo(new[] { 3L }));
+            Assert.That(relay.Undelivered, Is.Empty);
+        }
+    }
+
+    [Test]
+    public void The_pause_doubles_with_each_give_up_and_the_message_is_parked_after_the_last_redelivery()
+    {
+        var relay = new RecordingRelay();
+        var handoffs = Handoffs(engines: 1, new WorkflowBusOptions { RedeliveryDelay = TimeSpan.FromSeconds(10), MaxRedeliveries = 2 });
+        var id = Guid.NewGuid();
+        var pauses = new List<TimeSpan>();
+        for (var giveUp = 1; giveUp <= 2; giveUp++)
+        {
+            handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), reached: false, $"failure {giveUp}");
+            var paused = TimeSpan.Zero;
+            while (handoffs.InTransit(id))
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                paused += TimeSpan.FromSeconds(1);
+            }
+
+            pauses.Add(paused);
+        }
+
+        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), reached: false, "failure 3");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pauses, Is.EqualTo(new[] { TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20) }));
+            Assert.That(relay.Undelivered, Is.EqualTo(new[] { 5L, 5L }));
+            Assert.That(relay.Parked, Has.Count.EqualTo(1));
+            Assert.That(relay.Parked[0].Seq, Is.EqualTo(5L));
+            Assert.That(relay.Parked[0].Reason, Does.Contain("3 times").And.Contain("failure 3"));
+            Assert.That(handoffs.InTransit(id), "in transit until the relay parked its row: a read in between must not publish it again");
+        }
+
+        handoffs.Marked([id]);
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.That(handoffs.InTransit(id), Is.False);
     }
 
     [Test]
     public void Answers_for_messages_no_relay_of_the_node_published_change_nothing()
     {
         var relay = new RecordingRelay();
-        var handoffs = new InMemoryHandoffs(engines: 1);
+        var handoffs = Handoffs(engines: 1);
         var id = Guid.NewGuid();
-        handoffs.Publishing(id, relay, seq: 1);
+        var publication = handoffs.Publishing(id, relay, seq: 1);
 
-        handoffs.Answered(Guid.NewGuid(), reached: true); // a job answer, or a message published by hand
-        handoffs.Answered(null, reached: true);
+        handoffs.Answered(Guid.NewGuid(), publication, reached: true); // a job answer, or a message published by hand
+        handoffs.Answered(null, null, reached: true);
+        handoffs.Answered(id, publication: null, reached: true); // a copy of that id published by hand, with no publication
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(relay.Delivered, Is.Empty);
-            Assert.That(handoffs.InTransitOf(relay), Is.EqualTo(1));
-            Assert.That(handoffs.InTransitOf(new RecordingRelay()), Is.Zero, "each relay counts its own");
+            Assert.That(handoffs.InTransitOf(relay), Is.EqualTo((1, 0)));
+            Assert.That(handoffs.InTransitOf(new RecordingRelay()), Is.EqualTo((0, 0)), "each relay counts its own");
         }
     }
+
+    private InMemoryHandoffs Handoffs(int engines, WorkflowBusOptions? options = null) => new(engines, options ?? new WorkflowBusOptions(), _time);
 
     private sealed class RecordingRelay : IHandoffRelay
     {
@@ -75,8 +154,12 @@ public sealed class InMemoryHandoffsTests
 
         public List<long> Undelivered { get; } = [];
 
+        public List<(long Seq, string Reason)> Parked { get; } = [];
+
         void IHandoffRelay.Delivered(long seq, Guid messageId) => Delivered.Add(seq);
 
         void IHandoffRelay.Undelivered(long seq) => Undelivered.Add(seq);
+
+        void IHandoffRelay.Park(long seq, Guid messageId, string reason) => Parked.Add((seq, reason));
     }
 }

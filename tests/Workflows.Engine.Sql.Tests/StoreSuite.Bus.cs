@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -72,5 +73,48 @@ public abstract partial class StoreSuite
         h.Clock.Advance(TimeSpan.FromMinutes(2));
         await h.Engine.Worker.ExpireMessagesAsync();
         Assert.That((await h.Engine.Queries.GetExpiredMessagesAsync(1000)).Select(m => m.MessageId), Does.Contain($"id-{run}"));
+    }
+
+    // Issue 19, round 18: a message the engines of an in-memory bus node keep giving up is parked, not published for ever.
+    [Test]
+    public async Task A_parked_outbox_row_is_kept_listed_not_read_as_unpublished_and_unparked_once()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow();
+        var (instance, run) = await StartWithOneMessageAsync(h);
+        var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id);
+
+        await store.ParkOutboxAsync(row.Seq, "engines gave it up 9 times; the last failure: the database is away", now, default);
+        var parked = await h.Engine.Queries.GetParkedMessagesAsync(10_000);
+        var unpublishedWhileParked = (await store.GetUnpublishedOutboxAsync(10_000, default)).Where(o => o.InstanceId == instance.Id);
+        var sentAgain = h.Engine.Operations.SendParkedMessageAgainAsync(row.Id);
+        await sentAgain;
+        var afterSendingAgain = (await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id)).Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(parked.Where(m => m.Id == row.Id).Select(m => (m.ParkedAt, m.ParkedReason, m.Name)),
+                Is.EqualTo(new[] { ((DateTimeOffset?)now, (string?)"engines gave it up 9 times; the last failure: the database is away", $"Requested-{run}") }));
+            Assert.That(unpublishedWhileParked, Is.Empty, "the relay does not read a parked row");
+            Assert.That((await store.GetUnpublishedOutboxAsync(10_000, default)).Where(o => o.InstanceId == instance.Id).Select(o => o.Id), Is.EqualTo(new[] { row.Id }), "unpublished again once sent again");
+            Assert.That(afterSendingAgain.ParkedAt, Is.Null);
+            Assert.That(afterSendingAgain.PublishedAt, Is.Null);
+            Assert.That((await h.Engine.Queries.GetParkedMessagesAsync(10_000)).Where(m => m.Id == row.Id), Is.Empty);
+            Assert.ThrowsAsync<WorkflowNotFoundException>(() => h.Engine.Operations.SendParkedMessageAgainAsync(row.Id), "a row not parked is not sent again");
+        }
+    }
+
+    /// <summary>Starts an instance of a new process that sends one message (<c>Requested-{run}</c>) and ends: one outbox row.</summary>
+    private protected static async Task<(ProcessInstanceHandle Instance, string Run)> StartWithOneMessageAsync(ProcessTestHarness h)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await h.DeployAsync(Process($"one-message-{run}", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:sendTask id="handoff" messageRef="m"/>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "handoff", "end")}
+            """, $"""<bpmn:message id="m" name="Requested-{run}"/>"""));
+        return (await h.StartAsync($"one-message-{run}"), run);
     }
 }

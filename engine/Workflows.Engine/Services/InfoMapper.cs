@@ -97,6 +97,8 @@ internal static class InfoMapper
             TimeToLive = headers.TimeToLive,
             Handoff = headers.Handoff,
             PublishedAt = row.PublishedAt,
+            ParkedAt = row.ParkedAt,
+            ParkedReason = row.ParkedReason,
         };
     }
 }

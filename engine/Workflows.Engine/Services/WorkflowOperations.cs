@@ -57,6 +57,19 @@ public sealed partial class WorkflowOperations
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Publishes a parked message again (<see cref="OutgoingMessage.ParkedAt"/>): its row is unpublished once more, and the
+    /// outbox relay publishes it at its next round, counting its give-ups from zero. Fix what made the engines give it up first.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No parked message has that id (it may have been sent again already).</exception>
+    public async Task SendParkedMessageAgainAsync(Guid messageId, CancellationToken cancellationToken = default)
+    {
+        if (!await Store.UnparkOutboxAsync(messageId, cancellationToken).ConfigureAwait(false))
+        {
+            throw new WorkflowNotFoundException($"no parked message has the id {messageId}");
+        }
+    }
+
     /// <summary>Cancels a running instance and everything it waits for, called instances included, writing the actor and the reason to its history.</summary>
     /// <exception cref="WorkflowNotFoundException">No such instance.</exception>
     /// <exception cref="WorkflowConflictException">The instance has ended already, or another instance called it (cancel that one).</exception>

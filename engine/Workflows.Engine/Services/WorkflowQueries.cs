@@ -116,6 +116,13 @@ public sealed class WorkflowQueries
         return outbox.Select(InfoMapper.ToOutgoing).ToList();
     }
 
+    /// <summary>Messages parked because the engines kept giving them up (<see cref="OutgoingMessage.ParkedAt"/>), the longest parked first.</summary>
+    public async Task<IReadOnlyList<OutgoingMessage>> GetParkedMessagesAsync(int max = 100, CancellationToken cancellationToken = default)
+    {
+        var parked = await Store.GetParkedOutboxAsync(max, cancellationToken).ConfigureAwait(false);
+        return parked.Select(InfoMapper.ToOutgoing).ToList();
+    }
+
     /// <summary>Buffered messages that expired before any instance took them, newest first.</summary>
     public async Task<IReadOnlyList<ExpiredMessage>> GetExpiredMessagesAsync(int max = 100, CancellationToken cancellationToken = default)
     {

@@ -43,4 +43,13 @@ internal interface IMessageStore
 
     /// <summary>Records that the rows of those sequence numbers reached the broker.</summary>
     ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Parks a row the engines kept giving up: kept with when and why, no longer read as unpublished (its published time is set too).</summary>
+    ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Parked rows, the longest parked first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct);
+
+    /// <summary>Makes the parked row of that message id unpublished again, for the relay to publish; false when no parked row has that id.</summary>
+    ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct);
 }

@@ -132,6 +132,42 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
+    public ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var i = _outbox.FindIndex(o => o.Seq == seq);
+            if (i >= 0)
+            {
+                _outbox[i] = _outbox[i] with { PublishedAt = at, ParkedAt = at, ParkedReason = reason };
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Where(o => o.ParkedAt is not null).OrderBy(o => o.ParkedAt).ThenBy(o => o.Seq).Take(max).ToList());
+        }
+    }
+
+    public ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var i = _outbox.FindIndex(o => o.Id == messageId && o.ParkedAt is not null);
+            if (i >= 0)
+            {
+                _outbox[i] = _outbox[i] with { PublishedAt = null, ParkedAt = null, ParkedReason = null };
+            }
+
+            return new(i >= 0);
+        }
+    }
+
     private void ApplyMessages(ChangeSet changes)
     {
         foreach (var (messageId, _) in changes.Inbox)

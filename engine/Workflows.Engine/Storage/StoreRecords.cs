@@ -218,6 +218,12 @@ internal sealed record OutboxRecord(
 
     public DateTimeOffset? PublishedAt { get; init; }
 
+    /// <summary>When the row was parked (engines kept giving its message up); null unless parked.</summary>
+    public DateTimeOffset? ParkedAt { get; init; }
+
+    /// <summary>Why it was parked: how often it was given up and the last failure.</summary>
+    public string? ParkedReason { get; init; }
+
     public OutboxHeaders Headers => OutboxHeaders.FromJson(HeadersJson);
 }
 
