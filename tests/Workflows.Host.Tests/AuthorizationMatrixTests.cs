@@ -47,6 +47,7 @@ public sealed class AuthorizationMatrixTests
             """, System.Text.Encoding.UTF8, "application/xml");
         using var deployed = await (await _host.As(Analyst)).PostAsync(new Uri("/api/definitions", UriKind.Relative), journey);
         Assert.That(deployed.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        await (await _host.As(Analyst)).DeployAsync(ParkedMessages.Sender);
     }
 
     private HttpClient WorkerClient() => _worker ??= _host.WithToken(("sub", "matrix-bot"), ("role", Worker), ("branch", "paris-01"));
@@ -193,6 +194,8 @@ public sealed class AuthorizationMatrixTests
         return incidents.EnumerateArray().First(i => i.GetProperty("instanceId").GetString() == instance).GetProperty("id").GetString()!;
     }
 
+    private Task<string> ParkedMessageAsync() => ParkedMessages.ParkAsync(_host);
+
     private static readonly Scenario[] Scenarios =
     [
         new("Deploy", [Analyst], _ => Task.FromResult(Xml("/api/definitions", Bpmn("matrix-" + Guid.NewGuid().ToString("N")[..8])))),
@@ -266,6 +269,8 @@ public sealed class AuthorizationMatrixTests
         new("Breaches", [Supervisor], _ => Task.FromResult(Get("/api/service-levels/breaches"))),
         new("ListIncidents", [Supervisor, Operator], _ => Task.FromResult(Get("/api/incidents"))),
         new("RetryIncident", [Operator], async t => Send(HttpMethod.Post, $"/api/incidents/{await t.IncidentAsync()}/retry")),
+        new("ListParkedMessages", [Supervisor, Operator], _ => Task.FromResult(Get("/api/parked-messages"))),
+        new("SendParkedMessageAgain", [Operator], async t => Send(HttpMethod.Post, $"/api/parked-messages/{await t.ParkedMessageAsync()}/send-again")),
         new("ModifyInstance", [Operator], async t => Send(HttpMethod.Post, $"/api/instances/{await t.ComplaintAsync()}/modification",
             new { reason = "matrix", variables = new[] { new { values = new { note = "checked" } } } })),
         new("CreateBatch", [Operator], _ => Task.FromResult(Send(HttpMethod.Post, "/api/batches",

@@ -5,7 +5,7 @@ using Workflows.Host.Features.Security;
 
 namespace Workflows.Host.Features.Api;
 
-/// <summary>Messages from outside (a customer's reply), service levels for supervisors, and incidents (listed by supervisors and operators, retried by operators).</summary>
+/// <summary>Messages from outside (a customer's reply), service levels for supervisors, and incidents and parked messages (listed by supervisors and operators, retried or sent again by operators).</summary>
 internal static class OperationsApi
 {
     public static void MapOperations(this IEndpointRouteBuilder api)
@@ -41,6 +41,31 @@ internal static class OperationsApi
                 return Results.NoContent();
             })
             .WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
+
+        // Messages the in-memory bus's engines kept giving up (docs/bus.md): kept, listed here, sent again by an operator.
+        api.MapGet("/parked-messages", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
+                await ParkedOfBranchAsync(http, engine, limits.PageSize(max), ct))
+            .WithTags("Messages").RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Operator)).WithName("ListParkedMessages")
+            .WithSummary("Messages of the caller's branch that the bus's engines kept giving up, parked rather than published again; the longest parked first.");
+        api.MapPost("/parked-messages/{id}/send-again", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
+            {
+                var message = (await ParkedOfBranchAsync(http, engine, MaxParkedLookedUp, ct)).FirstOrDefault(m => m.Id == id)
+                    ?? throw new WorkflowNotFoundException(Unknown.ParkedMessage(id));
+                await engine.Operations.SendParkedMessageAgainAsync(message.Id, ct);
+                return Results.NoContent();
+            })
+            .WithTags("Messages").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("SendParkedMessageAgain").Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Publishes a parked message again once what made the engines give it up is fixed.");
+    }
+
+    // Parked messages are few (each is an error logged and waiting for an operator): one read finds any of them.
+    private const int MaxParkedLookedUp = 10_000;
+
+    private static async Task<IReadOnlyList<OutgoingMessage>> ParkedOfBranchAsync(HttpContext http, WorkflowEngine engine, int max, CancellationToken ct)
+    {
+        var branch = Caller.From(http.User).BranchFilter;
+        var parked = await engine.Queries.GetParkedMessagesAsync(max, ct);
+        return branch is null ? parked : parked.Where(m => m.Handoff.Branch == branch).ToList();
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)

@@ -124,4 +124,6 @@ internal static class Unknown
     public static string Batch(Guid id) => $"batch {id} does not exist";
 
     public static string Incident(Guid id) => $"incident {id} does not exist";
+
+    public static string ParkedMessage(Guid id) => $"no parked message has the id {id}";
 }

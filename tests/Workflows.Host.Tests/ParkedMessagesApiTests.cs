@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+
+namespace Workflows.Host.Tests;
+
+/// <summary>
+/// Messages the in-memory bus's engines kept giving up are parked (docs/bus.md): supervisors and operators list them,
+/// operators send them again.
+/// </summary>
+public sealed class ParkedMessagesApiTests
+{
+    [Test]
+    public async Task Supervisors_and_operators_list_parked_messages_of_their_branch_and_an_operator_sends_one_again_once()
+    {
+        await using var host = TestHost.Start();
+        await (await host.As("alice")).DeployAsync(ParkedMessages.Sender);
+        var id = await ParkedMessages.ParkAsync(host);
+        var sofia = await host.As("sofia");
+        var otto = await host.As("otto");
+
+        var listed = (await sofia.GetJsonAsync("/api/parked-messages")).EnumerateArray().Single(m => m.GetProperty("id").GetString() == id);
+        using var refused = await sofia.PostAsync(new Uri($"/api/parked-messages/{id}/send-again", UriKind.Relative), null);
+        using var sent = await otto.PostAsync(new Uri($"/api/parked-messages/{id}/send-again", UriKind.Relative), null);
+        var afterwards = (await otto.GetJsonAsync("/api/parked-messages")).EnumerateArray().Select(m => m.GetProperty("id").GetString());
+        using var again = await otto.PostAsync(new Uri($"/api/parked-messages/{id}/send-again", UriKind.Relative), null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(listed.GetProperty("name").GetString(), Is.EqualTo(ParkedMessages.MessageName));
+            Assert.That(listed.GetProperty("parkedReason").GetString(), Is.EqualTo(ParkedMessages.Reason));
+            Assert.That(listed.GetProperty("handoff").GetProperty("branch").GetString(), Is.EqualTo("paris-01"));
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "supervisors read, operators act");
+            Assert.That(sent.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(afterwards, Does.Not.Contain(id));
+            Assert.That(await again.ProblemAsync(HttpStatusCode.NotFound), Does.Contain(id), "sent again once");
+        }
+    }
+}
+
+/// <summary>A journey that sends one message, and a parked row of it (parked as the relay parks one, in the host's database).</summary>
+internal static class ParkedMessages
+{
+    public const string MessageName = "ParkedInTheTest";
+    public const string Reason = "engines gave it up 9 times; the last failure: the test";
+
+    public static string Sender => $"""
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d" targetNamespace="t">
+          <bpmn:message id="m" name="{MessageName}"/>
+          <bpmn:process id="parked-sender" isExecutable="true"><bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>
+            <bpmn:startEvent id="s"/><bpmn:sendTask id="t" messageRef="m"/><bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+          </bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    /// <summary>Starts the sender in paris-01 as ann, parks its message and returns the message's id.</summary>
+    public static async Task<string> ParkAsync(TestHost host)
+    {
+        var instance = await (await host.As("ann")).StartAsync("parked-sender");
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")};Pooling=False;Default Timeout=30");
+        await connection.OpenAsync();
+        await using var park = connection.CreateCommand();
+        park.CommandText = "UPDATE wf_outbox SET published_at = 1, parked_at = 1, parked_reason = $reason WHERE instance_id = $instance RETURNING id";
+        park.Parameters.AddWithValue("$reason", Reason);
+        park.Parameters.AddWithValue("$instance", Guid.Parse(instance));
+        var id = await park.ExecuteScalarAsync();
+        return Guid.Parse(Convert.ToString(id, System.Globalization.CultureInfo.InvariantCulture)!).ToString();
+    }
+}
