@@ -43,6 +43,9 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
     /// <summary>The header that carries which publication of a message a copy belongs to.</summary>
     public const string PublicationHeader = "Workflows-Publication";
 
+    /// <summary>The longest reason a parked row keeps, in characters.</summary>
+    internal const int MaxReasonLength = 2000;
+
     private readonly ConcurrentDictionary<Guid, Delivery> _inTransit = new();
     private long _publications;
 
@@ -119,13 +122,41 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
         if (givenUp > options.MaxRedeliveries)
         {
             // Still in transit until the relay parked the row, so that no read in between publishes it again.
-            delivery.Relay.Park(delivery.Seq, id, $"engines gave it up {givenUp} times; the last failure: {lost}");
+            delivery.Relay.Park(delivery.Seq, id, StorableReason($"engines gave it up {givenUp} times; the last failure: {lost}"));
             return;
         }
 
         var pause = options.RedeliveryDelay * Math.Pow(2, givenUp - 1);
         _inTransit.TryUpdate(id, delivery.Paused(givenUp, time.GetUtcNow() + pause), delivery);
         delivery.Relay.Undelivered(delivery.Seq);
+    }
+
+    /// <summary>
+    /// The reason as every store keeps it: an exception's message may hold a NUL or half a surrogate pair, which PostgreSQL
+    /// refuses, and a park that fails at every round would stop the relay behind it. Cut at <see cref="MaxReasonLength"/>.
+    /// </summary>
+    internal static string StorableReason(string reason)
+    {
+        var text = new System.Text.StringBuilder(Math.Min(reason.Length, MaxReasonLength));
+        for (var i = 0; i < reason.Length && text.Length < MaxReasonLength; i++)
+        {
+            var c = reason[i];
+            if (char.IsHighSurrogate(c) && i + 1 < reason.Length && char.IsLowSurrogate(reason[i + 1]))
+            {
+                if (text.Length + 2 > MaxReasonLength)
+                {
+                    break;
+                }
+
+                text.Append(c).Append(reason[++i]);
+            }
+            else
+            {
+                text.Append(char.IsSurrogate(c) ? '\uFFFD' : char.IsControl(c) ? ' ' : c);
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The relay marked (or parked) the rows of these messages: they are no longer in transit.</summary>

@@ -126,6 +126,26 @@ public sealed class InMemoryHandoffsTests
         Assert.That(handoffs.InTransit(id), Is.False);
     }
 
+    // An exception's message may hold what PostgreSQL's text refuses: a park that failed would fail again at every round and
+    // stop the relay behind it.
+    [Test]
+    public void A_parked_reason_holds_no_nul_no_half_surrogate_pair_and_no_more_than_the_longest_kept()
+    {
+        var relay = new RecordingRelay();
+        var handoffs = Handoffs(engines: 1, new WorkflowBusOptions { MaxRedeliveries = 0 });
+        var id = Guid.NewGuid();
+        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 2), reached: false, "bad\0byte \uD800 half, whole \uD83D\uDE00 pair, line\nend" + new string('x', 5000));
+        var reason = relay.Parked.Single().Reason;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reason, Does.Contain("bad byte \uFFFD half, whole \uD83D\uDE00 pair, line end"));
+            Assert.That(reason, Has.Length.EqualTo(InMemoryHandoffs.MaxReasonLength));
+            Assert.That(reason.Any(char.IsControl), Is.False);
+            Assert.DoesNotThrow(() => new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetByteCount(reason), "Unicode text");
+        }
+    }
+
     [Test]
     public void Answers_for_messages_no_relay_of_the_node_published_change_nothing()
     {
