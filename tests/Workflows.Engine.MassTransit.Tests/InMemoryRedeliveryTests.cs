@@ -102,4 +102,38 @@ public sealed class InMemoryRedeliveryTests : BusTestBase
             Assert.ThrowsAsync<WorkflowNotFoundException>(() => front.Operations.SendParkedMessageAgainAsync(parked.Id), "sent again once only");
         }
     }
+
+    // The pause lives in the process: a node stopped (or killed) while a message pauses leaves its row unpublished, and the
+    // next node publishes it at once rather than after the pause the stopped one had in mind.
+    [Test]
+    public async Task A_message_pausing_when_its_node_stops_is_published_at_once_by_the_next_node_and_taken_once()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back", busySeconds: 1);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var backQueue = Unique("back");
+        var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = BusOptions();
+        options.RedeliveryDelay = TimeSpan.FromHours(1);
+        Guid frontId;
+        await using (await LockAsync("back"))
+        {
+            var first = await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, backQueue).Endpoint($"{backQueue}_error", ErrorQueue(_ => gaveUp.TrySetResult())), options);
+            frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-1")) });
+            await gaveUp.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await first.DisposeAsync();
+        }
+
+        var whenStopped = (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single();
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, backQueue), options);
+        await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task, from the request the next node published");
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single().PublishedAt is not null, "the request's row marked published once taken");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(whenStopped.PublishedAt, Is.Null, "a message pausing is not published");
+            Assert.That(whenStopped.ParkedAt, Is.Null);
+            Assert.That((await back.Queries.FindInstancesAsync("back")).Count, Is.EqualTo(1), "one back-office case");
+        }
+    }
 }
