@@ -74,6 +74,16 @@ public abstract class BusTestBase
             new SqlStoreOptions { ConnectionString = $"Data Source={DatabasePath(database)}" + (busySeconds is { } busy ? $";Default Timeout={busy}" : "") },
             new WorkflowEngineOptions { NodeId = $"{node ?? database}-{_run}", Worker = { RetryBackoff = TimeSpan.FromMilliseconds(50) } });
 
+    /// <summary>A front office (<see cref="Journeys.Front"/>) and a back office (<see cref="Journeys.Back"/>), each on its database.</summary>
+    protected async Task<(WorkflowEngine Front, WorkflowEngine Back)> FrontAndBackAsync(int? backBusySeconds = null)
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back", busySeconds: backBusySeconds);
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        return (front, back);
+    }
+
     protected async Task<WorkflowBusNode> StartNodeAsync(Action<WorkflowBusNodeBuilder> build, WorkflowBusOptions? options = null)
     {
         var node = await WorkflowBusNode.StartAsync(options ?? BusOptions(), build, TestLog.Factory);

@@ -17,10 +17,7 @@ public sealed class InMemoryBusTests : BusSuite
     [Test]
     public async Task A_handoff_no_engine_took_before_its_node_stopped_is_published_again_by_the_next_node_and_taken_once()
     {
-        var front = await NewEngineAsync("front");
-        var back = await NewEngineAsync("back", busySeconds: 1);
-        await front.Deployments.DeployAsync(Journeys.Front);
-        await back.Deployments.DeployAsync(Journeys.Back);
+        var (front, back) = await FrontAndBackAsync(backBusySeconds: 1);
         var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Guid frontId;
         await using (await LockAsync("back"))
@@ -102,10 +99,7 @@ public sealed class InMemoryBusTests : BusSuite
     [Test]
     public async Task A_message_an_engine_gave_up_is_published_again_and_taken_once()
     {
-        var front = await NewEngineAsync("front");
-        var back = await NewEngineAsync("back", busySeconds: 1);
-        await front.Deployments.DeployAsync(Journeys.Front);
-        await back.Deployments.DeployAsync(Journeys.Back);
+        var (front, back) = await FrontAndBackAsync(backBusySeconds: 1);
         var backQueue = Unique("back");
         var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var locked = await LockAsync("back");

@@ -67,10 +67,7 @@ public sealed class InMemoryRedeliveryTests : BusTestBase
     [Test]
     public async Task A_message_the_engine_keeps_giving_up_is_parked_listed_and_taken_once_when_sent_again()
     {
-        var front = await NewEngineAsync("front");
-        var back = await NewEngineAsync("back", busySeconds: 1);
-        await front.Deployments.DeployAsync(Journeys.Front);
-        await back.Deployments.DeployAsync(Journeys.Back);
+        var (front, back) = await FrontAndBackAsync(backBusySeconds: 1);
         var backQueue = Unique("back");
         var givenUp = 0;
         var locked = await LockAsync("back");
@@ -108,10 +105,7 @@ public sealed class InMemoryRedeliveryTests : BusTestBase
     [Test]
     public async Task A_message_pausing_when_its_node_stops_is_published_at_once_by_the_next_node_and_taken_once()
     {
-        var front = await NewEngineAsync("front");
-        var back = await NewEngineAsync("back", busySeconds: 1);
-        await front.Deployments.DeployAsync(Journeys.Front);
-        await back.Deployments.DeployAsync(Journeys.Back);
+        var (front, back) = await FrontAndBackAsync(backBusySeconds: 1);
         var backQueue = Unique("back");
         var gaveUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = BusOptions();
