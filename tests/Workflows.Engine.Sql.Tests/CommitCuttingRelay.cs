@@ -14,6 +14,9 @@ internal enum CommitCut
 
     /// <summary>Drops it and cuts the connection: the server rolls the transaction back.</summary>
     BeforeTheServerSawIt,
+
+    /// <summary>As <see cref="BeforeTheServerSawIt"/>, then every connection is cut and new ones refused: nothing committed, and nobody can ask.</summary>
+    BeforeTheServerSawItAndRefuse,
 }
 
 /// <summary>
@@ -147,6 +150,13 @@ internal sealed class CommitCuttingRelay : IAsyncDisposable
                     var cut = relay.TakeCut(buffer.AsSpan(0, read));
                     if (cut == CommitCut.BeforeTheServerSawIt)
                     {
+                        break;
+                    }
+
+                    if (cut == CommitCut.BeforeTheServerSawItAndRefuse)
+                    {
+                        relay.Refusing = true;
+                        relay.CloseAll();
                         break;
                     }
 
