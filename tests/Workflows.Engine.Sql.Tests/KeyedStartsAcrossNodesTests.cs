@@ -22,13 +22,15 @@ public abstract class KeyedStartsAcrossNodesTests
     /// <summary>The database as each node names it: two stores that share no writer queue of this process, as two processes would.</summary>
     private protected abstract (string NodeA, string NodeB) ConnectionStrings { get; }
 
+    private protected static string OneTaskProcess(string process) => Process(process, $"""<bpmn:startEvent id="s"/>{UserTask("t")}{Chain("s", "t")}""");
+
     [Test]
     public async Task Two_nodes_given_the_same_keys_at_once_start_one_instance_per_key_and_both_answer_it_once_it_is_committed()
     {
         var process = "across-" + Guid.NewGuid().ToString("N")[..8];
         var (a, b) = ConnectionStrings;
         var nodes = new[] { Node(a, "node-a"), Node(b, "node-b") };
-        await nodes[0].Deployments.DeployAsync(Process(process, $"""<bpmn:startEvent id="s"/>{UserTask("t")}{Chain("s", "t")}"""));
+        await nodes[0].Deployments.DeployAsync(OneTaskProcess(process));
         var observer = new SqlWorkflowStore(Dialect, a, groupCommit: false);
         var answers = new ConcurrentBag<(int Key, int Node, Guid Id, bool Repeated, bool Committed)>();
         var failures = new ConcurrentBag<Exception>();
@@ -68,7 +70,7 @@ public abstract class KeyedStartsAcrossNodesTests
         }
     }
 
-    private WorkflowEngine Node(string connectionString, string nodeId) =>
+    private protected WorkflowEngine Node(string connectionString, string nodeId) =>
         new(new SqlWorkflowStore(Dialect, connectionString), new WorkflowEngineOptions { NodeId = nodeId }, TimeProvider.System, NullLogger.Instance);
 }
 
@@ -117,4 +119,45 @@ public sealed class PostgresKeyedStartsAcrossNodesTests : KeyedStartsAcrossNodes
 
     [OneTimeTearDown]
     public Task DropDatabase() => _database.DropAsync();
+
+    [Test]
+    public async Task A_start_on_the_other_node_waits_on_the_key_while_the_first_is_uncommitted_and_then_answers_the_first_s_instance()
+    {
+        var direct = new Npgsql.NpgsqlConnectionStringBuilder(_database.Store.ConnectionString) { MaxPoolSize = 8 };
+        await using var relay = new CommitCuttingRelay(direct.Host!, direct.Port);
+        var process = "held-" + Guid.NewGuid().ToString("N")[..8];
+        // Node A's COMMIT is held in a relay: its start stays written but uncommitted on the server for as long as the test wants.
+        var nodeA = Node(new Npgsql.NpgsqlConnectionStringBuilder(direct.ConnectionString) { Host = "127.0.0.1", Port = relay.Port, ApplicationName = "held-a" }.ConnectionString, "held-a");
+        var nodeB = Node(new Npgsql.NpgsqlConnectionStringBuilder(direct.ConnectionString) { ApplicationName = "held-b" }.ConnectionString, "held-b");
+        await nodeB.Deployments.DeployAsync(OneTaskProcess(process));
+        StartInstance Keyed() => new(process) { Idempotency = new StartIdempotency(process + "/held") { Scope = "across-nodes", Fingerprint = "same-request" } };
+
+        relay.Cut(CommitCut.Held);
+        var first = Task.Run(() => nodeA.Runtime.StartOnceAsync(Keyed()));
+        await relay.CommitHeld.WaitAsync(TimeSpan.FromSeconds(120));
+        var second = Task.Run(() => nodeB.Runtime.StartOnceAsync(Keyed()));
+        await using (var observer = new Npgsql.NpgsqlConnection(direct.ConnectionString))
+        {
+            await observer.OpenAsync();
+            // Waits for progress, not for time: node B's session is seen waiting on a lock (the key's unique index entry).
+            const string waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'held-b' AND wait_event_type = 'Lock'";
+            while (await Dapper.SqlMapper.ExecuteScalarAsync<long>(observer, waiting) == 0)
+            {
+                Assert.That(second.IsCompleted, Is.False, () => $"node B answered while node A's start was uncommitted: {second.Status} {second.Exception}");
+                await Task.Delay(20);
+            }
+        }
+
+        var answeredWhileHeld = second.IsCompleted;
+        relay.Release();
+        var (a, b) = (await first, await second);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(answeredWhileHeld, Is.False, "node B waits while node A's start is uncommitted");
+            Assert.That(b.Id, Is.EqualTo(a.Id), "then answers node A's instance");
+            Assert.That(a.Repeated, Is.False);
+            Assert.That(b.Repeated, Is.True);
+        }
+    }
 }
