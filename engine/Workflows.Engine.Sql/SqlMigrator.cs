@@ -28,24 +28,33 @@ internal static partial class SqlMigrator
     /// <summary>Every version this build knows, in order.</summary>
     public static IReadOnlyList<int> Versions => s_migrations.Value.Select(m => m.Version).ToList();
 
+    /// <summary>Every migration this build knows, in order: a test appends to them to play a newer build.</summary>
+    internal static IReadOnlyList<(int Version, string Description, string Script)> Migrations => s_migrations.Value;
+
     /// <returns>How many migrations were applied.</returns>
-    public static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, TimeSpan lockTimeout, CancellationToken ct)
+    public static Task<int> MigrateAsync(SqlDialect dialect, string connectionString, TimeSpan lockTimeout, CancellationToken ct) =>
+        MigrateAsync(dialect, connectionString, lockTimeout, s_migrations.Value, ct);
+
+    /// <summary>Applies <paramref name="migrations"/> (in order) as a build that knows exactly these would.</summary>
+    /// <returns>How many migrations were applied.</returns>
+    internal static async Task<int> MigrateAsync(SqlDialect dialect, string connectionString, TimeSpan lockTimeout, IReadOnlyList<(int Version, string Description, string Script)> migrations, CancellationToken ct)
     {
+        var latest = migrations[^1].Version;
         await using var connection = await OpenAsync(dialect, connectionString, lockTimeout, ct).ConfigureAwait(false);
         await using var transaction = await dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
         await dialect.LockForMigrationAsync(connection, transaction).ConfigureAwait(false);
         await connection.ExecuteAsync(dialect.EnsureSchemaTable, transaction: transaction).ConfigureAwait(false);
         var recorded = (await connection.QueryAsync<int>("SELECT version FROM wf_schema_version", transaction: transaction).ConfigureAwait(false)).ToHashSet();
         var current = recorded.Count == 0 ? 0 : recorded.Max();
-        if (current > LatestVersion)
+        if (current > latest)
         {
-            throw new SchemaTooNewException(current, LatestVersion);
+            throw new SchemaTooNewException(current, latest);
         }
 
         // Every version not recorded, not only those above the highest: numbers are reserved per piece of work, so a
         // database may have met a later one (say 7) before an earlier one (6) was merged.
         var applied = 0;
-        foreach (var (version, description, script) in s_migrations.Value.Where(m => !recorded.Contains(m.Version)))
+        foreach (var (version, description, script) in migrations.Where(m => !recorded.Contains(m.Version)))
         {
             foreach (var batch in BatchSeparator().Split(Specialise(script, dialect)).Where(b => !string.IsNullOrWhiteSpace(b)))
             {

@@ -56,7 +56,7 @@ public static class SqlStoreFaults
 
     private static string? ReasonOf(Exception e) => e switch
     {
-        StoreUnavailableException => e.Message,
+        StoreUnavailableException or SchemaOutgrownException => e.Message,
         CommitOutcomeUnknownException => "the connection to the database was lost while a command committed, and whether it did is not known",
         SqliteException sqlite => sqlite.SqliteErrorCode switch
         {

@@ -45,6 +45,17 @@ public sealed class SqlStoreOptions
     /// </summary>
     public int? MaxConnections { get; set; }
 
+    /// <summary>The default of <see cref="SchemaCheckInterval"/>: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultSchemaCheckInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a running node reads the database's schema version before a write (its readiness probe reads it at every
+    /// probe). Once a newer build has migrated the database, the node refuses every command (503 over HTTP) and reports
+    /// not ready until it is restarted with the newer build. Default: 10 seconds (one small read per interval);
+    /// zero reads it before every write.
+    /// </summary>
+    public TimeSpan SchemaCheckInterval { get; set; } = DefaultSchemaCheckInterval;
+
     // The pool size the server check settled on at start (PostgreSQL), and the connection string bounded to it.
     private int? _admittedConnections;
     private string? _pooledConnectionString;
@@ -73,7 +84,7 @@ public sealed class SqlStoreOptions
         string.IsNullOrEmpty(ConfigurationSection) ? $"{nameof(SqlStoreOptions)}.{property}" : $"{ConfigurationSection}:{property}";
 
     /// <summary>Checks the settings; a wrong one fails at start with a message naming it.</summary>
-    /// <exception cref="ArgumentException">The connection string is missing or malformed, or the start time-out is not positive.</exception>
+    /// <exception cref="ArgumentException">The connection string is missing or malformed, the start time-out is not positive, or the schema check interval is out of range.</exception>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))
@@ -89,6 +100,11 @@ public sealed class SqlStoreOptions
         if (StartTimeout <= TimeSpan.Zero || StartTimeout > TimeSpan.FromDays(1))
         {
             throw new ArgumentException($"{SettingName(nameof(StartTimeout))} = {StartTimeout} must be above zero and at most a day", nameof(StartTimeout));
+        }
+
+        if (SchemaCheckInterval < TimeSpan.Zero || SchemaCheckInterval > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"{SettingName(nameof(SchemaCheckInterval))} = {SchemaCheckInterval} must be from zero to a day", nameof(SchemaCheckInterval));
         }
 
         try

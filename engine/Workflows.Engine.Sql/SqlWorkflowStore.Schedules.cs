@@ -109,7 +109,10 @@ internal sealed partial class SqlWorkflowStore
 
     // A row of its own in the named leases (never taken as a lease): an UPDATE that always changes it, so the probe
     // writes a page however idle the node is; the first probe of a database inserts it.
-    public async ValueTask ProbeWriteAsync(string owner, DateTimeOffset now, CancellationToken ct) =>
+    // The probe reads the schema's version every time too: readiness tells a node the database has outgrown at once.
+    public async ValueTask ProbeWriteAsync(string owner, DateTimeOffset now, CancellationToken ct)
+    {
+        await _schema.CheckAsync(ct).ConfigureAwait(false);
         await WritingAsync(async () =>
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
@@ -128,6 +131,7 @@ internal sealed partial class SqlWorkflowStore
 
             return true;
         }, ct).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs one of the dialect's lease claims in its own write transaction and returns the leased rows. The claim is a

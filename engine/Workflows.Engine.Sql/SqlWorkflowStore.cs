@@ -27,6 +27,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     private readonly SemaphoreSlim? _writer;
     private readonly CommitQueue? _group;
     private readonly SqliteSessions? _sessions;
+    private readonly SchemaWatch _schema;
 
     static SqlWorkflowStore()
     {
@@ -47,6 +48,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         _connectionString = connectionString;
         _writer = dialect.Provider == SqlProvider.Sqlite ? s_sqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1)) : null;
         _sessions = dialect.Provider == SqlProvider.Sqlite ? new SqliteSessions(OpenAsync) : null;
+        _schema = new SchemaWatch(OpenAsync, () => SchemaCheckInterval, SqlMigrator.LatestVersion);
         if (groupCommit)
         {
             // SQLite has one writer, so one group at a time; a server takes a few at once, each on its own connection.
@@ -61,13 +63,19 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         : this(SqlDialect.For(store), store.ConnectionString, store.GroupCommit)
     {
         _options = store;
+        SchemaCheckInterval = store.SchemaCheckInterval;
     }
+
+    /// <summary>How often a write reads the database's schema version first (<see cref="SqlStoreOptions.SchemaCheckInterval"/>).</summary>
+    internal TimeSpan SchemaCheckInterval { get; set; } = SqlStoreOptions.DefaultSchemaCheckInterval;
 
     // Read at each open: the server check at start may size the pool after the store was created.
     private string ConnectionString => _options?.PooledConnectionString ?? _connectionString;
 
     private async Task<T> WritingAsync<T>(Func<Task<T>> write, CancellationToken ct)
     {
+        // A node older than the database writes nothing more (see SchemaWatch).
+        await _schema.ThrowIfOutgrownAsync(ct).ConfigureAwait(false);
         if (_writer is null)
         {
             try

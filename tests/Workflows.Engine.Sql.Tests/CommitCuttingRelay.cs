@@ -14,6 +14,12 @@ internal enum CommitCut
 
     /// <summary>Drops it and cuts the connection: the server rolls the transaction back.</summary>
     BeforeTheServerSawIt,
+
+    /// <summary>As <see cref="BeforeTheServerSawIt"/>, then every connection is cut and new ones refused: nothing committed, and nobody can ask.</summary>
+    BeforeTheServerSawItAndRefuse,
+
+    /// <summary>Holds it until <see cref="CommitCuttingRelay.Release"/>, then passes it on: the transaction stays open on the server meanwhile, with its locks.</summary>
+    Held,
 }
 
 /// <summary>
@@ -32,6 +38,8 @@ internal sealed class CommitCuttingRelay : IAsyncDisposable
     private CommitCut _cut;
     private int _cutsLeft;
     private int _commitsCut;
+    private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public CommitCuttingRelay(string serverHost, int serverPort)
     {
@@ -49,9 +57,21 @@ internal sealed class CommitCuttingRelay : IAsyncDisposable
     /// <summary>Whether new connections are refused (set by <see cref="CommitCut.AfterTheServerAnsweredAndRefuse"/>).</summary>
     public bool Refusing { get; set; }
 
+    /// <summary>Completes when a COMMIT is held (<see cref="CommitCut.Held"/>).</summary>
+    public Task CommitHeld => _held.Task;
+
+    /// <summary>Lets the held COMMITs through.</summary>
+    public void Release() => _release.TrySetResult();
+
     /// <summary>Cuts the next <paramref name="times"/> COMMITs the way <paramref name="cut"/> says.</summary>
     public void Cut(CommitCut cut, int times = 1)
     {
+        if (cut == CommitCut.Held)
+        {
+            _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
         _cut = cut;
         Volatile.Write(ref _cutsLeft, times);
     }
@@ -150,8 +170,21 @@ internal sealed class CommitCuttingRelay : IAsyncDisposable
                         break;
                     }
 
+                    if (cut == CommitCut.BeforeTheServerSawItAndRefuse)
+                    {
+                        relay.Refusing = true;
+                        relay.CloseAll();
+                        break;
+                    }
+
+                    if (cut == CommitCut.Held)
+                    {
+                        relay._held.TrySetResult();
+                        await relay._release.Task;
+                    }
+
                     // Set before the COMMIT leaves, so the answer it draws is read with the cut in force.
-                    if (cut is { } taken)
+                    else if (cut is { } taken)
                     {
                         Volatile.Write(ref _afterAnswer, (int)taken);
                     }

@@ -98,6 +98,8 @@ internal static partial class ProblemExtensions
                 InvalidDataException => (500, StoredDataTitle),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 Engine.Sql.CommitOutcomeUnknownException => Unavailable(context, faults, exception, (503, OutcomeUnknownTitle)),
+                Engine.Sql.SchemaOutgrownException outgrown => With(extensions, "databaseSchemaVersion", outgrown.DatabaseVersion,
+                    With(extensions, "nodeSchemaVersion", outgrown.KnownVersion, Unavailable(context, faults, exception, (503, SchemaOutgrownTitle)))),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
             };
@@ -106,6 +108,7 @@ internal static partial class ProblemExtensions
                 : problem.Title == StoredDataTitle ? "something the server stored could not be read (your request is not at fault); the trace id identifies it in the server's log"
                 : problem.Status == 500 ? "the server failed; the trace id identifies the failure in its log"
                 : problem.Title == OutcomeUnknownTitle ? OutcomeUnknownDetail
+                : problem.Title == SchemaOutgrownTitle ? $"{exception.Message}. Nothing was changed: send the request again to a node of the newer build"
                 : problem.Status == 503 ? $"{Engine.Sql.SqlStoreFaults.Reason(exception)}: nothing was changed; try again later"
                 : exception is System.Text.RegularExpressions.RegexMatchTimeoutException regex
                     ? $"the pattern '{regex.Pattern}' ran past its time-out of {regex.MatchTimeout.TotalMilliseconds:N0} ms on the given input"
@@ -129,6 +132,9 @@ internal static partial class ProblemExtensions
 
         // The one 503 after which the request may have been applied (docs/api.md, "Retrying a start").
         private const string OutcomeUnknownTitle = "The outcome of the request is unknown";
+
+        // A node that kept running while a newer build migrated the database (SchemaWatch): its code no longer fits the schema.
+        private const string SchemaOutgrownTitle = "This node is older than the database";
 
         private const string OutcomeUnknownDetail = "the connection to the database was lost while the request was committed, and the database could not say whether it was: "
             + "it may have been applied. Retry it with the same Idempotency-Key (a start that was applied is answered with its case, one that was not is made now); "
