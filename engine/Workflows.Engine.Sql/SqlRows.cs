@@ -194,6 +194,9 @@ internal sealed class UserTaskWithInstanceRow : UserTaskRow
 
     public string? InstanceCustomerId { get; set; }
 
+    /// <summary>The stamp decision choices are kept by, when the statement reads it (a column of its own); null otherwise.</summary>
+    public long? DecisionChoiceStamp { get; set; }
+
     /// <summary>The columns the statement reads, the task's as <see cref="UserTaskRow"/> names them.</summary>
     public const string Columns = """
         t.id, t.instance_id, t.element_key, t.element_id, t.name, t.process_id, t.business_key, t.assignee, t.candidate_groups, t.candidate_users,

@@ -86,13 +86,20 @@ internal sealed partial class SqlWorkflowStore
 
     private int _decisionChoiceReads;
 
+    /// <summary>How many reads of the stamp alone ran (not those read with a command's task), for tests that prove which evaluations make none.</summary>
+    internal int DecisionStampReads => Volatile.Read(ref _decisionStampReads);
+
+    private int _decisionStampReads;
+
     // Read by every business rule task: the stamp alone while it has not moved since the rows were read (one statement
-    // on SQLite, one round trip on a server); else the stamp and the rows together, the stamp first.
-    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)
+    // on SQLite, one round trip on a server), or none when the command read it with its task (PostgreSQL: GetTaskWithInstanceAsync);
+    // else the stamp and the rows together, the stamp first.
+    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion,
+        long? stampReadByCommand, CancellationToken ct)
     {
         var key = new DecisionChoiceKey(branchId, decisionId, rolloutKey, maxRollouts);
         if (_decisionChoices.TryGetValue(key, out var kept)
-            && await RowsAsync<long>(DecisionChoiceStampSql, null, ct).ConfigureAwait(false) is [var stamp] && stamp == kept.Stamp)
+            && (stampReadByCommand ?? await ReadDecisionChoiceStampAsync(ct).ConfigureAwait(false)) == kept.Stamp)
         {
             return kept.Rows;
         }
@@ -106,6 +113,12 @@ internal sealed partial class SqlWorkflowStore
 
         _decisionChoices[key] = (read, rows);
         return rows;
+    }
+
+    private async ValueTask<long?> ReadDecisionChoiceStampAsync(CancellationToken ct)
+    {
+        Interlocked.Increment(ref _decisionStampReads);
+        return await RowsAsync<long>(DecisionChoiceStampSql, null, ct).ConfigureAwait(false) is [var stamp] ? stamp : null;
     }
 
     private async ValueTask<(long Stamp, DecisionChoiceRows Rows)> ReadDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct)

@@ -17,7 +17,15 @@ internal sealed partial class SqlWorkflowStore
     // clocks after it, in the same round trip on a server (the statements of one command run in order); on SQLite they
     // are left to a read of their own, made only for an instance that keeps clocks.
     private const string TaskWithInstanceSql =
-        "SELECT " + UserTaskWithInstanceRow.Columns + " FROM wf_user_tasks t LEFT JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = @id";
+        "SELECT " + UserTaskWithInstanceRow.Columns + TaskWithInstanceFrom;
+
+    private const string TaskWithInstanceFrom = " FROM wf_user_tasks t LEFT JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = @id";
+
+    // The same with the stamp decision choices are kept by (GetDecisionChoiceRowsAsync) in a column of its own: one primary
+    // key read more in the statement, where the business rule task the command may reach would have read it alone, in a
+    // round trip of its own.
+    private const string TaskWithInstanceAndStampSql =
+        "SELECT " + UserTaskWithInstanceRow.Columns + ", (" + DecisionChoiceStampSql + ") AS decision_choice_stamp" + TaskWithInstanceFrom;
 
     private const string OpenClocksOfTaskSql =
         "SELECT * FROM wf_sla_clocks WHERE instance_id = (SELECT instance_id FROM wf_user_tasks WHERE id = @id) AND ended_at IS NULL ORDER BY started_at, id";
@@ -27,22 +35,27 @@ internal sealed partial class SqlWorkflowStore
 
     private int _clockReads;
 
-    public async ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
+    public async ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, bool decisionChoiceStamp, CancellationToken ct)
     {
         var parameters = new { id = taskId };
+        // On PostgreSQL only (SQL Server's dialect would take it too, but is not run here), and only once this store keeps a
+        // choice: before its first business rule task there is no stamp to compare.
+        var sql = decisionChoiceStamp && _dialect.Provider == SqlProvider.PostgreSql && !_decisionChoices.IsEmpty ? TaskWithInstanceAndStampSql : TaskWithInstanceSql;
         if (!openClocks || !ReadsCostRoundTrips)
         {
-            return (await RowsAsync<UserTaskWithInstanceRow>(TaskWithInstanceSql, parameters, ct).ConfigureAwait(false)) is [var alone, ..]
-                ? new TaskWithInstance(alone.ToRecord(), alone.Instance(), null)
+            return (await RowsAsync<UserTaskWithInstanceRow>(sql, parameters, ct).ConfigureAwait(false)) is [var alone, ..]
+                ? new TaskWithInstance(alone.ToRecord(), alone.Instance(), null) { DecisionChoiceStamp = alone.DecisionChoiceStamp }
                 : null;
         }
 
         Interlocked.Increment(ref _clockReads);
-        return await ReadTogetherAsync([TaskWithInstanceSql, OpenClocksOfTaskSql], parameters, async read =>
+        return await ReadTogetherAsync([sql, OpenClocksOfTaskSql], parameters, async read =>
         {
             var rows = await read.NextAsync<UserTaskWithInstanceRow>().ConfigureAwait(false);
             var clocks = await read.NextAsync<SlaClockRow>().ConfigureAwait(false);
-            return rows is [var row, ..] ? new TaskWithInstance(row.ToRecord(), row.Instance(), clocks.ConvertAll(c => c.ToRecord())) : null;
+            return rows is [var row, ..]
+                ? new TaskWithInstance(row.ToRecord(), row.Instance(), clocks.ConvertAll(c => c.ToRecord())) { DecisionChoiceStamp = row.DecisionChoiceStamp }
+                : null;
         }, ct).ConfigureAwait(false);
     }
 

@@ -16,6 +16,7 @@ public sealed class PostgresAgentLoopTests
 {
     private readonly string _database = "wf_test_" + Guid.NewGuid().ToString("N")[..12];
     private WorkflowEngine _engine = null!;
+    private SqlWorkflowStore _store = null!;
 
     private static string Server => Environment.GetEnvironmentVariable("WORKFLOWS_TEST_POSTGRES")
         ?? throw new InvalidOperationException("WORKFLOWS_TEST_POSTGRES is not set: run ./scripts/test.sh, which provisions PostgreSQL and sets it");
@@ -30,7 +31,8 @@ public sealed class PostgresAgentLoopTests
 
         var options = new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString };
         await SqlWorkflowEngine.MigrateAsync(options);
-        _engine = new WorkflowEngine(new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), options.ConnectionString), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        _store = new SqlWorkflowStore(SqlDialect.For(SqlProvider.PostgreSql), options.ConnectionString);
+        _engine = new WorkflowEngine(_store, new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
         // A queue per test, so that neither finds the other's tasks.
         foreach (var queue in new[] { "next", "complete", "held" })
         {
@@ -42,6 +44,16 @@ public sealed class PostgresAgentLoopTests
                 {Chain("start", "first", "second", "end")}
                 """));
         }
+
+        // The same with a business rule task between the two tasks.
+        await _engine.Deployments.DeployAsync([TestDecisions.Levels("loop-level"), Process("decide", $"""
+            <bpmn:startEvent id="start"/>
+            <bpmn:userTask id="first"><bpmn:extensionElements><wf:userTask candidateGroups="decide-queue"/></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:businessRuleTask id="level"><bpmn:extensionElements><zeebe:calledDecision decisionId="loop-level" resultVariable="level"/></bpmn:extensionElements></bpmn:businessRuleTask>
+            <bpmn:userTask id="second"><bpmn:extensionElements><wf:userTask candidateGroups="decide-queue"/></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:endEvent id="end"/>
+            {Chain("start", "first", "level", "second", "end")}
+            """)]);
     }
 
     [OneTimeTearDown]
@@ -54,7 +66,7 @@ public sealed class PostgresAgentLoopTests
 
     private async Task<Guid> OpenTaskAsync(string queue)
     {
-        var instance = await _engine.Runtime.StartAsync(new StartInstance(queue));
+        var instance = await _engine.Runtime.StartAsync(new StartInstance(queue) { Variables = Vars(("amount", 500)) });
         return (await _engine.Tasks.GetOpenAsync(instance)).Single().Id;
     }
 
@@ -132,6 +144,31 @@ public sealed class PostgresAgentLoopTests
         {
             Assert.That(seen?.Id, Is.EqualTo(checkedTask));
             Assert.That(withCheck, Is.EqualTo(plainTrips), $"unchecked {plainTrips} round trips, checked {withCheck}");
+        }
+    }
+
+    [Test]
+    public async Task A_completion_that_reaches_a_business_rule_task_reads_the_decision_s_stamp_with_its_task()
+    {
+        // Warm: both completions' statements prepared, and the decision's choice kept by the store.
+        await _engine.Tasks.CompleteAsync(await OpenTaskAsync("complete"), null, "agent-5");
+        await _engine.Tasks.CompleteAsync(await OpenTaskAsync("decide"), null, "agent-5");
+        var plain = await OpenTaskAsync("complete");
+        var deciding = await OpenTaskAsync("decide");
+        var stampReads = _store.DecisionStampReads;
+        var choiceReads = _store.DecisionChoiceReads;
+
+        var plainTrips = await RoundTripsAsync(() => _engine.Tasks.CompleteAsync(plain, null, "agent-5"));
+        var decidingTrips = await RoundTripsAsync(() => _engine.Tasks.CompleteAsync(deciding, null, "agent-5"));
+        var instance = (await _engine.Tasks.GetAsync(deciding)).InstanceId;
+
+        TestContext.Out.WriteLine($"round trips: a completion {plainTrips}, a completion reaching a business rule task {decidingTrips}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await _engine.Queries.GetInstanceAsync(instance)).Variables["level"], Is.EqualTo("agent"));
+            Assert.That(decidingTrips, Is.EqualTo(plainTrips), $"a completion {plainTrips} round trips, one reaching a business rule task {decidingTrips}");
+            Assert.That(_store.DecisionStampReads - stampReads, Is.Zero, "no read of the stamp alone");
+            Assert.That(_store.DecisionChoiceReads - choiceReads, Is.Zero, "the kept choice used");
         }
     }
 }

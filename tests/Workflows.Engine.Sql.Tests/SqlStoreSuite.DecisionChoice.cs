@@ -83,6 +83,44 @@ public abstract partial class SqlStoreSuite
     }
 
     [Test]
+    public async Task A_business_rule_task_reached_by_a_completion_evaluates_what_another_node_changed_since_the_task_was_created()
+    {
+        // The completion's business rule task compares the stamp the completion read with its task (PostgreSQL) or reads it
+        // alone (SQLite): a case started before b's change and completed after it decides the new way.
+        var a = new WorkflowEngine(NewSqlStore(), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        var b = new WorkflowEngine(NewSqlStore(), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);
+        const string decision = "completed-level", process = "completed-case", paris = "completed-paris";
+        await a.Deployments.DeployAsync([ChoiceLevels(decision, 1000), Process(process, $"""
+            <bpmn:startEvent id="s"/>
+            <bpmn:userTask id="intake" name="Intake"><bpmn:extensionElements><wf:userTask candidateGroups="completed-desk"/></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:businessRuleTask id="decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="{decision}" resultVariable="level"/></bpmn:extensionElements></bpmn:businessRuleTask>
+            <bpmn:userTask id="review" name="Review"><bpmn:extensionElements><wf:userTask candidateGroups="completed-desk"/></bpmn:extensionElements></bpmn:userTask>
+            {Chain("s", "intake", "decide", "review")}
+            """, extensions: """<bpmn:extensionElements><wf:journey branch="=branch"/></bpmn:extensionElements>""")]);
+        await a.Decisions.ApproveAsync(decision, 1, "alice", "reviewed");
+        await a.Branches.SaveAsync(new Branch(paris, "Paris"));
+
+        async Task<Guid> StartAsync() => await a.Runtime.StartAsync(new StartInstance(process) { Branch = paris, Variables = Vars(("amount", 1500)) });
+        async Task<object?> CompleteAsync(Guid instance)
+        {
+            await a.Tasks.CompleteAsync((await a.Tasks.GetOpenAsync(instance)).Single().Id, null, "agent");
+            return (await a.Queries.GetInstanceAsync(instance)).Variables["level"];
+        }
+
+        var decided = new List<object?> { await CompleteAsync(await StartAsync()), await CompleteAsync(await StartAsync()) }; // version 1, then kept
+        var waiting = await StartAsync();
+        await b.Deployments.DeployAsync([ChoiceLevels(decision, 2000)]);
+        await b.Decisions.ApproveAsync(decision, 2, "alice", "reviewed");
+        await b.Branches.SaveAsync(new Branch(paris, "Paris") { DecisionPins = new Dictionary<string, int> { [decision] = 2 } });
+        decided.Add(await CompleteAsync(waiting));                                    // the pin b saved after the case started: version 2
+        decided.Add(await CompleteAsync(await StartAsync()));                         // and kept
+        await b.Branches.SaveAsync(new Branch(paris, "Paris") { DecisionPins = new Dictionary<string, int> { [decision] = 1 } });
+        decided.Add(await CompleteAsync(await StartAsync()));                         // pinned back: version 1
+
+        Assert.That(decided, Is.EqualTo(new object?[] { "manager", "manager", "agent", "agent", "manager" }));
+    }
+
+    [Test]
     public async Task Migration_38_gives_a_database_with_decisions_the_stamp_its_choices_are_kept_by()
     {
         var engine = new WorkflowEngine(NewSqlStore(), new WorkflowEngineOptions(), TimeProvider.System, NullLogger.Instance);

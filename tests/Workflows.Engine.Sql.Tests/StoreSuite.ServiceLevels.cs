@@ -346,8 +346,8 @@ public abstract partial class StoreSuite
         var taskId = (await instance.UserTasksAsync()).Single().Id;
         var store = NewStore();
 
-        var read = await store.GetTaskWithInstanceAsync(taskId, openClocks: true, default);
-        var withoutClocks = await store.GetTaskWithInstanceAsync(taskId, openClocks: false, default);
+        var read = await store.GetTaskWithInstanceAsync(taskId, openClocks: true, decisionChoiceStamp: true, default);
+        var withoutClocks = await store.GetTaskWithInstanceAsync(taskId, openClocks: false, decisionChoiceStamp: false, default);
         var task = await store.GetUserTaskAsync(taskId, default);
         var row = await store.GetInstanceAsync(instance.Id, default);
         var clocks = await store.GetClocksOfInstancesAsync([instance.Id], openOnly: true, default);
@@ -366,7 +366,7 @@ public abstract partial class StoreSuite
             Assert.That((await store.GetInstanceWithClocksAsync(instance.Id, openClocks: true, default)).OpenClocks ?? clocks, Is.EqualTo(clocks));
             Assert.That((await store.GetInstanceWithClocksAsync(instance.Id, openClocks: true, default)).Instance!.RowVersion, Is.EqualTo(row.RowVersion));
             Assert.That((await store.GetInstanceWithClocksAsync(Guid.NewGuid(), openClocks: true, default)).Instance, Is.Null);
-            Assert.That(await store.GetTaskWithInstanceAsync(Guid.NewGuid(), openClocks: true, default), Is.Null);
+            Assert.That(await store.GetTaskWithInstanceAsync(Guid.NewGuid(), openClocks: true, decisionChoiceStamp: true, default), Is.Null);
         }
 
         await h.Engine.Runtime.CancelAsync(instance.Id);

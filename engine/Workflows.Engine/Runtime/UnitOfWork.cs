@@ -31,6 +31,13 @@ internal sealed class UnitOfWork
 
     public string? Actor { get; set; }
 
+    /// <summary>
+    /// The stamp decision choices are kept by, read with the command's task (<see cref="TaskWithInstance.DecisionChoiceStamp"/>);
+    /// null when the command read none. The first read is kept: the command's business rule tasks then decide on the rows
+    /// as they stood no later than its first read, which its commit does not guard either way.
+    /// </summary>
+    public long? DecisionChoiceStamp { get; set; }
+
     /// <summary>The end states of the instances this command ended, for metrics after the commit.</summary>
     /// <remarks>Made on first use: most commands end no instance.</remarks>
     public List<ProcessInstanceStatus> EndedInstances => _endedInstances ??= [];

@@ -174,8 +174,11 @@ internal sealed class CommandRunner
     /// </param>
     public async ValueTask<(LoadedInstance Instance, UserTaskRecord Task)> LoadOpenTaskAsync(Execution execution, Guid taskId, CancellationToken ct, Action<UserTaskRecord>? accept = null, bool clocks = true)
     {
-        var read = await Store.GetTaskWithInstanceAsync(taskId, clocks && execution.Unit.ModulesReadOpenClocks, ct).ConfigureAwait(false)
+        // A command that runs tokens may reach a business rule task: the stamp its decision's choice is kept by comes in the
+        // task's round trip rather than in one of its own.
+        var read = await Store.GetTaskWithInstanceAsync(taskId, clocks && execution.Unit.ModulesReadOpenClocks, decisionChoiceStamp: clocks, ct).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException($"user task {taskId} does not exist");
+        execution.Unit.DecisionChoiceStamp ??= read.DecisionChoiceStamp;
         var task = read.Task;
         accept?.Invoke(task);
         var instance = await execution.Unit.AdoptReadAsync(task.InstanceId, read.Instance, read.OpenClocks, clocksUnused: !clocks).ConfigureAwait(false);

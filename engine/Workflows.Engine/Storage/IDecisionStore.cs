@@ -36,8 +36,10 @@ internal interface IDecisionStore
     /// and the rollouts of <paramref name="rolloutKey"/>, newest first, at most <paramref name="maxRollouts"/> (as <see cref="IRolloutStore.GetRolloutsAsync"/>);
     /// and, where that saves a round trip (a server), the decision's <paramref name="likelyVersion"/> as <see cref="FindDecisionVersionAsync"/>
     /// reads it (the version chosen last time: the caller uses it only when it is the version it chooses now).
+    /// <paramref name="stampReadByCommand"/> is the stamp the command read with its first rows (<see cref="TaskWithInstance.DecisionChoiceStamp"/>),
+    /// null when it read none: a store that keeps the rows by that stamp compares it rather than read the stamp again.
     /// </summary>
-    ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct);
+    ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, long? stampReadByCommand, CancellationToken ct);
 
     /// <summary>
     /// A decision's recorded evaluations (of one branch when given), newest first, up to <paramref name="max"/>; with

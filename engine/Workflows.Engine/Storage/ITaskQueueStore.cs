@@ -10,10 +10,12 @@ internal interface ITaskQueueStore
     /// the instance's row version left it; with <paramref name="openClocks"/>, the instance's open service-level clocks
     /// too, read after them (no earlier than the row version that covers them), where that saves a round trip: a store
     /// whose reads cost none (SQLite, memory) leaves them null, for a read of their own when the instance keeps clocks.
-    /// Null when there is no such task.
+    /// With <paramref name="decisionChoiceStamp"/> (a command that runs tokens, which may reach a business rule task), a
+    /// store that keeps decision choices by a stamp and pays a round trip for its reads reads the stamp in the same
+    /// statement (<see cref="TaskWithInstance.DecisionChoiceStamp"/>). Null when there is no such task.
     /// </summary>
     /// <remarks>One round trip on a server: a command on one task (claim, complete) reads what it decides on here.</remarks>
-    ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct);
+    ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, bool decisionChoiceStamp, CancellationToken ct);
 
     /// <summary>An instance's open tasks, oldest first.</summary>
     ValueTask<IReadOnlyList<UserTaskRecord>> GetOpenUserTasksAsync(Guid instanceId, CancellationToken ct);

@@ -57,7 +57,7 @@ internal sealed partial class InMemoryWorkflowStore
     }
 
     // Reads in memory cost nothing: the likely version is left to a read of its own.
-    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, CancellationToken ct) =>
+    public async ValueTask<DecisionChoiceRows> GetDecisionChoiceRowsAsync(string? branchId, string decisionId, string rolloutKey, int maxRollouts, int? likelyVersion, long? stampReadByCommand, CancellationToken ct) =>
         new(branchId is null ? null : await GetBranchAsync(branchId, ct).ConfigureAwait(false),
             await GetDecisionApprovalsAsync(decisionId, ct).ConfigureAwait(false),
             await GetRolloutsAsync(rolloutKey, maxRollouts, ct).ConfigureAwait(false));

@@ -35,8 +35,9 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    // Reads in memory cost nothing: the clocks are left to the module, which reads them only for an instance that keeps clocks.
-    public ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, CancellationToken ct)
+    // Reads in memory cost nothing: the clocks are left to the module, which reads them only for an instance that keeps
+    // clocks; nor is a decision choice kept here, so there is no stamp to read.
+    public ValueTask<TaskWithInstance?> GetTaskWithInstanceAsync(Guid taskId, bool openClocks, bool decisionChoiceStamp, CancellationToken ct)
     {
         lock (_gate)
         {

@@ -111,7 +111,14 @@ internal sealed record UserTaskRecord(
 /// A task read with its instance in one snapshot (<see cref="ITaskQueueStore.GetTaskWithInstanceAsync"/>): the instance is
 /// null when its row is gone; the open clocks are null unless they were asked for.
 /// </summary>
-internal sealed record TaskWithInstance(UserTaskRecord Task, InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks);
+internal sealed record TaskWithInstance(UserTaskRecord Task, InstanceRecord? Instance, IReadOnlyList<ServiceLevels.SlaClockRecord>? OpenClocks)
+{
+    /// <summary>
+    /// The stamp the store keeps its decision choices by (migration 38), read in the task's statement; null when it was not
+    /// read. Handed to the command's business rule tasks (<see cref="IDecisionStore.GetDecisionChoiceRowsAsync"/>).
+    /// </summary>
+    public long? DecisionChoiceStamp { get; init; }
+}
 
 internal sealed record JobRecord(
     Guid Id,

@@ -48,7 +48,8 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
             // time (one round trip on a server); the version is chosen from those rows, and read again only when it differs.
             branchId = string.IsNullOrEmpty(branchId) ? null : branchId;
             var rows = await core.Store.GetDecisionChoiceRowsAsync(branchId, decisionId, WorkflowRollouts.Key(RolloutSubject.Decision, decisionId),
-                DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.CancellationToken).ConfigureAwait(false);
+                DecisionStandard.MaxRolloutsRead, s_chosen.TryGetValue((decisionId, branchId), out var last) ? last : null, execution.Unit.DecisionChoiceStamp,
+                execution.CancellationToken).ConfigureAwait(false);
             // Rows the store kept since they were read (nothing that chooses the version changed since) come with the choice
             // made from them: neither the branch's and rollouts' JSON nor the version is read again.
             var choice = rows.Chosen ?? await ChooseAsync(core.Store, decisionId, branchId, rows, execution.CancellationToken).ConfigureAwait(false);
