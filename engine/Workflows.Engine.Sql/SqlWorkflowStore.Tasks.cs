@@ -350,6 +350,43 @@ internal sealed partial class SqlWorkflowStore
         return (_dialect.Top($"task_id FROM ({string.Join(" UNION ALL ", branches)}) u ORDER BY {order}", "@total"), parameters, true);
     }
 
+    // A task's entries in the queue index, one per queue it is in (a queue named twice, once), unless it was closed.
+    private static void QueueEntries(List<(string Queue, UserTaskRecord Task)> queued, UserTaskRecord task, List<(Guid Id, Storage.TaskStatus Status)> closed)
+    {
+        if (Closed(closed, task.Id))
+        {
+            return;
+        }
+
+        var first = queued.Count;
+        foreach (var queue in task.QueueKeys)
+        {
+            var again = false;
+            for (var i = first; i < queued.Count && !again; i++)
+            {
+                again = string.Equals(queued[i].Queue, queue, StringComparison.Ordinal);
+            }
+
+            if (!again)
+            {
+                queued.Add((queue, task));
+            }
+        }
+    }
+
+    private static bool Closed(List<(Guid Id, Storage.TaskStatus Status)> closed, Guid id)
+    {
+        foreach (var (closedId, _) in closed)
+        {
+            if (closedId == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     // The queue index's column of each sort key.
     private static string QueueColumn(TaskSortField field) => field switch
     {
@@ -410,18 +447,47 @@ internal sealed partial class SqlWorkflowStore
 
         // The queue index follows the task rows: a closed task's entries are removed, a requeued task's
         // written anew, and the other updated tasks' sort keys changed in place. (Asked through Requeued: reading
-        // TasksRequeued would make the change set's rare lists, and every rare write then runs for a claim.)
-        var requeued = changes.TasksUpdated.Where(t => changes.Requeued(t.Id)).Select(t => t.Id).Concat(changes.TasksClosed.Select(t => t.Id)).ToList();
-        foreach (var chunk in requeued.Chunk(500))
+        // TasksRequeued would make the change set's rare lists, and every rare write then runs for a claim.) The lists are
+        // made by walks of the change set's own (a command changes a task or two), not chains of iterators and a set of
+        // the closed ids: this runs in the writer, which every other commit waits for.
+        List<Guid>? requeued = null;
+        foreach (var task in changes.TasksUpdated)
+        {
+            if (changes.Requeued(task.Id))
+            {
+                (requeued ??= []).Add(task.Id);
+            }
+        }
+
+        foreach (var (id, _) in changes.TasksClosed)
+        {
+            (requeued ??= []).Add(id);
+        }
+
+        foreach (var chunk in requeued is null ? [] : requeued.Chunk(500))
         {
             await w.ExecAsync("task-queues-removed", $"DELETE FROM wf_task_queues WHERE {w.In("task_id", chunk.Length)}", SqlCommit.Ids(chunk)).ConfigureAwait(false);
         }
 
-        var closed = changes.TasksClosed.Select(t => t.Id).ToHashSet();
-        var queued = changes.TasksCreated.Concat(changes.TasksUpdated.Where(t => changes.Requeued(t.Id)))
-            .Where(t => !closed.Contains(t.Id))
-            .SelectMany(t => t.QueueKeys.Distinct(StringComparer.Ordinal).Select(queue => (Queue: queue, Task: t)))
-            .ToList();
+        var queued = new List<(string Queue, UserTaskRecord Task)>();
+        foreach (var task in changes.TasksCreated)
+        {
+            QueueEntries(queued, task, changes.TasksClosed);
+        }
+
+        List<UserTaskRecord>? resorted = null;
+        foreach (var task in changes.TasksUpdated)
+        {
+            if (changes.Requeued(task.Id))
+            {
+                QueueEntries(queued, task, changes.TasksClosed);
+            }
+            else if (!Closed(changes.TasksClosed, task.Id))
+            {
+                (resorted ??= []).Add(task);
+            }
+        }
+
         await w.RowsAsync("task-queues", """
             INSERT INTO wf_task_queues (queue, task_id, claimed, sla_sort, inv_priority, created_at)
             VALUES (@Queue, @TaskId, @Claimed, @SlaSort, @InvPriority, @CreatedAt)
@@ -431,7 +497,7 @@ internal sealed partial class SqlWorkflowStore
             return new { q.Queue, TaskId = q.Task.Id, Claimed = q.Task.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority, CreatedAt = key.CreatedTicks };
         }).ConfigureAwait(false);
         await w.RowsAsync("task-queues-updated", "UPDATE wf_task_queues SET claimed = @Claimed, sla_sort = @SlaSort, inv_priority = @InvPriority WHERE task_id = @Id",
-            changes.TasksUpdated.Where(t => !changes.Requeued(t.Id) && !closed.Contains(t.Id)).ToList(), t =>
+            (IReadOnlyCollection<UserTaskRecord>?)resorted ?? [], t =>
         {
             var key = TaskSortKey.Of(t);
             return new { t.Id, Claimed = t.Assignee is null ? 0 : 1, SlaSort = key.DueSort, key.InvPriority };

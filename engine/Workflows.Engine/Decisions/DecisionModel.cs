@@ -98,9 +98,19 @@ public sealed class DecisionModel
     /// <param name="cancellation">Stops a long evaluation.</param>
     /// <exception cref="KeyNotFoundException">The model has no such decision.</exception>
     /// <exception cref="FeelLimitExceededException">The evaluation went over a budget of the model's <see cref="FeelLimits"/>.</exception>
-    public DecisionEvaluation Evaluate(string decision, IReadOnlyDictionary<string, object?>? inputs = null, TimeProvider? time = null, CancellationToken cancellation = default)
+    public DecisionEvaluation Evaluate(string decision, IReadOnlyDictionary<string, object?>? inputs = null, TimeProvider? time = null, CancellationToken cancellation = default) =>
+        EvaluateIn(decision, inputs, time, cancellation);
+
+    /// <summary>
+    /// As <see cref="Evaluate(string, IReadOnlyDictionary{string, object?}?, TimeProvider?, CancellationToken)"/>, the
+    /// inputs given as pairs of distinct names: a business rule task passes its scope's variables as they are, without
+    /// a dictionary made of them first (each value is converted as there).
+    /// </summary>
+    internal DecisionEvaluation EvaluateIn(string decision, IEnumerable<KeyValuePair<string, object?>>? inputs, TimeProvider? time, CancellationToken cancellation)
     {
-        var target = Find(_model.Decisions.Values, decision) ?? throw new KeyNotFoundException($"the model '{Name}' has no decision '{decision}'");
+        // By its id first, as the key of the model's decisions (one lookup rather than a walk of them), else by its name.
+        var target = (_model.Decisions.TryGetValue(decision, out var byId) ? byId : Find(_model.Decisions.Values, decision))
+            ?? throw new KeyNotFoundException($"the model '{Name}' has no decision '{decision}'");
         return Run(target.Id, inputs, time, run => run.EvaluateDecision(target), cancellation);
     }
 
@@ -116,10 +126,10 @@ public sealed class DecisionModel
     private static T? Find<T>(IEnumerable<T> elements, string key) where T : DrgElement =>
         elements.FirstOrDefault(e => e.Id == key) ?? elements.FirstOrDefault(e => e.Name == key);
 
-    private DecisionEvaluation Run(string id, IReadOnlyDictionary<string, object?>? inputs, TimeProvider? time, Func<DecisionRun, object?> body, CancellationToken cancellation)
+    private DecisionEvaluation Run(string id, IEnumerable<KeyValuePair<string, object?>>? inputs, TimeProvider? time, Func<DecisionRun, object?> body, CancellationToken cancellation)
     {
         var context = new FeelContext();
-        foreach (var (key, input) in inputs ?? new Dictionary<string, object?>())
+        foreach (var (key, input) in inputs ?? [])
         {
             context[key] = FeelConvert.FromClr(input);
         }

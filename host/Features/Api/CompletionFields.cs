@@ -18,11 +18,17 @@ internal sealed class CompletionFields
     {
     }
 
+    // The trees made so far, by the form's list of fields: the engine hands every task of one form text the same list
+    // (immutable), so a completion reads its form's tree instead of building it again from the fields' keys.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<TaskFormField>, CompletionFields> s_trees = new();
+
     /// <summary>
     /// The tree of a task's form fields, by their dotted keys (<c>visit.day</c>). A disabled field is shown, never
     /// sent (form-js leaves it out of its submit), so it is no key a completion may set.
     /// </summary>
-    public static CompletionFields Of(IEnumerable<TaskFormField> fields)
+    public static CompletionFields Of(IReadOnlyList<TaskFormField> fields) => s_trees.GetValue(fields, Build);
+
+    private static CompletionFields Build(IReadOnlyList<TaskFormField> fields)
     {
         var root = new CompletionFields();
         foreach (var field in fields.Where(f => !f.Disabled))
@@ -45,15 +51,30 @@ internal sealed class CompletionFields
     /// </exception>
     public void Check(Dictionary<string, JsonElement>? variables, string form)
     {
-        var unknown = (variables?.Keys ?? Enumerable.Empty<string>()).Where(k => !_children.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        if (unknown.Count > 0)
+        if (variables is null)
         {
-            throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of {form} (its fields: {Names()})");
+            return;
         }
 
-        foreach (var (name, value) in variables ?? [])
+        // Walked without a list or a path's text made for each variable: a completion whose variables are all the form's
+        // plain fields (the usual one) allocates nothing here; the problem's texts are made only when there is one.
+        foreach (var name in variables.Keys)
         {
-            _children[name].CheckValue(value, "variables." + name, form);
+            if (!_children.ContainsKey(name))
+            {
+                var unknown = variables.Keys.Where(k => !_children.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+                throw new WorkflowInputException($"variables.{string.Join(", variables.", unknown)}: not a field of {form} (its fields: {Names()})");
+            }
+        }
+
+        foreach (var (name, value) in variables)
+        {
+            if (_children[name] is var child && (child._field || value.ValueKind == JsonValueKind.Null))
+            {
+                continue;
+            }
+
+            child.CheckValue(value, "variables." + name, form);
         }
     }
 

@@ -71,7 +71,7 @@ internal sealed class BusinessRuleTaskBehaviour : ElementBehaviour
         {
             // The version read without its XML on the latest binding's path: the model kept per version, the XML read only to parse it.
             var model = await DeployedDecisions.LoadAsync(core.Store, record, core.Options.Parser, execution.CancellationToken).ConfigureAwait(false);
-            result = model.Evaluate(record.DecisionId, new Dictionary<string, object?>(scope.Flatten(), StringComparer.Ordinal), core.Time, execution.CancellationToken);
+            result = model.EvaluateIn(record.DecisionId, scope.Flatten(), core.Time, execution.CancellationToken); // the scope's own copy, as it is
         }
         catch (Exception e) when (e is KeyNotFoundException or FeelLimitExceededException or InvalidDataException)
         {
