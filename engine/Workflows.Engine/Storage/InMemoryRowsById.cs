@@ -87,7 +87,7 @@ internal sealed class InMemoryRowsById<TValue>
     public TValue this[Guid id]
     {
         get => For(id)[id];
-        set => For(id)[id] = value;
+        set => ForWriting(id)[id] = value;
     }
 
     public bool TryGetValue(Guid id, [MaybeNullWhen(false)] out TValue value) => For(id).TryGetValue(id, out value);
@@ -113,10 +113,26 @@ internal sealed class InMemoryRowsById<TValue>
     }
 
     /// <summary>
-    /// The dictionary that holds the row of <paramref name="id"/>, or will once it is written: for the caller's own look-up
-    /// (a reference into it with <see cref="System.Runtime.InteropServices.CollectionsMarshal"/>, say).
+    /// The dictionary that holds the row of <paramref name="id"/> if there is one: for the caller's own look-up (a reference
+    /// into it with <see cref="System.Runtime.InteropServices.CollectionsMarshal"/>, say). A read never closes a window, so
+    /// that looking rows up while enumerating <see cref="Values"/> is safe, as it is on a dictionary.
     /// </summary>
     public Dictionary<Guid, TValue> For(Guid id)
+    {
+        if (id.Version != 7)
+        {
+            return _otherVersions ??= [];
+        }
+
+        var made = MadeAt(id);
+        return made < _openFrom ? Closed(made) : _open;
+    }
+
+    /// <summary>
+    /// The dictionary the row of <paramref name="id"/> is to be written in (<see cref="For"/>, after closing the open window
+    /// when it is full and the id was made after every row in it).
+    /// </summary>
+    public Dictionary<Guid, TValue> ForWriting(Guid id)
     {
         if (id.Version != 7)
         {
@@ -129,17 +145,17 @@ internal sealed class InMemoryRowsById<TValue>
             return Closed(made);
         }
 
-        if (_open.Count >= WindowRows && made > _openLatest)
-        {
-            // Every row of the open window was made at or before _openLatest: closing it there moves none of them.
-            _closedFrom.Add(_openFrom);
-            _closed.Add(_open);
-            _open = new Dictionary<Guid, TValue>(WindowRows + (WindowRows / 8)); // the rows of its last millisecond may go over
-            _openFrom = _openLatest + 1;
-        }
-
         if (made > _openLatest)
         {
+            if (_open.Count >= WindowRows)
+            {
+                // Every row of the open window was made at or before _openLatest: closing it there moves none of them.
+                _closedFrom.Add(_openFrom);
+                _closed.Add(_open);
+                _open = new Dictionary<Guid, TValue>(WindowRows + (WindowRows / 8)); // the rows of its last millisecond may go over
+                _openFrom = _openLatest + 1;
+            }
+
             _openLatest = made;
         }
 

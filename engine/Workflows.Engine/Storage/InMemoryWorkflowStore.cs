@@ -237,7 +237,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 end++;
             }
 
-            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history.For(instanceId), instanceId, out _);
+            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history.ForWriting(instanceId), instanceId, out _);
             if (!EndsIn(changes, instanceId) || !kept.WriteEnded(history, start, end, _historyLog))
             {
                 var rows = new HistoryRow[end - start];

@@ -111,4 +111,30 @@ public sealed class InMemoryRowsByIdTests
             Assert.That(ids.Skip(1).All(rows.ContainsKey), Is.True);
         }
     }
+
+    [Test]
+    public void Rows_looked_up_while_the_rows_are_enumerated_close_no_window()
+    {
+        var rows = new InMemoryRowsById<int>();
+        for (var i = 0; i < 2 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            rows[MadeAt(Start + i)] = i; // one window closed, the open one full
+        }
+
+        var later = MadeAt(Start + (3 * InMemoryRowsById<int>.WindowRows));
+        var seen = 0;
+        foreach (var _ in rows.Values)
+        {
+            seen += rows.ContainsKey(later) || rows.TryGetValue(later, out var _) ? 0 : 1;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(seen, Is.EqualTo(2 * InMemoryRowsById<int>.WindowRows));
+            Assert.That(rows.ClosedWindows, Is.EqualTo(1), "only a write closes the open window");
+        }
+
+        rows[later] = -1;
+        Assert.That(rows.ClosedWindows, Is.EqualTo(2));
+    }
 }
