@@ -24,8 +24,11 @@ namespace Workflows.Engine.Storage;
 /// </remarks>
 internal sealed class InMemoryRowsById<TValue>
 {
-    /// <summary>The rows of a window before it is closed: ~150 KB of entries and buckets for a task's row.</summary>
-    internal const int WindowRows = 4096;
+    /// <summary>
+    /// The rows of a window before it is closed: ~37 KB of entries and buckets for a task's row, so that the open windows
+    /// of a command's tables stay in a core's L2 (4,096 rows, ~150 KB each, took 4 % less off the complaint's CPU, round 18).
+    /// </summary>
+    internal const int WindowRows = 1024;
 
     // The closed windows, in the order of their times: window i holds the ids made in [_closedFrom[i], _closedFrom[i + 1]),
     // the last one up to the open window's first millisecond.
