@@ -6,7 +6,7 @@ namespace Workflows.Engine.Storage;
 // User tasks and the queues agents pick from.
 internal sealed partial class InMemoryWorkflowStore
 {
-    private readonly Dictionary<Guid, UserTaskRecord> _tasks = [];
+    private readonly InMemoryRowsById<UserTaskRecord> _tasks = new(); // recent rows in a small dictionary (InMemoryRowsById)
     private readonly Dictionary<Guid, InMemoryOpenTasks> _openTasksByInstance = [];
     private readonly InMemoryTaskLists _lists = new();
 

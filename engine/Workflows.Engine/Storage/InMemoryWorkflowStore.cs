@@ -22,12 +22,12 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, DefinitionRecord> _definitions = [];
     private readonly Dictionary<string, List<DefinitionRecord>> _definitionsByProcess = new(StringComparer.Ordinal);
-    private readonly Dictionary<Guid, InstanceRecord> _instances = [];
+    private readonly InMemoryRowsById<InstanceRecord> _instances = new();
     private readonly Dictionary<Guid, IncidentRecord> _incidents = [];
     private readonly Dictionary<Guid, List<Guid>> _incidentsByInstance = [];
     // Per instance, each commit's rows as one array of the exact size (no list of rows grown and copied as they come),
     // made one array when the instance ends.
-    private readonly Dictionary<Guid, InstanceHistory> _history = [];
+    private readonly InMemoryRowsById<InstanceHistory> _history = new();
     private readonly InMemoryHistoryLog _historyLog = new();
 
     // ---------------------------------------------------------------- definitions
@@ -237,7 +237,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
                 end++;
             }
 
-            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history, instanceId, out _);
+            ref var kept = ref CollectionsMarshal.GetValueRefOrAddDefault(_history.ForWriting(instanceId), instanceId, out _);
             if (!EndsIn(changes, instanceId) || !kept.WriteEnded(history, start, end, _historyLog))
             {
                 var rows = new HistoryRow[end - start];
@@ -257,7 +257,7 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
         {
             if (write.Record.EndedAt is not null)
             {
-                ref var ended = ref CollectionsMarshal.GetValueRefOrNullRef(_history, write.Record.Id);
+                ref var ended = ref CollectionsMarshal.GetValueRefOrNullRef(_history.For(write.Record.Id), write.Record.Id);
                 if (!Unsafe.IsNullRef(ref ended))
                 {
                     ended.Compact(_historyLog);
