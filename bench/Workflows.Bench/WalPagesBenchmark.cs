@@ -25,7 +25,6 @@ internal static class WalPagesBenchmark
     public static async Task RunAsync(int commands, int warmUp)
     {
         await using var db = await PersistedBenchmark.Database.CreateAsync(SqlProvider.Sqlite, "");
-        db.Store.CheckpointsInBackground = false; // a checkpoint would let SQLite restart the log this reads
         var (engine, _) = await MigrationBenchmark.LibraryComplaintsAsync(db.Store);
         var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.Store.ConnectionString).DataSource;
         for (var i = 0; i < warmUp; i++)

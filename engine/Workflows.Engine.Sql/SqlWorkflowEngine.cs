@@ -37,13 +37,6 @@ public sealed class SqlStoreOptions
     public bool GroupCommit { get; set; } = true;
 
     /// <summary>
-    /// SQLite: whether the log is copied back into the file by a checkpoint of its own, off the writer's path
-    /// (<see cref="SqliteCheckpointer"/>). Off only for a benchmark that reads the log's frames (a checkpoint lets SQLite
-    /// restart the log).
-    /// </summary>
-    internal bool CheckpointsInBackground { get; set; } = true;
-
-    /// <summary>
     /// PostgreSQL: the most connections the store holds at once (its pool); a request that finds them all busy waits
     /// for one (up to the connection string's <c>Timeout</c>) instead of opening another. Default: the connection
     /// string's <c>Maximum Pool Size</c> when it sets one, else 20. At start the server's <c>max_connections</c> is

@@ -27,7 +27,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     private readonly SemaphoreSlim? _writer;
     private readonly CommitQueue? _group;
     private readonly SqliteSessions? _sessions;
-    private readonly SqliteCheckpointer? _checkpointer;
     private readonly SchemaWatch _schema;
 
     static SqlWorkflowStore()
@@ -49,7 +48,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         _connectionString = connectionString;
         _writer = dialect.Provider == SqlProvider.Sqlite ? s_sqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1)) : null;
         _sessions = dialect.Provider == SqlProvider.Sqlite ? new SqliteSessions(OpenAsync) : null;
-        _checkpointer = _sessions is null ? null : new SqliteCheckpointer(_sessions);
         _schema = new SchemaWatch(OpenAsync, () => SchemaCheckInterval, SqlMigrator.LatestVersion);
         if (groupCommit)
         {
@@ -66,10 +64,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     {
         _options = store;
         SchemaCheckInterval = store.SchemaCheckInterval;
-        if (!store.CheckpointsInBackground)
-        {
-            _checkpointer = null;
-        }
     }
 
     /// <summary>How often a write reads the database's schema version first (<see cref="SqlStoreOptions.SchemaCheckInterval"/>).</summary>
@@ -122,7 +116,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         finally
         {
             _writer.Release();
-            _checkpointer?.Wrote();
         }
     }
 
@@ -130,9 +123,6 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
 
     /// <summary>On SQLite, the connections kept open with their statements prepared; null elsewhere.</summary>
     internal SqliteSessions? Sessions => _sessions;
-
-    /// <summary>On SQLite, the checkpoints run off the writer's path; null elsewhere or when turned off.</summary>
-    internal SqliteCheckpointer? Checkpointer => _checkpointer;
 
     /// <summary>How many connections the store opened (a session's included), for tests that prove a path opens none of its own.</summary>
     internal long Opened => Interlocked.Read(ref _opened);
