@@ -165,6 +165,8 @@ internal sealed partial class SqlWorkflowStore
 
     public async Task<long> DeleteDecisionEvaluationsAsync(DateTimeOffset evaluatedBefore, int batchSize, CancellationToken ct)
     {
+        // Its own transactions, outside WritingAsync: a node older than the database deletes nothing either (SchemaWatch).
+        await _schema.ThrowIfOutgrownAsync(ct).ConfigureAwait(false);
         long total = 0;
         while (true)
         {

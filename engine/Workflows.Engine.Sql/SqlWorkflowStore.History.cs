@@ -30,6 +30,8 @@ internal sealed partial class SqlWorkflowStore
     /// <returns>How many history rows were deleted (a row holds one command's events for its instance).</returns>
     public async Task<long> DeleteHistoryAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken ct)
     {
+        // Its own transactions, outside WritingAsync: a node older than the database deletes nothing either (SchemaWatch).
+        await _schema.ThrowIfOutgrownAsync(ct).ConfigureAwait(false);
         long total = 0;
         while (true)
         {

@@ -71,12 +71,16 @@ public abstract class SchemaOutgrownTests
         var probe = Assert.ThrowsAsync<SchemaOutgrownException>(async () => await engine.Worker.ProbeStoreWriteAsync());
         var refused = Assert.ThrowsAsync<SchemaOutgrownException>(async () => await engine.Runtime.StartAsync(new StartInstance(ProcessId)));
         var timers = Assert.ThrowsAsync<SchemaOutgrownException>(async () => await engine.Worker.FireDueTimersAsync());
+        var history = Assert.ThrowsAsync<SchemaOutgrownException>(async () => await engine.Worker.DeleteHistoryAsync(TimeSpan.Zero));
+        var evaluations = Assert.ThrowsAsync<SchemaOutgrownException>(async () => await engine.Worker.DeleteDecisionEvaluationsAsync(TimeSpan.Zero));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(probe!.DatabaseVersion, Is.EqualTo(SqlMigrator.LatestVersion + 1));
             Assert.That(refused, Is.Not.Null, "a command after the probe noticed is refused, whatever the interval");
             Assert.That(timers, Is.Not.Null, "the worker's housekeeping writes nothing either");
+            Assert.That(history, Is.Not.Null, "nor deletes ended instances' history, in transactions of its own");
+            Assert.That(evaluations, Is.Not.Null, "nor old decision evaluations");
             Assert.That(await InstancesAsync(), Is.EqualTo(before));
         }
     }
