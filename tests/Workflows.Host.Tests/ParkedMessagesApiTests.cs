@@ -35,6 +35,30 @@ public sealed class ParkedMessagesApiTests
             Assert.That(await again.ProblemAsync(HttpStatusCode.NotFound), Does.Contain(id), "sent again once");
         }
     }
+
+    [Test]
+    public async Task Another_branch_s_parked_messages_are_neither_listed_nor_sent_again_and_take_no_place_in_a_page()
+    {
+        await using var host = TestHost.Start();
+        await (await host.As("alice")).DeployAsync(ParkedMessages.Sender);
+        // Lyon's message parked first: a page of one read before the branch is picked would hold it alone.
+        var lyon = await ParkedMessages.ParkAsync(host, host.WithToken(("sub", "luc"), ("role", "agent"), ("branch", "lyon-01"), ("queue", "front-desk")), "lyon-01");
+        var paris = await ParkedMessages.ParkAsync(host);
+        var lyonOperator = host.WithToken(("sub", "leo"), ("role", "operator"), ("branch", "lyon-01"));
+
+        var lyonSees = (await lyonOperator.GetJsonAsync("/api/parked-messages")).EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
+        var parisPage = (await (await host.As("sofia")).GetJsonAsync("/api/parked-messages?max=1")).EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
+        using var foreign = await lyonOperator.PostAsync(new Uri($"/api/parked-messages/{paris}/send-again", UriKind.Relative), null);
+        var parisAfterwards = (await (await host.As("sofia")).GetJsonAsync("/api/parked-messages")).EnumerateArray().Select(m => m.GetProperty("id").GetString());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(lyonSees, Is.EqualTo(new[] { lyon }));
+            Assert.That(parisPage, Is.EqualTo(new[] { paris }), "a page of the caller's branch, not the first rows of all branches filtered");
+            Assert.That(await foreign.ProblemAsync(HttpStatusCode.NotFound), Does.Contain(paris));
+            Assert.That(parisAfterwards, Does.Contain(paris), "still parked");
+        }
+    }
 }
 
 /// <summary>A journey that sends one message, and a parked row of it (parked as the relay parks one, in the host's database).</summary>
@@ -53,10 +77,10 @@ internal static class ParkedMessages
         </bpmn:definitions>
         """;
 
-    /// <summary>Starts the sender in paris-01 as ann, parks its message and returns the message's id.</summary>
-    public static async Task<string> ParkAsync(TestHost host)
+    /// <summary>Starts the sender (in paris-01 as ann, unless another starter and branch are given), parks its message and returns the message's id.</summary>
+    public static async Task<string> ParkAsync(TestHost host, HttpClient? starter = null, string branch = "paris-01")
     {
-        var instance = await (await host.As("ann")).StartAsync("parked-sender");
+        var instance = await (starter ?? await host.As("ann")).StartAsync("parked-sender", branch: branch);
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")};Pooling=False;Default Timeout=30");
         await connection.OpenAsync();
         await using var park = connection.CreateCommand();

@@ -63,9 +63,10 @@ internal static class OperationsApi
 
     private static async Task<IReadOnlyList<OutgoingMessage>> ParkedOfBranchAsync(HttpContext http, WorkflowEngine engine, int max, CancellationToken ct)
     {
+        // The branch is in the message's handoff, not a column: a branch's caller reads past the other branches' first.
         var branch = Caller.From(http.User).BranchFilter;
-        var parked = await engine.Queries.GetParkedMessagesAsync(max, ct);
-        return branch is null ? parked : parked.Where(m => m.Handoff.Branch == branch).ToList();
+        var parked = await engine.Queries.GetParkedMessagesAsync(branch is null ? max : Math.Max(max, MaxParkedLookedUp), ct);
+        return branch is null ? parked : parked.Where(m => m.Handoff.Branch == branch).Take(max).ToList();
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)
