@@ -94,7 +94,7 @@ internal sealed partial class SqlWorkflowStore
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
             return await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE wf_outbox SET published_at = @at, parked_at = @at, parked_reason = @reason WHERE seq = @seq", new { at = at.UtcTicks, reason, seq }, cancellationToken: ct)).ConfigureAwait(false);
+                "UPDATE wf_outbox SET published_at = @at, parked_at = @at, parked_reason = @reason WHERE seq = @seq AND published_at IS NULL", new { at = at.UtcTicks, reason, seq }, cancellationToken: ct)).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
     public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct) =>

@@ -105,6 +105,27 @@ public abstract partial class StoreSuite
         }
     }
 
+    // Review 18 F4: a relay parks a row some time after its engines gave it up; another node's relay may have published it since.
+    [Test]
+    public async Task A_row_published_before_its_park_is_written_stays_published_and_is_not_listed_as_parked()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow();
+        var (instance, _) = await StartWithOneMessageAsync(h);
+        var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id);
+
+        await store.MarkOutboxPublishedAsync([row.Seq], now, default);
+        await store.ParkOutboxAsync(row.Seq, "engines gave it up 9 times", now.AddMinutes(1), default);
+        var message = (await h.Engine.Queries.GetOutgoingMessagesAsync(instance.Id)).Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((await h.Engine.Queries.GetParkedMessagesAsync(10_000)).Where(m => m.Id == row.Id), Is.Empty);
+            Assert.That((message.PublishedAt, message.ParkedAt, message.ParkedReason), Is.EqualTo(((DateTimeOffset?)now, (DateTimeOffset?)null, (string?)null)));
+        }
+    }
+
     /// <summary>Starts an instance of a new process that sends one message (<c>Requested-{run}</c>) and ends: one outbox row.</summary>
     private protected static async Task<(ProcessInstanceHandle Instance, string Run)> StartWithOneMessageAsync(ProcessTestHarness h)
     {

@@ -44,7 +44,10 @@ internal interface IMessageStore
     /// <summary>Records that the rows of those sequence numbers reached the broker.</summary>
     ValueTask MarkOutboxPublishedAsync(IReadOnlyCollection<long> seqs, DateTimeOffset at, CancellationToken ct);
 
-    /// <summary>Parks a row the engines kept giving up: kept with when and why, no longer read as unpublished (its published time is set too).</summary>
+    /// <summary>
+    /// Parks a row the engines kept giving up: kept with when and why, no longer read as unpublished (its published time is
+    /// set too). A row published meanwhile (another node's relay took the lease and delivered it) is left as it is.
+    /// </summary>
     ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct);
 
     /// <summary>Parked rows, the longest parked first, at most <paramref name="max"/>.</summary>

@@ -137,7 +137,7 @@ internal sealed partial class InMemoryWorkflowStore
         lock (_gate)
         {
             var i = _outbox.FindIndex(o => o.Seq == seq);
-            if (i >= 0)
+            if (i >= 0 && _outbox[i].PublishedAt is null)
             {
                 _outbox[i] = _outbox[i] with { PublishedAt = at, ParkedAt = at, ParkedReason = reason };
             }
