@@ -69,20 +69,21 @@ internal sealed class CompletionFields
 
         foreach (var (name, value) in variables)
         {
-            if (_children[name] is var child && (child._field || value.ValueKind == JsonValueKind.Null))
+            var child = _children[name];
+            if (!child.Holds(value))
             {
-                continue;
+                child.CheckValue(value, "variables." + name, form); // the path's text made only for a group to walk
             }
-
-            child.CheckValue(value, "variables." + name, form);
         }
     }
 
+    // A field's value is the engine's to check against the field's rules; a group left out is its fields left empty.
+    private bool Holds(JsonElement value) => _field || value.ValueKind == JsonValueKind.Null;
+
     private void CheckValue(JsonElement value, string path, string form)
     {
-        if (_field || value.ValueKind == JsonValueKind.Null)
+        if (Holds(value))
         {
-            // A field's value is the engine's to check against the field's rules; a group left out is its fields left empty.
             return;
         }
 
