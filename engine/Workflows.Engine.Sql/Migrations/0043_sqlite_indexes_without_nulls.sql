@@ -7,6 +7,8 @@
 -- new task, none ever read: a straight-through start was an entry in seven of its nine b-trees' pages where it is now in
 -- four of six. The library's journeys have all three columns on every instance and task: nothing changes for them.
 -- The indexes are built again from the table (a sort of the rows that have the column), under the migration's lock.
+-- The statements are version 34's, repeated: a SQLite database recorded version 34 without running its PostgreSQL block,
+-- and an applied migration is never edited.
 
 -- only sqlite
 DROP INDEX ix_wf_instances_business_key;
