@@ -143,13 +143,15 @@ internal static class FloorBenchmark
 
     private static async Task Measure(Dictionary<string, List<(double, double, double)>> results, string label, PersistedBenchmark.Database db, int count, Func<int, Task> write)
     {
-        await write(Math.Max(200, count / 10)); // warm-up
+        var warmRounds = await JitSettling.WarmAsync(() => write(Math.Max(200, count / 10)), minRounds: 1); // round 19: until the JIT has settled
         var server = db.Store.Provider == SqlProvider.PostgreSql ? new ServerCpu(db.Store.ConnectionString) : null;
         var serverBefore = server is null ? null : await server.ReadAsync();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
+        var jit = JitSettling.Read();
         await write(count);
         var elapsed = watch.Elapsed;
+        Console.Error.WriteLine($"{label}: warm-up {warmRounds} rounds; in the counted stretch {JitSettling.Since(jit, count)}");
         var spent = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1000 / count;
         var serverSpent = server is null ? 0 : ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count;
         if (!results.TryGetValue(label, out var list))

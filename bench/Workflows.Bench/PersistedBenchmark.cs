@@ -222,21 +222,20 @@ internal static class PersistedBenchmark
         // Warmed until the JIT has settled: each method is compiled quickly, then with counters, then optimized, each step
         // after some thirty calls and in the background. One round of 150 complaints left a third of the first run's CPU
         // to the JIT (issue 19, round 13: 3,827 µs per complaint in a first run, 1,836–2,347 in the runs after it).
-        for (var round = 0; round < 3; round++)
-        {
-            await RunManyAsync(Math.Min(200, count / 10));
-            await Task.Delay(500);
-        }
+        // Round 19: three rounds were not enough on a loaded machine (35 % of a counted run in the JIT): until one compiles almost nothing.
+        var warmRounds = await JitSettling.WarmAsync(() => RunManyAsync(Math.Min(200, count / 10)));
 
         latencies.Clear();
         var server = store.Provider == SqlProvider.PostgreSql ? new ServerCpu(store.ConnectionString) : null;
         var serverBefore = server is null ? null : await server.ReadAsync();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var jit = JitSettling.Read();
         var watch = Stopwatch.StartNew();
         PerfControl.Enable(); // under perf, only the counted instances (PerfControl)
         await RunManyAsync(count);
         PerfControl.Disable();
+        Console.Error.WriteLine($"{processId}: warm-up {warmRounds} rounds; in the counted stretch {JitSettling.Since(jit, count)}");
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count;
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count;
         var serverCpu = server is null ? double.NaN : ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count;
