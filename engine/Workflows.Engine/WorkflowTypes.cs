@@ -451,6 +451,12 @@ public sealed class BusinessKeyInUseException(string processId, string businessK
 public class WorkflowInputException(string message) : WorkflowException(message);
 
 /// <summary>
+/// The node's store was migrated by a newer build while the node ran: its code no longer fits the schema, so it takes no
+/// command until it is restarted with that build. Whatever shares work with the newer nodes (a broker's queues) leaves it to them.
+/// </summary>
+public class NodeOutgrownException(string message) : Exception(message);
+
+/// <summary>
 /// A branch of the organisation (a shop, an agency, a call centre): the standard version of each journey it
 /// runs, the calendar chain its clocks are measured on, and the local settings the journeys allow it.
 /// </summary>
