@@ -355,6 +355,24 @@ public sealed record OutgoingMessage(Guid Id, Guid InstanceId, string ElementId,
     public string? ParkedReason { get; init; }
 }
 
+/// <summary>Which parked messages to list (<see cref="Services.WorkflowQueries.GetParkedMessagePageAsync"/>).</summary>
+public sealed record ParkedMessageQuery
+{
+    /// <summary>Only the messages whose handoff names this branch; null for every branch's.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The <see cref="ParkedMessagePage.NextCursor"/> of the page before; null for the first page.</summary>
+    public string? After { get; init; }
+
+    /// <summary>The most messages a page holds (1 to 10,000). Default 100.</summary>
+    public int Max { get; init; } = 100;
+}
+
+/// <summary>A page of parked messages, the longest parked first.</summary>
+/// <param name="Messages">The page's messages.</param>
+/// <param name="NextCursor">What to pass as <see cref="ParkedMessageQuery.After"/> for the next page; null when this page is the last.</param>
+public sealed record ParkedMessagePage(IReadOnlyList<OutgoingMessage> Messages, string? NextCursor);
+
 /// <summary>What an outgoing message is for.</summary>
 public enum OutgoingMessageKind
 {
