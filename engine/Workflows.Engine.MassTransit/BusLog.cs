@@ -35,6 +35,9 @@ internal sealed partial class BusLog(ILogger logger)
     [LoggerMessage(EventId = 110, Level = LogLevel.Error, Message = "Outbox message {MessageId} is parked: {Reason}. It is kept, and published again when an operator sends it again")]
     private static partial void LogMessageParked(ILogger logger, Guid messageId, string reason);
 
+    [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "This node is older than its database and stops taking messages from its engines' queues, which the nodes of the newer build share; restart it with the newer build: {Reason}")]
+    private static partial void LogNodeOutgrown(ILogger logger, string reason);
+
     public void NotOurs(string messageName, string processId) => LogNotOurs(logger, messageName, processId);
 
     public void AnswerIgnored(Guid jobId, string reason) => LogAnswerIgnored(logger, jobId, reason);
@@ -54,4 +57,6 @@ internal sealed partial class BusLog(ILogger logger)
     public void LoopStillFailing(string loop, string reason) => LogLoopStillFailing(logger, loop, reason);
 
     public void MessageParked(Guid messageId, string reason) => LogMessageParked(logger, messageId, reason);
+
+    public void NodeOutgrown(string reason) => LogNodeOutgrown(logger, reason);
 }

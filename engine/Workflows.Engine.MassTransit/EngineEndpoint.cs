@@ -13,8 +13,9 @@ public sealed class PoisonMessageException(string message) : Exception(message);
 /// What an engine does with what arrives on its queue: messages start or continue instances (once per message
 /// id, through the engine's inbox), job answers complete, fail or raise errors on the jobs they name.
 /// </summary>
-/// <remarks>On the in-memory transport it tells <see cref="InMemoryHandoffs"/> how it ended with each message (<see cref="HandoffOutcomeFilter"/>), so their rows are marked published once every engine is done.</remarks>
-internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemoryHandoffs? handoffs)
+/// <remarks>On the in-memory transport it tells <see cref="InMemoryHandoffs"/> how it ended with each message (<see cref="HandoffOutcomeFilter"/>), so their rows are marked published once every engine is done.
+/// On a broker it hands a message back to the queue once the node is older than its database (<see cref="OutgrownEndpoints"/>).</remarks>
+internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemoryHandoffs? handoffs, OutgrownEndpoints? outgrown = null)
 {
     private const int Retries = 5;
 
@@ -30,10 +31,14 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
             endpoint.UseFilter(new HandoffOutcomeFilter(handoffs, GaveUp));
         }
 
+        outgrown?.ConfigureErrors(endpoint);
+
         // Transient failures (the database away, a command that kept losing races) are retried in place; a
-        // message that cannot succeed goes straight to the error queue, so nothing waits behind it.
+        // message that cannot succeed goes straight to the error queue, so nothing waits behind it. A node older than its
+        // database stays so until restarted: no retry mends it.
         endpoint.UseMessageRetry(retry =>
         {
+            retry.Ignore<NodeOutgrownException>();
             retry.Ignore<PoisonMessageException>();
             retry.Ignore<WorkflowInputException>();
             retry.Ignore<WorkflowNotFoundException>();
@@ -61,6 +66,7 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
         if (handoff.TargetProcessId is { } target && !await RunsAsync(target, context.CancellationToken).ConfigureAwait(false))
         {
             log.NotOurs(message.Name, target);
+            HandoffOutcomeFilter.Leave(context);
             return;
         }
 
@@ -86,10 +92,12 @@ internal sealed class EngineEndpoint(WorkflowEngine engine, BusLog log, InMemory
     }
 
     // Whether this attempt's failure was the last (the retry runs around the endpoint's filters): true when it was
-    // retried as often as it may be, false when it is refused for good (poison, to the error queue, as on a broker),
-    // null when it is retried.
+    // retried as often as it may be, false when it is refused for good (poison: parked on the in-memory transport unless
+    // another engine took it, to the error queue on a broker), null when it is retried. A node older than its database gives it up at once (published again after the pause, by
+    // which time the node may have been restarted with the newer build).
     private static bool? GaveUp(ConsumeContext context, Exception e) =>
-        e is PoisonMessageException or WorkflowInputException or WorkflowNotFoundException or JsonException ? false
+        e is NodeOutgrownException ? true
+        : e is PoisonMessageException or WorkflowInputException or WorkflowNotFoundException or JsonException ? false
         : context.GetRetryAttempt() >= Retries ? true
         : null;
 

@@ -3,6 +3,22 @@ using MassTransit;
 
 namespace Workflows.Engine.MassTransit;
 
+/// <summary>How an engine ended with its copy of a message.</summary>
+internal enum HandoffAnswer
+{
+    /// <summary>It took it: correlated, started, buffered it, or found it a duplicate.</summary>
+    Took,
+
+    /// <summary>It left it: aimed at a process the engine does not run (a broker's queue of that engine would have dropped it).</summary>
+    Left,
+
+    /// <summary>It refused it for good (poison): no retry can make it succeed.</summary>
+    Refused,
+
+    /// <summary>It gave it up: it failed however often it was retried.</summary>
+    GaveUp,
+}
+
 /// <summary>What <see cref="InMemoryHandoffs"/> tells the relay that published a message.</summary>
 internal interface IHandoffRelay
 {
@@ -31,6 +47,9 @@ internal interface IHandoffRelay
 /// gives up (a failure however often retried) has the row published again, rather than left in a process-local error
 /// queue nobody reads: after a pause that doubles with each give-up (<see cref="WorkflowBusOptions.RedeliveryDelay"/>),
 /// and after <see cref="WorkflowBusOptions.MaxRedeliveries"/> publications given up the row is parked instead. A message
+/// no engine took and one refused for good (poison: say a handoff that must correlate and finds nothing waiting) is parked
+/// at once, with the refusal as reason: an operator sees it and sends it again once the receiver is deployed. A message
+/// one engine refused and another took is delivered (the refusing engine was not the one it was for). A message
 /// stays here until its row is marked, so that a relay never reads it as unpublished and sends it twice in between.
 /// <para>
 /// Each publication of a message is counted apart (its number travels in the <see cref="PublicationHeader"/>): a publish
@@ -101,15 +120,23 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
     }
 
     /// <summary>
-    /// One engine is done with its copy of <paramref name="publication"/>: <paramref name="reached"/> when it took, refused
-    /// or left it, false when it gave it up (<paramref name="reason"/>: its last failure).
+    /// One engine is done with its copy of <paramref name="publication"/> (<paramref name="reason"/>: its refusal or its last
+    /// failure, when it refused or gave it up).
     /// </summary>
-    public void Answered(Guid? messageId, long? publication, bool reached, string? reason = null)
+    public void Answered(Guid? messageId, long? publication, HandoffAnswer answer, string? reason = null)
     {
         if (messageId is not { } id || !_inTransit.TryGetValue(id, out var delivery) || delivery.Publication != publication || delivery.PausedUntil is not null
-            || !delivery.Answer(reached, reason, out var lost))
+            || !delivery.Answer(answer, reason, out var lost, out var refused))
         {
             return; // not a message of the node's relays, or a copy of an earlier publication: that one was given up on
+        }
+
+        if (lost is null && refused is not null)
+        {
+            // No engine took it and one refused it for good: published again it would be refused again, and left in an
+            // error queue of the process it would be lost at the next restart (review 18 F7). Kept for an operator.
+            delivery.Relay.Park(delivery.Seq, id, StorableReason($"refused for good: {refused}"));
+            return;
         }
 
         if (lost is null)
@@ -175,6 +202,8 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
         private readonly int _engines = engines;
         private int _waiting = engines;
         private string? _lost;
+        private string? _refused;
+        private int _took;
 
         public IHandoffRelay Relay => relay;
 
@@ -190,16 +219,26 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
 
         public Delivery Paused(int givenUpNow, DateTimeOffset until) => new(relay, seq, _engines, publication, givenUpNow, until);
 
-        // True for the last engine's answer; lost (the reason) when any engine gave its copy up.
-        public bool Answer(bool reached, string? reason, out string? lost)
+        // True for the last engine's answer; lost (the reason) when any engine gave its copy up, refused (the reason) when
+        // one refused it for good and none took it.
+        public bool Answer(HandoffAnswer answer, string? reason, out string? lost, out string? refused)
         {
-            if (!reached)
+            switch (answer)
             {
-                Interlocked.CompareExchange(ref _lost, reason ?? "an engine gave it up", null);
+                case HandoffAnswer.GaveUp:
+                    Interlocked.CompareExchange(ref _lost, reason ?? "an engine gave it up", null);
+                    break;
+                case HandoffAnswer.Refused:
+                    Interlocked.CompareExchange(ref _refused, reason ?? "an engine refused it", null);
+                    break;
+                case HandoffAnswer.Took:
+                    Volatile.Write(ref _took, 1);
+                    break;
             }
 
             var last = Interlocked.Decrement(ref _waiting) == 0;
             lost = Volatile.Read(ref _lost);
+            refused = Volatile.Read(ref _took) == 1 ? null : Volatile.Read(ref _refused);
             return last;
         }
     }
@@ -214,6 +253,9 @@ internal sealed class HandoffOutcomeFilter(InMemoryHandoffs handoffs, Func<Consu
 {
     public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
     {
+        // The endpoint marks a message it left (aimed at a process its engine does not run) on this, for this attempt.
+        var left = context.GetOrAddPayload(() => new LeftMessage());
+        left.Left = false;
         try
         {
             await next.Send(context).ConfigureAwait(false);
@@ -222,13 +264,27 @@ internal sealed class HandoffOutcomeFilter(InMemoryHandoffs handoffs, Func<Consu
         {
             if (gaveUp(context, e) is { } last)
             {
-                handoffs.Answered(context.MessageId, Publication(context), reached: !last, e.Message);
+                handoffs.Answered(context.MessageId, Publication(context), last ? HandoffAnswer.GaveUp : HandoffAnswer.Refused, e.Message);
             }
 
             throw;
         }
 
-        handoffs.Answered(context.MessageId, Publication(context), reached: true);
+        handoffs.Answered(context.MessageId, Publication(context), left.Left ? HandoffAnswer.Left : HandoffAnswer.Took);
+    }
+
+    /// <summary>Tells the filter that the endpoint left the message to another engine (it returns as if it took it).</summary>
+    public static void Leave(ConsumeContext context)
+    {
+        if (context.TryGetPayload<LeftMessage>(out var left))
+        {
+            left.Left = true;
+        }
+    }
+
+    private sealed class LeftMessage
+    {
+        public bool Left { get; set; }
     }
 
     private static long? Publication(ConsumeContext context) => context.Headers.Get<long>(InMemoryHandoffs.PublicationHeader);

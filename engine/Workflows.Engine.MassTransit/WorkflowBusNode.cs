@@ -63,8 +63,11 @@ public sealed class WorkflowBusNode : IAsyncDisposable
     private readonly Task _relaying;
     private int _disposed;
 
-    private WorkflowBusNode(IBusControl bus, List<EngineRelay> relays)
+    private readonly OutgrownEndpoints? _outgrown;
+
+    private WorkflowBusNode(IBusControl bus, List<EngineRelay> relays, OutgrownEndpoints? outgrown)
     {
+        _outgrown = outgrown;
         _bus = bus;
         _relays = relays;
         _relaying = Task.WhenAll(relays.Select(r => r.RunAsync(_stopping.Token)));
@@ -78,8 +81,14 @@ public sealed class WorkflowBusNode : IAsyncDisposable
     /// away it is not, and says why; MassTransit reconnects by itself, and meanwhile commands go on and their messages wait
     /// in the outbox.
     /// </summary>
+    /// <remarks>A node older than its database is not connected either: its engines' endpoints stopped for good (it says why).</remarks>
     public BusNodeHealth CheckHealth()
     {
+        if (_outgrown?.Reason is { } outgrown)
+        {
+            return new BusNodeHealth(false, $"the engines' endpoints stopped taking messages, left to the nodes of the newer build: {outgrown}");
+        }
+
         var health = _bus.CheckHealth();
         var down = health.Endpoints.Where(e => e.Value.Status != BusHealthStatus.Healthy).Select(e => e.Key).Order(StringComparer.Ordinal).ToList();
         return health.Status == BusHealthStatus.Healthy
@@ -110,17 +119,18 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         }
 
         var log = new BusLog(loggerFactory?.CreateLogger("Workflows.Bus") ?? NullLogger.Instance);
-        if (options.Transport == BusTransport.RabbitMq)
-        {
-            await CheckBrokerAsync(options.RabbitMq, engines.Select(e => e.QueueName), builder.Workers.Select(w => w.Type), log, cancellationToken).ConfigureAwait(false);
-        }
+        var brokerAnswers = options.Transport == BusTransport.RabbitMq
+            && await CheckBrokerAsync(options.RabbitMq, engines.Select(e => e.QueueName), builder.Workers.Select(w => w.Type), log, cancellationToken).ConfigureAwait(false);
 
         var workerName = options.Transport == BusTransport.RabbitMq ? $"{Environment.MachineName}:{Environment.ProcessId}" : "in-process";
         // Every engine's queue gets a copy of each message (queues shared by several engines on the node get one).
         var handoffs = options.Transport == BusTransport.InMemory ? new InMemoryHandoffs(engines.Select(e => e.QueueName).Distinct(StringComparer.Ordinal).Count(), options, TimeProvider.System) : null;
+        // On a broker the engines' endpoints are connected once the bus runs, each with a handle that can stop it alone: a
+        // node older than its database leaves the queues it shares to the newer nodes (OutgrownEndpoints).
+        var outgrown = options.Transport == BusTransport.RabbitMq ? new OutgrownEndpoints(log) : null;
         var bus = CreateBus(options, configure =>
         {
-            foreach (var (engine, queue) in engines)
+            foreach (var (engine, queue) in outgrown is null ? engines : [])
             {
                 configure.ReceiveEndpoint(queue, endpoint => new EngineEndpoint(engine, log, handoffs).Configure(endpoint, options));
             }
@@ -144,6 +154,20 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         });
 
         await bus.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (outgrown is not null)
+        {
+            foreach (var (engine, queue) in engines)
+            {
+                var endpoint = bus.ConnectReceiveEndpoint(queue, e => new EngineEndpoint(engine, log, handoffs: null, outgrown).Configure(e, options));
+                outgrown.Add(endpoint);
+                if (brokerAnswers)
+                {
+                    // Bound before the relays publish, as the bus's own endpoints are at its start; a broker away binds them when it comes.
+                    await endpoint.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
         // The engines on this node learn which job types its bus workers serve: a deployment then does not warn about them.
         foreach (var (engine, _) in engines)
         {
@@ -154,7 +178,7 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         }
 
         var relays = engines.Select(e => new EngineRelay(e.Engine, bus, options, e.QueueName, log, handoffs) { PublishHook = builder.PublishHook }).ToList();
-        return new WorkflowBusNode(bus, relays);
+        return new WorkflowBusNode(bus, relays, outgrown);
     }
 
     /// <inheritdoc/>
@@ -206,13 +230,14 @@ public sealed class WorkflowBusNode : IAsyncDisposable
 
     private static string Exchange<T>() => $"{typeof(T).Namespace}:{typeof(T).Name}";
 
-    private static async Task CheckBrokerAsync(RabbitMqOptions rabbit, IEnumerable<string> engineQueues, IEnumerable<string> workerTypes, BusLog log, CancellationToken ct)
+    // Whether the broker answered (a broker away is waited for; one that refuses or does not fit fails the start).
+    private static async Task<bool> CheckBrokerAsync(RabbitMqOptions rabbit, IEnumerable<string> engineQueues, IEnumerable<string> workerTypes, BusLog log, CancellationToken ct)
     {
         var health = await RabbitMqBroker.CheckHealthAsync(rabbit, ct).ConfigureAwait(false);
         if (!health.Reachable)
         {
             log.BrokerAway(rabbit.Describe(), health.Description);
-            return;
+            return false;
         }
 
         if (!health.Healthy)
@@ -231,6 +256,8 @@ public sealed class WorkflowBusNode : IAsyncDisposable
         {
             throw new InvalidOperationException($"RabbitMQ at {rabbit.Describe()} has exchanges or queues the bus cannot use: {string.Join("; ", mismatched)}. Delete them or give them the settings the bus declares.");
         }
+
+        return true;
     }
 
     private static IBusControl CreateBus(WorkflowBusOptions options, Action<IBusFactoryConfigurator> configure)

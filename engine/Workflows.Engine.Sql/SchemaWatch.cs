@@ -9,7 +9,7 @@ namespace Workflows.Engine.Sql;
 /// newer build. Its readiness check reports the same meanwhile.
 /// </summary>
 public sealed class SchemaOutgrownException(int databaseVersion, int knownVersion)
-    : Exception($"the database was migrated to schema version {databaseVersion} by a newer build while this node ran, and this node knows versions up to {knownVersion}: "
+    : NodeOutgrownException($"the database was migrated to schema version {databaseVersion} by a newer build while this node ran, and this node knows versions up to {knownVersion}: "
         + "it takes no command until it is restarted with the newer build")
 {
     /// <summary>The version the database is at.</summary>

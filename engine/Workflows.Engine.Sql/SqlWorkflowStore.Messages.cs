@@ -89,16 +89,57 @@ internal sealed partial class SqlWorkflowStore
                 $"UPDATE wf_outbox SET published_at = @at WHERE {_dialect.InList("seq", "@seqs")}", new { at = at.UtcTicks, seqs = seqs.ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
+    // The branch of the message's handoff is kept beside the park (migration 0045), for a branch's list to filter in its
+    // query: read from the row's headers here, since a park is rare and a command's insert should not pay for it.
     public async ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct) =>
         await WritingAsync(async () =>
         {
             await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var headers = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                "SELECT headers_json FROM wf_outbox WHERE seq = @seq", new { seq }, cancellationToken: ct)).ConfigureAwait(false);
+            var branch = headers is null ? null : OutboxHeaders.FromJson(headers).Handoff.Branch;
             return await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE wf_outbox SET published_at = @at, parked_at = @at, parked_reason = @reason WHERE seq = @seq AND published_at IS NULL", new { at = at.UtcTicks, reason, seq }, cancellationToken: ct)).ConfigureAwait(false);
+                "UPDATE wf_outbox SET published_at = @at, parked_at = @at, parked_reason = @reason, parked_branch = @branch WHERE seq = @seq AND published_at IS NULL",
+                new { at = at.UtcTicks, reason, branch, seq }, cancellationToken: ct)).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
-    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct) =>
-        ListAsync<OutboxRow, OutboxRecord>(_dialect.Top("* FROM wf_outbox WHERE parked_at IS NOT NULL ORDER BY parked_at, seq", "@max"), new { max }, r => r.ToRecord(), ct);
+    // Through ix_wf_outbox_parked (parked_at, seq), which holds the parked rows alone: a branch's are filtered among them.
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(string? branch, ParkedCursor? after, int max, CancellationToken ct) =>
+        ListAsync<OutboxRow, OutboxRecord>(
+            _dialect.Top("* FROM wf_outbox WHERE parked_at IS NOT NULL"
+                + (branch is null ? "" : " AND parked_branch = @branch")
+                + (after is null ? "" : " AND (parked_at > @afterAt OR (parked_at = @afterAt AND seq > @afterSeq))")
+                + " ORDER BY parked_at, seq", "@max"),
+            new { branch, afterAt = after?.ParkedAt.UtcTicks, afterSeq = after?.Seq, max }, r => r.ToRecord(), ct);
+
+    public ValueTask<OutboxRecord?> GetParkedOutboxAsync(Guid messageId, CancellationToken ct) =>
+        SingleAsync<OutboxRow, OutboxRecord>("SELECT * FROM wf_outbox WHERE id = @messageId AND parked_at IS NOT NULL", new { messageId }, r => r.ToRecord(), ct);
+
+    // A batch a statement, the oldest first through ix_wf_outbox_unpublished (published_at, seq): the rows of a busy node's
+    // retention are many, and SQLite's one writer (which every group commit waits for) is never held long by their purge.
+    // A parked row has its published time set too, and stays until an operator sends it again (review 18 F8).
+    public async Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct)
+    {
+        var total = 0;
+        while (true)
+        {
+            var deleted = await WritingAsync(async () =>
+            {
+                await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+                var seqs = (await connection.QueryAsync<long>(new CommandDefinition(
+                    _dialect.Top("seq FROM wf_outbox WHERE published_at < @cutoff AND parked_at IS NULL ORDER BY published_at, seq", "@batchSize"),
+                    new { cutoff = publishedBefore.UtcTicks, batchSize }, cancellationToken: ct)).ConfigureAwait(false)).ToArray();
+                return seqs.Length == 0 ? 0 : await connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM wf_outbox WHERE parked_at IS NULL AND {_dialect.InList("seq", "@seqs")}", new { seqs }, cancellationToken: ct)).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+            if (deleted == 0)
+            {
+                return total;
+            }
+
+            total += deleted;
+        }
+    }
 
     public async ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct) =>
         await WritingAsync(async () =>

@@ -355,6 +355,24 @@ public sealed record OutgoingMessage(Guid Id, Guid InstanceId, string ElementId,
     public string? ParkedReason { get; init; }
 }
 
+/// <summary>Which parked messages to list (<see cref="Services.WorkflowQueries.GetParkedMessagePageAsync"/>).</summary>
+public sealed record ParkedMessageQuery
+{
+    /// <summary>Only the messages whose handoff names this branch; null for every branch's.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The <see cref="ParkedMessagePage.NextCursor"/> of the page before; null for the first page.</summary>
+    public string? After { get; init; }
+
+    /// <summary>The most messages a page holds (1 to 10,000). Default 100.</summary>
+    public int Max { get; init; } = 100;
+}
+
+/// <summary>A page of parked messages, the longest parked first.</summary>
+/// <param name="Messages">The page's messages.</param>
+/// <param name="NextCursor">What to pass as <see cref="ParkedMessageQuery.After"/> for the next page; null when this page is the last.</param>
+public sealed record ParkedMessagePage(IReadOnlyList<OutgoingMessage> Messages, string? NextCursor);
+
 /// <summary>What an outgoing message is for.</summary>
 public enum OutgoingMessageKind
 {
@@ -449,6 +467,12 @@ public sealed class BusinessKeyInUseException(string processId, string businessK
 
 /// <summary>Input of the wrong shape: a variable with no FEEL equivalent, an oversized payload.</summary>
 public class WorkflowInputException(string message) : WorkflowException(message);
+
+/// <summary>
+/// The node's store was migrated by a newer build while the node ran: its code no longer fits the schema, so it takes no
+/// command until it is restarted with that build. Whatever shares work with the newer nodes (a broker's queues) leaves it to them.
+/// </summary>
+public class NodeOutgrownException(string message) : Exception(message);
 
 /// <summary>
 /// A branch of the organisation (a shop, an agency, a call centre): the standard version of each journey it

@@ -152,4 +152,36 @@ public sealed class InMemoryBusTests : BusSuite
             Assert.That((await back.Queries.FindInstancesAsync("back", max: 2 * cases)).Count, Is.EqualTo(cases));
         }
     }
+
+    // Review 18 F7: a message refused for good (a handoff that must correlate and finds nothing waiting) was marked
+    // published and left in the process's in-memory error queue, which nobody reads and a restart empties. It is parked
+    // now, with the refusal as reason, and an operator sends it again once the receiver is deployed.
+    [Test]
+    public async Task A_handoff_the_engine_it_is_for_refuses_for_good_is_parked_with_the_refusal_and_sent_again_once_the_receiver_is_deployed()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await back.Deployments.DeployAsync(Process("back", """
+            <bpmn:startEvent id="start"/>
+            <bpmn:userTask id="other"/>
+            <bpmn:endEvent id="end"/>
+            """ + Chain("start", "other", "end")));
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-f7")) });
+        var parked = await WaitForAsync(async () => (await front.Queries.GetParkedMessagesAsync()).SingleOrDefault(), "the refused handoff parked");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(parked.InstanceId, Is.EqualTo(frontId));
+            Assert.That(parked.ParkedReason, Does.StartWith("refused for good: ").And.Contain("cannot be correlated"));
+            Assert.That(await back.Queries.FindInstancesAsync("back"), Is.Empty);
+        }
+
+        await back.Deployments.DeployAsync(Journeys.Back);
+        await front.Operations.SendParkedMessageAgainAsync(parked.Id);
+        var task = await WaitForAsync(() => BackOfficeTaskAsync(back), "the back-office task, from the message sent again");
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single() is { PublishedAt: not null, ParkedAt: null }, "the row marked published");
+        Assert.That((await back.Queries.GetInstanceAsync(task.InstanceId)).Variables["caseId"], Is.EqualTo("case-f7"));
+    }
 }

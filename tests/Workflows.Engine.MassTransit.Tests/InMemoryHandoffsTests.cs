@@ -16,10 +16,10 @@ public sealed class InMemoryHandoffsTests
         var id = Guid.NewGuid();
         var publication = handoffs.Publishing(id, relay, seq: 7);
 
-        handoffs.Answered(id, publication, reached: true); // refused as poison, say
-        handoffs.Answered(id, publication, reached: true); // not a process it runs
+        handoffs.Answered(id, publication, HandoffAnswer.Refused, "nothing waits for it"); // refused as poison, say
+        handoffs.Answered(id, publication, HandoffAnswer.Left); // not a process it runs
         var afterTwo = relay.Delivered.Count;
-        handoffs.Answered(id, publication, reached: true); // took it
+        handoffs.Answered(id, publication, HandoffAnswer.Took); // took it
 
         using (Assert.EnterMultipleScope())
         {
@@ -41,9 +41,9 @@ public sealed class InMemoryHandoffsTests
         var id = Guid.NewGuid();
         var publication = handoffs.Publishing(id, relay, seq: 9);
 
-        handoffs.Answered(id, publication, reached: false, "the database is away");
+        handoffs.Answered(id, publication, HandoffAnswer.GaveUp, "the database is away");
         var inTransitWhileTheOtherHoldsIt = handoffs.InTransit(id);
-        handoffs.Answered(id, publication, reached: true);
+        handoffs.Answered(id, publication, HandoffAnswer.Took);
         var pausing = handoffs.InTransit(id);
         var counted = handoffs.InTransitOf(relay);
         _time.Advance(TimeSpan.FromSeconds(10));
@@ -56,6 +56,30 @@ public sealed class InMemoryHandoffsTests
             Assert.That(pausing, "not read as unpublished during its pause");
             Assert.That(counted, Is.EqualTo((0, 1)), "pausing, not held: the relay reads past it and never waits for it");
             Assert.That(handoffs.InTransit(id), Is.False, "read again once its pause ended");
+        }
+    }
+
+    // Review 18 F7: a message refused for good by the engine it was for, and left by the others, was marked delivered
+    // (and lost in the process's error queue); it is parked with the refusal. One another engine took is delivered.
+    [Test]
+    public void A_message_no_engine_took_and_one_refused_is_parked_with_the_refusal_and_one_another_took_is_delivered()
+    {
+        var relay = new RecordingRelay();
+        var handoffs = Handoffs(engines: 2);
+        var (refused, taken) = (Guid.NewGuid(), Guid.NewGuid());
+        var first = handoffs.Publishing(refused, relay, seq: 3);
+        var second = handoffs.Publishing(taken, relay, seq: 4);
+
+        handoffs.Answered(refused, first, HandoffAnswer.Left);
+        handoffs.Answered(refused, first, HandoffAnswer.Refused, "no instance waits for it");
+        handoffs.Answered(taken, second, HandoffAnswer.Refused, "no instance of mine waits for it");
+        handoffs.Answered(taken, second, HandoffAnswer.Took);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(relay.Parked, Is.EqualTo(new[] { (3L, "refused for good: no instance waits for it") }));
+            Assert.That(relay.Delivered, Is.EqualTo(new[] { 4L }));
+            Assert.That(handoffs.InTransit(refused), "in transit until the relay parked its row");
         }
     }
 
@@ -73,11 +97,11 @@ public sealed class InMemoryHandoffsTests
         var readAgain = !handoffs.InTransit(id);
         var second = handoffs.Publishing(id, relay, seq: 3);
 
-        handoffs.Answered(id, first, reached: true); // the first engine took its first copy
-        handoffs.Answered(id, second, reached: true); // and found its second a duplicate
+        handoffs.Answered(id, first, HandoffAnswer.Took); // the first engine took its first copy
+        handoffs.Answered(id, second, HandoffAnswer.Took); // and found its second a duplicate
         var beforeTheSecondEngine = relay.Delivered.Count;
-        handoffs.Answered(id, first, reached: false, "stale"); // a late give-up of a first copy changes nothing either
-        handoffs.Answered(id, second, reached: true); // the second engine took the second publication's copy
+        handoffs.Answered(id, first, HandoffAnswer.GaveUp, "stale"); // a late give-up of a first copy changes nothing either
+        handoffs.Answered(id, second, HandoffAnswer.Took); // the second engine took the second publication's copy
 
         using (Assert.EnterMultipleScope())
         {
@@ -98,7 +122,7 @@ public sealed class InMemoryHandoffsTests
         var pauses = new List<TimeSpan>();
         for (var giveUp = 1; giveUp <= 2; giveUp++)
         {
-            handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), reached: false, $"failure {giveUp}");
+            handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), HandoffAnswer.GaveUp, $"failure {giveUp}");
             var paused = TimeSpan.Zero;
             while (handoffs.InTransit(id))
             {
@@ -109,7 +133,7 @@ public sealed class InMemoryHandoffsTests
             pauses.Add(paused);
         }
 
-        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), reached: false, "failure 3");
+        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 5), HandoffAnswer.GaveUp, "failure 3");
 
         using (Assert.EnterMultipleScope())
         {
@@ -134,7 +158,7 @@ public sealed class InMemoryHandoffsTests
         var relay = new RecordingRelay();
         var handoffs = Handoffs(engines: 1, new WorkflowBusOptions { MaxRedeliveries = 0 });
         var id = Guid.NewGuid();
-        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 2), reached: false, "bad\0byte \uD800 half, whole \uD83D\uDE00 pair, line\nend" + new string('x', 5000));
+        handoffs.Answered(id, handoffs.Publishing(id, relay, seq: 2), HandoffAnswer.GaveUp, "bad\0byte \uD800 half, whole \uD83D\uDE00 pair, line\nend" + new string('x', 5000));
         var reason = relay.Parked.Single().Reason;
 
         using (Assert.EnterMultipleScope())
@@ -154,9 +178,9 @@ public sealed class InMemoryHandoffsTests
         var id = Guid.NewGuid();
         var publication = handoffs.Publishing(id, relay, seq: 1);
 
-        handoffs.Answered(Guid.NewGuid(), publication, reached: true); // a job answer, or a message published by hand
-        handoffs.Answered(null, null, reached: true);
-        handoffs.Answered(id, publication: null, reached: true); // a copy of that id published by hand, with no publication
+        handoffs.Answered(Guid.NewGuid(), publication, HandoffAnswer.Took); // a job answer, or a message published by hand
+        handoffs.Answered(null, null, HandoffAnswer.Took);
+        handoffs.Answered(id, publication: null, HandoffAnswer.Took); // a copy of that id published by hand, with no publication
 
         using (Assert.EnterMultipleScope())
         {

@@ -31,4 +31,45 @@ public abstract partial class SqlStoreSuite
             Assert.That(await h.Engine.Queries.GetParkedMessagesAsync(10_000), Is.Empty);
         }
     }
+
+    // Review 18 F3: a branch's parked messages are filtered in the store's query, by the branch kept beside the park;
+    // a row parked before version 45 gets it from its headers.
+    [Test]
+    public async Task Migration_45_gives_the_rows_parked_before_it_their_branch_and_a_branch_lists_its_own_by_it()
+    {
+        var h = await HarnessAsync();
+        var (earlier, _) = await StartWithOneMessageAsync(h);
+        var (later, _) = await StartWithOneMessageAsync(h);
+        var (otherBranch, _) = await StartWithOneMessageAsync(h);
+
+        // The database as version 44 left it: two rows parked then (without a branch column), one of paris-01's handoffs.
+        await using var connection = await NewSqlStore().OpenAsync(default);
+        await connection.ExecuteAsync("ALTER TABLE wf_outbox DROP COLUMN parked_branch");
+        await connection.ExecuteAsync("DELETE FROM wf_schema_version WHERE version = 45");
+        await connection.ExecuteAsync("""
+            UPDATE wf_outbox SET headers_json = @headers, published_at = 1, parked_at = 1, parked_reason = 'parked before 45' WHERE instance_id = @earlier
+            """, new { headers = """{"handoff":{"branch":"paris-01"},"timeToLive":"00:00:00"}""", earlier = earlier.Id });
+        await connection.ExecuteAsync("""
+            UPDATE wf_outbox SET headers_json = @headers, published_at = 1, parked_at = 1, parked_reason = 'parked before 45' WHERE instance_id = @otherBranch
+            """, new { headers = """{"handoff":{"branch":"lyon-01"},"timeToLive":"00:00:00"}""", otherBranch = otherBranch.Id });
+
+        var applied = await SqlWorkflowEngine.MigrateAsync(Store);
+        var store = NewSqlStore();
+        var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == later.Id);
+        await connection.ExecuteAsync("UPDATE wf_outbox SET headers_json = @headers WHERE seq = @Seq", new { headers = """{"handoff":{"branch":"paris-01"},"timeToLive":"00:00:00"}""", row.Seq });
+        await store.ParkOutboxAsync(row.Seq, "parked after 45", DateTimeOffset.FromUnixTimeMilliseconds(5), default);
+
+        var paris = await h.Engine.Queries.GetParkedMessagePageAsync(new ParkedMessageQuery { Branch = "paris-01", Max = 1 });
+        var parisNext = await h.Engine.Queries.GetParkedMessagePageAsync(new ParkedMessageQuery { Branch = "paris-01", Max = 1, After = paris.NextCursor });
+        var lyon = await h.Engine.Queries.GetParkedMessagePageAsync(new ParkedMessageQuery { Branch = "lyon-01" });
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(applied, Is.EqualTo(1));
+            Assert.That(paris.Messages.Select(m => m.InstanceId), Is.EqualTo(new[] { earlier.Id }), "the longest parked first, a page of one");
+            Assert.That(paris.NextCursor, Is.Not.Null);
+            Assert.That(parisNext.Messages.Select(m => m.InstanceId), Is.EqualTo(new[] { later.Id }), "the next page, after the cursor");
+            Assert.That(lyon.Messages.Select(m => m.InstanceId), Is.EqualTo(new[] { otherBranch.Id }));
+            Assert.That((await h.Engine.Queries.GetParkedMessageAsync(row.Id))?.ParkedReason, Is.EqualTo("parked after 45"), "found by its id");
+        }
+    }
 }

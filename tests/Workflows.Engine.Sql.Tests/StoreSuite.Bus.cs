@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -123,6 +124,36 @@ public abstract partial class StoreSuite
         {
             Assert.That((await h.Engine.Queries.GetParkedMessagesAsync(10_000)).Where(m => m.Id == row.Id), Is.Empty);
             Assert.That((message.PublishedAt, message.ParkedAt, message.ParkedReason), Is.EqualTo(((DateTimeOffset?)now, (DateTimeOffset?)null, (string?)null)));
+        }
+    }
+
+    // Review 18 F8: published outbox rows were never deleted, so the outbox kept every message ever sent.
+    [Test]
+    public async Task Published_outbox_rows_are_deleted_after_their_retention_in_batches_and_parked_and_unpublished_rows_stay()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var now = h.Clock.GetUtcNow();
+        var rows = new List<OutboxRecord>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (instance, _) = await StartWithOneMessageAsync(h);
+            rows.Add((await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id));
+        }
+
+        var (old1, old2, recent, parked, unpublished) = (rows[0], rows[1], rows[2], rows[3], rows[4]);
+        await store.MarkOutboxPublishedAsync([old1.Seq, old2.Seq], now.AddHours(-3), default);
+        await store.MarkOutboxPublishedAsync([recent.Seq], now, default);
+        await store.ParkOutboxAsync(parked.Seq, "refused for good", now.AddHours(-3), default);
+
+        var deleted = await store.DeletePublishedOutboxAsync(now.AddHours(-1), batchSize: 1, default);
+        var left = (await store.GetOutboxAsync(null, default)).Select(o => o.Id).ToHashSet();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deleted, Is.GreaterThanOrEqualTo(2), "both old published rows, a batch of one at a time");
+            Assert.That(left, Does.Not.Contain(old1.Id).And.Not.Contain(old2.Id));
+            Assert.That(left, Does.Contain(recent.Id).And.Contain(parked.Id).And.Contain(unpublished.Id), "a row within its retention, a parked row and an unpublished one stay");
+            Assert.That((await h.Engine.Queries.GetParkedMessagesAsync(10_000)).Select(m => m.Id), Does.Contain(parked.Id));
         }
     }
 

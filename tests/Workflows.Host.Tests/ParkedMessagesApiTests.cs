@@ -59,6 +59,49 @@ public sealed class ParkedMessagesApiTests
             Assert.That(parisAfterwards, Does.Contain(paris), "still parked");
         }
     }
+
+    // Review 18 F3: the list read a page of every branch's parked messages and filtered it, with no cursor: a branch's
+    // message behind a page of other branches' was out of reach. The store filters the branch now, and pages on.
+    [Test]
+    public async Task A_branch_pages_through_its_parked_messages_with_the_link_s_cursor_past_other_branches_older_ones()
+    {
+        await using var host = TestHost.Start();
+        await (await host.As("alice")).DeployAsync(ParkedMessages.Sender);
+        var lyonAgent = host.WithToken(("sub", "luc"), ("role", "agent"), ("branch", "lyon-01"), ("queue", "front-desk"));
+        var lyon = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            lyon.Add(await ParkedMessages.ParkAsync(host, lyonAgent, "lyon-01")); // older: parked first
+        }
+
+        var paris = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            paris.Add(await ParkedMessages.ParkAsync(host));
+        }
+
+        var sofia = await host.As("sofia");
+        var pages = new List<List<string?>>();
+        string? next = "/api/parked-messages?max=2";
+        while (next is not null && pages.Count < 5)
+        {
+            using var response = await sofia.GetAsync(new Uri(next, UriKind.Relative));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), next);
+            using var page = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            pages.Add(page.RootElement.EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList());
+            next = response.Headers.TryGetValues("Link", out var links) ? links.Single().Split('>')[0].TrimStart('<') : null;
+        }
+
+        using var badCursor = await sofia.GetAsync(new Uri("/api/parked-messages?after=junk", UriKind.Relative));
+        var central = (await (await host.As("otto")).GetJsonAsync("/api/parked-messages")).EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pages.Select(p => p.Count), Is.EqualTo(new[] { 2, 1 }), "a full page links to the next, the last links to none");
+            Assert.That(pages.SelectMany(p => p), Is.EqualTo(paris), "her branch's, the longest parked first, each once");
+            Assert.That(await badCursor.ProblemAsync(HttpStatusCode.BadRequest), Does.Contain("after"));
+            Assert.That(central, Is.EqualTo(lyon.Concat(paris)), "a central operator sees every branch's");
+        }
+    }
 }
 
 /// <summary>A journey that sends one message, and a parked row of it (parked as the relay parks one, in the host's database).</summary>
@@ -84,7 +127,8 @@ internal static class ParkedMessages
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")};Pooling=False;Default Timeout=30");
         await connection.OpenAsync();
         await using var park = connection.CreateCommand();
-        park.CommandText = "UPDATE wf_outbox SET published_at = 1, parked_at = 1, parked_reason = $reason WHERE instance_id = $instance RETURNING id";
+        // The branch beside the park, as the store's park writes it (migration 0045) from the message's handoff.
+        park.CommandText = "UPDATE wf_outbox SET published_at = 1, parked_at = 1, parked_reason = $reason, parked_branch = json_extract(headers_json, '$.handoff.branch') WHERE instance_id = $instance RETURNING id";
         park.Parameters.AddWithValue("$reason", Reason);
         park.Parameters.AddWithValue("$instance", Guid.Parse(instance));
         var id = await park.ExecuteScalarAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Workflows.Host.Tests;
 
@@ -54,6 +55,66 @@ public sealed class SchemaOutgrownApiTests(Backend backend) : HostFixture(backen
             Assert.That(stillRefused.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "refused until the node is restarted");
             Assert.That(stillNotReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
             Assert.That(await Host.Backend.CountAsync("SELECT COUNT(*) FROM wf_instances"), Is.EqualTo(before), "nothing was written with the old code");
+        }
+    }
+}
+
+/// <summary>Review 18 F6: an outgrown node logged every refused request (2,557 lines in 15 s from 8 clients); it logs the fault once.</summary>
+public sealed class SchemaOutgrownLogTests
+{
+    [Test]
+    public async Task An_outgrown_node_logs_its_refusal_once_not_at_every_request()
+    {
+        var log = new RefusalLog();
+        await using var host = TestHost.Start(services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(log));
+        var ann = await host.As("ann");
+        (await ann.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-1", summary = "before" } })).EnsureSuccessStatusCode();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(host.Directory, "host.db")};Pooling=False;Default Timeout=30"))
+        {
+            await connection.OpenAsync();
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO wf_schema_version (version, description, applied_at) SELECT MAX(version) + 1, 'newer_build', 0 FROM wf_schema_version";
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        using var client = host.Anonymous();
+        using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative)); // the probe reads the version now
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await ann.PostAsJsonAsync("/api/instances", new { journey = "complaint", branch = "paris-01", variables = new { customerId = "c-1", summary = $"after {i}" } });
+            codes.Add(refused.StatusCode);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(codes, Is.All.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(log.Refusals.Count(r => r.Contains("older", StringComparison.Ordinal) || r.Contains("newer build", StringComparison.Ordinal)), Is.EqualTo(1), string.Join(" | ", log.Refusals));
+        }
+    }
+
+    /// <summary>The host's 503 log lines (event 121).</summary>
+    private sealed class RefusalLog : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Refusals { get; } = new();
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 121)
+            {
+                Refusals.Enqueue(formatter(state, exception));
+            }
+        }
+
+        public void Dispose()
+        {
         }
     }
 }

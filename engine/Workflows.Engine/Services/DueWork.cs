@@ -79,6 +79,9 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     public Task<int> DeleteIdempotencyKeysAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteIdempotencyKeysAsync(runner.LeaseTime.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken); // real time, as the keys are stamped
 
+    public Task<int> DeletePublishedOutboxAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        Store.DeletePublishedOutboxAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken); // engine time, as the relay stamps rows
+
     public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteDecisionEvaluationsAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);
 

@@ -105,10 +105,16 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
             _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
-        // Always on: a start's idempotency keys are kept their retention (at least a day), then go.
+        // Always on: a start's idempotency keys are kept their retention (at least a day), then go; so do published outbox
+        // rows after theirs (a week by default), or the outbox would keep every message ever sent.
         if (runner.LeaseTime.GetUtcNow() >= _nextKeyPurge)
         {
             await due.DeleteIdempotencyKeysAsync(options.IdempotencyKeyRetention, cancellationToken).ConfigureAwait(false);
+            if (options.OutboxRetention is { } outbox)
+            {
+                await due.DeletePublishedOutboxAsync(outbox, cancellationToken).ConfigureAwait(false);
+            }
+
             _nextKeyPurge = runner.LeaseTime.GetUtcNow() + options.HistoryCleanupInterval;
         }
 

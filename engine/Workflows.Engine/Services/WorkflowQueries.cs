@@ -119,8 +119,43 @@ public sealed class WorkflowQueries
     /// <summary>Messages parked because the engines kept giving them up (<see cref="OutgoingMessage.ParkedAt"/>), the longest parked first.</summary>
     public async Task<IReadOnlyList<OutgoingMessage>> GetParkedMessagesAsync(int max = 100, CancellationToken cancellationToken = default)
     {
-        var parked = await Store.GetParkedOutboxAsync(max, cancellationToken).ConfigureAwait(false);
+        var parked = await Store.GetParkedOutboxAsync(branch: null, after: null, max, cancellationToken).ConfigureAwait(false);
         return parked.Select(InfoMapper.ToOutgoing).ToList();
+    }
+
+    /// <summary>
+    /// A page of parked messages (<see cref="OutgoingMessage.ParkedAt"/>), the longest parked first: of one branch (the
+    /// branch of the message's handoff) when the query names it, after the cursor of the page before when it gives one.
+    /// </summary>
+    /// <exception cref="WorkflowInputException">The cursor is not one a page gave.</exception>
+    public async Task<ParkedMessagePage> GetParkedMessagePageAsync(ParkedMessageQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var max = Math.Clamp(query.Max, 1, 10_000);
+        var parked = await Store.GetParkedOutboxAsync(query.Branch, ParkedCursorOf(query.After), max, cancellationToken).ConfigureAwait(false);
+        var next = parked.Count == max && parked[^1] is { ParkedAt: { } at } last
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{at.UtcTicks}.{last.Seq}")
+            : null;
+        return new ParkedMessagePage(parked.Select(InfoMapper.ToOutgoing).ToList(), next);
+    }
+
+    /// <summary>The parked message of that id, or null when none is parked (it may have been sent again already).</summary>
+    public async Task<OutgoingMessage?> GetParkedMessageAsync(Guid messageId, CancellationToken cancellationToken = default) =>
+        await Store.GetParkedOutboxAsync(messageId, cancellationToken).ConfigureAwait(false) is { } row ? InfoMapper.ToOutgoing(row) : null;
+
+    private static ParkedCursor? ParkedCursorOf(string? after)
+    {
+        if (after is null)
+        {
+            return null;
+        }
+
+        var parts = after.Split('.');
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        return parts.Length == 2 && long.TryParse(parts[0], System.Globalization.NumberStyles.None, culture, out var ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            && long.TryParse(parts[1], System.Globalization.NumberStyles.None, culture, out var seq)
+            ? new ParkedCursor(new DateTimeOffset(ticks, TimeSpan.Zero), seq)
+            : throw new WorkflowInputException("after: not a cursor a page of parked messages gave (pass back the one of the page before)");
     }
 
     /// <summary>Buffered messages that expired before any instance took them, newest first.</summary>

@@ -43,6 +43,13 @@ public sealed partial class WorkflowWorkerOptions
     /// </summary>
     public TimeSpan IdempotencyKeyRetention { get; set; } = MinIdempotencyKeyRetention;
 
+    /// <summary>
+    /// How long an outbox row is kept once the bus's relay published it (it shows in the instance's outgoing messages
+    /// meanwhile); after it the worker deletes it (every <see cref="HistoryCleanupInterval"/>, <see cref="HistoryDeleteBatchSize"/>
+    /// rows a statement). An unpublished or parked row is never deleted. Default 7 days; null keeps every row for ever.
+    /// </summary>
+    public TimeSpan? OutboxRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The shortest <see cref="IdempotencyKeyRetention"/>: 24 hours.</summary>
     public static readonly TimeSpan MinIdempotencyKeyRetention = TimeSpan.FromHours(24);
 
@@ -84,6 +91,7 @@ public sealed partial class WorkflowWorkerOptions
         Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
         Require(DecisionEvaluationRetention is null || DecisionEvaluationRetention > TimeSpan.Zero, nameof(DecisionEvaluationRetention), DecisionEvaluationRetention, "must be positive when set");
         Require(IdempotencyKeyRetention >= MinIdempotencyKeyRetention, nameof(IdempotencyKeyRetention), IdempotencyKeyRetention, "must be at least 24 hours (1.00:00:00)");
+        Require(OutboxRetention is null || OutboxRetention > TimeSpan.Zero, nameof(OutboxRetention), OutboxRetention, "must be positive when set");
         Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
         Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");

@@ -50,9 +50,24 @@ internal interface IMessageStore
     /// </summary>
     ValueTask ParkOutboxAsync(long seq, string reason, DateTimeOffset at, CancellationToken ct);
 
-    /// <summary>Parked rows, the longest parked first, at most <paramref name="max"/>.</summary>
-    ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct);
+    /// <summary>
+    /// Parked rows, the longest parked first, at most <paramref name="max"/>: of one branch (their handoff's) when
+    /// <paramref name="branch"/> is given, and after <paramref name="after"/> (the last row of the page before) when given.
+    /// </summary>
+    ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(string? branch, ParkedCursor? after, int max, CancellationToken ct);
+
+    /// <summary>The parked row of that message id, or null when none is parked.</summary>
+    ValueTask<OutboxRecord?> GetParkedOutboxAsync(Guid messageId, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes published rows (never a parked or an unpublished one) published before <paramref name="publishedBefore"/>,
+    /// <paramref name="batchSize"/> a statement, oldest first; returns how many.
+    /// </summary>
+    Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct);
 
     /// <summary>Makes the parked row of that message id unpublished again, for the relay to publish; false when no parked row has that id.</summary>
     ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct);
 }
+
+/// <summary>Where a page of parked rows ended: the last row's park time and place in the outbox.</summary>
+internal readonly record struct ParkedCursor(DateTimeOffset ParkedAt, long Seq);

@@ -146,11 +146,30 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(int max, CancellationToken ct)
+    public ValueTask<IReadOnlyList<OutboxRecord>> GetParkedOutboxAsync(string? branch, ParkedCursor? after, int max, CancellationToken ct)
     {
         lock (_gate)
         {
-            return new(_outbox.Where(o => o.ParkedAt is not null).OrderBy(o => o.ParkedAt).ThenBy(o => o.Seq).Take(max).ToList());
+            return new(_outbox
+                .Where(o => o.ParkedAt is { } at && (branch is null || o.Headers.Handoff.Branch == branch)
+                    && (after is not { } cursor || at > cursor.ParkedAt || (at == cursor.ParkedAt && o.Seq > cursor.Seq)))
+                .OrderBy(o => o.ParkedAt).ThenBy(o => o.Seq).Take(max).ToList());
+        }
+    }
+
+    public ValueTask<OutboxRecord?> GetParkedOutboxAsync(Guid messageId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return new(_outbox.Find(o => o.Id == messageId && o.ParkedAt is not null));
+        }
+    }
+
+    public Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_outbox.RemoveAll(o => o.PublishedAt < publishedBefore && o.ParkedAt is null));
         }
     }
 

@@ -42,15 +42,20 @@ internal static class OperationsApi
             })
             .WithTags("Incidents").RequireAuthorization(p => p.RequireRole(Roles.Operator)).WithName("RetryIncident").Produces(StatusCodes.Status204NoContent).WithSummary("Retries the failed step once its cause is fixed.");
 
-        // Messages the in-memory bus's engines kept giving up (docs/bus.md): kept, listed here, sent again by an operator.
-        api.MapGet("/parked-messages", async (HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, CancellationToken ct) =>
-                await ParkedOfBranchAsync(http, engine, limits.PageSize(max), ct))
+        // Messages the in-memory bus's engines kept giving up or refused for good (docs/bus.md): kept, listed here, sent
+        // again by an operator. A branch's caller sees and sends its branch's only (the branch of the message's handoff).
+        api.MapGet("/parked-messages", ParkedOfBranchAsync)
             .WithTags("Messages").RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Operator)).WithName("ListParkedMessages")
-            .WithSummary("Messages of the caller's branch that the bus's engines kept giving up, parked rather than published again; the longest parked first.");
+            .WithSummary("A page of the caller's branch's messages that the bus's engines gave up or refused, parked rather than published again; the longest parked first. A full page has a Link header (rel=\"next\") with the cursor of the next (after).");
         api.MapPost("/parked-messages/{id}/send-again", async (Guid id, HttpContext http, WorkflowEngine engine, CancellationToken ct) =>
             {
-                var message = (await ParkedOfBranchAsync(http, engine, MaxParkedLookedUp, ct)).FirstOrDefault(m => m.Id == id)
-                    ?? throw new WorkflowNotFoundException(Unknown.ParkedMessage(id));
+                var branch = Caller.From(http.User).BranchFilter;
+                var message = await engine.Queries.GetParkedMessageAsync(id, ct);
+                if (message is null || (branch is not null && message.Handoff.Branch != branch))
+                {
+                    throw new WorkflowNotFoundException(Unknown.ParkedMessage(id));
+                }
+
                 await engine.Operations.SendParkedMessageAgainAsync(message.Id, ct);
                 return Results.NoContent();
             })
@@ -58,15 +63,17 @@ internal static class OperationsApi
             .WithSummary("Publishes a parked message again once what made the engines give it up is fixed.");
     }
 
-    // Parked messages are few (each is an error logged and waiting for an operator): one read finds any of them.
-    private const int MaxParkedLookedUp = 10_000;
-
-    private static async Task<IReadOnlyList<OutgoingMessage>> ParkedOfBranchAsync(HttpContext http, WorkflowEngine engine, int max, CancellationToken ct)
+    private static async Task<IReadOnlyList<OutgoingMessage>> ParkedOfBranchAsync(HttpContext http, WorkflowEngine engine, ApiLimits limits, int? max, string? after, CancellationToken ct)
     {
-        // The branch is in the message's handoff, not a column: a branch's caller reads past the other branches' first.
-        var branch = Caller.From(http.User).BranchFilter;
-        var parked = await engine.Queries.GetParkedMessagesAsync(branch is null ? max : Math.Max(max, MaxParkedLookedUp), ct);
-        return branch is null ? parked : parked.Where(m => m.Handoff.Branch == branch).Take(max).ToList();
+        var size = limits.PageSize(max);
+        var page = await engine.Queries.GetParkedMessagePageAsync(new ParkedMessageQuery { Branch = Caller.From(http.User).BranchFilter, After = after, Max = size }, ct);
+        if (page.NextCursor is { } next)
+        {
+            var query = QueryString.Create(new KeyValuePair<string, string?>[] { new("after", next), new("max", size.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{query}>; rel=\"next\"";
+        }
+
+        return page.Messages;
     }
 
     private static async Task<CorrelationResult> CorrelateAsync(MessageRequest request, HttpContext http, WorkflowEngine engine, ApiLimits limits, CancellationToken ct)

@@ -60,6 +60,8 @@ internal static partial class ProblemExtensions
 
     private sealed partial class WorkflowsExceptionHandler(IProblemDetailsService problems, StoreFaults faults, ILogger<WorkflowsExceptionHandler> logger) : IExceptionHandler
     {
+        private int _outgrownLogged; // 1 once a refusal of a node older than its database was logged
+
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
             var extensions = new Dictionary<string, object?>();
@@ -98,8 +100,10 @@ internal static partial class ProblemExtensions
                 InvalidDataException => (500, StoredDataTitle),
                 System.Text.RegularExpressions.RegexMatchTimeoutException => (422, "An expression took too long"),
                 Engine.Sql.CommitOutcomeUnknownException => Unavailable(context, faults, exception, (503, OutcomeUnknownTitle)),
+                // Logged at the first refusal only: the node stays outgrown until restarted, so every later one is the same fault (review 18 F6).
                 Engine.Sql.SchemaOutgrownException outgrown => With(extensions, "databaseSchemaVersion", outgrown.DatabaseVersion,
-                    With(extensions, "nodeSchemaVersion", outgrown.KnownVersion, Unavailable(context, faults, exception, (503, SchemaOutgrownTitle)))),
+                    With(extensions, "nodeSchemaVersion", outgrown.KnownVersion,
+                        Unavailable(context, faults, exception, (503, SchemaOutgrownTitle), log: Interlocked.Exchange(ref _outgrownLogged, 1) == 0))),
                 var e when Engine.Sql.SqlStoreFaults.IsUnavailable(e) => Unavailable(context, faults, e),
                 _ => (500, "Unexpected error"),
             };
@@ -149,10 +153,14 @@ internal static partial class ProblemExtensions
 
         // The store refused the command (read-only, full, locked, away): the command was rolled back whole, so the caller
         // may repeat it; readiness reports the fault meanwhile.
-        private (int, string) Unavailable(HttpContext context, StoreFaults storeFaults, Exception exception, (int, string)? problem = null)
+        private (int, string) Unavailable(HttpContext context, StoreFaults storeFaults, Exception exception, (int, string)? problem = null, bool log = true)
         {
             storeFaults.Report(exception);
-            LogUnavailable(logger, context.Request.Path, Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message);
+            if (log)
+            {
+                LogUnavailable(logger, context.Request.Path, Engine.Sql.SqlStoreFaults.Reason(exception) ?? exception.Message);
+            }
+
             context.Response.Headers.RetryAfter = "5";
             return problem ?? (503, "The store is unavailable");
         }

@@ -1,0 +1,68 @@
+using Workflows.Engine.Testing;
+using static Workflows.Engine.Tests.Bpmn;
+
+namespace Workflows.Engine.Tests.Services;
+
+/// <summary>Review 18 F8: the outbox kept every message ever sent; the worker deletes published rows after their retention.</summary>
+[TestFixture]
+public sealed class OutboxRetentionTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private static string Sender => Process("sender", """
+        <bpmn:startEvent id="start"/>
+        <bpmn:sendTask id="handoff" messageRef="m"/>
+        <bpmn:endEvent id="end"/>
+        """ + Chain("start", "handoff", "end"), """<bpmn:message id="m" name="Requested"/>""");
+
+    [Test]
+    public async Task The_worker_deletes_published_outbox_rows_past_their_retention_and_keeps_recent_and_unpublished_ones()
+    {
+        var h = await ProcessTestHarness.CreateAsync((o, clock) => Task.FromResult(new WorkflowEngine(o, clock)), Start, o => o.Worker.OutboxRetention = TimeSpan.FromDays(1));
+        await h.DeployAsync(Sender);
+        var old = await h.StartAsync("sender");
+        await PublishAsync(h, old.Id);
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(2));
+        var recent = await h.StartAsync("sender");
+        await PublishAsync(h, recent.Id);
+        var unpublished = await h.StartAsync("sender");
+
+        using var stop = new CancellationTokenSource();
+        var worker = h.Engine.Worker.RunAsync(stop.Token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((await h.Engine.Queries.GetOutgoingMessagesAsync(old.Id)).Count > 0 && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+        await worker;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await h.Engine.Queries.GetOutgoingMessagesAsync(old.Id), Is.Empty, "published two days ago, kept one");
+            Assert.That(await h.Engine.Queries.GetOutgoingMessagesAsync(recent.Id), Has.Count.EqualTo(1));
+            Assert.That(await h.Engine.Queries.GetOutgoingMessagesAsync(unpublished.Id), Has.Count.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public void An_outbox_retention_that_is_not_positive_is_refused_naming_the_setting_and_the_default_is_a_week()
+    {
+        var options = new WorkflowEngineOptions();
+        var byDefault = options.Worker.OutboxRetention;
+        options.Worker.OutboxRetention = TimeSpan.Zero;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(byDefault, Is.EqualTo(TimeSpan.FromDays(7)));
+            Assert.That(options.Worker.Check(), Has.One.Contains("Worker.OutboxRetention must be positive when set"));
+        }
+    }
+
+    // As the bus's relay marks a row once the broker has it.
+    private static async Task PublishAsync(ProcessTestHarness h, Guid instanceId)
+    {
+        var row = (await h.Engine.Store.GetOutboxAsync(instanceId, default)).Single();
+        await h.Engine.Store.MarkOutboxPublishedAsync([row.Seq], h.Clock.GetUtcNow(), default);
+    }
+}
