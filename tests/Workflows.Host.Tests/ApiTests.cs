@@ -295,6 +295,8 @@ public sealed class ApiTests
         {
             Assert.That(openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "/api/tasks", "/api/instances", "/api/definitions", "/api/branches/{branchId}/calendar" }));
             Assert.That(metrics, Does.Contain("workflows_commands"));
+            // The runtime's meter: what the requests allocated and what the collector cost, read by operators and the load driver.
+            Assert.That(metrics, Does.Contain("dotnet_gc_heap_total_allocated_bytes_total"));
             Assert.That(openApi.GetProperty("paths").GetProperty("/api/definitions").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/xml", out _), Is.True);
         }
     }

@@ -89,11 +89,15 @@ internal static class HttpLoadBenchmark
 
         foreach (var clients in options.AgentsOnly ? [] : options.StartClients)
         {
+            var runtime = await client.RuntimeCountsAsync();
             var load = Machine.LoadAverage();
             var cpu = host.CpuTime();
+            PerfControl.Enable(); // under perf (following the host as the bench's child), only the counted starts
             var (tally, elapsed) = await Tally.RunAsync(clients, Tally.For(options.PhaseDuration), async (_, t) => Started(t, await client.StartComplaintAsync()));
+            PerfControl.Disable();
             started += tally.Ok;
             result.Add($"start, {clients} client{(clients == 1 ? "" : "s")}", "instances/s", tally, elapsed, load, host.CpuTime() - cpu);
+            await PrintRuntimeAsync(client, runtime, tally.Ok, "per start");
         }
 
         if (!options.StartsOnly)
@@ -155,10 +159,21 @@ internal static class HttpLoadBenchmark
         var warm = await Tally.RunAsync(clients, Tally.For(TimeSpan.FromSeconds(Math.Min(10, options.PhaseDuration.TotalSeconds))),
             async (_, t) => Answered(t, "session", await client.GetAsync(client.Starter, "api/auth/session")));
         Fail(warm.Total, "session warm-up");
+        var runtime = await client.RuntimeCountsAsync();
         var load = Machine.LoadAverage();
         var cpu = host.CpuTime();
         var (tally, elapsed) = await Tally.RunAsync(clients, Tally.For(options.PhaseDuration), async (_, t) => Answered(t, "session", await client.GetAsync(client.Starter, "api/auth/session")));
         result.Add($"session (no engine work), {clients} client{(clients == 1 ? "" : "s")}", "requests/s", tally, elapsed, load, host.CpuTime() - cpu);
+        await PrintRuntimeAsync(client, runtime, tally.Ok, "per request");
+    }
+
+    // The host's allocations and collections over a phase, per step: counted, so less hurt by a loaded machine than its rates.
+    private static async Task PrintRuntimeAsync(LoadClient client, RuntimeCounts? before, long steps, string per)
+    {
+        if (before is not null && await client.RuntimeCountsAsync() is { } after)
+        {
+            Console.WriteLine($"    host runtime {per}: {after.PerStep(before, steps)} (the phase's scrapes included)");
+        }
     }
 
     /// <summary>Starts complaints until <see cref="HttpLoadOptions.OpenTasks"/> wait at registration, then counts them back.</summary>
@@ -286,6 +301,7 @@ internal static class HttpLoadBenchmark
             var nexts = new ConcurrentBag<double>();
             var completions = new ConcurrentBag<double>();
             var commands = await client.CommandCountsAsync();
+            var runtime = await client.RuntimeCountsAsync();
             var database = await host.DatabaseCountsAsync();
             var load = Machine.LoadAverage();
             var cpu = host.CpuTime();
@@ -295,6 +311,7 @@ internal static class HttpLoadBenchmark
             var after = await client.CommandCountsAsync();
             Console.WriteLine("    engine commands in the phase: " + string.Join(", ", after.Where(c => c.Value > commands.GetValueOrDefault(c.Key))
                 .OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Machine.Invariant($"{c.Key} {c.Value - commands.GetValueOrDefault(c.Key):N0}"))));
+            await PrintRuntimeAsync(client, runtime, tally.Ok, "per loop");
             if (database is not null && await host.DatabaseCountsAsync() is { } served)
             {
                 Console.WriteLine("    per loop: " + served.PerStep(database, tally.Ok));

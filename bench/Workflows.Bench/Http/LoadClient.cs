@@ -82,11 +82,8 @@ internal sealed class LoadClient : IDisposable
     /// </summary>
     public async Task<Dictionary<string, double>> CommandCountsAsync()
     {
-        // The exporter keeps a scrape for a moment: wait it out so that the counts are the phase's last.
-        await Task.Delay(1_500);
-        using var response = await _http.GetAsync(new Uri("metrics", UriKind.Relative));
         var counts = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+        foreach (var line in await ScrapeAsync())
         {
             var match = System.Text.RegularExpressions.Regex.Match(line, "^workflows_commands_total\\{(?<labels>[^}]*)\\} (?<count>[0-9.e+]+)");
             if (match.Success)
@@ -100,7 +97,49 @@ internal sealed class LoadClient : IDisposable
         return counts;
     }
 
+    /// <summary>
+    /// The host's runtime so far (its <c>System.Runtime</c> meter at <c>/metrics</c>): bytes allocated, collections of
+    /// each generation and the time the collector paused the process; null when the host does not export them.
+    /// </summary>
+    public async Task<RuntimeCounts?> RuntimeCountsAsync()
+    {
+        double? allocated = null, pause = null;
+        var collections = new double[3];
+        foreach (var line in await ScrapeAsync())
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, "^(?<name>dotnet_gc_[a-z_]+)(\\{(?<labels>[^}]*)\\})? (?<value>[0-9.e+]+)");
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            var value = double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            switch (match.Groups["name"].Value)
+            {
+                case "dotnet_gc_heap_total_allocated_bytes_total":
+                    allocated = value;
+                    break;
+                case "dotnet_gc_pause_time_seconds_total":
+                    pause = value;
+                    break;
+                case "dotnet_gc_collections_total" when System.Text.RegularExpressions.Regex.Match(match.Groups["labels"].Value, "gen([0-2])") is { Success: true } generation:
+                    collections[generation.Groups[1].Value[0] - '0'] += value;
+                    break;
+            }
+        }
+
+        return allocated is { } bytes ? new RuntimeCounts(bytes, collections, pause ?? 0) : null;
+    }
+
     public void Dispose() => _http.Dispose();
+
+    private async Task<string[]> ScrapeAsync()
+    {
+        // The exporter keeps a scrape for a moment: wait it out so that the counts are the phase's last.
+        await Task.Delay(1_500);
+        using var response = await _http.GetAsync(new Uri("metrics", UriKind.Relative));
+        return (await response.Content.ReadAsStringAsync()).Split('\n');
+    }
 
     private async Task<Answer> SendAsync(HttpMethod method, string path, string token, string? body, HttpStatusCode expected, bool keepBody)
     {
@@ -129,4 +168,12 @@ internal sealed class LoadClient : IDisposable
 internal readonly record struct Answer(HttpStatusCode Status, double Milliseconds, string? Body)
 {
     public JsonElement Json() => JsonDocument.Parse(Body!).RootElement.Clone();
+}
+
+/// <summary>The host's runtime counters at one moment: bytes allocated, collections by generation (0, 1, 2), seconds paused by the collector.</summary>
+internal sealed record RuntimeCounts(double Allocated, double[] Collections, double PauseSeconds)
+{
+    /// <summary>What happened between <paramref name="before"/> and this, per step.</summary>
+    public string PerStep(RuntimeCounts before, long steps) => steps <= 0 ? "no step" : Machine.Invariant(
+        $"allocated {(Allocated - before.Allocated) / steps / 1024:N1} KB, collections gen0/1/2 {Collections[0] - before.Collections[0]:N0}/{Collections[1] - before.Collections[1]:N0}/{Collections[2] - before.Collections[2]:N0} ({(Collections[0] - before.Collections[0]) * 1000 / steps:N2} gen0 per 1,000), paused {(PauseSeconds - before.PauseSeconds) * 1e6 / steps:N1} µs");
 }

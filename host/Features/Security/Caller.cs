@@ -53,12 +53,11 @@ internal static class WorkflowsClaims
 /// <summary>Who calls, as the signed token says; the handlers decide on resources with it.</summary>
 internal sealed record Caller(string Name, IReadOnlySet<string> Roles, string? Branch, IReadOnlyList<string> Queues, string? CustomerId)
 {
-    public static Caller From(ClaimsPrincipal user) => new(
-        user.FindFirstValue(WorkflowsClaims.Name) ?? user.Identity?.Name ?? "",
-        user.FindAll(WorkflowsClaims.Role).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
-        user.FindFirstValue(WorkflowsClaims.Branch),
-        user.FindAll(WorkflowsClaims.Queue).Select(c => c.Value).ToList(),
-        user.FindFirstValue(WorkflowsClaims.Customer));
+    public static Caller From(ClaimsPrincipal user)
+    {
+        var claims = TokenClaims.Of(user);
+        return new(claims.Name ?? user.Identity?.Name ?? "", claims.Roles, claims.Branch, claims.Queues, claims.CustomerId);
+    }
 
     public bool Is(string role) => Roles.Contains(role);
 
