@@ -174,8 +174,11 @@ public sealed class BusinessCalendar
         var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, Zone).DateTime).AddDays(-1);
         for (var guard = 0; guard < 3660 * 2; guard++, day = day.AddDays(1))
         {
-            foreach (var interval in IntervalsOn(day))
+            // By index: a foreach over the list's interface would make an enumerator for every day walked.
+            var intervals = IntervalsOn(day);
+            for (var i = 0; i < intervals.Count; i++)
             {
+                var interval = intervals[i];
                 var from = ToInstant(day, interval.Start.ToTimeSpan());
                 var to = ToInstant(day, interval.EndOfDayOffset);
                 if (to <= start || to <= from)

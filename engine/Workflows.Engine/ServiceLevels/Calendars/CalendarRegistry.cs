@@ -111,23 +111,37 @@ public sealed class CalendarRegistry
         }
     }
 
-    /// <summary>The instants strictly between <paramref name="from"/> and <paramref name="to"/> at which a layer of the chain changes version.</summary>
-    internal List<DateTimeOffset> ChangesBetween(IReadOnlyList<string> chain, DateTimeOffset from, DateTimeOffset to)
+    /// <summary>The first instant strictly between <paramref name="from"/> and <paramref name="to"/> at which a layer of the chain changes version, or null.</summary>
+    internal DateTimeOffset? FirstChangeBetween(IReadOnlyList<string> chain, DateTimeOffset from, DateTimeOffset to)
     {
-        var changes = new List<DateTimeOffset>();
+        // Loops, not a list of every change: every SLA clock a command starts or moves asks this of its chain.
+        DateTimeOffset? first = null;
         lock (_gate)
         {
-            foreach (var name in chain)
+            for (var i = 0; i < chain.Count; i++)
             {
-                if (_layers.TryGetValue(name, out var versions))
+                if (!_layers.TryGetValue(chain[i], out var versions))
                 {
-                    changes.AddRange(versions.Select(v => v.EffectiveFrom).Where(t => t > from && t < to));
+                    continue;
+                }
+
+                foreach (var version in versions)
+                {
+                    // A layer's versions are kept in the order they take effect: its first one after `from` is its earliest.
+                    if (version.EffectiveFrom > from)
+                    {
+                        if (version.EffectiveFrom < to && (first is null || version.EffectiveFrom < first))
+                        {
+                            first = version.EffectiveFrom;
+                        }
+
+                        break;
+                    }
                 }
             }
         }
 
-        changes.Sort();
-        return changes;
+        return first;
     }
 
     /// <summary>
@@ -201,7 +215,7 @@ public sealed class CalendarRegistry
                     throw new ArgumentException($"no calendar layer named '{name}'", nameof(chain));
                 }
 
-                inForce[i] = versions.LastOrDefault(v => v.EffectiveFrom <= at)
+                inForce[i] = InForce(versions, at)
                     ?? throw new ArgumentException($"calendar layer '{name}' has no version in force at {at:O}", nameof(chain));
             }
 
@@ -219,6 +233,20 @@ public sealed class CalendarRegistry
             _resolved[inForce] = calendar;
             return calendar;
         }
+    }
+
+    // The last version taking effect at or before the instant (versions are kept in the order they take effect).
+    private static CalendarLayer? InForce(List<CalendarLayer> versions, DateTimeOffset at)
+    {
+        for (var i = versions.Count - 1; i >= 0; i--)
+        {
+            if (versions[i].EffectiveFrom <= at)
+            {
+                return versions[i];
+            }
+        }
+
+        return null;
     }
 
     // The calendar of the versions in force of a chain's layers, the lower layers overriding the upper ones.

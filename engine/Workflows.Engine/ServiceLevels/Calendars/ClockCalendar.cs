@@ -32,9 +32,12 @@ internal sealed class ClockCalendar
         }
 
         var names = Split(chain);
-        if (names.FirstOrDefault(n => !registry.Contains(n)) is { } unknown)
+        foreach (var name in names)
         {
-            throw new ArgumentException($"the calendar '{chain}' names a layer '{unknown}' that is not defined");
+            if (!registry.Contains(name))
+            {
+                throw new ArgumentException($"the calendar '{chain}' names a layer '{name}' that is not defined");
+            }
         }
 
         return new ClockCalendar(registry, names, null);
@@ -59,7 +62,7 @@ internal sealed class ClockCalendar
     }
 
     private DateTimeOffset? NextChange(DateTimeOffset from, DateTimeOffset to) =>
-        _fixed is not null ? null : _registry!.ChangesBetween(_chain, from, to) is [var first, ..] ? first : null;
+        _fixed is not null ? null : _registry!.FirstChangeBetween(_chain, from, to);
 
     /// <summary>The instant <paramref name="amount"/> of working time after <paramref name="from"/>.</summary>
     public DateTimeOffset AddWorkingTime(DateTimeOffset from, TimeSpan amount)
