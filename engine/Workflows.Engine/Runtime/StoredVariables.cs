@@ -34,15 +34,16 @@ internal sealed class StoredVariables
     /// <summary>The variables, read on the first call (and the same context on every other).</summary>
     public FeelContext Read()
     {
-        if (_read is null)
-        {
-            ReadOnlySpan<byte> json = _json.AsSpan(_start, _length);
-            var reader = new Utf8JsonReader(json, s_readerOptions);
-            reader.Read();
-            _read = FeelJsonReader.ReadContext(ref reader, json);
-        }
+        return _read ??= ReadApart();
+    }
 
-        return _read;
+    /// <summary>The variables as stored, read into a context of their own (not the one <see cref="Read"/> gives, which a command may change).</summary>
+    public FeelContext ReadApart()
+    {
+        ReadOnlySpan<byte> json = _json.AsSpan(_start, _length);
+        var reader = new Utf8JsonReader(json, s_readerOptions);
+        reader.Read();
+        return FeelJsonReader.ReadContext(ref reader, json);
     }
 
     /// <summary>

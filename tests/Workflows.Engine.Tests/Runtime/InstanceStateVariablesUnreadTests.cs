@@ -99,3 +99,39 @@ public sealed class InstanceStateVariablesUnreadTests
         }
     }
 }
+
+/// <summary>The search index's values as loaded, for an instance whose variables a claim keeps unread.</summary>
+public sealed class SearchIndexOfUnreadVariablesTests
+{
+    private const string Xml = """
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:wf="urn:workflows:bpmn:1.0" id="d">
+          <bpmn:process id="journey" isExecutable="true">
+            <bpmn:extensionElements><wf:searchable name="amount" type="number"/><wf:searchable name="category"/></bpmn:extensionElements>
+            <bpmn:startEvent id="s"/>
+          </bpmn:process>
+        </bpmn:definitions>
+        """;
+
+    [Test]
+    public async Task A_claim_s_instance_is_indexed_as_loaded_without_reading_its_variables()
+    {
+        var (document, _) = Workflows.Engine.Model.BpmnParser.Parse(Xml);
+        var process = document!.Processes.Single();
+        var definition = new ProcessDefinition(new DefinitionRecord(Guid.NewGuid(), "journey", 1, null, "", Xml, Guid.Empty, DateTimeOffset.UnixEpoch, null), document, process);
+        var record = new InstanceRecord(Guid.NewGuid(), "journey", definition.Record.Id, 1, null, ProcessInstanceStatus.Active, 3, DateTimeOffset.UnixEpoch, null, null,
+            Encoding.UTF8.GetBytes("""{"fmt":3,"next":2,"vars":{"amount":120,"category":"billing","other":"x"},"elements":[{"k":1,"id":"journey"}]}"""));
+        var unread = new LoadedInstance(InstanceStateReader.Read(record, definition, variablesUnread: true), definition, 3);
+        var whole = new LoadedInstance(InstanceStateReader.Read(record, definition), definition, 3);
+
+        await new Workflows.Engine.Search.SearchModule().OnLoadedAsync(unread, CancellationToken.None);
+        var keptUnread = unread.State.UnreadVariables is not null;
+        await new Workflows.Engine.Search.SearchModule().OnLoadedAsync(whole, CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(keptUnread, Is.True, "the index's values as loaded are not read from the state's variables");
+            Assert.That(unread.Part<Workflows.Engine.Search.IndexedValues>()!.Values, Is.EqualTo(whole.Part<Workflows.Engine.Search.IndexedValues>()!.Values));
+            Assert.That(unread.State.UnreadVariables, Is.Not.Null, "read apart from the state's context");
+        }
+    }
+}
