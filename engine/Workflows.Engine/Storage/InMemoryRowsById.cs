@@ -16,14 +16,14 @@ namespace Workflows.Engine.Storage;
 /// cache.
 /// <para>
 /// The windows cut the time axis in consecutive ranges, so each id belongs to exactly one dictionary, found from the id
-/// alone (the window last written is checked first, then a binary search); an id of another version (random ids, tests')
+/// alone (the window of the latest times is checked first, then the one last written, then a binary search); an id of another version (random ids, tests')
 /// goes to a dictionary of its own. A full window that gets a new id made after every row in it is cut at that id's
 /// millisecond: the id begins a new window and no row moves. Windows are made by row count, not by time, so a store that
 /// makes few rows has few windows.
 /// </para>
 /// <para>
 /// A window whose rows were not all made before the new ids it gets (one id made far ahead, a clock moved back for good,
-/// another node's clock) would grow without bound (review 18, F5): once it is an eighth over its size it is cut in three
+/// another node's clock) would grow without bound (review 18, F5): once it is half over its size it is cut in three
 /// at the new id's millisecond, the rows before it, those of that millisecond (with the new id: the window the next ids go
 /// to) and those after it, moving the smaller part. The cut is made only when it moves few rows or leaves the new ids a
 /// long stretch of time of their own (rows ahead of a clock come back); a clock moved back a little among dense rows is
@@ -40,19 +40,19 @@ internal sealed class InMemoryRowsById<TValue>
     /// </summary>
     internal const int WindowRows = 1024;
 
-    // How far over its size a window may grow with rows not made after all of its own before it is cut, and how many rows a
-    // cut may move whatever the time it leaves the new ids.
+    // How many rows a cut may move whatever the time it leaves the new ids (and the room a new window has past its size).
     private const int Overflow = WindowRows / 8;
 
     // The windows in the order of their times: window i holds the ids made in [_windows[i].From, _windows[i + 1].From),
     // the first from the beginning of time, the last to its end.
     private readonly List<Window> _windows = [new(long.MinValue, [])]; // the first grows as rows come: a store that makes few never closes one
-    private Window _recent; // the window last written, looked at first, and where it ends
+    private Window _last; // the window of the latest times, looked at first: most ids a command looks up are new ones
+    private Window _recent; // the window last written, looked at next, and where it ends
     private int _recentIndex;
     private long _recentTo = long.MaxValue;
     private Dictionary<Guid, TValue>? _otherVersions;
 
-    public InMemoryRowsById() => _recent = _windows[0];
+    public InMemoryRowsById() => _recent = _last = _windows[0];
 
     /// <summary>How many windows have been closed (every window but one), for tests that check windows are made.</summary>
     internal int ClosedWindows => _windows.Count - 1;
@@ -138,7 +138,7 @@ internal sealed class InMemoryRowsById<TValue>
         }
 
         var made = MadeAt(id);
-        return made >= _recent.From && made < _recentTo ? _recent.Rows : _windows[IndexOf(made)].Rows;
+        return made >= _last.From ? _last.Rows : made >= _recent.From && made < _recentTo ? _recent.Rows : _windows[IndexOf(made)].Rows;
     }
 
     /// <summary>
@@ -154,18 +154,18 @@ internal sealed class InMemoryRowsById<TValue>
         }
 
         var made = MadeAt(id);
-        var index = made >= _recent.From && made < _recentTo ? _recentIndex : IndexOf(made);
+        var index = made >= _last.From ? _windows.Count - 1 : made >= _recent.From && made < _recentTo ? _recentIndex : IndexOf(made);
         var window = _windows[index];
         var windowsChanged = false;
-        if (window.Rows.Count >= WindowRows && !window.Rows.ContainsKey(id))
+        if (window.Rows.Count >= WindowRows)
         {
             if (made > window.Latest)
             {
-                // Every row of the window was made before this id: it begins the next window and none of them moves.
+                // A new id (made after every row of the window, it is none of them): it begins the next window and none moves.
                 window = Insert(++index, made, new Dictionary<Guid, TValue>(WindowRows + Overflow));
                 windowsChanged = true;
             }
-            else if (window.Rows.Count >= window.CutTriedAt)
+            else if (window.Rows.Count >= window.CutTriedAt && !window.Rows.ContainsKey(id))
             {
                 (window, index, windowsChanged) = Cut(index, made);
             }
@@ -177,6 +177,7 @@ internal sealed class InMemoryRowsById<TValue>
             _recentIndex = index;
             _recent = window;
             _recentTo = index + 1 < _windows.Count ? _windows[index + 1].From : long.MaxValue;
+            _last = _windows[^1];
         }
 
         return window.Rows;
@@ -300,6 +301,6 @@ internal sealed class InMemoryRowsById<TValue>
 
         public long Latest { get; set; } = long.MinValue;
 
-        public int CutTriedAt { get; set; } = WindowRows + Overflow;
+        public int CutTriedAt { get; set; } = WindowRows + (WindowRows / 2);
     }
 }

@@ -162,7 +162,7 @@ public sealed class InMemoryRowsByIdTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 8)), "the window new rows go to stays about a window's size");
+            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 2)), "the window new rows go to stays about a window's size");
             Assert.That(rows[ahead], Is.EqualTo(-1));
             Assert.That(ids.Select((id, i) => rows.TryGetValue(id, out var value) && value == i), Is.All.True);
             Assert.That(rows.Count, Is.EqualTo(ids.Count + 1));
@@ -190,7 +190,7 @@ public sealed class InMemoryRowsByIdTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 8)));
+            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 2)));
             Assert.That(ids.Select((id, i) => rows.TryGetValue(id, out var value) && value == i), Is.All.True);
             Assert.That(rows.Count, Is.EqualTo(ids.Count));
             Assert.That(rows.Values.Order(), Is.EqualTo(Enumerable.Range(0, ids.Count)));
