@@ -58,8 +58,28 @@ internal sealed class InstanceState
     /// <summary>Completed activities that can still be compensated, in the order they completed; null when none.</summary>
     public List<CompensationRecord>? Compensations { get; set; }
 
+    // The process variables: a FeelContext, or the StoredVariables they are read from when a command first asks for them.
+    private object? _variables;
+
     /// <summary>The process variables, kept after the instance ends so that its outcome can be read.</summary>
-    public FeelContext Variables { get; set; } = new();
+    public FeelContext Variables
+    {
+        get => _variables as FeelContext ?? ReadVariables();
+        set => _variables = value;
+    }
+
+    /// <summary>The stored variables not read yet (<see cref="StoredVariables"/>), or null once read or set.</summary>
+    internal StoredVariables? UnreadVariables => _variables as StoredVariables;
+
+    /// <summary>Keeps the variables as stored, read on the first get of <see cref="Variables"/>.</summary>
+    internal void KeepUnread(StoredVariables stored) => _variables = stored;
+
+    private FeelContext ReadVariables()
+    {
+        var read = (_variables as StoredVariables)?.Read() ?? new FeelContext();
+        _variables = read;
+        return read;
+    }
 
     public const long RootKey = 1;
 }
@@ -96,8 +116,18 @@ internal sealed class ElementInstance
     /// <summary>The element instance of the enclosing scope; 0 for the process scope.</summary>
     public long ParentKey { get; init; }
 
+    // The local variables: a FeelContext, the StoredVariables they are read from when first asked for, or null.
+    private object? _variables;
+
     /// <summary>Local variables: a scope's own, input mappings, a multi-instance element's item.</summary>
-    public FeelContext? Variables { get; set; }
+    public FeelContext? Variables
+    {
+        get => _variables as FeelContext ?? (_variables is StoredVariables stored ? (FeelContext)(_variables = stored.Read()) : null);
+        set => _variables = value;
+    }
+
+    /// <summary>Keeps the variables as stored, read on the first get of <see cref="Variables"/>.</summary>
+    internal void KeepUnread(StoredVariables stored) => _variables = stored;
 
     public Guid? TaskId { get; set; }
 

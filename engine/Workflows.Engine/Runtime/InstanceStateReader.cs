@@ -11,12 +11,13 @@ namespace Workflows.Engine.Runtime;
 /// </summary>
 internal static class InstanceStateReader
 {
-    public static InstanceState Read(InstanceRecord record, ProcessDefinition? definition)
+    /// <summary>The state of the row, checked; with <paramref name="variablesUnread"/> its variables are checked and kept as stored (<see cref="InstanceStateSerializer.Deserialize"/>).</summary>
+    public static InstanceState Read(InstanceRecord record, ProcessDefinition? definition, bool variablesUnread = false)
     {
         InstanceState state;
         try
         {
-            state = InstanceStateSerializer.Deserialize(record, definition);
+            state = InstanceStateSerializer.Deserialize(record, definition, variablesUnread);
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidCastException
             or ArgumentException or OverflowException)

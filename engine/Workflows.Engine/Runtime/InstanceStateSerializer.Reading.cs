@@ -18,7 +18,13 @@ internal static partial class InstanceStateSerializer
     /// The state of <paramref name="record"/>; with the <paramref name="definition"/> it runs on, its element ids are the
     /// definition's own strings rather than copies made for every command.
     /// </summary>
-    public static InstanceState Deserialize(InstanceRecord record, ProcessDefinition? definition = null)
+    /// <param name="record">The instance's row.</param>
+    /// <param name="definition">The definition it runs on, if known.</param>
+    /// <param name="variablesUnread">
+    /// True for a command that reads no variable (it runs no token): the process variables are checked as they would be
+    /// read and kept as stored (<see cref="StoredVariables"/>), read only if something asks for them after all.
+    /// </param>
+    public static InstanceState Deserialize(InstanceRecord record, ProcessDefinition? definition = null, bool variablesUnread = false)
     {
         var state = FromRow(record);
         var json = record.State;
@@ -58,7 +64,15 @@ internal static partial class InstanceStateSerializer
             else if (reader.ValueTextEquals("vars"u8))
             {
                 reader.Read();
-                state.Variables = ReadVariables(ref reader, json, instanceId, "\"vars\"");
+                if (variablesUnread && reader.TokenType == JsonTokenType.StartObject && StoredVariables.TryKeep(ref reader, json) is { } unread)
+                {
+                    state.KeepUnread(unread);
+                }
+                else
+                {
+                    state.Variables = ReadVariables(ref reader, json, instanceId, "\"vars\"");
+                }
+
                 hasVars = true;
             }
             else if (reader.ValueTextEquals("elements"u8))
@@ -91,7 +105,14 @@ internal static partial class InstanceStateSerializer
 
         if (state.Elements.TryGetValue(InstanceState.RootKey, out var root))
         {
-            root.Variables = state.Variables;
+            if (state.UnreadVariables is { } unread)
+            {
+                root.KeepUnread(unread); // read once, by whichever asks first: the scope's and the state's stay one context
+            }
+            else
+            {
+                root.Variables = state.Variables;
+            }
         }
 
         return state;

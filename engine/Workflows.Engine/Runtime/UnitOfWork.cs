@@ -86,7 +86,8 @@ internal sealed class UnitOfWork
     /// <see cref="LoadAsync"/> loads it; its open clocks, read after it (null when the store left them unread), go to the
     /// modules that asked for them, and the others read their rows now. An instance this command loaded already is kept:
     /// the row read with it is later, and decides nothing. With <paramref name="clocksUnused"/> (a command that runs no token
-    /// and changes no clock) no module reads them: those that would are handed none.
+    /// and changes no clock) no module reads them: those that would are handed none; and the process variables are checked
+    /// but kept as stored, read only if something asks for them (<see cref="StoredVariables"/>).
     /// </summary>
     /// <exception cref="WorkflowNotFoundException">The row was not there.</exception>
     public async ValueTask<LoadedInstance> AdoptReadAsync(Guid instanceId, InstanceRecord? record, IReadOnlyList<ServiceLevels.SlaClockRecord>? openClocks, bool clocksUnused = false)
@@ -101,7 +102,8 @@ internal sealed class UnitOfWork
             throw new WorkflowNotFoundException($"process instance {instanceId} does not exist");
         }
 
-        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false));
+        // A command that runs no token reads no variable either: they are kept as stored (StoredVariables), unread.
+        var adopted = Adopt(record, await DefinitionOfAsync(record).ConfigureAwait(false), variablesUnread: clocksUnused);
         foreach (var module in _engine.Modules)
         {
             if (clocksUnused || (openClocks is not null && module.ReadsOpenClocks))
@@ -207,9 +209,9 @@ internal sealed class UnitOfWork
         }
     }
 
-    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition)
+    private LoadedInstance Adopt(InstanceRecord record, ProcessDefinition definition, bool variablesUnread = false)
     {
-        var state = _engine.ParsedStates?.Take(record) ?? InstanceStateReader.Read(record, definition);
+        var state = _engine.ParsedStates?.Take(record) ?? InstanceStateReader.Read(record, definition, variablesUnread);
         var loaded = new LoadedInstance(state, definition, record.RowVersion)
         {
             Parties = (record.Branch, record.CustomerId),

@@ -40,25 +40,44 @@ internal sealed class SearchModule : IEngineModule
         var searchable = instance.Definition.Process.Searchable;
         if (searchable.Count > 0)
         {
-            var values = new IndexedValue?[searchable.Count];
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = Current(instance, searchable[i]);
-            }
-
-            instance.AddPart(new IndexedValues(values));
+            // Variables a command keeps unread (a claim's: StoredVariables) are not read for the index either: its values
+            // as loaded are read from the stored text, apart from the state's own context, only if the commit asks.
+            instance.AddPart(instance.State.UnreadVariables is { } unread
+                ? new IndexedValues(() => ValuesOf(unread.ReadApart(), searchable))
+                : new IndexedValues(ValuesOf(instance.State.Variables, searchable)));
         }
     }
 
+    private static IndexedValue?[] ValuesOf(Feel.FeelContext variables, IReadOnlyList<SearchableVariable> searchable)
+    {
+        var values = new IndexedValue?[searchable.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = Current(variables, searchable[i]);
+        }
+
+        return values;
+    }
+
     /// <summary>The variable's value now as the index keeps it; null when missing or not of its type.</summary>
-    public static IndexedValue? Current(LoadedInstance instance, SearchableVariable variable) =>
-        SearchIndex.TryIndexValue(instance.State.Variables[variable.Name], variable.Type, out var value) ? value : null;
+    public static IndexedValue? Current(LoadedInstance instance, SearchableVariable variable) => Current(instance.State.Variables, variable);
+
+    private static IndexedValue? Current(Feel.FeelContext variables, SearchableVariable variable) =>
+        SearchIndex.TryIndexValue(variables[variable.Name], variable.Type, out var value) ? value : null;
 }
 
 /// <summary>The searchable values of an instance as the index holds them when the command loaded it, in the order declared.</summary>
-internal sealed class IndexedValues(IndexedValue?[] values)
+internal sealed class IndexedValues
 {
-    public IndexedValue?[] Values { get; } = values;
+    private IndexedValue?[]? _values;
+    private readonly Func<IndexedValue?[]>? _read;
+
+    public IndexedValues(IndexedValue?[] values) => _values = values;
+
+    /// <summary>Values read when first asked for (from variables the command kept unread).</summary>
+    public IndexedValues(Func<IndexedValue?[]> read) => _read = read;
+
+    public IndexedValue?[] Values => _values ??= _read!();
 }
 
 /// <summary>Before the commit: the index rows of the searchable values the command changed, set or unset.</summary>
@@ -81,6 +100,11 @@ internal sealed class SearchIndexWriter(Execution execution) : IElementLifecycle
             if (instance.Definition.Process.Searchable.Count == 0)
             {
                 continue;
+            }
+
+            if (instance.StateUnchanged)
+            {
+                continue; // its variables are the ones the index holds (and a claim's are not even read)
             }
 
             // Created by this command: no part, everything set is new.

@@ -320,7 +320,7 @@ public sealed class WorkflowTasks
 
         try
         {
-            return InstanceStateReader.Read(record, definition: null).Elements.ContainsKey(task.ElementKey);
+            return InstanceStateReader.Read(record, definition: null, variablesUnread: true).Elements.ContainsKey(task.ElementKey);
         }
         catch (InstanceStateUnreadableException)
         {

@@ -12,13 +12,23 @@ namespace Workflows.Engine.Storage;
 /// Why: a store that keeps every row of its life in one dictionary looks a new id up in buckets and entries spread over
 /// tens of megabytes, one cache miss (and a page walk) each: the commit's check that a created row's id is new, the
 /// instance's row version, its history. Those were the largest frames of the in-memory complaint's own CPU (issue 19). A
-/// command works on the rows made in the last moments, which are in the open window, small enough to stay in the cache.
+/// command works on the rows made in the last moments, which are in the window last written, small enough to stay in the
+/// cache.
 /// <para>
-/// Each id belongs to exactly one dictionary, found from the id alone: the open window holds the ids made at or after its
-/// first millisecond; an id made before it (a clock moved back, an id from another node) goes to the closed window whose
-/// times cover it (a binary search over the windows); an id of another version (random ids, tests') to a dictionary of
-/// its own. The open window is closed once it holds <see cref="WindowRows"/> rows and a later millisecond begins the next,
-/// so its rows never move. Windows are made by row count, not by time, so a store that makes few rows has few windows.
+/// The windows cut the time axis in consecutive ranges, so each id belongs to exactly one dictionary, found from the id
+/// alone (the window of the latest times is checked first, then the one last written, then a binary search); an id of another version (random ids, tests')
+/// goes to a dictionary of its own. A full window that gets a new id made after every row in it is cut at that id's
+/// millisecond: the id begins a new window and no row moves. Windows are made by row count, not by time, so a store that
+/// makes few rows has few windows.
+/// </para>
+/// <para>
+/// A window whose rows were not all made before the new ids it gets (one id made far ahead, a clock moved back for good,
+/// another node's clock) would grow without bound (review 18, F5): once it is half over its size it is cut in three
+/// at the new id's millisecond, the rows before it, those of that millisecond (with the new id: the window the next ids go
+/// to) and those after it, moving the smaller part. The cut is made only when it moves few rows or leaves the new ids a
+/// long stretch of time of their own (rows ahead of a clock come back); a clock moved back a little among dense rows is
+/// left to overflow its windows, which is bounded by the rows its step made again, and the cut is not tried again until
+/// the window doubles, so a write never pays a scan twice.
 /// </para>
 /// Not thread-safe: the store uses it under its lock. Enumeration order is unspecified, as a dictionary's.
 /// </remarks>
@@ -30,29 +40,34 @@ internal sealed class InMemoryRowsById<TValue>
     /// </summary>
     internal const int WindowRows = 1024;
 
-    // The closed windows, in the order of their times: window i holds the ids made in [_closedFrom[i], _closedFrom[i + 1]),
-    // the last one up to the open window's first millisecond.
-    private readonly List<long> _closedFrom = [];
-    private readonly List<Dictionary<Guid, TValue>> _closed = [];
-    private Dictionary<Guid, TValue> _open = []; // the first grows as rows come: a store that makes few never closes one
-    private long _openFrom = long.MinValue;
-    private long _openLatest = long.MinValue;
+    // How many rows a cut may move whatever the time it leaves the new ids (and the room a new window has past its size).
+    private const int Overflow = WindowRows / 8;
+
+    // The windows in the order of their times: window i holds the ids made in [_windows[i].From, _windows[i + 1].From),
+    // the first from the beginning of time, the last to its end.
+    private readonly List<Window> _windows = [new(long.MinValue, [])]; // the first grows as rows come: a store that makes few never closes one
+    private Window _last; // the window of the latest times, looked at first: most ids a command looks up are new ones
+    private Window _recent; // the window last written, looked at next, and where it ends
+    private int _recentIndex;
+    private long _recentTo = long.MaxValue;
     private Dictionary<Guid, TValue>? _otherVersions;
 
-    /// <summary>How many windows have been closed, for tests that check the open one stays small.</summary>
-    internal int ClosedWindows => _closed.Count;
+    public InMemoryRowsById() => _recent = _last = _windows[0];
 
-    /// <summary>How many rows the open window holds, for tests that check it stays small.</summary>
-    internal int OpenWindowRows => _open.Count;
+    /// <summary>How many windows have been closed (every window but one), for tests that check windows are made.</summary>
+    internal int ClosedWindows => _windows.Count - 1;
+
+    /// <summary>How many rows the window last written holds, for tests that check it stays small.</summary>
+    internal int OpenWindowRows => _recent.Rows.Count;
 
     public int Count
     {
         get
         {
-            var count = _open.Count + (_otherVersions?.Count ?? 0);
-            foreach (var window in _closed)
+            var count = _otherVersions?.Count ?? 0;
+            foreach (var window in _windows)
             {
-                count += window.Count;
+                count += window.Rows.Count;
             }
 
             return count;
@@ -64,17 +79,12 @@ internal sealed class InMemoryRowsById<TValue>
     {
         get
         {
-            foreach (var window in _closed)
+            foreach (var window in _windows)
             {
-                foreach (var value in window.Values)
+                foreach (var value in window.Rows.Values)
                 {
                     yield return value;
                 }
-            }
-
-            foreach (var value in _open.Values)
-            {
-                yield return value;
             }
 
             if (_otherVersions is not null)
@@ -107,7 +117,7 @@ internal sealed class InMemoryRowsById<TValue>
             return false;
         }
 
-        if (rows.Count == 0 && rows != _open)
+        if (rows.Count == 0 && rows != _recent.Rows)
         {
             rows.TrimExcess(); // a closed window emptied (an ended instance's history deleted) lets its arrays go
         }
@@ -117,8 +127,8 @@ internal sealed class InMemoryRowsById<TValue>
 
     /// <summary>
     /// The dictionary that holds the row of <paramref name="id"/> if there is one: for the caller's own look-up (a reference
-    /// into it with <see cref="System.Runtime.InteropServices.CollectionsMarshal"/>, say). A read never closes a window, so
-    /// that looking rows up while enumerating <see cref="Values"/> is safe, as it is on a dictionary.
+    /// into it with <see cref="System.Runtime.InteropServices.CollectionsMarshal"/>, say). A read never changes the windows,
+    /// so that looking rows up while enumerating <see cref="Values"/> is safe, as it is on a dictionary.
     /// </summary>
     public Dictionary<Guid, TValue> For(Guid id)
     {
@@ -128,12 +138,13 @@ internal sealed class InMemoryRowsById<TValue>
         }
 
         var made = MadeAt(id);
-        return made < _openFrom ? Closed(made) : _open;
+        return made >= _last.From ? _last.Rows : made >= _recent.From && made < _recentTo ? _recent.Rows : _windows[IndexOf(made)].Rows;
     }
 
     /// <summary>
-    /// The dictionary the row of <paramref name="id"/> is to be written in (<see cref="For"/>, after closing the open window
-    /// when it is full and the id was made after every row in it).
+    /// The dictionary the row of <paramref name="id"/> is to be written in (<see cref="For"/>, after cutting the window of
+    /// its time when that is full and the id is new): a write may move rows between windows, so a reference into one
+    /// (<see cref="For"/>'s) is not kept across a write, as a dictionary's is not.
     /// </summary>
     public Dictionary<Guid, TValue> ForWriting(Guid id)
     {
@@ -143,36 +154,122 @@ internal sealed class InMemoryRowsById<TValue>
         }
 
         var made = MadeAt(id);
-        if (made < _openFrom)
+        var index = made >= _last.From ? _windows.Count - 1 : made >= _recent.From && made < _recentTo ? _recentIndex : IndexOf(made);
+        var window = _windows[index];
+        var windowsChanged = false;
+        if (window.Rows.Count >= WindowRows)
         {
-            return Closed(made);
-        }
-
-        if (made > _openLatest)
-        {
-            if (_open.Count >= WindowRows)
+            if (made > window.Latest)
             {
-                // Every row of the open window was made at or before _openLatest: closing it there moves none of them.
-                _closedFrom.Add(_openFrom);
-                _closed.Add(_open);
-                _open = new Dictionary<Guid, TValue>(WindowRows + (WindowRows / 8)); // the rows of its last millisecond may go over
-                _openFrom = _openLatest + 1;
+                // A new id (made after every row of the window, it is none of them): it begins the next window and none moves.
+                window = Insert(++index, made, new Dictionary<Guid, TValue>(WindowRows + Overflow));
+                windowsChanged = true;
             }
-
-            _openLatest = made;
+            else if (window.Rows.Count >= window.CutTriedAt && !window.Rows.ContainsKey(id))
+            {
+                (window, index, windowsChanged) = Cut(index, made);
+            }
         }
 
-        return _open;
+        window.Latest = Math.Max(window.Latest, made);
+        if (windowsChanged || index != _recentIndex)
+        {
+            _recentIndex = index;
+            _recent = window;
+            _recentTo = index + 1 < _windows.Count ? _windows[index + 1].From : long.MaxValue;
+            _last = _windows[^1];
+        }
+
+        return window.Rows;
     }
 
-    // The closed window whose times cover a millisecond before the open window's: the last one that begins at or before it.
-    private Dictionary<Guid, TValue> Closed(long made)
+    // Cuts window index in three at the millisecond made (see the remarks) and answers the window that millisecond is in.
+    private (Window Window, int Index, bool Cut) Cut(int index, long made)
     {
-        var (low, high) = (0, _closedFrom.Count - 1);
+        var window = _windows[index];
+        var (before, at, after) = (0, 0, 0);
+        var (firstBefore, firstAfter, lastBefore) = (long.MaxValue, long.MaxValue, long.MinValue);
+        foreach (var id in window.Rows.Keys)
+        {
+            var rowMade = MadeAt(id);
+            if (rowMade < made)
+            {
+                (before, firstBefore, lastBefore) = (before + 1, Math.Min(firstBefore, rowMade), Math.Max(lastBefore, rowMade));
+            }
+            else if (rowMade == made)
+            {
+                at++;
+            }
+            else
+            {
+                (after, firstAfter) = (after + 1, Math.Min(firstAfter, rowMade));
+            }
+        }
+
+        var moved = at + Math.Min(before, after);
+        var timeLeft = after == 0 ? long.MaxValue : firstAfter - made;
+        if ((before == 0 && after == 0) || (moved > Overflow && (before == 0 || timeLeft <= made - firstBefore)))
+        {
+            window.CutTriedAt = 2 * window.Rows.Count; // left to overflow (see the remarks); not scanned again before then
+            return (window, index, false);
+        }
+
+        // The original dictionary stays with the larger part; the rows of the new id's millisecond and the smaller part move.
+        var keepsAfter = after > before;
+        var atRows = new Dictionary<Guid, TValue>(WindowRows + Overflow);
+        var otherRows = new Dictionary<Guid, TValue>();
+        foreach (var (id, value) in window.Rows)
+        {
+            var rowMade = MadeAt(id);
+            if (rowMade == made)
+            {
+                atRows.Add(id, value);
+            }
+            else if ((rowMade > made) != keepsAfter)
+            {
+                otherRows.Add(id, value);
+            }
+        }
+
+        foreach (var id in atRows.Keys.Concat(otherRows.Keys))
+        {
+            window.Rows.Remove(id);
+        }
+
+        var (beforeRows, afterRows) = keepsAfter ? (otherRows, window.Rows) : (window.Rows, otherRows);
+        var atFrom = before == 0 ? window.From : made;
+        var lastAfter = window.Latest;
+        _windows.RemoveAt(index);
+        if (before > 0)
+        {
+            Insert(index++, window.From, beforeRows).Latest = lastBefore;
+        }
+
+        var atIndex = index;
+        var atWindow = Insert(atIndex, atFrom, atRows);
+        if (after > 0)
+        {
+            Insert(atIndex + 1, firstAfter, afterRows).Latest = lastAfter;
+        }
+
+        return (atWindow, atIndex, true);
+    }
+
+    private Window Insert(int index, long from, Dictionary<Guid, TValue> rows)
+    {
+        var window = new Window(from, rows);
+        _windows.Insert(index, window);
+        return window;
+    }
+
+    // The window whose times cover a millisecond: the last one that begins at or before it.
+    private int IndexOf(long made)
+    {
+        var (low, high) = (0, _windows.Count - 1);
         while (low < high)
         {
             var middle = (low + high + 1) / 2;
-            if (_closedFrom[middle] <= made)
+            if (_windows[middle].From <= made)
             {
                 low = middle;
             }
@@ -182,7 +279,7 @@ internal sealed class InMemoryRowsById<TValue>
             }
         }
 
-        return _closed[low];
+        return low;
     }
 
     // The 48 bits of Unix milliseconds a version-7 id begins with: the Guid's first int and short, as RFC 9562 lays them out.
@@ -192,5 +289,18 @@ internal sealed class InMemoryRowsById<TValue>
         var high = Unsafe.ReadUnaligned<uint>(ref bytes);
         var low = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref bytes, 4));
         return ((long)high << 16) | low;
+    }
+
+    // A window: the first millisecond of its times, its rows, the latest millisecond of its rows (a removal leaves it: an
+    // upper bound), and the row count at which a cut that moved too much may be tried again.
+    private sealed class Window(long from, Dictionary<Guid, TValue> rows)
+    {
+        public long From { get; } = from;
+
+        public Dictionary<Guid, TValue> Rows { get; } = rows;
+
+        public long Latest { get; set; } = long.MinValue;
+
+        public int CutTriedAt { get; set; } = WindowRows + (WindowRows / 2);
     }
 }

@@ -137,4 +137,90 @@ public sealed class InMemoryRowsByIdTests
         rows[later] = -1;
         Assert.That(rows.ClosedWindows, Is.EqualTo(2));
     }
+
+    [TestCase(0, TestName = "One id made a year ahead, once, when the window it lands in is full, pins no window")]
+    [TestCase(500, TestName = "One id made a year ahead, once, in the middle of a window, pins no window")]
+    public void One_id_made_far_ahead_of_the_clock_leaves_the_windows_closing_at_their_size(int rowsBeforeTheOutlier)
+    {
+        var rows = new InMemoryRowsById<int>();
+        var ids = new List<Guid>();
+        for (var i = 0; i < (2 * InMemoryRowsById<int>.WindowRows) + rowsBeforeTheOutlier; i++)
+        {
+            ids.Add(MadeAt(Start + i));
+            rows[ids[^1]] = i;
+        }
+
+        var ahead = MadeAt(Start + (365L * 24 * 3_600_000)); // a clock set a year ahead, once, or another node's
+        rows[ahead] = -1;
+        var largest = 0;
+        for (var i = 0; i < 20 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            ids.Add(MadeAt(Start + (2 * InMemoryRowsById<int>.WindowRows) + rowsBeforeTheOutlier + i)); // the clock back to normal
+            rows[ids[^1]] = ids.Count - 1;
+            largest = Math.Max(largest, rows.For(ids[^1]).Count);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 2)), "the window new rows go to stays about a window's size");
+            Assert.That(rows[ahead], Is.EqualTo(-1));
+            Assert.That(ids.Select((id, i) => rows.TryGetValue(id, out var value) && value == i), Is.All.True);
+            Assert.That(rows.Count, Is.EqualTo(ids.Count + 1));
+        }
+    }
+
+    [Test]
+    public void A_clock_moved_back_for_good_writes_its_rows_in_windows_of_their_size_not_in_one_old_window()
+    {
+        var rows = new InMemoryRowsById<int>();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            ids.Add(MadeAt(Start + (i / 3)));
+            rows[ids[^1]] = i;
+        }
+
+        var largest = 0;
+        for (var i = 0; i < 20 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            ids.Add(MadeAt(Start - (365L * 24 * 3_600_000) + (i / 3))); // three rows a millisecond, a year back
+            rows[ids[^1]] = ids.Count - 1;
+            largest = Math.Max(largest, rows.For(ids[^1]).Count);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(largest, Is.LessThanOrEqualTo(InMemoryRowsById<int>.WindowRows + (InMemoryRowsById<int>.WindowRows / 2)));
+            Assert.That(ids.Select((id, i) => rows.TryGetValue(id, out var value) && value == i), Is.All.True);
+            Assert.That(rows.Count, Is.EqualTo(ids.Count));
+            Assert.That(rows.Values.Order(), Is.EqualTo(Enumerable.Range(0, ids.Count)));
+        }
+    }
+
+    [Test]
+    public void A_clock_moved_back_a_little_among_dense_rows_overflows_its_windows_and_loses_no_row()
+    {
+        var rows = new InMemoryRowsById<int>();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 6 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            ids.Add(MadeAt(Start + (i / 7)));
+            rows[ids[^1]] = i;
+        }
+
+        for (var i = 0; i < 6 * InMemoryRowsById<int>.WindowRows; i++)
+        {
+            ids.Add(MadeAt(Start + 300 + (i / 7))); // the clock stepped back to the second window's time, and on
+            rows[ids[^1]] = ids.Count - 1;
+            rows.Remove(ids[i / 2], out _); // while old rows are removed
+            rows[ids[i / 2]] = i / 2;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ids.Select((id, i) => rows.TryGetValue(id, out var value) && value == i), Is.All.True);
+            Assert.That(rows.Count, Is.EqualTo(ids.Count));
+            Assert.That(rows.Values.Order(), Is.EqualTo(Enumerable.Range(0, ids.Count)));
+        }
+    }
 }
