@@ -307,9 +307,28 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     // Every column but the XML (18 KB for a library journey, read and decoded on every start before this).
     private const string VersionColumns = "id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions";
 
+    private const string VersionWithoutXmlSql = $"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v";
+
     public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) => version is { } v
-        ? SingleAsync<DefinitionRow, DefinitionRecord>($"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v", new { processId, v }, r => r.ToRecord(), ct)
+        ? SingleAsync<DefinitionRow, DefinitionRecord>(VersionWithoutXmlSql, new { processId, v }, r => r.ToRecord(), ct)
         : SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top($"{VersionColumns} WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
+
+    // On a server the branch and the version it likely pins in one round trip (a start for a branch made three: the
+    // branch, the version, the commit); on SQLite the branch alone, the version read once chosen, as no round trip is saved.
+    public async ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely)> FindBranchAndVersionAsync(string branchId, string processId, int? likelyVersion, CancellationToken ct)
+    {
+        if (likelyVersion is not { } v || !ReadsCostRoundTrips)
+        {
+            return (await GetBranchAsync(branchId, ct).ConfigureAwait(false), null);
+        }
+
+        return await ReadTogetherAsync([BranchSql, VersionWithoutXmlSql], new { branchId, processId, v }, async read =>
+        {
+            var branch = await read.NextAsync<(string, long)>().ConfigureAwait(false);
+            var version = await read.NextAsync<DefinitionRow>().ConfigureAwait(false);
+            return (branch is [var row, ..] ? row : ((string, long)?)null, version is [var found, ..] ? found.ToRecord() : null);
+        }, ct).ConfigureAwait(false);
+    }
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId AND version_tag = @versionTag ORDER BY version DESC", "1"), new { processId, versionTag }, r => r.ToRecord(), ct);

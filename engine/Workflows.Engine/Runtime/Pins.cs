@@ -47,6 +47,57 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
 
     public static string Write(Branch branch) => JsonSerializer.Serialize(branch, BranchJson);
 
+    // The version a branch's last start of a journey ran by its pin, by branch and journey: a guess read with the branch's
+    // row (FindBranchAndVersionAsync), so that a start for a branch that pins makes one round trip for both on a server.
+    // Only a guess: the row read with it decides, and a guess that no longer holds (the pin moved, on any node) costs the
+    // read it would have saved. Nothing to invalidate, so a plain bounded cache.
+    private static readonly ConcurrentDictionary<(string Branch, string Process), int> s_lastPinned = new();
+
+    /// <summary>
+    /// A start's branch (<paramref name="branchId"/>; null when there is none) and the version it runs, as
+    /// <see cref="FindAsync"/> then <see cref="ResolveAsync"/> would choose it, the branch and the version it likely
+    /// pins read together.
+    /// </summary>
+    /// <returns>The branch, null when it does not exist (then no version is read); the version's record, null when it is not deployed.</returns>
+    public async ValueTask<(Branch? Branch, DefinitionRecord? Record)> ResolveStartAsync(string processId, string branchId, int? version)
+    {
+        var key = (branchId, processId);
+        var likely = version ?? (s_lastPinned.TryGetValue(key, out var last) ? last : null);
+        var (stored, read) = await store.FindBranchAndVersionAsync(branchId, processId, likely, ct).ConfigureAwait(false);
+        if (stored is not { } row)
+        {
+            return (null, null);
+        }
+
+        var branch = Read(row.Json, row.Revision);
+        var chosen = version ?? PinOf(branch, processId);
+        if (version is null)
+        {
+            Remember(key, chosen);
+        }
+
+        var record = chosen is not null && read is not null && read.Version == chosen && read.ProcessId == processId
+            ? read
+            : await ResolveAsync(processId, branch, version).ConfigureAwait(false);
+        return (branch, record);
+    }
+
+    private static void Remember((string Branch, string Process) key, int? pinned)
+    {
+        if (pinned is not { } p)
+        {
+            s_lastPinned.TryRemove(key, out _);
+            return;
+        }
+
+        if (s_lastPinned.Count >= MaxParsed && !s_lastPinned.ContainsKey(key))
+        {
+            s_lastPinned.Clear();
+        }
+
+        s_lastPinned[key] = p;
+    }
+
     /// <summary>The branch of that id; null when there is none.</summary>
     public async ValueTask<Branch?> FindAsync(string? branchId)
     {

@@ -20,6 +20,18 @@ internal interface IDefinitionStore
     /// <remarks>The version's model comes from the engine's cache by id, which reads the XML once per version and node.</remarks>
     ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct);
 
+    /// <summary>
+    /// A start's reads for a branch: the branch's row (null when there is none) and, when <paramref name="likelyVersion"/>
+    /// is given, that version of <paramref name="processId"/> without its XML, read with it (one round trip on a server,
+    /// where each read is one).
+    /// </summary>
+    /// <remarks>
+    /// <c>Likely</c> is null when that version is not deployed or was not read (a store whose reads cost no round trip
+    /// need not read it): the caller then reads the version it chose with <see cref="FindVersionAsync"/>. The branch's row
+    /// decides which version runs; the likely version is a guess the caller checks against it.
+    /// </remarks>
+    ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely)> FindBranchAndVersionAsync(string branchId, string processId, int? likelyVersion, CancellationToken ct);
+
     /// <summary>The highest version carrying that tag.</summary>
     ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct);
 
