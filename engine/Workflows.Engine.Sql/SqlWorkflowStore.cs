@@ -313,20 +313,24 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         ? SingleAsync<DefinitionRow, DefinitionRecord>(VersionWithoutXmlSql, new { processId, v }, r => r.ToRecord(), ct)
         : SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top($"{VersionColumns} WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
 
-    // On a server the branch and the version it likely pins in one round trip (a start for a branch made three: the
-    // branch, the version, the commit); on SQLite the branch alone, the version read once chosen, as no round trip is saved.
-    public async ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely)> FindBranchAndVersionAsync(string branchId, string processId, int? likelyVersion, CancellationToken ct)
+    // On a server the branch, the version it likely runs and the approvals that may choose it in one round trip (a start
+    // for a branch made three or four: the branch, the approvals when it pins nothing, the version, the commit); on SQLite
+    // the branch alone, the rest read once needed, as no round trip is saved.
+    public async ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely, IReadOnlyList<VersionApprovalRecord>? Approvals)> FindBranchAndVersionAsync(
+        string branchId, string processId, int? likelyVersion, bool approvals, CancellationToken ct)
     {
         if (likelyVersion is not { } v || !ReadsCostRoundTrips)
         {
-            return (await GetBranchAsync(branchId, ct).ConfigureAwait(false), null);
+            return (await GetBranchAsync(branchId, ct).ConfigureAwait(false), null, null);
         }
 
-        return await ReadTogetherAsync([BranchSql, VersionWithoutXmlSql], new { branchId, processId, v }, async read =>
+        string[] statements = approvals ? [BranchSql, VersionWithoutXmlSql, ProcessApprovalsSql] : [BranchSql, VersionWithoutXmlSql];
+        return await ReadTogetherAsync(statements, new { branchId, processId, v }, async read =>
         {
             var branch = await read.NextAsync<(string, long)>().ConfigureAwait(false);
             var version = await read.NextAsync<DefinitionRow>().ConfigureAwait(false);
-            return (branch is [var row, ..] ? row : ((string, long)?)null, version is [var found, ..] ? found.ToRecord() : null);
+            var approved = approvals ? Approvals(await read.NextAsync<(string, int, string, long, string)>().ConfigureAwait(false)) : null;
+            return (branch is [var row, ..] ? row : ((string, long)?)null, version is [var found, ..] ? found.ToRecord() : null, (IReadOnlyList<VersionApprovalRecord>?)approved);
         }, ct).ConfigureAwait(false);
     }
 

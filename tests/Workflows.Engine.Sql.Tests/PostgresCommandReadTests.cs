@@ -59,7 +59,7 @@ public sealed class PostgresCommandReadTests : PostgresFixture
     private static string Versioned(string label) => Process("pinned-start", $"""<bpmn:startEvent id="s"/><bpmn:userTask id="{label}"/>{Chain("s", label)}""");
 
     [Test]
-    public async Task A_start_for_a_branch_that_pins_reads_the_branch_and_the_pinned_version_in_one_round_trip_and_follows_a_moved_pin()
+    public async Task A_start_for_a_branch_reads_the_branch_and_the_version_it_runs_in_one_round_trip_and_follows_a_moved_pin_or_the_approvals()
     {
         WorkflowEngine Node() => new(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString }),
             new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
@@ -86,6 +86,7 @@ public sealed class PostgresCommandReadTests : PostgresFixture
         var again = await StartAsync();
         await Node().Branches.UpdateAsync("pin-reads", b => b with { Pins = new Dictionary<string, int>() });
         var unpinned = await StartAsync();
+        var following = await StartAsync();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(pinned, Is.EqualTo((2L, 1)), "the branch with the version it pinned, then the commit");
@@ -93,6 +94,7 @@ public sealed class PostgresCommandReadTests : PostgresFixture
             Assert.That(moved.RoundTrips, Is.GreaterThan(again.RoundTrips), "a version read that no longer holds is read again");
             Assert.That(again, Is.EqualTo((2L, 2)));
             Assert.That(unpinned.Version, Is.EqualTo(2), "a branch that pins nothing runs the newest approved version");
+            Assert.That(following, Is.EqualTo((2L, 2)), "the branch with the version the approvals chose last and the approvals, then the commit");
         }
     }
 

@@ -83,10 +83,13 @@ public abstract partial class StoreSuite
         await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
         await b.Engine.Branches.UpdateAsync(branch, x => x with { Pins = new Dictionary<string, int>() });
         await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
         await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch, Version = 3 });
+        await b.ApproveAsync(process, 3);
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
 
-        // Unpinned, the branch runs the standard (2, the newest approved), not the latest (3).
-        Assert.That(await RunsAsync(a, process), Is.EqualTo(new[] { (1, branch), (1, branch), (2, branch), (2, branch), (3, (string?)branch) }));
+        // Unpinned, the branch runs the standard (2, the newest approved), not the latest (3), until 3 is approved.
+        Assert.That(await RunsAsync(a, process), Is.EqualTo(new[] { (1, branch), (1, branch), (2, branch), (2, branch), (2, branch), (3, branch), (3, (string?)branch) }));
     }
 
     [Test]
