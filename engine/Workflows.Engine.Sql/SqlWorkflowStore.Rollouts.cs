@@ -25,13 +25,12 @@ internal sealed partial class SqlWorkflowStore
         return ids.Count == 0 || ids[0] is not { } id ? null : Guid.Parse(id);
     }
 
-    public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetApprovalsAsync(string? processId, CancellationToken ct)
-    {
-        var rows = await RowsAsync<(string ProcessId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
-            $"SELECT process_id, version, approved_by, approved_at, reason FROM wf_version_approvals{(processId is null ? "" : " WHERE process_id = @processId")} ORDER BY process_id, version",
-            new { processId }, ct).ConfigureAwait(false);
-        return rows.Select(r => new VersionApprovalRecord(r.ProcessId, r.Version, r.ApprovedBy, new DateTimeOffset(r.ApprovedAt, TimeSpan.Zero), r.Reason)).ToList();
-    }
+    private const string AllApprovalsSql = "SELECT process_id, version, approved_by, approved_at, reason FROM wf_version_approvals ORDER BY process_id, version";
+    private const string ProcessApprovalsSql = "SELECT process_id, version, approved_by, approved_at, reason FROM wf_version_approvals WHERE process_id = @processId ORDER BY process_id, version";
+
+    public async ValueTask<IReadOnlyList<VersionApprovalRecord>> GetApprovalsAsync(string? processId, CancellationToken ct) =>
+        Approvals(await RowsAsync<(string ProcessId, int Version, string ApprovedBy, long ApprovedAt, string Reason)>(
+            processId is null ? AllApprovalsSql : ProcessApprovalsSql, new { processId }, ct).ConfigureAwait(false));
 
     private static async Task WriteRolloutsAsync(SqlCommit w, ChangeSet changes)
     {

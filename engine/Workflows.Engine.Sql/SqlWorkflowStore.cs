@@ -307,9 +307,32 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
     // Every column but the XML (18 KB for a library journey, read and decoded on every start before this).
     private const string VersionColumns = "id, process_id, version, version_tag, checksum, '' AS xml, deployment_id, deployed_at, deployed_by FROM wf_definitions";
 
+    private const string VersionWithoutXmlSql = $"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v";
+
     public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) => version is { } v
-        ? SingleAsync<DefinitionRow, DefinitionRecord>($"SELECT {VersionColumns} WHERE process_id = @processId AND version = @v", new { processId, v }, r => r.ToRecord(), ct)
+        ? SingleAsync<DefinitionRow, DefinitionRecord>(VersionWithoutXmlSql, new { processId, v }, r => r.ToRecord(), ct)
         : SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top($"{VersionColumns} WHERE process_id = @processId ORDER BY version DESC", "1"), new { processId }, r => r.ToRecord(), ct);
+
+    // On a server the branch, the version it likely runs and the approvals that may choose it in one round trip (a start
+    // for a branch made three or four: the branch, the approvals when it pins nothing, the version, the commit); on SQLite
+    // the branch alone, the rest read once needed, as no round trip is saved.
+    public async ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely, IReadOnlyList<VersionApprovalRecord>? Approvals)> FindBranchAndVersionAsync(
+        string branchId, string processId, int? likelyVersion, bool approvals, CancellationToken ct)
+    {
+        if (likelyVersion is not { } v || !ReadsCostRoundTrips)
+        {
+            return (await GetBranchAsync(branchId, ct).ConfigureAwait(false), null, null);
+        }
+
+        string[] statements = approvals ? [BranchSql, VersionWithoutXmlSql, ProcessApprovalsSql] : [BranchSql, VersionWithoutXmlSql];
+        return await ReadTogetherAsync(statements, new { branchId, processId, v }, async read =>
+        {
+            var branch = await read.NextAsync<(string, long)>().ConfigureAwait(false);
+            var version = await read.NextAsync<DefinitionRow>().ConfigureAwait(false);
+            var approved = approvals ? Approvals(await read.NextAsync<(string, int, string, long, string)>().ConfigureAwait(false)) : null;
+            return (branch is [var row, ..] ? row : ((string, long)?)null, version is [var found, ..] ? found.ToRecord() : null, (IReadOnlyList<VersionApprovalRecord>?)approved);
+        }, ct).ConfigureAwait(false);
+    }
 
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct) =>
         SingleAsync<DefinitionRow, DefinitionRecord>(_dialect.Top("* FROM wf_definitions WHERE process_id = @processId AND version_tag = @versionTag ORDER BY version DESC", "1"), new { processId, versionTag }, r => r.ToRecord(), ct);

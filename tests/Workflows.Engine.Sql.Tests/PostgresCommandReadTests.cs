@@ -56,6 +56,48 @@ public sealed class PostgresCommandReadTests : PostgresFixture
         }
     }
 
+    private static string Versioned(string label) => Process("pinned-start", $"""<bpmn:startEvent id="s"/><bpmn:userTask id="{label}"/>{Chain("s", label)}""");
+
+    [Test]
+    public async Task A_start_for_a_branch_reads_the_branch_and_the_version_it_runs_in_one_round_trip_and_follows_a_moved_pin_or_the_approvals()
+    {
+        WorkflowEngine Node() => new(new SqlWorkflowStore(new SqlStoreOptions { Provider = SqlProvider.PostgreSql, ConnectionString = Store.ConnectionString }),
+            new WorkflowEngineOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var engine = Node();
+        await engine.Deployments.DeployAsync(Versioned("v1"));
+        await engine.Deployments.DeployAsync(Versioned("v2"));
+        await engine.Rollouts.ApproveAsync("pinned-start", 1, "alice", "reviewed");
+        await engine.Rollouts.ApproveAsync("pinned-start", 2, "alice", "reviewed");
+        await engine.Branches.SaveAsync(new Branch("pin-reads", "Pinned") { Pins = new Dictionary<string, int> { ["pinned-start"] = 1 } });
+
+        async Task<(long RoundTrips, int Version)> StartAsync()
+        {
+            var before = NpgsqlCommands.Count;
+            var id = await engine.Runtime.StartAsync(new StartInstance("pinned-start") { Branch = "pin-reads" });
+            var roundTrips = NpgsqlCommands.Count - before;
+            return (roundTrips, (await engine.Queries.GetInstanceAsync(id)).Version);
+        }
+
+        _ = await StartAsync();
+        var pinned = await StartAsync();
+        // Another node moves the pin: the version read with the branch is no longer the one it pins.
+        await Node().Branches.UpdateAsync("pin-reads", b => b with { Pins = new Dictionary<string, int> { ["pinned-start"] = 2 } });
+        var moved = await StartAsync();
+        var again = await StartAsync();
+        await Node().Branches.UpdateAsync("pin-reads", b => b with { Pins = new Dictionary<string, int>() });
+        var unpinned = await StartAsync();
+        var following = await StartAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pinned, Is.EqualTo((2L, 1)), "the branch with the version it pinned, then the commit");
+            Assert.That(moved.Version, Is.EqualTo(2), "the pin the branch's row holds, not the version read with it");
+            Assert.That(moved.RoundTrips, Is.GreaterThan(again.RoundTrips), "a version read that no longer holds is read again");
+            Assert.That(again, Is.EqualTo((2L, 2)));
+            Assert.That(unpinned.Version, Is.EqualTo(2), "a branch that pins nothing runs the newest approved version");
+            Assert.That(following, Is.EqualTo((2L, 2)), "the branch with the version the approvals chose last and the approvals, then the commit");
+        }
+    }
+
     private static readonly string s_levels = TestDecisions.Levels("read-level");
 
     // A task, then a business rule task of the instance's branch, then a task.

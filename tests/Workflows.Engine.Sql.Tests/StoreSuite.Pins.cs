@@ -65,6 +65,34 @@ public abstract partial class StoreSuite
     }
 
     [Test]
+    public async Task A_start_for_a_branch_runs_the_pin_its_row_holds_when_another_node_moved_or_dropped_it_on_the_store()
+    {
+        // A start guesses the version a branch pins from its last start and reads it with the branch's row: the row decides.
+        var (process, branch) = (Unique("pin-moved"), Unique("br"));
+        var a = await HarnessAsync();
+        await a.DeployAsync(Versioned(process, "v1"));
+        await a.DeployAsync(Versioned(process, "v2"));
+        await a.DeployAsync(Versioned(process, "v3"));
+        await PinAsync(a, branch, process, 1);
+        await a.ApproveAsync(process, 2);
+        var b = await HarnessAsync();
+
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await b.Engine.Branches.UpdateAsync(branch, x => x with { Pins = new Dictionary<string, int> { [process] = 2 } });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await b.Engine.Branches.UpdateAsync(branch, x => x with { Pins = new Dictionary<string, int>() });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch, Version = 3 });
+        await b.ApproveAsync(process, 3);
+        await a.Engine.Runtime.StartAsync(new StartInstance(process) { Branch = branch });
+
+        // Unpinned, the branch runs the standard (2, the newest approved), not the latest (3), until 3 is approved.
+        Assert.That(await RunsAsync(a, process), Is.EqualTo(new[] { (1, branch), (1, branch), (2, branch), (2, branch), (2, branch), (3, branch), (3, (string?)branch) }));
+    }
+
+    [Test]
     public async Task A_handoff_and_a_buffered_handoff_start_the_version_the_senders_branch_pinned_on_the_store()
     {
         var (front, back, branch, name) = (Unique("pin-front"), Unique("pin-back"), Unique("br"), Unique("escalated"));

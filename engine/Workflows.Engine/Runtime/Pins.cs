@@ -47,6 +47,60 @@ internal sealed class Pins(IWorkflowStore store, CancellationToken ct)
 
     public static string Write(Branch branch) => JsonSerializer.Serialize(branch, BranchJson);
 
+    // The version a branch's last start of a journey ran, by branch and journey, and whether by the branch's pin (else by
+    // the approvals: the branch follows the line): a guess read with the branch's row (FindBranchAndVersionAsync), with the
+    // approvals when they chose it, so that a start for a branch makes one round trip for what it reads on a server. Only a
+    // guess: the rows read with it decide, and a guess that no longer holds (a pin moved, a version approved, on any node)
+    // costs the reads it would have saved. Nothing to invalidate, so a plain bounded cache.
+    private static readonly ConcurrentDictionary<(string Branch, string Process), (int Version, bool Pinned)> s_lastRun = new();
+
+    /// <summary>
+    /// A start's branch (<paramref name="branchId"/>; null when there is none) and the version it runs, as
+    /// <see cref="FindAsync"/> then <see cref="ResolveAsync"/> would choose it, with the version it likely runs read
+    /// together with the branch.
+    /// </summary>
+    /// <returns>The branch, null when it does not exist (then no version is chosen); the version's record, null when it is not deployed.</returns>
+    public async ValueTask<(Branch? Branch, DefinitionRecord? Record)> ResolveStartAsync(string processId, string branchId, int? version)
+    {
+        var key = (branchId, processId);
+        var last = version is null && s_lastRun.TryGetValue(key, out var run) ? run : ((int Version, bool Pinned)?)null;
+        var (stored, read, approvals) = await store.FindBranchAndVersionAsync(branchId, processId, version ?? last?.Version, last is { Pinned: false }, ct).ConfigureAwait(false);
+        if (stored is not { } row)
+        {
+            return (null, null);
+        }
+
+        var branch = Read(row.Json, row.Revision);
+        var pinned = PinOf(branch, processId);
+        // As ResolveAsync chooses: the version named, else the pin, else the newest approved (known here only when read).
+        var chosen = version ?? pinned ?? (approvals is { Count: > 0 } ? approvals.Max(a => a.Version) : null);
+        var record = chosen is not null && read is not null && read.Version == chosen && read.ProcessId == processId
+            ? read
+            : await ResolveAsync(processId, branch, version).ConfigureAwait(false);
+        if (version is null)
+        {
+            Remember(key, record is null ? null : (record.Version, pinned is not null));
+        }
+
+        return (branch, record);
+    }
+
+    private static void Remember((string Branch, string Process) key, (int Version, bool Pinned)? run)
+    {
+        if (run is not { } r)
+        {
+            s_lastRun.TryRemove(key, out _);
+            return;
+        }
+
+        if (s_lastRun.Count >= MaxParsed && !s_lastRun.ContainsKey(key))
+        {
+            s_lastRun.Clear();
+        }
+
+        s_lastRun[key] = r;
+    }
+
     /// <summary>The branch of that id; null when there is none.</summary>
     public async ValueTask<Branch?> FindAsync(string? branchId)
     {

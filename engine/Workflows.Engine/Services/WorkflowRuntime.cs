@@ -150,10 +150,15 @@ public sealed class WorkflowRuntime
 
     private async ValueTask<LoadedInstance> StartInAsync(Execution execution, StartInstance command, FeelContext given, CancellationToken cancellationToken)
     {
-        var branch = command.Branch is null ? null : await execution.Pins.FindAsync(command.Branch).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
-        var record = await execution.Pins.ResolveAsync(command.ProcessId, branch, command.Version).ConfigureAwait(false)
-            ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
+        var (branch, resolved) = command.Branch is null
+            ? (null, await execution.Pins.ResolveAsync(command.ProcessId, null, command.Version).ConfigureAwait(false))
+            : await execution.Pins.ResolveStartAsync(command.ProcessId, command.Branch, command.Version).ConfigureAwait(false);
+        if (command.Branch is not null && branch is null)
+        {
+            throw new WorkflowNotFoundException($"branch '{command.Branch}' does not exist");
+        }
+
+        var record = resolved ?? throw WorkflowBranches.NotDeployed(command.ProcessId, command.Version ?? Pins.PinOf(branch, command.ProcessId));
         var definition = await _runner.Core.Definitions.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
         var variables = Pins.Apply(branch, definition.Process, given.Copy());
         var start = definition.Process.Root.NoneStart

@@ -20,6 +20,20 @@ internal interface IDefinitionStore
     /// <remarks>The version's model comes from the engine's cache by id, which reads the XML once per version and node.</remarks>
     ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct);
 
+    /// <summary>
+    /// A start's reads for a branch: the branch's row (null when there is none); when <paramref name="likelyVersion"/> is
+    /// given, that version of <paramref name="processId"/> without its XML; and with <paramref name="approvals"/>, the
+    /// process's approvals (as <see cref="IRolloutStore.GetApprovalsAsync"/> reads them): all read together, one round
+    /// trip on a server, where each read is one.
+    /// </summary>
+    /// <remarks>
+    /// <c>Likely</c> is null when that version is not deployed or was not read, <c>Approvals</c> null when not read (a
+    /// store whose reads cost no round trip need not read either): the caller then reads what it needs on its own. The
+    /// branch's row (and the approvals) decide which version runs; the likely version is a guess the caller checks.
+    /// </remarks>
+    ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely, IReadOnlyList<VersionApprovalRecord>? Approvals)> FindBranchAndVersionAsync(
+        string branchId, string processId, int? likelyVersion, bool approvals, CancellationToken ct);
+
     /// <summary>The highest version carrying that tag.</summary>
     ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct);
 

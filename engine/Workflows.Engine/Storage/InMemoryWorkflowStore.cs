@@ -88,6 +88,12 @@ internal sealed partial class InMemoryWorkflowStore : IWorkflowStore, IKeepsPars
     public ValueTask<DefinitionRecord?> FindVersionAsync(string processId, int? version, CancellationToken ct) =>
         version is { } v ? GetDefinitionByVersionAsync(processId, v, ct) : GetLatestDefinitionAsync(processId, ct);
 
+    public async ValueTask<((string Json, long Revision)? Branch, DefinitionRecord? Likely, IReadOnlyList<VersionApprovalRecord>? Approvals)> FindBranchAndVersionAsync(
+        string branchId, string processId, int? likelyVersion, bool approvals, CancellationToken ct) =>
+        (await GetBranchAsync(branchId, ct).ConfigureAwait(false),
+            likelyVersion is { } v ? await GetDefinitionByVersionAsync(processId, v, ct).ConfigureAwait(false) : null,
+            approvals ? await GetApprovalsAsync(processId, ct).ConfigureAwait(false) : null);
+
     public ValueTask<DefinitionRecord?> GetDefinitionByVersionTagAsync(string processId, string versionTag, CancellationToken ct)
     {
         lock (_gate)
