@@ -48,7 +48,8 @@ internal interface IHandoffRelay
 /// queue nobody reads: after a pause that doubles with each give-up (<see cref="WorkflowBusOptions.RedeliveryDelay"/>),
 /// and after <see cref="WorkflowBusOptions.MaxRedeliveries"/> publications given up the row is parked instead. A message
 /// no engine took and one refused for good (poison: say a handoff that must correlate and finds nothing waiting) is parked
-/// at once, with the refusal as reason: an operator sees it and sends it again once the receiver is deployed. A message
+/// at once, with the refusal as reason: an operator sees it and sends it again once the receiver is deployed. So is a
+/// message every engine found aimed at a process it does not run (this transport has no other node to take it). A message
 /// one engine refused and another took is delivered (the refusing engine was not the one it was for). A message
 /// stays here until its row is marked, so that a relay never reads it as unpublished and sends it twice in between.
 /// <para>
@@ -204,6 +205,7 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
         private string? _lost;
         private string? _refused;
         private int _took;
+        private int _left;
 
         public IHandoffRelay Relay => relay;
 
@@ -234,11 +236,18 @@ internal sealed class InMemoryHandoffs(int engines, WorkflowBusOptions options, 
                 case HandoffAnswer.Took:
                     Volatile.Write(ref _took, 1);
                     break;
+                case HandoffAnswer.Left:
+                    Volatile.Write(ref _left, 1);
+                    break;
             }
 
             var last = Interlocked.Decrement(ref _waiting) == 0;
             lost = Volatile.Read(ref _lost);
-            refused = Volatile.Read(ref _took) == 1 ? null : Volatile.Read(ref _refused);
+
+            // Left by every engine that did not refuse it: no engine of the node runs the process it is for (not deployed
+            // yet, say), and on this transport there is no other node to take it: refused for good, so parked (review 19 F2).
+            refused = Volatile.Read(ref _took) == 1 ? null
+                : Volatile.Read(ref _refused) ?? (Volatile.Read(ref _left) == 1 ? "no engine of this node runs the process it is for" : null);
             return last;
         }
     }

@@ -118,10 +118,10 @@ internal sealed partial class SqlWorkflowStore
     // A batch a statement, the oldest first through ix_wf_outbox_unpublished (published_at, seq): the rows of a busy node's
     // retention are many, and SQLite's one writer (which every group commit waits for) is never held long by their purge.
     // A parked row has its published time set too, and stays until an operator sends it again (review 18 F8).
-    public async Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct)
+    public async Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, int maxBatches, CancellationToken ct)
     {
         var total = 0;
-        while (true)
+        for (var batches = 0; batches < maxBatches; batches++)
         {
             var deleted = await WritingAsync(async () =>
             {
@@ -139,6 +139,8 @@ internal sealed partial class SqlWorkflowStore
 
             total += deleted;
         }
+
+        return total;
     }
 
     public async ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct) =>

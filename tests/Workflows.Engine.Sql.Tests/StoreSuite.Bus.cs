@@ -146,7 +146,7 @@ public abstract partial class StoreSuite
         await store.MarkOutboxPublishedAsync([recent.Seq], now, default);
         await store.ParkOutboxAsync(parked.Seq, "refused for good", now.AddHours(-3), default);
 
-        var deleted = await store.DeletePublishedOutboxAsync(now.AddHours(-1), batchSize: 1, default);
+        var deleted = await store.DeletePublishedOutboxAsync(now.AddHours(-1), batchSize: 1, maxBatches: 10, default);
         var left = (await store.GetOutboxAsync(null, default)).Select(o => o.Id).ToHashSet();
         using (Assert.EnterMultipleScope())
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Workflows.Engine.Feel;
 
 namespace Workflows.Engine.Runtime;
@@ -76,7 +77,9 @@ internal sealed class StoredVariables
         var first = names.Count;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueIsEscaped || names.Count - first >= MostNamesCompared)
+            // An unescaped name is its bytes, which the reader does not check are UTF-8: the whole read's transcoding does
+            // (review 19 F3), so a name that is not is left to it.
+            if (reader.ValueIsEscaped || names.Count - first >= MostNamesCompared || !Utf8.IsValid(reader.ValueSpan))
             {
                 return false;
             }
@@ -107,7 +110,8 @@ internal sealed class StoredVariables
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return !reader.ValueIsEscaped || !EscapesSurrogate(reader.ValueSpan);
+                // The raw text's bytes must be UTF-8 (escapes are ASCII, so an escaped text is checked as it stands: review 19 F3).
+                return Utf8.IsValid(reader.ValueSpan) && (!reader.ValueIsEscaped || !EscapesSurrogate(reader.ValueSpan));
             case JsonTokenType.Number:
                 return reader.TryGetDecimal(out _); // beyond a decimal: FeelConvert judges (rounds to zero, or refuses)
             case JsonTokenType.StartArray:

@@ -79,8 +79,17 @@ internal sealed class DueWork(CommandRunner runner, WorkflowJobs jobs)
     public Task<int> DeleteIdempotencyKeysAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteIdempotencyKeysAsync(runner.LeaseTime.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken); // real time, as the keys are stamped
 
-    public Task<int> DeletePublishedOutboxAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
-        Store.DeletePublishedOutboxAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken); // engine time, as the relay stamps rows
+    /// <summary>How many batches of published outbox rows one worker round deletes at most (review 19 F5).</summary>
+    public const int OutboxBatchesPerRound = 20;
+
+    // At most OutboxBatchesPerRound batches: the first purge on a node of long standing (its whole backlog) would otherwise
+    // hold the round's timers, clocks and jobs behind it (34 s a million rows on SQLite). True when more may be waiting.
+    public async Task<bool> DeletePublishedOutboxAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var batchSize = Options.Worker.HistoryDeleteBatchSize;
+        var deleted = await Store.DeletePublishedOutboxAsync(runner.Time.GetUtcNow() - olderThan, batchSize, OutboxBatchesPerRound, cancellationToken).ConfigureAwait(false); // engine time, as the relay stamps rows
+        return deleted >= (long)batchSize * OutboxBatchesPerRound;
+    }
 
     public Task<long> DeleteDecisionEvaluationsAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
         Store.DeleteDecisionEvaluationsAsync(runner.Time.GetUtcNow() - olderThan, Options.Worker.HistoryDeleteBatchSize, cancellationToken);

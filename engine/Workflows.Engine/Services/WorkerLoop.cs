@@ -12,6 +12,7 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MinValue;
     private DateTimeOffset _nextKeyPurge = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextOutboxPurge = DateTimeOffset.MinValue;
 
     public WorkerStatus Status => Volatile.Read(ref _status);
 
@@ -105,17 +106,20 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
             _nextRetention = Time.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
-        // Always on: a start's idempotency keys are kept their retention (at least a day), then go; so do published outbox
-        // rows after theirs (a week by default), or the outbox would keep every message ever sent.
+        // Always on: a start's idempotency keys are kept their retention (at least a day), then go.
         if (runner.LeaseTime.GetUtcNow() >= _nextKeyPurge)
         {
             await due.DeleteIdempotencyKeysAsync(options.IdempotencyKeyRetention, cancellationToken).ConfigureAwait(false);
-            if (options.OutboxRetention is { } outbox)
-            {
-                await due.DeletePublishedOutboxAsync(outbox, cancellationToken).ConfigureAwait(false);
-            }
-
             _nextKeyPurge = runner.LeaseTime.GetUtcNow() + options.HistoryCleanupInterval;
+        }
+
+        // So do published outbox rows after theirs (a week by default), or the outbox would keep every message ever sent: a
+        // few batches a round, the next round (at once) going on while a backlog is left, so that timers never wait long.
+        var purging = false;
+        if (options.OutboxRetention is { } outbox && runner.LeaseTime.GetUtcNow() >= _nextOutboxPurge)
+        {
+            purging = await due.DeletePublishedOutboxAsync(outbox, cancellationToken).ConfigureAwait(false);
+            _nextOutboxPurge = purging ? DateTimeOffset.MinValue : runner.LeaseTime.GetUtcNow() + options.HistoryCleanupInterval;
         }
 
         foreach (var module in runner.Core.Modules)
@@ -143,7 +147,7 @@ internal sealed partial class WorkerLoop(CommandRunner runner, DueWork due, ILog
 
         done += await due.RunDueJobsAsync(options.JobBatchSize, cancellationToken).ConfigureAwait(false);
         done += await due.RunBatchItemsAsync(options.BatchChunkSize, cancellationToken).ConfigureAwait(false);
-        if (done > 0)
+        if (done > 0 || purging)
         {
             return TimeSpan.Zero;
         }

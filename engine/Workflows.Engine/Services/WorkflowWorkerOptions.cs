@@ -50,6 +50,9 @@ public sealed partial class WorkflowWorkerOptions
     /// </summary>
     public TimeSpan? OutboxRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>The longest <see cref="IdempotencyKeyRetention"/> and <see cref="OutboxRetention"/>: 3,650 days.</summary>
+    public static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
+
     /// <summary>The shortest <see cref="IdempotencyKeyRetention"/>: 24 hours.</summary>
     public static readonly TimeSpan MinIdempotencyKeyRetention = TimeSpan.FromHours(24);
 
@@ -90,8 +93,10 @@ public sealed partial class WorkflowWorkerOptions
         Require(RetryBackoff >= TimeSpan.Zero, nameof(RetryBackoff), RetryBackoff, "must not be negative");
         Require(HistoryRetention is null || HistoryRetention > TimeSpan.Zero, nameof(HistoryRetention), HistoryRetention, "must be positive when set");
         Require(DecisionEvaluationRetention is null || DecisionEvaluationRetention > TimeSpan.Zero, nameof(DecisionEvaluationRetention), DecisionEvaluationRetention, "must be positive when set");
-        Require(IdempotencyKeyRetention >= MinIdempotencyKeyRetention, nameof(IdempotencyKeyRetention), IdempotencyKeyRetention, "must be at least 24 hours (1.00:00:00)");
-        Require(OutboxRetention is null || OutboxRetention > TimeSpan.Zero, nameof(OutboxRetention), OutboxRetention, "must be positive when set");
+        // Bounded above too: the purges cut at now − retention, which a "for ever" of TimeSpan.MaxValue would take past the
+        // calendar's start at every worker round (review 19 F4). Leave OutboxRetention unset to keep published rows for ever.
+        Require(IdempotencyKeyRetention >= MinIdempotencyKeyRetention && IdempotencyKeyRetention <= MaxRetention, nameof(IdempotencyKeyRetention), IdempotencyKeyRetention, "must be from 24 hours (1.00:00:00) to 3,650 days");
+        Require(OutboxRetention is null || (OutboxRetention > TimeSpan.Zero && OutboxRetention <= MaxRetention), nameof(OutboxRetention), OutboxRetention, "must be positive and at most 3,650 days when set (unset keeps published rows for ever)");
         Require(HistoryCleanupInterval > TimeSpan.Zero, nameof(HistoryCleanupInterval), HistoryCleanupInterval, "must be positive");
         Require(HistoryDeleteBatchSize is >= 1 and <= 100_000, nameof(HistoryDeleteBatchSize), HistoryDeleteBatchSize, "must be from 1 to 100,000");
         Require(MessageExpiryInterval > TimeSpan.Zero, nameof(MessageExpiryInterval), MessageExpiryInterval, "must be positive");

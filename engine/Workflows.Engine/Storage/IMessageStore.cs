@@ -61,9 +61,9 @@ internal interface IMessageStore
 
     /// <summary>
     /// Deletes published rows (never a parked or an unpublished one) published before <paramref name="publishedBefore"/>,
-    /// <paramref name="batchSize"/> a statement, oldest first; returns how many.
+    /// <paramref name="batchSize"/> a statement and at most <paramref name="maxBatches"/> statements, oldest first; returns how many.
     /// </summary>
-    Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct);
+    Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, int maxBatches, CancellationToken ct);
 
     /// <summary>Makes the parked row of that message id unpublished again, for the relay to publish; false when no parked row has that id.</summary>
     ValueTask<bool> UnparkOutboxAsync(Guid messageId, CancellationToken ct);

@@ -16,6 +16,10 @@ internal sealed partial class InMemoryWorkflowStore
     private readonly HashSet<string> _inbox = new(StringComparer.Ordinal);
     private readonly List<OutboxRecord> _outbox = [];
 
+    // The outbox's numbers are never given twice, as a database's identity column: since published rows are purged, the
+    // list's length no longer is the last number given (review 19 F1).
+    private long _lastOutboxSeq;
+
     public ValueTask<IReadOnlyList<MessageSubscriptionRecord>> FindMessageSubscriptionsAsync(string name, string correlationKey, CancellationToken ct)
     {
         lock (_gate)
@@ -165,11 +169,13 @@ internal sealed partial class InMemoryWorkflowStore
         }
     }
 
-    public Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, CancellationToken ct)
+    public Task<int> DeletePublishedOutboxAsync(DateTimeOffset publishedBefore, int batchSize, int maxBatches, CancellationToken ct)
     {
         lock (_gate)
         {
-            return Task.FromResult(_outbox.RemoveAll(o => o.PublishedAt < publishedBefore && o.ParkedAt is null));
+            var most = (long)batchSize * maxBatches;
+            var deleted = 0;
+            return Task.FromResult(_outbox.RemoveAll(o => o.PublishedAt < publishedBefore && o.ParkedAt is null && deleted++ < most));
         }
     }
 
@@ -275,7 +281,7 @@ internal sealed partial class InMemoryWorkflowStore
 
         foreach (var o in changes.Outbox)
         {
-            _outbox.Add(o with { Seq = _outbox.Count + 1 });
+            _outbox.Add(o with { Seq = ++_lastOutboxSeq });
         }
     }
 }

@@ -1,3 +1,4 @@
+using Workflows.Engine.Services;
 using Workflows.Engine.Testing;
 using static Workflows.Engine.Tests.Bpmn;
 
@@ -55,8 +56,46 @@ public sealed class OutboxRetentionTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(byDefault, Is.EqualTo(TimeSpan.FromDays(7)));
-            Assert.That(options.Worker.Check(), Has.One.Contains("Worker.OutboxRetention must be positive when set"));
+            Assert.That(options.Worker.Check(), Has.One.Contains("Worker.OutboxRetention must be positive and at most 3,650 days when set"));
         }
+    }
+
+    // Review 19 F5: the first purge on a node of long standing took its whole backlog in one round, ahead of that round's
+    // timers; a round now deletes at most DueWork.OutboxBatchesPerRound batches, and the rounds after it go on at once.
+    [Test]
+    public async Task A_backlog_of_published_rows_is_deleted_a_few_batches_a_round_and_the_next_rounds_finish_it()
+    {
+        var h = await ProcessTestHarness.CreateAsync((o, clock) => Task.FromResult(new WorkflowEngine(o, clock)), Start, o =>
+        {
+            o.Worker.OutboxRetention = TimeSpan.FromDays(1);
+            o.Worker.HistoryDeleteBatchSize = 1;
+            o.Worker.HistoryCleanupInterval = TimeSpan.FromDays(30); // the clock does not move: no second purge but a continued one
+        });
+        await h.DeployAsync(Sender);
+        var backlog = DueWork.OutboxBatchesPerRound + 5;
+        var instances = new List<Guid>();
+        for (var i = 0; i < backlog; i++)
+        {
+            var instance = await h.StartAsync("sender");
+            await PublishAsync(h, instance.Id);
+            instances.Add(instance.Id);
+        }
+
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(2));
+        var oneRound = await h.Engine.Store.DeletePublishedOutboxAsync(h.Clock.GetUtcNow() - TimeSpan.FromDays(1), 1, DueWork.OutboxBatchesPerRound, default);
+        Assert.That(oneRound, Is.EqualTo(DueWork.OutboxBatchesPerRound), "a round's purge stops at its batches");
+
+        using var stop = new CancellationTokenSource();
+        var worker = h.Engine.Worker.RunAsync(stop.Token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((await h.Engine.Store.GetOutboxAsync(null, default)).Count > 0 && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+        await worker;
+        Assert.That(await h.Engine.Store.GetOutboxAsync(null, default), Is.Empty, "the rest deleted by the worker's rounds, the clock unmoved");
     }
 
     // As the bus's relay marks a row once the broker has it.
