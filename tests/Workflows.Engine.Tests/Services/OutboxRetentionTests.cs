@@ -98,6 +98,35 @@ public sealed class OutboxRetentionTests
         Assert.That(await h.Engine.Store.GetOutboxAsync(null, default), Is.Empty, "the rest deleted by the worker's rounds, the clock unmoved");
     }
 
+    // Review 19 F1: the in-memory store numbered outbox rows Count + 1, so after a purge a new row took a live row's number.
+    [Test]
+    public async Task After_a_purge_a_new_outbox_row_does_not_share_a_seq_and_marking_it_does_not_mark_another_message()
+    {
+        var h = await ProcessTestHarness.CreateAsync((o, clock) => Task.FromResult(new WorkflowEngine(o, clock)), Start, o => o.Worker.OutboxRetention = TimeSpan.FromDays(1));
+        await h.DeployAsync(Sender);
+        var old = await h.StartAsync("sender");
+        await PublishAsync(h, old.Id);
+        await h.AdvanceTimeAsync(TimeSpan.FromDays(2));
+        var unpublished = await h.StartAsync("sender"); // waits for the relay (seq 2)
+
+        // The worker's housekeeping, as it runs it.
+        var purged = await h.Engine.Store.DeletePublishedOutboxAsync(h.Clock.GetUtcNow() - TimeSpan.FromDays(1), 500, 10, default);
+        var next = await h.StartAsync("sender");
+        var nextRow = (await h.Engine.Store.GetOutboxAsync(next.Id, default)).Single();
+        var waitingRow = (await h.Engine.Store.GetOutboxAsync(unpublished.Id, default)).Single();
+
+        // The relay publishes `next` and marks its seq.
+        await h.Engine.Store.MarkOutboxPublishedAsync([nextRow.Seq], h.Clock.GetUtcNow(), default);
+        var waitingAfter = (await h.Engine.Store.GetOutboxAsync(unpublished.Id, default)).Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(purged, Is.EqualTo(1));
+            Assert.That(nextRow.Seq, Is.Not.EqualTo(waitingRow.Seq), "a new row takes a seq no live row has");
+            Assert.That(waitingAfter.PublishedAt, Is.Null, "a message never published must not be marked published by another's mark");
+        }
+    }
+
     // As the bus's relay marks a row once the broker has it.
     private static async Task PublishAsync(ProcessTestHarness h, Guid instanceId)
     {
