@@ -184,4 +184,25 @@ public sealed class InMemoryBusTests : BusSuite
         await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single() is { PublishedAt: not null, ParkedAt: null }, "the row marked published");
         Assert.That((await back.Queries.GetInstanceAsync(task.InstanceId)).Variables["caseId"], Is.EqualTo("case-f7"));
     }
+
+    // Review 19 F2: a handoff whose target process no engine of the node runs (not deployed yet) was left by every engine
+    // and marked delivered: published, never parked, gone. This transport has no other node to take it: it is parked.
+    [Test]
+    public async Task A_handoff_whose_target_process_is_not_deployed_yet_is_parked_not_marked_delivered()
+    {
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back"); // the receiver's engine runs, its process is not deployed yet
+        await front.Deployments.DeployAsync(Journeys.Front);
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")));
+
+        var frontId = await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", "case-r19")) });
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync(frontId)).SingleOrDefault() is { PublishedAt: not null }, "the handoff's row settled");
+        var row = (await front.Queries.GetOutgoingMessagesAsync(frontId)).Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(row.ParkedAt, Is.Not.Null, $"parked for an operator; it was marked published at {row.PublishedAt:O} with reason '{row.ParkedReason}'");
+            Assert.That(await front.Queries.GetParkedMessagesAsync(), Has.Count.EqualTo(1));
+        }
+    }
 }

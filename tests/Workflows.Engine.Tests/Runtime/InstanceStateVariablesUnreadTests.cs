@@ -12,8 +12,10 @@ public sealed class InstanceStateVariablesUnreadTests
 {
     private static readonly Guid s_instance = Guid.Parse("0190c0de-0000-7000-8000-000000000001");
 
-    private static InstanceRecord Record(string json) =>
-        new(s_instance, "journey", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 3, DateTimeOffset.UnixEpoch, null, null, Encoding.UTF8.GetBytes(json));
+    private static InstanceRecord Record(string json) => Record(Encoding.UTF8.GetBytes(json));
+
+    private static InstanceRecord Record(byte[] json) =>
+        new(s_instance, "journey", Guid.NewGuid(), 1, null, ProcessInstanceStatus.Active, 3, DateTimeOffset.UnixEpoch, null, null, json);
 
     private const string Typical = """
         {"fmt":3,"next":3,"vars":{"caseId":"C-1","amount":1500.25,"ok":true,"none":null,"text":"caf\u00e9 \"q\" \\u","list":[1,[2,{"x":[]}],{}],"customer":{"name":"Ann","tags":["a","b"]}},
@@ -77,7 +79,25 @@ public sealed class InstanceStateVariablesUnreadTests
     [TestCase("""{"fmt":3,"next":2,"vars":{"a":1,},"elements":[{"k":1,"id":"journey"}]}""")]
     [TestCase("""{"fmt":3,"next":2,"vars":{"a":1},"elements":[{"k":1,"id":"journey"}],"vars":{"b":2}}""")]
     [TestCase("""{"fmt":3,"next":2,"vars":{"a":[1,2},"elements":[{"k":1,"id":"journey"}]}""")]
-    public void A_state_a_whole_read_refuses_is_refused_the_same_with_its_variables_unread(string json)
+    public void A_state_a_whole_read_refuses_is_refused_the_same_with_its_variables_unread(string json) =>
+        AssertRefusedTheSame(Encoding.UTF8.GetBytes(json));
+
+    // Text that is not UTF-8, which the reader does not check in an unescaped string or name and a whole read's transcoding
+    // refuses (review 19 F3): a lone 0xFF, a truncated sequence, a surrogate encoded in UTF-8, an overlong '/', in a name,
+    // nested. The state's text with its '#' replaced by those bytes.
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":"x#y"},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xFF })]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":"x#"},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xC3 })]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":"x#"},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xED, 0xA0, 0x80 })]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"a":"x#"},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xC0, 0xAF })]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"n#":1},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xFF })]
+    [TestCase("""{"fmt":3,"next":2,"vars":{"c":{"d":["x#"]}},"elements":[{"k":1,"id":"journey"}]}""", new byte[] { 0xFF })]
+    public void A_state_whose_text_is_not_utf8_is_refused_the_same_with_its_variables_unread(string json, byte[] bad)
+    {
+        var at = json.IndexOf('#', StringComparison.Ordinal);
+        AssertRefusedTheSame([.. Encoding.UTF8.GetBytes(json[..at]), .. bad, .. Encoding.UTF8.GetBytes(json[(at + 1)..])]);
+    }
+
+    private static void AssertRefusedTheSame(byte[] json)
     {
         var whole = Assert.Throws<InstanceStateUnreadableException>(() => InstanceStateReader.Read(Record(json), null))!;
         var unread = Assert.Throws<InstanceStateUnreadableException>(() => InstanceStateReader.Read(Record(json), null, variablesUnread: true))!;
