@@ -20,6 +20,7 @@ public abstract partial class SqlStoreSuite
         await connection.ExecuteAsync("DELETE FROM wf_schema_version WHERE version = 42");
 
         var applied = await SqlWorkflowEngine.MigrateAsync(Store);
+        ForgetPreparedOutboxReads();
         var row = (await NewSqlStore().GetUnpublishedOutboxAsync(10_000, default)).SingleOrDefault(o => o.InstanceId == instance.Id);
 
         using (Assert.EnterMultipleScope())
@@ -54,6 +55,7 @@ public abstract partial class SqlStoreSuite
             """, new { headers = """{"handoff":{"branch":"lyon-01"},"timeToLive":"00:00:00"}""", otherBranch = otherBranch.Id });
 
         var applied = await SqlWorkflowEngine.MigrateAsync(Store);
+        ForgetPreparedOutboxReads();
         var store = NewSqlStore();
         var row = (await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == later.Id);
         await connection.ExecuteAsync("UPDATE wf_outbox SET headers_json = @headers WHERE seq = @Seq", new { headers = """{"handoff":{"branch":"paris-01"},"timeToLive":"00:00:00"}""", row.Seq });
@@ -70,6 +72,16 @@ public abstract partial class SqlStoreSuite
             Assert.That(parisNext.Messages.Select(m => m.InstanceId), Is.EqualTo(new[] { later.Id }), "the next page, after the cursor");
             Assert.That(lyon.Messages.Select(m => m.InstanceId), Is.EqualTo(new[] { otherBranch.Id }));
             Assert.That((await h.Engine.Queries.GetParkedMessageAsync(row.Id))?.ParkedReason, Is.EqualTo("parked after 45"), "found by its id");
+        }
+    }
+
+    // The outbox's columns dropped and added again: a pooled PostgreSQL connection that prepared `SELECT * FROM wf_outbox`
+    // before fails its next run of it ("cached plan must not change result type"), and the test to meet it would fail.
+    private void ForgetPreparedOutboxReads()
+    {
+        if (Store.Provider == SqlProvider.PostgreSql)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
     }
 }

@@ -106,6 +106,40 @@ public abstract partial class StoreSuite
         }
     }
 
+    // Round 20: PostgreSQL reads the page after a cursor with a row comparison (parked_at, seq), the others with "later, or
+    // as late with a greater seq": pages of two through rows parked at one time and at the next give each row once, in order.
+    [Test]
+    public async Task Parked_rows_paged_after_a_cursor_come_each_once_in_the_order_of_their_park_and_seq()
+    {
+        var h = await HarnessAsync();
+        var store = NewStore();
+        var at = h.Clock.GetUtcNow().AddDays(3650); // later than any other test's parks on a shared database: ours come last
+        var rows = new List<OutboxRecord>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (instance, _) = await StartWithOneMessageAsync(h);
+            rows.Add((await store.GetUnpublishedOutboxAsync(10_000, default)).Single(o => o.InstanceId == instance.Id));
+        }
+
+        // Parked out of their seq's order: the three of the first time are the later three rows.
+        foreach (var (row, time) in rows.Zip(new[] { at.AddSeconds(1), at.AddSeconds(1), at, at, at }))
+        {
+            await store.ParkOutboxAsync(row.Seq, "refused for good", time, default);
+        }
+
+        var paged = new List<OutboxRecord>();
+        ParkedCursor? after = null;
+        for (var page = await store.GetParkedOutboxAsync(null, after, 2, default); page.Count > 0; page = await store.GetParkedOutboxAsync(null, after, 2, default))
+        {
+            paged.AddRange(page);
+            after = new ParkedCursor(page[^1].ParkedAt!.Value, page[^1].Seq);
+        }
+
+        var ours = rows.Select(r => r.Seq).ToHashSet();
+        Assert.That(paged.Where(p => ours.Contains(p.Seq)).Select(p => p.Seq), Is.EqualTo(new[] { rows[2].Seq, rows[3].Seq, rows[4].Seq, rows[0].Seq, rows[1].Seq }));
+        Assert.That(paged.Select(p => p.Seq), Is.Unique, "no row on two pages");
+    }
+
     // Review 18 F4: a relay parks a row some time after its engines gave it up; another node's relay may have published it since.
     [Test]
     public async Task A_row_published_before_its_park_is_written_stays_published_and_is_not_listed_as_parked()
