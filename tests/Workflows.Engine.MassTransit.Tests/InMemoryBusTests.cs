@@ -156,6 +156,44 @@ public sealed class InMemoryBusTests : BusSuite
         }
     }
 
+    // Round 20: the stream test once counted 50 of 200 at its spy when every row was marked. A subscriber that is no engine
+    // is not waited for (only the engines' answers mark a row), but the transport put its copy in its queue when the relay
+    // published: held until every row is marked, it still gets each message once, late, none lost while the process runs.
+    [Test]
+    public async Task A_subscriber_that_is_no_engine_gets_every_message_once_even_if_it_takes_none_before_the_rows_are_marked()
+    {
+        const int cases = 60;
+        var front = await NewEngineAsync("front");
+        var back = await NewEngineAsync("back");
+        await front.Deployments.DeployAsync(Journeys.Untargeted);
+        await back.Deployments.DeployAsync(Journeys.Back);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<Guid, int>();
+        await StartNodeAsync(b => b.Engine(front, Unique("front")).Engine(back, Unique("back")).Endpoint(Unique("spy"), e => e.Handler<WorkflowMessage>(async context =>
+        {
+            await held.Task;
+            seen.AddOrUpdate(context.MessageId!.Value, 1, (_, n) => n + 1);
+        })));
+
+        for (var i = 0; i < cases; i++)
+        {
+            await front.Runtime.StartAsync(new StartInstance("front") { Variables = Vars(("caseId", $"case-{i}")) });
+        }
+
+        await WaitUntilAsync(async () => (await back.Queries.FindInstancesAsync("back", max: 2 * cases)).Count == cases, $"the {cases} back-office cases", seconds: 60);
+        await WaitUntilAsync(async () => (await front.Queries.GetOutgoingMessagesAsync()).All(m => m.PublishedAt is not null), $"the {cases} requests' rows marked", seconds: 60);
+        var seenWhileHeld = seen.Count;
+        held.SetResult();
+        await WaitUntilAsync(() => Task.FromResult(seen.Count >= cases), $"the spy's {cases} requests, once it is let go", seconds: 60);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(seenWhileHeld, Is.Zero, "the rows were marked while the spy had taken none");
+            Assert.That(seen.Keys, Is.EquivalentTo((await front.Queries.GetOutgoingMessagesAsync()).Select(m => m.Id)), "every request, none lost");
+            Assert.That(seen.Values, Is.All.EqualTo(1), "each once");
+        }
+    }
+
     // Review 18 F7: a message refused for good (a handoff that must correlate and finds nothing waiting) was marked
     // published and left in the process's in-memory error queue, which nobody reads and a restart empties. It is parked
     // now, with the refusal as reason, and an operator sends it again once the receiver is deployed.
