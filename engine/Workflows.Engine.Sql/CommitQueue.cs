@@ -50,6 +50,7 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
             if (start)
             {
                 _flushers++;
+                MostFlushers = Math.Max(MostFlushers, _flushers);
             }
         }
 
@@ -61,6 +62,9 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
 
         return pending.Done;
     }
+
+    /// <summary>How many groups have been written at once, at most, for tests of when another flusher starts.</summary>
+    internal int MostFlushers { get; private set; }
 
     /// <summary>How many change sets wait for a flusher, for tests that hold a group until others have reached the queue.</summary>
     internal int Waiting
