@@ -22,7 +22,8 @@ internal static class FloorBenchmark
 {
     private static readonly int[] s_groups = [8, 32, 128];
 
-    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances, string shapes = "straight-through,complaint", int complaints = 2000)
+    public static async Task RunAsync(SqlProvider provider, string server, int runs, int instances, string shapes = "straight-through,complaint", int complaints = 2000,
+        int[]? engineClients = null, bool engineOnly = false)
     {
         var selected = shapes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (provider == SqlProvider.PostgreSql)
@@ -44,7 +45,7 @@ internal static class FloorBenchmark
         {
             if (selected.Contains("complaint"))
             {
-                await ComplaintAsync(results, provider, server, writers, complaints);
+                await ComplaintAsync(results, provider, server, writers, complaints, engineClients ?? [8], engineOnly);
             }
 
             if (!selected.Contains("straight-through"))
@@ -79,7 +80,8 @@ internal static class FloorBenchmark
     // The complaint (issue 19, round 17): the engine's persisted complaint as the persisted benchmark runs it (8 clients,
     // each a start then its task list read and completions until none is open), then the same statements by the driver
     // alone (ComplaintFloor), on one fresh database.
-    private static async Task ComplaintAsync(Dictionary<string, List<(double, double, double)>> results, SqlProvider provider, string server, int[] writers, int complaints)
+    private static async Task ComplaintAsync(Dictionary<string, List<(double, double, double)>> results, SqlProvider provider, string server, int[] writers, int complaints,
+        int[] engineClients, bool engineOnly)
     {
         if (provider != SqlProvider.PostgreSql)
         {
@@ -103,7 +105,22 @@ internal static class FloorBenchmark
             }
         }
 
-        await Measure(results, "complaint: the engine (8 clients, group commit)", db, complaints, count => ParallelAsync(8, count, OneAsync));
+        // Round 20: how many commands a group commit's transaction held (warm-up included), the commits a complaint costs.
+        var store = (SqlWorkflowStore)engine.Store;
+        foreach (var clients in engineClients)
+        {
+            var label = $"complaint: the engine ({clients} clients, group commit)";
+            var before = store.GroupsCommitted;
+            await Measure(results, label, db, complaints, count => ParallelAsync(clients, count, OneAsync));
+            var (groups, changeSets) = (store.GroupsCommitted.Groups - before.Groups, store.GroupsCommitted.ChangeSets - before.ChangeSets);
+            Console.Error.WriteLine($"{label}: {changeSets:N0} commands in {groups:N0} transactions, {(double)changeSets / Math.Max(1, groups):N2} a transaction; at most {store.MostFlushers} groups written at once");
+        }
+
+        if (engineOnly)
+        {
+            return;
+        }
+
         var floor = await ComplaintFloor.CaptureAsync(engine, variables, db.Store.ConnectionString);
         Console.Error.WriteLine($"complaint floor: {floor.Describe()}");
         var tuned = new Npgsql.NpgsqlConnectionStringBuilder(db.Store.ConnectionString) { MaxAutoPrepare = 256, AutoPrepareMinUsages = 2, NoResetOnClose = true }.ConnectionString;

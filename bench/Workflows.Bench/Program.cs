@@ -14,6 +14,7 @@ using Workflows.Bench;
 //   dotnet run -c Release --project bench/Workflows.Bench -- costs --provider sqlite|postgresql [--connection CS] [--commands 500] [--warmup 1500] [--allocations 25] [--statements true]
 //   dotnet run -c Release --project bench/Workflows.Bench -- floor --provider sqlite|postgresql [--connection CS] [--runs 3] [--instances 20000]
 //       [--shapes straight-through,complaint] [--complaints 2000 (the complaint's floor: PostgreSQL only)]
+//       [--engine-clients 8 (the complaint's engine rows: 8,32 runs both)] [--engine-only true (the complaint's engine rows alone, no driver)]
 //   dotnet run -c Release --project bench/Workflows.Bench -- handoff --transport inmemory|rabbitmq [--rabbitmq amqp://…] [--runs 3] [--cases 2000] [--inflight 16]
 //   dotnet run -c Release --project bench/Workflows.Bench -- http --provider sqlite|postgresql|inmemory [--connection CS] [--runs 3] [--clients 1,8,32,128]
 //       [--agents 1,8,20] [--tasks 10000] [--seconds 10] [--warmup-seconds 180] [--fill-clients 32] [--queries 300] [--flush-seconds 2] [--host Workflows.Host.dll] [--port N]
@@ -65,7 +66,8 @@ switch (command)
     case "floor":
         await FloorBenchmark.RunAsync(PersistedBenchmark.Provider(options.GetValueOrDefault("provider", "sqlite")), PersistedBenchmark.Server(options.GetValueOrDefault("connection")), runs,
             int.Parse(options.GetValueOrDefault("instances", "20000"), CultureInfo.InvariantCulture), options.GetValueOrDefault("shapes", "straight-through,complaint"),
-            int.Parse(options.GetValueOrDefault("complaints", "2000"), CultureInfo.InvariantCulture));
+            int.Parse(options.GetValueOrDefault("complaints", "2000"), CultureInfo.InvariantCulture),
+            [.. options.GetValueOrDefault("engine-clients", "8").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))], options.GetValueOrDefault("engine-only") == "true");
         break;
     case "http":
         await Workflows.Bench.Http.HttpLoadBenchmark.RunAsync(HttpOptions(options, runs));

@@ -30,9 +30,13 @@ internal sealed class PendingCommit(ChangeSet changes, CancellationToken ct)
 /// paying one of their own; nobody waits for a command still running, so a lone command is written at once as before.
 /// First in, first written: a command queued after another is written after it (in a later group, or later in the
 /// same one), which keeps the order of commands on one instance. At most <c>maxFlushers</c> groups are written at once
-/// (one on SQLite, which has one writer).
+/// (one on SQLite, which has one writer). While one is being written, another flusher starts only once
+/// <c>waitingForAnother</c> change sets wait (on a server: three): one or two commands wait for the group in flight,
+/// whose flusher takes them next, and each further group holds three or more. On PostgreSQL a transaction costs its
+/// server ~150 µs of CPU whatever it holds (BENCHMARKS.md, round 17's floor); with 8 clients, when every arrival could
+/// start a flusher of its own, a transaction held 1.46 commands (round 20: 2.2 with three, 1.8 with two).
 /// </remarks>
-internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup)
+internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup, int waitingForAnother = 1)
 {
     private readonly Lock _gate = new();
     private readonly Queue<PendingCommit> _waiting = new();
@@ -46,10 +50,11 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
         lock (_gate)
         {
             _waiting.Enqueue(pending);
-            start = _flushers < maxFlushers;
+            start = _flushers == 0 || (_flushers < maxFlushers && _waiting.Count >= waitingForAnother);
             if (start)
             {
                 _flushers++;
+                MostFlushers = Math.Max(MostFlushers, _flushers);
             }
         }
 
@@ -61,6 +66,9 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
 
         return pending.Done;
     }
+
+    /// <summary>How many groups have been written at once, at most, for tests of when another flusher starts.</summary>
+    internal int MostFlushers { get; private set; }
 
     /// <summary>How many change sets wait for a flusher, for tests that hold a group until others have reached the queue.</summary>
     internal int Waiting

@@ -16,11 +16,20 @@ internal sealed partial class SqlWorkflowStore
     /// <summary>The most change sets one transaction has written, for tests that prove commands share a group.</summary>
     internal int LargestGroup { get; private set; }
 
+    /// <summary>The groups committed and the change sets they held, for the benches to say how large groups are (issue 19).</summary>
+    internal (long Groups, long ChangeSets) GroupsCommitted => (Interlocked.Read(ref _groupsCommitted), Interlocked.Read(ref _changeSetsGrouped));
+
+    /// <summary>How many groups the commit queue has written at once, at most.</summary>
+    internal int MostFlushers => _group?.MostFlushers ?? 0;
+
     /// <summary>How many change sets wait in the commit queue for a flusher, for tests that hold a group until others have arrived.</summary>
     internal int CommitsWaiting => _group?.Waiting ?? 0;
 
     /// <summary>How many savepoints groups have taken before a change set (SQLite), for tests that prove which take one.</summary>
     internal int SavepointsTaken { get; private set; }
+
+    private long _groupsCommitted;
+    private long _changeSetsGrouped;
 
     public async ValueTask CommitAsync(ChangeSet changes, CancellationToken ct)
     {
@@ -246,6 +255,8 @@ internal sealed partial class SqlWorkflowStore
             // On PostgreSQL a COMMIT whose connection is lost is asked after: every caller of the group learns what became of it.
             await (batch is not null ? batch.CommitAsync(OpenAsync, CancellationToken.None) : transaction.CommitAsync(CancellationToken.None)).ConfigureAwait(false);
             LargestGroup = Math.Max(LargestGroup, written);
+            Interlocked.Increment(ref _groupsCommitted);
+            Interlocked.Add(ref _changeSetsGrouped, written);
         }
 
         return outcomes;
