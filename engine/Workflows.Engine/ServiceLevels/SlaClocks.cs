@@ -91,6 +91,24 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     // ---------------------------------------------------------------- start and end
 
+    // The open clocks paused by the element (paused) or the element's own (not paused); for no element, every one.
+    private static List<SlaClockRecord> Matching(List<SlaClockRecord> clocks, ElementInstance? element, bool paused)
+    {
+        List<SlaClockRecord>? matching = null;
+        foreach (var clock in clocks)
+        {
+            var key = paused ? clock.PausedBy : clock.ElementKey;
+            if (clock.IsOpen && key is not null && (element is null || key == element.Key))
+            {
+                (matching ??= []).Add(clock);
+            }
+        }
+
+        return matching ?? s_noClocks;
+    }
+
+    private static readonly List<SlaClockRecord> s_noClocks = [];
+
     private void StartClocks(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
         if (node.Sla is { Clock: var sla } definition && RunsOn(element, node, definition.Scope))
@@ -138,7 +156,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             clock = new SlaClockRecord(
                 RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
                 instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
-                definition.Target.ToString(), working, budget.Ticks, Now)
+                definition.TargetText, working, budget.Ticks, Now)
             {
                 State = SlaState.Running,
                 RunningSince = Now,
@@ -182,12 +200,14 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     // The clocks of one element (or, for null, of the whole instance).
     private void EndOpenClocks(LoadedInstance instance, ElementInstance? element, bool completed)
     {
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy is { } by && (element is null || by == element.Key)).ToList())
+        // Each list is taken before its loop changes the clocks (Resume and SaveClock replace them), and made only when an
+        // element has clocks to resume or end: most leaving elements have none, and a query would cost each of them its objects.
+        foreach (var clock in Matching(InstanceClocks.Of(instance), element, paused: true))
         {
             Resume(instance, clock);
         }
 
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && (element is null || c.ElementKey == element.Key)).ToList())
+        foreach (var clock in Matching(InstanceClocks.Of(instance), element, paused: false))
         {
             var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
             // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.
@@ -524,8 +544,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         var key = elementKey;
         while (key != 0 && instance.State.Elements.TryGetValue(key, out var element))
         {
-            var own = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
-            if (own is not null)
+            if (OwnClock(InstanceClocks.Of(instance), key) is { } own)
             {
                 return own;
             }
@@ -534,6 +553,22 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         }
 
         return null;
+    }
+
+    // The element's open clock of the lowest kind (the SLA before a commitment), the first in the list among equals: a loop,
+    // as every task's mark asks it of each element up its tree, where a sorted query would cost each step four objects.
+    private static SlaClockRecord? OwnClock(List<SlaClockRecord> clocks, long elementKey)
+    {
+        SlaClockRecord? own = null;
+        foreach (var clock in clocks)
+        {
+            if (clock.IsOpen && clock.ElementKey == elementKey && (own is null || clock.Kind < own.Kind))
+            {
+                own = clock;
+            }
+        }
+
+        return own;
     }
 
     private void CollectClockChanges(LoadedInstanceSet instances, HashSet<Guid> changedClocks)
