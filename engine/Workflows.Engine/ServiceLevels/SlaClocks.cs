@@ -153,15 +153,19 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             var calendar = CalendarOf(chain);
             var target = calendar.AddTo(definition.Target, Now);
             var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
+            var (id, branch, customer) = (RowIds.NewId(Now), execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId));
+            // Scheduled as it is made (nothing consumed, nothing fired, no repeat): one record, not a second one copied from it.
+            var (targetAt, nextDueAt) = DueMoments(budget.Ticks, 0, working, Now, 0, null, null, definition, calendar);
             clock = new SlaClockRecord(
-                RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
-                instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
+                id, instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
+                instance.State.ProcessId, instance.State.BusinessKey, branch, customer, chain,
                 definition.TargetText, working, budget.Ticks, Now)
             {
                 State = SlaState.Running,
                 RunningSince = Now,
+                TargetAt = targetAt,
+                NextDueAt = nextDueAt,
             };
-            clock = Schedule(clock, definition, calendar);
         }
         catch (ArgumentException e)
         {
@@ -200,8 +204,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     // The clocks of one element (or, for null, of the whole instance).
     private void EndOpenClocks(LoadedInstance instance, ElementInstance? element, bool completed)
     {
-        // Each list is taken before its loop changes the clocks (Resume and SaveClock replace them), and made only when an
-        // element has clocks to resume or end: most leaving elements have none, and a query would cost each of them its objects.
+        // Each list taken before its loop changes the clocks, and made only when an element has clocks to resume or end.
         foreach (var clock in Matching(InstanceClocks.Of(instance), element, paused: true))
         {
             Resume(instance, clock);
@@ -251,25 +254,36 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             return clock with { NextDueAt = null, TargetAt = clock.IsOpen ? null : clock.TargetAt };
         }
 
-        var target = clock.ConsumedTicks >= clock.BudgetTicks ? clock.TargetAt ?? since : ThresholdAt(clock, since, 100m, calendar);
-        DateTimeOffset? next = clock.Fired < definition.Thresholds.Count ? ThresholdAt(clock, since, definition.Thresholds[clock.Fired], calendar) : null;
-        if (clock.NextRepeatAt is { } repeat && (next is null || repeat < next))
+        var (target, next) = DueMoments(clock.BudgetTicks, clock.ConsumedTicks, clock.WorkingTime, since, clock.Fired, clock.TargetAt, clock.NextRepeatAt, definition, calendar);
+        return clock with { TargetAt = target, NextDueAt = next };
+    }
+
+    // A running clock's target and its next threshold (or repeat), from what it consumed and fired before it ran since then.
+    private static (DateTimeOffset TargetAt, DateTimeOffset? NextDueAt) DueMoments(long budgetTicks, long consumedTicks, bool working, DateTimeOffset since, int fired,
+        DateTimeOffset? targetAt, DateTimeOffset? nextRepeatAt, ClockDefinition definition, ClockCalendar calendar)
+    {
+        var target = consumedTicks >= budgetTicks ? targetAt ?? since : ThresholdAt(budgetTicks, consumedTicks, working, since, 100m, calendar);
+        DateTimeOffset? next = fired < definition.Thresholds.Count ? ThresholdAt(budgetTicks, consumedTicks, working, since, definition.Thresholds[fired], calendar) : null;
+        if (nextRepeatAt is { } repeat && (next is null || repeat < next))
         {
             next = repeat;
         }
 
-        return clock with { TargetAt = target, NextDueAt = next };
+        return (target, next);
     }
 
-    private static DateTimeOffset ThresholdAt(SlaClockRecord clock, DateTimeOffset since, decimal percent, ClockCalendar calendar)
+    private static DateTimeOffset ThresholdAt(SlaClockRecord clock, DateTimeOffset since, decimal percent, ClockCalendar calendar) =>
+        ThresholdAt(clock.BudgetTicks, clock.ConsumedTicks, clock.WorkingTime, since, percent, calendar);
+
+    private static DateTimeOffset ThresholdAt(long budgetTicks, long consumedTicks, bool working, DateTimeOffset since, decimal percent, ClockCalendar calendar)
     {
-        var left = TimeSpan.FromTicks((long)(clock.BudgetTicks * percent / 100m) - clock.ConsumedTicks);
+        var left = TimeSpan.FromTicks((long)(budgetTicks * percent / 100m) - consumedTicks);
         if (left <= TimeSpan.Zero)
         {
             return since;
         }
 
-        return clock.WorkingTime ? calendar.AddWorkingTime(since, left) : since + left;
+        return working ? calendar.AddWorkingTime(since, left) : since + left;
     }
 
     // ---------------------------------------------------------------- pause and resume
