@@ -39,11 +39,11 @@ internal static class CommandCostBenchmark
         }
 
         var started = new List<Guid>();
-        var starts = await MeasureAsync(commands, async i => started.Add(await WalPagesBenchmark.StartAsync(engine, $"M-{i:D6}")));
+        var starts = await MeasureAsync("start", commands, async i => started.Add(await WalPagesBenchmark.StartAsync(engine, $"M-{i:D6}")));
         var registered = await WalPagesBenchmark.OpenTasksAsync(engine, started);
-        var completions = await MeasureAsync(commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
+        var completions = await MeasureAsync("completion", commands, i => engine.Tasks.CompleteAsync(registered[i], RegistrationForm, "agent"));
         var resolved = await WalPagesBenchmark.OpenTasksAsync(engine, started);
-        var claims = await MeasureAsync(commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
+        var claims = await MeasureAsync("claim", commands, i => engine.Tasks.ClaimAsync(resolved[i], "agent"));
 
         // Next-task as an agent pulls it (the page of its queues, then the claim of the best task): as many complaints
         // again, started and registered uncounted, whose front-desk tasks are then pulled one at a time.
@@ -59,9 +59,9 @@ internal static class CommandCostBenchmark
         }
 
         var pageQuery = new TaskQuery { Queues = ["front-desk", "customer-care"], CandidateUser = "puller", Unassigned = true, Sort = TaskSort.SlaTimeLeft, Branch = "bench-01" };
-        var pages = await MeasureAsync(commands, async _ => await engine.Store.QueryTaskIdsAsync(pageQuery, 8, default));
+        var pages = await MeasureAsync("page", commands, async _ => await engine.Store.QueryTaskIdsAsync(pageQuery, 8, default));
         // As the API's next-task pulls (a task the agent holds first): each by an agent of its own, holding none, as at almost every pull.
-        var nexts = await MeasureAsync(commands, async i =>
+        var nexts = await MeasureAsync("next-task", commands, async i =>
         {
             if (await engine.Tasks.NextAsync($"puller-{i:D6}", ["front-desk", "customer-care"], "bench-01") is null)
             {
@@ -183,14 +183,22 @@ internal static class CommandCostBenchmark
 
     private sealed record Cost(double Bytes, double CpuMicroseconds, double Statements, double Prepared, double Commands, double BytesWritten, double BytesRead, double ServerMicroseconds);
 
-    private static async Task<Cost> MeasureAsync(int count, Func<int, Task> command)
+    // WORKFLOWS_BENCH_PERF_ONLY=start (or completion, claim, page, next-task): perf counts that kind of command alone.
+    private static readonly string? s_perfOnly = Environment.GetEnvironmentVariable("WORKFLOWS_BENCH_PERF_ONLY");
+
+    private static async Task<Cost> MeasureAsync(string kind, int count, Func<int, Task> command)
     {
+        var perf = s_perfOnly is null || s_perfOnly == kind;
         var process = Process.GetCurrentProcess();
         var (prepared, reused) = (s_sessions?.Prepared ?? 0, s_sessions?.Reused ?? 0);
         s_sampler?.Start();
         var server = s_server is null ? null : await s_server.ReadAsync();
         var npgsql = NpgsqlCounts.Now;
-        PerfControl.Enable();
+        if (perf)
+        {
+            PerfControl.Enable();
+        }
+
         var bytes = GC.GetTotalAllocatedBytes(precise: true);
         process.Refresh();
         var cpu = process.TotalProcessorTime;
@@ -199,7 +207,11 @@ internal static class CommandCostBenchmark
             await command(i);
         }
 
-        PerfControl.Disable();
+        if (perf)
+        {
+            PerfControl.Disable();
+        }
+
         process.Refresh();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
         var (commands, written, read) = NpgsqlCounts.Now - npgsql;

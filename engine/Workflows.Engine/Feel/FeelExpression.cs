@@ -393,6 +393,43 @@ public static class FeelConvert
     /// <summary>A FEEL value as JSON text.</summary>
     public static string ToJson(object? value) => ToJson(value, long.MaxValue)!;
 
+    /// <summary>
+    /// Whether a context surely takes no more than <paramref name="maxBytes"/> as JSON, bounded without writing it: a name or
+    /// a text takes at most 6 bytes a UTF-16 character (escaped), a number, a flag or null at most 64. False when it may
+    /// take more or holds any other value: then <see cref="JsonByteCount"/> measures it.
+    /// </summary>
+    internal static bool SurelyWithinJson(FeelContext context, long maxBytes)
+    {
+        long bound = 2;
+        foreach (var (name, value) in context)
+        {
+            bound += (name.Length * 6L) + 4 + value switch
+            {
+                null or bool or decimal => 64,
+                string text => (text.Length * 6L) + 2,
+                _ => maxBytes + 1,
+            };
+            if (bound > maxBytes)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The UTF-8 bytes a FEEL value takes as the JSON <see cref="ToJson(object?)"/> writes, counted without making its text.</summary>
+    internal static long JsonByteCount(object? value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteJson(writer, value);
+        }
+
+        return buffer.WrittenCount;
+    }
+
     /// <summary>A FEEL value as JSON text of at most <paramref name="maxBytes"/> UTF-8 bytes; null when it would be longer (written no further).</summary>
     internal static string? ToJson(object? value, long maxBytes)
     {

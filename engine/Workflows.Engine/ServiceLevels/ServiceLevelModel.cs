@@ -20,6 +20,9 @@ internal sealed record EscalationRung(decimal AtPercent, int? Priority, string? 
 internal sealed record ClockDefinition(ClockKind Kind, Calendars.BusinessDuration Target, IReadOnlyList<decimal> Warnings, ModelExpression? Calendar, IReadOnlyList<EscalationRung> Ladder)
 {
     public IReadOnlyList<decimal> Thresholds { get; } = Warnings.Concat(Ladder.Select(r => r.AtPercent)).Append(100m).Distinct().Order().ToList();
+
+    /// <summary>The target as a clock's row keeps it: written once, not again for every clock started.</summary>
+    public string TargetText { get; } = Target.ToString();
 }
 
 /// <summary>What a clock measures: a step's SLA, or a level of a commitment.</summary>

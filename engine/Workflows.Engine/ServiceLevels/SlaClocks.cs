@@ -91,6 +91,24 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
 
     // ---------------------------------------------------------------- start and end
 
+    // The open clocks paused by the element (paused) or the element's own (not paused); for no element, every one.
+    private static List<SlaClockRecord> Matching(List<SlaClockRecord> clocks, ElementInstance? element, bool paused)
+    {
+        List<SlaClockRecord>? matching = null;
+        foreach (var clock in clocks)
+        {
+            var key = paused ? clock.PausedBy : clock.ElementKey;
+            if (clock.IsOpen && key is not null && (element is null || key == element.Key))
+            {
+                (matching ??= []).Add(clock);
+            }
+        }
+
+        return matching ?? s_noClocks;
+    }
+
+    private static readonly List<SlaClockRecord> s_noClocks = [];
+
     private void StartClocks(LoadedInstance instance, ElementInstance element, FlowNode node)
     {
         if (node.Sla is { Clock: var sla } definition && RunsOn(element, node, definition.Scope))
@@ -135,15 +153,19 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             var calendar = CalendarOf(chain);
             var target = calendar.AddTo(definition.Target, Now);
             var budget = working ? calendar.WorkingTimeBetween(Now, target) : target - Now;
+            var (id, branch, customer) = (RowIds.NewId(Now), execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId));
+            // Scheduled as it is made (nothing consumed, nothing fired, no repeat): one record, not a second one copied from it.
+            var (targetAt, nextDueAt) = DueMoments(budget.Ticks, 0, working, Now, 0, null, null, definition, calendar);
             clock = new SlaClockRecord(
-                RowIds.NewId(Now), instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
-                instance.State.ProcessId, instance.State.BusinessKey, execution.Expressions.Party(instance, element, instance.Definition.Process.Branch), execution.Expressions.Party(instance, element, instance.Definition.Process.CustomerId), chain,
-                definition.Target.ToString(), working, budget.Ticks, Now)
+                id, instance.Id, element.Key, element.ElementId, definition.Kind, level, label,
+                instance.State.ProcessId, instance.State.BusinessKey, branch, customer, chain,
+                definition.TargetText, working, budget.Ticks, Now)
             {
                 State = SlaState.Running,
                 RunningSince = Now,
+                TargetAt = targetAt,
+                NextDueAt = nextDueAt,
             };
-            clock = Schedule(clock, definition, calendar);
         }
         catch (ArgumentException e)
         {
@@ -182,12 +204,13 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
     // The clocks of one element (or, for null, of the whole instance).
     private void EndOpenClocks(LoadedInstance instance, ElementInstance? element, bool completed)
     {
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && c.PausedBy is { } by && (element is null || by == element.Key)).ToList())
+        // Each list taken before its loop changes the clocks, and made only when an element has clocks to resume or end.
+        foreach (var clock in Matching(InstanceClocks.Of(instance), element, paused: true))
         {
             Resume(instance, clock);
         }
 
-        foreach (var clock in InstanceClocks.Of(instance).Where(c => c.IsOpen && (element is null || c.ElementKey == element.Key)).ToList())
+        foreach (var clock in Matching(InstanceClocks.Of(instance), element, paused: false))
         {
             var consumed = clock.ConsumedTicks + (clock.RunningSince is { } since ? Measure(clock, since, Now).Ticks : 0);
             // A clock past its target stays breached however its step ends; otherwise a step that did not complete cancels it.
@@ -231,25 +254,36 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
             return clock with { NextDueAt = null, TargetAt = clock.IsOpen ? null : clock.TargetAt };
         }
 
-        var target = clock.ConsumedTicks >= clock.BudgetTicks ? clock.TargetAt ?? since : ThresholdAt(clock, since, 100m, calendar);
-        DateTimeOffset? next = clock.Fired < definition.Thresholds.Count ? ThresholdAt(clock, since, definition.Thresholds[clock.Fired], calendar) : null;
-        if (clock.NextRepeatAt is { } repeat && (next is null || repeat < next))
+        var (target, next) = DueMoments(clock.BudgetTicks, clock.ConsumedTicks, clock.WorkingTime, since, clock.Fired, clock.TargetAt, clock.NextRepeatAt, definition, calendar);
+        return clock with { TargetAt = target, NextDueAt = next };
+    }
+
+    // A running clock's target and its next threshold (or repeat), from what it consumed and fired before it ran since then.
+    private static (DateTimeOffset TargetAt, DateTimeOffset? NextDueAt) DueMoments(long budgetTicks, long consumedTicks, bool working, DateTimeOffset since, int fired,
+        DateTimeOffset? targetAt, DateTimeOffset? nextRepeatAt, ClockDefinition definition, ClockCalendar calendar)
+    {
+        var target = consumedTicks >= budgetTicks ? targetAt ?? since : ThresholdAt(budgetTicks, consumedTicks, working, since, 100m, calendar);
+        DateTimeOffset? next = fired < definition.Thresholds.Count ? ThresholdAt(budgetTicks, consumedTicks, working, since, definition.Thresholds[fired], calendar) : null;
+        if (nextRepeatAt is { } repeat && (next is null || repeat < next))
         {
             next = repeat;
         }
 
-        return clock with { TargetAt = target, NextDueAt = next };
+        return (target, next);
     }
 
-    private static DateTimeOffset ThresholdAt(SlaClockRecord clock, DateTimeOffset since, decimal percent, ClockCalendar calendar)
+    private static DateTimeOffset ThresholdAt(SlaClockRecord clock, DateTimeOffset since, decimal percent, ClockCalendar calendar) =>
+        ThresholdAt(clock.BudgetTicks, clock.ConsumedTicks, clock.WorkingTime, since, percent, calendar);
+
+    private static DateTimeOffset ThresholdAt(long budgetTicks, long consumedTicks, bool working, DateTimeOffset since, decimal percent, ClockCalendar calendar)
     {
-        var left = TimeSpan.FromTicks((long)(clock.BudgetTicks * percent / 100m) - clock.ConsumedTicks);
+        var left = TimeSpan.FromTicks((long)(budgetTicks * percent / 100m) - consumedTicks);
         if (left <= TimeSpan.Zero)
         {
             return since;
         }
 
-        return clock.WorkingTime ? calendar.AddWorkingTime(since, left) : since + left;
+        return working ? calendar.AddWorkingTime(since, left) : since + left;
     }
 
     // ---------------------------------------------------------------- pause and resume
@@ -524,8 +558,7 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         var key = elementKey;
         while (key != 0 && instance.State.Elements.TryGetValue(key, out var element))
         {
-            var own = InstanceClocks.Of(instance).Where(c => c.IsOpen && c.ElementKey == key).OrderBy(c => c.Kind).FirstOrDefault();
-            if (own is not null)
+            if (OwnClock(InstanceClocks.Of(instance), key) is { } own)
             {
                 return own;
             }
@@ -534,6 +567,22 @@ internal sealed class SlaClocks(Execution execution) : IElementLifecycleListener
         }
 
         return null;
+    }
+
+    // The element's open clock of the lowest kind (the SLA before a commitment), the first in the list among equals: a loop,
+    // as every task's mark asks it of each element up its tree, where a sorted query would cost each step four objects.
+    private static SlaClockRecord? OwnClock(List<SlaClockRecord> clocks, long elementKey)
+    {
+        SlaClockRecord? own = null;
+        foreach (var clock in clocks)
+        {
+            if (clock.IsOpen && clock.ElementKey == elementKey && (own is null || clock.Kind < own.Kind))
+            {
+                own = clock;
+            }
+        }
+
+        return own;
     }
 
     private void CollectClockChanges(LoadedInstanceSet instances, HashSet<Guid> changedClocks)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Workflows.Engine.Feel;
 using Workflows.Engine.Modules;
 using Workflows.Engine.Runtime;
@@ -260,8 +259,8 @@ internal sealed class CommandRunner
         var context = Execution.ToContext(variables) ?? new FeelContext();
         if (context.Count > 0)
         {
-            var bytes = Encoding.UTF8.GetByteCount(FeelConvert.ToJson(context));
-            if (bytes > Options.MaxVariablesBytes)
+            // Most starts give a few scalars and short texts, surely within the limit: written out only when they may not be.
+            if (!FeelConvert.SurelyWithinJson(context, Options.MaxVariablesBytes) && FeelConvert.JsonByteCount(context) is var bytes && bytes > Options.MaxVariablesBytes)
             {
                 throw new WorkflowInputException($"the variables take {bytes:N0} bytes as JSON; the limit is {Options.MaxVariablesBytes:N0} ({Options.SettingName(nameof(WorkflowEngineOptions.MaxVariablesBytes))})");
             }

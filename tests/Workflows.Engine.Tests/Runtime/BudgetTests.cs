@@ -201,6 +201,27 @@ public sealed class BudgetTests
         }
     }
 
+    [TestCase(989, null)]
+    [TestCase(990, "the variables take 1,001 bytes as JSON")]
+    public async Task A_start_s_variables_are_measured_as_the_json_they_take_up_to_the_last_byte(int letters, string? refusal)
+    {
+        // {"blob":"…"} takes 11 bytes and the letters: 1,000 at the limit. The quick bound (6 bytes a character) says
+        // neither, so each start is written out and counted; a bound taken for the size would refuse both.
+        var h = new ProcessTestHarness(configure: o => o.MaxVariablesBytes = 1_000);
+        await h.DeployAsync(Process("p", $"""<bpmn:startEvent id="start"/>{UserTask("wait")}<bpmn:endEvent id="end"/>{Chain("start", "wait", "end")}"""));
+
+        var start = () => h.StartAsync("p", Vars(("blob", new string('x', letters))));
+
+        if (refusal is null)
+        {
+            Assert.That(await (await start()).VariableAsync("blob"), Is.EqualTo(new string('x', letters)));
+        }
+        else
+        {
+            Assert.That(async () => await start(), Throws.TypeOf<WorkflowInputException>().With.Message.Contains(refusal));
+        }
+    }
+
     [Test]
     public async Task A_worker_completion_over_the_variable_limit_is_refused_and_the_job_stays_open()
     {

@@ -94,7 +94,8 @@ public sealed class BusinessCalendar
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workingTime, TimeSpan.Zero);
         var left = workingTime;
-        foreach (var (from, to) in WorkingStretches(start))
+        var stretches = new Stretches(this, start);
+        while (stretches.Next(out var from, out var to))
         {
             var available = to - from;
             if (left <= available)
@@ -118,7 +119,8 @@ public sealed class BusinessCalendar
             return total;
         }
 
-        foreach (var (start, end) in WorkingStretches(from))
+        var stretches = new Stretches(this, from);
+        while (stretches.Next(out var start, out var end))
         {
             if (start >= to)
             {
@@ -168,26 +170,47 @@ public sealed class BusinessCalendar
         throw new InvalidOperationException($"calendar '{Name}' has no business day in ten years after {day}");
     }
 
-    // Working stretches as instants, from the one containing (or following) start, in order.
-    private IEnumerable<(DateTimeOffset From, DateTimeOffset To)> WorkingStretches(DateTimeOffset start)
+    // Working stretches as instants, from the one containing (or following) start, in order: a walk kept on the caller's
+    // stack, as every SLA clock a command starts walks the calendar four times and an iterator would be an object each.
+    private struct Stretches
     {
-        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, Zone).DateTime).AddDays(-1);
-        for (var guard = 0; guard < 3660 * 2; guard++, day = day.AddDays(1))
-        {
-            // By index: a foreach over the list's interface would make an enumerator for every day walked.
-            var intervals = IntervalsOn(day);
-            for (var i = 0; i < intervals.Count; i++)
-            {
-                var interval = intervals[i];
-                var from = ToInstant(day, interval.Start.ToTimeSpan());
-                var to = ToInstant(day, interval.EndOfDayOffset);
-                if (to <= start || to <= from)
-                {
-                    continue;
-                }
+        private readonly BusinessCalendar _calendar;
+        private readonly DateTimeOffset _start;
+        private DateOnly _day;
+        private int _daysWalked;
+        private IReadOnlyList<WorkingInterval>? _intervals;
+        private int _next;
 
-                yield return (from < start ? start : from, to);
+        public Stretches(BusinessCalendar calendar, DateTimeOffset start)
+        {
+            _calendar = calendar;
+            _start = start;
+            _day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, calendar.Zone).DateTime).AddDays(-1);
+        }
+
+        public bool Next(out DateTimeOffset from, out DateTimeOffset to)
+        {
+            for (; _daysWalked < 3660 * 2; _daysWalked++, _day = _day.AddDays(1), _intervals = null, _next = 0)
+            {
+                // By index: a foreach over the list's interface would make an enumerator for every day walked.
+                _intervals ??= _calendar.IntervalsOn(_day);
+                while (_next < _intervals.Count)
+                {
+                    var interval = _intervals[_next++];
+                    var opens = _calendar.ToInstant(_day, interval.Start.ToTimeSpan());
+                    var closes = _calendar.ToInstant(_day, interval.EndOfDayOffset);
+                    if (closes <= _start || closes <= opens)
+                    {
+                        continue;
+                    }
+
+                    (from, to) = (opens < _start ? _start : opens, closes);
+                    return true;
+                }
             }
+
+            (from, to) = (default, default);
+            return false;
         }
     }
 

@@ -38,6 +38,7 @@ public sealed class CalendarRegistry
     // start's CPU. A version added empties it; so does its size limit.
     private readonly Dictionary<CalendarLayer[], BusinessCalendar?> _resolved = new(VersionsComparer.Instance);
     private const int MaxResolved = 1024;
+    private CalendarLayer[] _inForce = [];
 
     /// <summary>
     /// Adds a version of a layer; a later <see cref="CalendarLayer.EffectiveFrom"/> replaces an earlier one
@@ -206,7 +207,9 @@ public sealed class CalendarRegistry
         ArgumentNullException.ThrowIfNull(chain);
         lock (_gate)
         {
-            var inForce = new CalendarLayer[chain.Count];
+            // The versions in force, in an array kept for the lookup (under the gate): a copy only for a chain not resolved
+            // yet, as every clock a command starts or measures asks this several times.
+            var inForce = _inForce.Length == chain.Count ? _inForce : _inForce = new CalendarLayer[chain.Count];
             for (var i = 0; i < chain.Count; i++)
             {
                 var name = chain[i];
@@ -224,6 +227,7 @@ public sealed class CalendarRegistry
                 return made;
             }
 
+            inForce = [.. inForce];
             var calendar = Make(chain, inForce);
             if (_resolved.Count >= MaxResolved)
             {
