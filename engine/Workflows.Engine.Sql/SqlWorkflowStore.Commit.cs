@@ -113,6 +113,23 @@ internal sealed partial class SqlWorkflowStore
     /// </remarks>
     internal async Task FlushGroupAsync(List<PendingCommit> group)
     {
+        // SQLite's one writer, counted for benchmarks (WriterMeter): the group grows while it is written (TakeArrived).
+        var metered = _sessions is not null ? WriterMeter.Start() : default;
+        try
+        {
+            await FlushGroupUnmeteredAsync(group).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_sessions is not null)
+            {
+                WriterMeter.Stop(metered, group.Count);
+            }
+        }
+    }
+
+    private async Task FlushGroupUnmeteredAsync(List<PendingCommit> group)
+    {
         var remaining = group;
         while (remaining.Count > 0)
         {
