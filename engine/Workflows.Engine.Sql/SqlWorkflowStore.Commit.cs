@@ -261,7 +261,13 @@ internal sealed partial class SqlWorkflowStore
         if (written > 0)
         {
             // On PostgreSQL a COMMIT whose connection is lost is asked after: every caller of the group learns what became of it.
+            var committing = sqlite ? WriterMeter.Start() : default;
             await (batch is not null ? batch.CommitAsync(OpenAsync, CancellationToken.None) : transaction.CommitAsync(CancellationToken.None)).ConfigureAwait(false);
+            if (sqlite)
+            {
+                WriterMeter.StopCommit(committing);
+            }
+
             LargestGroup = Math.Max(LargestGroup, written);
         }
 

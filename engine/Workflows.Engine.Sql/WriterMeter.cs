@@ -19,6 +19,8 @@ internal static class WriterMeter
     private static long s_wallTicks;
     private static long s_cpuNanoseconds;
     private static long s_cpuGroups;
+    private static long s_commitWallTicks;
+    private static long s_commitCpuNanoseconds;
 
     /// <summary>The calling thread's CPU time in nanoseconds; null (the default) counts no CPU.</summary>
     public static Func<long>? ThreadCpu { get; set; }
@@ -26,9 +28,20 @@ internal static class WriterMeter
     /// <summary>What was counted so far.</summary>
     public static WriterCounts Read() => new(
         Interlocked.Read(ref s_groups), Interlocked.Read(ref s_changeSets), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_wallTicks)),
-        Interlocked.Read(ref s_cpuNanoseconds), Interlocked.Read(ref s_cpuGroups));
+        Interlocked.Read(ref s_cpuNanoseconds), Interlocked.Read(ref s_cpuGroups),
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_commitWallTicks)), Interlocked.Read(ref s_commitCpuNanoseconds));
 
-    /// <summary>Starts the count of one group's flush on the calling thread.</summary>
+    /// <summary>Counts the COMMIT (its WAL frames written and flushed) of a group begun at <paramref name="started"/>.</summary>
+    internal static void StopCommit(Started started)
+    {
+        Interlocked.Add(ref s_commitWallTicks, Stopwatch.GetTimestamp() - started.Timestamp);
+        if (started.Cpu >= 0 && started.Thread == Environment.CurrentManagedThreadId && ThreadCpu is { } cpu)
+        {
+            Interlocked.Add(ref s_commitCpuNanoseconds, cpu() - started.Cpu);
+        }
+    }
+
+    /// <summary>Starts the count of one group's flush (or its COMMIT) on the calling thread.</summary>
     internal static Started Start() => new(Stopwatch.GetTimestamp(), ThreadCpu?.Invoke() ?? -1, Environment.CurrentManagedThreadId);
 
     /// <summary>Counts a group's flush of <paramref name="changeSets"/> change sets begun at <paramref name="started"/>.</summary>
@@ -54,10 +67,13 @@ internal static class WriterMeter
 /// <param name="Wall">Time the flusher spent in the groups' flushes.</param>
 /// <param name="CpuNanoseconds">CPU its thread spent in them, for <paramref name="CpuGroups"/> of the groups.</param>
 /// <param name="CpuGroups">Groups whose CPU was read.</param>
-internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeSpan Wall, long CpuNanoseconds, long CpuGroups)
+/// <param name="CommitWall">Of <paramref name="Wall"/>, the time in the groups' COMMITs (SQLite's WAL frames written and flushed).</param>
+/// <param name="CommitCpuNanoseconds">Of <paramref name="CpuNanoseconds"/>, the CPU in them.</param>
+internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeSpan Wall, long CpuNanoseconds, long CpuGroups, TimeSpan CommitWall, long CommitCpuNanoseconds)
 {
     public static WriterCounts operator -(WriterCounts a, WriterCounts b) =>
-        new(a.Groups - b.Groups, a.ChangeSets - b.ChangeSets, a.Wall - b.Wall, a.CpuNanoseconds - b.CpuNanoseconds, a.CpuGroups - b.CpuGroups);
+        new(a.Groups - b.Groups, a.ChangeSets - b.ChangeSets, a.Wall - b.Wall, a.CpuNanoseconds - b.CpuNanoseconds, a.CpuGroups - b.CpuGroups,
+            a.CommitWall - b.CommitWall, a.CommitCpuNanoseconds - b.CommitCpuNanoseconds);
 
     /// <summary>One line for a benchmark's output: per instance (of <paramref name="instances"/>) and per group, over <paramref name="elapsed"/>.</summary>
     public string Describe(int instances, TimeSpan elapsed)
@@ -69,8 +85,10 @@ internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeS
 
         var line = FormattableString.Invariant(
             $"writer: {Groups:N0} groups of {ChangeSets / (double)Groups:N1} change sets; busy {Wall / elapsed:P0} of the stretch, {Wall.TotalMicroseconds / instances:N1} µs an instance on the clock");
+        line += FormattableString.Invariant($" (COMMIT {CommitWall.TotalMicroseconds / instances:N1})");
         return CpuGroups == 0
             ? line
-            : line + FormattableString.Invariant($", {CpuNanoseconds / 1000.0 / CpuGroups * Groups / instances:N1} µs on its thread's CPU ({CpuGroups * 100.0 / Groups:N0} % of groups read)");
+            : line + FormattableString.Invariant(
+                $", {CpuNanoseconds / 1000.0 / CpuGroups * Groups / instances:N1} µs on its thread's CPU (COMMIT {CommitCpuNanoseconds / 1000.0 / CpuGroups * Groups / instances:N1}; {CpuGroups * 100.0 / Groups:N0} % of groups read)");
     }
 }
