@@ -29,16 +29,18 @@ internal sealed partial class SqlWorkflowStore
             await beforeCommit(changes).ConfigureAwait(false);
         }
 
+        // Encoded here, on the caller's thread: the flusher that writes the group is SQLite's one writer (HistoryEvents.Rows).
+        var history = HistoryEvents.Rows(changes.History, utf8: _sessions is not null);
         if (_group is { } group)
         {
-            await group.CommitAsync(changes, ct).ConfigureAwait(false);
+            await group.CommitAsync(changes, history, ct).ConfigureAwait(false);
             return;
         }
 
-        await WritingAsync(() => CommitAloneAsync(changes, ct), ct).ConfigureAwait(false);
+        await WritingAsync(() => CommitAloneAsync(changes, history, ct), ct).ConfigureAwait(false);
     }
 
-    private async Task<bool> CommitAloneAsync(ChangeSet changes, CancellationToken ct)
+    private async Task<bool> CommitAloneAsync(ChangeSet changes, IReadOnlyList<object> history, CancellationToken ct)
     {
         var (connection, session) = await OpenForCommitAsync(ct).ConfigureAwait(false);
         var failed = true;
@@ -46,7 +48,7 @@ internal sealed partial class SqlWorkflowStore
         {
             await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
             await using var batch = PostgresCommitBatch.For(connection, transaction);
-            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes).ConfigureAwait(false);
+            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes, history).ConfigureAwait(false);
             if (batch is not null)
             {
                 await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
@@ -220,7 +222,7 @@ internal sealed partial class SqlWorkflowStore
 
             try
             {
-                await WriteChangeSetAsync(w, pending.Changes).ConfigureAwait(false);
+                await WriteChangeSetAsync(w, pending.Changes, pending.History).ConfigureAwait(false);
                 if (savepoints)
                 {
                     await w.SavepointAsync("RELEASE SAVEPOINT wf_command").ConfigureAwait(false);
@@ -306,7 +308,7 @@ internal sealed partial class SqlWorkflowStore
         }
     }
 
-    private static async Task WriteChangeSetAsync(SqlCommit w, ChangeSet changes)
+    private static async Task WriteChangeSetAsync(SqlCommit w, ChangeSet changes, IReadOnlyList<object> history)
     {
         // Every command writes its tables in this order, so two commands never wait on each other in a cycle; the
         // guarded writes (row versions, the fired timer) come first, so a loser stops early.
@@ -337,7 +339,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteIdempotencyKeysAsync(w, changes).ConfigureAwait(false);
         }
 
-        await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
+        await WriteIncidentsAndHistoryAsync(w, changes, history).ConfigureAwait(false);
         await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
         await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
         await WriteRolloutsAsync(w, changes).ConfigureAwait(false);
