@@ -67,6 +67,8 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
 
         if (start)
         {
+            WriterMeter.FlusherStarted();
+
             // Off the caller's path: a flusher keeps writing groups while they come, and its first caller need not wait for them.
             _ = Task.Run(FlushWhileWaitingAsync, CancellationToken.None);
         }

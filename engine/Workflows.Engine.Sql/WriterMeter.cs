@@ -21,6 +21,7 @@ internal static class WriterMeter
     private static long s_cpuGroups;
     private static long s_commitWallTicks;
     private static long s_commitCpuNanoseconds;
+    private static long s_flushersStarted;
 
     /// <summary>The calling thread's CPU time in nanoseconds; null (the default) counts no CPU.</summary>
     public static Func<long>? ThreadCpu { get; set; }
@@ -29,7 +30,13 @@ internal static class WriterMeter
     public static WriterCounts Read() => new(
         Interlocked.Read(ref s_groups), Interlocked.Read(ref s_changeSets), Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_wallTicks)),
         Interlocked.Read(ref s_cpuNanoseconds), Interlocked.Read(ref s_cpuGroups),
-        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_commitWallTicks)), Interlocked.Read(ref s_commitCpuNanoseconds));
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref s_commitWallTicks)), Interlocked.Read(ref s_commitCpuNanoseconds), Interlocked.Read(ref s_flushersStarted));
+
+    /// <summary>
+    /// Counts a flusher started (<see cref="CommitQueue"/>: the last one ended with nothing waiting): a group whose
+    /// flusher had to start waits for the thread pool to run it, behind the callers' continuations.
+    /// </summary>
+    internal static void FlusherStarted() => Interlocked.Increment(ref s_flushersStarted);
 
     /// <summary>Counts the COMMIT (its WAL frames written and flushed) of a group begun at <paramref name="started"/>.</summary>
     internal static void StopCommit(Started started)
@@ -69,11 +76,12 @@ internal static class WriterMeter
 /// <param name="CpuGroups">Groups whose CPU was read.</param>
 /// <param name="CommitWall">Of <paramref name="Wall"/>, the time in the groups' COMMITs (SQLite's WAL frames written and flushed).</param>
 /// <param name="CommitCpuNanoseconds">Of <paramref name="CpuNanoseconds"/>, the CPU in them.</param>
-internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeSpan Wall, long CpuNanoseconds, long CpuGroups, TimeSpan CommitWall, long CommitCpuNanoseconds)
+/// <param name="FlushersStarted">Flushers started (any store's queue, SQLite's or a server's): each a wait for the thread pool before a group.</param>
+internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeSpan Wall, long CpuNanoseconds, long CpuGroups, TimeSpan CommitWall, long CommitCpuNanoseconds, long FlushersStarted)
 {
     public static WriterCounts operator -(WriterCounts a, WriterCounts b) =>
         new(a.Groups - b.Groups, a.ChangeSets - b.ChangeSets, a.Wall - b.Wall, a.CpuNanoseconds - b.CpuNanoseconds, a.CpuGroups - b.CpuGroups,
-            a.CommitWall - b.CommitWall, a.CommitCpuNanoseconds - b.CommitCpuNanoseconds);
+            a.CommitWall - b.CommitWall, a.CommitCpuNanoseconds - b.CommitCpuNanoseconds, a.FlushersStarted - b.FlushersStarted);
 
     /// <summary>One line for a benchmark's output: per instance (of <paramref name="instances"/>) and per group, over <paramref name="elapsed"/>.</summary>
     public string Describe(int instances, TimeSpan elapsed)
@@ -85,7 +93,7 @@ internal readonly record struct WriterCounts(long Groups, long ChangeSets, TimeS
 
         var line = FormattableString.Invariant(
             $"writer: {Groups:N0} groups of {ChangeSets / (double)Groups:N1} change sets; busy {Wall / elapsed:P0} of the stretch, {Wall.TotalMicroseconds / instances:N1} µs an instance on the clock");
-        line += FormattableString.Invariant($" (COMMIT {CommitWall.TotalMicroseconds / instances:N1})");
+        line += FormattableString.Invariant($" (COMMIT {CommitWall.TotalMicroseconds / instances:N1}); a flusher started for {FlushersStarted * 100.0 / Groups:N0} % of groups");
         return CpuGroups == 0
             ? line
             : line + FormattableString.Invariant(
