@@ -501,6 +501,13 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             var instance = Expression.Parameter(typeof(object));
             Expression value = Expression.Property(Expression.Convert(instance, type), property);
             var underlying = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (property.PropertyType == typeof(Utf8Text))
+            {
+                // Text encoded ahead (a history row): the driver binds it as the string it encodes, the session's writer as it is.
+                value = Expression.Call(Expression.Constant(System.Text.Encoding.UTF8), nameof(System.Text.Encoding.GetString), null, Expression.Property(value, nameof(Utf8Text.Bytes)));
+                return Expression.Lambda<Func<object, object?>>(value, instance).Compile();
+            }
+
             if (underlying.IsEnum)
             {
                 // Dapper binds an enum as its underlying number.

@@ -105,11 +105,20 @@ public sealed class SqliteSessionTests
         var session = await sessions.RentAsync(default);
         session.Execute("INSERT INTO t (k, v) VALUES (@K, @V)", new { K = 1, V = new Utf8Text(System.Text.Encoding.UTF8.GetBytes(text)) }, null);
         session.Execute("INSERT INTO t (k, v) VALUES (@K, @V)", new { K = 2, V = text }, null);
+
+        // With a parameter the session's writer leaves to the driver (a date), the driver binds the text it encodes.
+        var at = new DateTimeOffset(2026, 12, 6, 16, 0, 0, TimeSpan.Zero);
+        session.Execute("INSERT INTO t (k, v) VALUES (@K, @V || @At)", new { K = 3, V = new Utf8Text(System.Text.Encoding.UTF8.GetBytes(text)), At = at }, null);
         sessions.Return(session);
 
         await using var connection = await _store.OpenAsync(default);
-        var stored = (await connection.QueryAsync<(string Type, string Value, string Actor)>("SELECT typeof(v), v, json_extract(v, '$[0].a') FROM t ORDER BY k")).ToList();
-        Assert.That(stored, Is.EqualTo(new[] { ("text", text, "zoé"), ("text", text, "zoé") }), "the same text as the string's, readable as JSON");
+        var stored = (await connection.QueryAsync<(string Type, string Value, string Actor)>("SELECT typeof(v), v, json_extract(v, '$[0].a') FROM t WHERE k < 3 ORDER BY k")).ToList();
+        var byDriver = await connection.ExecuteScalarAsync<string>("SELECT v FROM t WHERE k = 3");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(stored, Is.EqualTo(new[] { ("text", text, "zoé"), ("text", text, "zoé") }), "the same text as the string's, readable as JSON");
+            Assert.That(byDriver, Does.StartWith(text), "the driver bound the text, not a blob or the struct's name");
+        }
     }
 
     [Test]
