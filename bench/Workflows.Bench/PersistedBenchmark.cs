@@ -231,11 +231,20 @@ internal static class PersistedBenchmark
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var jit = JitSettling.Read();
+        ThreadCpu.MeterTheWriter();
+        var writer = WriterMeter.Read();
         var watch = Stopwatch.StartNew();
         PerfControl.Enable(); // under perf, only the counted instances (PerfControl)
         await RunManyAsync(count);
         PerfControl.Disable();
+        var elapsed = watch.Elapsed;
         Console.Error.WriteLine($"{processId}: warm-up {warmRounds} rounds; in the counted stretch {JitSettling.Since(jit, count)}");
+        if (store.Provider == SqlProvider.Sqlite)
+        {
+            // SQLite's one writer: what its thread spent per instance, and how many shared a group (issue 19, round 20).
+            Console.Error.WriteLine($"{processId}: {(WriterMeter.Read() - writer).Describe(count, elapsed)}");
+        }
+
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / count;
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)count;
         var serverCpu = server is null ? double.NaN : ServerCpu.Spent(serverBefore!, await server.ReadAsync()) / 1000.0 / count;

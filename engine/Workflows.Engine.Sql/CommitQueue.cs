@@ -3,11 +3,20 @@ using Workflows.Engine.Storage;
 namespace Workflows.Engine.Sql;
 
 /// <summary>A command's change set waiting in a <see cref="CommitQueue"/>, and the caller's wait for its durable end.</summary>
-internal sealed class PendingCommit(ChangeSet changes, CancellationToken ct)
+internal sealed class PendingCommit(ChangeSet changes, IReadOnlyList<object> history, CancellationToken ct)
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>A change set with its history encoded as text every dialect binds, for tests that build a group by hand.</summary>
+    public PendingCommit(ChangeSet changes, CancellationToken ct)
+        : this(changes, HistoryEvents.Rows(changes.History, utf8: false), ct)
+    {
+    }
+
     public ChangeSet Changes => changes;
+
+    /// <summary>The change set's history rows, encoded by its caller before it queued (<see cref="HistoryEvents.Rows"/>).</summary>
+    public IReadOnlyList<object> History => history;
 
     /// <summary>The caller's token: a caller that gave up before its writes began is left out of the group.</summary>
     public CancellationToken Ct => ct;
@@ -42,10 +51,13 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
     private readonly Queue<PendingCommit> _waiting = new();
     private int _flushers;
 
-    /// <summary>Queues a change set; the task ends when it is durable, or with why it was not written.</summary>
-    public Task CommitAsync(ChangeSet changes, CancellationToken ct)
+    /// <summary>
+    /// Queues a change set with its history's rows (made on the caller's thread, not the flusher's); the task ends when it
+    /// is durable, or with why it was not written.
+    /// </summary>
+    public Task CommitAsync(ChangeSet changes, IReadOnlyList<object> history, CancellationToken ct)
     {
-        var pending = new PendingCommit(changes, ct);
+        var pending = new PendingCommit(changes, history, ct);
         bool start;
         lock (_gate)
         {
@@ -60,6 +72,8 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
 
         if (start)
         {
+            WriterMeter.FlusherStarted();
+
             // Off the caller's path: a flusher keeps writing groups while they come, and its first caller need not wait for them.
             _ = Task.Run(FlushWhileWaitingAsync, CancellationToken.None);
         }

@@ -19,8 +19,16 @@ internal static class HistoryEvents
     // Storage, not a page: non-ASCII text (French names, accents) is kept as it is rather than escaped, which is shorter.
     private static readonly JsonWriterOptions s_writer = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>The rows a change set's history is written as: one per instance, its events in the order they happened.</summary>
-    public static List<CommandRow> Rows(IReadOnlyList<HistoryRecord> history)
+    /// <summary>
+    /// The rows a change set's history is written as: one per instance, its events in the order they happened; on SQLite
+    /// (<paramref name="utf8"/>) their events are the UTF-8 text SQLite stores (<see cref="Utf8CommandRow"/>), else a string.
+    /// </summary>
+    /// <remarks>
+    /// Made by the command's caller before its change set queues for SQLite's one writer (<see cref="CommitQueue"/>): that
+    /// thread holds the rate at many clients, and the JSON writer and a UTF-16 string copied again into UTF-8 to bind it
+    /// were its work (issue 19, round 20).
+    /// </remarks>
+    public static List<object> Rows(IReadOnlyList<HistoryRecord> history, bool utf8)
     {
         if (history.Count == 0)
         {
@@ -31,18 +39,22 @@ internal static class HistoryEvents
         {
             // The usual command: one instance's events, in one row without grouping them first.
             var at0 = history[0].At.UtcTicks;
-            return [new CommandRow(history[0].InstanceId, at0, Encode(history, at0))];
+            return [Row(history[0].InstanceId, at0, history, utf8)];
         }
 
-        var rows = new List<CommandRow>();
+        var rows = new List<object>();
         foreach (var events in history.GroupBy(h => h.InstanceId))
         {
             var at = events.First().At.UtcTicks;
-            rows.Add(new CommandRow(events.Key, at, Encode(events, at)));
+            rows.Add(Row(events.Key, at, events, utf8));
         }
 
         return rows;
     }
+
+    private static object Row(Guid instanceId, long at, IEnumerable<HistoryRecord> events, bool utf8) => utf8
+        ? new Utf8CommandRow(instanceId, at, new Utf8Text(Encode(events, at, static json => json.ToArray())))
+        : new CommandRow(instanceId, at, Encode(events, at, static json => System.Text.Encoding.UTF8.GetString(json)));
 
     private static bool OfOneInstance(IReadOnlyList<HistoryRecord> history)
     {
@@ -66,7 +78,8 @@ internal static class HistoryEvents
     // Dropped rather than kept when one history made it this large (a batch of many instances): the next starts small.
     private const int MaxKeptBuffer = 64 * 1024;
 
-    private static string Encode(IEnumerable<HistoryRecord> events, long at)
+    // The events' JSON, handed to copy (the thread's buffer is written again by the next encoding).
+    private static T Encode<T>(IEnumerable<HistoryRecord> events, long at, Func<ReadOnlySpan<byte>, T> copy)
     {
         var writer = t_writer ??= new Writer();
         var (buffer, json) = (writer.Buffer, writer.Json);
@@ -109,7 +122,7 @@ internal static class HistoryEvents
 
             json.WriteEndArray();
             json.Flush();
-            var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+            var text = copy(buffer.WrittenSpan);
             if (buffer.Capacity > MaxKeptBuffer)
             {
                 t_writer = null;
@@ -169,4 +182,7 @@ internal static class HistoryEvents
 
     /// <summary>One row of <c>wf_history_commands</c>, as written.</summary>
     public sealed record CommandRow(Guid InstanceId, long At, string Events);
+
+    /// <summary>One row of <c>wf_history_commands</c> as SQLite's writer binds it: its events already UTF-8.</summary>
+    public sealed record Utf8CommandRow(Guid InstanceId, long At, Utf8Text Events);
 }

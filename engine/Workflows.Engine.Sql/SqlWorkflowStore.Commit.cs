@@ -38,16 +38,18 @@ internal sealed partial class SqlWorkflowStore
             await beforeCommit(changes).ConfigureAwait(false);
         }
 
+        // Encoded here, on the caller's thread: the flusher that writes the group is SQLite's one writer (HistoryEvents.Rows).
+        var history = HistoryEvents.Rows(changes.History, utf8: _sessions is not null);
         if (_group is { } group)
         {
-            await group.CommitAsync(changes, ct).ConfigureAwait(false);
+            await group.CommitAsync(changes, history, ct).ConfigureAwait(false);
             return;
         }
 
-        await WritingAsync(() => CommitAloneAsync(changes, ct), ct).ConfigureAwait(false);
+        await WritingAsync(() => CommitAloneAsync(changes, history, ct), ct).ConfigureAwait(false);
     }
 
-    private async Task<bool> CommitAloneAsync(ChangeSet changes, CancellationToken ct)
+    private async Task<bool> CommitAloneAsync(ChangeSet changes, IReadOnlyList<object> history, CancellationToken ct)
     {
         var (connection, session) = await OpenForCommitAsync(ct).ConfigureAwait(false);
         var failed = true;
@@ -55,7 +57,7 @@ internal sealed partial class SqlWorkflowStore
         {
             await using var transaction = await BeginCommitAsync(connection, session, ct).ConfigureAwait(false);
             await using var batch = PostgresCommitBatch.For(connection, transaction);
-            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes).ConfigureAwait(false);
+            await WriteChangeSetAsync(new SqlCommit(_dialect, connection, transaction, session, batch, FailureInjection, ct), changes, history).ConfigureAwait(false);
             if (batch is not null)
             {
                 await batch.ExecuteAloneAsync(ct).ConfigureAwait(false);
@@ -121,6 +123,23 @@ internal sealed partial class SqlWorkflowStore
     /// nothing was written, and nobody is released as durable.
     /// </remarks>
     internal async Task FlushGroupAsync(List<PendingCommit> group)
+    {
+        // SQLite's one writer, counted for benchmarks (WriterMeter): the group grows while it is written (TakeArrived).
+        var metered = _sessions is not null ? WriterMeter.Start() : default;
+        try
+        {
+            await FlushGroupUnmeteredAsync(group).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_sessions is not null)
+            {
+                WriterMeter.Stop(metered, group.Count);
+            }
+        }
+    }
+
+    private async Task FlushGroupUnmeteredAsync(List<PendingCommit> group)
     {
         var remaining = group;
         while (remaining.Count > 0)
@@ -212,7 +231,7 @@ internal sealed partial class SqlWorkflowStore
 
             try
             {
-                await WriteChangeSetAsync(w, pending.Changes).ConfigureAwait(false);
+                await WriteChangeSetAsync(w, pending.Changes, pending.History).ConfigureAwait(false);
                 if (savepoints)
                 {
                     await w.SavepointAsync("RELEASE SAVEPOINT wf_command").ConfigureAwait(false);
@@ -253,7 +272,13 @@ internal sealed partial class SqlWorkflowStore
         if (written > 0)
         {
             // On PostgreSQL a COMMIT whose connection is lost is asked after: every caller of the group learns what became of it.
+            var committing = sqlite ? WriterMeter.Start() : default;
             await (batch is not null ? batch.CommitAsync(OpenAsync, CancellationToken.None) : transaction.CommitAsync(CancellationToken.None)).ConfigureAwait(false);
+            if (sqlite)
+            {
+                WriterMeter.StopCommit(committing);
+            }
+
             LargestGroup = Math.Max(LargestGroup, written);
             Interlocked.Increment(ref _groupsCommitted);
             Interlocked.Add(ref _changeSetsGrouped, written);
@@ -294,7 +319,7 @@ internal sealed partial class SqlWorkflowStore
         }
     }
 
-    private static async Task WriteChangeSetAsync(SqlCommit w, ChangeSet changes)
+    private static async Task WriteChangeSetAsync(SqlCommit w, ChangeSet changes, IReadOnlyList<object> history)
     {
         // Every command writes its tables in this order, so two commands never wait on each other in a cycle; the
         // guarded writes (row versions, the fired timer) come first, so a loser stops early.
@@ -325,7 +350,7 @@ internal sealed partial class SqlWorkflowStore
             await WriteIdempotencyKeysAsync(w, changes).ConfigureAwait(false);
         }
 
-        await WriteIncidentsAndHistoryAsync(w, changes).ConfigureAwait(false);
+        await WriteIncidentsAndHistoryAsync(w, changes, history).ConfigureAwait(false);
         await WriteBatchItemsAsync(w, changes).ConfigureAwait(false);
         await WriteSearchIndexAsync(w, changes).ConfigureAwait(false);
         await WriteRolloutsAsync(w, changes).ConfigureAwait(false);

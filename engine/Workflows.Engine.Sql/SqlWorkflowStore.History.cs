@@ -56,7 +56,8 @@ internal sealed partial class SqlWorkflowStore
         }
     }
 
-    private static Task WriteHistoryAsync(SqlCommit w, ChangeSet changes) =>
+    // The rows come encoded from the command's caller (HistoryEvents.Rows).
+    private static Task WriteHistoryAsync(SqlCommit w, IReadOnlyList<object> history) =>
         w.RowsAsync("history", "INSERT INTO wf_history_commands (instance_id, at, events) VALUES (@InstanceId, @At, @Events)",
-            HistoryEvents.Rows(changes.History), row => row);
+            history, row => row);
 }

@@ -468,11 +468,11 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
         }
     }
 
-    private static async Task WriteIncidentsAndHistoryAsync(SqlCommit w, ChangeSet changes)
+    private static async Task WriteIncidentsAndHistoryAsync(SqlCommit w, ChangeSet changes, IReadOnlyList<object> history)
     {
         if (!changes.HasRareChanges)
         {
-            await WriteHistoryAsync(w, changes).ConfigureAwait(false);
+            await WriteHistoryAsync(w, history).ConfigureAwait(false);
             return;
         }
 
@@ -482,7 +482,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             """, changes.IncidentsCreated, IncidentRow.From).ConfigureAwait(false);
         await w.RowsAsync("incidents-resolved", "UPDATE wf_incidents SET resolved_at = @At WHERE id = @Id", changes.IncidentsResolved, i => new { i.Id, At = i.At.UtcTicks }).ConfigureAwait(false);
 
-        await WriteHistoryAsync(w, changes).ConfigureAwait(false);
+        await WriteHistoryAsync(w, history).ConfigureAwait(false);
     }
 
     internal static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);

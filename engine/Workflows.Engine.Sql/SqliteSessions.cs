@@ -163,6 +163,10 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
 
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
 
+    // The same statements by the text's reference: the store's texts are constants, so a run finds its statement without
+    // hashing and comparing the whole text (the instance's INSERT is ~300 characters), on SQLite's one writer too.
+    private readonly Dictionary<string, PreparedStatement> _byReference = new(ReferenceEqualityComparer.Instance);
+
     public SqliteConnection Connection => connection;
 
     public int Generation => generation;
@@ -235,6 +239,7 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
         }
 
         _statements.Clear();
+        _byReference.Clear();
         connection.Dispose();
     }
 
@@ -265,9 +270,21 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             return null; // rows to run the statement for, a list to expand, parameters built by hand: Dapper's
         }
 
-        if (_statements.TryGetValue(sql, out var statement))
+        if (_byReference.TryGetValue(sql, out var statement))
         {
             pool.Counted(prepared: false);
+            return statement;
+        }
+
+        if (_byReference.Count >= MaxStatements)
+        {
+            _byReference.Clear(); // texts built anew for each run (equal, not the same): kept by their text below
+        }
+
+        if (_statements.TryGetValue(sql, out statement))
+        {
+            pool.Counted(prepared: false);
+            _byReference[sql] = statement;
             return statement;
         }
 
@@ -279,11 +296,13 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             }
 
             _statements.Clear();
+            _byReference.Clear();
         }
 
         pool.Counted(prepared: true);
         statement = new PreparedStatement(new SqliteCommand(sql, connection), Names(sql));
         _statements[sql] = statement;
+        _byReference[sql] = statement;
         return statement;
     }
 
@@ -482,6 +501,13 @@ internal sealed partial class SqliteSession(SqliteSessions pool, SqliteConnectio
             var instance = Expression.Parameter(typeof(object));
             Expression value = Expression.Property(Expression.Convert(instance, type), property);
             var underlying = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (property.PropertyType == typeof(Utf8Text))
+            {
+                // Text encoded ahead (a history row): the driver binds it as the string it encodes, the session's writer as it is.
+                value = Expression.Call(Expression.Constant(System.Text.Encoding.UTF8), nameof(System.Text.Encoding.GetString), null, Expression.Property(value, nameof(Utf8Text.Bytes)));
+                return Expression.Lambda<Func<object, object?>>(value, instance).Compile();
+            }
+
             if (underlying.IsEnum)
             {
                 // Dapper binds an enum as its underlying number.

@@ -202,6 +202,7 @@ internal sealed class SqliteWriteStatement : IDisposable
         }
 
         return type == typeof(string) ? Call(nameof(BindText), statement, index, value)
+            : type == typeof(Utf8Text) ? Call(nameof(BindUtf8), statement, index, value)
             : type == typeof(Guid) ? Call(nameof(BindGuid), statement, index, value)
             : type == typeof(byte[]) ? Call(nameof(BindBlob), statement, index, value)
             : type == typeof(decimal) ? Call(nameof(BindDecimal), statement, index, value)
@@ -245,6 +246,8 @@ internal sealed class SqliteWriteStatement : IDisposable
         }
     }
 
+    private static void BindUtf8(sqlite3_stmt statement, int index, Utf8Text value) => Check(raw.sqlite3_bind_text(statement, index, value.Bytes));
+
     private static void BindBlob(sqlite3_stmt statement, int index, byte[]? value) =>
         Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_blob(statement, index, value.AsSpan()));
 
@@ -275,3 +278,9 @@ internal sealed class SqliteWriteStatement : IDisposable
         }
     }
 }
+
+/// <summary>
+/// Text already encoded as UTF-8 (by a command's caller, off SQLite's one writer), which <see cref="SqliteWriteStatement"/>
+/// binds as text as it is: no string is made of it and copied again into UTF-8 (a byte array it binds as a blob).
+/// </summary>
+internal readonly record struct Utf8Text(byte[] Bytes);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
+using Workflows.Engine.Storage;
 using static Workflows.Engine.Tests.Bpmn;
 
 namespace Workflows.Engine.Sql.Tests;
@@ -301,6 +302,46 @@ public abstract partial class SqlStoreSuite
             Assert.That(store.LargestGroup, Is.EqualTo(5), "the four that arrived while the first's group was written were committed in its transaction");
             Assert.That(store.CommitsWaiting, Is.Zero);
             Assert.That(completedOnce, Is.EqualTo(5), "every task was completed once and its instance ended once");
+        }
+    }
+
+    [Test]
+    [NonParallelizable] // the writer's meter is the process's
+    public async Task On_SQLite_the_writer_meter_counts_each_group_its_change_sets_and_its_threads_time()
+    {
+        var store = NewSqlStore();
+        if (store.Dialect.Provider != SqlProvider.Sqlite)
+        {
+            Assert.Ignore("only SQLite's one writer is metered");
+        }
+
+        long clock = 0;
+        WriterMeter.ThreadCpu = () => Interlocked.Add(ref clock, 1_000);
+        try
+        {
+            var before = WriterMeter.Read();
+            for (var i = 0; i < 3; i++)
+            {
+                var changes = new ChangeSet();
+                changes.History.Add(new HistoryRecord(Guid.CreateVersion7(), DateTimeOffset.UtcNow, "instance-started", null, null, "zoé", "✓"));
+                await store.CommitAsync(changes, default);
+            }
+
+            var counted = WriterMeter.Read() - before;
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(counted.Groups, Is.EqualTo(3), "three commits one after the other: three groups");
+                Assert.That(counted.ChangeSets, Is.EqualTo(3));
+                Assert.That(counted.CpuGroups, Is.EqualTo(3), "each flushed on one thread, its CPU read");
+                Assert.That(counted.CpuNanoseconds, Is.GreaterThan(counted.CommitCpuNanoseconds).And.GreaterThan(0), "the COMMIT is part of the group's time");
+                Assert.That(counted.Wall, Is.GreaterThanOrEqualTo(counted.CommitWall));
+                Assert.That(counted.FlushersStarted, Is.InRange(1, 3), "the first commit starts a flusher; a later one may find it still running");
+                Assert.That(counted.Describe(3, counted.Wall), Does.Contain("3 groups of 1.0 change sets"));
+            }
+        }
+        finally
+        {
+            WriterMeter.ThreadCpu = null;
         }
     }
 

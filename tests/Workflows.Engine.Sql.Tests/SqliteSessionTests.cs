@@ -96,6 +96,60 @@ public sealed class SqliteSessionTests
     }
 
     [Test]
+    public async Task Text_already_encoded_as_utf8_is_stored_as_the_text_it_encodes()
+    {
+        // The history's events come UTF-8 from the command's caller (HistoryEvents.Rows); stored as a blob, the history
+        // view's json_each could not read them.
+        const string text = """[{"k":"task-completed","a":"zoé","d":"✓ 😀 \\ \"quoted\""}]""";
+        var sessions = _store!.Sessions!;
+        var session = await sessions.RentAsync(default);
+        session.Execute("INSERT INTO t (k, v) VALUES (@K, @V)", new { K = 1, V = new Utf8Text(System.Text.Encoding.UTF8.GetBytes(text)) }, null);
+        session.Execute("INSERT INTO t (k, v) VALUES (@K, @V)", new { K = 2, V = text }, null);
+
+        // With a parameter the session's writer leaves to the driver (a date), the driver binds the text it encodes.
+        var at = new DateTimeOffset(2026, 12, 6, 16, 0, 0, TimeSpan.Zero);
+        session.Execute("INSERT INTO t (k, v) VALUES (@K, @V || @At)", new { K = 3, V = new Utf8Text(System.Text.Encoding.UTF8.GetBytes(text)), At = at }, null);
+        sessions.Return(session);
+
+        await using var connection = await _store.OpenAsync(default);
+        var stored = (await connection.QueryAsync<(string Type, string Value, string Actor)>("SELECT typeof(v), v, json_extract(v, '$[0].a') FROM t WHERE k < 3 ORDER BY k")).ToList();
+        var byDriver = await connection.ExecuteScalarAsync<string>("SELECT v FROM t WHERE k = 3");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(stored, Is.EqualTo(new[] { ("text", text, "zoé"), ("text", text, "zoé") }), "the same text as the string's, readable as JSON");
+            Assert.That(byDriver, Does.StartWith(text), "the driver bound the text, not a blob or the struct's name");
+        }
+    }
+
+    [Test]
+    public async Task A_statement_is_found_by_its_text_whether_the_text_is_the_same_string_or_an_equal_one_built_anew()
+    {
+        const string insert = "INSERT INTO t (k, v) VALUES (@k, @v)";
+        var sessions = _store!.Sessions!;
+        var session = await sessions.RentAsync(default);
+        session.Execute(insert, new { k = 1, v = "constant" }, null);
+        session.Execute(string.Concat("INSERT INTO t (k, v) ", "VALUES (@k, @v)"), new { k = 2, v = "built" }, null);
+        session.Execute(insert, new { k = 3, v = "constant again" }, null);
+
+        // More texts than a session keeps: the lookup by reference is cleared with them, and the statement is prepared anew.
+        for (var i = 0; i < 300; i++)
+        {
+            session.Execute($"UPDATE t SET v = v WHERE k = {i}", null, null);
+        }
+
+        session.Execute(insert, new { k = 4, v = "after the bound" }, null);
+        sessions.Return(session);
+
+        await using var connection = await _store.OpenAsync(default);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await connection.QueryAsync<long>("SELECT k FROM t ORDER BY k"), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
+            Assert.That(sessions.Prepared, Is.EqualTo(302), "the insert once before the bound and once after it, and each update");
+            Assert.That(sessions.Reused, Is.EqualTo(2), "the insert by an equal text and by the same one");
+        }
+    }
+
+    [Test]
     public async Task A_session_transaction_keeps_its_statements_prepared_and_ends_as_asked()
     {
         const string insert = "INSERT INTO t (k, v) VALUES (@k, @v)";
