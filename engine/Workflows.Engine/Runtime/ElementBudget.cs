@@ -81,7 +81,7 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
         }
 
         var limit = execution.Engine.Options.MaxVariablesBytes;
-        if (SurelyWithin(variables, limit))
+        if (FeelConvert.SurelyWithinJson(variables, limit))
         {
             return null; // the usual script result: a number, a flag, a short text; no need to write it out
         }
@@ -112,27 +112,6 @@ internal sealed class ElementBudget(Execution execution, IReadOnlyList<BudgetBre
             throw new StepFailedException($"{what} sets '{deep.Name}' to a value nesting lists and contexts more than {limit} levels deep, deeper than a variable may be "
                 + $"({execution.Engine.Options.SettingName("Limits." + nameof(ExecutionLimits.MaxVariableDepth))} = {limit})");
         }
-    }
-
-    // An upper bound without serializing: a JSON-escaped character takes at most 6 bytes, a scalar at most 64.
-    private static bool SurelyWithin(FeelContext variables, int limit)
-    {
-        long bound = 2;
-        foreach (var (name, value) in variables)
-        {
-            bound += (name.Length * 6) + 4 + value switch
-            {
-                string text => (text.Length * 6L) + 2,
-                FeelContext or System.Collections.IList => (long)limit + 1, // written out to be measured
-                _ => 64,
-            };
-            if (bound > limit)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>
