@@ -1,0 +1,20 @@
+-- Version 47: a claim is a HOT update of its task on PostgreSQL (issue 19). Nothing changes on SQLite or SQL Server.
+-- A claim sets the task's assignee, which was a column of ix_wf_user_tasks_open_assignee ("my tasks", next-task's look
+-- for a task its agent holds): PostgreSQL then wrote the task's new version into all nine of the table's indexes (the
+-- open-task indexes take it again, as it is still open), a third of an agents' loop's index entries. An open task's
+-- holder is now a row of its own, keyed by agent (one entry, written at the claim, deleted when the task is released
+-- or closed), and the task's assignee is in no index: the claim's update of the task touches none where its page has
+-- room, which the fill factor leaves (the room is for a claim's version of each of a page's tasks, not for its
+-- completion: that changes the status, which every open-task index's predicate reads).
+
+-- only postgresql
+CREATE TABLE wf_task_holders (
+    assignee text NOT NULL,
+    task_id uuid NOT NULL,
+    PRIMARY KEY (assignee, task_id)
+);
+INSERT INTO wf_task_holders (assignee, task_id)
+SELECT assignee, id FROM wf_user_tasks WHERE status = 0 AND assignee IS NOT NULL;
+DROP INDEX ix_wf_user_tasks_open_assignee;
+ALTER TABLE wf_user_tasks SET (fillfactor = 75);
+-- end only
