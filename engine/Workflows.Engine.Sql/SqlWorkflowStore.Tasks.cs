@@ -399,19 +399,35 @@ internal sealed partial class SqlWorkflowStore
         return false;
     }
 
+    private const string TaskUpdateSql = """
+        UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+            sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
+        WHERE id = @Id
+        """;
+
+    // The same on PostgreSQL, with the task's holder row (migration 47) moved as its assignee: one text, made once.
+    private const string HeldTaskUpdateSql = """
+        WITH stored AS (SELECT assignee FROM wf_user_tasks WHERE id = @Id),
+        released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM stored) AND task_id = @Id
+            AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored)),
+        held AS (INSERT INTO wf_task_holders (assignee, task_id) SELECT @Assignee, @Id
+            WHERE @Assignee IS NOT NULL AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored))
+
+        """ + TaskUpdateSql;
+
     // The tasks created with an assignee (a BPMN assignee, rare): on PostgreSQL each is a holder row (migration 47).
-    private static List<UserTaskRecord> HeldOnCreation(List<UserTaskRecord> created)
+    private static IReadOnlyCollection<UserTaskRecord> HeldOnCreation(List<UserTaskRecord> created)
     {
-        var held = new List<UserTaskRecord>(0);
+        List<UserTaskRecord>? held = null;
         foreach (var task in created)
         {
             if (task.Assignee is not null)
             {
-                held.Add(task);
+                (held ??= []).Add(task);
             }
         }
 
-        return held;
+        return (IReadOnlyCollection<UserTaskRecord>?)held ?? [];
     }
 
     // The queue index's column of each sort key.
@@ -462,18 +478,7 @@ internal sealed partial class SqlWorkflowStore
             // On PostgreSQL the task's holder row follows its assignee in the same statement (a statement more would cost the
             // server more than the row): the stored assignee is read in the statement's snapshot, before its update, which
             // the instance's row version guarded earlier in the batch keeps from changing under it.
-            await w.RowsAsync("tasks-updated", (holders ? """
-                WITH stored AS (SELECT assignee FROM wf_user_tasks WHERE id = @Id),
-                released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM stored) AND task_id = @Id
-                    AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored)),
-                held AS (INSERT INTO wf_task_holders (assignee, task_id) SELECT @Assignee, @Id
-                    WHERE @Assignee IS NOT NULL AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored))
-
-                """ : "") + """
-                UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
-                    sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
-                WHERE id = @Id
-                """, tasksUpdated, t => t).ConfigureAwait(false);
+            await w.RowsAsync("tasks-updated", holders ? HeldTaskUpdateSql : TaskUpdateSql, tasksUpdated, t => t).ConfigureAwait(false);
         }
 
         await w.RowsAsync("tasks-closed", holders
