@@ -4,8 +4,10 @@
 -- open-task indexes take it again, as it is still open), a third of an agents' loop's index entries. An open task's
 -- holder is now a row of its own, keyed by agent (one entry, written at the claim, deleted when the task is released
 -- or closed), and the task's assignee is in no index: the claim's update of the task touches none where its page has
--- room, which the fill factor leaves (the room is for a claim's version of each of a page's tasks, not for its
--- completion: that changes the status, which every open-task index's predicate reads).
+-- room, which the fill factor leaves. The room is shared with the completion's new version (its status is read by
+-- every open-task index's predicate, so that update is never HOT, but it stays on the page if it can): at 75 two
+-- claims in three were HOT in the agents' loop, at 60 nearly all (BENCHMARKS.md, round 20), for a table of task rows
+-- a quarter larger than at 75.
 
 -- only postgresql
 CREATE TABLE wf_task_holders (
@@ -16,5 +18,5 @@ CREATE TABLE wf_task_holders (
 INSERT INTO wf_task_holders (assignee, task_id)
 SELECT assignee, id FROM wf_user_tasks WHERE status = 0 AND assignee IS NOT NULL;
 DROP INDEX ix_wf_user_tasks_open_assignee;
-ALTER TABLE wf_user_tasks SET (fillfactor = 75);
+ALTER TABLE wf_user_tasks SET (fillfactor = 60);
 -- end only
