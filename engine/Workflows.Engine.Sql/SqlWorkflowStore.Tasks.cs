@@ -107,10 +107,14 @@ internal sealed partial class SqlWorkflowStore
     private string? _heldTaskIds;
 
     /// <summary>
-    /// The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24); its parameters named
-    /// apart from a page's (<c>@holder</c>, <c>@held</c>), so that both statements bind from one object.
+    /// The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24), on PostgreSQL by the
+    /// holders' key (migration 47), each task's row probed by its key so that the answer is the open tasks the agent holds
+    /// whatever the holders say; its parameters named apart from a page's (<c>@holder</c>, <c>@held</c>), so that both
+    /// statements bind from one object.
     /// </summary>
-    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @holder", "@held");
+    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Provider == SqlProvider.PostgreSql
+        ? _dialect.Top("h.task_id FROM wf_task_holders h JOIN wf_user_tasks t ON t.id = h.task_id WHERE h.assignee = @holder AND t.status = 0 AND t.assignee = @holder", "@held")
+        : _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @holder", "@held");
 
     public async ValueTask<NextTaskIds> QueryNextTaskIdsAsync(TaskQuery query, int limit, string holder, int heldLimit, CancellationToken ct)
     {
@@ -302,6 +306,14 @@ internal sealed partial class SqlWorkflowStore
             // No queue: the task table itself, walked in order along the index of its branch, its customer, or every open
             // task (migration 21), which keep the same sort keys as the queue index.
             var expressions = fields.Select(f => "t." + QueueColumn(f)).Append("t.id").ToList();
+            if (query.Assignee is not null && _dialect.Provider == SqlProvider.PostgreSql)
+            {
+                // No index of the task table has its assignee on PostgreSQL (migration 47): an agent's tasks are its
+                // holder rows, read by their key, each task probed by its own. An array, not a join: the planner cannot
+                // then walk every open task in the list's order, filtering (it did, a generic plan reckoning on a few rows).
+                filters.Add("t.id = ANY (ARRAY(SELECT h.task_id FROM wf_task_holders h WHERE h.assignee = @assignee))");
+            }
+
             if (query.Unassigned is { } unassigned)
             {
                 filters.Add(unassigned ? "t.assignee IS NULL" : "t.assignee IS NOT NULL");
@@ -387,6 +399,37 @@ internal sealed partial class SqlWorkflowStore
         return false;
     }
 
+    private const string TaskUpdateSql = """
+        UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+            sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
+        WHERE id = @Id
+        """;
+
+    // The same on PostgreSQL, with the task's holder row (migration 47) moved as its assignee: one text, made once.
+    private const string HeldTaskUpdateSql = """
+        WITH stored AS (SELECT assignee FROM wf_user_tasks WHERE id = @Id),
+        released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM stored) AND task_id = @Id
+            AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored)),
+        held AS (INSERT INTO wf_task_holders (assignee, task_id) SELECT @Assignee, @Id
+            WHERE @Assignee IS NOT NULL AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored))
+
+        """ + TaskUpdateSql;
+
+    // The tasks created with an assignee (a BPMN assignee, rare): on PostgreSQL each is a holder row (migration 47).
+    private static IReadOnlyCollection<UserTaskRecord> HeldOnCreation(List<UserTaskRecord> created)
+    {
+        List<UserTaskRecord>? held = null;
+        foreach (var task in created)
+        {
+            if (task.Assignee is not null)
+            {
+                (held ??= []).Add(task);
+            }
+        }
+
+        return (IReadOnlyCollection<UserTaskRecord>?)held ?? [];
+    }
+
     // The queue index's column of each sort key.
     private static string QueueColumn(TaskSortField field) => field switch
     {
@@ -402,6 +445,13 @@ internal sealed partial class SqlWorkflowStore
             INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt, @SlaSort, @InvPriority)
             """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
+        var holders = w.Dialect.Provider == SqlProvider.PostgreSql;
+        if (holders)
+        {
+            await w.RowsAsync("task-holders", "INSERT INTO wf_task_holders (assignee, task_id) VALUES (@Assignee, @Id)",
+                HeldOnCreation(changes.TasksCreated), t => new { t.Assignee, t.Id }).ConfigureAwait(false);
+        }
+
         // The sort keys are in every list's index: on SQLite they are named only where they may have changed (not at all where
         // the engine knows they did not: a claim), in a statement guarded by the change.
         var tasksUpdated = changes.TasksUpdated.Select(t => new
@@ -425,14 +475,18 @@ internal sealed partial class SqlWorkflowStore
         }
         else
         {
-            await w.RowsAsync("tasks-updated", """
-                UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
-                    sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
-                WHERE id = @Id
-                """, tasksUpdated, t => t).ConfigureAwait(false);
+            // On PostgreSQL the task's holder row follows its assignee in the same statement (a statement more would cost the
+            // server more than the row): the stored assignee is read in the statement's snapshot, before its update, which
+            // the instance's row version guarded earlier in the batch keeps from changing under it.
+            await w.RowsAsync("tasks-updated", holders ? HeldTaskUpdateSql : TaskUpdateSql, tasksUpdated, t => t).ConfigureAwait(false);
         }
 
-        await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
+        await w.RowsAsync("tasks-closed", holders
+            ? """
+              WITH released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM wf_user_tasks WHERE id = @Id) AND task_id = @Id)
+              UPDATE wf_user_tasks SET status = @Status WHERE id = @Id
+              """
+            : "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
         if (w.IndexesByColumn)
         {
             await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id", marks, t => t).ConfigureAwait(false);

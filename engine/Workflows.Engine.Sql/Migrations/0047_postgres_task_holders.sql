@@ -1,0 +1,22 @@
+-- Version 47: a claim is a HOT update of its task on PostgreSQL (issue 19). Nothing changes on SQLite or SQL Server.
+-- A claim sets the task's assignee, which was a column of ix_wf_user_tasks_open_assignee ("my tasks", next-task's look
+-- for a task its agent holds): PostgreSQL then wrote the task's new version into all nine of the table's indexes (the
+-- open-task indexes take it again, as it is still open), a third of an agents' loop's index entries. An open task's
+-- holder is now a row of its own, keyed by agent (one entry, written at the claim, deleted when the task is released
+-- or closed), and the task's assignee is in no index: the claim's update of the task touches none where its page has
+-- room, which the fill factor leaves. The room is shared with the completion's new version (its status is read by
+-- every open-task index's predicate, so that update is never HOT, but it stays on the page if it can): at 75 two
+-- claims in three were HOT in the agents' loop, at 60 nearly all (BENCHMARKS.md, round 20), for a table of task rows
+-- a quarter larger than at 75.
+
+-- only postgresql
+CREATE TABLE wf_task_holders (
+    assignee text NOT NULL,
+    task_id uuid NOT NULL,
+    PRIMARY KEY (assignee, task_id)
+);
+INSERT INTO wf_task_holders (assignee, task_id)
+SELECT assignee, id FROM wf_user_tasks WHERE status = 0 AND assignee IS NOT NULL;
+DROP INDEX ix_wf_user_tasks_open_assignee;
+ALTER TABLE wf_user_tasks SET (fillfactor = 60);
+-- end only
