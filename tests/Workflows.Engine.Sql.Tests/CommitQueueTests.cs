@@ -64,7 +64,7 @@ public sealed class CommitQueueTests
     {
         var flushes = new HeldFlushes();
         var queue = new CommitQueue(flushes.FlushAsync, maxFlushers: 4, maxGroup: 32, waitingForAnother);
-        var first = queue.CommitAsync(new ChangeSet(), CancellationToken.None);
+        var first = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         await flushes.UntilAsync(1);
         return (flushes, queue, first);
     }
@@ -73,9 +73,9 @@ public sealed class CommitQueueTests
     public async Task On_a_server_a_command_arriving_while_a_group_is_written_waits_until_a_second_one_comes_and_then_both_share_a_group()
     {
         var (flushes, queue, first) = await FirstGroupInFlightAsync(waitingForAnother: 2);
-        var second = queue.CommitAsync(new ChangeSet(), CancellationToken.None);
+        var second = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         Assert.That(queue.Waiting, Is.EqualTo(1), "a lone command waits while the first group is written: no flusher of its own");
-        var third = queue.CommitAsync(new ChangeSet(), CancellationToken.None);
+        var third = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         await flushes.UntilAsync(2);
 
         flushes.Release(1);
@@ -94,7 +94,7 @@ public sealed class CommitQueueTests
     public async Task A_command_waiting_alone_is_written_by_the_flusher_in_flight_once_its_group_is_done()
     {
         var (flushes, queue, first) = await FirstGroupInFlightAsync(waitingForAnother: 2);
-        var second = queue.CommitAsync(new ChangeSet(), CancellationToken.None);
+        var second = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         flushes.Release(0);
         await first;
         await flushes.UntilAsync(2);
@@ -111,7 +111,7 @@ public sealed class CommitQueueTests
     public async Task Without_a_threshold_every_arrival_starts_a_flusher_up_to_the_limit()
     {
         var (flushes, queue, first) = await FirstGroupInFlightAsync(waitingForAnother: 1);
-        var second = queue.CommitAsync(new ChangeSet(), CancellationToken.None);
+        var second = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         await flushes.UntilAsync(2);
         flushes.Release(0);
         flushes.Release(1);
