@@ -21,6 +21,9 @@ internal sealed class PendingCommit(ChangeSet changes, IReadOnlyList<object> his
     /// <summary>The caller's token: a caller that gave up before its writes began is left out of the group.</summary>
     public CancellationToken Ct => ct;
 
+    /// <summary>When it was queued (<see cref="System.Diagnostics.Stopwatch"/> ticks), for the queue's bound on how long one waits.</summary>
+    public long QueuedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public Task Done => _done.Task;
 
     public void Durable() => _done.TrySetResult();
@@ -43,13 +46,17 @@ internal sealed class PendingCommit(ChangeSet changes, IReadOnlyList<object> his
 /// <c>waitingForAnother</c> change sets wait (on a server: three): one or two commands wait for the group in flight,
 /// whose flusher takes them next, and each further group holds three or more. On PostgreSQL a transaction costs its
 /// server ~150 µs of CPU whatever it holds (BENCHMARKS.md, round 17's floor); with 8 clients, when every arrival could
-/// start a flusher of its own, a transaction held 1.46 commands (round 20: 2.2 with three, 1.8 with two).
+/// start a flusher of its own, a transaction held 1.46 commands (round 20: 2.2 with three, 1.8 with two). A change set
+/// never waits so for longer than <c>holdAtMost</c>: the group in flight may itself wait (a row lock held by another
+/// session, a lost COMMIT's outcome asked), and a command of another instance must not wait with it while flushers are
+/// free (review 20, F3).
 /// </remarks>
-internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup, int waitingForAnother = 1)
+internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int maxFlushers, int maxGroup, int waitingForAnother = 1, TimeSpan? holdAtMost = null)
 {
     private readonly Lock _gate = new();
     private readonly Queue<PendingCommit> _waiting = new();
     private int _flushers;
+    private bool _watching; // a check of the oldest waiting change set is due (holdAtMost)
 
     /// <summary>
     /// Queues a change set with its history's rows (made on the caller's thread, not the flusher's); the task ends when it
@@ -58,27 +65,79 @@ internal sealed class CommitQueue(Func<List<PendingCommit>, Task> flush, int max
     public Task CommitAsync(ChangeSet changes, IReadOnlyList<object> history, CancellationToken ct)
     {
         var pending = new PendingCommit(changes, history, ct);
-        bool start;
+        bool start, watch = false;
         lock (_gate)
         {
             _waiting.Enqueue(pending);
             start = _flushers == 0 || (_flushers < maxFlushers && _waiting.Count >= waitingForAnother);
             if (start)
             {
-                _flushers++;
-                MostFlushers = Math.Max(MostFlushers, _flushers);
+                Started();
+            }
+            else if (holdAtMost is not null && !_watching && _flushers < maxFlushers)
+            {
+                _watching = watch = true;
             }
         }
 
         if (start)
         {
-            WriterMeter.FlusherStarted();
-
-            // Off the caller's path: a flusher keeps writing groups while they come, and its first caller need not wait for them.
-            _ = Task.Run(FlushWhileWaitingAsync, CancellationToken.None);
+            StartFlusher();
+        }
+        else if (watch)
+        {
+            _ = StartIfHeldTooLongAsync(holdAtMost!.Value);
         }
 
         return pending.Done;
+    }
+
+    private void Started()
+    {
+        _flushers++;
+        MostFlushers = Math.Max(MostFlushers, _flushers);
+    }
+
+    private void StartFlusher()
+    {
+        WriterMeter.FlusherStarted();
+
+        // Off the caller's path: a flusher keeps writing groups while they come, and its first caller need not wait for them.
+        _ = Task.Run(FlushWhileWaitingAsync, CancellationToken.None);
+    }
+
+    // Once the oldest change set waiting has waited holdAtMost and a flusher is free, it gets one; until then the check
+    // comes again when it would have (one timer at a time, armed only while change sets wait short of a flusher).
+    private async Task StartIfHeldTooLongAsync(TimeSpan hold)
+    {
+        var delay = hold;
+        while (true)
+        {
+            await Task.Delay(delay).ConfigureAwait(false);
+            bool start;
+            lock (_gate)
+            {
+                if (!_waiting.TryPeek(out var oldest) || _flushers >= maxFlushers)
+                {
+                    _watching = false;
+                    return;
+                }
+
+                delay = hold - System.Diagnostics.Stopwatch.GetElapsedTime(oldest.QueuedAt);
+                start = delay <= TimeSpan.Zero;
+                if (start)
+                {
+                    Started();
+                    _watching = false;
+                }
+            }
+
+            if (start)
+            {
+                StartFlusher();
+                return;
+            }
+        }
     }
 
     /// <summary>How many groups have been written at once, at most, for tests of when another flusher starts.</summary>

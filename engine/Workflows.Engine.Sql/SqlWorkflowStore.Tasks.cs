@@ -399,37 +399,6 @@ internal sealed partial class SqlWorkflowStore
         return false;
     }
 
-    private const string TaskUpdateSql = """
-        UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
-            sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
-        WHERE id = @Id
-        """;
-
-    // The same on PostgreSQL, with the task's holder row (migration 47) moved as its assignee: one text, made once.
-    private const string HeldTaskUpdateSql = """
-        WITH stored AS (SELECT assignee FROM wf_user_tasks WHERE id = @Id),
-        released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM stored) AND task_id = @Id
-            AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored)),
-        held AS (INSERT INTO wf_task_holders (assignee, task_id) SELECT @Assignee, @Id
-            WHERE @Assignee IS NOT NULL AND @Assignee IS DISTINCT FROM (SELECT assignee FROM stored))
-
-        """ + TaskUpdateSql;
-
-    // The tasks created with an assignee (a BPMN assignee, rare): on PostgreSQL each is a holder row (migration 47).
-    private static IReadOnlyCollection<UserTaskRecord> HeldOnCreation(List<UserTaskRecord> created)
-    {
-        List<UserTaskRecord>? held = null;
-        foreach (var task in created)
-        {
-            if (task.Assignee is not null)
-            {
-                (held ??= []).Add(task);
-            }
-        }
-
-        return (IReadOnlyCollection<UserTaskRecord>?)held ?? [];
-    }
-
     // The queue index's column of each sort key.
     private static string QueueColumn(TaskSortField field) => field switch
     {
@@ -445,13 +414,6 @@ internal sealed partial class SqlWorkflowStore
             INSERT INTO wf_user_tasks (id, instance_id, element_key, element_id, name, process_id, business_key, assignee, candidate_groups, candidate_users, priority, due_date, follow_up_date, form_json, created_at, status, customer_id, branch, journey, sla_state, sla_due_at, sla_sort, inv_priority)
             VALUES (@Id, @InstanceId, @ElementKey, @ElementId, @Name, @ProcessId, @BusinessKey, @Assignee, @CandidateGroups, @CandidateUsers, @Priority, @DueDate, @FollowUpDate, @FormJson, @CreatedAt, 0, @CustomerId, @Branch, @Journey, @SlaState, @SlaDueAt, @SlaSort, @InvPriority)
             """, changes.TasksCreated, UserTaskRow.From).ConfigureAwait(false);
-        var holders = w.Dialect.Provider == SqlProvider.PostgreSql;
-        if (holders)
-        {
-            await w.RowsAsync("task-holders", "INSERT INTO wf_task_holders (assignee, task_id) VALUES (@Assignee, @Id)",
-                HeldOnCreation(changes.TasksCreated), t => new { t.Assignee, t.Id }).ConfigureAwait(false);
-        }
-
         // The sort keys are in every list's index: on SQLite they are named only where they may have changed (not at all where
         // the engine knows they did not: a claim), in a statement guarded by the change.
         var tasksUpdated = changes.TasksUpdated.Select(t => new
@@ -475,18 +437,15 @@ internal sealed partial class SqlWorkflowStore
         }
         else
         {
-            // On PostgreSQL the task's holder row follows its assignee in the same statement (a statement more would cost the
-            // server more than the row): the stored assignee is read in the statement's snapshot, before its update, which
-            // the instance's row version guarded earlier in the batch keeps from changing under it.
-            await w.RowsAsync("tasks-updated", holders ? HeldTaskUpdateSql : TaskUpdateSql, tasksUpdated, t => t).ConfigureAwait(false);
+            // On PostgreSQL the task's holder row (migration 47) follows its assignee by a trigger.
+            await w.RowsAsync("tasks-updated", """
+                UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
+                    sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
+                WHERE id = @Id
+                """, tasksUpdated, t => t).ConfigureAwait(false);
         }
 
-        await w.RowsAsync("tasks-closed", holders
-            ? """
-              WITH released AS (DELETE FROM wf_task_holders WHERE assignee = (SELECT assignee FROM wf_user_tasks WHERE id = @Id) AND task_id = @Id)
-              UPDATE wf_user_tasks SET status = @Status WHERE id = @Id
-              """
-            : "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
+        await w.RowsAsync("tasks-closed", "UPDATE wf_user_tasks SET status = @Status WHERE id = @Id", changes.TasksClosed, t => new { t.Id, Status = (int)t.Status }).ConfigureAwait(false);
         if (w.IndexesByColumn)
         {
             await w.RowsAsync("task-clocks", "UPDATE wf_user_tasks SET sla_state = @State, sla_due_at = @Due WHERE id = @Id", marks, t => t).ConfigureAwait(false);

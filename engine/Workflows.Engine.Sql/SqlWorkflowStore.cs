@@ -54,7 +54,7 @@ internal sealed partial class SqlWorkflowStore : IWorkflowStore
             // SQLite has one writer, so one group at a time; a server takes a few at once, each on its own connection.
             _group = dialect.Provider == SqlProvider.Sqlite
                 ? new CommitQueue(FlushGroupAsync, maxFlushers: 1, maxGroup: 128)
-                : new CommitQueue(FlushGroupAsync, maxFlushers: 4, maxGroup: 32, waitingForAnother: 3);
+                : new CommitQueue(FlushGroupAsync, maxFlushers: 4, maxGroup: 32, waitingForAnother: 3, holdAtMost: TimeSpan.FromMilliseconds(3));
         }
     }
 

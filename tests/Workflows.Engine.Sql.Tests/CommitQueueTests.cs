@@ -60,10 +60,10 @@ public sealed class CommitQueueTests
     }
 
     // A queue of up to four flushers whose first group (one command) is being written and held.
-    private static async Task<(HeldFlushes Flushes, CommitQueue Queue, Task First)> FirstGroupInFlightAsync(int waitingForAnother)
+    private static async Task<(HeldFlushes Flushes, CommitQueue Queue, Task First)> FirstGroupInFlightAsync(int waitingForAnother, TimeSpan? holdAtMost = null)
     {
         var flushes = new HeldFlushes();
-        var queue = new CommitQueue(flushes.FlushAsync, maxFlushers: 4, maxGroup: 32, waitingForAnother);
+        var queue = new CommitQueue(flushes.FlushAsync, maxFlushers: 4, maxGroup: 32, waitingForAnother, holdAtMost);
         var first = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
         await flushes.UntilAsync(1);
         return (flushes, queue, first);
@@ -117,5 +117,25 @@ public sealed class CommitQueueTests
         flushes.Release(1);
         await Task.WhenAll(first, second);
         Assert.That(queue.MostFlushers, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task A_command_waiting_alone_behind_a_group_that_does_not_end_gets_a_flusher_of_its_own_once_it_has_waited_its_bound()
+    {
+        // The group in flight may wait on a row lock another session holds (review 20, F3): the lone command behind it is
+        // written by a free flusher, not kept until that group ends.
+        var (flushes, queue, first) = await FirstGroupInFlightAsync(waitingForAnother: 3, holdAtMost: TimeSpan.FromMilliseconds(20));
+        var second = queue.CommitAsync(new ChangeSet(), [], CancellationToken.None);
+        await flushes.UntilAsync(2);
+        flushes.Release(1);
+        await second;
+        Assert.That(first.IsCompleted, Is.False, "the first group is still held");
+        flushes.Release(0);
+        await first;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(flushes.Sizes, Is.EqualTo(new[] { 1, 1 }));
+            Assert.That(queue.MostFlushers, Is.EqualTo(2));
+        }
     }
 }

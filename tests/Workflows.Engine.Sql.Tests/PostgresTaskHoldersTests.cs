@@ -109,7 +109,7 @@ public sealed class PostgresTaskHoldersTests : PostgresFixture
             SELECT md5('t' || g)::uuid, md5('i' || g)::uuid, 1, 'register', 'complaint', '["front-desk"]', '[]', 50, 1000000 + g, 0, 'bench-01', 5000000 - g, 50,
                    CASE WHEN g % 5 = 0 THEN NULL ELSE 'agent-' || (g % 20) END
             FROM generate_series(1, 5000) g;
-            INSERT INTO wf_task_holders (assignee, task_id) SELECT assignee, id FROM wf_user_tasks WHERE assignee IS NOT NULL;
+            INSERT INTO wf_task_holders (assignee, task_id) SELECT assignee, id FROM wf_user_tasks WHERE assignee IS NOT NULL ON CONFLICT DO NOTHING;
             """);
         await connection.ExecuteAsync("VACUUM ANALYZE wf_user_tasks");
         await connection.ExecuteAsync("VACUUM ANALYZE wf_task_holders");
@@ -154,11 +154,12 @@ public sealed class PostgresTaskHoldersTests : PostgresFixture
         await _engine.Tasks.ClaimAsync(task, "agent-before");
         var other = await OpenTaskAsync();
 
-        // The database as version 46 left it: the assignee in its index, no holder rows.
+        // The database as version 46 left it: the assignee in its index, no holder rows nor their triggers.
         await using (var connection = new NpgsqlConnection(Store.ConnectionString))
         {
             await connection.ExecuteAsync("""
                 DROP TABLE wf_task_holders;
+                DROP FUNCTION wf_task_holders_follow() CASCADE;
                 CREATE INDEX ix_wf_user_tasks_open_assignee ON wf_user_tasks (assignee) WHERE status = 0 AND assignee IS NOT NULL;
                 ALTER TABLE wf_user_tasks RESET (fillfactor);
                 DELETE FROM wf_schema_version WHERE version = 47;

@@ -69,7 +69,7 @@ public sealed class PostgresTaskProbePlanTests : PostgresFixture
             SELECT gen_random_uuid(), gen_random_uuid(), 1, 'register', 'complaint', '["front-desk"]', '[]', 50, 1000000 + g, 0, 'bench-01', 5000000 - g, 50,
                    CASE WHEN g % 5 = 0 THEN NULL ELSE 'agent-' || (g % 20) END
             FROM generate_series(1, 5000) g;
-            INSERT INTO wf_task_holders (assignee, task_id) SELECT assignee, id FROM wf_user_tasks WHERE assignee IS NOT NULL;
+            INSERT INTO wf_task_holders (assignee, task_id) SELECT assignee, id FROM wf_user_tasks WHERE assignee IS NOT NULL ON CONFLICT DO NOTHING;
             """);
         await connection.ExecuteAsync("VACUUM ANALYZE wf_user_tasks");
         await connection.ExecuteAsync("VACUUM ANALYZE wf_task_holders");

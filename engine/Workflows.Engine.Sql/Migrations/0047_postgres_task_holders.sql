@@ -9,14 +9,37 @@
 -- claims in three were HOT in the agents' loop, at 60 nearly all (BENCHMARKS.md, round 20), for a table of task rows
 -- a quarter larger than at 75.
 
+-- The holder rows follow the task's row by triggers, not by the engine's statements: a node of a build before this version
+-- (which goes on writing until its schema check refuses it, docs/operations.md) and a claim committed while this runs
+-- keep them right too (review 20, F2). The triggers fire only when the assignee or the status changes (their WHEN), so an
+-- SLA clock's update of a task calls nothing.
+
 -- only postgresql
 CREATE TABLE wf_task_holders (
     assignee text NOT NULL,
     task_id uuid NOT NULL,
     PRIMARY KEY (assignee, task_id)
 );
+CREATE FUNCTION wf_task_holders_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.status = 0 AND OLD.assignee IS NOT NULL THEN
+        DELETE FROM wf_task_holders WHERE assignee = OLD.assignee AND task_id = OLD.id;
+    END IF;
+    IF NEW.status = 0 AND NEW.assignee IS NOT NULL THEN
+        INSERT INTO wf_task_holders (assignee, task_id) VALUES (NEW.assignee, NEW.id) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER wf_user_tasks_held AFTER INSERT ON wf_user_tasks
+    FOR EACH ROW WHEN (NEW.assignee IS NOT NULL AND NEW.status = 0) EXECUTE FUNCTION wf_task_holders_follow();
+CREATE TRIGGER wf_user_tasks_holder_moved AFTER UPDATE OF assignee, status ON wf_user_tasks
+    FOR EACH ROW WHEN (OLD.assignee IS DISTINCT FROM NEW.assignee OR OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION wf_task_holders_follow();
+-- After the triggers, which took the table's lock: a claim committed before is read here, one after fires them.
 INSERT INTO wf_task_holders (assignee, task_id)
-SELECT assignee, id FROM wf_user_tasks WHERE status = 0 AND assignee IS NOT NULL;
+SELECT assignee, id FROM wf_user_tasks WHERE status = 0 AND assignee IS NOT NULL
+ON CONFLICT DO NOTHING;
 DROP INDEX ix_wf_user_tasks_open_assignee;
 ALTER TABLE wf_user_tasks SET (fillfactor = 60);
 -- end only
