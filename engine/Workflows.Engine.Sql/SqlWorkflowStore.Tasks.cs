@@ -107,14 +107,10 @@ internal sealed partial class SqlWorkflowStore
     private string? _heldTaskIds;
 
     /// <summary>
-    /// The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24), on PostgreSQL by the
-    /// holders' key (migration 47), each task's row probed by its key so that the answer is the open tasks the agent holds
-    /// whatever the holders say; its parameters named apart from a page's (<c>@holder</c>, <c>@held</c>), so that both
-    /// statements bind from one object.
+    /// The open tasks an agent holds, by the partial index of open tasks' assignees (migration 24); its parameters named
+    /// apart from a page's (<c>@holder</c>, <c>@held</c>), so that both statements bind from one object.
     /// </summary>
-    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Provider == SqlProvider.PostgreSql
-        ? _dialect.Top("h.task_id FROM wf_task_holders h JOIN wf_user_tasks t ON t.id = h.task_id WHERE h.assignee = @holder AND t.status = 0 AND t.assignee = @holder", "@held")
-        : _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @holder", "@held");
+    internal string HeldTaskIdsStatement => _heldTaskIds ??= _dialect.Top("id FROM wf_user_tasks WHERE status = 0 AND assignee = @holder", "@held");
 
     public async ValueTask<NextTaskIds> QueryNextTaskIdsAsync(TaskQuery query, int limit, string holder, int heldLimit, CancellationToken ct)
     {
@@ -306,14 +302,6 @@ internal sealed partial class SqlWorkflowStore
             // No queue: the task table itself, walked in order along the index of its branch, its customer, or every open
             // task (migration 21), which keep the same sort keys as the queue index.
             var expressions = fields.Select(f => "t." + QueueColumn(f)).Append("t.id").ToList();
-            if (query.Assignee is not null && _dialect.Provider == SqlProvider.PostgreSql)
-            {
-                // No index of the task table has its assignee on PostgreSQL (migration 47): an agent's tasks are its
-                // holder rows, read by their key, each task probed by its own. An array, not a join: the planner cannot
-                // then walk every open task in the list's order, filtering (it did, a generic plan reckoning on a few rows).
-                filters.Add("t.id = ANY (ARRAY(SELECT h.task_id FROM wf_task_holders h WHERE h.assignee = @assignee))");
-            }
-
             if (query.Unassigned is { } unassigned)
             {
                 filters.Add(unassigned ? "t.assignee IS NULL" : "t.assignee IS NOT NULL");
@@ -437,7 +425,6 @@ internal sealed partial class SqlWorkflowStore
         }
         else
         {
-            // On PostgreSQL the task's holder row (migration 47) follows its assignee by a trigger.
             await w.RowsAsync("tasks-updated", """
                 UPDATE wf_user_tasks SET assignee = @Assignee, candidate_groups = @CandidateGroups, candidate_users = @CandidateUsers, priority = @Priority,
                     sla_state = @SlaState, sla_due_at = @SlaDueAt, sla_sort = @SlaSort, inv_priority = @InvPriority
